@@ -1,0 +1,132 @@
+#include "context.hpp"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "mechanisms/registry.hpp"
+#include "sys/system.hpp"
+#include "sys/unique_fd.hpp"
+
+#ifndef IPCBENCH_GIT_COMMIT
+#define IPCBENCH_GIT_COMMIT "unknown"
+#endif
+#ifndef IPCBENCH_VERSION
+#define IPCBENCH_VERSION "unknown"
+#endif
+#ifndef IPCBENCH_BUILD_TYPE
+#define IPCBENCH_BUILD_TYPE "unknown"
+#endif
+#ifndef IPCBENCH_CXX_FLAGS
+#define IPCBENCH_CXX_FLAGS ""
+#endif
+
+namespace ipcbench {
+namespace {
+
+nlohmann::json integer_or_null(const char* path) {
+  auto v = read_integer(path);
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json line_or_null(const char* path) {
+  auto v = read_first_line(path);
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+nlohmann::json read_ipc_limits() {
+  nlohmann::json l;
+  l["page_size"] = ::sysconf(_SC_PAGESIZE);
+  l["pipe_buf"] = PIPE_BUF;
+  try {
+    auto p = make_pipe();
+    l["pipe_default_size"] = ::fcntl(p.write_end.get(), F_GETPIPE_SZ);
+  } catch (const std::exception&) {
+    l["pipe_default_size"] = nullptr;
+  }
+  l["pipe_max_size"] = integer_or_null("/proc/sys/fs/pipe-max-size");
+  l["sysv_msgmax"] = integer_or_null("/proc/sys/kernel/msgmax");
+  l["sysv_msgmnb"] = integer_or_null("/proc/sys/kernel/msgmnb");
+  l["sysv_msgmni"] = integer_or_null("/proc/sys/kernel/msgmni");
+  l["posix_mq_msgsize_max"] = integer_or_null("/proc/sys/fs/mqueue/msgsize_max");
+  l["posix_mq_msg_max"] = integer_or_null("/proc/sys/fs/mqueue/msg_max");
+  l["net_core_rmem_default"] = integer_or_null("/proc/sys/net/core/rmem_default");
+  l["net_core_wmem_default"] = integer_or_null("/proc/sys/net/core/wmem_default");
+  l["net_core_rmem_max"] = integer_or_null("/proc/sys/net/core/rmem_max");
+  l["net_core_wmem_max"] = integer_or_null("/proc/sys/net/core/wmem_max");
+  l["tcp_rmem"] = line_or_null("/proc/sys/net/ipv4/tcp_rmem");
+  l["tcp_wmem"] = line_or_null("/proc/sys/net/ipv4/tcp_wmem");
+  l["unix_dgram_max_dgram_qlen"] = integer_or_null("/proc/sys/net/unix/max_dgram_qlen");
+  return l;
+}
+
+nlohmann::json traits_to_json(const mechanism_traits& t) {
+  return {{"id", t.id},
+          {"mechanism", t.mechanism},
+          {"variant", t.variant},
+          {"family", t.family},
+          {"kind", to_string(t.kind)},
+          {"max_message", t.max_message ? nlohmann::json(*t.max_message) : nlohmann::json(nullptr)},
+          {"max_message_source", t.max_message_source},
+          {"related_only", t.related_only},
+          {"wait", t.wait},
+          {"description", t.description},
+          {"notes", t.notes}};
+}
+
+nlohmann::json build_context(const bench_options& o, double timer_ns, double memcpy_bps) {
+  nlohmann::json c;
+  c["version"] = IPCBENCH_VERSION;
+  c["git_commit"] = IPCBENCH_GIT_COMMIT;
+#if defined(__clang__)
+  c["compiler"] = std::string("clang ") + __clang_version__;
+#elif defined(__GNUC__)
+  c["compiler"] = std::string("gcc ") + __VERSION__;
+#else
+  c["compiler"] = "unknown";
+#endif
+  c["build_type"] = IPCBENCH_BUILD_TYPE;
+  c["cxx_flags"] = IPCBENCH_CXX_FLAGS;
+  utsname u{};
+  if (::uname(&u) == 0) c["kernel"] = std::string(u.sysname) + " " + u.release + " " + u.version;
+  c["cpu_model"] = cpu_model();
+  c["cpu_count"] = allowed_cpus().size();
+  c["clocksource"] =
+      line_or_null("/sys/devices/system/clocksource/clocksource0/current_clocksource");
+  c["governor"] = line_or_null("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+  c["placement"] = to_string(o.place);
+  c["process_model"] = "fork";
+  c["sweep"] = o.sweep;
+  c["sizes"] = o.sizes;
+  c["target_time_s"] = o.target_time_s;
+  c["timeout_s"] = o.timeout_s;
+  c["limits"] = read_ipc_limits();
+  c["calibration"] = {{"timer_ns", timer_ns}, {"memcpy_bytes_per_second", memcpy_bps}};
+  nlohmann::json mechs = nlohmann::json::array();
+  for (const auto& e : registry()) {
+    auto j = traits_to_json(e.traits);
+    if (!e.unavailable.empty()) j["unavailable"] = e.unavailable;
+    mechs.push_back(std::move(j));
+  }
+  c["mechanisms"] = std::move(mechs);
+  return c;
+}
+
+}  // namespace ipcbench

@@ -1,0 +1,237 @@
+// ipcbench: the Google Benchmark program. Registers mechanism x pattern x size, runs each through
+// the harness, and writes Google Benchmark's JSON enriched with our fields.
+#include <benchmark/benchmark.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <regex>
+
+#include "bench/context.hpp"
+#include "bench/options.hpp"
+#include "bench/report.hpp"
+#include "harness/calibrate.hpp"
+#include "mechanisms/registry.hpp"
+#include "sys/cleanup.hpp"
+
+namespace ipcbench {
+namespace {
+
+struct bench_case {
+  std::string name;
+  mechanism_traits traits;
+  run_request req;
+  std::function<run_result(const run_request&)> run;
+};
+
+report_extras g_extras;
+progress_line g_progress;
+
+mechanism_traits null_traits() {
+  mechanism_traits t;
+  t.id = "null";
+  t.mechanism = "null";
+  t.variant = "loopback";
+  t.family = "calibration";
+  t.kind = channel_kind::calibration;
+  t.wait = "none";
+  t.description =
+      "the harness loop of both peers in one process, no IPC: the floor of every number";
+  return t;
+}
+
+nlohmann::json percentiles_json(const histogram& h) {
+  nlohmann::json p;
+  for (const char* k : {"0", "50", "75", "90", "95", "99", "99.5", "99.9", "99.99", "100"})
+    p[k] = h.percentile(std::stod(k));
+  return p;
+}
+
+void run_case(benchmark::State& state, const bench_case& c) {
+  g_progress.step(c.name);
+  const run_result r = c.run(c.req);
+  nlohmann::json extra = {{"status", to_string(r.status)}, {"reason", r.reason}};
+  if (r.status != run_status::ok) {
+    if (r.status == run_status::failed) g_extras.count_failure();
+    g_extras.add_repetition(c.name, std::move(extra));
+    const std::string msg = std::string(to_string(r.status)) + ": " + r.reason;
+    state.SkipWithError(msg.c_str());
+    return;
+  }
+  const bool latency = c.req.pat == pattern::latency;
+  const double per_message_s =
+      latency ? r.rtt.mean() / 1e9
+              : static_cast<double>(r.elapsed_ns) / 1e9 / static_cast<double>(r.messages);
+  for (auto _ : state) state.SetIterationTime(per_message_s);
+
+  state.counters["messages"] = static_cast<double>(r.messages);
+  state.counters["cpu_ns_per_message"] = r.cpu_ns_per_message();
+  if (latency) {
+    state.counters["rtt_p50_ns"] = static_cast<double>(r.rtt.percentile(50));
+    state.counters["rtt_p90_ns"] = static_cast<double>(r.rtt.percentile(90));
+    state.counters["rtt_p99_ns"] = static_cast<double>(r.rtt.percentile(99));
+    state.counters["rtt_p999_ns"] = static_cast<double>(r.rtt.percentile(99.9));
+    state.counters["rtt_max_ns"] = static_cast<double>(r.rtt.max());
+    state.counters["rtt_mean_ns"] = r.rtt.mean();
+    state.counters["one_way_p50_ns"] = static_cast<double>(r.rtt.percentile(50)) / 2;
+    extra["latency_percentiles_ns"] = percentiles_json(r.rtt);
+  } else {
+    state.counters["bytes_per_second"] = r.bytes_per_second(c.req.message_size);
+    state.counters["messages_per_second"] = r.messages_per_second();
+  }
+  extra["integrity_errors"] = r.integrity_errors;
+  extra["cpus"] = {r.producer_cpu_id, r.consumer_cpu_id};
+  extra["cpu"] = {{"producer_user_ns", r.producer_cpu.user_ns},
+                  {"producer_sys_ns", r.producer_cpu.sys_ns},
+                  {"consumer_user_ns", r.consumer_cpu.user_ns},
+                  {"consumer_sys_ns", r.consumer_cpu.sys_ns}};
+  g_extras.add_repetition(c.name, std::move(extra));
+}
+
+std::vector<bench_case> make_cases(const bench_options& o) {
+  std::vector<bench_case> cases;
+  auto add = [&](const mechanism_traits& t, pattern p, std::size_t size, placement place,
+                 std::function<run_result(const run_request&)> run) {
+    bench_case c;
+    c.traits = t;
+    c.req.pat = p;
+    c.req.message_size = size;
+    c.req.place = place;
+    c.req.target_time_s = o.target_time_s;
+    c.req.timeout = std::chrono::seconds(o.timeout_s);
+    c.name = t.id + "/" + to_string(p) + "/" + std::to_string(size) + "/" + to_string(place);
+    c.run = std::move(run);
+    cases.push_back(std::move(c));
+  };
+  for (std::size_t size : o.sizes)
+    add(null_traits(), pattern::latency, size, placement::none, run_null);
+  for (const auto& e : registry())
+    for (pattern p : {pattern::latency, pattern::throughput})
+      for (std::size_t size : o.sizes) add(e.traits, p, size, o.place, e.run);
+  return cases;
+}
+
+// How many names Google Benchmark's filter will select (it matches with POSIX extended regex
+// search; a leading '-' negates).
+std::size_t count_matching(const std::vector<bench_case>& cases, std::string filter) {
+  bool negate = false;
+  if (!filter.empty() && filter[0] == '-') {
+    negate = true;
+    filter.erase(0, 1);
+  }
+  if (filter.empty() || filter == "all") filter = ".";
+  std::regex re;
+  try {
+    re = std::regex(filter, std::regex::extended);
+  } catch (const std::regex_error& e) {
+    throw usage_error("--benchmark_filter '" + filter + "' is not a valid regular expression");
+  }
+  std::size_t n = 0;
+  for (const auto& c : cases) n += std::regex_search(c.name + kGoogleSuffix, re) != negate;
+  return n;
+}
+
+void check_writable(const std::string& path) {
+  std::ofstream probe(path, std::ios::app);
+  if (!probe) throw usage_error("cannot write '" + path + "': " + std::strerror(errno));
+}
+
+void write_report(const std::string& path, const std::string& gb_json, const nlohmann::json& ctx) {
+  nlohmann::json report = nlohmann::json::parse(json_without_nonfinite(gb_json));
+  report["context"]["ipcbench"] = ctx;
+  g_extras.enrich(report);
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << report.dump(2) << "\n";
+    if (!out) throw std::runtime_error("cannot write '" + tmp + "': " + std::strerror(errno));
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+int real_main(int argc, char** argv) {
+  bench_options o = parse_options(argc, argv);
+  if (o.help) {
+    std::cout << usage_text(argv[0]);
+    return 0;
+  }
+  if (o.list) {
+    nlohmann::json all = nlohmann::json::array();
+    all.push_back(traits_to_json(null_traits()));
+    for (const auto& e : registry()) all.push_back(traits_to_json(e.traits));
+    std::cout << all.dump(2) << "\n";
+    return 0;
+  }
+  if (o.out) check_writable(*o.out);
+
+  cleanup::install_signal_handlers();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+
+  const std::vector<bench_case> cases = make_cases(o);
+  const std::size_t matching = count_matching(cases, benchmark::GetBenchmarkFilter());
+  if (matching == 0)
+    throw usage_error("--benchmark_filter '" + benchmark::GetBenchmarkFilter() +
+                      "' matches no benchmark (names look like pipe/latency/64/cross; see --list)");
+  for (const auto& c : cases) {
+    g_extras.set_static(c.name, {{"mechanism", c.traits.mechanism},
+                                 {"variant", c.traits.variant},
+                                 {"id", c.traits.id},
+                                 {"family", c.traits.family},
+                                 {"pattern", to_string(c.req.pat)},
+                                 {"message_size", c.req.message_size},
+                                 {"placement", to_string(c.req.place)}});
+    benchmark::RegisterBenchmark(c.name.c_str(), run_case, c)
+        ->Iterations(1)
+        ->UseManualTime()
+        ->Unit(benchmark::kMicrosecond);
+  }
+
+  const double timer_ns = timer_cost_ns();
+  const double memcpy_bps = memcpy_bytes_per_second();
+  const nlohmann::json ctx = [&] {
+    auto c = build_context(o, timer_ns, memcpy_bps);
+    auto n = traits_to_json(null_traits());
+    c["mechanisms"].insert(c["mechanisms"].begin(), n);
+    return c;
+  }();
+
+  std::unique_ptr<benchmark::BenchmarkReporter> display;
+  if (o.progress)
+    display = std::make_unique<quiet_reporter>();
+  else
+    display.reset(benchmark::CreateDefaultDisplayReporter());
+  tee_reporter tee(std::move(display));
+  if (o.progress) g_progress.start(matching * static_cast<std::size_t>(o.repetitions));
+  benchmark::RunSpecifiedBenchmarks(&tee);
+  g_progress.finish();
+  benchmark::Shutdown();
+
+  if (o.out) {
+    write_report(*o.out, tee.json(), ctx);
+    std::cerr << "ipcbench: wrote " << *o.out << "\n";
+  }
+  if (g_extras.failed() != 0) {
+    std::cerr << "ipcbench: " << g_extras.failed()
+              << " benchmark run(s) failed (see error_message)\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace ipcbench
+
+int main(int argc, char** argv) {
+  try {
+    return ipcbench::real_main(argc, argv);
+  } catch (const ipcbench::usage_error& e) {
+    std::cerr << "ipcbench: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "ipcbench: " << e.what() << "\n";
+    return 2;
+  }
+}

@@ -1,0 +1,164 @@
+#include "options.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <string_view>
+
+namespace ipcbench {
+namespace {
+
+// Matches "--name=value" or "--name value"; consumes argv entries it used.
+bool take_flag(int& i, int argc, char** argv, std::string_view name, std::string& value) {
+  std::string_view a = argv[i];
+  if (a == name) {
+    if (i + 1 >= argc) throw usage_error(std::string(name) + " needs a value");
+    value = argv[++i];
+    return true;
+  }
+  if (a.size() > name.size() && a.substr(0, name.size()) == name && a[name.size()] == '=') {
+    value = std::string(a.substr(name.size() + 1));
+    return true;
+  }
+  return false;
+}
+
+template <class T>
+T parse_number(const std::string& text, const char* what) {
+  T v{};
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data(), end, v);
+  if (ec != std::errc() || p != end)
+    throw usage_error(std::string(what) + " '" + text + "' is not a number");
+  return v;
+}
+
+}  // namespace
+
+const std::vector<std::size_t>& full_sizes() {
+  static const std::vector<std::size_t> s = {1,     64,    512,   4095,   4096,    4097,   16384,
+                                             65535, 65536, 65537, 262144, 1048576, 4194304};
+  return s;
+}
+
+const std::vector<std::size_t>& quick_sizes() {
+  static const std::vector<std::size_t> s = {1, 64, 4095, 4096, 4097, 65535, 65536, 65537, 1048576};
+  return s;
+}
+
+std::vector<std::size_t> parse_sizes(const std::string& text) {
+  std::vector<std::size_t> sizes;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string item(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (item.empty()) throw usage_error("--sizes has an empty item in '" + text + "'");
+    const auto v = parse_number<unsigned long long>(item, "message size");
+    if (v == 0)
+      throw usage_error("message size 0 is invalid (sizes are 1.." +
+                        std::to_string(kMaxMessageSize) + " bytes)");
+    if (v > kMaxMessageSize)
+      throw usage_error("message size " + item + " is larger than the limit of " +
+                        std::to_string(kMaxMessageSize) + " bytes");
+    sizes.push_back(static_cast<std::size_t>(v));
+  }
+  if (sizes.empty()) throw usage_error("--sizes is empty");
+  return sizes;
+}
+
+bench_options parse_options(int& argc, char** argv) {
+  bench_options o;
+  o.sizes = full_sizes();
+  bool sizes_given = false, quick = false, target_given = false;
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    std::string v;
+    if (take_flag(i, argc, argv, "--sizes", v)) {
+      o.sizes = parse_sizes(v);
+      sizes_given = true;
+    } else if (std::strcmp(argv[i], "--quick") == 0) {
+      quick = true;
+    } else if (take_flag(i, argc, argv, "--placement", v)) {
+      auto p = parse_placement(v);
+      if (!p) throw usage_error("--placement must be cross, same or none, not '" + v + "'");
+      o.place = *p;
+    } else if (take_flag(i, argc, argv, "--target-time", v)) {
+      o.target_time_s = parse_number<double>(v, "--target-time");
+      if (!(o.target_time_s > 0 && o.target_time_s <= 60))
+        throw usage_error("--target-time must be in (0, 60] seconds");
+      target_given = true;
+    } else if (take_flag(i, argc, argv, "--timeout", v)) {
+      o.timeout_s = parse_number<int>(v, "--timeout");
+      if (o.timeout_s < 1 || o.timeout_s > 3600)
+        throw usage_error("--timeout must be 1..3600 seconds");
+    } else if (std::strcmp(argv[i], "--progress") == 0) {
+      o.progress = true;
+    } else if (std::strcmp(argv[i], "--list") == 0) {
+      o.list = true;
+    } else if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
+      o.help = true;
+    } else if (take_flag(i, argc, argv, "--benchmark_out", v)) {
+      if (v.empty()) throw usage_error("--benchmark_out needs a file name");
+      o.out = v;
+    } else if (take_flag(i, argc, argv, "--benchmark_out_format", v)) {
+      if (v != "json")
+        throw usage_error("--benchmark_out_format: only json is supported, not '" + v + "'");
+    } else {
+      // Google Benchmark's flags stay; we read the ones we need without removing them.
+      std::string a = argv[i];
+      if (a.rfind("--benchmark_repetitions=", 0) == 0) {
+        o.repetitions = parse_number<int>(a.substr(24), "--benchmark_repetitions");
+        if (o.repetitions < 1 || o.repetitions > 1000)
+          throw usage_error("--benchmark_repetitions must be 1..1000, not " + a.substr(24));
+      } else if (a.rfind("--benchmark_filter=", 0) == 0) {
+        o.filter = a.substr(19);
+      } else if (a.rfind("--benchmark_", 0) != 0 && a != "--v" && a.rfind("--v=", 0) != 0) {
+        throw usage_error("unknown option '" + a + "' (see --help)");
+      }
+      argv[out++] = argv[i];
+    }
+  }
+  argc = out;
+  argv[argc] = nullptr;
+  if (quick) {
+    if (!sizes_given) o.sizes = quick_sizes();
+    if (!target_given) o.target_time_s = 0.02;
+    o.sweep = "quick";
+  } else if (sizes_given) {
+    o.sweep = "custom";
+  }
+  return o;
+}
+
+std::string usage_text(const char* argv0) {
+  return std::string("usage: ") + argv0 + R"( [options] [Google Benchmark flags]
+
+Measures Linux IPC mechanisms: latency (ping-pong round trips) and throughput (one-way stream)
+for each mechanism x message size, between two forked, pinned processes.
+
+Options:
+  --sizes LIST          comma-separated message sizes in bytes (default: the full sweep,
+                        1,64,512,4095,4096,4097,16384,65535,65536,65537,262144,1048576,4194304)
+  --quick               CI-sized sweep: 1,64,4095,4096,4097,65535,65536,65537,1048576 and
+                        a 0.02 s timed batch per benchmark
+  --placement P         cross (producer and consumer on two different CPUs, default),
+                        same (both on one CPU) or none (not pinned)
+  --target-time S       length of each timed batch in seconds (default 0.2; quick 0.02)
+  --timeout S           deadline in seconds for every wait on a peer (default 30)
+  --progress            one progress line instead of Google Benchmark's table
+  --list                list the mechanisms and their traits, then exit
+  --help                this text
+
+Google Benchmark flags that matter here:
+  --benchmark_filter=REGEX        run the benchmarks whose name matches, names are
+                                  <mechanism>/<pattern>/<size>/<placement>, e.g. pipe/latency/64/cross
+  --benchmark_repetitions=N       repeat every benchmark N times (reports keep each repetition)
+  --benchmark_out=FILE            write the JSON report (Google Benchmark JSON + our fields)
+  --benchmark_format=console|json|csv   what goes to stdout
+  --benchmark_list_tests=true     list benchmark names and exit
+Exit status: 0 all ran (skips included), 1 a benchmark failed, 2 bad input.
+)";
+}
+
+}  // namespace ipcbench

@@ -1,0 +1,46 @@
+// The bench program's own command line (Google Benchmark's --benchmark_* flags pass through,
+// except --benchmark_out, which we write ourselves with the extra fields). Coordinator side.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "harness/session.hpp"
+
+namespace ipcbench {
+
+// Bad command-line input: main() prints "ipcbench: <what>" and exits 2.
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct bench_options {
+  std::vector<std::size_t> sizes;
+  std::string sweep = "full";  // full, quick, custom
+  placement place = placement::cross;
+  double target_time_s = 0.2;
+  int timeout_s = 30;
+  bool progress = false;
+  bool list = false;
+  bool help = false;
+  std::optional<std::string> out;  // --benchmark_out
+  std::string filter = ".";        // --benchmark_filter, as Google Benchmark reads it
+  int repetitions = 1;             // --benchmark_repetitions
+};
+
+inline constexpr std::size_t kMaxMessageSize = std::size_t{1} << 30;
+
+const std::vector<std::size_t>& full_sizes();
+const std::vector<std::size_t>& quick_sizes();
+
+// Parses and removes our flags from argv; leaves Google Benchmark's in place. Throws usage_error.
+bench_options parse_options(int& argc, char** argv);
+// "1,64,4096" -> sizes; throws usage_error on 0, garbage, or more than kMaxMessageSize.
+std::vector<std::size_t> parse_sizes(const std::string& text);
+
+std::string usage_text(const char* argv0);
+
+}  // namespace ipcbench

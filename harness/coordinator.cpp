@@ -1,0 +1,234 @@
+#include "coordinator.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <poll.h>
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "sys/child.hpp"
+#include "sys/error.hpp"
+#include "sys/system.hpp"
+
+namespace ipcbench {
+namespace {
+
+struct peer {
+  role r;
+  child_process proc;
+  control_link link;
+  nlohmann::json reply;  // last message received in the current phase
+};
+
+// "consumer (pid 123) is stopped" from /proc/<pid>/stat, for the watchdog's message.
+std::string peer_state_of(const peer& p) {
+  auto stat = read_first_line("/proc/" + std::to_string(p.proc.pid()) + "/stat");
+  std::string who = std::string(to_string(p.r)) + " (pid " + std::to_string(p.proc.pid()) + ")";
+  if (!stat) return who + " is gone";
+  const auto close = stat->rfind(')');
+  const char state =
+      close != std::string::npos && close + 2 < stat->size() ? (*stat)[close + 2] : '?';
+  switch (state) {
+    case 'T':
+    case 't':
+      return who + " is stopped";
+    case 'R':
+      return who + " is running (spinning or busy)";
+    case 'S':
+    case 'D':
+      return who + " is blocked";
+    case 'Z':
+      return who + " has exited";
+    default:
+      return who + " is in state " + std::string(1, state);
+  }
+}
+
+struct phase_failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Waits until both peers have sent `type`, at most `timeout` in all; the coordinator sleeps in
+// poll(2) meanwhile. A peer that exits, errs or misses the deadline fails the phase.
+void await_both(peer (&peers)[2], const char* type, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool done[2] = {false, false};
+  while (!done[0] || !done[1]) {
+    pollfd fds[2];
+    for (int i = 0; i < 2; ++i) fds[i] = {done[i] ? -1 : peers[i].link.fd(), POLLIN, 0};
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    int rc = ::poll(fds, 2, static_cast<int>(std::max<long long>(left.count(), 0)));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc < 0) throw_errno("poll");
+    if (rc == 0) {
+      std::string msg = "watchdog: no '" + std::string(type) + "' within " +
+                        std::to_string(timeout.count()) + " ms; ";
+      msg += peer_state_of(peers[0]) + ", " + peer_state_of(peers[1]) + "; both killed";
+      throw phase_failure(msg);
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (done[i] || fds[i].revents == 0) continue;
+      peer& p = peers[i];
+      try {
+        p.reply = p.link.receive();
+      } catch (const peer_gone&) {
+        auto st = p.proc.wait_for(std::chrono::milliseconds(2000));
+        throw phase_failure(std::string(to_string(p.r)) + " (pid " + std::to_string(p.proc.pid()) +
+                            ") " + (st ? describe_wait_status(*st) : "closed its control channel") +
+                            " before '" + type + "'");
+      }
+      if (p.reply.at("type") == "error")
+        throw phase_failure(std::string(to_string(p.r)) + ": " + p.reply.value("what", "error"));
+      if (p.reply.at("type") != type)
+        throw phase_failure(std::string(to_string(p.r)) + " sent '" +
+                            p.reply.at("type").get<std::string>() + "', expected '" + type + "'");
+      done[i] = true;
+    }
+  }
+}
+
+peer_cpu cpu_of(const nlohmann::json& r) {
+  return {r.at("user_ns").get<std::int64_t>(), r.at("sys_ns").get<std::int64_t>()};
+}
+
+}  // namespace
+
+cpu_choice choose_cpus(placement p) {
+  cpu_choice c;
+  if (p == placement::none) return c;
+  const auto cpus = allowed_cpus();
+  if (cpus.empty()) {
+    c.impossible = "no CPU in this process's affinity mask";
+    return c;
+  }
+  if (p == placement::same) {
+    c.producer = c.consumer = cpus[0];
+    return c;
+  }
+  if (cpus.size() < 2) {
+    c.impossible = "placement cross needs 2 CPUs, only 1 is allowed";
+    return c;
+  }
+  c.producer = cpus[0];
+  c.consumer = cpus[1];
+  return c;
+}
+
+std::uint64_t warmup_count(const run_request& req) {
+  if (req.warmup_messages) return req.warmup_messages;
+  // About 16 MiB of traffic, between 4 and 1000 messages.
+  return std::clamp<std::uint64_t>((16u << 20) / std::max<std::size_t>(req.message_size, 1), 4,
+                                   1000);
+}
+
+std::uint64_t timed_count(const run_request& req, double warm_ns_per_message) {
+  if (req.fixed_messages) return req.fixed_messages;
+  const double per = std::max(warm_ns_per_message, 1.0);
+  const double want = req.target_time_s * 1e9 / per;
+  const double clamped = std::clamp(want, static_cast<double>(req.min_messages),
+                                    static_cast<double>(req.max_messages));
+  return static_cast<std::uint64_t>(std::llround(clamped));
+}
+
+run_result coordinate(const run_request& req, const peer_program& program) {
+  run_result res;
+  const cpu_choice cpus = choose_cpus(req.place);
+  if (!cpus.impossible.empty()) {
+    res.status = run_status::skipped;
+    res.reason = cpus.impossible;
+    return res;
+  }
+  res.producer_cpu_id = cpus.producer;
+  res.consumer_cpu_id = cpus.consumer;
+
+  auto [p_coord, p_child] = make_socketpair(SOCK_STREAM);
+  auto [c_coord, c_child] = make_socketpair(SOCK_STREAM);
+  peer peers[2] = {{role::producer, {}, {}, {}}, {role::consumer, {}, {}, {}}};
+
+  auto spawn = [&](role r, int cpu) {
+    // The child keeps only its own control end; the coordinator's ends and the sibling's are
+    // closed so that a dead coordinator or sibling reads as EOF.
+    return child_process::fork([&, r, cpu]() -> int {
+      unique_fd mine = std::move(r == role::producer ? p_child : c_child);
+      p_coord.reset();
+      c_coord.reset();
+      p_child.reset();
+      c_child.reset();
+      control_link link(std::move(mine));
+      try {
+        if (cpu >= 0) pin_to_cpu(cpu);
+        return program.body(r, link);
+      } catch (const std::exception& e) {
+        try {
+          link.send({{"type", "error"}, {"what", e.what()}});
+        } catch (...) {
+        }
+        return 1;
+      }
+    });
+  };
+
+  try {
+    peers[0].proc = spawn(role::producer, cpus.producer);
+    peers[1].proc = spawn(role::consumer, cpus.consumer);
+    p_child.reset();
+    c_child.reset();
+    peers[0].link = control_link(std::move(p_coord));
+    peers[1].link = control_link(std::move(c_coord));
+
+    await_both(peers, "opened", req.timeout);
+    program.opened();
+
+    const std::uint64_t warm = warmup_count(req);
+    for (auto& p : peers) p.link.send({{"type", "warmup"}, {"count", warm}});
+    await_both(peers, "warm", req.timeout);
+    const double warm_ns = static_cast<double>(std::max(
+        peers[0].reply.at("ns").get<std::int64_t>(), peers[1].reply.at("ns").get<std::int64_t>()));
+    const std::uint64_t count = timed_count(req, warm_ns / static_cast<double>(warm));
+
+    // The consumer first, so it is already waiting when the producer starts the clock.
+    peers[1].link.send({{"type", "go"}, {"count", count}});
+    peers[0].link.send({{"type", "go"}, {"count", count}});
+    if (req.on_go) req.on_go(peers[0].proc.pid(), peers[1].proc.pid());
+    // The deadline for the batch: the usual one plus twenty times what the warm-up predicts.
+    const double batch_ns = static_cast<double>(count) * warm_ns / static_cast<double>(warm);
+    const auto allowance = std::chrono::milliseconds(static_cast<long long>(batch_ns * 20 / 1e6));
+    await_both(peers, "result", req.timeout + allowance);
+
+    const auto& pr = peers[0].reply;
+    const auto& cr = peers[1].reply;
+    res.messages = count;
+    res.integrity_errors = pr.at("integrity_errors").get<std::uint64_t>() +
+                           cr.at("integrity_errors").get<std::uint64_t>();
+    res.producer_cpu = cpu_of(pr);
+    res.consumer_cpu = cpu_of(cr);
+    if (req.pat == pattern::latency) {
+      res.rtt = histogram::from_json(pr.at("rtt"));
+      res.elapsed_ns = pr.at("t1").get<std::int64_t>() - pr.at("t0").get<std::int64_t>();
+    } else {
+      res.elapsed_ns = cr.at("t1").get<std::int64_t>() - pr.at("t0").get<std::int64_t>();
+    }
+    for (auto& p : peers) {
+      if (auto st = p.proc.wait_for(req.timeout); st && !(WIFEXITED(*st) && WEXITSTATUS(*st) == 0))
+        throw phase_failure(std::string(to_string(p.r)) + " " + describe_wait_status(*st) +
+                            " after reporting");
+    }
+    if (res.integrity_errors != 0) {
+      res.status = run_status::failed;
+      res.reason = "data check: producer " + pr.at("integrity_summary").get<std::string>() +
+                   "; consumer " + cr.at("integrity_summary").get<std::string>();
+      return res;
+    }
+    res.status = run_status::ok;
+  } catch (const std::exception& e) {
+    res.status = run_status::failed;
+    res.reason = e.what();
+  }
+  // child_process destructors kill and reap whatever is still running.
+  return res;
+}
+
+}  // namespace ipcbench

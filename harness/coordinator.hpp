@@ -1,0 +1,36 @@
+// The coordinator: forks the producer and consumer, pins them, drives the start barrier over
+// the control channels, enforces a deadline on every wait, and turns whatever happens (results,
+// a crashed, killed or stopped peer) into a run_result. It never names a mechanism: the peers'
+// code arrives type-erased. Coordinator side only; not reentrant.
+#pragma once
+
+#include <functional>
+
+#include "harness/control.hpp"
+#include "harness/session.hpp"
+
+namespace ipcbench {
+
+struct peer_program {
+  // Runs in the forked peer after pinning: opens the endpoint and runs run_peer().
+  std::function<int(role, control_link&)> body;
+  // Runs in the coordinator once both peers have opened their ends.
+  std::function<void()> opened;
+};
+
+run_result coordinate(const run_request& req, const peer_program& program);
+
+// The CPUs a placement uses, or a reason why it cannot be honoured on this machine.
+struct cpu_choice {
+  int producer = -1;
+  int consumer = -1;
+  std::string impossible;
+};
+cpu_choice choose_cpus(placement p);
+
+// Warm-up length for a message size: enough to fault in buffers and settle caches.
+std::uint64_t warmup_count(const run_request& req);
+// Timed batch length from the measured warm-up time per message.
+std::uint64_t timed_count(const run_request& req, double warm_ns_per_message);
+
+}  // namespace ipcbench

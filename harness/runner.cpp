@@ -1,0 +1,14 @@
+#include "runner.hpp"
+
+namespace ipcbench {
+
+std::string cannot_run(const mechanism_traits& traits, const run_request& req) {
+  if (traits.max_message && req.message_size > *traits.max_message) {
+    return "message size " + std::to_string(req.message_size) + " exceeds the largest message " +
+           traits.mechanism + " carries here (" + std::to_string(*traits.max_message) + " bytes, " +
+           traits.max_message_source + ")";
+  }
+  return {};
+}
+
+}  // namespace ipcbench

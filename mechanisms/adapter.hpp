@@ -1,0 +1,73 @@
+// The adapter interface every mechanism implements, and the traits it declares.
+//
+// A mechanism is a channel type C with:
+//   static mechanism_traits describe();       // reads the kernel's limits at run time
+//   explicit C(const channel_config&);        // coordinator, before fork: creates the channel
+//   void opened();                            // coordinator, once both peers have opened their
+//                                             // ends: drops its own copies, unlinks names early
+//   endpoint open(role);                      // in a peer, after fork: takes the ends it needs
+//                                             // and closes the rest of its copy
+// and its endpoint type has, non-virtual so the timed loop has no indirect call:
+//   io_status send(std::span<const std::byte> message);   // the whole message
+//   std::ptrdiff_t receive(std::span<std::byte> buffer);  // one message: its length, or -1
+//                                                          // when the peer has gone
+// Stream mechanisms loop over partial transfers; message mechanisms carry at most
+// traits.max_message bytes and the harness skips larger sizes with the reason. Failures throw
+// std::system_error naming the call.
+#pragma once
+
+#include <concepts>
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "sys/io.hpp"
+
+namespace ipcbench {
+
+class private_dir;
+
+enum class role { producer, consumer };
+enum class pattern { latency, throughput };
+enum class channel_kind { stream, message, shared_memory, notification, calibration };
+
+struct mechanism_traits {
+  std::string id;         // stable report name: "pipe", "sysv_shm.futex"
+  std::string mechanism;  // "pipe"
+  std::string variant;    // "default" or what distinguishes this id
+  std::string family;     // chart group: "pipes & FIFOs", "sockets", ...
+  channel_kind kind = channel_kind::stream;
+  std::optional<std::size_t> max_message;  // nullopt: any size
+  std::string max_message_source;          // where the limit was read
+  bool related_only = false;               // needs fork (inherited descriptors)
+  std::string wait;                        // how a receiver waits: "blocking read(2)", "futex"
+  std::string description;
+  std::map<std::string, std::string> notes;  // facts recorded in the report (TCP_NODELAY, ...)
+};
+
+struct channel_config {
+  std::size_t message_size = 0;
+  pattern pat = pattern::latency;
+  const private_dir* dir = nullptr;  // for mechanisms that rendezvous by path
+};
+
+template <class E>
+concept endpoint = requires(E& e, std::span<const std::byte> out, std::span<std::byte> in) {
+  { e.send(out) } -> std::same_as<io_status>;
+  { e.receive(in) } -> std::same_as<std::ptrdiff_t>;
+};
+
+template <class C>
+concept channel = std::constructible_from<C, const channel_config&> && requires(C& c, role r) {
+  { C::describe() } -> std::same_as<mechanism_traits>;
+  {c.opened()};
+  { c.open(r) } -> endpoint;
+};
+
+const char* to_string(role r) noexcept;
+const char* to_string(pattern p) noexcept;
+const char* to_string(channel_kind k) noexcept;
+
+}  // namespace ipcbench

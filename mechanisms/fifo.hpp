@@ -1,0 +1,30 @@
+// FIFOs (named pipes, mkfifo(3)): two in a private directory, one per direction; peers open
+// them by path and wait in a blocking read(2). The paths are unlinked as soon as both peers
+// have opened them, so a killed run leaves nothing behind.
+#pragma once
+
+#include <filesystem>
+
+#include "mechanisms/adapter.hpp"
+#include "mechanisms/stream_endpoint.hpp"
+#include "sys/cleanup.hpp"
+
+namespace ipcbench {
+
+class fifo_channel {
+ public:
+  static mechanism_traits describe();
+  explicit fifo_channel(const channel_config& cfg);
+  ~fifo_channel();
+  void opened() noexcept;
+  stream_endpoint open(role r);
+
+ private:
+  void unlink_paths() noexcept;
+
+  std::filesystem::path forward_;  // producer -> consumer
+  std::filesystem::path back_;     // consumer -> producer
+  cleanup::guard forward_guard_, back_guard_;
+};
+
+}  // namespace ipcbench

@@ -1,0 +1,23 @@
+// Anonymous pipes (pipe2(2)): one pipe per direction between forked peers; the receiver waits in
+// a blocking read(2). A byte stream, so any message size moves by looping over partial transfers.
+#pragma once
+
+#include "mechanisms/adapter.hpp"
+#include "mechanisms/stream_endpoint.hpp"
+#include "sys/unique_fd.hpp"
+
+namespace ipcbench {
+
+class pipe_channel {
+ public:
+  static mechanism_traits describe();
+  explicit pipe_channel(const channel_config& cfg);
+  void opened() noexcept;
+  stream_endpoint open(role r);
+
+ private:
+  fd_pair forward_;  // producer -> consumer
+  fd_pair back_;     // consumer -> producer
+};
+
+}  // namespace ipcbench

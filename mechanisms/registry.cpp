@@ -1,0 +1,53 @@
+#include "registry.hpp"
+
+#include <exception>
+
+#include "harness/runner.hpp"
+#include "mechanisms/fifo.hpp"
+#include "mechanisms/pipe.hpp"
+#include "mechanisms/tcp.hpp"
+#include "mechanisms/unix_stream.hpp"
+
+namespace ipcbench {
+namespace {
+
+template <channel C>
+mechanism_entry make_entry(const char* id) {
+  mechanism_entry e;
+  try {
+    e.traits = C::describe();
+  } catch (const std::exception& ex) {
+    e.traits.id = e.traits.mechanism = id;
+    e.unavailable = std::string("unavailable on this machine: ") + ex.what();
+  }
+  e.run = [traits = e.traits, unavailable = e.unavailable](const run_request& req) {
+    if (!unavailable.empty()) {
+      run_result r;
+      r.status = run_status::skipped;
+      r.reason = unavailable;
+      return r;
+    }
+    return run_channel<C>(traits, req);
+  };
+  return e;
+}
+
+}  // namespace
+
+const std::vector<mechanism_entry>& registry() {
+  static const std::vector<mechanism_entry> all = {
+      make_entry<pipe_channel>("pipe"),
+      make_entry<fifo_channel>("fifo"),
+      make_entry<unix_stream_channel>("unix_stream"),
+      make_entry<tcp_channel>("tcp"),
+  };
+  return all;
+}
+
+const mechanism_entry* find_mechanism(const std::string& id) {
+  for (const auto& e : registry())
+    if (e.traits.id == id) return &e;
+  return nullptr;
+}
+
+}  // namespace ipcbench

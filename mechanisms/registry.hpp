@@ -1,0 +1,25 @@
+// The explicit list of every mechanism the suite carries, each with its traits (read from the
+// kernel when the registry is built) and its runner. Coordinator side.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "harness/session.hpp"
+#include "mechanisms/adapter.hpp"
+
+namespace ipcbench {
+
+struct mechanism_entry {
+  mechanism_traits traits;
+  // Non-empty when the mechanism cannot run on this machine at all (its describe() failed).
+  std::string unavailable;
+  std::function<run_result(const run_request&)> run;
+};
+
+// Every registered mechanism, in report order. Built once.
+const std::vector<mechanism_entry>& registry();
+const mechanism_entry* find_mechanism(const std::string& id);
+
+}  // namespace ipcbench

@@ -1,0 +1,50 @@
+#include "socket_util.hpp"
+
+#include <poll.h>
+
+#include <cerrno>
+
+#include "sys/error.hpp"
+
+namespace ipcbench {
+
+unique_fd make_socket(int domain, int type) {
+  return unique_fd(check(::socket(domain, type | SOCK_CLOEXEC, 0), "socket"));
+}
+
+void bind_to(int fd, const sockaddr* addr, socklen_t len, const std::string& what) {
+  check(::bind(fd, addr, len), "bind(" + what + ")");
+}
+
+unique_fd accept_one(int listener, const std::string& what) {
+  for (;;) {
+    int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd >= 0) return unique_fd(fd);
+    if (errno != EINTR) throw_errno("accept(" + what + ")");
+  }
+}
+
+void connect_to(int fd, const sockaddr* addr, socklen_t len, const std::string& what) {
+  if (::connect(fd, addr, len) == 0) return;
+  if (errno != EINTR) throw_errno("connect(" + what + ")");
+  // An interrupted connect goes on in the background (connect(2)); wait for it to finish.
+  pollfd p{fd, POLLOUT, 0};
+  while (::poll(&p, 1, -1) < 0)
+    if (errno != EINTR) throw_errno("poll(connect " + what + ")");
+  int err = get_int_option(fd, SOL_SOCKET, SO_ERROR, "SO_ERROR");
+  if (err != 0) throw_errno("connect(" + what + ")", err);
+}
+
+void set_int_option(int fd, int level, int name, int value, const char* what) {
+  check(::setsockopt(fd, level, name, &value, sizeof value),
+        std::string("setsockopt(") + what + ")");
+}
+
+int get_int_option(int fd, int level, int name, const char* what) {
+  int v = 0;
+  socklen_t len = sizeof v;
+  check(::getsockopt(fd, level, name, &v, &len), std::string("getsockopt(") + what + ")");
+  return v;
+}
+
+}  // namespace ipcbench

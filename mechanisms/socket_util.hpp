@@ -1,0 +1,20 @@
+// Socket calls shared by the socket mechanisms: checked socket/bind/listen/accept/connect that
+// retry EINTR and throw std::system_error naming the call and the address.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <string>
+
+#include "sys/unique_fd.hpp"
+
+namespace ipcbench {
+
+unique_fd make_socket(int domain, int type);
+void bind_to(int fd, const sockaddr* addr, socklen_t len, const std::string& what);
+unique_fd accept_one(int listener, const std::string& what);
+void connect_to(int fd, const sockaddr* addr, socklen_t len, const std::string& what);
+void set_int_option(int fd, int level, int name, int value, const char* what);
+int get_int_option(int fd, int level, int name, const char* what);
+
+}  // namespace ipcbench

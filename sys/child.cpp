@@ -1,0 +1,115 @@
+#include "child.hpp"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <thread>
+#include <utility>
+
+#include "error.hpp"
+
+namespace ipcbench {
+
+child_process::child_process(child_process&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)),
+      status_(std::exchange(other.status_, std::nullopt)),
+      guard_(std::move(other.guard_)) {}
+
+child_process& child_process::operator=(child_process&& other) noexcept {
+  if (this != &other) {
+    kill_and_reap();
+    pid_ = std::exchange(other.pid_, -1);
+    status_ = std::exchange(other.status_, std::nullopt);
+    guard_ = std::move(other.guard_);
+  }
+  return *this;
+}
+
+child_process::~child_process() {
+  kill_and_reap();
+}
+
+child_process child_process::fork(const std::function<int()>& body) {
+  const pid_t parent = ::getpid();
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork");
+  if (pid == 0) {
+    int rc = 70;
+    try {
+      cleanup::reset_in_child();
+      check(::prctl(PR_SET_PDEATHSIG, SIGKILL), "prctl(PR_SET_PDEATHSIG)");
+      // The parent may have died between fork() and prctl(): then nobody would kill us.
+      if (::getppid() != parent) ::_exit(71);
+      rc = body();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ipcbench: peer %d: %s\n", static_cast<int>(::getpid()), e.what());
+    } catch (...) {
+      std::fprintf(stderr, "ipcbench: peer %d: unknown exception\n", static_cast<int>(::getpid()));
+    }
+    std::fflush(nullptr);
+    ::_exit(rc);
+  }
+  child_process c;
+  c.pid_ = pid;
+  c.guard_ = cleanup::guard(cleanup::kind::pid, pid);
+  return c;
+}
+
+std::optional<int> child_process::try_wait() {
+  if (status_ || pid_ <= 0) return status_;
+  int st = 0;
+  pid_t r;
+  do {
+    r = ::waitpid(pid_, &st, WNOHANG);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) throw_errno("waitpid");
+  if (r == pid_) {
+    status_ = st;
+    guard_.release();
+  }
+  return status_;
+}
+
+std::optional<int> child_process::wait_for(std::chrono::milliseconds timeout) {
+  // A child that is gone has already closed its control socket, so callers normally reach here
+  // only to collect the status; the short sleep-poll is off every timed path.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (auto st = try_wait()) return st;
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+int child_process::kill_and_reap() noexcept {
+  if (pid_ <= 0) return -1;
+  if (!status_) {
+    ::kill(pid_, SIGKILL);
+    int st = 0;
+    pid_t r;
+    do {
+      r = ::waitpid(pid_, &st, 0);
+    } while (r < 0 && errno == EINTR);
+    if (r == pid_) status_ = st;
+    guard_.release();
+  }
+  return status_.value_or(-1);
+}
+
+std::string describe_wait_status(int status) {
+  if (WIFEXITED(status)) return "exited with " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    const char* abbrev = sigabbrev_np(WTERMSIG(status));
+    return std::string("killed by SIG") +
+           (abbrev ? abbrev : std::to_string(WTERMSIG(status)).c_str());
+  }
+  return "wait status " + std::to_string(status);
+}
+
+}  // namespace ipcbench

@@ -1,0 +1,48 @@
+// Small facts about the machine and this process: clock, CPUs, kernel tunables, temp dirs.
+// Usable on both sides of a fork.
+#pragma once
+
+#include <time.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cleanup.hpp"
+
+namespace ipcbench {
+
+// CLOCK_MONOTONIC in nanoseconds: system-wide, so timestamps of two processes compare.
+inline std::int64_t now_ns() noexcept {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// CPUs this process may run on (sched_getaffinity), ascending.
+std::vector<int> allowed_cpus();
+// Pins the calling process to one CPU; throws std::system_error.
+void pin_to_cpu(int cpu);
+
+// The first line of a text file without the newline, or nullopt when it cannot be read.
+std::optional<std::string> read_first_line(const std::filesystem::path& p);
+// A file holding one integer (as in /proc/sys), or nullopt.
+std::optional<long long> read_integer(const std::filesystem::path& p);
+
+// A private directory (mode 0700, unique name with pid and random suffix) under $TMPDIR or /tmp,
+// removed with its contents on destruction and by the emergency cleanup. Coordinator side.
+class private_dir {
+ public:
+  private_dir();
+  private_dir(private_dir&&) = delete;
+  ~private_dir();
+  const std::filesystem::path& path() const noexcept { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  cleanup::guard guard_;
+};
+
+}  // namespace ipcbench
