@@ -19,7 +19,7 @@ mechanism_traits tcp_channel::describe() {
   t.related_only = false;
   t.wait = "blocking read(2)";
   t.description = "TCP over loopback 127.0.0.1, TCP_NODELAY on both ends";
-  t.notes["TCP_NODELAY"] = "1";
+  t.notes.emplace("TCP_NODELAY", "1");
   t.notes["address"] = "127.0.0.1, ephemeral port";
   if (auto v = read_first_line("/proc/sys/net/ipv4/tcp_wmem")) t.notes["tcp_wmem"] = *v;
   if (auto v = read_first_line("/proc/sys/net/ipv4/tcp_rmem")) t.notes["tcp_rmem"] = *v;
