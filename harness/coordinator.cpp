@@ -1,6 +1,7 @@
 #include "coordinator.hpp"
 
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <poll.h>
@@ -50,22 +51,33 @@ struct phase_failure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Waits until both peers have sent `type`, at most `timeout` in all; the coordinator sleeps in
-// poll(2) meanwhile. A peer that exits, errs or misses the deadline fails the phase.
-void await_both(peer (&peers)[2], const char* type, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+bool is_stopped(const peer& p) {
+  return peer_state_of(p).ends_with("is stopped");
+}
+
+// Waits until both peers have sent `type`, at most `deadline` in all; the coordinator sleeps in
+// poll(2) meanwhile. Every `check_every` it looks at the peers' state, so a stopped peer fails
+// the phase after one interval even when the deadline of a long batch is far away. A peer that
+// exits, errs or misses the deadline fails the phase.
+void await_both(peer (&peers)[2], const char* type, std::chrono::milliseconds deadline_in,
+                std::chrono::milliseconds check_every) {
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + deadline_in;
   bool done[2] = {false, false};
   while (!done[0] || !done[1]) {
     pollfd fds[2];
     for (int i = 0; i < 2; ++i) fds[i] = {done[i] ? -1 : peers[i].link.fd(), POLLIN, 0};
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    int rc = ::poll(fds, 2, static_cast<int>(std::max<long long>(left.count(), 0)));
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    const auto slice = std::clamp(left, std::chrono::milliseconds(0), check_every);
+    int rc = ::poll(fds, 2, static_cast<int>(slice.count()));
     if (rc < 0 && errno == EINTR) continue;
     if (rc < 0) throw_errno("poll");
     if (rc == 0) {
-      std::string msg = "watchdog: no '" + std::string(type) + "' within " +
-                        std::to_string(timeout.count()) + " ms; ";
+      const bool stopped = is_stopped(peers[0]) || is_stopped(peers[1]);
+      if (!stopped && clock::now() < deadline) continue;
+      std::string msg = "watchdog: no '" + std::string(type) + "' after " +
+                        std::to_string(stopped ? slice.count() : deadline_in.count()) + " ms; ";
       msg += peer_state_of(peers[0]) + ", " + peer_state_of(peers[1]) + "; both killed";
       throw phase_failure(msg);
     }
@@ -88,6 +100,20 @@ void await_both(peer (&peers)[2], const char* type, std::chrono::milliseconds ti
       done[i] = true;
     }
   }
+}
+
+// When one peer died of a signal, its partner usually reports only "channel closed": name the
+// death first. Failure path only, so waiting a moment for the dying peer costs nothing measured.
+std::string root_cause(peer (&peers)[2]) {
+  std::string cause;
+  for (auto& p : peers) {
+    if (p.proc.pid() <= 0) continue;
+    auto st = p.proc.wait_for(std::chrono::milliseconds(200));
+    if (st && WIFSIGNALED(*st))
+      cause += std::string(to_string(p.r)) + " (pid " + std::to_string(p.proc.pid()) + ") " +
+               describe_wait_status(*st) + "; ";
+  }
+  return cause;
 }
 
 peer_cpu cpu_of(const nlohmann::json& r) {
@@ -179,12 +205,12 @@ run_result coordinate(const run_request& req, const peer_program& program) {
     peers[0].link = control_link(std::move(p_coord));
     peers[1].link = control_link(std::move(c_coord));
 
-    await_both(peers, "opened", req.timeout);
+    await_both(peers, "opened", req.timeout, req.timeout);
     program.opened();
 
     const std::uint64_t warm = warmup_count(req);
     for (auto& p : peers) p.link.send({{"type", "warmup"}, {"count", warm}});
-    await_both(peers, "warm", req.timeout);
+    await_both(peers, "warm", req.timeout, req.timeout);
     const double warm_ns = static_cast<double>(std::max(
         peers[0].reply.at("ns").get<std::int64_t>(), peers[1].reply.at("ns").get<std::int64_t>()));
     const std::uint64_t count = timed_count(req, warm_ns / static_cast<double>(warm));
@@ -196,7 +222,7 @@ run_result coordinate(const run_request& req, const peer_program& program) {
     // The deadline for the batch: the usual one plus twenty times what the warm-up predicts.
     const double batch_ns = static_cast<double>(count) * warm_ns / static_cast<double>(warm);
     const auto allowance = std::chrono::milliseconds(static_cast<long long>(batch_ns * 20 / 1e6));
-    await_both(peers, "result", req.timeout + allowance);
+    await_both(peers, "result", req.timeout + allowance, req.timeout);
 
     const auto& pr = peers[0].reply;
     const auto& cr = peers[1].reply;
@@ -225,7 +251,7 @@ run_result coordinate(const run_request& req, const peer_program& program) {
     res.status = run_status::ok;
   } catch (const std::exception& e) {
     res.status = run_status::failed;
-    res.reason = e.what();
+    res.reason = root_cause(peers) + e.what();
   }
   // child_process destructors kill and reap whatever is still running.
   return res;

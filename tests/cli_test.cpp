@@ -1,0 +1,175 @@
+// The bench program as a user runs it: bad input gets one line and exit 2; Ctrl-C leaves
+// nothing behind; a small run writes a report with our fields.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <boost/process.hpp>
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_env.hpp"
+
+namespace bp = boost::process;
+
+namespace ipcbench {
+namespace {
+
+struct outcome {
+  int status = -1;  // raw wait status
+  std::string out, err;
+  int exit_code() const { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+};
+
+std::string slurp(bp::ipstream& s) {
+  std::ostringstream o;
+  o << s.rdbuf();
+  return o.str();
+}
+
+outcome run_bench(const std::vector<std::string>& args) {
+  bp::ipstream out, err;
+  bp::child c(IPCBENCH_BIN, bp::args(args), bp::std_out > out, bp::std_err > err,
+              bp::std_in < bp::null);
+  outcome o;
+  std::thread t([&] { o.err = slurp(err); });
+  o.out = slurp(out);
+  t.join();
+  c.wait();
+  o.status = c.native_exit_code();
+  return o;
+}
+
+std::size_t lines(const std::string& s) {
+  std::size_t n = 0;
+  for (char ch : s) n += ch == '\n';
+  return n;
+}
+
+struct bad_input {
+  std::vector<std::string> args;
+  std::string expect;  // in the one stderr line
+};
+
+class BadInput : public ::testing::TestWithParam<bad_input> {};
+
+TEST_P(BadInput, OneLineAndExit2) {
+  const auto o = run_bench(GetParam().args);
+  EXPECT_EQ(o.exit_code(), 2) << o.err;
+  EXPECT_EQ(lines(o.err), 1u) << o.err;
+  EXPECT_EQ(o.err.rfind("ipcbench: ", 0), 0u) << o.err;
+  EXPECT_NE(o.err.find(GetParam().expect), std::string::npos) << o.err;
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cli, BadInput,
+    ::testing::Values(bad_input{{"--benchmark_filter=no_such_mechanism"}, "matches no benchmark"},
+                      bad_input{{"--sizes", "0"}, "message size 0 is invalid"},
+                      bad_input{{"--sizes", "64,abc"}, "'abc' is not a number"},
+                      bad_input{{"--sizes", "99999999999"}, "larger than the limit"},
+                      bad_input{{"--benchmark_repetitions=0"}, "--benchmark_repetitions must be"},
+                      bad_input{{"--placement", "sideways"}, "--placement must be"},
+                      bad_input{{"--benchmark_out=/nonexistent/dir/r.json"},
+                                "cannot write '/nonexistent/dir/r.json'"},
+                      bad_input{{"--frobnicate"}, "unknown option '--frobnicate'"},
+                      bad_input{{"--benchmark_filter=("}, "not a valid regular expression"}));
+
+TEST(Cli, HelpListsEveryOption) {
+  const auto o = run_bench({"--help"});
+  EXPECT_EQ(o.exit_code(), 0);
+  for (const char* opt :
+       {"--sizes", "--quick", "--placement", "--target-time", "--timeout", "--progress", "--list",
+        "--benchmark_filter", "--benchmark_repetitions", "--benchmark_out"})
+    EXPECT_NE(o.out.find(opt), std::string::npos) << opt;
+}
+
+TEST(Cli, ReportCarriesOurFields) {
+  const auto path = test::scratch_dir() / "report.json";
+  const auto o = run_bench({"--sizes", "1,4096", "--target-time", "0.01",
+                            "--benchmark_repetitions=2", "--benchmark_filter=^(null|pipe)/",
+                            "--benchmark_out=" + path.string(), "--progress"});
+  ASSERT_EQ(o.exit_code(), 0) << o.err;
+  std::ifstream in(path);
+  const auto report = nlohmann::json::parse(in);
+  std::filesystem::remove(path);
+  const auto& ctx = report.at("context").at("ipcbench");
+  for (const char* k :
+       {"kernel", "cpu_model", "limits", "calibration", "mechanisms", "placement", "git_commit"})
+    EXPECT_TRUE(ctx.contains(k)) << k;
+  EXPECT_EQ(ctx.at("limits").at("pipe_buf"), 4096);
+  EXPECT_GT(ctx.at("calibration").at("timer_ns").get<double>(), 0);
+
+  int latency = 0, throughput = 0, aggregates = 0;
+  for (const auto& b : report.at("benchmarks")) {
+    const std::string name = b.at("name");
+    EXPECT_EQ(name.find("iterations:"), std::string::npos) << name;
+    EXPECT_EQ(b.at("status"), "ok") << name;
+    EXPECT_TRUE(b.contains("mechanism") && b.contains("pattern") && b.contains("message_size"))
+        << name;
+    if (b.at("run_type") == "aggregate") {
+      ++aggregates;
+      continue;
+    }
+    EXPECT_GT(b.at("messages").get<double>(), 0) << name;
+    EXPECT_EQ(b.at("integrity_errors"), 0) << name;
+    if (b.at("pattern") == "latency") {
+      ++latency;
+      EXPECT_TRUE(b.contains("rtt_p50_ns") && b.contains("rtt_p999_ns") &&
+                  b.contains("latency_percentiles_ns"));
+      EXPECT_LE(b.at("rtt_p50_ns").get<double>(), b.at("rtt_p99_ns").get<double>());
+    } else {
+      ++throughput;
+      EXPECT_GT(b.at("bytes_per_second").get<double>(), 0);
+    }
+  }
+  EXPECT_EQ(latency, 2 * 2 * 2);  // null and pipe, 2 sizes, 2 repetitions
+  EXPECT_EQ(throughput, 1 * 2 * 2);
+  EXPECT_GT(aggregates, 0);
+}
+
+// pids of processes running IPCBENCH_BIN with `marker` among their arguments.
+std::vector<int> processes_with(const std::string& marker) {
+  std::vector<int> pids;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), {});
+    if (cmd.find(marker) != std::string::npos && cmd.find("ipcbench") != std::string::npos)
+      pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+TEST(Cli, SigintCleansUpAndSaysSo) {
+  for (const char* mech : {"fifo", "unix_stream"}) {
+    bp::ipstream err;
+    const std::string marker = "--timeout=29";  // tells our processes from any other
+    bp::child c(IPCBENCH_BIN,
+                bp::args({std::string("--benchmark_filter=^") + mech + "/latency/", "--sizes", "64",
+                          "--target-time", "20", marker, "--progress"}),
+                bp::std_out > bp::null, bp::std_err > err, bp::std_in < bp::null);
+    // Wait until the peers exist, then interrupt the coordinator.
+    for (int i = 0; i < 100 && processes_with(marker).size() < 3; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(processes_with(marker).size(), 3u) << "coordinator and two peers";
+    ::kill(c.id(), SIGINT);
+    const std::string text = slurp(err);
+    c.wait();
+    const int st = c.native_exit_code();
+    EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT) << st;
+    EXPECT_NE(text.find("interrupted by SIGINT"), std::string::npos) << text;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    EXPECT_TRUE(processes_with(marker).empty()) << mech;
+    EXPECT_TRUE(test::leftovers().empty()) << mech << ": " << test::leftovers().front();
+  }
+}
+
+}  // namespace
+}  // namespace ipcbench

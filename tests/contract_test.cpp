@@ -1,0 +1,100 @@
+// The contract every registered mechanism keeps: data arrives intact across PIPE_BUF, the 64 KiB
+// pipe capacity and into MiBs, in both patterns; sizes it cannot carry are skipped with a reason;
+// nothing is left behind.
+#include <gtest/gtest.h>
+
+#include <ostream>
+#include <string>
+
+#include "harness/coordinator.hpp"
+#include "mechanisms/registry.hpp"
+#include "test_env.hpp"
+
+namespace ipcbench {
+namespace {
+
+struct contract_param {
+  std::string id;
+  pattern pat;
+  std::size_t size;
+};
+
+void PrintTo(const contract_param& p, std::ostream* os) {
+  *os << p.id << "/" << to_string(p.pat) << "/" << p.size;
+}
+
+class Contract : public ::testing::TestWithParam<contract_param> {};
+
+run_request small_request(pattern p, std::size_t size) {
+  run_request req;
+  req.pat = p;
+  req.message_size = size;
+  req.place = choose_cpus(placement::cross).impossible.empty() ? placement::cross : placement::none;
+  req.fixed_messages = size >= (1u << 20) ? 8 : 40;
+  req.warmup_messages = 3;
+  req.timeout = std::chrono::seconds(20);
+  return req;
+}
+
+TEST_P(Contract, DataArrivesIntactAndNothingLeaks) {
+  const auto& [id, pat, size] = GetParam();
+  const mechanism_entry* m = find_mechanism(id);
+  ASSERT_NE(m, nullptr);
+  const run_request req = small_request(pat, size);
+  const run_result r = m->run(req);
+
+  if (m->traits.max_message && size > *m->traits.max_message) {
+    EXPECT_EQ(r.status, run_status::skipped);
+    EXPECT_NE(r.reason.find(std::to_string(*m->traits.max_message)), std::string::npos) << r.reason;
+  } else if (!m->unavailable.empty()) {
+    EXPECT_EQ(r.status, run_status::skipped);
+    EXPECT_FALSE(r.reason.empty());
+  } else {
+    ASSERT_EQ(r.status, run_status::ok) << r.reason;
+    EXPECT_EQ(r.messages, req.fixed_messages);
+    EXPECT_EQ(r.integrity_errors, 0u);
+    EXPECT_GT(r.elapsed_ns, 0);
+    if (pat == pattern::latency) {
+      EXPECT_EQ(r.rtt.count(), req.fixed_messages);
+      EXPECT_GT(r.rtt.percentile(50), 0);
+    }
+  }
+  EXPECT_TRUE(test::leftovers().empty()) << "left in TMPDIR: " << test::leftovers().front();
+  EXPECT_TRUE(test::no_children());
+}
+
+std::vector<contract_param> all_params() {
+  std::vector<contract_param> v;
+  for (const auto& e : registry())
+    for (pattern p : {pattern::latency, pattern::throughput})
+      for (std::size_t s : {1, 4095, 4096, 4097, 65535, 65536, 65537, 1 << 20})
+        v.push_back({e.traits.id, p, s});
+  return v;
+}
+
+std::string param_name(const ::testing::TestParamInfo<contract_param>& info) {
+  const auto& [id, pat, size] = info.param;
+  std::string n = id + "_" + to_string(pat) + "_" + std::to_string(size);
+  for (auto& ch : n)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, Contract, ::testing::ValuesIn(all_params()), param_name);
+
+TEST(Registry, EveryMechanismDeclaresItsTraits) {
+  for (const auto& e : registry()) {
+    EXPECT_FALSE(e.traits.id.empty());
+    EXPECT_FALSE(e.traits.family.empty()) << e.traits.id;
+    EXPECT_FALSE(e.traits.wait.empty()) << e.traits.id;
+    EXPECT_FALSE(e.traits.description.empty()) << e.traits.id;
+    if (e.traits.max_message) {
+      EXPECT_FALSE(e.traits.max_message_source.empty()) << e.traits.id;
+    }
+    EXPECT_EQ(find_mechanism(e.traits.id), &e);
+  }
+  EXPECT_EQ(find_mechanism("no_such_mechanism"), nullptr);
+}
+
+}  // namespace
+}  // namespace ipcbench

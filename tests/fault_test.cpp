@@ -1,0 +1,190 @@
+// Faults: a peer killed or stopped mid-benchmark, and a channel that damages messages. Each ends
+// with a failed run that says what happened, no hang, and nothing left behind.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "harness/runner.hpp"
+#include "mechanisms/pipe.hpp"
+#include "mechanisms/registry.hpp"
+#include "test_env.hpp"
+
+namespace ipcbench {
+namespace {
+
+enum class damage { corrupt, duplicate, drop };
+
+// A pipe whose producer damages its 10th message.
+template <damage D>
+class damaging_pipe {
+ public:
+  class endpoint {
+   public:
+    endpoint(stream_endpoint inner, bool producer)
+        : inner_(std::move(inner)), producer_(producer) {}
+    io_status send(std::span<const std::byte> msg) {
+      const std::uint64_t n = sent_++;
+      if (producer_ && n == 10) {
+        if (D == damage::drop) return io_status::ok;
+        std::vector<std::byte> bad(msg.begin(), msg.end());
+        if (D == damage::corrupt) bad[bad.size() / 2] ^= std::byte{1};
+        if (D == damage::duplicate) bad = previous_;
+        return inner_.send(bad);
+      }
+      previous_.assign(msg.begin(), msg.end());
+      return inner_.send(msg);
+    }
+    std::ptrdiff_t receive(std::span<std::byte> buf) { return inner_.receive(buf); }
+
+   private:
+    stream_endpoint inner_;
+    bool producer_;
+    std::uint64_t sent_ = 0;
+    std::vector<std::byte> previous_;
+  };
+
+  static mechanism_traits describe() {
+    auto t = pipe_channel::describe();
+    t.id = "damaging_pipe";
+    return t;
+  }
+  explicit damaging_pipe(const channel_config& cfg) : inner_(cfg) {}
+  void opened() noexcept { inner_.opened(); }
+  endpoint open(role r) { return endpoint(inner_.open(r), r == role::producer); }
+
+ private:
+  pipe_channel inner_;
+};
+
+run_request request(pattern p, std::size_t size) {
+  run_request req;
+  req.pat = p;
+  req.message_size = size;
+  req.place = placement::none;
+  req.fixed_messages = 50;
+  req.warmup_messages = 1;  // the damage lands in the timed batch (message 10 of the producer)
+  req.timeout = std::chrono::seconds(5);
+  return req;
+}
+
+template <damage D>
+run_result run_damaged(pattern p, std::size_t size,
+                       std::chrono::seconds timeout = std::chrono::seconds(5)) {
+  auto req = request(p, size);
+  req.timeout = timeout;
+  return run_channel<damaging_pipe<D>>(damaging_pipe<D>::describe(), req);
+}
+
+TEST(Faults, CorruptedMessageFailsTheRunWithTheCount) {
+  for (pattern p : {pattern::latency, pattern::throughput}) {
+    const run_result r = run_damaged<damage::corrupt>(p, 4096);
+    EXPECT_EQ(r.status, run_status::failed);
+    EXPECT_EQ(r.integrity_errors, 1u);
+    EXPECT_NE(r.reason.find("1 corrupted"), std::string::npos) << r.reason;
+  }
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(Faults, DuplicatedMessageIsCountedAsSequenceError) {
+  const run_result r = run_damaged<damage::duplicate>(pattern::throughput, 64);
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_EQ(r.integrity_errors, 1u);
+  EXPECT_NE(r.reason.find("lost/duplicated/reordered"), std::string::npos) << r.reason;
+}
+
+TEST(Faults, DroppedMessageFailsTheRun) {
+  // The consumer waits for a 50th message that never comes; the producer's exit closes the pipe.
+  const run_result r = run_damaged<damage::drop>(pattern::throughput, 64, std::chrono::seconds(1));
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_NE(r.reason.find("consumer: channel closed by the other peer (receive of message 50)"),
+            std::string::npos)
+      << r.reason;
+  EXPECT_TRUE(test::no_children());
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+// Runs `id` long enough to be interrupted and sends `sig` to a peer once the timed batch runs.
+run_result run_and_signal(const std::string& id, int sig, bool consumer,
+                          std::chrono::milliseconds timeout) {
+  const mechanism_entry* m = find_mechanism(id);
+  EXPECT_NE(m, nullptr);
+  run_request req;
+  req.pat = pattern::latency;
+  req.message_size = 64;
+  req.place = placement::none;
+  req.fixed_messages = 100'000'000;  // far longer than the test waits
+  req.warmup_messages = 10;
+  req.timeout = timeout;
+  std::thread killer;
+  req.on_go = [&](pid_t producer, pid_t cons) {
+    const pid_t victim = consumer ? cons : producer;
+    killer = std::thread([victim, sig] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      ::kill(victim, sig);
+    });
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  run_result r = m->run(req);
+  if (killer.joinable()) killer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, timeout + std::chrono::seconds(5));
+  return r;
+}
+
+class PeerFaults : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PeerFaults, KilledConsumerEndsTheRunAtOnce) {
+  const run_result r = run_and_signal(GetParam(), SIGKILL, true, std::chrono::seconds(20));
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_NE(r.reason.find("consumer"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("killed by SIGKILL"), std::string::npos) << r.reason;
+  EXPECT_TRUE(test::no_children());
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+TEST_P(PeerFaults, KilledProducerEndsTheRunAtOnce) {
+  const run_result r = run_and_signal(GetParam(), SIGKILL, false, std::chrono::seconds(20));
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_NE(r.reason.find("producer"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("killed by SIGKILL"), std::string::npos) << r.reason;
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST_P(PeerFaults, StoppedPeerFiresTheWatchdog) {
+  const run_result r = run_and_signal(GetParam(), SIGSTOP, true, std::chrono::seconds(1));
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_NE(r.reason.find("watchdog"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("consumer"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("stopped"), std::string::npos) << r.reason;
+  EXPECT_TRUE(test::no_children());
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+std::vector<std::string> mechanism_ids() {
+  std::vector<std::string> ids;
+  for (const auto& e : registry()) ids.push_back(e.traits.id);
+  return ids;
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, PeerFaults, ::testing::ValuesIn(mechanism_ids()),
+                         [](const auto& p) { return p.param; });
+
+TEST(Placement, CrossNeedsTwoCpusOrIsSkippedWithReason) {
+  const auto c = choose_cpus(placement::cross);
+  if (allowed_cpus().size() >= 2) {
+    EXPECT_TRUE(c.impossible.empty());
+    EXPECT_NE(c.producer, c.consumer);
+  } else {
+    EXPECT_FALSE(c.impossible.empty());
+  }
+  const auto s = choose_cpus(placement::same);
+  EXPECT_EQ(s.producer, s.consumer);
+  const auto n = choose_cpus(placement::none);
+  EXPECT_EQ(n.producer, -1);
+}
+
+}  // namespace
+}  // namespace ipcbench

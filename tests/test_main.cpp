@@ -1,0 +1,42 @@
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+
+#include "test_env.hpp"
+
+namespace ipcbench::test {
+
+const std::filesystem::path& scratch_dir() {
+  static const std::filesystem::path dir = [] {
+    std::string templ = (std::filesystem::temp_directory_path() / "ipcbench-tests-XXXXXX").string();
+    if (::mkdtemp(templ.data()) == nullptr) std::abort();
+    return std::filesystem::path(templ);
+  }();
+  return dir;
+}
+
+std::vector<std::string> leftovers() {
+  std::vector<std::string> names;
+  for (const auto& e : std::filesystem::directory_iterator(scratch_dir()))
+    names.push_back(e.path().filename().string());
+  return names;
+}
+
+bool no_children() {
+  return ::waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD;
+}
+
+}  // namespace ipcbench::test
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  const auto dir = ipcbench::test::scratch_dir();
+  ::setenv("TMPDIR", dir.c_str(), 1);
+  const int rc = RUN_ALL_TESTS();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return rc;
+}
