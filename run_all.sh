@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# ipcbench: installs what is missing, builds, runs the sweep, writes results/<host>-<time>.json
+# and renders plots/<report>/index.html. See --help.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/ensure_deps.sh
+source "$here/scripts/ensure_deps.sh"
+
+usage() {
+  cat <<'TXT'
+usage: ./run_all.sh [options]
+
+Builds ipcbench (Release), runs every mechanism x pattern x message size, writes the JSON report
+to results/<host>-<yyyymmdd-hhmmss>.json and renders charts to plots/<report>/index.html.
+
+Options:
+  --quick              CI-sized sweep: sizes 1 64 4095 4096 4097 65535 65536 65537 1048576,
+                       0.02 s per timed batch, 1 repetition unless --repetitions is given
+  --filter REGEX       run only benchmarks whose name matches (names: <mechanism>/<pattern>/<size>/<placement>,
+                       e.g. 'pipe|fifo' or '/latency/')
+  --repetitions N      repetitions of every benchmark (default 3; quick 1); compare needs 3 or more
+  --out FILE           write the report to FILE instead of results/<host>-<time>.json
+  --placement P        cross (peers on two different CPUs, default), same (one CPU), none (unpinned)
+  --sizes LIST         comma-separated message sizes in bytes, replacing the sweep's
+  --target-time S      seconds per timed batch (default 0.2; quick 0.02)
+  --baseline FILE      after the run, compare against FILE and exit with the gate's code
+                       (0 no regression, 1 regression, 2 bad input)
+  --no-plots           do not render charts
+  --build-dir DIR      where to build (default build/)
+  -h, --help           this text
+Exit status: 0 success, 1 a benchmark failed (or the gate found a regression), 2 bad input.
+TXT
+}
+
+die() { echo "run_all.sh: $*" >&2; exit 2; }
+
+quick=0 filter="" repetitions="" out="" placement="cross" sizes="" target_time="" baseline="" plots=1
+build_dir="$here/build"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --filter) [ $# -ge 2 ] || die "--filter needs a value"; filter="$2"; shift ;;
+    --repetitions) [ $# -ge 2 ] || die "--repetitions needs a value"; repetitions="$2"; shift ;;
+    --out) [ $# -ge 2 ] || die "--out needs a value"; out="$2"; shift ;;
+    --placement) [ $# -ge 2 ] || die "--placement needs a value"; placement="$2"; shift ;;
+    --sizes) [ $# -ge 2 ] || die "--sizes needs a value"; sizes="$2"; shift ;;
+    --target-time) [ $# -ge 2 ] || die "--target-time needs a value"; target_time="$2"; shift ;;
+    --baseline) [ $# -ge 2 ] || die "--baseline needs a value"; baseline="$2"; shift ;;
+    --no-plots) plots=0 ;;
+    --build-dir) [ $# -ge 2 ] || die "--build-dir needs a value"; build_dir="$2"; shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) die "unknown option '$1' (see --help)" ;;
+  esac
+  shift
+done
+
+if [ -n "$repetitions" ]; then
+  if ! [[ "$repetitions" =~ ^[0-9]+$ ]] || [ "$repetitions" -lt 1 ]; then
+    die "--repetitions must be a whole number >= 1, not '$repetitions'"
+  fi
+elif [ "$quick" -eq 1 ]; then
+  repetitions=1
+else
+  repetitions=3
+fi
+case "$placement" in cross|same|none) ;; *) die "--placement must be cross, same or none, not '$placement'" ;; esac
+if [ -n "$baseline" ] && [ ! -r "$baseline" ]; then die "cannot read baseline '$baseline'"; fi
+
+packages=("${IPCBENCH_BUILD_PACKAGES[@]}")
+[ "$plots" -eq 1 ] && packages+=("${IPCBENCH_PLOT_PACKAGES[@]}")
+ensure_packages "${packages[@]}"
+
+echo "run_all.sh: building in $build_dir" >&2
+cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DIPCBENCH_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build_dir" -j "$(nproc)" >/dev/null
+
+if [ -z "$out" ]; then
+  mkdir -p "$here/results"
+  out="$here/results/$(hostname -s 2>/dev/null || hostname)-$(date +%Y%m%d-%H%M%S).json"
+fi
+
+args=(--progress "--placement=$placement" "--benchmark_repetitions=$repetitions" "--benchmark_out=$out")
+[ "$quick" -eq 1 ] && args+=(--quick)
+[ -n "$filter" ] && args+=("--benchmark_filter=$filter")
+[ -n "$sizes" ] && args+=("--sizes=$sizes")
+[ -n "$target_time" ] && args+=("--target-time=$target_time")
+
+start=$(date +%s)
+status=0
+"$build_dir/bench/ipcbench" "${args[@]}" || status=$?
+[ "$status" -eq 2 ] && exit 2
+[ -f "$out" ] || { echo "run_all.sh: no report was written" >&2; exit "${status:-1}"; }
+echo "run_all.sh: report: $out ($(( $(date +%s) - start )) s)" >&2
+
+python=/usr/bin/python3
+[ -x "$python" ] || python=python3
+stem="$(basename "$out" .json)"
+if [ "$plots" -eq 1 ] && [ -f "$here/plots/render.py" ]; then
+  "$python" "$here/plots/render.py" "$out" --out "$here/plots/$stem" >&2 ||
+    echo "run_all.sh: rendering the charts failed (the report is fine)" >&2
+fi
+
+if [ -n "$baseline" ]; then
+  gate=0
+  compare_json="$(mktemp)"
+  trap 'rm -f "$compare_json"' EXIT
+  "$build_dir/compare/ipcbench-compare" "$baseline" "$out" || gate=$?
+  "$build_dir/compare/ipcbench-compare" "$baseline" "$out" --format json >"$compare_json" 2>/dev/null || true
+  if [ "$plots" -eq 1 ] && [ -f "$here/plots/render.py" ]; then
+    "$python" "$here/plots/render.py" "$baseline" "$out" --compare-json "$compare_json" \
+      --out "$here/plots/compare-$(basename "$baseline" .json)-vs-$stem" >&2 ||
+      echo "run_all.sh: rendering the comparison failed" >&2
+  fi
+  [ "$status" -ne 0 ] && exit "$status"
+  exit "$gate"
+fi
+exit "$status"

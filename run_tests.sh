@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds ipcbench with its tests and runs the whole suite: a Release build with warnings as
+# errors, then the same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+# Installs missing Debian packages first. Usage: ./run_tests.sh [--no-sanitizers]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=scripts/ensure_deps.sh
+source "$here/scripts/ensure_deps.sh"
+
+sanitizers=1
+case "${1:-}" in
+  "") ;;
+  --no-sanitizers) sanitizers=0 ;;
+  -h|--help) echo "usage: ./run_tests.sh [--no-sanitizers]"; exit 0 ;;
+  *) echo "run_tests.sh: unknown option '$1'" >&2; exit 2 ;;
+esac
+
+ensure_packages "${IPCBENCH_BUILD_PACKAGES[@]}" "${IPCBENCH_PLOT_PACKAGES[@]}" "${IPCBENCH_TEST_PACKAGES[@]}"
+jobs="$(nproc)"
+
+run_suite() {  # build dir, extra cmake args...
+  local dir="$1"; shift
+  cmake -S "$here" -B "$dir" -DIPCBENCH_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  ctest --test-dir "$dir" -j "$jobs" --output-on-failure --timeout 600
+}
+
+run_suite "$here/build-tests" -DCMAKE_BUILD_TYPE=Release
+if [ "$sanitizers" -eq 1 ]; then
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_suite "$here/build-asan" -DCMAKE_BUILD_TYPE=Debug -DIPCBENCH_SANITIZE=ON
+fi
+
+# Nothing of ours may outlive the tests.
+leaks="$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'ipcbench-*' 2>/dev/null | head -5)"
+if [ -n "$leaks" ]; then
+  echo "run_tests.sh: tests left files behind: $leaks" >&2
+  exit 1
+fi
+echo "run_tests.sh: all tests passed"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2034  # the package lists are read by the scripts that source this file
+# Sourced by run_all.sh and run_tests.sh: installs the Debian/Ubuntu packages that are missing.
+# As root it runs apt-get; otherwise sudo when it needs no password; otherwise it prints the exact
+# apt-get line and exits 2.
+
+# ensure_packages PKG... : install whichever of PKG are not installed.
+ensure_packages() {
+  if ! command -v dpkg-query >/dev/null 2>&1; then
+    echo "ipcbench: not a Debian/Ubuntu system (no dpkg-query); make sure these are installed: $*" >&2
+    return 0
+  fi
+  local missing=() pkg
+  for pkg in "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  echo "ipcbench: installing missing packages: ${missing[*]}" >&2
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+      sudo=(sudo)
+    else
+      echo "ipcbench: missing packages; run: sudo apt-get install -y ${missing[*]}" >&2
+      exit 2
+    fi
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq >&2 || true
+  if ! "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; then
+    echo "ipcbench: apt-get could not install: ${missing[*]}" >&2
+    exit 2
+  fi
+}
+
+# What building and running the suite needs (read by the scripts that source this file).
+
+IPCBENCH_BUILD_PACKAGES=(g++ make cmake libbenchmark-dev nlohmann-json3-dev libboost-dev
+                         libboost-filesystem-dev)
+IPCBENCH_PLOT_PACKAGES=(python3 python3-matplotlib)
+# What the tests need on top (Chromium loads the HTML report in the browser test).
+IPCBENCH_TEST_PACKAGES=(libgtest-dev libbenchmark-tools chromium procps)
