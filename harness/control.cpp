@@ -36,9 +36,9 @@ std::optional<nlohmann::json> control_link::receive_for(std::chrono::millisecond
 nlohmann::json control_link::expect(const char* type, std::chrono::milliseconds timeout) {
   auto msg = receive_for(timeout);
   if (!msg) throw std::runtime_error(std::string("timed out waiting for '") + type + "'");
-  const auto& t = msg->at("type");
+  const auto t = msg->at("type").get<std::string>();
   if (t == "error") throw std::runtime_error(msg->value("what", "peer error"));
-  if (t != type) throw std::runtime_error(std::string("expected '") + type + "', got " + t.dump());
+  if (t != type) throw std::runtime_error(std::string("expected '") + type + "', got '" + t + "'");
   return *msg;
 }
 

@@ -92,11 +92,12 @@ void await_both(peer (&peers)[2], const char* type, std::chrono::milliseconds de
                             ") " + (st ? describe_wait_status(*st) : "closed its control channel") +
                             " before '" + type + "'");
       }
-      if (p.reply.at("type") == "error")
+      const auto got = p.reply.at("type").get<std::string>();
+      if (got == "error")
         throw phase_failure(std::string(to_string(p.r)) + ": " + p.reply.value("what", "error"));
-      if (p.reply.at("type") != type)
-        throw phase_failure(std::string(to_string(p.r)) + " sent '" +
-                            p.reply.at("type").get<std::string>() + "', expected '" + type + "'");
+      if (got != type)
+        throw phase_failure(std::string(to_string(p.r)) + " sent '" + got + "', expected '" + type +
+                            "'");
       done[i] = true;
     }
   }
