@@ -246,6 +246,7 @@ int run(int argc, char** argv) {
       break;
   }
   std::cout.flush();
+  if (!std::cout) throw std::runtime_error("cannot write to standard output");
   return exit_code(result, opts.gate);
 }
 
