@@ -35,7 +35,10 @@ std::string scaled(double value, const char* const* units, double step, std::siz
     v /= step;
     ++i;
   }
-  const char* format = std::fabs(v) >= 100 ? "%.0f" : std::fabs(v) >= 10 ? "%.1f" : "%.2f";
+  const char* format = std::fabs(v) >= 1000  ? "%.3g"
+                       : std::fabs(v) >= 100 ? "%.0f"
+                       : std::fabs(v) >= 10  ? "%.1f"
+                                             : "%.2f";
   return printf_string(format, v) + " " + units[i];
 }
 

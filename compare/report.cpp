@@ -277,8 +277,11 @@ report parse_report(const nlohmann::json& doc, const std::string& path) {
     const double unit = time_unit_factor(entry, path, i);
     for (const metric_spec& m : kMetrics) {
       const auto value = entry.find(m.name);
-      if (value == entry.end() || !value->is_number()) continue;
+      if (value == entry.end() || value->is_null()) continue;
+      const std::string field = where + "." + std::string(m.name);
+      if (!value->is_number()) not_a_report(path, field + " is not a number");
       double v = value->get<double>();
+      if (v < 0.0) not_a_report(path, field + " is negative");
       if (m.name == "real_time" || m.name == "cpu_time") v *= unit;
       bench.metrics[std::string(m.name)].push_back(v);
     }

@@ -184,6 +184,10 @@ TEST(ParseReport, RejectsWhatIsNotAReport) {
             "'r.json' is not a benchmark report: 'context' is not an object");
   EXPECT_EQ(error_of_json({{"benchmarks", {{{"name", "a"}, {"time_unit", "fortnight"}}}}}),
             "'r.json' is not a benchmark report: benchmarks[0] has unknown time_unit 'fortnight'");
+  EXPECT_EQ(error_of_json({{"benchmarks", {{{"name", "a"}, {"real_time", "fast"}}}}}),
+            "'r.json' is not a benchmark report: benchmarks[0].real_time is not a number");
+  EXPECT_EQ(error_of_json({{"benchmarks", {{{"name", "a"}, {"rtt_p50_ns", -1}}}}}),
+            "'r.json' is not a benchmark report: benchmarks[0].rtt_p50_ns is negative");
   EXPECT_NE(error_of_json({{"benchmarks", {{{"name", "a"}, {"run_type", "aggregate"}}}}})
                 .find("only aggregate rows"),
             std::string::npos);
