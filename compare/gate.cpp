@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <set>
 #include <stdexcept>
 #include <utility>
 
@@ -29,15 +28,16 @@ void validate(const gate_options& options) {
   if (options.resamples == 0) throw std::invalid_argument("resamples must be positive");
 }
 
-const json* context_field(const report& r, std::initializer_list<const char*> path) {
+// context[section][key], or context[key] without a section; nullptr when absent or null.
+const json* context_field(const report& r, const char* section, const char* key) {
   const json* node = &r.context();
-  for (const char* key : path) {
-    if (!node->is_object()) return nullptr;
-    const auto it = node->find(key);
-    if (it == node->end() || it->is_null()) return nullptr;
+  if (section) {
+    const auto it = node->find(section);
+    if (it == node->end() || !it->is_object()) return nullptr;
     node = &*it;
   }
-  return node;
+  const auto it = node->find(key);
+  return it == node->end() || it->is_null() ? nullptr : &*it;
 }
 
 std::string show(const json& value) {
@@ -152,22 +152,22 @@ judgement judge(std::span<const double> baseline, std::span<const double> conten
 
 std::vector<std::string> machine_warnings(const report& baseline, const report& contender) {
   struct field {
-    const char* label;
-    std::initializer_list<const char*> path;
+    const char* section;  // nullptr: top level of the context
+    const char* key;
   };
-  const field fields[] = {
-      {"host_name", {"host_name"}},
-      {"cpu_model", {"ipcbench", "cpu_model"}},
-      {"kernel", {"ipcbench", "kernel"}},
-      {"num_cpus", {"num_cpus"}},
+  constexpr field kFields[] = {
+      {nullptr, "host_name"},
+      {"ipcbench", "cpu_model"},
+      {"ipcbench", "kernel"},
+      {nullptr, "num_cpus"},
   };
   std::vector<std::string> warnings;
-  for (const field& f : fields) {
-    const json* b = context_field(baseline, f.path);
-    const json* c = context_field(contender, f.path);
+  for (const field& f : kFields) {
+    const json* b = context_field(baseline, f.section, f.key);
+    const json* c = context_field(contender, f.section, f.key);
     if (b && c && *b != *c) {
-      warnings.push_back("reports come from different machines or kernels: " +
-                         std::string(f.label) + " " + show(*b) + " (baseline) vs " + show(*c) +
+      warnings.push_back("reports come from different machines or kernels: " + std::string(f.key) +
+                         " " + show(*b) + " (baseline) vs " + show(*c) +
                          " (contender); differences may not be caused by the code");
     }
   }

@@ -3,6 +3,7 @@
 // one line on stderr; nothing escapes main as an exception.
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
