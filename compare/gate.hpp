@@ -1,0 +1,118 @@
+// The regression gate: which benchmarks and metrics two reports share, and for each a verdict
+// (regression, improvement, no change) that needs both a significant difference over the
+// repetitions and an effect beyond a per-metric threshold. Throws input_error when the reports
+// have nothing to compare and std::invalid_argument for bad options.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compare/report.hpp"
+#include "compare/stats.hpp"
+
+namespace ipcbench::compare {
+
+enum class test_kind { mann_whitney, bootstrap };
+enum class verdict { regression, improvement, no_change };
+enum class gate_method { significance_threshold, threshold_only };
+
+std::string_view to_string(test_kind test);      // "mann-whitney", "bootstrap"
+std::string_view to_string(verdict outcome);     // "regression", "improvement", "no change"
+std::string_view to_string(gate_method method);  // "significance+threshold", "threshold only"
+std::string_view to_string(direction better);    // "lower_is_better", "higher_is_better"
+
+// Metrics compared when --metrics is not given: on ipcbench entries, and on plain Google
+// Benchmark entries (which have `real_time`, and `bytes_per_second` with SetBytesProcessed).
+inline constexpr std::string_view kDefaultMetrics[] = {"rtt_p50_ns", "rtt_p99_ns",
+                                                       "bytes_per_second"};
+inline constexpr std::string_view kPlainDefaultMetrics[] = {"real_time", "bytes_per_second"};
+
+struct gate_options {
+  test_kind test = test_kind::mann_whitney;
+  double alpha = 0.05;
+  std::vector<std::string> metrics;                       // empty: the defaults above
+  std::optional<double> threshold_all;                    // fraction; overrides the defaults
+  std::map<std::string, double, std::less<>> thresholds;  // fraction per metric; overrides all
+  bool fail_on_missing = false;
+  std::size_t resamples = kBootstrapResamples;
+  std::uint64_t seed = kBootstrapSeed;
+};
+
+// Threshold (fraction) for one metric under these options.
+double threshold_for(const metric_spec& metric, const gate_options& options);
+
+struct judgement {
+  verdict outcome = verdict::no_change;
+  gate_method method = gate_method::significance_threshold;
+  double baseline_median = 0.0;
+  double contender_median = 0.0;
+  double ratio = 1.0;             // contender median / baseline median
+  std::optional<double> p_value;  // empty when the samples are too few to test
+};
+
+// Verdict for one metric of one benchmark. The effect is the ratio of medians, inverted for
+// higher-is-better metrics so that > 1 is always worse: a regression needs effect > 1 + t, an
+// improvement effect < 1 / (1 + t) (the same step in the other direction), and both need
+// significance at `alpha` unless the test cannot reach alpha with these sample sizes.
+judgement judge(std::span<const double> baseline, std::span<const double> contender,
+                direction better, double threshold, const gate_options& options);
+
+// True when no outcome of the test can be significant at alpha with these sample sizes.
+bool too_few_to_test(std::size_t n_baseline, std::size_t n_contender, double alpha);
+
+struct metric_result {
+  std::string name;
+  benchmark_info info;
+  std::string metric;
+  direction better = direction::lower_is_better;
+  std::size_t baseline_n = 0;
+  std::size_t contender_n = 0;
+  double threshold = 0.0;
+  judgement result;
+};
+
+struct not_comparable_entry {
+  std::string name;
+  std::string reason;
+  bool lost = false;  // ok in the baseline but skipped or failed in the contender
+};
+
+struct summary_counts {
+  std::size_t regressions = 0;
+  std::size_t improvements = 0;
+  std::size_t unchanged = 0;
+  std::size_t missing = 0;  // only in the baseline, or ok there and skipped/failed in contender
+  std::size_t added = 0;    // only in the contender, or ok there and skipped/failed in baseline
+  std::size_t not_comparable = 0;
+};
+
+struct comparison {
+  std::string baseline_path;
+  std::string contender_path;
+  test_kind test = test_kind::mann_whitney;
+  double alpha = 0.05;
+  std::vector<std::string> warnings;
+  std::vector<metric_result> results;
+  std::vector<std::string> only_in_baseline;
+  std::vector<std::string> only_in_contender;
+  std::vector<not_comparable_entry> not_comparable;
+  summary_counts summary;
+};
+
+// Warnings when the reports come from different machines or kernels.
+std::vector<std::string> machine_warnings(const report& baseline, const report& contender);
+
+comparison compare_reports(const report& baseline, const report& contender,
+                           const gate_options& options);
+
+// 1 when there is a regression (or, with fail_on_missing, a missing benchmark), else 0.
+int exit_code(const comparison& result, const gate_options& options);
+
+}  // namespace ipcbench::compare

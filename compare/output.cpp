@@ -1,0 +1,337 @@
+#include "compare/output.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string_view>
+#include <vector>
+
+namespace ipcbench::compare {
+namespace {
+
+using nlohmann::ordered_json;
+
+ordered_json number_or_null(double v) {
+  return std::isfinite(v) ? ordered_json(v) : nullptr;
+}
+
+template <typename T>
+ordered_json optional_json(const std::optional<T>& v) {
+  return v ? ordered_json(*v) : ordered_json(nullptr);
+}
+
+std::string printf_string(const char* format, double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, value);
+  return buf;
+}
+
+// Three significant digits with a scaled unit: 812 ns, 12.3 us, 1.50 GiB/s.
+std::string scaled(double value, const char* const* units, double step, std::size_t count) {
+  if (!std::isfinite(value)) return value > 0 ? "inf" : "-";
+  std::size_t i = 0;
+  double v = value;
+  while (i + 1 < count && std::fabs(v) >= step) {
+    v /= step;
+    ++i;
+  }
+  const char* format = std::fabs(v) >= 1000  ? "%.3g"
+                       : std::fabs(v) >= 100 ? "%.0f"
+                       : std::fabs(v) >= 10  ? "%.1f"
+                                             : "%.2f";
+  return printf_string(format, v) + " " + units[i];
+}
+
+std::string format_value(double value, std::string_view unit) {
+  static const char* const kTime[] = {"ns", "us", "ms", "s"};
+  static const char* const kBytes[] = {"B/s", "KiB/s", "MiB/s", "GiB/s", "TiB/s"};
+  static const char* const kRate[] = {"/s", "k/s", "M/s", "G/s"};
+  if (unit == "ns") return scaled(value, kTime, 1000.0, 4);
+  if (unit == "B/s") return scaled(value, kBytes, 1024.0, 5);
+  return scaled(value, kRate, 1000.0, 4);
+}
+
+std::string format_size(const std::optional<std::uint64_t>& size) {
+  if (!size) return "-";
+  const std::uint64_t s = *size;
+  if (s >= (1u << 20) && s % (1u << 20) == 0) return std::to_string(s >> 20) + " MiB";
+  if (s >= (1u << 10) && s % (1u << 10) == 0) return std::to_string(s >> 10) + " KiB";
+  return std::to_string(s) + " B";
+}
+
+std::string format_ratio(double ratio) {
+  if (!std::isfinite(ratio)) return "inf";
+  return printf_string("%.3f", ratio);
+}
+
+std::string format_p(const std::optional<double>& p) {
+  if (!p) return "-";
+  return printf_string(*p < 0.001 ? "%.1e" : "%.3g", *p);
+}
+
+std::string verdict_text(const metric_result& r) {
+  std::string text(to_string(r.result.outcome));
+  if (r.result.method == gate_method::threshold_only) text += " (threshold only)";
+  return text;
+}
+
+std::vector<std::string> row_cells(const metric_result& r) {
+  const metric_spec* spec = find_metric(r.metric);
+  const std::string_view unit = spec ? spec->unit : "ns";
+  const bool parsed = r.info.id && r.info.pattern;
+  return {parsed ? *r.info.id : r.name,
+          r.info.pattern.value_or("-"),
+          format_size(r.info.message_size),
+          r.info.placement.value_or("-"),
+          r.metric,
+          format_value(r.result.baseline_median, unit),
+          format_value(r.result.contender_median, unit),
+          format_ratio(r.result.ratio),
+          format_p(r.result.p_value),
+          verdict_text(r)};
+}
+
+const std::vector<std::string> kHeader = {"mechanism", "pattern",  "size",      "placement",
+                                          "metric",    "baseline", "contender", "ratio",
+                                          "p-value",   "verdict"};
+
+// Columns that hold numbers are right-aligned.
+bool right_aligned(std::size_t column) {
+  return column == 2 || (column >= 5 && column <= 8);
+}
+
+std::string pad(const std::string& text, std::size_t width, bool right) {
+  if (text.size() >= width) return text;
+  const std::string fill(width - text.size(), ' ');
+  return right ? fill + text : text + fill;
+}
+
+std::string escape_markdown(std::string text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|' || c == '`' || c == '*' || c == '_') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+std::string code_span(const std::string& text) {
+  std::string span = "`";
+  span += text;
+  std::replace(span.begin() + 1, span.end(), '`', '\'');
+  span += '`';
+  return span;
+}
+
+void append_item(std::string& out, const not_comparable_entry& n) {
+  out += "- ";
+  out += code_span(n.name);
+  out += ": ";
+  out += escape_markdown(n.reason);
+  out += '\n';
+}
+
+void markdown_table(std::string& out, const std::vector<const metric_result*>& rows) {
+  out += "|";
+  for (const auto& h : kHeader) out += " " + h + " |";
+  out += "\n|";
+  for (std::size_t i = 0; i < kHeader.size(); ++i) out += right_aligned(i) ? "---:|" : "---|";
+  out += "\n";
+  for (const metric_result* r : rows) {
+    std::vector<std::string> cells = row_cells(*r);
+    if (r->result.outcome != verdict::no_change) cells.back() = "**" + cells.back() + "**";
+    out += "|";
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      out += ' ';
+      out += i == cells.size() - 1 ? cells[i] : escape_markdown(cells[i]);
+      out += " |";
+    }
+    out += "\n";
+  }
+}
+
+}  // namespace
+
+std::string summary_line(const comparison& result) {
+  const summary_counts& s = result.summary;
+  std::string line = std::to_string(s.regressions) + " regressions, " +
+                     std::to_string(s.improvements) + " improvements, " +
+                     std::to_string(s.unchanged) + " unchanged, " + std::to_string(s.missing) +
+                     " missing, " + std::to_string(s.added) + " new";
+  if (s.not_comparable > 0) line += ", " + std::to_string(s.not_comparable) + " not comparable";
+  return line;
+}
+
+ordered_json to_json(const comparison& result) {
+  ordered_json doc;
+  doc["baseline"] = result.baseline_path;
+  doc["contender"] = result.contender_path;
+  doc["test"] = std::string(to_string(result.test));
+  doc["alpha"] = result.alpha;
+  doc["warnings"] = result.warnings;
+  ordered_json results = ordered_json::array();
+  for (const metric_result& r : result.results) {
+    ordered_json item;
+    item["name"] = r.name;
+    item["id"] = optional_json(r.info.id);
+    item["mechanism"] = optional_json(r.info.mechanism);
+    item["variant"] = optional_json(r.info.variant);
+    item["pattern"] = optional_json(r.info.pattern);
+    item["message_size"] = optional_json(r.info.message_size);
+    item["placement"] = optional_json(r.info.placement);
+    item["metric"] = r.metric;
+    item["direction"] = std::string(to_string(r.better));
+    item["baseline"] = {{"median", number_or_null(r.result.baseline_median)}, {"n", r.baseline_n}};
+    item["contender"] = {{"median", number_or_null(r.result.contender_median)},
+                         {"n", r.contender_n}};
+    item["ratio"] = number_or_null(r.result.ratio);
+    item["p_value"] = r.result.p_value ? number_or_null(*r.result.p_value) : nullptr;
+    item["threshold"] = r.threshold;
+    item["method"] = std::string(to_string(r.result.method));
+    item["verdict"] = std::string(to_string(r.result.outcome));
+    results.push_back(std::move(item));
+  }
+  doc["results"] = std::move(results);
+  doc["only_in_baseline"] = result.only_in_baseline;
+  doc["only_in_contender"] = result.only_in_contender;
+  ordered_json not_comparable = ordered_json::array();
+  for (const auto& n : result.not_comparable) {
+    not_comparable.push_back({{"name", n.name}, {"reason", n.reason}});
+  }
+  doc["not_comparable"] = std::move(not_comparable);
+  doc["summary"] = {{"regressions", result.summary.regressions},
+                    {"improvements", result.summary.improvements},
+                    {"unchanged", result.summary.unchanged},
+                    {"missing", result.summary.missing},
+                    {"new", result.summary.added}};
+  return doc;
+}
+
+std::string render_table(const comparison& result, bool colour) {
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back(kHeader);
+  for (const metric_result& r : result.results) rows.push_back(row_cells(r));
+  std::vector<std::size_t> widths(kHeader.size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+
+  std::string out;
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    const auto& row = rows[k];
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      const bool last = i + 1 == row.size();
+      std::string cell = last ? row[i] : pad(row[i], widths[i], right_aligned(i) && k > 0);
+      if (last && colour && k > 0) {
+        const verdict v = result.results[k - 1].result.outcome;
+        if (v == verdict::regression) cell = "\033[1;31m" + cell + "\033[0m";
+        if (v == verdict::improvement) cell = "\033[32m" + cell + "\033[0m";
+      }
+      line += cell;
+      if (!last) line += "  ";
+    }
+    out += line + "\n";
+  }
+
+  std::vector<const not_comparable_entry*> lost;
+  std::vector<const not_comparable_entry*> other;
+  for (const auto& n : result.not_comparable) (n.lost ? lost : other).push_back(&n);
+  if (!lost.empty()) {
+    out += "\nOk in baseline, not in contender:\n";
+    for (const auto* n : lost) out += "  " + n->name + ": " + n->reason + "\n";
+  }
+  if (!result.only_in_baseline.empty()) {
+    out += "\nOnly in baseline (missing):\n";
+    for (const auto& name : result.only_in_baseline) out += "  " + name + "\n";
+  }
+  if (!result.only_in_contender.empty()) {
+    out += "\nOnly in contender (new):\n";
+    for (const auto& name : result.only_in_contender) out += "  " + name + "\n";
+  }
+  if (!other.empty()) {
+    out += "\nNot compared:\n";
+    for (const auto* n : other) out += "  " + n->name + ": " + n->reason + "\n";
+  }
+  out += '\n';
+  out += summary_line(result);
+  out += '\n';
+  return out;
+}
+
+std::string render_markdown(const comparison& result) {
+  std::string out = "## ipcbench-compare\n\n";
+  out += "Baseline " + code_span(result.baseline_path) + ", contender " +
+         code_span(result.contender_path) + "; test: " + std::string(to_string(result.test)) +
+         ", alpha " + printf_string("%g", result.alpha) + ".\n\n";
+  for (const auto& w : result.warnings) out += "> **Warning:** " + escape_markdown(w) + "\n\n";
+
+  std::vector<const metric_result*> regressions;
+  std::vector<const metric_result*> improvements;
+  std::vector<const metric_result*> unchanged;
+  for (const auto& r : result.results) {
+    switch (r.result.outcome) {
+      case verdict::regression:
+        regressions.push_back(&r);
+        break;
+      case verdict::improvement:
+        improvements.push_back(&r);
+        break;
+      case verdict::no_change:
+        unchanged.push_back(&r);
+        break;
+    }
+  }
+  if (!regressions.empty()) {
+    out += "### Regressions (" + std::to_string(regressions.size()) + ")\n\n";
+    markdown_table(out, regressions);
+    out += "\n";
+  }
+  if (!improvements.empty()) {
+    out += "### Improvements (" + std::to_string(improvements.size()) + ")\n\n";
+    markdown_table(out, improvements);
+    out += "\n";
+  }
+  if (!unchanged.empty()) {
+    out += "<details><summary>Unchanged (" + std::to_string(unchanged.size()) + ")</summary>\n\n";
+    markdown_table(out, unchanged);
+    out += "\n</details>\n\n";
+  }
+
+  const bool any_lost = std::any_of(result.not_comparable.begin(), result.not_comparable.end(),
+                                    [](const auto& n) { return n.lost; });
+  if (any_lost) {
+    out += "### Ok in baseline, not in contender\n\n";
+    for (const auto& n : result.not_comparable) {
+      if (n.lost) append_item(out, n);
+    }
+    out += "\n";
+  }
+  if (!result.only_in_baseline.empty()) {
+    out += "**Only in baseline (missing):**";
+    for (const auto& name : result.only_in_baseline) {
+      out += ' ';
+      out += code_span(name);
+    }
+    out += "\n\n";
+  }
+  if (!result.only_in_contender.empty()) {
+    out += "**Only in contender (new):**";
+    for (const auto& name : result.only_in_contender) {
+      out += ' ';
+      out += code_span(name);
+    }
+    out += "\n\n";
+  }
+  std::string items;
+  for (const auto& n : result.not_comparable) {
+    if (!n.lost) append_item(items, n);
+  }
+  if (!items.empty()) {
+    out += "<details><summary>Not compared</summary>\n\n" + items + "\n</details>\n\n";
+  }
+  out += "**" + summary_line(result) + "**\n";
+  return out;
+}
+
+}  // namespace ipcbench::compare

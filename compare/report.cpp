@@ -1,0 +1,317 @@
+#include "compare/report.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace ipcbench::compare {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array<metric_spec, 11> kMetrics{{
+    {"rtt_p50_ns", direction::lower_is_better, 0.05, "ns"},
+    {"rtt_p90_ns", direction::lower_is_better, 0.10, "ns"},
+    {"rtt_p99_ns", direction::lower_is_better, 0.15, "ns"},
+    {"rtt_p999_ns", direction::lower_is_better, 0.25, "ns"},
+    {"rtt_mean_ns", direction::lower_is_better, 0.05, "ns"},
+    {"one_way_p50_ns", direction::lower_is_better, 0.05, "ns"},
+    {"bytes_per_second", direction::higher_is_better, 0.05, "B/s"},
+    {"messages_per_second", direction::higher_is_better, 0.05, "msg/s"},
+    {"cpu_ns_per_message", direction::lower_is_better, 0.10, "ns"},
+    {"real_time", direction::lower_is_better, 0.05, "ns"},
+    {"cpu_time", direction::lower_is_better, 0.05, "ns"},
+}};
+
+[[noreturn]] void not_a_report(const std::string& path, const std::string& why) {
+  throw input_error("'" + path + "' is not a benchmark report: " + why);
+}
+
+// Messages end up on one stderr line.
+std::string one_line(std::string text) {
+  std::replace_if(
+      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  return text;
+}
+
+std::string read_file(const std::string& path) {
+  auto fail = [&](int err) -> void {
+    throw input_error("cannot read '" + path + "': " + std::strerror(err));
+  };
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(errno);
+  std::string data;
+  struct stat st {};
+  int err = 0;
+  if (::fstat(fd, &st) != 0) {
+    err = errno;
+  } else if (S_ISDIR(st.st_mode)) {
+    err = EISDIR;
+  } else {
+    std::array<char, 65536> buf{};
+    for (;;) {
+      const ssize_t n = ::read(fd, buf.data(), buf.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        err = errno;
+        break;
+      }
+      if (n == 0) break;
+      data.append(buf.data(), static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);  // read-only descriptor: nothing to lose if close fails, and never retried
+  if (err != 0) fail(err);
+  return data;
+}
+
+bool true_field(const json& entry, const char* key) {
+  const auto it = entry.find(key);
+  return it != entry.end() && it->is_boolean() && it->get<bool>();
+}
+
+std::optional<std::string> string_field(const json& entry, const char* key) {
+  const auto it = entry.find(key);
+  if (it == entry.end() || !it->is_string()) return std::nullopt;
+  return it->get<std::string>();
+}
+
+bool is_gbench_suffix(std::string_view part) {
+  return part.find(':') != std::string_view::npos || part == "real_time" || part == "manual_time" ||
+         part == "process_time";
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+void split_id(benchmark_info& info) {
+  if (!info.id) return;
+  const auto dot = info.id->find('.');
+  if (!info.mechanism) info.mechanism = info.id->substr(0, dot);
+  if (!info.variant) info.variant = dot == std::string::npos ? "default" : info.id->substr(dot + 1);
+}
+
+double time_unit_factor(const json& entry, const std::string& path, std::size_t index) {
+  const auto unit = string_field(entry, "time_unit");
+  if (!unit || *unit == "ns") return 1.0;
+  if (*unit == "us") return 1e3;
+  if (*unit == "ms") return 1e6;
+  if (*unit == "s") return 1e9;
+  not_a_report(path,
+               "benchmarks[" + std::to_string(index) + "] has unknown time_unit '" + *unit + "'");
+}
+
+struct entry_status {
+  run_status status = run_status::ok;
+  std::string reason;
+};
+
+entry_status status_of(const json& entry) {
+  entry_status s;
+  const auto message = [&]() -> std::string {
+    for (const char* key : {"reason", "error_message", "skip_message"}) {
+      if (auto text = string_field(entry, key); text && !text->empty()) return *text;
+    }
+    return {};
+  };
+  if (const auto status = string_field(entry, "status")) {
+    if (*status == "ok") return s;
+    s.status = *status == "skipped" ? run_status::skipped : run_status::failed;
+    s.reason = message();
+    return s;
+  }
+  if (true_field(entry, "error_occurred")) {
+    s.reason = message();
+    s.status = s.reason.rfind("skipped", 0) == 0 ? run_status::skipped : run_status::failed;
+    return s;
+  }
+  if (true_field(entry, "skipped")) {  // Google Benchmark >= 1.8, SkipWithMessage
+    s.status = run_status::skipped;
+    s.reason = message();
+  }
+  return s;
+}
+
+benchmark_info info_from_entry(const json& entry, const std::string& name) {
+  benchmark_info info;
+  info.id = string_field(entry, "id");
+  info.mechanism = string_field(entry, "mechanism");
+  info.variant = string_field(entry, "variant");
+  info.pattern = string_field(entry, "pattern");
+  info.placement = string_field(entry, "placement");
+  if (const auto it = entry.find("message_size"); it != entry.end() && it->is_number_unsigned()) {
+    info.message_size = it->get<std::uint64_t>();
+  }
+  // Fill what the entry lacks from the name, when the name has our shape.
+  if (const auto parsed = parse_name(name)) {
+    if (!info.id) info.id = parsed->id;
+    if (!info.pattern) info.pattern = parsed->pattern;
+    if (!info.message_size) info.message_size = parsed->message_size;
+    if (!info.placement) info.placement = parsed->placement;
+  }
+  split_id(info);
+  return info;
+}
+
+}  // namespace
+
+std::span<const metric_spec> known_metrics() {
+  return kMetrics;
+}
+
+const metric_spec* find_metric(std::string_view name) {
+  const auto it = std::find_if(kMetrics.begin(), kMetrics.end(),
+                               [&](const metric_spec& m) { return m.name == name; });
+  return it == kMetrics.end() ? nullptr : &*it;
+}
+
+std::string_view to_string(run_status status) {
+  switch (status) {
+    case run_status::ok:
+      return "ok";
+    case run_status::skipped:
+      return "skipped";
+    case run_status::failed:
+      return "failed";
+  }
+  return "failed";
+}
+
+std::optional<benchmark_info> parse_name(std::string_view name) {
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0;;) {
+    const auto slash = name.find('/', start);
+    parts.push_back(
+        name.substr(start, slash == std::string_view::npos ? name.npos : slash - start));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  while (!parts.empty() && is_gbench_suffix(parts.back())) parts.pop_back();
+  if (parts.size() != 4 || parts[0].empty() || !all_digits(parts[2])) return std::nullopt;
+  if (parts[1] != "latency" && parts[1] != "throughput") return std::nullopt;
+  if (parts[3] != "cross" && parts[3] != "same" && parts[3] != "none") return std::nullopt;
+  if (parts[2].size() > 19) return std::nullopt;  // would not fit in 64 bits
+
+  benchmark_info info;
+  info.id = std::string(parts[0]);
+  info.pattern = std::string(parts[1]);
+  info.message_size = std::stoull(std::string(parts[2]));
+  info.placement = std::string(parts[3]);
+  split_id(info);
+  return info;
+}
+
+report::report(std::string path, nlohmann::json context, std::vector<benchmark_samples> benchmarks)
+    : path_(std::move(path)), context_(std::move(context)), benchmarks_(std::move(benchmarks)) {
+  for (std::size_t i = 0; i < benchmarks_.size(); ++i) index_.emplace(benchmarks_[i].name, i);
+}
+
+const benchmark_samples* report::find(std::string_view name) const {
+  const auto it = index_.find(std::string(name));
+  return it == index_.end() ? nullptr : &benchmarks_[it->second];
+}
+
+report parse_report(const nlohmann::json& doc, const std::string& path) {
+  if (!doc.is_object()) not_a_report(path, "the top level is not an object");
+  const auto list = doc.find("benchmarks");
+  if (list == doc.end() || !list->is_array()) not_a_report(path, "no 'benchmarks' array");
+  json context = json::object();
+  if (const auto it = doc.find("context"); it != doc.end()) {
+    if (!it->is_object()) not_a_report(path, "'context' is not an object");
+    context = *it;
+  }
+
+  std::vector<benchmark_samples> benchmarks;
+  std::unordered_map<std::string, std::size_t> index;
+  std::size_t aggregates = 0;
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const json& entry = (*list)[i];
+    const std::string where = "benchmarks[" + std::to_string(i) + "]";
+    if (!entry.is_object()) not_a_report(path, where + " is not an object");
+    const auto name = string_field(entry, "name");
+    if (!name || name->empty()) not_a_report(path, where + " has no 'name' string");
+    if (entry.contains("run_name") && !entry["run_name"].is_string()) {
+      not_a_report(path, where + ".run_name is not a string");
+    }
+    if (entry.contains("run_type") && !entry["run_type"].is_string()) {
+      not_a_report(path, where + ".run_type is not a string");
+    }
+    // Aggregate rows (mean, median, stddev, cv) summarise the repetitions; they are not samples.
+    if (string_field(entry, "run_type") == "aggregate" || entry.contains("aggregate_name")) {
+      ++aggregates;
+      continue;
+    }
+    const std::string key = string_field(entry, "run_name").value_or(*name);
+
+    auto [it, inserted] = index.emplace(key, benchmarks.size());
+    if (inserted) {
+      benchmark_samples fresh;
+      fresh.name = key;
+      fresh.info = info_from_entry(entry, key);
+      benchmarks.push_back(std::move(fresh));
+    }
+    benchmark_samples& bench = benchmarks[it->second];
+    ++bench.repetitions;
+    if (entry.contains("pattern")) bench.ipcbench_fields = true;
+
+    const entry_status st = status_of(entry);
+    if (st.status != run_status::ok) {
+      // The first failure wins over skips: a failure (integrity error, hung peer) is the news.
+      const bool worse = bench.status == run_status::ok ||
+                         (bench.status == run_status::skipped && st.status == run_status::failed);
+      if (worse) {
+        bench.status = st.status;
+        bench.reason = st.reason;
+      }
+      continue;
+    }
+    const double unit = time_unit_factor(entry, path, i);
+    for (const metric_spec& m : kMetrics) {
+      const auto value = entry.find(m.name);
+      if (value == entry.end() || value->is_null()) continue;
+      const std::string field = where + "." + std::string(m.name);
+      if (!value->is_number()) not_a_report(path, field + " is not a number");
+      double v = value->get<double>();
+      if (v < 0.0) not_a_report(path, field + " is negative");
+      if (m.name == "real_time" || m.name == "cpu_time") v *= unit;
+      bench.metrics[std::string(m.name)].push_back(v);
+    }
+  }
+  if (benchmarks.empty()) {
+    if (aggregates > 0) {
+      not_a_report(path,
+                   "it has only aggregate rows; per-repetition entries are needed (do not "
+                   "use --benchmark_report_aggregates_only)");
+    }
+    not_a_report(path, "'benchmarks' is empty");
+  }
+  return report(path, std::move(context), std::move(benchmarks));
+}
+
+report load_report(const std::string& path) {
+  const std::string text = read_file(path);
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // e.what() is "[json.exception.parse_error.101] parse error at line 1, ..."; drop the tag.
+    std::string what = e.what();
+    if (const auto close = what.find("] ");
+        what.rfind("[json.exception", 0) == 0 && close != std::string::npos) {
+      what.erase(0, close + 2);
+    }
+    throw input_error("'" + path + "' is not valid JSON: " + one_line(what));
+  }
+  return parse_report(doc, path);
+}
+
+}  // namespace ipcbench::compare

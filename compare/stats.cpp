@@ -1,0 +1,201 @@
+#include "compare/stats.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+namespace ipcbench::compare {
+namespace {
+
+void require_samples(std::span<const double> x, std::span<const double> y) {
+  if (x.empty() || y.empty()) throw std::invalid_argument("empty sample");
+  auto is_nan = [](double v) { return std::isnan(v); };
+  if (std::any_of(x.begin(), x.end(), is_nan) || std::any_of(y.begin(), y.end(), is_nan)) {
+    throw std::invalid_argument("NaN in sample");
+  }
+}
+
+// Number of orderings of n1 x's and n2 y's for each value of U = #(x > y), u = 0 .. n1 * n2.
+// Recurrence on the largest element: an x there beats all n2 y's, a y there beats nothing, so
+// f(m, n, u) = f(m - 1, n, u - n) + f(m, n - 1, u). Only additions, so doubles stay accurate.
+std::vector<double> exact_u_counts(std::size_t n1, std::size_t n2) {
+  const std::size_t max_u = n1 * n2;
+  // prev[n] holds f(m - 1, n, .), cur[n] holds f(m, n, .).
+  std::vector<std::vector<double>> prev(n2 + 1, std::vector<double>(max_u + 1, 0.0));
+  for (auto& row : prev) row[0] = 1.0;  // m = 0: one ordering, U = 0
+  for (std::size_t m = 1; m <= n1; ++m) {
+    std::vector<std::vector<double>> cur(n2 + 1, std::vector<double>(max_u + 1, 0.0));
+    cur[0][0] = 1.0;  // n = 0: one ordering, U = 0
+    for (std::size_t n = 1; n <= n2; ++n) {
+      for (std::size_t u = 0; u <= m * n; ++u) {
+        double count = cur[n - 1][u];
+        if (u >= n) count += prev[n][u - n];
+        cur[n][u] = count;
+      }
+    }
+    prev = std::move(cur);
+  }
+  return prev[n2];
+}
+
+double normal_sf(double z) {
+  return 0.5 * std::erfc(z / std::sqrt(2.0));
+}
+
+double quantile_nearest_rank(const std::vector<double>& sorted, double q) {
+  // Nearest rank rather than interpolation: a resampled baseline median of 0 gives +inf, and
+  // interpolating between inf and a finite value would give NaN.
+  const auto n = static_cast<double>(sorted.size());
+  auto rank = static_cast<std::size_t>(std::ceil(q * n));
+  rank = std::clamp<std::size_t>(rank, 1, sorted.size());
+  return sorted[rank - 1];
+}
+
+// Uniform integer in [0, bound) by rejection, so that every value is equally likely and the
+// sequence depends only on the generator's (standardised) output.
+std::size_t draw_index(std::mt19937_64& gen, std::size_t bound) {
+  const std::uint64_t b = bound;
+  const std::uint64_t limit = std::mt19937_64::max() - (std::mt19937_64::max() % b + 1) % b;
+  std::uint64_t v = gen();
+  while (v > limit) v = gen();
+  return static_cast<std::size_t>(v % b);
+}
+
+}  // namespace
+
+double median(std::span<const double> values) {
+  if (values.empty()) throw std::invalid_argument("median of an empty sample");
+  std::vector<double> v(values.begin(), values.end());
+  const std::size_t mid = v.size() / 2;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
+  const double upper = v[mid];
+  if (v.size() % 2 == 1) return upper;
+  const double lower = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
+  return lower + (upper - lower) / 2.0;
+}
+
+double safe_ratio(double a, double b) {
+  if (b == 0.0) {
+    if (a == 0.0) return 1.0;
+    return a > 0.0 ? INFINITY : -INFINITY;
+  }
+  return a / b;
+}
+
+mwu_result mann_whitney_u(std::span<const double> x, std::span<const double> y, mwu_method method) {
+  require_samples(x, y);
+  const std::size_t n1 = x.size();
+  const std::size_t n2 = y.size();
+  const std::size_t n = n1 + n2;
+
+  // Average ranks over the pooled sample; remember tie group sizes for the variance correction.
+  std::vector<std::pair<double, bool>> pooled;  // value, belongs to x
+  pooled.reserve(n);
+  for (double v : x) pooled.emplace_back(v, true);
+  for (double v : y) pooled.emplace_back(v, false);
+  std::sort(pooled.begin(), pooled.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  double rank_sum_x = 0.0;
+  double tie_term = 0.0;  // sum of t^3 - t over tie groups
+  bool has_ties = false;
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i + 1;
+    while (j < n && pooled[j].first == pooled[i].first) ++j;
+    const double t = static_cast<double>(j - i);
+    const double avg_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2.0;
+    for (std::size_t k = i; k < j; ++k) {
+      if (pooled[k].second) rank_sum_x += avg_rank;
+    }
+    if (j - i > 1) {
+      has_ties = true;
+      tie_term += t * t * t - t;
+    }
+    i = j;
+  }
+
+  const double dn1 = static_cast<double>(n1);
+  const double dn2 = static_cast<double>(n2);
+  mwu_result result;
+  result.u = rank_sum_x - dn1 * (dn1 + 1.0) / 2.0;
+  const double u_big = std::max(result.u, dn1 * dn2 - result.u);
+
+  if (method == mwu_method::automatic) {
+    method = (!has_ties && n <= kMwuExactMaxTotal) ? mwu_method::exact : mwu_method::normal;
+  }
+  if (method == mwu_method::exact) {
+    if (has_ties) throw std::invalid_argument("exact Mann-Whitney U needs samples without ties");
+    const std::vector<double> counts = exact_u_counts(n1, n2);
+    double total = 0.0;
+    double tail = 0.0;  // P(U >= u_big) * total
+    const auto first = static_cast<std::size_t>(std::llround(u_big));
+    for (std::size_t u = 0; u < counts.size(); ++u) {
+      total += counts[u];
+      if (u >= first) tail += counts[u];
+    }
+    result.exact = true;
+    result.p_value = std::min(1.0, 2.0 * tail / total);
+    return result;
+  }
+
+  const double mean = dn1 * dn2 / 2.0;
+  const double dn = static_cast<double>(n);
+  const double variance = dn1 * dn2 / 12.0 * ((dn + 1.0) - tie_term / (dn * (dn - 1.0)));
+  if (!(variance > 0.0)) {  // every value tied: no evidence either way
+    result.p_value = 1.0;
+    return result;
+  }
+  const double z = (u_big - mean - 0.5) / std::sqrt(variance);
+  result.p_value = std::clamp(2.0 * normal_sf(z), 0.0, 1.0);
+  return result;
+}
+
+double mwu_min_p_value(std::size_t n1, std::size_t n2) {
+  if (n1 == 0 || n2 == 0) return 1.0;
+  // C(n1 + n2, k) built up multiplicatively; exact in doubles for the sizes that matter here.
+  const std::size_t k = std::min(n1, n2);
+  double combinations = 1.0;
+  for (std::size_t i = 1; i <= k; ++i) {
+    combinations = combinations * static_cast<double>(n1 + n2 - k + i) / static_cast<double>(i);
+  }
+  return std::min(1.0, 2.0 / combinations);
+}
+
+bootstrap_result bootstrap_median_ratio(std::span<const double> x, std::span<const double> y,
+                                        double alpha, std::size_t resamples, std::uint64_t seed) {
+  require_samples(x, y);
+  if (!(alpha > 0.0 && alpha < 1.0)) throw std::invalid_argument("alpha must be in (0, 1)");
+  if (resamples == 0) throw std::invalid_argument("bootstrap needs at least one resample");
+
+  std::mt19937_64 gen(seed);
+  std::vector<double> rx(x.size());
+  std::vector<double> ry(y.size());
+  std::vector<double> ratios;
+  ratios.reserve(resamples);
+  std::size_t below = 0;  // ratios < 1
+  std::size_t above = 0;  // ratios > 1
+  for (std::size_t b = 0; b < resamples; ++b) {
+    for (double& v : rx) v = x[draw_index(gen, x.size())];
+    for (double& v : ry) v = y[draw_index(gen, y.size())];
+    const double r = safe_ratio(median(ry), median(rx));
+    if (r < 1.0) ++below;
+    if (r > 1.0) ++above;
+    ratios.push_back(r);
+  }
+  std::sort(ratios.begin(), ratios.end());
+
+  bootstrap_result result;
+  result.ratio = safe_ratio(median(y), median(x));
+  result.low = quantile_nearest_rank(ratios, alpha / 2.0);
+  result.high = quantile_nearest_rank(ratios, 1.0 - alpha / 2.0);
+  // Share of resamples on the far side of 1 (ties at 1 split evenly), doubled for two sides;
+  // the +1 keeps a finite number of resamples from claiming p = 0.
+  const double equal = static_cast<double>(resamples - below - above);
+  const double far_side = static_cast<double>(std::min(below, above)) + equal / 2.0;
+  result.p_value = std::min(1.0, 2.0 * (far_side + 1.0) / (static_cast<double>(resamples) + 1.0));
+  return result;
+}
+
+}  // namespace ipcbench::compare

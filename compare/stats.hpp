@@ -1,0 +1,58 @@
+// Statistics for comparing two sets of repetitions: medians, the Mann-Whitney U rank test and a
+// percentile bootstrap of the ratio of medians. Pure functions of their inputs; they throw
+// std::invalid_argument for empty samples or bad parameters and nothing else.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace ipcbench::compare {
+
+// Median; the mean of the two middle values for an even count.
+double median(std::span<const double> values);
+
+enum class mwu_method {
+  automatic,  // exact when there are no ties and the samples are small, normal otherwise
+  exact,      // exact null distribution of U; requires no ties
+  normal,     // normal approximation with tie correction and continuity correction
+};
+
+struct mwu_result {
+  double u = 0.0;        // U of the first sample: #(x > y) + 0.5 * #(x == y) over all pairs
+  double p_value = 1.0;  // two-sided
+  bool exact = false;    // true when the exact distribution was used
+};
+
+// Largest n1 + n2 for which `automatic` uses the exact distribution (when there are no ties).
+inline constexpr std::size_t kMwuExactMaxTotal = 50;
+
+// Two-sided Mann-Whitney U test of x against y.
+mwu_result mann_whitney_u(std::span<const double> x, std::span<const double> y,
+                          mwu_method method = mwu_method::automatic);
+
+// Smallest two-sided p-value the exact test can give for these sample sizes: complete separation,
+// 2 / C(n1 + n2, n1), at most 1. If it is not below alpha, no outcome can be significant.
+double mwu_min_p_value(std::size_t n1, std::size_t n2);
+
+struct bootstrap_result {
+  double ratio = 1.0;  // median(y) / median(x) on the original samples
+  double low = 1.0;    // percentile confidence interval of the ratio, level 1 - alpha
+  double high = 1.0;
+  double p_value = 1.0;  // two-sided achieved significance level of "ratio == 1"
+};
+
+inline constexpr std::size_t kBootstrapResamples = 10000;
+inline constexpr std::uint64_t kBootstrapSeed = 0x1bcb'e7c0'1234'5678;
+
+// Percentile bootstrap of median(y) / median(x): both samples are resampled with replacement
+// `resamples` times. Deterministic for a given seed (own bounded draw on std::mt19937_64, whose
+// output the standard fixes, so the result does not depend on the library's distributions).
+bootstrap_result bootstrap_median_ratio(std::span<const double> x, std::span<const double> y,
+                                        double alpha, std::size_t resamples = kBootstrapResamples,
+                                        std::uint64_t seed = kBootstrapSeed);
+
+// a / b with 0 / 0 = 1 and x / 0 = +inf for x > 0, so a collapse to zero still has a direction.
+double safe_ratio(double a, double b);
+
+}  // namespace ipcbench::compare

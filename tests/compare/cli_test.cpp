@@ -1,0 +1,300 @@
+// End-to-end tests: run the built ipcbench-compare binary and check exit status, stdout, stderr.
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "test_support.hpp"
+
+namespace ipcbench::compare {
+namespace {
+
+using nlohmann::json;
+using testing::fixture;
+using testing::quoted;
+using testing::scratch_dir;
+
+struct run_result {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string quote(const std::string& arg) {
+  std::string q = "'";
+  for (char c : arg) {
+    if (c == '\'') {
+      q += "'\\''";
+    } else {
+      q += c;
+    }
+  }
+  q += '\'';
+  return q;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+run_result run_command(const std::vector<std::string>& argv) {
+  scratch_dir dir;
+  std::string cmd;
+  for (const auto& a : argv) {
+    cmd += quote(a);
+    cmd += ' ';
+  }
+  cmd += '>';
+  cmd += quote(dir.file("out"));
+  cmd += " 2>";
+  cmd += quote(dir.file("err"));
+  cmd += " </dev/null";
+  const int raw = std::system(cmd.c_str());
+  run_result r;
+  r.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  r.out = slurp(dir.file("out"));
+  r.err = slurp(dir.file("err"));
+  return r;
+}
+
+run_result run_compare(std::vector<std::string> args) {
+  args.insert(args.begin(), IPCBENCH_COMPARE_BIN);
+  return run_command(args);
+}
+
+std::size_t count_lines(const std::string& text) {
+  return static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+}
+
+std::string last_line(const std::string& text) {
+  std::string t = text;
+  if (!t.empty() && t.back() == '\n') t.pop_back();
+  return t.substr(t.rfind('\n') + 1);
+}
+
+// Bad input: exit 2, nothing on stdout, exactly one line on stderr that starts as given.
+void expect_bad_input(const run_result& r, const std::string& stderr_prefix) {
+  EXPECT_EQ(r.status, 2) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(count_lines(r.err), 1u) << r.err;
+  EXPECT_EQ(r.err.back(), '\n');
+  EXPECT_EQ(r.err.rfind(stderr_prefix, 0), 0u) << r.err;
+}
+
+TEST(Cli, MissingFile) {
+  scratch_dir dir;
+  const std::string missing = dir.file("nope.json");
+  const run_result r = run_compare({fixture("baseline.json"), missing});
+  const std::string message =
+      "ipcbench-compare: cannot read " + quoted(missing) + ": No such file or directory";
+  expect_bad_input(r, message);
+  EXPECT_EQ(r.err, message + "\n");
+}
+
+TEST(Cli, TruncatedJson) {
+  const run_result r = run_compare({fixture("baseline.json"), fixture("truncated.json")});
+  expect_bad_input(r, "ipcbench-compare: '" + fixture("truncated.json") + "' is not valid JSON: ");
+}
+
+TEST(Cli, JsonThatIsNotAReport) {
+  const run_result r = run_compare({fixture("not_a_report.json"), fixture("baseline.json")});
+  expect_bad_input(r, "ipcbench-compare: '" + fixture("not_a_report.json") +
+                          "' is not a benchmark report: no 'benchmarks' array");
+}
+
+TEST(Cli, NothingInCommon) {
+  const run_result r = run_compare({fixture("baseline.json"), fixture("unrelated.json")});
+  expect_bad_input(r, "ipcbench-compare: no common benchmarks between");
+}
+
+TEST(Cli, BadOptions) {
+  const std::string b = fixture("baseline.json");
+  expect_bad_input(run_compare({b, b, "--frobnicate"}),
+                   "ipcbench-compare: unknown option '--frobnicate'");
+  expect_bad_input(run_compare({b, b, "--alpha", "2"}), "ipcbench-compare: bad --alpha '2'");
+  expect_bad_input(run_compare({b, b, "--alpha=x"}), "ipcbench-compare: bad --alpha 'x'");
+  expect_bad_input(run_compare({b, b, "--format", "html"}), "ipcbench-compare: bad --format");
+  expect_bad_input(run_compare({b, b, "--metrics", "rtt_p50_ns,nope"}),
+                   "ipcbench-compare: unknown metric 'nope'");
+  expect_bad_input(run_compare({b, b, "--threshold", "rtt_p50_ns"}),
+                   "ipcbench-compare: bad --threshold");
+  expect_bad_input(run_compare({b, b, "--threshold", "rtt_p50_ns=-1"}),
+                   "ipcbench-compare: bad threshold");
+  expect_bad_input(run_compare({b, b, "--test", "t-test"}), "ipcbench-compare: bad --test");
+  expect_bad_input(run_compare({b, b, "--alpha"}), "ipcbench-compare: option --alpha needs");
+  expect_bad_input(run_compare({b}), "ipcbench-compare: expected BASELINE.json and CONTENDER");
+  expect_bad_input(run_compare({b, b, b}), "ipcbench-compare: too many arguments");
+}
+
+TEST(Cli, Help) {
+  const run_result r = run_compare({"--help"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out.rfind("Usage: ipcbench-compare BASELINE.json CONTENDER.json [options]", 0), 0u);
+  EXPECT_NE(r.out.find("--threshold-all"), std::string::npos);
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(Cli, RegressionExitsOne) {
+  const run_result r = run_compare({fixture("baseline.json"), fixture("contender.json")});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_EQ(last_line(r.out),
+            "2 regressions, 2 improvements, 3 unchanged, 2 missing, 1 new, 2 not comparable");
+  EXPECT_EQ(r.out.find('\033'), std::string::npos);  // not a terminal: no colour
+  // The kernel differs: one warning on stderr, and still exit 1 (not 2).
+  EXPECT_EQ(count_lines(r.err), 1u);
+  EXPECT_EQ(r.err.rfind("ipcbench-compare: warning: reports come from different machines", 0), 0u);
+}
+
+TEST(Cli, NoRegressionExitsZero) {
+  const run_result r = run_compare({fixture("baseline.json"), fixture("baseline.json")});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(last_line(r.out),
+            "0 regressions, 0 improvements, 11 unchanged, 0 missing, 0 new, "
+            "1 not comparable");
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(Cli, FailOnMissing) {
+  const std::vector<std::string> args{fixture("baseline.json"), fixture("contender.json"),
+                                      "--metrics", "rtt_p99_ns"};
+  EXPECT_EQ(run_compare(args).status, 0);
+  auto with_flag = args;
+  with_flag.push_back("--fail-on-missing");
+  EXPECT_EQ(run_compare(with_flag).status, 1);
+}
+
+TEST(Cli, ThresholdOptionsChangeTheVerdict) {
+  const std::string b = fixture("baseline.json");
+  const std::string c = fixture("contender.json");
+  // pipe p50 is +25 %, unix_stream throughput -10 %: a 30 % threshold silences both.
+  EXPECT_EQ(run_compare({b, c, "--threshold-all", "30"}).status, 0);
+  EXPECT_EQ(run_compare({b, c, "--threshold-all=30%", "--threshold", "rtt_p50_ns=20"}).status, 1);
+}
+
+TEST(Cli, JsonOutputParsesWithTheAgreedKeys) {
+  const run_result r = run_compare(
+      {fixture("plain_baseline.json"), fixture("plain_contender.json"), "--format", "json"});
+  EXPECT_EQ(r.status, 1);
+  const json doc = json::parse(r.out);  // throws, failing the test, if it is not JSON
+  for (const char* key : {"baseline", "contender", "test", "alpha", "warnings", "results",
+                          "only_in_baseline", "only_in_contender", "not_comparable", "summary"}) {
+    EXPECT_TRUE(doc.contains(key)) << key;
+  }
+  EXPECT_EQ(doc.size(), 10u);
+  EXPECT_EQ(doc["test"], "mann-whitney");
+  EXPECT_EQ(doc["alpha"], 0.05);
+  ASSERT_EQ(doc["results"].size(), 4u);
+  for (const json& item : doc["results"]) {
+    EXPECT_EQ(item.size(), 16u);
+    for (const char* key : {"name", "id", "mechanism", "variant", "pattern", "message_size",
+                            "placement", "metric", "direction", "baseline", "contender", "ratio",
+                            "p_value", "threshold", "method", "verdict"}) {
+      EXPECT_TRUE(item.contains(key)) << key;
+    }
+    EXPECT_TRUE(item["baseline"].contains("median"));
+    EXPECT_TRUE(item["baseline"].contains("n"));
+  }
+  // Plain names that do not parse leave the fields null; ours parse.
+  EXPECT_TRUE(doc["results"][0]["mechanism"].is_null());
+  EXPECT_EQ(doc["results"][2]["mechanism"], "pipe");
+  EXPECT_EQ(doc["results"][2]["message_size"], 64);
+  // 3 vs 3: not tested.
+  EXPECT_EQ(doc["results"][3]["method"], "threshold only");
+  EXPECT_TRUE(doc["results"][3]["p_value"].is_null());
+  EXPECT_EQ(doc["summary"]["regressions"], 3);
+  EXPECT_EQ(doc["summary"].size(), 5u);
+}
+
+TEST(Cli, MarkdownEndsWithTheSummary) {
+  const run_result r =
+      run_compare({fixture("baseline.json"), fixture("contender.json"), "--format=markdown"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(last_line(r.out),
+            "**2 regressions, 2 improvements, 3 unchanged, 2 missing, 1 new, "
+            "2 not comparable**");
+  EXPECT_NE(r.out.find("> **Warning:** reports come from different machines"), std::string::npos);
+}
+
+TEST(Cli, BootstrapOutputIsDeterministic) {
+  const std::vector<std::string> args{fixture("baseline.json"),
+                                      fixture("contender.json"),
+                                      "--test",
+                                      "bootstrap",
+                                      "--format",
+                                      "json"};
+  const run_result a = run_compare(args);
+  const run_result b = run_compare(args);
+  EXPECT_EQ(a.status, 1);
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_EQ(json::parse(a.out)["test"], "bootstrap");
+}
+
+// Plants slowdowns with plant_regression.py and checks the gate's verdicts on them.
+class PlantedRegression : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(IPCBENCH_PYTHON)) GTEST_SKIP() << "no python3";
+  }
+
+  json gate(double factor, const std::string& regex, int expected_status) {
+    const std::string planted = dir_.file("planted.json");
+    const run_result p =
+        run_command({IPCBENCH_PYTHON, IPCBENCH_PLANT_SCRIPT, fixture("baseline.json"), planted,
+                     "--plant", regex, std::to_string(factor)});
+    EXPECT_EQ(p.status, 0) << p.err;
+    const run_result r = run_compare({fixture("baseline.json"), planted, "--format", "json"});
+    EXPECT_EQ(r.status, expected_status) << factor << " " << regex << "\n" << r.out;
+    return json::parse(r.out);
+  }
+
+  static std::string verdict_of(const json& doc, const std::string& name,
+                                const std::string& metric) {
+    for (const json& item : doc["results"]) {
+      if (item["name"] == name && item["metric"] == metric) return item["verdict"];
+    }
+    return "(absent)";
+  }
+
+  scratch_dir dir_;
+};
+
+TEST_F(PlantedRegression, LatencySlowdowns) {
+  const std::string pipe = "pipe/latency/64/cross";
+  json doc = gate(1.02, "^pipe/", 0);
+  EXPECT_EQ(verdict_of(doc, pipe, "rtt_p50_ns"), "no change");
+  EXPECT_EQ(verdict_of(doc, pipe, "rtt_p99_ns"), "no change");
+
+  doc = gate(1.10, "^pipe/", 1);
+  EXPECT_EQ(verdict_of(doc, pipe, "rtt_p50_ns"), "regression");
+  EXPECT_EQ(verdict_of(doc, pipe, "rtt_p99_ns"), "no change");  // below the 15 % tail threshold
+  EXPECT_EQ(doc["summary"]["regressions"], 1);
+
+  doc = gate(1.25, "^pipe/", 1);
+  EXPECT_EQ(verdict_of(doc, pipe, "rtt_p50_ns"), "regression");
+  EXPECT_EQ(verdict_of(doc, pipe, "rtt_p99_ns"), "regression");
+  EXPECT_EQ(doc["summary"]["regressions"], 2);
+}
+
+TEST_F(PlantedRegression, ThroughputSlowdowns) {
+  const std::string uds = "unix_stream/throughput/65536/cross";
+  EXPECT_EQ(verdict_of(gate(1.02, "throughput", 0), uds, "bytes_per_second"), "no change");
+  EXPECT_EQ(verdict_of(gate(1.10, "throughput", 1), uds, "bytes_per_second"), "regression");
+  EXPECT_EQ(verdict_of(gate(1.25, "throughput", 1), uds, "bytes_per_second"), "regression");
+  // A speed-up planted the same way is an improvement.
+  EXPECT_EQ(verdict_of(gate(1 / 1.25, "throughput", 0), uds, "bytes_per_second"), "improvement");
+}
+
+}  // namespace
+}  // namespace ipcbench::compare

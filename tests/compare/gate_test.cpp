@@ -1,0 +1,337 @@
+#include "compare/gate.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "compare/output.hpp"
+#include "test_support.hpp"
+
+namespace ipcbench::compare {
+namespace {
+
+using nlohmann::json;
+using testing::fixture;
+
+// Five repetitions with about 2 % spread, as a quiet machine gives them.
+const std::vector<double> kBase{1000, 1012, 995, 1005, 990};
+
+std::vector<double> scaled(const std::vector<double>& v, double f) {
+  std::vector<double> out;
+  for (double x : v) out.push_back(x * f);
+  return out;
+}
+
+judgement judge_default(const std::vector<double>& b, const std::vector<double>& c,
+                        direction better = direction::lower_is_better, double threshold = 0.05,
+                        const gate_options& options = {}) {
+  return judge(b, c, better, threshold, options);
+}
+
+TEST(Gate, PlantedSlowdownsOfTenAndTwentyFivePercentAreRegressions) {
+  for (double f : {1.10, 1.25}) {
+    const judgement j = judge_default(kBase, scaled(kBase, f));
+    EXPECT_EQ(j.outcome, verdict::regression) << f;
+    EXPECT_EQ(j.method, gate_method::significance_threshold);
+    ASSERT_TRUE(j.p_value);
+    EXPECT_DOUBLE_EQ(*j.p_value, 2.0 / 252.0);  // complete separation
+    EXPECT_DOUBLE_EQ(j.baseline_median, 1000.0);
+    EXPECT_NEAR(j.ratio, f, 1e-12);
+  }
+}
+
+TEST(Gate, TwoPercentIsBelowTheFivePercentThreshold) {
+  const judgement j = judge_default(kBase, scaled(kBase, 1.02));
+  EXPECT_EQ(j.outcome, verdict::no_change);
+  EXPECT_NEAR(j.ratio, 1.02, 1e-12);
+  // Even when the 2 % is as significant as 5 samples allow, it stays below the threshold.
+  const std::vector<double> tight{1000, 1001, 1002, 1003, 1004};
+  const judgement k = judge_default(tight, scaled(tight, 1.02));
+  EXPECT_DOUBLE_EQ(*k.p_value, 2.0 / 252.0);
+  EXPECT_EQ(k.outcome, verdict::no_change);
+}
+
+TEST(Gate, LargeButNotSignificantIsNoChange) {
+  // Medians differ by 1/6 but the samples interleave: p = 0.69 (see stats_test, case B).
+  const std::vector<double> b{100, 300, 500, 700, 900};
+  const std::vector<double> c{200, 400, 600, 800, 1000};
+  const judgement j = judge_default(b, c);
+  EXPECT_GT(j.ratio, 1.05);
+  EXPECT_NEAR(*j.p_value, 0.6904761904761905, 1e-12);
+  EXPECT_EQ(j.outcome, verdict::no_change);
+}
+
+TEST(Gate, ImprovementIsTheMirror) {
+  EXPECT_EQ(judge_default(kBase, scaled(kBase, 1 / 1.10)).outcome, verdict::improvement);
+  EXPECT_EQ(judge_default(kBase, scaled(kBase, 1 / 1.02)).outcome, verdict::no_change);
+  // The boundary is 1 / (1 + t), the same step as the regression boundary the other way.
+  const std::vector<double> tight{1000, 1001, 1002, 1003, 1004};
+  EXPECT_EQ(judge_default(tight, scaled(tight, 1 / 1.049)).outcome, verdict::no_change);
+  EXPECT_EQ(judge_default(tight, scaled(tight, 1 / 1.051)).outcome, verdict::improvement);
+}
+
+TEST(Gate, ThroughputDropIsARegressionAndRiseAnImprovement) {
+  const std::vector<double> bps{2.00e9, 2.05e9, 1.98e9, 2.02e9, 2.01e9};
+  const judgement drop = judge_default(bps, scaled(bps, 1 / 1.10), direction::higher_is_better);
+  EXPECT_EQ(drop.outcome, verdict::regression);
+  EXPECT_NEAR(drop.ratio, 1 / 1.10, 1e-12);  // raw contender / baseline
+  const judgement rise = judge_default(bps, scaled(bps, 1.10), direction::higher_is_better);
+  EXPECT_EQ(rise.outcome, verdict::improvement);
+  EXPECT_EQ(judge_default(bps, scaled(bps, 0.98), direction::higher_is_better).outcome,
+            verdict::no_change);
+  // A collapse to zero throughput is a regression, not a division by zero.
+  EXPECT_EQ(judge_default(bps, {0, 0, 0, 0, 0}, direction::higher_is_better).outcome,
+            verdict::regression);
+}
+
+TEST(Gate, TooFewRepetitionsFallBackToThresholdOnly) {
+  const std::vector<double> b{1000, 1010, 990};
+  EXPECT_TRUE(too_few_to_test(3, 3, 0.05));   // smallest p = 0.1
+  EXPECT_TRUE(too_few_to_test(3, 4, 0.05));   // 2/35 = 0.057
+  EXPECT_FALSE(too_few_to_test(4, 4, 0.05));  // 2/70 = 0.029
+  EXPECT_FALSE(too_few_to_test(3, 3, 0.2));   // 0.1 < 0.2
+  const judgement j = judge_default(b, scaled(b, 1.25));
+  EXPECT_EQ(j.method, gate_method::threshold_only);
+  EXPECT_FALSE(j.p_value);
+  EXPECT_EQ(j.outcome, verdict::regression);
+  const judgement k = judge_default(b, scaled(b, 1.02));
+  EXPECT_EQ(k.method, gate_method::threshold_only);
+  EXPECT_EQ(k.outcome, verdict::no_change);
+  // The same guard applies to the bootstrap, whose interval on 3 values would be far too narrow.
+  gate_options boot;
+  boot.test = test_kind::bootstrap;
+  EXPECT_EQ(judge_default(b, scaled(b, 1.25), direction::lower_is_better, 0.05, boot).method,
+            gate_method::threshold_only);
+  EXPECT_EQ(std::string(to_string(gate_method::threshold_only)), "threshold only");
+}
+
+TEST(Gate, BootstrapTest) {
+  gate_options boot;
+  boot.test = test_kind::bootstrap;
+  const judgement reg =
+      judge_default(kBase, scaled(kBase, 1.25), direction::lower_is_better, 0.05, boot);
+  EXPECT_EQ(reg.outcome, verdict::regression);
+  EXPECT_EQ(reg.method, gate_method::significance_threshold);
+  ASSERT_TRUE(reg.p_value);
+  EXPECT_LT(*reg.p_value, 0.05);
+  const judgement same = judge_default(kBase, kBase, direction::lower_is_better, 0.05, boot);
+  EXPECT_EQ(same.outcome, verdict::no_change);
+  EXPECT_GT(*same.p_value, 0.05);
+}
+
+TEST(Gate, ThresholdOptions) {
+  const metric_spec& p50 = *find_metric("rtt_p50_ns");
+  const metric_spec& p99 = *find_metric("rtt_p99_ns");
+  gate_options o;
+  EXPECT_DOUBLE_EQ(threshold_for(p50, o), 0.05);
+  EXPECT_DOUBLE_EQ(threshold_for(p99, o), 0.15);
+  EXPECT_DOUBLE_EQ(threshold_for(*find_metric("bytes_per_second"), o), 0.05);
+  o.threshold_all = 0.20;
+  EXPECT_DOUBLE_EQ(threshold_for(p50, o), 0.20);
+  o.thresholds["rtt_p50_ns"] = 0.01;
+  EXPECT_DOUBLE_EQ(threshold_for(p50, o), 0.01);
+  EXPECT_DOUBLE_EQ(threshold_for(p99, o), 0.20);
+}
+
+TEST(CompareReports, IdenticalReportsHaveNoRegression) {
+  const report r = load_report(fixture("baseline.json"));
+  const comparison c = compare_reports(r, r, {});
+  EXPECT_EQ(c.summary.regressions, 0u);
+  EXPECT_EQ(c.summary.improvements, 0u);
+  EXPECT_EQ(c.summary.unchanged, 11u);  // 5 latency benchmarks x 2 metrics + 1 throughput
+  EXPECT_EQ(c.summary.missing, 0u);
+  EXPECT_EQ(c.summary.added, 0u);
+  EXPECT_TRUE(c.warnings.empty());
+  EXPECT_EQ(exit_code(c, {}), 0);
+  for (const metric_result& m : c.results) {
+    EXPECT_DOUBLE_EQ(m.result.ratio, 1.0) << m.name;
+    EXPECT_EQ(m.baseline_n, 5u);
+  }
+}
+
+TEST(CompareReports, FixtureRegressionsImprovementsAndMissing) {
+  const report b = load_report(fixture("baseline.json"));
+  const report c = load_report(fixture("contender.json"));
+  const comparison out = compare_reports(b, c, {});
+  EXPECT_EQ(out.summary.regressions, 2u);
+  EXPECT_EQ(out.summary.improvements, 2u);
+  EXPECT_EQ(out.summary.unchanged, 3u);
+  EXPECT_EQ(out.summary.missing, 2u);  // shm_spin.futex gone, tcp failed
+  EXPECT_EQ(out.summary.added, 1u);    // eventfd
+  EXPECT_EQ(exit_code(out, {}), 1);
+
+  auto find = [&](const std::string& name, const std::string& metric) -> const metric_result& {
+    const auto it = std::find_if(out.results.begin(), out.results.end(), [&](const auto& r) {
+      return r.name == name && r.metric == metric;
+    });
+    EXPECT_NE(it, out.results.end()) << name << " " << metric;
+    return *it;
+  };
+  const metric_result& p50 = find("pipe/latency/64/cross", "rtt_p50_ns");
+  EXPECT_EQ(p50.result.outcome, verdict::regression);
+  EXPECT_DOUBLE_EQ(p50.result.baseline_median, 10050.0);
+  EXPECT_DOUBLE_EQ(p50.result.contender_median, 12600.0);
+  EXPECT_DOUBLE_EQ(p50.result.ratio, 12600.0 / 10050.0);
+  EXPECT_EQ(find("pipe/latency/64/cross", "rtt_p99_ns").result.outcome, verdict::no_change);
+  const metric_result& uds = find("unix_stream/throughput/65536/cross", "bytes_per_second");
+  EXPECT_EQ(uds.result.outcome, verdict::regression);
+  EXPECT_EQ(uds.better, direction::higher_is_better);
+  EXPECT_DOUBLE_EQ(uds.result.ratio, 1.81e9 / 2.01e9);
+  EXPECT_EQ(find("unix_dgram/latency/64/cross", "rtt_p50_ns").result.outcome, verdict::improvement);
+  EXPECT_EQ(find("null/latency/64/none", "rtt_p50_ns").result.outcome, verdict::no_change);
+
+  EXPECT_EQ(out.only_in_baseline, std::vector<std::string>{"shm_spin.futex/latency/64/same"});
+  EXPECT_EQ(out.only_in_contender, std::vector<std::string>{"eventfd/latency/64/cross"});
+  ASSERT_EQ(out.not_comparable.size(), 2u);
+  EXPECT_EQ(out.not_comparable[0].name, "tcp/latency/64/cross");
+  EXPECT_TRUE(out.not_comparable[0].lost);
+  EXPECT_EQ(out.not_comparable[0].reason,
+            "ok in baseline, failed in contender (integrity error: message 812 corrupted at "
+            "byte 17)");
+  EXPECT_EQ(out.not_comparable[1].name, "posix_mq/latency/1048576/cross");
+  EXPECT_FALSE(out.not_comparable[1].lost);
+  EXPECT_EQ(out.not_comparable[1].reason.rfind("skipped in both (message size 1048576", 0), 0u);
+
+  // Different kernels: a warning, not a failure.
+  ASSERT_EQ(out.warnings.size(), 1u);
+  EXPECT_NE(out.warnings[0].find("kernel 'Linux 6.1.0-13-amd64"), std::string::npos);
+}
+
+TEST(CompareReports, FailOnMissing) {
+  const report b = load_report(fixture("baseline.json"));
+  const report c = load_report(fixture("contender.json"));
+  gate_options o;
+  o.metrics = {"rtt_p99_ns"};  // no regression on p99
+  const comparison out = compare_reports(b, c, o);
+  EXPECT_EQ(out.summary.regressions, 0u);
+  EXPECT_EQ(out.summary.missing, 2u);
+  EXPECT_EQ(exit_code(out, o), 0);
+  o.fail_on_missing = true;
+  EXPECT_EQ(exit_code(out, o), 1);
+}
+
+TEST(CompareReports, PlainGoogleBenchmarkUsesRealTimeAndBytesPerSecond) {
+  const report b = load_report(fixture("plain_baseline.json"));
+  const report c = load_report(fixture("plain_contender.json"));
+  const comparison out = compare_reports(b, c, {});
+  ASSERT_EQ(out.results.size(), 4u);
+  EXPECT_EQ(out.results[0].name, "BM_memcpy/4096");
+  EXPECT_EQ(out.results[0].metric, "real_time");
+  EXPECT_DOUBLE_EQ(out.results[0].result.baseline_median, 1200.0);  // ns
+  EXPECT_NEAR(out.results[0].result.ratio, 1.10, 1e-12);
+  EXPECT_EQ(out.results[0].result.outcome, verdict::regression);
+  EXPECT_EQ(out.results[1].metric, "bytes_per_second");
+  EXPECT_EQ(out.results[1].result.outcome, verdict::regression);
+  EXPECT_EQ(out.results[2].name, "pipe/latency/64/cross/repeats:5");
+  EXPECT_EQ(out.results[2].info.mechanism, "pipe");
+  EXPECT_EQ(out.results[2].result.outcome, verdict::no_change);
+  EXPECT_EQ(out.results[3].name, "BM_sleep/1");
+  EXPECT_EQ(out.results[3].result.method, gate_method::threshold_only);
+  EXPECT_EQ(out.results[3].result.outcome, verdict::regression);
+  ASSERT_EQ(out.not_comparable.size(), 1u);
+  EXPECT_EQ(out.not_comparable[0].reason, "failed in both (connection refused)");
+  // The 3 vs 3 benchmark is reported as untestable.
+  ASSERT_EQ(out.warnings.size(), 1u);
+  EXPECT_NE(out.warnings[0].find("3 vs 3 repetitions are too few"), std::string::npos);
+}
+
+TEST(CompareReports, MachineWarnings) {
+  json ctx_a = {{"host_name", "a"},
+                {"num_cpus", 2},
+                {"ipcbench", {{"cpu_model", "X"}, {"kernel", "Linux 6.1"}}}};
+  json ctx_b = {{"host_name", "b"},
+                {"num_cpus", 4},
+                {"ipcbench", {{"cpu_model", "Y"}, {"kernel", "Linux 6.1"}}}};
+  const json entries = {{{"name", "x"}, {"real_time", 1.0}}};
+  const report a = parse_report({{"context", ctx_a}, {"benchmarks", entries}}, "a.json");
+  const report b = parse_report({{"context", ctx_b}, {"benchmarks", entries}}, "b.json");
+  const auto w = machine_warnings(a, b);
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_NE(w[0].find("host_name 'a' (baseline) vs 'b' (contender)"), std::string::npos);
+  EXPECT_NE(w[1].find("cpu_model 'X' (baseline) vs 'Y' (contender)"), std::string::npos);
+  EXPECT_NE(w[2].find("num_cpus 2 (baseline) vs 4 (contender)"), std::string::npos);
+  EXPECT_TRUE(machine_warnings(a, a).empty());
+}
+
+TEST(CompareReports, NothingInCommonIsBadInput) {
+  const report b = load_report(fixture("baseline.json"));
+  const report u = load_report(fixture("unrelated.json"));
+  EXPECT_THROW(compare_reports(b, u, {}), input_error);
+}
+
+TEST(CompareReports, SelectedMetricsAbsentFromBothIsBadInput) {
+  const report b = load_report(fixture("plain_baseline.json"));
+  gate_options o;
+  o.metrics = {"rtt_p50_ns"};
+  EXPECT_THROW(compare_reports(b, b, o), input_error);
+}
+
+TEST(CompareReports, MetricOnlyInOneReportIsListed) {
+  const report a = parse_report({{"benchmarks", {{{"name", "x"}, {"real_time", 1.0}}}}}, "a");
+  const report b = parse_report(
+      {{"benchmarks", {{{"name", "x"}, {"real_time", 1.0}, {"bytes_per_second", 5.0}}}}}, "b");
+  const comparison out = compare_reports(a, b, {});
+  ASSERT_EQ(out.results.size(), 1u);
+  ASSERT_EQ(out.not_comparable.size(), 1u);
+  EXPECT_EQ(out.not_comparable[0].reason, "bytes_per_second only in contender");
+}
+
+TEST(Output, JsonHasTheAgreedKeys) {
+  const report b = load_report(fixture("baseline.json"));
+  const report c = load_report(fixture("contender.json"));
+  const json doc = json::parse(to_json(compare_reports(b, c, {})).dump());
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : doc.items()) keys.push_back(k);
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{"alpha", "baseline", "contender", "not_comparable",
+                                            "only_in_baseline", "only_in_contender", "results",
+                                            "summary", "test", "warnings"}));
+  const json& r = doc["results"][0];
+  EXPECT_EQ(r["name"], "pipe/latency/64/cross");
+  EXPECT_EQ(r["id"], "pipe");
+  EXPECT_EQ(r["mechanism"], "pipe");
+  EXPECT_EQ(r["variant"], "default");
+  EXPECT_EQ(r["pattern"], "latency");
+  EXPECT_EQ(r["message_size"], 64);
+  EXPECT_EQ(r["placement"], "cross");
+  EXPECT_EQ(r["metric"], "rtt_p50_ns");
+  EXPECT_EQ(r["direction"], "lower_is_better");
+  EXPECT_EQ(r["baseline"], json({{"median", 10050.0}, {"n", 5}}));
+  EXPECT_EQ(r["contender"], json({{"median", 12600.0}, {"n", 5}}));
+  EXPECT_DOUBLE_EQ(r["ratio"].get<double>(), 12600.0 / 10050.0);
+  EXPECT_DOUBLE_EQ(r["p_value"].get<double>(), 2.0 / 252.0);
+  EXPECT_DOUBLE_EQ(r["threshold"].get<double>(), 0.05);
+  EXPECT_EQ(r["method"], "significance+threshold");
+  EXPECT_EQ(r["verdict"], "regression");
+  EXPECT_EQ(
+      doc["summary"],
+      json(
+          {{"regressions", 2}, {"improvements", 2}, {"unchanged", 3}, {"missing", 2}, {"new", 1}}));
+  EXPECT_EQ(doc["not_comparable"][0],
+            json({{"name", "tcp/latency/64/cross"},
+                  {"reason",
+                   "ok in baseline, failed in contender (integrity error: message 812 "
+                   "corrupted at byte 17)"}}));
+}
+
+TEST(Output, SummaryLineIsLastInTableAndMarkdown) {
+  const report b = load_report(fixture("baseline.json"));
+  const report c = load_report(fixture("contender.json"));
+  const comparison out = compare_reports(b, c, {});
+  const std::string expected =
+      "2 regressions, 2 improvements, 3 unchanged, 2 missing, 1 new, 2 not comparable";
+  EXPECT_EQ(summary_line(out), expected);
+  const std::string table = render_table(out, false);
+  EXPECT_EQ(table.substr(table.size() - expected.size() - 1), expected + "\n");
+  EXPECT_EQ(table.find('\033'), std::string::npos);
+  EXPECT_NE(render_table(out, true).find("\033[1;31mregression\033[0m"), std::string::npos);
+  const std::string md = render_markdown(out);
+  EXPECT_EQ(md.substr(md.size() - expected.size() - 5), "**" + expected + "**\n");
+  EXPECT_NE(md.find("> **Warning:**"), std::string::npos);
+  EXPECT_NE(md.find("### Regressions (2)"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ipcbench::compare

@@ -1,0 +1,201 @@
+#include "compare/stats.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+namespace ipcbench::compare {
+namespace {
+
+// Reference values: scipy 1.10.1, scipy.stats.mannwhitneyu(x, y, alternative="two-sided",
+// method=<as named>, use_continuity=True), computed once and copied here; `statistic` is U of x.
+// The arrays of the larger cases are reproduced by the generators in the comments.
+
+std::vector<double> range(double first, double last) {
+  std::vector<double> v;
+  for (double d = first; d <= last; d += 1.0) v.push_back(d);
+  return v;
+}
+
+// x_i = (i * 37 mod 101) + 0.5, y_i = (i * 53 mod 103) + 3.25 + shift, i = 1 .. n: no ties.
+std::vector<double> gen_x(int n) {
+  std::vector<double> v;
+  for (int i = 1; i <= n; ++i) v.push_back((i * 37 % 101) + 0.5);
+  return v;
+}
+std::vector<double> gen_y(int n, double shift) {
+  std::vector<double> v;
+  for (int i = 1; i <= n; ++i) v.push_back((i * 53 % 103) + 3.25 + shift);
+  return v;
+}
+
+TEST(Median, OddEvenAndSingle) {
+  EXPECT_DOUBLE_EQ(median(std::vector<double>{3, 1, 2}), 2.0);
+  EXPECT_DOUBLE_EQ(median(std::vector<double>{4, 1, 3, 2}), 2.5);
+  EXPECT_DOUBLE_EQ(median(std::vector<double>{7}), 7.0);
+  EXPECT_DOUBLE_EQ(median(std::vector<double>{10000, 10100, 9950, 10050, 10200}), 10050.0);
+  EXPECT_THROW(median(std::vector<double>{}), std::invalid_argument);
+}
+
+TEST(MannWhitney, CompleteSeparationFiveByFiveIsTwoOver252) {
+  // Table value: with n1 = n2 = 5 the exact two-sided p of complete separation is 2 / C(10, 5).
+  const auto r = mann_whitney_u(range(1, 5), range(6, 10));
+  EXPECT_TRUE(r.exact);
+  EXPECT_DOUBLE_EQ(r.u, 0.0);
+  EXPECT_DOUBLE_EQ(r.p_value, 2.0 / 252.0);
+  // Either order, either direction: the same two-sided p; U of x is the complement.
+  const auto swapped = mann_whitney_u(range(6, 10), range(1, 5));
+  EXPECT_DOUBLE_EQ(swapped.u, 25.0);
+  EXPECT_DOUBLE_EQ(swapped.p_value, 2.0 / 252.0);
+}
+
+TEST(MannWhitney, ExactSmallSamplesMatchScipy) {
+  // scipy exact: statistic 10.0, pvalue 0.6904761904761905
+  auto r = mann_whitney_u(std::vector<double>{1, 3, 5, 7, 9}, std::vector<double>{2, 4, 6, 8, 10});
+  EXPECT_TRUE(r.exact);
+  EXPECT_DOUBLE_EQ(r.u, 10.0);
+  EXPECT_NEAR(r.p_value, 0.6904761904761905, 1e-12);
+
+  // 3 vs 4. scipy exact: statistic 4.0, pvalue 0.6285714285714286
+  r = mann_whitney_u(std::vector<double>{1.5, 2.5, 8.0}, std::vector<double>{3.0, 4.0, 5.0, 6.0});
+  EXPECT_TRUE(r.exact);
+  EXPECT_DOUBLE_EQ(r.u, 4.0);
+  EXPECT_NEAR(r.p_value, 0.6285714285714286, 1e-12);
+
+  // 8 vs 9. scipy exact: statistic 13.0, pvalue 0.02739613327848622
+  r = mann_whitney_u(std::vector<double>{1.1, 2.3, 3.2, 4.8, 5.5, 6.1, 7.9, 8.4},
+                     std::vector<double>{4.1, 5.2, 6.6, 7.3, 8.8, 9.5, 10.2, 11.7, 12.9});
+  EXPECT_TRUE(r.exact);
+  EXPECT_DOUBLE_EQ(r.u, 13.0);
+  EXPECT_NEAR(r.p_value, 0.02739613327848622, 1e-12);
+
+  // 1 vs 1 can never be significant. scipy exact: statistic 0.0, pvalue 1.0
+  r = mann_whitney_u(std::vector<double>{5.0}, std::vector<double>{7.0});
+  EXPECT_DOUBLE_EQ(r.u, 0.0);
+  EXPECT_DOUBLE_EQ(r.p_value, 1.0);
+}
+
+TEST(MannWhitney, TiesUseNormalApproximationWithTieAndContinuityCorrection) {
+  // scipy asymptotic: statistic 4.0, pvalue 0.08567343955231686
+  auto r = mann_whitney_u(std::vector<double>{1, 2, 2, 3, 3}, std::vector<double>{2, 3, 4, 4, 5});
+  EXPECT_FALSE(r.exact);
+  EXPECT_DOUBLE_EQ(r.u, 4.0);
+  EXPECT_NEAR(r.p_value, 0.08567343955231686, 1e-12);
+
+  // Heavier ties, unequal sizes, half-integer U. scipy asymptotic: 10.5, 0.1422722446208111
+  r = mann_whitney_u(std::vector<double>{10, 10, 10, 11, 12, 12},
+                     std::vector<double>{10, 11, 11, 12, 13, 13, 14});
+  EXPECT_FALSE(r.exact);
+  EXPECT_DOUBLE_EQ(r.u, 10.5);
+  EXPECT_NEAR(r.p_value, 0.1422722446208111, 1e-12);
+
+  // Ties rule out the exact distribution.
+  EXPECT_THROW(
+      mann_whitney_u(std::vector<double>{1, 2, 2}, std::vector<double>{2, 3, 4}, mwu_method::exact),
+      std::invalid_argument);
+}
+
+TEST(MannWhitney, AllValuesTiedIsNoEvidence) {
+  const auto r = mann_whitney_u(std::vector<double>{5, 5, 5}, std::vector<double>{5, 5, 5, 5});
+  EXPECT_DOUBLE_EQ(r.u, 6.0);
+  EXPECT_DOUBLE_EQ(r.p_value, 1.0);
+}
+
+TEST(MannWhitney, LargerSamples) {
+  // 30 vs 30 (above kMwuExactMaxTotal, so normal). scipy asymptotic: 451.0, 0.9941019213254952
+  auto r = mann_whitney_u(gen_x(30), gen_y(30, 0.0));
+  EXPECT_FALSE(r.exact);
+  EXPECT_DOUBLE_EQ(r.u, 451.0);
+  EXPECT_NEAR(r.p_value, 0.9941019213254952, 1e-12);
+
+  // Shifted by 20. scipy asymptotic: 287.0, 0.0162848089481173
+  r = mann_whitney_u(gen_x(30), gen_y(30, 20.0));
+  EXPECT_DOUBLE_EQ(r.u, 287.0);
+  EXPECT_NEAR(r.p_value, 0.0162848089481173, 1e-12);
+
+  // 20 vs 20 without ties is exact under `automatic`. scipy exact: 227.0, 0.47769052336446055;
+  // scipy asymptotic: 0.4734806277722057.
+  r = mann_whitney_u(gen_x(20), gen_y(20, 0.0));
+  EXPECT_TRUE(r.exact);
+  EXPECT_DOUBLE_EQ(r.u, 227.0);
+  EXPECT_NEAR(r.p_value, 0.47769052336446055, 1e-12);
+  r = mann_whitney_u(gen_x(20), gen_y(20, 0.0), mwu_method::normal);
+  EXPECT_FALSE(r.exact);
+  EXPECT_NEAR(r.p_value, 0.4734806277722057, 1e-12);
+}
+
+TEST(MannWhitney, RejectsEmptyAndNaN) {
+  EXPECT_THROW(mann_whitney_u(std::vector<double>{}, std::vector<double>{1}),
+               std::invalid_argument);
+  EXPECT_THROW(mann_whitney_u(std::vector<double>{1, NAN}, std::vector<double>{1}),
+               std::invalid_argument);
+}
+
+TEST(MannWhitney, SmallestReachablePValue) {
+  EXPECT_DOUBLE_EQ(mwu_min_p_value(5, 5), 2.0 / 252.0);
+  EXPECT_DOUBLE_EQ(mwu_min_p_value(3, 3), 0.1);
+  EXPECT_DOUBLE_EQ(mwu_min_p_value(4, 4), 2.0 / 70.0);
+  EXPECT_DOUBLE_EQ(mwu_min_p_value(3, 4), 2.0 / 35.0);
+  EXPECT_DOUBLE_EQ(mwu_min_p_value(1, 1), 1.0);
+  EXPECT_DOUBLE_EQ(mwu_min_p_value(0, 5), 1.0);
+  // It is what the exact test gives for complete separation.
+  EXPECT_DOUBLE_EQ(mann_whitney_u(range(1, 3), range(4, 7)).p_value, mwu_min_p_value(3, 4));
+}
+
+TEST(Bootstrap, DeterministicForASeed) {
+  const std::vector<double> x{1000, 1012, 995, 1005, 990};
+  const std::vector<double> y{1100, 1090, 1120, 1080, 1105};
+  const auto a = bootstrap_median_ratio(x, y, 0.05);
+  const auto b = bootstrap_median_ratio(x, y, 0.05);
+  EXPECT_EQ(a.low, b.low);
+  EXPECT_EQ(a.high, b.high);
+  EXPECT_EQ(a.p_value, b.p_value);
+  const auto c = bootstrap_median_ratio(x, y, 0.05, kBootstrapResamples, 42);
+  const auto d = bootstrap_median_ratio(x, y, 0.05, kBootstrapResamples, 42);
+  EXPECT_EQ(c.low, d.low);
+  EXPECT_EQ(c.high, d.high);
+}
+
+TEST(Bootstrap, IdenticalSamplesContainOne) {
+  const std::vector<double> x{1000, 1012, 995, 1005, 990};
+  const auto r = bootstrap_median_ratio(x, x, 0.05);
+  EXPECT_DOUBLE_EQ(r.ratio, 1.0);
+  EXPECT_LE(r.low, 1.0);
+  EXPECT_GE(r.high, 1.0);
+  EXPECT_GT(r.p_value, 0.5);
+}
+
+TEST(Bootstrap, SeparatedSamplesExcludeOne) {
+  const std::vector<double> x{1000, 1012, 995, 1005, 990};
+  std::vector<double> y;
+  for (double v : x) y.push_back(v * 1.25);
+  const auto r = bootstrap_median_ratio(x, y, 0.05);
+  EXPECT_DOUBLE_EQ(r.ratio, 1.25);
+  EXPECT_GT(r.low, 1.0);
+  EXPECT_LE(r.low, r.ratio);
+  EXPECT_GE(r.high, r.ratio);
+  // Every resample lands above 1: p is the floor 2 / (resamples + 1).
+  EXPECT_DOUBLE_EQ(r.p_value, 2.0 / (kBootstrapResamples + 1.0));
+  // The interval is made of resampled ratios, which lie between the extreme pairings.
+  EXPECT_GE(r.low, 990 * 1.25 / 1012);
+  EXPECT_LE(r.high, 1012 * 1.25 / 990);
+}
+
+TEST(Bootstrap, ZeroBaselineGivesInfiniteRatioNotNaN) {
+  const auto r =
+      bootstrap_median_ratio(std::vector<double>{0, 0, 0}, std::vector<double>{1, 2, 3}, 0.05, 100);
+  EXPECT_TRUE(std::isinf(r.ratio));
+  EXPECT_TRUE(std::isinf(r.low));
+  EXPECT_FALSE(std::isnan(r.high));
+}
+
+TEST(SafeRatio, ZeroCases) {
+  EXPECT_DOUBLE_EQ(safe_ratio(0, 0), 1.0);
+  EXPECT_TRUE(std::isinf(safe_ratio(1, 0)));
+  EXPECT_DOUBLE_EQ(safe_ratio(3, 2), 1.5);
+}
+
+}  // namespace
+}  // namespace ipcbench::compare
