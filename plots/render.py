@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Render charts and an offline index.html from ipcbench reports; see plots/README.md.
 
-usage: /usr/bin/python3 plots/render.py REPORT.json [MORE.json ...] [--out DIR] [--compare-json FILE]
+usage: /usr/bin/python3 plots/render.py REPORT.json [MORE.json ...]
+                        [--out DIR] [--compare-json FILE]
 """
 
 import sys

@@ -21,16 +21,32 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = _Parser(prog=PROG, description="Render charts and an offline index.html from ipcbench "
-                     "reports. With several reports the charts are overlaid and ratio heatmaps "
-                     "compare each report with the first (the baseline).")
-    parser.add_argument("reports", nargs="+", type=Path, metavar="REPORT.json",
-                        help="report(s) written by run_all.sh; the first is the baseline")
-    parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="output folder (default: plots/out/<stem> or plots/out/compare-<a>-vs-<b>)")
-    parser.add_argument("--compare-json", type=Path, metavar="FILE",
-                        help="the compare tool's JSON for the first two reports: outlines the "
-                        "cells it judged a regression or an improvement")
+    parser = _Parser(
+        prog=PROG,
+        description="Render charts and an offline index.html from ipcbench "
+        "reports. With several reports the charts are overlaid and ratio heatmaps "
+        "compare each report with the first (the baseline).",
+    )
+    parser.add_argument(
+        "reports",
+        nargs="+",
+        type=Path,
+        metavar="REPORT.json",
+        help="report(s) written by run_all.sh; the first is the baseline",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default: plots/out/<stem> or plots/out/compare-<a>-vs-<b>)",
+    )
+    parser.add_argument(
+        "--compare-json",
+        type=Path,
+        metavar="FILE",
+        help="the compare tool's JSON for the first two reports: outlines the "
+        "cells it judged a regression or an improvement",
+    )
     return parser.parse_args(argv)
 
 
@@ -53,21 +69,26 @@ def default_out_dir(labels: list[str]) -> Path:
 def render(reports: list[Report], compare: CompareResults | None, out_dir: Path) -> Path:
     """Draw every chart into out_dir and write index.html there; returns its path."""
     # matplotlib loads only once the input is known to be good: bad input fails fast.
-    from . import charts
+    from . import heatmap, lines, ranking
+    from .figure import LATENCY, THROUGHPUT, ChartWriter
     from .html import write_index
     from .units import KIB, MIB
 
-    writer = charts.ChartWriter(reports, out_dir)
+    writer = ChartWriter(reports, out_dir)
     drawn = []
-    for spec in charts.SIZE_CHARTS:
+    for spec in lines.SIZE_CHARTS:
         for family in [None] + writer.families():
-            drawn.append(charts.size_chart(writer, spec, family))
-    drawn += [charts.spectrum_chart(writer, size) for size in (64, 4 * KIB)]
-    drawn += [charts.ranking_chart(writer, charts.LATENCY, 64),
-              charts.ranking_chart(writer, charts.THROUGHPUT, MIB)]
+            drawn.append(lines.size_chart(writer, spec, family))
+    drawn += [lines.spectrum_chart(writer, size) for size in (64, 4 * KIB)]
+    drawn += [
+        ranking.ranking_chart(writer, LATENCY, 64),
+        ranking.ranking_chart(writer, THROUGHPUT, MIB),
+    ]
     for contender in range(1, len(reports)):
-        drawn += [charts.heatmap_chart(writer, metric, contender, compare)
-                  for metric in charts.HEATMAP_METRICS]
+        drawn += [
+            heatmap.heatmap_chart(writer, metric, contender, compare)
+            for metric in heatmap.HEATMAP_METRICS
+        ]
     return write_index(out_dir, reports, [c for c in drawn if c is not None], compare)
 
 
@@ -88,8 +109,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{PROG}: {error}", file=sys.stderr)
         return 2
     except OSError as error:
-        print(f"{PROG}: cannot write '{error.filename or out_dir}': {error.strerror or error}",
-              file=sys.stderr)
+        print(
+            f"{PROG}: cannot write '{error.filename or out_dir}': {error.strerror or error}",
+            file=sys.stderr,
+        )
         return 1
     print(index)
     return 0

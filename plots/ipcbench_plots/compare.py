@@ -32,8 +32,12 @@ class CompareResults:
         self._by_name: dict[tuple[str, str], Verdict] = {}
         self._by_key: dict[tuple[str, str, int, str], Verdict] = {}
         for entry in results:
-            verdict = Verdict(_number(entry.get("ratio")), str(entry.get("verdict", "")),
-                              _number(entry.get("p_value")), str(entry.get("method", "")))
+            verdict = Verdict(
+                _number(entry.get("ratio")),
+                str(entry.get("verdict", "")),
+                _number(entry.get("p_value")),
+                str(entry.get("method", "")),
+            )
             metric = entry["metric"]
             if isinstance(entry.get("name"), str):
                 self._by_name[(entry["name"], metric)] = verdict
@@ -48,7 +52,9 @@ class CompareResults:
     def notable(self) -> list[dict]:
         """The results whose verdict is not "no change", regressions first."""
         rows = [r for r in self.results if r.get("verdict") in SIGNIFICANT]
-        return sorted(rows, key=lambda r: (r.get("verdict") != "regression", str(r.get("name", ""))))
+        return sorted(
+            rows, key=lambda r: (r.get("verdict") != "regression", str(r.get("name", "")))
+        )
 
 
 def _number(value) -> float | None:

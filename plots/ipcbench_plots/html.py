@@ -1,4 +1,4 @@
-"""index.html: machine context, probes, charts and every number, readable offline without scripts."""
+"""index.html: machine context, probes, charts and every number; offline, without scripts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 from html import escape
 from pathlib import Path
 
-from .charts import Chart
+from .figure import Chart
 from .compare import CompareResults
 from .report import PATTERNS, Report, text
 from .units import format_ns, format_rate, format_size
@@ -17,7 +17,8 @@ body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu San
        color: #1d1d1f; background: #fafafa; margin: 0; }
 main { max-width: 1280px; margin: 0 auto; padding: 1.5rem 2rem 4rem; }
 h1 { font-size: 1.7rem; margin: 0 0 .3rem; }
-h2 { font-size: 1.3rem; margin: 2.2rem 0 .6rem; padding-bottom: .2rem; border-bottom: 2px solid #ddd; }
+h2 { font-size: 1.3rem; margin: 2.2rem 0 .6rem; padding-bottom: .2rem;
+     border-bottom: 2px solid #ddd; }
 h3 { font-size: 1.05rem; margin: 1.4rem 0 .4rem; }
 p.lead { color: #555; margin: 0 0 1rem; }
 nav { background: #fff; border: 1px solid #e3e3e3; border-radius: 6px; padding: .5rem 1rem;
@@ -49,21 +50,30 @@ figcaption .files { white-space: nowrap; margin-left: .4rem; }
 """
 
 LIMIT_BYTES = {
-    "page_size", "pipe_buf", "pipe_default_size", "pipe_max_size", "sysv_msgmax", "sysv_msgmnb",
-    "posix_mq_msgsize_max", "net_core_rmem_default", "net_core_wmem_default", "net_core_rmem_max",
+    "page_size",
+    "pipe_buf",
+    "pipe_default_size",
+    "pipe_max_size",
+    "sysv_msgmax",
+    "sysv_msgmnb",
+    "posix_mq_msgsize_max",
+    "net_core_rmem_default",
+    "net_core_wmem_default",
+    "net_core_rmem_max",
     "net_core_wmem_max",
 }
 
 
-def write_index(out_dir: Path, reports: list[Report], charts: list[Chart],
-                compare: CompareResults | None) -> Path:
+def write_index(
+    out_dir: Path, reports: list[Report], charts: list[Chart], compare: CompareResults | None
+) -> Path:
     parts = [_header(reports, charts, compare), _machine(reports), _probes(reports)]
     if compare is not None:
         parts.append(_compare(compare))
     parts += [_charts(charts), _numbers(reports)]
     labels = " vs ".join(r.label for r in reports)
     page = (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>ipcbench: {escape(labels)}</title>\n<style>{CSS}</style>\n</head>\n"
         f"<body><main>\n{''.join(parts)}</main></body>\n</html>\n"
     )
@@ -77,7 +87,7 @@ def _table(head: list[str], rows: list[list[str]], key_column: bool = False) -> 
     thead = "".join(f"<th>{h}</th>" for h in head)
     body = []
     for row in rows:
-        first = f"<th class=\"key\">{row[0]}</th>" if key_column else _td(row[0])
+        first = f'<th class="key">{row[0]}</th>' if key_column else _td(row[0])
         body.append("<tr>" + first + "".join(_td(c) for c in row[1:]) + "</tr>")
     return f"<table><thead><tr>{thead}</tr></thead><tbody>{''.join(body)}</tbody></table>\n"
 
@@ -89,7 +99,7 @@ def _td(cell: str) -> str:
 
 def _num(value: str) -> str:
     extra = " none" if value == "—" else ""
-    return f"<td class=\"num{extra}\">{escape(value)}</td>"
+    return f'<td class="num{extra}">{escape(value)}</td>'
 
 
 def _header(reports: list[Report], charts: list[Chart], compare: CompareResults | None) -> str:
@@ -103,9 +113,11 @@ def _header(reports: list[Report], charts: list[Chart], compare: CompareResults 
         links.append(("verdicts", "Compare verdicts"))
     links += [(_anchor(s), s) for s in dict.fromkeys(c.section for c in charts)]
     links.append(("numbers", "All numbers"))
-    nav = "".join(f"<a href=\"#{a}\">{escape(t)}</a>" for a, t in links)
-    return (f"<h1>{title}</h1>\n<p class=\"lead\">Rendered from {files}. Latency is the round trip "
-            f"(RTT), not RTT/2. Every number is the median over repetitions.</p>\n<nav>{nav}</nav>\n")
+    nav = "".join(f'<a href="#{a}">{escape(t)}</a>' for a, t in links)
+    return (
+        f'<h1>{title}</h1>\n<p class="lead">Rendered from {files}. Latency is the round trip '
+        f"(RTT), not RTT/2. Every number is the median over repetitions.</p>\n<nav>{nav}</nav>\n"
+    )
 
 
 def _anchor(section: str) -> str:
@@ -142,17 +154,27 @@ def _caches(caches) -> str:
         return text(caches)
     return ", ".join(
         f"L{c.get('level')} {c.get('type', '')} {format_size(c['size'])}".replace("  ", " ")
-        for c in caches if isinstance(c, dict) and isinstance(c.get("size"), int) and c["size"] > 0)
+        for c in caches
+        if isinstance(c, dict) and isinstance(c.get("size"), int) and c["size"] > 0
+    )
 
 
 def _sweep(ib: dict) -> str:
     sizes = ib.get("sizes")
-    listed = ", ".join(format_size(s) for s in sizes if isinstance(s, int) and s > 0) if isinstance(sizes, list) else ""
+    listed = (
+        ", ".join(format_size(s) for s in sizes if isinstance(s, int) and s > 0)
+        if isinstance(sizes, list)
+        else ""
+    )
     return f"{text(ib.get('sweep'))}: {listed}" if listed else text(ib.get("sweep"))
 
 
 def _seconds(value) -> str:
-    return f"{value:g} s" if isinstance(value, (int, float)) and not isinstance(value, bool) else text(value)
+    return (
+        f"{value:g} s"
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+        else text(value)
+    )
 
 
 def _report_columns(reports: list[Report], rows, cell) -> str:
@@ -166,10 +188,16 @@ def _machine(reports: list[Report]) -> str:
     limit_names = list(dict.fromkeys(k for r in reports for k in r.section("limits")))
     limits = [(k, lambda r, k=k: _limit(k, r.section("limits").get(k))) for k in limit_names]
     calibration = (
-        ("timer (clock_gettime)", lambda r: _maybe(r.section("calibration").get("timer_ns"), format_ns)),
-        ("memcpy 1 MiB, hot", lambda r: _maybe(r.section("calibration").get("memcpy_bytes_per_second"), format_rate)),
+        (
+            "timer (clock_gettime)",
+            lambda r: _maybe(r.section("calibration").get("timer_ns"), format_ns),
+        ),
+        (
+            "memcpy 1 MiB, hot",
+            lambda r: _maybe(r.section("calibration").get("memcpy_bytes_per_second"), format_rate),
+        ),
     )
-    html = "<h2 id=\"machine\">Machine</h2>\n<div class=\"columns\"><div>"
+    html = '<h2 id="machine">Machine</h2>\n<div class="columns"><div>'
     html += _report_columns(reports, MACHINE_ROWS, plain) + "</div><div>"
     html += "<h3>Calibration</h3>\n" + _report_columns(reports, calibration, plain)
     if limits:
@@ -200,74 +228,116 @@ def _mechanisms(reports: list[Report]) -> str:
                 continue
             seen.add(m.get("id"))
             limit = m.get("max_message")
-            limit_text = "no limit" if limit is None else (format_size(limit) if isinstance(limit, int) and limit > 0 else text(limit))
-            rows.append([escape(text(m.get(k))) for k in ("id", "family", "kind", "wait")]
-                        + [escape(limit_text), escape(text(m.get("description")))])
+            limit_text = (
+                "no limit"
+                if limit is None
+                else (format_size(limit) if isinstance(limit, int) and limit > 0 else text(limit))
+            )
+            rows.append(
+                [escape(text(m.get(k))) for k in ("id", "family", "kind", "wait")]
+                + [escape(limit_text), escape(text(m.get("description")))]
+            )
     if not rows:
         return ""
-    return ("<h3>Mechanisms</h3>\n"
-            + _table(["id", "family", "kind", "wait", "max message", "description"], rows))
+    return "<h3>Mechanisms</h3>\n" + _table(
+        ["id", "family", "kind", "wait", "max message", "description"], rows
+    )
 
 
 def _probes(reports: list[Report]) -> str:
-    html = "<h2 id=\"probes\">Probes: textbook claims checked on this machine</h2>\n"
+    html = '<h2 id="probes">Probes: textbook claims checked on this machine</h2>\n'
     if not any(r.probes for r in reports):
-        return html + "<p class=\"muted\">The report has no probes.</p>\n"
+        return html + '<p class="muted">The report has no probes.</p>\n'
     for report in reports:
         if len(reports) > 1:
             html += f"<h3>{escape(report.label)}</h3>\n"
         rows = []
         for probe in report.probes:
             verdict = text(probe.get("verdict"))
-            rows.append([
-                f"<td title=\"{escape(text(probe.get('detail')))}\">{escape(text(probe.get('claim')))}</td>",
-                f"<code>{escape(json.dumps(probe.get('value'), ensure_ascii=False))}</code>",
-                f"<td class=\"verdict {_anchor(verdict)}\">{escape(verdict)}</td>",
-                escape(text(probe.get("method"))),
-            ])
-        html += _table(["claim", "value", "verdict", "method"], rows) if rows else "<p class=\"muted\">No probes.</p>"
+            rows.append(
+                [
+                    f"<td title=\"{escape(text(probe.get('detail')))}\">"
+                    f"{escape(text(probe.get('claim')))}</td>",
+                    f"<code>{escape(json.dumps(probe.get('value'), ensure_ascii=False))}</code>",
+                    f'<td class="verdict {_anchor(verdict)}">{escape(verdict)}</td>',
+                    escape(text(probe.get("method"))),
+                ]
+            )
+        html += (
+            _table(["claim", "value", "verdict", "method"], rows)
+            if rows
+            else '<p class="muted">No probes.</p>'
+        )
     return html
 
 
 def _compare(compare: CompareResults) -> str:
-    html = "<h2 id=\"verdicts\">Compare verdicts</h2>\n"
+    html = '<h2 id="verdicts">Compare verdicts</h2>\n'
     notable = compare.notable()
     if not notable:
-        return html + f"<p>No regression or improvement among {len(compare.results)} comparisons.</p>\n"
+        return (
+            html
+            + f"<p>No regression or improvement among {len(compare.results)} comparisons.</p>\n"
+        )
     rows = []
     for r in notable:
         verdict = text(r.get("verdict"))
         ratio, p = r.get("ratio"), r.get("p_value")
-        rows.append([escape(text(r.get("name"))), escape(text(r.get("metric"))),
-                     _num(f"{ratio:.3f}" if isinstance(ratio, (int, float)) else "—"),
-                     _num(f"{p:.3g}" if isinstance(p, (int, float)) else "—"),
-                     escape(text(r.get("method"))), f"<td class=\"verdict {_anchor(verdict)}\">{escape(verdict)}</td>"])
-    html += (f"<p>{len(notable)} of {len(compare.results)} comparisons changed "
-             "(ratio = contender / baseline of the median).</p>\n")
+        rows.append(
+            [
+                escape(text(r.get("name"))),
+                escape(text(r.get("metric"))),
+                _num(f"{ratio:.3f}" if isinstance(ratio, (int, float)) else "—"),
+                _num(f"{p:.3g}" if isinstance(p, (int, float)) else "—"),
+                escape(text(r.get("method"))),
+                f'<td class="verdict {_anchor(verdict)}">{escape(verdict)}</td>',
+            ]
+        )
+    html += (
+        f"<p>{len(notable)} of {len(compare.results)} comparisons changed "
+        "(ratio = contender / baseline of the median).</p>\n"
+    )
     return html + _table(["benchmark", "metric", "ratio", "p-value", "method", "verdict"], rows)
 
 
 def _charts(charts: list[Chart]) -> str:
     html = ""
     for section in dict.fromkeys(c.section for c in charts):
-        html += f"<h2 id=\"{_anchor(section)}\">{escape(section)}</h2>\n"
+        html += f'<h2 id="{_anchor(section)}">{escape(section)}</h2>\n'
         for chart in (c for c in charts if c.section == section):
-            html += (f"<figure id=\"{escape(chart.stem)}\"><img src=\"{escape(chart.stem)}.svg\" "
-                     f"alt=\"{escape(chart.title)}\">\n<figcaption>{escape(chart.caption)}"
-                     f"<span class=\"files\"><a href=\"{escape(chart.stem)}.svg\">SVG</a> · "
-                     f"<a href=\"{escape(chart.stem)}.png\">PNG</a></span></figcaption></figure>\n")
+            html += (
+                f'<figure id="{escape(chart.stem)}"><img src="{escape(chart.stem)}.svg" '
+                f'alt="{escape(chart.title)}">\n<figcaption>{escape(chart.caption)}'
+                f'<span class="files"><a href="{escape(chart.stem)}.svg">SVG</a> · '
+                f'<a href="{escape(chart.stem)}.png">PNG</a></span></figcaption></figure>\n'
+            )
     return html
 
 
-NUMBER_COLUMNS = ["id", "family", "pattern", "size", "p50 RTT", "p90 RTT", "p99 RTT", "p99.9 RTT",
-                  "max RTT", "throughput", "CPU / message", "reps", "status"]
+NUMBER_COLUMNS = [
+    "id",
+    "family",
+    "pattern",
+    "size",
+    "p50 RTT",
+    "p90 RTT",
+    "p99 RTT",
+    "p99.9 RTT",
+    "max RTT",
+    "throughput",
+    "CPU / message",
+    "reps",
+    "status",
+]
 RTT_KEYS = ("rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns")
 
 
 def _numbers(reports: list[Report]) -> str:
-    html = ("<h2 id=\"numbers\">All numbers</h2>\n<p>Median over repetitions. RTT: round-trip time "
-            "of the ping-pong pattern; throughput: payload bytes per second of the stream pattern; "
-            "CPU: user+sys of both peers per message (per round trip in ping-pong).</p>\n")
+    html = (
+        '<h2 id="numbers">All numbers</h2>\n<p>Median over repetitions. RTT: round-trip time '
+        "of the ping-pong pattern; throughput: payload bytes per second of the stream pattern; "
+        "CPU: user+sys of both peers per message (per round trip in ping-pong).</p>\n"
+    )
     for report in reports:
         if len(reports) > 1:
             html += f"<h3>{escape(report.label)}</h3>\n"
@@ -284,7 +354,8 @@ def _number_table(report: Report) -> str:
                 if cell is not None:
                     rows.append(_number_row(series, cell))
     head = "".join(f"<th>{c}</th>" for c in NUMBER_COLUMNS)
-    return f"<table class=\"numbers\"><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>\n"
+    body = "".join(rows)
+    return f'<table class="numbers"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>\n'
 
 
 def _number_row(series: str, cell) -> str:
@@ -293,10 +364,17 @@ def _number_row(series: str, cell) -> str:
         return _num(fmt(v) if math.isfinite(v) else "—")
 
     status = "ok" if cell.ok else f"{cell.status}: {cell.reason}"
-    cells = [f"<td>{escape(series)}</td>", f"<td>{escape(cell.family)}</td>",
-             f"<td>{escape(cell.pattern)}</td>", _num(format_size(cell.size))]
+    cells = [
+        f"<td>{escape(series)}</td>",
+        f"<td>{escape(cell.family)}</td>",
+        f"<td>{escape(cell.pattern)}</td>",
+        _num(format_size(cell.size)),
+    ]
     cells += [value(k, format_ns) for k in RTT_KEYS]
-    cells += [value("bytes_per_second", format_rate), value("cpu_ns_per_message", format_ns),
-              _num(str(cell.repetitions)),
-              f"<td class=\"status {_anchor(cell.status)}\">{escape(status)}</td>"]
+    cells += [
+        value("bytes_per_second", format_rate),
+        value("cpu_ns_per_message", format_ns),
+        _num(str(cell.repetitions)),
+        f'<td class="status {_anchor(cell.status)}">{escape(status)}</td>',
+    ]
     return f"<tr class=\"row-{_anchor(cell.status)}\">{''.join(cells)}</tr>"

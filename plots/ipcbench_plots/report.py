@@ -229,13 +229,17 @@ def _parse_run(entry: dict, key: tuple) -> Run:
     counters = {k: float(entry[k]) for k in COUNTERS if _is_number(entry.get(k))}
     raw = entry.get("latency_percentiles_ns") or {}
     if not isinstance(raw, dict):
-        raise _Invalid(f"benchmark '{'/'.join(map(str, key))}': 'latency_percentiles_ns' is not an object")
+        raise _Invalid(
+            f"benchmark '{'/'.join(map(str, key))}': 'latency_percentiles_ns' is not an object"
+        )
     percentiles = {}
     for p, v in raw.items():
         try:
             percentile = float(p)
         except ValueError:
-            raise _Invalid(f"benchmark '{'/'.join(map(str, key))}': percentile '{p}' is not a number") from None
+            raise _Invalid(
+                f"benchmark '{'/'.join(map(str, key))}': percentile '{p}' is not a number"
+            ) from None
         if _is_number(v):
             percentiles[percentile] = float(v)
     return Run(str(status), str(reason), counters, percentiles)

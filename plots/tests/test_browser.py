@@ -39,8 +39,10 @@ for (const src of sources) {
 """
 
 
-@unittest.skipUnless(CHROMIUM.exists(), "no /usr/bin/chromium: apt-get install -y chromium to run "
-                     "the browser test")
+@unittest.skipUnless(
+    CHROMIUM.exists(),
+    "no /usr/bin/chromium: apt-get install -y chromium to run " "the browser test",
+)
 class BrowserTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -55,9 +57,18 @@ class BrowserTest(unittest.TestCase):
 
     def chromium(self, *args: str) -> str:
         profile = tempfile.mkdtemp(dir=self.tmp.name)
-        command = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                   "--no-first-run", f"--user-data-dir={profile}", *args]
+        command = [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            *args,
+        ]
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         self.assertEqual(result.returncode, 0, result.stderr[-2000:])
         return result.stdout

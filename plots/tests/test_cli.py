@@ -12,8 +12,13 @@ RENDER = PLOTS_DIR / "render.py"
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(RENDER), *map(str, args)], capture_output=True,
-                          text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, str(RENDER), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 class BadInputTest(unittest.TestCase):
@@ -45,15 +50,26 @@ class BadInputTest(unittest.TestCase):
         self.assert_bad_input([FIXTURES / "not-a-report.json"], "not an ipcbench report")
 
     def test_bad_second_report(self):
-        self.assert_bad_input([FIXTURES / "report-a.json", FIXTURES / "malformed.json"], "malformed.json")
+        self.assert_bad_input(
+            [FIXTURES / "report-a.json", FIXTURES / "malformed.json"], "malformed.json"
+        )
 
     def test_compare_json_needs_two_reports(self):
-        self.assert_bad_input([FIXTURES / "report-a.json", "--compare-json",
-                               FIXTURES / "compare-a-b.json"], "needs two reports")
+        self.assert_bad_input(
+            [FIXTURES / "report-a.json", "--compare-json", FIXTURES / "compare-a-b.json"],
+            "needs two reports",
+        )
 
     def test_bad_compare_json(self):
-        self.assert_bad_input([FIXTURES / "report-a.json", FIXTURES / "report-b.json",
-                               "--compare-json", FIXTURES / "not-a-report.json"], "not a compare JSON")
+        self.assert_bad_input(
+            [
+                FIXTURES / "report-a.json",
+                FIXTURES / "report-b.json",
+                "--compare-json",
+                FIXTURES / "not-a-report.json",
+            ],
+            "not a compare JSON",
+        )
 
     def test_usage_error(self):
         self.assert_bad_input([FIXTURES / "report-a.json", "--no-such-option"], "unrecognized")

@@ -11,7 +11,7 @@ PLOTS_DIR = Path(__file__).resolve().parents[1]
 if str(PLOTS_DIR) not in sys.path:
     sys.path.insert(0, str(PLOTS_DIR))
 
-from ipcbench_plots import charts  # noqa: E402
+from ipcbench_plots import figure, heatmap, lines  # noqa: E402
 from ipcbench_plots.cli import render  # noqa: E402
 from ipcbench_plots.compare import load_compare  # noqa: E402
 from ipcbench_plots.report import load_report  # noqa: E402
@@ -41,10 +41,20 @@ class SingleReportTest(unittest.TestCase):
 
     def test_every_chart_has_svg_and_png(self):
         stems = chart_stems(self.index)
-        expected = {"throughput-overview", "throughput-pipes-fifos", "throughput-sockets",
-                    "throughput-message-queues", "latency-overview", "latency-sockets",
-                    "cpu-overview", "cpu-message-queues", "spectrum-64B", "spectrum-4KiB",
-                    "ranking-latency-64B", "ranking-throughput-1MiB"}
+        expected = {
+            "throughput-overview",
+            "throughput-pipes-fifos",
+            "throughput-sockets",
+            "throughput-message-queues",
+            "latency-overview",
+            "latency-sockets",
+            "cpu-overview",
+            "cpu-message-queues",
+            "spectrum-64B",
+            "spectrum-4KiB",
+            "ranking-latency-64B",
+            "ranking-throughput-1MiB",
+        }
         self.assertLessEqual(expected, set(stems))
         self.assertFalse([s for s in stems if s.startswith("heatmap")])
         for stem in stems:
@@ -58,11 +68,19 @@ class SingleReportTest(unittest.TestCase):
         self.assertIsNone(re.search(r'(src|href)="(https?:)?//', self.html))
 
     def test_page_order_machine_probes_charts_numbers(self):
-        positions = [self.html.index(s) for s in
-                     ('id="machine"', 'id="probes"', 'id="throughput-overview"', 'id="numbers"')]
+        positions = [
+            self.html.index(s)
+            for s in ('id="machine"', 'id="probes"', 'id="throughput-overview"', 'id="numbers"')
+        ]
         self.assertEqual(positions, sorted(positions))
-        for text in ("tsc", "PREEMPT_DYNAMIC", "9.5 GB/s", "18.5 ns", "does not hold",
-                     "writes of at most PIPE_BUF bytes"):
+        for text in (
+            "tsc",
+            "PREEMPT_DYNAMIC",
+            "9.5 GB/s",
+            "18.5 ns",
+            "does not hold",
+            "writes of at most PIPE_BUF bytes",
+        ):
             self.assertIn(text, self.html)
 
     def test_table_says_skipped_and_failed(self):
@@ -80,23 +98,23 @@ class SingleReportTest(unittest.TestCase):
 class GapTest(unittest.TestCase):
     """Skipped and failed cells are NaN in the plotted series, never zero."""
 
-    def plotted(self, series: str, metric: charts.Metric):
+    def plotted(self, series: str, metric: figure.Metric):
         from matplotlib.figure import Figure
 
-        writer = charts.ChartWriter(load("report-a"), Path("/nonexistent"))
+        writer = figure.ChartWriter(load("report-a"), Path("/nonexistent"))
         ax = Figure().subplots()
-        self.assertEqual(charts.draw_metric_vs_size(writer, ax, [series], metric), [series])
+        self.assertEqual(lines.draw_metric_vs_size(writer, ax, [series], metric), [series])
         line = ax.get_lines()[0]  # the data line; the size markers follow it
         return dict(zip(line.get_xdata(), line.get_ydata()))
 
     def test_failed_cell_is_a_gap(self):
-        points = self.plotted("unix_stream", charts.THROUGHPUT)
+        points = self.plotted("unix_stream", figure.THROUGHPUT)
         self.assertTrue(math.isnan(points[65536]))
         self.assertGreater(points[4096], 0)
         self.assertGreater(points[1048576], 0)
 
     def test_skipped_sizes_are_gaps(self):
-        points = self.plotted("posix_mq", charts.LATENCY)
+        points = self.plotted("posix_mq", figure.LATENCY)
         self.assertTrue(math.isnan(points[65536]))
         self.assertTrue(math.isnan(points[1048576]))
         self.assertGreater(points[4096], 0)
@@ -138,12 +156,13 @@ class OverlayTest(unittest.TestCase):
         self.assertIn("Compare verdicts", html)
         self.assertIn("No compare JSON given", self.without.read_text(encoding="utf-8"))
         series, sizes = ["pipe", "unix_stream", "posix_mq"], [1, 64, 4096, 65536, 1048576]
-        grid, outlines = charts._ratio_grid(*self.reports, series, sizes, charts.LATENCY, self.compare)
-        self.assertEqual(sorted(outlines),
-                         [(0, c) for c in range(5)] + [(1, 2), (1, 3), (1, 4)])
+        grid, outlines = heatmap._ratio_grid(
+            *self.reports, series, sizes, figure.LATENCY, self.compare
+        )
+        self.assertEqual(sorted(outlines), [(0, c) for c in range(5)] + [(1, 2), (1, 3), (1, 4)])
         self.assertAlmostEqual(grid[0][0], 0.8)
         self.assertTrue(all(math.isnan(v) for v in grid[2]))  # posix_mq is not in report-b
-        _, plain = charts._ratio_grid(*self.reports, series, sizes, charts.LATENCY, None)
+        _, plain = heatmap._ratio_grid(*self.reports, series, sizes, figure.LATENCY, None)
         self.assertEqual(plain, [])
 
 

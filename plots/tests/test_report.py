@@ -26,8 +26,11 @@ class ReportTest(unittest.TestCase):
 
     def test_cell_is_the_median_of_the_iterations(self):
         raw = read_json(FIXTURES / "report-a.json")["benchmarks"]
-        reps = [e["rtt_p50_ns"] for e in raw
-                if e["name"] == "pipe/latency/64/cross" and e["run_type"] == "iteration"]
+        reps = [
+            e["rtt_p50_ns"]
+            for e in raw
+            if e["name"] == "pipe/latency/64/cross" and e["run_type"] == "iteration"
+        ]
         self.assertEqual(len(reps), 3)
         self.assertEqual(self.a.value("pipe", "latency", 64, "rtt_p50_ns"), statistics.median(reps))
         self.assertEqual(self.a.cell("pipe", "latency", 64).repetitions, 3)
@@ -52,11 +55,15 @@ class ReportTest(unittest.TestCase):
         failed = self.a.cell("unix_stream", "throughput", 65536)
         self.assertEqual(failed.status, "failed")
         self.assertIn("integrity", failed.reason)
-        self.assertTrue(math.isnan(self.a.value("unix_stream", "throughput", 65536, "bytes_per_second")))
+        self.assertTrue(
+            math.isnan(self.a.value("unix_stream", "throughput", 65536, "bytes_per_second"))
+        )
         self.assertTrue(math.isnan(self.a.value("no_such_id", "latency", 64, "rtt_p50_ns")))
 
     def test_families_in_context_order_calibration_last(self):
-        self.assertEqual(self.a.families, ["pipes & FIFOs", "sockets", "message queues", "calibration"])
+        self.assertEqual(
+            self.a.families, ["pipes & FIFOs", "sockets", "message queues", "calibration"]
+        )
         self.assertEqual(self.a.series(), ["pipe", "unix_stream", "posix_mq", "null"])
 
     def test_machine_line_names_cpu_kernel_and_date(self):
@@ -106,8 +113,10 @@ class CompareTest(unittest.TestCase):
 
 class UnitsTest(unittest.TestCase):
     def test_sizes(self):
-        self.assertEqual([format_size(s) for s in (1, 64, 4095, 4096, 65537, 65536, 1 << 20)],
-                         ["1 B", "64 B", "4095 B", "4 KiB", "65537 B", "64 KiB", "1 MiB"])
+        self.assertEqual(
+            [format_size(s) for s in (1, 64, 4095, 4096, 65537, 65536, 1 << 20)],
+            ["1 B", "64 B", "4095 B", "4 KiB", "65537 B", "64 KiB", "1 MiB"],
+        )
 
     def test_times_and_rates(self):
         self.assertEqual(format_ns(850), "850 ns")
