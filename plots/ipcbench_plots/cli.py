@@ -74,6 +74,7 @@ def render(reports: list[Report], compare: CompareResults | None, out_dir: Path)
     from .html import write_index
     from .units import KIB, MIB
 
+    out_dir.mkdir(parents=True, exist_ok=True)
     writer = ChartWriter(reports, out_dir)
     drawn = []
     for spec in lines.SIZE_CHARTS:

@@ -195,7 +195,6 @@ class ChartWriter:
 
     def save(self, fig: Figure, stem: str, section: str, title: str, caption: str) -> Chart:
         stem = self._unique(stem)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
         fig.savefig(self.out_dir / f"{stem}.svg", metadata={"Date": None})
         fig.savefig(self.out_dir / f"{stem}.png", dpi=SAVE_DPI)
         return Chart(stem, section, title, caption)

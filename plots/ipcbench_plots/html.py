@@ -301,6 +301,8 @@ def _compare(compare: CompareResults) -> str:
 
 
 def _charts(charts: list[Chart]) -> str:
+    if not charts:
+        return '<h2>Charts</h2>\n<p class="muted">No chart: no benchmark has a value to plot.</p>\n'
     html = ""
     for section in dict.fromkeys(c.section for c in charts):
         html += f'<h2 id="{_anchor(section)}">{escape(section)}</h2>\n'

@@ -95,6 +95,22 @@ class SingleReportTest(unittest.TestCase):
             self.assertIn(text, svg)
 
 
+class NothingToDrawTest(unittest.TestCase):
+    def test_all_skipped_report_still_gets_its_page(self):
+        (report,) = load("report-a")
+        for cell in report.cells.values():
+            cell.status, cell.reason, cell.values, cell.percentiles = (
+                "skipped",
+                "no such size",
+                {},
+                {},
+            )
+        with tempfile.TemporaryDirectory(prefix="ipcbench-plots-") as tmp:
+            index = render([report], None, Path(tmp) / "skipped")
+            self.assertEqual(chart_stems(index), [])
+            self.assertIn("skipped: no such size", index.read_text(encoding="utf-8"))
+
+
 class GapTest(unittest.TestCase):
     """Skipped and failed cells are NaN in the plotted series, never zero."""
 
