@@ -279,6 +279,7 @@ def size_markers(ax, reports: list[Report]) -> None:
                 fontsize=7,
                 color="#555555",
                 bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.5),
+                zorder=1.5,  # under the data lines (zorder 2)
             )
 
 
