@@ -1,0 +1,119 @@
+"""The command line: read reports, draw every chart, write index.html, print its path."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .compare import CompareResults, load_compare
+from .report import Report, ReportError, load_report
+
+PLOTS_DIR = Path(__file__).resolve().parent.parent
+PROG = "render.py"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        # One line, like every other bad-input message of this tool.
+        print(f"{PROG}: {message} (see --help)", file=sys.stderr)
+        sys.exit(2)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = _Parser(
+        prog=PROG,
+        description="Render charts and an offline index.html from ipcbench "
+        "reports. With several reports the charts are overlaid and ratio heatmaps "
+        "compare each report with the first (the baseline).",
+    )
+    parser.add_argument(
+        "reports",
+        nargs="+",
+        type=Path,
+        metavar="REPORT.json",
+        help="report(s) written by run_all.sh; the first is the baseline",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="output folder (default: plots/out/<stem> or plots/out/compare-<a>-vs-<b>)",
+    )
+    parser.add_argument(
+        "--compare-json",
+        type=Path,
+        metavar="FILE",
+        help="the compare tool's JSON for the first two reports: outlines the "
+        "cells it judged a regression or an improvement",
+    )
+    return parser.parse_args(argv)
+
+
+def _labels(paths: list[Path]) -> list[str]:
+    """Report labels: file stems, numbered where two reports share a stem."""
+    labels = []
+    for path in paths:
+        label, n = path.stem, 2
+        while label in labels:
+            label, n = f"{path.stem}#{n}", n + 1
+        labels.append(label)
+    return labels
+
+
+def default_out_dir(labels: list[str]) -> Path:
+    name = labels[0] if len(labels) == 1 else "compare-" + "-vs-".join(labels)
+    return PLOTS_DIR / "out" / name.replace("#", "_")
+
+
+def render(reports: list[Report], compare: CompareResults | None, out_dir: Path) -> Path:
+    """Draw every chart into out_dir and write index.html there; returns its path."""
+    # matplotlib loads only once the input is known to be good: bad input fails fast.
+    from . import heatmap, lines, ranking
+    from .figure import LATENCY, THROUGHPUT, ChartWriter
+    from .html import write_index
+    from .units import KIB, MIB
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    writer = ChartWriter(reports, out_dir)
+    drawn = []
+    for spec in lines.SIZE_CHARTS:
+        for family in [None] + writer.families():
+            drawn.append(lines.size_chart(writer, spec, family))
+    drawn += [lines.spectrum_chart(writer, size) for size in (64, 4 * KIB)]
+    drawn += [
+        ranking.ranking_chart(writer, LATENCY, 64),
+        ranking.ranking_chart(writer, THROUGHPUT, MIB),
+    ]
+    for contender in range(1, len(reports)):
+        drawn += [
+            heatmap.heatmap_chart(writer, metric, contender, compare)
+            for metric in heatmap.HEATMAP_METRICS
+        ]
+    return write_index(out_dir, reports, [c for c in drawn if c is not None], compare)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    out_dir = args.out
+    try:
+        labels = _labels(args.reports)
+        reports = [load_report(path, label) for path, label in zip(args.reports, labels)]
+        compare = None
+        if args.compare_json is not None:
+            if len(reports) < 2:
+                raise ReportError("--compare-json needs two reports")
+            compare = load_compare(args.compare_json)
+        out_dir = args.out or default_out_dir(labels)
+        index = render(reports, compare, out_dir)
+    except ReportError as error:
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(
+            f"{PROG}: cannot write '{error.filename or out_dir}': {error.strerror or error}",
+            file=sys.stderr,
+        )
+        return 1
+    print(index)
+    return 0

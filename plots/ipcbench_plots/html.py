@@ -1,0 +1,382 @@
+"""index.html: machine context, probes, charts and every number; offline, without scripts."""
+
+from __future__ import annotations
+
+import json
+import math
+from html import escape
+from pathlib import Path
+
+from .figure import Chart
+from .compare import CompareResults
+from .report import PATTERNS, Report, text
+from .units import format_ns, format_rate, format_size
+
+CSS = """
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+       color: #1d1d1f; background: #fafafa; margin: 0; }
+main { max-width: 1280px; margin: 0 auto; padding: 1.5rem 2rem 4rem; }
+h1 { font-size: 1.7rem; margin: 0 0 .3rem; }
+h2 { font-size: 1.3rem; margin: 2.2rem 0 .6rem; padding-bottom: .2rem;
+     border-bottom: 2px solid #ddd; }
+h3 { font-size: 1.05rem; margin: 1.4rem 0 .4rem; }
+p.lead { color: #555; margin: 0 0 1rem; }
+nav { background: #fff; border: 1px solid #e3e3e3; border-radius: 6px; padding: .5rem 1rem;
+      display: flex; flex-wrap: wrap; gap: .2rem 1.2rem; }
+nav a { white-space: nowrap; }
+a { color: #0b57d0; text-decoration: none; } a:hover { text-decoration: underline; }
+table { border-collapse: collapse; background: #fff; font-size: .85rem; margin: .3rem 0 1rem; }
+th, td { border: 1px solid #e1e1e1; padding: .22rem .55rem; text-align: left; vertical-align: top; }
+thead th { background: #f0f2f5; position: sticky; top: 0; }
+tbody tr:nth-child(even) { background: #fafbfc; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th.key { background: #f6f7f9; font-weight: 600; white-space: nowrap; }
+.verdict { font-weight: 600; white-space: nowrap; }
+.holds, .improvement, td.ok { color: #17692c; }
+.does-not-hold, .regression, td.failed { color: #b3261e; }
+.not-applicable, .no-change, td.skipped { color: #6b6b6b; }
+tr.row-failed td { background: #fff4f2; }
+tr.row-skipped td { background: #f4f4f4; color: #6b6b6b; }
+table.numbers td { white-space: nowrap; }
+table.numbers td.status { white-space: normal; min-width: 14rem; }
+td.none { color: #c4c4c4; }
+figure { background: #fff; border: 1px solid #e3e3e3; border-radius: 6px; margin: 0 0 1.4rem;
+         padding: .8rem; }
+figure img { display: block; max-width: 100%; height: auto; margin: 0 auto; }
+figcaption { color: #444; font-size: .88rem; margin-top: .5rem; }
+figcaption .files { white-space: nowrap; margin-left: .4rem; }
+.columns { display: flex; flex-wrap: wrap; gap: 0 2rem; align-items: flex-start; }
+.muted { color: #777; }
+"""
+
+LIMIT_BYTES = {
+    "page_size",
+    "pipe_buf",
+    "pipe_default_size",
+    "pipe_max_size",
+    "sysv_msgmax",
+    "sysv_msgmnb",
+    "posix_mq_msgsize_max",
+    "net_core_rmem_default",
+    "net_core_wmem_default",
+    "net_core_rmem_max",
+    "net_core_wmem_max",
+}
+
+
+def write_index(
+    out_dir: Path, reports: list[Report], charts: list[Chart], compare: CompareResults | None
+) -> Path:
+    parts = [_header(reports, charts, compare), _machine(reports), _probes(reports)]
+    if compare is not None:
+        parts.append(_compare(compare))
+    parts += [_charts(charts), _numbers(reports)]
+    labels = " vs ".join(r.label for r in reports)
+    page = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>ipcbench: {escape(labels)}</title>\n<style>{CSS}</style>\n</head>\n"
+        f"<body><main>\n{''.join(parts)}</main></body>\n</html>\n"
+    )
+    path = out_dir / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def _table(head: list[str], rows: list[list[str]], key_column: bool = False) -> str:
+    """A table from cells that are already HTML; with key_column the first cell is a row header."""
+    thead = "".join(f"<th>{h}</th>" for h in head)
+    body = []
+    for row in rows:
+        first = f'<th class="key">{row[0]}</th>' if key_column else _td(row[0])
+        body.append("<tr>" + first + "".join(_td(c) for c in row[1:]) + "</tr>")
+    return f"<table><thead><tr>{thead}</tr></thead><tbody>{''.join(body)}</tbody></table>\n"
+
+
+def _td(cell: str) -> str:
+    # Cells starting with a tag carry their own <td ...>.
+    return cell if cell.startswith("<td") else f"<td>{cell}</td>"
+
+
+def _num(value: str) -> str:
+    extra = " none" if value == "—" else ""
+    return f'<td class="num{extra}">{escape(value)}</td>'
+
+
+def _header(reports: list[Report], charts: list[Chart], compare: CompareResults | None) -> str:
+    if len(reports) == 1:
+        title = f"ipcbench report: {escape(reports[0].label)}"
+    else:
+        title = "ipcbench comparison: " + " vs ".join(escape(r.label) for r in reports)
+    files = ", ".join(f"<code>{escape(str(r.path))}</code>" for r in reports)
+    links = [("machine", "Machine"), ("probes", "Probes")]
+    if compare is not None:
+        links.append(("verdicts", "Compare verdicts"))
+    links += [(_anchor(s), s) for s in dict.fromkeys(c.section for c in charts)]
+    links.append(("numbers", "All numbers"))
+    nav = "".join(f'<a href="#{a}">{escape(t)}</a>' for a, t in links)
+    return (
+        f'<h1>{title}</h1>\n<p class="lead">Rendered from {files}. Latency is the round trip '
+        f"(RTT), not RTT/2. Every number is the median over repetitions.</p>\n<nav>{nav}</nav>\n"
+    )
+
+
+def _anchor(section: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in section.lower())
+
+
+MACHINE_ROWS = (
+    ("Host", lambda r: r.context.get("host_name")),
+    ("Date", lambda r: r.context.get("date")),
+    ("CPU", lambda r: r.ipcbench.get("cpu_model")),
+    ("CPUs usable", lambda r: r.ipcbench.get("cpu_count", r.context.get("num_cpus"))),
+    ("MHz per CPU", lambda r: r.context.get("mhz_per_cpu")),
+    ("Frequency scaling", lambda r: r.context.get("cpu_scaling_enabled")),
+    ("Governor", lambda r: r.ipcbench.get("governor") or "none (no cpufreq, e.g. a VM)"),
+    ("Kernel", lambda r: r.ipcbench.get("kernel")),
+    ("Clock source", lambda r: r.ipcbench.get("clocksource")),
+    ("Caches", lambda r: _caches(r.context.get("caches"))),
+    ("Load average", lambda r: r.context.get("load_avg")),
+    ("Placement", lambda r: r.ipcbench.get("placement")),
+    ("Process model", lambda r: r.ipcbench.get("process_model")),
+    ("Sweep", lambda r: _sweep(r.ipcbench)),
+    ("Target time per batch", lambda r: _seconds(r.ipcbench.get("target_time_s"))),
+    ("Repetitions", lambda r: r.repetitions()),
+    ("Compiler", lambda r: r.ipcbench.get("compiler")),
+    ("Build type", lambda r: r.ipcbench.get("build_type")),
+    ("C++ flags", lambda r: r.ipcbench.get("cxx_flags")),
+    ("ipcbench version", lambda r: r.ipcbench.get("version")),
+    ("Git commit", lambda r: r.ipcbench.get("git_commit")),
+)
+
+
+def _caches(caches) -> str:
+    if not isinstance(caches, list):
+        return text(caches)
+    return ", ".join(
+        f"L{c.get('level')} {c.get('type', '')} {format_size(c['size'])}".replace("  ", " ")
+        for c in caches
+        if isinstance(c, dict) and isinstance(c.get("size"), int) and c["size"] > 0
+    )
+
+
+def _sweep(ib: dict) -> str:
+    sizes = ib.get("sizes")
+    listed = (
+        ", ".join(format_size(s) for s in sizes if isinstance(s, int) and s > 0)
+        if isinstance(sizes, list)
+        else ""
+    )
+    return f"{text(ib.get('sweep'))}: {listed}" if listed else text(ib.get("sweep"))
+
+
+def _seconds(value) -> str:
+    return (
+        f"{value:g} s"
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+        else text(value)
+    )
+
+
+def _report_columns(reports: list[Report], rows, cell) -> str:
+    head = [""] + [escape(r.label) for r in reports]
+    body = [[escape(name)] + [cell(r, get) for r in reports] for name, get in rows]
+    return _table(head, body, key_column=True)
+
+
+def _machine(reports: list[Report]) -> str:
+    plain = lambda r, get: escape(text(get(r)) or "—")  # noqa: E731
+    limit_names = list(dict.fromkeys(k for r in reports for k in r.section("limits")))
+    limits = [(k, lambda r, k=k: _limit(k, r.section("limits").get(k))) for k in limit_names]
+    calibration = (
+        (
+            "timer (clock_gettime)",
+            lambda r: _maybe(r.section("calibration").get("timer_ns"), format_ns),
+        ),
+        (
+            "memcpy 1 MiB, hot",
+            lambda r: _maybe(r.section("calibration").get("memcpy_bytes_per_second"), format_rate),
+        ),
+    )
+    html = '<h2 id="machine">Machine</h2>\n<div class="columns"><div>'
+    html += _report_columns(reports, MACHINE_ROWS, plain) + "</div><div>"
+    html += "<h3>Calibration</h3>\n" + _report_columns(reports, calibration, plain)
+    if limits:
+        html += "<h3>IPC limits read at run time</h3>\n" + _report_columns(reports, limits, plain)
+    html += "</div></div>\n" + _mechanisms(reports)
+    return html
+
+
+def _limit(name: str, value) -> str:
+    if value is None:
+        return "unreadable"
+    if name in LIMIT_BYTES and isinstance(value, int) and value > 0:
+        return f"{value} ({format_size(value)})" if value >= 1024 else str(value)
+    return text(value)
+
+
+def _maybe(value, fmt) -> str:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return fmt(value)
+    return text(value)
+
+
+def _mechanisms(reports: list[Report]) -> str:
+    seen, rows = set(), []
+    for report in reports:
+        for m in report.ipcbench.get("mechanisms") or []:
+            if not isinstance(m, dict) or m.get("id") in seen:
+                continue
+            seen.add(m.get("id"))
+            limit = m.get("max_message")
+            limit_text = (
+                "no limit"
+                if limit is None
+                else (format_size(limit) if isinstance(limit, int) and limit > 0 else text(limit))
+            )
+            rows.append(
+                [escape(text(m.get(k))) for k in ("id", "family", "kind", "wait")]
+                + [escape(limit_text), escape(text(m.get("description")))]
+            )
+    if not rows:
+        return ""
+    return "<h3>Mechanisms</h3>\n" + _table(
+        ["id", "family", "kind", "wait", "max message", "description"], rows
+    )
+
+
+def _probes(reports: list[Report]) -> str:
+    html = '<h2 id="probes">Probes: textbook claims checked on this machine</h2>\n'
+    if not any(r.probes for r in reports):
+        return html + '<p class="muted">The report has no probes.</p>\n'
+    for report in reports:
+        if len(reports) > 1:
+            html += f"<h3>{escape(report.label)}</h3>\n"
+        rows = []
+        for probe in report.probes:
+            verdict = text(probe.get("verdict"))
+            rows.append(
+                [
+                    f"<td title=\"{escape(text(probe.get('detail')))}\">"
+                    f"{escape(text(probe.get('claim')))}</td>",
+                    f"<code>{escape(json.dumps(probe.get('value'), ensure_ascii=False))}</code>",
+                    f'<td class="verdict {_anchor(verdict)}">{escape(verdict)}</td>',
+                    escape(text(probe.get("method"))),
+                ]
+            )
+        html += (
+            _table(["claim", "value", "verdict", "method"], rows)
+            if rows
+            else '<p class="muted">No probes.</p>'
+        )
+    return html
+
+
+def _compare(compare: CompareResults) -> str:
+    html = '<h2 id="verdicts">Compare verdicts</h2>\n'
+    notable = compare.notable()
+    if not notable:
+        return (
+            html
+            + f"<p>No regression or improvement among {len(compare.results)} comparisons.</p>\n"
+        )
+    rows = []
+    for r in notable:
+        verdict = text(r.get("verdict"))
+        ratio, p = r.get("ratio"), r.get("p_value")
+        rows.append(
+            [
+                escape(text(r.get("name"))),
+                escape(text(r.get("metric"))),
+                _num(f"{ratio:.3f}" if isinstance(ratio, (int, float)) else "—"),
+                _num(f"{p:.3g}" if isinstance(p, (int, float)) else "—"),
+                escape(text(r.get("method"))),
+                f'<td class="verdict {_anchor(verdict)}">{escape(verdict)}</td>',
+            ]
+        )
+    html += (
+        f"<p>{len(notable)} of {len(compare.results)} comparisons changed "
+        "(ratio = contender / baseline of the median).</p>\n"
+    )
+    return html + _table(["benchmark", "metric", "ratio", "p-value", "method", "verdict"], rows)
+
+
+def _charts(charts: list[Chart]) -> str:
+    if not charts:
+        return '<h2>Charts</h2>\n<p class="muted">No chart: no benchmark has a value to plot.</p>\n'
+    html = ""
+    for section in dict.fromkeys(c.section for c in charts):
+        html += f'<h2 id="{_anchor(section)}">{escape(section)}</h2>\n'
+        for chart in (c for c in charts if c.section == section):
+            html += (
+                f'<figure id="{escape(chart.stem)}"><img src="{escape(chart.stem)}.svg" '
+                f'alt="{escape(chart.title)}">\n<figcaption>{escape(chart.caption)}'
+                f'<span class="files"><a href="{escape(chart.stem)}.svg">SVG</a> · '
+                f'<a href="{escape(chart.stem)}.png">PNG</a></span></figcaption></figure>\n'
+            )
+    return html
+
+
+NUMBER_COLUMNS = [
+    "id",
+    "family",
+    "pattern",
+    "size",
+    "p50 RTT",
+    "p90 RTT",
+    "p99 RTT",
+    "p99.9 RTT",
+    "max RTT",
+    "throughput",
+    "CPU / message",
+    "reps",
+    "status",
+]
+RTT_KEYS = ("rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns")
+
+
+def _numbers(reports: list[Report]) -> str:
+    html = (
+        '<h2 id="numbers">All numbers</h2>\n<p>Median over repetitions. RTT: round-trip time '
+        "of the ping-pong pattern; throughput: payload bytes per second of the stream pattern; "
+        "CPU: user+sys of both peers per message (per round trip in ping-pong).</p>\n"
+    )
+    for report in reports:
+        if len(reports) > 1:
+            html += f"<h3>{escape(report.label)}</h3>\n"
+        html += _number_table(report)
+    return html
+
+
+def _number_table(report: Report) -> str:
+    rows = []
+    for series in report.series():
+        for pattern in PATTERNS:
+            for size in report.sizes(pattern):
+                cell = report.cell(series, pattern, size)
+                if cell is not None:
+                    rows.append(_number_row(series, cell))
+    head = "".join(f"<th>{c}</th>" for c in NUMBER_COLUMNS)
+    body = "".join(rows)
+    return f'<table class="numbers"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>\n'
+
+
+def _number_row(series: str, cell) -> str:
+    def value(key: str, fmt) -> str:
+        v = cell.values.get(key, math.nan)
+        return _num(fmt(v) if math.isfinite(v) else "—")
+
+    status = "ok" if cell.ok else f"{cell.status}: {cell.reason}"
+    cells = [
+        f"<td>{escape(series)}</td>",
+        f"<td>{escape(cell.family)}</td>",
+        f"<td>{escape(cell.pattern)}</td>",
+        _num(format_size(cell.size)),
+    ]
+    cells += [value(k, format_ns) for k in RTT_KEYS]
+    cells += [
+        value("bytes_per_second", format_rate),
+        value("cpu_ns_per_message", format_ns),
+        _num(str(cell.repetitions)),
+        f'<td class="status {_anchor(cell.status)}">{escape(status)}</td>',
+    ]
+    return f"<tr class=\"row-{_anchor(cell.status)}\">{''.join(cells)}</tr>"

@@ -1,0 +1,186 @@
+"""Rendering the fixtures: the files, the gaps, the table, the overlay and the heatmaps."""
+
+import math
+import re
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+PLOTS_DIR = Path(__file__).resolve().parents[1]
+if str(PLOTS_DIR) not in sys.path:
+    sys.path.insert(0, str(PLOTS_DIR))
+
+from ipcbench_plots import figure, heatmap, lines  # noqa: E402
+from ipcbench_plots.cli import render  # noqa: E402
+from ipcbench_plots.compare import load_compare  # noqa: E402
+from ipcbench_plots.report import load_report  # noqa: E402
+
+FIXTURES = PLOTS_DIR / "tests" / "fixtures"
+
+
+def load(*names: str):
+    return [load_report(FIXTURES / f"{n}.json", n) for n in names]
+
+
+def chart_stems(index: Path) -> list[str]:
+    return re.findall(r'<img src="([^"]+)\.svg"', index.read_text(encoding="utf-8"))
+
+
+class SingleReportTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="ipcbench-plots-")
+        cls.out = Path(cls.tmp.name) / "a"
+        cls.index = render(load("report-a"), None, cls.out)
+        cls.html = cls.index.read_text(encoding="utf-8")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_every_chart_has_svg_and_png(self):
+        stems = chart_stems(self.index)
+        expected = {
+            "throughput-overview",
+            "throughput-pipes-fifos",
+            "throughput-sockets",
+            "throughput-message-queues",
+            "latency-overview",
+            "latency-sockets",
+            "cpu-overview",
+            "cpu-message-queues",
+            "spectrum-64B",
+            "spectrum-4KiB",
+            "ranking-latency-64B",
+            "ranking-throughput-1MiB",
+        }
+        self.assertLessEqual(expected, set(stems))
+        self.assertFalse([s for s in stems if s.startswith("heatmap")])
+        for stem in stems:
+            for ext in ("svg", "png"):
+                path = self.out / f"{stem}.{ext}"
+                self.assertGreater(path.stat().st_size, 1000, path)
+        self.assertTrue((self.out / "throughput-overview.png").read_bytes().startswith(b"\x89PNG"))
+
+    def test_page_is_offline_and_scriptless(self):
+        self.assertNotIn("<script", self.html)
+        self.assertIsNone(re.search(r'(src|href)="(https?:)?//', self.html))
+
+    def test_page_order_machine_probes_charts_numbers(self):
+        positions = [
+            self.html.index(s)
+            for s in ('id="machine"', 'id="probes"', 'id="throughput-overview"', 'id="numbers"')
+        ]
+        self.assertEqual(positions, sorted(positions))
+        for text in (
+            "tsc",
+            "PREEMPT_DYNAMIC",
+            "9.5 GB/s",
+            "18.5 ns",
+            "does not hold",
+            "writes of at most PIPE_BUF bytes",
+        ):
+            self.assertIn(text, self.html)
+
+    def test_table_says_skipped_and_failed(self):
+        self.assertIn("skipped: message size 65536 exceeds max_message 8192", self.html)
+        self.assertIn("failed: integrity: 3 messages lost", self.html)
+
+    def test_charts_say_rtt_unit_and_machine(self):
+        svg = (self.out / "latency-overview.svg").read_text(encoding="utf-8")
+        self.assertIn("RTT", self.html)
+        # SVG text is drawn as paths; the title and axis labels survive as comments.
+        for text in ("round trip (RTT)", "Xeon", "Linux 6.1.0-18-amd64", "2024-05-02", "PIPE_BUF"):
+            self.assertIn(text, svg)
+
+
+class NothingToDrawTest(unittest.TestCase):
+    def test_all_skipped_report_still_gets_its_page(self):
+        (report,) = load("report-a")
+        for cell in report.cells.values():
+            cell.status, cell.reason, cell.values, cell.percentiles = (
+                "skipped",
+                "no such size",
+                {},
+                {},
+            )
+        with tempfile.TemporaryDirectory(prefix="ipcbench-plots-") as tmp:
+            index = render([report], None, Path(tmp) / "skipped")
+            self.assertEqual(chart_stems(index), [])
+            self.assertIn("skipped: no such size", index.read_text(encoding="utf-8"))
+
+
+class GapTest(unittest.TestCase):
+    """Skipped and failed cells are NaN in the plotted series, never zero."""
+
+    def plotted(self, series: str, metric: figure.Metric):
+        from matplotlib.figure import Figure
+
+        writer = figure.ChartWriter(load("report-a"), Path("/nonexistent"))
+        ax = Figure().subplots()
+        self.assertEqual(lines.draw_metric_vs_size(writer, ax, [series], metric), [series])
+        line = ax.get_lines()[0]  # the data line; the size markers follow it
+        return dict(zip(line.get_xdata(), line.get_ydata()))
+
+    def test_failed_cell_is_a_gap(self):
+        points = self.plotted("unix_stream", figure.THROUGHPUT)
+        self.assertTrue(math.isnan(points[65536]))
+        self.assertGreater(points[4096], 0)
+        self.assertGreater(points[1048576], 0)
+
+    def test_skipped_sizes_are_gaps(self):
+        points = self.plotted("posix_mq", figure.LATENCY)
+        self.assertTrue(math.isnan(points[65536]))
+        self.assertTrue(math.isnan(points[1048576]))
+        self.assertGreater(points[4096], 0)
+
+
+class OverlayTest(unittest.TestCase):
+    """Two reports with different benchmark sets: overlays and heatmaps."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="ipcbench-plots-")
+        cls.reports = load("report-a", "report-b")
+        cls.compare = load_compare(FIXTURES / "compare-a-b.json")
+        cls.with_compare = render(cls.reports, cls.compare, Path(cls.tmp.name) / "ab")
+        cls.without = render(cls.reports, None, Path(cls.tmp.name) / "ab-plain")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_overlay_and_heatmaps_are_rendered(self):
+        for index in (self.with_compare, self.without):
+            stems = set(chart_stems(index))
+            self.assertIn("throughput-shared-memory-mmap", stems)
+            self.assertIn("latency-message-queues", stems)
+            for metric in ("rtt-p50-ns", "rtt-p99-ns", "bytes-per-second"):
+                self.assertIn(f"heatmap-{metric}-report-b", stems)
+            for stem in stems:
+                self.assertTrue((index.parent / f"{stem}.png").is_file(), stem)
+
+    def test_legend_and_subtitle_name_both_reports(self):
+        svg = (self.with_compare.parent / "latency-overview.svg").read_text(encoding="utf-8")
+        for text in ("report: report-a", "report: report-b", "machine-b", "Linux 6.8.0-31-generic"):
+            self.assertIn(text, svg)
+
+    def test_outlines_only_with_compare_json(self):
+        html = self.with_compare.read_text(encoding="utf-8")
+        self.assertIn("Outlined cells", html)
+        self.assertIn("Compare verdicts", html)
+        self.assertIn("No compare JSON given", self.without.read_text(encoding="utf-8"))
+        series, sizes = ["pipe", "unix_stream", "posix_mq"], [1, 64, 4096, 65536, 1048576]
+        grid, outlines = heatmap._ratio_grid(
+            *self.reports, series, sizes, figure.LATENCY, self.compare
+        )
+        self.assertEqual(sorted(outlines), [(0, c) for c in range(5)] + [(1, 2), (1, 3), (1, 4)])
+        self.assertAlmostEqual(grid[0][0], 0.8)
+        self.assertTrue(all(math.isnan(v) for v in grid[2]))  # posix_mq is not in report-b
+        _, plain = heatmap._ratio_grid(*self.reports, series, sizes, figure.LATENCY, None)
+        self.assertEqual(plain, [])
+
+
+if __name__ == "__main__":
+    unittest.main()

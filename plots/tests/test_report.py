@@ -1,0 +1,137 @@
+"""Reading reports and compare JSON, and the number formats (no matplotlib)."""
+
+import math
+import statistics
+import sys
+import unittest
+from pathlib import Path
+
+PLOTS_DIR = Path(__file__).resolve().parents[1]
+if str(PLOTS_DIR) not in sys.path:
+    sys.path.insert(0, str(PLOTS_DIR))
+
+from ipcbench_plots.cli import default_out_dir  # noqa: E402
+from ipcbench_plots.compare import load_compare  # noqa: E402
+from ipcbench_plots.report import ReportError, load_report, read_json  # noqa: E402
+from ipcbench_plots.units import format_ns, format_rate, format_size, size_ticks  # noqa: E402
+
+FIXTURES = PLOTS_DIR / "tests" / "fixtures"
+
+
+class ReportTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.a = load_report(FIXTURES / "report-a.json", "report-a")
+        cls.b = load_report(FIXTURES / "report-b.json", "report-b")
+
+    def test_cell_is_the_median_of_the_iterations(self):
+        raw = read_json(FIXTURES / "report-a.json")["benchmarks"]
+        reps = [
+            e["rtt_p50_ns"]
+            for e in raw
+            if e["name"] == "pipe/latency/64/cross" and e["run_type"] == "iteration"
+        ]
+        self.assertEqual(len(reps), 3)
+        self.assertEqual(self.a.value("pipe", "latency", 64, "rtt_p50_ns"), statistics.median(reps))
+        self.assertEqual(self.a.cell("pipe", "latency", 64).repetitions, 3)
+
+    def test_percentiles_are_parsed_as_numbers(self):
+        cell = self.a.cell("pipe", "latency", 4096)
+        self.assertIn(99.9, cell.percentiles)
+        self.assertIn(100.0, cell.percentiles)
+        self.assertLess(cell.percentiles[0.0], cell.percentiles[100.0])
+
+    def test_aggregates_are_the_fallback(self):
+        raw = read_json(FIXTURES / "report-b.json")["benchmarks"]
+        median = next(e for e in raw if e["name"] == "shm.futex/latency/64/cross_median")
+        cell = self.b.cell("shm.futex", "latency", 64)
+        self.assertEqual(cell.repetitions, 1)
+        self.assertEqual(cell.values["rtt_p50_ns"], median["rtt_p50_ns"])
+
+    def test_skipped_and_failed_cells_have_no_values(self):
+        skipped = self.a.cell("posix_mq", "latency", 65536)
+        self.assertEqual(skipped.status, "skipped")
+        self.assertIn("exceeds", skipped.reason)
+        failed = self.a.cell("unix_stream", "throughput", 65536)
+        self.assertEqual(failed.status, "failed")
+        self.assertIn("integrity", failed.reason)
+        self.assertTrue(
+            math.isnan(self.a.value("unix_stream", "throughput", 65536, "bytes_per_second"))
+        )
+        self.assertTrue(math.isnan(self.a.value("no_such_id", "latency", 64, "rtt_p50_ns")))
+
+    def test_families_in_context_order_calibration_last(self):
+        self.assertEqual(
+            self.a.families, ["pipes & FIFOs", "sockets", "message queues", "calibration"]
+        )
+        self.assertEqual(self.a.series(), ["pipe", "unix_stream", "posix_mq", "null"])
+
+    def test_machine_line_names_cpu_kernel_and_date(self):
+        line = self.a.machine_line()
+        for part in ("Xeon", "Linux 6.1.0-18-amd64", "2024-05-02"):
+            self.assertIn(part, line)
+
+    def test_limits_come_from_the_context(self):
+        self.assertEqual(self.a.limit("pipe_buf"), 4096)
+        self.assertEqual(self.a.limit("unix_dgram_max_dgram_qlen", 7), 7)
+
+
+class BadInputTest(unittest.TestCase):
+    def assert_one_line_error(self, path: Path, fragment: str):
+        with self.assertRaises(ReportError) as caught:
+            load_report(path, "x")
+        message = str(caught.exception)
+        self.assertNotIn("\n", message)
+        self.assertIn(f"'{path}'", message)
+        self.assertIn(fragment, message)
+
+    def test_missing_file(self):
+        self.assert_one_line_error(FIXTURES / "no-such-report.json", "No such file")
+
+    def test_malformed_json(self):
+        self.assert_one_line_error(FIXTURES / "malformed.json", "malformed JSON")
+
+    def test_json_that_is_not_a_report(self):
+        self.assert_one_line_error(FIXTURES / "not-a-report.json", "not an ipcbench report")
+
+    def test_report_is_not_a_compare_json(self):
+        with self.assertRaisesRegex(ReportError, "not a compare JSON"):
+            load_compare(FIXTURES / "report-a.json")
+
+
+class CompareTest(unittest.TestCase):
+    def test_lookup_by_name(self):
+        compare = load_compare(FIXTURES / "compare-a-b.json")
+        cell = load_report(FIXTURES / "report-a.json", "a").cell("unix_stream", "latency", 4096)
+        verdict = compare.lookup(cell, "rtt_p50_ns")
+        self.assertEqual(verdict.verdict, "regression")
+        self.assertTrue(verdict.significant)
+        self.assertEqual(verdict.ratio, 1.25)
+        self.assertIsNone(compare.lookup(cell, "rtt_p99_ns"))
+        self.assertEqual(compare.notable()[0]["verdict"], "regression")
+
+
+class UnitsTest(unittest.TestCase):
+    def test_sizes(self):
+        self.assertEqual(
+            [format_size(s) for s in (1, 64, 4095, 4096, 65537, 65536, 1 << 20)],
+            ["1 B", "64 B", "4095 B", "4 KiB", "65537 B", "64 KiB", "1 MiB"],
+        )
+
+    def test_times_and_rates(self):
+        self.assertEqual(format_ns(850), "850 ns")
+        self.assertEqual(format_ns(12345), "12.3 µs")
+        self.assertEqual(format_ns(2.5e6), "2.5 ms")
+        self.assertEqual(format_rate(3.2e9), "3.2 GB/s")
+        self.assertEqual(format_ns(math.nan), "—")
+
+    def test_size_ticks_are_powers_of_four(self):
+        self.assertEqual(size_ticks(64, 4096), [64, 256, 1024, 4096])
+
+    def test_default_output_folders(self):
+        self.assertEqual(default_out_dir(["r1"]), PLOTS_DIR / "out" / "r1")
+        self.assertEqual(default_out_dir(["r1", "r2"]), PLOTS_DIR / "out" / "compare-r1-vs-r2")
+
+
+if __name__ == "__main__":
+    unittest.main()
