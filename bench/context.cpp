@@ -88,7 +88,9 @@ nlohmann::json traits_to_json(const mechanism_traits& t) {
           {"related_only", t.related_only},
           {"wait", t.wait},
           {"description", t.description},
-          {"notes", t.notes}};
+          {"notes", t.notes},
+          {"supports_throughput", t.supports_throughput},
+          {"lossy", t.lossy}};
 }
 
 nlohmann::json build_context(const bench_options& o, double timer_ns, double memcpy_bps) {

@@ -107,9 +107,15 @@ std::vector<bench_case> make_cases(const bench_options& o) {
   };
   for (std::size_t size : o.sizes)
     add(null_traits(), pattern::latency, size, placement::none, run_null);
-  for (const auto& e : registry())
-    for (pattern p : {pattern::latency, pattern::throughput})
-      for (std::size_t size : o.sizes) add(e.traits, p, size, o.place, e.run);
+  for (const auto& e : registry()) {
+    // Notification mechanisms carry no payload: one benchmark at size 0.
+    const bool notify = e.traits.kind == channel_kind::notification;
+    const std::vector<std::size_t> sizes = notify ? std::vector<std::size_t>{0} : o.sizes;
+    for (pattern p : {pattern::latency, pattern::throughput}) {
+      if (p == pattern::throughput && !e.traits.supports_throughput) continue;
+      for (std::size_t size : sizes) add(e.traits, p, size, o.place, e.run);
+    }
+  }
   return cases;
 }
 

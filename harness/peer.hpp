@@ -30,6 +30,8 @@ struct peer_channel_closed : std::runtime_error {
 };
 
 [[noreturn]] void throw_channel_closed(const char* op, std::uint64_t seq);
+// Turns a receive() result that is not a length into the matching exception.
+[[noreturn]] void throw_receive_failed(std::ptrdiff_t code, std::uint64_t seq);
 
 // One side's state across warm-up and timed batch.
 struct peer_state {
@@ -45,7 +47,7 @@ template <endpoint E>
 inline void consume_one(E& ep, peer_state& s, bool reply) {
   const std::uint64_t seq = s.next_seq++;
   const std::ptrdiff_t n = ep.receive(s.rbuf);
-  if (n < 0) throw_channel_closed("receive", seq);
+  if (n < 0) throw_receive_failed(n, seq);
   s.tally.add(s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, seq), seq);
   if (reply && ep.send(s.codec.stamp(seq)) != io_status::ok) throw_channel_closed("send", seq);
 }
@@ -60,7 +62,7 @@ inline void ping_pong(E& ep, peer_state& s, std::uint64_t count, histogram* h) {
     if (ep.send(msg) != io_status::ok) throw_channel_closed("send", seq);
     const std::ptrdiff_t n = ep.receive(s.rbuf);
     const std::int64_t t1 = now_ns();
-    if (n < 0) throw_channel_closed("receive", seq);
+    if (n < 0) throw_receive_failed(n, seq);
     if (h != nullptr) h->record(t1 - t0);
     s.tally.add(s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, seq), seq);
   }

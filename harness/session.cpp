@@ -89,4 +89,11 @@ void throw_channel_closed(const char* op, std::uint64_t seq) {
                             " of message " + std::to_string(seq) + ")");
 }
 
+void throw_receive_failed(std::ptrdiff_t code, std::uint64_t seq) {
+  if (code == kTimedOut)
+    throw peer_channel_closed("receive of message " + std::to_string(seq) +
+                              " timed out: the message was lost");
+  throw_channel_closed("receive", seq);
+}
+
 }  // namespace ipcbench

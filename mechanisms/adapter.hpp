@@ -9,9 +9,16 @@
 //                                             // and closes the rest of its copy
 // and its endpoint type has, non-virtual so the timed loop has no indirect call:
 //   io_status send(std::span<const std::byte> message);   // the whole message
-//   std::ptrdiff_t receive(std::span<std::byte> buffer);  // one message: its length, or -1
-//                                                          // when the peer has gone
-// Stream mechanisms loop over partial transfers; message mechanisms carry at most
+//   std::ptrdiff_t receive(std::span<std::byte> buffer);  // one message: its length, or
+//                                                          // kPeerGone, or kTimedOut (lossy
+//                                                          // mechanisms whose message never came)
+// Mechanisms that rendezvous by name (FIFO path, queue name, SysV key, socket path, port) can also
+// run between unrelated processes; they model named_channel below:
+//   nlohmann::json rendezvous() const;                  // coordinator: what an unrelated peer
+//                                                       // needs to open its end (names, keys)
+//   static endpoint attach(const nlohmann::json&, role); // in a separately launched peer
+// Notification mechanisms (semaphores, eventfd, futex) carry no payload: they run at size 0,
+// latency only. Stream mechanisms loop over partial transfers; message mechanisms carry at most
 // traits.max_message bytes and the harness skips larger sizes with the reason. Failures throw
 // std::system_error naming the call.
 #pragma once
@@ -22,6 +29,8 @@
 #include <optional>
 #include <span>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "sys/io.hpp"
 
@@ -45,7 +54,13 @@ struct mechanism_traits {
   std::string wait;                        // how a receiver waits: "blocking read(2)", "futex"
   std::string description;
   std::map<std::string, std::string> notes;  // facts recorded in the report (TCP_NODELAY, ...)
+  bool supports_throughput = true;           // false: latency (ping-pong) only
+  bool lossy = false;                        // may drop or reorder (UDP): loss is counted
 };
+
+// receive() results other than a length.
+inline constexpr std::ptrdiff_t kPeerGone = -1;
+inline constexpr std::ptrdiff_t kTimedOut = -2;
 
 struct channel_config {
   std::size_t message_size = 0;
@@ -64,6 +79,12 @@ concept channel = std::constructible_from<C, const channel_config&> && requires(
   { C::describe() } -> std::same_as<mechanism_traits>;
   {c.opened()};
   { c.open(r) } -> endpoint;
+};
+
+template <class C>
+concept named_channel = channel<C> && requires(const C& c, const nlohmann::json& j, role r) {
+  { c.rendezvous() } -> std::same_as<nlohmann::json>;
+  { C::attach(j, r) } -> endpoint;
 };
 
 const char* to_string(role r) noexcept;

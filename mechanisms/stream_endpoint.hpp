@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <span>
 
+#include "mechanisms/adapter.hpp"
 #include "sys/io.hpp"
 #include "sys/unique_fd.hpp"
 

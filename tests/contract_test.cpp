@@ -41,6 +41,7 @@ TEST_P(Contract, DataArrivesIntactAndNothingLeaks) {
   const mechanism_entry* m = find_mechanism(id);
   ASSERT_NE(m, nullptr);
   const run_request req = small_request(pat, size);
+  const std::size_t objects_before = test::kernel_objects();
   const run_result r = m->run(req);
 
   if (m->traits.max_message && size > *m->traits.max_message) {
@@ -61,14 +62,22 @@ TEST_P(Contract, DataArrivesIntactAndNothingLeaks) {
   }
   EXPECT_TRUE(test::leftovers().empty()) << "left in TMPDIR: " << test::leftovers().front();
   EXPECT_TRUE(test::no_children());
+  EXPECT_EQ(test::kernel_objects(), objects_before) << "SysV or /dev/shm object left behind";
 }
 
 std::vector<contract_param> all_params() {
   std::vector<contract_param> v;
-  for (const auto& e : registry())
-    for (pattern p : {pattern::latency, pattern::throughput})
+  for (const auto& e : registry()) {
+    for (pattern p : {pattern::latency, pattern::throughput}) {
+      if (p == pattern::throughput && !e.traits.supports_throughput) continue;
+      if (e.traits.kind == channel_kind::notification) {
+        v.push_back({e.traits.id, p, 0});  // no payload: size 0 only
+        continue;
+      }
       for (std::size_t s : {1, 4095, 4096, 4097, 65535, 65536, 65537, 1 << 20})
         v.push_back({e.traits.id, p, s});
+    }
+  }
   return v;
 }
 

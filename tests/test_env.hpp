@@ -2,6 +2,7 @@
 // test can check that nothing of ours (FIFO, socket, temp dir) was left behind.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -13,5 +14,9 @@ const std::filesystem::path& scratch_dir();
 std::vector<std::string> leftovers();
 // True when this process has no child left (running or zombie).
 bool no_children();
+// Kernel objects visible machine-wide: SysV queues, segments and semaphore sets
+// (/proc/sysvipc) and POSIX shared memory / semaphores (/dev/shm). A test compares the count
+// before and after; the suite runs one test per process, so others' objects rarely interfere.
+std::size_t kernel_objects();
 
 }  // namespace ipcbench::test

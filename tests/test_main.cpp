@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 
 #include "test_env.hpp"
 
@@ -23,6 +25,22 @@ std::vector<std::string> leftovers() {
   for (const auto& e : std::filesystem::directory_iterator(scratch_dir()))
     names.push_back(e.path().filename().string());
   return names;
+}
+
+std::size_t kernel_objects() {
+  std::size_t n = 0;
+  for (const char* table : {"/proc/sysvipc/msg", "/proc/sysvipc/shm", "/proc/sysvipc/sem"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) n += !line.empty();
+  }
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/dev/shm", ec)) {
+    (void)e;
+    ++n;
+  }
+  return n;
 }
 
 bool no_children() {
