@@ -16,6 +16,7 @@ case "${1:-}" in
 esac
 
 ensure_packages "${IPCBENCH_BUILD_PACKAGES[@]}" "${IPCBENCH_PLOT_PACKAGES[@]}" "${IPCBENCH_TEST_PACKAGES[@]}"
+ensure_optional_packages "${IPCBENCH_OPTIONAL_TEST_PACKAGES[@]}"
 jobs="$(nproc)"
 
 run_suite() {  # build dir, extra cmake args...

@@ -35,10 +35,17 @@ ensure_packages() {
   fi
 }
 
+# ensure_optional_packages PKG... : like ensure_packages, but a failure is only a warning (the
+# tests that need them skip themselves with a message).
+ensure_optional_packages() {
+  ( ensure_packages "$@" ) || echo "ipcbench: could not install optional packages: $*" >&2
+}
+
 # What building and running the suite needs (read by the scripts that source this file).
 
 IPCBENCH_BUILD_PACKAGES=(g++ make cmake libbenchmark-dev nlohmann-json3-dev libboost-dev
                          libboost-filesystem-dev)
 IPCBENCH_PLOT_PACKAGES=(python3 python3-matplotlib)
-# What the tests need on top (Chromium loads the HTML report in the browser test).
-IPCBENCH_TEST_PACKAGES=(libgtest-dev libbenchmark-tools chromium procps)
+# What the tests need on top; Chromium loads the HTML report in the browser test.
+IPCBENCH_TEST_PACKAGES=(libgtest-dev)
+IPCBENCH_OPTIONAL_TEST_PACKAGES=(chromium)
