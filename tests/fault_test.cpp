@@ -169,8 +169,15 @@ std::vector<std::string> mechanism_ids() {
   return ids;
 }
 
-INSTANTIATE_TEST_SUITE_P(Registry, PeerFaults, ::testing::ValuesIn(mechanism_ids()),
-                         [](const auto& p) { return p.param; });
+// Test names allow letters, digits and '_' only; ids may hold '.' ("pipe.resized").
+std::string id_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param;
+  for (auto& ch : n)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, PeerFaults, ::testing::ValuesIn(mechanism_ids()), id_name);
 
 TEST(Placement, CrossNeedsTwoCpusOrIsSkippedWithReason) {
   const auto c = choose_cpus(placement::cross);
