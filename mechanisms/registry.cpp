@@ -31,6 +31,10 @@ mechanism_entry make_entry(const char* id) {
     }
     return run_channel<C>(traits, req);
   };
+  if constexpr (named_channel<C>) {
+    e.can_spawn = true;
+    e.attach = run_attached<C>;
+  }
   return e;
 }
 

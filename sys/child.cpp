@@ -1,5 +1,6 @@
 #include "child.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -10,6 +11,11 @@
 #include <exception>
 #include <thread>
 #include <utility>
+
+#include <boost/process/args.hpp>
+#include <boost/process/child.hpp>
+#include <boost/process/exe.hpp>
+#include <boost/process/extend.hpp>
 
 #include "error.hpp"
 
@@ -59,6 +65,32 @@ child_process child_process::fork(const std::function<int()>& body) {
   c.pid_ = pid;
   c.guard_ = cleanup::guard(cleanup::kind::pid, pid);
   return c;
+}
+
+child_process child_process::spawn(const std::string& program, const std::vector<std::string>& args,
+                                   int keep_fd) {
+  namespace bp = boost::process;
+  const pid_t parent = ::getpid();
+  std::fflush(nullptr);
+  // Runs in the forked child just before execve: async-signal-safe calls only.
+  auto in_child = [keep_fd, parent](auto&) {
+    if (keep_fd >= 0 && ::fcntl(keep_fd, F_SETFD, 0) < 0) ::_exit(72);
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) ::_exit(71);
+    if (::getppid() != parent) ::_exit(71);
+  };
+  pid_t pid = -1;
+  try {
+    bp::child c(bp::exe = program, bp::args = args, bp::extend::on_exec_setup = in_child);
+    pid = c.id();
+    // From here this handle, not Boost's, waits for and kills the child.
+    c.detach();
+  } catch (const std::system_error& e) {
+    throw std::system_error(e.code(), "spawn(" + program + ")");
+  }
+  child_process p;
+  p.pid_ = pid;
+  p.guard_ = cleanup::guard(cleanup::kind::pid, pid);
+  return p;
 }
 
 std::optional<int> child_process::try_wait() {
