@@ -28,7 +28,7 @@ run_request request_from_json(const nlohmann::json& j) {
   run_request req;
   const auto pat = j.at("pattern").get<std::string>();
   if (pat != "latency" && pat != "throughput")
-    throw std::invalid_argument("--request: unknown pattern '" + pat + "'");
+    throw std::invalid_argument("unknown pattern '" + pat + "'");
   req.pat = pat == "latency" ? pattern::latency : pattern::throughput;
   req.message_size = j.at("message_size").get<std::size_t>();
   req.timeout = std::chrono::milliseconds(j.at("timeout_ms").get<std::int64_t>());
@@ -36,11 +36,11 @@ run_request request_from_json(const nlohmann::json& j) {
 }
 
 template <class T>
-T number(std::string_view text, const char* what) {
+T number(std::string_view text) {
   T v{};
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || end != text.data() + text.size())
-    throw std::invalid_argument(std::string(what) + " '" + std::string(text) + "' is not a number");
+    throw std::invalid_argument("'" + std::string(text) + "' is not a number");
   return v;
 }
 
@@ -74,16 +74,16 @@ spawned_peer parse_spawned_peer(int argc, char** argv) {
         p.mechanism_id = value;
       } else if (key == "--role") {
         if (value != "producer" && value != "consumer")
-          throw std::invalid_argument("--role must be producer or consumer");
+          throw std::invalid_argument("must be producer or consumer");
         p.r = value == "producer" ? role::producer : role::consumer;
         have_role = true;
       } else if (key == "--peer-control-fd") {
-        p.control_fd = number<int>(value, "--peer-control-fd");
+        p.control_fd = number<int>(value);
         have_fd = true;
       } else if (key == "--cpu") {
-        p.cpu = number<int>(value, "--cpu");
+        p.cpu = number<int>(value);
       } else if (key == "--coordinator-pid") {
-        p.coordinator = number<pid_t>(value, "--coordinator-pid");
+        p.coordinator = number<pid_t>(value);
         have_pid = true;
       } else if (key == "--request") {
         p.req = request_from_json(nlohmann::json::parse(value));

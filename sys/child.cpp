@@ -14,6 +14,7 @@
 
 #include <boost/process/args.hpp>
 #include <boost/process/child.hpp>
+#include <boost/process/error.hpp>
 #include <boost/process/exe.hpp>
 #include <boost/process/extend.hpp>
 
@@ -78,15 +79,21 @@ child_process child_process::spawn(const std::string& program, const std::vector
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) ::_exit(71);
     if (::getppid() != parent) ::_exit(71);
   };
-  pid_t pid = -1;
-  try {
-    bp::child c(bp::exe = program, bp::args = args, bp::extend::on_exec_setup = in_child);
-    pid = c.id();
-    // From here this handle, not Boost's, waits for and kills the child.
-    c.detach();
-  } catch (const std::system_error& e) {
-    throw std::system_error(e.code(), "spawn(" + program + ")");
+  // Errors come back as a value, so that a child whose execve failed can still be reaped.
+  std::error_code ec;
+  pid_t failed = -1;
+  auto on_error = [&failed](auto& exec, const std::error_code&) { failed = exec.pid; };
+  bp::child c(bp::exe = program, bp::args = args, bp::error = ec,
+              bp::extend::on_exec_setup = in_child, bp::extend::on_error = on_error);
+  if (ec) {
+    if (failed > 0)
+      while (::waitpid(failed, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    throw std::system_error(ec, "spawn(" + program + ")");
   }
+  const pid_t pid = c.id();
+  // From here this handle, not Boost's, waits for and kills the child.
+  c.detach();
   child_process p;
   p.pid_ = pid;
   p.guard_ = cleanup::guard(cleanup::kind::pid, pid);
