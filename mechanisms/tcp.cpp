@@ -46,6 +46,9 @@ mechanism_traits tcp_channel::describe() {
   t.description = "TCP over loopback 127.0.0.1, TCP_NODELAY on both ends";
   t.notes.emplace("TCP_NODELAY", "1");
   t.notes["address"] = "127.0.0.1, ephemeral port";
+  t.notes["rendezvous"] =
+      "the coordinator reserves the port (bound, not listening, SO_REUSEPORT); the consumer "
+      "listens on it, the producer connects";
   if (auto v = read_first_line("/proc/sys/net/ipv4/tcp_wmem")) t.notes["tcp_wmem"] = *v;
   if (auto v = read_first_line("/proc/sys/net/ipv4/tcp_rmem")) t.notes["tcp_rmem"] = *v;
   return t;
