@@ -21,6 +21,10 @@ Options:
   --repetitions N      repetitions of every benchmark (default 3; quick 1); compare needs 3 or more
   --out FILE           write the report to FILE instead of results/<host>-<time>.json
   --placement P        cross (peers on two different CPUs, default), same (one CPU), none (unpinned)
+  --process M          fork (peers forked from the coordinator, default) or spawn (peers launched
+                       as separate programs that open the channel by name; names end in .spawn,
+                       e.g. fifo/latency/64/cross.spawn; pipes and other inherited-descriptor
+                       mechanisms are skipped)
   --sizes LIST         comma-separated message sizes in bytes, replacing the sweep's
   --target-time S      seconds per timed batch (default 0.2; quick 0.02)
   --baseline FILE      after the run, compare against FILE and exit with the gate's code
@@ -35,6 +39,7 @@ TXT
 die() { echo "run_all.sh: $*" >&2; exit 2; }
 
 quick=0 filter="" repetitions="" out="" placement="cross" sizes="" target_time="" baseline="" plots=1
+process="fork"
 build_dir="$here/build"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -43,6 +48,7 @@ while [ $# -gt 0 ]; do
     --repetitions) [ $# -ge 2 ] || die "--repetitions needs a value"; repetitions="$2"; shift ;;
     --out) [ $# -ge 2 ] || die "--out needs a value"; out="$2"; shift ;;
     --placement) [ $# -ge 2 ] || die "--placement needs a value"; placement="$2"; shift ;;
+    --process) [ $# -ge 2 ] || die "--process needs a value"; process="$2"; shift ;;
     --sizes) [ $# -ge 2 ] || die "--sizes needs a value"; sizes="$2"; shift ;;
     --target-time) [ $# -ge 2 ] || die "--target-time needs a value"; target_time="$2"; shift ;;
     --baseline) [ $# -ge 2 ] || die "--baseline needs a value"; baseline="$2"; shift ;;
@@ -64,6 +70,7 @@ else
   repetitions=3
 fi
 case "$placement" in cross|same|none) ;; *) die "--placement must be cross, same or none, not '$placement'" ;; esac
+case "$process" in fork|spawn) ;; *) die "--process must be fork or spawn, not '$process'" ;; esac
 if [ -n "$baseline" ] && [ ! -r "$baseline" ]; then die "cannot read baseline '$baseline'"; fi
 
 packages=("${IPCBENCH_BUILD_PACKAGES[@]}")
@@ -79,7 +86,8 @@ if [ -z "$out" ]; then
   out="$here/results/$(hostname -s 2>/dev/null || hostname)-$(date +%Y%m%d-%H%M%S).json"
 fi
 
-args=(--progress "--placement=$placement" "--benchmark_repetitions=$repetitions" "--benchmark_out=$out")
+args=(--progress "--placement=$placement" "--process=$process" "--benchmark_repetitions=$repetitions"
+      "--benchmark_out=$out")
 [ "$quick" -eq 1 ] && args+=(--quick)
 [ -n "$filter" ] && args+=("--benchmark_filter=$filter")
 [ -n "$sizes" ] && args+=("--sizes=$sizes")

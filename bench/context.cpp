@@ -114,7 +114,7 @@ nlohmann::json build_context(const bench_options& o, double timer_ns, double mem
       line_or_null("/sys/devices/system/clocksource/clocksource0/current_clocksource");
   c["governor"] = line_or_null("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
   c["placement"] = to_string(o.place);
-  c["process_model"] = "fork";
+  c["process_model"] = to_string(o.process);
   c["sweep"] = o.sweep;
   c["sizes"] = o.sizes;
   c["target_time_s"] = o.target_time_s;

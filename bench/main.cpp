@@ -13,6 +13,8 @@
 #include "bench/options.hpp"
 #include "bench/report.hpp"
 #include "harness/calibrate.hpp"
+#include "harness/runner.hpp"
+#include "harness/spawn.hpp"
 #include "mechanisms/registry.hpp"
 #include "sys/cleanup.hpp"
 
@@ -40,6 +42,11 @@ mechanism_traits null_traits() {
   t.description =
       "the harness loop of both peers in one process, no IPC: the floor of every number";
   return t;
+}
+
+// The calibration runs both peers' loops in one process: no process model applies.
+bool in_process(const mechanism_traits& t) {
+  return t.kind == channel_kind::calibration;
 }
 
 nlohmann::json percentiles_json(const histogram& h) {
@@ -101,7 +108,11 @@ std::vector<bench_case> make_cases(const bench_options& o) {
     c.req.place = place;
     c.req.target_time_s = o.target_time_s;
     c.req.timeout = std::chrono::seconds(o.timeout_s);
+    c.req.process = o.process;
     c.name = t.id + "/" + to_string(p) + "/" + std::to_string(size) + "/" + to_string(place);
+    // Launched peers get their own names, so compare never matches them with forked ones. The
+    // null calibration runs in one process under either model.
+    if (o.process == process_model::spawn && !in_process(t)) c.name += ".spawn";
     c.run = std::move(run);
     cases.push_back(std::move(c));
   };
@@ -157,6 +168,25 @@ void write_report(const std::string& path, const std::string& gb_json, const nlo
   std::filesystem::rename(tmp, path);
 }
 
+// The hidden peer mode of the spawn process model: this program, launched by a coordinator,
+// opens one end of a named channel by its rendezvous and runs the peer loop.
+int peer_main(int argc, char** argv) {
+  spawned_peer p;
+  try {
+    p = parse_spawned_peer(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "ipcbench: " << e.what() << "\n";
+    return 2;
+  }
+  return run_spawned_peer(
+      p, [&p](const nlohmann::json& where, role r, control_link& link, const run_request& req) {
+        const mechanism_entry* m = find_mechanism(p.mechanism_id);
+        if (m == nullptr) throw std::invalid_argument("no mechanism '" + p.mechanism_id + "'");
+        if (!m->can_spawn) throw std::invalid_argument(p.mechanism_id + ": " + kRelatedOnlyReason);
+        return m->attach(where, r, link, req);
+      });
+}
+
 int real_main(int argc, char** argv) {
   bench_options o = parse_options(argc, argv);
   if (o.help) {
@@ -182,13 +212,15 @@ int real_main(int argc, char** argv) {
     throw usage_error("--benchmark_filter '" + benchmark::GetBenchmarkFilter() +
                       "' matches no benchmark (names look like pipe/latency/64/cross; see --list)");
   for (const auto& c : cases) {
+    const char* process = in_process(c.traits) ? "none" : to_string(c.req.process);
     g_extras.set_static(c.name, {{"mechanism", c.traits.mechanism},
                                  {"variant", c.traits.variant},
                                  {"id", c.traits.id},
                                  {"family", c.traits.family},
                                  {"pattern", to_string(c.req.pat)},
                                  {"message_size", c.req.message_size},
-                                 {"placement", to_string(c.req.place)}});
+                                 {"placement", to_string(c.req.place)},
+                                 {"process", process}});
     benchmark::RegisterBenchmark(c.name.c_str(), run_case, c)
         ->Iterations(1)
         ->UseManualTime()
@@ -231,6 +263,7 @@ int real_main(int argc, char** argv) {
 }  // namespace ipcbench
 
 int main(int argc, char** argv) {
+  if (ipcbench::is_peer_invocation(argc, argv)) return ipcbench::peer_main(argc, argv);
   try {
     return ipcbench::real_main(argc, argv);
   } catch (const ipcbench::usage_error& e) {

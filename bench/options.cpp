@@ -83,6 +83,10 @@ bench_options parse_options(int& argc, char** argv) {
       auto p = parse_placement(v);
       if (!p) throw usage_error("--placement must be cross, same or none, not '" + v + "'");
       o.place = *p;
+    } else if (take_flag(i, argc, argv, "--process", v)) {
+      auto m = parse_process_model(v);
+      if (!m) throw usage_error("--process must be fork or spawn, not '" + v + "'");
+      o.process = *m;
     } else if (take_flag(i, argc, argv, "--target-time", v)) {
       o.target_time_s = parse_number<double>(v, "--target-time");
       if (!(o.target_time_s > 0 && o.target_time_s <= 60))
@@ -135,7 +139,8 @@ std::string usage_text(const char* argv0) {
   return std::string("usage: ") + argv0 + R"( [options] [Google Benchmark flags]
 
 Measures Linux IPC mechanisms: latency (ping-pong round trips) and throughput (one-way stream)
-for each mechanism x message size, between two forked, pinned processes.
+for each mechanism x message size, between two pinned processes (forked, or with --process
+spawn launched separately).
 
 Options:
   --sizes LIST          comma-separated message sizes in bytes (default: the full sweep,
@@ -144,6 +149,11 @@ Options:
                         a 0.02 s timed batch per benchmark
   --placement P         cross (producer and consumer on two different CPUs, default),
                         same (both on one CPU) or none (not pinned)
+  --process M           fork (peers forked from the coordinator, default) or spawn (peers
+                        launched as separate programs that open the channel by name: the
+                        unrelated-processes case; names end in .spawn, e.g.
+                        fifo/latency/64/cross.spawn; mechanisms that need inherited
+                        descriptors are skipped)
   --target-time S       length of each timed batch in seconds (default 0.2; quick 0.02)
   --timeout S           deadline in seconds for every wait on a peer (default 30)
   --progress            one progress line instead of Google Benchmark's table

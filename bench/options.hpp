@@ -21,6 +21,7 @@ struct bench_options {
   std::vector<std::size_t> sizes;
   std::string sweep = "full";  // full, quick, custom
   placement place = placement::cross;
+  process_model process = process_model::fork;
   double target_time_s = 0.2;
   int timeout_s = 30;
   bool progress = false;

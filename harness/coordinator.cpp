@@ -9,6 +9,7 @@
 #include <cmath>
 #include <string>
 
+#include "harness/spawn.hpp"
 #include "sys/child.hpp"
 #include "sys/error.hpp"
 #include "sys/system.hpp"
@@ -176,6 +177,14 @@ run_result coordinate(const run_request& req, const peer_program& program) {
   peer peers[2] = {{role::producer, {}, {}, {}}, {role::consumer, {}, {}, {}}};
 
   auto spawn = [&](role r, int cpu) {
+    if (program.spawned) {
+      // A separate program: execve drops every descriptor but the child's control end (all are
+      // O_CLOEXEC; child_process::spawn clears the flag on that one in the child only).
+      const int mine = (r == role::producer ? p_child : c_child).get();
+      const spawned_peer who{program.spawned->mechanism_id, r, mine, cpu, ::getpid(), req,
+                             program.spawned->rendezvous};
+      return child_process::spawn(req.peer_program, spawned_peer_args(who), mine);
+    }
     // The child keeps only its own control end; the coordinator's ends and the sibling's are
     // closed so that a dead coordinator or sibling reads as EOF.
     return child_process::fork([&, r, cpu]() -> int {

@@ -1,21 +1,36 @@
-// The coordinator: forks the producer and consumer, pins them, drives the start barrier over
-// the control channels, enforces a deadline on every wait, and turns whatever happens (results,
-// a crashed, killed or stopped peer) into a run_result. It never names a mechanism: the peers'
-// code arrives type-erased. Coordinator side only; not reentrant.
+// The coordinator: forks the producer and consumer (or, in the spawn process model, launches
+// them as separate programs), pins them, drives the start barrier over the control channels,
+// enforces a deadline on every wait, and turns whatever happens (results, a crashed, killed or
+// stopped peer) into a run_result. Both process models share every phase, message, deadline and
+// failure path; only the launch differs. It never names a mechanism: the peers' code arrives
+// type-erased. Coordinator side only; not reentrant.
 #pragma once
 
 #include <functional>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "harness/control.hpp"
 #include "harness/session.hpp"
 
 namespace ipcbench {
 
+// What a launched peer is told to open (spawn process model).
+struct spawn_target {
+  std::string mechanism_id;
+  nlohmann::json rendezvous;
+};
+
 struct peer_program {
   // Runs in the forked peer after pinning: opens the endpoint and runs run_peer().
   std::function<int(role, control_link&)> body;
   // Runs in the coordinator once both peers have opened their ends.
   std::function<void()> opened;
+  // Set for the spawn model: req.peer_program is launched in peer mode for each role, instead
+  // of forking `body`.
+  std::optional<spawn_target> spawned;
 };
 
 run_result coordinate(const run_request& req, const peer_program& program);

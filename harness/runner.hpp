@@ -1,6 +1,7 @@
 // Runs one benchmark of a channel type: checks that the mechanism can carry the size, creates
 // the channel before fork, and hands the coordinator the peers' code, instantiated for this
-// channel's endpoint. Coordinator side; instantiated by the mechanism registry.
+// channel's endpoint; in the spawn process model, the rendezvous a launched peer attaches by.
+// Coordinator side, except run_attached (a launched peer); instantiated by the mechanism registry.
 #pragma once
 
 #include <exception>
@@ -17,12 +18,21 @@ namespace ipcbench {
 // Why `traits` cannot run `req`, or empty.
 std::string cannot_run(const mechanism_traits& traits, const run_request& req);
 
+// The skip reason of a mechanism that is not a named_channel under the spawn process model.
+inline constexpr const char* kRelatedOnlyReason = "related processes only (inherited descriptors)";
+
 template <channel C>
 run_result run_channel(const mechanism_traits& traits, const run_request& req) {
   if (std::string why = cannot_run(traits, req); !why.empty()) {
     run_result r;
     r.status = run_status::skipped;
     r.reason = std::move(why);
+    return r;
+  }
+  if (req.process == process_model::spawn && !named_channel<C>) {
+    run_result r;
+    r.status = run_status::skipped;
+    r.reason = kRelatedOnlyReason;
     return r;
   }
   try {
@@ -32,7 +42,11 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
                            auto ep = ch.open(r);
                            return run_peer(ep, r, link, req);
                          },
-                         [&] { ch.opened(); }};
+                         [&] { ch.opened(); }, std::nullopt};
+    if constexpr (named_channel<C>) {
+      if (req.process == process_model::spawn)
+        program.spawned = spawn_target{traits.id, ch.rendezvous()};
+    }
     return coordinate(req, program);
   } catch (const std::exception& e) {
     run_result r;
@@ -40,6 +54,15 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
     r.reason = std::string("setup: ") + e.what();
     return r;
   }
+}
+
+// In a launched peer (spawn process model): opens the endpoint by the rendezvous and runs the
+// peer loop. Throws what attach() throws.
+template <named_channel C>
+int run_attached(const nlohmann::json& rendezvous, role r, control_link& link,
+                 const run_request& req) {
+  auto ep = C::attach(rendezvous, r);
+  return run_peer(ep, r, link, req);
 }
 
 }  // namespace ipcbench

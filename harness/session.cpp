@@ -52,6 +52,16 @@ const char* to_string(run_status s) noexcept {
   return "?";
 }
 
+const char* to_string(process_model m) noexcept {
+  return m == process_model::fork ? "fork" : "spawn";
+}
+
+std::optional<process_model> parse_process_model(const std::string& s) noexcept {
+  if (s == "fork") return process_model::fork;
+  if (s == "spawn") return process_model::spawn;
+  return std::nullopt;
+}
+
 const char* to_string(role r) noexcept {
   return r == role::producer ? "producer" : "consumer";
 }

@@ -16,6 +16,9 @@ namespace ipcbench {
 
 enum class placement { cross, same, none };
 enum class run_status { ok, skipped, failed };
+// How the peers come to be: forked from the coordinator (related, they may inherit descriptors),
+// or launched as separate programs that rendezvous by name (named channels only).
+enum class process_model { fork, spawn };
 
 struct run_request {
   pattern pat = pattern::latency;
@@ -27,6 +30,9 @@ struct run_request {
   std::uint64_t max_messages = 2'000'000;
   std::uint64_t fixed_messages = 0;   // >0: exactly this many, no adaptation
   std::uint64_t warmup_messages = 0;  // 0: chosen from the size
+  process_model process = process_model::fork;
+  // spawn: the program launched in peer mode; the bench binary runs itself, a test names it.
+  std::string peer_program = "/proc/self/exe";
   // Called once the timed batch has been released, with the peers' pids (fault tests).
   std::function<void(pid_t producer, pid_t consumer)> on_go;
 };
@@ -54,5 +60,7 @@ struct run_result {
 const char* to_string(placement p) noexcept;
 std::optional<placement> parse_placement(const std::string& s) noexcept;
 const char* to_string(run_status s) noexcept;
+const char* to_string(process_model m) noexcept;
+std::optional<process_model> parse_process_model(const std::string& s) noexcept;
 
 }  // namespace ipcbench

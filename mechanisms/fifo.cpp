@@ -23,6 +23,19 @@ unique_fd open_fifo(const std::filesystem::path& p, int flags) {
   }
 }
 
+// Both peers open `forward` first, so the two blocking opens pair up without deadlock.
+stream_endpoint open_paths(const std::filesystem::path& forward, const std::filesystem::path& back,
+                           role r) {
+  if (r == role::producer) {
+    unique_fd out = open_fifo(forward, O_WRONLY);
+    unique_fd in = open_fifo(back, O_RDONLY);
+    return stream_endpoint(std::move(in), std::move(out));
+  }
+  unique_fd in = open_fifo(forward, O_RDONLY);
+  unique_fd out = open_fifo(back, O_WRONLY);
+  return stream_endpoint(std::move(in), std::move(out));
+}
+
 }  // namespace
 
 mechanism_traits fifo_channel::describe() {
@@ -65,15 +78,15 @@ void fifo_channel::opened() noexcept {
 }
 
 stream_endpoint fifo_channel::open(role r) {
-  // Both peers open `forward_` first, so the two blocking opens pair up without deadlock.
-  if (r == role::producer) {
-    unique_fd out = open_fifo(forward_, O_WRONLY);
-    unique_fd in = open_fifo(back_, O_RDONLY);
-    return stream_endpoint(std::move(in), std::move(out));
-  }
-  unique_fd in = open_fifo(forward_, O_RDONLY);
-  unique_fd out = open_fifo(back_, O_WRONLY);
-  return stream_endpoint(std::move(in), std::move(out));
+  return open_paths(forward_, back_, r);
+}
+
+nlohmann::json fifo_channel::rendezvous() const {
+  return {{"forward", forward_.string()}, {"back", back_.string()}};
+}
+
+stream_endpoint fifo_channel::attach(const nlohmann::json& where, role r) {
+  return open_paths(where.at("forward").get<std::string>(), where.at("back").get<std::string>(), r);
 }
 
 }  // namespace ipcbench

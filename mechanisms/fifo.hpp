@@ -1,6 +1,7 @@
 // FIFOs (named pipes, mkfifo(3)): two in a private directory, one per direction; peers open
 // them by path and wait in a blocking read(2). The paths are unlinked as soon as both peers
-// have opened them, so a killed run leaves nothing behind.
+// have opened them, so a killed run leaves nothing behind. A named channel: forked peers and
+// separately launched ones open the same paths the same way.
 #pragma once
 
 #include <filesystem>
@@ -17,7 +18,13 @@ class fifo_channel {
   explicit fifo_channel(const channel_config& cfg);
   ~fifo_channel();
   void opened() noexcept;
+  // In a forked peer.
   stream_endpoint open(role r);
+  // Coordinator: {"forward": path, "back": path}.
+  nlohmann::json rendezvous() const;
+  // In a separately launched peer: opens the paths named by rendezvous(). Throws
+  // std::system_error naming the path, or nlohmann::json's exceptions on a malformed object.
+  static stream_endpoint attach(const nlohmann::json& where, role r);
 
  private:
   void unlink_paths() noexcept;

@@ -5,6 +5,8 @@
 #include "harness/runner.hpp"
 #include "mechanisms/fifo.hpp"
 #include "mechanisms/pipe.hpp"
+#include "mechanisms/pipe_resized.hpp"
+#include "mechanisms/pipe_vmsplice.hpp"
 #include "mechanisms/tcp.hpp"
 #include "mechanisms/unix_stream.hpp"
 
@@ -29,6 +31,10 @@ mechanism_entry make_entry(const char* id) {
     }
     return run_channel<C>(traits, req);
   };
+  if constexpr (named_channel<C>) {
+    e.can_spawn = true;
+    e.attach = run_attached<C>;
+  }
   return e;
 }
 
@@ -40,6 +46,8 @@ const std::vector<mechanism_entry>& registry() {
       make_entry<fifo_channel>("fifo"),
       make_entry<unix_stream_channel>("unix_stream"),
       make_entry<tcp_channel>("tcp"),
+      make_entry<pipe_resized_channel>("pipe.resized"),
+      make_entry<pipe_vmsplice_channel>("pipe.vmsplice"),
   };
   return all;
 }

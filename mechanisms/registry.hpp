@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "harness/session.hpp"
+#include "harness/spawn.hpp"
 #include "mechanisms/adapter.hpp"
 
 namespace ipcbench {
@@ -16,6 +17,10 @@ struct mechanism_entry {
   // Non-empty when the mechanism cannot run on this machine at all (its describe() failed).
   std::string unavailable;
   std::function<run_result(const run_request&)> run;
+  // A named_channel: can also run between separately launched peers (process model spawn),
+  // whose side is `attach` (open by the rendezvous, run the peer loop). Empty otherwise.
+  bool can_spawn = false;
+  attach_fn attach;
 };
 
 // Every registered mechanism, in report order. Built once.

@@ -2,7 +2,10 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <thread>
 
 #include "sys/error.hpp"
 
@@ -24,15 +27,39 @@ unique_fd accept_one(int listener, const std::string& what) {
   }
 }
 
-void connect_to(int fd, const sockaddr* addr, socklen_t len, const std::string& what) {
-  if (::connect(fd, addr, len) == 0) return;
-  if (errno != EINTR) throw_errno("connect(" + what + ")");
-  // An interrupted connect goes on in the background (connect(2)); wait for it to finish.
+namespace {
+
+// An interrupted connect goes on in the background (connect(2)): waits for it to finish and
+// returns its error, 0 on success.
+int finish_interrupted_connect(int fd, const std::string& what) {
   pollfd p{fd, POLLOUT, 0};
   while (::poll(&p, 1, -1) < 0)
     if (errno != EINTR) throw_errno("poll(connect " + what + ")");
-  int err = get_int_option(fd, SOL_SOCKET, SO_ERROR, "SO_ERROR");
-  if (err != 0) throw_errno("connect(" + what + ")", err);
+  return get_int_option(fd, SOL_SOCKET, SO_ERROR, "SO_ERROR");
+}
+
+}  // namespace
+
+void connect_to(int fd, const sockaddr* addr, socklen_t len, const std::string& what) {
+  if (::connect(fd, addr, len) == 0) return;
+  if (errno != EINTR) throw_errno("connect(" + what + ")");
+  if (int err = finish_interrupted_connect(fd, what); err != 0)
+    throw_errno("connect(" + what + ")", err);
+}
+
+unique_fd connect_when_listening(int domain, const sockaddr* addr, socklen_t len,
+                                 const std::string& what) {
+  auto pause = std::chrono::microseconds(100);
+  for (;;) {
+    // A socket whose connect failed is in an unspecified state (connect(2)): use a new one.
+    unique_fd s = make_socket(domain, SOCK_STREAM);
+    int err = ::connect(s.get(), addr, len) == 0 ? 0 : errno;
+    if (err == EINTR) err = finish_interrupted_connect(s.get(), what);
+    if (err == 0) return s;
+    if (err != ENOENT && err != ECONNREFUSED) throw_errno("connect(" + what + ")", err);
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(10'000));
+  }
 }
 
 void set_int_option(int fd, int level, int name, int value, const char* what) {

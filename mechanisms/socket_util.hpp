@@ -14,6 +14,12 @@ unique_fd make_socket(int domain, int type);
 void bind_to(int fd, const sockaddr* addr, socklen_t len, const std::string& what);
 unique_fd accept_one(int listener, const std::string& what);
 void connect_to(int fd, const sockaddr* addr, socklen_t len, const std::string& what);
+// A new socket connected to `addr`, for a peer that may connect before its partner listens:
+// ENOENT and ECONNREFUSED mean "not listening yet" and are retried with a short, growing sleep
+// (setup only). A partner that never listens leaves this to the coordinator's watchdog, which
+// kills both peers after its deadline. Other errors throw std::system_error naming `what`.
+unique_fd connect_when_listening(int domain, const sockaddr* addr, socklen_t len,
+                                 const std::string& what);
 void set_int_option(int fd, int level, int name, int value, const char* what);
 int get_int_option(int fd, int level, int name, const char* what);
 

@@ -45,11 +45,8 @@ mechanism_traits unix_stream_channel::describe() {
 unix_stream_channel::unix_stream_channel(const channel_config& cfg) {
   if (cfg.dir == nullptr) throw std::invalid_argument("unix_stream needs a private directory");
   path_ = cfg.dir->path() / "stream.sock";
-  const sockaddr_un a = address_of(path_);
-  listener_ = make_socket(AF_UNIX, SOCK_STREAM);
-  bind_to(listener_.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, path_.string());
+  address_of(path_);  // fails now, in the coordinator, when the path is too long
   guard_ = cleanup::guard(cleanup::kind::path, -1, path_.c_str());
-  check(::listen(listener_.get(), 1), "listen(" + path_.string() + ")");
 }
 
 unix_stream_channel::~unix_stream_channel() {
@@ -63,20 +60,28 @@ void unix_stream_channel::unlink_path() noexcept {
 
 void unix_stream_channel::opened() noexcept {
   unlink_path();
-  listener_.reset();
 }
 
 stream_endpoint unix_stream_channel::open(role r) {
+  return attach(rendezvous(), r);
+}
+
+nlohmann::json unix_stream_channel::rendezvous() const {
+  return {{"path", path_.string()}};
+}
+
+stream_endpoint unix_stream_channel::attach(const nlohmann::json& where, role r) {
+  const std::string path = where.at("path").get<std::string>();
+  const sockaddr_un a = address_of(path);
+  const auto* sa = reinterpret_cast<const sockaddr*>(&a);
   if (r == role::consumer) {
-    unique_fd conn = accept_one(listener_.get(), path_.string());
-    listener_.reset();
-    return stream_endpoint(std::move(conn));
+    // The consumer creates the socket file; the directory is 0700, so only this user reaches it.
+    unique_fd listener = make_socket(AF_UNIX, SOCK_STREAM);
+    bind_to(listener.get(), sa, sizeof a, path);
+    check(::listen(listener.get(), 1), "listen(" + path + ")");
+    return stream_endpoint(accept_one(listener.get(), path));
   }
-  listener_.reset();
-  const sockaddr_un a = address_of(path_);
-  unique_fd s = make_socket(AF_UNIX, SOCK_STREAM);
-  connect_to(s.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, path_.string());
-  return stream_endpoint(std::move(s));
+  return stream_endpoint(connect_when_listening(AF_UNIX, sa, sizeof a, path));
 }
 
 }  // namespace ipcbench

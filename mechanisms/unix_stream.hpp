@@ -1,6 +1,7 @@
-// Unix-domain stream socket (AF_UNIX, SOCK_STREAM) bound to a path in a private directory: the
-// consumer accepts, the producer connects, and both wait in a blocking read(2). The path is
-// unlinked once both ends are connected.
+// Unix-domain stream socket (AF_UNIX, SOCK_STREAM) on a path in a private directory: the
+// consumer binds, listens and accepts, the producer connects (retrying until the consumer
+// listens), and both wait in a blocking read(2). The path is unlinked once both ends are
+// connected. A named channel: forked and separately launched peers rendezvous the same way.
 #pragma once
 
 #include <filesystem>
@@ -14,16 +15,23 @@ namespace ipcbench {
 class unix_stream_channel {
  public:
   static mechanism_traits describe();
+  // Coordinator: chooses the path (the consumer creates the socket file) and registers it for
+  // the emergency cleanup. Throws std::invalid_argument without a private directory.
   explicit unix_stream_channel(const channel_config& cfg);
   ~unix_stream_channel();
   void opened() noexcept;
+  // In a forked peer.
   stream_endpoint open(role r);
+  // Coordinator: {"path": socket path}.
+  nlohmann::json rendezvous() const;
+  // In any peer: the consumer binds `path` and accepts one connection, the producer connects.
+  // Throws std::system_error naming the call and the path.
+  static stream_endpoint attach(const nlohmann::json& where, role r);
 
  private:
   void unlink_path() noexcept;
 
   std::filesystem::path path_;
-  unique_fd listener_;
   cleanup::guard guard_;
 };
 

@@ -1,5 +1,6 @@
 #include "child.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -10,6 +11,12 @@
 #include <exception>
 #include <thread>
 #include <utility>
+
+#include <boost/process/args.hpp>
+#include <boost/process/child.hpp>
+#include <boost/process/error.hpp>
+#include <boost/process/exe.hpp>
+#include <boost/process/extend.hpp>
 
 #include "error.hpp"
 
@@ -59,6 +66,38 @@ child_process child_process::fork(const std::function<int()>& body) {
   c.pid_ = pid;
   c.guard_ = cleanup::guard(cleanup::kind::pid, pid);
   return c;
+}
+
+child_process child_process::spawn(const std::string& program, const std::vector<std::string>& args,
+                                   int keep_fd) {
+  namespace bp = boost::process;
+  const pid_t parent = ::getpid();
+  std::fflush(nullptr);
+  // Runs in the forked child just before execve: async-signal-safe calls only.
+  auto in_child = [keep_fd, parent](auto&) {
+    if (keep_fd >= 0 && ::fcntl(keep_fd, F_SETFD, 0) < 0) ::_exit(72);
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) ::_exit(71);
+    if (::getppid() != parent) ::_exit(71);
+  };
+  // Errors come back as a value, so that a child whose execve failed can still be reaped.
+  std::error_code ec;
+  pid_t failed = -1;
+  auto on_error = [&failed](auto& exec, const std::error_code&) { failed = exec.pid; };
+  bp::child c(bp::exe = program, bp::args = args, bp::error = ec,
+              bp::extend::on_exec_setup = in_child, bp::extend::on_error = on_error);
+  if (ec) {
+    if (failed > 0)
+      while (::waitpid(failed, nullptr, 0) < 0 && errno == EINTR) {
+      }
+    throw std::system_error(ec, "spawn(" + program + ")");
+  }
+  const pid_t pid = c.id();
+  // From here this handle, not Boost's, waits for and kills the child.
+  c.detach();
+  child_process p;
+  p.pid_ = pid;
+  p.guard_ = cleanup::guard(cleanup::kind::pid, pid);
+  return p;
 }
 
 std::optional<int> child_process::try_wait() {

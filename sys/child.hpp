@@ -1,5 +1,7 @@
-// child_process owns a forked child: the destructor kills (SIGKILL) and reaps a child that is
-// still running, so no peer outlives its benchmark. Coordinator side only.
+// child_process owns a child, forked or launched as a separate program: the destructor kills
+// (SIGKILL) and reaps a child that is still running, so no peer outlives its benchmark; either
+// kind dies with its parent (PR_SET_PDEATHSIG) and is in the emergency cleanup table while it
+// runs. Coordinator side only.
 #pragma once
 
 #include <sys/types.h>
@@ -8,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cleanup.hpp"
 
@@ -26,6 +29,14 @@ class child_process {
   // cleanup table, runs `body` and _exit()s with its result; an exception escaping `body` is
   // printed to stderr and the child exits with 70. Nothing unwinds into the parent's code.
   static child_process fork(const std::function<int()>& body);
+  // Launches `program` with `args` (Boost.Process: fork and execve, nothing else of this
+  // program runs in the child). Descriptors are not inherited (ours are all O_CLOEXEC) except
+  // `keep_fd`, whose FD_CLOEXEC is cleared in the child only, so no other child gets it. The
+  // child sets PR_SET_PDEATHSIG before execve, which keeps it across execve, and exits with 71
+  // when the parent is already gone. Throws std::system_error naming the program when it cannot
+  // be started.
+  static child_process spawn(const std::string& program, const std::vector<std::string>& args,
+                             int keep_fd);
 
   pid_t pid() const noexcept { return pid_; }
   bool running() const noexcept { return pid_ > 0 && !status_; }

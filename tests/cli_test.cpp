@@ -6,7 +6,9 @@
 
 #include <boost/process.hpp>
 #include <chrono>
+#include <cstring>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -78,14 +80,16 @@ INSTANTIATE_TEST_SUITE_P(
                       bad_input{{"--benchmark_out=/nonexistent/dir/r.json"},
                                 "cannot write '/nonexistent/dir/r.json'"},
                       bad_input{{"--frobnicate"}, "unknown option '--frobnicate'"},
-                      bad_input{{"--benchmark_filter=("}, "not a valid regular expression"}));
+                      bad_input{{"--benchmark_filter=("}, "not a valid regular expression"},
+                      bad_input{{"--process", "thread"}, "--process must be fork or spawn"},
+                      bad_input{{"--peer=fifo"}, "peer mode needs"}));
 
 TEST(Cli, HelpListsEveryOption) {
   const auto o = run_bench({"--help"});
   EXPECT_EQ(o.exit_code(), 0);
   for (const char* opt :
-       {"--sizes", "--quick", "--placement", "--target-time", "--timeout", "--progress", "--list",
-        "--benchmark_filter", "--benchmark_repetitions", "--benchmark_out"})
+       {"--sizes", "--quick", "--placement", "--process", "--target-time", "--timeout",
+        "--progress", "--list", "--benchmark_filter", "--benchmark_repetitions", "--benchmark_out"})
     EXPECT_NE(o.out.find(opt), std::string::npos) << opt;
 }
 
@@ -168,6 +172,66 @@ TEST(Cli, SigintCleansUpAndSaysSo) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     EXPECT_TRUE(processes_with(marker).empty()) << mech;
     EXPECT_TRUE(test::leftovers().empty()) << mech << ": " << test::leftovers().front();
+  }
+}
+
+TEST(Cli, SpawnRunsNamedChannelsBetweenLaunchedPeers) {
+  const auto path = test::scratch_dir() / "spawn.json";
+  const auto o = run_bench({"--process", "spawn", "--sizes", "64", "--target-time", "0.01",
+                            "--benchmark_filter=^(null|pipe|fifo)/latency/",
+                            "--benchmark_out=" + path.string(), "--progress"});
+  ASSERT_EQ(o.exit_code(), 0) << o.err;
+  std::ifstream in(path);
+  const auto report = nlohmann::json::parse(in);
+  std::filesystem::remove(path);
+  EXPECT_EQ(report.at("context").at("ipcbench").at("process_model"), "spawn");
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& b : report.at("benchmarks")) by_name[b.at("name")] = b;
+  ASSERT_TRUE(by_name.count("fifo/latency/64/cross.spawn")) << report.dump(1);
+  const auto& fifo = by_name["fifo/latency/64/cross.spawn"];
+  EXPECT_EQ(fifo.at("status"), "ok") << fifo.dump(1);
+  EXPECT_EQ(fifo.at("process"), "spawn");
+  EXPECT_EQ(fifo.at("placement"), "cross");
+  EXPECT_GT(fifo.at("messages").get<double>(), 0);
+  ASSERT_TRUE(by_name.count("pipe/latency/64/cross.spawn"));
+  const auto& pipe = by_name["pipe/latency/64/cross.spawn"];
+  EXPECT_EQ(pipe.at("status"), "skipped");
+  EXPECT_EQ(pipe.at("reason"), "related processes only (inherited descriptors)");
+  // The calibration has no peers: same name and no process model under either.
+  ASSERT_TRUE(by_name.count("null/latency/64/none"));
+  EXPECT_EQ(by_name["null/latency/64/none"].at("process"), "none");
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+// pids of the peers a coordinator launched: they carry its pid on their command line.
+std::vector<int> launched_by(int coordinator) {
+  return processes_with("--coordinator-pid=" + std::to_string(coordinator));
+}
+
+TEST(Cli, LaunchedPeersDieWithTheCoordinator) {
+  for (int sig : {SIGINT, SIGKILL}) {
+    bp::child c(IPCBENCH_BIN,
+                bp::args({"--process", "spawn", "--benchmark_filter=^fifo/latency/", "--sizes",
+                          "64", "--target-time", "20", "--progress"}),
+                bp::std_out > bp::null, bp::std_err > bp::null, bp::std_in < bp::null);
+    for (int i = 0; i < 100 && launched_by(c.id()).size() < 2; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_EQ(launched_by(c.id()).size(), 2u) << "producer and consumer";
+    const int coordinator = c.id();
+    ::kill(coordinator, sig);
+    c.wait();
+    // SIGINT: the cleanup table kills them; SIGKILL: PR_SET_PDEATHSIG does.
+    for (int i = 0; i < 40 && !launched_by(coordinator).empty(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_TRUE(launched_by(coordinator).empty()) << strsignal(sig);
+    if (sig == SIGINT) {
+      EXPECT_TRUE(test::leftovers().empty()) << test::leftovers().front();
+    } else {
+      // Nothing can clean up after SIGKILL: the private directory stays (its FIFOs were
+      // already unlinked once both peers had opened them).
+      for (const auto& name : test::leftovers())
+        std::filesystem::remove_all(test::scratch_dir() / name);
+    }
   }
 }
 

@@ -1,12 +1,14 @@
 // The contract every registered mechanism keeps: data arrives intact across PIPE_BUF, the 64 KiB
 // pipe capacity and into MiBs, in both patterns; sizes it cannot carry are skipped with a reason;
-// nothing is left behind.
+// nothing is left behind. Named channels keep it between separately launched peers too (the
+// spawn process model); the others are skipped there with the reason.
 #include <gtest/gtest.h>
 
 #include <ostream>
 #include <string>
 
 #include "harness/coordinator.hpp"
+#include "harness/runner.hpp"
 #include "mechanisms/registry.hpp"
 #include "test_env.hpp"
 
@@ -90,6 +92,73 @@ std::string param_name(const ::testing::TestParamInfo<contract_param>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, Contract, ::testing::ValuesIn(all_params()), param_name);
+
+class SpawnContract : public ::testing::TestWithParam<contract_param> {};
+
+// The same run with both peers launched as the bench program in its peer mode.
+TEST_P(SpawnContract, DataArrivesIntactBetweenLaunchedPeersAndNothingLeaks) {
+  const auto& [id, pat, size] = GetParam();
+  const mechanism_entry* m = find_mechanism(id);
+  ASSERT_NE(m, nullptr);
+  run_request req = small_request(pat, size);
+  req.process = process_model::spawn;
+  req.peer_program = IPCBENCH_BIN;
+  const std::size_t objects_before = test::kernel_objects();
+  const run_result r = m->run(req);
+
+  if (m->traits.max_message && size > *m->traits.max_message) {
+    EXPECT_EQ(r.status, run_status::skipped);
+  } else if (!m->unavailable.empty()) {
+    EXPECT_EQ(r.status, run_status::skipped);
+  } else {
+    ASSERT_EQ(r.status, run_status::ok) << r.reason;
+    EXPECT_EQ(r.messages, req.fixed_messages);
+    EXPECT_EQ(r.integrity_errors, 0u);
+    if (pat == pattern::latency) {
+      EXPECT_EQ(r.rtt.count(), req.fixed_messages);
+    }
+  }
+  EXPECT_TRUE(test::leftovers().empty()) << "left in TMPDIR: " << test::leftovers().front();
+  EXPECT_TRUE(test::no_children());
+  EXPECT_EQ(test::kernel_objects(), objects_before) << "SysV or /dev/shm object left behind";
+}
+
+std::vector<contract_param> spawn_params() {
+  std::vector<contract_param> v;
+  for (const auto& e : registry()) {
+    if (!e.can_spawn) continue;
+    for (pattern p : {pattern::latency, pattern::throughput}) {
+      if (p == pattern::throughput && !e.traits.supports_throughput) continue;
+      if (e.traits.kind == channel_kind::notification) {
+        v.push_back({e.traits.id, p, 0});
+        continue;
+      }
+      for (std::size_t s : {1, 4096, 65537, 1 << 20}) v.push_back({e.traits.id, p, s});
+    }
+  }
+  return v;
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, SpawnContract, ::testing::ValuesIn(spawn_params()), param_name);
+// No named channel registered (yet) must not fail the suite.
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(SpawnContract);
+
+TEST(Registry, OnlyNamedChannelsRunBetweenUnrelatedProcesses) {
+  for (const auto& e : registry()) {
+    EXPECT_EQ(e.can_spawn, static_cast<bool>(e.attach)) << e.traits.id;
+    if (!e.unavailable.empty()) continue;  // its traits were never read
+    // related_only is what the report says; can_spawn is what the type can do.
+    EXPECT_EQ(e.can_spawn, !e.traits.related_only) << e.traits.id;
+    if (e.can_spawn) continue;
+    run_request req = small_request(pattern::latency, 64);
+    req.process = process_model::spawn;
+    req.peer_program = IPCBENCH_BIN;
+    const run_result r = e.run(req);
+    EXPECT_EQ(r.status, run_status::skipped) << e.traits.id;
+    EXPECT_EQ(r.reason, kRelatedOnlyReason) << e.traits.id;
+  }
+  EXPECT_TRUE(test::no_children());
+}
 
 TEST(Registry, EveryMechanismDeclaresItsTraits) {
   for (const auto& e : registry()) {

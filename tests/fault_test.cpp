@@ -5,6 +5,9 @@
 
 #include <atomic>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 #include <vector>
 
@@ -109,10 +112,13 @@ TEST(Faults, DroppedMessageFailsTheRun) {
 
 // Runs `id` long enough to be interrupted and sends `sig` to a peer once the timed batch runs.
 run_result run_and_signal(const std::string& id, int sig, bool consumer,
-                          std::chrono::milliseconds timeout) {
+                          std::chrono::milliseconds timeout,
+                          process_model process = process_model::fork) {
   const mechanism_entry* m = find_mechanism(id);
   EXPECT_NE(m, nullptr);
   run_request req;
+  req.process = process;
+  req.peer_program = IPCBENCH_BIN;
   req.pat = pattern::latency;
   req.message_size = 64;
   req.place = placement::none;
@@ -169,8 +175,90 @@ std::vector<std::string> mechanism_ids() {
   return ids;
 }
 
-INSTANTIATE_TEST_SUITE_P(Registry, PeerFaults, ::testing::ValuesIn(mechanism_ids()),
-                         [](const auto& p) { return p.param; });
+// Test names allow letters, digits and '_' only; ids may hold '.' ("pipe.resized").
+std::string id_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param;
+  for (auto& ch : n)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, PeerFaults, ::testing::ValuesIn(mechanism_ids()), id_name);
+
+// Launched peers of this process still alive: they carry our pid on their command line.
+std::vector<int> launched_peers() {
+  const std::string marker = "--coordinator-pid=" + std::to_string(::getpid());
+  std::vector<int> pids;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(e.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), {});
+    if (cmd.find(marker) != std::string::npos) pids.push_back(std::stoi(name));
+  }
+  return pids;
+}
+
+// The same faults with both peers launched as separate programs (spawn process model).
+class SpawnedPeerFaults : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SpawnedPeerFaults, KilledConsumerEndsTheRunAtOnce) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const run_result r =
+      run_and_signal(GetParam(), SIGKILL, true, std::chrono::seconds(20), process_model::spawn);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_NE(r.reason.find("consumer"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("killed by SIGKILL"), std::string::npos) << r.reason;
+  EXPECT_TRUE(test::no_children());
+  EXPECT_TRUE(launched_peers().empty());
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+TEST_P(SpawnedPeerFaults, KilledProducerEndsTheRunAtOnce) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const run_result r =
+      run_and_signal(GetParam(), SIGKILL, false, std::chrono::seconds(20), process_model::spawn);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_NE(r.reason.find("producer"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("killed by SIGKILL"), std::string::npos) << r.reason;
+  EXPECT_TRUE(test::no_children());
+  EXPECT_TRUE(launched_peers().empty());
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+TEST_P(SpawnedPeerFaults, StoppedPeerFiresTheWatchdog) {
+  const run_result r =
+      run_and_signal(GetParam(), SIGSTOP, true, std::chrono::seconds(1), process_model::spawn);
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_NE(r.reason.find("watchdog"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("stopped"), std::string::npos) << r.reason;
+  EXPECT_TRUE(test::no_children());
+  EXPECT_TRUE(launched_peers().empty());
+}
+
+std::vector<std::string> spawnable_ids() {
+  std::vector<std::string> ids;
+  for (const auto& e : registry())
+    if (e.can_spawn && e.unavailable.empty()) ids.push_back(e.traits.id);
+  return ids;
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, SpawnedPeerFaults, ::testing::ValuesIn(spawnable_ids()),
+                         id_name);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(SpawnedPeerFaults);
+
+TEST(SpawnFaults, ProgramThatCannotStartFailsTheRunWithTheReason) {
+  run_request req = request(pattern::latency, 64);
+  req.process = process_model::spawn;
+  req.peer_program = (test::scratch_dir() / "no-such-program").string();
+  const run_result r = find_mechanism("fifo")->run(req);
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_NE(r.reason.find("no-such-program"), std::string::npos) << r.reason;
+  EXPECT_TRUE(test::no_children());
+  EXPECT_TRUE(test::leftovers().empty());
+}
 
 TEST(Placement, CrossNeedsTwoCpusOrIsSkippedWithReason) {
   const auto c = choose_cpus(placement::cross);
