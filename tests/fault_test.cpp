@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstring>
 #include <thread>
 #include <vector>
@@ -169,8 +170,14 @@ std::vector<std::string> mechanism_ids() {
   return ids;
 }
 
+// Test names allow only letters, digits and '_'; ids such as "posix_shm.futex" carry a dot.
 INSTANTIATE_TEST_SUITE_P(Registry, PeerFaults, ::testing::ValuesIn(mechanism_ids()),
-                         [](const auto& p) { return p.param; });
+                         [](const auto& p) {
+                           std::string n = p.param;
+                           for (auto& ch : n)
+                             if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+                           return n;
+                         });
 
 TEST(Placement, CrossNeedsTwoCpusOrIsSkippedWithReason) {
   const auto c = choose_cpus(placement::cross);
