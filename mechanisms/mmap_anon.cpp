@@ -13,17 +13,12 @@ mechanism_traits mmap_anon_channel::describe() {
   t.mechanism = "mmap_anon";
   t.variant = futex_sync::kName;
   t.id = t.mechanism + "." + t.variant;
-  t.family = "shared memory & mmap";
-  t.kind = channel_kind::shared_memory;
+  shm::describe_ring(t);
   t.related_only = true;
   t.wait = futex_sync::kWait;
   t.description =
       "anonymous MAP_SHARED memory mapped before fork and inherited, a byte ring per direction, "
       "futex waits";
-  t.notes["ring_bytes_per_direction"] = std::to_string(shm::kRingBytes);
-  t.notes["chunk_bytes"] = std::to_string(shm::kChunkBytes);
-  t.notes["segment_bytes"] = std::to_string(shm::kSegmentBytes);
-  t.notes["copies"] = "sender copies into the ring, receiver copies out: 2 per message";
   return t;
 }
 

@@ -55,17 +55,12 @@ mechanism_traits mmap_file_channel::describe() {
   t.mechanism = "mmap_file";
   t.variant = futex_sync::kName;
   t.id = t.mechanism + "." + t.variant;
-  t.family = "shared memory & mmap";
-  t.kind = channel_kind::shared_memory;
+  shm::describe_ring(t);
   t.related_only = false;
   t.wait = futex_sync::kWait;
   t.description =
       "mmap(MAP_SHARED) of a regular file in a private 0700 directory, a byte ring per "
       "direction, futex waits; the file is unlinked once both peers mapped it";
-  t.notes["ring_bytes_per_direction"] = std::to_string(shm::kRingBytes);
-  t.notes["chunk_bytes"] = std::to_string(shm::kChunkBytes);
-  t.notes["segment_bytes"] = std::to_string(shm::kSegmentBytes);
-  t.notes["copies"] = "sender copies into the ring, receiver copies out: 2 per message";
   t.notes["file_system"] = temp_file_system();
   return t;
 }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "sys/error.hpp"
@@ -30,17 +31,15 @@ mechanism_traits posix_shm_channel<Sync>::describe() {
   t.mechanism = "posix_shm";
   t.variant = Sync::kName;
   t.id = t.mechanism + "." + t.variant;
-  t.family = "shared memory & mmap";
-  t.kind = channel_kind::shared_memory;
+  shm::describe_ring(t);
   t.related_only = false;
   t.wait = Sync::kWait;
   t.description =
       std::string("POSIX shared memory (shm_open + mmap), a byte ring per direction, ") +
       "synchronised by " + Sync::kSynchronised + "; names unlinked once both peers opened them";
-  t.notes["ring_bytes_per_direction"] = std::to_string(shm::kRingBytes);
-  t.notes["chunk_bytes"] = std::to_string(shm::kChunkBytes);
-  t.notes["segment_bytes"] = std::to_string(shm::kSegmentBytes);
-  t.notes["copies"] = "sender copies into the ring, receiver copies out: 2 per message";
+  // glibc's shm_open and sem_open work on files in /dev/shm.
+  struct statfs fs {};
+  if (::statfs("/dev/shm", &fs) != 0) throw_errno("statfs(/dev/shm)");
   if constexpr (Sync::kSpins)
     t.notes["cpu"] =
         "a waiting peer spins and burns its CPU; with placement same it yields after 1024 spins";

@@ -20,8 +20,6 @@
 // does not fit the receive buffer.
 #pragma once
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstddef>

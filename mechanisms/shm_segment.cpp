@@ -24,6 +24,16 @@ std::uint64_t random_bits() {
 
 }  // namespace
 
+void describe_ring(mechanism_traits& t) {
+  t.family = "shared memory & mmap";
+  t.kind = channel_kind::shared_memory;
+  t.notes["ring_bytes_per_direction"] = std::to_string(kRingBytes);
+  t.notes["chunk_bytes"] = std::to_string(kChunkBytes);
+  t.notes["segment_bytes"] = std::to_string(kSegmentBytes);
+  t.notes["framing"] = "8-byte length, then the message's bytes";
+  t.notes["copies"] = "producer copies into the ring, consumer copies out: 2 per message";
+}
+
 void segment_mapping::reset() noexcept {
   if (addr_ == nullptr) return;
   if (how_ == detach::shmdt)

@@ -88,6 +88,9 @@ class segment_mapping {
   detach how_ = detach::munmap;
 };
 
+// What every shared-memory mechanism declares alike: family, kind, and the ring's facts as notes.
+void describe_ring(mechanism_traits& t);
+
 // mmap(MAP_SHARED) of a whole segment from `fd`, after checking with fstat that it has
 // kSegmentBytes. `what` names the object in errors.
 segment_mapping map_segment(int fd, const std::string& what);

@@ -40,8 +40,7 @@ mechanism_traits sysv_shm_channel::describe() {
   t.mechanism = "sysv_shm";
   t.variant = sysv_sem_sync::kName;
   t.id = t.mechanism + "." + t.variant;
-  t.family = "shared memory & mmap";
-  t.kind = channel_kind::shared_memory;
+  shm::describe_ring(t);
   t.related_only = false;
   t.wait = sysv_sem_sync::kWait;
   t.description =
@@ -60,10 +59,6 @@ mechanism_traits sysv_shm_channel::describe() {
   auto sem = read_first_line("/proc/sys/kernel/sem").value_or("unreadable");
   std::replace(sem.begin(), sem.end(), '\t', ' ');
   t.notes["sem"] = "SEMMSL SEMMNS SEMOPM SEMMNI = " + sem;
-  t.notes["ring_bytes_per_direction"] = std::to_string(shm::kRingBytes);
-  t.notes["chunk_bytes"] = std::to_string(shm::kChunkBytes);
-  t.notes["segment_bytes"] = std::to_string(shm::kSegmentBytes);
-  t.notes["copies"] = "sender copies into the ring, receiver copies out: 2 per message";
   return t;
 }
 
