@@ -262,7 +262,8 @@ TEST(ShmSemaphores, PosixCountsDoNotDrift) {
   private_dir dir;
   posix_shm_channel<posix_sem_sync> ch(channel_config{64, pattern::latency, &dir});
   std::vector<sem_t*> sems;
-  for (const auto& name : ch.rendezvous().at("sync").at("semaphores")) {
+  const nlohmann::json rv = ch.rendezvous();  // range-for would not keep a temporary alive
+  for (const auto& name : rv.at("sync").at("semaphores")) {
     sem_t* s = ::sem_open(name.get<std::string>().c_str(), 0);
     ASSERT_NE(s, SEM_FAILED);
     sems.push_back(s);
