@@ -4,9 +4,13 @@
 
 #include "harness/runner.hpp"
 #include "mechanisms/fifo.hpp"
+#include "mechanisms/mmap_anon.hpp"
+#include "mechanisms/mmap_file.hpp"
 #include "mechanisms/pipe.hpp"
 #include "mechanisms/pipe_resized.hpp"
 #include "mechanisms/pipe_vmsplice.hpp"
+#include "mechanisms/posix_shm.hpp"
+#include "mechanisms/sysv_shm.hpp"
 #include "mechanisms/tcp.hpp"
 #include "mechanisms/unix_stream.hpp"
 
@@ -48,6 +52,12 @@ const std::vector<mechanism_entry>& registry() {
       make_entry<tcp_channel>("tcp"),
       make_entry<pipe_resized_channel>("pipe.resized"),
       make_entry<pipe_vmsplice_channel>("pipe.vmsplice"),
+      make_entry<sysv_shm_channel>("sysv_shm.sysv_sem"),
+      make_entry<posix_shm_channel<posix_sem_sync>>("posix_shm.posix_sem"),
+      make_entry<posix_shm_channel<futex_sync>>("posix_shm.futex"),
+      make_entry<posix_shm_channel<spin_sync>>("posix_shm.spin"),
+      make_entry<mmap_file_channel>("mmap_file.futex"),
+      make_entry<mmap_anon_channel>("mmap_anon.futex"),
   };
   return all;
 }

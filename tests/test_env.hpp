@@ -14,9 +14,10 @@ const std::filesystem::path& scratch_dir();
 std::vector<std::string> leftovers();
 // True when this process has no child left (running or zombie).
 bool no_children();
-// Kernel objects visible machine-wide: SysV queues, segments and semaphore sets
+// Kernel objects visible to this test: SysV queues, segments and semaphore sets
 // (/proc/sysvipc) and POSIX shared memory / semaphores (/dev/shm). A test compares the count
-// before and after; the suite runs one test per process, so others' objects rarely interfere.
+// before and after. Each test process has its own IPC namespace and /dev/shm where it may
+// (root), so tests running beside it do not interfere; otherwise the counts are machine-wide.
 std::size_t kernel_objects();
 
 }  // namespace ipcbench::test

@@ -1,4 +1,6 @@
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -47,10 +49,25 @@ bool no_children() {
   return ::waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD;
 }
 
+namespace {
+
+// Each test process (ctest runs one test per process) gets its own IPC namespace (System V
+// objects, POSIX queues) and its own /dev/shm, so kernel_objects() counts only what this test
+// and its children created, even with tests running side by side (ctest -j, other checkouts).
+// Needs CAP_SYS_ADMIN; without it the counts stay machine-wide.
+void isolate_ipc() {
+  if (::unshare(CLONE_NEWIPC | CLONE_NEWNS) != 0) return;
+  // Private propagation first, so the tmpfs below is not mounted on the host's /dev/shm.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0)
+    ::mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+}
+
+}  // namespace
 }  // namespace ipcbench::test
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  ipcbench::test::isolate_ipc();
   const auto dir = ipcbench::test::scratch_dir();
   ::setenv("TMPDIR", dir.c_str(), 1);
   const int rc = RUN_ALL_TESTS();

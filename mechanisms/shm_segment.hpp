@@ -1,0 +1,126 @@
+// What every shared-memory mechanism puts in its segment and needs around it: the layout (a
+// header with the peers' pids and, per direction, a byte ring with its control words), the owned
+// mapping of a segment, pre-faulting, unique names and keys, and the check whether the partner
+// process is still alive. Usable on both sides of a fork; failures throw std::system_error.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "mechanisms/adapter.hpp"
+#include "sys/unique_fd.hpp"
+
+namespace ipcbench::shm {
+
+// Per direction: messages larger than the ring stream through it in pieces. A power of two.
+inline constexpr std::uint32_t kRingBytes = 256 * 1024;
+// Most bytes copied in or out before the position is published, so a large message is drained
+// while it is still being written.
+inline constexpr std::uint32_t kChunkBytes = 64 * 1024;
+// A blocked peer wakes at least this often to check that its partner is still alive.
+inline constexpr int kPollMs = 100;
+// 128, not 64: Intel's adjacent-line prefetcher fetches cache lines in pairs, so words of the
+// two sides 64 bytes apart still bounce between the cores.
+inline constexpr std::size_t kLineBytes = 128;
+inline constexpr std::size_t kHeaderBytes = 4096;
+inline constexpr std::size_t kSegmentBytes = kHeaderBytes + 2 * std::size_t{kRingBytes};
+
+static_assert((kRingBytes & (kRingBytes - 1)) == 0, "ring positions wrap with a mask");
+
+// Control words of one ring, accessed only through std::atomic_ref. Positions count bytes modulo
+// 2^32 (the ring is far smaller, so head - tail is exact); they double as futex words.
+struct ring_control {
+  alignas(kLineBytes) std::uint32_t head;  // written by the sender: bytes published
+  std::uint32_t data_waiting;              // 1: the receiver is (about to be) asleep on head
+  alignas(kLineBytes) std::uint32_t tail;  // written by the receiver: bytes consumed
+  std::uint32_t space_waiting;             // 1: the sender is (about to be) asleep on tail
+};
+
+// The start of every segment. All zero is the initial state, which shm_open + ftruncate, shmget,
+// a new file and anonymous memory all provide.
+struct segment_header {
+  alignas(kLineBytes) std::uint32_t pid[2];  // producer's and consumer's pid, set on open
+  ring_control ring[2];                      // [0] producer -> consumer, [1] consumer -> producer
+};
+static_assert(sizeof(segment_header) <= kHeaderBytes);
+
+// What a synchronisation policy's timed sleep reports.
+enum class sleep_result {
+  posted,       // woken by the partner (a counted primitive: one post taken)
+  interrupted,  // EINTR or the word had already moved: nothing taken
+  timed_out,
+};
+
+// One mapping of a whole segment, unmapped (munmap, or shmdt for System V) on destruction.
+// Move-only; the address never changes, so pointers into it stay valid across moves.
+class segment_mapping {
+ public:
+  enum class detach { munmap, shmdt };
+  segment_mapping() noexcept = default;
+  segment_mapping(void* addr, std::size_t size, detach how) noexcept
+      : addr_(static_cast<std::byte*>(addr)), size_(size), how_(how) {}
+  segment_mapping(segment_mapping&& o) noexcept
+      : addr_(std::exchange(o.addr_, nullptr)), size_(o.size_), how_(o.how_) {}
+  segment_mapping& operator=(segment_mapping&& o) noexcept {
+    if (this != &o) {
+      reset();
+      addr_ = std::exchange(o.addr_, nullptr);
+      size_ = o.size_;
+      how_ = o.how_;
+    }
+    return *this;
+  }
+  segment_mapping(const segment_mapping&) = delete;
+  segment_mapping& operator=(const segment_mapping&) = delete;
+  ~segment_mapping() { reset(); }
+
+  std::byte* data() const noexcept { return addr_; }
+  std::size_t size() const noexcept { return size_; }
+  void reset() noexcept;
+
+ private:
+  std::byte* addr_ = nullptr;
+  std::size_t size_ = 0;
+  detach how_ = detach::munmap;
+};
+
+// What every shared-memory mechanism declares alike: family, kind, and the ring's facts as notes.
+void describe_ring(mechanism_traits& t);
+
+// mmap(MAP_SHARED) of a whole segment from `fd`, after checking with fstat that it has
+// kSegmentBytes. `what` names the object in errors.
+segment_mapping map_segment(int fd, const std::string& what);
+
+// Faults in every page of [data, data + size) writable without changing its contents
+// (MADV_POPULATE_WRITE; older kernels: a read of every page), so no fault lands in a timed loop.
+void prefault(std::byte* data, std::size_t size);
+
+// Records this process as `r`'s peer in the segment.
+void announce(segment_header& h, role r) noexcept;
+
+// "/ipcbench-<pid>-<16 hex digits>" plus `suffix`: a POSIX IPC name no one else uses.
+std::string unique_name(const std::string& suffix = "");
+// A System V key mixing the pid and random bits, never IPC_PRIVATE; callers create it with
+// IPC_EXCL and ask again on EEXIST.
+key_t unique_key();
+
+// Watches the partner whose pid the segment holds at `pid_slot`. gone() is for the slow path
+// only (after a timed wait): it opens a pidfd the first time and polls it, so an exited partner
+// counts as gone even before it is reaped.
+class partner_watch {
+ public:
+  explicit partner_watch(const std::uint32_t* pid_slot) noexcept : slot_(pid_slot) {}
+  // True when the partner has opened its end and has since exited. Throws std::system_error.
+  bool gone();
+
+ private:
+  const std::uint32_t* slot_;
+  pid_t pid_ = 0;
+  unique_fd pidfd_;
+};
+
+}  // namespace ipcbench::shm

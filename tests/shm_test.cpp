@@ -1,0 +1,336 @@
+// The shared-memory mechanisms beyond the contract suite: the ring streams messages larger than
+// itself and rejects one that does not fit the buffer; a peer whose partner dies stops waiting by
+// itself (no coordinator involved) in every synchronisation variant; named segments can be
+// attached from their rendezvous description alone, and their names are gone after opened();
+// semaphore counts do not drift; peers sharing one CPU finish; SIGINT leaves no object behind.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "harness/coordinator.hpp"
+#include "mechanisms/mmap_anon.hpp"
+#include "mechanisms/mmap_file.hpp"
+#include "mechanisms/posix_shm.hpp"
+#include "mechanisms/registry.hpp"
+#include "mechanisms/sysv_shm.hpp"
+#include "sys/child.hpp"
+#include "sys/system.hpp"
+#include "sys/unique_fd.hpp"
+#include "test_env.hpp"
+
+namespace ipcbench {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+std::vector<std::byte> pattern_bytes(std::size_t n, unsigned seed) {
+  std::vector<std::byte> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>((i * 131 + seed) >> 3);
+  return v;
+}
+
+template <class C>
+class ShmChannel : public ::testing::Test {};
+
+using all_channels = ::testing::Types<sysv_shm_channel, posix_shm_channel<posix_sem_sync>,
+                                      posix_shm_channel<futex_sync>, posix_shm_channel<spin_sync>,
+                                      mmap_file_channel, mmap_anon_channel>;
+TYPED_TEST_SUITE(ShmChannel, all_channels);
+
+// A consumer in a forked child echoes `count` messages of `size` bytes; the parent produces.
+template <class C>
+child_process echo_child(C& ch, std::size_t size, int count) {
+  return child_process::fork([&ch, size, count]() -> int {
+    auto ep = ch.open(role::consumer);
+    std::vector<std::byte> buf(size);
+    for (int i = 0; i < count; ++i) {
+      if (ep.receive(buf) != static_cast<std::ptrdiff_t>(size)) return 2;
+      if (ep.send(buf) != io_status::ok) return 3;
+    }
+    return 0;
+  });
+}
+
+TYPED_TEST(ShmChannel, MessagesLargerThanTheRingRoundTripIntact) {
+  const std::size_t before = test::kernel_objects();
+  {
+    private_dir dir;
+    TypeParam ch(channel_config{0, pattern::latency, &dir});
+    const std::size_t size = 3 * shm::kRingBytes + 12345;
+    auto child = echo_child(ch, size, 3);
+    auto ep = ch.open(role::producer);
+    std::vector<std::byte> back(size);
+    for (unsigned i = 0; i < 3; ++i) {
+      const auto msg = pattern_bytes(size, i);
+      ASSERT_EQ(ep.send(msg), io_status::ok);
+      ASSERT_EQ(ep.receive(back), static_cast<std::ptrdiff_t>(size));
+      ASSERT_EQ(back, msg) << "message " << i;
+      if (i == 0) ch.opened();
+    }
+    const auto st = child.wait_for(std::chrono::seconds(10));
+    ASSERT_TRUE(st.has_value());
+    EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << describe_wait_status(*st);
+  }
+  EXPECT_EQ(test::kernel_objects(), before);
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+TYPED_TEST(ShmChannel, MessageLongerThanTheBufferIsAnError) {
+  private_dir dir;
+  TypeParam ch(channel_config{0, pattern::latency, &dir});
+  auto child = child_process::fork([&ch]() -> int {
+    auto ep = ch.open(role::producer);
+    return ep.send(pattern_bytes(100, 1)) == io_status::ok ? 0 : 2;
+  });
+  auto ep = ch.open(role::consumer);
+  ASSERT_EQ(child.wait_for(std::chrono::seconds(10)).value_or(-1), 0);  // the message waits
+  std::vector<std::byte> small(50);
+  EXPECT_THROW(ep.receive(small), std::length_error);
+}
+
+TYPED_TEST(ShmChannel, ReceiverSeesADeadProducerWithinAFewPolls) {
+  private_dir dir;
+  TypeParam ch(channel_config{0, pattern::latency, &dir});
+  // The producer opens its end and dies without a word; it stays a zombie (unreaped) meanwhile.
+  auto child = child_process::fork([&ch]() -> int {
+    auto ep = ch.open(role::producer);
+    ::raise(SIGKILL);
+    return 1;
+  });
+  auto ep = ch.open(role::consumer);
+  std::vector<std::byte> buf(64);
+  const auto t0 = clock_type::now();
+  EXPECT_EQ(ep.receive(buf), kPeerGone);
+  EXPECT_LT(clock_type::now() - t0, std::chrono::seconds(3));
+  EXPECT_EQ(describe_wait_status(child.wait_for(std::chrono::seconds(5)).value()),
+            "killed by SIGKILL");
+}
+
+TYPED_TEST(ShmChannel, SenderSeesADeadConsumerOnceTheRingIsFull) {
+  private_dir dir;
+  TypeParam ch(channel_config{0, pattern::throughput, &dir});
+  auto child = child_process::fork([&ch]() -> int {
+    auto ep = ch.open(role::consumer);
+    ::raise(SIGKILL);
+    return 1;
+  });
+  auto ep = ch.open(role::producer);
+  const auto msg = pattern_bytes(64 * 1024, 2);
+  const auto t0 = clock_type::now();
+  io_status st = io_status::ok;
+  for (int i = 0; i < 64 && st == io_status::ok; ++i) st = ep.send(msg);
+  EXPECT_EQ(st, io_status::closed);
+  EXPECT_LT(clock_type::now() - t0, std::chrono::seconds(3));
+  child.kill_and_reap();
+}
+
+// Ring positions count bytes modulo 2^32: start them just below the wrap (and off any ring
+// boundary) and stream through it.
+TEST(ShmRing, PositionsWrapAroundTwoToThe32) {
+  private_dir dir;
+  posix_shm_channel<futex_sync> ch(channel_config{0, pattern::latency, &dir});
+  const auto name = ch.rendezvous().at("name").get<std::string>();
+  {
+    unique_fd fd(::shm_open(name.c_str(), O_RDWR, 0));
+    ASSERT_TRUE(fd);
+    auto map = shm::map_segment(fd.get(), name);
+    for (auto& r : reinterpret_cast<shm::segment_header*>(map.data())->ring)
+      r.head = r.tail = 0xFFFFFFFFu - 100'000;
+  }
+  const std::size_t size = 300'000;
+  auto child = echo_child(ch, size, 20);
+  auto ep = ch.open(role::producer);
+  std::vector<std::byte> back(size);
+  for (unsigned i = 0; i < 20; ++i) {
+    const auto msg = pattern_bytes(size, i);
+    ASSERT_EQ(ep.send(msg), io_status::ok);
+    ASSERT_EQ(ep.receive(back), static_cast<std::ptrdiff_t>(size));
+    ASSERT_EQ(back, msg) << "message " << i;
+  }
+  const auto st = child.wait_for(std::chrono::seconds(10));
+  ASSERT_TRUE(st.has_value());
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << describe_wait_status(*st);
+}
+
+// Named mechanisms: a peer that has nothing but rendezvous() opens its end with attach(). The
+// peer here is forked, but it uses only the description, as a separately launched one would.
+template <class C>
+class ShmNamed : public ::testing::Test {};
+
+using named_channels = ::testing::Types<sysv_shm_channel, posix_shm_channel<posix_sem_sync>,
+                                        posix_shm_channel<futex_sync>, posix_shm_channel<spin_sync>,
+                                        mmap_file_channel>;
+TYPED_TEST_SUITE(ShmNamed, named_channels);
+
+TYPED_TEST(ShmNamed, AttachByRendezvousAndNamesGoneAfterOpened) {
+  static_assert(named_channel<TypeParam>);
+  const std::size_t before = test::kernel_objects();
+  {
+    private_dir dir;
+    TypeParam ch(channel_config{0, pattern::latency, &dir});
+    const std::string rv = ch.rendezvous().dump();
+    auto child = child_process::fork([rv]() -> int {
+      auto ep = TypeParam::attach(nlohmann::json::parse(rv), role::producer);
+      const auto msg = pattern_bytes(5000, 7);
+      std::vector<std::byte> back(5000);
+      if (ep.send(msg) != io_status::ok) return 2;
+      if (ep.receive(back) != 5000 || back != msg) return 3;
+      return 0;
+    });
+    auto ep = TypeParam::attach(nlohmann::json::parse(rv), role::consumer);
+    std::vector<std::byte> buf(5000);
+    ASSERT_EQ(ep.receive(buf), 5000);  // the producer has attached
+    ch.opened();
+    const auto names = nlohmann::json::parse(rv);
+    if constexpr (std::is_same_v<TypeParam, sysv_shm_channel>) {
+      // A removed segment stays listed while attached, now under key IPC_PRIVATE; the
+      // semaphore set stays until the channel goes.
+      shmid_ds ds{};
+      ASSERT_EQ(::shmctl(names.at("shmid").get<int>(), IPC_STAT, &ds), 0);
+      EXPECT_NE(ds.shm_perm.mode & SHM_DEST, 0u);
+      EXPECT_EQ(ds.shm_perm.__key, IPC_PRIVATE);
+    } else if constexpr (!std::is_same_v<TypeParam, mmap_file_channel>) {
+      const auto name = names.at("name").get<std::string>();
+      EXPECT_EQ(::shm_open(name.c_str(), O_RDWR, 0), -1) << name << " still there";
+      for (const auto& sem : names.at("sync").value("semaphores", nlohmann::json::array()))
+        EXPECT_EQ(::sem_open(sem.get<std::string>().c_str(), 0), SEM_FAILED) << sem;
+    }
+    EXPECT_TRUE(test::leftovers().size() == 1 && std::filesystem::is_empty(dir.path()))
+        << "file left after opened()";
+    ASSERT_EQ(ep.send(buf), io_status::ok);
+    const auto st = child.wait_for(std::chrono::seconds(10));
+    ASSERT_TRUE(st.has_value());
+    EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << describe_wait_status(*st);
+  }
+  EXPECT_EQ(test::kernel_objects(), before);
+}
+
+// Every post is taken exactly once: after a busy exchange in both directions, with both sides
+// idle, every semaphore is back at zero (System V would fail at SEMVMX = 32767 otherwise).
+template <class C>
+void exchange_busily(C& ch) {
+  constexpr int kCount = 3000;
+  auto child = child_process::fork([&ch]() -> int {
+    auto ep = ch.open(role::consumer);
+    std::vector<std::byte> buf(64);
+    for (int i = 0; i < kCount; ++i)
+      if (ep.receive(buf) != 64) return 2;
+    for (int i = 0; i < kCount; ++i) {
+      if (ep.receive(buf) != 64) return 3;
+      if (ep.send(buf) != io_status::ok) return 4;
+    }
+    return 0;
+  });
+  auto ep = ch.open(role::producer);
+  const auto msg = pattern_bytes(64, 3);
+  std::vector<std::byte> back(64);
+  for (int i = 0; i < kCount; ++i) ASSERT_EQ(ep.send(msg), io_status::ok);
+  for (int i = 0; i < kCount; ++i) {
+    ASSERT_EQ(ep.send(msg), io_status::ok);
+    ASSERT_EQ(ep.receive(back), 64);
+  }
+  const auto st = child.wait_for(std::chrono::seconds(20));
+  ASSERT_TRUE(st.has_value());
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << describe_wait_status(*st);
+}
+
+TEST(ShmSemaphores, SystemVCountsDoNotDrift) {
+  private_dir dir;
+  sysv_shm_channel ch(channel_config{64, pattern::latency, &dir});
+  const int semid = ch.rendezvous().at("sync").at("semid").get<int>();
+  exchange_busily(ch);
+  for (int i = 0; i < sysv_sem_sync::kBells; ++i) EXPECT_EQ(::semctl(semid, i, GETVAL), 0) << i;
+}
+
+TEST(ShmSemaphores, PosixCountsDoNotDrift) {
+  private_dir dir;
+  posix_shm_channel<posix_sem_sync> ch(channel_config{64, pattern::latency, &dir});
+  std::vector<sem_t*> sems;
+  const nlohmann::json rv = ch.rendezvous();  // range-for would not keep a temporary alive
+  for (const auto& name : rv.at("sync").at("semaphores")) {
+    sem_t* s = ::sem_open(name.get<std::string>().c_str(), 0);
+    ASSERT_NE(s, SEM_FAILED);
+    sems.push_back(s);
+  }
+  exchange_busily(ch);
+  for (sem_t* s : sems) {
+    int v = -1;
+    EXPECT_EQ(::sem_getvalue(s, &v), 0);
+    EXPECT_EQ(v, 0);
+    ::sem_close(s);
+  }
+}
+
+// Both peers pinned to one CPU: the spinning variant must yield, the others block.
+TEST(ShmPlacement, SameCpuFinishesForEveryVariant) {
+  for (const char* id : {"sysv_shm.sysv_sem", "posix_shm.posix_sem", "posix_shm.futex",
+                         "posix_shm.spin", "mmap_file.futex", "mmap_anon.futex"}) {
+    const mechanism_entry* m = find_mechanism(id);
+    ASSERT_NE(m, nullptr) << id;
+    for (pattern p : {pattern::latency, pattern::throughput}) {
+      run_request req;
+      req.pat = p;
+      req.message_size = p == pattern::latency ? 64 : 1 << 20;
+      req.place = placement::same;
+      req.fixed_messages = 200;
+      req.warmup_messages = 10;
+      req.timeout = std::chrono::seconds(20);
+      const auto t0 = clock_type::now();
+      const run_result r = m->run(req);
+      EXPECT_EQ(r.status, run_status::ok) << id << " " << to_string(p) << ": " << r.reason;
+      EXPECT_EQ(r.producer_cpu_id, r.consumer_cpu_id);
+      EXPECT_LT(clock_type::now() - t0, std::chrono::seconds(10)) << id;
+    }
+  }
+  EXPECT_TRUE(test::no_children());
+}
+
+// The System V semaphore set lives until the end of a run: SIGINT of the coordinator mid-run
+// must remove it (and kill the peers) through the emergency cleanup table.
+TEST(ShmCleanup, SigintMidRunRemovesTheSemaphoreSet) {
+  const std::size_t before = test::kernel_objects();
+  std::vector<std::string> args = {
+      IPCBENCH_BIN,    "--benchmark_filter=^sysv_shm\\.sysv_sem/latency/",
+      "--sizes",       "64",
+      "--target-time", "20",
+      "--timeout=28"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  ::posix_spawn_file_actions_init(&fa);
+  ::posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  ::posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = -1;
+  ASSERT_EQ(::posix_spawn(&pid, IPCBENCH_BIN, &fa, nullptr, argv.data(), environ), 0);
+  ::posix_spawn_file_actions_destroy(&fa);
+  // Wait for the semaphore set to appear (the run is under way), then interrupt.
+  for (int i = 0; i < 200 && test::kernel_objects() <= before; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_GT(test::kernel_objects(), before) << "the run never created its semaphore set";
+  ::kill(pid, SIGINT);
+  int st = 0;
+  ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+  EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT) << st;
+  EXPECT_EQ(test::kernel_objects(), before);
+}
+
+}  // namespace
+}  // namespace ipcbench
