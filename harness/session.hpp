@@ -27,6 +27,7 @@ struct run_request {
   std::uint64_t max_messages = 2'000'000;
   std::uint64_t fixed_messages = 0;   // >0: exactly this many, no adaptation
   std::uint64_t warmup_messages = 0;  // 0: chosen from the size
+  bool lossy = false;  // the mechanism may drop or reorder (traits.lossy): peers count loss
   // Called once the timed batch has been released, with the peers' pids (fault tests).
   std::function<void(pid_t producer, pid_t consumer)> on_go;
 };
@@ -41,6 +42,9 @@ struct run_result {
   std::string reason;          // why skipped or failed
   std::uint64_t messages = 0;  // timed and verified
   std::uint64_t integrity_errors = 0;
+  // Lossy mechanisms: messages (latency: round trips) that never arrived, arrived twice, or
+  // arrived after a later one; any of them fails the run, and integrity_errors includes them.
+  std::uint64_t lost = 0, duplicated = 0, reordered = 0;
   std::int64_t elapsed_ns = 0;  // timed window (throughput: producer start to consumer end)
   histogram rtt;                // latency only
   peer_cpu producer_cpu, consumer_cpu;
