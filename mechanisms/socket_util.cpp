@@ -3,6 +3,9 @@
 #include <poll.h>
 
 #include <cerrno>
+#include <cstddef>
+#include <string>
+#include <vector>
 
 #include "sys/error.hpp"
 
@@ -45,6 +48,30 @@ int get_int_option(int fd, int level, int name, const char* what) {
   socklen_t len = sizeof v;
   check(::getsockopt(fd, level, name, &v, &len), std::string("getsockopt(") + what + ")");
   return v;
+}
+
+std::size_t probe_max_datagram(int tx, int rx, std::size_t limit) {
+  std::vector<std::byte> buf(limit);
+  auto fits = [&](std::size_t n) {
+    for (;;) {
+      if (::send(tx, buf.data(), n, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) break;
+      if (errno == EINTR) continue;
+      if (errno == EMSGSIZE) return false;
+      throw_errno("send(probe of " + std::to_string(n) + " bytes)");
+    }
+    std::byte sink;
+    // MSG_TRUNC: the rest of the datagram is discarded.
+    while (::recv(rx, &sink, 1, MSG_DONTWAIT | MSG_TRUNC) < 0)
+      if (errno != EINTR) throw_errno("recv(probe of " + std::to_string(n) + " bytes)");
+    return true;
+  };
+  if (fits(limit)) return limit;
+  std::size_t lo = 0, hi = limit;  // lo fits (0 trivially), hi does not
+  while (hi - lo > 1) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    (fits(mid) ? lo : hi) = mid;
+  }
+  return lo;
 }
 
 }  // namespace ipcbench

@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <cstddef>
 #include <string>
 
 #include "sys/unique_fd.hpp"
@@ -16,5 +17,10 @@ unique_fd accept_one(int listener, const std::string& what);
 void connect_to(int fd, const sockaddr* addr, socklen_t len, const std::string& what);
 void set_int_option(int fd, int level, int name, int value, const char* what);
 int get_int_option(int fd, int level, int name, const char* what);
+
+// The largest datagram send(2) accepts on the connected socket `tx`, found by bisection in
+// [1, limit] with non-blocking sends; every accepted probe is drained from `rx` (which may be
+// `tx` for a socket connected to itself). EMSGSIZE means too large; other errors throw.
+std::size_t probe_max_datagram(int tx, int rx, std::size_t limit);
 
 }  // namespace ipcbench
