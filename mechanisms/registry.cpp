@@ -5,6 +5,8 @@
 #include "harness/runner.hpp"
 #include "mechanisms/fifo.hpp"
 #include "mechanisms/pipe.hpp"
+#include "mechanisms/posix_mq.hpp"
+#include "mechanisms/sysv_mq.hpp"
 #include "mechanisms/tcp.hpp"
 #include "mechanisms/unix_stream.hpp"
 
@@ -40,6 +42,8 @@ const std::vector<mechanism_entry>& registry() {
       make_entry<fifo_channel>("fifo"),
       make_entry<unix_stream_channel>("unix_stream"),
       make_entry<tcp_channel>("tcp"),
+      make_entry<sysv_mq_channel>("sysv_mq"),
+      make_entry<posix_mq_channel>("posix_mq"),
   };
   return all;
 }
