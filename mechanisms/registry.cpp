@@ -8,6 +8,9 @@
 #include "mechanisms/posix_mq.hpp"
 #include "mechanisms/sysv_mq.hpp"
 #include "mechanisms/tcp.hpp"
+#include "mechanisms/udp.hpp"
+#include "mechanisms/unix_dgram.hpp"
+#include "mechanisms/unix_seqpacket.hpp"
 #include "mechanisms/unix_stream.hpp"
 
 namespace ipcbench {
@@ -44,6 +47,9 @@ const std::vector<mechanism_entry>& registry() {
       make_entry<tcp_channel>("tcp"),
       make_entry<sysv_mq_channel>("sysv_mq"),
       make_entry<posix_mq_channel>("posix_mq"),
+      make_entry<unix_dgram_channel>("unix_dgram"),
+      make_entry<unix_seqpacket_channel>("unix_seqpacket"),
+      make_entry<udp_channel>("udp"),
   };
   return all;
 }

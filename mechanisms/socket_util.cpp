@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <cstddef>
+#include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,15 @@ int get_int_option(int fd, int level, int name, const char* what) {
   socklen_t len = sizeof v;
   check(::getsockopt(fd, level, name, &v, &len), std::string("getsockopt(") + what + ")");
   return v;
+}
+
+sockaddr_un unix_address(const std::filesystem::path& p) {
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  if (p.native().size() >= sizeof a.sun_path)
+    throw std::length_error("socket path too long for sockaddr_un: " + p.string());
+  std::memcpy(a.sun_path, p.c_str(), p.native().size() + 1);
+  return a;
 }
 
 std::size_t probe_max_datagram(int tx, int rx, std::size_t limit) {

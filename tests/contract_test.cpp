@@ -50,6 +50,12 @@ TEST_P(Contract, DataArrivesIntactAndNothingLeaks) {
   } else if (!m->unavailable.empty()) {
     EXPECT_EQ(r.status, run_status::skipped);
     EXPECT_FALSE(r.reason.empty());
+  } else if (m->traits.lossy && r.status == run_status::failed &&
+             r.lost + r.duplicated + r.reordered != 0) {
+    // A lossy mechanism (UDP) may drop datagrams on a busy machine: then the loss is counted
+    // and named, and nothing else went wrong.
+    EXPECT_EQ(r.integrity_errors, r.lost + r.duplicated + r.reordered) << r.reason;
+    EXPECT_NE(r.reason.find(id + " lost "), std::string::npos) << r.reason;
   } else {
     ASSERT_EQ(r.status, run_status::ok) << r.reason;
     EXPECT_EQ(r.messages, req.fixed_messages);
