@@ -2,7 +2,7 @@
 
 #include <poll.h>
 #include <sys/mman.h>
-#include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <new>
@@ -14,9 +14,17 @@
 
 namespace ipcbench {
 
+namespace {
+
+// Glibc 2.36's <sys/pidfd.h> lacks the C linkage for C++, so the call goes through syscall(2).
+int pidfd_open(pid_t pid) {
+  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0u));
+}
+
+}  // namespace
+
 partner::partner(pid_t pid)
-    : pid_(pid),
-      pidfd_(check(::pidfd_open(pid, 0), "pidfd_open(pid " + std::to_string(pid) + ")")) {}
+    : pid_(pid), pidfd_(check(pidfd_open(pid), "pidfd_open(pid " + std::to_string(pid) + ")")) {}
 
 bool partner::gone() const noexcept {
   pollfd p{pidfd_.get(), POLLIN, 0};

@@ -3,10 +3,15 @@
 #include <exception>
 
 #include "harness/runner.hpp"
+#include "mechanisms/eventfd.hpp"
 #include "mechanisms/fifo.hpp"
+#include "mechanisms/futex.hpp"
 #include "mechanisms/pipe.hpp"
 #include "mechanisms/posix_mq.hpp"
+#include "mechanisms/posix_sem.hpp"
+#include "mechanisms/signal.hpp"
 #include "mechanisms/sysv_mq.hpp"
+#include "mechanisms/sysv_sem.hpp"
 #include "mechanisms/tcp.hpp"
 #include "mechanisms/udp.hpp"
 #include "mechanisms/unix_dgram.hpp"
@@ -50,6 +55,12 @@ const std::vector<mechanism_entry>& registry() {
       make_entry<unix_dgram_channel>("unix_dgram"),
       make_entry<unix_seqpacket_channel>("unix_seqpacket"),
       make_entry<udp_channel>("udp"),
+      make_entry<rt_signal_channel>("signal"),
+      make_entry<handler_signal_channel>("signal.handler"),
+      make_entry<eventfd_channel>("eventfd"),
+      make_entry<sysv_sem_channel>("sysv_sem"),
+      make_entry<posix_sem_channel>("posix_sem"),
+      make_entry<futex_channel>("futex"),
   };
   return all;
 }
