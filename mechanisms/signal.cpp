@@ -32,8 +32,9 @@ extern "C" void on_usr1(int) {
 }  // namespace
 
 io_status rt_signal_endpoint::send(std::span<const std::byte> msg) {
+  if (msg.size() > kMaxPayload) throw std::length_error("signal: message larger than a sigval");
   sigval value{};
-  std::memcpy(&value, msg.data(), msg.size());  // the harness never sends more than 8 bytes
+  std::memcpy(&value, msg.data(), msg.size());
   for (;;) {
     if (::sigqueue(partner_.pid(), signal_for(msg.size()), value) == 0) return io_status::ok;
     if (errno == EINTR) continue;

@@ -68,7 +68,8 @@ TEST_P(Contract, DataArrivesIntactAndNothingLeaks) {
   }
   EXPECT_TRUE(test::leftovers().empty()) << "left in TMPDIR: " << test::leftovers().front();
   EXPECT_TRUE(test::no_children());
-  EXPECT_EQ(test::kernel_objects(), objects_before) << "SysV or /dev/shm object left behind";
+  EXPECT_TRUE(test::kernel_objects_back_to(objects_before))
+      << "SysV or /dev/shm object left behind";
 }
 
 std::vector<contract_param> all_params() {
@@ -100,13 +101,15 @@ INSTANTIATE_TEST_SUITE_P(Registry, Contract, ::testing::ValuesIn(all_params()), 
 TEST(Registry, EveryMechanismDeclaresItsTraits) {
   for (const auto& e : registry()) {
     EXPECT_FALSE(e.traits.id.empty());
+    EXPECT_EQ(find_mechanism(e.traits.id), &e);
+    // A mechanism this kernel lacks (its describe() threw) has only its id and the reason.
+    if (!e.unavailable.empty()) continue;
     EXPECT_FALSE(e.traits.family.empty()) << e.traits.id;
     EXPECT_FALSE(e.traits.wait.empty()) << e.traits.id;
     EXPECT_FALSE(e.traits.description.empty()) << e.traits.id;
     if (e.traits.max_message) {
       EXPECT_FALSE(e.traits.max_message_source.empty()) << e.traits.id;
     }
-    EXPECT_EQ(find_mechanism(e.traits.id), &e);
   }
   EXPECT_EQ(find_mechanism("no_such_mechanism"), nullptr);
 }
