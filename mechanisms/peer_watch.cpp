@@ -23,10 +23,15 @@ int pidfd_open(pid_t pid) {
 
 }  // namespace
 
-partner::partner(pid_t pid)
-    : pid_(pid), pidfd_(check(pidfd_open(pid), "pidfd_open(pid " + std::to_string(pid) + ")")) {}
+partner::partner(pid_t pid) : pid_(pid) {
+  const int fd = pidfd_open(pid);
+  // ESRCH: the partner died and was reaped already (it published its pid first).
+  if (fd < 0 && errno != ESRCH) throw_errno("pidfd_open(pid " + std::to_string(pid) + ")");
+  pidfd_.reset(fd);
+}
 
 bool partner::gone() const noexcept {
+  if (!pidfd_) return true;
   pollfd p{pidfd_.get(), POLLIN, 0};
   return ::poll(&p, 1, 0) > 0;
 }

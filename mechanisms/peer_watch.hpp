@@ -21,7 +21,8 @@ inline constexpr std::chrono::milliseconds kPartnerCheck{100};
 class partner {
  public:
   partner() noexcept = default;
-  // Throws std::system_error when pidfd_open fails (the process is already gone).
+  // Throws std::system_error when pidfd_open fails, unless the process is gone already (then
+  // gone() is true from the start).
   explicit partner(pid_t pid);
   pid_t pid() const noexcept { return pid_; }
   // True once the partner has exited or been killed, even before its parent reaps it (the
