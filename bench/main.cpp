@@ -60,6 +60,12 @@ void run_case(benchmark::State& state, const bench_case& c) {
   g_progress.step(c.name);
   const run_result r = c.run(c.req);
   nlohmann::json extra = {{"status", to_string(r.status)}, {"reason", r.reason}};
+  // Lossy mechanisms: the loss counts, when the peers got as far as reporting them.
+  if (c.traits.lossy && (r.status == run_status::ok || r.lost + r.duplicated + r.reordered != 0)) {
+    extra["lost"] = r.lost;
+    extra["duplicated"] = r.duplicated;
+    extra["reordered"] = r.reordered;
+  }
   if (r.status != run_status::ok) {
     if (r.status == run_status::failed) g_extras.count_failure();
     g_extras.add_repetition(c.name, std::move(extra));

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <string>
 
+#include "harness/message.hpp"
 #include "harness/spawn.hpp"
 #include "sys/child.hpp"
 #include "sys/error.hpp"
@@ -104,12 +105,17 @@ void await_both(peer (&peers)[2], const char* type, std::chrono::milliseconds de
   }
 }
 
-// When one peer died of a signal, its partner usually reports only "channel closed": name the
-// death first. Failure path only, so waiting a moment for the dying peer costs nothing measured.
+// When one peer died of a signal or is stopped, its partner usually reports only "channel closed"
+// or a timeout: name the cause first. Failure path only, so waiting a moment for the dying peer
+// costs nothing measured.
 std::string root_cause(peer (&peers)[2]) {
   std::string cause;
   for (auto& p : peers) {
     if (p.proc.pid() <= 0) continue;
+    if (is_stopped(p)) {
+      cause += peer_state_of(p) + "; ";
+      continue;
+    }
     auto st = p.proc.wait_for(std::chrono::milliseconds(200));
     if (st && WIFSIGNALED(*st))
       cause += std::string(to_string(p.r)) + " (pid " + std::to_string(p.proc.pid()) + ") " +
@@ -252,10 +258,27 @@ run_result coordinate(const run_request& req, const peer_program& program) {
         throw phase_failure(std::string(to_string(p.r)) + " " + describe_wait_status(*st) +
                             " after reporting");
     }
+    const std::uint64_t content_errors = res.integrity_errors;
+    std::uint64_t loss_of = 0;
+    if (req.lossy) {
+      for (const auto* r : {&pr, &cr}) {
+        res.lost += r->value("lost", std::uint64_t{0});
+        res.duplicated += r->value("duplicated", std::uint64_t{0});
+        res.reordered += r->value("reordered", std::uint64_t{0});
+      }
+      // The receiver's count: replies for ping-pong, the consumer's messages for a stream.
+      loss_of = (req.pat == pattern::latency ? pr : cr).value("expected", std::uint64_t{0});
+      res.integrity_errors += res.lost + res.duplicated + res.reordered;
+    }
     if (res.integrity_errors != 0) {
       res.status = run_status::failed;
-      res.reason = "data check: producer " + pr.at("integrity_summary").get<std::string>() +
-                   "; consumer " + cr.at("integrity_summary").get<std::string>();
+      if (res.lost + res.duplicated + res.reordered != 0)
+        res.reason = loss_summary(res.lost, loss_of, res.duplicated, res.reordered,
+                                  req.pat == pattern::latency ? "round trips" : "messages");
+      if (content_errors != 0)
+        res.reason += (res.reason.empty() ? "" : "; ") + std::string("data check: producer ") +
+                      pr.at("integrity_summary").get<std::string>() + "; consumer " +
+                      cr.at("integrity_summary").get<std::string>();
       return res;
     }
     res.status = run_status::ok;

@@ -1,6 +1,7 @@
 #include "message.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 namespace ipcbench {
@@ -63,6 +64,21 @@ integrity_error message_codec::check(std::span<const std::byte> got,
   return integrity_error::none;
 }
 
+std::uint64_t message_codec::sequence_of(std::span<const std::byte> got,
+                                         std::uint64_t expected) const noexcept {
+  if (got.size() != size_ || size_ == 0) return expected;
+  const std::size_t k = std::min(size_, kSeqEnd);
+  std::uint64_t low = 0;
+  for (std::size_t i = 0; i < k; ++i) low |= static_cast<std::uint64_t>(got[i]) << (8 * i);
+  if (k == kSeqEnd) return low;
+  // Only the low 8k bits travelled: take the candidate within half their range of `expected`.
+  const std::uint64_t mod = std::uint64_t{1} << (8 * k);
+  const std::uint64_t ahead = (low - expected) & (mod - 1);  // how far past `expected`, mod 2^8k
+  if (ahead < mod / 2) return expected + ahead;
+  const std::uint64_t behind = mod - ahead;
+  return behind <= expected ? expected - behind : expected + ahead;
+}
+
 std::vector<std::byte> message_codec::make_receive_buffer() const {
   // value-initialised: every page written once before the timed loop
   return std::vector<std::byte>(size_);
@@ -90,6 +106,51 @@ std::string integrity_tally::summary() const {
   }
   if (!first_.empty()) s += "; first: " + first_;
   return s;
+}
+
+void sequence_tracker::extend_to(std::uint64_t end) {
+  if (end > seen_.size()) seen_.resize(end, false);
+}
+
+sequence_tracker::arrival sequence_tracker::arrived(std::uint64_t seq) noexcept {
+  if (seq >= seen_.size()) return arrival::stray;
+  if (seen_[seq]) {
+    ++duplicated_;
+    return arrival::duplicated;
+  }
+  seen_[seq] = true;
+  if (seq < next_) {  // counted lost when a later number arrived or the batch closed
+    --lost_;
+    ++reordered_;
+    return arrival::late;
+  }
+  const arrival a = seq == next_ ? arrival::in_order : arrival::after_gap;
+  lost_ += seq - next_;
+  next_ = seq + 1;
+  return a;
+}
+
+void sequence_tracker::close_batch(std::uint64_t end) noexcept {
+  end = std::min<std::uint64_t>(end, seen_.size());
+  if (end > next_) {
+    lost_ += end - next_;
+    next_ = end;
+  }
+}
+
+void sequence_tracker::skip_to(std::uint64_t end) noexcept {
+  end = std::min<std::uint64_t>(end, seen_.size());
+  for (; next_ < end; ++next_) seen_[next_] = true;
+}
+
+std::string loss_summary(std::uint64_t lost, std::uint64_t of, std::uint64_t duplicated,
+                         std::uint64_t reordered, const char* unit) {
+  char pct[32];
+  std::snprintf(pct, sizeof pct, "%.2f",
+                of > 0 ? 100.0 * static_cast<double>(lost) / static_cast<double>(of) : 0.0);
+  return "lost " + std::to_string(lost) + " of " + std::to_string(of) + " " + unit + " (" + pct +
+         "%), " + std::to_string(duplicated) + " duplicated, " + std::to_string(reordered) +
+         " reordered";
 }
 
 const char* to_string(integrity_error e) noexcept {

@@ -5,11 +5,17 @@
 // "warmup" {count}; peer runs the untimed warm-up and sends "warm" {ns}; coordinator sends "go"
 // {count}; peer runs the timed batch and sends "result". Sequence numbers run on from the
 // warm-up into the timed batch, so the two cannot be confused.
+//
+// Lossy mechanisms (traits.lossy, UDP) run other loops: a receiver resynchronises on the number
+// it received, and sequence_tracker counts lost, duplicated and reordered messages instead of
+// failing every message after a gap. A receive that times out (kTimedOut) ends a throughput
+// batch with the missing messages counted lost, and ends a latency batch at that round trip.
 #pragma once
 
 #include <sys/resource.h>
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -39,6 +45,7 @@ struct peer_state {
   message_codec codec;
   std::vector<std::byte> rbuf;
   integrity_tally tally;
+  sequence_tracker seqs;  // lossy mechanisms only
   std::uint64_t next_seq = 0;
 };
 
@@ -88,24 +95,110 @@ inline void run_batch(E& ep, peer_state& s, role r, pattern p, std::uint64_t cou
   }
 }
 
+struct lossy_arrival {
+  std::uint64_t seq;
+  sequence_tracker::arrival how;
+};
+
+// Lossy receive: one message, checked against the number it carries; nullopt on a timeout.
+template <endpoint E>
+inline std::optional<lossy_arrival> receive_lossy(E& ep, peer_state& s) {
+  const std::ptrdiff_t n = ep.receive(s.rbuf);
+  if (n == kTimedOut) return std::nullopt;
+  if (n < 0) throw_receive_failed(n, s.seqs.next());
+  const std::span<const std::byte> got{s.rbuf.data(), static_cast<std::size_t>(n)};
+  const std::uint64_t seq = s.codec.sequence_of(got, s.seqs.next());
+  const auto how = s.seqs.arrived(seq);
+  s.tally.add(
+      how == sequence_tracker::arrival::stray ? integrity_error::sequence : s.codec.check(got, seq),
+      seq);
+  return lossy_arrival{seq, how};
+}
+
+// Lossy producer of `count` round trips: an old reply arriving again is counted and skipped; a
+// reply that never comes counts that round trip lost and ends the batch.
+template <endpoint E>
+inline void ping_pong_lossy(E& ep, peer_state& s, std::uint64_t count, histogram* h) {
+  const std::uint64_t end = s.next_seq + count;
+  while (s.next_seq < end) {
+    const std::uint64_t seq = s.next_seq++;
+    const auto msg = s.codec.stamp(seq);
+    const std::int64_t t0 = now_ns();
+    if (ep.send(msg) != io_status::ok) throw_channel_closed("send", seq);
+    std::optional<lossy_arrival> got;
+    do {
+      got = receive_lossy(ep, s);
+    } while (got && got->seq < seq);
+    const std::int64_t t1 = now_ns();
+    if (!got) {
+      s.seqs.close_batch(seq + 1);
+      s.seqs.skip_to(end);
+      s.next_seq = end;
+      return;
+    }
+    if (h != nullptr) h->record(t1 - t0);
+  }
+}
+
+// Lossy consumer of `count` messages: replies (latency) to each new request only. In a stream a
+// timeout ends the batch and what never came is lost; in ping-pong the producer counts the lost
+// round trip, so the consumer only stops.
+template <endpoint E>
+inline void consume_lossy(E& ep, peer_state& s, std::uint64_t count, bool reply) {
+  const std::uint64_t end = s.next_seq + count;
+  while (s.seqs.next() < end) {
+    const auto got = receive_lossy(ep, s);
+    if (!got) break;
+    const bool fresh = got->how == sequence_tracker::arrival::in_order ||
+                       got->how == sequence_tracker::arrival::after_gap;
+    if (reply && fresh && ep.send(s.codec.stamp(got->seq)) != io_status::ok)
+      throw_channel_closed("send", got->seq);
+  }
+  if (reply)
+    s.seqs.skip_to(end);
+  else
+    s.seqs.close_batch(end);
+  s.next_seq = end;
+}
+
+template <endpoint E>
+inline void run_lossy_batch(E& ep, peer_state& s, role r, pattern p, std::uint64_t count,
+                            histogram* h) {
+  if (r == role::consumer)
+    consume_lossy(ep, s, count, p == pattern::latency);
+  else if (p == pattern::latency)
+    ping_pong_lossy(ep, s, count, h);
+  else
+    stream_out(ep, s, count);
+}
+
 // The whole life of a peer after its endpoint is open. Returns the exit code.
 template <endpoint E>
 int run_peer(E& ep, role r, control_link& ctl, const run_request& req) {
   peer_state s(req.message_size);
   ctl.send({{"type", "opened"}});
+  auto batch = [&](std::uint64_t n, histogram* h) {
+    if (req.lossy)
+      run_lossy_batch(ep, s, r, req.pat, n, h);
+    else
+      run_batch(ep, s, r, req.pat, n, h);
+  };
 
   const auto warm = ctl.expect("warmup", req.timeout * 2);
+  const auto warm_count = warm.at("count").get<std::uint64_t>();
+  if (req.lossy) s.seqs.extend_to(s.next_seq + warm_count);
   const std::int64_t w0 = now_ns();
-  run_batch(ep, s, r, req.pat, warm.at("count").get<std::uint64_t>(), nullptr);
+  batch(warm_count, nullptr);
   ctl.send({{"type", "warm"}, {"ns", now_ns() - w0}});
 
   const auto go = ctl.expect("go", req.timeout * 2);
   const auto count = go.at("count").get<std::uint64_t>();
   histogram h;
   const bool timed_rtt = r == role::producer && req.pat == pattern::latency;
+  if (req.lossy) s.seqs.extend_to(s.next_seq + count);
   const peer_cpu c0 = cpu_now();
   const std::int64_t t0 = now_ns();
-  run_batch(ep, s, r, req.pat, count, timed_rtt ? &h : nullptr);
+  batch(count, timed_rtt ? &h : nullptr);
   const std::int64_t t1 = now_ns();
   const peer_cpu c1 = cpu_now();
 
@@ -118,6 +211,12 @@ int run_peer(E& ep, role r, control_link& ctl, const run_request& req) {
                            {"user_ns", c1.user_ns - c0.user_ns},
                            {"sys_ns", c1.sys_ns - c0.sys_ns}};
   if (timed_rtt) result["rtt"] = h.to_json();
+  if (req.lossy) {
+    result["lost"] = s.seqs.lost();
+    result["duplicated"] = s.seqs.duplicated();
+    result["reordered"] = s.seqs.reordered();
+    result["expected"] = s.seqs.expected();
+  }
   ctl.send(result);
   return 0;
 }

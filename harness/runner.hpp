@@ -38,16 +38,21 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
   try {
     private_dir dir;
     C ch(channel_config{req.message_size, req.pat, &dir});
+    run_request rq = req;
+    rq.lossy = traits.lossy;
     peer_program program{[&](role r, control_link& link) {
                            auto ep = ch.open(r);
-                           return run_peer(ep, r, link, req);
+                           return run_peer(ep, r, link, rq);
                          },
                          [&] { ch.opened(); }, std::nullopt};
     if constexpr (named_channel<C>) {
-      if (req.process == process_model::spawn)
+      if (rq.process == process_model::spawn)
         program.spawned = spawn_target{traits.id, ch.rendezvous()};
     }
-    return coordinate(req, program);
+    run_result res = coordinate(rq, program);
+    if (res.lost + res.duplicated + res.reordered != 0)
+      res.reason = traits.mechanism + " " + res.reason;
+    return res;
   } catch (const std::exception& e) {
     run_result r;
     r.status = run_status::failed;

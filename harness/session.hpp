@@ -33,6 +33,7 @@ struct run_request {
   process_model process = process_model::fork;
   // spawn: the program launched in peer mode; the bench binary runs itself, a test names it.
   std::string peer_program = "/proc/self/exe";
+  bool lossy = false;  // the mechanism may drop or reorder (traits.lossy): peers count loss
   // Called once the timed batch has been released, with the peers' pids (fault tests).
   std::function<void(pid_t producer, pid_t consumer)> on_go;
 };
@@ -47,6 +48,9 @@ struct run_result {
   std::string reason;          // why skipped or failed
   std::uint64_t messages = 0;  // timed and verified
   std::uint64_t integrity_errors = 0;
+  // Lossy mechanisms: messages (latency: round trips) that never arrived, arrived twice, or
+  // arrived after a later one; any of them fails the run, and integrity_errors includes them.
+  std::uint64_t lost = 0, duplicated = 0, reordered = 0;
   std::int64_t elapsed_ns = 0;  // timed window (throughput: producer start to consumer end)
   histogram rtt;                // latency only
   peer_cpu producer_cpu, consumer_cpu;

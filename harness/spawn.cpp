@@ -21,7 +21,8 @@ namespace {
 nlohmann::json request_json(const run_request& req) {
   return {{"pattern", to_string(req.pat)},
           {"message_size", req.message_size},
-          {"timeout_ms", req.timeout.count()}};
+          {"timeout_ms", req.timeout.count()},
+          {"lossy", req.lossy}};
 }
 
 run_request request_from_json(const nlohmann::json& j) {
@@ -32,6 +33,7 @@ run_request request_from_json(const nlohmann::json& j) {
   req.pat = pat == "latency" ? pattern::latency : pattern::throughput;
   req.message_size = j.at("message_size").get<std::size_t>();
   req.timeout = std::chrono::milliseconds(j.at("timeout_ms").get<std::int64_t>());
+  req.lossy = j.value("lossy", false);
   return req;
 }
 

@@ -3,15 +3,25 @@
 #include <exception>
 
 #include "harness/runner.hpp"
+#include "mechanisms/eventfd.hpp"
 #include "mechanisms/fifo.hpp"
+#include "mechanisms/futex.hpp"
 #include "mechanisms/mmap_anon.hpp"
 #include "mechanisms/mmap_file.hpp"
 #include "mechanisms/pipe.hpp"
 #include "mechanisms/pipe_resized.hpp"
 #include "mechanisms/pipe_vmsplice.hpp"
+#include "mechanisms/posix_mq.hpp"
+#include "mechanisms/posix_sem.hpp"
 #include "mechanisms/posix_shm.hpp"
+#include "mechanisms/signal.hpp"
+#include "mechanisms/sysv_mq.hpp"
+#include "mechanisms/sysv_sem.hpp"
 #include "mechanisms/sysv_shm.hpp"
 #include "mechanisms/tcp.hpp"
+#include "mechanisms/udp.hpp"
+#include "mechanisms/unix_dgram.hpp"
+#include "mechanisms/unix_seqpacket.hpp"
 #include "mechanisms/unix_stream.hpp"
 
 namespace ipcbench {
@@ -58,6 +68,17 @@ const std::vector<mechanism_entry>& registry() {
       make_entry<posix_shm_channel<spin_sync>>("posix_shm.spin"),
       make_entry<mmap_file_channel>("mmap_file.futex"),
       make_entry<mmap_anon_channel>("mmap_anon.futex"),
+      make_entry<sysv_mq_channel>("sysv_mq"),
+      make_entry<posix_mq_channel>("posix_mq"),
+      make_entry<unix_dgram_channel>("unix_dgram"),
+      make_entry<unix_seqpacket_channel>("unix_seqpacket"),
+      make_entry<udp_channel>("udp"),
+      make_entry<rt_signal_channel>("signal"),
+      make_entry<handler_signal_channel>("signal.handler"),
+      make_entry<eventfd_channel>("eventfd"),
+      make_entry<sysv_sem_channel>("sysv_sem"),
+      make_entry<posix_sem_channel>("posix_sem"),
+      make_entry<futex_channel>("futex"),
   };
   return all;
 }

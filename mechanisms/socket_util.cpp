@@ -5,7 +5,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstddef>
+#include <cstring>
+#include <stdexcept>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "sys/error.hpp"
 
@@ -72,6 +77,39 @@ int get_int_option(int fd, int level, int name, const char* what) {
   socklen_t len = sizeof v;
   check(::getsockopt(fd, level, name, &v, &len), std::string("getsockopt(") + what + ")");
   return v;
+}
+
+sockaddr_un unix_address(const std::filesystem::path& p) {
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  if (p.native().size() >= sizeof a.sun_path)
+    throw std::length_error("socket path too long for sockaddr_un: " + p.string());
+  std::memcpy(a.sun_path, p.c_str(), p.native().size() + 1);
+  return a;
+}
+
+std::size_t probe_max_datagram(int tx, int rx, std::size_t limit) {
+  std::vector<std::byte> buf(limit);
+  auto fits = [&](std::size_t n) {
+    for (;;) {
+      if (::send(tx, buf.data(), n, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) break;
+      if (errno == EINTR) continue;
+      if (errno == EMSGSIZE) return false;
+      throw_errno("send(probe of " + std::to_string(n) + " bytes)");
+    }
+    std::byte sink;
+    // MSG_TRUNC: the rest of the datagram is discarded.
+    while (::recv(rx, &sink, 1, MSG_DONTWAIT | MSG_TRUNC) < 0)
+      if (errno != EINTR) throw_errno("recv(probe of " + std::to_string(n) + " bytes)");
+    return true;
+  };
+  if (fits(limit)) return limit;
+  std::size_t lo = 0, hi = limit;  // lo fits (0 trivially), hi does not
+  while (hi - lo > 1) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    (fits(mid) ? lo : hi) = mid;
+  }
+  return lo;
 }
 
 }  // namespace ipcbench

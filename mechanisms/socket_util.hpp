@@ -3,7 +3,10 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <sys/un.h>
 
+#include <cstddef>
+#include <filesystem>
 #include <string>
 
 #include "sys/unique_fd.hpp"
@@ -22,5 +25,13 @@ unique_fd connect_when_listening(int domain, const sockaddr* addr, socklen_t len
                                  const std::string& what);
 void set_int_option(int fd, int level, int name, int value, const char* what);
 int get_int_option(int fd, int level, int name, const char* what);
+
+// The AF_UNIX address of a path; throws std::length_error when it does not fit sun_path.
+sockaddr_un unix_address(const std::filesystem::path& p);
+
+// The largest datagram send(2) accepts on the connected socket `tx`, found by bisection in
+// [1, limit] with non-blocking sends; every accepted probe is drained from `rx` (which may be
+// `tx` for a socket connected to itself). EMSGSIZE means too large; other errors throw.
+std::size_t probe_max_datagram(int tx, int rx, std::size_t limit);
 
 }  // namespace ipcbench

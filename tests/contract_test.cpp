@@ -52,6 +52,12 @@ TEST_P(Contract, DataArrivesIntactAndNothingLeaks) {
   } else if (!m->unavailable.empty()) {
     EXPECT_EQ(r.status, run_status::skipped);
     EXPECT_FALSE(r.reason.empty());
+  } else if (m->traits.lossy && r.status == run_status::failed &&
+             r.lost + r.duplicated + r.reordered != 0) {
+    // A lossy mechanism (UDP) may drop datagrams on a busy machine: then the loss is counted
+    // and named, and nothing else went wrong.
+    EXPECT_EQ(r.integrity_errors, r.lost + r.duplicated + r.reordered) << r.reason;
+    EXPECT_NE(r.reason.find(id + " lost "), std::string::npos) << r.reason;
   } else {
     ASSERT_EQ(r.status, run_status::ok) << r.reason;
     EXPECT_EQ(r.messages, req.fixed_messages);
@@ -64,7 +70,8 @@ TEST_P(Contract, DataArrivesIntactAndNothingLeaks) {
   }
   EXPECT_TRUE(test::leftovers().empty()) << "left in TMPDIR: " << test::leftovers().front();
   EXPECT_TRUE(test::no_children());
-  EXPECT_EQ(test::kernel_objects(), objects_before) << "SysV or /dev/shm object left behind";
+  EXPECT_TRUE(test::kernel_objects_back_to(objects_before))
+      << "SysV or /dev/shm object left behind";
 }
 
 std::vector<contract_param> all_params() {
@@ -150,7 +157,11 @@ TEST(Registry, OnlyNamedChannelsRunBetweenUnrelatedProcesses) {
     // related_only is what the report says; can_spawn is what the type can do.
     EXPECT_EQ(e.can_spawn, !e.traits.related_only) << e.traits.id;
     if (e.can_spawn) continue;
-    run_request req = small_request(pattern::latency, 64);
+    // A size the mechanism carries, so the process model is the only reason to skip.
+    const std::size_t size = e.traits.kind == channel_kind::notification
+                                 ? 0
+                                 : std::min<std::size_t>(64, e.traits.max_message.value_or(64));
+    run_request req = small_request(pattern::latency, size);
     req.process = process_model::spawn;
     req.peer_program = IPCBENCH_BIN;
     const run_result r = e.run(req);
@@ -163,13 +174,15 @@ TEST(Registry, OnlyNamedChannelsRunBetweenUnrelatedProcesses) {
 TEST(Registry, EveryMechanismDeclaresItsTraits) {
   for (const auto& e : registry()) {
     EXPECT_FALSE(e.traits.id.empty());
+    EXPECT_EQ(find_mechanism(e.traits.id), &e);
+    // A mechanism this kernel lacks (its describe() threw) has only its id and the reason.
+    if (!e.unavailable.empty()) continue;
     EXPECT_FALSE(e.traits.family.empty()) << e.traits.id;
     EXPECT_FALSE(e.traits.wait.empty()) << e.traits.id;
     EXPECT_FALSE(e.traits.description.empty()) << e.traits.id;
     if (e.traits.max_message) {
       EXPECT_FALSE(e.traits.max_message_source.empty()) << e.traits.id;
     }
-    EXPECT_EQ(find_mechanism(e.traits.id), &e);
   }
   EXPECT_EQ(find_mechanism("no_such_mechanism"), nullptr);
 }

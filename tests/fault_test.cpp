@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cstring>
@@ -121,7 +122,8 @@ run_result run_and_signal(const std::string& id, int sig, bool consumer,
   req.process = process;
   req.peer_program = IPCBENCH_BIN;
   req.pat = pattern::latency;
-  req.message_size = 64;
+  // 64 bytes, or what the mechanism carries: 0 for a notification, 8 for a real-time signal.
+  req.message_size = std::min<std::size_t>(64, m->traits.max_message.value_or(64));
   req.place = placement::none;
   req.fixed_messages = 100'000'000;  // far longer than the test waits
   req.warmup_messages = 10;
@@ -233,7 +235,11 @@ TEST_P(SpawnedPeerFaults, StoppedPeerFiresTheWatchdog) {
   const run_result r =
       run_and_signal(GetParam(), SIGSTOP, true, std::chrono::seconds(1), process_model::spawn);
   EXPECT_EQ(r.status, run_status::failed);
-  EXPECT_NE(r.reason.find("watchdog"), std::string::npos) << r.reason;
+  // A lossy mechanism's partner times out on its own (the reply is lost) before the watchdog.
+  if (!find_mechanism(GetParam())->traits.lossy) {
+    EXPECT_NE(r.reason.find("watchdog"), std::string::npos) << r.reason;
+  }
+  EXPECT_NE(r.reason.find("consumer"), std::string::npos) << r.reason;
   EXPECT_NE(r.reason.find("stopped"), std::string::npos) << r.reason;
   EXPECT_TRUE(test::no_children());
   EXPECT_TRUE(launched_peers().empty());

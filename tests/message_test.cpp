@@ -93,3 +93,81 @@ TEST(IntegrityTally, CountsByKind) {
 
 }  // namespace
 }  // namespace ipcbench
+
+namespace ipcbench {
+namespace {
+
+TEST(SequenceTracker, CountsLostDuplicatedAndReorderedExactly) {
+  sequence_tracker t;
+  t.extend_to(8);
+  using a = sequence_tracker::arrival;
+  EXPECT_EQ(t.arrived(0), a::in_order);
+  EXPECT_EQ(t.arrived(1), a::in_order);
+  EXPECT_EQ(t.arrived(3), a::after_gap);  // 2 missing
+  EXPECT_EQ(t.lost(), 1u);
+  EXPECT_EQ(t.arrived(2), a::late);  // 2 was only late
+  EXPECT_EQ(t.lost(), 0u);
+  EXPECT_EQ(t.reordered(), 1u);
+  EXPECT_EQ(t.arrived(2), a::duplicated);
+  EXPECT_EQ(t.arrived(5), a::after_gap);  // 4 missing
+  EXPECT_EQ(t.next(), 6u);
+  t.close_batch(8);  // 6 and 7 never came
+  EXPECT_EQ(t.lost(), 3u);
+  EXPECT_EQ(t.duplicated(), 1u);
+  EXPECT_EQ(t.reordered(), 1u);
+  EXPECT_EQ(t.expected(), 8u);
+
+  // The next batch: 7 turns up late, 9 is corrupted into a number beyond the range.
+  t.extend_to(10);
+  EXPECT_EQ(t.arrived(7), a::late);
+  EXPECT_EQ(t.arrived(8), a::in_order);
+  EXPECT_EQ(t.arrived(1000), a::stray);
+  t.close_batch(10);
+  EXPECT_EQ(t.lost(), 3u);  // 4, 6 and 9
+  EXPECT_EQ(t.duplicated(), 1u);
+  EXPECT_EQ(t.reordered(), 2u);
+  EXPECT_EQ(t.expected(), 10u);
+}
+
+TEST(SequenceTracker, SkippedNumbersAreNotCountedLost) {
+  sequence_tracker t;
+  t.extend_to(10);
+  t.arrived(0);
+  t.arrived(1);
+  t.close_batch(3);  // round trip 2 lost: the batch stops there
+  t.skip_to(10);
+  EXPECT_EQ(t.lost(), 1u);
+  EXPECT_EQ(t.next(), 10u);
+  EXPECT_EQ(t.arrived(5), sequence_tracker::arrival::duplicated);
+  EXPECT_EQ(t.lost(), 1u);
+}
+
+TEST(SequenceTracker, LossSummaryText) {
+  EXPECT_EQ(loss_summary(37, 10000, 0, 2, "messages"),
+            "lost 37 of 10000 messages (0.37%), 0 duplicated, 2 reordered");
+  EXPECT_EQ(loss_summary(0, 0, 1, 0, "round trips"),
+            "lost 0 of 0 round trips (0.00%), 1 duplicated, 0 reordered");
+}
+
+TEST(MessageCodec, SequenceOfReadsTheHeader) {
+  message_codec tx(64), rx(64);
+  EXPECT_EQ(rx.sequence_of(tx.stamp(123456789), 5), 123456789u);
+  auto m = copy_of(tx.stamp(7));
+  m.pop_back();
+  EXPECT_EQ(rx.sequence_of(m, 5), 5u) << "a message of the wrong length gives the expected number";
+}
+
+TEST(MessageCodec, SequenceOfShortMessagesIsNearestToExpected) {
+  message_codec tx(1), rx(1);
+  EXPECT_EQ(rx.sequence_of(tx.stamp(300), 299), 300u);  // low byte 44, just ahead
+  EXPECT_EQ(rx.sequence_of(tx.stamp(300), 420), 300u);  // 120 behind
+  EXPECT_EQ(rx.sequence_of(tx.stamp(255), 0), 255u);    // cannot be behind 0
+  EXPECT_EQ(rx.sequence_of(tx.stamp(1000), 1000), 1000u);
+  message_codec tx3(3), rx3(3);
+  EXPECT_EQ(rx3.sequence_of(tx3.stamp(0x1234567), 0x1230000), 0x1234567u);
+  message_codec tx0(0), rx0(0);
+  EXPECT_EQ(rx0.sequence_of(tx0.stamp(9), 4), 4u);
+}
+
+}  // namespace
+}  // namespace ipcbench

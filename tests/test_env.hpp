@@ -2,6 +2,7 @@
 // test can check that nothing of ours (FIFO, socket, temp dir) was left behind.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <string>
@@ -19,5 +20,10 @@ bool no_children();
 // before and after. Each test process has its own IPC namespace and /dev/shm where it may
 // (root), so tests running beside it do not interfere; otherwise the counts are machine-wide.
 std::size_t kernel_objects();
+// True once kernel_objects() is back to at most `before`, waiting up to `patience`: tests that
+// run in parallel (ctest -j) make and remove objects of their own, so only one that stays is a
+// leak.
+bool kernel_objects_back_to(std::size_t before,
+                            std::chrono::milliseconds patience = std::chrono::seconds(5));
 
 }  // namespace ipcbench::test

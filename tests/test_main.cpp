@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <thread>
 
 #include "test_env.hpp"
 
@@ -43,6 +44,15 @@ std::size_t kernel_objects() {
     ++n;
   }
   return n;
+}
+
+bool kernel_objects_back_to(std::size_t before, std::chrono::milliseconds patience) {
+  const auto deadline = std::chrono::steady_clock::now() + patience;
+  while (kernel_objects() > before) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
 }
 
 bool no_children() {
