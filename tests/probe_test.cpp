@@ -3,6 +3,7 @@
 // ipcbench-probe command line and the `probes` array in the bench report.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -397,6 +398,23 @@ TEST(ProbeCli, PrintsTheTableAndEmbedsItInTheReport) {
   std::filesystem::remove(probes_path);
   std::filesystem::remove(report_path);
   EXPECT_TRUE(test::leftovers().empty());
+}
+
+TEST(ProbeCli, SigintLeavesNothingBehind) {
+  const std::size_t objects = test::kernel_objects();
+  for (auto delay : {150ms, 400ms}) {  // inside the atomicity runs, then in the pipe probes
+    bp::child c(IPCBENCH_PROBE_BIN, bp::std_out > bp::null, bp::std_err > bp::null,
+                bp::std_in < bp::null);
+    std::this_thread::sleep_for(delay);
+    ::kill(c.id(), SIGINT);
+    c.wait();
+    const int st = c.native_exit_code();
+    EXPECT_TRUE((WIFSIGNALED(st) && WTERMSIG(st) == SIGINT) ||
+                (WIFEXITED(st) && WEXITSTATUS(st) == 0))
+        << st;
+    EXPECT_TRUE(test::leftovers().empty()) << test::leftovers().front();
+  }
+  EXPECT_EQ(test::kernel_objects(), objects);
 }
 
 TEST(ProbeCli, BenchRejectsABadProbesFile) {

@@ -76,15 +76,14 @@ void record_checker::feed(std::span<const std::byte> frame) {
 
 interleave_result run_interleave(channel_type type, std::size_t size, unsigned writers,
                                  std::size_t per_writer, const deadline& d) {
-  std::unique_ptr<private_dir> dir;
+  std::unique_ptr<temp_fifo> fifo;
   std::string fifo_path;
   fd_pair channel;
   if (type == channel_type::pipe) {
     channel = make_pipe();
   } else {
-    dir = std::make_unique<private_dir>();
-    fifo_path = (dir->path() / "fifo").string();
-    check(::mkfifo(fifo_path.c_str(), 0600), "mkfifo(" + fifo_path + ")");
+    fifo = std::make_unique<temp_fifo>();
+    fifo_path = fifo->path();
     // A non-blocking open for reading succeeds without a writer; then reads should block.
     channel.read_end = unique_fd(check(::open(fifo_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC),
                                        "open(" + fifo_path + ", O_RDONLY)"));
@@ -200,9 +199,8 @@ const char* const kMethod =
     "frames and compares each with the record its header names";
 
 outcome pipe_buf_value(const deadline&) {
-  private_dir dir;
-  const std::string path = (dir.path() / "fifo").string();
-  check(::mkfifo(path.c_str(), 0600), "mkfifo(" + path + ")");
+  const temp_fifo fifo;
+  const std::string& path = fifo.path();
   auto p = make_pipe();
   const long pipe_value = check(::fpathconf(p.write_end.get(), _PC_PIPE_BUF), "fpathconf(pipe)");
   const long fifo_value = check(::pathconf(path.c_str(), _PC_PIPE_BUF), "pathconf(fifo)");

@@ -20,15 +20,9 @@ namespace {
 
 constexpr auto kWindow = std::chrono::milliseconds(200);
 
-std::string make_fifo(const private_dir& dir) {
-  const std::string path = (dir.path() / "fifo").string();
-  check(::mkfifo(path.c_str(), 0600), "mkfifo(" + path + ")");
-  return path;
-}
-
 outcome rdonly_blocks(const deadline& d) {
-  private_dir dir;
-  const std::string path = make_fifo(dir);
+  const temp_fifo fifo;
+  const std::string& path = fifo.path();
   auto w = watch_blocking(
       [&](int ready) {
         announce(ready);
@@ -57,8 +51,8 @@ outcome rdonly_blocks(const deadline& d) {
 }
 
 outcome wronly_nonblock_enxio(const deadline&) {
-  private_dir dir;
-  const std::string path = make_fifo(dir);
+  const temp_fifo fifo;
+  const std::string& path = fifo.path();
   const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   const int err = errno;
   unique_fd keep(fd);
@@ -71,8 +65,8 @@ outcome wronly_nonblock_enxio(const deadline&) {
 }
 
 outcome rdonly_nonblock(const deadline&) {
-  private_dir dir;
-  const std::string path = make_fifo(dir);
+  const temp_fifo fifo;
+  const std::string& path = fifo.path();
   const auto t0 = now_ns();
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   const int err = errno;

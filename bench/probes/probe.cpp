@@ -1,6 +1,7 @@
 #include "probe.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -276,6 +277,15 @@ blocking_watch watch_blocking(const std::function<int(int)>& body, std::chrono::
 std::optional<int> wait_unblocked(child_process& child, std::chrono::milliseconds limit,
                                   const deadline& d) {
   return child.wait_for(std::min(limit, d.left()));
+}
+
+temp_fifo::temp_fifo() : path_((dir_.path() / "fifo").string()) {
+  guard_ = cleanup::guard(cleanup::kind::path, -1, path_.c_str());
+  check(::mkfifo(path_.c_str(), 0600), "mkfifo(" + path_ + ")");
+}
+
+temp_fifo::~temp_fifo() {
+  ::unlink(path_.c_str());
 }
 
 int wait_exit(child_process& child, const deadline& d, std::string_view what) {

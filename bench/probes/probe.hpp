@@ -18,6 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include "sys/child.hpp"
+#include "sys/cleanup.hpp"
+#include "sys/system.hpp"
 
 namespace ipcbench::probes {
 
@@ -119,6 +121,22 @@ int wait_exit(child_process& child, const deadline& d, std::string_view what);
 // Writes to a non-blocking pipe until EAGAIN (whole pages, then single bytes); returns the bytes
 // written. Throws std::system_error on any other error.
 std::size_t fill_until_eagain(int fd, const deadline& d);
+
+// A FIFO in a private directory (mode 0700) of its own, registered with the emergency cleanup so
+// Ctrl-C removes it too; unlinked with its directory on destruction. Throws std::system_error.
+class temp_fifo {
+ public:
+  temp_fifo();
+  temp_fifo(const temp_fifo&) = delete;
+  temp_fifo& operator=(const temp_fifo&) = delete;
+  ~temp_fifo();
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  private_dir dir_;
+  std::string path_;
+  cleanup::guard guard_;
+};
 
 // errno as its symbolic name: "EINVAL", "EAGAIN"; "errno 123" when unknown.
 std::string errno_name(int err);
