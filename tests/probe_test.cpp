@@ -48,50 +48,64 @@ std::vector<std::byte> record(std::size_t size, std::uint16_t writer, std::uint3
   return r;
 }
 
+std::vector<std::byte> concat(std::initializer_list<std::span<const std::byte>> parts) {
+  std::vector<std::byte> out;
+  for (auto p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
 TEST(Atomicity, IntactRecordsPassTheChecker) {
-  record_checker c(4097, 3);
+  std::vector<std::byte> stream;
   for (std::uint32_t seq = 0; seq < 5; ++seq)
-    for (int w : {2, 0, 1}) c.feed(record(4097, static_cast<std::uint16_t>(w), seq));
-  EXPECT_EQ(c.records(), 15u);
-  EXPECT_EQ(c.torn(), 0u);
-  EXPECT_EQ(c.out_of_order(), 0u);
+    for (int w : {2, 0, 1}) {
+      const auto r = record(4097, static_cast<std::uint16_t>(w), seq);
+      stream.insert(stream.end(), r.begin(), r.end());
+    }
+  const auto c = check_stream(stream, 4097, 3);
+  EXPECT_EQ(c.records, 15u);
+  EXPECT_EQ(c.intact, 15u);
+  EXPECT_EQ(c.torn, 0u);
+  EXPECT_EQ(c.out_of_order, 0u);
 }
 
 TEST(Atomicity, CheckerCountsInterleavedWrites) {
-  // Two 8192-byte writes interleaved page by page, as the kernel does when a writer sleeps on a
-  // full pipe: A0 B0 A1 B1 cut into 8192-byte frames gives two frames, both torn.
-  const auto a = record(8192, 0, 0), b = record(8192, 1, 0);
-  std::vector<std::byte> stream;
-  for (int half = 0; half < 2; ++half)
-    for (const auto* r : {&a, &b})
-      stream.insert(stream.end(), r->begin() + half * 4096, r->begin() + (half + 1) * 4096);
-  record_checker c(8192, 2);
-  c.feed({stream.data(), 8192});
-  c.feed({stream.data() + 8192, 8192});
-  EXPECT_EQ(c.records(), 2u);
-  EXPECT_EQ(c.torn(), 2u);
+  // Two 8192-byte writes interleaved page by page, as when a writer sleeps on a full pipe and
+  // another one's data lands in between: A0 B0 A1 B1. Both writes are torn.
+  const auto a = record(8192, 0, 0), b = record(8192, 1, 0), c = record(8192, 2, 0);
+  const std::span<const std::byte> sa(a), sb(b), sc(c);
+  const auto both =
+      concat({sa.first(4096), sb.first(4096), sa.subspan(4096), sb.subspan(4096), sc});
+  const auto r = check_stream(both, 8192, 3);
+  EXPECT_EQ(r.records, 3u);
+  EXPECT_EQ(r.torn, 2u);
+  EXPECT_EQ(r.intact, 1u);
+  // One byte of A, then all of B, then the rest of A: only A is torn, though no record is on the
+  // size grid any more until the end of A.
+  const auto one = concat({sa.first(1), sb, sa.subspan(1), sc});
+  const auto s = check_stream(one, 8192, 3);
+  EXPECT_EQ(s.torn, 1u);
+  EXPECT_EQ(s.intact, 2u);
 }
 
-TEST(Atomicity, CheckerCatchesASplicedTailAndAShortFrame) {
+TEST(Atomicity, CheckerCatchesCorruptionAndOrder) {
   // Same writer, next sequence: only the fill pattern differs.
   auto a = record(4097, 3, 7);
   const auto b = record(4097, 3, 8);
   std::copy(b.begin() + 4000, b.end(), a.begin() + 4000);
-  record_checker c(4097, 4);
-  c.feed(a);
-  c.feed(std::span(b).first(100));
-  EXPECT_EQ(c.torn(), 2u);
-  // A record out of its writer's order is intact but counted apart.
-  record_checker order(512, 1);
-  order.feed(record(512, 0, 1));
-  EXPECT_EQ(order.torn(), 0u);
-  EXPECT_EQ(order.out_of_order(), 1u);
+  EXPECT_EQ(check_stream(concat({a, b}), 4097, 4).torn, 1u);
+  // A writer id beyond the writers is not a record of this run.
+  EXPECT_EQ(check_stream(record(512, 1, 0), 512, 1).torn, 1u);
+  // A record behind an earlier one of its writer is intact but counted apart.
+  const auto order = check_stream(concat({record(512, 0, 1), record(512, 0, 0)}), 512, 1);
+  EXPECT_EQ(order.torn, 0u);
+  EXPECT_EQ(order.out_of_order, 1u);
 }
 
 TEST(Atomicity, PipeBufWritesDoNotInterleaveHere) {
   for (auto type : {channel_type::pipe, channel_type::fifo}) {
     const auto r = run_interleave(type, 4096, 4, 256, deadline(20s));
     EXPECT_EQ(r.records, 1024u);
+    EXPECT_EQ(r.intact, 1024u);
     EXPECT_EQ(r.torn, 0u);
     EXPECT_EQ(r.out_of_order, 0u);
   }

@@ -215,9 +215,9 @@ std::string format_table(const std::vector<finding>& findings, std::size_t width
     row(wrap(f.claim, claim_w), wrap(value, value_w), {std::string(to_string(f.result))});
   }
   out += rule;
-  out += std::to_string(findings.size()) + " claims: " + std::to_string(counts[0]) + " hold, " +
-         std::to_string(counts[1]) + " do not hold, " + std::to_string(counts[2]) +
-         " not applicable\n";
+  out += std::to_string(findings.size()) + (findings.size() == 1 ? " claim: " : " claims: ") +
+         std::to_string(counts[0]) + " hold, " + std::to_string(counts[1]) + " do not hold, " +
+         std::to_string(counts[2]) + " not applicable\n";
   return out;
 }
 
