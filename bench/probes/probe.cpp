@@ -268,7 +268,17 @@ blocking_watch watch_blocking(const std::function<int(int)>& body, std::chrono::
     w.state = describe_wait_status(*w.early_status);
     return w;
   }
-  const char s = process_state(w.child.pid());
+  // On a loaded machine the child may not have reached the call yet (state R): look again for a
+  // while. A child that does not block ends; one that spins stays R and is reported so.
+  char s = process_state(w.child.pid());
+  for (int i = 0; i < 40 && s == 'R' && d.left() > std::chrono::milliseconds(50); ++i) {
+    if (auto st = w.child.wait_for(std::chrono::milliseconds(50))) {
+      w.early_status = st;
+      w.state = describe_wait_status(*st);
+      return w;
+    }
+    s = process_state(w.child.pid());
+  }
   w.blocked = s == 'S' || s == 'D';
   w.state = w.blocked ? std::string("asleep (") + s + ")" : std::string("running (") + s + ")";
   return w;

@@ -95,9 +95,10 @@ std::string format_table(const std::vector<finding>& findings, std::size_t width
 // --- helpers shared by the probe families -------------------------------------------------
 
 // A child forked to make a call that should block. The child writes one byte to a pipe right
-// before the call; watch() waits for that byte, then lets `window` pass and looks whether the
-// child is still there and asleep (state S in /proc/<pid>/stat). The child_process kills and
-// reaps the child when the watch goes out of scope.
+// before the call; watch_blocking() waits for that byte, then lets `window` pass and looks
+// whether the child is still there and asleep (state S in /proc/<pid>/stat; a child still
+// runnable is looked at again for up to 2 s, in case a loaded machine has not run it to the
+// call yet). The child_process kills and reaps the child when the watch goes out of scope.
 struct blocking_watch {
   child_process child;
   bool blocked = false;             // still running and asleep after the window
