@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# ipcbench: installs what is missing, builds, runs the sweep, writes results/<host>-<time>.json
-# and renders plots/<report>/index.html. See --help.
+# ipcbench: installs what is missing, builds, checks the textbook claims (ipcbench-probe), runs the
+# sweep, writes results/<host>-<time>.json and renders plots/<report>/index.html. See --help.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=scripts/ensure_deps.sh
@@ -10,8 +10,10 @@ usage() {
   cat <<'TXT'
 usage: ./run_all.sh [options]
 
-Builds ipcbench (Release), runs every mechanism x pattern x message size, writes the JSON report
-to results/<host>-<yyyymmdd-hhmmss>.json and renders charts to plots/<report>/index.html.
+Builds ipcbench (Release), checks the textbook claims about Linux IPC on this machine and prints
+them as a table (build/bench/ipcbench-probe), runs every mechanism x pattern x message size, writes
+the JSON report (with the claims as its `probes` array) to results/<host>-<yyyymmdd-hhmmss>.json
+and renders charts to plots/<report>/index.html.
 
 Options:
   --quick              CI-sized sweep: sizes 1 64 4095 4096 4097 65535 65536 65537 1048576,
@@ -29,6 +31,7 @@ Options:
   --target-time S      seconds per timed batch (default 0.2; quick 0.02)
   --baseline FILE      after the run, compare against FILE and exit with the gate's code
                        (0 no regression, 1 regression, 2 bad input)
+  --no-probes          do not run the textbook-claim probes before the sweep
   --no-plots           do not render charts
   --build-dir DIR      where to build (default build/)
   -h, --help           this text
@@ -40,6 +43,7 @@ die() { echo "run_all.sh: $*" >&2; exit 2; }
 
 quick=0 filter="" repetitions="" out="" placement="cross" sizes="" target_time="" baseline="" plots=1
 process="fork"
+probes=1 probes_json=""
 build_dir="$here/build"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -52,6 +56,7 @@ while [ $# -gt 0 ]; do
     --sizes) [ $# -ge 2 ] || die "--sizes needs a value"; sizes="$2"; shift ;;
     --target-time) [ $# -ge 2 ] || die "--target-time needs a value"; target_time="$2"; shift ;;
     --baseline) [ $# -ge 2 ] || die "--baseline needs a value"; baseline="$2"; shift ;;
+    --no-probes) probes=0 ;;
     --no-plots) plots=0 ;;
     --build-dir) [ $# -ge 2 ] || die "--build-dir needs a value"; build_dir="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -93,6 +98,17 @@ args=(--progress "--placement=$placement" "--process=$process" "--benchmark_repe
 [ -n "$sizes" ] && args+=("--sizes=$sizes")
 [ -n "$target_time" ] && args+=("--target-time=$target_time")
 
+if [ "$probes" -eq 1 ]; then
+  probes_json="$(mktemp "${TMPDIR:-/tmp}/ipcbench-probes-XXXXXX")"
+  trap 'rm -f "$probes_json"' EXIT
+  echo "run_all.sh: checking the textbook claims" >&2
+  if "$build_dir/bench/ipcbench-probe" --out "$probes_json"; then
+    args+=("--probes=$probes_json")
+  else
+    echo "run_all.sh: the probes failed; the report carries only the claim computed from the sweep" >&2
+  fi
+fi
+
 start=$(date +%s)
 status=0
 "$build_dir/bench/ipcbench" "${args[@]}" || status=$?
@@ -111,7 +127,7 @@ fi
 if [ -n "$baseline" ]; then
   gate=0
   compare_json="$(mktemp)"
-  trap 'rm -f "$compare_json"' EXIT
+  trap 'rm -f "$compare_json" "$probes_json"' EXIT
   "$build_dir/compare/ipcbench-compare" "$baseline" "$out" || gate=$?
   "$build_dir/compare/ipcbench-compare" "$baseline" "$out" --format json >"$compare_json" 2>/dev/null || true
   if [ "$plots" -eq 1 ] && [ -f "$here/plots/render.py" ]; then

@@ -11,6 +11,7 @@
 
 #include "bench/context.hpp"
 #include "bench/options.hpp"
+#include "bench/probes/report_probes.hpp"
 #include "bench/report.hpp"
 #include "harness/calibrate.hpp"
 #include "harness/runner.hpp"
@@ -161,10 +162,12 @@ void check_writable(const std::string& path) {
   if (!probe) throw usage_error("cannot write '" + path + "': " + std::strerror(errno));
 }
 
-void write_report(const std::string& path, const std::string& gb_json, const nlohmann::json& ctx) {
+void write_report(const std::string& path, const std::string& gb_json, const nlohmann::json& ctx,
+                  const std::vector<probes::finding>& probe_findings) {
   nlohmann::json report = nlohmann::json::parse(json_without_nonfinite(gb_json));
   report["context"]["ipcbench"] = ctx;
   g_extras.enrich(report);
+  report["probes"] = probes::report_probes(probe_findings, report);
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
@@ -207,6 +210,12 @@ int real_main(int argc, char** argv) {
     return 0;
   }
   if (o.out) check_writable(*o.out);
+  std::vector<probes::finding> probe_findings;
+  try {
+    if (o.probes) probe_findings = probes::read_probe_file(*o.probes);
+  } catch (const std::exception& e) {
+    throw usage_error(std::string("--probes: ") + e.what());
+  }
 
   cleanup::install_signal_handlers();
   benchmark::Initialize(&argc, argv);
@@ -254,7 +263,7 @@ int real_main(int argc, char** argv) {
   benchmark::Shutdown();
 
   if (o.out) {
-    write_report(*o.out, tee.json(), ctx);
+    write_report(*o.out, tee.json(), ctx, probe_findings);
     std::cerr << "ipcbench: wrote " << *o.out << "\n";
   }
   if (g_extras.failed() != 0) {

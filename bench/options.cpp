@@ -96,6 +96,9 @@ bench_options parse_options(int& argc, char** argv) {
       o.timeout_s = parse_number<int>(v, "--timeout");
       if (o.timeout_s < 1 || o.timeout_s > 3600)
         throw usage_error("--timeout must be 1..3600 seconds");
+    } else if (take_flag(i, argc, argv, "--probes", v)) {
+      if (v.empty()) throw usage_error("--probes needs a file name");
+      o.probes = v;
     } else if (std::strcmp(argv[i], "--progress") == 0) {
       o.progress = true;
     } else if (std::strcmp(argv[i], "--list") == 0) {
@@ -157,6 +160,9 @@ Options:
   --target-time S       length of each timed batch in seconds (default 0.2; quick 0.02)
   --timeout S           deadline in seconds for every wait on a peer (default 30)
   --progress            one progress line instead of Google Benchmark's table
+  --probes FILE         put the findings of `ipcbench-probe --out FILE` into the report's
+                        top-level `probes` array (with the shared memory vs pipe claim,
+                        which the report always carries)
   --list                list the mechanisms and their traits, then exit
   --help                this text
 

@@ -27,6 +27,8 @@ struct bench_options {
   bool progress = false;
   bool list = false;
   bool help = false;
+  // --probes FILE: the findings of ipcbench-probe --out, for the report's `probes` array.
+  std::optional<std::string> probes;
   std::optional<std::string> out;  // --benchmark_out
   std::string filter = ".";        // --benchmark_filter, as Google Benchmark reads it
   int repetitions = 1;             // --benchmark_repetitions

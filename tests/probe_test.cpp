@@ -1,0 +1,448 @@
+// The textbook-claim probes: each probe's mechanics on this machine, the atomicity checker on
+// deliberately torn streams, probes that cannot run, the whole run leaving nothing behind, the
+// ipcbench-probe command line and the `probes` array in the bench report.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/process.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "bench/probes/atomicity.hpp"
+#include "bench/probes/probe.hpp"
+#include "bench/probes/report_probes.hpp"
+#include "sys/child.hpp"
+#include "sys/unique_fd.hpp"
+#include "test_env.hpp"
+
+namespace bp = boost::process;
+
+namespace ipcbench::probes {
+namespace {
+
+using namespace std::chrono_literals;
+
+const probe& find_probe(const std::string& id) {
+  static const std::vector<probe> all = all_probes();
+  for (const auto& p : all)
+    if (p.id == id) return p;
+  throw std::invalid_argument("no probe " + id);
+}
+
+finding run(const std::string& id) {
+  return run_probe(find_probe(id), 20s);
+}
+
+std::vector<std::byte> record(std::size_t size, std::uint16_t writer, std::uint32_t seq) {
+  std::vector<std::byte> r(size);
+  encode_record(r, writer, seq);
+  return r;
+}
+
+std::vector<std::byte> concat(std::initializer_list<std::span<const std::byte>> parts) {
+  std::vector<std::byte> out;
+  for (auto p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+TEST(Atomicity, IntactRecordsPassTheChecker) {
+  std::vector<std::byte> stream;
+  for (std::uint32_t seq = 0; seq < 5; ++seq)
+    for (int w : {2, 0, 1}) {
+      const auto r = record(4097, static_cast<std::uint16_t>(w), seq);
+      stream.insert(stream.end(), r.begin(), r.end());
+    }
+  const auto c = check_stream(stream, 4097, 3);
+  EXPECT_EQ(c.records, 15u);
+  EXPECT_EQ(c.intact, 15u);
+  EXPECT_EQ(c.torn, 0u);
+  EXPECT_EQ(c.out_of_order, 0u);
+}
+
+TEST(Atomicity, CheckerCountsInterleavedWrites) {
+  // Two 8192-byte writes interleaved page by page, as when a writer sleeps on a full pipe and
+  // another one's data lands in between: A0 B0 A1 B1. Both writes are torn.
+  const auto a = record(8192, 0, 0), b = record(8192, 1, 0), c = record(8192, 2, 0);
+  const std::span<const std::byte> sa(a), sb(b), sc(c);
+  const auto both =
+      concat({sa.first(4096), sb.first(4096), sa.subspan(4096), sb.subspan(4096), sc});
+  const auto r = check_stream(both, 8192, 3);
+  EXPECT_EQ(r.records, 3u);
+  EXPECT_EQ(r.torn, 2u);
+  EXPECT_EQ(r.intact, 1u);
+  // One byte of A, then all of B, then the rest of A: only A is torn, though no record is on the
+  // size grid any more until the end of A.
+  const auto one = concat({sa.first(1), sb, sa.subspan(1), sc});
+  const auto s = check_stream(one, 8192, 3);
+  EXPECT_EQ(s.torn, 1u);
+  EXPECT_EQ(s.intact, 2u);
+}
+
+TEST(Atomicity, CheckerCatchesCorruptionAndOrder) {
+  // Same writer, next sequence: only the fill pattern differs.
+  auto a = record(4097, 3, 7);
+  const auto b = record(4097, 3, 8);
+  std::copy(b.begin() + 4000, b.end(), a.begin() + 4000);
+  EXPECT_EQ(check_stream(concat({a, b}), 4097, 4).torn, 1u);
+  // A writer id beyond the writers is not a record of this run.
+  EXPECT_EQ(check_stream(record(512, 1, 0), 512, 1).torn, 1u);
+  // A record behind an earlier one of its writer is intact but counted apart.
+  const auto order = check_stream(concat({record(512, 0, 1), record(512, 0, 0)}), 512, 1);
+  EXPECT_EQ(order.torn, 0u);
+  EXPECT_EQ(order.out_of_order, 1u);
+}
+
+TEST(Atomicity, PipeBufWritesDoNotInterleaveHere) {
+  for (auto type : {channel_type::pipe, channel_type::fifo}) {
+    const auto r = run_interleave(type, 4096, 4, 256, deadline(20s));
+    EXPECT_EQ(r.records, 1024u);
+    EXPECT_EQ(r.intact, 1024u);
+    EXPECT_EQ(r.torn, 0u);
+    EXPECT_EQ(r.out_of_order, 0u);
+  }
+  EXPECT_TRUE(test::no_children());
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+TEST(PipeProbes, CapacityEqualsGetPipeSz) {
+  auto p = make_pipe(O_NONBLOCK);
+  const int size = ::fcntl(p.write_end.get(), F_GETPIPE_SZ);
+  EXPECT_EQ(fill_until_eagain(p.write_end.get(), deadline(5s)), static_cast<std::size_t>(size));
+  const auto f = run("pipe_capacity");
+  EXPECT_EQ(f.value.at("filled until EAGAIN"), size) << f.detail;
+  EXPECT_EQ(f.value.at("F_GETPIPE_SZ"), size);
+  EXPECT_EQ(f.result, size == 65536 ? verdict::holds : verdict::does_not_hold);
+}
+
+TEST(PipeProbes, FourReadWriteCasesHoldHere) {
+  for (const char* id : {"pipe_read_empty_blocks", "pipe_read_eof", "pipe_write_sigpipe",
+                         "pipe_write_full_blocks"}) {
+    const auto f = run(id);
+    EXPECT_EQ(f.result, verdict::holds) << id << ": " << f.detail;
+  }
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(FifoProbes, OpenRulesHoldHere) {
+  const auto enxio = run("fifo_open_write_nonblock_enxio");
+  EXPECT_EQ(enxio.result, verdict::holds) << enxio.detail;
+  EXPECT_EQ(enxio.value.at("open(O_WRONLY|O_NONBLOCK)"), "ENXIO");
+  for (const char* id : {"fifo_open_read_blocks", "fifo_open_read_nonblock"}) {
+    const auto f = run(id);
+    EXPECT_EQ(f.result, verdict::holds) << id << ": " << f.detail;
+  }
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+TEST(Probes, WholeRunHoldsHereAndLeavesNothingBehind) {
+  const std::size_t objects = test::kernel_objects();
+  std::vector<finding> findings;
+  for (const auto& p : all_probes()) findings.push_back(run_probe(p, 20s));
+  EXPECT_GE(findings.size(), 20u);
+  for (const auto& f : findings) {
+    EXPECT_FALSE(f.id.empty() || f.claim.empty() || f.method.empty() || f.detail.empty()) << f.id;
+    // The only claim a clean run may leave undecided is a "may interleave".
+    if (f.id == "pipe_large_writes_interleave" && f.result == verdict::not_applicable)
+      EXPECT_NE(f.detail.find("no interleaving observed in"), std::string::npos) << f.detail;
+    else
+      EXPECT_EQ(f.result, verdict::holds) << f.id << ": " << f.detail;
+  }
+  EXPECT_EQ(test::kernel_objects(), objects);
+  EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(Probes, CannotRunIsNotApplicableWithTheReason) {
+  const probe p{"injected", "a claim", "a method", [](const deadline&) -> outcome {
+                  throw std::system_error(ENOSYS, std::system_category(), "mq_open(/x)");
+                }};
+  const auto f = run_probe(p, 1s);
+  EXPECT_EQ(f.result, verdict::not_applicable);
+  EXPECT_EQ(f.id, "injected");
+  EXPECT_EQ(f.claim, "a claim");
+  EXPECT_NE(f.detail.find("could not run: mq_open(/x)"), std::string::npos) << f.detail;
+  EXPECT_NE(f.detail.find("Function not implemented"), std::string::npos) << f.detail;
+  EXPECT_TRUE(f.value.contains("could not run"));
+}
+
+TEST(Probes, RealProbeWithoutItsResourceIsNotApplicable) {
+  // RLIMIT_MSGQUEUE 0 makes every mq_open fail (EMFILE), privileged or not.
+  auto result = make_pipe();
+  auto child = child_process::fork([&] {
+    result.read_end.reset();
+    const rlimit none{0, 0};
+    if (::setrlimit(RLIMIT_MSGQUEUE, &none) != 0) return 3;
+    const auto f = run("posix_mq");
+    const std::string line = std::string(to_string(f.result)) + "|" + f.detail;
+    return ::write(result.write_end.get(), line.data(), line.size()) ==
+                   static_cast<ssize_t>(line.size())
+               ? 0
+               : 4;
+  });
+  result.write_end.reset();
+  std::string text;
+  char buf[512];
+  for (ssize_t n; (n = ::read(result.read_end.get(), buf, sizeof buf)) > 0;) text.append(buf, n);
+  const auto st = child.wait_for(10s);
+  ASSERT_TRUE(st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << text;
+  EXPECT_EQ(text.rfind("not applicable|could not run: mq_open(", 0), 0u) << text;
+  EXPECT_NE(text.find("Too many open files"), std::string::npos) << text;
+}
+
+TEST(Probes, MissedDeadlineIsNotApplicableAndKillsTheChild) {
+  // The blocking checks need a 200 ms window; 50 ms is not enough.
+  const auto f = run_probe(find_probe("pipe_read_empty_blocks"), 50ms);
+  EXPECT_EQ(f.result, verdict::not_applicable);
+  EXPECT_EQ(f.detail.rfind("timed out: ", 0), 0u) << f.detail;
+  EXPECT_TRUE(test::no_children());
+  const probe slow{"slow", "c", "m", [](const deadline& d) -> outcome {
+                     for (;;) {
+                       d.check("spinning");
+                       std::this_thread::sleep_for(5ms);
+                     }
+                   }};
+  const auto g = run_probe(slow, 30ms);
+  EXPECT_EQ(g.result, verdict::not_applicable);
+  EXPECT_NE(g.detail.find("spinning: deadline of 30 ms passed"), std::string::npos) << g.detail;
+}
+
+TEST(Probes, FindingJsonRoundTripAndRejects) {
+  finding f{"id1", "claim", {{"a", 1}}, verdict::does_not_hold, "method", "detail"};
+  const auto j = to_json(f);
+  EXPECT_EQ(j.at("verdict"), "does not hold");
+  const auto back = finding_from_json(j);
+  EXPECT_EQ(back.id, "id1");
+  EXPECT_EQ(back.value, f.value);
+  EXPECT_EQ(back.result, verdict::does_not_hold);
+  auto bad = j;
+  bad["verdict"] = "maybe";
+  EXPECT_THROW(finding_from_json(bad), std::invalid_argument);
+  bad = j;
+  bad.erase("method");
+  EXPECT_THROW(finding_from_json(bad), std::invalid_argument);
+  EXPECT_THROW(finding_from_json(nlohmann::json::array()), std::invalid_argument);
+}
+
+TEST(Probes, TableShowsClaimValueAndVerdict) {
+  const std::vector<finding> fs = {
+      {"a", "A pipe holds 65536 bytes", {{"F_GETPIPE_SZ", 65536}}, verdict::holds, "m", "d"},
+      {"b",
+       "Something else entirely that is long enough to wrap around the claim column once",
+       {{"could not run", "mq_open(/x): Function not implemented"}},
+       verdict::not_applicable,
+       "m",
+       "could not run: mq_open(/x): Function not implemented"}};
+  const std::string t = format_table(fs, 100);
+  EXPECT_NE(t.find("claim"), std::string::npos);
+  EXPECT_NE(t.find("F_GETPIPE_SZ: 65536"), std::string::npos) << t;
+  EXPECT_NE(t.find("| holds"), std::string::npos) << t;
+  EXPECT_NE(t.find("| not applicable"), std::string::npos) << t;
+  EXPECT_NE(t.find("2 claims: 1 hold, 0 do not hold, 1 not applicable"), std::string::npos) << t;
+  std::istringstream lines(t);
+  for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 100u) << line;
+}
+
+// A report with throughput entries at 1 MiB: {id, placement, bytes/s, status, run_type}.
+nlohmann::json report_with(
+    const std::vector<std::tuple<std::string, std::string, double, std::string, std::string>>&
+        entries) {
+  nlohmann::json r;
+  r["context"]["ipcbench"]["mechanisms"] = {{{"id", "odd_segment"}, {"kind", "shared_memory"}},
+                                            {{"id", "pipe"}, {"kind", "stream"}}};
+  r["benchmarks"] = nlohmann::json::array();
+  for (const auto& [id, placement, bps, status, type] : entries)
+    r["benchmarks"].push_back({{"name", id + "/throughput/1048576/" + placement},
+                               {"id", id},
+                               {"pattern", "throughput"},
+                               {"message_size", 1048576},
+                               {"placement", placement},
+                               {"status", status},
+                               {"run_type", type},
+                               {"bytes_per_second", bps}});
+  return r;
+}
+
+TEST(Copies, RatioOfTheBestSharedMemoryToPipe) {
+  const auto r = report_with({{"pipe", "cross", 1e9, "ok", "iteration"},
+                              {"pipe", "cross", 3e9, "ok", "iteration"},
+                              {"pipe", "cross", 99e9, "ok", "aggregate"},
+                              {"pipe", "cross", 99e9, "failed", "iteration"},
+                              {"posix_shm.futex", "cross", 6e9, "ok", "iteration"},
+                              {"sysv_shm.sysv_sem", "cross", 4e9, "ok", "iteration"},
+                              {"tcp", "cross", 50e9, "ok", "iteration"}});
+  const auto f = copies_finding(r);
+  EXPECT_EQ(f.result, verdict::holds) << f.detail;
+  EXPECT_EQ(f.value.at("shm id"), "posix_shm.futex");
+  EXPECT_DOUBLE_EQ(f.value.at("pipe bytes/s").get<double>(), 2e9);
+  EXPECT_DOUBLE_EQ(f.value.at("ratio shm/pipe").get<double>(), 3.0);
+  EXPECT_EQ(f.value.at("every shm bytes/s").size(), 2u);
+  EXPECT_NE(f.detail.find("user -> kernel"), std::string::npos);
+}
+
+TEST(Copies, SlowerSharedMemoryDoesNotHoldAndKindComesFromContext) {
+  const auto f = copies_finding(report_with({{"pipe", "cross", 4e9, "ok", "iteration"},
+                                             {"odd_segment", "cross", 2e9, "ok", "iteration"}}));
+  EXPECT_EQ(f.result, verdict::does_not_hold) << f.detail;
+  EXPECT_EQ(f.value.at("shm id"), "odd_segment");
+}
+
+TEST(Copies, NotApplicableWithoutBothSides) {
+  const auto no_shm = copies_finding(report_with({{"pipe", "cross", 4e9, "ok", "iteration"}}));
+  EXPECT_EQ(no_shm.result, verdict::not_applicable);
+  EXPECT_NE(no_shm.detail.find("no shared-memory mechanism at 1 MiB"), std::string::npos);
+  EXPECT_EQ(no_shm.value.at("shared memory at 1 MiB"), "not run");
+  const auto no_pipe =
+      copies_finding(report_with({{"posix_shm.futex", "cross", 4e9, "ok", "iteration"}}));
+  EXPECT_EQ(no_pipe.result, verdict::not_applicable);
+  EXPECT_NE(no_pipe.detail.find("no pipe throughput"), std::string::npos);
+  // A different placement does not count.
+  const auto other =
+      copies_finding(report_with({{"pipe", "cross", 4e9, "ok", "iteration"},
+                                  {"posix_shm.futex", "same", 8e9, "ok", "iteration"}}));
+  EXPECT_EQ(other.result, verdict::not_applicable);
+  // The array puts the file's findings first and replaces a stale copies finding.
+  finding stale = no_pipe;
+  stale.detail = "stale";
+  const auto arr = report_probes({run("pipe_buf"), stale}, report_with({}));
+  ASSERT_EQ(arr.size(), 2u);
+  EXPECT_EQ(arr[0].at("id"), "pipe_buf");
+  EXPECT_EQ(arr[1].at("id"), "shm_fewer_copies_than_pipe");
+  EXPECT_NE(arr[1].at("detail"), "stale");
+}
+
+// --- the programs ---------------------------------------------------------------------------
+
+struct outcome_of_run {
+  int status = -1;
+  std::string out, err;
+  int exit_code() const { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; }
+};
+
+std::string slurp(bp::ipstream& s) {
+  std::ostringstream o;
+  o << s.rdbuf();
+  return o.str();
+}
+
+outcome_of_run run_program(const char* bin, const std::vector<std::string>& args) {
+  bp::ipstream out, err;
+  bp::child c(bin, bp::args(args), bp::std_out > out, bp::std_err > err, bp::std_in < bp::null);
+  outcome_of_run o;
+  std::thread t([&] { o.err = slurp(err); });
+  o.out = slurp(out);
+  t.join();
+  c.wait();
+  o.status = c.native_exit_code();
+  return o;
+}
+
+std::size_t lines(const std::string& s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+TEST(ProbeCli, BadInputGetsOneLineAndExit2) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--frobnicate"}, "unknown option '--frobnicate'"},
+      {{"--out", "/nonexistent/dir/p.json"}, "cannot write '/nonexistent/dir/p.json'"},
+      {{"--out"}, "--out needs a value"},
+      {{"--timeout", "0"}, "--timeout must be"},
+      {{"--filter", "no_such_probe"}, "matches no probe"},
+      {{"--filter", "("}, "not a valid regular expression"}};
+  for (const auto& [args, expect] : cases) {
+    const auto o = run_program(IPCBENCH_PROBE_BIN, args);
+    EXPECT_EQ(o.exit_code(), 2) << expect << ": " << o.err;
+    EXPECT_EQ(lines(o.err), 1u) << o.err;
+    EXPECT_EQ(o.err.rfind("ipcbench-probe: ", 0), 0u) << o.err;
+    EXPECT_NE(o.err.find(expect), std::string::npos) << o.err;
+    EXPECT_TRUE(o.out.empty()) << o.out;
+  }
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+TEST(ProbeCli, HelpAndList) {
+  const auto help = run_program(IPCBENCH_PROBE_BIN, {"--help"});
+  EXPECT_EQ(help.exit_code(), 0);
+  for (const char* opt : {"--out", "--filter", "--timeout", "--list"})
+    EXPECT_NE(help.out.find(opt), std::string::npos) << opt;
+  const auto list = run_program(IPCBENCH_PROBE_BIN, {"--list"});
+  EXPECT_EQ(list.exit_code(), 0);
+  for (const auto& p : all_probes()) EXPECT_NE(list.out.find(p.id), std::string::npos) << p.id;
+}
+
+TEST(ProbeCli, PrintsTheTableAndEmbedsItInTheReport) {
+  const auto probes_path = test::scratch_dir() / "probes.json";
+  const auto o = run_program(IPCBENCH_PROBE_BIN, {"--filter", "^(pipe_buf|pipe_capacity|fifo_)",
+                                                  "--out", probes_path.string()});
+  ASSERT_EQ(o.exit_code(), 0) << o.err;
+  EXPECT_NE(o.out.find("PIPE_BUF is 4096"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("5 claims: 5 hold"), std::string::npos) << o.out;
+  const auto written = read_probe_file(probes_path.string());
+  ASSERT_EQ(written.size(), 5u);
+
+  const auto report_path = test::scratch_dir() / "report.json";
+  const auto b = run_program(
+      IPCBENCH_BIN,
+      {"--sizes", "1048576", "--target-time", "0.01", "--benchmark_filter=^pipe/throughput/",
+       "--probes", probes_path.string(), "--benchmark_out=" + report_path.string(), "--progress"});
+  ASSERT_EQ(b.exit_code(), 0) << b.err;
+  std::ifstream in(report_path);
+  const auto report = nlohmann::json::parse(in);
+  ASSERT_TRUE(report.at("probes").is_array());
+  const auto& arr = report.at("probes");
+  ASSERT_EQ(arr.size(), 6u);
+  for (const auto& p : arr) {
+    for (const char* k : {"id", "claim", "value", "verdict", "method", "detail"})
+      EXPECT_TRUE(p.contains(k)) << k;
+    EXPECT_TRUE(parse_verdict(p.at("verdict").get<std::string>())) << p.dump();
+  }
+  EXPECT_EQ(arr[0].at("id"), "pipe_buf");
+  EXPECT_EQ(arr[0].at("value").at("PIPE_BUF"), 4096);
+  EXPECT_EQ(arr[5].at("id"), "shm_fewer_copies_than_pipe");
+  EXPECT_EQ(arr[5].at("verdict"), "not applicable");  // the filter ran no shared memory
+  EXPECT_GT(arr[5].at("value").at("pipe bytes/s").get<double>(), 0);
+  std::filesystem::remove(probes_path);
+  std::filesystem::remove(report_path);
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+TEST(ProbeCli, SigintLeavesNothingBehind) {
+  const std::size_t objects = test::kernel_objects();
+  for (auto delay : {150ms, 400ms}) {  // inside the atomicity runs, then in the pipe probes
+    bp::child c(IPCBENCH_PROBE_BIN, bp::std_out > bp::null, bp::std_err > bp::null,
+                bp::std_in < bp::null);
+    std::this_thread::sleep_for(delay);
+    ::kill(c.id(), SIGINT);
+    c.wait();
+    const int st = c.native_exit_code();
+    EXPECT_TRUE((WIFSIGNALED(st) && WTERMSIG(st) == SIGINT) ||
+                (WIFEXITED(st) && WEXITSTATUS(st) == 0))
+        << st;
+    EXPECT_TRUE(test::leftovers().empty()) << test::leftovers().front();
+  }
+  EXPECT_EQ(test::kernel_objects(), objects);
+}
+
+TEST(ProbeCli, BenchRejectsABadProbesFile) {
+  const auto bad = test::scratch_dir() / "bad.json";
+  std::ofstream(bad) << R"({"probes": [{"id": "x", "claim": "c", "value": 1, "verdict": "sure",
+                          "method": "m", "detail": "d"}]})";
+  for (const std::string& path : {bad.string(), (test::scratch_dir() / "missing.json").string()}) {
+    const auto o = run_program(IPCBENCH_BIN, {"--probes", path, "--benchmark_filter=^null/"});
+    EXPECT_EQ(o.exit_code(), 2) << o.err;
+    EXPECT_EQ(lines(o.err), 1u) << o.err;
+    EXPECT_EQ(o.err.rfind("ipcbench: --probes: ", 0), 0u) << o.err;
+  }
+  std::filesystem::remove(bad);
+}
+
+}  // namespace
+}  // namespace ipcbench::probes
