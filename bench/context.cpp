@@ -7,6 +7,8 @@
 
 #include <fstream>
 
+#include "harness/calibrate.hpp"
+#include "harness/coordinator.hpp"
 #include "mechanisms/registry.hpp"
 #include "sys/system.hpp"
 #include "sys/unique_fd.hpp"
@@ -93,7 +95,23 @@ nlohmann::json traits_to_json(const mechanism_traits& t) {
           {"lossy", t.lossy}};
 }
 
-nlohmann::json build_context(const bench_options& o, double timer_ns, double memcpy_bps) {
+nlohmann::json measure_calibration(placement p) {
+  nlohmann::json c = {{"timer_ns", timer_cost_ns()},
+                      {"memcpy_bytes_per_second", memcpy_bytes_per_second()}};
+  const cpu_choice cpus = choose_cpus(p);
+  nlohmann::json line = nullptr;
+  if (p == placement::cross && cpus.impossible.empty()) {
+    if (auto rtt = cache_line_round_trip(cpus.producer, cpus.consumer))
+      line = {{"p10", rtt->p10},
+              {"p50", rtt->p50},
+              {"p90", rtt->p90},
+              {"cpus", {cpus.producer, cpus.consumer}}};
+  }
+  c["cache_line_rtt_ns"] = line;
+  return c;
+}
+
+nlohmann::json build_context(const bench_options& o, nlohmann::json calibration) {
   nlohmann::json c;
   c["version"] = IPCBENCH_VERSION;
   c["git_commit"] = IPCBENCH_GIT_COMMIT;
@@ -120,7 +138,7 @@ nlohmann::json build_context(const bench_options& o, double timer_ns, double mem
   c["target_time_s"] = o.target_time_s;
   c["timeout_s"] = o.timeout_s;
   c["limits"] = read_ipc_limits();
-  c["calibration"] = {{"timer_ns", timer_ns}, {"memcpy_bytes_per_second", memcpy_bps}};
+  c["calibration"] = std::move(calibration);
   nlohmann::json mechs = nlohmann::json::array();
   for (const auto& e : registry()) {
     auto j = traits_to_json(e.traits);

@@ -242,10 +242,8 @@ int real_main(int argc, char** argv) {
         ->Unit(benchmark::kMicrosecond);
   }
 
-  const double timer_ns = timer_cost_ns();
-  const double memcpy_bps = memcpy_bytes_per_second();
   const nlohmann::json ctx = [&] {
-    auto c = build_context(o, timer_ns, memcpy_bps);
+    auto c = build_context(o, measure_calibration(o.place));
     auto n = traits_to_json(null_traits());
     c["mechanisms"].insert(c["mechanisms"].begin(), n);
     return c;

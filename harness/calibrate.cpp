@@ -1,10 +1,17 @@
 #include "calibrate.hpp"
 
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <new>
 #include <vector>
 
 #include "harness/coordinator.hpp"
 #include "harness/peer.hpp"
+#include "sys/child.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -19,7 +26,7 @@ class loopback_endpoint {
     std::memcpy(consumer_.rbuf.data(), msg.data(), msg.size());
     const std::uint64_t seq = consumer_.next_seq++;
     consumer_.tally.add(consumer_.codec.check({consumer_.rbuf.data(), msg.size()}, seq), seq);
-    reply_ = consumer_.codec.stamp(seq);
+    reply_ = consumer_.codec.stamp(reply_sequence(seq));
     return io_status::ok;
   }
   std::ptrdiff_t receive(std::span<std::byte> buf) {
@@ -61,6 +68,58 @@ double memcpy_bytes_per_second() {
         std::max(best, static_cast<double>(kSize) * kRounds * 1e9 / static_cast<double>(t1 - t0));
   }
   return best;
+}
+
+std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b) {
+  // One page: the two counters on their own cache lines, and the result.
+  struct alignas(64) line {
+    std::atomic<std::uint64_t> value{0};
+  };
+  struct shared {
+    line ping, pong;
+    cache_line_rtt result;
+    std::atomic<int> done{0};
+  };
+  void* mem =
+      ::mmap(nullptr, sizeof(shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return std::nullopt;
+  auto* sh = new (mem) shared;
+  constexpr std::uint64_t kRounds = 200'000;
+  std::optional<cache_line_rtt> out;
+  try {
+    auto echo = child_process::fork([&] {
+      pin_to_cpu(cpu_b);
+      for (std::uint64_t i = 1; i <= kRounds; ++i) {
+        while (sh->ping.value.load(std::memory_order_acquire) != i) {
+        }
+        sh->pong.value.store(i, std::memory_order_release);
+      }
+      return 0;
+    });
+    auto timer = child_process::fork([&] {
+      pin_to_cpu(cpu_a);
+      histogram h;
+      for (std::uint64_t i = 1; i <= kRounds; ++i) {
+        const std::int64_t t0 = now_ns();
+        sh->ping.value.store(i, std::memory_order_release);
+        while (sh->pong.value.load(std::memory_order_acquire) != i) {
+        }
+        h.record(now_ns() - t0);
+      }
+      sh->result = {static_cast<double>(h.percentile(10)), static_cast<double>(h.percentile(50)),
+                    static_cast<double>(h.percentile(90))};
+      sh->done.store(1, std::memory_order_release);
+      return 0;
+    });
+    const auto st = timer.wait_for(std::chrono::seconds(10));
+    if (st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0 && sh->done.load(std::memory_order_acquire))
+      out = sh->result;
+  } catch (const std::exception&) {
+    out.reset();
+  }
+  // child_process destructors kill and reap whatever still runs (a spinner whose partner died).
+  ::munmap(mem, sizeof(shared));
+  return out;
 }
 
 run_result run_null(const run_request& req) {

@@ -2,6 +2,8 @@
 // harness loop itself costs with no IPC at all. Coordinator side, in-process.
 #pragma once
 
+#include <optional>
+
 #include "harness/session.hpp"
 
 namespace ipcbench {
@@ -10,6 +12,15 @@ namespace ipcbench {
 double timer_cost_ns();
 // Hot memcpy bandwidth of a 1 MiB buffer, bytes per second.
 double memcpy_bytes_per_second();
+// The round trip of one cache line between two CPUs: two forked processes pinned to `cpu_a` and
+// `cpu_b` bounce a counter through shared memory with release stores and acquire loads. The
+// floor under every cross-CPU round trip (on a VM it moves as the host places the virtual CPUs,
+// so each report measures its own). p10/p50/p90 in nanoseconds; nullopt if it could not run.
+struct cache_line_rtt {
+  double p10 = 0, p50 = 0, p90 = 0;
+};
+std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b);
+
 // The latency loop of both peers in one process, the channel replaced by a local copy each way:
 // timer, stamping, verification, two copies. Same warm-up and batch sizing as a real run.
 run_result run_null(const run_request& req);

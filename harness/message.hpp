@@ -20,6 +20,13 @@
 
 namespace ipcbench {
 
+// A reply carries the complement of its request's sequence number, so every header byte differs
+// from the request's (even in a 1-byte message) and the other body pattern is used: an endpoint
+// that handed a peer back its own message would fail the check instead of passing it.
+constexpr std::uint64_t reply_sequence(std::uint64_t seq) noexcept {
+  return ~seq;
+}
+
 enum class integrity_error { none, truncated, sequence, length, corrupted };
 
 class message_codec {

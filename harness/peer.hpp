@@ -56,7 +56,8 @@ inline void consume_one(E& ep, peer_state& s, bool reply) {
   const std::ptrdiff_t n = ep.receive(s.rbuf);
   if (n < 0) throw_receive_failed(n, seq);
   s.tally.add(s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, seq), seq);
-  if (reply && ep.send(s.codec.stamp(seq)) != io_status::ok) throw_channel_closed("send", seq);
+  if (reply && ep.send(s.codec.stamp(reply_sequence(seq))) != io_status::ok)
+    throw_channel_closed("send", seq);
 }
 
 // Producer side of `count` round trips; records each RTT when `h` is given.
@@ -71,7 +72,8 @@ inline void ping_pong(E& ep, peer_state& s, std::uint64_t count, histogram* h) {
     const std::int64_t t1 = now_ns();
     if (n < 0) throw_receive_failed(n, seq);
     if (h != nullptr) h->record(t1 - t0);
-    s.tally.add(s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, seq), seq);
+    s.tally.add(s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, reply_sequence(seq)),
+                seq);
   }
 }
 
@@ -100,18 +102,21 @@ struct lossy_arrival {
   sequence_tracker::arrival how;
 };
 
-// Lossy receive: one message, checked against the number it carries; nullopt on a timeout.
+// Lossy receive: one message (a reply when `reply`), checked against the number it carries;
+// nullopt on a timeout.
 template <endpoint E>
-inline std::optional<lossy_arrival> receive_lossy(E& ep, peer_state& s) {
+inline std::optional<lossy_arrival> receive_lossy(E& ep, peer_state& s, bool reply) {
   const std::ptrdiff_t n = ep.receive(s.rbuf);
   if (n == kTimedOut) return std::nullopt;
   if (n < 0) throw_receive_failed(n, s.seqs.next());
   const std::span<const std::byte> got{s.rbuf.data(), static_cast<std::size_t>(n)};
-  const std::uint64_t seq = s.codec.sequence_of(got, s.seqs.next());
+  const std::uint64_t expected = s.seqs.next();
+  const std::uint64_t wire = s.codec.sequence_of(got, reply ? reply_sequence(expected) : expected);
+  const std::uint64_t seq = reply ? reply_sequence(wire) : wire;
   const auto how = s.seqs.arrived(seq);
-  s.tally.add(
-      how == sequence_tracker::arrival::stray ? integrity_error::sequence : s.codec.check(got, seq),
-      seq);
+  s.tally.add(how == sequence_tracker::arrival::stray ? integrity_error::sequence
+                                                      : s.codec.check(got, wire),
+              seq);
   return lossy_arrival{seq, how};
 }
 
@@ -127,7 +132,7 @@ inline void ping_pong_lossy(E& ep, peer_state& s, std::uint64_t count, histogram
     if (ep.send(msg) != io_status::ok) throw_channel_closed("send", seq);
     std::optional<lossy_arrival> got;
     do {
-      got = receive_lossy(ep, s);
+      got = receive_lossy(ep, s, true);
     } while (got && got->seq < seq);
     const std::int64_t t1 = now_ns();
     if (!got) {
@@ -147,11 +152,11 @@ template <endpoint E>
 inline void consume_lossy(E& ep, peer_state& s, std::uint64_t count, bool reply) {
   const std::uint64_t end = s.next_seq + count;
   while (s.seqs.next() < end) {
-    const auto got = receive_lossy(ep, s);
+    const auto got = receive_lossy(ep, s, false);
     if (!got) break;
     const bool fresh = got->how == sequence_tracker::arrival::in_order ||
                        got->how == sequence_tracker::arrival::after_gap;
-    if (reply && fresh && ep.send(s.codec.stamp(got->seq)) != io_status::ok)
+    if (reply && fresh && ep.send(s.codec.stamp(reply_sequence(got->seq))) != io_status::ok)
       throw_channel_closed("send", got->seq);
   }
   if (reply)

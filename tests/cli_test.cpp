@@ -108,6 +108,11 @@ TEST(Cli, ReportCarriesOurFields) {
     EXPECT_TRUE(ctx.contains(k)) << k;
   EXPECT_EQ(ctx.at("limits").at("pipe_buf"), 4096);
   EXPECT_GT(ctx.at("calibration").at("timer_ns").get<double>(), 0);
+  // Placement cross on a machine with two CPUs measures the cache-line floor.
+  const auto& line = ctx.at("calibration").at("cache_line_rtt_ns");
+  if (!line.is_null()) {
+    EXPECT_GT(line.at("p50").get<double>(), 0);
+  }
 
   int latency = 0, throughput = 0, aggregates = 0;
   for (const auto& b : report.at("benchmarks")) {

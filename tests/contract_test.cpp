@@ -7,6 +7,7 @@
 #include <ostream>
 #include <string>
 
+#include "harness/calibrate.hpp"
 #include "harness/coordinator.hpp"
 #include "harness/runner.hpp"
 #include "mechanisms/registry.hpp"
@@ -165,6 +166,17 @@ TEST(Registry, OnlyNamedChannelsRunBetweenUnrelatedProcesses) {
     EXPECT_EQ(r.status, run_status::skipped) << e.traits.id;
     EXPECT_EQ(r.reason, kRelatedOnlyReason) << e.traits.id;
   }
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(Calibration, CacheLineRoundTripBetweenTwoCpus) {
+  const auto cpus = choose_cpus(placement::cross);
+  if (!cpus.impossible.empty()) GTEST_SKIP() << cpus.impossible;
+  const auto rtt = cache_line_round_trip(cpus.producer, cpus.consumer);
+  ASSERT_TRUE(rtt.has_value());
+  EXPECT_GT(rtt->p10, 0);
+  EXPECT_LE(rtt->p10, rtt->p50);
+  EXPECT_LE(rtt->p50, rtt->p90);
   EXPECT_TRUE(test::no_children());
 }
 

@@ -65,6 +65,46 @@ class damaging_pipe {
   pipe_channel inner_;
 };
 
+// A pipe whose producer gets its own request back instead of the consumer's reply (the reply is
+// read and dropped so the consumer goes on): the kind of loopback bug a shared-memory ring with a
+// wrong offset would have.
+class echoing_pipe {
+ public:
+  class endpoint {
+   public:
+    endpoint(stream_endpoint inner, bool producer)
+        : inner_(std::move(inner)), producer_(producer) {}
+    io_status send(std::span<const std::byte> msg) {
+      last_.assign(msg.begin(), msg.end());
+      return inner_.send(msg);
+    }
+    std::ptrdiff_t receive(std::span<std::byte> buf) {
+      const std::ptrdiff_t n = inner_.receive(buf);
+      if (producer_ && n > 0 && static_cast<std::size_t>(n) == last_.size() &&
+          last_.size() <= buf.size())
+        std::memcpy(buf.data(), last_.data(), last_.size());
+      return n;
+    }
+
+   private:
+    stream_endpoint inner_;
+    bool producer_;
+    std::vector<std::byte> last_;
+  };
+
+  static mechanism_traits describe() {
+    auto t = pipe_channel::describe();
+    t.id = "echoing_pipe";
+    return t;
+  }
+  explicit echoing_pipe(const channel_config& cfg) : inner_(cfg) {}
+  void opened() noexcept { inner_.opened(); }
+  endpoint open(role r) { return endpoint(inner_.open(r), r == role::producer); }
+
+ private:
+  pipe_channel inner_;
+};
+
 run_request request(pattern p, std::size_t size) {
   run_request req;
   req.pat = p;
@@ -92,6 +132,15 @@ TEST(Faults, CorruptedMessageFailsTheRunWithTheCount) {
     EXPECT_NE(r.reason.find("1 corrupted"), std::string::npos) << r.reason;
   }
   EXPECT_TRUE(test::no_children());
+}
+
+TEST(Faults, OwnRequestHandedBackFailsEveryRoundTrip) {
+  for (std::size_t size : {1, 64, 4096}) {
+    const run_result r =
+        run_channel<echoing_pipe>(echoing_pipe::describe(), request(pattern::latency, size));
+    EXPECT_EQ(r.status, run_status::failed) << size;
+    EXPECT_NE(r.reason.find("data check"), std::string::npos) << r.reason;
+  }
 }
 
 TEST(Faults, DuplicatedMessageIsCountedAsSequenceError) {

@@ -40,6 +40,16 @@ TEST_P(MessageCheck, ReorderIsDetected) {
   EXPECT_NE(rx.check(m0, 1), integrity_error::none);
 }
 
+TEST_P(MessageCheck, EchoedRequestIsNotAReply) {
+  // An endpoint that handed the producer back its own request must not pass.
+  message_codec tx(GetParam()), rx(GetParam());
+  for (std::uint64_t seq : {0u, 1u, 255u, 256u, 1000u}) {
+    const auto request = copy_of(tx.stamp(seq));
+    EXPECT_NE(rx.check(request, reply_sequence(seq)), integrity_error::none) << seq;
+    EXPECT_EQ(rx.check(tx.stamp(reply_sequence(seq)), reply_sequence(seq)), integrity_error::none);
+  }
+}
+
 TEST_P(MessageCheck, TruncationIsDetected) {
   const std::size_t n = GetParam();
   message_codec tx(n), rx(n);
