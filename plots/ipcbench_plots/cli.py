@@ -83,6 +83,7 @@ def render(reports: list[Report], compare: CompareResults | None, out_dir: Path)
     drawn += [lines.spectrum_chart(writer, size) for size in (64, 4 * KIB)]
     drawn += [
         ranking.ranking_chart(writer, LATENCY, 64),
+        ranking.ranking_chart(writer, LATENCY, 0),
         ranking.ranking_chart(writer, THROUGHPUT, MIB),
     ]
     for contender in range(1, len(reports)):

@@ -183,6 +183,12 @@ def _report_columns(reports: list[Report], rows, cell) -> str:
     return _table(head, body, key_column=True)
 
 
+def _cache_line(report: Report):
+    """p50 of the bare cache-line round trip between the peers' CPUs, when the report has it."""
+    line = report.section("calibration").get("cache_line_rtt_ns")
+    return line.get("p50") if isinstance(line, dict) else None
+
+
 def _machine(reports: list[Report]) -> str:
     plain = lambda r, get: escape(text(get(r)) or "—")  # noqa: E731
     limit_names = list(dict.fromkeys(k for r in reports for k in r.section("limits")))
@@ -196,6 +202,7 @@ def _machine(reports: list[Report]) -> str:
             "memcpy 1 MiB, hot",
             lambda r: _maybe(r.section("calibration").get("memcpy_bytes_per_second"), format_rate),
         ),
+        ("cache-line round trip (floor), p50", lambda r: _maybe(_cache_line(r), format_ns)),
     )
     html = '<h2 id="machine">Machine</h2>\n<div class="columns"><div>'
     html += _report_columns(reports, MACHINE_ROWS, plain) + "</div><div>"
@@ -351,7 +358,7 @@ def _number_table(report: Report) -> str:
     rows = []
     for series in report.series():
         for pattern in PATTERNS:
-            for size in report.sizes(pattern):
+            for size in report.all_sizes(pattern):
                 cell = report.cell(series, pattern, size)
                 if cell is not None:
                     rows.append(_number_row(series, cell))

@@ -22,6 +22,8 @@ from .units import format_ns, format_size
 
 
 def _nearest_size(w: ChartWriter, pattern: str, target: int) -> int | None:
+    if target == 0:  # notifications: no payload, no nearby size
+        return 0 if any(0 in r.all_sizes(pattern) for r in w.reports) else None
     sizes = w.reports[0].sizes(pattern) or [s for r in w.reports for s in r.sizes(pattern)]
     return min(sizes, key=lambda s: abs(math.log2(s) - math.log2(target)), default=None)
 
@@ -75,7 +77,8 @@ def ranking_chart(w: ChartWriter, metric: Metric, target_size: int) -> Chart | N
     left = 10 ** math.floor(math.log10(min(extents + ([floor] if math.isfinite(floor) else []))))
     series = _ranked(w, series, metric, size)
     what = "p50 round trip (RTT)" if latency else "throughput"
-    title = f"Which should I use: {what} at {format_size(size)}, best first"
+    at = "of a notification (no payload)" if size == 0 else f"at {format_size(size)}"
+    title = f"Which should I use: {what} {at}, best first"
     n = len(w.reports)
     fig, (ax,) = w.figure(
         title, 11, 1.9 + 0.32 * len(series) * max(1.0, 0.75 * n), roles=HATCH_NAMES

@@ -96,6 +96,10 @@ class Report:
         return value if _is_number(value) and value > 0 else default
 
     def sizes(self, pattern: str) -> list[int]:
+        """Payload sizes, for the size axes; notifications (size 0) are in all_sizes() only."""
+        return [size for size in self.all_sizes(pattern) if size > 0]
+
+    def all_sizes(self, pattern: str) -> list[int]:
         return sorted({size for (_, p, size) in self.cells if p == pattern})
 
     def cell(self, series: str, pattern: str, size: int) -> Cell | None:
@@ -215,8 +219,8 @@ def _entry_key(entry: object) -> tuple[tuple[str, str, int, str], str, str, str]
         size = int(field_of("message_size"))
     except (TypeError, ValueError):
         raise _Invalid(f"{where} has a 'message_size' that is not an integer") from None
-    if size <= 0:
-        raise _Invalid(f"{where} has a 'message_size' that is not positive")
+    if size < 0:
+        raise _Invalid(f"{where} has a 'message_size' that is negative")
     placement = str(field_of("placement", "none"))
     family = str(entry.get("family") or "other")
     run_type = str(entry.get("run_type", "iteration"))

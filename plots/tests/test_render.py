@@ -111,6 +111,37 @@ class NothingToDrawTest(unittest.TestCase):
             self.assertIn("skipped: no such size", index.read_text(encoding="utf-8"))
 
 
+class NotificationTest(unittest.TestCase):
+    """Notification mechanisms run at size 0: off the size axes, ranked on their own."""
+
+    def test_size_zero_gets_a_ranking_and_table_rows_but_no_axis_point(self):
+        import json
+
+        report = json.loads((FIXTURES / "report-a.json").read_text(encoding="utf-8"))
+        extra = []
+        for b in report["benchmarks"]:
+            if b.get("pattern") == "latency" and b.get("message_size") == 64:
+                n = dict(b)
+                for key in ("name", "run_name"):
+                    if key in n:
+                        n[key] = n[key].replace(f"{b['id']}/latency/64/", "eventfd/latency/0/")
+                n.update(id="eventfd", mechanism="eventfd", variant="default", message_size=0,
+                         family="signals & notification")
+                extra.append(n)
+        self.assertTrue(extra)
+        report["benchmarks"] += extra
+        with tempfile.TemporaryDirectory(prefix="ipcbench-plots-") as tmp:
+            path = Path(tmp) / "notify.json"
+            path.write_text(json.dumps(report), encoding="utf-8")
+            index = render([load_report(path, "notify")], None, Path(tmp) / "out")
+            stems = chart_stems(index)
+            self.assertIn("ranking-latency-0B", stems)
+            self.assertIn("eventfd", index.read_text(encoding="utf-8"))
+            (loaded,) = [load_report(path, "notify")]
+            self.assertNotIn(0, loaded.sizes("latency"))
+            self.assertIn(0, loaded.all_sizes("latency"))
+
+
 class GapTest(unittest.TestCase):
     """Skipped and failed cells are NaN in the plotted series, never zero."""
 
