@@ -35,7 +35,8 @@ Options:
   --no-plots           do not render charts
   --build-dir DIR      where to build (default build/)
   -h, --help           this text
-Exit status: 0 success, 1 a benchmark failed (or the gate found a regression), 2 bad input.
+Exit status: 0 success, 1 a benchmark failed (or the gate found a regression), 2 bad input. UDP
+losing datagrams is reported (status `failed`, with the counts) but does not set the exit status.
 TXT
 }
 

@@ -173,7 +173,8 @@ Google Benchmark flags that matter here:
   --benchmark_out=FILE            write the JSON report (Google Benchmark JSON + our fields)
   --benchmark_format=console|json|csv   what goes to stdout
   --benchmark_list_tests=true     list benchmark names and exit
-Exit status: 0 all ran (skips included), 1 a benchmark failed, 2 bad input.
+Exit status: 0 all ran (skips, and counted loss of a lossy mechanism such as UDP, included),
+1 a benchmark failed, 2 bad input.
 )";
 }
 

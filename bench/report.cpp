@@ -22,6 +22,13 @@ std::string report_name(std::string gb_name) {
   return gb_name;
 }
 
+void skip_run(benchmark::State& state, const std::string& message) {
+  for (auto _ : state) {
+    state.SkipWithError(message.c_str());
+    break;
+  }
+}
+
 std::string json_without_nonfinite(const std::string& text) {
   std::string out;
   out.reserve(text.size());

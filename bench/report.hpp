@@ -26,6 +26,12 @@ std::string report_name(std::string gb_name);
 // become null (for example the coefficient of variation of a counter that is 0 everywhere).
 std::string json_without_nonfinite(const std::string& text);
 
+// Reports a skipped or failed repetition. It runs the one iteration and skips inside it: Google
+// Benchmark 1.7 checks that every repetition of a benchmark has the same iteration count before it
+// leaves errored ones out of the aggregates, and aborts the whole program when a repetition that
+// returned before its loop (0 iterations) sits beside one that ran.
+void skip_run(benchmark::State& state, const std::string& message);
+
 // Static fields of a benchmark name, and per-repetition fields of its iteration runs.
 class report_extras {
  public:
@@ -38,12 +44,15 @@ class report_extras {
   void enrich(nlohmann::json& report) const;
   std::size_t failed() const noexcept { return failed_; }
   void count_failure() noexcept { ++failed_; }
+  std::size_t lossy_runs() const noexcept { return lossy_; }
+  void count_loss() noexcept { ++lossy_; }
 
  private:
   std::map<std::string, nlohmann::json> static_;
   std::map<std::pair<std::string, std::int64_t>, nlohmann::json> runs_;
   std::map<std::string, int> next_rep_;
   std::size_t failed_ = 0;
+  std::size_t lossy_ = 0;
 };
 
 // Sends every call to the display reporter and to a JSON reporter writing into a string.

@@ -239,6 +239,8 @@ run_result coordinate(const run_request& req, const peer_program& program) {
     const double batch_ns = static_cast<double>(count) * warm_ns / static_cast<double>(warm);
     const auto allowance = std::chrono::milliseconds(static_cast<long long>(batch_ns * 20 / 1e6));
     await_both(peers, "result", req.timeout + allowance, req.timeout);
+    // Both results are in, so every message has been consumed: the peers may free their buffers.
+    for (auto& p : peers) p.link.send({{"type", "exit"}});
 
     const auto& pr = peers[0].reply;
     const auto& cr = peers[1].reply;

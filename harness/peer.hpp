@@ -3,7 +3,8 @@
 //
 // Protocol with the coordinator (control_link): peer sends "opened"; coordinator sends
 // "warmup" {count}; peer runs the untimed warm-up and sends "warm" {ns}; coordinator sends "go"
-// {count}; peer runs the timed batch and sends "result". Sequence numbers run on from the
+// {count}; peer runs the timed batch and sends "result"; coordinator sends "exit" once it has
+// both results, and only then may a peer free its buffers. Sequence numbers run on from the
 // warm-up into the timed batch, so the two cannot be confused.
 //
 // Lossy mechanisms (traits.lossy, UDP) run other loops: a receiver resynchronises on the number
@@ -223,6 +224,10 @@ int run_peer(E& ep, role r, control_link& ctl, const run_request& req) {
     result["expected"] = s.seqs.expected();
   }
   ctl.send(result);
+  // Keep the message buffers until the coordinator has both results: a zero-copy channel
+  // (vmsplice) may still reference our last message's pages, and freeing them would let malloc
+  // write over bytes the partner has yet to read.
+  ctl.expect("exit", req.timeout * 2);
   return 0;
 }
 
