@@ -180,8 +180,10 @@ inline void run_lossy_batch(E& ep, peer_state& s, role r, pattern p, std::uint64
 
 // The whole life of a peer after its endpoint is open. Returns the exit code.
 template <endpoint E>
-int run_peer(E& ep, role r, control_link& ctl, const run_request& req) {
-  peer_state s(req.message_size);
+int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
+  peer_state s(req.message_size);  // declared first: outlives the endpoint (see "exit" below)
+  std::optional<E> endpoint(std::move(endpoint_in));
+  E& ep = *endpoint;
   ctl.send({{"type", "opened"}});
   auto batch = [&](std::uint64_t n, histogram* h) {
     if (req.lossy)
@@ -224,9 +226,11 @@ int run_peer(E& ep, role r, control_link& ctl, const run_request& req) {
     result["expected"] = s.seqs.expected();
   }
   ctl.send(result);
-  // Keep the message buffers until the coordinator has both results: a zero-copy channel
-  // (vmsplice) may still reference our last message's pages, and freeing them would let malloc
-  // write over bytes the partner has yet to read.
+  // Close our end now, so a partner still waiting for a message that will never come sees the
+  // channel close; but keep the message buffers until the coordinator has both results: a
+  // zero-copy channel (vmsplice) may still reference our last message's pages, and freeing them
+  // would let malloc write over bytes the partner has yet to read.
+  endpoint.reset();
   ctl.expect("exit", req.timeout * 2);
   return 0;
 }

@@ -40,11 +40,9 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
     C ch(channel_config{req.message_size, req.pat, &dir});
     run_request rq = req;
     rq.lossy = traits.lossy;
-    peer_program program{[&](role r, control_link& link) {
-                           auto ep = ch.open(r);
-                           return run_peer(ep, r, link, rq);
-                         },
-                         [&] { ch.opened(); }, std::nullopt};
+    peer_program program{
+        [&](role r, control_link& link) { return run_peer(ch.open(r), r, link, rq); },
+        [&] { ch.opened(); }, std::nullopt};
     if constexpr (named_channel<C>) {
       if (rq.process == process_model::spawn)
         program.spawned = spawn_target{traits.id, ch.rendezvous()};
@@ -66,8 +64,7 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
 template <named_channel C>
 int run_attached(const nlohmann::json& rendezvous, role r, control_link& link,
                  const run_request& req) {
-  auto ep = C::attach(rendezvous, r);
-  return run_peer(ep, r, link, req);
+  return run_peer(C::attach(rendezvous, r), r, link, req);
 }
 
 }  // namespace ipcbench
