@@ -131,6 +131,16 @@ nlohmann::json build_context(const bench_options& o, nlohmann::json calibration)
   c["clocksource"] =
       line_or_null("/sys/devices/system/clocksource/clocksource0/current_clocksource");
   c["governor"] = line_or_null("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+  // How an idle CPU waits decides what a cross-CPU wake-up costs: under the haltpoll governor
+  // (VMs) an idle virtual CPU polls for an adaptive while before it halts to the host, so
+  // wake-ups are fast or slow depending on recent history.
+  nlohmann::json idle = {
+      {"driver", line_or_null("/sys/devices/system/cpu/cpuidle/current_driver")},
+      {"governor", line_or_null("/sys/devices/system/cpu/cpuidle/current_governor_ro")}};
+  for (const char* k : {"guest_halt_poll_ns", "guest_halt_poll_grow_start", "guest_halt_poll_grow",
+                        "guest_halt_poll_shrink", "guest_halt_poll_allow_shrink"})
+    if (auto v = read_first_line(std::string("/sys/module/haltpoll/parameters/") + k)) idle[k] = *v;
+  c["cpuidle"] = std::move(idle);
   c["placement"] = to_string(o.place);
   c["process_model"] = to_string(o.process);
   c["sweep"] = o.sweep;

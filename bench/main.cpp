@@ -59,7 +59,13 @@ nlohmann::json percentiles_json(const histogram& h) {
 
 void run_case(benchmark::State& state, const bench_case& c) {
   g_progress.step(c.name);
-  const run_result r = c.run(c.req);
+  run_result r;
+  if (std::string blocked = g_extras.repetition_blocked(c.name); !blocked.empty()) {
+    r.status = run_status::skipped;
+    r.reason = std::move(blocked);
+  } else {
+    r = c.run(c.req);
+  }
   nlohmann::json extra = {{"status", to_string(r.status)}, {"reason", r.reason}};
   // Lossy mechanisms: the loss counts, when the peers got as far as reporting them.
   if (c.traits.lossy && (r.status == run_status::ok || r.lost + r.duplicated + r.reordered != 0)) {

@@ -63,6 +63,13 @@ std::string json_without_nonfinite(const std::string& text) {
   return out;
 }
 
+std::string report_extras::repetition_blocked(const std::string& name) const {
+  const auto first = runs_.find({name, 0});
+  if (first == runs_.end() || first->second.value("status", "ok") != "failed") return {};
+  return "repetition 1 failed (" + first->second.value("reason", std::string()) +
+         "); the other repetitions were not run";
+}
+
 void report_extras::enrich(nlohmann::json& report) const {
   for (auto& b : report["benchmarks"]) {
     for (const char* key : {"name", "run_name"})

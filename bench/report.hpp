@@ -29,7 +29,9 @@ std::string json_without_nonfinite(const std::string& text);
 // Reports a skipped or failed repetition. It runs the one iteration and skips inside it: Google
 // Benchmark 1.7 checks that every repetition of a benchmark has the same iteration count before it
 // leaves errored ones out of the aggregates, and aborts the whole program when a repetition that
-// returned before its loop (0 iterations) sits beside one that ran.
+// returned before its loop (0 iterations) sits beside one that ran. It also crashes computing the
+// aggregates when the first repetition errored and two or more later ones ran (the errored run
+// has no statistics); report_extras::repetition_blocked() keeps that from happening.
 void skip_run(benchmark::State& state, const std::string& message);
 
 // Static fields of a benchmark name, and per-repetition fields of its iteration runs.
@@ -42,6 +44,9 @@ class report_extras {
   int add_repetition(const std::string& name, nlohmann::json fields);
   // Adds our fields to Google Benchmark's JSON report.
   void enrich(nlohmann::json& report) const;
+  // Why the next repetition of `name` must not run: its first repetition failed (see skip_run).
+  // Empty when it may run.
+  std::string repetition_blocked(const std::string& name) const;
   std::size_t failed() const noexcept { return failed_; }
   void count_failure() noexcept { ++failed_; }
   std::size_t lossy_runs() const noexcept { return lossy_; }
