@@ -32,6 +32,9 @@ Options:
   --baseline FILE      after the run, compare against FILE and exit with the gate's code
                        (0 no regression, 1 regression, 2 bad input)
   --no-probes          do not run the textbook-claim probes before the sweep
+  --no-interleave      run the repetitions of a benchmark back to back instead of interleaving
+                       them in random order across the run (the default with 2 or more, so that
+                       each benchmark's samples span the machine's drift)
   --no-plots           do not render charts
   --build-dir DIR      where to build (default build/)
   -h, --help           this text
@@ -42,7 +45,7 @@ TXT
 
 die() { echo "run_all.sh: $*" >&2; exit 2; }
 
-quick=0 filter="" repetitions="" out="" placement="cross" sizes="" target_time="" baseline="" plots=1
+interleave=1 quick=0 filter="" repetitions="" out="" placement="cross" sizes="" target_time="" baseline="" plots=1
 process="fork"
 probes=1 probes_json=""
 build_dir="$here/build"
@@ -58,6 +61,7 @@ while [ $# -gt 0 ]; do
     --target-time) [ $# -ge 2 ] || die "--target-time needs a value"; target_time="$2"; shift ;;
     --baseline) [ $# -ge 2 ] || die "--baseline needs a value"; baseline="$2"; shift ;;
     --no-probes) probes=0 ;;
+    --no-interleave) interleave=0 ;;
     --no-plots) plots=0 ;;
     --build-dir) [ $# -ge 2 ] || die "--build-dir needs a value"; build_dir="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -95,6 +99,9 @@ fi
 args=(--progress "--placement=$placement" "--process=$process" "--benchmark_repetitions=$repetitions"
       "--benchmark_out=$out")
 [ "$quick" -eq 1 ] && args+=(--quick)
+if [ "$interleave" -eq 1 ] && [ "$repetitions" -gt 1 ]; then
+  args+=(--benchmark_enable_random_interleaving=true)
+fi
 [ -n "$filter" ] && args+=("--benchmark_filter=$filter")
 [ -n "$sizes" ] && args+=("--sizes=$sizes")
 [ -n "$target_time" ] && args+=("--target-time=$target_time")

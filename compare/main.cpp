@@ -54,7 +54,7 @@ std::string help_text() {
       "                                bytes_per_second; real_time,bytes_per_second for plain\n"
       "                                Google Benchmark entries)\n"
       "  --test mann-whitney|bootstrap significance test (default: mann-whitney, two-sided)\n"
-      "  --alpha A                     significance level, 0 < A < 1 (default: 0.05)\n"
+      "  --alpha A                     significance level, 0 < A < 1 (default: 0.01)\n"
       "  --threshold METRIC=PCT        smallest change that counts for METRIC, in percent;\n"
       "                                repeatable, wins over --threshold-all\n"
       "  --threshold-all PCT           smallest change that counts for every metric\n"

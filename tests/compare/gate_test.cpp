@@ -212,10 +212,19 @@ TEST(CompareReports, FailOnMissing) {
   EXPECT_EQ(exit_code(out, o), 1);
 }
 
+TEST(GateOptions, DefaultAlphaNeedsCompleteSeparationOfFiveRepetitions) {
+  const gate_options o;
+  EXPECT_DOUBLE_EQ(o.alpha, 0.01);
+  EXPECT_LT(2.0 / 252.0, o.alpha);  // 5 vs 5, exact two-sided: reachable
+  EXPECT_GT(2.0 / 70.0, o.alpha);   // 4 vs 4: not reachable, so threshold only
+}
+
 TEST(CompareReports, PlainGoogleBenchmarkUsesRealTimeAndBytesPerSecond) {
   const report b = load_report(fixture("plain_baseline.json"));
   const report c = load_report(fixture("plain_contender.json"));
-  const comparison out = compare_reports(b, c, {});
+  gate_options o;
+  o.alpha = 0.05;  // the fixture has 4 repetitions a side: the best p is 2/70 = 0.029
+  const comparison out = compare_reports(b, c, o);
   ASSERT_EQ(out.results.size(), 4u);
   EXPECT_EQ(out.results[0].name, "BM_memcpy/4096");
   EXPECT_EQ(out.results[0].metric, "real_time");
