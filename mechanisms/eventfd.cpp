@@ -2,6 +2,7 @@
 
 #include <sys/eventfd.h>
 
+#include "mechanisms/notification_traits.hpp"
 #include "sys/error.hpp"
 
 namespace ipcbench {
@@ -22,17 +23,9 @@ void eventfd_endpoint::throw_read_failed() {
 }
 
 mechanism_traits eventfd_channel::describe() {
-  mechanism_traits t;
-  t.id = t.mechanism = "eventfd";
-  t.variant = "default";
-  t.family = "signals & notification";
-  t.kind = channel_kind::notification;
-  t.max_message = 0;
-  t.max_message_source = "notification: no payload";
-  t.related_only = true;
-  t.supports_throughput = false;
-  t.wait = "blocking read(2) of the counter";
-  t.description = "eventfd counter per direction between forked peers, write 1 / read";
+  mechanism_traits t =
+      notification_traits("eventfd", "blocking read(2) of the counter",
+                          "eventfd counter per direction between forked peers, write 1 / read");
   make_eventfd();  // fails here, not in every run, where the kernel has no eventfd
   t.notes["flags"] = "EFD_CLOEXEC (counter mode, blocking)";
   return t;

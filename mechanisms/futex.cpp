@@ -8,6 +8,7 @@
 
 #include <new>
 
+#include "mechanisms/notification_traits.hpp"
 #include "sys/error.hpp"
 
 namespace ipcbench {
@@ -51,19 +52,10 @@ std::ptrdiff_t futex_endpoint::receive(std::span<std::byte>) {
 }
 
 mechanism_traits futex_channel::describe() {
-  mechanism_traits t;
-  t.id = t.mechanism = "futex";
-  t.variant = "default";
-  t.family = "signals & notification";
-  t.kind = channel_kind::notification;
-  t.max_message = 0;
-  t.max_message_source = "notification: no payload";
-  t.related_only = true;
-  t.supports_throughput = false;
-  t.wait = "futex(FUTEX_WAIT), 100 ms timeout to recheck the partner";
-  t.description =
+  mechanism_traits t = notification_traits(
+      "futex", "futex(FUTEX_WAIT), 100 ms timeout to recheck the partner",
       "futex word per direction in anonymous MAP_SHARED memory, FUTEX_WAKE only when the "
-      "receiver sleeps";
+      "receiver sleeps");
   t.notes["ops"] = "FUTEX_WAIT, FUTEX_WAKE (shared, not _PRIVATE)";
   return t;
 }

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "mechanisms/ipc_name.hpp"
+#include "mechanisms/notification_traits.hpp"
 #include "sys/error.hpp"
 
 namespace ipcbench {
@@ -58,18 +59,9 @@ std::ptrdiff_t posix_sem_endpoint::receive(std::span<std::byte>) {
 }
 
 mechanism_traits posix_sem_channel::describe() {
-  mechanism_traits t;
-  t.id = t.mechanism = "posix_sem";
-  t.variant = "default";
-  t.family = "signals & notification";
-  t.kind = channel_kind::notification;
-  t.max_message = 0;
-  t.max_message_source = "notification: no payload";
-  t.related_only = true;
-  t.supports_throughput = false;
-  t.wait = "sem_clockwait(3) (futex), 100 ms deadline to recheck the partner";
-  t.description =
-      "POSIX named semaphore per direction, opened by name, unlinked once both peers opened";
+  mechanism_traits t = notification_traits(
+      "posix_sem", "sem_clockwait(3) (futex), 100 ms deadline to recheck the partner",
+      "POSIX named semaphore per direction, opened by name, unlinked once both peers opened");
   t.notes["semaphores"] = "named (sem_open), not unnamed in shared memory";
   return t;
 }

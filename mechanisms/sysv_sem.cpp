@@ -7,6 +7,7 @@
 #include <string>
 
 #include "mechanisms/ipc_name.hpp"
+#include "mechanisms/notification_traits.hpp"
 #include "sys/error.hpp"
 #include "sys/system.hpp"
 
@@ -62,17 +63,9 @@ std::ptrdiff_t sysv_sem_endpoint::receive(std::span<std::byte>) {
 }
 
 mechanism_traits sysv_sem_channel::describe() {
-  mechanism_traits t;
-  t.id = t.mechanism = "sysv_sem";
-  t.variant = "default";
-  t.family = "signals & notification";
-  t.kind = channel_kind::notification;
-  t.max_message = 0;
-  t.max_message_source = "notification: no payload";
-  t.related_only = true;
-  t.supports_throughput = false;
-  t.wait = "semtimedop(2), 100 ms timeout to recheck the partner";
-  t.description = "System V semaphore set of two, one per direction, semop +1 / -1";
+  mechanism_traits t =
+      notification_traits("sysv_sem", "semtimedop(2), 100 ms timeout to recheck the partner",
+                          "System V semaphore set of two, one per direction, semop +1 / -1");
   if (auto v = read_first_line("/proc/sys/kernel/sem")) t.notes["kernel.sem"] = *v;
   t.notes["SEM_UNDO"] = "not used (no semaphore is held across a peer's death)";
   return t;
