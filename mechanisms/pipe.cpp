@@ -26,6 +26,14 @@ mechanism_traits pipe_channel::describe() {
 
 pipe_channel::pipe_channel(const channel_config&) : forward_(make_pipe()), back_(make_pipe()) {}
 
+int pipe_channel::set_capacity(int bytes) {
+  int got = 0;
+  for (const fd_pair* p : {&forward_, &back_})
+    got = check(::fcntl(p->write_end.get(), F_SETPIPE_SZ, bytes),
+                "fcntl(F_SETPIPE_SZ " + std::to_string(bytes) + ")");
+  return got;
+}
+
 void pipe_channel::opened() noexcept {
   // The coordinator's copies would keep each pipe alive after a peer dies, hiding the EOF.
   forward_ = {};

@@ -14,6 +14,10 @@ class pipe_channel {
   explicit pipe_channel(const channel_config& cfg);
   void opened() noexcept;
   stream_endpoint open(role r);
+  // Coordinator, before fork: sets both pipes' capacity with F_SETPIPE_SZ and returns what the
+  // kernel set (it rounds up to a power-of-two number of pages). Throws std::system_error naming
+  // fcntl(F_SETPIPE_SZ <bytes>) when it refuses.
+  int set_capacity(int bytes);
 
  private:
   fd_pair forward_;  // producer -> consumer

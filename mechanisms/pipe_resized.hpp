@@ -12,6 +12,7 @@
 #include <cstddef>
 
 #include "mechanisms/adapter.hpp"
+#include "mechanisms/pipe.hpp"
 #include "mechanisms/stream_endpoint.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -23,13 +24,12 @@ class pipe_resized_channel {
   static mechanism_traits describe();
   // Coordinator, before fork: both pipes, resized. Throws std::system_error.
   explicit pipe_resized_channel(const channel_config& cfg);
-  void opened() noexcept;
+  void opened() noexcept { pipes_.opened(); }
   // In a forked peer.
-  stream_endpoint open(role r);
+  stream_endpoint open(role r) { return pipes_.open(r); }
 
  private:
-  fd_pair forward_;  // producer -> consumer
-  fd_pair back_;     // consumer -> producer
+  pipe_channel pipes_;  // the plain pipes, resized
 };
 
 }  // namespace ipcbench
