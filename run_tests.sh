@@ -23,8 +23,13 @@ run_suite() {  # build dir, extra cmake args...
   local dir="$1"; shift
   cmake -S "$here" -B "$dir" -DIPCBENCH_WERROR=ON "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
-  ctest --test-dir "$dir" -j "$jobs" --output-on-failure --timeout 600
+  TMPDIR="$test_tmp" ctest --test-dir "$dir" -j "$jobs" --output-on-failure --timeout 600
 }
+
+# The tests run with a TMPDIR of their own, so what they leave behind is theirs alone.
+base_tmp="${TMPDIR:-/tmp}"
+test_tmp="$(mktemp -d "$base_tmp/ipcbench-run-tests-XXXXXX")"
+trap 'rm -rf "$test_tmp"' EXIT
 
 run_suite "$here/build-tests" -DCMAKE_BUILD_TYPE=Release
 if [ "$sanitizers" -eq 1 ]; then
@@ -33,7 +38,7 @@ if [ "$sanitizers" -eq 1 ]; then
 fi
 
 # Nothing of ours may outlive the tests.
-leaks="$(find "${TMPDIR:-/tmp}" -maxdepth 1 -name 'ipcbench-*' 2>/dev/null | head -5)"
+leaks="$(find "$test_tmp" -mindepth 1 -maxdepth 1 2>/dev/null | head -5)"
 if [ -n "$leaks" ]; then
   echo "run_tests.sh: tests left files behind: $leaks" >&2
   exit 1
