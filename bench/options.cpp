@@ -8,21 +8,6 @@
 namespace ipcbench {
 namespace {
 
-// Matches "--name=value" or "--name value"; consumes argv entries it used.
-bool take_flag(int& i, int argc, char** argv, std::string_view name, std::string& value) {
-  std::string_view a = argv[i];
-  if (a == name) {
-    if (i + 1 >= argc) throw usage_error(std::string(name) + " needs a value");
-    value = argv[++i];
-    return true;
-  }
-  if (a.size() > name.size() && a.substr(0, name.size()) == name && a[name.size()] == '=') {
-    value = std::string(a.substr(name.size() + 1));
-    return true;
-  }
-  return false;
-}
-
 template <class T>
 T parse_number(const std::string& text, const char* what) {
   T v{};

@@ -8,14 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "bench/cli.hpp"
 #include "harness/session.hpp"
 
 namespace ipcbench {
-
-// Bad command-line input: main() prints "ipcbench: <what>" and exits 2.
-struct usage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct bench_options {
   std::vector<std::size_t> sizes;

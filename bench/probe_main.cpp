@@ -16,15 +16,12 @@
 #include <string>
 #include <string_view>
 
+#include "bench/cli.hpp"
 #include "bench/probes/probe.hpp"
 #include "sys/cleanup.hpp"
 
 namespace ipcbench {
 namespace {
-
-struct usage_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct probe_options {
   std::optional<std::string> out;
@@ -50,20 +47,6 @@ Options:
 Exit status: 0 the probes ran (whatever their verdicts), 1 the findings could not be written,
 2 bad input.
 )";
-
-bool take_flag(int& i, int argc, char** argv, std::string_view name, std::string& value) {
-  std::string_view a = argv[i];
-  if (a == name) {
-    if (i + 1 >= argc) throw usage_error(std::string(name) + " needs a value");
-    value = argv[++i];
-    return true;
-  }
-  if (a.size() > name.size() && a.substr(0, name.size()) == name && a[name.size()] == '=') {
-    value = std::string(a.substr(name.size() + 1));
-    return true;
-  }
-  return false;
-}
 
 probe_options parse(int argc, char** argv) {
   probe_options o;
