@@ -67,11 +67,13 @@ void expect_contract(const mechanism_entry& m, const run_request& req, const run
   }
 }
 
-TEST_P(Contract, DataArrivesIntactAndNothingLeaks) {
-  const auto& [id, pat, size] = GetParam();
-  const mechanism_entry* m = find_mechanism(id);
+// One contract run, forked or launched: the outcome, then nothing left behind.
+void run_contract(const contract_param& param, process_model process) {
+  const mechanism_entry* m = find_mechanism(param.id);
   ASSERT_NE(m, nullptr);
-  const run_request req = small_request(pat, size);
+  run_request req = small_request(param.pat, param.size);
+  req.process = process;
+  req.peer_program = IPCBENCH_BIN;
   const std::size_t objects_before = test::kernel_objects();
   const run_result r = m->run(req);
 
@@ -80,6 +82,10 @@ TEST_P(Contract, DataArrivesIntactAndNothingLeaks) {
   EXPECT_TRUE(test::no_children());
   EXPECT_TRUE(test::kernel_objects_back_to(objects_before))
       << "SysV or /dev/shm object left behind";
+}
+
+TEST_P(Contract, DataArrivesIntactAndNothingLeaks) {
+  run_contract(GetParam(), process_model::fork);
 }
 
 std::vector<contract_param> all_params() {
@@ -112,20 +118,7 @@ class SpawnContract : public ::testing::TestWithParam<contract_param> {};
 
 // The same run with both peers launched as the bench program in its peer mode.
 TEST_P(SpawnContract, DataArrivesIntactBetweenLaunchedPeersAndNothingLeaks) {
-  const auto& [id, pat, size] = GetParam();
-  const mechanism_entry* m = find_mechanism(id);
-  ASSERT_NE(m, nullptr);
-  run_request req = small_request(pat, size);
-  req.process = process_model::spawn;
-  req.peer_program = IPCBENCH_BIN;
-  const std::size_t objects_before = test::kernel_objects();
-  const run_result r = m->run(req);
-
-  expect_contract(*m, req, r);
-  EXPECT_TRUE(test::leftovers().empty()) << "left in TMPDIR: " << test::leftovers().front();
-  EXPECT_TRUE(test::no_children());
-  EXPECT_TRUE(test::kernel_objects_back_to(objects_before))
-      << "SysV or /dev/shm object left behind";
+  run_contract(GetParam(), process_model::spawn);
 }
 
 std::vector<contract_param> spawn_params() {

@@ -23,87 +23,81 @@ namespace {
 
 enum class damage { corrupt, duplicate, drop };
 
-// A pipe whose producer damages its 10th message.
-template <damage D>
-class damaging_pipe {
+// A pipe whose endpoints are wrapped in `Endpoint(stream_endpoint, bool producer)`.
+template <class Endpoint>
+class wrapped_pipe {
  public:
-  class endpoint {
-   public:
-    endpoint(stream_endpoint inner, bool producer)
-        : inner_(std::move(inner)), producer_(producer) {}
-    io_status send(std::span<const std::byte> msg) {
-      const std::uint64_t n = sent_++;
-      if (producer_ && n == 10) {
-        if (D == damage::drop) return io_status::ok;
-        std::vector<std::byte> bad(msg.begin(), msg.end());
-        if (D == damage::corrupt) bad[bad.size() / 2] ^= std::byte{1};
-        if (D == damage::duplicate) bad = previous_;
-        return inner_.send(bad);
-      }
-      previous_.assign(msg.begin(), msg.end());
-      return inner_.send(msg);
-    }
-    std::ptrdiff_t receive(std::span<std::byte> buf) { return inner_.receive(buf); }
-
-   private:
-    stream_endpoint inner_;
-    bool producer_;
-    std::uint64_t sent_ = 0;
-    std::vector<std::byte> previous_;
-  };
-
   static mechanism_traits describe() {
     auto t = pipe_channel::describe();
-    t.id = "damaging_pipe";
+    t.id = Endpoint::kId;
     return t;
   }
-  explicit damaging_pipe(const channel_config& cfg) : inner_(cfg) {}
+  explicit wrapped_pipe(const channel_config& cfg) : inner_(cfg) {}
   void opened() noexcept { inner_.opened(); }
-  endpoint open(role r) { return endpoint(inner_.open(r), r == role::producer); }
+  Endpoint open(role r) { return Endpoint(inner_.open(r), r == role::producer); }
 
  private:
   pipe_channel inner_;
 };
 
-// A pipe whose producer gets its own request back instead of the consumer's reply (the reply is
+// The producer damages its 10th message.
+template <damage D>
+class damaging_endpoint {
+ public:
+  static constexpr const char* kId = "damaging_pipe";
+  damaging_endpoint(stream_endpoint inner, bool producer)
+      : inner_(std::move(inner)), producer_(producer) {}
+  io_status send(std::span<const std::byte> msg) {
+    const std::uint64_t n = sent_++;
+    if (producer_ && n == 10) {
+      if (D == damage::drop) return io_status::ok;
+      std::vector<std::byte> bad(msg.begin(), msg.end());
+      if (D == damage::corrupt) bad[bad.size() / 2] ^= std::byte{1};
+      if (D == damage::duplicate) bad = previous_;
+      return inner_.send(bad);
+    }
+    previous_.assign(msg.begin(), msg.end());
+    return inner_.send(msg);
+  }
+  std::ptrdiff_t receive(std::span<std::byte> buf) { return inner_.receive(buf); }
+
+ private:
+  stream_endpoint inner_;
+  bool producer_;
+  std::uint64_t sent_ = 0;
+  std::vector<std::byte> previous_;
+};
+
+template <damage D>
+using damaging_pipe = wrapped_pipe<damaging_endpoint<D>>;
+
+// The producer gets its own request back instead of the consumer's reply (the reply is
 // read and dropped so the consumer goes on): the kind of loopback bug a shared-memory ring with a
 // wrong offset would have.
-class echoing_pipe {
+class echoing_endpoint {
  public:
-  class endpoint {
-   public:
-    endpoint(stream_endpoint inner, bool producer)
-        : inner_(std::move(inner)), producer_(producer) {}
-    io_status send(std::span<const std::byte> msg) {
-      last_.assign(msg.begin(), msg.end());
-      return inner_.send(msg);
-    }
-    std::ptrdiff_t receive(std::span<std::byte> buf) {
-      const std::ptrdiff_t n = inner_.receive(buf);
-      if (producer_ && n > 0 && static_cast<std::size_t>(n) == last_.size() &&
-          last_.size() <= buf.size())
-        std::memcpy(buf.data(), last_.data(), last_.size());
-      return n;
-    }
-
-   private:
-    stream_endpoint inner_;
-    bool producer_;
-    std::vector<std::byte> last_;
-  };
-
-  static mechanism_traits describe() {
-    auto t = pipe_channel::describe();
-    t.id = "echoing_pipe";
-    return t;
+  static constexpr const char* kId = "echoing_pipe";
+  echoing_endpoint(stream_endpoint inner, bool producer)
+      : inner_(std::move(inner)), producer_(producer) {}
+  io_status send(std::span<const std::byte> msg) {
+    last_.assign(msg.begin(), msg.end());
+    return inner_.send(msg);
   }
-  explicit echoing_pipe(const channel_config& cfg) : inner_(cfg) {}
-  void opened() noexcept { inner_.opened(); }
-  endpoint open(role r) { return endpoint(inner_.open(r), r == role::producer); }
+  std::ptrdiff_t receive(std::span<std::byte> buf) {
+    const std::ptrdiff_t n = inner_.receive(buf);
+    if (producer_ && n > 0 && static_cast<std::size_t>(n) == last_.size() &&
+        last_.size() <= buf.size())
+      std::memcpy(buf.data(), last_.data(), last_.size());
+    return n;
+  }
 
  private:
-  pipe_channel inner_;
+  stream_endpoint inner_;
+  bool producer_;
+  std::vector<std::byte> last_;
 };
+
+using echoing_pipe = wrapped_pipe<echoing_endpoint>;
 
 run_request request(pattern p, std::size_t size) {
   run_request req;
