@@ -53,26 +53,28 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --filter) [ $# -ge 2 ] || die "--filter needs a value"; filter="$2"; shift ;;
-    --repetitions) [ $# -ge 2 ] || die "--repetitions needs a value"; repetitions="$2"; shift ;;
-    --out) [ $# -ge 2 ] || die "--out needs a value"; out="$2"; shift ;;
-    --placement) [ $# -ge 2 ] || die "--placement needs a value"; placement="$2"; shift ;;
-    --process) [ $# -ge 2 ] || die "--process needs a value"; process="$2"; shift ;;
-    --sizes) [ $# -ge 2 ] || die "--sizes needs a value"; sizes="$2"; shift ;;
-    --target-time) [ $# -ge 2 ] || die "--target-time needs a value"; target_time="$2"; shift ;;
-    --baseline) [ $# -ge 2 ] || die "--baseline needs a value"; baseline="$2"; shift ;;
+    --repetitions) [ -n "${2:-}" ] || die "--repetitions needs a value"; repetitions="$2"; shift ;;
+    --out) [ -n "${2:-}" ] || die "--out needs a value"; out="$2"; shift ;;
+    --placement) [ -n "${2:-}" ] || die "--placement needs a value"; placement="$2"; shift ;;
+    --process) [ -n "${2:-}" ] || die "--process needs a value"; process="$2"; shift ;;
+    --sizes) [ -n "${2:-}" ] || die "--sizes needs a value"; sizes="$2"; shift ;;
+    --target-time) [ -n "${2:-}" ] || die "--target-time needs a value"; target_time="$2"; shift ;;
+    --baseline) [ -n "${2:-}" ] || die "--baseline needs a value"; baseline="$2"; shift ;;
     --no-probes) probes=0 ;;
     --no-interleave) interleave=0 ;;
     --no-plots) plots=0 ;;
-    --build-dir) [ $# -ge 2 ] || die "--build-dir needs a value"; build_dir="$2"; shift ;;
+    --build-dir) [ -n "${2:-}" ] || die "--build-dir needs a value"; build_dir="$2"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
   shift
 done
 
+# Every argument is checked here, before packages, the build and the probes: a bad one costs
+# nothing but its one-line error.
 if [ -n "$repetitions" ]; then
-  if ! [[ "$repetitions" =~ ^[0-9]+$ ]] || [ "$repetitions" -lt 1 ]; then
-    die "--repetitions must be a whole number >= 1, not '$repetitions'"
+  if ! [[ "$repetitions" =~ ^[0-9]{1,4}$ ]] || [ "$repetitions" -lt 1 ] || [ "$repetitions" -gt 1000 ]; then
+    die "--repetitions must be a whole number from 1 to 1000, not '$repetitions'"
   fi
 elif [ "$quick" -eq 1 ]; then
   repetitions=1
@@ -81,7 +83,68 @@ else
 fi
 case "$placement" in cross|same|none) ;; *) die "--placement must be cross, same or none, not '$placement'" ;; esac
 case "$process" in fork|spawn) ;; *) die "--process must be fork or spawn, not '$process'" ;; esac
-if [ -n "$baseline" ] && [ ! -r "$baseline" ]; then die "cannot read baseline '$baseline'"; fi
+if [ -n "$filter" ]; then
+  # POSIX extended syntax, as the bench program reads it; status 2 means it does not compile.
+  re_status=0
+  [[ "" =~ $filter ]] || re_status=$?
+  [ "$re_status" -eq 2 ] && die "--filter '$filter' is not a valid regular expression"
+fi
+if [ -n "$sizes" ]; then
+  IFS=, read -r -a size_items <<<"$sizes,"
+  [ "${#size_items[@]}" -gt 0 ] || die "--sizes is empty"
+  [[ "$sizes" == *,,* || "$sizes" == ,* || "$sizes" == *, ]] && die "--sizes has an empty item in '$sizes'"
+  for s in "${size_items[@]}"; do
+    [[ "$s" =~ ^[0-9]+$ ]] || die "message size '$s' is not a number"
+    [[ "$s" =~ ^0+$ ]] && die "message size 0 is invalid (sizes are 1..1073741824 bytes)"
+    if [ "${#s}" -gt 10 ] || [ "$((10#$s))" -gt 1073741824 ]; then
+      die "message size $s is larger than the limit of 1073741824 bytes"
+    fi
+  done
+fi
+if [ -n "$target_time" ]; then
+  if ! [[ "$target_time" =~ ^([0-9]+\.?[0-9]*|\.[0-9]+)$ ]] ||
+     ! awk -v t="$target_time" 'BEGIN { exit !(t > 0 && t <= 60) }'; then
+    die "--target-time must be a number of seconds in (0, 60], not '$target_time'"
+  fi
+fi
+if [ -n "$baseline" ]; then
+  [ -d "$baseline" ] && die "baseline '$baseline' is a directory, not a report"
+  [ -r "$baseline" ] || die "cannot read baseline '$baseline'"
+  if command -v python3 >/dev/null 2>&1; then
+    why="$(python3 - "$baseline" 2>&1 <<'PY'
+import json, sys
+try:
+    with open(sys.argv[1]) as f:
+        d = json.load(f)
+except ValueError as e:
+    sys.exit("malformed JSON (%s)" % e)
+if not isinstance(d, dict) or not isinstance(d.get("benchmarks"), list):
+    sys.exit("not a benchmark report (no 'benchmarks' array)")
+PY
+)" || die "baseline '$baseline': ${why##*$'\n'}"
+  fi
+fi
+# The nearest existing folder of a path that is to be written.
+existing_parent() {
+  local d="$1"
+  while [ ! -e "$d" ]; do d="$(dirname "$d")"; done
+  printf '%s' "$d"
+}
+if [ -n "$out" ]; then
+  [ -d "$out" ] && die "cannot write report '$out': a directory"
+  if [ -e "$out" ]; then
+    [ -w "$out" ] || die "cannot write report '$out': permission denied"
+  else
+    out_dir="$(dirname "$out")"
+    [ -d "$out_dir" ] || die "cannot write report '$out': no directory '$out_dir'"
+    [ -w "$out_dir" ] || die "cannot write report '$out': directory '$out_dir' is not writable"
+  fi
+fi
+if [ -e "$build_dir" ] && [ ! -d "$build_dir" ]; then die "--build-dir '$build_dir' is not a directory"; fi
+build_parent="$(existing_parent "$build_dir")"
+if [ ! -d "$build_parent" ] || [ ! -w "$build_parent" ]; then
+  die "--build-dir '$build_dir': '$build_parent' is not a writable directory"
+fi
 
 packages=("${IPCBENCH_BUILD_PACKAGES[@]}")
 [ "$plots" -eq 1 ] && packages+=("${IPCBENCH_PLOT_PACKAGES[@]}")
@@ -90,6 +153,17 @@ ensure_packages "${packages[@]}"
 echo "run_all.sh: building in $build_dir" >&2
 cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DIPCBENCH_BUILD_TESTS=OFF >/dev/null
 cmake --build "$build_dir" -j "$(nproc)" >/dev/null
+
+# What only the built programs can judge, still before the probes: does the filter match a
+# benchmark (with these sizes and this process model), and is the baseline a report compare reads.
+filter_check=(--benchmark_list_tests=true "--process=$process")
+[ -n "$filter" ] && filter_check+=("--benchmark_filter=$filter")
+[ -n "$sizes" ] && filter_check+=("--sizes=$sizes")
+[ "$quick" -eq 1 ] && filter_check+=(--quick)
+"$build_dir/bench/ipcbench" "${filter_check[@]}" >/dev/null || exit 2
+if [ -n "$baseline" ]; then
+  "$build_dir/compare/ipcbench-compare" "$baseline" "$baseline" >/dev/null || exit 2
+fi
 
 if [ -z "$out" ]; then
   mkdir -p "$here/results"
@@ -107,7 +181,8 @@ fi
 [ -n "$target_time" ] && args+=("--target-time=$target_time")
 
 if [ "$probes" -eq 1 ]; then
-  probes_json="$(mktemp "${TMPDIR:-/tmp}/ipcbench-probes-XXXXXX")"
+  # "ipcbench-<pid>-": if this script is killed, the next run's sweep removes the file.
+  probes_json="$(mktemp "${TMPDIR:-/tmp}/ipcbench-$$-probes-XXXXXX")"
   trap 'rm -f "$probes_json"' EXIT
   echo "run_all.sh: checking the textbook claims" >&2
   if "$build_dir/bench/ipcbench-probe" --out "$probes_json"; then
@@ -134,7 +209,7 @@ fi
 
 if [ -n "$baseline" ]; then
   gate=0
-  compare_json="$(mktemp)"
+  compare_json="$(mktemp "${TMPDIR:-/tmp}/ipcbench-$$-compare-XXXXXX")"
   trap 'rm -f "$compare_json" "$probes_json"' EXIT
   "$build_dir/compare/ipcbench-compare" "$baseline" "$out" || gate=$?
   "$build_dir/compare/ipcbench-compare" "$baseline" "$out" --format json >"$compare_json" 2>/dev/null || true

@@ -28,8 +28,16 @@ run_suite() {  # build dir, extra cmake args...
 
 # The tests run with a TMPDIR of their own, so what they leave behind is theirs alone.
 base_tmp="${TMPDIR:-/tmp}"
-test_tmp="$(mktemp -d "$base_tmp/ipcbench-run-tests-XXXXXX")"
+# "ipcbench-<pid>-": if this script is killed, the next run's sweep removes the directory.
+test_tmp="$(mktemp -d "$base_tmp/ipcbench-$$-run-tests-XXXXXX")"
 trap 'rm -rf "$test_tmp"' EXIT
+
+# The leak checks count each test's own objects by name; where a test may not have a private IPC
+# namespace too, say so once.
+if ! unshare --ipc --mount true 2>/dev/null; then
+  echo "run_tests.sh: no private IPC namespaces here (not root, or a container that forbids" \
+       "unshare); each test's leak check counts the objects of its own scope" >&2
+fi
 
 run_suite "$here/build-tests" -DCMAKE_BUILD_TYPE=Release
 if [ "$sanitizers" -eq 1 ]; then

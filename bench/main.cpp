@@ -237,7 +237,7 @@ int real_main(int argc, char** argv) {
     throw usage_error(std::string("--probes: ") + e.what());
   }
 
-  cleanup::install_signal_handlers();
+  cleanup::begin_run("ipcbench");
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
 

@@ -137,7 +137,7 @@ int real_main(int argc, char** argv) {
   }
   if (o.out) check_writable(*o.out);
 
-  cleanup::install_signal_handlers();
+  cleanup::begin_run("ipcbench-probe");
   std::vector<probes::finding> findings;
   for (const auto& p : selected)
     findings.push_back(probes::run_probe(p, std::chrono::seconds(o.timeout_s)));

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "mechanisms/ipc_name.hpp"
 #include "sys/error.hpp"
+#include "sys/names.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -101,7 +101,7 @@ mechanism_traits posix_mq_channel::describe() {
   t.notes["mq_msgsize"] = "the message size";
   // Where the kernel has no POSIX queues (ENOSYS) this throws, and the registry reports the
   // mechanism unavailable with the reason.
-  const std::string probe = unique_posix_name() + "-probe";
+  const std::string probe = names::unique_posix_name("probe");
   cleanup::guard g(cleanup::kind::posix_mq, -1, probe.c_str());
   create_queue(probe, 1, 1);
   ::mq_unlink(probe.c_str());
@@ -110,7 +110,7 @@ mechanism_traits posix_mq_channel::describe() {
 
 posix_mq_channel::posix_mq_channel(const channel_config& cfg) : size_(cfg.message_size) {
   const long depth = std::min(read_limit(kMsgMax), kDepth);
-  const std::string base = unique_posix_name();
+  const std::string base = names::unique_posix_name();
   forward_ = base + "-fwd";
   back_ = base + "-back";
   // Registered just before creation, so that a signal right after it leaks nothing. When the

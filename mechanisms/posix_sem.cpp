@@ -3,9 +3,9 @@
 #include <fcntl.h>
 #include <time.h>
 
-#include "mechanisms/ipc_name.hpp"
 #include "mechanisms/notification_traits.hpp"
 #include "sys/error.hpp"
+#include "sys/names.hpp"
 
 namespace ipcbench {
 namespace {
@@ -67,7 +67,7 @@ mechanism_traits posix_sem_channel::describe() {
 }
 
 posix_sem_channel::posix_sem_channel(const channel_config&) {
-  const std::string base = unique_posix_name();
+  const std::string base = names::unique_posix_name();
   forward_ = base + "-fwd";
   back_ = base + "-back";
   // Registered just before creation, so that a signal right after it leaks nothing. When the

@@ -4,11 +4,12 @@
 #include <time.h>
 
 #include "sys/error.hpp"
+#include "sys/names.hpp"
 
 namespace ipcbench {
 
 posix_sem_sync::resources::resources() {
-  const std::string base = shm::unique_name();
+  const std::string base = names::unique_posix_name();
   try {
     for (int i = 0; i < kBells; ++i) {
       const std::string name = base + "-" + std::to_string(i);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "sys/error.hpp"
+#include "sys/names.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace ipcbench {
@@ -48,7 +49,7 @@ mechanism_traits posix_shm_channel<Sync>::describe() {
 
 template <class Sync>
 posix_shm_channel<Sync>::posix_shm_channel(const channel_config&) {
-  const std::string name = shm::unique_name();
+  const std::string name = names::unique_posix_name();
   unique_fd fd = open_shm(name, O_RDWR | O_CREAT | O_EXCL, 0600);
   name_ = name;
   guard_ = cleanup::guard(cleanup::kind::posix_shm, -1, name_.c_str());

@@ -10,20 +10,10 @@
 
 #include <atomic>
 #include <cstdio>
-#include <random>
 
 #include "sys/error.hpp"
 
 namespace ipcbench::shm {
-namespace {
-
-std::uint64_t random_bits() {
-  std::random_device rd;
-  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
-}
-
-}  // namespace
-
 void describe_ring(mechanism_traits& t) {
   t.family = "shared memory & mmap";
   t.kind = channel_kind::shared_memory;
@@ -68,22 +58,6 @@ void prefault(std::byte* data, std::size_t size) {
 void announce(segment_header& h, role r) noexcept {
   std::atomic_ref<std::uint32_t>(h.pid[r == role::producer ? 0 : 1])
       .store(static_cast<std::uint32_t>(::getpid()), std::memory_order_release);
-}
-
-std::string unique_name(const std::string& suffix) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "/ipcbench-%ld-%016llx", static_cast<long>(::getpid()),
-                static_cast<unsigned long long>(random_bits()));
-  return buf + suffix;
-}
-
-key_t unique_key() {
-  for (;;) {
-    const auto bits = random_bits();
-    const auto key = static_cast<key_t>((static_cast<std::uint32_t>(::getpid()) << 16) ^
-                                        static_cast<std::uint32_t>(bits));
-    if (key != IPC_PRIVATE) return key;
-  }
 }
 
 bool partner_watch::gone() {

@@ -102,12 +102,6 @@ void prefault(std::byte* data, std::size_t size);
 // Records this process as `r`'s peer in the segment.
 void announce(segment_header& h, role r) noexcept;
 
-// "/ipcbench-<pid>-<16 hex digits>" plus `suffix`: a POSIX IPC name no one else uses.
-std::string unique_name(const std::string& suffix = "");
-// A System V key mixing the pid and random bits, never IPC_PRIVATE; callers create it with
-// IPC_EXCL and ask again on EEXIST.
-key_t unique_key();
-
 // Watches the partner whose pid the segment holds at `pid_slot`. gone() is for the slow path
 // only (after a timed wait): it opens a pidfd the first time and polls it, so an exited partner
 // counts as gone even before it is reaped.

@@ -8,8 +8,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "mechanisms/ipc_name.hpp"
 #include "sys/error.hpp"
+#include "sys/names.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -95,8 +95,8 @@ mechanism_traits sysv_mq_channel::describe() {
 }
 
 sysv_mq_channel::sysv_mq_channel(const channel_config& cfg) : size_(cfg.message_size) {
-  msqid_ = create_with_unique_key([](key_t k) { return ::msgget(k, IPC_CREAT | IPC_EXCL | 0600); },
-                                  "msgget", key_);
+  msqid_ = names::create_with_unique_key(
+      [](key_t k) { return ::msgget(k, IPC_CREAT | IPC_EXCL | 0600); }, "msgget", key_);
   guard_ = cleanup::guard(cleanup::kind::sysv_msg, msqid_);
 }
 
@@ -111,7 +111,7 @@ sysv_mq_endpoint sysv_mq_channel::open(role r) const {
 }
 
 nlohmann::json sysv_mq_channel::rendezvous() const {
-  return {{"msqid", msqid_}, {"key", key_text(key_)}, {"message_size", size_}};
+  return {{"msqid", msqid_}, {"key", names::key_text(key_)}, {"message_size", size_}};
 }
 
 sysv_mq_endpoint sysv_mq_channel::attach(const nlohmann::json& where, role r) {

@@ -6,9 +6,9 @@
 
 #include <string>
 
-#include "mechanisms/ipc_name.hpp"
 #include "mechanisms/notification_traits.hpp"
 #include "sys/error.hpp"
+#include "sys/names.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -73,7 +73,7 @@ mechanism_traits sysv_sem_channel::describe() {
 
 sysv_sem_channel::sysv_sem_channel(const channel_config&) {
   key_t key = 0;
-  semid_ = create_with_unique_key(
+  semid_ = names::create_with_unique_key(
       [](key_t k) { return ::semget(k, 2, IPC_CREAT | IPC_EXCL | 0600); }, "semget", key);
   guard_ = cleanup::guard(cleanup::kind::sysv_sem, semid_);
   // Linux starts new semaphores at 0, but POSIX leaves them undefined until set.

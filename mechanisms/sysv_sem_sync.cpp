@@ -4,36 +4,21 @@
 #include <sys/sem.h>
 #include <time.h>
 
-#include <cstdio>
-
 #include "sys/error.hpp"
+#include "sys/names.hpp"
 
 namespace ipcbench {
-namespace {
-
-std::string key_text(key_t key) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "key 0x%08x", static_cast<unsigned>(key));
-  return buf;
-}
-
-}  // namespace
-
 sysv_sem_sync::resources::resources() {
   key_t key = 0;
-  for (int attempt = 0;; ++attempt) {
-    key = shm::unique_key();
-    semid_ = ::semget(key, kBells, IPC_CREAT | IPC_EXCL | 0600);
-    if (semid_ >= 0) break;
-    if (errno != EEXIST || attempt == 16) throw_errno("semget(" + key_text(key) + ")");
-  }
+  semid_ = names::create_with_unique_key(
+      [](key_t k) { return ::semget(k, kBells, IPC_CREAT | IPC_EXCL | 0600); }, "semget", key);
   guard_ = cleanup::guard(cleanup::kind::sysv_sem, semid_);
   // Linux creates the values as zero; POSIX leaves them unspecified, so set them.
   unsigned short zero[kBells] = {};
   if (::semctl(semid_, 0, SETALL, zero) != 0) {
     const int err = errno;
     ::semctl(semid_, 0, IPC_RMID);
-    throw_errno("semctl(" + key_text(key) + ", SETALL)", err);
+    throw_errno("semctl(key " + names::key_text(key) + ", SETALL)", err);
   }
 }
 

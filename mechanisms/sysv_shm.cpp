@@ -4,21 +4,15 @@
 #include <sys/shm.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 
 #include "sys/error.hpp"
+#include "sys/names.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
 namespace {
-
-std::string key_text(key_t key) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "key 0x%08x", static_cast<unsigned>(key));
-  return buf;
-}
 
 shm::segment_mapping attach_segment(int shmid) {
   const std::string what = "shmid " + std::to_string(shmid);
@@ -63,12 +57,10 @@ mechanism_traits sysv_shm_channel::describe() {
 }
 
 sysv_shm_channel::sysv_shm_channel(const channel_config&) {
-  for (int attempt = 0;; ++attempt) {
-    const key_t key = shm::unique_key();
-    shmid_ = ::shmget(key, shm::kSegmentBytes, IPC_CREAT | IPC_EXCL | 0600);
-    if (shmid_ >= 0) break;
-    if (errno != EEXIST || attempt == 16) throw_errno("shmget(" + key_text(key) + ")");
-  }
+  key_t key = 0;
+  shmid_ = names::create_with_unique_key(
+      [](key_t k) { return ::shmget(k, shm::kSegmentBytes, IPC_CREAT | IPC_EXCL | 0600); },
+      "shmget", key);
   guard_ = cleanup::guard(cleanup::kind::sysv_shm, shmid_);
 }
 

@@ -1,8 +1,10 @@
 #include "cleanup.hpp"
 
+#include <fcntl.h>
 #include <mqueue.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/msg.h>
@@ -11,11 +13,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "error.hpp"
+#include "names.hpp"
 
 namespace ipcbench::cleanup {
 namespace {
@@ -32,6 +45,191 @@ struct entry {
 
 entry g_entries[kSlots];
 std::atomic<bool> g_installed{false};
+
+// The journal (see cleanup.hpp). The path is a fixed buffer so the signal handler can unlink it;
+// only the process that opened it (g_journal_owner) ever removes it.
+std::atomic<int> g_journal_fd{-1};
+pid_t g_journal_owner = 0;
+char g_journal_path[kNameMax + 64] = {};
+
+void release_one(const entry& e) noexcept;
+
+constexpr const char* kJournalSuffix = ".journal";
+constexpr const char* kJournalMagic = "ipcbench-journal 1";
+
+std::filesystem::path temp_base() {
+  const char* tmp = std::getenv("TMPDIR");
+  return (tmp != nullptr && *tmp != '\0') ? tmp : "/tmp";
+}
+
+// Field 22 of /proc/<pid>/stat, the start time in clock ticks since boot: with the pid it names
+// one process, so a sweep never kills a process that merely reuses a dead helper's pid.
+std::optional<unsigned long long> start_time(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto paren = text.rfind(')');  // the command name may hold spaces and parentheses
+  if (paren == std::string::npos) return std::nullopt;
+  std::istringstream rest(text.substr(paren + 2));
+  std::string field;
+  for (int i = 3; i < 22 && rest >> field; ++i) {
+  }
+  unsigned long long t = 0;
+  if (!(rest >> t)) return std::nullopt;
+  return t;
+}
+
+void journal_write(const char* line, std::size_t n) noexcept {
+  const int fd = g_journal_fd.load();
+  if (fd < 0) return;
+  ssize_t rc = ::write(fd, line, n);  // O_APPEND: each line lands whole
+  (void)rc;
+}
+
+void journal_add(int slot, kind k, int id, const char* name) {
+  if (g_journal_fd.load() < 0) return;
+  unsigned long long aux = 0;
+  if (k == kind::pid) aux = start_time(id).value_or(0);
+  char line[kNameMax + 96];
+  const int n = std::snprintf(line, sizeof line, "+%d %d %d %llu %s\n", slot, static_cast<int>(k),
+                              id, aux, name != nullptr ? name : "");
+  if (n > 0) journal_write(line, std::min(static_cast<std::size_t>(n), sizeof line - 1));
+}
+
+bool alive(pid_t pid) noexcept {
+  return pid > 0 && (::kill(pid, 0) == 0 || errno != ESRCH);
+}
+
+// The pid in "ipcbench-<pid>-...", or 0.
+pid_t owner_of(const std::string& file_name) {
+  constexpr std::string_view prefix = "ipcbench-";
+  if (file_name.rfind(prefix, 0) != 0) return 0;
+  std::size_t i = prefix.size(), digits = 0;
+  long long pid = 0;
+  while (i < file_name.size() && file_name[i] >= '0' && file_name[i] <= '9' && digits < 10) {
+    pid = pid * 10 + (file_name[i++] - '0');
+    ++digits;
+  }
+  if (digits == 0 || i >= file_name.size() || file_name[i] != '-') return 0;
+  return static_cast<pid_t>(pid);
+}
+
+// The System V key of an object, or nullopt when it is gone.
+std::optional<key_t> sysv_key(kind k, int id) {
+  switch (k) {
+    case kind::sysv_shm: {
+      shmid_ds ds{};
+      if (::shmctl(id, IPC_STAT, &ds) != 0) return std::nullopt;
+      return ds.shm_perm.__key;
+    }
+    case kind::sysv_sem: {
+      semid_ds ds{};
+      if (::semctl(id, 0, IPC_STAT, &ds) != 0) return std::nullopt;
+      return ds.sem_perm.__key;
+    }
+    case kind::sysv_msg: {
+      msqid_ds ds{};
+      if (::msgctl(id, IPC_STAT, &ds) != 0) return std::nullopt;
+      return ds.msg_perm.__key;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+struct journal_entry {
+  kind k = kind::none;
+  int id = -1;
+  unsigned long long aux = 0;
+  std::string name;
+};
+
+// Releases one entry of a dead run's journal, after checking that the object is still the one
+// the run made: a System V id carries the run's scope in its key, a POSIX name starts with the
+// scope's prefix, a path lies in an "ipcbench-" entry, a process has the start time recorded.
+void release_stale(const journal_entry& e, std::uint16_t scope, sweep_result& r) {
+  std::error_code ec;
+  switch (e.k) {
+    case kind::pid:
+      if (e.aux != 0 && start_time(e.id) == e.aux && ::kill(e.id, SIGKILL) == 0) ++r.processes;
+      break;
+    case kind::path:
+    case kind::dir:
+      if (e.name.find("/ipcbench-") != std::string::npos &&
+          std::filesystem::remove_all(e.name, ec) > 0 && !ec)
+        ++r.entries;
+      break;
+    case kind::sysv_shm:
+    case kind::sysv_sem:
+    case kind::sysv_msg: {
+      const auto key = sysv_key(e.k, e.id);
+      if (!key || !names::key_in_scope(*key, scope)) break;
+      entry tmp;
+      tmp.k = e.k;
+      tmp.id = e.id;
+      release_one(tmp);
+      ++r.objects;
+      break;
+    }
+    case kind::posix_shm:
+    case kind::posix_mq:
+    case kind::posix_sem: {
+      // The name is "/" and the scope's prefix (appended, not concatenated: GCC 12 warns
+      // falsely on "literal" + std::string).
+      std::string prefix(1, '/');
+      prefix.append(names::scope_prefix(scope));
+      if (e.name.rfind(prefix, 0) != 0) break;
+      entry tmp;
+      tmp.k = e.k;
+      std::snprintf(tmp.name, sizeof tmp.name, "%s", e.name.c_str());
+      errno = 0;
+      release_one(tmp);
+      if (errno == 0) ++r.objects;
+      break;
+    }
+    case kind::none:
+      break;
+  }
+}
+
+// Replays a journal whose lock we hold: what was added and not removed is still out there.
+void replay(int fd, sweep_result& r) {
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  std::istringstream in(text);
+  std::string line;
+  if (!std::getline(in, line) || line.rfind(kJournalMagic, 0) != 0) return;
+  unsigned scope = 0;
+  const auto at = line.find("scope=");
+  if (at == std::string::npos || std::sscanf(line.c_str() + at, "scope=%x", &scope) != 1) return;
+  std::map<int, journal_entry> live;  // by slot; a slot is reused after its remove
+  std::vector<int> order;
+  while (std::getline(in, line)) {
+    if (line.size() < 2) continue;
+    if (line[0] == '-') {
+      live.erase(std::atoi(line.c_str() + 1));
+      continue;
+    }
+    if (line[0] != '+') continue;
+    int slot = 0, k = 0, id = 0, used = 0;
+    unsigned long long aux = 0;
+    if (std::sscanf(line.c_str() + 1, "%d %d %d %llu %n", &slot, &k, &id, &aux, &used) < 4)
+      continue;
+    journal_entry e{static_cast<kind>(k), id, aux, line.substr(1 + static_cast<std::size_t>(used))};
+    live[slot] = std::move(e);
+    order.push_back(slot);
+  }
+  // As run_all() does: processes first, then objects, then directories.
+  for (kind pass : {kind::pid, kind::none, kind::dir})
+    for (const auto& [slot, e] : live) {
+      const bool match = pass == kind::none ? (e.k != kind::pid && e.k != kind::dir) : e.k == pass;
+      if (match) release_stale(e, static_cast<std::uint16_t>(scope), r);
+    }
+}
 
 void write_stderr(const char* s) noexcept {
   ssize_t rc = ::write(STDERR_FILENO, s, std::strlen(s));
@@ -75,6 +273,7 @@ void release_one(const entry& e) noexcept {
 
 void on_signal(int sig) {
   run_all();
+  close_journal();
   const char* what = sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP";
   write_stderr("\nipcbench: interrupted by ");
   write_stderr(what);
@@ -99,6 +298,7 @@ int add(kind k, int id, const char* name) {
       else
         e.name[0] = '\0';
       e.state.store(2);
+      journal_add(i, k, id, name);
       return i;
     }
   }
@@ -106,7 +306,13 @@ int add(kind k, int id, const char* name) {
 }
 
 void remove(int slot) noexcept {
-  if (slot >= 0 && slot < kSlots) g_entries[slot].state.store(0);
+  if (slot < 0 || slot >= kSlots) return;
+  g_entries[slot].state.store(0);
+  if (g_journal_fd.load() >= 0) {
+    char line[24];
+    const int n = std::snprintf(line, sizeof line, "-%d\n", slot);
+    if (n > 0) journal_write(line, static_cast<std::size_t>(n));
+  }
 }
 
 void run_all() noexcept {
@@ -134,7 +340,108 @@ void install_signal_handlers() {
 
 void reset_in_child() noexcept {
   for (auto& e : g_entries) e.state.store(0);
+  // The parent's journal stays the parent's: close our copy of the descriptor (the lock is the
+  // open file's, so the parent keeps it), and never remove it.
+  const int fd = g_journal_fd.exchange(-1);
+  if (fd >= 0) ::close(fd);
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::signal(sig, SIG_DFL);
+}
+
+std::string sweep_result::describe() const {
+  std::string s;
+  const auto part = [&s](std::size_t n, const char* one, const char* many) {
+    if (n == 0) return;
+    if (!s.empty()) s += ", ";
+    s += std::to_string(n) + " " + (n == 1 ? one : many);
+  };
+  part(entries, "entry in TMPDIR", "entries in TMPDIR");
+  part(objects, "kernel object", "kernel objects");
+  part(processes, "helper process", "helper processes");
+  return s.empty() ? "nothing" : s;
+}
+
+sweep_result sweep_stale() {
+  sweep_result r;
+  const auto base = temp_base();
+  std::error_code ec;
+  std::vector<std::filesystem::path> journals, others;
+  for (const auto& de : std::filesystem::directory_iterator(base, ec)) {
+    const std::string name = de.path().filename().string();
+    const pid_t pid = owner_of(name);
+    if (pid == 0 || pid == ::getpid()) continue;
+    const bool journal = name.size() > std::strlen(kJournalSuffix) &&
+                         name.compare(name.size() - std::strlen(kJournalSuffix), std::string::npos,
+                                      kJournalSuffix) == 0;
+    (journal ? journals : others).push_back(de.path());
+  }
+  for (const auto& j : journals) {
+    // The lock, not the pid, says whether the run is alive: a pid may have been reused.
+    const int fd = ::open(j.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+      replay(fd, r);
+      if (::unlink(j.c_str()) == 0) ++r.entries;
+    }
+    ::close(fd);
+  }
+  for (const auto& p : others) {
+    if (alive(owner_of(p.filename().string()))) continue;
+    std::error_code rm;
+    if (std::filesystem::remove_all(p, rm) > 0 && !rm) ++r.entries;
+  }
+  return r;
+}
+
+void open_journal() {
+  if (g_journal_fd.load() >= 0) return;
+  // Made under a temporary name and renamed once locked, so that a sweep running beside us
+  // never takes a journal that is not yet locked for a dead run's.
+  std::string templ =
+      (temp_base() / ("ipcbench-" + std::to_string(::getpid()) + "-XXXXXX")).string();
+  const int fd = ::mkostemp(templ.data(), O_CLOEXEC | O_APPEND);
+  if (fd < 0) throw_errno("mkostemp(" + templ + ")");
+  const std::string path = templ + kJournalSuffix;
+  if (path.size() >= sizeof g_journal_path || ::flock(fd, LOCK_EX) != 0 ||
+      ::rename(templ.c_str(), path.c_str()) != 0) {
+    const int err = path.size() >= sizeof g_journal_path ? ENAMETOOLONG : errno;
+    ::unlink(templ.c_str());
+    ::close(fd);
+    throw_errno("journal " + path, err);
+  }
+  char head[96];
+  const int n = std::snprintf(head, sizeof head, "%s scope=%04x pid=%d\n", kJournalMagic,
+                              static_cast<unsigned>(names::scope()), static_cast<int>(::getpid()));
+  if (n <= 0 || ::write(fd, head, static_cast<std::size_t>(n)) != n) {
+    const int err = errno;
+    ::unlink(path.c_str());
+    ::close(fd);
+    throw_errno("write(" + path + ")", err);
+  }
+  std::memcpy(g_journal_path, path.c_str(), path.size() + 1);
+  g_journal_owner = ::getpid();
+  g_journal_fd.store(fd);
+  // What is registered already goes in too.
+  for (int i = 0; i < kSlots; ++i)
+    if (g_entries[i].state.load() == 2)
+      journal_add(i, g_entries[i].k, g_entries[i].id, g_entries[i].name);
+  static const bool at_exit = [] { return std::atexit([] { close_journal(); }) == 0; }();
+  (void)at_exit;
+}
+
+void close_journal() noexcept {
+  const int fd = g_journal_fd.exchange(-1);
+  if (fd < 0 || g_journal_owner != ::getpid()) return;
+  ::unlink(g_journal_path);
+  ::close(fd);
+}
+
+void begin_run(const char* program) {
+  const sweep_result r = sweep_stale();
+  if (!r.empty())
+    std::cerr << program << ": removed what earlier killed runs left behind: " << r.describe()
+              << "\n";
+  open_journal();
+  install_signal_handlers();
 }
 
 }  // namespace ipcbench::cleanup

@@ -3,7 +3,17 @@
 // SIGHUP the handler kills registered children and removes registered objects, newest first,
 // using only async-signal-safe calls, then dies of the same signal. Coordinator side only; a
 // forked child calls reset_in_child() so it never cleans up its parent's objects.
+//
+// SIGKILL leaves no handler to run, so a coordinator program also keeps a journal: every add()
+// and remove() is appended to "$TMPDIR/ipcbench-<pid>-<random>.journal", which the process holds
+// locked (flock) until it exits. The next run's sweep_stale() replays the journal of every dead
+// run (unlocked), removes the objects still registered there and kills the helper processes
+// still running, and removes the other "ipcbench-<pid>-..." entries of dead processes in $TMPDIR
+// (private directories, temporary files of run_all.sh).
 #pragma once
+
+#include <cstddef>
+#include <string>
 
 namespace ipcbench::cleanup {
 
@@ -33,6 +43,30 @@ void run_all() noexcept;
 
 // Forgets every entry and restores default signal dispositions (after fork, in the child).
 void reset_in_child() noexcept;
+
+// What sweep_stale() removed.
+struct sweep_result {
+  std::size_t entries = 0;    // files and directories of dead runs in $TMPDIR
+  std::size_t objects = 0;    // System V and POSIX objects
+  std::size_t processes = 0;  // helper processes still running
+  bool empty() const noexcept { return entries + objects + processes == 0; }
+  // "2 entries in /tmp, 1 kernel object" (what was removed), for one line of output.
+  std::string describe() const;
+};
+
+// Removes what runs killed before they could clean up left behind (see above). Never touches a
+// live process's entries; errors are skipped, not thrown.
+sweep_result sweep_stale();
+
+// Starts this process's journal (see above). Throws std::system_error when it cannot be created.
+// Idempotent; the journal is removed at normal exit and by the signal handler.
+void open_journal();
+// Closes and removes the journal now. Idempotent.
+void close_journal() noexcept;
+
+// A coordinator program's start: sweep_stale() (one line on stderr, prefixed by `program`, when
+// it removed anything), open_journal() and install_signal_handlers().
+void begin_run(const char* program);
 
 // RAII registration.
 class guard {

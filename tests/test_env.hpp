@@ -15,10 +15,10 @@ const std::filesystem::path& scratch_dir();
 std::vector<std::string> leftovers();
 // True when this process has no child left (running or zombie).
 bool no_children();
-// Kernel objects visible to this test: SysV queues, segments and semaphore sets
-// (/proc/sysvipc) and POSIX shared memory / semaphores (/dev/shm). A test compares the count
-// before and after. Each test process has its own IPC namespace and /dev/shm where it may
-// (root), so tests running beside it do not interfere; otherwise the counts are machine-wide.
+// Kernel objects of this test's scope (sys/names.hpp: the names and keys it and the programs it
+// starts generated): System V queues, segments and semaphore sets (/proc/sysvipc), POSIX shared
+// memory and semaphores (/dev/shm) and queues (/dev/mqueue, where mounted). A test compares the
+// count before and after; tests running beside it have scopes of their own.
 std::size_t kernel_objects();
 // True once kernel_objects() is back to at most `before`, waiting up to `patience`: tests that
 // run in parallel (ctest -j) make and remove objects of their own, so only one that stays is a

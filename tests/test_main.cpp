@@ -6,17 +6,23 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <iostream>
 #include <string>
 #include <thread>
 
+#include "sys/names.hpp"
 #include "test_env.hpp"
 
 namespace ipcbench::test {
 
 const std::filesystem::path& scratch_dir() {
   static const std::filesystem::path dir = [] {
-    std::string templ = (std::filesystem::temp_directory_path() / "ipcbench-tests-XXXXXX").string();
+    // "ipcbench-<pid>-": a run's sweep removes it once this process is gone.
+    std::string templ = (std::filesystem::temp_directory_path() /
+                         ("ipcbench-" + std::to_string(::getpid()) + "-tests-XXXXXX"))
+                            .string();
     if (::mkdtemp(templ.data()) == nullptr) std::abort();
     return std::filesystem::path(templ);
   }();
@@ -31,17 +37,27 @@ std::vector<std::string> leftovers() {
 }
 
 std::size_t kernel_objects() {
+  const std::uint16_t scope = names::scope();
   std::size_t n = 0;
   for (const char* table : {"/proc/sysvipc/msg", "/proc/sysvipc/shm", "/proc/sysvipc/sem"}) {
     std::ifstream in(table);
     std::string line;
     std::getline(in, line);  // header
-    while (std::getline(in, line)) n += !line.empty();
+    long long key = 0;
+    while (in >> key) {  // the first column, in decimal
+      n += names::key_in_scope(static_cast<key_t>(key), scope);
+      std::getline(in, line);
+    }
   }
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator("/dev/shm", ec)) {
-    (void)e;
-    ++n;
+  // POSIX shared memory and semaphores ("sem.<name>") in /dev/shm, queues in /dev/mqueue (where
+  // it is mounted).
+  const std::string prefix = names::scope_prefix(scope);
+  for (const char* dir : {"/dev/shm", "/dev/mqueue"}) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+      const std::string name = e.path().filename().string();
+      n += name.rfind(prefix, 0) == 0 || name.rfind("sem." + prefix, 0) == 0;
+    }
   }
   return n;
 }
@@ -61,15 +77,29 @@ bool no_children() {
 
 namespace {
 
-// Each test process (ctest runs one test per process) gets its own IPC namespace (System V
-// objects, POSIX queues) and its own /dev/shm, so kernel_objects() counts only what this test
-// and its children created, even with tests running side by side (ctest -j, other checkouts).
-// Needs CAP_SYS_ADMIN; without it the counts stay machine-wide.
+// kernel_objects() counts only the objects of this test's scope (its own names and keys, and
+// those of the programs it starts, which inherit IPCBENCH_SCOPE), so tests running side by side
+// do not disturb each other. Where it may (CAP_SYS_ADMIN), each test process also gets its own IPC
+// namespace and /dev/shm, so that nothing a test does can touch the machine's objects; where it
+// may not (an unprivileged user, most containers, a chroot without /dev/shm), it says so once.
 void isolate_ipc() {
-  if (::unshare(CLONE_NEWIPC | CLONE_NEWNS) != 0) return;
-  // Private propagation first, so the tmpfs below is not mounted on the host's /dev/shm.
-  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0)
-    ::mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+  const char* why = nullptr;
+  int err = 0;
+  if (::unshare(CLONE_NEWIPC | CLONE_NEWNS) != 0) {
+    why = "unshare(CLONE_NEWIPC | CLONE_NEWNS)";
+    err = errno;
+  } else if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    // Private propagation first, so the tmpfs below is not mounted on the host's /dev/shm.
+    why = "mount(/, MS_PRIVATE)";
+    err = errno;
+  } else if (::mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) {
+    why = "mount(tmpfs, /dev/shm)";
+    err = errno;
+  }
+  if (why != nullptr)
+    std::cerr << "ipcbench tests: no private IPC namespace and /dev/shm here (" << why << ": "
+              << std::strerror(err) << "); leak checks count this test's own objects (scope "
+              << names::scope_prefix() << ")\n";
 }
 
 }  // namespace
@@ -77,6 +107,8 @@ void isolate_ipc() {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
+  // Exported, so the programs a test starts name their objects in the test's scope too.
+  ipcbench::names::set_scope(static_cast<std::uint16_t>(::getpid() & 0xffff));
   ipcbench::test::isolate_ipc();
   const auto dir = ipcbench::test::scratch_dir();
   ::setenv("TMPDIR", dir.c_str(), 1);

@@ -14,6 +14,7 @@
 #include "bench/probes/probe.hpp"
 #include "sys/cleanup.hpp"
 #include "sys/error.hpp"
+#include "sys/names.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench::probes {
@@ -25,7 +26,11 @@ constexpr long long kLargestTried = 16 << 20;
 class sysv_queue {
  public:
   sysv_queue()
-      : id_(check(::msgget(IPC_PRIVATE, IPC_CREAT | 0600), "msgget(IPC_PRIVATE)")),
+      : id_([] {
+          key_t key = 0;
+          return names::create_with_unique_key(
+              [](key_t k) { return ::msgget(k, IPC_CREAT | IPC_EXCL | 0600); }, "msgget", key);
+        }()),
         guard_(cleanup::kind::sysv_msg, id_) {}
   sysv_queue(const sysv_queue&) = delete;
   sysv_queue& operator=(const sysv_queue&) = delete;
@@ -137,7 +142,7 @@ outcome posix_mq(const deadline&) {
   mq_attr attr{};
   attr.mq_maxmsg = *msg_max;
   attr.mq_msgsize = *msgsize_max;
-  const std::string name = unique_posix_name("mq");
+  const std::string name = names::unique_posix_name("probe-mq");
   posix_queue pq;
   {
     cleanup::guard g(cleanup::kind::posix_mq, -1, name.c_str());
@@ -164,7 +169,7 @@ outcome posix_mq(const deadline&) {
   {
     mq_attr big = attr;
     big.mq_msgsize = *msgsize_max + 1;
-    const std::string name2 = unique_posix_name("mq");
+    const std::string name2 = names::unique_posix_name("probe-mq");
     cleanup::guard g(cleanup::kind::posix_mq, -1, name2.c_str());
     mqd_t q2 = ::mq_open(name2.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600, &big);
     if (q2 == static_cast<mqd_t>(-1)) {

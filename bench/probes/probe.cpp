@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <system_error>
 
@@ -323,12 +322,6 @@ bool has_cap_sys_resource() {
     }
   }
   return false;
-}
-
-std::string unique_posix_name(std::string_view what) {
-  static std::mt19937_64 rng{std::random_device{}()};
-  return "/ipcbench-probe-" + std::string(what) + "-" + std::to_string(::getpid()) + "-" +
-         std::to_string(rng() % 1'000'000'000);
 }
 
 }  // namespace ipcbench::probes

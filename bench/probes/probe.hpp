@@ -144,7 +144,5 @@ std::string errno_name(int err);
 // True when this process has CAP_SYS_RESOURCE in its effective set (it may exceed pipe-max-size
 // and the POSIX message queue limits).
 bool has_cap_sys_resource();
-// A unique name for POSIX objects: "/ipcbench-probe-<pid>-<random>".
-std::string unique_posix_name(std::string_view what);
 
 }  // namespace ipcbench::probes

@@ -10,6 +10,7 @@
 #include "sys/cleanup.hpp"
 #include "sys/error.hpp"
 #include "sys/io.hpp"
+#include "sys/names.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace ipcbench::probes {
@@ -25,7 +26,11 @@ union semun {
 class sem_set {
  public:
   sem_set()
-      : id_(check(::semget(IPC_PRIVATE, 1, IPC_CREAT | 0600), "semget(IPC_PRIVATE)")),
+      : id_([] {
+          key_t key = 0;
+          return names::create_with_unique_key(
+              [](key_t k) { return ::semget(k, 1, IPC_CREAT | IPC_EXCL | 0600); }, "semget", key);
+        }()),
         guard_(cleanup::kind::sysv_sem, id_) {}
   sem_set(const sem_set&) = delete;
   sem_set& operator=(const sem_set&) = delete;

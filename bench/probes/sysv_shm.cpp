@@ -16,6 +16,7 @@
 #include "sys/cleanup.hpp"
 #include "sys/error.hpp"
 #include "sys/io.hpp"
+#include "sys/names.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace ipcbench::probes {
@@ -53,7 +54,10 @@ std::size_t mapping_length(const void* addr) {
 
 outcome whole_pages(const deadline&) {
   constexpr std::size_t kRequested = 4097;
-  const int id = check(::shmget(IPC_PRIVATE, kRequested, IPC_CREAT | 0600), "shmget(4097)");
+  key_t key = 0;
+  const int id = names::create_with_unique_key(
+      [](key_t k) { return ::shmget(k, kRequested, IPC_CREAT | IPC_EXCL | 0600); }, "shmget(4097)",
+      key);
   cleanup::guard g(cleanup::kind::sysv_shm, id);
   std::size_t segsz = 0, mapped = 0;
   bool tail_usable = false;
@@ -94,7 +98,9 @@ outcome outlives_creator(const deadline& d) {
   constexpr std::size_t kSize = 4096;
   child_process creator = child_process::fork([&] {
     id_pipe.read_end.reset();
-    const int id = check(::shmget(IPC_PRIVATE, kSize, IPC_CREAT | 0600), "shmget");
+    key_t key = 0;
+    const int id = names::create_with_unique_key(
+        [](key_t k) { return ::shmget(k, kSize, IPC_CREAT | IPC_EXCL | 0600); }, "shmget", key);
     // Send the id first: from here on the parent owns the segment's removal.
     if (write_all(id_pipe.write_end.get(), std::as_bytes(std::span(&id, 1))) != io_status::ok)
       return 1;
@@ -156,7 +162,7 @@ std::vector<probe> sysv_shm_probes() {
   return {
       {"sysv_shm_whole_pages",
        "A System V shared memory segment is backed by whole pages: 4097 bytes take two",
-       "shmget(IPC_PRIVATE, 4097), shmat; compare shm_segsz (IPC_STAT) with the mapping's length "
+       "shmget(4097 bytes), shmat; compare shm_segsz (IPC_STAT) with the mapping's length "
        "in "
        "/proc/self/maps and the page size; touch the last mapped byte",
        whole_pages},

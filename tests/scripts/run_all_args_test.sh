@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Every bad argument of run_all.sh stops it with exit 2 and one line naming the problem, before
+# it installs packages, builds or runs the probes: the build directory it was given is never made.
+set -uo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/ipcbench-$$-args-XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+build="$work/never-built"
+fixtures="$here/plots/tests/fixtures"
+failures=0 passed=0
+
+expect_bad() {  # expected words in the message, then the arguments
+  local want="$1"; shift
+  local err rc start elapsed
+  start=$(date +%s%N)
+  # The build directory goes first, so a case's own --build-dir wins; a cmake that only leaves a
+  # mark stands in for the real one, so a bad argument that slipped through costs no build.
+  err="$(PATH="$stubs:$PATH" "$here/run_all.sh" --build-dir "$build" "$@" 2>&1 >/dev/null </dev/null)"
+  rc=$?
+  elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+  local problem=""
+  [ "$rc" -eq 2 ] || problem="exit $rc, not 2"
+  [ "$(printf '%s\n' "$err" | wc -l)" -eq 1 ] || problem="$problem; not one line"
+  [[ "$err" == "run_all.sh: "*"$want"* ]] || problem="$problem; message lacks '$want'"
+  [ -e "$build" ] || [ -e "$work/cmake-ran" ] && problem="$problem; the build started"
+  [ "$elapsed" -lt 10000 ] || problem="$problem; took ${elapsed} ms"
+  if [ -n "$problem" ]; then
+    echo "FAIL run_all.sh $*: $problem"
+    printf '  stderr: %s\n' "$err"
+    failures=$((failures + 1))
+  else
+    passed=$((passed + 1))
+  fi
+  rm -rf "$build" "$work/cmake-ran"
+}
+
+stubs="$work/stubs"
+mkdir "$work/a-directory" "$stubs"
+printf '#!/bin/sh\ntouch "%s/cmake-ran"\nexit 3\n' "$work" >"$stubs/cmake"
+chmod +x "$stubs/cmake"
+expect_bad "unknown option '--bogus'" --bogus
+expect_bad "--filter needs a value" --filter
+expect_bad "not a valid regular expression" --filter '(pipe'
+expect_bad "--repetitions" --repetitions 0
+expect_bad "--repetitions" --repetitions abc
+expect_bad "--repetitions" --repetitions 1001
+expect_bad "--placement must be" --placement diagonal
+expect_bad "--process must be" --process thread
+expect_bad "message size 0 is invalid" --sizes 0
+expect_bad "message size 0 is invalid" --sizes 64,000
+expect_bad "empty item" --sizes 1,,64
+expect_bad "empty item" --sizes 64,
+expect_bad "is not a number" --sizes 4k
+expect_bad "larger than the limit" --sizes 1073741825
+expect_bad "larger than the limit" --sizes 99999999999999999999
+expect_bad "--sizes needs a value" --sizes ""
+expect_bad "--target-time" --target-time 0
+expect_bad "--target-time" --target-time -1
+expect_bad "--target-time" --target-time fast
+expect_bad "--target-time" --target-time 61
+expect_bad "no directory" --out "$work/missing/report.json"
+expect_bad "a directory" --out "$work/a-directory"
+expect_bad "cannot read baseline" --baseline "$work/missing.json"
+expect_bad "is a directory" --baseline "$work/a-directory"
+if command -v python3 >/dev/null 2>&1; then
+  expect_bad "malformed JSON" --baseline "$fixtures/malformed.json"
+  expect_bad "not a benchmark report" --baseline "$fixtures/not-a-report.json"
+fi
+expect_bad "not a directory" --build-dir "$fixtures/malformed.json"
+if [ "$(id -u)" -ne 0 ]; then
+  expect_bad "not writable" --out /proc/report.json
+fi
+
+echo "run_all.sh arguments: $passed passed, $failures failed"
+[ "$failures" -eq 0 ]
