@@ -11,12 +11,12 @@
 
 #include "bench/context.hpp"
 #include "bench/options.hpp"
-#include "bench/probes/report_probes.hpp"
 #include "bench/report.hpp"
 #include "harness/calibrate.hpp"
 #include "harness/runner.hpp"
 #include "harness/spawn.hpp"
 #include "mechanisms/registry.hpp"
+#include "probe/report_probes.hpp"
 #include "sys/cleanup.hpp"
 
 namespace ipcbench {
