@@ -21,8 +21,8 @@ namespace {
 // Runs `program args...` with stdout and stderr into files under `dir`; returns the exit code.
 int run(const std::string& program, const std::vector<std::string>& args, const fs::path& dir,
         const std::string& tag) {
-  return bp::system(program, bp::args(args), bp::std_in<bp::null, bp::std_out> dir / (tag + ".out"),
-                    bp::std_err > dir / (tag + ".err"));
+  return bp::system(program, bp::args(args), (bp::std_in < bp::null),
+                    (bp::std_out > dir / (tag + ".out")), (bp::std_err > dir / (tag + ".err")));
 }
 
 std::string slurp(const fs::path& path) {
@@ -31,8 +31,8 @@ std::string slurp(const fs::path& path) {
 }
 
 bool has_matplotlib() {
-  return bp::system(IPCBENCH_PYTHON, "-c", "import matplotlib",
-                    bp::std_in<bp::null, bp::std_out> bp::null, bp::std_err > bp::null) == 0;
+  return bp::system(IPCBENCH_PYTHON, "-c", "import matplotlib", (bp::std_in < bp::null),
+                    (bp::std_out > bp::null), (bp::std_err > bp::null)) == 0;
 }
 
 TEST(ReportEndToEnd, BenchReportFeedsCompareAndPlots) {
