@@ -11,7 +11,7 @@ usage() {
 usage: ./run_all.sh [options]
 
 Builds ipcbench (Release), checks the textbook claims about Linux IPC on this machine and prints
-them as a table (build/bench/ipcbench-probe), runs every mechanism x pattern x message size, writes
+them as a table (build/probe/ipcbench-probe), runs every mechanism x pattern x message size, writes
 the JSON report (with the claims as its `probes` array) to results/<host>-<yyyymmdd-hhmmss>.json
 and renders charts to plots/<report>/index.html.
 
@@ -185,7 +185,7 @@ if [ "$probes" -eq 1 ]; then
   probes_json="$(mktemp "${TMPDIR:-/tmp}/ipcbench-$$-probes-XXXXXX")"
   trap 'rm -f "$probes_json"' EXIT
   echo "run_all.sh: checking the textbook claims" >&2
-  if "$build_dir/bench/ipcbench-probe" --out "$probes_json"; then
+  if "$build_dir/probe/ipcbench-probe" --out "$probes_json"; then
     args+=("--probes=$probes_json")
   else
     echo "run_all.sh: the probes failed; the report carries only the claim computed from the sweep" >&2

@@ -1,22 +1,28 @@
 // ipcbench: the Google Benchmark program. Registers mechanism x pattern x size, runs each through
-// the harness, and writes Google Benchmark's JSON enriched with our fields.
+// the harness, and writes the report (Google Benchmark's JSON format with our fields) that
+// report_builder assembles from the runs.
 #include <benchmark/benchmark.h>
 
+#include <array>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <regex>
+#include <string_view>
 
 #include "bench/context.hpp"
 #include "bench/options.hpp"
-#include "bench/probes/report_probes.hpp"
 #include "bench/report.hpp"
 #include "harness/calibrate.hpp"
 #include "harness/runner.hpp"
 #include "harness/spawn.hpp"
 #include "mechanisms/registry.hpp"
+#include "probe/report_probes.hpp"
+#include "report/schema.hpp"
 #include "sys/cleanup.hpp"
 
 namespace ipcbench {
@@ -50,11 +56,25 @@ bool in_process(const mechanism_traits& t) {
   return t.kind == channel_kind::calibration;
 }
 
-nlohmann::json percentiles_json(const histogram& h) {
-  nlohmann::json p;
-  for (const char* k : {"0", "50", "75", "90", "95", "99", "99.5", "99.9", "99.99", "100"})
-    p[k] = h.percentile(std::stod(k));
+std::map<std::string, std::int64_t> percentiles_of(const histogram& h) {
+  std::map<std::string, std::int64_t> p;
+  for (std::string_view k : schema::kLatencyPercentileKeys) {
+    const std::string key(k);
+    p[key] = h.percentile(std::stod(key));
+  }
   return p;
+}
+
+schema::status report_status(run_status s) {
+  switch (s) {
+    case run_status::ok:
+      return schema::status::ok;
+    case run_status::skipped:
+      return schema::status::skipped;
+    case run_status::failed:
+      return schema::status::failed;
+  }
+  return schema::status::failed;
 }
 
 void run_case(benchmark::State& state, const bench_case& c) {
@@ -66,13 +86,12 @@ void run_case(benchmark::State& state, const bench_case& c) {
   } else {
     r = c.run(c.req);
   }
-  nlohmann::json extra = {{"status", to_string(r.status)}, {"reason", r.reason}};
+  schema::repetition_fields extra;
+  extra.state = report_status(r.status);
+  extra.reason = r.reason;
   // Lossy mechanisms: the loss counts, when the peers got as far as reporting them.
-  if (c.traits.lossy && (r.status == run_status::ok || r.lost + r.duplicated + r.reordered != 0)) {
-    extra["lost"] = r.lost;
-    extra["duplicated"] = r.duplicated;
-    extra["reordered"] = r.reordered;
-  }
+  if (c.traits.lossy && (r.status == run_status::ok || r.lost + r.duplicated + r.reordered != 0))
+    extra.loss = schema::loss_counts{r.lost, r.duplicated, r.reordered};
   if (r.status != run_status::ok) {
     // A lossy mechanism that lost datagrams did what it is: the run is reported failed with the
     // counts, but it is no fault of the suite or the machine, so it does not set the exit code.
@@ -86,7 +105,7 @@ void run_case(benchmark::State& state, const bench_case& c) {
         g_extras.count_failure();
     }
     g_extras.add_repetition(c.name, std::move(extra));
-    skip_run(state, std::string(to_string(r.status)) + ": " + r.reason);
+    skip_run(state, schema::error_message(report_status(r.status), r.reason));
     return;
   }
   const bool latency = c.req.pat == pattern::latency;
@@ -95,27 +114,26 @@ void run_case(benchmark::State& state, const bench_case& c) {
               : static_cast<double>(r.elapsed_ns) / 1e9 / static_cast<double>(r.messages);
   for (auto _ : state) state.SetIterationTime(per_message_s);
 
-  state.counters["messages"] = static_cast<double>(r.messages);
-  state.counters["cpu_ns_per_message"] = r.cpu_ns_per_message();
+  namespace counter = schema::counter;
+  state.counters[counter::kMessages] = static_cast<double>(r.messages);
+  state.counters[counter::kCpuNsPerMessage] = r.cpu_ns_per_message();
   if (latency) {
-    state.counters["rtt_p50_ns"] = static_cast<double>(r.rtt.percentile(50));
-    state.counters["rtt_p90_ns"] = static_cast<double>(r.rtt.percentile(90));
-    state.counters["rtt_p99_ns"] = static_cast<double>(r.rtt.percentile(99));
-    state.counters["rtt_p999_ns"] = static_cast<double>(r.rtt.percentile(99.9));
-    state.counters["rtt_max_ns"] = static_cast<double>(r.rtt.max());
-    state.counters["rtt_mean_ns"] = r.rtt.mean();
-    state.counters["one_way_p50_ns"] = static_cast<double>(r.rtt.percentile(50)) / 2;
-    extra["latency_percentiles_ns"] = percentiles_json(r.rtt);
+    state.counters[counter::kRttP50Ns] = static_cast<double>(r.rtt.percentile(50));
+    state.counters[counter::kRttP90Ns] = static_cast<double>(r.rtt.percentile(90));
+    state.counters[counter::kRttP99Ns] = static_cast<double>(r.rtt.percentile(99));
+    state.counters[counter::kRttP999Ns] = static_cast<double>(r.rtt.percentile(99.9));
+    state.counters[counter::kRttMaxNs] = static_cast<double>(r.rtt.max());
+    state.counters[counter::kRttMeanNs] = r.rtt.mean();
+    state.counters[counter::kOneWayP50Ns] = static_cast<double>(r.rtt.percentile(50)) / 2;
+    extra.latency_percentiles_ns = percentiles_of(r.rtt);
   } else {
-    state.counters["bytes_per_second"] = r.bytes_per_second(c.req.message_size);
-    state.counters["messages_per_second"] = r.messages_per_second();
+    state.counters[counter::kBytesPerSecond] = r.bytes_per_second(c.req.message_size);
+    state.counters[counter::kMessagesPerSecond] = r.messages_per_second();
   }
-  extra["integrity_errors"] = r.integrity_errors;
-  extra["cpus"] = {r.producer_cpu_id, r.consumer_cpu_id};
-  extra["cpu"] = {{"producer_user_ns", r.producer_cpu.user_ns},
-                  {"producer_sys_ns", r.producer_cpu.sys_ns},
-                  {"consumer_user_ns", r.consumer_cpu.user_ns},
-                  {"consumer_sys_ns", r.consumer_cpu.sys_ns}};
+  extra.integrity_errors = r.integrity_errors;
+  extra.cpus = std::array<int, 2>{r.producer_cpu_id, r.consumer_cpu_id};
+  extra.cpu = schema::peer_cpu_times{r.producer_cpu.user_ns, r.producer_cpu.sys_ns,
+                                     r.consumer_cpu.user_ns, r.consumer_cpu.sys_ns};
   g_extras.add_repetition(c.name, std::move(extra));
 }
 
@@ -131,10 +149,13 @@ std::vector<bench_case> make_cases(const bench_options& o) {
     c.req.target_time_s = o.target_time_s;
     c.req.timeout = std::chrono::seconds(o.timeout_s);
     c.req.process = o.process;
-    c.name = t.id + "/" + to_string(p) + "/" + std::to_string(size) + "/" + to_string(place);
     // Launched peers get their own names, so compare never matches them with forked ones. The
     // null calibration runs in one process under either model.
-    if (o.process == process_model::spawn && !in_process(t)) c.name += ".spawn";
+    c.name = schema::format_name({.id = t.id,
+                                  .pattern = to_string(p),
+                                  .message_size = size,
+                                  .placement = to_string(place),
+                                  .spawned = o.process == process_model::spawn && !in_process(t)});
     c.run = std::move(run);
     cases.push_back(std::move(c));
   };
@@ -182,11 +203,9 @@ void check_writable(const std::string& path) {
   if (!existed) std::filesystem::remove(path);
 }
 
-void write_report(const std::string& path, const std::string& gb_json, const nlohmann::json& ctx,
+void write_report(const std::string& path, nlohmann::json report, const nlohmann::json& ctx,
                   const std::vector<probes::finding>& probe_findings) {
-  nlohmann::json report = nlohmann::json::parse(json_without_nonfinite(gb_json));
-  report["context"]["ipcbench"] = ctx;
-  g_extras.enrich(report);
+  report["context"][schema::kContextKey] = ctx;
   report["probes"] = probes::report_probes(probe_findings, report);
   const std::string tmp = path + ".tmp";
   {
@@ -248,14 +267,14 @@ int real_main(int argc, char** argv) {
                       "' matches no benchmark (names look like pipe/latency/64/cross; see --list)");
   for (const auto& c : cases) {
     const char* process = in_process(c.traits) ? "none" : to_string(c.req.process);
-    g_extras.set_static(c.name, {{"mechanism", c.traits.mechanism},
-                                 {"variant", c.traits.variant},
-                                 {"id", c.traits.id},
-                                 {"family", c.traits.family},
-                                 {"pattern", to_string(c.req.pat)},
-                                 {"message_size", c.req.message_size},
-                                 {"placement", to_string(c.req.place)},
-                                 {"process", process}});
+    g_extras.set_static(c.name, {.mechanism = c.traits.mechanism,
+                                 .variant = c.traits.variant,
+                                 .id = c.traits.id,
+                                 .family = c.traits.family,
+                                 .pattern = to_string(c.req.pat),
+                                 .message_size = c.req.message_size,
+                                 .placement = to_string(c.req.place),
+                                 .process = process});
     benchmark::RegisterBenchmark(c.name.c_str(), run_case, c)
         ->Iterations(1)
         ->UseManualTime()
@@ -274,14 +293,15 @@ int real_main(int argc, char** argv) {
     display = std::make_unique<quiet_reporter>();
   else
     display.reset(benchmark::CreateDefaultDisplayReporter());
-  tee_reporter tee(std::move(display));
+  report_builder builder(g_extras);
+  tee_reporter tee(*display, builder);
   if (o.progress) g_progress.start(matching * static_cast<std::size_t>(o.repetitions));
   benchmark::RunSpecifiedBenchmarks(&tee);
   g_progress.finish();
   benchmark::Shutdown();
 
   if (o.out) {
-    write_report(*o.out, tee.json(), ctx, probe_findings);
+    write_report(*o.out, builder.document(), ctx, probe_findings);
     std::cerr << "ipcbench: wrote " << *o.out << "\n";
   }
   if (g_extras.lossy_runs() != 0)

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/cli.hpp"
+#include "cli/cli.hpp"
 #include "harness/session.hpp"
 
 namespace ipcbench {

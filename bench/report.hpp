@@ -1,19 +1,20 @@
-// Reporting: what each benchmark run adds beyond Google Benchmark's fields, the reporters that
-// collect Google Benchmark's JSON next to the display, and the final enriched report.
-// Coordinator side.
+// Reporting: what each benchmark run adds beyond Google Benchmark's fields (as the report
+// schema's structs), the reporter that builds the report from Google Benchmark's runs next to
+// the display, and the progress display. Coordinator side.
 #pragma once
 
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
 #include <map>
-#include <memory>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "report/schema.hpp"
 
 namespace ipcbench {
 
@@ -21,10 +22,6 @@ namespace ipcbench {
 // reports drop it so names read <id>/<pattern>/<size>/<placement>.
 inline constexpr const char* kGoogleSuffix = "/iterations:1/manual_time";
 std::string report_name(std::string gb_name);
-
-// Google Benchmark's JSON reporter prints NaN and inf as bare words, which JSON has not; they
-// become null (for example the coefficient of variation of a counter that is 0 everywhere).
-std::string json_without_nonfinite(const std::string& text);
 
 // Reports a skipped or failed repetition. It runs the one iteration and skips inside it: Google
 // Benchmark 1.7 checks that every repetition of a benchmark has the same iteration count before it
@@ -34,16 +31,18 @@ std::string json_without_nonfinite(const std::string& text);
 // has no statistics); report_extras::repetition_blocked() keeps that from happening.
 void skip_run(benchmark::State& state, const std::string& message);
 
-// Static fields of a benchmark name, and per-repetition fields of its iteration runs.
+// Our fields of each benchmark (by report name) and of each of its repetitions, in the order they
+// ran (Google Benchmark's repetition_index).
 class report_extras {
  public:
-  void set_static(const std::string& name, nlohmann::json fields) {
+  void set_static(const std::string& name, schema::benchmark_fields fields) {
     static_[name] = std::move(fields);
   }
   // Records the next repetition of `name`; returns its index.
-  int add_repetition(const std::string& name, nlohmann::json fields);
-  // Adds our fields to Google Benchmark's JSON report.
-  void enrich(nlohmann::json& report) const;
+  int add_repetition(const std::string& name, schema::repetition_fields fields);
+  // nullptr when nothing was recorded.
+  const schema::benchmark_fields* fields(const std::string& name) const;
+  const schema::repetition_fields* repetition(const std::string& name, std::int64_t index) const;
   // Why the next repetition of `name` must not run: its first repetition failed (see skip_run).
   // Empty when it may run.
   std::string repetition_blocked(const std::string& name) const;
@@ -53,27 +52,47 @@ class report_extras {
   void count_loss() noexcept { ++lossy_; }
 
  private:
-  std::map<std::string, nlohmann::json> static_;
-  std::map<std::pair<std::string, std::int64_t>, nlohmann::json> runs_;
+  std::map<std::string, schema::benchmark_fields> static_;
+  std::map<std::pair<std::string, std::int64_t>, schema::repetition_fields> runs_;
   std::map<std::string, int> next_rep_;
   std::size_t failed_ = 0;
   std::size_t lossy_ = 0;
 };
 
-// Sends every call to the display reporter and to a JSON reporter writing into a string.
+// Google Benchmark's fields of the context and of one run, as its JSONReporter (1.7) writes
+// them, but as JSON values: NaN and infinities (the coefficient of variation of a counter that is
+// 0 everywhere) are null, which JSON has, instead of bare words, which it has not.
+nlohmann::json gbench_context_json(const benchmark::BenchmarkReporter::Context& context);
+nlohmann::json gbench_run_json(const benchmark::BenchmarkReporter::Run& run);
+
+// The file reporter: builds the report document, {"context": ..., "benchmarks": [...]} in Google
+// Benchmark's JSON format, from the runs as they are reported, with names in report_name() form
+// and our fields from `extras` on each entry (aggregate rows are `ok`). Holds a reference to
+// `extras`, which must outlive it. Throws only std::bad_alloc.
+class report_builder : public benchmark::BenchmarkReporter {
+ public:
+  explicit report_builder(const report_extras& extras);
+  bool ReportContext(const Context& context) override;
+  void ReportRuns(const std::vector<Run>& report) override;
+  const nlohmann::json& document() const { return document_; }
+
+ private:
+  const report_extras& extras_;
+  nlohmann::json document_;
+};
+
+// Sends every call to the display reporter and to the file reporter; owns neither.
 class tee_reporter : public benchmark::BenchmarkReporter {
  public:
-  explicit tee_reporter(std::unique_ptr<benchmark::BenchmarkReporter> display);
+  tee_reporter(benchmark::BenchmarkReporter& display, benchmark::BenchmarkReporter& file)
+      : display_(display), file_(file) {}
   bool ReportContext(const Context& context) override;
   void ReportRuns(const std::vector<Run>& report) override;
   void Finalize() override;
-  std::string json() const { return json_out_.str(); }
 
  private:
-  std::unique_ptr<benchmark::BenchmarkReporter> display_;
-  benchmark::JSONReporter json_;
-  std::ostringstream json_out_;
-  std::ostringstream json_err_;
+  benchmark::BenchmarkReporter& display_;
+  benchmark::BenchmarkReporter& file_;
 };
 
 // For --progress: prints nothing per run but failures (to stderr); the progress line comes from

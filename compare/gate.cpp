@@ -102,10 +102,6 @@ std::string_view to_string(gate_method method) {
   return method == gate_method::threshold_only ? "threshold only" : "significance+threshold";
 }
 
-std::string_view to_string(direction better) {
-  return better == direction::higher_is_better ? "higher_is_better" : "lower_is_better";
-}
-
 double threshold_for(const metric_spec& metric, const gate_options& options) {
   if (const auto it = options.thresholds.find(metric.name); it != options.thresholds.end()) {
     return it->second;

@@ -26,7 +26,7 @@ enum class gate_method { significance_threshold, threshold_only };
 std::string_view to_string(test_kind test);      // "mann-whitney", "bootstrap"
 std::string_view to_string(verdict outcome);     // "regression", "improvement", "no change"
 std::string_view to_string(gate_method method);  // "significance+threshold", "threshold only"
-std::string_view to_string(direction better);    // "lower_is_better", "higher_is_better"
+// to_string(direction) is the schema's (report/schema.hpp).
 
 // Metrics compared when --metrics is not given: on ipcbench entries, and on plain Google
 // Benchmark entries (which have `real_time`, and `bytes_per_second` with SetBytesProcessed).

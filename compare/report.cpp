@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -15,20 +14,6 @@ namespace ipcbench::compare {
 namespace {
 
 using nlohmann::json;
-
-constexpr std::array<metric_spec, 11> kMetrics{{
-    {"rtt_p50_ns", direction::lower_is_better, 0.05, "ns"},
-    {"rtt_p90_ns", direction::lower_is_better, 0.10, "ns"},
-    {"rtt_p99_ns", direction::lower_is_better, 0.15, "ns"},
-    {"rtt_p999_ns", direction::lower_is_better, 0.25, "ns"},
-    {"rtt_mean_ns", direction::lower_is_better, 0.05, "ns"},
-    {"one_way_p50_ns", direction::lower_is_better, 0.05, "ns"},
-    {"bytes_per_second", direction::higher_is_better, 0.05, "B/s"},
-    {"messages_per_second", direction::higher_is_better, 0.05, "msg/s"},
-    {"cpu_ns_per_message", direction::lower_is_better, 0.10, "ns"},
-    {"real_time", direction::lower_is_better, 0.05, "ns"},
-    {"cpu_time", direction::lower_is_better, 0.05, "ns"},
-}};
 
 [[noreturn]] void not_a_report(const std::string& path, const std::string& why) {
   throw input_error("'" + path + "' is not a benchmark report: " + why);
@@ -83,21 +68,10 @@ std::optional<std::string> string_field(const json& entry, const char* key) {
   return it->get<std::string>();
 }
 
-bool is_gbench_suffix(std::string_view part) {
-  return part.find(':') != std::string_view::npos || part == "real_time" || part == "manual_time" ||
-         part == "process_time";
-}
-
-bool all_digits(std::string_view s) {
-  return !s.empty() &&
-         std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
-}
-
 void split_id(benchmark_info& info) {
   if (!info.id) return;
-  const auto dot = info.id->find('.');
-  if (!info.mechanism) info.mechanism = info.id->substr(0, dot);
-  if (!info.variant) info.variant = dot == std::string::npos ? "default" : info.id->substr(dot + 1);
+  if (!info.mechanism) info.mechanism = schema::mechanism_of(*info.id);
+  if (!info.variant) info.variant = schema::variant_of(*info.id);
 }
 
 double time_unit_factor(const json& entry, const std::string& path, std::size_t index) {
@@ -118,20 +92,20 @@ struct entry_status {
 entry_status status_of(const json& entry) {
   entry_status s;
   const auto message = [&]() -> std::string {
-    for (const char* key : {"reason", "error_message", "skip_message"}) {
+    for (const char* key : {schema::field::kReason, "error_message", "skip_message"}) {
       if (auto text = string_field(entry, key); text && !text->empty()) return *text;
     }
     return {};
   };
-  if (const auto status = string_field(entry, "status")) {
-    if (*status == "ok") return s;
-    s.status = *status == "skipped" ? run_status::skipped : run_status::failed;
-    s.reason = message();
+  if (const auto status = string_field(entry, schema::field::kStatus)) {
+    // A status this version does not know is a failure: it is not ok.
+    s.status = schema::parse_status(*status).value_or(run_status::failed);
+    if (s.status != run_status::ok) s.reason = message();
     return s;
   }
   if (true_field(entry, "error_occurred")) {
     s.reason = message();
-    s.status = s.reason.rfind("skipped", 0) == 0 ? run_status::skipped : run_status::failed;
+    s.status = schema::status_of_error_message(s.reason);
     return s;
   }
   if (true_field(entry, "skipped")) {  // Google Benchmark >= 1.8, SkipWithMessage
@@ -143,12 +117,13 @@ entry_status status_of(const json& entry) {
 
 benchmark_info info_from_entry(const json& entry, const std::string& name) {
   benchmark_info info;
-  info.id = string_field(entry, "id");
-  info.mechanism = string_field(entry, "mechanism");
-  info.variant = string_field(entry, "variant");
-  info.pattern = string_field(entry, "pattern");
-  info.placement = string_field(entry, "placement");
-  if (const auto it = entry.find("message_size"); it != entry.end() && it->is_number_unsigned()) {
+  info.id = string_field(entry, schema::field::kId);
+  info.mechanism = string_field(entry, schema::field::kMechanism);
+  info.variant = string_field(entry, schema::field::kVariant);
+  info.pattern = string_field(entry, schema::field::kPattern);
+  info.placement = string_field(entry, schema::field::kPlacement);
+  if (const auto it = entry.find(schema::field::kMessageSize);
+      it != entry.end() && it->is_number_unsigned()) {
     info.message_size = it->get<std::uint64_t>();
   }
   // Fill what the entry lacks from the name, when the name has our shape.
@@ -164,48 +139,14 @@ benchmark_info info_from_entry(const json& entry, const std::string& name) {
 
 }  // namespace
 
-std::span<const metric_spec> known_metrics() {
-  return kMetrics;
-}
-
-const metric_spec* find_metric(std::string_view name) {
-  const auto it = std::find_if(kMetrics.begin(), kMetrics.end(),
-                               [&](const metric_spec& m) { return m.name == name; });
-  return it == kMetrics.end() ? nullptr : &*it;
-}
-
-std::string_view to_string(run_status status) {
-  switch (status) {
-    case run_status::ok:
-      return "ok";
-    case run_status::skipped:
-      return "skipped";
-    case run_status::failed:
-      return "failed";
-  }
-  return "failed";
-}
-
 std::optional<benchmark_info> parse_name(std::string_view name) {
-  std::vector<std::string_view> parts;
-  for (std::size_t start = 0;;) {
-    const auto slash = name.find('/', start);
-    parts.push_back(
-        name.substr(start, slash == std::string_view::npos ? name.npos : slash - start));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-  while (!parts.empty() && is_gbench_suffix(parts.back())) parts.pop_back();
-  if (parts.size() != 4 || parts[0].empty() || !all_digits(parts[2])) return std::nullopt;
-  if (parts[1] != "latency" && parts[1] != "throughput") return std::nullopt;
-  if (parts[3] != "cross" && parts[3] != "same" && parts[3] != "none") return std::nullopt;
-  if (parts[2].size() > 19) return std::nullopt;  // would not fit in 64 bits
-
+  const auto parsed = schema::parse_name(name);
+  if (!parsed) return std::nullopt;
   benchmark_info info;
-  info.id = std::string(parts[0]);
-  info.pattern = std::string(parts[1]);
-  info.message_size = std::stoull(std::string(parts[2]));
-  info.placement = std::string(parts[3]);
+  info.id = parsed->id;
+  info.pattern = parsed->pattern;
+  info.message_size = parsed->message_size;
+  info.placement = parsed->placement;
   split_id(info);
   return info;
 }
@@ -261,7 +202,7 @@ report parse_report(const nlohmann::json& doc, const std::string& path) {
     }
     benchmark_samples& bench = benchmarks[it->second];
     ++bench.repetitions;
-    if (entry.contains("pattern")) bench.ipcbench_fields = true;
+    if (entry.contains(schema::field::kPattern)) bench.ipcbench_fields = true;
 
     const entry_status st = status_of(entry);
     if (st.status != run_status::ok) {
@@ -275,7 +216,7 @@ report parse_report(const nlohmann::json& doc, const std::string& path) {
       continue;
     }
     const double unit = time_unit_factor(entry, path, i);
-    for (const metric_spec& m : kMetrics) {
+    for (const metric_spec& m : known_metrics()) {
       const auto value = entry.find(m.name);
       if (value == entry.end() || value->is_null()) continue;
       const std::string field = where + "." + std::string(m.name);

@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "report/schema.hpp"
+
 namespace ipcbench::compare {
 
 // Bad input: an unreadable file, malformed JSON, JSON that is not a report, nothing to compare.
@@ -23,19 +25,12 @@ class input_error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class direction { lower_is_better, higher_is_better };
-
-struct metric_spec {
-  std::string_view name;
-  direction better;
-  double default_threshold;  // fraction of the median, e.g. 0.05 for 5 %
-  std::string_view unit;     // "ns" or "B/s"
-};
-
-// Metrics the gate knows, with their direction and default threshold. `real_time` and `cpu_time`
-// are normalised to nanoseconds from the entry's `time_unit`.
-std::span<const metric_spec> known_metrics();
-const metric_spec* find_metric(std::string_view name);
+// The metrics and the status values are the report schema's (report/schema.hpp).
+using schema::direction;
+using schema::find_metric;
+using schema::known_metrics;
+using schema::metric_spec;
+using run_status = schema::status;
 
 // What a benchmark measures; empty where neither the entry nor its name says.
 struct benchmark_info {
@@ -47,13 +42,9 @@ struct benchmark_info {
   std::optional<std::string> placement;
 };
 
-// Parses `<id>/<pattern>/<size>/<placement>` (pattern `latency` or `throughput`, placement
-// `cross`, `same` or `none`, `<id>` = `<mechanism>[.<variant>]`), ignoring Google Benchmark's own
-// suffixes such as `/repeats:5` or `/real_time`. nullopt when the name has another shape.
+// schema::parse_name as a benchmark_info, with the id split into mechanism and variant. nullopt
+// when the name has another shape.
 std::optional<benchmark_info> parse_name(std::string_view name);
-
-enum class run_status { ok, skipped, failed };
-std::string_view to_string(run_status status);
 
 // All repetitions of one benchmark in one report.
 struct benchmark_samples {

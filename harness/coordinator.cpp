@@ -10,6 +10,7 @@
 #include <string>
 
 #include "harness/message.hpp"
+#include "harness/protocol.hpp"
 #include "harness/spawn.hpp"
 #include "sys/child.hpp"
 #include "sys/error.hpp"
@@ -124,8 +125,84 @@ std::string root_cause(peer (&peers)[2]) {
   return cause;
 }
 
-peer_cpu cpu_of(const nlohmann::json& r) {
-  return {r.at("user_ns").get<std::int64_t>(), r.at("sys_ns").get<std::int64_t>()};
+// Forks the two peers (or, in the spawn process model, launches them as separate programs),
+// each pinned to its CPU and holding only its own control end, then holds the start barrier:
+// both peers have opened their ends of the channel, and program.opened() has run.
+void launch(const run_request& req, const peer_program& program, const cpu_choice& cpus,
+            peer (&peers)[2]) {
+  auto [p_coord, p_child] = make_socketpair(SOCK_STREAM);
+  auto [c_coord, c_child] = make_socketpair(SOCK_STREAM);
+
+  auto spawn = [&](role r, int cpu) {
+    if (program.spawned) {
+      // A separate program: execve drops every descriptor but the child's control end (all are
+      // O_CLOEXEC; child_process::spawn clears the flag on that one in the child only).
+      const int mine = (r == role::producer ? p_child : c_child).get();
+      const spawned_peer who{program.spawned->mechanism_id, r, mine, cpu, ::getpid(), req,
+                             program.spawned->rendezvous};
+      return child_process::spawn(req.peer_program, spawned_peer_args(who), mine);
+    }
+    // The child keeps only its own control end; the coordinator's ends and the sibling's are
+    // closed so that a dead coordinator or sibling reads as EOF.
+    return child_process::fork([&, r, cpu]() -> int {
+      unique_fd mine = std::move(r == role::producer ? p_child : c_child);
+      p_coord.reset();
+      c_coord.reset();
+      p_child.reset();
+      c_child.reset();
+      control_link link(std::move(mine));
+      try {
+        if (cpu >= 0) pin_to_cpu(cpu);
+        return program.body(r, link);
+      } catch (const std::exception& e) {
+        try {
+          send_message(link, peer_error{e.what()});
+        } catch (...) {
+        }
+        return 1;
+      }
+    });
+  };
+
+  peers[0].proc = spawn(role::producer, cpus.producer);
+  peers[1].proc = spawn(role::consumer, cpus.consumer);
+  p_child.reset();
+  c_child.reset();
+  peers[0].link = control_link(std::move(p_coord));
+  peers[1].link = control_link(std::move(c_coord));
+
+  await_both(peers, opened_notice::kType, req.timeout, req.timeout);
+  program.opened();
+}
+
+// Runs the warm-up, sizes and releases the timed batch, and collects both peer reports, every
+// wait with its deadline; then lets the peers exit and checks that they exited cleanly.
+batch_reports drive(const run_request& req, peer (&peers)[2]) {
+  const std::uint64_t warm = warmup_count(req);
+  for (auto& p : peers) send_message(p.link, warmup_order{warm});
+  await_both(peers, warm_notice::kType, req.timeout, req.timeout);
+  const double warm_ns = static_cast<double>(
+      std::max(peers[0].reply.get<warm_notice>().ns, peers[1].reply.get<warm_notice>().ns));
+  const std::uint64_t count = timed_count(req, warm_ns / static_cast<double>(warm));
+
+  // The consumer first, so it is already waiting when the producer starts the clock.
+  send_message(peers[1].link, go_order{count});
+  send_message(peers[0].link, go_order{count});
+  if (req.on_go) req.on_go(peers[0].proc.pid(), peers[1].proc.pid());
+  // The deadline for the batch: the usual one plus twenty times what the warm-up predicts.
+  const double batch_ns = static_cast<double>(count) * warm_ns / static_cast<double>(warm);
+  const auto allowance = std::chrono::milliseconds(static_cast<long long>(batch_ns * 20 / 1e6));
+  await_both(peers, peer_report::kType, req.timeout + allowance, req.timeout);
+  // Both reports are in, so every message has been consumed: the peers may free their buffers.
+  for (auto& p : peers) send_message(p.link, exit_order{});
+
+  batch_reports b{count, peers[0].reply.get<peer_report>(), peers[1].reply.get<peer_report>()};
+  for (auto& p : peers) {
+    if (auto st = p.proc.wait_for(req.timeout); st && !(WIFEXITED(*st) && WEXITSTATUS(*st) == 0))
+      throw phase_failure(std::string(to_string(p.r)) + " " + describe_wait_status(*st) +
+                          " after reporting");
+  }
+  return b;
 }
 
 }  // namespace
@@ -167,127 +244,67 @@ std::uint64_t timed_count(const run_request& req, double warm_ns_per_message) {
   return static_cast<std::uint64_t>(std::llround(clamped));
 }
 
-run_result coordinate(const run_request& req, const peer_program& program) {
+run_result assemble(const run_request& req, const batch_reports& b) {
   run_result res;
+  const peer_report& pr = b.producer;
+  const peer_report& cr = b.consumer;
+  res.messages = b.count;
+  res.integrity_errors = pr.integrity_errors + cr.integrity_errors;
+  res.producer_cpu = pr.cpu;
+  res.consumer_cpu = cr.cpu;
+  if (req.pat == pattern::latency) {
+    if (!pr.rtt) throw std::runtime_error("producer reported no round-trip times");
+    res.rtt = *pr.rtt;
+    res.elapsed_ns = pr.t1 - pr.t0;
+  } else {
+    res.elapsed_ns = cr.t1 - pr.t0;
+  }
+  const std::uint64_t content_errors = res.integrity_errors;
+  std::uint64_t loss_of = 0;
+  if (req.lossy) {
+    for (const auto* r : {&pr, &cr}) {
+      const loss_counts l = r->loss.value_or(loss_counts{});
+      res.lost += l.lost;
+      res.duplicated += l.duplicated;
+      res.reordered += l.reordered;
+    }
+    // The receiver's count: replies for ping-pong, the consumer's messages for a stream.
+    loss_of = (req.pat == pattern::latency ? pr : cr).loss.value_or(loss_counts{}).expected;
+    res.integrity_errors += res.lost + res.duplicated + res.reordered;
+  }
+  if (res.integrity_errors != 0) {
+    res.status = run_status::failed;
+    if (res.lost + res.duplicated + res.reordered != 0)
+      res.reason = loss_summary(res.lost, loss_of, res.duplicated, res.reordered,
+                                req.pat == pattern::latency ? "round trips" : "messages");
+    if (content_errors != 0)
+      res.reason += (res.reason.empty() ? "" : "; ") + std::string("data check: producer ") +
+                    pr.integrity_summary + "; consumer " + cr.integrity_summary;
+    return res;
+  }
+  res.status = run_status::ok;
+  return res;
+}
+
+run_result coordinate(const run_request& req, const peer_program& program) {
   const cpu_choice cpus = choose_cpus(req.place);
   if (!cpus.impossible.empty()) {
+    run_result res;
     res.status = run_status::skipped;
     res.reason = cpus.impossible;
     return res;
   }
-  res.producer_cpu_id = cpus.producer;
-  res.consumer_cpu_id = cpus.consumer;
-
-  auto [p_coord, p_child] = make_socketpair(SOCK_STREAM);
-  auto [c_coord, c_child] = make_socketpair(SOCK_STREAM);
   peer peers[2] = {{role::producer, {}, {}, {}}, {role::consumer, {}, {}, {}}};
-
-  auto spawn = [&](role r, int cpu) {
-    if (program.spawned) {
-      // A separate program: execve drops every descriptor but the child's control end (all are
-      // O_CLOEXEC; child_process::spawn clears the flag on that one in the child only).
-      const int mine = (r == role::producer ? p_child : c_child).get();
-      const spawned_peer who{program.spawned->mechanism_id, r, mine, cpu, ::getpid(), req,
-                             program.spawned->rendezvous};
-      return child_process::spawn(req.peer_program, spawned_peer_args(who), mine);
-    }
-    // The child keeps only its own control end; the coordinator's ends and the sibling's are
-    // closed so that a dead coordinator or sibling reads as EOF.
-    return child_process::fork([&, r, cpu]() -> int {
-      unique_fd mine = std::move(r == role::producer ? p_child : c_child);
-      p_coord.reset();
-      c_coord.reset();
-      p_child.reset();
-      c_child.reset();
-      control_link link(std::move(mine));
-      try {
-        if (cpu >= 0) pin_to_cpu(cpu);
-        return program.body(r, link);
-      } catch (const std::exception& e) {
-        try {
-          link.send({{"type", "error"}, {"what", e.what()}});
-        } catch (...) {
-        }
-        return 1;
-      }
-    });
-  };
-
+  run_result res;
   try {
-    peers[0].proc = spawn(role::producer, cpus.producer);
-    peers[1].proc = spawn(role::consumer, cpus.consumer);
-    p_child.reset();
-    c_child.reset();
-    peers[0].link = control_link(std::move(p_coord));
-    peers[1].link = control_link(std::move(c_coord));
-
-    await_both(peers, "opened", req.timeout, req.timeout);
-    program.opened();
-
-    const std::uint64_t warm = warmup_count(req);
-    for (auto& p : peers) p.link.send({{"type", "warmup"}, {"count", warm}});
-    await_both(peers, "warm", req.timeout, req.timeout);
-    const double warm_ns = static_cast<double>(std::max(
-        peers[0].reply.at("ns").get<std::int64_t>(), peers[1].reply.at("ns").get<std::int64_t>()));
-    const std::uint64_t count = timed_count(req, warm_ns / static_cast<double>(warm));
-
-    // The consumer first, so it is already waiting when the producer starts the clock.
-    peers[1].link.send({{"type", "go"}, {"count", count}});
-    peers[0].link.send({{"type", "go"}, {"count", count}});
-    if (req.on_go) req.on_go(peers[0].proc.pid(), peers[1].proc.pid());
-    // The deadline for the batch: the usual one plus twenty times what the warm-up predicts.
-    const double batch_ns = static_cast<double>(count) * warm_ns / static_cast<double>(warm);
-    const auto allowance = std::chrono::milliseconds(static_cast<long long>(batch_ns * 20 / 1e6));
-    await_both(peers, "result", req.timeout + allowance, req.timeout);
-    // Both results are in, so every message has been consumed: the peers may free their buffers.
-    for (auto& p : peers) p.link.send({{"type", "exit"}});
-
-    const auto& pr = peers[0].reply;
-    const auto& cr = peers[1].reply;
-    res.messages = count;
-    res.integrity_errors = pr.at("integrity_errors").get<std::uint64_t>() +
-                           cr.at("integrity_errors").get<std::uint64_t>();
-    res.producer_cpu = cpu_of(pr);
-    res.consumer_cpu = cpu_of(cr);
-    if (req.pat == pattern::latency) {
-      res.rtt = histogram::from_json(pr.at("rtt"));
-      res.elapsed_ns = pr.at("t1").get<std::int64_t>() - pr.at("t0").get<std::int64_t>();
-    } else {
-      res.elapsed_ns = cr.at("t1").get<std::int64_t>() - pr.at("t0").get<std::int64_t>();
-    }
-    for (auto& p : peers) {
-      if (auto st = p.proc.wait_for(req.timeout); st && !(WIFEXITED(*st) && WEXITSTATUS(*st) == 0))
-        throw phase_failure(std::string(to_string(p.r)) + " " + describe_wait_status(*st) +
-                            " after reporting");
-    }
-    const std::uint64_t content_errors = res.integrity_errors;
-    std::uint64_t loss_of = 0;
-    if (req.lossy) {
-      for (const auto* r : {&pr, &cr}) {
-        res.lost += r->value("lost", std::uint64_t{0});
-        res.duplicated += r->value("duplicated", std::uint64_t{0});
-        res.reordered += r->value("reordered", std::uint64_t{0});
-      }
-      // The receiver's count: replies for ping-pong, the consumer's messages for a stream.
-      loss_of = (req.pat == pattern::latency ? pr : cr).value("expected", std::uint64_t{0});
-      res.integrity_errors += res.lost + res.duplicated + res.reordered;
-    }
-    if (res.integrity_errors != 0) {
-      res.status = run_status::failed;
-      if (res.lost + res.duplicated + res.reordered != 0)
-        res.reason = loss_summary(res.lost, loss_of, res.duplicated, res.reordered,
-                                  req.pat == pattern::latency ? "round trips" : "messages");
-      if (content_errors != 0)
-        res.reason += (res.reason.empty() ? "" : "; ") + std::string("data check: producer ") +
-                      pr.at("integrity_summary").get<std::string>() + "; consumer " +
-                      cr.at("integrity_summary").get<std::string>();
-      return res;
-    }
-    res.status = run_status::ok;
+    launch(req, program, cpus, peers);
+    res = assemble(req, drive(req, peers));
   } catch (const std::exception& e) {
     res.status = run_status::failed;
     res.reason = root_cause(peers) + e.what();
   }
+  res.producer_cpu_id = cpus.producer;
+  res.consumer_cpu_id = cpus.consumer;
   // child_process destructors kill and reap whatever is still running.
   return res;
 }

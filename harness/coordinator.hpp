@@ -1,9 +1,11 @@
 // The coordinator: forks the producer and consumer (or, in the spawn process model, launches
 // them as separate programs), pins them, drives the start barrier over the control channels,
 // enforces a deadline on every wait, and turns whatever happens (results, a crashed, killed or
-// stopped peer) into a run_result. Both process models share every phase, message, deadline and
-// failure path; only the launch differs. It never names a mechanism: the peers' code arrives
-// type-erased. Coordinator side only; not reentrant.
+// stopped peer) into a run_result. Three phases: launch (fork or spawn, the barrier), drive
+// (warm-up, go, the peer reports, each wait with its deadline), assemble (two peer reports into
+// a run_result). Both process models share every phase, message, deadline and failure path;
+// only the launch differs. It never names a mechanism: the peers' code arrives type-erased.
+// Coordinator side only; not reentrant.
 #pragma once
 
 #include <functional>
@@ -13,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/control.hpp"
+#include "harness/protocol.hpp"
 #include "harness/session.hpp"
 
 namespace ipcbench {
@@ -33,7 +36,22 @@ struct peer_program {
   std::optional<spawn_target> spawned;
 };
 
+// Runs one benchmark: launch, drive, assemble. Never throws: a failure of any phase (a peer that
+// crashed, stopped, erred or missed a deadline) is a failed run_result with the reason, both
+// peers killed and reaped; a placement this machine cannot honour is a skipped one.
 run_result coordinate(const run_request& req, const peer_program& program);
+
+// What the peers reported on the timed batch of `count` messages (round trips).
+struct batch_reports {
+  std::uint64_t count = 0;
+  peer_report producer;
+  peer_report consumer;
+};
+
+// The run_result of a batch both peers completed: the timed window, CPU times, round trips and
+// the integrity and loss checks (failed, with the reason, when a message was wrong or lost).
+// Throws std::runtime_error when a latency batch's producer sent no round-trip times.
+run_result assemble(const run_request& req, const batch_reports& b);
 
 // The CPUs a placement uses, or a reason why it cannot be honoured on this machine.
 struct cpu_choice {

@@ -1,11 +1,9 @@
 // The peers' loops, one template instance per endpoint type so the timed loop calls the
 // mechanism directly. Runs in a forked peer (or in one process for the null calibration).
 //
-// Protocol with the coordinator (control_link): peer sends "opened"; coordinator sends
-// "warmup" {count}; peer runs the untimed warm-up and sends "warm" {ns}; coordinator sends "go"
-// {count}; peer runs the timed batch and sends "result"; coordinator sends "exit" once it has
-// both results, and only then may a peer free its buffers. Sequence numbers run on from the
-// warm-up into the timed batch, so the two cannot be confused.
+// The conversation with the coordinator over control_link is in harness/protocol.hpp: opened,
+// warm-up, go, the timed batch's peer_report, exit. Sequence numbers run on from the warm-up
+// into the timed batch, so the two cannot be confused.
 //
 // Lossy mechanisms (traits.lossy, UDP) run other loops: a receiver resynchronises on the number
 // it received, and sequence_tracker counts lost, duplicated and reordered messages instead of
@@ -24,6 +22,7 @@
 #include "harness/control.hpp"
 #include "harness/histogram.hpp"
 #include "harness/message.hpp"
+#include "harness/protocol.hpp"
 #include "harness/session.hpp"
 #include "mechanisms/adapter.hpp"
 #include "sys/system.hpp"
@@ -184,7 +183,7 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   peer_state s(req.message_size);  // declared first: outlives the endpoint (see "exit" below)
   std::optional<E> endpoint(std::move(endpoint_in));
   E& ep = *endpoint;
-  ctl.send({{"type", "opened"}});
+  send_message(ctl, opened_notice{});
   auto batch = [&](std::uint64_t n, histogram* h) {
     if (req.lossy)
       run_lossy_batch(ep, s, r, req.pat, n, h);
@@ -192,15 +191,13 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
       run_batch(ep, s, r, req.pat, n, h);
   };
 
-  const auto warm = ctl.expect("warmup", req.timeout * 2);
-  const auto warm_count = warm.at("count").get<std::uint64_t>();
+  const auto warm_count = expect_message<warmup_order>(ctl, req.timeout * 2).count;
   if (req.lossy) s.seqs.extend_to(s.next_seq + warm_count);
   const std::int64_t w0 = now_ns();
   batch(warm_count, nullptr);
-  ctl.send({{"type", "warm"}, {"ns", now_ns() - w0}});
+  send_message(ctl, warm_notice{now_ns() - w0});
 
-  const auto go = ctl.expect("go", req.timeout * 2);
-  const auto count = go.at("count").get<std::uint64_t>();
+  const auto count = expect_message<go_order>(ctl, req.timeout * 2).count;
   histogram h;
   const bool timed_rtt = r == role::producer && req.pat == pattern::latency;
   if (req.lossy) s.seqs.extend_to(s.next_seq + count);
@@ -210,28 +207,24 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   const std::int64_t t1 = now_ns();
   const peer_cpu c1 = cpu_now();
 
-  nlohmann::json result = {{"type", "result"},
-                           {"messages", count},
-                           {"integrity_errors", s.tally.total()},
-                           {"integrity_summary", s.tally.summary()},
-                           {"t0", t0},
-                           {"t1", t1},
-                           {"user_ns", c1.user_ns - c0.user_ns},
-                           {"sys_ns", c1.sys_ns - c0.sys_ns}};
-  if (timed_rtt) result["rtt"] = h.to_json();
-  if (req.lossy) {
-    result["lost"] = s.seqs.lost();
-    result["duplicated"] = s.seqs.duplicated();
-    result["reordered"] = s.seqs.reordered();
-    result["expected"] = s.seqs.expected();
-  }
-  ctl.send(result);
+  peer_report report;
+  report.messages = count;
+  report.integrity_errors = s.tally.total();
+  report.integrity_summary = s.tally.summary();
+  report.t0 = t0;
+  report.t1 = t1;
+  report.cpu = {c1.user_ns - c0.user_ns, c1.sys_ns - c0.sys_ns};
+  if (timed_rtt) report.rtt = std::move(h);
+  if (req.lossy)
+    report.loss =
+        loss_counts{s.seqs.lost(), s.seqs.duplicated(), s.seqs.reordered(), s.seqs.expected()};
+  send_message(ctl, report);
   // Close our end now, so a partner still waiting for a message that will never come sees the
   // channel close; but keep the message buffers until the coordinator has both results: a
   // zero-copy channel (vmsplice) may still reference our last message's pages, and freeing them
   // would let malloc write over bytes the partner has yet to read.
   endpoint.reset();
-  ctl.expect("exit", req.timeout * 2);
+  expect_message<exit_order>(ctl, req.timeout * 2);
   return 0;
 }
 

@@ -13,29 +13,11 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "harness/protocol.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
 namespace {
-
-nlohmann::json request_json(const run_request& req) {
-  return {{"pattern", to_string(req.pat)},
-          {"message_size", req.message_size},
-          {"timeout_ms", req.timeout.count()},
-          {"lossy", req.lossy}};
-}
-
-run_request request_from_json(const nlohmann::json& j) {
-  run_request req;
-  const auto pat = j.at("pattern").get<std::string>();
-  if (pat != "latency" && pat != "throughput")
-    throw std::invalid_argument("unknown pattern '" + pat + "'");
-  req.pat = pat == "latency" ? pattern::latency : pattern::throughput;
-  req.message_size = j.at("message_size").get<std::size_t>();
-  req.timeout = std::chrono::milliseconds(j.at("timeout_ms").get<std::int64_t>());
-  req.lossy = j.value("lossy", false);
-  return req;
-}
 
 template <class T>
 T number(std::string_view text) {
@@ -54,7 +36,7 @@ std::vector<std::string> spawned_peer_args(const spawned_peer& p) {
           "--peer-control-fd=" + std::to_string(p.control_fd),
           "--cpu=" + std::to_string(p.cpu),
           "--coordinator-pid=" + std::to_string(p.coordinator),
-          "--request=" + request_json(p.req).dump(),
+          "--request=" + nlohmann::json(p.req).dump(),
           "--rendezvous=" + p.rendezvous.dump()};
 }
 
@@ -88,7 +70,7 @@ spawned_peer parse_spawned_peer(int argc, char** argv) {
         p.coordinator = number<pid_t>(value);
         have_pid = true;
       } else if (key == "--request") {
-        p.req = request_from_json(nlohmann::json::parse(value));
+        p.req = nlohmann::json::parse(value).get<run_request>();
         have_req = true;
       } else if (key == "--rendezvous") {
         p.rendezvous = nlohmann::json::parse(value);
@@ -127,7 +109,7 @@ int run_spawned_peer(const spawned_peer& p, const attach_fn& attach_and_run) {
     return attach_and_run(p.rendezvous, p.r, link, p.req);
   } catch (const std::exception& e) {
     try {
-      link.send({{"type", "error"}, {"what", e.what()}});
+      send_message(link, peer_error{e.what()});
     } catch (...) {
     }
     return 1;

@@ -10,7 +10,8 @@
 // Peer mode, first argument --peer (never in --help):
 //   <program> --peer=<id> --role=producer|consumer --peer-control-fd=N --cpu=C
 //             --coordinator-pid=P --request=<json> --rendezvous=<json>
-// where the request carries what run_peer() reads: pattern, message size, timeout.
+// where the request carries what run_peer() reads: pattern, message size, timeout, lossy (its
+// JSON form is to_json(run_request) in harness/protocol.hpp).
 #pragma once
 
 #include <sys/types.h>

@@ -1,9 +1,14 @@
 // Google Benchmark in-process: repetitions of one benchmark that fail beside repetitions that run
-// must neither abort the program nor enter the aggregates.
+// must neither abort the program nor enter the aggregates; the report builder writes Google
+// Benchmark's fields and ours, with null for numbers JSON cannot hold.
 #include <benchmark/benchmark.h>
 #include <gtest/gtest.h>
 
+#include <array>
+#include <cmath>
+#include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/report.hpp"
@@ -20,6 +25,13 @@ class collecting_reporter : public benchmark::BenchmarkReporter {
   std::vector<Run> runs;
 };
 
+schema::repetition_fields repetition(schema::status state, std::string reason = {}) {
+  schema::repetition_fields r;
+  r.state = state;
+  r.reason = std::move(reason);
+  return r;
+}
+
 TEST(GoogleBenchmark, FirstRepetitionFailedBlocksTheOthersSoNothingCrashes) {
   // Google Benchmark 1.7 crashes computing aggregates when the first repetition errored and two
   // or more later ones ran; run_case asks repetition_blocked() and skips the rest instead.
@@ -30,16 +42,16 @@ TEST(GoogleBenchmark, FirstRepetitionFailedBlocksTheOthersSoNothingCrashes) {
       [&](benchmark::State& state) {
         const int rep = call++;
         if (std::string why = extras.repetition_blocked("first_fails"); !why.empty()) {
-          extras.add_repetition("first_fails", {{"status", "skipped"}, {"reason", why}});
+          extras.add_repetition("first_fails", repetition(schema::status::skipped, why));
           skip_run(state, "skipped: " + why);
           return;
         }
         if (rep == 0) {
-          extras.add_repetition("first_fails", {{"status", "failed"}, {"reason", "on purpose"}});
+          extras.add_repetition("first_fails", repetition(schema::status::failed, "on purpose"));
           skip_run(state, "failed: on purpose");
           return;
         }
-        extras.add_repetition("first_fails", {{"status", "ok"}});
+        extras.add_repetition("first_fails", repetition(schema::status::ok));
         for (auto _ : state) state.SetIterationTime(1e-6);
         state.counters["rtt_p50_ns"] = 2;
       })
@@ -92,6 +104,153 @@ TEST(GoogleBenchmark, FailedRepetitionBesideGoodOnesIsReportedNotFatal) {
   EXPECT_EQ(errors, 1);
   EXPECT_GT(aggregates, 0);
   benchmark::ClearRegisteredBenchmarks();
+}
+
+using gb_run = benchmark::BenchmarkReporter::Run;
+
+gb_run iteration_run(const std::string& name, std::int64_t index) {
+  gb_run r;
+  r.run_name.function_name = name;
+  r.run_name.iterations = "iterations:1";
+  r.run_name.time_type = "manual_time";
+  r.family_index = 3;
+  r.per_family_instance_index = 0;
+  r.repetitions = 2;
+  r.repetition_index = index;
+  r.iterations = 1;
+  r.time_unit = benchmark::kMicrosecond;
+  r.real_accumulated_time = 2e-6;
+  r.cpu_accumulated_time = 1e-6;
+  return r;
+}
+
+TEST(ReportBuilder, RunHasGoogleBenchmarksFieldsAndNullForNonFinite) {
+  gb_run r = iteration_run("pipe/latency/64/cross", 1);
+  r.counters["messages"] = 10;
+  r.counters["nan"] = std::numeric_limits<double>::quiet_NaN();
+  r.counters["inf"] = -std::numeric_limits<double>::infinity();
+  const auto j = gbench_run_json(r);
+  EXPECT_EQ(j.at("name"), "pipe/latency/64/cross/iterations:1/manual_time");
+  EXPECT_EQ(j.at("run_name"), "pipe/latency/64/cross/iterations:1/manual_time");
+  EXPECT_EQ(j.at("run_type"), "iteration");
+  EXPECT_EQ(j.at("family_index"), 3);
+  EXPECT_EQ(j.at("per_family_instance_index"), 0);
+  EXPECT_EQ(j.at("repetitions"), 2);
+  EXPECT_EQ(j.at("repetition_index"), 1);
+  EXPECT_EQ(j.at("threads"), 1);
+  EXPECT_EQ(j.at("iterations"), 1);
+  EXPECT_DOUBLE_EQ(j.at("real_time").get<double>(), 2.0);  // us per iteration
+  EXPECT_DOUBLE_EQ(j.at("cpu_time").get<double>(), 1.0);
+  EXPECT_EQ(j.at("time_unit"), "us");
+  EXPECT_DOUBLE_EQ(j.at("messages").get<double>(), 10.0);
+  EXPECT_TRUE(j.at("nan").is_null());
+  EXPECT_TRUE(j.at("inf").is_null());
+  EXPECT_FALSE(j.contains("error_occurred"));
+  EXPECT_FALSE(j.contains("aggregate_name"));
+  EXPECT_FALSE(j.contains("label"));
+
+  r.error_occurred = true;
+  r.error_message = "skipped: too big";
+  r.report_label = "a label";
+  const auto e = gbench_run_json(r);
+  EXPECT_EQ(e.at("error_occurred"), true);
+  EXPECT_EQ(e.at("error_message"), "skipped: too big");
+  EXPECT_EQ(e.at("label"), "a label");
+}
+
+TEST(ReportBuilder, AggregateRowsHaveTheirNameAndUnit) {
+  gb_run r = iteration_run("pipe/latency/64/cross", 0);
+  r.run_type = gb_run::RT_Aggregate;
+  r.aggregate_name = "cv";
+  r.aggregate_unit = benchmark::kPercentage;
+  r.real_accumulated_time = 0.25;  // a ratio, written as it is
+  r.cpu_accumulated_time = std::numeric_limits<double>::quiet_NaN();
+  const auto j = gbench_run_json(r);
+  EXPECT_EQ(j.at("name"), "pipe/latency/64/cross/iterations:1/manual_time_cv");
+  EXPECT_EQ(j.at("run_type"), "aggregate");
+  EXPECT_EQ(j.at("aggregate_name"), "cv");
+  EXPECT_EQ(j.at("aggregate_unit"), "percentage");
+  EXPECT_FALSE(j.contains("repetition_index"));
+  EXPECT_DOUBLE_EQ(j.at("real_time").get<double>(), 0.25);
+  EXPECT_TRUE(j.at("cpu_time").is_null());
+}
+
+TEST(ReportBuilder, EntriesCarryOurFieldsUnderReportNames) {
+  report_extras extras;
+  extras.set_static("pipe/latency/64/cross", {.mechanism = "pipe",
+                                              .variant = "default",
+                                              .id = "pipe",
+                                              .family = "pipes",
+                                              .pattern = "latency",
+                                              .message_size = 64,
+                                              .placement = "cross",
+                                              .process = "fork"});
+  schema::repetition_fields ok = repetition(schema::status::ok);
+  ok.integrity_errors = 0;
+  ok.cpus = std::array<int, 2>{0, 1};
+  extras.add_repetition("pipe/latency/64/cross", ok);
+  schema::repetition_fields lossy = repetition(schema::status::failed, "lost 1");
+  lossy.loss = schema::loss_counts{1, 0, 0};
+  extras.add_repetition("pipe/latency/64/cross", lossy);
+  report_builder builder(extras);
+  gb_run mean = iteration_run("pipe/latency/64/cross", 0);
+  mean.run_type = gb_run::RT_Aggregate;
+  mean.aggregate_name = "mean";
+  builder.ReportRuns(
+      {iteration_run("pipe/latency/64/cross", 0), iteration_run("pipe/latency/64/cross", 1), mean});
+  const auto& entries = builder.document().at("benchmarks");
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_TRUE(builder.document().at("context").is_object());
+  for (const auto& e : entries) {
+    EXPECT_EQ(e.at("run_name"), "pipe/latency/64/cross");
+    EXPECT_EQ(e.at("mechanism"), "pipe");
+    EXPECT_EQ(e.at("message_size"), 64);
+    EXPECT_EQ(e.at("process"), "fork");
+  }
+  EXPECT_EQ(entries[0].at("name"), "pipe/latency/64/cross");
+  EXPECT_EQ(entries[0].at("status"), "ok");
+  EXPECT_EQ(entries[0].at("cpus"), nlohmann::json::array({0, 1}));
+  EXPECT_FALSE(entries[0].contains("lost"));
+  EXPECT_EQ(entries[1].at("status"), "failed");
+  EXPECT_EQ(entries[1].at("reason"), "lost 1");
+  EXPECT_EQ(entries[1].at("lost"), 1);
+  EXPECT_FALSE(entries[1].contains("cpus"));
+  EXPECT_EQ(entries[2].at("name"), "pipe/latency/64/cross_mean");
+  EXPECT_EQ(entries[2].at("status"), "ok");
+  EXPECT_EQ(entries[2].at("reason"), "");
+}
+
+TEST(ReportBuilder, RealRunWritesNullForANonFiniteAggregate) {
+  // A counter that is 0 in every repetition has a coefficient of variation of 0/0.
+  report_extras extras;
+  benchmark::RegisterBenchmark("constant",
+                               [](benchmark::State& state) {
+                                 for (auto _ : state) state.SetIterationTime(1e-6);
+                                 state.counters["zero"] = 0;
+                               })
+      ->Iterations(1)
+      ->UseManualTime()
+      ->Repetitions(3);
+  report_builder builder(extras);
+  collecting_reporter display;
+  tee_reporter tee(display, builder);
+  benchmark::RunSpecifiedBenchmarks(&tee, "^constant");
+  benchmark::ClearRegisteredBenchmarks();
+  const auto& doc = builder.document();
+  EXPECT_TRUE(doc.at("context").contains("host_name"));
+  EXPECT_TRUE(doc.at("context").contains("library_build_type"));
+  EXPECT_EQ(doc.at("context").at("date").get<std::string>().size(), 25u);  // RFC 3339
+  bool saw_cv = false;
+  for (const auto& e : doc.at("benchmarks")) {
+    if (e.value("aggregate_name", "") == "cv") {
+      saw_cv = true;
+      EXPECT_TRUE(e.at("zero").is_null()) << e.dump();
+    }
+  }
+  EXPECT_TRUE(saw_cv);
+  EXPECT_EQ(display.runs.size(), doc.at("benchmarks").size());
+  // The document survives a round trip through text: no NaN or Infinity words.
+  EXPECT_EQ(nlohmann::json::parse(doc.dump()), doc);
 }
 
 }  // namespace

@@ -17,9 +17,9 @@
 #include <thread>
 #include <vector>
 
-#include "bench/probes/atomicity.hpp"
-#include "bench/probes/probe.hpp"
-#include "bench/probes/report_probes.hpp"
+#include "probe/atomicity.hpp"
+#include "probe/probe.hpp"
+#include "probe/report_probes.hpp"
 #include "sys/child.hpp"
 #include "sys/unique_fd.hpp"
 #include "test_env.hpp"

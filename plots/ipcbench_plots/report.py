@@ -16,7 +16,14 @@ from pathlib import Path
 CALIBRATION_FAMILY = "calibration"
 PATTERNS = ("latency", "throughput")
 
-# Counters flat on an entry (results/README.md); anything else numeric is ignored.
+# The names below are results/README.md's (report/schema.hpp defines them for the C++ tools);
+# plots/tests/test_schema.py checks that the page documents every name this module reads.
+
+# A benchmark's name is `<id>/<pattern>/<size>/<placement>[.spawn]`; its fields say the same.
+NAME_FIELDS = ("id", "pattern", "message_size", "placement")
+SPAWN_SUFFIX = ".spawn"
+
+# Counters flat on an entry; anything else numeric is ignored.
 COUNTERS = (
     "messages",
     "integrity_errors",
@@ -204,7 +211,9 @@ def _entry_key(entry: object) -> tuple[tuple[str, str, int, str], str, str, str]
         raise _Invalid("a 'benchmarks' entry is not an object")
     name = entry.get("run_name") or entry.get("name")
     parts = name.split("/") if isinstance(name, str) else []
-    fallback = dict(zip(("id", "pattern", "message_size", "placement"), parts))
+    fallback = dict(zip(NAME_FIELDS, parts))
+    if fallback.get("placement", "").endswith(SPAWN_SUFFIX):
+        fallback["placement"] = fallback["placement"][: -len(SPAWN_SUFFIX)]
     where = f"benchmark '{name}'" if isinstance(name, str) else "a benchmark without a name"
 
     def field_of(key: str, default=None):

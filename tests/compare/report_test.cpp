@@ -56,6 +56,13 @@ TEST(ParseName, IgnoresGoogleBenchmarkSuffixes) {
   EXPECT_EQ(info->placement, "cross");
 }
 
+TEST(ParseName, SpawnedPeersKeepTheirPlacement) {
+  const auto info = parse_name("fifo/latency/64/cross.spawn");
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->id, "fifo");
+  EXPECT_EQ(info->placement, "cross");
+}
+
 TEST(ParseName, OtherShapesAreNotParsed) {
   EXPECT_FALSE(parse_name("BM_memcpy/4096"));
   EXPECT_FALSE(parse_name("BM_x/8/64/real_time"));

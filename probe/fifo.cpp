@@ -10,7 +10,7 @@
 #include <cstring>
 #include <string>
 
-#include "bench/probes/probe.hpp"
+#include "probe/probe.hpp"
 #include "sys/error.hpp"
 #include "sys/system.hpp"
 #include "sys/unique_fd.hpp"

@@ -12,7 +12,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "bench/probes/probe.hpp"
+#include "probe/probe.hpp"
 #include "sys/cleanup.hpp"
 #include "sys/error.hpp"
 #include "sys/io.hpp"

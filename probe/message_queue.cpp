@@ -11,7 +11,7 @@
 #include <fstream>
 #include <vector>
 
-#include "bench/probes/probe.hpp"
+#include "probe/probe.hpp"
 #include "sys/cleanup.hpp"
 #include "sys/error.hpp"
 #include "sys/names.hpp"

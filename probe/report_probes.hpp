@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bench/probes/probe.hpp"
+#include "probe/probe.hpp"
 
 namespace ipcbench::probes {
 

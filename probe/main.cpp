@@ -16,8 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include "bench/cli.hpp"
-#include "bench/probes/probe.hpp"
+#include "cli/cli.hpp"
+#include "probe/probe.hpp"
 #include "sys/cleanup.hpp"
 
 namespace ipcbench {

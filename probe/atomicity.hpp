@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "bench/probes/probe.hpp"
+#include "probe/probe.hpp"
 
 namespace ipcbench::probes {
 

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <vector>
 
-#include "bench/probes/probe.hpp"
+#include "probe/probe.hpp"
 #include "sys/error.hpp"
 #include "sys/io.hpp"
 #include "sys/system.hpp"

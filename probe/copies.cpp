@@ -10,7 +10,7 @@
 #include <set>
 #include <stdexcept>
 
-#include "bench/probes/report_probes.hpp"
+#include "probe/report_probes.hpp"
 
 namespace ipcbench::probes {
 namespace {

@@ -9,7 +9,7 @@
 #include <functional>
 #include <vector>
 
-#include "bench/probes/probe.hpp"
+#include "probe/probe.hpp"
 #include "sys/error.hpp"
 #include "sys/io.hpp"
 #include "sys/system.hpp"

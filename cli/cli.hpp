@@ -1,4 +1,6 @@
-// Command-line helpers shared by the bench and probe programs. Coordinator side.
+// Command-line helpers shared by the bench and probe programs (header-only: the ipcbench::cli
+// target). They own nothing and throw usage_error; called from a program's main() before it
+// forks anything, never in a peer.
 #pragma once
 
 #include <stdexcept>

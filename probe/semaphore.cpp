@@ -6,7 +6,7 @@
 
 #include <cerrno>
 
-#include "bench/probes/probe.hpp"
+#include "probe/probe.hpp"
 #include "sys/cleanup.hpp"
 #include "sys/error.hpp"
 #include "sys/io.hpp"

@@ -1,0 +1,119 @@
+// The messages of the control channel between the coordinator and one peer, typed, with their
+// nlohmann::json forms (to_json/from_json, found by ADL) and the request a launched peer reads.
+// Plain values; both sides of the fork use them (the peer sends what the coordinator reads and
+// the other way round). from_json throws nlohmann::json::exception on a missing or mistyped key.
+//
+// The conversation, one per run (run_peer() is the peer, coordinate() the coordinator):
+//   peer: opened_notice     coordinator: warmup_order {count}
+//   peer: warm_notice {ns}  (after the untimed warm-up)
+//                           coordinator: go_order {count} (the consumer first)
+//   peer: peer_report       (after the timed batch)
+//                           coordinator: exit_order, once it has both reports; only then may a
+//                           peer free its buffers
+// A peer that fails sends peer_error instead of whatever came next, and exits.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/control.hpp"
+#include "harness/histogram.hpp"
+#include "harness/session.hpp"
+
+namespace ipcbench {
+
+// Peer: its endpoint is open.
+struct opened_notice {
+  static constexpr const char* kType = "opened";
+};
+
+// Coordinator: run `count` untimed messages (round trips) now.
+struct warmup_order {
+  static constexpr const char* kType = "warmup";
+  std::uint64_t count = 0;
+};
+
+// Peer: the warm-up is done; it took `ns` (now_ns()).
+struct warm_notice {
+  static constexpr const char* kType = "warm";
+  std::int64_t ns = 0;
+};
+
+// Coordinator: run the timed batch of `count` messages (round trips).
+struct go_order {
+  static constexpr const char* kType = "go";
+  std::uint64_t count = 0;
+};
+
+// Loss accounting of one peer of a lossy mechanism (sequence_tracker's counts).
+struct loss_counts {
+  std::uint64_t lost = 0;
+  std::uint64_t duplicated = 0;
+  std::uint64_t reordered = 0;
+  std::uint64_t expected = 0;  // messages this peer was to receive
+};
+
+// Peer: what it saw in the timed batch.
+struct peer_report {
+  static constexpr const char* kType = "result";
+  std::uint64_t messages = 0;  // of the timed batch
+  std::uint64_t integrity_errors = 0;
+  std::string integrity_summary;    // integrity_tally::summary()
+  std::int64_t t0 = 0;              // now_ns() when the batch started
+  std::int64_t t1 = 0;              // and when it ended
+  peer_cpu cpu;                     // user and system CPU time spent in the batch
+  std::optional<histogram> rtt;     // the producer of a latency run: every round trip
+  std::optional<loss_counts> loss;  // lossy mechanisms only
+};
+
+// Coordinator: both reports are in; the peer may free its buffers and exit.
+struct exit_order {
+  static constexpr const char* kType = "exit";
+};
+
+// Peer: it failed; `what` says why. Sent in place of the next message, then the peer exits.
+struct peer_error {
+  static constexpr const char* kType = "error";
+  std::string what;
+};
+
+void to_json(nlohmann::json& j, const opened_notice& m);
+void from_json(const nlohmann::json& j, opened_notice& m);
+void to_json(nlohmann::json& j, const warmup_order& m);
+void from_json(const nlohmann::json& j, warmup_order& m);
+void to_json(nlohmann::json& j, const warm_notice& m);
+void from_json(const nlohmann::json& j, warm_notice& m);
+void to_json(nlohmann::json& j, const go_order& m);
+void from_json(const nlohmann::json& j, go_order& m);
+void to_json(nlohmann::json& j, const peer_report& m);
+void from_json(const nlohmann::json& j, peer_report& m);
+void to_json(nlohmann::json& j, const exit_order& m);
+void from_json(const nlohmann::json& j, exit_order& m);
+void to_json(nlohmann::json& j, const peer_error& m);
+void from_json(const nlohmann::json& j, peer_error& m);
+
+// The part of a run_request a launched peer reads (spawn process model's --request): pattern,
+// message size, timeout and lossy; the rest stays behind and reads back as its default.
+// from_json also throws std::invalid_argument on an unknown pattern.
+void to_json(nlohmann::json& j, const run_request& req);
+void from_json(const nlohmann::json& j, run_request& req);
+
+// Sends one typed message. Throws peer_gone when the other side has closed the channel.
+template <class Message>
+void send_message(control_link& link, const Message& m) {
+  link.send(nlohmann::json(m));
+}
+
+// Waits at most `timeout` for a message of Message's type (control_link::expect) and reads it.
+// Throws std::runtime_error on a timeout, another type or a peer_error (with its text),
+// peer_gone on EOF, nlohmann::json::exception on a malformed message.
+template <class Message>
+Message expect_message(control_link& link, std::chrono::milliseconds timeout) {
+  return link.expect(Message::kType, timeout).template get<Message>();
+}
+
+}  // namespace ipcbench

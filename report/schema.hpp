@@ -1,0 +1,169 @@
+// The report schema, the one place both the bench program (which writes reports) and compare
+// (which reads them) take it from: the benchmark name format, the names of the fields and
+// counters of a benchmark entry, the metrics with their direction, the status values, and the
+// structs the bench program fills per benchmark and per repetition. results/README.md documents
+// the same names for people and for plots/. Plain values and pure functions: nothing here owns a
+// resource, and nothing throws but std::bad_alloc. Usable on either side of a fork.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+namespace ipcbench::schema {
+
+// The top-level `context` object carries ours under this key.
+inline constexpr char kContextKey[] = "ipcbench";
+
+// Fields of a benchmark entry beyond Google Benchmark's (results/README.md, `benchmarks`).
+namespace field {
+inline constexpr char kMechanism[] = "mechanism";
+inline constexpr char kVariant[] = "variant";
+inline constexpr char kId[] = "id";
+inline constexpr char kFamily[] = "family";
+inline constexpr char kPattern[] = "pattern";
+inline constexpr char kMessageSize[] = "message_size";
+inline constexpr char kPlacement[] = "placement";
+inline constexpr char kProcess[] = "process";
+inline constexpr char kStatus[] = "status";
+inline constexpr char kReason[] = "reason";
+inline constexpr char kLost[] = "lost";
+inline constexpr char kDuplicated[] = "duplicated";
+inline constexpr char kReordered[] = "reordered";
+inline constexpr char kIntegrityErrors[] = "integrity_errors";
+inline constexpr char kCpus[] = "cpus";
+inline constexpr char kCpu[] = "cpu";
+inline constexpr char kLatencyPercentiles[] = "latency_percentiles_ns";
+}  // namespace field
+
+// Counters: numbers flat on an entry, which Google Benchmark also aggregates over repetitions.
+namespace counter {
+inline constexpr char kMessages[] = "messages";
+inline constexpr char kCpuNsPerMessage[] = "cpu_ns_per_message";
+inline constexpr char kRttP50Ns[] = "rtt_p50_ns";
+inline constexpr char kRttP90Ns[] = "rtt_p90_ns";
+inline constexpr char kRttP99Ns[] = "rtt_p99_ns";
+inline constexpr char kRttP999Ns[] = "rtt_p999_ns";
+inline constexpr char kRttMaxNs[] = "rtt_max_ns";
+inline constexpr char kRttMeanNs[] = "rtt_mean_ns";
+inline constexpr char kOneWayP50Ns[] = "one_way_p50_ns";
+inline constexpr char kBytesPerSecond[] = "bytes_per_second";
+inline constexpr char kMessagesPerSecond[] = "messages_per_second";
+}  // namespace counter
+
+// Every counter above, in the order results/README.md lists them.
+std::span<const std::string_view> counters();
+
+// The keys of `latency_percentiles_ns`, each the percentile it names ("99.9" is p99.9).
+inline constexpr std::array<std::string_view, 10> kLatencyPercentileKeys{
+    "0", "50", "75", "90", "95", "99", "99.5", "99.9", "99.99", "100"};
+
+// --- Status
+
+// How a repetition ended: `ok`, `skipped` (cannot run here, by design) or `failed` (an error).
+enum class status { ok, skipped, failed };
+std::string_view to_string(status s) noexcept;
+// "ok", "skipped", "failed"; nullopt for anything else.
+std::optional<status> parse_status(std::string_view text) noexcept;
+// Google Benchmark's error_message of a repetition that is not ok: "<status>: <reason>".
+std::string error_message(status s, std::string_view reason);
+// The status an error_message without a `status` field stands for: skipped when it starts with
+// "skipped", failed otherwise.
+status status_of_error_message(std::string_view message) noexcept;
+
+// --- Names
+
+inline constexpr std::string_view kPatterns[] = {"latency", "throughput"};
+inline constexpr std::string_view kPlacements[] = {"cross", "same", "none"};
+// Appended to the placement of a benchmark whose peers were launched as separate programs
+// (`--process spawn`), so compare never matches it with a forked one.
+inline constexpr std::string_view kSpawnSuffix = ".spawn";
+// The variant of an id without a dot.
+inline constexpr std::string_view kDefaultVariant = "default";
+
+// `<id>/<pattern>/<size>/<placement>[.spawn]`, `<id>` = `<mechanism>[.<variant>]`.
+struct benchmark_name {
+  std::string id;
+  std::string pattern;
+  std::uint64_t message_size = 0;
+  std::string placement;
+  bool spawned = false;  // the `.spawn` suffix
+};
+
+std::string mechanism_of(std::string_view id);  // the id up to its first dot
+std::string variant_of(std::string_view id);    // after the first dot, or kDefaultVariant
+
+std::string format_name(const benchmark_name& name);
+// Parses a name of our shape, ignoring Google Benchmark's own trailing components (those with a
+// ':' such as `/repeats:5`, and `/real_time`, `/manual_time`, `/process_time`). nullopt when the
+// name has another shape: an unknown pattern or placement, a size that is not a 64-bit number.
+std::optional<benchmark_name> parse_name(std::string_view name);
+
+// --- Metrics
+
+enum class direction { lower_is_better, higher_is_better };
+std::string_view to_string(direction better) noexcept;  // "lower_is_better", "higher_is_better"
+
+struct metric_spec {
+  std::string_view name;
+  direction better;
+  double default_threshold;  // fraction of the median, e.g. 0.05 for 5 %
+  std::string_view unit;     // "ns", "B/s" or "msg/s"
+};
+
+// The metrics a report can be judged on, with their direction and default threshold: the
+// latency, throughput and CPU counters, and Google Benchmark's `real_time` and `cpu_time`
+// (in the entry's `time_unit`; readers normalise them to nanoseconds).
+std::span<const metric_spec> known_metrics();
+const metric_spec* find_metric(std::string_view name);
+
+// --- What the bench program writes per entry
+
+// What a benchmark is: the same on each of its entries, repetitions and aggregates alike.
+struct benchmark_fields {
+  std::string mechanism;
+  std::string variant;
+  std::string id;
+  std::string family;
+  std::string pattern;
+  std::uint64_t message_size = 0;
+  std::string placement;  // cross, same, none (without `.spawn`)
+  std::string process;    // fork, spawn, or none for the in-process calibration
+};
+
+struct loss_counts {
+  std::uint64_t lost = 0, duplicated = 0, reordered = 0;
+};
+
+// CPU time of both peers over the timed batch.
+struct peer_cpu_times {
+  std::int64_t producer_user_ns = 0, producer_sys_ns = 0;
+  std::int64_t consumer_user_ns = 0, consumer_sys_ns = 0;
+};
+
+// What one repetition (an `iteration` entry) adds. The optional parts are written only when set:
+// the loss counts for lossy mechanisms, the rest for repetitions that ran.
+struct repetition_fields {
+  status state = status::ok;
+  std::string reason;  // why skipped or failed; empty when ok
+  std::optional<loss_counts> loss;
+  std::optional<std::uint64_t> integrity_errors;
+  std::optional<std::array<int, 2>> cpus;  // producer, consumer; -1 when not pinned
+  std::optional<peer_cpu_times> cpu;
+  // Round-trip time per key of kLatencyPercentileKeys (latency only).
+  std::optional<std::map<std::string, std::int64_t>> latency_percentiles_ns;
+};
+
+void to_json(nlohmann::json& j, const benchmark_fields& f);
+void to_json(nlohmann::json& j, const repetition_fields& r);
+// Aggregate rows summarise repetitions that ran: they are `ok` with an empty reason.
+nlohmann::json aggregate_fields();
+
+}  // namespace ipcbench::schema

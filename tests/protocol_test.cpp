@@ -1,0 +1,160 @@
+// The control channel's typed messages: their JSON forms read back unchanged, the wire keys the
+// peers and coordinator share, and assemble() turning two peer reports into a run_result.
+#include "harness/protocol.hpp"
+
+#include <gtest/gtest.h>
+
+#include "harness/coordinator.hpp"
+#include "harness/message.hpp"
+
+namespace ipcbench {
+namespace {
+
+peer_report report_of(std::uint64_t messages, std::int64_t t0, std::int64_t t1) {
+  peer_report r;
+  r.messages = messages;
+  r.integrity_summary = "no errors";
+  r.t0 = t0;
+  r.t1 = t1;
+  r.cpu = {100, 20};
+  return r;
+}
+
+TEST(Protocol, PeerReportReadsBackUnchanged) {
+  peer_report r = report_of(1000, 5, 905);
+  r.integrity_errors = 2;
+  r.integrity_summary = "2 corrupted";
+  histogram h;
+  for (std::int64_t v : {100, 200, 300, 5000}) h.record(v);
+  r.rtt = h;
+  r.loss = loss_counts{3, 1, 2, 997};
+
+  const nlohmann::json j = r;
+  EXPECT_EQ(j.at("type"), "result");
+  // The wire keys are flat, as the coordinator has always read them.
+  for (const char* key :
+       {"messages", "integrity_errors", "integrity_summary", "t0", "t1", "user_ns", "sys_ns", "rtt",
+        "lost", "duplicated", "reordered", "expected"})
+    EXPECT_TRUE(j.contains(key)) << key;
+
+  const auto back = j.get<peer_report>();
+  EXPECT_EQ(back.messages, 1000u);
+  EXPECT_EQ(back.integrity_errors, 2u);
+  EXPECT_EQ(back.integrity_summary, "2 corrupted");
+  EXPECT_EQ(back.t0, 5);
+  EXPECT_EQ(back.t1, 905);
+  EXPECT_EQ(back.cpu.user_ns, 100);
+  EXPECT_EQ(back.cpu.sys_ns, 20);
+  ASSERT_TRUE(back.rtt);
+  EXPECT_EQ(back.rtt->count(), 4u);
+  EXPECT_EQ(back.rtt->max(), 5000);
+  ASSERT_TRUE(back.loss);
+  EXPECT_EQ(back.loss->lost, 3u);
+  EXPECT_EQ(back.loss->duplicated, 1u);
+  EXPECT_EQ(back.loss->reordered, 2u);
+  EXPECT_EQ(back.loss->expected, 997u);
+}
+
+TEST(Protocol, OptionalPartsStayOffTheWire) {
+  const nlohmann::json j = report_of(10, 0, 1);
+  EXPECT_FALSE(j.contains("rtt"));
+  EXPECT_FALSE(j.contains("lost"));
+  const auto back = j.get<peer_report>();
+  EXPECT_FALSE(back.rtt);
+  EXPECT_FALSE(back.loss);
+}
+
+TEST(Protocol, MissingKeyThrows) {
+  nlohmann::json j = report_of(10, 0, 1);
+  j.erase("t1");
+  EXPECT_THROW(j.get<peer_report>(), nlohmann::json::exception);
+}
+
+TEST(Protocol, OrdersAndNoticesCarryTheirType) {
+  EXPECT_EQ(nlohmann::json(opened_notice{}), (nlohmann::json{{"type", "opened"}}));
+  EXPECT_EQ(nlohmann::json(warmup_order{7}), (nlohmann::json{{"type", "warmup"}, {"count", 7}}));
+  EXPECT_EQ(nlohmann::json(warm_notice{42}), (nlohmann::json{{"type", "warm"}, {"ns", 42}}));
+  EXPECT_EQ(nlohmann::json(go_order{9}), (nlohmann::json{{"type", "go"}, {"count", 9}}));
+  EXPECT_EQ(nlohmann::json(exit_order{}), (nlohmann::json{{"type", "exit"}}));
+  EXPECT_EQ(nlohmann::json(peer_error{"boom"}),
+            (nlohmann::json{{"type", "error"}, {"what", "boom"}}));
+  EXPECT_EQ(nlohmann::json(go_order{9}).get<go_order>().count, 9u);
+  EXPECT_EQ(nlohmann::json(warm_notice{42}).get<warm_notice>().ns, 42);
+}
+
+TEST(Protocol, RequestCarriesWhatAPeerReads) {
+  run_request req;
+  req.pat = pattern::throughput;
+  req.message_size = 4097;
+  req.timeout = std::chrono::milliseconds(1234);
+  req.lossy = true;
+  req.fixed_messages = 99;  // stays behind
+  const auto back = nlohmann::json(req).get<run_request>();
+  EXPECT_EQ(back.pat, pattern::throughput);
+  EXPECT_EQ(back.message_size, 4097u);
+  EXPECT_EQ(back.timeout, std::chrono::milliseconds(1234));
+  EXPECT_TRUE(back.lossy);
+  EXPECT_EQ(back.fixed_messages, 0u);
+
+  nlohmann::json bad = req;
+  bad["pattern"] = "sideways";
+  EXPECT_THROW(bad.get<run_request>(), std::invalid_argument);
+}
+
+TEST(Assemble, LatencyTakesTheProducersRoundTrips) {
+  run_request req;
+  req.pat = pattern::latency;
+  batch_reports b{50, report_of(50, 1000, 6000), report_of(50, 900, 7000)};
+  b.producer.rtt = histogram();
+  b.producer.rtt->record(100);
+  const run_result r = assemble(req, b);
+  EXPECT_EQ(r.status, run_status::ok);
+  EXPECT_EQ(r.messages, 50u);
+  EXPECT_EQ(r.elapsed_ns, 5000);
+  EXPECT_EQ(r.rtt.count(), 1u);
+  EXPECT_EQ(r.producer_cpu.user_ns, 100);
+  EXPECT_EQ(r.consumer_cpu.sys_ns, 20);
+
+  b.producer.rtt.reset();
+  EXPECT_THROW(assemble(req, b), std::runtime_error);
+}
+
+TEST(Assemble, ThroughputRunsFromProducerStartToConsumerEnd) {
+  run_request req;
+  req.pat = pattern::throughput;
+  const run_result r =
+      assemble(req, batch_reports{8, report_of(8, 1000, 2000), report_of(8, 1100, 9000)});
+  EXPECT_EQ(r.status, run_status::ok);
+  EXPECT_EQ(r.elapsed_ns, 8000);
+}
+
+TEST(Assemble, ContentErrorsFailWithBothSummaries) {
+  run_request req;
+  req.pat = pattern::throughput;
+  batch_reports b{8, report_of(8, 0, 1), report_of(8, 0, 1)};
+  b.consumer.integrity_errors = 1;
+  b.consumer.integrity_summary = "1 corrupted";
+  const run_result r = assemble(req, b);
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_EQ(r.integrity_errors, 1u);
+  EXPECT_EQ(r.reason, "data check: producer no errors; consumer 1 corrupted");
+}
+
+TEST(Assemble, LossIsCountedFromBothPeersAgainstTheReceiver) {
+  run_request req;
+  req.pat = pattern::throughput;
+  req.lossy = true;
+  batch_reports b{100, report_of(100, 0, 1), report_of(100, 0, 1)};
+  b.producer.loss = loss_counts{};
+  b.consumer.loss = loss_counts{4, 1, 2, 100};
+  const run_result r = assemble(req, b);
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_EQ(r.lost, 4u);
+  EXPECT_EQ(r.duplicated, 1u);
+  EXPECT_EQ(r.reordered, 2u);
+  EXPECT_EQ(r.integrity_errors, 7u);
+  EXPECT_EQ(r.reason, loss_summary(4, 100, 1, 2, "messages"));
+}
+
+}  // namespace
+}  // namespace ipcbench
