@@ -9,7 +9,7 @@
 
 #include "harness/calibrate.hpp"
 #include "harness/coordinator.hpp"
-#include "mechanisms/registry.hpp"
+#include "registry/registry.hpp"
 #include "sys/system.hpp"
 #include "sys/unique_fd.hpp"
 

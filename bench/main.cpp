@@ -20,8 +20,8 @@
 #include "harness/calibrate.hpp"
 #include "harness/runner.hpp"
 #include "harness/spawn.hpp"
-#include "mechanisms/registry.hpp"
 #include "probe/report_probes.hpp"
+#include "registry/registry.hpp"
 #include "report/schema.hpp"
 #include "sys/cleanup.hpp"
 

@@ -10,7 +10,7 @@
 #include "harness/calibrate.hpp"
 #include "harness/coordinator.hpp"
 #include "harness/runner.hpp"
-#include "mechanisms/registry.hpp"
+#include "registry/registry.hpp"
 #include "test_env.hpp"
 
 namespace ipcbench {

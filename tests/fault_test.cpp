@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "harness/runner.hpp"
-#include "mechanisms/pipe.hpp"
-#include "mechanisms/registry.hpp"
+#include "mechanisms/pipes/pipe.hpp"
+#include "registry/registry.hpp"
 #include "test_env.hpp"
 
 namespace ipcbench {

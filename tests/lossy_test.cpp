@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "harness/runner.hpp"
-#include "mechanisms/pipe.hpp"
+#include "mechanisms/pipes/pipe.hpp"
 #include "sys/io.hpp"
 #include "test_env.hpp"
 

@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "harness/message.hpp"
-#include "mechanisms/posix_mq.hpp"
-#include "mechanisms/sysv_mq.hpp"
-#include "mechanisms/udp.hpp"
+#include "mechanisms/queues/posix_mq.hpp"
+#include "mechanisms/queues/sysv_mq.hpp"
+#include "mechanisms/sockets/udp.hpp"
 #include "sys/system.hpp"
 #include "test_env.hpp"
 

@@ -8,10 +8,10 @@
 #include <chrono>
 #include <vector>
 
-#include "mechanisms/futex.hpp"
-#include "mechanisms/posix_sem.hpp"
-#include "mechanisms/signal.hpp"
-#include "mechanisms/sysv_sem.hpp"
+#include "mechanisms/notify/futex.hpp"
+#include "mechanisms/notify/posix_sem.hpp"
+#include "mechanisms/notify/signal.hpp"
+#include "mechanisms/notify/sysv_sem.hpp"
 #include "sys/child.hpp"
 #include "sys/system.hpp"
 #include "test_env.hpp"

@@ -24,11 +24,11 @@
 #include <vector>
 
 #include "harness/coordinator.hpp"
-#include "mechanisms/mmap_anon.hpp"
-#include "mechanisms/mmap_file.hpp"
-#include "mechanisms/posix_shm.hpp"
-#include "mechanisms/registry.hpp"
-#include "mechanisms/sysv_shm.hpp"
+#include "mechanisms/shm/mmap_anon.hpp"
+#include "mechanisms/shm/mmap_file.hpp"
+#include "mechanisms/shm/posix_shm.hpp"
+#include "mechanisms/shm/sysv_shm.hpp"
+#include "registry/registry.hpp"
 #include "sys/child.hpp"
 #include "sys/system.hpp"
 #include "sys/unique_fd.hpp"

@@ -1,0 +1,82 @@
+#include "mechanisms/notify/futex.hpp"
+
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <new>
+
+#include "mechanisms/notify/notification_traits.hpp"
+#include "sys/error.hpp"
+
+namespace ipcbench {
+namespace {
+
+constexpr std::uint32_t kEmpty = 0, kPosted = 1, kSleeping = 2;
+
+long futex(std::atomic<std::uint32_t>* word, int op, std::uint32_t val, const timespec* timeout) {
+  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+  return ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), op, val, timeout, nullptr, 0);
+}
+
+std::size_t page_size() {
+  return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+io_status futex_endpoint::send(std::span<const std::byte>) {
+  if (post_->exchange(kPosted) == kSleeping && futex(post_, FUTEX_WAKE, 1, nullptr) < 0)
+    throw_errno("futex(FUTEX_WAKE)");
+  return io_status::ok;
+}
+
+std::ptrdiff_t futex_endpoint::receive(std::span<std::byte>) {
+  const timespec check_after{0, std::chrono::nanoseconds(kPartnerCheck).count()};
+  for (;;) {
+    std::uint32_t v = kPosted;
+    if (wait_->compare_exchange_strong(v, kEmpty)) return 0;
+    // Announce the sleep; a post racing in turns the word to 1 and the exchange fails.
+    if (v == kEmpty && !wait_->compare_exchange_strong(v, kSleeping)) continue;
+    // Sleeps only while the word is still 2 (else EAGAIN, and the loop takes the post).
+    if (futex(wait_, FUTEX_WAIT, kSleeping, &check_after) == 0) continue;
+    if (errno == EAGAIN || errno == EINTR) continue;
+    if (errno == ETIMEDOUT) {
+      if (partner_.gone()) return kPeerGone;
+      continue;
+    }
+    throw_errno("futex(FUTEX_WAIT)");
+  }
+}
+
+mechanism_traits futex_channel::describe() {
+  mechanism_traits t = notification_traits(
+      "futex", "futex(FUTEX_WAIT), 100 ms timeout to recheck the partner",
+      "futex word per direction in anonymous MAP_SHARED memory, FUTEX_WAKE only when the "
+      "receiver sleeps");
+  t.notes["ops"] = "FUTEX_WAIT, FUTEX_WAKE (shared, not _PRIVATE)";
+  return t;
+}
+
+futex_channel::futex_channel(const channel_config&) {
+  void* page =
+      ::mmap(nullptr, page_size(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (page == MAP_FAILED) throw_errno("mmap(MAP_SHARED | MAP_ANONYMOUS, futex words)");
+  static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+  words_ = static_cast<std::atomic<std::uint32_t>*>(page);
+  for (int i = 0; i < 2; ++i) new (&words_[i]) std::atomic<std::uint32_t>(kEmpty);
+}
+
+futex_channel::~futex_channel() {
+  ::munmap(words_, page_size());
+}
+
+futex_endpoint futex_channel::open(role r) const {
+  partner p = pids_.meet(r);
+  return r == role::producer ? futex_endpoint(&words_[0], &words_[1], std::move(p))
+                             : futex_endpoint(&words_[1], &words_[0], std::move(p));
+}
+
+}  // namespace ipcbench

@@ -1,0 +1,54 @@
+// futex(2) notification on two 32-bit words in anonymous MAP_SHARED memory (made before fork, so
+// related peers only), one per direction, with the shared (not _PRIVATE) FUTEX_WAIT and
+// FUTEX_WAKE. A word is a binary semaphore: 0 empty, 1 posted, 2 empty with the receiver
+// asleep; the sender calls FUTEX_WAKE only when it finds 2. The receiver sleeps in FUTEX_WAIT
+// with a 100 ms timeout, after which it checks that its partner is alive. No payload: measured
+// at size 0, latency only.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <span>
+
+#include "mechanisms/adapter.hpp"
+#include "mechanisms/notify/peer_watch.hpp"
+#include "sys/io.hpp"
+
+namespace ipcbench {
+
+// A peer's two words: it posts one and waits on the other. A partner gone reads as kPeerGone.
+// Throws std::system_error naming the call.
+class futex_endpoint {
+ public:
+  futex_endpoint(std::atomic<std::uint32_t>* post, std::atomic<std::uint32_t>* wait,
+                 partner p) noexcept
+      : post_(post), wait_(wait), partner_(std::move(p)) {}
+
+  io_status send(std::span<const std::byte> msg);
+  std::ptrdiff_t receive(std::span<std::byte> buf);
+
+ private:
+  std::atomic<std::uint32_t>* post_;
+  std::atomic<std::uint32_t>* wait_;
+  partner partner_;
+};
+
+// Owns the shared page with the two words (mapped by the coordinator before fork, unmapped in
+// its destructor; the peers use their inherited mapping) and the pid exchange.
+class futex_channel {
+ public:
+  static mechanism_traits describe();
+  explicit futex_channel(const channel_config& cfg);
+  ~futex_channel();
+  futex_channel(const futex_channel&) = delete;
+  futex_channel& operator=(const futex_channel&) = delete;
+
+  void opened() noexcept {}
+  futex_endpoint open(role r) const;
+
+ private:
+  std::atomic<std::uint32_t>* words_ = nullptr;  // [forward, back]
+  pid_exchange pids_;
+};
+
+}  // namespace ipcbench

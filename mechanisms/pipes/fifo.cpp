@@ -1,0 +1,92 @@
+#include "mechanisms/pipes/fifo.hpp"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <stdexcept>
+
+#include "sys/error.hpp"
+#include "sys/system.hpp"
+
+namespace ipcbench {
+namespace {
+
+unique_fd open_fifo(const std::filesystem::path& p, int flags) {
+  for (;;) {
+    // Opening one end blocks until the other end is opened (fifo(7)); the coordinator's
+    // watchdog bounds that wait.
+    int fd = ::open(p.c_str(), flags | O_CLOEXEC);
+    if (fd >= 0) return unique_fd(fd);
+    if (errno != EINTR) throw_errno("open(" + p.string() + ")");
+  }
+}
+
+// Both peers open `forward` first, so the two blocking opens pair up without deadlock.
+stream_endpoint open_paths(const std::filesystem::path& forward, const std::filesystem::path& back,
+                           role r) {
+  if (r == role::producer) {
+    unique_fd out = open_fifo(forward, O_WRONLY);
+    unique_fd in = open_fifo(back, O_RDONLY);
+    return stream_endpoint(std::move(in), std::move(out));
+  }
+  unique_fd in = open_fifo(forward, O_RDONLY);
+  unique_fd out = open_fifo(back, O_WRONLY);
+  return stream_endpoint(std::move(in), std::move(out));
+}
+
+}  // namespace
+
+mechanism_traits fifo_channel::describe() {
+  mechanism_traits t;
+  t.id = t.mechanism = "fifo";
+  t.variant = "default";
+  t.family = "pipes & FIFOs";
+  t.kind = channel_kind::stream;
+  t.related_only = false;
+  t.wait = "blocking read(2)";
+  t.description =
+      "FIFO (named pipe) per direction in a private 0700 directory, unlinked after open";
+  t.notes["PIPE_BUF"] = std::to_string(PIPE_BUF);
+  return t;
+}
+
+fifo_channel::fifo_channel(const channel_config& cfg) {
+  if (cfg.dir == nullptr) throw std::invalid_argument("fifo needs a private directory");
+  forward_ = cfg.dir->path() / "forward.fifo";
+  back_ = cfg.dir->path() / "back.fifo";
+  for (const auto* p : {&forward_, &back_})
+    check(::mkfifo(p->c_str(), 0600), "mkfifo(" + p->string() + ")");
+  forward_guard_ = cleanup::guard(cleanup::kind::path, -1, forward_.c_str());
+  back_guard_ = cleanup::guard(cleanup::kind::path, -1, back_.c_str());
+}
+
+fifo_channel::~fifo_channel() {
+  unlink_paths();
+}
+
+void fifo_channel::unlink_paths() noexcept {
+  for (const auto* p : {&forward_, &back_})
+    if (!p->empty()) ::unlink(p->c_str());
+  forward_guard_.release();
+  back_guard_.release();
+}
+
+void fifo_channel::opened() noexcept {
+  unlink_paths();
+}
+
+stream_endpoint fifo_channel::open(role r) {
+  return open_paths(forward_, back_, r);
+}
+
+nlohmann::json fifo_channel::rendezvous() const {
+  return {{"forward", forward_.string()}, {"back", back_.string()}};
+}
+
+stream_endpoint fifo_channel::attach(const nlohmann::json& where, role r) {
+  return open_paths(where.at("forward").get<std::string>(), where.at("back").get<std::string>(), r);
+}
+
+}  // namespace ipcbench

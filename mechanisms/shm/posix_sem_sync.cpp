@@ -1,0 +1,82 @@
+#include "mechanisms/shm/posix_sem_sync.hpp"
+
+#include <fcntl.h>
+#include <time.h>
+
+#include "sys/error.hpp"
+#include "sys/names.hpp"
+
+namespace ipcbench {
+
+posix_sem_sync::resources::resources() {
+  const std::string base = names::unique_posix_name();
+  try {
+    for (int i = 0; i < kBells; ++i) {
+      const std::string name = base + "-" + std::to_string(i);
+      sem_t* s = ::sem_open(name.c_str(), O_CREAT | O_EXCL, 0600, 0);
+      if (s == SEM_FAILED) throw_errno("sem_open(" + name + ", O_CREAT | O_EXCL)");
+      names_[i] = name;
+      ::sem_close(s);  // the name keeps it; the coordinator never posts or waits
+      guards_[i] = cleanup::guard(cleanup::kind::posix_sem, -1, name.c_str());
+    }
+  } catch (...) {
+    opened();  // a destructor does not run for a half-built object
+    throw;
+  }
+}
+
+posix_sem_sync::resources::~resources() {
+  opened();
+}
+
+void posix_sem_sync::resources::opened() noexcept {
+  for (int i = 0; i < kBells; ++i) {
+    if (names_[i].empty()) continue;
+    ::sem_unlink(names_[i].c_str());
+    guards_[i].release();
+    names_[i].clear();
+  }
+}
+
+nlohmann::json posix_sem_sync::resources::rendezvous() const {
+  return {{"semaphores", names_}};
+}
+
+posix_sem_sync posix_sem_sync::resources::open() const {
+  return posix_sem_sync(names_);
+}
+
+posix_sem_sync posix_sem_sync::resources::attach(const nlohmann::json& j) {
+  return posix_sem_sync(j.at("semaphores").get<std::array<std::string, kBells>>());
+}
+
+posix_sem_sync::posix_sem_sync(const std::array<std::string, kBells>& names) {
+  for (int i = 0; i < kBells; ++i) {
+    sem_t* s = ::sem_open(names[i].c_str(), 0);
+    if (s == SEM_FAILED) {
+      const int err = errno;
+      for (int j = 0; j < i; ++j) ::sem_close(sems_[j]);
+      throw_errno("sem_open(" + names[i] + ")", err);
+    }
+    sems_[i] = s;
+  }
+}
+
+posix_sem_sync::~posix_sem_sync() {
+  for (sem_t* s : sems_)
+    if (s != nullptr) ::sem_close(s);
+}
+
+shm::sleep_result posix_sem_sync::sleep(int bell, std::uint32_t*, std::uint32_t, int ms) {
+  timespec at{};
+  ::clock_gettime(CLOCK_MONOTONIC, &at);
+  at.tv_nsec += (ms % 1000) * 1'000'000L;
+  at.tv_sec += ms / 1000 + at.tv_nsec / 1'000'000'000L;
+  at.tv_nsec %= 1'000'000'000L;
+  if (::sem_clockwait(sems_[bell], CLOCK_MONOTONIC, &at) == 0) return shm::sleep_result::posted;
+  if (errno == ETIMEDOUT) return shm::sleep_result::timed_out;
+  if (errno == EINTR) return shm::sleep_result::interrupted;
+  throw_errno("sem_clockwait");
+}
+
+}  // namespace ipcbench

@@ -1,0 +1,111 @@
+#include "mechanisms/shm/posix_shm.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "sys/error.hpp"
+#include "sys/names.hpp"
+#include "sys/unique_fd.hpp"
+
+namespace ipcbench {
+namespace {
+
+unique_fd open_shm(const std::string& name, int flags, mode_t mode) {
+  const int fd = ::shm_open(name.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0)
+    throw_errno("shm_open(" + name + ((flags & O_CREAT) != 0 ? ", O_CREAT | O_EXCL)" : ")"));
+  return unique_fd(fd);
+}
+
+shm::segment_mapping map_shm(const std::string& name) {
+  unique_fd fd = open_shm(name, O_RDWR, 0);
+  return shm::map_segment(fd.get(), name);  // the mapping outlives the descriptor
+}
+
+}  // namespace
+
+template <class Sync>
+mechanism_traits posix_shm_channel<Sync>::describe() {
+  mechanism_traits t;
+  t.mechanism = "posix_shm";
+  t.variant = Sync::kName;
+  t.id = t.mechanism + "." + t.variant;
+  shm::describe_ring(t);
+  t.related_only = false;
+  t.wait = Sync::kWait;
+  t.description =
+      std::string("POSIX shared memory (shm_open + mmap), a byte ring per direction, ") +
+      "synchronised by " + Sync::kSynchronised + "; names unlinked once both peers opened them";
+  // glibc's shm_open and sem_open work on files in /dev/shm.
+  struct statfs fs {};
+  if (::statfs("/dev/shm", &fs) != 0) throw_errno("statfs(/dev/shm)");
+  if constexpr (Sync::kSpins)
+    t.notes["cpu"] =
+        "a waiting peer spins and burns its CPU; with placement same it yields after 1024 spins";
+  return t;
+}
+
+template <class Sync>
+posix_shm_channel<Sync>::posix_shm_channel(const channel_config&) {
+  const std::string name = names::unique_posix_name();
+  unique_fd fd = open_shm(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+  name_ = name;
+  guard_ = cleanup::guard(cleanup::kind::posix_shm, -1, name_.c_str());
+  try {
+    // New objects read as zero, which is the segment's initial state.
+    check(::ftruncate(fd.get(), static_cast<off_t>(shm::kSegmentBytes)),
+          "ftruncate(" + name_ + ", " + std::to_string(shm::kSegmentBytes) + ")");
+  } catch (...) {
+    unlink_name();  // a destructor does not run for a half-built object
+    throw;
+  }
+}
+
+template <class Sync>
+posix_shm_channel<Sync>::~posix_shm_channel() {
+  unlink_name();
+}
+
+template <class Sync>
+void posix_shm_channel<Sync>::unlink_name() noexcept {
+  if (!name_.empty()) ::shm_unlink(name_.c_str());
+  name_.clear();
+  guard_.release();
+}
+
+template <class Sync>
+void posix_shm_channel<Sync>::opened() noexcept {
+  // Both peers have mapped the segment and opened the semaphores: the mappings and handles keep
+  // them alive, and a killed run can leave no name behind.
+  unlink_name();
+  sync_.opened();
+}
+
+template <class Sync>
+typename posix_shm_channel<Sync>::endpoint posix_shm_channel<Sync>::open(role r) {
+  return endpoint(map_shm(name_), sync_.open(), r);
+}
+
+template <class Sync>
+nlohmann::json posix_shm_channel<Sync>::rendezvous() const {
+  return {{"name", name_}, {"sync", sync_.rendezvous()}};
+}
+
+template <class Sync>
+typename posix_shm_channel<Sync>::endpoint posix_shm_channel<Sync>::attach(const nlohmann::json& j,
+                                                                           role r) {
+  return endpoint(map_shm(j.at("name").get<std::string>()), Sync::resources::attach(j.at("sync")),
+                  r);
+}
+
+template class posix_shm_channel<posix_sem_sync>;
+template class posix_shm_channel<futex_sync>;
+template class posix_shm_channel<spin_sync>;
+
+static_assert(named_channel<posix_shm_channel<posix_sem_sync>>);
+static_assert(named_channel<posix_shm_channel<futex_sync>>);
+static_assert(named_channel<posix_shm_channel<spin_sync>>);
+
+}  // namespace ipcbench

@@ -1,0 +1,48 @@
+// POSIX shared memory (shm_open(3) + ftruncate(2) + mmap(2)) carrying a byte ring per direction
+// (shm_ring.hpp); the variant is the synchronisation: POSIX named semaphores (sem_clockwait),
+// futex(2) waits on the ring positions, or pure spinning. The segment name (and the semaphores'
+// names) are unlinked as soon as both peers have opened them.
+#pragma once
+
+#include <string>
+
+#include "mechanisms/adapter.hpp"
+#include "mechanisms/shm/futex_sync.hpp"
+#include "mechanisms/shm/posix_sem_sync.hpp"
+#include "mechanisms/shm/shm_ring.hpp"
+#include "mechanisms/shm/spin_sync.hpp"
+#include "sys/cleanup.hpp"
+
+namespace ipcbench {
+
+// Sync is posix_sem_sync, futex_sync or spin_sync. The constructor (coordinator, before fork)
+// creates the object O_CREAT | O_EXCL with mode 0600 under a unique name registered with the
+// emergency cleanup, plus what Sync needs; open() (forked peer) and attach() (unrelated peer)
+// map it by name; opened() and the destructor unlink. Throws std::system_error.
+template <class Sync>
+class posix_shm_channel {
+ public:
+  using endpoint = shm_endpoint<Sync>;
+  static mechanism_traits describe();
+  explicit posix_shm_channel(const channel_config& cfg);
+  ~posix_shm_channel();
+  posix_shm_channel(const posix_shm_channel&) = delete;
+  posix_shm_channel& operator=(const posix_shm_channel&) = delete;
+  void opened() noexcept;
+  endpoint open(role r);
+  nlohmann::json rendezvous() const;  // {"name": "/ipcbench-...", "sync": {...}}
+  static endpoint attach(const nlohmann::json& j, role r);
+
+ private:
+  void unlink_name() noexcept;
+
+  std::string name_;
+  cleanup::guard guard_;
+  typename Sync::resources sync_;
+};
+
+extern template class posix_shm_channel<posix_sem_sync>;
+extern template class posix_shm_channel<futex_sync>;
+extern template class posix_shm_channel<spin_sync>;
+
+}  // namespace ipcbench
