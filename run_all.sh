@@ -28,6 +28,9 @@ Options:
                        e.g. fifo/latency/64/cross.spawn; pipes and other inherited-descriptor
                        mechanisms are skipped)
   --sizes LIST         comma-separated message sizes in bytes, replacing the sweep's
+  --idle-states M      held (default): keep the CPUs out of deep idle states for the whole run
+                       (PM QoS, /dev/cpu_dma_latency = 0; needs root, otherwise the run goes
+                       on with them allowed and the report says why); allowed: leave them be
   --target-time S      seconds per timed batch (default 0.2; quick 0.02)
   --baseline FILE      after the run, compare against FILE and exit with the gate's code
                        (0 no regression, 1 regression, 2 bad input)
@@ -46,7 +49,7 @@ TXT
 die() { echo "run_all.sh: $*" >&2; exit 2; }
 
 interleave=1 quick=0 filter="" repetitions="" out="" placement="cross" sizes="" target_time="" baseline="" plots=1
-process="fork"
+process="fork" idle_states="held"
 probes=1 probes_json=""
 build_dir="$here/build"
 while [ $# -gt 0 ]; do
@@ -57,6 +60,7 @@ while [ $# -gt 0 ]; do
     --out) [ -n "${2:-}" ] || die "--out needs a value"; out="$2"; shift ;;
     --placement) [ -n "${2:-}" ] || die "--placement needs a value"; placement="$2"; shift ;;
     --process) [ -n "${2:-}" ] || die "--process needs a value"; process="$2"; shift ;;
+    --idle-states) [ -n "${2:-}" ] || die "--idle-states needs a value"; idle_states="$2"; shift ;;
     --sizes) [ -n "${2:-}" ] || die "--sizes needs a value"; sizes="$2"; shift ;;
     --target-time) [ -n "${2:-}" ] || die "--target-time needs a value"; target_time="$2"; shift ;;
     --baseline) [ -n "${2:-}" ] || die "--baseline needs a value"; baseline="$2"; shift ;;
@@ -83,6 +87,7 @@ else
 fi
 case "$placement" in cross|same|none) ;; *) die "--placement must be cross, same or none, not '$placement'" ;; esac
 case "$process" in fork|spawn) ;; *) die "--process must be fork or spawn, not '$process'" ;; esac
+case "$idle_states" in held|allowed) ;; *) die "--idle-states must be held or allowed, not '$idle_states'" ;; esac
 if [ -n "$filter" ]; then
   # POSIX extended syntax, as the bench program reads it; status 2 means it does not compile.
   re_status=0
@@ -170,7 +175,8 @@ if [ -z "$out" ]; then
   out="$here/results/$(hostname -s 2>/dev/null || hostname)-$(date +%Y%m%d-%H%M%S).json"
 fi
 
-args=(--progress "--placement=$placement" "--process=$process" "--benchmark_repetitions=$repetitions"
+args=(--progress "--placement=$placement" "--process=$process" "--idle-states=$idle_states"
+      "--benchmark_repetitions=$repetitions"
       "--benchmark_out=$out")
 [ "$quick" -eq 1 ] && args+=(--quick)
 if [ "$interleave" -eq 1 ] && [ "$repetitions" -gt 1 ]; then

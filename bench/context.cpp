@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 
 #include "harness/calibrate.hpp"
 #include "harness/coordinator.hpp"
@@ -108,7 +109,73 @@ nlohmann::json measure_calibration(placement p) {
               {"cpus", {cpus.producer, cpus.consumer}}};
   }
   c["cache_line_rtt_ns"] = line;
+  nlohmann::json wake = nullptr;
+  if (p == placement::cross && cpus.impossible.empty()) {
+    if (auto w = wakeup_round_trip(cpus.producer, cpus.consumer))
+      wake = {{"p10", w->p10},
+              {"p50", w->p50},
+              {"p90", w->p90},
+              {"rounds", w->rounds},
+              {"one_way_p50", w->p50 / 2},
+              {"cpus", {cpus.producer, cpus.consumer}}};
+  }
+  c["wakeup_rtt_ns"] = wake;
   return c;
+}
+
+namespace {
+
+// /proc/stat's first line: the whole machine's time in USER_HZ ticks, by state.
+struct cpu_ticks {
+  unsigned long long total = 0, steal = 0;
+};
+
+std::optional<cpu_ticks> read_cpu_ticks() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  if (!(in >> cpu) || cpu != "cpu") return std::nullopt;
+  cpu_ticks t;
+  unsigned long long v = 0;
+  // user nice system idle iowait irq softirq steal (guest and guest_nice are inside user/nice)
+  for (int i = 0; i < 8 && in >> v; ++i) {
+    t.total += v;
+    if (i == 7) t.steal = v;
+  }
+  return t;
+}
+
+nlohmann::json read_loadavg() {
+  std::ifstream in("/proc/loadavg");
+  double a = 0, b = 0, c = 0;
+  if (!(in >> a >> b >> c)) return nullptr;
+  return {a, b, c};
+}
+
+}  // namespace
+
+run_conditions::run_conditions() : start_ns_(now_ns()), loadavg_before_(read_loadavg()) {
+  if (auto t = read_cpu_ticks()) {
+    total_before_ = t->total;
+    steal_before_ = t->steal;
+    have_ticks_ = true;
+  }
+}
+
+nlohmann::json run_conditions::finish() const {
+  nlohmann::json j = {{"elapsed_s", static_cast<double>(now_ns() - start_ns_) / 1e9},
+                      {"loadavg_before", loadavg_before_},
+                      {"loadavg_after", read_loadavg()}};
+  const auto t = read_cpu_ticks();
+  if (have_ticks_ && t && t->total > total_before_) {
+    const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    j["steal_s"] = static_cast<double>(t->steal - steal_before_) / hz;
+    j["steal_fraction"] = static_cast<double>(t->steal - steal_before_) /
+                          static_cast<double>(t->total - total_before_);
+  } else {
+    j["steal_s"] = nullptr;
+    j["steal_fraction"] = nullptr;
+  }
+  return j;
 }
 
 nlohmann::json build_context(const bench_options& o, nlohmann::json calibration) {

@@ -1,6 +1,8 @@
 // The machine and build facts recorded in every report (context.ipcbench). Coordinator side.
 #pragma once
 
+#include <cstdint>
+
 #include <nlohmann/json.hpp>
 
 #include "bench/options.hpp"
@@ -11,9 +13,26 @@ namespace ipcbench {
 nlohmann::json read_ipc_limits();
 // `calibration` is the report's context.ipcbench.calibration (see measure_calibration).
 nlohmann::json build_context(const bench_options& o, nlohmann::json calibration);
-// Timer cost, memcpy bandwidth and, for placement cross, the cache-line round trip between the
-// two CPUs the peers use.
+// Timer cost, memcpy bandwidth and, for placement cross, the cache-line round trip and the
+// wake-up round trip (futex ping-pong) between the two CPUs the peers use.
 nlohmann::json measure_calibration(placement p);
+
+// What the machine did around the run, for context.ipcbench.run_conditions: the steal time the
+// hypervisor took (from /proc/stat, over the whole machine) and the load average before and
+// after. Starts counting when constructed.
+class run_conditions {
+ public:
+  run_conditions();
+  // {"elapsed_s", "steal_s", "steal_fraction" (of all CPU time), "loadavg_before",
+  // "loadavg_after"}; null where unreadable.
+  nlohmann::json finish() const;
+
+ private:
+  std::int64_t start_ns_;
+  nlohmann::json loadavg_before_;
+  unsigned long long total_before_ = 0, steal_before_ = 0;
+  bool have_ticks_ = false;
+};
 nlohmann::json traits_to_json(const mechanism_traits& t);
 
 }  // namespace ipcbench

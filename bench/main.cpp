@@ -281,10 +281,17 @@ int real_main(int argc, char** argv) {
         ->Unit(benchmark::kMicrosecond);
   }
 
-  const nlohmann::json ctx = [&] {
+  // The idle-state request is made before the calibration and held until the report is written.
+  idle_state_request idle(o.idle);
+  if (o.idle == idle_mode::held && idle.in_force() != idle_mode::held)
+    std::cerr << "ipcbench: idle states stay allowed (" << idle.reason()
+              << "); the report says so\n";
+  const run_conditions conditions;
+  nlohmann::json ctx = [&] {
     auto c = build_context(o, measure_calibration(o.place));
     auto n = traits_to_json(null_traits());
     c["mechanisms"].insert(c["mechanisms"].begin(), n);
+    c["idle_states"] = idle.to_json();
     return c;
   }();
 
@@ -300,6 +307,7 @@ int real_main(int argc, char** argv) {
   g_progress.finish();
   benchmark::Shutdown();
 
+  ctx["run_conditions"] = conditions.finish();
   if (o.out) {
     write_report(*o.out, builder.document(), ctx, probe_findings);
     std::cerr << "ipcbench: wrote " << *o.out << "\n";

@@ -72,6 +72,10 @@ bench_options parse_options(int& argc, char** argv) {
       auto m = parse_process_model(v);
       if (!m) throw usage_error("--process must be fork or spawn, not '" + v + "'");
       o.process = *m;
+    } else if (take_flag(i, argc, argv, "--idle-states", v)) {
+      auto m = parse_idle_mode(v);
+      if (!m) throw usage_error("--idle-states must be held or allowed, not '" + v + "'");
+      o.idle = *m;
     } else if (take_flag(i, argc, argv, "--target-time", v)) {
       o.target_time_s = parse_number<double>(v, "--target-time");
       if (!(o.target_time_s > 0 && o.target_time_s <= 60))
@@ -142,6 +146,10 @@ Options:
                         unrelated-processes case; names end in .spawn, e.g.
                         fifo/latency/64/cross.spawn; mechanisms that need inherited
                         descriptors are skipped)
+  --idle-states M       held (default): keep the CPUs out of deep idle states for the whole run
+                        (a PM QoS request of 0 us through /dev/cpu_dma_latency; where it cannot
+                        be made the run goes on and the report says why); allowed: leave the
+                        machine as it is. The report records the mode in force.
   --target-time S       length of each timed batch in seconds (default 0.2; quick 0.02)
   --timeout S           deadline in seconds for every wait on a peer (default 30)
   --progress            one progress line instead of Google Benchmark's table

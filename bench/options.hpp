@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/cli.hpp"
+#include "harness/idle_state.hpp"
 #include "harness/session.hpp"
 
 namespace ipcbench {
@@ -18,6 +19,7 @@ struct bench_options {
   std::string sweep = "full";  // full, quick, custom
   placement place = placement::cross;
   process_model process = process_model::fork;
+  idle_mode idle = idle_mode::held;  // --idle-states
   double target_time_s = 0.2;
   int timeout_s = 30;
   bool progress = false;

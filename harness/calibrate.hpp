@@ -21,6 +21,16 @@ struct cache_line_rtt {
 };
 std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b);
 
+// The wake-up floor (harness/wakeup.cpp): two forked processes pinned to `cpu_a` and `cpu_b`
+// ping-pong through two futex words, each sleeping until the other wakes it, so a round trip is
+// two cross-CPU wake-ups, the least a blocking mechanism pays. p10/p50/p90 in nanoseconds over
+// `rounds` round trips; nullopt if it could not run.
+struct wake_round_trip {
+  double p10 = 0, p50 = 0, p90 = 0;
+  int rounds = 0;
+};
+std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int rounds = 2000);
+
 // The latency loop of both peers in one process, the channel replaced by a local copy each way:
 // timer, stamping, verification, two copies. Same warm-up and batch sizing as a real run.
 run_result run_null(const run_request& req);

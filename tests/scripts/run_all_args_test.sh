@@ -46,6 +46,8 @@ expect_bad "--repetitions" --repetitions abc
 expect_bad "--repetitions" --repetitions 1001
 expect_bad "--placement must be" --placement diagonal
 expect_bad "--process must be" --process thread
+expect_bad "--idle-states must be held or allowed" --idle-states off
+expect_bad "--idle-states needs a value" --idle-states
 expect_bad "message size 0 is invalid" --sizes 0
 expect_bad "message size 0 is invalid" --sizes 64,000
 expect_bad "empty item" --sizes 1,,64

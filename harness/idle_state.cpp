@@ -1,0 +1,52 @@
+#include "harness/idle_state.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+
+namespace ipcbench {
+
+const char* to_string(idle_mode m) noexcept {
+  return m == idle_mode::held ? "held" : "allowed";
+}
+
+std::optional<idle_mode> parse_idle_mode(const std::string& s) noexcept {
+  if (s == "held") return idle_mode::held;
+  if (s == "allowed") return idle_mode::allowed;
+  return std::nullopt;
+}
+
+idle_state_request::idle_state_request(idle_mode requested, std::string device)
+    : requested_(requested), device_(std::move(device)) {
+  if (requested_ != idle_mode::held) return;
+  unique_fd fd(::open(device_.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd) {
+    reason_ = "open(" + device_ + "): " + std::strerror(errno);
+    return;
+  }
+  // pm_qos(7)-style interface: a binary s32, the largest exit latency allowed, in µs.
+  const std::int32_t zero = 0;
+  ssize_t n;
+  do {
+    n = ::write(fd.get(), &zero, sizeof zero);
+  } while (n < 0 && errno == EINTR);
+  if (n != static_cast<ssize_t>(sizeof zero)) {
+    reason_ = "write(" + device_ + ", 0): " + (n < 0 ? std::strerror(errno) : "short write");
+    return;
+  }
+  fd_ = std::move(fd);
+}
+
+nlohmann::json idle_state_request::to_json() const {
+  nlohmann::json j = {{"requested", to_string(requested_)},
+                      {"in_force", to_string(in_force())},
+                      {"device", device_}};
+  if (in_force() == idle_mode::held) j["latency_us"] = 0;
+  if (!reason_.empty()) j["reason"] = reason_;
+  return j;
+}
+
+}  // namespace ipcbench

@@ -1,0 +1,96 @@
+// The wake-up floor: what it costs to wake a process sleeping on another CPU. Two forked
+// processes pinned to the two CPUs bounce a counter through two futex words, each sleeping in
+// FUTEX_WAIT until the other stores and wakes it: every round trip is two cross-CPU wake-ups,
+// the least any blocking mechanism pays. With idle states allowed, on a VM it is mostly the
+// virtual CPU's halt exit; with them held, the scheduler's own wake-up path.
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <new>
+
+#include "harness/calibrate.hpp"
+#include "harness/histogram.hpp"
+#include "sys/child.hpp"
+#include "sys/system.hpp"
+
+namespace ipcbench {
+namespace {
+
+struct alignas(64) futex_word {
+  std::atomic<std::uint32_t> value{0};
+};
+
+struct wake_page {
+  futex_word ping, pong;
+  wake_round_trip result;
+  std::atomic<int> done{0};
+};
+
+void wait_for(futex_word& w, std::uint32_t want) {
+  for (;;) {
+    const std::uint32_t v = w.value.load(std::memory_order_acquire);
+    if (v == want) return;
+    // Sleeps only while the word still holds v: a store and wake in between returns at once.
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&w.value), FUTEX_WAIT, v, nullptr,
+              nullptr, 0);
+  }
+}
+
+void store_and_wake(futex_word& w, std::uint32_t v) {
+  w.value.store(v, std::memory_order_release);
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&w.value), FUTEX_WAKE, 1, nullptr, nullptr,
+            0);
+}
+
+}  // namespace
+
+std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int rounds) {
+  static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
+  void* mem =
+      ::mmap(nullptr, sizeof(wake_page), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) return std::nullopt;
+  auto* sh = new (mem) wake_page;
+  std::optional<wake_round_trip> out;
+  try {
+    const auto n = static_cast<std::uint32_t>(rounds);
+    auto echo = child_process::fork([&] {
+      pin_to_cpu(cpu_b);
+      for (std::uint32_t i = 1; i <= n; ++i) {
+        wait_for(sh->ping, i);
+        store_and_wake(sh->pong, i);
+      }
+      return 0;
+    });
+    auto timer = child_process::fork([&] {
+      pin_to_cpu(cpu_a);
+      histogram h;
+      for (std::uint32_t i = 1; i <= n; ++i) {
+        const std::int64_t t0 = now_ns();
+        store_and_wake(sh->ping, i);
+        wait_for(sh->pong, i);
+        h.record(now_ns() - t0);
+      }
+      sh->result = {static_cast<double>(h.percentile(10)), static_cast<double>(h.percentile(50)),
+                    static_cast<double>(h.percentile(90)), rounds};
+      sh->done.store(1, std::memory_order_release);
+      return 0;
+    });
+    const auto st = timer.wait_for(std::chrono::seconds(20));
+    if (st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0 && sh->done.load(std::memory_order_acquire))
+      out = sh->result;
+  } catch (const std::exception&) {
+    out.reset();
+  }
+  // child_process destructors kill and reap whatever still sleeps (a partner that died).
+  ::munmap(mem, sizeof(wake_page));
+  return out;
+}
+
+}  // namespace ipcbench
