@@ -5,11 +5,13 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <regex>
 #include <string_view>
@@ -60,10 +62,23 @@ std::map<std::string, std::int64_t> percentiles_of(const histogram& h) {
   std::map<std::string, std::int64_t> p;
   for (std::string_view k : schema::kLatencyPercentileKeys) {
     const std::string key(k);
-    p[key] = h.percentile(std::stod(key));
+    const double q = std::stod(key);
+    if (const auto need = schema::min_samples_for_percentile(q); need && h.count() < *need)
+      continue;  // too few round trips behind it (see schema::min_samples_for_percentile)
+    p[key] = h.percentile(q);
   }
   return p;
 }
+
+// A percentile as a counter, or NaN (written as null) when too few round trips back it.
+double supported_percentile(const histogram& h, double q) {
+  if (const auto need = schema::min_samples_for_percentile(q); need && h.count() < *need)
+    return std::numeric_limits<double>::quiet_NaN();
+  return static_cast<double>(h.percentile(q));
+}
+
+// Each repetition's place in the run, for the report (interleaved runs shuffle them).
+std::uint64_t g_next_order = 0;
 
 schema::status report_status(run_status s) {
   switch (s) {
@@ -79,6 +94,8 @@ schema::status report_status(run_status s) {
 
 void run_case(benchmark::State& state, const bench_case& c) {
   g_progress.step(c.name);
+  const auto started = std::chrono::system_clock::now().time_since_epoch();
+  const std::uint64_t order = g_next_order++;
   run_result r;
   if (std::string blocked = g_extras.repetition_blocked(c.name); !blocked.empty()) {
     r.status = run_status::skipped;
@@ -87,6 +104,8 @@ void run_case(benchmark::State& state, const bench_case& c) {
     r = c.run(c.req);
   }
   schema::repetition_fields extra;
+  extra.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(started).count();
+  extra.order = order;
   extra.state = report_status(r.status);
   extra.reason = r.reason;
   // Lossy mechanisms: the loss counts, when the peers got as far as reporting them.
@@ -119,9 +138,9 @@ void run_case(benchmark::State& state, const bench_case& c) {
   state.counters[counter::kCpuNsPerMessage] = r.cpu_ns_per_message();
   if (latency) {
     state.counters[counter::kRttP50Ns] = static_cast<double>(r.rtt.percentile(50));
-    state.counters[counter::kRttP90Ns] = static_cast<double>(r.rtt.percentile(90));
-    state.counters[counter::kRttP99Ns] = static_cast<double>(r.rtt.percentile(99));
-    state.counters[counter::kRttP999Ns] = static_cast<double>(r.rtt.percentile(99.9));
+    state.counters[counter::kRttP90Ns] = supported_percentile(r.rtt, 90);
+    state.counters[counter::kRttP99Ns] = supported_percentile(r.rtt, 99);
+    state.counters[counter::kRttP999Ns] = supported_percentile(r.rtt, 99.9);
     state.counters[counter::kRttMaxNs] = static_cast<double>(r.rtt.max());
     state.counters[counter::kRttMeanNs] = r.rtt.mean();
     state.counters[counter::kOneWayP50Ns] = static_cast<double>(r.rtt.percentile(50)) / 2;

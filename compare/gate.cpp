@@ -73,14 +73,75 @@ std::string status_phrase(const benchmark_samples& s, const char* side) {
   return text;
 }
 
-// Smallest n for which n vs n repetitions can reach alpha.
-std::size_t min_testable_repetitions(double alpha) {
-  std::size_t n = 1;
-  while (!(mwu_min_p_value(n, n) < alpha)) ++n;
-  return n;
+std::string untested_because(std::size_t n1, std::size_t n2, double level, std::size_t family) {
+  std::string why = std::to_string(n1) + " vs " + std::to_string(n2) +
+                    " repetitions cannot reach " + format_p(level);
+  if (family > 1) why += " (alpha over a family of " + std::to_string(family) + ")";
+  why += ": the smallest possible p is " + format_p(mwu_min_p_value(n1, n2)) + "; needs " +
+         std::to_string(repetitions_needed(level)) + " per side";
+  return why;
+}
+
+// Median, ratio and effect of one metric; p-value when the samples can be tested at all.
+judgement describe(std::span<const double> baseline, std::span<const double> contender,
+                   const gate_options& options) {
+  judgement j;
+  j.baseline_median = median(baseline);
+  j.contender_median = median(contender);
+  j.ratio = safe_ratio(j.contender_median, j.baseline_median);
+  if (too_few_to_test(baseline.size(), contender.size(), options.alpha)) return j;
+  if (options.test == test_kind::mann_whitney) {
+    j.p_value = mann_whitney_u(baseline, contender).p_value;
+  } else {
+    j.p_value =
+        bootstrap_median_ratio(baseline, contender, options.alpha, options.resamples, options.seed)
+            .p_value;
+  }
+  return j;
+}
+
+// The verdict of a tested metric, given whether its difference is significant.
+void decide(judgement& j, direction better, double threshold, bool significant) {
+  j.method = gate_method::significance_threshold;
+  const double effect = better == direction::lower_is_better
+                            ? j.ratio
+                            : safe_ratio(j.baseline_median, j.contender_median);
+  j.outcome = verdict::no_change;
+  if (significant && effect > 1.0 + threshold) {
+    j.outcome = verdict::regression;
+  } else if (significant && effect < 1.0 / (1.0 + threshold)) {
+    j.outcome = verdict::improvement;
+  }
+}
+
+void mark_untested(judgement& j, std::string reason) {
+  j.method = gate_method::untested;
+  j.outcome = verdict::untested;
+  j.untested_reason = std::move(reason);
 }
 
 }  // namespace
+
+std::size_t repetitions_needed(double level) {
+  std::size_t n = 1;
+  while (!(mwu_min_p_value(n, n) < level) && n < 1000) ++n;
+  return n;
+}
+
+std::vector<bool> holm_reject(std::span<const double> p_values, double alpha) {
+  const std::size_t m = p_values.size();
+  std::vector<std::size_t> order(m);
+  for (std::size_t i = 0; i < m; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return p_values[a] < p_values[b]; });
+  std::vector<bool> reject(m, false);
+  for (std::size_t k = 0; k < m; ++k) {
+    // The k-th smallest (from 0) is held to alpha / (m - k); the first that fails stops it.
+    if (!(p_values[order[k]] <= alpha / static_cast<double>(m - k))) break;
+    reject[order[k]] = true;
+  }
+  return reject;
+}
 
 std::string_view to_string(test_kind test) {
   return test == test_kind::bootstrap ? "bootstrap" : "mann-whitney";
@@ -94,12 +155,18 @@ std::string_view to_string(verdict outcome) {
       return "improvement";
     case verdict::no_change:
       return "no change";
+    case verdict::untested:
+      return "untested";
   }
   return "no change";
 }
 
 std::string_view to_string(gate_method method) {
-  return method == gate_method::threshold_only ? "threshold only" : "significance+threshold";
+  return method == gate_method::untested ? "untested" : "significance+threshold";
+}
+
+std::string_view to_string(correction c) {
+  return c == correction::holm ? "holm" : "none";
 }
 
 double threshold_for(const metric_spec& metric, const gate_options& options) {
@@ -117,32 +184,12 @@ bool too_few_to_test(std::size_t n_baseline, std::size_t n_contender, double alp
 
 judgement judge(std::span<const double> baseline, std::span<const double> contender,
                 direction better, double threshold, const gate_options& options) {
-  judgement j;
-  j.baseline_median = median(baseline);
-  j.contender_median = median(contender);
-  j.ratio = safe_ratio(j.contender_median, j.baseline_median);
-  const double effect = better == direction::lower_is_better
-                            ? j.ratio
-                            : safe_ratio(j.baseline_median, j.contender_median);
-
-  bool significant = true;
-  if (too_few_to_test(baseline.size(), contender.size(), options.alpha)) {
-    j.method = gate_method::threshold_only;
-  } else if (options.test == test_kind::mann_whitney) {
-    j.p_value = mann_whitney_u(baseline, contender).p_value;
-    significant = *j.p_value < options.alpha;
-  } else {
-    const bootstrap_result b =
-        bootstrap_median_ratio(baseline, contender, options.alpha, options.resamples, options.seed);
-    j.p_value = b.p_value;
-    significant = b.low > 1.0 || b.high < 1.0;  // the interval excludes "no change"
+  judgement j = describe(baseline, contender, options);
+  if (!j.p_value) {
+    mark_untested(j, untested_because(baseline.size(), contender.size(), options.alpha, 1));
+    return j;
   }
-
-  if (significant && effect > 1.0 + threshold) {
-    j.outcome = verdict::regression;
-  } else if (significant && effect < 1.0 / (1.0 + threshold)) {
-    j.outcome = verdict::improvement;
-  }
+  decide(j, better, threshold, *j.p_value < options.alpha);
   return j;
 }
 
@@ -170,6 +217,37 @@ std::vector<std::string> machine_warnings(const report& baseline, const report& 
   return warnings;
 }
 
+std::vector<std::string> condition_warnings(const report& baseline, const report& contender) {
+  struct field {
+    const char* label;
+    const char* pointer;  // JSON pointer into the context
+  };
+  constexpr field kFields[] = {
+      {"idle-state mode", "/ipcbench/idle_states/in_force"},
+      {"placement", "/ipcbench/placement"},
+      {"process model", "/ipcbench/process_model"},
+      {"target time", "/ipcbench/target_time_s"},
+      {"sweep", "/ipcbench/sweep"},
+      {"cpuidle driver", "/ipcbench/cpuidle/driver"},
+  };
+  std::vector<std::string> warnings;
+  for (const field& f : kFields) {
+    const json::json_pointer ptr(f.pointer);
+    const json& bc = baseline.context();
+    const json& cc = contender.context();
+    const json b = bc.contains(ptr) ? bc.at(ptr) : json();
+    const json c = cc.contains(ptr) ? cc.at(ptr) : json();
+    if (b.is_null() && c.is_null()) continue;
+    if (b != c) {
+      warnings.push_back("the runs differ in " + std::string(f.label) + ": " +
+                         (b.is_null() ? "unrecorded" : show(b)) + " (baseline) vs " +
+                         (c.is_null() ? "unrecorded" : show(c)) +
+                         " (contender); their numbers are not comparable");
+    }
+  }
+  return warnings;
+}
+
 comparison compare_reports(const report& baseline, const report& contender,
                            const gate_options& options) {
   validate(options);
@@ -188,7 +266,6 @@ comparison compare_reports(const report& baseline, const report& contender,
                       contender.path() + "'");
   }
 
-  std::map<std::pair<std::size_t, std::size_t>, std::size_t> untestable;  // sizes -> results
   bool any_ok_pair = false;
   for (const benchmark_samples& b : baseline.benchmarks()) {
     const benchmark_samples* c = contender.find(b.name);
@@ -218,6 +295,26 @@ comparison compare_reports(const report& baseline, const report& contender,
       const auto cm = c->metrics.find(name);
       const bool in_b = bm != b.metrics.end();
       const bool in_c = cm != c->metrics.end();
+      const auto bu = b.unsupported.find(name);
+      const auto cu = c->unsupported.find(name);
+      if (bu != b.unsupported.end() || cu != c->unsupported.end()) {
+        // A tail percentile without enough round trips behind it: shown, never judged.
+        metric_result r;
+        r.name = b.name;
+        r.info = b.info;
+        r.metric = name;
+        r.better = spec.better;
+        r.baseline_n = in_b ? bm->second.size() : 0;
+        r.contender_n = in_c ? cm->second.size() : 0;
+        r.threshold = threshold_for(spec, options);
+        if (in_b && in_c) r.result = describe(bm->second, cm->second, options);
+        r.result.p_value.reset();
+        mark_untested(r.result, (bu != b.unsupported.end() ? bu->second + " (baseline)"
+                                                           : cu->second + " (contender)"));
+        out.results.push_back(std::move(r));
+        compared_any = true;
+        continue;
+      }
       if (!in_b && !in_c) continue;  // e.g. bytes_per_second of a latency benchmark
       if (in_b != in_c) {
         out.not_comparable.push_back(
@@ -233,21 +330,8 @@ comparison compare_reports(const report& baseline, const report& contender,
       r.baseline_n = bm->second.size();
       r.contender_n = cm->second.size();
       r.threshold = threshold_for(spec, options);
-      r.result = judge(bm->second, cm->second, spec.better, r.threshold, options);
-      if (r.result.method == gate_method::threshold_only) {
-        ++untestable[{r.baseline_n, r.contender_n}];
-      }
-      switch (r.result.outcome) {
-        case verdict::regression:
-          ++out.summary.regressions;
-          break;
-        case verdict::improvement:
-          ++out.summary.improvements;
-          break;
-        case verdict::no_change:
-          ++out.summary.unchanged;
-          break;
-      }
+      r.result = describe(bm->second, cm->second, options);
+      r.result.method = gate_method::significance_threshold;
       out.results.push_back(std::move(r));
       compared_any = true;
     }
@@ -270,15 +354,88 @@ comparison compare_reports(const report& baseline, const report& contender,
   out.summary.added += out.only_in_contender.size();
   out.summary.not_comparable = out.not_comparable.size();
 
+  // The family: every metric whose samples can reach the level its place in the family asks
+  // for. Holm's first step holds the smallest p-value to alpha / m, so a metric whose sample
+  // sizes cannot get below that can never be significant: it is untested, and leaves the family,
+  // which makes the level of the others less strict; repeat until nothing changes.
+  std::vector<metric_result*> family;
+  for (auto& r : out.results)
+    if (r.result.method != gate_method::untested && r.result.p_value) family.push_back(&r);
+  const auto level = [&](std::size_t m) {
+    return options.family == correction::holm && m > 0 ? options.alpha / static_cast<double>(m)
+                                                       : options.alpha;
+  };
+  // Sizes -> {results, the level they could not reach, the family size then}.
+  struct untestable_group {
+    std::size_t count = 0;
+    double level = 0;
+    std::size_t family = 0;
+  };
+  std::map<std::pair<std::size_t, std::size_t>, untestable_group> untestable;
+  const auto set_aside = [&](metric_result& r, double l, std::size_t m) {
+    r.result.p_value.reset();
+    mark_untested(r.result, untested_because(r.baseline_n, r.contender_n, l, m));
+    auto& g = untestable[{r.baseline_n, r.contender_n}];
+    if (g.count++ == 0) g = {1, l, m};
+  };
+  for (auto& r : out.results)
+    if (r.result.method != gate_method::untested && !r.result.p_value)
+      set_aside(r, options.alpha, 1);  // cannot reach alpha even alone
+  for (bool changed = true; changed;) {
+    changed = false;
+    const std::size_t m = family.size();
+    const double l = level(m);
+    std::vector<metric_result*> kept;
+    for (metric_result* r : family) {
+      if (too_few_to_test(r->baseline_n, r->contender_n, l)) {
+        changed = true;
+        set_aside(*r, l, m);
+      } else {
+        kept.push_back(r);
+      }
+    }
+    family = std::move(kept);
+  }
+  std::vector<double> p_values;
+  for (const metric_result* r : family) p_values.push_back(*r->result.p_value);
+  std::vector<bool> significant(family.size(), false);
+  if (options.family == correction::holm) {
+    significant = holm_reject(p_values, options.alpha);
+  } else {
+    for (std::size_t i = 0; i < family.size(); ++i) significant[i] = p_values[i] < options.alpha;
+  }
+  for (std::size_t i = 0; i < family.size(); ++i)
+    decide(family[i]->result, family[i]->better, family[i]->threshold, significant[i]);
+  out.family = options.family;
+  out.family_size = family.size();
+  for (const auto& r : out.results) {
+    switch (r.result.outcome) {
+      case verdict::regression:
+        ++out.summary.regressions;
+        break;
+      case verdict::improvement:
+        ++out.summary.improvements;
+        break;
+      case verdict::no_change:
+        ++out.summary.unchanged;
+        break;
+      case verdict::untested:
+        ++out.summary.untested;
+        break;
+    }
+  }
+
   out.warnings = machine_warnings(baseline, contender);
-  for (const auto& [sizes, count] : untestable) {
+  for (auto& w : condition_warnings(baseline, contender)) out.warnings.push_back(std::move(w));
+  for (const auto& [sizes, g] : untestable) {
     out.warnings.push_back(
+        std::to_string(g.count) + (g.count == 1 ? " result" : " results") + " with " +
         std::to_string(sizes.first) + " vs " + std::to_string(sizes.second) +
-        " repetitions are too few for a significance test at alpha " + format_p(options.alpha) +
-        " (the smallest possible rank-test p-value is " +
-        format_p(mwu_min_p_value(sizes.first, sizes.second)) + "): " + std::to_string(count) +
-        (count == 1 ? " result" : " results") + " judged on the threshold only; use at least " +
-        std::to_string(min_testable_repetitions(options.alpha)) + " repetitions each");
+        " repetitions untested: the smallest possible rank-test p-value is " +
+        format_p(mwu_min_p_value(sizes.first, sizes.second)) + ", above the " + format_p(g.level) +
+        (g.family > 1 ? " that a family of " + std::to_string(g.family) + " needs at its first step"
+                      : std::string(" of alpha")) +
+        "; use at least " + std::to_string(repetitions_needed(g.level)) + " repetitions a side");
   }
   return out;
 }

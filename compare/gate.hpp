@@ -20,12 +20,20 @@
 namespace ipcbench::compare {
 
 enum class test_kind { mann_whitney, bootstrap };
-enum class verdict { regression, improvement, no_change };
-enum class gate_method { significance_threshold, threshold_only };
+// `untested`: the samples cannot support a verdict (too few repetitions for the test to reach the
+// family's level, or a tail percentile with too few round trips behind it). The ratio is shown;
+// it is never a regression and never sets the exit code.
+enum class verdict { regression, improvement, no_change, untested };
+enum class gate_method { significance_threshold, untested };
+// How the error over the family of metrics compared is controlled: Holm's step-down (the
+// probability of any false verdict stays at most alpha, which is what a gate that must not fail
+// on noise needs), or none (each metric at alpha on its own).
+enum class correction { holm, none };
 
 std::string_view to_string(test_kind test);      // "mann-whitney", "bootstrap"
 std::string_view to_string(verdict outcome);     // "regression", "improvement", "no change"
-std::string_view to_string(gate_method method);  // "significance+threshold", "threshold only"
+std::string_view to_string(gate_method method);  // "significance+threshold", "untested"
+std::string_view to_string(correction c);        // "holm", "none"
 // to_string(direction) is the schema's (report/schema.hpp).
 
 // Metrics compared when --metrics is not given: on ipcbench entries, and on plain Google
@@ -36,10 +44,9 @@ inline constexpr std::string_view kPlainDefaultMetrics[] = {"real_time", "bytes_
 
 struct gate_options {
   test_kind test = test_kind::mann_whitney;
-  // 0.01: with 5 repetitions a side only complete separation (p = 2/252) is significant. Measured
-  // on the 2-CPU VM the suite was built on: interleaved A/A quick runs flagged 4 of ~430 metrics at
-  // 0.05 (what hundreds of tests at 5 % give) and none at 0.01.
-  double alpha = 0.01;
+  // Family-wise: with Holm's correction an A/A comparison exits 1 in at most 1 of 20 runs.
+  double alpha = 0.05;
+  correction family = correction::holm;
   std::vector<std::string> metrics;                       // empty: the defaults above
   std::optional<double> threshold_all;                    // fraction; overrides the defaults
   std::map<std::string, double, std::less<>> thresholds;  // fraction per metric; overrides all
@@ -57,18 +64,23 @@ struct judgement {
   double baseline_median = 0.0;
   double contender_median = 0.0;
   double ratio = 1.0;             // contender median / baseline median
-  std::optional<double> p_value;  // empty when the samples are too few to test
+  std::optional<double> p_value;  // raw (uncorrected); empty when untested
+  std::string untested_reason;    // why untested, with the repetitions it needs where that helps
 };
 
-// Verdict for one metric of one benchmark. The effect is the ratio of medians, inverted for
-// higher-is-better metrics so that > 1 is always worse: a regression needs effect > 1 + t, an
-// improvement effect < 1 / (1 + t) (the same step in the other direction), and both need
-// significance at `alpha` unless the test cannot reach alpha with these sample sizes.
+// Verdict for one metric of one benchmark, as a family of one. The effect is the ratio of
+// medians, inverted for higher-is-better metrics so that > 1 is always worse: a regression needs
+// effect > 1 + t, an improvement effect < 1 / (1 + t) (the same step in the other direction), and
+// both need significance at `alpha`; samples with which the test cannot reach alpha are untested.
 judgement judge(std::span<const double> baseline, std::span<const double> contender,
                 direction better, double threshold, const gate_options& options);
 
 // True when no outcome of the test can be significant at alpha with these sample sizes.
 bool too_few_to_test(std::size_t n_baseline, std::size_t n_contender, double alpha);
+// Smallest n for which n vs n repetitions can reach `level`.
+std::size_t repetitions_needed(double level);
+// Holm's step-down over raw p-values: which hypotheses are rejected at family-wise level alpha.
+std::vector<bool> holm_reject(std::span<const double> p_values, double alpha);
 
 struct metric_result {
   std::string name;
@@ -91,6 +103,7 @@ struct summary_counts {
   std::size_t regressions = 0;
   std::size_t improvements = 0;
   std::size_t unchanged = 0;
+  std::size_t untested = 0;
   std::size_t missing = 0;  // only in the baseline, or ok there and skipped/failed in contender
   std::size_t added = 0;    // only in the contender, or ok there and skipped/failed in baseline
   std::size_t not_comparable = 0;
@@ -100,10 +113,10 @@ struct comparison {
   std::string baseline_path;
   std::string contender_path;
   test_kind test = test_kind::mann_whitney;
-  // 0.01: with 5 repetitions a side only complete separation (p = 2/252) is significant. Measured
-  // on the 2-CPU VM the suite was built on: interleaved A/A quick runs flagged 4 of ~430 metrics at
-  // 0.05 (what hundreds of tests at 5 % give) and none at 0.01.
-  double alpha = 0.01;
+  double alpha = 0.05;
+  correction family = correction::holm;
+  std::size_t family_size = 0;  // metrics tested (not untested), over which the error is controlled
+  std::size_t baseline_runs = 1, contender_runs = 1;  // reports per side
   std::vector<std::string> warnings;
   std::vector<metric_result> results;
   std::vector<std::string> only_in_baseline;
@@ -114,6 +127,11 @@ struct comparison {
 
 // Warnings when the reports come from different machines or kernels.
 std::vector<std::string> machine_warnings(const report& baseline, const report& contender);
+
+// Differences in the conditions of the two runs that make their numbers incomparable: the
+// idle-state mode in force, placement, process model, target time, sweep and cpuidle driver
+// (context.ipcbench). One line each; ipcbench-compare refuses them unless --allow-mismatch.
+std::vector<std::string> condition_warnings(const report& baseline, const report& contender);
 
 comparison compare_reports(const report& baseline, const report& contender,
                            const gate_options& options);

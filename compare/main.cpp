@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
@@ -32,7 +33,9 @@ class usage_error : public std::runtime_error {
 enum class output_format { table, markdown, json };
 
 struct cli_options {
-  std::vector<std::string> files;
+  std::vector<std::string> files;                  // BASELINE CONTENDER
+  std::vector<std::string> baselines, contenders;  // --baseline ... --contender ...
+  bool allow_mismatch = false;
   output_format format = output_format::table;
   gate_options gate;
   bool help = false;
@@ -41,20 +44,30 @@ struct cli_options {
 std::string help_text() {
   std::string text =
       "Usage: ipcbench-compare BASELINE.json CONTENDER.json [options]\n"
+      "       ipcbench-compare --baseline A.json [B.json|DIR ...] --contender C.json [...] "
+      "[options]\n"
       "\n"
-      "Compares two ipcbench reports (or plain Google Benchmark JSON files) benchmark by\n"
-      "benchmark and gates regressions. A change counts only when it is significant over the\n"
-      "repetitions AND larger than the metric's threshold on the ratio of medians. With too\n"
-      "few repetitions for the test to ever reach alpha, the threshold alone decides and the\n"
-      "verdict says \"threshold only\".\n"
+      "Compares ipcbench reports (or plain Google Benchmark JSON files) benchmark by benchmark\n"
+      "and gates regressions. A change counts only when it is significant AND larger than the\n"
+      "metric's threshold on the ratio of medians. Significance controls the error over the\n"
+      "whole family of metrics compared (Holm), so an A/A comparison exits 1 in at most alpha\n"
+      "of runs. With one report a side the samples are its repetitions; with several (separate\n"
+      "runs, or the rounds of an A/B job; a DIR means its *.json files) they are each run's\n"
+      "median, so a change is judged against the spread between runs. A metric whose samples\n"
+      "cannot reach significance is \"untested\": its ratio is shown, with the repetitions it\n"
+      "needs, and it never fails the gate. Reports whose runs differ in idle-state mode,\n"
+      "placement, process model, target time, sweep or cpuidle driver are refused.\n"
       "\n"
       "Options:\n"
+      "  --baseline F... / --contender F...  several reports (or folders) per side\n"
+      "  --correction holm|none        error control over the family (default: holm)\n"
+      "  --allow-mismatch              compare runs made under different conditions anyway\n"
       "  --format table|markdown|json  output format (default: table)\n"
       "  --metrics M1,M2,...           metrics to compare (default: rtt_p50_ns,rtt_p99_ns,\n"
       "                                bytes_per_second; real_time,bytes_per_second for plain\n"
       "                                Google Benchmark entries)\n"
       "  --test mann-whitney|bootstrap significance test (default: mann-whitney, two-sided)\n"
-      "  --alpha A                     significance level, 0 < A < 1 (default: 0.01)\n"
+      "  --alpha A                     family-wise significance level, 0 < A < 1 (default: 0.05)\n"
       "  --threshold METRIC=PCT        smallest change that counts for METRIC, in percent;\n"
       "                                repeatable, wins over --threshold-all\n"
       "  --threshold-all PCT           smallest change that counts for every metric\n"
@@ -128,6 +141,16 @@ cli_options parse_args(int argc, char** argv) {
       opts.files.push_back(arg);
       continue;
     }
+    if (arg == "--baseline" || arg == "--contender") {
+      auto& side = arg == "--baseline" ? opts.baselines : opts.contenders;
+      while (i + 1 < argc && argv[i + 1][0] != '-') side.emplace_back(argv[++i]);
+      if (side.empty()) throw usage_error(arg + " needs at least one report or folder");
+      continue;
+    }
+    if (arg == "--allow-mismatch") {
+      opts.allow_mismatch = true;
+      continue;
+    }
     if (arg == "--") {
       only_files = true;
       continue;
@@ -149,7 +172,7 @@ cli_options parse_args(int argc, char** argv) {
     }
     static const std::string_view kValued[] = {"--format",    "--metrics",   "--test",
                                                "--alpha",     "--threshold", "--threshold-all",
-                                               "--resamples", "--seed"};
+                                               "--resamples", "--seed",      "--correction"};
     if (std::find(std::begin(kValued), std::end(kValued), name) == std::end(kValued)) {
       throw usage_error("unknown option '" + name + "' (try --help)");
     }
@@ -212,14 +235,52 @@ cli_options parse_args(int argc, char** argv) {
       opts.gate.resamples = static_cast<std::size_t>(n);
     } else if (name == "--seed") {
       opts.gate.seed = parse_count(v, "--seed");
+    } else if (name == "--correction") {
+      if (v == "holm") {
+        opts.gate.family = correction::holm;
+      } else if (v == "none") {
+        opts.gate.family = correction::none;
+      } else {
+        throw usage_error("bad --correction '" + v + "' (holm or none)");
+      }
     }
   }
-  if (!opts.help && opts.files.size() != 2) {
+  if (opts.help) return opts;
+  if (!opts.baselines.empty() || !opts.contenders.empty()) {
+    if (!opts.files.empty())
+      throw usage_error(
+          "give the reports either as BASELINE CONTENDER or with --baseline and "
+          "--contender, not both");
+    if (opts.baselines.empty() || opts.contenders.empty())
+      throw usage_error("--baseline and --contender go together");
+  } else if (opts.files.size() != 2) {
     throw usage_error(opts.files.size() < 2
                           ? "expected BASELINE.json and CONTENDER.json (try --help)"
                           : "too many arguments: expected BASELINE.json and CONTENDER.json");
+  } else {
+    opts.baselines = {opts.files[0]};
+    opts.contenders = {opts.files[1]};
   }
   return opts;
+}
+
+// The reports of one side: files as given, folders as their *.json files in name order.
+std::vector<report> load_side(const std::vector<std::string>& items) {
+  std::vector<report> runs;
+  for (const std::string& item : items) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(item, ec)) {
+      std::vector<std::string> files;
+      for (const auto& e : std::filesystem::directory_iterator(item, ec))
+        if (e.path().extension() == ".json") files.push_back(e.path().string());
+      if (files.empty()) throw input_error("no *.json report in folder '" + item + "'");
+      std::sort(files.begin(), files.end());
+      for (const auto& f : files) runs.push_back(load_report(f));
+    } else {
+      runs.push_back(load_report(item));
+    }
+  }
+  return runs;
 }
 
 int run(int argc, char** argv) {
@@ -228,9 +289,18 @@ int run(int argc, char** argv) {
     std::cout << help_text();
     return 0;
   }
-  const report baseline = load_report(opts.files[0]);
-  const report contender = load_report(opts.files[1]);
-  const comparison result = compare_reports(baseline, contender, opts.gate);
+  const std::vector<report> baseline_runs = load_side(opts.baselines);
+  const std::vector<report> contender_runs = load_side(opts.contenders);
+  const report baseline = merge_runs(baseline_runs);
+  const report contender = merge_runs(contender_runs);
+  if (!opts.allow_mismatch) {
+    const auto mismatches = condition_warnings(baseline, contender);
+    if (!mismatches.empty())
+      throw input_error(mismatches.front() + " (--allow-mismatch compares them anyway)");
+  }
+  comparison result = compare_reports(baseline, contender, opts.gate);
+  result.baseline_runs = baseline_runs.size();
+  result.contender_runs = contender_runs.size();
 
   for (const auto& w : result.warnings) std::cerr << kProgram << ": warning: " << w << '\n';
   switch (opts.format) {

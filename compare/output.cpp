@@ -71,7 +71,7 @@ std::string format_p(const std::optional<double>& p) {
 
 std::string verdict_text(const metric_result& r) {
   std::string text(to_string(r.result.outcome));
-  if (r.result.method == gate_method::threshold_only) text += " (threshold only)";
+  if (r.result.outcome == verdict::untested) text += " (" + r.result.untested_reason + ")";
   return text;
 }
 
@@ -139,7 +139,8 @@ void markdown_table(std::string& out, const std::vector<const metric_result*>& r
   out += "\n";
   for (const metric_result* r : rows) {
     std::vector<std::string> cells = row_cells(*r);
-    if (r->result.outcome != verdict::no_change) cells.back() = "**" + cells.back() + "**";
+    if (r->result.outcome == verdict::regression || r->result.outcome == verdict::improvement)
+      cells.back() = "**" + cells.back() + "**";
     out += "|";
     for (std::size_t i = 0; i < cells.size(); ++i) {
       out += ' ';
@@ -156,8 +157,9 @@ std::string summary_line(const comparison& result) {
   const summary_counts& s = result.summary;
   std::string line = std::to_string(s.regressions) + " regressions, " +
                      std::to_string(s.improvements) + " improvements, " +
-                     std::to_string(s.unchanged) + " unchanged, " + std::to_string(s.missing) +
-                     " missing, " + std::to_string(s.added) + " new";
+                     std::to_string(s.unchanged) + " unchanged, " + std::to_string(s.untested) +
+                     " untested, " + std::to_string(s.missing) + " missing, " +
+                     std::to_string(s.added) + " new";
   if (s.not_comparable > 0) line += ", " + std::to_string(s.not_comparable) + " not comparable";
   return line;
 }
@@ -168,6 +170,9 @@ ordered_json to_json(const comparison& result) {
   doc["contender"] = result.contender_path;
   doc["test"] = std::string(to_string(result.test));
   doc["alpha"] = result.alpha;
+  doc["correction"] = std::string(to_string(result.family));
+  doc["family_size"] = result.family_size;
+  doc["runs"] = {{"baseline", result.baseline_runs}, {"contender", result.contender_runs}};
   doc["warnings"] = result.warnings;
   ordered_json results = ordered_json::array();
   for (const metric_result& r : result.results) {
@@ -189,6 +194,7 @@ ordered_json to_json(const comparison& result) {
     item["threshold"] = r.threshold;
     item["method"] = std::string(to_string(r.result.method));
     item["verdict"] = std::string(to_string(r.result.outcome));
+    if (r.result.outcome == verdict::untested) item["untested_reason"] = r.result.untested_reason;
     results.push_back(std::move(item));
   }
   doc["results"] = std::move(results);
@@ -199,11 +205,10 @@ ordered_json to_json(const comparison& result) {
     not_comparable.push_back({{"name", n.name}, {"reason", n.reason}});
   }
   doc["not_comparable"] = std::move(not_comparable);
-  doc["summary"] = {{"regressions", result.summary.regressions},
-                    {"improvements", result.summary.improvements},
-                    {"unchanged", result.summary.unchanged},
-                    {"missing", result.summary.missing},
-                    {"new", result.summary.added}};
+  doc["summary"] = {
+      {"regressions", result.summary.regressions}, {"improvements", result.summary.improvements},
+      {"unchanged", result.summary.unchanged},     {"untested", result.summary.untested},
+      {"missing", result.summary.missing},         {"new", result.summary.added}};
   return doc;
 }
 
@@ -262,13 +267,18 @@ std::string render_table(const comparison& result, bool colour) {
 std::string render_markdown(const comparison& result) {
   std::string out = "## ipcbench-compare\n\n";
   out += "Baseline " + code_span(result.baseline_path) + ", contender " +
-         code_span(result.contender_path) + "; test: " + std::string(to_string(result.test)) +
-         ", alpha " + printf_string("%g", result.alpha) + ".\n\n";
+         code_span(result.contender_path) + "; " + std::to_string(result.baseline_runs) + " vs " +
+         std::to_string(result.contender_runs) + (result.contender_runs == 1 ? " run" : " runs") +
+         "; test: " + std::string(to_string(result.test)) + ", alpha " +
+         printf_string("%g", result.alpha) + " family-wise (" +
+         std::string(to_string(result.family)) + " over " + std::to_string(result.family_size) +
+         " tested metrics).\n\n";
   for (const auto& w : result.warnings) out += "> **Warning:** " + escape_markdown(w) + "\n\n";
 
   std::vector<const metric_result*> regressions;
   std::vector<const metric_result*> improvements;
   std::vector<const metric_result*> unchanged;
+  std::vector<const metric_result*> untested;
   for (const auto& r : result.results) {
     switch (r.result.outcome) {
       case verdict::regression:
@@ -279,6 +289,9 @@ std::string render_markdown(const comparison& result) {
         break;
       case verdict::no_change:
         unchanged.push_back(&r);
+        break;
+      case verdict::untested:
+        untested.push_back(&r);
         break;
     }
   }
@@ -295,6 +308,11 @@ std::string render_markdown(const comparison& result) {
   if (!unchanged.empty()) {
     out += "<details><summary>Unchanged (" + std::to_string(unchanged.size()) + ")</summary>\n\n";
     markdown_table(out, unchanged);
+    out += "\n</details>\n\n";
+  }
+  if (!untested.empty()) {
+    out += "<details><summary>Untested (" + std::to_string(untested.size()) + ")</summary>\n\n";
+    markdown_table(out, untested);
     out += "\n</details>\n\n";
   }
 

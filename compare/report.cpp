@@ -1,4 +1,5 @@
 #include "compare/report.hpp"
+#include "compare/stats.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,6 +12,13 @@
 #include <utility>
 
 namespace ipcbench::compare {
+
+std::optional<std::uint64_t> tail_minimum(std::string_view metric) {
+  if (metric == schema::counter::kRttP90Ns) return schema::min_samples_for_percentile(90);
+  if (metric == schema::counter::kRttP99Ns) return schema::min_samples_for_percentile(99);
+  if (metric == schema::counter::kRttP999Ns) return schema::min_samples_for_percentile(99.9);
+  return std::nullopt;
+}
 namespace {
 
 using nlohmann::json;
@@ -218,7 +226,19 @@ report parse_report(const nlohmann::json& doc, const std::string& path) {
     const double unit = time_unit_factor(entry, path, i);
     for (const metric_spec& m : known_metrics()) {
       const auto value = entry.find(m.name);
-      if (value == entry.end() || value->is_null()) continue;
+      if (value != entry.end() && value->is_null()) {
+        // The bench program writes a tail percentile as null when too few round trips back it.
+        if (const auto need = tail_minimum(m.name)) {
+          const auto messages = entry.find(schema::counter::kMessages);
+          std::string reason = std::string(m.name) + " needs at least " + std::to_string(*need) +
+                               " round trips per repetition";
+          if (messages != entry.end() && messages->is_number())
+            reason += "; had " + std::to_string(messages->get<std::uint64_t>());
+          bench.unsupported.emplace(std::string(m.name), std::move(reason));
+        }
+        continue;
+      }
+      if (value == entry.end()) continue;
       const std::string field = where + "." + std::string(m.name);
       if (!value->is_number()) not_a_report(path, field + " is not a number");
       double v = value->get<double>();
@@ -253,6 +273,38 @@ report load_report(const std::string& path) {
     throw input_error("'" + path + "' is not valid JSON: " + one_line(what));
   }
   return parse_report(doc, path);
+}
+
+report merge_runs(const std::vector<report>& runs) {
+  if (runs.empty()) throw input_error("no reports");
+  if (runs.size() == 1) return runs.front();
+  std::vector<benchmark_samples> merged;
+  std::unordered_map<std::string, std::size_t> index;
+  for (const report& run : runs) {
+    for (const benchmark_samples& b : run.benchmarks()) {
+      auto [it, inserted] = index.emplace(b.name, merged.size());
+      if (inserted) {
+        benchmark_samples fresh;
+        fresh.name = b.name;
+        fresh.info = b.info;
+        merged.push_back(std::move(fresh));
+      }
+      benchmark_samples& m = merged[it->second];
+      m.ipcbench_fields = m.ipcbench_fields || b.ipcbench_fields;
+      m.repetitions += b.repetitions;
+      if (b.status != run_status::ok &&
+          (m.status == run_status::ok ||
+           (m.status == run_status::skipped && b.status == run_status::failed))) {
+        m.status = b.status;
+        m.reason = b.reason;
+      }
+      for (const auto& [metric, values] : b.metrics)
+        if (!values.empty()) m.metrics[metric].push_back(median(values));
+      for (const auto& [metric, why] : b.unsupported) m.unsupported.emplace(metric, why);
+    }
+  }
+  std::string path = runs.front().path() + " and " + std::to_string(runs.size() - 1) + " more";
+  return report(std::move(path), runs.front().context(), std::move(merged));
 }
 
 }  // namespace ipcbench::compare

@@ -55,7 +55,14 @@ struct benchmark_samples {
   std::string reason;                  // why not ok
   std::size_t repetitions = 0;         // iteration entries seen, ok or not
   std::map<std::string, std::vector<double>, std::less<>> metrics;  // one value per ok repetition
+  // Metrics an ok repetition had as null because too few samples back them, with the reason.
+  std::map<std::string, std::string, std::less<>> unsupported;
 };
+
+// A tail percentile is reported, and gated, only when enough round trips back it
+// (schema::min_samples_for_percentile: p99 1,000, p99.9 10,000); the bench program writes null
+// below that. The minimum for `metric`, or nullopt when it is not a tail percentile.
+std::optional<std::uint64_t> tail_minimum(std::string_view metric);
 
 class report {
  public:
@@ -75,6 +82,12 @@ class report {
 
 // Builds a report from parsed JSON; `path` only names the source in messages.
 report parse_report(const nlohmann::json& doc, const std::string& path);
+
+// Several runs of one side (separate runs on one machine, or the rounds of an A/B job) as one
+// report whose samples are each run's median per metric: a change is then judged against the
+// spread between runs, not within one. One run is returned as it is. The context is the first
+// run's; a benchmark is not ok when it is not ok in any run.
+report merge_runs(const std::vector<report>& runs);
 
 // Reads and parses a file: input_error("cannot read 'x': <strerror>"), ("'x' is not valid JSON:
 // ..."), ("'x' is not a benchmark report: ...").

@@ -41,6 +41,37 @@ std::vector<double> exact_u_counts(std::size_t n1, std::size_t n2) {
   return prev[n2];
 }
 
+// Exact two-sided p-value of the rank-sum statistic with ties: the distribution of the sum of
+// the (doubled, so integral) midranks of n1 items drawn from the pooled sample, over all
+// C(n, n1) equally likely draws. counts[k][s]: draws of k items among those seen so far whose
+// doubled midranks sum to s. Two-sided: P(|W - E[W]| >= |w - E[W]|).
+double exact_rank_sum_p(const std::vector<long>& doubled_ranks, std::size_t n1, long observed) {
+  long total = 0;
+  for (long r : doubled_ranks) total += r;
+  const auto max_sum = static_cast<std::size_t>(total);
+  std::vector<std::vector<double>> counts(n1 + 1, std::vector<double>(max_sum + 1, 0.0));
+  counts[0][0] = 1.0;
+  std::size_t seen = 0;
+  for (long r : doubled_ranks) {
+    ++seen;
+    const auto step = static_cast<std::size_t>(r);
+    for (std::size_t k = std::min(seen, n1); k >= 1; --k)
+      for (std::size_t s = max_sum; s >= step; --s) counts[k][s] += counts[k - 1][s - step];
+  }
+  // E[W] (doubled) = n1 * mean doubled rank; compare distances in doubled units, times n.
+  const auto n = static_cast<long>(doubled_ranks.size());
+  const auto k1 = static_cast<long>(n1);
+  const long dev_obs = std::labs(observed * n - k1 * total);
+  double all = 0.0, tail = 0.0;
+  for (std::size_t s = 0; s <= max_sum; ++s) {
+    const double c = counts[n1][s];
+    if (c == 0.0) continue;
+    all += c;
+    if (std::labs(static_cast<long>(s) * n - k1 * total) >= dev_obs) tail += c;
+  }
+  return std::min(1.0, tail / all);
+}
+
 double normal_sf(double z) {
   return 0.5 * std::erfc(z / std::sqrt(2.0));
 }
@@ -101,13 +132,21 @@ mwu_result mann_whitney_u(std::span<const double> x, std::span<const double> y, 
   double rank_sum_x = 0.0;
   double tie_term = 0.0;  // sum of t^3 - t over tie groups
   bool has_ties = false;
+  std::vector<long> doubled_ranks;  // 2 x midrank of every item, for the exact test with ties
+  doubled_ranks.reserve(n);
+  long doubled_sum_x = 0;
   for (std::size_t i = 0; i < n;) {
     std::size_t j = i + 1;
     while (j < n && pooled[j].first == pooled[i].first) ++j;
     const double t = static_cast<double>(j - i);
     const double avg_rank = (static_cast<double>(i + 1) + static_cast<double>(j)) / 2.0;
+    const auto doubled = static_cast<long>(i + 1 + j);
     for (std::size_t k = i; k < j; ++k) {
-      if (pooled[k].second) rank_sum_x += avg_rank;
+      doubled_ranks.push_back(doubled);
+      if (pooled[k].second) {
+        rank_sum_x += avg_rank;
+        doubled_sum_x += doubled;
+      }
     }
     if (j - i > 1) {
       has_ties = true;
@@ -123,10 +162,15 @@ mwu_result mann_whitney_u(std::span<const double> x, std::span<const double> y, 
   const double u_big = std::max(result.u, dn1 * dn2 - result.u);
 
   if (method == mwu_method::automatic) {
-    method = (!has_ties && n <= kMwuExactMaxTotal) ? mwu_method::exact : mwu_method::normal;
+    method = n <= kMwuExactMaxTotal ? mwu_method::exact : mwu_method::normal;
+  }
+  if (method == mwu_method::exact && has_ties) {
+    // The permutation distribution of the midrank sum: exact with ties, as without.
+    result.exact = true;
+    result.p_value = exact_rank_sum_p(doubled_ranks, n1, doubled_sum_x);
+    return result;
   }
   if (method == mwu_method::exact) {
-    if (has_ties) throw std::invalid_argument("exact Mann-Whitney U needs samples without ties");
     const std::vector<double> counts = exact_u_counts(n1, n2);
     double total = 0.0;
     double tail = 0.0;  // P(U >= u_big) * total

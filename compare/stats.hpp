@@ -13,8 +13,8 @@ namespace ipcbench::compare {
 double median(std::span<const double> values);
 
 enum class mwu_method {
-  automatic,  // exact when there are no ties and the samples are small, normal otherwise
-  exact,      // exact null distribution of U; requires no ties
+  automatic,  // exact when the samples are small (ties or not), normal otherwise
+  exact,      // exact null distribution: of U without ties, of the midrank sum with ties
   normal,     // normal approximation with tie correction and continuity correction
 };
 
@@ -24,7 +24,7 @@ struct mwu_result {
   bool exact = false;    // true when the exact distribution was used
 };
 
-// Largest n1 + n2 for which `automatic` uses the exact distribution (when there are no ties).
+// Largest n1 + n2 for which `automatic` uses the exact distribution.
 inline constexpr std::size_t kMwuExactMaxTotal = 50;
 
 // Two-sided Mann-Whitney U test of x against y.

@@ -1,4 +1,5 @@
 #include "report/schema.hpp"
+#include <cmath>
 
 #include <algorithm>
 #include <cctype>
@@ -160,6 +161,13 @@ void to_json(nlohmann::json& j, const repetition_fields& r) {
                       {"consumer_user_ns", r.cpu->consumer_user_ns},
                       {"consumer_sys_ns", r.cpu->consumer_sys_ns}};
   if (r.latency_percentiles_ns) j[field::kLatencyPercentiles] = *r.latency_percentiles_ns;
+  if (r.start_unix_ns) j[field::kStartUnixNs] = *r.start_unix_ns;
+  if (r.order) j[field::kOrder] = *r.order;
+}
+
+std::optional<std::uint64_t> min_samples_for_percentile(double q) {
+  if (q < 90.0 || q >= 100.0) return std::nullopt;
+  return static_cast<std::uint64_t>(std::llround(10.0 / (1.0 - q / 100.0)));
 }
 
 nlohmann::json aggregate_fields() {

@@ -41,6 +41,8 @@ inline constexpr char kIntegrityErrors[] = "integrity_errors";
 inline constexpr char kCpus[] = "cpus";
 inline constexpr char kCpu[] = "cpu";
 inline constexpr char kLatencyPercentiles[] = "latency_percentiles_ns";
+inline constexpr char kStartUnixNs[] = "start_unix_ns";
+inline constexpr char kOrder[] = "order";
 }  // namespace field
 
 // Counters: numbers flat on an entry, which Google Benchmark also aggregates over repetitions.
@@ -64,6 +66,12 @@ std::span<const std::string_view> counters();
 // The keys of `latency_percentiles_ns`, each the percentile it names ("99.9" is p99.9).
 inline constexpr std::array<std::string_view, 10> kLatencyPercentileKeys{
     "0", "50", "75", "90", "95", "99", "99.5", "99.9", "99.99", "100"};
+
+// Round trips a percentile needs behind it before it is reported: ten beyond it, for p90 and
+// above below the maximum (p90: 100, p99: 1,000, p99.9: 10,000); nullopt for the others (the
+// median and lower, and the maximum, which is a value seen). Below its minimum a percentile is
+// null in the counters and left out of latency_percentiles_ns, and the gate does not judge it.
+std::optional<std::uint64_t> min_samples_for_percentile(double q);
 
 // --- Status
 
@@ -159,6 +167,10 @@ struct repetition_fields {
   std::optional<peer_cpu_times> cpu;
   // Round-trip time per key of kLatencyPercentileKeys (latency only).
   std::optional<std::map<std::string, std::int64_t>> latency_percentiles_ns;
+  // When the repetition started (Unix time, ns) and its place in the run's order (0, 1, ...):
+  // with interleaved repetitions, what ran when.
+  std::optional<std::int64_t> start_unix_ns;
+  std::optional<std::uint64_t> order;
 };
 
 void to_json(nlohmann::json& j, const benchmark_fields& f);

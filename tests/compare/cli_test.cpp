@@ -69,6 +69,16 @@ run_result run_command(const std::vector<std::string>& argv) {
   return r;
 }
 
+run_result run_compare(std::vector<std::string> args);
+
+// The fixtures have 5 repetitions a side: tests of the verdicts on them judge each metric on its
+// own, at 0.01 (a family of 11 under Holm would leave them untested).
+run_result run_compare_per_metric(std::vector<std::string> args) {
+  args.push_back("--correction=none");
+  args.push_back("--alpha=0.01");
+  return run_compare(std::move(args));
+}
+
 run_result run_compare(std::vector<std::string> args) {
   args.insert(args.begin(), IPCBENCH_COMPARE_BIN);
   return run_command(args);
@@ -147,10 +157,12 @@ TEST(Cli, Help) {
 }
 
 TEST(Cli, RegressionExitsOne) {
-  const run_result r = run_compare({fixture("baseline.json"), fixture("contender.json")});
+  const run_result r =
+      run_compare_per_metric({fixture("baseline.json"), fixture("contender.json")});
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_EQ(last_line(r.out),
-            "2 regressions, 2 improvements, 3 unchanged, 2 missing, 1 new, 2 not comparable");
+            "2 regressions, 2 improvements, 3 unchanged, 0 untested, 2 missing, 1 new, 2 not "
+            "comparable");
   EXPECT_EQ(r.out.find('\033'), std::string::npos);  // not a terminal: no colour
   // The kernel differs: one warning on stderr, and still exit 1 (not 2).
   EXPECT_EQ(count_lines(r.err), 1u);
@@ -158,10 +170,10 @@ TEST(Cli, RegressionExitsOne) {
 }
 
 TEST(Cli, NoRegressionExitsZero) {
-  const run_result r = run_compare({fixture("baseline.json"), fixture("baseline.json")});
+  const run_result r = run_compare_per_metric({fixture("baseline.json"), fixture("baseline.json")});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(last_line(r.out),
-            "0 regressions, 0 improvements, 11 unchanged, 0 missing, 0 new, "
+            "0 regressions, 0 improvements, 11 unchanged, 0 untested, 0 missing, 0 new, "
             "1 not comparable");
   EXPECT_EQ(r.err, "");
 }
@@ -169,36 +181,38 @@ TEST(Cli, NoRegressionExitsZero) {
 TEST(Cli, FailOnMissing) {
   const std::vector<std::string> args{fixture("baseline.json"), fixture("contender.json"),
                                       "--metrics", "rtt_p99_ns"};
-  EXPECT_EQ(run_compare(args).status, 0);
+  EXPECT_EQ(run_compare_per_metric(args).status, 0);
   auto with_flag = args;
   with_flag.push_back("--fail-on-missing");
-  EXPECT_EQ(run_compare(with_flag).status, 1);
+  EXPECT_EQ(run_compare_per_metric(with_flag).status, 1);
 }
 
 TEST(Cli, ThresholdOptionsChangeTheVerdict) {
   const std::string b = fixture("baseline.json");
   const std::string c = fixture("contender.json");
   // pipe p50 is +25 %, unix_stream throughput -10 %: a 30 % threshold silences both.
-  EXPECT_EQ(run_compare({b, c, "--threshold-all", "30"}).status, 0);
-  EXPECT_EQ(run_compare({b, c, "--threshold-all=30%", "--threshold", "rtt_p50_ns=20"}).status, 1);
+  EXPECT_EQ(run_compare_per_metric({b, c, "--threshold-all", "30"}).status, 0);
+  EXPECT_EQ(
+      run_compare_per_metric({b, c, "--threshold-all=30%", "--threshold", "rtt_p50_ns=20"}).status,
+      1);
 }
 
 TEST(Cli, JsonOutputParsesWithTheAgreedKeys) {
-  const run_result r =
-      run_compare({fixture("plain_baseline.json"), fixture("plain_contender.json"), "--format",
-                   "json", "--alpha", "0.05"});  // 4 repetitions a side: the best p is 0.029
+  const run_result r = run_compare({fixture("plain_baseline.json"), fixture("plain_contender.json"),
+                                    "--format", "json", "--alpha", "0.05", "--correction",
+                                    "none"});  // 4 repetitions a side: the best p is 0.029
   EXPECT_EQ(r.status, 1);
   const json doc = json::parse(r.out);  // throws, failing the test, if it is not JSON
   for (const char* key : {"baseline", "contender", "test", "alpha", "warnings", "results",
                           "only_in_baseline", "only_in_contender", "not_comparable", "summary"}) {
     EXPECT_TRUE(doc.contains(key)) << key;
   }
-  EXPECT_EQ(doc.size(), 10u);
+  EXPECT_EQ(doc.size(), 13u);  // with correction, family_size and runs
   EXPECT_EQ(doc["test"], "mann-whitney");
   EXPECT_EQ(doc["alpha"], 0.05);
   ASSERT_EQ(doc["results"].size(), 4u);
   for (const json& item : doc["results"]) {
-    EXPECT_EQ(item.size(), 16u);
+    EXPECT_LE(item.size(), 17u);  // untested ones also carry untested_reason
     for (const char* key : {"name", "id", "mechanism", "variant", "pattern", "message_size",
                             "placement", "metric", "direction", "baseline", "contender", "ratio",
                             "p_value", "threshold", "method", "verdict"}) {
@@ -212,18 +226,20 @@ TEST(Cli, JsonOutputParsesWithTheAgreedKeys) {
   EXPECT_EQ(doc["results"][2]["mechanism"], "pipe");
   EXPECT_EQ(doc["results"][2]["message_size"], 64);
   // 3 vs 3: not tested.
-  EXPECT_EQ(doc["results"][3]["method"], "threshold only");
+  EXPECT_EQ(doc["results"][3]["method"], "untested");
+  EXPECT_EQ(doc["results"][3]["verdict"], "untested");
   EXPECT_TRUE(doc["results"][3]["p_value"].is_null());
-  EXPECT_EQ(doc["summary"]["regressions"], 3);
-  EXPECT_EQ(doc["summary"].size(), 5u);
+  EXPECT_EQ(doc["summary"]["regressions"], 2);
+  EXPECT_EQ(doc["summary"]["untested"], 1);
+  EXPECT_EQ(doc["summary"].size(), 6u);
 }
 
 TEST(Cli, MarkdownEndsWithTheSummary) {
-  const run_result r =
-      run_compare({fixture("baseline.json"), fixture("contender.json"), "--format=markdown"});
+  const run_result r = run_compare_per_metric(
+      {fixture("baseline.json"), fixture("contender.json"), "--format=markdown"});
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(last_line(r.out),
-            "**2 regressions, 2 improvements, 3 unchanged, 2 missing, 1 new, "
+            "**2 regressions, 2 improvements, 3 unchanged, 0 untested, 2 missing, 1 new, "
             "2 not comparable**");
   EXPECT_NE(r.out.find("> **Warning:** reports come from different machines"), std::string::npos);
 }
@@ -235,8 +251,8 @@ TEST(Cli, BootstrapOutputIsDeterministic) {
                                       "bootstrap",
                                       "--format",
                                       "json"};
-  const run_result a = run_compare(args);
-  const run_result b = run_compare(args);
+  const run_result a = run_compare_per_metric(args);
+  const run_result b = run_compare_per_metric(args);
   EXPECT_EQ(a.status, 1);
   EXPECT_EQ(a.out, b.out);
   EXPECT_EQ(json::parse(a.out)["test"], "bootstrap");
@@ -255,7 +271,8 @@ class PlantedRegression : public ::testing::Test {
         run_command({IPCBENCH_PYTHON, IPCBENCH_PLANT_SCRIPT, fixture("baseline.json"), planted,
                      "--plant", regex, std::to_string(factor)});
     EXPECT_EQ(p.status, 0) << p.err;
-    const run_result r = run_compare({fixture("baseline.json"), planted, "--format", "json"});
+    const run_result r =
+        run_compare_per_metric({fixture("baseline.json"), planted, "--format", "json"});
     EXPECT_EQ(r.status, expected_status) << factor << " " << regex << "\n" << r.out;
     return json::parse(r.out);
   }
@@ -298,4 +315,55 @@ TEST_F(PlantedRegression, ThroughputSlowdowns) {
 }
 
 }  // namespace
+TEST(Cli, DefaultGateNeverFailsOnSamplesThatCannotSupportIt) {
+  // 5 repetitions a side under Holm at 0.05 over the family: untested, exit 0, with the count.
+  const run_result r = run_compare({fixture("baseline.json"), fixture("contender.json")});
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(last_line(r.out),
+            "0 regressions, 0 improvements, 0 unchanged, 7 untested, 2 missing, 1 new, 2 not "
+            "comparable");
+  EXPECT_NE(r.err.find("use at least 6 repetitions a side"), std::string::npos) << r.err;
+}
+
+TEST(Cli, SeveralReportsPerSideAndFolders) {
+  scratch_dir dir;
+  const std::string b = fixture("baseline.json");
+  // A folder of runs on each side; each run's median is one sample.
+  const std::string side_a = dir.file("a"), side_b = dir.file("b");
+  std::filesystem::create_directory(side_a);
+  std::filesystem::create_directory(side_b);
+  for (int i = 0; i < 3; ++i) {
+    std::filesystem::copy_file(b, side_a + "/run" + std::to_string(i) + ".json");
+    std::filesystem::copy_file(b, side_b + "/run" + std::to_string(i) + ".json");
+  }
+  const run_result r =
+      run_compare({"--baseline", side_a, "--contender", side_b, "--format", "json"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  const json doc = json::parse(r.out);
+  EXPECT_EQ(doc["runs"], json({{"baseline", 3}, {"contender", 3}}));
+  EXPECT_EQ(doc["results"][0]["baseline"]["n"], 3);
+  expect_bad_input(run_compare({"--baseline", b}),
+                   "ipcbench-compare: --baseline and --contender go together");
+  expect_bad_input(run_compare({b, "--contender", b}), "ipcbench-compare: give the reports either");
+  expect_bad_input(run_compare({"--baseline", dir.file("none"), "--contender", b}),
+                   "ipcbench-compare: cannot read");
+}
+
+TEST(Cli, RunsUnderDifferentConditionsAreRefusedUnlessAllowed) {
+  scratch_dir dir;
+  json a = json::parse(std::ifstream(fixture("baseline.json")));
+  json held = a, allowed = a;
+  held["context"]["ipcbench"]["idle_states"] = {{"in_force", "held"}};
+  allowed["context"]["ipcbench"]["idle_states"] = {{"in_force", "allowed"}};
+  const std::string fa = dir.file("held.json"), fb = dir.file("allowed.json");
+  std::ofstream(fa) << held.dump();
+  std::ofstream(fb) << allowed.dump();
+  expect_bad_input(run_compare({fa, fb}),
+                   "ipcbench-compare: the runs differ in idle-state mode: 'held' (baseline) vs "
+                   "'allowed' (contender)");
+  const run_result r = run_compare({fa, fb, "--allow-mismatch"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("warning: the runs differ in idle-state mode"), std::string::npos) << r.err;
+}
+
 }  // namespace ipcbench::compare

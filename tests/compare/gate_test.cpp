@@ -12,6 +12,16 @@
 namespace ipcbench::compare {
 namespace {
 
+// The fixtures have 5 repetitions a side: enough for one metric at alpha 0.01 (complete
+// separation, p = 2/252), not for a family of 11 under Holm at 0.05. Tests of the verdict logic on
+// them judge each metric on its own.
+gate_options per_metric() {
+  gate_options o;
+  o.alpha = 0.01;
+  o.family = correction::none;
+  return o;
+}
+
 using nlohmann::json;
 using testing::fixture;
 
@@ -86,25 +96,39 @@ TEST(Gate, ThroughputDropIsARegressionAndRiseAnImprovement) {
             verdict::regression);
 }
 
-TEST(Gate, TooFewRepetitionsFallBackToThresholdOnly) {
+TEST(Gate, TooFewRepetitionsAreUntestedNeverARegression) {
   const std::vector<double> b{1000, 1010, 990};
   EXPECT_TRUE(too_few_to_test(3, 3, 0.05));   // smallest p = 0.1
   EXPECT_TRUE(too_few_to_test(3, 4, 0.05));   // 2/35 = 0.057
   EXPECT_FALSE(too_few_to_test(4, 4, 0.05));  // 2/70 = 0.029
   EXPECT_FALSE(too_few_to_test(3, 3, 0.2));   // 0.1 < 0.2
   const judgement j = judge_default(b, scaled(b, 1.25));
-  EXPECT_EQ(j.method, gate_method::threshold_only);
+  EXPECT_EQ(j.method, gate_method::untested);
   EXPECT_FALSE(j.p_value);
-  EXPECT_EQ(j.outcome, verdict::regression);
+  EXPECT_EQ(j.outcome, verdict::untested);  // +25 %, but 3 vs 3 could never be significant
+  EXPECT_NEAR(j.ratio, 1.25, 1e-12);        // the ratio is still shown
+  EXPECT_NE(j.untested_reason.find("needs 4 per side"), std::string::npos) << j.untested_reason;
   const judgement k = judge_default(b, scaled(b, 1.02));
-  EXPECT_EQ(k.method, gate_method::threshold_only);
-  EXPECT_EQ(k.outcome, verdict::no_change);
+  EXPECT_EQ(k.outcome, verdict::untested);
   // The same guard applies to the bootstrap, whose interval on 3 values would be far too narrow.
   gate_options boot;
   boot.test = test_kind::bootstrap;
   EXPECT_EQ(judge_default(b, scaled(b, 1.25), direction::lower_is_better, 0.05, boot).method,
-            gate_method::threshold_only);
-  EXPECT_EQ(std::string(to_string(gate_method::threshold_only)), "threshold only");
+            gate_method::untested);
+  EXPECT_EQ(std::string(to_string(gate_method::untested)), "untested");
+  EXPECT_EQ(std::string(to_string(verdict::untested)), "untested");
+  EXPECT_EQ(repetitions_needed(0.05), 4u);       // 2/70 < 0.05
+  EXPECT_EQ(repetitions_needed(0.05 / 72), 7u);  // 2/3432 = 5.8e-4 < 6.9e-4 <= 2/924
+}
+
+TEST(Gate, HolmStepDownOnAKnownFamily) {
+  // alpha 0.05 over 4: 0.01 <= 0.0125, 0.012 <= 0.0167, 0.03 > 0.025 stops, so 0.04 stays too.
+  const std::vector<double> p{0.04, 0.012, 0.03, 0.01};
+  EXPECT_EQ(holm_reject(p, 0.05), (std::vector<bool>{false, true, false, true}));
+  // Uncorrected, all four would be below 0.05.
+  EXPECT_EQ(holm_reject(std::vector<double>{0.2, 0.001}, 0.05), (std::vector<bool>{false, true}));
+  EXPECT_EQ(holm_reject(std::vector<double>{0.03, 0.03}, 0.05), (std::vector<bool>{false, false}));
+  EXPECT_TRUE(holm_reject(std::vector<double>{}, 0.05).empty());
 }
 
 TEST(Gate, BootstrapTest) {
@@ -137,14 +161,14 @@ TEST(Gate, ThresholdOptions) {
 
 TEST(CompareReports, IdenticalReportsHaveNoRegression) {
   const report r = load_report(fixture("baseline.json"));
-  const comparison c = compare_reports(r, r, {});
+  const comparison c = compare_reports(r, r, per_metric());
   EXPECT_EQ(c.summary.regressions, 0u);
   EXPECT_EQ(c.summary.improvements, 0u);
   EXPECT_EQ(c.summary.unchanged, 11u);  // 5 latency benchmarks x 2 metrics + 1 throughput
   EXPECT_EQ(c.summary.missing, 0u);
   EXPECT_EQ(c.summary.added, 0u);
   EXPECT_TRUE(c.warnings.empty());
-  EXPECT_EQ(exit_code(c, {}), 0);
+  EXPECT_EQ(exit_code(c, per_metric()), 0);
   for (const metric_result& m : c.results) {
     EXPECT_DOUBLE_EQ(m.result.ratio, 1.0) << m.name;
     EXPECT_EQ(m.baseline_n, 5u);
@@ -154,13 +178,13 @@ TEST(CompareReports, IdenticalReportsHaveNoRegression) {
 TEST(CompareReports, FixtureRegressionsImprovementsAndMissing) {
   const report b = load_report(fixture("baseline.json"));
   const report c = load_report(fixture("contender.json"));
-  const comparison out = compare_reports(b, c, {});
+  const comparison out = compare_reports(b, c, per_metric());
   EXPECT_EQ(out.summary.regressions, 2u);
   EXPECT_EQ(out.summary.improvements, 2u);
   EXPECT_EQ(out.summary.unchanged, 3u);
   EXPECT_EQ(out.summary.missing, 2u);  // shm_spin.futex gone, tcp failed
   EXPECT_EQ(out.summary.added, 1u);    // eventfd
-  EXPECT_EQ(exit_code(out, {}), 1);
+  EXPECT_EQ(exit_code(out, per_metric()), 1);
 
   auto find = [&](const std::string& name, const std::string& metric) -> const metric_result& {
     const auto it = std::find_if(out.results.begin(), out.results.end(), [&](const auto& r) {
@@ -212,11 +236,11 @@ TEST(CompareReports, FailOnMissing) {
   EXPECT_EQ(exit_code(out, o), 1);
 }
 
-TEST(GateOptions, DefaultAlphaNeedsCompleteSeparationOfFiveRepetitions) {
+TEST(GateOptions, DefaultIsFivePercentFamilyWiseWithHolm) {
   const gate_options o;
-  EXPECT_DOUBLE_EQ(o.alpha, 0.01);
-  EXPECT_LT(2.0 / 252.0, o.alpha);  // 5 vs 5, exact two-sided: reachable
-  EXPECT_GT(2.0 / 70.0, o.alpha);   // 4 vs 4: not reachable, so threshold only
+  EXPECT_DOUBLE_EQ(o.alpha, 0.05);
+  EXPECT_EQ(o.family, correction::holm);
+  EXPECT_EQ(std::string(to_string(correction::holm)), "holm");
 }
 
 TEST(CompareReports, PlainGoogleBenchmarkUsesRealTimeAndBytesPerSecond) {
@@ -237,13 +261,14 @@ TEST(CompareReports, PlainGoogleBenchmarkUsesRealTimeAndBytesPerSecond) {
   EXPECT_EQ(out.results[2].info.mechanism, "pipe");
   EXPECT_EQ(out.results[2].result.outcome, verdict::no_change);
   EXPECT_EQ(out.results[3].name, "BM_sleep/1");
-  EXPECT_EQ(out.results[3].result.method, gate_method::threshold_only);
-  EXPECT_EQ(out.results[3].result.outcome, verdict::regression);
+  EXPECT_EQ(out.results[3].result.method, gate_method::untested);
+  EXPECT_EQ(out.results[3].result.outcome, verdict::untested);
   ASSERT_EQ(out.not_comparable.size(), 1u);
   EXPECT_EQ(out.not_comparable[0].reason, "failed in both (connection refused)");
   // The 3 vs 3 benchmark is reported as untestable.
   ASSERT_EQ(out.warnings.size(), 1u);
-  EXPECT_NE(out.warnings[0].find("3 vs 3 repetitions are too few"), std::string::npos);
+  EXPECT_NE(out.warnings[0].find("with 3 vs 3 repetitions untested"), std::string::npos)
+      << out.warnings[0];
 }
 
 TEST(CompareReports, MachineWarnings) {
@@ -290,13 +315,17 @@ TEST(CompareReports, MetricOnlyInOneReportIsListed) {
 TEST(Output, JsonHasTheAgreedKeys) {
   const report b = load_report(fixture("baseline.json"));
   const report c = load_report(fixture("contender.json"));
-  const json doc = json::parse(to_json(compare_reports(b, c, {})).dump());
+  const json doc = json::parse(to_json(compare_reports(b, c, per_metric())).dump());
   std::vector<std::string> keys;
   for (const auto& [k, v] : doc.items()) keys.push_back(k);
   std::sort(keys.begin(), keys.end());
-  EXPECT_EQ(keys, (std::vector<std::string>{"alpha", "baseline", "contender", "not_comparable",
-                                            "only_in_baseline", "only_in_contender", "results",
-                                            "summary", "test", "warnings"}));
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"alpha", "baseline", "contender", "correction", "family_size",
+                                      "not_comparable", "only_in_baseline", "only_in_contender",
+                                      "results", "runs", "summary", "test", "warnings"}));
+  EXPECT_EQ(doc["correction"], "none");
+  EXPECT_EQ(doc["family_size"], 7);
+  EXPECT_EQ(doc["runs"], json({{"baseline", 1}, {"contender", 1}}));
   const json& r = doc["results"][0];
   EXPECT_EQ(r["name"], "pipe/latency/64/cross");
   EXPECT_EQ(r["id"], "pipe");
@@ -314,10 +343,12 @@ TEST(Output, JsonHasTheAgreedKeys) {
   EXPECT_DOUBLE_EQ(r["threshold"].get<double>(), 0.05);
   EXPECT_EQ(r["method"], "significance+threshold");
   EXPECT_EQ(r["verdict"], "regression");
-  EXPECT_EQ(
-      doc["summary"],
-      json(
-          {{"regressions", 2}, {"improvements", 2}, {"unchanged", 3}, {"missing", 2}, {"new", 1}}));
+  EXPECT_EQ(doc["summary"], json({{"regressions", 2},
+                                  {"improvements", 2},
+                                  {"unchanged", 3},
+                                  {"untested", 0},
+                                  {"missing", 2},
+                                  {"new", 1}}));
   EXPECT_EQ(doc["not_comparable"][0],
             json({{"name", "tcp/latency/64/cross"},
                   {"reason",
@@ -328,9 +359,9 @@ TEST(Output, JsonHasTheAgreedKeys) {
 TEST(Output, SummaryLineIsLastInTableAndMarkdown) {
   const report b = load_report(fixture("baseline.json"));
   const report c = load_report(fixture("contender.json"));
-  const comparison out = compare_reports(b, c, {});
+  const comparison out = compare_reports(b, c, per_metric());
   const std::string expected =
-      "2 regressions, 2 improvements, 3 unchanged, 2 missing, 1 new, 2 not comparable";
+      "2 regressions, 2 improvements, 3 unchanged, 0 untested, 2 missing, 1 new, 2 not comparable";
   EXPECT_EQ(summary_line(out), expected);
   const std::string table = render_table(out, false);
   EXPECT_EQ(table.substr(table.size() - expected.size() - 1), expected + "\n");
@@ -340,6 +371,96 @@ TEST(Output, SummaryLineIsLastInTableAndMarkdown) {
   EXPECT_EQ(md.substr(md.size() - expected.size() - 5), "**" + expected + "**\n");
   EXPECT_NE(md.find("> **Warning:**"), std::string::npos);
   EXPECT_NE(md.find("### Regressions (2)"), std::string::npos);
+}
+
+TEST(CompareReports, FiveRepetitionsUnderAFamilyAreUntestedAndNeverFailTheGate) {
+  const report b = load_report(fixture("baseline.json"));
+  const report c = load_report(fixture("contender.json"));
+  const comparison out = compare_reports(b, c, {});  // Holm at 0.05 over the family
+  EXPECT_EQ(out.summary.regressions, 0u);
+  EXPECT_EQ(out.summary.improvements, 0u);
+  EXPECT_EQ(out.summary.untested, 7u);
+  EXPECT_EQ(out.family_size, 0u);
+  EXPECT_EQ(exit_code(out, {}), 0);  // a +25 % p50 that 5 vs 5 cannot establish
+  for (const auto& r : out.results) {
+    EXPECT_EQ(r.result.outcome, verdict::untested) << r.name;
+    EXPECT_NE(r.result.untested_reason.find("needs 6 per side"), std::string::npos)
+        << r.result.untested_reason;
+  }
+  ASSERT_FALSE(out.warnings.empty());
+  EXPECT_NE(out.warnings.back().find("use at least 6 repetitions a side"), std::string::npos)
+      << out.warnings.back();
+}
+
+TEST(CompareReports, TailPercentilesWithoutEnoughRoundTripsAreUntested) {
+  auto entry = [](double p50, json p99, int messages) {
+    return json{{"name", "pipe/latency/64/cross"},
+                {"run_name", "pipe/latency/64/cross"},
+                {"run_type", "iteration"},
+                {"pattern", "latency"},
+                {"rtt_p50_ns", p50},
+                {"rtt_p99_ns", p99},
+                {"messages", messages},
+                {"status", "ok"}};
+  };
+  json a = json::array(), b = json::array();
+  for (int i = 0; i < 8; ++i) {
+    a.push_back(entry(1000 + i, nullptr, 400));
+    b.push_back(entry(2000 + i, nullptr, 400));
+  }
+  const report ra = parse_report({{"benchmarks", a}}, "a.json");
+  const report rb = parse_report({{"benchmarks", b}}, "b.json");
+  const comparison out = compare_reports(ra, rb, {});
+  ASSERT_EQ(out.results.size(), 2u);
+  EXPECT_EQ(out.results[0].metric, "rtt_p50_ns");
+  EXPECT_EQ(out.results[0].result.outcome, verdict::regression);  // 8 vs 8, family of 1
+  EXPECT_EQ(out.results[1].metric, "rtt_p99_ns");
+  EXPECT_EQ(out.results[1].result.outcome, verdict::untested);
+  EXPECT_NE(out.results[1].result.untested_reason.find(
+                "rtt_p99_ns needs at least 1000 round trips per repetition; had 400"),
+            std::string::npos)
+      << out.results[1].result.untested_reason;
+  EXPECT_EQ(out.family_size, 1u);
+}
+
+TEST(CompareReports, ConditionsThatDifferAreNamed) {
+  auto ctx = [](const char* idle, const char* placement) {
+    return json{{"ipcbench",
+                 {{"idle_states", {{"in_force", idle}}},
+                  {"placement", placement},
+                  {"cpuidle", {{"driver", "haltpoll"}}}}}};
+  };
+  const json entries = {{{"name", "x"}, {"real_time", 1.0}}};
+  const report a = parse_report({{"context", ctx("held", "cross")}, {"benchmarks", entries}}, "a");
+  const report b =
+      parse_report({{"context", ctx("allowed", "cross")}, {"benchmarks", entries}}, "b");
+  const report c = parse_report({{"context", ctx("held", "same")}, {"benchmarks", entries}}, "c");
+  EXPECT_TRUE(condition_warnings(a, a).empty());
+  const auto w = condition_warnings(a, b);
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0],
+            "the runs differ in idle-state mode: 'held' (baseline) vs 'allowed' (contender); "
+            "their numbers are not comparable");
+  ASSERT_EQ(condition_warnings(a, c).size(), 1u);
+  EXPECT_NE(condition_warnings(a, c)[0].find("placement"), std::string::npos);
+}
+
+TEST(MergeRuns, EachRunContributesItsMedian) {
+  auto run = [](std::vector<double> values, const char* path) {
+    json entries = json::array();
+    for (double v : values)
+      entries.push_back({{"name", "x"},
+                         {"run_name", "x"},
+                         {"run_type", "iteration"},
+                         {"real_time", v},
+                         {"time_unit", "ns"}});
+    return parse_report({{"benchmarks", entries}}, path);
+  };
+  const report merged = merge_runs({run({1, 2, 9}, "a"), run({4}, "b"), run({5, 7}, "c")});
+  const auto* x = merged.find("x");
+  ASSERT_NE(x, nullptr);
+  EXPECT_EQ(x->metrics.at("real_time"), (std::vector<double>{2, 4, 6}));
+  EXPECT_EQ(merged.path(), "a and 2 more");
 }
 
 }  // namespace

@@ -77,24 +77,39 @@ TEST(MannWhitney, ExactSmallSamplesMatchScipy) {
   EXPECT_DOUBLE_EQ(r.p_value, 1.0);
 }
 
-TEST(MannWhitney, TiesUseNormalApproximationWithTieAndContinuityCorrection) {
+TEST(MannWhitney, TiesNormalApproximationWithTieAndContinuityCorrection) {
   // scipy asymptotic: statistic 4.0, pvalue 0.08567343955231686
-  auto r = mann_whitney_u(std::vector<double>{1, 2, 2, 3, 3}, std::vector<double>{2, 3, 4, 4, 5});
+  auto r = mann_whitney_u(std::vector<double>{1, 2, 2, 3, 3}, std::vector<double>{2, 3, 4, 4, 5},
+                          mwu_method::normal);
   EXPECT_FALSE(r.exact);
   EXPECT_DOUBLE_EQ(r.u, 4.0);
   EXPECT_NEAR(r.p_value, 0.08567343955231686, 1e-12);
 
   // Heavier ties, unequal sizes, half-integer U. scipy asymptotic: 10.5, 0.1422722446208111
   r = mann_whitney_u(std::vector<double>{10, 10, 10, 11, 12, 12},
-                     std::vector<double>{10, 11, 11, 12, 13, 13, 14});
+                     std::vector<double>{10, 11, 11, 12, 13, 13, 14}, mwu_method::normal);
   EXPECT_FALSE(r.exact);
   EXPECT_DOUBLE_EQ(r.u, 10.5);
   EXPECT_NEAR(r.p_value, 0.1422722446208111, 1e-12);
+}
 
-  // Ties rule out the exact distribution.
-  EXPECT_THROW(
-      mann_whitney_u(std::vector<double>{1, 2, 2}, std::vector<double>{2, 3, 4}, mwu_method::exact),
-      std::invalid_argument);
+TEST(MannWhitney, TiesAreExactUnderThePermutationDistributionOfMidranks) {
+  // Counted by enumerating every draw of the first sample's positions among the pooled midranks
+  // (exact fractions): 28 of C(10, 5) = 252 draws lie as far from the mean rank sum or farther.
+  auto r = mann_whitney_u(std::vector<double>{1, 2, 2, 3, 3}, std::vector<double>{2, 3, 4, 4, 5});
+  EXPECT_TRUE(r.exact);
+  EXPECT_DOUBLE_EQ(r.u, 4.0);
+  EXPECT_NEAR(r.p_value, 28.0 / 252.0, 1e-12);
+  // 246 of C(13, 6) = 1716.
+  r = mann_whitney_u(std::vector<double>{10, 10, 10, 11, 12, 12},
+                     std::vector<double>{10, 11, 11, 12, 13, 13, 14});
+  EXPECT_TRUE(r.exact);
+  EXPECT_DOUBLE_EQ(r.u, 10.5);
+  EXPECT_NEAR(r.p_value, 246.0 / 1716.0, 1e-12);
+  // 6 of C(6, 3) = 20, also when the exact method is asked for by name.
+  r = mann_whitney_u(std::vector<double>{1, 2, 2}, std::vector<double>{2, 3, 4}, mwu_method::exact);
+  EXPECT_TRUE(r.exact);
+  EXPECT_NEAR(r.p_value, 6.0 / 20.0, 1e-12);
 }
 
 TEST(MannWhitney, AllValuesTiedIsNoEvidence) {
