@@ -34,6 +34,14 @@ Options:
   --target-time S      seconds per timed batch (default 0.2; quick 0.02)
   --baseline FILE      after the run, compare against FILE and exit with the gate's code
                        (0 no regression, 1 regression, 2 bad input)
+  --ab REF             gate a code change in one job: build git REF in its own worktree and
+                       build folder (build/ab-<commit>/), then run both bench programs round
+                       by round, in a random order each round (scripts/ab.sh), and gate the
+                       pair with ipcbench-compare (Holm over the family); --repetitions is the
+                       number of rounds, raised to what the family needs (at least 8).
+                       REF must take the same options. No charts; the rounds' reports go to
+                       <report>-ab/
+  --ab-binary FILE     the same with a baseline bench program that is already built
   --no-probes          do not run the textbook-claim probes before the sweep
   --no-interleave      run the repetitions of a benchmark back to back instead of interleaving
                        them in random order across the run (the default with 2 or more, so that
@@ -50,7 +58,7 @@ die() { echo "run_all.sh: $*" >&2; exit 2; }
 
 interleave=1 quick=0 filter="" repetitions="" out="" placement="cross" sizes="" target_time="" baseline="" plots=1
 process="fork" idle_states="held"
-probes=1 probes_json=""
+probes=1 probes_json="" ab_ref="" ab_binary=""
 build_dir="$here/build"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -64,6 +72,8 @@ while [ $# -gt 0 ]; do
     --sizes) [ -n "${2:-}" ] || die "--sizes needs a value"; sizes="$2"; shift ;;
     --target-time) [ -n "${2:-}" ] || die "--target-time needs a value"; target_time="$2"; shift ;;
     --baseline) [ -n "${2:-}" ] || die "--baseline needs a value"; baseline="$2"; shift ;;
+    --ab) [ -n "${2:-}" ] || die "--ab needs a git ref"; ab_ref="$2"; shift ;;
+    --ab-binary) [ -n "${2:-}" ] || die "--ab-binary needs a value"; ab_binary="$2"; shift ;;
     --no-probes) probes=0 ;;
     --no-interleave) interleave=0 ;;
     --no-plots) plots=0 ;;
@@ -76,6 +86,8 @@ done
 
 # Every argument is checked here, before packages, the build and the probes: a bad one costs
 # nothing but its one-line error.
+rounds_given=0
+[ -n "$repetitions" ] && rounds_given=1
 if [ -n "$repetitions" ]; then
   if ! [[ "$repetitions" =~ ^[0-9]{1,4}$ ]] || [ "$repetitions" -lt 1 ] || [ "$repetitions" -gt 1000 ]; then
     die "--repetitions must be a whole number from 1 to 1000, not '$repetitions'"
@@ -111,6 +123,17 @@ if [ -n "$target_time" ]; then
      ! awk -v t="$target_time" 'BEGIN { exit !(t > 0 && t <= 60) }'; then
     die "--target-time must be a number of seconds in (0, 60], not '$target_time'"
   fi
+fi
+if [ -n "$ab_ref" ] && [ -n "$ab_binary" ]; then die "--ab and --ab-binary exclude each other"; fi
+if [ -n "$ab_ref$ab_binary" ] && [ -n "$baseline" ]; then die "--ab and --baseline exclude each other"; fi
+ab_sha=""
+if [ -n "$ab_ref" ]; then
+  command -v git >/dev/null 2>&1 || die "--ab needs git"
+  ab_sha="$(git -C "$here" rev-parse --verify --quiet "$ab_ref^{commit}" 2>/dev/null)" ||
+    die "--ab: '$ab_ref' is not a commit of this repository"
+fi
+if [ -n "$ab_binary" ] && { [ -d "$ab_binary" ] || [ ! -x "$ab_binary" ]; }; then
+  die "--ab-binary: '$ab_binary' is not an executable program"
 fi
 if [ -n "$baseline" ]; then
   [ -d "$baseline" ] && die "baseline '$baseline' is a directory, not a report"
@@ -168,6 +191,47 @@ filter_check=(--benchmark_list_tests=true "--process=$process")
 "$build_dir/bench/ipcbench" "${filter_check[@]}" >/dev/null || exit 2
 if [ -n "$baseline" ]; then
   "$build_dir/compare/ipcbench-compare" "$baseline" "$baseline" >/dev/null || exit 2
+fi
+
+# Same-job A/B: both programs, round by round in a random order, then the gate on the pair.
+if [ -n "$ab_ref$ab_binary" ]; then
+  if [ -n "$ab_sha" ]; then
+    ab_root="$build_dir/ab-${ab_sha:0:12}"
+    if [ ! -e "$ab_root/src/CMakeLists.txt" ]; then
+      rm -rf "$ab_root/src"
+      git -C "$here" worktree prune
+      git -C "$here" worktree add --detach --force "$ab_root/src" "$ab_sha" >/dev/null 2>&1 ||
+        die "--ab: cannot check out $ab_ref into $ab_root/src"
+    fi
+    echo "run_all.sh: building the baseline $ab_ref (${ab_sha:0:12}) in $ab_root/build" >&2
+    cmake -S "$ab_root/src" -B "$ab_root/build" -DCMAKE_BUILD_TYPE=Release \
+      -DIPCBENCH_BUILD_TESTS=OFF >/dev/null
+    cmake --build "$ab_root/build" -j "$(nproc)" --target ipcbench >/dev/null
+    ab_binary="$ab_root/build/bench/ipcbench"
+  fi
+  # Latency benchmarks are judged on p50 and p99, throughput on bytes/s: at most 2 per benchmark.
+  benchmarks="$("$build_dir/bench/ipcbench" "${filter_check[@]}" 2>/dev/null | grep -c . || true)"
+  needed="$("$build_dir/compare/ipcbench-compare" --repetitions-for "$((2 * benchmarks))")"
+  rounds="$repetitions"
+  [ "$rounds_given" -eq 1 ] || rounds=8
+  if [ "$rounds" -lt "$needed" ]; then
+    echo "run_all.sh: --ab: $rounds rounds cannot reach significance over a family of" \
+         "$((2 * benchmarks)) metrics; running $needed" >&2
+    rounds="$needed"
+  fi
+  [ -n "$out" ] || out="$here/results/$(hostname -s 2>/dev/null || hostname)-$(date +%Y%m%d-%H%M%S).json"
+  ab_dir="${out%.json}-ab"
+  ab_args=("--placement=$placement" "--process=$process" "--idle-states=$idle_states")
+  [ "$quick" -eq 1 ] && ab_args+=(--quick)
+  [ -n "$filter" ] && ab_args+=("--benchmark_filter=$filter")
+  [ -n "$sizes" ] && ab_args+=("--sizes=$sizes")
+  [ -n "$target_time" ] && ab_args+=("--target-time=$target_time")
+  start=$(date +%s)
+  gate=0
+  "$here/scripts/ab.sh" --rounds "$rounds" --compare "$build_dir/compare/ipcbench-compare" \
+    "$ab_dir" "$ab_binary" "$build_dir/bench/ipcbench" "${ab_args[@]}" || gate=$?
+  echo "run_all.sh: A/B of $rounds rounds in $(( $(date +%s) - start )) s; reports in $ab_dir" >&2
+  exit "$gate"
 fi
 
 if [ -z "$out" ]; then

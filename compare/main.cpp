@@ -35,6 +35,7 @@ enum class output_format { table, markdown, json };
 struct cli_options {
   std::vector<std::string> files;                  // BASELINE CONTENDER
   std::vector<std::string> baselines, contenders;  // --baseline ... --contender ...
+  std::optional<std::uint64_t> repetitions_for;    // --repetitions-for FAMILY
   bool allow_mismatch = false;
   output_format format = output_format::table;
   gate_options gate;
@@ -62,6 +63,8 @@ std::string help_text() {
       "  --baseline F... / --contender F...  several reports (or folders) per side\n"
       "  --correction holm|none        error control over the family (default: holm)\n"
       "  --allow-mismatch              compare runs made under different conditions anyway\n"
+      "  --repetitions-for N           print the repetitions a side that a family of N metrics\n"
+      "                                needs at --alpha (with --correction), then exit\n"
       "  --format table|markdown|json  output format (default: table)\n"
       "  --metrics M1,M2,...           metrics to compare (default: rtt_p50_ns,rtt_p99_ns,\n"
       "                                bytes_per_second; real_time,bytes_per_second for plain\n"
@@ -170,9 +173,9 @@ cli_options parse_args(int argc, char** argv) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
     }
-    static const std::string_view kValued[] = {"--format",    "--metrics",   "--test",
-                                               "--alpha",     "--threshold", "--threshold-all",
-                                               "--resamples", "--seed",      "--correction"};
+    static const std::string_view kValued[] = {
+        "--format",        "--metrics",   "--test", "--alpha",      "--threshold",
+        "--threshold-all", "--resamples", "--seed", "--correction", "--repetitions-for"};
     if (std::find(std::begin(kValued), std::end(kValued), name) == std::end(kValued)) {
       throw usage_error("unknown option '" + name + "' (try --help)");
     }
@@ -235,6 +238,11 @@ cli_options parse_args(int argc, char** argv) {
       opts.gate.resamples = static_cast<std::size_t>(n);
     } else if (name == "--seed") {
       opts.gate.seed = parse_count(v, "--seed");
+    } else if (name == "--repetitions-for") {
+      const std::uint64_t n = parse_count(v, "--repetitions-for");
+      if (n == 0 || n > 1'000'000)
+        throw usage_error("bad --repetitions-for '" + v + "' (1..1000000)");
+      opts.repetitions_for = n;
     } else if (name == "--correction") {
       if (v == "holm") {
         opts.gate.family = correction::holm;
@@ -245,7 +253,7 @@ cli_options parse_args(int argc, char** argv) {
       }
     }
   }
-  if (opts.help) return opts;
+  if (opts.help || opts.repetitions_for) return opts;
   if (!opts.baselines.empty() || !opts.contenders.empty()) {
     if (!opts.files.empty())
       throw usage_error(
@@ -287,6 +295,12 @@ int run(int argc, char** argv) {
   const cli_options opts = parse_args(argc, argv);
   if (opts.help) {
     std::cout << help_text();
+    return 0;
+  }
+  if (opts.repetitions_for) {
+    const double family =
+        opts.gate.family == correction::holm ? static_cast<double>(*opts.repetitions_for) : 1.0;
+    std::cout << repetitions_needed(opts.gate.alpha / family) << '\n';
     return 0;
   }
   const std::vector<report> baseline_runs = load_side(opts.baselines);

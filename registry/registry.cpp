@@ -23,6 +23,9 @@
 #include "mechanisms/sockets/unix_dgram.hpp"
 #include "mechanisms/sockets/unix_seqpacket.hpp"
 #include "mechanisms/sockets/unix_stream.hpp"
+#ifdef IPCBENCH_PLANT_DELAY
+#include "registry/planted_delay.hpp"
+#endif
 
 namespace ipcbench {
 namespace {
@@ -56,7 +59,11 @@ mechanism_entry make_entry(const char* id) {
 
 const std::vector<mechanism_entry>& registry() {
   static const std::vector<mechanism_entry> all = {
+#ifdef IPCBENCH_PLANT_DELAY
+      make_entry<delayed_channel<pipe_channel>>("pipe"),  // test-only: planted_delay.hpp
+#else
       make_entry<pipe_channel>("pipe"),
+#endif
       make_entry<fifo_channel>("fifo"),
       make_entry<unix_stream_channel>("unix_stream"),
       make_entry<tcp_channel>("tcp"),

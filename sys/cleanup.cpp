@@ -23,6 +23,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
@@ -49,7 +50,7 @@ std::atomic<bool> g_installed{false};
 // The journal (see cleanup.hpp). The path is a fixed buffer so the signal handler can unlink it;
 // only the process that opened it (g_journal_owner) ever removes it.
 std::atomic<int> g_journal_fd{-1};
-pid_t g_journal_owner = 0;
+volatile pid_t g_journal_owner = 0;  // set before the file exists, cleared once it is gone
 char g_journal_path[kNameMax + 64] = {};
 
 void release_one(const entry& e) noexcept;
@@ -375,7 +376,9 @@ sweep_result sweep_stale() {
     (journal ? journals : others).push_back(de.path());
   }
   for (const auto& j : journals) {
-    // The lock, not the pid, says whether the run is alive: a pid may have been reused.
+    // A live owner's journal is left alone (it may not be locked yet); a dead owner's pid may have
+    // been reused, so the lock decides: only an unlocked journal of a gone pid is replayed.
+    if (alive(owner_of(j.filename().string()))) continue;
     const int fd = ::open(j.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) continue;
     if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
@@ -394,31 +397,33 @@ sweep_result sweep_stale() {
 
 void open_journal() {
   if (g_journal_fd.load() >= 0) return;
-  // Made under a temporary name and renamed once locked, so that a sweep running beside us
-  // never takes a journal that is not yet locked for a dead run's.
-  std::string templ =
-      (temp_base() / ("ipcbench-" + std::to_string(::getpid()) + "-XXXXXX")).string();
-  const int fd = ::mkostemp(templ.data(), O_CLOEXEC | O_APPEND);
-  if (fd < 0) throw_errno("mkostemp(" + templ + ")");
-  const std::string path = templ + kJournalSuffix;
-  if (path.size() >= sizeof g_journal_path || ::flock(fd, LOCK_EX) != 0 ||
-      ::rename(templ.c_str(), path.c_str()) != 0) {
-    const int err = path.size() >= sizeof g_journal_path ? ENAMETOOLONG : errno;
-    ::unlink(templ.c_str());
-    ::close(fd);
-    throw_errno("journal " + path, err);
+  // The name is chosen and published before the file exists, so that the signal handler removes
+  // it whenever a signal lands; a sweep running beside us leaves it alone while our pid lives.
+  char suffix[16];
+  std::snprintf(suffix, sizeof suffix, "%08x", static_cast<unsigned>(std::random_device{}()));
+  const std::string path =
+      (temp_base() / ("ipcbench-" + std::to_string(::getpid()) + "-" + suffix + kJournalSuffix))
+          .string();
+  if (path.size() >= sizeof g_journal_path) throw_errno("journal " + path, ENAMETOOLONG);
+  g_journal_owner = 0;
+  std::memcpy(g_journal_path, path.c_str(), path.size() + 1);
+  g_journal_owner = ::getpid();
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const int err = errno;
+    g_journal_owner = 0;
+    throw_errno("open(" + path + ")", err);
   }
   char head[96];
   const int n = std::snprintf(head, sizeof head, "%s scope=%04x pid=%d\n", kJournalMagic,
                               static_cast<unsigned>(names::scope()), static_cast<int>(::getpid()));
-  if (n <= 0 || ::write(fd, head, static_cast<std::size_t>(n)) != n) {
+  if (::flock(fd, LOCK_EX) != 0 || n <= 0 || ::write(fd, head, static_cast<std::size_t>(n)) != n) {
     const int err = errno;
+    g_journal_owner = 0;
     ::unlink(path.c_str());
     ::close(fd);
-    throw_errno("write(" + path + ")", err);
+    throw_errno("journal " + path, err);
   }
-  std::memcpy(g_journal_path, path.c_str(), path.size() + 1);
-  g_journal_owner = ::getpid();
   g_journal_fd.store(fd);
   // What is registered already goes in too.
   for (int i = 0; i < kSlots; ++i)
@@ -429,19 +434,22 @@ void open_journal() {
 }
 
 void close_journal() noexcept {
-  const int fd = g_journal_fd.exchange(-1);
-  if (fd < 0 || g_journal_owner != ::getpid()) return;
+  // Async-signal-safe: the handler calls it, also while open_journal() is half done.
+  if (g_journal_owner != ::getpid()) return;
+  g_journal_owner = 0;
   ::unlink(g_journal_path);
-  ::close(fd);
+  const int fd = g_journal_fd.exchange(-1);
+  if (fd >= 0) ::close(fd);
 }
 
 void begin_run(const char* program) {
+  // Handlers first: from here on a signal removes whatever the run has made, the journal too.
+  install_signal_handlers();
   const sweep_result r = sweep_stale();
   if (!r.empty())
     std::cerr << program << ": removed what earlier killed runs left behind: " << r.describe()
               << "\n";
   open_journal();
-  install_signal_handlers();
 }
 
 }  // namespace ipcbench::cleanup

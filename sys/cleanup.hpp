@@ -64,8 +64,8 @@ void open_journal();
 // Closes and removes the journal now. Idempotent.
 void close_journal() noexcept;
 
-// A coordinator program's start: sweep_stale() (one line on stderr, prefixed by `program`, when
-// it removed anything), open_journal() and install_signal_handlers().
+// A coordinator program's start: install_signal_handlers(), sweep_stale() (one line on stderr,
+// prefixed by `program`, when it removed anything) and open_journal().
 void begin_run(const char* program);
 
 // RAII registration.

@@ -69,6 +69,10 @@ if command -v python3 >/dev/null 2>&1; then
   expect_bad "not a benchmark report" --baseline "$fixtures/not-a-report.json"
 fi
 expect_bad "not a directory" --build-dir "$fixtures/malformed.json"
+expect_bad "is not a commit of this repository" --ab no-such-ref-anywhere
+expect_bad "--ab and --baseline exclude each other" --ab HEAD --baseline "$fixtures/report-a.json"
+expect_bad "is not an executable program" --ab-binary "$work/missing-bench"
+expect_bad "--ab needs a git ref" --ab
 if [ "$(id -u)" -ne 0 ]; then
   expect_bad "not writable" --out /proc/report.json
 fi
