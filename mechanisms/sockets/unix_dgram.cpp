@@ -5,7 +5,7 @@
 
 #include <stdexcept>
 
-#include "mechanisms/sockets/socket_util.hpp"
+#include "sys/socket.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {

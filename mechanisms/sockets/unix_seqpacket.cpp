@@ -4,8 +4,8 @@
 
 #include <stdexcept>
 
-#include "mechanisms/sockets/socket_util.hpp"
 #include "sys/error.hpp"
+#include "sys/socket.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
