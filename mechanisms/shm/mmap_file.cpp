@@ -15,7 +15,7 @@
 namespace ipcbench {
 namespace {
 
-shm::segment_mapping map_file(const std::filesystem::path& p) {
+mapping map_file(const std::filesystem::path& p) {
   const int fd = ::open(p.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) throw_errno("open(" + p.string() + ")");
   unique_fd owned(fd);

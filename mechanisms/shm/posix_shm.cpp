@@ -19,7 +19,7 @@ unique_fd open_shm(const std::string& name, int flags, mode_t mode) {
   return unique_fd(fd);
 }
 
-shm::segment_mapping map_shm(const std::string& name) {
+mapping map_shm(const std::string& name) {
   unique_fd fd = open_shm(name, O_RDWR, 0);
   return shm::map_segment(fd.get(), name);  // the mapping outlives the descriptor
 }
