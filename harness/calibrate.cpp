@@ -1,17 +1,16 @@
 #include "calibrate.hpp"
 
-#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstring>
-#include <new>
 #include <vector>
 
 #include "harness/coordinator.hpp"
 #include "harness/peer.hpp"
 #include "sys/child.hpp"
+#include "sys/mapping.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -80,13 +79,10 @@ std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b) {
     cache_line_rtt result;
     std::atomic<int> done{0};
   };
-  void* mem =
-      ::mmap(nullptr, sizeof(shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (mem == MAP_FAILED) return std::nullopt;
-  auto* sh = new (mem) shared;
   constexpr std::uint64_t kRounds = 200'000;
   std::optional<cache_line_rtt> out;
   try {
+    shared_page<shared> sh;  // unmapped after the children below are reaped
     auto echo = child_process::fork([&] {
       pin_to_cpu(cpu_b);
       for (std::uint64_t i = 1; i <= kRounds; ++i) {
@@ -118,7 +114,6 @@ std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b) {
     out.reset();
   }
   // child_process destructors kill and reap whatever still runs (a spinner whose partner died).
-  ::munmap(mem, sizeof(shared));
   return out;
 }
 

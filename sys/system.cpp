@@ -3,8 +3,11 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <stdexcept>
+#include <system_error>
 
 #include "error.hpp"
 
@@ -35,16 +38,26 @@ std::optional<std::string> read_first_line(const std::filesystem::path& p) {
   return line;
 }
 
-std::optional<long long> read_integer(const std::filesystem::path& p) {
-  auto line = read_first_line(p);
+template <class T>
+std::optional<T> read_integer(const std::filesystem::path& p) {
+  const auto line = read_first_line(p);
   if (!line) return std::nullopt;
-  try {
-    std::size_t used = 0;
-    long long v = std::stoll(*line, &used);
-    return v;
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+  const char* first = line->data();
+  const char* last = first + line->size();
+  while (first != last && (*first == ' ' || *first == '\t')) ++first;
+  T v{};
+  if (std::from_chars(first, last, v).ec != std::errc()) return std::nullopt;
+  return v;
+}
+
+template std::optional<long long> read_integer<long long>(const std::filesystem::path&);
+template std::optional<unsigned long long> read_integer<unsigned long long>(
+    const std::filesystem::path&);
+
+long long require_limit(const std::filesystem::path& p) {
+  const auto v = read_integer(p);
+  if (!v || *v <= 0) throw std::runtime_error("cannot read " + p.string());
+  return *v;
 }
 
 private_dir::private_dir() {

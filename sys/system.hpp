@@ -28,8 +28,14 @@ void pin_to_cpu(int cpu);
 
 // The first line of a text file without the newline, or nullopt when it cannot be read.
 std::optional<std::string> read_first_line(const std::filesystem::path& p);
-// A file holding one integer (as in /proc/sys), or nullopt.
-std::optional<long long> read_integer(const std::filesystem::path& p);
+// The integer a file starts with (a kernel limit in /proc/sys; the first of several, as in
+// tcp_wmem), or nullopt when it cannot be read or does not fit T. The one reader of kernel limits:
+// T is long long or unsigned long long (kernel.shmmax is often near 2^64).
+template <class T = long long>
+std::optional<T> read_integer(const std::filesystem::path& p);
+// A kernel limit a mechanism cannot do without: read_integer(p), at least 1. Throws
+// std::runtime_error("cannot read <p>") otherwise.
+long long require_limit(const std::filesystem::path& p);
 
 // A private directory (mode 0700, unique name with pid and random suffix) under $TMPDIR or /tmp,
 // removed with its contents on destruction and by the emergency cleanup. Coordinator side.

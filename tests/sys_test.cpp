@@ -1,17 +1,26 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <stdexcept>
 #include <system_error>
+#include <thread>
 
 #include "sys/child.hpp"
 #include "sys/cleanup.hpp"
 #include "sys/error.hpp"
 #include "sys/io.hpp"
+#include "sys/mapping.hpp"
+#include "sys/named.hpp"
+#include "sys/names.hpp"
+#include "sys/partner.hpp"
 #include "sys/system.hpp"
 #include "sys/unique_fd.hpp"
 #include "test_env.hpp"
@@ -138,6 +147,146 @@ TEST(System, ReadsKernelTunables) {
   EXPECT_TRUE(read_integer("/proc/sys/fs/pipe-max-size").has_value());
   EXPECT_FALSE(read_integer("/nonexistent").has_value());
   EXPECT_FALSE(allowed_cpus().empty());
+}
+
+TEST(System, ReadsKernelLimits) {
+  // kernel.shmmax is often near 2^64, beyond long long.
+  EXPECT_TRUE(read_integer<unsigned long long>("/proc/sys/kernel/shmmax").has_value());
+  EXPECT_EQ(require_limit("/proc/sys/fs/pipe-max-size"),
+            *read_integer("/proc/sys/fs/pipe-max-size"));
+  EXPECT_THROW(require_limit("/nonexistent"), std::runtime_error);
+}
+
+// Whether [p, p + n) is mapped in this process (mincore(2) fails with ENOMEM where it is not).
+bool mapped(const void* p, std::size_t n) {
+  unsigned char pages[4];
+  return ::mincore(const_cast<void*>(p), n, pages) == 0;
+}
+
+TEST(Mapping, UnmappedOnDestructionNotOnMove) {
+  const void* addr = nullptr;
+  {
+    mapping m = map_shared_anonymous(8192, "test");
+    addr = m.data();
+    ASSERT_NE(addr, nullptr);
+    EXPECT_EQ(m.size(), 8192u);
+    mapping moved = std::move(m);
+    EXPECT_FALSE(m);
+    EXPECT_EQ(moved.data(), addr);
+    EXPECT_TRUE(mapped(addr, 8192));
+  }
+  EXPECT_FALSE(mapped(addr, 8192));
+}
+
+TEST(Mapping, MapsAFileShared) {
+  const auto path = test::scratch_dir() / "mapped";
+  unique_fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  ASSERT_TRUE(fd);
+  ASSERT_EQ(::ftruncate(fd.get(), 4096), 0);
+  {
+    mapping m = map_shared(fd.get(), 4096, path.string());
+    m.data()[100] = std::byte{42};
+  }
+  char c = 0;
+  ASSERT_EQ(::pread(fd.get(), &c, 1, 100), 1);
+  EXPECT_EQ(c, 42);
+  std::filesystem::remove(path);
+}
+
+TEST(SharedPage, ForkedChildSharesTheObject) {
+  const void* addr = nullptr;
+  {
+    shared_page<std::atomic<int>> counter;
+    EXPECT_EQ(counter->load(), 0);  // value-initialised
+    auto c = child_process::fork([&] {
+      counter->store(7);
+      return 0;
+    });
+    const auto st = c.wait_for(std::chrono::seconds(10));
+    ASSERT_TRUE(st);
+    EXPECT_EQ(*st, 0);
+    EXPECT_EQ(counter->load(), 7);
+    addr = counter.get();
+  }
+  EXPECT_FALSE(mapped(addr, 1));
+}
+
+TEST(NamedObject, CreatedNameIsUnlinkedEarlyOrOnDestruction) {
+  const auto early = test::scratch_dir() / "early.fifo";
+  const auto late = test::scratch_dir() / "late.fifo";
+  {
+    named_object a(named_object::kind::path, early.string());
+    named_object b(named_object::kind::path, late.string());
+    for (auto* n : {&a, &b}) {
+      ASSERT_EQ(::mkfifo(n->c_str(), 0600), 0);
+      n->created();
+    }
+    a.unlink();
+    EXPECT_FALSE(std::filesystem::exists(early));
+    EXPECT_EQ(a.name(), early.string());
+    named_object moved = std::move(b);
+    EXPECT_TRUE(std::filesystem::exists(late));
+  }
+  EXPECT_FALSE(std::filesystem::exists(late));
+}
+
+TEST(NamedObject, LeavesANameItDidNotCreate) {
+  const auto path = test::scratch_dir() / "not-ours";
+  { unique_fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)); }
+  { named_object n(named_object::kind::path, path.string()); }
+  EXPECT_TRUE(std::filesystem::exists(path));
+  std::filesystem::remove(path);
+}
+
+TEST(NamedObject, UnlinksPosixNames) {
+  const auto before = test::kernel_objects();
+  {
+    named_object n(named_object::kind::posix_shm, names::unique_posix_name("test"));
+    unique_fd fd(::shm_open(n.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    ASSERT_TRUE(fd);
+    n.created();
+    EXPECT_EQ(test::kernel_objects(), before + 1);
+  }
+  EXPECT_EQ(test::kernel_objects(), before);
+}
+
+TEST(NamedObject, RegisteredWithTheEmergencyCleanup) {
+  const auto path = test::scratch_dir() / "emergency.fifo";
+  named_object n(named_object::kind::path, path.string());
+  ASSERT_EQ(::mkfifo(n.c_str(), 0600), 0);
+  n.created();
+  cleanup::run_all();
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
+TEST(Partner, SeesAnExitedChildBeforeItIsReaped) {
+  auto p = make_pipe();
+  auto c = child_process::fork([&] {
+    p.write_end.reset();
+    char b;
+    return ::read(p.read_end.get(), &b, 1) == 0 ? 0 : 1;  // exits at EOF
+  });
+  p.read_end.reset();
+  const partner watch(c.pid());
+  EXPECT_EQ(watch.pid(), c.pid());
+  EXPECT_FALSE(watch.gone());
+  p.write_end.reset();  // the child reads EOF and exits; nobody reaps it yet
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!watch.gone() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(watch.gone());
+  EXPECT_EQ(::kill(c.pid(), 0), 0);  // a zombie still, which kill(pid, 0) takes for alive
+  const auto st = c.wait_for(std::chrono::seconds(10));
+  ASSERT_TRUE(st);
+  EXPECT_EQ(*st, 0);
+}
+
+TEST(Partner, ReapedProcessIsGoneFromTheStart) {
+  auto c = child_process::fork([] { return 0; });
+  const pid_t pid = c.pid();
+  ASSERT_TRUE(c.wait_for(std::chrono::seconds(10)));
+  EXPECT_TRUE(partner(pid).gone());
+  EXPECT_FALSE(partner().gone());  // watches nobody
 }
 
 }  // namespace

@@ -1,12 +1,9 @@
 #include "mechanisms/notify/futex.hpp"
 
 #include <linux/futex.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <new>
 
 #include "mechanisms/notify/notification_traits.hpp"
 #include "sys/error.hpp"
@@ -15,14 +12,11 @@ namespace ipcbench {
 namespace {
 
 constexpr std::uint32_t kEmpty = 0, kPosted = 1, kSleeping = 2;
+static_assert(kEmpty == 0, "the words start value-initialised");
 
 long futex(std::atomic<std::uint32_t>* word, int op, std::uint32_t val, const timespec* timeout) {
   static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
   return ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(word), op, val, timeout, nullptr, 0);
-}
-
-std::size_t page_size() {
-  return static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
 }
 
 }  // namespace
@@ -60,23 +54,14 @@ mechanism_traits futex_channel::describe() {
   return t;
 }
 
-futex_channel::futex_channel(const channel_config&) {
-  void* page =
-      ::mmap(nullptr, page_size(), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (page == MAP_FAILED) throw_errno("mmap(MAP_SHARED | MAP_ANONYMOUS, futex words)");
-  static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
-  words_ = static_cast<std::atomic<std::uint32_t>*>(page);
-  for (int i = 0; i < 2; ++i) new (&words_[i]) std::atomic<std::uint32_t>(kEmpty);
-}
-
-futex_channel::~futex_channel() {
-  ::munmap(words_, page_size());
-}
+// The words start at 0, kEmpty (shared_page value-initialises them).
+futex_channel::futex_channel(const channel_config&) {}
 
 futex_endpoint futex_channel::open(role r) const {
   partner p = pids_.meet(r);
-  return r == role::producer ? futex_endpoint(&words_[0], &words_[1], std::move(p))
-                             : futex_endpoint(&words_[1], &words_[0], std::move(p));
+  auto& w = *words_;
+  return r == role::producer ? futex_endpoint(&w[0], &w[1], std::move(p))
+                             : futex_endpoint(&w[1], &w[0], std::move(p));
 }
 
 }  // namespace ipcbench

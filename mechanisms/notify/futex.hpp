@@ -6,6 +6,7 @@
 // at size 0, latency only.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <span>
@@ -13,6 +14,7 @@
 #include "mechanisms/adapter.hpp"
 #include "mechanisms/notify/peer_watch.hpp"
 #include "sys/io.hpp"
+#include "sys/mapping.hpp"
 
 namespace ipcbench {
 
@@ -39,7 +41,6 @@ class futex_channel {
  public:
   static mechanism_traits describe();
   explicit futex_channel(const channel_config& cfg);
-  ~futex_channel();
   futex_channel(const futex_channel&) = delete;
   futex_channel& operator=(const futex_channel&) = delete;
 
@@ -47,7 +48,8 @@ class futex_channel {
   futex_endpoint open(role r) const;
 
  private:
-  std::atomic<std::uint32_t>* words_ = nullptr;  // [forward, back]
+  static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+  shared_page<std::array<std::atomic<std::uint32_t>, 2>> words_;  // [forward, back], 0: empty
   pid_exchange pids_;
 };
 

@@ -68,39 +68,23 @@ mechanism_traits posix_sem_channel::describe() {
 
 posix_sem_channel::posix_sem_channel(const channel_config&) {
   const std::string base = names::unique_posix_name();
-  forward_ = base + "-fwd";
-  back_ = base + "-back";
-  // Registered just before creation, so that a signal right after it leaks nothing. When the
-  // constructor throws, the guards go without unlinking: only a name made here is removed.
-  forward_guard_ = cleanup::guard(cleanup::kind::posix_sem, -1, forward_.c_str());
-  open_sem(forward_, O_CREAT | O_EXCL);
-  back_guard_ = cleanup::guard(cleanup::kind::posix_sem, -1, back_.c_str());
-  try {
-    open_sem(back_, O_CREAT | O_EXCL);
-  } catch (...) {
-    ::sem_unlink(forward_.c_str());
-    throw;
-  }
-}
-
-posix_sem_channel::~posix_sem_channel() {
-  unlink_names();
-}
-
-void posix_sem_channel::unlink_names() noexcept {
-  for (const auto* n : {&forward_, &back_})
-    if (!n->empty()) ::sem_unlink(n->c_str());
-  forward_guard_.release();
-  back_guard_.release();
+  // When the constructor throws, the semaphores made so far (members) are unlinked.
+  forward_ = named_object(named_object::kind::posix_sem, base + "-fwd");
+  open_sem(forward_.name(), O_CREAT | O_EXCL);
+  forward_.created();
+  back_ = named_object(named_object::kind::posix_sem, base + "-back");
+  open_sem(back_.name(), O_CREAT | O_EXCL);
+  back_.created();
 }
 
 void posix_sem_channel::opened() noexcept {
-  unlink_names();
+  forward_.unlink();
+  back_.unlink();
 }
 
 posix_sem_endpoint posix_sem_channel::open(role r) const {
-  sem_handle forward = open_sem(forward_, 0);
-  sem_handle back = open_sem(back_, 0);
+  sem_handle forward = open_sem(forward_.name(), 0);
+  sem_handle back = open_sem(back_.name(), 0);
   partner p = pids_.meet(r);
   if (r == role::producer)
     return posix_sem_endpoint(std::move(forward), std::move(back), std::move(p));

@@ -12,8 +12,8 @@
 
 #include "mechanisms/adapter.hpp"
 #include "mechanisms/notify/peer_watch.hpp"
-#include "sys/cleanup.hpp"
 #include "sys/io.hpp"
+#include "sys/named.hpp"
 
 namespace ipcbench {
 
@@ -49,14 +49,13 @@ class posix_sem_endpoint {
 };
 
 // Owns the names "/ipcbench-<pid>-<random>-fwd" and "-back" (files sem.* in /dev/shm): created
-// by the coordinator before fork (O_CREAT | O_EXCL, mode 0600, value 0) and registered with the
-// emergency cleanup, opened by name in each peer, unlinked as soon as both peers have opened
-// them. The peers learn each other's pid through a shared page. Throws std::system_error.
+// by the coordinator before fork (O_CREAT | O_EXCL, mode 0600, value 0) as named_objects, opened
+// by name in each peer, unlinked as soon as both peers have opened them. The peers learn each
+// other's pid through a shared page. Throws std::system_error.
 class posix_sem_channel {
  public:
   static mechanism_traits describe();
   explicit posix_sem_channel(const channel_config& cfg);
-  ~posix_sem_channel();
   posix_sem_channel(const posix_sem_channel&) = delete;
   posix_sem_channel& operator=(const posix_sem_channel&) = delete;
 
@@ -64,10 +63,7 @@ class posix_sem_channel {
   posix_sem_endpoint open(role r) const;
 
  private:
-  void unlink_names() noexcept;
-
-  std::string forward_, back_;
-  cleanup::guard forward_guard_, back_guard_;
+  named_object forward_, back_;
   pid_exchange pids_;
 };
 

@@ -54,35 +54,25 @@ mechanism_traits fifo_channel::describe() {
 
 fifo_channel::fifo_channel(const channel_config& cfg) {
   if (cfg.dir == nullptr) throw std::invalid_argument("fifo needs a private directory");
-  forward_ = cfg.dir->path() / "forward.fifo";
-  back_ = cfg.dir->path() / "back.fifo";
-  for (const auto* p : {&forward_, &back_})
-    check(::mkfifo(p->c_str(), 0600), "mkfifo(" + p->string() + ")");
-  forward_guard_ = cleanup::guard(cleanup::kind::path, -1, forward_.c_str());
-  back_guard_ = cleanup::guard(cleanup::kind::path, -1, back_.c_str());
-}
-
-fifo_channel::~fifo_channel() {
-  unlink_paths();
-}
-
-void fifo_channel::unlink_paths() noexcept {
-  for (const auto* p : {&forward_, &back_})
-    if (!p->empty()) ::unlink(p->c_str());
-  forward_guard_.release();
-  back_guard_.release();
+  forward_ = named_object(named_object::kind::path, (cfg.dir->path() / "forward.fifo").string());
+  back_ = named_object(named_object::kind::path, (cfg.dir->path() / "back.fifo").string());
+  for (auto* f : {&forward_, &back_}) {
+    check(::mkfifo(f->c_str(), 0600), "mkfifo(" + f->name() + ")");
+    f->created();
+  }
 }
 
 void fifo_channel::opened() noexcept {
-  unlink_paths();
+  forward_.unlink();
+  back_.unlink();
 }
 
 stream_endpoint fifo_channel::open(role r) {
-  return open_paths(forward_, back_, r);
+  return open_paths(forward_.name(), back_.name(), r);
 }
 
 nlohmann::json fifo_channel::rendezvous() const {
-  return {{"forward", forward_.string()}, {"back", back_.string()}};
+  return {{"forward", forward_.name()}, {"back", back_.name()}};
 }
 
 stream_endpoint fifo_channel::attach(const nlohmann::json& where, role r) {

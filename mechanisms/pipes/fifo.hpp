@@ -4,11 +4,9 @@
 // separately launched ones open the same paths the same way.
 #pragma once
 
-#include <filesystem>
-
 #include "mechanisms/adapter.hpp"
 #include "mechanisms/stream_endpoint.hpp"
-#include "sys/cleanup.hpp"
+#include "sys/named.hpp"
 
 namespace ipcbench {
 
@@ -16,7 +14,6 @@ class fifo_channel {
  public:
   static mechanism_traits describe();
   explicit fifo_channel(const channel_config& cfg);
-  ~fifo_channel();
   void opened() noexcept;
   // In a forked peer.
   stream_endpoint open(role r);
@@ -27,11 +24,8 @@ class fifo_channel {
   static stream_endpoint attach(const nlohmann::json& where, role r);
 
  private:
-  void unlink_paths() noexcept;
-
-  std::filesystem::path forward_;  // producer -> consumer
-  std::filesystem::path back_;     // consumer -> producer
-  cleanup::guard forward_guard_, back_guard_;
+  named_object forward_;  // producer -> consumer
+  named_object back_;     // consumer -> producer
 };
 
 }  // namespace ipcbench

@@ -16,10 +16,10 @@ constexpr const char* kMaxSizePath = "/proc/sys/fs/pipe-max-size";
 
 // The capacity asked for: the machine's ceiling for unprivileged users, read now.
 int requested_capacity() {
-  const auto v = read_integer(kMaxSizePath);
-  if (!v || *v <= 0 || *v > INT_MAX)
+  const long long v = require_limit(kMaxSizePath);
+  if (v > INT_MAX)
     throw std::runtime_error(std::string("cannot read a pipe size from ") + kMaxSizePath);
-  return static_cast<int>(*v);
+  return static_cast<int>(v);
 }
 
 }  // namespace

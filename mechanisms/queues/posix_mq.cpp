@@ -19,12 +19,6 @@ constexpr const char* kMsgMax = "/proc/sys/fs/mqueue/msg_max";
 // ping-pong, and a stream only needs the sender not to wait on every message.
 constexpr long kDepth = 10;
 
-long read_limit(const char* path) {
-  auto v = read_integer(path);
-  if (!v || *v <= 0) throw std::runtime_error(std::string("cannot read ") + path);
-  return static_cast<long>(*v);
-}
-
 mq_handle open_queue(const std::string& name, int flags, mq_attr* attr = nullptr) {
   for (;;) {
     const mqd_t q = attr ? ::mq_open(name.c_str(), flags | O_CLOEXEC, 0600, attr)
@@ -34,12 +28,15 @@ mq_handle open_queue(const std::string& name, int flags, mq_attr* attr = nullptr
   }
 }
 
-// Creates `name` exclusively with `want` and checks that the kernel kept the attributes.
-void create_queue(const std::string& name, long msgsize, long depth) {
+// Creates the queue `name` names exclusively with `want` and checks that the kernel kept the
+// attributes.
+void create_queue(named_object& queue, long msgsize, long depth) {
+  const std::string& name = queue.name();
   mq_attr want{};
   want.mq_maxmsg = depth;
   want.mq_msgsize = msgsize;
   mq_handle q = open_queue(name, O_CREAT | O_EXCL | O_RDWR, &want);
+  queue.created();
   mq_attr got{};
   check(::mq_getattr(q.get(), &got), "mq_getattr(" + name + ")");
   if (got.mq_msgsize != msgsize || got.mq_maxmsg != depth)
@@ -91,8 +88,8 @@ mechanism_traits posix_mq_channel::describe() {
   t.wait = "blocking mq_receive(3)";
   t.description =
       "POSIX message queue per direction, opened by name, unlinked once both peers opened";
-  const long msgsize_max = read_limit(kMsgsizeMax);
-  const long msg_max = read_limit(kMsgMax);
+  const auto msgsize_max = static_cast<long>(require_limit(kMsgsizeMax));
+  const auto msg_max = static_cast<long>(require_limit(kMsgMax));
   t.max_message = static_cast<std::size_t>(msgsize_max);
   t.max_message_source = std::string(kMsgsizeMax) + " = " + std::to_string(msgsize_max);
   t.notes["msgsize_max"] = std::to_string(msgsize_max);
@@ -101,52 +98,32 @@ mechanism_traits posix_mq_channel::describe() {
   t.notes["mq_msgsize"] = "the message size";
   // Where the kernel has no POSIX queues (ENOSYS) this throws, and the registry reports the
   // mechanism unavailable with the reason.
-  const std::string probe = names::unique_posix_name("probe");
-  cleanup::guard g(cleanup::kind::posix_mq, -1, probe.c_str());
+  named_object probe(named_object::kind::posix_mq, names::unique_posix_name("probe"));
   create_queue(probe, 1, 1);
-  ::mq_unlink(probe.c_str());
   return t;
 }
 
 posix_mq_channel::posix_mq_channel(const channel_config& cfg) : size_(cfg.message_size) {
-  const long depth = std::min(read_limit(kMsgMax), kDepth);
+  const long depth = std::min(static_cast<long>(require_limit(kMsgMax)), kDepth);
   const std::string base = names::unique_posix_name();
-  forward_ = base + "-fwd";
-  back_ = base + "-back";
-  // Registered just before creation, so that a signal right after it leaks nothing. When the
-  // constructor throws, the guards go without unlinking: only a queue made here is removed.
-  forward_guard_ = cleanup::guard(cleanup::kind::posix_mq, -1, forward_.c_str());
+  // When the constructor throws, the queues made so far (members) are unlinked.
+  forward_ = named_object(named_object::kind::posix_mq, base + "-fwd");
   create_queue(forward_, static_cast<long>(size_), depth);
-  back_guard_ = cleanup::guard(cleanup::kind::posix_mq, -1, back_.c_str());
-  try {
-    create_queue(back_, static_cast<long>(size_), depth);
-  } catch (...) {
-    ::mq_unlink(forward_.c_str());
-    throw;
-  }
-}
-
-posix_mq_channel::~posix_mq_channel() {
-  unlink_names();
-}
-
-void posix_mq_channel::unlink_names() noexcept {
-  for (const auto* n : {&forward_, &back_})
-    if (!n->empty()) ::mq_unlink(n->c_str());
-  forward_guard_.release();
-  back_guard_.release();
+  back_ = named_object(named_object::kind::posix_mq, base + "-back");
+  create_queue(back_, static_cast<long>(size_), depth);
 }
 
 void posix_mq_channel::opened() noexcept {
-  unlink_names();
+  forward_.unlink();
+  back_.unlink();
 }
 
 posix_mq_endpoint posix_mq_channel::open(role r) const {
-  return open_ends(forward_, back_, r);
+  return open_ends(forward_.name(), back_.name(), r);
 }
 
 nlohmann::json posix_mq_channel::rendezvous() const {
-  return {{"forward", forward_}, {"back", back_}, {"message_size", size_}};
+  return {{"forward", forward_.name()}, {"back", back_.name()}, {"message_size", size_}};
 }
 
 posix_mq_endpoint posix_mq_channel::attach(const nlohmann::json& where, role r) {

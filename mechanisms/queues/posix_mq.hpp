@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 
 #include "mechanisms/adapter.hpp"
-#include "sys/cleanup.hpp"
 #include "sys/io.hpp"
+#include "sys/named.hpp"
 
 namespace ipcbench {
 
@@ -64,14 +64,13 @@ class posix_mq_endpoint {
 };
 
 // Owns the two queue names "/ipcbench-<pid>-<random>-fwd" and "-back": created by the
-// coordinator before fork (O_CREAT | O_EXCL, mode 0600, attributes checked with mq_getattr),
-// registered with the emergency cleanup, opened by name in each peer (or an unrelated process,
-// attach()), and unlinked as soon as both peers have opened them. Throws std::system_error.
+// coordinator before fork (O_CREAT | O_EXCL, mode 0600, attributes checked with mq_getattr) as
+// named_objects, opened by name in each peer (or an unrelated process, attach()), and unlinked as
+// soon as both peers have opened them. Throws std::system_error.
 class posix_mq_channel {
  public:
   static mechanism_traits describe();
   explicit posix_mq_channel(const channel_config& cfg);
-  ~posix_mq_channel();
   posix_mq_channel(const posix_mq_channel&) = delete;
   posix_mq_channel& operator=(const posix_mq_channel&) = delete;
 
@@ -81,11 +80,8 @@ class posix_mq_channel {
   static posix_mq_endpoint attach(const nlohmann::json& where, role r);
 
  private:
-  void unlink_names() noexcept;
-
-  std::string forward_, back_;
+  named_object forward_, back_;
   std::size_t size_;
-  cleanup::guard forward_guard_, back_guard_;
 };
 
 }  // namespace ipcbench

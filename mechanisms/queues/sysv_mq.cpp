@@ -18,12 +18,6 @@ namespace {
 constexpr long kForward = 1;  // producer -> consumer
 constexpr long kBack = 2;     // consumer -> producer
 
-long limit(const char* path) {
-  auto v = read_integer(path);
-  if (!v || *v <= 0) throw std::runtime_error(std::string("cannot read ") + path);
-  return static_cast<long>(*v);
-}
-
 }  // namespace
 
 sysv_mq_endpoint::sysv_mq_endpoint(int msqid, long send_type, long receive_type,
@@ -74,8 +68,8 @@ mechanism_traits sysv_mq_channel::describe() {
   t.wait = "blocking msgrcv(2)";
   t.description =
       "System V message queue, one queue with a message type per direction, removed after the run";
-  const long msgmax = limit("/proc/sys/kernel/msgmax");
-  const long msgmnb = limit("/proc/sys/kernel/msgmnb");
+  const auto msgmax = static_cast<long>(require_limit("/proc/sys/kernel/msgmax"));
+  const auto msgmnb = static_cast<long>(require_limit("/proc/sys/kernel/msgmnb"));
   // msgsnd(2) refuses a message above msgmax (EINVAL) and can never queue one above the queue's
   // capacity msg_qbytes, which starts at msgmnb (it would block for ever).
   t.max_message = static_cast<std::size_t>(std::min(msgmax, msgmnb));

@@ -1,10 +1,8 @@
 #include "mechanisms/shm/mmap_anon.hpp"
 
-#include <sys/mman.h>
-
 #include <stdexcept>
 
-#include "sys/error.hpp"
+#include "sys/mapping.hpp"
 
 namespace ipcbench {
 
@@ -24,11 +22,7 @@ mechanism_traits mmap_anon_channel::describe() {
 
 mmap_anon_channel::mmap_anon_channel(const channel_config&) {
   // Anonymous memory starts zeroed, the segment's initial state.
-  void* p = ::mmap(nullptr, shm::kSegmentBytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-                   -1, 0);
-  if (p == MAP_FAILED)
-    throw_errno("mmap(MAP_SHARED | MAP_ANONYMOUS, " + std::to_string(shm::kSegmentBytes) + ")");
-  map_ = shm::segment_mapping(p, shm::kSegmentBytes, shm::segment_mapping::detach::munmap);
+  map_ = map_shared_anonymous(shm::kSegmentBytes, "segment");
 }
 
 void mmap_anon_channel::opened() noexcept {

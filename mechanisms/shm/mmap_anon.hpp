@@ -22,7 +22,7 @@ class mmap_anon_channel {
   endpoint open(role r);
 
  private:
-  shm::segment_mapping map_;
+  mapping map_;
 };
 
 }  // namespace ipcbench

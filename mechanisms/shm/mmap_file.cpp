@@ -15,7 +15,7 @@
 namespace ipcbench {
 namespace {
 
-shm::segment_mapping map_file(const std::filesystem::path& p) {
+mapping map_file(const std::filesystem::path& p) {
   const int fd = ::open(p.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) throw_errno("open(" + p.string() + ")");
   unique_fd owned(fd);
@@ -67,47 +67,31 @@ mechanism_traits mmap_file_channel::describe() {
 
 mmap_file_channel::mmap_file_channel(const channel_config& cfg) {
   if (cfg.dir == nullptr) throw std::invalid_argument("mmap_file needs a private directory");
-  const auto p = cfg.dir->path() / "ring.mmap";
-  const int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) throw_errno("open(" + p.string() + ", O_CREAT | O_EXCL)");
+  path_ = named_object(named_object::kind::path, (cfg.dir->path() / "ring.mmap").string());
+  const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw_errno("open(" + path_.name() + ", O_CREAT | O_EXCL)");
   unique_fd owned(fd);
-  path_ = p;
-  guard_ = cleanup::guard(cleanup::kind::path, -1, path_.c_str());
-  try {
-    // Blocks allocated now, not on the first write of each page in a timed loop. A new file
-    // reads as zero, the segment's initial state.
-    const int rc = ::posix_fallocate(owned.get(), 0, static_cast<off_t>(shm::kSegmentBytes));
-    if (rc == EOPNOTSUPP || rc == EINVAL)
-      check(::ftruncate(owned.get(), static_cast<off_t>(shm::kSegmentBytes)),
-            "ftruncate(" + path_.string() + ")");
-    else
-      check_rc(rc, "posix_fallocate(" + path_.string() + ")");
-  } catch (...) {
-    unlink_path();  // a destructor does not run for a half-built object
-    throw;
-  }
-}
-
-mmap_file_channel::~mmap_file_channel() {
-  unlink_path();
-}
-
-void mmap_file_channel::unlink_path() noexcept {
-  if (!path_.empty()) ::unlink(path_.c_str());
-  path_.clear();
-  guard_.release();
+  path_.created();
+  // Blocks allocated now, not on the first write of each page in a timed loop. A new file reads
+  // as zero, the segment's initial state. When this throws, path_ (a member) unlinks the file.
+  const int rc = ::posix_fallocate(owned.get(), 0, static_cast<off_t>(shm::kSegmentBytes));
+  if (rc == EOPNOTSUPP || rc == EINVAL)
+    check(::ftruncate(owned.get(), static_cast<off_t>(shm::kSegmentBytes)),
+          "ftruncate(" + path_.name() + ")");
+  else
+    check_rc(rc, "posix_fallocate(" + path_.name() + ")");
 }
 
 void mmap_file_channel::opened() noexcept {
-  unlink_path();  // both peers have mapped it; the mappings keep the inode alive
+  path_.unlink();  // both peers have mapped it; the mappings keep the inode alive
 }
 
 mmap_file_channel::endpoint mmap_file_channel::open(role r) {
-  return endpoint(map_file(path_), futex_sync{}, r);
+  return endpoint(map_file(path_.name()), futex_sync{}, r);
 }
 
 nlohmann::json mmap_file_channel::rendezvous() const {
-  return {{"path", path_.string()}};
+  return {{"path", path_.name()}};
 }
 
 mmap_file_channel::endpoint mmap_file_channel::attach(const nlohmann::json& j, role r) {

@@ -8,12 +8,12 @@
 #include "mechanisms/adapter.hpp"
 #include "mechanisms/shm/futex_sync.hpp"
 #include "mechanisms/shm/shm_ring.hpp"
-#include "sys/cleanup.hpp"
+#include "sys/named.hpp"
 
 namespace ipcbench {
 
 // The constructor (coordinator, before fork) creates the file O_CREAT | O_EXCL with mode 0600 in
-// channel_config::dir and sizes it, registered with the emergency cleanup; open() (forked peer)
+// channel_config::dir and sizes it (a named_object); open() (forked peer)
 // and attach() (unrelated peer, by path: it must still exist, so the unlink waits for opened())
 // map it; opened() and the destructor unlink it. Throws std::system_error.
 class mmap_file_channel {
@@ -21,7 +21,6 @@ class mmap_file_channel {
   using endpoint = shm_endpoint<futex_sync>;
   static mechanism_traits describe();
   explicit mmap_file_channel(const channel_config& cfg);
-  ~mmap_file_channel();
   mmap_file_channel(const mmap_file_channel&) = delete;
   mmap_file_channel& operator=(const mmap_file_channel&) = delete;
   void opened() noexcept;
@@ -30,10 +29,7 @@ class mmap_file_channel {
   static endpoint attach(const nlohmann::json& j, role r);
 
  private:
-  void unlink_path() noexcept;
-
-  std::filesystem::path path_;
-  cleanup::guard guard_;
+  named_object path_;
 };
 
 }  // namespace ipcbench

@@ -8,42 +8,34 @@
 
 namespace ipcbench {
 
+// When a creation throws, the names made so far (members, fully built) unlink themselves.
 posix_sem_sync::resources::resources() {
   const std::string base = names::unique_posix_name();
-  try {
-    for (int i = 0; i < kBells; ++i) {
-      const std::string name = base + "-" + std::to_string(i);
-      sem_t* s = ::sem_open(name.c_str(), O_CREAT | O_EXCL, 0600, 0);
-      if (s == SEM_FAILED) throw_errno("sem_open(" + name + ", O_CREAT | O_EXCL)");
-      names_[i] = name;
-      ::sem_close(s);  // the name keeps it; the coordinator never posts or waits
-      guards_[i] = cleanup::guard(cleanup::kind::posix_sem, -1, name.c_str());
-    }
-  } catch (...) {
-    opened();  // a destructor does not run for a half-built object
-    throw;
+  for (int i = 0; i < kBells; ++i) {
+    names_[i] = named_object(named_object::kind::posix_sem, base + "-" + std::to_string(i));
+    sem_t* s = ::sem_open(names_[i].c_str(), O_CREAT | O_EXCL, 0600, 0);
+    if (s == SEM_FAILED) throw_errno("sem_open(" + names_[i].name() + ", O_CREAT | O_EXCL)");
+    names_[i].created();
+    ::sem_close(s);  // the name keeps it; the coordinator never posts or waits
   }
-}
-
-posix_sem_sync::resources::~resources() {
-  opened();
 }
 
 void posix_sem_sync::resources::opened() noexcept {
-  for (int i = 0; i < kBells; ++i) {
-    if (names_[i].empty()) continue;
-    ::sem_unlink(names_[i].c_str());
-    guards_[i].release();
-    names_[i].clear();
-  }
+  for (auto& n : names_) n.unlink();
+}
+
+std::array<std::string, posix_sem_sync::kBells> posix_sem_sync::resources::names() const {
+  std::array<std::string, kBells> out;
+  for (int i = 0; i < kBells; ++i) out[i] = names_[i].name();
+  return out;
 }
 
 nlohmann::json posix_sem_sync::resources::rendezvous() const {
-  return {{"semaphores", names_}};
+  return {{"semaphores", names()}};
 }
 
 posix_sem_sync posix_sem_sync::resources::open() const {
-  return posix_sem_sync(names_);
+  return posix_sem_sync(names());
 }
 
 posix_sem_sync posix_sem_sync::resources::attach(const nlohmann::json& j) {

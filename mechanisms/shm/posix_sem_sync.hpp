@@ -12,8 +12,8 @@
 #include <utility>
 
 #include "mechanisms/shm/shm_segment.hpp"
-#include "sys/cleanup.hpp"
 #include "sys/error.hpp"
+#include "sys/named.hpp"
 
 namespace ipcbench {
 
@@ -29,12 +29,11 @@ class posix_sem_sync {
       "when the waiter's flag is set";
 
   // Coordinator side: creates the semaphores (O_CREAT | O_EXCL, mode 0600, value 0) under unique
-  // names registered with the emergency cleanup, and unlinks them in opened() or, failing that,
-  // on destruction. Throws std::system_error.
+  // names (named_object), and unlinks them in opened() or, failing that, on destruction. Throws
+  // std::system_error.
   class resources {
    public:
     resources();
-    ~resources();
     resources(const resources&) = delete;
     resources& operator=(const resources&) = delete;
     nlohmann::json rendezvous() const;  // {"semaphores": [names]}
@@ -43,8 +42,9 @@ class posix_sem_sync {
     static posix_sem_sync attach(const nlohmann::json& j);  // in an unrelated peer
 
    private:
-    std::array<std::string, kBells> names_;
-    std::array<cleanup::guard, kBells> guards_;
+    std::array<std::string, kBells> names() const;
+
+    std::array<named_object, kBells> names_;
   };
 
   // A peer's handles, closed (sem_close) on destruction. Move-only. sleep() and wake() throw

@@ -19,7 +19,7 @@ unique_fd open_shm(const std::string& name, int flags, mode_t mode) {
   return unique_fd(fd);
 }
 
-shm::segment_mapping map_shm(const std::string& name) {
+mapping map_shm(const std::string& name) {
   unique_fd fd = open_shm(name, O_RDWR, 0);
   return shm::map_segment(fd.get(), name);  // the mapping outlives the descriptor
 }
@@ -49,48 +49,31 @@ mechanism_traits posix_shm_channel<Sync>::describe() {
 
 template <class Sync>
 posix_shm_channel<Sync>::posix_shm_channel(const channel_config&) {
-  const std::string name = names::unique_posix_name();
-  unique_fd fd = open_shm(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-  name_ = name;
-  guard_ = cleanup::guard(cleanup::kind::posix_shm, -1, name_.c_str());
-  try {
-    // New objects read as zero, which is the segment's initial state.
-    check(::ftruncate(fd.get(), static_cast<off_t>(shm::kSegmentBytes)),
-          "ftruncate(" + name_ + ", " + std::to_string(shm::kSegmentBytes) + ")");
-  } catch (...) {
-    unlink_name();  // a destructor does not run for a half-built object
-    throw;
-  }
-}
-
-template <class Sync>
-posix_shm_channel<Sync>::~posix_shm_channel() {
-  unlink_name();
-}
-
-template <class Sync>
-void posix_shm_channel<Sync>::unlink_name() noexcept {
-  if (!name_.empty()) ::shm_unlink(name_.c_str());
-  name_.clear();
-  guard_.release();
+  name_ = named_object(named_object::kind::posix_shm, names::unique_posix_name());
+  unique_fd fd = open_shm(name_.name(), O_RDWR | O_CREAT | O_EXCL, 0600);
+  name_.created();
+  // New objects read as zero, which is the segment's initial state. When this throws, name_
+  // (a member, fully built) unlinks the object.
+  check(::ftruncate(fd.get(), static_cast<off_t>(shm::kSegmentBytes)),
+        "ftruncate(" + name_.name() + ", " + std::to_string(shm::kSegmentBytes) + ")");
 }
 
 template <class Sync>
 void posix_shm_channel<Sync>::opened() noexcept {
   // Both peers have mapped the segment and opened the semaphores: the mappings and handles keep
   // them alive, and a killed run can leave no name behind.
-  unlink_name();
+  name_.unlink();
   sync_.opened();
 }
 
 template <class Sync>
 typename posix_shm_channel<Sync>::endpoint posix_shm_channel<Sync>::open(role r) {
-  return endpoint(map_shm(name_), sync_.open(), r);
+  return endpoint(map_shm(name_.name()), sync_.open(), r);
 }
 
 template <class Sync>
 nlohmann::json posix_shm_channel<Sync>::rendezvous() const {
-  return {{"name", name_}, {"sync", sync_.rendezvous()}};
+  return {{"name", name_.name()}, {"sync", sync_.rendezvous()}};
 }
 
 template <class Sync>

@@ -11,21 +11,20 @@
 #include "mechanisms/shm/posix_sem_sync.hpp"
 #include "mechanisms/shm/shm_ring.hpp"
 #include "mechanisms/shm/spin_sync.hpp"
-#include "sys/cleanup.hpp"
+#include "sys/named.hpp"
 
 namespace ipcbench {
 
 // Sync is posix_sem_sync, futex_sync or spin_sync. The constructor (coordinator, before fork)
-// creates the object O_CREAT | O_EXCL with mode 0600 under a unique name registered with the
-// emergency cleanup, plus what Sync needs; open() (forked peer) and attach() (unrelated peer)
-// map it by name; opened() and the destructor unlink. Throws std::system_error.
+// creates the object O_CREAT | O_EXCL with mode 0600 under a unique name (a named_object), plus
+// what Sync needs; open() (forked peer) and attach() (unrelated peer) map it by name; opened()
+// and the destructor unlink. Throws std::system_error.
 template <class Sync>
 class posix_shm_channel {
  public:
   using endpoint = shm_endpoint<Sync>;
   static mechanism_traits describe();
   explicit posix_shm_channel(const channel_config& cfg);
-  ~posix_shm_channel();
   posix_shm_channel(const posix_shm_channel&) = delete;
   posix_shm_channel& operator=(const posix_shm_channel&) = delete;
   void opened() noexcept;
@@ -34,10 +33,7 @@ class posix_shm_channel {
   static endpoint attach(const nlohmann::json& j, role r);
 
  private:
-  void unlink_name() noexcept;
-
-  std::string name_;
-  cleanup::guard guard_;
+  named_object name_;
   typename Sync::resources sync_;
 };
 

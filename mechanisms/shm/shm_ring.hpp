@@ -38,7 +38,7 @@ namespace ipcbench {
 template <class Sync>
 class shm_endpoint {
  public:
-  shm_endpoint(shm::segment_mapping map, Sync sync, role r)
+  shm_endpoint(mapping map, Sync sync, role r)
       : map_(std::move(map)),
         sync_(std::move(sync)),
         hdr_(reinterpret_cast<shm::segment_header*>(map_.data())),
@@ -235,7 +235,7 @@ class shm_endpoint {
                             " bytes does not fit the receive buffer of " + std::to_string(room));
   }
 
-  shm::segment_mapping map_;
+  mapping map_;
   Sync sync_;
   shm::segment_header* hdr_;
   int out_;  // ring this side sends on

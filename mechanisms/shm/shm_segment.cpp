@@ -1,11 +1,7 @@
 #include "mechanisms/shm/shm_segment.hpp"
 
-#include <poll.h>
-#include <signal.h>
 #include <sys/mman.h>
-#include <sys/shm.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -24,25 +20,14 @@ void describe_ring(mechanism_traits& t) {
   t.notes["copies"] = "producer copies into the ring, consumer copies out: 2 per message";
 }
 
-void segment_mapping::reset() noexcept {
-  if (addr_ == nullptr) return;
-  if (how_ == detach::shmdt)
-    ::shmdt(addr_);
-  else
-    ::munmap(addr_, size_);
-  addr_ = nullptr;
-}
-
-segment_mapping map_segment(int fd, const std::string& what) {
+mapping map_segment(int fd, const std::string& what) {
   struct stat st {};
   check(::fstat(fd, &st), "fstat(" + what + ")");
   if (static_cast<std::size_t>(st.st_size) != kSegmentBytes)
     throw std::system_error(EINVAL, std::system_category(),
                             what + " has " + std::to_string(st.st_size) + " bytes, expected " +
                                 std::to_string(kSegmentBytes));
-  void* p = ::mmap(nullptr, kSegmentBytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-  if (p == MAP_FAILED) throw_errno("mmap(MAP_SHARED, " + what + ")");
-  return segment_mapping(p, kSegmentBytes, segment_mapping::detach::munmap);
+  return map_shared(fd, kSegmentBytes, what);
 }
 
 void prefault(std::byte* data, std::size_t size) {
@@ -66,28 +51,8 @@ bool partner_watch::gone() {
       static_cast<pid_t>(std::atomic_ref<std::uint32_t>(*const_cast<std::uint32_t*>(slot_))
                              .load(std::memory_order_acquire));
   if (pid == 0) return false;  // not opened yet: the coordinator's deadline covers that wait
-  if (pid != pid_) {
-    pidfd_.reset();
-    pid_ = pid;
-    // Through syscall(2): glibc 2.36's <sys/pidfd.h> lacks extern "C" and does not link from C++.
-    const auto fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    if (fd >= 0) {
-      pidfd_.reset(fd);
-    } else if (errno == ESRCH) {
-      return true;
-    } else if (errno != ENOSYS && errno != EPERM) {
-      throw_errno("pidfd_open(" + std::to_string(pid) + ")");
-    }
-  }
-  if (!pidfd_) return ::kill(pid, 0) != 0 && errno == ESRCH;  // no pidfd: zombies look alive
-  // A pidfd becomes readable when the process exits, before it is reaped.
-  pollfd p{pidfd_.get(), POLLIN, 0};
-  int rc;
-  do {
-    rc = ::poll(&p, 1, 0);
-  } while (rc < 0 && errno == EINTR);
-  if (rc < 0) throw_errno("poll(pidfd " + std::to_string(pid) + ")");
-  return rc > 0;
+  if (pid != partner_.pid()) partner_ = partner(pid);
+  return partner_.gone();
 }
 
 }  // namespace ipcbench::shm

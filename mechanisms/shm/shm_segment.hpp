@@ -1,7 +1,7 @@
 // What every shared-memory mechanism puts in its segment and needs around it: the layout (a
-// header with the peers' pids and, per direction, a byte ring with its control words), the owned
-// mapping of a segment, pre-faulting, unique names and keys, and the check whether the partner
-// process is still alive. Usable on both sides of a fork; failures throw std::system_error.
+// header with the peers' pids and, per direction, a byte ring with its control words), the mapping
+// of a segment, pre-faulting, and the check whether the partner process is still alive. Usable on
+// both sides of a fork; failures throw std::system_error.
 #pragma once
 
 #include <sys/types.h>
@@ -9,10 +9,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
-#include <utility>
 
 #include "mechanisms/adapter.hpp"
-#include "sys/unique_fd.hpp"
+#include "sys/mapping.hpp"
+#include "sys/partner.hpp"
 
 namespace ipcbench::shm {
 
@@ -55,45 +55,12 @@ enum class sleep_result {
   timed_out,
 };
 
-// One mapping of a whole segment, unmapped (munmap, or shmdt for System V) on destruction.
-// Move-only; the address never changes, so pointers into it stay valid across moves.
-class segment_mapping {
- public:
-  enum class detach { munmap, shmdt };
-  segment_mapping() noexcept = default;
-  segment_mapping(void* addr, std::size_t size, detach how) noexcept
-      : addr_(static_cast<std::byte*>(addr)), size_(size), how_(how) {}
-  segment_mapping(segment_mapping&& o) noexcept
-      : addr_(std::exchange(o.addr_, nullptr)), size_(o.size_), how_(o.how_) {}
-  segment_mapping& operator=(segment_mapping&& o) noexcept {
-    if (this != &o) {
-      reset();
-      addr_ = std::exchange(o.addr_, nullptr);
-      size_ = o.size_;
-      how_ = o.how_;
-    }
-    return *this;
-  }
-  segment_mapping(const segment_mapping&) = delete;
-  segment_mapping& operator=(const segment_mapping&) = delete;
-  ~segment_mapping() { reset(); }
-
-  std::byte* data() const noexcept { return addr_; }
-  std::size_t size() const noexcept { return size_; }
-  void reset() noexcept;
-
- private:
-  std::byte* addr_ = nullptr;
-  std::size_t size_ = 0;
-  detach how_ = detach::munmap;
-};
-
 // What every shared-memory mechanism declares alike: family, kind, and the ring's facts as notes.
 void describe_ring(mechanism_traits& t);
 
 // mmap(MAP_SHARED) of a whole segment from `fd`, after checking with fstat that it has
 // kSegmentBytes. `what` names the object in errors.
-segment_mapping map_segment(int fd, const std::string& what);
+mapping map_segment(int fd, const std::string& what);
 
 // Faults in every page of [data, data + size) writable without changing its contents
 // (MADV_POPULATE_WRITE; older kernels: a read of every page), so no fault lands in a timed loop.
@@ -103,8 +70,8 @@ void prefault(std::byte* data, std::size_t size);
 void announce(segment_header& h, role r) noexcept;
 
 // Watches the partner whose pid the segment holds at `pid_slot`. gone() is for the slow path
-// only (after a timed wait): it opens a pidfd the first time and polls it, so an exited partner
-// counts as gone even before it is reaped.
+// only (after a timed wait): it watches the pid found in the slot (sys/partner.hpp), so an exited
+// partner counts as gone even before it is reaped.
 class partner_watch {
  public:
   explicit partner_watch(const std::uint32_t* pid_slot) noexcept : slot_(pid_slot) {}
@@ -113,8 +80,7 @@ class partner_watch {
 
  private:
   const std::uint32_t* slot_;
-  pid_t pid_ = 0;
-  unique_fd pidfd_;
+  partner partner_;
 };
 
 }  // namespace ipcbench::shm

@@ -4,7 +4,6 @@
 #include <sys/shm.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <stdexcept>
 
 #include "sys/error.hpp"
@@ -14,7 +13,7 @@
 namespace ipcbench {
 namespace {
 
-shm::segment_mapping attach_segment(int shmid) {
+mapping attach_segment(int shmid) {
   const std::string what = "shmid " + std::to_string(shmid);
   shmid_ds ds{};
   check(::shmctl(shmid, IPC_STAT, &ds), "shmctl(" + what + ", IPC_STAT)");
@@ -24,7 +23,7 @@ shm::segment_mapping attach_segment(int shmid) {
                                 std::to_string(shm::kSegmentBytes));
   void* p = ::shmat(shmid, nullptr, 0);
   if (p == reinterpret_cast<void*>(-1)) throw_errno("shmat(" + what + ")");
-  return shm::segment_mapping(p, shm::kSegmentBytes, shm::segment_mapping::detach::shmdt);
+  return mapping(p, shm::kSegmentBytes, mapping::detach::shmdt);
 }
 
 }  // namespace
@@ -41,15 +40,12 @@ mechanism_traits sysv_shm_channel::describe() {
       "System V shared memory (shmget + shmat), a byte ring per direction, synchronised by a "
       "System V semaphore set; segment IPC_RMID once both peers attached";
   // The kernel's limits on the segment and the set are read here; the messages themselves have
-  // none, they stream through the ring. shmmax is often near 2^64, beyond read_integer().
-  const auto shmmax = read_first_line("/proc/sys/kernel/shmmax");
-  if (shmmax) {
-    const unsigned long long max = std::strtoull(shmmax->c_str(), nullptr, 10);
-    if (max < shm::kSegmentBytes)
-      throw std::runtime_error("the segment needs " + std::to_string(shm::kSegmentBytes) +
-                               " bytes, /proc/sys/kernel/shmmax = " + *shmmax);
-  }
-  t.notes["shmmax"] = shmmax.value_or("unreadable");
+  // none, they stream through the ring. shmmax is often near 2^64, beyond long long.
+  const auto shmmax = read_integer<unsigned long long>("/proc/sys/kernel/shmmax");
+  if (shmmax && *shmmax < shm::kSegmentBytes)
+    throw std::runtime_error("the segment needs " + std::to_string(shm::kSegmentBytes) +
+                             " bytes, /proc/sys/kernel/shmmax = " + std::to_string(*shmmax));
+  t.notes["shmmax"] = shmmax ? std::to_string(*shmmax) : "unreadable";
   auto sem = read_first_line("/proc/sys/kernel/sem").value_or("unreadable");
   std::replace(sem.begin(), sem.end(), '\t', ' ');
   t.notes["sem"] = "SEMMSL SEMMNS SEMOPM SEMMNI = " + sem;

@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "mechanisms/sockets/socket_util.hpp"
 #include "sys/error.hpp"
+#include "sys/socket.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {

@@ -5,7 +5,7 @@
 
 #include <stdexcept>
 
-#include "mechanisms/sockets/socket_util.hpp"
+#include "sys/socket.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -39,33 +39,23 @@ mechanism_traits unix_dgram_channel::describe() {
 
 unix_dgram_channel::unix_dgram_channel(const channel_config& cfg) {
   if (cfg.dir == nullptr) throw std::invalid_argument("unix_dgram needs a private directory");
-  producer_path_ = cfg.dir->path() / "producer.dgram";
-  consumer_path_ = cfg.dir->path() / "consumer.dgram";
-  producer_ = make_socket(AF_UNIX, SOCK_DGRAM);
-  consumer_ = make_socket(AF_UNIX, SOCK_DGRAM);
-  const sockaddr_un p = unix_address(producer_path_), c = unix_address(consumer_path_);
-  bind_to(producer_.get(), reinterpret_cast<const sockaddr*>(&p), sizeof p,
-          producer_path_.string());
-  producer_guard_ = cleanup::guard(cleanup::kind::path, -1, producer_path_.c_str());
-  bind_to(consumer_.get(), reinterpret_cast<const sockaddr*>(&c), sizeof c,
-          consumer_path_.string());
-  consumer_guard_ = cleanup::guard(cleanup::kind::path, -1, consumer_path_.c_str());
-}
-
-unix_dgram_channel::~unix_dgram_channel() {
-  unlink_paths();
-}
-
-void unix_dgram_channel::unlink_paths() noexcept {
-  for (const auto* p : {&producer_path_, &consumer_path_})
-    if (!p->empty()) ::unlink(p->c_str());
-  producer_guard_.release();
-  consumer_guard_.release();
+  const auto bound = [&cfg](const char* file, named_object& path) {
+    const auto p = cfg.dir->path() / file;
+    const sockaddr_un a = unix_address(p);
+    path = named_object(named_object::kind::path, p.string());
+    unique_fd s = make_socket(AF_UNIX, SOCK_DGRAM);
+    bind_to(s.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, path.name());
+    path.created();
+    return s;
+  };
+  producer_ = bound("producer.dgram", producer_path_);
+  consumer_ = bound("consumer.dgram", consumer_path_);
 }
 
 void unix_dgram_channel::opened() noexcept {
   // A connected datagram socket keeps its peer without the path.
-  unlink_paths();
+  producer_path_.unlink();
+  consumer_path_.unlink();
   producer_.reset();
   consumer_.reset();
 }
@@ -74,9 +64,9 @@ datagram_endpoint unix_dgram_channel::open(role r) {
   const bool producer = r == role::producer;
   unique_fd mine = std::move(producer ? producer_ : consumer_);
   (producer ? consumer_ : producer_).reset();
-  const auto& to = producer ? consumer_path_ : producer_path_;
+  const std::string& to = (producer ? consumer_path_ : producer_path_).name();
   const sockaddr_un a = unix_address(to);
-  connect_to(mine.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, to.string());
+  connect_to(mine.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, to);
   return datagram_endpoint(std::move(mine));
 }
 

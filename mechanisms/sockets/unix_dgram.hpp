@@ -4,11 +4,9 @@
 // time). A full receive queue blocks the sender, so nothing is lost.
 #pragma once
 
-#include <filesystem>
-
 #include "mechanisms/adapter.hpp"
 #include "mechanisms/sockets/datagram_endpoint.hpp"
-#include "sys/cleanup.hpp"
+#include "sys/named.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace ipcbench {
@@ -20,7 +18,6 @@ class unix_dgram_channel {
  public:
   static mechanism_traits describe();
   explicit unix_dgram_channel(const channel_config& cfg);
-  ~unix_dgram_channel();
   unix_dgram_channel(const unix_dgram_channel&) = delete;
   unix_dgram_channel& operator=(const unix_dgram_channel&) = delete;
 
@@ -28,11 +25,8 @@ class unix_dgram_channel {
   datagram_endpoint open(role r);
 
  private:
-  void unlink_paths() noexcept;
-
-  std::filesystem::path producer_path_, consumer_path_;
+  named_object producer_path_, consumer_path_;
   unique_fd producer_, consumer_;
-  cleanup::guard producer_guard_, consumer_guard_;
 };
 
 }  // namespace ipcbench

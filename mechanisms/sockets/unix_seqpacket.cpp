@@ -4,8 +4,8 @@
 
 #include <stdexcept>
 
-#include "mechanisms/sockets/socket_util.hpp"
 #include "sys/error.hpp"
+#include "sys/socket.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -36,38 +36,30 @@ mechanism_traits unix_seqpacket_channel::describe() {
 
 unix_seqpacket_channel::unix_seqpacket_channel(const channel_config& cfg) {
   if (cfg.dir == nullptr) throw std::invalid_argument("unix_seqpacket needs a private directory");
-  path_ = cfg.dir->path() / "seqpacket.sock";
-  const sockaddr_un a = unix_address(path_);
+  const auto p = cfg.dir->path() / "seqpacket.sock";
+  const sockaddr_un a = unix_address(p);
+  path_ = named_object(named_object::kind::path, p.string());
   listener_ = make_socket(AF_UNIX, SOCK_SEQPACKET);
-  bind_to(listener_.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, path_.string());
-  guard_ = cleanup::guard(cleanup::kind::path, -1, path_.c_str());
-  check(::listen(listener_.get(), 1), "listen(" + path_.string() + ")");
-}
-
-unix_seqpacket_channel::~unix_seqpacket_channel() {
-  unlink_path();
-}
-
-void unix_seqpacket_channel::unlink_path() noexcept {
-  if (!path_.empty()) ::unlink(path_.c_str());
-  guard_.release();
+  bind_to(listener_.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, path_.name());
+  path_.created();
+  check(::listen(listener_.get(), 1), "listen(" + path_.name() + ")");
 }
 
 void unix_seqpacket_channel::opened() noexcept {
-  unlink_path();
+  path_.unlink();
   listener_.reset();
 }
 
 datagram_endpoint unix_seqpacket_channel::open(role r) {
   if (r == role::consumer) {
-    unique_fd conn = accept_one(listener_.get(), path_.string());
+    unique_fd conn = accept_one(listener_.get(), path_.name());
     listener_.reset();
     return datagram_endpoint(std::move(conn));
   }
   listener_.reset();
-  const sockaddr_un a = unix_address(path_);
+  const sockaddr_un a = unix_address(path_.name());
   unique_fd s = make_socket(AF_UNIX, SOCK_SEQPACKET);
-  connect_to(s.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, path_.string());
+  connect_to(s.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, path_.name());
   return datagram_endpoint(std::move(s));
 }
 

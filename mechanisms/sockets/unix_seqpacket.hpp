@@ -5,11 +5,9 @@
 // probed at run time). The path is unlinked once both ends are connected.
 #pragma once
 
-#include <filesystem>
-
 #include "mechanisms/adapter.hpp"
 #include "mechanisms/sockets/datagram_endpoint.hpp"
-#include "sys/cleanup.hpp"
+#include "sys/named.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace ipcbench {
@@ -19,7 +17,6 @@ class unix_seqpacket_channel {
  public:
   static mechanism_traits describe();
   explicit unix_seqpacket_channel(const channel_config& cfg);
-  ~unix_seqpacket_channel();
   unix_seqpacket_channel(const unix_seqpacket_channel&) = delete;
   unix_seqpacket_channel& operator=(const unix_seqpacket_channel&) = delete;
 
@@ -27,11 +24,8 @@ class unix_seqpacket_channel {
   datagram_endpoint open(role r);
 
  private:
-  void unlink_path() noexcept;
-
-  std::filesystem::path path_;
+  named_object path_;
   unique_fd listener_;
-  cleanup::guard guard_;
 };
 
 }  // namespace ipcbench

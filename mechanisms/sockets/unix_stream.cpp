@@ -3,26 +3,13 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <cstring>
 #include <stdexcept>
 
-#include "mechanisms/sockets/socket_util.hpp"
 #include "sys/error.hpp"
+#include "sys/socket.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
-namespace {
-
-sockaddr_un address_of(const std::filesystem::path& p) {
-  sockaddr_un a{};
-  a.sun_family = AF_UNIX;
-  if (p.native().size() >= sizeof a.sun_path)
-    throw std::length_error("socket path too long for sockaddr_un: " + p.string());
-  std::memcpy(a.sun_path, p.c_str(), p.native().size() + 1);
-  return a;
-}
-
-}  // namespace
 
 mechanism_traits unix_stream_channel::describe() {
   mechanism_traits t;
@@ -44,22 +31,14 @@ mechanism_traits unix_stream_channel::describe() {
 
 unix_stream_channel::unix_stream_channel(const channel_config& cfg) {
   if (cfg.dir == nullptr) throw std::invalid_argument("unix_stream needs a private directory");
-  path_ = cfg.dir->path() / "stream.sock";
-  address_of(path_);  // fails now, in the coordinator, when the path is too long
-  guard_ = cleanup::guard(cleanup::kind::path, -1, path_.c_str());
-}
-
-unix_stream_channel::~unix_stream_channel() {
-  unlink_path();
-}
-
-void unix_stream_channel::unlink_path() noexcept {
-  if (!path_.empty()) ::unlink(path_.c_str());
-  guard_.release();
+  const auto p = cfg.dir->path() / "stream.sock";
+  unix_address(p);  // fails now, in the coordinator, when the path is too long
+  path_ = named_object(named_object::kind::path, p.string());
+  path_.created();  // the consumer binds it; it is the coordinator's to unlink
 }
 
 void unix_stream_channel::opened() noexcept {
-  unlink_path();
+  path_.unlink();
 }
 
 stream_endpoint unix_stream_channel::open(role r) {
@@ -67,12 +46,12 @@ stream_endpoint unix_stream_channel::open(role r) {
 }
 
 nlohmann::json unix_stream_channel::rendezvous() const {
-  return {{"path", path_.string()}};
+  return {{"path", path_.name()}};
 }
 
 stream_endpoint unix_stream_channel::attach(const nlohmann::json& where, role r) {
   const std::string path = where.at("path").get<std::string>();
-  const sockaddr_un a = address_of(path);
+  const sockaddr_un a = unix_address(path);
   const auto* sa = reinterpret_cast<const sockaddr*>(&a);
   if (r == role::consumer) {
     // The consumer creates the socket file; the directory is 0700, so only this user reaches it.

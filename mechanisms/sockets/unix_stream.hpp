@@ -4,21 +4,18 @@
 // connected. A named channel: forked and separately launched peers rendezvous the same way.
 #pragma once
 
-#include <filesystem>
-
 #include "mechanisms/adapter.hpp"
 #include "mechanisms/stream_endpoint.hpp"
-#include "sys/cleanup.hpp"
+#include "sys/named.hpp"
 
 namespace ipcbench {
 
 class unix_stream_channel {
  public:
   static mechanism_traits describe();
-  // Coordinator: chooses the path (the consumer creates the socket file) and registers it for
-  // the emergency cleanup. Throws std::invalid_argument without a private directory.
+  // Coordinator: chooses the path (the consumer creates the socket file) and owns it as a
+  // named_object. Throws std::invalid_argument without a private directory.
   explicit unix_stream_channel(const channel_config& cfg);
-  ~unix_stream_channel();
   void opened() noexcept;
   // In a forked peer.
   stream_endpoint open(role r);
@@ -29,10 +26,7 @@ class unix_stream_channel {
   static stream_endpoint attach(const nlohmann::json& where, role r);
 
  private:
-  void unlink_path() noexcept;
-
-  std::filesystem::path path_;
-  cleanup::guard guard_;
+  named_object path_;
 };
 
 }  // namespace ipcbench

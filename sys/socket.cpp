@@ -1,4 +1,4 @@
-#include "mechanisms/sockets/socket_util.hpp"
+#include "socket.hpp"
 
 #include <poll.h>
 
@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "sys/error.hpp"
+#include "error.hpp"
 
 namespace ipcbench {
 

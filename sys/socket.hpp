@@ -1,5 +1,5 @@
 // Socket calls shared by the socket mechanisms: checked socket/bind/listen/accept/connect that
-// retry EINTR and throw std::system_error naming the call and the address.
+// retry EINTR and throw std::system_error naming the call and the address. Both sides of a fork.
 #pragma once
 
 #include <sys/socket.h>
@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-#include "sys/unique_fd.hpp"
+#include "unique_fd.hpp"
 
 namespace ipcbench {
 
