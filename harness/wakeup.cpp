@@ -4,7 +4,6 @@
 // the least any blocking mechanism pays. With idle states allowed, on a VM it is mostly the
 // virtual CPU's halt exit; with them held, the scheduler's own wake-up path.
 #include <linux/futex.h>
-#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,11 +12,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <new>
 
 #include "harness/calibrate.hpp"
 #include "harness/histogram.hpp"
 #include "sys/child.hpp"
+#include "sys/mapping.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -53,12 +52,10 @@ void store_and_wake(futex_word& w, std::uint32_t v) {
 
 std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int rounds) {
   static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
-  void* mem =
-      ::mmap(nullptr, sizeof(wake_page), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (mem == MAP_FAILED) return std::nullopt;
-  auto* sh = new (mem) wake_page;
   std::optional<wake_round_trip> out;
   try {
+    shared_page<wake_page> page;  // unmapped after the children below are reaped
+    wake_page* sh = page.get();
     const auto n = static_cast<std::uint32_t>(rounds);
     auto echo = child_process::fork([&] {
       pin_to_cpu(cpu_b);
@@ -85,11 +82,10 @@ std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int round
     const auto st = timer.wait_for(std::chrono::seconds(20));
     if (st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0 && sh->done.load(std::memory_order_acquire))
       out = sh->result;
+    // child_process destructors kill and reap whatever still sleeps (a partner that died).
   } catch (const std::exception&) {
     out.reset();
   }
-  // child_process destructors kill and reap whatever still sleeps (a partner that died).
-  ::munmap(mem, sizeof(wake_page));
   return out;
 }
 
