@@ -27,8 +27,10 @@ class Verdict:
 class CompareResults:
     """Verdicts found by benchmark name, or by (id, pattern, size) when the name does not match."""
 
-    def __init__(self, results: list[dict]):
+    def __init__(self, results: list[dict], context: dict | None = None):
         self.results = results
+        # What the verdicts stand on: test, alpha, correction, family size, runs per side.
+        self.context = context or {}
         self._by_name: dict[tuple[str, str], Verdict] = {}
         self._by_key: dict[tuple[str, str, int, str], Verdict] = {}
         for entry in results:
@@ -68,7 +70,8 @@ def load_compare(path: Path) -> CompareResults:
     problem = _schema_problem(data)
     if problem:
         raise ReportError(f"cannot read '{path}': not a compare JSON: {problem}")
-    return CompareResults(data["results"])
+    keys = ("test", "alpha", "correction", "family_size", "runs", "summary")
+    return CompareResults(data["results"], {k: data[k] for k in keys if k in data})
 
 
 def _schema_problem(data: object) -> str:

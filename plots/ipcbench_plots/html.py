@@ -69,7 +69,7 @@ def write_index(
 ) -> Path:
     parts = [_header(reports, charts, compare), _machine(reports), _probes(reports)]
     if compare is not None:
-        parts.append(_compare(compare))
+        parts.append(_compare(compare, reports))
     parts += [_charts(charts), _numbers(reports)]
     labels = " vs ".join(r.label for r in reports)
     page = (
@@ -278,8 +278,40 @@ def _probes(reports: list[Report]) -> str:
     return html
 
 
-def _compare(compare: CompareResults) -> str:
-    html = '<h2 id="verdicts">Compare verdicts</h2>\n'
+def _verdict_context(compare: CompareResults, reports: list[Report]) -> str:
+    """One paragraph: the conditions and the statistics the verdicts stand on."""
+    c = compare.context
+    parts = []
+    modes = []
+    for r in reports:
+        idle = r.section("idle_states")
+        modes.append(f"{idle.get('in_force', 'unrecorded')} ({r.label})")
+    if modes:
+        parts.append("idle states " + ", ".join(modes))
+    runs = c.get("runs")
+    if isinstance(runs, dict):
+        parts.append(f"runs per side {runs.get('baseline', '?')} vs {runs.get('contender', '?')}")
+    if "test" in c:
+        parts.append(f"test {c['test']}")
+    if "alpha" in c:
+        corr = c.get("correction", "none")
+        family = c.get("family_size")
+        what = f"alpha {c['alpha']:g}"
+        if corr == "holm":
+            what += f" family-wise, Holm's correction over {family} tested metrics"
+        else:
+            what += " per metric, no correction"
+        parts.append(what)
+    summary = c.get("summary")
+    if isinstance(summary, dict) and summary.get("untested"):
+        parts.append(f"{summary['untested']} untested (too few samples to reach the level)")
+    if not parts:
+        return ""
+    return '<p class="verdict-context">Verdicts stand on: ' + escape("; ".join(parts)) + ".</p>\n"
+
+
+def _compare(compare: CompareResults, reports: list[Report]) -> str:
+    html = '<h2 id="verdicts">Compare verdicts</h2>\n' + _verdict_context(compare, reports)
     notable = compare.notable()
     if not notable:
         return (

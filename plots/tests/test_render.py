@@ -1,5 +1,6 @@
 """Rendering the fixtures: the files, the gaps, the table, the overlay and the heatmaps."""
 
+import json
 import math
 import re
 import sys
@@ -182,6 +183,17 @@ class OverlayTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.tmp.cleanup()
 
+    def test_verdict_context_names_the_statistics(self):
+        data = json.loads((FIXTURES / "compare-a-b.json").read_text(encoding="utf-8"))
+        data.update(test="mann-whitney", alpha=0.05, correction="holm", family_size=36,
+                    runs={"baseline": 8, "contender": 8})
+        path = Path(self.tmp.name) / "ctx.json"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        page = render(self.reports, load_compare(path), Path(self.tmp.name) / "ctx").read_text(
+            encoding="utf-8")
+        self.assertIn("runs per side 8 vs 8; test mann-whitney; alpha 0.05 family-wise, "
+                      "Holm&#x27;s correction over 36 tested metrics", page)
+
     def test_overlay_and_heatmaps_are_rendered(self):
         for index in (self.with_compare, self.without):
             stems = set(chart_stems(index))
@@ -202,6 +214,9 @@ class OverlayTest(unittest.TestCase):
         self.assertIn("Outlined cells", html)
         self.assertIn("Compare verdicts", html)
         self.assertIn("No compare JSON given", self.without.read_text(encoding="utf-8"))
+        # The verdicts say what they stand on: idle mode of each report (unrecorded in these
+        # fixtures), runs per side, test, correction and family size when the JSON has them.
+        self.assertIn("Verdicts stand on: idle states unrecorded (report-a)", html)
         series, sizes = ["pipe", "unix_stream", "posix_mq"], [1, 64, 4096, 65536, 1048576]
         grid, outlines = heatmap._ratio_grid(
             *self.reports, series, sizes, figure.LATENCY, self.compare
