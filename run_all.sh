@@ -193,6 +193,16 @@ if [ -n "$baseline" ]; then
   "$build_dir/compare/ipcbench-compare" "$baseline" "$baseline" >/dev/null || exit 2
 fi
 
+# The repetitions a gate over this run's family of metrics needs (latency benchmarks are judged on
+# p50 and p99, throughput on bytes/s: at most 2 per benchmark).
+benchmarks="$("$build_dir/bench/ipcbench" "${filter_check[@]}" 2>/dev/null | grep -c . || true)"
+needed="$("$build_dir/compare/ipcbench-compare" --repetitions-for "$((2 * benchmarks))")"
+if [ -n "$baseline" ] && [ "$repetitions" -lt "$needed" ]; then
+  echo "run_all.sh: --baseline: $repetitions repetitions cannot reach significance over a family" \
+       "of $((2 * benchmarks)) metrics; running $needed" >&2
+  repetitions="$needed"
+fi
+
 # Same-job A/B: both programs, round by round in a random order, then the gate on the pair.
 if [ -n "$ab_ref$ab_binary" ]; then
   if [ -n "$ab_sha" ]; then
@@ -209,9 +219,6 @@ if [ -n "$ab_ref$ab_binary" ]; then
     cmake --build "$ab_root/build" -j "$(nproc)" --target ipcbench >/dev/null
     ab_binary="$ab_root/build/bench/ipcbench"
   fi
-  # Latency benchmarks are judged on p50 and p99, throughput on bytes/s: at most 2 per benchmark.
-  benchmarks="$("$build_dir/bench/ipcbench" "${filter_check[@]}" 2>/dev/null | grep -c . || true)"
-  needed="$("$build_dir/compare/ipcbench-compare" --repetitions-for "$((2 * benchmarks))")"
   rounds="$repetitions"
   [ "$rounds_given" -eq 1 ] || rounds=8
   if [ "$rounds" -lt "$needed" ]; then

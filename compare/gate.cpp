@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -307,7 +308,12 @@ comparison compare_reports(const report& baseline, const report& contender,
         r.baseline_n = in_b ? bm->second.size() : 0;
         r.contender_n = in_c ? cm->second.size() : 0;
         r.threshold = threshold_for(spec, options);
-        if (in_b && in_c) r.result = describe(bm->second, cm->second, options);
+        if (in_b && in_c) {
+          r.result = describe(bm->second, cm->second, options);
+        } else {  // nothing to show on one side: no median, no ratio
+          r.result.baseline_median = r.result.contender_median = r.result.ratio =
+              std::numeric_limits<double>::quiet_NaN();
+        }
         r.result.p_value.reset();
         mark_untested(r.result, (bu != b.unsupported.end() ? bu->second + " (baseline)"
                                                            : cu->second + " (contender)"));

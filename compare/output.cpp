@@ -60,6 +60,7 @@ std::string format_size(const std::optional<std::uint64_t>& size) {
 }
 
 std::string format_ratio(double ratio) {
+  if (std::isnan(ratio)) return "-";
   if (!std::isfinite(ratio)) return "inf";
   return printf_string("%.3f", ratio);
 }
