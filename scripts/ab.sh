@@ -33,7 +33,8 @@ fi
 [ -x "$cont_bin" ] || die "contender bench program '$cont_bin' is not executable"
 [ -z "$compare" ] || [ -x "$compare" ] || die "compare program '$compare' is not executable"
 mkdir -p "$dir/baseline" "$dir/contender" || die "cannot make '$dir'"
-rm -f "$dir"/baseline/round-*.json "$dir"/contender/round-*.json "$dir/order.txt"
+rm -f "$dir"/baseline/round-*.json "$dir"/contender/round-*.json "$dir/order.txt" \
+  "$dir/baseline.log" "$dir/contender.log"
 
 run_side() {  # side round
   local side="$1" round="$2" bin out
@@ -44,7 +45,9 @@ run_side() {  # side round
   if [ "$quiet" -eq 1 ]; then
     "$bin" "${@:3}" "--benchmark_repetitions=1" "--benchmark_out=$out" >/dev/null 2>&1 || status=$?
   else
-    "$bin" "${@:3}" "--benchmark_repetitions=1" "--benchmark_out=$out" >/dev/null || status=$?
+    # The bench program's own chatter (context, warnings) goes to DIR/<side>.log.
+    "$bin" "${@:3}" "--benchmark_repetitions=1" "--benchmark_out=$out" >/dev/null \
+      2>>"$dir/$side.log" || status=$?
   fi
   # Exit 1 is a benchmark that failed (in the report); anything else, or no report, ends the job.
   if [ "$status" -ne 0 ] && [ "$status" -ne 1 ]; then die "$side run $round exited $status"; fi
