@@ -305,21 +305,10 @@ TEST(ShmPlacement, SameCpuFinishesForEveryVariant) {
 // must remove it (and kill the peers) through the emergency cleanup table.
 TEST(ShmCleanup, SigintMidRunRemovesTheSemaphoreSet) {
   const std::size_t before = test::kernel_objects();
-  std::vector<std::string> args = {
-      IPCBENCH_BIN,    "--benchmark_filter=^sysv_shm\\.sysv_sem/latency/",
-      "--sizes",       "64",
-      "--target-time", "20",
-      "--timeout=28"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  ::posix_spawn_file_actions_init(&fa);
-  ::posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  ::posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  ASSERT_EQ(::posix_spawn(&pid, IPCBENCH_BIN, &fa, nullptr, argv.data(), environ), 0);
-  ::posix_spawn_file_actions_destroy(&fa);
+  const pid_t pid =
+      test::spawn_quiet({IPCBENCH_BIN, "--benchmark_filter=^sysv_shm\\.sysv_sem/latency/",
+                         "--sizes", "64", "--target-time", "20", "--timeout=28"});
+  ASSERT_GT(pid, 0);
   // Wait for the semaphore set to appear (the run is under way), then interrupt.
   for (int i = 0; i < 200 && test::kernel_objects() <= before; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(25));

@@ -203,24 +203,13 @@ TEST(Sweep, RemovesEntriesOfDeadPidsOnly) {
 // (PR_SET_PDEATHSIG); once the next run has started, nothing of it is left.
 TEST(Sweep, CoordinatorKilledWithSigkillLeavesNothingOnceTheNextRunStarted) {
   const std::size_t before = test::kernel_objects();
-  const auto spawn = [](std::vector<std::string> args) {
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    ::posix_spawn_file_actions_init(&fa);
-    ::posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    ::posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    pid_t pid = -1;
-    EXPECT_EQ(::posix_spawn(&pid, IPCBENCH_BIN, &fa, nullptr, argv.data(), environ), 0);
-    ::posix_spawn_file_actions_destroy(&fa);
-    return pid;
-  };
-  const pid_t pid = spawn({IPCBENCH_BIN, "--benchmark_filter=^sysv_shm\\.sysv_sem/latency/",
-                           "--sizes", "64", "--target-time", "20", "--timeout=28"});
+  const pid_t pid =
+      test::spawn_quiet({IPCBENCH_BIN, "--benchmark_filter=^sysv_shm\\.sysv_sem/latency/",
+                         "--sizes", "64", "--target-time", "20", "--timeout=28"});
   for (int i = 0; i < 400 && test::kernel_objects() <= before; ++i)
     std::this_thread::sleep_for(25ms);
   std::this_thread::sleep_for(300ms);
+  ASSERT_GT(pid, 0);
   ASSERT_GT(test::kernel_objects(), before) << "the run never created its semaphore set";
   ::kill(pid, SIGKILL);
   int st = 0;
@@ -232,8 +221,8 @@ TEST(Sweep, CoordinatorKilledWithSigkillLeavesNothingOnceTheNextRunStarted) {
   EXPECT_EQ(processes_of_scope(), 0u) << "a peer outlived its killed coordinator";
 
   // The next run: a short one of its own, which starts with the sweep.
-  const pid_t next = spawn({IPCBENCH_BIN, "--benchmark_filter=^pipe/latency/", "--sizes", "1",
-                            "--target-time", "0.001"});
+  const pid_t next = test::spawn_quiet({IPCBENCH_BIN, "--benchmark_filter=^pipe/latency/",
+                                        "--sizes", "1", "--target-time", "0.001"});
   ASSERT_EQ(::waitpid(next, &st, 0), next);
   EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
   EXPECT_EQ(test::kernel_objects(), before);

@@ -2,8 +2,10 @@
 // test can check that nothing of ours (FIFO, socket, temp dir) was left behind.
 #pragma once
 
+#include <sys/types.h>
 #include <chrono>
 #include <cstddef>
+
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -13,6 +15,9 @@ namespace ipcbench::test {
 const std::filesystem::path& scratch_dir();
 // Entries left in scratch_dir(), as names.
 std::vector<std::string> leftovers();
+// Starts args[0] with args (stdout and stderr to /dev/null) and the test's environment, so it
+// shares the test's name scope; returns its pid, or -1 when posix_spawn failed.
+pid_t spawn_quiet(std::vector<std::string> args);
 // True when this process has no child left (running or zombie).
 bool no_children();
 // Kernel objects of this test's scope (sys/names.hpp: the names and keys it and the programs it
