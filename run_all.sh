@@ -20,7 +20,8 @@ Options:
                        0.02 s per timed batch, 1 repetition unless --repetitions is given
   --filter REGEX       run only benchmarks whose name matches (names: <mechanism>/<pattern>/<size>/<placement>,
                        e.g. 'pipe|fifo' or '/latency/')
-  --repetitions N      repetitions of every benchmark (default 3; quick 1); compare needs 3 or more
+  --repetitions N      repetitions of every benchmark (default 3; quick 1); with --baseline raised
+                       to what a gate over the run's family of metrics needs (about 7)
   --out FILE           write the report to FILE instead of results/<host>-<time>.json
   --placement P        cross (peers on two different CPUs, default), same (one CPU), none (unpinned)
   --process M          fork (peers forked from the coordinator, default) or spawn (peers launched
