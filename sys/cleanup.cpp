@@ -285,9 +285,22 @@ void on_signal(int sig) {
 
 }  // namespace
 
+deferred_signals::deferred_signals() noexcept {
+  sigset_t block;
+  sigemptyset(&block);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&block, sig);
+  ::pthread_sigmask(SIG_BLOCK, &block, &old_);
+}
+
+deferred_signals::~deferred_signals() {
+  ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+}
+
 int add(kind k, int id, const char* name) {
   if (name != nullptr && std::strlen(name) >= kNameMax)
     throw std::length_error("cleanup name too long");
+  // A signal while the entry is half written would find it skipped.
+  const deferred_signals hold;
   for (int i = 0; i < kSlots; ++i) {
     int expected = 0;
     if (g_entries[i].state.compare_exchange_strong(expected, 1)) {

@@ -12,6 +12,8 @@
 // (private directories, temporary files of run_all.sh).
 #pragma once
 
+#include <signal.h>
+
 #include <cstddef>
 #include <string>
 
@@ -67,6 +69,19 @@ void close_journal() noexcept;
 // A coordinator program's start: install_signal_handlers(), sweep_stale() (one line on stderr,
 // prefixed by `program`, when it removed anything) and open_journal().
 void begin_run(const char* program);
+
+// Holds SIGINT, SIGTERM and SIGHUP back while in scope (they are delivered when it ends), so that
+// making an object and registering it is one step as far as the handler can see.
+class deferred_signals {
+ public:
+  deferred_signals() noexcept;
+  ~deferred_signals();
+  deferred_signals(const deferred_signals&) = delete;
+  deferred_signals& operator=(const deferred_signals&) = delete;
+
+ private:
+  sigset_t old_;
+};
 
 // RAII registration.
 class guard {

@@ -64,6 +64,8 @@ private_dir::private_dir() {
   const char* tmp = std::getenv("TMPDIR");
   std::string base = (tmp != nullptr && *tmp != '\0') ? tmp : "/tmp";
   std::string templ = base + "/ipcbench-" + std::to_string(::getpid()) + "-XXXXXX";
+  // Made and registered as one step for the signal handler: Ctrl-C in between would leave it.
+  const cleanup::deferred_signals hold;
   if (::mkdtemp(templ.data()) == nullptr) throw_errno("mkdtemp(" + templ + ")");
   path_ = templ;
   guard_ = cleanup::guard(cleanup::kind::dir, -1, path_.c_str());
