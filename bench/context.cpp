@@ -96,7 +96,7 @@ nlohmann::json traits_to_json(const mechanism_traits& t) {
           {"lossy", t.lossy}};
 }
 
-nlohmann::json measure_calibration(placement p) {
+nlohmann::json measure_calibration(placement p, const std::vector<std::size_t>& sizes) {
   nlohmann::json c = {{"timer_ns", timer_cost_ns()},
                       {"memcpy_bytes_per_second", memcpy_bytes_per_second()}};
   const cpu_choice cpus = choose_cpus(p);
@@ -120,6 +120,17 @@ nlohmann::json measure_calibration(placement p) {
               {"cpus", {cpus.producer, cpus.consumer}}};
   }
   c["wakeup_rtt_ns"] = wake;
+  nlohmann::json copy = nullptr;
+  if (p == placement::cross && cpus.impossible.empty()) {
+    nlohmann::json by_size = nlohmann::json::object();
+    for (std::size_t size : sizes) {
+      if (size == 0 || by_size.contains(std::to_string(size))) continue;
+      const auto v = cross_core_copy_bytes_per_second(cpus.producer, cpus.consumer, size);
+      by_size[std::to_string(size)] = v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+    }
+    copy = {{"by_size", std::move(by_size)}, {"cpus", {cpus.producer, cpus.consumer}}};
+  }
+  c["copy_floor_bytes_per_second"] = copy;
   return c;
 }
 

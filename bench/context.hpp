@@ -1,7 +1,9 @@
 // The machine and build facts recorded in every report (context.ipcbench). Coordinator side.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -13,9 +15,10 @@ namespace ipcbench {
 nlohmann::json read_ipc_limits();
 // `calibration` is the report's context.ipcbench.calibration (see measure_calibration).
 nlohmann::json build_context(const bench_options& o, nlohmann::json calibration);
-// Timer cost, memcpy bandwidth and, for placement cross, the cache-line round trip and the
-// wake-up round trip (futex ping-pong) between the two CPUs the peers use.
-nlohmann::json measure_calibration(placement p);
+// Timer cost, memcpy bandwidth and, for placement cross, the cache-line round trip, the
+// wake-up round trip (futex ping-pong) and the cross-core copy floor at each of `sizes`
+// ({"by_size": {"<size>": bytes/s}}) between the two CPUs the peers use.
+nlohmann::json measure_calibration(placement p, const std::vector<std::size_t>& sizes);
 
 // What the machine did around the run, for context.ipcbench.run_conditions: the steal time the
 // hypervisor took (from /proc/stat, over the whole machine) and the load average before and

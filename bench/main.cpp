@@ -2,6 +2,7 @@
 // the harness, and writes the report (Google Benchmark's JSON format with our fields) that
 // report_builder assembles from the runs.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <array>
 #include <cerrno>
@@ -39,6 +40,32 @@ struct bench_case {
 
 report_extras g_extras;
 progress_line g_progress;
+
+// The calibrated floors of this run (bench/context.cpp measure_calibration), read by run_case.
+struct run_floors {
+  double timer_ns = 0;
+  std::optional<double> line_rtt_p50_ns, wake_rtt_p50_ns;
+  std::map<std::size_t, double> copy_bytes_per_second;  // by message size
+};
+run_floors g_floors;
+
+run_floors floors_from(const nlohmann::json& calibration) {
+  run_floors f;
+  f.timer_ns = calibration.value("timer_ns", 0.0);
+  if (const auto& l = calibration.value("cache_line_rtt_ns", nlohmann::json()); l.is_object())
+    f.line_rtt_p50_ns = l.at("p50").get<double>();
+  if (const auto& w = calibration.value("wakeup_rtt_ns", nlohmann::json()); w.is_object())
+    f.wake_rtt_p50_ns = w.at("p50").get<double>();
+  if (const auto& c = calibration.value("copy_floor_bytes_per_second", nlohmann::json());
+      c.is_object())
+    for (const auto& [size, v] : c.at("by_size").items())
+      if (v.is_number()) f.copy_bytes_per_second[std::stoull(size)] = v.get<double>();
+  return f;
+}
+
+double ratio_or_null(double value, std::optional<double> floor) {
+  return floor && *floor > 0 ? value / *floor : std::numeric_limits<double>::quiet_NaN();
+}
 
 mechanism_traits null_traits() {
   mechanism_traits t;
@@ -101,7 +128,9 @@ void run_case(benchmark::State& state, const bench_case& c) {
     r.status = run_status::skipped;
     r.reason = std::move(blocked);
   } else {
-    r = c.run(c.req);
+    run_request req = c.req;
+    req.timer_ns = g_floors.timer_ns;
+    r = c.run(req);
   }
   schema::repetition_fields extra;
   extra.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(started).count();
@@ -144,15 +173,41 @@ void run_case(benchmark::State& state, const bench_case& c) {
     state.counters[counter::kRttMaxNs] = static_cast<double>(r.rtt.max());
     state.counters[counter::kRttMeanNs] = r.rtt.mean();
     state.counters[counter::kOneWayP50Ns] = static_cast<double>(r.rtt.percentile(50)) / 2;
+    state.counters[counter::kRttBatch] = static_cast<double>(r.rtt_batch);
+    const double p50 = static_cast<double>(r.rtt.percentile(50));
+    state.counters[counter::kRttP50PerLineFloor] = ratio_or_null(p50, g_floors.line_rtt_p50_ns);
+    state.counters[counter::kRttP50PerWakeFloor] = ratio_or_null(p50, g_floors.wake_rtt_p50_ns);
+    state.counters[counter::kTurnaroundP50Ns] =
+        r.turnaround.count() != 0 ? static_cast<double>(r.turnaround.percentile(50))
+                                  : std::numeric_limits<double>::quiet_NaN();
     extra.latency_percentiles_ns = percentiles_of(r.rtt);
+    if (r.turnaround.count() != 0) extra.turnaround_percentiles_ns = percentiles_of(r.turnaround);
   } else {
-    state.counters[counter::kBytesPerSecond] = r.bytes_per_second(c.req.message_size);
+    const double bps = r.bytes_per_second(c.req.message_size);
+    state.counters[counter::kBytesPerSecond] = bps;
     state.counters[counter::kMessagesPerSecond] = r.messages_per_second();
+    const auto floor = g_floors.copy_bytes_per_second.find(c.req.message_size);
+    state.counters[counter::kBytesPerSecondPerCopyFloor] = ratio_or_null(
+        bps, floor == g_floors.copy_bytes_per_second.end() ? std::nullopt
+                                                            : std::optional<double>(floor->second));
   }
   extra.integrity_errors = r.integrity_errors;
   extra.cpus = std::array<int, 2>{r.producer_cpu_id, r.consumer_cpu_id};
-  extra.cpu = schema::peer_cpu_times{r.producer_cpu.user_ns, r.producer_cpu.sys_ns,
-                                     r.consumer_cpu.user_ns, r.consumer_cpu.sys_ns};
+  extra.cpu = schema::peer_cpu_times{r.producer_cpu.user_ns,  r.producer_cpu.sys_ns,
+                                     r.consumer_cpu.user_ns,  r.consumer_cpu.sys_ns,
+                                     r.producer_cpu.total_ns, r.consumer_cpu.total_ns};
+  if (r.cpu_states) {
+    nlohmann::json cpus = nlohmann::json::object();
+    for (const auto& [cpu, t] : r.cpu_states->cpus)
+      cpus[std::to_string(cpu)] = {{"user_ns", t.user_ns},       {"nice_ns", t.nice_ns},
+                                   {"system_ns", t.system_ns},   {"idle_ns", t.idle_ns},
+                                   {"iowait_ns", t.iowait_ns},   {"irq_ns", t.irq_ns},
+                                   {"softirq_ns", t.softirq_ns}, {"steal_ns", t.steal_ns}};
+    extra.cpu_states = nlohmann::json{
+        {"window_ns", r.cpu_states->window_ns},
+        {"resolution_ns", 1'000'000'000LL / std::max(1L, ::sysconf(_SC_CLK_TCK))},
+        {"cpus", std::move(cpus)}};
+  }
   g_extras.add_repetition(c.name, std::move(extra));
 }
 
@@ -178,8 +233,8 @@ std::vector<bench_case> make_cases(const bench_options& o) {
     c.run = std::move(run);
     cases.push_back(std::move(c));
   };
-  for (std::size_t size : o.sizes)
-    add(null_traits(), pattern::latency, size, placement::none, run_null);
+  for (pattern p : {pattern::latency, pattern::throughput})
+    for (std::size_t size : o.sizes) add(null_traits(), p, size, placement::none, run_null);
   for (const auto& e : registry()) {
     // Notification mechanisms carry no payload: one benchmark at size 0.
     const bool notify = e.traits.kind == channel_kind::notification;
@@ -307,7 +362,8 @@ int real_main(int argc, char** argv) {
               << "); the report says so\n";
   const run_conditions conditions;
   nlohmann::json ctx = [&] {
-    auto c = build_context(o, measure_calibration(o.place));
+    auto c = build_context(o, measure_calibration(o.place, o.sizes));
+    g_floors = floors_from(c["calibration"]);
     auto n = traits_to_json(null_traits());
     c["mechanisms"].insert(c["mechanisms"].begin(), n);
     c["idle_states"] = idle.to_json();

@@ -2,6 +2,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -19,13 +20,14 @@ namespace {
 // Sends to a consumer that lives in the same process: copy in, check, stamp the reply.
 class loopback_endpoint {
  public:
-  explicit loopback_endpoint(peer_state& consumer) noexcept : consumer_(consumer) {}
+  loopback_endpoint(peer_state& consumer, bool reply) noexcept
+      : consumer_(consumer), reply_wanted_(reply) {}
 
   io_status send(std::span<const std::byte> msg) {
     std::memcpy(consumer_.rbuf.data(), msg.data(), msg.size());
     const std::uint64_t seq = consumer_.next_seq++;
     consumer_.tally.add(consumer_.codec.check({consumer_.rbuf.data(), msg.size()}, seq), seq);
-    reply_ = consumer_.codec.stamp(reply_sequence(seq));
+    if (reply_wanted_) reply_ = consumer_.codec.stamp(reply_sequence(seq));
     return io_status::ok;
   }
   std::ptrdiff_t receive(std::span<std::byte> buf) {
@@ -35,6 +37,7 @@ class loopback_endpoint {
 
  private:
   peer_state& consumer_;
+  bool reply_wanted_;
   std::span<const std::byte> reply_;
 };
 
@@ -120,24 +123,122 @@ std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b) {
 run_result run_null(const run_request& req) {
   run_result res;
   peer_state producer(req.message_size), consumer(req.message_size);
-  loopback_endpoint ep(consumer);
-  const std::uint64_t warm = warmup_count(req);
+  const bool latency = req.pat == pattern::latency;
+  loopback_endpoint ep(consumer, latency);
+  auto batch = [&](std::uint64_t n, histogram* h, std::uint64_t per_sample) {
+    if (latency)
+      ping_pong(ep, producer, n, h, per_sample);
+    else
+      stream_out(ep, producer, n);
+  };
+  const std::uint64_t sizing = warmup_count(req);
   const std::int64_t w0 = now_ns();
-  ping_pong(ep, producer, warm, nullptr);
-  const std::uint64_t count =
-      timed_count(req, static_cast<double>(now_ns() - w0) / static_cast<double>(warm));
+  batch(sizing, nullptr, 1);
+  const double per = static_cast<double>(now_ns() - w0) / static_cast<double>(sizing);
+  const std::uint64_t per_sample = latency ? rtt_batch_for(req, per) : 1;
+  std::uint64_t count = timed_count(req, per);
+  count = (count + per_sample - 1) / per_sample * per_sample;
+  batch(flowing_warmup_count(req, per), nullptr, 1);
   const peer_cpu c0 = cpu_now();
   const std::int64_t t0 = now_ns();
-  ping_pong(ep, producer, count, &res.rtt);
+  batch(count, &res.rtt, per_sample);
   const std::int64_t t1 = now_ns();
   const peer_cpu c1 = cpu_now();
   res.messages = count;
+  res.rtt_batch = per_sample;
   res.elapsed_ns = t1 - t0;
-  res.producer_cpu = {c1.user_ns - c0.user_ns, c1.sys_ns - c0.sys_ns};
+  res.producer_cpu = {c1.user_ns - c0.user_ns, c1.sys_ns - c0.sys_ns, c1.total_ns - c0.total_ns};
   res.integrity_errors = producer.tally.total() + consumer.tally.total();
   res.status = res.integrity_errors ? run_status::failed : run_status::ok;
-  if (res.integrity_errors) res.reason = "data check: " + producer.tally.summary();
+  if (res.integrity_errors)
+    res.reason = "data check: producer " + producer.tally.summary() + "; consumer " +
+                 consumer.tally.summary();
   return res;
+}
+
+std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std::size_t size,
+                                                       double seconds) {
+  if (size == 0) return std::nullopt;
+  // A ring of `slots` slots of `size` bytes (about 256 KiB, the shared-memory ring's size, and
+  // at least two), with the two positions on their own cache lines. Each side keeps the other's
+  // position as last read and re-reads it only when that does not let it go on, as a good ring
+  // does, so many small messages pass per cache-line transfer and large ones overlap.
+  const std::size_t slots = std::clamp<std::size_t>((256 * 1024) / size, 2, 4096);
+  struct alignas(128) position {
+    std::atomic<std::uint64_t> v{0};
+  };
+  struct control {
+    position head, tail, stop;
+    std::atomic<double> result{0};
+    std::atomic<int> done{0};
+  };
+  auto pause = [] {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  };
+  std::optional<double> out;
+  try {
+    shared_page<control> ctl;
+    mapping ring = map_shared_anonymous(slots * size, "copy floor ring");
+    std::byte* base = ring.data();
+    auto reader = child_process::fork([&] {
+      pin_to_cpu(cpu_b);
+      std::vector<std::byte> dst(size);
+      std::uint64_t tail = 0, head_seen = 0;
+      for (;;) {
+        while (head_seen == tail) {
+          head_seen = ctl->head.v.load(std::memory_order_acquire);
+          if (head_seen != tail) break;
+          if (ctl->stop.v.load(std::memory_order_acquire) != 0) return 0;
+          pause();
+        }
+        std::memcpy(dst.data(), base + (tail % slots) * size, size);
+        asm volatile("" : : "r"(dst.data()) : "memory");
+        ctl->tail.v.store(++tail, std::memory_order_release);
+      }
+    });
+    auto writer = child_process::fork([&] {
+      pin_to_cpu(cpu_a);
+      std::vector<std::byte> src(size, std::byte{0x5A});
+      std::uint64_t head = 0, tail_seen = 0;
+      auto run = [&](std::uint64_t n) {
+        for (std::uint64_t i = 0; i < n; ++i) {
+          while (head - tail_seen == slots) {
+            tail_seen = ctl->tail.v.load(std::memory_order_acquire);
+            if (head - tail_seen != slots) break;
+            pause();
+          }
+          std::memcpy(base + (head % slots) * size, src.data(), size);
+          ctl->head.v.store(++head, std::memory_order_release);
+        }
+        while (ctl->tail.v.load(std::memory_order_acquire) != head) pause();  // all copied out
+        tail_seen = head;
+      };
+      // A warm-up that faults in and fills the ring, sized by time; then the timed run.
+      std::uint64_t n = 2 * slots;
+      std::int64_t t0 = now_ns();
+      run(n);
+      while (now_ns() - t0 < 5'000'000) run(n);
+      const double per = static_cast<double>(now_ns() - t0) / static_cast<double>(n);
+      n = static_cast<std::uint64_t>(std::clamp(seconds * 1e9 / per, 16.0, 1e8));
+      t0 = now_ns();
+      run(n);
+      const std::int64_t t1 = now_ns();
+      ctl->result.store(static_cast<double>(size) * static_cast<double>(n) * 1e9 /
+                        static_cast<double>(t1 - t0));
+      ctl->stop.v.store(1, std::memory_order_release);
+      ctl->done.store(1, std::memory_order_release);
+      return 0;
+    });
+    const auto st = writer.wait_for(std::chrono::seconds(10));
+    if (st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0 && ctl->done.load(std::memory_order_acquire))
+      out = ctl->result.load();
+  } catch (const std::exception&) {
+    out.reset();
+  }
+  // child_process destructors kill and reap whatever still runs.
+  return out;
 }
 
 }  // namespace ipcbench

@@ -2,6 +2,7 @@
 // harness loop itself costs with no IPC at all. Coordinator side, in-process.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 
 #include "harness/session.hpp"
@@ -31,8 +32,19 @@ struct wake_round_trip {
 };
 std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int rounds = 2000);
 
-// The latency loop of both peers in one process, the channel replaced by a local copy each way:
-// timer, stamping, verification, two copies. Same warm-up and batch sizing as a real run.
+// The copy floor under every cross-CPU throughput: a process pinned to `cpu_a` copies messages
+// of `size` bytes into a shared ring of slots (about 256 KiB, at least two), and one pinned to
+// `cpu_b` copies each out into its own buffer as soon as the ring's head says it is there (spin
+// handoff on two positions, no system call, no length prefix, no check), so the two copies
+// overlap as in the best ring. Bytes per second over about `seconds`; nullopt if it could not
+// run.
+std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std::size_t size,
+                                                       double seconds = 0.05);
+
+// Both peers' loops in one process, the channel replaced by a local copy: the harness's own
+// cost at this size. Latency: timer, stamping, verification, a copy each way. Throughput:
+// stamping, one copy and the verification per message, which is the throughput floor of the
+// harness's null channel. Same sizing, warm-up and batching as a real run.
 run_result run_null(const run_request& req);
 
 }  // namespace ipcbench

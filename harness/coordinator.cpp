@@ -175,28 +175,41 @@ void launch(const run_request& req, const peer_program& program, const cpu_choic
   program.opened();
 }
 
-// Runs the warm-up, sizes and releases the timed batch, and collects both peer reports, every
-// wait with its deadline; then lets the peers exit and checks that they exited cleanly.
-batch_reports drive(const run_request& req, peer (&peers)[2]) {
-  const std::uint64_t warm = warmup_count(req);
-  for (auto& p : peers) send_message(p.link, warmup_order{warm});
+// Runs the sizing run, sizes the warm-up and the timed batch and releases them, and collects
+// both peer reports, every wait with its deadline; then lets the peers exit and checks that they
+// exited cleanly.
+batch_reports drive(const run_request& req, const cpu_choice& cpus, peer (&peers)[2]) {
+  const std::uint64_t sizing = warmup_count(req);
+  for (auto& p : peers) send_message(p.link, warmup_order{sizing});
   await_both(peers, warm_notice::kType, req.timeout, req.timeout);
-  const double warm_ns = static_cast<double>(
+  const double sizing_ns = static_cast<double>(
       std::max(peers[0].reply.get<warm_notice>().ns, peers[1].reply.get<warm_notice>().ns));
-  const std::uint64_t count = timed_count(req, warm_ns / static_cast<double>(warm));
+  const double per_message = sizing_ns / static_cast<double>(sizing);
 
-  // The consumer first, so it is already waiting when the producer starts the clock.
-  send_message(peers[1].link, go_order{count});
-  send_message(peers[0].link, go_order{count});
+  go_order go;
+  go.rtt_batch = req.pat == pattern::latency ? rtt_batch_for(req, per_message) : 1;
+  go.count = timed_count(req, per_message);
+  go.count = (go.count + go.rtt_batch - 1) / go.rtt_batch * go.rtt_batch;
+  go.warm = flowing_warmup_count(req, per_message);
+  if (req.pat == pattern::latency && !req.lossy) go.turnaround_stride = kTurnaroundStride;
+  for (int cpu : {cpus.producer, cpus.consumer})
+    if (cpu >= 0 && std::find(go.stat_cpus.begin(), go.stat_cpus.end(), cpu) == go.stat_cpus.end())
+      go.stat_cpus.push_back(cpu);
+
+  // The consumer first, so it is already waiting when the producer starts.
+  send_message(peers[1].link, go);
+  send_message(peers[0].link, go);
   if (req.on_go) req.on_go(peers[0].proc.pid(), peers[1].proc.pid());
-  // The deadline for the batch: the usual one plus twenty times what the warm-up predicts.
-  const double batch_ns = static_cast<double>(count) * warm_ns / static_cast<double>(warm);
+  // The deadline for the batch: the usual one plus twenty times what the sizing run predicts.
+  const double batch_ns = static_cast<double>(go.warm + go.count) * per_message;
   const auto allowance = std::chrono::milliseconds(static_cast<long long>(batch_ns * 20 / 1e6));
   await_both(peers, peer_report::kType, req.timeout + allowance, req.timeout);
   // Both reports are in, so every message has been consumed: the peers may free their buffers.
   for (auto& p : peers) send_message(p.link, exit_order{});
 
-  batch_reports b{count, peers[0].reply.get<peer_report>(), peers[1].reply.get<peer_report>()};
+  batch_reports b{go.count, peers[0].reply.get<peer_report>(), peers[1].reply.get<peer_report>()};
+  b.rtt_batch = go.rtt_batch;
+  b.turnaround_stride = go.turnaround_stride;
   for (auto& p : peers) {
     if (auto st = p.proc.wait_for(req.timeout); st && !(WIFEXITED(*st) && WEXITSTATUS(*st) == 0))
       throw phase_failure(std::string(to_string(p.r)) + " " + describe_wait_status(*st) +
@@ -235,6 +248,21 @@ std::uint64_t warmup_count(const run_request& req) {
                                    1000);
 }
 
+std::uint64_t flowing_warmup_count(const run_request& req, double ns_per_message) {
+  if (req.fixed_messages) return warmup_count(req);
+  const double per = std::max(ns_per_message, 1.0);
+  const double want = kFlowingWarmupFraction * req.target_time_s * 1e9 / per;
+  return static_cast<std::uint64_t>(
+      std::llround(std::clamp(want, 4.0, static_cast<double>(req.max_messages))));
+}
+
+std::uint64_t rtt_batch_for(const run_request& req, double rtt_ns) {
+  if (req.timer_ns <= 0 || rtt_ns <= 0) return 1;
+  // Two clock reads per sample cost 2 * timer_ns; batch until that is at most 2 % of a sample.
+  const double k = std::ceil(2 * req.timer_ns / (kTimerShare * rtt_ns));
+  return static_cast<std::uint64_t>(std::clamp(k, 1.0, 1024.0));
+}
+
 std::uint64_t timed_count(const run_request& req, double warm_ns_per_message) {
   if (req.fixed_messages) return req.fixed_messages;
   const double per = std::max(warm_ns_per_message, 1.0);
@@ -252,6 +280,12 @@ run_result assemble(const run_request& req, const batch_reports& b) {
   res.integrity_errors = pr.integrity_errors + cr.integrity_errors;
   res.producer_cpu = pr.cpu;
   res.consumer_cpu = cr.cpu;
+  res.cpu_states = pr.cpu_states;
+  res.rtt_batch = b.rtt_batch;
+  if (cr.turnaround) {
+    res.turnaround = *cr.turnaround;
+    res.turnaround_stride = b.turnaround_stride;
+  }
   if (req.pat == pattern::latency) {
     if (!pr.rtt) throw std::runtime_error("producer reported no round-trip times");
     res.rtt = *pr.rtt;
@@ -298,7 +332,7 @@ run_result coordinate(const run_request& req, const peer_program& program) {
   run_result res;
   try {
     launch(req, program, cpus, peers);
-    res = assemble(req, drive(req, peers));
+    res = assemble(req, drive(req, cpus, peers));
   } catch (const std::exception& e) {
     res.status = run_status::failed;
     res.reason = root_cause(peers) + e.what();

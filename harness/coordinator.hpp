@@ -2,7 +2,8 @@
 // them as separate programs), pins them, drives the start barrier over the control channels,
 // enforces a deadline on every wait, and turns whatever happens (results, a crashed, killed or
 // stopped peer) into a run_result. Three phases: launch (fork or spawn, the barrier), drive
-// (warm-up, go, the peer reports, each wait with its deadline), assemble (two peer reports into
+// (the sizing run; go, which runs the warm-up and the timed batch back to back; the peer reports;
+// each wait with its deadline), assemble (two peer reports into
 // a run_result). Both process models share every phase, message, deadline and failure path;
 // only the launch differs. It never names a mechanism: the peers' code arrives type-erased.
 // Coordinator side only; not reentrant.
@@ -46,6 +47,8 @@ struct batch_reports {
   std::uint64_t count = 0;
   peer_report producer;
   peer_report consumer;
+  std::uint64_t rtt_batch = 1;          // round trips per rtt sample
+  std::uint64_t turnaround_stride = 0;  // every how many the consumer timed its turnaround
 };
 
 // The run_result of a batch both peers completed: the timed window, CPU times, round trips and
@@ -61,9 +64,22 @@ struct cpu_choice {
 };
 cpu_choice choose_cpus(placement p);
 
-// Warm-up length for a message size: enough to fault in buffers and settle caches.
+// The sizing run's length for a message size: enough to fault in buffers and settle caches.
 std::uint64_t warmup_count(const run_request& req);
-// Timed batch length from the measured warm-up time per message.
+// Timed batch length from the measured sizing-run time per message.
 std::uint64_t timed_count(const run_request& req, double warm_ns_per_message);
+
+// The warm-up that runs straight before the timed batch lasts this fraction of the target time.
+inline constexpr double kFlowingWarmupFraction = 0.2;
+std::uint64_t flowing_warmup_count(const run_request& req, double ns_per_message);
+
+// Latency: the clock reads of one sample (two, each req.timer_ns) may be at most this share of
+// the sample; shorter round trips are timed in batches of rtt_batch_for() round trips.
+inline constexpr double kTimerShare = 0.02;
+std::uint64_t rtt_batch_for(const run_request& req, double rtt_ns);
+
+// Latency: the consumer times its turnaround on every kTurnaroundStride-th round trip, so its
+// clock reads add at most 1/kTurnaroundStride of their cost to the round trips.
+inline constexpr std::uint64_t kTurnaroundStride = 64;
 
 }  // namespace ipcbench

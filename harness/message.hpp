@@ -4,11 +4,16 @@
 // Layout of an n-byte message (little-endian, each field cut short when n is small):
 //   [0, 8)      sequence number
 //   [8, 16)     n
-//   [16, n-8)   pattern byte per position, one of two patterns chosen by the sequence's parity
-//               (so stale data left from the previous message in a shared slot does not pass)
+//   [16, n-8)   the pattern: 8-byte word j of the message (bytes [8j, 8j+8)) holds
+//               pattern_word(j, parity) = (j + 1) * kPatternStep ^ key[parity], little-endian,
+//               with one of two keys chosen by the sequence's parity (so stale data left from
+//               the previous message in a shared slot does not pass); data shifted by any number
+//               of bytes does not match it
 //   [n-8, n)    sequence number again, when n >= 32 (catches a torn or stale tail)
-// The pattern buffers are built once; stamping a message writes at most 24 bytes, and checking
-// one is a few compares and one memcmp, so the check reads every byte at memory speed.
+// The sender's two stamped buffers are built once; stamping a message writes at most 24 bytes.
+// The receiver checks in one fused pass: it reads each received word once and compares it with
+// the pattern word computed on the fly (an add and an xor per word, vectorised), so no second
+// buffer is read and the check costs one read of the message, at memory speed.
 // Both sides of a fork may use it; not thread-safe.
 #pragma once
 
@@ -29,6 +34,9 @@ constexpr std::uint64_t reply_sequence(std::uint64_t seq) noexcept {
 
 enum class integrity_error { none, truncated, sequence, length, corrupted };
 
+// Word j of the pattern for a message of the given parity (see the layout above).
+std::uint64_t pattern_word(std::size_t j, int parity) noexcept;
+
 class message_codec {
  public:
   explicit message_codec(std::size_t size);
@@ -39,6 +47,9 @@ class message_codec {
   std::span<const std::byte> stamp(std::uint64_t seq) noexcept;
   // Checks `got` (the bytes received for one message) against message `seq`.
   integrity_error check(std::span<const std::byte> got, std::uint64_t seq) const noexcept;
+  // The same, for a message whose body `copier` already checked while copying it out.
+  integrity_error check(std::span<const std::byte> got, std::uint64_t seq,
+                        const class copy_check& copier) const noexcept;
   // The sequence number `got` carries in its header, for receivers that resynchronise (lossy
   // channels). A message shorter than 8 bytes carries only the low 8*n bits: the result is the
   // number nearest `expected` with those bits. A message of the wrong length gives `expected`
@@ -50,6 +61,28 @@ class message_codec {
  private:
   std::size_t size_;
   std::vector<std::byte> buf_[2];
+};
+
+// Copies a message out of a channel piece by piece and checks its body against the pattern in
+// the same pass: each word is read once, stored and compared. An endpoint that copies out of
+// shared memory itself (the shared-memory rings) calls it in place of memcpy, so the receiver's
+// copy and the check are one pass; message_codec::check(got, seq, copier) then checks the rest.
+class copy_check {
+ public:
+  // For the message of `size` bytes with sequence number `seq`.
+  copy_check(std::size_t size, std::uint64_t seq) noexcept;
+  // Copies n bytes that sit at offset `at` of the message from src to dst, checking the body
+  // bytes among them. Pieces may come in any size and at any offset, each byte once.
+  void operator()(std::byte* dst, const std::byte* src, std::size_t n, std::size_t at) noexcept;
+  // Every body byte copied so far matched (and all of them were copied: see check()).
+  bool body_ok() const noexcept { return diff_ == 0; }
+  std::size_t body_bytes_seen() const noexcept { return seen_; }
+
+ private:
+  std::size_t from_, to_;  // the body: message offsets [from_, to_)
+  int parity_;
+  std::uint64_t diff_ = 0;
+  std::size_t seen_ = 0;
 };
 
 // Counts errors by kind and keeps the first one's description.

@@ -13,7 +13,9 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -49,31 +51,102 @@ struct peer_state {
   std::uint64_t next_seq = 0;
 };
 
-// Consumer side of one round trip / one streamed message: receive, check, (reply).
+// Endpoints that copy the message out themselves (shared-memory rings) take a copier, so the
+// copy and the check of the body are one pass.
+template <class E>
+concept fused_receiver = requires(E& e, std::span<std::byte> in, copy_check& c) {
+  { e.receive(in, c) } -> std::same_as<std::ptrdiff_t>;
+};
+
+// Receives message `seq` (as its sender numbered it) and checks it, in one pass where the
+// endpoint allows. Returns the length; throws when the channel failed.
 template <endpoint E>
-inline void consume_one(E& ep, peer_state& s, bool reply) {
-  const std::uint64_t seq = s.next_seq++;
-  const std::ptrdiff_t n = ep.receive(s.rbuf);
-  if (n < 0) throw_receive_failed(n, seq);
-  s.tally.add(s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, seq), seq);
-  if (reply && ep.send(s.codec.stamp(reply_sequence(seq))) != io_status::ok)
-    throw_channel_closed("send", seq);
+inline std::size_t receive_checked(E& ep, peer_state& s, std::uint64_t seq, std::uint64_t tally_seq) {
+  std::ptrdiff_t n;
+  integrity_error e;
+  if constexpr (fused_receiver<E>) {
+    copy_check copier(s.codec.size(), seq);
+    n = ep.receive(s.rbuf, copier);
+    if (n < 0) throw_receive_failed(n, tally_seq);
+    e = s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, seq, copier);
+  } else {
+    n = ep.receive(s.rbuf);
+    if (n < 0) throw_receive_failed(n, tally_seq);
+    e = s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, seq);
+  }
+  s.tally.add(e, tally_seq);
+  return static_cast<std::size_t>(n);
 }
 
-// Producer side of `count` round trips; records each RTT when `h` is given.
+// Consumer side of one round trip / one streamed message: receive, check, (reply). With
+// `turnaround`, the time from the request's arrival to the reply's hand-over (check, stamp, send)
+// of every `stride`-th message is recorded: the service time inside the round trip. Only some
+// are timed, so the clock reads (two per sample) add less than 1/stride of their cost to the
+// round trip seen by the producer.
 template <endpoint E>
-inline void ping_pong(E& ep, peer_state& s, std::uint64_t count, histogram* h) {
+inline void consume_one(E& ep, peer_state& s, bool reply, histogram* turnaround = nullptr,
+                        std::uint64_t stride = 0) {
+  const std::uint64_t seq = s.next_seq++;
+  const bool timed = turnaround != nullptr && stride != 0 && seq % stride == 0;
+  std::int64_t t0 = 0;
+  if constexpr (fused_receiver<E>) {
+    // The check happens during the copy-out, inside receive(): the turnaround starts before it.
+    copy_check copier(s.codec.size(), seq);
+    const std::ptrdiff_t n = ep.receive(s.rbuf, copier);
+    if (n < 0) throw_receive_failed(n, seq);
+    if (timed) t0 = now_ns();
+    s.tally.add(s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, seq, copier), seq);
+  } else {
+    const std::ptrdiff_t n = ep.receive(s.rbuf);
+    if (n < 0) throw_receive_failed(n, seq);
+    if (timed) t0 = now_ns();
+    s.tally.add(s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, seq), seq);
+  }
+  if (reply && ep.send(s.codec.stamp(reply_sequence(seq))) != io_status::ok)
+    throw_channel_closed("send", seq);
+  if (timed) turnaround->record(now_ns() - t0);
+}
+
+// Producer side of `count` round trips; records each RTT when `h` is given: the clock is read
+// right before the send and right after the receive, so stamping and checking stay outside
+// (where the endpoint copies out itself, the check is part of that copy: fused_receiver).
+// With `per_sample` > 1 (round trips too short for one clock read per sample to be negligible)
+// each sample is the mean of `per_sample` back-to-back round trips, stamping and checking
+// included, from one pair of clock reads; `count` is then a multiple of `per_sample`.
+template <endpoint E>
+inline void ping_pong(E& ep, peer_state& s, std::uint64_t count, histogram* h,
+                      std::uint64_t per_sample = 1) {
+  if (h != nullptr && per_sample > 1) {
+    for (std::uint64_t i = 0; i < count; i += per_sample) {
+      const std::uint64_t k = std::min(per_sample, count - i);
+      const std::int64_t t0 = now_ns();
+      for (std::uint64_t j = 0; j < k; ++j) {
+        const std::uint64_t seq = s.next_seq++;
+        if (ep.send(s.codec.stamp(seq)) != io_status::ok) throw_channel_closed("send", seq);
+        receive_checked(ep, s, reply_sequence(seq), seq);
+      }
+      const std::int64_t t1 = now_ns();
+      h->record((t1 - t0 + static_cast<std::int64_t>(k / 2)) / static_cast<std::int64_t>(k));
+    }
+    return;
+  }
   for (std::uint64_t i = 0; i < count; ++i) {
     const std::uint64_t seq = s.next_seq++;
     const auto msg = s.codec.stamp(seq);
     const std::int64_t t0 = now_ns();
     if (ep.send(msg) != io_status::ok) throw_channel_closed("send", seq);
-    const std::ptrdiff_t n = ep.receive(s.rbuf);
-    const std::int64_t t1 = now_ns();
-    if (n < 0) throw_receive_failed(n, seq);
-    if (h != nullptr) h->record(t1 - t0);
-    s.tally.add(s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, reply_sequence(seq)),
-                seq);
+    if constexpr (fused_receiver<E>) {
+      receive_checked(ep, s, reply_sequence(seq), seq);
+      const std::int64_t t1 = now_ns();
+      if (h != nullptr) h->record(t1 - t0);
+    } else {
+      const std::ptrdiff_t n = ep.receive(s.rbuf);
+      const std::int64_t t1 = now_ns();
+      if (n < 0) throw_receive_failed(n, seq);
+      if (h != nullptr) h->record(t1 - t0);
+      s.tally.add(
+          s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, reply_sequence(seq)), seq);
+    }
   }
 }
 
@@ -85,15 +158,26 @@ inline void stream_out(E& ep, peer_state& s, std::uint64_t count) {
   }
 }
 
+// What a timed batch records besides its messages.
+struct batch_timing {
+  histogram* rtt = nullptr;         // producer, latency
+  std::uint64_t rtt_batch = 1;      // round trips per rtt sample
+  histogram* turnaround = nullptr;  // consumer, latency
+  std::uint64_t turnaround_stride = 0;
+};
+
 template <endpoint E>
-inline void run_batch(E& ep, peer_state& s, role r, pattern p, std::uint64_t count, histogram* h) {
+inline void run_batch(E& ep, peer_state& s, role r, pattern p, std::uint64_t count,
+                      const batch_timing& t = {}) {
   if (r == role::producer) {
     if (p == pattern::latency)
-      ping_pong(ep, s, count, h);
+      ping_pong(ep, s, count, t.rtt, t.rtt_batch);
     else
       stream_out(ep, s, count);
   } else {
-    for (std::uint64_t i = 0; i < count; ++i) consume_one(ep, s, p == pattern::latency);
+    const bool reply = p == pattern::latency;
+    for (std::uint64_t i = 0; i < count; ++i)
+      consume_one(ep, s, reply, t.turnaround, t.turnaround_stride);
   }
 }
 
@@ -177,6 +261,14 @@ inline void run_lossy_batch(E& ep, peer_state& s, role r, pattern p, std::uint64
     stream_out(ep, s, count);
 }
 
+// /proc/stat times of `cpus` now (those it can read).
+inline std::map<int, cpu_state_times> read_cpu_states(const std::vector<int>& cpus) {
+  std::map<int, cpu_state_times> out;
+  for (int cpu : cpus)
+    if (auto t = read_cpu_state_times(cpu)) out[cpu] = *t;
+  return out;
+}
+
 // The whole life of a peer after its endpoint is open. Returns the exit code.
 template <endpoint E>
 int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
@@ -184,37 +276,70 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   std::optional<E> endpoint(std::move(endpoint_in));
   E& ep = *endpoint;
   send_message(ctl, opened_notice{});
-  auto batch = [&](std::uint64_t n, histogram* h) {
+  auto batch = [&](std::uint64_t n, const batch_timing& t) {
     if (req.lossy)
-      run_lossy_batch(ep, s, r, req.pat, n, h);
+      run_lossy_batch(ep, s, r, req.pat, n, t.rtt);
     else
-      run_batch(ep, s, r, req.pat, n, h);
+      run_batch(ep, s, r, req.pat, n, t);
   };
 
-  const auto warm_count = expect_message<warmup_order>(ctl, req.timeout * 2).count;
-  if (req.lossy) s.seqs.extend_to(s.next_seq + warm_count);
+  // The sizing run: untimed, followed by a pause while the coordinator sizes the batch.
+  const auto sizing = expect_message<warmup_order>(ctl, req.timeout * 2).count;
+  if (req.lossy) s.seqs.extend_to(s.next_seq + sizing);
   const std::int64_t w0 = now_ns();
-  batch(warm_count, nullptr);
+  batch(sizing, {});
   send_message(ctl, warm_notice{now_ns() - w0});
 
-  const auto count = expect_message<go_order>(ctl, req.timeout * 2).count;
-  histogram h;
+  const auto go = expect_message<go_order>(ctl, req.timeout * 2);
+  if (req.lossy) s.seqs.extend_to(s.next_seq + go.warm + go.count);
+  // The warm-up, sized to a time, flows straight into the timed batch: no pause in which a CPU
+  // could go idle, so the first timed message finds both peers as warm as the last. The
+  // producer reads /proc/stat halfway through it (the read takes tens of microseconds, which
+  // would be a pause right before the clock starts), so the per-CPU window holds the timed batch
+  // and the second half of the warm-up.
+  const bool read_states = r == role::producer && !go.stat_cpus.empty();
+  std::map<int, cpu_state_times> states0;
+  std::int64_t states_t0 = 0;
+  if (read_states) {
+    batch(go.warm / 2, {});
+    states_t0 = now_ns();
+    states0 = read_cpu_states(go.stat_cpus);
+    batch(go.warm - go.warm / 2, {});
+  } else {
+    batch(go.warm, {});
+  }
+  histogram rtt, turnaround;
   const bool timed_rtt = r == role::producer && req.pat == pattern::latency;
-  if (req.lossy) s.seqs.extend_to(s.next_seq + count);
+  const bool timed_turnaround =
+      r == role::consumer && req.pat == pattern::latency && go.turnaround_stride != 0;
+  batch_timing timing;
+  if (timed_rtt) timing.rtt = &rtt;
+  timing.rtt_batch = go.rtt_batch;
+  if (timed_turnaround) timing.turnaround = &turnaround;
+  timing.turnaround_stride = go.turnaround_stride;
   const peer_cpu c0 = cpu_now();
   const std::int64_t t0 = now_ns();
-  batch(count, timed_rtt ? &h : nullptr);
+  batch(go.count, timing);
   const std::int64_t t1 = now_ns();
   const peer_cpu c1 = cpu_now();
 
   peer_report report;
-  report.messages = count;
+  if (read_states) {
+    const auto states1 = read_cpu_states(go.stat_cpus);
+    cpu_window w;
+    w.window_ns = now_ns() - states_t0;
+    for (const auto& [cpu, t] : states1)
+      if (auto it = states0.find(cpu); it != states0.end()) w.cpus[cpu] = t - it->second;
+    report.cpu_states = std::move(w);
+  }
+  report.messages = go.count;
   report.integrity_errors = s.tally.total();
   report.integrity_summary = s.tally.summary();
   report.t0 = t0;
   report.t1 = t1;
-  report.cpu = {c1.user_ns - c0.user_ns, c1.sys_ns - c0.sys_ns};
-  if (timed_rtt) report.rtt = std::move(h);
+  report.cpu = {c1.user_ns - c0.user_ns, c1.sys_ns - c0.sys_ns, c1.total_ns - c0.total_ns};
+  if (timed_rtt) report.rtt = std::move(rtt);
+  if (timed_turnaround) report.turnaround = std::move(turnaround);
   if (req.lossy)
     report.loss =
         loss_counts{s.seqs.lost(), s.seqs.duplicated(), s.seqs.reordered(), s.seqs.expected()};

@@ -35,11 +35,36 @@ void from_json(const nlohmann::json& j, warm_notice& m) {
 
 void to_json(nlohmann::json& j, const go_order& m) {
   j = typed(go_order::kType);
+  j["warm"] = m.warm;
   j["count"] = m.count;
+  j["rtt_batch"] = m.rtt_batch;
+  j["turnaround_stride"] = m.turnaround_stride;
+  j["stat_cpus"] = m.stat_cpus;
 }
 void from_json(const nlohmann::json& j, go_order& m) {
+  m.warm = j.at("warm").get<std::uint64_t>();
   m.count = j.at("count").get<std::uint64_t>();
+  m.rtt_batch = j.at("rtt_batch").get<std::uint64_t>();
+  m.turnaround_stride = j.at("turnaround_stride").get<std::uint64_t>();
+  m.stat_cpus = j.at("stat_cpus").get<std::vector<int>>();
 }
+
+namespace {
+
+nlohmann::json state_times_json(const cpu_state_times& t) {
+  return {{"user_ns", t.user_ns},     {"nice_ns", t.nice_ns},   {"system_ns", t.system_ns},
+          {"idle_ns", t.idle_ns},     {"iowait_ns", t.iowait_ns}, {"irq_ns", t.irq_ns},
+          {"softirq_ns", t.softirq_ns}, {"steal_ns", t.steal_ns}};
+}
+
+cpu_state_times cpu_state_times_from(const nlohmann::json& j) {
+  return {j.at("user_ns").get<std::int64_t>(),   j.at("nice_ns").get<std::int64_t>(),
+          j.at("system_ns").get<std::int64_t>(), j.at("idle_ns").get<std::int64_t>(),
+          j.at("iowait_ns").get<std::int64_t>(), j.at("irq_ns").get<std::int64_t>(),
+          j.at("softirq_ns").get<std::int64_t>(), j.at("steal_ns").get<std::int64_t>()};
+}
+
+}  // namespace
 
 // Flat on the wire: the CPU times and the loss counts sit beside the other fields.
 void to_json(nlohmann::json& j, const peer_report& m) {
@@ -51,7 +76,14 @@ void to_json(nlohmann::json& j, const peer_report& m) {
   j["t1"] = m.t1;
   j["user_ns"] = m.cpu.user_ns;
   j["sys_ns"] = m.cpu.sys_ns;
+  j["cpu_ns"] = m.cpu.total_ns;
   if (m.rtt) j["rtt"] = m.rtt->to_json();
+  if (m.turnaround) j["turnaround"] = m.turnaround->to_json();
+  if (m.cpu_states) {
+    nlohmann::json cpus = nlohmann::json::object();
+    for (const auto& [cpu, t] : m.cpu_states->cpus) cpus[std::to_string(cpu)] = state_times_json(t);
+    j["cpu_states"] = {{"window_ns", m.cpu_states->window_ns}, {"cpus", std::move(cpus)}};
+  }
   if (m.loss) {
     j["lost"] = m.loss->lost;
     j["duplicated"] = m.loss->duplicated;
@@ -66,9 +98,20 @@ void from_json(const nlohmann::json& j, peer_report& m) {
   m.integrity_summary = j.at("integrity_summary").get<std::string>();
   m.t0 = j.at("t0").get<std::int64_t>();
   m.t1 = j.at("t1").get<std::int64_t>();
-  m.cpu = {j.at("user_ns").get<std::int64_t>(), j.at("sys_ns").get<std::int64_t>()};
+  m.cpu = {j.at("user_ns").get<std::int64_t>(), j.at("sys_ns").get<std::int64_t>(),
+           j.at("cpu_ns").get<std::int64_t>()};
   m.rtt.reset();
   if (j.contains("rtt")) m.rtt = histogram::from_json(j.at("rtt"));
+  m.turnaround.reset();
+  if (j.contains("turnaround")) m.turnaround = histogram::from_json(j.at("turnaround"));
+  m.cpu_states.reset();
+  if (j.contains("cpu_states")) {
+    cpu_window w;
+    w.window_ns = j.at("cpu_states").at("window_ns").get<std::int64_t>();
+    for (const auto& [cpu, t] : j.at("cpu_states").at("cpus").items())
+      w.cpus[std::stoi(cpu)] = cpu_state_times_from(t);
+    m.cpu_states = std::move(w);
+  }
   m.loss.reset();
   if (j.contains("lost"))
     m.loss =
@@ -93,7 +136,8 @@ void to_json(nlohmann::json& j, const run_request& req) {
   j = {{"pattern", to_string(req.pat)},
        {"message_size", req.message_size},
        {"timeout_ms", req.timeout.count()},
-       {"lossy", req.lossy}};
+       {"lossy", req.lossy},
+       {"timer_ns", req.timer_ns}};
 }
 
 void from_json(const nlohmann::json& j, run_request& req) {
@@ -104,6 +148,7 @@ void from_json(const nlohmann::json& j, run_request& req) {
   req.message_size = j.at("message_size").get<std::size_t>();
   req.timeout = std::chrono::milliseconds(j.at("timeout_ms").get<std::int64_t>());
   req.lossy = j.value("lossy", false);
+  req.timer_ns = j.value("timer_ns", 0.0);
 }
 
 }  // namespace ipcbench

@@ -4,10 +4,11 @@
 // the other way round). from_json throws nlohmann::json::exception on a missing or mistyped key.
 //
 // The conversation, one per run (run_peer() is the peer, coordinate() the coordinator):
-//   peer: opened_notice     coordinator: warmup_order {count}
-//   peer: warm_notice {ns}  (after the untimed warm-up)
-//                           coordinator: go_order {count} (the consumer first)
-//   peer: peer_report       (after the timed batch)
+//   peer: opened_notice     coordinator: warmup_order {count} (a sizing run)
+//   peer: warm_notice {ns}  (after the untimed sizing run)
+//                           coordinator: go_order {warm, count, ...} (the consumer first)
+//   peer: peer_report       (after the warm-up and, straight after it with no pause, the timed
+//                           batch)
 //                           coordinator: exit_order, once it has both reports; only then may a
 //                           peer free its buffers
 // A peer that fails sends peer_error instead of whatever came next, and exits.
@@ -17,6 +18,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -31,7 +33,7 @@ struct opened_notice {
   static constexpr const char* kType = "opened";
 };
 
-// Coordinator: run `count` untimed messages (round trips) now.
+// Coordinator: run `count` untimed messages (round trips) now, to size what follows.
 struct warmup_order {
   static constexpr const char* kType = "warmup";
   std::uint64_t count = 0;
@@ -43,10 +45,15 @@ struct warm_notice {
   std::int64_t ns = 0;
 };
 
-// Coordinator: run the timed batch of `count` messages (round trips).
+// Coordinator: run `warm` untimed messages (round trips), sized to a time, and then at once,
+// with no pause in which a CPU could go idle, the timed batch of `count`.
 struct go_order {
   static constexpr const char* kType = "go";
+  std::uint64_t warm = 0;
   std::uint64_t count = 0;
+  std::uint64_t rtt_batch = 1;          // producer: round trips per timed sample
+  std::uint64_t turnaround_stride = 0;  // consumer: time the turnaround of every n-th; 0: never
+  std::vector<int> stat_cpus;           // producer: CPUs whose /proc/stat times it reads
 };
 
 // Loss accounting of one peer of a lossy mechanism (sequence_tracker's counts).
@@ -65,8 +72,10 @@ struct peer_report {
   std::string integrity_summary;    // integrity_tally::summary()
   std::int64_t t0 = 0;              // now_ns() when the batch started
   std::int64_t t1 = 0;              // and when it ended
-  peer_cpu cpu;                     // user and system CPU time spent in the batch
-  std::optional<histogram> rtt;     // the producer of a latency run: every round trip
+  peer_cpu cpu;                     // CPU time spent in the batch
+  std::optional<histogram> rtt;     // the producer of a latency run: every round trip (or batch)
+  std::optional<histogram> turnaround;  // the consumer of a latency run: sampled turnarounds
+  std::optional<cpu_window> cpu_states; // the producer: stat_cpus over the timed batch
   std::optional<loss_counts> loss;  // lossy mechanisms only
 };
 

@@ -1,13 +1,18 @@
 #include "session.hpp"
 
+#include <time.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
 #include "harness/peer.hpp"
 
 namespace ipcbench {
 
 double run_result::cpu_ns_per_message() const noexcept {
   if (messages == 0) return 0;
-  const auto total =
-      producer_cpu.user_ns + producer_cpu.sys_ns + consumer_cpu.user_ns + consumer_cpu.sys_ns;
+  const auto total = producer_cpu.total_ns + consumer_cpu.total_ns;
   return static_cast<double>(total) / static_cast<double>(messages);
 }
 
@@ -69,7 +74,46 @@ peer_cpu cpu_now() noexcept {
     return static_cast<std::int64_t>(tv.tv_sec) * 1'000'000'000 +
            static_cast<std::int64_t>(tv.tv_usec) * 1000;
   };
-  return {ns(ru.ru_utime), ns(ru.ru_stime)};
+  timespec ts{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return {ns(ru.ru_utime), ns(ru.ru_stime),
+          static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec};
+}
+
+std::optional<cpu_state_times> parse_cpu_state_times(const std::string& stat_text, int cpu) {
+  const std::string label = "cpu" + std::to_string(cpu) + " ";
+  std::size_t at = 0;
+  for (;;) {
+    at = stat_text.find(label, at);
+    if (at == std::string::npos) return std::nullopt;
+    if (at == 0 || stat_text[at - 1] == '\n') break;
+    at += label.size();
+  }
+  const std::size_t from = at + label.size();
+  const std::size_t end = stat_text.find('\n', from);
+  std::istringstream in(stat_text.substr(from, end == std::string::npos ? end : end - from));
+  unsigned long long v[8] = {};
+  for (auto& x : v)
+    if (!(in >> x)) return std::nullopt;
+  static const long hz = ::sysconf(_SC_CLK_TCK);
+  const std::int64_t tick = 1'000'000'000LL / (hz > 0 ? hz : 100);
+  auto ns = [&](unsigned long long t) { return static_cast<std::int64_t>(t) * tick; };
+  return cpu_state_times{ns(v[0]), ns(v[1]), ns(v[2]), ns(v[3]),
+                         ns(v[4]), ns(v[5]), ns(v[6]), ns(v[7])};
+}
+
+std::optional<cpu_state_times> read_cpu_state_times(int cpu) {
+  std::ifstream in("/proc/stat");
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_cpu_state_times(text.str(), cpu);
+}
+
+cpu_state_times operator-(const cpu_state_times& a, const cpu_state_times& b) noexcept {
+  return {a.user_ns - b.user_ns,     a.nice_ns - b.nice_ns,       a.system_ns - b.system_ns,
+          a.idle_ns - b.idle_ns,     a.iowait_ns - b.iowait_ns,   a.irq_ns - b.irq_ns,
+          a.softirq_ns - b.softirq_ns, a.steal_ns - b.steal_ns};
 }
 
 void throw_channel_closed(const char* op, std::uint64_t seq) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -34,13 +35,37 @@ struct run_request {
   // spawn: the program launched in peer mode; the bench binary runs itself, a test names it.
   std::string peer_program = "/proc/self/exe";
   bool lossy = false;  // the mechanism may drop or reorder (traits.lossy): peers count loss
+  // Mean cost of one clock read (calibration), ns; 0: unknown. A latency run whose round trip is
+  // too short for one clock read per sample to be negligible times batches of round trips.
+  double timer_ns = 0;
   // Called once the timed batch has been released, with the peers' pids (fault tests).
   std::function<void(pid_t producer, pid_t consumer)> on_go;
 };
 
+// A peer's CPU time. total_ns is exact (CLOCK_PROCESS_CPUTIME_ID); the user/system split comes
+// from getrusage, which the kernel apportions from tick samples, so it is approximate.
 struct peer_cpu {
   std::int64_t user_ns = 0;
   std::int64_t sys_ns = 0;
+  std::int64_t total_ns = 0;
+};
+
+// What /proc/stat says one CPU spent, by state, in USER_HZ ticks converted to nanoseconds (so
+// the resolution is one tick, 10 ms at USER_HZ 100). Time spent for anyone: softirq and irq
+// work that loopback networking does in the kernel shows here and not in a peer's own clock.
+struct cpu_state_times {
+  std::int64_t user_ns = 0, nice_ns = 0, system_ns = 0, idle_ns = 0, iowait_ns = 0, irq_ns = 0,
+               softirq_ns = 0, steal_ns = 0;
+};
+// The line of `cpu` in /proc/stat (or in `stat_text`, for tests); nullopt if absent.
+std::optional<cpu_state_times> read_cpu_state_times(int cpu);
+std::optional<cpu_state_times> parse_cpu_state_times(const std::string& stat_text, int cpu);
+cpu_state_times operator-(const cpu_state_times& a, const cpu_state_times& b) noexcept;
+
+// The per-CPU deltas over a peer's timed batch: the CPUs the peers are pinned to.
+struct cpu_window {
+  std::int64_t window_ns = 0;  // how long the two readings were apart
+  std::map<int, cpu_state_times> cpus;
 };
 
 struct run_result {
@@ -55,6 +80,12 @@ struct run_result {
   histogram rtt;                // latency only
   peer_cpu producer_cpu, consumer_cpu;
   int producer_cpu_id = -1, consumer_cpu_id = -1;
+  // Latency: how many round trips each sample of `rtt` averages (1: every round trip timed).
+  std::uint64_t rtt_batch = 1;
+  // Latency: the consumer's turnaround (reply handed over minus request received), sampled.
+  histogram turnaround;
+  std::uint64_t turnaround_stride = 0;  // every how many round trips it was sampled; 0: none
+  std::optional<cpu_window> cpu_states;  // the pinned CPUs over the timed batch (/proc/stat)
 
   double cpu_ns_per_message() const noexcept;
   double bytes_per_second(std::size_t message_size) const noexcept;

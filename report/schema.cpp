@@ -12,7 +12,9 @@ constexpr std::string_view kCounters[] = {
     counter::kMessages,          counter::kRttP50Ns,        counter::kRttP90Ns,
     counter::kRttP99Ns,          counter::kRttP999Ns,       counter::kRttMaxNs,
     counter::kRttMeanNs,         counter::kOneWayP50Ns,     counter::kBytesPerSecond,
-    counter::kMessagesPerSecond, counter::kCpuNsPerMessage,
+    counter::kMessagesPerSecond, counter::kCpuNsPerMessage,  counter::kRttBatch,
+    counter::kTurnaroundP50Ns,   counter::kRttP50PerLineFloor, counter::kRttP50PerWakeFloor,
+    counter::kBytesPerSecondPerCopyFloor,
 };
 
 constexpr std::array<metric_spec, 11> kMetrics{{
@@ -159,7 +161,12 @@ void to_json(nlohmann::json& j, const repetition_fields& r) {
     j[field::kCpu] = {{"producer_user_ns", r.cpu->producer_user_ns},
                       {"producer_sys_ns", r.cpu->producer_sys_ns},
                       {"consumer_user_ns", r.cpu->consumer_user_ns},
-                      {"consumer_sys_ns", r.cpu->consumer_sys_ns}};
+                      {"consumer_sys_ns", r.cpu->consumer_sys_ns},
+                      {"producer_ns", r.cpu->producer_ns},
+                      {"consumer_ns", r.cpu->consumer_ns},
+                      {"split", "approximate (getrusage); producer_ns and consumer_ns are exact"}};
+  if (r.cpu_states) j[field::kCpuStates] = *r.cpu_states;
+  if (r.turnaround_percentiles_ns) j[field::kTurnaroundPercentiles] = *r.turnaround_percentiles_ns;
   if (r.latency_percentiles_ns) j[field::kLatencyPercentiles] = *r.latency_percentiles_ns;
   if (r.start_unix_ns) j[field::kStartUnixNs] = *r.start_unix_ns;
   if (r.order) j[field::kOrder] = *r.order;

@@ -43,6 +43,8 @@ inline constexpr char kCpu[] = "cpu";
 inline constexpr char kLatencyPercentiles[] = "latency_percentiles_ns";
 inline constexpr char kStartUnixNs[] = "start_unix_ns";
 inline constexpr char kOrder[] = "order";
+inline constexpr char kCpuStates[] = "cpu_states";
+inline constexpr char kTurnaroundPercentiles[] = "turnaround_percentiles_ns";
 }  // namespace field
 
 // Counters: numbers flat on an entry, which Google Benchmark also aggregates over repetitions.
@@ -58,6 +60,14 @@ inline constexpr char kRttMeanNs[] = "rtt_mean_ns";
 inline constexpr char kOneWayP50Ns[] = "one_way_p50_ns";
 inline constexpr char kBytesPerSecond[] = "bytes_per_second";
 inline constexpr char kMessagesPerSecond[] = "messages_per_second";
+// Round trips averaged per latency sample (1: each timed on its own).
+inline constexpr char kRttBatch[] = "rtt_batch";
+// The consumer's turnaround (request received to reply handed over), sampled, median.
+inline constexpr char kTurnaroundP50Ns[] = "turnaround_p50_ns";
+// Ratios to the calibrated floors of the same report (null when that floor was not measured).
+inline constexpr char kRttP50PerLineFloor[] = "rtt_p50_per_line_floor";
+inline constexpr char kRttP50PerWakeFloor[] = "rtt_p50_per_wake_floor";
+inline constexpr char kBytesPerSecondPerCopyFloor[] = "bytes_per_second_per_copy_floor";
 }  // namespace counter
 
 // Every counter above, in the order results/README.md lists them.
@@ -150,10 +160,12 @@ struct loss_counts {
   std::uint64_t lost = 0, duplicated = 0, reordered = 0;
 };
 
-// CPU time of both peers over the timed batch.
+// CPU time of both peers over the timed batch: exact totals (CLOCK_PROCESS_CPUTIME_ID) and the
+// approximate user/system split (getrusage, apportioned from tick samples).
 struct peer_cpu_times {
   std::int64_t producer_user_ns = 0, producer_sys_ns = 0;
   std::int64_t consumer_user_ns = 0, consumer_sys_ns = 0;
+  std::int64_t producer_ns = 0, consumer_ns = 0;
 };
 
 // What one repetition (an `iteration` entry) adds. The optional parts are written only when set:
@@ -165,6 +177,11 @@ struct repetition_fields {
   std::optional<std::uint64_t> integrity_errors;
   std::optional<std::array<int, 2>> cpus;  // producer, consumer; -1 when not pinned
   std::optional<peer_cpu_times> cpu;
+  // Per-CPU /proc/stat deltas of the pinned CPUs around the timed batch: {"window_ns": ...,
+  // "cpus": {"<cpu>": {"user_ns", "system_ns", "softirq_ns", ...}}}.
+  std::optional<nlohmann::json> cpu_states;
+  // The consumer's sampled turnaround per key of kLatencyPercentileKeys (latency only).
+  std::optional<std::map<std::string, std::int64_t>> turnaround_percentiles_ns;
   // Round-trip time per key of kLatencyPercentileKeys (latency only).
   std::optional<std::map<std::string, std::int64_t>> latency_percentiles_ns;
   // When the repetition started (Unix time, ns) and its place in the run's order (0, 1, ...):

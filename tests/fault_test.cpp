@@ -105,7 +105,9 @@ run_request request(pattern p, std::size_t size) {
   req.message_size = size;
   req.place = placement::none;
   req.fixed_messages = 50;
-  req.warmup_messages = 1;  // the damage lands in the timed batch (message 10 of the producer)
+  // One message for the sizing run and one for the warm-up: the damage lands in the timed batch
+  // (message 10 of the producer).
+  req.warmup_messages = 1;
   req.timeout = std::chrono::seconds(5);
   return req;
 }
@@ -145,10 +147,11 @@ TEST(Faults, DuplicatedMessageIsCountedAsSequenceError) {
 }
 
 TEST(Faults, DroppedMessageFailsTheRun) {
-  // The consumer waits for a 50th message that never comes; the producer's exit closes the pipe.
+  // The consumer waits for a last message that never comes (number 51: the sizing run's and the
+  // warm-up's one message each come before the 50 timed); the producer's exit closes the pipe.
   const run_result r = run_damaged<damage::drop>(pattern::throughput, 64, std::chrono::seconds(1));
   EXPECT_EQ(r.status, run_status::failed);
-  EXPECT_NE(r.reason.find("consumer: channel closed by the other peer (receive of message 50)"),
+  EXPECT_NE(r.reason.find("consumer: channel closed by the other peer (receive of message 51)"),
             std::string::npos)
       << r.reason;
   EXPECT_TRUE(test::no_children());

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <initializer_list>
 #include <vector>
 
 namespace ipcbench {
@@ -81,6 +83,80 @@ TEST(MessageCodec, StaleBodyFromPreviousMessageIsDetected) {
     std::copy(fresh.begin(), fresh.begin() + 16, old.begin());
     std::copy(fresh.end() - 8, fresh.end(), old.end() - 8);
     EXPECT_EQ(rx.check(old, 7), integrity_error::corrupted) << n;
+  }
+}
+
+// The fused check: copy_check copies pieces out (as a ring does, cut anywhere) and checks the
+// body in the same pass; check(got, seq, copier) checks the rest.
+integrity_error fused_receive(std::span<const std::byte> wire, std::size_t size, std::uint64_t seq,
+                              std::initializer_list<std::size_t> cuts, std::size_t flip_at,
+                              bool flip) {
+  std::vector<std::byte> src(wire.begin(), wire.end()), dst(wire.size());
+  copy_check copier(size, seq);
+  std::size_t at = 0;
+  std::vector<std::size_t> ends(cuts);
+  ends.push_back(src.size());
+  for (std::size_t end : ends) {
+    end = std::min(end, src.size());
+    if (end <= at) continue;
+    // The corruption lands in the shared memory before this piece is copied out.
+    if (flip && flip_at >= at && flip_at < end) src[flip_at] ^= std::byte{0x01};
+    copier(dst.data() + at, src.data() + at, end - at, at);
+    at = end;
+  }
+  EXPECT_TRUE(std::equal(src.begin(), src.end(), dst.begin())) << "the copy is exact";
+  message_codec rx(size);
+  return rx.check(dst, seq, copier);
+}
+
+TEST_P(MessageCheck, FusedCheckPassesIntactMessagesCutAnywhere) {
+  const std::size_t n = GetParam();
+  message_codec tx(n);
+  for (std::uint64_t seq : {0u, 1u, 7u}) {
+    const auto m = copy_of(tx.stamp(seq));
+    EXPECT_EQ(fused_receive(m, n, seq, {}, 0, false), integrity_error::none);
+    EXPECT_EQ(fused_receive(m, n, seq, {3, 17, n / 2 + 1, n - 5}, 0, false),
+              integrity_error::none);
+  }
+}
+
+TEST_P(MessageCheck, FusedCheckDetectsACorruptedByteInEveryPositionClass) {
+  const std::size_t n = GetParam();
+  message_codec tx(n);
+  const auto m = copy_of(tx.stamp(9));
+  // A ring wrap cuts the message at an odd place; the byte at the cut and those beside it are
+  // copied in different pieces.
+  const std::size_t wrap = n / 2 + 3;
+  for (std::size_t pos : {std::size_t{0}, n / 2, n - 1, wrap - 1, wrap, wrap + 1}) {
+    if (pos >= n) continue;
+    EXPECT_NE(fused_receive(m, n, 9, {wrap}, pos, true), integrity_error::none)
+        << "byte " << pos << " of " << n;
+  }
+  // The wrong sequence's body (stale data of the other parity) fails too.
+  if (n > 32) {
+    EXPECT_NE(fused_receive(m, n, 10, {wrap}, 0, false), integrity_error::none);
+  }
+}
+
+TEST_P(MessageCheck, FusedCheckNoticesAMissingPiece) {
+  const std::size_t n = GetParam();
+  if (n <= 40) return;  // a body long enough to leave a piece out
+  message_codec tx(n), rx(n);
+  const auto m = copy_of(tx.stamp(4));
+  std::vector<std::byte> dst(m);
+  copy_check copier(n, 4);
+  copier(dst.data(), m.data(), 20, 0);  // the rest never copied through the checker
+  EXPECT_EQ(rx.check(dst, 4, copier), integrity_error::corrupted);
+}
+
+TEST(MessageCodec, ShiftedDataDoesNotPass) {
+  const std::size_t n = 4096;
+  message_codec tx(n), rx(n);
+  const auto m = copy_of(tx.stamp(2));
+  for (std::size_t shift = 1; shift < 16; ++shift) {
+    auto bad = m;
+    std::copy(m.begin() + 16, m.end() - 8 - shift, bad.begin() + 16 + shift);
+    EXPECT_EQ(rx.check(bad, 2), integrity_error::corrupted) << "shift " << shift;
   }
 }
 

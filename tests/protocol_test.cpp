@@ -3,6 +3,7 @@
 #include "harness/protocol.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "harness/coordinator.hpp"
 #include "harness/message.hpp"
@@ -16,7 +17,7 @@ peer_report report_of(std::uint64_t messages, std::int64_t t0, std::int64_t t1) 
   r.integrity_summary = "no errors";
   r.t0 = t0;
   r.t1 = t1;
-  r.cpu = {100, 20};
+  r.cpu = {100, 20, 130};
   return r;
 }
 
@@ -64,6 +65,70 @@ TEST(Protocol, OptionalPartsStayOffTheWire) {
   EXPECT_FALSE(back.loss);
 }
 
+TEST(Protocol, TurnaroundAndCpuStatesReadBack) {
+  peer_report r = report_of(10, 0, 1);
+  histogram h;
+  h.record(77);
+  r.turnaround = h;
+  cpu_window w;
+  w.window_ns = 250'000'000;
+  w.cpus[3] = cpu_state_times{1, 2, 3, 4, 5, 6, 7, 8};
+  r.cpu_states = w;
+  const auto back = nlohmann::json(r).get<peer_report>();
+  ASSERT_TRUE(back.turnaround);
+  EXPECT_EQ(back.turnaround->count(), 1u);
+  EXPECT_EQ(back.cpu.total_ns, 130);
+  ASSERT_TRUE(back.cpu_states);
+  EXPECT_EQ(back.cpu_states->window_ns, 250'000'000);
+  ASSERT_EQ(back.cpu_states->cpus.count(3), 1u);
+  EXPECT_EQ(back.cpu_states->cpus.at(3).softirq_ns, 7);
+  EXPECT_EQ(back.cpu_states->cpus.at(3).steal_ns, 8);
+}
+
+TEST(CpuStates, ParsesOneCpuOfProcStat) {
+  const std::string stat =
+      "cpu  10 0 20 300 0 0 5 1 0 0\n"
+      "cpu0 4 0 8 150 0 0 2 1 0 0\n"
+      "cpu1 6 1 12 150 3 4 3 2 0 0\n"
+      "cpu10 9 9 9 9 9 9 9 9 0 0\n"
+      "intr 12345 0 1\n";
+  const long hz = ::sysconf(_SC_CLK_TCK);
+  const std::int64_t tick = 1'000'000'000LL / hz;
+  const auto c1 = parse_cpu_state_times(stat, 1);
+  ASSERT_TRUE(c1);
+  EXPECT_EQ(c1->user_ns, 6 * tick);
+  EXPECT_EQ(c1->nice_ns, 1 * tick);
+  EXPECT_EQ(c1->system_ns, 12 * tick);
+  EXPECT_EQ(c1->iowait_ns, 3 * tick);
+  EXPECT_EQ(c1->irq_ns, 4 * tick);
+  EXPECT_EQ(c1->softirq_ns, 3 * tick);
+  EXPECT_EQ(c1->steal_ns, 2 * tick);
+  EXPECT_EQ(parse_cpu_state_times(stat, 10)->user_ns, 9 * tick);  // not cpu1's line
+  EXPECT_FALSE(parse_cpu_state_times(stat, 2));
+  EXPECT_FALSE(parse_cpu_state_times("cpu3 1 2\n", 3));  // too few fields
+  const auto d = *c1 - *parse_cpu_state_times(stat, 0);
+  EXPECT_EQ(d.user_ns, 2 * tick);
+  // This machine's own /proc/stat has a line for CPU 0.
+  EXPECT_TRUE(read_cpu_state_times(0));
+}
+
+TEST(Sizing, ShortRoundTripsAreTimedInBatches) {
+  run_request req;
+  req.timer_ns = 20;
+  EXPECT_EQ(rtt_batch_for(req, 100'000), 1u);  // 40 ns of clock reads in 100 us: 0.04 %
+  EXPECT_EQ(rtt_batch_for(req, 2'000), 1u);    // exactly 2 %
+  EXPECT_EQ(rtt_batch_for(req, 200), 10u);     // 40 ns per 200 ns: 10 round trips per sample
+  req.timer_ns = 0;                            // unknown: every round trip timed
+  EXPECT_EQ(rtt_batch_for(req, 200), 1u);
+}
+
+TEST(Sizing, TheFlowingWarmUpLastsAFifthOfTheTarget) {
+  run_request req;
+  req.target_time_s = 0.2;
+  EXPECT_EQ(flowing_warmup_count(req, 1000), 40'000u);  // 40 ms of 1 us messages
+  EXPECT_EQ(flowing_warmup_count(req, 1e9), 4u);         // at least a few messages
+}
+
 TEST(Protocol, MissingKeyThrows) {
   nlohmann::json j = report_of(10, 0, 1);
   j.erase("t1");
@@ -74,11 +139,22 @@ TEST(Protocol, OrdersAndNoticesCarryTheirType) {
   EXPECT_EQ(nlohmann::json(opened_notice{}), (nlohmann::json{{"type", "opened"}}));
   EXPECT_EQ(nlohmann::json(warmup_order{7}), (nlohmann::json{{"type", "warmup"}, {"count", 7}}));
   EXPECT_EQ(nlohmann::json(warm_notice{42}), (nlohmann::json{{"type", "warm"}, {"ns", 42}}));
-  EXPECT_EQ(nlohmann::json(go_order{9}), (nlohmann::json{{"type", "go"}, {"count", 9}}));
+  EXPECT_EQ(nlohmann::json(go_order{3, 9, 2, 64, {1, 0}}),
+            (nlohmann::json{{"type", "go"},
+                            {"warm", 3},
+                            {"count", 9},
+                            {"rtt_batch", 2},
+                            {"turnaround_stride", 64},
+                            {"stat_cpus", {1, 0}}}));
   EXPECT_EQ(nlohmann::json(exit_order{}), (nlohmann::json{{"type", "exit"}}));
   EXPECT_EQ(nlohmann::json(peer_error{"boom"}),
             (nlohmann::json{{"type", "error"}, {"what", "boom"}}));
-  EXPECT_EQ(nlohmann::json(go_order{9}).get<go_order>().count, 9u);
+  const auto go = nlohmann::json(go_order{3, 9, 2, 64, {1, 0}}).get<go_order>();
+  EXPECT_EQ(go.warm, 3u);
+  EXPECT_EQ(go.count, 9u);
+  EXPECT_EQ(go.rtt_batch, 2u);
+  EXPECT_EQ(go.turnaround_stride, 64u);
+  EXPECT_EQ(go.stat_cpus, (std::vector<int>{1, 0}));
   EXPECT_EQ(nlohmann::json(warm_notice{42}).get<warm_notice>().ns, 42);
 }
 
@@ -114,6 +190,8 @@ TEST(Assemble, LatencyTakesTheProducersRoundTrips) {
   EXPECT_EQ(r.rtt.count(), 1u);
   EXPECT_EQ(r.producer_cpu.user_ns, 100);
   EXPECT_EQ(r.consumer_cpu.sys_ns, 20);
+  EXPECT_EQ(r.producer_cpu.total_ns, 130);
+  EXPECT_DOUBLE_EQ(r.cpu_ns_per_message(), 260.0 / 50);  // exact totals, not the split
 
   b.producer.rtt.reset();
   EXPECT_THROW(assemble(req, b), std::runtime_error);

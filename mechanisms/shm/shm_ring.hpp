@@ -70,12 +70,25 @@ class shm_endpoint {
   }
 
   std::ptrdiff_t receive(std::span<std::byte> buf) {
+    auto copy = [](std::byte* dst, const std::byte* src, std::size_t n, std::size_t) {
+      std::memcpy(dst, src, n);
+    };
+    return receive(buf, copy);
+  }
+
+  // receive() that moves each piece of the message with copy(dst, src, n, offset in message)
+  // instead of memcpy: the harness copies out and checks in one pass (message.hpp copy_check).
+  template <class Copier>
+  std::ptrdiff_t receive(std::span<std::byte> buf, Copier& copy) {
     std::uint64_t len = 0;
     std::byte prefix[sizeof len];
-    if (!read_bytes(prefix, sizeof prefix)) return kPeerGone;
+    auto plain = [](std::byte* dst, const std::byte* src, std::size_t n, std::size_t) {
+      std::memcpy(dst, src, n);
+    };
+    if (!read_bytes(prefix, sizeof prefix, plain)) return kPeerGone;
     std::memcpy(&len, prefix, sizeof len);
     if (len > buf.size()) throw_too_long(len, buf.size());
-    if (!read_bytes(buf.data(), static_cast<std::size_t>(len))) return kPeerGone;
+    if (!read_bytes(buf.data(), static_cast<std::size_t>(len), copy)) return kPeerGone;
     publish_tail();
     return static_cast<std::ptrdiff_t>(len);
   }
@@ -114,8 +127,11 @@ class shm_endpoint {
     return true;
   }
 
-  // Copies n bytes out of the incoming ring, waiting for data as needed. False: partner gone.
-  bool read_bytes(std::byte* dst, std::size_t n) {
+  // Copies n bytes out of the incoming ring with `copy`, waiting for data as needed. False:
+  // partner gone.
+  template <class Copier>
+  bool read_bytes(std::byte* dst, std::size_t n, Copier& copy) {
+    std::size_t done = 0;
     while (n != 0) {
       std::uint32_t avail = head_seen_ - tail_;
       if (avail < n && avail < shm::kChunkBytes) {
@@ -131,7 +147,8 @@ class shm_endpoint {
       const std::uint32_t at = tail_ & (shm::kRingBytes - 1);
       const std::size_t chunk = std::min<std::size_t>(
           {n, avail, std::size_t{shm::kRingBytes - at}, std::size_t{shm::kChunkBytes}});
-      std::memcpy(dst, in_data_ + at, chunk);
+      copy(dst, in_data_ + at, chunk, done);
+      done += chunk;
       tail_ += static_cast<std::uint32_t>(chunk);
       dst += chunk;
       n -= chunk;
