@@ -149,7 +149,7 @@ TEST(Cli, ReportCarriesOurFields) {
     }
   }
   EXPECT_EQ(latency, 2 * 2 * 2);  // null and pipe, 2 sizes, 2 repetitions
-  EXPECT_EQ(throughput, 1 * 2 * 2);
+  EXPECT_EQ(throughput, 2 * 2 * 2);  // null and pipe, 2 sizes, 2 repetitions
   EXPECT_GT(aggregates, 0);
 }
 

@@ -85,7 +85,8 @@ run_request request(pattern p) {
   req.message_size = 64;
   req.place = placement::none;
   req.fixed_messages = 50;
-  req.warmup_messages = 1;  // sequence numbers 0 (warm-up) and 1..50 (timed)
+  // Sequence numbers 0 (the sizing run), 1 (the warm-up) and 2..51 (timed).
+  req.warmup_messages = 1;
   req.timeout = std::chrono::seconds(5);
   return req;
 }
@@ -96,7 +97,7 @@ run_result run_scripted(pattern p) {
 }
 
 const script kClean{};
-const script kStreamDamage{{10, 50}, {20}, {30}};
+const script kStreamDamage{{10, 51}, {20}, {30}};
 const script kLostRequest{{10}, {}, {}};
 const script kDuplicatedRequest{{}, {20}, {}};
 
@@ -111,7 +112,7 @@ TEST(LossyHarness, CleanRunIsOkWithZeroCounts) {
 }
 
 TEST(LossyHarness, StreamCountsLossDuplicationAndReorderingExactly) {
-  // 10 dropped, 20 twice, 30 after 31, and the last one (50) dropped: the consumer times out
+  // 10 dropped, 20 twice, 30 after 31, and the last one (51) dropped: the consumer times out
   // at the end of the stream and counts it lost.
   const run_result r = run_scripted<kStreamDamage>(pattern::throughput);
   EXPECT_EQ(r.status, run_status::failed);
@@ -119,7 +120,7 @@ TEST(LossyHarness, StreamCountsLossDuplicationAndReorderingExactly) {
   EXPECT_EQ(r.duplicated, 1u);
   EXPECT_EQ(r.reordered, 1u);
   EXPECT_EQ(r.integrity_errors, 4u) << "nothing else than the four counted";
-  EXPECT_EQ(r.reason, "lossy_pipe lost 2 of 51 messages (3.92%), 1 duplicated, 1 reordered");
+  EXPECT_EQ(r.reason, "lossy_pipe lost 2 of 52 messages (3.85%), 1 duplicated, 1 reordered");
   EXPECT_TRUE(test::no_children());
   EXPECT_TRUE(test::leftovers().empty());
 }
@@ -132,7 +133,7 @@ TEST(LossyHarness, LostRequestEndsTheLatencyRunWithTheCount) {
   EXPECT_EQ(r.lost, 1u);
   EXPECT_EQ(r.duplicated, 0u);
   EXPECT_EQ(r.reordered, 0u);
-  EXPECT_EQ(r.reason, "lossy_pipe lost 1 of 51 round trips (1.96%), 0 duplicated, 0 reordered");
+  EXPECT_EQ(r.reason, "lossy_pipe lost 1 of 52 round trips (1.92%), 0 duplicated, 0 reordered");
   EXPECT_TRUE(test::no_children());
 }
 
@@ -143,7 +144,7 @@ TEST(LossyHarness, DuplicatedRequestIsCountedAndNotAnsweredTwice) {
   EXPECT_EQ(r.duplicated, 1u);
   EXPECT_EQ(r.reordered, 0u);
   EXPECT_EQ(r.integrity_errors, 1u);
-  EXPECT_NE(r.reason.find("lost 0 of 51 round trips (0.00%), 1 duplicated"), std::string::npos)
+  EXPECT_NE(r.reason.find("lost 0 of 52 round trips (0.00%), 1 duplicated"), std::string::npos)
       << r.reason;
 }
 

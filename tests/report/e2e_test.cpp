@@ -59,7 +59,7 @@ TEST(ReportEndToEnd, BenchReportFeedsCompareAndPlots) {
     EXPECT_EQ(e.at(schema::field::kPattern), name->pattern);
     if (e.at("run_type") == "iteration") ++iterations;
   }
-  EXPECT_EQ(iterations, 2 * 3);  // null latency, pipe latency and throughput, 2 repetitions
+  EXPECT_EQ(iterations, 2 * 4);  // null and pipe, latency and throughput, 2 repetitions
 
   // Compared with itself: nothing to flag, exit 0, and JSON for machines.
   ASSERT_EQ(run(IPCBENCH_COMPARE_BIN, {report.string(), report.string()}, dir, "compare"), 0)
