@@ -242,13 +242,13 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   batch(count, timed_rtt ? &h : nullptr);
   const std::int64_t t1 = now_ns();
   const peer_cpu c1 = cpu_now();
-  // A lossy stream ends at its last arrival, not after the receive timeout that ended it.
 
   peer_report report;
   report.messages = count;
   report.integrity_errors = s.tally.total();
   report.integrity_summary = s.tally.summary();
   report.t0 = t0;
+  // A lossy stream ends at its last arrival, not after the receive timeout that ended it.
   report.t1 = lossy_consumer ? s.batch_end_ns : t1;
   report.cpu = {c1.user_ns - c0.user_ns, c1.sys_ns - c0.sys_ns};
   if (timed_rtt) report.rtt = std::move(h);
