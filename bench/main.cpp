@@ -138,11 +138,14 @@ void run_case(benchmark::State& state, const bench_case& c) {
   extra.state = report_status(r.status);
   extra.reason = r.reason;
   // Lossy mechanisms: the loss counts, when the peers got as far as reporting them.
-  if (c.traits.lossy && (r.status == run_status::ok || r.lost + r.duplicated + r.reordered != 0))
-    extra.loss = schema::loss_counts{r.lost, r.duplicated, r.reordered};
+  if (c.traits.lossy && (r.status == run_status::ok || r.lost + r.duplicated + r.reordered != 0)) {
+    extra.loss = schema::loss_counts{r.lost, r.duplicated, r.reordered, r.stale, std::nullopt};
+    if (r.goodput) extra.loss->delivered = r.delivered;
+  }
   if (r.status != run_status::ok) {
-    // A lossy mechanism that lost datagrams did what it is: the run is reported failed with the
-    // counts, but it is no fault of the suite or the machine, so it does not set the exit code.
+    // A lossy mechanism that lost round trips did what it is: the latency run is reported failed
+    // with the counts, but it is no fault of the suite or the machine, so it does not set the
+    // exit code. (A lossy stream that lost datagrams is ok, with its goodput and loss rate.)
     const bool only_loss = c.traits.lossy &&
                            r.integrity_errors == r.lost + r.duplicated + r.reordered &&
                            r.lost + r.duplicated + r.reordered != 0;
@@ -190,6 +193,7 @@ void run_case(benchmark::State& state, const bench_case& c) {
     state.counters[counter::kBytesPerSecondPerCopyFloor] = ratio_or_null(
         bps, floor == g_floors.copy_bytes_per_second.end() ? std::nullopt
                                                             : std::optional<double>(floor->second));
+    if (r.goodput) state.counters[counter::kLossRate] = r.loss_rate();
   }
   extra.integrity_errors = r.integrity_errors;
   extra.cpus = std::array<int, 2>{r.producer_cpu_id, r.consumer_cpu_id};
@@ -389,8 +393,8 @@ int real_main(int argc, char** argv) {
   }
   if (g_extras.lossy_runs() != 0)
     std::cerr << "ipcbench: " << g_extras.lossy_runs()
-              << " run(s) of a lossy mechanism lost, duplicated or reordered messages (counted in "
-                 "the report; not an error of the suite)\n";
+              << " latency run(s) of a lossy mechanism lost, duplicated or reordered round trips "
+                 "(reported failed with the counts; not an error of the suite)\n";
   if (g_extras.failed() != 0) {
     std::cerr << "ipcbench: " << g_extras.failed()
               << " benchmark run(s) failed (see error_message)\n";

@@ -294,6 +294,7 @@ run_result assemble(const run_request& req, const batch_reports& b) {
     res.elapsed_ns = cr.t1 - pr.t0;
   }
   const std::uint64_t content_errors = res.integrity_errors;
+  const bool latency = req.pat == pattern::latency;
   std::uint64_t loss_of = 0;
   if (req.lossy) {
     for (const auto* r : {&pr, &cr}) {
@@ -301,16 +302,25 @@ run_result assemble(const run_request& req, const batch_reports& b) {
       res.lost += l.lost;
       res.duplicated += l.duplicated;
       res.reordered += l.reordered;
+      res.stale += l.stale;
     }
     // The receiver's count: replies for ping-pong, the consumer's messages for a stream.
-    loss_of = (req.pat == pattern::latency ? pr : cr).loss.value_or(loss_counts{}).expected;
-    res.integrity_errors += res.lost + res.duplicated + res.reordered;
+    const loss_counts receiver = (latency ? pr : cr).loss.value_or(loss_counts{});
+    loss_of = receiver.expected;
+    if (latency) {
+      // A lost round trip is a round trip not measured: the latency run fails.
+      res.integrity_errors += res.lost + res.duplicated + res.reordered;
+    } else {
+      // An unpaced stream over a lossy channel measures what got through: its goodput, with
+      // the loss as a number beside it. Only damaged content fails it.
+      res.goodput = true;
+      res.delivered = receiver.delivered;
+    }
   }
   if (res.integrity_errors != 0) {
     res.status = run_status::failed;
-    if (res.lost + res.duplicated + res.reordered != 0)
-      res.reason = loss_summary(res.lost, loss_of, res.duplicated, res.reordered,
-                                req.pat == pattern::latency ? "round trips" : "messages");
+    if (latency && res.lost + res.duplicated + res.reordered != 0)
+      res.reason = loss_summary(res.lost, loss_of, res.duplicated, res.reordered, "round trips");
     if (content_errors != 0)
       res.reason += (res.reason.empty() ? "" : "; ") + std::string("data check: producer ") +
                     pr.integrity_summary + "; consumer " + cr.integrity_summary;

@@ -218,13 +218,39 @@ void sequence_tracker::extend_to(std::uint64_t end) {
   if (end > seen_.size()) seen_.resize(end, false);
 }
 
+void sequence_tracker::start_batch(std::uint64_t begin, std::uint64_t end) {
+  extend_to(end);
+  begin_ = begin;
+  end_ = std::max(begin, end);
+  next_ = std::max(next_, begin);
+  lost_ = duplicated_ = reordered_ = stale_ = delivered_ = 0;
+  if (has_ahead_) {
+    has_ahead_ = false;
+    arrived(ahead_);
+  }
+}
+
 sequence_tracker::arrival sequence_tracker::arrived(std::uint64_t seq) noexcept {
   if (seq >= seen_.size()) return arrival::stray;
+  if (seq < begin_) {
+    ++stale_;
+    return arrival::stale;
+  }
+  if (seq >= end_) {
+    // The sender has moved on to the next batch: whatever of this one has not come yet is lost
+    // (or later stale). Only the first such number is held over; the receiver stops here.
+    if (!has_ahead_) {
+      has_ahead_ = true;
+      ahead_ = seq;
+    }
+    return arrival::ahead;
+  }
   if (seen_[seq]) {
     ++duplicated_;
     return arrival::duplicated;
   }
   seen_[seq] = true;
+  ++delivered_;
   if (seq < next_) {  // counted lost when a later number arrived or the batch closed
     --lost_;
     ++reordered_;
@@ -237,7 +263,7 @@ sequence_tracker::arrival sequence_tracker::arrived(std::uint64_t seq) noexcept 
 }
 
 void sequence_tracker::close_batch(std::uint64_t end) noexcept {
-  end = std::min<std::uint64_t>(end, seen_.size());
+  end = std::min(end, end_);
   if (end > next_) {
     lost_ += end - next_;
     next_ = end;
@@ -245,7 +271,7 @@ void sequence_tracker::close_batch(std::uint64_t end) noexcept {
 }
 
 void sequence_tracker::skip_to(std::uint64_t end) noexcept {
-  end = std::min<std::uint64_t>(end, seen_.size());
+  end = std::min(end, end_);
   for (; next_ < end; ++next_) seen_[next_] = true;
 }
 

@@ -99,37 +99,51 @@ class integrity_tally {
   std::string first_;
 };
 
-// Loss accounting for lossy channels (UDP), exact over a run: which sequence numbers arrived,
-// so that a gap counts its missing numbers as lost, a number seen before as duplicated, and a
+// Loss accounting for lossy channels (UDP), exact per batch: which sequence numbers arrived, so
+// that a gap counts its missing numbers as lost, a number seen before as duplicated, and a
 // missing number that arrives after a later one as reordered (taken back from lost). Numbers are
-// those of message_codec, counting on from the warm-up into the timed batch. extend_to()
-// allocates and is called before a batch, outside the timed loop; the rest does not allocate.
+// those of message_codec, counting on from the warm-up into the timed batch. Every count is of
+// the current batch [begin, end) only: a number below it is stale (left over from an earlier
+// batch, e.g. a warm-up datagram still queued) and counted apart, never as this batch's
+// duplicate or reordering; a number of a later batch is `ahead` and is held over as the first
+// arrival of the next start_batch(). extend_to() allocates and is called before a batch,
+// outside the timed loop; the rest does not allocate.
 class sequence_tracker {
  public:
-  enum class arrival { in_order, after_gap, duplicated, late, stray };
+  enum class arrival { in_order, after_gap, duplicated, late, stale, ahead, stray };
 
   // Messages [0, end) may arrive from now on.
   void extend_to(std::uint64_t end);
-  // Records message `seq`. `stray`: beyond the range (a corrupted number); not counted here.
+  // Starts the batch [begin, end), every count from zero (extend_to(end) first, or it
+  // allocates). A number that arrived `ahead` in the batch before is recorded now.
+  void start_batch(std::uint64_t begin, std::uint64_t end);
+  // Records message `seq`. `stray`: beyond every batch (a corrupted number); not counted here.
   arrival arrived(std::uint64_t seq) noexcept;
   // Ends a batch at `end`: every number below `end` not seen yet is lost (taken back as
   // reordered if it arrives later).
   void close_batch(std::uint64_t end) noexcept;
   // Ends a batch early at `end` without counting the numbers never sent: a latency batch stops
-  // at its first lost round trip. A skipped number that arrives later counts as duplicated.
+  // at its first lost round trip. A skipped number that arrives later in this batch counts as
+  // duplicated; in a later batch it is stale.
   void skip_to(std::uint64_t end) noexcept;
 
   // One past the highest number seen (or closed/skipped): the next one expected in order.
   std::uint64_t next() const noexcept { return next_; }
-  std::uint64_t expected() const noexcept { return seen_.size(); }
+  std::uint64_t expected() const noexcept { return end_ - begin_; }  // the batch's messages
   std::uint64_t lost() const noexcept { return lost_; }
   std::uint64_t duplicated() const noexcept { return duplicated_; }
   std::uint64_t reordered() const noexcept { return reordered_; }
+  std::uint64_t stale() const noexcept { return stale_; }
+  // Distinct numbers of the batch that arrived (in order, after a gap or late).
+  std::uint64_t delivered() const noexcept { return delivered_; }
 
  private:
   std::vector<bool> seen_;
+  std::uint64_t begin_ = 0, end_ = 0;
   std::uint64_t next_ = 0;
-  std::uint64_t lost_ = 0, duplicated_ = 0, reordered_ = 0;
+  std::uint64_t lost_ = 0, duplicated_ = 0, reordered_ = 0, stale_ = 0, delivered_ = 0;
+  bool has_ahead_ = false;
+  std::uint64_t ahead_ = 0;
 };
 
 // "lost 37 of 10000 messages (0.37%), 0 duplicated, 2 reordered"; `unit` names what `of` counts.

@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -49,6 +50,8 @@ struct peer_state {
   integrity_tally tally;
   sequence_tracker seqs;  // lossy mechanisms only
   std::uint64_t next_seq = 0;
+  std::uint64_t received = 0;     // lossy: every message received, all batches
+  std::int64_t batch_end_ns = 0;  // lossy consumer: see consume_lossy()
 };
 
 // Endpoints that copy the message out themselves (shared-memory rings) take a copier, so the
@@ -186,15 +189,30 @@ struct lossy_arrival {
   sequence_tracker::arrival how;
 };
 
+// An endpoint that can say how many datagrams the kernel dropped on its socket, since it was
+// opened, before the one it last received (UDP: SO_RXQ_OVFL).
+template <class E>
+concept counts_drops = requires(const E& e) {
+  { e.drops_before_last() } -> std::convertible_to<std::uint64_t>;
+};
+
 // Lossy receive: one message (a reply when `reply`), checked against the number it carries;
-// nullopt on a timeout.
+// nullopt on a timeout. A message shorter than 8 bytes carries only the low bits of its number
+// (message_codec::sequence_of), which alias once 128 or more in a row are lost: a stream's
+// receiver (`stream`) places them by where the datagram must be, the datagrams it received
+// before plus those the kernel says it dropped, when the endpoint counts drops.
 template <endpoint E>
-inline std::optional<lossy_arrival> receive_lossy(E& ep, peer_state& s, bool reply) {
+inline std::optional<lossy_arrival> receive_lossy(E& ep, peer_state& s, bool reply,
+                                                  bool stream = false) {
   const std::ptrdiff_t n = ep.receive(s.rbuf);
   if (n == kTimedOut) return std::nullopt;
   if (n < 0) throw_receive_failed(n, s.seqs.next());
   const std::span<const std::byte> got{s.rbuf.data(), static_cast<std::size_t>(n)};
-  const std::uint64_t expected = s.seqs.next();
+  std::uint64_t expected = s.seqs.next();
+  if constexpr (counts_drops<E>) {
+    if (stream) expected = s.received + ep.drops_before_last();
+  }
+  ++s.received;
   const std::uint64_t wire = s.codec.sequence_of(got, reply ? reply_sequence(expected) : expected);
   const std::uint64_t seq = reply ? reply_sequence(wire) : wire;
   const auto how = s.seqs.arrived(seq);
@@ -204,11 +222,13 @@ inline std::optional<lossy_arrival> receive_lossy(E& ep, peer_state& s, bool rep
   return lossy_arrival{seq, how};
 }
 
-// Lossy producer of `count` round trips: an old reply arriving again is counted and skipped; a
-// reply that never comes counts that round trip lost and ends the batch.
+// Lossy producer of `count` round trips: an old reply arriving again (or one left over from an
+// earlier batch) is counted and skipped; a reply that never comes counts that round trip lost
+// and ends the batch.
 template <endpoint E>
 inline void ping_pong_lossy(E& ep, peer_state& s, std::uint64_t count, histogram* h) {
   const std::uint64_t end = s.next_seq + count;
+  s.seqs.start_batch(s.next_seq, end);
   while (s.next_seq < end) {
     const std::uint64_t seq = s.next_seq++;
     const auto msg = s.codec.stamp(seq);
@@ -231,18 +251,30 @@ inline void ping_pong_lossy(E& ep, peer_state& s, std::uint64_t count, histogram
 
 // Lossy consumer of `count` messages: replies (latency) to each new request only. In a stream a
 // timeout ends the batch and what never came is lost; in ping-pong the producer counts the lost
-// round trip, so the consumer only stops.
+// round trip, so the consumer only stops. A message of the next batch also ends this one (the
+// sender has moved on). s.batch_end_ns is when the last message of the batch arrived (or the
+// batch ended, when none did), so a stream's clock does not run on through the final timeout.
 template <endpoint E>
 inline void consume_lossy(E& ep, peer_state& s, std::uint64_t count, bool reply) {
   const std::uint64_t end = s.next_seq + count;
+  s.seqs.start_batch(s.next_seq, end);
+  // A request held over from the batch before (it arrived `ahead`) is answered now.
+  if (reply && s.seqs.next() > s.next_seq &&
+      ep.send(s.codec.stamp(reply_sequence(s.seqs.next() - 1))) != io_status::ok)
+    throw_channel_closed("send", s.seqs.next() - 1);
+  std::int64_t last = 0;
   while (s.seqs.next() < end) {
-    const auto got = receive_lossy(ep, s, false);
+    const auto got = receive_lossy(ep, s, false, !reply);
     if (!got) break;
+    if (got->how == sequence_tracker::arrival::ahead) break;
+    if (got->how == sequence_tracker::arrival::stale) continue;
+    last = now_ns();
     const bool fresh = got->how == sequence_tracker::arrival::in_order ||
                        got->how == sequence_tracker::arrival::after_gap;
     if (reply && fresh && ep.send(s.codec.stamp(reply_sequence(got->seq))) != io_status::ok)
       throw_channel_closed("send", got->seq);
   }
+  s.batch_end_ns = last != 0 ? last : now_ns();
   if (reply)
     s.seqs.skip_to(end);
   else
@@ -250,6 +282,7 @@ inline void consume_lossy(E& ep, peer_state& s, std::uint64_t count, bool reply)
   s.next_seq = end;
 }
 
+// Runs `count` messages (round trips) now, counted as one batch of the sequence tracker.
 template <endpoint E>
 inline void run_lossy_batch(E& ep, peer_state& s, role r, pattern p, std::uint64_t count,
                             histogram* h) {
@@ -288,7 +321,10 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   if (req.lossy) s.seqs.extend_to(s.next_seq + sizing);
   const std::int64_t w0 = now_ns();
   batch(sizing, {});
-  send_message(ctl, warm_notice{now_ns() - w0});
+  // A lossy consumer's sizing run ends at its last arrival too: the receive timeout that ended
+  // it would otherwise size the timed batch as if every message took that long.
+  const bool lossy_consumer = req.lossy && r == role::consumer;
+  send_message(ctl, warm_notice{(lossy_consumer ? s.batch_end_ns : now_ns()) - w0});
 
   const auto go = expect_message<go_order>(ctl, req.timeout * 2);
   if (req.lossy) s.seqs.extend_to(s.next_seq + go.warm + go.count);
@@ -336,13 +372,14 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   report.integrity_errors = s.tally.total();
   report.integrity_summary = s.tally.summary();
   report.t0 = t0;
-  report.t1 = t1;
+  // A lossy stream ends at its last arrival, not after the receive timeout that ended it.
+  report.t1 = lossy_consumer ? s.batch_end_ns : t1;
   report.cpu = {c1.user_ns - c0.user_ns, c1.sys_ns - c0.sys_ns, c1.total_ns - c0.total_ns};
   if (timed_rtt) report.rtt = std::move(rtt);
   if (timed_turnaround) report.turnaround = std::move(turnaround);
   if (req.lossy)
-    report.loss =
-        loss_counts{s.seqs.lost(), s.seqs.duplicated(), s.seqs.reordered(), s.seqs.expected()};
+    report.loss = loss_counts{s.seqs.lost(),     s.seqs.duplicated(), s.seqs.reordered(),
+                              s.seqs.expected(), s.seqs.stale(),      s.seqs.delivered()};
   send_message(ctl, report);
   // Close our end now, so a partner still waiting for a message that will never come sees the
   // channel close; but keep the message buffers until the coordinator has both results: a

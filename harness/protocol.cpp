@@ -89,6 +89,8 @@ void to_json(nlohmann::json& j, const peer_report& m) {
     j["duplicated"] = m.loss->duplicated;
     j["reordered"] = m.loss->reordered;
     j["expected"] = m.loss->expected;
+    j["stale"] = m.loss->stale;
+    j["delivered"] = m.loss->delivered;
   }
 }
 
@@ -115,8 +117,9 @@ void from_json(const nlohmann::json& j, peer_report& m) {
   m.loss.reset();
   if (j.contains("lost"))
     m.loss =
-        loss_counts{j.value("lost", std::uint64_t{0}), j.value("duplicated", std::uint64_t{0}),
-                    j.value("reordered", std::uint64_t{0}), j.value("expected", std::uint64_t{0})};
+        loss_counts{j.value("lost", std::uint64_t{0}),      j.value("duplicated", std::uint64_t{0}),
+                    j.value("reordered", std::uint64_t{0}), j.value("expected", std::uint64_t{0}),
+                    j.value("stale", std::uint64_t{0}),     j.value("delivered", std::uint64_t{0})};
 }
 
 void to_json(nlohmann::json& j, const exit_order&) {

@@ -61,7 +61,9 @@ struct loss_counts {
   std::uint64_t lost = 0;
   std::uint64_t duplicated = 0;
   std::uint64_t reordered = 0;
-  std::uint64_t expected = 0;  // messages this peer was to receive
+  std::uint64_t expected = 0;   // messages this peer was to receive in the batch
+  std::uint64_t stale = 0;      // messages of an earlier batch that arrived in this one
+  std::uint64_t delivered = 0;  // distinct messages of the batch that arrived
 };
 
 // Peer: what it saw in the timed batch.
@@ -76,7 +78,7 @@ struct peer_report {
   std::optional<histogram> rtt;     // the producer of a latency run: every round trip (or batch)
   std::optional<histogram> turnaround;  // the consumer of a latency run: sampled turnarounds
   std::optional<cpu_window> cpu_states; // the producer: stat_cpus over the timed batch
-  std::optional<loss_counts> loss;  // lossy mechanisms only
+  std::optional<loss_counts> loss;  // lossy mechanisms only, of the timed batch alone
 };
 
 // Coordinator: both reports are in; the peer may free its buffers and exit.

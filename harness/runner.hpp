@@ -48,8 +48,7 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
         program.spawned = spawn_target{traits.id, ch.rendezvous()};
     }
     run_result res = coordinate(rq, program);
-    if (res.lost + res.duplicated + res.reordered != 0)
-      res.reason = traits.mechanism + " " + res.reason;
+    if (res.reason.starts_with("lost ")) res.reason = traits.mechanism + " " + res.reason;
     return res;
   } catch (const std::exception& e) {
     run_result r;

@@ -17,13 +17,16 @@ double run_result::cpu_ns_per_message() const noexcept {
 }
 
 double run_result::bytes_per_second(std::size_t message_size) const noexcept {
-  return elapsed_ns > 0 ? static_cast<double>(messages) * static_cast<double>(message_size) * 1e9 /
-                              static_cast<double>(elapsed_ns)
-                        : 0;
+  return messages_per_second() * static_cast<double>(message_size);
 }
 
 double run_result::messages_per_second() const noexcept {
-  return elapsed_ns > 0 ? static_cast<double>(messages) * 1e9 / static_cast<double>(elapsed_ns) : 0;
+  const std::uint64_t counted = goodput ? delivered : messages;
+  return elapsed_ns > 0 ? static_cast<double>(counted) * 1e9 / static_cast<double>(elapsed_ns) : 0;
+}
+
+double run_result::loss_rate() const noexcept {
+  return messages > 0 ? static_cast<double>(lost) / static_cast<double>(messages) : 0;
 }
 
 const char* to_string(placement p) noexcept {

@@ -73,9 +73,18 @@ struct run_result {
   std::string reason;          // why skipped or failed
   std::uint64_t messages = 0;  // timed and verified
   std::uint64_t integrity_errors = 0;
-  // Lossy mechanisms: messages (latency: round trips) that never arrived, arrived twice, or
-  // arrived after a later one; any of them fails the run, and integrity_errors includes them.
+  // Lossy mechanisms, of the timed batch alone: messages (latency: round trips) that never
+  // arrived, arrived twice, or arrived after a later one. In a latency run any of them fails the
+  // run, and integrity_errors includes them; in a stream they are what the channel did and the
+  // run is ok when every message that arrived was intact (see goodput).
   std::uint64_t lost = 0, duplicated = 0, reordered = 0;
+  // Lossy mechanisms: messages of an earlier batch (the warm-up) that arrived during the timed
+  // batch; counted in no other number here.
+  std::uint64_t stale = 0;
+  // A lossy stream: bytes_per_second() and messages_per_second() count only the `delivered`
+  // messages (distinct, arrived intact), i.e. goodput; loss_rate() is lost / messages.
+  bool goodput = false;
+  std::uint64_t delivered = 0;
   std::int64_t elapsed_ns = 0;  // timed window (throughput: producer start to consumer end)
   histogram rtt;                // latency only
   peer_cpu producer_cpu, consumer_cpu;
@@ -90,6 +99,7 @@ struct run_result {
   double cpu_ns_per_message() const noexcept;
   double bytes_per_second(std::size_t message_size) const noexcept;
   double messages_per_second() const noexcept;
+  double loss_rate() const noexcept;  // lost / messages; 0 without messages
 };
 
 const char* to_string(placement p) noexcept;

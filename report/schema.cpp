@@ -9,12 +9,12 @@ namespace ipcbench::schema {
 namespace {
 
 constexpr std::string_view kCounters[] = {
-    counter::kMessages,          counter::kRttP50Ns,        counter::kRttP90Ns,
-    counter::kRttP99Ns,          counter::kRttP999Ns,       counter::kRttMaxNs,
-    counter::kRttMeanNs,         counter::kOneWayP50Ns,     counter::kBytesPerSecond,
-    counter::kMessagesPerSecond, counter::kCpuNsPerMessage,  counter::kRttBatch,
-    counter::kTurnaroundP50Ns,   counter::kRttP50PerLineFloor, counter::kRttP50PerWakeFloor,
-    counter::kBytesPerSecondPerCopyFloor,
+    counter::kMessages,          counter::kRttP50Ns,          counter::kRttP90Ns,
+    counter::kRttP99Ns,          counter::kRttP999Ns,         counter::kRttMaxNs,
+    counter::kRttMeanNs,         counter::kOneWayP50Ns,       counter::kBytesPerSecond,
+    counter::kMessagesPerSecond, counter::kLossRate,          counter::kCpuNsPerMessage,
+    counter::kRttBatch,          counter::kTurnaroundP50Ns,   counter::kRttP50PerLineFloor,
+    counter::kRttP50PerWakeFloor, counter::kBytesPerSecondPerCopyFloor,
 };
 
 constexpr std::array<metric_spec, 11> kMetrics{{
@@ -154,6 +154,8 @@ void to_json(nlohmann::json& j, const repetition_fields& r) {
     j[field::kLost] = r.loss->lost;
     j[field::kDuplicated] = r.loss->duplicated;
     j[field::kReordered] = r.loss->reordered;
+    j[field::kStale] = r.loss->stale;
+    if (r.loss->delivered) j[field::kDelivered] = *r.loss->delivered;
   }
   if (r.integrity_errors) j[field::kIntegrityErrors] = *r.integrity_errors;
   if (r.cpus) j[field::kCpus] = *r.cpus;

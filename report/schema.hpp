@@ -37,6 +37,8 @@ inline constexpr char kReason[] = "reason";
 inline constexpr char kLost[] = "lost";
 inline constexpr char kDuplicated[] = "duplicated";
 inline constexpr char kReordered[] = "reordered";
+inline constexpr char kStale[] = "stale";
+inline constexpr char kDelivered[] = "delivered";
 inline constexpr char kIntegrityErrors[] = "integrity_errors";
 inline constexpr char kCpus[] = "cpus";
 inline constexpr char kCpu[] = "cpu";
@@ -60,6 +62,10 @@ inline constexpr char kRttMeanNs[] = "rtt_mean_ns";
 inline constexpr char kOneWayP50Ns[] = "one_way_p50_ns";
 inline constexpr char kBytesPerSecond[] = "bytes_per_second";
 inline constexpr char kMessagesPerSecond[] = "messages_per_second";
+// Lossy throughput only: the fraction of the timed batch's messages that never arrived. Not a
+// gate metric (known_metrics()): an unpaced stream's loss measures how far the sender overran
+// the receiver, which the gate judges through the goodput in kBytesPerSecond.
+inline constexpr char kLossRate[] = "loss_rate";
 // Round trips averaged per latency sample (1: each timed on its own).
 inline constexpr char kRttBatch[] = "rtt_batch";
 // The consumer's turnaround (request received to reply handed over), sampled, median.
@@ -156,8 +162,11 @@ struct benchmark_fields {
   std::string process;    // fork, spawn, or none for the in-process calibration
 };
 
+// Of the timed batch alone. `stale`: messages of an earlier batch (the warm-up) that arrived in
+// it. `delivered` (streams): distinct messages that arrived, what the goodput counts.
 struct loss_counts {
-  std::uint64_t lost = 0, duplicated = 0, reordered = 0;
+  std::uint64_t lost = 0, duplicated = 0, reordered = 0, stale = 0;
+  std::optional<std::uint64_t> delivered;
 };
 
 // CPU time of both peers over the timed batch: exact totals (CLOCK_PROCESS_CPUTIME_ID) and the

@@ -190,7 +190,7 @@ TEST(ReportBuilder, EntriesCarryOurFieldsUnderReportNames) {
   ok.cpus = std::array<int, 2>{0, 1};
   extras.add_repetition("pipe/latency/64/cross", ok);
   schema::repetition_fields lossy = repetition(schema::status::failed, "lost 1");
-  lossy.loss = schema::loss_counts{1, 0, 0};
+  lossy.loss = schema::loss_counts{1, 0, 0, 0, std::nullopt};
   extras.add_repetition("pipe/latency/64/cross", lossy);
   report_builder builder(extras);
   gb_run mean = iteration_run("pipe/latency/64/cross", 0);

@@ -185,7 +185,8 @@ namespace {
 
 TEST(SequenceTracker, CountsLostDuplicatedAndReorderedExactly) {
   sequence_tracker t;
-  t.extend_to(8);
+  t.extend_to(10);
+  t.start_batch(0, 8);
   using a = sequence_tracker::arrival;
   EXPECT_EQ(t.arrived(0), a::in_order);
   EXPECT_EQ(t.arrived(1), a::in_order);
@@ -201,23 +202,29 @@ TEST(SequenceTracker, CountsLostDuplicatedAndReorderedExactly) {
   EXPECT_EQ(t.lost(), 3u);
   EXPECT_EQ(t.duplicated(), 1u);
   EXPECT_EQ(t.reordered(), 1u);
+  EXPECT_EQ(t.delivered(), 5u);  // 0, 1, 2, 3, 5
   EXPECT_EQ(t.expected(), 8u);
 
-  // The next batch: 7 turns up late, 9 is corrupted into a number beyond the range.
-  t.extend_to(10);
-  EXPECT_EQ(t.arrived(7), a::late);
+  // The next batch counts from zero: 7 turning up now belongs to the batch before (stale, not
+  // reordered here), 2 again too; 1000 is a number corrupted beyond every batch.
+  t.start_batch(8, 10);
+  EXPECT_EQ(t.arrived(7), a::stale);
+  EXPECT_EQ(t.arrived(2), a::stale);
   EXPECT_EQ(t.arrived(8), a::in_order);
   EXPECT_EQ(t.arrived(1000), a::stray);
   t.close_batch(10);
-  EXPECT_EQ(t.lost(), 3u);  // 4, 6 and 9
-  EXPECT_EQ(t.duplicated(), 1u);
-  EXPECT_EQ(t.reordered(), 2u);
-  EXPECT_EQ(t.expected(), 10u);
+  EXPECT_EQ(t.lost(), 1u);  // 9
+  EXPECT_EQ(t.duplicated(), 0u);
+  EXPECT_EQ(t.reordered(), 0u);
+  EXPECT_EQ(t.stale(), 2u);
+  EXPECT_EQ(t.delivered(), 1u);
+  EXPECT_EQ(t.expected(), 2u);
 }
 
 TEST(SequenceTracker, SkippedNumbersAreNotCountedLost) {
   sequence_tracker t;
-  t.extend_to(10);
+  t.extend_to(20);
+  t.start_batch(0, 10);
   t.arrived(0);
   t.arrived(1);
   t.close_batch(3);  // round trip 2 lost: the batch stops there
@@ -226,6 +233,25 @@ TEST(SequenceTracker, SkippedNumbersAreNotCountedLost) {
   EXPECT_EQ(t.next(), 10u);
   EXPECT_EQ(t.arrived(5), sequence_tracker::arrival::duplicated);
   EXPECT_EQ(t.lost(), 1u);
+  // In the next batch a skipped number is stale, not this batch's duplicate.
+  t.start_batch(10, 20);
+  EXPECT_EQ(t.arrived(6), sequence_tracker::arrival::stale);
+  EXPECT_EQ(t.duplicated(), 0u);
+  EXPECT_EQ(t.lost(), 0u);
+}
+
+TEST(SequenceTracker, ANumberOfTheNextBatchEndsThisOneAndIsHeldOver) {
+  sequence_tracker t;
+  t.extend_to(20);
+  t.start_batch(0, 10);
+  t.arrived(0);
+  EXPECT_EQ(t.arrived(12), sequence_tracker::arrival::ahead);  // the sender moved on
+  t.close_batch(10);
+  EXPECT_EQ(t.lost(), 9u);
+  t.start_batch(10, 20);
+  EXPECT_EQ(t.next(), 13u);  // 12 recorded as the batch's first arrival
+  EXPECT_EQ(t.lost(), 2u);   // 10 and 11, so far
+  EXPECT_EQ(t.delivered(), 1u);
 }
 
 TEST(SequenceTracker, LossSummaryText) {

@@ -28,14 +28,14 @@ TEST(Protocol, PeerReportReadsBackUnchanged) {
   histogram h;
   for (std::int64_t v : {100, 200, 300, 5000}) h.record(v);
   r.rtt = h;
-  r.loss = loss_counts{3, 1, 2, 997};
+  r.loss = loss_counts{3, 1, 2, 997, 4, 990};
 
   const nlohmann::json j = r;
   EXPECT_EQ(j.at("type"), "result");
   // The wire keys are flat, as the coordinator has always read them.
   for (const char* key :
        {"messages", "integrity_errors", "integrity_summary", "t0", "t1", "user_ns", "sys_ns", "rtt",
-        "lost", "duplicated", "reordered", "expected"})
+        "lost", "duplicated", "reordered", "expected", "stale", "delivered"})
     EXPECT_TRUE(j.contains(key)) << key;
 
   const auto back = j.get<peer_report>();
@@ -54,6 +54,8 @@ TEST(Protocol, PeerReportReadsBackUnchanged) {
   EXPECT_EQ(back.loss->duplicated, 1u);
   EXPECT_EQ(back.loss->reordered, 2u);
   EXPECT_EQ(back.loss->expected, 997u);
+  EXPECT_EQ(back.loss->stale, 4u);
+  EXPECT_EQ(back.loss->delivered, 990u);
 }
 
 TEST(Protocol, OptionalPartsStayOffTheWire) {
@@ -218,20 +220,62 @@ TEST(Assemble, ContentErrorsFailWithBothSummaries) {
   EXPECT_EQ(r.reason, "data check: producer no errors; consumer 1 corrupted");
 }
 
-TEST(Assemble, LossIsCountedFromBothPeersAgainstTheReceiver) {
+TEST(Assemble, LossyStreamIsOkWithItsGoodputAndLossRate) {
+  run_request req;
+  req.pat = pattern::throughput;
+  req.lossy = true;
+  batch_reports b{100, report_of(100, 0, 1), report_of(100, 0, 2'000'000'000)};
+  b.producer.loss = loss_counts{};
+  b.consumer.loss = loss_counts{4, 1, 2, 100, 3, 96};
+  const run_result r = assemble(req, b);
+  EXPECT_EQ(r.status, run_status::ok) << r.reason;
+  EXPECT_EQ(r.reason, "");
+  EXPECT_EQ(r.lost, 4u);
+  EXPECT_EQ(r.duplicated, 1u);
+  EXPECT_EQ(r.reordered, 2u);
+  EXPECT_EQ(r.stale, 3u);
+  EXPECT_EQ(r.integrity_errors, 0u);
+  EXPECT_TRUE(r.goodput);
+  EXPECT_EQ(r.delivered, 96u);
+  EXPECT_EQ(r.elapsed_ns, 2'000'000'000);
+  EXPECT_DOUBLE_EQ(r.messages_per_second(), 48.0);  // 96 delivered in 2 s, not the 100 sent
+  EXPECT_DOUBLE_EQ(r.bytes_per_second(64), 48.0 * 64);
+  EXPECT_DOUBLE_EQ(r.loss_rate(), 0.04);
+}
+
+TEST(Assemble, LossyStreamWithDamagedContentFails) {
   run_request req;
   req.pat = pattern::throughput;
   req.lossy = true;
   batch_reports b{100, report_of(100, 0, 1), report_of(100, 0, 1)};
   b.producer.loss = loss_counts{};
-  b.consumer.loss = loss_counts{4, 1, 2, 100};
+  b.consumer.loss = loss_counts{4, 0, 0, 100, 0, 96};
+  b.consumer.integrity_errors = 1;
+  b.consumer.integrity_summary = "1 corrupted";
   const run_result r = assemble(req, b);
   EXPECT_EQ(r.status, run_status::failed);
-  EXPECT_EQ(r.lost, 4u);
+  EXPECT_EQ(r.integrity_errors, 1u);
+  EXPECT_EQ(r.reason, "data check: producer no errors; consumer 1 corrupted");
+}
+
+TEST(Assemble, LostRoundTripsFailALatencyRunAgainstTheProducer) {
+  run_request req;
+  req.pat = pattern::latency;
+  req.lossy = true;
+  batch_reports b{100, report_of(100, 0, 1), report_of(100, 0, 1)};
+  histogram h;
+  h.record(1000);
+  b.producer.rtt = h;
+  b.producer.loss = loss_counts{1, 0, 0, 100, 0, 99};
+  b.consumer.loss = loss_counts{0, 1, 0, 100, 2, 100};
+  const run_result r = assemble(req, b);
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_EQ(r.lost, 1u);
   EXPECT_EQ(r.duplicated, 1u);
-  EXPECT_EQ(r.reordered, 2u);
-  EXPECT_EQ(r.integrity_errors, 7u);
-  EXPECT_EQ(r.reason, loss_summary(4, 100, 1, 2, "messages"));
+  EXPECT_EQ(r.stale, 2u);
+  EXPECT_EQ(r.integrity_errors, 2u);
+  EXPECT_FALSE(r.goodput);
+  EXPECT_EQ(r.reason, loss_summary(1, 100, 1, 0, "round trips"));
 }
 
 }  // namespace

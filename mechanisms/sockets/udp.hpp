@@ -2,8 +2,11 @@
 // connected to the other's; the receiver waits in recv(2) with a 200 ms receive timeout
 // (SO_RCVTIMEO), so a datagram that never comes ends the wait as kTimedOut instead of hanging.
 // Lossy: datagrams can be dropped (a full receive buffer), and the harness counts lost,
-// duplicated and reordered messages. A message is one datagram, at most 65507 bytes on IPv4
-// (65535 - 20 IP - 8 UDP), confirmed at run time.
+// duplicated and reordered messages. Every socket's receive and send buffers are raised as far
+// as the kernel lets this process (SO_RCVBUFFORCE/SO_SNDBUFFORCE with CAP_NET_ADMIN, else up to
+// net.core.rmem_max/wmem_max), the granted sizes recorded in the traits' notes, and SO_RXQ_OVFL
+// is on, so a receiver can read the kernel's drop count. A message is one datagram, at most
+// 65507 bytes on IPv4 (65535 - 20 IP - 8 UDP), confirmed at run time.
 #pragma once
 
 #include <netinet/in.h>

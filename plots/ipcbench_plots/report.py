@@ -36,6 +36,7 @@ COUNTERS = (
     "one_way_p50_ns",
     "bytes_per_second",
     "messages_per_second",
+    "loss_rate",
     "cpu_ns_per_message",
 )
 

@@ -87,7 +87,7 @@ TEST(SchemaFields, RepetitionWritesOnlyWhatIsSet) {
   const nlohmann::json skipped = too_big;
   EXPECT_EQ(skipped, (nlohmann::json{{"status", "skipped"}, {"reason", "too big"}}));
   repetition_fields ok;
-  ok.loss = loss_counts{0, 0, 0};
+  ok.loss = loss_counts{0, 0, 0, 2, 10};
   ok.integrity_errors = 0;
   ok.cpus = std::array<int, 2>{0, 1};
   ok.cpu = peer_cpu_times{1, 2, 3, 4};
@@ -97,6 +97,8 @@ TEST(SchemaFields, RepetitionWritesOnlyWhatIsSet) {
   EXPECT_EQ(j.at("lost"), 0);
   EXPECT_EQ(j.at("duplicated"), 0);
   EXPECT_EQ(j.at("reordered"), 0);
+  EXPECT_EQ(j.at("stale"), 2);
+  EXPECT_EQ(j.at("delivered"), 10);
   EXPECT_EQ(j.at("cpus"), nlohmann::json::array({0, 1}));
   EXPECT_EQ(j.at("cpu").at("consumer_sys_ns"), 4);
   EXPECT_EQ(j.at("latency_percentiles_ns").at("50"), 40);
@@ -123,12 +125,28 @@ std::string quoted(std::string_view name) {
 TEST(SchemaDocs, ResultsReadmeDocumentsEveryName) {
   const std::string doc = results_readme();
   ASSERT_FALSE(doc.empty());
-  for (std::string_view name : std::initializer_list<std::string_view>{
-           field::kMechanism, field::kVariant, field::kId, field::kFamily, field::kPattern,
-           field::kMessageSize, field::kPlacement, field::kProcess, field::kStatus, field::kReason,
-           field::kLost, field::kDuplicated, field::kReordered, field::kIntegrityErrors,
-           field::kCpus, field::kCpu, field::kLatencyPercentiles, std::string_view(kContextKey),
-           kSpawnSuffix})
+  for (std::string_view name :
+       std::initializer_list<std::string_view>{field::kMechanism,
+                                               field::kVariant,
+                                               field::kId,
+                                               field::kFamily,
+                                               field::kPattern,
+                                               field::kMessageSize,
+                                               field::kPlacement,
+                                               field::kProcess,
+                                               field::kStatus,
+                                               field::kReason,
+                                               field::kLost,
+                                               field::kDuplicated,
+                                               field::kReordered,
+                                               field::kStale,
+                                               field::kDelivered,
+                                               field::kIntegrityErrors,
+                                               field::kCpus,
+                                               field::kCpu,
+                                               field::kLatencyPercentiles,
+                                               std::string_view(kContextKey),
+                                               kSpawnSuffix})
     EXPECT_NE(doc.find(quoted(name)), std::string::npos) << name;
   for (std::string_view name : counters())
     EXPECT_NE(doc.find(quoted(name)), std::string::npos) << name;
