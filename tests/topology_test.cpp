@@ -1,5 +1,5 @@
-// Topology from recorded sysfs trees (written here into a temporary directory) and the CPU choice
-// made from them.
+// Topology from recorded sysfs trees (written here into a temporary directory), the CPU choice
+// made from them, and --cpus parsing.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/options.hpp"
 #include "harness/placement.hpp"
 #include "sys/topology.hpp"
 #include "test_env.hpp"
@@ -249,6 +250,36 @@ TEST(PlacementChoice, ThisMachineAgreesWithItsAffinity) {
   if (c.impossible.empty()) {
     EXPECT_NE(c.producer, c.consumer);
     EXPECT_FALSE(c.reason.empty());
+  }
+}
+
+struct cpus_case {
+  std::string text;
+  std::string expect;
+};
+
+TEST(CpusOption, ParsesTwoAllowedCpus) {
+  const auto p = parse_cpus("3,1", {0, 1, 2, 3});
+  EXPECT_EQ(p.producer, 3);
+  EXPECT_EQ(p.consumer, 1);
+  const auto s = parse_cpus("2,2", {2});
+  EXPECT_EQ(s.producer, 2);
+  EXPECT_EQ(s.consumer, 2);
+  for (const cpus_case& c : std::vector<cpus_case>{{"1", "exactly two CPU numbers"},
+                                                   {"1,2,3", "exactly two CPU numbers"},
+                                                   {"", "exactly two CPU numbers"},
+                                                   {"a,1", "'a' in 'a,1' is not a CPU number"},
+                                                   {"1,", "'' in '1,' is not a CPU number"},
+                                                   {"-1,2", "is not a CPU number"},
+                                                   {"1,9", "CPU 9 is not one this process"},
+                                                   {"99999999999,1", "is not a number"}}) {
+    try {
+      parse_cpus(c.text, {0, 1, 2, 3});
+      ADD_FAILURE() << "'" << c.text << "' was accepted";
+    } catch (const usage_error& e) {
+      EXPECT_NE(std::string(e.what()).find(c.expect), std::string::npos)
+          << c.text << ": " << e.what();
+    }
   }
 }
 
