@@ -34,7 +34,7 @@ th.key { background: #f6f7f9; font-weight: 600; white-space: nowrap; }
 .verdict { font-weight: 600; white-space: nowrap; }
 .holds, .improvement, td.ok { color: #17692c; }
 .does-not-hold, .regression, td.failed { color: #b3261e; }
-.not-applicable, .no-change, td.skipped { color: #6b6b6b; }
+.not-applicable, .inconclusive, .untested, .no-change, td.skipped { color: #6b6b6b; }
 tr.row-failed td { background: #fff4f2; }
 tr.row-skipped td { background: #f4f4f4; color: #6b6b6b; }
 table.numbers td { white-space: nowrap; }
