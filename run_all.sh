@@ -23,7 +23,12 @@ Options:
   --repetitions N      repetitions of every benchmark (default 3; quick 1); with --baseline raised
                        to what a gate over the run's family of metrics needs (about 7)
   --out FILE           write the report to FILE instead of results/<host>-<time>.json
-  --placement P        cross (peers on two different CPUs, default), same (one CPU), none (unpinned)
+  --placement P        cross (peers on two different CPUs, default), same (one CPU), none (unpinned);
+                       the CPUs come from the topology in sysfs: two that are not SMT siblings,
+                       sharing an L3 where possible, CPU 0 left out when more than two are allowed
+  --cpus A,B           pin the producer to CPU A and the consumer to CPU B instead (A = B: both on
+                       one CPU, placement same; otherwise cross); both must be CPUs this process
+                       may run on
   --process M          fork (peers forked from the coordinator, default) or spawn (peers launched
                        as separate programs that open the channel by name; names end in .spawn,
                        e.g. fifo/latency/64/cross.spawn; pipes and other inherited-descriptor
@@ -57,7 +62,7 @@ TXT
 
 die() { echo "run_all.sh: $*" >&2; exit 2; }
 
-interleave=1 quick=0 filter="" repetitions="" out="" placement="cross" sizes="" target_time="" baseline="" plots=1
+interleave=1 quick=0 filter="" repetitions="" out="" placement="cross" placement_given=0 cpus="" sizes="" target_time="" baseline="" plots=1
 process="fork" idle_states="held"
 probes=1 probes_json="" ab_ref="" ab_binary=""
 build_dir="$here/build"
@@ -67,7 +72,8 @@ while [ $# -gt 0 ]; do
     --filter) [ $# -ge 2 ] || die "--filter needs a value"; filter="$2"; shift ;;
     --repetitions) [ -n "${2:-}" ] || die "--repetitions needs a value"; repetitions="$2"; shift ;;
     --out) [ -n "${2:-}" ] || die "--out needs a value"; out="$2"; shift ;;
-    --placement) [ -n "${2:-}" ] || die "--placement needs a value"; placement="$2"; shift ;;
+    --placement) [ -n "${2:-}" ] || die "--placement needs a value"; placement="$2"; placement_given=1; shift ;;
+    --cpus) [ -n "${2:-}" ] || die "--cpus needs a value"; cpus="$2"; shift ;;
     --process) [ -n "${2:-}" ] || die "--process needs a value"; process="$2"; shift ;;
     --idle-states) [ -n "${2:-}" ] || die "--idle-states needs a value"; idle_states="$2"; shift ;;
     --sizes) [ -n "${2:-}" ] || die "--sizes needs a value"; sizes="$2"; shift ;;
@@ -99,6 +105,26 @@ else
   repetitions=3
 fi
 case "$placement" in cross|same|none) ;; *) die "--placement must be cross, same or none, not '$placement'" ;; esac
+if [ -n "$cpus" ]; then
+  [[ "$cpus" =~ ^[^,]*,[^,]*$ ]] || die "--cpus needs exactly two CPU numbers A,B (producer, consumer), not '$cpus'"
+  allowed_list="$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)"
+  for c in "${cpus%,*}" "${cpus#*,}"; do
+    [[ "$c" =~ ^[0-9]{1,6}$ ]] || die "--cpus: '$c' in '$cpus' is not a CPU number"
+    found=0
+    IFS=, read -r -a ranges <<<"$allowed_list"
+    for r in "${ranges[@]}"; do
+      lo="${r%-*}" hi="${r#*-}"
+      if [ "$((10#$c))" -ge "$lo" ] && [ "$((10#$c))" -le "$hi" ]; then found=1; fi
+    done
+    [ "$found" -eq 1 ] || die "--cpus: CPU $c is not one this process may run on ($allowed_list)"
+  done
+  implied=cross
+  [ "$((10#${cpus%,*}))" -eq "$((10#${cpus#*,}))" ] && implied=same
+  if [ "$placement_given" -eq 1 ] && [ "$placement" != "$implied" ]; then
+    die "--cpus $cpus means placement $implied, not --placement $placement"
+  fi
+  placement="$implied"
+fi
 case "$process" in fork|spawn) ;; *) die "--process must be fork or spawn, not '$process'" ;; esac
 case "$idle_states" in held|allowed) ;; *) die "--idle-states must be held or allowed, not '$idle_states'" ;; esac
 if [ -n "$filter" ]; then
@@ -230,6 +256,7 @@ if [ -n "$ab_ref$ab_binary" ]; then
   [ -n "$out" ] || out="$here/results/$(hostname -s 2>/dev/null || hostname)-$(date +%Y%m%d-%H%M%S).json"
   ab_dir="${out%.json}-ab"
   ab_args=("--placement=$placement" "--process=$process" "--idle-states=$idle_states")
+  [ -n "$cpus" ] && ab_args+=("--cpus=$cpus")
   [ "$quick" -eq 1 ] && ab_args+=(--quick)
   [ -n "$filter" ] && ab_args+=("--benchmark_filter=$filter")
   [ -n "$sizes" ] && ab_args+=("--sizes=$sizes")
@@ -257,6 +284,7 @@ fi
 [ -n "$filter" ] && args+=("--benchmark_filter=$filter")
 [ -n "$sizes" ] && args+=("--sizes=$sizes")
 [ -n "$target_time" ] && args+=("--target-time=$target_time")
+[ -n "$cpus" ] && args+=("--cpus=$cpus")
 
 if [ "$probes" -eq 1 ]; then
   # "ipcbench-<pid>-": if this script is killed, the next run's sweep removes the file.

@@ -11,6 +11,7 @@
 #include "harness/calibrate.hpp"
 #include "harness/coordinator.hpp"
 #include "registry/registry.hpp"
+#include "report/schema.hpp"
 #include "sys/system.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -96,12 +97,13 @@ nlohmann::json traits_to_json(const mechanism_traits& t) {
           {"lossy", t.lossy}};
 }
 
-nlohmann::json measure_calibration(placement p, const std::vector<std::size_t>& sizes) {
+nlohmann::json measure_calibration(const cpu_choice& cpus, const std::vector<std::size_t>& sizes) {
   nlohmann::json c = {{"timer_ns", timer_cost_ns()},
                       {"memcpy_bytes_per_second", memcpy_bytes_per_second()}};
-  const cpu_choice cpus = choose_cpus(p);
+  const bool two = cpus.impossible.empty() && cpus.producer >= 0 && cpus.consumer >= 0 &&
+                   cpus.producer != cpus.consumer;
   nlohmann::json line = nullptr;
-  if (p == placement::cross && cpus.impossible.empty()) {
+  if (two) {
     if (auto rtt = cache_line_round_trip(cpus.producer, cpus.consumer))
       line = {{"p10", rtt->p10},
               {"p50", rtt->p50},
@@ -110,7 +112,7 @@ nlohmann::json measure_calibration(placement p, const std::vector<std::size_t>& 
   }
   c["cache_line_rtt_ns"] = line;
   nlohmann::json wake = nullptr;
-  if (p == placement::cross && cpus.impossible.empty()) {
+  if (two) {
     if (auto w = wakeup_round_trip(cpus.producer, cpus.consumer))
       wake = {{"p10", w->p10},
               {"p50", w->p50},
@@ -121,7 +123,7 @@ nlohmann::json measure_calibration(placement p, const std::vector<std::size_t>& 
   }
   c["wakeup_rtt_ns"] = wake;
   nlohmann::json copy = nullptr;
-  if (p == placement::cross && cpus.impossible.empty()) {
+  if (two) {
     nlohmann::json by_size = nlohmann::json::object();
     for (std::size_t size : sizes) {
       if (size == 0 || by_size.contains(std::to_string(size))) continue;
@@ -132,6 +134,51 @@ nlohmann::json measure_calibration(placement p, const std::vector<std::size_t>& 
   }
   c["copy_floor_bytes_per_second"] = copy;
   return c;
+}
+
+namespace {
+
+nlohmann::json id_or_null(const std::optional<int>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json bool_or_null(const std::optional<bool>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+nlohmann::json cpu_json(const cpu_info& i) {
+  namespace f = schema::placement_field;
+  const cache_info* l2 = i.cache(2);
+  const cache_info* l3 = i.cache(3);
+  return {{f::kCpu, i.cpu},
+          {f::kCoreId, id_or_null(i.core_id)},
+          {f::kPackageId, id_or_null(i.package_id)},
+          {f::kDieId, id_or_null(i.die_id)},
+          {f::kSiblings, i.siblings},
+          {f::kL2Id, l2 ? id_or_null(l2->id) : nlohmann::json(nullptr)},
+          {f::kL3Id, l3 ? id_or_null(l3->id) : nlohmann::json(nullptr)}};
+}
+
+}  // namespace
+
+nlohmann::json cpu_placement_json(placement p, const cpu_choice& cpus) {
+  namespace f = schema::placement_field;
+  const bool pinned = cpus.impossible.empty() && !cpus.chosen.empty();
+  nlohmann::json j = {
+      {f::kPlacement, to_string(p)},
+      {f::kChosenBy, cpus.given             ? "--cpus"
+                     : p == placement::none ? "none"
+                                            : "topology"},
+      {f::kCpus, pinned ? nlohmann::json{cpus.producer, cpus.consumer} : nlohmann::json(nullptr)},
+      {f::kReason, cpus.reason},
+      {f::kSmtSiblings, bool_or_null(cpus.smt_siblings)},
+      {f::kShareL3, cpus.chosen.size() == 2
+                        ? bool_or_null(share_cache(cpus.chosen[0], cpus.chosen[1], 3))
+                        : nlohmann::json(nullptr)},
+      {f::kProducer, pinned ? cpu_json(cpus.chosen.front()) : nlohmann::json(nullptr)},
+      {f::kConsumer, pinned ? cpu_json(cpus.chosen.back()) : nlohmann::json(nullptr)}};
+  if (!cpus.impossible.empty()) j[f::kImpossible] = cpus.impossible;
+  return j;
 }
 
 namespace {
@@ -189,7 +236,8 @@ nlohmann::json run_conditions::finish() const {
   return j;
 }
 
-nlohmann::json build_context(const bench_options& o, nlohmann::json calibration) {
+nlohmann::json build_context(const bench_options& o, nlohmann::json calibration,
+                             const cpu_choice& cpus) {
   nlohmann::json c;
   c["version"] = IPCBENCH_VERSION;
   c["git_commit"] = IPCBENCH_GIT_COMMIT;
@@ -220,6 +268,7 @@ nlohmann::json build_context(const bench_options& o, nlohmann::json calibration)
     if (auto v = read_first_line(std::string("/sys/module/haltpoll/parameters/") + k)) idle[k] = *v;
   c["cpuidle"] = std::move(idle);
   c["placement"] = to_string(o.place);
+  c[schema::placement_field::kCpuPlacement] = cpu_placement_json(o.place, cpus);
   c["process_model"] = to_string(o.process);
   c["sweep"] = o.sweep;
   c["sizes"] = o.sizes;

@@ -224,6 +224,7 @@ std::vector<bench_case> make_cases(const bench_options& o) {
     c.req.pat = p;
     c.req.message_size = size;
     c.req.place = place;
+    if (place != placement::none) c.req.cpus = o.cpus;
     c.req.target_time_s = o.target_time_s;
     c.req.timeout = std::chrono::seconds(o.timeout_s);
     c.req.process = o.process;
@@ -366,7 +367,8 @@ int real_main(int argc, char** argv) {
               << "); the report says so\n";
   const run_conditions conditions;
   nlohmann::json ctx = [&] {
-    auto c = build_context(o, measure_calibration(o.place, o.sizes));
+    const cpu_choice cpus = choose_cpus(o.place, o.cpus);
+    auto c = build_context(o, measure_calibration(cpus, o.sizes), cpus);
     g_floors = floors_from(c["calibration"]);
     auto n = traits_to_json(null_traits());
     c["mechanisms"].insert(c["mechanisms"].begin(), n);

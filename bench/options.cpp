@@ -1,9 +1,12 @@
 #include "options.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <fstream>
 #include <string_view>
+
+#include "sys/system.hpp"
 
 namespace ipcbench {
 namespace {
@@ -52,10 +55,34 @@ std::vector<std::size_t> parse_sizes(const std::string& text) {
   return sizes;
 }
 
+cpu_pair parse_cpus(const std::string& text, const std::vector<int>& allowed) {
+  const auto comma = text.find(',');
+  if (comma == std::string::npos || text.find(',', comma + 1) != std::string::npos)
+    throw usage_error("--cpus needs exactly two CPU numbers A,B (producer, consumer), not '" +
+                      text + "'");
+  int cpu[2] = {-1, -1};
+  const std::string items[2] = {text.substr(0, comma), text.substr(comma + 1)};
+  for (int i = 0; i < 2; ++i) {
+    if (items[i].empty() || items[i].find_first_not_of("0123456789") != std::string::npos)
+      throw usage_error("--cpus: '" + items[i] + "' in '" + text + "' is not a CPU number");
+    cpu[i] = parse_number<int>(items[i], "--cpus: CPU");
+    if (std::find(allowed.begin(), allowed.end(), cpu[i]) == allowed.end()) {
+      std::string list;
+      for (int c : allowed) {
+        if (!list.empty()) list += ',';
+        list += std::to_string(c);
+      }
+      throw usage_error("--cpus: CPU " + items[i] + " is not one this process may run on (" +
+                        (list.empty() ? "none" : list) + ")");
+    }
+  }
+  return {cpu[0], cpu[1]};
+}
+
 bench_options parse_options(int& argc, char** argv) {
   bench_options o;
   o.sizes = full_sizes();
-  bool sizes_given = false, quick = false, target_given = false;
+  bool sizes_given = false, quick = false, target_given = false, placement_given = false;
   int out = 1;
   for (int i = 1; i < argc; ++i) {
     std::string v;
@@ -68,6 +95,9 @@ bench_options parse_options(int& argc, char** argv) {
       auto p = parse_placement(v);
       if (!p) throw usage_error("--placement must be cross, same or none, not '" + v + "'");
       o.place = *p;
+      placement_given = true;
+    } else if (take_flag(i, argc, argv, "--cpus", v)) {
+      o.cpus = parse_cpus(v, allowed_cpus());
     } else if (take_flag(i, argc, argv, "--process", v)) {
       auto m = parse_process_model(v);
       if (!m) throw usage_error("--process must be fork or spawn, not '" + v + "'");
@@ -117,6 +147,15 @@ bench_options parse_options(int& argc, char** argv) {
   }
   argc = out;
   argv[argc] = nullptr;
+  if (o.cpus) {
+    const placement implied =
+        o.cpus->producer == o.cpus->consumer ? placement::same : placement::cross;
+    if (placement_given && o.place != implied)
+      throw usage_error("--cpus " + std::to_string(o.cpus->producer) + "," +
+                        std::to_string(o.cpus->consumer) + " means placement " +
+                        to_string(implied) + ", not --placement " + to_string(o.place));
+    o.place = implied;
+  }
   if (quick) {
     if (!sizes_given) o.sizes = quick_sizes();
     if (!target_given) o.target_time_s = 0.02;
@@ -140,7 +179,15 @@ Options:
   --quick               CI-sized sweep: 1,64,4095,4096,4097,65535,65536,65537,1048576 and
                         a 0.02 s timed batch per benchmark
   --placement P         cross (producer and consumer on two different CPUs, default),
-                        same (both on one CPU) or none (not pinned)
+                        same (both on one CPU) or none (not pinned). The CPUs come from the
+                        topology in sysfs: cross takes two CPUs that are not SMT siblings
+                        (siblings only when nothing else is allowed), sharing an L3 cache where
+                        possible, and leaves CPU 0 out when more than two CPUs are allowed;
+                        same takes one CPU other than CPU 0 where another is allowed. The
+                        report records the choice and why (context.ipcbench.cpu_placement)
+  --cpus A,B            pin the producer to CPU A and the consumer to CPU B instead of the
+                        topology's choice (A == B: both on one CPU, placement same; A != B:
+                        placement cross); both must be CPUs this process may run on
   --process M           fork (peers forked from the coordinator, default) or spawn (peers
                         launched as separate programs that open the channel by name: the
                         unrelated-processes case; names end in .spawn, e.g.

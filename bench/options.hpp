@@ -18,6 +18,8 @@ struct bench_options {
   std::vector<std::size_t> sizes;
   std::string sweep = "full";  // full, quick, custom
   placement place = placement::cross;
+  // --cpus A,B: the producer on CPU A, the consumer on B (A == B: placement same).
+  std::optional<cpu_pair> cpus;
   process_model process = process_model::fork;
   idle_mode idle = idle_mode::held;  // --idle-states
   double target_time_s = 0.2;
@@ -41,6 +43,10 @@ const std::vector<std::size_t>& quick_sizes();
 bench_options parse_options(int& argc, char** argv);
 // "1,64,4096" -> sizes; throws usage_error on 0, garbage, or more than kMaxMessageSize.
 std::vector<std::size_t> parse_sizes(const std::string& text);
+
+// "A,B" -> producer A, consumer B; throws usage_error unless it is exactly two CPU numbers, each
+// in `allowed` (the CPUs this process may run on).
+cpu_pair parse_cpus(const std::string& text, const std::vector<int>& allowed);
 
 std::string usage_text(const char* argv0);
 

@@ -220,27 +220,6 @@ batch_reports drive(const run_request& req, const cpu_choice& cpus, peer (&peers
 
 }  // namespace
 
-cpu_choice choose_cpus(placement p) {
-  cpu_choice c;
-  if (p == placement::none) return c;
-  const auto cpus = allowed_cpus();
-  if (cpus.empty()) {
-    c.impossible = "no CPU in this process's affinity mask";
-    return c;
-  }
-  if (p == placement::same) {
-    c.producer = c.consumer = cpus[0];
-    return c;
-  }
-  if (cpus.size() < 2) {
-    c.impossible = "placement cross needs 2 CPUs, only 1 is allowed";
-    return c;
-  }
-  c.producer = cpus[0];
-  c.consumer = cpus[1];
-  return c;
-}
-
 std::uint64_t warmup_count(const run_request& req) {
   if (req.warmup_messages) return req.warmup_messages;
   // About 16 MiB of traffic, between 4 and 1000 messages.
@@ -331,7 +310,7 @@ run_result assemble(const run_request& req, const batch_reports& b) {
 }
 
 run_result coordinate(const run_request& req, const peer_program& program) {
-  const cpu_choice cpus = choose_cpus(req.place);
+  const cpu_choice cpus = choose_cpus(req.place, req.cpus);
   if (!cpus.impossible.empty()) {
     run_result res;
     res.status = run_status::skipped;

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "harness/control.hpp"
+#include "harness/placement.hpp"
 #include "harness/protocol.hpp"
 #include "harness/session.hpp"
 
@@ -55,14 +56,6 @@ struct batch_reports {
 // the integrity and loss checks (failed, with the reason, when a message was wrong or lost).
 // Throws std::runtime_error when a latency batch's producer sent no round-trip times.
 run_result assemble(const run_request& req, const batch_reports& b);
-
-// The CPUs a placement uses, or a reason why it cannot be honoured on this machine.
-struct cpu_choice {
-  int producer = -1;
-  int consumer = -1;
-  std::string impossible;
-};
-cpu_choice choose_cpus(placement p);
 
 // The sizing run's length for a message size: enough to fault in buffers and settle caches.
 std::uint64_t warmup_count(const run_request& req);

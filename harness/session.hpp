@@ -16,6 +16,11 @@
 namespace ipcbench {
 
 enum class placement { cross, same, none };
+// CPUs given explicitly (--cpus A,B); producer == consumer means both on one CPU.
+struct cpu_pair {
+  int producer = -1;
+  int consumer = -1;
+};
 enum class run_status { ok, skipped, failed };
 // How the peers come to be: forked from the coordinator (related, they may inherit descriptors),
 // or launched as separate programs that rendezvous by name (named channels only).
@@ -25,6 +30,7 @@ struct run_request {
   pattern pat = pattern::latency;
   std::size_t message_size = 1;
   placement place = placement::cross;
+  std::optional<cpu_pair> cpus;               // explicit CPUs instead of the topology's choice
   double target_time_s = 0.2;                 // timed batch length aimed at
   std::chrono::milliseconds timeout{30'000};  // deadline of every wait on a peer
   std::uint64_t min_messages = 16;

@@ -23,6 +23,10 @@ std::string_view to_string(verdict v) noexcept {
       return "holds";
     case verdict::does_not_hold:
       return "does not hold";
+    case verdict::inconclusive:
+      return "inconclusive";
+    case verdict::untested:
+      return "untested";
     case verdict::not_applicable:
       break;
   }
@@ -30,7 +34,8 @@ std::string_view to_string(verdict v) noexcept {
 }
 
 std::optional<verdict> parse_verdict(std::string_view text) noexcept {
-  for (verdict v : {verdict::holds, verdict::does_not_hold, verdict::not_applicable})
+  for (verdict v : {verdict::holds, verdict::does_not_hold, verdict::not_applicable,
+                    verdict::inconclusive, verdict::untested})
     if (text == to_string(v)) return v;
   return std::nullopt;
 }
@@ -56,8 +61,9 @@ finding finding_from_json(const nlohmann::json& j) {
   const std::string v = text("verdict");
   const auto parsed = parse_verdict(v);
   if (!parsed)
-    throw std::invalid_argument("probe '" + f.id + "' has verdict '" + v +
-                                "' (holds, does not hold or not applicable)");
+    throw std::invalid_argument(
+        "probe '" + f.id + "' has verdict '" + v +
+        "' (holds, does not hold, not applicable, inconclusive or untested)");
   f.result = *parsed;
   if (!j.contains("value")) throw std::invalid_argument("probe '" + f.id + "' has no 'value'");
   f.value = j.at("value");
@@ -206,7 +212,7 @@ std::string format_table(const std::vector<finding>& findings, std::size_t width
                            std::string(kVerdict, '-') + "\n";
   row({"claim"}, {"value"}, {"verdict"});
   out += rule;
-  std::size_t counts[3] = {0, 0, 0};
+  std::size_t counts[5] = {0, 0, 0, 0, 0};
   for (const auto& f : findings) {
     ++counts[static_cast<int>(f.result)];
     std::string value = top_value_text(f.value);
@@ -216,7 +222,10 @@ std::string format_table(const std::vector<finding>& findings, std::size_t width
   out += rule;
   out += std::to_string(findings.size()) + (findings.size() == 1 ? " claim: " : " claims: ") +
          std::to_string(counts[0]) + " hold, " + std::to_string(counts[1]) + " do not hold, " +
-         std::to_string(counts[2]) + " not applicable\n";
+         std::to_string(counts[2]) + " not applicable";
+  if (counts[3] != 0) out += ", " + std::to_string(counts[3]) + " inconclusive";
+  if (counts[4] != 0) out += ", " + std::to_string(counts[4]) + " untested";
+  out += "\n";
   return out;
 }
 

@@ -23,8 +23,10 @@
 
 namespace ipcbench::probes {
 
-enum class verdict { holds, does_not_hold, not_applicable };
-// "holds", "does not hold", "not applicable" (the report's spelling).
+// inconclusive: measured, but the samples cannot decide; untested: the report lacks what a claim
+// computed from the sweep needs (see copies.cpp).
+enum class verdict { holds, does_not_hold, not_applicable, inconclusive, untested };
+// "holds", "does not hold", "not applicable", "inconclusive", "untested" (the report's spelling).
 std::string_view to_string(verdict v) noexcept;
 std::optional<verdict> parse_verdict(std::string_view text) noexcept;
 

@@ -1,6 +1,6 @@
 // The probes as the bench report carries them: the findings ipcbench-probe wrote with --out,
 // read back by `ipcbench --probes FILE`, plus the claim that needs the sweep's own numbers
-// (shared memory against a pipe at 1 MiB), computed when the report is written.
+// (the futex ring against a pipe at 1 MiB), computed when the report is written.
 // Coordinator side.
 #pragma once
 
@@ -17,9 +17,9 @@ namespace ipcbench::probes {
 // is accepted too). Throws std::runtime_error naming the file and the problem.
 std::vector<finding> read_probe_file(const std::string& path);
 
-// Claim 9 from a finished report (Google Benchmark JSON with our fields): the median 1 MiB
-// throughput of the best shared-memory mechanism divided by the pipe's. Not applicable, with
-// the reason, when the sweep ran no pipe or no shared-memory throughput at 1 MiB.
+// Claim 9 from a finished report (Google Benchmark JSON with our fields): posix_shm.futex against
+// pipe, bytes_per_second at 1 MiB repetition by repetition (see copies.cpp for the rule); holds,
+// does not hold or inconclusive, and untested, with the reason, when the report lacks either.
 finding copies_finding(const nlohmann::json& report);
 
 // The report's top-level `probes` array: `from_file` in order, then copies_finding(report)

@@ -49,6 +49,29 @@ inline constexpr char kCpuStates[] = "cpu_states";
 inline constexpr char kTurnaroundPercentiles[] = "turnaround_percentiles_ns";
 }  // namespace field
 
+// context.ipcbench.cpu_placement (results/README.md, `context`): the CPUs the peers were pinned
+// to, why, and what sysfs says about them.
+namespace placement_field {
+inline constexpr char kCpuPlacement[] = "cpu_placement";  // the object's key in the context
+inline constexpr char kPlacement[] = "placement";         // cross, same, none
+inline constexpr char kChosenBy[] = "chosen_by";          // "topology", "--cpus" or "none"
+inline constexpr char kCpus[] = "cpus";                   // [producer, consumer], or null
+inline constexpr char kReason[] = "reason";               // why these CPUs, in a sentence
+inline constexpr char kImpossible[] = "impossible";       // why the placement cannot be honoured
+inline constexpr char kSmtSiblings[] = "smt_siblings";    // bool, or null when unknown or one CPU
+inline constexpr char kShareL3[] = "share_l3";            // bool, or null when unknown or one CPU
+inline constexpr char kProducer[] = "producer";           // a CPU object, or null
+inline constexpr char kConsumer[] = "consumer";
+// A CPU object: sysfs's ids, null where sysfs lacks them.
+inline constexpr char kCpu[] = "cpu";
+inline constexpr char kCoreId[] = "core_id";
+inline constexpr char kPackageId[] = "package_id";
+inline constexpr char kDieId[] = "die_id";
+inline constexpr char kSiblings[] = "siblings";  // the core's CPUs, itself included; [] unknown
+inline constexpr char kL2Id[] = "l2_id";
+inline constexpr char kL3Id[] = "l3_id";
+}  // namespace placement_field
+
 // Counters: numbers flat on an entry, which Google Benchmark also aggregates over repetitions.
 namespace counter {
 inline constexpr char kMessages[] = "messages";

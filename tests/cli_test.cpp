@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "sys/system.hpp"
 #include "test_env.hpp"
 
 namespace bp = boost::process;
@@ -82,13 +83,20 @@ INSTANTIATE_TEST_SUITE_P(
                       bad_input{{"--frobnicate"}, "unknown option '--frobnicate'"},
                       bad_input{{"--benchmark_filter=("}, "not a valid regular expression"},
                       bad_input{{"--process", "thread"}, "--process must be fork or spawn"},
-                      bad_input{{"--peer=fifo"}, "peer mode needs"}));
+                      bad_input{{"--peer=fifo"}, "peer mode needs"},
+                      bad_input{{"--cpus", "1"}, "--cpus needs exactly two CPU numbers"},
+                      bad_input{{"--cpus", "0,x"}, "'x' in '0,x' is not a CPU number"},
+                      bad_input{{"--cpus", "0,1,2"}, "--cpus needs exactly two CPU numbers"},
+                      bad_input{{"--cpus", "0,100000"}, "CPU 100000 is not one this process"},
+                      bad_input{{"--cpus=0,0", "--placement", "cross"},
+                                "--cpus 0,0 means placement same, not --placement cross"},
+                      bad_input{{"--cpus"}, "--cpus needs a value"}));
 
 TEST(Cli, HelpListsEveryOption) {
   const auto o = run_bench({"--help"});
   EXPECT_EQ(o.exit_code(), 0);
   for (const char* opt :
-       {"--sizes", "--quick", "--placement", "--process", "--target-time", "--timeout",
+       {"--sizes", "--quick", "--placement", "--cpus", "--process", "--target-time", "--timeout",
         "--progress", "--list", "--benchmark_filter", "--benchmark_repetitions", "--benchmark_out"})
     EXPECT_NE(o.out.find(opt), std::string::npos) << opt;
 }
@@ -107,6 +115,17 @@ TEST(Cli, ReportCarriesOurFields) {
        {"kernel", "cpu_model", "limits", "calibration", "mechanisms", "placement", "git_commit"})
     EXPECT_TRUE(ctx.contains(k)) << k;
   EXPECT_EQ(ctx.at("limits").at("pipe_buf"), 4096);
+  // The CPUs the peers ran on, and why.
+  const auto& place = ctx.at("cpu_placement");
+  EXPECT_EQ(place.at("placement"), "cross");
+  EXPECT_EQ(place.at("chosen_by"), "topology");
+  EXPECT_FALSE(place.at("reason").get<std::string>().empty());
+  if (place.at("cpus").is_array()) {
+    for (const char* side : {"producer", "consumer"})
+      for (const char* k : {"cpu", "core_id", "package_id", "die_id", "siblings", "l2_id", "l3_id"})
+        EXPECT_TRUE(place.at(side).contains(k)) << side << "." << k;
+    EXPECT_TRUE(place.contains("smt_siblings") && place.contains("share_l3"));
+  }
   EXPECT_GT(ctx.at("calibration").at("timer_ns").get<double>(), 0);
   // Placement cross on a machine with two CPUs measures the cache-line floor.
   const auto& line = ctx.at("calibration").at("cache_line_rtt_ns");
@@ -151,6 +170,33 @@ TEST(Cli, ReportCarriesOurFields) {
   EXPECT_EQ(latency, 2 * 2 * 2);  // null and pipe, 2 sizes, 2 repetitions
   EXPECT_EQ(throughput, 2 * 2 * 2);  // null and pipe, 2 sizes, 2 repetitions
   EXPECT_GT(aggregates, 0);
+}
+
+TEST(Cli, GivenCpusAreUsedAndRecorded) {
+  const auto allowed = allowed_cpus();
+  if (allowed.size() < 2) GTEST_SKIP() << "needs two CPUs";
+  const int a = allowed[1], b = allowed[0];
+  const std::string cpus = std::to_string(a) + "," + std::to_string(b);
+  const auto path = test::scratch_dir() / "report-cpus.json";
+  const auto o = run_bench({"--sizes", "64", "--target-time", "0.01", "--cpus", cpus,
+                            "--benchmark_filter=^pipe/latency/", "--progress",
+                            "--benchmark_out=" + path.string()});
+  ASSERT_EQ(o.exit_code(), 0) << o.err;
+  std::ifstream in(path);
+  const auto report = nlohmann::json::parse(in);
+  std::filesystem::remove(path);
+  const auto& place = report.at("context").at("ipcbench").at("cpu_placement");
+  EXPECT_EQ(place.at("chosen_by"), "--cpus");
+  EXPECT_EQ(place.at("placement"), "cross");
+  EXPECT_EQ(place.at("cpus"), nlohmann::json({a, b}));
+  EXPECT_EQ(place.at("producer").at("cpu"), a);
+  int seen = 0;
+  for (const auto& e : report.at("benchmarks")) {
+    if (e.at("run_type") != "iteration") continue;
+    EXPECT_EQ(e.at("cpus"), nlohmann::json({a, b})) << e.at("name");
+    ++seen;
+  }
+  EXPECT_EQ(seen, 1);
 }
 
 // pids of processes running IPCBENCH_BIN with `marker` among their arguments.

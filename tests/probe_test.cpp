@@ -271,52 +271,116 @@ nlohmann::json report_with(
   return r;
 }
 
-TEST(Copies, RatioOfTheBestSharedMemoryToPipe) {
+TEST(Copies, HoldsWhenEveryRingRepetitionBeatsEveryPipeRepetition) {
   const auto r = report_with({{"pipe", "cross", 1e9, "ok", "iteration"},
+                              {"pipe", "cross", 2e9, "ok", "iteration"},
                               {"pipe", "cross", 3e9, "ok", "iteration"},
                               {"pipe", "cross", 99e9, "ok", "aggregate"},
                               {"pipe", "cross", 99e9, "failed", "iteration"},
+                              {"posix_shm.futex", "cross", 4e9, "ok", "iteration"},
                               {"posix_shm.futex", "cross", 6e9, "ok", "iteration"},
-                              {"sysv_shm.sysv_sem", "cross", 4e9, "ok", "iteration"},
+                              {"posix_shm.futex", "cross", 9e9, "ok", "iteration"},
+                              // Only the futex ring counts, however fast the others were.
+                              {"sysv_shm.sysv_sem", "cross", 90e9, "ok", "iteration"},
                               {"tcp", "cross", 50e9, "ok", "iteration"}});
   const auto f = copies_finding(r);
+  EXPECT_EQ(f.id, "shm_futex_faster_than_pipe");
   EXPECT_EQ(f.result, verdict::holds) << f.detail;
-  EXPECT_EQ(f.value.at("shm id"), "posix_shm.futex");
-  EXPECT_DOUBLE_EQ(f.value.at("pipe bytes/s").get<double>(), 2e9);
-  EXPECT_DOUBLE_EQ(f.value.at("ratio shm/pipe").get<double>(), 3.0);
-  EXPECT_EQ(f.value.at("every shm bytes/s").size(), 2u);
-  EXPECT_NE(f.detail.find("user -> kernel"), std::string::npos);
+  EXPECT_EQ(f.value.at("placement"), "cross");
+  EXPECT_EQ(f.value.at("pipe bytes/s"), nlohmann::json({1e9, 2e9, 3e9}));
+  EXPECT_EQ(f.value.at("shm bytes/s"), nlohmann::json({4e9, 6e9, 9e9}));
+  EXPECT_DOUBLE_EQ(f.value.at("ratio lower bound").get<double>(), 1.333);  // 4 / 3
+  EXPECT_DOUBLE_EQ(f.value.at("ratio upper bound").get<double>(), 9.0);    // 9 / 1
+  EXPECT_DOUBLE_EQ(f.value.at("ratio shm/pipe of the medians").get<double>(), 3.0);
+  EXPECT_DOUBLE_EQ(f.value.at("chance of a complete separation if alike").get<double>(), 0.05);
+  EXPECT_NE(f.claim.find("1 MiB"), std::string::npos);
+  EXPECT_EQ(f.claim.find("fewer copies"), std::string::npos);
+  EXPECT_NE(f.detail.find("two copies per message"), std::string::npos) << f.detail;
+  EXPECT_NE(f.method.find("bytes_per_second"), std::string::npos);
 }
 
-TEST(Copies, SlowerSharedMemoryDoesNotHoldAndKindComesFromContext) {
-  const auto f = copies_finding(report_with({{"pipe", "cross", 4e9, "ok", "iteration"},
-                                             {"odd_segment", "cross", 2e9, "ok", "iteration"}}));
+TEST(Copies, DoesNotHoldWhenEveryRingRepetitionIsSlower) {
+  const auto f =
+      copies_finding(report_with({{"pipe", "cross", 5e9, "ok", "iteration"},
+                                  {"pipe", "cross", 6e9, "ok", "iteration"},
+                                  {"pipe", "cross", 7e9, "ok", "iteration"},
+                                  {"posix_shm.futex", "cross", 1e9, "ok", "iteration"},
+                                  {"posix_shm.futex", "cross", 2e9, "ok", "iteration"},
+                                  {"posix_shm.futex", "cross", 4e9, "ok", "iteration"}}));
   EXPECT_EQ(f.result, verdict::does_not_hold) << f.detail;
-  EXPECT_EQ(f.value.at("shm id"), "odd_segment");
+  EXPECT_DOUBLE_EQ(f.value.at("ratio upper bound").get<double>(), 0.8);
 }
 
-TEST(Copies, NotApplicableWithoutBothSides) {
+TEST(Copies, InconclusiveWhenRepetitionsOverlapOrAreTooFew) {
+  // The best ring repetition beats the best pipe one, and the medians too, but not every one.
+  const auto overlap =
+      copies_finding(report_with({{"pipe", "cross", 1e9, "ok", "iteration"},
+                                  {"pipe", "cross", 2e9, "ok", "iteration"},
+                                  {"pipe", "cross", 5e9, "ok", "iteration"},
+                                  {"posix_shm.futex", "cross", 4e9, "ok", "iteration"},
+                                  {"posix_shm.futex", "cross", 6e9, "ok", "iteration"},
+                                  {"posix_shm.futex", "cross", 9e9, "ok", "iteration"}}));
+  EXPECT_EQ(overlap.result, verdict::inconclusive) << overlap.detail;
+  EXPECT_NE(overlap.detail.find("overlap"), std::string::npos) << overlap.detail;
+  // Separated, but one repetition a side proves nothing (chance 1/2 if alike); 2 and 2: 1/6.
+  for (int n : {1, 2}) {
+    std::vector<std::tuple<std::string, std::string, double, std::string, std::string>> e;
+    for (int i = 0; i < n; ++i) {
+      e.push_back({"pipe", "cross", 1e9, "ok", "iteration"});
+      e.push_back({"posix_shm.futex", "cross", 8e9, "ok", "iteration"});
+    }
+    const auto few = copies_finding(report_with(e));
+    EXPECT_EQ(few.result, verdict::inconclusive) << n << ": " << few.detail;
+    EXPECT_NE(few.detail.find("too few repetitions"), std::string::npos) << few.detail;
+  }
+  // 2 against 5 is enough (1/21 <= 0.05).
+  std::vector<std::tuple<std::string, std::string, double, std::string, std::string>> e;
+  for (int i = 0; i < 5; ++i) e.push_back({"pipe", "cross", 1e9 + i, "ok", "iteration"});
+  for (int i = 0; i < 2; ++i) e.push_back({"posix_shm.futex", "cross", 8e9 + i, "ok", "iteration"});
+  EXPECT_EQ(copies_finding(report_with(e)).result, verdict::holds);
+}
+
+TEST(Copies, UntestedWithoutBothSides) {
   const auto no_shm = copies_finding(report_with({{"pipe", "cross", 4e9, "ok", "iteration"}}));
-  EXPECT_EQ(no_shm.result, verdict::not_applicable);
-  EXPECT_NE(no_shm.detail.find("no shared-memory mechanism at 1 MiB"), std::string::npos);
-  EXPECT_EQ(no_shm.value.at("shared memory at 1 MiB"), "not run");
+  EXPECT_EQ(no_shm.result, verdict::untested);
+  EXPECT_NE(no_shm.detail.find("no posix_shm.futex throughput benchmark at 1 MiB"),
+            std::string::npos)
+      << no_shm.detail;
+  EXPECT_EQ(no_shm.value.at("posix_shm.futex at 1 MiB"), "not run");
+  // Another shared-memory mechanism does not stand in for the futex ring.
+  const auto other_shm =
+      copies_finding(report_with({{"pipe", "cross", 4e9, "ok", "iteration"},
+                                  {"odd_segment", "cross", 8e9, "ok", "iteration"}}));
+  EXPECT_EQ(other_shm.result, verdict::untested);
   const auto no_pipe =
       copies_finding(report_with({{"posix_shm.futex", "cross", 4e9, "ok", "iteration"}}));
-  EXPECT_EQ(no_pipe.result, verdict::not_applicable);
+  EXPECT_EQ(no_pipe.result, verdict::untested);
   EXPECT_NE(no_pipe.detail.find("no pipe throughput"), std::string::npos);
   // A different placement does not count.
   const auto other =
       copies_finding(report_with({{"pipe", "cross", 4e9, "ok", "iteration"},
                                   {"posix_shm.futex", "same", 8e9, "ok", "iteration"}}));
-  EXPECT_EQ(other.result, verdict::not_applicable);
+  EXPECT_EQ(other.result, verdict::untested);
+  EXPECT_NE(other.detail.find("no common placement"), std::string::npos);
   // The array puts the file's findings first and replaces a stale copies finding.
   finding stale = no_pipe;
   stale.detail = "stale";
   const auto arr = report_probes({run("pipe_buf"), stale}, report_with({}));
   ASSERT_EQ(arr.size(), 2u);
   EXPECT_EQ(arr[0].at("id"), "pipe_buf");
-  EXPECT_EQ(arr[1].at("id"), "shm_fewer_copies_than_pipe");
+  EXPECT_EQ(arr[1].at("id"), "shm_futex_faster_than_pipe");
   EXPECT_NE(arr[1].at("detail"), "stale");
+}
+
+TEST(Probes, NewVerdictsRoundTripAndAreCounted) {
+  for (verdict v : {verdict::inconclusive, verdict::untested})
+    EXPECT_EQ(parse_verdict(to_string(v)), v);
+  const std::vector<finding> fs = {{"a", "A", nullptr, verdict::inconclusive, "m", "d"},
+                                   {"b", "B", nullptr, verdict::untested, "m", "d"}};
+  const std::string t = format_table(fs, 100);
+  EXPECT_NE(t.find("2 claims: 0 hold, 0 do not hold, 0 not applicable, 1 inconclusive, 1 untested"),
+            std::string::npos)
+      << t;
 }
 
 // --- the programs ---------------------------------------------------------------------------
@@ -406,9 +470,9 @@ TEST(ProbeCli, PrintsTheTableAndEmbedsItInTheReport) {
   }
   EXPECT_EQ(arr[0].at("id"), "pipe_buf");
   EXPECT_EQ(arr[0].at("value").at("PIPE_BUF"), 4096);
-  EXPECT_EQ(arr[5].at("id"), "shm_fewer_copies_than_pipe");
-  EXPECT_EQ(arr[5].at("verdict"), "not applicable");  // the filter ran no shared memory
-  EXPECT_GT(arr[5].at("value").at("pipe bytes/s").get<double>(), 0);
+  EXPECT_EQ(arr[5].at("id"), "shm_futex_faster_than_pipe");
+  EXPECT_EQ(arr[5].at("verdict"), "untested");  // the filter ran no shared memory
+  EXPECT_EQ(arr[5].at("value").at("pipe at 1 MiB"), "ran");
   std::filesystem::remove(probes_path);
   std::filesystem::remove(report_path);
   EXPECT_TRUE(test::leftovers().empty());

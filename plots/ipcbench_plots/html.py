@@ -34,7 +34,7 @@ th.key { background: #f6f7f9; font-weight: 600; white-space: nowrap; }
 .verdict { font-weight: 600; white-space: nowrap; }
 .holds, .improvement, td.ok { color: #17692c; }
 .does-not-hold, .regression, td.failed { color: #b3261e; }
-.not-applicable, .no-change, td.skipped { color: #6b6b6b; }
+.not-applicable, .inconclusive, .untested, .no-change, td.skipped { color: #6b6b6b; }
 tr.row-failed td { background: #fff4f2; }
 tr.row-skipped td { background: #f4f4f4; color: #6b6b6b; }
 table.numbers td { white-space: nowrap; }
@@ -137,6 +137,7 @@ MACHINE_ROWS = (
     ("Caches", lambda r: _caches(r.context.get("caches"))),
     ("Load average", lambda r: r.context.get("load_avg")),
     ("Placement", lambda r: r.ipcbench.get("placement")),
+    ("CPUs", lambda r: _cpu_placement(r.ipcbench.get("cpu_placement"))),
     ("Process model", lambda r: r.ipcbench.get("process_model")),
     ("Sweep", lambda r: _sweep(r.ipcbench)),
     ("Target time per batch", lambda r: _seconds(r.ipcbench.get("target_time_s"))),
@@ -147,6 +148,18 @@ MACHINE_ROWS = (
     ("ipcbench version", lambda r: r.ipcbench.get("version")),
     ("Git commit", lambda r: r.ipcbench.get("git_commit")),
 )
+
+
+def _cpu_placement(placement) -> str:
+    """The pinned CPUs and why (context.ipcbench.cpu_placement); empty for older reports."""
+    if not isinstance(placement, dict):
+        return text(placement)
+    cpus = placement.get("cpus")
+    why = text(placement.get("impossible") or placement.get("reason"))
+    if not (isinstance(cpus, list) and len(cpus) == 2):
+        return why or "not pinned"
+    pinned = f"producer {text(cpus[0])}, consumer {text(cpus[1])}"
+    return f"{pinned} ({text(placement.get('chosen_by'))}): {why}" if why else pinned
 
 
 def _caches(caches) -> str:

@@ -46,6 +46,13 @@ expect_bad "--repetitions" --repetitions abc
 expect_bad "--repetitions" --repetitions 1001
 expect_bad "--placement must be" --placement diagonal
 expect_bad "--process must be" --process thread
+expect_bad "--cpus needs exactly two CPU numbers" --cpus 1
+expect_bad "--cpus needs exactly two CPU numbers" --cpus 0,1,2
+expect_bad "'x' in '0,x' is not a CPU number" --cpus 0,x
+expect_bad "'' in '0,' is not a CPU number" --cpus 0,
+expect_bad "CPU 100000 is not one this process may run on" --cpus 0,100000
+expect_bad "--cpus 0,0 means placement same, not --placement cross" --cpus 0,0 --placement cross
+expect_bad "--cpus needs a value" --cpus
 expect_bad "--idle-states must be held or allowed" --idle-states off
 expect_bad "--idle-states needs a value" --idle-states
 expect_bad "message size 0 is invalid" --sizes 0
