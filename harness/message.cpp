@@ -33,21 +33,22 @@ std::size_t body_end(std::size_t n) noexcept {
 
 }  // namespace
 
-message_codec::message_codec(std::size_t size) : size_(size) {
+message_codec::message_codec(std::size_t size, std::size_t headroom)
+    : size_(size), headroom_(headroom) {
   for (int parity = 0; parity < 2; ++parity) {
-    auto& b = buf_[parity];
-    b.resize(size);
+    auto& v = buf_[parity];
+    v.resize(headroom + size);
+    std::byte* b = v.data() + headroom;
     for (std::size_t i = 0; i < size; ++i) b[i] = pattern_byte(i, parity);
-    put_le(b.data() + std::min(size, kSeqEnd), size,
-           std::min(size, kLenEnd) - std::min(size, kSeqEnd));
+    put_le(b + std::min(size, kSeqEnd), size, std::min(size, kLenEnd) - std::min(size, kSeqEnd));
   }
 }
 
 std::span<const std::byte> message_codec::stamp(std::uint64_t seq) noexcept {
-  auto& b = buf_[seq & 1];
-  put_le(b.data(), seq, std::min(size_, kSeqEnd));
-  if (size_ >= kTrailerMin) put_le(b.data() + size_ - 8, seq, 8);
-  return {b.data(), size_};
+  std::byte* b = buf_[seq & 1].data() + headroom_;
+  put_le(b, seq, std::min(size_, kSeqEnd));
+  if (size_ >= kTrailerMin) put_le(b + size_ - 8, seq, 8);
+  return {b, size_};
 }
 
 integrity_error message_codec::check(std::span<const std::byte> got,
@@ -59,7 +60,7 @@ integrity_error message_codec::check(std::span<const std::byte> got,
     return integrity_error::length;
   if (size_ >= kTrailerMin && !equal_le(p + size_ - 8, seq, 8)) return integrity_error::sequence;
   const std::size_t end = body_end(size_);
-  if (end > kLenEnd && std::memcmp(p + kLenEnd, buf_[seq & 1].data() + kLenEnd, end - kLenEnd) != 0)
+  if (end > kLenEnd && std::memcmp(p + kLenEnd, message(seq & 1) + kLenEnd, end - kLenEnd) != 0)
     return integrity_error::corrupted;
   return integrity_error::none;
 }
@@ -81,7 +82,7 @@ std::uint64_t message_codec::sequence_of(std::span<const std::byte> got,
 
 std::vector<std::byte> message_codec::make_receive_buffer() const {
   // value-initialised: every page written once before the timed loop
-  return std::vector<std::byte>(size_);
+  return std::vector<std::byte>(headroom_ + size_);
 }
 
 void integrity_tally::add(integrity_error e, std::uint64_t seq) noexcept {
