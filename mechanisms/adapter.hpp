@@ -75,6 +75,10 @@ struct channel_config {
   std::size_t message_size = 0;
   pattern pat = pattern::latency;
   const private_dir* dir = nullptr;  // for mechanisms that rendezvous by path
+  // The coordinator's placement: true when both peers are pinned to the same CPU, or when they
+  // are not pinned (placement none), so they may share one. A waiter that spins yields its CPU
+  // only then; on two CPUs of their own a yield would only add latency.
+  bool peers_share_cpu = true;
 };
 
 template <class E>
