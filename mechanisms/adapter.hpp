@@ -38,6 +38,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -65,6 +66,9 @@ struct mechanism_traits {
   std::map<std::string, std::string> notes;  // facts recorded in the report (TCP_NODELAY, ...)
   bool supports_throughput = true;           // false: latency (ping-pong) only
   bool lossy = false;                        // may drop or reorder (UDP): loss is counted
+  // The message sizes this mechanism runs at instead of the sweep's; empty: the sweep's.
+  // Notification mechanisms: {0}; the real-time signal: {0, 8}.
+  std::vector<std::size_t> sizes;
 };
 
 // receive() results other than a length.

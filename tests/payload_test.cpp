@@ -1,6 +1,8 @@
-// Payload paths of message mechanisms beyond the contract suite: System V queues send and
+// Payload paths of two message mechanisms beyond the contract suite: System V queues send and
 // receive in place, in the headroom the harness leaves before each message (no staging copy,
-// nothing written outside headroom and message, a message longer than the buffer refused).
+// nothing written outside headroom and message, a message longer than the buffer refused); the
+// real-time signal carries 8 bytes in its sigval, checked like any message, at the sizes it
+// declares (0 and 8).
 #include <gtest/gtest.h>
 #include <sys/msg.h>
 #include <sys/wait.h>
@@ -78,6 +80,38 @@ TEST(SysvMq, HarnessBuffersLeaveTheHeadroom) {
     EXPECT_EQ(m.size(), 100u);
     EXPECT_EQ(codec.check(m, seq), integrity_error::none);
   }
+}
+
+TEST(Signal, RunsAtZeroAndEightBytes) {
+  const auto t = rt_signal_channel::describe();
+  EXPECT_EQ(t.sizes, (std::vector<std::size_t>{0, 8}));
+  EXPECT_EQ(t.max_message, std::optional<std::size_t>(8));
+}
+
+TEST(Signal, CarriesEightBytesInTheSigval) {
+  private_dir dir;
+  rt_signal_channel ch(channel_config{8, pattern::latency, &dir, false});
+  // The consumer checks message 5 and replies, then sends one more 8-byte message.
+  auto child = child_process::fork([&ch]() -> int {
+    message_codec codec(8);
+    auto ep = ch.open(role::consumer);
+    std::vector<std::byte> buf(8);
+    if (ep.receive(buf) != 8) return 2;
+    if (codec.check(buf, 5) != integrity_error::none) return 3;
+    if (ep.send(codec.stamp(reply_sequence(5))) != io_status::ok) return 4;
+    return ep.send(codec.stamp(6)) == io_status::ok ? 0 : 5;
+  });
+  message_codec codec(8);
+  auto ep = ch.open(role::producer);
+  ASSERT_EQ(ep.send(codec.stamp(5)), io_status::ok);
+  std::vector<std::byte> buf(8);
+  ASSERT_EQ(ep.receive(buf), 8);
+  EXPECT_EQ(codec.check(buf, reply_sequence(5)), integrity_error::none);
+  std::vector<std::byte> small(7);
+  EXPECT_THROW(ep.receive(small), std::length_error);  // 8 bytes do not fit 7
+  const auto st = child.wait_for(std::chrono::seconds(10));
+  ASSERT_TRUE(st.has_value());
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << describe_wait_status(*st);
 }
 
 }  // namespace
