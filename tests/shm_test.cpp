@@ -1,11 +1,11 @@
 // The shared-memory mechanisms beyond the contract suite: the ring streams messages larger than
 // itself and rejects one that does not fit the buffer; every payload starts on a 64-byte line of
-// the ring; a blocked sender waits for a useful amount of space; the message check catches a
-// byte corrupted in the ring, also where a message wraps round the ring's end; a spinning peer
-// whose partner dies stops waiting by itself (the blocking variants wait untimed and leave that
-// to the coordinator: fault_test.cpp's PeerFaults); named segments can be attached from their
-// rendezvous description alone, and their names are gone after opened(); semaphore counts do not
-// drift; peers sharing one CPU finish; SIGINT leaves no object behind.
+// the ring; a blocked sender or receiver waits for a useful amount (hysteresis); the message
+// check catches a byte corrupted in the ring, also where a message wraps round the ring's end; a
+// spinning peer whose partner dies stops waiting by itself (the blocking variants wait untimed
+// and leave that to the coordinator: fault_test.cpp's PeerFaults); named segments can be
+// attached from their rendezvous description alone, and their names are gone after opened();
+// semaphore counts do not drift; peers sharing one CPU finish; SIGINT leaves no object behind.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <semaphore.h>
@@ -255,6 +255,37 @@ TEST(ShmRing, BlockedSenderWaitsForAChunkOfSpace) {
   const auto st = child.wait_for(std::chrono::seconds(10));
   ASSERT_TRUE(st.has_value());
   EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << describe_wait_status(*st);
+}
+
+// Hysteresis on the other side: a receiver part-way through a large message waits for a chunk
+// more (or the rest of the message, if less), not for the next byte. The "sender" here is this
+// test, writing the ring by hand: a length line and the first 1000 bytes of 200000.
+TEST(ShmRing, ReceiverInTheMiddleOfAMessageWaitsForAChunk) {
+  private_dir dir;
+  posix_shm_channel<futex_sync> ch(channel_config{0, pattern::throughput, &dir});
+  auto view = map_view(ch);
+  auto* ctl = &reinterpret_cast<shm::segment_header*>(view.data())->ring[0];
+  std::byte* ring = view.data() + shm::kHeaderBytes;
+  const std::uint64_t len = 200'000;
+  std::memcpy(ring, &len, sizeof len);
+  std::atomic_ref<std::uint32_t>(ctl->head).store(shm::kPayloadAlign + 1000,
+                                                  std::memory_order_release);
+  auto child = child_process::fork([&ch, len]() -> int {
+    auto ep = ch.open(role::consumer);
+    std::vector<std::byte> buf(len);
+    (void)ep.receive(buf);  // never completes: killed below
+    return 1;
+  });
+  bool waiting = false;
+  for (int i = 0; i < 10'000 && !waiting; ++i) {
+    waiting = load(ctl->data_waiting) != 0;
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(waiting) << "the receiver never waited for data";
+  // It published what it read (the line and 1000 bytes) and wants a chunk more.
+  EXPECT_EQ(load(ctl->tail), shm::kPayloadAlign + 1000);
+  EXPECT_EQ(load(ctl->data_target), shm::kPayloadAlign + 1000 + shm::kChunkBytes);
+  child.kill_and_reap();
 }
 
 // The message check catches a byte changed in the ring between send and receive, also in a
