@@ -241,9 +241,9 @@ std::vector<bench_case> make_cases(const bench_options& o) {
   for (pattern p : {pattern::latency, pattern::throughput})
     for (std::size_t size : o.sizes) add(null_traits(), p, size, placement::none, run_null);
   for (const auto& e : registry()) {
-    // Notification mechanisms carry no payload: one benchmark at size 0.
-    const bool notify = e.traits.kind == channel_kind::notification;
-    const std::vector<std::size_t> sizes = notify ? std::vector<std::size_t>{0} : o.sizes;
+    // A mechanism with sizes of its own runs at those: notifications carry no payload (size 0
+    // only), the real-time signal at 0 and 8 bytes (its sigval).
+    const std::vector<std::size_t>& sizes = e.traits.sizes.empty() ? o.sizes : e.traits.sizes;
     for (pattern p : {pattern::latency, pattern::throughput}) {
       if (p == pattern::throughput && !e.traits.supports_throughput) continue;
       for (std::size_t size : sizes) add(e.traits, p, size, o.place, e.run);

@@ -74,22 +74,23 @@ std::uint64_t pattern_word(std::size_t j, int parity) noexcept {
   return ((j + 1) * kPatternStep) ^ kPatternKey[parity];
 }
 
-message_codec::message_codec(std::size_t size) : size_(size) {
+message_codec::message_codec(std::size_t size, std::size_t headroom)
+    : size_(size), headroom_(headroom) {
   for (int parity = 0; parity < 2; ++parity) {
-    auto& b = buf_[parity];
-    b.resize(size);
+    auto& v = buf_[parity];
+    v.resize(headroom + size);
+    std::byte* b = v.data() + headroom;
     for (std::size_t i = 0; i < size; ++i)
       b[i] = static_cast<std::byte>(pattern_word(i / 8, parity) >> (8 * (i % 8)));
-    put_le(b.data() + std::min(size, kSeqEnd), size,
-           std::min(size, kLenEnd) - std::min(size, kSeqEnd));
+    put_le(b + std::min(size, kSeqEnd), size, std::min(size, kLenEnd) - std::min(size, kSeqEnd));
   }
 }
 
 std::span<const std::byte> message_codec::stamp(std::uint64_t seq) noexcept {
-  auto& b = buf_[seq & 1];
-  put_le(b.data(), seq, std::min(size_, kSeqEnd));
-  if (size_ >= kTrailerMin) put_le(b.data() + size_ - 8, seq, 8);
-  return {b.data(), size_};
+  std::byte* b = buf_[seq & 1].data() + headroom_;
+  put_le(b, seq, std::min(size_, kSeqEnd));
+  if (size_ >= kTrailerMin) put_le(b + size_ - 8, seq, 8);
+  return {b, size_};
 }
 
 integrity_error message_codec::check(std::span<const std::byte> got,
@@ -187,7 +188,7 @@ std::uint64_t message_codec::sequence_of(std::span<const std::byte> got,
 
 std::vector<std::byte> message_codec::make_receive_buffer() const {
   // value-initialised: every page written once before the timed loop
-  return std::vector<std::byte>(size_);
+  return std::vector<std::byte>(headroom_ + size_);
 }
 
 void integrity_tally::add(integrity_error e, std::uint64_t seq) noexcept {

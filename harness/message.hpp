@@ -39,11 +39,14 @@ std::uint64_t pattern_word(std::size_t j, int parity) noexcept;
 
 class message_codec {
  public:
-  explicit message_codec(std::size_t size);
+  // `headroom`: writable bytes kept in front of every stamped message and of the receive buffer
+  // (an endpoint's kHeadroom, mechanisms/adapter.hpp), which the endpoint may overwrite.
+  explicit message_codec(std::size_t size, std::size_t headroom = 0);
 
   std::size_t size() const noexcept { return size_; }
-  // The message for `seq`, stamped in place in one of two prebuilt buffers. The span stays
-  // valid until the next stamp() of the same parity.
+  std::size_t headroom() const noexcept { return headroom_; }
+  // The message for `seq`, stamped in place in one of two prebuilt buffers, with headroom()
+  // writable bytes before it. The span stays valid until the next stamp() of the same parity.
   std::span<const std::byte> stamp(std::uint64_t seq) noexcept;
   // Checks `got` (the bytes received for one message) against message `seq`.
   integrity_error check(std::span<const std::byte> got, std::uint64_t seq) const noexcept;
@@ -55,11 +58,19 @@ class message_codec {
   // number nearest `expected` with those bits. A message of the wrong length gives `expected`
   // (its check() then reports it) and no byte beyond the message size is read.
   std::uint64_t sequence_of(std::span<const std::byte> got, std::uint64_t expected) const noexcept;
-  // Touches a receive buffer of the message size so no page fault lands in the timed loop.
+  // Touches a receive buffer of headroom() + the message size so no page fault lands in the
+  // timed loop; the message goes after the headroom (receive_span).
   std::vector<std::byte> make_receive_buffer() const;
+  std::span<std::byte> receive_span(std::vector<std::byte>& buffer) const noexcept {
+    return std::span<std::byte>(buffer).subspan(headroom_, size_);
+  }
 
  private:
+  // Prebuilt message of parity p: after the headroom.
+  const std::byte* message(int p) const noexcept { return buf_[p].data() + headroom_; }
+
   std::size_t size_;
+  std::size_t headroom_;
   std::vector<std::byte> buf_[2];
 };
 

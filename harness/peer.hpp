@@ -42,11 +42,18 @@ struct peer_channel_closed : std::runtime_error {
 // Turns a receive() result that is not a length into the matching exception.
 [[noreturn]] void throw_receive_failed(std::ptrdiff_t code, std::uint64_t seq);
 
-// One side's state across warm-up and timed batch.
+// One side's state across warm-up and timed batch. With the endpoint's headroom
+// (endpoint_headroom, mechanisms/adapter.hpp) before every stamped message and before rbuf.
 struct peer_state {
-  explicit peer_state(std::size_t size) : codec(size), rbuf(codec.make_receive_buffer()) {}
+  explicit peer_state(std::size_t size, std::size_t headroom = 0)
+      : codec(size, headroom),
+        rbuf_storage(codec.make_receive_buffer()),
+        rbuf(codec.receive_span(rbuf_storage)) {}
+  peer_state(const peer_state&) = delete;
+  peer_state& operator=(const peer_state&) = delete;
   message_codec codec;
-  std::vector<std::byte> rbuf;
+  std::vector<std::byte> rbuf_storage;  // headroom, then the message
+  std::span<std::byte> rbuf;            // the message's part of rbuf_storage
   integrity_tally tally;
   sequence_tracker seqs;  // lossy mechanisms only
   std::uint64_t next_seq = 0;
@@ -305,7 +312,8 @@ inline std::map<int, cpu_state_times> read_cpu_states(const std::vector<int>& cp
 // The whole life of a peer after its endpoint is open. Returns the exit code.
 template <endpoint E>
 int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
-  peer_state s(req.message_size);  // declared first: outlives the endpoint (see "exit" below)
+  // Declared first: outlives the endpoint (see "exit" below).
+  peer_state s(req.message_size, endpoint_headroom<E>);
   std::optional<E> endpoint(std::move(endpoint_in));
   E& ep = *endpoint;
   send_message(ctl, opened_notice{});

@@ -37,7 +37,11 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
   }
   try {
     private_dir dir;
-    C ch(channel_config{req.message_size, req.pat, &dir});
+    // The CPUs the coordinator will pin the peers to (choose_cpus is deterministic): unpinned
+    // peers may share a CPU too.
+    const cpu_choice cpus = choose_cpus(req.place);
+    const bool share = cpus.producer < 0 || cpus.consumer < 0 || cpus.producer == cpus.consumer;
+    C ch(channel_config{req.message_size, req.pat, &dir, share});
     run_request rq = req;
     rq.lossy = traits.lossy;
     peer_program program{

@@ -12,6 +12,15 @@
 //   std::ptrdiff_t receive(std::span<std::byte> buffer);  // one message: its length, or
 //                                                          // kPeerGone, or kTimedOut (lossy
 //                                                          // mechanisms whose message never came)
+// and optionally, when the mechanism's API wants a header in front of the bytes (msgsnd(2) and
+// msgrcv(2) want a `long mtype`):
+//   static constexpr std::size_t kHeadroom = sizeof(long);
+// Then every caller of send() and receive() guarantees kHeadroom writable bytes right before the
+// span it passes (span.data() - kHeadroom .. span.data()), which the endpoint may overwrite, so it
+// builds its header in place instead of copying the message through a staging buffer. The
+// harness's message buffers (message_codec) provide it; endpoint_headroom<E> reads it (0 when
+// the endpoint declares none). Endpoints without kHeadroom get plain spans and write nothing
+// outside them.
 // Mechanisms that rendezvous by name (FIFO path, queue name, SysV key, socket path, port) can also
 // run between unrelated processes; they model named_channel below:
 //   nlohmann::json rendezvous() const;                  // coordinator: what an unrelated peer
@@ -29,6 +38,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -56,6 +66,9 @@ struct mechanism_traits {
   std::map<std::string, std::string> notes;  // facts recorded in the report (TCP_NODELAY, ...)
   bool supports_throughput = true;           // false: latency (ping-pong) only
   bool lossy = false;                        // may drop or reorder (UDP): loss is counted
+  // The message sizes this mechanism runs at instead of the sweep's; empty: the sweep's.
+  // Notification mechanisms: {0}; the real-time signal: {0, 8}.
+  std::vector<std::size_t> sizes;
 };
 
 // receive() results other than a length.
@@ -66,6 +79,10 @@ struct channel_config {
   std::size_t message_size = 0;
   pattern pat = pattern::latency;
   const private_dir* dir = nullptr;  // for mechanisms that rendezvous by path
+  // The coordinator's placement: true when both peers are pinned to the same CPU, or when they
+  // are not pinned (placement none), so they may share one. A waiter that spins yields its CPU
+  // only then; on two CPUs of their own a yield would only add latency.
+  bool peers_share_cpu = true;
 };
 
 template <class E>
@@ -80,6 +97,15 @@ concept channel = std::constructible_from<C, const channel_config&> && requires(
   {c.opened()};
   { c.open(r) } -> endpoint;
 };
+
+// Bytes an endpoint type needs writable in front of every span given to send()/receive().
+template <class E>
+inline constexpr std::size_t endpoint_headroom = 0;
+template <class E>
+requires requires {
+  E::kHeadroom;
+}
+inline constexpr std::size_t endpoint_headroom<E> = E::kHeadroom;
 
 template <class C>
 concept named_channel = channel<C> && requires(const C& c, const nlohmann::json& j, role r) {

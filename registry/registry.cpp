@@ -72,6 +72,7 @@ const std::vector<mechanism_entry>& registry() {
       make_entry<sysv_shm_channel>("sysv_shm.sysv_sem"),
       make_entry<posix_shm_channel<posix_sem_sync>>("posix_shm.posix_sem"),
       make_entry<posix_shm_channel<futex_sync>>("posix_shm.futex"),
+      make_entry<posix_shm_channel<adaptive_sync>>("posix_shm.adaptive"),
       make_entry<posix_shm_channel<spin_sync>>("posix_shm.spin"),
       make_entry<mmap_file_channel>("mmap_file.futex"),
       make_entry<mmap_anon_channel>("mmap_anon.futex"),

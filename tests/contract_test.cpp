@@ -93,8 +93,8 @@ std::vector<contract_param> all_params() {
   for (const auto& e : registry()) {
     for (pattern p : {pattern::latency, pattern::throughput}) {
       if (p == pattern::throughput && !e.traits.supports_throughput) continue;
-      if (e.traits.kind == channel_kind::notification) {
-        v.push_back({e.traits.id, p, 0});  // no payload: size 0 only
+      if (!e.traits.sizes.empty()) {  // notifications: 0 only; the real-time signal: 0 and 8
+        for (std::size_t s : e.traits.sizes) v.push_back({e.traits.id, p, s});
         continue;
       }
       for (std::size_t s : {1, 4095, 4096, 4097, 65535, 65536, 65537, 1 << 20})
@@ -127,8 +127,8 @@ std::vector<contract_param> spawn_params() {
     if (!e.can_spawn) continue;
     for (pattern p : {pattern::latency, pattern::throughput}) {
       if (p == pattern::throughput && !e.traits.supports_throughput) continue;
-      if (e.traits.kind == channel_kind::notification) {
-        v.push_back({e.traits.id, p, 0});
+      if (!e.traits.sizes.empty()) {
+        for (std::size_t s : e.traits.sizes) v.push_back({e.traits.id, p, s});
         continue;
       }
       for (std::size_t s : {1, 4096, 65537, 1 << 20}) v.push_back({e.traits.id, p, s});

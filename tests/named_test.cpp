@@ -34,8 +34,10 @@ TYPED_TEST(Named, UnrelatedPeersAttachByRendezvous) {
     auto consumer = TypeParam::attach(where, role::consumer);
     ch.opened();
 
-    message_codec codec(kSize);
-    std::vector<std::byte> buf(kSize);
+    // The harness's buffers, with the headroom the endpoint asks for (sysv_mq: its mtype).
+    message_codec codec(kSize, endpoint_headroom<decltype(producer)>);
+    std::vector<std::byte> storage = codec.make_receive_buffer();
+    const std::span<std::byte> buf = codec.receive_span(storage);
     ASSERT_EQ(producer.send(codec.stamp(1)), io_status::ok);
     ASSERT_EQ(consumer.receive(buf), static_cast<std::ptrdiff_t>(kSize));
     EXPECT_EQ(codec.check(buf, 1), integrity_error::none);

@@ -1,6 +1,9 @@
 // The shared-memory mechanisms beyond the contract suite: the ring streams messages larger than
-// itself and rejects one that does not fit the buffer; a peer whose partner dies stops waiting by
-// itself (no coordinator involved) in every synchronisation variant; named segments can be
+// itself and rejects one that does not fit the buffer; every payload starts on a 64-byte line of
+// the ring; a blocked sender or receiver waits for a useful amount (hysteresis); the message
+// check catches a byte corrupted in the ring, also where a message wraps round the ring's end; a
+// spinning peer whose partner dies stops waiting by itself (the blocking variants wait untimed
+// and leave that to the coordinator: fault_test.cpp's PeerFaults); named segments can be
 // attached from their rendezvous description alone, and their names are gone after opened();
 // semaphore counts do not drift; peers sharing one CPU finish; SIGINT leaves no object behind.
 #include <fcntl.h>
@@ -15,7 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -24,6 +30,7 @@
 #include <vector>
 
 #include "harness/coordinator.hpp"
+#include "harness/message.hpp"
 #include "mechanisms/shm/mmap_anon.hpp"
 #include "mechanisms/shm/mmap_file.hpp"
 #include "mechanisms/shm/posix_shm.hpp"
@@ -48,9 +55,10 @@ std::vector<std::byte> pattern_bytes(std::size_t n, unsigned seed) {
 template <class C>
 class ShmChannel : public ::testing::Test {};
 
-using all_channels = ::testing::Types<sysv_shm_channel, posix_shm_channel<posix_sem_sync>,
-                                      posix_shm_channel<futex_sync>, posix_shm_channel<spin_sync>,
-                                      mmap_file_channel, mmap_anon_channel>;
+using all_channels =
+    ::testing::Types<sysv_shm_channel, posix_shm_channel<posix_sem_sync>,
+                     posix_shm_channel<futex_sync>, posix_shm_channel<adaptive_sync>,
+                     posix_shm_channel<spin_sync>, mmap_file_channel, mmap_anon_channel>;
 TYPED_TEST_SUITE(ShmChannel, all_channels);
 
 // A consumer in a forked child echoes `count` messages of `size` bytes; the parent produces.
@@ -104,9 +112,10 @@ TYPED_TEST(ShmChannel, MessageLongerThanTheBufferIsAnError) {
   EXPECT_THROW(ep.receive(small), std::length_error);
 }
 
-TYPED_TEST(ShmChannel, ReceiverSeesADeadProducerWithinAFewPolls) {
+// The spinning variant checks its partner every shm::kPollMs; the others sleep untimed.
+TEST(ShmSpin, ReceiverSeesADeadProducerWithinAFewPolls) {
   private_dir dir;
-  TypeParam ch(channel_config{0, pattern::latency, &dir});
+  posix_shm_channel<spin_sync> ch(channel_config{0, pattern::latency, &dir, false});
   // The producer opens its end and dies without a word; it stays a zombie (unreaped) meanwhile.
   auto child = child_process::fork([&ch]() -> int {
     auto ep = ch.open(role::producer);
@@ -122,9 +131,9 @@ TYPED_TEST(ShmChannel, ReceiverSeesADeadProducerWithinAFewPolls) {
             "killed by SIGKILL");
 }
 
-TYPED_TEST(ShmChannel, SenderSeesADeadConsumerOnceTheRingIsFull) {
+TEST(ShmSpin, SenderSeesADeadConsumerOnceTheRingIsFull) {
   private_dir dir;
-  TypeParam ch(channel_config{0, pattern::throughput, &dir});
+  posix_shm_channel<spin_sync> ch(channel_config{0, pattern::throughput, &dir, false});
   auto child = child_process::fork([&ch]() -> int {
     auto ep = ch.open(role::consumer);
     ::raise(SIGKILL);
@@ -168,14 +177,213 @@ TEST(ShmRing, PositionsWrapAroundTwoToThe32) {
   EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << describe_wait_status(*st);
 }
 
+// The segment of a POSIX shm channel, mapped a second time to look into the ring (before
+// opened(), which unlinks the name).
+template <class C>
+mapping map_view(const C& ch) {
+  const auto name = ch.rendezvous().at("name").template get<std::string>();
+  unique_fd fd(::shm_open(name.c_str(), O_RDWR, 0));
+  if (!fd) throw std::runtime_error("shm_open(" + name + ")");
+  return shm::map_segment(fd.get(), name);
+}
+
+std::uint32_t load(std::uint32_t& w) {
+  return std::atomic_ref<std::uint32_t>(w).load(std::memory_order_acquire);
+}
+
+// Every message starts on a 64-byte boundary of the ring (its length line), and so does its
+// payload, whatever the sizes before it and wherever the positions started.
+TEST(ShmRing, EveryPayloadStartsOnACacheLineOfTheRing) {
+  private_dir dir;
+  posix_shm_channel<futex_sync> ch(channel_config{0, pattern::latency, &dir});
+  auto view = map_view(ch);
+  auto* hdr = reinterpret_cast<shm::segment_header*>(view.data());
+  hdr->ring[0].head = hdr->ring[0].tail = 12345;            // off any line
+  const std::byte* ring = view.data() + shm::kHeaderBytes;  // ring 0: producer -> consumer
+  auto producer = ch.open(role::producer);
+  auto consumer = ch.open(role::consumer);
+  ch.opened();
+  std::vector<std::byte> back(70'000);
+  unsigned seed = 0;
+  for (std::size_t size : {0, 1, 7, 8, 9, 63, 64, 65, 100, 4095, 4097, 70'000, 3}) {
+    const auto msg = pattern_bytes(size, ++seed);
+    ASSERT_EQ(producer.send(msg), io_status::ok);
+    const std::uint32_t end = load(hdr->ring[0].head);  // the payload ends at the head
+    const std::uint32_t start = end - static_cast<std::uint32_t>(size);
+    EXPECT_EQ(start % shm::kPayloadAlign, 0u) << size;
+    const std::uint32_t at = start & (shm::kRingBytes - 1);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(ring + at) % shm::kPayloadAlign, 0u) << size;
+    // The length sits at the start of the line before the payload.
+    std::uint64_t len = 0;
+    std::memcpy(&len, ring + ((start - shm::kPayloadAlign) & (shm::kRingBytes - 1)), sizeof len);
+    EXPECT_EQ(len, size);
+    if (at + size <= shm::kRingBytes) {
+      EXPECT_TRUE(std::equal(msg.begin(), msg.end(), ring + at)) << size;
+    }
+    ASSERT_EQ(consumer.receive(back), static_cast<std::ptrdiff_t>(size));
+    EXPECT_TRUE(std::equal(msg.begin(), msg.end(), back.begin())) << size;
+  }
+}
+
+// Hysteresis: a sender that finds the ring full waits for a chunk of space (or what it still has
+// to write, if less), not for the first byte the receiver frees.
+TEST(ShmRing, BlockedSenderWaitsForAChunkOfSpace) {
+  private_dir dir;
+  posix_shm_channel<futex_sync> ch(channel_config{0, pattern::throughput, &dir});
+  auto view = map_view(ch);
+  auto* ctl = &reinterpret_cast<shm::segment_header*>(view.data())->ring[0];
+  const std::size_t size = 4 * shm::kRingBytes;
+  auto child = child_process::fork([&ch, size]() -> int {
+    auto ep = ch.open(role::producer);
+    return ep.send(pattern_bytes(size, 9)) == io_status::ok ? 0 : 2;
+  });
+  auto consumer = ch.open(role::consumer);
+  bool waiting = false;
+  for (int i = 0; i < 10'000 && !waiting; ++i) {
+    waiting = load(ctl->space_waiting) != 0;
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(waiting) << "the sender never waited for space";
+  // It published all it wrote (a full ring) before it slept.
+  const std::uint32_t head = load(ctl->head);
+  EXPECT_EQ(head - load(ctl->tail), shm::kRingBytes);
+  EXPECT_EQ(load(ctl->space_target) - (head - shm::kRingBytes), shm::kChunkBytes);
+  ch.opened();
+  std::vector<std::byte> back(size);
+  ASSERT_EQ(consumer.receive(back), static_cast<std::ptrdiff_t>(size));
+  EXPECT_EQ(back, pattern_bytes(size, 9));
+  const auto st = child.wait_for(std::chrono::seconds(10));
+  ASSERT_TRUE(st.has_value());
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << describe_wait_status(*st);
+}
+
+// Hysteresis on the other side: a receiver part-way through a large message waits for a chunk
+// more (or the rest of the message, if less), not for the next byte. The "sender" here is this
+// test, writing the ring by hand: a length line and the first 1000 bytes of 200000.
+TEST(ShmRing, ReceiverInTheMiddleOfAMessageWaitsForAChunk) {
+  private_dir dir;
+  posix_shm_channel<futex_sync> ch(channel_config{0, pattern::throughput, &dir});
+  auto view = map_view(ch);
+  auto* ctl = &reinterpret_cast<shm::segment_header*>(view.data())->ring[0];
+  std::byte* ring = view.data() + shm::kHeaderBytes;
+  const std::uint64_t len = 200'000;
+  std::memcpy(ring, &len, sizeof len);
+  std::atomic_ref<std::uint32_t>(ctl->head).store(shm::kPayloadAlign + 1000,
+                                                  std::memory_order_release);
+  auto child = child_process::fork([&ch, len]() -> int {
+    auto ep = ch.open(role::consumer);
+    std::vector<std::byte> buf(len);
+    (void)ep.receive(buf);  // never completes: killed below
+    return 1;
+  });
+  bool waiting = false;
+  for (int i = 0; i < 10'000 && !waiting; ++i) {
+    waiting = load(ctl->data_waiting) != 0;
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(waiting) << "the receiver never waited for data";
+  // It published what it read (the line and 1000 bytes) and wants a chunk more.
+  EXPECT_EQ(load(ctl->tail), shm::kPayloadAlign + 1000);
+  EXPECT_EQ(load(ctl->data_target), shm::kPayloadAlign + 1000 + shm::kChunkBytes);
+  child.kill_and_reap();
+}
+
+// The message check catches a byte changed in the ring between send and receive, also in a
+// message that wraps round the ring's end. message_codec documents what it reports: the first
+// and last 8 bytes carry the sequence number (sequence), the body the pattern (corrupted).
+class ShmCorruption : public ::testing::TestWithParam<int> {};
+enum where { kAtTheWrap, kFirst, kMiddle, kLast };
+
+TEST_P(ShmCorruption, CheckCatchesAByteChangedInTheRing) {
+  private_dir dir;
+  posix_shm_channel<futex_sync> ch(channel_config{0, pattern::latency, &dir});
+  auto view = map_view(ch);
+  auto* hdr = reinterpret_cast<shm::segment_header*>(view.data());
+  std::byte* ring = view.data() + shm::kHeaderBytes;
+  auto producer = ch.open(role::producer);
+  auto consumer = ch.open(role::consumer);
+  ch.opened();
+  constexpr std::size_t kSize = 100'000;
+  message_codec tx(kSize), rx(kSize);
+  std::vector<std::byte> back(kSize);
+  constexpr std::uint32_t kMask = shm::kRingBytes - 1;
+  for (std::uint64_t seq = 0; seq < 20; ++seq) {
+    // Where the payload will start: the next line after the head, past the length line.
+    const std::uint32_t head = load(hdr->ring[0].head);
+    const std::uint32_t start =
+        ((head + shm::kPayloadAlign - 1) & ~(shm::kPayloadAlign - 1)) + shm::kPayloadAlign;
+    const std::size_t to_end = shm::kRingBytes - (start & kMask);  // bytes before the wrap
+    const bool wraps = to_end > 16 && to_end < kSize - 8;          // the wrap falls in the body
+    ASSERT_EQ(producer.send(tx.stamp(seq)), io_status::ok);
+    if (!wraps) {
+      ASSERT_EQ(consumer.receive(back), static_cast<std::ptrdiff_t>(kSize));
+      ASSERT_EQ(rx.check(back, seq), integrity_error::none) << seq;
+      continue;
+    }
+    std::size_t k = 0;  // the byte of the message to change
+    integrity_error expected = integrity_error::corrupted;
+    switch (GetParam()) {
+      case kAtTheWrap:
+        k = to_end;  // the first byte after the wrap, at ring offset 0
+        break;
+      case kFirst:
+        k = 0;
+        expected = integrity_error::sequence;
+        break;
+      case kMiddle:
+        k = kSize / 2;
+        break;
+      case kLast:
+        k = kSize - 1;
+        expected = integrity_error::sequence;
+        break;
+    }
+    if (GetParam() == kAtTheWrap) {
+      ASSERT_EQ((start + k) & kMask, 0u);
+    }
+    ring[(start + k) & kMask] ^= std::byte{0x5A};
+    ASSERT_EQ(consumer.receive(back), static_cast<std::ptrdiff_t>(kSize));
+    EXPECT_EQ(rx.check(back, seq), expected) << "byte " << k << " of message " << seq;
+    // The same byte just before the wrap (the ring's last) is caught too.
+    if (GetParam() == kAtTheWrap) {
+      ASSERT_EQ(producer.send(tx.stamp(seq + 1)), io_status::ok);
+      ASSERT_EQ(consumer.receive(back), static_cast<std::ptrdiff_t>(kSize));
+      EXPECT_EQ(rx.check(back, seq + 1), integrity_error::none);
+    }
+    return;
+  }
+  FAIL() << "no message wrapped round the ring";
+}
+
+std::string where_name(const ::testing::TestParamInfo<int>& info) {
+  static const char* const kNames[] = {"AtTheWrap", "First", "Middle", "Last"};
+  return kNames[info.param];
+}
+
+INSTANTIATE_TEST_SUITE_P(Ring, ShmCorruption, ::testing::Values(kAtTheWrap, kFirst, kMiddle, kLast),
+                         where_name);
+
+// What the coordinator knows of the placement reaches the spinning policies, also through the
+// rendezvous a launched peer attaches by.
+TEST(ShmSpin, PoliciesKnowWhetherThePeersShareACpu) {
+  for (bool share : {false, true}) {
+    private_dir dir;
+    posix_shm_channel<spin_sync> spin(channel_config{0, pattern::latency, &dir, share});
+    posix_shm_channel<adaptive_sync> adaptive(channel_config{0, pattern::latency, &dir, share});
+    EXPECT_EQ(spin.rendezvous().at("sync").at("peers_share_cpu").get<bool>(), share);
+    EXPECT_EQ(adaptive.rendezvous().at("sync").at("peers_share_cpu").get<bool>(), share);
+  }
+}
+
 // Named mechanisms: a peer that has nothing but rendezvous() opens its end with attach(). The
 // peer here is forked, but it uses only the description, as a separately launched one would.
 template <class C>
 class ShmNamed : public ::testing::Test {};
 
-using named_channels = ::testing::Types<sysv_shm_channel, posix_shm_channel<posix_sem_sync>,
-                                        posix_shm_channel<futex_sync>, posix_shm_channel<spin_sync>,
-                                        mmap_file_channel>;
+using named_channels =
+    ::testing::Types<sysv_shm_channel, posix_shm_channel<posix_sem_sync>,
+                     posix_shm_channel<futex_sync>, posix_shm_channel<adaptive_sync>,
+                     posix_shm_channel<spin_sync>, mmap_file_channel>;
 TYPED_TEST_SUITE(ShmNamed, named_channels);
 
 TYPED_TEST(ShmNamed, AttachByRendezvousAndNamesGoneAfterOpened) {
@@ -277,10 +485,11 @@ TEST(ShmSemaphores, PosixCountsDoNotDrift) {
   }
 }
 
-// Both peers pinned to one CPU: the spinning variant must yield, the others block.
+// Both peers pinned to one CPU: the spinning variants must yield, the others block.
 TEST(ShmPlacement, SameCpuFinishesForEveryVariant) {
-  for (const char* id : {"sysv_shm.sysv_sem", "posix_shm.posix_sem", "posix_shm.futex",
-                         "posix_shm.spin", "mmap_file.futex", "mmap_anon.futex"}) {
+  for (const char* id :
+       {"sysv_shm.sysv_sem", "posix_shm.posix_sem", "posix_shm.futex", "posix_shm.adaptive",
+        "posix_shm.spin", "mmap_file.futex", "mmap_anon.futex"}) {
     const mechanism_entry* m = find_mechanism(id);
     ASSERT_NE(m, nullptr) << id;
     for (pattern p : {pattern::latency, pattern::throughput}) {

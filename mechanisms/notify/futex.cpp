@@ -2,7 +2,6 @@
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mechanisms/notify/notification_traits.hpp"
@@ -28,29 +27,26 @@ io_status futex_endpoint::send(std::span<const std::byte>) {
 }
 
 std::ptrdiff_t futex_endpoint::receive(std::span<std::byte>) {
-  const timespec check_after{0, std::chrono::nanoseconds(kPartnerCheck).count()};
   for (;;) {
     std::uint32_t v = kPosted;
     if (wait_->compare_exchange_strong(v, kEmpty)) return 0;
     // Announce the sleep; a post racing in turns the word to 1 and the exchange fails.
     if (v == kEmpty && !wait_->compare_exchange_strong(v, kSleeping)) continue;
     // Sleeps only while the word is still 2 (else EAGAIN, and the loop takes the post).
-    if (futex(wait_, FUTEX_WAIT, kSleeping, &check_after) == 0) continue;
+    if (futex(wait_, FUTEX_WAIT, kSleeping, nullptr) == 0) continue;
     if (errno == EAGAIN || errno == EINTR) continue;
-    if (errno == ETIMEDOUT) {
-      if (partner_.gone()) return kPeerGone;
-      continue;
-    }
     throw_errno("futex(FUTEX_WAIT)");
   }
 }
 
 mechanism_traits futex_channel::describe() {
   mechanism_traits t = notification_traits(
-      "futex", "futex(FUTEX_WAIT), 100 ms timeout to recheck the partner",
+      "futex", "futex(FUTEX_WAIT), untimed",
       "futex word per direction in anonymous MAP_SHARED memory, FUTEX_WAKE only when the "
       "receiver sleeps");
   t.notes["ops"] = "FUTEX_WAIT, FUTEX_WAKE (shared, not _PRIVATE)";
+  t.notes["waits"] =
+      "untimed; a dead partner is found by the coordinator, which kills the survivor";
   return t;
 }
 
@@ -58,10 +54,8 @@ mechanism_traits futex_channel::describe() {
 futex_channel::futex_channel(const channel_config&) {}
 
 futex_endpoint futex_channel::open(role r) const {
-  partner p = pids_.meet(r);
   auto& w = *words_;
-  return r == role::producer ? futex_endpoint(&w[0], &w[1], std::move(p))
-                             : futex_endpoint(&w[1], &w[0], std::move(p));
+  return r == role::producer ? futex_endpoint(&w[0], &w[1]) : futex_endpoint(&w[1], &w[0]);
 }
 
 }  // namespace ipcbench

@@ -1,9 +1,10 @@
 // futex(2) notification on two 32-bit words in anonymous MAP_SHARED memory (made before fork, so
 // related peers only), one per direction, with the shared (not _PRIVATE) FUTEX_WAIT and
 // FUTEX_WAKE. A word is a binary semaphore: 0 empty, 1 posted, 2 empty with the receiver
-// asleep; the sender calls FUTEX_WAKE only when it finds 2. The receiver sleeps in FUTEX_WAIT
-// with a 100 ms timeout, after which it checks that its partner is alive. No payload: measured
-// at size 0, latency only.
+// asleep; the sender calls FUTEX_WAKE only when it finds 2. The receiver sleeps in FUTEX_WAIT,
+// untimed: a futex word cannot show a dead partner, so a peer left waiting is the coordinator's
+// to end (it sees the dead peer's control channel close and kills the survivor). No payload:
+// measured at size 0, latency only.
 #pragma once
 
 #include <array>
@@ -12,19 +13,17 @@
 #include <span>
 
 #include "mechanisms/adapter.hpp"
-#include "mechanisms/notify/peer_watch.hpp"
 #include "sys/io.hpp"
 #include "sys/mapping.hpp"
 
 namespace ipcbench {
 
-// A peer's two words: it posts one and waits on the other. A partner gone reads as kPeerGone.
-// Throws std::system_error naming the call.
+// A peer's two words: it posts one and waits on the other. Throws std::system_error naming the
+// call.
 class futex_endpoint {
  public:
-  futex_endpoint(std::atomic<std::uint32_t>* post, std::atomic<std::uint32_t>* wait,
-                 partner p) noexcept
-      : post_(post), wait_(wait), partner_(std::move(p)) {}
+  futex_endpoint(std::atomic<std::uint32_t>* post, std::atomic<std::uint32_t>* wait) noexcept
+      : post_(post), wait_(wait) {}
 
   io_status send(std::span<const std::byte> msg);
   std::ptrdiff_t receive(std::span<std::byte> buf);
@@ -32,11 +31,10 @@ class futex_endpoint {
  private:
   std::atomic<std::uint32_t>* post_;
   std::atomic<std::uint32_t>* wait_;
-  partner partner_;
 };
 
 // Owns the shared page with the two words (mapped by the coordinator before fork, unmapped in
-// its destructor; the peers use their inherited mapping) and the pid exchange.
+// its destructor; the peers use their inherited mapping).
 class futex_channel {
  public:
   static mechanism_traits describe();
@@ -50,7 +48,6 @@ class futex_channel {
  private:
   static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
   shared_page<std::array<std::atomic<std::uint32_t>, 2>> words_;  // [forward, back], 0: empty
-  pid_exchange pids_;
 };
 
 }  // namespace ipcbench

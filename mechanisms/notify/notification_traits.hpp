@@ -19,6 +19,7 @@ inline mechanism_traits notification_traits(const std::string& id, std::string w
   t.max_message_source = "notification: no payload";
   t.related_only = true;
   t.supports_throughput = false;
+  t.sizes = {0};
   t.wait = std::move(wait);
   t.description = std::move(description);
   return t;

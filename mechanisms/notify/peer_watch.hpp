@@ -1,7 +1,7 @@
-// For mechanisms whose wait cannot see a dead partner the way a pipe sees EOF (semaphores, futex,
-// signals): the two forked peers learn each other's pid through a page of shared memory made
-// before fork, and a peer whose timed wait expires asks its partner (sys/partner.hpp, a pidfd)
-// whether it has exited.
+// For the signal mechanisms, which address their partner by pid: the two forked peers learn each
+// other's pid through a page of shared memory made before fork. A send to a partner that has
+// exited fails (ESRCH); waits are untimed, so a peer left waiting by a dead partner is ended by
+// the coordinator.
 #pragma once
 
 #include <sys/types.h>
@@ -15,10 +15,6 @@
 #include "sys/partner.hpp"
 
 namespace ipcbench {
-
-// How long a peer blocks before it rechecks that its partner is alive. Off the fast path: it
-// matters only when a wait expires.
-inline constexpr std::chrono::milliseconds kPartnerCheck{100};
 
 // One page of anonymous MAP_SHARED memory where the two peers publish their pids. Made by the
 // coordinator before fork (throws std::system_error), unmapped in its destructor; the peers

@@ -1,7 +1,6 @@
 #include "mechanisms/notify/posix_sem.hpp"
 
 #include <fcntl.h>
-#include <time.h>
 
 #include "mechanisms/notify/notification_traits.hpp"
 #include "sys/error.hpp"
@@ -38,31 +37,19 @@ io_status posix_sem_endpoint::send(std::span<const std::byte>) {
 }
 
 std::ptrdiff_t posix_sem_endpoint::receive(std::span<std::byte>) {
-  // Already posted: no clock read, no system call.
-  if (::sem_trywait(wait_.get()) == 0) return 0;
-  for (;;) {
-    timespec deadline;
-    ::clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_nsec += std::chrono::nanoseconds(kPartnerCheck).count();
-    if (deadline.tv_nsec >= 1'000'000'000) {
-      deadline.tv_sec += 1;
-      deadline.tv_nsec -= 1'000'000'000;
-    }
-    if (::sem_clockwait(wait_.get(), CLOCK_MONOTONIC, &deadline) == 0) return 0;
-    if (errno == EINTR) continue;
-    if (errno == ETIMEDOUT) {  // go on waiting while the partner lives
-      if (partner_.gone()) return kPeerGone;
-      continue;
-    }
-    throw_errno("sem_clockwait");
-  }
+  // glibc's sem_wait takes an already posted semaphore without a system call.
+  while (::sem_wait(wait_.get()) != 0)
+    if (errno != EINTR) throw_errno("sem_wait");
+  return 0;
 }
 
 mechanism_traits posix_sem_channel::describe() {
   mechanism_traits t = notification_traits(
-      "posix_sem", "sem_clockwait(3) (futex), 100 ms deadline to recheck the partner",
+      "posix_sem", "sem_wait(3) (futex), untimed",
       "POSIX named semaphore per direction, opened by name, unlinked once both peers opened");
   t.notes["semaphores"] = "named (sem_open), not unnamed in shared memory";
+  t.notes["waits"] =
+      "untimed; a dead partner is found by the coordinator, which kills the survivor";
   return t;
 }
 
@@ -85,10 +72,8 @@ void posix_sem_channel::opened() noexcept {
 posix_sem_endpoint posix_sem_channel::open(role r) const {
   sem_handle forward = open_sem(forward_.name(), 0);
   sem_handle back = open_sem(back_.name(), 0);
-  partner p = pids_.meet(r);
-  if (r == role::producer)
-    return posix_sem_endpoint(std::move(forward), std::move(back), std::move(p));
-  return posix_sem_endpoint(std::move(back), std::move(forward), std::move(p));
+  if (r == role::producer) return posix_sem_endpoint(std::move(forward), std::move(back));
+  return posix_sem_endpoint(std::move(back), std::move(forward));
 }
 
 }  // namespace ipcbench

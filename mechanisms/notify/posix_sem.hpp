@@ -1,8 +1,7 @@
-// POSIX named semaphores (sem_open(3), sem_post(3), sem_clockwait(3)): two, one per direction,
-// opened by name in each peer; the receiver waits in sem_clockwait with a 100 ms deadline on
-// CLOCK_MONOTONIC, after which it checks that its partner is alive and waits again (the clock is
-// read only when the semaphore is not already posted). No payload: measured at size 0, latency
-// only.
+// POSIX named semaphores (sem_open(3), sem_post(3), sem_wait(3)): two, one per direction, opened
+// by name in each peer; the receiver waits in sem_wait, untimed. A semaphore cannot show a dead
+// partner: a peer left waiting is the coordinator's to end (it sees the dead peer's control
+// channel close and kills the survivor). No payload: measured at size 0, latency only.
 #pragma once
 
 #include <semaphore.h>
@@ -11,7 +10,6 @@
 #include <string>
 
 #include "mechanisms/adapter.hpp"
-#include "mechanisms/notify/peer_watch.hpp"
 #include "sys/io.hpp"
 #include "sys/named.hpp"
 
@@ -33,25 +31,24 @@ class sem_handle {
   sem_t* s_ = SEM_FAILED;
 };
 
-// A peer's two semaphores: it posts one and waits on the other. A partner gone reads as
-// kPeerGone. Throws std::system_error naming the call.
+// A peer's two semaphores: it posts one and waits on the other. Throws std::system_error naming
+// the call.
 class posix_sem_endpoint {
  public:
-  posix_sem_endpoint(sem_handle post, sem_handle wait, partner p) noexcept
-      : post_(std::move(post)), wait_(std::move(wait)), partner_(std::move(p)) {}
+  posix_sem_endpoint(sem_handle post, sem_handle wait) noexcept
+      : post_(std::move(post)), wait_(std::move(wait)) {}
 
   io_status send(std::span<const std::byte> msg);
   std::ptrdiff_t receive(std::span<std::byte> buf);
 
  private:
   sem_handle post_, wait_;
-  partner partner_;
 };
 
 // Owns the names "/ipcbench-<pid>-<random>-fwd" and "-back" (files sem.* in /dev/shm): created
 // by the coordinator before fork (O_CREAT | O_EXCL, mode 0600, value 0) as named_objects, opened
-// by name in each peer, unlinked as soon as both peers have opened them. The peers learn each
-// other's pid through a shared page. Throws std::system_error.
+// by name in each peer, unlinked as soon as both peers have opened them. Throws
+// std::system_error.
 class posix_sem_channel {
  public:
   static mechanism_traits describe();
@@ -64,7 +61,6 @@ class posix_sem_channel {
 
  private:
   named_object forward_, back_;
-  pid_exchange pids_;
 };
 
 }  // namespace ipcbench

@@ -1,9 +1,11 @@
 // Signals between forked peers, two variants.
 // `signal`: real-time signals queued with sigqueue(3), the payload in the signal's value
 // (sizeof(union sigval) = 8 bytes) and its length in the signal number (SIGRTMIN + length);
-// the signals are blocked and the receiver waits in sigtimedwait(2) (sigwaitinfo with a 100 ms
-// timeout, after which it checks that its partner is alive). Latency only: sigqueue cannot block
-// when RLIMIT_SIGPENDING signals are queued (EAGAIN), so a stream would need a spin.
+// the signals are blocked and the receiver waits in sigwaitinfo(2), untimed (a peer left waiting
+// by a dead partner is ended by the coordinator, which kills both as soon as one dies). It runs
+// at 0 bytes (a notification) and 8 bytes (the whole sigval, checked like any message). Latency
+// only: sigqueue cannot block when RLIMIT_SIGPENDING signals are queued (EAGAIN), so a stream
+// would need a spin.
 // `signal.handler`: classic SIGUSR1 caught by a handler while the receiver sleeps in
 // sigsuspend(2). Standard signals coalesce, so it carries no payload: a notification at size 0,
 // latency only. sigsuspend has no timeout: a peer left waiting by a dead partner is ended by the
@@ -22,8 +24,9 @@
 
 namespace ipcbench {
 
-// One side of the real-time signal channel, in a peer. A partner gone reads as kPeerGone (or
-// closed on send). Throws std::system_error naming the call and the pid.
+// One side of the real-time signal channel, in a peer. A partner gone reads as closed on send.
+// Throws std::system_error naming the call and the pid, std::length_error for a message that
+// does not fit the receive buffer.
 class rt_signal_endpoint {
  public:
   rt_signal_endpoint(partner p, const sigset_t& waits_for) noexcept

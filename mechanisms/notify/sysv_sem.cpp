@@ -2,7 +2,6 @@
 
 #include <sys/ipc.h>
 #include <sys/sem.h>
-#include <time.h>
 
 #include <string>
 
@@ -48,26 +47,22 @@ io_status sysv_sem_endpoint::send(std::span<const std::byte>) {
 
 std::ptrdiff_t sysv_sem_endpoint::receive(std::span<std::byte>) {
   sembuf op{wait_, -1, 0};
-  // A relative timeout: no clock read on the way in.
-  const timespec check_after{0, std::chrono::nanoseconds(kPartnerCheck).count()};
   for (;;) {
-    if (::semtimedop(semid_, &op, 1, &check_after) == 0) return 0;
+    if (::semop(semid_, &op, 1) == 0) return 0;
     if (errno == EINTR) continue;
-    if (errno == EAGAIN) {  // timed out: go on waiting while the partner lives
-      if (partner_.gone()) return kPeerGone;
-      continue;
-    }
     if (errno == EIDRM) return kPeerGone;
-    throw_errno(call_on("semtimedop", semid_, ", -1)"));
+    throw_errno(call_on("semop", semid_, ", -1)"));
   }
 }
 
 mechanism_traits sysv_sem_channel::describe() {
   mechanism_traits t =
-      notification_traits("sysv_sem", "semtimedop(2), 100 ms timeout to recheck the partner",
+      notification_traits("sysv_sem", "semop(2) -1, untimed",
                           "System V semaphore set of two, one per direction, semop +1 / -1");
   if (auto v = read_first_line("/proc/sys/kernel/sem")) t.notes["kernel.sem"] = *v;
   t.notes["SEM_UNDO"] = "not used (no semaphore is held across a peer's death)";
+  t.notes["waits"] =
+      "untimed; a dead partner is found by the coordinator, which kills the survivor";
   return t;
 }
 
@@ -93,9 +88,8 @@ sysv_sem_channel::~sysv_sem_channel() {
 }
 
 sysv_sem_endpoint sysv_sem_channel::open(role r) const {
-  partner p = pids_.meet(r);
-  return r == role::producer ? sysv_sem_endpoint(semid_, kForward, kBack, std::move(p))
-                             : sysv_sem_endpoint(semid_, kBack, kForward, std::move(p));
+  return r == role::producer ? sysv_sem_endpoint(semid_, kForward, kBack)
+                             : sysv_sem_endpoint(semid_, kBack, kForward);
 }
 
 }  // namespace ipcbench

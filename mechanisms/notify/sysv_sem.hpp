@@ -1,24 +1,24 @@
 // System V semaphores (semget(2), semop(2)): a set of two, one per direction; a notification is
-// semop(+1) on the partner's semaphore and the receiver waits in semtimedop(-1) with a 100 ms
-// timeout, after which it checks that its partner is alive and waits again. No payload:
-// measured at size 0, latency only.
+// semop(+1) on the partner's semaphore and the receiver waits in semop(-1), untimed. A semaphore
+// cannot show a dead partner: a peer left waiting is the coordinator's to end (it sees the dead
+// peer's control channel close and kills the survivor). No payload: measured at size 0, latency
+// only.
 #pragma once
 
 #include <span>
 
 #include "mechanisms/adapter.hpp"
-#include "mechanisms/notify/peer_watch.hpp"
 #include "sys/cleanup.hpp"
 #include "sys/io.hpp"
 
 namespace ipcbench {
 
 // A peer's view of the set: it posts one semaphore and waits on the other. A set removed under
-// it (EIDRM) or a partner gone reads as kPeerGone. Throws std::system_error naming the call.
+// it (EIDRM) reads as kPeerGone. Throws std::system_error naming the call.
 class sysv_sem_endpoint {
  public:
-  sysv_sem_endpoint(int semid, unsigned short post, unsigned short wait, partner p) noexcept
-      : semid_(semid), post_(post), wait_(wait), partner_(std::move(p)) {}
+  sysv_sem_endpoint(int semid, unsigned short post, unsigned short wait) noexcept
+      : semid_(semid), post_(post), wait_(wait) {}
 
   io_status send(std::span<const std::byte> msg);
   std::ptrdiff_t receive(std::span<std::byte> buf);
@@ -26,13 +26,11 @@ class sysv_sem_endpoint {
  private:
   int semid_;
   unsigned short post_, wait_;
-  partner partner_;
 };
 
 // Owns the set: created by the coordinator before fork (random key, IPC_CREAT | IPC_EXCL, mode
 // 0600, both values 0) and registered with the emergency cleanup. IPC_RMID would fail a waiter
-// at once (EIDRM), so the destructor removes the set after the run. The peers learn each
-// other's pid through a shared page.
+// at once (EIDRM), so the destructor removes the set after the run.
 class sysv_sem_channel {
  public:
   static mechanism_traits describe();
@@ -47,7 +45,6 @@ class sysv_sem_channel {
  private:
   int semid_ = -1;
   cleanup::guard guard_;
-  pid_exchange pids_;
 };
 
 }  // namespace ipcbench

@@ -7,7 +7,6 @@
 
 #include <cstddef>
 #include <span>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,12 +16,21 @@
 
 namespace ipcbench {
 
-// One side of the queue, in a peer. The API wants the type in front of the text, so each
-// direction copies through a buffer allocated here, once. A queue removed under it (EIDRM)
-// reads as the peer gone. Throws std::system_error naming the call and the queue id.
+// One side of the queue, in a peer. The API wants a `long mtype` in front of the text; the
+// endpoint declares that as headroom (kHeadroom, mechanisms/adapter.hpp), so every caller leaves
+// sizeof(long) writable bytes before the spans it passes, and send() writes the type there and
+// hands msgsnd(2) the caller's bytes in place, receive() lets msgrcv(2) write type and text
+// straight into the caller's buffer: no staging copy on either side, as with posix_mq. A caller
+// without that headroom breaks the contract (the endpoint would write before its buffer). A
+// queue removed under it (EIDRM) reads as the peer gone. Throws std::system_error naming the
+// call and the queue id, std::length_error for a message longer than the send limit or the
+// receive buffer.
 class sysv_mq_endpoint {
  public:
-  sysv_mq_endpoint(int msqid, long send_type, long receive_type, std::size_t message_size);
+  static constexpr std::size_t kHeadroom = sizeof(long);
+
+  sysv_mq_endpoint(int msqid, long send_type, long receive_type, std::size_t message_size) noexcept
+      : msqid_(msqid), send_type_(send_type), receive_type_(receive_type), size_(message_size) {}
 
   io_status send(std::span<const std::byte> msg);
   std::ptrdiff_t receive(std::span<std::byte> buf);
@@ -31,7 +39,6 @@ class sysv_mq_endpoint {
   int msqid_;
   long send_type_, receive_type_;
   std::size_t size_;
-  std::vector<std::byte> out_, in_;  // long mtype, then the text
 };
 
 // Owns the queue: created by the coordinator before fork (random key, IPC_CREAT | IPC_EXCL, mode

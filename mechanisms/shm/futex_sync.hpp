@@ -1,13 +1,14 @@
 // Synchronisation by futex(2) on the ring's own position words in the segment: a waiter sleeps in
-// FUTEX_WAIT while the word still holds the value it last saw (100 ms at a time, then it checks
-// its partner); the other side calls FUTEX_WAKE only when the waiting flag was set, so the
-// uncontended path makes no system call. Shared futexes (no FUTEX_PRIVATE_FLAG): the words are
-// shared between processes. Nothing to create or remove. A peer calls sleep() and wake().
+// FUTEX_WAIT, untimed, while the word still holds the value it last saw; the other side calls
+// FUTEX_WAKE only when the waiting flag was set and the waiter's target is reached, so the
+// uncontended path makes no system call. A partner that dies leaves the waiter asleep: the
+// coordinator sees the dead peer's control channel close and kills the survivor. Shared futexes
+// (no FUTEX_PRIVATE_FLAG): the words are shared between processes. Nothing to create or remove.
+// A peer calls sleep() and wake().
 #pragma once
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,10 +24,11 @@ class futex_sync {
   static constexpr const char* kName = "futex";
   static constexpr const char* kSynchronised = "futex(2) waits on the ring positions";
   static constexpr bool kSpins = false;
-  static constexpr bool kCounted = false;  // a wake with no sleeper is not remembered
+  static constexpr bool kCounted = false;     // a wake with no sleeper is not remembered
+  static constexpr std::int64_t kSpinNs = 0;  // sleeps at once
   static constexpr const char* kWait =
-      "futex(2) FUTEX_WAIT on the ring position in the segment (100 ms, then partner check); "
-      "FUTEX_WAKE only when the waiter's flag is set";
+      "futex(2) FUTEX_WAIT on the ring position in the segment, untimed; FUTEX_WAKE only when "
+      "the waiter's flag is set and its target is reached";
 
   // Coordinator side: the futex words live in the segment, so there is nothing to create.
   struct resources {
@@ -36,13 +38,10 @@ class futex_sync {
     static futex_sync attach(const nlohmann::json&) { return {}; }
   };
 
-  shm::sleep_result sleep(int /*bell*/, std::uint32_t* word, std::uint32_t seen, int ms) {
-    const timespec rel{ms / 1000, (ms % 1000) * 1'000'000L};
-    if (::syscall(SYS_futex, word, FUTEX_WAIT, seen, &rel, nullptr, 0) == 0)
+  static shm::sleep_result sleep(int /*bell*/, std::uint32_t* word, std::uint32_t seen) {
+    if (::syscall(SYS_futex, word, FUTEX_WAIT, seen, nullptr, nullptr, 0) == 0)
       return shm::sleep_result::posted;
     switch (errno) {
-      case ETIMEDOUT:
-        return shm::sleep_result::timed_out;
       case EAGAIN:  // the word had already moved
       case EINTR:
         return shm::sleep_result::interrupted;
@@ -51,7 +50,7 @@ class futex_sync {
     }
   }
 
-  void wake(int /*bell*/, std::uint32_t* word) {
+  static void wake(int /*bell*/, std::uint32_t* word) {
     if (::syscall(SYS_futex, word, FUTEX_WAKE, 1, nullptr, nullptr, 0) < 0)
       throw_errno("futex(FUTEX_WAKE)");
   }

@@ -1,7 +1,6 @@
 #include "mechanisms/shm/posix_sem_sync.hpp"
 
 #include <fcntl.h>
-#include <time.h>
 
 #include "sys/error.hpp"
 #include "sys/names.hpp"
@@ -59,16 +58,10 @@ posix_sem_sync::~posix_sem_sync() {
     if (s != nullptr) ::sem_close(s);
 }
 
-shm::sleep_result posix_sem_sync::sleep(int bell, std::uint32_t*, std::uint32_t, int ms) {
-  timespec at{};
-  ::clock_gettime(CLOCK_MONOTONIC, &at);
-  at.tv_nsec += (ms % 1000) * 1'000'000L;
-  at.tv_sec += ms / 1000 + at.tv_nsec / 1'000'000'000L;
-  at.tv_nsec %= 1'000'000'000L;
-  if (::sem_clockwait(sems_[bell], CLOCK_MONOTONIC, &at) == 0) return shm::sleep_result::posted;
-  if (errno == ETIMEDOUT) return shm::sleep_result::timed_out;
+shm::sleep_result posix_sem_sync::sleep(int bell, std::uint32_t*, std::uint32_t) {
+  if (::sem_wait(sems_[bell]) == 0) return shm::sleep_result::posted;
   if (errno == EINTR) return shm::sleep_result::interrupted;
-  throw_errno("sem_clockwait");
+  throw_errno("sem_wait");
 }
 
 }  // namespace ipcbench

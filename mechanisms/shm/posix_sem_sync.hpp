@@ -1,7 +1,8 @@
 // Synchronisation by POSIX named semaphores (sem_open(3)), one per ring and direction of waiting
-// (data, space): a waiter with nothing to do sets its flag and sleeps in sem_clockwait(3) (100 ms
-// at a time, then it checks its partner); the other side sem_post(3)s only when it takes a set
-// flag, so every post is taken exactly once and the counts never drift.
+// (data, space): a waiter with nothing to do sets its flag and sleeps in sem_wait(3), untimed (a
+// dead partner is the coordinator's to handle: it kills the survivor); the other side
+// sem_post(3)s only when it takes a set flag, so every post is taken exactly once and the counts
+// never drift.
 #pragma once
 
 #include <semaphore.h>
@@ -24,9 +25,10 @@ class posix_sem_sync {
   static constexpr const char* kSynchronised = "POSIX named semaphores";
   static constexpr bool kSpins = false;
   static constexpr bool kCounted = true;
+  static constexpr std::int64_t kSpinNs = 0;  // sleeps at once
   static constexpr const char* kWait =
-      "sem_clockwait(3) on a POSIX named semaphore (100 ms, then partner check); sem_post(3) only "
-      "when the waiter's flag is set";
+      "sem_wait(3) on a POSIX named semaphore, untimed; sem_post(3) only when the waiter's flag "
+      "is set and its target is reached";
 
   // Coordinator side: creates the semaphores (O_CREAT | O_EXCL, mode 0600, value 0) under unique
   // names (named_object), and unlinks them in opened() or, failing that, on destruction. Throws
@@ -48,13 +50,13 @@ class posix_sem_sync {
   };
 
   // A peer's handles, closed (sem_close) on destruction. Move-only. sleep() and wake() throw
-  // std::system_error on anything but a timeout or EINTR.
+  // std::system_error on anything but EINTR.
   posix_sem_sync(posix_sem_sync&& o) noexcept : sems_(std::exchange(o.sems_, {})) {}
   posix_sem_sync& operator=(posix_sem_sync&&) = delete;
   posix_sem_sync(const posix_sem_sync&) = delete;
   ~posix_sem_sync();
 
-  shm::sleep_result sleep(int bell, std::uint32_t* word, std::uint32_t seen, int ms);
+  shm::sleep_result sleep(int bell, std::uint32_t* word, std::uint32_t seen);
   void wake(int bell, std::uint32_t*) {
     if (::sem_post(sems_[bell]) != 0) throw_errno("sem_post");
   }

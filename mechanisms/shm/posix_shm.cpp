@@ -5,6 +5,8 @@
 #include <sys/statfs.h>
 #include <unistd.h>
 
+#include <type_traits>
+
 #include "sys/error.hpp"
 #include "sys/names.hpp"
 #include "sys/unique_fd.hpp"
@@ -17,6 +19,15 @@ unique_fd open_shm(const std::string& name, int flags, mode_t mode) {
   if (fd < 0)
     throw_errno("shm_open(" + name + ((flags & O_CREAT) != 0 ? ", O_CREAT | O_EXCL)" : ")"));
   return unique_fd(fd);
+}
+
+// The policy's coordinator-side resources; those that use the placement take the config.
+template <class R>
+R make_resources(const channel_config& cfg) {
+  if constexpr (std::is_constructible_v<R, const channel_config&>)
+    return R(cfg);
+  else
+    return R();
 }
 
 mapping map_shm(const std::string& name) {
@@ -43,12 +54,22 @@ mechanism_traits posix_shm_channel<Sync>::describe() {
   if (::statfs("/dev/shm", &fs) != 0) throw_errno("statfs(/dev/shm)");
   if constexpr (Sync::kSpins)
     t.notes["cpu"] =
-        "a waiting peer spins and burns its CPU; with placement same it yields after 1024 spins";
+        "a waiting peer spins and burns its CPU; when the peers may share a CPU (placement same "
+        "or none) it yields after 1024 spins, on CPUs of their own never";
+  if constexpr (Sync::kSpinNs > 0) {
+    t.notes["spin_bound_ns"] = std::to_string(Sync::kSpinNs);
+    t.notes["cpu"] =
+        "a waiting peer spins for at most " + std::to_string(Sync::kSpinNs / 1000) +
+        " us (clock read every " + std::to_string(Sync::kClockEvery) +
+        " iterations; sched_yield() instead of pause when the peers may share a CPU), then "
+        "sleeps in futex(2); cpu_ns_per_message shows the spin's cost";
+  }
   return t;
 }
 
 template <class Sync>
-posix_shm_channel<Sync>::posix_shm_channel(const channel_config&) {
+posix_shm_channel<Sync>::posix_shm_channel(const channel_config& cfg)
+    : sync_(make_resources<typename Sync::resources>(cfg)) {
   name_ = named_object(named_object::kind::posix_shm, names::unique_posix_name());
   unique_fd fd = open_shm(name_.name(), O_RDWR | O_CREAT | O_EXCL, 0600);
   name_.created();
@@ -85,10 +106,12 @@ typename posix_shm_channel<Sync>::endpoint posix_shm_channel<Sync>::attach(const
 
 template class posix_shm_channel<posix_sem_sync>;
 template class posix_shm_channel<futex_sync>;
+template class posix_shm_channel<adaptive_sync>;
 template class posix_shm_channel<spin_sync>;
 
 static_assert(named_channel<posix_shm_channel<posix_sem_sync>>);
 static_assert(named_channel<posix_shm_channel<futex_sync>>);
+static_assert(named_channel<posix_shm_channel<adaptive_sync>>);
 static_assert(named_channel<posix_shm_channel<spin_sync>>);
 
 }  // namespace ipcbench

@@ -1,19 +1,32 @@
 // The endpoint of every shared-memory mechanism: one byte ring per direction in a segment (layout
 // in shm_segment.hpp), shared by all of them, with the synchronisation as a template parameter
-// (sysv_sem_sync, posix_sem_sync, futex_sync, spin_sync), so the variants differ only in how a
-// peer waits and no call in the timed loop is virtual.
+// (sysv_sem_sync, posix_sem_sync, futex_sync, adaptive_sync, spin_sync), so the variants differ
+// only in how a peer waits and no call in the timed loop is virtual.
 //
-// A message is its length (8 bytes) followed by its bytes, streamed through the ring: the sender
-// copies into free space and publishes its head (release), the receiver copies every byte out
-// into its buffer and publishes its tail. Both copies move at most shm::kChunkBytes before
-// publishing, so a message larger than the ring is drained while it is being written.
+// A message is a 64-byte line holding its length (8 bytes, then padding) followed by its bytes,
+// streamed through the ring; the next message starts at the next 64-byte boundary
+// (shm::kPayloadAlign), so every length line and every payload starts on a cache line of the
+// ring. The sender copies into free space and publishes its head (release), the receiver copies
+// every byte out into its buffer and publishes its tail; padding is skipped, never copied. Both
+// copies move at most shm::kChunkBytes before publishing, so a message larger than the ring is
+// drained while it is being written.
 //
-// Waiting (blocking policies): a waiter sets its flag, re-reads the position and sleeps only if it
-// has not moved; the other side publishes, then takes the flag (exchange) and wakes only if it
-// was set. Sequentially consistent store/load on both sides makes one of them see the other, so
-// no wake-up is lost and the uncontended path makes no system call. Sleeps last 100 ms at most;
-// then a waiter checks whether its partner is alive (shm::partner_watch), so a dead partner ends
-// the wait: receive() returns kPeerGone, send() io_status::closed.
+// Waiting (blocking policies): a waiter stores a target position and sets its flag, re-reads the
+// position and sleeps only if it has not reached the target; the other side publishes, then,
+// when the flag is set and the target is reached, takes the flag (exchange) and wakes the
+// waiter. Sequentially consistent store/load on both sides makes one of them see the other: the
+// waiter sees the position that reaches its target, or the publisher sees the flag (and, through
+// it, the target stored before it), so no wake-up is lost; a publish that falls short leaves the
+// flag set for the next one. The targets give hysteresis: a sender blocked for space waits for
+// min(what it still has to write, a chunk) free bytes, a receiver blocked for data for min(the
+// rest of what it is reading, a chunk), so a large message does not ping-pong a wake-up per
+// small step. Neither can wait for ever on the other: each side publishes everything it has
+// before it waits, the sender publishes the whole message when its send ends, and since a chunk
+// is at most half the ring, a sender short of a chunk of space and a receiver short of a chunk
+// of data cannot both be waiting. The uncontended path makes no system call. Sleeps are untimed:
+// a partner that dies leaves the waiter asleep, and the coordinator, which sees the dead peer's
+// control channel close, kills it. The spinning policy checks its partner every shm::kPollMs
+// (shm::partner_watch): receive() returns kPeerGone, send() io_status::closed.
 //
 // In a peer only; owns its mapping and the synchronisation handles. Move-only. send()/receive()
 // throw std::system_error when a wait or wake call fails, std::length_error for a message that
@@ -61,9 +74,10 @@ class shm_endpoint {
 
   io_status send(std::span<const std::byte> msg) {
     const std::uint64_t len = msg.size();
-    std::byte prefix[sizeof len];
-    std::memcpy(prefix, &len, sizeof len);
-    if (!write_bytes(prefix, sizeof prefix) || !write_bytes(msg.data(), msg.size()))
+    alignas(8) std::byte line[shm::kPayloadAlign] = {};
+    std::memcpy(line, &len, sizeof len);
+    if (!write_bytes(nullptr, pad(head_)) || !write_bytes(line, sizeof line) ||
+        !write_bytes(msg.data(), msg.size()))
       return io_status::closed;
     publish_head();
     return io_status::ok;
@@ -81,12 +95,13 @@ class shm_endpoint {
   template <class Copier>
   std::ptrdiff_t receive(std::span<std::byte> buf, Copier& copy) {
     std::uint64_t len = 0;
-    std::byte prefix[sizeof len];
+    alignas(8) std::byte line[shm::kPayloadAlign];
     auto plain = [](std::byte* dst, const std::byte* src, std::size_t n, std::size_t) {
       std::memcpy(dst, src, n);
     };
-    if (!read_bytes(prefix, sizeof prefix, plain)) return kPeerGone;
-    std::memcpy(&len, prefix, sizeof len);
+    if (!read_bytes(nullptr, pad(tail_), plain) || !read_bytes(line, sizeof line, plain))
+      return kPeerGone;
+    std::memcpy(&len, line, sizeof len);
     if (len > buf.size()) throw_too_long(len, buf.size());
     if (!read_bytes(buf.data(), static_cast<std::size_t>(len), copy)) return kPeerGone;
     publish_tail();
@@ -99,8 +114,17 @@ class shm_endpoint {
   static std::atomic_ref<std::uint32_t> word(std::uint32_t& w) noexcept {
     return std::atomic_ref<std::uint32_t>(w);
   }
+  // Bytes from `pos` to the next payload boundary.
+  static std::size_t pad(std::uint32_t pos) noexcept {
+    return (shm::kPayloadAlign - pos % shm::kPayloadAlign) % shm::kPayloadAlign;
+  }
+  // Whether position `v` has reached `target` (both modulo 2^32, less than 2^31 apart).
+  static bool reached(std::uint32_t v, std::uint32_t target) noexcept {
+    return static_cast<std::int32_t>(v - target) >= 0;
+  }
 
-  // Copies n bytes into the outgoing ring, waiting for space as needed. False: partner gone.
+  // Copies n bytes into the outgoing ring (src null: skips them), waiting for space as needed.
+  // False: partner gone.
   bool write_bytes(const std::byte* src, std::size_t n) {
     while (n != 0) {
       std::uint32_t free = shm::kRingBytes - (head_ - tail_seen_);
@@ -109,8 +133,9 @@ class shm_endpoint {
         free = shm::kRingBytes - (head_ - tail_seen_);
         if (free == 0) {
           publish_head();  // the receiver can drain what is already written
-          if (!await_change(out_ctl_->tail, out_ctl_->space_waiting, bell(out_, kSpace),
-                            tail_seen_))
+          const auto want = static_cast<std::uint32_t>(std::min<std::size_t>(n, shm::kChunkBytes));
+          if (!await(out_ctl_->tail, out_ctl_->space_waiting, out_ctl_->space_target,
+                     bell(out_, kSpace), tail_seen_, head_ + want - shm::kRingBytes))
             return false;
           continue;
         }
@@ -118,17 +143,19 @@ class shm_endpoint {
       const std::uint32_t at = head_ & (shm::kRingBytes - 1);
       const std::size_t chunk = std::min<std::size_t>(
           {n, free, std::size_t{shm::kRingBytes - at}, std::size_t{shm::kChunkBytes}});
-      std::memcpy(out_data_ + at, src, chunk);
+      if (src != nullptr) {
+        std::memcpy(out_data_ + at, src, chunk);
+        src += chunk;
+      }
       head_ += static_cast<std::uint32_t>(chunk);
-      src += chunk;
       n -= chunk;
       if (head_ - published_head_ >= shm::kChunkBytes) publish_head();
     }
     return true;
   }
 
-  // Copies n bytes out of the incoming ring with `copy`, waiting for data as needed. False:
-  // partner gone.
+  // Copies n bytes out of the incoming ring with `copy` (dst null: skips them), waiting for data
+  // as needed. False: partner gone.
   template <class Copier>
   bool read_bytes(std::byte* dst, std::size_t n, Copier& copy) {
     std::size_t done = 0;
@@ -139,7 +166,9 @@ class shm_endpoint {
         avail = head_seen_ - tail_;
         if (avail == 0) {
           publish_tail();  // the sender may be waiting for the space already read
-          if (!await_change(in_ctl_->head, in_ctl_->data_waiting, bell(in_, kData), head_seen_))
+          const auto want = static_cast<std::uint32_t>(std::min<std::size_t>(n, shm::kChunkBytes));
+          if (!await(in_ctl_->head, in_ctl_->data_waiting, in_ctl_->data_target, bell(in_, kData),
+                     head_seen_, tail_ + want))
             return false;
           continue;
         }
@@ -147,10 +176,12 @@ class shm_endpoint {
       const std::uint32_t at = tail_ & (shm::kRingBytes - 1);
       const std::size_t chunk = std::min<std::size_t>(
           {n, avail, std::size_t{shm::kRingBytes - at}, std::size_t{shm::kChunkBytes}});
-      copy(dst, in_data_ + at, chunk, done);
+      if (dst != nullptr) {
+        copy(dst, in_data_ + at, chunk, done);
+        dst += chunk;
+      }
       done += chunk;
       tail_ += static_cast<std::uint32_t>(chunk);
-      dst += chunk;
       n -= chunk;
       if (tail_ - published_tail_ >= shm::kChunkBytes) publish_tail();
     }
@@ -160,34 +191,47 @@ class shm_endpoint {
   void publish_head() {
     if (head_ == published_head_) return;
     published_head_ = head_;
-    publish(out_ctl_->head, head_, out_ctl_->data_waiting, bell(out_, kData));
+    publish(out_ctl_->head, head_, out_ctl_->data_waiting, out_ctl_->data_target,
+            bell(out_, kData));
   }
 
   void publish_tail() {
     if (tail_ == published_tail_) return;
     published_tail_ = tail_;
-    publish(in_ctl_->tail, tail_, in_ctl_->space_waiting, bell(in_, kSpace));
+    publish(in_ctl_->tail, tail_, in_ctl_->space_waiting, in_ctl_->space_target, bell(in_, kSpace));
   }
 
-  void publish(std::uint32_t& pos, std::uint32_t value, std::uint32_t& waiting, int b) {
+  void publish(std::uint32_t& pos, std::uint32_t value, std::uint32_t& waiting,
+               std::uint32_t& target, int b) {
     if constexpr (Sync::kSpins) {
       word(pos).store(value, std::memory_order_release);
     } else {
       word(pos).store(value, std::memory_order_seq_cst);
+      // The target is stored before the flag is set, so seeing the flag makes it visible.
       if (word(waiting).load(std::memory_order_seq_cst) != 0 &&
+          reached(value, word(target).load(std::memory_order_acquire)) &&
           word(waiting).exchange(0, std::memory_order_seq_cst) != 0)
         sync_.wake(b, &pos);
     }
   }
 
-  // Waits until `pos` differs from `seen`. False when the partner is gone and `pos` never moved.
-  bool await_change(std::uint32_t& pos, std::uint32_t& waiting, int b, std::uint32_t seen) {
-    if constexpr (Sync::kSpins)
+  // Waits until `pos` differs from `seen` (spinning) or has reached `target` (blocking; an
+  // adaptive policy first spins for Sync::kSpinNs). False when the partner is gone and `pos`
+  // never moved (spinning only: blocking waits return only when the target is reached).
+  bool await(std::uint32_t& pos, std::uint32_t& waiting, std::uint32_t& target, int b,
+             std::uint32_t seen, std::uint32_t want) {
+    if constexpr (Sync::kSpins) {
       return spin_until_change(pos, seen);
-    else if constexpr (Sync::kCounted)
-      return sleep_until_posted(pos, waiting, b, seen);
-    else
-      return sleep_until_change(pos, waiting, b, seen);
+    } else {
+      if constexpr (Sync::kSpinNs > 0)
+        if (spin_briefly(pos, seen)) return true;
+      word(target).store(want, std::memory_order_relaxed);
+      if constexpr (Sync::kCounted)
+        sleep_until_posted(pos, waiting, b, want);
+      else
+        sleep_until_reached(pos, waiting, b, want);
+      return true;
+    }
   }
 
   bool moved(std::uint32_t& pos, std::uint32_t seen) noexcept {
@@ -198,7 +242,7 @@ class shm_endpoint {
     std::int64_t next_check = 0;
     for (std::uint32_t i = 0;; ++i) {
       if (moved(pos, seen)) return true;
-      Sync::relax(i);
+      sync_.relax(i);
       if (i >= Sync::kPauses && i % 256 == 0) {
         const std::int64_t now = now_ns();
         if (next_check == 0) {
@@ -211,39 +255,40 @@ class shm_endpoint {
     }
   }
 
-  // Futex: a wake is not counted, so the flag only saves the other side a system call.
-  bool sleep_until_change(std::uint32_t& pos, std::uint32_t& waiting, int b, std::uint32_t seen) {
+  // Adaptive: spins until `pos` moves, for at most Sync::kSpinNs. False: it did not move.
+  bool spin_briefly(std::uint32_t& pos, std::uint32_t seen) {
+    const std::int64_t until = now_ns() + Sync::kSpinNs;
+    for (std::uint32_t i = 1;; ++i) {
+      if (moved(pos, seen)) return true;
+      sync_.relax(i);
+      if (i % Sync::kClockEvery == 0 && now_ns() >= until) return moved(pos, seen);
+    }
+  }
+
+  // Futex: a wake is not counted, so the flag only saves the other side a system call. Sleeps
+  // on the value just read, so a publish between the read and the sleep makes the sleep return.
+  void sleep_until_reached(std::uint32_t& pos, std::uint32_t& waiting, int b, std::uint32_t want) {
     for (;;) {
       word(waiting).store(1, std::memory_order_seq_cst);
-      if (word(pos).load(std::memory_order_seq_cst) != seen) break;
-      if (sync_.sleep(b, &pos, seen, shm::kPollMs) == shm::sleep_result::timed_out &&
-          !moved(pos, seen) && partner_.gone())
-        break;
+      const std::uint32_t v = word(pos).load(std::memory_order_seq_cst);
+      if (reached(v, want)) break;
+      sync_.sleep(b, &pos, v);
     }
     word(waiting).store(0, std::memory_order_relaxed);
-    return moved(pos, seen);
   }
 
   // Semaphores count: every flag the other side takes is followed by exactly one post, which
   // this side must take before it sets the flag again, or the counts drift.
-  bool sleep_until_posted(std::uint32_t& pos, std::uint32_t& waiting, int b, std::uint32_t seen) {
+  void sleep_until_posted(std::uint32_t& pos, std::uint32_t& waiting, int b, std::uint32_t want) {
     for (;;) {
       word(waiting).store(1, std::memory_order_seq_cst);
-      if (word(pos).load(std::memory_order_seq_cst) != seen &&
+      if (reached(word(pos).load(std::memory_order_seq_cst), want) &&
           word(waiting).exchange(0, std::memory_order_seq_cst) != 0)
-        return true;  // withdrawn before anyone took it: no post will come
-      // Asleep until our post; a timeout withdraws the flag if the other side has not taken it.
-      bool ours = true;  // the flag is still set, or its post is still to be taken
-      while (ours) {
-        const shm::sleep_result r = sync_.sleep(b, &pos, seen, shm::kPollMs);
-        if (r == shm::sleep_result::posted) break;
-        if (r != shm::sleep_result::timed_out) continue;
-        const bool withdrawn = word(waiting).exchange(0, std::memory_order_seq_cst) != 0;
-        if (withdrawn && moved(pos, seen)) return true;
-        if (partner_.gone()) return moved(pos, seen);
-        if (withdrawn) ours = false;  // set the flag again and re-check
+        return;  // withdrawn before anyone took it: no post will come
+      // The flag was taken (or will be, once the target is reached): take its post.
+      while (sync_.sleep(b, &pos, 0) != shm::sleep_result::posted) {
       }
-      if (moved(pos, seen)) return true;
+      if (reached(word(pos).load(std::memory_order_acquire), want)) return;
     }
   }
 

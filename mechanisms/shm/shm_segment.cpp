@@ -16,7 +16,16 @@ void describe_ring(mechanism_traits& t) {
   t.notes["ring_bytes_per_direction"] = std::to_string(kRingBytes);
   t.notes["chunk_bytes"] = std::to_string(kChunkBytes);
   t.notes["segment_bytes"] = std::to_string(kSegmentBytes);
-  t.notes["framing"] = "8-byte length, then the message's bytes";
+  t.notes["framing"] =
+      "8-byte length at the start of a 64-byte line (padded to the line), then the message's "
+      "bytes; every message starts on a 64-byte boundary of the ring, so every payload does too";
+  t.notes["payload_alignment_bytes"] = std::to_string(kPayloadAlign);
+  t.notes["wake_hysteresis"] =
+      "a sender blocked for space is woken once min(what it still has to write, chunk) bytes are "
+      "free, a receiver blocked for data once min(the rest of its message, chunk) bytes are in";
+  t.notes["waits"] =
+      "blocking waits are untimed; a dead partner is found by the coordinator (its control "
+      "channel closes), which kills the survivor";
   t.notes["copies"] = "producer copies into the ring, consumer copies out: 2 per message";
 }
 

@@ -21,23 +21,36 @@ inline constexpr std::uint32_t kRingBytes = 256 * 1024;
 // Most bytes copied in or out before the position is published, so a large message is drained
 // while it is still being written.
 inline constexpr std::uint32_t kChunkBytes = 64 * 1024;
-// A blocked peer wakes at least this often to check that its partner is still alive.
+// A spinning peer (spin_sync) checks this often that its partner is still alive. Blocking waits
+// are untimed: a dead partner is the coordinator's to handle.
 inline constexpr int kPollMs = 100;
-// 128, not 64: Intel's adjacent-line prefetcher fetches cache lines in pairs, so words of the
-// two sides 64 bytes apart still bounce between the cores.
+// Control words: 128, not 64: Intel's adjacent-line prefetcher fetches cache lines in pairs, so
+// words of the two sides 64 bytes apart still bounce between the cores.
 inline constexpr std::size_t kLineBytes = 128;
+// Payload alignment in the ring: the cache line of x86-64 (and most arm64 cores), so no copy
+// into or out of the ring splits a line at its start. The prefetcher pairing that sets
+// kLineBytes concerns words two cores write at once, not a copy's alignment; aligning to 128
+// would cost each message 64 more bytes of ring for no gain in the copy.
+inline constexpr std::uint32_t kPayloadAlign = 64;
 inline constexpr std::size_t kHeaderBytes = 4096;
 inline constexpr std::size_t kSegmentBytes = kHeaderBytes + 2 * std::size_t{kRingBytes};
 
 static_assert((kRingBytes & (kRingBytes - 1)) == 0, "ring positions wrap with a mask");
+static_assert(kRingBytes % kPayloadAlign == 0 && kHeaderBytes % kPayloadAlign == 0,
+              "a position that is a multiple of kPayloadAlign is an aligned address");
+static_assert(kChunkBytes <= kRingBytes / 2, "a sender and a receiver never both wait");
 
 // Control words of one ring, accessed only through std::atomic_ref. Positions count bytes modulo
-// 2^32 (the ring is far smaller, so head - tail is exact); they double as futex words.
+// 2^32 (the ring is far smaller, so head - tail is exact); they double as futex words. A waiter
+// states what it waits for as a target position: the other side wakes it only once its position
+// has reached the target (hysteresis), not on every small step.
 struct ring_control {
   alignas(kLineBytes) std::uint32_t head;  // written by the sender: bytes published
   std::uint32_t data_waiting;              // 1: the receiver is (about to be) asleep on head
+  std::uint32_t data_target;               // the head the receiver waits for
   alignas(kLineBytes) std::uint32_t tail;  // written by the receiver: bytes consumed
   std::uint32_t space_waiting;             // 1: the sender is (about to be) asleep on tail
+  std::uint32_t space_target;              // the tail the sender waits for
 };
 
 // The start of every segment. All zero is the initial state, which shm_open + ftruncate, shmget,
@@ -48,11 +61,10 @@ struct segment_header {
 };
 static_assert(sizeof(segment_header) <= kHeaderBytes);
 
-// What a synchronisation policy's timed sleep reports.
+// What a synchronisation policy's (untimed) sleep reports.
 enum class sleep_result {
   posted,       // woken by the partner (a counted primitive: one post taken)
   interrupted,  // EINTR or the word had already moved: nothing taken
-  timed_out,
 };
 
 // What every shared-memory mechanism declares alike: family, kind, and the ring's facts as notes.
@@ -70,8 +82,8 @@ void prefault(std::byte* data, std::size_t size);
 void announce(segment_header& h, role r) noexcept;
 
 // Watches the partner whose pid the segment holds at `pid_slot`. gone() is for the slow path
-// only (after a timed wait): it watches the pid found in the slot (sys/partner.hpp), so an exited
-// partner counts as gone even before it is reaped.
+// only (a spinning waiter's periodic check): it watches the pid found in the slot
+// (sys/partner.hpp), so an exited partner counts as gone even before it is reaped.
 class partner_watch {
  public:
   explicit partner_watch(const std::uint32_t* pid_slot) noexcept : slot_(pid_slot) {}

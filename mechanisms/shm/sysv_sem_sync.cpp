@@ -2,7 +2,6 @@
 
 #include <sys/ipc.h>
 #include <sys/sem.h>
-#include <time.h>
 
 #include "sys/error.hpp"
 #include "sys/names.hpp"
@@ -27,13 +26,11 @@ sysv_sem_sync::resources::~resources() {
   guard_.release();
 }
 
-shm::sleep_result sysv_sem_sync::sleep(int bell, std::uint32_t*, std::uint32_t, int ms) {
+shm::sleep_result sysv_sem_sync::sleep(int bell, std::uint32_t*, std::uint32_t) {
   sembuf op{static_cast<unsigned short>(bell), -1, 0};
-  const timespec rel{ms / 1000, (ms % 1000) * 1'000'000L};
-  if (::semtimedop(semid_, &op, 1, &rel) == 0) return shm::sleep_result::posted;
-  if (errno == EAGAIN) return shm::sleep_result::timed_out;
+  if (::semop(semid_, &op, 1) == 0) return shm::sleep_result::posted;
   if (errno == EINTR) return shm::sleep_result::interrupted;
-  throw_errno("semtimedop(semid " + std::to_string(semid_) + ", -1)");
+  throw_errno("semop(semid " + std::to_string(semid_) + ", -1)");
 }
 
 void sysv_sem_sync::wake(int bell, std::uint32_t*) {

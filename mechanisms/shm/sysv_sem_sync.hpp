@@ -1,7 +1,8 @@
 // Synchronisation by a System V semaphore set (semget(2)), one semaphore per ring and direction of
-// waiting (data, space): a waiter with nothing to do sets its flag and sleeps in semtimedop(2)
-// (-1, 100 ms at a time, then it checks its partner); the other side semop(2)s +1 only when it
-// takes a set flag, so every post is taken exactly once and the counts never reach SEMVMX.
+// waiting (data, space): a waiter with nothing to do sets its flag and sleeps in semop(2) -1,
+// untimed (a dead partner is the coordinator's to handle: it kills the survivor); the other side
+// semop(2)s +1 only when it takes a set flag, so every post is taken exactly once and the counts
+// never reach SEMVMX.
 #pragma once
 
 #include <sys/types.h>
@@ -20,9 +21,10 @@ class sysv_sem_sync {
   static constexpr const char* kSynchronised = "a System V semaphore set";
   static constexpr bool kSpins = false;
   static constexpr bool kCounted = true;
+  static constexpr std::int64_t kSpinNs = 0;  // sleeps at once
   static constexpr const char* kWait =
-      "semtimedop(2) -1 on a System V semaphore (100 ms, then partner check); semop(2) +1 only "
-      "when the waiter's flag is set";
+      "semop(2) -1 on a System V semaphore, untimed; semop(2) +1 only when the waiter's flag is "
+      "set and its target is reached";
 
   // Coordinator side: creates the set (unique key, IPC_CREAT | IPC_EXCL, mode 0600, all zero),
   // registered with the emergency cleanup. IPC_RMID of a set takes effect at once, even for
@@ -48,8 +50,8 @@ class sysv_sem_sync {
   };
 
   // A peer's view of the set; owns nothing. sleep() and wake() throw std::system_error on
-  // anything but a timeout or EINTR (EIDRM when the set was removed under it).
-  shm::sleep_result sleep(int bell, std::uint32_t* word, std::uint32_t seen, int ms);
+  // anything but EINTR (EIDRM when the set was removed under it).
+  shm::sleep_result sleep(int bell, std::uint32_t* word, std::uint32_t seen);
   void wake(int bell, std::uint32_t* word);
 
  private:

@@ -1,6 +1,6 @@
 // System V shared memory (shmget(2) + shmat(2)) carrying a byte ring per direction
 // (shm_ring.hpp), synchronised by a System V semaphore set: a receiver with nothing to read
-// sleeps in semtimedop(2). The segment is marked IPC_RMID once both peers have attached; the
+// sleeps in semop(2), untimed. The segment is marked IPC_RMID once both peers have attached; the
 // semaphore set cannot be (removal takes effect at once) and is removed at the end.
 #pragma once
 
