@@ -48,6 +48,30 @@ struct run_floors {
   std::map<std::size_t, double> copy_bytes_per_second;  // by message size
 };
 run_floors g_floors;
+// The CPUs the peers run on, for the floors measured beside each repetition (both >= 0 and
+// different: placement cross), and whether to measure them.
+cpu_choice g_cpus;
+bool g_adjacent_floors = false;
+
+// The floors measured right before one repetition, on its CPUs: the machine's state drifts
+// (on a VM whole minutes run at another speed as the host moves the virtual CPUs), so the
+// ratio that says how close a number is to the floor uses a floor from the same moment.
+struct adjacent_floors {
+  std::optional<double> line_rtt_p50_ns, wake_rtt_p50_ns, copy_bytes_per_second;
+};
+
+adjacent_floors measure_adjacent(const bench_case& c) {
+  adjacent_floors f;
+  if (!g_adjacent_floors || c.traits.kind == channel_kind::calibration) return f;
+  const int a = g_cpus.producer, b = g_cpus.consumer;
+  if (c.req.pat == pattern::latency) {
+    if (const auto l = cache_line_round_trip(a, b, 20'000)) f.line_rtt_p50_ns = l->p50;
+    if (const auto w = wakeup_round_trip(a, b, 300)) f.wake_rtt_p50_ns = w->p50;
+  } else if (c.req.message_size > 0) {
+    f.copy_bytes_per_second = cross_core_copy_bytes_per_second(a, b, c.req.message_size, 0.02);
+  }
+  return f;
+}
 
 run_floors floors_from(const nlohmann::json& calibration) {
   run_floors f;
@@ -124,10 +148,12 @@ void run_case(benchmark::State& state, const bench_case& c) {
   const auto started = std::chrono::system_clock::now().time_since_epoch();
   const std::uint64_t order = g_next_order++;
   run_result r;
+  adjacent_floors adjacent;
   if (std::string blocked = g_extras.repetition_blocked(c.name); !blocked.empty()) {
     r.status = run_status::skipped;
     r.reason = std::move(blocked);
   } else {
+    adjacent = measure_adjacent(c);
     run_request req = c.req;
     req.timer_ns = g_floors.timer_ns;
     r = c.run(req);
@@ -178,8 +204,12 @@ void run_case(benchmark::State& state, const bench_case& c) {
     state.counters[counter::kOneWayP50Ns] = static_cast<double>(r.rtt.percentile(50)) / 2;
     state.counters[counter::kRttBatch] = static_cast<double>(r.rtt_batch);
     const double p50 = static_cast<double>(r.rtt.percentile(50));
-    state.counters[counter::kRttP50PerLineFloor] = ratio_or_null(p50, g_floors.line_rtt_p50_ns);
-    state.counters[counter::kRttP50PerWakeFloor] = ratio_or_null(p50, g_floors.wake_rtt_p50_ns);
+    state.counters[counter::kRttP50PerLineFloor] =
+        ratio_or_null(p50, adjacent.line_rtt_p50_ns ? adjacent.line_rtt_p50_ns
+                                                    : g_floors.line_rtt_p50_ns);
+    state.counters[counter::kRttP50PerWakeFloor] =
+        ratio_or_null(p50, adjacent.wake_rtt_p50_ns ? adjacent.wake_rtt_p50_ns
+                                                    : g_floors.wake_rtt_p50_ns);
     state.counters[counter::kTurnaroundP50Ns] =
         r.turnaround.count() != 0 ? static_cast<double>(r.turnaround.percentile(50))
                                   : std::numeric_limits<double>::quiet_NaN();
@@ -191,8 +221,9 @@ void run_case(benchmark::State& state, const bench_case& c) {
     state.counters[counter::kMessagesPerSecond] = r.messages_per_second();
     const auto floor = g_floors.copy_bytes_per_second.find(c.req.message_size);
     state.counters[counter::kBytesPerSecondPerCopyFloor] = ratio_or_null(
-        bps, floor == g_floors.copy_bytes_per_second.end() ? std::nullopt
-                                                            : std::optional<double>(floor->second));
+        bps, adjacent.copy_bytes_per_second                    ? adjacent.copy_bytes_per_second
+             : floor == g_floors.copy_bytes_per_second.end() ? std::nullopt
+                                                               : std::optional<double>(floor->second));
     if (r.goodput) state.counters[counter::kLossRate] = r.loss_rate();
   }
   extra.integrity_errors = r.integrity_errors;
@@ -212,6 +243,12 @@ void run_case(benchmark::State& state, const bench_case& c) {
         {"resolution_ns", 1'000'000'000LL / std::max(1L, ::sysconf(_SC_CLK_TCK))},
         {"cpus", std::move(cpus)}};
   }
+  nlohmann::json floors = nlohmann::json::object();
+  if (adjacent.line_rtt_p50_ns) floors["cache_line_rtt_p50_ns"] = *adjacent.line_rtt_p50_ns;
+  if (adjacent.wake_rtt_p50_ns) floors["wakeup_rtt_p50_ns"] = *adjacent.wake_rtt_p50_ns;
+  if (adjacent.copy_bytes_per_second)
+    floors["copy_floor_bytes_per_second"] = *adjacent.copy_bytes_per_second;
+  if (!floors.empty()) extra.floors = std::move(floors);
   g_extras.add_repetition(c.name, std::move(extra));
 }
 
@@ -368,6 +405,9 @@ int real_main(int argc, char** argv) {
   const run_conditions conditions;
   nlohmann::json ctx = [&] {
     const cpu_choice cpus = choose_cpus(o.place, o.cpus);
+    g_cpus = cpus;
+    g_adjacent_floors = cpus.impossible.empty() && cpus.producer >= 0 && cpus.consumer >= 0 &&
+                        cpus.producer != cpus.consumer;
     auto c = build_context(o, measure_calibration(cpus, o.sizes), cpus);
     g_floors = floors_from(c["calibration"]);
     auto n = traits_to_json(null_traits());

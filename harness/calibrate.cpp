@@ -72,7 +72,7 @@ double memcpy_bytes_per_second() {
   return best;
 }
 
-std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b) {
+std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b, std::uint64_t rounds) {
   // One page: the two counters on their own cache lines, and the result.
   struct alignas(64) line {
     std::atomic<std::uint64_t> value{0};
@@ -82,7 +82,7 @@ std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b) {
     cache_line_rtt result;
     std::atomic<int> done{0};
   };
-  constexpr std::uint64_t kRounds = 200'000;
+  const std::uint64_t kRounds = rounds;
   constexpr std::int64_t kPerSample = 20;
   std::optional<cache_line_rtt> out;
   try {

@@ -168,6 +168,7 @@ void to_json(nlohmann::json& j, const repetition_fields& r) {
                       {"consumer_ns", r.cpu->consumer_ns},
                       {"split", "approximate (getrusage); producer_ns and consumer_ns are exact"}};
   if (r.cpu_states) j[field::kCpuStates] = *r.cpu_states;
+  if (r.floors) j[field::kFloors] = *r.floors;
   if (r.turnaround_percentiles_ns) j[field::kTurnaroundPercentiles] = *r.turnaround_percentiles_ns;
   if (r.latency_percentiles_ns) j[field::kLatencyPercentiles] = *r.latency_percentiles_ns;
   if (r.start_unix_ns) j[field::kStartUnixNs] = *r.start_unix_ns;

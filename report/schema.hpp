@@ -47,6 +47,7 @@ inline constexpr char kStartUnixNs[] = "start_unix_ns";
 inline constexpr char kOrder[] = "order";
 inline constexpr char kCpuStates[] = "cpu_states";
 inline constexpr char kTurnaroundPercentiles[] = "turnaround_percentiles_ns";
+inline constexpr char kFloors[] = "floors";
 }  // namespace field
 
 // context.ipcbench.cpu_placement (results/README.md, `context`): the CPUs the peers were pinned
@@ -212,6 +213,10 @@ struct repetition_fields {
   // Per-CPU /proc/stat deltas of the pinned CPUs around the timed batch: {"window_ns": ...,
   // "cpus": {"<cpu>": {"user_ns", "system_ns", "softirq_ns", ...}}}.
   std::optional<nlohmann::json> cpu_states;
+  // The floors measured on the same CPUs right before this repetition (placement cross):
+  // {"cache_line_rtt_p50_ns", "wakeup_rtt_p50_ns"} for latency, {"copy_floor_bytes_per_second"}
+  // for throughput; the *_per_*_floor counters divide by these.
+  std::optional<nlohmann::json> floors;
   // The consumer's sampled turnaround per key of kLatencyPercentileKeys (latency only).
   std::optional<std::map<std::string, std::int64_t>> turnaround_percentiles_ns;
   // Round-trip time per key of kLatencyPercentileKeys (latency only).
