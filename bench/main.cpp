@@ -203,6 +203,7 @@ void run_case(benchmark::State& state, const bench_case& c) {
     state.counters[counter::kRttMeanNs] = r.rtt.mean();
     state.counters[counter::kOneWayP50Ns] = static_cast<double>(r.rtt.percentile(50)) / 2;
     state.counters[counter::kRttBatch] = static_cast<double>(r.rtt_batch);
+    state.counters[counter::kRttSamples] = static_cast<double>(r.rtt.count());
     const double p50 = static_cast<double>(r.rtt.percentile(50));
     state.counters[counter::kRttP50PerLineFloor] =
         ratio_or_null(p50, adjacent.line_rtt_p50_ns ? adjacent.line_rtt_p50_ns

@@ -92,6 +92,8 @@ inline constexpr char kMessagesPerSecond[] = "messages_per_second";
 inline constexpr char kLossRate[] = "loss_rate";
 // Round trips averaged per latency sample (1: each timed on its own).
 inline constexpr char kRttBatch[] = "rtt_batch";
+// Latency samples behind the percentiles: messages / rtt_batch.
+inline constexpr char kRttSamples[] = "rtt_samples";
 // The consumer's turnaround (request received to reply handed over), sampled, median.
 inline constexpr char kTurnaroundP50Ns[] = "turnaround_p50_ns";
 // Ratios to the calibrated floors of the same report (null when that floor was not measured).
