@@ -191,7 +191,8 @@ batch_reports drive(const run_request& req, const cpu_choice& cpus, peer (&peers
   go.count = timed_count(req, per_message);
   go.count = (go.count + go.rtt_batch - 1) / go.rtt_batch * go.rtt_batch;
   go.warm = flowing_warmup_count(req, per_message);
-  if (req.pat == pattern::latency && !req.lossy) go.turnaround_stride = kTurnaroundStride;
+  if (req.pat == pattern::latency && !req.lossy)
+    go.turnaround_stride = kTurnaroundStride * go.rtt_batch;
   for (int cpu : {cpus.producer, cpus.consumer})
     if (cpu >= 0 && std::find(go.stat_cpus.begin(), go.stat_cpus.end(), cpu) == go.stat_cpus.end())
       go.stat_cpus.push_back(cpu);
@@ -237,7 +238,7 @@ std::uint64_t flowing_warmup_count(const run_request& req, double ns_per_message
 
 std::uint64_t rtt_batch_for(const run_request& req, double rtt_ns) {
   if (req.timer_ns <= 0 || rtt_ns <= 0) return 1;
-  // Two clock reads per sample cost 2 * timer_ns; batch until that is at most 2 % of a sample.
+  // Two clock reads per sample cost 2 * timer_ns; batch until that is at most 1 % of a sample.
   const double k = std::ceil(2 * req.timer_ns / (kTimerShare * rtt_ns));
   return static_cast<std::uint64_t>(std::clamp(k, 1.0, 1024.0));
 }
