@@ -12,7 +12,8 @@ constexpr std::string_view kCounters[] = {
     counter::kMessages,          counter::kRttP50Ns,          counter::kRttP90Ns,
     counter::kRttP99Ns,          counter::kRttP999Ns,         counter::kRttMaxNs,
     counter::kRttMeanNs,         counter::kOneWayP50Ns,       counter::kBytesPerSecond,
-    counter::kMessagesPerSecond, counter::kLossRate,          counter::kCpuNsPerMessage,
+    counter::kMessagesPerSecond, counter::kLossRate,          counter::kTargetMessagesPerSecond,
+    counter::kRateTrials,        counter::kCpuNsPerMessage,
     counter::kRttBatch,          counter::kTurnaroundP50Ns,   counter::kRttP50PerLineFloor,
     counter::kRttP50PerWakeFloor, counter::kBytesPerSecondPerCopyFloor,
 };
