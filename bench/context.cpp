@@ -94,6 +94,7 @@ nlohmann::json traits_to_json(const mechanism_traits& t) {
           {"description", t.description},
           {"notes", t.notes},
           {"supports_throughput", t.supports_throughput},
+          {"paced", t.paced},
           {"lossy", t.lossy}};
 }
 

@@ -226,6 +226,10 @@ void run_case(benchmark::State& state, const bench_case& c) {
              : floor == g_floors.copy_bytes_per_second.end() ? std::nullopt
                                                                : std::optional<double>(floor->second));
     if (r.goodput) state.counters[counter::kLossRate] = r.loss_rate();
+    if (c.traits.paced) {
+      state.counters[counter::kTargetMessagesPerSecond] = r.target_rate;
+      state.counters[counter::kRateTrials] = static_cast<double>(r.rate_trials);
+    }
   }
   extra.integrity_errors = r.integrity_errors;
   extra.cpus = std::array<int, 2>{r.producer_cpu_id, r.consumer_cpu_id};
@@ -284,6 +288,7 @@ std::vector<bench_case> make_cases(const bench_options& o) {
     const std::vector<std::size_t>& sizes = e.traits.sizes.empty() ? o.sizes : e.traits.sizes;
     for (pattern p : {pattern::latency, pattern::throughput}) {
       if (p == pattern::throughput && !e.traits.supports_throughput) continue;
+      if (p == pattern::latency && e.traits.paced) continue;  // a paced stream: throughput only
       for (std::size_t size : sizes) add(e.traits, p, size, o.place, e.run);
     }
   }

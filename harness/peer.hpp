@@ -25,6 +25,7 @@
 #include "harness/control.hpp"
 #include "harness/histogram.hpp"
 #include "harness/message.hpp"
+#include "harness/pacer.hpp"
 #include "harness/protocol.hpp"
 #include "harness/session.hpp"
 #include "mechanisms/adapter.hpp"
@@ -59,6 +60,7 @@ struct peer_state {
   std::uint64_t next_seq = 0;
   std::uint64_t received = 0;     // lossy: every message received, all batches
   std::int64_t batch_end_ns = 0;  // lossy consumer: see consume_lossy()
+  pacer pace;  // a stream's producer: its send schedule (unpaced unless run_request::send_rate)
 };
 
 // Endpoints that copy the message out themselves (shared-memory rings) take a copier, so the
@@ -160,11 +162,15 @@ inline void ping_pong(E& ep, peer_state& s, std::uint64_t count, histogram* h,
   }
 }
 
+// Producer of a stream: `count` messages back to back, or each when s.pace says it is due (a
+// paced stream; the message is stamped before the wait, so only the send follows the schedule).
 template <endpoint E>
 inline void stream_out(E& ep, peer_state& s, std::uint64_t count) {
   for (std::uint64_t i = 0; i < count; ++i) {
     const std::uint64_t seq = s.next_seq++;
-    if (ep.send(s.codec.stamp(seq)) != io_status::ok) throw_channel_closed("send", seq);
+    const auto msg = s.codec.stamp(seq);
+    s.pace.wait_turn();
+    if (ep.send(msg) != io_status::ok) throw_channel_closed("send", seq);
   }
 }
 
@@ -317,6 +323,9 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   std::optional<E> endpoint(std::move(endpoint_in));
   E& ep = *endpoint;
   send_message(ctl, opened_notice{});
+  // A paced stream's producer keeps to req.send_rate in every batch, the sizing run included,
+  // so the coordinator sizes the timed batch at the paced rate.
+  if (r == role::producer && req.pat == pattern::throughput) s.pace = pacer(req.send_rate);
   auto batch = [&](std::uint64_t n, const batch_timing& t) {
     if (req.lossy)
       run_lossy_batch(ep, s, r, req.pat, n, t.rtt);
@@ -327,6 +336,7 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   // The sizing run: untimed, followed by a pause while the coordinator sizes the batch.
   const auto sizing = expect_message<warmup_order>(ctl, req.timeout * 2).count;
   if (req.lossy) s.seqs.extend_to(s.next_seq + sizing);
+  s.pace.restart(now_ns());
   // A lossy consumer's sizing run ends at its last arrival too: the receive timeout that ended
   // it would otherwise size the timed batch as if every message took that long.
   const bool lossy_consumer = req.lossy && r == role::consumer;
@@ -357,6 +367,8 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   const bool read_states = r == role::producer && !go.stat_cpus.empty();
   std::map<int, cpu_state_times> states0;
   std::int64_t states_t0 = 0;
+  // One schedule over the warm-up and the timed batch: they flow into each other.
+  s.pace.restart();
   if (read_states) {
     batch(go.warm / 2, {});
     states_t0 = now_ns();

@@ -140,6 +140,7 @@ void to_json(nlohmann::json& j, const run_request& req) {
        {"message_size", req.message_size},
        {"timeout_ms", req.timeout.count()},
        {"lossy", req.lossy},
+       {"send_rate", req.send_rate},
        {"timer_ns", req.timer_ns}};
 }
 
@@ -151,6 +152,7 @@ void from_json(const nlohmann::json& j, run_request& req) {
   req.message_size = j.at("message_size").get<std::size_t>();
   req.timeout = std::chrono::milliseconds(j.at("timeout_ms").get<std::int64_t>());
   req.lossy = j.value("lossy", false);
+  req.send_rate = j.value("send_rate", 0.0);
   req.timer_ns = j.value("timer_ns", 0.0);
 }
 

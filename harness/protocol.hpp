@@ -108,7 +108,7 @@ void to_json(nlohmann::json& j, const peer_error& m);
 void from_json(const nlohmann::json& j, peer_error& m);
 
 // The part of a run_request a launched peer reads (spawn process model's --request): pattern,
-// message size, timeout and lossy; the rest stays behind and reads back as its default.
+// message size, timeout, lossy, the timer's cost and the send rate; the rest stays behind and reads back as its default.
 // from_json also throws std::invalid_argument on an unknown pattern.
 void to_json(nlohmann::json& j, const run_request& req);
 void from_json(const nlohmann::json& j, run_request& req);

@@ -41,6 +41,9 @@ struct run_request {
   // spawn: the program launched in peer mode; the bench binary runs itself, a test names it.
   std::string peer_program = "/proc/self/exe";
   bool lossy = false;  // the mechanism may drop or reorder (traits.lossy): peers count loss
+  // A stream's producer sends at most this many messages per second, on an absolute schedule
+  // (harness/pacer.hpp), in every batch of the run; 0: back to back (unpaced).
+  double send_rate = 0;
   // Mean cost of one clock read (calibration), ns; 0: unknown. A latency run whose round trip is
   // too short for one clock read per sample to be negligible times batches of round trips.
   double timer_ns = 0;
@@ -91,6 +94,11 @@ struct run_result {
   // messages (distinct, arrived intact), i.e. goodput; loss_rate() is lost / messages.
   bool goodput = false;
   std::uint64_t delivered = 0;
+  // A paced stream (run_paced, harness/rate_search.hpp): the rate the producer was paced to in
+  // the timed batch (messages/s; what was achieved is messages_per_second()), and how many short
+  // trial batches the search ran before it, the unpaced one included. 0 and 0 for every other run.
+  double target_rate = 0;
+  std::uint64_t rate_trials = 0;
   std::int64_t elapsed_ns = 0;  // timed window (throughput: producer start to consumer end)
   histogram rtt;                // latency only
   peer_cpu producer_cpu, consumer_cpu;

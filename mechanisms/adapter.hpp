@@ -66,6 +66,9 @@ struct mechanism_traits {
   std::map<std::string, std::string> notes;  // facts recorded in the report (TCP_NODELAY, ...)
   bool supports_throughput = true;           // false: latency (ping-pong) only
   bool lossy = false;                        // may drop or reorder (UDP): loss is counted
+  // A paced stream (registry `.paced` variants): throughput only, the producer paced at the
+  // highest rate the harness finds with under 0.1 % lost (harness/runner.hpp run_paced_channel).
+  bool paced = false;
   // The message sizes this mechanism runs at instead of the sweep's; empty: the sweep's.
   // Notification mechanisms: {0}; the real-time signal: {0, 8}.
   std::vector<std::size_t> sizes;

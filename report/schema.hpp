@@ -90,6 +90,13 @@ inline constexpr char kMessagesPerSecond[] = "messages_per_second";
 // gate metric (known_metrics()): an unpaced stream's loss measures how far the sender overran
 // the receiver, which the gate judges through the goodput in kBytesPerSecond.
 inline constexpr char kLossRate[] = "loss_rate";
+// Paced streams only (`.paced` variants): the rate (messages/s) the producer was paced to in the
+// timed batch, the highest the search found with under 0.1 % lost; what it achieved is
+// kMessagesPerSecond (and kBytesPerSecond), measured, and kLossRate is the loss at it. Not gate
+// metrics: the target is a setting the search chose, the achieved rates are judged.
+inline constexpr char kTargetMessagesPerSecond[] = "target_messages_per_second";
+// Paced streams only: short trial batches run to find the rate (the unpaced one included).
+inline constexpr char kRateTrials[] = "rate_trials";
 // Round trips averaged per latency sample (1: each timed on its own).
 inline constexpr char kRttBatch[] = "rtt_batch";
 // Latency samples behind the percentiles: messages / rtt_batch.

@@ -166,9 +166,11 @@ TEST(Protocol, RequestCarriesWhatAPeerReads) {
   req.message_size = 4097;
   req.timeout = std::chrono::milliseconds(1234);
   req.lossy = true;
+  req.send_rate = 12345.5;  // a paced stream's producer paces itself
   req.fixed_messages = 99;  // stays behind
   const auto back = nlohmann::json(req).get<run_request>();
   EXPECT_EQ(back.pat, pattern::throughput);
+  EXPECT_EQ(back.send_rate, 12345.5);
   EXPECT_EQ(back.message_size, 4097u);
   EXPECT_EQ(back.timeout, std::chrono::milliseconds(1234));
   EXPECT_TRUE(back.lossy);

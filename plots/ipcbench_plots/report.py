@@ -37,6 +37,8 @@ COUNTERS = (
     "bytes_per_second",
     "messages_per_second",
     "loss_rate",
+    "target_messages_per_second",
+    "rate_trials",
     "cpu_ns_per_message",
 )
 
