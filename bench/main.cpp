@@ -366,7 +366,11 @@ int real_main(int argc, char** argv) {
   if (o.list) {
     nlohmann::json all = nlohmann::json::array();
     all.push_back(traits_to_json(null_traits()));
-    for (const auto& e : registry()) all.push_back(traits_to_json(e.traits));
+    for (const auto& e : registry()) {
+      auto j = traits_to_json(e.traits);
+      if (!e.unavailable.empty()) j["unavailable"] = e.unavailable;
+      all.push_back(std::move(j));
+    }
     std::cout << all.dump(2) << "\n";
     return 0;
   }

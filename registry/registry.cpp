@@ -1,8 +1,5 @@
 #include "registry/registry.hpp"
 
-#include <exception>
-
-#include "harness/runner.hpp"
 #include "mechanisms/notify/eventfd.hpp"
 #include "mechanisms/notify/futex.hpp"
 #include "mechanisms/notify/posix_sem.hpp"
@@ -23,37 +20,14 @@
 #include "mechanisms/sockets/unix_dgram.hpp"
 #include "mechanisms/sockets/unix_seqpacket.hpp"
 #include "mechanisms/sockets/unix_stream.hpp"
+#include "registry/make_entry.hpp"
+#include "registry/middleware_messaging.hpp"
 #ifdef IPCBENCH_PLANT_DELAY
 #include "registry/planted_delay.hpp"
 #endif
 
 namespace ipcbench {
 namespace {
-
-template <channel C>
-mechanism_entry make_entry(const char* id) {
-  mechanism_entry e;
-  try {
-    e.traits = C::describe();
-  } catch (const std::exception& ex) {
-    e.traits.id = e.traits.mechanism = id;
-    e.unavailable = std::string("unavailable on this machine: ") + ex.what();
-  }
-  e.run = [traits = e.traits, unavailable = e.unavailable](const run_request& req) {
-    if (!unavailable.empty()) {
-      run_result r;
-      r.status = run_status::skipped;
-      r.reason = unavailable;
-      return r;
-    }
-    return run_channel<C>(traits, req);
-  };
-  if constexpr (named_channel<C>) {
-    e.can_spawn = true;
-    e.attach = run_attached<C>;
-  }
-  return e;
-}
 
 // The paced variant of a lossy datagram channel: the same channel and endpoints, a stream whose
 // producer is paced at the highest rate found with under 0.1 % lost (run_paced_channel). A
@@ -86,7 +60,8 @@ mechanism_entry make_paced_entry(const char* id) {
 }  // namespace
 
 const std::vector<mechanism_entry>& registry() {
-  static const std::vector<mechanism_entry> all = {
+  // The kernel mechanisms, then the middleware family (registry/middleware_*.cpp).
+  static const std::vector<mechanism_entry> all = with_messaging_middleware({
 #ifdef IPCBENCH_PLANT_DELAY
       make_entry<delayed_channel<pipe_channel>>("pipe"),  // test-only: planted_delay.hpp
 #else
@@ -116,7 +91,7 @@ const std::vector<mechanism_entry>& registry() {
       make_entry<sysv_sem_channel>("sysv_sem"),
       make_entry<posix_sem_channel>("posix_sem"),
       make_entry<futex_channel>("futex"),
-  };
+  });
   return all;
 }
 

@@ -190,7 +190,14 @@ run_result run_and_signal(const std::string& id, int sig, bool consumer,
   return r;
 }
 
-class PeerFaults : public ::testing::TestWithParam<std::string> {};
+// A mechanism this build or machine lacks has no peer to kill: skipped with the reason.
+class PeerFaults : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (const auto* m = find_mechanism(GetParam()); m != nullptr && !m->unavailable.empty())
+      GTEST_SKIP() << m->unavailable;
+  }
+};
 
 TEST_P(PeerFaults, KilledConsumerEndsTheRunAtOnce) {
   const run_result r = run_and_signal(GetParam(), SIGKILL, true, std::chrono::seconds(20));
