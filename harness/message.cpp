@@ -37,37 +37,13 @@ std::uint64_t load_le(const std::byte* p) noexcept {
 using u64x4 = std::uint64_t __attribute__((vector_size(32)));
 constexpr bool kLittle = std::endian::native == std::endian::little;
 
-// OR of (word ^ pattern word) over `words` words at p, the first being word j of the message.
-IPCBENCH_VECTOR_CLONES
-std::uint64_t words_diff(const std::byte* p, std::size_t j, std::size_t words,
-                         std::uint64_t key) noexcept {
-  std::size_t k = 0;
-  std::uint64_t d = 0;
-  if constexpr (kLittle) {
-    u64x4 pat0 = {(j + 1) * kPatternStep, (j + 2) * kPatternStep, (j + 3) * kPatternStep,
-                  (j + 4) * kPatternStep};
-    u64x4 pat1 = pat0 + 4 * kPatternStep;
-    u64x4 acc0 = {}, acc1 = {};
-    for (; k + 8 <= words; k += 8) {
-      u64x4 a, b;
-      std::memcpy(&a, p + 8 * k, sizeof a);
-      std::memcpy(&b, p + 8 * k + sizeof a, sizeof b);
-      acc0 |= a ^ (pat0 ^ key);
-      acc1 |= b ^ (pat1 ^ key);
-      pat0 += 8 * kPatternStep;
-      pat1 += 8 * kPatternStep;
-    }
-    const u64x4 acc = acc0 | acc1;
-    d = acc[0] | acc[1] | acc[2] | acc[3];
-  }
-  for (; k < words; ++k) d |= load_le(p + 8 * k) ^ (((j + k + 1) * kPatternStep) ^ key);
-  return d;
-}
-
-// The same, copying each word from src to dst as it goes.
-IPCBENCH_VECTOR_CLONES
-std::uint64_t copy_words_diff(std::byte* dst, const std::byte* src, std::size_t j,
-                              std::size_t words, std::uint64_t key) noexcept {
+// OR of (word ^ pattern word) over `words` words at src, the first being word j of the message;
+// with Copy, each word is also stored to dst. Inlined into the two entry points below, so each
+// of their clones gets its own vector code.
+template <bool Copy>
+[[gnu::always_inline]] inline std::uint64_t scan_words(std::byte* dst, const std::byte* src,
+                                                       std::size_t j, std::size_t words,
+                                                       std::uint64_t key) noexcept {
   std::size_t k = 0;
   std::uint64_t d = 0;
   if constexpr (kLittle) {
@@ -79,8 +55,10 @@ std::uint64_t copy_words_diff(std::byte* dst, const std::byte* src, std::size_t 
       u64x4 a, b;
       std::memcpy(&a, src + 8 * k, sizeof a);
       std::memcpy(&b, src + 8 * k + sizeof a, sizeof b);
-      std::memcpy(dst + 8 * k, &a, sizeof a);
-      std::memcpy(dst + 8 * k + sizeof a, &b, sizeof b);
+      if constexpr (Copy) {
+        std::memcpy(dst + 8 * k, &a, sizeof a);
+        std::memcpy(dst + 8 * k + sizeof a, &b, sizeof b);
+      }
       acc0 |= a ^ (pat0 ^ key);
       acc1 |= b ^ (pat1 ^ key);
       pat0 += 8 * kPatternStep;
@@ -90,10 +68,22 @@ std::uint64_t copy_words_diff(std::byte* dst, const std::byte* src, std::size_t 
     d = acc[0] | acc[1] | acc[2] | acc[3];
   }
   for (; k < words; ++k) {
-    std::memcpy(dst + 8 * k, src + 8 * k, 8);
+    if constexpr (Copy) std::memcpy(dst + 8 * k, src + 8 * k, 8);
     d |= load_le(src + 8 * k) ^ (((j + k + 1) * kPatternStep) ^ key);
   }
   return d;
+}
+
+IPCBENCH_VECTOR_CLONES
+std::uint64_t words_diff(const std::byte* p, std::size_t j, std::size_t words,
+                         std::uint64_t key) noexcept {
+  return scan_words<false>(nullptr, p, j, words, key);
+}
+
+IPCBENCH_VECTOR_CLONES
+std::uint64_t copy_words_diff(std::byte* dst, const std::byte* src, std::size_t j,
+                              std::size_t words, std::uint64_t key) noexcept {
+  return scan_words<true>(dst, src, j, words, key);
 }
 
 // Compares bytes [from, to) of `p` (a whole message) with the pattern; from is a multiple of 8.
