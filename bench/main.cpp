@@ -168,6 +168,9 @@ void run_case(benchmark::State& state, const bench_case& c) {
   namespace counter = schema::counter;
   state.counters[counter::kMessages] = static_cast<double>(r.messages);
   state.counters[counter::kCpuNsPerMessage] = r.cpu_ns_per_message();
+  if (r.helper_cpu_ns)
+    state.counters[counter::kHelperCpuNsPerMessage] =
+        static_cast<double>(*r.helper_cpu_ns) / static_cast<double>(r.messages);
   if (latency) {
     state.counters[counter::kRttP50Ns] = static_cast<double>(r.rtt.percentile(50));
     state.counters[counter::kRttP90Ns] = supported_percentile(r.rtt, 90);
@@ -323,7 +326,10 @@ int real_main(int argc, char** argv) {
   if (o.list) {
     nlohmann::json all = nlohmann::json::array();
     all.push_back(traits_to_json(null_traits()));
-    for (const auto& e : registry()) all.push_back(traits_to_json(e.traits));
+    for (const auto& e : registry()) {
+      all.push_back(traits_to_json(e.traits));
+      if (!e.unavailable.empty()) all.back()["unavailable"] = e.unavailable;
+    }
     std::cout << all.dump(2) << "\n";
     return 0;
   }

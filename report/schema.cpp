@@ -13,6 +13,7 @@ constexpr std::string_view kCounters[] = {
     counter::kRttP99Ns,          counter::kRttP999Ns,         counter::kRttMaxNs,
     counter::kRttMeanNs,         counter::kOneWayP50Ns,       counter::kBytesPerSecond,
     counter::kMessagesPerSecond, counter::kLossRate,          counter::kCpuNsPerMessage,
+    counter::kHelperCpuNsPerMessage,
     counter::kRttBatch,          counter::kTurnaroundP50Ns,   counter::kRttP50PerLineFloor,
     counter::kRttP50PerWakeFloor, counter::kBytesPerSecondPerCopyFloor,
 };

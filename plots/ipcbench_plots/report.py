@@ -38,6 +38,7 @@ COUNTERS = (
     "messages_per_second",
     "loss_rate",
     "cpu_ns_per_message",
+    "helper_cpu_ns_per_message",
 )
 
 
