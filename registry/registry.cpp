@@ -2,7 +2,8 @@
 
 #include <exception>
 
-#include "harness/runner.hpp"
+#include "registry/make_entry.hpp"
+#include "registry/middleware_daemons.hpp"
 #include "mechanisms/notify/eventfd.hpp"
 #include "mechanisms/notify/futex.hpp"
 #include "mechanisms/notify/posix_sem.hpp"
@@ -28,37 +29,11 @@
 #endif
 
 namespace ipcbench {
-namespace {
 
-template <channel C>
-mechanism_entry make_entry(const char* id) {
-  mechanism_entry e;
-  try {
-    e.traits = C::describe();
-  } catch (const std::exception& ex) {
-    e.traits.id = e.traits.mechanism = id;
-    e.unavailable = std::string("unavailable on this machine: ") + ex.what();
-  }
-  e.run = [traits = e.traits, unavailable = e.unavailable](const run_request& req) {
-    if (!unavailable.empty()) {
-      run_result r;
-      r.status = run_status::skipped;
-      r.reason = unavailable;
-      return r;
-    }
-    return run_channel<C>(traits, req);
-  };
-  if constexpr (named_channel<C>) {
-    e.can_spawn = true;
-    e.attach = run_attached<C>;
-  }
-  return e;
-}
-
-}  // namespace
 
 const std::vector<mechanism_entry>& registry() {
-  static const std::vector<mechanism_entry> all = {
+  static const std::vector<mechanism_entry> all = [] {
+    std::vector<mechanism_entry> v = {
 #ifdef IPCBENCH_PLANT_DELAY
       make_entry<delayed_channel<pipe_channel>>("pipe"),  // test-only: planted_delay.hpp
 #else
@@ -87,7 +62,11 @@ const std::vector<mechanism_entry>& registry() {
       make_entry<sysv_sem_channel>("sysv_sem"),
       make_entry<posix_sem_channel>("posix_sem"),
       make_entry<futex_channel>("futex"),
-  };
+    };
+    // Middleware that needs a daemon (D-Bus, iceoryx): middleware_daemons.cpp.
+    append_daemon_middleware(v);
+    return v;
+  }();
   return all;
 }
 

@@ -49,3 +49,7 @@ IPCBENCH_PLOT_PACKAGES=(python3 python3-matplotlib)
 # What the tests need on top; Chromium loads the HTML report in the browser test.
 IPCBENCH_TEST_PACKAGES=(libgtest-dev)
 IPCBENCH_OPTIONAL_TEST_PACKAGES=(chromium)
+
+# Middleware that needs a daemon, optional (a missing one makes its mechanisms unavailable, with
+# the reason): sd-bus and dbus-daemon for dbus.bus and dbus.p2p.
+IPCBENCH_OPTIONAL_DAEMON_MIDDLEWARE_PACKAGES=(libsystemd-dev dbus-daemon)

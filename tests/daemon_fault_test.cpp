@@ -1,0 +1,115 @@
+// Mechanisms with a helper daemon (dbus.bus and its dbus-daemon): the daemon killed mid-run fails
+// the benchmark with the daemon named as the cause, and leaves no process, socket or directory
+// behind; its CPU time is counted in a run that completes.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "registry/registry.hpp"
+#include "test_env.hpp"
+
+namespace ipcbench {
+namespace {
+
+// This process's children whose command is `comm` (/proc/<pid>/stat: "pid (comm) state ppid").
+std::vector<pid_t> children_named(const std::string& comm) {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& de : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = de.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(de.path() / "stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto open = text.find('('), close = text.rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close + 4 >= text.size())
+      continue;
+    const int ppid = std::atoi(text.c_str() + close + 4);
+    if (ppid == ::getpid() && text.substr(open + 1, close - open - 1) == comm)
+      out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+const mechanism_entry* available(const char* id) {
+  const mechanism_entry* m = find_mechanism(id);
+  return m != nullptr && m->unavailable.empty() ? m : nullptr;
+}
+
+TEST(DaemonFaults, KilledDbusDaemonFailsTheRunWithTheReason) {
+  const mechanism_entry* m = available("dbus.bus");
+  if (m == nullptr) GTEST_SKIP() << "dbus.bus unavailable in this build or on this machine";
+  for (pattern p : {pattern::latency, pattern::throughput}) {
+    run_request req;
+    req.pat = p;
+    req.message_size = 64;
+    req.place = placement::none;
+    req.fixed_messages = 100'000'000;  // far longer than the test waits
+    req.warmup_messages = 10;
+    req.timeout = std::chrono::seconds(20);
+    std::thread killer;
+    std::vector<pid_t> daemons;
+    req.on_go = [&](pid_t, pid_t) {
+      daemons = children_named("dbus-daemon");
+      killer = std::thread([&daemons] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        for (pid_t d : daemons) ::kill(d, SIGKILL);
+      });
+    };
+    const auto t0 = std::chrono::steady_clock::now();
+    const run_result r = m->run(req);
+    if (killer.joinable()) killer.join();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(15)) << to_string(p);
+    ASSERT_EQ(daemons.size(), 1u) << "the run's dbus-daemon is the coordinator's child";
+    EXPECT_EQ(r.status, run_status::failed) << to_string(p);
+    EXPECT_NE(r.reason.find("dbus-daemon (pid " + std::to_string(daemons[0]) + ") killed by SIGKILL"),
+              std::string::npos)
+        << r.reason;
+    EXPECT_TRUE(test::no_children());
+    EXPECT_TRUE(test::leftovers().empty());
+  }
+}
+
+TEST(DaemonFaults, DaemonIsStoppedAndItsCpuCountedInACompleteRun) {
+  const mechanism_entry* m = available("dbus.bus");
+  if (m == nullptr) GTEST_SKIP() << "dbus.bus unavailable in this build or on this machine";
+  run_request req;
+  req.pat = pattern::latency;
+  req.message_size = 64;
+  req.place = placement::none;
+  req.fixed_messages = 200;
+  req.warmup_messages = 10;
+  req.timeout = std::chrono::seconds(20);
+  const run_result r = m->run(req);
+  ASSERT_EQ(r.status, run_status::ok) << r.reason;
+  ASSERT_TRUE(r.helper_cpu_ns.has_value());
+  EXPECT_GE(*r.helper_cpu_ns, 0);
+  EXPECT_DOUBLE_EQ(r.cpu_ns_per_message(),
+                   static_cast<double>(r.producer_cpu.total_ns + r.consumer_cpu.total_ns +
+                                       *r.helper_cpu_ns) /
+                       static_cast<double>(r.messages));
+  EXPECT_TRUE(children_named("dbus-daemon").empty());
+  EXPECT_TRUE(test::no_children());
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+TEST(DaemonFaults, UnavailableMiddlewareIsSkippedWithTheReason) {
+  for (const char* id : {"dbus.bus", "dbus.p2p"}) {
+    const mechanism_entry* m = find_mechanism(id);
+    ASSERT_NE(m, nullptr) << id << " is registered, available or not";
+    EXPECT_EQ(m->traits.family, m->unavailable.empty() ? "middleware" : m->traits.family);
+    if (m->unavailable.empty()) continue;
+    run_request req;
+    const run_result r = m->run(req);
+    EXPECT_EQ(r.status, run_status::skipped);
+    EXPECT_EQ(r.reason, m->unavailable);
+  }
+}
+
+}  // namespace
+}  // namespace ipcbench
