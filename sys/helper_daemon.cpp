@@ -33,7 +33,8 @@ helper_daemon::helper_daemon(std::string name, const std::string& program,
   const auto deadline = clock::now() + timeout;
   std::string line;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (left.count() <= 0 || !wait_readable(rd.get(), left)) {
       proc_.kill_and_reap();
       throw std::runtime_error(name_ + " did not become ready within " +

@@ -67,8 +67,9 @@ TEST(DaemonFaults, KilledDbusDaemonFailsTheRunWithTheReason) {
     EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(15)) << to_string(p);
     ASSERT_EQ(daemons.size(), 1u) << "the run's dbus-daemon is the coordinator's child";
     EXPECT_EQ(r.status, run_status::failed) << to_string(p);
-    EXPECT_NE(r.reason.find("dbus-daemon (pid " + std::to_string(daemons[0]) + ") killed by SIGKILL"),
-              std::string::npos)
+    EXPECT_NE(
+        r.reason.find("dbus-daemon (pid " + std::to_string(daemons[0]) + ") killed by SIGKILL"),
+        std::string::npos)
         << r.reason;
     EXPECT_TRUE(test::no_children());
     EXPECT_TRUE(test::leftovers().empty());
@@ -89,10 +90,10 @@ TEST(DaemonFaults, DaemonIsStoppedAndItsCpuCountedInACompleteRun) {
   ASSERT_EQ(r.status, run_status::ok) << r.reason;
   ASSERT_TRUE(r.helper_cpu_ns.has_value());
   EXPECT_GE(*r.helper_cpu_ns, 0);
-  EXPECT_DOUBLE_EQ(r.cpu_ns_per_message(),
-                   static_cast<double>(r.producer_cpu.total_ns + r.consumer_cpu.total_ns +
-                                       *r.helper_cpu_ns) /
-                       static_cast<double>(r.messages));
+  EXPECT_DOUBLE_EQ(
+      r.cpu_ns_per_message(),
+      static_cast<double>(r.producer_cpu.total_ns + r.consumer_cpu.total_ns + *r.helper_cpu_ns) /
+          static_cast<double>(r.messages));
   EXPECT_TRUE(children_named("dbus-daemon").empty());
   EXPECT_TRUE(test::no_children());
   EXPECT_TRUE(test::leftovers().empty());

@@ -130,8 +130,9 @@ std::unique_ptr<dbus_endpoint::state> connect_bus(const std::string& address, ro
   add_filter(*s);
   const char* partner = r == role::producer ? kConsumerName : kProducerName;
   const std::string match =
-      std::string("type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
-                  "member='NameOwnerChanged',arg0='") +
+      std::string(
+          "type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',"
+          "member='NameOwnerChanged',arg0='") +
       partner + "'";
   check_sd(sd_bus_add_match(s->bus, &s->watch, match.c_str(), on_owner_changed, s.get()),
            "sd_bus_add_match(" + match + ")");
@@ -184,8 +185,8 @@ std::ptrdiff_t dbus_endpoint::receive(std::span<std::byte> buffer) {
     const int r = sd_bus_process(s.bus, nullptr);
     if (r < 0) {
       if (connection_lost(r) && !s.through_daemon) return kPeerGone;
-      throw_sd(r, s.through_daemon ? "sd_bus_process (connection to dbus-daemon)"
-                                   : "sd_bus_process");
+      throw_sd(r,
+               s.through_daemon ? "sd_bus_process (connection to dbus-daemon)" : "sd_bus_process");
     }
     if (r > 0) continue;
     const int w = sd_bus_wait(s.bus, UINT64_MAX);
@@ -245,7 +246,8 @@ mechanism_traits dbus_bus_channel::describe() {
   t.description =
       "D-Bus method calls through a private dbus-daemon started for the benchmark (two socket "
       "hops and the daemon's routing per message), sd-bus on both ends";
-  t.notes["daemon"] = *daemon + " --nofork, generated config: unix socket in the private "
+  t.notes["daemon"] = *daemon +
+                      " --nofork, generated config: unix socket in the private "
                       "directory, EXTERNAL auth, allow-all policy";
   t.notes["daemon_limits"] = "max_message_size " + std::to_string(kMaxMessage) +
                              ", max_incoming_bytes and max_outgoing_bytes " +
@@ -253,8 +255,8 @@ mechanism_traits dbus_bus_channel::describe() {
   t.notes["daemon_cpu"] =
       "dbus-daemon's utime+stime over the timed batch (/proc/<pid>/stat, clock ticks) is in "
       "helper_cpu_ns_per_message and in cpu_ns_per_message";
-  t.notes["names"] = std::string("producer owns ") + kProducerName + ", consumer " +
-                     kConsumerName + "; each watches the other's NameOwnerChanged";
+  t.notes["names"] = std::string("producer owns ") + kProducerName + ", consumer " + kConsumerName +
+                     "; each watches the other's NameOwnerChanged";
   return t;
 }
 
@@ -283,10 +285,10 @@ dbus_bus_channel::dbus_bus_channel(const channel_config& cfg) : pat_(cfg.pat) {
         << "</busconfig>\n";
     if (!out.flush()) throw std::runtime_error("cannot write " + config.string());
   }
-  daemon_ = helper_daemon("dbus-daemon", *daemon,
-                          {"--config-file=" + config.string(), "--nofork", "--nopidfile",
-                           "--nosyslog"},
-                          std::string("--print-address="), std::chrono::milliseconds(10'000));
+  daemon_ =
+      helper_daemon("dbus-daemon", *daemon,
+                    {"--config-file=" + config.string(), "--nofork", "--nopidfile", "--nosyslog"},
+                    std::string("--print-address="), std::chrono::milliseconds(10'000));
   // The address it printed carries a guid; the socket path is what peers need.
   address_ = "unix:path=" + socket.string();
 }
