@@ -3,6 +3,9 @@
 // behind; its CPU time is counted in a run that completes.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
+
+#include <boost/process.hpp>
 
 #include <chrono>
 #include <filesystem>
@@ -12,6 +15,7 @@
 #include <vector>
 
 #include "registry/registry.hpp"
+#include "sys/cleanup.hpp"
 #include "test_env.hpp"
 
 namespace ipcbench {
@@ -97,6 +101,52 @@ TEST(DaemonFaults, DaemonIsStoppedAndItsCpuCountedInACompleteRun) {
   EXPECT_TRUE(children_named("dbus-daemon").empty());
   EXPECT_TRUE(test::no_children());
   EXPECT_TRUE(test::leftovers().empty());
+}
+
+// pids of dbus-daemon processes whose command line names this test's scratch directory (their
+// configuration file lies in a private directory there).
+std::vector<pid_t> our_daemons() {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& de : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = de.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(de.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmd.find("dbus-daemon") != std::string::npos &&
+        cmd.find(test::scratch_dir().string()) != std::string::npos)
+      out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+// Ctrl-C of the coordinator kills the daemon and removes its socket and configuration; after a
+// SIGKILL the daemon dies with the coordinator (PR_SET_PDEATHSIG) and the next run's sweep
+// removes the private directory it leaves.
+TEST(DaemonFaults, InterruptedOrKilledCoordinatorLeavesNoDaemonBehind) {
+  const mechanism_entry* m = available("dbus.bus");
+  if (m == nullptr) GTEST_SKIP() << "dbus.bus unavailable in this build or on this machine";
+  namespace bp = boost::process;
+  for (int sig : {SIGINT, SIGKILL}) {
+    bp::child c(IPCBENCH_BIN,
+                bp::args({"--benchmark_filter=^dbus.bus/throughput/", "--sizes", "64",
+                          "--target-time", "20", "--placement", "none", "--progress"}),
+                bp::std_out > bp::null, bp::std_err > bp::null, bp::std_in < bp::null);
+    for (int i = 0; i < 100 && our_daemons().empty(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_EQ(our_daemons().size(), 1u) << strsignal(sig);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the peers are connected
+    ::kill(c.id(), sig);
+    c.wait();
+    for (int i = 0; i < 40 && !our_daemons().empty(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_TRUE(our_daemons().empty()) << strsignal(sig);
+    if (sig == SIGKILL) {
+      const cleanup::sweep_result swept = cleanup::sweep_stale();
+      EXPECT_FALSE(swept.empty());
+    }
+    EXPECT_TRUE(test::leftovers().empty()) << strsignal(sig) << ": " << test::leftovers().front();
+  }
 }
 
 TEST(DaemonFaults, UnavailableMiddlewareIsSkippedWithTheReason) {

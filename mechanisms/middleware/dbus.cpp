@@ -266,6 +266,10 @@ dbus_bus_channel::dbus_bus_channel(const channel_config& cfg) : pat_(cfg.pat) {
   if (!daemon) throw std::runtime_error("dbus-daemon not found in PATH");
   const auto socket = cfg.dir->path() / "bus.sock";
   const auto config = cfg.dir->path() / "bus.conf";
+  config_ = named_object(named_object::kind::path, config.string());
+  socket_ = named_object(named_object::kind::path, socket.string());
+  config_.created();
+  socket_.created();  // the daemon binds it; it is the coordinator's to unlink
   {
     std::ofstream out(config);
     out << "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"

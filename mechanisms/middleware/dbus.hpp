@@ -23,6 +23,7 @@
 
 #include "mechanisms/adapter.hpp"
 #include "sys/helper_daemon.hpp"
+#include "sys/named.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace ipcbench {
@@ -70,6 +71,10 @@ class dbus_bus_channel {
  private:
   pattern pat_;
   std::string address_;
+  // The configuration file and the daemon's socket, in the private directory: registered with
+  // the emergency cleanup (its directory can go only once they have), removed after the daemon
+  // (declared first, destroyed last).
+  named_object config_, socket_;
   helper_daemon daemon_;
 };
 
