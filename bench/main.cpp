@@ -194,6 +194,9 @@ void run_case(benchmark::State& state, const bench_case& c) {
   namespace counter = schema::counter;
   state.counters[counter::kMessages] = static_cast<double>(r.messages);
   state.counters[counter::kCpuNsPerMessage] = r.cpu_ns_per_message();
+  if (r.helper_cpu_ns)
+    state.counters[counter::kHelperCpuNsPerMessage] =
+        static_cast<double>(*r.helper_cpu_ns) / static_cast<double>(r.messages);
   if (latency) {
     state.counters[counter::kRttP50Ns] = static_cast<double>(r.rtt.percentile(50));
     state.counters[counter::kRttP90Ns] = supported_percentile(r.rtt, 90);

@@ -197,6 +197,8 @@ batch_reports drive(const run_request& req, const cpu_choice& cpus, peer (&peers
     if (cpu >= 0 && std::find(go.stat_cpus.begin(), go.stat_cpus.end(), cpu) == go.stat_cpus.end())
       go.stat_cpus.push_back(cpu);
 
+  go.helper_pids.assign(req.helper_pids.begin(), req.helper_pids.end());
+
   // The consumer first, so it is already waiting when the producer starts.
   send_message(peers[1].link, go);
   send_message(peers[0].link, go);
@@ -261,6 +263,7 @@ run_result assemble(const run_request& req, const batch_reports& b) {
   res.producer_cpu = pr.cpu;
   res.consumer_cpu = cr.cpu;
   res.cpu_states = pr.cpu_states;
+  res.helper_cpu_ns = pr.helper_cpu_ns;
   res.rtt_batch = b.rtt_batch;
   if (cr.turnaround) {
     res.turnaround = *cr.turnaround;

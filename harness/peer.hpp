@@ -29,6 +29,7 @@
 #include "harness/protocol.hpp"
 #include "harness/session.hpp"
 #include "mechanisms/adapter.hpp"
+#include "sys/helper_daemon.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -315,6 +316,18 @@ inline std::map<int, cpu_state_times> read_cpu_states(const std::vector<int>& cp
   return out;
 }
 
+// The summed CPU time of helper processes now (process_cpu_ns), or nullopt when one of them
+// cannot be read (it has ended: then the run fails anyway).
+inline std::optional<std::int64_t> helper_cpu_now(const std::vector<int>& pids) {
+  std::int64_t sum = 0;
+  for (int pid : pids) {
+    const auto ns = process_cpu_ns(pid);
+    if (!ns) return std::nullopt;
+    sum += *ns;
+  }
+  return sum;
+}
+
 // The whole life of a peer after its endpoint is open. Returns the exit code.
 template <endpoint E>
 int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
@@ -377,6 +390,7 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   } else {
     batch(go.warm, {});
   }
+  peer_report report;
   histogram rtt, turnaround;
   const bool timed_rtt = r == role::producer && req.pat == pattern::latency;
   const bool timed_turnaround =
@@ -386,13 +400,22 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   timing.rtt_batch = go.rtt_batch;
   if (timed_turnaround) timing.turnaround = &turnaround;
   timing.turnaround_stride = go.turnaround_stride;
+  // The helpers' CPU time is read straight around the timed batch (a read of /proc/<pid>/stat
+  // takes microseconds, only for mechanisms that have helpers); a helper whose file cannot be
+  // read makes the field absent rather than a guess.
+  const bool read_helpers = r == role::producer && !go.helper_pids.empty();
+  std::optional<std::int64_t> helpers0;
+  if (read_helpers) helpers0 = helper_cpu_now(go.helper_pids);
   const peer_cpu c0 = cpu_now();
   const std::int64_t t0 = now_ns();
   batch(go.count, timing);
   const std::int64_t t1 = now_ns();
   const peer_cpu c1 = cpu_now();
+  if (read_helpers) {
+    const auto helpers1 = helper_cpu_now(go.helper_pids);
+    if (helpers0 && helpers1) report.helper_cpu_ns = *helpers1 - *helpers0;
+  }
 
-  peer_report report;
   if (read_states) {
     const auto states1 = read_cpu_states(go.stat_cpus);
     cpu_window w;

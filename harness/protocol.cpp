@@ -40,6 +40,7 @@ void to_json(nlohmann::json& j, const go_order& m) {
   j["rtt_batch"] = m.rtt_batch;
   j["turnaround_stride"] = m.turnaround_stride;
   j["stat_cpus"] = m.stat_cpus;
+  if (!m.helper_pids.empty()) j["helper_pids"] = m.helper_pids;
 }
 void from_json(const nlohmann::json& j, go_order& m) {
   m.warm = j.at("warm").get<std::uint64_t>();
@@ -47,6 +48,7 @@ void from_json(const nlohmann::json& j, go_order& m) {
   m.rtt_batch = j.at("rtt_batch").get<std::uint64_t>();
   m.turnaround_stride = j.at("turnaround_stride").get<std::uint64_t>();
   m.stat_cpus = j.at("stat_cpus").get<std::vector<int>>();
+  m.helper_pids = j.value("helper_pids", std::vector<int>{});
 }
 
 namespace {
@@ -84,6 +86,7 @@ void to_json(nlohmann::json& j, const peer_report& m) {
     for (const auto& [cpu, t] : m.cpu_states->cpus) cpus[std::to_string(cpu)] = state_times_json(t);
     j["cpu_states"] = {{"window_ns", m.cpu_states->window_ns}, {"cpus", std::move(cpus)}};
   }
+  if (m.helper_cpu_ns) j["helper_cpu_ns"] = *m.helper_cpu_ns;
   if (m.loss) {
     j["lost"] = m.loss->lost;
     j["duplicated"] = m.loss->duplicated;
@@ -114,6 +117,8 @@ void from_json(const nlohmann::json& j, peer_report& m) {
       w.cpus[std::stoi(cpu)] = cpu_state_times_from(t);
     m.cpu_states = std::move(w);
   }
+  m.helper_cpu_ns.reset();
+  if (j.contains("helper_cpu_ns")) m.helper_cpu_ns = j.at("helper_cpu_ns").get<std::int64_t>();
   m.loss.reset();
   if (j.contains("lost"))
     m.loss =

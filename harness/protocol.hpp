@@ -54,6 +54,7 @@ struct go_order {
   std::uint64_t rtt_batch = 1;          // producer: round trips per timed sample
   std::uint64_t turnaround_stride = 0;  // consumer: time the turnaround of every n-th; 0: never
   std::vector<int> stat_cpus;           // producer: CPUs whose /proc/stat times it reads
+  std::vector<int> helper_pids;         // producer: helper processes whose CPU time it reads
 };
 
 // Loss accounting of one peer of a lossy mechanism (sequence_tracker's counts).
@@ -78,6 +79,7 @@ struct peer_report {
   std::optional<histogram> rtt;     // the producer of a latency run: every round trip (or batch)
   std::optional<histogram> turnaround;  // the consumer of a latency run: sampled turnarounds
   std::optional<cpu_window> cpu_states; // the producer: stat_cpus over the timed batch
+  std::optional<std::int64_t> helper_cpu_ns;  // the producer: helper_pids over the timed batch
   std::optional<loss_counts> loss;  // lossy mechanisms only, of the timed batch alone
 };
 

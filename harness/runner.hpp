@@ -49,6 +49,7 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
     C ch(channel_config{req.message_size, req.pat, &dir, share});
     run_request rq = req;
     rq.lossy = traits.lossy;
+    if constexpr (requires { ch.helper_pids(); }) rq.helper_pids = ch.helper_pids();
     peer_program program{
         [&](role r, control_link& link) { return run_peer(ch.open(r), r, link, rq); },
         [&] { ch.opened(); }, std::nullopt};
@@ -57,6 +58,13 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
         program.spawned = spawn_target{traits.id, ch.rendezvous()};
     }
     run_result res = coordinate(rq, program);
+    // A helper that ended (a killed bus daemon) is the cause whatever the peers saw.
+    if constexpr (requires { ch.helper_failure(); }) {
+      if (res.status == run_status::failed) {
+        if (std::string why = ch.helper_failure(); !why.empty())
+          res.reason = why + "; " + res.reason;
+      }
+    }
     if (res.reason.starts_with("lost ")) res.reason = traits.mechanism + " " + res.reason;
     return res;
   } catch (const std::exception& e) {

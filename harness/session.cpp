@@ -12,7 +12,7 @@ namespace ipcbench {
 
 double run_result::cpu_ns_per_message() const noexcept {
   if (messages == 0) return 0;
-  const auto total = producer_cpu.total_ns + consumer_cpu.total_ns;
+  const auto total = producer_cpu.total_ns + consumer_cpu.total_ns + helper_cpu_ns.value_or(0);
   return static_cast<double>(total) / static_cast<double>(messages);
 }
 

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "harness/histogram.hpp"
 #include "mechanisms/adapter.hpp"
@@ -47,6 +48,9 @@ struct run_request {
   // Mean cost of one clock read (calibration), ns; 0: unknown. A latency run whose round trip is
   // too short for one clock read per sample to be negligible times batches of round trips.
   double timer_ns = 0;
+  // Helper processes the mechanism runs beside the peers (a bus daemon, a broker): the producer
+  // reads their CPU time (/proc/<pid>/stat) over the timed batch. Empty for most mechanisms.
+  std::vector<pid_t> helper_pids;
   // Called once the timed batch has been released, with the peers' pids (fault tests).
   std::function<void(pid_t producer, pid_t consumer)> on_go;
 };
@@ -109,7 +113,11 @@ struct run_result {
   histogram turnaround;
   std::uint64_t turnaround_stride = 0;  // every how many round trips it was sampled; 0: none
   std::optional<cpu_window> cpu_states;  // the pinned CPUs over the timed batch (/proc/stat)
+  // The helper processes' (run_request::helper_pids) user+system CPU time over the timed batch,
+  // from /proc/<pid>/stat in clock ticks (10 ms at USER_HZ 100); nullopt without helpers.
+  std::optional<std::int64_t> helper_cpu_ns;
 
+  // Both peers' CPU time, plus the helpers' (helper_cpu_ns) when there are any, per message.
   double cpu_ns_per_message() const noexcept;
   double bytes_per_second(std::size_t message_size) const noexcept;
   double messages_per_second() const noexcept;

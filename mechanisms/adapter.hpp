@@ -21,6 +21,12 @@
 // harness's message buffers (message_codec) provide it; endpoint_headroom<E> reads it (0 when
 // the endpoint declares none). Endpoints without kHeadroom get plain spans and write nothing
 // outside them.
+// and optionally, when the mechanism needs a helper process beside the peers (a bus daemon, a
+// broker) that the channel starts in its constructor and stops in its destructor:
+//   std::vector<pid_t> helper_pids() const;  // coordinator: whose CPU time the producer reads
+//                                            // over the timed batch (counted per message)
+//   std::string helper_failure();            // coordinator: "<daemon> (pid N) killed by
+//                                            // SIGKILL" once a helper has ended, else empty
 // Mechanisms that rendezvous by name (FIFO path, queue name, SysV key, socket path, port) can also
 // run between unrelated processes; they model named_channel below:
 //   nlohmann::json rendezvous() const;                  // coordinator: what an unrelated peer

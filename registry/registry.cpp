@@ -21,6 +21,7 @@
 #include "mechanisms/sockets/unix_seqpacket.hpp"
 #include "mechanisms/sockets/unix_stream.hpp"
 #include "registry/make_entry.hpp"
+#include "registry/middleware_daemons.hpp"
 #include "registry/middleware_messaging.hpp"
 #ifdef IPCBENCH_PLANT_DELAY
 #include "registry/planted_delay.hpp"
@@ -61,7 +62,8 @@ mechanism_entry make_paced_entry(const char* id) {
 
 const std::vector<mechanism_entry>& registry() {
   // The kernel mechanisms, then the middleware family (registry/middleware_*.cpp).
-  static const std::vector<mechanism_entry> all = with_messaging_middleware({
+  static const std::vector<mechanism_entry> all = [] {
+    std::vector<mechanism_entry> v = with_messaging_middleware({
 #ifdef IPCBENCH_PLANT_DELAY
       make_entry<delayed_channel<pipe_channel>>("pipe"),  // test-only: planted_delay.hpp
 #else
@@ -91,7 +93,11 @@ const std::vector<mechanism_entry>& registry() {
       make_entry<sysv_sem_channel>("sysv_sem"),
       make_entry<posix_sem_channel>("posix_sem"),
       make_entry<futex_channel>("futex"),
-  });
+    });
+    // Middleware that needs a daemon (D-Bus): middleware_daemons.cpp.
+    append_daemon_middleware(v);
+    return v;
+  }();
   return all;
 }
 

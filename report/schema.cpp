@@ -13,8 +13,9 @@ constexpr std::string_view kCounters[] = {
     counter::kRttP99Ns,          counter::kRttP999Ns,         counter::kRttMaxNs,
     counter::kRttMeanNs,         counter::kOneWayP50Ns,       counter::kBytesPerSecond,
     counter::kMessagesPerSecond, counter::kLossRate,          counter::kTargetMessagesPerSecond,
-    counter::kRateTrials,        counter::kCpuNsPerMessage,   counter::kRttBatch,
-    counter::kRttSamples,        counter::kTurnaroundP50Ns,   counter::kRttP50PerLineFloor,
+    counter::kRateTrials,        counter::kCpuNsPerMessage,   counter::kHelperCpuNsPerMessage,
+    counter::kRttBatch,          counter::kRttSamples,        counter::kTurnaroundP50Ns,
+    counter::kRttP50PerLineFloor,
     counter::kRttP50PerWakeFloor, counter::kBytesPerSecondPerCopyFloor,
 };
 

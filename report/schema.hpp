@@ -77,6 +77,9 @@ inline constexpr char kL3Id[] = "l3_id";
 namespace counter {
 inline constexpr char kMessages[] = "messages";
 inline constexpr char kCpuNsPerMessage[] = "cpu_ns_per_message";
+// Mechanisms with a helper process (a bus daemon, a broker) only: its CPU time per message, which
+// kCpuNsPerMessage includes.
+inline constexpr char kHelperCpuNsPerMessage[] = "helper_cpu_ns_per_message";
 inline constexpr char kRttP50Ns[] = "rtt_p50_ns";
 inline constexpr char kRttP90Ns[] = "rtt_p90_ns";
 inline constexpr char kRttP99Ns[] = "rtt_p99_ns";

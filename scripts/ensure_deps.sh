@@ -54,3 +54,7 @@ IPCBENCH_OPTIONAL_TEST_PACKAGES=(chromium)
 # build. Boost.Interprocess comes with libboost-dev above.
 IPCBENCH_OPTIONAL_MESSAGING_PACKAGES=(libzmq3-dev libnng-dev libgrpc++-dev libprotobuf-dev
                                       protobuf-compiler protobuf-compiler-grpc)
+
+# Middleware that needs a daemon, optional (a missing one makes its mechanisms unavailable, with
+# the reason): sd-bus and dbus-daemon for dbus.bus and dbus.p2p.
+IPCBENCH_OPTIONAL_DAEMON_MIDDLEWARE_PACKAGES=(libsystemd-dev dbus-daemon)

@@ -141,7 +141,7 @@ TEST(Protocol, OrdersAndNoticesCarryTheirType) {
   EXPECT_EQ(nlohmann::json(opened_notice{}), (nlohmann::json{{"type", "opened"}}));
   EXPECT_EQ(nlohmann::json(warmup_order{7}), (nlohmann::json{{"type", "warmup"}, {"count", 7}}));
   EXPECT_EQ(nlohmann::json(warm_notice{42}), (nlohmann::json{{"type", "warm"}, {"ns", 42}}));
-  EXPECT_EQ(nlohmann::json(go_order{3, 9, 2, 64, {1, 0}}),
+  EXPECT_EQ(nlohmann::json(go_order{3, 9, 2, 64, {1, 0}, {}}),
             (nlohmann::json{{"type", "go"},
                             {"warm", 3},
                             {"count", 9},
@@ -151,7 +151,8 @@ TEST(Protocol, OrdersAndNoticesCarryTheirType) {
   EXPECT_EQ(nlohmann::json(exit_order{}), (nlohmann::json{{"type", "exit"}}));
   EXPECT_EQ(nlohmann::json(peer_error{"boom"}),
             (nlohmann::json{{"type", "error"}, {"what", "boom"}}));
-  const auto go = nlohmann::json(go_order{3, 9, 2, 64, {1, 0}}).get<go_order>();
+  const auto go = nlohmann::json(go_order{3, 9, 2, 64, {1, 0}, {77}}).get<go_order>();
+  EXPECT_EQ(go.helper_pids, (std::vector<int>{77}));
   EXPECT_EQ(go.warm, 3u);
   EXPECT_EQ(go.count, 9u);
   EXPECT_EQ(go.rtt_batch, 2u);

@@ -40,6 +40,7 @@ COUNTERS = (
     "target_messages_per_second",
     "rate_trials",
     "cpu_ns_per_message",
+    "helper_cpu_ns_per_message",
 )
 
 
