@@ -123,6 +123,17 @@ class Report:
             return math.nan
         return cell.values.get(key, math.nan)
 
+    def mechanism(self, bench_id: str) -> dict:
+        """The context's entry for an id (context.ipcbench.mechanisms), or {} when it has none."""
+        for entry in self.ipcbench.get("mechanisms") or []:
+            if isinstance(entry, dict) and entry.get("id") == bench_id:
+                return entry
+        return {}
+
+    def unavailable(self, bench_id: str) -> str:
+        """Why an id cannot run in this build (its `unavailable` reason), or ""."""
+        return text(self.mechanism(bench_id).get("unavailable"))
+
     def series(self, family: str | None = None) -> list[str]:
         return [s for s, f in self.series_family.items() if family is None or f == family]
 
