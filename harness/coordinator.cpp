@@ -240,7 +240,7 @@ std::uint64_t flowing_warmup_count(const run_request& req, double ns_per_message
 
 std::uint64_t rtt_batch_for(const run_request& req, double rtt_ns) {
   if (req.timer_ns <= 0 || rtt_ns <= 0) return 1;
-  // Two clock reads per sample cost 2 * timer_ns; batch until that is at most 1 % of a sample.
+  // Two clock reads per sample cost 2 * timer_ns; batch until that is at most 2 % of a sample.
   const double k = std::ceil(2 * req.timer_ns / (kTimerShare * rtt_ns));
   return static_cast<std::uint64_t>(std::clamp(k, 1.0, 1024.0));
 }

@@ -118,8 +118,8 @@ TEST(Sizing, ShortRoundTripsAreTimedInBatches) {
   run_request req;
   req.timer_ns = 20;
   EXPECT_EQ(rtt_batch_for(req, 100'000), 1u);  // 40 ns of clock reads in 100 us: 0.04 %
-  EXPECT_EQ(rtt_batch_for(req, 4'000), 1u);    // exactly 1 %
-  EXPECT_EQ(rtt_batch_for(req, 200), 20u);     // 40 ns per 200 ns: 20 round trips per sample
+  EXPECT_EQ(rtt_batch_for(req, 2'000), 1u);    // exactly 2 %
+  EXPECT_EQ(rtt_batch_for(req, 200), 10u);     // 40 ns per 200 ns: 10 round trips per sample
   req.timer_ns = 0;                            // unknown: every round trip timed
   EXPECT_EQ(rtt_batch_for(req, 200), 1u);
 }
