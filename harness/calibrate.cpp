@@ -45,9 +45,9 @@ class loopback_endpoint {
 
 double timer_cost_ns() {
   constexpr int kCalls = 1'000'000;
-  std::int64_t sink = 0;
+  std::uint64_t sink = 0;  // unsigned: a million readings of the clock overflow a signed sum
   const std::int64_t t0 = now_ns();
-  for (int i = 0; i < kCalls; ++i) sink += now_ns();
+  for (int i = 0; i < kCalls; ++i) sink += static_cast<std::uint64_t>(now_ns());
   const std::int64_t t1 = now_ns();
   asm volatile("" : : "r"(sink));
   return static_cast<double>(t1 - t0) / kCalls;
