@@ -62,6 +62,7 @@ struct peer_state {
   std::uint64_t received = 0;     // lossy: every message received, all batches
   std::int64_t batch_end_ns = 0;  // lossy consumer: see consume_lossy()
   pacer pace;  // a stream's producer: its send schedule (unpaced unless run_request::send_rate)
+  std::uint64_t turnaround_countdown = 1;  // consumer: messages until the next timed turnaround
 };
 
 // Endpoints that copy the message out themselves (shared-memory rings) take a copier, so the
@@ -100,7 +101,9 @@ template <endpoint E>
 inline void consume_one(E& ep, peer_state& s, bool reply, histogram* turnaround = nullptr,
                         std::uint64_t stride = 0) {
   const std::uint64_t seq = s.next_seq++;
-  const bool timed = turnaround != nullptr && stride != 0 && seq % stride == 0;
+  // A countdown, not seq % stride: a division per message would cost more than some round trips.
+  const bool timed = turnaround != nullptr && stride != 0 && --s.turnaround_countdown == 0;
+  if (timed) s.turnaround_countdown = stride;
   std::int64_t t0 = 0;
   if constexpr (fused_receiver<E>) {
     // The check happens during the copy-out, inside receive(): the turnaround starts before it.
