@@ -208,12 +208,10 @@ void run_case(benchmark::State& state, const bench_case& c) {
     state.counters[counter::kRttBatch] = static_cast<double>(r.rtt_batch);
     state.counters[counter::kRttSamples] = static_cast<double>(r.rtt.count());
     const double p50 = static_cast<double>(r.rtt.percentile(50));
-    state.counters[counter::kRttP50PerLineFloor] =
-        ratio_or_null(p50, adjacent.line_rtt_p50_ns ? adjacent.line_rtt_p50_ns
-                                                    : g_floors.line_rtt_p50_ns);
-    state.counters[counter::kRttP50PerWakeFloor] =
-        ratio_or_null(p50, adjacent.wake_rtt_p50_ns ? adjacent.wake_rtt_p50_ns
-                                                    : g_floors.wake_rtt_p50_ns);
+    state.counters[counter::kRttP50PerLineFloor] = ratio_or_null(
+        p50, adjacent.line_rtt_p50_ns ? adjacent.line_rtt_p50_ns : g_floors.line_rtt_p50_ns);
+    state.counters[counter::kRttP50PerWakeFloor] = ratio_or_null(
+        p50, adjacent.wake_rtt_p50_ns ? adjacent.wake_rtt_p50_ns : g_floors.wake_rtt_p50_ns);
     state.counters[counter::kTurnaroundP50Ns] =
         r.turnaround.count() != 0 ? static_cast<double>(r.turnaround.percentile(50))
                                   : std::numeric_limits<double>::quiet_NaN();
@@ -224,10 +222,11 @@ void run_case(benchmark::State& state, const bench_case& c) {
     state.counters[counter::kBytesPerSecond] = bps;
     state.counters[counter::kMessagesPerSecond] = r.messages_per_second();
     const auto floor = g_floors.copy_bytes_per_second.find(c.req.message_size);
-    state.counters[counter::kBytesPerSecondPerCopyFloor] = ratio_or_null(
-        bps, adjacent.copy_bytes_per_second                    ? adjacent.copy_bytes_per_second
-             : floor == g_floors.copy_bytes_per_second.end() ? std::nullopt
-                                                               : std::optional<double>(floor->second));
+    state.counters[counter::kBytesPerSecondPerCopyFloor] =
+        ratio_or_null(bps, adjacent.copy_bytes_per_second ? adjacent.copy_bytes_per_second
+                           : floor == g_floors.copy_bytes_per_second.end()
+                               ? std::nullopt
+                               : std::optional<double>(floor->second));
     if (r.goodput) state.counters[counter::kLossRate] = r.loss_rate();
     if (c.traits.paced) {
       state.counters[counter::kTargetMessagesPerSecond] = r.target_rate;
@@ -246,10 +245,10 @@ void run_case(benchmark::State& state, const bench_case& c) {
                                    {"system_ns", t.system_ns},   {"idle_ns", t.idle_ns},
                                    {"iowait_ns", t.iowait_ns},   {"irq_ns", t.irq_ns},
                                    {"softirq_ns", t.softirq_ns}, {"steal_ns", t.steal_ns}};
-    extra.cpu_states = nlohmann::json{
-        {"window_ns", r.cpu_states->window_ns},
-        {"resolution_ns", 1'000'000'000LL / std::max(1L, ::sysconf(_SC_CLK_TCK))},
-        {"cpus", std::move(cpus)}};
+    extra.cpu_states =
+        nlohmann::json{{"window_ns", r.cpu_states->window_ns},
+                       {"resolution_ns", 1'000'000'000LL / std::max(1L, ::sysconf(_SC_CLK_TCK))},
+                       {"cpus", std::move(cpus)}};
   }
   nlohmann::json floors = nlohmann::json::object();
   if (adjacent.line_rtt_p50_ns) floors["cache_line_rtt_p50_ns"] = *adjacent.line_rtt_p50_ns;

@@ -24,7 +24,7 @@ struct cache_line_rtt {
   double p10 = 0, p50 = 0, p90 = 0;
 };
 std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b,
-                                                   std::uint64_t rounds = 200'000);
+                                                    std::uint64_t rounds = 200'000);
 
 // The wake-up floor (harness/wakeup.cpp): two forked processes pinned to `cpu_a` and `cpu_b`
 // ping-pong through two futex words, each sleeping until the other wakes it, so a round trip is

@@ -67,7 +67,8 @@ inline constexpr double kFlowingWarmupFraction = 0.2;
 std::uint64_t flowing_warmup_count(const run_request& req, double ns_per_message);
 
 // Latency: the clock reads of one sample (two, each req.timer_ns) may be at most this share of
-// the sample (2 %: a larger batch moves the median of the batch means towards the mean); shorter round trips are timed in batches of rtt_batch_for() round trips.
+// the sample (2 %: a larger batch moves the median of the batch means towards the mean); shorter
+// round trips are timed in batches of rtt_batch_for() round trips.
 inline constexpr double kTimerShare = 0.02;
 std::uint64_t rtt_batch_for(const run_request& req, double rtt_ns);
 

@@ -214,8 +214,8 @@ void copy_check::operator()(std::byte* dst, const std::byte* src, std::size_t n,
   std::uint64_t diff = 0;
   for (; i < hi && i % 8 != 0; ++i, ++s, ++d) {
     *d = *s;
-    diff |= static_cast<std::uint64_t>(*s ^ static_cast<std::byte>(
-                                                 pattern_word(i / 8, parity_) >> (8 * (i % 8))));
+    diff |= static_cast<std::uint64_t>(
+        *s ^ static_cast<std::byte>(pattern_word(i / 8, parity_) >> (8 * (i % 8))));
   }
   // Whole words: load, store, compare with the pattern word made on the fly.
   const std::size_t words = (hi - i) / 8;
@@ -226,8 +226,8 @@ void copy_check::operator()(std::byte* dst, const std::byte* src, std::size_t n,
   // The last part word.
   for (; i < hi; ++i, ++s, ++d) {
     *d = *s;
-    diff |= static_cast<std::uint64_t>(*s ^ static_cast<std::byte>(
-                                                 pattern_word(i / 8, parity_) >> (8 * (i % 8))));
+    diff |= static_cast<std::uint64_t>(
+        *s ^ static_cast<std::byte>(pattern_word(i / 8, parity_) >> (8 * (i % 8))));
   }
   diff_ |= diff;
 }

@@ -75,7 +75,8 @@ concept fused_receiver = requires(E& e, std::span<std::byte> in, copy_check& c) 
 // Receives message `seq` (as its sender numbered it) and checks it, in one pass where the
 // endpoint allows. Returns the length; throws when the channel failed.
 template <endpoint E>
-inline std::size_t receive_checked(E& ep, peer_state& s, std::uint64_t seq, std::uint64_t tally_seq) {
+inline std::size_t receive_checked(E& ep, peer_state& s, std::uint64_t seq,
+                                   std::uint64_t tally_seq) {
   std::ptrdiff_t n;
   integrity_error e;
   if constexpr (fused_receiver<E>) {
@@ -160,8 +161,8 @@ inline void ping_pong(E& ep, peer_state& s, std::uint64_t count, histogram* h,
       const std::int64_t t1 = now_ns();
       if (n < 0) throw_receive_failed(n, seq);
       if (h != nullptr) h->record(t1 - t0);
-      s.tally.add(
-          s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, reply_sequence(seq)), seq);
+      s.tally.add(s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, reply_sequence(seq)),
+                  seq);
     }
   }
 }

@@ -54,15 +54,15 @@ void from_json(const nlohmann::json& j, go_order& m) {
 namespace {
 
 nlohmann::json state_times_json(const cpu_state_times& t) {
-  return {{"user_ns", t.user_ns},     {"nice_ns", t.nice_ns},   {"system_ns", t.system_ns},
-          {"idle_ns", t.idle_ns},     {"iowait_ns", t.iowait_ns}, {"irq_ns", t.irq_ns},
+  return {{"user_ns", t.user_ns},       {"nice_ns", t.nice_ns},     {"system_ns", t.system_ns},
+          {"idle_ns", t.idle_ns},       {"iowait_ns", t.iowait_ns}, {"irq_ns", t.irq_ns},
           {"softirq_ns", t.softirq_ns}, {"steal_ns", t.steal_ns}};
 }
 
 cpu_state_times cpu_state_times_from(const nlohmann::json& j) {
-  return {j.at("user_ns").get<std::int64_t>(),   j.at("nice_ns").get<std::int64_t>(),
-          j.at("system_ns").get<std::int64_t>(), j.at("idle_ns").get<std::int64_t>(),
-          j.at("iowait_ns").get<std::int64_t>(), j.at("irq_ns").get<std::int64_t>(),
+  return {j.at("user_ns").get<std::int64_t>(),    j.at("nice_ns").get<std::int64_t>(),
+          j.at("system_ns").get<std::int64_t>(),  j.at("idle_ns").get<std::int64_t>(),
+          j.at("iowait_ns").get<std::int64_t>(),  j.at("irq_ns").get<std::int64_t>(),
           j.at("softirq_ns").get<std::int64_t>(), j.at("steal_ns").get<std::int64_t>()};
 }
 
@@ -141,12 +141,9 @@ void from_json(const nlohmann::json& j, peer_error& m) {
 }
 
 void to_json(nlohmann::json& j, const run_request& req) {
-  j = {{"pattern", to_string(req.pat)},
-       {"message_size", req.message_size},
-       {"timeout_ms", req.timeout.count()},
-       {"lossy", req.lossy},
-       {"send_rate", req.send_rate},
-       {"timer_ns", req.timer_ns}};
+  j = {{"pattern", to_string(req.pat)},     {"message_size", req.message_size},
+       {"timeout_ms", req.timeout.count()}, {"lossy", req.lossy},
+       {"send_rate", req.send_rate},        {"timer_ns", req.timer_ns}};
 }
 
 void from_json(const nlohmann::json& j, run_request& req) {

@@ -114,8 +114,8 @@ std::optional<cpu_state_times> read_cpu_state_times(int cpu) {
 }
 
 cpu_state_times operator-(const cpu_state_times& a, const cpu_state_times& b) noexcept {
-  return {a.user_ns - b.user_ns,     a.nice_ns - b.nice_ns,       a.system_ns - b.system_ns,
-          a.idle_ns - b.idle_ns,     a.iowait_ns - b.iowait_ns,   a.irq_ns - b.irq_ns,
+  return {a.user_ns - b.user_ns,       a.nice_ns - b.nice_ns,     a.system_ns - b.system_ns,
+          a.idle_ns - b.idle_ns,       a.iowait_ns - b.iowait_ns, a.irq_ns - b.irq_ns,
           a.softirq_ns - b.softirq_ns, a.steal_ns - b.steal_ns};
 }
 

@@ -111,7 +111,7 @@ struct run_result {
   std::uint64_t rtt_batch = 1;
   // Latency: the consumer's turnaround (reply handed over minus request received), sampled.
   histogram turnaround;
-  std::uint64_t turnaround_stride = 0;  // every how many round trips it was sampled; 0: none
+  std::uint64_t turnaround_stride = 0;   // every how many round trips it was sampled; 0: none
   std::optional<cpu_window> cpu_states;  // the pinned CPUs over the timed batch (/proc/stat)
   // The helper processes' (run_request::helper_pids) user+system CPU time over the timed batch,
   // from /proc/<pid>/stat in clock ticks (10 ms at USER_HZ 100); nullopt without helpers.

@@ -14,7 +14,7 @@ void append_daemon_middleware(std::vector<mechanism_entry>& entries) {
 #else
   for (const char* variant : {"bus", "p2p"})
     entries.push_back(unavailable_entry(variant[0] == 'b' ? "dbus.bus" : "dbus.p2p", "dbus",
-                                             variant, "middleware", IPCBENCH_SDBUS_UNAVAILABLE));
+                                        variant, "middleware", IPCBENCH_SDBUS_UNAVAILABLE));
 #endif
 }
 

@@ -9,14 +9,27 @@ namespace ipcbench::schema {
 namespace {
 
 constexpr std::string_view kCounters[] = {
-    counter::kMessages,          counter::kRttP50Ns,          counter::kRttP90Ns,
-    counter::kRttP99Ns,          counter::kRttP999Ns,         counter::kRttMaxNs,
-    counter::kRttMeanNs,         counter::kOneWayP50Ns,       counter::kBytesPerSecond,
-    counter::kMessagesPerSecond, counter::kLossRate,          counter::kTargetMessagesPerSecond,
-    counter::kRateTrials,        counter::kCpuNsPerMessage,   counter::kHelperCpuNsPerMessage,
-    counter::kRttBatch,          counter::kRttSamples,        counter::kTurnaroundP50Ns,
+    counter::kMessages,
+    counter::kRttP50Ns,
+    counter::kRttP90Ns,
+    counter::kRttP99Ns,
+    counter::kRttP999Ns,
+    counter::kRttMaxNs,
+    counter::kRttMeanNs,
+    counter::kOneWayP50Ns,
+    counter::kBytesPerSecond,
+    counter::kMessagesPerSecond,
+    counter::kLossRate,
+    counter::kTargetMessagesPerSecond,
+    counter::kRateTrials,
+    counter::kCpuNsPerMessage,
+    counter::kHelperCpuNsPerMessage,
+    counter::kRttBatch,
+    counter::kRttSamples,
+    counter::kTurnaroundP50Ns,
     counter::kRttP50PerLineFloor,
-    counter::kRttP50PerWakeFloor, counter::kBytesPerSecondPerCopyFloor,
+    counter::kRttP50PerWakeFloor,
+    counter::kBytesPerSecondPerCopyFloor,
 };
 
 constexpr std::array<metric_spec, 11> kMetrics{{

@@ -170,7 +170,7 @@ TEST(Cli, ReportCarriesOurFields) {
       EXPECT_GT(b.at("bytes_per_second").get<double>(), 0);
     }
   }
-  EXPECT_EQ(latency, 2 * 2 * 2);  // null and pipe, 2 sizes, 2 repetitions
+  EXPECT_EQ(latency, 2 * 2 * 2);     // null and pipe, 2 sizes, 2 repetitions
   EXPECT_EQ(throughput, 2 * 2 * 2);  // null and pipe, 2 sizes, 2 repetitions
   EXPECT_GT(aggregates, 0);
 }

@@ -128,7 +128,7 @@ TEST(Sizing, TheFlowingWarmUpLastsAFifthOfTheTarget) {
   run_request req;
   req.target_time_s = 0.2;
   EXPECT_EQ(flowing_warmup_count(req, 1000), 40'000u);  // 40 ms of 1 us messages
-  EXPECT_EQ(flowing_warmup_count(req, 1e9), 4u);         // at least a few messages
+  EXPECT_EQ(flowing_warmup_count(req, 1e9), 4u);        // at least a few messages
 }
 
 TEST(Protocol, MissingKeyThrows) {
