@@ -74,7 +74,7 @@ run_request stream_request(std::size_t size, std::uint64_t messages) {
   return req;
 }
 
-// More messages than ZeroMQ's high-water mark (1000) and nng's or gRPC's buffering: a queue
+// More messages than ZeroMQ's default high-water mark (1000) and nng's or gRPC's buffering: a queue
 // that dropped instead of blocking would lose some, which the consumer's check counts.
 TEST_P(Middleware, LongStreamLosesNothing) {
   if (!m_->traits.supports_throughput) GTEST_SKIP() << GetParam() << " is latency only";

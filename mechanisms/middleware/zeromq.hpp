@@ -4,8 +4,9 @@
 // open()/attach(), after fork. The consumer binds, the producer connects; a one-byte hello and
 // its answer, before open() returns, prove the pair connected, so the coordinator's opened()
 // may unlink the ipc path. One zmq message is one harness message, received whole (a message
-// larger than the receive buffer is an error, never a truncation). PAIR blocks a sender at its
-// high-water mark instead of dropping, so a stream loses nothing. Named channels: forked and
+// larger than the receive buffer is an error, never a truncation). The high-water marks are
+// unlimited (see zeromq.cpp: at libzmq 4.3.4's mark, 1-byte ipc:// streams lost messages here),
+// so the sender never meets the mark and a stream loses nothing. Named channels: forked and
 // separately launched peers rendezvous the same way.
 #pragma once
 
