@@ -21,6 +21,7 @@
 #include "sys/io.hpp"
 #include "sys/system.hpp"
 #include "test_env.hpp"
+#include "two_pipes.hpp"
 
 namespace ipcbench {
 namespace {
@@ -207,19 +208,12 @@ class draining_pipe {
     t.paced = true;
     return t;
   }
-  explicit draining_pipe(const channel_config&) : forward_(make_pipe()), back_(make_pipe()) {}
-  void opened() noexcept {
-    forward_ = {};
-    back_ = {};
-  }
-  endpoint open(role r) {
-    if (r == role::producer)
-      return endpoint(std::move(back_.read_end), std::move(forward_.write_end), true);
-    return endpoint(std::move(forward_.read_end), std::move(back_.write_end), false);
-  }
+  explicit draining_pipe(const channel_config&) {}
+  void opened() noexcept { pipes_.opened(); }
+  endpoint open(role r) { return pipes_.open(r); }
 
  private:
-  fd_pair forward_, back_;
+  test::two_pipes<endpoint> pipes_;
 };
 
 TEST(PacedHarness, SearchesARateAndReportsTheTimedBatchAtIt) {
