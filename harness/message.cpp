@@ -80,6 +80,28 @@ std::uint64_t words_diff(const std::byte* p, std::size_t j, std::size_t words,
   return scan_words<false>(nullptr, p, j, words, key);
 }
 
+// Writes `words` pattern words, the first being word j of the message, to dst.
+IPCBENCH_VECTOR_CLONES
+void fill_words(std::byte* dst, std::size_t j, std::size_t words, std::uint64_t key) noexcept {
+  std::size_t k = 0;
+  if constexpr (kLittle) {
+    u64x4 pat0 = {(j + 1) * kPatternStep, (j + 2) * kPatternStep, (j + 3) * kPatternStep,
+                  (j + 4) * kPatternStep};
+    u64x4 pat1 = pat0 + 4 * kPatternStep;
+    for (; k + 8 <= words; k += 8) {
+      const u64x4 a = pat0 ^ key, b = pat1 ^ key;
+      std::memcpy(dst + 8 * k, &a, sizeof a);
+      std::memcpy(dst + 8 * k + sizeof a, &b, sizeof b);
+      pat0 += 8 * kPatternStep;
+      pat1 += 8 * kPatternStep;
+    }
+  }
+  for (; k < words; ++k) {
+    const std::uint64_t w = ((j + k + 1) * kPatternStep) ^ key;
+    for (std::size_t i = 0; i < 8; ++i) dst[8 * k + i] = static_cast<std::byte>(w >> (8 * i));
+  }
+}
+
 IPCBENCH_VECTOR_CLONES
 std::uint64_t copy_words_diff(std::byte* dst, const std::byte* src, std::size_t j,
                               std::size_t words, std::uint64_t key) noexcept {
@@ -145,6 +167,19 @@ std::span<const std::byte> message_codec::stamp(std::uint64_t seq) noexcept {
   put_le(b, seq, std::min(size_, kSeqEnd));
   if (size_ >= kTrailerMin) put_le(b + size_ - 8, seq, 8);
   return {b, size_};
+}
+
+void message_codec::write(std::span<std::byte> dst, std::uint64_t seq) const noexcept {
+  std::byte* b = dst.data();
+  const int parity = static_cast<int>(seq & 1);
+  const std::size_t words = size_ / 8;
+  fill_words(b, 0, words, kPatternKey[parity]);
+  const std::uint64_t last = pattern_word(words, parity);
+  for (std::size_t i = 8 * words; i < size_; ++i)
+    b[i] = static_cast<std::byte>(last >> (8 * (i % 8)));
+  put_le(b + std::min(size_, kSeqEnd), size_, std::min(size_, kLenEnd) - std::min(size_, kSeqEnd));
+  put_le(b, seq, std::min(size_, kSeqEnd));
+  if (size_ >= kTrailerMin) put_le(b + size_ - 8, seq, 8);
 }
 
 integrity_error message_codec::check(std::span<const std::byte> got,

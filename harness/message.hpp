@@ -48,6 +48,11 @@ class message_codec {
   // The message for `seq`, stamped in place in one of two prebuilt buffers, with headroom()
   // writable bytes before it. The span stays valid until the next stamp() of the same parity.
   std::span<const std::byte> stamp(std::uint64_t seq) noexcept;
+  // Writes the whole message `seq` (the same bytes stamp() gives) into `dst`, which holds size()
+  // bytes: for endpoints that lend the sender the channel's own memory (loaning_sender in
+  // harness/peer.hpp), so the message is made where the receiver will read it. Every byte is
+  // written, the pattern computed on the fly: one write pass, no read of a prebuilt buffer.
+  void write(std::span<std::byte> dst, std::uint64_t seq) const noexcept;
   // Checks `got` (the bytes received for one message) against message `seq`.
   integrity_error check(std::span<const std::byte> got, std::uint64_t seq) const noexcept;
   // The same, for a message whose body `copier` already checked while copying it out.
@@ -94,6 +99,24 @@ class copy_check {
   int parity_;
   std::uint64_t diff_ = 0;
   std::size_t seen_ = 0;
+};
+
+// What an endpoint that lends the sender memory of the channel calls to have message `seq`
+// written into it (message_codec::write).
+struct message_writer {
+  const message_codec* codec;
+  std::uint64_t seq;
+  void operator()(std::span<std::byte> dst) const noexcept { codec->write(dst, seq); }
+};
+
+// What an endpoint that lets the receiver read a message where it lies (in shared memory, before
+// it gives the memory back) calls with that message: the check reads every byte once, in place,
+// and keeps the result.
+struct in_place_check {
+  const message_codec* codec;
+  std::uint64_t seq;
+  integrity_error result = integrity_error::truncated;  // until called
+  void operator()(std::span<const std::byte> got) noexcept { result = codec->check(got, seq); }
 };
 
 // Counts errors by kind and keeps the first one's description.

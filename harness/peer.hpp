@@ -72,6 +72,30 @@ concept fused_receiver = requires(E& e, std::span<std::byte> in, copy_check& c) 
   { e.receive(in, c) } -> std::same_as<std::ptrdiff_t>;
 };
 
+// Endpoints that lend the sender memory of the channel (zero-copy middleware): the message is
+// written straight into it (message_codec::write) instead of being stamped and copied.
+template <class E>
+concept loaning_sender = requires(E& e, std::size_t n, const message_writer& w) {
+  { e.send_loaned(n, w) } -> std::same_as<io_status>;
+};
+
+// Endpoints that let the receiver read a message where it lies (zero-copy middleware): the
+// check reads it in place, before the endpoint gives the memory back; nothing is copied out.
+template <class E>
+concept in_place_receiver = requires(E& e, in_place_check& c) {
+  { e.receive_in_place(c) } -> std::same_as<std::ptrdiff_t>;
+};
+
+// Sends message `seq`: written into lent memory where the endpoint lends it, else stamped and
+// sent from the codec's buffer.
+template <endpoint E>
+inline io_status send_seq(E& ep, peer_state& s, std::uint64_t seq) {
+  if constexpr (loaning_sender<E>)
+    return ep.send_loaned(s.codec.size(), message_writer{&s.codec, seq});
+  else
+    return ep.send(s.codec.stamp(seq));
+}
+
 // Receives message `seq` (as its sender numbered it) and checks it, in one pass where the
 // endpoint allows. Returns the length; throws when the channel failed.
 template <endpoint E>
@@ -79,7 +103,12 @@ inline std::size_t receive_checked(E& ep, peer_state& s, std::uint64_t seq,
                                    std::uint64_t tally_seq) {
   std::ptrdiff_t n;
   integrity_error e;
-  if constexpr (fused_receiver<E>) {
+  if constexpr (in_place_receiver<E>) {
+    in_place_check c{&s.codec, seq};
+    n = ep.receive_in_place(c);
+    if (n < 0) throw_receive_failed(n, tally_seq);
+    e = c.result;
+  } else if constexpr (fused_receiver<E>) {
     copy_check copier(s.codec.size(), seq);
     n = ep.receive(s.rbuf, copier);
     if (n < 0) throw_receive_failed(n, tally_seq);
@@ -106,7 +135,14 @@ inline void consume_one(E& ep, peer_state& s, bool reply, histogram* turnaround 
   const bool timed = turnaround != nullptr && stride != 0 && --s.turnaround_countdown == 0;
   if (timed) s.turnaround_countdown = stride;
   std::int64_t t0 = 0;
-  if constexpr (fused_receiver<E>) {
+  if constexpr (in_place_receiver<E>) {
+    // The check reads the message in place, inside receive_in_place(): as for a fused receiver.
+    in_place_check c{&s.codec, seq};
+    const std::ptrdiff_t n = ep.receive_in_place(c);
+    if (n < 0) throw_receive_failed(n, seq);
+    if (timed) t0 = now_ns();
+    s.tally.add(c.result, seq);
+  } else if constexpr (fused_receiver<E>) {
     // The check happens during the copy-out, inside receive(): the turnaround starts before it.
     copy_check copier(s.codec.size(), seq);
     const std::ptrdiff_t n = ep.receive(s.rbuf, copier);
@@ -119,7 +155,7 @@ inline void consume_one(E& ep, peer_state& s, bool reply, histogram* turnaround 
     if (timed) t0 = now_ns();
     s.tally.add(s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, seq), seq);
   }
-  if (reply && ep.send(s.codec.stamp(reply_sequence(seq))) != io_status::ok)
+  if (reply && send_seq(ep, s, reply_sequence(seq)) != io_status::ok)
     throw_channel_closed("send", seq);
   if (timed) turnaround->record(now_ns() - t0);
 }
@@ -139,7 +175,7 @@ inline void ping_pong(E& ep, peer_state& s, std::uint64_t count, histogram* h,
       const std::int64_t t0 = now_ns();
       for (std::uint64_t j = 0; j < k; ++j) {
         const std::uint64_t seq = s.next_seq++;
-        if (ep.send(s.codec.stamp(seq)) != io_status::ok) throw_channel_closed("send", seq);
+        if (send_seq(ep, s, seq) != io_status::ok) throw_channel_closed("send", seq);
         receive_checked(ep, s, reply_sequence(seq), seq);
       }
       const std::int64_t t1 = now_ns();
@@ -149,6 +185,15 @@ inline void ping_pong(E& ep, peer_state& s, std::uint64_t count, histogram* h,
   }
   for (std::uint64_t i = 0; i < count; ++i) {
     const std::uint64_t seq = s.next_seq++;
+    if constexpr (loaning_sender<E> || in_place_receiver<E>) {
+      // Zero-copy: the message is made in the lent memory, so making it is part of the send.
+      const std::int64_t t0 = now_ns();
+      if (send_seq(ep, s, seq) != io_status::ok) throw_channel_closed("send", seq);
+      receive_checked(ep, s, reply_sequence(seq), seq);
+      const std::int64_t t1 = now_ns();
+      if (h != nullptr) h->record(t1 - t0);
+      continue;
+    }
     const auto msg = s.codec.stamp(seq);
     const std::int64_t t0 = now_ns();
     if (ep.send(msg) != io_status::ok) throw_channel_closed("send", seq);
@@ -173,9 +218,14 @@ template <endpoint E>
 inline void stream_out(E& ep, peer_state& s, std::uint64_t count) {
   for (std::uint64_t i = 0; i < count; ++i) {
     const std::uint64_t seq = s.next_seq++;
-    const auto msg = s.codec.stamp(seq);
-    s.pace.wait_turn();
-    if (ep.send(msg) != io_status::ok) throw_channel_closed("send", seq);
+    if constexpr (loaning_sender<E>) {
+      s.pace.wait_turn();
+      if (send_seq(ep, s, seq) != io_status::ok) throw_channel_closed("send", seq);
+    } else {
+      const auto msg = s.codec.stamp(seq);
+      s.pace.wait_turn();
+      if (ep.send(msg) != io_status::ok) throw_channel_closed("send", seq);
+    }
   }
 }
 

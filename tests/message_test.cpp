@@ -282,3 +282,33 @@ TEST(MessageCodec, SequenceOfShortMessagesIsNearestToExpected) {
 
 }  // namespace
 }  // namespace ipcbench
+
+namespace ipcbench {
+namespace {
+
+// write() makes in lent memory exactly the bytes stamp() gives, and in_place_check reads them
+// where they lie: it passes the message and fails it with a byte changed.
+TEST(MessageWrite, WritesTheStampedBytesAndTheInPlaceCheckReadsThem) {
+  for (std::size_t size : {std::size_t{1}, std::size_t{7}, std::size_t{8}, std::size_t{15},
+                           std::size_t{16}, std::size_t{31}, std::size_t{32}, std::size_t{33},
+                           std::size_t{100}, std::size_t{4097}, std::size_t{65539}}) {
+    message_codec codec(size);
+    for (std::uint64_t seq : {0ull, 1ull, 7ull, 1234567ull}) {
+      std::vector<std::byte> lent(size, std::byte{0xEE});
+      codec.write(lent, seq);
+      const auto stamped = codec.stamp(seq);
+      ASSERT_TRUE(std::equal(stamped.begin(), stamped.end(), lent.begin()))
+          << size << " bytes, seq " << seq;
+      in_place_check ok{&codec, seq};
+      ok(lent);
+      EXPECT_EQ(ok.result, integrity_error::none) << size;
+      lent[size / 2] ^= std::byte{1};
+      in_place_check bad{&codec, seq};
+      bad(lent);
+      EXPECT_NE(bad.result, integrity_error::none) << size;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace ipcbench
