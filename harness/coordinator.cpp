@@ -1,6 +1,7 @@
 #include "coordinator.hpp"
 
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "harness/message.hpp"
 #include "harness/protocol.hpp"
@@ -62,20 +64,44 @@ bool is_stopped(const peer& p) {
 // poll(2) meanwhile. Every `check_every` it looks at the peers' state, so a stopped peer fails
 // the phase after one interval even when the deadline of a long batch is far away. A peer that
 // exits, errs or misses the deadline fails the phase.
+// The helper processes' pidfds (pidfd_open(2)): readable once a helper has ended, without
+// reaping it (its owner, a helper_daemon, does). A helper whose pidfd cannot be had (a kernel
+// before 5.3) is not watched; its end is then found by its owner after the run.
+struct helper_watch {
+  std::vector<pid_t> pids;
+  std::vector<unique_fd> fds;
+  explicit helper_watch(const std::vector<pid_t>& helper_pids) {
+    for (pid_t pid : helper_pids) {
+      const long fd = ::syscall(SYS_pidfd_open, pid, 0);
+      if (fd < 0) continue;
+      pids.push_back(pid);
+      fds.emplace_back(static_cast<int>(fd));
+    }
+  }
+};
+
+// Also fails the phase as soon as a helper process (a broker whose shared memory lets the peers
+// go on without it) has ended.
 void await_both(peer (&peers)[2], const char* type, std::chrono::milliseconds deadline_in,
-                std::chrono::milliseconds check_every) {
+                std::chrono::milliseconds check_every, const helper_watch& helpers) {
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + deadline_in;
   bool done[2] = {false, false};
+  std::vector<pollfd> fds(2 + helpers.fds.size());
   while (!done[0] || !done[1]) {
-    pollfd fds[2];
     for (int i = 0; i < 2; ++i) fds[i] = {done[i] ? -1 : peers[i].link.fd(), POLLIN, 0};
+    for (std::size_t h = 0; h < helpers.fds.size(); ++h)
+      fds[2 + h] = {helpers.fds[h].get(), POLLIN, 0};
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     const auto slice = std::clamp(left, std::chrono::milliseconds(0), check_every);
-    int rc = ::poll(fds, 2, static_cast<int>(slice.count()));
+    int rc = ::poll(fds.data(), fds.size(), static_cast<int>(slice.count()));
     if (rc < 0 && errno == EINTR) continue;
     if (rc < 0) throw_errno("poll");
+    for (std::size_t h = 0; h < helpers.fds.size(); ++h)
+      if (fds[2 + h].revents != 0)
+        throw phase_failure("helper process (pid " + std::to_string(helpers.pids[h]) +
+                            ") ended before '" + type + "'; both peers killed");
     if (rc == 0) {
       const bool stopped = is_stopped(peers[0]) || is_stopped(peers[1]);
       if (!stopped && clock::now() < deadline) continue;
@@ -129,7 +155,7 @@ std::string root_cause(peer (&peers)[2]) {
 // each pinned to its CPU and holding only its own control end, then holds the start barrier:
 // both peers have opened their ends of the channel, and program.opened() has run.
 void launch(const run_request& req, const peer_program& program, const cpu_choice& cpus,
-            peer (&peers)[2]) {
+            peer (&peers)[2], const helper_watch& helpers) {
   auto [p_coord, p_child] = make_socketpair(SOCK_STREAM);
   auto [c_coord, c_child] = make_socketpair(SOCK_STREAM);
 
@@ -171,17 +197,18 @@ void launch(const run_request& req, const peer_program& program, const cpu_choic
   peers[0].link = control_link(std::move(p_coord));
   peers[1].link = control_link(std::move(c_coord));
 
-  await_both(peers, opened_notice::kType, req.timeout, req.timeout);
+  await_both(peers, opened_notice::kType, req.timeout, req.timeout, helpers);
   program.opened();
 }
 
 // Runs the sizing run, sizes the warm-up and the timed batch and releases them, and collects
 // both peer reports, every wait with its deadline; then lets the peers exit and checks that they
 // exited cleanly.
-batch_reports drive(const run_request& req, const cpu_choice& cpus, peer (&peers)[2]) {
+batch_reports drive(const run_request& req, const cpu_choice& cpus, peer (&peers)[2],
+                    const helper_watch& helpers) {
   const std::uint64_t sizing = warmup_count(req);
   for (auto& p : peers) send_message(p.link, warmup_order{sizing});
-  await_both(peers, warm_notice::kType, req.timeout, req.timeout);
+  await_both(peers, warm_notice::kType, req.timeout, req.timeout, helpers);
   const double sizing_ns = static_cast<double>(
       std::max(peers[0].reply.get<warm_notice>().ns, peers[1].reply.get<warm_notice>().ns));
   const double per_message = sizing_ns / static_cast<double>(sizing);
@@ -206,7 +233,7 @@ batch_reports drive(const run_request& req, const cpu_choice& cpus, peer (&peers
   // The deadline for the batch: the usual one plus twenty times what the sizing run predicts.
   const double batch_ns = static_cast<double>(go.warm + go.count) * per_message;
   const auto allowance = std::chrono::milliseconds(static_cast<long long>(batch_ns * 20 / 1e6));
-  await_both(peers, peer_report::kType, req.timeout + allowance, req.timeout);
+  await_both(peers, peer_report::kType, req.timeout + allowance, req.timeout, helpers);
   // Both reports are in, so every message has been consumed: the peers may free their buffers.
   for (auto& p : peers) send_message(p.link, exit_order{});
 
@@ -324,8 +351,9 @@ run_result coordinate(const run_request& req, const peer_program& program) {
   peer peers[2] = {{role::producer, {}, {}, {}}, {role::consumer, {}, {}, {}}};
   run_result res;
   try {
-    launch(req, program, cpus, peers);
-    res = assemble(req, drive(req, cpus, peers));
+    const helper_watch helpers(req.helper_pids);
+    launch(req, program, cpus, peers, helpers);
+    res = assemble(req, drive(req, cpus, peers, helpers));
   } catch (const std::exception& e) {
     res.status = run_status::failed;
     res.reason = root_cause(peers) + e.what();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <exception>
@@ -58,11 +59,19 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
         program.spawned = spawn_target{traits.id, ch.rendezvous()};
     }
     run_result res = coordinate(rq, program);
-    // A helper that ended (a killed bus daemon) is the cause whatever the peers saw.
-    if constexpr (requires { ch.helper_failure(); }) {
+    // A helper that ended (a killed bus daemon) is the cause whatever the peers saw. A helper
+    // that ended while the peers went on (a shared-memory broker: the peers' memory outlives
+    // it) still fails the run: its numbers were measured with the machinery half gone.
+    if constexpr (requires { ch.helper_failure(std::chrono::milliseconds(0)); }) {
       if (res.status == run_status::failed) {
-        if (std::string why = ch.helper_failure(); !why.empty())
+        // A killed daemon's sockets close (its peers fail) a moment before it can be reaped.
+        if (std::string why = ch.helper_failure(std::chrono::milliseconds(200)); !why.empty())
           res.reason = why + "; " + res.reason;
+      } else if (res.status == run_status::ok) {
+        if (std::string why = ch.helper_failure(std::chrono::milliseconds(0)); !why.empty()) {
+          res.status = run_status::failed;
+          res.reason = why + " during the run";
+        }
       }
     }
     if (res.reason.starts_with("lost ")) res.reason = traits.mechanism + " " + res.reason;

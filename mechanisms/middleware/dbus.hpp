@@ -66,7 +66,9 @@ class dbus_bus_channel {
   nlohmann::json rendezvous() const;
   static dbus_endpoint attach(const nlohmann::json& where, role r);
   std::vector<pid_t> helper_pids() const { return {daemon_.pid()}; }
-  std::string helper_failure() { return daemon_.failure(std::chrono::milliseconds(200)); }
+  std::string helper_failure(std::chrono::milliseconds patience) {
+    return daemon_.failure(patience);
+  }
 
  private:
   pattern pat_;
