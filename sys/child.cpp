@@ -69,13 +69,16 @@ child_process child_process::fork(const std::function<int()>& body) {
 }
 
 child_process child_process::spawn(const std::string& program, const std::vector<std::string>& args,
-                                   int keep_fd) {
+                                   int keep_fd, int output_fd) {
   namespace bp = boost::process;
   const pid_t parent = ::getpid();
   std::fflush(nullptr);
   // Runs in the forked child just before execve: async-signal-safe calls only.
-  auto in_child = [keep_fd, parent](auto&) {
+  auto in_child = [keep_fd, output_fd, parent](auto&) {
     if (keep_fd >= 0 && ::fcntl(keep_fd, F_SETFD, 0) < 0) ::_exit(72);
+    if (output_fd >= 0 &&
+        (::dup2(output_fd, STDOUT_FILENO) < 0 || ::dup2(output_fd, STDERR_FILENO) < 0))
+      ::_exit(72);
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) ::_exit(71);
     if (::getppid() != parent) ::_exit(71);
   };

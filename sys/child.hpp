@@ -33,10 +33,11 @@ class child_process {
   // program runs in the child). Descriptors are not inherited (ours are all O_CLOEXEC) except
   // `keep_fd`, whose FD_CLOEXEC is cleared in the child only, so no other child gets it. The
   // child sets PR_SET_PDEATHSIG before execve, which keeps it across execve, and exits with 71
-  // when the parent is already gone. Throws std::system_error naming the program when it cannot
-  // be started.
+  // when the parent is already gone. With `output_fd` >= 0, the child's standard output and
+  // error go there (a log file). Throws std::system_error naming the program when it cannot be
+  // started.
   static child_process spawn(const std::string& program, const std::vector<std::string>& args,
-                             int keep_fd);
+                             int keep_fd, int output_fd = -1);
 
   pid_t pid() const noexcept { return pid_; }
   bool running() const noexcept { return pid_ > 0 && !status_; }

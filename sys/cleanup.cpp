@@ -55,6 +55,36 @@ char g_journal_path[kNameMax + 64] = {};
 
 void release_one(const entry& e) noexcept;
 
+// RouDi's fixed names (kind::roudi).
+constexpr const char* kRoudiPaths[] = {"/tmp/roudi", "/tmp/roudi.lock",
+                                       "/tmp/iox-unique-roudi.lock"};
+constexpr const char* kRoudiLock = "/tmp/iox-unique-roudi.lock";
+
+// Removes RouDi's names; `user` names its payload segment. Async-signal-safe.
+void remove_roudi_names(const char* user) noexcept {
+  for (const char* p : kRoudiPaths) ::unlink(p);
+  ::shm_unlink("/iceoryx_mgmt");
+  char shm[kNameMax + 2] = {'/'};
+  std::size_t i = 0;
+  for (; user[i] != '\0' && i < kNameMax; ++i) shm[i + 1] = user[i];
+  shm[i + 1] = '\0';
+  if (i > 0) ::shm_unlink(shm);
+}
+
+// True while a RouDi runs: it holds the flock of kRoudiLock. Waits up to a second for one a
+// sweep has just killed to be gone.
+bool roudi_running() {
+  for (int i = 0; i < 100; ++i) {
+    const int fd = ::open(kRoudiLock, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    const bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
+    ::close(fd);  // releases the lock we may have taken
+    if (!held) return false;
+    ::usleep(10'000);
+  }
+  return true;
+}
+
 constexpr const char* kJournalSuffix = ".journal";
 constexpr const char* kJournalMagic = "ipcbench-journal 1";
 
@@ -187,6 +217,11 @@ void release_stale(const journal_entry& e, std::uint16_t scope, sweep_result& r)
       if (errno == 0) ++r.objects;
       break;
     }
+    case kind::roudi:
+      if (e.name.empty() || e.name.find('/') != std::string::npos || roudi_running()) break;
+      remove_roudi_names(e.name.c_str());
+      ++r.objects;
+      break;
     case kind::none:
       break;
   }
@@ -266,6 +301,9 @@ void release_one(const entry& e) noexcept {
       break;
     case kind::posix_sem:
       ::sem_unlink(e.name);
+      break;
+    case kind::roudi:
+      remove_roudi_names(e.name);
       break;
     case kind::none:
       break;

@@ -29,7 +29,13 @@ enum class kind : int {
   sysv_msg,
   posix_shm,
   posix_mq,
-  posix_sem
+  posix_sem,
+  // iceoryx RouDi's machine-wide names, fixed by iceoryx 2.0 and so outside our scope:
+  // /dev/shm/iceoryx_mgmt, /dev/shm/<name> (the payload segment, named after the user: the
+  // entry's name), /tmp/roudi, /tmp/roudi.lock and /tmp/iox-unique-roudi.lock. Registered by a
+  // channel whose own RouDi made them. A sweep removes them only when no RouDi is running (none
+  // holds the flock of /tmp/iox-unique-roudi.lock), so it never touches another RouDi's.
+  roudi
 };
 
 // Registers an object; returns a slot for remove(). `name` (paths, POSIX names) is copied.

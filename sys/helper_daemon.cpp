@@ -1,5 +1,6 @@
 #include "helper_daemon.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "error.hpp"
@@ -55,6 +57,59 @@ helper_daemon::helper_daemon(std::string name, const std::string& program,
       return;
     }
   }
+}
+
+helper_daemon helper_daemon::launch_logged(std::string name, const std::string& program,
+                                           const std::vector<std::string>& args,
+                                           const std::string& log_path,
+                                           const std::string& ready_text,
+                                           std::chrono::milliseconds timeout) {
+  helper_daemon d;
+  d.name_ = std::move(name);
+  {
+    unique_fd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    if (!log) throw_errno("open(" + log_path + ")");
+    d.proc_ = child_process::spawn(program, args, -1, log.get());
+  }
+  // The daemon prints its ready line once (an untimed start-up, polled).
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + timeout;
+  for (;;) {
+    {
+      std::ifstream in(log_path);
+      std::string line;
+      while (std::getline(in, line))
+        if (line.find(ready_text) != std::string::npos) return d;
+    }
+    if (auto st = d.proc_.try_wait()) {
+      const std::string last = last_log_line(log_path);
+      throw std::runtime_error(d.name_ + " " + describe_wait_status(*st) + " before it was ready" +
+                               (last.empty() ? "" : " (its last words: \"" + last + "\")"));
+    }
+    if (clock::now() >= deadline) {
+      d.proc_.kill_and_reap();
+      throw std::runtime_error(d.name_ + " did not say \"" + ready_text + "\" within " +
+                               std::to_string(timeout.count()) + " ms");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+std::string last_log_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line)) {
+    std::string clean;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      if (line[i] == '\x1b') {  // ESC [ ... m
+        while (i < line.size() && line[i] != 'm') ++i;
+        continue;
+      }
+      clean += line[i];
+    }
+    if (clean.find_first_not_of(" \t\r") != std::string::npos) last = clean;
+  }
+  return last;
 }
 
 std::string helper_daemon::failure(std::chrono::milliseconds patience) {

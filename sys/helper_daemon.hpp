@@ -29,6 +29,15 @@ class helper_daemon {
   helper_daemon(std::string name, const std::string& program, std::vector<std::string> args,
                 const std::optional<std::string>& ready_fd_arg, std::chrono::milliseconds timeout);
 
+  // For daemons that say they are ready only on their output (iox-roudi): launches `program`
+  // with `args`, its standard output and error appended to the file `log_path` (created 0600),
+  // and waits up to `timeout` until a line of it contains `ready_text`. Throws like the
+  // constructor above; the reason then quotes the log's last line (without terminal colours).
+  static helper_daemon launch_logged(std::string name, const std::string& program,
+                                     const std::vector<std::string>& args,
+                                     const std::string& log_path, const std::string& ready_text,
+                                     std::chrono::milliseconds timeout);
+
   pid_t pid() const noexcept { return proc_.pid(); }
   const std::string& name() const noexcept { return name_; }
   const std::string& ready_line() const noexcept { return ready_line_; }
@@ -45,6 +54,10 @@ class helper_daemon {
   std::string ready_line_;
   child_process proc_;
 };
+
+// The last non-empty line of the text file at `path` with terminal colour sequences removed
+// (empty when there is none).
+std::string last_log_line(const std::string& path);
 
 // `name` looked up in $PATH (as execvp would), or nullopt when no executable file is found.
 std::optional<std::string> find_in_path(const std::string& name);
