@@ -25,8 +25,16 @@
 // broker) that the channel starts in its constructor and stops in its destructor:
 //   std::vector<pid_t> helper_pids() const;  // coordinator: whose CPU time the producer reads
 //                                            // over the timed batch (counted per message)
-//   std::string helper_failure();            // coordinator: "<daemon> (pid N) killed by
-//                                            // SIGKILL" once a helper has ended, else empty
+//   std::string helper_failure(std::chrono::milliseconds patience);
+//                                            // coordinator: "<daemon> (pid N) killed by
+//                                            // SIGKILL" once a helper has ended (waiting up to
+//                                            // `patience` for it to be reaped), else empty
+// and optionally, zero-copy endpoints (shared-memory middleware that lends its memory):
+//   io_status send_loaned(std::size_t n, const message_writer& w);  // loans n bytes of the
+//                                            // channel, has w write the message there, sends it
+//   std::ptrdiff_t receive_in_place(in_place_check& c);  // one message: calls c with it where
+//                                            // it lies, then gives the memory back; its length
+// (harness/message.hpp; harness/peer.hpp's loaning_sender and in_place_receiver use them).
 // Mechanisms that rendezvous by name (FIFO path, queue name, SysV key, socket path, port) can also
 // run between unrelated processes; they model named_channel below:
 //   nlohmann::json rendezvous() const;                  // coordinator: what an unrelated peer

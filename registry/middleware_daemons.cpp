@@ -4,6 +4,9 @@
 #ifdef IPCBENCH_HAVE_SDBUS
 #include "mechanisms/middleware/dbus.hpp"
 #endif
+#ifdef IPCBENCH_HAVE_ICEORYX
+#include "mechanisms/middleware/iceoryx.hpp"
+#endif
 
 namespace ipcbench {
 
@@ -15,6 +18,15 @@ void append_daemon_middleware(std::vector<mechanism_entry>& entries) {
   for (const char* variant : {"bus", "p2p"})
     entries.push_back(unavailable_entry(variant[0] == 'b' ? "dbus.bus" : "dbus.p2p", "dbus",
                                         variant, "middleware", IPCBENCH_SDBUS_UNAVAILABLE));
+#endif
+#ifdef IPCBENCH_HAVE_ICEORYX
+  entries.push_back(make_entry<iceoryx_copy_channel>("iceoryx.copy"));
+  entries.push_back(make_entry<iceoryx_zerocopy_channel>("iceoryx.zerocopy"));
+#else
+  entries.push_back(unavailable_entry("iceoryx.copy", "iceoryx", "copy", "middleware",
+                                      IPCBENCH_ICEORYX_UNAVAILABLE));
+  entries.push_back(unavailable_entry("iceoryx.zerocopy", "iceoryx", "zerocopy", "middleware",
+                                      IPCBENCH_ICEORYX_UNAVAILABLE));
 #endif
 }
 

@@ -56,5 +56,7 @@ IPCBENCH_OPTIONAL_MESSAGING_PACKAGES=(libzmq3-dev libnng-dev libgrpc++-dev libpr
                                       protobuf-compiler protobuf-compiler-grpc)
 
 # Middleware that needs a daemon, optional (a missing one makes its mechanisms unavailable, with
-# the reason): sd-bus and dbus-daemon for dbus.bus and dbus.p2p.
-IPCBENCH_OPTIONAL_DAEMON_MIDDLEWARE_PACKAGES=(libsystemd-dev dbus-daemon)
+# the reason): sd-bus and dbus-daemon for dbus.bus and dbus.p2p; iceoryx's headers, CMake
+# package and iox-roudi for iceoryx.copy and iceoryx.zerocopy.
+IPCBENCH_OPTIONAL_DAEMON_MIDDLEWARE_PACKAGES=(libsystemd-dev dbus-daemon libiceoryx-posh-dev
+                                              libiceoryx-hoofs-dev iceoryx)

@@ -1,6 +1,8 @@
-// Mechanisms with a helper daemon (dbus.bus and its dbus-daemon): the daemon killed mid-run fails
-// the benchmark with the daemon named as the cause, and leaves no process, socket or directory
-// behind; its CPU time is counted in a run that completes.
+// Mechanisms with a helper daemon (dbus.bus and its dbus-daemon, iceoryx.* and iox-roudi): the
+// daemon killed mid-run fails the benchmark with the daemon named as the cause, and leaves no
+// process, socket, shared memory or directory behind; its CPU time is counted in a run that
+// completes. RouDi's shared memory outlives it, so its peers would go on without it: the
+// coordinator watches it (a pidfd) and fails the run at once.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -8,6 +10,7 @@
 #include <boost/process.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -80,6 +83,73 @@ TEST(DaemonFaults, KilledDbusDaemonFailsTheRunWithTheReason) {
   }
 }
 
+TEST(DaemonFaults, KilledRoudiFailsTheRunWithTheReasonAndLeavesNothing) {
+  for (const char* id : {"iceoryx.copy", "iceoryx.zerocopy"}) {
+    const mechanism_entry* m = available(id);
+    if (m == nullptr) GTEST_SKIP() << id << " unavailable in this build or on this machine";
+    for (pattern p : {pattern::latency, pattern::throughput}) {
+      run_request req;
+      req.pat = p;
+      req.message_size = 64;
+      req.place = placement::none;
+      req.fixed_messages = 100'000'000;  // far longer than the test waits
+      req.warmup_messages = 10;
+      req.timeout = std::chrono::seconds(20);
+      std::thread killer;
+      std::vector<pid_t> daemons;
+      req.on_go = [&](pid_t, pid_t) {
+        daemons = children_named("iox-roudi");
+        killer = std::thread([&daemons] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          for (pid_t d : daemons) ::kill(d, SIGKILL);
+        });
+      };
+      const auto t0 = std::chrono::steady_clock::now();
+      const run_result r = m->run(req);
+      if (killer.joinable()) killer.join();
+      const std::string what = std::string(id) + " " + to_string(p);
+      EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(15)) << what;
+      ASSERT_EQ(daemons.size(), 1u) << what << ": the run's iox-roudi is the coordinator's child";
+      EXPECT_EQ(r.status, run_status::failed) << what;
+      EXPECT_NE(
+          r.reason.find("iox-roudi (pid " + std::to_string(daemons[0]) + ") killed by SIGKILL"),
+          std::string::npos)
+          << r.reason;
+      EXPECT_TRUE(test::no_children()) << what;
+      EXPECT_TRUE(test::leftovers().empty()) << what;
+      EXPECT_EQ(test::iceoryx_leftovers(), std::vector<std::string>{}) << what;
+    }
+  }
+}
+
+TEST(DaemonFaults, RoudiIsStoppedAndItsCpuCountedInACompleteRun) {
+  for (const char* id : {"iceoryx.copy", "iceoryx.zerocopy"}) {
+    const mechanism_entry* m = available(id);
+    if (m == nullptr) GTEST_SKIP() << id << " unavailable in this build or on this machine";
+    for (pattern p : {pattern::latency, pattern::throughput}) {
+      run_request req;
+      req.pat = p;
+      req.message_size = 4097;
+      req.place = placement::none;
+      req.fixed_messages = 2000;
+      req.warmup_messages = 10;
+      req.timeout = std::chrono::seconds(20);
+      const run_result r = m->run(req);
+      ASSERT_EQ(r.status, run_status::ok) << id << ": " << r.reason;
+      EXPECT_EQ(r.integrity_errors, 0u);
+      ASSERT_TRUE(r.helper_cpu_ns.has_value()) << id;
+      EXPECT_DOUBLE_EQ(r.cpu_ns_per_message(),
+                       static_cast<double>(r.producer_cpu.total_ns + r.consumer_cpu.total_ns +
+                                           *r.helper_cpu_ns) /
+                           static_cast<double>(r.messages));
+      EXPECT_TRUE(children_named("iox-roudi").empty());
+      EXPECT_TRUE(test::no_children());
+      EXPECT_TRUE(test::leftovers().empty());
+      EXPECT_EQ(test::iceoryx_leftovers(), std::vector<std::string>{}) << id;
+    }
+  }
+}
+
 TEST(DaemonFaults, DaemonIsStoppedAndItsCpuCountedInACompleteRun) {
   const mechanism_entry* m = available("dbus.bus");
   if (m == nullptr) GTEST_SKIP() << "dbus.bus unavailable in this build or on this machine";
@@ -149,8 +219,72 @@ TEST(DaemonFaults, InterruptedOrKilledCoordinatorLeavesNoDaemonBehind) {
   }
 }
 
+// pids of iox-roudi processes whose configuration lies in this test's scratch directory.
+std::vector<pid_t> our_roudis() {
+  std::vector<pid_t> out;
+  std::error_code ec;
+  for (const auto& de : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = de.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(de.path() / "cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (cmd.find("iox-roudi") != std::string::npos &&
+        cmd.find(test::scratch_dir().string()) != std::string::npos)
+      out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+// Ctrl-C of the coordinator stops RouDi and removes its names; after a SIGKILL RouDi dies with
+// the coordinator (PR_SET_PDEATHSIG) and the next run's sweep removes the names it left
+// (journalled once RouDi was ready) and the private directory.
+TEST(DaemonFaults, InterruptedOrKilledCoordinatorLeavesNoRoudiBehind) {
+  const mechanism_entry* m = available("iceoryx.copy");
+  if (m == nullptr) GTEST_SKIP() << "iceoryx.copy unavailable in this build or on this machine";
+  namespace bp = boost::process;
+  // The run's TMPDIR of its own, so that only this test's sweep replays its journal (a program
+  // another test starts meanwhile sweeps the shared TMPDIR, from a /dev/shm of its own).
+  const auto tmp = test::scratch_dir() / "roudi-run";
+  std::filesystem::create_directory(tmp);
+  auto env = boost::this_process::environment();
+  env["TMPDIR"] = tmp.string();
+  for (int sig : {SIGINT, SIGKILL}) {
+    bp::child c(IPCBENCH_BIN,
+                bp::args({"--benchmark_filter=^iceoryx.copy/throughput/", "--sizes", "64",
+                          "--target-time", "20", "--placement", "none", "--progress"}),
+                env, bp::std_out > bp::null, bp::std_err > bp::null, bp::std_in < bp::null);
+    // Up to 2 minutes: another test's iceoryx run may hold the machine-wide lock.
+    for (int i = 0; i < 2400 && our_roudis().empty(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_EQ(our_roudis().size(), 1u) << strsignal(sig);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the peers are connected
+    ::kill(c.id(), sig);
+    c.wait();
+    for (int i = 0; i < 40 && !our_roudis().empty(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_TRUE(our_roudis().empty()) << strsignal(sig);
+    // The sweep under the machine-wide lock: a RouDi of another test running meanwhile would
+    // make it leave RouDi's names alone (as it must).
+    cleanup::sweep_result swept;
+    const auto left = test::iceoryx_leftovers([&] {
+      if (sig != SIGKILL) return;
+      const std::string saved = std::getenv("TMPDIR");
+      ::setenv("TMPDIR", tmp.c_str(), 1);
+      swept = cleanup::sweep_stale();
+      ::setenv("TMPDIR", saved.c_str(), 1);
+    });
+    if (sig == SIGKILL) {
+      EXPECT_GE(swept.objects + swept.entries, 1u) << swept.describe();
+    }
+    EXPECT_EQ(left, std::vector<std::string>{}) << strsignal(sig);
+    EXPECT_TRUE(std::filesystem::is_empty(tmp)) << strsignal(sig);
+  }
+  std::filesystem::remove(tmp);
+  EXPECT_TRUE(test::leftovers().empty()) << test::leftovers().front();
+}
+
 TEST(DaemonFaults, UnavailableMiddlewareIsSkippedWithTheReason) {
-  for (const char* id : {"dbus.bus", "dbus.p2p"}) {
+  for (const char* id : {"dbus.bus", "dbus.p2p", "iceoryx.copy", "iceoryx.zerocopy"}) {
     const mechanism_entry* m = find_mechanism(id);
     ASSERT_NE(m, nullptr) << id << " is registered, available or not";
     EXPECT_EQ(m->traits.family, m->unavailable.empty() ? "middleware" : m->traits.family);

@@ -1,8 +1,8 @@
-// The middleware family's messaging libraries (ZeroMQ, nng, gRPC, Boost.Interprocess) beyond the
-// contract suite, which runs them like every registered mechanism: each id is registered, in the
-// middleware family, and either runs or says why not; a long stream loses nothing (the
-// libraries' queues fill and make the sender wait); a killed peer fails the run with the reason
-// and leaves no socket path, /dev/shm name or process behind.
+// The middleware family's messaging libraries (ZeroMQ, nng, gRPC, Boost.Interprocess) and
+// iceoryx beyond the contract suite, which runs them like every registered mechanism: each id is
+// registered, in the middleware family, and either runs or says why not; a long stream loses
+// nothing (the libraries' queues fill and make the sender wait); a killed peer fails the run with
+// the reason and leaves no socket path, /dev/shm name, RouDi name or process behind.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -21,7 +21,8 @@ namespace {
 
 const std::vector<std::string>& messaging_ids() {
   static const std::vector<std::string> ids = {
-      "zeromq.ipc", "zeromq.tcp", "nng.ipc", "grpc.uds", "grpc.uds.stream", "boost.message_queue"};
+      "zeromq.ipc",      "zeromq.tcp",          "nng.ipc",      "grpc.uds",
+      "grpc.uds.stream", "boost.message_queue", "iceoryx.copy", "iceoryx.zerocopy"};
   return ids;
 }
 
@@ -84,6 +85,9 @@ TEST_P(Middleware, LongStreamLosesNothing) {
   EXPECT_EQ(r.integrity_errors, 0u);
   EXPECT_TRUE(test::no_children());
   EXPECT_TRUE(test::leftovers().empty());
+  if (GetParam().starts_with("iceoryx")) {
+    EXPECT_EQ(test::iceoryx_leftovers(), std::vector<std::string>{});
+  }
 }
 
 // Runs a long latency batch and SIGKILLs one peer once the timed batch runs.
@@ -122,6 +126,9 @@ TEST_P(Middleware, KilledPeerFailsTheRunAndLeavesNothingBehind) {
     EXPECT_TRUE(test::leftovers().empty()) << who << ": left " << test::leftovers().front();
     EXPECT_TRUE(test::kernel_objects_back_to(objects_before))
         << who << ": /dev/shm name left behind";
+    if (GetParam().starts_with("iceoryx")) {
+      EXPECT_EQ(test::iceoryx_leftovers(), std::vector<std::string>{}) << who;
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 
 #include <filesystem>
 #include <string>
@@ -30,5 +31,13 @@ std::size_t kernel_objects();
 // leak.
 bool kernel_objects_back_to(std::size_t before,
                             std::chrono::milliseconds patience = std::chrono::seconds(5));
+
+// What an iceoryx run could leave machine-wide (RouDi's fixed names, /dev/shm/iceoryx_mgmt and
+// /dev/shm/<user>, /tmp/roudi, /tmp/roudi.lock, /tmp/iox-unique-roudi.lock, and the runtimes'
+// /tmp/ipcbench-<this scope>-...-iox-* files) that is there now, checked while holding the
+// machine-wide lock the iceoryx channels take (so no other test's RouDi is running); waits up to
+// two minutes for it. `first`, when given, runs under the lock before the check (a sweep, which
+// leaves RouDi's names alone while another RouDi runs).
+std::vector<std::string> iceoryx_leftovers(const std::function<void()>& first = {});
 
 }  // namespace ipcbench::test

@@ -1,18 +1,25 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <sched.h>
 #include <spawn.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "sys/names.hpp"
 #include "test_env.hpp"
@@ -71,6 +78,39 @@ bool kernel_objects_back_to(std::size_t before, std::chrono::milliseconds patien
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return true;
+}
+
+std::vector<std::string> iceoryx_leftovers(const std::function<void()>& first) {
+  // The lock: the abstract socket mechanisms/middleware/iceoryx.cpp binds.
+  static constexpr char kLock[] = "ipcbench-iceoryx-roudi";
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path + 1, kLock, sizeof kLock - 1);
+  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + sizeof kLock);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {"socket(AF_UNIX) failed"};
+  bool locked = false;
+  for (int i = 0; i < 12000 && !locked; ++i) {
+    locked = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) == 0;
+    if (!locked) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::vector<std::string> left;
+  if (!locked) left.push_back("(the iceoryx lock was not had in 2 minutes)");
+  if (first) first();
+  const passwd* pw = ::getpwuid(::geteuid());
+  std::vector<std::string> fixed = {"/dev/shm/iceoryx_mgmt", "/tmp/roudi", "/tmp/roudi.lock",
+                                    "/tmp/iox-unique-roudi.lock"};
+  if (pw != nullptr) fixed.push_back(std::string("/dev/shm/") + pw->pw_name);
+  std::error_code ec;
+  for (const auto& f : fixed)
+    if (std::filesystem::exists(std::filesystem::symlink_status(f, ec))) left.push_back(f);
+  const std::string prefix = names::scope_prefix();
+  for (const auto& e : std::filesystem::directory_iterator("/tmp", ec)) {
+    const std::string n = e.path().filename().string();
+    if (n.starts_with(prefix) && n.find("-iox-") != std::string::npos) left.push_back(e.path());
+  }
+  ::close(fd);
+  return left;
 }
 
 pid_t spawn_quiet(std::vector<std::string> args) {
