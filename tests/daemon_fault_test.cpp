@@ -48,76 +48,57 @@ const mechanism_entry* available(const char* id) {
   return m != nullptr && m->unavailable.empty() ? m : nullptr;
 }
 
+// Runs a long batch of `m` and SIGKILLs its daemon (the coordinator's child named `daemon`) once
+// the timed batch runs; the run must fail at once, the daemon named first in the reason, with
+// nothing left behind.
+void expect_killed_daemon_fails_the_run(const mechanism_entry& m, pattern p, const char* daemon) {
+  const std::string what = m.traits.id + " " + to_string(p);
+  run_request req;
+  req.pat = p;
+  req.message_size = 64;
+  req.place = placement::none;
+  req.fixed_messages = 100'000'000;  // far longer than the test waits
+  req.warmup_messages = 10;
+  req.timeout = std::chrono::seconds(20);
+  std::thread killer;
+  std::vector<pid_t> daemons;
+  req.on_go = [&](pid_t, pid_t) {
+    daemons = children_named(daemon);
+    killer = std::thread([&daemons] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      for (pid_t d : daemons) ::kill(d, SIGKILL);
+    });
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  const run_result r = m.run(req);
+  if (killer.joinable()) killer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(15)) << what;
+  ASSERT_EQ(daemons.size(), 1u) << what << ": the run's " << daemon
+                                << " is the coordinator's child";
+  EXPECT_EQ(r.status, run_status::failed) << what;
+  EXPECT_NE(r.reason.find(std::string(daemon) + " (pid " + std::to_string(daemons[0]) +
+                          ") killed by SIGKILL"),
+            std::string::npos)
+      << r.reason;
+  EXPECT_TRUE(test::no_children()) << what;
+  EXPECT_TRUE(test::leftovers().empty()) << what;
+}
+
 TEST(DaemonFaults, KilledDbusDaemonFailsTheRunWithTheReason) {
   const mechanism_entry* m = available("dbus.bus");
   if (m == nullptr) GTEST_SKIP() << "dbus.bus unavailable in this build or on this machine";
-  for (pattern p : {pattern::latency, pattern::throughput}) {
-    run_request req;
-    req.pat = p;
-    req.message_size = 64;
-    req.place = placement::none;
-    req.fixed_messages = 100'000'000;  // far longer than the test waits
-    req.warmup_messages = 10;
-    req.timeout = std::chrono::seconds(20);
-    std::thread killer;
-    std::vector<pid_t> daemons;
-    req.on_go = [&](pid_t, pid_t) {
-      daemons = children_named("dbus-daemon");
-      killer = std::thread([&daemons] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        for (pid_t d : daemons) ::kill(d, SIGKILL);
-      });
-    };
-    const auto t0 = std::chrono::steady_clock::now();
-    const run_result r = m->run(req);
-    if (killer.joinable()) killer.join();
-    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(15)) << to_string(p);
-    ASSERT_EQ(daemons.size(), 1u) << "the run's dbus-daemon is the coordinator's child";
-    EXPECT_EQ(r.status, run_status::failed) << to_string(p);
-    EXPECT_NE(
-        r.reason.find("dbus-daemon (pid " + std::to_string(daemons[0]) + ") killed by SIGKILL"),
-        std::string::npos)
-        << r.reason;
-    EXPECT_TRUE(test::no_children());
-    EXPECT_TRUE(test::leftovers().empty());
-  }
+  for (pattern p : {pattern::latency, pattern::throughput})
+    expect_killed_daemon_fails_the_run(*m, p, "dbus-daemon");
 }
 
+// RouDi's shared memory outlives it: the coordinator's pidfd watch, not the peers, ends the run.
 TEST(DaemonFaults, KilledRoudiFailsTheRunWithTheReasonAndLeavesNothing) {
   for (const char* id : {"iceoryx.copy", "iceoryx.zerocopy"}) {
     const mechanism_entry* m = available(id);
     if (m == nullptr) GTEST_SKIP() << id << " unavailable in this build or on this machine";
     for (pattern p : {pattern::latency, pattern::throughput}) {
-      run_request req;
-      req.pat = p;
-      req.message_size = 64;
-      req.place = placement::none;
-      req.fixed_messages = 100'000'000;  // far longer than the test waits
-      req.warmup_messages = 10;
-      req.timeout = std::chrono::seconds(20);
-      std::thread killer;
-      std::vector<pid_t> daemons;
-      req.on_go = [&](pid_t, pid_t) {
-        daemons = children_named("iox-roudi");
-        killer = std::thread([&daemons] {
-          std::this_thread::sleep_for(std::chrono::milliseconds(100));
-          for (pid_t d : daemons) ::kill(d, SIGKILL);
-        });
-      };
-      const auto t0 = std::chrono::steady_clock::now();
-      const run_result r = m->run(req);
-      if (killer.joinable()) killer.join();
-      const std::string what = std::string(id) + " " + to_string(p);
-      EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(15)) << what;
-      ASSERT_EQ(daemons.size(), 1u) << what << ": the run's iox-roudi is the coordinator's child";
-      EXPECT_EQ(r.status, run_status::failed) << what;
-      EXPECT_NE(
-          r.reason.find("iox-roudi (pid " + std::to_string(daemons[0]) + ") killed by SIGKILL"),
-          std::string::npos)
-          << r.reason;
-      EXPECT_TRUE(test::no_children()) << what;
-      EXPECT_TRUE(test::leftovers().empty()) << what;
-      EXPECT_EQ(test::iceoryx_leftovers(), std::vector<std::string>{}) << what;
+      expect_killed_daemon_fails_the_run(*m, p, "iox-roudi");
+      EXPECT_EQ(test::iceoryx_leftovers(), std::vector<std::string>{}) << id;
     }
   }
 }
@@ -173,9 +154,9 @@ TEST(DaemonFaults, DaemonIsStoppedAndItsCpuCountedInACompleteRun) {
   EXPECT_TRUE(test::leftovers().empty());
 }
 
-// pids of dbus-daemon processes whose command line names this test's scratch directory (their
+// pids of `program` processes whose command line names this test's scratch directory (their
 // configuration file lies in a private directory there).
-std::vector<pid_t> our_daemons() {
+std::vector<pid_t> our_daemons(const std::string& program) {
   std::vector<pid_t> out;
   std::error_code ec;
   for (const auto& de : std::filesystem::directory_iterator("/proc", ec)) {
@@ -183,7 +164,7 @@ std::vector<pid_t> our_daemons() {
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     std::ifstream in(de.path() / "cmdline");
     std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmd.find("dbus-daemon") != std::string::npos &&
+    if (cmd.find(program) != std::string::npos &&
         cmd.find(test::scratch_dir().string()) != std::string::npos)
       out.push_back(std::stoi(name));
   }
@@ -202,37 +183,21 @@ TEST(DaemonFaults, InterruptedOrKilledCoordinatorLeavesNoDaemonBehind) {
                 bp::args({"--benchmark_filter=^dbus.bus/throughput/", "--sizes", "64",
                           "--target-time", "20", "--placement", "none", "--progress"}),
                 bp::std_out > bp::null, bp::std_err > bp::null, bp::std_in < bp::null);
-    for (int i = 0; i < 100 && our_daemons().empty(); ++i)
+    for (int i = 0; i < 100 && our_daemons("dbus-daemon").empty(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ASSERT_EQ(our_daemons().size(), 1u) << strsignal(sig);
+    ASSERT_EQ(our_daemons("dbus-daemon").size(), 1u) << strsignal(sig);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the peers are connected
     ::kill(c.id(), sig);
     c.wait();
-    for (int i = 0; i < 40 && !our_daemons().empty(); ++i)
+    for (int i = 0; i < 40 && !our_daemons("dbus-daemon").empty(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    EXPECT_TRUE(our_daemons().empty()) << strsignal(sig);
+    EXPECT_TRUE(our_daemons("dbus-daemon").empty()) << strsignal(sig);
     if (sig == SIGKILL) {
       const cleanup::sweep_result swept = cleanup::sweep_stale();
       EXPECT_FALSE(swept.empty());
     }
     EXPECT_TRUE(test::leftovers().empty()) << strsignal(sig) << ": " << test::leftovers().front();
   }
-}
-
-// pids of iox-roudi processes whose configuration lies in this test's scratch directory.
-std::vector<pid_t> our_roudis() {
-  std::vector<pid_t> out;
-  std::error_code ec;
-  for (const auto& de : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string name = de.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(de.path() / "cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (cmd.find("iox-roudi") != std::string::npos &&
-        cmd.find(test::scratch_dir().string()) != std::string::npos)
-      out.push_back(std::stoi(name));
-  }
-  return out;
 }
 
 // Ctrl-C of the coordinator stops RouDi and removes its names; after a SIGKILL RouDi dies with
@@ -254,15 +219,15 @@ TEST(DaemonFaults, InterruptedOrKilledCoordinatorLeavesNoRoudiBehind) {
                           "--target-time", "20", "--placement", "none", "--progress"}),
                 env, bp::std_out > bp::null, bp::std_err > bp::null, bp::std_in < bp::null);
     // Up to 2 minutes: another test's iceoryx run may hold the machine-wide lock.
-    for (int i = 0; i < 2400 && our_roudis().empty(); ++i)
+    for (int i = 0; i < 2400 && our_daemons("iox-roudi").empty(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ASSERT_EQ(our_roudis().size(), 1u) << strsignal(sig);
+    ASSERT_EQ(our_daemons("iox-roudi").size(), 1u) << strsignal(sig);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the peers are connected
     ::kill(c.id(), sig);
     c.wait();
-    for (int i = 0; i < 40 && !our_roudis().empty(); ++i)
+    for (int i = 0; i < 40 && !our_daemons("iox-roudi").empty(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    EXPECT_TRUE(our_roudis().empty()) << strsignal(sig);
+    EXPECT_TRUE(our_daemons("iox-roudi").empty()) << strsignal(sig);
     // The sweep under the machine-wide lock: a RouDi of another test running meanwhile would
     // make it leave RouDi's names alone (as it must).
     cleanup::sweep_result swept;
