@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cmath>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -34,6 +35,8 @@ namespace {
 struct bench_case {
   std::string name;
   mechanism_traits traits;
+  std::optional<topology> topo;  // a topology benchmark (harness/group.hpp)
+  std::size_t fan = 0;
   run_request req;
   std::function<run_result(const run_request&)> run;
 };
@@ -119,6 +122,41 @@ schema::status report_status(run_status s) {
   return schema::status::failed;
 }
 
+// The report's `group` object of a topology benchmark (results/README.md).
+nlohmann::json group_json(const group_outcome& g, pattern p) {
+  nlohmann::json members = nlohmann::json::array();
+  for (const auto& m : g.members) {
+    nlohmann::json j = {{"role", to_string(m.r)},
+                        {"index", m.index},
+                        {"cpu", m.cpu < 0 ? nlohmann::json() : nlohmann::json(m.cpu)},
+                        {"messages", m.messages},
+                        {"elapsed_ns", m.elapsed_ns},
+                        {"cpu_ns", m.cpu_ns}};
+    if (m.elapsed_ns > 0 && m.messages != 0)
+      j["messages_per_second"] =
+          static_cast<double>(m.messages) * 1e9 / static_cast<double>(m.elapsed_ns);
+    if (p == pattern::latency && m.r == role::producer && m.rtt.count() != 0) {
+      j["rtt_p50_ns"] = m.rtt.percentile(50);
+      const double p99 = supported_percentile(m.rtt, 99);
+      j["rtt_p99_ns"] = std::isnan(p99) ? nlohmann::json() : nlohmann::json(p99);
+      j["rtt_samples"] = m.rtt.count();
+    }
+    if (m.torn) j["torn_records"] = *m.torn;
+    members.push_back(std::move(j));
+  }
+  nlohmann::json j = {{"topology", to_string(g.topo)},
+                      {"n", g.n},
+                      {"peers", g.members.size()},
+                      {"allowed_cpus", g.allowed_cpus},
+                      {"oversubscribed", g.oversubscribed},
+                      {"placement_reason", g.placement_reason},
+                      {"members", std::move(members)}};
+  if (g.fairness)
+    j["fairness"] = {{"min_over_max", g.fairness->min_over_max}, {"cv", g.fairness->cv}};
+  if (g.torn_records) j["torn_records"] = *g.torn_records;
+  return j;
+}
+
 void run_case(benchmark::State& state, const bench_case& c) {
   g_progress.step(c.name);
   const auto started = std::chrono::system_clock::now().time_since_epoch();
@@ -137,6 +175,7 @@ void run_case(benchmark::State& state, const bench_case& c) {
   extra.order = order;
   extra.state = report_status(r.status);
   extra.reason = r.reason;
+  if (r.group) extra.group = group_json(*r.group, c.req.pat);
   // Lossy mechanisms: the loss counts, when the peers got as far as reporting them.
   if (c.traits.lossy && (r.status == run_status::ok || r.lost + r.duplicated + r.reordered != 0)) {
     extra.loss = schema::loss_counts{r.lost, r.duplicated, r.reordered, r.stale, std::nullopt};
@@ -195,8 +234,17 @@ void run_case(benchmark::State& state, const bench_case& c) {
                                                             : std::optional<double>(floor->second));
     if (r.goodput) state.counters[counter::kLossRate] = r.loss_rate();
   }
+  if (r.group) {
+    if (r.group->fairness) {
+      state.counters[counter::kFairnessMinOverMax] = r.group->fairness->min_over_max;
+      state.counters[counter::kFairnessCv] = r.group->fairness->cv;
+    }
+    if (r.group->torn_records)
+      state.counters[counter::kTornRecords] = static_cast<double>(*r.group->torn_records);
+  }
   extra.integrity_errors = r.integrity_errors;
-  extra.cpus = std::array<int, 2>{r.producer_cpu_id, r.consumer_cpu_id};
+  // A group's CPUs are in `group`, member by member.
+  if (!r.group) extra.cpus = std::array<int, 2>{r.producer_cpu_id, r.consumer_cpu_id};
   extra.cpu = schema::peer_cpu_times{r.producer_cpu.user_ns,  r.producer_cpu.sys_ns,
                                      r.consumer_cpu.user_ns,  r.consumer_cpu.sys_ns,
                                      r.producer_cpu.total_ns, r.consumer_cpu.total_ns};
@@ -218,9 +266,12 @@ void run_case(benchmark::State& state, const bench_case& c) {
 std::vector<bench_case> make_cases(const bench_options& o) {
   std::vector<bench_case> cases;
   auto add = [&](const mechanism_traits& t, pattern p, std::size_t size, placement place,
-                 std::function<run_result(const run_request&)> run) {
+                 std::function<run_result(const run_request&)> run,
+                 std::optional<topology> topo = std::nullopt, std::size_t fan = 0) {
     bench_case c;
     c.traits = t;
+    c.topo = topo;
+    c.fan = fan;
     c.req.pat = p;
     c.req.message_size = size;
     c.req.place = place;
@@ -231,6 +282,8 @@ std::vector<bench_case> make_cases(const bench_options& o) {
     // Launched peers get their own names, so compare never matches them with forked ones. The
     // null calibration runs in one process under either model.
     c.name = schema::format_name({.id = t.id,
+                                  .topology = topo ? to_string(*topo) : "",
+                                  .fan = fan,
                                   .pattern = to_string(p),
                                   .message_size = size,
                                   .placement = to_string(place),
@@ -248,6 +301,26 @@ std::vector<bench_case> make_cases(const bench_options& o) {
       if (p == pattern::throughput && !e.traits.supports_throughput) continue;
       for (std::size_t size : sizes) add(e.traits, p, size, o.place, e.run);
     }
+  }
+  // The topology benchmarks, after every one-pair benchmark: a group forks its members, so the
+  // fork process model only.
+  if (o.process != process_model::fork) return cases;
+  for (const auto& e : registry()) {
+    const std::vector<std::size_t>& sizes =
+        e.traits.sizes.empty() ? o.topology_sizes : e.traits.sizes;
+    for (topology t : e.topologies)
+      for (std::size_t n : o.fan)
+        for (pattern p : {pattern::latency, pattern::throughput}) {
+          if (p == pattern::throughput && !e.traits.supports_throughput) continue;
+          // Fan-in and fan-out are streams: one consumer's latency is not a round trip.
+          if (p == pattern::latency && t != topology::pairs) continue;
+          for (std::size_t size : sizes) {
+            auto run = [run_group = e.run_group, t, n](const run_request& req) {
+              return run_group(req, t, n);
+            };
+            add(e.traits, p, size, o.place, run, t, n);
+          }
+        }
   }
   return cases;
 }
@@ -353,7 +426,9 @@ int real_main(int argc, char** argv) {
                                  .pattern = to_string(c.req.pat),
                                  .message_size = c.req.message_size,
                                  .placement = to_string(c.req.place),
-                                 .process = process});
+                                 .process = process,
+                                 .topology = c.topo ? to_string(*c.topo) : "",
+                                 .fan = c.fan});
     benchmark::RegisterBenchmark(c.name.c_str(), run_case, c)
         ->Iterations(1)
         ->UseManualTime()

@@ -5,9 +5,12 @@
 #pragma once
 
 #include <exception>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "harness/coordinator.hpp"
+#include "harness/group.hpp"
 #include "harness/peer.hpp"
 #include "harness/session.hpp"
 #include "mechanisms/adapter.hpp"
@@ -54,6 +57,58 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
     run_result res = coordinate(rq, program);
     if (res.reason.starts_with("lost ")) res.reason = traits.mechanism + " " + res.reason;
     return res;
+  } catch (const std::exception& e) {
+    run_result r;
+    r.status = run_status::failed;
+    r.reason = std::string("setup: ") + e.what();
+    return r;
+  }
+}
+
+// Why a group run of this size cannot run, or empty: a fork model only (the group forks every
+// member), and N from 1 to kMaxGroupSize.
+std::string cannot_run_group(const run_request& req, std::size_t n);
+
+// pairs/N: N channels of type C, each created before fork as for one pair, and N pairs of peers
+// running run_peer() on them at once under the group coordinator. Every forked member inherits
+// the other pairs' channel descriptors until it exits (only its own channel's open() drops the
+// rest of its copy); a member that dies is seen on its control channel, not on the data channel,
+// and fails the run at once.
+template <channel C>
+run_result run_pairs(const mechanism_traits& traits, const run_request& req, std::size_t n) {
+  run_result skip;
+  skip.status = run_status::skipped;
+  skip.reason = cannot_run(traits, req);
+  if (skip.reason.empty()) skip.reason = cannot_run_group(req, n);
+  if (!skip.reason.empty()) return skip;
+  try {
+    // A directory per pair: mechanisms that rendezvous by path use fixed names inside theirs.
+    std::vector<std::unique_ptr<private_dir>> dirs;
+    const auto members = members_of(topology::pairs, n);
+    const group_placement where = place_group(req.place, members, req.cpus);
+    // Spinning waiters yield when they may share a CPU: pinned together, unpinned, or more peers
+    // than CPUs.
+    bool share = where.oversubscribed;
+    for (std::size_t i = 0; i < n && !share; ++i)
+      share = where.cpus[2 * i] < 0 || where.cpus[2 * i] == where.cpus[2 * i + 1];
+    std::vector<std::unique_ptr<C>> chs;
+    for (std::size_t i = 0; i < n; ++i) {
+      dirs.push_back(std::make_unique<private_dir>());
+      chs.push_back(
+          std::make_unique<C>(channel_config{req.message_size, req.pat, dirs.back().get(), share}));
+    }
+    run_request rq = req;
+    rq.lossy = traits.lossy;
+    group_program program;
+    program.members = members;
+    program.body = [&](std::size_t k, control_link& link) {
+      const group_member& m = members[k];
+      return run_peer(chs[static_cast<std::size_t>(m.index)]->open(m.r), m.r, link, rq);
+    };
+    program.opened = [&] {
+      for (auto& ch : chs) ch->opened();
+    };
+    return coordinate_group(rq, topology::pairs, program, assemble_pairs);
   } catch (const std::exception& e) {
     run_result r;
     r.status = run_status::failed;

@@ -48,6 +48,19 @@ mechanism_entry make_entry(const char* id) {
     }
     return run_channel<C>(traits, req);
   };
+  e.topologies = {topology::pairs};
+  e.run_group = [traits = e.traits, unavailable = e.unavailable](
+                    const run_request& req, topology t, std::size_t n) {
+    run_result r;
+    r.status = run_status::skipped;
+    if (!unavailable.empty()) {
+      r.reason = unavailable;
+      return r;
+    }
+    if (t == topology::pairs) return run_pairs<C>(traits, req, n);
+    r.reason = traits.id + " does not run " + to_string(t);
+    return r;
+  };
   if constexpr (named_channel<C>) {
     e.can_spawn = true;
     e.attach = run_attached<C>;

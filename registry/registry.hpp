@@ -17,6 +17,10 @@ struct mechanism_entry {
   // Non-empty when the mechanism cannot run on this machine at all (its describe() failed).
   std::string unavailable;
   std::function<run_result(const run_request&)> run;
+  // The topologies it runs in (harness/group.hpp), and the run of one: pairs/N for every pair
+  // mechanism. A topology not listed is skipped with the reason.
+  std::vector<topology> topologies;
+  std::function<run_result(const run_request&, topology, std::size_t n)> run_group;
   // A named_channel: can also run between separately launched peers (process model spawn),
   // whose side is `attach` (open by the rendezvous, run the peer loop). Empty otherwise.
   bool can_spawn = false;

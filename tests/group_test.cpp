@@ -1,0 +1,174 @@
+// Topologies (harness/group.hpp): N pairs at once and N producers into one consumer. Setting up
+// and tearing down a group leaks nothing, a killed member fails its benchmark with the reason,
+// the placement spreads members and flags oversubscription, and the name, option and spread
+// helpers say what they should.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <thread>
+
+#include "bench/options.hpp"
+#include "harness/group.hpp"
+#include "registry/registry.hpp"
+#include "report/schema.hpp"
+#include "test_env.hpp"
+
+namespace ipcbench {
+namespace {
+
+run_request small_request(pattern p, std::size_t size) {
+  run_request req;
+  req.pat = p;
+  req.message_size = size;
+  req.place = placement::none;
+  req.fixed_messages = 200;
+  req.warmup_messages = 10;
+  req.timeout = std::chrono::seconds(20);
+  return req;
+}
+
+// Every pair mechanism's entry runs pairs/8 and leaves no kernel object, file or child behind.
+class PairsAtEight : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PairsAtEight, RunsAndLeaksNothing) {
+  const mechanism_entry* m = find_mechanism(GetParam());
+  ASSERT_NE(m, nullptr);
+  const std::size_t before = test::kernel_objects();
+  const pattern p = m->traits.supports_throughput ? pattern::throughput : pattern::latency;
+  const std::size_t size = m->traits.sizes.empty() ? 64 : m->traits.sizes.front();
+  const run_result r = m->run_group(small_request(p, size), topology::pairs, 8);
+  ASSERT_EQ(r.status, run_status::ok) << r.reason;
+  ASSERT_TRUE(r.group);
+  EXPECT_EQ(r.group->n, 8u);
+  EXPECT_EQ(r.group->members.size(), 16u);
+  EXPECT_EQ(r.messages, 8u * 200u);
+  EXPECT_EQ(r.integrity_errors, 0u);
+  EXPECT_TRUE(r.group->fairness);
+  EXPECT_TRUE(test::kernel_objects_back_to(before));
+  EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+}
+
+INSTANTIATE_TEST_SUITE_P(Mechanisms, PairsAtEight,
+                         ::testing::Values("pipe", "fifo", "unix_stream", "posix_mq", "sysv_mq",
+                                           "posix_shm.futex", "sysv_shm.sysv_sem", "unix_dgram",
+                                           "futex", "posix_sem"),
+                         [](const auto& param_info) {
+                           std::string n = param_info.param;
+                           for (auto& c : n)
+                             if (c == '.') c = '_';
+                           return n;
+                         });
+
+TEST(Pairs, KilledProducerFailsTheRunWithTheReasonAndNothingStays) {
+  const mechanism_entry* m = find_mechanism("fifo");
+  ASSERT_NE(m, nullptr);
+  const std::size_t before = test::kernel_objects();
+  run_request req = small_request(pattern::throughput, 64);
+  req.fixed_messages = 100'000'000;  // far longer than the test waits
+  std::thread killer;
+  req.on_go = [&](pid_t producer, pid_t) {
+    killer = std::thread([producer] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      ::kill(producer, SIGKILL);
+    });
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  const run_result r = m->run_group(req, topology::pairs, 4);
+  if (killer.joinable()) killer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(25));
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_NE(r.reason.find("producer 0"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("killed by SIGKILL"), std::string::npos) << r.reason;
+  EXPECT_TRUE(r.group);
+  EXPECT_TRUE(test::kernel_objects_back_to(before));
+  EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+  // The sweep goes on: the next run of the same mechanism is fine.
+  const run_result next = m->run_group(small_request(pattern::throughput, 64), topology::pairs, 2);
+  EXPECT_EQ(next.status, run_status::ok) << next.reason;
+}
+
+std::vector<cpu_info> cpus(std::initializer_list<int> ids) {
+  std::vector<cpu_info> v;
+  for (int id : ids) {
+    cpu_info c;
+    c.cpu = id;
+    v.push_back(c);
+  }
+  return v;
+}
+
+TEST(GroupPlacement, SpreadsPairsAndFlagsOversubscription) {
+  const auto two = cpus({0, 1});
+  const auto g = place_group(placement::cross, members_of(topology::pairs, 2), two);
+  ASSERT_TRUE(g.impossible.empty()) << g.impossible;
+  EXPECT_TRUE(g.oversubscribed);  // 4 peers, 2 CPUs
+  ASSERT_EQ(g.cpus.size(), 4u);
+  EXPECT_NE(g.cpus[0], g.cpus[1]);  // a pair's two peers never share a CPU while one is free
+  EXPECT_NE(g.cpus[2], g.cpus[3]);
+  const auto one_pair = place_group(placement::cross, members_of(topology::pairs, 1), two);
+  EXPECT_FALSE(one_pair.oversubscribed);
+}
+
+TEST(GroupPlacement, FanInGivesTheConsumerACpuOfItsOwnWhenThereIsOne) {
+  const auto g = place_group(placement::cross, members_of(topology::fan_in, 2), cpus({0, 1, 2, 3}));
+  ASSERT_EQ(g.cpus.size(), 3u);
+  EXPECT_FALSE(g.oversubscribed);
+  EXPECT_NE(g.cpus[2], g.cpus[0]);
+  EXPECT_NE(g.cpus[2], g.cpus[1]);
+  EXPECT_NE(g.cpus[0], g.cpus[1]);
+}
+
+TEST(GroupPlacement, NoneAndSame) {
+  const auto none = place_group(placement::none, members_of(topology::pairs, 2), cpus({0, 1}));
+  for (int c : none.cpus) EXPECT_EQ(c, -1);
+  const auto same = place_group(placement::same, members_of(topology::pairs, 2), cpus({0, 1}));
+  for (int c : same.cpus) EXPECT_EQ(c, same.cpus[0]);
+}
+
+TEST(Spread, KnownValues) {
+  EXPECT_DOUBLE_EQ(spread_of({}).cv, 0);
+  EXPECT_DOUBLE_EQ(spread_of({5}).min_over_max, 1);
+  const spread s = spread_of({1, 3});
+  EXPECT_DOUBLE_EQ(s.min_over_max, 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(s.cv, 0.5);  // mean 2, standard deviation 1
+  EXPECT_DOUBLE_EQ(spread_of({4, 4, 4}).cv, 0);
+}
+
+TEST(TopologyName, FormatsAndParsesBackAndOldNamesStillParse) {
+  const std::string name = schema::format_name({.id = "pipe",
+                                                .topology = "fan_in",
+                                                .fan = 4,
+                                                .pattern = "throughput",
+                                                .message_size = 4097,
+                                                .placement = "cross"});
+  EXPECT_EQ(name, "pipe/fan_in/4/throughput/4097/cross");
+  const auto back = schema::parse_name(name + "/iterations:1/manual_time");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->topology, "fan_in");
+  EXPECT_EQ(back->fan, 4u);
+  EXPECT_EQ(back->id, "pipe");
+  EXPECT_EQ(back->message_size, 4097u);
+  const auto old = schema::parse_name("pipe/latency/64/cross");
+  ASSERT_TRUE(old);
+  EXPECT_TRUE(old->topology.empty());
+  EXPECT_FALSE(schema::parse_name("pipe/sideways/4/throughput/64/cross"));
+  EXPECT_FALSE(schema::parse_name("pipe/pairs/0/throughput/64/cross"));
+  EXPECT_FALSE(schema::parse_name("pipe/pairs/x/throughput/64/cross"));
+}
+
+TEST(FanOption, ParsesAndRejects) {
+  EXPECT_EQ(parse_fan("1,2,4,8"), (std::vector<std::size_t>{1, 2, 4, 8}));
+  EXPECT_TRUE(parse_fan("none").empty());
+  EXPECT_THROW(parse_fan("0"), usage_error);
+  EXPECT_THROW(parse_fan("1,,2"), usage_error);
+  EXPECT_THROW(parse_fan("2,2"), usage_error);
+  EXPECT_THROW(parse_fan("65"), usage_error);
+  EXPECT_THROW(parse_fan("-1"), usage_error);
+  EXPECT_THROW(parse_fan(""), usage_error);
+}
+
+}  // namespace
+}  // namespace ipcbench
