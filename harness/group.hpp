@@ -90,6 +90,12 @@ run_result coordinate_group(const run_request& req, topology t, const group_prog
 run_result assemble_pairs(const run_request& req, const group_program& program,
                           const group_reports& b);
 
+// N producers into one consumer: the aggregate of the consumer's messages over the window from
+// the earliest producer's start to the consumer's end; fairness from each producer's rate over
+// its own window; the consumer's torn records.
+run_result assemble_fan_in(const run_request& req, const group_program& program,
+                           const group_reports& b);
+
 // The spread (harness/session.hpp) of `values`; {0, 1} for fewer than two values or a zero
 // mean. Exact on known inputs (tests).
 spread spread_of(const std::vector<double>& values);

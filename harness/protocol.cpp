@@ -92,6 +92,7 @@ void to_json(nlohmann::json& j, const peer_report& m) {
     j["stale"] = m.loss->stale;
     j["delivered"] = m.loss->delivered;
   }
+  if (m.torn) j["torn"] = *m.torn;
 }
 
 void from_json(const nlohmann::json& j, peer_report& m) {
@@ -120,6 +121,8 @@ void from_json(const nlohmann::json& j, peer_report& m) {
         loss_counts{j.value("lost", std::uint64_t{0}),      j.value("duplicated", std::uint64_t{0}),
                     j.value("reordered", std::uint64_t{0}), j.value("expected", std::uint64_t{0}),
                     j.value("stale", std::uint64_t{0}),     j.value("delivered", std::uint64_t{0})};
+  m.torn.reset();
+  if (j.contains("torn")) m.torn = j.at("torn").get<std::uint64_t>();
 }
 
 void to_json(nlohmann::json& j, const exit_order&) {

@@ -79,6 +79,9 @@ struct peer_report {
   std::optional<histogram> turnaround;  // the consumer of a latency run: sampled turnarounds
   std::optional<cpu_window> cpu_states; // the producer: stat_cpus over the timed batch
   std::optional<loss_counts> loss;  // lossy mechanisms only, of the timed batch alone
+  // The consumer of a fan-in run over a stream (harness/fan_in.hpp): records of the whole run
+  // (sizing, warm-up and timed batch) that arrived in more than one piece.
+  std::optional<std::uint64_t> torn;
 };
 
 // Coordinator: both reports are in; the peer may free its buffers and exit.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "harness/coordinator.hpp"
+#include "harness/fan_in.hpp"
 #include "harness/group.hpp"
 #include "harness/peer.hpp"
 #include "harness/session.hpp"
@@ -109,6 +110,52 @@ run_result run_pairs(const mechanism_traits& traits, const run_request& req, std
       for (auto& ch : chs) ch->opened();
     };
     return coordinate_group(rq, topology::pairs, program, assemble_pairs);
+  } catch (const std::exception& e) {
+    run_result r;
+    r.status = run_status::failed;
+    r.reason = std::string("setup: ") + e.what();
+    return r;
+  }
+}
+
+// fan_in/N: one channel of type C, created before fork; N producers each open the producer's
+// end of it (their forked copies of one descriptor, or the name opened N times) and one
+// consumer the consumer's end. Throughput only, records of at least kFanInMinSize bytes (the
+// producer's number rides in the sequence field).
+template <channel C>
+run_result run_fan_in(const mechanism_traits& traits, const run_request& req, std::size_t n) {
+  run_result skip;
+  skip.status = run_status::skipped;
+  skip.reason = cannot_run(traits, req);
+  if (skip.reason.empty()) skip.reason = cannot_run_group(req, n);
+  if (skip.reason.empty() && req.pat != pattern::throughput)
+    skip.reason = "fan-in is a stream: throughput only";
+  if (skip.reason.empty() && req.message_size < kFanInMinSize)
+    skip.reason = "fan-in records carry the producer's number in " +
+                  std::to_string(kFanInMinSize) + " bytes; " +
+                  std::to_string(req.message_size) + " is too small";
+  if (!skip.reason.empty()) return skip;
+  try {
+    private_dir dir;
+    const auto members = members_of(topology::fan_in, n);
+    const group_placement where = place_group(req.place, members, req.cpus);
+    // Spinning waiters yield when any two members may share a CPU.
+    bool share = where.oversubscribed;
+    for (std::size_t i = 0; i < where.cpus.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        share = share || where.cpus[i] < 0 || where.cpus[i] == where.cpus[j];
+    C ch(channel_config{req.message_size, req.pat, &dir, share});
+    run_request rq = req;
+    rq.lossy = traits.lossy;
+    group_program program;
+    program.members = members;
+    program.body = [&](std::size_t k, control_link& link) {
+      const group_member& m = members[k];
+      const fan_in_setup setup{n, m.index, traits.atomic_write_max};
+      return run_fan_in_peer(ch.open(m.r), m.r, link, rq, setup);
+    };
+    program.opened = [&] { ch.opened(); };
+    return coordinate_group(rq, topology::fan_in, program, assemble_fan_in);
   } catch (const std::exception& e) {
     run_result r;
     r.status = run_status::failed;

@@ -66,6 +66,10 @@ struct mechanism_traits {
   std::map<std::string, std::string> notes;  // facts recorded in the report (TCP_NODELAY, ...)
   bool supports_throughput = true;           // false: latency (ping-pong) only
   bool lossy = false;                        // may drop or reorder (UDP): loss is counted
+  // A stream whose writes of at most this many bytes are atomic (PIPE_BUF for pipes and FIFOs):
+  // larger writes of several writers may interleave (fan-in counts them torn). nullopt: no such
+  // promise, or a message mechanism, whose messages always arrive whole.
+  std::optional<std::size_t> atomic_write_max;
   // The message sizes this mechanism runs at instead of the sweep's; empty: the sweep's.
   // Notification mechanisms: {0}; the real-time signal: {0, 8}.
   std::vector<std::size_t> sizes;

@@ -30,8 +30,9 @@
 namespace ipcbench {
 namespace {
 
+// `fan_in`: the mechanism also runs fan_in/N (many writers on one channel make sense for it).
 template <channel C>
-mechanism_entry make_entry(const char* id) {
+mechanism_entry make_entry(const char* id, bool fan_in = false) {
   mechanism_entry e;
   try {
     e.traits = C::describe();
@@ -49,7 +50,8 @@ mechanism_entry make_entry(const char* id) {
     return run_channel<C>(traits, req);
   };
   e.topologies = {topology::pairs};
-  e.run_group = [traits = e.traits, unavailable = e.unavailable](
+  if (fan_in) e.topologies.push_back(topology::fan_in);
+  e.run_group = [traits = e.traits, unavailable = e.unavailable, fan_in](
                     const run_request& req, topology t, std::size_t n) {
     run_result r;
     r.status = run_status::skipped;
@@ -58,6 +60,7 @@ mechanism_entry make_entry(const char* id) {
       return r;
     }
     if (t == topology::pairs) return run_pairs<C>(traits, req, n);
+    if (t == topology::fan_in && fan_in) return run_fan_in<C>(traits, req, n);
     r.reason = traits.id + " does not run " + to_string(t);
     return r;
   };
@@ -75,9 +78,9 @@ const std::vector<mechanism_entry>& registry() {
 #ifdef IPCBENCH_PLANT_DELAY
       make_entry<delayed_channel<pipe_channel>>("pipe"),  // test-only: planted_delay.hpp
 #else
-      make_entry<pipe_channel>("pipe"),
+      make_entry<pipe_channel>("pipe", true),
 #endif
-      make_entry<fifo_channel>("fifo"),
+      make_entry<fifo_channel>("fifo", true),
       make_entry<unix_stream_channel>("unix_stream"),
       make_entry<tcp_channel>("tcp"),
       make_entry<pipe_resized_channel>("pipe.resized"),
@@ -89,9 +92,9 @@ const std::vector<mechanism_entry>& registry() {
       make_entry<posix_shm_channel<spin_sync>>("posix_shm.spin"),
       make_entry<mmap_file_channel>("mmap_file.futex"),
       make_entry<mmap_anon_channel>("mmap_anon.futex"),
-      make_entry<sysv_mq_channel>("sysv_mq"),
-      make_entry<posix_mq_channel>("posix_mq"),
-      make_entry<unix_dgram_channel>("unix_dgram"),
+      make_entry<sysv_mq_channel>("sysv_mq", true),
+      make_entry<posix_mq_channel>("posix_mq", true),
+      make_entry<unix_dgram_channel>("unix_dgram", true),
       make_entry<unix_seqpacket_channel>("unix_seqpacket"),
       make_entry<udp_channel>("udp"),
       make_entry<rt_signal_channel>("signal"),

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -88,6 +89,80 @@ TEST(Pairs, KilledProducerFailsTheRunWithTheReasonAndNothingStays) {
   // The sweep goes on: the next run of the same mechanism is fine.
   const run_result next = m->run_group(small_request(pattern::throughput, 64), topology::pairs, 2);
   EXPECT_EQ(next.status, run_status::ok) << next.reason;
+}
+
+// Every fan-in mechanism runs fan_in/8 and leaves nothing behind.
+class FanInAtEight : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FanInAtEight, RunsAndLeaksNothing) {
+  const mechanism_entry* m = find_mechanism(GetParam());
+  ASSERT_NE(m, nullptr);
+  ASSERT_NE(std::find(m->topologies.begin(), m->topologies.end(), topology::fan_in),
+            m->topologies.end());
+  const std::size_t before = test::kernel_objects();
+  const run_result r = m->run_group(small_request(pattern::throughput, 64), topology::fan_in, 8);
+  ASSERT_EQ(r.status, run_status::ok) << r.reason;
+  ASSERT_TRUE(r.group);
+  EXPECT_EQ(r.group->members.size(), 9u);
+  EXPECT_EQ(r.messages, 8u * 200u);
+  EXPECT_TRUE(r.group->fairness);
+  if (m->traits.atomic_write_max) {
+    ASSERT_TRUE(r.group->torn_records);
+    EXPECT_EQ(*r.group->torn_records, 0u);  // 64 bytes: at most PIPE_BUF, never torn
+  }
+  EXPECT_TRUE(test::kernel_objects_back_to(before));
+  EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+}
+
+INSTANTIATE_TEST_SUITE_P(Mechanisms, FanInAtEight,
+                         ::testing::Values("pipe", "fifo", "posix_mq", "sysv_mq", "unix_dgram"));
+
+TEST(FanIn, WritesAbovePipeBufFromTwoProducersArriveChecked) {
+  const mechanism_entry* m = find_mechanism("pipe");
+  ASSERT_NE(m, nullptr);
+  const run_result r = m->run_group(small_request(pattern::throughput, 4097), topology::fan_in, 2);
+  ASSERT_EQ(r.status, run_status::ok) << r.reason;
+  ASSERT_TRUE(r.group && r.group->torn_records);  // counted (how many is the kernel's business)
+  EXPECT_EQ(r.integrity_errors, 0u);
+}
+
+TEST(FanIn, KilledProducerFailsTheRunWithTheReasonAndTheNextRunGoesOn) {
+  const mechanism_entry* m = find_mechanism("fifo");
+  ASSERT_NE(m, nullptr);
+  const std::size_t before = test::kernel_objects();
+  run_request req = small_request(pattern::throughput, 64);
+  req.fixed_messages = 100'000'000;
+  std::thread killer;
+  req.on_go = [&](pid_t producer, pid_t) {
+    killer = std::thread([producer] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      ::kill(producer, SIGKILL);
+    });
+  };
+  const run_result r = m->run_group(req, topology::fan_in, 4);
+  if (killer.joinable()) killer.join();
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_NE(r.reason.find("producer 0"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("killed by SIGKILL"), std::string::npos) << r.reason;
+  EXPECT_TRUE(test::kernel_objects_back_to(before));
+  EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+  const run_result next = m->run_group(small_request(pattern::throughput, 64), topology::fan_in, 2);
+  EXPECT_EQ(next.status, run_status::ok) << next.reason;
+}
+
+TEST(FanIn, SkipsWhatItCannotRun) {
+  const mechanism_entry* m = find_mechanism("pipe");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->run_group(small_request(pattern::latency, 64), topology::fan_in, 2).status,
+            run_status::skipped);
+  EXPECT_EQ(m->run_group(small_request(pattern::throughput, 4), topology::fan_in, 2).status,
+            run_status::skipped);
+  const mechanism_entry* tcp = find_mechanism("tcp");
+  ASSERT_NE(tcp, nullptr);
+  EXPECT_EQ(tcp->run_group(small_request(pattern::throughput, 64), topology::fan_in, 2).status,
+            run_status::skipped);
 }
 
 std::vector<cpu_info> cpus(std::initializer_list<int> ids) {
