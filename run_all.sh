@@ -220,6 +220,8 @@ fi
 packages=("${IPCBENCH_BUILD_PACKAGES[@]}")
 [ "$plots" -eq 1 ] && packages+=("${IPCBENCH_PLOT_PACKAGES[@]}")
 ensure_packages "${packages[@]}"
+ensure_optional_packages "${IPCBENCH_OPTIONAL_MESSAGING_PACKAGES[@]}"
+ensure_optional_packages "${IPCBENCH_OPTIONAL_DAEMON_MIDDLEWARE_PACKAGES[@]}"
 
 echo "run_all.sh: building in $build_dir" >&2
 cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DIPCBENCH_BUILD_TESTS=OFF >/dev/null

@@ -17,6 +17,8 @@ esac
 
 ensure_packages "${IPCBENCH_BUILD_PACKAGES[@]}" "${IPCBENCH_PLOT_PACKAGES[@]}" "${IPCBENCH_TEST_PACKAGES[@]}"
 ensure_optional_packages "${IPCBENCH_OPTIONAL_TEST_PACKAGES[@]}"
+ensure_optional_packages "${IPCBENCH_OPTIONAL_MESSAGING_PACKAGES[@]}"
+ensure_optional_packages "${IPCBENCH_OPTIONAL_DAEMON_MIDDLEWARE_PACKAGES[@]}"
 jobs="$(nproc)"
 
 run_suite() {  # build dir, extra cmake args...

@@ -94,6 +94,7 @@ nlohmann::json traits_to_json(const mechanism_traits& t) {
           {"description", t.description},
           {"notes", t.notes},
           {"supports_throughput", t.supports_throughput},
+          {"paced", t.paced},
           {"lossy", t.lossy}};
 }
 
@@ -127,8 +128,12 @@ nlohmann::json measure_calibration(const cpu_choice& cpus, const std::vector<std
     nlohmann::json by_size = nlohmann::json::object();
     for (std::size_t size : sizes) {
       if (size == 0 || by_size.contains(std::to_string(size))) continue;
-      const auto v = cross_core_copy_bytes_per_second(cpus.producer, cpus.consumer, size);
-      by_size[std::to_string(size)] = v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+      // A floor is what the machine can do: the best of three short runs.
+      std::optional<double> best;
+      for (int i = 0; i < 3; ++i)
+        if (const auto v = cross_core_copy_bytes_per_second(cpus.producer, cpus.consumer, size))
+          best = std::max(best.value_or(0), *v);
+      by_size[std::to_string(size)] = best ? nlohmann::json(*best) : nlohmann::json(nullptr);
     }
     copy = {{"by_size", std::move(by_size)}, {"cpus", {cpus.producer, cpus.consumer}}};
   }

@@ -51,6 +51,30 @@ struct run_floors {
   std::map<std::size_t, double> copy_bytes_per_second;  // by message size
 };
 run_floors g_floors;
+// The CPUs the peers run on, for the floors measured beside each repetition (both >= 0 and
+// different: placement cross), and whether to measure them.
+cpu_choice g_cpus;
+bool g_adjacent_floors = false;
+
+// The floors measured right before one repetition, on its CPUs: the machine's state drifts
+// (on a VM whole minutes run at another speed as the host moves the virtual CPUs), so the
+// ratio that says how close a number is to the floor uses a floor from the same moment.
+struct adjacent_floors {
+  std::optional<double> line_rtt_p50_ns, wake_rtt_p50_ns, copy_bytes_per_second;
+};
+
+adjacent_floors measure_adjacent(const bench_case& c) {
+  adjacent_floors f;
+  if (!g_adjacent_floors || c.traits.kind == channel_kind::calibration) return f;
+  const int a = g_cpus.producer, b = g_cpus.consumer;
+  if (c.req.pat == pattern::latency) {
+    if (const auto l = cache_line_round_trip(a, b, 20'000)) f.line_rtt_p50_ns = l->p50;
+    if (const auto w = wakeup_round_trip(a, b, 300)) f.wake_rtt_p50_ns = w->p50;
+  } else if (c.req.message_size > 0) {
+    f.copy_bytes_per_second = cross_core_copy_bytes_per_second(a, b, c.req.message_size, 0.02);
+  }
+  return f;
+}
 
 run_floors floors_from(const nlohmann::json& calibration) {
   run_floors f;
@@ -162,10 +186,12 @@ void run_case(benchmark::State& state, const bench_case& c) {
   const auto started = std::chrono::system_clock::now().time_since_epoch();
   const std::uint64_t order = g_next_order++;
   run_result r;
+  adjacent_floors adjacent;
   if (std::string blocked = g_extras.repetition_blocked(c.name); !blocked.empty()) {
     r.status = run_status::skipped;
     r.reason = std::move(blocked);
   } else {
+    adjacent = measure_adjacent(c);
     run_request req = c.req;
     req.timer_ns = g_floors.timer_ns;
     r = c.run(req);
@@ -207,6 +233,9 @@ void run_case(benchmark::State& state, const bench_case& c) {
   namespace counter = schema::counter;
   state.counters[counter::kMessages] = static_cast<double>(r.messages);
   state.counters[counter::kCpuNsPerMessage] = r.cpu_ns_per_message();
+  if (r.helper_cpu_ns)
+    state.counters[counter::kHelperCpuNsPerMessage] =
+        static_cast<double>(*r.helper_cpu_ns) / static_cast<double>(r.messages);
   if (latency) {
     state.counters[counter::kRttP50Ns] = static_cast<double>(r.rtt.percentile(50));
     state.counters[counter::kRttP90Ns] = supported_percentile(r.rtt, 90);
@@ -216,9 +245,12 @@ void run_case(benchmark::State& state, const bench_case& c) {
     state.counters[counter::kRttMeanNs] = r.rtt.mean();
     state.counters[counter::kOneWayP50Ns] = static_cast<double>(r.rtt.percentile(50)) / 2;
     state.counters[counter::kRttBatch] = static_cast<double>(r.rtt_batch);
+    state.counters[counter::kRttSamples] = static_cast<double>(r.rtt.count());
     const double p50 = static_cast<double>(r.rtt.percentile(50));
-    state.counters[counter::kRttP50PerLineFloor] = ratio_or_null(p50, g_floors.line_rtt_p50_ns);
-    state.counters[counter::kRttP50PerWakeFloor] = ratio_or_null(p50, g_floors.wake_rtt_p50_ns);
+    state.counters[counter::kRttP50PerLineFloor] = ratio_or_null(
+        p50, adjacent.line_rtt_p50_ns ? adjacent.line_rtt_p50_ns : g_floors.line_rtt_p50_ns);
+    state.counters[counter::kRttP50PerWakeFloor] = ratio_or_null(
+        p50, adjacent.wake_rtt_p50_ns ? adjacent.wake_rtt_p50_ns : g_floors.wake_rtt_p50_ns);
     state.counters[counter::kTurnaroundP50Ns] =
         r.turnaround.count() != 0 ? static_cast<double>(r.turnaround.percentile(50))
                                   : std::numeric_limits<double>::quiet_NaN();
@@ -229,10 +261,16 @@ void run_case(benchmark::State& state, const bench_case& c) {
     state.counters[counter::kBytesPerSecond] = bps;
     state.counters[counter::kMessagesPerSecond] = r.messages_per_second();
     const auto floor = g_floors.copy_bytes_per_second.find(c.req.message_size);
-    state.counters[counter::kBytesPerSecondPerCopyFloor] = ratio_or_null(
-        bps, floor == g_floors.copy_bytes_per_second.end() ? std::nullopt
-                                                            : std::optional<double>(floor->second));
+    state.counters[counter::kBytesPerSecondPerCopyFloor] =
+        ratio_or_null(bps, adjacent.copy_bytes_per_second ? adjacent.copy_bytes_per_second
+                           : floor == g_floors.copy_bytes_per_second.end()
+                               ? std::nullopt
+                               : std::optional<double>(floor->second));
     if (r.goodput) state.counters[counter::kLossRate] = r.loss_rate();
+    if (c.traits.paced) {
+      state.counters[counter::kTargetMessagesPerSecond] = r.target_rate;
+      state.counters[counter::kRateTrials] = static_cast<double>(r.rate_trials);
+    }
   }
   if (r.group) {
     if (r.group->fairness) {
@@ -255,11 +293,17 @@ void run_case(benchmark::State& state, const bench_case& c) {
                                    {"system_ns", t.system_ns},   {"idle_ns", t.idle_ns},
                                    {"iowait_ns", t.iowait_ns},   {"irq_ns", t.irq_ns},
                                    {"softirq_ns", t.softirq_ns}, {"steal_ns", t.steal_ns}};
-    extra.cpu_states = nlohmann::json{
-        {"window_ns", r.cpu_states->window_ns},
-        {"resolution_ns", 1'000'000'000LL / std::max(1L, ::sysconf(_SC_CLK_TCK))},
-        {"cpus", std::move(cpus)}};
+    extra.cpu_states =
+        nlohmann::json{{"window_ns", r.cpu_states->window_ns},
+                       {"resolution_ns", 1'000'000'000LL / std::max(1L, ::sysconf(_SC_CLK_TCK))},
+                       {"cpus", std::move(cpus)}};
   }
+  nlohmann::json floors = nlohmann::json::object();
+  if (adjacent.line_rtt_p50_ns) floors["cache_line_rtt_p50_ns"] = *adjacent.line_rtt_p50_ns;
+  if (adjacent.wake_rtt_p50_ns) floors["wakeup_rtt_p50_ns"] = *adjacent.wake_rtt_p50_ns;
+  if (adjacent.copy_bytes_per_second)
+    floors["copy_floor_bytes_per_second"] = *adjacent.copy_bytes_per_second;
+  if (!floors.empty()) extra.floors = std::move(floors);
   g_extras.add_repetition(c.name, std::move(extra));
 }
 
@@ -299,6 +343,7 @@ std::vector<bench_case> make_cases(const bench_options& o) {
     const std::vector<std::size_t>& sizes = e.traits.sizes.empty() ? o.sizes : e.traits.sizes;
     for (pattern p : {pattern::latency, pattern::throughput}) {
       if (p == pattern::throughput && !e.traits.supports_throughput) continue;
+      if (p == pattern::latency && e.traits.paced) continue;  // a paced stream: throughput only
       for (std::size_t size : sizes) add(e.traits, p, size, o.place, e.run);
     }
   }
@@ -308,16 +353,14 @@ std::vector<bench_case> make_cases(const bench_options& o) {
   for (const auto& e : registry()) {
     const std::vector<std::size_t>& sizes =
         e.traits.sizes.empty() ? o.topology_sizes : e.traits.sizes;
-    for (topology t : e.topologies)
+    for (topology t : e.topologies())
       for (std::size_t n : o.fan)
         for (pattern p : {pattern::latency, pattern::throughput}) {
           if (p == pattern::throughput && !e.traits.supports_throughput) continue;
           // Fan-in and fan-out are streams: one consumer's latency is not a round trip.
           if (p == pattern::latency && t != topology::pairs) continue;
           for (std::size_t size : sizes) {
-            auto run = [run_group = e.run_group, t, n](const run_request& req) {
-              return run_group(req, t, n);
-            };
+            auto run = [&e, t, n](const run_request& req) { return e.run_group(req, t, n); };
             add(e.traits, p, size, o.place, run, t, n);
           }
         }
@@ -396,7 +439,11 @@ int real_main(int argc, char** argv) {
   if (o.list) {
     nlohmann::json all = nlohmann::json::array();
     all.push_back(traits_to_json(null_traits()));
-    for (const auto& e : registry()) all.push_back(traits_to_json(e.traits));
+    for (const auto& e : registry()) {
+      auto j = traits_to_json(e.traits);
+      if (!e.unavailable.empty()) j["unavailable"] = e.unavailable;
+      all.push_back(std::move(j));
+    }
     std::cout << all.dump(2) << "\n";
     return 0;
   }
@@ -443,6 +490,9 @@ int real_main(int argc, char** argv) {
   const run_conditions conditions;
   nlohmann::json ctx = [&] {
     const cpu_choice cpus = choose_cpus(o.place, o.cpus);
+    g_cpus = cpus;
+    g_adjacent_floors = cpus.impossible.empty() && cpus.producer >= 0 && cpus.consumer >= 0 &&
+                        cpus.producer != cpus.consumer;
     auto c = build_context(o, measure_calibration(cpus, o.sizes), cpus);
     g_floors = floors_from(c["calibration"]);
     auto n = traits_to_json(null_traits());

@@ -235,11 +235,14 @@ report parse_report(const nlohmann::json& doc, const std::string& path) {
       if (value != entry.end() && value->is_null()) {
         // The bench program writes a tail percentile as null when too few round trips back it.
         if (const auto need = tail_minimum(m.name)) {
-          const auto messages = entry.find(schema::counter::kMessages);
+          // Samples: round trips, or batches of rtt_batch round trips where the bench timed
+          // short round trips in batches (rtt_samples; older reports have only messages).
+          auto samples = entry.find(schema::counter::kRttSamples);
+          if (samples == entry.end()) samples = entry.find(schema::counter::kMessages);
           std::string reason = std::string(m.name) + " needs at least " + std::to_string(*need) +
-                               " round trips per repetition";
-          if (messages != entry.end() && messages->is_number())
-            reason += "; had " + std::to_string(messages->get<std::uint64_t>());
+                               " samples per repetition";
+          if (samples != entry.end() && samples->is_number())
+            reason += "; had " + std::to_string(samples->get<std::uint64_t>());
           bench.unsupported.emplace(std::string(m.name), std::move(reason));
         }
         continue;

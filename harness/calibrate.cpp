@@ -45,9 +45,9 @@ class loopback_endpoint {
 
 double timer_cost_ns() {
   constexpr int kCalls = 1'000'000;
-  std::int64_t sink = 0;
+  std::uint64_t sink = 0;  // unsigned: a million readings of the clock overflow a signed sum
   const std::int64_t t0 = now_ns();
-  for (int i = 0; i < kCalls; ++i) sink += now_ns();
+  for (int i = 0; i < kCalls; ++i) sink += static_cast<std::uint64_t>(now_ns());
   const std::int64_t t1 = now_ns();
   asm volatile("" : : "r"(sink));
   return static_cast<double>(t1 - t0) / kCalls;
@@ -72,7 +72,7 @@ double memcpy_bytes_per_second() {
   return best;
 }
 
-std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b) {
+std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b, std::uint64_t rounds) {
   // One page: the two counters on their own cache lines, and the result.
   struct alignas(64) line {
     std::atomic<std::uint64_t> value{0};
@@ -82,7 +82,8 @@ std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b) {
     cache_line_rtt result;
     std::atomic<int> done{0};
   };
-  constexpr std::uint64_t kRounds = 200'000;
+  const std::uint64_t kRounds = rounds;
+  constexpr std::int64_t kPerSample = 20;
   std::optional<cache_line_rtt> out;
   try {
     shared_page<shared> sh;  // unmapped after the children below are reaped
@@ -97,13 +98,17 @@ std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b) {
     });
     auto timer = child_process::fork([&] {
       pin_to_cpu(cpu_a);
+      // One pair of clock reads per kPerSample round trips, so the clock's cost (tens of ns, as
+      // much as the round trip itself) stays out of the floor: each sample is their mean.
       histogram h;
-      for (std::uint64_t i = 1; i <= kRounds; ++i) {
+      for (std::uint64_t i = 1; i + kPerSample <= kRounds + 1; i += kPerSample) {
         const std::int64_t t0 = now_ns();
-        sh->ping.value.store(i, std::memory_order_release);
-        while (sh->pong.value.load(std::memory_order_acquire) != i) {
+        for (std::uint64_t r = i; r < i + kPerSample; ++r) {
+          sh->ping.value.store(r, std::memory_order_release);
+          while (sh->pong.value.load(std::memory_order_acquire) != r) {
+          }
         }
-        h.record(now_ns() - t0);
+        h.record((now_ns() - t0 + kPerSample / 2) / kPerSample);
       }
       sh->result = {static_cast<double>(h.percentile(10)), static_cast<double>(h.percentile(50)),
                     static_cast<double>(h.percentile(90))};
@@ -159,11 +164,14 @@ run_result run_null(const run_request& req) {
 std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std::size_t size,
                                                        double seconds) {
   if (size == 0) return std::nullopt;
-  // A ring of `slots` slots of `size` bytes (about 256 KiB, the shared-memory ring's size, and
-  // at least two), with the two positions on their own cache lines. Each side keeps the other's
-  // position as last read and re-reads it only when that does not let it go on, as a good ring
-  // does, so many small messages pass per cache-line transfer and large ones overlap.
-  const std::size_t slots = std::clamp<std::size_t>((256 * 1024) / size, 2, 4096);
+  // A 256 KiB ring of slots of min(size, 64 KiB), the shared-memory rings' ring and chunk, so
+  // the floor has their cache footprint; a message passes in ceil(size / slot) pieces. Each side
+  // keeps the other's position as last read and re-reads it only when that does not let it go
+  // on, as a good ring does, so many small messages pass per cache-line transfer and large ones
+  // overlap.
+  const std::size_t slot = std::min<std::size_t>(size, 64 * 1024);
+  const std::size_t slots = std::clamp<std::size_t>((256 * 1024) / slot, 2, 4096);
+  const std::size_t pieces = (size + slot - 1) / slot;
   struct alignas(128) position {
     std::atomic<std::uint64_t> v{0};
   };
@@ -180,7 +188,7 @@ std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std
   std::optional<double> out;
   try {
     shared_page<control> ctl;
-    mapping ring = map_shared_anonymous(slots * size, "copy floor ring");
+    mapping ring = map_shared_anonymous(slots * slot, "copy floor ring");
     std::byte* base = ring.data();
     auto reader = child_process::fork([&] {
       pin_to_cpu(cpu_b);
@@ -193,7 +201,8 @@ std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std
           if (ctl->stop.v.load(std::memory_order_acquire) != 0) return 0;
           pause();
         }
-        std::memcpy(dst.data(), base + (tail % slots) * size, size);
+        const std::size_t at = (tail % pieces) * slot;
+        std::memcpy(dst.data() + at, base + (tail % slots) * slot, std::min(slot, size - at));
         asm volatile("" : : "r"(dst.data()) : "memory");
         ctl->tail.v.store(++tail, std::memory_order_release);
       }
@@ -202,25 +211,29 @@ std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std
       pin_to_cpu(cpu_a);
       std::vector<std::byte> src(size, std::byte{0x5A});
       std::uint64_t head = 0, tail_seen = 0;
-      auto run = [&](std::uint64_t n) {
+      auto run = [&](std::uint64_t messages) {
+        const std::uint64_t n = messages * pieces;
         for (std::uint64_t i = 0; i < n; ++i) {
           while (head - tail_seen == slots) {
             tail_seen = ctl->tail.v.load(std::memory_order_acquire);
             if (head - tail_seen != slots) break;
             pause();
           }
-          std::memcpy(base + (head % slots) * size, src.data(), size);
+          const std::size_t at = (head % pieces) * slot;
+          std::memcpy(base + (head % slots) * slot, src.data() + at, std::min(slot, size - at));
           ctl->head.v.store(++head, std::memory_order_release);
         }
         while (ctl->tail.v.load(std::memory_order_acquire) != head) pause();  // all copied out
         tail_seen = head;
       };
       // A warm-up that faults in and fills the ring, sized by time; then the timed run.
-      std::uint64_t n = 2 * slots;
+      std::uint64_t n = std::max<std::uint64_t>(2 * slots / pieces, 2), done = 0;
       std::int64_t t0 = now_ns();
-      run(n);
-      while (now_ns() - t0 < 5'000'000) run(n);
-      const double per = static_cast<double>(now_ns() - t0) / static_cast<double>(n);
+      do {
+        run(n);
+        done += n;
+      } while (now_ns() - t0 < 5'000'000);
+      const double per = static_cast<double>(now_ns() - t0) / static_cast<double>(done);
       n = static_cast<std::uint64_t>(std::clamp(seconds * 1e9 / per, 16.0, 1e8));
       t0 = now_ns();
       run(n);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 
 #include "harness/session.hpp"
@@ -16,11 +17,14 @@ double memcpy_bytes_per_second();
 // The round trip of one cache line between two CPUs: two forked processes pinned to `cpu_a` and
 // `cpu_b` bounce a counter through shared memory with release stores and acquire loads. The
 // floor under every cross-CPU round trip (on a VM it moves as the host places the virtual CPUs,
-// so each report measures its own). p10/p50/p90 in nanoseconds; nullopt if it could not run.
+// so each report measures its own). Each sample is the mean of 20 back-to-back round trips
+// timed by one pair of clock reads, so the clock's cost stays out. p10/p50/p90 of those means
+// in nanoseconds; nullopt if it could not run.
 struct cache_line_rtt {
   double p10 = 0, p50 = 0, p90 = 0;
 };
-std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b);
+std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b,
+                                                    std::uint64_t rounds = 200'000);
 
 // The wake-up floor (harness/wakeup.cpp): two forked processes pinned to `cpu_a` and `cpu_b`
 // ping-pong through two futex words, each sleeping until the other wakes it, so a round trip is
@@ -33,11 +37,12 @@ struct wake_round_trip {
 std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int rounds = 2000);
 
 // The copy floor under every cross-CPU throughput: a process pinned to `cpu_a` copies messages
-// of `size` bytes into a shared ring of slots (about 256 KiB, at least two), and one pinned to
-// `cpu_b` copies each out into its own buffer as soon as the ring's head says it is there (spin
-// handoff on two positions, no system call, no length prefix, no check), so the two copies
-// overlap as in the best ring. Bytes per second over about `seconds`; nullopt if it could not
-// run.
+// of `size` bytes into a shared 256 KiB ring of slots, and one pinned to `cpu_b` copies each out
+// into its own message buffer as soon as the ring's head says it is there (spin handoff on two
+// positions, no system call, no length prefix, no check), so the two copies overlap as in the
+// best ring. A slot holds min(size, 64 KiB): larger messages pass in 64 KiB pieces, as through
+// the shared-memory rings, so the floor works in the same cache footprint. Bytes per second over
+// about `seconds`; nullopt if it could not run.
 std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std::size_t size,
                                                        double seconds = 0.05);
 

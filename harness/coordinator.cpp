@@ -191,10 +191,13 @@ batch_reports drive(const run_request& req, const cpu_choice& cpus, peer (&peers
   go.count = timed_count(req, per_message);
   go.count = (go.count + go.rtt_batch - 1) / go.rtt_batch * go.rtt_batch;
   go.warm = flowing_warmup_count(req, per_message);
-  if (req.pat == pattern::latency && !req.lossy) go.turnaround_stride = kTurnaroundStride;
+  if (req.pat == pattern::latency && !req.lossy)
+    go.turnaround_stride = kTurnaroundStride * go.rtt_batch;
   for (int cpu : {cpus.producer, cpus.consumer})
     if (cpu >= 0 && std::find(go.stat_cpus.begin(), go.stat_cpus.end(), cpu) == go.stat_cpus.end())
       go.stat_cpus.push_back(cpu);
+
+  go.helper_pids.assign(req.helper_pids.begin(), req.helper_pids.end());
 
   // The consumer first, so it is already waiting when the producer starts.
   send_message(peers[1].link, go);
@@ -260,6 +263,7 @@ run_result assemble(const run_request& req, const batch_reports& b) {
   res.producer_cpu = pr.cpu;
   res.consumer_cpu = cr.cpu;
   res.cpu_states = pr.cpu_states;
+  res.helper_cpu_ns = pr.helper_cpu_ns;
   res.rtt_batch = b.rtt_batch;
   if (cr.turnaround) {
     res.turnaround = *cr.turnaround;

@@ -67,12 +67,13 @@ inline constexpr double kFlowingWarmupFraction = 0.2;
 std::uint64_t flowing_warmup_count(const run_request& req, double ns_per_message);
 
 // Latency: the clock reads of one sample (two, each req.timer_ns) may be at most this share of
-// the sample; shorter round trips are timed in batches of rtt_batch_for() round trips.
+// the sample (2 %: a larger batch moves the median of the batch means towards the mean); shorter
+// round trips are timed in batches of rtt_batch_for() round trips.
 inline constexpr double kTimerShare = 0.02;
 std::uint64_t rtt_batch_for(const run_request& req, double rtt_ns);
 
-// Latency: the consumer times its turnaround on every kTurnaroundStride-th round trip, so its
-// clock reads add at most 1/kTurnaroundStride of their cost to the round trips.
+// Latency: the consumer times its turnaround on every (kTurnaroundStride x rtt_batch)-th round
+// trip, so its clock reads touch at most one sample in kTurnaroundStride.
 inline constexpr std::uint64_t kTurnaroundStride = 64;
 
 }  // namespace ipcbench

@@ -102,9 +102,13 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
   };
 
   const auto sizing = expect_message<warmup_order>(ctl, req.timeout * 2).count;
-  const std::int64_t w0 = now_ns();
-  batch(sizing, true);
-  send_message(ctl, warm_notice{now_ns() - w0});
+  // The sizing run ends with every producer's records in (each waits for the go order), but its
+  // cold start and the rest flow into each other: only the end is checked as complete.
+  std::uint64_t sized = 0;
+  send_message(ctl, warm_notice{timed_sizing_run(sizing, [&](std::uint64_t n) {
+                 sized += n;
+                 batch(n, sized == sizing);
+               })});
   const auto go = expect_message<go_order>(ctl, req.timeout * 2);
   batch(go.warm, false);
   const std::uint64_t torn0 = rx ? rx->torn() : 0;

@@ -144,7 +144,8 @@ void launch(const run_request& req, const group_program& program, const group_pl
 // The sizing run, the go order (the same batch for every member: counts are per producer),
 // the reports, each wait with its deadline; then lets the members exit and checks they did
 // cleanly.
-group_reports drive(const run_request& req, std::vector<member_peer>& peers) {
+group_reports drive(const run_request& req, const group_program& program,
+                    const group_placement& where, std::vector<member_peer>& peers) {
   const std::uint64_t sizing = warmup_count(req);
   for (auto& p : peers) send_message(p.link, warmup_order{sizing});
   await_all(peers, warm_notice::kType, req.timeout, req.timeout);
@@ -158,11 +159,30 @@ group_reports drive(const run_request& req, std::vector<member_peer>& peers) {
   go.count = timed_count(req, per_message);
   go.count = (go.count + go.rtt_batch - 1) / go.rtt_batch * go.rtt_batch;
   go.warm = flowing_warmup_count(req, per_message);
-  if (req.pat == pattern::latency && !req.lossy) go.turnaround_stride = kTurnaroundStride;
-  // Consumers first, so they are already waiting when the producers start.
+  if (req.pat == pattern::latency && !req.lossy)
+    go.turnaround_stride = kTurnaroundStride * go.rtt_batch;
+  // Consumers first, so they are already waiting when the producers start. The first producer
+  // reads /proc/stat for every pinned CPU of the group; each producer reads its own helpers.
+  std::vector<int> stat_cpus;
+  for (int cpu : where.cpus)
+    if (cpu >= 0 && std::find(stat_cpus.begin(), stat_cpus.end(), cpu) == stat_cpus.end())
+      stat_cpus.push_back(cpu);
+  bool first_producer = true;
   for (auto r : {role::consumer, role::producer})
-    for (auto& p : peers)
-      if (p.who.r == r) send_message(p.link, go);
+    for (std::size_t k = 0; k < peers.size(); ++k) {
+      member_peer& p = peers[k];
+      if (p.who.r != r) continue;
+      go_order mine = go;
+      if (r == role::producer) {
+        if (first_producer) mine.stat_cpus = stat_cpus;
+        first_producer = false;
+        if (program.helpers) {
+          const std::vector<pid_t> pids = program.helpers(k);
+          mine.helper_pids.assign(pids.begin(), pids.end());
+        }
+      }
+      send_message(p.link, mine);
+    }
   if (req.on_go) {
     pid_t producer = -1, consumer = -1;
     for (const auto& p : peers) {
@@ -302,7 +322,7 @@ run_result coordinate_group(const run_request& req, topology t, const group_prog
   std::vector<member_peer> peers(program.members.size());
   try {
     launch(req, program, where, peers);
-    res = assemble(req, program, drive(req, peers));
+    res = assemble(req, program, drive(req, program, where, peers));
   } catch (const std::exception& e) {
     // Every member is killed and reaped before the cause is read, so a partner's "channel
     // closed" does not hide the member that was killed.
@@ -366,6 +386,8 @@ run_result assemble_pairs(const run_request& req, const group_program& program,
       res.turnaround_stride = one.turnaround_stride;
     }
     res.rtt_batch = one.rtt_batch;
+    if (one.helper_cpu_ns) res.helper_cpu_ns = res.helper_cpu_ns.value_or(0) + *one.helper_cpu_ns;
+    if (i == 0) res.cpu_states = one.cpu_states;
     if (one.status != run_status::ok)
       failures += "pair " + std::to_string(i) + ": " + one.reason + "; ";
     const peer_report& pr = b.reports[2 * i];

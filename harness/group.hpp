@@ -9,6 +9,8 @@
 // only; not reentrant.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -64,6 +66,9 @@ struct group_program {
   std::function<int(std::size_t k, control_link&)> body;
   // Runs in the coordinator once every member has opened its end.
   std::function<void()> opened;
+  // The helper processes (a bus daemon) whose CPU time producer member `k` reads over its timed
+  // batch (go_order::helper_pids); empty function or list: none.
+  std::function<std::vector<pid_t>(std::size_t k)> helpers;
 };
 
 // The reports of a batch every member completed, by member, and the orders that sized it.

@@ -25,9 +25,11 @@
 #include "harness/control.hpp"
 #include "harness/histogram.hpp"
 #include "harness/message.hpp"
+#include "harness/pacer.hpp"
 #include "harness/protocol.hpp"
 #include "harness/session.hpp"
 #include "mechanisms/adapter.hpp"
+#include "sys/helper_daemon.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -59,6 +61,8 @@ struct peer_state {
   std::uint64_t next_seq = 0;
   std::uint64_t received = 0;     // lossy: every message received, all batches
   std::int64_t batch_end_ns = 0;  // lossy consumer: see consume_lossy()
+  pacer pace;  // a stream's producer: its send schedule (unpaced unless run_request::send_rate)
+  std::uint64_t turnaround_countdown = 1;  // consumer: messages until the next timed turnaround
 };
 
 // Endpoints that copy the message out themselves (shared-memory rings) take a copier, so the
@@ -71,7 +75,8 @@ concept fused_receiver = requires(E& e, std::span<std::byte> in, copy_check& c) 
 // Receives message `seq` (as its sender numbered it) and checks it, in one pass where the
 // endpoint allows. Returns the length; throws when the channel failed.
 template <endpoint E>
-inline std::size_t receive_checked(E& ep, peer_state& s, std::uint64_t seq, std::uint64_t tally_seq) {
+inline std::size_t receive_checked(E& ep, peer_state& s, std::uint64_t seq,
+                                   std::uint64_t tally_seq) {
   std::ptrdiff_t n;
   integrity_error e;
   if constexpr (fused_receiver<E>) {
@@ -97,7 +102,9 @@ template <endpoint E>
 inline void consume_one(E& ep, peer_state& s, bool reply, histogram* turnaround = nullptr,
                         std::uint64_t stride = 0) {
   const std::uint64_t seq = s.next_seq++;
-  const bool timed = turnaround != nullptr && stride != 0 && seq % stride == 0;
+  // A countdown, not seq % stride: a division per message would cost more than some round trips.
+  const bool timed = turnaround != nullptr && stride != 0 && --s.turnaround_countdown == 0;
+  if (timed) s.turnaround_countdown = stride;
   std::int64_t t0 = 0;
   if constexpr (fused_receiver<E>) {
     // The check happens during the copy-out, inside receive(): the turnaround starts before it.
@@ -154,17 +161,21 @@ inline void ping_pong(E& ep, peer_state& s, std::uint64_t count, histogram* h,
       const std::int64_t t1 = now_ns();
       if (n < 0) throw_receive_failed(n, seq);
       if (h != nullptr) h->record(t1 - t0);
-      s.tally.add(
-          s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, reply_sequence(seq)), seq);
+      s.tally.add(s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, reply_sequence(seq)),
+                  seq);
     }
   }
 }
 
+// Producer of a stream: `count` messages back to back, or each when s.pace says it is due (a
+// paced stream; the message is stamped before the wait, so only the send follows the schedule).
 template <endpoint E>
 inline void stream_out(E& ep, peer_state& s, std::uint64_t count) {
   for (std::uint64_t i = 0; i < count; ++i) {
     const std::uint64_t seq = s.next_seq++;
-    if (ep.send(s.codec.stamp(seq)) != io_status::ok) throw_channel_closed("send", seq);
+    const auto msg = s.codec.stamp(seq);
+    s.pace.wait_turn();
+    if (ep.send(msg) != io_status::ok) throw_channel_closed("send", seq);
   }
 }
 
@@ -309,6 +320,35 @@ inline std::map<int, cpu_state_times> read_cpu_states(const std::vector<int>& cp
   return out;
 }
 
+// The summed CPU time of helper processes now (process_cpu_ns), or nullopt when one of them
+// cannot be read (it has ended: then the run fails anyway).
+inline std::optional<std::int64_t> helper_cpu_now(const std::vector<int>& pids) {
+  std::int64_t sum = 0;
+  for (int pid : pids) {
+    const auto ns = process_cpu_ns(pid);
+    if (!ns) return std::nullopt;
+    sum += *ns;
+  }
+  return sum;
+}
+
+// The sizing run of `sizing` messages, run_batch(n) running n of them: the time it took, ns.
+// Only the last three quarters are timed, scaled to the whole: the first messages pay the cold
+// start (page faults, a sleeping partner), which would make the batch sizes (and the rtt_batch
+// of short round trips) those of a slower channel. Below 8 messages the whole run is timed.
+template <class F>
+std::int64_t timed_sizing_run(std::uint64_t sizing, F&& run_batch) {
+  const std::uint64_t cold = sizing < 8 ? 0 : sizing / 4;
+  if (cold != 0) run_batch(cold);
+  const std::uint64_t rest = sizing - cold;
+  const std::int64_t w0 = now_ns();
+  if (rest != 0) run_batch(rest);
+  if (rest == 0) return 0;
+  const double ns = static_cast<double>(now_ns() - w0) * static_cast<double>(sizing) /
+                    static_cast<double>(rest);
+  return static_cast<std::int64_t>(ns);
+}
+
 // The whole life of a peer after its endpoint is open. Returns the exit code.
 template <endpoint E>
 int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
@@ -317,6 +357,9 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   std::optional<E> endpoint(std::move(endpoint_in));
   E& ep = *endpoint;
   send_message(ctl, opened_notice{});
+  // A paced stream's producer keeps to req.send_rate in every batch, the sizing run included,
+  // so the coordinator sizes the timed batch at the paced rate.
+  if (r == role::producer && req.pat == pattern::throughput) s.pace = pacer(req.send_rate);
   auto batch = [&](std::uint64_t n, const batch_timing& t) {
     if (req.lossy)
       run_lossy_batch(ep, s, r, req.pat, n, t.rtt);
@@ -327,12 +370,17 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   // The sizing run: untimed, followed by a pause while the coordinator sizes the batch.
   const auto sizing = expect_message<warmup_order>(ctl, req.timeout * 2).count;
   if (req.lossy) s.seqs.extend_to(s.next_seq + sizing);
-  const std::int64_t w0 = now_ns();
-  batch(sizing, {});
+  s.pace.restart(now_ns());
   // A lossy consumer's sizing run ends at its last arrival too: the receive timeout that ended
   // it would otherwise size the timed batch as if every message took that long.
   const bool lossy_consumer = req.lossy && r == role::consumer;
-  send_message(ctl, warm_notice{(lossy_consumer ? s.batch_end_ns : now_ns()) - w0});
+  if (req.lossy || sizing < 8) {
+    const std::int64_t w0 = now_ns();
+    batch(sizing, {});
+    send_message(ctl, warm_notice{(lossy_consumer ? s.batch_end_ns : now_ns()) - w0});
+  } else {
+    send_message(ctl, warm_notice{timed_sizing_run(sizing, [&](std::uint64_t n) { batch(n, {}); })});
+  }
 
   const auto go = expect_message<go_order>(ctl, req.timeout * 2);
   if (req.lossy) s.seqs.extend_to(s.next_seq + go.warm + go.count);
@@ -344,6 +392,8 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   const bool read_states = r == role::producer && !go.stat_cpus.empty();
   std::map<int, cpu_state_times> states0;
   std::int64_t states_t0 = 0;
+  // One schedule over the warm-up and the timed batch: they flow into each other.
+  s.pace.restart();
   if (read_states) {
     batch(go.warm / 2, {});
     states_t0 = now_ns();
@@ -352,6 +402,7 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   } else {
     batch(go.warm, {});
   }
+  peer_report report;
   histogram rtt, turnaround;
   const bool timed_rtt = r == role::producer && req.pat == pattern::latency;
   const bool timed_turnaround =
@@ -361,13 +412,22 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   timing.rtt_batch = go.rtt_batch;
   if (timed_turnaround) timing.turnaround = &turnaround;
   timing.turnaround_stride = go.turnaround_stride;
+  // The helpers' CPU time is read straight around the timed batch (a read of /proc/<pid>/stat
+  // takes microseconds, only for mechanisms that have helpers); a helper whose file cannot be
+  // read makes the field absent rather than a guess.
+  const bool read_helpers = r == role::producer && !go.helper_pids.empty();
+  std::optional<std::int64_t> helpers0;
+  if (read_helpers) helpers0 = helper_cpu_now(go.helper_pids);
   const peer_cpu c0 = cpu_now();
   const std::int64_t t0 = now_ns();
   batch(go.count, timing);
   const std::int64_t t1 = now_ns();
   const peer_cpu c1 = cpu_now();
+  if (read_helpers) {
+    const auto helpers1 = helper_cpu_now(go.helper_pids);
+    if (helpers0 && helpers1) report.helper_cpu_ns = *helpers1 - *helpers0;
+  }
 
-  peer_report report;
   if (read_states) {
     const auto states1 = read_cpu_states(go.stat_cpus);
     cpu_window w;

@@ -40,6 +40,7 @@ void to_json(nlohmann::json& j, const go_order& m) {
   j["rtt_batch"] = m.rtt_batch;
   j["turnaround_stride"] = m.turnaround_stride;
   j["stat_cpus"] = m.stat_cpus;
+  if (!m.helper_pids.empty()) j["helper_pids"] = m.helper_pids;
 }
 void from_json(const nlohmann::json& j, go_order& m) {
   m.warm = j.at("warm").get<std::uint64_t>();
@@ -47,20 +48,21 @@ void from_json(const nlohmann::json& j, go_order& m) {
   m.rtt_batch = j.at("rtt_batch").get<std::uint64_t>();
   m.turnaround_stride = j.at("turnaround_stride").get<std::uint64_t>();
   m.stat_cpus = j.at("stat_cpus").get<std::vector<int>>();
+  m.helper_pids = j.value("helper_pids", std::vector<int>{});
 }
 
 namespace {
 
 nlohmann::json state_times_json(const cpu_state_times& t) {
-  return {{"user_ns", t.user_ns},     {"nice_ns", t.nice_ns},   {"system_ns", t.system_ns},
-          {"idle_ns", t.idle_ns},     {"iowait_ns", t.iowait_ns}, {"irq_ns", t.irq_ns},
+  return {{"user_ns", t.user_ns},       {"nice_ns", t.nice_ns},     {"system_ns", t.system_ns},
+          {"idle_ns", t.idle_ns},       {"iowait_ns", t.iowait_ns}, {"irq_ns", t.irq_ns},
           {"softirq_ns", t.softirq_ns}, {"steal_ns", t.steal_ns}};
 }
 
 cpu_state_times cpu_state_times_from(const nlohmann::json& j) {
-  return {j.at("user_ns").get<std::int64_t>(),   j.at("nice_ns").get<std::int64_t>(),
-          j.at("system_ns").get<std::int64_t>(), j.at("idle_ns").get<std::int64_t>(),
-          j.at("iowait_ns").get<std::int64_t>(), j.at("irq_ns").get<std::int64_t>(),
+  return {j.at("user_ns").get<std::int64_t>(),    j.at("nice_ns").get<std::int64_t>(),
+          j.at("system_ns").get<std::int64_t>(),  j.at("idle_ns").get<std::int64_t>(),
+          j.at("iowait_ns").get<std::int64_t>(),  j.at("irq_ns").get<std::int64_t>(),
           j.at("softirq_ns").get<std::int64_t>(), j.at("steal_ns").get<std::int64_t>()};
 }
 
@@ -84,6 +86,7 @@ void to_json(nlohmann::json& j, const peer_report& m) {
     for (const auto& [cpu, t] : m.cpu_states->cpus) cpus[std::to_string(cpu)] = state_times_json(t);
     j["cpu_states"] = {{"window_ns", m.cpu_states->window_ns}, {"cpus", std::move(cpus)}};
   }
+  if (m.helper_cpu_ns) j["helper_cpu_ns"] = *m.helper_cpu_ns;
   if (m.loss) {
     j["lost"] = m.loss->lost;
     j["duplicated"] = m.loss->duplicated;
@@ -115,6 +118,8 @@ void from_json(const nlohmann::json& j, peer_report& m) {
       w.cpus[std::stoi(cpu)] = cpu_state_times_from(t);
     m.cpu_states = std::move(w);
   }
+  m.helper_cpu_ns.reset();
+  if (j.contains("helper_cpu_ns")) m.helper_cpu_ns = j.at("helper_cpu_ns").get<std::int64_t>();
   m.loss.reset();
   if (j.contains("lost"))
     m.loss =
@@ -139,11 +144,9 @@ void from_json(const nlohmann::json& j, peer_error& m) {
 }
 
 void to_json(nlohmann::json& j, const run_request& req) {
-  j = {{"pattern", to_string(req.pat)},
-       {"message_size", req.message_size},
-       {"timeout_ms", req.timeout.count()},
-       {"lossy", req.lossy},
-       {"timer_ns", req.timer_ns}};
+  j = {{"pattern", to_string(req.pat)},     {"message_size", req.message_size},
+       {"timeout_ms", req.timeout.count()}, {"lossy", req.lossy},
+       {"send_rate", req.send_rate},        {"timer_ns", req.timer_ns}};
 }
 
 void from_json(const nlohmann::json& j, run_request& req) {
@@ -154,6 +157,7 @@ void from_json(const nlohmann::json& j, run_request& req) {
   req.message_size = j.at("message_size").get<std::size_t>();
   req.timeout = std::chrono::milliseconds(j.at("timeout_ms").get<std::int64_t>());
   req.lossy = j.value("lossy", false);
+  req.send_rate = j.value("send_rate", 0.0);
   req.timer_ns = j.value("timer_ns", 0.0);
 }
 

@@ -54,6 +54,7 @@ struct go_order {
   std::uint64_t rtt_batch = 1;          // producer: round trips per timed sample
   std::uint64_t turnaround_stride = 0;  // consumer: time the turnaround of every n-th; 0: never
   std::vector<int> stat_cpus;           // producer: CPUs whose /proc/stat times it reads
+  std::vector<int> helper_pids;         // producer: helper processes whose CPU time it reads
 };
 
 // Loss accounting of one peer of a lossy mechanism (sequence_tracker's counts).
@@ -71,14 +72,15 @@ struct peer_report {
   static constexpr const char* kType = "result";
   std::uint64_t messages = 0;  // of the timed batch
   std::uint64_t integrity_errors = 0;
-  std::string integrity_summary;    // integrity_tally::summary()
-  std::int64_t t0 = 0;              // now_ns() when the batch started
-  std::int64_t t1 = 0;              // and when it ended
-  peer_cpu cpu;                     // CPU time spent in the batch
-  std::optional<histogram> rtt;     // the producer of a latency run: every round trip (or batch)
-  std::optional<histogram> turnaround;  // the consumer of a latency run: sampled turnarounds
-  std::optional<cpu_window> cpu_states; // the producer: stat_cpus over the timed batch
-  std::optional<loss_counts> loss;  // lossy mechanisms only, of the timed batch alone
+  std::string integrity_summary;  // integrity_tally::summary()
+  std::int64_t t0 = 0;            // now_ns() when the batch started
+  std::int64_t t1 = 0;            // and when it ended
+  peer_cpu cpu;                   // CPU time spent in the batch
+  std::optional<histogram> rtt;   // the producer of a latency run: every round trip (or batch)
+  std::optional<histogram> turnaround;        // the consumer of a latency run: sampled turnarounds
+  std::optional<cpu_window> cpu_states;       // the producer: stat_cpus over the timed batch
+  std::optional<std::int64_t> helper_cpu_ns;  // the producer: helper_pids over the timed batch
+  std::optional<loss_counts> loss;            // lossy mechanisms only, of the timed batch alone
   // The consumer of a fan-in run over a stream (harness/fan_in.hpp): records of the whole run
   // (sizing, warm-up and timed batch) that arrived in more than one piece.
   std::optional<std::uint64_t> torn;
@@ -111,8 +113,8 @@ void to_json(nlohmann::json& j, const peer_error& m);
 void from_json(const nlohmann::json& j, peer_error& m);
 
 // The part of a run_request a launched peer reads (spawn process model's --request): pattern,
-// message size, timeout and lossy; the rest stays behind and reads back as its default.
-// from_json also throws std::invalid_argument on an unknown pattern.
+// message size, timeout, lossy, the timer's cost and the send rate; the rest stays behind and reads
+// back as its default. from_json also throws std::invalid_argument on an unknown pattern.
 void to_json(nlohmann::json& j, const run_request& req);
 void from_json(const nlohmann::json& j, run_request& req);
 

@@ -1,5 +1,7 @@
 #include "runner.hpp"
 
+#include <cstdio>
+
 namespace ipcbench {
 
 std::string cannot_run(const mechanism_traits& traits, const run_request& req) {
@@ -17,6 +19,33 @@ std::string cannot_run_group(const run_request& req, std::size_t n) {
   if (n == 0 || n > kMaxGroupSize)
     return "group size " + std::to_string(n) + " outside 1.." + std::to_string(kMaxGroupSize);
   return {};
+}
+
+run_request paced_request(const run_request& req, double rate, double time_s,
+                          std::uint64_t min_messages) {
+  run_request r = req;
+  r.send_rate = rate;
+  r.target_time_s = time_s;
+  r.min_messages = min_messages;
+  if (rate > 0 && req.warmup_messages == 0) {
+    const double quarter = rate * time_s / 4;
+    r.warmup_messages = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(std::llround(quarter)),
+                                                  4, warmup_count(req));
+  }
+  return r;
+}
+
+std::string no_rate_reason(const rate_search_result& s) {
+  char head[64];
+  std::snprintf(head, sizeof head, "no rate tried lost less than %.1f %% (", kMaxPacedLoss * 100);
+  std::string why = head;
+  for (std::size_t i = 0; i < s.trials.size(); ++i) {
+    char one[80];
+    std::snprintf(one, sizeof one, "%s%.0f msg/s: %.2f %%", i == 0 ? "" : ", ", s.trials[i].rate,
+                  s.trials[i].loss * 100);
+    why += one;
+  }
+  return why + ")";
 }
 
 }  // namespace ipcbench

@@ -4,8 +4,12 @@
 // Coordinator side, except run_attached (a launched peer); instantiated by the mechanism registry.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +17,7 @@
 #include "harness/fan_in.hpp"
 #include "harness/group.hpp"
 #include "harness/peer.hpp"
+#include "harness/rate_search.hpp"
 #include "harness/session.hpp"
 #include "mechanisms/adapter.hpp"
 #include "sys/system.hpp"
@@ -48,6 +53,7 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
     C ch(channel_config{req.message_size, req.pat, &dir, share});
     run_request rq = req;
     rq.lossy = traits.lossy;
+    if constexpr (requires { ch.helper_pids(); }) rq.helper_pids = ch.helper_pids();
     peer_program program{
         [&](role r, control_link& link) { return run_peer(ch.open(r), r, link, rq); },
         [&] { ch.opened(); }, std::nullopt};
@@ -56,6 +62,13 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
         program.spawned = spawn_target{traits.id, ch.rendezvous()};
     }
     run_result res = coordinate(rq, program);
+    // A helper that ended (a killed bus daemon) is the cause whatever the peers saw.
+    if constexpr (requires { ch.helper_failure(); }) {
+      if (res.status == run_status::failed) {
+        if (std::string why = ch.helper_failure(); !why.empty())
+          res.reason = why + "; " + res.reason;
+      }
+    }
     if (res.reason.starts_with("lost ")) res.reason = traits.mechanism + " " + res.reason;
     return res;
   } catch (const std::exception& e) {
@@ -109,7 +122,23 @@ run_result run_pairs(const mechanism_traits& traits, const run_request& req, std
     program.opened = [&] {
       for (auto& ch : chs) ch->opened();
     };
-    return coordinate_group(rq, topology::pairs, program, assemble_pairs);
+    if constexpr (requires { chs[0]->helper_pids(); }) {
+      program.helpers = [&](std::size_t k) {
+        return chs[static_cast<std::size_t>(members[k].index)]->helper_pids();
+      };
+    }
+    run_result res = coordinate_group(rq, topology::pairs, program, assemble_pairs);
+    // A helper that ended (a killed bus daemon) is the cause whatever the peers saw.
+    if constexpr (requires { chs[0]->helper_failure(); }) {
+      if (res.status == run_status::failed) {
+        for (auto& ch : chs)
+          if (std::string why = ch->helper_failure(); !why.empty()) {
+            res.reason = why + "; " + res.reason;
+            break;
+          }
+      }
+    }
+    return res;
   } catch (const std::exception& e) {
     run_result r;
     r.status = run_status::failed;
@@ -162,6 +191,84 @@ run_result run_fan_in(const mechanism_traits& traits, const run_request& req, st
     r.reason = std::string("setup: ") + e.what();
     return r;
   }
+}
+
+// A paced stream's trial batches aim at this fraction of the target time, and carry at least
+// kMinTrialMessages messages, so that a loss below 0.1 % (none of 1,000) can be told from one
+// above it.
+inline constexpr double kTrialTimeFraction = 0.1;
+inline constexpr std::uint64_t kMinTrialMessages = 1000;
+
+// The request of one run of a paced stream at `rate` (0: unpaced) lasting about `time_s`: the
+// sizing run, which the producer paces too, is cut to a quarter of that time, so a low rate does
+// not spend seconds on it.
+run_request paced_request(const run_request& req, double rate, double time_s,
+                          std::uint64_t min_messages);
+
+// Why a paced search found no rate, for the skip reason: every trial's rate and loss.
+std::string no_rate_reason(const rate_search_result& s);
+
+// The paced throughput benchmark (the `.paced` registry variants): the highest send rate with
+// less than kMaxPacedLoss lost, and a timed batch at it. Every batch is a fresh run_channel()
+// (new channel, new peers; a short run of its own with its sizing run and warm-up): first one
+// unpaced trial, whose goodput starts the search (find_highest_rate, at most kMaxRateTrials
+// paced trials), then the timed batch, paced at the best rate, at the request's target time. Its
+// result is the benchmark's, with target_rate and rate_trials (every trial, the unpaced one
+// included) set: the rates it reports are those measured in it, and so is its loss, which may
+// exceed the threshold where the machine was busier than during the trial. When no rate
+// qualified (the lowest tried, 1/16 of the unpaced goodput, lost 0.1 % or more) the benchmark
+// is skipped with every trial's rate and loss in the reason: there is no rate to report. A trial
+// that fails or is skipped ends the benchmark with that trial's result.
+template <channel C>
+run_result run_paced_channel(const mechanism_traits& traits, const run_request& req) {
+  if (req.pat != pattern::throughput) {
+    run_result r;
+    r.status = run_status::skipped;
+    r.reason = "a paced stream is throughput only";
+    return r;
+  }
+  const double trial_s = req.target_time_s * kTrialTimeFraction;
+  const std::uint64_t trial_min = std::max(req.min_messages, kMinTrialMessages);
+  std::uint64_t trials = 1;
+  run_result unpaced = run_channel<C>(traits, paced_request(req, 0, trial_s, trial_min));
+  if (unpaced.status != run_status::ok) return unpaced;
+  if (!(unpaced.messages_per_second() > 0)) {
+    run_result r;
+    r.status = run_status::skipped;
+    r.reason = "the unpaced trial delivered no message: no rate to start the search from";
+    r.rate_trials = trials;
+    return r;
+  }
+  std::optional<run_result> broken;
+  const rate_search_result found =
+      find_highest_rate(unpaced.messages_per_second(), [&](double rate) -> std::optional<double> {
+        run_result t = run_channel<C>(traits, paced_request(req, rate, trial_s, trial_min));
+        ++trials;
+        if (t.status != run_status::ok) {
+          char at[64];
+          std::snprintf(at, sizeof at, "trial at %.0f msg/s: ", rate);
+          t.reason = at + t.reason;
+          broken = std::move(t);
+          return std::nullopt;
+        }
+        return t.loss_rate();
+      });
+  if (broken) {
+    broken->rate_trials = trials;
+    return *broken;
+  }
+  if (!found.best) {
+    run_result r;
+    r.status = run_status::skipped;
+    r.reason = no_rate_reason(found);
+    r.rate_trials = trials;
+    return r;
+  }
+  run_result res =
+      run_channel<C>(traits, paced_request(req, *found.best, req.target_time_s, req.min_messages));
+  res.target_rate = *found.best;
+  res.rate_trials = trials;
+  return res;
 }
 
 // In a launched peer (spawn process model): opens the endpoint by the rendezvous and runs the

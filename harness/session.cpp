@@ -12,7 +12,7 @@ namespace ipcbench {
 
 double run_result::cpu_ns_per_message() const noexcept {
   if (messages == 0) return 0;
-  const auto total = producer_cpu.total_ns + consumer_cpu.total_ns;
+  const auto total = producer_cpu.total_ns + consumer_cpu.total_ns + helper_cpu_ns.value_or(0);
   return static_cast<double>(total) / static_cast<double>(messages);
 }
 
@@ -132,8 +132,8 @@ std::optional<cpu_state_times> read_cpu_state_times(int cpu) {
 }
 
 cpu_state_times operator-(const cpu_state_times& a, const cpu_state_times& b) noexcept {
-  return {a.user_ns - b.user_ns,     a.nice_ns - b.nice_ns,       a.system_ns - b.system_ns,
-          a.idle_ns - b.idle_ns,     a.iowait_ns - b.iowait_ns,   a.irq_ns - b.irq_ns,
+  return {a.user_ns - b.user_ns,       a.nice_ns - b.nice_ns,     a.system_ns - b.system_ns,
+          a.idle_ns - b.idle_ns,       a.iowait_ns - b.iowait_ns, a.irq_ns - b.irq_ns,
           a.softirq_ns - b.softirq_ns, a.steal_ns - b.steal_ns};
 }
 

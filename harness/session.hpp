@@ -45,9 +45,15 @@ struct run_request {
   // spawn: the program launched in peer mode; the bench binary runs itself, a test names it.
   std::string peer_program = "/proc/self/exe";
   bool lossy = false;  // the mechanism may drop or reorder (traits.lossy): peers count loss
+  // A stream's producer sends at most this many messages per second, on an absolute schedule
+  // (harness/pacer.hpp), in every batch of the run; 0: back to back (unpaced).
+  double send_rate = 0;
   // Mean cost of one clock read (calibration), ns; 0: unknown. A latency run whose round trip is
   // too short for one clock read per sample to be negligible times batches of round trips.
   double timer_ns = 0;
+  // Helper processes the mechanism runs beside the peers (a bus daemon, a broker): the producer
+  // reads their CPU time (/proc/<pid>/stat) over the timed batch. Empty for most mechanisms.
+  std::vector<pid_t> helper_pids;
   // Called once the timed batch has been released, with the peers' pids (fault tests).
   std::function<void(pid_t producer, pid_t consumer)> on_go;
 };
@@ -131,6 +137,11 @@ struct run_result {
   // messages (distinct, arrived intact), i.e. goodput; loss_rate() is lost / messages.
   bool goodput = false;
   std::uint64_t delivered = 0;
+  // A paced stream (run_paced, harness/rate_search.hpp): the rate the producer was paced to in
+  // the timed batch (messages/s; what was achieved is messages_per_second()), and how many short
+  // trial batches the search ran before it, the unpaced one included. 0 and 0 for every other run.
+  double target_rate = 0;
+  std::uint64_t rate_trials = 0;
   std::int64_t elapsed_ns = 0;  // timed window (throughput: producer start to consumer end)
   histogram rtt;                // latency only
   peer_cpu producer_cpu, consumer_cpu;
@@ -139,10 +150,14 @@ struct run_result {
   std::uint64_t rtt_batch = 1;
   // Latency: the consumer's turnaround (reply handed over minus request received), sampled.
   histogram turnaround;
-  std::uint64_t turnaround_stride = 0;  // every how many round trips it was sampled; 0: none
+  std::uint64_t turnaround_stride = 0;   // every how many round trips it was sampled; 0: none
   std::optional<cpu_window> cpu_states;  // the pinned CPUs over the timed batch (/proc/stat)
-  std::optional<group_outcome> group;    // group runs only (harness/group.hpp)
+  // The helper processes' (run_request::helper_pids) user+system CPU time over the timed batch,
+  // from /proc/<pid>/stat in clock ticks (10 ms at USER_HZ 100); nullopt without helpers.
+  std::optional<std::int64_t> helper_cpu_ns;
+  std::optional<group_outcome> group;  // group runs only (harness/group.hpp)
 
+  // Both peers' CPU time, plus the helpers' (helper_cpu_ns) when there are any, per message.
   double cpu_ns_per_message() const noexcept;
   double bytes_per_second(std::size_t message_size) const noexcept;
   double messages_per_second() const noexcept;

@@ -2,7 +2,8 @@
 // processes pinned to the two CPUs bounce a counter through two futex words, each sleeping in
 // FUTEX_WAIT until the other stores and wakes it: every round trip is two cross-CPU wake-ups,
 // the least any blocking mechanism pays. With idle states allowed, on a VM it is mostly the
-// virtual CPU's halt exit; with them held, the scheduler's own wake-up path.
+// virtual CPU's halt exit; with them held, the scheduler's own wake-up path. Each round starts
+// after a 20 us pause, so the partner is asleep when it is woken.
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,6 +22,10 @@
 
 namespace ipcbench {
 namespace {
+
+// How long the timing side waits before each round for its partner to be asleep again: far
+// longer than the partner needs from its wake call to its wait (about a microsecond here).
+constexpr std::int64_t kSettleNs = 20'000;
 
 struct alignas(64) futex_word {
   std::atomic<std::uint32_t> value{0};
@@ -69,6 +74,12 @@ std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int round
       pin_to_cpu(cpu_a);
       histogram h;
       for (std::uint32_t i = 1; i <= n; ++i) {
+        // A pause before each round, outside the timing, so the partner is asleep in
+        // FUTEX_WAIT again: without it the two can fall into a rhythm where each finds the
+        // other's word already stored and neither sleeps, and the "wake-up" is a system call.
+        const std::int64_t settle = now_ns() + kSettleNs;
+        while (now_ns() < settle) {
+        }
         const std::int64_t t0 = now_ns();
         store_and_wake(sh->ping, i);
         wait_for(sh->pong, i);

@@ -21,6 +21,12 @@
 // harness's message buffers (message_codec) provide it; endpoint_headroom<E> reads it (0 when
 // the endpoint declares none). Endpoints without kHeadroom get plain spans and write nothing
 // outside them.
+// and optionally, when the mechanism needs a helper process beside the peers (a bus daemon, a
+// broker) that the channel starts in its constructor and stops in its destructor:
+//   std::vector<pid_t> helper_pids() const;  // coordinator: whose CPU time the producer reads
+//                                            // over the timed batch (counted per message)
+//   std::string helper_failure();            // coordinator: "<daemon> (pid N) killed by
+//                                            // SIGKILL" once a helper has ended, else empty
 // Mechanisms that rendezvous by name (FIFO path, queue name, SysV key, socket path, port) can also
 // run between unrelated processes; they model named_channel below:
 //   nlohmann::json rendezvous() const;                  // coordinator: what an unrelated peer
@@ -66,6 +72,9 @@ struct mechanism_traits {
   std::map<std::string, std::string> notes;  // facts recorded in the report (TCP_NODELAY, ...)
   bool supports_throughput = true;           // false: latency (ping-pong) only
   bool lossy = false;                        // may drop or reorder (UDP): loss is counted
+  // A paced stream (registry `.paced` variants): throughput only, the producer paced at the
+  // highest rate the harness finds with under 0.1 % lost (harness/runner.hpp run_paced_channel).
+  bool paced = false;
   // A stream whose writes of at most this many bytes are atomic (PIPE_BUF for pipes and FIFOs):
   // larger writes of several writers may interleave (fan-in counts them torn). nullopt: no such
   // promise, or a message mechanism, whose messages always arrive whole.

@@ -1,8 +1,5 @@
 #include "registry/registry.hpp"
 
-#include <exception>
-
-#include "harness/runner.hpp"
 #include "mechanisms/notify/eventfd.hpp"
 #include "mechanisms/notify/futex.hpp"
 #include "mechanisms/notify/posix_sem.hpp"
@@ -23,6 +20,9 @@
 #include "mechanisms/sockets/unix_dgram.hpp"
 #include "mechanisms/sockets/unix_seqpacket.hpp"
 #include "mechanisms/sockets/unix_stream.hpp"
+#include "registry/make_entry.hpp"
+#include "registry/middleware_daemons.hpp"
+#include "registry/middleware_messaging.hpp"
 #ifdef IPCBENCH_PLANT_DELAY
 #include "registry/planted_delay.hpp"
 #endif
@@ -30,81 +30,91 @@
 namespace ipcbench {
 namespace {
 
-// `fan_in`: the mechanism also runs fan_in/N (many writers on one channel make sense for it).
+// The paced variant of a lossy datagram channel: the same channel and endpoints, a stream whose
+// producer is paced at the highest rate found with under 0.1 % lost (run_paced_channel). A
+// registry variant rather than a pattern of its own: its numbers are a throughput (bytes/s and
+// messages/s, compared and plotted as every stream's are, higher is better), of a mechanism used
+// the way a sender that respects its receiver uses it, so `udp.paced/throughput/<size>/<placement>`
+// sits beside `udp/throughput/...` in the report, compare and the plots, and no reader of the
+// pattern field has to learn a third value.
 template <channel C>
-mechanism_entry make_entry(const char* id, bool fan_in = false) {
-  mechanism_entry e;
-  try {
-    e.traits = C::describe();
-  } catch (const std::exception& ex) {
-    e.traits.id = e.traits.mechanism = id;
-    e.unavailable = std::string("unavailable on this machine: ") + ex.what();
-  }
-  e.run = [traits = e.traits, unavailable = e.unavailable](const run_request& req) {
-    if (!unavailable.empty()) {
-      run_result r;
-      r.status = run_status::skipped;
-      r.reason = unavailable;
-      return r;
-    }
-    return run_channel<C>(traits, req);
-  };
-  e.topologies = {topology::pairs};
-  if (fan_in) e.topologies.push_back(topology::fan_in);
-  e.run_group = [traits = e.traits, unavailable = e.unavailable, fan_in](
-                    const run_request& req, topology t, std::size_t n) {
-    run_result r;
-    r.status = run_status::skipped;
-    if (!unavailable.empty()) {
-      r.reason = unavailable;
-      return r;
-    }
-    if (t == topology::pairs) return run_pairs<C>(traits, req, n);
-    if (t == topology::fan_in && fan_in) return run_fan_in<C>(traits, req, n);
-    r.reason = traits.id + " does not run " + to_string(t);
-    return r;
-  };
-  if constexpr (named_channel<C>) {
-    e.can_spawn = true;
-    e.attach = run_attached<C>;
-  }
+mechanism_entry make_paced_entry(const char* id) {
+  mechanism_entry e = make_entry<C>(id);
+  const mechanism_traits base = e.traits;
+  e.traits.id = id;
+  e.traits.variant = "paced";
+  e.traits.paced = true;
+  e.traits.description = base.description +
+                         "; paced: the producer sends on a busy-wait schedule at the highest rate "
+                         "a search finds with under 0.1 % lost, and the timed batch runs at it";
+  e.traits.notes["pacing"] =
+      "busy-wait on CLOCK_MONOTONIC, message i due at t0 + i/rate (absolute schedule, no sleep)";
+  e.traits.notes["rate_search"] =
+      "one unpaced trial, then at most 8 paced trials (its goodput, 1/16 of it, then bisection "
+      "in log space), each a fresh run of 1/10 the target time and at least 1000 messages; the "
+      "timed batch at the highest rate that lost under 0.1 %";
+  // A paced group would run unpaced: the rate search is one pair's.
+  e.groups.clear();
+  if (!e.unavailable.empty()) return e;
+  e.run = [traits = e.traits](const run_request& req) { return run_paced_channel<C>(traits, req); };
   return e;
 }
 
 }  // namespace
 
 const std::vector<mechanism_entry>& registry() {
-  static const std::vector<mechanism_entry> all = {
+  // The kernel mechanisms, then the middleware family (registry/middleware_*.cpp).
+  static const std::vector<mechanism_entry> all = [] {
+    std::vector<mechanism_entry> v = with_messaging_middleware({
 #ifdef IPCBENCH_PLANT_DELAY
-      make_entry<delayed_channel<pipe_channel>>("pipe"),  // test-only: planted_delay.hpp
+        make_entry<delayed_channel<pipe_channel>>("pipe"),  // test-only: planted_delay.hpp
 #else
-      make_entry<pipe_channel>("pipe", true),
+        with_fan_in<pipe_channel>(make_entry<pipe_channel>("pipe")),
 #endif
-      make_entry<fifo_channel>("fifo", true),
-      make_entry<unix_stream_channel>("unix_stream"),
-      make_entry<tcp_channel>("tcp"),
-      make_entry<pipe_resized_channel>("pipe.resized"),
-      make_entry<pipe_vmsplice_channel>("pipe.vmsplice"),
-      make_entry<sysv_shm_channel>("sysv_shm.sysv_sem"),
-      make_entry<posix_shm_channel<posix_sem_sync>>("posix_shm.posix_sem"),
-      make_entry<posix_shm_channel<futex_sync>>("posix_shm.futex"),
-      make_entry<posix_shm_channel<adaptive_sync>>("posix_shm.adaptive"),
-      make_entry<posix_shm_channel<spin_sync>>("posix_shm.spin"),
-      make_entry<mmap_file_channel>("mmap_file.futex"),
-      make_entry<mmap_anon_channel>("mmap_anon.futex"),
-      make_entry<sysv_mq_channel>("sysv_mq", true),
-      make_entry<posix_mq_channel>("posix_mq", true),
-      make_entry<unix_dgram_channel>("unix_dgram", true),
-      make_entry<unix_seqpacket_channel>("unix_seqpacket"),
-      make_entry<udp_channel>("udp"),
-      make_entry<rt_signal_channel>("signal"),
-      make_entry<handler_signal_channel>("signal.handler"),
-      make_entry<eventfd_channel>("eventfd"),
-      make_entry<sysv_sem_channel>("sysv_sem"),
-      make_entry<posix_sem_channel>("posix_sem"),
-      make_entry<futex_channel>("futex"),
-  };
+        with_fan_in<fifo_channel>(make_entry<fifo_channel>("fifo")),
+        make_entry<unix_stream_channel>("unix_stream"),
+        make_entry<tcp_channel>("tcp"),
+        make_entry<pipe_resized_channel>("pipe.resized"),
+        make_entry<pipe_vmsplice_channel>("pipe.vmsplice"),
+        make_entry<sysv_shm_channel>("sysv_shm.sysv_sem"),
+        make_entry<posix_shm_channel<posix_sem_sync>>("posix_shm.posix_sem"),
+        make_entry<posix_shm_channel<futex_sync>>("posix_shm.futex"),
+        make_entry<posix_shm_channel<adaptive_sync>>("posix_shm.adaptive"),
+        make_entry<posix_shm_channel<spin_sync>>("posix_shm.spin"),
+        make_entry<mmap_file_channel>("mmap_file.futex"),
+        make_entry<mmap_anon_channel>("mmap_anon.futex"),
+        with_fan_in<sysv_mq_channel>(make_entry<sysv_mq_channel>("sysv_mq")),
+        with_fan_in<posix_mq_channel>(make_entry<posix_mq_channel>("posix_mq")),
+        with_fan_in<unix_dgram_channel>(make_entry<unix_dgram_channel>("unix_dgram")),
+        make_entry<unix_seqpacket_channel>("unix_seqpacket"),
+        make_entry<udp_channel>("udp"),
+        make_paced_entry<udp_channel>("udp.paced"),
+        make_entry<rt_signal_channel>("signal"),
+        make_entry<handler_signal_channel>("signal.handler"),
+        make_entry<eventfd_channel>("eventfd"),
+        make_entry<sysv_sem_channel>("sysv_sem"),
+        make_entry<posix_sem_channel>("posix_sem"),
+        make_entry<futex_channel>("futex"),
+    });
+    // Middleware that needs a daemon (D-Bus): middleware_daemons.cpp.
+    append_daemon_middleware(v);
+    return v;
+  }();
   return all;
+}
+
+std::vector<topology> mechanism_entry::topologies() const {
+  std::vector<topology> v;
+  for (const auto& [t, fn] : groups) v.push_back(t);
+  return v;
+}
+
+run_result mechanism_entry::run_group(const run_request& req, topology t, std::size_t n) const {
+  if (auto it = groups.find(t); it != groups.end()) return it->second(req, n);
+  run_result r;
+  r.status = run_status::skipped;
+  r.reason = unavailable.empty() ? traits.id + " does not run " + to_string(t) : unavailable;
+  return r;
 }
 
 const mechanism_entry* find_mechanism(const std::string& id) {

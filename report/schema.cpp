@@ -9,13 +9,30 @@ namespace ipcbench::schema {
 namespace {
 
 constexpr std::string_view kCounters[] = {
-    counter::kMessages,          counter::kRttP50Ns,          counter::kRttP90Ns,
-    counter::kRttP99Ns,          counter::kRttP999Ns,         counter::kRttMaxNs,
-    counter::kRttMeanNs,         counter::kOneWayP50Ns,       counter::kBytesPerSecond,
-    counter::kMessagesPerSecond, counter::kLossRate,          counter::kCpuNsPerMessage,
-    counter::kRttBatch,          counter::kTurnaroundP50Ns,   counter::kRttP50PerLineFloor,
-    counter::kRttP50PerWakeFloor, counter::kBytesPerSecondPerCopyFloor,
-    counter::kFairnessMinOverMax, counter::kFairnessCv, counter::kTornRecords,
+    counter::kMessages,
+    counter::kRttP50Ns,
+    counter::kRttP90Ns,
+    counter::kRttP99Ns,
+    counter::kRttP999Ns,
+    counter::kRttMaxNs,
+    counter::kRttMeanNs,
+    counter::kOneWayP50Ns,
+    counter::kBytesPerSecond,
+    counter::kMessagesPerSecond,
+    counter::kLossRate,
+    counter::kTargetMessagesPerSecond,
+    counter::kRateTrials,
+    counter::kCpuNsPerMessage,
+    counter::kHelperCpuNsPerMessage,
+    counter::kRttBatch,
+    counter::kRttSamples,
+    counter::kTurnaroundP50Ns,
+    counter::kRttP50PerLineFloor,
+    counter::kRttP50PerWakeFloor,
+    counter::kBytesPerSecondPerCopyFloor,
+    counter::kFairnessMinOverMax,
+    counter::kFairnessCv,
+    counter::kTornRecords,
 };
 
 constexpr std::array<metric_spec, 11> kMetrics{{
@@ -182,6 +199,7 @@ void to_json(nlohmann::json& j, const repetition_fields& r) {
                       {"consumer_ns", r.cpu->consumer_ns},
                       {"split", "approximate (getrusage); producer_ns and consumer_ns are exact"}};
   if (r.cpu_states) j[field::kCpuStates] = *r.cpu_states;
+  if (r.floors) j[field::kFloors] = *r.floors;
   if (r.turnaround_percentiles_ns) j[field::kTurnaroundPercentiles] = *r.turnaround_percentiles_ns;
   if (r.latency_percentiles_ns) j[field::kLatencyPercentiles] = *r.latency_percentiles_ns;
   if (r.start_unix_ns) j[field::kStartUnixNs] = *r.start_unix_ns;

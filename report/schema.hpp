@@ -53,6 +53,7 @@ inline constexpr char kTopology[] = "topology";
 inline constexpr char kFan[] = "fan";
 // Topology benchmarks, per repetition: the placement of every process and each one's numbers.
 inline constexpr char kGroup[] = "group";
+inline constexpr char kFloors[] = "floors";
 }  // namespace field
 
 // context.ipcbench.cpu_placement (results/README.md, `context`): the CPUs the peers were pinned
@@ -82,6 +83,9 @@ inline constexpr char kL3Id[] = "l3_id";
 namespace counter {
 inline constexpr char kMessages[] = "messages";
 inline constexpr char kCpuNsPerMessage[] = "cpu_ns_per_message";
+// Mechanisms with a helper process (a bus daemon, a broker) only: its CPU time per message, which
+// kCpuNsPerMessage includes.
+inline constexpr char kHelperCpuNsPerMessage[] = "helper_cpu_ns_per_message";
 inline constexpr char kRttP50Ns[] = "rtt_p50_ns";
 inline constexpr char kRttP90Ns[] = "rtt_p90_ns";
 inline constexpr char kRttP99Ns[] = "rtt_p99_ns";
@@ -95,8 +99,17 @@ inline constexpr char kMessagesPerSecond[] = "messages_per_second";
 // gate metric (known_metrics()): an unpaced stream's loss measures how far the sender overran
 // the receiver, which the gate judges through the goodput in kBytesPerSecond.
 inline constexpr char kLossRate[] = "loss_rate";
+// Paced streams only (`.paced` variants): the rate (messages/s) the producer was paced to in the
+// timed batch, the highest the search found with under 0.1 % lost; what it achieved is
+// kMessagesPerSecond (and kBytesPerSecond), measured, and kLossRate is the loss at it. Not gate
+// metrics: the target is a setting the search chose, the achieved rates are judged.
+inline constexpr char kTargetMessagesPerSecond[] = "target_messages_per_second";
+// Paced streams only: short trial batches run to find the rate (the unpaced one included).
+inline constexpr char kRateTrials[] = "rate_trials";
 // Round trips averaged per latency sample (1: each timed on its own).
 inline constexpr char kRttBatch[] = "rtt_batch";
+// Latency samples behind the percentiles: messages / rtt_batch.
+inline constexpr char kRttSamples[] = "rtt_samples";
 // The consumer's turnaround (request received to reply handed over), sampled, median.
 inline constexpr char kTurnaroundP50Ns[] = "turnaround_p50_ns";
 // Ratios to the calibrated floors of the same report (null when that floor was not measured).
@@ -230,6 +243,10 @@ struct repetition_fields {
   // Per-CPU /proc/stat deltas of the pinned CPUs around the timed batch: {"window_ns": ...,
   // "cpus": {"<cpu>": {"user_ns", "system_ns", "softirq_ns", ...}}}.
   std::optional<nlohmann::json> cpu_states;
+  // The floors measured on the same CPUs right before this repetition (placement cross):
+  // {"cache_line_rtt_p50_ns", "wakeup_rtt_p50_ns"} for latency, {"copy_floor_bytes_per_second"}
+  // for throughput; the *_per_*_floor counters divide by these.
+  std::optional<nlohmann::json> floors;
   // The consumer's sampled turnaround per key of kLatencyPercentileKeys (latency only).
   std::optional<std::map<std::string, std::int64_t>> turnaround_percentiles_ns;
   // Round-trip time per key of kLatencyPercentileKeys (latency only).

@@ -49,3 +49,12 @@ IPCBENCH_PLOT_PACKAGES=(python3 python3-matplotlib)
 # What the tests need on top; Chromium loads the HTML report in the browser test.
 IPCBENCH_TEST_PACKAGES=(libgtest-dev)
 IPCBENCH_OPTIONAL_TEST_PACKAGES=(chromium)
+# The middleware family's messaging libraries (ZeroMQ, nng, gRPC with protobuf and its code
+# generators); each missing one makes its mechanisms `unavailable`, with the reason, not a failed
+# build. Boost.Interprocess comes with libboost-dev above.
+IPCBENCH_OPTIONAL_MESSAGING_PACKAGES=(libzmq3-dev libnng-dev libgrpc++-dev libprotobuf-dev
+                                      protobuf-compiler protobuf-compiler-grpc)
+
+# Middleware that needs a daemon, optional (a missing one makes its mechanisms unavailable, with
+# the reason): sd-bus and dbus-daemon for dbus.bus and dbus.p2p.
+IPCBENCH_OPTIONAL_DAEMON_MIDDLEWARE_PACKAGES=(libsystemd-dev dbus-daemon)

@@ -150,8 +150,11 @@ TEST(Cli, ReportCarriesOurFields) {
       ++latency;
       EXPECT_TRUE(b.contains("rtt_p50_ns") && b.contains("rtt_p999_ns") &&
                   b.contains("latency_percentiles_ns"));
-      // p99 is reported only with 1,000 round trips behind it, null (with the count) below.
-      const auto n = b.at("messages").get<std::uint64_t>();
+      // p99 is reported only with 1,000 samples behind it, null (with the count) below. A
+      // sample is one round trip, or the mean of rtt_batch of them where they are short.
+      const auto n = b.at("rtt_samples").get<std::uint64_t>();
+      EXPECT_EQ(n * b.at("rtt_batch").get<std::uint64_t>(), b.at("messages").get<std::uint64_t>())
+          << name;
       if (n >= 1000) {
         EXPECT_LE(b.at("rtt_p50_ns").get<double>(), b.at("rtt_p99_ns").get<double>());
       } else {
@@ -167,7 +170,7 @@ TEST(Cli, ReportCarriesOurFields) {
       EXPECT_GT(b.at("bytes_per_second").get<double>(), 0);
     }
   }
-  EXPECT_EQ(latency, 2 * 2 * 2);  // null and pipe, 2 sizes, 2 repetitions
+  EXPECT_EQ(latency, 2 * 2 * 2);     // null and pipe, 2 sizes, 2 repetitions
   EXPECT_EQ(throughput, 2 * 2 * 2);  // null and pipe, 2 sizes, 2 repetitions
   EXPECT_GT(aggregates, 0);
 }

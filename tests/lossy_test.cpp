@@ -15,6 +15,7 @@
 #include "mechanisms/pipes/pipe.hpp"
 #include "sys/io.hpp"
 #include "test_env.hpp"
+#include "two_pipes.hpp"
 
 namespace ipcbench {
 namespace {
@@ -87,19 +88,12 @@ class lossy_pipe {
     t.lossy = true;
     return t;
   }
-  explicit lossy_pipe(const channel_config&) : forward_(make_pipe()), back_(make_pipe()) {}
-  void opened() noexcept {
-    forward_ = {};
-    back_ = {};
-  }
-  endpoint open(role r) {
-    if (r == role::producer)
-      return endpoint(std::move(back_.read_end), std::move(forward_.write_end), true);
-    return endpoint(std::move(forward_.read_end), std::move(back_.write_end), false);
-  }
+  explicit lossy_pipe(const channel_config&) {}
+  void opened() noexcept { pipes_.opened(); }
+  endpoint open(role r) { return pipes_.open(r); }
 
  private:
-  fd_pair forward_, back_;
+  test::two_pipes<endpoint> pipes_;
 };
 
 run_request request(pattern p, std::size_t size = 64, std::uint64_t messages = 50) {

@@ -115,8 +115,7 @@ TEST_P(MessageCheck, FusedCheckPassesIntactMessagesCutAnywhere) {
   for (std::uint64_t seq : {0u, 1u, 7u}) {
     const auto m = copy_of(tx.stamp(seq));
     EXPECT_EQ(fused_receive(m, n, seq, {}, 0, false), integrity_error::none);
-    EXPECT_EQ(fused_receive(m, n, seq, {3, 17, n / 2 + 1, n - 5}, 0, false),
-              integrity_error::none);
+    EXPECT_EQ(fused_receive(m, n, seq, {3, 17, n / 2 + 1, n - 5}, 0, false), integrity_error::none);
   }
 }
 

@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <vector>
 
 #include "mechanisms/notify/futex.hpp"
@@ -16,6 +18,7 @@
 #include "mechanisms/notify/signal.hpp"
 #include "mechanisms/notify/sysv_sem.hpp"
 #include "sys/child.hpp"
+#include "sys/mapping.hpp"
 #include "sys/system.hpp"
 #include "test_env.hpp"
 
@@ -41,14 +44,21 @@ TYPED_TEST(DeadPartner, WaiterSleepsOnUntilTheCoordinatorKillsIt) {
       return 0;
     });
     // The consumer waits for a message that never comes; any return from receive() is a
-    // failure (exit 1): the wait has no timer.
+    // failure (exit 1): the wait has no timer. It says when its end is open, since opened()
+    // may remove the names it opens by (on a loaded machine the fork can be slow).
+    shared_page<std::atomic<int>> is_open;
     auto consumer = child_process::fork([&] {
       auto ep = ch.open(role::consumer);
+      is_open->store(1);
       std::vector<std::byte> buf(size);
       (void)ep.receive(buf);
       return 1;
     });
     ASSERT_TRUE(producer.wait_for(std::chrono::seconds(10)));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (is_open->load() == 0 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_EQ(is_open->load(), 1) << "the consumer did not open its end";
     ch.opened();
     // Still asleep well past the 100 ms its wait used to be cut into.
     EXPECT_FALSE(consumer.wait_for(std::chrono::milliseconds(400)))

@@ -128,7 +128,7 @@ TEST(Sizing, TheFlowingWarmUpLastsAFifthOfTheTarget) {
   run_request req;
   req.target_time_s = 0.2;
   EXPECT_EQ(flowing_warmup_count(req, 1000), 40'000u);  // 40 ms of 1 us messages
-  EXPECT_EQ(flowing_warmup_count(req, 1e9), 4u);         // at least a few messages
+  EXPECT_EQ(flowing_warmup_count(req, 1e9), 4u);        // at least a few messages
 }
 
 TEST(Protocol, MissingKeyThrows) {
@@ -141,7 +141,7 @@ TEST(Protocol, OrdersAndNoticesCarryTheirType) {
   EXPECT_EQ(nlohmann::json(opened_notice{}), (nlohmann::json{{"type", "opened"}}));
   EXPECT_EQ(nlohmann::json(warmup_order{7}), (nlohmann::json{{"type", "warmup"}, {"count", 7}}));
   EXPECT_EQ(nlohmann::json(warm_notice{42}), (nlohmann::json{{"type", "warm"}, {"ns", 42}}));
-  EXPECT_EQ(nlohmann::json(go_order{3, 9, 2, 64, {1, 0}}),
+  EXPECT_EQ(nlohmann::json(go_order{3, 9, 2, 64, {1, 0}, {}}),
             (nlohmann::json{{"type", "go"},
                             {"warm", 3},
                             {"count", 9},
@@ -151,7 +151,8 @@ TEST(Protocol, OrdersAndNoticesCarryTheirType) {
   EXPECT_EQ(nlohmann::json(exit_order{}), (nlohmann::json{{"type", "exit"}}));
   EXPECT_EQ(nlohmann::json(peer_error{"boom"}),
             (nlohmann::json{{"type", "error"}, {"what", "boom"}}));
-  const auto go = nlohmann::json(go_order{3, 9, 2, 64, {1, 0}}).get<go_order>();
+  const auto go = nlohmann::json(go_order{3, 9, 2, 64, {1, 0}, {77}}).get<go_order>();
+  EXPECT_EQ(go.helper_pids, (std::vector<int>{77}));
   EXPECT_EQ(go.warm, 3u);
   EXPECT_EQ(go.count, 9u);
   EXPECT_EQ(go.rtt_batch, 2u);
@@ -166,9 +167,11 @@ TEST(Protocol, RequestCarriesWhatAPeerReads) {
   req.message_size = 4097;
   req.timeout = std::chrono::milliseconds(1234);
   req.lossy = true;
+  req.send_rate = 12345.5;  // a paced stream's producer paces itself
   req.fixed_messages = 99;  // stays behind
   const auto back = nlohmann::json(req).get<run_request>();
   EXPECT_EQ(back.pat, pattern::throughput);
+  EXPECT_EQ(back.send_rate, 12345.5);
   EXPECT_EQ(back.message_size, 4097u);
   EXPECT_EQ(back.timeout, std::chrono::milliseconds(1234));
   EXPECT_TRUE(back.lossy);

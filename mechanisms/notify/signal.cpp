@@ -34,7 +34,7 @@ extern "C" void on_usr1(int) {
 io_status rt_signal_endpoint::send(std::span<const std::byte> msg) {
   if (msg.size() > kMaxPayload) throw std::length_error("signal: message larger than a sigval");
   sigval value{};
-  std::memcpy(&value, msg.data(), msg.size());
+  if (!msg.empty()) std::memcpy(&value, msg.data(), msg.size());  // size 0: data() may be null
   for (;;) {
     if (::sigqueue(partner_.pid(), signal_for(msg.size()), value) == 0) return io_status::ok;
     if (errno == EINTR) continue;
@@ -54,7 +54,7 @@ std::ptrdiff_t rt_signal_endpoint::receive(std::span<std::byte> buf) {
         throw std::length_error("signal: message of " + std::to_string(len) +
                                 " bytes does not fit the receive buffer of " +
                                 std::to_string(buf.size()));
-      std::memcpy(buf.data(), &info.si_value, len);
+      if (len != 0) std::memcpy(buf.data(), &info.si_value, len);
       return static_cast<std::ptrdiff_t>(len);
     }
     if (errno == EINTR) continue;

@@ -73,6 +73,7 @@ class shm_endpoint {
   shm_endpoint& operator=(shm_endpoint&&) = delete;
 
   io_status send(std::span<const std::byte> msg) {
+    if constexpr (Sync::kSpins) return send_tagged(msg);
     const std::uint64_t len = msg.size();
     alignas(8) std::byte line[shm::kPayloadAlign] = {};
     std::memcpy(line, &len, sizeof len);
@@ -95,13 +96,17 @@ class shm_endpoint {
   template <class Copier>
   std::ptrdiff_t receive(std::span<std::byte> buf, Copier& copy) {
     std::uint64_t len = 0;
-    alignas(8) std::byte line[shm::kPayloadAlign];
-    auto plain = [](std::byte* dst, const std::byte* src, std::size_t n, std::size_t) {
-      std::memcpy(dst, src, n);
-    };
-    if (!read_bytes(nullptr, pad(tail_), plain) || !read_bytes(line, sizeof line, plain))
-      return kPeerGone;
-    std::memcpy(&len, line, sizeof len);
+    if constexpr (Sync::kSpins) {
+      if (!await_tag(len)) return kPeerGone;
+    } else {
+      alignas(8) std::byte line[shm::kPayloadAlign];
+      auto plain = [](std::byte* dst, const std::byte* src, std::size_t n, std::size_t) {
+        std::memcpy(dst, src, n);
+      };
+      if (!read_bytes(nullptr, pad(tail_), plain) || !read_bytes(line, sizeof line, plain))
+        return kPeerGone;
+      std::memcpy(&len, line, sizeof len);
+    }
     if (len > buf.size()) throw_too_long(len, buf.size());
     if (!read_bytes(buf.data(), static_cast<std::size_t>(len), copy)) return kPeerGone;
     publish_tail();
@@ -121,6 +126,67 @@ class shm_endpoint {
   // Whether position `v` has reached `target` (both modulo 2^32, less than 2^31 apart).
   static bool reached(std::uint32_t v, std::uint32_t target) noexcept {
     return static_cast<std::int32_t>(v - target) >= 0;
+  }
+
+  // The spinning policy does not make the receiver poll the head: the length line carries a tag,
+  // its own ring position plus 2^32 (never 0, so the zeroed ring holds no valid tag, and a line
+  // left from an earlier lap holds another position), stored with release after the length
+  // and, for a message of at most a chunk, after the whole payload. The receiver spins on the
+  // tag of the line where the next message starts: one cache line to wait on instead of the head
+  // and then the length line, and for such a message the payload is known to be there. A longer
+  // message's tag is stored before its payload, which then streams under the head as usual.
+  static std::uint64_t tag_of(std::uint32_t line_pos) noexcept {
+    return std::uint64_t{line_pos} + (std::uint64_t{1} << 32);
+  }
+  static std::atomic_ref<std::uint64_t> tag_word(std::byte* line) noexcept {
+    return std::atomic_ref<std::uint64_t>(*reinterpret_cast<std::uint64_t*>(line + 8));
+  }
+
+  io_status send_tagged(std::span<const std::byte> msg) {
+    const std::uint64_t len = msg.size();
+    if (!write_bytes(nullptr, pad(head_))) return io_status::closed;
+    const std::uint32_t line_pos = head_;
+    const bool whole = len <= shm::kChunkBytes;
+    // Space for the length line, and for a short message its payload too, before anything.
+    const std::size_t need = shm::kPayloadAlign + (whole ? len : 0);
+    while (shm::kRingBytes - (head_ - tail_seen_) < need) {
+      tail_seen_ = word(out_ctl_->tail).load(std::memory_order_acquire);
+      if (shm::kRingBytes - (head_ - tail_seen_) >= need) break;
+      publish_head();
+      if (!spin_until_change(out_ctl_->tail, tail_seen_)) return io_status::closed;
+    }
+    std::byte* line = out_data_ + (line_pos & (shm::kRingBytes - 1));  // a line never wraps
+    if (whole) {
+      const std::uint32_t at = (line_pos + shm::kPayloadAlign) & (shm::kRingBytes - 1);
+      const std::size_t first = std::min<std::size_t>(len, shm::kRingBytes - at);
+      std::memcpy(out_data_ + at, msg.data(), first);
+      std::memcpy(out_data_, msg.data() + first, len - first);
+    }
+    std::memcpy(line, &len, sizeof len);
+    tag_word(line).store(tag_of(line_pos), std::memory_order_release);
+    head_ = line_pos + shm::kPayloadAlign + (whole ? static_cast<std::uint32_t>(len) : 0);
+    if (!whole && !write_bytes(msg.data(), msg.size())) return io_status::closed;
+    publish_head();
+    return io_status::ok;
+  }
+
+  // Receiver side of send_tagged(): waits for the next message's tag, reads its length, and
+  // takes the line (and, for a whole message, the knowledge that its payload is there).
+  bool await_tag(std::uint64_t& len) {
+    const std::uint32_t line_pos = tail_ + static_cast<std::uint32_t>(pad(tail_));
+    std::byte* line = in_data_ + (line_pos & (shm::kRingBytes - 1));
+    const std::uint64_t want = tag_of(line_pos);
+    auto arrived = [&] { return tag_word(line).load(std::memory_order_acquire) == want; };
+    if (!arrived()) {
+      publish_tail();  // the sender may be waiting for the space already read
+      if (!spin_until(arrived)) return false;
+    }
+    std::memcpy(&len, line, sizeof len);
+    tail_ = line_pos + shm::kPayloadAlign;
+    const std::uint32_t end = tail_ + static_cast<std::uint32_t>(len);
+    if (len <= shm::kChunkBytes && !reached(head_seen_, end)) head_seen_ = end;
+    if (!reached(head_seen_, tail_)) head_seen_ = tail_;
+    return true;
   }
 
   // Copies n bytes into the outgoing ring (src null: skips them), waiting for space as needed.
@@ -163,6 +229,8 @@ class shm_endpoint {
       std::uint32_t avail = head_seen_ - tail_;
       if (avail < n && avail < shm::kChunkBytes) {
         head_seen_ = word(in_ctl_->head).load(std::memory_order_acquire);
+        // The spinning receiver takes a length line on its tag, ahead of the head it has seen.
+        if (!reached(head_seen_, tail_)) head_seen_ = tail_;
         avail = head_seen_ - tail_;
         if (avail == 0) {
           publish_tail();  // the sender may be waiting for the space already read
@@ -239,16 +307,23 @@ class shm_endpoint {
   }
 
   bool spin_until_change(std::uint32_t& pos, std::uint32_t seen) {
+    return spin_until([&] { return moved(pos, seen); });
+  }
+
+  // Spins until done() holds; every shm::kPollMs after the first kPauses spins it checks its
+  // partner. False when the partner is gone (and done() still does not hold).
+  template <class Done>
+  bool spin_until(Done done) {
     std::int64_t next_check = 0;
     for (std::uint32_t i = 0;; ++i) {
-      if (moved(pos, seen)) return true;
+      if (done()) return true;
       sync_.relax(i);
       if (i >= Sync::kPauses && i % 256 == 0) {
         const std::int64_t now = now_ns();
         if (next_check == 0) {
           next_check = now + shm::kPollMs * 1'000'000LL;
         } else if (now >= next_check) {
-          if (partner_.gone()) return moved(pos, seen);
+          if (partner_.gone()) return done();
           next_check = now + shm::kPollMs * 1'000'000LL;
         }
       }

@@ -69,7 +69,7 @@ def default_out_dir(labels: list[str]) -> Path:
 def render(reports: list[Report], compare: CompareResults | None, out_dir: Path) -> Path:
     """Draw every chart into out_dir and write index.html there; returns its path."""
     # matplotlib loads only once the input is known to be good: bad input fails fast.
-    from . import heatmap, lines, ranking, topology
+    from . import heatmap, layer_chart, lines, ranking, topology
     from .figure import LATENCY, THROUGHPUT, ChartWriter
     from .html import write_index
     from .units import KIB, MIB
@@ -77,22 +77,28 @@ def render(reports: list[Report], compare: CompareResults | None, out_dir: Path)
     out_dir.mkdir(parents=True, exist_ok=True)
     writer = ChartWriter(reports, out_dir)
     drawn = []
+    notes: dict[str, list[str]] = {}
     for spec in lines.SIZE_CHARTS:
         for family in [None] + writer.families():
-            drawn.append(lines.size_chart(writer, spec, family))
+            chart = lines.size_chart(writer, spec, family)
+            drawn.append(chart)
+            note = lines.missing_note(writer, spec, family) if chart is None and family else ""
+            if note:
+                notes.setdefault(spec.section, []).append(note)
     drawn += [lines.spectrum_chart(writer, size) for size in (64, 4 * KIB)]
     drawn += [
         ranking.ranking_chart(writer, LATENCY, 64),
         ranking.ranking_chart(writer, LATENCY, 0),
         ranking.ranking_chart(writer, THROUGHPUT, MIB),
     ]
+    drawn += [layer_chart.layer_chart(writer, pattern) for pattern in ("latency", "throughput")]
     drawn += topology.topology_charts(writer)
     for contender in range(1, len(reports)):
         drawn += [
             heatmap.heatmap_chart(writer, metric, contender, compare)
             for metric in heatmap.HEATMAP_METRICS
         ]
-    return write_index(out_dir, reports, [c for c in drawn if c is not None], compare)
+    return write_index(out_dir, reports, [c for c in drawn if c is not None], compare, notes)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,15 @@ from pathlib import Path
 
 from .figure import Chart
 from .compare import CompareResults
+from .layer import (
+    LAYER_BASES,
+    LAYER_METRICS,
+    LayerTable,
+    format_ratio,
+    layer_table,
+    missing_summary,
+)
+from .layer_chart import LAYER_SECTION
 from .report import PATTERNS, Report, text
 from .units import format_ns, format_rate, format_size
 
@@ -40,6 +49,8 @@ tr.row-skipped td { background: #f4f4f4; color: #6b6b6b; }
 table.numbers td { white-space: nowrap; }
 table.numbers td.status { white-space: normal; min-width: 14rem; }
 td.none { color: #c4c4c4; }
+td.missing { color: #6b6b6b; font-style: italic; }
+ul.notes { font-size: .88rem; margin: .2rem 0 1rem; }
 figure { background: #fff; border: 1px solid #e3e3e3; border-radius: 6px; margin: 0 0 1.4rem;
          padding: .8rem; }
 figure img { display: block; max-width: 100%; height: auto; margin: 0 auto; }
@@ -65,12 +76,21 @@ LIMIT_BYTES = {
 
 
 def write_index(
-    out_dir: Path, reports: list[Report], charts: list[Chart], compare: CompareResults | None
+    out_dir: Path,
+    reports: list[Report],
+    charts: list[Chart],
+    compare: CompareResults | None,
+    notes: dict[str, list[str]] | None = None,
 ) -> Path:
-    parts = [_header(reports, charts, compare), _machine(reports), _probes(reports)]
+    """notes: per chart section, lines saying which chart could not be drawn and why."""
+    extra = {section: _notes(lines) for section, lines in (notes or {}).items() if lines}
+    layer = _layer(reports)
+    if layer:
+        extra[LAYER_SECTION] = layer + extra.get(LAYER_SECTION, "")
+    parts = [_header(reports, charts, compare, list(extra)), _machine(reports), _probes(reports)]
     if compare is not None:
         parts.append(_compare(compare, reports))
-    parts += [_charts(charts), _numbers(reports)]
+    parts += [_charts(charts, extra), _numbers(reports)]
     labels = " vs ".join(r.label for r in reports)
     page = (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -102,7 +122,9 @@ def _num(value: str) -> str:
     return f'<td class="num{extra}">{escape(value)}</td>'
 
 
-def _header(reports: list[Report], charts: list[Chart], compare: CompareResults | None) -> str:
+def _header(
+    reports: list[Report], charts: list[Chart], compare: CompareResults | None, extra: list[str]
+) -> str:
     if len(reports) == 1:
         title = f"ipcbench report: {escape(reports[0].label)}"
     else:
@@ -111,7 +133,7 @@ def _header(reports: list[Report], charts: list[Chart], compare: CompareResults 
     links = [("machine", "Machine"), ("probes", "Probes")]
     if compare is not None:
         links.append(("verdicts", "Compare verdicts"))
-    links += [(_anchor(s), s) for s in dict.fromkeys(c.section for c in charts)]
+    links += [(_anchor(s), s) for s in _sections(charts, extra)]
     links.append(("numbers", "All numbers"))
     nav = "".join(f'<a href="#{a}">{escape(t)}</a>' for a, t in links)
     return (
@@ -249,18 +271,26 @@ def _mechanisms(reports: list[Report]) -> str:
             seen.add(m.get("id"))
             limit = m.get("max_message")
             limit_text = (
-                "no limit"
+                "—"
+                if m.get("unavailable")
+                else "no limit"
                 if limit is None
                 else (format_size(limit) if isinstance(limit, int) and limit > 0 else text(limit))
             )
+            unavailable = text(m.get("unavailable"))
             rows.append(
                 [escape(text(m.get(k))) for k in ("id", "family", "kind", "wait")]
                 + [escape(limit_text), escape(text(m.get("description")))]
+                + [
+                    f'<td class="skipped">no: {escape(unavailable)}</td>'
+                    if unavailable
+                    else '<td class="ok">yes</td>'
+                ]
             )
     if not rows:
         return ""
     return "<h3>Mechanisms</h3>\n" + _table(
-        ["id", "family", "kind", "wait", "max message", "description"], rows
+        ["id", "family", "kind", "wait", "max message", "description", "available"], rows
     )
 
 
@@ -352,12 +382,19 @@ def _compare(compare: CompareResults, reports: list[Report]) -> str:
     return html + _table(["benchmark", "metric", "ratio", "p-value", "method", "verdict"], rows)
 
 
-def _charts(charts: list[Chart]) -> str:
-    if not charts:
-        return '<h2>Charts</h2>\n<p class="muted">No chart: no benchmark has a value to plot.</p>\n'
+def _sections(charts: list[Chart], extra) -> list[str]:
+    """Chart sections in drawing order, then sections that have only text (the layer cost)."""
+    return list(dict.fromkeys([c.section for c in charts] + list(extra)))
+
+
+def _charts(charts: list[Chart], extra: dict[str, str]) -> str:
+    """Each section: its heading, its text from extra (a table, notes), then its figures."""
+    if not charts and LAYER_SECTION not in extra:
+        html = '<h2>Charts</h2>\n<p class="muted">No chart: no benchmark has a value to plot.</p>\n'
+        return html + "".join(extra.values())
     html = ""
-    for section in dict.fromkeys(c.section for c in charts):
-        html += f'<h2 id="{_anchor(section)}">{escape(section)}</h2>\n'
+    for section in _sections(charts, extra):
+        html += f'<h2 id="{_anchor(section)}">{escape(section)}</h2>\n' + extra.get(section, "")
         for chart in (c for c in charts if c.section == section):
             html += (
                 f'<figure id="{escape(chart.stem)}"><img src="{escape(chart.stem)}.svg" '
@@ -365,6 +402,82 @@ def _charts(charts: list[Chart]) -> str:
                 f'<span class="files"><a href="{escape(chart.stem)}.svg">SVG</a> · '
                 f'<a href="{escape(chart.stem)}.png">PNG</a></span></figcaption></figure>\n'
             )
+    return html
+
+
+def _notes(lines: list[str]) -> str:
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return f'<ul class="notes muted">{items}</ul>\n'
+
+
+def _layer(reports: list[Report]) -> str:
+    """The layer-cost text: the bases and why, then per report the ratios and what is missing."""
+    tables = [(r, layer_table(r)) for r in reports]
+    if not any(t for _, t in tables):
+        return ""
+    metrics = "; ".join(f"{m.name} ({m.pattern}): {m.formula}" for m in LAYER_METRICS)
+    html = (
+        '<p>Each middleware against the raw kernel mechanism it rides on. Every ratio reads the '
+        "same way: above 1 is the factor the layer costs, below 1 a gain. Ratios of the medians "
+        f"over repetitions: {escape(metrics)}. A ratio needs both sides; a side that was "
+        "skipped, failed, unavailable or not run is named instead, with its reason below the "
+        "table.</p>\n"
+    )
+    used = list(dict.fromkeys(p.id for _, t in tables for p in t.pairs))
+    html += _table(
+        ["middleware", "rides on", "why"],
+        [[escape(i), escape(LAYER_BASES[i][0]), escape(LAYER_BASES[i][1])] for i in used],
+    )
+    for report, table in tables:
+        if not table:
+            continue
+        if len(reports) > 1:
+            html += f"<h3>{escape(report.label)}</h3>\n"
+        html += _layer_ratios(table)
+    return html
+
+
+def _layer_ratios(table: LayerTable) -> str:
+    sizes = sorted({c.size for p in table.pairs for c in p.cells})
+    rows = []
+    for pair in table.pairs:
+        for metric in LAYER_METRICS:
+            cells = {c.size: c for c in pair.metric_cells(metric)}
+            if not cells:
+                continue
+            row = [escape(pair.series), escape(pair.base), escape(f"{metric.name}")]
+            for size in sizes:
+                cell = cells.get(size)
+                if cell is None:
+                    row.append(_num("—"))
+                elif cell.missing:
+                    short = "; ".join(
+                        f"{'base' if s is cell.base else 'middleware'} {s.short}"
+                        for s in (cell.middleware, cell.base)
+                        if s.missing
+                    ) or "—"
+                    row.append(f'<td class="num missing" title="{escape(cell.missing)}">'
+                               f"{escape(short)}</td>")
+                else:
+                    title = (
+                        f"{pair.series} {metric.fmt(cell.middleware.value)}, "
+                        f"{pair.base} {metric.fmt(cell.base.value)}"
+                    )
+                    row.append(f'<td class="num" title="{escape(title)}">'
+                               f"{escape(format_ratio(cell.ratio))}</td>")
+            rows.append(row)
+    html = ""
+    if rows:
+        head = ["middleware", "base", "ratio of"] + [escape(format_size(s)) for s in sizes]
+        html += _table(head, rows).replace("<table>", '<table class="layer">', 1)
+    missing = [line for pair in table.pairs for line in missing_summary(pair)]
+    if table.unmapped:
+        missing.append(
+            "no raw mechanism mapped (plots/ipcbench_plots/layer.py LAYER_BASES): "
+            + ", ".join(table.unmapped)
+        )
+    if missing:
+        html += "<p>Missing sides and ids:</p>\n" + _notes(missing)
     return html
 
 

@@ -28,6 +28,7 @@ from .report import CALIBRATION_FAMILY
 from .units import format_ns, format_rate, format_size
 
 GAPS = "Gaps: the benchmark was skipped or failed there (the table below says why), never zero."
+NOT_DRAWN_CHARS = 90
 MARKS = "Dotted verticals: PIPE_BUF and the default pipe capacity read from the machine."
 
 
@@ -68,6 +69,35 @@ def draw_metric_vs_size(w: ChartWriter, ax, series: list[str], metric: Metric) -
     size_markers(ax, w.reports)
     ax.grid(True, which="major", color="#e5e5e5", lw=0.8)
     return list(dict.fromkeys(drawn))
+
+
+def undrawn(w: ChartWriter, series: list[str], metric: Metric) -> dict[str, str]:
+    """Series that ran the metric's pattern but have no value to draw, each with a reason
+    (the first cell's status and reason): so a skipped or unavailable id is named, not lost."""
+    missing = {}
+    for name in series:
+        cells = [
+            c
+            for r in w.reports
+            for s in r.all_sizes(metric.pattern)
+            if (c := r.cell(name, metric.pattern, s)) is not None
+        ]
+        if not cells or any(math.isfinite(c.values.get(metric.key, math.nan)) and c.ok
+                            for c in cells):
+            continue
+        bad = next((c for c in cells if not c.ok), None)
+        missing[name] = f"{bad.status}: {bad.reason}" if bad else f"no {metric.key}"
+    return missing
+
+
+def undrawn_handles(missing: dict[str, str]) -> list[Line2D]:
+    handles = []
+    for name, why in missing.items():
+        label = f"{name}: not drawn, {why}"
+        if len(label) > NOT_DRAWN_CHARS:
+            label = label[: NOT_DRAWN_CHARS - 1] + "…"
+        handles.append(Line2D([], [], ls="none", label=label))
+    return handles
 
 
 def _memcpy_lines(w: ChartWriter, ax) -> list[Line2D]:
@@ -141,7 +171,9 @@ SIZE_CHARTS = (
 
 
 def size_chart(w: ChartWriter, spec: SizeChart, family: str | None) -> Chart | None:
-    """The overview (family None) or one family's chart of spec."""
+    """The overview (family None) or one family's chart of spec; None when nothing has a value
+    (missing_note then says why). Series of the scope without any value are named in the legend
+    with their reason."""
     series = w.series(family)
     if family is not None and spec.with_floor:
         series += w.floor_series()
@@ -162,9 +194,26 @@ def size_chart(w: ChartWriter, spec: SizeChart, family: str | None) -> Chart | N
     handles = [w.palette.handle(s) for s in dict.fromkeys(drawn)]
     if spec.with_memcpy:
         handles += _memcpy_lines(w, axes[0])
-    legend(axes[-1], handles + w.report_handles())
+    missing: dict[str, str] = {}
+    for metric in spec.metrics:
+        for name, why in undrawn(w, w.series(family), metric).items():
+            if name not in drawn:
+                missing.setdefault(name, why)
+    legend(axes[-1], handles + undrawn_handles(missing) + w.report_handles())
     stem = f"{spec.stem}-{'overview' if family is None else slug(family)}"
     return w.save(fig, stem, spec.section, title, spec.caption)
+
+
+def missing_note(w: ChartWriter, spec: SizeChart, family: str) -> str:
+    """Why a family has no chart of spec: each series and its reason; "" if it ran nothing."""
+    missing: dict[str, str] = {}
+    for metric in spec.metrics:
+        for name, why in undrawn(w, w.series(family), metric).items():
+            missing.setdefault(name, why)
+    if not missing:
+        return ""
+    listed = "; ".join(f"{name} {why}" for name, why in missing.items())
+    return f"No {spec.stem} chart for {family}: nothing has a value ({listed})."
 
 
 def _percentile_x(percentile: float) -> float:

@@ -40,7 +40,10 @@ COUNTERS = (
     "bytes_per_second",
     "messages_per_second",
     "loss_rate",
+    "target_messages_per_second",
+    "rate_trials",
     "cpu_ns_per_message",
+    "helper_cpu_ns_per_message",
 )
 
 
@@ -137,6 +140,17 @@ class Report:
         if cell is None or not cell.ok:
             return math.nan
         return cell.values.get(key, math.nan)
+
+    def mechanism(self, bench_id: str) -> dict:
+        """The context's entry for an id (context.ipcbench.mechanisms), or {} when it has none."""
+        for entry in self.ipcbench.get("mechanisms") or []:
+            if isinstance(entry, dict) and entry.get("id") == bench_id:
+                return entry
+        return {}
+
+    def unavailable(self, bench_id: str) -> str:
+        """Why an id cannot run in this build (its `unavailable` reason), or ""."""
+        return text(self.mechanism(bench_id).get("unavailable"))
 
     def series(self, family: str | None = None) -> list[str]:
         return [s for s, f in self.series_family.items() if family is None or f == family]

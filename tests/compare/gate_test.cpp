@@ -417,7 +417,7 @@ TEST(CompareReports, TailPercentilesWithoutEnoughRoundTripsAreUntested) {
   EXPECT_EQ(out.results[1].metric, "rtt_p99_ns");
   EXPECT_EQ(out.results[1].result.outcome, verdict::untested);
   EXPECT_NE(out.results[1].result.untested_reason.find(
-                "rtt_p99_ns needs at least 1000 round trips per repetition; had 400"),
+                "rtt_p99_ns needs at least 1000 samples per repetition; had 400"),
             std::string::npos)
       << out.results[1].result.untested_reason;
   EXPECT_EQ(out.family_size, 1u);

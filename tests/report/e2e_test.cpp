@@ -87,5 +87,57 @@ TEST(ReportEndToEnd, BenchReportFeedsCompareAndPlots) {
   fs::remove_all(dir);
 }
 
+// The paced UDP benchmark in a real report: its entries carry the search's counters (or, when
+// no rate kept under 0.1 % here, are skipped with the reason), and compare and the plots take
+// the report as they take any other.
+TEST(ReportEndToEnd, PacedUdpReportFeedsCompareAndPlots) {
+  const fs::path dir = test::scratch_dir() / "e2e-paced";
+  fs::create_directories(dir);
+  const fs::path report = dir / "report.json";
+  ASSERT_EQ(run(IPCBENCH_BIN,
+                {"--quick", "--benchmark_filter=^(null|udp\\.paced)/throughput/64/",
+                 "--target-time=0.005", "--benchmark_out=" + report.string()},
+                dir, "bench"),
+            0)
+      << slurp(dir / "bench.err");
+  std::ifstream in(report);
+  const auto doc = nlohmann::json::parse(in);
+  int paced = 0;
+  for (const auto& e : doc.at("benchmarks")) {
+    if (e.at(schema::field::kId) != "udp.paced" || e.at("run_type") != "iteration") continue;
+    ++paced;
+    EXPECT_EQ(e.at(schema::field::kMechanism), "udp");
+    EXPECT_EQ(e.at(schema::field::kVariant), "paced");
+    if (e.at(schema::field::kStatus) == "skipped") {
+      EXPECT_NE(e.at(schema::field::kReason).get<std::string>().find("no rate tried"),
+                std::string::npos)
+          << e.dump();
+      continue;
+    }
+    ASSERT_EQ(e.at(schema::field::kStatus), "ok") << e.dump();
+    EXPECT_GT(e.at(schema::counter::kTargetMessagesPerSecond).get<double>(), 0) << e.dump();
+    EXPECT_GE(e.at(schema::counter::kRateTrials).get<double>(), 1) << e.dump();
+    EXPECT_GT(e.at(schema::counter::kMessagesPerSecond).get<double>(), 0) << e.dump();
+    EXPECT_TRUE(e.contains(schema::counter::kLossRate)) << e.dump();
+  }
+  EXPECT_EQ(paced, 1);
+  bool listed = false;
+  for (const auto& m : doc.at("context").at(schema::kContextKey).at("mechanisms"))
+    if (m.at("id") == "udp.paced") listed = m.at("paced").get<bool>();
+  EXPECT_TRUE(listed);
+
+  ASSERT_EQ(run(IPCBENCH_COMPARE_BIN, {report.string(), report.string()}, dir, "compare"), 0)
+      << slurp(dir / "compare.err") << slurp(dir / "compare.out");
+  if (!has_matplotlib()) GTEST_SKIP() << IPCBENCH_PYTHON << " has no matplotlib";
+  ASSERT_EQ(run(IPCBENCH_PYTHON,
+                {std::string(IPCBENCH_SOURCE_DIR) + "/plots/render.py", report.string(), "--out",
+                 (dir / "plots").string()},
+                dir, "render"),
+            0)
+      << slurp(dir / "render.err");
+  EXPECT_TRUE(fs::exists(dir / "plots" / "index.html"));
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace ipcbench

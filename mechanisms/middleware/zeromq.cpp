@@ -1,0 +1,280 @@
+#include "mechanisms/middleware/zeromq.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <zmq.h>
+
+#include <cerrno>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+#include "sys/error.hpp"
+#include "sys/socket.hpp"
+#include "sys/system.hpp"
+
+namespace ipcbench {
+namespace {
+
+// No high-water mark (0: unlimited), set explicitly so the report states it. With libzmq 4.3.4's
+// default of 1000, a PAIR stream of 1-byte messages over ipc:// lost messages here once the
+// sender reached the mark (the consumer then waited for ever; 5 of 9 quick runs hung, 0 of 10
+// at other sizes or over tcp://); unlimited, 10 of 10 ran. The queue then holds at most what
+// the producer runs ahead within one batch.
+constexpr int kHighWaterMark = 0;
+// -1: zmq_ctx_term waits until every queued message reached the partner (see the header).
+constexpr int kLinger = -1;
+// Setup only: how soon a producer that connected before the consumer bound tries again.
+constexpr int kReconnectIvlMs = 10;
+
+[[noreturn]] void throw_zmq(const std::string& what) {
+  throw std::system_error(zmq_errno(), std::system_category(),
+                          what + ": " + zmq_strerror(zmq_errno()));
+}
+
+void set_option(void* socket, int option, int value, const char* what) {
+  if (zmq_setsockopt(socket, option, &value, sizeof value) != 0)
+    throw_zmq(std::string("zmq_setsockopt(") + what + ")");
+}
+
+std::string tcp_endpoint(std::uint16_t port) {
+  return "tcp://127.0.0.1:" + std::to_string(port);
+}
+
+// A TCP socket that may share its port with the coordinator's reservation (tcp.cpp does the
+// same): SO_REUSEADDR and SO_REUSEPORT, same user.
+unique_fd make_shared_port_socket() {
+  unique_fd s = make_socket(AF_INET, SOCK_STREAM);
+  set_int_option(s.get(), SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+  set_int_option(s.get(), SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+  return s;
+}
+
+sockaddr_in loopback(std::uint16_t port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  return a;
+}
+
+}  // namespace
+
+zeromq_endpoint::zeromq_endpoint() {
+  context_ = zmq_ctx_new();
+  if (context_ == nullptr) throw_zmq("zmq_ctx_new");
+  socket_ = zmq_socket(context_, ZMQ_PAIR);
+  if (socket_ == nullptr) {
+    const int err = zmq_errno();
+    zmq_ctx_term(context_);
+    context_ = nullptr;
+    throw std::system_error(err, std::system_category(), "zmq_socket(ZMQ_PAIR)");
+  }
+  try {
+    set_option(socket_, ZMQ_SNDHWM, kHighWaterMark, "ZMQ_SNDHWM");
+    set_option(socket_, ZMQ_RCVHWM, kHighWaterMark, "ZMQ_RCVHWM");
+    set_option(socket_, ZMQ_LINGER, kLinger, "ZMQ_LINGER");
+    set_option(socket_, ZMQ_RECONNECT_IVL, kReconnectIvlMs, "ZMQ_RECONNECT_IVL");
+  } catch (...) {
+    close();
+    throw;
+  }
+}
+
+zeromq_endpoint::zeromq_endpoint(zeromq_endpoint&& o) noexcept
+    : context_(std::exchange(o.context_, nullptr)), socket_(std::exchange(o.socket_, nullptr)) {}
+
+zeromq_endpoint::~zeromq_endpoint() {
+  close();
+}
+
+void zeromq_endpoint::close() noexcept {
+  if (socket_ != nullptr) zmq_close(socket_);
+  socket_ = nullptr;
+  if (context_ != nullptr) {
+    while (zmq_ctx_term(context_) != 0 && zmq_errno() == EINTR) {
+    }
+  }
+  context_ = nullptr;
+}
+
+void zeromq_endpoint::bind(const std::string& endpoint, unique_fd listening_fd) {
+  if (listening_fd) {
+    // libzmq polls the listener and accepts when it is readable; non-blocking, as a listener
+    // libzmq makes itself is.
+    const int flags = check(::fcntl(listening_fd.get(), F_GETFL), "fcntl(F_GETFL)");
+    check(::fcntl(listening_fd.get(), F_SETFL, flags | O_NONBLOCK), "fcntl(F_SETFL, O_NONBLOCK)");
+    set_option(socket_, ZMQ_USE_FD, listening_fd.get(), "ZMQ_USE_FD");
+  }
+  if (zmq_bind(socket_, endpoint.c_str()) != 0) throw_zmq("zmq_bind(" + endpoint + ")");
+  (void)listening_fd.release();  // the listener is libzmq's now; it closes it
+}
+
+void zeromq_endpoint::connect(const std::string& endpoint) {
+  if (zmq_connect(socket_, endpoint.c_str()) != 0) throw_zmq("zmq_connect(" + endpoint + ")");
+}
+
+void zeromq_endpoint::handshake(role r) {
+  std::byte hello{0x68};
+  std::byte got{};
+  auto fail = [](const char* step) {
+    throw std::runtime_error(std::string("zeromq handshake: ") + step);
+  };
+  if (r == role::producer) {
+    if (send({&hello, 1}) != io_status::ok) fail("send of the hello failed");
+    if (receive({&got, 1}) != 1 || got != hello) fail("no answer to the hello");
+  } else {
+    if (receive({&got, 1}) != 1 || got != hello) fail("no hello");
+    if (send({&hello, 1}) != io_status::ok) fail("send of the answer failed");
+  }
+}
+
+io_status zeromq_endpoint::send(std::span<const std::byte> msg) {
+  for (;;) {
+    if (zmq_send(socket_, msg.data(), msg.size(), 0) >= 0) return io_status::ok;
+    if (zmq_errno() == ETERM) return io_status::closed;
+    if (zmq_errno() != EINTR) throw_zmq("zmq_send");
+  }
+}
+
+std::ptrdiff_t zeromq_endpoint::receive(std::span<std::byte> buf) {
+  for (;;) {
+    const int n = zmq_recv(socket_, buf.data(), buf.size(), 0);
+    if (n >= 0) {
+      // zmq_recv(3) truncates a longer message and returns its full length.
+      if (static_cast<std::size_t>(n) > buf.size())
+        throw std::length_error("zmq_recv: a message of " + std::to_string(n) +
+                                " bytes, larger than the " + std::to_string(buf.size()) +
+                                "-byte message expected");
+      return n;
+    }
+    if (zmq_errno() == ETERM) return kPeerGone;
+    if (zmq_errno() != EINTR) throw_zmq("zmq_recv");
+  }
+}
+
+void add_zeromq_notes(mechanism_traits& t) {
+  int major = 0, minor = 0, patch = 0;
+  zmq_version(&major, &minor, &patch);
+  t.notes["zmq_version"] =
+      std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
+  t.notes["socket"] = "ZMQ_PAIR, one context (1 I/O thread, the default) per peer, made after fork";
+  t.notes["ZMQ_SNDHWM"] = std::to_string(kHighWaterMark);
+  t.notes["ZMQ_RCVHWM"] = std::to_string(kHighWaterMark);
+  t.notes["ZMQ_LINGER"] =
+      std::to_string(kLinger) + " (closing waits until queued messages reached the partner)";
+  t.notes["ZMQ_RECONNECT_IVL"] = std::to_string(kReconnectIvlMs) + " ms (setup only)";
+  t.notes["ZMQ_MAXMSGSIZE"] = "-1 (default: no limit)";
+  t.notes["send/receive"] = "zmq_send(3) copies the message in, zmq_recv(3) copies it out";
+}
+
+mechanism_traits zeromq_ipc_channel::describe() {
+  mechanism_traits t;
+  t.id = "zeromq.ipc";
+  t.mechanism = "zeromq";
+  t.variant = "ipc";
+  t.family = "middleware";
+  t.kind = channel_kind::message;
+  t.related_only = false;
+  t.wait = "zmq_recv(3): poll(2) in libzmq's I/O thread, then a wake-up of the caller";
+  t.description =
+      "ZeroMQ PAIR sockets over ipc:// (a Unix stream socket on a path in a private directory, "
+      "unlinked once connected), context made after fork";
+  add_zeromq_notes(t);
+  t.notes["transport"] = "ipc:// (AF_UNIX stream socket)";
+  return t;
+}
+
+zeromq_ipc_channel::zeromq_ipc_channel(const channel_config& cfg) {
+  if (cfg.dir == nullptr) throw std::invalid_argument("zeromq.ipc needs a private directory");
+  const auto p = cfg.dir->path() / "zmq.sock";
+  unix_address(p);  // fails now, in the coordinator, when the path is too long
+  path_ = named_object(named_object::kind::path, p.string());
+  path_.created();  // the consumer's bind creates it; it is the coordinator's to unlink
+}
+
+void zeromq_ipc_channel::opened() noexcept {
+  path_.unlink();
+}
+
+zeromq_endpoint zeromq_ipc_channel::open(role r) {
+  return attach(rendezvous(), r);
+}
+
+nlohmann::json zeromq_ipc_channel::rendezvous() const {
+  return {{"path", path_.name()}};
+}
+
+zeromq_endpoint zeromq_ipc_channel::attach(const nlohmann::json& where, role r) {
+  const std::string endpoint = "ipc://" + where.at("path").get<std::string>();
+  zeromq_endpoint ep;
+  if (r == role::consumer)
+    ep.bind(endpoint);
+  else
+    ep.connect(endpoint);
+  ep.handshake(r);
+  return ep;
+}
+
+mechanism_traits zeromq_tcp_channel::describe() {
+  mechanism_traits t;
+  t.id = "zeromq.tcp";
+  t.mechanism = "zeromq";
+  t.variant = "tcp";
+  t.family = "middleware";
+  t.kind = channel_kind::message;
+  t.related_only = false;
+  t.wait = "zmq_recv(3): poll(2) in libzmq's I/O thread, then a wake-up of the caller";
+  t.description = "ZeroMQ PAIR sockets over tcp://127.0.0.1, context made after fork";
+  add_zeromq_notes(t);
+  t.notes["transport"] = "tcp:// over 127.0.0.1, an ephemeral port";
+  t.notes["TCP_NODELAY"] = "1 (libzmq sets it on every TCP connection)";
+  t.notes["rendezvous"] =
+      "the coordinator reserves the port (bound, not listening, SO_REUSEPORT); the consumer "
+      "listens on it and hands the listener to libzmq (ZMQ_USE_FD), the producer connects";
+  return t;
+}
+
+zeromq_tcp_channel::zeromq_tcp_channel(const channel_config&) {
+  reservation_ = make_shared_port_socket();
+  sockaddr_in a = loopback(0);
+  bind_to(reservation_.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, "127.0.0.1:0");
+  socklen_t len = sizeof a;
+  check(::getsockname(reservation_.get(), reinterpret_cast<sockaddr*>(&a), &len), "getsockname");
+  port_ = ntohs(a.sin_port);
+}
+
+void zeromq_tcp_channel::opened() noexcept {
+  reservation_.reset();
+}
+
+zeromq_endpoint zeromq_tcp_channel::open(role r) {
+  reservation_.reset();  // this peer's inherited copy
+  return attach(rendezvous(), r);
+}
+
+nlohmann::json zeromq_tcp_channel::rendezvous() const {
+  return {{"address", "127.0.0.1"}, {"port", port_}};
+}
+
+zeromq_endpoint zeromq_tcp_channel::attach(const nlohmann::json& where, role r) {
+  if (where.at("address").get<std::string>() != "127.0.0.1")
+    throw std::invalid_argument("zeromq.tcp rendezvous: not 127.0.0.1");
+  const auto port = where.at("port").get<std::uint16_t>();
+  const std::string endpoint = tcp_endpoint(port);
+  zeromq_endpoint ep;
+  if (r == role::consumer) {
+    unique_fd listener = make_shared_port_socket();
+    const sockaddr_in a = loopback(port);
+    bind_to(listener.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, endpoint);
+    check(::listen(listener.get(), 1), "listen(" + endpoint + ")");
+    ep.bind(endpoint, std::move(listener));
+  } else {
+    ep.connect(endpoint);
+  }
+  ep.handshake(r);
+  return ep;
+}
+
+}  // namespace ipcbench

@@ -1,0 +1,94 @@
+// ZeroMQ PAIR sockets (libzmq, its C API): zeromq.ipc over ipc:// on a path in the run's private
+// directory, zeromq.tcp over tcp:// on 127.0.0.1. The coordinator makes no ZeroMQ object (libzmq
+// owns I/O threads, which a fork does not copy): each peer creates its own context and socket in
+// open()/attach(), after fork. The consumer binds, the producer connects; a one-byte hello and
+// its answer, before open() returns, prove the pair connected, so the coordinator's opened()
+// may unlink the ipc path. One zmq message is one harness message, received whole (a message
+// larger than the receive buffer is an error, never a truncation). The high-water marks are
+// unlimited (see zeromq.cpp: at libzmq 4.3.4's mark, 1-byte ipc:// streams lost messages here),
+// so the sender never meets the mark and a stream loses nothing. Named channels: forked and
+// separately launched peers rendezvous the same way.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "mechanisms/adapter.hpp"
+#include "sys/io.hpp"
+#include "sys/named.hpp"
+#include "sys/unique_fd.hpp"
+
+namespace ipcbench {
+
+// A peer's context and PAIR socket. Move-only; closing waits (ZMQ_LINGER -1) until the messages
+// still queued have reached the partner, so a producer that ends its stream and closes loses
+// none. Throws std::system_error naming the zmq call.
+class zeromq_endpoint {
+ public:
+  // Creates the context and the socket with the suite's options (see describe()).
+  zeromq_endpoint();
+  zeromq_endpoint(zeromq_endpoint&& o) noexcept;
+  zeromq_endpoint& operator=(zeromq_endpoint&&) = delete;
+  zeromq_endpoint(const zeromq_endpoint&) = delete;
+  ~zeromq_endpoint();
+
+  // Consumer: binds `endpoint`; with `listening_fd` >= 0 (tcp), hands libzmq that bound and
+  // listening socket (ZMQ_USE_FD) instead of letting it bind one.
+  void bind(const std::string& endpoint, unique_fd listening_fd = {});
+  // Producer: connects (libzmq retries until the consumer has bound).
+  void connect(const std::string& endpoint);
+  // The hello exchange above: the producer sends one byte and waits for the answer, the
+  // consumer waits for the byte and answers.
+  void handshake(role r);
+
+  io_status send(std::span<const std::byte> msg);
+  // One message: its length, or kPeerGone when the context was terminated.
+  std::ptrdiff_t receive(std::span<std::byte> buf);
+
+ private:
+  void close() noexcept;
+
+  void* context_ = nullptr;
+  void* socket_ = nullptr;
+};
+
+// The facts every zeromq id records in its notes: library version and socket options.
+void add_zeromq_notes(mechanism_traits& t);
+
+class zeromq_ipc_channel {
+ public:
+  static mechanism_traits describe();
+  // Coordinator: chooses the path in the private directory (the consumer's bind creates the
+  // socket file) and owns it as a named_object. Throws std::invalid_argument without a private
+  // directory, std::length_error when the path does not fit an AF_UNIX address.
+  explicit zeromq_ipc_channel(const channel_config& cfg);
+  void opened() noexcept;
+  zeromq_endpoint open(role r);
+  nlohmann::json rendezvous() const;  // {"path": socket path}
+  static zeromq_endpoint attach(const nlohmann::json& where, role r);
+
+ private:
+  named_object path_;
+};
+
+class zeromq_tcp_channel {
+ public:
+  static mechanism_traits describe();
+  // Coordinator: reserves an ephemeral port on 127.0.0.1 as tcp does (bound, never listening,
+  // SO_REUSEPORT); the consumer binds the same port with a listening socket of its own and hands
+  // it to libzmq (ZMQ_USE_FD). Throws std::system_error.
+  explicit zeromq_tcp_channel(const channel_config& cfg);
+  void opened() noexcept;
+  zeromq_endpoint open(role r);
+  nlohmann::json rendezvous() const;  // {"address": "127.0.0.1", "port": N}
+  static zeromq_endpoint attach(const nlohmann::json& where, role r);
+
+ private:
+  std::uint16_t port_ = 0;
+  unique_fd reservation_;
+};
+
+}  // namespace ipcbench

@@ -1,0 +1,92 @@
+// How a registry entry is made: from a channel type (its traits read now, its runner
+// instantiated), or, for a mechanism this build does not carry (an optional library missing at
+// configure time), from its id and the reason alone. Coordinator side; used by the registry's
+// lists only.
+#pragma once
+
+#include <exception>
+#include <string>
+#include <utility>
+
+#include "harness/runner.hpp"
+#include "registry/registry.hpp"
+
+namespace ipcbench {
+
+// The run of a topology of size n when the mechanism is unavailable: skipped with the reason.
+inline run_result unavailable_group(const std::string& why) {
+  run_result r;
+  r.status = run_status::skipped;
+  r.reason = why;
+  return r;
+}
+
+// The entry of channel type C, with pairs/N; unavailable, with describe()'s exception as the
+// reason, when C::describe() throws (the kernel lacks it).
+template <channel C>
+mechanism_entry make_entry(const char* id) {
+  mechanism_entry e;
+  try {
+    e.traits = C::describe();
+  } catch (const std::exception& ex) {
+    e.traits.id = e.traits.mechanism = id;
+    e.unavailable = std::string("unavailable on this machine: ") + ex.what();
+  }
+  e.run = [traits = e.traits, unavailable = e.unavailable](const run_request& req) {
+    if (!unavailable.empty()) {
+      run_result r;
+      r.status = run_status::skipped;
+      r.reason = unavailable;
+      return r;
+    }
+    return run_channel<C>(traits, req);
+  };
+  e.groups[topology::pairs] = [traits = e.traits, unavailable = e.unavailable](
+                                  const run_request& req, std::size_t n) {
+    if (!unavailable.empty()) return unavailable_group(unavailable);
+    return run_pairs<C>(traits, req, n);
+  };
+  if constexpr (named_channel<C>) {
+    e.can_spawn = true;
+    e.attach = run_attached<C>;
+  }
+  return e;
+}
+
+// Adds fan_in/N over one channel of type C (the entry's own type): N producers open its
+// producer's end, for mechanisms where many writers on one channel make sense (a FIFO server, a
+// job queue).
+template <channel C>
+mechanism_entry with_fan_in(mechanism_entry e) {
+  e.groups[topology::fan_in] = [traits = e.traits, unavailable = e.unavailable](
+                                   const run_request& req, std::size_t n) {
+    if (!unavailable.empty()) return unavailable_group(unavailable);
+    return run_fan_in<C>(traits, req, n);
+  };
+  return e;
+}
+
+// The entry of a mechanism this build does not carry: its id, mechanism, variant and family
+// (so it is listed and charted with its family), every run skipped with `reason`, pairs/N too
+// (as a built one would run it).
+inline mechanism_entry unavailable_entry(const char* id, const char* mechanism, const char* variant,
+                                         const char* family, const std::string& reason) {
+  mechanism_entry e;
+  e.traits.id = id;
+  e.traits.mechanism = mechanism;
+  e.traits.variant = variant;
+  e.traits.family = family;
+  e.unavailable = "unavailable in this build: " + reason;
+  e.run = [why = e.unavailable](const run_request&) {
+    run_result r;
+    r.status = run_status::skipped;
+    r.reason = why;
+    return r;
+  };
+  e.groups[topology::pairs] = [why = e.unavailable](const run_request&, std::size_t) {
+    return unavailable_group(why);
+  };
+  return e;
+}
+
+}  // namespace ipcbench

@@ -1,0 +1,113 @@
+#include "helper_daemon.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <utility>
+
+#include "error.hpp"
+#include "io.hpp"
+#include "unique_fd.hpp"
+
+namespace ipcbench {
+
+helper_daemon::helper_daemon(std::string name, const std::string& program,
+                             std::vector<std::string> args,
+                             const std::optional<std::string>& ready_fd_arg,
+                             std::chrono::milliseconds timeout)
+    : name_(std::move(name)) {
+  if (!ready_fd_arg) {
+    proc_ = child_process::spawn(program, args, -1);
+    return;
+  }
+  auto [rd, wr] = make_pipe();
+  args.push_back(*ready_fd_arg + std::to_string(wr.get()));
+  proc_ = child_process::spawn(program, args, wr.get());
+  wr.reset();  // EOF on rd once the daemon exits
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + timeout;
+  std::string line;
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    if (left.count() <= 0 || !wait_readable(rd.get(), left)) {
+      proc_.kill_and_reap();
+      throw std::runtime_error(name_ + " did not become ready within " +
+                               std::to_string(timeout.count()) + " ms");
+    }
+    char buf[512];
+    const ssize_t n = ::read(rd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("read(" + name_ + " ready pipe)");
+    if (n == 0) {
+      const auto st = proc_.wait_for(std::chrono::milliseconds(2000));
+      throw std::runtime_error(name_ + " " + (st ? describe_wait_status(*st) : "closed its pipe") +
+                               " before it was ready");
+    }
+    line.append(buf, static_cast<std::size_t>(n));
+    if (const auto nl = line.find('\n'); nl != std::string::npos) {
+      ready_line_ = line.substr(0, nl);
+      return;
+    }
+  }
+}
+
+std::string helper_daemon::failure(std::chrono::milliseconds patience) {
+  if (proc_.pid() <= 0) return {};
+  std::optional<int> st;
+  try {
+    st = patience.count() > 0 ? proc_.wait_for(patience) : proc_.try_wait();
+  } catch (const std::exception& e) {
+    return name_ + ": " + e.what();
+  }
+  if (!st) return {};
+  return name_ + " (pid " + std::to_string(proc_.pid()) + ") " + describe_wait_status(*st);
+}
+
+int helper_daemon::stop(std::chrono::milliseconds grace) noexcept {
+  if (proc_.pid() <= 0) return -1;
+  try {
+    if (proc_.running()) {
+      ::kill(proc_.pid(), SIGTERM);
+      if (auto st = proc_.wait_for(grace)) return *st;
+    }
+  } catch (...) {
+  }
+  return proc_.kill_and_reap();
+}
+
+std::optional<std::string> find_in_path(const std::string& name) {
+  if (name.find('/') != std::string::npos)
+    return ::access(name.c_str(), X_OK) == 0 ? std::optional(name) : std::nullopt;
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path != nullptr ? path : "/usr/local/bin:/usr/bin:/bin");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    const std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> process_cpu_ns(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto paren = text.rfind(')');  // the command name may hold spaces and parentheses
+  if (paren == std::string::npos || paren + 2 >= text.size()) return std::nullopt;
+  std::istringstream rest(text.substr(paren + 2));
+  std::string field;
+  for (int i = 3; i < 14 && rest >> field; ++i) {
+  }
+  long long utime = 0, stime = 0;
+  if (!(rest >> utime >> stime)) return std::nullopt;
+  static const long ticks = ::sysconf(_SC_CLK_TCK);
+  if (ticks <= 0) return std::nullopt;
+  return (utime + stime) * (1'000'000'000LL / ticks);
+}
+
+}  // namespace ipcbench

@@ -1,0 +1,57 @@
+// helper_daemon owns a third process a mechanism needs besides its two peers (a message bus
+// daemon, a shared-memory broker): launched by the coordinator as a child_process, so it dies with
+// the coordinator (PR_SET_PDEATHSIG), is killed on SIGINT/SIGTERM/SIGHUP (the emergency cleanup
+// table), is journalled with its pid and start time (the next run's sweep kills it when this run
+// was SIGKILLed), and is killed and reaped when the handle goes. Coordinator side only.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "child.hpp"
+
+namespace ipcbench {
+
+class helper_daemon {
+ public:
+  helper_daemon() noexcept = default;
+  // Launches `program` (a path) with `args`. When `ready_fd_arg` is set, a pipe's write end is
+  // passed to the daemon as `ready_fd_arg` followed by its descriptor number ("--print-address="
+  // → "--print-address=5"), and the constructor waits up to `timeout` for the daemon to write a
+  // line there, which it returns by ready_line(). Throws std::system_error when the program cannot
+  // be started and std::runtime_error (naming the daemon and how it ended) when it exits or stays
+  // silent before it is ready.
+  helper_daemon(std::string name, const std::string& program, std::vector<std::string> args,
+                const std::optional<std::string>& ready_fd_arg, std::chrono::milliseconds timeout);
+
+  pid_t pid() const noexcept { return proc_.pid(); }
+  const std::string& name() const noexcept { return name_; }
+  const std::string& ready_line() const noexcept { return ready_line_; }
+  // Empty while the daemon runs; "dbus-daemon (pid 12) killed by SIGKILL" once it has ended.
+  // Waits up to `patience` for it to end: a killed daemon's sockets close (its peers fail) a
+  // moment before it can be reaped. Failure path only.
+  std::string failure(std::chrono::milliseconds patience = std::chrono::milliseconds(0));
+  // Asks the daemon to end (SIGTERM), waits up to `grace` for it, then kills it (SIGKILL); always
+  // reaps it. For daemons that remove their own objects on SIGTERM. Returns the wait status.
+  int stop(std::chrono::milliseconds grace) noexcept;
+
+ private:
+  std::string name_;
+  std::string ready_line_;
+  child_process proc_;
+};
+
+// `name` looked up in $PATH (as execvp would), or nullopt when no executable file is found.
+std::optional<std::string> find_in_path(const std::string& name);
+
+// User plus system CPU time of any process, from fields 14 and 15 of /proc/<pid>/stat, in
+// nanoseconds (the kernel counts them in clock ticks, sysconf(_SC_CLK_TCK), usually 10 ms each);
+// nullopt when the file cannot be read. Works on both sides of a fork.
+std::optional<std::int64_t> process_cpu_ns(pid_t pid);
+
+}  // namespace ipcbench

@@ -1,0 +1,131 @@
+// The middleware family's messaging libraries (ZeroMQ, nng, gRPC, Boost.Interprocess) beyond the
+// contract suite, which runs them like every registered mechanism: each id is registered, in the
+// middleware family, and either runs or says why not; a long stream loses nothing (the
+// libraries' queues fill and make the sender wait); a killed peer fails the run with the reason
+// and leaves no socket path, /dev/shm name or process behind.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cctype>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness/runner.hpp"
+#include "registry/registry.hpp"
+#include "test_env.hpp"
+
+namespace ipcbench {
+namespace {
+
+const std::vector<std::string>& messaging_ids() {
+  static const std::vector<std::string> ids = {
+      "zeromq.ipc", "zeromq.tcp", "nng.ipc", "grpc.uds", "grpc.uds.stream", "boost.message_queue"};
+  return ids;
+}
+
+std::string id_name(const ::testing::TestParamInfo<std::string>& info) {
+  std::string n = info.param;
+  for (auto& ch : n)
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+  return n;
+}
+
+// The entry of the test's id; skips the test, with the reason, when this build lacks it.
+class Middleware : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    m_ = find_mechanism(GetParam());
+    ASSERT_NE(m_, nullptr) << GetParam() << " is not registered";
+    if (!m_->unavailable.empty()) GTEST_SKIP() << m_->unavailable;
+  }
+  const mechanism_entry* m_ = nullptr;
+};
+
+TEST(MiddlewareRegistry, EveryIdIsListedInTheFamilyRunnableOrWithItsReason) {
+  for (const auto& id : messaging_ids()) {
+    const mechanism_entry* m = find_mechanism(id);
+    ASSERT_NE(m, nullptr) << id;
+    EXPECT_EQ(m->traits.family, "middleware") << id;
+    EXPECT_FALSE(m->traits.mechanism.empty()) << id;
+    if (!m->unavailable.empty()) {
+      // What the report and --list say, and what every run of it is skipped with.
+      run_request req;
+      req.message_size = 64;
+      const run_result r = m->run(req);
+      EXPECT_EQ(r.status, run_status::skipped) << id;
+      EXPECT_EQ(r.reason, m->unavailable) << id;
+      continue;
+    }
+    EXPECT_TRUE(m->can_spawn) << id;  // every one rendezvous by name
+    EXPECT_FALSE(m->traits.notes.empty()) << id << ": version and options belong in the notes";
+  }
+}
+
+run_request stream_request(std::size_t size, std::uint64_t messages) {
+  run_request req;
+  req.pat = pattern::throughput;
+  req.message_size = size;
+  req.place = placement::none;
+  req.fixed_messages = messages;
+  req.warmup_messages = 3;
+  req.timeout = std::chrono::seconds(30);
+  return req;
+}
+
+// More messages than ZeroMQ's default high-water mark (1000) and nng's or gRPC's buffering: a queue
+// that dropped instead of blocking would lose some, which the consumer's check counts.
+TEST_P(Middleware, LongStreamLosesNothing) {
+  if (!m_->traits.supports_throughput) GTEST_SKIP() << GetParam() << " is latency only";
+  const run_result r = m_->run(stream_request(64, 5000));
+  ASSERT_EQ(r.status, run_status::ok) << r.reason;
+  EXPECT_EQ(r.messages, 5000u);
+  EXPECT_EQ(r.integrity_errors, 0u);
+  EXPECT_TRUE(test::no_children());
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+// Runs a long latency batch and SIGKILLs one peer once the timed batch runs.
+run_result run_and_kill(const mechanism_entry& m, bool consumer) {
+  run_request req;
+  req.pat = pattern::latency;
+  req.message_size = 64;
+  req.place = placement::none;
+  req.fixed_messages = 100'000'000;  // far longer than the test waits
+  req.warmup_messages = 10;
+  req.timeout = std::chrono::seconds(20);
+  std::thread killer;
+  req.on_go = [&](pid_t producer, pid_t cons) {
+    const pid_t victim = consumer ? cons : producer;
+    killer = std::thread([victim] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      ::kill(victim, SIGKILL);
+    });
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  run_result r = m.run(req);
+  if (killer.joinable()) killer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(15));
+  return r;
+}
+
+TEST_P(Middleware, KilledPeerFailsTheRunAndLeavesNothingBehind) {
+  for (bool consumer : {true, false}) {
+    const char* who = consumer ? "consumer" : "producer";
+    const std::size_t objects_before = test::kernel_objects();
+    const run_result r = run_and_kill(*m_, consumer);
+    EXPECT_EQ(r.status, run_status::failed) << who;
+    EXPECT_NE(r.reason.find(who), std::string::npos) << r.reason;
+    EXPECT_NE(r.reason.find("killed by SIGKILL"), std::string::npos) << r.reason;
+    EXPECT_TRUE(test::no_children()) << who;
+    EXPECT_TRUE(test::leftovers().empty()) << who << ": left " << test::leftovers().front();
+    EXPECT_TRUE(test::kernel_objects_back_to(objects_before))
+        << who << ": /dev/shm name left behind";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, Middleware, ::testing::ValuesIn(messaging_ids()), id_name);
+
+}  // namespace
+}  // namespace ipcbench
