@@ -14,6 +14,10 @@ std::uint64_t header_of(std::span<const std::byte> got) noexcept {
 
 fan_in_receiver::fan_in_receiver(std::size_t size, std::size_t headroom, const fan_in_setup& setup)
     : size_(size), setup_(setup), next_(setup.producers, 0) {
+  if (fan_in_tagged(size, setup)) {
+    reasm_.emplace(tagged_layout(size, setup.producers), next_);
+    return;
+  }
   codecs_.reserve(setup.producers);
   for (std::size_t p = 0; p < setup.producers; ++p) codecs_.emplace_back(size, headroom, p + 1);
 }
@@ -33,16 +37,6 @@ void fan_in_receiver::take(std::span<const std::byte> got) {
   if (got.size() == size_ && p < setup_.producers && k == next_[p] &&
       codecs_[p].check(got, tag) == integrity_error::none) {
     ++next_[p];
-    return;
-  }
-  // A stream whose writes of this size are not atomic: the record was torn (or, if the data is
-  // bad, the reassembler says so).
-  if (setup_.tear_above && size_ > *setup_.tear_above && got.size() == size_) {
-    reasm_.emplace(size_, setup_.producers, next_);
-    if (!reasm_->feed(got)) {
-      reasm_reported_ = true;
-      tally_.add(integrity_error::corrupted, at);
-    }
     return;
   }
   if (got.size() != size_) {

@@ -2,15 +2,17 @@
 // clients, a job queue). The peers follow the usual conversation (harness/protocol.hpp), with
 // counts per producer: the consumer receives N times each count.
 //
-// Producer p stamps its records with message_codec(size, headroom, p + 1) and the sequence
-// numbers fan_in_tag(p, 0), fan_in_tag(p, 1), ... (p and the record's number) (harness/reassembler.hpp), so every record
-// says whose it is and where it stands in that producer's sequence, and the bodies of different
-// producers differ. The consumer reads one record at a time and checks it against the producer
-// its header names: a record out of that producer's sequence is lost or duplicated data, one
-// that fails the check is damaged. On a stream channel whose writes are atomic only up to a
-// limit (`tear_above`, PIPE_BUF for pipes and FIFOs) a larger record that fails is torn, not
-// damaged: from there on the consumer reassembles the producers' streams byte by byte
-// (stream_reassembler), checking every byte, and counts the torn records. Peer side.
+// Records come in one of two forms. Record mode, where every record arrives whole (a message
+// channel, or a stream whose writes of this size are atomic, at most PIPE_BUF): producer p
+// stamps its records with message_codec(size, headroom, p + 1) and the sequence numbers
+// fan_in_tag(p, 0), fan_in_tag(p, 1), ... (harness/reassembler.hpp), so every record says whose
+// it is and where it stands in that producer's sequence, and the bodies of different producers
+// differ; a record out of its producer's sequence is lost or duplicated data, one that fails the
+// check is damaged. Tagged mode, for a stream whose writes of this size may be torn (larger than
+// `tear_above`, PIPE_BUF for pipes and FIFOs): every byte carries its producer in its high bits
+// and a check of its offset and its record's number in the rest (tagged_layout), so the consumer
+// attributes and checks every byte as it comes, however the kernel split and interleaved the
+// writes, and counts the records that arrived in more than one run as torn. Peer side.
 #pragma once
 
 #include <cstring>
@@ -35,6 +37,11 @@ struct fan_in_setup {
 // The smallest record that carries the producer's number (the sequence field, 8 bytes).
 inline constexpr std::size_t kFanInMinSize = 8;
 
+// Whether records of `size` bytes go tagged (every byte names its producer) on this channel.
+inline bool fan_in_tagged(std::size_t size, const fan_in_setup& setup) noexcept {
+  return setup.tear_above && size > *setup.tear_above;
+}
+
 // The consumer's view of the producers' sequences.
 class fan_in_receiver {
  public:
@@ -45,6 +52,7 @@ class fan_in_receiver {
   // Every producer has sent `per_producer` records by now and all of them have been taken:
   // those that did not arrive whole (or reassembled) and in sequence are integrity errors.
   void expect(std::uint64_t per_producer);
+  bool tagged() const noexcept { return reasm_.has_value(); }
   std::uint64_t torn() const noexcept { return reasm_ ? reasm_->torn() : 0; }
   integrity_tally& tally() noexcept { return tally_; }
   // Why the stream could not be reassembled, or empty.
@@ -55,7 +63,7 @@ class fan_in_receiver {
   fan_in_setup setup_;
   std::vector<message_codec> codecs_;   // per producer, to check whole records
   std::vector<std::uint64_t> next_;     // per producer, the next record expected (record mode)
-  std::optional<stream_reassembler> reasm_;
+  std::optional<stream_reassembler> reasm_;  // tagged mode
   bool reasm_reported_ = false;
   integrity_tally tally_;
   std::uint64_t checked_ = 0;
@@ -68,8 +76,14 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
   const std::size_t headroom = endpoint_headroom<E>;
   peer_state s(req.message_size, headroom);
   std::optional<fan_in_receiver> rx;
+  std::optional<tagged_layout> layout;
+  std::optional<tagged_record_writer> tagged;
   if (r == role::producer) {
     s.codec = message_codec(req.message_size, headroom, static_cast<std::uint64_t>(setup.index) + 1);
+    if (fan_in_tagged(req.message_size, setup)) {
+      layout.emplace(req.message_size, setup.producers);
+      tagged.emplace(*layout, static_cast<std::size_t>(setup.index), headroom);
+    }
   } else {
     rx.emplace(req.message_size, headroom, setup);
   }
@@ -85,8 +99,8 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
       const auto me = static_cast<std::uint64_t>(setup.index);
       for (std::uint64_t i = 0; i < n; ++i) {
         const std::uint64_t k = s.next_seq++;
-        if (ep.send(s.codec.stamp(fan_in_tag(me, k))) != io_status::ok)
-          throw_channel_closed("send", k);
+        const auto msg = tagged ? tagged->stamp(k) : s.codec.stamp(fan_in_tag(me, k));
+        if (ep.send(msg) != io_status::ok) throw_channel_closed("send", k);
       }
       return;
     }

@@ -1,137 +1,177 @@
 #include "reassembler.hpp"
 
-#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
 
 namespace ipcbench {
+namespace {
 
-stream_reassembler::stream_reassembler(std::size_t size, std::size_t producers,
+std::uint64_t splitmix64(std::uint64_t& x) noexcept {
+  std::uint64_t z = (x += 0x9e37'79b9'7f4a'7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58'476d'1ce4'e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d0'49bb'1331'11ebull;
+  return z ^ (z >> 31);
+}
+
+std::uint64_t load64(const void* p) noexcept {
+  std::uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+constexpr std::uint64_t kEveryByte = 0x0101'0101'0101'0101ull;
+
+}  // namespace
+
+int tag_bits(std::size_t producers) noexcept {
+  int bits = 0;
+  while ((std::size_t{1} << bits) < producers) ++bits;
+  return bits;
+}
+
+tagged_layout::tagged_layout(std::size_t size, std::size_t producers)
+    : size_(size), producers_(producers) {
+  if (size == 0) throw std::invalid_argument("tagged records of 0 bytes");
+  if (producers == 0 || producers > kMaxTaggedProducers)
+    throw std::invalid_argument("tagged stream of " + std::to_string(producers) +
+                                " producers, outside 1.." + std::to_string(kMaxTaggedProducers));
+  shift_ = 8 - tag_bits(producers);
+  mask_ = static_cast<std::uint8_t>((1u << shift_) - 1);
+  tag_mask_word_ = static_cast<std::uint64_t>(static_cast<std::uint8_t>(~mask_)) * kEveryByte;
+  // The message pattern's bytes (parity 0), cut to the check bits: the check value depends on
+  // the offset even where two records' keys agree.
+  base_.assign(size + 8, 0);
+  for (std::size_t i = 0; i < size; ++i)
+    base_[i] = static_cast<std::uint8_t>(pattern_word(i / 8, 0) >> (8 * (i % 8))) & mask_;
+}
+
+tagged_layout::key tagged_layout::key_of(std::size_t p, std::uint64_t k) const noexcept {
+  // Four words from the record's number and producer: two records of one producer agree in all
+  // kKeyBytes check fields only by chance, 2^-(8 x 32 x check bits per byte), so a duplicated,
+  // lost or reordered record fails its check.
+  std::uint64_t seed = k * kMaxTaggedProducers + p;
+  key kk{};
+  for (std::size_t w = 0; w < kKeyBytes / 8; ++w) {
+    const std::uint64_t v = splitmix64(seed);
+    for (std::size_t b = 0; b < 8; ++b) kk[8 * w + b] = static_cast<std::uint8_t>(v >> (8 * b)) & mask_;
+  }
+  for (std::size_t b = 0; b < 8; ++b) kk[kKeyBytes + b] = kk[b];
+  return kk;
+}
+
+std::uint64_t tagged_layout::tag_word(std::size_t p) const noexcept {
+  return static_cast<std::uint64_t>(static_cast<std::uint8_t>(p << shift_)) * kEveryByte;
+}
+
+tagged_record_writer::tagged_record_writer(const tagged_layout& layout, std::size_t p,
+                                           std::size_t headroom)
+    : layout_(&layout), p_(p), headroom_(headroom), buf_(headroom + layout.size() + 8) {}
+
+std::span<const std::byte> tagged_record_writer::stamp(std::uint64_t k) noexcept {
+  const tagged_layout& l = *layout_;
+  const tagged_layout::key kk = l.key_of(p_, k);
+  const std::uint64_t tag = l.tag_word(p_);
+  std::byte* out = buf_.data() + headroom_;
+  // Word by word: the buffer and the base both have 8 bytes of slack past the record.
+  for (std::size_t i = 0; i < l.size(); i += 8) {
+    const std::uint64_t w = load64(l.base() + i) ^ load64(kk.data() + i % tagged_layout::kKeyBytes);
+    const std::uint64_t v = w | tag;
+    std::memcpy(out + i, &v, 8);
+  }
+  return {out, l.size()};
+}
+
+stream_reassembler::stream_reassembler(const tagged_layout& layout,
                                        const std::vector<std::uint64_t>& first)
-    : size_(size) {
-  codecs_.reserve(producers);
-  for (std::size_t p = 0; p < producers; ++p) codecs_.emplace_back(size, 0, p + 1);
-  s_.pos.resize(producers);
-  s_.torn_open.assign(producers, false);
-  for (std::size_t p = 0; p < producers; ++p) s_.pos[p] = first.at(p) * size;
+    : layout_(layout), streams_(layout.producers()) {
+  for (std::size_t p = 0; p < streams_.size(); ++p) {
+    streams_[p].pos = (p < first.size() ? first[p] : 0) * layout_.size();
+    start_record(p);
+    tag_words_.push_back(layout_.tag_word(p));
+  }
+}
+
+void stream_reassembler::start_record(std::size_t p) {
+  streams_[p].key = layout_.key_of(p, streams_[p].pos / layout_.size());
+}
+
+void stream_reassembler::end_record(std::size_t p) {
+  stream& s = streams_[p];
+  if (s.torn_open) ++torn_;
+  s.torn_open = false;
+  start_record(p);
 }
 
 std::uint64_t stream_reassembler::records(std::size_t p) const noexcept {
-  return s_.pos[p] / size_;
+  return streams_[p].pos / layout_.size();
 }
 
-std::uint64_t stream_reassembler::torn() const noexcept {
-  return s_.torn;
-}
-
-// How many bytes of buf_ from `at` continue producer p's stream from byte `pos`.
-std::size_t stream_reassembler::match(std::size_t p, std::uint64_t pos, std::size_t at) {
-  std::size_t len = 0;
-  const std::size_t avail = buf_.size() - at;
-  while (len < avail) {
-    const std::uint64_t k = pos / size_;
-    const std::size_t off = static_cast<std::size_t>(pos % size_);
-    const auto msg = codecs_[p].stamp(fan_in_tag(p, k));
-    const std::size_t chunk = std::min(size_ - off, avail - len);
-    const std::byte* got = buf_.data() + at + len;
-    const auto [a, b] = std::mismatch(got, got + chunk, msg.data() + off);
-    const auto same = static_cast<std::size_t>(a - got);
-    len += same;
-    if (same != chunk) break;
-    pos += chunk;
-  }
-  return len;
-}
-
-void stream_reassembler::apply(state& s, const option& o) const {
-  std::uint64_t& pos = s.pos[o.p];
-  // A run that does not continue the previous one and starts inside a record: that record came
-  // in more than one piece.
-  if (s.last != o.p && pos % size_ != 0) s.torn_open[o.p] = true;
-  const std::uint64_t end = pos + o.len;
-  // Every record this run completes; the first may be torn, the others lie inside the run.
-  if (end / size_ > pos / size_ && s.torn_open[o.p]) {
-    ++s.torn;
-    s.torn_open[o.p] = false;
-  }
-  pos = end;
-  s.last = o.p;
-}
-
-// Backs out to the latest choice with an option left and takes it. False when none has.
-bool stream_reassembler::backtrack() {
-  while (!choices_.empty()) {
-    choice& c = choices_.back();
-    if (c.next < c.options.size()) {
-      s_ = c.before;
-      at_ = c.at;
-      apply(s_, c.options[c.next++]);
-      at_ += c.options[c.next - 1].len;
-      return true;
-    }
-    choices_.pop_back();
-  }
-  return false;
+void stream_reassembler::fail(std::size_t p, std::size_t at, std::uint8_t got,
+                              std::uint8_t want) {
+  const std::uint64_t pos = streams_[p].pos;
+  char what[200];
+  std::snprintf(what, sizeof what,
+                "byte %llu of the stream is 0x%02x, producer %zu's record %llu byte %llu must be "
+                "0x%02x",
+                static_cast<unsigned long long>(fed_ + at), got, p,
+                static_cast<unsigned long long>(pos / layout_.size()),
+                static_cast<unsigned long long>(pos % layout_.size()), want);
+  error_ = what;
 }
 
 bool stream_reassembler::feed(std::span<const std::byte> bytes) {
   if (failed()) return false;
-  buf_.insert(buf_.end(), bytes.begin(), bytes.end());
-  while (at_ < buf_.size()) {
-    std::vector<option> options;
-    std::vector<std::pair<std::size_t, std::size_t>> found;  // (length, producer)
-    for (std::size_t p = 0; p < codecs_.size(); ++p)
-      if (const std::size_t m = match(p, s_.pos[p], at_); m != 0) found.emplace_back(m, p);
-    // Longest first; a run may have taken a few bytes of the next producer's by chance (also
-    // at the end of what has arrived): shorter lengths of it are the fallbacks.
-    std::stable_sort(found.begin(), found.end(),
-                     [](const auto& a, const auto& b) { return a.first > b.first; });
-    // A run may only end where another producer's bytes can begin: that prunes nearly every
-    // alternative, so a choice is rare and backing out of one cheap.
-    auto next_fits = [&](std::size_t p, std::size_t len) {
-      if (at_ + len == buf_.size()) return true;
-      for (std::size_t q = 0; q < codecs_.size(); ++q) {
-        if (q == p) continue;
-        const std::uint64_t pos = s_.pos[q];
-        const auto msg = codecs_[q].stamp(fan_in_tag(q, pos / size_));
-        if (msg[static_cast<std::size_t>(pos % size_)] == buf_[at_ + len]) return true;
-      }
-      return false;
-    };
-    for (const auto& [m, p] : found) {
-      const std::size_t shortest = m > kMaxChanceMatch ? m - kMaxChanceMatch : 1;
-      for (std::size_t len = m; len >= shortest && len > 0; --len)
-        if (next_fits(p, len)) options.push_back({p, len});
-    }
-    if (options.empty()) {
-      if (++tries_ <= kBacktrackBudget && backtrack()) continue;
-      error_ = "fan-in stream: byte " + std::to_string(furthest_) +
-               " continues no producer's stream (lost, duplicated or corrupted data)";
+  const auto* in = reinterpret_cast<const std::uint8_t*>(bytes.data());
+  const std::size_t n = bytes.size();
+  const std::size_t size = layout_.size();
+  const std::uint64_t tag_mask = layout_.tag_mask_word();
+  const int shift = layout_.shift();
+  std::size_t at = 0;
+  while (at < n) {
+    const std::size_t p = static_cast<std::size_t>(in[at] >> shift);
+    if (p >= streams_.size()) {
+      char what[120];
+      std::snprintf(what, sizeof what, "byte %llu of the stream is 0x%02x: it names producer %zu of %zu",
+                    static_cast<unsigned long long>(fed_ + at), in[at], p, streams_.size());
+      error_ = what;
       return false;
     }
-    if (options.size() > 1) {
-      if (choices_.size() == 2 * kChoices) {
-        // The oldest choices are beyond reach now: drop them and the bytes before the next one
-        // (in bulk, so the bytes kept are moved once per kChoices choices, not once per run).
-        choices_.erase(choices_.begin(), choices_.begin() + kChoices);
-        const std::size_t keep = choices_.empty() ? at_ : choices_.front().at;
-        buf_.erase(buf_.begin(), buf_.begin() + static_cast<std::ptrdiff_t>(keep));
-        dropped_ += keep;
-        at_ -= keep;
-        for (auto& c : choices_) c.at -= keep;
-      }
-      choices_.push_back({at_, s_, options, 1});
+    if (p != last_) {
+      // The previous producer's record, interrupted before its end, arrives in more runs.
+      if (last_ != SIZE_MAX && streams_[last_].pos % size != 0) streams_[last_].torn_open = true;
+      last_ = p;
     }
-    apply(s_, options.front());
-    at_ += options.front().len;
-    if (dropped_ + at_ > furthest_) {
-      furthest_ = dropped_ + at_;
-      tries_ = 0;
+    stream& s = streams_[p];
+    // Within one record, eight bytes at a time while they all carry p's tag.
+    std::size_t off = s.pos % size;
+    while (at + 8 <= n && off + 8 <= size) {
+      const std::uint64_t w = load64(in + at);
+      if ((w & tag_mask) != tag_words_[p]) break;
+      const std::uint64_t want =
+          (load64(layout_.base() + off) ^ load64(s.key.data() + off % tagged_layout::kKeyBytes)) |
+          tag_words_[p];
+      if (w != want) break;  // the byte loop below names the byte
+      at += 8;
+      off += 8;
+      s.pos += 8;
     }
-    if (choices_.empty() && at_ == buf_.size()) {
-      dropped_ += buf_.size();
-      buf_.clear();
-      at_ = 0;
+    if (off == size) {
+      end_record(p);
+      continue;
     }
+    if (at == n) break;
+    if (static_cast<std::size_t>(in[at] >> shift) != p) continue;
+    const std::uint8_t want = layout_.byte_at(p, s.key, off);
+    if (in[at] != want) {
+      fail(p, at, in[at], want);
+      return false;
+    }
+    ++at;
+    ++s.pos;
+    if (s.pos % size == 0) end_record(p);
   }
+  fed_ += n;
   return true;
 }
 
