@@ -53,9 +53,10 @@ mechanism_entry make_entry(const char* id) {
   return e;
 }
 
-// Adds fan_in/N over one channel of type C (the entry's own type): N producers open its
-// producer's end, for mechanisms where many writers on one channel make sense (a FIFO server, a
-// job queue).
+// Adds fan_in/N over one channel of type C (the entry's own type, or for shared memory the
+// same segment with a ring the producers share, mechanisms/shm/shm_shared.hpp): N producers open
+// its producer's end, for mechanisms where many writers on one channel make sense (a FIFO
+// server, a job queue).
 template <channel C>
 mechanism_entry with_fan_in(mechanism_entry e) {
   e.groups[topology::fan_in] = [traits = e.traits, unavailable = e.unavailable](

@@ -14,6 +14,7 @@
 #include "mechanisms/shm/mmap_anon.hpp"
 #include "mechanisms/shm/mmap_file.hpp"
 #include "mechanisms/shm/posix_shm.hpp"
+#include "mechanisms/shm/shm_shared.hpp"
 #include "mechanisms/shm/sysv_shm.hpp"
 #include "mechanisms/sockets/tcp.hpp"
 #include "mechanisms/sockets/udp.hpp"
@@ -78,9 +79,11 @@ const std::vector<mechanism_entry>& registry() {
         make_entry<pipe_vmsplice_channel>("pipe.vmsplice"),
         make_entry<sysv_shm_channel>("sysv_shm.sysv_sem"),
         make_entry<posix_shm_channel<posix_sem_sync>>("posix_shm.posix_sem"),
-        make_entry<posix_shm_channel<futex_sync>>("posix_shm.futex"),
+        with_fan_in<posix_shm_shared_channel<futex_sync>>(
+            make_entry<posix_shm_channel<futex_sync>>("posix_shm.futex")),
         make_entry<posix_shm_channel<adaptive_sync>>("posix_shm.adaptive"),
-        make_entry<posix_shm_channel<spin_sync>>("posix_shm.spin"),
+        with_fan_in<posix_shm_shared_channel<spin_sync>>(
+            make_entry<posix_shm_channel<spin_sync>>("posix_shm.spin")),
         make_entry<mmap_file_channel>("mmap_file.futex"),
         make_entry<mmap_anon_channel>("mmap_anon.futex"),
         with_fan_in<sysv_mq_channel>(make_entry<sysv_mq_channel>("sysv_mq")),
