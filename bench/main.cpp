@@ -63,9 +63,18 @@ struct adjacent_floors {
   std::optional<double> line_rtt_p50_ns, wake_rtt_p50_ns, copy_bytes_per_second;
 };
 
+// Whether the floors (a pair's cache-line and wake-up round trips, a pair's copy) bound this
+// benchmark: one pair, and pairs/N (each pair's round trip, each pair's copy); not the
+// aggregate of N producers or N consumers sharing a channel.
+bool floors_apply(const bench_case& c) {
+  return !c.topo || *c.topo == topology::pairs;
+}
+
 adjacent_floors measure_adjacent(const bench_case& c) {
   adjacent_floors f;
   if (!g_adjacent_floors || c.traits.kind == channel_kind::calibration) return f;
+  // A pair's floors bound a pair: fan-in and fan-out aggregates are no pair's.
+  if (!floors_apply(c)) return f;
   const int a = g_cpus.producer, b = g_cpus.consumer;
   if (c.req.pat == pattern::latency) {
     if (const auto l = cache_line_round_trip(a, b, 20'000)) f.line_rtt_p50_ns = l->p50;
@@ -261,11 +270,12 @@ void run_case(benchmark::State& state, const bench_case& c) {
     state.counters[counter::kBytesPerSecond] = bps;
     state.counters[counter::kMessagesPerSecond] = r.messages_per_second();
     const auto floor = g_floors.copy_bytes_per_second.find(c.req.message_size);
-    state.counters[counter::kBytesPerSecondPerCopyFloor] =
-        ratio_or_null(bps, adjacent.copy_bytes_per_second ? adjacent.copy_bytes_per_second
-                           : floor == g_floors.copy_bytes_per_second.end()
-                               ? std::nullopt
-                               : std::optional<double>(floor->second));
+    state.counters[counter::kBytesPerSecondPerCopyFloor] = ratio_or_null(
+        bps, !floors_apply(c)                   ? std::nullopt
+             : adjacent.copy_bytes_per_second ? adjacent.copy_bytes_per_second
+             : floor == g_floors.copy_bytes_per_second.end()
+                 ? std::nullopt
+                 : std::optional<double>(floor->second));
     if (r.goodput) state.counters[counter::kLossRate] = r.loss_rate();
     if (c.traits.paced) {
       state.counters[counter::kTargetMessagesPerSecond] = r.target_rate;

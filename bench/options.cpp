@@ -217,7 +217,8 @@ Options:
   --fan LIST            the N of the topology benchmarks, comma-separated, 1..64 (default
                         1,2,4,8), or none: pairs/N runs N independent pairs of every pair
                         mechanism at once, fan_in/N N producers into one consumer over one
-                        channel; fork process model only. They run at 64,4095,4096,4097,65536
+                        channel, fan_out/N one producer to N consumers (a channel each, or a
+                        work queue); fork process model only. They run at 64,4095,4096,4097,65536
                         bytes (or --sizes when given). Names are
                         <mechanism>/<topology>/<N>/<pattern>/<size>/<placement>, e.g.
                         pipe/fan_in/4/throughput/4097/cross. More peers than allowed CPUs is

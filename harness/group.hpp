@@ -101,6 +101,14 @@ run_result assemble_pairs(const run_request& req, const group_program& program,
 run_result assemble_fan_in(const run_request& req, const group_program& program,
                            const group_reports& b);
 
+// One producer to N consumers (harness/fan_out.hpp): the aggregate of every consumer's messages
+// over the window from the producer's start to the last consumer's end; fairness from each
+// consumer's rate over its own window. Over a work queue (the reports carry work_hash), the
+// consumers' counts must add up to the producer's and their hashes to its hash: a record lost
+// or taken twice is an integrity error.
+run_result assemble_fan_out(const run_request& req, const group_program& program,
+                            const group_reports& b);
+
 // The spread (harness/session.hpp) of `values`; {0, 1} for fewer than two values or a zero
 // mean. Exact on known inputs (tests).
 spread spread_of(const std::vector<double>& values);

@@ -15,6 +15,7 @@
 
 #include "harness/coordinator.hpp"
 #include "harness/fan_in.hpp"
+#include "harness/fan_out.hpp"
 #include "harness/group.hpp"
 #include "harness/peer.hpp"
 #include "harness/rate_search.hpp"
@@ -185,6 +186,88 @@ run_result run_fan_in(const mechanism_traits& traits, const run_request& req, st
     };
     program.opened = [&] { ch.opened(); };
     return coordinate_group(rq, topology::fan_in, program, assemble_fan_in);
+  } catch (const std::exception& e) {
+    run_result r;
+    r.status = run_status::failed;
+    r.reason = std::string("setup: ") + e.what();
+    return r;
+  }
+}
+
+// Why a fan-out of this request cannot run, or empty (group limits, throughput only, and for
+// a work queue records that hold their whole sequence number).
+std::string cannot_run_fan_out(const mechanism_traits& traits, const run_request& req,
+                               std::size_t n, std::size_t min_size);
+
+// fan_out/N over a channel per consumer: N channels of type C created before fork; the producer
+// opens the producer's end of all N and writes every message to each, consumer i opens the
+// consumer's end of channel i. Every member inherits the other channels' descriptors until it
+// exits, as in pairs/N.
+template <channel C>
+run_result run_fan_out_channels(const mechanism_traits& traits, const run_request& req,
+                                std::size_t n) {
+  run_result skip;
+  skip.status = run_status::skipped;
+  skip.reason = cannot_run_fan_out(traits, req, n, 0);
+  if (!skip.reason.empty()) return skip;
+  try {
+    std::vector<std::unique_ptr<private_dir>> dirs;
+    const auto members = members_of(topology::fan_out, n);
+    const group_placement where = place_group(req.place, members, req.cpus);
+    const bool share = where.oversubscribed || req.place != placement::cross;
+    std::vector<std::unique_ptr<C>> chs;
+    for (std::size_t i = 0; i < n; ++i) {
+      dirs.push_back(std::make_unique<private_dir>());
+      chs.push_back(
+          std::make_unique<C>(channel_config{req.message_size, req.pat, dirs.back().get(), share}));
+    }
+    run_request rq = req;
+    rq.lossy = traits.lossy;
+    group_program program;
+    program.members = members;
+    program.body = [&](std::size_t k, control_link& link) {
+      const group_member& m = members[k];
+      if (m.r == role::consumer)
+        return run_fan_out_consumer(chs[static_cast<std::size_t>(m.index)]->open(m.r), link, rq);
+      std::vector<decltype(chs[0]->open(role::producer))> eps;
+      for (auto& ch : chs) eps.push_back(ch->open(role::producer));
+      return run_fan_out_producer(std::move(eps), link, rq);
+    };
+    program.opened = [&] {
+      for (auto& ch : chs) ch->opened();
+    };
+    return coordinate_group(rq, topology::fan_out, program, assemble_fan_out);
+  } catch (const std::exception& e) {
+    run_result r;
+    r.status = run_status::failed;
+    r.reason = std::string("setup: ") + e.what();
+    return r;
+  }
+}
+
+// fan_out/N over a work queue: one channel of type C (a message queue), one producer, N readers
+// that take each message from it, whoever comes first (harness/fan_out.hpp).
+template <channel C>
+run_result run_work_queue(const mechanism_traits& traits, const run_request& req, std::size_t n) {
+  run_result skip;
+  skip.status = run_status::skipped;
+  skip.reason = cannot_run_fan_out(traits, req, n, kWorkQueueMinSize);
+  if (!skip.reason.empty()) return skip;
+  try {
+    private_dir dir;
+    const auto members = members_of(topology::fan_out, n);
+    const group_placement where = place_group(req.place, members, req.cpus);
+    const bool share = where.oversubscribed || req.place != placement::cross;
+    C ch(channel_config{req.message_size, req.pat, &dir, share});
+    run_request rq = req;
+    rq.lossy = traits.lossy;
+    group_program program;
+    program.members = members;
+    program.body = [&](std::size_t k, control_link& link) {
+      return run_work_queue_peer(ch.open(members[k].r), members[k].r, link, rq, n);
+    };
+    program.opened = [&] { ch.opened(); };
+    return coordinate_group(rq, topology::fan_out, program, assemble_fan_out);
   } catch (const std::exception& e) {
     run_result r;
     r.status = run_status::failed;

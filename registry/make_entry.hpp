@@ -67,6 +67,30 @@ mechanism_entry with_fan_in(mechanism_entry e) {
   return e;
 }
 
+// Adds fan_out/N over a channel of type C per consumer (the producer writes every message to
+// each): pipes and stream sockets.
+template <channel C>
+mechanism_entry with_fan_out_channels(mechanism_entry e) {
+  e.groups[topology::fan_out] = [traits = e.traits, unavailable = e.unavailable](
+                                    const run_request& req, std::size_t n) {
+    if (!unavailable.empty()) return unavailable_group(unavailable);
+    return run_fan_out_channels<C>(traits, req, n);
+  };
+  return e;
+}
+
+// Adds fan_out/N as a work queue over one channel of type C that N readers share: message
+// queues, where each message goes to exactly one reader.
+template <channel C>
+mechanism_entry with_work_queue(mechanism_entry e) {
+  e.groups[topology::fan_out] = [traits = e.traits, unavailable = e.unavailable](
+                                    const run_request& req, std::size_t n) {
+    if (!unavailable.empty()) return unavailable_group(unavailable);
+    return run_work_queue<C>(traits, req, n);
+  };
+  return e;
+}
+
 // The entry of a mechanism this build does not carry: its id, mechanism, variant and family
 // (so it is listed and charted with its family), every run skipped with `reason`, pairs/N too
 // (as a built one would run it).

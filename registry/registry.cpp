@@ -70,10 +70,12 @@ const std::vector<mechanism_entry>& registry() {
 #ifdef IPCBENCH_PLANT_DELAY
         make_entry<delayed_channel<pipe_channel>>("pipe"),  // test-only: planted_delay.hpp
 #else
-        with_fan_in<pipe_channel>(make_entry<pipe_channel>("pipe")),
+        with_fan_out_channels<pipe_channel>(
+            with_fan_in<pipe_channel>(make_entry<pipe_channel>("pipe"))),
 #endif
         with_fan_in<fifo_channel>(make_entry<fifo_channel>("fifo")),
-        make_entry<unix_stream_channel>("unix_stream"),
+        with_fan_out_channels<unix_stream_channel>(
+            make_entry<unix_stream_channel>("unix_stream")),
         make_entry<tcp_channel>("tcp"),
         make_entry<pipe_resized_channel>("pipe.resized"),
         make_entry<pipe_vmsplice_channel>("pipe.vmsplice"),
@@ -86,8 +88,10 @@ const std::vector<mechanism_entry>& registry() {
             make_entry<posix_shm_channel<spin_sync>>("posix_shm.spin")),
         make_entry<mmap_file_channel>("mmap_file.futex"),
         make_entry<mmap_anon_channel>("mmap_anon.futex"),
-        with_fan_in<sysv_mq_channel>(make_entry<sysv_mq_channel>("sysv_mq")),
-        with_fan_in<posix_mq_channel>(make_entry<posix_mq_channel>("posix_mq")),
+        with_work_queue<sysv_mq_channel>(
+            with_fan_in<sysv_mq_channel>(make_entry<sysv_mq_channel>("sysv_mq"))),
+        with_work_queue<posix_mq_channel>(
+            with_fan_in<posix_mq_channel>(make_entry<posix_mq_channel>("posix_mq"))),
         with_fan_in<unix_dgram_channel>(make_entry<unix_dgram_channel>("unix_dgram")),
         make_entry<unix_seqpacket_channel>("unix_seqpacket"),
         make_entry<udp_channel>("udp"),

@@ -1,7 +1,7 @@
-// Topologies (harness/group.hpp): N pairs at once and N producers into one consumer. Setting up
-// and tearing down a group leaks nothing, a killed member fails its benchmark with the reason,
-// the placement spreads members and flags oversubscription, and the name, option and spread
-// helpers say what they should.
+// Topologies (harness/group.hpp): N pairs at once, N producers into one consumer and one
+// producer to N consumers. Setting up and tearing down a group leaks nothing, a killed member
+// fails its benchmark with the reason, the placement spreads members and flags
+// oversubscription, and the name, option and spread helpers say what they should.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "bench/options.hpp"
+#include "harness/fan_out.hpp"
 #include "harness/group.hpp"
 #include "registry/registry.hpp"
 #include "report/schema.hpp"
@@ -134,6 +135,90 @@ TEST(FanIn, SharedMemoryRingCarriesWholeRecordsFromEveryProducer) {
       EXPECT_EQ(r.integrity_errors, 0u);
       EXPECT_FALSE(r.group->torn_records);  // whole messages: nothing to tear
     }
+  EXPECT_TRUE(test::no_children());
+}
+
+// fan_out/8: a channel per consumer delivers every message to each consumer, intact and in
+// order; a work queue delivers each to exactly one reader. Nothing is left behind.
+class FanOutAtEight : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FanOutAtEight, DeliversEveryMessageAndLeaksNothing) {
+  const mechanism_entry* m = find_mechanism(GetParam());
+  ASSERT_NE(m, nullptr);
+  ASSERT_EQ(m->groups.count(topology::fan_out), 1u);
+  const bool queue = m->traits.kind == channel_kind::message;
+  for (std::size_t size : {std::size_t{64}, std::size_t{4097}}) {
+    const std::size_t before = test::kernel_objects();
+    const run_result r = m->run_group(small_request(pattern::throughput, size), topology::fan_out, 8);
+    ASSERT_EQ(r.status, run_status::ok) << size << ": " << r.reason;
+    ASSERT_TRUE(r.group);
+    ASSERT_EQ(r.group->members.size(), 9u);
+    EXPECT_EQ(r.group->n, 8u);
+    EXPECT_EQ(r.integrity_errors, 0u);
+    EXPECT_TRUE(r.group->fairness);
+    std::uint64_t taken = 0;
+    for (const auto& o : r.group->members) {
+      if (o.r == role::producer) {
+        EXPECT_EQ(o.messages, 200u);
+        continue;
+      }
+      taken += o.messages;
+      if (!queue) {
+        EXPECT_EQ(o.messages, 200u) << "consumer " << o.index;
+      }
+    }
+    EXPECT_EQ(taken, queue ? 200u : 8u * 200u);
+    EXPECT_EQ(r.messages, taken);
+    EXPECT_TRUE(test::kernel_objects_back_to(before));
+    EXPECT_TRUE(test::leftovers().empty());
+    EXPECT_TRUE(test::no_children());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Mechanisms, FanOutAtEight,
+                         ::testing::Values("pipe", "unix_stream", "posix_mq", "sysv_mq"));
+
+// The coordinator's side of a work queue: counts that add up but hashes that do not (a record
+// taken twice and another lost) and counts that fall short both fail the run.
+TEST(FanOut, WorkQueueLossOrDuplicateAcrossReadersIsAnError) {
+  group_program program;
+  program.members = members_of(topology::fan_out, 2);
+  auto report = [](std::uint64_t messages, std::uint64_t hash) {
+    peer_report r;
+    r.messages = messages;
+    r.t0 = 1'000;
+    r.t1 = 2'000;
+    r.work_hash = hash;
+    return r;
+  };
+  group_reports b;
+  b.go.count = 3;
+  const std::uint64_t all = work_hash(10) + work_hash(11) + work_hash(12);
+  b.reports = {report(3, all), report(2, work_hash(10) + work_hash(11)), report(1, work_hash(12))};
+  EXPECT_EQ(assemble_fan_out({}, program, b).status, run_status::ok);
+  b.reports[2] = report(1, work_hash(11));  // 11 twice, 12 lost
+  const run_result dup = assemble_fan_out({}, program, b);
+  EXPECT_EQ(dup.status, run_status::failed);
+  EXPECT_NE(dup.reason.find("not each exactly once"), std::string::npos) << dup.reason;
+  b.reports[2] = report(0, 0);  // 12 lost
+  const run_result lost = assemble_fan_out({}, program, b);
+  EXPECT_EQ(lost.status, run_status::failed);
+  EXPECT_NE(lost.reason.find("took 2 records of 3"), std::string::npos) << lost.reason;
+}
+
+// A consumer killed mid-run in fan-out fails that benchmark with the reason; the next runs.
+TEST(FanOut, KilledConsumerFailsTheRunWithTheReasonAndTheNextRunGoesOn) {
+  const mechanism_entry* m = find_mechanism("pipe");
+  ASSERT_NE(m, nullptr);
+  run_request req = small_request(pattern::throughput, 64);
+  req.fixed_messages = 50'000'000;
+  req.timeout = std::chrono::seconds(10);
+  req.on_go = [](pid_t, pid_t consumer) { ::kill(consumer, SIGKILL); };
+  const run_result r = m->run_group(req, topology::fan_out, 3);
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_NE(r.reason.find("SIGKILL"), std::string::npos) << r.reason;
+  const run_result next = m->run_group(small_request(pattern::throughput, 64), topology::fan_out, 2);
+  EXPECT_EQ(next.status, run_status::ok) << next.reason;
   EXPECT_TRUE(test::no_children());
 }
 
