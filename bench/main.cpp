@@ -361,14 +361,16 @@ std::vector<bench_case> make_cases(const bench_options& o) {
   // fork process model only.
   if (o.process != process_model::fork) return cases;
   for (const auto& e : registry()) {
-    const std::vector<std::size_t>& sizes =
-        e.traits.sizes.empty() ? o.topology_sizes : e.traits.sizes;
     for (topology t : e.topologies())
       for (std::size_t n : o.fan)
         for (pattern p : {pattern::latency, pattern::throughput}) {
           if (p == pattern::throughput && !e.traits.supports_throughput) continue;
           // Fan-in and fan-out are streams: one consumer's latency is not a round trip.
           if (p == pattern::latency && t != topology::pairs) continue;
+          const std::vector<std::size_t> sizes =
+              e.traits.sizes.empty()
+                  ? topology_sizes_for(o, t, p, e.traits.atomic_write_max.has_value())
+                  : e.traits.sizes;
           for (std::size_t size : sizes) {
             auto run = [&e, t, n](const run_request& req) { return e.run_group(req, t, n); };
             add(e.traits, p, size, o.place, run, t, n);

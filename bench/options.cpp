@@ -10,6 +10,9 @@
 #include "sys/system.hpp"
 
 namespace ipcbench {
+
+// POSIX PIPE_BUF on Linux: the boundary fan-in over a stream is measured on both sides of.
+constexpr std::size_t kPipeBuf = 4096;
 namespace {
 
 template <class T>
@@ -43,6 +46,29 @@ const std::vector<std::size_t>& topology_sizes() {
 const std::vector<std::size_t>& quick_topology_sizes() {
   static const std::vector<std::size_t> s = {64, 4096, 4097};
   return s;
+}
+
+std::vector<std::size_t> topology_sizes_for(const bench_options& o, topology t, pattern p,
+                                            bool tears) {
+  const std::vector<std::size_t>& all = o.topology_sizes;
+  if (o.sizes_given || all.empty()) return all;
+  std::vector<std::size_t> out;
+  switch (t) {
+    case topology::fan_in:
+      if (tears) return all;
+      [[fallthrough]];
+    case topology::fan_out:
+      for (std::size_t s : all)
+        if (s != kPipeBuf - 1 && s != kPipeBuf + 1) out.push_back(s);
+      return out;
+    case topology::pairs: {
+      const auto [lo, hi] = std::minmax_element(all.begin(), all.end());
+      out.push_back(*lo);
+      if (p == pattern::throughput && *hi != *lo) out.push_back(*hi);
+      return out;
+    }
+  }
+  return all;
 }
 
 std::vector<std::size_t> parse_fan(const std::string& text) {
@@ -192,6 +218,7 @@ bench_options parse_options(int& argc, char** argv) {
     o.place = implied;
   }
   o.topology_sizes = sizes_given ? o.sizes : quick ? quick_topology_sizes() : topology_sizes();
+  o.sizes_given = sizes_given;
   if (quick) {
     if (!sizes_given) o.sizes = quick_sizes();
     if (!target_given) o.target_time_s = 0.02;
@@ -218,8 +245,10 @@ Options:
                         1,2,4,8), or none: pairs/N runs N independent pairs of every pair
                         mechanism at once, fan_in/N N producers into one consumer over one
                         channel, fan_out/N one producer to N consumers (a channel each, or a
-                        work queue); fork process model only. They run at 64,4095,4096,4097,65536
-                        bytes (or --sizes when given). Names are
+                        work queue); fork process model only. fan_in over pipes and FIFOs runs
+                        at 64,4095,4096,4097,65536 bytes, the rest of fan_in and fan_out at
+                        64,4096,65536, pairs/N throughput at 64,65536 and latency at 64 (--sizes
+                        when given: all at those). Names are
                         <mechanism>/<topology>/<N>/<pattern>/<size>/<placement>, e.g.
                         pipe/fan_in/4/throughput/4097/cross. More peers than allowed CPUs is
                         flagged oversubscribed in the report

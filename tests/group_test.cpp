@@ -349,5 +349,22 @@ TEST(FanOption, ParsesAndRejects) {
   EXPECT_THROW(parse_fan(""), usage_error);
 }
 
+TEST(GroupOptions, TheDefaultSweepTrimsTheTopologiesAndSizesReplaceIt) {
+  bench_options o;
+  o.topology_sizes = topology_sizes();
+  using v = std::vector<std::size_t>;
+  EXPECT_EQ(topology_sizes_for(o, topology::fan_in, pattern::throughput, true), topology_sizes());
+  EXPECT_EQ(topology_sizes_for(o, topology::fan_in, pattern::throughput, false),
+            (v{64, 4096, 65536}));
+  EXPECT_EQ(topology_sizes_for(o, topology::fan_out, pattern::throughput, true),
+            (v{64, 4096, 65536}));
+  EXPECT_EQ(topology_sizes_for(o, topology::pairs, pattern::throughput, false), (v{64, 65536}));
+  EXPECT_EQ(topology_sizes_for(o, topology::pairs, pattern::latency, false), (v{64}));
+  o.topology_sizes = {1, 4097};
+  o.sizes_given = true;
+  EXPECT_EQ(topology_sizes_for(o, topology::pairs, pattern::latency, false), (v{1, 4097}));
+  EXPECT_EQ(topology_sizes_for(o, topology::fan_out, pattern::throughput, false), (v{1, 4097}));
+}
+
 }  // namespace
 }  // namespace ipcbench
