@@ -1,5 +1,6 @@
-"""Topology charts: aggregate throughput and latency against N (pairs/N, fan_in/N), and the
-torn-record count of fan-in across PIPE_BUF. Only the first report's points are drawn."""
+"""Topology charts: aggregate throughput against N (pairs/N, fan_in/N, fan_out/N), latency
+against N (pairs/N: fan-in and fan-out are streams, with no round trip), and the torn-record
+count of fan-in across PIPE_BUF. Only the first report's points are drawn."""
 
 from __future__ import annotations
 
@@ -11,6 +12,17 @@ from .units import format_ns, format_rate, format_size
 
 SECTION = "Many processes on one channel"
 OVER = "Hollow markers: oversubscribed (more peers than allowed CPUs); failed or skipped points are gaps."
+N_MEANS = {
+    "pairs": "N (independent pairs at once)",
+    "fan_in": "N (producers into one consumer)",
+    "fan_out": "N (consumers of one producer)",
+}
+CAPTIONS = {
+    "fan_out": (
+        " Over pipes and sockets every consumer gets every message (the aggregate counts each "
+        "copy); over a message queue each message goes to one reader (a work queue)."
+    ),
+}
 
 
 def _points(w: ChartWriter, topology: str, pattern: str, size: int) -> dict[str, list[TopologyPoint]]:
@@ -61,14 +73,14 @@ def against_n_chart(
     ax.set_xscale("log", base=2)
     ns = sorted({p.n for ps in by_id.values() for p in ps})
     ax.set_xticks(ns, [str(n) for n in ns])
-    ax.set_xlabel("N (pairs, or producers into one consumer)")
+    ax.set_xlabel(N_MEANS.get(topology, "N"))
     ax.set_yscale("log")
     ax.set_ylabel(label)
     ax.yaxis.set_major_formatter(lambda v, _: fmt(v))
     ax.grid(True, which="both", alpha=0.3)
     legend(ax, handles)
     stem = slug(f"topology-{topology}-{pattern}-{key}-{size_slug(size)}")
-    return w.save(fig, stem, SECTION, title, OVER)
+    return w.save(fig, stem, SECTION, title, OVER + CAPTIONS.get(topology, ""))
 
 
 def torn_chart(w: ChartWriter) -> Chart | None:
@@ -99,8 +111,9 @@ def torn_chart(w: ChartWriter) -> Chart | None:
     ax.grid(True, alpha=0.3)
     legend(ax, handles)
     caption = (
-        "A torn record arrived in more than one piece (a write above PIPE_BUF interleaved with "
-        "another producer's); it was reassembled and checked, so it is no error."
+        "A torn record arrived in more than one run (a write above PIPE_BUF interleaved with "
+        "another producer's); every byte of it names its producer and was checked, so it is no "
+        "error."
     )
     return w.save(fig, "topology-fan-in-torn", SECTION, title, caption)
 
@@ -111,7 +124,7 @@ def topology_charts(w: ChartWriter) -> list[Chart | None]:
     charts: list[Chart | None] = []
     sizes = sorted({p.size for p in w.reports[0].topology})
     for size in sizes:
-        for topology in ("pairs", "fan_in"):
+        for topology in ("pairs", "fan_in", "fan_out"):
             charts.append(
                 against_n_chart(
                     w, topology, "throughput", size, "bytes_per_second",

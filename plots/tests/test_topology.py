@@ -1,5 +1,5 @@
-"""Topology benchmarks: kept apart from the one-pair cells, and charted against N and across
-PIPE_BUF."""
+"""Topology benchmarks (pairs, fan-in, fan-out): kept apart from the one-pair cells, and charted
+against N and across PIPE_BUF."""
 
 import copy
 import json
@@ -46,6 +46,8 @@ class TopologyTest(unittest.TestCase):
             extra.append(topology_entry("pipe", "pairs", n, "throughput", 64,
                                         {"bytes_per_second": 2e8 * n}))
             extra.append(topology_entry("pipe", "pairs", n, "latency", 64, {"rtt_p50_ns": 5e3 * n}))
+            extra.append(topology_entry("posix_mq", "fan_out", n, "throughput", 4096,
+                                        {"bytes_per_second": 3e8 * n}))
         doc["benchmarks"] += extra
         cls.path = Path(cls.tmp.name) / "topo.json"
         cls.path.write_text(json.dumps(doc), encoding="utf-8")
@@ -62,7 +64,7 @@ class TopologyTest(unittest.TestCase):
         self.assertEqual(self.report.cells.keys(), self.plain_report.cells.keys())
         for key, cell in self.plain_report.cells.items():
             self.assertEqual(self.report.cells[key].values, cell.values)
-        self.assertEqual(len(self.report.topology), 15)
+        self.assertEqual(len(self.report.topology), 18)
 
     def test_charts_against_n_and_across_pipe_buf(self):
         out = Path(self.tmp.name) / "out"
@@ -71,7 +73,8 @@ class TopologyTest(unittest.TestCase):
         self.assertIn("Many processes on one channel", html)
         for stem in ("topology-fan-in-torn", "topology-pairs-throughput-bytes-per-second-64b",
                      "topology-pairs-latency-rtt-p50-ns-64b",
-                     "topology-fan-in-throughput-bytes-per-second-4097b"):
+                     "topology-fan-in-throughput-bytes-per-second-4097b",
+                     "topology-fan-out-throughput-bytes-per-second-4kib"):
             self.assertTrue((out / f"{stem}.svg").exists(), stem)
 
     def test_a_report_without_topologies_draws_none(self):
