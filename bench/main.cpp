@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <array>
-#include <cmath>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -177,13 +177,11 @@ nlohmann::json group_json(const group_outcome& g, pattern p) {
     if (m.torn) j["torn_records"] = *m.torn;
     members.push_back(std::move(j));
   }
-  nlohmann::json j = {{"topology", to_string(g.topo)},
-                      {"n", g.n},
-                      {"peers", g.members.size()},
-                      {"allowed_cpus", g.allowed_cpus},
-                      {"oversubscribed", g.oversubscribed},
-                      {"placement_reason", g.placement_reason},
-                      {"members", std::move(members)}};
+  nlohmann::json j = {
+      {"topology", to_string(g.topo)},      {"n", g.n},
+      {"peers", g.members.size()},          {"allowed_cpus", g.allowed_cpus},
+      {"oversubscribed", g.oversubscribed}, {"placement_reason", g.placement_reason},
+      {"members", std::move(members)}};
   if (g.fairness)
     j["fairness"] = {{"min_over_max", g.fairness->min_over_max}, {"cv", g.fairness->cv}};
   if (g.torn_records) j["torn_records"] = *g.torn_records;
@@ -270,12 +268,12 @@ void run_case(benchmark::State& state, const bench_case& c) {
     state.counters[counter::kBytesPerSecond] = bps;
     state.counters[counter::kMessagesPerSecond] = r.messages_per_second();
     const auto floor = g_floors.copy_bytes_per_second.find(c.req.message_size);
-    state.counters[counter::kBytesPerSecondPerCopyFloor] = ratio_or_null(
-        bps, !floors_apply(c)                   ? std::nullopt
-             : adjacent.copy_bytes_per_second ? adjacent.copy_bytes_per_second
-             : floor == g_floors.copy_bytes_per_second.end()
-                 ? std::nullopt
-                 : std::optional<double>(floor->second));
+    state.counters[counter::kBytesPerSecondPerCopyFloor] =
+        ratio_or_null(bps, !floors_apply(c)                 ? std::nullopt
+                           : adjacent.copy_bytes_per_second ? adjacent.copy_bytes_per_second
+                           : floor == g_floors.copy_bytes_per_second.end()
+                               ? std::nullopt
+                               : std::optional<double>(floor->second));
     if (r.goodput) state.counters[counter::kLossRate] = r.loss_rate();
     if (c.traits.paced) {
       state.counters[counter::kTargetMessagesPerSecond] = r.target_rate;

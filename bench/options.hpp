@@ -20,7 +20,7 @@ struct bench_options {
   // the sizes they run at (topology_sizes(), quick_topology_sizes(), or --sizes when given).
   std::vector<std::size_t> fan = {1, 2, 4, 8};
   std::vector<std::size_t> topology_sizes;
-  bool sizes_given = false;  // --sizes: every topology and pattern runs at topology_sizes
+  bool sizes_given = false;    // --sizes: every topology and pattern runs at topology_sizes
   std::string sweep = "full";  // full, quick, custom
   placement place = placement::cross;
   // --cpus A,B: the producer on CPU A, the consumer on B (A == B: placement same).

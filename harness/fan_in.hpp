@@ -61,8 +61,8 @@ class fan_in_receiver {
  private:
   std::size_t size_;
   fan_in_setup setup_;
-  std::vector<message_codec> codecs_;   // per producer, to check whole records
-  std::vector<std::uint64_t> next_;     // per producer, the next record expected (record mode)
+  std::vector<message_codec> codecs_;        // per producer, to check whole records
+  std::vector<std::uint64_t> next_;          // per producer, the next record expected (record mode)
   std::optional<stream_reassembler> reasm_;  // tagged mode
   bool reasm_reported_ = false;
   integrity_tally tally_;
@@ -79,7 +79,8 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
   std::optional<tagged_layout> layout;
   std::optional<tagged_record_writer> tagged;
   if (r == role::producer) {
-    s.codec = message_codec(req.message_size, headroom, static_cast<std::uint64_t>(setup.index) + 1);
+    s.codec =
+        message_codec(req.message_size, headroom, static_cast<std::uint64_t>(setup.index) + 1);
     if (fan_in_tagged(req.message_size, setup)) {
       layout.emplace(req.message_size, setup.producers);
       tagged.emplace(*layout, static_cast<std::size_t>(setup.index), headroom);

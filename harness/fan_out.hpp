@@ -197,8 +197,7 @@ int run_work_queue_peer(E endpoint_in, role r, control_link& ctl, const run_requ
   w.t1 = now_ns();
   w.c1 = cpu_now();
   if (r == role::consumer && taken == 0) w.c0 = w.c1, w.t0 = w.t1;  // it got none
-  peer_report report =
-      detail::fan_out_report(r == role::producer ? go.count : taken, s.tally, w);
+  peer_report report = detail::fan_out_report(r == role::producer ? go.count : taken, s.tally, w);
   report.work_hash = hash;
   send_message(ctl, report);
   endpoint.reset();

@@ -14,8 +14,8 @@
 #include "harness/placement.hpp"
 #include "sys/child.hpp"
 #include "sys/error.hpp"
-#include "sys/unique_fd.hpp"
 #include "sys/system.hpp"
+#include "sys/unique_fd.hpp"
 
 namespace ipcbench {
 namespace {
@@ -397,9 +397,9 @@ run_result assemble_pairs(const run_request& req, const group_program& program,
     start = i == 0 ? t0 : std::min(start, t0);
     end = i == 0 ? t1 : std::max(end, t1);
     const std::uint64_t counted = one.goodput ? one.delivered : one.messages;
-    rates.push_back(one.elapsed_ns > 0 ? static_cast<double>(counted) * 1e9 /
-                                             static_cast<double>(one.elapsed_ns)
-                                       : 0.0);
+    rates.push_back(one.elapsed_ns > 0
+                        ? static_cast<double>(counted) * 1e9 / static_cast<double>(one.elapsed_ns)
+                        : 0.0);
     member_outcome p, c;
     p.r = role::producer;
     c.r = role::consumer;
@@ -463,9 +463,9 @@ run_result assemble_fan_in(const run_request& req, const group_program& program,
     }
     start = first ? r.t0 : std::min(start, r.t0);
     first = false;
-    rates.push_back(r.t1 > r.t0 ? static_cast<double>(r.messages) * 1e9 /
-                                      static_cast<double>(r.t1 - r.t0)
-                                : 0.0);
+    rates.push_back(r.t1 > r.t0
+                        ? static_cast<double>(r.messages) * 1e9 / static_cast<double>(r.t1 - r.t0)
+                        : 0.0);
   }
   if (consumer == nullptr || first) throw std::runtime_error("fan-in without producer or consumer");
   res.messages = consumer->messages;
@@ -518,9 +518,9 @@ run_result assemble_fan_out(const run_request& req, const group_program& program
     taken += r.messages;
     hashes += r.work_hash.value_or(0);
     end = std::max(end, r.t1);
-    rates.push_back(r.t1 > r.t0 ? static_cast<double>(r.messages) * 1e9 /
-                                      static_cast<double>(r.t1 - r.t0)
-                                : 0.0);
+    rates.push_back(r.t1 > r.t0
+                        ? static_cast<double>(r.messages) * 1e9 / static_cast<double>(r.t1 - r.t0)
+                        : 0.0);
   }
   if (producer == nullptr || rates.empty())
     throw std::runtime_error("fan-out without producer or consumer");

@@ -39,7 +39,7 @@ std::vector<group_member> members_of(topology t, std::size_t n);
 
 // Which CPU each member runs on, and what that means on this machine.
 struct group_placement {
-  std::vector<int> cpus;        // by member; -1: not pinned
+  std::vector<int> cpus;         // by member; -1: not pinned
   std::size_t allowed_cpus = 0;  // CPUs this process may use
   // More peers than allowed CPUs: some wait for a CPU while others run, so the numbers measure
   // the scheduler as much as the channel.

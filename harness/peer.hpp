@@ -344,8 +344,8 @@ std::int64_t timed_sizing_run(std::uint64_t sizing, F&& run_batch) {
   const std::int64_t w0 = now_ns();
   if (rest != 0) run_batch(rest);
   if (rest == 0) return 0;
-  const double ns = static_cast<double>(now_ns() - w0) * static_cast<double>(sizing) /
-                    static_cast<double>(rest);
+  const double ns =
+      static_cast<double>(now_ns() - w0) * static_cast<double>(sizing) / static_cast<double>(rest);
   return static_cast<std::int64_t>(ns);
 }
 
@@ -379,7 +379,8 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
     batch(sizing, {});
     send_message(ctl, warm_notice{(lossy_consumer ? s.batch_end_ns : now_ns()) - w0});
   } else {
-    send_message(ctl, warm_notice{timed_sizing_run(sizing, [&](std::uint64_t n) { batch(n, {}); })});
+    send_message(ctl,
+                 warm_notice{timed_sizing_run(sizing, [&](std::uint64_t n) { batch(n, {}); })});
   }
 
   const auto go = expect_message<go_order>(ctl, req.timeout * 2);

@@ -54,7 +54,8 @@ tagged_layout::key tagged_layout::key_of(std::size_t p, std::uint64_t k) const n
   key kk{};
   for (std::size_t w = 0; w < kKeyBytes / 8; ++w) {
     const std::uint64_t v = splitmix64(seed);
-    for (std::size_t b = 0; b < 8; ++b) kk[8 * w + b] = static_cast<std::uint8_t>(v >> (8 * b)) & mask_;
+    for (std::size_t b = 0; b < 8; ++b)
+      kk[8 * w + b] = static_cast<std::uint8_t>(v >> (8 * b)) & mask_;
   }
   for (std::size_t b = 0; b < 8; ++b) kk[kKeyBytes + b] = kk[b];
   return kk;
@@ -107,8 +108,7 @@ std::uint64_t stream_reassembler::records(std::size_t p) const noexcept {
   return streams_[p].pos / layout_.size();
 }
 
-void stream_reassembler::fail(std::size_t p, std::size_t at, std::uint8_t got,
-                              std::uint8_t want) {
+void stream_reassembler::fail(std::size_t p, std::size_t at, std::uint8_t got, std::uint8_t want) {
   const std::uint64_t pos = streams_[p].pos;
   char what[200];
   std::snprintf(what, sizeof what,
@@ -132,7 +132,8 @@ bool stream_reassembler::feed(std::span<const std::byte> bytes) {
     const std::size_t p = static_cast<std::size_t>(in[at] >> shift);
     if (p >= streams_.size()) {
       char what[120];
-      std::snprintf(what, sizeof what, "byte %llu of the stream is 0x%02x: it names producer %zu of %zu",
+      std::snprintf(what, sizeof what,
+                    "byte %llu of the stream is 0x%02x: it names producer %zu of %zu",
                     static_cast<unsigned long long>(fed_ + at), in[at], p, streams_.size());
       error_ = what;
       return false;

@@ -161,9 +161,8 @@ run_result run_fan_in(const mechanism_traits& traits, const run_request& req, st
   if (skip.reason.empty() && req.pat != pattern::throughput)
     skip.reason = "fan-in is a stream: throughput only";
   if (skip.reason.empty() && req.message_size < kFanInMinSize)
-    skip.reason = "fan-in records carry the producer's number in " +
-                  std::to_string(kFanInMinSize) + " bytes; " +
-                  std::to_string(req.message_size) + " is too small";
+    skip.reason = "fan-in records carry the producer's number in " + std::to_string(kFanInMinSize) +
+                  " bytes; " + std::to_string(req.message_size) + " is too small";
   if (!skip.reason.empty()) return skip;
   try {
     private_dir dir;

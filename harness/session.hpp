@@ -95,11 +95,11 @@ struct spread {
 struct member_outcome {
   role r = role::producer;
   int index = 0;
-  int cpu = -1;                 // pinned to; -1: not pinned
-  std::uint64_t messages = 0;   // sent (producer) or received (consumer) in the timed batch
-  std::int64_t elapsed_ns = 0;  // its own timed window
-  std::int64_t cpu_ns = 0;      // its CPU time over the window
-  histogram rtt;                // pairs/N latency, the producer: this pair's round trips
+  int cpu = -1;                       // pinned to; -1: not pinned
+  std::uint64_t messages = 0;         // sent (producer) or received (consumer) in the timed batch
+  std::int64_t elapsed_ns = 0;        // its own timed window
+  std::int64_t cpu_ns = 0;            // its CPU time over the window
+  histogram rtt;                      // pairs/N latency, the producer: this pair's round trips
   std::optional<std::uint64_t> torn;  // fan_in/N consumer of a stream: records not whole
 };
 

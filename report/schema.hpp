@@ -166,7 +166,7 @@ inline constexpr std::string_view kDefaultVariant = "default";
 struct benchmark_name {
   std::string id;
   std::string topology = {};  // empty: one pair; otherwise one of kTopologies
-  std::uint64_t fan = 0;  // N of the topology; 0 with none
+  std::uint64_t fan = 0;      // N of the topology; 0 with none
   std::string pattern;
   std::uint64_t message_size = 0;
   std::string placement;
@@ -210,8 +210,8 @@ struct benchmark_fields {
   std::string family;
   std::string pattern;
   std::uint64_t message_size = 0;
-  std::string placement;  // cross, same, none (without `.spawn`)
-  std::string process;    // fork, spawn, or none for the in-process calibration
+  std::string placement;      // cross, same, none (without `.spawn`)
+  std::string process;        // fork, spawn, or none for the in-process calibration
   std::string topology = {};  // empty: one pair (the fields are left out)
   std::uint64_t fan = 0;
 };

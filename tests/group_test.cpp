@@ -149,7 +149,8 @@ TEST_P(FanOutAtEight, DeliversEveryMessageAndLeaksNothing) {
   const bool queue = m->traits.kind == channel_kind::message;
   for (std::size_t size : {std::size_t{64}, std::size_t{4097}}) {
     const std::size_t before = test::kernel_objects();
-    const run_result r = m->run_group(small_request(pattern::throughput, size), topology::fan_out, 8);
+    const run_result r =
+        m->run_group(small_request(pattern::throughput, size), topology::fan_out, 8);
     ASSERT_EQ(r.status, run_status::ok) << size << ": " << r.reason;
     ASSERT_TRUE(r.group);
     ASSERT_EQ(r.group->members.size(), 9u);
@@ -217,7 +218,8 @@ TEST(FanOut, KilledConsumerFailsTheRunWithTheReasonAndTheNextRunGoesOn) {
   const run_result r = m->run_group(req, topology::fan_out, 3);
   EXPECT_EQ(r.status, run_status::failed);
   EXPECT_NE(r.reason.find("SIGKILL"), std::string::npos) << r.reason;
-  const run_result next = m->run_group(small_request(pattern::throughput, 64), topology::fan_out, 2);
+  const run_result next =
+      m->run_group(small_request(pattern::throughput, 64), topology::fan_out, 2);
   EXPECT_EQ(next.status, run_status::ok) << next.reason;
   EXPECT_TRUE(test::no_children());
 }

@@ -29,7 +29,8 @@ std::vector<std::vector<std::byte>> pieces_of(const tagged_layout& layout, std::
     while (at < size) {
       std::size_t n = size - at;
       if (how == cut::bytes) n = 1;
-      if (how == cut::pages) n = at == 0 && size % 4096 != 0 ? size % 4096 : std::min<std::size_t>(4096, n);
+      if (how == cut::pages)
+        n = at == 0 && size % 4096 != 0 ? size % 4096 : std::min<std::size_t>(4096, n);
       out.emplace_back(msg.begin() + static_cast<std::ptrdiff_t>(at),
                        msg.begin() + static_cast<std::ptrdiff_t>(at + n));
       at += n;
@@ -114,7 +115,9 @@ std::string torn_stream_name(
     const ::testing::TestParamInfo<std::tuple<std::size_t, std::size_t, cut>>& param) {
   const auto [producers, size, how] = param.param;
   return "N" + std::to_string(producers) + "_" + std::to_string(size) + "B_" +
-         (how == cut::pages ? "pages" : how == cut::bytes ? "bytes" : "whole");
+         (how == cut::pages   ? "pages"
+          : how == cut::bytes ? "bytes"
+                              : "whole");
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -215,8 +218,8 @@ TEST(FanInReceiver, WholeRecordsPass) {
 
 TEST(FanInReceiver, LostAndDuplicatedRecordsAreCaught) {
   auto all = records(3, 64, 10);
-  all.erase(all.begin() + 4);             // producer 1's record 1 lost
-  all.insert(all.begin() + 8, all[7]);    // a record received twice
+  all.erase(all.begin() + 4);           // producer 1's record 1 lost
+  all.insert(all.begin() + 8, all[7]);  // a record received twice
   fan_in_receiver rx(64, 0, {3, 0, std::nullopt});
   for (const auto& r : all) rx.take(r);
   rx.expect(10);

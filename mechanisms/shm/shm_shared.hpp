@@ -71,7 +71,9 @@ class producer_lock {
   }
 
  private:
-  std::atomic_ref<std::uint32_t> word() const noexcept { return std::atomic_ref<std::uint32_t>(*w_); }
+  std::atomic_ref<std::uint32_t> word() const noexcept {
+    return std::atomic_ref<std::uint32_t>(*w_);
+  }
   std::uint32_t* w_;
 };
 
