@@ -244,11 +244,12 @@ Options:
   --fan LIST            the N of the topology benchmarks, comma-separated, 1..64 (default
                         1,2,4,8), or none: pairs/N runs N independent pairs of every pair
                         mechanism at once, fan_in/N N producers into one consumer over one
-                        channel, fan_out/N one producer to N consumers (a channel each, or a
-                        work queue); fork process model only. fan_in over pipes and FIFOs runs
-                        at 64,4095,4096,4097,65536 bytes, the rest of fan_in and fan_out at
-                        64,4096,65536, pairs/N throughput at 64,65536 and latency at 64 (--sizes
-                        when given: all at those). Names are
+                        channel, fan_out/N one producer to N consumers (a channel each, a
+                        shared-memory ring all read, or a work queue); fork process model
+                        only. fan_in over pipes and FIFOs runs at 64,4095,4096,4097,65536
+                        bytes, the rest of fan_in and fan_out at 64,4096,65536, pairs/N
+                        throughput at 64,65536 and latency at 64 (--sizes when given: all at
+                        those). Names are
                         <mechanism>/<topology>/<N>/<pattern>/<size>/<placement>, e.g.
                         pipe/fan_in/4/throughput/4097/cross. More peers than allowed CPUs is
                         flagged oversubscribed in the report

@@ -244,6 +244,43 @@ run_result run_fan_out_channels(const mechanism_traits& traits, const run_reques
   }
 }
 
+// fan_out/N over one broadcast channel of type C that every consumer reads (a shared-memory
+// ring): C(cfg, n) before fork, open(role, index) in each member, every consumer receiving
+// every message, checked as over a channel of its own.
+template <class C>
+run_result run_fan_out_broadcast(const mechanism_traits& traits, const run_request& req,
+                                 std::size_t n) {
+  run_result skip;
+  skip.status = run_status::skipped;
+  skip.reason = cannot_run_fan_out(traits, req, n, 0);
+  if (!skip.reason.empty()) return skip;
+  try {
+    private_dir dir;
+    const auto members = members_of(topology::fan_out, n);
+    const group_placement where = place_group(req.place, members, req.cpus);
+    const bool share = where.oversubscribed || req.place != placement::cross;
+    C ch(channel_config{req.message_size, req.pat, &dir, share}, n);
+    run_request rq = req;
+    group_program program;
+    program.members = members;
+    program.body = [&](std::size_t k, control_link& link) {
+      const group_member& m = members[k];
+      const auto index = static_cast<std::size_t>(m.index);
+      if (m.r == role::consumer) return run_fan_out_consumer(ch.open(m.r, index), link, rq);
+      std::vector<decltype(ch.open(role::producer, 0))> eps;
+      eps.push_back(ch.open(role::producer, 0));
+      return run_fan_out_producer(std::move(eps), link, rq);
+    };
+    program.opened = [&] { ch.opened(); };
+    return coordinate_group(rq, topology::fan_out, program, assemble_fan_out);
+  } catch (const std::exception& e) {
+    run_result r;
+    r.status = run_status::failed;
+    r.reason = std::string("setup: ") + e.what();
+    return r;
+  }
+}
+
 // fan_out/N over a work queue: one channel of type C (a message queue), one producer, N readers
 // that take each message from it, whoever comes first (harness/fan_out.hpp).
 template <channel C>

@@ -79,6 +79,18 @@ mechanism_entry with_fan_out_channels(mechanism_entry e) {
   return e;
 }
 
+// Adds fan_out/N over one broadcast channel of type C that all N consumers read (a
+// shared-memory ring, mechanisms/shm/shm_broadcast.hpp).
+template <class C>
+mechanism_entry with_fan_out_broadcast(mechanism_entry e) {
+  e.groups[topology::fan_out] = [traits = e.traits, unavailable = e.unavailable](
+                                    const run_request& req, std::size_t n) {
+    if (!unavailable.empty()) return unavailable_group(unavailable);
+    return run_fan_out_broadcast<C>(traits, req, n);
+  };
+  return e;
+}
+
 // Adds fan_out/N as a work queue over one channel of type C that N readers share: message
 // queues, where each message goes to exactly one reader.
 template <channel C>

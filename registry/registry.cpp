@@ -14,6 +14,7 @@
 #include "mechanisms/shm/mmap_anon.hpp"
 #include "mechanisms/shm/mmap_file.hpp"
 #include "mechanisms/shm/posix_shm.hpp"
+#include "mechanisms/shm/shm_broadcast.hpp"
 #include "mechanisms/shm/shm_shared.hpp"
 #include "mechanisms/shm/sysv_shm.hpp"
 #include "mechanisms/sockets/tcp.hpp"
@@ -80,11 +81,13 @@ const std::vector<mechanism_entry>& registry() {
         make_entry<pipe_vmsplice_channel>("pipe.vmsplice"),
         make_entry<sysv_shm_channel>("sysv_shm.sysv_sem"),
         make_entry<posix_shm_channel<posix_sem_sync>>("posix_shm.posix_sem"),
-        with_fan_in<posix_shm_shared_channel<futex_sync>>(
-            make_entry<posix_shm_channel<futex_sync>>("posix_shm.futex")),
+        with_fan_out_broadcast<posix_shm_broadcast_channel<futex_sync>>(
+            with_fan_in<posix_shm_shared_channel<futex_sync>>(
+                make_entry<posix_shm_channel<futex_sync>>("posix_shm.futex"))),
         make_entry<posix_shm_channel<adaptive_sync>>("posix_shm.adaptive"),
-        with_fan_in<posix_shm_shared_channel<spin_sync>>(
-            make_entry<posix_shm_channel<spin_sync>>("posix_shm.spin")),
+        with_fan_out_broadcast<posix_shm_broadcast_channel<spin_sync>>(
+            with_fan_in<posix_shm_shared_channel<spin_sync>>(
+                make_entry<posix_shm_channel<spin_sync>>("posix_shm.spin"))),
         make_entry<mmap_file_channel>("mmap_file.futex"),
         make_entry<mmap_anon_channel>("mmap_anon.futex"),
         with_work_queue<sysv_mq_channel>(

@@ -177,7 +177,25 @@ TEST_P(FanOutAtEight, DeliversEveryMessageAndLeaksNothing) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Mechanisms, FanOutAtEight,
-                         ::testing::Values("pipe", "unix_stream", "posix_mq", "sysv_mq"));
+                         ::testing::Values("pipe", "unix_stream", "posix_mq", "sysv_mq",
+                                           "posix_shm.futex", "posix_shm.spin"));
+
+// The broadcast ring holds the producer back until the slowest consumer has passed a byte:
+// messages larger than the ring reach every consumer intact.
+TEST(FanOut, BroadcastRingCarriesMessagesLargerThanTheRingToEveryConsumer) {
+  for (const char* id : {"posix_shm.futex", "posix_shm.spin"}) {
+    const mechanism_entry* m = find_mechanism(id);
+    ASSERT_NE(m, nullptr);
+    run_request req = small_request(pattern::throughput, 300'000);
+    req.fixed_messages = 20;
+    req.warmup_messages = 4;
+    const run_result r = m->run_group(req, topology::fan_out, 3);
+    ASSERT_EQ(r.status, run_status::ok) << id << ": " << r.reason;
+    EXPECT_EQ(r.messages, 3u * 20u);
+    EXPECT_EQ(r.integrity_errors, 0u);
+  }
+  EXPECT_TRUE(test::no_children());
+}
 
 // The coordinator's side of a work queue: counts that add up but hashes that do not (a record
 // taken twice and another lost) and counts that fall short both fail the run.
