@@ -34,6 +34,9 @@ Options:
                        e.g. fifo/latency/64/cross.spawn; pipes and other inherited-descriptor
                        mechanisms are skipped)
   --sizes LIST         comma-separated message sizes in bytes, replacing the sweep's
+  --fan LIST           the N of the topology benchmarks (pairs/N: N pairs at once; fan_in/N: N
+                       producers into one consumer), comma-separated, 1..64 (default 1,2,4,8),
+                       or none; they run at 64,4095,4096,4097,65536 bytes (quick 64,4096,4097)
   --idle-states M      held (default): keep the CPUs out of deep idle states for the whole run
                        (PM QoS, /dev/cpu_dma_latency = 0; needs root, otherwise the run goes
                        on with them allowed and the report says why); allowed: leave them be
@@ -63,6 +66,7 @@ TXT
 die() { echo "run_all.sh: $*" >&2; exit 2; }
 
 interleave=1 quick=0 filter="" repetitions="" out="" placement="cross" placement_given=0 cpus="" sizes="" target_time="" baseline="" plots=1
+fan=""
 process="fork" idle_states="held"
 probes=1 probes_json="" ab_ref="" ab_binary=""
 build_dir="$here/build"
@@ -77,6 +81,7 @@ while [ $# -gt 0 ]; do
     --process) [ -n "${2:-}" ] || die "--process needs a value"; process="$2"; shift ;;
     --idle-states) [ -n "${2:-}" ] || die "--idle-states needs a value"; idle_states="$2"; shift ;;
     --sizes) [ -n "${2:-}" ] || die "--sizes needs a value"; sizes="$2"; shift ;;
+    --fan) [ -n "${2:-}" ] || die "--fan needs a value"; fan="$2"; shift ;;
     --target-time) [ -n "${2:-}" ] || die "--target-time needs a value"; target_time="$2"; shift ;;
     --baseline) [ -n "${2:-}" ] || die "--baseline needs a value"; baseline="$2"; shift ;;
     --ab) [ -n "${2:-}" ] || die "--ab needs a git ref"; ab_ref="$2"; shift ;;
@@ -105,6 +110,17 @@ else
   repetitions=3
 fi
 case "$placement" in cross|same|none) ;; *) die "--placement must be cross, same or none, not '$placement'" ;; esac
+if [ -n "$fan" ] && [ "$fan" != none ]; then
+  [[ "$fan" == *,,* || "$fan" == ,* || "$fan" == *, ]] && die "--fan has an empty item in '$fan'"
+  IFS=',' read -r -a fan_items <<<"$fan"
+  seen=","
+  for n in "${fan_items[@]}"; do
+    [[ "$n" =~ ^[0-9]{1,3}$ ]] || die "--fan: '$n' is not a number"
+    if [ "$((10#$n))" -lt 1 ] || [ "$((10#$n))" -gt 64 ]; then die "--fan: $n is outside 1..64"; fi
+    [[ "$seen" == *",$((10#$n)),"* ]] && die "--fan: $n appears twice in '$fan'"
+    seen="$seen$((10#$n)),"
+  done
+fi
 if [ -n "$cpus" ]; then
   [[ "$cpus" =~ ^[^,]*,[^,]*$ ]] || die "--cpus needs exactly two CPU numbers A,B (producer, consumer), not '$cpus'"
   allowed_list="$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)"
@@ -262,6 +278,7 @@ if [ -n "$ab_ref$ab_binary" ]; then
   [ "$quick" -eq 1 ] && ab_args+=(--quick)
   [ -n "$filter" ] && ab_args+=("--benchmark_filter=$filter")
   [ -n "$sizes" ] && ab_args+=("--sizes=$sizes")
+  [ -n "$fan" ] && ab_args+=("--fan=$fan")
   [ -n "$target_time" ] && ab_args+=("--target-time=$target_time")
   start=$(date +%s)
   gate=0
@@ -285,6 +302,7 @@ if [ "$interleave" -eq 1 ] && [ "$repetitions" -gt 1 ]; then
 fi
 [ -n "$filter" ] && args+=("--benchmark_filter=$filter")
 [ -n "$sizes" ] && args+=("--sizes=$sizes")
+[ -n "$fan" ] && args+=("--fan=$fan")
 [ -n "$target_time" ] && args+=("--target-time=$target_time")
 [ -n "$cpus" ] && args+=("--cpus=$cpus")
 

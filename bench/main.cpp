@@ -7,6 +7,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -34,6 +35,8 @@ namespace {
 struct bench_case {
   std::string name;
   mechanism_traits traits;
+  std::optional<topology> topo;  // a topology benchmark (harness/group.hpp)
+  std::size_t fan = 0;
   run_request req;
   std::function<run_result(const run_request&)> run;
 };
@@ -60,9 +63,18 @@ struct adjacent_floors {
   std::optional<double> line_rtt_p50_ns, wake_rtt_p50_ns, copy_bytes_per_second;
 };
 
+// Whether the floors (a pair's cache-line and wake-up round trips, a pair's copy) bound this
+// benchmark: one pair, and pairs/N (each pair's round trip, each pair's copy); not the
+// aggregate of N producers or N consumers sharing a channel.
+bool floors_apply(const bench_case& c) {
+  return !c.topo || *c.topo == topology::pairs;
+}
+
 adjacent_floors measure_adjacent(const bench_case& c) {
   adjacent_floors f;
   if (!g_adjacent_floors || c.traits.kind == channel_kind::calibration) return f;
+  // A pair's floors bound a pair: fan-in and fan-out aggregates are no pair's.
+  if (!floors_apply(c)) return f;
   const int a = g_cpus.producer, b = g_cpus.consumer;
   if (c.req.pat == pattern::latency) {
     if (const auto l = cache_line_round_trip(a, b, 20'000)) f.line_rtt_p50_ns = l->p50;
@@ -143,6 +155,39 @@ schema::status report_status(run_status s) {
   return schema::status::failed;
 }
 
+// The report's `group` object of a topology benchmark (results/README.md).
+nlohmann::json group_json(const group_outcome& g, pattern p) {
+  nlohmann::json members = nlohmann::json::array();
+  for (const auto& m : g.members) {
+    nlohmann::json j = {{"role", to_string(m.r)},
+                        {"index", m.index},
+                        {"cpu", m.cpu < 0 ? nlohmann::json() : nlohmann::json(m.cpu)},
+                        {"messages", m.messages},
+                        {"elapsed_ns", m.elapsed_ns},
+                        {"cpu_ns", m.cpu_ns}};
+    if (m.elapsed_ns > 0 && m.messages != 0)
+      j["messages_per_second"] =
+          static_cast<double>(m.messages) * 1e9 / static_cast<double>(m.elapsed_ns);
+    if (p == pattern::latency && m.r == role::producer && m.rtt.count() != 0) {
+      j["rtt_p50_ns"] = m.rtt.percentile(50);
+      const double p99 = supported_percentile(m.rtt, 99);
+      j["rtt_p99_ns"] = std::isnan(p99) ? nlohmann::json() : nlohmann::json(p99);
+      j["rtt_samples"] = m.rtt.count();
+    }
+    if (m.torn) j["torn_records"] = *m.torn;
+    members.push_back(std::move(j));
+  }
+  nlohmann::json j = {
+      {"topology", to_string(g.topo)},      {"n", g.n},
+      {"peers", g.members.size()},          {"allowed_cpus", g.allowed_cpus},
+      {"oversubscribed", g.oversubscribed}, {"placement_reason", g.placement_reason},
+      {"members", std::move(members)}};
+  if (g.fairness)
+    j["fairness"] = {{"min_over_max", g.fairness->min_over_max}, {"cv", g.fairness->cv}};
+  if (g.torn_records) j["torn_records"] = *g.torn_records;
+  return j;
+}
+
 void run_case(benchmark::State& state, const bench_case& c) {
   g_progress.step(c.name);
   const auto started = std::chrono::system_clock::now().time_since_epoch();
@@ -163,6 +208,7 @@ void run_case(benchmark::State& state, const bench_case& c) {
   extra.order = order;
   extra.state = report_status(r.status);
   extra.reason = r.reason;
+  if (r.group) extra.group = group_json(*r.group, c.req.pat);
   // Lossy mechanisms: the loss counts, when the peers got as far as reporting them.
   if (c.traits.lossy && (r.status == run_status::ok || r.lost + r.duplicated + r.reordered != 0)) {
     extra.loss = schema::loss_counts{r.lost, r.duplicated, r.reordered, r.stale, std::nullopt};
@@ -223,7 +269,8 @@ void run_case(benchmark::State& state, const bench_case& c) {
     state.counters[counter::kMessagesPerSecond] = r.messages_per_second();
     const auto floor = g_floors.copy_bytes_per_second.find(c.req.message_size);
     state.counters[counter::kBytesPerSecondPerCopyFloor] =
-        ratio_or_null(bps, adjacent.copy_bytes_per_second ? adjacent.copy_bytes_per_second
+        ratio_or_null(bps, !floors_apply(c)                 ? std::nullopt
+                           : adjacent.copy_bytes_per_second ? adjacent.copy_bytes_per_second
                            : floor == g_floors.copy_bytes_per_second.end()
                                ? std::nullopt
                                : std::optional<double>(floor->second));
@@ -233,8 +280,17 @@ void run_case(benchmark::State& state, const bench_case& c) {
       state.counters[counter::kRateTrials] = static_cast<double>(r.rate_trials);
     }
   }
+  if (r.group) {
+    if (r.group->fairness) {
+      state.counters[counter::kFairnessMinOverMax] = r.group->fairness->min_over_max;
+      state.counters[counter::kFairnessCv] = r.group->fairness->cv;
+    }
+    if (r.group->torn_records)
+      state.counters[counter::kTornRecords] = static_cast<double>(*r.group->torn_records);
+  }
   extra.integrity_errors = r.integrity_errors;
-  extra.cpus = std::array<int, 2>{r.producer_cpu_id, r.consumer_cpu_id};
+  // A group's CPUs are in `group`, member by member.
+  if (!r.group) extra.cpus = std::array<int, 2>{r.producer_cpu_id, r.consumer_cpu_id};
   extra.cpu = schema::peer_cpu_times{r.producer_cpu.user_ns,  r.producer_cpu.sys_ns,
                                      r.consumer_cpu.user_ns,  r.consumer_cpu.sys_ns,
                                      r.producer_cpu.total_ns, r.consumer_cpu.total_ns};
@@ -262,9 +318,12 @@ void run_case(benchmark::State& state, const bench_case& c) {
 std::vector<bench_case> make_cases(const bench_options& o) {
   std::vector<bench_case> cases;
   auto add = [&](const mechanism_traits& t, pattern p, std::size_t size, placement place,
-                 std::function<run_result(const run_request&)> run) {
+                 std::function<run_result(const run_request&)> run,
+                 std::optional<topology> topo = std::nullopt, std::size_t fan = 0) {
     bench_case c;
     c.traits = t;
+    c.topo = topo;
+    c.fan = fan;
     c.req.pat = p;
     c.req.message_size = size;
     c.req.place = place;
@@ -275,6 +334,8 @@ std::vector<bench_case> make_cases(const bench_options& o) {
     // Launched peers get their own names, so compare never matches them with forked ones. The
     // null calibration runs in one process under either model.
     c.name = schema::format_name({.id = t.id,
+                                  .topology = topo ? to_string(*topo) : "",
+                                  .fan = fan,
                                   .pattern = to_string(p),
                                   .message_size = size,
                                   .placement = to_string(place),
@@ -293,6 +354,26 @@ std::vector<bench_case> make_cases(const bench_options& o) {
       if (p == pattern::latency && e.traits.paced) continue;  // a paced stream: throughput only
       for (std::size_t size : sizes) add(e.traits, p, size, o.place, e.run);
     }
+  }
+  // The topology benchmarks, after every one-pair benchmark: a group forks its members, so the
+  // fork process model only.
+  if (o.process != process_model::fork) return cases;
+  for (const auto& e : registry()) {
+    for (topology t : e.topologies())
+      for (std::size_t n : o.fan)
+        for (pattern p : {pattern::latency, pattern::throughput}) {
+          if (p == pattern::throughput && !e.traits.supports_throughput) continue;
+          // Fan-in and fan-out are streams: one consumer's latency is not a round trip.
+          if (p == pattern::latency && t != topology::pairs) continue;
+          const std::vector<std::size_t> sizes =
+              e.traits.sizes.empty()
+                  ? topology_sizes_for(o, t, p, e.traits.atomic_write_max.has_value())
+                  : e.traits.sizes;
+          for (std::size_t size : sizes) {
+            auto run = [&e, t, n](const run_request& req) { return e.run_group(req, t, n); };
+            add(e.traits, p, size, o.place, run, t, n);
+          }
+        }
   }
   return cases;
 }
@@ -402,7 +483,9 @@ int real_main(int argc, char** argv) {
                                  .pattern = to_string(c.req.pat),
                                  .message_size = c.req.message_size,
                                  .placement = to_string(c.req.place),
-                                 .process = process});
+                                 .process = process,
+                                 .topology = c.topo ? to_string(*c.topo) : "",
+                                 .fan = c.fan});
     benchmark::RegisterBenchmark(c.name.c_str(), run_case, c)
         ->Iterations(1)
         ->UseManualTime()

@@ -6,9 +6,13 @@
 #include <fstream>
 #include <string_view>
 
+#include "harness/group.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
+
+// POSIX PIPE_BUF on Linux: the boundary fan-in over a stream is measured on both sides of.
+constexpr std::size_t kPipeBuf = 4096;
 namespace {
 
 template <class T>
@@ -32,6 +36,61 @@ const std::vector<std::size_t>& full_sizes() {
 const std::vector<std::size_t>& quick_sizes() {
   static const std::vector<std::size_t> s = {1, 64, 4095, 4096, 4097, 65535, 65536, 65537, 1048576};
   return s;
+}
+
+const std::vector<std::size_t>& topology_sizes() {
+  static const std::vector<std::size_t> s = {64, 4095, 4096, 4097, 65536};
+  return s;
+}
+
+const std::vector<std::size_t>& quick_topology_sizes() {
+  static const std::vector<std::size_t> s = {64, 4096, 4097};
+  return s;
+}
+
+std::vector<std::size_t> topology_sizes_for(const bench_options& o, topology t, pattern p,
+                                            bool tears) {
+  const std::vector<std::size_t>& all = o.topology_sizes;
+  if (o.sizes_given || all.empty()) return all;
+  std::vector<std::size_t> out;
+  switch (t) {
+    case topology::fan_in:
+      if (tears) return all;
+      [[fallthrough]];
+    case topology::fan_out:
+      for (std::size_t s : all)
+        if (s != kPipeBuf - 1 && s != kPipeBuf + 1) out.push_back(s);
+      return out;
+    case topology::pairs: {
+      const auto [lo, hi] = std::minmax_element(all.begin(), all.end());
+      out.push_back(*lo);
+      if (p == pattern::throughput && *hi != *lo) out.push_back(*hi);
+      return out;
+    }
+  }
+  return all;
+}
+
+std::vector<std::size_t> parse_fan(const std::string& text) {
+  if (text == "none") return {};
+  std::vector<std::size_t> fan;
+  std::string_view rest = text;
+  if (rest.empty()) throw usage_error("--fan is empty (a list such as 1,2,4,8, or none)");
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    std::string item(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    if (item.empty()) throw usage_error("--fan has an empty item in '" + text + "'");
+    if (item.find_first_not_of("0123456789") != std::string::npos)
+      throw usage_error("--fan: '" + item + "' is not a number");
+    const auto v = parse_number<unsigned long long>(item, "--fan");
+    if (v == 0 || v > kMaxGroupSize)
+      throw usage_error("--fan: " + item + " is outside 1.." + std::to_string(kMaxGroupSize));
+    if (std::find(fan.begin(), fan.end(), v) != fan.end())
+      throw usage_error("--fan: " + item + " appears twice in '" + text + "'");
+    fan.push_back(static_cast<std::size_t>(v));
+  }
+  return fan;
 }
 
 std::vector<std::size_t> parse_sizes(const std::string& text) {
@@ -89,6 +148,8 @@ bench_options parse_options(int& argc, char** argv) {
     if (take_flag(i, argc, argv, "--sizes", v)) {
       o.sizes = parse_sizes(v);
       sizes_given = true;
+    } else if (take_flag(i, argc, argv, "--fan", v)) {
+      o.fan = parse_fan(v);
     } else if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
     } else if (take_flag(i, argc, argv, "--placement", v)) {
@@ -156,6 +217,8 @@ bench_options parse_options(int& argc, char** argv) {
                         to_string(implied) + ", not --placement " + to_string(o.place));
     o.place = implied;
   }
+  o.topology_sizes = sizes_given ? o.sizes : quick ? quick_topology_sizes() : topology_sizes();
+  o.sizes_given = sizes_given;
   if (quick) {
     if (!sizes_given) o.sizes = quick_sizes();
     if (!target_given) o.target_time_s = 0.02;
@@ -177,7 +240,19 @@ Options:
   --sizes LIST          comma-separated message sizes in bytes (default: the full sweep,
                         1,64,512,4095,4096,4097,16384,65535,65536,65537,262144,1048576,4194304)
   --quick               CI-sized sweep: 1,64,4095,4096,4097,65535,65536,65537,1048576 and
-                        a 0.02 s timed batch per benchmark
+                        a 0.02 s timed batch per benchmark (topologies: 64,4096,4097)
+  --fan LIST            the N of the topology benchmarks, comma-separated, 1..64 (default
+                        1,2,4,8), or none: pairs/N runs N independent pairs of every pair
+                        mechanism at once, fan_in/N N producers into one consumer over one
+                        channel, fan_out/N one producer to N consumers (a channel each, a
+                        shared-memory ring all read, or a work queue); fork process model
+                        only. fan_in over pipes and FIFOs runs at 64,4095,4096,4097,65536
+                        bytes, the rest of fan_in and fan_out at 64,4096,65536, pairs/N
+                        throughput at 64,65536 and latency at 64 (--sizes when given: all at
+                        those). Names are
+                        <mechanism>/<topology>/<N>/<pattern>/<size>/<placement>, e.g.
+                        pipe/fan_in/4/throughput/4097/cross. More peers than allowed CPUs is
+                        flagged oversubscribed in the report
   --placement P         cross (producer and consumer on two different CPUs, default),
                         same (both on one CPU) or none (not pinned). The CPUs come from the
                         topology in sysfs: cross takes two CPUs that are not SMT siblings
@@ -208,7 +283,8 @@ Options:
 
 Google Benchmark flags that matter here:
   --benchmark_filter=REGEX        run the benchmarks whose name matches, names are
-                                  <mechanism>/<pattern>/<size>/<placement>, e.g. pipe/latency/64/cross
+                                  <mechanism>/<pattern>/<size>/<placement>, e.g. pipe/latency/64/cross,
+                                  or with a topology pipe/pairs/4/throughput/64/cross
   --benchmark_repetitions=N       repeat every benchmark N times (reports keep each repetition)
   --benchmark_out=FILE            write the JSON report (Google Benchmark JSON + our fields)
   --benchmark_format=console|json|csv   what goes to stdout

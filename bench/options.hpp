@@ -16,6 +16,11 @@ namespace ipcbench {
 
 struct bench_options {
   std::vector<std::size_t> sizes;
+  // --fan LIST: the N of pairs/N and fan_in/N (empty: --fan none, no topology benchmarks), and
+  // the sizes they run at (topology_sizes(), quick_topology_sizes(), or --sizes when given).
+  std::vector<std::size_t> fan = {1, 2, 4, 8};
+  std::vector<std::size_t> topology_sizes;
+  bool sizes_given = false;    // --sizes: every topology and pattern runs at topology_sizes
   std::string sweep = "full";  // full, quick, custom
   placement place = placement::cross;
   // --cpus A,B: the producer on CPU A, the consumer on B (A == B: placement same).
@@ -38,6 +43,23 @@ inline constexpr std::size_t kMaxMessageSize = std::size_t{1} << 30;
 
 const std::vector<std::size_t>& full_sizes();
 const std::vector<std::size_t>& quick_sizes();
+// The topology benchmarks' sizes: both sides of PIPE_BUF (where fan-in's atomicity ends) and a
+// pipe's capacity, few enough that N x mechanisms x sizes keeps the sweep short.
+const std::vector<std::size_t>& topology_sizes();
+const std::vector<std::size_t>& quick_topology_sizes();
+
+// The sizes a topology benchmark runs at (README, "Many processes on one channel"): with --sizes
+// all of o.topology_sizes; otherwise those of o.topology_sizes that tell something for it:
+// fan_in over a stream whose writes may tear (`tears`) all of them, PIPE_BUF's both sides
+// included; fan_in over anything else and fan_out leave out PIPE_BUF +- 1, which is no boundary
+// for them; pairs/N, whose every pair is a one-pair benchmark already in the sweep, runs its
+// throughput at the smallest and largest size and its latency at the smallest only (what N
+// pairs at once cost a round trip shows at one size).
+std::vector<std::size_t> topology_sizes_for(const bench_options& o, topology t, pattern p,
+                                            bool tears);
+// "1,2,4,8" -> N list; "none" -> empty. Throws usage_error on 0, garbage, duplicates or an N
+// above kMaxGroupSize.
+std::vector<std::size_t> parse_fan(const std::string& text);
 
 // Parses and removes our flags from argv; leaves Google Benchmark's in place. Throws usage_error.
 bench_options parse_options(int& argc, char** argv);

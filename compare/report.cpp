@@ -140,6 +140,8 @@ benchmark_info info_from_entry(const json& entry, const std::string& name) {
     if (!info.pattern) info.pattern = parsed->pattern;
     if (!info.message_size) info.message_size = parsed->message_size;
     if (!info.placement) info.placement = parsed->placement;
+    if (!info.topology) info.topology = parsed->topology;
+    if (!info.fan) info.fan = parsed->fan;
   }
   split_id(info);
   return info;
@@ -155,6 +157,10 @@ std::optional<benchmark_info> parse_name(std::string_view name) {
   info.pattern = parsed->pattern;
   info.message_size = parsed->message_size;
   info.placement = parsed->placement;
+  if (!parsed->topology.empty()) {
+    info.topology = parsed->topology;
+    info.fan = parsed->fan;
+  }
   split_id(info);
   return info;
 }

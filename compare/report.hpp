@@ -40,6 +40,8 @@ struct benchmark_info {
   std::optional<std::string> pattern;
   std::optional<std::uint64_t> message_size;
   std::optional<std::string> placement;
+  std::optional<std::string> topology;  // topology benchmarks: pairs, fan_in, fan_out
+  std::optional<std::uint64_t> fan;     // and their N
 };
 
 // schema::parse_name as a benchmark_info, with the id split into mechanism and variant. nullopt

@@ -110,8 +110,9 @@ std::uint64_t copy_words_diff(std::byte* dst, const std::byte* src, std::size_t 
 
 // Compares bytes [from, to) of `p` (a whole message) with the pattern; from is a multiple of 8.
 // One read of every byte, 4 KiB at a time, so a corrupted message stops the check early.
-bool body_matches(const std::byte* p, std::size_t from, std::size_t to, int parity) noexcept {
-  const std::uint64_t key = kPatternKey[parity];
+bool body_matches(const std::byte* p, std::size_t from, std::size_t to, int parity,
+                  std::uint64_t salt) noexcept {
+  const std::uint64_t key = kPatternKey[parity] ^ salt;
   std::size_t j = from / 8;
   const std::size_t words_end = to / 8;
   constexpr std::size_t kBlock = 512;
@@ -123,7 +124,7 @@ bool body_matches(const std::byte* p, std::size_t from, std::size_t to, int pari
   // A part word at the end: its bytes are the low bytes of its pattern word.
   const std::size_t tail = to % 8;
   if (tail != 0) {
-    const std::uint64_t w = pattern_word(words_end, parity);
+    const std::uint64_t w = pattern_word(words_end, parity) ^ salt;
     for (std::size_t i = 0; i < tail; ++i)
       if (p[8 * words_end + i] != static_cast<std::byte>(w >> (8 * i))) return false;
   }
@@ -150,14 +151,19 @@ std::uint64_t pattern_word(std::size_t j, int parity) noexcept {
   return ((j + 1) * kPatternStep) ^ kPatternKey[parity];
 }
 
-message_codec::message_codec(std::size_t size, std::size_t headroom)
-    : size_(size), headroom_(headroom) {
+std::uint64_t stream_salt(std::uint64_t stream) noexcept {
+  // Every byte of the salt is stream + 1 (mod 256): two streams below 255 differ in every byte.
+  return stream == 0 ? 0 : ((stream % 255) + 1) * 0x0101'0101'0101'0101ull;
+}
+
+message_codec::message_codec(std::size_t size, std::size_t headroom, std::uint64_t stream)
+    : size_(size), headroom_(headroom), salt_(stream_salt(stream)) {
   for (int parity = 0; parity < 2; ++parity) {
     auto& v = buf_[parity];
     v.resize(headroom + size);
     std::byte* b = v.data() + headroom;
     for (std::size_t i = 0; i < size; ++i)
-      b[i] = static_cast<std::byte>(pattern_word(i / 8, parity) >> (8 * (i % 8)));
+      b[i] = static_cast<std::byte>((pattern_word(i / 8, parity) ^ salt_) >> (8 * (i % 8)));
     put_le(b + std::min(size, kSeqEnd), size, std::min(size, kLenEnd) - std::min(size, kSeqEnd));
   }
 }
@@ -191,7 +197,7 @@ integrity_error message_codec::check(std::span<const std::byte> got,
     return integrity_error::length;
   if (size_ >= kTrailerMin && !equal_le(p + size_ - 8, seq, 8)) return integrity_error::sequence;
   const std::size_t end = body_end(size_);
-  if (end > kLenEnd && !body_matches(p, kLenEnd, end, static_cast<int>(seq & 1)))
+  if (end > kLenEnd && !body_matches(p, kLenEnd, end, static_cast<int>(seq & 1), salt_))
     return integrity_error::corrupted;
   return integrity_error::none;
 }

@@ -37,11 +37,19 @@ enum class integrity_error { none, truncated, sequence, length, corrupted };
 // Word j of the pattern for a message of the given parity (see the layout above).
 std::uint64_t pattern_word(std::size_t j, int parity) noexcept;
 
+// The salt a codec of `stream` xors into every pattern word: 0 for stream 0; for streams 1..254
+// every byte differs from every other stream's, so the bodies of several producers on one
+// stream channel (fan-in) never match each other at the same offset, and a reassembler can tell
+// whose bytes it sees.
+std::uint64_t stream_salt(std::uint64_t stream) noexcept;
+
 class message_codec {
  public:
   // `headroom`: writable bytes kept in front of every stamped message and of the receive buffer
   // (an endpoint's kHeadroom, mechanisms/adapter.hpp), which the endpoint may overwrite.
-  explicit message_codec(std::size_t size, std::size_t headroom = 0);
+  // `stream`: the body pattern is salted with stream_salt(stream) (0: the plain pattern, which
+  // copy_check assumes).
+  explicit message_codec(std::size_t size, std::size_t headroom = 0, std::uint64_t stream = 0);
 
   std::size_t size() const noexcept { return size_; }
   std::size_t headroom() const noexcept { return headroom_; }
@@ -76,6 +84,7 @@ class message_codec {
 
   std::size_t size_;
   std::size_t headroom_;
+  std::uint64_t salt_;
   std::vector<std::byte> buf_[2];
 };
 

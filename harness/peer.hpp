@@ -382,6 +382,23 @@ inline std::optional<std::int64_t> helper_cpu_now(const std::vector<int>& pids) 
   return sum;
 }
 
+// The sizing run of `sizing` messages, run_batch(n) running n of them: the time it took, ns.
+// Only the last three quarters are timed, scaled to the whole: the first messages pay the cold
+// start (page faults, a sleeping partner), which would make the batch sizes (and the rtt_batch
+// of short round trips) those of a slower channel. Below 8 messages the whole run is timed.
+template <class F>
+std::int64_t timed_sizing_run(std::uint64_t sizing, F&& run_batch) {
+  const std::uint64_t cold = sizing < 8 ? 0 : sizing / 4;
+  if (cold != 0) run_batch(cold);
+  const std::uint64_t rest = sizing - cold;
+  const std::int64_t w0 = now_ns();
+  if (rest != 0) run_batch(rest);
+  if (rest == 0) return 0;
+  const double ns =
+      static_cast<double>(now_ns() - w0) * static_cast<double>(sizing) / static_cast<double>(rest);
+  return static_cast<std::int64_t>(ns);
+}
+
 // The whole life of a peer after its endpoint is open. Returns the exit code.
 template <endpoint E>
 int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
@@ -412,16 +429,8 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
     batch(sizing, {});
     send_message(ctl, warm_notice{(lossy_consumer ? s.batch_end_ns : now_ns()) - w0});
   } else {
-    // Only the last three quarters are timed, scaled to the whole: the first messages pay the
-    // cold start (page faults, a sleeping partner), which would make the batch sizes (and the
-    // rtt_batch of short round trips) those of a slower channel.
-    batch(sizing / 4, {});
-    const std::uint64_t rest = sizing - sizing / 4;
-    const std::int64_t w0 = now_ns();
-    batch(rest, {});
-    const double ns = static_cast<double>(now_ns() - w0) * static_cast<double>(sizing) /
-                      static_cast<double>(rest);
-    send_message(ctl, warm_notice{static_cast<std::int64_t>(ns)});
+    send_message(ctl,
+                 warm_notice{timed_sizing_run(sizing, [&](std::uint64_t n) { batch(n, {}); })});
   }
 
   const auto go = expect_message<go_order>(ctl, req.timeout * 2);

@@ -95,6 +95,8 @@ void to_json(nlohmann::json& j, const peer_report& m) {
     j["stale"] = m.loss->stale;
     j["delivered"] = m.loss->delivered;
   }
+  if (m.torn) j["torn"] = *m.torn;
+  if (m.work_hash) j["work_hash"] = *m.work_hash;
 }
 
 void from_json(const nlohmann::json& j, peer_report& m) {
@@ -125,6 +127,10 @@ void from_json(const nlohmann::json& j, peer_report& m) {
         loss_counts{j.value("lost", std::uint64_t{0}),      j.value("duplicated", std::uint64_t{0}),
                     j.value("reordered", std::uint64_t{0}), j.value("expected", std::uint64_t{0}),
                     j.value("stale", std::uint64_t{0}),     j.value("delivered", std::uint64_t{0})};
+  m.torn.reset();
+  if (j.contains("torn")) m.torn = j.at("torn").get<std::uint64_t>();
+  m.work_hash.reset();
+  if (j.contains("work_hash")) m.work_hash = j.at("work_hash").get<std::uint64_t>();
 }
 
 void to_json(nlohmann::json& j, const exit_order&) {

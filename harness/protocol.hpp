@@ -81,6 +81,12 @@ struct peer_report {
   std::optional<cpu_window> cpu_states;       // the producer: stat_cpus over the timed batch
   std::optional<std::int64_t> helper_cpu_ns;  // the producer: helper_pids over the timed batch
   std::optional<loss_counts> loss;            // lossy mechanisms only, of the timed batch alone
+  // The consumer of a fan-in run over a stream (harness/fan_in.hpp): records of the whole run
+  // (sizing, warm-up and timed batch) that arrived in more than one piece.
+  std::optional<std::uint64_t> torn;
+  // fan_out/N over a work queue (harness/fan_out.hpp): the sum, modulo 2^64, of work_hash(seq)
+  // over the timed batch's records this peer sent (the producer) or took (a consumer).
+  std::optional<std::uint64_t> work_hash;
 };
 
 // Coordinator: both reports are in; the peer may free its buffers and exit.

@@ -13,6 +13,25 @@ std::string cannot_run(const mechanism_traits& traits, const run_request& req) {
   return {};
 }
 
+std::string cannot_run_group(const run_request& req, std::size_t n) {
+  if (req.process != process_model::fork)
+    return "a group of peers runs in the fork process model only";
+  if (n == 0 || n > kMaxGroupSize)
+    return "group size " + std::to_string(n) + " outside 1.." + std::to_string(kMaxGroupSize);
+  return {};
+}
+
+std::string cannot_run_fan_out(const mechanism_traits& traits, const run_request& req,
+                               std::size_t n, std::size_t min_size) {
+  if (std::string why = cannot_run(traits, req); !why.empty()) return why;
+  if (std::string why = cannot_run_group(req, n); !why.empty()) return why;
+  if (req.pat != pattern::throughput) return "fan-out is a stream: throughput only";
+  if (req.message_size < min_size)
+    return "work-queue records carry their sequence number in " + std::to_string(min_size) +
+           " bytes; " + std::to_string(req.message_size) + " is too small";
+  return {};
+}
+
 run_request paced_request(const run_request& req, double rate, double time_s,
                           std::uint64_t min_messages) {
   run_request r = req;

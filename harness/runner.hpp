@@ -9,10 +9,15 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "harness/coordinator.hpp"
+#include "harness/fan_in.hpp"
+#include "harness/fan_out.hpp"
+#include "harness/group.hpp"
 #include "harness/peer.hpp"
 #include "harness/rate_search.hpp"
 #include "harness/session.hpp"
@@ -76,6 +81,238 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
     }
     if (res.reason.starts_with("lost ")) res.reason = traits.mechanism + " " + res.reason;
     return res;
+  } catch (const std::exception& e) {
+    run_result r;
+    r.status = run_status::failed;
+    r.reason = std::string("setup: ") + e.what();
+    return r;
+  }
+}
+
+// Why a group run of this size cannot run, or empty: a fork model only (the group forks every
+// member), and N from 1 to kMaxGroupSize.
+std::string cannot_run_group(const run_request& req, std::size_t n);
+
+// pairs/N: N channels of type C, each created before fork as for one pair, and N pairs of peers
+// running run_peer() on them at once under the group coordinator. Every forked member inherits
+// the other pairs' channel descriptors until it exits (only its own channel's open() drops the
+// rest of its copy); a member that dies is seen on its control channel, not on the data channel,
+// and fails the run at once.
+template <channel C>
+run_result run_pairs(const mechanism_traits& traits, const run_request& req, std::size_t n) {
+  run_result skip;
+  skip.status = run_status::skipped;
+  skip.reason = cannot_run(traits, req);
+  if (skip.reason.empty()) skip.reason = cannot_run_group(req, n);
+  if (!skip.reason.empty()) return skip;
+  try {
+    // A directory per pair: mechanisms that rendezvous by path use fixed names inside theirs.
+    std::vector<std::unique_ptr<private_dir>> dirs;
+    const auto members = members_of(topology::pairs, n);
+    const group_placement where = place_group(req.place, members, req.cpus);
+    // Spinning waiters yield when they may share a CPU: pinned together, unpinned, or more peers
+    // than CPUs.
+    bool share = where.oversubscribed;
+    for (std::size_t i = 0; i < n && !share; ++i)
+      share = where.cpus[2 * i] < 0 || where.cpus[2 * i] == where.cpus[2 * i + 1];
+    std::vector<std::unique_ptr<C>> chs;
+    for (std::size_t i = 0; i < n; ++i) {
+      dirs.push_back(std::make_unique<private_dir>());
+      chs.push_back(
+          std::make_unique<C>(channel_config{req.message_size, req.pat, dirs.back().get(), share}));
+    }
+    run_request rq = req;
+    rq.lossy = traits.lossy;
+    group_program program;
+    program.members = members;
+    program.body = [&](std::size_t k, control_link& link) {
+      const group_member& m = members[k];
+      return run_peer(chs[static_cast<std::size_t>(m.index)]->open(m.r), m.r, link, rq);
+    };
+    program.opened = [&] {
+      for (auto& ch : chs) ch->opened();
+    };
+    if constexpr (requires { chs[0]->helper_pids(); }) {
+      program.helpers = [&](std::size_t k) {
+        return chs[static_cast<std::size_t>(members[k].index)]->helper_pids();
+      };
+    }
+    run_result res = coordinate_group(rq, topology::pairs, program, assemble_pairs);
+    // A helper that ended (a killed bus daemon) is the cause whatever the peers saw.
+    if constexpr (requires { chs[0]->helper_failure(); }) {
+      if (res.status == run_status::failed) {
+        for (auto& ch : chs)
+          if (std::string why = ch->helper_failure(); !why.empty()) {
+            res.reason = why + "; " + res.reason;
+            break;
+          }
+      }
+    }
+    return res;
+  } catch (const std::exception& e) {
+    run_result r;
+    r.status = run_status::failed;
+    r.reason = std::string("setup: ") + e.what();
+    return r;
+  }
+}
+
+// fan_in/N: one channel of type C, created before fork; N producers each open the producer's
+// end of it (their forked copies of one descriptor, or the name opened N times) and one
+// consumer the consumer's end. Throughput only, records of at least kFanInMinSize bytes (the
+// producer's number rides in the sequence field).
+template <channel C>
+run_result run_fan_in(const mechanism_traits& traits, const run_request& req, std::size_t n) {
+  run_result skip;
+  skip.status = run_status::skipped;
+  skip.reason = cannot_run(traits, req);
+  if (skip.reason.empty()) skip.reason = cannot_run_group(req, n);
+  if (skip.reason.empty() && req.pat != pattern::throughput)
+    skip.reason = "fan-in is a stream: throughput only";
+  if (skip.reason.empty() && req.message_size < kFanInMinSize)
+    skip.reason = "fan-in records carry the producer's number in " + std::to_string(kFanInMinSize) +
+                  " bytes; " + std::to_string(req.message_size) + " is too small";
+  if (!skip.reason.empty()) return skip;
+  try {
+    private_dir dir;
+    const auto members = members_of(topology::fan_in, n);
+    const group_placement where = place_group(req.place, members, req.cpus);
+    // Spinning waiters yield when any two members may share a CPU.
+    bool share = where.oversubscribed;
+    for (std::size_t i = 0; i < where.cpus.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        share = share || where.cpus[i] < 0 || where.cpus[i] == where.cpus[j];
+    C ch(channel_config{req.message_size, req.pat, &dir, share});
+    run_request rq = req;
+    rq.lossy = traits.lossy;
+    group_program program;
+    program.members = members;
+    program.body = [&](std::size_t k, control_link& link) {
+      const group_member& m = members[k];
+      const fan_in_setup setup{n, m.index, traits.atomic_write_max};
+      return run_fan_in_peer(ch.open(m.r), m.r, link, rq, setup);
+    };
+    program.opened = [&] { ch.opened(); };
+    return coordinate_group(rq, topology::fan_in, program, assemble_fan_in);
+  } catch (const std::exception& e) {
+    run_result r;
+    r.status = run_status::failed;
+    r.reason = std::string("setup: ") + e.what();
+    return r;
+  }
+}
+
+// Why a fan-out of this request cannot run, or empty (group limits, throughput only, and for
+// a work queue records that hold their whole sequence number).
+std::string cannot_run_fan_out(const mechanism_traits& traits, const run_request& req,
+                               std::size_t n, std::size_t min_size);
+
+// fan_out/N over a channel per consumer: N channels of type C created before fork; the producer
+// opens the producer's end of all N and writes every message to each, consumer i opens the
+// consumer's end of channel i. Every member inherits the other channels' descriptors until it
+// exits, as in pairs/N.
+template <channel C>
+run_result run_fan_out_channels(const mechanism_traits& traits, const run_request& req,
+                                std::size_t n) {
+  run_result skip;
+  skip.status = run_status::skipped;
+  skip.reason = cannot_run_fan_out(traits, req, n, 0);
+  if (!skip.reason.empty()) return skip;
+  try {
+    std::vector<std::unique_ptr<private_dir>> dirs;
+    const auto members = members_of(topology::fan_out, n);
+    const group_placement where = place_group(req.place, members, req.cpus);
+    const bool share = where.oversubscribed || req.place != placement::cross;
+    std::vector<std::unique_ptr<C>> chs;
+    for (std::size_t i = 0; i < n; ++i) {
+      dirs.push_back(std::make_unique<private_dir>());
+      chs.push_back(
+          std::make_unique<C>(channel_config{req.message_size, req.pat, dirs.back().get(), share}));
+    }
+    run_request rq = req;
+    rq.lossy = traits.lossy;
+    group_program program;
+    program.members = members;
+    program.body = [&](std::size_t k, control_link& link) {
+      const group_member& m = members[k];
+      if (m.r == role::consumer)
+        return run_fan_out_consumer(chs[static_cast<std::size_t>(m.index)]->open(m.r), link, rq);
+      std::vector<decltype(chs[0]->open(role::producer))> eps;
+      for (auto& ch : chs) eps.push_back(ch->open(role::producer));
+      return run_fan_out_producer(std::move(eps), link, rq);
+    };
+    program.opened = [&] {
+      for (auto& ch : chs) ch->opened();
+    };
+    return coordinate_group(rq, topology::fan_out, program, assemble_fan_out);
+  } catch (const std::exception& e) {
+    run_result r;
+    r.status = run_status::failed;
+    r.reason = std::string("setup: ") + e.what();
+    return r;
+  }
+}
+
+// fan_out/N over one broadcast channel of type C that every consumer reads (a shared-memory
+// ring): C(cfg, n) before fork, open(role, index) in each member, every consumer receiving
+// every message, checked as over a channel of its own.
+template <class C>
+run_result run_fan_out_broadcast(const mechanism_traits& traits, const run_request& req,
+                                 std::size_t n) {
+  run_result skip;
+  skip.status = run_status::skipped;
+  skip.reason = cannot_run_fan_out(traits, req, n, 0);
+  if (!skip.reason.empty()) return skip;
+  try {
+    private_dir dir;
+    const auto members = members_of(topology::fan_out, n);
+    const group_placement where = place_group(req.place, members, req.cpus);
+    const bool share = where.oversubscribed || req.place != placement::cross;
+    C ch(channel_config{req.message_size, req.pat, &dir, share}, n);
+    run_request rq = req;
+    group_program program;
+    program.members = members;
+    program.body = [&](std::size_t k, control_link& link) {
+      const group_member& m = members[k];
+      const auto index = static_cast<std::size_t>(m.index);
+      if (m.r == role::consumer) return run_fan_out_consumer(ch.open(m.r, index), link, rq);
+      std::vector<decltype(ch.open(role::producer, 0))> eps;
+      eps.push_back(ch.open(role::producer, 0));
+      return run_fan_out_producer(std::move(eps), link, rq);
+    };
+    program.opened = [&] { ch.opened(); };
+    return coordinate_group(rq, topology::fan_out, program, assemble_fan_out);
+  } catch (const std::exception& e) {
+    run_result r;
+    r.status = run_status::failed;
+    r.reason = std::string("setup: ") + e.what();
+    return r;
+  }
+}
+
+// fan_out/N over a work queue: one channel of type C (a message queue), one producer, N readers
+// that take each message from it, whoever comes first (harness/fan_out.hpp).
+template <channel C>
+run_result run_work_queue(const mechanism_traits& traits, const run_request& req, std::size_t n) {
+  run_result skip;
+  skip.status = run_status::skipped;
+  skip.reason = cannot_run_fan_out(traits, req, n, kWorkQueueMinSize);
+  if (!skip.reason.empty()) return skip;
+  try {
+    private_dir dir;
+    const auto members = members_of(topology::fan_out, n);
+    const group_placement where = place_group(req.place, members, req.cpus);
+    const bool share = where.oversubscribed || req.place != placement::cross;
+    C ch(channel_config{req.message_size, req.pat, &dir, share});
+    run_request rq = req;
+    rq.lossy = traits.lossy;
+    group_program program;
+    program.members = members;
+    program.body = [&](std::size_t k, control_link& link) {
+      return run_work_queue_peer(ch.open(members[k].r), members[k].r, link, rq, n);
+    };
+    program.opened = [&] { ch.opened(); };
+    return coordinate_group(rq, topology::fan_out, program, assemble_fan_out);
   } catch (const std::exception& e) {
     run_result r;
     r.status = run_status::failed;

@@ -60,6 +60,24 @@ const char* to_string(run_status s) noexcept {
   return "?";
 }
 
+const char* to_string(topology t) noexcept {
+  switch (t) {
+    case topology::pairs:
+      return "pairs";
+    case topology::fan_in:
+      return "fan_in";
+    case topology::fan_out:
+      return "fan_out";
+  }
+  return "?";
+}
+
+std::optional<topology> parse_topology(const std::string& s) noexcept {
+  for (topology t : {topology::pairs, topology::fan_in, topology::fan_out})
+    if (s == to_string(t)) return t;
+  return std::nullopt;
+}
+
 const char* to_string(process_model m) noexcept {
   return m == process_model::fork ? "fork" : "spawn";
 }

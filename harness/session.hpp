@@ -23,6 +23,9 @@ struct cpu_pair {
   int consumer = -1;
 };
 enum class run_status { ok, skipped, failed };
+// Many processes on one benchmark (harness/group.hpp): N independent pairs at once, N producers
+// into one consumer over one channel, one producer to N consumers.
+enum class topology { pairs, fan_in, fan_out };
 // How the peers come to be: forked from the coordinator (related, they may inherit descriptors),
 // or launched as separate programs that rendezvous by name (named channels only).
 enum class process_model { fork, spawn };
@@ -81,6 +84,42 @@ struct cpu_window {
   std::map<int, cpu_state_times> cpus;
 };
 
+// Coefficient of variation (population standard deviation over the mean) and min/max of a set
+// of per-member numbers: how evenly a group shared the channel.
+struct spread {
+  double cv = 0;
+  double min_over_max = 1;
+};
+
+// One member of a group run (harness/group.hpp).
+struct member_outcome {
+  role r = role::producer;
+  int index = 0;
+  int cpu = -1;                       // pinned to; -1: not pinned
+  std::uint64_t messages = 0;         // sent (producer) or received (consumer) in the timed batch
+  std::int64_t elapsed_ns = 0;        // its own timed window
+  std::int64_t cpu_ns = 0;            // its CPU time over the window
+  histogram rtt;                      // pairs/N latency, the producer: this pair's round trips
+  std::optional<std::uint64_t> torn;  // fan_in/N consumer of a stream: records not whole
+};
+
+// What a group run adds to its run_result: where every process ran and what each did.
+struct group_outcome {
+  topology topo = topology::pairs;
+  std::size_t n = 0;
+  std::size_t allowed_cpus = 0;
+  bool oversubscribed = false;  // more peers than allowed CPUs
+  std::string placement_reason;
+  std::vector<member_outcome> members;
+  // The spread of the producers' rates (each its messages over its own window): how fairly the
+  // channel served them. Set when there are producers sharing one channel, or pairs sharing the
+  // machine.
+  std::optional<spread> fairness;
+  // fan_in/N over a stream: records that did not arrive whole (a write above PIPE_BUF split
+  // by the kernel and interleaved with another producer's), reassembled and checked.
+  std::optional<std::uint64_t> torn_records;
+};
+
 struct run_result {
   run_status status = run_status::failed;
   std::string reason;          // why skipped or failed
@@ -116,6 +155,7 @@ struct run_result {
   // The helper processes' (run_request::helper_pids) user+system CPU time over the timed batch,
   // from /proc/<pid>/stat in clock ticks (10 ms at USER_HZ 100); nullopt without helpers.
   std::optional<std::int64_t> helper_cpu_ns;
+  std::optional<group_outcome> group;  // group runs only (harness/group.hpp)
 
   // Both peers' CPU time, plus the helpers' (helper_cpu_ns) when there are any, per message.
   double cpu_ns_per_message() const noexcept;
@@ -127,6 +167,8 @@ struct run_result {
 const char* to_string(placement p) noexcept;
 std::optional<placement> parse_placement(const std::string& s) noexcept;
 const char* to_string(run_status s) noexcept;
+const char* to_string(topology t) noexcept;  // "pairs", "fan_in", "fan_out"
+std::optional<topology> parse_topology(const std::string& s) noexcept;
 const char* to_string(process_model m) noexcept;
 std::optional<process_model> parse_process_model(const std::string& s) noexcept;
 

@@ -83,6 +83,10 @@ struct mechanism_traits {
   // A paced stream (registry `.paced` variants): throughput only, the producer paced at the
   // highest rate the harness finds with under 0.1 % lost (harness/runner.hpp run_paced_channel).
   bool paced = false;
+  // A stream whose writes of at most this many bytes are atomic (PIPE_BUF for pipes and FIFOs):
+  // larger writes of several writers may interleave (fan-in counts them torn). nullopt: no such
+  // promise, or a message mechanism, whose messages always arrive whole.
+  std::optional<std::size_t> atomic_write_max;
   // The message sizes this mechanism runs at instead of the sweep's; empty: the sweep's.
   // Notification mechanisms: {0}; the real-time signal: {0, 8}.
   std::vector<std::size_t> sizes;

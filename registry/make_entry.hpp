@@ -13,8 +13,16 @@
 
 namespace ipcbench {
 
-// The entry of channel type C; unavailable, with describe()'s exception as the reason, when
-// C::describe() throws (the kernel lacks it).
+// The run of a topology of size n when the mechanism is unavailable: skipped with the reason.
+inline run_result unavailable_group(const std::string& why) {
+  run_result r;
+  r.status = run_status::skipped;
+  r.reason = why;
+  return r;
+}
+
+// The entry of channel type C, with pairs/N; unavailable, with describe()'s exception as the
+// reason, when C::describe() throws (the kernel lacks it).
 template <channel C>
 mechanism_entry make_entry(const char* id) {
   mechanism_entry e;
@@ -33,6 +41,16 @@ mechanism_entry make_entry(const char* id) {
     }
     return run_channel<C>(traits, req);
   };
+  e.groups[topology::pairs] = [traits = e.traits, unavailable = e.unavailable](
+                                  const run_request& req, std::size_t n) {
+    if (!unavailable.empty()) return unavailable_group(unavailable);
+    // A channel that needs a machine-wide resource of its own (iceoryx: one RouDi per machine)
+    // runs one pair at a time.
+    if constexpr (requires { C::kOnePerMachine; }) {
+      if (n > 1) return unavailable_group(C::kOnePerMachine);
+    }
+    return run_pairs<C>(traits, req, n);
+  };
   if constexpr (named_channel<C>) {
     e.can_spawn = true;
     e.attach = run_attached<C>;
@@ -40,8 +58,59 @@ mechanism_entry make_entry(const char* id) {
   return e;
 }
 
+// Adds fan_in/N over one channel of type C (the entry's own type, or for shared memory the
+// same segment with a ring the producers share, mechanisms/shm/shm_shared.hpp): N producers open
+// its producer's end, for mechanisms where many writers on one channel make sense (a FIFO
+// server, a job queue).
+template <channel C>
+mechanism_entry with_fan_in(mechanism_entry e) {
+  e.groups[topology::fan_in] = [traits = e.traits, unavailable = e.unavailable](
+                                   const run_request& req, std::size_t n) {
+    if (!unavailable.empty()) return unavailable_group(unavailable);
+    return run_fan_in<C>(traits, req, n);
+  };
+  return e;
+}
+
+// Adds fan_out/N over a channel of type C per consumer (the producer writes every message to
+// each): pipes and stream sockets.
+template <channel C>
+mechanism_entry with_fan_out_channels(mechanism_entry e) {
+  e.groups[topology::fan_out] = [traits = e.traits, unavailable = e.unavailable](
+                                    const run_request& req, std::size_t n) {
+    if (!unavailable.empty()) return unavailable_group(unavailable);
+    return run_fan_out_channels<C>(traits, req, n);
+  };
+  return e;
+}
+
+// Adds fan_out/N over one broadcast channel of type C that all N consumers read (a
+// shared-memory ring, mechanisms/shm/shm_broadcast.hpp).
+template <class C>
+mechanism_entry with_fan_out_broadcast(mechanism_entry e) {
+  e.groups[topology::fan_out] = [traits = e.traits, unavailable = e.unavailable](
+                                    const run_request& req, std::size_t n) {
+    if (!unavailable.empty()) return unavailable_group(unavailable);
+    return run_fan_out_broadcast<C>(traits, req, n);
+  };
+  return e;
+}
+
+// Adds fan_out/N as a work queue over one channel of type C that N readers share: message
+// queues, where each message goes to exactly one reader.
+template <channel C>
+mechanism_entry with_work_queue(mechanism_entry e) {
+  e.groups[topology::fan_out] = [traits = e.traits, unavailable = e.unavailable](
+                                    const run_request& req, std::size_t n) {
+    if (!unavailable.empty()) return unavailable_group(unavailable);
+    return run_work_queue<C>(traits, req, n);
+  };
+  return e;
+}
+
 // The entry of a mechanism this build does not carry: its id, mechanism, variant and family
-// (so it is listed and charted with its family), every run skipped with `reason`.
+// (so it is listed and charted with its family), every run skipped with `reason`, pairs/N too
+// (as a built one would run it).
 inline mechanism_entry unavailable_entry(const char* id, const char* mechanism, const char* variant,
                                          const char* family, const std::string& reason) {
   mechanism_entry e;
@@ -55,6 +124,9 @@ inline mechanism_entry unavailable_entry(const char* id, const char* mechanism, 
     r.status = run_status::skipped;
     r.reason = why;
     return r;
+  };
+  e.groups[topology::pairs] = [why = e.unavailable](const run_request&, std::size_t) {
+    return unavailable_group(why);
   };
   return e;
 }

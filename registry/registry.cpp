@@ -14,6 +14,8 @@
 #include "mechanisms/shm/mmap_anon.hpp"
 #include "mechanisms/shm/mmap_file.hpp"
 #include "mechanisms/shm/posix_shm.hpp"
+#include "mechanisms/shm/shm_broadcast.hpp"
+#include "mechanisms/shm/shm_shared.hpp"
 #include "mechanisms/shm/sysv_shm.hpp"
 #include "mechanisms/sockets/tcp.hpp"
 #include "mechanisms/sockets/udp.hpp"
@@ -53,6 +55,8 @@ mechanism_entry make_paced_entry(const char* id) {
       "one unpaced trial, then at most 8 paced trials (its goodput, 1/16 of it, then bisection "
       "in log space), each a fresh run of 1/10 the target time and at least 1000 messages; the "
       "timed batch at the highest rate that lost under 0.1 %";
+  // A paced group would run unpaced: the rate search is one pair's.
+  e.groups.clear();
   if (!e.unavailable.empty()) return e;
   e.run = [traits = e.traits](const run_request& req) { return run_paced_channel<C>(traits, req); };
   return e;
@@ -67,23 +71,30 @@ const std::vector<mechanism_entry>& registry() {
 #ifdef IPCBENCH_PLANT_DELAY
         make_entry<delayed_channel<pipe_channel>>("pipe"),  // test-only: planted_delay.hpp
 #else
-        make_entry<pipe_channel>("pipe"),
+        with_fan_out_channels<pipe_channel>(
+            with_fan_in<pipe_channel>(make_entry<pipe_channel>("pipe"))),
 #endif
-        make_entry<fifo_channel>("fifo"),
-        make_entry<unix_stream_channel>("unix_stream"),
+        with_fan_in<fifo_channel>(make_entry<fifo_channel>("fifo")),
+        with_fan_out_channels<unix_stream_channel>(make_entry<unix_stream_channel>("unix_stream")),
         make_entry<tcp_channel>("tcp"),
         make_entry<pipe_resized_channel>("pipe.resized"),
         make_entry<pipe_vmsplice_channel>("pipe.vmsplice"),
         make_entry<sysv_shm_channel>("sysv_shm.sysv_sem"),
         make_entry<posix_shm_channel<posix_sem_sync>>("posix_shm.posix_sem"),
-        make_entry<posix_shm_channel<futex_sync>>("posix_shm.futex"),
+        with_fan_out_broadcast<posix_shm_broadcast_channel<futex_sync>>(
+            with_fan_in<posix_shm_shared_channel<futex_sync>>(
+                make_entry<posix_shm_channel<futex_sync>>("posix_shm.futex"))),
         make_entry<posix_shm_channel<adaptive_sync>>("posix_shm.adaptive"),
-        make_entry<posix_shm_channel<spin_sync>>("posix_shm.spin"),
+        with_fan_out_broadcast<posix_shm_broadcast_channel<spin_sync>>(
+            with_fan_in<posix_shm_shared_channel<spin_sync>>(
+                make_entry<posix_shm_channel<spin_sync>>("posix_shm.spin"))),
         make_entry<mmap_file_channel>("mmap_file.futex"),
         make_entry<mmap_anon_channel>("mmap_anon.futex"),
-        make_entry<sysv_mq_channel>("sysv_mq"),
-        make_entry<posix_mq_channel>("posix_mq"),
-        make_entry<unix_dgram_channel>("unix_dgram"),
+        with_work_queue<sysv_mq_channel>(
+            with_fan_in<sysv_mq_channel>(make_entry<sysv_mq_channel>("sysv_mq"))),
+        with_work_queue<posix_mq_channel>(
+            with_fan_in<posix_mq_channel>(make_entry<posix_mq_channel>("posix_mq"))),
+        with_fan_in<unix_dgram_channel>(make_entry<unix_dgram_channel>("unix_dgram")),
         make_entry<unix_seqpacket_channel>("unix_seqpacket"),
         make_entry<udp_channel>("udp"),
         make_paced_entry<udp_channel>("udp.paced"),
@@ -99,6 +110,20 @@ const std::vector<mechanism_entry>& registry() {
     return v;
   }();
   return all;
+}
+
+std::vector<topology> mechanism_entry::topologies() const {
+  std::vector<topology> v;
+  for (const auto& [t, fn] : groups) v.push_back(t);
+  return v;
+}
+
+run_result mechanism_entry::run_group(const run_request& req, topology t, std::size_t n) const {
+  if (auto it = groups.find(t); it != groups.end()) return it->second(req, n);
+  run_result r;
+  r.status = run_status::skipped;
+  r.reason = unavailable.empty() ? traits.id + " does not run " + to_string(t) : unavailable;
+  return r;
 }
 
 const mechanism_entry* find_mechanism(const std::string& id) {

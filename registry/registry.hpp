@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,10 +18,19 @@ struct mechanism_entry {
   // Non-empty when the mechanism cannot run on this machine at all (its describe() failed).
   std::string unavailable;
   std::function<run_result(const run_request&)> run;
+  // The topologies it runs in (harness/group.hpp), each with its run of size n: pairs/N for
+  // every pair mechanism (registry/make_entry.hpp), fan_in/N and fan_out/N where added.
+  using group_run = std::function<run_result(const run_request&, std::size_t n)>;
+  std::map<topology, group_run> groups;
   // A named_channel: can also run between separately launched peers (process model spawn),
   // whose side is `attach` (open by the rendezvous, run the peer loop). Empty otherwise.
   bool can_spawn = false;
   attach_fn attach;
+
+  // The topologies in `groups`, in enum order.
+  std::vector<topology> topologies() const;
+  // Runs topology t of size n; a topology it does not run is skipped with the reason.
+  run_result run_group(const run_request& req, topology t, std::size_t n) const;
 };
 
 // Every registered mechanism, in report order. Built once.

@@ -30,6 +30,9 @@ constexpr std::string_view kCounters[] = {
     counter::kRttP50PerLineFloor,
     counter::kRttP50PerWakeFloor,
     counter::kBytesPerSecondPerCopyFloor,
+    counter::kFairnessMinOverMax,
+    counter::kFairnessCv,
+    counter::kTornRecords,
 };
 
 constexpr std::array<metric_spec, 11> kMetrics{{
@@ -106,8 +109,9 @@ std::string variant_of(std::string_view id) {
 }
 
 std::string format_name(const benchmark_name& name) {
-  std::string text =
-      name.id + "/" + name.pattern + "/" + std::to_string(name.message_size) + "/" + name.placement;
+  std::string text = name.id + "/";
+  if (!name.topology.empty()) text += name.topology + "/" + std::to_string(name.fan) + "/";
+  text += name.pattern + "/" + std::to_string(name.message_size) + "/" + name.placement;
   if (name.spawned) text += kSpawnSuffix;
   return text;
 }
@@ -122,6 +126,15 @@ std::optional<benchmark_name> parse_name(std::string_view name) {
     start = slash + 1;
   }
   while (!parts.empty() && is_gbench_suffix(parts.back())) parts.pop_back();
+  benchmark_name parsed;
+  if (parts.size() == 6) {
+    if (!one_of(parts[1], kTopologies) || !all_digits(parts[2]) || parts[2].size() > 19)
+      return std::nullopt;
+    parsed.topology = std::string(parts[1]);
+    parsed.fan = std::stoull(std::string(parts[2]));
+    if (parsed.fan == 0) return std::nullopt;
+    parts.erase(parts.begin() + 1, parts.begin() + 3);
+  }
   if (parts.size() != 4 || parts[0].empty() || !all_digits(parts[2])) return std::nullopt;
   std::string_view place = parts[3];
   const bool spawned = place.ends_with(kSpawnSuffix);
@@ -129,7 +142,6 @@ std::optional<benchmark_name> parse_name(std::string_view name) {
   if (!one_of(parts[1], kPatterns) || !one_of(place, kPlacements)) return std::nullopt;
   if (parts[2].size() > 19) return std::nullopt;  // would not fit in 64 bits
 
-  benchmark_name parsed;
   parsed.id = std::string(parts[0]);
   parsed.pattern = std::string(parts[1]);
   parsed.message_size = std::stoull(std::string(parts[2]));
@@ -161,6 +173,10 @@ void to_json(nlohmann::json& j, const benchmark_fields& f) {
        {field::kMessageSize, f.message_size},
        {field::kPlacement, f.placement},
        {field::kProcess, f.process}};
+  if (!f.topology.empty()) {
+    j[field::kTopology] = f.topology;
+    j[field::kFan] = f.fan;
+  }
 }
 
 void to_json(nlohmann::json& j, const repetition_fields& r) {
@@ -188,6 +204,7 @@ void to_json(nlohmann::json& j, const repetition_fields& r) {
   if (r.latency_percentiles_ns) j[field::kLatencyPercentiles] = *r.latency_percentiles_ns;
   if (r.start_unix_ns) j[field::kStartUnixNs] = *r.start_unix_ns;
   if (r.order) j[field::kOrder] = *r.order;
+  if (r.group) j[field::kGroup] = *r.group;
 }
 
 std::optional<std::uint64_t> min_samples_for_percentile(double q) {

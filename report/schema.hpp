@@ -47,6 +47,12 @@ inline constexpr char kStartUnixNs[] = "start_unix_ns";
 inline constexpr char kOrder[] = "order";
 inline constexpr char kCpuStates[] = "cpu_states";
 inline constexpr char kTurnaroundPercentiles[] = "turnaround_percentiles_ns";
+// Topology benchmarks only (absent on a one-pair benchmark): "pairs", "fan_in" or "fan_out",
+// and its N.
+inline constexpr char kTopology[] = "topology";
+inline constexpr char kFan[] = "fan";
+// Topology benchmarks, per repetition: the placement of every process and each one's numbers.
+inline constexpr char kGroup[] = "group";
 inline constexpr char kFloors[] = "floors";
 }  // namespace field
 
@@ -110,6 +116,12 @@ inline constexpr char kTurnaroundP50Ns[] = "turnaround_p50_ns";
 inline constexpr char kRttP50PerLineFloor[] = "rtt_p50_per_line_floor";
 inline constexpr char kRttP50PerWakeFloor[] = "rtt_p50_per_wake_floor";
 inline constexpr char kBytesPerSecondPerCopyFloor[] = "bytes_per_second_per_copy_floor";
+// Topology benchmarks: the spread of the producers' (pairs: the pairs') rates, min over max
+// and coefficient of variation (1 and 0: perfectly even); fan_in over a stream: records that
+// did not arrive whole (writes above PIPE_BUF torn by the kernel), reassembled and checked.
+inline constexpr char kFairnessMinOverMax[] = "fairness_min_over_max";
+inline constexpr char kFairnessCv[] = "fairness_cv";
+inline constexpr char kTornRecords[] = "torn_records";
 }  // namespace counter
 
 // Every counter above, in the order results/README.md lists them.
@@ -142,15 +154,19 @@ status status_of_error_message(std::string_view message) noexcept;
 
 inline constexpr std::string_view kPatterns[] = {"latency", "throughput"};
 inline constexpr std::string_view kPlacements[] = {"cross", "same", "none"};
+inline constexpr std::string_view kTopologies[] = {"pairs", "fan_in", "fan_out"};
 // Appended to the placement of a benchmark whose peers were launched as separate programs
 // (`--process spawn`), so compare never matches it with a forked one.
 inline constexpr std::string_view kSpawnSuffix = ".spawn";
 // The variant of an id without a dot.
 inline constexpr std::string_view kDefaultVariant = "default";
 
-// `<id>/<pattern>/<size>/<placement>[.spawn]`, `<id>` = `<mechanism>[.<variant>]`.
+// `<id>/<pattern>/<size>/<placement>[.spawn]`, `<id>` = `<mechanism>[.<variant>]`; a topology
+// benchmark inserts `<topology>/<N>` after the id: `pipe/fan_in/4/throughput/4097/cross`.
 struct benchmark_name {
   std::string id;
+  std::string topology = {};  // empty: one pair; otherwise one of kTopologies
+  std::uint64_t fan = 0;      // N of the topology; 0 with none
   std::string pattern;
   std::uint64_t message_size = 0;
   std::string placement;
@@ -194,8 +210,10 @@ struct benchmark_fields {
   std::string family;
   std::string pattern;
   std::uint64_t message_size = 0;
-  std::string placement;  // cross, same, none (without `.spawn`)
-  std::string process;    // fork, spawn, or none for the in-process calibration
+  std::string placement;      // cross, same, none (without `.spawn`)
+  std::string process;        // fork, spawn, or none for the in-process calibration
+  std::string topology = {};  // empty: one pair (the fields are left out)
+  std::uint64_t fan = 0;
 };
 
 // Of the timed batch alone. `stale`: messages of an earlier batch (the warm-up) that arrived in
@@ -237,6 +255,8 @@ struct repetition_fields {
   // with interleaved repetitions, what ran when.
   std::optional<std::int64_t> start_unix_ns;
   std::optional<std::uint64_t> order;
+  // Topology benchmarks (results/README.md, `group`).
+  std::optional<nlohmann::json> group;
 };
 
 void to_json(nlohmann::json& j, const benchmark_fields& f);

@@ -173,6 +173,10 @@ template <class Endpoint, bool ZeroCopy>
 class iceoryx_channel {
  public:
   using endpoint_type = Endpoint;
+  // Why pairs/N runs only at N = 1 (registry/make_entry.hpp).
+  static constexpr const char* kOnePerMachine =
+      "each iceoryx channel starts its own RouDi, and there is one RouDi per machine: N pairs "
+      "at once would need one RouDi shared by N services, which this adapter does not do";
   // Throws (the mechanism is unavailable) when iox-roudi is not in $PATH.
   static mechanism_traits describe();
   explicit iceoryx_channel(const channel_config& cfg) : broker_(cfg) {}

@@ -49,6 +49,7 @@ mechanism_traits fifo_channel::describe() {
   t.description =
       "FIFO (named pipe) per direction in a private 0700 directory, unlinked after open";
   t.notes["PIPE_BUF"] = std::to_string(PIPE_BUF);
+  t.atomic_write_max = PIPE_BUF;
   return t;
 }
 

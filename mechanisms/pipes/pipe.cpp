@@ -21,6 +21,7 @@ mechanism_traits pipe_channel::describe() {
   t.notes["capacity_bytes"] =
       std::to_string(check(::fcntl(p.write_end.get(), F_GETPIPE_SZ), "fcntl(F_GETPIPE_SZ)"));
   t.notes["PIPE_BUF"] = std::to_string(PIPE_BUF);
+  t.atomic_write_max = PIPE_BUF;
   return t;
 }
 

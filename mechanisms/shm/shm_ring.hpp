@@ -84,6 +84,16 @@ class shm_endpoint {
     return io_status::ok;
   }
 
+  // Several senders on one ring (fan-in), called by the one that holds the producer lock:
+  // takes the ring's published head and its tail as this side's own, since another sender may
+  // have moved them since this one last sent.
+  void adopt_shared_head() noexcept {
+    head_ = published_head_ = word(out_ctl_->head).load(std::memory_order_acquire);
+    tail_seen_ = word(out_ctl_->tail).load(std::memory_order_acquire);
+  }
+  shm::segment_header& header() noexcept { return *hdr_; }
+  Sync& sync() noexcept { return sync_; }
+
   std::ptrdiff_t receive(std::span<std::byte> buf) {
     auto copy = [](std::byte* dst, const std::byte* src, std::size_t n, std::size_t) {
       std::memcpy(dst, src, n);

@@ -58,6 +58,9 @@ struct ring_control {
 struct segment_header {
   alignas(kLineBytes) std::uint32_t pid[2];  // producer's and consumer's pid, set on open
   ring_control ring[2];                      // [0] producer -> consumer, [1] consumer -> producer
+  // Several producers on ring 0 (fan-in, shm_shared.hpp): the lock a producer holds for the
+  // whole of one message. 0 free, 1 held, 2 held with (possible) sleepers.
+  alignas(kLineBytes) std::uint32_t producer_lock;
 };
 static_assert(sizeof(segment_header) <= kHeaderBytes);
 

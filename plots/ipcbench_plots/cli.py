@@ -69,7 +69,7 @@ def default_out_dir(labels: list[str]) -> Path:
 def render(reports: list[Report], compare: CompareResults | None, out_dir: Path) -> Path:
     """Draw every chart into out_dir and write index.html there; returns its path."""
     # matplotlib loads only once the input is known to be good: bad input fails fast.
-    from . import heatmap, layer_chart, lines, ranking
+    from . import heatmap, layer_chart, lines, ranking, topology
     from .figure import LATENCY, THROUGHPUT, ChartWriter
     from .html import write_index
     from .units import KIB, MIB
@@ -92,6 +92,7 @@ def render(reports: list[Report], compare: CompareResults | None, out_dir: Path)
         ranking.ranking_chart(writer, THROUGHPUT, MIB),
     ]
     drawn += [layer_chart.layer_chart(writer, pattern) for pattern in ("latency", "throughput")]
+    drawn += topology.topology_charts(writer)
     for contender in range(1, len(reports)):
         drawn += [
             heatmap.heatmap_chart(writer, metric, contender, compare)

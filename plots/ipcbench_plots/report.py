@@ -22,6 +22,9 @@ PATTERNS = ("latency", "throughput")
 # A benchmark's name is `<id>/<pattern>/<size>/<placement>[.spawn]`; its fields say the same.
 NAME_FIELDS = ("id", "pattern", "message_size", "placement")
 SPAWN_SUFFIX = ".spawn"
+# Topology benchmarks (`<id>/<topology>/<N>/<pattern>/<size>/<placement>`) are kept apart from
+# the one-pair cells: `Report.topology` holds one TopologyPoint per benchmark.
+TOPOLOGIES = ("pairs", "fan_in", "fan_out")
 
 # Counters flat on an entry; anything else numeric is ignored.
 COUNTERS = (
@@ -84,6 +87,20 @@ class Cell:
 
 
 @dataclass
+class TopologyPoint:
+    """One topology benchmark (its first `iteration` entry): what the charts against N read."""
+
+    id: str
+    topology: str
+    n: int
+    pattern: str
+    size: int
+    status: str
+    counters: dict[str, float]
+    oversubscribed: bool | None
+
+
+@dataclass
 class Report:
     path: Path
     label: str
@@ -92,6 +109,7 @@ class Report:
     series_family: dict[str, str]  # series in display order -> family
     families: list[str]
     probes: list[dict]
+    topology: list[TopologyPoint] = field(default_factory=list)
 
     @property
     def ipcbench(self) -> dict:
@@ -200,7 +218,14 @@ def _parse_report(data: object, path: Path, label: str) -> Report:
         raise _Invalid("'context' is not an object")
     groups: dict[tuple, dict] = {}
     families: dict[str, str] = {}
+    topology: dict[tuple, TopologyPoint] = {}
     for entry in entries:
+        point = _topology_point(entry)
+        if point is _AGGREGATE:
+            continue
+        if point is not None:
+            topology.setdefault((point.id, point.topology, point.n, point.pattern, point.size), point)
+            continue
         key, family, run_type, aggregate = _entry_key(entry)
         group = groups.setdefault(key, {"iteration": [], "aggregate": {}})
         families.setdefault(key[0], family)
@@ -210,14 +235,53 @@ def _parse_report(data: object, path: Path, label: str) -> Report:
         else:
             group["iteration"].append(run)
     cells = _cells(groups, families)
-    if not cells:
+    if not cells and not topology:
         raise _Invalid("no ipcbench benchmarks in 'benchmarks'")
     probes = data.get("probes", [])
     if not isinstance(probes, list) or not all(isinstance(p, dict) for p in probes):
         raise _Invalid("'probes' is not an array of objects")
     series_family = _series_order(cells, context)
     family_order = list(dict.fromkeys(series_family.values()))
-    return Report(path, label, context, cells, series_family, family_order, probes)
+    return Report(
+        path, label, context, cells, series_family, family_order, probes, list(topology.values())
+    )
+
+
+_AGGREGATE = TopologyPoint("", "", 0, "", 0, "aggregate", {}, None)
+
+
+def _topology_point(entry: object) -> TopologyPoint | None:
+    """The topology benchmark an entry belongs to, or None for a one-pair benchmark."""
+    if not isinstance(entry, dict):
+        return None
+    name = entry.get("run_name") or entry.get("name")
+    parts = name.split("/") if isinstance(name, str) else []
+    topo = entry.get("topology")
+    if topo is None and len(parts) >= 6 and parts[1] in TOPOLOGIES:
+        topo = parts[1]
+    if topo is None:
+        return None
+    if entry.get("run_type", "iteration") != "iteration":
+        return _AGGREGATE
+    try:
+        n = int(entry.get("fan", parts[2] if len(parts) > 2 else 0))
+        size = int(entry.get("message_size", parts[4] if len(parts) > 4 else 0))
+    except (TypeError, ValueError):
+        raise _Invalid(f"benchmark '{name}' has a topology N or size that is not an integer") from None
+    counters = {k: float(v) for k, v in entry.items() if _is_number(v) and not isinstance(v, bool)}
+    status = str(entry.get("status", "failed" if entry.get("error_occurred") else "ok"))
+    group = entry.get("group") if isinstance(entry.get("group"), dict) else {}
+    over = group.get("oversubscribed")
+    return TopologyPoint(
+        str(entry.get("id", parts[0] if parts else "")),
+        str(topo),
+        n,
+        str(entry.get("pattern", parts[3] if len(parts) > 3 else "")),
+        size,
+        status,
+        counters,
+        over if isinstance(over, bool) else None,
+    )
 
 
 def _entry_key(entry: object) -> tuple[tuple[str, str, int, str], str, str, str]:

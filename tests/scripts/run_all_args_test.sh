@@ -46,6 +46,12 @@ expect_bad "--repetitions" --repetitions abc
 expect_bad "--repetitions" --repetitions 1001
 expect_bad "--placement must be" --placement diagonal
 expect_bad "--process must be" --process thread
+expect_bad "--fan needs a value" --fan
+expect_bad "--fan: 0 is outside 1..64" --fan 0
+expect_bad "--fan: 65 is outside 1..64" --fan 1,65
+expect_bad "--fan: 'x' is not a number" --fan 2,x
+expect_bad "--fan has an empty item" --fan 1,,2
+expect_bad "--fan: 2 appears twice" --fan 2,4,2
 expect_bad "--cpus needs exactly two CPU numbers" --cpus 1
 expect_bad "--cpus needs exactly two CPU numbers" --cpus 0,1,2
 expect_bad "'x' in '0,x' is not a CPU number" --cpus 0,x

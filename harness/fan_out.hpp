@@ -1,0 +1,208 @@
+// fan_out/N: one producer to N consumers. Two shapes, both throughput only:
+//
+// - A channel per consumer (pipes, Unix stream sockets): the producer writes every message to
+//   every consumer, one channel after the other; consumer i reads and checks all of them on its
+//   own channel (the usual message_codec layout and sequence), so each consumer must get every
+//   message intact and in order.
+// - A work queue (message queues): one channel, N readers; every message goes to exactly one of
+//   them, whichever reads first. A batch ends with N stop records (sequence kWorkStop), one per
+//   reader, each of which stops reading at its first. A reader checks every record it takes
+//   (the codec, with the sequence its header names), and that its sequence numbers rise (no
+//   duplicate within one reader); across readers, the coordinator checks that the counts add up
+//   to what was sent and that the sums of work_hash(seq) match the producer's, so a record lost
+//   and another taken twice cannot cancel out (a collision needs two 64-bit mixes to agree).
+//   Since a reader that is done with one batch could take the next batch's stops, the queue has
+//   no warm-up flowing into the timed batch: the sizing run (a batch of its own, ended by stops
+//   and the coordinator's barrier) warms up, and the go order's warm-up records are sent ahead
+//   of the timed records in one batch, which the readers tell apart by sequence number.
+//
+// Peer side; the coordinator's side is assemble_fan_out (harness/group.hpp).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "harness/peer.hpp"
+
+namespace ipcbench {
+
+// The smallest record whose header holds the whole sequence number (a work queue's records).
+inline constexpr std::size_t kWorkQueueMinSize = 8;
+// The sequence number of a work queue's stop record.
+inline constexpr std::uint64_t kWorkStop = ~std::uint64_t{0} - 1;
+
+// A 64-bit mix of a sequence number (splitmix64's finaliser).
+constexpr std::uint64_t work_hash(std::uint64_t seq) noexcept {
+  std::uint64_t z = seq + 0x9e37'79b9'7f4a'7c15ull;
+  z = (z ^ (z >> 30)) * 0xbf58'476d'1ce4'e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d0'49bb'1331'11ebull;
+  return z ^ (z >> 31);
+}
+
+// The sequence number in a record's header (its first 8 bytes, little-endian).
+inline std::uint64_t record_sequence(std::span<const std::byte> got) noexcept {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < got.size(); ++i)
+    v |= static_cast<std::uint64_t>(got[i]) << (8 * i);
+  return v;
+}
+
+// The peer's report of one batch's timing and CPU, filled in by the callers below.
+struct fan_out_window {
+  std::int64_t t0 = 0, t1 = 0;
+  peer_cpu c0, c1;
+};
+
+namespace detail {
+
+inline peer_report fan_out_report(std::uint64_t messages, const integrity_tally& tally,
+                                  const fan_out_window& w) {
+  peer_report report;
+  report.messages = messages;
+  report.integrity_errors = tally.total();
+  report.integrity_summary = tally.summary();
+  report.t0 = w.t0;
+  report.t1 = w.t1;
+  report.cpu = {w.c1.user_ns - w.c0.user_ns, w.c1.sys_ns - w.c0.sys_ns,
+                w.c1.total_ns - w.c0.total_ns};
+  return report;
+}
+
+}  // namespace detail
+
+// The producer of a fan-out over a channel per consumer: every message to every endpoint.
+template <endpoint E>
+int run_fan_out_producer(std::vector<E> eps_in, control_link& ctl, const run_request& req) {
+  peer_state s(req.message_size, endpoint_headroom<E>);
+  std::optional<std::vector<E>> eps(std::move(eps_in));
+  send_message(ctl, opened_notice{});
+  auto batch = [&](std::uint64_t n) {
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const std::uint64_t seq = s.next_seq++;
+      const auto msg = s.codec.stamp(seq);
+      for (E& ep : *eps)
+        if (ep.send(msg) != io_status::ok) throw_channel_closed("send", seq);
+    }
+  };
+  const auto sizing = expect_message<warmup_order>(ctl, req.timeout * 2).count;
+  send_message(ctl, warm_notice{timed_sizing_run(sizing, batch)});
+  const auto go = expect_message<go_order>(ctl, req.timeout * 2);
+  batch(go.warm);
+  fan_out_window w;
+  w.c0 = cpu_now();
+  w.t0 = now_ns();
+  batch(go.count);
+  w.t1 = now_ns();
+  w.c1 = cpu_now();
+  send_message(ctl, detail::fan_out_report(go.count, s.tally, w));
+  eps.reset();
+  expect_message<exit_order>(ctl, req.timeout * 2);
+  return 0;
+}
+
+// A consumer of a fan-out over a channel per consumer: the usual stream check on its channel.
+template <endpoint E>
+int run_fan_out_consumer(E endpoint_in, control_link& ctl, const run_request& req) {
+  peer_state s(req.message_size, endpoint_headroom<E>);
+  std::optional<E> endpoint(std::move(endpoint_in));
+  send_message(ctl, opened_notice{});
+  auto batch = [&](std::uint64_t n) {
+    for (std::uint64_t i = 0; i < n; ++i) consume_one(*endpoint, s, false);
+  };
+  const auto sizing = expect_message<warmup_order>(ctl, req.timeout * 2).count;
+  send_message(ctl, warm_notice{timed_sizing_run(sizing, batch)});
+  const auto go = expect_message<go_order>(ctl, req.timeout * 2);
+  batch(go.warm);
+  fan_out_window w;
+  w.c0 = cpu_now();
+  w.t0 = now_ns();
+  batch(go.count);
+  w.t1 = now_ns();
+  w.c1 = cpu_now();
+  send_message(ctl, detail::fan_out_report(go.count, s.tally, w));
+  endpoint.reset();
+  expect_message<exit_order>(ctl, req.timeout * 2);
+  return 0;
+}
+
+// Either side of a work queue with `readers` consumers (see the top of this file).
+template <endpoint E>
+int run_work_queue_peer(E endpoint_in, role r, control_link& ctl, const run_request& req,
+                        std::size_t readers) {
+  peer_state s(req.message_size, endpoint_headroom<E>);
+  std::optional<E> endpoint(std::move(endpoint_in));
+  E& ep = *endpoint;
+  send_message(ctl, opened_notice{});
+  std::uint64_t hash = 0;  // of the timed records
+  auto produce = [&](std::uint64_t n, std::uint64_t timed_from) {
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const std::uint64_t seq = s.next_seq++;
+      if (seq >= timed_from) hash += work_hash(seq);
+      if (ep.send(s.codec.stamp(seq)) != io_status::ok) throw_channel_closed("send", seq);
+    }
+  };
+  auto stop_all = [&] {
+    for (std::size_t i = 0; i < readers; ++i)
+      if (ep.send(s.codec.stamp(kWorkStop)) != io_status::ok)
+        throw_channel_closed("send", kWorkStop);
+  };
+  // A reader's batch: until its stop record. Records from `timed_from` on are counted, hashed
+  // and, at the first of them, the window starts.
+  std::uint64_t taken = 0;
+  std::optional<std::uint64_t> last;
+  fan_out_window w;
+  auto consume = [&](std::uint64_t timed_from) {
+    for (std::uint64_t i = 0;; ++i) {
+      const std::ptrdiff_t got = ep.receive(s.rbuf);
+      if (got < 0) throw_receive_failed(got, i);
+      const std::span<const std::byte> rec(s.rbuf.data(), static_cast<std::size_t>(got));
+      const std::uint64_t seq = record_sequence(rec);
+      const integrity_error e = s.codec.check(rec, seq);
+      s.tally.add(e, seq);
+      if (e != integrity_error::none) continue;
+      if (seq == kWorkStop) return;
+      if (last && seq <= *last) s.tally.add(integrity_error::sequence, seq);  // taken twice
+      last = seq;
+      if (seq < timed_from) continue;
+      if (taken++ == 0) {
+        w.c0 = cpu_now();
+        w.t0 = now_ns();
+      }
+      hash += work_hash(seq);
+    }
+  };
+
+  const auto sizing = expect_message<warmup_order>(ctl, req.timeout * 2).count;
+  const std::int64_t w0 = now_ns();
+  if (r == role::producer) {
+    produce(sizing, ~std::uint64_t{0});
+    stop_all();
+  } else {
+    consume(~std::uint64_t{0});
+  }
+  send_message(ctl, warm_notice{now_ns() - w0});
+  const auto go = expect_message<go_order>(ctl, req.timeout * 2);
+  const std::uint64_t timed_from = sizing + go.warm;
+  if (r == role::producer) {
+    produce(go.warm, timed_from);
+    w.c0 = cpu_now();
+    w.t0 = now_ns();
+    produce(go.count, timed_from);
+    stop_all();
+  } else {
+    consume(timed_from);
+  }
+  w.t1 = now_ns();
+  w.c1 = cpu_now();
+  if (r == role::consumer && taken == 0) w.c0 = w.c1, w.t0 = w.t1;  // it got none
+  peer_report report = detail::fan_out_report(r == role::producer ? go.count : taken, s.tally, w);
+  report.work_hash = hash;
+  send_message(ctl, report);
+  endpoint.reset();
+  expect_message<exit_order>(ctl, req.timeout * 2);
+  return 0;
+}
+
+}  // namespace ipcbench

@@ -1,0 +1,397 @@
+// Topologies (harness/group.hpp): N pairs at once, N producers into one consumer and one
+// producer to N consumers. Setting up and tearing down a group leaks nothing, a killed member
+// fails its benchmark with the reason, the placement spreads members and flags
+// oversubscription, and the name, option and spread helpers say what they should.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "bench/options.hpp"
+#include "harness/fan_out.hpp"
+#include "harness/group.hpp"
+#include "registry/registry.hpp"
+#include "report/schema.hpp"
+#include "test_env.hpp"
+
+namespace ipcbench {
+namespace {
+
+run_request small_request(pattern p, std::size_t size) {
+  run_request req;
+  req.pat = p;
+  req.message_size = size;
+  req.place = placement::none;
+  req.fixed_messages = 200;
+  req.warmup_messages = 10;
+  req.timeout = std::chrono::seconds(20);
+  return req;
+}
+
+// Every pair mechanism's entry runs pairs/8 and leaves no kernel object, file or child behind.
+class PairsAtEight : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PairsAtEight, RunsAndLeaksNothing) {
+  const mechanism_entry* m = find_mechanism(GetParam());
+  ASSERT_NE(m, nullptr);
+  const std::size_t before = test::kernel_objects();
+  const pattern p = m->traits.supports_throughput ? pattern::throughput : pattern::latency;
+  const std::size_t size = m->traits.sizes.empty() ? 64 : m->traits.sizes.front();
+  const run_result r = m->run_group(small_request(p, size), topology::pairs, 8);
+  ASSERT_EQ(r.status, run_status::ok) << r.reason;
+  ASSERT_TRUE(r.group);
+  EXPECT_EQ(r.group->n, 8u);
+  EXPECT_EQ(r.group->members.size(), 16u);
+  EXPECT_EQ(r.messages, 8u * 200u);
+  EXPECT_EQ(r.integrity_errors, 0u);
+  EXPECT_TRUE(r.group->fairness);
+  EXPECT_TRUE(test::kernel_objects_back_to(before));
+  EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+}
+
+INSTANTIATE_TEST_SUITE_P(Mechanisms, PairsAtEight,
+                         ::testing::Values("pipe", "fifo", "unix_stream", "posix_mq", "sysv_mq",
+                                           "posix_shm.futex", "sysv_shm.sysv_sem", "unix_dgram",
+                                           "futex", "posix_sem"),
+                         [](const auto& param_info) {
+                           std::string n = param_info.param;
+                           for (auto& c : n)
+                             if (c == '.') c = '_';
+                           return n;
+                         });
+
+TEST(Pairs, KilledProducerFailsTheRunWithTheReasonAndNothingStays) {
+  const mechanism_entry* m = find_mechanism("fifo");
+  ASSERT_NE(m, nullptr);
+  const std::size_t before = test::kernel_objects();
+  run_request req = small_request(pattern::throughput, 64);
+  req.fixed_messages = 100'000'000;  // far longer than the test waits
+  std::thread killer;
+  req.on_go = [&](pid_t producer, pid_t) {
+    killer = std::thread([producer] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      ::kill(producer, SIGKILL);
+    });
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  const run_result r = m->run_group(req, topology::pairs, 4);
+  if (killer.joinable()) killer.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(25));
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_NE(r.reason.find("producer 0"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("killed by SIGKILL"), std::string::npos) << r.reason;
+  EXPECT_TRUE(r.group);
+  EXPECT_TRUE(test::kernel_objects_back_to(before));
+  EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+  // The sweep goes on: the next run of the same mechanism is fine.
+  const run_result next = m->run_group(small_request(pattern::throughput, 64), topology::pairs, 2);
+  EXPECT_EQ(next.status, run_status::ok) << next.reason;
+}
+
+// Every fan-in mechanism runs fan_in/8 and leaves nothing behind.
+class FanInAtEight : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FanInAtEight, RunsAndLeaksNothing) {
+  const mechanism_entry* m = find_mechanism(GetParam());
+  ASSERT_NE(m, nullptr);
+  ASSERT_EQ(m->groups.count(topology::fan_in), 1u);
+  const std::size_t before = test::kernel_objects();
+  const run_result r = m->run_group(small_request(pattern::throughput, 64), topology::fan_in, 8);
+  ASSERT_EQ(r.status, run_status::ok) << r.reason;
+  ASSERT_TRUE(r.group);
+  EXPECT_EQ(r.group->members.size(), 9u);
+  EXPECT_EQ(r.messages, 8u * 200u);
+  EXPECT_TRUE(r.group->fairness);
+  if (m->traits.atomic_write_max) {
+    ASSERT_TRUE(r.group->torn_records);
+    EXPECT_EQ(*r.group->torn_records, 0u);  // 64 bytes: at most PIPE_BUF, never torn
+  }
+  EXPECT_TRUE(test::kernel_objects_back_to(before));
+  EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+}
+
+INSTANTIATE_TEST_SUITE_P(Mechanisms, FanInAtEight,
+                         ::testing::Values("pipe", "fifo", "posix_mq", "sysv_mq", "unix_dgram",
+                                           "posix_shm.futex", "posix_shm.spin"));
+
+// The shared ring serialises its producers for the whole of a message, also one larger than
+// the ring (256 KiB), which streams through it while the other producers wait for the lock.
+TEST(FanIn, SharedMemoryRingCarriesWholeRecordsFromEveryProducer) {
+  for (const char* id : {"posix_shm.futex", "posix_shm.spin"})
+    for (std::size_t size : {std::size_t{4097}, std::size_t{300'000}}) {
+      const mechanism_entry* m = find_mechanism(id);
+      ASSERT_NE(m, nullptr);
+      run_request req = small_request(pattern::throughput, size);
+      req.fixed_messages = 20;
+      req.warmup_messages = 4;
+      const run_result r = m->run_group(req, topology::fan_in, 4);
+      ASSERT_EQ(r.status, run_status::ok) << id << " " << size << ": " << r.reason;
+      EXPECT_EQ(r.messages, 4u * 20u);
+      EXPECT_EQ(r.integrity_errors, 0u);
+      EXPECT_FALSE(r.group->torn_records);  // whole messages: nothing to tear
+    }
+  EXPECT_TRUE(test::no_children());
+}
+
+// fan_out/8: a channel per consumer delivers every message to each consumer, intact and in
+// order; a work queue delivers each to exactly one reader. Nothing is left behind.
+class FanOutAtEight : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FanOutAtEight, DeliversEveryMessageAndLeaksNothing) {
+  const mechanism_entry* m = find_mechanism(GetParam());
+  ASSERT_NE(m, nullptr);
+  ASSERT_EQ(m->groups.count(topology::fan_out), 1u);
+  const bool queue = m->traits.kind == channel_kind::message;
+  for (std::size_t size : {std::size_t{64}, std::size_t{4097}}) {
+    const std::size_t before = test::kernel_objects();
+    const run_result r =
+        m->run_group(small_request(pattern::throughput, size), topology::fan_out, 8);
+    ASSERT_EQ(r.status, run_status::ok) << size << ": " << r.reason;
+    ASSERT_TRUE(r.group);
+    ASSERT_EQ(r.group->members.size(), 9u);
+    EXPECT_EQ(r.group->n, 8u);
+    EXPECT_EQ(r.integrity_errors, 0u);
+    EXPECT_TRUE(r.group->fairness);
+    std::uint64_t taken = 0;
+    for (const auto& o : r.group->members) {
+      if (o.r == role::producer) {
+        EXPECT_EQ(o.messages, 200u);
+        continue;
+      }
+      taken += o.messages;
+      if (!queue) {
+        EXPECT_EQ(o.messages, 200u) << "consumer " << o.index;
+      }
+    }
+    EXPECT_EQ(taken, queue ? 200u : 8u * 200u);
+    EXPECT_EQ(r.messages, taken);
+    EXPECT_TRUE(test::kernel_objects_back_to(before));
+    EXPECT_TRUE(test::leftovers().empty());
+    EXPECT_TRUE(test::no_children());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Mechanisms, FanOutAtEight,
+                         ::testing::Values("pipe", "unix_stream", "posix_mq", "sysv_mq",
+                                           "posix_shm.futex", "posix_shm.spin"));
+
+// The broadcast ring holds the producer back until the slowest consumer has passed a byte:
+// messages larger than the ring reach every consumer intact.
+TEST(FanOut, BroadcastRingCarriesMessagesLargerThanTheRingToEveryConsumer) {
+  for (const char* id : {"posix_shm.futex", "posix_shm.spin"}) {
+    const mechanism_entry* m = find_mechanism(id);
+    ASSERT_NE(m, nullptr);
+    run_request req = small_request(pattern::throughput, 300'000);
+    req.fixed_messages = 20;
+    req.warmup_messages = 4;
+    const run_result r = m->run_group(req, topology::fan_out, 3);
+    ASSERT_EQ(r.status, run_status::ok) << id << ": " << r.reason;
+    EXPECT_EQ(r.messages, 3u * 20u);
+    EXPECT_EQ(r.integrity_errors, 0u);
+  }
+  EXPECT_TRUE(test::no_children());
+}
+
+// The coordinator's side of a work queue: counts that add up but hashes that do not (a record
+// taken twice and another lost) and counts that fall short both fail the run.
+TEST(FanOut, WorkQueueLossOrDuplicateAcrossReadersIsAnError) {
+  group_program program;
+  program.members = members_of(topology::fan_out, 2);
+  auto report = [](std::uint64_t messages, std::uint64_t hash) {
+    peer_report r;
+    r.messages = messages;
+    r.t0 = 1'000;
+    r.t1 = 2'000;
+    r.work_hash = hash;
+    return r;
+  };
+  group_reports b;
+  b.go.count = 3;
+  const std::uint64_t all = work_hash(10) + work_hash(11) + work_hash(12);
+  b.reports = {report(3, all), report(2, work_hash(10) + work_hash(11)), report(1, work_hash(12))};
+  EXPECT_EQ(assemble_fan_out({}, program, b).status, run_status::ok);
+  b.reports[2] = report(1, work_hash(11));  // 11 twice, 12 lost
+  const run_result dup = assemble_fan_out({}, program, b);
+  EXPECT_EQ(dup.status, run_status::failed);
+  EXPECT_NE(dup.reason.find("not each exactly once"), std::string::npos) << dup.reason;
+  b.reports[2] = report(0, 0);  // 12 lost
+  const run_result lost = assemble_fan_out({}, program, b);
+  EXPECT_EQ(lost.status, run_status::failed);
+  EXPECT_NE(lost.reason.find("took 2 records of 3"), std::string::npos) << lost.reason;
+}
+
+// A consumer killed mid-run in fan-out fails that benchmark with the reason; the next runs.
+TEST(FanOut, KilledConsumerFailsTheRunWithTheReasonAndTheNextRunGoesOn) {
+  const mechanism_entry* m = find_mechanism("pipe");
+  ASSERT_NE(m, nullptr);
+  run_request req = small_request(pattern::throughput, 64);
+  req.fixed_messages = 50'000'000;
+  req.timeout = std::chrono::seconds(10);
+  req.on_go = [](pid_t, pid_t consumer) { ::kill(consumer, SIGKILL); };
+  const run_result r = m->run_group(req, topology::fan_out, 3);
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_NE(r.reason.find("SIGKILL"), std::string::npos) << r.reason;
+  const run_result next =
+      m->run_group(small_request(pattern::throughput, 64), topology::fan_out, 2);
+  EXPECT_EQ(next.status, run_status::ok) << next.reason;
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(FanIn, WritesAbovePipeBufFromTwoProducersArriveChecked) {
+  const mechanism_entry* m = find_mechanism("pipe");
+  ASSERT_NE(m, nullptr);
+  const run_result r = m->run_group(small_request(pattern::throughput, 4097), topology::fan_in, 2);
+  ASSERT_EQ(r.status, run_status::ok) << r.reason;
+  ASSERT_TRUE(r.group && r.group->torn_records);  // counted (how many is the kernel's business)
+  EXPECT_EQ(r.integrity_errors, 0u);
+}
+
+// Over the shared ring the killed producer may hold the producer lock: the others wait on it
+// until the coordinator kills them.
+class FanInKilledProducer : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FanInKilledProducer, FailsTheRunWithTheReasonAndTheNextRunGoesOn) {
+  const mechanism_entry* m = find_mechanism(GetParam());
+  ASSERT_NE(m, nullptr);
+  const std::size_t before = test::kernel_objects();
+  run_request req = small_request(pattern::throughput, 64);
+  req.fixed_messages = 100'000'000;
+  std::thread killer;
+  req.on_go = [&](pid_t producer, pid_t) {
+    killer = std::thread([producer] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      ::kill(producer, SIGKILL);
+    });
+  };
+  const run_result r = m->run_group(req, topology::fan_in, 4);
+  if (killer.joinable()) killer.join();
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_NE(r.reason.find("producer 0"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("killed by SIGKILL"), std::string::npos) << r.reason;
+  EXPECT_TRUE(test::kernel_objects_back_to(before));
+  EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+  const run_result next = m->run_group(small_request(pattern::throughput, 64), topology::fan_in, 2);
+  EXPECT_EQ(next.status, run_status::ok) << next.reason;
+}
+
+INSTANTIATE_TEST_SUITE_P(Mechanisms, FanInKilledProducer,
+                         ::testing::Values("fifo", "posix_mq", "posix_shm.futex"));
+
+TEST(FanIn, SkipsWhatItCannotRun) {
+  const mechanism_entry* m = find_mechanism("pipe");
+  ASSERT_NE(m, nullptr);
+  EXPECT_EQ(m->run_group(small_request(pattern::latency, 64), topology::fan_in, 2).status,
+            run_status::skipped);
+  EXPECT_EQ(m->run_group(small_request(pattern::throughput, 4), topology::fan_in, 2).status,
+            run_status::skipped);
+  const mechanism_entry* tcp = find_mechanism("tcp");
+  ASSERT_NE(tcp, nullptr);
+  EXPECT_EQ(tcp->run_group(small_request(pattern::throughput, 64), topology::fan_in, 2).status,
+            run_status::skipped);
+}
+
+std::vector<cpu_info> cpus(std::initializer_list<int> ids) {
+  std::vector<cpu_info> v;
+  for (int id : ids) {
+    cpu_info c;
+    c.cpu = id;
+    v.push_back(c);
+  }
+  return v;
+}
+
+TEST(GroupPlacement, SpreadsPairsAndFlagsOversubscription) {
+  const auto two = cpus({0, 1});
+  const auto g = place_group(placement::cross, members_of(topology::pairs, 2), two);
+  ASSERT_TRUE(g.impossible.empty()) << g.impossible;
+  EXPECT_TRUE(g.oversubscribed);  // 4 peers, 2 CPUs
+  ASSERT_EQ(g.cpus.size(), 4u);
+  EXPECT_NE(g.cpus[0], g.cpus[1]);  // a pair's two peers never share a CPU while one is free
+  EXPECT_NE(g.cpus[2], g.cpus[3]);
+  const auto one_pair = place_group(placement::cross, members_of(topology::pairs, 1), two);
+  EXPECT_FALSE(one_pair.oversubscribed);
+}
+
+TEST(GroupPlacement, FanInGivesTheConsumerACpuOfItsOwnWhenThereIsOne) {
+  const auto g = place_group(placement::cross, members_of(topology::fan_in, 2), cpus({0, 1, 2, 3}));
+  ASSERT_EQ(g.cpus.size(), 3u);
+  EXPECT_FALSE(g.oversubscribed);
+  EXPECT_NE(g.cpus[2], g.cpus[0]);
+  EXPECT_NE(g.cpus[2], g.cpus[1]);
+  EXPECT_NE(g.cpus[0], g.cpus[1]);
+}
+
+TEST(GroupPlacement, NoneAndSame) {
+  const auto none = place_group(placement::none, members_of(topology::pairs, 2), cpus({0, 1}));
+  for (int c : none.cpus) EXPECT_EQ(c, -1);
+  const auto same = place_group(placement::same, members_of(topology::pairs, 2), cpus({0, 1}));
+  for (int c : same.cpus) EXPECT_EQ(c, same.cpus[0]);
+}
+
+TEST(Spread, KnownValues) {
+  EXPECT_DOUBLE_EQ(spread_of({}).cv, 0);
+  EXPECT_DOUBLE_EQ(spread_of({5}).min_over_max, 1);
+  const spread s = spread_of({1, 3});
+  EXPECT_DOUBLE_EQ(s.min_over_max, 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(s.cv, 0.5);  // mean 2, standard deviation 1
+  EXPECT_DOUBLE_EQ(spread_of({4, 4, 4}).cv, 0);
+}
+
+TEST(TopologyName, FormatsAndParsesBackAndOldNamesStillParse) {
+  const std::string name = schema::format_name({.id = "pipe",
+                                                .topology = "fan_in",
+                                                .fan = 4,
+                                                .pattern = "throughput",
+                                                .message_size = 4097,
+                                                .placement = "cross"});
+  EXPECT_EQ(name, "pipe/fan_in/4/throughput/4097/cross");
+  const auto back = schema::parse_name(name + "/iterations:1/manual_time");
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->topology, "fan_in");
+  EXPECT_EQ(back->fan, 4u);
+  EXPECT_EQ(back->id, "pipe");
+  EXPECT_EQ(back->message_size, 4097u);
+  const auto old = schema::parse_name("pipe/latency/64/cross");
+  ASSERT_TRUE(old);
+  EXPECT_TRUE(old->topology.empty());
+  EXPECT_FALSE(schema::parse_name("pipe/sideways/4/throughput/64/cross"));
+  EXPECT_FALSE(schema::parse_name("pipe/pairs/0/throughput/64/cross"));
+  EXPECT_FALSE(schema::parse_name("pipe/pairs/x/throughput/64/cross"));
+}
+
+TEST(FanOption, ParsesAndRejects) {
+  EXPECT_EQ(parse_fan("1,2,4,8"), (std::vector<std::size_t>{1, 2, 4, 8}));
+  EXPECT_TRUE(parse_fan("none").empty());
+  EXPECT_THROW(parse_fan("0"), usage_error);
+  EXPECT_THROW(parse_fan("1,,2"), usage_error);
+  EXPECT_THROW(parse_fan("2,2"), usage_error);
+  EXPECT_THROW(parse_fan("65"), usage_error);
+  EXPECT_THROW(parse_fan("-1"), usage_error);
+  EXPECT_THROW(parse_fan(""), usage_error);
+}
+
+TEST(GroupOptions, TheDefaultSweepTrimsTheTopologiesAndSizesReplaceIt) {
+  bench_options o;
+  o.topology_sizes = topology_sizes();
+  using v = std::vector<std::size_t>;
+  EXPECT_EQ(topology_sizes_for(o, topology::fan_in, pattern::throughput, true), topology_sizes());
+  EXPECT_EQ(topology_sizes_for(o, topology::fan_in, pattern::throughput, false),
+            (v{64, 4096, 65536}));
+  EXPECT_EQ(topology_sizes_for(o, topology::fan_out, pattern::throughput, true),
+            (v{64, 4096, 65536}));
+  EXPECT_EQ(topology_sizes_for(o, topology::pairs, pattern::throughput, false), (v{64, 65536}));
+  EXPECT_EQ(topology_sizes_for(o, topology::pairs, pattern::latency, false), (v{64}));
+  o.topology_sizes = {1, 4097};
+  o.sizes_given = true;
+  EXPECT_EQ(topology_sizes_for(o, topology::pairs, pattern::latency, false), (v{1, 4097}));
+  EXPECT_EQ(topology_sizes_for(o, topology::fan_out, pattern::throughput, false), (v{1, 4097}));
+}
+
+}  // namespace
+}  // namespace ipcbench
