@@ -60,7 +60,7 @@ def _run(report: Report) -> Finding:
         sentence += " (" + "; ".join(f"{c.name}: {c.reason}" for c in failed[:3])
         sentence += f"; {len(failed) - 3} more" if len(failed) > 3 else ""
         sentence += ")"
-    sentence += " — the tables below give every reason."
+    sentence += " (the table of all numbers gives every reason)."
     if reps < 3:
         sentence += (
             f" With {reps} repetition{'s' if reps != 1 else ''}, differences of a few percent "
