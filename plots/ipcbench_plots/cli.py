@@ -60,7 +60,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--out",
         type=Path,
         metavar="DIR",
-        help="output folder (default: plots/out/<stem> or plots/out/compare-<a>-vs-<b>)",
+        help="output folder (default: plots/out/<stem>, plots/out/compare-<a>-vs-<b>, "
+        "plots/out/fleet-<a>-and-<N>-more with --fleet, docs/ with --docs)",
     )
     parser.add_argument(
         "--compare-json",
