@@ -3,6 +3,9 @@
 
 usage: /usr/bin/python3 plots/render.py REPORT.json [MORE.json ...]
                         [--out DIR] [--compare-json FILE]
+       /usr/bin/python3 plots/render.py --fleet A.json B.json [C.json ...]
+                        [--normalise wake|line] [--out DIR]
+       /usr/bin/python3 plots/render.py --docs REPORT.json [--out DIR]
 """
 
 import sys

@@ -25,7 +25,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog=PROG,
         description="Render charts and an offline index.html from ipcbench "
         "reports. With several reports the charts are overlaid and ratio heatmaps "
-        "compare each report with the first (the baseline).",
+        "compare each report with the first (the baseline). --fleet lines up the reports "
+        "of N machines instead; --docs writes the README's pictures into docs/.",
     )
     parser.add_argument(
         "reports",
@@ -34,11 +35,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="REPORT.json",
         help="report(s) written by run_all.sh; the first is the baseline",
     )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--fleet",
+        action="store_true",
+        help="the reports come from different machines (2 or more): line them up per "
+        "benchmark and flag the outlier machines (plots/README.md says the rule)",
+    )
+    mode.add_argument(
+        "--docs",
+        action="store_true",
+        help="one report: write two or three chart PNGs, the headline findings "
+        "(headline.md), the machine (README.md) and a copy of the report into docs/ "
+        "(or --out), and update the README's pictures",
+    )
+    parser.add_argument(
+        "--normalise",
+        choices=("wake", "line"),
+        help="with --fleet: divide by each machine's own floors: latency by its wake-up "
+        "round trip (wake) or its cache-line round trip (line), throughput by its "
+        "cross-core copy floor",
+    )
     parser.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
-        help="output folder (default: plots/out/<stem> or plots/out/compare-<a>-vs-<b>)",
+        help="output folder (default: plots/out/<stem>, plots/out/compare-<a>-vs-<b>, "
+        "plots/out/fleet-<a>-and-<N>-more with --fleet, docs/ with --docs)",
     )
     parser.add_argument(
         "--compare-json",
@@ -47,7 +70,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="the compare tool's JSON for the first two reports: outlines the "
         "cells it judged a regression or an improvement",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.normalise and not args.fleet:
+        parser.error("--normalise needs --fleet")
+    if (args.fleet or args.docs) and args.compare_json is not None:
+        parser.error("--compare-json goes with neither --fleet nor --docs")
+    return args
 
 
 def _labels(paths: list[Path]) -> list[str]:
@@ -61,8 +89,11 @@ def _labels(paths: list[Path]) -> list[str]:
     return labels
 
 
-def default_out_dir(labels: list[str]) -> Path:
-    name = labels[0] if len(labels) == 1 else "compare-" + "-vs-".join(labels)
+def default_out_dir(labels: list[str], fleet: bool = False) -> Path:
+    if fleet:
+        name = f"fleet-{labels[0]}-and-{len(labels) - 1}-more"
+    else:
+        name = labels[0] if len(labels) == 1 else "compare-" + "-vs-".join(labels)
     return PLOTS_DIR / "out" / name.replace("#", "_")
 
 
@@ -76,21 +107,21 @@ def render(reports: list[Report], compare: CompareResults | None, out_dir: Path)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     writer = ChartWriter(reports, out_dir)
-    drawn = []
+    # "Which should I use" leads; each metric's family charts come before its overview.
+    drawn = [
+        ranking.ranking_chart(writer, LATENCY, 64),
+        ranking.ranking_chart(writer, LATENCY, 0),
+        ranking.ranking_chart(writer, THROUGHPUT, MIB),
+    ]
     notes: dict[str, list[str]] = {}
     for spec in lines.SIZE_CHARTS:
-        for family in [None] + writer.families():
+        for family in writer.families() + [None]:
             chart = lines.size_chart(writer, spec, family)
             drawn.append(chart)
             note = lines.missing_note(writer, spec, family) if chart is None and family else ""
             if note:
                 notes.setdefault(spec.section, []).append(note)
     drawn += [lines.spectrum_chart(writer, size) for size in (64, 4 * KIB)]
-    drawn += [
-        ranking.ranking_chart(writer, LATENCY, 64),
-        ranking.ranking_chart(writer, LATENCY, 0),
-        ranking.ranking_chart(writer, THROUGHPUT, MIB),
-    ]
     drawn += [layer_chart.layer_chart(writer, pattern) for pattern in ("latency", "throughput")]
     drawn += topology.topology_charts(writer)
     for contender in range(1, len(reports)):
@@ -105,8 +136,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     out_dir = args.out
     try:
+        if args.fleet and len(args.reports) < 2:
+            raise ReportError("--fleet needs reports from 2 or more machines")
+        if args.docs and len(args.reports) != 1:
+            raise ReportError("--docs takes one report")
         labels = _labels(args.reports)
         reports = [load_report(path, label) for path, label in zip(args.reports, labels)]
+        if args.fleet:
+            from .fleet import line_up, write_fleet
+
+            out_dir = args.out or default_out_dir(labels, fleet=True)
+            print(write_fleet(out_dir, line_up(reports, args.normalise)))
+            return 0
+        if args.docs:
+            from .docs import DOCS_DIR, write_docs
+
+            out_dir = args.out or DOCS_DIR
+            print(write_docs(reports[0], out_dir))
+            return 0
         compare = None
         if args.compare_json is not None:
             if len(reports) < 2:

@@ -2,6 +2,11 @@
 
 Several reports are overlaid: colour and marker name the series (benchmark id), the line style
 (or bar hatching) names the report.
+
+Colours and markers: COLOURS has 16 colours that stay apart on white (no grey: grey is the
+calibration floor's), MARKERS 9 shapes; the k-th series gets colour k mod 16 and marker
+(k + k div 16) mod 9. Since 17 and 9 share no factor, no two of the first 16 × 9 = 144 series
+share a pair, and neighbours (a family's series are consecutive) differ in colour and in marker.
 """
 
 from __future__ import annotations
@@ -28,12 +33,33 @@ matplotlib.use("Agg")
 LINE_STYLES = (("solid", "-"), ("dashed", "--"), ("dotted", ":"), ("dash-dot", "-."))
 HATCHES = ("", "//", "..", "xx")
 HATCH_NAMES = ("plain bars", "hatched bars //", "dotted bars", "crossed bars")
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h")
+COLOURS = (
+    "#1f77b4",  # matplotlib's tab10 without its grey
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
+    "#17becf",
+    "#393b79",  # and darker tones from tab20b, black, periwinkle
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+    "#000000",
+    "#6b6ecf",
+)
+DISTINCT_PAIRS = len(COLOURS) * len(MARKERS)
 FLOOR_COLOUR = "#7f7f7f"
 REFERENCE_COLOUR = "#555555"
 TITLE_PT = 13
 SUBTITLE_PT = 8.5
 SAVE_DPI = 100
+LABEL_PT = 7
+LABEL_ROOM = 0.2  # share of a size axis kept free on the right for the direct labels
 
 
 @dataclass(frozen=True)
@@ -94,13 +120,18 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
+def style(index: int) -> tuple[str, str]:
+    """The colour and marker of the index-th series (see the module's comment)."""
+    k = index % DISTINCT_PAIRS
+    return COLOURS[k % len(COLOURS)], MARKERS[(k + k // len(COLOURS)) % len(MARKERS)]
+
+
 class Palette:
     """A stable colour and marker per series across every chart of one render."""
 
     def __init__(self, reports: list[Report]):
         self._style = {}
         index = 0
-        colours = matplotlib.colormaps["tab10"].colors
         for report in reports:
             for series, family in report.series_family.items():
                 if series in self._style:
@@ -108,7 +139,7 @@ class Palette:
                 if family == CALIBRATION_FAMILY:
                     self._style[series] = (FLOOR_COLOUR, ".")
                     continue
-                self._style[series] = (colours[index % 10], MARKERS[(index // 10) % len(MARKERS)])
+                self._style[series] = style(index)
                 index += 1
 
     def colour(self, series: str):
@@ -294,3 +325,57 @@ def legend(ax, handles: list, fontsize: float = 8) -> None:
         ncol=ncol,
         handlelength=2.6,
     )
+
+
+def direct_labels(ax, ends: dict[str, tuple[float, float, str]]) -> None:
+    """The series' names where their lines end (ends: name -> (x, y, colour)) on a log-log
+    chart, in the line's colour. The size axis grows by LABEL_ROOM to the right so the names of
+    lines that reach the largest size have room; names that would overlap are moved apart
+    vertically, with a thin leader to the point they belong to. Call it last: it fixes the
+    value axis' limits the positions are computed from."""
+    if not ends:
+        return
+    xlo, xhi = ax.get_xlim()
+    ax.set_xlim(xlo, xhi * (xhi / xlo) ** (LABEL_ROOM / (1 - LABEL_ROOM)))
+    ylo, yhi = ax.get_ylim()
+    ax.set_ylim(ylo, yhi)
+    span = math.log(yhi / ylo) or 1.0
+    # The axes' height in points is only known after layout; about 60 % of the figure's.
+    gap = LABEL_PT * 1.25 / (ax.figure.get_figheight() * 72 * 0.6)
+    groups: dict[float, list[tuple[float, str, float, str]]] = {}
+    for name, (x, y, colour) in ends.items():
+        groups.setdefault(x, []).append((math.log(y / ylo) / span, name, y, colour))
+    for x, items in groups.items():
+        items.sort()
+        for (wanted, name, y, colour), at in zip(items, spread([i[0] for i in items], gap)):
+            moved = abs(at - wanted) > gap / 2
+            ax.annotate(
+                name,
+                xy=(x, y),
+                xytext=(x * 2**0.35, at),
+                textcoords=ax.get_xaxis_transform(),
+                fontsize=LABEL_PT,
+                color=colour,
+                ha="left",
+                va="center",
+                annotation_clip=False,
+                arrowprops=dict(arrowstyle="-", color=colour, lw=0.5, shrinkA=0, shrinkB=2)
+                if moved
+                else None,
+            )
+
+
+TOP = 0.98  # the highest label's centre, in axes fractions: under the frame's top
+
+
+def spread(wanted: list[float], gap: float) -> list[float]:
+    """Positions (ascending input, axes fractions) moved apart to at least gap, kept under TOP
+    where they fit: up from the lowest, then down from the top if the highest left the axes."""
+    at = []
+    for value in wanted:
+        at.append(max(value, at[-1] + gap) if at else value)
+    if at and at[-1] > TOP:
+        at[-1] = TOP
+        for i in range(len(at) - 2, -1, -1):
+            at[i] = min(at[i], at[i + 1] - gap)
+    return at

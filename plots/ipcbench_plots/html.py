@@ -1,14 +1,15 @@
-"""index.html: machine context, probes, charts and every number; offline, without scripts."""
+"""index.html: headline findings, the charts, the probes, the machine and every number; offline,
+without scripts."""
 
 from __future__ import annotations
 
-import json
 import math
 from html import escape
 from pathlib import Path
 
 from .figure import Chart
 from .compare import CompareResults
+from .headline import findings
 from .layer import (
     LAYER_BASES,
     LAYER_METRICS,
@@ -18,6 +19,7 @@ from .layer import (
     missing_summary,
 )
 from .layer_chart import LAYER_SECTION
+from .probe_text import probe_value
 from .report import PATTERNS, Report, text
 from .units import format_ns, format_rate, format_size
 
@@ -46,6 +48,7 @@ th.key { background: #f6f7f9; font-weight: 600; white-space: nowrap; }
 .not-applicable, .inconclusive, .untested, .no-change, td.skipped { color: #6b6b6b; }
 tr.row-failed td { background: #fff4f2; }
 tr.row-skipped td { background: #f4f4f4; color: #6b6b6b; }
+table.numbers { display: block; overflow-x: auto; max-width: 100%; }
 table.numbers td { white-space: nowrap; }
 table.numbers td.status { white-space: normal; min-width: 14rem; }
 td.none { color: #c4c4c4; }
@@ -58,6 +61,16 @@ figcaption { color: #444; font-size: .88rem; margin-top: .5rem; }
 figcaption .files { white-space: nowrap; margin-left: .4rem; }
 .columns { display: flex; flex-wrap: wrap; gap: 0 2rem; align-items: flex-start; }
 .muted { color: #777; }
+section.headline { background: #fff; border: 1px solid #d5dbe5; border-left: 4px solid #0b57d0;
+                   border-radius: 6px; padding: .4rem 1.2rem .6rem; margin: .6rem 0 1rem; }
+section.headline h2 { margin: .4rem 0 .3rem; border: 0; }
+section.headline ul { margin: .2rem 0; padding-left: 1.1rem; }
+section.headline li { margin: .25rem 0; }
+details { margin: .3rem 0 1rem; }
+details > summary { cursor: pointer; color: #0b57d0; }
+table.probe-value { margin: .3rem 0 0; font-size: .8rem; }
+table.probe-value th, table.probe-value td { padding: .1rem .4rem; }
+td.claim .detail { display: block; color: #555; font-size: .8rem; margin-top: .2rem; }
 """
 
 LIMIT_BYTES = {
@@ -87,10 +100,13 @@ def write_index(
     layer = _layer(reports)
     if layer:
         extra[LAYER_SECTION] = layer + extra.get(LAYER_SECTION, "")
-    parts = [_header(reports, charts, compare, list(extra)), _machine(reports), _probes(reports)]
+    # The answer first: findings, the verdicts of a comparison, the charts ("which should I use"
+    # leads them); then the probes, the machine and mechanism details, and every number.
+    parts = [_header(reports, charts, compare, list(extra)), _headline(reports),
+             _nav(charts, compare, list(extra))]
     if compare is not None:
         parts.append(_compare(compare, reports))
-    parts += [_charts(charts, extra), _numbers(reports)]
+    parts += [_charts(charts, extra), _probes(reports), _machine(reports), _numbers(reports)]
     labels = " vs ".join(r.label for r in reports)
     page = (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -130,16 +146,34 @@ def _header(
     else:
         title = "ipcbench comparison: " + " vs ".join(escape(r.label) for r in reports)
     files = ", ".join(f"<code>{escape(str(r.path))}</code>" for r in reports)
-    links = [("machine", "Machine"), ("probes", "Probes")]
+    return (
+        f'<h1>{title}</h1>\n<p class="lead">Rendered from {files}. Latency is the round trip '
+        f"(RTT), not RTT/2. Every number is the median over repetitions.</p>\n"
+    )
+
+
+def _nav(charts: list[Chart], compare: CompareResults | None, extra: list[str]) -> str:
+    links = [("headline", "Headline")]
     if compare is not None:
         links.append(("verdicts", "Compare verdicts"))
     links += [(_anchor(s), s) for s in _sections(charts, extra)]
-    links.append(("numbers", "All numbers"))
+    links += [("probes", "Probes"), ("machine", "Machine"), ("numbers", "All numbers")]
     nav = "".join(f'<a href="#{a}">{escape(t)}</a>' for a, t in links)
-    return (
-        f'<h1>{title}</h1>\n<p class="lead">Rendered from {files}. Latency is the round trip '
-        f"(RTT), not RTT/2. Every number is the median over repetitions.</p>\n<nav>{nav}</nav>\n"
-    )
+    return f"<nav>{nav}</nav>\n"
+
+
+def _headline(reports: list[Report]) -> str:
+    """Findings computed from each report (headline.py), as sentences with their numbers."""
+    html = '<section class="headline" id="headline"><h2>Headline findings</h2>\n'
+    for report in reports:
+        if len(reports) > 1:
+            html += f"<h3>{escape(report.label)}</h3>\n"
+        items = "".join(
+            f"<li><strong>{escape(f.topic)}.</strong> {escape(f.text)}</li>"
+            for f in findings(report)
+        )
+        html += f"<ul>{items}</ul>\n"
+    return html + "</section>\n"
 
 
 def _anchor(section: str) -> str:
@@ -239,12 +273,19 @@ def _machine(reports: list[Report]) -> str:
         ),
         ("cache-line round trip (floor), p50", lambda r: _maybe(_cache_line(r), format_ns)),
     )
-    html = '<h2 id="machine">Machine</h2>\n<div class="columns"><div>'
+    html = '<h2 id="machine">Machine and mechanisms</h2>\n<ul class="notes">'
+    html += "".join(f"<li>{escape(r.label)}: {escape(r.machine_line())}</li>" for r in reports)
+    html += "</ul>\n<details><summary>The machine: CPU, kernel, placement, build, calibration "
+    html += 'and IPC limits</summary>\n<div class="columns"><div>'
     html += _report_columns(reports, MACHINE_ROWS, plain) + "</div><div>"
     html += "<h3>Calibration</h3>\n" + _report_columns(reports, calibration, plain)
     if limits:
         html += "<h3>IPC limits read at run time</h3>\n" + _report_columns(reports, limits, plain)
-    html += "</div></div>\n" + _mechanisms(reports)
+    html += "</div></div></details>\n"
+    mechanisms = _mechanisms(reports)
+    if mechanisms:
+        html += ("<details><summary>The mechanisms: traits, limits and availability</summary>\n"
+                 + mechanisms + "</details>\n")
     return html
 
 
@@ -304,17 +345,19 @@ def _probes(reports: list[Report]) -> str:
         rows = []
         for probe in report.probes:
             verdict = text(probe.get("verdict"))
+            detail = text(probe.get("detail"))
             rows.append(
                 [
-                    f"<td title=\"{escape(text(probe.get('detail')))}\">"
-                    f"{escape(text(probe.get('claim')))}</td>",
-                    f"<code>{escape(json.dumps(probe.get('value'), ensure_ascii=False))}</code>",
+                    f'<td class="claim">{escape(text(probe.get("claim")) or text(probe.get("id")))}'
+                    + (f'<span class="detail">{escape(detail)}</span>' if detail else "")
+                    + "</td>",
                     f'<td class="verdict {_anchor(verdict)}">{escape(verdict)}</td>',
+                    probe_value(probe.get("value")).html(),
                     escape(text(probe.get("method"))),
                 ]
             )
         html += (
-            _table(["claim", "value", "verdict", "method"], rows)
+            _table(["claim and result", "verdict", "measured", "method"], rows)
             if rows
             else '<p class="muted">No probes.</p>'
         )

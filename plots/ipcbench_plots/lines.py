@@ -17,6 +17,7 @@ from .figure import (
     Chart,
     ChartWriter,
     Metric,
+    direct_labels,
     legend,
     size_axis,
     size_markers,
@@ -32,16 +33,20 @@ NOT_DRAWN_CHARS = 90
 MARKS = "Dotted verticals: PIPE_BUF and the default pipe capacity read from the machine."
 
 
-def draw_metric_vs_size(w: ChartWriter, ax, series: list[str], metric: Metric) -> list[str]:
+def draw_metric_vs_size(
+    w: ChartWriter, ax, series: list[str], metric: Metric, ends: dict | None = None
+) -> list[str]:
     """One line per series and report (NaN where a cell is absent, so lines break there).
 
-    Returns the series that have at least one value.
+    Returns the series that have at least one value; ends, when given, gets each one's last
+    point, name -> (size, value, colour), for direct_labels.
     """
     drawn = []
     all_sizes = set()
     for index, report in enumerate(w.reports):
-        sizes = report.sizes(metric.pattern)
         for name in series:
+            # Only the sizes this series ran: a size only others ran (signal's 8 B) is no gap.
+            sizes = [s for s in report.sizes(metric.pattern) if report.cell(name, metric.pattern, s)]
             values = [report.value(name, metric.pattern, s, metric.key) for s in sizes]
             if all(math.isnan(v) for v in values):
                 continue
@@ -62,6 +67,9 @@ def draw_metric_vs_size(w: ChartWriter, ax, series: list[str], metric: Metric) -
                 upper = [report.value(name, metric.pattern, s, metric.band_key) for s in sizes]
                 ax.fill_between(sizes, values, upper, color=colour, alpha=0.12, lw=0)
             drawn.append(name)
+            last = max((s, v) for s, v in zip(sizes, values) if math.isfinite(v))
+            if ends is not None and (name not in ends or last[0] > ends[name][0]):
+                ends[name] = (last[0], last[1], colour)
     if not drawn:
         return []
     size_axis(ax, sorted(all_sizes))
@@ -182,8 +190,10 @@ def size_chart(w: ChartWriter, spec: SizeChart, family: str | None) -> Chart | N
     width = 11 if family is None else 10
     fig, axes = w.figure(title, width + 4 * (len(spec.metrics) - 1), 6.2, ncols=len(spec.metrics))
     drawn = []
+    ends: list[dict] = []
     for ax, metric in zip(axes, spec.metrics):
-        drawn += draw_metric_vs_size(w, ax, series, metric)
+        ends.append({})
+        drawn += draw_metric_vs_size(w, ax, series, metric, ends[-1])
         if len(spec.metrics) > 1:
             ax.set_title(
                 "ping-pong (latency)" if metric.pattern == "latency" else "stream (throughput)",
@@ -200,6 +210,8 @@ def size_chart(w: ChartWriter, spec: SizeChart, family: str | None) -> Chart | N
             if name not in drawn:
                 missing.setdefault(name, why)
     legend(axes[-1], handles + undrawn_handles(missing) + w.report_handles())
+    for ax, points in zip(axes, ends):
+        direct_labels(ax, points)
     stem = f"{spec.stem}-{'overview' if family is None else slug(family)}"
     return w.save(fig, stem, spec.section, title, spec.caption)
 

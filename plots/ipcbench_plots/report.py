@@ -44,6 +44,9 @@ COUNTERS = (
     "rate_trials",
     "cpu_ns_per_message",
     "helper_cpu_ns_per_message",
+    "rtt_p50_per_line_floor",
+    "rtt_p50_per_wake_floor",
+    "bytes_per_second_per_copy_floor",
 )
 
 

@@ -89,6 +89,51 @@ class BrowserTest(unittest.TestCase):
         self.chromium(f"--screenshot={shot}", "--window-size=1400,3000", self.index.as_uri())
         self.assertTrue(shot.read_bytes().startswith(b"\x89PNG"))
 
+    def test_first_screen_is_the_headline(self):
+        """At 1400x900 the headline findings are the first content and fill the top."""
+        index = render([load_report(FIXTURES / "report-b.json", "b")], None,
+                       Path(self.tmp.name) / "b")
+        check = index.parent / "_first_screen.html"
+        check.write_text(FIRST_SCREEN % index.name, encoding="utf-8")
+        dom = self.chromium("--dump-dom", "--allow-file-access-from-files",
+                            "--virtual-time-budget=10000", check.as_uri())
+        found = re.search(r"first=(\S+) top=(\d+) bottom=(\d+) items=(\d+) visible=(\d+)",
+                          dom)
+        self.assertIsNotNone(found, dom[-2000:])
+        first, top, bottom, items, visible = found.groups()
+        self.assertEqual(first, "headline")
+        self.assertLess(int(top), 200)
+        self.assertGreaterEqual(int(items), 5)
+        self.assertEqual(visible, items, "every finding starts on the first screen")
+        dom = self.chromium("--dump-dom", index.as_uri())
+        self.assertLess(dom.index('id="headline"'), dom.index("<h2", dom.index("</section>")))
+        shot = Path(self.tmp.name) / "first-screen.png"
+        self.chromium(f"--screenshot={shot}", "--window-size=1400,900", index.as_uri())
+        png = shot.read_bytes()
+        self.assertTrue(png.startswith(b"\x89PNG"))
+        width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+        self.assertEqual((width, height), (1400, 900))
+
+
+# Loads the report in a 1400x900 frame and writes where the headline is into the DOM.
+FIRST_SCREEN = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="page" src="%s" style="width:1400px;height:900px;border:0"></iframe>
+<p id="result">pending</p><script>
+document.getElementById("page").onload = () => {
+  const doc = document.getElementById("page").contentDocument;
+  const first = doc.querySelector("main > section, main > h2, main > nav, main > figure");
+  const headline = doc.getElementById("headline");
+  const box = headline.getBoundingClientRect();
+  const items = headline.querySelectorAll("li");
+  let visible = 0;
+  for (const item of items) if (item.getBoundingClientRect().top < 900) visible++;
+  document.getElementById("result").textContent = "first=" + (first ? first.id : "none") +
+      " top=" + Math.round(box.top) + " bottom=" + Math.round(box.bottom) +
+      " items=" + items.length + " visible=" + visible;
+};
+</script></body></html>
+"""
+
 
 if __name__ == "__main__":
     unittest.main()

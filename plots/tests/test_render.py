@@ -68,12 +68,31 @@ class SingleReportTest(unittest.TestCase):
         self.assertNotIn("<script", self.html)
         self.assertIsNone(re.search(r'(src|href)="(https?:)?//', self.html))
 
-    def test_page_order_machine_probes_charts_numbers(self):
+    def test_page_order_answers_first(self):
+        # Headline, "which should I use", family charts before the overview, then the probes,
+        # the machine (collapsed) and every number.
         positions = [
             self.html.index(s)
-            for s in ('id="machine"', 'id="probes"', 'id="throughput-overview"', 'id="numbers"')
+            for s in (
+                'id="headline"',
+                'id="ranking-latency-64B"',
+                'id="throughput-pipes-fifos"',
+                'id="throughput-overview"',
+                'id="probes"',
+                'id="machine"',
+                'id="numbers"',
+            )
         ]
         self.assertEqual(positions, sorted(positions))
+        self.assertLess(self.html.index("<details>"), self.html.index("Clock source"))
+
+    def test_headline_and_probe_values_in_words(self):
+        self.assertIn("<strong>Textbook claims.</strong> 2 of 4 textbook claims", self.html)
+        self.assertIn("pipe_buf: 4096; interleaved_writes: 0", self.html)
+        self.assertIn("64: shm.spin; 1048576: pipe", self.html)
+        probes = self.html[self.html.index('id="probes"'):self.html.index('id="machine"')]
+        self.assertNotIn("{&quot;", probes)
+        self.assertNotIn('{"', probes)
         for text in (
             "tsc",
             "PREEMPT_DYNAMIC",

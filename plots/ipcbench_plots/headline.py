@@ -1,0 +1,359 @@
+"""Headline findings: the report's answers as sentences with numbers, for the top of the page.
+
+Every sentence is computed from one report's medians (report.py) and its context; where the data
+a sentence needs is missing, skipped or failed, the sentence says so instead of a number. The same
+findings render as HTML (html.py) and as markdown (docs.py).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from .report import CALIBRATION_FAMILY, Report, text
+from .units import KIB, format_ns, format_rate, format_size
+
+# Size classes the findings speak of: the textbooks' two boundaries (PIPE_BUF 4 KiB is inside
+# "medium"; the default pipe capacity, 64 KiB, is its upper end).
+SIZE_CLASSES = (
+    ("Small messages, 1 B to 512 B", 1, 512),
+    ("Medium messages, 513 B to 64 KiB", 513, 64 * KIB),
+    ("Large messages, above 64 KiB", 64 * KIB + 1, math.inf),
+)
+# A mechanism spins when its trait `wait` starts so ("busy-wait ...", "spin").
+SPINNING = re.compile(r"^\s*(busy|spin)", re.IGNORECASE)
+SPIN_SIZE = 64  # the latency size the spinning finding prefers
+DETAIL_CHARS = 260
+
+
+@dataclass(frozen=True)
+class Finding:
+    topic: str  # a short bold lead-in: "Latency", "Wake-up", ...
+    text: str  # one or more sentences, plain text with units
+
+
+def findings(report: Report) -> list[Finding]:
+    """The headline, in reading order: the run, the fastest per size class (latency, then
+    throughput), the wake-up, spinning, the probes."""
+    out = [_run(report)]
+    out += _fastest(report)
+    out += [_wakeup(report), _spinning(report), _probes(report)]
+    return out
+
+
+def _run(report: Report) -> Finding:
+    ib = report.ipcbench
+    counts: dict[str, int] = {}
+    for cell in report.cells.values():
+        counts[cell.status] = counts.get(cell.status, 0) + 1
+    reps = report.repetitions()
+    sentence = (
+        f"Measured on {report.machine_line()}; {text(ib.get('sweep')) or 'unrecorded'} sweep, "
+        f"{reps} repetition{'s' if reps != 1 else ''} per benchmark, placement "
+        f"{text(ib.get('placement')) or 'unrecorded'}. "
+        f"{counts.get('ok', 0)} benchmarks ok, {counts.get('skipped', 0)} skipped, "
+        f"{counts.get('failed', 0)} failed"
+    )
+    failed = [c for c in report.cells.values() if c.status == "failed"]
+    if failed:
+        sentence += " (" + "; ".join(f"{c.name}: {c.reason}" for c in failed[:3])
+        sentence += f"; {len(failed) - 3} more" if len(failed) > 3 else ""
+        sentence += ")"
+    sentence += " (the table of all numbers gives every reason)."
+    if reps < 3:
+        sentence += (
+            f" With {reps} repetition{'s' if reps != 1 else ''}, differences of a few percent "
+            "between mechanisms are within the noise."
+        )
+    return Finding("Run", sentence)
+
+
+def _candidates(report: Report, pattern: str) -> list[str]:
+    """Series that compete: no calibration floor, and for throughput nothing lossy (UDP's
+    goodput is what arrives of an overrun stream, not a rate the channel sustains)."""
+    series = []
+    for name in report.series():
+        if report.series_family.get(name) == CALIBRATION_FAMILY:
+            continue
+        traits = report.mechanism(name.split(" (")[0])
+        if pattern == "throughput" and traits.get("lossy") is True:
+            continue
+        series.append(name)
+    return series
+
+
+def _spins(report: Report, series: str) -> bool:
+    return bool(SPINNING.match(text(report.mechanism(series.split(" (")[0]).get("wait"))))
+
+
+def _fastest(report: Report) -> list[Finding]:
+    """One finding per size class: the fastest in latency, then in throughput."""
+    classes = list(SIZE_CLASSES)
+    if 0 in report.all_sizes("latency"):
+        classes.insert(0, ("Notifications (no payload, size 0)", 0, 0))
+    out = []
+    for label, low, high in classes:
+        parts = []
+        for pattern in ("latency", "throughput") if high > 0 else ("latency",):
+            sizes = [s for s in report.all_sizes(pattern) if low <= s <= high]
+            if not sizes:
+                parts.append(f"{_cap(pattern)}: the report ran no {pattern} benchmark of "
+                             "this size class.")
+                continue
+            parts.append(_class_sentence(report, pattern, sizes))
+        out.append(Finding(_cap(label), " ".join(parts)))
+    return out
+
+
+def _class_sentence(report: Report, pattern: str, sizes: list[int]) -> str:
+    if pattern == "latency":
+        key, better, fmt, what = "rtt_p50_ns", min, format_ns, "the lowest p50 round trip (RTT)"
+    else:
+        key, better, fmt, what = "bytes_per_second", max, format_rate, "the highest throughput"
+    candidates = _candidates(report, pattern)
+    wins: dict[str, list[int]] = {}
+    sleeper_wins: dict[str, list[int]] = {}
+    decided = []
+    for size in sizes:
+        values = {s: report.value(s, pattern, size, key) for s in candidates}
+        values = {s: v for s, v in values.items() if math.isfinite(v) and v > 0}
+        if not values:
+            continue
+        decided.append(size)
+        wins.setdefault(better(values, key=values.get), []).append(size)
+        sleeping = {s: v for s, v in values.items() if not _spins(report, s)}
+        if sleeping:
+            sleeper_wins.setdefault(better(sleeping, key=sleeping.get), []).append(size)
+    head = _cap(pattern)
+    if not decided:
+        return (f"{head}: no mechanism has a value at {_sizes(sizes)} (every benchmark there "
+                "was skipped or failed).")
+    winner = _most(wins)
+    where = _range(report, winner, pattern, key, fmt, wins[winner])
+    if len(decided) == 1:
+        sentence = f"{head}: {winner} has {what}, {where}"
+    else:
+        sentence = (f"{head}: {winner} has {what} at {len(wins[winner])} of {len(decided)} "
+                    f"sizes ({where})")
+    others = [f"{s} at {_sizes(v)}" for s, v in wins.items() if s != winner]
+    if others:
+        sentence += "; " + ", ".join(others)
+    if _spins(report, winner) and sleeper_wins:
+        sleeper = _most(sleeper_wins)
+        sentence += (f"; of the mechanisms that sleep while they wait, {sleeper} "
+                     f"({_range(report, sleeper, pattern, key, fmt, sleeper_wins[sleeper])})")
+    sentence += "."
+    if len(decided) < len(sizes):
+        missing = [s for s in sizes if s not in decided]
+        sentence += f" No value at {_sizes(missing)}."
+    return sentence
+
+
+def _cap(label: str) -> str:
+    return label[:1].upper() + label[1:]
+
+
+def _most(wins: dict[str, list[int]]) -> str:
+    # Most sizes won; a tie goes to the one that won the largest size.
+    return max(wins, key=lambda s: (len(wins[s]), max(wins[s])))
+
+
+def _sizes(sizes: list[int]) -> str:
+    return ", ".join(format_size(s) for s in sizes)
+
+
+def _range(report: Report, series: str, pattern: str, key: str, fmt, sizes: list[int]) -> str:
+    """"6.1 µs at 1 B to 6.4 µs at 512 B", from the sizes given."""
+    first, last = min(sizes), max(sizes)
+    low, high = (fmt(report.value(series, pattern, s, key)) for s in (first, last))
+    if first == last:
+        return f"{low} at {format_size(first)}"
+    if low == high:
+        return f"{low} at {format_size(first)} and at {format_size(last)}"
+    return f"{low} at {format_size(first)} to {high} at {format_size(last)}"
+
+
+def _wakeup(report: Report) -> Finding:
+    calibration = report.section("calibration")
+    idle = report.section("idle_states")
+    mode = text(idle.get("in_force"))
+    mode_text = f"idle states {mode}" if mode else "the idle-state mode is not recorded"
+    if mode == "held":
+        mode_text += f" (PM QoS: {text(idle.get('device')) or 'cpu_dma_latency'} = " \
+                     f"{text(idle.get('latency_us')) or '0'} µs, idle CPUs poll)"
+    elif mode == "allowed":
+        mode_text += " (idle CPUs may enter deep idle states)"
+    if idle.get("reason"):
+        mode_text += f"; {text(idle.get('requested'))} was requested but: {text(idle['reason'])}"
+    cpuidle = report.section("cpuidle")
+    if cpuidle:
+        mode_text += (f", cpuidle driver {text(cpuidle.get('driver')) or 'unknown'}, governor "
+                      f"{text(cpuidle.get('governor')) or 'unknown'}")
+    wake = calibration.get("wakeup_rtt_ns")
+    if not isinstance(wake, dict) or not _number(wake.get("p50")):
+        placement = text(report.ipcbench.get("placement")) or "unrecorded"
+        return Finding("Wake-up", (
+            "The report has no wake-up floor (context.ipcbench.calibration.wakeup_rtt_ns is "
+            "absent: an older report, or a placement other than cross; this run's placement: "
+            f"{placement}); {mode_text}."))
+    p50 = wake["p50"]
+    one_way = wake.get("one_way_p50") if _number(wake.get("one_way_p50")) else p50 / 2
+    cpus = wake.get("cpus")
+    between = (f" between CPUs {cpus[0]} and {cpus[1]}"
+               if isinstance(cpus, list) and len(cpus) == 2 else "")
+    sentence = (
+        f"One cross-CPU wake-up costs about {format_ns(one_way)} on this machine: half the "
+        f"p50 round trip of a futex ping-pong{between} ({format_ns(p50)}"
+    )
+    if _number(wake.get("p10")) and _number(wake.get("p90")):
+        sentence += f"; p10 {format_ns(wake['p10'])}, p90 {format_ns(wake['p90'])}"
+    sentence += f"), with {mode_text}."
+    line = calibration.get("cache_line_rtt_ns")
+    if isinstance(line, dict) and _number(line.get("p50")):
+        sentence += (f" A bare cache line bounces between the same CPUs in "
+                     f"{format_ns(line['p50'])} (p50 round trip), so a mechanism that sleeps "
+                     f"pays about {p50 / line['p50']:.0f}× what one that spins can reach.")
+    sentence += _blocking_example(report, p50)
+    return Finding("Wake-up", sentence)
+
+
+def _blocking_example(report: Report, wake_p50: float) -> str:
+    """The pipe's smallest-payload round trip against the floor, when the report has it."""
+    for size in report.sizes("latency"):
+        value = report.value("pipe", "latency", size, "rtt_p50_ns")
+        if math.isfinite(value):
+            sentence = (f" A pipe's round trip at {format_size(size)} is {format_ns(value)}, "
+                        f"{value / wake_p50:.2f}× that floor")
+            if value < wake_p50:
+                sentence += (": below it, because in a back-to-back ping-pong the partner has "
+                             "not fallen asleep yet, while each round of the floor waits 20 µs "
+                             "so that it has")
+            return sentence + "."
+    return ""
+
+
+def _spinning(report: Report) -> Finding:
+    """Each spinning id against the futex variant of its mechanism: RTT and the CPU it burns."""
+    spinners = [s for s in report.series()
+                if _spins(report, s) and report.series_family.get(s) != CALIBRATION_FAMILY]
+    if not spinners:
+        return Finding("Spinning", "The report has no spinning mechanism (posix_shm.spin, "
+                                   "posix_shm.adaptive), so what spinning buys is not measured.")
+    sentences = []
+    for spinner in spinners:
+        mechanism = spinner.split(".")[0]
+        sleeper = f"{mechanism}.futex"
+        if sleeper not in report.series_family:
+            sentences.append(f"{spinner} has no sleeping counterpart ({sleeper}) in the report.")
+            continue
+        sentences.append(_spin_latency(report, spinner, sleeper, first=len(sentences) == 0))
+        sentences.append(_spin_throughput(report, spinner, sleeper))
+    return Finding("Spinning", " ".join(s for s in sentences if s))
+
+
+def _spin_size(report: Report, pattern: str, a: str, b: str, prefer: int) -> int | None:
+    ok = [s for s in report.sizes(pattern)
+          if (ca := report.cell(a, pattern, s)) and ca.ok and (cb := report.cell(b, pattern, s))
+          and cb.ok]
+    if not ok:
+        return None
+    return prefer if prefer in ok else min(ok, key=lambda s: abs(math.log2(s / prefer)))
+
+
+def _why_missing(report: Report, pattern: str, names: tuple[str, ...]) -> str:
+    parts = []
+    for name in names:
+        cells = [c for s in report.all_sizes(pattern) if (c := report.cell(name, pattern, s))]
+        bad = next((c for c in cells if not c.ok), None)
+        if not cells:
+            parts.append(f"{name} did not run it")
+        elif bad and not any(c.ok for c in cells):
+            parts.append(f"{name} {bad.status}: {bad.reason}")
+    return "; ".join(parts) or "they share no size that both ran"
+
+
+def _spin_latency(report: Report, spinner: str, sleeper: str, first: bool = True) -> str:
+    size = _spin_size(report, "latency", spinner, sleeper, SPIN_SIZE)
+    if size is None:
+        return (f"{spinner} against {sleeper}: no latency size where both have a value "
+                f"({_why_missing(report, 'latency', (spinner, sleeper))}).")
+    v = {n: {k: report.value(n, "latency", size, k)
+             for k in ("rtt_p50_ns", "rtt_mean_ns", "cpu_ns_per_message")}
+         for n in (spinner, sleeper)}
+    rtt_s, rtt_f = v[spinner]["rtt_p50_ns"], v[sleeper]["rtt_p50_ns"]
+    sentence = (f"At {format_size(size)}, {spinner}'s p50 round trip is {format_ns(rtt_s)} "
+                f"against {format_ns(rtt_f)} for {sleeper} ({_times(rtt_f, rtt_s)} lower)")
+    cpu_s, cpu_f = v[spinner]["cpu_ns_per_message"], v[sleeper]["cpu_ns_per_message"]
+    if math.isfinite(cpu_s) and math.isfinite(cpu_f):
+        sentence += (f"; it spends {format_ns(cpu_s)} of CPU"
+                     + (" (both peers, user+sys)" if first else "")
+                     + f" per round trip against {format_ns(cpu_f)}")
+        busy = [cpu / v[n]["rtt_mean_ns"] for n, cpu in ((spinner, cpu_s), (sleeper, cpu_f))]
+        if all(math.isfinite(b) for b in busy):
+            sentence += (f", which keeps {busy[0]:.2f} CPUs busy against {busy[1]:.2f}"
+                         + (" (CPU time per round trip ÷ mean round trip)" if first else ""))
+    else:
+        sentence += "; the report has no CPU time per message for one of them"
+    return sentence + "."
+
+
+def _spin_throughput(report: Report, spinner: str, sleeper: str) -> str:
+    sizes = [s for s in report.sizes("throughput")
+             if math.isfinite(report.value(spinner, "throughput", s, "bytes_per_second"))
+             and math.isfinite(report.value(sleeper, "throughput", s, "bytes_per_second"))]
+    if not sizes:
+        return (f"In streams, {spinner} and {sleeper} share no size with a value "
+                f"({_why_missing(report, 'throughput', (spinner, sleeper))}).")
+    size = max(sizes)
+    bps_s = report.value(spinner, "throughput", size, "bytes_per_second")
+    bps_f = report.value(sleeper, "throughput", size, "bytes_per_second")
+    sentence = (f"In a {format_size(size)} stream {spinner} moves {format_rate(bps_s)} against "
+                f"{format_rate(bps_f)} ({bps_s / bps_f:.2f}×)")
+    cpu_s = report.value(spinner, "throughput", size, "cpu_ns_per_message")
+    cpu_f = report.value(sleeper, "throughput", size, "cpu_ns_per_message")
+    if math.isfinite(cpu_s) and math.isfinite(cpu_f):
+        sentence += (f", for {format_ns(cpu_s)} against {format_ns(cpu_f)} of CPU per message")
+    return sentence + "."
+
+
+def _times(high: float, low: float) -> str:
+    ratio = high / low
+    return f"{ratio:.1f}×" if ratio < 10 else f"{ratio:.0f}×"
+
+
+def _probes(report: Report) -> Finding:
+    probes = report.probes
+    if not probes:
+        return Finding("Textbook claims", "The report has no probes (the run used --no-probes, "
+                                          "or the probe program did not run).")
+    verdicts: dict[str, list[dict]] = {}
+    for probe in probes:
+        verdicts.setdefault(text(probe.get("verdict")) or "no verdict", []).append(probe)
+    holding = len(verdicts.get("holds", []))
+    sentence = f"{holding} of {len(probes)} textbook claims checked on this machine hold"
+    rest = [f"{len(v)} {k}" for k, v in verdicts.items() if k != "holds"]
+    sentence += (" (" + ", ".join(rest) + ")." if rest else ".")
+    for verdict in ("does not hold", "inconclusive", "untested", "not applicable",
+                    "no verdict"):
+        for probe in verdicts.get(verdict, []):
+            detail = _short(text(probe.get("detail")) or "no detail given")
+            sentence += (f" {_cap(verdict)}: “{text(probe.get('claim')) or probe.get('id')}”"
+                         f" — {detail}{'' if detail.endswith('…') else '.'}")
+    return Finding("Textbook claims", sentence)
+
+
+def _short(detail: str) -> str:
+    """The detail's first sentence, cut to DETAIL_CHARS."""
+    first = re.split(r"(?<=[^.\d])\. ", detail, maxsplit=1)[0].rstrip(".")
+    return first if len(first) <= DETAIL_CHARS else first[: DETAIL_CHARS - 1].rstrip() + "…"
+
+
+def _number(value) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value) and value > 0)
+
+
+def markdown(report: Report) -> str:
+    """The findings as a markdown list, for docs/."""
+    return "".join(f"- **{f.topic}.** {f.text}\n" for f in findings(report))

@@ -1,0 +1,162 @@
+"""The fleet view (3 machines, one slow, normalised by floors), docs/ and their bad input."""
+
+import copy
+import json
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+PLOTS_DIR = Path(__file__).resolve().parents[1]
+if str(PLOTS_DIR) not in sys.path:
+    sys.path.insert(0, str(PLOTS_DIR))
+
+from ipcbench_plots import docs, fleet  # noqa: E402
+from ipcbench_plots.report import load_report  # noqa: E402
+
+FIXTURES = PLOTS_DIR / "tests" / "fixtures"
+RENDER = PLOTS_DIR / "render.py"
+
+
+def machine(tmp: Path, host: str, factor: float, floor: float) -> Path:
+    """report-a as measured on host: every time factor times longer (every rate factor times
+    lower), with a wake-up floor of floor ns and per-entry ratios to it and to a copy floor
+    that is factor times lower too."""
+    data = json.loads((FIXTURES / "report-a.json").read_text(encoding="utf-8"))
+    data = copy.deepcopy(data)
+    data["context"]["host_name"] = host
+    data["context"]["ipcbench"]["calibration"]["wakeup_rtt_ns"] = {"p50": floor}
+    for entry in data["benchmarks"]:
+        for key in ("rtt_p50_ns", "rtt_p99_ns", "rtt_mean_ns", "cpu_ns_per_message"):
+            if isinstance(entry.get(key), (int, float)):
+                entry[key] *= factor
+        if isinstance(entry.get("bytes_per_second"), (int, float)):
+            entry["bytes_per_second"] /= factor
+            entry["bytes_per_second_per_copy_floor"] = entry["bytes_per_second"] / (
+                2e9 / factor)
+        if isinstance(entry.get("rtt_p50_ns"), (int, float)):
+            entry["rtt_p50_per_wake_floor"] = entry["rtt_p50_ns"] / floor
+    path = tmp / f"{host}.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def run(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(RENDER), *map(str, args)], capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+class FleetTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="ipcbench-plots-")
+        tmp = Path(cls.tmp.name)
+        # Two machines alike, a third three times slower with floors three times slower.
+        cls.paths = [machine(tmp, "alpha", 1.0, 6000.0), machine(tmp, "beta", 1.04, 6100.0),
+                     machine(tmp, "gamma", 3.0, 18000.0)]
+        cls.reports = [load_report(p, p.stem) for p in cls.paths]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_the_slow_machine_is_flagged(self):
+        view = fleet.line_up(self.reports)
+        self.assertEqual(fleet.machine_labels(self.reports), ["alpha", "beta", "gamma"])
+        self.assertEqual([view.outlier_machine(i) for i in range(3)], [False, False, True])
+        row = next(r for r in view.rows if r.name == "pipe/latency/64/cross")
+        self.assertEqual(row.outlier, [False, False, True])
+        self.assertAlmostEqual(row.slowdown(2), 3.0 / 1.04, places=3)
+        throughput = next(r for r in view.rows if r.name == "pipe/throughput/1048576/cross")
+        self.assertTrue(throughput.outlier[2])
+        self.assertGreater(throughput.slowdown(2), 2.5)  # fewer bytes/s reads as slower
+        failed = next(r for r in view.rows if r.name == "unix_stream/throughput/65536/cross")
+        self.assertEqual(failed.missing[0], "failed: integrity: 3 messages lost")
+        self.assertEqual(failed.outlier, [False, False, False])
+        lines = fleet.summary(view)
+        self.assertTrue(lines[2].startswith("gamma: OUTLIER MACHINE — an outlier on"), lines[2])
+        self.assertTrue(lines[0].startswith("alpha: in line — an outlier on 0 of"), lines[0])
+
+    def test_normalised_by_its_own_floors_the_slow_machine_is_in_line(self):
+        view = fleet.line_up(self.reports, "wake")
+        self.assertEqual([view.outlier_machine(i) for i in range(3)], [False, False, False])
+        row = next(r for r in view.rows if r.name == "pipe/latency/64/cross")
+        self.assertEqual(row.metric.key, "rtt_p50_per_wake_floor")
+        # The line floor is not in these reports: said, not invented.
+        line = next(r for r in fleet.line_up(self.reports, "line").rows
+                    if r.name == "pipe/latency/64/cross")
+        self.assertEqual(line.missing, ["no rtt_p50_per_line_floor"] * 3)
+
+    def test_two_machines_are_lined_up_but_not_judged(self):
+        view = fleet.line_up(self.reports[:2])
+        self.assertEqual(view.judged(0), 0)
+        self.assertIn("not judged", fleet.summary(view)[0])
+
+    def test_the_page(self):
+        out = Path(self.tmp.name) / "page"
+        result = run("--fleet", *self.paths, "--out", out)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.strip(), str(out / "index.html"))
+        html = (out / "index.html").read_text(encoding="utf-8")
+        self.assertIn("gamma: OUTLIER MACHINE", html)
+        self.assertIn("robust z score", html)
+        self.assertIn('class="num outlier"', html)
+        self.assertNotIn("<script", html)
+        self.assertTrue((out / "fleet-spread.png").read_bytes().startswith(b"\x89PNG"))
+        self.assertTrue((out / "fleet-spread.svg").is_file())
+
+    def test_bad_input_is_one_line_and_exit_2(self):
+        out = Path(self.tmp.name) / "bad"
+        for args, fragment in (
+            (["--fleet", self.paths[0]], "--fleet needs reports from 2 or more machines"),
+            (["--fleet", self.paths[0], FIXTURES / "missing.json"], "No such file"),
+            (["--fleet", self.paths[0], self.paths[1], FIXTURES / "malformed.json"],
+             "malformed JSON"),
+            (["--fleet", self.paths[0], FIXTURES / "not-a-report.json"],
+             "not an ipcbench report"),
+            (["--normalise", "wake", self.paths[0]], "--normalise needs --fleet"),
+            (["--fleet", "--normalise", "cpu", *self.paths], "invalid choice"),
+            (["--docs", *self.paths[:2]], "--docs takes one report"),
+            (["--fleet", "--docs", *self.paths], "not allowed with"),
+        ):
+            result = run(*args, "--out", out)
+            self.assertEqual(result.returncode, 2, (args, result.stderr))
+            self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
+            self.assertIn(fragment, result.stderr)
+            self.assertFalse(out.exists())
+
+
+class DocsTest(unittest.TestCase):
+    def test_docs_folder_and_readme_block(self):
+        with tempfile.TemporaryDirectory(prefix="ipcbench-plots-") as tmp:
+            out = Path(tmp) / "docs"
+            report = load_report(FIXTURES / "report-b.json", "report-b")
+            page = docs.write_docs(report, out)
+            self.assertEqual(page, out / "README.md")
+            pngs = sorted(p.name for p in out.glob("*.png"))
+            self.assertEqual(pngs, ["latency-shared-memory-mmap.png", "ranking-latency-64B.png",
+                                    "throughput-overview.png"])
+            self.assertEqual((out / "report.json").read_bytes(),
+                             (FIXTURES / "report-b.json").read_bytes())
+            headline = (out / "headline.md").read_text(encoding="utf-8")
+            self.assertIn("- **Spinning.** At 64 B, shm.spin's p50 round trip is 414 ns", headline)
+            machine = page.read_text(encoding="utf-8")
+            self.assertIn("| kernel | Linux 6.8.0-31-generic #31-Ubuntu SMP PREEMPT_DYNAMIC |",
+                          machine)
+            self.assertIn(docs.COMMAND, machine)
+            readme = Path(tmp) / "README.md"
+            readme.write_text(f"# x\n\n    two commands\n\n{docs.DOCS_BEGIN}\nold\n{docs.DOCS_END}"
+                              "\n\nrest\n", encoding="utf-8")
+            docs._update_readme(readme, [("throughput-overview", "Throughput")],
+                                "- **Run.** text\n", docs.REPO / "docs")
+            text = readme.read_text(encoding="utf-8")
+            self.assertIn("![Throughput](docs/throughput-overview.png)", text)
+            self.assertIn("- **Run.** text", text)
+            self.assertNotIn("old", text)
+            self.assertTrue(text.startswith("# x\n\n    two commands\n"))
+            self.assertTrue(text.endswith(f"{docs.DOCS_END}\n\nrest\n"))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,173 @@
+"""Headline findings on the fixtures: the sentences, their numbers, and what they say when data
+is missing, skipped or failed (no matplotlib needed)."""
+
+import copy
+import json
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+PLOTS_DIR = Path(__file__).resolve().parents[1]
+if str(PLOTS_DIR) not in sys.path:
+    sys.path.insert(0, str(PLOTS_DIR))
+
+from ipcbench_plots import headline  # noqa: E402
+from ipcbench_plots.report import load_report  # noqa: E402
+
+FIXTURES = PLOTS_DIR / "tests" / "fixtures"
+
+
+def raw(name: str) -> dict:
+    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def load_data(data: dict):
+    with tempfile.TemporaryDirectory(prefix="ipcbench-plots-") as tmp:
+        path = Path(tmp) / "report.json"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        return load_report(path, "test")
+
+
+def by_topic(report) -> dict[str, str]:
+    return {f.topic: f.text for f in headline.findings(report)}
+
+
+def with_calibration(data: dict) -> dict:
+    data = copy.deepcopy(data)
+    ib = data["context"]["ipcbench"]
+    ib["calibration"]["wakeup_rtt_ns"] = {
+        "p10": 6000.0, "p50": 6400.0, "p90": 7200.0, "rounds": 2000, "one_way_p50": 3200.0,
+        "cpus": [0, 1]}
+    ib["calibration"]["cache_line_rtt_ns"] = {"p10": 130.0, "p50": 160.0, "p90": 170.0,
+                                              "cpus": [0, 1]}
+    ib["idle_states"] = {"requested": "held", "in_force": "held",
+                         "device": "/dev/cpu_dma_latency", "latency_us": 0}
+    ib["cpuidle"] = {"driver": "haltpoll", "governor": "haltpoll"}
+    return data
+
+
+def set_status(data: dict, bench_id: str, pattern: str, status: str, reason: str,
+               sizes=None) -> dict:
+    data = copy.deepcopy(data)
+    for entry in data["benchmarks"]:
+        if entry["id"] == bench_id and entry["pattern"] == pattern and (
+                sizes is None or entry["message_size"] in sizes):
+            entry.update(status=status, reason=reason, error_occurred=True,
+                         error_message=f"{status}: {reason}")
+    return data
+
+
+class FixtureHeadlineTest(unittest.TestCase):
+    def test_fastest_per_size_class_with_numbers_and_units(self):
+        found = by_topic(load_report(FIXTURES / "report-b.json", "b"))
+        small = found["Small messages, 1 B to 512 B"]
+        self.assertIn("Latency: shm.spin has the lowest p50 round trip (RTT) at 2 of 2 sizes "
+                      "(400 ns at 1 B to 414 ns at 64 B)", small)
+        # The spinning winner is followed by the best that sleeps.
+        self.assertIn("of the mechanisms that sleep while they wait, shm.futex (3 µs at 1 B to "
+                      "3.02 µs at 64 B)", small)
+        self.assertIn("Throughput: shm.spin has the highest throughput", small)
+        large = found["Large messages, above 64 KiB"]
+        self.assertIn("8.99 GB/s at 1 MiB", large)
+
+    def test_spinning_rtt_and_cpu(self):
+        found = by_topic(load_report(FIXTURES / "report-b.json", "b"))
+        spin = found["Spinning"]
+        self.assertIn("At 64 B, shm.spin's p50 round trip is 414 ns against 3.02 µs for "
+                      "shm.futex (7.3× lower)", spin)
+        self.assertIn("it spends 828 ns of CPU (both peers, user+sys) per round trip against "
+                      "1.81 µs", spin)
+        self.assertIn("keeps 1.74 CPUs busy against 0.52", spin)
+        self.assertIn("In a 1 MiB stream shm.spin moves 8.99 GB/s against 7.97 GB/s", spin)
+
+    def test_failures_probes_and_what_is_missing(self):
+        found = by_topic(load_report(FIXTURES / "report-a.json", "a"))
+        self.assertIn("30 benchmarks ok, 4 skipped, 1 failed (unix_stream/throughput/65536/cross:"
+                      " integrity: 3 messages lost)", found["Run"])
+        self.assertIn("The report has no wake-up floor", found["Wake-up"])
+        self.assertIn("the idle-state mode is not recorded", found["Wake-up"])
+        self.assertIn("The report has no spinning mechanism", found["Spinning"])
+        claims = found["Textbook claims"]
+        self.assertIn("2 of 4 textbook claims checked on this machine hold (1 does not hold, "
+                      "1 not applicable)", claims)
+        self.assertIn("Does not hold: “shared memory is always the fastest IPC” — depends on "
+                      "size.", claims)
+        self.assertNotIn("Large messages", found["Small messages, 1 B to 512 B"])
+
+    def test_no_probes(self):
+        found = by_topic(load_report(FIXTURES / "report-b.json", "b"))
+        self.assertIn("The report has no probes", found["Textbook claims"])
+
+    def test_wakeup_and_idle_mode(self):
+        found = by_topic(load_data(with_calibration(raw("report-a"))))
+        wake = found["Wake-up"]
+        self.assertIn("One cross-CPU wake-up costs about 3.2 µs on this machine: half the p50 "
+                      "round trip of a futex ping-pong between CPUs 0 and 1 (6.4 µs; p10 6 µs, "
+                      "p90 7.2 µs)", wake)
+        self.assertIn("idle states held (PM QoS: /dev/cpu_dma_latency = 0 µs", wake)
+        self.assertIn("cpuidle driver haltpoll", wake)
+        self.assertIn("160 ns", wake)
+        self.assertIn("A pipe's round trip at 1 B is 9 µs, 1.41× that floor.", wake)
+
+    def test_idle_states_that_could_not_be_held(self):
+        data = with_calibration(raw("report-a"))
+        data["context"]["ipcbench"]["idle_states"] = {
+            "requested": "held", "in_force": "allowed", "device": "/dev/cpu_dma_latency",
+            "reason": "open(/dev/cpu_dma_latency): Permission denied"}
+        wake = by_topic(load_data(data))["Wake-up"]
+        self.assertIn("idle states allowed", wake)
+        self.assertIn("held was requested but: open(/dev/cpu_dma_latency): Permission denied",
+                      wake)
+
+    def test_skipped_spinner_is_named_not_invented(self):
+        data = set_status(raw("report-b"), "shm.spin", "latency", "skipped", "no spinning here")
+        spin = by_topic(load_data(data))["Spinning"]
+        self.assertIn("shm.spin against shm.futex: no latency size where both have a value "
+                      "(shm.spin skipped: no spinning here)", spin)
+        self.assertIn("In a 1 MiB stream", spin)  # throughput still ran
+
+    def test_size_class_where_everything_failed_or_nothing_ran(self):
+        data = raw("report-a")
+        for bench_id in ("pipe", "unix_stream", "posix_mq"):
+            data = set_status(data, bench_id, "latency", "failed", "peer killed", {1048576})
+        data["benchmarks"] = [b for b in data["benchmarks"]
+                              if not (b["pattern"] == "throughput"
+                                      and b["message_size"] == 1048576)]
+        large = by_topic(load_data(data))["Large messages, above 64 KiB"]
+        self.assertIn("Latency: no mechanism has a value at 1 MiB (every benchmark there was "
+                      "skipped or failed).", large)
+        self.assertIn("Throughput: the report ran no throughput benchmark of this size class.",
+                      large)
+
+    def test_lossy_mechanisms_do_not_win_throughput(self):
+        data = copy.deepcopy(raw("report-a"))
+        for m in data["context"]["ipcbench"]["mechanisms"]:
+            if m["id"] == "pipe":
+                m["lossy"] = True
+        medium = by_topic(load_data(data))["Medium messages, 513 B to 64 KiB"]
+        self.assertIn("Latency: pipe has", medium)
+        self.assertNotIn("Throughput: pipe has", medium)
+
+    def test_unknown_ids_render(self):
+        data = copy.deepcopy(raw("report-b"))
+        for entry in list(data["benchmarks"]):
+            if entry["id"] == "pipe":
+                clone = copy.deepcopy(entry)
+                clone["id"] = "iceoryx.zerocopy"
+                clone["family"] = "middleware"
+                for key in ("name", "run_name"):
+                    clone[key] = clone[key].replace("pipe/", "iceoryx.zerocopy/", 1)
+                data["benchmarks"].append(clone)
+        text = headline.markdown(load_data(data))
+        self.assertTrue(text.startswith("- **Run.** Measured on machine-b"))
+
+    def test_markdown_is_one_item_per_finding(self):
+        report = load_report(FIXTURES / "report-b.json", "b")
+        lines = headline.markdown(report).splitlines()
+        self.assertEqual(len(lines), len(headline.findings(report)))
+        self.assertTrue(all(line.startswith("- **") for line in lines))
+
+
+if __name__ == "__main__":
+    unittest.main()
