@@ -139,10 +139,10 @@ run_result run_pairs(const mechanism_traits& traits, const run_request& req, std
     }
     run_result res = coordinate_group(rq, topology::pairs, program, assemble_pairs);
     // A helper that ended (a killed bus daemon) is the cause whatever the peers saw.
-    if constexpr (requires { chs[0]->helper_failure(); }) {
+    if constexpr (requires { chs[0]->helper_failure(std::chrono::milliseconds(0)); }) {
       if (res.status == run_status::failed) {
         for (auto& ch : chs)
-          if (std::string why = ch->helper_failure(); !why.empty()) {
+          if (std::string why = ch->helper_failure(std::chrono::milliseconds(200)); !why.empty()) {
             res.reason = why + "; " + res.reason;
             break;
           }
