@@ -31,8 +31,7 @@ std::vector<pid_t> children_named(const std::string& comm) {
   for (const auto& de : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = de.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(de.path() / "stat");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string text = test::read_proc_file(de.path() / "stat");
     const auto open = text.find('('), close = text.rfind(')');
     if (open == std::string::npos || close == std::string::npos || close + 4 >= text.size())
       continue;
@@ -162,8 +161,7 @@ std::vector<pid_t> our_daemons(const std::string& program) {
   for (const auto& de : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = de.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(de.path() / "cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string cmd = test::read_proc_file(de.path() / "cmdline");
     if (cmd.find(program) != std::string::npos &&
         cmd.find(test::scratch_dir().string()) != std::string::npos)
       out.push_back(std::stoi(name));

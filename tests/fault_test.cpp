@@ -249,8 +249,7 @@ std::vector<int> launched_peers() {
   for (const auto& e : std::filesystem::directory_iterator("/proc")) {
     const std::string name = e.path().filename();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream in(e.path() / "cmdline");
-    std::string cmd((std::istreambuf_iterator<char>(in)), {});
+    const std::string cmd = test::read_proc_file(e.path() / "cmdline");
     if (cmd.find(marker) != std::string::npos) pids.push_back(std::stoi(name));
   }
   return pids;

@@ -32,6 +32,10 @@ std::size_t kernel_objects();
 bool kernel_objects_back_to(std::size_t before,
                             std::chrono::milliseconds patience = std::chrono::seconds(5));
 
+// The whole text of a file under /proc/<pid>/, or "" when it cannot be read (the process may end
+// while it is read: libstdc++ then throws from the stream buffer, ESRCH).
+std::string read_proc_file(const std::filesystem::path& path);
+
 // What an iceoryx run could leave machine-wide (RouDi's fixed names, /dev/shm/iceoryx_mgmt and
 // /dev/shm/<user>, /tmp/roudi, /tmp/roudi.lock, /tmp/iox-unique-roudi.lock, and the runtimes'
 // /tmp/ipcbench-<this scope>-...-iox-* files) that is there now, checked while holding the

@@ -80,6 +80,15 @@ bool kernel_objects_back_to(std::size_t before, std::chrono::milliseconds patien
   return true;
 }
 
+std::string read_proc_file(const std::filesystem::path& path) {
+  try {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
 std::vector<std::string> iceoryx_leftovers(const std::function<void()>& first) {
   // The lock: the abstract socket mechanisms/middleware/iceoryx.cpp binds.
   static constexpr char kLock[] = "ipcbench-iceoryx-roudi";
