@@ -70,6 +70,28 @@ inline peer_report fan_out_report(std::uint64_t messages, const integrity_tally&
   return report;
 }
 
+// The conversation of a member of a fan-out over a channel per consumer, once its ends are open:
+// the sizing run, the warm-up flowing into the timed batch, the report of that batch; then
+// `close` drops its ends (a partner still waiting sees them close) and it waits for the exit
+// order. `batch(n)` sends or receives n messages.
+template <class Batch, class Close>
+void stream_conversation(control_link& ctl, const run_request& req, const peer_state& s,
+                         Batch& batch, Close close) {
+  const auto sizing = expect_message<warmup_order>(ctl, req.timeout * 2).count;
+  send_message(ctl, warm_notice{timed_sizing_run(sizing, batch)});
+  const auto go = expect_message<go_order>(ctl, req.timeout * 2);
+  batch(go.warm);
+  fan_out_window w;
+  w.c0 = cpu_now();
+  w.t0 = now_ns();
+  batch(go.count);
+  w.t1 = now_ns();
+  w.c1 = cpu_now();
+  send_message(ctl, fan_out_report(go.count, s.tally, w));
+  close();
+  expect_message<exit_order>(ctl, req.timeout * 2);
+}
+
 }  // namespace detail
 
 // The producer of a fan-out over a channel per consumer: every message to every endpoint.
@@ -86,19 +108,7 @@ int run_fan_out_producer(std::vector<E> eps_in, control_link& ctl, const run_req
         if (ep.send(msg) != io_status::ok) throw_channel_closed("send", seq);
     }
   };
-  const auto sizing = expect_message<warmup_order>(ctl, req.timeout * 2).count;
-  send_message(ctl, warm_notice{timed_sizing_run(sizing, batch)});
-  const auto go = expect_message<go_order>(ctl, req.timeout * 2);
-  batch(go.warm);
-  fan_out_window w;
-  w.c0 = cpu_now();
-  w.t0 = now_ns();
-  batch(go.count);
-  w.t1 = now_ns();
-  w.c1 = cpu_now();
-  send_message(ctl, detail::fan_out_report(go.count, s.tally, w));
-  eps.reset();
-  expect_message<exit_order>(ctl, req.timeout * 2);
+  detail::stream_conversation(ctl, req, s, batch, [&] { eps.reset(); });
   return 0;
 }
 
@@ -111,19 +121,7 @@ int run_fan_out_consumer(E endpoint_in, control_link& ctl, const run_request& re
   auto batch = [&](std::uint64_t n) {
     for (std::uint64_t i = 0; i < n; ++i) consume_one(*endpoint, s, false);
   };
-  const auto sizing = expect_message<warmup_order>(ctl, req.timeout * 2).count;
-  send_message(ctl, warm_notice{timed_sizing_run(sizing, batch)});
-  const auto go = expect_message<go_order>(ctl, req.timeout * 2);
-  batch(go.warm);
-  fan_out_window w;
-  w.c0 = cpu_now();
-  w.t0 = now_ns();
-  batch(go.count);
-  w.t1 = now_ns();
-  w.c1 = cpu_now();
-  send_message(ctl, detail::fan_out_report(go.count, s.tally, w));
-  endpoint.reset();
-  expect_message<exit_order>(ctl, req.timeout * 2);
+  detail::stream_conversation(ctl, req, s, batch, [&] { endpoint.reset(); });
   return 0;
 }
 

@@ -32,19 +32,29 @@ std::string cannot_run(const mechanism_traits& traits, const run_request& req);
 // The skip reason of a mechanism that is not a named_channel under the spawn process model.
 inline constexpr const char* kRelatedOnlyReason = "related processes only (inherited descriptors)";
 
+// A run that did not take place, with the reason.
+inline run_result skipped_run(std::string reason) {
+  run_result r;
+  r.status = run_status::skipped;
+  r.reason = std::move(reason);
+  return r;
+}
+
+// A run whose channel or peers could not be set up: failed, with what threw.
+inline run_result setup_failure(const std::exception& e) {
+  run_result r;
+  r.status = run_status::failed;
+  r.reason = std::string("setup: ") + e.what();
+  return r;
+}
+
 template <channel C>
 run_result run_channel(const mechanism_traits& traits, const run_request& req) {
   if (std::string why = cannot_run(traits, req); !why.empty()) {
-    run_result r;
-    r.status = run_status::skipped;
-    r.reason = std::move(why);
-    return r;
+    return skipped_run(std::move(why));
   }
   if (req.process == process_model::spawn && !named_channel<C>) {
-    run_result r;
-    r.status = run_status::skipped;
-    r.reason = kRelatedOnlyReason;
-    return r;
+    return skipped_run(kRelatedOnlyReason);
   }
   try {
     private_dir dir;
@@ -82,10 +92,7 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
     if (res.reason.starts_with("lost ")) res.reason = traits.mechanism + " " + res.reason;
     return res;
   } catch (const std::exception& e) {
-    run_result r;
-    r.status = run_status::failed;
-    r.reason = std::string("setup: ") + e.what();
-    return r;
+    return setup_failure(e);
   }
 }
 
@@ -100,9 +107,7 @@ std::string cannot_run_group(const run_request& req, std::size_t n);
 // and fails the run at once.
 template <channel C>
 run_result run_pairs(const mechanism_traits& traits, const run_request& req, std::size_t n) {
-  run_result skip;
-  skip.status = run_status::skipped;
-  skip.reason = cannot_run(traits, req);
+  run_result skip = skipped_run(cannot_run(traits, req));
   if (skip.reason.empty()) skip.reason = cannot_run_group(req, n);
   if (!skip.reason.empty()) return skip;
   try {
@@ -150,10 +155,7 @@ run_result run_pairs(const mechanism_traits& traits, const run_request& req, std
     }
     return res;
   } catch (const std::exception& e) {
-    run_result r;
-    r.status = run_status::failed;
-    r.reason = std::string("setup: ") + e.what();
-    return r;
+    return setup_failure(e);
   }
 }
 
@@ -163,9 +165,7 @@ run_result run_pairs(const mechanism_traits& traits, const run_request& req, std
 // producer's number rides in the sequence field).
 template <channel C>
 run_result run_fan_in(const mechanism_traits& traits, const run_request& req, std::size_t n) {
-  run_result skip;
-  skip.status = run_status::skipped;
-  skip.reason = cannot_run(traits, req);
+  run_result skip = skipped_run(cannot_run(traits, req));
   if (skip.reason.empty()) skip.reason = cannot_run_group(req, n);
   if (skip.reason.empty() && req.pat != pattern::throughput)
     skip.reason = "fan-in is a stream: throughput only";
@@ -195,10 +195,7 @@ run_result run_fan_in(const mechanism_traits& traits, const run_request& req, st
     program.opened = [&] { ch.opened(); };
     return coordinate_group(rq, topology::fan_in, program, assemble_fan_in);
   } catch (const std::exception& e) {
-    run_result r;
-    r.status = run_status::failed;
-    r.reason = std::string("setup: ") + e.what();
-    return r;
+    return setup_failure(e);
   }
 }
 
@@ -214,9 +211,7 @@ std::string cannot_run_fan_out(const mechanism_traits& traits, const run_request
 template <channel C>
 run_result run_fan_out_channels(const mechanism_traits& traits, const run_request& req,
                                 std::size_t n) {
-  run_result skip;
-  skip.status = run_status::skipped;
-  skip.reason = cannot_run_fan_out(traits, req, n, 0);
+  run_result skip = skipped_run(cannot_run_fan_out(traits, req, n, 0));
   if (!skip.reason.empty()) return skip;
   try {
     std::vector<std::unique_ptr<private_dir>> dirs;
@@ -246,10 +241,7 @@ run_result run_fan_out_channels(const mechanism_traits& traits, const run_reques
     };
     return coordinate_group(rq, topology::fan_out, program, assemble_fan_out);
   } catch (const std::exception& e) {
-    run_result r;
-    r.status = run_status::failed;
-    r.reason = std::string("setup: ") + e.what();
-    return r;
+    return setup_failure(e);
   }
 }
 
@@ -259,9 +251,7 @@ run_result run_fan_out_channels(const mechanism_traits& traits, const run_reques
 template <class C>
 run_result run_fan_out_broadcast(const mechanism_traits& traits, const run_request& req,
                                  std::size_t n) {
-  run_result skip;
-  skip.status = run_status::skipped;
-  skip.reason = cannot_run_fan_out(traits, req, n, 0);
+  run_result skip = skipped_run(cannot_run_fan_out(traits, req, n, 0));
   if (!skip.reason.empty()) return skip;
   try {
     private_dir dir;
@@ -283,10 +273,7 @@ run_result run_fan_out_broadcast(const mechanism_traits& traits, const run_reque
     program.opened = [&] { ch.opened(); };
     return coordinate_group(rq, topology::fan_out, program, assemble_fan_out);
   } catch (const std::exception& e) {
-    run_result r;
-    r.status = run_status::failed;
-    r.reason = std::string("setup: ") + e.what();
-    return r;
+    return setup_failure(e);
   }
 }
 
@@ -294,9 +281,7 @@ run_result run_fan_out_broadcast(const mechanism_traits& traits, const run_reque
 // that take each message from it, whoever comes first (harness/fan_out.hpp).
 template <channel C>
 run_result run_work_queue(const mechanism_traits& traits, const run_request& req, std::size_t n) {
-  run_result skip;
-  skip.status = run_status::skipped;
-  skip.reason = cannot_run_fan_out(traits, req, n, kWorkQueueMinSize);
+  run_result skip = skipped_run(cannot_run_fan_out(traits, req, n, kWorkQueueMinSize));
   if (!skip.reason.empty()) return skip;
   try {
     private_dir dir;
@@ -314,10 +299,7 @@ run_result run_work_queue(const mechanism_traits& traits, const run_request& req
     program.opened = [&] { ch.opened(); };
     return coordinate_group(rq, topology::fan_out, program, assemble_fan_out);
   } catch (const std::exception& e) {
-    run_result r;
-    r.status = run_status::failed;
-    r.reason = std::string("setup: ") + e.what();
-    return r;
+    return setup_failure(e);
   }
 }
 
@@ -350,10 +332,7 @@ std::string no_rate_reason(const rate_search_result& s);
 template <channel C>
 run_result run_paced_channel(const mechanism_traits& traits, const run_request& req) {
   if (req.pat != pattern::throughput) {
-    run_result r;
-    r.status = run_status::skipped;
-    r.reason = "a paced stream is throughput only";
-    return r;
+    return skipped_run("a paced stream is throughput only");
   }
   const double trial_s = req.target_time_s * kTrialTimeFraction;
   const std::uint64_t trial_min = std::max(req.min_messages, kMinTrialMessages);

@@ -15,10 +15,7 @@ namespace ipcbench {
 
 // The run of a topology of size n when the mechanism is unavailable: skipped with the reason.
 inline run_result unavailable_group(const std::string& why) {
-  run_result r;
-  r.status = run_status::skipped;
-  r.reason = why;
-  return r;
+  return skipped_run(why);
 }
 
 // The entry of channel type C, with pairs/N; unavailable, with describe()'s exception as the
@@ -33,12 +30,7 @@ mechanism_entry make_entry(const char* id) {
     e.unavailable = std::string("unavailable on this machine: ") + ex.what();
   }
   e.run = [traits = e.traits, unavailable = e.unavailable](const run_request& req) {
-    if (!unavailable.empty()) {
-      run_result r;
-      r.status = run_status::skipped;
-      r.reason = unavailable;
-      return r;
-    }
+    if (!unavailable.empty()) return skipped_run(unavailable);
     return run_channel<C>(traits, req);
   };
   e.groups[topology::pairs] = [traits = e.traits, unavailable = e.unavailable](
@@ -119,12 +111,7 @@ inline mechanism_entry unavailable_entry(const char* id, const char* mechanism, 
   e.traits.variant = variant;
   e.traits.family = family;
   e.unavailable = "unavailable in this build: " + reason;
-  e.run = [why = e.unavailable](const run_request&) {
-    run_result r;
-    r.status = run_status::skipped;
-    r.reason = why;
-    return r;
-  };
+  e.run = [why = e.unavailable](const run_request&) { return skipped_run(why); };
   e.groups[topology::pairs] = [why = e.unavailable](const run_request&, std::size_t) {
     return unavailable_group(why);
   };
