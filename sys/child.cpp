@@ -44,12 +44,16 @@ child_process::~child_process() {
 child_process child_process::fork(const std::function<int()>& body) {
   const pid_t parent = ::getpid();
   std::fflush(nullptr);
+  // Fork and registration are one step for the signal handler: Ctrl-C in between would leave a
+  // child nobody kills (and reaps) before the coordinator dies.
+  cleanup::deferred_signals hold;
   pid_t pid = ::fork();
   if (pid < 0) throw_errno("fork");
   if (pid == 0) {
     int rc = 70;
     try {
       cleanup::reset_in_child();
+      hold.end();
       check(::prctl(PR_SET_PDEATHSIG, SIGKILL), "prctl(PR_SET_PDEATHSIG)");
       // The parent may have died between fork() and prctl(): then nobody would kill us.
       if (::getppid() != parent) ::_exit(71);
@@ -73,8 +77,13 @@ child_process child_process::spawn(const std::string& program, const std::vector
   namespace bp = boost::process;
   const pid_t parent = ::getpid();
   std::fflush(nullptr);
-  // Runs in the forked child just before execve: async-signal-safe calls only.
-  auto in_child = [keep_fd, output_fd, parent](auto&) {
+  // As in fork(): registered before a held signal can reach the handler.
+  cleanup::deferred_signals hold;
+  // Runs in the forked child just before execve: async-signal-safe calls only. The held signals
+  // go back to their default action first, then the mask, which execve would keep, is restored.
+  auto in_child = [keep_fd, output_fd, parent, &hold](auto&) {
+    cleanup::reset_in_child();
+    hold.end();
     if (keep_fd >= 0 && ::fcntl(keep_fd, F_SETFD, 0) < 0) ::_exit(72);
     if (output_fd >= 0 &&
         (::dup2(output_fd, STDOUT_FILENO) < 0 || ::dup2(output_fd, STDERR_FILENO) < 0))

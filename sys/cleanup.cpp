@@ -330,7 +330,9 @@ deferred_signals::deferred_signals() noexcept {
   ::pthread_sigmask(SIG_BLOCK, &block, &old_);
 }
 
-deferred_signals::~deferred_signals() {
+void deferred_signals::end() noexcept {
+  if (!held_) return;
+  held_ = false;
   ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
 }
 

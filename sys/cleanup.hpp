@@ -78,15 +78,22 @@ void begin_run(const char* program);
 
 // Holds SIGINT, SIGTERM and SIGHUP back while in scope (they are delivered when it ends), so that
 // making an object and registering it is one step as far as the handler can see.
+//
+// Across fork() the child inherits the held signals and the parent's handler: it calls
+// reset_in_child() and then end() (both async-signal-safe), so a signal meant for the parent is
+// never handled with the parent's table in the child.
 class deferred_signals {
  public:
   deferred_signals() noexcept;
-  ~deferred_signals();
+  ~deferred_signals() { end(); }
   deferred_signals(const deferred_signals&) = delete;
   deferred_signals& operator=(const deferred_signals&) = delete;
+  // Restores the mask from before; the held signals are delivered now. Idempotent.
+  void end() noexcept;
 
  private:
   sigset_t old_;
+  bool held_ = true;
 };
 
 // RAII registration.
