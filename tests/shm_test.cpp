@@ -190,6 +190,9 @@ mapping map_view(const C& ch) {
 std::uint32_t load(std::uint32_t& w) {
   return std::atomic_ref<std::uint32_t>(w).load(std::memory_order_acquire);
 }
+std::uint64_t load64(std::uint64_t& w) {
+  return std::atomic_ref<std::uint64_t>(w).load(std::memory_order_acquire);
+}
 
 // Every message starts on a 64-byte boundary of the ring (its length line), and so does its
 // payload, whatever the sizes before it and wherever the positions started.
@@ -240,14 +243,16 @@ TEST(ShmRing, BlockedSenderWaitsForAChunkOfSpace) {
   auto consumer = ch.open(role::consumer);
   bool waiting = false;
   for (int i = 0; i < 10'000 && !waiting; ++i) {
-    waiting = load(ctl->space_waiting) != 0;
+    waiting = load64(ctl->space_wait) != 0;
     if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ASSERT_TRUE(waiting) << "the sender never waited for space";
   // It published all it wrote (a full ring) before it slept.
   const std::uint32_t head = load(ctl->head);
   EXPECT_EQ(head - load(ctl->tail), shm::kRingBytes);
-  EXPECT_EQ(load(ctl->space_target) - (head - shm::kRingBytes), shm::kChunkBytes);
+  const std::uint64_t w = load64(ctl->space_wait);
+  EXPECT_EQ(w & shm::kWaiting, shm::kWaiting);
+  EXPECT_EQ(static_cast<std::uint32_t>(w) - (head - shm::kRingBytes), shm::kChunkBytes);
   ch.opened();
   std::vector<std::byte> back(size);
   ASSERT_EQ(consumer.receive(back), static_cast<std::ptrdiff_t>(size));
@@ -278,13 +283,15 @@ TEST(ShmRing, ReceiverInTheMiddleOfAMessageWaitsForAChunk) {
   });
   bool waiting = false;
   for (int i = 0; i < 10'000 && !waiting; ++i) {
-    waiting = load(ctl->data_waiting) != 0;
+    waiting = load64(ctl->data_wait) != 0;
     if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   ASSERT_TRUE(waiting) << "the receiver never waited for data";
   // It published what it read (the line and 1000 bytes) and wants a chunk more.
   EXPECT_EQ(load(ctl->tail), shm::kPayloadAlign + 1000);
-  EXPECT_EQ(load(ctl->data_target), shm::kPayloadAlign + 1000 + shm::kChunkBytes);
+  const std::uint64_t w = load64(ctl->data_wait);
+  EXPECT_EQ(w & shm::kWaiting, shm::kWaiting);
+  EXPECT_EQ(static_cast<std::uint32_t>(w), shm::kPayloadAlign + 1000 + shm::kChunkBytes);
   child.kill_and_reap();
 }
 

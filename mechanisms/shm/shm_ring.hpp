@@ -11,13 +11,13 @@
 // copies move at most shm::kChunkBytes before publishing, so a message larger than the ring is
 // drained while it is being written.
 //
-// Waiting (blocking policies): a waiter stores a target position and sets its flag, re-reads the
-// position and sleeps only if it has not reached the target; the other side publishes, then,
-// when the flag is set and the target is reached, takes the flag (exchange) and wakes the
-// waiter. Sequentially consistent store/load on both sides makes one of them see the other: the
-// waiter sees the position that reaches its target, or the publisher sees the flag (and, through
-// it, the target stored before it), so no wake-up is lost; a publish that falls short leaves the
-// flag set for the next one. The targets give hysteresis: a sender blocked for space waits for
+// Waiting (blocking policies): a waiter sets its wait word (a flag and the target position in
+// one word, shm_segment.hpp), re-reads the position and sleeps only if it has not reached the
+// target; the other side publishes, then, when the word is set and its target is reached, takes
+// that very word (compare-and-swap to 0) and wakes the waiter. Sequentially consistent
+// store/load on both sides makes one of them see the other: the waiter sees the position that
+// reaches its target, or the publisher sees the word, so no wake-up is lost; a publish that falls
+// short leaves the word set for the next one. The targets give hysteresis: a sender blocked for space waits for
 // min(what it still has to write, a chunk) free bytes, a receiver blocked for data for min(the
 // rest of what it is reading, a chunk), so a large message does not ping-pong a wake-up per
 // small step. Neither can wait for ever on the other: each side publishes everything it has
@@ -129,6 +129,9 @@ class shm_endpoint {
   static std::atomic_ref<std::uint32_t> word(std::uint32_t& w) noexcept {
     return std::atomic_ref<std::uint32_t>(w);
   }
+  static std::atomic_ref<std::uint64_t> wait_word(std::uint64_t& w) noexcept {
+    return std::atomic_ref<std::uint64_t>(w);
+  }
   // Bytes from `pos` to the next payload boundary.
   static std::size_t pad(std::uint32_t pos) noexcept {
     return (shm::kPayloadAlign - pos % shm::kPayloadAlign) % shm::kPayloadAlign;
@@ -210,8 +213,8 @@ class shm_endpoint {
         if (free == 0) {
           publish_head();  // the receiver can drain what is already written
           const auto want = static_cast<std::uint32_t>(std::min<std::size_t>(n, shm::kChunkBytes));
-          if (!await(out_ctl_->tail, out_ctl_->space_waiting, out_ctl_->space_target,
-                     bell(out_, kSpace), tail_seen_, head_ + want - shm::kRingBytes))
+          if (!await(out_ctl_->tail, out_ctl_->space_wait, bell(out_, kSpace), tail_seen_,
+                     head_ + want - shm::kRingBytes))
             return false;
           continue;
         }
@@ -245,8 +248,8 @@ class shm_endpoint {
         if (avail == 0) {
           publish_tail();  // the sender may be waiting for the space already read
           const auto want = static_cast<std::uint32_t>(std::min<std::size_t>(n, shm::kChunkBytes));
-          if (!await(in_ctl_->head, in_ctl_->data_waiting, in_ctl_->data_target, bell(in_, kData),
-                     head_seen_, tail_ + want))
+          if (!await(in_ctl_->head, in_ctl_->data_wait, bell(in_, kData), head_seen_,
+                     tail_ + want))
             return false;
           continue;
         }
@@ -269,45 +272,45 @@ class shm_endpoint {
   void publish_head() {
     if (head_ == published_head_) return;
     published_head_ = head_;
-    publish(out_ctl_->head, head_, out_ctl_->data_waiting, out_ctl_->data_target,
-            bell(out_, kData));
+    publish(out_ctl_->head, head_, out_ctl_->data_wait, bell(out_, kData));
   }
 
   void publish_tail() {
     if (tail_ == published_tail_) return;
     published_tail_ = tail_;
-    publish(in_ctl_->tail, tail_, in_ctl_->space_waiting, in_ctl_->space_target, bell(in_, kSpace));
+    publish(in_ctl_->tail, tail_, in_ctl_->space_wait, bell(in_, kSpace));
   }
 
-  void publish(std::uint32_t& pos, std::uint32_t value, std::uint32_t& waiting,
-               std::uint32_t& target, int b) {
+  void publish(std::uint32_t& pos, std::uint32_t value, std::uint64_t& wait, int b) {
     if constexpr (Sync::kSpins) {
       word(pos).store(value, std::memory_order_release);
     } else {
       word(pos).store(value, std::memory_order_seq_cst);
-      // The target is stored before the flag is set, so seeing the flag makes it visible.
-      if (word(waiting).load(std::memory_order_seq_cst) != 0 &&
-          reached(value, word(target).load(std::memory_order_acquire)) &&
-          word(waiting).exchange(0, std::memory_order_seq_cst) != 0)
-        sync_.wake(b, &pos);
+      // Takes the word only as it was checked; a failed swap re-reads it (a new wait).
+      std::uint64_t w = wait_word(wait).load(std::memory_order_seq_cst);
+      while (w != 0 && reached(value, static_cast<std::uint32_t>(w))) {
+        if (wait_word(wait).compare_exchange_weak(w, 0, std::memory_order_seq_cst)) {
+          sync_.wake(b, &pos);
+          break;
+        }
+      }
     }
   }
 
   // Waits until `pos` differs from `seen` (spinning) or has reached `target` (blocking; an
   // adaptive policy first spins for Sync::kSpinNs). False when the partner is gone and `pos`
   // never moved (spinning only: blocking waits return only when the target is reached).
-  bool await(std::uint32_t& pos, std::uint32_t& waiting, std::uint32_t& target, int b,
-             std::uint32_t seen, std::uint32_t want) {
+  bool await(std::uint32_t& pos, std::uint64_t& wait, int b, std::uint32_t seen,
+             std::uint32_t want) {
     if constexpr (Sync::kSpins) {
       return spin_until_change(pos, seen);
     } else {
       if constexpr (Sync::kSpinNs > 0)
         if (spin_briefly(pos, seen)) return true;
-      word(target).store(want, std::memory_order_relaxed);
       if constexpr (Sync::kCounted)
-        sleep_until_posted(pos, waiting, b, want);
+        sleep_until_posted(pos, wait, b, want);
       else
-        sleep_until_reached(pos, waiting, b, want);
+        sleep_until_reached(pos, wait, b, want);
       return true;
     }
   }
@@ -352,23 +355,23 @@ class shm_endpoint {
 
   // Futex: a wake is not counted, so the flag only saves the other side a system call. Sleeps
   // on the value just read, so a publish between the read and the sleep makes the sleep return.
-  void sleep_until_reached(std::uint32_t& pos, std::uint32_t& waiting, int b, std::uint32_t want) {
+  void sleep_until_reached(std::uint32_t& pos, std::uint64_t& wait, int b, std::uint32_t want) {
     for (;;) {
-      word(waiting).store(1, std::memory_order_seq_cst);
+      wait_word(wait).store(shm::kWaiting | want, std::memory_order_seq_cst);
       const std::uint32_t v = word(pos).load(std::memory_order_seq_cst);
       if (reached(v, want)) break;
       sync_.sleep(b, &pos, v);
     }
-    word(waiting).store(0, std::memory_order_relaxed);
+    wait_word(wait).store(0, std::memory_order_relaxed);
   }
 
   // Semaphores count: every flag the other side takes is followed by exactly one post, which
   // this side must take before it sets the flag again, or the counts drift.
-  void sleep_until_posted(std::uint32_t& pos, std::uint32_t& waiting, int b, std::uint32_t want) {
+  void sleep_until_posted(std::uint32_t& pos, std::uint64_t& wait, int b, std::uint32_t want) {
     for (;;) {
-      word(waiting).store(1, std::memory_order_seq_cst);
+      wait_word(wait).store(shm::kWaiting | want, std::memory_order_seq_cst);
       if (reached(word(pos).load(std::memory_order_seq_cst), want) &&
-          word(waiting).exchange(0, std::memory_order_seq_cst) != 0)
+          wait_word(wait).exchange(0, std::memory_order_seq_cst) != 0)
         return;  // withdrawn before anyone took it: no post will come
       // The flag was taken (or will be, once the target is reached): take its post.
       while (sync_.sleep(b, &pos, 0) != shm::sleep_result::posted) {

@@ -43,14 +43,18 @@ static_assert(kChunkBytes <= kRingBytes / 2, "a sender and a receiver never both
 // Control words of one ring, accessed only through std::atomic_ref. Positions count bytes modulo
 // 2^32 (the ring is far smaller, so head - tail is exact); they double as futex words. A waiter
 // states what it waits for as a target position: the other side wakes it only once its position
-// has reached the target (hysteresis), not on every small step.
+// has reached the target (hysteresis), not on every small step. The flag and the target are one
+// word, so the other side takes (compare-and-swap) the flag of exactly the wait whose target it
+// checked: as two words, a flag left set by a wait that had just ended could be checked against
+// that wait's (reached) target and then taken from the next wait, whose target was not reached,
+// and that waiter slept with nobody left to wake it (pairs/8 over the futex rings hung in 3 of
+// 60 runs here).
+inline constexpr std::uint64_t kWaiting = std::uint64_t{1} << 32;
 struct ring_control {
   alignas(kLineBytes) std::uint32_t head;  // written by the sender: bytes published
-  std::uint32_t data_waiting;              // 1: the receiver is (about to be) asleep on head
-  std::uint32_t data_target;               // the head the receiver waits for
+  std::uint64_t data_wait;                 // 0, or kWaiting | the head the receiver waits for
   alignas(kLineBytes) std::uint32_t tail;  // written by the receiver: bytes consumed
-  std::uint32_t space_waiting;             // 1: the sender is (about to be) asleep on tail
-  std::uint32_t space_target;              // the tail the sender waits for
+  std::uint64_t space_wait;                // 0, or kWaiting | the tail the sender waits for
 };
 
 // The start of every segment. All zero is the initial state, which shm_open + ftruncate, shmget,
