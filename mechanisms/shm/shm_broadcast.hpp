@@ -10,10 +10,15 @@
 // Waiting. futex_sync: a consumer short of data counts itself in `data_waiters`, re-reads the
 // head and sleeps in FUTEX_WAIT on the head's word; the producer, after publishing the head,
 // wakes every sleeper (FUTEX_WAKE, INT_MAX) when the count is not zero. The producer short of
-// space sets `space_waiting`, reads `space_seq`, re-reads the tails and sleeps on `space_seq`;
-// a consumer, after publishing its tail, bumps `space_seq` and wakes the producer when the flag
-// is set. Sequentially consistent stores and loads on both sides make one of them see the
-// other, so no wake-up is lost. spin_sync: both sides spin on the words (pause, or sched_yield
+// space waits for min(what it still has to write, a chunk) bytes, not for the first free one
+// (hysteresis, as in shm_ring.hpp: without it a full ring moved one message per sleep and wake,
+// and fan_out/8 over 2 CPUs slowed 10 to 100 times within a run, past the watchdog): it sets
+// `space_wait` to kWaiting | the smallest tail it needs, reads `space_seq`, re-reads the tails
+// and sleeps on `space_seq`; a consumer, after publishing its tail, bumps `space_seq` and wakes
+// the producer when the word is set and its tail has reached that target (the last consumer to
+// reach it finds the producer asleep or about to re-read its tail). Nothing is taken from the
+// word, and a stale target only makes a wake-up spurious. Sequentially consistent stores and
+// loads on both sides make one of them see the other, so no wake-up is lost. spin_sync: both sides spin on the words (pause, or sched_yield
 // after 1024 when the peers may share a CPU). Sleeps are untimed: a dead member is the group
 // coordinator's to handle (it kills the others). In a peer only; throws std::system_error when
 // a futex call fails, std::length_error for a message that does not fit the receive buffer.
@@ -53,8 +58,8 @@ struct broadcast_control {
   alignas(kLineBytes) std::uint32_t head;       // bytes published by the producer
   std::uint32_t data_waiters;                   // consumers (about to be) asleep on head
   std::uint32_t consumers;                      // N, set by the coordinator before fork
-  alignas(kLineBytes) std::uint32_t space_seq;  // bumped by a consumer that saw space_waiting
-  std::uint32_t space_waiting;                  // 1: the producer is (about to be) asleep
+  alignas(kLineBytes) std::uint32_t space_seq;  // bumped by a consumer that woke the producer
+  std::uint64_t space_wait;  // 0, or kWaiting | the smallest tail the producer waits for
   struct tail_line {
     alignas(kLineBytes) std::uint32_t tail;  // bytes consumer i has read
   } tails[kMaxBroadcastConsumers];
@@ -115,6 +120,13 @@ class shm_broadcast_endpoint {
   static std::atomic_ref<std::uint32_t> word(std::uint32_t& w) noexcept {
     return std::atomic_ref<std::uint32_t>(w);
   }
+  static std::atomic_ref<std::uint64_t> wait_word(std::uint64_t& w) noexcept {
+    return std::atomic_ref<std::uint64_t>(w);
+  }
+  // Whether position `v` has reached `target` (both modulo 2^32, less than 2^31 apart).
+  static bool reached(std::uint32_t v, std::uint32_t target) noexcept {
+    return static_cast<std::int32_t>(v - target) >= 0;
+  }
   static std::size_t pad(std::uint32_t pos) noexcept {
     return (shm::kPayloadAlign - pos % shm::kPayloadAlign) % shm::kPayloadAlign;
   }
@@ -135,7 +147,8 @@ class shm_broadcast_endpoint {
         free = shm::kRingBytes - (head_ - tail_seen_);
         if (free == 0) {
           publish_head();  // the consumers can drain what is already written
-          await_space();
+          const auto want = static_cast<std::uint32_t>(std::min<std::size_t>(n, shm::kChunkBytes));
+          await_space(head_ + want - shm::kRingBytes);
           continue;
         }
       }
@@ -196,7 +209,8 @@ class shm_broadcast_endpoint {
       word(ctl_->tails[index_].tail).store(tail_, std::memory_order_release);
     } else {
       word(ctl_->tails[index_].tail).store(tail_, std::memory_order_seq_cst);
-      if (word(ctl_->space_waiting).load(std::memory_order_seq_cst) != 0) {
+      const std::uint64_t w = wait_word(ctl_->space_wait).load(std::memory_order_seq_cst);
+      if (w != 0 && reached(tail_, static_cast<std::uint32_t>(w))) {
         word(ctl_->space_seq).fetch_add(1, std::memory_order_seq_cst);
         futex(&ctl_->space_seq, FUTEX_WAKE, 1);
       }
@@ -221,19 +235,19 @@ class shm_broadcast_endpoint {
     }
   }
 
-  // Until the slowest consumer has freed some space.
-  void await_space() {
+  // Until the slowest consumer's tail has reached `target` (modulo 2^32).
+  void await_space(std::uint32_t target) {
     for (std::uint32_t i = 0;; ++i) {
       if constexpr (Sync::kSpins) {
         tail_seen_ = min_tail();
-        if (head_ - tail_seen_ < shm::kRingBytes) return;
+        if (reached(tail_seen_, target)) return;
         sync_.relax(i);
       } else {
-        word(ctl_->space_waiting).store(1, std::memory_order_seq_cst);
+        wait_word(ctl_->space_wait).store(shm::kWaiting | target, std::memory_order_seq_cst);
         const std::uint32_t seq = word(ctl_->space_seq).load(std::memory_order_seq_cst);
         tail_seen_ = min_tail();
-        if (head_ - tail_seen_ < shm::kRingBytes) {
-          word(ctl_->space_waiting).store(0, std::memory_order_relaxed);
+        if (reached(tail_seen_, target)) {
+          wait_word(ctl_->space_wait).store(0, std::memory_order_relaxed);
           return;
         }
         futex(&ctl_->space_seq, FUTEX_WAIT, static_cast<int>(seq));
