@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <string>
 
 #include "harness/coordinator.hpp"
@@ -47,8 +48,12 @@ char state_of(const member_peer& p) {
 // Waits until every member has sent `type`, at most `deadline_in` in all, sleeping in poll(2).
 // Every `check_every` it looks for a stopped member, which fails the phase at once. A member that
 // exits, errs or misses the deadline fails the phase, named.
+// `expected`, when given, is what the phase should have taken (the batch: the sizing run's
+// prediction), named in the watchdog's message beside the silent members' states, so a run that
+// fell into a far slower mode (members running) reads apart from a hang (all blocked).
 void await_all(std::vector<member_peer>& peers, const char* type,
-               std::chrono::milliseconds deadline_in, std::chrono::milliseconds check_every) {
+               std::chrono::milliseconds deadline_in, std::chrono::milliseconds check_every,
+               std::optional<std::chrono::milliseconds> expected = std::nullopt) {
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + deadline_in;
   std::vector<bool> done(peers.size(), false);
@@ -68,10 +73,23 @@ void await_all(std::vector<member_peer>& peers, const char* type,
       for (const auto& p : peers)
         if (state_of(p) == 'T' || state_of(p) == 't') stopped += name_of(p) + " is stopped; ";
       if (stopped.empty() && clock::now() < deadline) continue;
-      throw phase_failure("watchdog: no '" + std::string(type) + "' after " +
-                          std::to_string(stopped.empty() ? deadline_in.count() : slice.count()) +
-                          " ms; " + stopped + std::to_string(left_to_hear) + " of " +
-                          std::to_string(peers.size()) + " peers silent; all killed");
+      std::size_t running = 0, blocked = 0;
+      for (std::size_t i = 0; i < peers.size(); ++i) {
+        if (done[i]) continue;
+        const char st = state_of(peers[i]);
+        running += st == 'R' ? 1 : 0;
+        blocked += st == 'S' || st == 'D' ? 1 : 0;
+      }
+      throw phase_failure(
+          "watchdog: no '" + std::string(type) + "' after " +
+          std::to_string(stopped.empty() ? deadline_in.count() : slice.count()) + " ms" +
+          (expected ? " (the sizing run predicted " + std::to_string(expected->count()) + " ms)"
+                    : std::string()) +
+          "; " + stopped + std::to_string(left_to_hear) + " of " + std::to_string(peers.size()) +
+          " peers silent (" + std::to_string(running) + " running, " + std::to_string(blocked) +
+          " blocked" +
+          (blocked == left_to_hear ? ": a hang" : running > 0 ? ": slow, not all blocked" : "") +
+          "); all killed");
     }
     for (std::size_t i = 0; i < peers.size(); ++i) {
       if (done[i] || fds[i].revents == 0) continue;
@@ -194,7 +212,8 @@ group_reports drive(const run_request& req, const group_program& program,
   // The batch's deadline: the usual one plus twenty times what the sizing run predicts.
   const double batch_ns = static_cast<double>(go.warm + go.count) * per_message;
   const auto allowance = std::chrono::milliseconds(static_cast<long long>(batch_ns * 20 / 1e6));
-  await_all(peers, peer_report::kType, req.timeout + allowance, req.timeout);
+  await_all(peers, peer_report::kType, req.timeout + allowance, req.timeout,
+            std::chrono::milliseconds(static_cast<long long>(batch_ns / 1e6)));
   for (auto& p : peers) send_message(p.link, exit_order{});
   for (auto& p : peers) b.reports.push_back(p.reply.get<peer_report>());
   for (auto& p : peers) {

@@ -4,14 +4,17 @@
 // oversubscription, and the name, option and spread helpers say what they should.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <thread>
 
 #include "bench/options.hpp"
 #include "harness/fan_out.hpp"
 #include "harness/group.hpp"
+#include "harness/protocol.hpp"
 #include "registry/registry.hpp"
 #include "report/schema.hpp"
 #include "test_env.hpp"
@@ -239,6 +242,40 @@ TEST(FanOut, KilledConsumerFailsTheRunWithTheReasonAndTheNextRunGoesOn) {
   const run_result next =
       m->run_group(small_request(pattern::throughput, 64), topology::fan_out, 2);
   EXPECT_EQ(next.status, run_status::ok) << next.reason;
+  EXPECT_TRUE(test::no_children());
+}
+
+// The batch watchdog says what the silent members were doing: all blocked is a hang; a member
+// still running is a run that fell into a far slower mode than its sizing run.
+run_result group_that_never_reports(bool spin) {
+  run_request req = small_request(pattern::throughput, 64);
+  req.timeout = std::chrono::seconds(1);
+  group_program program;
+  program.members = members_of(topology::pairs, 1);
+  program.body = [&req, spin](std::size_t, control_link& ctl) -> int {
+    send_message(ctl, opened_notice{});
+    (void)expect_message<warmup_order>(ctl, req.timeout * 2);
+    send_message(ctl, warm_notice{1000});
+    (void)expect_message<go_order>(ctl, req.timeout * 2);
+    std::atomic<std::uint64_t> spins{0};
+    while (spin) spins.fetch_add(1, std::memory_order_relaxed);
+    for (;;) ::pause();
+  };
+  return coordinate_group(req, topology::pairs, program, assemble_pairs);
+}
+
+TEST(GroupWatchdog, TellsAHangFromASlowBatch) {
+  const run_result hung = group_that_never_reports(false);
+  EXPECT_EQ(hung.status, run_status::failed);
+  EXPECT_NE(hung.reason.find("watchdog: no 'result'"), std::string::npos) << hung.reason;
+  EXPECT_NE(hung.reason.find("the sizing run predicted"), std::string::npos) << hung.reason;
+  EXPECT_NE(hung.reason.find("2 of 2 peers silent (0 running, 2 blocked: a hang)"),
+            std::string::npos)
+      << hung.reason;
+  const run_result slow = group_that_never_reports(true);
+  EXPECT_EQ(slow.status, run_status::failed);
+  EXPECT_NE(slow.reason.find("slow, not all blocked"), std::string::npos) << slow.reason;
+  EXPECT_EQ(slow.reason.find("a hang"), std::string::npos) << slow.reason;
   EXPECT_TRUE(test::no_children());
 }
 
