@@ -18,10 +18,11 @@
 // the producer when the word is set and its tail has reached that target (the last consumer to
 // reach it finds the producer asleep or about to re-read its tail). Nothing is taken from the
 // word, and a stale target only makes a wake-up spurious. Sequentially consistent stores and
-// loads on both sides make one of them see the other, so no wake-up is lost. spin_sync: both sides spin on the words (pause, or sched_yield
-// after 1024 when the peers may share a CPU). Sleeps are untimed: a dead member is the group
-// coordinator's to handle (it kills the others). In a peer only; throws std::system_error when
-// a futex call fails, std::length_error for a message that does not fit the receive buffer.
+// loads on both sides make one of them see the other, so no wake-up is lost. spin_sync: both sides
+// spin on the words (pause, or sched_yield after 1024 when the peers may share a CPU). Sleeps are
+// untimed: a dead member is the group coordinator's to handle (it kills the others). In a peer
+// only; throws std::system_error when a futex call fails, std::length_error for a message that does
+// not fit the receive buffer.
 #pragma once
 
 #include <fcntl.h>

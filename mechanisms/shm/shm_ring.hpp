@@ -17,10 +17,10 @@
 // that very word (compare-and-swap to 0) and wakes the waiter. Sequentially consistent
 // store/load on both sides makes one of them see the other: the waiter sees the position that
 // reaches its target, or the publisher sees the word, so no wake-up is lost; a publish that falls
-// short leaves the word set for the next one. The targets give hysteresis: a sender blocked for space waits for
-// min(what it still has to write, a chunk) free bytes, a receiver blocked for data for min(the
-// rest of what it is reading, a chunk), so a large message does not ping-pong a wake-up per
-// small step. Neither can wait for ever on the other: each side publishes everything it has
+// short leaves the word set for the next one. The targets give hysteresis: a sender blocked for
+// space waits for min(what it still has to write, a chunk) free bytes, a receiver blocked for data
+// for min(the rest of what it is reading, a chunk), so a large message does not ping-pong a wake-up
+// per small step. Neither can wait for ever on the other: each side publishes everything it has
 // before it waits, the sender publishes the whole message when its send ends, and since a chunk
 // is at most half the ring, a sender short of a chunk of space and a receiver short of a chunk
 // of data cannot both be waiting. The uncontended path makes no system call. Sleeps are untimed:
@@ -248,8 +248,7 @@ class shm_endpoint {
         if (avail == 0) {
           publish_tail();  // the sender may be waiting for the space already read
           const auto want = static_cast<std::uint32_t>(std::min<std::size_t>(n, shm::kChunkBytes));
-          if (!await(in_ctl_->head, in_ctl_->data_wait, bell(in_, kData), head_seen_,
-                     tail_ + want))
+          if (!await(in_ctl_->head, in_ctl_->data_wait, bell(in_, kData), head_seen_, tail_ + want))
             return false;
           continue;
         }
