@@ -175,6 +175,14 @@ nlohmann::json group_json(const group_outcome& g, pattern p) {
       j["rtt_samples"] = m.rtt.count();
     }
     if (m.torn) j["torn_records"] = *m.torn;
+    if (g.topo != topology::pairs) {
+      // One-way delay of sampled timed records (harness/delay.hpp); p99 only with 1,000 samples.
+      j["delay_samples"] = m.delay.count();
+      j["delay_p50_ns"] =
+          m.delay.count() != 0 ? nlohmann::json(m.delay.percentile(50)) : nlohmann::json();
+      const double p99 = supported_percentile(m.delay, 99);
+      j["delay_p99_ns"] = std::isnan(p99) ? nlohmann::json() : nlohmann::json(p99);
+    }
     members.push_back(std::move(j));
   }
   nlohmann::json j = {
@@ -287,6 +295,15 @@ void run_case(benchmark::State& state, const bench_case& c) {
     }
     if (r.group->torn_records)
       state.counters[counter::kTornRecords] = static_cast<double>(*r.group->torn_records);
+    // The lone member's histogram holds every path's samples: fan-in's consumer, fan-out's
+    // producer.
+    const role lone = r.group->topo == topology::fan_in ? role::consumer : role::producer;
+    for (const auto& m : r.group->members)
+      if (r.group->topo != topology::pairs && m.r == lone && m.delay.count() != 0) {
+        state.counters[counter::kDelayP50Ns] = static_cast<double>(m.delay.percentile(50));
+        if (const double p99 = supported_percentile(m.delay, 99); !std::isnan(p99))
+          state.counters[counter::kDelayP99Ns] = p99;
+      }
   }
   extra.integrity_errors = r.integrity_errors;
   // A group's CPUs are in `group`, member by member.

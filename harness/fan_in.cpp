@@ -32,6 +32,7 @@ void fan_in_receiver::take(std::span<const std::byte> got) {
     return;
   }
   const std::uint64_t tag = header_of(got);
+  last_tag_ = tag;
   const std::uint64_t p = fan_in_producer(tag);
   const std::uint64_t k = fan_in_record(tag);
   if (got.size() == size_ && p < setup_.producers && k == next_[p] &&
@@ -59,6 +60,33 @@ void fan_in_receiver::expect(std::uint64_t per_producer) {
     if (have < per_producer && !(reasm_ && reasm_->failed()))
       tally_.add(integrity_error::sequence, fan_in_tag(p, have));
   }
+}
+
+void fan_in_receiver::sample_delay(std::uint64_t first, std::uint64_t count) {
+  delay_.assign(setup_.producers, delay_sampler(first, count));
+  noted_.assign(setup_.producers, 0);
+  if (reasm_)
+    for (std::size_t p = 0; p < setup_.producers; ++p) noted_[p] = reasm_->records(p);
+}
+
+void fan_in_receiver::note_delay(std::int64_t now) {
+  if (delay_.empty()) return;
+  if (!reasm_) {
+    const std::uint64_t p = fan_in_producer(last_tag_);
+    const std::uint64_t k = fan_in_record(last_tag_);
+    if (p < delay_.size() && delay_[p].due(k)) delay_[p].note(k, now);
+    return;
+  }
+  // A piece of a tagged stream may complete records of any producer.
+  for (std::size_t p = 0; p < delay_.size(); ++p)
+    for (const std::uint64_t have = reasm_->records(p); noted_[p] < have; ++noted_[p])
+      if (delay_[p].due(noted_[p])) delay_[p].note(noted_[p], now);
+}
+
+std::vector<std::vector<std::int64_t>> fan_in_receiver::delay_notes() const {
+  std::vector<std::vector<std::int64_t>> notes;
+  for (const auto& d : delay_) notes.push_back(d.notes());
+  return notes;
 }
 
 }  // namespace ipcbench

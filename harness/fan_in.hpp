@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/delay.hpp"
 #include "harness/peer.hpp"
 #include "harness/reassembler.hpp"
 
@@ -57,6 +58,11 @@ class fan_in_receiver {
   integrity_tally& tally() noexcept { return tally_; }
   // Why the stream could not be reassembled, or empty.
   std::string error() const { return reasm_ ? reasm_->error() : std::string(); }
+  // Samples the delay of the records numbered from `first`, `count` per producer (delay.hpp).
+  void sample_delay(std::uint64_t first, std::uint64_t count);
+  // Notes `now` for every sampled record the last take() completed.
+  void note_delay(std::int64_t now);
+  std::vector<std::vector<std::int64_t>> delay_notes() const;
 
  private:
   std::size_t size_;
@@ -67,6 +73,9 @@ class fan_in_receiver {
   bool reasm_reported_ = false;
   integrity_tally tally_;
   std::uint64_t checked_ = 0;
+  std::vector<delay_sampler> delay_;  // per producer, once sample_delay() was called
+  std::vector<std::uint64_t> noted_;  // tagged mode: per producer, records seen complete
+  std::uint64_t last_tag_ = 0;        // record mode: the header of the last record taken
 };
 
 // Producer `setup.index` or the consumer of a fan-in run. Returns the exit code.
@@ -92,6 +101,7 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
   E& ep = *endpoint;
   send_message(ctl, opened_notice{});
   std::uint64_t sent_each = 0;  // per producer, so far
+  delay_sampler delay;          // the producer's own records
   // A batch whose end every producer waits at (the sizing run, the timed batch) ends with every
   // producer's records in; the warm-up flows into the timed batch, so at its end a fast
   // producer's timed records may have come before a slow one's last warm-up records.
@@ -101,6 +111,7 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
       for (std::uint64_t i = 0; i < n; ++i) {
         const std::uint64_t k = s.next_seq++;
         const auto msg = tagged ? tagged->stamp(k) : s.codec.stamp(fan_in_tag(me, k));
+        if (delay.due(k)) delay.note(k, now_ns());
         if (ep.send(msg) != io_status::ok) throw_channel_closed("send", k);
       }
       return;
@@ -111,6 +122,7 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
       if (got < 0) throw_receive_failed(got, s.next_seq);
       ++s.next_seq;
       rx->take({s.rbuf.data(), static_cast<std::size_t>(got)});
+      rx->note_delay(now_ns());
     }
     sent_each += n;
     if (all_in) rx->expect(sent_each);
@@ -125,6 +137,11 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
                  batch(n, sized == sizing);
                })});
   const auto go = expect_message<go_order>(ctl, req.timeout * 2);
+  // Records are numbered from 0 per producer: the sizing run's, the warm-up's, then the timed.
+  if (rx)
+    rx->sample_delay(sizing + go.warm, go.count);
+  else
+    delay = delay_sampler(sizing + go.warm, go.count);
   batch(go.warm, false);
   const std::uint64_t torn0 = rx ? rx->torn() : 0;
   const peer_cpu c0 = cpu_now();
@@ -143,6 +160,10 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
   report.t1 = t1;
   report.cpu = {c1.user_ns - c0.user_ns, c1.sys_ns - c0.sys_ns, c1.total_ns - c0.total_ns};
   if (rx && setup.tear_above) report.torn = rx->torn() - torn0;
+  if (rx)
+    report.delay_ns = rx->delay_notes();
+  else
+    report.delay_ns.push_back(delay.notes());
   send_message(ctl, report);
   endpoint.reset();
   expect_message<exit_order>(ctl, req.timeout * 2);

@@ -1,4 +1,5 @@
-// fan_out/N: one producer to N consumers. Two shapes, both throughput only:
+// fan_out/N: one producer to N consumers. Two shapes, both throughput only (with the one-way
+// delay of sampled records, harness/delay.hpp):
 //
 // - A channel per consumer (pipes, Unix stream sockets): the producer writes every message to
 //   every consumer, one channel after the other; consumer i reads and checks all of them on its
@@ -24,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/delay.hpp"
 #include "harness/peer.hpp"
 
 namespace ipcbench {
@@ -74,12 +76,16 @@ inline peer_report fan_out_report(std::uint64_t messages, const integrity_tally&
 // the sizing run, the warm-up flowing into the timed batch, the report of that batch; then
 // `close` drops its ends (a partner still waiting sees them close) and it waits for the exit
 // order. `batch(n)` sends or receives n messages.
+//
+// `delay` samples the timed records (harness/delay.hpp): sequence numbers run on from the sizing
+// run through the warm-up, so the timed batch starts at sizing + warm.
 template <class Batch, class Close>
 void stream_conversation(control_link& ctl, const run_request& req, const peer_state& s,
-                         Batch& batch, Close close) {
+                         Batch& batch, Close close, delay_sampler& delay) {
   const auto sizing = expect_message<warmup_order>(ctl, req.timeout * 2).count;
   send_message(ctl, warm_notice{timed_sizing_run(sizing, batch)});
   const auto go = expect_message<go_order>(ctl, req.timeout * 2);
+  delay = delay_sampler(sizing + go.warm, go.count);
   batch(go.warm);
   fan_out_window w;
   w.c0 = cpu_now();
@@ -87,7 +93,9 @@ void stream_conversation(control_link& ctl, const run_request& req, const peer_s
   batch(go.count);
   w.t1 = now_ns();
   w.c1 = cpu_now();
-  send_message(ctl, fan_out_report(go.count, s.tally, w));
+  peer_report report = fan_out_report(go.count, s.tally, w);
+  report.delay_ns.push_back(delay.notes());
+  send_message(ctl, report);
   close();
   expect_message<exit_order>(ctl, req.timeout * 2);
 }
@@ -100,15 +108,18 @@ int run_fan_out_producer(std::vector<E> eps_in, control_link& ctl, const run_req
   peer_state s(req.message_size, endpoint_headroom<E>);
   std::optional<std::vector<E>> eps(std::move(eps_in));
   send_message(ctl, opened_notice{});
+  delay_sampler delay;
   auto batch = [&](std::uint64_t n) {
     for (std::uint64_t i = 0; i < n; ++i) {
       const std::uint64_t seq = s.next_seq++;
       const auto msg = s.codec.stamp(seq);
+      if (delay.due(seq)) delay.note(seq, now_ns());
       for (E& ep : *eps)
         if (ep.send(msg) != io_status::ok) throw_channel_closed("send", seq);
     }
   };
-  detail::stream_conversation(ctl, req, s, batch, [&] { eps.reset(); });
+  detail::stream_conversation(
+      ctl, req, s, batch, [&] { eps.reset(); }, delay);
   return 0;
 }
 
@@ -118,10 +129,16 @@ int run_fan_out_consumer(E endpoint_in, control_link& ctl, const run_request& re
   peer_state s(req.message_size, endpoint_headroom<E>);
   std::optional<E> endpoint(std::move(endpoint_in));
   send_message(ctl, opened_notice{});
+  delay_sampler delay;
   auto batch = [&](std::uint64_t n) {
-    for (std::uint64_t i = 0; i < n; ++i) consume_one(*endpoint, s, false);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      const std::uint64_t seq = s.next_seq;
+      consume_one(*endpoint, s, false);
+      if (delay.due(seq)) delay.note(seq, now_ns());
+    }
   };
-  detail::stream_conversation(ctl, req, s, batch, [&] { endpoint.reset(); });
+  detail::stream_conversation(
+      ctl, req, s, batch, [&] { endpoint.reset(); }, delay);
   return 0;
 }
 
@@ -134,11 +151,14 @@ int run_work_queue_peer(E endpoint_in, role r, control_link& ctl, const run_requ
   E& ep = *endpoint;
   send_message(ctl, opened_notice{});
   std::uint64_t hash = 0;  // of the timed records
+  delay_sampler delay;     // of the timed records, by sequence number
   auto produce = [&](std::uint64_t n, std::uint64_t timed_from) {
     for (std::uint64_t i = 0; i < n; ++i) {
       const std::uint64_t seq = s.next_seq++;
       if (seq >= timed_from) hash += work_hash(seq);
-      if (ep.send(s.codec.stamp(seq)) != io_status::ok) throw_channel_closed("send", seq);
+      const auto msg = s.codec.stamp(seq);
+      if (delay.due(seq)) delay.note(seq, now_ns());
+      if (ep.send(msg) != io_status::ok) throw_channel_closed("send", seq);
     }
   };
   auto stop_all = [&] {
@@ -164,6 +184,7 @@ int run_work_queue_peer(E endpoint_in, role r, control_link& ctl, const run_requ
       if (last && seq <= *last) s.tally.add(integrity_error::sequence, seq);  // taken twice
       last = seq;
       if (seq < timed_from) continue;
+      if (delay.due(seq)) delay.note(seq, now_ns());
       if (taken++ == 0) {
         w.c0 = cpu_now();
         w.t0 = now_ns();
@@ -183,6 +204,7 @@ int run_work_queue_peer(E endpoint_in, role r, control_link& ctl, const run_requ
   send_message(ctl, warm_notice{now_ns() - w0});
   const auto go = expect_message<go_order>(ctl, req.timeout * 2);
   const std::uint64_t timed_from = sizing + go.warm;
+  delay = delay_sampler(timed_from, go.count);
   if (r == role::producer) {
     produce(go.warm, timed_from);
     w.c0 = cpu_now();
@@ -197,6 +219,7 @@ int run_work_queue_peer(E endpoint_in, role r, control_link& ctl, const run_requ
   if (r == role::consumer && taken == 0) w.c0 = w.c1, w.t0 = w.t1;  // it got none
   peer_report report = detail::fan_out_report(r == role::producer ? go.count : taken, s.tally, w);
   report.work_hash = hash;
+  report.delay_ns.push_back(delay.notes());
   send_message(ctl, report);
   endpoint.reset();
   expect_message<exit_order>(ctl, req.timeout * 2);

@@ -88,7 +88,9 @@ void await_all(std::vector<member_peer>& peers, const char* type,
           "; " + stopped + std::to_string(left_to_hear) + " of " + std::to_string(peers.size()) +
           " peers silent (" + std::to_string(running) + " running, " + std::to_string(blocked) +
           " blocked" +
-          (blocked == left_to_hear ? ": a hang" : running > 0 ? ": slow, not all blocked" : "") +
+          (blocked == left_to_hear ? ": a hang"
+           : running > 0           ? ": slow, not all blocked"
+                                   : "") +
           "); all killed");
     }
     for (std::size_t i = 0; i < peers.size(); ++i) {
@@ -446,6 +448,17 @@ run_result assemble_pairs(const run_request& req, const group_program& program,
   return res;
 }
 
+// Pairs the sender's and the receiver's notes of each sampled record (harness/delay.hpp) into
+// both members' histograms; a note missing on either side (-1) is no sample.
+void pair_delays(const std::vector<std::int64_t>& sent, const std::vector<std::int64_t>& taken,
+                 histogram& sender, histogram& receiver) {
+  for (std::size_t j = 0; j < sent.size() && j < taken.size(); ++j) {
+    if (sent[j] < 0 || taken[j] < 0) continue;
+    sender.record(taken[j] - sent[j]);
+    receiver.record(taken[j] - sent[j]);
+  }
+}
+
 run_result assemble_fan_in(const run_request& req, const group_program& program,
                            const group_reports& b) {
   (void)req;
@@ -487,6 +500,16 @@ run_result assemble_fan_in(const run_request& req, const group_program& program,
                         : 0.0);
   }
   if (consumer == nullptr || first) throw std::runtime_error("fan-in without producer or consumer");
+  member_outcome* taker = nullptr;
+  for (auto& o : g.members)
+    if (o.r == role::consumer) taker = &o;
+  for (std::size_t k = 0; k < program.members.size(); ++k) {
+    const group_member& m = program.members[k];
+    const auto p = static_cast<std::size_t>(m.index);
+    if (m.r != role::producer || b.reports[k].delay_ns.empty() || p >= consumer->delay_ns.size())
+      continue;
+    pair_delays(b.reports[k].delay_ns[0], consumer->delay_ns[p], g.members[k].delay, taker->delay);
+  }
   res.messages = consumer->messages;
   res.elapsed_ns = consumer->t1 - start;
   g.torn_records = consumer->torn;
@@ -543,6 +566,16 @@ run_result assemble_fan_out(const run_request& req, const group_program& program
   }
   if (producer == nullptr || rates.empty())
     throw std::runtime_error("fan-out without producer or consumer");
+  std::size_t sender = 0;
+  for (std::size_t k = 0; k < program.members.size(); ++k)
+    if (program.members[k].r == role::producer) sender = k;
+  for (std::size_t k = 0; k < program.members.size(); ++k) {
+    if (program.members[k].r != role::consumer || producer->delay_ns.empty() ||
+        b.reports[k].delay_ns.empty())
+      continue;
+    pair_delays(producer->delay_ns[0], b.reports[k].delay_ns[0], g.members[sender].delay,
+                g.members[k].delay);
+  }
   if (producer->work_hash && (taken != producer->messages || hashes != *producer->work_hash)) {
     ++res.integrity_errors;
     damaged += "work queue: the readers took " + std::to_string(taken) + " records of " +

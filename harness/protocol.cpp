@@ -97,6 +97,7 @@ void to_json(nlohmann::json& j, const peer_report& m) {
   }
   if (m.torn) j["torn"] = *m.torn;
   if (m.work_hash) j["work_hash"] = *m.work_hash;
+  if (!m.delay_ns.empty()) j["delay_ns"] = m.delay_ns;
 }
 
 void from_json(const nlohmann::json& j, peer_report& m) {
@@ -131,6 +132,9 @@ void from_json(const nlohmann::json& j, peer_report& m) {
   if (j.contains("torn")) m.torn = j.at("torn").get<std::uint64_t>();
   m.work_hash.reset();
   if (j.contains("work_hash")) m.work_hash = j.at("work_hash").get<std::uint64_t>();
+  m.delay_ns.clear();
+  if (j.contains("delay_ns"))
+    m.delay_ns = j.at("delay_ns").get<std::vector<std::vector<std::int64_t>>>();
 }
 
 void to_json(nlohmann::json& j, const exit_order&) {

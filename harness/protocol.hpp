@@ -87,6 +87,9 @@ struct peer_report {
   // fan_out/N over a work queue (harness/fan_out.hpp): the sum, modulo 2^64, of work_hash(seq)
   // over the timed batch's records this peer sent (the producer) or took (a consumer).
   std::optional<std::uint64_t> work_hash;
+  // fan_in/N and fan_out/N (harness/delay.hpp): the notes of the sampled timed records, one list
+  // per stream this member sends or takes (a fan-in consumer: one per producer), -1 where none.
+  std::vector<std::vector<std::int64_t>> delay_ns;
 };
 
 // Coordinator: both reports are in; the peer may free its buffers and exit.

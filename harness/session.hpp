@@ -101,6 +101,9 @@ struct member_outcome {
   std::int64_t cpu_ns = 0;            // its CPU time over the window
   histogram rtt;                      // pairs/N latency, the producer: this pair's round trips
   std::optional<std::uint64_t> torn;  // fan_in/N consumer of a stream: records not whole
+  // fan_in/N and fan_out/N: one-way delay of the sampled timed records (harness/delay.hpp) this
+  // member sent (a producer) or took (a consumer).
+  histogram delay;
 };
 
 // What a group run adds to its run_result: where every process ran and what each did.

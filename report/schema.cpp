@@ -33,6 +33,8 @@ constexpr std::string_view kCounters[] = {
     counter::kFairnessMinOverMax,
     counter::kFairnessCv,
     counter::kTornRecords,
+    counter::kDelayP50Ns,
+    counter::kDelayP99Ns,
 };
 
 constexpr std::array<metric_spec, 11> kMetrics{{

@@ -122,6 +122,11 @@ inline constexpr char kBytesPerSecondPerCopyFloor[] = "bytes_per_second_per_copy
 inline constexpr char kFairnessMinOverMax[] = "fairness_min_over_max";
 inline constexpr char kFairnessCv[] = "fairness_cv";
 inline constexpr char kTornRecords[] = "torn_records";
+// fan_in/N and fan_out/N: one-way delay of sampled timed records, send to received and checked
+// (harness/delay.hpp), over every producer-consumer path at once: p50, and p99 only with 1,000
+// samples behind it (absent otherwise). Per member in `group.members`. Not gate metrics.
+inline constexpr char kDelayP50Ns[] = "delay_p50_ns";
+inline constexpr char kDelayP99Ns[] = "delay_p99_ns";
 }  // namespace counter
 
 // Every counter above, in the order results/README.md lists them.

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "bench/options.hpp"
+#include "harness/delay.hpp"
 #include "harness/fan_out.hpp"
 #include "harness/group.hpp"
 #include "harness/protocol.hpp"
@@ -109,6 +110,13 @@ TEST_P(FanInAtEight, RunsAndLeaksNothing) {
   EXPECT_EQ(r.group->members.size(), 9u);
   EXPECT_EQ(r.messages, 8u * 200u);
   EXPECT_TRUE(r.group->fairness);
+  // 200 timed records per producer, every one a delay sample (harness/delay.hpp): each pairs
+  // its producer's note with the consumer's.
+  for (const auto& o : r.group->members) {
+    EXPECT_EQ(o.delay.count(), o.r == role::producer ? 200u : 8u * 200u)
+        << to_string(o.r) << " " << o.index;
+    EXPECT_GT(o.delay.percentile(50), 0);
+  }
   if (m->traits.atomic_write_max) {
     ASSERT_TRUE(r.group->torn_records);
     EXPECT_EQ(*r.group->torn_records, 0u);  // 64 bytes: at most PIPE_BUF, never torn
@@ -160,18 +168,24 @@ TEST_P(FanOutAtEight, DeliversEveryMessageAndLeaksNothing) {
     EXPECT_EQ(r.group->n, 8u);
     EXPECT_EQ(r.integrity_errors, 0u);
     EXPECT_TRUE(r.group->fairness);
-    std::uint64_t taken = 0;
+    std::uint64_t taken = 0, delays = 0;
     for (const auto& o : r.group->members) {
+      // Every timed record is a delay sample (harness/delay.hpp), paired once per consumer
+      // that took it: the producer's histogram holds them all.
       if (o.r == role::producer) {
         EXPECT_EQ(o.messages, 200u);
+        EXPECT_EQ(o.delay.count(), queue ? 200u : 8u * 200u);
         continue;
       }
+      EXPECT_EQ(o.delay.count(), o.messages) << "consumer " << o.index;
+      delays += o.delay.count();
       taken += o.messages;
       if (!queue) {
         EXPECT_EQ(o.messages, 200u) << "consumer " << o.index;
       }
     }
     EXPECT_EQ(taken, queue ? 200u : 8u * 200u);
+    EXPECT_EQ(delays, taken);
     EXPECT_EQ(r.messages, taken);
     EXPECT_TRUE(test::kernel_objects_back_to(before));
     EXPECT_TRUE(test::leftovers().empty());
@@ -286,6 +300,38 @@ TEST(FanIn, WritesAbovePipeBufFromTwoProducersArriveChecked) {
   ASSERT_EQ(r.status, run_status::ok) << r.reason;
   ASSERT_TRUE(r.group && r.group->torn_records);  // counted (how many is the kernel's business)
   EXPECT_EQ(r.integrity_errors, 0u);
+  // Tagged records complete in the reassembler: each is still a delay sample.
+  for (const auto& o : r.group->members)
+    EXPECT_EQ(o.delay.count(), o.r == role::producer ? 200u : 2u * 200u) << to_string(o.r);
+}
+
+TEST(DelaySampler, SamplesEveryStrideThRecordOfTheBatchAndSkipsWhatItDidNotSee) {
+  EXPECT_EQ(delay_stride(100), 1u);
+  EXPECT_EQ(delay_stride(kMaxDelaySamples), 1u);
+  EXPECT_EQ(delay_stride(kMaxDelaySamples + 1), 2u);
+  delay_sampler d(10, 5000);  // records 10 .. 5009, stride 3
+  ASSERT_EQ(d.stride(), 3u);
+  ASSERT_EQ(d.notes().size(), 1667u);
+  EXPECT_FALSE(d.due(9));
+  std::uint64_t noted = 0;
+  for (std::uint64_t k = 0; k < 6000; ++k)
+    if (k % 7 != 0 && d.due(k)) {  // every 7th record went to another reader
+      d.note(k, static_cast<std::int64_t>(k));
+      EXPECT_EQ((k - 10) % 3, 0u) << k;
+      ++noted;
+    }
+  std::uint64_t seen = 0;
+  for (std::size_t j = 0; j < d.notes().size(); ++j) {
+    const std::int64_t v = d.notes()[j];
+    if (v < 0) {
+      EXPECT_EQ((10 + 3 * j) % 7, 0u) << j;  // only the records it never saw are missing
+      continue;
+    }
+    EXPECT_EQ(v, static_cast<std::int64_t>(10 + 3 * j));
+    ++seen;
+  }
+  EXPECT_EQ(seen, noted);
+  EXPECT_GT(noted, 1400u);
 }
 
 // Over the shared ring the killed producer may hold the producer lock: the others wait on it

@@ -1,6 +1,7 @@
 """Topology charts: aggregate throughput against N (pairs/N, fan_in/N, fan_out/N), latency
-against N (pairs/N: fan-in and fan-out are streams, with no round trip), and the torn-record
-count of fan-in across PIPE_BUF. Only the first report's points are drawn."""
+against N (pairs/N: the round trip; fan_in/N and fan_out/N, streams with no round trip: the
+one-way delay of sampled records, mostly time spent queued), and the torn-record count of fan-in
+across PIPE_BUF. Only the first report's points are drawn."""
 
 from __future__ import annotations
 
@@ -136,5 +137,12 @@ def topology_charts(w: ChartWriter) -> list[Chart | None]:
                 w, "pairs", "latency", size, "rtt_p50_ns", "round trip p50, all pairs", format_ns
             )
         )
+        for topology in ("fan_in", "fan_out"):
+            charts.append(
+                against_n_chart(
+                    w, topology, "throughput", size, "delay_p50_ns",
+                    "one-way delay p50 (send to checked, queueing included), all paths", format_ns,
+                )
+            )
     charts.append(torn_chart(w))
     return charts

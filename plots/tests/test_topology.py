@@ -47,7 +47,7 @@ class TopologyTest(unittest.TestCase):
                                         {"bytes_per_second": 2e8 * n}))
             extra.append(topology_entry("pipe", "pairs", n, "latency", 64, {"rtt_p50_ns": 5e3 * n}))
             extra.append(topology_entry("posix_mq", "fan_out", n, "throughput", 4096,
-                                        {"bytes_per_second": 3e8 * n}))
+                                        {"bytes_per_second": 3e8 * n, "delay_p50_ns": 2e4 * n}))
         doc["benchmarks"] += extra
         cls.path = Path(cls.tmp.name) / "topo.json"
         cls.path.write_text(json.dumps(doc), encoding="utf-8")
@@ -74,8 +74,11 @@ class TopologyTest(unittest.TestCase):
         for stem in ("topology-fan-in-torn", "topology-pairs-throughput-bytes-per-second-64b",
                      "topology-pairs-latency-rtt-p50-ns-64b",
                      "topology-fan-in-throughput-bytes-per-second-4097b",
-                     "topology-fan-out-throughput-bytes-per-second-4kib"):
+                     "topology-fan-out-throughput-bytes-per-second-4kib",
+                     "topology-fan-out-throughput-delay-p50-ns-4kib"):
             self.assertTrue((out / f"{stem}.svg").exists(), stem)
+        # No delay in the fan-in entries: no delay chart for them.
+        self.assertFalse((out / "topology-fan-in-throughput-delay-p50-ns-4097b.svg").exists())
 
     def test_a_report_without_topologies_draws_none(self):
         out = Path(self.tmp.name) / "plain-out"
