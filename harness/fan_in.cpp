@@ -32,9 +32,9 @@ void fan_in_receiver::take(std::span<const std::byte> got) {
     return;
   }
   const std::uint64_t tag = header_of(got);
-  last_tag_ = tag;
   const std::uint64_t p = fan_in_producer(tag);
   const std::uint64_t k = fan_in_record(tag);
+  last_ = {p, k};
   if (got.size() == size_ && p < setup_.producers && k == next_[p] &&
       codecs_[p].check(got, tag) == integrity_error::none) {
     ++next_[p];
@@ -69,18 +69,21 @@ void fan_in_receiver::sample_delay(std::uint64_t first, std::uint64_t count) {
     for (std::size_t p = 0; p < setup_.producers; ++p) noted_[p] = reasm_->records(p);
 }
 
-void fan_in_receiver::note_delay(std::int64_t now) {
+void fan_in_receiver::note_delay() {
   if (delay_.empty()) return;
   if (!reasm_) {
-    const std::uint64_t p = fan_in_producer(last_tag_);
-    const std::uint64_t k = fan_in_record(last_tag_);
-    if (p < delay_.size() && delay_[p].due(k)) delay_[p].note(k, now);
+    const auto [p, k] = last_;
+    if (p < delay_.size() && delay_[p].due(k)) delay_[p].note(k, now_ns());
     return;
   }
   // A piece of a tagged stream may complete records of any producer.
+  std::int64_t now = -1;
   for (std::size_t p = 0; p < delay_.size(); ++p)
     for (const std::uint64_t have = reasm_->records(p); noted_[p] < have; ++noted_[p])
-      if (delay_[p].due(noted_[p])) delay_[p].note(noted_[p], now);
+      if (delay_[p].due(noted_[p])) {
+        if (now < 0) now = now_ns();
+        delay_[p].note(noted_[p], now);
+      }
 }
 
 std::vector<std::vector<std::int64_t>> fan_in_receiver::delay_notes() const {

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "harness/delay.hpp"
@@ -60,8 +61,9 @@ class fan_in_receiver {
   std::string error() const { return reasm_ ? reasm_->error() : std::string(); }
   // Samples the delay of the records numbered from `first`, `count` per producer (delay.hpp).
   void sample_delay(std::uint64_t first, std::uint64_t count);
-  // Notes `now` for every sampled record the last take() completed.
-  void note_delay(std::int64_t now);
+  // Notes the time for every sampled record the last take() completed (reading the clock only
+  // when one did: this runs for every record).
+  void note_delay();
   std::vector<std::vector<std::int64_t>> delay_notes() const;
 
  private:
@@ -75,7 +77,7 @@ class fan_in_receiver {
   std::uint64_t checked_ = 0;
   std::vector<delay_sampler> delay_;  // per producer, once sample_delay() was called
   std::vector<std::uint64_t> noted_;  // tagged mode: per producer, records seen complete
-  std::uint64_t last_tag_ = 0;        // record mode: the header of the last record taken
+  std::pair<std::uint64_t, std::uint64_t> last_;  // record mode: producer, record last taken
 };
 
 // Producer `setup.index` or the consumer of a fan-in run. Returns the exit code.
@@ -122,7 +124,7 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
       if (got < 0) throw_receive_failed(got, s.next_seq);
       ++s.next_seq;
       rx->take({s.rbuf.data(), static_cast<std::size_t>(got)});
-      rx->note_delay(now_ns());
+      rx->note_delay();
     }
     sent_each += n;
     if (all_in) rx->expect(sent_each);
