@@ -7,8 +7,10 @@
 #include <poll.h>
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "harness/coordinator.hpp"
@@ -45,17 +47,46 @@ char state_of(const member_peer& p) {
   return close != std::string::npos && close + 2 < stat->size() ? (*stat)[close + 2] : '?';
 }
 
+// CPU time (user + system, in clock ticks) a member has used, from /proc/<pid>/stat; 0 when
+// it cannot be read.
+long long cpu_ticks_of(const member_peer& p) {
+  auto stat = read_first_line("/proc/" + std::to_string(p.proc.pid()) + "/stat");
+  if (!stat) return 0;
+  const auto close = stat->rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream in(stat->substr(close + 2));
+  std::string field;
+  long long utime = 0, stime = 0;
+  // After the command: state (field 3) ... utime (14), stime (15).
+  for (int f = 3; f <= 15 && in >> field; ++f) {
+    if (f == 14) utime = std::atoll(field.c_str());
+    if (f == 15) stime = std::atoll(field.c_str());
+  }
+  return utime + stime;
+}
+
+// How many times its deadline a batch may take while its silent members keep using CPU.
+inline constexpr int kSlowBatchPatience = 10;
+
 // Waits until every member has sent `type`, at most `deadline_in` in all, sleeping in poll(2).
 // Every `check_every` it looks for a stopped member, which fails the phase at once. A member that
 // exits, errs or misses the deadline fails the phase, named.
 // `expected`, when given, is what the phase should have taken (the batch: the sizing run's
-// prediction), named in the watchdog's message beside the silent members' states, so a run that
-// fell into a far slower mode (members running) reads apart from a hang (all blocked).
+// prediction). Then a deadline reached while the silent members still use CPU (a batch that fell
+// into a far slower mode than its sizing run: 9 processes on 2 CPUs can go 100 times slower
+// when every message wakes the others) is extended, up to kSlowBatchPatience times the deadline,
+// so the slow batch is measured instead of killed; members that use no CPU over a quarter of a
+// second are hung, and fail the phase at once. The watchdog's message names the prediction and
+// how many silent members were running or blocked.
 void await_all(std::vector<member_peer>& peers, const char* type,
                std::chrono::milliseconds deadline_in, std::chrono::milliseconds check_every,
                std::optional<std::chrono::milliseconds> expected = std::nullopt) {
   using clock = std::chrono::steady_clock;
-  const auto deadline = clock::now() + deadline_in;
+  const auto started = clock::now();
+  auto deadline = started + deadline_in;
+  const auto cap = started + deadline_in * kSlowBatchPatience;
+  bool extended = false;
+  long long ticks = -1;  // the silent members' CPU ticks when the deadline was last reached
   std::vector<bool> done(peers.size(), false);
   std::size_t left_to_hear = peers.size();
   std::vector<pollfd> fds(peers.size());
@@ -73,6 +104,24 @@ void await_all(std::vector<member_peer>& peers, const char* type,
       for (const auto& p : peers)
         if (state_of(p) == 'T' || state_of(p) == 't') stopped += name_of(p) + " is stopped; ";
       if (stopped.empty() && clock::now() < deadline) continue;
+      if (stopped.empty() && expected) {
+        long long now_ticks = 0;
+        for (std::size_t i = 0; i < peers.size(); ++i)
+          if (!done[i]) now_ticks += cpu_ticks_of(peers[i]);
+        if (ticks < 0 || now_ticks > ticks) {
+          // First look, or CPU used since the last: look again in a quarter of a second, or
+          // give the batch another deadline if it was using CPU.
+          const bool busy = ticks >= 0;
+          ticks = now_ticks;
+          const auto next =
+              busy ? deadline + deadline_in : clock::now() + std::chrono::milliseconds(250);
+          if (next <= cap) {
+            extended = extended || busy;
+            deadline = next;
+            continue;
+          }
+        }
+      }
       std::size_t running = 0, blocked = 0;
       for (std::size_t i = 0; i < peers.size(); ++i) {
         if (done[i]) continue;
@@ -80,10 +129,13 @@ void await_all(std::vector<member_peer>& peers, const char* type,
         running += st == 'R' ? 1 : 0;
         blocked += st == 'S' || st == 'D' ? 1 : 0;
       }
+      const auto waited =
+          std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started);
       throw phase_failure(
           "watchdog: no '" + std::string(type) + "' after " +
-          std::to_string(stopped.empty() ? deadline_in.count() : slice.count()) + " ms" +
-          (expected ? " (the sizing run predicted " + std::to_string(expected->count()) + " ms)"
+          std::to_string(stopped.empty() ? waited.count() : slice.count()) + " ms" +
+          (expected ? " (the sizing run predicted " + std::to_string(expected->count()) + " ms" +
+                          (extended ? "; extended while the members kept using CPU" : "") + ")"
                     : std::string()) +
           "; " + stopped + std::to_string(left_to_hear) + " of " + std::to_string(peers.size()) +
           " peers silent (" + std::to_string(running) + " running, " + std::to_string(blocked) +

@@ -259,8 +259,10 @@ TEST(FanOut, KilledConsumerFailsTheRunWithTheReasonAndTheNextRunGoesOn) {
   EXPECT_TRUE(test::no_children());
 }
 
-// The batch watchdog says what the silent members were doing: all blocked is a hang; a member
-// still running is a run that fell into a far slower mode than its sizing run.
+// The batch watchdog says what the silent members were doing: all blocked is a hang, failed as
+// soon as a quarter of a second shows them using no CPU; members still using CPU are a batch in a
+// far slower mode than its sizing run, given up to 10 times the deadline (here 1 s) before it
+// fails.
 run_result group_that_never_reports(bool spin) {
   run_request req = small_request(pattern::throughput, 64);
   req.timeout = std::chrono::seconds(1);
@@ -289,6 +291,8 @@ TEST(GroupWatchdog, TellsAHangFromASlowBatch) {
   const run_result slow = group_that_never_reports(true);
   EXPECT_EQ(slow.status, run_status::failed);
   EXPECT_NE(slow.reason.find("slow, not all blocked"), std::string::npos) << slow.reason;
+  EXPECT_NE(slow.reason.find("extended while the members kept using CPU"), std::string::npos)
+      << slow.reason;
   EXPECT_EQ(slow.reason.find("a hang"), std::string::npos) << slow.reason;
   EXPECT_TRUE(test::no_children());
 }
