@@ -213,12 +213,23 @@ void launch(const run_request& req, const group_program& program, const group_pl
   if (program.opened) program.opened();
 }
 
+// A group's stream fills its shared ring or queue before it settles to its steady rate, so
+// its sizing run carries about 16 MiB (at most kGroupSizingMax messages), not warmup_count()'s
+// 1,000: 1,000 records of 64 bytes fit in a 256 KiB ring, and fan_out/8 at 64 bytes was
+// predicted 35 times too fast (a 0.2 s batch ran 7 s). Round trips keep warmup_count().
+inline constexpr std::uint64_t kGroupSizingMax = 65536;
+std::uint64_t group_sizing_count(const run_request& req) {
+  if (req.warmup_messages || req.pat == pattern::latency) return warmup_count(req);
+  return std::clamp<std::uint64_t>((16u << 20) / std::max<std::size_t>(req.message_size, 1), 4,
+                                   kGroupSizingMax);
+}
+
 // The sizing run, the go order (the same batch for every member: counts are per producer),
 // the reports, each wait with its deadline; then lets the members exit and checks they did
 // cleanly.
 group_reports drive(const run_request& req, const group_program& program,
                     const group_placement& where, std::vector<member_peer>& peers) {
-  const std::uint64_t sizing = warmup_count(req);
+  const std::uint64_t sizing = group_sizing_count(req);
   for (auto& p : peers) send_message(p.link, warmup_order{sizing});
   await_all(peers, warm_notice::kType, req.timeout, req.timeout);
   std::int64_t slowest = 0;
