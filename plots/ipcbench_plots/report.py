@@ -91,7 +91,8 @@ class Cell:
 
 @dataclass
 class TopologyPoint:
-    """One topology benchmark (its first `iteration` entry): what the charts against N read."""
+    """One topology benchmark (the median of its `iteration` entries' counters): what the charts
+    against N read."""
 
     id: str
     topology: str
@@ -221,13 +222,14 @@ def _parse_report(data: object, path: Path, label: str) -> Report:
         raise _Invalid("'context' is not an object")
     groups: dict[tuple, dict] = {}
     families: dict[str, str] = {}
-    topology: dict[tuple, TopologyPoint] = {}
+    topology: dict[tuple, list[TopologyPoint]] = {}
     for entry in entries:
         point = _topology_point(entry)
         if point is _AGGREGATE:
             continue
         if point is not None:
-            topology.setdefault((point.id, point.topology, point.n, point.pattern, point.size), point)
+            key = (point.id, point.topology, point.n, point.pattern, point.size)
+            topology.setdefault(key, []).append(point)
             continue
         key, family, run_type, aggregate = _entry_key(entry)
         group = groups.setdefault(key, {"iteration": [], "aggregate": {}})
@@ -246,11 +248,28 @@ def _parse_report(data: object, path: Path, label: str) -> Report:
     series_family = _series_order(cells, context)
     family_order = list(dict.fromkeys(series_family.values()))
     return Report(
-        path, label, context, cells, series_family, family_order, probes, list(topology.values())
+        path, label, context, cells, series_family, family_order, probes,
+        [_merge_repetitions(points) for points in topology.values()],
     )
 
 
 _AGGREGATE = TopologyPoint("", "", 0, "", 0, "aggregate", {}, None)
+
+
+def _merge_repetitions(points: list[TopologyPoint]) -> TopologyPoint:
+    """One point per topology benchmark, as the one-pair cells: the median of each counter over
+    its repetitions; a repetition that failed or was skipped makes the benchmark that status (a
+    gap in the charts), as one failed repetition fails a one-pair benchmark."""
+    first = points[0]
+    bad = next((p for p in points if p.status != "ok"), None)
+    if bad is not None:
+        return bad
+    keys = set.intersection(*(set(p.counters) for p in points))
+    counters = {k: statistics.median(p.counters[k] for p in points) for k in keys}
+    return TopologyPoint(
+        first.id, first.topology, first.n, first.pattern, first.size, "ok", counters,
+        first.oversubscribed,
+    )
 
 
 def _topology_point(entry: object) -> TopologyPoint | None:

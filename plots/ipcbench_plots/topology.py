@@ -46,6 +46,14 @@ def _colour(w: ChartWriter, name: str, index: int):
         return matplotlib.colormaps["tab10"].colors[index % 10]
 
 
+def _marker(w: ChartWriter, name: str) -> str:
+    """The mechanism's marker in the other charts (with its colour, a pair no other id has)."""
+    try:
+        return w.palette.marker(name)
+    except KeyError:
+        return "o"
+
+
 def _value(p: TopologyPoint, key: str) -> float:
     value = p.counters.get(key, math.nan) if p.status == "ok" else math.nan
     return value if isinstance(value, float) else math.nan
@@ -66,11 +74,12 @@ def against_n_chart(
         colour = _colour(w, name, index)
         xs = [p.n for p in points]
         ys = [_value(p, key) for p in points]
-        (line,) = ax.plot(xs, ys, color=colour, marker="o", label=name)
+        marker = _marker(w, name)
+        (line,) = ax.plot(xs, ys, color=colour, marker=marker, label=name)
         handles.append(line)
         for p, y in zip(points, ys):
             if p.oversubscribed and math.isfinite(y):
-                ax.plot([p.n], [y], marker="o", color="white", markeredgecolor=colour, ms=6)
+                ax.plot([p.n], [y], marker=marker, color="white", markeredgecolor=colour, ms=6)
     ax.set_xscale("log", base=2)
     ns = sorted({p.n for ps in by_id.values() for p in ps})
     ax.set_xticks(ns, [str(n) for n in ns])
@@ -141,7 +150,7 @@ def topology_charts(w: ChartWriter) -> list[Chart | None]:
             charts.append(
                 against_n_chart(
                     w, topology, "throughput", size, "delay_p50_ns",
-                    "one-way delay p50 (send to checked, queueing included), all paths", format_ns,
+                    "one-way delay p50, all paths (send to checked, queueing included)", format_ns,
                 )
             )
     charts.append(torn_chart(w))

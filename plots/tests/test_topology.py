@@ -80,6 +80,22 @@ class TopologyTest(unittest.TestCase):
         # No delay in the fan-in entries: no delay chart for them.
         self.assertFalse((out / "topology-fan-in-throughput-delay-p50-ns-4097b.svg").exists())
 
+    def test_repetitions_merge_to_their_median_and_a_failed_one_makes_a_gap(self):
+        doc = copy.deepcopy(self.plain)
+        for bps in (1e9, 9e9, 2e9):
+            doc["benchmarks"].append(topology_entry("pipe", "pairs", 2, "throughput", 64,
+                                                    {"bytes_per_second": bps}))
+        for status in ("ok", "failed", "ok"):
+            doc["benchmarks"].append(topology_entry("fifo", "fan_in", 2, "throughput", 64,
+                                                    {"bytes_per_second": 5e8}, status=status))
+        path = Path(self.tmp.name) / "reps.json"
+        path.write_text(json.dumps(doc), encoding="utf-8")
+        points = {(p.id, p.topology): p for p in load_report(path, "reps").topology}
+        self.assertEqual(len(points), 2)
+        self.assertEqual(points[("pipe", "pairs")].counters["bytes_per_second"], 2e9)
+        self.assertEqual(points[("pipe", "pairs")].status, "ok")
+        self.assertEqual(points[("fifo", "fan_in")].status, "failed")
+
     def test_a_report_without_topologies_draws_none(self):
         out = Path(self.tmp.name) / "plain-out"
         render([self.plain_report], None, out)
