@@ -207,6 +207,77 @@ double mwu_min_p_value(std::size_t n1, std::size_t n2) {
   return std::min(1.0, 2.0 / combinations);
 }
 
+double signed_rank_min_p_value(std::size_t n) {
+  return n == 0 ? 1.0
+                : std::min(1.0,
+                           2.0 / std::ldexp(1.0, static_cast<int>(std::min<std::size_t>(n, 1000))));
+}
+
+signed_rank_result wilcoxon_signed_rank(std::span<const double> d) {
+  if (std::any_of(d.begin(), d.end(), [](double v) { return std::isnan(v); }))
+    throw std::invalid_argument("NaN in sample");
+  std::vector<double> abs_d;
+  std::vector<bool> positive;
+  for (double v : d) {
+    if (v == 0.0) continue;
+    abs_d.push_back(std::fabs(v));
+    positive.push_back(v > 0.0);
+  }
+  signed_rank_result r;
+  r.n = abs_d.size();
+  if (r.n == 0) return r;
+  // Doubled midranks of |d|, so ties stay integral.
+  std::vector<std::size_t> order(r.n);
+  for (std::size_t i = 0; i < r.n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return abs_d[a] < abs_d[b]; });
+  std::vector<long> doubled(r.n);
+  double tie_term = 0.0;  // sum of t^3 - t over groups of ties
+  for (std::size_t i = 0; i < r.n;) {
+    std::size_t j = i;
+    while (j + 1 < r.n && abs_d[order[j + 1]] == abs_d[order[i]]) ++j;
+    const long twice_midrank = static_cast<long>(i + 1 + j + 1);  // (i+1 + j+1) / 2, doubled
+    for (std::size_t k = i; k <= j; ++k) doubled[order[k]] = twice_midrank;
+    const double t = static_cast<double>(j - i + 1);
+    tie_term += t * t * t - t;
+    i = j + 1;
+  }
+  long total = 0, observed = 0;
+  for (std::size_t i = 0; i < r.n; ++i) {
+    total += doubled[i];
+    if (positive[i]) observed += doubled[i];
+  }
+  r.w_plus = static_cast<double>(observed) / 2.0;
+  if (r.n <= kSignedRankExactMax) {
+    // counts[s]: sign assignments whose positive doubled ranks sum to s. Symmetric about total/2.
+    std::vector<double> counts(static_cast<std::size_t>(total) + 1, 0.0);
+    counts[0] = 1.0;
+    long reach = 0;
+    for (long rank : doubled) {
+      reach += rank;
+      for (long s = reach; s >= rank; --s)
+        counts[static_cast<std::size_t>(s)] += counts[static_cast<std::size_t>(s - rank)];
+    }
+    const long dev_obs = std::labs(2 * observed - total);
+    double all = 0.0, tail = 0.0;
+    for (long s = 0; s <= total; ++s) {
+      const double c = counts[static_cast<std::size_t>(s)];
+      all += c;
+      if (std::labs(2 * s - total) >= dev_obs) tail += c;
+    }
+    r.p_value = std::min(1.0, tail / all);
+    r.exact = true;
+    return r;
+  }
+  const double n = static_cast<double>(r.n);
+  const double mean = n * (n + 1.0) / 4.0;
+  const double var = n * (n + 1.0) * (2.0 * n + 1.0) / 24.0 - tie_term / 48.0;
+  if (!(var > 0.0)) return r;
+  const double dev = std::max(0.0, std::fabs(r.w_plus - mean) - 0.5);
+  r.p_value = std::min(1.0, 2.0 * normal_sf(dev / std::sqrt(var)));
+  return r;
+}
+
 bootstrap_result bootstrap_median_ratio(std::span<const double> x, std::span<const double> y,
                                         double alpha, std::size_t resamples, std::uint64_t seed) {
   require_samples(x, y);

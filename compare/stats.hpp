@@ -31,6 +31,25 @@ inline constexpr std::size_t kMwuExactMaxTotal = 50;
 mwu_result mann_whitney_u(std::span<const double> x, std::span<const double> y,
                           mwu_method method = mwu_method::automatic);
 
+struct signed_rank_result {
+  double w_plus = 0.0;   // sum of the midranks of |d| over the positive differences
+  std::size_t n = 0;     // differences that are not zero (zeros are dropped, as Wilcoxon did)
+  double p_value = 1.0;  // two-sided
+  bool exact = false;
+};
+
+// Largest n for which wilcoxon_signed_rank uses the exact distribution.
+inline constexpr std::size_t kSignedRankExactMax = 100;
+
+// Two-sided Wilcoxon signed-rank test of the paired differences d (zeros dropped): exact (the
+// 2^n equally likely sign assignments of the doubled midranks, so ties are handled) up to
+// kSignedRankExactMax differences, normal approximation with tie correction above. All zero:
+// n = 0, p = 1.
+signed_rank_result wilcoxon_signed_rank(std::span<const double> d);
+
+// Smallest two-sided p-value of the signed-rank test on n pairs: all signs alike, 2 / 2^n.
+double signed_rank_min_p_value(std::size_t n);
+
 // Smallest two-sided p-value the exact test can give for these sample sizes: complete separation,
 // 2 / C(n1 + n2, n1), at most 1. If it is not below alpha, no outcome can be significant.
 double mwu_min_p_value(std::size_t n1, std::size_t n2);

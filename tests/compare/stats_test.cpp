@@ -159,6 +159,52 @@ TEST(MannWhitney, SmallestReachablePValue) {
   EXPECT_DOUBLE_EQ(mann_whitney_u(range(1, 3), range(4, 7)).p_value, mwu_min_p_value(3, 4));
 }
 
+TEST(SignedRank, ExactValuesMatchR) {
+  // R: wilcox.test(c(1, 2, 3, 4, 5)) p = 0.0625; wilcox.test(c(1, -2, 3, 4, 5)) p = 0.1875.
+  const std::vector<double> all_up{1, 2, 3, 4, 5};
+  auto r = wilcoxon_signed_rank(all_up);
+  EXPECT_TRUE(r.exact);
+  EXPECT_EQ(r.n, 5u);
+  EXPECT_DOUBLE_EQ(r.w_plus, 15.0);
+  EXPECT_DOUBLE_EQ(r.p_value, 2.0 / 32.0);
+  const std::vector<double> one_down{1, -2, 3, 4, 5};
+  r = wilcoxon_signed_rank(one_down);
+  EXPECT_DOUBLE_EQ(r.w_plus, 13.0);
+  EXPECT_DOUBLE_EQ(r.p_value, 6.0 / 32.0);
+}
+
+TEST(SignedRank, ZerosAreDroppedAndTiesShareTheirRank) {
+  const std::vector<double> with_zero{0.0, 1.0, 2.0};
+  EXPECT_EQ(wilcoxon_signed_rank(with_zero).n, 2u);
+  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank(with_zero).p_value, 0.5);
+  // |d| = 1, 1, 2: midranks 1.5, 1.5, 3; W+ = 1.5 + 3 = 4.5 of 6. Sign assignments with
+  // |2W - 6| >= 3: W in {0, 1.5, 4.5, 6}, as sums of subsets of {1.5, 1.5, 3}: 1 + 2 + 2 + 1 = 6
+  // of 8.
+  const std::vector<double> tied{1.0, -1.0, 2.0};
+  const auto r = wilcoxon_signed_rank(tied);
+  EXPECT_DOUBLE_EQ(r.w_plus, 4.5);
+  EXPECT_DOUBLE_EQ(r.p_value, 6.0 / 8.0);
+  const std::vector<double> zeros{0.0, 0.0};
+  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank(zeros).p_value, 1.0);
+}
+
+TEST(SignedRank, SmallestReachablePValueAndTheNormalApproximation) {
+  EXPECT_DOUBLE_EQ(signed_rank_min_p_value(10), 2.0 / 1024.0);
+  EXPECT_DOUBLE_EQ(signed_rank_min_p_value(1), 1.0);
+  std::vector<double> up(10, 1.0);
+  for (std::size_t i = 0; i < up.size(); ++i) up[i] = static_cast<double>(i + 1);
+  EXPECT_DOUBLE_EQ(wilcoxon_signed_rank(up).p_value, 2.0 / 1024.0);
+  // Above the exact limit: alternating signs are no evidence, all alike is overwhelming.
+  std::vector<double> alternating, positive;
+  for (int i = 1; i <= 200; ++i) {
+    alternating.push_back(i % 2 ? i : -i);
+    positive.push_back(i);
+  }
+  EXPECT_FALSE(wilcoxon_signed_rank(alternating).exact);
+  EXPECT_GT(wilcoxon_signed_rank(alternating).p_value, 0.5);
+  EXPECT_LT(wilcoxon_signed_rank(positive).p_value, 1e-20);
+}
+
 TEST(Bootstrap, DeterministicForASeed) {
   const std::vector<double> x{1000, 1012, 995, 1005, 990};
   const std::vector<double> y{1100, 1090, 1120, 1080, 1105};
