@@ -1,7 +1,9 @@
 #include "compare/gate.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 #include <utility>
@@ -91,6 +93,7 @@ judgement describe(std::span<const double> baseline, std::span<const double> con
   j.contender_median = median(contender);
   j.ratio = safe_ratio(j.contender_median, j.baseline_median);
   if (too_few_to_test(baseline.size(), contender.size(), options.alpha)) return j;
+  j.test = std::string(to_string(options.test));
   if (options.test == test_kind::mann_whitney) {
     j.p_value = mann_whitney_u(baseline, contender).p_value;
   } else {
@@ -99,6 +102,61 @@ judgement describe(std::span<const double> baseline, std::span<const double> con
             .p_value;
   }
   return j;
+}
+
+// Per-round log ratios, contender over baseline, of the rounds both sides have (positive) values
+// for; empty when the sides are not paired or the metric has no per-run values.
+std::vector<double> round_log_ratios(const benchmark_samples& b, const benchmark_samples& c,
+                                     const std::string& metric) {
+  std::vector<double> d;
+  const auto bi = b.by_run.find(metric);
+  const auto ci = c.by_run.find(metric);
+  if (bi == b.by_run.end() || ci == c.by_run.end()) return d;
+  const std::size_t n = std::min(bi->second.size(), ci->second.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const double x = bi->second[i], y = ci->second[i];
+    if (std::isfinite(x) && std::isfinite(y) && x > 0 && y > 0) d.push_back(std::log(y / x));
+  }
+  return d;
+}
+
+// The smallest worsening the test would call significant at `level`, given the spread the
+// samples show: the contender's values (or the per-round log ratios) moved onto the baseline's
+// median, then worsened by e until the test's p is below the level; nullopt when even 100x is
+// not enough or the medians are zero.
+std::optional<double> worsening_found_at(std::span<const double> baseline,
+                                         std::span<const double> contender,
+                                         std::span<const double> log_ratios, direction better,
+                                         double level) {
+  const double sign = better == direction::lower_is_better ? 1.0 : -1.0;
+  std::vector<double> moved;
+  std::function<bool(double)> significant;
+  if (!log_ratios.empty()) {
+    const double centre = median(log_ratios);
+    for (double d : log_ratios) moved.push_back(d - centre);
+    significant = [&](double e) {
+      std::vector<double> w(moved);
+      for (double& v : w) v += sign * std::log(e);
+      return wilcoxon_signed_rank(w).p_value < level;
+    };
+  } else {
+    const double mb = median(baseline), mc = median(contender);
+    if (!(mb > 0) || !(mc > 0)) return std::nullopt;
+    for (double v : contender) moved.push_back(v * mb / mc);
+    significant = [&](double e) {
+      std::vector<double> w(moved);
+      const double f = sign > 0 ? e : 1.0 / e;
+      for (double& v : w) v *= f;
+      return mann_whitney_u(baseline, w).p_value < level;
+    };
+  }
+  double lo = 1.0, hi = 100.0;
+  if (!significant(hi)) return std::nullopt;
+  for (int i = 0; i < 40 && hi / lo > 1.0005; ++i) {
+    const double mid = std::sqrt(lo * hi);
+    (significant(mid) ? hi : lo) = mid;
+  }
+  return hi - 1.0;
 }
 
 // The verdict of a tested metric, given whether its difference is significant.
@@ -113,6 +171,20 @@ void decide(judgement& j, direction better, double threshold, bool significant) 
   } else if (significant && effect < 1.0 / (1.0 + threshold)) {
     j.outcome = verdict::improvement;
   }
+}
+
+std::string runs_or_repetitions(const benchmark_samples& s) {
+  return s.by_run.empty() && s.attempts == s.repetitions ? "repetitions" : "runs";
+}
+
+// "failed in 2 of 10 runs (data check: ...)" for a side with failures.
+std::string failure_phrase(const benchmark_samples& s, const char* side) {
+  std::string text = std::string(to_string(s.status)) + " in " + side;
+  if (s.failures < s.attempts)
+    text += " in " + std::to_string(s.failures) + " of " + std::to_string(s.attempts) + " " +
+            runs_or_repetitions(s);
+  if (!s.reason.empty()) text += " (" + s.reason + ")";
+  return text;
 }
 
 void mark_untested(judgement& j, std::string reason) {
@@ -158,6 +230,8 @@ std::string_view to_string(verdict outcome) {
       return "no change";
     case verdict::untested:
       return "untested";
+    case verdict::not_gated:
+      return "not gated";
   }
   return "no change";
 }
@@ -249,6 +323,45 @@ std::vector<std::string> condition_warnings(const report& baseline, const report
   return warnings;
 }
 
+bool in_default_family(const benchmark_info& info, std::optional<std::size_t> cpus) {
+  if (!info.message_size) return true;  // a plain Google Benchmark entry
+  if (std::find(std::begin(kDefaultFamilySizes), std::end(kDefaultFamilySizes),
+                *info.message_size) == std::end(kDefaultFamilySizes))
+    return false;
+  if (!cpus) return true;
+  std::size_t processes = 2;
+  if (info.topology && info.fan) {
+    processes = *info.topology == "pairs" ? 2 * *info.fan : *info.fan + 1;
+  }
+  return processes <= *cpus;
+}
+
+std::size_t repetitions_for_family(std::size_t family, const gate_options& options) {
+  const double m = options.family == correction::holm
+                       ? static_cast<double>(std::max<std::size_t>(family, 1))
+                       : 1.0;
+  return repetitions_needed(options.alpha / m);
+}
+
+std::string undecided_message(const comparison& result, bool runs) {
+  const auto& u = result.undecided;
+  if (u.count == 0) return {};
+  const char* unit = runs ? "runs" : "repetitions";
+  std::string text = "cannot decide: " + std::to_string(u.count) + " gated " +
+                     (u.count == 1 ? "metric has" : "metrics have") + " as few as " +
+                     std::to_string(u.baseline_n) + " vs " + std::to_string(u.contender_n) + " " +
+                     unit + ", whose smallest possible p (" +
+                     format_p(mwu_min_p_value(u.baseline_n, u.contender_n)) +
+                     ") cannot reach the " + format_p(u.level) + " that ";
+  text += result.family == correction::holm
+              ? "Holm needs over a family of " + std::to_string(result.family_size + u.count) +
+                    " metrics"
+              : std::string("alpha needs");
+  text += "; each side needs " + std::to_string(u.needed) + " " + unit +
+          " (--allow-untested shows the ratios anyway)";
+  return text;
+}
+
 comparison compare_reports(const report& baseline, const report& contender,
                            const gate_options& options) {
   validate(options);
@@ -257,6 +370,8 @@ comparison compare_reports(const report& baseline, const report& contender,
   out.contender_path = contender.path();
   out.test = options.test;
   out.alpha = options.alpha;
+  out.paired = options.paired;
+  out.family_rule = options.gate_all ? "all" : "default";
 
   std::size_t common = 0;
   for (const benchmark_samples& b : baseline.benchmarks()) {
@@ -266,7 +381,12 @@ comparison compare_reports(const report& baseline, const report& contender,
     throw input_error("no common benchmarks between '" + baseline.path() + "' and '" +
                       contender.path() + "'");
   }
+  std::optional<std::size_t> cpus;
+  if (const json* n = context_field(contender, nullptr, "num_cpus"); n && n->is_number_unsigned())
+    cpus = n->get<std::size_t>();
 
+  // Per result: the per-round log ratios where the sides are paired.
+  std::vector<std::vector<double>> log_ratios;
   bool any_ok_pair = false;
   for (const benchmark_samples& b : baseline.benchmarks()) {
     const benchmark_samples* c = contender.find(b.name);
@@ -274,19 +394,32 @@ comparison compare_reports(const report& baseline, const report& contender,
       out.only_in_baseline.push_back(b.name);
       continue;
     }
-    if (b.status != run_status::ok || c->status != run_status::ok) {
-      not_comparable_entry entry{
-          b.name, b.status == c->status && b.reason == c->reason
-                      ? status_phrase(b, "both")
-                      : status_phrase(b, "baseline") + ", " + status_phrase(*c, "contender")};
-      entry.lost = b.status == run_status::ok;
-      if (entry.lost) ++out.summary.missing;
-      if (c->status == run_status::ok) ++out.summary.added;
+    const bool b_values = b.failures < b.attempts || !b.metrics.empty();
+    const bool c_values = c->failures < c->attempts || !c->metrics.empty();
+    if (b.failures > 0 || c->failures > 0) {
+      // Every failure is news: a run that failed is never silently dropped from judgement.
+      not_comparable_entry entry{b.name, {}};
+      if (b.failures == 0) {
+        entry.lost = true;
+        entry.broken = c->status == run_status::failed;
+        entry.reason = "ok in baseline, " + failure_phrase(*c, "contender");
+        ++out.summary.missing;
+        if (entry.broken) ++out.summary.broken;
+      } else if (c->failures == 0) {
+        entry.reason = failure_phrase(b, "baseline") + ", ok in contender";
+        ++out.summary.added;
+      } else {
+        entry.reason = b.status == c->status && b.reason == c->reason && b.failures == b.attempts &&
+                               c->failures == c->attempts
+                           ? status_phrase(b, "both")
+                           : failure_phrase(b, "baseline") + ", " + failure_phrase(*c, "contender");
+      }
       out.not_comparable.push_back(std::move(entry));
-      continue;
     }
+    if (!b_values || !c_values) continue;
     any_ok_pair = true;
 
+    const bool gated = options.gate_all || in_default_family(b.info, cpus);
     const std::vector<std::string> names = metrics_for(b, *c, options);
     bool compared_any = false;
     bool noted_any = false;
@@ -294,20 +427,21 @@ comparison compare_reports(const report& baseline, const report& contender,
       const metric_spec& spec = *find_metric(name);
       const auto bm = b.metrics.find(name);
       const auto cm = c->metrics.find(name);
-      const bool in_b = bm != b.metrics.end();
-      const bool in_c = cm != c->metrics.end();
+      const bool in_b = bm != b.metrics.end() && !bm->second.empty();
+      const bool in_c = cm != c->metrics.end() && !cm->second.empty();
       const auto bu = b.unsupported.find(name);
       const auto cu = c->unsupported.find(name);
+      metric_result r;
+      r.name = b.name;
+      r.info = b.info;
+      r.metric = name;
+      r.better = spec.better;
+      r.baseline_n = in_b ? bm->second.size() : 0;
+      r.contender_n = in_c ? cm->second.size() : 0;
+      r.threshold = threshold_for(spec, options);
+      r.gated = gated;
       if (bu != b.unsupported.end() || cu != c->unsupported.end()) {
         // A tail percentile without enough round trips behind it: shown, never judged.
-        metric_result r;
-        r.name = b.name;
-        r.info = b.info;
-        r.metric = name;
-        r.better = spec.better;
-        r.baseline_n = in_b ? bm->second.size() : 0;
-        r.contender_n = in_c ? cm->second.size() : 0;
-        r.threshold = threshold_for(spec, options);
         if (in_b && in_c) {
           r.result = describe(bm->second, cm->second, options);
         } else {  // nothing to show on one side: no median, no ratio
@@ -318,6 +452,7 @@ comparison compare_reports(const report& baseline, const report& contender,
         mark_untested(r.result, (bu != b.unsupported.end() ? bu->second + " (baseline)"
                                                            : cu->second + " (contender)"));
         out.results.push_back(std::move(r));
+        log_ratios.emplace_back();
         compared_any = true;
         continue;
       }
@@ -328,16 +463,14 @@ comparison compare_reports(const report& baseline, const report& contender,
         noted_any = true;
         continue;
       }
-      metric_result r;
-      r.name = b.name;
-      r.info = b.info;
-      r.metric = name;
-      r.better = spec.better;
-      r.baseline_n = bm->second.size();
-      r.contender_n = cm->second.size();
-      r.threshold = threshold_for(spec, options);
       r.result = describe(bm->second, cm->second, options);
       r.result.method = gate_method::significance_threshold;
+      if (options.paired) {
+        log_ratios.push_back(round_log_ratios(b, *c, name));
+        r.pairs = log_ratios.back().size();
+      } else {
+        log_ratios.emplace_back();
+      }
       out.results.push_back(std::move(r));
       compared_any = true;
     }
@@ -355,23 +488,63 @@ comparison compare_reports(const report& baseline, const report& contender,
     for (const auto& n : options.metrics) list += (list.empty() ? "" : ",") + n;
     throw input_error("none of the selected metrics (" + list + ") is in both reports");
   }
+  // A default family that selects nothing (a run of other sizes only) gates everything instead.
+  if (!options.gate_all &&
+      std::none_of(out.results.begin(), out.results.end(), [](const auto& r) { return r.gated; })) {
+    for (auto& r : out.results) r.gated = true;
+    if (!out.results.empty()) {
+      out.family_rule = "all";
+      out.warnings.push_back(
+          "no benchmark is in the default gate family (64 B, 64 KiB, 1 MiB, not "
+          "oversubscribed); every benchmark compared is gated");
+    }
+  }
 
   out.summary.missing += out.only_in_baseline.size();
   out.summary.added += out.only_in_contender.size();
   out.summary.not_comparable = out.not_comparable.size();
 
-  // The family: every metric whose samples can reach the level its place in the family asks
-  // for. Holm's first step holds the smallest p-value to alpha / m, so a metric whose sample
-  // sizes cannot get below that can never be significant: it is untested, and leaves the family,
-  // which makes the level of the others less strict; repeat until nothing changes.
-  std::vector<metric_result*> family;
-  for (auto& r : out.results)
-    if (r.result.method != gate_method::untested && r.result.p_value) family.push_back(&r);
+  // Outside the family: ratio and raw p-value shown, never a verdict.
+  for (auto& r : out.results) {
+    if (r.gated || r.result.method == gate_method::untested) continue;
+    r.result.outcome = verdict::not_gated;
+    r.result.untested_reason = "outside the gate family (--gate-all gates it)";
+  }
+
+  // The family: every gated metric that has a p-value. Its full size fixes the level Holm's
+  // first step asks for, alpha / m, and so the test each metric can use: the paired signed-rank
+  // test where its pairs can reach that level (it removes the drift between rounds), the rank
+  // test over both sides' samples otherwise. The choice depends on the sample sizes only.
+  std::vector<std::size_t> family;
+  for (std::size_t i = 0; i < out.results.size(); ++i) {
+    const auto& r = out.results[i];
+    if (r.gated && r.result.method != gate_method::untested && r.result.p_value)
+      family.push_back(i);
+  }
   const auto level = [&](std::size_t m) {
     return options.family == correction::holm && m > 0 ? options.alpha / static_cast<double>(m)
                                                        : options.alpha;
   };
-  // Sizes -> {results, the level they could not reach, the family size then}.
+  std::size_t full_family = family.size();
+  for (std::size_t i = 0; i < out.results.size(); ++i) {
+    const auto& r = out.results[i];
+    if (r.gated && r.result.method != gate_method::untested && !r.result.p_value) ++full_family;
+  }
+  const double first_level = level(full_family);
+  std::vector<double> min_p(out.results.size(), 1.0);
+  for (std::size_t i = 0; i < out.results.size(); ++i) {
+    auto& r = out.results[i];
+    min_p[i] = mwu_min_p_value(r.baseline_n, r.contender_n);
+    if (r.result.p_value && r.pairs > 0 && signed_rank_min_p_value(r.pairs) < first_level) {
+      r.result.p_value = wilcoxon_signed_rank(log_ratios[i]).p_value;
+      r.result.test = "signed-rank";
+      min_p[i] = signed_rank_min_p_value(r.pairs);
+    }
+  }
+
+  // A metric whose sample sizes cannot get below its level can never be significant: it is
+  // untested, and leaves the family, which makes the level of the others less strict; repeat
+  // until nothing changes.
   struct untestable_group {
     std::size_t count = 0;
     double level = 0;
@@ -385,35 +558,71 @@ comparison compare_reports(const report& baseline, const report& contender,
     if (g.count++ == 0) g = {1, l, m};
   };
   for (auto& r : out.results)
-    if (r.result.method != gate_method::untested && !r.result.p_value)
+    if (r.gated && r.result.method != gate_method::untested && !r.result.p_value)
       set_aside(r, options.alpha, 1);  // cannot reach alpha even alone
   for (bool changed = true; changed;) {
     changed = false;
     const std::size_t m = family.size();
     const double l = level(m);
-    std::vector<metric_result*> kept;
-    for (metric_result* r : family) {
-      if (too_few_to_test(r->baseline_n, r->contender_n, l)) {
+    std::vector<std::size_t> kept;
+    for (std::size_t i : family) {
+      if (!(min_p[i] < l)) {
         changed = true;
-        set_aside(*r, l, m);
+        set_aside(out.results[i], l, m);
       } else {
-        kept.push_back(r);
+        kept.push_back(i);
       }
     }
     family = std::move(kept);
   }
   std::vector<double> p_values;
-  for (const metric_result* r : family) p_values.push_back(*r->result.p_value);
+  for (std::size_t i : family) p_values.push_back(*out.results[i].result.p_value);
   std::vector<bool> significant(family.size(), false);
   if (options.family == correction::holm) {
     significant = holm_reject(p_values, options.alpha);
   } else {
     for (std::size_t i = 0; i < family.size(); ++i) significant[i] = p_values[i] < options.alpha;
   }
-  for (std::size_t i = 0; i < family.size(); ++i)
-    decide(family[i]->result, family[i]->better, family[i]->threshold, significant[i]);
+  for (std::size_t k = 0; k < family.size(); ++k) {
+    metric_result& r = out.results[family[k]];
+    decide(r.result, r.better, r.threshold, significant[k]);
+  }
   out.family = options.family;
   out.family_size = family.size();
+
+  // What the family could have detected: one worsening in an otherwise unchanged family faces
+  // Holm's first level.
+  {
+    const double l = level(family.size());
+    std::vector<std::pair<double, std::size_t>> effects;
+    for (std::size_t i : family) {
+      metric_result& r = out.results[i];
+      const auto found = worsening_found_at(
+          baseline.find(r.name)->metrics.at(r.metric), contender.find(r.name)->metrics.at(r.metric),
+          r.result.test == "signed-rank" ? std::span<const double>(log_ratios[i])
+                                         : std::span<const double>(),
+          r.better, l);
+      if (!found) continue;
+      r.result.detectable = std::max(*found, r.threshold);
+      effects.emplace_back(*r.result.detectable, i);
+    }
+    if (!effects.empty()) {
+      std::sort(effects.begin(), effects.end());
+      auto& d = out.detectable;
+      d.metrics = effects.size();
+      d.level = l;
+      std::vector<double> values;
+      for (const auto& e : effects) values.push_back(e.first);
+      d.median = median(values);
+      d.p90 = values[std::min(
+          values.size() - 1,
+          static_cast<std::size_t>(std::ceil(0.9 * static_cast<double>(values.size()))) - 1)];
+      d.largest = values.back();
+      d.largest_at =
+          out.results[effects.back().second].name + " " + out.results[effects.back().second].metric;
+    }
+  }
+
   for (const auto& r : out.results) {
     switch (r.result.outcome) {
       case verdict::regression:
@@ -428,11 +637,28 @@ comparison compare_reports(const report& baseline, const report& contender,
       case verdict::untested:
         ++out.summary.untested;
         break;
+      case verdict::not_gated:
+        ++out.summary.not_gated;
+        break;
     }
   }
 
-  out.warnings = machine_warnings(baseline, contender);
-  for (auto& w : condition_warnings(baseline, contender)) out.warnings.push_back(std::move(w));
+  // Gated metrics left untested for want of repetitions: the comparison cannot decide.
+  for (const auto& [sizes, g] : untestable) {
+    auto& u = out.undecided;
+    if (u.count == 0 || sizes.first + sizes.second < u.baseline_n + u.contender_n) {
+      u.baseline_n = sizes.first;
+      u.contender_n = sizes.second;
+    }
+    u.count += g.count;
+    u.level = first_level;
+  }
+  if (out.undecided.count > 0) out.undecided.needed = repetitions_for_family(full_family, options);
+
+  auto warnings = machine_warnings(baseline, contender);
+  for (auto& w : condition_warnings(baseline, contender)) warnings.push_back(std::move(w));
+  for (auto& w : out.warnings) warnings.push_back(std::move(w));
+  out.warnings = std::move(warnings);
   for (const auto& [sizes, g] : untestable) {
     out.warnings.push_back(
         std::to_string(g.count) + (g.count == 1 ? " result" : " results") + " with " +
@@ -448,7 +674,8 @@ comparison compare_reports(const report& baseline, const report& contender,
 
 int exit_code(const comparison& result, const gate_options& options) {
   if (result.summary.regressions > 0) return 1;
-  if (options.fail_on_missing && result.summary.missing > 0) return 1;
+  if (result.summary.broken > 0) return 1;
+  if (!options.allow_missing && result.summary.missing > 0) return 1;
   return 0;
 }
 

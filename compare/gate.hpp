@@ -23,7 +23,9 @@ enum class test_kind { mann_whitney, bootstrap };
 // `untested`: the samples cannot support a verdict (too few repetitions for the test to reach the
 // family's level, or a tail percentile with too few round trips behind it). The ratio is shown;
 // it is never a regression and never sets the exit code.
-enum class verdict { regression, improvement, no_change, untested };
+// `not_gated`: outside the gate's family (see in_default_family); its ratio and p-value are
+// shown, and it never sets the exit code.
+enum class verdict { regression, improvement, no_change, untested, not_gated };
 enum class gate_method { significance_threshold, untested };
 // How the error over the family of metrics compared is controlled: Holm's step-down (the
 // probability of any false verdict stays at most alpha, which is what a gate that must not fail
@@ -39,7 +41,7 @@ std::string_view to_string(correction c);        // "holm", "none"
 // Metrics compared when --metrics is not given: on ipcbench entries, and on plain Google
 // Benchmark entries (which have `real_time`, and `bytes_per_second` with SetBytesProcessed).
 inline constexpr std::string_view kDefaultMetrics[] = {"rtt_p50_ns", "rtt_p99_ns",
-                                                       "bytes_per_second"};
+                                                       "bytes_per_second", "cpu_ns_per_message"};
 inline constexpr std::string_view kPlainDefaultMetrics[] = {"real_time", "bytes_per_second"};
 
 struct gate_options {
@@ -50,13 +52,31 @@ struct gate_options {
   std::vector<std::string> metrics;                       // empty: the defaults above
   std::optional<double> threshold_all;                    // fraction; overrides the defaults
   std::map<std::string, double, std::less<>> thresholds;  // fraction per metric; overrides all
-  bool fail_on_missing = false;
+  // A benchmark ok in the baseline that is missing from the contender or skipped there fails the
+  // gate unless this is set (a deliberate removal); one that failed there always does.
+  bool allow_missing = false;
+  // A comparison in which a gated metric cannot reach its level for want of repetitions is
+  // refused (undecided below) unless this is set; its ratios are then shown as untested.
+  bool allow_untested = false;
+  // Gate every benchmark instead of the default family (in_default_family).
+  bool gate_all = false;
+  // The sides are the rounds of one A/B job, paired by index: a metric whose pairs can reach its
+  // level is tested with the signed-rank test on the per-round log ratios.
+  bool paired = false;
   std::size_t resamples = kBootstrapResamples;
   std::uint64_t seed = kBootstrapSeed;
 };
 
 // Threshold (fraction) for one metric under these options.
 double threshold_for(const metric_spec& metric, const gate_options& options);
+
+// The default gate family: the benchmarks whose processes fit the CPUs (`cpus`; unknown: all
+// fit) at the sizes that answer the suite's questions, 64 B, 64 KiB and 1 MiB (and size 0, the
+// notification-only mechanisms). Oversubscribed topologies and the sizes between are reported
+// but not gated, so the family stays small enough for a gate that can detect a real change.
+// Entries whose names do not parse (plain Google Benchmark) are all in it.
+bool in_default_family(const benchmark_info& info, std::optional<std::size_t> cpus);
+inline constexpr std::uint64_t kDefaultFamilySizes[] = {0, 64, 65536, 1048576};
 
 struct judgement {
   verdict outcome = verdict::no_change;
@@ -66,6 +86,11 @@ struct judgement {
   double ratio = 1.0;             // contender median / baseline median
   std::optional<double> p_value;  // raw (uncorrected); empty when untested
   std::string untested_reason;    // why untested, with the repetitions it needs where that helps
+  std::string test;               // the test behind p_value: "mann-whitney", "signed-rank", ...
+  // Smallest worsening (fraction, e.g. 0.08) the gate would have called a regression here: the
+  // contender's own spread moved to the baseline's median, then worsened until the test is
+  // significant at Holm's first level, and at least the threshold. Empty when untested.
+  std::optional<double> detectable;
 };
 
 // Verdict for one metric of one benchmark, as a family of one. The effect is the ratio of
@@ -89,14 +114,17 @@ struct metric_result {
   direction better = direction::lower_is_better;
   std::size_t baseline_n = 0;
   std::size_t contender_n = 0;
+  std::size_t pairs = 0;  // rounds with a value on both sides (paired sides only)
   double threshold = 0.0;
+  bool gated = true;  // in the gate's family
   judgement result;
 };
 
 struct not_comparable_entry {
   std::string name;
   std::string reason;
-  bool lost = false;  // ok in the baseline but skipped or failed in the contender
+  bool lost = false;    // ok in the baseline but skipped or failed in (some runs of) the contender
+  bool broken = false;  // lost by failing (a data check, a hung or crashed peer), not a skip
 };
 
 struct summary_counts {
@@ -105,7 +133,9 @@ struct summary_counts {
   std::size_t unchanged = 0;
   std::size_t untested = 0;
   std::size_t missing = 0;  // only in the baseline, or ok there and skipped/failed in contender
-  std::size_t added = 0;    // only in the contender, or ok there and skipped/failed in baseline
+  std::size_t broken = 0;   // of those: ok in the baseline, failed in some run of the contender
+  std::size_t not_gated = 0;
+  std::size_t added = 0;  // only in the contender, or ok there and skipped/failed in baseline
   std::size_t not_comparable = 0;
 };
 
@@ -123,7 +153,28 @@ struct comparison {
   std::vector<std::string> only_in_contender;
   std::vector<not_comparable_entry> not_comparable;
   summary_counts summary;
+  bool paired = false;
+  std::string family_rule;  // "default" or "all"
+  // Gated metrics left untested for want of repetitions: how many, the sample sizes of the
+  // smallest group, the level they could not reach and what each side needs for every metric
+  // of the family to reach its level.
+  struct undecided_metrics {
+    std::size_t count = 0;
+    std::size_t baseline_n = 0, contender_n = 0;
+    double level = 0;
+    std::size_t needed = 0;
+  } undecided;
+  // The detectable effect over the tested family: median, 90th percentile and largest.
+  struct detectable_effect {
+    std::size_t metrics = 0;
+    double median = 0, p90 = 0, largest = 0;
+    std::string largest_at;  // "name metric"
+    double level = 0;        // Holm's first level it was computed at
+  } detectable;
 };
+
+// The one-line refusal of a comparison with undecided metrics (empty when there are none).
+std::string undecided_message(const comparison& result, bool runs);
 
 // Warnings when the reports come from different machines or kernels.
 std::vector<std::string> machine_warnings(const report& baseline, const report& contender);
@@ -136,7 +187,12 @@ std::vector<std::string> condition_warnings(const report& baseline, const report
 comparison compare_reports(const report& baseline, const report& contender,
                            const gate_options& options);
 
-// 1 when there is a regression (or, with fail_on_missing, a missing benchmark), else 0.
+// 1 when there is a regression, a benchmark that failed in the contender after it was ok in the
+// baseline, or (unless allow_missing) one that disappeared or was skipped; else 0.
 int exit_code(const comparison& result, const gate_options& options);
+
+// The repetitions (or runs) a side needs for every metric of a family of `family` to reach
+// Holm's first level (alpha alone with correction none).
+std::size_t repetitions_for_family(std::size_t family, const gate_options& options);
 
 }  // namespace ipcbench::compare

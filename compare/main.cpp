@@ -1,6 +1,7 @@
 // ipcbench-compare: compares two benchmark reports and gates regressions.
 // Exit status: 0 no regression, 1 at least one regression, 2 bad input or usage. Every error is
 // one line on stderr; nothing escapes main as an exception.
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
@@ -33,9 +35,10 @@ class usage_error : public std::runtime_error {
 enum class output_format { table, markdown, json };
 
 struct cli_options {
-  std::vector<std::string> files;                  // BASELINE CONTENDER
-  std::vector<std::string> baselines, contenders;  // --baseline ... --contender ...
-  std::optional<std::uint64_t> repetitions_for;    // --repetitions-for FAMILY
+  std::vector<std::string> files;                   // BASELINE CONTENDER
+  std::vector<std::string> baselines, contenders;   // --baseline ... --contender ...
+  std::optional<std::uint64_t> repetitions_for;     // --repetitions-for FAMILY
+  std::optional<std::string> repetitions_for_list;  // --repetitions-for-list FILE
   bool allow_mismatch = false;
   output_format format = output_format::table;
   gate_options gate;
@@ -54,10 +57,14 @@ std::string help_text() {
       "whole family of metrics compared (Holm), so an A/A comparison exits 1 in at most alpha\n"
       "of runs. With one report a side the samples are its repetitions; with several (separate\n"
       "runs, or the rounds of an A/B job; a DIR means its *.json files) they are each run's\n"
-      "median, so a change is judged against the spread between runs. A metric whose samples\n"
-      "cannot reach significance is \"untested\": its ratio is shown, with the repetitions it\n"
-      "needs, and it never fails the gate. Reports whose runs differ in idle-state mode,\n"
-      "placement, process model, target time, sweep or cpuidle driver are refused.\n"
+      "median, so a change is judged against the spread between runs. The gate family is the\n"
+      "benchmarks at 64 B, 64 KiB and 1 MiB (and notifications) whose processes fit the CPUs;\n"
+      "the others are shown as \"not gated\" (--gate-all gates them). A comparison in which a\n"
+      "gated metric cannot reach significance for want of repetitions is refused (exit 2) with\n"
+      "the number each side needs. A benchmark that was ok in the baseline and failed, was\n"
+      "skipped or is missing in the contender (in any run) fails the gate. Reports whose runs\n"
+      "differ in idle-state mode, placement, process model, target time, sweep or cpuidle\n"
+      "driver are refused.\n"
       "\n"
       "Options:\n"
       "  --baseline F... / --contender F...  several reports (or folders) per side\n"
@@ -65,6 +72,17 @@ std::string help_text() {
       "  --allow-mismatch              compare runs made under different conditions anyway\n"
       "  --repetitions-for N           print the repetitions a side that a family of N metrics\n"
       "                                needs at --alpha (with --correction), then exit\n"
+      "  --repetitions-for-list FILE   the same for the gate family of the benchmarks named in\n"
+      "                                FILE (one name a line, as --benchmark_list_tests prints)\n"
+      "  --paired                      the sides are the rounds of one A/B job, paired in file\n"
+      "                                order: a metric whose pairs can reach its level is tested\n"
+      "                                on the per-round ratios (Wilcoxon signed-rank)\n"
+      "  --gate-all                    gate every benchmark, not only the default family\n"
+      "  --allow-missing               a benchmark missing or skipped in the contender does not\n"
+      "                                fail the gate (a deliberate removal); a failed one still "
+      "does\n"
+      "  --allow-untested              compare even when gated metrics cannot reach significance\n"
+      "                                (their ratios shown as untested) instead of refusing\n"
       "  --format table|markdown|json  output format (default: table)\n"
       "  --metrics M1,M2,...           metrics to compare (default: rtt_p50_ns,rtt_p99_ns,\n"
       "                                bytes_per_second; real_time,bytes_per_second for plain\n"
@@ -74,8 +92,7 @@ std::string help_text() {
       "  --threshold METRIC=PCT        smallest change that counts for METRIC, in percent;\n"
       "                                repeatable, wins over --threshold-all\n"
       "  --threshold-all PCT           smallest change that counts for every metric\n"
-      "  --fail-on-missing             exit 1 also when a baseline benchmark is missing from\n"
-      "                                the contender, or was ok and is skipped/failed there\n"
+      "  --fail-on-missing             the default now (kept for old scripts)\n"
       "  --resamples N                 bootstrap resamples (default: 10000)\n"
       "  --seed N                      bootstrap seed (default: fixed, output is deterministic)\n"
       "  -h, --help                    show this help\n"
@@ -90,8 +107,8 @@ std::string help_text() {
   }
   text +=
       "\n"
-      "Exit status: 0 no regression, 1 at least one regression (or missing benchmark with\n"
-      "--fail-on-missing), 2 bad input or usage.\n";
+      "Exit status: 0 no regression, 1 a regression or a benchmark lost in the contender, 2\n"
+      "bad input, usage, or a comparison whose samples cannot decide.\n";
   return text;
 }
 
@@ -162,8 +179,21 @@ cli_options parse_args(int argc, char** argv) {
       opts.help = true;
       continue;
     }
-    if (arg == "--fail-on-missing") {
-      opts.gate.fail_on_missing = true;
+    if (arg == "--fail-on-missing") continue;  // the default
+    if (arg == "--allow-missing") {
+      opts.gate.allow_missing = true;
+      continue;
+    }
+    if (arg == "--allow-untested") {
+      opts.gate.allow_untested = true;
+      continue;
+    }
+    if (arg == "--gate-all") {
+      opts.gate.gate_all = true;
+      continue;
+    }
+    if (arg == "--paired") {
+      opts.gate.paired = true;
       continue;
     }
     // Options with a value: "--name value" or "--name=value".
@@ -173,9 +203,17 @@ cli_options parse_args(int argc, char** argv) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
     }
-    static const std::string_view kValued[] = {
-        "--format",        "--metrics",   "--test", "--alpha",      "--threshold",
-        "--threshold-all", "--resamples", "--seed", "--correction", "--repetitions-for"};
+    static const std::string_view kValued[] = {"--format",
+                                               "--metrics",
+                                               "--test",
+                                               "--alpha",
+                                               "--threshold",
+                                               "--threshold-all",
+                                               "--resamples",
+                                               "--seed",
+                                               "--correction",
+                                               "--repetitions-for",
+                                               "--repetitions-for-list"};
     if (std::find(std::begin(kValued), std::end(kValued), name) == std::end(kValued)) {
       throw usage_error("unknown option '" + name + "' (try --help)");
     }
@@ -243,6 +281,8 @@ cli_options parse_args(int argc, char** argv) {
       if (n == 0 || n > 1'000'000)
         throw usage_error("bad --repetitions-for '" + v + "' (1..1000000)");
       opts.repetitions_for = n;
+    } else if (name == "--repetitions-for-list") {
+      opts.repetitions_for_list = v;
     } else if (name == "--correction") {
       if (v == "holm") {
         opts.gate.family = correction::holm;
@@ -253,7 +293,7 @@ cli_options parse_args(int argc, char** argv) {
       }
     }
   }
-  if (opts.help || opts.repetitions_for) return opts;
+  if (opts.help || opts.repetitions_for || opts.repetitions_for_list) return opts;
   if (!opts.baselines.empty() || !opts.contenders.empty()) {
     if (!opts.files.empty())
       throw usage_error(
@@ -291,6 +331,43 @@ std::vector<report> load_side(const std::vector<std::string>& items) {
   return runs;
 }
 
+// The metrics the default gate judges on a benchmark of this pattern.
+std::size_t default_metric_count(const benchmark_info& info) {
+  std::size_t n = 0;
+  for (auto m : kDefaultMetrics) {
+    const bool latency_only = m == "rtt_p50_ns" || m == "rtt_p99_ns";
+    const bool stream_only = m == "bytes_per_second";
+    if (latency_only && info.pattern != "latency") continue;
+    if (stream_only && info.pattern != "throughput") continue;
+    ++n;
+  }
+  return n;
+}
+
+// The gate family's size for the benchmarks named in `path`, on the CPUs this process may use.
+std::size_t family_of_list(const std::string& path, const gate_options& gate) {
+  std::ifstream in(path);
+  if (!in) throw input_error("cannot read '" + path + "'");
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::optional<std::size_t> cpus;
+  if (::sched_getaffinity(0, sizeof set, &set) == 0)
+    cpus = static_cast<std::size_t>(CPU_COUNT(&set));
+  std::size_t family = 0;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    const auto info = parse_name(line);
+    if (!info) {
+      family += gate.metrics.empty() ? std::size(kPlainDefaultMetrics) : gate.metrics.size();
+      continue;
+    }
+    if (!gate.gate_all && !in_default_family(*info, cpus)) continue;
+    family += gate.metrics.empty() ? default_metric_count(*info) : gate.metrics.size();
+  }
+  return family;
+}
+
 int run(int argc, char** argv) {
   const cli_options opts = parse_args(argc, argv);
   if (opts.help) {
@@ -298,13 +375,21 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (opts.repetitions_for) {
-    const double family =
-        opts.gate.family == correction::holm ? static_cast<double>(*opts.repetitions_for) : 1.0;
-    std::cout << repetitions_needed(opts.gate.alpha / family) << '\n';
+    std::cout << repetitions_for_family(*opts.repetitions_for, opts.gate) << '\n';
+    return 0;
+  }
+  if (opts.repetitions_for_list) {
+    std::cout << repetitions_for_family(family_of_list(*opts.repetitions_for_list, opts.gate),
+                                        opts.gate)
+              << '\n';
     return 0;
   }
   const std::vector<report> baseline_runs = load_side(opts.baselines);
   const std::vector<report> contender_runs = load_side(opts.contenders);
+  if (opts.gate.paired && baseline_runs.size() != contender_runs.size())
+    throw input_error(
+        "--paired needs as many runs a side: " + std::to_string(baseline_runs.size()) +
+        " baseline, " + std::to_string(contender_runs.size()) + " contender");
   const report baseline = merge_runs(baseline_runs);
   const report contender = merge_runs(contender_runs);
   if (!opts.allow_mismatch) {
@@ -315,6 +400,13 @@ int run(int argc, char** argv) {
   comparison result = compare_reports(baseline, contender, opts.gate);
   result.baseline_runs = baseline_runs.size();
   result.contender_runs = contender_runs.size();
+  if (result.undecided.count > 0 && !opts.gate.allow_untested) {
+    const std::string why = undecided_message(result, baseline_runs.size() > 1);
+    // A lost benchmark or a regression found among the metrics that could be tested is a
+    // verdict all the same; only a comparison that found nothing is refused.
+    if (exit_code(result, opts.gate) == 0) throw input_error(why);
+    result.warnings.push_back(why);
+  }
 
   for (const auto& w : result.warnings) std::cerr << kProgram << ": warning: " << w << '\n';
   switch (opts.format) {

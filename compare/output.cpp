@@ -73,6 +73,7 @@ std::string format_p(const std::optional<double>& p) {
 std::string verdict_text(const metric_result& r) {
   std::string text(to_string(r.result.outcome));
   if (r.result.outcome == verdict::untested) text += " (" + r.result.untested_reason + ")";
+  if (r.result.test == "signed-rank") text += " (paired)";
   return text;
 }
 
@@ -159,9 +160,24 @@ std::string summary_line(const comparison& result) {
   std::string line = std::to_string(s.regressions) + " regressions, " +
                      std::to_string(s.improvements) + " improvements, " +
                      std::to_string(s.unchanged) + " unchanged, " + std::to_string(s.untested) +
-                     " untested, " + std::to_string(s.missing) + " missing, " +
-                     std::to_string(s.added) + " new";
+                     " untested, " + std::to_string(s.missing) + " missing";
+  if (s.broken > 0) line += " (" + std::to_string(s.broken) + " failed)";
+  line += ", " + std::to_string(s.added) + " new";
   if (s.not_comparable > 0) line += ", " + std::to_string(s.not_comparable) + " not comparable";
+  if (s.not_gated > 0) line += ", " + std::to_string(s.not_gated) + " not gated";
+  return line;
+}
+
+std::string family_line(const comparison& result) {
+  std::string line = "Gate family (" + result.family_rule +
+                     "): " + std::to_string(result.family_size) + " tested metrics";
+  const auto& d = result.detectable;
+  if (d.metrics > 0) {
+    line += "; smallest worsening it would detect (one regression, at Holm's first level " +
+            format_p(d.level) + "): median " + printf_string("%.1f", 100 * d.median) +
+            " %, 90th percentile " + printf_string("%.1f", 100 * d.p90) + " %, largest " +
+            printf_string("%.1f", 100 * d.largest) + " % (" + d.largest_at + ")";
+  }
   return line;
 }
 
@@ -174,6 +190,23 @@ ordered_json to_json(const comparison& result) {
   doc["correction"] = std::string(to_string(result.family));
   doc["family_size"] = result.family_size;
   doc["runs"] = {{"baseline", result.baseline_runs}, {"contender", result.contender_runs}};
+  doc["paired"] = result.paired;
+  doc["family"] = {{"rule", result.family_rule}, {"size", result.family_size}};
+  {
+    const auto& d = result.detectable;
+    doc["detectable_effect"] =
+        d.metrics == 0 ? ordered_json(nullptr)
+                       : ordered_json{{"metrics", d.metrics}, {"level", d.level},
+                                      {"median", d.median},   {"p90", d.p90},
+                                      {"largest", d.largest}, {"largest_at", d.largest_at}};
+    const auto& u = result.undecided;
+    doc["undecided"] = u.count == 0 ? ordered_json(nullptr)
+                                    : ordered_json{{"metrics", u.count},
+                                                   {"baseline_n", u.baseline_n},
+                                                   {"contender_n", u.contender_n},
+                                                   {"level", u.level},
+                                                   {"needed", u.needed}};
+  }
   doc["warnings"] = result.warnings;
   ordered_json results = ordered_json::array();
   for (const metric_result& r : result.results) {
@@ -195,6 +228,9 @@ ordered_json to_json(const comparison& result) {
     item["threshold"] = r.threshold;
     item["method"] = std::string(to_string(r.result.method));
     item["verdict"] = std::string(to_string(r.result.outcome));
+    item["test"] = r.result.test.empty() ? ordered_json(nullptr) : ordered_json(r.result.test);
+    item["detectable"] = r.result.detectable ? ordered_json(*r.result.detectable) : nullptr;
+    if (r.pairs > 0) item["pairs"] = r.pairs;
     if (r.result.outcome == verdict::untested) item["untested_reason"] = r.result.untested_reason;
     results.push_back(std::move(item));
   }
@@ -203,13 +239,15 @@ ordered_json to_json(const comparison& result) {
   doc["only_in_contender"] = result.only_in_contender;
   ordered_json not_comparable = ordered_json::array();
   for (const auto& n : result.not_comparable) {
-    not_comparable.push_back({{"name", n.name}, {"reason", n.reason}});
+    not_comparable.push_back(
+        {{"name", n.name}, {"reason", n.reason}, {"lost", n.lost}, {"failed", n.broken}});
   }
   doc["not_comparable"] = std::move(not_comparable);
   doc["summary"] = {
       {"regressions", result.summary.regressions}, {"improvements", result.summary.improvements},
       {"unchanged", result.summary.unchanged},     {"untested", result.summary.untested},
-      {"missing", result.summary.missing},         {"new", result.summary.added}};
+      {"missing", result.summary.missing},         {"new", result.summary.added},
+      {"failed", result.summary.broken},           {"not_gated", result.summary.not_gated}};
   return doc;
 }
 
@@ -244,8 +282,9 @@ std::string render_table(const comparison& result, bool colour) {
   std::vector<const not_comparable_entry*> other;
   for (const auto& n : result.not_comparable) (n.lost ? lost : other).push_back(&n);
   if (!lost.empty()) {
-    out += "\nOk in baseline, not in contender:\n";
-    for (const auto* n : lost) out += "  " + n->name + ": " + n->reason + "\n";
+    out += "\nOk in baseline, not (in every run) in contender:\n";
+    for (const auto* n : lost)
+      out += std::string(n->broken ? "  FAILED " : "  LOST ") + n->name + ": " + n->reason + "\n";
   }
   if (!result.only_in_baseline.empty()) {
     out += "\nOnly in baseline (missing):\n";
@@ -259,6 +298,8 @@ std::string render_table(const comparison& result, bool colour) {
     out += "\nNot compared:\n";
     for (const auto* n : other) out += "  " + n->name + ": " + n->reason + "\n";
   }
+  out += '\n';
+  out += family_line(result);
   out += '\n';
   out += summary_line(result);
   out += '\n';
@@ -280,6 +321,7 @@ std::string render_markdown(const comparison& result) {
   std::vector<const metric_result*> improvements;
   std::vector<const metric_result*> unchanged;
   std::vector<const metric_result*> untested;
+  std::vector<const metric_result*> not_gated;
   for (const auto& r : result.results) {
     switch (r.result.outcome) {
       case verdict::regression:
@@ -293,6 +335,9 @@ std::string render_markdown(const comparison& result) {
         break;
       case verdict::untested:
         untested.push_back(&r);
+        break;
+      case verdict::not_gated:
+        not_gated.push_back(&r);
         break;
     }
   }
@@ -314,6 +359,11 @@ std::string render_markdown(const comparison& result) {
   if (!untested.empty()) {
     out += "<details><summary>Untested (" + std::to_string(untested.size()) + ")</summary>\n\n";
     markdown_table(out, untested);
+    out += "\n</details>\n\n";
+  }
+  if (!not_gated.empty()) {
+    out += "<details><summary>Not gated (" + std::to_string(not_gated.size()) + ")</summary>\n\n";
+    markdown_table(out, not_gated);
     out += "\n</details>\n\n";
   }
 
@@ -349,6 +399,7 @@ std::string render_markdown(const comparison& result) {
   if (!items.empty()) {
     out += "<details><summary>Not compared</summary>\n\n" + items + "\n</details>\n\n";
   }
+  out += escape_markdown(family_line(result)) + "\n\n";
   out += "**" + summary_line(result) + "**\n";
   return out;
 }

@@ -22,5 +22,7 @@ std::string render_markdown(const comparison& result);
 
 // "N regressions, M improvements, K unchanged, X missing, Y new[, Z not comparable]"
 std::string summary_line(const comparison& result);
+// "Gate family (default): N tested metrics; smallest worsening it would detect ..."
+std::string family_line(const comparison& result);
 
 }  // namespace ipcbench::compare

@@ -9,6 +9,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <utility>
 
 namespace ipcbench::compare {
@@ -216,10 +217,12 @@ report parse_report(const nlohmann::json& doc, const std::string& path) {
     }
     benchmark_samples& bench = benchmarks[it->second];
     ++bench.repetitions;
+    ++bench.attempts;
     if (entry.contains(schema::field::kPattern)) bench.ipcbench_fields = true;
 
     const entry_status st = status_of(entry);
     if (st.status != run_status::ok) {
+      ++bench.failures;
       // The first failure wins over skips: a failure (integrity error, hung peer) is the news.
       const bool worse = bench.status == run_status::ok ||
                          (bench.status == run_status::skipped && st.status == run_status::failed);
@@ -289,8 +292,9 @@ report merge_runs(const std::vector<report>& runs) {
   if (runs.size() == 1) return runs.front();
   std::vector<benchmark_samples> merged;
   std::unordered_map<std::string, std::size_t> index;
-  for (const report& run : runs) {
-    for (const benchmark_samples& b : run.benchmarks()) {
+  const double gap = std::numeric_limits<double>::quiet_NaN();
+  for (std::size_t run_index = 0; run_index < runs.size(); ++run_index) {
+    for (const benchmark_samples& b : runs[run_index].benchmarks()) {
       auto [it, inserted] = index.emplace(b.name, merged.size());
       if (inserted) {
         benchmark_samples fresh;
@@ -301,14 +305,23 @@ report merge_runs(const std::vector<report>& runs) {
       benchmark_samples& m = merged[it->second];
       m.ipcbench_fields = m.ipcbench_fields || b.ipcbench_fields;
       m.repetitions += b.repetitions;
-      if (b.status != run_status::ok &&
-          (m.status == run_status::ok ||
-           (m.status == run_status::skipped && b.status == run_status::failed))) {
-        m.status = b.status;
-        m.reason = b.reason;
+      ++m.attempts;
+      if (b.status != run_status::ok) {
+        ++m.failures;
+        if (m.status == run_status::ok ||
+            (m.status == run_status::skipped && b.status == run_status::failed)) {
+          m.status = b.status;
+          m.reason = b.reason;
+        }
       }
-      for (const auto& [metric, values] : b.metrics)
-        if (!values.empty()) m.metrics[metric].push_back(median(values));
+      for (const auto& [metric, values] : b.metrics) {
+        if (values.empty()) continue;
+        const double value = median(values);
+        m.metrics[metric].push_back(value);
+        auto& slots = m.by_run[metric];
+        slots.resize(runs.size(), gap);
+        slots[run_index] = value;
+      }
       for (const auto& [metric, why] : b.unsupported) m.unsupported.emplace(metric, why);
     }
   }

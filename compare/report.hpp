@@ -56,7 +56,13 @@ struct benchmark_samples {
   run_status status = run_status::ok;  // not ok when any repetition was skipped or failed
   std::string reason;                  // why not ok
   std::size_t repetitions = 0;         // iteration entries seen, ok or not
+  // Attempts: the repetitions of one report, or the runs of a merged side; failures: those of
+  // them that were skipped or failed (an ok run of a merged side had every repetition ok).
+  std::size_t attempts = 0;
+  std::size_t failures = 0;
   std::map<std::string, std::vector<double>, std::less<>> metrics;  // one value per ok repetition
+  // Merged sides only: per metric, one value per run in run order, NaN where there is none.
+  std::map<std::string, std::vector<double>, std::less<>> by_run;
   // Metrics an ok repetition had as null because too few samples back them, with the reason.
   std::map<std::string, std::string, std::less<>> unsupported;
 };
@@ -88,7 +94,10 @@ report parse_report(const nlohmann::json& doc, const std::string& path);
 // Several runs of one side (separate runs on one machine, or the rounds of an A/B job) as one
 // report whose samples are each run's median per metric: a change is then judged against the
 // spread between runs, not within one. One run is returned as it is. The context is the first
-// run's; a benchmark is not ok when it is not ok in any run.
+// run's; a benchmark is not ok when it is not ok in any run, and counts the runs it failed in
+// (`failures` of `attempts`). `by_run` keeps each run's median at the run's index (NaN where
+// the benchmark was absent, failed or lacked the metric), so that the runs of two sides can be
+// paired by index (the rounds of a same-job A/B job).
 report merge_runs(const std::vector<report>& runs);
 
 // Reads and parses a file: input_error("cannot read 'x': <strerror>"), ("'x' is not valid JSON:

@@ -161,8 +161,8 @@ TEST(Cli, RegressionExitsOne) {
       run_compare_per_metric({fixture("baseline.json"), fixture("contender.json")});
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_EQ(last_line(r.out),
-            "2 regressions, 2 improvements, 3 unchanged, 0 untested, 2 missing, 1 new, 2 not "
-            "comparable");
+            "2 regressions, 2 improvements, 7 unchanged, 0 untested, 2 missing (1 failed), 1 new, "
+            "2 not comparable");
   EXPECT_EQ(r.out.find('\033'), std::string::npos);  // not a terminal: no colour
   // The kernel differs: one warning on stderr, and still exit 1 (not 2).
   EXPECT_EQ(count_lines(r.err), 1u);
@@ -173,28 +173,77 @@ TEST(Cli, NoRegressionExitsZero) {
   const run_result r = run_compare_per_metric({fixture("baseline.json"), fixture("baseline.json")});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(last_line(r.out),
-            "0 regressions, 0 improvements, 11 unchanged, 0 untested, 0 missing, 0 new, "
+            "0 regressions, 0 improvements, 17 unchanged, 0 untested, 0 missing, 0 new, "
             "1 not comparable");
   EXPECT_EQ(r.err, "");
 }
 
-TEST(Cli, FailOnMissing) {
+TEST(Cli, ABenchmarkThatFailsOrDisappearsInTheContenderFailsTheGate) {
+  // No regression on p99; tcp failed its data check in the contender, shm_spin.futex is gone.
   const std::vector<std::string> args{fixture("baseline.json"), fixture("contender.json"),
                                       "--metrics", "rtt_p99_ns"};
-  EXPECT_EQ(run_compare_per_metric(args).status, 0);
-  auto with_flag = args;
-  with_flag.push_back("--fail-on-missing");
-  EXPECT_EQ(run_compare_per_metric(with_flag).status, 1);
+  const run_result r = run_compare_per_metric(args);
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("  FAILED tcp/latency/64/cross: ok in baseline, failed in contender "
+                       "(integrity error: message 812 corrupted at byte 17)\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Only in baseline (missing):\n  shm_spin.futex/latency/64/same\n"),
+            std::string::npos);
+  // A removal may be allowed; a failure may not.
+  auto allowed = args;
+  allowed.push_back("--allow-missing");
+  EXPECT_EQ(run_compare_per_metric(allowed).status, 1);
+  auto old_flag = args;  // the old opt-in is the default now, and still accepted
+  old_flag.push_back("--fail-on-missing");
+  EXPECT_EQ(run_compare_per_metric(old_flag).status, 1);
+}
+
+TEST(Cli, ABenchmarkThatFailsInOneRoundIsReportedWithItsCount) {
+  scratch_dir dir;
+  const std::string a = dir.file("a"), b = dir.file("b");
+  std::filesystem::create_directory(a);
+  std::filesystem::create_directory(b);
+  json ok = json::parse(std::ifstream(fixture("baseline.json")));
+  json flaky = ok;
+  for (auto& e : flaky["benchmarks"])
+    if (e["name"] == "pipe/latency/64/cross" && e.value("repetition_index", -1) == 2) {
+      e["status"] = "failed";
+      e["reason"] = "data check: 3 corrupted";
+    }
+  for (int i = 0; i < 6; ++i) {
+    const std::string n = "/round-00" + std::to_string(i) + ".json";
+    std::ofstream(a + n) << ok.dump();
+    std::ofstream(b + n) << (i == 4 ? flaky : ok).dump();
+  }
+  const run_result r = run_compare({"--paired", "--baseline", a, "--contender", b});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("  FAILED pipe/latency/64/cross: ok in baseline, failed in contender in 1 "
+                       "of 6 runs (data check: 3 corrupted)"),
+            std::string::npos)
+      << r.out;
+  // Its five good rounds are still judged.
+  std::istringstream lines(r.out);
+  bool judged = false;
+  for (std::string line; std::getline(lines, line);)
+    judged =
+        judged || (line.rfind("pipe ", 0) == 0 && line.find("rtt_p50_ns") != std::string::npos &&
+                   line.find("no change") != std::string::npos);
+  EXPECT_TRUE(judged) << r.out;
 }
 
 TEST(Cli, ThresholdOptionsChangeTheVerdict) {
   const std::string b = fixture("baseline.json");
   const std::string c = fixture("contender.json");
   // pipe p50 is +25 %, unix_stream throughput -10 %: a 30 % threshold silences both.
-  EXPECT_EQ(run_compare_per_metric({b, c, "--threshold-all", "30"}).status, 0);
-  EXPECT_EQ(
-      run_compare_per_metric({b, c, "--threshold-all=30%", "--threshold", "rtt_p50_ns=20"}).status,
-      1);
+  const auto regressions = [](const run_result& r) {
+    return json::parse(r.out)["summary"]["regressions"].get<int>();
+  };
+  EXPECT_EQ(regressions(run_compare_per_metric({b, c, "--threshold-all", "30", "--format=json"})),
+            0);
+  EXPECT_EQ(regressions(run_compare_per_metric(
+                {b, c, "--threshold-all=30%", "--threshold", "rtt_p50_ns=20", "--format=json"})),
+            1);
 }
 
 TEST(Cli, JsonOutputParsesWithTheAgreedKeys) {
@@ -207,12 +256,13 @@ TEST(Cli, JsonOutputParsesWithTheAgreedKeys) {
                           "only_in_baseline", "only_in_contender", "not_comparable", "summary"}) {
     EXPECT_TRUE(doc.contains(key)) << key;
   }
-  EXPECT_EQ(doc.size(), 13u);  // with correction, family_size and runs
+  // with correction, family_size, runs, paired, family, detectable_effect and undecided
+  EXPECT_EQ(doc.size(), 17u);
   EXPECT_EQ(doc["test"], "mann-whitney");
   EXPECT_EQ(doc["alpha"], 0.05);
   ASSERT_EQ(doc["results"].size(), 4u);
   for (const json& item : doc["results"]) {
-    EXPECT_LE(item.size(), 17u);  // untested ones also carry untested_reason
+    EXPECT_LE(item.size(), 19u);  // untested ones also carry untested_reason
     for (const char* key : {"name", "id", "mechanism", "variant", "pattern", "message_size",
                             "placement", "metric", "direction", "baseline", "contender", "ratio",
                             "p_value", "threshold", "method", "verdict"}) {
@@ -231,7 +281,7 @@ TEST(Cli, JsonOutputParsesWithTheAgreedKeys) {
   EXPECT_TRUE(doc["results"][3]["p_value"].is_null());
   EXPECT_EQ(doc["summary"]["regressions"], 2);
   EXPECT_EQ(doc["summary"]["untested"], 1);
-  EXPECT_EQ(doc["summary"].size(), 6u);
+  EXPECT_EQ(doc["summary"].size(), 8u);
 }
 
 TEST(Cli, MarkdownEndsWithTheSummary) {
@@ -239,8 +289,8 @@ TEST(Cli, MarkdownEndsWithTheSummary) {
       {fixture("baseline.json"), fixture("contender.json"), "--format=markdown"});
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(last_line(r.out),
-            "**2 regressions, 2 improvements, 3 unchanged, 0 untested, 2 missing, 1 new, "
-            "2 not comparable**");
+            "**2 regressions, 2 improvements, 7 unchanged, 0 untested, 2 missing (1 failed), 1 "
+            "new, 2 not comparable**");
   EXPECT_NE(r.out.find("> **Warning:** reports come from different machines"), std::string::npos);
 }
 
@@ -315,14 +365,43 @@ TEST_F(PlantedRegression, ThroughputSlowdowns) {
 }
 
 }  // namespace
-TEST(Cli, DefaultGateNeverFailsOnSamplesThatCannotSupportIt) {
-  // 5 repetitions a side under Holm at 0.05 over the family: untested, exit 0, with the count.
-  const run_result r = run_compare({fixture("baseline.json"), fixture("contender.json")});
-  EXPECT_EQ(r.status, 0) << r.out;
-  EXPECT_EQ(last_line(r.out),
-            "0 regressions, 0 improvements, 0 unchanged, 7 untested, 2 missing, 1 new, 2 not "
+TEST(Cli, SamplesThatCannotDecideAreRefusedNeverAQuietPass) {
+  // 5 repetitions a side under Holm at 0.05 over a family of 17: refused, one line, exit 2.
+  expect_bad_input(run_compare({fixture("baseline.json"), fixture("baseline.json")}),
+                   "ipcbench-compare: cannot decide: 17 gated metrics have as few as 5 vs 5 "
+                   "repetitions");
+  // --allow-untested shows the ratios, untested, and exits 0.
+  const run_result shown =
+      run_compare({fixture("baseline.json"), fixture("baseline.json"), "--allow-untested"});
+  EXPECT_EQ(shown.status, 0) << shown.err;
+  EXPECT_EQ(last_line(shown.out),
+            "0 regressions, 0 improvements, 0 unchanged, 17 untested, 0 missing, 0 new, 1 not "
             "comparable");
-  EXPECT_NE(r.err.find("use at least 6 repetitions a side"), std::string::npos) << r.err;
+  // A benchmark lost in the contender is a verdict all the same: exit 1, the refusal a warning.
+  const run_result r = run_compare({fixture("baseline.json"), fixture("contender.json")});
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_EQ(last_line(r.out),
+            "0 regressions, 0 improvements, 0 unchanged, 11 untested, 2 missing (1 failed), 1 "
+            "new, 2 not comparable");
+  EXPECT_NE(r.err.find("warning: cannot decide: 11 gated metrics"), std::string::npos) << r.err;
+}
+
+TEST(Cli, RepetitionsForTheGateFamilyOfAListOfBenchmarks) {
+  scratch_dir dir;
+  const std::string list = dir.file("names");
+  // In the family: pipe latency at 64 B (p50, p99, CPU) and throughput at 1 MiB (bytes/s, CPU).
+  // Outside: 4097 B, and pairs/64 (128 processes: more than any test machine's CPUs).
+  std::ofstream(list) << "pipe/latency/64/cross/iterations:1/manual_time\n"
+                         "pipe/throughput/1048576/cross/iterations:1/manual_time\n"
+                         "pipe/latency/4097/cross/iterations:1/manual_time\n"
+                         "pipe/pairs/64/throughput/64/cross/iterations:1/manual_time\n";
+  const run_result r = run_compare({"--repetitions-for-list", list});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "5\n");  // a family of 5: 0.01, which 5 vs 5 (0.0079) reaches
+  const run_result all = run_compare({"--repetitions-for-list", list, "--gate-all"});
+  EXPECT_EQ(all.out, "6\n");  // 10 metrics: 0.005
+  expect_bad_input(run_compare({"--repetitions-for-list", dir.file("none")}),
+                   "ipcbench-compare: cannot read");
 }
 
 TEST(Cli, SeveralReportsPerSideAndFolders) {
@@ -332,7 +411,7 @@ TEST(Cli, SeveralReportsPerSideAndFolders) {
   const std::string side_a = dir.file("a"), side_b = dir.file("b");
   std::filesystem::create_directory(side_a);
   std::filesystem::create_directory(side_b);
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 6; ++i) {
     std::filesystem::copy_file(b, side_a + "/run" + std::to_string(i) + ".json");
     std::filesystem::copy_file(b, side_b + "/run" + std::to_string(i) + ".json");
   }
@@ -340,8 +419,17 @@ TEST(Cli, SeveralReportsPerSideAndFolders) {
       run_compare({"--baseline", side_a, "--contender", side_b, "--format", "json"});
   EXPECT_EQ(r.status, 0) << r.err;
   const json doc = json::parse(r.out);
-  EXPECT_EQ(doc["runs"], json({{"baseline", 3}, {"contender", 3}}));
-  EXPECT_EQ(doc["results"][0]["baseline"]["n"], 3);
+  EXPECT_EQ(doc["runs"], json({{"baseline", 6}, {"contender", 6}}));
+  EXPECT_EQ(doc["results"][0]["baseline"]["n"], 6);
+  // Three runs a side cannot decide over this family: refused with what it needs.
+  const run_result three = run_compare({"--baseline", side_a + "/run0.json", side_a + "/run1.json",
+                                        side_a + "/run2.json", "--contender", side_b});
+  expect_bad_input(three,
+                   "ipcbench-compare: cannot decide: 17 gated metrics have as few as 3 vs 6");
+  EXPECT_NE(three.err.find("each side needs 6 runs"), std::string::npos) << three.err;
+  expect_bad_input(
+      run_compare({"--paired", "--baseline", side_a + "/run0.json", "--contender", side_b}),
+      "ipcbench-compare: --paired needs as many runs a side: 1 baseline, 6 contender");
   expect_bad_input(run_compare({"--baseline", b}),
                    "ipcbench-compare: --baseline and --contender go together");
   expect_bad_input(run_compare({b, "--contender", b}), "ipcbench-compare: give the reports either");
@@ -361,7 +449,7 @@ TEST(Cli, RunsUnderDifferentConditionsAreRefusedUnlessAllowed) {
   expect_bad_input(run_compare({fa, fb}),
                    "ipcbench-compare: the runs differ in idle-state mode: 'held' (baseline) vs "
                    "'allowed' (contender)");
-  const run_result r = run_compare({fa, fb, "--allow-mismatch"});
+  const run_result r = run_compare({fa, fb, "--allow-mismatch", "--allow-untested"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("warning: the runs differ in idle-state mode"), std::string::npos) << r.err;
 }

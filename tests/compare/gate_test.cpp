@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -164,7 +165,8 @@ TEST(CompareReports, IdenticalReportsHaveNoRegression) {
   const comparison c = compare_reports(r, r, per_metric());
   EXPECT_EQ(c.summary.regressions, 0u);
   EXPECT_EQ(c.summary.improvements, 0u);
-  EXPECT_EQ(c.summary.unchanged, 11u);  // 5 latency benchmarks x 2 metrics + 1 throughput
+  // 5 latency benchmarks x 3 metrics (p50, p99, CPU) + 1 throughput x 2 (bytes/s, CPU)
+  EXPECT_EQ(c.summary.unchanged, 17u);
   EXPECT_EQ(c.summary.missing, 0u);
   EXPECT_EQ(c.summary.added, 0u);
   EXPECT_TRUE(c.warnings.empty());
@@ -181,9 +183,10 @@ TEST(CompareReports, FixtureRegressionsImprovementsAndMissing) {
   const comparison out = compare_reports(b, c, per_metric());
   EXPECT_EQ(out.summary.regressions, 2u);
   EXPECT_EQ(out.summary.improvements, 2u);
-  EXPECT_EQ(out.summary.unchanged, 3u);
-  EXPECT_EQ(out.summary.missing, 2u);  // shm_spin.futex gone, tcp failed
-  EXPECT_EQ(out.summary.added, 1u);    // eventfd
+  EXPECT_EQ(out.summary.unchanged, 7u);  // 3, and the CPU per message of 4 benchmarks
+  EXPECT_EQ(out.summary.missing, 2u);    // shm_spin.futex gone, tcp failed
+  EXPECT_EQ(out.summary.broken, 1u);     // tcp
+  EXPECT_EQ(out.summary.added, 1u);      // eventfd
   EXPECT_EQ(exit_code(out, per_metric()), 1);
 
   auto find = [&](const std::string& name, const std::string& metric) -> const metric_result& {
@@ -223,17 +226,147 @@ TEST(CompareReports, FixtureRegressionsImprovementsAndMissing) {
   EXPECT_NE(out.warnings[0].find("kernel 'Linux 6.1.0-13-amd64"), std::string::npos);
 }
 
-TEST(CompareReports, FailOnMissing) {
+TEST(CompareReports, ABenchmarkLostInTheContenderFailsTheGate) {
   const report b = load_report(fixture("baseline.json"));
   const report c = load_report(fixture("contender.json"));
   gate_options o;
   o.metrics = {"rtt_p99_ns"};  // no regression on p99
+  o.allow_untested = true;
   const comparison out = compare_reports(b, c, o);
   EXPECT_EQ(out.summary.regressions, 0u);
+  // shm_spin.futex is gone, tcp failed its data check: both lost, tcp broken.
   EXPECT_EQ(out.summary.missing, 2u);
-  EXPECT_EQ(exit_code(out, o), 0);
-  o.fail_on_missing = true;
+  EXPECT_EQ(out.summary.broken, 1u);
   EXPECT_EQ(exit_code(out, o), 1);
+  // A deliberate removal may be allowed; a failure never is.
+  o.allow_missing = true;
+  EXPECT_EQ(exit_code(out, o), 1);
+
+  // The same contender with tcp skipped instead of failed: allowed as a removal.
+  nlohmann::json doc = nlohmann::json::parse(std::ifstream(fixture("contender.json")));
+  for (auto& e : doc["benchmarks"])
+    if (e["name"] == "tcp/latency/64/cross") {
+      e["status"] = "skipped";
+      e["reason"] = "not available here";
+    }
+  const report skipped = parse_report(doc, "skipped.json");
+  const comparison out2 = compare_reports(b, skipped, o);
+  EXPECT_EQ(out2.summary.broken, 0u);
+  EXPECT_EQ(out2.summary.missing, 2u);
+  EXPECT_EQ(exit_code(out2, o), 0);
+  o.allow_missing = false;
+  EXPECT_EQ(exit_code(out2, o), 1);
+}
+
+// One side of an A/B job: `rounds` plain reports of one benchmark whose real_time in round i is
+// values[i]. Folders of rounds merge into one report with a value per round (by_run).
+report rounds_of(const std::vector<double>& values, const std::string& side) {
+  std::vector<report> runs;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const json doc = {{"context", json::object()},
+                      {"benchmarks",
+                       {{{"name", "x/1"},
+                         {"run_name", "x/1"},
+                         {"run_type", "iteration"},
+                         {"real_time", values[i]},
+                         {"time_unit", "ns"}}}}};
+    runs.push_back(parse_report(doc, side + std::to_string(i)));
+  }
+  return merge_runs(runs);
+}
+
+TEST(PairedRounds, TheSignedRankTestRemovesTheDriftBetweenRounds) {
+  // The machine drifts by up to 2.8x from round to round; in every round the contender is 10 %
+  // slower. Over both sides' samples that is noise; round by round it is a regression.
+  std::vector<double> base, cont;
+  for (int i = 0; i < 12; ++i) {
+    base.push_back(1000.0 * (1.0 + 2.0 * ((i * 7) % 12) / 12.0));
+    cont.push_back(base.back() * 1.10);
+  }
+  const report b = rounds_of(base, "b"), c = rounds_of(cont, "c");
+  gate_options unpaired;
+  const comparison u = compare_reports(b, c, unpaired);
+  ASSERT_EQ(u.results.size(), 1u);
+  EXPECT_EQ(u.results[0].result.outcome, verdict::no_change);
+  EXPECT_EQ(u.results[0].result.test, "mann-whitney");
+  gate_options paired;
+  paired.paired = true;
+  const comparison p = compare_reports(b, c, paired);
+  EXPECT_EQ(p.results[0].pairs, 12u);
+  EXPECT_EQ(p.results[0].result.test, "signed-rank");
+  EXPECT_DOUBLE_EQ(*p.results[0].result.p_value, 2.0 / 4096.0);
+  EXPECT_EQ(p.results[0].result.outcome, verdict::regression);
+  EXPECT_EQ(exit_code(p, paired), 1);
+  // Four pairs cannot reach 0.05 (2/16 = 0.125): the rank test is used instead.
+  const report b4 = rounds_of({1000, 1100, 1200, 1300}, "b"),
+               c4 = rounds_of({1100, 1210, 1320, 1430}, "c");
+  const comparison p4 = compare_reports(b4, c4, paired);
+  EXPECT_EQ(p4.results[0].result.test, "mann-whitney");
+}
+
+TEST(PairedRounds, DetectableEffectShrinksWithTheSpreadPairingRemoves) {
+  std::vector<double> base, cont;
+  for (int i = 0; i < 12; ++i) {
+    base.push_back(1000.0 * (1.0 + 2.0 * ((i * 7) % 12) / 12.0));
+    cont.push_back(base.back() * (1.0 + 0.002 * (i % 3)));  // A/A with a little noise
+  }
+  const report b = rounds_of(base, "b"), c = rounds_of(cont, "c");
+  gate_options unpaired, paired;
+  paired.paired = true;
+  const comparison u = compare_reports(b, c, unpaired);
+  const comparison p = compare_reports(b, c, paired);
+  ASSERT_TRUE(u.results[0].result.detectable);
+  ASSERT_TRUE(p.results[0].result.detectable);
+  EXPECT_GT(*u.results[0].result.detectable, 0.2);          // the drift hides anything smaller
+  EXPECT_DOUBLE_EQ(*p.results[0].result.detectable, 0.05);  // the threshold binds
+  EXPECT_EQ(p.detectable.metrics, 1u);
+  EXPECT_DOUBLE_EQ(p.detectable.median, 0.05);
+  EXPECT_EQ(p.detectable.largest_at, "x/1 real_time");
+}
+
+TEST(DefaultFamily, SizesThatAnswerTheQuestionsAndProcessesThatFitTheCpus) {
+  const auto info = [](std::string_view name) { return *parse_name(name); };
+  EXPECT_TRUE(in_default_family(info("pipe/latency/64/cross"), 2));
+  EXPECT_TRUE(in_default_family(info("pipe/throughput/65536/cross"), 2));
+  EXPECT_TRUE(in_default_family(info("pipe/throughput/1048576/cross"), 2));
+  EXPECT_TRUE(in_default_family(info("eventfd/latency/0/cross"), 2));
+  EXPECT_FALSE(in_default_family(info("pipe/latency/4097/cross"), 2));
+  EXPECT_FALSE(in_default_family(info("pipe/throughput/65537/cross"), 2));
+  // pairs/N runs 2N processes, fan_in/N and fan_out/N N + 1.
+  EXPECT_TRUE(in_default_family(info("pipe/pairs/1/throughput/64/cross"), 2));
+  EXPECT_FALSE(in_default_family(info("pipe/pairs/2/throughput/64/cross"), 2));
+  EXPECT_TRUE(in_default_family(info("pipe/pairs/2/throughput/64/cross"), 4));
+  EXPECT_FALSE(in_default_family(info("pipe/fan_in/2/throughput/64/cross"), 2));
+  EXPECT_TRUE(in_default_family(info("pipe/fan_out/3/throughput/64/cross"), 4));
+  EXPECT_TRUE(in_default_family(info("pipe/pairs/8/throughput/64/cross"), std::nullopt));
+  // Plain Google Benchmark entries are all in it.
+  EXPECT_TRUE(in_default_family(benchmark_info{}, 2));
+}
+
+TEST(DefaultFamily, BenchmarksOutsideItAreShownButNeverGated) {
+  json doc = json::parse(std::ifstream(fixture("baseline.json")));
+  json slower = doc;
+  for (json* d : {&doc, &slower})
+    for (auto& e : (*d)["benchmarks"])
+      if (e["name"] == "pipe/latency/64/cross") {
+        e["name"] = e["run_name"] = "pipe/latency/4097/cross";
+        e["message_size"] = 4097;
+      }
+  for (auto& e : slower["benchmarks"])
+    if (e["name"] == "pipe/latency/4097/cross" && e.contains("rtt_p50_ns"))
+      e["rtt_p50_ns"] = e["rtt_p50_ns"].get<double>() * 1.5;
+  const report b = parse_report(doc, "b"), c = parse_report(slower, "c");
+  const comparison out = compare_reports(b, c, per_metric());
+  EXPECT_EQ(out.summary.regressions, 0u);
+  EXPECT_EQ(out.summary.not_gated, 3u);  // p50, p99 and CPU of pipe at 4097 B
+  for (const auto& r : out.results)
+    if (r.name == "pipe/latency/4097/cross") {
+      EXPECT_EQ(r.result.outcome, verdict::not_gated);
+      EXPECT_FALSE(r.gated);
+    }
+  gate_options all = per_metric();
+  all.gate_all = true;
+  EXPECT_EQ(compare_reports(b, c, all).summary.regressions, 1u);
 }
 
 TEST(GateOptions, DefaultIsFivePercentFamilyWiseWithHolm) {
@@ -319,12 +452,16 @@ TEST(Output, JsonHasTheAgreedKeys) {
   std::vector<std::string> keys;
   for (const auto& [k, v] : doc.items()) keys.push_back(k);
   std::sort(keys.begin(), keys.end());
-  EXPECT_EQ(keys,
-            (std::vector<std::string>{"alpha", "baseline", "contender", "correction", "family_size",
-                                      "not_comparable", "only_in_baseline", "only_in_contender",
-                                      "results", "runs", "summary", "test", "warnings"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{
+                      "alpha", "baseline", "contender", "correction", "detectable_effect", "family",
+                      "family_size", "not_comparable", "only_in_baseline", "only_in_contender",
+                      "paired", "results", "runs", "summary", "test", "undecided", "warnings"}));
   EXPECT_EQ(doc["correction"], "none");
-  EXPECT_EQ(doc["family_size"], 7);
+  EXPECT_EQ(doc["family_size"], 11);
+  EXPECT_EQ(doc["family"], json({{"rule", "default"}, {"size", 11}}));
+  EXPECT_EQ(doc["paired"], false);
+  EXPECT_TRUE(doc["undecided"].is_null());
+  EXPECT_EQ(doc["detectable_effect"]["metrics"], 11);
   EXPECT_EQ(doc["runs"], json({{"baseline", 1}, {"contender", 1}}));
   const json& r = doc["results"][0];
   EXPECT_EQ(r["name"], "pipe/latency/64/cross");
@@ -343,17 +480,23 @@ TEST(Output, JsonHasTheAgreedKeys) {
   EXPECT_DOUBLE_EQ(r["threshold"].get<double>(), 0.05);
   EXPECT_EQ(r["method"], "significance+threshold");
   EXPECT_EQ(r["verdict"], "regression");
+  EXPECT_EQ(r["test"], "mann-whitney");
+  EXPECT_GE(r["detectable"].get<double>(), 0.05);  // never below the threshold
   EXPECT_EQ(doc["summary"], json({{"regressions", 2},
                                   {"improvements", 2},
-                                  {"unchanged", 3},
+                                  {"unchanged", 7},
                                   {"untested", 0},
                                   {"missing", 2},
-                                  {"new", 1}}));
+                                  {"new", 1},
+                                  {"failed", 1},
+                                  {"not_gated", 0}}));
   EXPECT_EQ(doc["not_comparable"][0],
             json({{"name", "tcp/latency/64/cross"},
                   {"reason",
                    "ok in baseline, failed in contender (integrity error: message 812 "
-                   "corrupted at byte 17)"}}));
+                   "corrupted at byte 17)"},
+                  {"lost", true},
+                  {"failed", true}}));
 }
 
 TEST(Output, SummaryLineIsLastInTableAndMarkdown) {
@@ -361,7 +504,8 @@ TEST(Output, SummaryLineIsLastInTableAndMarkdown) {
   const report c = load_report(fixture("contender.json"));
   const comparison out = compare_reports(b, c, per_metric());
   const std::string expected =
-      "2 regressions, 2 improvements, 3 unchanged, 0 untested, 2 missing, 1 new, 2 not comparable";
+      "2 regressions, 2 improvements, 7 unchanged, 0 untested, 2 missing (1 failed), 1 new, 2 not "
+      "comparable";
   EXPECT_EQ(summary_line(out), expected);
   const std::string table = render_table(out, false);
   EXPECT_EQ(table.substr(table.size() - expected.size() - 1), expected + "\n");
@@ -373,15 +517,23 @@ TEST(Output, SummaryLineIsLastInTableAndMarkdown) {
   EXPECT_NE(md.find("### Regressions (2)"), std::string::npos);
 }
 
-TEST(CompareReports, FiveRepetitionsUnderAFamilyAreUntestedAndNeverFailTheGate) {
+TEST(CompareReports, FiveRepetitionsUnderAFamilyAreUntestedAndUndecided) {
   const report b = load_report(fixture("baseline.json"));
-  const report c = load_report(fixture("contender.json"));
-  const comparison out = compare_reports(b, c, {});  // Holm at 0.05 over the family
+  const report baseline_again = load_report(fixture("baseline.json"));
+  const comparison out = compare_reports(b, baseline_again, {});  // Holm at 0.05
   EXPECT_EQ(out.summary.regressions, 0u);
   EXPECT_EQ(out.summary.improvements, 0u);
-  EXPECT_EQ(out.summary.untested, 7u);
+  EXPECT_EQ(out.summary.untested, 17u);
   EXPECT_EQ(out.family_size, 0u);
-  EXPECT_EQ(exit_code(out, {}), 0);  // a +25 % p50 that 5 vs 5 cannot establish
+  EXPECT_EQ(exit_code(out, {}), 0);  // nothing found: never a regression...
+  // ... but not a quiet pass either: the comparison says it could not decide, and what it needs.
+  EXPECT_EQ(out.undecided.count, 17u);
+  EXPECT_EQ(out.undecided.baseline_n, 5u);
+  EXPECT_EQ(out.undecided.needed, 6u);  // 2 / C(12, 6) = 0.00216 < 0.05 / 17
+  EXPECT_EQ(undecided_message(out, false),
+            "cannot decide: 17 gated metrics have as few as 5 vs 5 repetitions, whose smallest "
+            "possible p (0.00794) cannot reach the 0.00294 that Holm needs over a family of 17 "
+            "metrics; each side needs 6 repetitions (--allow-untested shows the ratios anyway)");
   for (const auto& r : out.results) {
     EXPECT_EQ(r.result.outcome, verdict::untested) << r.name;
     EXPECT_NE(r.result.untested_reason.find("needs 6 per side"), std::string::npos)
