@@ -20,8 +20,7 @@ Options:
                        0.02 s per timed batch, 1 repetition unless --repetitions is given
   --filter REGEX       run only benchmarks whose name matches (names: <mechanism>/<pattern>/<size>/<placement>,
                        e.g. 'pipe|fifo' or '/latency/')
-  --repetitions N      repetitions of every benchmark (default 3; quick 1); with --baseline raised
-                       to what a gate over the run's family of metrics needs (about 7)
+  --repetitions N      repetitions of every benchmark (default 3; quick 1)
   --out FILE           write the report to FILE instead of results/<host>-<time>.json
   --placement P        cross (peers on two different CPUs, default), same (one CPU), none (unpinned);
                        the CPUs come from the topology in sysfs: two that are not SMT siblings,
@@ -43,15 +42,20 @@ Options:
                        (PM QoS, /dev/cpu_dma_latency = 0; needs root, otherwise the run goes
                        on with them allowed and the report says why); allowed: leave them be
   --target-time S      seconds per timed batch (default 0.2; quick 0.02)
-  --baseline FILE      after the run, compare against FILE and exit with the gate's code
-                       (0 no regression, 1 regression, 2 bad input)
+  --baseline FILE      gate this tree against the build that wrote the report FILE: a stored
+                       report's repetitions and a new run's are not exchangeable (the host
+                       moves between runs), so both sides are run again, as --ab with the
+                       commit FILE records (context.ipcbench.git_commit); refused (exit 2)
+                       when that commit is not in this repository
   --ab REF             gate a code change in one job: build git REF in its own worktree and
                        build folder (build/ab-<commit>/), then run both bench programs round
-                       by round, in a random order each round (scripts/ab.sh), and gate the
-                       pair with ipcbench-compare (Holm over the family); --repetitions is the
-                       number of rounds, raised to what the family needs (at least 8).
-                       REF must take the same options. No charts; the rounds' reports go to
-                       <report>-ab/
+                       by round, in a balanced order (pairs of rounds, ABBA; scripts/ab.sh),
+                       and gate the pair round by round with ipcbench-compare --paired (Holm
+                       over the gate family: 64 B, 64 KiB, 1 MiB, not oversubscribed); a
+                       benchmark that fails, is skipped or disappears in the contender fails
+                       the gate; --repetitions is the number of rounds, raised to what the
+                       family needs (at least 8). REF must take the same options. No charts;
+                       the rounds' reports go to <report>-ab/
   --ab-binary FILE     the same with a baseline bench program that is already built
   --no-probes          do not run the textbook-claim probes before the sweep
   --no-interleave      run the repetitions of a benchmark back to back instead of interleaving
@@ -59,6 +63,7 @@ Options:
                        each benchmark's samples span the machine's drift)
   --no-plots           do not render charts
   --build-dir DIR      where to build (default build/)
+  --no-build           use the programs already built in the build folder as they are
   -h, --help           this text
 Exit status: 0 success, 1 a benchmark failed (or the gate found a regression), 2 bad input. UDP
 losing datagrams is reported (status `failed`, with the counts) but does not set the exit status.
@@ -70,7 +75,7 @@ die() { echo "run_all.sh: $*" >&2; exit 2; }
 interleave=1 quick=0 filter="" repetitions="" out="" placement="cross" placement_given=0 cpus="" sizes="" target_time="" baseline="" plots=1
 fan=""
 process="fork" idle_states="held"
-probes=1 probes_json="" ab_ref="" ab_binary=""
+probes=1 probes_json="" ab_ref="" ab_binary="" build=1
 build_dir="$here/build"
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -92,6 +97,7 @@ while [ $# -gt 0 ]; do
     --no-interleave) interleave=0 ;;
     --no-plots) plots=0 ;;
     --build-dir) [ -n "${2:-}" ] || die "--build-dir needs a value"; build_dir="$2"; shift ;;
+    --no-build) build=0 ;;
     -h|--help) usage; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
   esac
@@ -171,7 +177,7 @@ if [ -n "$target_time" ]; then
 fi
 if [ -n "$ab_ref" ] && [ -n "$ab_binary" ]; then die "--ab and --ab-binary exclude each other"; fi
 if [ -n "$ab_ref$ab_binary" ] && [ -n "$baseline" ]; then die "--ab and --baseline exclude each other"; fi
-ab_sha=""
+ab_sha="" baseline_commit=""
 if [ -n "$ab_ref" ]; then
   command -v git >/dev/null 2>&1 || die "--ab needs git"
   ab_sha="$(git -C "$here" rev-parse --verify --quiet "$ab_ref^{commit}" 2>/dev/null)" ||
@@ -193,9 +199,23 @@ except ValueError as e:
     sys.exit("malformed JSON (%s)" % e)
 if not isinstance(d, dict) or not isinstance(d.get("benchmarks"), list):
     sys.exit("not a benchmark report (no 'benchmarks' array)")
+ctx = d.get("context") if isinstance(d.get("context"), dict) else {}
+ipc = ctx.get("ipcbench") if isinstance(ctx.get("ipcbench"), dict) else {}
+commit = ipc.get("git_commit")
+print(commit if isinstance(commit, str) else "")
 PY
 )" || die "baseline '$baseline': ${why##*$'\n'}"
+    baseline_commit="$why"
+  else
+    die "--baseline needs python3 to read the commit the report records"
   fi
+  # Its repetitions and a new run's are not exchangeable: the gate runs both sides in one job.
+  command -v git >/dev/null 2>&1 || die "--baseline needs git (it rebuilds the baseline's commit)"
+  if [ -z "$baseline_commit" ] || [ "$baseline_commit" = unknown ] ||
+     ! ab_sha="$(git -C "$here" rev-parse --verify --quiet "$baseline_commit^{commit}" 2>/dev/null)"; then
+    die "baseline '$baseline' records no commit of this repository ('${baseline_commit:-none}'): a stored report cannot be gated against a new run (the host moves between runs, so their repetitions are not exchangeable); gate a code change with --ab REF, or compare folders of separate runs with build/compare/ipcbench-compare --baseline DIR --contender DIR"
+  fi
+  ab_ref="$baseline_commit"
 fi
 # The nearest existing folder of a path that is to be written.
 existing_parent() {
@@ -225,9 +245,15 @@ ensure_packages "${packages[@]}"
 ensure_optional_packages "${IPCBENCH_OPTIONAL_MESSAGING_PACKAGES[@]}"
 ensure_optional_packages "${IPCBENCH_OPTIONAL_DAEMON_MIDDLEWARE_PACKAGES[@]}"
 
-echo "run_all.sh: building in $build_dir" >&2
-cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DIPCBENCH_BUILD_TESTS=OFF >/dev/null
-cmake --build "$build_dir" -j "$(nproc)" >/dev/null
+if [ "$build" -eq 1 ]; then
+  echo "run_all.sh: building in $build_dir" >&2
+  cmake -S "$here" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DIPCBENCH_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$build_dir" -j "$(nproc)" >/dev/null
+else
+  for program in bench/ipcbench compare/ipcbench-compare; do
+    [ -x "$build_dir/$program" ] || die "--no-build: no $build_dir/$program"
+  done
+fi
 
 # What only the built programs can judge, still before the probes: does the filter match a
 # benchmark (with these sizes and this process model), and is the baseline a report compare reads.
@@ -237,17 +263,20 @@ filter_check=(--benchmark_list_tests=true "--process=$process")
 [ "$quick" -eq 1 ] && filter_check+=(--quick)
 "$build_dir/bench/ipcbench" "${filter_check[@]}" >/dev/null || exit 2
 if [ -n "$baseline" ]; then
-  "$build_dir/compare/ipcbench-compare" "$baseline" "$baseline" >/dev/null || exit 2
+  "$build_dir/compare/ipcbench-compare" "$baseline" "$baseline" --allow-untested >/dev/null || exit 2
+  echo "run_all.sh: --baseline: '$baseline' was made by commit $baseline_commit; gating against" \
+       "it with a same-job A/B (both sides run again, round by round)" >&2
 fi
 
-# The repetitions a gate over this run's family of metrics needs (latency benchmarks are judged on
-# p50 and p99, throughput on bytes/s: at most 2 per benchmark).
-benchmarks="$("$build_dir/bench/ipcbench" "${filter_check[@]}" 2>/dev/null | grep -c . || true)"
-needed="$("$build_dir/compare/ipcbench-compare" --repetitions-for "$((2 * benchmarks))")"
-if [ -n "$baseline" ] && [ "$repetitions" -lt "$needed" ]; then
-  echo "run_all.sh: --baseline: $repetitions repetitions cannot reach significance over a family" \
-       "of $((2 * benchmarks)) metrics; running $needed" >&2
-  repetitions="$needed"
+# The repetitions (A/B rounds) a gate over this run's family of metrics needs: the gate family's
+# metrics among the benchmarks this run makes, under Holm.
+needed=""
+if [ -n "$ab_ref$ab_binary" ]; then
+  names="$(mktemp "${TMPDIR:-/tmp}/ipcbench-$$-names-XXXXXX")"
+  "$build_dir/bench/ipcbench" "${filter_check[@]}" >"$names" 2>/dev/null || true
+  needed="$("$build_dir/compare/ipcbench-compare" --repetitions-for-list "$names")" || needed=""
+  rm -f "$names"
+  [ -n "$needed" ] || die "cannot work out the rounds the gate family needs"
 fi
 
 # Same-job A/B: both programs, round by round in a random order, then the gate on the pair.
@@ -269,8 +298,8 @@ if [ -n "$ab_ref$ab_binary" ]; then
   rounds="$repetitions"
   [ "$rounds_given" -eq 1 ] || rounds=8
   if [ "$rounds" -lt "$needed" ]; then
-    echo "run_all.sh: --ab: $rounds rounds cannot reach significance over a family of" \
-         "$((2 * benchmarks)) metrics; running $needed" >&2
+    echo "run_all.sh: --ab: $rounds rounds cannot reach significance over the gate family" \
+         "of this run's benchmarks; running $needed" >&2
     rounds="$needed"
   fi
   [ -n "$out" ] || out="$here/results/$(hostname -s 2>/dev/null || hostname)-$(date +%Y%m%d-%H%M%S).json"
@@ -335,18 +364,4 @@ if [ "$plots" -eq 1 ] && [ -f "$here/plots/render.py" ]; then
     echo "run_all.sh: rendering the charts failed (the report is fine)" >&2
 fi
 
-if [ -n "$baseline" ]; then
-  gate=0
-  compare_json="$(mktemp "${TMPDIR:-/tmp}/ipcbench-$$-compare-XXXXXX")"
-  trap 'rm -f "$compare_json" "$probes_json"' EXIT
-  "$build_dir/compare/ipcbench-compare" "$baseline" "$out" || gate=$?
-  "$build_dir/compare/ipcbench-compare" "$baseline" "$out" --format json >"$compare_json" 2>/dev/null || true
-  if [ "$plots" -eq 1 ] && [ -f "$here/plots/render.py" ]; then
-    "$python" "$here/plots/render.py" "$baseline" "$out" --compare-json "$compare_json" \
-      --out "$here/plots/compare-$(basename "$baseline" .json)-vs-$stem" >&2 ||
-      echo "run_all.sh: rendering the comparison failed" >&2
-  fi
-  [ "$status" -ne 0 ] && exit "$status"
-  exit "$gate"
-fi
 exit "$status"

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Same-job A/B: runs two bench programs (the baseline's and the contender's) round by round, each
-# round both of them once over the same benchmarks, in a random order per round, so that a
-# drift of the machine falls on both sides alike and their samples are exchangeable when nothing
-# changed. Each run writes DIR/baseline/round-NN.json or DIR/contender/round-NN.json, and
-# DIR/order.txt records which side ran first in each round. With --compare BIN it then gates the
-# pair: BIN --baseline DIR/baseline --contender DIR/contender, and exits with its status.
+# round both of them once over the same benchmarks, so that a drift of the machine falls on both
+# sides alike and their samples are exchangeable when nothing changed. The order is balanced:
+# rounds go in pairs, the first of a pair in a random order and the second in the other (ABBA),
+# so neither side runs first more often. Each run writes DIR/baseline/round-NNN.json or
+# DIR/contender/round-NNN.json, and DIR/order.txt records which side ran first in each round.
+# With --compare BIN it then gates the pair, round by round:
+# BIN --paired --baseline DIR/baseline --contender DIR/contender, and exits with its status.
 # Usage: scripts/ab.sh [--rounds N] [--compare BIN] [--quiet] DIR BASELINE_BIN CONTENDER_BIN [BENCH ARGS...]
-# Exit: the gate's status with --compare (0 no regression, 1 regression), 0 without; 2 bad input
-# or a bench run that failed to produce its report.
+# Exit: the gate's status with --compare (0 no regression, 1 a regression or a benchmark that
+# failed, was skipped or went missing in the contender, 2 bad input or samples that cannot
+# decide), 0 without; 2 bad input or a bench run that failed to produce its report.
 set -euo pipefail
 
 die() { echo "ab.sh: $*" >&2; exit 2; }
@@ -17,7 +20,7 @@ while [ $# -gt 0 ]; do
     --rounds) [ -n "${2:-}" ] || die "--rounds needs a value"; rounds="$2"; shift 2 ;;
     --compare) [ -n "${2:-}" ] || die "--compare needs a value"; compare="$2"; shift 2 ;;
     --quiet) quiet=1; shift ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --) shift; break ;;
     -*) die "unknown option '$1'" ;;
     *) break ;;
@@ -49,14 +52,20 @@ run_side() {  # side round
     "$bin" "${@:3}" "--benchmark_repetitions=1" "--benchmark_out=$out" >/dev/null \
       2>>"$dir/$side.log" || status=$?
   fi
-  # Exit 1 is a benchmark that failed (in the report); anything else, or no report, ends the job.
+  # Exit 1 is a benchmark that failed: the report says which, and the gate fails a benchmark
+  # that failed in any contender round after it was ok in every baseline round. Anything else,
+  # or no report, ends the job.
   if [ "$status" -ne 0 ] && [ "$status" -ne 1 ]; then die "$side run $round exited $status"; fi
   [ -s "$out" ] || die "$side run $round wrote no report"
 }
 
 start=$(date +%s)
 for ((r = 1; r <= rounds; r++)); do
-  if [ $((RANDOM % 2)) -eq 0 ]; then order=(baseline contender); else order=(contender baseline); fi
+  if [ $((r % 2)) -eq 1 ]; then
+    if [ $((RANDOM % 2)) -eq 0 ]; then order=(baseline contender); else order=(contender baseline); fi
+  else
+    order=("${order[1]}" "${order[0]}")  # the second of a pair: the other way round
+  fi
   echo "$r ${order[0]} ${order[1]}" >>"$dir/order.txt"
   for side in "${order[@]}"; do run_side "$side" "$r" "$@"; done
   [ "$quiet" -eq 1 ] || echo "ab.sh: round $r/$rounds done (${order[0]} first, $(( $(date +%s) - start )) s)" >&2
@@ -64,5 +73,5 @@ done
 
 [ -n "$compare" ] || exit 0
 status=0
-"$compare" --baseline "$dir/baseline" --contender "$dir/contender" || status=$?
+"$compare" --paired --baseline "$dir/baseline" --contender "$dir/contender" || status=$?
 exit "$status"

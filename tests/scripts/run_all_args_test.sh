@@ -81,6 +81,10 @@ if command -v python3 >/dev/null 2>&1; then
   expect_bad "malformed JSON" --baseline "$fixtures/malformed.json"
   expect_bad "not a benchmark report" --baseline "$fixtures/not-a-report.json"
 fi
+if command -v python3 >/dev/null 2>&1; then
+  # A stored report whose commit this repository does not have cannot be gated against a new run.
+  expect_bad "records no commit of this repository ('0123456789ab')" --baseline "$fixtures/report-a.json"
+fi
 expect_bad "not a directory" --build-dir "$fixtures/malformed.json"
 expect_bad "is not a commit of this repository" --ab no-such-ref-anywhere
 expect_bad "--ab and --baseline exclude each other" --ab HEAD --baseline "$fixtures/report-a.json"
