@@ -21,16 +21,23 @@ namespace ipcbench {
 helper_daemon::helper_daemon(std::string name, const std::string& program,
                              std::vector<std::string> args,
                              const std::optional<std::string>& ready_fd_arg,
-                             std::chrono::milliseconds timeout)
-    : name_(std::move(name)) {
+                             std::chrono::milliseconds timeout,
+                             const std::optional<std::string>& log_path)
+    : name_(std::move(name)), log_path_(log_path.value_or("")) {
+  unique_fd log;
+  if (log_path) {
+    log = unique_fd(::open(log_path->c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+    if (!log) throw_errno("open(" + *log_path + ")");
+  }
   if (!ready_fd_arg) {
-    proc_ = child_process::spawn(program, args, -1);
+    proc_ = child_process::spawn(program, args, -1, log ? log.get() : -1);
     return;
   }
   auto [rd, wr] = make_pipe();
   args.push_back(*ready_fd_arg + std::to_string(wr.get()));
-  proc_ = child_process::spawn(program, args, wr.get());
+  proc_ = child_process::spawn(program, args, wr.get(), log ? log.get() : -1);
   wr.reset();  // EOF on rd once the daemon exits
+  log.reset();
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + timeout;
   std::string line;
@@ -48,8 +55,10 @@ helper_daemon::helper_daemon(std::string name, const std::string& program,
     if (n < 0) throw_errno("read(" + name_ + " ready pipe)");
     if (n == 0) {
       const auto st = proc_.wait_for(std::chrono::milliseconds(2000));
+      const std::string last = log_path_.empty() ? "" : last_log_line(log_path_);
       throw std::runtime_error(name_ + " " + (st ? describe_wait_status(*st) : "closed its pipe") +
-                               " before it was ready");
+                               " before it was ready" +
+                               (last.empty() ? "" : " (its last words: \"" + last + "\")"));
     }
     line.append(buf, static_cast<std::size_t>(n));
     if (const auto nl = line.find('\n'); nl != std::string::npos) {
@@ -66,6 +75,7 @@ helper_daemon helper_daemon::launch_logged(std::string name, const std::string& 
                                            std::chrono::milliseconds timeout) {
   helper_daemon d;
   d.name_ = std::move(name);
+  d.log_path_ = log_path;
   {
     unique_fd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
     if (!log) throw_errno("open(" + log_path + ")");
@@ -121,7 +131,9 @@ std::string helper_daemon::failure(std::chrono::milliseconds patience) {
     return name_ + ": " + e.what();
   }
   if (!st) return {};
-  return name_ + " (pid " + std::to_string(proc_.pid()) + ") " + describe_wait_status(*st);
+  const std::string last = log_path_.empty() ? "" : last_log_line(log_path_);
+  return name_ + " (pid " + std::to_string(proc_.pid()) + ") " + describe_wait_status(*st) +
+         (last.empty() ? "" : " (its last words: \"" + last + "\")");
 }
 
 int helper_daemon::stop(std::chrono::milliseconds grace) noexcept {

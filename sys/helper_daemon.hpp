@@ -25,9 +25,12 @@ class helper_daemon {
   // → "--print-address=5"), and the constructor waits up to `timeout` for the daemon to write a
   // line there, which it returns by ready_line(). Throws std::system_error when the program cannot
   // be started and std::runtime_error (naming the daemon and how it ended) when it exits or stays
-  // silent before it is ready.
+  // silent before it is ready. With `log_path`, the daemon's standard output and error are
+  // appended to that file (created 0600) instead of the terminal; its last line is quoted when
+  // the daemon fails (here, or later in failure()), and nothing of it is shown otherwise.
   helper_daemon(std::string name, const std::string& program, std::vector<std::string> args,
-                const std::optional<std::string>& ready_fd_arg, std::chrono::milliseconds timeout);
+                const std::optional<std::string>& ready_fd_arg, std::chrono::milliseconds timeout,
+                const std::optional<std::string>& log_path = std::nullopt);
 
   // For daemons that say they are ready only on their output (iox-roudi): launches `program`
   // with `args`, its standard output and error appended to the file `log_path` (created 0600),
@@ -41,7 +44,8 @@ class helper_daemon {
   pid_t pid() const noexcept { return proc_.pid(); }
   const std::string& name() const noexcept { return name_; }
   const std::string& ready_line() const noexcept { return ready_line_; }
-  // Empty while the daemon runs; "dbus-daemon (pid 12) killed by SIGKILL" once it has ended.
+  // Empty while the daemon runs; "dbus-daemon (pid 12) killed by SIGKILL" once it has ended,
+  // with the last line of its log where it has one.
   // Waits up to `patience` for it to end: a killed daemon's sockets close (its peers fail) a
   // moment before it can be reaped. Failure path only.
   std::string failure(std::chrono::milliseconds patience = std::chrono::milliseconds(0));
@@ -52,6 +56,7 @@ class helper_daemon {
  private:
   std::string name_;
   std::string ready_line_;
+  std::string log_path_;  // where its output goes; empty: inherited
   child_process proc_;
 };
 

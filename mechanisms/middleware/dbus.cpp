@@ -292,7 +292,10 @@ dbus_bus_channel::dbus_bus_channel(const channel_config& cfg) : pat_(cfg.pat) {
   daemon_ =
       helper_daemon("dbus-daemon", *daemon,
                     {"--config-file=" + config.string(), "--nofork", "--nopidfile", "--nosyslog"},
-                    std::string("--print-address="), std::chrono::milliseconds(10'000));
+                    std::string("--print-address="), std::chrono::milliseconds(10'000),
+                    // Its own chatter (as root: "Failed to set fd limit to 65536") stays in
+                    // its log, quoted only when it fails.
+                    (cfg.dir->path() / "dbus-daemon.log").string());
   // The address it printed carries a guid; the socket path is what peers need.
   address_ = "unix:path=" + socket.string();
 }
