@@ -1,11 +1,15 @@
 #include "system.hpp"
 
 #include <sched.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -53,6 +57,27 @@ std::optional<T> read_integer(const std::filesystem::path& p) {
 template std::optional<long long> read_integer<long long>(const std::filesystem::path&);
 template std::optional<unsigned long long> read_integer<unsigned long long>(
     const std::filesystem::path&);
+
+std::optional<pid_t> flock_holder(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return std::nullopt;
+  // "1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF": the device is in hexadecimal.
+  std::ifstream in("/proc/locks");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string number, type, advisory, mode, where;
+    long long pid = 0;
+    if (!(fields >> number >> type) || type != "FLOCK") continue;
+    if (!(fields >> advisory >> mode >> pid >> where)) continue;
+    unsigned major = 0, minor = 0;
+    unsigned long long inode = 0;
+    if (std::sscanf(where.c_str(), "%x:%x:%llu", &major, &minor, &inode) != 3) continue;
+    if (inode == st.st_ino && major == ::major(st.st_dev) && minor == ::minor(st.st_dev) && pid > 0)
+      return static_cast<pid_t>(pid);
+  }
+  return std::nullopt;
+}
 
 long long require_limit(const std::filesystem::path& p) {
   const auto v = read_integer(p);

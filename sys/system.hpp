@@ -2,6 +2,8 @@
 // Usable on both sides of a fork.
 #pragma once
 
+#include <sys/types.h>
+
 #include <time.h>
 
 #include <cstdint>
@@ -36,6 +38,10 @@ std::optional<T> read_integer(const std::filesystem::path& p);
 // A kernel limit a mechanism cannot do without: read_integer(p), at least 1. Throws
 // std::runtime_error("cannot read <p>") otherwise.
 long long require_limit(const std::filesystem::path& p);
+
+// The pid of a process that holds a flock(2) on the file at `p` (from /proc/locks, matched by
+// device and inode), or nullopt when none does, the file is absent or /proc/locks is unreadable.
+std::optional<pid_t> flock_holder(const std::filesystem::path& p);
 
 // A private directory (mode 0700, unique name with pid and random suffix) under $TMPDIR or /tmp,
 // removed with its contents on destruction and by the emergency cleanup. Coordinator side.

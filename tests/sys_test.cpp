@@ -1,6 +1,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -161,6 +162,39 @@ TEST(System, ReadsKernelLimits) {
 bool mapped(const void* p, std::size_t n) {
   unsigned char pages[4];
   return ::mincore(const_cast<void*>(p), n, pages) == 0;
+}
+
+TEST(System, NamesTheProcessThatHoldsAFlock) {
+  private_dir dir;
+  const auto file = dir.path() / "lock";
+  unique_fd fd(::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  ASSERT_TRUE(fd);
+  EXPECT_EQ(flock_holder(file), std::nullopt);
+  EXPECT_EQ(flock_holder(dir.path() / "absent"), std::nullopt);
+  // A child takes the lock and holds it until its pipe closes.
+  auto [rd, wr] = make_pipe();
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    wr.reset();
+    char c = 0;
+    // Its own open file description: a flock belongs to that, not to the process.
+    const int own = ::open(file.c_str(), O_RDWR | O_CLOEXEC);
+    if (own < 0 || ::flock(own, LOCK_EX) != 0) ::_exit(1);
+    (void)!::read(rd.get(), &c, 1);
+    ::_exit(0);
+  }
+  rd.reset();
+  std::optional<pid_t> holder;
+  for (int i = 0; i < 200 && !holder; ++i) {
+    holder = flock_holder(file);
+    if (!holder) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(holder, std::optional<pid_t>(child));
+  wr.reset();
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_EQ(flock_holder(file), std::nullopt);
 }
 
 TEST(Mapping, UnmappedOnDestructionNotOnMove) {

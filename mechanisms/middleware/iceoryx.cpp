@@ -41,6 +41,9 @@ constexpr std::uint32_t kAlignment = iox::CHUNK_DEFAULT_USER_PAYLOAD_ALIGNMENT;
 constexpr const char* kRoudiPaths[] = {"/tmp/roudi", "/tmp/roudi.lock",
                                        "/tmp/iox-unique-roudi.lock"};
 constexpr const char* kManagementShm = "/iceoryx_mgmt";
+// RouDi holds a flock on this file while it runs.
+constexpr char kRoudiLockFile[] = "/tmp/iox-unique-roudi.lock";
+
 // The machine-wide lock: an abstract socket name (Linux), gone with the process that bound it.
 constexpr char kLockName[] = "ipcbench-iceoryx-roudi";
 // How long a peer waits for RouDi to connect its publisher and subscriber.
@@ -266,6 +269,13 @@ iceoryx_broker::iceoryx_broker(const channel_config& cfg)
   const std::size_t count = cfg.pat == pattern::throughput ? queue_ + 4 : 8;
 
   lock_ = take_machine_lock(kLockPatience);
+  // Ours are serialised by the lock, so a RouDi that holds its own lock now is someone else's:
+  // iceoryx allows one per machine, and ours would abort at its start.
+  if (const auto holder = flock_holder(kRoudiLockFile))
+    throw std::runtime_error("another iox-roudi (pid " + std::to_string(*holder) +
+                             ") already runs on this machine (it holds " + kRoudiLockFile +
+                             "); iceoryx allows one RouDi per machine: stop it to run the "
+                             "iceoryx benchmarks");
 
   const auto config = cfg.dir->path() / "roudi.toml";
   const auto log = cfg.dir->path() / "roudi.log";
