@@ -325,6 +325,18 @@ report merge_runs(const std::vector<report>& runs) {
       for (const auto& [metric, why] : b.unsupported) m.unsupported.emplace(metric, why);
     }
   }
+  // A benchmark absent from some runs was not measured there: each such run counts as one that
+  // did not succeed, so a benchmark that vanishes from a round is never judged as if it had not.
+  for (benchmark_samples& m : merged) {
+    if (m.attempts == runs.size()) continue;
+    const std::size_t absent = runs.size() - m.attempts;
+    m.failures += absent;
+    m.attempts = runs.size();
+    if (m.status == run_status::ok) {
+      m.status = run_status::skipped;
+      m.reason = "absent from " + std::to_string(absent) + " of the runs";
+    }
+  }
   std::string path = runs.front().path() + " and " + std::to_string(runs.size() - 1) + " more";
   return report(std::move(path), runs.front().context(), std::move(merged));
 }

@@ -304,6 +304,25 @@ TEST(PairedRounds, TheSignedRankTestRemovesTheDriftBetweenRounds) {
   EXPECT_EQ(p4.results[0].result.test, "mann-whitney");
 }
 
+TEST(MergeRuns, ABenchmarkAbsentFromARunCountsAsNotMeasuredThere) {
+  const json one = {{"context", json::object()},
+                    {"benchmarks",
+                     {{{"name", "x/1"}, {"run_type", "iteration"}, {"real_time", 10}},
+                      {{"name", "y/1"}, {"run_type", "iteration"}, {"real_time", 10}}}}};
+  json without_y = one;
+  without_y["benchmarks"].erase(1);
+  const report merged =
+      merge_runs({parse_report(one, "r1"), parse_report(without_y, "r2"), parse_report(one, "r3")});
+  const benchmark_samples* y = merged.find("y/1");
+  ASSERT_NE(y, nullptr);
+  EXPECT_EQ(y->attempts, 3u);
+  EXPECT_EQ(y->failures, 1u);
+  EXPECT_EQ(y->status, run_status::skipped);
+  EXPECT_EQ(y->reason, "absent from 1 of the runs");
+  EXPECT_EQ(y->metrics.at("real_time").size(), 2u);
+  EXPECT_EQ(merged.find("x/1")->failures, 0u);
+}
+
 TEST(PairedRounds, DetectableEffectShrinksWithTheSpreadPairingRemoves) {
   std::vector<double> base, cont;
   for (int i = 0; i < 12; ++i) {
