@@ -266,9 +266,12 @@ dbus_bus_channel::dbus_bus_channel(const channel_config& cfg) : pat_(cfg.pat) {
   if (!daemon) throw std::runtime_error("dbus-daemon not found in PATH");
   const auto socket = cfg.dir->path() / "bus.sock";
   const auto config = cfg.dir->path() / "bus.conf";
+  const auto log = cfg.dir->path() / "dbus-daemon.log";
   config_ = named_object(named_object::kind::path, config.string());
   socket_ = named_object(named_object::kind::path, socket.string());
+  log_ = named_object(named_object::kind::path, log.string());
   config_.created();
+  log_.created();
   socket_.created();  // the daemon binds it; it is the coordinator's to unlink
   {
     std::ofstream out(config);
@@ -295,7 +298,7 @@ dbus_bus_channel::dbus_bus_channel(const channel_config& cfg) : pat_(cfg.pat) {
                     std::string("--print-address="), std::chrono::milliseconds(10'000),
                     // Its own chatter (as root: "Failed to set fd limit to 65536") stays in
                     // its log, quoted only when it fails.
-                    (cfg.dir->path() / "dbus-daemon.log").string());
+                    log.string());
   // The address it printed carries a guid; the socket path is what peers need.
   address_ = "unix:path=" + socket.string();
 }

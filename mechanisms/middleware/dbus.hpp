@@ -73,10 +73,10 @@ class dbus_bus_channel {
  private:
   pattern pat_;
   std::string address_;
-  // The configuration file and the daemon's socket, in the private directory: registered with
-  // the emergency cleanup (its directory can go only once they have), removed after the daemon
-  // (declared first, destroyed last).
-  named_object config_, socket_;
+  // The configuration file, the daemon's socket and its log (its output), in the private
+  // directory: registered with the emergency cleanup (its directory can go only once they have),
+  // removed after the daemon (declared first, destroyed last).
+  named_object config_, socket_, log_;
   helper_daemon daemon_;
 };
 

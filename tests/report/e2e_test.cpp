@@ -61,12 +61,19 @@ TEST(ReportEndToEnd, BenchReportFeedsCompareAndPlots) {
   }
   EXPECT_EQ(iterations, 2 * 4);  // null and pipe, latency and throughput, 2 repetitions
 
-  // Compared with itself: nothing to flag, exit 0, and JSON for machines.
-  ASSERT_EQ(run(IPCBENCH_COMPARE_BIN, {report.string(), report.string()}, dir, "compare"), 0)
+  // Compared with itself: 2 repetitions a side cannot decide anything, so the gate refuses
+  // (exit 2, saying what it needs); shown as untested, nothing to flag, exit 0, and JSON too.
+  ASSERT_EQ(run(IPCBENCH_COMPARE_BIN, {report.string(), report.string()}, dir, "compare"), 2);
+  EXPECT_NE(slurp(dir / "compare.err").find("cannot decide"), std::string::npos)
+      << slurp(dir / "compare.err");
+  ASSERT_EQ(run(IPCBENCH_COMPARE_BIN, {report.string(), report.string(), "--allow-untested"}, dir,
+                "compare"),
+            0)
       << slurp(dir / "compare.err");
   EXPECT_NE(slurp(dir / "compare.out").find("0 regressions"), std::string::npos)
       << slurp(dir / "compare.out");
-  ASSERT_EQ(run(IPCBENCH_COMPARE_BIN, {report.string(), report.string(), "--format", "json"}, dir,
+  ASSERT_EQ(run(IPCBENCH_COMPARE_BIN,
+                {report.string(), report.string(), "--format", "json", "--allow-untested"}, dir,
                 "compare-json"),
             0)
       << slurp(dir / "compare-json.err");
@@ -126,7 +133,9 @@ TEST(ReportEndToEnd, PacedUdpReportFeedsCompareAndPlots) {
     if (m.at("id") == "udp.paced") listed = m.at("paced").get<bool>();
   EXPECT_TRUE(listed);
 
-  ASSERT_EQ(run(IPCBENCH_COMPARE_BIN, {report.string(), report.string()}, dir, "compare"), 0)
+  ASSERT_EQ(run(IPCBENCH_COMPARE_BIN, {report.string(), report.string(), "--allow-untested"}, dir,
+                "compare"),
+            0)
       << slurp(dir / "compare.err") << slurp(dir / "compare.out");
   if (!has_matplotlib()) GTEST_SKIP() << IPCBENCH_PYTHON << " has no matplotlib";
   ASSERT_EQ(run(IPCBENCH_PYTHON,
