@@ -101,6 +101,10 @@ nlohmann::json traits_to_json(const mechanism_traits& t) {
 nlohmann::json measure_calibration(const cpu_choice& cpus, const std::vector<std::size_t>& sizes) {
   nlohmann::json c = {{"timer_ns", timer_cost_ns()},
                       {"memcpy_bytes_per_second", memcpy_bytes_per_second()}};
+  // The time-stamp counter that times round trips too short for two clock reads each.
+  c["tsc"] = nullptr;
+  if (const double tick = tsc_ns_per_tick(); tick > 0)
+    c["tsc"] = {{"ns_per_tick", tick}, {"read_ns", tsc_read_cost_ns()}};
   const bool two = cpus.impossible.empty() && cpus.producer >= 0 && cpus.consumer >= 0 &&
                    cpus.producer != cpus.consumer;
   nlohmann::json line = nullptr;

@@ -47,6 +47,7 @@ progress_line g_progress;
 // The calibrated floors of this run (bench/context.cpp measure_calibration), read by run_case.
 struct run_floors {
   double timer_ns = 0;
+  double tsc_ns_per_tick = 0;
   std::optional<double> line_rtt_p50_ns, wake_rtt_p50_ns;
   std::map<std::size_t, double> copy_bytes_per_second;  // by message size
 };
@@ -88,6 +89,8 @@ adjacent_floors measure_adjacent(const bench_case& c) {
 run_floors floors_from(const nlohmann::json& calibration) {
   run_floors f;
   f.timer_ns = calibration.value("timer_ns", 0.0);
+  if (const auto& t = calibration.value("tsc", nlohmann::json()); t.is_object())
+    f.tsc_ns_per_tick = t.at("ns_per_tick").get<double>();
   if (const auto& l = calibration.value("cache_line_rtt_ns", nlohmann::json()); l.is_object())
     f.line_rtt_p50_ns = l.at("p50").get<double>();
   if (const auto& w = calibration.value("wakeup_rtt_ns", nlohmann::json()); w.is_object())
@@ -121,22 +124,27 @@ bool in_process(const mechanism_traits& t) {
   return t.kind == channel_kind::calibration;
 }
 
-std::map<std::string, std::int64_t> percentiles_of(const histogram& h) {
+// With `only_median` (samples that are means of several round trips: their spread is not the
+// round trips'), the percentiles above p50 are left out.
+std::map<std::string, std::int64_t> percentiles_of(const histogram& h, bool only_median = false) {
   std::map<std::string, std::int64_t> p;
   for (std::string_view k : schema::kLatencyPercentileKeys) {
     const std::string key(k);
     const double q = std::stod(key);
     if (const auto need = schema::min_samples_for_percentile(q); need && h.count() < *need)
       continue;  // too few round trips behind it (see schema::min_samples_for_percentile)
+    if (only_median && q > 50) continue;
     p[key] = h.percentile(q);
   }
   return p;
 }
 
-// A percentile as a counter, or NaN (written as null) when too few round trips back it.
-double supported_percentile(const histogram& h, double q) {
+// A percentile as a counter, or NaN (written as null) when too few round trips back it, or
+// when it is a tail (`only_median`, as above).
+double supported_percentile(const histogram& h, double q, bool only_median = false) {
   if (const auto need = schema::min_samples_for_percentile(q); need && h.count() < *need)
     return std::numeric_limits<double>::quiet_NaN();
+  if (only_median && q > 50) return std::numeric_limits<double>::quiet_NaN();
   return static_cast<double>(h.percentile(q));
 }
 
@@ -156,7 +164,8 @@ schema::status report_status(run_status s) {
 }
 
 // The report's `group` object of a topology benchmark (results/README.md).
-nlohmann::json group_json(const group_outcome& g, pattern p) {
+// `means`: each round-trip sample is the mean of several (run_result::rtt_batch > 1).
+nlohmann::json group_json(const group_outcome& g, pattern p, bool means) {
   nlohmann::json members = nlohmann::json::array();
   for (const auto& m : g.members) {
     nlohmann::json j = {{"role", to_string(m.r)},
@@ -170,7 +179,7 @@ nlohmann::json group_json(const group_outcome& g, pattern p) {
           static_cast<double>(m.messages) * 1e9 / static_cast<double>(m.elapsed_ns);
     if (p == pattern::latency && m.r == role::producer && m.rtt.count() != 0) {
       j["rtt_p50_ns"] = m.rtt.percentile(50);
-      const double p99 = supported_percentile(m.rtt, 99);
+      const double p99 = supported_percentile(m.rtt, 99, means);
       j["rtt_p99_ns"] = std::isnan(p99) ? nlohmann::json() : nlohmann::json(p99);
       j["rtt_samples"] = m.rtt.count();
     }
@@ -209,6 +218,7 @@ void run_case(benchmark::State& state, const bench_case& c) {
     adjacent = measure_adjacent(c);
     run_request req = c.req;
     req.timer_ns = g_floors.timer_ns;
+    req.tsc_ns_per_tick = g_floors.tsc_ns_per_tick;
     r = c.run(req);
   }
   schema::repetition_fields extra;
@@ -216,7 +226,7 @@ void run_case(benchmark::State& state, const bench_case& c) {
   extra.order = order;
   extra.state = report_status(r.status);
   extra.reason = r.reason;
-  if (r.group) extra.group = group_json(*r.group, c.req.pat);
+  if (r.group) extra.group = group_json(*r.group, c.req.pat, r.rtt_batch > 1);
   // Lossy mechanisms: the loss counts, when the peers got as far as reporting them.
   if (c.traits.lossy && (r.status == run_status::ok || r.lost + r.duplicated + r.reordered != 0)) {
     extra.loss = schema::loss_counts{r.lost, r.duplicated, r.reordered, r.stale, std::nullopt};
@@ -252,11 +262,20 @@ void run_case(benchmark::State& state, const bench_case& c) {
     state.counters[counter::kHelperCpuNsPerMessage] =
         static_cast<double>(*r.helper_cpu_ns) / static_cast<double>(r.messages);
   if (latency) {
+    // A sample that is the mean of rtt_batch round trips hides their tail: a 10 us preemption
+    // in a batch of 14 shows as +0.7 us. Its tails are null, with the reason.
+    const bool means = r.rtt_batch > 1;
     state.counters[counter::kRttP50Ns] = static_cast<double>(r.rtt.percentile(50));
-    state.counters[counter::kRttP90Ns] = supported_percentile(r.rtt, 90);
-    state.counters[counter::kRttP99Ns] = supported_percentile(r.rtt, 99);
-    state.counters[counter::kRttP999Ns] = supported_percentile(r.rtt, 99.9);
-    state.counters[counter::kRttMaxNs] = static_cast<double>(r.rtt.max());
+    state.counters[counter::kRttP90Ns] = supported_percentile(r.rtt, 90, means);
+    state.counters[counter::kRttP99Ns] = supported_percentile(r.rtt, 99, means);
+    state.counters[counter::kRttP999Ns] = supported_percentile(r.rtt, 99.9, means);
+    state.counters[counter::kRttMaxNs] =
+        means ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(r.rtt.max());
+    extra.rtt_clock = to_string(r.clock);
+    if (means)
+      extra.rtt_tails = "each sample is the mean of " + std::to_string(r.rtt_batch) +
+                        " back-to-back round trips (no invariant time-stamp counter to time them "
+                        "one by one): percentiles above p50 and the max are not measured";
     state.counters[counter::kRttMeanNs] = r.rtt.mean();
     state.counters[counter::kOneWayP50Ns] = static_cast<double>(r.rtt.percentile(50)) / 2;
     state.counters[counter::kRttBatch] = static_cast<double>(r.rtt_batch);
@@ -269,7 +288,7 @@ void run_case(benchmark::State& state, const bench_case& c) {
     state.counters[counter::kTurnaroundP50Ns] =
         r.turnaround.count() != 0 ? static_cast<double>(r.turnaround.percentile(50))
                                   : std::numeric_limits<double>::quiet_NaN();
-    extra.latency_percentiles_ns = percentiles_of(r.rtt);
+    extra.latency_percentiles_ns = percentiles_of(r.rtt, means);
     if (r.turnaround.count() != 0) extra.turnaround_percentiles_ns = percentiles_of(r.turnaround);
   } else {
     const double bps = r.bytes_per_second(c.req.message_size);

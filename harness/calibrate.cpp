@@ -53,6 +53,16 @@ double timer_cost_ns() {
   return static_cast<double>(t1 - t0) / kCalls;
 }
 
+double tsc_read_cost_ns() {
+  constexpr int kCalls = 1'000'000;
+  std::uint64_t sink = 0;
+  const std::int64_t t0 = now_ns();
+  for (int i = 0; i < kCalls; ++i) sink += read_tsc();
+  const std::int64_t t1 = now_ns();
+  asm volatile("" : : "r"(sink));
+  return static_cast<double>(t1 - t0) / kCalls;
+}
+
 double memcpy_bytes_per_second() {
   constexpr std::size_t kSize = 1 << 20;
   std::vector<char> a(kSize, 1), b(kSize, 2);
@@ -132,7 +142,7 @@ run_result run_null(const run_request& req) {
   loopback_endpoint ep(consumer, latency);
   auto batch = [&](std::uint64_t n, histogram* h, std::uint64_t per_sample) {
     if (latency)
-      ping_pong(ep, producer, n, h, per_sample);
+      ping_pong(ep, producer, n, h, per_sample, req.tsc_ns_per_tick);
     else
       stream_out(ep, producer, n);
   };
@@ -151,6 +161,10 @@ run_result run_null(const run_request& req) {
   const peer_cpu c1 = cpu_now();
   res.messages = count;
   res.rtt_batch = per_sample;
+  if (per_sample > 1 && req.tsc_ns_per_tick > 0) {
+    res.rtt_batch = 1;  // timed one by one (ping_pong)
+    res.clock = rtt_clock::tsc;
+  }
   res.elapsed_ns = t1 - t0;
   res.producer_cpu = {c1.user_ns - c0.user_ns, c1.sys_ns - c0.sys_ns, c1.total_ns - c0.total_ns};
   res.integrity_errors = producer.tally.total() + consumer.tally.total();

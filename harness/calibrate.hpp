@@ -12,6 +12,8 @@ namespace ipcbench {
 
 // Mean cost of one clock_gettime(CLOCK_MONOTONIC), nanoseconds.
 double timer_cost_ns();
+// Mean cost of one read_tsc() (sys/system.hpp), nanoseconds.
+double tsc_read_cost_ns();
 // Hot memcpy bandwidth of a 1 MiB buffer, bytes per second.
 double memcpy_bytes_per_second();
 // The round trip of one cache line between two CPUs: two forked processes pinned to `cpu_a` and

@@ -225,15 +225,25 @@ batch_reports drive(const run_request& req, const cpu_choice& cpus, peer (&peers
       go.stat_cpus.push_back(cpu);
 
   go.helper_pids.assign(req.helper_pids.begin(), req.helper_pids.end());
+  const auto warm_deadline = req.timeout + batch_allowance(go.warm, per_message);
+  const auto timed_deadline = req.timeout + batch_allowance(go.count, per_message);
+  go.barrier = stream_barrier(req);
+  // The peers wait for the start as long as the slowest warm-up may be let run, and more.
+  go.barrier_ms = (warm_deadline * 10 + req.timeout).count();
 
   // The consumer first, so it is already waiting when the producer starts.
   send_message(peers[1].link, go);
   send_message(peers[0].link, go);
   if (req.on_go) req.on_go(peers[0].proc.pid(), peers[1].proc.pid());
-  // The deadline for the batch: the usual one plus twenty times what the sizing run predicts.
-  const double batch_ns = static_cast<double>(go.warm + go.count) * per_message;
-  const auto allowance = std::chrono::milliseconds(static_cast<long long>(batch_ns * 20 / 1e6));
-  await_both(peers, peer_report::kType, req.timeout + allowance, req.timeout, helpers);
+  if (go.barrier) {
+    await_both(peers, warmed_notice::kType, warm_deadline, req.timeout, helpers);
+    send_message(peers[1].link, start_order{});
+    send_message(peers[0].link, start_order{});
+    await_both(peers, peer_report::kType, timed_deadline, req.timeout, helpers);
+  } else {
+    await_both(peers, peer_report::kType, warm_deadline + batch_allowance(go.count, per_message),
+               req.timeout, helpers);
+  }
   // Both reports are in, so every message has been consumed: the peers may free their buffers.
   for (auto& p : peers) send_message(p.link, exit_order{});
 
@@ -249,6 +259,15 @@ batch_reports drive(const run_request& req, const cpu_choice& cpus, peer (&peers
 }
 
 }  // namespace
+
+std::chrono::milliseconds batch_allowance(std::uint64_t count, double ns_per_message) {
+  const double ns = static_cast<double>(count) * ns_per_message;
+  return std::chrono::milliseconds(static_cast<long long>(ns * 20 / 1e6));
+}
+
+bool stream_barrier(const run_request& req) {
+  return req.pat == pattern::throughput;
+}
 
 std::uint64_t warmup_count(const run_request& req) {
   if (req.warmup_messages) return req.warmup_messages;
@@ -292,6 +311,11 @@ run_result assemble(const run_request& req, const batch_reports& b) {
   res.cpu_states = pr.cpu_states;
   res.helper_cpu_ns = pr.helper_cpu_ns;
   res.rtt_batch = b.rtt_batch;
+  if (b.rtt_batch > 1 && req.tsc_ns_per_tick > 0 && !req.lossy) {
+    // The producer timed every round trip by the time-stamp counter (ping_pong).
+    res.rtt_batch = 1;
+    res.clock = rtt_clock::tsc;
+  }
   if (cr.turnaround) {
     res.turnaround = *cr.turnaround;
     res.turnaround_stride = b.turnaround_stride;

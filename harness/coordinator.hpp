@@ -9,6 +9,7 @@
 // Coordinator side only; not reentrant.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -56,6 +57,15 @@ struct batch_reports {
 // the integrity and loss checks (failed, with the reason, when a message was wrong or lost).
 // Throws std::runtime_error when a latency batch's producer sent no round-trip times.
 run_result assemble(const run_request& req, const batch_reports& b);
+
+// A batch's deadline beyond the usual timeout: twenty times what `count` messages take at the
+// sizing run's `ns_per_message`.
+std::chrono::milliseconds batch_allowance(std::uint64_t count, double ns_per_message);
+
+// Whether the peers hold at a barrier between the warm-up and the timed batch (go_order::
+// barrier): streams do, so no warm-up message is still queued when the clock starts; round
+// trips flow from the warm-up into the timed batch, since nothing can be queued between them.
+bool stream_barrier(const run_request& req);
 
 // The sizing run's length for a message size: enough to fault in buffers and settle caches.
 std::uint64_t warmup_count(const run_request& req);

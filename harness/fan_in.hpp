@@ -104,9 +104,10 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
   send_message(ctl, opened_notice{});
   std::uint64_t sent_each = 0;  // per producer, so far
   delay_sampler delay;          // the producer's own records
-  // A batch whose end every producer waits at (the sizing run, the timed batch) ends with every
-  // producer's records in; the warm-up flows into the timed batch, so at its end a fast
-  // producer's timed records may have come before a slow one's last warm-up records.
+  // A batch whose end every producer waits at (the sizing run, the warm-up before the barrier,
+  // the timed batch) ends with every producer's records in; a warm-up that flows into the timed
+  // batch (no barrier) may end with a fast producer's timed records before a slow one's last
+  // warm-up records.
   auto batch = [&](std::uint64_t n, bool all_in) {
     if (r == role::producer) {
       const auto me = static_cast<std::uint64_t>(setup.index);
@@ -144,7 +145,9 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
     rx->sample_delay(sizing + go.warm, go.count);
   else
     delay = delay_sampler(sizing + go.warm, go.count);
-  batch(go.warm, false);
+  // With the barrier every producer's warm-up records are in when it is passed.
+  batch(go.warm, go.barrier);
+  hold_at_barrier(ctl, go);
   const std::uint64_t torn0 = rx ? rx->torn() : 0;
   const peer_cpu c0 = cpu_now();
   const std::int64_t t0 = now_ns();

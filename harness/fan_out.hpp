@@ -12,10 +12,11 @@
 //   duplicate within one reader); across readers, the coordinator checks that the counts add up
 //   to what was sent and that the sums of work_hash(seq) match the producer's, so a record lost
 //   and another taken twice cannot cancel out (a collision needs two 64-bit mixes to agree).
-//   Since a reader that is done with one batch could take the next batch's stops, the queue has
-//   no warm-up flowing into the timed batch: the sizing run (a batch of its own, ended by stops
-//   and the coordinator's barrier) warms up, and the go order's warm-up records are sent ahead
-//   of the timed records in one batch, which the readers tell apart by sequence number.
+//   Since a reader that is done with one batch could take the next batch's stops, every batch
+//   (the sizing run, the warm-up, the timed batch) is ended by stops and followed by a barrier
+//   of the coordinator's before the producer sends the next. (Without go_order::barrier the
+//   warm-up records go ahead of the timed records in one batch, which the readers tell apart by
+//   sequence number.)
 //
 // Peer side; the coordinator's side is assemble_fan_out (harness/group.hpp).
 #pragma once
@@ -87,6 +88,7 @@ void stream_conversation(control_link& ctl, const run_request& req, const peer_s
   const auto go = expect_message<go_order>(ctl, req.timeout * 2);
   delay = delay_sampler(sizing + go.warm, go.count);
   batch(go.warm);
+  hold_at_barrier(ctl, go);
   fan_out_window w;
   w.c0 = cpu_now();
   w.t0 = now_ns();
@@ -205,8 +207,20 @@ int run_work_queue_peer(E endpoint_in, role r, control_link& ctl, const run_requ
   const auto go = expect_message<go_order>(ctl, req.timeout * 2);
   const std::uint64_t timed_from = sizing + go.warm;
   delay = delay_sampler(timed_from, go.count);
-  if (r == role::producer) {
+  if (go.barrier) {
+    // The warm-up is a batch of its own, ended by stops; the barrier holds every reader until
+    // all have taken theirs, so none can take a stop of the timed batch.
+    if (r == role::producer) {
+      produce(go.warm, timed_from);
+      stop_all();
+    } else {
+      consume(timed_from);
+    }
+    hold_at_barrier(ctl, go);
+  } else if (r == role::producer) {
     produce(go.warm, timed_from);
+  }
+  if (r == role::producer) {
     w.c0 = cpu_now();
     w.t0 = now_ns();
     produce(go.count, timed_from);

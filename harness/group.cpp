@@ -244,6 +244,11 @@ group_reports drive(const run_request& req, const group_program& program,
   go.warm = flowing_warmup_count(req, per_message);
   if (req.pat == pattern::latency && !req.lossy)
     go.turnaround_stride = kTurnaroundStride * go.rtt_batch;
+  const auto warm_deadline = req.timeout + batch_allowance(go.warm, per_message);
+  const auto timed_deadline = req.timeout + batch_allowance(go.count, per_message);
+  go.barrier = stream_barrier(req);
+  // The peers wait for the start as long as the slowest warm-up may be let run, and more.
+  go.barrier_ms = (warm_deadline * 10 + req.timeout).count();
   // Consumers first, so they are already waiting when the producers start. The first producer
   // reads /proc/stat for every pinned CPU of the group; each producer reads its own helpers.
   std::vector<int> stat_cpus;
@@ -274,11 +279,23 @@ group_reports drive(const run_request& req, const group_program& program,
     }
     req.on_go(producer, consumer);
   }
-  // The batch's deadline: the usual one plus twenty times what the sizing run predicts.
-  const double batch_ns = static_cast<double>(go.warm + go.count) * per_message;
-  const auto allowance = std::chrono::milliseconds(static_cast<long long>(batch_ns * 20 / 1e6));
-  await_all(peers, peer_report::kType, req.timeout + allowance, req.timeout,
-            std::chrono::milliseconds(static_cast<long long>(batch_ns / 1e6)));
+  // Each batch's deadline: the usual one plus twenty times what the sizing run predicts. With
+  // the barrier, every member is warmed (the channel drained) before any producer starts; the
+  // consumers are told first, so they are waiting when the records come.
+  auto predicted = [&](std::uint64_t n) {
+    return std::chrono::milliseconds(
+        static_cast<long long>(static_cast<double>(n) * per_message / 1e6));
+  };
+  if (go.barrier) {
+    await_all(peers, warmed_notice::kType, warm_deadline, req.timeout, predicted(go.warm));
+    for (auto r : {role::consumer, role::producer})
+      for (auto& p : peers)
+        if (p.who.r == r) send_message(p.link, start_order{});
+    await_all(peers, peer_report::kType, timed_deadline, req.timeout, predicted(go.count));
+  } else {
+    await_all(peers, peer_report::kType, warm_deadline + batch_allowance(go.count, per_message),
+              req.timeout, predicted(go.warm + go.count));
+  }
   for (auto& p : peers) send_message(p.link, exit_order{});
   for (auto& p : peers) b.reports.push_back(p.reply.get<peer_report>());
   for (auto& p : peers) {
@@ -470,6 +487,7 @@ run_result assemble_pairs(const run_request& req, const group_program& program,
       res.turnaround_stride = one.turnaround_stride;
     }
     res.rtt_batch = one.rtt_batch;
+    res.clock = one.clock;
     if (one.helper_cpu_ns) res.helper_cpu_ns = res.helper_cpu_ns.value_or(0) + *one.helper_cpu_ns;
     if (i == 0) res.cpu_states = one.cpu_states;
     if (one.status != run_status::ok)

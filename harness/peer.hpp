@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <map>
@@ -166,9 +167,24 @@ inline void consume_one(E& ep, peer_state& s, bool reply, histogram* turnaround 
 // With `per_sample` > 1 (round trips too short for one clock read per sample to be negligible)
 // each sample is the mean of `per_sample` back-to-back round trips, stamping and checking
 // included, from one pair of clock reads; `count` is then a multiple of `per_sample`.
+// With `tsc_ns_per_tick` > 0 such short round trips are timed one by one instead: one read of
+// the time-stamp counter after each (the previous read starts it), so every sample is one round
+// trip, that read and stamping and checking included, and the tails are those of round trips.
 template <endpoint E>
 inline void ping_pong(E& ep, peer_state& s, std::uint64_t count, histogram* h,
-                      std::uint64_t per_sample = 1) {
+                      std::uint64_t per_sample = 1, double tsc_ns_per_tick = 0) {
+  if (h != nullptr && per_sample > 1 && tsc_ns_per_tick > 0) {
+    std::uint64_t prev = read_tsc();
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const std::uint64_t seq = s.next_seq++;
+      if (send_seq(ep, s, seq) != io_status::ok) throw_channel_closed("send", seq);
+      receive_checked(ep, s, reply_sequence(seq), seq);
+      const std::uint64_t now = read_tsc();
+      h->record(std::llround(static_cast<double>(now - prev) * tsc_ns_per_tick));
+      prev = now;
+    }
+    return;
+  }
   if (h != nullptr && per_sample > 1) {
     for (std::uint64_t i = 0; i < count; i += per_sample) {
       const std::uint64_t k = std::min(per_sample, count - i);
@@ -229,10 +245,20 @@ inline void stream_out(E& ep, peer_state& s, std::uint64_t count) {
   }
 }
 
+// A stream's barrier after its warm-up (go_order::barrier): says the warm-up is done and waits
+// for the coordinator's start, which comes once every peer is warmed. Nothing is then left in
+// the channel, so the timed window holds the timed batch alone. No-op without the barrier.
+inline void hold_at_barrier(control_link& ctl, const go_order& go) {
+  if (!go.barrier) return;
+  send_message(ctl, warmed_notice{});
+  expect_message<start_order>(ctl, std::chrono::milliseconds(go.barrier_ms));
+}
+
 // What a timed batch records besides its messages.
 struct batch_timing {
   histogram* rtt = nullptr;         // producer, latency
   std::uint64_t rtt_batch = 1;      // round trips per rtt sample
+  double tsc_ns_per_tick = 0;       // producer: time short round trips one by one (ping_pong)
   histogram* turnaround = nullptr;  // consumer, latency
   std::uint64_t turnaround_stride = 0;
 };
@@ -242,7 +268,7 @@ inline void run_batch(E& ep, peer_state& s, role r, pattern p, std::uint64_t cou
                       const batch_timing& t = {}) {
   if (r == role::producer) {
     if (p == pattern::latency)
-      ping_pong(ep, s, count, t.rtt, t.rtt_batch);
+      ping_pong(ep, s, count, t.rtt, t.rtt_batch, t.tsc_ns_per_tick);
     else
       stream_out(ep, s, count);
   } else {
@@ -435,8 +461,9 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
 
   const auto go = expect_message<go_order>(ctl, req.timeout * 2);
   if (req.lossy) s.seqs.extend_to(s.next_seq + go.warm + go.count);
-  // The warm-up, sized to a time, flows straight into the timed batch: no pause in which a CPU
-  // could go idle, so the first timed message finds both peers as warm as the last. The
+  // The warm-up, sized to a time, flows straight into a round-trip batch: no pause in which a
+  // CPU could go idle, so the first timed message finds both peers as warm as the last (a
+  // stream holds at the barrier between them instead, so that nothing is queued). The
   // producer reads /proc/stat halfway through it (the read takes tens of microseconds, which
   // would be a pause right before the clock starts), so the per-CPU window holds the timed batch
   // and the second half of the warm-up.
@@ -453,6 +480,10 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   } else {
     batch(go.warm, {});
   }
+  if (go.barrier) {
+    hold_at_barrier(ctl, go);
+    s.pace.restart();  // the timed batch's schedule starts at the start order
+  }
   peer_report report;
   histogram rtt, turnaround;
   const bool timed_rtt = r == role::producer && req.pat == pattern::latency;
@@ -461,6 +492,7 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   batch_timing timing;
   if (timed_rtt) timing.rtt = &rtt;
   timing.rtt_batch = go.rtt_batch;
+  timing.tsc_ns_per_tick = req.tsc_ns_per_tick;
   if (timed_turnaround) timing.turnaround = &turnaround;
   timing.turnaround_stride = go.turnaround_stride;
   // The helpers' CPU time is read straight around the timed batch (a read of /proc/<pid>/stat

@@ -41,6 +41,7 @@ void to_json(nlohmann::json& j, const go_order& m) {
   j["turnaround_stride"] = m.turnaround_stride;
   j["stat_cpus"] = m.stat_cpus;
   if (!m.helper_pids.empty()) j["helper_pids"] = m.helper_pids;
+  if (m.barrier) j["barrier_ms"] = m.barrier_ms;
 }
 void from_json(const nlohmann::json& j, go_order& m) {
   m.warm = j.at("warm").get<std::uint64_t>();
@@ -49,7 +50,19 @@ void from_json(const nlohmann::json& j, go_order& m) {
   m.turnaround_stride = j.at("turnaround_stride").get<std::uint64_t>();
   m.stat_cpus = j.at("stat_cpus").get<std::vector<int>>();
   m.helper_pids = j.value("helper_pids", std::vector<int>{});
+  m.barrier = j.contains("barrier_ms");
+  m.barrier_ms = j.value("barrier_ms", std::int64_t{0});
 }
+
+void to_json(nlohmann::json& j, const warmed_notice&) {
+  j = typed(warmed_notice::kType);
+}
+void from_json(const nlohmann::json&, warmed_notice&) {}
+
+void to_json(nlohmann::json& j, const start_order&) {
+  j = typed(start_order::kType);
+}
+void from_json(const nlohmann::json&, start_order&) {}
 
 namespace {
 
@@ -154,6 +167,8 @@ void to_json(nlohmann::json& j, const run_request& req) {
   j = {{"pattern", to_string(req.pat)},     {"message_size", req.message_size},
        {"timeout_ms", req.timeout.count()}, {"lossy", req.lossy},
        {"send_rate", req.send_rate},        {"timer_ns", req.timer_ns}};
+  if (!req.library_cpus.empty()) j["library_cpus"] = req.library_cpus;
+  if (req.tsc_ns_per_tick > 0) j["tsc_ns_per_tick"] = req.tsc_ns_per_tick;
 }
 
 void from_json(const nlohmann::json& j, run_request& req) {
@@ -166,6 +181,8 @@ void from_json(const nlohmann::json& j, run_request& req) {
   req.lossy = j.value("lossy", false);
   req.send_rate = j.value("send_rate", 0.0);
   req.timer_ns = j.value("timer_ns", 0.0);
+  req.library_cpus = j.value("library_cpus", std::vector<int>{});
+  req.tsc_ns_per_tick = j.value("tsc_ns_per_tick", 0.0);
 }
 
 }  // namespace ipcbench

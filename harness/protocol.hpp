@@ -8,7 +8,10 @@
 //   peer: warm_notice {ns}  (after the untimed sizing run)
 //                           coordinator: go_order {warm, count, ...} (the consumer first)
 //   peer: peer_report       (after the warm-up and, straight after it with no pause, the timed
-//                           batch)
+//                           batch; a stream (go_order::barrier) instead sends warmed_notice
+//                           after its warm-up and waits for start_order, which the coordinator
+//                           sends once every peer is warmed: the channel is then empty, so the
+//                           timed window holds the timed batch alone)
 //                           coordinator: exit_order, once it has both reports; only then may a
 //                           peer free its buffers
 // A peer that fails sends peer_error instead of whatever came next, and exits.
@@ -55,6 +58,22 @@ struct go_order {
   std::uint64_t turnaround_stride = 0;  // consumer: time the turnaround of every n-th; 0: never
   std::vector<int> stat_cpus;           // producer: CPUs whose /proc/stat times it reads
   std::vector<int> helper_pids;         // producer: helper processes whose CPU time it reads
+  // A stream: after the warm-up, warmed_notice, then wait at most barrier_ms for start_order
+  // before the timed batch. Without the barrier, warm-up messages still queued when the
+  // producer's clock starts would drain inside the timed window (a deep queue reads slow).
+  bool barrier = false;
+  std::int64_t barrier_ms = 0;
+};
+
+// Peer (a stream, go_order::barrier): its warm-up is done, every warm-up message sent (a
+// producer) or received and checked (a consumer).
+struct warmed_notice {
+  static constexpr const char* kType = "warmed";
+};
+
+// Coordinator: every peer is warmed; start the timed batch now.
+struct start_order {
+  static constexpr const char* kType = "start";
 };
 
 // Loss accounting of one peer of a lossy mechanism (sequence_tracker's counts).
@@ -111,6 +130,10 @@ void to_json(nlohmann::json& j, const warm_notice& m);
 void from_json(const nlohmann::json& j, warm_notice& m);
 void to_json(nlohmann::json& j, const go_order& m);
 void from_json(const nlohmann::json& j, go_order& m);
+void to_json(nlohmann::json& j, const warmed_notice& m);
+void from_json(const nlohmann::json& j, warmed_notice& m);
+void to_json(nlohmann::json& j, const start_order& m);
+void from_json(const nlohmann::json& j, start_order& m);
 void to_json(nlohmann::json& j, const peer_report& m);
 void from_json(const nlohmann::json& j, peer_report& m);
 void to_json(nlohmann::json& j, const exit_order& m);

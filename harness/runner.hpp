@@ -48,6 +48,33 @@ inline run_result setup_failure(const std::exception& e) {
   return r;
 }
 
+// Opens an end by `open()`. Where the library starts threads of its own (req.library_cpus),
+// they start while the calling thread may run on those CPUs, and the calling thread alone is
+// pinned back after (traits.library_threads). Peer side.
+template <class Open>
+auto open_end(const run_request& req, Open&& open) {
+  if (req.library_cpus.empty()) return open();
+  const std::vector<int> mine = allowed_cpus();
+  set_cpus(req.library_cpus);
+  try {
+    auto ep = open();
+    set_cpus(mine);
+    return ep;
+  } catch (...) {
+    set_cpus(mine);
+    throw;
+  }
+}
+
+// The request with the mechanism's own facts: whether it loses messages, and the CPUs its
+// library's threads may use (the run's allowed CPUs, read before any peer is pinned).
+inline run_request request_for(const mechanism_traits& traits, const run_request& req) {
+  run_request rq = req;
+  rq.lossy = traits.lossy;
+  if (traits.library_threads) rq.library_cpus = allowed_cpus();
+  return rq;
+}
+
 template <channel C>
 run_result run_channel(const mechanism_traits& traits, const run_request& req) {
   if (std::string why = cannot_run(traits, req); !why.empty()) {
@@ -63,12 +90,12 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
     const cpu_choice cpus = choose_cpus(req.place);
     const bool share = cpus.producer < 0 || cpus.consumer < 0 || cpus.producer == cpus.consumer;
     C ch(channel_config{req.message_size, req.pat, &dir, share});
-    run_request rq = req;
-    rq.lossy = traits.lossy;
+    run_request rq = request_for(traits, req);
     if constexpr (requires { ch.helper_pids(); }) rq.helper_pids = ch.helper_pids();
-    peer_program program{
-        [&](role r, control_link& link) { return run_peer(ch.open(r), r, link, rq); },
-        [&] { ch.opened(); }, std::nullopt};
+    peer_program program{[&](role r, control_link& link) {
+                           return run_peer(open_end(rq, [&] { return ch.open(r); }), r, link, rq);
+                         },
+                         [&] { ch.opened(); }, std::nullopt};
     if constexpr (named_channel<C>) {
       if (rq.process == process_model::spawn)
         program.spawned = spawn_target{traits.id, ch.rendezvous()};
@@ -126,13 +153,13 @@ run_result run_pairs(const mechanism_traits& traits, const run_request& req, std
       chs.push_back(
           std::make_unique<C>(channel_config{req.message_size, req.pat, dirs.back().get(), share}));
     }
-    run_request rq = req;
-    rq.lossy = traits.lossy;
+    run_request rq = request_for(traits, req);
     group_program program;
     program.members = members;
     program.body = [&](std::size_t k, control_link& link) {
       const group_member& m = members[k];
-      return run_peer(chs[static_cast<std::size_t>(m.index)]->open(m.r), m.r, link, rq);
+      auto& ch = *chs[static_cast<std::size_t>(m.index)];
+      return run_peer(open_end(rq, [&] { return ch.open(m.r); }), m.r, link, rq);
     };
     program.opened = [&] {
       for (auto& ch : chs) ch->opened();
@@ -183,14 +210,13 @@ run_result run_fan_in(const mechanism_traits& traits, const run_request& req, st
       for (std::size_t j = 0; j < i; ++j)
         share = share || where.cpus[i] < 0 || where.cpus[i] == where.cpus[j];
     C ch(channel_config{req.message_size, req.pat, &dir, share});
-    run_request rq = req;
-    rq.lossy = traits.lossy;
+    run_request rq = request_for(traits, req);
     group_program program;
     program.members = members;
     program.body = [&](std::size_t k, control_link& link) {
       const group_member& m = members[k];
       const fan_in_setup setup{n, m.index, traits.atomic_write_max};
-      return run_fan_in_peer(ch.open(m.r), m.r, link, rq, setup);
+      return run_fan_in_peer(open_end(rq, [&] { return ch.open(m.r); }), m.r, link, rq, setup);
     };
     program.opened = [&] { ch.opened(); };
     return coordinate_group(rq, topology::fan_in, program, assemble_fan_in);
@@ -383,7 +409,7 @@ run_result run_paced_channel(const mechanism_traits& traits, const run_request& 
 template <named_channel C>
 int run_attached(const nlohmann::json& rendezvous, role r, control_link& link,
                  const run_request& req) {
-  return run_peer(C::attach(rendezvous, r), r, link, req);
+  return run_peer(open_end(req, [&] { return C::attach(rendezvous, r); }), r, link, req);
 }
 
 }  // namespace ipcbench

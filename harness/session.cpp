@@ -29,6 +29,10 @@ double run_result::loss_rate() const noexcept {
   return messages > 0 ? static_cast<double>(lost) / static_cast<double>(messages) : 0;
 }
 
+const char* to_string(rtt_clock c) noexcept {
+  return c == rtt_clock::tsc ? "tsc" : "clock_gettime";
+}
+
 const char* to_string(placement p) noexcept {
   switch (p) {
     case placement::cross:

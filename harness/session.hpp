@@ -51,6 +51,14 @@ struct run_request {
   // Mean cost of one clock read (calibration), ns; 0: unknown. A latency run whose round trip is
   // too short for one clock read per sample to be negligible times batches of round trips.
   double timer_ns = 0;
+  // A library that starts threads of its own in each peer (traits.library_threads): the CPUs
+  // those threads may run on, the run's allowed CPUs (the peer's own thread is pinned as usual).
+  // Empty: no such library.
+  std::vector<int> library_cpus;
+  // Nanoseconds per tick of an invariant time-stamp counter (calibration); 0: none. Round trips
+  // too short for two clock reads each are then timed one by one with one TSC read each, so
+  // their tails are measured; without it, a sample is the mean of rtt_batch round trips.
+  double tsc_ns_per_tick = 0;
   // Helper processes the mechanism runs beside the peers (a bus daemon, a broker): the producer
   // reads their CPU time (/proc/<pid>/stat) over the timed batch. Empty for most mechanisms.
   std::vector<pid_t> helper_pids;
@@ -123,6 +131,8 @@ struct group_outcome {
   std::optional<std::uint64_t> torn_records;
 };
 
+enum class rtt_clock { clock_gettime, tsc };
+
 struct run_result {
   run_status status = run_status::failed;
   std::string reason;          // why skipped or failed
@@ -151,6 +161,8 @@ struct run_result {
   int producer_cpu_id = -1, consumer_cpu_id = -1;
   // Latency: how many round trips each sample of `rtt` averages (1: every round trip timed).
   std::uint64_t rtt_batch = 1;
+  // Latency: how the samples of `rtt` were timed (rtt_clock_name()).
+  rtt_clock clock = rtt_clock::clock_gettime;
   // Latency: the consumer's turnaround (reply handed over minus request received), sampled.
   histogram turnaround;
   std::uint64_t turnaround_stride = 0;   // every how many round trips it was sampled; 0: none
@@ -166,6 +178,12 @@ struct run_result {
   double messages_per_second() const noexcept;
   double loss_rate() const noexcept;  // lost / messages; 0 without messages
 };
+
+// How a latency sample was timed: clock_gettime: two clock reads around each round trip, or one
+// pair around a batch of rtt_batch of them (the sample is then their mean); tsc: one read of
+// the time-stamp counter after each round trip (the previous read starts it), so each sample is
+// one round trip, that read included.
+const char* to_string(rtt_clock c) noexcept;
 
 const char* to_string(placement p) noexcept;
 std::optional<placement> parse_placement(const std::string& s) noexcept;

@@ -90,6 +90,11 @@ struct mechanism_traits {
   // The message sizes this mechanism runs at instead of the sweep's; empty: the sweep's.
   // Notification mechanisms: {0}; the real-time signal: {0, 8}.
   std::vector<std::size_t> sizes;
+  // The library starts threads of its own in each peer (I/O, polling, completion queues). They
+  // are started while the peer's thread may run on every CPU the run may use, and only the
+  // peer's own thread is pinned after, as the library's own perf tools leave them unpinned:
+  // pinned with it, they would compete for the one CPU with the thread they serve.
+  bool library_threads = false;
 };
 
 // receive() results other than a length.

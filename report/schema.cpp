@@ -204,6 +204,8 @@ void to_json(nlohmann::json& j, const repetition_fields& r) {
   if (r.floors) j[field::kFloors] = *r.floors;
   if (r.turnaround_percentiles_ns) j[field::kTurnaroundPercentiles] = *r.turnaround_percentiles_ns;
   if (r.latency_percentiles_ns) j[field::kLatencyPercentiles] = *r.latency_percentiles_ns;
+  if (r.rtt_clock) j[field::kRttClock] = *r.rtt_clock;
+  if (r.rtt_tails) j[field::kRttTails] = *r.rtt_tails;
   if (r.start_unix_ns) j[field::kStartUnixNs] = *r.start_unix_ns;
   if (r.order) j[field::kOrder] = *r.order;
   if (r.group) j[field::kGroup] = *r.group;

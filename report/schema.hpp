@@ -47,6 +47,8 @@ inline constexpr char kStartUnixNs[] = "start_unix_ns";
 inline constexpr char kOrder[] = "order";
 inline constexpr char kCpuStates[] = "cpu_states";
 inline constexpr char kTurnaroundPercentiles[] = "turnaround_percentiles_ns";
+inline constexpr char kRttClock[] = "rtt_clock";
+inline constexpr char kRttTails[] = "rtt_tails";
 // Topology benchmarks only (absent on a one-pair benchmark): "pairs", "fan_in" or "fan_out",
 // and its N.
 inline constexpr char kTopology[] = "topology";
@@ -256,6 +258,10 @@ struct repetition_fields {
   std::optional<std::map<std::string, std::int64_t>> turnaround_percentiles_ns;
   // Round-trip time per key of kLatencyPercentileKeys (latency only).
   std::optional<std::map<std::string, std::int64_t>> latency_percentiles_ns;
+  // Latency: how the samples were timed ("clock_gettime" or "tsc"), and, where a sample is the
+  // mean of rtt_batch round trips, why the percentiles above p50 and the max are null.
+  std::optional<std::string> rtt_clock;
+  std::optional<std::string> rtt_tails;
   // When the repetition started (Unix time, ns) and its place in the run's order (0, 1, ...):
   // with interleaved repetitions, what ran when.
   std::optional<std::int64_t> start_unix_ns;

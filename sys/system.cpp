@@ -35,6 +35,39 @@ void pin_to_cpu(int cpu) {
         "sched_setaffinity(cpu " + std::to_string(cpu) + ")");
 }
 
+bool invariant_tsc() {
+#if defined(__x86_64__) || defined(__i386__)
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("flags")) continue;
+    auto has = [&](const char* flag) {
+      return (" " + line + " ").find(std::string(" ") + flag + " ") != std::string::npos;
+    };
+    return has("constant_tsc") && has("nonstop_tsc");
+  }
+#endif
+  return false;
+}
+
+double tsc_ns_per_tick(int ms) {
+  if (!invariant_tsc()) return 0;
+  const std::int64_t t0 = now_ns();
+  const std::uint64_t c0 = read_tsc();
+  std::int64_t t1 = t0;
+  while (t1 - t0 < static_cast<std::int64_t>(ms) * 1'000'000) t1 = now_ns();
+  const std::uint64_t c1 = read_tsc();
+  return c1 > c0 ? static_cast<double>(t1 - t0) / static_cast<double>(c1 - c0) : 0;
+}
+
+void set_cpus(const std::vector<int>& cpus) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int c : cpus) CPU_SET(c, &set);
+  check(::sched_setaffinity(0, sizeof set, &set),
+        "sched_setaffinity(" + std::to_string(cpus.size()) + " CPUs)");
+}
+
 std::optional<std::string> read_first_line(const std::filesystem::path& p) {
   std::ifstream in(p);
   std::string line;

@@ -23,10 +23,32 @@ inline std::int64_t now_ns() noexcept {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-// CPUs this process may run on (sched_getaffinity), ascending.
+// The CPU's time-stamp counter, read after every earlier instruction has executed (rdtscp); 0
+// where there is none (not x86). Ticks at tsc_ns_per_tick() where invariant_tsc().
+inline std::uint64_t read_tsc() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  unsigned aux;
+  return __builtin_ia32_rdtscp(&aux);
+#else
+  return 0;
+#endif
+}
+// Whether the time-stamp counter runs at one rate on every CPU whatever their power state
+// (/proc/cpuinfo flags constant_tsc and nonstop_tsc, x86 only), so that tick differences are
+// time.
+bool invariant_tsc();
+// Nanoseconds per tick of the time-stamp counter, against CLOCK_MONOTONIC over about `ms`
+// milliseconds; 0 where !invariant_tsc().
+double tsc_ns_per_tick(int ms = 20);
+
+// CPUs the calling thread may run on (sched_getaffinity), ascending: before any pinning, the
+// process's.
 std::vector<int> allowed_cpus();
-// Pins the calling process to one CPU; throws std::system_error.
+// Pins the calling thread to one CPU; threads it starts later inherit that. Throws
+// std::system_error.
 void pin_to_cpu(int cpu);
+// Lets the calling thread run on `cpus` (non-empty); throws std::system_error.
+void set_cpus(const std::vector<int>& cpus);
 
 // The first line of a text file without the newline, or nullopt when it cannot be read.
 std::optional<std::string> read_first_line(const std::filesystem::path& p);

@@ -272,7 +272,7 @@ run_result group_that_never_reports(bool spin) {
     send_message(ctl, opened_notice{});
     (void)expect_message<warmup_order>(ctl, req.timeout * 2);
     send_message(ctl, warm_notice{1000});
-    (void)expect_message<go_order>(ctl, req.timeout * 2);
+    hold_at_barrier(ctl, expect_message<go_order>(ctl, req.timeout * 2));
     std::atomic<std::uint64_t> spins{0};
     while (spin) spins.fetch_add(1, std::memory_order_relaxed);
     for (;;) ::pause();

@@ -17,12 +17,13 @@
 namespace ipcbench {
 namespace {
 
-// No high-water mark (0: unlimited), set explicitly so the report states it. With libzmq 4.3.4's
-// default of 1000, a PAIR stream of 1-byte messages over ipc:// lost messages here once the
-// sender reached the mark (the consumer then waited for ever; 5 of 9 quick runs hung, 0 of 10
-// at other sizes or over tcp://); unlimited, 10 of 10 ran. The queue then holds at most what
-// the producer runs ahead within one batch.
-constexpr int kHighWaterMark = 0;
+// Round trips (PAIR): no high-water mark (0: unlimited), set explicitly so the report states
+// it. With libzmq 4.3.4's default of 1000, a PAIR stream of 1-byte messages over ipc:// lost
+// messages here once the sender reached the mark (the consumer then waited for ever); a round
+// trip never has more than one message queued, so the mark is never met there anyway. Streams
+// use PUSH/PULL with the default mark instead, as libzmq's own perf/local_thr and remote_thr do:
+// a PUSH socket at its mark blocks the sender, so nothing is lost and the queue stays bounded.
+constexpr int kPairHighWaterMark = 0;
 // -1: zmq_ctx_term waits until every queued message reached the partner (see the header).
 constexpr int kLinger = -1;
 // Setup only: how soon a producer that connected before the consumer bound tries again.
@@ -31,6 +32,20 @@ constexpr int kReconnectIvlMs = 10;
 [[noreturn]] void throw_zmq(const std::string& what) {
   throw std::system_error(zmq_errno(), std::system_category(),
                           what + ": " + zmq_strerror(zmq_errno()));
+}
+
+// libzmq's default send high-water mark, read from a socket of a context made for the asking.
+int default_high_water_mark() {
+  void* ctx = zmq_ctx_new();
+  if (ctx == nullptr) return -1;
+  int hwm = -1;
+  if (void* s = zmq_socket(ctx, ZMQ_PUSH); s != nullptr) {
+    std::size_t len = sizeof hwm;
+    if (zmq_getsockopt(s, ZMQ_SNDHWM, &hwm, &len) != 0) hwm = -1;
+    zmq_close(s);
+  }
+  zmq_ctx_term(ctx);
+  return hwm;
 }
 
 void set_option(void* socket, int option, int value, const char* what) {
@@ -51,6 +66,12 @@ unique_fd make_shared_port_socket() {
   return s;
 }
 
+// The pattern a rendezvous names (the socket types differ): round trips when it names none.
+pattern pattern_of(const nlohmann::json& where) {
+  return where.value("pattern", std::string("latency")) == "throughput" ? pattern::throughput
+                                                                        : pattern::latency;
+}
+
 sockaddr_in loopback(std::uint16_t port) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -61,19 +82,23 @@ sockaddr_in loopback(std::uint16_t port) {
 
 }  // namespace
 
-zeromq_endpoint::zeromq_endpoint() {
+zeromq_endpoint::zeromq_endpoint(pattern p, role r) : stream_(p == pattern::throughput) {
+  const int type = !stream_ ? ZMQ_PAIR : r == role::producer ? ZMQ_PUSH : ZMQ_PULL;
   context_ = zmq_ctx_new();
   if (context_ == nullptr) throw_zmq("zmq_ctx_new");
-  socket_ = zmq_socket(context_, ZMQ_PAIR);
+  socket_ = zmq_socket(context_, type);
   if (socket_ == nullptr) {
     const int err = zmq_errno();
     zmq_ctx_term(context_);
     context_ = nullptr;
-    throw std::system_error(err, std::system_category(), "zmq_socket(ZMQ_PAIR)");
+    throw std::system_error(err, std::system_category(),
+                            std::string("zmq_socket(") + socket_name(p, r) + ")");
   }
   try {
-    set_option(socket_, ZMQ_SNDHWM, kHighWaterMark, "ZMQ_SNDHWM");
-    set_option(socket_, ZMQ_RCVHWM, kHighWaterMark, "ZMQ_RCVHWM");
+    if (!stream_) {
+      set_option(socket_, ZMQ_SNDHWM, kPairHighWaterMark, "ZMQ_SNDHWM");
+      set_option(socket_, ZMQ_RCVHWM, kPairHighWaterMark, "ZMQ_RCVHWM");
+    }
     set_option(socket_, ZMQ_LINGER, kLinger, "ZMQ_LINGER");
     set_option(socket_, ZMQ_RECONNECT_IVL, kReconnectIvlMs, "ZMQ_RECONNECT_IVL");
   } catch (...) {
@@ -83,7 +108,14 @@ zeromq_endpoint::zeromq_endpoint() {
 }
 
 zeromq_endpoint::zeromq_endpoint(zeromq_endpoint&& o) noexcept
-    : context_(std::exchange(o.context_, nullptr)), socket_(std::exchange(o.socket_, nullptr)) {}
+    : context_(std::exchange(o.context_, nullptr)),
+      socket_(std::exchange(o.socket_, nullptr)),
+      stream_(o.stream_) {}
+
+const char* zeromq_endpoint::socket_name(pattern p, role r) noexcept {
+  if (p != pattern::throughput) return "ZMQ_PAIR";
+  return r == role::producer ? "ZMQ_PUSH" : "ZMQ_PULL";
+}
 
 zeromq_endpoint::~zeromq_endpoint() {
   close();
@@ -121,12 +153,14 @@ void zeromq_endpoint::handshake(role r) {
   auto fail = [](const char* step) {
     throw std::runtime_error(std::string("zeromq handshake: ") + step);
   };
+  // A PUSH/PULL stream has no way back: the hello alone proves it connected, once the consumer
+  // has it (the producer's opened notice may come first; the coordinator waits for both).
   if (r == role::producer) {
     if (send({&hello, 1}) != io_status::ok) fail("send of the hello failed");
-    if (receive({&got, 1}) != 1 || got != hello) fail("no answer to the hello");
+    if (!stream_ && (receive({&got, 1}) != 1 || got != hello)) fail("no answer to the hello");
   } else {
     if (receive({&got, 1}) != 1 || got != hello) fail("no hello");
-    if (send({&hello, 1}) != io_status::ok) fail("send of the answer failed");
+    if (!stream_ && send({&hello, 1}) != io_status::ok) fail("send of the answer failed");
   }
 }
 
@@ -159,14 +193,23 @@ void add_zeromq_notes(mechanism_traits& t) {
   zmq_version(&major, &minor, &patch);
   t.notes["zmq_version"] =
       std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
-  t.notes["socket"] = "ZMQ_PAIR, one context (1 I/O thread, the default) per peer, made after fork";
-  t.notes["ZMQ_SNDHWM"] = std::to_string(kHighWaterMark);
-  t.notes["ZMQ_RCVHWM"] = std::to_string(kHighWaterMark);
+  t.notes["socket"] =
+      "latency: ZMQ_PAIR; throughput: ZMQ_PUSH (producer) to ZMQ_PULL (consumer), as libzmq's "
+      "perf/local_thr and remote_thr; one context (1 I/O thread, the default) per peer, made "
+      "after fork";
+  t.notes["ZMQ_SNDHWM"] = "latency: " + std::to_string(kPairHighWaterMark) +
+                          " (unlimited); throughput: libzmq's default, " +
+                          std::to_string(default_high_water_mark()) + " messages";
+  t.notes["ZMQ_RCVHWM"] = t.notes["ZMQ_SNDHWM"];
   t.notes["ZMQ_LINGER"] =
       std::to_string(kLinger) + " (closing waits until queued messages reached the partner)";
   t.notes["ZMQ_RECONNECT_IVL"] = std::to_string(kReconnectIvlMs) + " ms (setup only)";
   t.notes["ZMQ_MAXMSGSIZE"] = "-1 (default: no limit)";
   t.notes["send/receive"] = "zmq_send(3) copies the message in, zmq_recv(3) copies it out";
+  t.library_threads = true;
+  t.notes["library threads"] =
+      "not pinned: started while the peer's thread may run on every CPU the run may use; only "
+      "the peer's own thread is pinned after (as the library's own perf tools run them)";
 }
 
 mechanism_traits zeromq_ipc_channel::describe() {
@@ -179,14 +222,14 @@ mechanism_traits zeromq_ipc_channel::describe() {
   t.related_only = false;
   t.wait = "zmq_recv(3): poll(2) in libzmq's I/O thread, then a wake-up of the caller";
   t.description =
-      "ZeroMQ PAIR sockets over ipc:// (a Unix stream socket on a path in a private directory, "
-      "unlinked once connected), context made after fork";
+      "ZeroMQ over ipc:// (a Unix stream socket on a path in a private directory, unlinked once "
+      "connected): PAIR sockets for round trips, PUSH/PULL for streams; context made after fork";
   add_zeromq_notes(t);
   t.notes["transport"] = "ipc:// (AF_UNIX stream socket)";
   return t;
 }
 
-zeromq_ipc_channel::zeromq_ipc_channel(const channel_config& cfg) {
+zeromq_ipc_channel::zeromq_ipc_channel(const channel_config& cfg) : pat_(cfg.pat) {
   if (cfg.dir == nullptr) throw std::invalid_argument("zeromq.ipc needs a private directory");
   const auto p = cfg.dir->path() / "zmq.sock";
   unix_address(p);  // fails now, in the coordinator, when the path is too long
@@ -203,12 +246,12 @@ zeromq_endpoint zeromq_ipc_channel::open(role r) {
 }
 
 nlohmann::json zeromq_ipc_channel::rendezvous() const {
-  return {{"path", path_.name()}};
+  return {{"path", path_.name()}, {"pattern", to_string(pat_)}};
 }
 
 zeromq_endpoint zeromq_ipc_channel::attach(const nlohmann::json& where, role r) {
   const std::string endpoint = "ipc://" + where.at("path").get<std::string>();
-  zeromq_endpoint ep;
+  zeromq_endpoint ep(pattern_of(where), r);
   if (r == role::consumer)
     ep.bind(endpoint);
   else
@@ -226,7 +269,9 @@ mechanism_traits zeromq_tcp_channel::describe() {
   t.kind = channel_kind::message;
   t.related_only = false;
   t.wait = "zmq_recv(3): poll(2) in libzmq's I/O thread, then a wake-up of the caller";
-  t.description = "ZeroMQ PAIR sockets over tcp://127.0.0.1, context made after fork";
+  t.description =
+      "ZeroMQ over tcp://127.0.0.1: PAIR sockets for round trips, PUSH/PULL for streams; context "
+      "made after fork";
   add_zeromq_notes(t);
   t.notes["transport"] = "tcp:// over 127.0.0.1, an ephemeral port";
   t.notes["TCP_NODELAY"] = "1 (libzmq sets it on every TCP connection)";
@@ -236,7 +281,7 @@ mechanism_traits zeromq_tcp_channel::describe() {
   return t;
 }
 
-zeromq_tcp_channel::zeromq_tcp_channel(const channel_config&) {
+zeromq_tcp_channel::zeromq_tcp_channel(const channel_config& cfg) : pat_(cfg.pat) {
   reservation_ = make_shared_port_socket();
   sockaddr_in a = loopback(0);
   bind_to(reservation_.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, "127.0.0.1:0");
@@ -255,7 +300,7 @@ zeromq_endpoint zeromq_tcp_channel::open(role r) {
 }
 
 nlohmann::json zeromq_tcp_channel::rendezvous() const {
-  return {{"address", "127.0.0.1"}, {"port", port_}};
+  return {{"address", "127.0.0.1"}, {"port", port_}, {"pattern", to_string(pat_)}};
 }
 
 zeromq_endpoint zeromq_tcp_channel::attach(const nlohmann::json& where, role r) {
@@ -263,7 +308,7 @@ zeromq_endpoint zeromq_tcp_channel::attach(const nlohmann::json& where, role r) 
     throw std::invalid_argument("zeromq.tcp rendezvous: not 127.0.0.1");
   const auto port = where.at("port").get<std::uint16_t>();
   const std::string endpoint = tcp_endpoint(port);
-  zeromq_endpoint ep;
+  zeromq_endpoint ep(pattern_of(where), r);
   if (r == role::consumer) {
     unique_fd listener = make_shared_port_socket();
     const sockaddr_in a = loopback(port);

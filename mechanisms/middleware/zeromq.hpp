@@ -1,13 +1,15 @@
-// ZeroMQ PAIR sockets (libzmq, its C API): zeromq.ipc over ipc:// on a path in the run's private
-// directory, zeromq.tcp over tcp:// on 127.0.0.1. The coordinator makes no ZeroMQ object (libzmq
-// owns I/O threads, which a fork does not copy): each peer creates its own context and socket in
-// open()/attach(), after fork. The consumer binds, the producer connects; a one-byte hello and
-// its answer, before open() returns, prove the pair connected, so the coordinator's opened()
-// may unlink the ipc path. One zmq message is one harness message, received whole (a message
-// larger than the receive buffer is an error, never a truncation). The high-water marks are
-// unlimited (see zeromq.cpp: at libzmq 4.3.4's mark, 1-byte ipc:// streams lost messages here),
-// so the sender never meets the mark and a stream loses nothing. Named channels: forked and
-// separately launched peers rendezvous the same way.
+// ZeroMQ (libzmq, its C API): zeromq.ipc over ipc:// on a path in the run's private directory,
+// zeromq.tcp over tcp:// on 127.0.0.1. Round trips use PAIR sockets; streams use PUSH/PULL with
+// libzmq's default high-water mark, the pattern of libzmq's own perf/local_thr and remote_thr.
+// The coordinator makes no ZeroMQ object (libzmq owns I/O threads, which a fork does not copy):
+// each peer creates its own context and socket in open()/attach(), after fork. The consumer
+// binds, the producer connects; a one-byte hello (and its answer, for PAIR), before open()
+// returns, proves the pair connected, so the coordinator's opened() may unlink the ipc path. One
+// zmq message is one harness message, received whole (a message larger than the receive buffer
+// is an error, never a truncation). PAIR's high-water marks are unlimited (see zeromq.cpp: at
+// libzmq 4.3.4's mark, 1-byte PAIR streams over ipc:// lost messages here); a PUSH socket at its
+// mark blocks, so a stream loses nothing. Named channels: forked and separately launched peers
+// rendezvous the same way; the rendezvous names the pattern.
 #pragma once
 
 #include <cstddef>
@@ -23,13 +25,14 @@
 
 namespace ipcbench {
 
-// A peer's context and PAIR socket. Move-only; closing waits (ZMQ_LINGER -1) until the messages
-// still queued have reached the partner, so a producer that ends its stream and closes loses
-// none. Throws std::system_error naming the zmq call.
+// A peer's context and socket (PAIR, or PUSH/PULL for a stream). Move-only; closing waits
+// (ZMQ_LINGER -1) until the messages still queued have reached the partner, so a producer that ends
+// its stream and closes loses none. Throws std::system_error naming the zmq call.
 class zeromq_endpoint {
  public:
-  // Creates the context and the socket with the suite's options (see describe()).
-  zeromq_endpoint();
+  // Creates the context and the socket of `r` for pattern `p` with the suite's options (see
+  // add_zeromq_notes()).
+  zeromq_endpoint(pattern p, role r);
   zeromq_endpoint(zeromq_endpoint&& o) noexcept;
   zeromq_endpoint& operator=(zeromq_endpoint&&) = delete;
   zeromq_endpoint(const zeromq_endpoint&) = delete;
@@ -40,8 +43,8 @@ class zeromq_endpoint {
   void bind(const std::string& endpoint, unique_fd listening_fd = {});
   // Producer: connects (libzmq retries until the consumer has bound).
   void connect(const std::string& endpoint);
-  // The hello exchange above: the producer sends one byte and waits for the answer, the
-  // consumer waits for the byte and answers.
+  // The hello exchange above: the producer sends one byte and (PAIR) waits for the answer, the
+  // consumer waits for the byte and (PAIR) answers.
   void handshake(role r);
 
   io_status send(std::span<const std::byte> msg);
@@ -50,9 +53,11 @@ class zeromq_endpoint {
 
  private:
   void close() noexcept;
+  static const char* socket_name(pattern p, role r) noexcept;
 
   void* context_ = nullptr;
   void* socket_ = nullptr;
+  bool stream_ = false;  // PUSH/PULL: one way
 };
 
 // The facts every zeromq id records in its notes: library version and socket options.
@@ -67,11 +72,12 @@ class zeromq_ipc_channel {
   explicit zeromq_ipc_channel(const channel_config& cfg);
   void opened() noexcept;
   zeromq_endpoint open(role r);
-  nlohmann::json rendezvous() const;  // {"path": socket path}
+  nlohmann::json rendezvous() const;  // {"path": socket path, "pattern": ...}
   static zeromq_endpoint attach(const nlohmann::json& where, role r);
 
  private:
   named_object path_;
+  pattern pat_;
 };
 
 class zeromq_tcp_channel {
@@ -83,12 +89,13 @@ class zeromq_tcp_channel {
   explicit zeromq_tcp_channel(const channel_config& cfg);
   void opened() noexcept;
   zeromq_endpoint open(role r);
-  nlohmann::json rendezvous() const;  // {"address": "127.0.0.1", "port": N}
+  nlohmann::json rendezvous() const;  // {"address": "127.0.0.1", "port": N, "pattern": ...}
   static zeromq_endpoint attach(const nlohmann::json& where, role r);
 
  private:
   std::uint16_t port_ = 0;
   unique_fd reservation_;
+  pattern pat_;
 };
 
 }  // namespace ipcbench

@@ -1,0 +1,121 @@
+// The timed window of a stream: it holds the timed batch alone. A consumer slower than its
+// producer leaves warm-up messages queued in the channel; without the barrier after the warm-up
+// they drained inside the timed window, so a deep queue read slow. Here a pipe's consumer takes
+// a millisecond per message while the producer runs ahead, and both note when each message went
+// and came: every warm-up message must have been received before the first timed one was sent.
+#include <gtest/gtest.h>
+#include <time.h>
+
+#include <cstdint>
+
+#include "harness/runner.hpp"
+#include "mechanisms/pipes/pipe.hpp"
+#include "sys/mapping.hpp"
+#include "test_env.hpp"
+
+namespace ipcbench {
+namespace {
+
+// When each message was sent (just before the send) and received, by its place in the stream.
+struct stream_log {
+  static constexpr std::size_t kMax = 1024;
+  std::int64_t sent[kMax];
+  std::int64_t received[kMax];
+};
+
+// A pipe endpoint that notes every message in the log; the consumer sleeps 1 ms before each
+// receive, so the producer fills the pipe ahead of it.
+class noting_endpoint {
+ public:
+  noting_endpoint(stream_endpoint inner, bool producer, stream_log* log)
+      : inner_(std::move(inner)), producer_(producer), log_(log) {}
+  io_status send(std::span<const std::byte> msg) {
+    if (producer_ && n_ < stream_log::kMax) log_->sent[n_] = now_ns();
+    ++n_;
+    return inner_.send(msg);
+  }
+  std::ptrdiff_t receive(std::span<std::byte> buf) {
+    if (!producer_) {
+      const timespec ms{0, 1'000'000};
+      ::nanosleep(&ms, nullptr);
+    }
+    const std::ptrdiff_t n = inner_.receive(buf);
+    if (!producer_ && n > 0 && n_ < stream_log::kMax) log_->received[n_] = now_ns();
+    ++n_;
+    return n;
+  }
+
+ private:
+  stream_endpoint inner_;
+  bool producer_;
+  stream_log* log_;
+  std::size_t n_ = 0;
+};
+
+// The log of the run under test: shared memory the test maps before the run, so the forked
+// peers write into it and it outlives the channel.
+stream_log* current_log = nullptr;
+
+class noting_pipe {
+ public:
+  static mechanism_traits describe() {
+    auto t = pipe_channel::describe();
+    t.id = "noting_pipe";
+    return t;
+  }
+  explicit noting_pipe(const channel_config& cfg) : inner_(cfg) {}
+  void opened() noexcept { inner_.opened(); }
+  noting_endpoint open(role r) {
+    return noting_endpoint(inner_.open(r), r == role::producer, current_log);
+  }
+
+ private:
+  pipe_channel inner_;
+};
+
+// 100 messages of sizing run, 100 of warm-up, 50 timed: all fit in the pipe at 64 bytes.
+constexpr std::uint64_t kSizing = 100, kTimed = 50;
+
+run_request slow_stream() {
+  run_request req;
+  req.pat = pattern::throughput;
+  req.message_size = 64;
+  req.place = placement::none;
+  req.warmup_messages = kSizing;  // the sizing run, and (fixed batches) the warm-up
+  req.fixed_messages = kTimed;
+  req.timeout = std::chrono::seconds(10);
+  return req;
+}
+
+void expect_empty_channel_at_start(const stream_log& log, const run_result& r) {
+  ASSERT_EQ(r.status, run_status::ok) << r.reason;
+  const std::uint64_t warm = warmup_count(slow_stream());
+  const std::size_t last_warm = kSizing + warm - 1, first_timed = kSizing + warm;
+  ASSERT_LT(first_timed + kTimed, stream_log::kMax);
+  EXPECT_LT(log.received[last_warm], log.sent[first_timed])
+      << "warm-up message " << last_warm << " was received "
+      << (log.received[last_warm] - log.sent[first_timed]) / 1000
+      << " us after the first timed message was sent";
+  // The window ends at the last timed message's check and starts no later than the first timed
+  // send: it covers the consumer's share of the timed batch.
+  EXPECT_GE(r.elapsed_ns, log.received[first_timed + kTimed - 1] - log.sent[first_timed]);
+}
+
+TEST(StreamWindow, NoWarmUpMessageIsQueuedWhenAPairsClockStarts) {
+  const mapping m = map_shared_anonymous(sizeof(stream_log), "stream log");
+  current_log = reinterpret_cast<stream_log*>(m.data());
+  const run_result r = run_channel<noting_pipe>(noting_pipe::describe(), slow_stream());
+  expect_empty_channel_at_start(*current_log, r);
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(StreamWindow, NoWarmUpMessageIsQueuedWhenAGroupsClockStarts) {
+  const mapping m = map_shared_anonymous(sizeof(stream_log), "stream log");
+  current_log = reinterpret_cast<stream_log*>(m.data());
+  const run_result r = run_pairs<noting_pipe>(noting_pipe::describe(), slow_stream(), 1);
+  expect_empty_channel_at_start(*current_log, r);
+  EXPECT_TRUE(test::no_children());
+}
+
+}  // namespace
+}  // namespace ipcbench
