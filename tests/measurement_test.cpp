@@ -1,13 +1,16 @@
-// The timed window of a stream: it holds the timed batch alone. A consumer slower than its
-// producer leaves warm-up messages queued in the channel; without the barrier after the warm-up
-// they drained inside the timed window, so a deep queue read slow. Here a pipe's consumer takes
-// a millisecond per message while the producer runs ahead, and both note when each message went
-// and came: every warm-up message must have been received before the first timed one was sent.
+// What a number covers. The timed window of a stream: it holds the timed batch alone. A consumer
+// slower than its producer leaves warm-up messages queued in the channel; without the barrier after
+// the warm-up they drained inside the timed window, so a deep queue read slow. Here a pipe's
+// consumer takes a millisecond per message while the producer runs ahead, and both note when each
+// message went and came: every warm-up message must have been received before the first timed one
+// was sent. The tails of short round trips: each sample is one round trip (timed by the time-stamp
+// counter), not the mean of a batch that hides a stall.
 #include <gtest/gtest.h>
 #include <time.h>
 
 #include <cstdint>
 
+#include "harness/calibrate.hpp"
 #include "harness/runner.hpp"
 #include "mechanisms/pipes/pipe.hpp"
 #include "sys/mapping.hpp"
@@ -115,6 +118,96 @@ TEST(StreamWindow, NoWarmUpMessageIsQueuedWhenAGroupsClockStarts) {
   const run_result r = run_pairs<noting_pipe>(noting_pipe::describe(), slow_stream(), 1);
   expect_empty_channel_at_start(*current_log, r);
   EXPECT_TRUE(test::no_children());
+}
+
+// A pipe whose consumer stalls for 3 ms once, before its reply to the 200th request of the
+// timed batch (request kStallAt of the run).
+constexpr std::size_t kStallAt = 10 + 10 + 200;
+
+class stalling_endpoint {
+ public:
+  stalling_endpoint(stream_endpoint inner, bool producer)
+      : inner_(std::move(inner)), producer_(producer) {}
+  io_status send(std::span<const std::byte> msg) {
+    if (!producer_ && ++replies_ == kStallAt) {
+      const timespec stall{0, 3'000'000};
+      ::nanosleep(&stall, nullptr);
+    }
+    return inner_.send(msg);
+  }
+  std::ptrdiff_t receive(std::span<std::byte> buf) { return inner_.receive(buf); }
+
+ private:
+  stream_endpoint inner_;
+  bool producer_;
+  std::size_t replies_ = 0;
+};
+
+class stalling_pipe {
+ public:
+  static mechanism_traits describe() {
+    auto t = pipe_channel::describe();
+    t.id = "stalling_pipe";
+    return t;
+  }
+  explicit stalling_pipe(const channel_config& cfg) : inner_(cfg) {}
+  void opened() noexcept { inner_.opened(); }
+  stalling_endpoint open(role r) { return stalling_endpoint(inner_.open(r), r == role::producer); }
+
+ private:
+  pipe_channel inner_;
+};
+
+// A clock read so dear (10 us, as told) that every sample would be the mean of a batch.
+run_request short_round_trips(double tsc_ns_per_tick) {
+  run_request req;
+  req.pat = pattern::latency;
+  req.message_size = 64;
+  req.place = placement::none;
+  req.warmup_messages = 10;
+  req.fixed_messages = 2000;
+  req.timeout = std::chrono::seconds(10);
+  req.timer_ns = 10'000;
+  req.tsc_ns_per_tick = tsc_ns_per_tick;
+  return req;
+}
+
+TEST(RoundTripTails, ShortRoundTripsAreTimedOneByOneByTheTsc) {
+  const double tick = tsc_ns_per_tick();
+  if (tick <= 0) GTEST_SKIP() << "no invariant time-stamp counter here";
+  const run_result r =
+      run_channel<stalling_pipe>(stalling_pipe::describe(), short_round_trips(tick));
+  ASSERT_EQ(r.status, run_status::ok) << r.reason;
+  EXPECT_EQ(r.clock, rtt_clock::tsc);
+  EXPECT_EQ(r.rtt_batch, 1u);
+  EXPECT_EQ(r.rtt.count(), r.messages);
+  // The one stalled round trip is a sample of its own: the max holds the whole stall.
+  EXPECT_GE(r.rtt.max(), 3'000'000 * 0.99);
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(RoundTripTails, WithoutATscASampleIsTheMeanOfABatch) {
+  const run_result r = run_channel<stalling_pipe>(stalling_pipe::describe(), short_round_trips(0));
+  ASSERT_EQ(r.status, run_status::ok) << r.reason;
+  EXPECT_EQ(r.clock, rtt_clock::clock_gettime);
+  ASSERT_GT(r.rtt_batch, 1u);
+  EXPECT_EQ(r.rtt.count() * r.rtt_batch, r.messages);
+  // The stall is spread over its batch: no sample holds it whole (the report nulls the tails).
+  EXPECT_LT(r.rtt.max(), 3'000'000);
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(RoundTripTails, NullChannelTimesOneByOneWithTheTsc) {
+  const double tick = tsc_ns_per_tick();
+  if (tick <= 0) GTEST_SKIP() << "no invariant time-stamp counter here";
+  run_request req = short_round_trips(tick);
+  req.fixed_messages = 0;
+  req.warmup_messages = 0;
+  req.target_time_s = 0.01;
+  const run_result r = run_null(req);
+  ASSERT_EQ(r.status, run_status::ok) << r.reason;
+  EXPECT_EQ(r.clock, rtt_clock::tsc);
+  EXPECT_EQ(r.rtt.count(), r.messages);
 }
 
 }  // namespace
