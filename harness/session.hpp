@@ -167,8 +167,9 @@ struct run_result {
   histogram turnaround;
   std::uint64_t turnaround_stride = 0;   // every how many round trips it was sampled; 0: none
   std::optional<cpu_window> cpu_states;  // the pinned CPUs over the timed batch (/proc/stat)
-  // The helper processes' (run_request::helper_pids) user+system CPU time over the timed batch,
-  // from /proc/<pid>/stat in clock ticks (10 ms at USER_HZ 100); nullopt without helpers.
+  // The helper processes' (run_request::helper_pids) CPU time over the timed batch, from their
+  // threads' /proc/<pid>/task/<tid>/schedstat in nanoseconds (process_cpu_ns); nullopt without
+  // helpers.
   std::optional<std::int64_t> helper_cpu_ns;
   std::optional<group_outcome> group;  // group runs only (harness/group.hpp)
 

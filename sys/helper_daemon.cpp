@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -161,7 +162,30 @@ std::optional<std::string> find_in_path(const std::string& name) {
   return std::nullopt;
 }
 
-std::optional<std::int64_t> process_cpu_ns(pid_t pid) {
+namespace {
+
+// The sum of the first field of /proc/<pid>/task/<tid>/schedstat (the time each thread has run,
+// ns) over the live threads; nullopt when the process is gone or the files cannot be read
+// (a kernel without CONFIG_SCHED_INFO).
+std::optional<std::int64_t> schedstat_cpu_ns(pid_t pid) {
+  std::error_code ec;
+  std::filesystem::directory_iterator tasks("/proc/" + std::to_string(pid) + "/task", ec);
+  if (ec) return std::nullopt;
+  std::int64_t sum = 0;
+  bool any = false;
+  for (const auto& task : tasks) {
+    std::ifstream in(task.path() / "schedstat");
+    long long run_ns = 0;
+    if (!(in >> run_ns)) continue;  // a thread that ended meanwhile
+    sum += run_ns;
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return sum;
+}
+
+// User plus system time from fields 14 and 15 of /proc/<pid>/stat, in clock ticks.
+std::optional<std::int64_t> stat_cpu_ns(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto paren = text.rfind(')');  // the command name may hold spaces and parentheses
@@ -175,6 +199,13 @@ std::optional<std::int64_t> process_cpu_ns(pid_t pid) {
   static const long ticks = ::sysconf(_SC_CLK_TCK);
   if (ticks <= 0) return std::nullopt;
   return (utime + stime) * (1'000'000'000LL / ticks);
+}
+
+}  // namespace
+
+std::optional<std::int64_t> process_cpu_ns(pid_t pid) {
+  if (auto ns = schedstat_cpu_ns(pid)) return ns;
+  return stat_cpu_ns(pid);
 }
 
 }  // namespace ipcbench

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -17,6 +18,7 @@
 #include "sys/child.hpp"
 #include "sys/cleanup.hpp"
 #include "sys/error.hpp"
+#include "sys/helper_daemon.hpp"
 #include "sys/io.hpp"
 #include "sys/mapping.hpp"
 #include "sys/named.hpp"
@@ -81,6 +83,34 @@ TEST(Io, WriteToClosedReaderIsClosedNotSignal) {
   ::signal(SIGPIPE, SIG_IGN);
   std::byte b[1] = {};
   EXPECT_EQ(write_all(p.write_end.get(), b), io_status::closed);
+}
+
+// A helper's CPU time is counted in nanoseconds (schedstat), not in 10 ms ticks: 3 ms of CPU
+// shows as 3 ms, not as 0 or 10. A process that is gone reads as nullopt, not as an exception.
+TEST(ProcessCpu, CountsNanosecondsAndNothingForAGoneProcess) {
+  auto thread_cpu_ns = [] {
+    timespec ts;
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+  };
+  const auto before = process_cpu_ns(::getpid());
+  ASSERT_TRUE(before.has_value());
+  const std::int64_t start = thread_cpu_ns();
+  while (thread_cpu_ns() - start < 3'000'000) {
+  }
+  const auto after = process_cpu_ns(::getpid());
+  ASSERT_TRUE(after.has_value());
+  const std::int64_t used = *after - *before;
+  EXPECT_GE(used, 3'000'000);
+  EXPECT_NE(used % 10'000'000, 0) << "counted in clock ticks: " << used << " ns";
+
+  pid_t gone = 0;
+  {
+    auto child = child_process::fork([] { return 0; });
+    gone = child.pid();
+    ASSERT_TRUE(child.wait_for(std::chrono::seconds(5)).has_value());
+  }
+  EXPECT_FALSE(process_cpu_ns(gone).has_value());
 }
 
 TEST(ChildProcess, DestructorKillsAndReapsARunningChild) {
