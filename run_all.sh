@@ -35,7 +35,8 @@ Options:
   --sizes LIST         comma-separated message sizes in bytes, replacing the sweep's
   --fan LIST           the N of the topology benchmarks (pairs/N: N pairs at once; fan_in/N: N
                        producers into one consumer; fan_out/N: one producer to N consumers),
-                       comma-separated, 1..64 (default 1,2,4,8), or none; each runs only at the
+                       comma-separated, 1..64, or none (default 1,2,4,8, each only where its
+                       processes fit the CPUs: name N here to oversubscribe); each runs only at the
                        sizes that answer its question (fan_in over pipes and FIFOs across
                        PIPE_BUF: 64,4095,4096,4097,65536; see build/bench/ipcbench --help)
   --idle-states M      held (default): keep the CPUs out of deep idle states for the whole run

@@ -394,9 +394,11 @@ std::vector<bench_case> make_cases(const bench_options& o) {
   // The topology benchmarks, after every one-pair benchmark: a group forks its members, so the
   // fork process model only.
   if (o.process != process_model::fork) return cases;
+  const std::size_t cpus = allowed_cpus().size();
   for (const auto& e : registry()) {
     for (topology t : e.topologies())
-      for (std::size_t n : o.fan)
+      for (std::size_t n : o.fan) {
+        if (!o.fan_given && !fan_fits(t, n, cpus)) continue;
         for (pattern p : {pattern::latency, pattern::throughput}) {
           if (p == pattern::throughput && !e.traits.supports_throughput) continue;
           // Fan-in and fan-out are streams: one consumer's latency is not a round trip.
@@ -410,6 +412,7 @@ std::vector<bench_case> make_cases(const bench_options& o) {
             add(e.traits, p, size, o.place, run, t, n);
           }
         }
+      }
   }
   return cases;
 }

@@ -71,6 +71,10 @@ std::vector<std::size_t> topology_sizes_for(const bench_options& o, topology t, 
   return all;
 }
 
+bool fan_fits(topology t, std::size_t n, std::size_t cpus) {
+  return (t == topology::pairs ? 2 * n : n + 1) <= cpus;
+}
+
 std::vector<std::size_t> parse_fan(const std::string& text) {
   if (text == "none") return {};
   std::vector<std::size_t> fan;
@@ -150,6 +154,7 @@ bench_options parse_options(int& argc, char** argv) {
       sizes_given = true;
     } else if (take_flag(i, argc, argv, "--fan", v)) {
       o.fan = parse_fan(v);
+      o.fan_given = true;
     } else if (std::strcmp(argv[i], "--quick") == 0) {
       quick = true;
     } else if (take_flag(i, argc, argv, "--placement", v)) {
@@ -241,9 +246,11 @@ Options:
                         1,64,512,4095,4096,4097,16384,65535,65536,65537,262144,1048576,4194304)
   --quick               CI-sized sweep: 1,64,4095,4096,4097,65535,65536,65537,1048576 and
                         a 0.02 s timed batch per benchmark (topologies: 64,4096,4097)
-  --fan LIST            the N of the topology benchmarks, comma-separated, 1..64 (default
-                        1,2,4,8), or none: pairs/N runs N independent pairs of every pair
-                        mechanism at once, fan_in/N N producers into one consumer over one
+  --fan LIST            the N of the topology benchmarks, comma-separated, 1..64, or none
+                        (default 1,2,4,8, each only where its processes fit the allowed CPUs;
+                        name N here to oversubscribe): pairs/N runs N independent pairs of
+                        every pair mechanism at once, fan_in/N N producers into one consumer
+                        over one
                         channel, fan_out/N one producer to N consumers (a channel each, a
                         shared-memory ring all read, or a work queue); fork process model
                         only. fan_in over pipes and FIFOs runs at 64,4095,4096,4097,65536

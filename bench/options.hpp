@@ -19,6 +19,9 @@ struct bench_options {
   // --fan LIST: the N of pairs/N and fan_in/N (empty: --fan none, no topology benchmarks), and
   // the sizes they run at (topology_sizes(), quick_topology_sizes(), or --sizes when given).
   std::vector<std::size_t> fan = {1, 2, 4, 8};
+  // --fan given: every N runs, oversubscribed or not (flagged in the report). The default runs
+  // only the N whose processes fit the CPUs the run may use (fan_fits).
+  bool fan_given = false;
   std::vector<std::size_t> topology_sizes;
   bool sizes_given = false;    // --sizes: every topology and pattern runs at topology_sizes
   std::string sweep = "full";  // full, quick, custom
@@ -60,6 +63,10 @@ std::vector<std::size_t> topology_sizes_for(const bench_options& o, topology t, 
 // "1,2,4,8" -> N list; "none" -> empty. Throws usage_error on 0, garbage, duplicates or an N
 // above kMaxGroupSize.
 std::vector<std::size_t> parse_fan(const std::string& text);
+// Whether a topology of size n runs under the default --fan on `cpus` allowed CPUs: no more
+// processes than CPUs (pairs/N has 2N, fan_in/N and fan_out/N N + 1). More peers than CPUs
+// measure the scheduler as much as the channel: opt-in (--fan), and flagged oversubscribed.
+bool fan_fits(topology t, std::size_t n, std::size_t cpus);
 
 // Parses and removes our flags from argv; leaves Google Benchmark's in place. Throws usage_error.
 bench_options parse_options(int& argc, char** argv);

@@ -463,6 +463,24 @@ TEST(FanOption, ParsesAndRejects) {
   EXPECT_THROW(parse_fan(""), usage_error);
 }
 
+// The default --fan keeps every process on a CPU of its own; oversubscription is opt-in.
+TEST(FanOption, TheDefaultFitsTheCpus) {
+  EXPECT_TRUE(fan_fits(topology::pairs, 1, 2));
+  EXPECT_FALSE(fan_fits(topology::pairs, 2, 2));
+  EXPECT_TRUE(fan_fits(topology::fan_in, 1, 2));
+  EXPECT_FALSE(fan_fits(topology::fan_in, 2, 2));
+  EXPECT_FALSE(fan_fits(topology::fan_out, 2, 2));
+  EXPECT_TRUE(fan_fits(topology::pairs, 8, 16));
+  EXPECT_FALSE(fan_fits(topology::fan_out, 16, 16));
+  EXPECT_TRUE(fan_fits(topology::fan_in, 8, 16));
+  int argc = 3;
+  char a0[] = "ipcbench", a1[] = "--fan", a2[] = "2";
+  char* argv[] = {a0, a1, a2, nullptr};
+  const bench_options given = parse_options(argc, argv);
+  EXPECT_TRUE(given.fan_given);
+  EXPECT_FALSE(bench_options{}.fan_given);
+}
+
 TEST(GroupOptions, TheDefaultSweepTrimsTheTopologiesAndSizesReplaceIt) {
   bench_options o;
   o.topology_sizes = topology_sizes();
