@@ -95,7 +95,8 @@ nlohmann::json traits_to_json(const mechanism_traits& t) {
           {"notes", t.notes},
           {"supports_throughput", t.supports_throughput},
           {"paced", t.paced},
-          {"lossy", t.lossy}};
+          {"lossy", t.lossy},
+          {"verification", t.verification}};
 }
 
 nlohmann::json measure_calibration(const cpu_choice& cpus, const std::vector<std::size_t>& sizes) {
@@ -142,6 +143,11 @@ nlohmann::json measure_calibration(const cpu_choice& cpus, const std::vector<std
     copy = {{"by_size", std::move(by_size)}, {"cpus", {cpus.producer, cpus.consumer}}};
   }
   c["copy_floor_bytes_per_second"] = copy;
+  // What a separate check pass (mechanism_traits::verification) costs the receiver per message.
+  nlohmann::json check = nlohmann::json::object();
+  for (std::size_t size : sizes)
+    if (size != 0) check[std::to_string(size)] = check_cost_ns(size);
+  c["check_ns_by_size"] = check;
   return c;
 }
 

@@ -50,6 +50,7 @@ struct run_floors {
   double tsc_ns_per_tick = 0;
   std::optional<double> line_rtt_p50_ns, wake_rtt_p50_ns;
   std::map<std::size_t, double> copy_bytes_per_second;  // by message size
+  std::map<std::size_t, double> check_ns;               // a separate check pass, by size
 };
 run_floors g_floors;
 // The CPUs the peers run on, for the floors measured beside each repetition (both >= 0 and
@@ -99,6 +100,9 @@ run_floors floors_from(const nlohmann::json& calibration) {
       c.is_object())
     for (const auto& [size, v] : c.at("by_size").items())
       if (v.is_number()) f.copy_bytes_per_second[std::stoull(size)] = v.get<double>();
+  if (const auto& c = calibration.value("check_ns_by_size", nlohmann::json()); c.is_object())
+    for (const auto& [size, v] : c.items())
+      if (v.is_number()) f.check_ns[std::stoull(size)] = v.get<double>();
   return f;
 }
 
@@ -202,6 +206,17 @@ nlohmann::json group_json(const group_outcome& g, pattern p, bool means) {
   if (g.fairness)
     j["fairness"] = {{"min_over_max", g.fairness->min_over_max}, {"cv", g.fairness->cv}};
   if (g.torn_records) j["torn_records"] = *g.torn_records;
+  if (g.paced) {
+    nlohmann::json pj = {{"rate_per_producer", g.paced->rate_per_producer},
+                         {"delay_samples", g.paced->delay.count()}};
+    if (!g.paced->failure.empty()) pj["reason"] = g.paced->failure;
+    if (g.paced->delay.count() != 0) {
+      pj["delay_p50_ns"] = g.paced->delay.percentile(50);
+      const double p99 = supported_percentile(g.paced->delay, 99);
+      pj["delay_p99_ns"] = std::isnan(p99) ? nlohmann::json() : nlohmann::json(p99);
+    }
+    j["paced_delay"] = std::move(pj);
+  }
   return j;
 }
 
@@ -258,6 +273,10 @@ void run_case(benchmark::State& state, const bench_case& c) {
   namespace counter = schema::counter;
   state.counters[counter::kMessages] = static_cast<double>(r.messages);
   state.counters[counter::kCpuNsPerMessage] = r.cpu_ns_per_message();
+  if (c.traits.verification == "separate")
+    if (const auto check = g_floors.check_ns.find(c.req.message_size);
+        check != g_floors.check_ns.end())
+      state.counters[counter::kSeparateCheckNsPerMessage] = check->second;
   if (r.helper_cpu_ns)
     state.counters[counter::kHelperCpuNsPerMessage] =
         static_cast<double>(*r.helper_cpu_ns) / static_cast<double>(r.messages);
@@ -323,6 +342,12 @@ void run_case(benchmark::State& state, const bench_case& c) {
         if (const double p99 = supported_percentile(m.delay, 99); !std::isnan(p99))
           state.counters[counter::kDelayP99Ns] = p99;
       }
+    if (r.group->paced && r.group->paced->delay.count() != 0) {
+      const histogram& d = r.group->paced->delay;
+      state.counters[counter::kPacedDelayP50Ns] = static_cast<double>(d.percentile(50));
+      if (const double p99 = supported_percentile(d, 99); !std::isnan(p99))
+        state.counters[counter::kPacedDelayP99Ns] = p99;
+    }
   }
   extra.integrity_errors = r.integrity_errors;
   // A group's CPUs are in `group`, member by member.

@@ -63,6 +63,20 @@ double tsc_read_cost_ns() {
   return static_cast<double>(t1 - t0) / kCalls;
 }
 
+double check_cost_ns(std::size_t size) {
+  message_codec codec(size);
+  const auto msg = codec.stamp(7);
+  const std::vector<std::byte> got(msg.begin(), msg.end());
+  // About 64 MiB of checking (at least 16 checks), after one check to warm the caches.
+  const std::size_t rounds = std::clamp<std::size_t>((64u << 20) / size, 16, 200'000);
+  std::uint64_t bad = codec.check(got, 7) != integrity_error::none;
+  const std::int64_t t0 = now_ns();
+  for (std::size_t i = 0; i < rounds; ++i) bad += codec.check(got, 7) != integrity_error::none;
+  const std::int64_t t1 = now_ns();
+  asm volatile("" : : "r"(bad));
+  return static_cast<double>(t1 - t0) / static_cast<double>(rounds);
+}
+
 double memcpy_bytes_per_second() {
   constexpr std::size_t kSize = 1 << 20;
   std::vector<char> a(kSize, 1), b(kSize, 2);

@@ -14,6 +14,10 @@ namespace ipcbench {
 double timer_cost_ns();
 // Mean cost of one read_tsc() (sys/system.hpp), nanoseconds.
 double tsc_read_cost_ns();
+// What the receiver's integrity check of one message of `size` bytes costs when it is a pass
+// of its own over a received message in cache (message_codec::check), nanoseconds: the time a
+// "separate" verification adds per message over a "fused" one.
+double check_cost_ns(std::size_t size);
 // Hot memcpy bandwidth of a 1 MiB buffer, bytes per second.
 double memcpy_bytes_per_second();
 // The round trip of one cache line between two CPUs: two forked processes pinned to `cpu_a` and

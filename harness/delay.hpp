@@ -10,11 +10,17 @@
 // numbers in fan-in, the producer's sequence in fan-out); it keeps at most kMaxDelaySamples
 // notes, -1 where a record was not seen (a work queue's reader sees only the records it took).
 // due() is one comparison per record on the usual path.
+//
+// A paced stream (run_request::send_rate) notes a sampled record's scheduled send time instead
+// (pacer::last_due, sent_at()), so a sender that falls behind its schedule shows as delay too.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <vector>
+
+#include "harness/pacer.hpp"
+#include "sys/system.hpp"
 
 namespace ipcbench {
 
@@ -23,6 +29,11 @@ inline constexpr std::uint64_t kMaxDelaySamples = 2048;
 // Records between two samples, so that a batch of `count` gives at most kMaxDelaySamples.
 constexpr std::uint64_t delay_stride(std::uint64_t count) noexcept {
   return std::max<std::uint64_t>(1, (count + kMaxDelaySamples - 1) / kMaxDelaySamples);
+}
+
+// The sender's note of a sampled record that it sends now: its scheduled time when paced.
+inline std::int64_t sent_at(const pacer& pace) noexcept {
+  return pace.paced() ? pace.last_due() : now_ns();
 }
 
 class delay_sampler {

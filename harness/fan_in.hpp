@@ -90,6 +90,7 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
   std::optional<tagged_layout> layout;
   std::optional<tagged_record_writer> tagged;
   if (r == role::producer) {
+    s.pace = pacer(req.send_rate);
     s.codec =
         message_codec(req.message_size, headroom, static_cast<std::uint64_t>(setup.index) + 1);
     if (fan_in_tagged(req.message_size, setup)) {
@@ -114,7 +115,8 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
       for (std::uint64_t i = 0; i < n; ++i) {
         const std::uint64_t k = s.next_seq++;
         const auto msg = tagged ? tagged->stamp(k) : s.codec.stamp(fan_in_tag(me, k));
-        if (delay.due(k)) delay.note(k, now_ns());
+        s.pace.wait_turn();
+        if (delay.due(k)) delay.note(k, sent_at(s.pace));
         if (ep.send(msg) != io_status::ok) throw_channel_closed("send", k);
       }
       return;
@@ -132,6 +134,7 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
   };
 
   const auto sizing = expect_message<warmup_order>(ctl, req.timeout * 2).count;
+  s.pace.restart();
   // The sizing run ends with every producer's records in (each waits for the go order), but its
   // cold start and the rest flow into each other: only the end is checked as complete.
   std::uint64_t sized = 0;
@@ -146,8 +149,12 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
   else
     delay = delay_sampler(sizing + go.warm, go.count);
   // With the barrier every producer's warm-up records are in when it is passed.
+  s.pace.restart();
   batch(go.warm, go.barrier);
-  hold_at_barrier(ctl, go);
+  if (go.barrier) {
+    hold_at_barrier(ctl, go);
+    s.pace.restart();
+  }
   const std::uint64_t torn0 = rx ? rx->torn() : 0;
   const peer_cpu c0 = cpu_now();
   const std::int64_t t0 = now_ns();

@@ -80,15 +80,22 @@ inline peer_report fan_out_report(std::uint64_t messages, const integrity_tally&
 //
 // `delay` samples the timed records (harness/delay.hpp): sequence numbers run on from the sizing
 // run through the warm-up, so the timed batch starts at sizing + warm.
+//
+// A paced producer (s.pace) keeps to its schedule in every batch, restarted at each.
 template <class Batch, class Close>
-void stream_conversation(control_link& ctl, const run_request& req, const peer_state& s,
-                         Batch& batch, Close close, delay_sampler& delay) {
+void stream_conversation(control_link& ctl, const run_request& req, peer_state& s, Batch& batch,
+                         Close close, delay_sampler& delay) {
   const auto sizing = expect_message<warmup_order>(ctl, req.timeout * 2).count;
+  s.pace.restart();
   send_message(ctl, warm_notice{timed_sizing_run(sizing, batch)});
   const auto go = expect_message<go_order>(ctl, req.timeout * 2);
   delay = delay_sampler(sizing + go.warm, go.count);
+  s.pace.restart();
   batch(go.warm);
-  hold_at_barrier(ctl, go);
+  if (go.barrier) {
+    hold_at_barrier(ctl, go);
+    s.pace.restart();
+  }
   fan_out_window w;
   w.c0 = cpu_now();
   w.t0 = now_ns();
@@ -108,6 +115,7 @@ void stream_conversation(control_link& ctl, const run_request& req, const peer_s
 template <endpoint E>
 int run_fan_out_producer(std::vector<E> eps_in, control_link& ctl, const run_request& req) {
   peer_state s(req.message_size, endpoint_headroom<E>);
+  s.pace = pacer(req.send_rate);
   std::optional<std::vector<E>> eps(std::move(eps_in));
   send_message(ctl, opened_notice{});
   delay_sampler delay;
@@ -115,7 +123,8 @@ int run_fan_out_producer(std::vector<E> eps_in, control_link& ctl, const run_req
     for (std::uint64_t i = 0; i < n; ++i) {
       const std::uint64_t seq = s.next_seq++;
       const auto msg = s.codec.stamp(seq);
-      if (delay.due(seq)) delay.note(seq, now_ns());
+      s.pace.wait_turn();
+      if (delay.due(seq)) delay.note(seq, sent_at(s.pace));
       for (E& ep : *eps)
         if (ep.send(msg) != io_status::ok) throw_channel_closed("send", seq);
     }
@@ -149,17 +158,20 @@ template <endpoint E>
 int run_work_queue_peer(E endpoint_in, role r, control_link& ctl, const run_request& req,
                         std::size_t readers) {
   peer_state s(req.message_size, endpoint_headroom<E>);
+  if (r == role::producer) s.pace = pacer(req.send_rate);
   std::optional<E> endpoint(std::move(endpoint_in));
   E& ep = *endpoint;
   send_message(ctl, opened_notice{});
   std::uint64_t hash = 0;  // of the timed records
   delay_sampler delay;     // of the timed records, by sequence number
   auto produce = [&](std::uint64_t n, std::uint64_t timed_from) {
+    s.pace.restart();  // each batch paced from its start
     for (std::uint64_t i = 0; i < n; ++i) {
       const std::uint64_t seq = s.next_seq++;
       if (seq >= timed_from) hash += work_hash(seq);
       const auto msg = s.codec.stamp(seq);
-      if (delay.due(seq)) delay.note(seq, now_ns());
+      s.pace.wait_turn();
+      if (delay.due(seq)) delay.note(seq, sent_at(s.pace));
       if (ep.send(msg) != io_status::ok) throw_channel_closed("send", seq);
     }
   };

@@ -45,6 +45,13 @@ class pacer {
     }
   }
 
+  // When the message wait_turn() last let go was due: its scheduled send time, from which a
+  // paced stream's delay is measured (a late send then counts its lateness: no coordinated
+  // omission). Paced only.
+  std::int64_t last_due() const noexcept {
+    return due(next_ - 1);
+  }
+
   std::uint64_t sent() const noexcept {
     return next_;
   }  // since restart()

@@ -87,6 +87,17 @@ concept in_place_receiver = requires(E& e, in_place_check& c) {
   { e.receive_in_place(c) } -> std::same_as<std::ptrdiff_t>;
 };
 
+// How endpoint type E's receiver checks a message (mechanism_traits::verification).
+template <endpoint E>
+constexpr const char* verification_of() noexcept {
+  if constexpr (in_place_receiver<E>)
+    return "in place";
+  else if constexpr (fused_receiver<E>)
+    return "fused";
+  else
+    return "separate";
+}
+
 // Sends message `seq`: written into lent memory where the endpoint lends it, else stamped and
 // sent from the codec's buffer.
 template <endpoint E>

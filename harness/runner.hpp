@@ -225,6 +225,54 @@ run_result run_fan_in(const mechanism_traits& traits, const run_request& req, st
   }
 }
 
+// The paced run of a fan topology runs its producers at this fraction of their saturated rate.
+inline constexpr double kPacedDelayFraction = 0.5;
+
+// fan_in/N and fan_out/N: runs `run(req)` (saturated); when it is an ok stream, runs it again
+// with every producer paced (run_request::send_rate) at kPacedDelayFraction of the rate each
+// producer kept in the saturated run (its messages over the common window), and puts that
+// run's delay, measured from the scheduled send times, in group->paced. A paced run that failed
+// fails the benchmark (its data was wrong); one that was skipped, or not run (an oversubscribed
+// group), leaves the reason.
+template <class Run>
+run_result with_paced_delay(const run_request& req, Run&& run) {
+  run_result res = run(req);
+  if (res.status != run_status::ok || !res.group || req.pat != pattern::throughput ||
+      req.send_rate > 0 || res.elapsed_ns <= 0)
+    return res;
+  const member_outcome* producer = nullptr;
+  for (const auto& m : res.group->members)
+    if (m.r == role::producer) producer = &m;
+  if (producer == nullptr || producer->messages == 0) return res;
+  if (res.group->oversubscribed) {
+    // A paced producer busy-waits for its slot (harness/pacer.hpp): with more peers than CPUs
+    // it would take the CPU its consumer needs, and the delay would be the scheduler's.
+    res.group->paced.emplace().failure =
+        "not run: the group is oversubscribed, and a paced producer busy-waits for its slots";
+    return res;
+  }
+  run_request paced = req;
+  paced.send_rate = kPacedDelayFraction * static_cast<double>(producer->messages) * 1e9 /
+                    static_cast<double>(res.elapsed_ns);
+  const run_result p = run(paced);
+  paced_delay& out = res.group->paced.emplace();
+  out.rate_per_producer = paced.send_rate;
+  if (p.status == run_status::failed) {
+    res.status = run_status::failed;
+    res.reason = "paced run at " + std::to_string(std::llround(paced.send_rate)) +
+                 " msg/s per producer: " + p.reason;
+    return res;
+  }
+  if (p.status != run_status::ok || !p.group) {
+    out.failure = p.reason;
+    return res;
+  }
+  const role lone = res.group->topo == topology::fan_in ? role::consumer : role::producer;
+  for (const auto& m : p.group->members)
+    if (m.r == lone) out.delay.merge(m.delay);
+  return res;
+}
+
 // Why a fan-out of this request cannot run, or empty (group limits, throughput only, and for
 // a work queue records that hold their whole sequence number).
 std::string cannot_run_fan_out(const mechanism_traits& traits, const run_request& req,

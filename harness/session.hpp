@@ -114,6 +114,16 @@ struct member_outcome {
   histogram delay;
 };
 
+// fan_in/N and fan_out/N: the one-way delay of a second run whose producers were paced at
+// about half the saturated run's rate (harness/runner.hpp with_paced_delay), measured from each
+// sampled record's scheduled send time: the delay of a channel with room to spare, where the
+// saturated run's delay is mostly the queue (Little's law: its buffer over its rate).
+struct paced_delay {
+  double rate_per_producer = 0;  // messages/s each producer was paced to
+  histogram delay;               // the lone member's (fan-in's consumer, fan-out's producer)
+  std::string failure;           // why the paced run gave no delay (skipped); empty when it did
+};
+
 // What a group run adds to its run_result: where every process ran and what each did.
 struct group_outcome {
   topology topo = topology::pairs;
@@ -122,6 +132,7 @@ struct group_outcome {
   bool oversubscribed = false;  // more peers than allowed CPUs
   std::string placement_reason;
   std::vector<member_outcome> members;
+  std::optional<paced_delay> paced;  // fan_in/N and fan_out/N streams
   // The spread of the producers' rates (each its messages over its own window): how fairly the
   // channel served them. Set when there are producers sharing one channel, or pairs sharing the
   // machine.

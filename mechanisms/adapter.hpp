@@ -95,6 +95,12 @@ struct mechanism_traits {
   // peer's own thread is pinned after, as the library's own perf tools leave them unpinned:
   // pinned with it, they would compete for the one CPU with the thread they serve.
   bool library_threads = false;
+  // How the receiver's integrity check reads a message (set by the registry from the endpoint
+  // type): "separate" (a second pass over the received message, after the channel copied it
+  // in), "fused" (in the copy out of the channel: one pass) or "in place" (the message read
+  // where it lies, nothing copied). A separate pass costs the receiver calibration's
+  // check_ns_by_size more per message than the other two.
+  std::string verification;
 };
 
 // receive() results other than a length.

@@ -29,6 +29,7 @@ mechanism_entry make_entry(const char* id) {
     e.traits.id = e.traits.mechanism = id;
     e.unavailable = std::string("unavailable on this machine: ") + ex.what();
   }
+  e.traits.verification = verification_of<decltype(std::declval<C&>().open(role::producer))>();
   e.run = [traits = e.traits, unavailable = e.unavailable](const run_request& req) {
     if (!unavailable.empty()) return skipped_run(unavailable);
     return run_channel<C>(traits, req);
@@ -59,7 +60,7 @@ mechanism_entry with_fan_in(mechanism_entry e) {
   e.groups[topology::fan_in] = [traits = e.traits, unavailable = e.unavailable](
                                    const run_request& req, std::size_t n) {
     if (!unavailable.empty()) return unavailable_group(unavailable);
-    return run_fan_in<C>(traits, req, n);
+    return with_paced_delay(req, [&](const run_request& r) { return run_fan_in<C>(traits, r, n); });
   };
   return e;
 }
@@ -71,7 +72,8 @@ mechanism_entry with_fan_out_channels(mechanism_entry e) {
   e.groups[topology::fan_out] = [traits = e.traits, unavailable = e.unavailable](
                                     const run_request& req, std::size_t n) {
     if (!unavailable.empty()) return unavailable_group(unavailable);
-    return run_fan_out_channels<C>(traits, req, n);
+    return with_paced_delay(
+        req, [&](const run_request& r) { return run_fan_out_channels<C>(traits, r, n); });
   };
   return e;
 }
@@ -83,7 +85,8 @@ mechanism_entry with_fan_out_broadcast(mechanism_entry e) {
   e.groups[topology::fan_out] = [traits = e.traits, unavailable = e.unavailable](
                                     const run_request& req, std::size_t n) {
     if (!unavailable.empty()) return unavailable_group(unavailable);
-    return run_fan_out_broadcast<C>(traits, req, n);
+    return with_paced_delay(
+        req, [&](const run_request& r) { return run_fan_out_broadcast<C>(traits, r, n); });
   };
   return e;
 }
@@ -95,7 +98,8 @@ mechanism_entry with_work_queue(mechanism_entry e) {
   e.groups[topology::fan_out] = [traits = e.traits, unavailable = e.unavailable](
                                     const run_request& req, std::size_t n) {
     if (!unavailable.empty()) return unavailable_group(unavailable);
-    return run_work_queue<C>(traits, req, n);
+    return with_paced_delay(req,
+                            [&](const run_request& r) { return run_work_queue<C>(traits, r, n); });
   };
   return e;
 }

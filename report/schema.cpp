@@ -25,6 +25,7 @@ constexpr std::string_view kCounters[] = {
     counter::kCpuNsPerMessage,
     counter::kHelperCpuNsPerMessage,
     counter::kRttBatch,
+    counter::kSeparateCheckNsPerMessage,
     counter::kRttSamples,
     counter::kTurnaroundP50Ns,
     counter::kRttP50PerLineFloor,
@@ -35,6 +36,8 @@ constexpr std::string_view kCounters[] = {
     counter::kTornRecords,
     counter::kDelayP50Ns,
     counter::kDelayP99Ns,
+    counter::kPacedDelayP50Ns,
+    counter::kPacedDelayP99Ns,
 };
 
 constexpr std::array<metric_spec, 11> kMetrics{{

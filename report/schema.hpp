@@ -88,6 +88,10 @@ inline constexpr char kCpuNsPerMessage[] = "cpu_ns_per_message";
 // Mechanisms with a helper process (a bus daemon, a broker) only: its CPU time per message, which
 // kCpuNsPerMessage includes.
 inline constexpr char kHelperCpuNsPerMessage[] = "helper_cpu_ns_per_message";
+// Mechanisms whose receiver checks a message in a pass of its own (mechanism traits'
+// `verification` "separate"): what that pass costs per message at this size (calibration's
+// check_ns_by_size), included in the numbers; "fused" and "in place" receivers do not pay it.
+inline constexpr char kSeparateCheckNsPerMessage[] = "separate_check_ns_per_message";
 inline constexpr char kRttP50Ns[] = "rtt_p50_ns";
 inline constexpr char kRttP90Ns[] = "rtt_p90_ns";
 inline constexpr char kRttP99Ns[] = "rtt_p99_ns";
@@ -129,6 +133,11 @@ inline constexpr char kTornRecords[] = "torn_records";
 // samples behind it (absent otherwise). Per member in `group.members`. Not gate metrics.
 inline constexpr char kDelayP50Ns[] = "delay_p50_ns";
 inline constexpr char kDelayP99Ns[] = "delay_p99_ns";
+// The same delay from a second run whose producers were paced at half their saturated rate,
+// measured from the scheduled send times (no coordinated omission): the channel's delay with
+// room to spare, where the saturated one is mostly its queue. Not gate metrics.
+inline constexpr char kPacedDelayP50Ns[] = "paced_delay_p50_ns";
+inline constexpr char kPacedDelayP99Ns[] = "paced_delay_p99_ns";
 }  // namespace counter
 
 // Every counter above, in the order results/README.md lists them.

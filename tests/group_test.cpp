@@ -280,6 +280,25 @@ run_result group_that_never_reports(bool spin) {
   return coordinate_group(req, topology::pairs, program, assemble_pairs);
 }
 
+// Fan delay is also measured with room to spare: a second run paced at half the saturated
+// producer's rate, its delay in group.paced.
+TEST(FanDelay, APacedRunAtHalfTheRateGivesItsOwnDelay) {
+  for (topology t : {topology::fan_in, topology::fan_out}) {
+    const auto* m = find_mechanism("pipe");
+    ASSERT_NE(m, nullptr);
+    const run_result r = m->run_group(small_request(pattern::throughput, 64), t, 1);
+    ASSERT_EQ(r.status, run_status::ok) << r.reason;
+    ASSERT_TRUE(r.group && r.group->paced) << to_string(t);
+    const paced_delay& p = *r.group->paced;
+    EXPECT_TRUE(p.failure.empty()) << p.failure;
+    EXPECT_GT(p.delay.count(), 0u);
+    // Half of what the producer kept over the saturated run's window.
+    const double saturated = 200 * 1e9 / static_cast<double>(r.elapsed_ns);
+    EXPECT_NEAR(p.rate_per_producer, saturated / 2, saturated * 0.01);
+  }
+  EXPECT_TRUE(test::no_children());
+}
+
 TEST(GroupWatchdog, TellsAHangFromASlowBatch) {
   const run_result hung = group_that_never_reports(false);
   EXPECT_EQ(hung.status, run_status::failed);

@@ -12,6 +12,7 @@
 #include <optional>
 #include <vector>
 
+#include "harness/delay.hpp"
 #include "harness/pacer.hpp"
 #include "harness/peer.hpp"
 #include "harness/rate_search.hpp"
@@ -67,6 +68,22 @@ TEST(Pacer, ScheduleIsAbsoluteSoALateSendDoesNotShiftTheRest) {
   for (int i = 0; i < 5; ++i) p.wait_turn();
   EXPECT_EQ(p.sent(), 5u);
   EXPECT_EQ(p.due(p.sent()), t0 + 5'000'000);
+}
+
+// A paced sender's delay starts at the scheduled time: a send that goes late (here a schedule
+// that started a second ago) is noted at its slot, not when it went.
+TEST(Pacer, LastDueIsTheScheduledTimeOfTheLastSend) {
+  pacer p(1000);
+  const std::int64_t t0 = now_ns() - 1'000'000'000;
+  p.restart(t0);
+  p.wait_turn();
+  EXPECT_EQ(p.last_due(), t0);
+  EXPECT_EQ(sent_at(p), t0);
+  p.wait_turn();
+  EXPECT_EQ(sent_at(p), t0 + 1'000'000);
+  const pacer unpaced;
+  const std::int64_t before = now_ns();
+  EXPECT_GE(sent_at(unpaced), before);
 }
 
 TEST(Pacer, RateZeroIsUnpaced) {
