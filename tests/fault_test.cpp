@@ -17,28 +17,14 @@
 #include "mechanisms/pipes/pipe.hpp"
 #include "registry/registry.hpp"
 #include "test_env.hpp"
+#include "wrapped_pipe.hpp"
 
 namespace ipcbench {
 namespace {
 
 enum class damage { corrupt, duplicate, drop };
 
-// A pipe whose endpoints are wrapped in `Endpoint(stream_endpoint, bool producer)`.
-template <class Endpoint>
-class wrapped_pipe {
- public:
-  static mechanism_traits describe() {
-    auto t = pipe_channel::describe();
-    t.id = Endpoint::kId;
-    return t;
-  }
-  explicit wrapped_pipe(const channel_config& cfg) : inner_(cfg) {}
-  void opened() noexcept { inner_.opened(); }
-  Endpoint open(role r) { return Endpoint(inner_.open(r), r == role::producer); }
-
- private:
-  pipe_channel inner_;
-};
+using test::wrapped_pipe;
 
 // The producer damages its 10th message.
 template <damage D>

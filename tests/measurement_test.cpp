@@ -15,6 +15,7 @@
 #include "mechanisms/pipes/pipe.hpp"
 #include "sys/mapping.hpp"
 #include "test_env.hpp"
+#include "wrapped_pipe.hpp"
 
 namespace ipcbench {
 namespace {
@@ -26,12 +27,17 @@ struct stream_log {
   std::int64_t received[kMax];
 };
 
-// A pipe endpoint that notes every message in the log; the consumer sleeps 1 ms before each
-// receive, so the producer fills the pipe ahead of it.
+// The log of the run under test: shared memory the test maps before the run, so the forked
+// peers write into it and it outlives the channel.
+stream_log* current_log = nullptr;
+
+// A pipe endpoint that notes every message in current_log; the consumer sleeps 1 ms before
+// each receive, so the producer fills the pipe ahead of it.
 class noting_endpoint {
  public:
-  noting_endpoint(stream_endpoint inner, bool producer, stream_log* log)
-      : inner_(std::move(inner)), producer_(producer), log_(log) {}
+  static constexpr const char* kId = "noting_pipe";
+  noting_endpoint(stream_endpoint inner, bool producer)
+      : inner_(std::move(inner)), producer_(producer), log_(current_log) {}
   io_status send(std::span<const std::byte> msg) {
     if (producer_ && n_ < stream_log::kMax) log_->sent[n_] = now_ns();
     ++n_;
@@ -55,26 +61,7 @@ class noting_endpoint {
   std::size_t n_ = 0;
 };
 
-// The log of the run under test: shared memory the test maps before the run, so the forked
-// peers write into it and it outlives the channel.
-stream_log* current_log = nullptr;
-
-class noting_pipe {
- public:
-  static mechanism_traits describe() {
-    auto t = pipe_channel::describe();
-    t.id = "noting_pipe";
-    return t;
-  }
-  explicit noting_pipe(const channel_config& cfg) : inner_(cfg) {}
-  void opened() noexcept { inner_.opened(); }
-  noting_endpoint open(role r) {
-    return noting_endpoint(inner_.open(r), r == role::producer, current_log);
-  }
-
- private:
-  pipe_channel inner_;
-};
+using noting_pipe = test::wrapped_pipe<noting_endpoint>;
 
 // 100 messages of sizing run, 100 of warm-up, 50 timed: all fit in the pipe at 64 bytes.
 constexpr std::uint64_t kSizing = 100, kTimed = 50;
@@ -126,6 +113,7 @@ constexpr std::size_t kStallAt = 10 + 10 + 200;
 
 class stalling_endpoint {
  public:
+  static constexpr const char* kId = "stalling_pipe";
   stalling_endpoint(stream_endpoint inner, bool producer)
       : inner_(std::move(inner)), producer_(producer) {}
   io_status send(std::span<const std::byte> msg) {
@@ -143,20 +131,7 @@ class stalling_endpoint {
   std::size_t replies_ = 0;
 };
 
-class stalling_pipe {
- public:
-  static mechanism_traits describe() {
-    auto t = pipe_channel::describe();
-    t.id = "stalling_pipe";
-    return t;
-  }
-  explicit stalling_pipe(const channel_config& cfg) : inner_(cfg) {}
-  void opened() noexcept { inner_.opened(); }
-  stalling_endpoint open(role r) { return stalling_endpoint(inner_.open(r), r == role::producer); }
-
- private:
-  pipe_channel inner_;
-};
+using stalling_pipe = test::wrapped_pipe<stalling_endpoint>;
 
 // A clock read so dear (10 us, as told) that every sample would be the mean of a batch.
 run_request short_round_trips(double tsc_ns_per_tick) {
