@@ -51,7 +51,7 @@ const std::vector<std::size_t>& quick_sizes();
 const std::vector<std::size_t>& topology_sizes();
 const std::vector<std::size_t>& quick_topology_sizes();
 
-// The sizes a topology benchmark runs at (README, "Many processes on one channel"): with --sizes
+// The sizes a topology benchmark runs at (docs/topologies.md): with --sizes
 // all of o.topology_sizes; otherwise those of o.topology_sizes that tell something for it:
 // fan_in over a stream whose writes may tear (`tears`) all of them, PIPE_BUF's both sides
 // included; fan_in over anything else and fan_out leave out PIPE_BUF +- 1, which is no boundary

@@ -1,7 +1,7 @@
 // Claim 9: "shared memory moves 1 MiB messages faster than a pipe". What is compared is what the
 // sweep measured: the futex ring (posix_shm.futex, whose receiver sleeps in the kernel as a
 // pipe's does in read(2)) against the pipe, bytes_per_second at 1 MiB, repetition by repetition.
-// Both make two copies per message (README, Mechanisms), so the claim is about speed, not copies.
+// Both make two copies per message (docs/mechanisms.md), so the claim is about speed, not copies.
 // It needs the sweep's report rather than a run of its own.
 #include <algorithm>
 #include <cmath>

@@ -18,7 +18,7 @@ from .units import format_ns, format_rate, format_size
 MIDDLEWARE_FAMILY = "middleware"
 
 # The one place that says which raw mechanism each middleware id rides on, and why: the kernel
-# path its messages take on this harness (README "Middleware" and the adapters' notes).
+# path its messages take on this harness (docs/mechanisms.md "Middleware" and the adapters' notes).
 LAYER_BASES: dict[str, tuple[str, str]] = {
     "zeromq.ipc": (
         "unix_stream",
