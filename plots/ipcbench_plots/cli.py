@@ -26,7 +26,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Render charts and an offline index.html from ipcbench "
         "reports. With several reports the charts are overlaid and ratio heatmaps "
         "compare each report with the first (the baseline). --fleet lines up the reports "
-        "of N machines instead; --docs writes the README's pictures into docs/.",
+        "of N machines instead; --docs writes the README's pictures into docs/run/.",
     )
     parser.add_argument(
         "reports",
@@ -46,7 +46,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--docs",
         action="store_true",
         help="one report: write two or three chart PNGs, the headline findings "
-        "(headline.md), the machine (README.md) and a copy of the report into docs/ "
+        "(headline.md), the machine (README.md) and a compressed copy of the report into docs/run/ "
         "(or --out), and update the README's pictures",
     )
     parser.add_argument(
@@ -61,7 +61,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         metavar="DIR",
         help="output folder (default: plots/out/<stem>, plots/out/compare-<a>-vs-<b>, "
-        "plots/out/fleet-<a>-and-<N>-more with --fleet, docs/ with --docs)",
+        "plots/out/fleet-<a>-and-<N>-more with --fleet, docs/run/ with --docs)",
     )
     parser.add_argument(
         "--compare-json",

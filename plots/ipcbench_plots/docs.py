@@ -1,13 +1,15 @@
-"""docs/: the README's pictures and headline from one report, and the report they came from.
+"""docs/run/: the README's pictures and headline from one report, and the report they came from.
 
 `render.py --docs REPORT.json` renders the report into a temporary folder, copies DOC_CHARTS'
 PNGs, writes the headline (headline.md), the machine (README.md) and a copy of the report
-(report.json) into docs/, and replaces the part of the top-level README between DOCS_BEGIN and
-DOCS_END with the pictures and the headline.
+compressed with xz (report.json.xz: a full sweep's 17 MB of JSON takes about 1.3 MB, so a
+regeneration does not add megabytes to the history) into docs/run/, and replaces the part of the
+top-level README between DOCS_BEGIN and DOCS_END with the pictures and the headline.
 """
 
 from __future__ import annotations
 
+import lzma
 import shutil
 import tempfile
 from pathlib import Path
@@ -16,7 +18,8 @@ from .headline import markdown
 from .report import Report, text
 
 REPO = Path(__file__).resolve().parents[2]
-DOCS_DIR = REPO / "docs"
+DOCS_DIR = REPO / "docs" / "run"
+REPORT_COPY = "report.json.xz"
 README = REPO / "README.md"
 DOCS_BEGIN = "<!-- docs:begin (written by plots/render.py --docs; edit plots/ipcbench_plots/docs.py) -->"
 DOCS_END = "<!-- docs:end -->"
@@ -34,7 +37,7 @@ DOC_CHARTS = (
 
 
 def write_docs(report: Report, out_dir: Path = DOCS_DIR) -> Path:
-    """Writes the pictures, headline.md, README.md and report.json; returns README.md's path."""
+    """Writes the pictures, headline.md, README.md and report.json.xz; returns README.md's path."""
     from .cli import render
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -46,10 +49,11 @@ def write_docs(report: Report, out_dir: Path = DOCS_DIR) -> Path:
             if stem:
                 shutil.copyfile(Path(tmp) / f"{stem}.png", out_dir / f"{stem}.png")
                 pictures.append((stem, caption))
-    shutil.copyfile(report.path, out_dir / "report.json")
+    with open(report.path, "rb") as src, lzma.open(out_dir / REPORT_COPY, "wb", preset=9) as dst:
+        shutil.copyfileobj(src, dst)
     headline = markdown(report)
     (out_dir / "headline.md").write_text(
-        f"# Headline findings\n\nComputed by `plots/render.py` from [report.json](report.json) "
+        f"# Headline findings\n\nComputed by `plots/render.py` from [{REPORT_COPY}]({REPORT_COPY}) "
         f"({_source(report)}); the machine is described in [README.md](README.md).\n\n"
         + headline, encoding="utf-8")
     (out_dir / "README.md").write_text(_machine_page(report, pictures), encoding="utf-8")
@@ -95,13 +99,15 @@ def _machine_page(report: Report, pictures: list[tuple[str, str]]) -> str:
     files = "".join(f"- [{stem}.png]({stem}.png): {caption}\n" for stem, caption in pictures)
     return (
         "# The run behind the README's pictures\n\n"
-        f"Everything here comes from [report.json](report.json) ({_source(report)}). "
+        f"Everything here comes from [{REPORT_COPY}]({REPORT_COPY}) ({_source(report)}; "
+        "`xz -d` gives the JSON, and `plots/render.py` reads it as it is). "
         "Regenerate it all, and the part of the top-level README that shows it, with one "
         f"command:\n\n    {COMMAND}\n\n"
         "## The machine\n\n| | |\n|---|---|\n" + rows + "\n"
         "## Files\n\n"
         "- [headline.md](headline.md): the headline findings, as on the top of the HTML report\n"
-        "- [report.json](report.json): the report itself (results/README.md describes it)\n"
+        f"- [{REPORT_COPY}]({REPORT_COPY}): the report itself, xz-compressed "
+        "([results/README.md](../../results/README.md) describes it)\n"
         + files
     )
 

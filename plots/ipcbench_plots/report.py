@@ -7,7 +7,9 @@ entries and falls back to the `median` (then `mean`) aggregate when only aggrega
 
 from __future__ import annotations
 
+import gzip
 import json
+import lzma
 import math
 import statistics
 from dataclasses import dataclass, field
@@ -194,9 +196,14 @@ def _is_number(value) -> bool:
 
 
 def read_json(path: Path) -> object:
+    """The JSON in `path`; a name ending in .xz or .gz is decompressed first (docs/run keeps its
+    report as report.json.xz)."""
+    opener = {".xz": lzma.open, ".gz": gzip.open}.get(Path(path).suffix, open)
     try:
-        with open(path, encoding="utf-8") as stream:
+        with opener(path, "rt", encoding="utf-8") as stream:
             return json.load(stream)
+    except (lzma.LZMAError, EOFError, gzip.BadGzipFile) as error:
+        raise ReportError(f"cannot read '{path}': not valid compressed data: {error}") from None
     except OSError as error:
         raise ReportError(f"cannot read '{path}': {error.strerror or error}") from None
     except (ValueError, RecursionError) as error:

@@ -2,6 +2,7 @@
 
 import copy
 import json
+import lzma
 import subprocess
 import sys
 import tempfile
@@ -137,8 +138,11 @@ class DocsTest(unittest.TestCase):
             pngs = sorted(p.name for p in out.glob("*.png"))
             self.assertEqual(pngs, ["latency-shared-memory-mmap.png", "ranking-latency-64B.png",
                                     "throughput-overview.png"])
-            self.assertEqual((out / "report.json").read_bytes(),
-                             (FIXTURES / "report-b.json").read_bytes())
+            with lzma.open(out / "report.json.xz") as copy:
+                self.assertEqual(copy.read(), (FIXTURES / "report-b.json").read_bytes())
+            # The compressed copy reads back as a report.
+            self.assertEqual(load_report(out / "report.json.xz", "copy").path.name,
+                             "report.json.xz")
             headline = (out / "headline.md").read_text(encoding="utf-8")
             self.assertIn("- **Spinning.** At 64 B, shm.spin's p50 round trip is 414 ns", headline)
             machine = page.read_text(encoding="utf-8")
@@ -149,9 +153,9 @@ class DocsTest(unittest.TestCase):
             readme.write_text(f"# x\n\n    two commands\n\n{docs.DOCS_BEGIN}\nold\n{docs.DOCS_END}"
                               "\n\nrest\n", encoding="utf-8")
             docs._update_readme(readme, [("throughput-overview", "Throughput")],
-                                "- **Run.** text\n", docs.REPO / "docs")
+                                "- **Run.** text\n", docs.REPO / "docs" / "run")
             text = readme.read_text(encoding="utf-8")
-            self.assertIn("![Throughput](docs/throughput-overview.png)", text)
+            self.assertIn("![Throughput](docs/run/throughput-overview.png)", text)
             self.assertIn("- **Run.** text", text)
             self.assertNotIn("old", text)
             self.assertTrue(text.startswith("# x\n\n    two commands\n"))
