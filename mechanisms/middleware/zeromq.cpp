@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <zmq.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <stdexcept>
 #include <system_error>
@@ -21,9 +22,20 @@ namespace {
 // it. With libzmq 4.3.4's default of 1000, a PAIR stream of 1-byte messages over ipc:// lost
 // messages here once the sender reached the mark (the consumer then waited for ever); a round
 // trip never has more than one message queued, so the mark is never met there anyway. Streams
-// use PUSH/PULL with the default mark instead, as libzmq's own perf/local_thr and remote_thr do:
-// a PUSH socket at its mark blocks the sender, so nothing is lost and the queue stays bounded.
+// use PUSH/PULL, as libzmq's own perf/local_thr and remote_thr do: a PUSH socket at its mark
+// blocks the sender, so nothing is lost and the queue stays bounded. Their mark is libzmq's
+// default of 1000 messages from 16 KiB up, and 16 MiB worth of messages below: at 1000, a PUSH
+// stream of 1-byte messages over ipc:// hung here with both peers blocked (5 of 18 runs of an
+// A/A job, and at once under --timeout 5), a wake-up lost at the mark; at 16 MiB worth, a 1-byte
+// batch never meets the mark.
 constexpr int kPairHighWaterMark = 0;
+constexpr int kDefaultHighWaterMark = 1000;
+constexpr std::size_t kStreamQueueBytes = 16u << 20;
+
+int stream_high_water_mark(std::size_t message_size) {
+  const std::size_t by_bytes = kStreamQueueBytes / std::max<std::size_t>(message_size, 1);
+  return static_cast<int>(std::max<std::size_t>(kDefaultHighWaterMark, by_bytes));
+}
 // -1: zmq_ctx_term waits until every queued message reached the partner (see the header).
 constexpr int kLinger = -1;
 // Setup only: how soon a producer that connected before the consumer bound tries again.
@@ -72,6 +84,11 @@ pattern pattern_of(const nlohmann::json& where) {
                                                                         : pattern::latency;
 }
 
+// The endpoint of role `r` that a rendezvous describes (its pattern and message size).
+zeromq_endpoint endpoint_for(const nlohmann::json& where, role r) {
+  return zeromq_endpoint(pattern_of(where), r, where.value("message_size", std::size_t{1}));
+}
+
 sockaddr_in loopback(std::uint16_t port) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -82,7 +99,8 @@ sockaddr_in loopback(std::uint16_t port) {
 
 }  // namespace
 
-zeromq_endpoint::zeromq_endpoint(pattern p, role r) : stream_(p == pattern::throughput) {
+zeromq_endpoint::zeromq_endpoint(pattern p, role r, std::size_t message_size)
+    : stream_(p == pattern::throughput) {
   const int type = !stream_ ? ZMQ_PAIR : r == role::producer ? ZMQ_PUSH : ZMQ_PULL;
   context_ = zmq_ctx_new();
   if (context_ == nullptr) throw_zmq("zmq_ctx_new");
@@ -95,10 +113,9 @@ zeromq_endpoint::zeromq_endpoint(pattern p, role r) : stream_(p == pattern::thro
                             std::string("zmq_socket(") + socket_name(p, r) + ")");
   }
   try {
-    if (!stream_) {
-      set_option(socket_, ZMQ_SNDHWM, kPairHighWaterMark, "ZMQ_SNDHWM");
-      set_option(socket_, ZMQ_RCVHWM, kPairHighWaterMark, "ZMQ_RCVHWM");
-    }
+    const int mark = stream_ ? stream_high_water_mark(message_size) : kPairHighWaterMark;
+    set_option(socket_, ZMQ_SNDHWM, mark, "ZMQ_SNDHWM");
+    set_option(socket_, ZMQ_RCVHWM, mark, "ZMQ_RCVHWM");
     set_option(socket_, ZMQ_LINGER, kLinger, "ZMQ_LINGER");
     set_option(socket_, ZMQ_RECONNECT_IVL, kReconnectIvlMs, "ZMQ_RECONNECT_IVL");
   } catch (...) {
@@ -198,8 +215,11 @@ void add_zeromq_notes(mechanism_traits& t) {
       "perf/local_thr and remote_thr; one context (1 I/O thread, the default) per peer, made "
       "after fork";
   t.notes["ZMQ_SNDHWM"] = "latency: " + std::to_string(kPairHighWaterMark) +
-                          " (unlimited); throughput: libzmq's default, " +
-                          std::to_string(default_high_water_mark()) + " messages";
+                          " (unlimited); throughput: libzmq's default (" +
+                          std::to_string(default_high_water_mark()) +
+                          " messages) from 16 KiB up, 16 MiB worth of messages below (at " +
+                          std::to_string(kDefaultHighWaterMark) +
+                          ", 1-byte PUSH streams over ipc:// hung with both peers blocked)";
   t.notes["ZMQ_RCVHWM"] = t.notes["ZMQ_SNDHWM"];
   t.notes["ZMQ_LINGER"] =
       std::to_string(kLinger) + " (closing waits until queued messages reached the partner)";
@@ -229,7 +249,8 @@ mechanism_traits zeromq_ipc_channel::describe() {
   return t;
 }
 
-zeromq_ipc_channel::zeromq_ipc_channel(const channel_config& cfg) : pat_(cfg.pat) {
+zeromq_ipc_channel::zeromq_ipc_channel(const channel_config& cfg)
+    : pat_(cfg.pat), size_(cfg.message_size) {
   if (cfg.dir == nullptr) throw std::invalid_argument("zeromq.ipc needs a private directory");
   const auto p = cfg.dir->path() / "zmq.sock";
   unix_address(p);  // fails now, in the coordinator, when the path is too long
@@ -246,12 +267,12 @@ zeromq_endpoint zeromq_ipc_channel::open(role r) {
 }
 
 nlohmann::json zeromq_ipc_channel::rendezvous() const {
-  return {{"path", path_.name()}, {"pattern", to_string(pat_)}};
+  return {{"path", path_.name()}, {"pattern", to_string(pat_)}, {"message_size", size_}};
 }
 
 zeromq_endpoint zeromq_ipc_channel::attach(const nlohmann::json& where, role r) {
   const std::string endpoint = "ipc://" + where.at("path").get<std::string>();
-  zeromq_endpoint ep(pattern_of(where), r);
+  zeromq_endpoint ep = endpoint_for(where, r);
   if (r == role::consumer)
     ep.bind(endpoint);
   else
@@ -281,7 +302,8 @@ mechanism_traits zeromq_tcp_channel::describe() {
   return t;
 }
 
-zeromq_tcp_channel::zeromq_tcp_channel(const channel_config& cfg) : pat_(cfg.pat) {
+zeromq_tcp_channel::zeromq_tcp_channel(const channel_config& cfg)
+    : pat_(cfg.pat), size_(cfg.message_size) {
   reservation_ = make_shared_port_socket();
   sockaddr_in a = loopback(0);
   bind_to(reservation_.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, "127.0.0.1:0");
@@ -300,7 +322,10 @@ zeromq_endpoint zeromq_tcp_channel::open(role r) {
 }
 
 nlohmann::json zeromq_tcp_channel::rendezvous() const {
-  return {{"address", "127.0.0.1"}, {"port", port_}, {"pattern", to_string(pat_)}};
+  return {{"address", "127.0.0.1"},
+          {"port", port_},
+          {"pattern", to_string(pat_)},
+          {"message_size", size_}};
 }
 
 zeromq_endpoint zeromq_tcp_channel::attach(const nlohmann::json& where, role r) {
@@ -308,7 +333,7 @@ zeromq_endpoint zeromq_tcp_channel::attach(const nlohmann::json& where, role r) 
     throw std::invalid_argument("zeromq.tcp rendezvous: not 127.0.0.1");
   const auto port = where.at("port").get<std::uint16_t>();
   const std::string endpoint = tcp_endpoint(port);
-  zeromq_endpoint ep(pattern_of(where), r);
+  zeromq_endpoint ep = endpoint_for(where, r);
   if (r == role::consumer) {
     unique_fd listener = make_shared_port_socket();
     const sockaddr_in a = loopback(port);

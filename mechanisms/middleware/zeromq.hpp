@@ -1,6 +1,7 @@
 // ZeroMQ (libzmq, its C API): zeromq.ipc over ipc:// on a path in the run's private directory,
-// zeromq.tcp over tcp:// on 127.0.0.1. Round trips use PAIR sockets; streams use PUSH/PULL with
-// libzmq's default high-water mark, the pattern of libzmq's own perf/local_thr and remote_thr.
+// zeromq.tcp over tcp:// on 127.0.0.1. Round trips use PAIR sockets; streams use PUSH/PULL, the
+// pattern of libzmq's own perf/local_thr and remote_thr, with libzmq's default high-water mark
+// from 16 KiB up (zeromq.cpp says why not below).
 // The coordinator makes no ZeroMQ object (libzmq owns I/O threads, which a fork does not copy):
 // each peer creates its own context and socket in open()/attach(), after fork. The consumer
 // binds, the producer connects; a one-byte hello (and its answer, for PAIR), before open()
@@ -30,9 +31,10 @@ namespace ipcbench {
 // its stream and closes loses none. Throws std::system_error naming the zmq call.
 class zeromq_endpoint {
  public:
-  // Creates the context and the socket of `r` for pattern `p` with the suite's options (see
+  // Creates the context and the socket of `r` for pattern `p` and messages of `message_size`
+  // bytes (a stream's high-water mark depends on it) with the suite's options (see
   // add_zeromq_notes()).
-  zeromq_endpoint(pattern p, role r);
+  zeromq_endpoint(pattern p, role r, std::size_t message_size);
   zeromq_endpoint(zeromq_endpoint&& o) noexcept;
   zeromq_endpoint& operator=(zeromq_endpoint&&) = delete;
   zeromq_endpoint(const zeromq_endpoint&) = delete;
@@ -78,6 +80,7 @@ class zeromq_ipc_channel {
  private:
   named_object path_;
   pattern pat_;
+  std::size_t size_;
 };
 
 class zeromq_tcp_channel {
@@ -96,6 +99,7 @@ class zeromq_tcp_channel {
   std::uint16_t port_ = 0;
   unique_fd reservation_;
   pattern pat_;
+  std::size_t size_;
 };
 
 }  // namespace ipcbench
