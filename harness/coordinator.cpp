@@ -30,13 +30,10 @@ struct peer {
 
 // "consumer (pid 123) is stopped" from /proc/<pid>/stat, for the watchdog's message.
 std::string peer_state_of(const peer& p) {
-  auto stat = read_first_line("/proc/" + std::to_string(p.proc.pid()) + "/stat");
+  const auto stat = read_proc_stat(p.proc.pid());
   std::string who = std::string(to_string(p.r)) + " (pid " + std::to_string(p.proc.pid()) + ")";
   if (!stat) return who + " is gone";
-  const auto close = stat->rfind(')');
-  const char state =
-      close != std::string::npos && close + 2 < stat->size() ? (*stat)[close + 2] : '?';
-  switch (state) {
+  switch (stat->state) {
     case 'T':
     case 't':
       return who + " is stopped";
@@ -48,7 +45,7 @@ std::string peer_state_of(const peer& p) {
     case 'Z':
       return who + " has exited";
     default:
-      return who + " is in state " + std::string(1, state);
+      return who + " is in state " + std::string(1, stat->state);
   }
 }
 
@@ -57,7 +54,8 @@ struct phase_failure : std::runtime_error {
 };
 
 bool is_stopped(const peer& p) {
-  return peer_state_of(p).ends_with("is stopped");
+  const auto stat = read_proc_stat(p.proc.pid());
+  return stat && (stat->state == 'T' || stat->state == 't');
 }
 
 // Waits until both peers have sent `type`, at most `deadline` in all; the coordinator sleeps in

@@ -41,28 +41,14 @@ std::string name_of(const member_peer& p) {
 
 // The state letter of /proc/<pid>/stat: 'T' stopped, 'R' running, 'S' blocked, ...
 char state_of(const member_peer& p) {
-  auto stat = read_first_line("/proc/" + std::to_string(p.proc.pid()) + "/stat");
-  if (!stat) return '?';
-  const auto close = stat->rfind(')');
-  return close != std::string::npos && close + 2 < stat->size() ? (*stat)[close + 2] : '?';
+  const auto stat = read_proc_stat(p.proc.pid());
+  return stat ? stat->state : '?';
 }
 
-// CPU time (user + system, in clock ticks) a member has used, from /proc/<pid>/stat; 0 when
-// it cannot be read.
+// CPU time (user + system, in clock ticks) a member has used; 0 when it is gone.
 long long cpu_ticks_of(const member_peer& p) {
-  auto stat = read_first_line("/proc/" + std::to_string(p.proc.pid()) + "/stat");
-  if (!stat) return 0;
-  const auto close = stat->rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream in(stat->substr(close + 2));
-  std::string field;
-  long long utime = 0, stime = 0;
-  // After the command: state (field 3) ... utime (14), stime (15).
-  for (int f = 3; f <= 15 && in >> field; ++f) {
-    if (f == 14) utime = std::atoll(field.c_str());
-    if (f == 15) stime = std::atoll(field.c_str());
-  }
-  return utime + stime;
+  const auto stat = read_proc_stat(p.proc.pid());
+  return stat ? static_cast<long long>(stat->utime + stat->stime) : 0;
 }
 
 // How many times its deadline a batch may take while its silent members keep using CPU.

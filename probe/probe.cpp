@@ -11,6 +11,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "sys/system.hpp"
 #include "sys/error.hpp"
 #include "sys/io.hpp"
 #include "sys/unique_fd.hpp"
@@ -232,12 +233,8 @@ std::string format_table(const std::vector<finding>& findings, std::size_t width
 namespace {
 
 char process_state(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), {});
-  // "pid (comm) S ...": comm may hold spaces and parentheses, so look after the last ')'.
-  const auto close = stat.rfind(')');
-  if (close == std::string::npos || close + 2 >= stat.size()) return '?';
-  return stat[close + 2];
+  const auto stat = read_proc_stat(pid);
+  return stat ? stat->state : '?';
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "cleanup.hpp"
+#include "system.hpp"
 
 #include <fcntl.h>
 #include <mqueue.h>
@@ -96,17 +97,9 @@ std::filesystem::path temp_base() {
 // Field 22 of /proc/<pid>/stat, the start time in clock ticks since boot: with the pid it names
 // one process, so a sweep never kills a process that merely reuses a dead helper's pid.
 std::optional<unsigned long long> start_time(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto paren = text.rfind(')');  // the command name may hold spaces and parentheses
-  if (paren == std::string::npos) return std::nullopt;
-  std::istringstream rest(text.substr(paren + 2));
-  std::string field;
-  for (int i = 3; i < 22 && rest >> field; ++i) {
-  }
-  unsigned long long t = 0;
-  if (!(rest >> t)) return std::nullopt;
-  return t;
+  const auto stat = read_proc_stat(pid);
+  if (!stat) return std::nullopt;
+  return stat->start_time;
 }
 
 void journal_write(const char* line, std::size_t n) noexcept {

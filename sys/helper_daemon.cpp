@@ -15,6 +15,7 @@
 
 #include "error.hpp"
 #include "io.hpp"
+#include "system.hpp"
 #include "unique_fd.hpp"
 
 namespace ipcbench {
@@ -186,19 +187,10 @@ std::optional<std::int64_t> schedstat_cpu_ns(pid_t pid) {
 
 // User plus system time from fields 14 and 15 of /proc/<pid>/stat, in clock ticks.
 std::optional<std::int64_t> stat_cpu_ns(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto paren = text.rfind(')');  // the command name may hold spaces and parentheses
-  if (paren == std::string::npos || paren + 2 >= text.size()) return std::nullopt;
-  std::istringstream rest(text.substr(paren + 2));
-  std::string field;
-  for (int i = 3; i < 14 && rest >> field; ++i) {
-  }
-  long long utime = 0, stime = 0;
-  if (!(rest >> utime >> stime)) return std::nullopt;
+  const auto stat = read_proc_stat(pid);
   static const long ticks = ::sysconf(_SC_CLK_TCK);
-  if (ticks <= 0) return std::nullopt;
-  return (utime + stime) * (1'000'000'000LL / ticks);
+  if (!stat || ticks <= 0) return std::nullopt;
+  return static_cast<std::int64_t>(stat->utime + stat->stime) * (1'000'000'000LL / ticks);
 }
 
 }  // namespace

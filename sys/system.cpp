@@ -1,11 +1,14 @@
 #include "system.hpp"
 
+#include <fcntl.h>
 #include <sched.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <charconv>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -66,6 +69,45 @@ void set_cpus(const std::vector<int>& cpus) {
   for (int c : cpus) CPU_SET(c, &set);
   check(::sched_setaffinity(0, sizeof set, &set),
         "sched_setaffinity(" + std::to_string(cpus.size()) + " CPUs)");
+}
+
+std::optional<proc_stat> read_proc_stat(pid_t pid) noexcept {
+  char path[48];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  char buf[1024];  // "pid (comm) S ..." is a few hundred bytes; comm is at most 16
+  std::size_t got = 0;
+  for (;;) {
+    const ssize_t n = ::read(fd, buf + got, sizeof buf - 1 - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+    if (got == sizeof buf - 1) break;
+  }
+  ::close(fd);
+  buf[got] = '\0';
+  // The command name may hold spaces and parentheses: the fields start after the last ')'.
+  const char* close = std::strrchr(buf, ')');
+  if (close == nullptr || close[1] != ' ' || close[2] == '\0') return std::nullopt;
+  proc_stat st;
+  st.state = close[2];
+  const char* p = close + 3;
+  for (int field = 4; field <= 22; ++field) {
+    while (*p == ' ') ++p;
+    if (*p == '\0') return std::nullopt;
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(p, &end, 10);
+    if (end == p) {  // not a number: skip it as text
+      while (*p != ' ' && *p != '\0') ++p;
+    } else {
+      p = end;
+    }
+    if (field == 14) st.utime = v;
+    if (field == 15) st.stime = v;
+    if (field == 22) st.start_time = v;
+  }
+  return st;
 }
 
 std::optional<std::string> read_first_line(const std::filesystem::path& p) {

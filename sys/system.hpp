@@ -50,6 +50,17 @@ void pin_to_cpu(int cpu);
 // Lets the calling thread run on `cpus` (non-empty); throws std::system_error.
 void set_cpus(const std::vector<int>& cpus);
 
+// The fields of /proc/<pid>/stat the suite reads (proc(5)).
+struct proc_stat {
+  char state = '?';  // field 3: R running, S or D blocked, T or t stopped, Z exited, ...
+  unsigned long long utime = 0, stime = 0;  // fields 14 and 15: CPU time in clock ticks
+  unsigned long long start_time = 0;        // field 22: start, in clock ticks since boot
+};
+// /proc/<pid>/stat of a process, or nullopt when it is gone (a process that ends while it is read
+// included: ESRCH) or the file cannot be parsed. The one reader of that file; read(2) only, never
+// throws. Either side of a fork.
+std::optional<proc_stat> read_proc_stat(pid_t pid) noexcept;
+
 // The first line of a text file without the newline, or nullopt when it cannot be read.
 std::optional<std::string> read_first_line(const std::filesystem::path& p);
 // The integer a file starts with (a kernel limit in /proc/sys; the first of several, as in

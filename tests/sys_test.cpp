@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -83,6 +84,41 @@ TEST(Io, WriteToClosedReaderIsClosedNotSignal) {
   ::signal(SIGPIPE, SIG_IGN);
   std::byte b[1] = {};
   EXPECT_EQ(write_all(p.write_end.get(), b), io_status::closed);
+}
+
+// The one reader of /proc/<pid>/stat: the state and times of a live process, a name full of
+// spaces and parentheses read right, and nothing (no exception) for a process that is gone.
+TEST(ProcStat, ReadsStateAndTimesAndNothingForAGoneProcess) {
+  const auto self = read_proc_stat(::getpid());
+  ASSERT_TRUE(self.has_value());
+  EXPECT_EQ(self->state, 'R');
+  EXPECT_GT(self->start_time, 0u);
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  auto child = child_process::fork([&] {
+    ::prctl(PR_SET_NAME, "a) b (c) S 1 2", 0, 0, 0);
+    const char byte = 1;
+    if (::write(ready[1], &byte, 1) != 1) return 1;
+    ::pause();
+    return 0;
+  });
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  std::optional<proc_stat> sleeping;
+  for (int i = 0; i < 200; ++i) {  // until it has gone to sleep in pause()
+    sleeping = read_proc_stat(child.pid());
+    if (sleeping && sleeping->state == 'S') break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(sleeping.has_value());
+  EXPECT_EQ(sleeping->state, 'S');
+  EXPECT_GE(sleeping->start_time, self->start_time);
+  const pid_t gone = child.pid();
+  ::kill(gone, SIGKILL);
+  ASSERT_TRUE(child.wait_for(std::chrono::seconds(5)).has_value());
+  EXPECT_FALSE(read_proc_stat(gone).has_value());
 }
 
 // A helper's CPU time is counted in nanoseconds (schedstat), not in 10 ms ticks: 3 ms of CPU
