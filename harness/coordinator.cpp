@@ -264,7 +264,7 @@ std::chrono::milliseconds batch_allowance(std::uint64_t count, double ns_per_mes
 }
 
 bool stream_barrier(const run_request& req) {
-  return req.pat == pattern::throughput;
+  return req.pat == pattern::throughput && !req.lossy;
 }
 
 std::uint64_t warmup_count(const run_request& req) {

@@ -65,6 +65,10 @@ std::chrono::milliseconds batch_allowance(std::uint64_t count, double ns_per_mes
 // Whether the peers hold at a barrier between the warm-up and the timed batch (go_order::
 // barrier): streams do, so no warm-up message is still queued when the clock starts; round
 // trips flow from the warm-up into the timed batch, since nothing can be queued between them.
+// So do lossy streams (UDP): their receiver cannot tell when it has every warm-up message (some
+// never come; it would wait out its receive timeout), and their steady state is a full buffer
+// that drops: after a pause the empty buffer would take a buffer's worth more than the channel
+// carries, and a short batch would read that as goodput.
 bool stream_barrier(const run_request& req);
 
 // The sizing run's length for a message size: enough to fault in buffers and settle caches.
