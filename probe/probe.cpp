@@ -11,9 +11,9 @@
 #include <sstream>
 #include <system_error>
 
-#include "sys/system.hpp"
 #include "sys/error.hpp"
 #include "sys/io.hpp"
+#include "sys/system.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace ipcbench::probes {
