@@ -35,7 +35,7 @@ namespace {
 struct bench_case {
   std::string name;
   mechanism_traits traits;
-  std::optional<topology> topo;  // a topology benchmark (harness/group.hpp)
+  std::optional<topology> topo;  // a topology benchmark (harness/coordinator.hpp)
   std::size_t fan = 0;
   run_request req;
   std::function<run_result(const run_request&)> run;

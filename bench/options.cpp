@@ -6,7 +6,7 @@
 #include <fstream>
 #include <string_view>
 
-#include "harness/group.hpp"
+#include "harness/placement.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {

@@ -8,259 +8,389 @@
 #include <poll.h>
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "harness/message.hpp"
-#include "harness/protocol.hpp"
 #include "harness/spawn.hpp"
 #include "sys/child.hpp"
 #include "sys/error.hpp"
 #include "sys/system.hpp"
+#include "sys/unique_fd.hpp"
 
 namespace ipcbench {
 namespace {
 
-struct peer {
-  role r;
+using clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+struct member_peer {
+  group_member who;
+  bool in_group = false;  // named with its index ("producer 2"); one pair's are not
   child_process proc;
   control_link link;
   nlohmann::json reply;  // last message received in the current phase
 };
 
-// "consumer (pid 123) is stopped" from /proc/<pid>/stat, for the watchdog's message.
-std::string peer_state_of(const peer& p) {
-  const auto stat = read_proc_stat(p.proc.pid());
-  std::string who = std::string(to_string(p.r)) + " (pid " + std::to_string(p.proc.pid()) + ")";
-  if (!stat) return who + " is gone";
-  switch (stat->state) {
-    case 'T':
-    case 't':
-      return who + " is stopped";
-    case 'R':
-      return who + " is running (spinning or busy)";
-    case 'S':
-    case 'D':
-      return who + " is blocked";
-    case 'Z':
-      return who + " has exited";
-    default:
-      return who + " is in state " + std::string(1, stat->state);
-  }
-}
-
 struct phase_failure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-bool is_stopped(const peer& p) {
+// What /proc/<pid>/stat says a member is doing.
+enum class member_state { gone, running, blocked, stopped, exited, other };
+
+member_state state_of(const member_peer& p) {
   const auto stat = read_proc_stat(p.proc.pid());
-  return stat && (stat->state == 'T' || stat->state == 't');
+  if (!stat) return member_state::gone;
+  switch (stat->state) {
+    case 'R':
+      return member_state::running;
+    case 'S':
+    case 'D':
+      return member_state::blocked;
+    case 'T':
+    case 't':
+      return member_state::stopped;
+    case 'Z':
+      return member_state::exited;
+    default:
+      return member_state::other;
+  }
 }
 
-// Waits until both peers have sent `type`, at most `deadline` in all; the coordinator sleeps in
-// poll(2) meanwhile. Every `check_every` it looks at the peers' state, so a stopped peer fails
-// the phase after one interval even when the deadline of a long batch is far away. A peer that
-// exits, errs or misses the deadline fails the phase.
+// CPU time (user + system, in clock ticks) a member has used; 0 when it is gone.
+long long cpu_ticks_of(const member_peer& p) {
+  const auto stat = read_proc_stat(p.proc.pid());
+  return stat ? static_cast<long long>(stat->utime + stat->stime) : 0;
+}
+
+std::string name_of(const member_peer& p) {
+  std::string name = to_string(p.who.r);
+  if (p.in_group) name.append(" ").append(std::to_string(p.who.index));
+  name.append(" (pid ").append(std::to_string(p.proc.pid())).append(")");
+  return name;
+}
+
 // The helper processes' pidfds (pidfd_open(2)): readable once a helper has ended, without
 // reaping it (its owner, a helper_daemon, does). A helper whose pidfd cannot be had (a kernel
 // before 5.3) is not watched; its end is then found by its owner after the run.
 struct helper_watch {
   std::vector<pid_t> pids;
   std::vector<unique_fd> fds;
-  explicit helper_watch(const std::vector<pid_t>& helper_pids) {
-    for (pid_t pid : helper_pids) {
-      const long fd = ::syscall(SYS_pidfd_open, pid, 0);
-      if (fd < 0) continue;
-      pids.push_back(pid);
-      fds.emplace_back(static_cast<int>(fd));
+  explicit helper_watch(const group_program& program) {
+    if (!program.helpers) return;
+    for (std::size_t k = 0; k < program.members.size(); ++k) {
+      if (program.members[k].r != role::producer) continue;
+      for (pid_t pid : program.helpers(k)) {
+        if (std::find(pids.begin(), pids.end(), pid) != pids.end()) continue;
+        const long fd = ::syscall(SYS_pidfd_open, pid, 0);
+        if (fd < 0) continue;
+        pids.push_back(pid);
+        fds.emplace_back(static_cast<int>(fd));
+      }
     }
   }
 };
 
-// Also fails the phase as soon as a helper process (a broker whose shared memory lets the peers
-// go on without it) has ended.
-void await_both(peer (&peers)[2], const char* type, std::chrono::milliseconds deadline_in,
-                std::chrono::milliseconds check_every, const helper_watch& helpers) {
-  using clock = std::chrono::steady_clock;
-  const auto deadline = clock::now() + deadline_in;
-  bool done[2] = {false, false};
-  std::vector<pollfd> fds(2 + helpers.fds.size());
-  while (!done[0] || !done[1]) {
-    for (int i = 0; i < 2; ++i) fds[i] = {done[i] ? -1 : peers[i].link.fd(), POLLIN, 0};
+// What a phase should have taken (a batch: the sizing run's prediction), for the slow-batch
+// extension and the watchdog's message.
+using prediction = std::optional<milliseconds>;
+
+// The watchdog's verdict on members still silent at the deadline: what they were doing.
+std::string silent_members(const std::vector<member_peer>& peers, const std::vector<bool>& done,
+                           std::size_t left_to_hear) {
+  std::size_t running = 0, blocked = 0;
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    if (done[i]) continue;
+    const member_state st = state_of(peers[i]);
+    running += st == member_state::running ? 1 : 0;
+    blocked += st == member_state::blocked ? 1 : 0;
+  }
+  return std::to_string(left_to_hear) + " of " + std::to_string(peers.size()) + " peers silent (" +
+         std::to_string(running) + " running, " + std::to_string(blocked) + " blocked" +
+         (blocked == left_to_hear ? ": a hang"
+          : running > 0           ? ": slow, not all blocked"
+                                  : "") +
+         ")";
+}
+
+// Waits until every member has sent `type`, at most `deadline_in` in all, sleeping in poll(2).
+// Every `check_every` it looks for a stopped member, which fails the phase at once, so a
+// stopped member fails after one interval even when the deadline of a long batch is far away.
+// A member that exits, errs or misses the deadline fails the phase, named; so does a helper
+// process that ended (a broker whose shared memory lets the members go on without it).
+// With `expected` (a batch), a deadline reached while the silent members still use CPU is
+// extended, up to kSlowBatchPatience times the deadline (a batch that fell into a far slower
+// mode than its sizing run: 9 processes on 2 CPUs can go 100 times slower when every message
+// wakes the others); members that use no CPU over a quarter of a second are hung, and fail the
+// phase at once. The watchdog's message names the prediction and how many silent members were
+// running or blocked.
+void await_all(std::vector<member_peer>& peers, const char* type, milliseconds deadline_in,
+               milliseconds check_every, const helper_watch& helpers,
+               prediction expected = std::nullopt) {
+  const auto started = clock::now();
+  auto deadline = started + deadline_in;
+  const auto cap = started + deadline_in * kSlowBatchPatience;
+  bool extended = false;
+  long long ticks = -1;  // the silent members' CPU ticks when the deadline was last reached
+  std::vector<bool> done(peers.size(), false);
+  std::size_t left_to_hear = peers.size();
+  const std::size_t n = peers.size();
+  std::vector<pollfd> fds(n + helpers.fds.size());
+  while (left_to_hear != 0) {
+    for (std::size_t i = 0; i < n; ++i) fds[i] = {done[i] ? -1 : peers[i].link.fd(), POLLIN, 0};
     for (std::size_t h = 0; h < helpers.fds.size(); ++h)
-      fds[2 + h] = {helpers.fds[h].get(), POLLIN, 0};
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-    const auto slice = std::clamp(left, std::chrono::milliseconds(0), check_every);
-    int rc = ::poll(fds.data(), fds.size(), static_cast<int>(slice.count()));
+      fds[n + h] = {helpers.fds[h].get(), POLLIN, 0};
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - clock::now());
+    const auto slice = std::clamp(left, milliseconds(0), check_every);
+    const int rc = ::poll(fds.data(), fds.size(), static_cast<int>(slice.count()));
     if (rc < 0 && errno == EINTR) continue;
     if (rc < 0) throw_errno("poll");
     for (std::size_t h = 0; h < helpers.fds.size(); ++h)
-      if (fds[2 + h].revents != 0)
+      if (fds[n + h].revents != 0)
         throw phase_failure("helper process (pid " + std::to_string(helpers.pids[h]) +
-                            ") ended before '" + type + "'; both peers killed");
+                            ") ended before '" + type + "'; all peers killed");
     if (rc == 0) {
-      const bool stopped = is_stopped(peers[0]) || is_stopped(peers[1]);
-      if (!stopped && clock::now() < deadline) continue;
-      std::string msg = "watchdog: no '" + std::string(type) + "' after " +
-                        std::to_string(stopped ? slice.count() : deadline_in.count()) + " ms; ";
-      msg += peer_state_of(peers[0]) + ", " + peer_state_of(peers[1]) + "; both killed";
-      throw phase_failure(msg);
+      std::string stopped;
+      for (const auto& p : peers)
+        if (state_of(p) == member_state::stopped) stopped += name_of(p) + " is stopped; ";
+      if (stopped.empty() && clock::now() < deadline) continue;
+      if (stopped.empty() && expected) {
+        long long now_ticks = 0;
+        for (std::size_t i = 0; i < n; ++i)
+          if (!done[i]) now_ticks += cpu_ticks_of(peers[i]);
+        if (ticks < 0 || now_ticks > ticks) {
+          // First look, or CPU used since the last: look again in a quarter of a second, or
+          // give the batch another deadline if it was using CPU.
+          const bool busy = ticks >= 0;
+          ticks = now_ticks;
+          const auto next = busy ? deadline + deadline_in : clock::now() + milliseconds(250);
+          if (next <= cap) {
+            extended = extended || busy;
+            deadline = next;
+            continue;
+          }
+        }
+      }
+      const auto waited = std::chrono::duration_cast<milliseconds>(clock::now() - started);
+      throw phase_failure(
+          "watchdog: no '" + std::string(type) + "' after " +
+          std::to_string(stopped.empty() ? waited.count() : slice.count()) + " ms" +
+          (expected ? " (the sizing run predicted " + std::to_string(expected->count()) + " ms" +
+                          (extended ? "; extended while the members kept using CPU" : "") + ")"
+                    : std::string()) +
+          "; " + stopped + silent_members(peers, done, left_to_hear) + "; all killed");
     }
-    for (int i = 0; i < 2; ++i) {
+    for (std::size_t i = 0; i < n; ++i) {
       if (done[i] || fds[i].revents == 0) continue;
-      peer& p = peers[i];
+      member_peer& p = peers[i];
       try {
         p.reply = p.link.receive();
       } catch (const peer_gone&) {
-        auto st = p.proc.wait_for(std::chrono::milliseconds(2000));
-        throw phase_failure(std::string(to_string(p.r)) + " (pid " + std::to_string(p.proc.pid()) +
-                            ") " + (st ? describe_wait_status(*st) : "closed its control channel") +
+        auto st = p.proc.wait_for(milliseconds(2000));
+        throw phase_failure(name_of(p) + " " +
+                            (st ? describe_wait_status(*st) : "closed its control channel") +
                             " before '" + type + "'");
       }
       const auto got = p.reply.at("type").get<std::string>();
-      if (got == "error")
-        throw phase_failure(std::string(to_string(p.r)) + ": " + p.reply.value("what", "error"));
+      if (got == "error") throw phase_failure(name_of(p) + ": " + p.reply.value("what", "error"));
       if (got != type)
-        throw phase_failure(std::string(to_string(p.r)) + " sent '" + got + "', expected '" + type +
-                            "'");
+        throw phase_failure(name_of(p) + " sent '" + got + "', expected '" + type + "'");
       done[i] = true;
+      --left_to_hear;
     }
   }
 }
 
-// When one peer died of a signal or is stopped, its partner usually reports only "channel closed"
-// or a timeout: name the cause first. Failure path only, so waiting a moment for the dying peer
-// costs nothing measured.
-std::string root_cause(peer (&peers)[2]) {
+// When a member died of a signal or is stopped, its partners usually report only "channel
+// closed" or a timeout: name the cause first. A member killed a moment ago may not be reapable
+// yet, so this looks for up to 200 ms in all (the failure path only: it costs nothing measured).
+std::string root_cause(std::vector<member_peer>& peers) {
   std::string cause;
-  for (auto& p : peers) {
-    if (p.proc.pid() <= 0) continue;
-    if (is_stopped(p)) {
-      cause += peer_state_of(p) + "; ";
-      continue;
+  std::vector<bool> named(peers.size(), false);
+  for (std::size_t i = 0; i < peers.size(); ++i) {
+    if (peers[i].proc.pid() > 0 && state_of(peers[i]) == member_state::stopped) {
+      cause += name_of(peers[i]) + " is stopped; ";
+      named[i] = true;
     }
-    auto st = p.proc.wait_for(std::chrono::milliseconds(200));
-    if (st && WIFSIGNALED(*st))
-      cause += std::string(to_string(p.r)) + " (pid " + std::to_string(p.proc.pid()) + ") " +
-               describe_wait_status(*st) + "; ";
   }
-  return cause;
+  const auto until = clock::now() + milliseconds(200);
+  bool found = !cause.empty();
+  for (;;) {
+    for (std::size_t i = 0; i < peers.size(); ++i) {
+      if (named[i] || peers[i].proc.pid() <= 0) continue;
+      auto st = peers[i].proc.try_wait();
+      if (st && WIFSIGNALED(*st)) {
+        cause += name_of(peers[i]) + " " + describe_wait_status(*st) + "; ";
+        named[i] = true;
+        found = true;
+      }
+    }
+    if (found || clock::now() >= until) return cause;
+    std::this_thread::sleep_for(milliseconds(5));
+  }
 }
 
-// Forks the two peers (or, in the spawn process model, launches them as separate programs),
-// each pinned to its CPU and holding only its own control end, then holds the start barrier:
-// both peers have opened their ends of the channel, and program.opened() has run.
-void launch(const run_request& req, const peer_program& program, const cpu_choice& cpus,
-            peer (&peers)[2], const helper_watch& helpers) {
-  auto [p_coord, p_child] = make_socketpair(SOCK_STREAM);
-  auto [c_coord, c_child] = make_socketpair(SOCK_STREAM);
-
-  auto spawn = [&](role r, int cpu) {
+// Forks (or launches) every member, each pinned to its CPU and holding only its own control
+// end (the others are closed in the child, so a dead coordinator or sibling reads as EOF), then
+// holds the start barrier: every member has opened its end of the channel, and
+// program.opened() has run.
+void launch(const run_request& req, const group_program& program, const group_placement& where,
+            std::vector<member_peer>& peers, const helper_watch& helpers) {
+  std::vector<unique_fd> coord_ends, child_ends;
+  for (std::size_t k = 0; k < program.members.size(); ++k) {
+    auto [c, ch] = make_socketpair(SOCK_STREAM);
+    coord_ends.push_back(std::move(c));
+    child_ends.push_back(std::move(ch));
+  }
+  for (std::size_t k = 0; k < program.members.size(); ++k) {
+    peers[k].who = program.members[k];
+    peers[k].in_group = program.topo.has_value();
+    const int cpu = where.cpus[k];
     if (program.spawned) {
       // A separate program: execve drops every descriptor but the child's control end (all are
       // O_CLOEXEC; child_process::spawn clears the flag on that one in the child only).
-      const int mine = (r == role::producer ? p_child : c_child).get();
-      const spawned_peer who{program.spawned->mechanism_id, r, mine, cpu, ::getpid(), req,
-                             program.spawned->rendezvous};
-      return child_process::spawn(req.peer_program, spawned_peer_args(who), mine);
-    }
-    // The child keeps only its own control end; the coordinator's ends and the sibling's are
-    // closed so that a dead coordinator or sibling reads as EOF.
-    return child_process::fork([&, r, cpu]() -> int {
-      unique_fd mine = std::move(r == role::producer ? p_child : c_child);
-      p_coord.reset();
-      c_coord.reset();
-      p_child.reset();
-      c_child.reset();
-      control_link link(std::move(mine));
-      try {
-        if (cpu >= 0) pin_to_cpu(cpu);
-        return program.body(r, link);
-      } catch (const std::exception& e) {
+      const int mine = child_ends[k].get();
+      const spawned_peer who{
+          program.spawned->mechanism_id, peers[k].who.r, mine, cpu, ::getpid(), req,
+          program.spawned->rendezvous};
+      peers[k].proc = child_process::spawn(req.peer_program, spawned_peer_args(who), mine);
+    } else {
+      peers[k].proc = child_process::fork([&, k, cpu]() -> int {
+        control_link link(std::move(child_ends[k]));
+        for (auto& fd : coord_ends) fd.reset();
+        for (auto& fd : child_ends) fd.reset();
+        for (auto& p : peers) p.link = control_link();
         try {
-          send_message(link, peer_error{e.what()});
-        } catch (...) {
+          if (cpu >= 0) pin_to_cpu(cpu);
+          return program.body(k, link);
+        } catch (const std::exception& e) {
+          try {
+            send_message(link, peer_error{e.what()});
+          } catch (...) {
+          }
+          return 1;
         }
-        return 1;
-      }
-    });
-  };
-
-  peers[0].proc = spawn(role::producer, cpus.producer);
-  peers[1].proc = spawn(role::consumer, cpus.consumer);
-  p_child.reset();
-  c_child.reset();
-  peers[0].link = control_link(std::move(p_coord));
-  peers[1].link = control_link(std::move(c_coord));
-
-  await_both(peers, opened_notice::kType, req.timeout, req.timeout, helpers);
-  program.opened();
+      });
+    }
+    child_ends[k].reset();
+    peers[k].link = control_link(std::move(coord_ends[k]));
+  }
+  await_all(peers, opened_notice::kType, req.timeout, req.timeout, helpers);
+  if (program.opened) program.opened();
 }
 
-// Runs the sizing run, sizes the warm-up and the timed batch and releases them, and collects
-// both peer reports, every wait with its deadline; then lets the peers exit and checks that they
-// exited cleanly.
-batch_reports drive(const run_request& req, const cpu_choice& cpus, peer (&peers)[2],
+// The sizing run, the go order (the same batch for every member: counts are per producer), the
+// warm-up and the timed batch, the reports, each wait with its deadline; then lets the members
+// exit and checks they did cleanly.
+group_reports drive(const run_request& req, const group_program& program,
+                    const group_placement& where, std::vector<member_peer>& peers,
                     const helper_watch& helpers) {
-  const std::uint64_t sizing = warmup_count(req);
+  const std::uint64_t sizing = program.topo ? group_sizing_count(req) : warmup_count(req);
   for (auto& p : peers) send_message(p.link, warmup_order{sizing});
-  await_both(peers, warm_notice::kType, req.timeout, req.timeout, helpers);
-  const double sizing_ns = static_cast<double>(
-      std::max(peers[0].reply.get<warm_notice>().ns, peers[1].reply.get<warm_notice>().ns));
-  const double per_message = sizing_ns / static_cast<double>(sizing);
+  await_all(peers, warm_notice::kType, req.timeout, req.timeout, helpers);
+  std::int64_t slowest = 0;
+  for (const auto& p : peers) slowest = std::max(slowest, p.reply.get<warm_notice>().ns);
+  const double per_message = static_cast<double>(slowest) / static_cast<double>(sizing);
 
-  go_order go;
+  group_reports b;
+  go_order& go = b.go;
   go.rtt_batch = req.pat == pattern::latency ? rtt_batch_for(req, per_message) : 1;
   go.count = timed_count(req, per_message);
   go.count = (go.count + go.rtt_batch - 1) / go.rtt_batch * go.rtt_batch;
   go.warm = flowing_warmup_count(req, per_message);
   if (req.pat == pattern::latency && !req.lossy)
     go.turnaround_stride = kTurnaroundStride * go.rtt_batch;
-  for (int cpu : {cpus.producer, cpus.consumer})
-    if (cpu >= 0 && std::find(go.stat_cpus.begin(), go.stat_cpus.end(), cpu) == go.stat_cpus.end())
-      go.stat_cpus.push_back(cpu);
-
-  go.helper_pids.assign(req.helper_pids.begin(), req.helper_pids.end());
   const auto warm_deadline = req.timeout + batch_allowance(go.warm, per_message);
   const auto timed_deadline = req.timeout + batch_allowance(go.count, per_message);
   go.barrier = stream_barrier(req);
-  // The peers wait for the start as long as the slowest warm-up may be let run, and more.
-  go.barrier_ms = (warm_deadline * 10 + req.timeout).count();
-
-  // The consumer first, so it is already waiting when the producer starts.
-  send_message(peers[1].link, go);
-  send_message(peers[0].link, go);
-  if (req.on_go) req.on_go(peers[0].proc.pid(), peers[1].proc.pid());
-  if (go.barrier) {
-    await_both(peers, warmed_notice::kType, warm_deadline, req.timeout, helpers);
-    send_message(peers[1].link, start_order{});
-    send_message(peers[0].link, start_order{});
-    await_both(peers, peer_report::kType, timed_deadline, req.timeout, helpers);
-  } else {
-    await_both(peers, peer_report::kType, warm_deadline + batch_allowance(go.count, per_message),
-               req.timeout, helpers);
+  // The members wait for the start as long as the slowest warm-up may be let run, and more.
+  go.barrier_ms = (warm_deadline * kSlowBatchPatience + req.timeout).count();
+  // Consumers first, so they are already waiting when the producers start. The first producer
+  // reads /proc/stat for every pinned CPU of the group; each producer reads its own helpers.
+  std::vector<int> stat_cpus;
+  for (int cpu : where.cpus)
+    if (cpu >= 0 && std::find(stat_cpus.begin(), stat_cpus.end(), cpu) == stat_cpus.end())
+      stat_cpus.push_back(cpu);
+  bool first_producer = true;
+  for (auto r : {role::consumer, role::producer})
+    for (std::size_t k = 0; k < peers.size(); ++k) {
+      member_peer& p = peers[k];
+      if (p.who.r != r) continue;
+      go_order mine = go;
+      if (r == role::producer) {
+        if (first_producer) mine.stat_cpus = stat_cpus;
+        first_producer = false;
+        if (program.helpers) {
+          const std::vector<pid_t> pids = program.helpers(k);
+          mine.helper_pids.assign(pids.begin(), pids.end());
+        }
+      }
+      send_message(p.link, mine);
+    }
+  if (req.on_go) {
+    pid_t producer = -1, consumer = -1;
+    for (const auto& p : peers) {
+      if (p.who.r == role::producer && producer < 0) producer = p.proc.pid();
+      if (p.who.r == role::consumer && consumer < 0) consumer = p.proc.pid();
+    }
+    req.on_go(producer, consumer);
   }
-  // Both reports are in, so every message has been consumed: the peers may free their buffers.
+  // Each batch's deadline: the usual one plus twenty times what the sizing run predicts. With
+  // the barrier, every member is warmed (the channel drained) before any producer starts; the
+  // consumers are told first, so they are waiting when the records come.
+  auto predicted = [&](std::uint64_t count) {
+    return milliseconds(static_cast<long long>(static_cast<double>(count) * per_message / 1e6));
+  };
+  if (go.barrier) {
+    await_all(peers, warmed_notice::kType, warm_deadline, req.timeout, helpers, predicted(go.warm));
+    for (auto r : {role::consumer, role::producer})
+      for (auto& p : peers)
+        if (p.who.r == r) send_message(p.link, start_order{});
+    await_all(peers, peer_report::kType, timed_deadline, req.timeout, helpers, predicted(go.count));
+  } else {
+    await_all(peers, peer_report::kType, warm_deadline + batch_allowance(go.count, per_message),
+              req.timeout, helpers, predicted(go.warm + go.count));
+  }
+  // Every report is in, so every message has been consumed: the members may free their buffers.
   for (auto& p : peers) send_message(p.link, exit_order{});
-
-  batch_reports b{go.count, peers[0].reply.get<peer_report>(), peers[1].reply.get<peer_report>()};
-  b.rtt_batch = go.rtt_batch;
-  b.turnaround_stride = go.turnaround_stride;
+  for (auto& p : peers) b.reports.push_back(p.reply.get<peer_report>());
   for (auto& p : peers) {
     if (auto st = p.proc.wait_for(req.timeout); st && !(WIFEXITED(*st) && WEXITSTATUS(*st) == 0))
-      throw phase_failure(std::string(to_string(p.r)) + " " + describe_wait_status(*st) +
-                          " after reporting");
+      throw phase_failure(name_of(p) + " " + describe_wait_status(*st) + " after reporting");
   }
   return b;
+}
+
+// The group_outcome of a placed group: the topology, N, the placement and every member's CPU
+// (the assembler fills in what each member did; a failed run gets the members alone).
+void describe_group(run_result& res, topology t, const group_program& program,
+                    const group_placement& where) {
+  if (!res.group) res.group.emplace();
+  group_outcome& g = *res.group;
+  g.topo = t;
+  g.allowed_cpus = where.allowed_cpus;
+  g.oversubscribed = where.oversubscribed;
+  g.placement_reason = where.reason;
+  g.n = 0;
+  for (const auto& m : program.members)
+    g.n += t == topology::fan_out ? m.r == role::consumer : m.r == role::producer;
+  if (g.members.size() != program.members.size()) {
+    g.members.assign(program.members.size(), member_outcome{});
+    for (std::size_t k = 0; k < program.members.size(); ++k) {
+      g.members[k].r = program.members[k].r;
+      g.members[k].index = program.members[k].index;
+    }
+  }
+  for (std::size_t k = 0; k < g.members.size(); ++k) g.members[k].cpu = where.cpus[k];
 }
 
 }  // namespace
 
 std::chrono::milliseconds batch_allowance(std::uint64_t count, double ns_per_message) {
   const double ns = static_cast<double>(count) * ns_per_message;
-  return std::chrono::milliseconds(static_cast<long long>(ns * 20 / 1e6));
+  return milliseconds(static_cast<long long>(ns * 20 / 1e6));
 }
 
 bool stream_barrier(const run_request& req) {
@@ -272,6 +402,12 @@ std::uint64_t warmup_count(const run_request& req) {
   // About 16 MiB of traffic, between 4 and 1000 messages.
   return std::clamp<std::uint64_t>((16u << 20) / std::max<std::size_t>(req.message_size, 1), 4,
                                    1000);
+}
+
+std::uint64_t group_sizing_count(const run_request& req) {
+  if (req.warmup_messages || req.pat == pattern::latency) return warmup_count(req);
+  return std::clamp<std::uint64_t>((16u << 20) / std::max<std::size_t>(req.message_size, 1), 4,
+                                   kGroupSizingMax);
 }
 
 std::uint64_t flowing_warmup_count(const run_request& req, double ns_per_message) {
@@ -298,90 +434,31 @@ std::uint64_t timed_count(const run_request& req, double warm_ns_per_message) {
   return static_cast<std::uint64_t>(std::llround(clamped));
 }
 
-run_result assemble(const run_request& req, const batch_reports& b) {
+run_result coordinate(const run_request& req, const group_program& program,
+                      const group_placement& where, const group_assembler& assemble) {
   run_result res;
-  const peer_report& pr = b.producer;
-  const peer_report& cr = b.consumer;
-  res.messages = b.count;
-  res.integrity_errors = pr.integrity_errors + cr.integrity_errors;
-  res.producer_cpu = pr.cpu;
-  res.consumer_cpu = cr.cpu;
-  res.cpu_states = pr.cpu_states;
-  res.helper_cpu_ns = pr.helper_cpu_ns;
-  res.rtt_batch = b.rtt_batch;
-  if (b.rtt_batch > 1 && req.tsc_ns_per_tick > 0 && !req.lossy) {
-    // The producer timed every round trip by the time-stamp counter (ping_pong).
-    res.rtt_batch = 1;
-    res.clock = rtt_clock::tsc;
-  }
-  if (cr.turnaround) {
-    res.turnaround = *cr.turnaround;
-    res.turnaround_stride = b.turnaround_stride;
-  }
-  if (req.pat == pattern::latency) {
-    if (!pr.rtt) throw std::runtime_error("producer reported no round-trip times");
-    res.rtt = *pr.rtt;
-    res.elapsed_ns = pr.t1 - pr.t0;
-  } else {
-    res.elapsed_ns = cr.t1 - pr.t0;
-  }
-  const std::uint64_t content_errors = res.integrity_errors;
-  const bool latency = req.pat == pattern::latency;
-  std::uint64_t loss_of = 0;
-  if (req.lossy) {
-    for (const auto* r : {&pr, &cr}) {
-      const loss_counts l = r->loss.value_or(loss_counts{});
-      res.lost += l.lost;
-      res.duplicated += l.duplicated;
-      res.reordered += l.reordered;
-      res.stale += l.stale;
-    }
-    // The receiver's count: replies for ping-pong, the consumer's messages for a stream.
-    const loss_counts receiver = (latency ? pr : cr).loss.value_or(loss_counts{});
-    loss_of = receiver.expected;
-    if (latency) {
-      // A lost round trip is a round trip not measured: the latency run fails.
-      res.integrity_errors += res.lost + res.duplicated + res.reordered;
-    } else {
-      // An unpaced stream over a lossy channel measures what got through: its goodput, with
-      // the loss as a number beside it. Only damaged content fails it.
-      res.goodput = true;
-      res.delivered = receiver.delivered;
-    }
-  }
-  if (res.integrity_errors != 0) {
-    res.status = run_status::failed;
-    if (latency && res.lost + res.duplicated + res.reordered != 0)
-      res.reason = loss_summary(res.lost, loss_of, res.duplicated, res.reordered, "round trips");
-    if (content_errors != 0)
-      res.reason += (res.reason.empty() ? "" : "; ") + std::string("data check: producer ") +
-                    pr.integrity_summary + "; consumer " + cr.integrity_summary;
-    return res;
-  }
-  res.status = run_status::ok;
-  return res;
-}
-
-run_result coordinate(const run_request& req, const peer_program& program) {
-  const cpu_choice cpus = choose_cpus(req.place, req.cpus);
-  if (!cpus.impossible.empty()) {
-    run_result res;
+  if (!where.impossible.empty()) {
     res.status = run_status::skipped;
-    res.reason = cpus.impossible;
+    res.reason = where.impossible;
     return res;
   }
-  peer peers[2] = {{role::producer, {}, {}, {}}, {role::consumer, {}, {}, {}}};
-  run_result res;
+  std::vector<member_peer> peers(program.members.size());
   try {
-    const helper_watch helpers(req.helper_pids);
-    launch(req, program, cpus, peers, helpers);
-    res = assemble(req, drive(req, cpus, peers, helpers));
+    const helper_watch helpers(program);
+    launch(req, program, where, peers, helpers);
+    res = assemble(req, program, drive(req, program, where, peers, helpers));
   } catch (const std::exception& e) {
+    std::string cause = root_cause(peers);
+    for (auto& p : peers) p.proc.kill_and_reap();
+    res = run_result{};
     res.status = run_status::failed;
-    res.reason = root_cause(peers) + e.what();
+    res.reason = cause + e.what();
   }
-  res.producer_cpu_id = cpus.producer;
-  res.consumer_cpu_id = cpus.consumer;
+  for (std::size_t k = 0; k < program.members.size(); ++k) {
+    int& id = program.members[k].r == role::producer ? res.producer_cpu_id : res.consumer_cpu_id;
+    if (id < 0) id = where.cpus[k];
+  }
+  if (program.topo) describe_group(res, *program.topo, program, where);
   // child_process destructors kill and reap whatever is still running.
   return res;
 }

@@ -1,18 +1,25 @@
-// The coordinator: forks the producer and consumer (or, in the spawn process model, launches
-// them as separate programs), pins them, drives the start barrier over the control channels,
-// enforces a deadline on every wait, and turns whatever happens (results, a crashed, killed or
-// stopped peer) into a run_result. Three phases: launch (fork or spawn, the barrier), drive
-// (the sizing run; go, which runs the warm-up and the timed batch back to back; the peer reports;
-// each wait with its deadline), assemble (two peer reports into
-// a run_result). Both process models share every phase, message, deadline and failure path;
-// only the launch differs. It never names a mechanism: the peers' code arrives type-erased.
-// Coordinator side only; not reentrant.
+// The coordinator, one for every shape of benchmark: a pair is a group of two. It forks the
+// members (or, in the spawn process model, launches them as separate programs), pins each to the
+// CPU its placement gives (harness/placement.hpp, computed once by the runner), drives the
+// conversation of harness/protocol.hpp with every member at once (opened; the sizing run; go,
+// which runs the warm-up and, behind a barrier for streams, the timed batch; the reports; exit),
+// enforces a deadline on every wait, and turns whatever happens (the reports; a crashed, killed,
+// stopped or erring member; a helper process that ended) into a run_result through the
+// topology's assembler (harness/pairs.hpp, harness/fan_in.hpp, harness/fan_out.hpp). A batch
+// that is still using CPU at its deadline is given more time, up to kSlowBatchPatience times,
+// so a batch that fell into a slower mode than its sizing run is measured instead of killed;
+// silent members that use no CPU are a hang and fail at once. It never names a mechanism: the
+// members' code arrives type-erased. Coordinator side only; not reentrant.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -23,40 +30,51 @@
 
 namespace ipcbench {
 
-// What a launched peer is told to open (spawn process model).
+// What a launched member is told to open (spawn process model).
 struct spawn_target {
   std::string mechanism_id;
   nlohmann::json rendezvous;
 };
 
-struct peer_program {
-  // Runs in the forked peer after pinning: opens the endpoint and runs run_peer().
-  std::function<int(role, control_link&)> body;
-  // Runs in the coordinator once both peers have opened their ends.
+struct group_program {
+  // The members in launch order (members_of); one pair is {producer 0, consumer 0}.
+  std::vector<group_member> members;
+  // Runs in forked member `k` after pinning: opens its endpoint and runs the peer loop.
+  std::function<int(std::size_t k, control_link&)> body;
+  // Runs in the coordinator once every member has opened its end.
   std::function<void()> opened;
-  // Set for the spawn model: req.peer_program is launched in peer mode for each role, instead
+  // The helper processes (a bus daemon) whose CPU time producer member `k` reads over its timed
+  // batch (go_order::helper_pids); every one of them is watched, and one that ends fails the
+  // run. Empty function or list: none.
+  std::function<std::vector<pid_t>(std::size_t k)> helpers;
+  // Set for the spawn model: req.peer_program is launched in peer mode for each member, instead
   // of forking `body`.
   std::optional<spawn_target> spawned;
+  // The topology the result describes (its group_outcome: placement and members); nullopt for
+  // one pair, whose result carries no group_outcome.
+  std::optional<topology> topo;
 };
 
-// Runs one benchmark: launch, drive, assemble. Never throws: a failure of any phase (a peer that
-// crashed, stopped, erred or missed a deadline) is a failed run_result with the reason, both
-// peers killed and reaped; a placement this machine cannot honour is a skipped one.
-run_result coordinate(const run_request& req, const peer_program& program);
-
-// What the peers reported on the timed batch of `count` messages (round trips).
-struct batch_reports {
-  std::uint64_t count = 0;
-  peer_report producer;
-  peer_report consumer;
-  std::uint64_t rtt_batch = 1;          // round trips per rtt sample
-  std::uint64_t turnaround_stride = 0;  // every how many the consumer timed its turnaround
+// The reports of a batch every member completed, by member, and the orders that sized it.
+struct group_reports {
+  go_order go;
+  std::vector<peer_report> reports;
 };
 
-// The run_result of a batch both peers completed: the timed window, CPU times, round trips and
-// the integrity and loss checks (failed, with the reason, when a message was wrong or lost).
-// Throws std::runtime_error when a latency batch's producer sent no round-trip times.
-run_result assemble(const run_request& req, const batch_reports& b);
+// How the member reports become one result (assemble_pair, assemble_pairs, assemble_fan_in,
+// assemble_fan_out). Throws std::runtime_error on reports that do not fit.
+using group_assembler =
+    std::function<run_result(const run_request&, const group_program&, const group_reports&)>;
+
+// Runs one benchmark: launch, drive, assemble. Never throws: a failure of any phase (a member
+// that crashed, stopped, erred or missed a deadline, a helper that ended) is a failed run_result
+// with the reason, every member killed and reaped; a placement this machine cannot honour is a
+// skipped one. A group's result carries its group_outcome whenever the group was placed.
+run_result coordinate(const run_request& req, const group_program& program,
+                      const group_placement& where, const group_assembler& assemble);
+
+// How many times its deadline a batch may take while its silent members keep using CPU.
+inline constexpr int kSlowBatchPatience = 10;
 
 // A batch's deadline beyond the usual timeout: twenty times what `count` messages take at the
 // sizing run's `ns_per_message`.
@@ -73,6 +91,13 @@ bool stream_barrier(const run_request& req);
 
 // The sizing run's length for a message size: enough to fault in buffers and settle caches.
 std::uint64_t warmup_count(const run_request& req);
+// A group's stream fills its shared ring or queue before it settles to its steady rate, so its
+// sizing run carries about 16 MiB (at most kGroupSizingMax messages), not warmup_count()'s
+// 1,000: 1,000 records of 64 bytes fit in a 256 KiB ring, and fan_out/8 at 64 bytes was
+// predicted 35 times too fast (a 0.2 s batch ran 7 s). Round trips, and one pair, keep
+// warmup_count().
+inline constexpr std::uint64_t kGroupSizingMax = 65536;
+std::uint64_t group_sizing_count(const run_request& req);
 // Timed batch length from the measured sizing-run time per message.
 std::uint64_t timed_count(const run_request& req, double warm_ns_per_message);
 

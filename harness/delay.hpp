@@ -2,7 +2,7 @@
 // of the timed batch, the sender notes when it was about to send it and the receiver when it had
 // received and checked it, both on CLOCK_MONOTONIC (now_ns(), one clock for every process of a
 // machine). The coordinator pairs the two notes of each sampled record (assemble_fan_in and
-// assemble_fan_out, harness/group.cpp) into one histogram per member. In a saturated stream the
+// assemble_fan_out, pair_delays) into one histogram per member. In a saturated stream the
 // delay is mostly the time a record waits in the channel behind the others: what a client of a
 // busy server sees, not the wake-up cost the latency pattern measures.
 //
@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "harness/histogram.hpp"
 #include "harness/pacer.hpp"
 #include "sys/system.hpp"
 
@@ -67,5 +68,17 @@ class delay_sampler {
   std::uint64_t first_ = 0, end_ = 0, stride_ = 1, next_ = 0;
   std::vector<std::int64_t> ns_;
 };
+
+// Pairs the sender's and the receiver's notes of each sampled record (harness/delay.hpp) into
+// both members' histograms; a note missing on either side (-1) is no sample.
+inline void pair_delays(const std::vector<std::int64_t>& sent,
+                        const std::vector<std::int64_t>& taken, histogram& sender,
+                        histogram& receiver) {
+  for (std::size_t j = 0; j < sent.size() && j < taken.size(); ++j) {
+    if (sent[j] < 0 || taken[j] < 0) continue;
+    sender.record(taken[j] - sent[j]);
+    receiver.record(taken[j] - sent[j]);
+  }
+}
 
 }  // namespace ipcbench

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "harness/coordinator.hpp"
 #include "harness/delay.hpp"
 #include "harness/peer.hpp"
 #include "harness/reassembler.hpp"
@@ -181,5 +182,12 @@ int run_fan_in_peer(E endpoint_in, role r, control_link& ctl, const run_request&
   expect_message<exit_order>(ctl, req.timeout * 2);
   return 0;
 }
+
+// The coordinator's side: N producers into one consumer: the aggregate of the consumer's
+// messages over the window from the earliest producer's start to the consumer's end; fairness
+// from each producer's rate over its own window; the consumer's torn records; each producer's
+// one-way delay paired with the consumer's notes.
+run_result assemble_fan_in(const run_request& req, const group_program& program,
+                           const group_reports& b);
 
 }  // namespace ipcbench

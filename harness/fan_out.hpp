@@ -18,7 +18,7 @@
 //   warm-up records go ahead of the timed records in one batch, which the readers tell apart by
 //   sequence number.)
 //
-// Peer side; the coordinator's side is assemble_fan_out (harness/group.hpp).
+// Peer side, but for assemble_fan_out, the coordinator's side.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/coordinator.hpp"
 #include "harness/delay.hpp"
 #include "harness/peer.hpp"
 
@@ -251,5 +252,13 @@ int run_work_queue_peer(E endpoint_in, role r, control_link& ctl, const run_requ
   expect_message<exit_order>(ctl, req.timeout * 2);
   return 0;
 }
+
+// The coordinator's side: one producer to N consumers: the aggregate of every consumer's
+// messages over the window from the producer's start to the last consumer's end; fairness from
+// each consumer's rate over its own window. Over a work queue (the reports carry work_hash), the
+// consumers' counts must add up to the producer's and their hashes to its hash: a record lost
+// or taken twice is an integrity error.
+run_result assemble_fan_out(const run_request& req, const group_program& program,
+                            const group_reports& b);
 
 }  // namespace ipcbench

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <string>
 #include <tuple>
 
 #include "sys/system.hpp"
@@ -69,6 +70,42 @@ cpu_choice given_choice(placement p, const std::vector<cpu_info>& allowed, cpu_p
   c.smt_siblings = smt_siblings(*a, *b);
   c.reason = "given with --cpus: " + describe_pair(*a, *b, c.smt_siblings);
   return c;
+}
+
+// The CPUs in the order members take them: the pair's choice first (producer, consumer), then
+// the other allowed CPUs, CPU 0 last when more than two are allowed.
+std::vector<int> cpu_order(const cpu_choice& pair, const std::vector<cpu_info>& allowed) {
+  std::vector<int> order;
+  if (pair.producer >= 0) order.push_back(pair.producer);
+  if (pair.consumer >= 0 && pair.consumer != pair.producer) order.push_back(pair.consumer);
+  std::vector<int> rest;
+  for (const auto& c : allowed)
+    if (std::find(order.begin(), order.end(), c.cpu) == order.end()) rest.push_back(c.cpu);
+  if (allowed.size() > 2)
+    std::stable_partition(rest.begin(), rest.end(), [](int c) { return c != 0; });
+  order.insert(order.end(), rest.begin(), rest.end());
+  return order;
+}
+
+// The allowed CPUs with their topology read under `root`, remembered while the affinity mask
+// and the root stay the same, so a sweep reads sysfs once rather than per benchmark.
+std::vector<cpu_info> allowed_cpu_infos(const std::filesystem::path& root) {
+  const std::vector<int> cpus = allowed_cpus();
+  struct memo {
+    std::filesystem::path root;
+    std::vector<int> cpus;
+    std::vector<cpu_info> infos;
+  };
+  static std::mutex mutex;
+  static std::optional<memo> last;
+  const std::lock_guard lock(mutex);
+  if (!last || last->root != root || last->cpus != cpus) {
+    std::vector<cpu_info> infos;
+    infos.reserve(cpus.size());
+    for (int cpu : cpus) infos.push_back(read_cpu_info(cpu, root));
+    last = memo{root, cpus, std::move(infos)};
+  }
+  return last->infos;
 }
 
 }  // namespace
@@ -144,30 +181,97 @@ cpu_choice choose_cpus(placement p, const std::vector<cpu_info>& allowed,
 
 cpu_choice choose_cpus(placement p, std::optional<cpu_pair> given,
                        const std::filesystem::path& root) {
-  const std::vector<int> cpus = allowed_cpus();
-  struct memo {
-    placement p;
-    std::optional<cpu_pair> given;
-    std::filesystem::path root;
-    std::vector<int> cpus;
-    cpu_choice choice;
+  return choose_cpus(p, allowed_cpu_infos(root), given);
+}
+
+std::vector<group_member> members_of(topology t, std::size_t n) {
+  std::vector<group_member> m;
+  const int count = static_cast<int>(n);
+  switch (t) {
+    case topology::pairs:
+      for (int i = 0; i < count; ++i) {
+        m.push_back({role::producer, i});
+        m.push_back({role::consumer, i});
+      }
+      break;
+    case topology::fan_in:
+      for (int i = 0; i < count; ++i) m.push_back({role::producer, i});
+      m.push_back({role::consumer, 0});
+      break;
+    case topology::fan_out:
+      m.push_back({role::producer, 0});
+      for (int i = 0; i < count; ++i) m.push_back({role::consumer, i});
+      break;
+  }
+  return m;
+}
+
+group_placement place_group(placement p, const std::vector<group_member>& members,
+                            const std::vector<cpu_info>& allowed, std::optional<cpu_pair> given) {
+  group_placement g;
+  g.allowed_cpus = allowed.size();
+  g.oversubscribed = members.size() > allowed.size();
+  g.cpus.assign(members.size(), -1);
+  const cpu_choice pair = choose_cpus(p, allowed, given);
+  if (!pair.impossible.empty()) {
+    g.impossible = pair.impossible;
+    return g;
+  }
+  const std::string peers = std::to_string(members.size()) + " peers on " +
+                            std::to_string(allowed.size()) + " allowed CPUs" +
+                            (g.oversubscribed ? " (oversubscribed)" : "");
+  if (p == placement::none) {
+    g.reason = peers + ", none pinned";
+    return g;
+  }
+  if (pair.given) {
+    for (std::size_t k = 0; k < members.size(); ++k)
+      g.cpus[k] = members[k].r == role::producer ? pair.producer : pair.consumer;
+    g.reason = peers + ": producers on CPU " + std::to_string(pair.producer) +
+               ", consumers on CPU " + std::to_string(pair.consumer) + " (--cpus)";
+    return g;
+  }
+  if (p == placement::same) {
+    std::fill(g.cpus.begin(), g.cpus.end(), pair.producer);
+    g.reason = peers + ", all on CPU " + std::to_string(pair.producer) + " (placement same)";
+    return g;
+  }
+  const std::vector<int> order = cpu_order(pair, allowed);
+  std::size_t producers = 0, consumers = 0;
+  for (const auto& m : members) (m.r == role::producer ? producers : consumers) += 1;
+  // A lone consumer (fan-in) takes the pair's consumer CPU and a lone producer (fan-out) the
+  // producer's; everyone else takes the CPUs in turn.
+  std::size_t next = 0;
+  auto take = [&](std::size_t reserved) {
+    if (next == reserved) ++next;
+    return order[next++ % order.size()];
   };
-  static std::mutex mutex;
-  static std::optional<memo> last;
-  const std::lock_guard lock(mutex);
-  auto same_given = [](const std::optional<cpu_pair>& x, const std::optional<cpu_pair>& y) {
-    return x.has_value() == y.has_value() &&
-           (!x || (x->producer == y->producer && x->consumer == y->consumer));
-  };
-  if (last && last->p == p && same_given(last->given, given) && last->root == root &&
-      last->cpus == cpus)
-    return last->choice;
-  std::vector<cpu_info> infos;
-  infos.reserve(cpus.size());
-  for (int cpu : cpus) infos.push_back(read_cpu_info(cpu, root));
-  cpu_choice c = choose_cpus(p, infos, given);
-  last = memo{p, given, root, cpus, c};
-  return c;
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    const auto& m = members[k];
+    if (consumers == 1 && producers > 1)
+      g.cpus[k] = m.r == role::consumer ? order[1 % order.size()] : take(1);
+    else if (producers == 1 && consumers > 1)
+      g.cpus[k] = m.r == role::producer ? order[0] : take(0);
+    else
+      g.cpus[k] = order[k % order.size()];
+  }
+  g.reason = peers + ", spread over CPUs in turn from the pair's choice: " + pair.reason;
+  return g;
+}
+
+group_placement place_group(placement p, const std::vector<group_member>& members,
+                            std::optional<cpu_pair> given) {
+  return place_group(p, members, allowed_cpu_infos(kSysCpuRoot), given);
+}
+
+bool may_share_cpu(const group_placement& where) {
+  if (where.oversubscribed) return true;
+  for (std::size_t i = 0; i < where.cpus.size(); ++i) {
+    if (where.cpus[i] < 0) return true;
+    for (std::size_t j = 0; j < i; ++j)
+      if (where.cpus[i] == where.cpus[j]) return true;
+  }
+  return false;
 }
 
 }  // namespace ipcbench

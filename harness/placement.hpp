@@ -1,7 +1,10 @@
-// Which CPUs the producer and consumer are pinned to: chosen from the machine's topology (sysfs,
-// see sys/topology.hpp) for a placement, or given explicitly (--cpus A,B). Coordinator side.
+// Which CPUs the peers are pinned to: a pair's two CPUs chosen from the machine's topology (sysfs,
+// see sys/topology.hpp) for a placement, or given explicitly (--cpus A,B); a group's members
+// (pairs/N, fan_in/N, fan_out/N, and one pair as a group of two) spread from that choice.
+// Computed once per benchmark, by the runner, and handed to the coordinator. Coordinator side.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -41,10 +44,50 @@ struct cpu_choice {
 cpu_choice choose_cpus(placement p, const std::vector<cpu_info>& allowed,
                        std::optional<cpu_pair> given = std::nullopt);
 
-// The same for this process: allowed_cpus() and their topology read under `root`. Remembers its
-// last answer, so a sweep reads sysfs once rather than per benchmark. Throws std::system_error
-// when the affinity mask cannot be read.
+// The same for this process: allowed_cpus() and their topology read under `root`, remembered
+// while the affinity mask stays the same, so a sweep reads sysfs once rather than per benchmark.
+// Throws std::system_error when the affinity mask cannot be read.
 cpu_choice choose_cpus(placement p, std::optional<cpu_pair> given = std::nullopt,
                        const std::filesystem::path& root = kSysCpuRoot);
+
+// The largest N of a topology (--fan): beyond it a group of forked peers is a fork bomb on a
+// small machine, not a benchmark.
+inline constexpr std::size_t kMaxGroupSize = 64;
+
+struct group_member {
+  role r = role::producer;
+  int index = 0;  // the pair (pairs/N), the producer (fan_in/N); 0 for the one consumer
+};
+
+// The members of a topology of size n, in launch order: pairs/N producer 0, consumer 0,
+// producer 1, ...; fan_in/N producers 0..N-1, then the consumer.
+std::vector<group_member> members_of(topology t, std::size_t n);
+
+// Which CPU each member runs on, and what that means on this machine.
+struct group_placement {
+  std::vector<int> cpus;         // by member; -1: not pinned
+  std::size_t allowed_cpus = 0;  // CPUs this process may use
+  // More peers than allowed CPUs: some wait for a CPU while others run, so the numbers measure
+  // the scheduler as much as the channel.
+  bool oversubscribed = false;
+  std::string reason;      // how the CPUs were chosen, in a sentence
+  std::string impossible;  // non-empty: the placement cannot be honoured here, and why
+};
+
+// cross: the members spread over the allowed CPUs in turn (CPU 0 last when more than two are
+// allowed, as for a pair), so a pair's two peers, or consecutive producers, never share a CPU
+// while another is free; same: every member on the CPU a pair's `same` uses; none: unpinned;
+// given (--cpus A,B): producers on A, consumers on B.
+group_placement place_group(placement p, const std::vector<group_member>& members,
+                            const std::vector<cpu_info>& allowed,
+                            std::optional<cpu_pair> given = std::nullopt);
+// The same for this process (allowed_cpus() and sysfs, read as choose_cpus does). Throws
+// std::system_error when the affinity mask cannot be read.
+group_placement place_group(placement p, const std::vector<group_member>& members,
+                            std::optional<cpu_pair> given = std::nullopt);
+
+// Whether any member may share a CPU with another (pinned together, unpinned, or more members
+// than CPUs): spinning waiters then yield.
+bool may_share_cpu(const group_placement& where);
 
 }  // namespace ipcbench

@@ -1,7 +1,9 @@
-// Runs one benchmark of a channel type: checks that the mechanism can carry the size, creates
-// the channel before fork, and hands the coordinator the peers' code, instantiated for this
-// channel's endpoint; in the spawn process model, the rendezvous a launched peer attaches by.
-// Coordinator side, except run_attached (a launched peer); instantiated by the mechanism registry.
+// Runs one benchmark of a channel type, of any shape (one pair, pairs/N, fan_in/N, fan_out/N):
+// checks that the mechanism can carry the request, creates the channels before fork, and hands
+// the one coordinator (harness/coordinator.hpp) the members' code, instantiated for this
+// channel's endpoint, through one skeleton (run_with); in the spawn process model, the
+// rendezvous a launched peer attaches by. Coordinator side, except run_attached (a launched
+// peer); instantiated by the mechanism registry.
 #pragma once
 
 #include <algorithm>
@@ -17,8 +19,9 @@
 #include "harness/coordinator.hpp"
 #include "harness/fan_in.hpp"
 #include "harness/fan_out.hpp"
-#include "harness/group.hpp"
+#include "harness/pairs.hpp"
 #include "harness/peer.hpp"
+#include "harness/placement.hpp"
 #include "harness/rate_search.hpp"
 #include "harness/session.hpp"
 #include "mechanisms/adapter.hpp"
@@ -75,6 +78,103 @@ inline run_request request_for(const mechanism_traits& traits, const run_request
   return rq;
 }
 
+// The shape of one benchmark: one pair (no topology), or a topology of size n, over `channels`
+// channels, and how the members' reports become its result.
+struct run_shape {
+  std::optional<topology> topo;  // nullopt: one pair
+  std::size_t n = 1;
+  std::size_t channels = 1;
+  group_assembler assemble;
+};
+
+// The one skeleton of every benchmark: places the members once (a placement this machine cannot
+// honour skips the run), creates shape.channels channels of type C by `make(config)` before
+// fork, each in a private directory of its own (mechanisms that rendezvous by path use fixed
+// names inside theirs), told whether its waiters may share a CPU (may_share_cpu: then spinning
+// waiters yield), and hands the coordinator the members' code: `body(chs, member, link, rq)` in
+// each forked member, or, in the spawn process model (one pair of a named channel), the
+// rendezvous a launched peer attaches by. Every forked member inherits the other channels'
+// descriptors until it exits; a member that dies is seen on its control channel, not on the
+// data channel, and fails the run at once. A helper process that ended (a killed bus daemon) is
+// the cause whatever the peers saw; one that ended while the peers went on (a shared-memory
+// broker: the peers' memory outlives it) still fails the run: its numbers were measured with the
+// machinery half gone. Never throws: a channel or member that cannot be set up is a failed run.
+template <class C, class Make, class Body>
+run_result run_with(const mechanism_traits& traits, const run_request& req, const run_shape& shape,
+                    Make&& make, Body&& body) {
+  try {
+    const auto members = members_of(shape.topo.value_or(topology::pairs), shape.n);
+    const group_placement where = place_group(req.place, members, req.cpus);
+    if (!where.impossible.empty()) return skipped_run(where.impossible);
+    const bool share = may_share_cpu(where);
+    std::vector<std::unique_ptr<private_dir>> dirs;
+    std::vector<std::unique_ptr<C>> chs;
+    for (std::size_t i = 0; i < shape.channels; ++i) {
+      dirs.push_back(std::make_unique<private_dir>());
+      chs.push_back(make(channel_config{req.message_size, req.pat, dirs.back().get(), share}));
+    }
+    const run_request rq = request_for(traits, req);
+    group_program program;
+    program.members = members;
+    program.topo = shape.topo;
+    program.body = [&](std::size_t k, control_link& link) -> int {
+      return body(chs, members[k], link, rq);
+    };
+    program.opened = [&] {
+      for (auto& ch : chs) ch->opened();
+    };
+    if constexpr (requires { chs[0]->helper_pids(); }) {
+      program.helpers = [&](std::size_t k) {
+        return chs[static_cast<std::size_t>(members[k].index) % chs.size()]->helper_pids();
+      };
+    }
+    if constexpr (named_channel<C>) {
+      if (rq.process == process_model::spawn)
+        program.spawned = spawn_target{traits.id, chs[0]->rendezvous()};
+    }
+    run_result res = coordinate(rq, program, where, shape.assemble);
+    if constexpr (requires { chs[0]->helper_failure(std::chrono::milliseconds(0)); }) {
+      // A killed daemon's sockets close (its peers fail) a moment before it can be reaped.
+      const auto patience = std::chrono::milliseconds(res.status == run_status::failed ? 200 : 0);
+      for (auto& ch : chs) {
+        const std::string why =
+            res.status == run_status::skipped ? std::string() : ch->helper_failure(patience);
+        if (why.empty()) continue;
+        if (res.status == run_status::failed) {
+          res.reason = why + "; " + res.reason;
+        } else {
+          res.status = run_status::failed;
+          res.reason = why + " during the run";
+        }
+        break;
+      }
+    }
+    // A lost round trip fails a pair's latency run (assemble): name the mechanism that lost it.
+    if (res.status == run_status::failed && !res.group && rq.pat == pattern::latency &&
+        res.lost + res.duplicated + res.reordered != 0)
+      res.reason = traits.mechanism + " " + res.reason;
+    return res;
+  } catch (const std::exception& e) {
+    return setup_failure(e);
+  }
+}
+
+// Makes a channel of type C from its configuration (every shape but the broadcast ring).
+template <class C>
+std::unique_ptr<C> make_channel(const channel_config& cfg) {
+  return std::make_unique<C>(cfg);
+}
+
+// One pair, and each pair of pairs/N: opens the member's end of its pair's channel and runs the
+// peer loop.
+inline constexpr auto pair_body = [](auto& chs, const group_member& m, control_link& link,
+                                     const run_request& rq) -> int {
+  auto& ch = *chs[static_cast<std::size_t>(m.index)];
+  return run_peer(open_end(rq, [&] { return ch.open(m.r); }), m.r, link, rq);
+};
+
+// Runs one benchmark of a channel type: checks that the mechanism can carry the size, creates
+// the channel before fork, and runs one pair over it (run_with).
 template <channel C>
 run_result run_channel(const mechanism_traits& traits, const run_request& req) {
   if (std::string why = cannot_run(traits, req); !why.empty()) {
@@ -83,44 +183,8 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
   if (req.process == process_model::spawn && !named_channel<C>) {
     return skipped_run(kRelatedOnlyReason);
   }
-  try {
-    private_dir dir;
-    // The CPUs the coordinator will pin the peers to (choose_cpus is deterministic): unpinned
-    // peers may share a CPU too.
-    const cpu_choice cpus = choose_cpus(req.place);
-    const bool share = cpus.producer < 0 || cpus.consumer < 0 || cpus.producer == cpus.consumer;
-    C ch(channel_config{req.message_size, req.pat, &dir, share});
-    run_request rq = request_for(traits, req);
-    if constexpr (requires { ch.helper_pids(); }) rq.helper_pids = ch.helper_pids();
-    peer_program program{[&](role r, control_link& link) {
-                           return run_peer(open_end(rq, [&] { return ch.open(r); }), r, link, rq);
-                         },
-                         [&] { ch.opened(); }, std::nullopt};
-    if constexpr (named_channel<C>) {
-      if (rq.process == process_model::spawn)
-        program.spawned = spawn_target{traits.id, ch.rendezvous()};
-    }
-    run_result res = coordinate(rq, program);
-    // A helper that ended (a killed bus daemon) is the cause whatever the peers saw. A helper
-    // that ended while the peers went on (a shared-memory broker: the peers' memory outlives
-    // it) still fails the run: its numbers were measured with the machinery half gone.
-    if constexpr (requires { ch.helper_failure(std::chrono::milliseconds(0)); }) {
-      if (res.status == run_status::failed) {
-        // A killed daemon's sockets close (its peers fail) a moment before it can be reaped.
-        if (std::string why = ch.helper_failure(std::chrono::milliseconds(200)); !why.empty())
-          res.reason = why + "; " + res.reason;
-      } else if (res.status == run_status::ok) {
-        if (std::string why = ch.helper_failure(std::chrono::milliseconds(0)); !why.empty()) {
-          res.status = run_status::failed;
-          res.reason = why + " during the run";
-        }
-      }
-    }
-    if (res.reason.starts_with("lost ")) res.reason = traits.mechanism + " " + res.reason;
-    return res;
-  } catch (const std::exception& e) {
-    return setup_failure(e);
-  }
+  return run_with<C>(traits, req, run_shape{std::nullopt, 1, 1, assemble_pair}, make_channel<C>,
+                     pair_body);
 }
 
 // Why a group run of this size cannot run, or empty: a fork model only (the group forks every
@@ -128,62 +192,14 @@ run_result run_channel(const mechanism_traits& traits, const run_request& req) {
 std::string cannot_run_group(const run_request& req, std::size_t n);
 
 // pairs/N: N channels of type C, each created before fork as for one pair, and N pairs of peers
-// running run_peer() on them at once under the group coordinator. Every forked member inherits
-// the other pairs' channel descriptors until it exits (only its own channel's open() drops the
-// rest of its copy); a member that dies is seen on its control channel, not on the data channel,
-// and fails the run at once.
+// running run_peer() on them at once (run_with).
 template <channel C>
 run_result run_pairs(const mechanism_traits& traits, const run_request& req, std::size_t n) {
   run_result skip = skipped_run(cannot_run(traits, req));
   if (skip.reason.empty()) skip.reason = cannot_run_group(req, n);
   if (!skip.reason.empty()) return skip;
-  try {
-    // A directory per pair: mechanisms that rendezvous by path use fixed names inside theirs.
-    std::vector<std::unique_ptr<private_dir>> dirs;
-    const auto members = members_of(topology::pairs, n);
-    const group_placement where = place_group(req.place, members, req.cpus);
-    // Spinning waiters yield when they may share a CPU: pinned together, unpinned, or more peers
-    // than CPUs.
-    bool share = where.oversubscribed;
-    for (std::size_t i = 0; i < n && !share; ++i)
-      share = where.cpus[2 * i] < 0 || where.cpus[2 * i] == where.cpus[2 * i + 1];
-    std::vector<std::unique_ptr<C>> chs;
-    for (std::size_t i = 0; i < n; ++i) {
-      dirs.push_back(std::make_unique<private_dir>());
-      chs.push_back(
-          std::make_unique<C>(channel_config{req.message_size, req.pat, dirs.back().get(), share}));
-    }
-    run_request rq = request_for(traits, req);
-    group_program program;
-    program.members = members;
-    program.body = [&](std::size_t k, control_link& link) {
-      const group_member& m = members[k];
-      auto& ch = *chs[static_cast<std::size_t>(m.index)];
-      return run_peer(open_end(rq, [&] { return ch.open(m.r); }), m.r, link, rq);
-    };
-    program.opened = [&] {
-      for (auto& ch : chs) ch->opened();
-    };
-    if constexpr (requires { chs[0]->helper_pids(); }) {
-      program.helpers = [&](std::size_t k) {
-        return chs[static_cast<std::size_t>(members[k].index)]->helper_pids();
-      };
-    }
-    run_result res = coordinate_group(rq, topology::pairs, program, assemble_pairs);
-    // A helper that ended (a killed bus daemon) is the cause whatever the peers saw.
-    if constexpr (requires { chs[0]->helper_failure(std::chrono::milliseconds(0)); }) {
-      if (res.status == run_status::failed) {
-        for (auto& ch : chs)
-          if (std::string why = ch->helper_failure(std::chrono::milliseconds(200)); !why.empty()) {
-            res.reason = why + "; " + res.reason;
-            break;
-          }
-      }
-    }
-    return res;
-  } catch (const std::exception& e) {
-    return setup_failure(e);
-  }
+  return run_with<C>(traits, req, run_shape{topology::pairs, n, n, assemble_pairs}, make_channel<C>,
+                     pair_body);
 }
 
 // fan_in/N: one channel of type C, created before fork; N producers each open the producer's
@@ -200,29 +216,13 @@ run_result run_fan_in(const mechanism_traits& traits, const run_request& req, st
     skip.reason = "fan-in records carry the producer's number in " + std::to_string(kFanInMinSize) +
                   " bytes; " + std::to_string(req.message_size) + " is too small";
   if (!skip.reason.empty()) return skip;
-  try {
-    private_dir dir;
-    const auto members = members_of(topology::fan_in, n);
-    const group_placement where = place_group(req.place, members, req.cpus);
-    // Spinning waiters yield when any two members may share a CPU.
-    bool share = where.oversubscribed;
-    for (std::size_t i = 0; i < where.cpus.size(); ++i)
-      for (std::size_t j = 0; j < i; ++j)
-        share = share || where.cpus[i] < 0 || where.cpus[i] == where.cpus[j];
-    C ch(channel_config{req.message_size, req.pat, &dir, share});
-    run_request rq = request_for(traits, req);
-    group_program program;
-    program.members = members;
-    program.body = [&](std::size_t k, control_link& link) {
-      const group_member& m = members[k];
-      const fan_in_setup setup{n, m.index, traits.atomic_write_max};
-      return run_fan_in_peer(open_end(rq, [&] { return ch.open(m.r); }), m.r, link, rq, setup);
-    };
-    program.opened = [&] { ch.opened(); };
-    return coordinate_group(rq, topology::fan_in, program, assemble_fan_in);
-  } catch (const std::exception& e) {
-    return setup_failure(e);
-  }
+  return run_with<C>(
+      traits, req, run_shape{topology::fan_in, n, 1, assemble_fan_in}, make_channel<C>,
+      [&](auto& chs, const group_member& m, control_link& link, const run_request& rq) -> int {
+        const fan_in_setup setup{n, m.index, traits.atomic_write_max};
+        return run_fan_in_peer(open_end(rq, [&] { return chs[0]->open(m.r); }), m.r, link, rq,
+                               setup);
+      });
 }
 
 // The paced run of a fan topology runs its producers at this fraction of their saturated rate.
@@ -287,36 +287,17 @@ run_result run_fan_out_channels(const mechanism_traits& traits, const run_reques
                                 std::size_t n) {
   run_result skip = skipped_run(cannot_run_fan_out(traits, req, n, 0));
   if (!skip.reason.empty()) return skip;
-  try {
-    std::vector<std::unique_ptr<private_dir>> dirs;
-    const auto members = members_of(topology::fan_out, n);
-    const group_placement where = place_group(req.place, members, req.cpus);
-    const bool share = where.oversubscribed || req.place != placement::cross;
-    std::vector<std::unique_ptr<C>> chs;
-    for (std::size_t i = 0; i < n; ++i) {
-      dirs.push_back(std::make_unique<private_dir>());
-      chs.push_back(
-          std::make_unique<C>(channel_config{req.message_size, req.pat, dirs.back().get(), share}));
-    }
-    run_request rq = req;
-    rq.lossy = traits.lossy;
-    group_program program;
-    program.members = members;
-    program.body = [&](std::size_t k, control_link& link) {
-      const group_member& m = members[k];
-      if (m.r == role::consumer)
-        return run_fan_out_consumer(chs[static_cast<std::size_t>(m.index)]->open(m.r), link, rq);
-      std::vector<decltype(chs[0]->open(role::producer))> eps;
-      for (auto& ch : chs) eps.push_back(ch->open(role::producer));
-      return run_fan_out_producer(std::move(eps), link, rq);
-    };
-    program.opened = [&] {
-      for (auto& ch : chs) ch->opened();
-    };
-    return coordinate_group(rq, topology::fan_out, program, assemble_fan_out);
-  } catch (const std::exception& e) {
-    return setup_failure(e);
-  }
+  return run_with<C>(
+      traits, req, run_shape{topology::fan_out, n, n, assemble_fan_out}, make_channel<C>,
+      [](auto& chs, const group_member& m, control_link& link, const run_request& rq) -> int {
+        if (m.r == role::consumer)
+          return run_fan_out_consumer(
+              open_end(rq, [&] { return chs[static_cast<std::size_t>(m.index)]->open(m.r); }), link,
+              rq);
+        std::vector<decltype(chs[0]->open(role::producer))> eps;
+        for (auto& ch : chs) eps.push_back(open_end(rq, [&] { return ch->open(role::producer); }));
+        return run_fan_out_producer(std::move(eps), link, rq);
+      });
 }
 
 // fan_out/N over one broadcast channel of type C that every consumer reads (a shared-memory
@@ -327,28 +308,18 @@ run_result run_fan_out_broadcast(const mechanism_traits& traits, const run_reque
                                  std::size_t n) {
   run_result skip = skipped_run(cannot_run_fan_out(traits, req, n, 0));
   if (!skip.reason.empty()) return skip;
-  try {
-    private_dir dir;
-    const auto members = members_of(topology::fan_out, n);
-    const group_placement where = place_group(req.place, members, req.cpus);
-    const bool share = where.oversubscribed || req.place != placement::cross;
-    C ch(channel_config{req.message_size, req.pat, &dir, share}, n);
-    run_request rq = req;
-    group_program program;
-    program.members = members;
-    program.body = [&](std::size_t k, control_link& link) {
-      const group_member& m = members[k];
-      const auto index = static_cast<std::size_t>(m.index);
-      if (m.r == role::consumer) return run_fan_out_consumer(ch.open(m.r, index), link, rq);
-      std::vector<decltype(ch.open(role::producer, 0))> eps;
-      eps.push_back(ch.open(role::producer, 0));
-      return run_fan_out_producer(std::move(eps), link, rq);
-    };
-    program.opened = [&] { ch.opened(); };
-    return coordinate_group(rq, topology::fan_out, program, assemble_fan_out);
-  } catch (const std::exception& e) {
-    return setup_failure(e);
-  }
+  return run_with<C>(
+      traits, req, run_shape{topology::fan_out, n, 1, assemble_fan_out},
+      [n](const channel_config& cfg) { return std::make_unique<C>(cfg, n); },
+      [](auto& chs, const group_member& m, control_link& link, const run_request& rq) -> int {
+        C& ch = *chs[0];
+        const auto index = static_cast<std::size_t>(m.index);
+        if (m.r == role::consumer)
+          return run_fan_out_consumer(open_end(rq, [&] { return ch.open(m.r, index); }), link, rq);
+        std::vector<decltype(ch.open(role::producer, 0))> eps;
+        eps.push_back(open_end(rq, [&] { return ch.open(role::producer, 0); }));
+        return run_fan_out_producer(std::move(eps), link, rq);
+      });
 }
 
 // fan_out/N over a work queue: one channel of type C (a message queue), one producer, N readers
@@ -357,24 +328,12 @@ template <channel C>
 run_result run_work_queue(const mechanism_traits& traits, const run_request& req, std::size_t n) {
   run_result skip = skipped_run(cannot_run_fan_out(traits, req, n, kWorkQueueMinSize));
   if (!skip.reason.empty()) return skip;
-  try {
-    private_dir dir;
-    const auto members = members_of(topology::fan_out, n);
-    const group_placement where = place_group(req.place, members, req.cpus);
-    const bool share = where.oversubscribed || req.place != placement::cross;
-    C ch(channel_config{req.message_size, req.pat, &dir, share});
-    run_request rq = req;
-    rq.lossy = traits.lossy;
-    group_program program;
-    program.members = members;
-    program.body = [&](std::size_t k, control_link& link) {
-      return run_work_queue_peer(ch.open(members[k].r), members[k].r, link, rq, n);
-    };
-    program.opened = [&] { ch.opened(); };
-    return coordinate_group(rq, topology::fan_out, program, assemble_fan_out);
-  } catch (const std::exception& e) {
-    return setup_failure(e);
-  }
+  return run_with<C>(
+      traits, req, run_shape{topology::fan_out, n, 1, assemble_fan_out}, make_channel<C>,
+      [n](auto& chs, const group_member& m, control_link& link, const run_request& rq) -> int {
+        return run_work_queue_peer(open_end(rq, [&] { return chs[0]->open(m.r); }), m.r, link, rq,
+                                   n);
+      });
 }
 
 // A paced stream's trial batches aim at this fraction of the target time, and carry at least

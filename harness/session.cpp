@@ -3,7 +3,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 
 #include "harness/peer.hpp"
@@ -151,6 +154,20 @@ void throw_receive_failed(std::ptrdiff_t code, std::uint64_t seq) {
     throw peer_channel_closed("receive of message " + std::to_string(seq) +
                               " timed out: the message was lost");
   throw_channel_closed("receive", seq);
+}
+
+spread spread_of(const std::vector<double>& values) {
+  spread s;
+  if (values.size() < 2) return s;
+  const double sum = std::accumulate(values.begin(), values.end(), 0.0);
+  const double mean = sum / static_cast<double>(values.size());
+  if (mean <= 0) return s;
+  double sq = 0;
+  for (double v : values) sq += (v - mean) * (v - mean);
+  s.cv = std::sqrt(sq / static_cast<double>(values.size())) / mean;
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  s.min_over_max = *hi > 0 ? *lo / *hi : 1;
+  return s;
 }
 
 }  // namespace ipcbench

@@ -23,8 +23,8 @@ struct cpu_pair {
   int consumer = -1;
 };
 enum class run_status { ok, skipped, failed };
-// Many processes on one benchmark (harness/group.hpp): N independent pairs at once, N producers
-// into one consumer over one channel, one producer to N consumers.
+// Many processes on one benchmark (harness/coordinator.hpp): N independent pairs at once, N
+// producers into one consumer over one channel, one producer to N consumers.
 enum class topology { pairs, fan_in, fan_out };
 // How the peers come to be: forked from the coordinator (related, they may inherit descriptors),
 // or launched as separate programs that rendezvous by name (named channels only).
@@ -98,8 +98,11 @@ struct spread {
   double cv = 0;
   double min_over_max = 1;
 };
+// The spread of `values`; {0, 1} for fewer than two values or a zero mean. Exact on known inputs
+// (tests).
+spread spread_of(const std::vector<double>& values);
 
-// One member of a group run (harness/group.hpp).
+// One member of a group run (harness/coordinator.hpp).
 struct member_outcome {
   role r = role::producer;
   int index = 0;
@@ -182,7 +185,7 @@ struct run_result {
   // threads' /proc/<pid>/task/<tid>/schedstat in nanoseconds (process_cpu_ns); nullopt without
   // helpers.
   std::optional<std::int64_t> helper_cpu_ns;
-  std::optional<group_outcome> group;  // group runs only (harness/group.hpp)
+  std::optional<group_outcome> group;  // group runs only (harness/coordinator.hpp)
 
   // Both peers' CPU time, plus the helpers' (helper_cpu_ns) when there are any, per message.
   double cpu_ns_per_message() const noexcept;

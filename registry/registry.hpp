@@ -18,7 +18,7 @@ struct mechanism_entry {
   // Non-empty when the mechanism cannot run on this machine at all (its describe() failed).
   std::string unavailable;
   std::function<run_result(const run_request&)> run;
-  // The topologies it runs in (harness/group.hpp), each with its run of size n: pairs/N for
+  // The topologies it runs in (harness/coordinator.hpp), each with its run of size n: pairs/N for
   // every pair mechanism (registry/make_entry.hpp), fan_in/N and fan_out/N where added.
   using group_run = std::function<run_result(const run_request&, std::size_t n)>;
   std::map<topology, group_run> groups;

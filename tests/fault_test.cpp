@@ -137,7 +137,8 @@ TEST(Faults, DroppedMessageFailsTheRun) {
   // warm-up's one message each come before the 50 timed); the producer's exit closes the pipe.
   const run_result r = run_damaged<damage::drop>(pattern::throughput, 64, std::chrono::seconds(1));
   EXPECT_EQ(r.status, run_status::failed);
-  EXPECT_NE(r.reason.find("consumer: channel closed by the other peer (receive of message 51)"),
+  EXPECT_TRUE(r.reason.starts_with("consumer (pid ")) << r.reason;
+  EXPECT_NE(r.reason.find("): channel closed by the other peer (receive of message 51)"),
             std::string::npos)
       << r.reason;
   EXPECT_TRUE(test::no_children());

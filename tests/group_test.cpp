@@ -1,4 +1,4 @@
-// Topologies (harness/group.hpp): N pairs at once, N producers into one consumer and one
+// Topologies (harness/coordinator.hpp): N pairs at once, N producers into one consumer and one
 // producer to N consumers. Setting up and tearing down a group leaks nothing, a killed member
 // fails its benchmark with the reason, the placement spreads members and flags
 // oversubscription, and the name, option and spread helpers say what they should.
@@ -12,9 +12,11 @@
 #include <thread>
 
 #include "bench/options.hpp"
+#include "harness/coordinator.hpp"
 #include "harness/delay.hpp"
 #include "harness/fan_out.hpp"
-#include "harness/group.hpp"
+#include "harness/pairs.hpp"
+#include "harness/placement.hpp"
 #include "harness/protocol.hpp"
 #include "registry/registry.hpp"
 #include "report/schema.hpp"
@@ -263,11 +265,12 @@ TEST(FanOut, KilledConsumerFailsTheRunWithTheReasonAndTheNextRunGoesOn) {
 // soon as a quarter of a second shows them using no CPU; members still using CPU are a batch in a
 // far slower mode than its sizing run, given up to 10 times the deadline (here 1 s) before it
 // fails.
-run_result group_that_never_reports(bool spin) {
+run_result group_that_never_reports(bool spin, bool one_pair = false) {
   run_request req = small_request(pattern::throughput, 64);
   req.timeout = std::chrono::seconds(1);
   group_program program;
   program.members = members_of(topology::pairs, 1);
+  if (!one_pair) program.topo = topology::pairs;
   program.body = [&req, spin](std::size_t, control_link& ctl) -> int {
     send_message(ctl, opened_notice{});
     (void)expect_message<warmup_order>(ctl, req.timeout * 2);
@@ -277,7 +280,8 @@ run_result group_that_never_reports(bool spin) {
     while (spin) spins.fetch_add(1, std::memory_order_relaxed);
     for (;;) ::pause();
   };
-  return coordinate_group(req, topology::pairs, program, assemble_pairs);
+  return coordinate(req, program, place_group(req.place, program.members, req.cpus),
+                    one_pair ? assemble_pair : assemble_pairs);
 }
 
 // Fan delay is also measured with room to spare: a second run paced at half the saturated
@@ -313,6 +317,21 @@ TEST(GroupWatchdog, TellsAHangFromASlowBatch) {
   EXPECT_NE(slow.reason.find("extended while the members kept using CPU"), std::string::npos)
       << slow.reason;
   EXPECT_EQ(slow.reason.find("a hang"), std::string::npos) << slow.reason;
+  EXPECT_TRUE(test::no_children());
+}
+
+// One pair is a group of two: the same watchdog, its members named without an index, and no
+// group outcome in its result.
+TEST(GroupWatchdog, OnePairHasTheSameWatchdog) {
+  const run_result hung = group_that_never_reports(false, true);
+  EXPECT_EQ(hung.status, run_status::failed);
+  EXPECT_NE(hung.reason.find("2 of 2 peers silent (0 running, 2 blocked: a hang)"),
+            std::string::npos)
+      << hung.reason;
+  EXPECT_FALSE(hung.group.has_value());
+  const run_result slow = group_that_never_reports(true, true);
+  EXPECT_NE(slow.reason.find("extended while the members kept using CPU"), std::string::npos)
+      << slow.reason;
   EXPECT_TRUE(test::no_children());
 }
 
@@ -438,6 +457,29 @@ TEST(GroupPlacement, NoneAndSame) {
   for (int c : none.cpus) EXPECT_EQ(c, -1);
   const auto same = place_group(placement::same, members_of(topology::pairs, 2), cpus({0, 1}));
   for (int c : same.cpus) EXPECT_EQ(c, same.cpus[0]);
+}
+
+// One pair placed as a group of two lands where choose_cpus puts a pair, for every placement and
+// for --cpus; whether any two members may share a CPU follows from the placement alone.
+TEST(GroupPlacement, OnePairAgreesWithThePairChoiceAndSaysWhenCpusAreShared) {
+  const auto four = cpus({0, 1, 2, 3});
+  const auto pair = members_of(topology::pairs, 1);
+  for (placement p : {placement::cross, placement::same, placement::none}) {
+    const cpu_choice c = choose_cpus(p, four);
+    const group_placement g = place_group(p, pair, four);
+    ASSERT_EQ(g.cpus.size(), 2u);
+    EXPECT_EQ(g.cpus[0], c.producer) << to_string(p);
+    EXPECT_EQ(g.cpus[1], c.consumer) << to_string(p);
+    EXPECT_EQ(may_share_cpu(g), p != placement::cross) << to_string(p);
+  }
+  const group_placement given = place_group(placement::cross, pair, four, cpu_pair{3, 2});
+  EXPECT_EQ(given.cpus, (std::vector<int>{3, 2}));
+  EXPECT_FALSE(may_share_cpu(given));
+  // --cpus with two pairs puts both producers on one CPU: they share it.
+  EXPECT_TRUE(
+      may_share_cpu(place_group(placement::cross, members_of(topology::pairs, 2), four, {{3, 2}})));
+  EXPECT_FALSE(may_share_cpu(place_group(placement::cross, members_of(topology::pairs, 2), four)));
+  EXPECT_TRUE(may_share_cpu(place_group(placement::cross, members_of(topology::pairs, 3), four)));
 }
 
 TEST(Spread, KnownValues) {

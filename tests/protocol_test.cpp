@@ -7,6 +7,7 @@
 
 #include "harness/coordinator.hpp"
 #include "harness/message.hpp"
+#include "harness/pairs.hpp"
 
 namespace ipcbench {
 namespace {
