@@ -463,4 +463,37 @@ run_result coordinate(const run_request& req, const group_program& program,
   return res;
 }
 
+double tally_member(run_result& res, const group_member& m, const peer_report& r,
+                    std::string& damaged) {
+  if (!res.group) res.group.emplace();
+  member_outcome o;
+  o.r = m.r;
+  o.index = m.index;
+  o.messages = r.messages;
+  o.elapsed_ns = r.t1 - r.t0;
+  o.cpu_ns = r.cpu.total_ns;
+  o.torn = r.torn;
+  res.group->members.push_back(std::move(o));
+  res.integrity_errors += r.integrity_errors;
+  if (r.integrity_errors != 0)
+    damaged += std::string(to_string(m.r)) + " " + std::to_string(m.index) + " " +
+               r.integrity_summary + "; ";
+  peer_cpu& cpu = m.r == role::producer ? res.producer_cpu : res.consumer_cpu;
+  cpu.user_ns += r.cpu.user_ns;
+  cpu.sys_ns += r.cpu.sys_ns;
+  cpu.total_ns += r.cpu.total_ns;
+  return r.t1 > r.t0 ? static_cast<double>(r.messages) * 1e9 / static_cast<double>(r.t1 - r.t0)
+                     : 0.0;
+}
+
+void settle_data_check(run_result& res, std::string damaged) {
+  if (res.integrity_errors == 0) {
+    res.status = run_status::ok;
+    return;
+  }
+  if (damaged.ends_with("; ")) damaged.resize(damaged.size() - 2);
+  res.status = run_status::failed;
+  res.reason = "data check: " + damaged;
+}
+
 }  // namespace ipcbench

@@ -66,6 +66,14 @@ struct group_reports {
 using group_assembler =
     std::function<run_result(const run_request&, const group_program&, const group_reports&)>;
 
+// The fan assemblers' common steps. tally_member adds member `m`'s report to `res`: its
+// member_outcome (messages, own window, CPU time, torn records), its integrity errors (named in
+// `damaged`) and its CPU time to its role's; it returns the member's rate over its own window.
+// settle_data_check ends an assembler: failed with "data check: " and what was damaged, or ok.
+double tally_member(run_result& res, const group_member& m, const peer_report& r,
+                    std::string& damaged);
+void settle_data_check(run_result& res, std::string damaged);
+
 // Runs one benchmark: launch, drive, assemble. Never throws: a failure of any phase (a member
 // that crashed, stopped, erred or missed a deadline, a helper that ended) is a failed run_result
 // with the reason, every member killed and reaped; a placement this machine cannot honour is a

@@ -111,31 +111,14 @@ run_result assemble_fan_in(const run_request& req, const group_program& program,
   for (std::size_t k = 0; k < program.members.size(); ++k) {
     const group_member& m = program.members[k];
     const peer_report& r = b.reports[k];
-    member_outcome o;
-    o.r = m.r;
-    o.index = m.index;
-    o.messages = r.messages;
-    o.elapsed_ns = r.t1 - r.t0;
-    o.cpu_ns = r.cpu.total_ns;
-    o.torn = r.torn;
-    g.members.push_back(std::move(o));
-    res.integrity_errors += r.integrity_errors;
-    if (r.integrity_errors != 0)
-      damaged += std::string(to_string(m.r)) + " " + std::to_string(m.index) + " " +
-                 r.integrity_summary + "; ";
-    peer_cpu& cpu = m.r == role::producer ? res.producer_cpu : res.consumer_cpu;
-    cpu.user_ns += r.cpu.user_ns;
-    cpu.sys_ns += r.cpu.sys_ns;
-    cpu.total_ns += r.cpu.total_ns;
+    const double rate = tally_member(res, m, r, damaged);
     if (m.r == role::consumer) {
       consumer = &r;
       continue;
     }
     start = first ? r.t0 : std::min(start, r.t0);
     first = false;
-    rates.push_back(r.t1 > r.t0
-                        ? static_cast<double>(r.messages) * 1e9 / static_cast<double>(r.t1 - r.t0)
-                        : 0.0);
+    rates.push_back(rate);
   }
   if (consumer == nullptr || first) throw std::runtime_error("fan-in without producer or consumer");
   member_outcome* taker = nullptr;
@@ -152,13 +135,7 @@ run_result assemble_fan_in(const run_request& req, const group_program& program,
   res.elapsed_ns = consumer->t1 - start;
   g.torn_records = consumer->torn;
   if (rates.size() > 1) g.fairness = spread_of(rates);
-  if (res.integrity_errors != 0) {
-    damaged.resize(damaged.size() - 2);
-    res.status = run_status::failed;
-    res.reason = "data check: " + damaged;
-    return res;
-  }
-  res.status = run_status::ok;
+  settle_data_check(res, std::move(damaged));
   return res;
 }
 
