@@ -18,6 +18,7 @@
 #include <regex>
 #include <string_view>
 
+#include "bench/calibration.hpp"
 #include "bench/context.hpp"
 #include "bench/options.hpp"
 #include "bench/report.hpp"
@@ -44,26 +45,12 @@ struct bench_case {
 report_extras g_extras;
 progress_line g_progress;
 
-// The calibrated floors of this run (bench/context.cpp measure_calibration), read by run_case.
-struct run_floors {
-  double timer_ns = 0;
-  double tsc_ns_per_tick = 0;
-  std::optional<double> line_rtt_p50_ns, wake_rtt_p50_ns;
-  std::map<std::size_t, double> copy_bytes_per_second;  // by message size
-  std::map<std::size_t, double> check_ns;               // a separate check pass, by size
-};
-run_floors g_floors;
+// The calibrated floors of this run (bench/calibration.hpp), read by run_case.
+calibration g_floors;
 // The CPUs the peers run on, for the floors measured beside each repetition (both >= 0 and
 // different: placement cross), and whether to measure them.
 cpu_choice g_cpus;
 bool g_adjacent_floors = false;
-
-// The floors measured right before one repetition, on its CPUs: the machine's state drifts
-// (on a VM whole minutes run at another speed as the host moves the virtual CPUs), so the
-// ratio that says how close a number is to the floor uses a floor from the same moment.
-struct adjacent_floors {
-  std::optional<double> line_rtt_p50_ns, wake_rtt_p50_ns, copy_bytes_per_second;
-};
 
 // Whether the floors (a pair's cache-line and wake-up round trips, a pair's copy) bound this
 // benchmark: one pair, and pairs/N (each pair's round trip, each pair's copy); not the
@@ -73,37 +60,10 @@ bool floors_apply(const bench_case& c) {
 }
 
 adjacent_floors measure_adjacent(const bench_case& c) {
-  adjacent_floors f;
-  if (!g_adjacent_floors || c.traits.kind == channel_kind::calibration) return f;
+  if (!g_adjacent_floors || c.traits.kind == channel_kind::calibration) return {};
   // A pair's floors bound a pair: fan-in and fan-out aggregates are no pair's.
-  if (!floors_apply(c)) return f;
-  const int a = g_cpus.producer, b = g_cpus.consumer;
-  if (c.req.pat == pattern::latency) {
-    if (const auto l = cache_line_round_trip(a, b, 20'000)) f.line_rtt_p50_ns = l->p50;
-    if (const auto w = wakeup_round_trip(a, b, 300)) f.wake_rtt_p50_ns = w->p50;
-  } else if (c.req.message_size > 0) {
-    f.copy_bytes_per_second = cross_core_copy_bytes_per_second(a, b, c.req.message_size, 0.02);
-  }
-  return f;
-}
-
-run_floors floors_from(const nlohmann::json& calibration) {
-  run_floors f;
-  f.timer_ns = calibration.value("timer_ns", 0.0);
-  if (const auto& t = calibration.value("tsc", nlohmann::json()); t.is_object())
-    f.tsc_ns_per_tick = t.at("ns_per_tick").get<double>();
-  if (const auto& l = calibration.value("cache_line_rtt_ns", nlohmann::json()); l.is_object())
-    f.line_rtt_p50_ns = l.at("p50").get<double>();
-  if (const auto& w = calibration.value("wakeup_rtt_ns", nlohmann::json()); w.is_object())
-    f.wake_rtt_p50_ns = w.at("p50").get<double>();
-  if (const auto& c = calibration.value("copy_floor_bytes_per_second", nlohmann::json());
-      c.is_object())
-    for (const auto& [size, v] : c.at("by_size").items())
-      if (v.is_number()) f.copy_bytes_per_second[std::stoull(size)] = v.get<double>();
-  if (const auto& c = calibration.value("check_ns_by_size", nlohmann::json()); c.is_object())
-    for (const auto& [size, v] : c.items())
-      if (v.is_number()) f.check_ns[std::stoull(size)] = v.get<double>();
-  return f;
+  if (!floors_apply(c)) return {};
+  return measure_adjacent_floors(g_cpus, c.req.pat, c.req.message_size);
 }
 
 double ratio_or_null(double value, std::optional<double> floor) {
@@ -233,7 +193,7 @@ void run_case(benchmark::State& state, const bench_case& c) {
     adjacent = measure_adjacent(c);
     run_request req = c.req;
     req.timer_ns = g_floors.timer_ns;
-    req.tsc_ns_per_tick = g_floors.tsc_ns_per_tick;
+    req.tsc_ns_per_tick = g_floors.tsc_ns_per_tick();
     r = c.run(req);
   }
   schema::repetition_fields extra;
@@ -274,9 +234,8 @@ void run_case(benchmark::State& state, const bench_case& c) {
   state.counters[counter::kMessages] = static_cast<double>(r.messages);
   state.counters[counter::kCpuNsPerMessage] = r.cpu_ns_per_message();
   if (c.traits.verification == "separate")
-    if (const auto check = g_floors.check_ns.find(c.req.message_size);
-        check != g_floors.check_ns.end())
-      state.counters[counter::kSeparateCheckNsPerMessage] = check->second;
+    if (const auto check = g_floors.check_ns(c.req.message_size))
+      state.counters[counter::kSeparateCheckNsPerMessage] = *check;
   if (r.helper_cpu_ns)
     state.counters[counter::kHelperCpuNsPerMessage] =
         static_cast<double>(*r.helper_cpu_ns) / static_cast<double>(r.messages);
@@ -301,9 +260,9 @@ void run_case(benchmark::State& state, const bench_case& c) {
     state.counters[counter::kRttSamples] = static_cast<double>(r.rtt.count());
     const double p50 = static_cast<double>(r.rtt.percentile(50));
     state.counters[counter::kRttP50PerLineFloor] = ratio_or_null(
-        p50, adjacent.line_rtt_p50_ns ? adjacent.line_rtt_p50_ns : g_floors.line_rtt_p50_ns);
+        p50, adjacent.line_rtt_p50_ns ? adjacent.line_rtt_p50_ns : g_floors.line_rtt_p50_ns());
     state.counters[counter::kRttP50PerWakeFloor] = ratio_or_null(
-        p50, adjacent.wake_rtt_p50_ns ? adjacent.wake_rtt_p50_ns : g_floors.wake_rtt_p50_ns);
+        p50, adjacent.wake_rtt_p50_ns ? adjacent.wake_rtt_p50_ns : g_floors.wake_rtt_p50_ns());
     state.counters[counter::kTurnaroundP50Ns] =
         r.turnaround.count() != 0 ? static_cast<double>(r.turnaround.percentile(50))
                                   : std::numeric_limits<double>::quiet_NaN();
@@ -313,13 +272,10 @@ void run_case(benchmark::State& state, const bench_case& c) {
     const double bps = r.bytes_per_second(c.req.message_size);
     state.counters[counter::kBytesPerSecond] = bps;
     state.counters[counter::kMessagesPerSecond] = r.messages_per_second();
-    const auto floor = g_floors.copy_bytes_per_second.find(c.req.message_size);
-    state.counters[counter::kBytesPerSecondPerCopyFloor] =
-        ratio_or_null(bps, !floors_apply(c)                 ? std::nullopt
-                           : adjacent.copy_bytes_per_second ? adjacent.copy_bytes_per_second
-                           : floor == g_floors.copy_bytes_per_second.end()
-                               ? std::nullopt
-                               : std::optional<double>(floor->second));
+    state.counters[counter::kBytesPerSecondPerCopyFloor] = ratio_or_null(
+        bps, !floors_apply(c)                 ? std::nullopt
+             : adjacent.copy_bytes_per_second ? adjacent.copy_bytes_per_second
+                                              : g_floors.copy_bytes_per_second(c.req.message_size));
     if (r.goodput) state.counters[counter::kLossRate] = r.loss_rate();
     if (c.traits.paced) {
       state.counters[counter::kTargetMessagesPerSecond] = r.target_rate;
@@ -367,12 +323,8 @@ void run_case(benchmark::State& state, const bench_case& c) {
                        {"resolution_ns", 1'000'000'000LL / std::max(1L, ::sysconf(_SC_CLK_TCK))},
                        {"cpus", std::move(cpus)}};
   }
-  nlohmann::json floors = nlohmann::json::object();
-  if (adjacent.line_rtt_p50_ns) floors["cache_line_rtt_p50_ns"] = *adjacent.line_rtt_p50_ns;
-  if (adjacent.wake_rtt_p50_ns) floors["wakeup_rtt_p50_ns"] = *adjacent.wake_rtt_p50_ns;
-  if (adjacent.copy_bytes_per_second)
-    floors["copy_floor_bytes_per_second"] = *adjacent.copy_bytes_per_second;
-  if (!floors.empty()) extra.floors = std::move(floors);
+  if (nlohmann::json floors = adjacent_floors_json(adjacent); !floors.empty())
+    extra.floors = std::move(floors);
   g_extras.add_repetition(c.name, std::move(extra));
 }
 
@@ -565,10 +517,9 @@ int real_main(int argc, char** argv) {
   nlohmann::json ctx = [&] {
     const cpu_choice cpus = choose_cpus(o.place, o.cpus);
     g_cpus = cpus;
-    g_adjacent_floors = cpus.impossible.empty() && cpus.producer >= 0 && cpus.consumer >= 0 &&
-                        cpus.producer != cpus.consumer;
-    auto c = build_context(o, measure_calibration(cpus, o.sizes), cpus);
-    g_floors = floors_from(c["calibration"]);
+    g_adjacent_floors = two_cpus(cpus);
+    g_floors = measure_calibration(cpus, o.sizes);
+    auto c = build_context(o, g_floors, cpus);
     auto n = traits_to_json(null_traits());
     c["mechanisms"].insert(c["mechanisms"].begin(), n);
     c["idle_states"] = idle.to_json();
