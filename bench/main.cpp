@@ -1,21 +1,21 @@
-// ipcbench: the Google Benchmark program. Registers mechanism x pattern x size, runs each through
-// the harness, and writes the report (Google Benchmark's JSON format with our fields) that
-// report_builder assembles from the runs.
+// ipcbench: the Google Benchmark program. Registers mechanism x pattern x size (bench/cases),
+// runs each through the harness in one bench_session (bench/session), and writes the report
+// (Google Benchmark's JSON format with our fields) that report_builder assembles from the runs.
 #include <benchmark/benchmark.h>
 
 #include <cerrno>
-#include <chrono>
-#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 
 #include "bench/calibration.hpp"
 #include "bench/cases.hpp"
 #include "bench/context.hpp"
 #include "bench/options.hpp"
 #include "bench/report.hpp"
+#include "bench/session.hpp"
 #include "harness/runner.hpp"
 #include "harness/spawn.hpp"
 #include "probe/report_probes.hpp"
@@ -25,64 +25,6 @@
 
 namespace ipcbench {
 namespace {
-
-report_extras g_extras;
-progress_line g_progress;
-
-// The calibrated floors of this run (bench/calibration.hpp), read by run_case.
-calibration g_floors;
-// The CPUs the peers run on, for the floors measured beside each repetition (both >= 0 and
-// different: placement cross), and whether to measure them.
-cpu_choice g_cpus;
-bool g_adjacent_floors = false;
-
-adjacent_floors measure_adjacent(const bench_case& c) {
-  if (!g_adjacent_floors || c.traits.kind == channel_kind::calibration) return {};
-  // A pair's floors bound a pair: fan-in and fan-out aggregates are no pair's.
-  if (!floors_apply(c)) return {};
-  return measure_adjacent_floors(g_cpus, c.req.pat, c.req.message_size);
-}
-
-// Each repetition's place in the run, for the report (interleaved runs shuffle them).
-std::uint64_t g_next_order = 0;
-
-void run_case(benchmark::State& state, const bench_case& c) {
-  g_progress.step(c.name);
-  const auto started = std::chrono::system_clock::now().time_since_epoch();
-  const std::uint64_t order = g_next_order++;
-  run_result r;
-  adjacent_floors adjacent;
-  if (std::string blocked = g_extras.repetition_blocked(c.name); !blocked.empty()) {
-    r.status = run_status::skipped;
-    r.reason = std::move(blocked);
-  } else {
-    adjacent = measure_adjacent(c);
-    run_request req = c.req;
-    req.timer_ns = g_floors.timer_ns;
-    req.tsc_ns_per_tick = g_floors.tsc_ns_per_tick();
-    r = c.run(req);
-  }
-  repetition_report rep = assemble_repetition(c, r, g_floors, adjacent);
-  rep.fields.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(started).count();
-  rep.fields.order = order;
-  if (r.status != run_status::ok) {
-    // A lossy mechanism that lost round trips did what it is: the latency run is reported failed
-    // with the counts, but it does not set the exit code. (A lossy stream that lost datagrams is
-    // ok, with its goodput and loss rate.)
-    if (r.status == run_status::failed) {
-      if (only_loss(c, r))
-        g_extras.count_loss();
-      else
-        g_extras.count_failure();
-    }
-    g_extras.add_repetition(c.name, std::move(rep.fields));
-    skip_run(state, schema::error_message(report_status(r.status), r.reason));
-    return;
-  }
-  for (auto _ : state) state.SetIterationTime(rep.seconds_per_iteration);
-  for (const auto& [name, value] : rep.counters) state.counters[name] = value;
-  g_extras.add_repetition(c.name, std::move(rep.fields));
-}
 
 // Fails early on an unwritable --benchmark_out, without leaving an empty file behind.
 void check_writable(const std::string& path) {
@@ -126,6 +68,17 @@ int peer_main(int argc, char** argv) {
       });
 }
 
+nlohmann::json list_mechanisms() {
+  nlohmann::json all = nlohmann::json::array();
+  all.push_back(traits_to_json(null_traits()));
+  for (const auto& e : registry()) {
+    auto j = traits_to_json(e.traits);
+    if (!e.unavailable.empty()) j["unavailable"] = e.unavailable;
+    all.push_back(std::move(j));
+  }
+  return all;
+}
+
 int real_main(int argc, char** argv) {
   bench_options o = parse_options(argc, argv);
   if (o.help) {
@@ -133,14 +86,7 @@ int real_main(int argc, char** argv) {
     return 0;
   }
   if (o.list) {
-    nlohmann::json all = nlohmann::json::array();
-    all.push_back(traits_to_json(null_traits()));
-    for (const auto& e : registry()) {
-      auto j = traits_to_json(e.traits);
-      if (!e.unavailable.empty()) j["unavailable"] = e.unavailable;
-      all.push_back(std::move(j));
-    }
-    std::cout << all.dump(2) << "\n";
+    std::cout << list_mechanisms().dump(2) << "\n";
     return 0;
   }
   if (o.out) check_writable(*o.out);
@@ -160,23 +106,8 @@ int real_main(int argc, char** argv) {
   if (matching == 0)
     throw usage_error("--benchmark_filter '" + benchmark::GetBenchmarkFilter() +
                       "' matches no benchmark (names look like pipe/latency/64/cross; see --list)");
-  for (const auto& c : cases) {
-    const char* process = in_process(c.traits) ? "none" : to_string(c.req.process);
-    g_extras.set_static(c.name, {.mechanism = c.traits.mechanism,
-                                 .variant = c.traits.variant,
-                                 .id = c.traits.id,
-                                 .family = c.traits.family,
-                                 .pattern = to_string(c.req.pat),
-                                 .message_size = c.req.message_size,
-                                 .placement = to_string(c.req.place),
-                                 .process = process,
-                                 .topology = c.topo ? to_string(*c.topo) : "",
-                                 .fan = c.fan});
-    benchmark::RegisterBenchmark(c.name.c_str(), run_case, c)
-        ->Iterations(1)
-        ->UseManualTime()
-        ->Unit(benchmark::kMicrosecond);
-  }
+  bench_session session;
+  for (const auto& c : cases) session.add(c);
 
   // The idle-state request is made before the calibration and held until the report is written.
   idle_state_request idle(o.idle);
@@ -184,28 +115,21 @@ int real_main(int argc, char** argv) {
     std::cerr << "ipcbench: idle states stay allowed (" << idle.reason()
               << "); the report says so\n";
   const run_conditions conditions;
-  nlohmann::json ctx = [&] {
-    const cpu_choice cpus = choose_cpus(o.place, o.cpus);
-    g_cpus = cpus;
-    g_adjacent_floors = two_cpus(cpus);
-    g_floors = measure_calibration(cpus, o.sizes);
-    auto c = build_context(o, g_floors, cpus);
-    auto n = traits_to_json(null_traits());
-    c["mechanisms"].insert(c["mechanisms"].begin(), n);
-    c["idle_states"] = idle.to_json();
-    return c;
-  }();
+  session.calibrate(choose_cpus(o.place, o.cpus), o.sizes);
+  nlohmann::json ctx = build_context(o, session.floors(), session.cpus());
+  ctx["mechanisms"].insert(ctx["mechanisms"].begin(), traits_to_json(null_traits()));
+  ctx["idle_states"] = idle.to_json();
 
   std::unique_ptr<benchmark::BenchmarkReporter> display;
   if (o.progress)
     display = std::make_unique<quiet_reporter>();
   else
     display.reset(benchmark::CreateDefaultDisplayReporter());
-  report_builder builder(g_extras);
+  report_builder builder(session.extras());
   tee_reporter tee(*display, builder);
-  if (o.progress) g_progress.start(matching * static_cast<std::size_t>(o.repetitions));
+  if (o.progress) session.show_progress(matching * static_cast<std::size_t>(o.repetitions));
   benchmark::RunSpecifiedBenchmarks(&tee);
-  g_progress.finish();
+  session.finish();
   benchmark::Shutdown();
 
   ctx["run_conditions"] = conditions.finish();
@@ -213,12 +137,13 @@ int real_main(int argc, char** argv) {
     write_report(*o.out, builder.document(), ctx, probe_findings);
     std::cerr << "ipcbench: wrote " << *o.out << "\n";
   }
-  if (g_extras.lossy_runs() != 0)
-    std::cerr << "ipcbench: " << g_extras.lossy_runs()
+  const report_extras& extras = session.extras();
+  if (extras.lossy_runs() != 0)
+    std::cerr << "ipcbench: " << extras.lossy_runs()
               << " latency run(s) of a lossy mechanism lost, duplicated or reordered round trips "
                  "(reported failed with the counts; not an error of the suite)\n";
-  if (g_extras.failed() != 0) {
-    std::cerr << "ipcbench: " << g_extras.failed()
+  if (extras.failed() != 0) {
+    std::cerr << "ipcbench: " << extras.failed()
               << " benchmark run(s) failed (see error_message)\n";
     return 1;
   }
