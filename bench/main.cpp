@@ -37,9 +37,9 @@ void check_writable(const std::string& path) {
 }
 
 void write_report(const std::string& path, nlohmann::json report, const nlohmann::json& ctx,
-                  const std::vector<probes::finding>& probe_findings) {
+                  const nlohmann::json& probe_findings) {
   report["context"][schema::kContextKey] = ctx;
-  report["probes"] = probes::report_probes(probe_findings, report);
+  report["probes"] = probe_findings;
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp);
@@ -134,7 +134,8 @@ int real_main(int argc, char** argv) {
 
   ctx["run_conditions"] = conditions.finish();
   if (o.out) {
-    write_report(*o.out, builder.document(), ctx, probe_findings);
+    write_report(*o.out, builder.document(), ctx,
+                 probes::report_probes(probe_findings, session.records()));
     std::cerr << "ipcbench: wrote " << *o.out << "\n";
   }
   const report_extras& extras = session.extras();

@@ -1,6 +1,7 @@
 #include "session.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <utility>
 
 namespace ipcbench {
@@ -56,6 +57,7 @@ void bench_session::run(benchmark::State& state, const bench_case& c) {
   repetition_report rep = assemble_repetition(c, r, floors_, adjacent);
   rep.fields.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(started).count();
   rep.fields.order = order;
+  record(c, rep);
   if (r.status != run_status::ok) {
     // A lossy mechanism that lost round trips did what it is: the latency run is reported failed
     // with the counts, but it does not set the exit code. (A lossy stream that lost datagrams is
@@ -73,6 +75,18 @@ void bench_session::run(benchmark::State& state, const bench_case& c) {
   for (auto _ : state) state.SetIterationTime(rep.seconds_per_iteration);
   for (const auto& [name, value] : rep.counters) state.counters[name] = value;
   extras_.add_repetition(c.name, std::move(rep.fields));
+}
+
+void bench_session::record(const bench_case& c, const repetition_report& rep) {
+  // As the report has it: a counter that is not a finite number is null there.
+  const auto bps = rep.counters.find(schema::counter::kBytesPerSecond);
+  const bool has_bps = bps != rep.counters.end() && std::isfinite(bps->second);
+  records_.push_back({.id = c.traits.id,
+                      .pattern = to_string(c.req.pat),
+                      .message_size = c.req.message_size,
+                      .placement = to_string(c.req.place),
+                      .ok = rep.fields.state == schema::status::ok,
+                      .bytes_per_second = has_bps ? std::optional(bps->second) : std::nullopt});
 }
 
 }  // namespace ipcbench

@@ -1,8 +1,8 @@
 // One run of the bench program: the CPUs its peers use, its calibrated floors, and what it
-// collected as the benchmarks ran (our report fields, the failure counts, the progress line).
-// Google Benchmark's registered benchmarks hold a reference to it, so it outlives
-// benchmark::RunSpecifiedBenchmarks and is neither copied nor moved. Coordinator side, one
-// thread.
+// collected as the benchmarks ran (our report fields, the run records, the failure counts, the
+// progress line). Google Benchmark's registered benchmarks hold a reference to it, so it
+// outlives benchmark::RunSpecifiedBenchmarks and is neither copied nor moved. Coordinator side,
+// one thread.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -15,6 +15,7 @@
 #include "bench/cases.hpp"
 #include "bench/report.hpp"
 #include "harness/placement.hpp"
+#include "probe/report_probes.hpp"
 
 namespace ipcbench {
 
@@ -42,9 +43,12 @@ class bench_session {
   const cpu_choice& cpus() const noexcept { return cpus_; }
   const calibration& floors() const noexcept { return floors_; }
   const report_extras& extras() const noexcept { return extras_; }
+  // Every repetition so far, in the order they ran.
+  const std::vector<probes::run_record>& records() const noexcept { return records_; }
 
  private:
   adjacent_floors measure_adjacent(const bench_case& c) const;
+  void record(const bench_case& c, const repetition_report& rep);
 
   cpu_choice cpus_;
   bool adjacent_floors_ = false;  // cpus_ are two different CPUs
@@ -52,6 +56,7 @@ class bench_session {
   report_extras extras_;
   progress_line progress_;
   std::uint64_t next_order_ = 0;  // each repetition's place in the run (interleaving shuffles)
+  std::vector<probes::run_record> records_;
 };
 
 }  // namespace ipcbench
