@@ -85,6 +85,7 @@ void bench_session::record(const bench_case& c, const repetition_report& rep) {
                       .pattern = to_string(c.req.pat),
                       .message_size = c.req.message_size,
                       .placement = to_string(c.req.place),
+                      .topology = c.topo ? to_string(*c.topo) : "",
                       .ok = rep.fields.state == schema::status::ok,
                       .bytes_per_second = has_bps ? std::optional(bps->second) : std::nullopt});
 }

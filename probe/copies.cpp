@@ -85,7 +85,10 @@ finding copies_finding(const std::vector<run_record>& records) {
   // id -> placement -> bytes_per_second of each ok repetition at 1 MiB.
   std::map<std::string, std::map<std::string, std::vector<double>>> runs;
   for (const run_record& r : records) {
-    if (!r.ok || r.pattern != "throughput" || r.message_size != kSize || !r.bytes_per_second)
+    // One pair, as the method says: a topology's aggregate (N producers into one pipe, N pairs
+    // at once) is another benchmark under the same id.
+    if (!r.ok || r.pattern != "throughput" || r.message_size != kSize || !r.bytes_per_second ||
+        !r.topology.empty())
       continue;
     if (r.id == kShmId || r.id == kPipeId) runs[r.id][r.placement].push_back(*r.bytes_per_second);
   }

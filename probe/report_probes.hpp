@@ -22,6 +22,7 @@ struct run_record {
   std::string pattern;  // latency, throughput
   std::size_t message_size = 0;
   std::string placement;                   // cross, same, none
+  std::string topology;                    // pairs, fan_in, fan_out; empty for one pair
   bool ok = false;                         // ran and passed its checks (status ok)
   std::optional<double> bytes_per_second;  // throughput that ran; nullopt otherwise
 };
