@@ -8,7 +8,6 @@
 #include <fstream>
 #include <optional>
 
-#include "harness/calibrate.hpp"
 #include "harness/coordinator.hpp"
 #include "registry/registry.hpp"
 #include "report/schema.hpp"
@@ -97,58 +96,6 @@ nlohmann::json traits_to_json(const mechanism_traits& t) {
           {"paced", t.paced},
           {"lossy", t.lossy},
           {"verification", t.verification}};
-}
-
-nlohmann::json measure_calibration(const cpu_choice& cpus, const std::vector<std::size_t>& sizes) {
-  nlohmann::json c = {{"timer_ns", timer_cost_ns()},
-                      {"memcpy_bytes_per_second", memcpy_bytes_per_second()}};
-  // The time-stamp counter that times round trips too short for two clock reads each.
-  c["tsc"] = nullptr;
-  if (const double tick = tsc_ns_per_tick(); tick > 0)
-    c["tsc"] = {{"ns_per_tick", tick}, {"read_ns", tsc_read_cost_ns()}};
-  const bool two = cpus.impossible.empty() && cpus.producer >= 0 && cpus.consumer >= 0 &&
-                   cpus.producer != cpus.consumer;
-  nlohmann::json line = nullptr;
-  if (two) {
-    if (auto rtt = cache_line_round_trip(cpus.producer, cpus.consumer))
-      line = {{"p10", rtt->p10},
-              {"p50", rtt->p50},
-              {"p90", rtt->p90},
-              {"cpus", {cpus.producer, cpus.consumer}}};
-  }
-  c["cache_line_rtt_ns"] = line;
-  nlohmann::json wake = nullptr;
-  if (two) {
-    if (auto w = wakeup_round_trip(cpus.producer, cpus.consumer))
-      wake = {{"p10", w->p10},
-              {"p50", w->p50},
-              {"p90", w->p90},
-              {"rounds", w->rounds},
-              {"one_way_p50", w->p50 / 2},
-              {"cpus", {cpus.producer, cpus.consumer}}};
-  }
-  c["wakeup_rtt_ns"] = wake;
-  nlohmann::json copy = nullptr;
-  if (two) {
-    nlohmann::json by_size = nlohmann::json::object();
-    for (std::size_t size : sizes) {
-      if (size == 0 || by_size.contains(std::to_string(size))) continue;
-      // A floor is what the machine can do: the best of three short runs.
-      std::optional<double> best;
-      for (int i = 0; i < 3; ++i)
-        if (const auto v = cross_core_copy_bytes_per_second(cpus.producer, cpus.consumer, size))
-          best = std::max(best.value_or(0), *v);
-      by_size[std::to_string(size)] = best ? nlohmann::json(*best) : nlohmann::json(nullptr);
-    }
-    copy = {{"by_size", std::move(by_size)}, {"cpus", {cpus.producer, cpus.consumer}}};
-  }
-  c["copy_floor_bytes_per_second"] = copy;
-  // What a separate check pass (mechanism_traits::verification) costs the receiver per message.
-  nlohmann::json check = nlohmann::json::object();
-  for (std::size_t size : sizes)
-    if (size != 0) check[std::to_string(size)] = check_cost_ns(size);
-  c["check_ns_by_size"] = check;
-  return c;
 }
 
 namespace {
@@ -251,7 +198,7 @@ nlohmann::json run_conditions::finish() const {
   return j;
 }
 
-nlohmann::json build_context(const bench_options& o, nlohmann::json calibration,
+nlohmann::json build_context(const bench_options& o, const calibration& floors,
                              const cpu_choice& cpus) {
   nlohmann::json c;
   c["version"] = IPCBENCH_VERSION;
@@ -290,7 +237,7 @@ nlohmann::json build_context(const bench_options& o, nlohmann::json calibration,
   c["target_time_s"] = o.target_time_s;
   c["timeout_s"] = o.timeout_s;
   c["limits"] = read_ipc_limits();
-  c["calibration"] = std::move(calibration);
+  c["calibration"] = calibration_json(floors);
   nlohmann::json mechs = nlohmann::json::array();
   for (const auto& e : registry()) {
     auto j = traits_to_json(e.traits);

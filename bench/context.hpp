@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/calibration.hpp"
 #include "bench/options.hpp"
 #include "harness/placement.hpp"
 
@@ -14,14 +15,10 @@ namespace ipcbench {
 
 // IPC limits read from /proc and the kernel at run time; null where unreadable.
 nlohmann::json read_ipc_limits();
-// `calibration` is the report's context.ipcbench.calibration (see measure_calibration); `cpus`
-// the choice the benchmarks run with (context.ipcbench.cpu_placement).
-nlohmann::json build_context(const bench_options& o, nlohmann::json calibration,
+// `floors` is written as context.ipcbench.calibration (calibration_json); `cpus` the choice the
+// benchmarks run with (context.ipcbench.cpu_placement).
+nlohmann::json build_context(const bench_options& o, const calibration& floors,
                              const cpu_choice& cpus);
-// Timer cost, memcpy bandwidth and, for two different CPUs, the cache-line round trip, the
-// wake-up round trip (futex ping-pong) and the cross-core copy floor at each of `sizes`
-// ({"by_size": {"<size>": bytes/s}}) between the two CPUs the peers use.
-nlohmann::json measure_calibration(const cpu_choice& cpus, const std::vector<std::size_t>& sizes);
 // context.ipcbench.cpu_placement: the CPUs, why, and their sysfs ids (schema::placement_field).
 nlohmann::json cpu_placement_json(placement p, const cpu_choice& cpus);
 

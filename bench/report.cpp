@@ -2,12 +2,15 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "sys/system.hpp"
 
@@ -202,6 +205,237 @@ void report_builder::ReportRuns(const std::vector<Run>& report) {
       entry.update(json(*rep));
     document_["benchmarks"].push_back(std::move(entry));
   }
+}
+
+namespace {
+
+double ratio_or_null(double value, std::optional<double> floor) {
+  return floor && *floor > 0 ? value / *floor : std::numeric_limits<double>::quiet_NaN();
+}
+
+// With `only_median` (samples that are means of several round trips: their spread is not the
+// round trips'), the percentiles above p50 are left out.
+std::map<std::string, std::int64_t> percentiles_of(const histogram& h, bool only_median = false) {
+  std::map<std::string, std::int64_t> p;
+  for (std::string_view k : schema::kLatencyPercentileKeys) {
+    const std::string key(k);
+    const double q = std::stod(key);
+    if (const auto need = schema::min_samples_for_percentile(q); need && h.count() < *need)
+      continue;  // too few round trips behind it (see schema::min_samples_for_percentile)
+    if (only_median && q > 50) continue;
+    p[key] = h.percentile(q);
+  }
+  return p;
+}
+
+// A percentile as a counter, or NaN (written as null) when too few round trips back it, or
+// when it is a tail (`only_median`, as above).
+double supported_percentile(const histogram& h, double q, bool only_median = false) {
+  if (const auto need = schema::min_samples_for_percentile(q); need && h.count() < *need)
+    return std::numeric_limits<double>::quiet_NaN();
+  if (only_median && q > 50) return std::numeric_limits<double>::quiet_NaN();
+  return static_cast<double>(h.percentile(q));
+}
+
+json null_if_nan(double v) {
+  return std::isnan(v) ? json() : json(v);
+}
+
+// The report's `group` object of a topology benchmark (results/README.md).
+// `means`: each round-trip sample is the mean of several (run_result::rtt_batch > 1).
+json group_json(const group_outcome& g, pattern p, bool means) {
+  json members = json::array();
+  for (const auto& m : g.members) {
+    json j = {{"role", to_string(m.r)},
+              {"index", m.index},
+              {"cpu", m.cpu < 0 ? json() : json(m.cpu)},
+              {"messages", m.messages},
+              {"elapsed_ns", m.elapsed_ns},
+              {"cpu_ns", m.cpu_ns}};
+    if (m.elapsed_ns > 0 && m.messages != 0)
+      j["messages_per_second"] =
+          static_cast<double>(m.messages) * 1e9 / static_cast<double>(m.elapsed_ns);
+    if (p == pattern::latency && m.r == role::producer && m.rtt.count() != 0) {
+      j["rtt_p50_ns"] = m.rtt.percentile(50);
+      j["rtt_p99_ns"] = null_if_nan(supported_percentile(m.rtt, 99, means));
+      j["rtt_samples"] = m.rtt.count();
+    }
+    if (m.torn) j["torn_records"] = *m.torn;
+    if (g.topo != topology::pairs) {
+      // One-way delay of sampled timed records (harness/delay.hpp); p99 only with 1,000 samples.
+      j["delay_samples"] = m.delay.count();
+      j["delay_p50_ns"] = m.delay.count() != 0 ? json(m.delay.percentile(50)) : json();
+      j["delay_p99_ns"] = null_if_nan(supported_percentile(m.delay, 99));
+    }
+    members.push_back(std::move(j));
+  }
+  json j = {{"topology", to_string(g.topo)},      {"n", g.n},
+            {"peers", g.members.size()},          {"allowed_cpus", g.allowed_cpus},
+            {"oversubscribed", g.oversubscribed}, {"placement_reason", g.placement_reason},
+            {"members", std::move(members)}};
+  if (g.fairness)
+    j["fairness"] = {{"min_over_max", g.fairness->min_over_max}, {"cv", g.fairness->cv}};
+  if (g.torn_records) j["torn_records"] = *g.torn_records;
+  if (g.paced) {
+    json pj = {{"rate_per_producer", g.paced->rate_per_producer},
+               {"delay_samples", g.paced->delay.count()}};
+    if (!g.paced->failure.empty()) pj["reason"] = g.paced->failure;
+    if (g.paced->delay.count() != 0) {
+      pj["delay_p50_ns"] = g.paced->delay.percentile(50);
+      pj["delay_p99_ns"] = null_if_nan(supported_percentile(g.paced->delay, 99));
+    }
+    j["paced_delay"] = std::move(pj);
+  }
+  return j;
+}
+
+json cpu_states_json(const cpu_window& w) {
+  json cpus = json::object();
+  for (const auto& [cpu, t] : w.cpus)
+    cpus[std::to_string(cpu)] = {{"user_ns", t.user_ns},       {"nice_ns", t.nice_ns},
+                                 {"system_ns", t.system_ns},   {"idle_ns", t.idle_ns},
+                                 {"iowait_ns", t.iowait_ns},   {"irq_ns", t.irq_ns},
+                                 {"softirq_ns", t.softirq_ns}, {"steal_ns", t.steal_ns}};
+  return {{"window_ns", w.window_ns},
+          {"resolution_ns", 1'000'000'000LL / std::max(1L, ::sysconf(_SC_CLK_TCK))},
+          {"cpus", std::move(cpus)}};
+}
+
+// A round trip's counters: its percentiles (null where too few back them, or where a sample is
+// the mean of rtt_batch round trips, which hides their tail: a 10 us preemption in a batch of 14
+// shows as +0.7 us), its ratios to the floors, and the consumer's turnaround.
+void add_latency(repetition_report& out, const run_result& r, std::optional<double> line_floor,
+                 std::optional<double> wake_floor) {
+  namespace counter = schema::counter;
+  auto& n = out.counters;
+  const bool means = r.rtt_batch > 1;
+  const double p50 = static_cast<double>(r.rtt.percentile(50));
+  n[counter::kRttP50Ns] = p50;
+  n[counter::kRttP90Ns] = supported_percentile(r.rtt, 90, means);
+  n[counter::kRttP99Ns] = supported_percentile(r.rtt, 99, means);
+  n[counter::kRttP999Ns] = supported_percentile(r.rtt, 99.9, means);
+  n[counter::kRttMaxNs] =
+      means ? std::numeric_limits<double>::quiet_NaN() : static_cast<double>(r.rtt.max());
+  out.fields.rtt_clock = to_string(r.clock);
+  if (means)
+    out.fields.rtt_tails = "each sample is the mean of " + std::to_string(r.rtt_batch) +
+                           " back-to-back round trips (no invariant time-stamp counter to time "
+                           "them one by one): percentiles above p50 and the max are not measured";
+  n[counter::kRttMeanNs] = r.rtt.mean();
+  n[counter::kOneWayP50Ns] = p50 / 2;
+  n[counter::kRttBatch] = static_cast<double>(r.rtt_batch);
+  n[counter::kRttSamples] = static_cast<double>(r.rtt.count());
+  n[counter::kRttP50PerLineFloor] = ratio_or_null(p50, line_floor);
+  n[counter::kRttP50PerWakeFloor] = ratio_or_null(p50, wake_floor);
+  n[counter::kTurnaroundP50Ns] = r.turnaround.count() != 0
+                                     ? static_cast<double>(r.turnaround.percentile(50))
+                                     : std::numeric_limits<double>::quiet_NaN();
+  out.fields.latency_percentiles_ns = percentiles_of(r.rtt, means);
+  if (r.turnaround.count() != 0)
+    out.fields.turnaround_percentiles_ns = percentiles_of(r.turnaround);
+}
+
+// A group's counters: how fairly the channel served its members, and the one-way delays of the
+// lone member (fan-in's consumer, fan-out's producer), whose histogram holds every path's
+// samples.
+void add_group(repetition_report& out, const group_outcome& g) {
+  namespace counter = schema::counter;
+  auto& n = out.counters;
+  if (g.fairness) {
+    n[counter::kFairnessMinOverMax] = g.fairness->min_over_max;
+    n[counter::kFairnessCv] = g.fairness->cv;
+  }
+  if (g.torn_records) n[counter::kTornRecords] = static_cast<double>(*g.torn_records);
+  const role lone = g.topo == topology::fan_in ? role::consumer : role::producer;
+  for (const auto& m : g.members)
+    if (g.topo != topology::pairs && m.r == lone && m.delay.count() != 0) {
+      n[counter::kDelayP50Ns] = static_cast<double>(m.delay.percentile(50));
+      if (const double p99 = supported_percentile(m.delay, 99); !std::isnan(p99))
+        n[counter::kDelayP99Ns] = p99;
+    }
+  if (g.paced && g.paced->delay.count() != 0) {
+    const histogram& d = g.paced->delay;
+    n[counter::kPacedDelayP50Ns] = static_cast<double>(d.percentile(50));
+    if (const double p99 = supported_percentile(d, 99); !std::isnan(p99))
+      n[counter::kPacedDelayP99Ns] = p99;
+  }
+}
+
+}  // namespace
+
+schema::status report_status(run_status s) {
+  switch (s) {
+    case run_status::ok:
+      return schema::status::ok;
+    case run_status::skipped:
+      return schema::status::skipped;
+    case run_status::failed:
+      return schema::status::failed;
+  }
+  return schema::status::failed;
+}
+
+bool only_loss(const bench_case& c, const run_result& r) {
+  const std::uint64_t counted = r.lost + r.duplicated + r.reordered;
+  return c.traits.lossy && r.integrity_errors == counted && counted != 0;
+}
+
+repetition_report assemble_repetition(const bench_case& c, const run_result& r,
+                                      const calibration& floors, const adjacent_floors& adjacent) {
+  namespace counter = schema::counter;
+  repetition_report out;
+  schema::repetition_fields& f = out.fields;
+  f.state = report_status(r.status);
+  f.reason = r.reason;
+  if (r.group) f.group = group_json(*r.group, c.req.pat, r.rtt_batch > 1);
+  // Lossy mechanisms: the loss counts, when the peers got as far as reporting them.
+  if (c.traits.lossy && (r.status == run_status::ok || r.lost + r.duplicated + r.reordered != 0)) {
+    f.loss = schema::loss_counts{r.lost, r.duplicated, r.reordered, r.stale, std::nullopt};
+    if (r.goodput) f.loss->delivered = r.delivered;
+  }
+  if (r.status != run_status::ok) return out;
+
+  const bool latency = c.req.pat == pattern::latency;
+  out.seconds_per_iteration =
+      latency ? r.rtt.mean() / 1e9
+              : static_cast<double>(r.elapsed_ns) / 1e9 / static_cast<double>(r.messages);
+  auto& n = out.counters;
+  n[counter::kMessages] = static_cast<double>(r.messages);
+  n[counter::kCpuNsPerMessage] = r.cpu_ns_per_message();
+  if (c.traits.verification == "separate")
+    if (const auto check = floors.check_ns(c.req.message_size))
+      n[counter::kSeparateCheckNsPerMessage] = *check;
+  if (r.helper_cpu_ns)
+    n[counter::kHelperCpuNsPerMessage] =
+        static_cast<double>(*r.helper_cpu_ns) / static_cast<double>(r.messages);
+  if (latency) {
+    add_latency(out, r,
+                adjacent.line_rtt_p50_ns ? adjacent.line_rtt_p50_ns : floors.line_rtt_p50_ns(),
+                adjacent.wake_rtt_p50_ns ? adjacent.wake_rtt_p50_ns : floors.wake_rtt_p50_ns());
+  } else {
+    const double bps = r.bytes_per_second(c.req.message_size);
+    n[counter::kBytesPerSecond] = bps;
+    n[counter::kMessagesPerSecond] = r.messages_per_second();
+    n[counter::kBytesPerSecondPerCopyFloor] = ratio_or_null(
+        bps, !floors_apply(c)                 ? std::nullopt
+             : adjacent.copy_bytes_per_second ? adjacent.copy_bytes_per_second
+                                              : floors.copy_bytes_per_second(c.req.message_size));
+    if (r.goodput) n[counter::kLossRate] = r.loss_rate();
+    if (c.traits.paced) {
+      n[counter::kTargetMessagesPerSecond] = r.target_rate;
+      n[counter::kRateTrials] = static_cast<double>(r.rate_trials);
+    }
+  }
+  if (r.group) add_group(out, *r.group);
+  f.integrity_errors = r.integrity_errors;
+  // A group's CPUs are in `group`, member by member.
+  if (!r.group) f.cpus = std::array<int, 2>{r.producer_cpu_id, r.consumer_cpu_id};
+  f.cpu = schema::peer_cpu_times{r.producer_cpu.user_ns,  r.producer_cpu.sys_ns,
+                                 r.consumer_cpu.user_ns,  r.consumer_cpu.sys_ns,
+                                 r.producer_cpu.total_ns, r.consumer_cpu.total_ns};
+  if (r.cpu_states) f.cpu_states = cpu_states_json(*r.cpu_states);
+  if (json j = adjacent_floors_json(adjacent); !j.empty()) f.floors = std::move(j);
+  return out;
 }
 
 bool tee_reporter::ReportContext(const Context& context) {

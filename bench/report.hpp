@@ -1,6 +1,6 @@
 // Reporting: what each benchmark run adds beyond Google Benchmark's fields (as the report
-// schema's structs), the reporter that builds the report from Google Benchmark's runs next to
-// the display, and the progress display. Coordinator side.
+// schema's structs, assembled from the run), the reporter that builds the report from Google
+// Benchmark's runs next to the display, and the progress display. Coordinator side.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -14,6 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/calibration.hpp"
+#include "bench/cases.hpp"
+#include "harness/session.hpp"
 #include "report/schema.hpp"
 
 namespace ipcbench {
@@ -30,6 +33,26 @@ std::string report_name(std::string gb_name);
 // aggregates when the first repetition errored and two or more later ones ran (the errored run
 // has no statistics); report_extras::repetition_blocked() keeps that from happening.
 void skip_run(benchmark::State& state, const std::string& message);
+
+// What one repetition of `c` adds to the report, from its run: our fields (everything but when
+// it started and its place in the order, which are the caller's) and, for a repetition that ran,
+// Google Benchmark's counters and the time of its one iteration (a message; for latency a round
+// trip). Ratios use the floors measured right before it (`adjacent`) where there are any, the
+// run's calibration otherwise.
+struct repetition_report {
+  schema::repetition_fields fields;
+  std::map<std::string, double> counters;  // NaN is written as null
+  double seconds_per_iteration = 0;
+};
+repetition_report assemble_repetition(const bench_case& c, const run_result& r,
+                                      const calibration& floors, const adjacent_floors& adjacent);
+
+// Whether a failed run of a lossy mechanism failed only because round trips were lost,
+// duplicated or reordered: what the mechanism is, no fault of the suite or the machine.
+bool only_loss(const bench_case& c, const run_result& r);
+
+// The report's status of a run's outcome.
+schema::status report_status(run_status s);
 
 // Our fields of each benchmark (by report name) and of each of its repetitions, in the order they
 // ran (Google Benchmark's repetition_index).

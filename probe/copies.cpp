@@ -2,7 +2,7 @@
 // sweep measured: the futex ring (posix_shm.futex, whose receiver sleeps in the kernel as a
 // pipe's does in read(2)) against the pipe, bytes_per_second at 1 MiB, repetition by repetition.
 // Both make two copies per message (docs/mechanisms.md), so the claim is about speed, not copies.
-// It needs the sweep's report rather than a run of its own.
+// It needs the sweep's repetitions (the bench program's run records) rather than a run of its own.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -36,11 +36,6 @@ double separation_chance(std::size_t n, std::size_t m) {
   return 1 / c;
 }
 
-std::string text_or(const nlohmann::json& j, const char* key, const std::string& fallback = "") {
-  return j.is_object() && j.contains(key) && j.at(key).is_string() ? j.at(key).get<std::string>()
-                                                                   : fallback;
-}
-
 std::string rounded(double v, int digits) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, v);
@@ -67,7 +62,7 @@ const char kCopies[] =
 
 }  // namespace
 
-finding copies_finding(const nlohmann::json& report) {
+finding copies_finding(const std::vector<run_record>& records) {
   finding f;
   f.id = "shm_futex_faster_than_pipe";
   f.claim =
@@ -89,18 +84,13 @@ finding copies_finding(const nlohmann::json& report) {
 
   // id -> placement -> bytes_per_second of each ok repetition at 1 MiB.
   std::map<std::string, std::map<std::string, std::vector<double>>> runs;
-  if (report.contains("benchmarks") && report["benchmarks"].is_array()) {
-    for (const auto& b : report["benchmarks"]) {
-      if (!b.is_object() || text_or(b, "run_type", "iteration") != "iteration") continue;
-      if (text_or(b, "status") != "ok" || text_or(b, "pattern") != "throughput") continue;
-      const std::string id = text_or(b, "id");
-      if (id != kShmId && id != kPipeId) continue;
-      if (!b.contains("message_size") || !b["message_size"].is_number() ||
-          b["message_size"].get<double>() != static_cast<double>(kSize))
-        continue;
-      if (!b.contains("bytes_per_second") || !b["bytes_per_second"].is_number()) continue;
-      runs[id][text_or(b, "placement")].push_back(b["bytes_per_second"].get<double>());
-    }
+  for (const run_record& r : records) {
+    // One pair, as the method says: a topology's aggregate (N producers into one pipe, N pairs
+    // at once) is another benchmark under the same id.
+    if (!r.ok || r.pattern != "throughput" || r.message_size != kSize || !r.bytes_per_second ||
+        !r.topology.empty())
+      continue;
+    if (r.id == kShmId || r.id == kPipeId) runs[r.id][r.placement].push_back(*r.bytes_per_second);
   }
   const auto pipe = runs.find(kPipeId);
   const auto shm = runs.find(kShmId);
@@ -196,8 +186,9 @@ std::vector<finding> read_probe_file(const std::string& path) {
   return out;
 }
 
-nlohmann::json report_probes(const std::vector<finding>& from_file, const nlohmann::json& report) {
-  const finding copies = copies_finding(report);
+nlohmann::json report_probes(const std::vector<finding>& from_file,
+                             const std::vector<run_record>& runs) {
+  const finding copies = copies_finding(runs);
   nlohmann::json arr = nlohmann::json::array();
   for (const auto& f : from_file)
     if (f.id != copies.id) arr.push_back(to_json(f));

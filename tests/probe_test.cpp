@@ -251,38 +251,32 @@ TEST(Probes, TableShowsClaimValueAndVerdict) {
   for (std::string line; std::getline(lines, line);) EXPECT_LE(line.size(), 100u) << line;
 }
 
-// A report with throughput entries at 1 MiB: {id, placement, bytes/s, status, run_type}.
-nlohmann::json report_with(
-    const std::vector<std::tuple<std::string, std::string, double, std::string, std::string>>&
-        entries) {
-  nlohmann::json r;
-  r["context"]["ipcbench"]["mechanisms"] = {{{"id", "odd_segment"}, {"kind", "shared_memory"}},
-                                            {{"id", "pipe"}, {"kind", "stream"}}};
-  r["benchmarks"] = nlohmann::json::array();
-  for (const auto& [id, placement, bps, status, type] : entries)
-    r["benchmarks"].push_back({{"name", id + "/throughput/1048576/" + placement},
-                               {"id", id},
-                               {"pattern", "throughput"},
-                               {"message_size", 1048576},
-                               {"placement", placement},
-                               {"status", status},
-                               {"run_type", type},
-                               {"bytes_per_second", bps}});
+// The run records of throughput repetitions at 1 MiB: {id, placement, bytes/s, status}.
+std::vector<run_record> records_with(
+    const std::vector<std::tuple<std::string, std::string, double, std::string>>& entries) {
+  std::vector<run_record> r;
+  for (const auto& [id, placement, bps, status] : entries)
+    r.push_back({.id = id,
+                 .pattern = "throughput",
+                 .message_size = 1048576,
+                 .placement = placement,
+                 .topology = "",
+                 .ok = status == "ok",
+                 .bytes_per_second = bps});
   return r;
 }
 
 TEST(Copies, HoldsWhenEveryRingRepetitionBeatsEveryPipeRepetition) {
-  const auto r = report_with({{"pipe", "cross", 1e9, "ok", "iteration"},
-                              {"pipe", "cross", 2e9, "ok", "iteration"},
-                              {"pipe", "cross", 3e9, "ok", "iteration"},
-                              {"pipe", "cross", 99e9, "ok", "aggregate"},
-                              {"pipe", "cross", 99e9, "failed", "iteration"},
-                              {"posix_shm.futex", "cross", 4e9, "ok", "iteration"},
-                              {"posix_shm.futex", "cross", 6e9, "ok", "iteration"},
-                              {"posix_shm.futex", "cross", 9e9, "ok", "iteration"},
-                              // Only the futex ring counts, however fast the others were.
-                              {"sysv_shm.sysv_sem", "cross", 90e9, "ok", "iteration"},
-                              {"tcp", "cross", 50e9, "ok", "iteration"}});
+  const auto r = records_with({{"pipe", "cross", 1e9, "ok"},
+                               {"pipe", "cross", 2e9, "ok"},
+                               {"pipe", "cross", 3e9, "ok"},
+                               {"pipe", "cross", 99e9, "failed"},
+                               {"posix_shm.futex", "cross", 4e9, "ok"},
+                               {"posix_shm.futex", "cross", 6e9, "ok"},
+                               {"posix_shm.futex", "cross", 9e9, "ok"},
+                               // Only the futex ring counts, however fast the others were.
+                               {"sysv_shm.sysv_sem", "cross", 90e9, "ok"},
+                               {"tcp", "cross", 50e9, "ok"}});
   const auto f = copies_finding(r);
   EXPECT_EQ(f.id, "shm_futex_faster_than_pipe");
   EXPECT_EQ(f.result, verdict::holds) << f.detail;
@@ -299,73 +293,87 @@ TEST(Copies, HoldsWhenEveryRingRepetitionBeatsEveryPipeRepetition) {
   EXPECT_NE(f.method.find("bytes_per_second"), std::string::npos);
 }
 
+TEST(Copies, ComparesOnePairNotATopologyUnderTheSameId) {
+  auto r = records_with({{"pipe", "cross", 1e9, "ok"},
+                         {"pipe", "cross", 2e9, "ok"},
+                         {"pipe", "cross", 3e9, "ok"},
+                         {"posix_shm.futex", "cross", 4e9, "ok"},
+                         {"posix_shm.futex", "cross", 6e9, "ok"},
+                         {"posix_shm.futex", "cross", 9e9, "ok"}});
+  // pipe/fan_in/2 and pipe/pairs/2 at 1 MiB: other benchmarks under the same id, fast enough
+  // to overlap the ring if they counted.
+  for (const char* topology : {"fan_in", "pairs"}) {
+    auto t = records_with({{"pipe", "cross", 8e9, "ok"}});
+    t[0].topology = topology;
+    r.push_back(t[0]);
+  }
+  const auto f = copies_finding(r);
+  EXPECT_EQ(f.result, verdict::holds) << f.detail;
+  EXPECT_EQ(f.value.at("repetitions").at("pipe"), 3);
+}
+
 TEST(Copies, DoesNotHoldWhenEveryRingRepetitionIsSlower) {
-  const auto f =
-      copies_finding(report_with({{"pipe", "cross", 5e9, "ok", "iteration"},
-                                  {"pipe", "cross", 6e9, "ok", "iteration"},
-                                  {"pipe", "cross", 7e9, "ok", "iteration"},
-                                  {"posix_shm.futex", "cross", 1e9, "ok", "iteration"},
-                                  {"posix_shm.futex", "cross", 2e9, "ok", "iteration"},
-                                  {"posix_shm.futex", "cross", 4e9, "ok", "iteration"}}));
+  const auto f = copies_finding(records_with({{"pipe", "cross", 5e9, "ok"},
+                                              {"pipe", "cross", 6e9, "ok"},
+                                              {"pipe", "cross", 7e9, "ok"},
+                                              {"posix_shm.futex", "cross", 1e9, "ok"},
+                                              {"posix_shm.futex", "cross", 2e9, "ok"},
+                                              {"posix_shm.futex", "cross", 4e9, "ok"}}));
   EXPECT_EQ(f.result, verdict::does_not_hold) << f.detail;
   EXPECT_DOUBLE_EQ(f.value.at("ratio upper bound").get<double>(), 0.8);
 }
 
 TEST(Copies, InconclusiveWhenRepetitionsOverlapOrAreTooFew) {
   // The best ring repetition beats the best pipe one, and the medians too, but not every one.
-  const auto overlap =
-      copies_finding(report_with({{"pipe", "cross", 1e9, "ok", "iteration"},
-                                  {"pipe", "cross", 2e9, "ok", "iteration"},
-                                  {"pipe", "cross", 5e9, "ok", "iteration"},
-                                  {"posix_shm.futex", "cross", 4e9, "ok", "iteration"},
-                                  {"posix_shm.futex", "cross", 6e9, "ok", "iteration"},
-                                  {"posix_shm.futex", "cross", 9e9, "ok", "iteration"}}));
+  const auto overlap = copies_finding(records_with({{"pipe", "cross", 1e9, "ok"},
+                                                    {"pipe", "cross", 2e9, "ok"},
+                                                    {"pipe", "cross", 5e9, "ok"},
+                                                    {"posix_shm.futex", "cross", 4e9, "ok"},
+                                                    {"posix_shm.futex", "cross", 6e9, "ok"},
+                                                    {"posix_shm.futex", "cross", 9e9, "ok"}}));
   EXPECT_EQ(overlap.result, verdict::inconclusive) << overlap.detail;
   EXPECT_NE(overlap.detail.find("overlap"), std::string::npos) << overlap.detail;
   // Separated, but one repetition a side proves nothing (chance 1/2 if alike); 2 and 2: 1/6.
   for (int n : {1, 2}) {
-    std::vector<std::tuple<std::string, std::string, double, std::string, std::string>> e;
+    std::vector<std::tuple<std::string, std::string, double, std::string>> e;
     for (int i = 0; i < n; ++i) {
-      e.push_back({"pipe", "cross", 1e9, "ok", "iteration"});
-      e.push_back({"posix_shm.futex", "cross", 8e9, "ok", "iteration"});
+      e.push_back({"pipe", "cross", 1e9, "ok"});
+      e.push_back({"posix_shm.futex", "cross", 8e9, "ok"});
     }
-    const auto few = copies_finding(report_with(e));
+    const auto few = copies_finding(records_with(e));
     EXPECT_EQ(few.result, verdict::inconclusive) << n << ": " << few.detail;
     EXPECT_NE(few.detail.find("too few repetitions"), std::string::npos) << few.detail;
   }
   // 2 against 5 is enough (1/21 <= 0.05).
-  std::vector<std::tuple<std::string, std::string, double, std::string, std::string>> e;
-  for (int i = 0; i < 5; ++i) e.push_back({"pipe", "cross", 1e9 + i, "ok", "iteration"});
-  for (int i = 0; i < 2; ++i) e.push_back({"posix_shm.futex", "cross", 8e9 + i, "ok", "iteration"});
-  EXPECT_EQ(copies_finding(report_with(e)).result, verdict::holds);
+  std::vector<std::tuple<std::string, std::string, double, std::string>> e;
+  for (int i = 0; i < 5; ++i) e.push_back({"pipe", "cross", 1e9 + i, "ok"});
+  for (int i = 0; i < 2; ++i) e.push_back({"posix_shm.futex", "cross", 8e9 + i, "ok"});
+  EXPECT_EQ(copies_finding(records_with(e)).result, verdict::holds);
 }
 
 TEST(Copies, UntestedWithoutBothSides) {
-  const auto no_shm = copies_finding(report_with({{"pipe", "cross", 4e9, "ok", "iteration"}}));
+  const auto no_shm = copies_finding(records_with({{"pipe", "cross", 4e9, "ok"}}));
   EXPECT_EQ(no_shm.result, verdict::untested);
   EXPECT_NE(no_shm.detail.find("no posix_shm.futex throughput benchmark at 1 MiB"),
             std::string::npos)
       << no_shm.detail;
   EXPECT_EQ(no_shm.value.at("posix_shm.futex at 1 MiB"), "not run");
   // Another shared-memory mechanism does not stand in for the futex ring.
-  const auto other_shm =
-      copies_finding(report_with({{"pipe", "cross", 4e9, "ok", "iteration"},
-                                  {"odd_segment", "cross", 8e9, "ok", "iteration"}}));
+  const auto other_shm = copies_finding(
+      records_with({{"pipe", "cross", 4e9, "ok"}, {"odd_segment", "cross", 8e9, "ok"}}));
   EXPECT_EQ(other_shm.result, verdict::untested);
-  const auto no_pipe =
-      copies_finding(report_with({{"posix_shm.futex", "cross", 4e9, "ok", "iteration"}}));
+  const auto no_pipe = copies_finding(records_with({{"posix_shm.futex", "cross", 4e9, "ok"}}));
   EXPECT_EQ(no_pipe.result, verdict::untested);
   EXPECT_NE(no_pipe.detail.find("no pipe throughput"), std::string::npos);
   // A different placement does not count.
-  const auto other =
-      copies_finding(report_with({{"pipe", "cross", 4e9, "ok", "iteration"},
-                                  {"posix_shm.futex", "same", 8e9, "ok", "iteration"}}));
+  const auto other = copies_finding(
+      records_with({{"pipe", "cross", 4e9, "ok"}, {"posix_shm.futex", "same", 8e9, "ok"}}));
   EXPECT_EQ(other.result, verdict::untested);
   EXPECT_NE(other.detail.find("no common placement"), std::string::npos);
   // The array puts the file's findings first and replaces a stale copies finding.
   finding stale = no_pipe;
   stale.detail = "stale";
-  const auto arr = report_probes({run("pipe_buf"), stale}, report_with({}));
+  const auto arr = report_probes({run("pipe_buf"), stale}, records_with({}));
   ASSERT_EQ(arr.size(), 2u);
   EXPECT_EQ(arr[0].at("id"), "pipe_buf");
   EXPECT_EQ(arr[1].at("id"), "shm_futex_faster_than_pipe");

@@ -1,0 +1,113 @@
+#include "calibration.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "sys/system.hpp"
+
+namespace ipcbench {
+
+std::optional<double> calibration::line_rtt_p50_ns() const {
+  return line_rtt ? std::optional<double>(line_rtt->p50) : std::nullopt;
+}
+
+std::optional<double> calibration::wake_rtt_p50_ns() const {
+  return wake_rtt ? std::optional<double>(wake_rtt->p50) : std::nullopt;
+}
+
+std::optional<double> calibration::copy_bytes_per_second(std::size_t size) const {
+  if (!copy_by_size) return std::nullopt;
+  const auto it = copy_by_size->find(size);
+  return it == copy_by_size->end() ? std::nullopt : it->second;
+}
+
+std::optional<double> calibration::check_ns(std::size_t size) const {
+  const auto it = check_ns_by_size.find(size);
+  return it == check_ns_by_size.end() ? std::nullopt : std::optional<double>(it->second);
+}
+
+bool two_cpus(const cpu_choice& cpus) {
+  return cpus.impossible.empty() && cpus.producer >= 0 && cpus.consumer >= 0 &&
+         cpus.producer != cpus.consumer;
+}
+
+calibration measure_calibration(const cpu_choice& cpus, const std::vector<std::size_t>& sizes) {
+  calibration c;
+  c.timer_ns = timer_cost_ns();
+  c.memcpy_bytes_per_second = memcpy_bytes_per_second();
+  if (const double tick = tsc_ns_per_tick(); tick > 0)
+    c.tsc = tsc_calibration{tick, tsc_read_cost_ns()};
+  if (two_cpus(cpus)) {
+    c.cpus = std::array<int, 2>{cpus.producer, cpus.consumer};
+    c.line_rtt = cache_line_round_trip(cpus.producer, cpus.consumer);
+    c.wake_rtt = wakeup_round_trip(cpus.producer, cpus.consumer);
+    auto& by_size = c.copy_by_size.emplace();
+    for (std::size_t size : sizes) {
+      if (size == 0 || by_size.contains(size)) continue;
+      // A floor is what the machine can do: the best of three short runs.
+      std::optional<double> best;
+      for (int i = 0; i < 3; ++i)
+        if (const auto v = cross_core_copy_bytes_per_second(cpus.producer, cpus.consumer, size))
+          best = std::max(best.value_or(0), *v);
+      by_size[size] = best;
+    }
+  }
+  for (std::size_t size : sizes)
+    if (size != 0) c.check_ns_by_size[size] = check_cost_ns(size);
+  return c;
+}
+
+nlohmann::json calibration_json(const calibration& c) {
+  using nlohmann::json;
+  json j = {{"timer_ns", c.timer_ns}, {"memcpy_bytes_per_second", c.memcpy_bytes_per_second}};
+  j["tsc"] = c.tsc ? json{{"ns_per_tick", c.tsc->ns_per_tick}, {"read_ns", c.tsc->read_ns}}
+                   : json(nullptr);
+  const json cpus = c.cpus ? json(*c.cpus) : json(nullptr);
+  j["cache_line_rtt_ns"] = c.line_rtt ? json{{"p10", c.line_rtt->p10},
+                                             {"p50", c.line_rtt->p50},
+                                             {"p90", c.line_rtt->p90},
+                                             {"cpus", cpus}}
+                                      : json(nullptr);
+  j["wakeup_rtt_ns"] = c.wake_rtt ? json{{"p10", c.wake_rtt->p10},
+                                         {"p50", c.wake_rtt->p50},
+                                         {"p90", c.wake_rtt->p90},
+                                         {"rounds", c.wake_rtt->rounds},
+                                         {"one_way_p50", c.wake_rtt->p50 / 2},
+                                         {"cpus", cpus}}
+                                  : json(nullptr);
+  json copy = nullptr;
+  if (c.copy_by_size) {
+    json by_size = json::object();
+    for (const auto& [size, v] : *c.copy_by_size)
+      by_size[std::to_string(size)] = v ? json(*v) : json(nullptr);
+    copy = {{"by_size", std::move(by_size)}, {"cpus", cpus}};
+  }
+  j["copy_floor_bytes_per_second"] = std::move(copy);
+  json check = json::object();
+  for (const auto& [size, ns] : c.check_ns_by_size) check[std::to_string(size)] = ns;
+  j["check_ns_by_size"] = std::move(check);
+  return j;
+}
+
+adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p,
+                                        std::size_t message_size) {
+  adjacent_floors f;
+  const int a = cpus.producer, b = cpus.consumer;
+  if (p == pattern::latency) {
+    if (const auto l = cache_line_round_trip(a, b, 20'000)) f.line_rtt_p50_ns = l->p50;
+    if (const auto w = wakeup_round_trip(a, b, 300)) f.wake_rtt_p50_ns = w->p50;
+  } else if (message_size > 0) {
+    f.copy_bytes_per_second = cross_core_copy_bytes_per_second(a, b, message_size, 0.02);
+  }
+  return f;
+}
+
+nlohmann::json adjacent_floors_json(const adjacent_floors& f) {
+  nlohmann::json j = nlohmann::json::object();
+  if (f.line_rtt_p50_ns) j["cache_line_rtt_p50_ns"] = *f.line_rtt_p50_ns;
+  if (f.wake_rtt_p50_ns) j["wakeup_rtt_p50_ns"] = *f.wake_rtt_p50_ns;
+  if (f.copy_bytes_per_second) j["copy_floor_bytes_per_second"] = *f.copy_bytes_per_second;
+  return j;
+}
+
+}  // namespace ipcbench

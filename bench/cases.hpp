@@ -1,0 +1,44 @@
+// What the bench program runs: mechanism x pattern x size (x topology), each a named case with
+// its request and its run. Coordinator side.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/options.hpp"
+#include "harness/session.hpp"
+
+namespace ipcbench {
+
+struct bench_case {
+  std::string name;
+  mechanism_traits traits;
+  std::optional<topology> topo;  // a topology benchmark (harness/coordinator.hpp)
+  std::size_t fan = 0;
+  run_request req;
+  std::function<run_result(const run_request&)> run;
+};
+
+// The calibration benchmark's traits: both peers' loops in one process, no IPC.
+mechanism_traits null_traits();
+
+// The calibration runs both peers' loops in one process: no process model applies.
+bool in_process(const mechanism_traits& t);
+
+// Whether the floors (a pair's cache-line and wake-up round trips, a pair's copy) bound this
+// benchmark: one pair, and pairs/N (each pair's round trip, each pair's copy); not the
+// aggregate of N producers or N consumers sharing a channel.
+bool floors_apply(const bench_case& c);
+
+// The calibration benchmarks, then every registered mechanism's one-pair benchmarks, then (fork
+// process model only) the topology benchmarks. The cases hold references into registry().
+std::vector<bench_case> make_cases(const bench_options& o);
+
+// How many names Google Benchmark's filter will select (it matches with POSIX extended regex
+// search; a leading '-' negates). Throws usage_error on a bad regular expression.
+std::size_t count_matching(const std::vector<bench_case>& cases, std::string filter);
+
+}  // namespace ipcbench
