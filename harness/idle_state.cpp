@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "sys/retry.hpp"
+
 namespace ipcbench {
 
 const char* to_string(idle_mode m) noexcept {
@@ -29,10 +31,7 @@ idle_state_request::idle_state_request(idle_mode requested, std::string device)
   }
   // pm_qos(7)-style interface: a binary s32, the largest exit latency allowed, in µs.
   const std::int32_t zero = 0;
-  ssize_t n;
-  do {
-    n = ::write(fd.get(), &zero, sizeof zero);
-  } while (n < 0 && errno == EINTR);
+  const ssize_t n = retry_on_eintr([&] { return ::write(fd.get(), &zero, sizeof zero); });
   if (n != static_cast<ssize_t>(sizeof zero)) {
     reason_ = "write(" + device_ + ", 0): " + (n < 0 ? std::strerror(errno) : "short write");
     return;

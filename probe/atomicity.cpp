@@ -15,6 +15,7 @@
 
 #include "sys/error.hpp"
 #include "sys/io.hpp"
+#include "sys/retry.hpp"
 #include "sys/system.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -133,8 +134,7 @@ interleave_result run_interleave(channel_type type, std::size_t size, unsigned w
     if (!wait_readable(ready.read_end.get(), d.left()))
       throw probe_timeout("waiting for the writers to open the channel");
     char buf[16];
-    const ssize_t n = ::read(ready.read_end.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
+    const ssize_t n = retry_on_eintr([&] { return ::read(ready.read_end.get(), buf, sizeof buf); });
     if (n <= 0) throw std::runtime_error("a writer exited before it opened the channel");
     got += static_cast<unsigned>(n);
   }
@@ -147,11 +147,9 @@ interleave_result run_interleave(channel_type type, std::size_t size, unsigned w
     if (!wait_readable(channel.read_end.get(), d.left()))
       throw probe_timeout("reading " + std::to_string(size) + "-byte records");
     if (got == stream.size()) stream.resize(stream.size() + size);  // more than was written?
-    const ssize_t n = ::read(channel.read_end.get(), stream.data() + got, stream.size() - got);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_errno("read");
-    }
+    const ssize_t n = retry_on_eintr(
+        [&] { return ::read(channel.read_end.get(), stream.data() + got, stream.size() - got); });
+    if (n < 0) throw_errno("read");
     if (n == 0) break;
     got += static_cast<std::size_t>(n);
   }

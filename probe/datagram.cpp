@@ -12,6 +12,7 @@
 #include "probe/probe.hpp"
 #include "sys/error.hpp"
 #include "sys/io.hpp"
+#include "sys/retry.hpp"
 #include "sys/system.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -23,15 +24,11 @@ namespace {
 std::string round_trip(int tx, int rx, std::size_t size, std::vector<char>& buf,
                        const deadline& d) {
   if (buf.size() < size + 1) buf.resize(size + 1);
-  ssize_t n;
-  do {
-    n = ::send(tx, buf.data(), size, MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) return errno_name(errno);
+  if (retry_on_eintr([&] { return ::send(tx, buf.data(), size, MSG_DONTWAIT); }) < 0)
+    return errno_name(errno);
   if (!wait_readable(rx, std::min(d.left(), std::chrono::milliseconds(1000)))) return "lost";
-  do {
-    n = ::recv(rx, buf.data(), buf.size(), MSG_TRUNC | MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
+  const ssize_t n =
+      retry_on_eintr([&] { return ::recv(rx, buf.data(), buf.size(), MSG_TRUNC | MSG_DONTWAIT); });
   if (n < 0) throw_errno("recv");
   return static_cast<std::size_t>(n) == size ? "ok" : "truncated";
 }

@@ -11,6 +11,7 @@
 #include "probe/probe.hpp"
 #include "sys/error.hpp"
 #include "sys/io.hpp"
+#include "sys/retry.hpp"
 #include "sys/system.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -23,13 +24,12 @@ std::size_t fill_until_eagain(int fd, const deadline& d) {
   std::size_t total = 0;
   for (std::size_t chunk : {page.size(), std::size_t{1}}) {
     for (;;) {
-      const ssize_t n = ::write(fd, page.data(), chunk);
+      const ssize_t n = retry_on_eintr([&] { return ::write(fd, page.data(), chunk); });
       if (n > 0) {
         total += static_cast<std::size_t>(n);
         if ((total & 0xFFFFF) == 0) d.check("filling the pipe");
         continue;
       }
-      if (n < 0 && errno == EINTR) continue;
       if (n < 0 && errno == EAGAIN) break;
       throw_errno("write(pipe, O_NONBLOCK)");
     }

@@ -13,6 +13,7 @@
 
 #include "sys/error.hpp"
 #include "sys/io.hpp"
+#include "sys/retry.hpp"
 #include "sys/system.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -241,10 +242,7 @@ char process_state(pid_t pid) {
 
 void announce(int fd) noexcept {
   const char byte = 1;
-  ssize_t rc;
-  do {
-    rc = ::write(fd, &byte, 1);
-  } while (rc < 0 && errno == EINTR);
+  (void)retry_on_eintr([&] { return ::write(fd, &byte, 1); });
 }
 
 blocking_watch watch_blocking(const std::function<int(int)>& body, std::chrono::milliseconds window,

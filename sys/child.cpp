@@ -19,6 +19,7 @@
 #include <boost/process/extend.hpp>
 
 #include "error.hpp"
+#include "retry.hpp"
 
 namespace ipcbench {
 
@@ -98,9 +99,7 @@ child_process child_process::spawn(const std::string& program, const std::vector
   bp::child c(bp::exe = program, bp::args = args, bp::error = ec,
               bp::extend::on_exec_setup = in_child, bp::extend::on_error = on_error);
   if (ec) {
-    if (failed > 0)
-      while (::waitpid(failed, nullptr, 0) < 0 && errno == EINTR) {
-      }
+    if (failed > 0) (void)retry_on_eintr([&] { return ::waitpid(failed, nullptr, 0); });
     throw std::system_error(ec, "spawn(" + program + ")");
   }
   const pid_t pid = c.id();
@@ -115,10 +114,7 @@ child_process child_process::spawn(const std::string& program, const std::vector
 std::optional<int> child_process::try_wait() {
   if (status_ || pid_ <= 0) return status_;
   int st = 0;
-  pid_t r;
-  do {
-    r = ::waitpid(pid_, &st, WNOHANG);
-  } while (r < 0 && errno == EINTR);
+  const pid_t r = retry_on_eintr([&] { return ::waitpid(pid_, &st, WNOHANG); });
   if (r < 0) throw_errno("waitpid");
   if (r == pid_) {
     status_ = st;
@@ -143,10 +139,7 @@ int child_process::kill_and_reap() noexcept {
   if (!status_) {
     ::kill(pid_, SIGKILL);
     int st = 0;
-    pid_t r;
-    do {
-      r = ::waitpid(pid_, &st, 0);
-    } while (r < 0 && errno == EINTR);
+    const pid_t r = retry_on_eintr([&] { return ::waitpid(pid_, &st, 0); });
     if (r == pid_) status_ = st;
     guard_.release();
   }

@@ -11,7 +11,9 @@
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,16 +29,18 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <vector>
 
 #include "error.hpp"
 #include "names.hpp"
+#include "retry.hpp"
 
 namespace ipcbench::cleanup {
 namespace {
 
 constexpr int kSlots = 128;
-constexpr std::size_t kNameMax = 256;
+constexpr std::size_t kNameMax = 512;
 
 struct entry {
   std::atomic<int> state{0};  // 0 free, 1 being written, 2 live
@@ -56,34 +60,68 @@ char g_journal_path[kNameMax + 64] = {};
 
 void release_one(const entry& e) noexcept;
 
-// RouDi's fixed names (kind::roudi).
-constexpr const char* kRoudiPaths[] = {"/tmp/roudi", "/tmp/roudi.lock",
-                                       "/tmp/iox-unique-roudi.lock"};
-constexpr const char* kRoudiLock = "/tmp/iox-unique-roudi.lock";
+// A kind::fixed_names entry's name: its items, the lock file first, joined by this.
+constexpr char kFixedSeparator = ':';
 
-// Removes RouDi's names; `user` names its payload segment. Async-signal-safe.
-void remove_roudi_names(const char* user) noexcept {
-  for (const char* p : kRoudiPaths) ::unlink(p);
-  ::shm_unlink("/iceoryx_mgmt");
-  char shm[kNameMax + 2] = {'/'};
-  std::size_t i = 0;
-  for (; user[i] != '\0' && i < kNameMax; ++i) shm[i + 1] = user[i];
-  shm[i + 1] = '\0';
-  if (i > 0) ::shm_unlink(shm);
+// Calls f(item, index) for each item of a kind::fixed_names list, NUL-terminated in a buffer of
+// its own. Async-signal-safe.
+template <class F>
+void for_each_fixed_name(const char* list, F&& f) noexcept {
+  char item[kNameMax];
+  std::size_t n = 0;
+  for (int index = 0;; ++list) {
+    if (*list != kFixedSeparator && *list != '\0') {
+      if (n + 1 < sizeof item) item[n++] = *list;
+      continue;
+    }
+    item[n] = '\0';
+    f(static_cast<const char*>(item), index++);
+    n = 0;
+    if (*list == '\0') return;
+  }
 }
 
-// True while a RouDi runs: it holds the flock of kRoudiLock. Waits up to a second for one a
-// sweep has just killed to be gone.
-bool roudi_running() {
-  for (int i = 0; i < 100; ++i) {
-    const int fd = ::open(kRoudiLock, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
+// True when no process holds the flock of `lock` (or there is no such file). Tries `tries`
+// times, 10 ms apart, so that a holder a sweep has just killed is gone. Async-signal-safe.
+bool lock_free(const char* lock, int tries) noexcept {
+  for (int i = 0; i < tries; ++i) {
+    if (i > 0) {
+      const timespec pause{0, 10'000'000};
+      ::nanosleep(&pause, nullptr);
+    }
+    const int fd = ::open(lock, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return true;
     const bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0;
     ::close(fd);  // releases the lock we may have taken
-    if (!held) return false;
-    ::usleep(10'000);
+    if (!held) return true;
   }
+  return false;
+}
+
+// Unlinks the names of a kind::fixed_names list (every item but the lock, which goes only when
+// listed again), unless a process holds the flock of its lock file; returns whether it did.
+// Async-signal-safe.
+bool remove_fixed_names(const char* list, int tries) noexcept {
+  char lock[kNameMax] = {};
+  for_each_fixed_name(list, [&lock](const char* item, int i) {
+    if (i == 0) std::memcpy(lock, item, std::strlen(item) + 1);
+  });
+  if (!lock_free(lock, tries)) return false;
+  for_each_fixed_name(list, [](const char* item, int i) {
+    if (i > 0) ::unlink(item);
+  });
   return true;
+}
+
+// A list as add(const fixed_names&) writes it: a lock and at least one name, all absolute.
+bool valid_fixed_names(const std::string& list) {
+  std::size_t items = 0;
+  bool absolute = true;
+  for_each_fixed_name(list.c_str(), [&](const char* item, int) {
+    ++items;
+    absolute = absolute && item[0] == '/';
+  });
+  return items >= 2 && absolute;
 }
 
 constexpr const char* kJournalSuffix = ".journal";
@@ -210,10 +248,10 @@ void release_stale(const journal_entry& e, std::uint16_t scope, sweep_result& r)
       if (errno == 0) ++r.objects;
       break;
     }
-    case kind::roudi:
-      if (e.name.empty() || e.name.find('/') != std::string::npos || roudi_running()) break;
-      remove_roudi_names(e.name.c_str());
-      ++r.objects;
+    case kind::fixed_names:
+      // Outside our scope: removed only when the helper that owned them is gone, waiting up to a
+      // second for one the pid pass has just killed.
+      if (valid_fixed_names(e.name) && remove_fixed_names(e.name.c_str(), 100)) ++r.objects;
       break;
     case kind::none:
       break;
@@ -225,7 +263,7 @@ void replay(int fd, sweep_result& r) {
   std::string text;
   char buf[4096];
   for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
+    const ssize_t n = retry_on_eintr([&] { return ::read(fd, buf, sizeof buf); });
     if (n <= 0) break;
     text.append(buf, static_cast<std::size_t>(n));
   }
@@ -295,8 +333,9 @@ void release_one(const entry& e) noexcept {
     case kind::posix_sem:
       ::sem_unlink(e.name);
       break;
-    case kind::roudi:
-      remove_roudi_names(e.name);
+    case kind::fixed_names:
+      // The helper, registered as a pid, was killed and reaped in the pass before.
+      remove_fixed_names(e.name, 1);
       break;
     case kind::none:
       break;
@@ -350,6 +389,25 @@ int add(kind k, int id, const char* name) {
     }
   }
   throw std::length_error("cleanup table full");
+}
+
+int add(const fixed_names& names) {
+  std::string list;
+  const auto append = [&list](std::string_view item) {
+    if (item.empty() || item.front() != '/' || item.find_first_of(":\n") != item.npos)
+      throw std::invalid_argument("cleanup: not an absolute path without ':' or newline: " +
+                                  std::string(item));
+    if (!list.empty()) list += kFixedSeparator;
+    list += item;
+  };
+  append(names.lock);
+  for (const auto& p : names.paths) append(p);
+  for (const auto& s : names.posix_shm) {
+    if (s.size() < 2 || s.front() != '/' || s.find('/', 1) != s.npos)
+      throw std::invalid_argument("cleanup: not a POSIX shared memory name: " + s);
+    append("/dev/shm" + s);
+  }
+  return add(kind::fixed_names, -1, list.c_str());
 }
 
 void remove(int slot) noexcept {
@@ -427,7 +485,11 @@ sweep_result sweep_stale() {
     if (alive(owner_of(j.filename().string()))) continue;
     const int fd = ::open(j.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) continue;
-    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    // Only our own journals: one planted by another user in a shared TMPDIR must not make the
+    // sweep unlink paths of ours (a kind::fixed_names entry may name any path).
+    struct stat st {};
+    const bool ours = ::fstat(fd, &st) == 0 && st.st_uid == ::geteuid();
+    if (ours && ::flock(fd, LOCK_EX | LOCK_NB) == 0) {
       replay(fd, r);
       if (::unlink(j.c_str()) == 0) ++r.entries;
     }

@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace ipcbench::cleanup {
 
@@ -30,17 +31,29 @@ enum class kind : int {
   posix_shm,
   posix_mq,
   posix_sem,
-  // iceoryx RouDi's machine-wide names, fixed by iceoryx 2.0 and so outside our scope:
-  // /dev/shm/iceoryx_mgmt, /dev/shm/<name> (the payload segment, named after the user: the
-  // entry's name), /tmp/roudi, /tmp/roudi.lock and /tmp/iox-unique-roudi.lock. Registered by a
-  // channel whose own RouDi made them. A sweep removes them only when no RouDi is running (none
-  // holds the flock of /tmp/iox-unique-roudi.lock), so it never touches another RouDi's.
-  roudi
+  // A helper daemon's fixed, machine-wide names, outside our scope (struct fixed_names below),
+  // registered with add(const fixed_names&) by the code that started the helper, once its names
+  // are its. The signal handler and a sweep remove them only when no process holds the flock of
+  // the helper's lock file, so they never touch the names of another instance of that helper.
+  fixed_names
 };
 
 // Registers an object; returns a slot for remove(). `name` (paths, POSIX names) is copied.
 // Throws std::length_error when the table is full or the name too long.
 int add(kind k, int id, const char* name = nullptr);
+
+// The names of a kind::fixed_names entry: absolute paths without ':' or newlines. They are kept
+// in the entry itself, "lock:path:...:/dev/shm/name" (the handler allocates nothing) and in the
+// journal, so together they must fit in 511 bytes.
+struct fixed_names {
+  std::string lock;                    // the helper holds its flock while it runs
+  std::vector<std::string> paths;      // unlinked (the lock file too, when listed here)
+  std::vector<std::string> posix_shm;  // "/name": unlinked as /dev/shm/name, where glibc keeps it
+};
+// Registers `names` (kind::fixed_names); returns a slot for remove(). Throws
+// std::invalid_argument for a name that is not absolute or holds ':' or a newline, and
+// std::length_error as add() does.
+int add(const fixed_names& names);
 void remove(int slot) noexcept;
 
 // Installs the handler for SIGINT, SIGTERM and SIGHUP. Idempotent.
@@ -101,6 +114,7 @@ class guard {
  public:
   guard() noexcept = default;
   guard(kind k, int id, const char* name = nullptr) : slot_(add(k, id, name)) {}
+  explicit guard(const fixed_names& names) : slot_(add(names)) {}
   guard(guard&& o) noexcept : slot_(o.slot_) { o.slot_ = -1; }
   guard& operator=(guard&& o) noexcept {
     if (this != &o) {

@@ -8,6 +8,7 @@
 
 #include "error.hpp"
 #include "io.hpp"
+#include "retry.hpp"
 #include "unique_fd.hpp"
 
 namespace ipcbench {
@@ -26,9 +27,8 @@ std::pair<unique_fd, unique_fd> make_socketpair(int type) {
 
 io_status write_all(int fd, std::span<const std::byte> data) {
   while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
+    const ssize_t n = retry_on_eintr([&] { return ::write(fd, data.data(), data.size()); });
     if (n < 0) {
-      if (errno == EINTR) continue;
       if (errno == EPIPE || errno == ECONNRESET) return io_status::closed;
       throw_errno("write");
     }
@@ -39,9 +39,8 @@ io_status write_all(int fd, std::span<const std::byte> data) {
 
 io_status read_exact(int fd, std::span<std::byte> data) {
   while (!data.empty()) {
-    ssize_t n = ::read(fd, data.data(), data.size());
+    const ssize_t n = retry_on_eintr([&] { return ::read(fd, data.data(), data.size()); });
     if (n < 0) {
-      if (errno == EINTR) continue;
       if (errno == ECONNRESET) return io_status::closed;
       throw_errno("read");
     }
@@ -54,15 +53,15 @@ io_status read_exact(int fd, std::span<std::byte> data) {
 bool wait_readable(int fd, std::chrono::milliseconds timeout) {
   using clock = std::chrono::steady_clock;
   const auto deadline = clock::now() + timeout;
-  for (;;) {
+  pollfd p{fd, POLLIN, 0};
+  // Each try waits for what is left of the timeout, not all of it again.
+  const int rc = retry_on_eintr([&] {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
     if (left.count() < 0) left = std::chrono::milliseconds(0);
-    pollfd p{fd, POLLIN, 0};
-    int rc = ::poll(&p, 1, static_cast<int>(left.count()));
-    if (rc > 0) return true;
-    if (rc == 0) return false;
-    if (errno != EINTR) throw_errno("poll");
-  }
+    return ::poll(&p, 1, static_cast<int>(left.count()));
+  });
+  if (rc < 0) throw_errno("poll");
+  return rc > 0;
 }
 
 }  // namespace ipcbench

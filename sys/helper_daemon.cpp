@@ -15,6 +15,7 @@
 
 #include "error.hpp"
 #include "io.hpp"
+#include "retry.hpp"
 #include "system.hpp"
 #include "unique_fd.hpp"
 
@@ -52,8 +53,7 @@ helper_daemon::helper_daemon(std::string name, const std::string& program,
                                std::to_string(timeout.count()) + " ms");
     }
     char buf[512];
-    const ssize_t n = ::read(rd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
+    const ssize_t n = retry_on_eintr([&] { return ::read(rd.get(), buf, sizeof buf); });
     if (n < 0) throw_errno("read(" + name_ + " ready pipe)");
     if (n == 0) {
       const auto st = proc_.wait_for(std::chrono::milliseconds(2000));

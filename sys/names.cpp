@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "error.hpp"
+#include "retry.hpp"
 
 namespace ipcbench::names {
 namespace {
@@ -19,9 +20,9 @@ namespace {
 std::uint32_t random_u32() {
   std::uint32_t v = 0;
   for (;;) {
-    const ssize_t n = ::getrandom(&v, sizeof v, 0);
+    const ssize_t n = retry_on_eintr([&] { return ::getrandom(&v, sizeof v, 0); });
     if (n == static_cast<ssize_t>(sizeof v)) return v;
-    if (n < 0 && errno != EINTR) throw_errno("getrandom");
+    if (n < 0) throw_errno("getrandom");
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "error.hpp"
+#include "retry.hpp"
 
 namespace ipcbench {
 
@@ -29,10 +30,7 @@ bool partner::gone() const {
   if (pid_ <= 0) return false;
   if (!pidfd_) return ::kill(pid_, 0) != 0 && errno == ESRCH;  // no pidfd: zombies look alive
   pollfd p{pidfd_.get(), POLLIN, 0};
-  int rc;
-  do {
-    rc = ::poll(&p, 1, 0);
-  } while (rc < 0 && errno == EINTR);
+  const int rc = retry_on_eintr([&] { return ::poll(&p, 1, 0); });
   if (rc < 0) throw_errno("poll(pidfd of pid " + std::to_string(pid_) + ")");
   return rc > 0;
 }

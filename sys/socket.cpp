@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "retry.hpp"
 
 namespace ipcbench {
 
@@ -25,11 +26,10 @@ void bind_to(int fd, const sockaddr* addr, socklen_t len, const std::string& wha
 }
 
 unique_fd accept_one(int listener, const std::string& what) {
-  for (;;) {
-    int fd = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd >= 0) return unique_fd(fd);
-    if (errno != EINTR) throw_errno("accept(" + what + ")");
-  }
+  const int fd =
+      retry_on_eintr([&] { return ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC); });
+  if (fd < 0) throw_errno("accept(" + what + ")");
+  return unique_fd(fd);
 }
 
 namespace {
@@ -38,8 +38,8 @@ namespace {
 // returns its error, 0 on success.
 int finish_interrupted_connect(int fd, const std::string& what) {
   pollfd p{fd, POLLOUT, 0};
-  while (::poll(&p, 1, -1) < 0)
-    if (errno != EINTR) throw_errno("poll(connect " + what + ")");
+  if (retry_on_eintr([&] { return ::poll(&p, 1, -1); }) < 0)
+    throw_errno("poll(connect " + what + ")");
   return get_int_option(fd, SOL_SOCKET, SO_ERROR, "SO_ERROR");
 }
 
@@ -91,16 +91,15 @@ sockaddr_un unix_address(const std::filesystem::path& p) {
 std::size_t probe_max_datagram(int tx, int rx, std::size_t limit) {
   std::vector<std::byte> buf(limit);
   auto fits = [&](std::size_t n) {
-    for (;;) {
-      if (::send(tx, buf.data(), n, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) break;
-      if (errno == EINTR) continue;
+    if (retry_on_eintr([&] { return ::send(tx, buf.data(), n, MSG_DONTWAIT | MSG_NOSIGNAL); }) <
+        0) {
       if (errno == EMSGSIZE) return false;
       throw_errno("send(probe of " + std::to_string(n) + " bytes)");
     }
     std::byte sink;
     // MSG_TRUNC: the rest of the datagram is discarded.
-    while (::recv(rx, &sink, 1, MSG_DONTWAIT | MSG_TRUNC) < 0)
-      if (errno != EINTR) throw_errno("recv(probe of " + std::to_string(n) + " bytes)");
+    if (retry_on_eintr([&] { return ::recv(rx, &sink, 1, MSG_DONTWAIT | MSG_TRUNC); }) < 0)
+      throw_errno("recv(probe of " + std::to_string(n) + " bytes)");
     return true;
   };
   if (fits(limit)) return limit;

@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "error.hpp"
+#include "retry.hpp"
 
 namespace ipcbench {
 
@@ -79,8 +80,7 @@ std::optional<proc_stat> read_proc_stat(pid_t pid) noexcept {
   char buf[1024];  // "pid (comm) S ..." is a few hundred bytes; comm is at most 16
   std::size_t got = 0;
   for (;;) {
-    const ssize_t n = ::read(fd, buf + got, sizeof buf - 1 - got);
-    if (n < 0 && errno == EINTR) continue;
+    const ssize_t n = retry_on_eintr([&] { return ::read(fd, buf + got, sizeof buf - 1 - got); });
     if (n <= 0) break;
     got += static_cast<std::size_t>(n);
     if (got == sizeof buf - 1) break;

@@ -6,15 +6,18 @@
 #include <semaphore.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/ipc.h>
 #include <sys/sem.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -64,12 +67,29 @@ std::size_t processes_of_scope() {
   return n;
 }
 
-// A child that opens a journal, makes a System V semaphore set, a POSIX semaphore and a private
-// directory (all registered), reports "ready" on a pipe and waits to be killed.
-child_process killed_run_child(unique_fd& ready) {
+// A child that runs `body`, which makes what it holds and then calls `ready`: that reports on a
+// pipe and waits to be killed. Returns once the child is ready (or has exited).
+using ready_fn = std::function<void()>;
+child_process waiting_child(const std::function<int(const ready_fn& ready)>& body) {
   auto p = make_pipe();
-  auto c = child_process::fork([&p]() -> int {
+  auto c = child_process::fork([&]() -> int {
     p.read_end.reset();
+    return body([&p] {
+      const char byte = 'r';
+      if (::write(p.write_end.get(), &byte, 1) != 1) ::_exit(3);
+      for (;;) ::pause();
+    });
+  });
+  p.write_end.reset();
+  char byte = 0;
+  EXPECT_EQ(::read(p.read_end.get(), &byte, 1), 1);
+  return c;
+}
+
+// A run to be killed: it opens a journal, makes a System V semaphore set, a POSIX semaphore and a
+// private directory (all registered) and waits.
+child_process killed_run_child() {
+  return waiting_child([](const ready_fn& ready) -> int {
     cleanup::open_journal();
     key_t key = 0;
     const int id = names::create_with_unique_key(
@@ -80,21 +100,14 @@ child_process killed_run_child(unique_fd& ready) {
     if (s == SEM_FAILED) return 2;
     cleanup::guard g2(cleanup::kind::posix_sem, -1, sem.c_str());
     private_dir dir;
-    const char byte = 'r';
-    if (::write(p.write_end.get(), &byte, 1) != 1) return 3;
-    for (;;) ::pause();
+    ready();
+    return 0;
   });
-  p.write_end.reset();
-  char byte = 0;
-  EXPECT_EQ(::read(p.read_end.get(), &byte, 1), 1);
-  ready = std::move(p.read_end);
-  return c;
 }
 
 TEST(Sweep, RemovesWhatAKilledRunLeftAndLeavesALiveRunAlone) {
   const std::size_t before = test::kernel_objects();
-  unique_fd ready;
-  auto c = killed_run_child(ready);
+  auto c = killed_run_child();
   EXPECT_EQ(test::kernel_objects(), before + 2);
   EXPECT_EQ(journals().size(), 1u);
   EXPECT_EQ(test::leftovers().size(), 2u);  // the journal and the private directory
@@ -175,6 +188,57 @@ TEST(Sweep, LeavesAnObjectOfAnotherScopeThatReusedAnId) {
   EXPECT_EQ(::semctl(id, 0, GETVAL), 0) << "the other scope's set was removed";
   ::semctl(id, 0, IPC_RMID);
   EXPECT_FALSE(std::filesystem::exists(journal));
+}
+
+// A helper daemon's fixed names outside our scope (kind::fixed_names), journalled by a run that
+// was then killed: the sweep leaves them while another process holds the helper's lock file and
+// removes them once none does.
+TEST(Sweep, RemovesFixedNamesOnlyWhenNoProcessHoldsTheirLock) {
+  const auto dir = test::scratch_dir() / "fixed-names";
+  std::filesystem::create_directory(dir);
+  const auto lock = dir / "helper.lock", sock = dir / "helper.sock", data = dir / "data";
+  const std::string shm = names::unique_posix_name("fixed");
+  const std::vector<std::filesystem::path> all = {lock, sock, data, "/dev/shm" + shm};
+  for (const auto& p : all) std::ofstream(p) << "x";  // /dev/shm/<name>: what shm_open makes
+  const auto left = [&all] {
+    return std::count_if(all.begin(), all.end(),
+                         [](const auto& p) { return std::filesystem::exists(p); });
+  };
+  const cleanup::fixed_names fixed{
+      lock.string(), {sock.string(), data.string(), lock.string()}, {shm}};
+  const auto killed_run = [&fixed] {
+    auto c = waiting_child([&fixed](const ready_fn& ready) -> int {
+      cleanup::open_journal();
+      cleanup::guard g(fixed);
+      ready();
+      return 0;
+    });
+    ::kill(c.pid(), SIGKILL);
+    EXPECT_TRUE(c.wait_for(5s).has_value());
+  };
+
+  // The helper still runs: it holds the flock of its lock file.
+  auto helper = waiting_child([&lock](const ready_fn& ready) -> int {
+    const unique_fd fd(::open(lock.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd || ::flock(fd.get(), LOCK_EX) != 0) return 1;
+    ready();
+    return 0;
+  });
+  ASSERT_TRUE(flock_holder(lock).has_value());
+  killed_run();
+  auto r = cleanup::sweep_stale();
+  EXPECT_EQ(r.objects, 0u) << r.describe();
+  EXPECT_EQ(r.entries, 1u) << r.describe();  // the journal, replayed
+  EXPECT_EQ(left(), 4);
+
+  helper.kill_and_reap();
+  killed_run();
+  r = cleanup::sweep_stale();
+  EXPECT_EQ(r.objects, 1u) << r.describe();
+  EXPECT_EQ(r.entries, 1u) << r.describe();
+  EXPECT_EQ(left(), 0);
+  EXPECT_TRUE(journals().empty());
+  std::filesystem::remove(dir);
 }
 
 TEST(Sweep, RemovesEntriesOfDeadPidsOnly) {

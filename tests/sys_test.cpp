@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -12,7 +13,9 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 #include <thread>
 
@@ -25,6 +28,7 @@
 #include "sys/named.hpp"
 #include "sys/names.hpp"
 #include "sys/partner.hpp"
+#include "sys/retry.hpp"
 #include "sys/system.hpp"
 #include "sys/unique_fd.hpp"
 #include "test_env.hpp"
@@ -195,6 +199,103 @@ TEST(Cleanup, RunAllRemovesRegisteredObjects) {
   EXPECT_FALSE(std::filesystem::exists(fifo));
   EXPECT_FALSE(std::filesystem::exists(dir));
   EXPECT_EQ(::kill(c.pid(), 0), -1);  // killed and reaped by the cleanup
+}
+
+// The handler's path for a helper's fixed names (kind::fixed_names): kept while the helper's
+// lock file is locked, removed once it is free.
+TEST(Cleanup, RunAllRemovesFixedNamesUnlessTheirLockIsHeld) {
+  const auto dir = test::scratch_dir() / "fixed-names";
+  std::filesystem::create_directory(dir);
+  const auto lock = dir / "helper.lock", sock = dir / "helper.sock";
+  const cleanup::fixed_names fixed{lock.string(), {sock.string(), lock.string()}, {}};
+  std::ofstream(lock) << "";
+  std::ofstream(sock) << "";
+  {
+    // flock(2) locks an open file description: a second one in this process conflicts as
+    // another process's would.
+    const unique_fd held(::open(lock.c_str(), O_RDONLY | O_CLOEXEC));
+    ASSERT_EQ(::flock(held.get(), LOCK_EX), 0);
+    const cleanup::guard g(fixed);
+    cleanup::run_all();
+    EXPECT_TRUE(std::filesystem::exists(sock));
+    EXPECT_TRUE(std::filesystem::exists(lock));
+  }
+  const cleanup::guard g(fixed);
+  cleanup::run_all();
+  EXPECT_FALSE(std::filesystem::exists(sock));
+  EXPECT_FALSE(std::filesystem::exists(lock));
+  std::filesystem::remove(dir);
+}
+
+TEST(Cleanup, FixedNamesAreCheckedWhenRegistered) {
+  using names = cleanup::fixed_names;
+  EXPECT_THROW(cleanup::add(names{"relative.lock", {"/tmp/x"}, {}}), std::invalid_argument);
+  EXPECT_THROW(cleanup::add(names{"/tmp/x.lock", {"/tmp/a:b"}, {}}), std::invalid_argument);
+  EXPECT_THROW(cleanup::add(names{"/tmp/x.lock", {"/tmp/a\nb"}, {}}), std::invalid_argument);
+  EXPECT_THROW(cleanup::add(names{"/tmp/x.lock", {}, {"/a/b"}}), std::invalid_argument);
+  EXPECT_THROW(cleanup::add(names{"/tmp/x.lock", {"/" + std::string(600, 'x')}, {}}),
+               std::length_error);
+}
+
+TEST(RetryOnEintr, RepeatsOnlyInterruptedCallsAndKeepsTheirErrno) {
+  int calls = 0;
+  EXPECT_EQ(retry_on_eintr([&] {
+              errno = EINTR;
+              return ++calls < 3 ? -1 : 7;
+            }),
+            7);
+  EXPECT_EQ(calls, 3);
+  calls = 0;
+  EXPECT_EQ(retry_on_eintr([&] {
+              errno = ++calls < 2 ? EINTR : EAGAIN;
+              return -1L;
+            }),
+            -1L);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(errno, EAGAIN);
+  // An API with an error number of its own (zmq_errno): errno is not looked at.
+  int own = EINTR;
+  calls = 0;
+  errno = 0;
+  EXPECT_EQ(retry_on_eintr(
+                [&] {
+                  if (++calls == 2) own = EBADF;
+                  return -1;
+                },
+                [&] { return own; }),
+            -1);
+  EXPECT_EQ(calls, 2);
+}
+
+extern "C" void on_test_signal(int) {}
+
+// A signal every 20 ms interrupts the poll again and again: each retry waits for what is left
+// of the timeout, so the wait ends on time.
+TEST(RetryOnEintr, AWaitWithADeadlineEndsOnTimeUnderSignals) {
+  struct sigaction sa {
+  }, old{};
+  sa.sa_handler = on_test_signal;  // no SA_RESTART; poll(2) is never restarted anyway
+  sigemptyset(&sa.sa_mask);
+  ASSERT_EQ(::sigaction(SIGUSR2, &sa, &old), 0);
+  auto p = make_pipe();
+  const pthread_t waiter = ::pthread_self();
+  std::atomic<bool> done{false};
+  const auto start = std::chrono::steady_clock::now();
+  std::thread interrupter([&] {
+    // Bounded, so that a wait that starts its timeout over fails the test instead of hanging.
+    while (!done.load() && std::chrono::steady_clock::now() - start < std::chrono::seconds(3)) {
+      ::pthread_kill(waiter, SIGUSR2);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  const bool readable = wait_readable(p.read_end.get(), std::chrono::milliseconds(300));
+  const auto took = std::chrono::steady_clock::now() - start;
+  done = true;
+  interrupter.join();
+  ::sigaction(SIGUSR2, &old, nullptr);
+  EXPECT_FALSE(readable);
+  EXPECT_GE(took, std::chrono::milliseconds(290));  // ms granularity: the last try may round down
+  EXPECT_LT(took, std::chrono::milliseconds(2000));
 }
 
 TEST(PrivateDir, IsPrivateAndRemoved) {

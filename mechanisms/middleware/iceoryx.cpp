@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -306,8 +307,12 @@ iceoryx_broker::iceoryx_broker(const channel_config& cfg)
   roudi_names_.push_back(ours(named_object::kind::posix_shm, kManagementShm));
   roudi_names_.push_back(ours(named_object::kind::posix_shm, "/" + user));
   // The same names as one entry the next run's sweep can act on: they are outside our scope,
-  // so it removes them only when no RouDi is running (sys/cleanup.hpp kind::roudi).
-  roudi_journal_ = cleanup::guard(cleanup::kind::roudi, -1, user.c_str());
+  // so it removes them only when no RouDi is running, none holding the flock of its lock file
+  // (sys/cleanup.hpp kind::fixed_names).
+  roudi_journal_ =
+      cleanup::guard(cleanup::fixed_names{kRoudiLockFile,
+                                          {std::begin(kRoudiPaths), std::end(kRoudiPaths)},
+                                          {kManagementShm, "/" + user}});
   // The peers' runtimes will create a socket and a lock file each, and _exit() without removing
   // them.
   for (const auto& rt : runtime_) {

@@ -19,11 +19,11 @@
 // first takes a machine-wide lock (an abstract Unix socket name, so a killed holder leaves
 // nothing), waiting for another ipcbench process's iceoryx benchmark to end; a RouDi that is not
 // ours makes ours refuse to start, and the benchmark fails with RouDi's own words. The names are
-// journalled once RouDi is ready (sys/cleanup.hpp kind::roudi), so that a killed coordinator's
-// next run sweeps them when no RouDi is running, and every exit path removes what a killed RouDi
-// left. The peers' runtimes leave a socket
-// /tmp/<runtime name> and a lock file /tmp/<runtime name>.lock each (they _exit() without
-// deregistering): named by the channel, journalled and removed with the rest.
+// journalled once RouDi is ready (sys/cleanup.hpp kind::fixed_names), so that a killed
+// coordinator's next run sweeps them when no RouDi is running, and every exit path removes what a
+// killed RouDi left. The peers' runtimes leave a socket /tmp/<runtime name> and a lock file
+// /tmp/<runtime name>.lock each (they _exit() without deregistering): named by the channel,
+// journalled and removed with the rest.
 #pragma once
 
 #include <sys/types.h>

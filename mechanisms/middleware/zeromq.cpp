@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "sys/error.hpp"
+#include "sys/retry.hpp"
 #include "sys/socket.hpp"
 #include "sys/system.hpp"
 
@@ -141,10 +142,7 @@ zeromq_endpoint::~zeromq_endpoint() {
 void zeromq_endpoint::close() noexcept {
   if (socket_ != nullptr) zmq_close(socket_);
   socket_ = nullptr;
-  if (context_ != nullptr) {
-    while (zmq_ctx_term(context_) != 0 && zmq_errno() == EINTR) {
-    }
-  }
+  if (context_ != nullptr) (void)retry_on_eintr([&] { return zmq_ctx_term(context_); }, zmq_errno);
   context_ = nullptr;
 }
 
@@ -182,27 +180,25 @@ void zeromq_endpoint::handshake(role r) {
 }
 
 io_status zeromq_endpoint::send(std::span<const std::byte> msg) {
-  for (;;) {
-    if (zmq_send(socket_, msg.data(), msg.size(), 0) >= 0) return io_status::ok;
-    if (zmq_errno() == ETERM) return io_status::closed;
-    if (zmq_errno() != EINTR) throw_zmq("zmq_send");
-  }
+  if (retry_on_eintr([&] { return zmq_send(socket_, msg.data(), msg.size(), 0); }, zmq_errno) >= 0)
+    return io_status::ok;
+  if (zmq_errno() == ETERM) return io_status::closed;
+  throw_zmq("zmq_send");
 }
 
 std::ptrdiff_t zeromq_endpoint::receive(std::span<std::byte> buf) {
-  for (;;) {
-    const int n = zmq_recv(socket_, buf.data(), buf.size(), 0);
-    if (n >= 0) {
-      // zmq_recv(3) truncates a longer message and returns its full length.
-      if (static_cast<std::size_t>(n) > buf.size())
-        throw std::length_error("zmq_recv: a message of " + std::to_string(n) +
-                                " bytes, larger than the " + std::to_string(buf.size()) +
-                                "-byte message expected");
-      return n;
-    }
+  const int n =
+      retry_on_eintr([&] { return zmq_recv(socket_, buf.data(), buf.size(), 0); }, zmq_errno);
+  if (n < 0) {
     if (zmq_errno() == ETERM) return kPeerGone;
-    if (zmq_errno() != EINTR) throw_zmq("zmq_recv");
+    throw_zmq("zmq_recv");
   }
+  // zmq_recv(3) truncates a longer message and returns its full length.
+  if (static_cast<std::size_t>(n) > buf.size())
+    throw std::length_error("zmq_recv: a message of " + std::to_string(n) +
+                            " bytes, larger than the " + std::to_string(buf.size()) +
+                            "-byte message expected");
+  return n;
 }
 
 void add_zeromq_notes(mechanism_traits& t) {

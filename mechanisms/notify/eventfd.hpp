@@ -13,6 +13,7 @@
 
 #include "mechanisms/adapter.hpp"
 #include "sys/io.hpp"
+#include "sys/retry.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace ipcbench {
@@ -25,14 +26,14 @@ class eventfd_endpoint {
 
   io_status send(std::span<const std::byte>) {
     const std::uint64_t one = 1;
-    while (::write(out_.get(), &one, sizeof one) < 0)
-      if (errno != EINTR) throw_write_failed();
+    if (retry_on_eintr([&] { return ::write(out_.get(), &one, sizeof one); }) < 0)
+      throw_write_failed();
     return io_status::ok;
   }
   std::ptrdiff_t receive(std::span<std::byte>) {
     std::uint64_t count;
-    while (::read(in_.get(), &count, sizeof count) < 0)
-      if (errno != EINTR) throw_read_failed();
+    if (retry_on_eintr([&] { return ::read(in_.get(), &count, sizeof count); }) < 0)
+      throw_read_failed();
     return 0;
   }
 

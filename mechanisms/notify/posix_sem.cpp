@@ -5,6 +5,7 @@
 #include "mechanisms/notify/notification_traits.hpp"
 #include "sys/error.hpp"
 #include "sys/names.hpp"
+#include "sys/retry.hpp"
 
 namespace ipcbench {
 namespace {
@@ -38,8 +39,7 @@ io_status posix_sem_endpoint::send(std::span<const std::byte>) {
 
 std::ptrdiff_t posix_sem_endpoint::receive(std::span<std::byte>) {
   // glibc's sem_wait takes an already posted semaphore without a system call.
-  while (::sem_wait(wait_.get()) != 0)
-    if (errno != EINTR) throw_errno("sem_wait");
+  if (retry_on_eintr([&] { return ::sem_wait(wait_.get()); }) != 0) throw_errno("sem_wait");
   return 0;
 }
 

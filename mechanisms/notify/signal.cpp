@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sys/error.hpp"
+#include "sys/retry.hpp"
 
 namespace ipcbench {
 namespace {
@@ -35,31 +36,25 @@ io_status rt_signal_endpoint::send(std::span<const std::byte> msg) {
   if (msg.size() > kMaxPayload) throw std::length_error("signal: message larger than a sigval");
   sigval value{};
   if (!msg.empty()) std::memcpy(&value, msg.data(), msg.size());  // size 0: data() may be null
-  for (;;) {
-    if (::sigqueue(partner_.pid(), signal_for(msg.size()), value) == 0) return io_status::ok;
-    if (errno == EINTR) continue;
-    if (errno == ESRCH) return io_status::closed;
-    throw_errno("sigqueue(" + pid_text(partner_.pid()) + ", SIGRTMIN+" +
-                std::to_string(msg.size()) + ")");
-  }
+  if (retry_on_eintr([&] { return ::sigqueue(partner_.pid(), signal_for(msg.size()), value); }) ==
+      0)
+    return io_status::ok;
+  if (errno == ESRCH) return io_status::closed;
+  throw_errno("sigqueue(" + pid_text(partner_.pid()) + ", SIGRTMIN+" + std::to_string(msg.size()) +
+              ")");
 }
 
 std::ptrdiff_t rt_signal_endpoint::receive(std::span<std::byte> buf) {
-  for (;;) {
-    siginfo_t info;
-    const int sig = ::sigwaitinfo(&set_, &info);
-    if (sig > 0) {
-      const auto len = static_cast<std::size_t>(sig - SIGRTMIN);
-      if (len > buf.size())
-        throw std::length_error("signal: message of " + std::to_string(len) +
-                                " bytes does not fit the receive buffer of " +
-                                std::to_string(buf.size()));
-      if (len != 0) std::memcpy(buf.data(), &info.si_value, len);
-      return static_cast<std::ptrdiff_t>(len);
-    }
-    if (errno == EINTR) continue;
-    throw_errno("sigwaitinfo");
-  }
+  siginfo_t info;
+  const int sig = retry_on_eintr([&] { return ::sigwaitinfo(&set_, &info); });
+  if (sig < 0) throw_errno("sigwaitinfo");
+  const auto len = static_cast<std::size_t>(sig - SIGRTMIN);
+  if (len > buf.size())
+    throw std::length_error("signal: message of " + std::to_string(len) +
+                            " bytes does not fit the receive buffer of " +
+                            std::to_string(buf.size()));
+  if (len != 0) std::memcpy(buf.data(), &info.si_value, len);
+  return static_cast<std::ptrdiff_t>(len);
 }
 
 mechanism_traits rt_signal_channel::describe() {

@@ -8,6 +8,7 @@
 #include "mechanisms/notify/notification_traits.hpp"
 #include "sys/error.hpp"
 #include "sys/names.hpp"
+#include "sys/retry.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -37,22 +38,16 @@ std::string call_on(const char* call, int semid, const char* what) {
 
 io_status sysv_sem_endpoint::send(std::span<const std::byte>) {
   sembuf op{post_, 1, 0};
-  for (;;) {
-    if (::semop(semid_, &op, 1) == 0) return io_status::ok;
-    if (errno == EINTR) continue;
-    if (errno == EIDRM) return io_status::closed;
-    throw_errno(call_on("semop", semid_, ", +1)"));
-  }
+  if (retry_on_eintr([&] { return ::semop(semid_, &op, 1); }) == 0) return io_status::ok;
+  if (errno == EIDRM) return io_status::closed;
+  throw_errno(call_on("semop", semid_, ", +1)"));
 }
 
 std::ptrdiff_t sysv_sem_endpoint::receive(std::span<std::byte>) {
   sembuf op{wait_, -1, 0};
-  for (;;) {
-    if (::semop(semid_, &op, 1) == 0) return 0;
-    if (errno == EINTR) continue;
-    if (errno == EIDRM) return kPeerGone;
-    throw_errno(call_on("semop", semid_, ", -1)"));
-  }
+  if (retry_on_eintr([&] { return ::semop(semid_, &op, 1); }) == 0) return 0;
+  if (errno == EIDRM) return kPeerGone;
+  throw_errno(call_on("semop", semid_, ", -1)"));
 }
 
 mechanism_traits sysv_sem_channel::describe() {

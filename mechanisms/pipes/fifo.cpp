@@ -8,19 +8,18 @@
 #include <stdexcept>
 
 #include "sys/error.hpp"
+#include "sys/retry.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
 namespace {
 
 unique_fd open_fifo(const std::filesystem::path& p, int flags) {
-  for (;;) {
-    // Opening one end blocks until the other end is opened (fifo(7)); the coordinator's
-    // watchdog bounds that wait.
-    int fd = ::open(p.c_str(), flags | O_CLOEXEC);
-    if (fd >= 0) return unique_fd(fd);
-    if (errno != EINTR) throw_errno("open(" + p.string() + ")");
-  }
+  // Opening one end blocks until the other end is opened (fifo(7)); the coordinator's watchdog
+  // bounds that wait.
+  const int fd = retry_on_eintr([&] { return ::open(p.c_str(), flags | O_CLOEXEC); });
+  if (fd < 0) throw_errno("open(" + p.string() + ")");
+  return unique_fd(fd);
 }
 
 // Both peers open `forward` first, so the two blocking opens pair up without deadlock.

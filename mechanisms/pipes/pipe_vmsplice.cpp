@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "sys/error.hpp"
+#include "sys/retry.hpp"
 
 namespace ipcbench {
 namespace {
@@ -34,9 +35,8 @@ io_status vmsplice_endpoint::send(std::span<const std::byte> msg) {
   while (!msg.empty()) {
     // vmsplice takes a non-const iovec; without SPLICE_F_GIFT the kernel only reads the pages.
     iovec iov{const_cast<std::byte*>(msg.data()), msg.size()};
-    const ssize_t n = ::vmsplice(out_.get(), &iov, 1, 0);
+    const ssize_t n = retry_on_eintr([&] { return ::vmsplice(out_.get(), &iov, 1, 0); });
     if (n < 0) {
-      if (errno == EINTR) continue;
       if (errno == EPIPE) return io_status::closed;
       throw_errno("vmsplice(fd " + std::to_string(out_.get()) + ")");
     }

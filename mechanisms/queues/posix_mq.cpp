@@ -7,6 +7,7 @@
 
 #include "sys/error.hpp"
 #include "sys/names.hpp"
+#include "sys/retry.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -20,12 +21,12 @@ constexpr const char* kMsgMax = "/proc/sys/fs/mqueue/msg_max";
 constexpr long kDepth = 10;
 
 mq_handle open_queue(const std::string& name, int flags, mq_attr* attr = nullptr) {
-  for (;;) {
-    const mqd_t q = attr ? ::mq_open(name.c_str(), flags | O_CLOEXEC, 0600, attr)
-                         : ::mq_open(name.c_str(), flags | O_CLOEXEC);
-    if (q != static_cast<mqd_t>(-1)) return mq_handle(q);
-    if (errno != EINTR) throw_errno("mq_open(" + name + ")");
-  }
+  const mqd_t q = retry_on_eintr([&] {
+    return attr ? ::mq_open(name.c_str(), flags | O_CLOEXEC, 0600, attr)
+                : ::mq_open(name.c_str(), flags | O_CLOEXEC);
+  });
+  if (q == static_cast<mqd_t>(-1)) throw_errno("mq_open(" + name + ")");
+  return mq_handle(q);
 }
 
 // Creates the queue `name` names exclusively with `want` and checks that the kernel kept the

@@ -14,6 +14,7 @@
 #include "mechanisms/adapter.hpp"
 #include "sys/io.hpp"
 #include "sys/named.hpp"
+#include "sys/retry.hpp"
 
 namespace ipcbench {
 
@@ -41,19 +42,18 @@ class posix_mq_endpoint {
       : in_(std::move(in)), out_(std::move(out)) {}
 
   io_status send(std::span<const std::byte> msg) {
-    for (;;) {
-      if (::mq_send(out_.get(), reinterpret_cast<const char*>(msg.data()), msg.size(), 0) == 0)
-        return io_status::ok;
-      if (errno != EINTR) throw_send_failed();
-    }
+    if (retry_on_eintr([&] {
+          return ::mq_send(out_.get(), reinterpret_cast<const char*>(msg.data()), msg.size(), 0);
+        }) != 0)
+      throw_send_failed();
+    return io_status::ok;
   }
   std::ptrdiff_t receive(std::span<std::byte> buf) {
-    for (;;) {
-      const ssize_t n =
-          ::mq_receive(in_.get(), reinterpret_cast<char*>(buf.data()), buf.size(), nullptr);
-      if (n >= 0) return n;
-      if (errno != EINTR) throw_receive_failed();
-    }
+    const ssize_t n = retry_on_eintr([&] {
+      return ::mq_receive(in_.get(), reinterpret_cast<char*>(buf.data()), buf.size(), nullptr);
+    });
+    if (n < 0) throw_receive_failed();
+    return n;
   }
 
  private:

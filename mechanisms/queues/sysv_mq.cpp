@@ -10,6 +10,7 @@
 
 #include "sys/error.hpp"
 #include "sys/names.hpp"
+#include "sys/retry.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -27,28 +28,24 @@ io_status sysv_mq_endpoint::send(std::span<const std::byte> msg) {
   // The contract makes the headroom the caller's writable memory, even behind a const span.
   std::byte* const msgbuf = const_cast<std::byte*>(msg.data()) - kHeadroom;
   std::memcpy(msgbuf, &send_type_, sizeof send_type_);
-  for (;;) {
-    if (::msgsnd(msqid_, msgbuf, msg.size(), 0) == 0) return io_status::ok;
-    if (errno == EINTR) continue;
-    if (errno == EIDRM) return io_status::closed;
-    throw_errno("msgsnd(msqid " + std::to_string(msqid_) + ")");
-  }
+  if (retry_on_eintr([&] { return ::msgsnd(msqid_, msgbuf, msg.size(), 0); }) == 0)
+    return io_status::ok;
+  if (errno == EIDRM) return io_status::closed;
+  throw_errno("msgsnd(msqid " + std::to_string(msqid_) + ")");
 }
 
 std::ptrdiff_t sysv_mq_endpoint::receive(std::span<std::byte> buf) {
   std::byte* const msgbuf = buf.data() - kHeadroom;
-  for (;;) {
-    // No MSG_NOERROR: a message longer than the buffer fails with E2BIG and stays queued,
-    // instead of being cut to size unseen.
-    const ssize_t n = ::msgrcv(msqid_, msgbuf, buf.size(), receive_type_, 0);
-    if (n >= 0) return n;
-    if (errno == EINTR) continue;
-    if (errno == E2BIG)
-      throw std::length_error("sysv_mq: a message longer than the receive buffer of " +
-                              std::to_string(buf.size()) + " bytes");
-    if (errno == EIDRM) return kPeerGone;
-    throw_errno("msgrcv(msqid " + std::to_string(msqid_) + ")");
-  }
+  // No MSG_NOERROR: a message longer than the buffer fails with E2BIG and stays queued,
+  // instead of being cut to size unseen.
+  const ssize_t n =
+      retry_on_eintr([&] { return ::msgrcv(msqid_, msgbuf, buf.size(), receive_type_, 0); });
+  if (n >= 0) return n;
+  if (errno == E2BIG)
+    throw std::length_error("sysv_mq: a message longer than the receive buffer of " +
+                            std::to_string(buf.size()) + " bytes");
+  if (errno == EIDRM) return kPeerGone;
+  throw_errno("msgrcv(msqid " + std::to_string(msqid_) + ")");
 }
 
 mechanism_traits sysv_mq_channel::describe() {

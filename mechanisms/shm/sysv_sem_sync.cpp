@@ -5,6 +5,7 @@
 
 #include "sys/error.hpp"
 #include "sys/names.hpp"
+#include "sys/retry.hpp"
 
 namespace ipcbench {
 sysv_sem_sync::resources::resources() {
@@ -35,8 +36,8 @@ shm::sleep_result sysv_sem_sync::sleep(int bell, std::uint32_t*, std::uint32_t) 
 
 void sysv_sem_sync::wake(int bell, std::uint32_t*) {
   sembuf op{static_cast<unsigned short>(bell), 1, 0};
-  while (::semop(semid_, &op, 1) != 0)
-    if (errno != EINTR) throw_errno("semop(semid " + std::to_string(semid_) + ", +1)");
+  if (retry_on_eintr([&] { return ::semop(semid_, &op, 1); }) != 0)
+    throw_errno("semop(semid " + std::to_string(semid_) + ", +1)");
 }
 
 }  // namespace ipcbench

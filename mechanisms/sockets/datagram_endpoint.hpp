@@ -20,6 +20,7 @@
 #include "mechanisms/adapter.hpp"
 #include "sys/error.hpp"
 #include "sys/io.hpp"
+#include "sys/retry.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace ipcbench {
@@ -30,26 +31,24 @@ class datagram_endpoint {
       : fd_(std::move(fd)), count_drops_(count_drops) {}
 
   io_status send(std::span<const std::byte> msg) {
-    for (;;) {
-      // A datagram goes whole or not at all: no partial sends to loop over.
-      if (::send(fd_.get(), msg.data(), msg.size(), MSG_NOSIGNAL) >= 0) return io_status::ok;
-      if (errno == EINTR) continue;
-      if (errno == EPIPE || errno == ECONNRESET || errno == ECONNREFUSED) return io_status::closed;
-      throw_errno("send");
-    }
+    // A datagram goes whole or not at all: no partial sends to loop over.
+    if (retry_on_eintr([&] { return ::send(fd_.get(), msg.data(), msg.size(), MSG_NOSIGNAL); }) >=
+        0)
+      return io_status::ok;
+    if (errno == EPIPE || errno == ECONNRESET || errno == ECONNREFUSED) return io_status::closed;
+    throw_errno("send");
   }
 
   std::ptrdiff_t receive(std::span<std::byte> buf) {
-    for (;;) {
-      const ssize_t n = count_drops_ ? receive_counting(buf)
-                                     : ::recv(fd_.get(), buf.data(), buf.size(), MSG_TRUNC);
-      if (n > 0 || (n == 0 && buf.empty())) return n;
-      if (n == 0) return kPeerGone;  // seqpacket EOF: messages are never empty here
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return kTimedOut;
-      if (errno == ECONNRESET || errno == ECONNREFUSED) return kPeerGone;
-      throw_errno("recv");
-    }
+    const ssize_t n = retry_on_eintr([&] {
+      return count_drops_ ? receive_counting(buf)
+                          : ::recv(fd_.get(), buf.data(), buf.size(), MSG_TRUNC);
+    });
+    if (n > 0 || (n == 0 && buf.empty())) return n;
+    if (n == 0) return kPeerGone;  // seqpacket EOF: messages are never empty here
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return kTimedOut;
+    if (errno == ECONNRESET || errno == ECONNREFUSED) return kPeerGone;
+    throw_errno("recv");
   }
 
   // Datagrams the kernel dropped on this socket since it was made, as of when the datagram last
