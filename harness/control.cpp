@@ -12,7 +12,7 @@ void control_link::send(const nlohmann::json& msg) {
   const auto len = static_cast<std::uint32_t>(body.size());
   std::string frame(reinterpret_cast<const char*>(&len), sizeof len);
   frame += body;
-  if (write_all(fd_.get(), std::as_bytes(std::span(frame.data(), frame.size()))) != io_status::ok)
+  if (send_all(fd_.get(), std::as_bytes(std::span(frame.data(), frame.size()))) != io_status::ok)
     throw peer_gone("control channel closed");
 }
 

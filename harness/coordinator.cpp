@@ -16,6 +16,7 @@
 #include "harness/spawn.hpp"
 #include "sys/child.hpp"
 #include "sys/error.hpp"
+#include "sys/retry.hpp"
 #include "sys/system.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -144,8 +145,13 @@ void await_all(std::vector<member_peer>& peers, const char* type, milliseconds d
       fds[n + h] = {helpers.fds[h].get(), POLLIN, 0};
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - clock::now());
     const auto slice = std::clamp(left, milliseconds(0), check_every);
-    const int rc = ::poll(fds.data(), fds.size(), static_cast<int>(slice.count()));
-    if (rc < 0 && errno == EINTR) continue;
+    // A retry after a signal waits only for what is left of the slice.
+    const auto slice_end = clock::now() + slice;
+    const int rc = retry_on_eintr([&] {
+      const auto rest = std::chrono::duration_cast<milliseconds>(slice_end - clock::now());
+      return ::poll(fds.data(), fds.size(),
+                    static_cast<int>(std::max(rest, milliseconds(0)).count()));
+    });
     if (rc < 0) throw_errno("poll");
     for (std::size_t h = 0; h < helpers.fds.size(); ++h)
       if (fds[n + h].revents != 0)

@@ -37,6 +37,19 @@ io_status write_all(int fd, std::span<const std::byte> data) {
   return io_status::ok;
 }
 
+io_status send_all(int fd, std::span<const std::byte> data) {
+  while (!data.empty()) {
+    const ssize_t n =
+        retry_on_eintr([&] { return ::send(fd, data.data(), data.size(), MSG_NOSIGNAL); });
+    if (n < 0) {
+      if (errno == EPIPE || errno == ECONNRESET) return io_status::closed;
+      throw_errno("send");
+    }
+    data = data.subspan(static_cast<std::size_t>(n));
+  }
+  return io_status::ok;
+}
+
 io_status read_exact(int fd, std::span<std::byte> data) {
   while (!data.empty()) {
     const ssize_t n = retry_on_eintr([&] { return ::read(fd, data.data(), data.size()); });

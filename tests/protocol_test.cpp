@@ -3,11 +3,14 @@
 #include "harness/protocol.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "harness/coordinator.hpp"
 #include "harness/message.hpp"
 #include "harness/pairs.hpp"
+#include "sys/unique_fd.hpp"
 
 namespace ipcbench {
 namespace {
@@ -130,6 +133,20 @@ TEST(Sizing, TheFlowingWarmUpLastsAFifthOfTheTarget) {
   req.target_time_s = 0.2;
   EXPECT_EQ(flowing_warmup_count(req, 1000), 40'000u);  // 40 ms of 1 us messages
   EXPECT_EQ(flowing_warmup_count(req, 1e9), 4u);        // at least a few messages
+}
+
+// A member that died between two orders: the coordinator's next order finds its control channel
+// closed (peer_gone), with SIGPIPE at its default disposition, which would kill the sender.
+TEST(Protocol, AnOrderToAMemberThatIsGoneIsPeerGoneNotSigpipe) {
+  auto [mine, theirs] = make_socketpair(SOCK_STREAM);
+  theirs.reset();
+  struct sigaction old {};
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  ASSERT_EQ(::sigaction(SIGPIPE, &dfl, &old), 0);
+  control_link link(std::move(mine));
+  EXPECT_THROW(send_message(link, exit_order{}), peer_gone);
+  ::sigaction(SIGPIPE, &old, nullptr);
 }
 
 TEST(Protocol, MissingKeyThrows) {
