@@ -129,6 +129,7 @@ benchmark_info info_from_entry(const json& entry, const std::string& name) {
   info.id = string_field(entry, schema::field::kId);
   info.mechanism = string_field(entry, schema::field::kMechanism);
   info.variant = string_field(entry, schema::field::kVariant);
+  info.family = string_field(entry, schema::field::kFamily);
   info.pattern = string_field(entry, schema::field::kPattern);
   info.placement = string_field(entry, schema::field::kPlacement);
   if (const auto it = entry.find(schema::field::kMessageSize);
