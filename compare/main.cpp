@@ -40,6 +40,8 @@ struct cli_options {
   std::optional<std::uint64_t> repetitions_for;     // --repetitions-for FAMILY
   std::optional<std::string> repetitions_for_list;  // --repetitions-for-list FILE
   bool allow_mismatch = false;
+  bool same_answer = false;  // --same-answer A B: agreement figures, no gate
+  std::string gate_only;     // the first option given that only the gate uses
   output_format format = output_format::table;
   gate_options gate;
   bool help = false;
@@ -50,6 +52,7 @@ std::string help_text() {
       "Usage: ipcbench-compare BASELINE.json CONTENDER.json [options]\n"
       "       ipcbench-compare --baseline A.json [B.json|DIR ...] --contender C.json [...] "
       "[options]\n"
+      "       ipcbench-compare --same-answer A.json B.json [--format table|json]\n"
       "\n"
       "Compares ipcbench reports (or plain Google Benchmark JSON files) benchmark by benchmark\n"
       "and gates regressions. A change counts only when it is significant AND larger than the\n"
@@ -66,10 +69,16 @@ std::string help_text() {
       "differ in idle-state mode, placement, process model, target time, sweep or cpuidle\n"
       "driver are refused.\n"
       "\n"
+      "--same-answer compares two runs of one suite for reproducibility, without a gate: the\n"
+      "median and 90th percentile of |delta| % of p50 latency and of throughput, Kendall's\n"
+      "tau-b and the winners of the rankings by 64 B latency and 1 MiB throughput, and the\n"
+      "share of benchmarks whose repetitions spread over 1.5x. It exits 0, or 2 on bad input.\n"
+      "\n"
       "Options:\n"
       "  --baseline F... / --contender F...  several reports (or folders) per side\n"
       "  --correction holm|none        error control over the family (default: holm)\n"
       "  --allow-mismatch              compare runs made under different conditions anyway\n"
+      "  --same-answer A B             agreement figures of two runs of one suite (above)\n"
       "  --repetitions-for N           print the repetitions a side that a family of N metrics\n"
       "                                needs at --alpha (with --correction), then exit\n"
       "  --repetitions-for-list FILE   the same for the gate family of the benchmarks named in\n"
@@ -171,6 +180,10 @@ cli_options parse_args(int argc, char** argv) {
       opts.allow_mismatch = true;
       continue;
     }
+    if (arg == "--same-answer") {
+      opts.same_answer = true;
+      continue;
+    }
     if (arg == "--") {
       only_files = true;
       continue;
@@ -179,6 +192,9 @@ cli_options parse_args(int argc, char** argv) {
       opts.help = true;
       continue;
     }
+    const bool gate_flag = arg == "--fail-on-missing" || arg == "--allow-missing" ||
+                           arg == "--allow-untested" || arg == "--gate-all" || arg == "--paired";
+    if (gate_flag && opts.gate_only.empty()) opts.gate_only = arg;
     if (arg == "--fail-on-missing") continue;  // the default
     if (arg == "--allow-missing") {
       opts.gate.allow_missing = true;
@@ -222,6 +238,7 @@ cli_options parse_args(int argc, char** argv) {
       value = argv[++i];
     }
     const std::string& v = *value;
+    if (name != "--format" && opts.gate_only.empty()) opts.gate_only = name;
     if (name == "--format") {
       if (v == "table") {
         opts.format = output_format::table;
@@ -293,7 +310,17 @@ cli_options parse_args(int argc, char** argv) {
       }
     }
   }
-  if (opts.help || opts.repetitions_for || opts.repetitions_for_list) return opts;
+  if (opts.help) return opts;
+  if (opts.same_answer) {
+    if (!opts.gate_only.empty())
+      throw usage_error("--same-answer applies no gate and does not take " + opts.gate_only);
+    if (!opts.baselines.empty() || !opts.contenders.empty() || opts.files.size() != 2)
+      throw usage_error("--same-answer takes two reports: --same-answer A.json B.json");
+    if (opts.format == output_format::markdown)
+      throw usage_error("--same-answer prints text or JSON (--format table or json)");
+    return opts;
+  }
+  if (opts.repetitions_for || opts.repetitions_for_list) return opts;
   if (!opts.baselines.empty() || !opts.contenders.empty()) {
     if (!opts.files.empty())
       throw usage_error(
@@ -368,12 +395,32 @@ std::size_t family_of_list(const std::string& path, const gate_options& gate) {
   return family;
 }
 
+// --same-answer: the agreement figures of two reports of one suite, never a verdict.
+int run_same_answer(const cli_options& opts) {
+  const report a = load_report(opts.files[0]);
+  const report b = load_report(opts.files[1]);
+  const auto mismatches = condition_warnings(a, b);
+  if (!mismatches.empty() && !opts.allow_mismatch)
+    throw input_error(mismatches.front() + " (--allow-mismatch compares them anyway)");
+  const same_answer_figures figures = same_answer(a, b);
+  for (const auto& w : mismatches) std::cerr << kProgram << ": warning: " << w << '\n';
+  if (opts.format == output_format::json) {
+    std::cout << same_answer_json(figures).dump(2) << '\n';
+  } else {
+    std::cout << render_same_answer(figures);
+  }
+  std::cout.flush();
+  if (!std::cout) throw std::runtime_error("cannot write to standard output");
+  return 0;
+}
+
 int run(int argc, char** argv) {
   const cli_options opts = parse_args(argc, argv);
   if (opts.help) {
     std::cout << help_text();
     return 0;
   }
+  if (opts.same_answer) return run_same_answer(opts);
   if (opts.repetitions_for) {
     std::cout << repetitions_for_family(*opts.repetitions_for, opts.gate) << '\n';
     return 0;

@@ -404,4 +404,122 @@ std::string render_markdown(const comparison& result) {
   return out;
 }
 
+namespace {
+
+std::string percent_text(const std::optional<double>& pct) {
+  return pct ? printf_string("%.2f", *pct) + " %" : std::string("-");
+}
+
+std::string delta_line(const char* label, const delta_summary& d) {
+  std::string line = std::string(label) + " |delta| between A and B: " + std::to_string(d.count) +
+                     (d.count == 1 ? " benchmark" : " benchmarks");
+  if (d.count == 0) return line + " ok in both\n";
+  return line + ", median " + percent_text(d.median_pct) + ", 90th percentile " +
+         percent_text(d.p90_pct) + "\n";
+}
+
+std::string ranking_label(const std::string& metric) {
+  return metric == "rtt_p50_ns" ? "latency p50" : "throughput";
+}
+
+// "latency p50 ranking at 64 B (cross)", or without the placement when there is none.
+std::string ranking_head(const std::string& metric, std::uint64_t size, const char* what,
+                         const std::string& placement) {
+  std::string head = ranking_label(metric) + " " + what + " at " + format_size(size);
+  if (!placement.empty()) head += " (" + placement + ")";
+  return head;
+}
+
+std::string spread_line(const char* side, const spread_summary& s) {
+  std::string line = "repetitions spread over " + printf_string("%g", kSpreadLimit) +
+                     "x (max/min of the main metric) in " + side + ": " + std::to_string(s.over) +
+                     " of " + std::to_string(s.benchmarks) +
+                     (s.benchmarks == 1 ? " benchmark" : " benchmarks");
+  if (s.benchmarks > 0) {
+    line += " (" +
+            printf_string("%.2f",
+                          100.0 * static_cast<double>(s.over) / static_cast<double>(s.benchmarks)) +
+            " %)";
+  } else {
+    line += " (none has 2 repetitions)";
+  }
+  return line + "\n";
+}
+
+ordered_json delta_json(const delta_summary& d) {
+  return {{"metric", d.metric},
+          {"benchmarks", d.count},
+          {"median_abs_delta_pct", optional_json(d.median_pct)},
+          {"p90_abs_delta_pct", optional_json(d.p90_pct)}};
+}
+
+ordered_json spread_json(const spread_summary& s) {
+  return {{"benchmarks", s.benchmarks},
+          {"over", s.over},
+          {"share", s.benchmarks == 0 ? ordered_json(nullptr)
+                                      : ordered_json(static_cast<double>(s.over) /
+                                                     static_cast<double>(s.benchmarks))}};
+}
+
+}  // namespace
+
+std::string render_same_answer(const same_answer_figures& f) {
+  std::string out = "A: " + f.path_a + "\nB: " + f.path_b + "\n";
+  out += delta_line("latency p50", f.latency);
+  out += delta_line("throughput", f.throughput);
+  struct wanted {
+    const char* metric;
+    std::uint64_t size;
+  };
+  const wanted kWanted[] = {{"rtt_p50_ns", kRankingLatencySize},
+                            {"bytes_per_second", kRankingThroughputSize}};
+  for (const char* what : {"ranking", "winner"}) {
+    for (const wanted& w : kWanted) {
+      bool any = false;
+      for (const ranking_agreement& r : f.rankings) {
+        if (r.metric != w.metric || r.message_size != w.size) continue;
+        any = true;
+        out += ranking_head(r.metric, r.message_size, what, r.placement) + ": ";
+        if (std::string_view(what) == "ranking") {
+          out += "Kendall tau-b " +
+                 (std::isnan(r.tau_b) ? std::string("undefined (fewer than 2 or all tied)")
+                                      : printf_string("%.3f", r.tau_b)) +
+                 " over " + std::to_string(r.n) + (r.n == 1 ? " mechanism\n" : " mechanisms\n");
+        } else {
+          out += "A " + r.winner_a + ", B " + r.winner_b +
+                 (r.winner_a == r.winner_b ? ": agree\n" : ": differ\n");
+        }
+      }
+      if (!any) out += ranking_head(w.metric, w.size, what, "") + ": no mechanism ok in both\n";
+    }
+  }
+  out += spread_line("A", f.spread_a);
+  out += spread_line("B", f.spread_b);
+  return out;
+}
+
+ordered_json same_answer_json(const same_answer_figures& f) {
+  ordered_json doc;
+  doc["a"] = f.path_a;
+  doc["b"] = f.path_b;
+  doc["common"] = f.common;
+  doc["latency"] = delta_json(f.latency);
+  doc["throughput"] = delta_json(f.throughput);
+  ordered_json rankings = ordered_json::array();
+  for (const ranking_agreement& r : f.rankings) {
+    rankings.push_back({{"metric", r.metric},
+                        {"message_size", r.message_size},
+                        {"placement", r.placement},
+                        {"n", r.n},
+                        {"tau_b", number_or_null(r.tau_b)},
+                        {"winner_a", r.winner_a},
+                        {"winner_b", r.winner_b},
+                        {"winners_agree", r.winner_a == r.winner_b}});
+  }
+  doc["rankings"] = std::move(rankings);
+  doc["spread"] = {
+      {"limit", kSpreadLimit}, {"a", spread_json(f.spread_a)}, {"b", spread_json(f.spread_b)}};
+  return doc;
+}
+
 }  // namespace ipcbench::compare

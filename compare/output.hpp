@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "compare/gate.hpp"
+#include "compare/same_answer.hpp"
 
 namespace ipcbench::compare {
 
@@ -24,5 +25,11 @@ std::string render_markdown(const comparison& result);
 std::string summary_line(const comparison& result);
 // "Gate family (default): N tested metrics; smallest worsening it would detect ..."
 std::string family_line(const comparison& result);
+
+// --same-answer: the agreement figures, one plainly labelled line each.
+std::string render_same_answer(const same_answer_figures& figures);
+
+// --same-answer --format json: the same figures; keys as in compare/README.md.
+nlohmann::ordered_json same_answer_json(const same_answer_figures& figures);
 
 }  // namespace ipcbench::compare

@@ -66,6 +66,13 @@ std::string read_file(const std::string& path) {
   return data;
 }
 
+// The program that compressed `text`, by its magic bytes, or nullptr.
+const char* compressed_by(std::string_view text) {
+  if (text.starts_with("\xFD\x37\x7A\x58\x5A")) return "xz";  // FD '7zXZ'
+  if (text.starts_with("\x1F\x8B")) return "gzip";
+  return nullptr;
+}
+
 bool true_field(const json& entry, const char* key) {
   const auto it = entry.find(key);
   return it != entry.end() && it->is_boolean() && it->get<bool>();
@@ -129,6 +136,7 @@ benchmark_info info_from_entry(const json& entry, const std::string& name) {
   info.id = string_field(entry, schema::field::kId);
   info.mechanism = string_field(entry, schema::field::kMechanism);
   info.variant = string_field(entry, schema::field::kVariant);
+  info.family = string_field(entry, schema::field::kFamily);
   info.pattern = string_field(entry, schema::field::kPattern);
   info.placement = string_field(entry, schema::field::kPlacement);
   if (const auto it = entry.find(schema::field::kMessageSize);
@@ -272,6 +280,12 @@ report parse_report(const nlohmann::json& doc, const std::string& path) {
 
 report load_report(const std::string& path) {
   const std::string text = read_file(path);
+  if (const char* tool = compressed_by(text)) {
+    // A stored report is often compressed (docs/run/report.json.xz): say so rather than show
+    // the parser's complaint about a binary byte.
+    throw input_error("'" + path + "' is " + tool + "-compressed: decompress it first (" + tool +
+                      " -dk)");
+  }
   json doc;
   try {
     doc = json::parse(text);

@@ -37,6 +37,7 @@ struct benchmark_info {
   std::optional<std::string> id;
   std::optional<std::string> mechanism;
   std::optional<std::string> variant;
+  std::optional<std::string> family;  // the entry's `family`: `calibration` for the null runs
   std::optional<std::string> pattern;
   std::optional<std::uint64_t> message_size;
   std::optional<std::string> placement;

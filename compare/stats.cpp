@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <random>
 #include <stdexcept>
 #include <utility>
@@ -106,6 +108,31 @@ double median(std::span<const double> values) {
   if (v.size() % 2 == 1) return upper;
   const double lower = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
   return lower + (upper - lower) / 2.0;
+}
+
+double kendall_tau_b(std::span<const double> x, std::span<const double> y) {
+  if (x.size() != y.size()) throw std::invalid_argument("kendall_tau_b: sizes differ");
+  // O(n^2) over the pairs: n is the mechanisms of one ranking, a few dozen.
+  std::int64_t concordant = 0, discordant = 0, tied_x = 0, tied_y = 0, pairs = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    for (std::size_t j = i + 1; j < x.size(); ++j) {
+      ++pairs;
+      const double dx = x[i] - x[j];
+      const double dy = y[i] - y[j];
+      if (dx == 0.0) ++tied_x;
+      if (dy == 0.0) ++tied_y;
+      if (dx == 0.0 || dy == 0.0) continue;
+      if ((dx > 0.0) == (dy > 0.0)) {
+        ++concordant;
+      } else {
+        ++discordant;
+      }
+    }
+  }
+  const auto untied_x = static_cast<double>(pairs - tied_x);
+  const auto untied_y = static_cast<double>(pairs - tied_y);
+  if (untied_x == 0.0 || untied_y == 0.0) return std::numeric_limits<double>::quiet_NaN();
+  return static_cast<double>(concordant - discordant) / std::sqrt(untied_x * untied_y);
 }
 
 double safe_ratio(double a, double b) {

@@ -1,6 +1,7 @@
-// Statistics for comparing two sets of repetitions: medians, the Mann-Whitney U rank test and a
-// percentile bootstrap of the ratio of medians. Pure functions of their inputs; they throw
-// std::invalid_argument for empty samples or bad parameters and nothing else.
+// Statistics for comparing two sets of repetitions: medians, the Mann-Whitney U rank test, a
+// percentile bootstrap of the ratio of medians, and Kendall's tau-b between two rankings. Pure
+// functions of their inputs; they throw std::invalid_argument for empty samples or bad parameters
+// and nothing else.
 #pragma once
 
 #include <cstddef>
@@ -70,6 +71,13 @@ inline constexpr std::uint64_t kBootstrapSeed = 0x1bcb'e7c0'1234'5678;
 bootstrap_result bootstrap_median_ratio(std::span<const double> x, std::span<const double> y,
                                         double alpha, std::size_t resamples = kBootstrapResamples,
                                         std::uint64_t seed = kBootstrapSeed);
+
+// Kendall's tau-b between paired values x[i], y[i] (two reports' numbers for mechanism i): (C - D)
+// / sqrt((n0 - tx) (n0 - ty)) over the n0 = n (n - 1) / 2 pairs, C concordant, D discordant, tx and
+// ty the pairs tied in x and in y (a pair tied in both counts in each). 1: the same order, -1: the
+// reverse. NaN when undefined: fewer than 2 values, or every value of x (or of y) tied. Throws
+// std::invalid_argument when the sizes differ.
+double kendall_tau_b(std::span<const double> x, std::span<const double> y);
 
 // a / b with 0 / 0 = 1 and x / 0 = +inf for x > 0, so a collapse to zero still has a direction.
 double safe_ratio(double a, double b);

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "compare/report.hpp"
 #include "test_support.hpp"
 
 namespace ipcbench::compare {
@@ -452,6 +453,219 @@ TEST(Cli, RunsUnderDifferentConditionsAreRefusedUnlessAllowed) {
   const run_result r = run_compare({fa, fb, "--allow-mismatch", "--allow-untested"});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.err.find("warning: the runs differ in idle-state mode"), std::string::npos) << r.err;
+}
+
+// --same-answer: two small reports built here whose figures are worked out by hand.
+class SameAnswer : public ::testing::Test {
+ protected:
+  struct bench {
+    std::string name;  // <id>[/<topology>/<N>]/<pattern>/<size>/<placement>
+    std::vector<double> values;
+    std::string status = "ok";
+  };
+
+  // One iteration entry per value, with the fields the bench program writes that compare reads.
+  static json make_report(const std::vector<bench>& benches) {
+    json doc = json::parse(std::ifstream(fixture("baseline.json")));
+    doc["benchmarks"] = json::array();
+    for (const bench& b : benches) {
+      const auto info = parse_name(b.name);
+      const bool latency = info->pattern == "latency";
+      for (std::size_t i = 0; i < b.values.size(); ++i) {
+        json e = {{"name", b.name},
+                  {"run_name", b.name},
+                  {"run_type", "iteration"},
+                  {"repetition_index", i},
+                  {"id", *info->id},
+                  {"mechanism", *info->mechanism},
+                  {"family", *info->id == "null" ? "calibration" : *info->mechanism},
+                  {"pattern", *info->pattern},
+                  {"message_size", *info->message_size},
+                  {"placement", *info->placement},
+                  {"status", b.status},
+                  {"reason", b.status == "ok" ? "" : "data check: 1 corrupted"}};
+        if (info->topology) {
+          e["topology"] = *info->topology;
+          e["fan"] = *info->fan;
+          e["group"] = {{"topology", *info->topology}, {"n", *info->fan}};
+        }
+        if (b.status == "ok") e[latency ? "rtt_p50_ns" : "bytes_per_second"] = b.values[i];
+        doc["benchmarks"].push_back(std::move(e));
+      }
+    }
+    return doc;
+  }
+
+  std::string write(const std::string& file, const json& doc) const {
+    return dir_.write(file, doc.dump());
+  }
+
+  static void expect_in(const std::string& out, const std::string& part) {
+    EXPECT_NE(out.find(part), std::string::npos) << "no \"" << part << "\" in:\n" << out;
+  }
+
+  // A and B: latency |delta| {0, 10, 0, 5, 20, 0} %, throughput {10, 52.5, 0, 0} %; at 64 B
+  // pipe and fifo swap places (tau-b (5 - 1) / 6), at 1 MiB shm_spin.spin falls from first to
+  // second (tau-b (2 - 1) / 3). Left out of everything: the topologies, tcp (failed in B) and
+  // eventfd (only in A); of the rankings, the null calibration. Spread over 1.5x: pipe 4096 in A
+  // (3100 / 1500), shm_spin.spin 1 MiB in B (2.0 / 1.2); unix_stream in B is exactly 1.5.
+  static std::vector<bench> side_a() {
+    return {
+        {"shm_spin.spin/latency/64/cross", {500, 500, 500}},
+        {"pipe/latency/64/cross", {1000, 1000, 1000}},
+        {"fifo/latency/64/cross", {1050, 1050, 1050}},
+        {"unix_stream/latency/64/cross", {3000, 3000, 3000}},
+        {"pipe/latency/4096/cross", {2000, 1500, 3100}},
+        {"null/latency/64/none", {50, 50, 50}},
+        {"eventfd/latency/64/cross", {100, 100, 100}},
+        {"tcp/latency/64/cross", {4000, 4000, 4000}},
+        {"pipe/pairs/2/latency/64/cross", {1000, 1000, 1000}},
+        {"pipe/throughput/1048576/cross", {1e9, 1e9, 1e9}},
+        {"shm_spin.spin/throughput/1048576/cross", {4e9, 4e9, 4e9}},
+        {"unix_stream/throughput/1048576/cross", {2e9, 2e9, 2e9}},
+        {"pipe/throughput/64/cross", {1e8, 1e8, 1e8}},
+        {"pipe/fan_in/2/throughput/1048576/cross", {9e9, 9e9, 9e9}},
+    };
+  }
+  static std::vector<bench> side_b() {
+    return {
+        {"shm_spin.spin/latency/64/cross", {500, 500, 500}},
+        {"pipe/latency/64/cross", {1100, 1100, 1100}},
+        {"fifo/latency/64/cross", {1050, 1050, 1050}},
+        {"unix_stream/latency/64/cross", {3150, 2100, 3150}},
+        {"pipe/latency/4096/cross", {2400, 2400, 2400}},
+        {"null/latency/64/none", {50, 50, 50}},
+        {"tcp/latency/64/cross", {0, 0, 0}, "failed"},
+        {"pipe/pairs/2/latency/64/cross", {5000, 5000, 5000}},
+        {"pipe/throughput/1048576/cross", {1.1e9, 1.1e9, 1.1e9}},
+        {"shm_spin.spin/throughput/1048576/cross", {1.9e9, 1.2e9, 2.0e9}},
+        {"unix_stream/throughput/1048576/cross", {2e9, 2e9, 2e9}},
+        {"pipe/throughput/64/cross", {1e8, 1e8, 1e8}},
+        {"pipe/fan_in/2/throughput/1048576/cross", {1e8, 1e8, 1e8}},
+    };
+  }
+
+  scratch_dir dir_;
+};
+
+TEST_F(SameAnswer, PrintsTheFiguresWorkedOutByHand) {
+  const std::string a = write("a.json", make_report(side_a()));
+  const std::string b = write("b.json", make_report(side_b()));
+  const run_result r = run_compare({"--same-answer", a, b});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out,
+            "A: " + a + "\nB: " + b +
+                "\n"
+                "latency p50 |delta| between A and B: 6 benchmarks, median 2.50 %, 90th "
+                "percentile 20.00 %\n"
+                "throughput |delta| between A and B: 4 benchmarks, median 5.00 %, 90th "
+                "percentile 52.50 %\n"
+                "latency p50 ranking at 64 B (cross): Kendall tau-b 0.667 over 4 mechanisms\n"
+                "throughput ranking at 1 MiB (cross): Kendall tau-b 0.333 over 3 mechanisms\n"
+                "latency p50 winner at 64 B (cross): A shm_spin.spin, B shm_spin.spin: agree\n"
+                "throughput winner at 1 MiB (cross): A shm_spin.spin, B unix_stream: differ\n"
+                "repetitions spread over 1.5x (max/min of the main metric) in A: 1 of 12 "
+                "benchmarks (8.33 %)\n"
+                "repetitions spread over 1.5x (max/min of the main metric) in B: 1 of 10 "
+                "benchmarks (10.00 %)\n");
+
+  // The same report twice: no difference at all (eventfd and tcp are in both now).
+  const run_result same = run_compare({"--same-answer", a, a});
+  EXPECT_EQ(same.status, 0) << same.err;
+  expect_in(same.out,
+            "latency p50 |delta| between A and B: 8 benchmarks, median 0.00 %, 90th percentile "
+            "0.00 %\n");
+  expect_in(same.out, "throughput ranking at 1 MiB (cross): Kendall tau-b 1.000 over 3");
+}
+
+TEST_F(SameAnswer, JsonHasTheSameFigures) {
+  const std::string a = write("a.json", make_report(side_a()));
+  const std::string b = write("b.json", make_report(side_b()));
+  const run_result r = run_compare({"--same-answer", a, b, "--format", "json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json doc = json::parse(r.out);
+  EXPECT_EQ(doc["a"], a);
+  EXPECT_EQ(doc["b"], b);
+  EXPECT_EQ(doc["common"], 13);
+  EXPECT_EQ(doc["latency"]["metric"], "rtt_p50_ns");
+  EXPECT_EQ(doc["latency"]["benchmarks"], 6);
+  EXPECT_NEAR(doc["latency"]["median_abs_delta_pct"].get<double>(), 2.5, 1e-9);
+  EXPECT_NEAR(doc["latency"]["p90_abs_delta_pct"].get<double>(), 20.0, 1e-9);
+  EXPECT_EQ(doc["throughput"]["benchmarks"], 4);
+  EXPECT_NEAR(doc["throughput"]["median_abs_delta_pct"].get<double>(), 5.0, 1e-9);
+  EXPECT_NEAR(doc["throughput"]["p90_abs_delta_pct"].get<double>(), 52.5, 1e-9);
+  ASSERT_EQ(doc["rankings"].size(), 2u);
+  const json& lat = doc["rankings"][0];
+  EXPECT_EQ(lat["metric"], "rtt_p50_ns");
+  EXPECT_EQ(lat["message_size"], 64);
+  EXPECT_EQ(lat["placement"], "cross");
+  EXPECT_EQ(lat["n"], 4);
+  EXPECT_NEAR(lat["tau_b"].get<double>(), 4.0 / 6.0, 1e-12);
+  EXPECT_EQ(lat["winner_a"], "shm_spin.spin");
+  EXPECT_EQ(lat["winners_agree"], true);
+  const json& tput = doc["rankings"][1];
+  EXPECT_EQ(tput["metric"], "bytes_per_second");
+  EXPECT_EQ(tput["message_size"], 1048576);
+  EXPECT_EQ(tput["n"], 3);
+  EXPECT_NEAR(tput["tau_b"].get<double>(), 1.0 / 3.0, 1e-12);
+  EXPECT_EQ(tput["winner_a"], "shm_spin.spin");
+  EXPECT_EQ(tput["winner_b"], "unix_stream");
+  EXPECT_EQ(tput["winners_agree"], false);
+  EXPECT_EQ(doc["spread"]["limit"], 1.5);
+  EXPECT_EQ(doc["spread"]["a"], json({{"benchmarks", 12}, {"over", 1}, {"share", 1.0 / 12.0}}));
+  EXPECT_EQ(doc["spread"]["b"], json({{"benchmarks", 10}, {"over", 1}, {"share", 0.1}}));
+}
+
+TEST_F(SameAnswer, EachPlacementIsRankedOnItsOwnCrossFirst) {
+  auto a = side_a(), b = side_b();
+  a.push_back({"pipe/latency/64/same", {700, 700, 700}});
+  a.push_back({"fifo/latency/64/same", {800, 800, 800}});
+  b.push_back({"pipe/latency/64/same", {700, 700, 700}});
+  b.push_back({"fifo/latency/64/same", {600, 600, 600}});
+  const run_result r = run_compare(
+      {"--same-answer", write("a.json", make_report(a)), write("b.json", make_report(b))});
+  EXPECT_EQ(r.status, 0) << r.err;
+  expect_in(r.out,
+            "latency p50 ranking at 64 B (cross): Kendall tau-b 0.667 over 4 mechanisms\n"
+            "latency p50 ranking at 64 B (same): Kendall tau-b -1.000 over 2 mechanisms\n");
+  expect_in(r.out, "latency p50 winner at 64 B (same): A pipe, B fifo: differ\n");
+}
+
+TEST_F(SameAnswer, AppliesNoGate) {
+  // The fixtures hold regressions and lost benchmarks: the gate exits 1, --same-answer 0.
+  const run_result r =
+      run_compare({"--same-answer", fixture("baseline.json"), fixture("contender.json")});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("regression"), std::string::npos) << r.out;
+}
+
+TEST_F(SameAnswer, BadInputIsOneLineAndExitTwo) {
+  const std::string a = write("a.json", make_report(side_a()));
+  const std::string missing = dir_.file("nope.json");
+  expect_bad_input(run_compare({"--same-answer", a, missing}),
+                   "ipcbench-compare: cannot read " + quoted(missing) + ": No such file");
+  expect_bad_input(run_compare({"--same-answer", fixture("truncated.json"), a}),
+                   "ipcbench-compare: '" + fixture("truncated.json") + "' is not valid JSON: ");
+  expect_bad_input(run_compare({"--same-answer", a, fixture("not_a_report.json")}),
+                   "ipcbench-compare: '" + fixture("not_a_report.json") +
+                       "' is not a benchmark report: no 'benchmarks' array");
+  expect_bad_input(
+      run_compare({"--same-answer", fixture("baseline.json"), fixture("unrelated.json")}),
+      "ipcbench-compare: no common benchmarks between");
+  // A compressed report (docs/run/report.json.xz) is named as such, not shown as binary bytes.
+  const std::string xz = dir_.write("r.json.xz", std::string("\xFD\x37\x7A\x58\x5A\0\0\x04", 8));
+  const std::string gz = dir_.write("r.json.gz", std::string("\x1F\x8B\x08\0", 4));
+  expect_bad_input(run_compare({"--same-answer", xz, a}),
+                   "ipcbench-compare: " + quoted(xz) + " is xz-compressed: decompress it first");
+  expect_bad_input(run_compare({gz, a}),
+                   "ipcbench-compare: " + quoted(gz) + " is gzip-compressed: decompress it first");
+  expect_bad_input(run_compare({"--same-answer", a}),
+                   "ipcbench-compare: --same-answer takes two reports");
+  expect_bad_input(run_compare({"--same-answer", a, a, "--paired"}),
+                   "ipcbench-compare: --same-answer applies no gate and does not take --paired");
+  expect_bad_input(run_compare({"--same-answer", a, a, "--format", "markdown"}),
+                   "ipcbench-compare: --same-answer prints text or JSON");
 }
 
 }  // namespace ipcbench::compare

@@ -258,5 +258,44 @@ TEST(SafeRatio, ZeroCases) {
   EXPECT_DOUBLE_EQ(safe_ratio(3, 2), 1.5);
 }
 
+// Kendall's tau-b. Reference: scipy.stats.kendalltau (variant "b") gives 0.2 for the first
+// permutation below; the cases with ties are counted by hand in the comments.
+TEST(KendallTauB, SameAndReversedOrder) {
+  const std::vector<double> x{1, 2, 3, 4, 5};
+  EXPECT_DOUBLE_EQ(kendall_tau_b(x, x), 1.0);
+  EXPECT_DOUBLE_EQ(kendall_tau_b(x, std::vector<double>{50, 40, 30, 20, 10}), -1.0);
+  // Values, not ranks: any increasing transform keeps the order.
+  EXPECT_DOUBLE_EQ(
+      kendall_tau_b(std::vector<double>{10, 200, 3000}, std::vector<double>{0.5, 0.6, 0.7}), 1.0);
+}
+
+TEST(KendallTauB, PermutationMatchesScipy) {
+  // 10 pairs: 6 concordant, 4 discordant -> (6 - 4) / 10.
+  EXPECT_DOUBLE_EQ(
+      kendall_tau_b(std::vector<double>{1, 2, 3, 4, 5}, std::vector<double>{3, 4, 1, 2, 5}), 0.2);
+}
+
+TEST(KendallTauB, TiesByHand) {
+  // x = 1 2 2 3, y = 1 3 2 2: of the 6 pairs, (1,2) (1,3) (1,4) concordant, (2,4) discordant,
+  // (2,3) tied in x, (3,4) tied in y: (3 - 1) / sqrt((6 - 1) (6 - 1)) = 0.4.
+  EXPECT_DOUBLE_EQ(kendall_tau_b(std::vector<double>{1, 2, 2, 3}, std::vector<double>{1, 3, 2, 2}),
+                   0.4);
+  // A pair tied in both counts in each: (2 - 0) / sqrt((3 - 1) (3 - 1)) = 1.
+  EXPECT_DOUBLE_EQ(kendall_tau_b(std::vector<double>{1, 1, 2}, std::vector<double>{1, 1, 2}), 1.0);
+  // x = 1 1 2 2, y = 1 2 3 3: (1,3) (1,4) (2,3) (2,4) concordant, (1,2) tied in x, (3,4) in both:
+  // 4 / sqrt((6 - 2) (6 - 1)) = 4 / sqrt(20).
+  EXPECT_DOUBLE_EQ(kendall_tau_b(std::vector<double>{1, 1, 2, 2}, std::vector<double>{1, 2, 3, 3}),
+                   4.0 / std::sqrt(20.0));
+}
+
+TEST(KendallTauB, UndefinedIsNaN) {
+  EXPECT_TRUE(std::isnan(kendall_tau_b(std::vector<double>{}, std::vector<double>{})));
+  EXPECT_TRUE(std::isnan(kendall_tau_b(std::vector<double>{1}, std::vector<double>{2})));
+  EXPECT_TRUE(
+      std::isnan(kendall_tau_b(std::vector<double>{4, 4, 4}, std::vector<double>{1, 2, 3})));
+  EXPECT_THROW(kendall_tau_b(std::vector<double>{1, 2}, std::vector<double>{1}),
+               std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace ipcbench::compare

@@ -1,0 +1,152 @@
+#include "compare/same_answer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <span>
+#include <utility>
+
+#include "compare/stats.hpp"
+
+namespace ipcbench::compare {
+namespace {
+
+constexpr char kLatencyMetric[] = "rtt_p50_ns";
+constexpr char kThroughputMetric[] = "bytes_per_second";
+
+// The metric a one-pair benchmark is judged by here, or nullptr for a topology (its `group` runs
+// several pairs or processes at once) and for an entry without a pattern (plain Google Benchmark).
+const char* main_metric(const benchmark_samples& b) {
+  if (b.info.topology) return nullptr;
+  if (b.info.pattern == "latency") return kLatencyMetric;
+  if (b.info.pattern == "throughput") return kThroughputMetric;
+  return nullptr;
+}
+
+// The median over the ok repetitions of `metric`, or nullopt where the benchmark is not ok or
+// lacks it.
+std::optional<double> median_of(const benchmark_samples& b, const char* metric) {
+  if (b.status != run_status::ok) return std::nullopt;
+  const auto it = b.metrics.find(metric);
+  if (it == b.metrics.end() || it->second.empty()) return std::nullopt;
+  return median(it->second);
+}
+
+delta_summary summarise_deltas(std::string metric, std::vector<double> deltas) {
+  delta_summary s;
+  s.metric = std::move(metric);
+  s.count = deltas.size();
+  if (deltas.empty()) return s;
+  std::sort(deltas.begin(), deltas.end());
+  s.median_pct = median(deltas);
+  // Nearest rank, as the gate's detectable-effect percentile.
+  const auto rank = static_cast<std::size_t>(std::ceil(0.9 * static_cast<double>(deltas.size())));
+  s.p90_pct = deltas[std::clamp<std::size_t>(rank, 1, deltas.size()) - 1];
+  return s;
+}
+
+spread_summary spread_of(const report& r) {
+  spread_summary s;
+  for (const benchmark_samples& b : r.benchmarks()) {
+    const char* metric = main_metric(b);
+    if (!metric || b.status != run_status::ok) continue;
+    const auto it = b.metrics.find(metric);
+    if (it == b.metrics.end() || it->second.size() < 2) continue;
+    const auto [low, high] = std::minmax_element(it->second.begin(), it->second.end());
+    ++s.benchmarks;
+    if (safe_ratio(*high, *low) > kSpreadLimit) ++s.over;
+  }
+  return s;
+}
+
+struct ranked {
+  std::string id;
+  double a = 0.0, b = 0.0;
+};
+
+// The winner of one side: the lowest (or highest) value, ties to the first id by name.
+std::string winner(const std::vector<ranked>& items, double ranked::*side, bool lower_is_better) {
+  const ranked* best = nullptr;
+  for (const ranked& r : items) {
+    if (!best) {
+      best = &r;
+      continue;
+    }
+    const double v = r.*side;
+    const double w = best->*side;
+    const bool better = lower_is_better ? v < w : v > w;
+    if (better || (v == w && r.id < best->id)) best = &r;
+  }
+  return best ? best->id : std::string();
+}
+
+void add_rankings(const report& a, const report& b, const char* pattern, const char* metric,
+                  std::uint64_t size, bool lower_is_better, std::vector<ranking_agreement>& out) {
+  std::map<std::string, std::vector<ranked>> by_placement;
+  for (const benchmark_samples& x : a.benchmarks()) {
+    if (x.info.topology || x.info.family == "calibration") continue;
+    if (x.info.pattern != pattern || x.info.message_size != size) continue;
+    const benchmark_samples* y = b.find(x.name);
+    if (!y) continue;
+    const auto va = median_of(x, metric);
+    const auto vb = median_of(*y, metric);
+    if (!va || !vb) continue;
+    by_placement[x.info.placement.value_or("unknown")].push_back(
+        {x.info.id.value_or(x.name), *va, *vb});
+  }
+  std::vector<std::string> placements;
+  for (const auto& [placement, items] : by_placement) placements.push_back(placement);
+  // The default run's placement first.
+  std::stable_partition(placements.begin(), placements.end(),
+                        [](const std::string& p) { return p == "cross"; });
+  for (const std::string& placement : placements) {
+    const std::vector<ranked>& items = by_placement[placement];
+    std::vector<double> xs, ys;
+    for (const ranked& r : items) {
+      xs.push_back(r.a);
+      ys.push_back(r.b);
+    }
+    ranking_agreement g;
+    g.metric = metric;
+    g.message_size = size;
+    g.placement = placement;
+    g.n = items.size();
+    g.tau_b = kendall_tau_b(xs, ys);
+    g.winner_a = winner(items, &ranked::a, lower_is_better);
+    g.winner_b = winner(items, &ranked::b, lower_is_better);
+    out.push_back(std::move(g));
+  }
+}
+
+}  // namespace
+
+same_answer_figures same_answer(const report& a, const report& b) {
+  same_answer_figures f;
+  f.path_a = a.path();
+  f.path_b = b.path();
+  std::vector<double> latency, throughput;
+  for (const benchmark_samples& x : a.benchmarks()) {
+    const benchmark_samples* y = b.find(x.name);
+    if (!y) continue;
+    ++f.common;
+    const char* metric = main_metric(x);
+    if (!metric) continue;
+    const auto va = median_of(x, metric);
+    const auto vb = median_of(*y, metric);
+    if (!va || !vb) continue;
+    const double delta = std::fabs(safe_ratio(*vb, *va) - 1.0) * 100.0;
+    (x.info.pattern == "latency" ? latency : throughput).push_back(delta);
+  }
+  if (f.common == 0) {
+    throw input_error("no common benchmarks between '" + a.path() + "' and '" + b.path() + "'");
+  }
+  f.latency = summarise_deltas(kLatencyMetric, std::move(latency));
+  f.throughput = summarise_deltas(kThroughputMetric, std::move(throughput));
+  add_rankings(a, b, "latency", kLatencyMetric, kRankingLatencySize, true, f.rankings);
+  add_rankings(a, b, "throughput", kThroughputMetric, kRankingThroughputSize, false, f.rankings);
+  f.spread_a = spread_of(a);
+  f.spread_b = spread_of(b);
+  return f;
+}
+
+}  // namespace ipcbench::compare

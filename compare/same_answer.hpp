@@ -1,0 +1,61 @@
+// Reproducibility of a suite: how far two reports of it (two runs on one machine, say) agree, as
+// a handful of figures. No test, no verdict, no gate: the figures are for a person to judge.
+// Pure functions of the reports; same_answer() throws input_error when the reports have no
+// benchmark in common.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compare/report.hpp"
+
+namespace ipcbench::compare {
+
+// A spread of repetitions above this (max / min of the main metric) counts as unstable.
+inline constexpr double kSpreadLimit = 1.5;
+
+// |median(B) / median(A) - 1| in percent over the one-pair benchmarks ok in both reports that
+// have the metric: how many, their median and their 90th percentile (nearest rank).
+struct delta_summary {
+  std::string metric;  // rtt_p50_ns or bytes_per_second
+  std::size_t count = 0;
+  std::optional<double> median_pct, p90_pct;  // nullopt when count is 0
+};
+
+// The two reports' orders of the mechanisms by one metric at one size and placement.
+struct ranking_agreement {
+  std::string metric;  // rtt_p50_ns (best: lowest) or bytes_per_second (best: highest)
+  std::uint64_t message_size = 0;
+  std::string placement;
+  std::size_t n = 0;   // mechanisms in both reports, ok in both
+  double tau_b = 0.0;  // Kendall's tau-b between the two reports' medians; NaN when undefined
+  std::string winner_a, winner_b;  // the best id in each report (ties: the first by name)
+};
+
+// Within one report: the one-pair ok benchmarks with at least two repetitions of their main
+// metric (latency: rtt_p50_ns, throughput: bytes_per_second), and how many spread over the limit.
+struct spread_summary {
+  std::size_t benchmarks = 0;
+  std::size_t over = 0;
+};
+
+struct same_answer_figures {
+  std::string path_a, path_b;
+  std::size_t common = 0;  // benchmark names in both reports
+  delta_summary latency, throughput;
+  // Latency at 64 B and throughput at 1 MiB, one entry per placement present (cross first);
+  // calibration runs are left out. Empty for a metric when no mechanism is in both at that size.
+  std::vector<ranking_agreement> rankings;
+  spread_summary spread_a, spread_b;
+};
+
+// Message sizes of the two rankings.
+inline constexpr std::uint64_t kRankingLatencySize = 64;
+inline constexpr std::uint64_t kRankingThroughputSize = 1048576;
+
+same_answer_figures same_answer(const report& a, const report& b);
+
+}  // namespace ipcbench::compare
