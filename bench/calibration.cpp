@@ -89,15 +89,16 @@ nlohmann::json calibration_json(const calibration& c) {
   return j;
 }
 
-adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p,
-                                        std::size_t message_size) {
+adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p, std::size_t message_size,
+                                        bool bounds) {
   adjacent_floors f;
   const int a = cpus.producer, b = cpus.consumer;
+  if (const auto l = cache_line_round_trip(a, b, 10'000)) f.line_rtt_p50_ns = l->p50;
+  if (!bounds) return f;
   if (p == pattern::latency) {
-    if (const auto l = cache_line_round_trip(a, b, 20'000)) f.line_rtt_p50_ns = l->p50;
     if (const auto w = wakeup_round_trip(a, b, 300)) f.wake_rtt_p50_ns = w->p50;
   } else if (message_size > 0) {
-    f.copy_bytes_per_second = cross_core_copy_bytes_per_second(a, b, message_size, 0.02);
+    f.copy_bytes_per_second = cross_core_copy_bytes_per_second(a, b, message_size, 0.03);
   }
   return f;
 }

@@ -63,10 +63,12 @@ nlohmann::json calibration_json(const calibration& c);
 struct adjacent_floors {
   std::optional<double> line_rtt_p50_ns, wake_rtt_p50_ns, copy_bytes_per_second;
 };
-// Latency: the cache-line and wake-up round trips between `cpus`; throughput: the copy floor at
-// `message_size` (none at 0). Shorter runs than measure_calibration's.
-adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p,
-                                        std::size_t message_size);
+// The cache-line round trip between `cpus` (the machine's state, which the regimes are found
+// in); where the floors bound the benchmark (`bounds`), also the wake-up round trip for latency
+// and the copy floor at `message_size` for throughput (none at 0). Shorter runs than
+// measure_calibration's.
+adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p, std::size_t message_size,
+                                        bool bounds);
 // A repetition's `floors` object ({} when none was measured).
 nlohmann::json adjacent_floors_json(const adjacent_floors& f);
 

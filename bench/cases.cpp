@@ -97,7 +97,7 @@ std::vector<bench_case> make_cases(const bench_options& o) {
   return cases;
 }
 
-std::size_t count_matching(const std::vector<bench_case>& cases, std::string filter) {
+std::vector<bench_case> select_matching(std::vector<bench_case> cases, std::string filter) {
   bool negate = false;
   if (!filter.empty() && filter[0] == '-') {
     negate = true;
@@ -110,9 +110,10 @@ std::size_t count_matching(const std::vector<bench_case>& cases, std::string fil
   } catch (const std::regex_error& e) {
     throw usage_error("--benchmark_filter '" + filter + "' is not a valid regular expression");
   }
-  std::size_t n = 0;
-  for (const auto& c : cases) n += std::regex_search(c.name + kGoogleSuffix, re) != negate;
-  return n;
+  std::erase_if(cases, [&](const bench_case& c) {
+    return std::regex_search(c.name + kGoogleSuffix, re) == negate;
+  });
+  return cases;
 }
 
 }  // namespace ipcbench

@@ -37,8 +37,8 @@ bool floors_apply(const bench_case& c);
 // process model only) the topology benchmarks. The cases hold references into registry().
 std::vector<bench_case> make_cases(const bench_options& o);
 
-// How many names Google Benchmark's filter will select (it matches with POSIX extended regex
-// search; a leading '-' negates). Throws usage_error on a bad regular expression.
-std::size_t count_matching(const std::vector<bench_case>& cases, std::string filter);
+// The cases Google Benchmark's filter selects, as it would (POSIX extended regex search; a
+// leading '-' negates). Throws usage_error on a bad regular expression.
+std::vector<bench_case> select_matching(std::vector<bench_case> cases, std::string filter);
 
 }  // namespace ipcbench

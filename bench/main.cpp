@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <random>
 
 #include "bench/calibration.hpp"
 #include "bench/cases.hpp"
@@ -68,6 +70,24 @@ int peer_main(int argc, char** argv) {
       });
 }
 
+// One paragraph on stderr: the regimes the run saw, and how the stop rule ended the benchmarks.
+void print_answer_summary(const bench_session& session) {
+  const run_regimes& r = session.regimes();
+  if (r.found.list.size() > 1) {
+    std::cerr << "ipcbench: the host moved between " << r.found.list.size()
+              << " regimes during the run (cache-line round trip";
+    for (const auto& g : r.found.list)
+      std::cerr << " ~" << static_cast<long>(g.median) << " ns in "
+                << 100 * g.count / r.found.of.size() << " %";
+    std::cerr << "); estimates are taken in regime " << r.found.reference << "\n";
+  }
+  std::map<std::string, int> stopped;
+  for (const auto& h : session.histories()) ++stopped[h.stopped];
+  std::cerr << "ipcbench: stop rule:";
+  for (const auto& [why, n] : stopped) std::cerr << " " << n << " " << why;
+  std::cerr << "\n";
+}
+
 nlohmann::json list_mechanisms() {
   nlohmann::json all = nlohmann::json::array();
   all.push_back(traits_to_json(null_traits()));
@@ -101,11 +121,15 @@ int real_main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
 
-  const std::vector<bench_case> cases = make_cases(o);
-  const std::size_t matching = count_matching(cases, benchmark::GetBenchmarkFilter());
-  if (matching == 0)
+  const std::vector<bench_case> cases =
+      select_matching(make_cases(o), benchmark::GetBenchmarkFilter());
+  if (cases.empty())
     throw usage_error("--benchmark_filter '" + benchmark::GetBenchmarkFilter() +
                       "' matches no benchmark (names look like pipe/latency/64/cross; see --list)");
+  if (o.list_tests) {
+    for (const auto& c : cases) std::cout << c.name << kGoogleSuffix << "\n";
+    return 0;
+  }
   bench_session session;
   for (const auto& c : cases) session.add(c);
 
@@ -127,14 +151,28 @@ int real_main(int argc, char** argv) {
     display.reset(benchmark::CreateDefaultDisplayReporter());
   report_builder builder(session.extras());
   tee_reporter tee(*display, builder);
-  if (o.progress) session.show_progress(matching * static_cast<std::size_t>(o.repetitions));
-  benchmark::RunSpecifiedBenchmarks(&tee);
-  session.finish();
+  const repetition_plan plan{.rule = {.confidence = 0.9,
+                                      .relative_width = o.ci_width,
+                                      .min_repetitions = o.min_repetitions,
+                                      .max_repetitions = o.max_repetitions},
+                             .budget_s = o.budget_s,
+                             .seed = o.seed ? *o.seed : std::random_device{}()};
+  session.run(tee, plan, o.progress);
   benchmark::Shutdown();
+  builder.finish();
 
   ctx["run_conditions"] = conditions.finish();
+  ctx["regimes"] = regimes_json(session.regimes());
+  ctx["stop_rule"] = session.stop_rule_json();
+  print_answer_summary(session);
   if (o.out) {
-    write_report(*o.out, builder.document(), ctx,
+    nlohmann::json doc = builder.document();
+    for (auto& entry : doc["benchmarks"])
+      if (entry.contains("order"))
+        if (const auto g = session.regimes().of(entry["order"].get<std::uint64_t>()))
+          entry["regime"] = *g;
+    doc["estimates"] = session.estimates_json();
+    write_report(*o.out, std::move(doc), ctx,
                  probes::report_probes(probe_findings, session.records()));
     std::cerr << "ipcbench: wrote " << *o.out << "\n";
   }

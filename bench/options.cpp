@@ -146,6 +146,8 @@ bench_options parse_options(int& argc, char** argv) {
   bench_options o;
   o.sizes = full_sizes();
   bool sizes_given = false, quick = false, target_given = false, placement_given = false;
+  bool min_given = false, max_given = false, budget_given = false;
+  std::optional<int> fixed;
   int out = 1;
   for (int i = 1; i < argc; ++i) {
     std::string v;
@@ -184,6 +186,29 @@ bench_options parse_options(int& argc, char** argv) {
     } else if (take_flag(i, argc, argv, "--probes", v)) {
       if (v.empty()) throw usage_error("--probes needs a file name");
       o.probes = v;
+    } else if (take_flag(i, argc, argv, "--min-repetitions", v)) {
+      o.min_repetitions = parse_number<int>(v, "--min-repetitions");
+      if (o.min_repetitions < 1 || o.min_repetitions > 1000)
+        throw usage_error("--min-repetitions must be 1..1000, not " + v);
+      min_given = true;
+    } else if (take_flag(i, argc, argv, "--max-repetitions", v)) {
+      o.max_repetitions = parse_number<int>(v, "--max-repetitions");
+      if (o.max_repetitions < 1 || o.max_repetitions > 1000)
+        throw usage_error("--max-repetitions must be 1..1000, not " + v);
+      max_given = true;
+    } else if (take_flag(i, argc, argv, "--ci-width", v)) {
+      o.ci_width = parse_number<double>(v, "--ci-width");
+      if (!(o.ci_width > 0 && o.ci_width <= 10))
+        throw usage_error("--ci-width must be a fraction in (0, 10], not " + v);
+    } else if (take_flag(i, argc, argv, "--budget", v)) {
+      o.budget_s = parse_number<double>(v, "--budget");
+      if (!(o.budget_s >= 0 && o.budget_s <= 86400))
+        throw usage_error("--budget must be 0..86400 seconds (0: none), not " + v);
+      budget_given = true;
+    } else if (take_flag(i, argc, argv, "--seed", v)) {
+      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
+        throw usage_error("--seed must be a whole number, not '" + v + "'");
+      o.seed = parse_number<std::uint64_t>(v, "--seed");
     } else if (std::strcmp(argv[i], "--progress") == 0) {
       o.progress = true;
     } else if (std::strcmp(argv[i], "--list") == 0) {
@@ -200,9 +225,12 @@ bench_options parse_options(int& argc, char** argv) {
       // Google Benchmark's flags stay; we read the ones we need without removing them.
       std::string a = argv[i];
       if (a.rfind("--benchmark_repetitions=", 0) == 0) {
-        o.repetitions = parse_number<int>(a.substr(24), "--benchmark_repetitions");
-        if (o.repetitions < 1 || o.repetitions > 1000)
+        fixed = parse_number<int>(a.substr(24), "--benchmark_repetitions");
+        if (*fixed < 1 || *fixed > 1000)
           throw usage_error("--benchmark_repetitions must be 1..1000, not " + a.substr(24));
+        continue;  // the rounds run each benchmark once at a time (bench/session.hpp)
+      } else if (a == "--benchmark_list_tests" || a == "--benchmark_list_tests=true") {
+        o.list_tests = true;
       } else if (a.rfind("--benchmark_filter=", 0) == 0) {
         o.filter = a.substr(19);
       } else if (a.rfind("--benchmark_", 0) != 0 && a != "--v" && a.rfind("--v=", 0) != 0) {
@@ -213,6 +241,17 @@ bench_options parse_options(int& argc, char** argv) {
   }
   argc = out;
   argv[argc] = nullptr;
+  if (fixed) {
+    if (min_given || max_given)
+      throw usage_error(
+          "--benchmark_repetitions=N runs every benchmark N times: it does not "
+          "take --min-repetitions or --max-repetitions");
+    o.min_repetitions = o.max_repetitions = *fixed;
+    if (!budget_given) o.budget_s = 0;
+  }
+  if (o.min_repetitions > o.max_repetitions)
+    throw usage_error("--min-repetitions " + std::to_string(o.min_repetitions) +
+                      " is more than --max-repetitions " + std::to_string(o.max_repetitions));
   if (o.cpus) {
     const placement implied =
         o.cpus->producer == o.cpus->consumer ? placement::same : placement::cross;
@@ -227,6 +266,9 @@ bench_options parse_options(int& argc, char** argv) {
   if (quick) {
     if (!sizes_given) o.sizes = quick_sizes();
     if (!target_given) o.target_time_s = 0.02;
+    if (!min_given) o.min_repetitions = 3;
+    if (!max_given) o.max_repetitions = 5;
+    if (!budget_given) o.budget_s = 45;
     o.sweep = "quick";
   } else if (sizes_given) {
     o.sweep = "custom";
@@ -279,7 +321,20 @@ Options:
                         (a PM QoS request of 0 us through /dev/cpu_dma_latency; where it cannot
                         be made the run goes on and the report says why); allowed: leave the
                         machine as it is. The report records the mode in force.
-  --target-time S       length of each timed batch in seconds (default 0.2; quick 0.02)
+  --target-time S       length of each timed batch in seconds (default 0.05; quick 0.02)
+  --min-repetitions N   repetitions every benchmark runs before the stop rule may end it
+                        (default 5; quick 3)
+  --max-repetitions N   repetitions after which a benchmark stops in any case (default 12;
+                        quick 5)
+  --ci-width F          the stop rule: a benchmark stops once the 90 % confidence interval of
+                        its median (p50 round trip, or bytes/s) over its repetitions in the
+                        reference regime is narrower than F times the median (default 0.10)
+  --budget S            seconds after which no new round of repetitions starts; a round that
+                        would overrun it runs the benchmarks furthest from an answer that fit
+                        (default 480; quick 45; 0: none). Every benchmark runs once whatever
+                        the budget
+  --seed N              the seed of each round's shuffled order (default: random; the report
+                        records it)
   --timeout S           deadline in seconds for every wait on a peer (default 30)
   --progress            one progress line instead of Google Benchmark's table
   --probes FILE         put the findings of `ipcbench-probe --out FILE` into the report's
@@ -292,7 +347,8 @@ Google Benchmark flags that matter here:
   --benchmark_filter=REGEX        run the benchmarks whose name matches, names are
                                   <mechanism>/<pattern>/<size>/<placement>, e.g. pipe/latency/64/cross,
                                   or with a topology pipe/pairs/4/throughput/64/cross
-  --benchmark_repetitions=N       repeat every benchmark N times (reports keep each repetition)
+  --benchmark_repetitions=N       run every benchmark exactly N times, in N shuffled rounds, with
+                                  no stop rule and no budget (reports keep each repetition)
   --benchmark_out=FILE            write the JSON report (Google Benchmark JSON + our fields)
   --benchmark_format=console|json|csv   what goes to stdout
   --benchmark_list_tests=true     list benchmark names and exit

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -30,7 +31,7 @@ struct bench_options {
   std::optional<cpu_pair> cpus;
   process_model process = process_model::fork;
   idle_mode idle = idle_mode::held;  // --idle-states
-  double target_time_s = 0.2;
+  double target_time_s = 0.05;
   int timeout_s = 30;
   bool progress = false;
   bool list = false;
@@ -39,7 +40,13 @@ struct bench_options {
   std::optional<std::string> probes;
   std::optional<std::string> out;  // --benchmark_out
   std::string filter = ".";        // --benchmark_filter, as Google Benchmark reads it
-  int repetitions = 1;             // --benchmark_repetitions
+  bool list_tests = false;         // --benchmark_list_tests
+  // The stop rule (bench/session.hpp repetition_plan): --min-repetitions, --max-repetitions,
+  // --ci-width, --budget, --seed; --benchmark_repetitions=N runs every benchmark N times.
+  int min_repetitions = 5, max_repetitions = 12;
+  double ci_width = 0.10;
+  double budget_s = 480;
+  std::optional<std::uint64_t> seed;
 };
 
 inline constexpr std::size_t kMaxMessageSize = std::size_t{1} << 30;

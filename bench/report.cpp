@@ -8,7 +8,10 @@
 #include <ctime>
 #include <iostream>
 #include <limits>
+#include <map>
+#include <numeric>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string_view>
 
@@ -199,12 +202,84 @@ void report_builder::ReportRuns(const std::vector<Run>& report) {
     entry["name"] = report_name(entry["name"].get<std::string>());
     entry["run_name"] = name;
     if (const auto* fields = extras_.fields(name)) entry.update(json(*fields));
-    if (run.run_type == Run::RT_Aggregate)
+    if (run.run_type == Run::RT_Aggregate) {
       entry.update(schema::aggregate_fields());
-    else if (const auto* rep = extras_.repetition(name, run.repetition_index))
-      entry.update(json(*rep));
+    } else {
+      // Each round reports one repetition of a benchmark: its index is the count so far.
+      const int index = seen_[name]++;
+      for (const auto& [counter, value] : run.counters) counters_[name].insert(counter);
+      entry["repetition_index"] = index;
+      if (const auto* rep = extras_.repetition(name, index)) entry.update(json(*rep));
+    }
     document_["benchmarks"].push_back(std::move(entry));
   }
+}
+
+namespace {
+
+// Google Benchmark's aggregate rows (mean, median, stddev, cv) of one benchmark's repetitions
+// that ran, over the times and every counter they all carry, as its JSON reporter writes them
+// when it runs the repetitions itself.
+void add_aggregates(json& out, const std::vector<const json*>& reps,
+                    const std::set<std::string>& counters, const json& fields) {
+  if (reps.size() < 2) return;
+  std::vector<std::string> keys = {"real_time", "cpu_time"};
+  keys.insert(keys.end(), counters.begin(), counters.end());
+  std::erase_if(keys, [&](const std::string& k) {
+    return std::any_of(reps.begin(), reps.end(),
+                       [&](const json* r) { return !r->contains(k) || !(*r)[k].is_number(); });
+  });
+  const json& first = *reps.front();
+  for (const char* stat : {"mean", "median", "stddev", "cv"}) {
+    json row = {{"name", first["run_name"].get<std::string>() + "_" + stat},
+                {"family_index", first["family_index"]},
+                {"per_family_instance_index", first["per_family_instance_index"]},
+                {"run_name", first["run_name"]},
+                {"run_type", "aggregate"},
+                {"repetitions", reps.size()},
+                {"threads", first["threads"]},
+                {"aggregate_name", stat},
+                {"aggregate_unit", std::string(stat) == "cv" ? "percentage" : "time"},
+                {"iterations", reps.size()},
+                {"time_unit", first["time_unit"]}};
+    for (const auto& k : keys) {
+      std::vector<double> v;
+      for (const json* r : reps) v.push_back((*r)[k].get<double>());
+      const double mean = std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
+      double ss = 0;
+      for (double x : v) ss += (x - mean) * (x - mean);
+      const double sd = std::sqrt(ss / static_cast<double>(v.size() - 1));
+      std::sort(v.begin(), v.end());
+      const std::size_t n = v.size();
+      const double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+      const std::string st = stat;
+      row[k] = number(st == "mean" ? mean : st == "median" ? med : st == "stddev" ? sd : sd / mean);
+    }
+    row.update(fields);
+    row.update(schema::aggregate_fields());
+    out.push_back(std::move(row));
+  }
+}
+
+}  // namespace
+
+void report_builder::finish() {
+  json& benchmarks = document_["benchmarks"];
+  std::map<std::string, std::vector<const json*>> ran;
+  std::vector<std::string> order;
+  for (auto& entry : benchmarks) {
+    const std::string name = entry["run_name"].get<std::string>();
+    entry["repetitions"] = seen_[name];
+    if (!ran.contains(name)) order.push_back(name);
+    auto& reps = ran[name];
+    if (!entry.value("error_occurred", false)) reps.push_back(&entry);
+  }
+  json aggregates = json::array();
+  for (const auto& name : order) {
+    const auto* fields = extras_.fields(name);
+    add_aggregates(aggregates, ran[name], counters_[name], fields ? json(*fields) : json::object());
+  }
+  for (auto& row : aggregates) benchmarks.push_back(std::move(row));
 }
 
 namespace {
@@ -439,6 +514,9 @@ repetition_report assemble_repetition(const bench_case& c, const run_result& r,
 }
 
 bool tee_reporter::ReportContext(const Context& context) {
+  // Each round of the run is a RunSpecifiedBenchmarks call: the context is said once.
+  if (context_said_) return true;
+  context_said_ = true;
   file_.ReportContext(context);
   return display_.ReportContext(context);
 }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -97,11 +98,16 @@ class report_builder : public benchmark::BenchmarkReporter {
   explicit report_builder(const report_extras& extras);
   bool ReportContext(const Context& context) override;
   void ReportRuns(const std::vector<Run>& report) override;
+  // After the last round: every entry's `repetitions` is its benchmark's count, and the
+  // aggregate rows (mean, median, stddev, cv) of each benchmark with two or more that ran follow.
+  void finish();
   const nlohmann::json& document() const { return document_; }
 
  private:
   const report_extras& extras_;
   nlohmann::json document_;
+  std::map<std::string, int> seen_;                        // repetitions reported so far, by name
+  std::map<std::string, std::set<std::string>> counters_;  // the counters they carried
 };
 
 // Sends every call to the display reporter and to the file reporter; owns neither.
@@ -116,6 +122,7 @@ class tee_reporter : public benchmark::BenchmarkReporter {
  private:
   benchmark::BenchmarkReporter& display_;
   benchmark::BenchmarkReporter& file_;
+  bool context_said_ = false;
 };
 
 // For --progress: prints nothing per run but failures (to stderr); the progress line comes from
@@ -131,6 +138,8 @@ class quiet_reporter : public benchmark::BenchmarkReporter {
 class progress_line {
  public:
   void start(std::size_t total);
+  // `more` repetitions planned on top (the next round of an adaptive run).
+  void extend(std::size_t more) { total_ += more; }
   void step(const std::string& name);
   void finish();
 

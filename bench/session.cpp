@@ -1,7 +1,9 @@
 #include "session.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <random>
 #include <utility>
 
 namespace ipcbench {
@@ -18,11 +20,13 @@ void bench_session::add(const bench_case& c) {
                               .process = process,
                               .topology = c.topo ? to_string(*c.topo) : "",
                               .fan = c.fan});
-  benchmark::RegisterBenchmark(c.name.c_str(),
-                               [this, c](benchmark::State& state) { run(state, c); })
-      ->Iterations(1)
-      ->UseManualTime()
-      ->Unit(benchmark::kMicrosecond);
+  cases_.push_back(c);
+  histories_.push_back({.name = c.name,
+                        .metric = c.req.pat == pattern::latency ? schema::counter::kRttP50Ns
+                                                                : schema::counter::kBytesPerSecond,
+                        .samples = {},
+                        .stopped = {}});
+  seconds_.push_back(0);
 }
 
 void bench_session::calibrate(cpu_choice cpus, const std::vector<std::size_t>& sizes) {
@@ -32,32 +36,117 @@ void bench_session::calibrate(cpu_choice cpus, const std::vector<std::size_t>& s
 }
 
 adjacent_floors bench_session::measure_adjacent(const bench_case& c) const {
-  if (!adjacent_floors_ || c.traits.kind == channel_kind::calibration) return {};
-  // A pair's floors bound a pair: fan-in and fan-out aggregates are no pair's.
-  if (!floors_apply(c)) return {};
-  return measure_adjacent_floors(cpus_, c.req.pat, c.req.message_size);
+  if (!adjacent_floors_) return {};
+  // The cache-line round trip beside every repetition tells the host's regime; the other
+  // floors bound a pair: not the in-process calibration, nor the aggregate of N producers or N
+  // consumers sharing a channel.
+  const bool bounds = c.traits.kind != channel_kind::calibration && floors_apply(c);
+  return measure_adjacent_floors(cpus_, c.req.pat, c.req.message_size, bounds);
 }
 
-void bench_session::run(benchmark::State& state, const bench_case& c) {
+void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition_plan& plan,
+                        bool progress) {
+  plan_ = plan;
+  std::mt19937_64 rng(plan.seed);
+  const auto t0 = std::chrono::steady_clock::now();
+  if (progress) progress_.start(0);
+  for (int round = 0;; ++round) {
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::vector<std::size_t> chosen = plan_round(round, elapsed);
+    if (chosen.empty()) break;
+    std::shuffle(chosen.begin(), chosen.end(), rng);
+    benchmark::ClearRegisteredBenchmarks();
+    for (std::size_t i : chosen)
+      benchmark::RegisterBenchmark(cases_[i].name.c_str(),
+                                   [this, i](benchmark::State& state) { run_repetition(state, i); })
+          ->Iterations(1)
+          ->UseManualTime()
+          ->Unit(benchmark::kMicrosecond);
+    progress_.extend(chosen.size());
+    benchmark::RunSpecifiedBenchmarks(&reporter, ".");
+    regimes_ = find_regimes(histories_);
+    for (std::size_t i : chosen) {
+      benchmark_history& h = histories_[i];
+      if (!h.stopped.empty()) continue;  // failed or skipped
+      const auto ok =
+          std::count_if(h.samples.begin(), h.samples.end(), [](const auto& s) { return s.ok; });
+      const auto d =
+          estimate::decide(plan_.rule, basis_of(h, regimes_).values, static_cast<int>(ok));
+      if (d != estimate::decision::go_on) h.stopped = estimate::to_string(d);
+    }
+  }
+  for (auto& h : histories_)
+    if (h.stopped.empty()) h.stopped = "budget";
+  benchmark::ClearRegisteredBenchmarks();
+  progress_.finish();
+}
+
+std::vector<std::size_t> bench_session::plan_round(int round, double elapsed_s) {
+  std::vector<std::size_t> active;
+  for (std::size_t i = 0; i < histories_.size(); ++i)
+    if (histories_[i].stopped.empty()) active.push_back(i);
+  // Every benchmark runs once at least, whatever the budget.
+  if (round == 0 || plan_.budget_s <= 0 || active.empty()) return active;
+  // Furthest from an answer first: fewest repetitions, then the widest interval.
+  struct need {
+    std::size_t reps;
+    double width;
+  };
+  std::vector<need> needs(histories_.size());
+  for (std::size_t i : active) {
+    const basis b = basis_of(histories_[i], regimes_);
+    const auto ci = estimate::median_interval(b.values, plan_.rule.confidence);
+    const double mid = estimate::median(b.values);
+    needs[i] = {histories_[i].samples.size(),
+                ci && mid != 0 ? (ci->hi - ci->lo) / std::abs(mid) : HUGE_VAL};
+  }
+  std::stable_sort(active.begin(), active.end(), [&](std::size_t a, std::size_t b) {
+    return needs[a].reps != needs[b].reps ? needs[a].reps < needs[b].reps
+                                          : needs[a].width > needs[b].width;
+  });
+  std::vector<std::size_t> chosen;
+  double left = plan_.budget_s - elapsed_s;
+  for (std::size_t i : active) {
+    const double cost = seconds_[i] / static_cast<double>(histories_[i].samples.size());
+    if (cost > left) continue;
+    chosen.push_back(i);
+    left -= cost;
+  }
+  return chosen;
+}
+
+void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
+  const bench_case& c = cases_[index];
+  const auto t0 = std::chrono::steady_clock::now();
   progress_.step(c.name);
   const auto started = std::chrono::system_clock::now().time_since_epoch();
   const std::uint64_t order = next_order_++;
-  run_result r;
-  adjacent_floors adjacent;
-  if (std::string blocked = extras_.repetition_blocked(c.name); !blocked.empty()) {
-    r.status = run_status::skipped;
-    r.reason = std::move(blocked);
-  } else {
-    adjacent = measure_adjacent(c);
-    run_request req = c.req;
-    req.timer_ns = floors_.timer_ns;
-    req.tsc_ns_per_tick = floors_.tsc_ns_per_tick();
-    r = c.run(req);
-  }
+  const adjacent_floors adjacent = measure_adjacent(c);
+  run_request req = c.req;
+  req.timer_ns = floors_.timer_ns;
+  req.tsc_ns_per_tick = floors_.tsc_ns_per_tick();
+  const run_result r = c.run(req);
   repetition_report rep = assemble_repetition(c, r, floors_, adjacent);
   rep.fields.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(started).count();
   rep.fields.order = order;
   record(c, rep);
+
+  benchmark_history& h = histories_[index];
+  repetition_sample sample;
+  sample.order = order;
+  sample.ok = r.status == run_status::ok;
+  sample.line_ns = adjacent.line_rtt_p50_ns;
+  sample.wake_ns = adjacent.wake_rtt_p50_ns;
+  if (const auto v = rep.counters.find(h.metric); v != rep.counters.end()) sample.value = v->second;
+  if (const auto v = rep.counters.find(schema::counter::kCpuNsPerMessage); v != rep.counters.end())
+    sample.cpu_ns_per_message = v->second;
+  sample.ok = sample.ok && std::isfinite(sample.value);
+  h.samples.push_back(sample);
+  if (r.status != run_status::ok)
+    h.stopped = r.status == run_status::skipped ? "skipped" : "failed";
+  seconds_[index] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
   if (r.status != run_status::ok) {
     // A lossy mechanism that lost round trips did what it is: the latency run is reported failed
     // with the counts, but it does not set the exit code. (A lossy stream that lost datagrams is
@@ -88,6 +177,26 @@ void bench_session::record(const bench_case& c, const repetition_report& rep) {
                       .topology = c.topo ? to_string(*c.topo) : "",
                       .ok = rep.fields.state == schema::status::ok,
                       .bytes_per_second = has_bps ? std::optional(bps->second) : std::nullopt});
+}
+
+nlohmann::json bench_session::stop_rule_json() const {
+  const auto& r = plan_.rule;
+  return {{"confidence", r.confidence},
+          {"relative_width", r.relative_width},
+          {"min_repetitions", r.min_repetitions},
+          {"max_repetitions", r.max_repetitions},
+          {"budget_s", plan_.budget_s},
+          {"basis", "reference regime"},
+          {"seed", plan_.seed},
+          {"metrics",
+           {{"latency", schema::counter::kRttP50Ns},
+            {"throughput", schema::counter::kBytesPerSecond}}}};
+}
+
+nlohmann::json bench_session::estimates_json() const {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& h : histories_) j[h.name] = estimate_json(h, regimes_, plan_.rule);
+  return j;
 }
 
 }  // namespace ipcbench

@@ -1,8 +1,8 @@
-// One run of the bench program: the CPUs its peers use, its calibrated floors, and what it
-// collected as the benchmarks ran (our report fields, the run records, the failure counts, the
-// progress line). Google Benchmark's registered benchmarks hold a reference to it, so it
-// outlives benchmark::RunSpecifiedBenchmarks and is neither copied nor moved. Coordinator side,
-// one thread.
+// One run of the bench program: the CPUs its peers use, its calibrated floors, the benchmarks it
+// runs round by round until the stop rule or the budget ends each (DESIGN.md rule 14), and what
+// it collected as they ran (our report fields, the run records, each benchmark's repetitions for
+// the estimates, the failure counts, the progress line). Google Benchmark's registered benchmarks
+// hold a reference to it, so it is neither copied nor moved. Coordinator side, one thread.
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -11,13 +11,28 @@
 #include <cstdint>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "bench/answer.hpp"
 #include "bench/calibration.hpp"
 #include "bench/cases.hpp"
+#include "bench/estimate.hpp"
 #include "bench/report.hpp"
 #include "harness/placement.hpp"
 #include "probe/report_probes.hpp"
 
 namespace ipcbench {
+
+// How many repetitions each benchmark gets. Every benchmark runs once per round, in an order
+// shuffled each round, so that each one meets every regime of the host; after `rule`'s minimum a
+// benchmark leaves the rounds when the stop rule says so, and once the run has spent `budget_s`
+// (0: no budget) no further round starts. A round that would overrun the budget runs only the
+// benchmarks furthest from an answer that fit in it (fewest repetitions, then widest interval).
+struct repetition_plan {
+  estimate::stop_rule rule;
+  double budget_s = 0;
+  std::uint64_t seed = 0;
+};
 
 class bench_session {
  public:
@@ -25,38 +40,47 @@ class bench_session {
   bench_session(const bench_session&) = delete;
   bench_session& operator=(const bench_session&) = delete;
 
-  // Records c's report fields and registers it with Google Benchmark (one iteration, manual
-  // time); its repetitions run through run().
+  // Records c's report fields; c runs in the rounds of run().
   void add(const bench_case& c);
   // Before any benchmark runs: takes `cpus`, the choice the benchmarks run with (choose_cpus),
   // and measures the run's floors on them (measure_calibration). With two different CPUs each
-  // repetition of a pair measures its floors on them again first (adjacent_floors).
+  // repetition measures its floors on them again first (adjacent_floors).
   void calibrate(cpu_choice cpus, const std::vector<std::size_t>& sizes);
-  // With `total` repetitions to come: the --progress line.
-  void show_progress(std::size_t total) { progress_.start(total); }
-
-  // One repetition of c: runs it (unless an earlier one failed), records it, and reports it to
-  // Google Benchmark.
-  void run(benchmark::State& state, const bench_case& c);
-  void finish() { progress_.finish(); }
+  // Runs the added benchmarks round by round (see repetition_plan), reporting each repetition
+  // to `reporter`; with --progress, `progress` shows one line.
+  void run(benchmark::BenchmarkReporter& reporter, const repetition_plan& plan, bool progress);
 
   const cpu_choice& cpus() const noexcept { return cpus_; }
   const calibration& floors() const noexcept { return floors_; }
   const report_extras& extras() const noexcept { return extras_; }
   // Every repetition so far, in the order they ran.
   const std::vector<probes::run_record>& records() const noexcept { return records_; }
+  // After run(): the regimes over the run, and each benchmark's history.
+  const run_regimes& regimes() const noexcept { return regimes_; }
+  const std::vector<benchmark_history>& histories() const noexcept { return histories_; }
+  // context.ipcbench.stop_rule, and the top-level `estimates`.
+  nlohmann::json stop_rule_json() const;
+  nlohmann::json estimates_json() const;
 
  private:
   adjacent_floors measure_adjacent(const bench_case& c) const;
+  void run_repetition(benchmark::State& state, std::size_t index);
   void record(const bench_case& c, const repetition_report& rep);
+  // The benchmarks of the next round, or none when the run is over.
+  std::vector<std::size_t> plan_round(int round, double elapsed_s);
 
   cpu_choice cpus_;
   bool adjacent_floors_ = false;  // cpus_ are two different CPUs
   calibration floors_;
   report_extras extras_;
   progress_line progress_;
-  std::uint64_t next_order_ = 0;  // each repetition's place in the run (interleaving shuffles)
+  repetition_plan plan_;
+  std::uint64_t next_order_ = 0;  // each repetition's place in the run
   std::vector<probes::run_record> records_;
+  std::vector<bench_case> cases_;
+  std::vector<benchmark_history> histories_;  // one per case
+  std::vector<double> seconds_;               // time each case has taken so far
+  run_regimes regimes_;
 };
 
 }  // namespace ipcbench

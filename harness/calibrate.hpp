@@ -43,12 +43,14 @@ struct wake_round_trip {
 std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int rounds = 2000);
 
 // The copy floor under every cross-CPU throughput: a process pinned to `cpu_a` copies messages
-// of `size` bytes into a shared 256 KiB ring of slots, and one pinned to `cpu_b` copies each out
-// into its own message buffer as soon as the ring's head says it is there (spin handoff on two
-// positions, no system call, no length prefix, no check), so the two copies overlap as in the
-// best ring. A slot holds min(size, 64 KiB): larger messages pass in 64 KiB pieces, as through
-// the shared-memory rings, so the floor works in the same cache footprint. Bytes per second over
-// about `seconds`; nullopt if it could not run.
+// of `size` bytes into a shared 256 KiB ring of slots, and one pinned to `cpu_b` copies them out
+// into its own message buffer (spin handoff on two positions, no system call, no length prefix,
+// no check), so the two copies overlap as in the best ring. A slot holds min(size, 64 KiB),
+// rounded up to 128 bytes so that writer and reader never share a cache line; larger messages
+// pass in 64 KiB pieces, as through the shared-memory rings. The positions are published once per
+// 4 KiB of slots, so the floor is a bound that no ring publishing every message beats. Bytes per
+// second, the best of three runs of a third of `seconds` after a warm-up; nullopt if it could not
+// run.
 std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std::size_t size,
                                                        double seconds = 0.05);
 

@@ -183,8 +183,8 @@ TEST(Cli, GivenCpusAreUsedAndRecorded) {
   const std::string cpus = std::to_string(a) + "," + std::to_string(b);
   const auto path = test::scratch_dir() / "report-cpus.json";
   const auto o = run_bench({"--sizes", "64", "--target-time", "0.01", "--cpus", cpus,
-                            "--benchmark_filter=^pipe/latency/", "--progress",
-                            "--benchmark_out=" + path.string()});
+                            "--benchmark_repetitions=1", "--benchmark_filter=^pipe/latency/",
+                            "--progress", "--benchmark_out=" + path.string()});
   ASSERT_EQ(o.exit_code(), 0) << o.err;
   std::ifstream in(path);
   const auto report = nlohmann::json::parse(in);
@@ -243,9 +243,10 @@ TEST(Cli, SigintCleansUpAndSaysSo) {
 
 TEST(Cli, SpawnRunsNamedChannelsBetweenLaunchedPeers) {
   const auto path = test::scratch_dir() / "spawn.json";
-  const auto o = run_bench({"--process", "spawn", "--sizes", "64", "--target-time", "0.01",
-                            "--benchmark_filter=^(null|pipe|fifo)/latency/",
-                            "--benchmark_out=" + path.string(), "--progress"});
+  const auto o =
+      run_bench({"--process", "spawn", "--sizes", "64", "--target-time", "0.01",
+                 "--benchmark_repetitions=1", "--benchmark_filter=^(null|pipe|fifo)/latency/",
+                 "--benchmark_out=" + path.string(), "--progress"});
   ASSERT_EQ(o.exit_code(), 0) << o.err;
   std::ifstream in(path);
   const auto report = nlohmann::json::parse(in);

@@ -461,10 +461,11 @@ TEST(ProbeCli, PrintsTheTableAndEmbedsItInTheReport) {
   ASSERT_EQ(written.size(), 5u);
 
   const auto report_path = test::scratch_dir() / "report.json";
-  const auto b = run_program(
-      IPCBENCH_BIN,
-      {"--sizes", "1048576", "--target-time", "0.01", "--benchmark_filter=^pipe/throughput/",
-       "--probes", probes_path.string(), "--benchmark_out=" + report_path.string(), "--progress"});
+  const auto b =
+      run_program(IPCBENCH_BIN,
+                  {"--sizes", "1048576", "--target-time", "0.01",
+                   "--benchmark_filter=^pipe/throughput/", "--benchmark_repetitions=1", "--probes",
+                   probes_path.string(), "--benchmark_out=" + report_path.string(), "--progress"});
   ASSERT_EQ(b.exit_code(), 0) << b.err;
   std::ifstream in(report_path);
   const auto report = nlohmann::json::parse(in);
@@ -508,7 +509,8 @@ TEST(ProbeCli, BenchRejectsABadProbesFile) {
   std::ofstream(bad) << R"({"probes": [{"id": "x", "claim": "c", "value": 1, "verdict": "sure",
                           "method": "m", "detail": "d"}]})";
   for (const std::string& path : {bad.string(), (test::scratch_dir() / "missing.json").string()}) {
-    const auto o = run_program(IPCBENCH_BIN, {"--probes", path, "--benchmark_filter=^null/"});
+    const auto o = run_program(
+        IPCBENCH_BIN, {"--probes", path, "--benchmark_filter=^null/", "--benchmark_repetitions=1"});
     EXPECT_EQ(o.exit_code(), 2) << o.err;
     EXPECT_EQ(lines(o.err), 1u) << o.err;
     EXPECT_EQ(o.err.rfind("ipcbench: --probes: ", 0), 0u) << o.err;

@@ -1,0 +1,191 @@
+#include "answer.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+namespace ipcbench {
+
+using nlohmann::json;
+
+std::optional<int> run_regimes::of(std::uint64_t order) const {
+  const auto it = std::lower_bound(orders.begin(), orders.end(), order);
+  if (it == orders.end() || *it != order) return std::nullopt;
+  return found.of[static_cast<std::size_t>(it - orders.begin())];
+}
+
+run_regimes find_regimes(const std::vector<benchmark_history>& all) {
+  std::vector<const repetition_sample*> series;
+  for (const auto& h : all)
+    for (const auto& s : h.samples)
+      if (s.line_ns) series.push_back(&s);
+  std::sort(series.begin(), series.end(), [](auto a, auto b) { return a->order < b->order; });
+  run_regimes r;
+  for (const auto* s : series) {
+    r.orders.push_back(s->order);
+    r.line_ns.push_back(*s->line_ns);
+    r.wake_ns.push_back(s->wake_ns);
+  }
+  r.found = estimate::detect_regimes(r.line_ns);
+  return r;
+}
+
+basis basis_of(const benchmark_history& h, const run_regimes& r) {
+  basis b;
+  std::map<int, std::size_t> count;
+  std::vector<std::optional<int>> regime(h.samples.size());
+  for (std::size_t i = 0; i < h.samples.size(); ++i)
+    if (h.samples[i].ok && (regime[i] = r.of(h.samples[i].order))) ++count[*regime[i]];
+  if (!count.empty()) {
+    int pick = r.found.reference;
+    if (count[pick] < kMinBasis)
+      pick = std::max_element(count.begin(), count.end(), [](auto& x, auto& y) {
+               return x.second < y.second;
+             })->first;
+    if (count[pick] >= kMinBasis || count.size() == 1) b.regime = pick;
+  }
+  for (std::size_t i = 0; i < h.samples.size(); ++i)
+    if (h.samples[i].ok && (!b.regime || regime[i] == b.regime)) {
+      b.samples.push_back(i);
+      b.values.push_back(h.samples[i].value);
+    }
+  return b;
+}
+
+namespace {
+
+json spread_json(std::vector<double> v) {
+  if (v.empty()) return nullptr;
+  std::sort(v.begin(), v.end());
+  return {{"median", estimate::median(v)}, {"min", v.front()}, {"max", v.back()}};
+}
+
+json series_json(std::vector<double> v) {
+  if (v.empty()) return nullptr;
+  json j = spread_json(v);
+  std::sort(v.begin(), v.end());
+  const auto at = [&](double q) {
+    return v[static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5)];
+  };
+  j["p10"] = at(0.1);
+  j["p90"] = at(0.9);
+  j["samples"] = v.size();
+  return j;
+}
+
+// Why the modes differ, where the repetitions show it: the CPU spent per message, or the
+// wake-up floor beside them.
+json mode_cause(const benchmark_history& h, const basis& b,
+                const std::vector<estimate::mode>& modes) {
+  auto median_of = [&](const estimate::mode& m, auto field) {
+    std::vector<double> v;
+    for (std::size_t k : m.members)
+      if (const auto x = h.samples[b.samples[k]].*field) v.push_back(*x);
+    return estimate::median(v);
+  };
+  const auto& slow = h.metric == "bytes_per_second" ? modes.front() : modes.back();
+  const auto& fast = h.metric == "bytes_per_second" ? modes.back() : modes.front();
+  char text[200];
+  const double cpu = median_of(slow, &repetition_sample::cpu_ns_per_message) /
+                     median_of(fast, &repetition_sample::cpu_ns_per_message);
+  if (cpu >= 1.5) {
+    std::snprintf(text, sizeof text,
+                  "CPU per message %.1fx higher in the slow mode (a peer spins or retries)", cpu);
+    return text;
+  }
+  const double wake =
+      median_of(slow, &repetition_sample::wake_ns) / median_of(fast, &repetition_sample::wake_ns);
+  if (wake >= 1.3) {
+    std::snprintf(text, sizeof text,
+                  "the wake-up floor beside the slow mode is %.1fx the fast mode's", wake);
+    return text;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+json regimes_json(const run_regimes& r) {
+  const std::size_t n = r.found.of.size();
+  if (n == 0) return nullptr;
+  json list = json::array();
+  std::vector<double> all_wake;
+  for (std::size_t k = 0; k < r.found.list.size(); ++k) {
+    const auto& g = r.found.list[k];
+    std::vector<double> wake;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (r.found.of[i] != static_cast<int>(k)) continue;
+      if (r.wake_ns[i]) wake.push_back(*r.wake_ns[i]);
+    }
+    all_wake.insert(all_wake.end(), wake.begin(), wake.end());
+    list.push_back(
+        {{"index", k},
+         {"share", static_cast<double>(g.count) / static_cast<double>(n)},
+         {"repetitions", g.count},
+         {"cache_line_rtt_p50_ns", {{"median", g.median}, {"min", g.min}, {"max", g.max}}},
+         {"wakeup_rtt_p50_ns", spread_json(wake)}});
+  }
+  return {{"floor", "cache_line_rtt_p50_ns"},
+          {"method",
+           "the cache-line round trip measured beside every repetition, grouped where its values "
+           "stand 1.5x apart (groups of at least 5 % of the run); the reference regime is the "
+           "lowest one holding a fifth of the run"},
+          {"repetitions", n},
+          {"reference", r.found.reference},
+          {"regimes", std::move(list)},
+          {"floors",
+           {{"cache_line_rtt_p50_ns", series_json(r.line_ns)},
+            {"wakeup_rtt_p50_ns", series_json(all_wake)}}}};
+}
+
+json estimate_json(const benchmark_history& h, const run_regimes& r,
+                   const estimate::stop_rule& rule) {
+  const basis b = basis_of(h, r);
+  std::size_t ok = 0;
+  for (const auto& s : h.samples) ok += s.ok;
+  json j = {{"metric", h.metric},
+            {"value", nullptr},
+            {"interval", nullptr},
+            {"confidence", nullptr},
+            {"relative_width", nullptr},
+            {"basis", r.found.of.empty() ? "all" : "regime"},
+            {"regime", b.regime ? json(*b.regime) : json(nullptr)},
+            {"repetitions", ok},
+            {"used", b.values.size()},
+            {"stopped", h.stopped},
+            {"modes", nullptr},
+            {"mode_cause", nullptr}};
+  if (!b.regime) j["basis"] = "all";
+  // The median per regime over all ok repetitions.
+  std::map<int, std::vector<double>> by;
+  for (const auto& s : h.samples)
+    if (s.ok)
+      if (const auto g = r.of(s.order)) by[*g].push_back(s.value);
+  json by_regime = json::array();
+  for (const auto& [g, v] : by)
+    by_regime.push_back({{"regime", g}, {"value", estimate::median(v)}, {"repetitions", v.size()}});
+  j["by_regime"] = std::move(by_regime);
+  if (b.values.empty()) return j;
+  const double value = estimate::median(b.values);
+  j["value"] = value;
+  if (const auto ci = estimate::median_interval(b.values, rule.confidence)) {
+    j["interval"] = {ci->lo, ci->hi};
+    j["confidence"] = ci->confidence;
+    if (value != 0) j["relative_width"] = (ci->hi - ci->lo) / std::abs(value);
+  }
+  const auto modes = estimate::detect_modes(b.values);
+  if (modes.size() > 1) {
+    json m = json::array();
+    for (const auto& mode : modes)
+      m.push_back({{"value", mode.value},
+                   {"share", static_cast<double>(mode.members.size()) /
+                                 static_cast<double>(b.values.size())},
+                   {"repetitions", mode.members.size()}});
+    j["modes"] = std::move(m);
+    j["mode_cause"] = mode_cause(h, b, modes);
+  }
+  return j;
+}
+
+}  // namespace ipcbench

@@ -1,0 +1,64 @@
+// The run's answer from its repetitions (DESIGN.md rules 13-16): which host regime each
+// repetition ran in, what each benchmark is judged on (its repetitions in the reference regime),
+// its estimate with the interval and modes, and the report's `regimes` and `estimates` JSON
+// (results/README.md). Plain values in, JSON out; coordinator side.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/estimate.hpp"
+
+namespace ipcbench {
+
+// What one repetition leaves for the stop rule and the estimates.
+struct repetition_sample {
+  std::uint64_t order = 0;  // its place in the run
+  bool ok = false;
+  double value = std::numeric_limits<double>::quiet_NaN();  // the benchmark's metric
+  std::optional<double> line_ns, wake_ns;                   // floors measured beside it
+  std::optional<double> cpu_ns_per_message;
+};
+
+// One benchmark's repetitions so far.
+struct benchmark_history {
+  std::string name;
+  std::string metric;  // schema::counter::kRttP50Ns or kBytesPerSecond
+  std::vector<repetition_sample> samples;
+  std::string stopped;  // converged, cap, budget, failed, skipped; empty while it goes on
+};
+
+// The host's regimes over every repetition that had a cache-line floor, in the order they ran.
+struct run_regimes {
+  estimate::regimes found;
+  std::vector<std::uint64_t> orders;  // the repetition of each floor in `found.of`
+  std::vector<double> line_ns;        // the floors
+  std::vector<std::optional<double>> wake_ns;
+  // The regime of the repetition at `order`; nullopt without a floor.
+  std::optional<int> of(std::uint64_t order) const;
+};
+run_regimes find_regimes(const std::vector<benchmark_history>& all);
+
+// What a benchmark is judged on: its ok repetitions in the reference regime when it has at least
+// kMinBasis of them, otherwise in the regime it met most (said so in its estimate), and all of
+// them when the run has no regimes.
+inline constexpr std::size_t kMinBasis = 3;
+struct basis {
+  std::vector<std::size_t> samples;  // indices into the history's samples
+  std::vector<double> values;
+  std::optional<int> regime;
+};
+basis basis_of(const benchmark_history& h, const run_regimes& r);
+
+// The report's context.ipcbench.regimes (null without a floor) and one benchmark's entry of the
+// top-level `estimates`.
+nlohmann::json regimes_json(const run_regimes& r);
+nlohmann::json estimate_json(const benchmark_history& h, const run_regimes& r,
+                             const estimate::stop_rule& rule);
+
+}  // namespace ipcbench

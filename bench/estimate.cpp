@@ -1,0 +1,156 @@
+#include "estimate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace ipcbench::estimate {
+
+double median(std::vector<double> values) {
+  if (values.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::sort(values.begin(), values.end());
+  const std::size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+std::optional<interval> median_interval(std::span<const double> values, double confidence) {
+  std::vector<double> v(values.begin(), values.end());
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  if (n == 0) return std::nullopt;
+  // tail[j] = P(Binomial(n, 1/2) <= j), summed in log space so large n does not overflow.
+  std::optional<interval> best;
+  double cdf = 0;
+  const double count = static_cast<double>(n);
+  for (std::size_t k = 1; 2 * k <= n + 1; ++k) {
+    const double j = static_cast<double>(k - 1);
+    cdf += std::exp(std::lgamma(count + 1) - std::lgamma(j + 1) - std::lgamma(count - j + 1) -
+                    count * std::log(2.0));
+    const double coverage = 1 - 2 * cdf;
+    if (coverage < confidence) break;
+    best = interval{v[k - 1], v[n - k], coverage};
+  }
+  return best;
+}
+
+const char* to_string(decision d) {
+  switch (d) {
+    case decision::go_on:
+      return "go_on";
+    case decision::converged:
+      return "converged";
+    case decision::cap:
+      return "cap";
+  }
+  return "?";
+}
+
+decision decide(const stop_rule& rule, std::span<const double> basis, int repetitions) {
+  if (repetitions >= rule.max_repetitions) return decision::cap;
+  if (repetitions < rule.min_repetitions ||
+      basis.size() < static_cast<std::size_t>(rule.min_repetitions))
+    return decision::go_on;
+  const auto ci = median_interval(basis, rule.confidence);
+  const double mid = median({basis.begin(), basis.end()});
+  if (ci && mid != 0 && (ci->hi - ci->lo) / std::abs(mid) <= rule.relative_width)
+    return decision::converged;
+  return decision::go_on;
+}
+
+namespace {
+
+// The width of the sorted values [lo, hi), a twentieth trimmed at each end (an outlier or two
+// between two regimes must not hide the gap).
+double spread_of(const std::vector<double>& logs, std::size_t lo, std::size_t hi) {
+  const std::size_t trim = (hi - lo) / 20;
+  return logs[hi - 1 - trim] - logs[lo + trim];
+}
+
+// Splits the sorted log values in [lo, hi) at the widest admissible gap; appends the cut
+// positions (indices where a new group starts) to `cuts`.
+void split(const std::vector<double>& logs, std::size_t lo, std::size_t hi, std::size_t min_members,
+           double min_gap, std::size_t max_cuts, std::vector<std::size_t>& cuts) {
+  if (cuts.size() >= max_cuts || hi - lo < 2 * min_members) return;
+  std::size_t best = 0;
+  double best_gap = 0;
+  for (std::size_t i = lo + min_members; i + min_members <= hi; ++i) {
+    const double gap = logs[i] - logs[i - 1];
+    const double spread = std::max(spread_of(logs, lo, i), spread_of(logs, i, hi));
+    if (gap >= min_gap && gap >= spread && gap > best_gap) {
+      best = i;
+      best_gap = gap;
+    }
+  }
+  if (best == 0) return;
+  cuts.push_back(best);
+  split(logs, lo, best, min_members, min_gap, max_cuts, cuts);
+  split(logs, best, hi, min_members, min_gap, max_cuts, cuts);
+}
+
+}  // namespace
+
+grouping group_by_gaps(std::span<const double> values, std::size_t min_members, double min_ratio,
+                       std::size_t max_groups) {
+  grouping g;
+  const std::size_t n = values.size();
+  g.of.assign(n, 0);
+  if (n == 0) return g;
+  g.groups = 1;
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](auto a, auto b) { return values[a] < values[b]; });
+  std::vector<double> logs(n);
+  for (std::size_t i = 0; i < n; ++i) logs[i] = std::log(std::max(values[order[i]], 1e-300));
+  std::vector<std::size_t> cuts;
+  split(logs, 0, n, std::max<std::size_t>(min_members, 1), std::log(min_ratio),
+        max_groups > 0 ? max_groups - 1 : 0, cuts);
+  std::sort(cuts.begin(), cuts.end());
+  g.groups = cuts.size() + 1;
+  std::size_t group = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    while (group < cuts.size() && i >= cuts[group]) ++group;
+    g.of[order[i]] = static_cast<int>(group);
+  }
+  return g;
+}
+
+regimes detect_regimes(std::span<const double> line_floors) {
+  regimes r;
+  const std::size_t n = line_floors.size();
+  if (n == 0) return r;
+  const std::size_t min_members = std::max<std::size_t>(3, (n + 19) / 20);
+  const grouping g =
+      n < 8 ? grouping{1, std::vector<int>(n, 0)} : group_by_gaps(line_floors, min_members, 1.5, 4);
+  std::vector<std::vector<double>> members(g.groups);
+  for (std::size_t i = 0; i < n; ++i) members[g.of[i]].push_back(line_floors[i]);
+  for (auto& m : members)
+    r.list.push_back({median(m), *std::min_element(m.begin(), m.end()),
+                      *std::max_element(m.begin(), m.end()), m.size()});
+  r.of = g.of;
+  r.reference = reference_regime(r.list, n);
+  return r;
+}
+
+int reference_regime(const std::vector<regime>& list, std::size_t series) {
+  // At most four regimes: one of them holds a quarter of the series.
+  for (std::size_t i = 0; i < list.size(); ++i)
+    if (5 * list[i].count >= series) return static_cast<int>(i);
+  return list.empty() ? -1 : 0;
+}
+
+std::vector<mode> detect_modes(std::span<const double> values) {
+  const std::size_t n = values.size();
+  const std::size_t min_members = std::max<std::size_t>(2, (n + 4) / 5);
+  const grouping g = group_by_gaps(values, min_members, 1.2, 3);
+  std::vector<mode> modes(std::max<std::size_t>(g.groups, n == 0 ? 0 : 1));
+  std::vector<std::vector<double>> vals(modes.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    modes[g.of[i]].members.push_back(i);
+    vals[g.of[i]].push_back(values[i]);
+  }
+  for (std::size_t m = 0; m < modes.size(); ++m) modes[m].value = median(vals[m]);
+  return modes;
+}
+
+}  // namespace ipcbench::estimate

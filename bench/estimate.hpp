@@ -1,0 +1,80 @@
+// The statistics behind a run's answer (DESIGN.md rules 13-16): the confidence interval of a
+// median from order statistics, the stop rule that decides when a benchmark has repeated enough,
+// the host's regimes found in the series of cache-line floors measured beside the repetitions,
+// and the modes of a benchmark's repetitions. Plain functions on plain values, no I/O;
+// coordinator side.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace ipcbench::estimate {
+
+// The median of `values` (the mean of the two middle ones for an even count); NaN when empty.
+double median(std::vector<double> values);
+
+// A distribution-free confidence interval of the median: [x(k), x(n-k+1)] of the sorted values
+// for the largest k whose coverage, 1 - 2 P(Binomial(n, 1/2) <= k - 1), is at least
+// `confidence`. nullopt when even [min, max] covers less (n = 4 covers 87.5 %, n = 5 93.75 %).
+struct interval {
+  double lo = 0, hi = 0;
+  double confidence = 0;  // the interval's actual coverage
+};
+std::optional<interval> median_interval(std::span<const double> values, double confidence);
+
+// When to stop repeating one benchmark: once `min_repetitions` have run, as soon as the interval
+// of the median of the values it is judged on (its repetitions in the reference regime) is
+// within `relative_width` of that median; at `max_repetitions` in any case.
+struct stop_rule {
+  double confidence = 0.9;
+  double relative_width = 0.10;
+  int min_repetitions = 5;
+  int max_repetitions = 12;
+};
+enum class decision { go_on, converged, cap };
+const char* to_string(decision d);
+// `basis`: the values judged (maybe fewer than `repetitions`, the ok repetitions run).
+decision decide(const stop_rule& rule, std::span<const double> basis, int repetitions);
+
+// Groups of values apart from each other: sorted in log space, split at the widest gap that
+// leaves at least `min_members` on both sides, is at least `min_ratio` (as a ratio of the values
+// either side of it) and at least as wide as the spread of either side (so a drift, which leaves
+// no such gap, stays one group); each side split again the same way, up to `max_groups`.
+// `of[i]` is the group of values[i], groups numbered by their values, lowest first.
+struct grouping {
+  std::size_t groups = 0;
+  std::vector<int> of;
+};
+grouping group_by_gaps(std::span<const double> values, std::size_t min_members, double min_ratio,
+                       std::size_t max_groups);
+
+// The host's regimes from the cache-line floors measured beside the repetitions, in the order
+// they ran: groups of at least 5 % of the series (3 floors at least) whose values are at least
+// 1.5x apart; one regime on a quiet machine, or when the series is too short (fewer than 8).
+struct regime {
+  double median = 0, min = 0, max = 0;
+  std::size_t count = 0;
+};
+struct regimes {
+  std::vector<regime> list;  // lowest cache-line round trip first
+  std::vector<int> of;       // per floor of the series
+  int reference = -1;        // see reference_regime; -1 for an empty series
+};
+regimes detect_regimes(std::span<const double> line_floors);
+// The regime the estimates are taken in: the lowest cache-line round trip among the regimes that
+// hold at least a fifth of the series, so the answer is the machine at its best yet a state the
+// run saw often enough for every benchmark to meet it.
+int reference_regime(const std::vector<regime>& list, std::size_t series);
+
+// The modes of one benchmark's repetitions: groups of at least two repetitions and a fifth of
+// them, 1.2x apart at least (a single outlier is no mode). One mode when unimodal.
+struct mode {
+  double value = 0;  // the median of its members
+  std::vector<std::size_t> members;
+};
+std::vector<mode> detect_modes(std::span<const double> values);
+
+}  // namespace ipcbench::estimate

@@ -1,0 +1,219 @@
+// The statistics behind a run's answer (bench/estimate, bench/answer): exact results on known
+// inputs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "bench/answer.hpp"
+#include "bench/estimate.hpp"
+
+namespace ipcbench {
+namespace {
+
+using estimate::decide;
+using estimate::decision;
+using estimate::detect_modes;
+using estimate::detect_regimes;
+using estimate::median_interval;
+
+TEST(MedianInterval, OrderStatisticsAndTheirCoverage) {
+  // n = 5: only [min, max] reaches 90 %, covering 1 - 2/32 = 93.75 %.
+  const auto five = median_interval(std::vector<double>{5, 1, 4, 2, 3}, 0.9);
+  ASSERT_TRUE(five);
+  EXPECT_EQ(five->lo, 1);
+  EXPECT_EQ(five->hi, 5);
+  EXPECT_DOUBLE_EQ(five->confidence, 1 - 2.0 / 32);
+  // n = 4 covers 87.5 % at most: no 90 % interval.
+  EXPECT_FALSE(median_interval(std::vector<double>{1, 2, 3, 4}, 0.9));
+  // n = 10: [x(2), x(9)] covers 1 - 2 * 11/1024 = 97.9 %, [x(3), x(8)] 89.1 % (< 90 %).
+  std::vector<double> ten = {10, 9, 8, 7, 6, 5, 4, 3, 2, 1};
+  const auto t = median_interval(ten, 0.9);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->lo, 2);
+  EXPECT_EQ(t->hi, 9);
+  EXPECT_NEAR(t->confidence, 1 - 2 * 11.0 / 1024, 1e-12);
+  EXPECT_FALSE(median_interval({}, 0.9));
+}
+
+TEST(StopRule, StopsWhenTheIntervalIsNarrow) {
+  const estimate::stop_rule rule{
+      .confidence = 0.9, .relative_width = 0.1, .min_repetitions = 5, .max_repetitions = 12};
+  const std::vector<double> narrow = {100, 101, 99, 102, 100};  // [99, 102]: 3 % of 100
+  EXPECT_EQ(decide(rule, narrow, 5), decision::converged);
+}
+
+TEST(StopRule, RunsToTheCapWhenItIsNot) {
+  const estimate::stop_rule rule{
+      .confidence = 0.9, .relative_width = 0.1, .min_repetitions = 5, .max_repetitions = 8};
+  std::vector<double> wide;
+  for (int n = 1; n <= 8; ++n) {
+    wide.push_back(n % 2 ? 100 : 150);
+    EXPECT_EQ(decide(rule, wide, n), n < 8 ? decision::go_on : decision::cap) << n;
+  }
+}
+
+TEST(StopRule, NeverStopsBeforeItsMinimum) {
+  const estimate::stop_rule rule{
+      .confidence = 0.5, .relative_width = 0.1, .min_repetitions = 6, .max_repetitions = 12};
+  std::vector<double> same;
+  for (int n = 1; n <= 5; ++n) {
+    same.push_back(100);
+    EXPECT_EQ(decide(rule, same, n), decision::go_on) << n;
+  }
+  same.push_back(100);
+  EXPECT_EQ(decide(rule, same, 6), decision::converged);
+  // Enough repetitions, but too few of them in the basis (the reference regime): go on.
+  EXPECT_EQ(decide(rule, std::vector<double>{100, 100}, 7), decision::go_on);
+}
+
+// A series as the host makes it: noise around a level, in the order the repetitions ran.
+std::vector<double> around(double level, int n, double spread, int seed) {
+  std::vector<double> v;
+  for (int i = 0; i < n; ++i)
+    v.push_back(level * (1 + spread * std::sin(1.7 * (i + 1) * (seed + 1))));
+  return v;
+}
+
+TEST(Regimes, OneRegimeOnAQuietMachine) {
+  const auto r = detect_regimes(around(125, 200, 0.12, 1));
+  ASSERT_EQ(r.list.size(), 1u);
+  EXPECT_EQ(r.list[0].count, 200u);
+  EXPECT_EQ(r.reference, 0);
+}
+
+TEST(Regimes, TwoRegimesAndWhichRepetitionRanInWhich) {
+  // 60 s near 125 ns, 80 near 540, 40 near 125 again.
+  std::vector<double> series = around(125, 60, 0.1, 1);
+  const auto slow = around(540, 80, 0.04, 2);
+  series.insert(series.end(), slow.begin(), slow.end());
+  const auto back = around(125, 40, 0.1, 3);
+  series.insert(series.end(), back.begin(), back.end());
+  series[70] = 300;  // one caught mid-move
+  const auto r = detect_regimes(series);
+  ASSERT_EQ(r.list.size(), 2u);
+  EXPECT_NEAR(r.list[0].median, 125, 15);
+  EXPECT_NEAR(r.list[1].median, 540, 30);
+  EXPECT_EQ(r.list[0].count, 100u);
+  EXPECT_EQ(r.of[0], 0);
+  EXPECT_EQ(r.of[100], 1);
+  EXPECT_EQ(r.of[179], 0);
+  EXPECT_EQ(r.reference, 0);
+}
+
+TEST(Regimes, ADriftIsNoRegime) {
+  std::vector<double> drift;
+  for (int i = 0; i < 150; ++i) drift.push_back(130 + 400.0 * i / 149);
+  EXPECT_EQ(detect_regimes(drift).list.size(), 1u);
+}
+
+TEST(Regimes, TheReferenceHoldsAFifthOfTheRun) {
+  // The fast state for 10 % of the run only: the estimates are taken in the slow one.
+  std::vector<double> series = around(125, 10, 0.05, 1);
+  const auto slow = around(540, 90, 0.04, 2);
+  series.insert(series.end(), slow.begin(), slow.end());
+  const auto r = detect_regimes(series);
+  ASSERT_EQ(r.list.size(), 2u);
+  EXPECT_EQ(r.reference, 1);
+}
+
+TEST(Modes, Unimodal) {
+  const auto m = detect_modes(around(1000, 12, 0.08, 4));
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].members.size(), 12u);
+}
+
+TEST(Modes, BimodalOneToTwo) {
+  // 46 GB/s in one repetition of three, 6.9 in the others, as iceoryx.zerocopy once did.
+  const std::vector<double> v = {6.9, 46, 7.0, 6.8, 45, 7.1, 47, 6.95, 7.05};
+  const auto m = detect_modes(v);
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].members.size(), 6u);
+  EXPECT_EQ(m[1].members.size(), 3u);
+  EXPECT_DOUBLE_EQ(m[0].value, 6.975);
+  EXPECT_DOUBLE_EQ(m[1].value, 46);
+}
+
+TEST(Modes, ASingleOutlierIsNoMode) {
+  const std::vector<double> v = {100, 101, 99, 102, 100, 98, 350};
+  EXPECT_EQ(detect_modes(v).size(), 1u);
+}
+
+// A benchmark whose repetitions ran in both regimes: judged on those in the reference regime.
+TEST(Answer, TheEstimateIsTakenInTheReferenceRegime) {
+  benchmark_history bench{.name = "pipe/latency/64/cross",
+                          .metric = "rtt_p50_ns",
+                          .samples = {},
+                          .stopped = "converged"};
+  benchmark_history other{
+      .name = "other", .metric = "rtt_p50_ns", .samples = {}, .stopped = "converged"};
+  std::uint64_t order = 0;
+  auto add = [&](benchmark_history& h, double value, double line) {
+    repetition_sample s;
+    s.order = order++;
+    s.ok = true;
+    s.value = value;
+    s.line_ns = line;
+    h.samples.push_back(s);
+  };
+  for (int i = 0; i < 4; ++i) add(bench, 6000 + 100 * i, 125 + i);  // fast: 6000..6300
+  for (int i = 0; i < 3; ++i) add(bench, 9000 + 100 * i, 540 + i);  // slow
+  for (int i = 0; i < 10; ++i) add(other, 1000, i < 5 ? 120 : 530);
+  const run_regimes r = find_regimes({bench, other});
+  ASSERT_EQ(r.found.list.size(), 2u);
+  const basis b = basis_of(bench, r);
+  EXPECT_EQ(b.regime, 0);
+  EXPECT_EQ(b.values.size(), 4u);
+  const auto j = estimate_json(bench, r, {});
+  EXPECT_EQ(j["basis"], "regime");
+  EXPECT_EQ(j["regime"], 0);
+  EXPECT_DOUBLE_EQ(j["value"].get<double>(), 6150);
+  EXPECT_EQ(j["used"], 4);
+  EXPECT_EQ(j["repetitions"], 7);
+  ASSERT_EQ(j["by_regime"].size(), 2u);
+  EXPECT_DOUBLE_EQ(j["by_regime"][1]["value"].get<double>(), 9100);
+  EXPECT_TRUE(j["modes"].is_null());
+  EXPECT_TRUE(j["interval"].is_null());  // 4 values cover 87.5 % at most
+  const auto regimes = regimes_json(r);
+  EXPECT_EQ(regimes["regimes"].size(), 2u);
+  EXPECT_EQ(regimes["reference"], 0);
+  EXPECT_DOUBLE_EQ(regimes["regimes"][0]["share"].get<double>(), 9.0 / 17);
+}
+
+TEST(Answer, NoFloorsNoRegimes) {
+  benchmark_history h{.name = "x", .metric = "bytes_per_second", .samples = {}, .stopped = "cap"};
+  for (int i = 0; i < 5; ++i) {
+    repetition_sample s;
+    s.order = static_cast<std::uint64_t>(i);
+    s.ok = true;
+    s.value = 1e9 + i;
+    h.samples.push_back(s);
+  }
+  const run_regimes r = find_regimes({h});
+  EXPECT_TRUE(regimes_json(r).is_null());
+  const auto j = estimate_json(h, r, {});
+  EXPECT_EQ(j["basis"], "all");
+  EXPECT_TRUE(j["regime"].is_null());
+  EXPECT_EQ(j["used"], 5);
+  EXPECT_EQ(j["interval"][0], 1e9);
+}
+
+TEST(Answer, AMultimodalEstimateNamesItsModesAndTheirCause) {
+  benchmark_history h{.name = "x", .metric = "bytes_per_second", .samples = {}, .stopped = "cap"};
+  for (int i = 0; i < 9; ++i) {
+    repetition_sample s;
+    s.order = static_cast<std::uint64_t>(i);
+    s.ok = true;
+    const bool fast = i % 3 == 0;
+    s.value = fast ? 46e9 : 6.9e9;
+    s.cpu_ns_per_message = fast ? 25e3 : 100e3;
+    h.samples.push_back(s);
+  }
+  const auto j = estimate_json(h, find_regimes({h}), {});
+  ASSERT_EQ(j["modes"].size(), 2u);
+  EXPECT_DOUBLE_EQ(j["modes"][0]["share"].get<double>(), 6.0 / 9);
+  EXPECT_NE(j["mode_cause"].get<std::string>().find("4.0x"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ipcbench
