@@ -17,10 +17,17 @@ and renders charts to plots/<report>/index.html.
 
 Options:
   --quick              CI-sized sweep: sizes 1 64 4095 4096 4097 65535 65536 65537 1048576,
-                       0.02 s per timed batch, 1 repetition unless --repetitions is given
+                       0.02 s per timed batch, 3 to 5 repetitions within a 45 s budget
   --filter REGEX       run only benchmarks whose name matches (names: <mechanism>/<pattern>/<size>/<placement>,
                        e.g. 'pipe|fifo' or '/latency/')
-  --repetitions N      repetitions of every benchmark (default 3; quick 1)
+  --repetitions N      run every benchmark exactly N times instead of the stop rule (by default
+                       each benchmark repeats, in shuffled rounds, until the 90 % interval of
+                       its median is within 10 % (5 to 12 repetitions; quick 3 to 5) or the
+                       budget ends the rounds; see docs/methodology.md)
+  --budget S           seconds of rounds after which no new round starts (default 480; quick
+                       45; 0: none); every benchmark runs once whatever the budget
+  --twice              run the sweep twice, back to back, and print how far the two reports
+                       agree (ipcbench-compare --same-answer): the reproducibility check
   --out FILE           write the report to FILE instead of results/<host>-<time>.json
   --placement P        cross (peers on two different CPUs, default), same (one CPU), none (unpinned);
                        the CPUs come from the topology in sysfs: two that are not SMT siblings,
@@ -42,7 +49,7 @@ Options:
   --idle-states M      held (default): keep the CPUs out of deep idle states for the whole run
                        (PM QoS, /dev/cpu_dma_latency = 0; needs root, otherwise the run goes
                        on with them allowed and the report says why); allowed: leave them be
-  --target-time S      seconds per timed batch (default 0.2; quick 0.02)
+  --target-time S      seconds per timed batch (default 0.05; quick 0.02)
   --baseline FILE      gate this tree against the build that wrote the report FILE: a stored
                        report's repetitions and a new run's are not exchangeable (the host
                        moves between runs), so both sides are run again, as --ab with the
@@ -59,9 +66,6 @@ Options:
                        the rounds' reports go to <report>-ab/
   --ab-binary FILE     the same with a baseline bench program that is already built
   --no-probes          do not run the textbook-claim probes before the sweep
-  --no-interleave      run the repetitions of a benchmark back to back instead of interleaving
-                       them in random order across the run (the default with 2 or more, so that
-                       each benchmark's samples span the machine's drift)
   --no-plots           do not render charts
   --build-dir DIR      where to build (default build/)
   --no-build           use the programs already built in the build folder as they are
@@ -73,7 +77,7 @@ TXT
 
 die() { echo "run_all.sh: $*" >&2; exit 2; }
 
-interleave=1 quick=0 filter="" repetitions="" out="" placement="cross" placement_given=0 cpus="" sizes="" target_time="" baseline="" plots=1
+twice=0 budget="" quick=0 filter="" repetitions="" out="" placement="cross" placement_given=0 cpus="" sizes="" target_time="" baseline="" plots=1
 fan=""
 process="fork" idle_states="held"
 probes=1 probes_json="" ab_ref="" ab_binary="" build=1
@@ -95,7 +99,8 @@ while [ $# -gt 0 ]; do
     --ab) [ -n "${2:-}" ] || die "--ab needs a git ref"; ab_ref="$2"; shift ;;
     --ab-binary) [ -n "${2:-}" ] || die "--ab-binary needs a value"; ab_binary="$2"; shift ;;
     --no-probes) probes=0 ;;
-    --no-interleave) interleave=0 ;;
+    --budget) [ -n "${2:-}" ] || die "--budget needs a value"; budget="$2"; shift ;;
+    --twice) twice=1 ;;
     --no-plots) plots=0 ;;
     --build-dir) [ -n "${2:-}" ] || die "--build-dir needs a value"; build_dir="$2"; shift ;;
     --no-build) build=0 ;;
@@ -113,10 +118,12 @@ if [ -n "$repetitions" ]; then
   if ! [[ "$repetitions" =~ ^[0-9]{1,4}$ ]] || [ "$repetitions" -lt 1 ] || [ "$repetitions" -gt 1000 ]; then
     die "--repetitions must be a whole number from 1 to 1000, not '$repetitions'"
   fi
-elif [ "$quick" -eq 1 ]; then
-  repetitions=1
-else
-  repetitions=3
+fi
+if [ -n "$budget" ] && { ! [[ "$budget" =~ ^[0-9]{1,5}$ ]] || [ "$budget" -gt 86400 ]; }; then
+  die "--budget must be a whole number of seconds, 0 to 86400, not '$budget'"
+fi
+if [ "$twice" -eq 1 ] && [ -n "$ab_ref$ab_binary$baseline" ]; then
+  die "--twice runs the sweep twice; it does not take --ab, --ab-binary or --baseline"
 fi
 case "$placement" in cross|same|none) ;; *) die "--placement must be cross, same or none, not '$placement'" ;; esac
 if [ -n "$fan" ] && [ "$fan" != none ]; then
@@ -325,13 +332,10 @@ if [ -z "$out" ]; then
   out="$here/results/$(hostname -s 2>/dev/null || hostname)-$(date +%Y%m%d-%H%M%S).json"
 fi
 
-args=(--progress "--placement=$placement" "--process=$process" "--idle-states=$idle_states"
-      "--benchmark_repetitions=$repetitions"
-      "--benchmark_out=$out")
+args=(--progress "--placement=$placement" "--process=$process" "--idle-states=$idle_states")
+[ -n "$repetitions" ] && args+=("--benchmark_repetitions=$repetitions")
+[ -n "$budget" ] && args+=("--budget=$budget")
 [ "$quick" -eq 1 ] && args+=(--quick)
-if [ "$interleave" -eq 1 ] && [ "$repetitions" -gt 1 ]; then
-  args+=(--benchmark_enable_random_interleaving=true)
-fi
 [ -n "$filter" ] && args+=("--benchmark_filter=$filter")
 [ -n "$sizes" ] && args+=("--sizes=$sizes")
 [ -n "$fan" ] && args+=("--fan=$fan")
@@ -352,10 +356,19 @@ fi
 
 start=$(date +%s)
 status=0
-"$build_dir/bench/ipcbench" "${args[@]}" || status=$?
+"$build_dir/bench/ipcbench" "${args[@]}" "--benchmark_out=$out" || status=$?
 [ "$status" -eq 2 ] && exit 2
 [ -f "$out" ] || { echo "run_all.sh: no report was written" >&2; exit "${status:-1}"; }
 echo "run_all.sh: report: $out ($(( $(date +%s) - start )) s)" >&2
+if [ "$twice" -eq 1 ]; then
+  # The same sweep again, right after: how far the answer moves from one run to the next.
+  second="${out%.json}-second.json"
+  start=$(date +%s)
+  "$build_dir/bench/ipcbench" "${args[@]}" "--benchmark_out=$second" || status=$?
+  [ "$status" -eq 2 ] && exit 2
+  echo "run_all.sh: second report: $second ($(( $(date +%s) - start )) s)" >&2
+  "$build_dir/compare/ipcbench-compare" --same-answer "$out" "$second" || status=$?
+fi
 
 python=/usr/bin/python3
 [ -x "$python" ] || python=python3

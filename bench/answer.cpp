@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 
 namespace ipcbench {
 
@@ -186,6 +187,28 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
     j["mode_cause"] = mode_cause(h, b, modes);
   }
   return j;
+}
+
+json floor_check_json(const json& benchmarks, const json& mechanisms) {
+  std::set<std::string> in_place;
+  for (const auto& m : mechanisms)
+    if (m.value("verification", "") == "in place") in_place.insert(m.value("id", ""));
+  std::size_t checked = 0;
+  json beaten = json::array();
+  for (const auto& e : benchmarks) {
+    // The calibration copies within one process: no cross-CPU floor bounds it.
+    if (e.value("run_type", "") != "iteration" || e.value("family", "") == "calibration" ||
+        in_place.contains(e.value("id", "")))
+      continue;
+    const auto it = e.find("bytes_per_second_per_copy_floor");
+    if (it == e.end() || !it->is_number()) continue;
+    ++checked;
+    if (it->get<double>() > 1)
+      beaten.push_back({{"name", e.value("run_name", "")},
+                        {"repetition_index", e.value("repetition_index", 0)},
+                        {"ratio", *it}});
+  }
+  return {{"repetitions_checked", checked}, {"copy_floor_beaten", std::move(beaten)}};
 }
 
 }  // namespace ipcbench

@@ -61,4 +61,11 @@ nlohmann::json regimes_json(const run_regimes& r);
 nlohmann::json estimate_json(const benchmark_history& h, const run_regimes& r,
                              const estimate::stop_rule& rule);
 
+// context.ipcbench.floor_check: the repetitions of mechanisms that copy the message out of the
+// channel that carry a ratio to the copy floor measured beside them, and those that beat it (a
+// ratio above 1: the floor is wrong, not the mechanism fast), from the report's benchmark
+// entries and its `mechanisms` (those whose receiver reads the message in place, copying
+// nothing out, are not bounded by a floor of two copies).
+nlohmann::json floor_check_json(const nlohmann::json& benchmarks, const nlohmann::json& mechanisms);
+
 }  // namespace ipcbench

@@ -98,14 +98,31 @@ adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p, std::
   if (p == pattern::latency) {
     if (const auto w = wakeup_round_trip(a, b, 300)) f.wake_rtt_p50_ns = w->p50;
   } else if (message_size > 0) {
-    f.copy_bytes_per_second = cross_core_copy_bytes_per_second(a, b, message_size, 0.03);
+    f.copy_bytes_per_second = cross_core_copy_bytes_per_second(a, b, message_size, 0.015);
   }
   return f;
+}
+
+bool adjacent_floors::moved() const {
+  if (!line_rtt_p50_ns || !line_after_rtt_p50_ns) return false;
+  const double ratio = *line_after_rtt_p50_ns / *line_rtt_p50_ns;
+  return ratio >= 1.5 || ratio <= 1 / 1.5;
+}
+
+void measure_floors_after(adjacent_floors& f, const cpu_choice& cpus, pattern p,
+                          std::size_t message_size) {
+  if (!f.line_rtt_p50_ns) return;
+  const int a = cpus.producer, b = cpus.consumer;
+  if (const auto l = cache_line_round_trip(a, b, 10'000)) f.line_after_rtt_p50_ns = l->p50;
+  if (f.copy_bytes_per_second && p == pattern::throughput)
+    if (const auto c = cross_core_copy_bytes_per_second(a, b, message_size, 0.015))
+      f.copy_bytes_per_second = std::max(*f.copy_bytes_per_second, *c);
 }
 
 nlohmann::json adjacent_floors_json(const adjacent_floors& f) {
   nlohmann::json j = nlohmann::json::object();
   if (f.line_rtt_p50_ns) j["cache_line_rtt_p50_ns"] = *f.line_rtt_p50_ns;
+  if (f.line_after_rtt_p50_ns) j["cache_line_rtt_p50_ns_after"] = *f.line_after_rtt_p50_ns;
   if (f.wake_rtt_p50_ns) j["wakeup_rtt_p50_ns"] = *f.wake_rtt_p50_ns;
   if (f.copy_bytes_per_second) j["copy_floor_bytes_per_second"] = *f.copy_bytes_per_second;
   return j;

@@ -62,6 +62,11 @@ nlohmann::json calibration_json(const calibration& c);
 // ratio that says how close a number is to the floor uses a floor from the same moment.
 struct adjacent_floors {
   std::optional<double> line_rtt_p50_ns, wake_rtt_p50_ns, copy_bytes_per_second;
+  // The cache-line round trip measured again right after the repetition.
+  std::optional<double> line_after_rtt_p50_ns;
+  // Whether the host moved during the repetition: the cache-line round trips before and after it
+  // stand 1.5x apart or more. Such a repetition belongs to no regime.
+  bool moved() const;
 };
 // The cache-line round trip between `cpus` (the machine's state, which the regimes are found
 // in); where the floors bound the benchmark (`bounds`), also the wake-up round trip for latency
@@ -69,6 +74,11 @@ struct adjacent_floors {
 // measure_calibration's.
 adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p, std::size_t message_size,
                                         bool bounds);
+// Right after the repetition: the cache-line round trip again, and for throughput the copy floor
+// again, of which `f` keeps the higher (a floor is what the machine can do, and a moment of
+// interference while it was measured must not make a mechanism beat it).
+void measure_floors_after(adjacent_floors& f, const cpu_choice& cpus, pattern p,
+                          std::size_t message_size);
 // A repetition's `floors` object ({} when none was measured).
 nlohmann::json adjacent_floors_json(const adjacent_floors& f);
 

@@ -172,6 +172,12 @@ int real_main(int argc, char** argv) {
         if (const auto g = session.regimes().of(entry["order"].get<std::uint64_t>()))
           entry["regime"] = *g;
     doc["estimates"] = session.estimates_json();
+    ctx["floor_check"] = floor_check_json(doc["benchmarks"], ctx["mechanisms"]);
+    if (const auto& beaten = ctx["floor_check"]["copy_floor_beaten"]; !beaten.empty())
+      std::cerr << "ipcbench: " << beaten.size()
+                << " repetition(s) moved data faster than the copy floor measured beside them "
+                   "(context.ipcbench.floor_check): the floor is wrong there, not the mechanism "
+                   "fast\n";
     write_report(*o.out, std::move(doc), ctx,
                  probes::report_probes(probe_findings, session.records()));
     std::cerr << "ipcbench: wrote " << *o.out << "\n";

@@ -241,17 +241,6 @@ bench_options parse_options(int& argc, char** argv) {
   }
   argc = out;
   argv[argc] = nullptr;
-  if (fixed) {
-    if (min_given || max_given)
-      throw usage_error(
-          "--benchmark_repetitions=N runs every benchmark N times: it does not "
-          "take --min-repetitions or --max-repetitions");
-    o.min_repetitions = o.max_repetitions = *fixed;
-    if (!budget_given) o.budget_s = 0;
-  }
-  if (o.min_repetitions > o.max_repetitions)
-    throw usage_error("--min-repetitions " + std::to_string(o.min_repetitions) +
-                      " is more than --max-repetitions " + std::to_string(o.max_repetitions));
   if (o.cpus) {
     const placement implied =
         o.cpus->producer == o.cpus->consumer ? placement::same : placement::cross;
@@ -273,6 +262,17 @@ bench_options parse_options(int& argc, char** argv) {
   } else if (sizes_given) {
     o.sweep = "custom";
   }
+  if (fixed) {
+    if (min_given || max_given)
+      throw usage_error(
+          "--benchmark_repetitions=N runs every benchmark N times: it does not "
+          "take --min-repetitions or --max-repetitions");
+    o.min_repetitions = o.max_repetitions = *fixed;
+    if (!budget_given) o.budget_s = 0;
+  }
+  if (o.min_repetitions > o.max_repetitions)
+    throw usage_error("--min-repetitions " + std::to_string(o.min_repetitions) +
+                      " is more than --max-repetitions " + std::to_string(o.max_repetitions));
   return o;
 }
 

@@ -122,11 +122,12 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
   progress_.step(c.name);
   const auto started = std::chrono::system_clock::now().time_since_epoch();
   const std::uint64_t order = next_order_++;
-  const adjacent_floors adjacent = measure_adjacent(c);
+  adjacent_floors adjacent = measure_adjacent(c);
   run_request req = c.req;
   req.timer_ns = floors_.timer_ns;
   req.tsc_ns_per_tick = floors_.tsc_ns_per_tick();
   const run_result r = c.run(req);
+  measure_floors_after(adjacent, cpus_, c.req.pat, c.req.message_size);
   repetition_report rep = assemble_repetition(c, r, floors_, adjacent);
   rep.fields.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(started).count();
   rep.fields.order = order;
@@ -136,7 +137,8 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
   repetition_sample sample;
   sample.order = order;
   sample.ok = r.status == run_status::ok;
-  sample.line_ns = adjacent.line_rtt_p50_ns;
+  // A repetition during which the host moved belongs to no regime.
+  if (!adjacent.moved()) sample.line_ns = adjacent.line_rtt_p50_ns;
   sample.wake_ns = adjacent.wake_rtt_p50_ns;
   if (const auto v = rep.counters.find(h.metric); v != rep.counters.end()) sample.value = v->second;
   if (const auto v = rep.counters.find(schema::counter::kCpuNsPerMessage); v != rep.counters.end())
