@@ -67,7 +67,8 @@ std::string help_text() {
       "the number each side needs. A benchmark that was ok in the baseline and failed, was\n"
       "skipped or is missing in the contender (in any run) fails the gate. Reports whose runs\n"
       "differ in idle-state mode, placement, process model, target time, sweep or cpuidle\n"
-      "driver are refused.\n"
+      "driver are refused. A report compressed with xz or gzip (a DIR's *.json.xz, *.json.gz)\n"
+      "is read through xz -dc or gzip -dc.\n"
       "\n"
       "--same-answer compares two runs of one suite for reproducibility, without a gate: the\n"
       "median and 90th percentile of |delta| % of p50 latency and of throughput, Kendall's\n"
@@ -339,16 +340,21 @@ cli_options parse_args(int argc, char** argv) {
   return opts;
 }
 
-// The reports of one side: files as given, folders as their *.json files in name order.
+// The reports of one side: files as given, folders as their *.json (and *.json.xz, *.json.gz)
+// files in name order.
 std::vector<report> load_side(const std::vector<std::string>& items) {
   std::vector<report> runs;
   for (const std::string& item : items) {
     std::error_code ec;
     if (std::filesystem::is_directory(item, ec)) {
       std::vector<std::string> files;
-      for (const auto& e : std::filesystem::directory_iterator(item, ec))
-        if (e.path().extension() == ".json") files.push_back(e.path().string());
-      if (files.empty()) throw input_error("no *.json report in folder '" + item + "'");
+      for (const auto& e : std::filesystem::directory_iterator(item, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.ends_with(".json") || name.ends_with(".json.xz") || name.ends_with(".json.gz"))
+          files.push_back(e.path().string());
+      }
+      if (files.empty())
+        throw input_error("no *.json (or .json.xz, .json.gz) report in folder '" + item + "'");
       std::sort(files.begin(), files.end());
       for (const auto& f : files) runs.push_back(load_report(f));
     } else {

@@ -2,7 +2,10 @@
 #include "compare/stats.hpp"
 
 #include <fcntl.h>
+#include <spawn.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,7 +13,11 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <system_error>
 #include <utility>
+
+#include "sys/retry.hpp"
+#include "sys/unique_fd.hpp"
 
 namespace ipcbench::compare {
 
@@ -35,34 +42,28 @@ std::string one_line(std::string text) {
   return text;
 }
 
+// Everything `fd` has until end of file; the error number of a failed read, 0 on success.
+int read_all(int fd, std::string& data) {
+  std::array<char, 65536> buf{};
+  for (;;) {
+    const ssize_t n = retry_on_eintr([&] { return ::read(fd, buf.data(), buf.size()); });
+    if (n < 0) return errno;
+    if (n == 0) return 0;
+    data.append(buf.data(), static_cast<std::size_t>(n));
+  }
+}
+
 std::string read_file(const std::string& path) {
   auto fail = [&](int err) -> void {
     throw input_error("cannot read '" + path + "': " + std::strerror(err));
   };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(errno);
+  const unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) fail(errno);
   std::string data;
   struct stat st {};
-  int err = 0;
-  if (::fstat(fd, &st) != 0) {
-    err = errno;
-  } else if (S_ISDIR(st.st_mode)) {
-    err = EISDIR;
-  } else {
-    std::array<char, 65536> buf{};
-    for (;;) {
-      const ssize_t n = ::read(fd, buf.data(), buf.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        err = errno;
-        break;
-      }
-      if (n == 0) break;
-      data.append(buf.data(), static_cast<std::size_t>(n));
-    }
-  }
-  ::close(fd);  // read-only descriptor: nothing to lose if close fails, and never retried
-  if (err != 0) fail(err);
+  if (::fstat(fd.get(), &st) != 0) fail(errno);
+  if (S_ISDIR(st.st_mode)) fail(EISDIR);
+  if (const int err = read_all(fd.get(), data); err != 0) fail(err);
   return data;
 }
 
@@ -71,6 +72,48 @@ const char* compressed_by(std::string_view text) {
   if (text.starts_with("\xFD\x37\x7A\x58\x5A")) return "xz";  // FD '7zXZ'
   if (text.starts_with("\x1F\x8B")) return "gzip";
   return nullptr;
+}
+
+// The output of `tool -dc -- path`. Its standard error goes to an anonymous file, read back only
+// when it fails: a pipe for it would need both pipes polled at once.
+std::string decompress(const std::string& path, const char* tool) {
+  const std::string what = "'" + path + "' is " + tool + "-compressed and ";
+  fd_pair out = make_pipe();
+  const unique_fd err(::memfd_create("ipcbench-compare-stderr", MFD_CLOEXEC));
+  if (!err) throw std::system_error(errno, std::system_category(), "memfd_create");
+  posix_spawn_file_actions_t actions;
+  if (const int rc = ::posix_spawn_file_actions_init(&actions); rc != 0)
+    throw std::system_error(rc, std::system_category(), "posix_spawn_file_actions_init");
+  int rc = ::posix_spawn_file_actions_adddup2(&actions, out.write_end.get(), STDOUT_FILENO);
+  if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&actions, err.get(), STDERR_FILENO);
+  pid_t pid = -1;
+  if (rc == 0) {
+    // posix_spawnp's argv is char* const[]; the strings are not written to.
+    char* const argv[] = {const_cast<char*>(tool), const_cast<char*>("-dc"),
+                          const_cast<char*>("--"), const_cast<char*>(path.c_str()), nullptr};
+    rc = ::posix_spawnp(&pid, tool, &actions, nullptr, argv, environ);
+  }
+  ::posix_spawn_file_actions_destroy(&actions);
+  if (rc == ENOENT)
+    throw input_error(what + "there is no " + tool + " program to decompress it (install " + tool +
+                      ", or decompress the report first)");
+  if (rc != 0) throw std::system_error(rc, std::system_category(), std::string("spawn ") + tool);
+  out.write_end.reset();  // so that the read below ends when the tool exits
+  std::string data;
+  const int read_error = read_all(out.read_end.get(), data);
+  int status = 0;
+  if (retry_on_eintr([&] { return ::waitpid(pid, &status, 0); }) < 0)
+    throw std::system_error(errno, std::system_category(), "waitpid");
+  if (read_error != 0)
+    throw input_error("cannot read '" + path + "': " + std::strerror(read_error));
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return data;
+  std::string message;
+  if (::lseek(err.get(), 0, SEEK_SET) == 0) (void)read_all(err.get(), message);
+  message.erase(std::min(message.find_first_of("\r\n"), message.size()));
+  if (message.empty())
+    message = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                                : "killed by signal " + std::to_string(WTERMSIG(status));
+  throw input_error(what + tool + " -dc could not read it: " + message);
 }
 
 bool true_field(const json& entry, const char* key) {
@@ -279,13 +322,9 @@ report parse_report(const nlohmann::json& doc, const std::string& path) {
 }
 
 report load_report(const std::string& path) {
-  const std::string text = read_file(path);
-  if (const char* tool = compressed_by(text)) {
-    // A stored report is often compressed (docs/run/report.json.xz): say so rather than show
-    // the parser's complaint about a binary byte.
-    throw input_error("'" + path + "' is " + tool + "-compressed: decompress it first (" + tool +
-                      " -dk)");
-  }
+  std::string text = read_file(path);
+  // A stored report is often compressed (docs/run/report.json.xz).
+  if (const char* tool = compressed_by(text)) text = decompress(path, tool);
   json doc;
   try {
     doc = json::parse(text);
