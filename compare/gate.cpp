@@ -187,6 +187,17 @@ std::string failure_phrase(const benchmark_samples& s, const char* side) {
   return text;
 }
 
+// "2 baseline repetitions without floors.wakeup_rtt_p50_ns" when a normalisation left some of
+// this metric out, else "".
+std::string without_floor_phrase(const benchmark_samples& s, const std::string& metric,
+                                 const char* side, normalisation n) {
+  const auto it = s.without_floor.find(metric);
+  if (it == s.without_floor.end() || it->second == 0) return {};
+  return std::to_string(it->second) + " " + side +
+         (it->second == 1 ? " repetition" : " repetitions") + " without floors." +
+         std::string(floor_key(n));
+}
+
 void mark_untested(judgement& j, std::string reason) {
   j.method = gate_method::untested;
   j.outcome = verdict::untested;
@@ -372,6 +383,11 @@ comparison compare_reports(const report& baseline, const report& contender,
   out.alpha = options.alpha;
   out.paired = options.paired;
   out.family_rule = options.gate_all ? "all" : "default";
+  out.baseline_runs = baseline.origin().runs;
+  out.contender_runs = contender.origin().runs;
+  out.normalised = baseline.origin().normalised;
+  out.baseline_without_floor = repetitions_without_floor(baseline);
+  out.contender_without_floor = repetitions_without_floor(contender);
 
   std::size_t common = 0;
   for (const benchmark_samples& b : baseline.benchmarks()) {
@@ -440,8 +456,23 @@ comparison compare_reports(const report& baseline, const report& contender,
       r.contender_n = in_c ? cm->second.size() : 0;
       r.threshold = threshold_for(spec, options);
       r.gated = gated;
-      if (bu != b.unsupported.end() || cu != c->unsupported.end()) {
-        // A tail percentile without enough round trips behind it: shown, never judged.
+      r.normalised = out.normalised != normalisation::none && latency_metric(name);
+      const std::string b_without = without_floor_phrase(b, name, "baseline", out.normalised);
+      const std::string c_without = without_floor_phrase(*c, name, "contender", out.normalised);
+      r.without_floor = b_without.empty() || c_without.empty() ? b_without + c_without
+                                                               : b_without + " and " + c_without;
+      // Why the metric cannot be judged at all: a tail percentile without enough round trips
+      // behind it, or a side whose every repetition lacked the floor to normalise by.
+      std::string unusable;
+      if (bu != b.unsupported.end()) {
+        unusable = bu->second + " (baseline)";
+      } else if (cu != c->unsupported.end()) {
+        unusable = cu->second + " (contender)";
+      } else if ((!in_b && !b_without.empty()) || (!in_c && !c_without.empty())) {
+        unusable = r.without_floor + ": nothing to normalise by";
+      }
+      if (!unusable.empty()) {
+        // Shown, never judged.
         if (in_b && in_c) {
           r.result = describe(bm->second, cm->second, options);
         } else {  // nothing to show on one side: no median, no ratio
@@ -449,8 +480,7 @@ comparison compare_reports(const report& baseline, const report& contender,
               std::numeric_limits<double>::quiet_NaN();
         }
         r.result.p_value.reset();
-        mark_untested(r.result, (bu != b.unsupported.end() ? bu->second + " (baseline)"
-                                                           : cu->second + " (contender)"));
+        mark_untested(r.result, std::move(unusable));
         out.results.push_back(std::move(r));
         log_ratios.emplace_back();
         compared_any = true;
@@ -553,7 +583,9 @@ comparison compare_reports(const report& baseline, const report& contender,
   std::map<std::pair<std::size_t, std::size_t>, untestable_group> untestable;
   const auto set_aside = [&](metric_result& r, double l, std::size_t m) {
     r.result.p_value.reset();
-    mark_untested(r.result, untested_because(r.baseline_n, r.contender_n, l, m));
+    std::string why = untested_because(r.baseline_n, r.contender_n, l, m);
+    if (!r.without_floor.empty()) why += "; " + r.without_floor + " left out";
+    mark_untested(r.result, std::move(why));
     auto& g = untestable[{r.baseline_n, r.contender_n}];
     if (g.count++ == 0) g = {1, l, m};
   };

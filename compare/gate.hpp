@@ -116,7 +116,11 @@ struct metric_result {
   std::size_t contender_n = 0;
   std::size_t pairs = 0;  // rounds with a value on both sides (paired sides only)
   double threshold = 0.0;
-  bool gated = true;  // in the gate's family
+  bool gated = true;        // in the gate's family
+  bool normalised = false;  // a latency metric of normalised reports: multiples of the floor
+  // Normalised reports: the repetitions left out of it for want of the floor, in words ("2
+  // baseline repetitions without floors.wakeup_rtt_p50_ns"); empty when none were.
+  std::string without_floor;
   judgement result;
 };
 
@@ -147,6 +151,10 @@ struct comparison {
   correction family = correction::holm;
   std::size_t family_size = 0;  // metrics tested (not untested), over which the error is controlled
   std::size_t baseline_runs = 1, contender_runs = 1;  // reports per side
+  // The normalisation of the latency metrics (--normalise), and the ok repetitions each side
+  // left out for want of the floor.
+  normalisation normalised = normalisation::none;
+  std::size_t baseline_without_floor = 0, contender_without_floor = 0;
   std::vector<std::string> warnings;
   std::vector<metric_result> results;
   std::vector<std::string> only_in_baseline;

@@ -43,6 +43,7 @@ struct cli_options {
   bool same_answer = false;  // --same-answer A B: agreement figures, no gate
   std::string gate_only;     // the first option given that only the gate uses
   output_format format = output_format::table;
+  normalisation normalise = normalisation::none;  // --normalise wake|line
   gate_options gate;
   bool help = false;
 };
@@ -52,7 +53,8 @@ std::string help_text() {
       "Usage: ipcbench-compare BASELINE.json CONTENDER.json [options]\n"
       "       ipcbench-compare --baseline A.json [B.json|DIR ...] --contender C.json [...] "
       "[options]\n"
-      "       ipcbench-compare --same-answer A.json B.json [--format table|json]\n"
+      "       ipcbench-compare --same-answer A.json B.json [--format table|json] "
+      "[--normalise wake|line]\n"
       "\n"
       "Compares ipcbench reports (or plain Google Benchmark JSON files) benchmark by benchmark\n"
       "and gates regressions. A change counts only when it is significant AND larger than the\n"
@@ -94,6 +96,12 @@ std::string help_text() {
       "  --allow-untested              compare even when gated metrics cannot reach significance\n"
       "                                (their ratios shown as untested) instead of refusing\n"
       "  --format table|markdown|json  output format (default: table)\n"
+      "  --normalise wake|line         compare latency metrics (rtt_*, one_way_*) as multiples\n"
+      "                                of the floor measured beside each repetition: the\n"
+      "                                wake-up round trip (floors.wakeup_rtt_p50_ns) or the\n"
+      "                                cache-line round trip (floors.cache_line_rtt_p50_ns);\n"
+      "                                repetitions without it are left out; throughput and\n"
+      "                                CPU metrics are not normalised (gate and --same-answer)\n"
       "  --metrics M1,M2,...           metrics to compare (default: rtt_p50_ns,rtt_p99_ns,\n"
       "                                bytes_per_second; real_time,bytes_per_second for plain\n"
       "                                Google Benchmark entries)\n"
@@ -220,17 +228,10 @@ cli_options parse_args(int argc, char** argv) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
     }
-    static const std::string_view kValued[] = {"--format",
-                                               "--metrics",
-                                               "--test",
-                                               "--alpha",
-                                               "--threshold",
-                                               "--threshold-all",
-                                               "--resamples",
-                                               "--seed",
-                                               "--correction",
-                                               "--repetitions-for",
-                                               "--repetitions-for-list"};
+    static const std::string_view kValued[] = {
+        "--format", "--normalise",  "--metrics",         "--test",
+        "--alpha",  "--threshold",  "--threshold-all",   "--resamples",
+        "--seed",   "--correction", "--repetitions-for", "--repetitions-for-list"};
     if (std::find(std::begin(kValued), std::end(kValued), name) == std::end(kValued)) {
       throw usage_error("unknown option '" + name + "' (try --help)");
     }
@@ -239,7 +240,8 @@ cli_options parse_args(int argc, char** argv) {
       value = argv[++i];
     }
     const std::string& v = *value;
-    if (name != "--format" && opts.gate_only.empty()) opts.gate_only = name;
+    if (name != "--format" && name != "--normalise" && opts.gate_only.empty())
+      opts.gate_only = name;
     if (name == "--format") {
       if (v == "table") {
         opts.format = output_format::table;
@@ -250,6 +252,10 @@ cli_options parse_args(int argc, char** argv) {
       } else {
         throw usage_error("bad --format '" + v + "' (table, markdown or json)");
       }
+    } else if (name == "--normalise") {
+      const auto n = parse_normalisation(v);
+      if (!n) throw usage_error("bad --normalise '" + v + "' (wake or line)");
+      opts.normalise = *n;
     } else if (name == "--metrics") {
       opts.gate.metrics.clear();
       std::string_view rest = v;
@@ -342,7 +348,7 @@ cli_options parse_args(int argc, char** argv) {
 
 // The reports of one side: files as given, folders as their *.json (and *.json.xz, *.json.gz)
 // files in name order.
-std::vector<report> load_side(const std::vector<std::string>& items) {
+std::vector<report> load_side(const std::vector<std::string>& items, normalisation normalise) {
   std::vector<report> runs;
   for (const std::string& item : items) {
     std::error_code ec;
@@ -356,9 +362,9 @@ std::vector<report> load_side(const std::vector<std::string>& items) {
       if (files.empty())
         throw input_error("no *.json (or .json.xz, .json.gz) report in folder '" + item + "'");
       std::sort(files.begin(), files.end());
-      for (const auto& f : files) runs.push_back(load_report(f));
+      for (const auto& f : files) runs.push_back(load_report(f, normalise));
     } else {
-      runs.push_back(load_report(item));
+      runs.push_back(load_report(item, normalise));
     }
   }
   return runs;
@@ -368,7 +374,7 @@ std::vector<report> load_side(const std::vector<std::string>& items) {
 std::size_t default_metric_count(const benchmark_info& info) {
   std::size_t n = 0;
   for (auto m : kDefaultMetrics) {
-    const bool latency_only = m == "rtt_p50_ns" || m == "rtt_p99_ns";
+    const bool latency_only = latency_metric(m);
     const bool stream_only = m == "bytes_per_second";
     if (latency_only && info.pattern != "latency") continue;
     if (stream_only && info.pattern != "throughput") continue;
@@ -403,8 +409,8 @@ std::size_t family_of_list(const std::string& path, const gate_options& gate) {
 
 // --same-answer: the agreement figures of two reports of one suite, never a verdict.
 int run_same_answer(const cli_options& opts) {
-  const report a = load_report(opts.files[0]);
-  const report b = load_report(opts.files[1]);
+  const report a = load_report(opts.files[0], opts.normalise);
+  const report b = load_report(opts.files[1], opts.normalise);
   const auto mismatches = condition_warnings(a, b);
   if (!mismatches.empty() && !opts.allow_mismatch)
     throw input_error(mismatches.front() + " (--allow-mismatch compares them anyway)");
@@ -437,8 +443,8 @@ int run(int argc, char** argv) {
               << '\n';
     return 0;
   }
-  const std::vector<report> baseline_runs = load_side(opts.baselines);
-  const std::vector<report> contender_runs = load_side(opts.contenders);
+  const std::vector<report> baseline_runs = load_side(opts.baselines, opts.normalise);
+  const std::vector<report> contender_runs = load_side(opts.contenders, opts.normalise);
   if (opts.gate.paired && baseline_runs.size() != contender_runs.size())
     throw input_error(
         "--paired needs as many runs a side: " + std::to_string(baseline_runs.size()) +
@@ -451,8 +457,6 @@ int run(int argc, char** argv) {
       throw input_error(mismatches.front() + " (--allow-mismatch compares them anyway)");
   }
   comparison result = compare_reports(baseline, contender, opts.gate);
-  result.baseline_runs = baseline_runs.size();
-  result.contender_runs = contender_runs.size();
   if (result.undecided.count > 0 && !opts.gate.allow_untested) {
     const std::string why = undecided_message(result, baseline_runs.size() > 1);
     // A lost benchmark or a regression found among the metrics that could be tested is a

@@ -46,7 +46,9 @@ std::string format_value(double value, std::string_view unit) {
   static const char* const kTime[] = {"ns", "us", "ms", "s"};
   static const char* const kBytes[] = {"B/s", "KiB/s", "MiB/s", "GiB/s", "TiB/s"};
   static const char* const kRate[] = {"/s", "k/s", "M/s", "G/s"};
+  static const char* const kMultiple[] = {"x"};  // a normalised latency: multiples of its floor
   if (unit == "ns") return scaled(value, kTime, 1000.0, 4);
+  if (unit == "x") return scaled(value, kMultiple, 1000.0, 1);
   if (unit == "B/s") return scaled(value, kBytes, 1024.0, 5);
   return scaled(value, kRate, 1000.0, 4);
 }
@@ -79,7 +81,7 @@ std::string verdict_text(const metric_result& r) {
 
 std::vector<std::string> row_cells(const metric_result& r) {
   const metric_spec* spec = find_metric(r.metric);
-  const std::string_view unit = spec ? spec->unit : "ns";
+  const std::string_view unit = r.normalised ? "x" : spec ? spec->unit : "ns";
   const bool parsed = r.info.id && r.info.pattern;
   return {parsed ? *r.info.id : r.name,
           r.info.pattern.value_or("-"),
@@ -131,6 +133,39 @@ void append_item(std::string& out, const not_comparable_entry& n) {
   out += ": ";
   out += escape_markdown(n.reason);
   out += '\n';
+}
+
+// What a normalisation did, in one sentence for people; "" without one. `side_a` and `side_b`
+// name the two sides ("baseline", "A").
+std::string normalisation_note(normalisation n, std::size_t without_a, std::size_t without_b,
+                               const char* side_a, const char* side_b) {
+  if (n == normalisation::none) return {};
+  const char* floor = n == normalisation::wake ? "wake-up" : "cache-line";
+  return "latency normalised (--normalise " + std::string(to_string(n)) +
+         "): each repetition's rtt_* and one_way_* metrics divided by the " + floor +
+         " round trip measured beside it (floors." + std::string(floor_key(n)) +
+         "), so shown as multiples of it; throughput and CPU metrics are not normalised; left "
+         "out for want of that floor: " +
+         std::to_string(without_a) + " " + side_a + " and " + std::to_string(without_b) + " " +
+         side_b + (without_b == 1 ? " repetition" : " repetitions");
+}
+
+// The note of a comparison's normalisation; "" without one.
+std::string normalisation_note(const comparison& r) {
+  return normalisation_note(r.normalised, r.baseline_without_floor, r.contender_without_floor,
+                            "baseline", "contender");
+}
+
+// The same for machines.
+ordered_json normalisation_json(normalisation n, std::size_t without_a, std::size_t without_b,
+                                const char* side_a, const char* side_b) {
+  ordered_json metrics = ordered_json::array();
+  for (const metric_spec& m : known_metrics())
+    if (latency_metric(m.name)) metrics.push_back(m.name);
+  return {{"by", std::string(to_string(n))},
+          {"floor", std::string(floor_key(n))},
+          {"metrics", std::move(metrics)},
+          {"without_floor", {{side_a, without_a}, {side_b, without_b}}}};
 }
 
 void markdown_table(std::string& out, const std::vector<const metric_result*>& rows) {
@@ -190,6 +225,10 @@ ordered_json to_json(const comparison& result) {
   doc["correction"] = std::string(to_string(result.family));
   doc["family_size"] = result.family_size;
   doc["runs"] = {{"baseline", result.baseline_runs}, {"contender", result.contender_runs}};
+  if (result.normalised != normalisation::none)
+    doc["normalisation"] =
+        normalisation_json(result.normalised, result.baseline_without_floor,
+                           result.contender_without_floor, "baseline", "contender");
   doc["paired"] = result.paired;
   doc["family"] = {{"rule", result.family_rule}, {"size", result.family_size}};
   {
@@ -261,6 +300,8 @@ std::string render_table(const comparison& result, bool colour) {
   }
 
   std::string out;
+  if (const std::string note = normalisation_note(result); !note.empty())
+    out += "Note: " + note + "\n\n";
   for (std::size_t k = 0; k < rows.size(); ++k) {
     const auto& row = rows[k];
     std::string line;
@@ -316,6 +357,8 @@ std::string render_markdown(const comparison& result) {
          std::string(to_string(result.family)) + " over " + std::to_string(result.family_size) +
          " tested metrics).\n\n";
   for (const auto& w : result.warnings) out += "> **Warning:** " + escape_markdown(w) + "\n\n";
+  if (const std::string note = normalisation_note(result); !note.empty())
+    out += "> **Note:** " + escape_markdown(note) + "\n\n";
 
   std::vector<const metric_result*> regressions;
   std::vector<const metric_result*> improvements;
@@ -465,6 +508,10 @@ ordered_json spread_json(const spread_summary& s) {
 
 std::string render_same_answer(const same_answer_figures& f) {
   std::string out = "A: " + f.path_a + "\nB: " + f.path_b + "\n";
+  if (const std::string note =
+          normalisation_note(f.normalised, f.without_floor_a, f.without_floor_b, "A", "B");
+      !note.empty())
+    out += note + "\n";
   out += delta_line("latency p50", f.latency);
   out += delta_line("throughput", f.throughput);
   struct wanted {
@@ -503,6 +550,9 @@ ordered_json same_answer_json(const same_answer_figures& f) {
   doc["a"] = f.path_a;
   doc["b"] = f.path_b;
   doc["common"] = f.common;
+  if (f.normalised != normalisation::none)
+    doc["normalisation"] =
+        normalisation_json(f.normalised, f.without_floor_a, f.without_floor_b, "a", "b");
   doc["latency"] = delta_json(f.latency);
   doc["throughput"] = delta_json(f.throughput);
   ordered_json rankings = ordered_json::array();

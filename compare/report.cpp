@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <system_error>
@@ -26,6 +27,40 @@ std::optional<std::uint64_t> tail_minimum(std::string_view metric) {
   if (metric == schema::counter::kRttP99Ns) return schema::min_samples_for_percentile(99);
   if (metric == schema::counter::kRttP999Ns) return schema::min_samples_for_percentile(99.9);
   return std::nullopt;
+}
+
+std::optional<normalisation> parse_normalisation(std::string_view word) {
+  if (word == "wake") return normalisation::wake;
+  if (word == "line") return normalisation::line;
+  return std::nullopt;
+}
+
+std::string_view to_string(normalisation n) {
+  switch (n) {
+    case normalisation::wake:
+      return "wake";
+    case normalisation::line:
+      return "line";
+    case normalisation::none:
+      break;
+  }
+  return "none";
+}
+
+std::string_view floor_key(normalisation n) {
+  switch (n) {
+    case normalisation::wake:
+      return "wakeup_rtt_p50_ns";
+    case normalisation::line:
+      return "cache_line_rtt_p50_ns";
+    case normalisation::none:
+      break;
+  }
+  return "";
+}
+
+bool latency_metric(std::string_view metric) {
+  return metric.starts_with("rtt_") || metric.starts_with("one_way_");
 }
 namespace {
 
@@ -127,6 +162,16 @@ std::optional<std::string> string_field(const json& entry, const char* key) {
   return it->get<std::string>();
 }
 
+// The floor beside this repetition that `n` divides by, when the entry has a positive one.
+std::optional<double> floor_of(const json& entry, normalisation n) {
+  const auto floors = entry.find(schema::field::kFloors);
+  if (floors == entry.end() || !floors->is_object()) return std::nullopt;
+  const auto value = floors->find(floor_key(n));
+  if (value == floors->end() || !value->is_number()) return std::nullopt;
+  const double v = value->get<double>();
+  return v > 0 && std::isfinite(v) ? std::optional(v) : std::nullopt;
+}
+
 void split_id(benchmark_info& info) {
   if (!info.id) return;
   if (!info.mechanism) info.mechanism = schema::mechanism_of(*info.id);
@@ -217,8 +262,12 @@ std::optional<benchmark_info> parse_name(std::string_view name) {
   return info;
 }
 
-report::report(std::string path, nlohmann::json context, std::vector<benchmark_samples> benchmarks)
-    : path_(std::move(path)), context_(std::move(context)), benchmarks_(std::move(benchmarks)) {
+report::report(std::string path, nlohmann::json context, std::vector<benchmark_samples> benchmarks,
+               report_origin origin)
+    : path_(std::move(path)),
+      origin_(origin),
+      context_(std::move(context)),
+      benchmarks_(std::move(benchmarks)) {
   for (std::size_t i = 0; i < benchmarks_.size(); ++i) index_.emplace(benchmarks_[i].name, i);
 }
 
@@ -227,7 +276,7 @@ const benchmark_samples* report::find(std::string_view name) const {
   return it == index_.end() ? nullptr : &benchmarks_[it->second];
 }
 
-report parse_report(const nlohmann::json& doc, const std::string& path) {
+report parse_report(const nlohmann::json& doc, const std::string& path, normalisation normalise) {
   if (!doc.is_object()) not_a_report(path, "the top level is not an object");
   const auto list = doc.find("benchmarks");
   if (list == doc.end() || !list->is_array()) not_a_report(path, "no 'benchmarks' array");
@@ -284,6 +333,8 @@ report parse_report(const nlohmann::json& doc, const std::string& path) {
       continue;
     }
     const double unit = time_unit_factor(entry, path, i);
+    const std::optional<double> floor =
+        normalise == normalisation::none ? std::nullopt : floor_of(entry, normalise);
     for (const metric_spec& m : known_metrics()) {
       const auto value = entry.find(m.name);
       if (value != entry.end() && value->is_null()) {
@@ -307,6 +358,13 @@ report parse_report(const nlohmann::json& doc, const std::string& path) {
       double v = value->get<double>();
       if (v < 0.0) not_a_report(path, field + " is negative");
       if (m.name == "real_time" || m.name == "cpu_time") v *= unit;
+      if (normalise != normalisation::none && latency_metric(m.name)) {
+        if (!floor) {
+          ++bench.without_floor[std::string(m.name)];
+          continue;
+        }
+        v /= *floor;
+      }
       bench.metrics[std::string(m.name)].push_back(v);
     }
   }
@@ -318,10 +376,21 @@ report parse_report(const nlohmann::json& doc, const std::string& path) {
     }
     not_a_report(path, "'benchmarks' is empty");
   }
-  return report(path, std::move(context), std::move(benchmarks));
+  return report(path, std::move(context), std::move(benchmarks), {.normalised = normalise});
 }
 
-report load_report(const std::string& path) {
+std::size_t repetitions_without_floor(const report& r) {
+  std::size_t n = 0;
+  // A repetition without the floor leaves every latency metric it has: count it once.
+  for (const benchmark_samples& b : r.benchmarks()) {
+    std::size_t most = 0;
+    for (const auto& [metric, count] : b.without_floor) most = std::max(most, count);
+    n += most;
+  }
+  return n;
+}
+
+report load_report(const std::string& path, normalisation normalise) {
   std::string text = read_file(path);
   // A stored report is often compressed (docs/run/report.json.xz).
   if (const char* tool = compressed_by(text)) text = decompress(path, tool);
@@ -337,7 +406,7 @@ report load_report(const std::string& path) {
     }
     throw input_error("'" + path + "' is not valid JSON: " + one_line(what));
   }
-  return parse_report(doc, path);
+  return parse_report(doc, path, normalise);
 }
 
 report merge_runs(const std::vector<report>& runs) {
@@ -376,6 +445,7 @@ report merge_runs(const std::vector<report>& runs) {
         slots[run_index] = value;
       }
       for (const auto& [metric, why] : b.unsupported) m.unsupported.emplace(metric, why);
+      for (const auto& [metric, count] : b.without_floor) m.without_floor[metric] += count;
     }
   }
   // A benchmark absent from some runs was not measured there: each such run counts as one that
@@ -391,7 +461,8 @@ report merge_runs(const std::vector<report>& runs) {
     }
   }
   std::string path = runs.front().path() + " and " + std::to_string(runs.size() - 1) + " more";
-  return report(std::move(path), runs.front().context(), std::move(merged));
+  return report(std::move(path), runs.front().context(), std::move(merged),
+                {.runs = runs.size(), .normalised = runs.front().origin().normalised});
 }
 
 }  // namespace ipcbench::compare

@@ -124,6 +124,9 @@ same_answer_figures same_answer(const report& a, const report& b) {
   same_answer_figures f;
   f.path_a = a.path();
   f.path_b = b.path();
+  f.normalised = a.origin().normalised;
+  f.without_floor_a = repetitions_without_floor(a);
+  f.without_floor_b = repetitions_without_floor(b);
   std::vector<double> latency, throughput;
   for (const benchmark_samples& x : a.benchmarks()) {
     const benchmark_samples* y = b.find(x.name);

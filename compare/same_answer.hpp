@@ -44,6 +44,10 @@ struct spread_summary {
 
 struct same_answer_figures {
   std::string path_a, path_b;
+  // The reports' normalisation (--normalise), and the ok repetitions each left out for want of
+  // the floor.
+  normalisation normalised = normalisation::none;
+  std::size_t without_floor_a = 0, without_floor_b = 0;
   std::size_t common = 0;  // benchmark names in both reports
   delta_summary latency, throughput;
   // Latency at 64 B and throughput at 1 MiB, one entry per placement present (cross first);

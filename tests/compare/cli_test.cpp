@@ -455,6 +455,172 @@ TEST(Cli, RunsUnderDifferentConditionsAreRefusedUnlessAllowed) {
   EXPECT_NE(r.err.find("warning: the runs differ in idle-state mode"), std::string::npos) << r.err;
 }
 
+// --normalise on fixtures/regimes_a.json (mostly the fast host regime: wake-up floor 5000 ns,
+// cache-line 125 ns) against regimes_b.json (mostly the slow one: 20000 ns, 500 ns); values in
+// fixtures/README.md. Each metric judged on its own at 0.01: 6 vs 6 repetitions reach 0.0022.
+class Normalise : public ::testing::Test {
+ protected:
+  static json gate(const std::vector<std::string>& extra, int expected_status) {
+    std::vector<std::string> args{fixture("regimes_a.json"), fixture("regimes_b.json"), "--metrics",
+                                  "rtt_p50_ns,bytes_per_second", "--format=json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const run_result r = run_compare_per_metric(args);
+    EXPECT_EQ(r.status, expected_status) << r.err;
+    return json::parse(r.out);
+  }
+
+  static json result_of(const json& doc, const std::string& name) {
+    for (const json& item : doc["results"])
+      if (item["name"] == name) return item;
+    return nullptr;
+  }
+};
+
+TEST_F(Normalise, FourTimesTheRawLatencyIsTheSameMultipleOfTheFloor) {
+  const std::string pipe = "pipe/latency/64/cross";
+  const json raw = gate({}, 1);
+  EXPECT_FALSE(raw.contains("normalisation"));
+  EXPECT_EQ(result_of(raw, pipe)["baseline"]["median"], 10000.0);
+  EXPECT_EQ(result_of(raw, pipe)["contender"]["median"], 40000.0);
+  EXPECT_EQ(result_of(raw, pipe)["verdict"], "regression");
+
+  // p50 / wake-up floor: {2.0, 2.1, 1.9, 2.0, 2.2, 1.8} on both sides.
+  const json wake = gate({"--normalise", "wake"}, 0);
+  const json pw = result_of(wake, pipe);
+  EXPECT_EQ(pw["baseline"], json({{"median", 2.0}, {"n", 6}}));
+  EXPECT_EQ(pw["contender"], json({{"median", 2.0}, {"n", 6}}));
+  EXPECT_EQ(pw["ratio"], 1.0);
+  EXPECT_EQ(pw["verdict"], "no change");
+  EXPECT_EQ(wake["normalisation"], json({{"by", "wake"},
+                                         {"floor", "wakeup_rtt_p50_ns"},
+                                         {"metrics",
+                                          {"rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns",
+                                           "rtt_mean_ns", "one_way_p50_ns"}},
+                                         {"without_floor", {{"baseline", 1}, {"contender", 6}}}}));
+  // p50 / cache-line floor: 10000 / 125 = 40000 / 500 = 80.
+  const json line = gate({"--normalise=line"}, 0);
+  EXPECT_EQ(result_of(line, pipe)["baseline"]["median"], 80.0);
+  EXPECT_EQ(result_of(line, pipe)["contender"]["median"], 80.0);
+  EXPECT_EQ(line["normalisation"]["floor"], "cache_line_rtt_p50_ns");
+  // Throughput is not normalised: the same bytes/s either way (median 1.00e9 and 0.99e9).
+  for (const json* doc : {&raw, &wake, &line}) {
+    const json t = result_of(*doc, "pipe/throughput/1048576/cross");
+    EXPECT_EQ(t["baseline"]["median"], 1.0e9);
+    EXPECT_EQ(t["contender"]["median"], 0.99e9);
+  }
+}
+
+TEST_F(Normalise, ARepetitionWithoutTheFloorDropsOut) {
+  // unix_stream: the baseline's sixth repetition (30000 ns) has no floors; left out, the
+  // baseline is {1.2, 1.26, 1.14, 1.2, 1.32} (median 1.2) against the contender's six.
+  const json doc = gate({"--normalise", "wake"}, 0);
+  const json uds = result_of(doc, "unix_stream/latency/64/cross");
+  EXPECT_EQ(uds["baseline"], json({{"median", 1.2}, {"n", 5}}));
+  EXPECT_EQ(uds["contender"], json({{"median", 1.2}, {"n", 6}}));
+  EXPECT_EQ(uds["verdict"], "no change");
+  // tcp: no contender repetition has floors, so it cannot be judged, and says why.
+  const json tcp = result_of(doc, "tcp/latency/64/cross");
+  EXPECT_EQ(tcp["verdict"], "untested");
+  EXPECT_EQ(tcp["untested_reason"],
+            "6 contender repetitions without floors.wakeup_rtt_p50_ns: nothing to normalise by");
+  EXPECT_TRUE(tcp["ratio"].is_null());
+  EXPECT_EQ(doc["summary"]["untested"], 1);
+  EXPECT_EQ(doc["summary"]["unchanged"], 3);
+  EXPECT_EQ(gate({}, 1)["summary"]["untested"], 0);  // raw, tcp is judged
+}
+
+TEST_F(Normalise, ARepetitionLeftOutIsNamedWhenTooFewRemain) {
+  // Four of the baseline's six pipe repetitions without floors: 2 vs 6 cannot reach 0.01.
+  scratch_dir dir;
+  json a = json::parse(std::ifstream(fixture("regimes_a.json")));
+  int stripped = 0;
+  for (json& e : a["benchmarks"])
+    if (e["name"] == "pipe/latency/64/cross" && stripped++ < 4) e.erase("floors");
+  const run_result r = run_compare_per_metric(
+      {dir.write("a.json", a.dump()), fixture("regimes_b.json"), "--normalise", "wake", "--metrics",
+       "rtt_p50_ns", "--format", "json", "--allow-untested"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  const json doc = json::parse(r.out);
+  const json pipe = result_of(doc, "pipe/latency/64/cross");
+  EXPECT_EQ(pipe["baseline"]["n"], 2);
+  EXPECT_EQ(pipe["verdict"], "untested");
+  const std::string why = pipe["untested_reason"];
+  EXPECT_EQ(why.rfind("2 vs 6 repetitions cannot reach 0.01", 0), 0u) << why;
+  EXPECT_NE(why.find("; 4 baseline repetitions without floors.wakeup_rtt_p50_ns left out"),
+            std::string::npos)
+      << why;
+}
+
+TEST_F(Normalise, TheOutputSaysSoOnce) {
+  const std::vector<std::string> args{fixture("regimes_a.json"),
+                                      fixture("regimes_b.json"),
+                                      "--metrics",
+                                      "rtt_p50_ns,bytes_per_second",
+                                      "--normalise",
+                                      "wake"};
+  const std::string note =
+      "latency normalised (--normalise wake): each repetition's rtt_* and one_way_* metrics "
+      "divided by the wake-up round trip measured beside it (floors.wakeup_rtt_p50_ns), so shown "
+      "as multiples of it; throughput and CPU metrics are not normalised; left out for want of "
+      "that floor: 1 baseline and 6 contender repetitions";
+  const run_result table = run_compare_per_metric(args);
+  EXPECT_EQ(table.status, 0) << table.err;
+  EXPECT_EQ(table.out.rfind("Note: " + note + "\n\n", 0), 0u) << table.out;
+  EXPECT_EQ(table.out.find("not normalised"), table.out.rfind("not normalised"));
+  EXPECT_NE(table.out.find("rtt_p50_ns           2.00 x     2.00 x  1.000"), std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("954 MiB/s  944 MiB/s"), std::string::npos) << table.out;
+
+  auto markdown = args;
+  markdown.push_back("--format=markdown");
+  const run_result md = run_compare_per_metric(markdown);
+  EXPECT_NE(md.out.find("> **Note:** latency normalised (--normalise wake): each repetition's "
+                        "rtt\\_\\* and one\\_way\\_\\* metrics"),
+            std::string::npos)
+      << md.out;
+  EXPECT_EQ(md.out.find("not normalised"), md.out.rfind("not normalised"));
+  // Without --normalise the output is as it was: no note.
+  EXPECT_EQ(run_compare_per_metric({fixture("regimes_a.json"), fixture("regimes_b.json")})
+                .out.find("normalised"),
+            std::string::npos);
+}
+
+TEST_F(Normalise, SameAnswerComparesTheMultiples) {
+  const std::string a = fixture("regimes_a.json"), b = fixture("regimes_b.json");
+  // Raw: pipe +300 %, unix_stream 24000 / 6150 - 1 = +290.24 %, tcp 22400 / 22050 - 1 = +1.59 %.
+  const json raw = json::parse(run_compare({"--same-answer", a, b, "--format", "json"}).out);
+  EXPECT_NEAR(raw["latency"]["median_abs_delta_pct"].get<double>(), 290.2439, 1e-4);
+  // Normalised: pipe and unix_stream 0 %; tcp has no floors in B and drops out.
+  const run_result r =
+      run_compare({"--same-answer", a, b, "--normalise", "wake", "--format", "json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json doc = json::parse(r.out);
+  EXPECT_EQ(doc["latency"]["benchmarks"], 2);
+  EXPECT_EQ(doc["latency"]["median_abs_delta_pct"], 0.0);
+  EXPECT_EQ(doc["latency"]["p90_abs_delta_pct"], 0.0);
+  EXPECT_NEAR(doc["throughput"]["median_abs_delta_pct"].get<double>(), 1.0, 1e-9);  // as raw
+  EXPECT_EQ(doc["normalisation"]["without_floor"], json({{"a", 1}, {"b", 6}}));
+  EXPECT_EQ(doc["rankings"][0]["tau_b"], 1.0);  // unix_stream 1.2x before pipe 2.0x in both
+  const run_result text = run_compare({"--same-answer", a, b, "--normalise", "wake"});
+  EXPECT_NE(text.out.find("\nlatency normalised (--normalise wake): "), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("left out for want of that floor: 1 A and 6 B repetitions\n"),
+            std::string::npos)
+      << text.out;
+}
+
+TEST_F(Normalise, BadValueIsOneLineAndExitTwo) {
+  const std::string a = fixture("regimes_a.json"), b = fixture("regimes_b.json");
+  expect_bad_input(run_compare({a, b, "--normalise", "copy"}),
+                   "ipcbench-compare: bad --normalise 'copy' (wake or line)");
+  expect_bad_input(run_compare({a, b, "--normalise="}),
+                   "ipcbench-compare: bad --normalise '' (wake or line)");
+  expect_bad_input(run_compare({a, b, "--normalise"}),
+                   "ipcbench-compare: option --normalise needs a value");
+  expect_bad_input(run_compare({"--same-answer", a, b, "--normalise", "Wake"}),
+                   "ipcbench-compare: bad --normalise 'Wake' (wake or line)");
+}
+
 // --same-answer: two small reports built here whose figures are worked out by hand.
 class SameAnswer : public ::testing::Test {
  protected:
