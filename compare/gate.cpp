@@ -303,6 +303,77 @@ std::vector<std::string> machine_warnings(const report& baseline, const report& 
   return warnings;
 }
 
+std::optional<regime_mix> regimes_of(const report& r) {
+  const json::json_pointer ptr("/ipcbench/regimes");
+  if (!r.context().contains(ptr)) return std::nullopt;
+  const json& doc = r.context().at(ptr);
+  const auto list = doc.is_object() ? doc.find("regimes") : doc.end();
+  if (!doc.is_object() || list == doc.end() || !list->is_array() || list->empty())
+    return std::nullopt;
+  regime_mix mix;
+  for (const json& g : *list) {
+    const auto share = g.is_object() ? g.find("share") : g.end();
+    if (!g.is_object() || share == g.end() || !share->is_number()) return std::nullopt;
+    const json::json_pointer median("/cache_line_rtt_p50_ns/median");
+    if (!g.contains(median) || !g.at(median).is_number()) return std::nullopt;
+    mix.regimes.push_back({g.at(median).get<double>(), share->get<double>()});
+  }
+  if (const auto ref = doc.find("reference");
+      ref != doc.end() && ref->is_number_unsigned() && ref->get<std::size_t>() < mix.regimes.size())
+    mix.reference = ref->get<std::size_t>();
+  return mix;
+}
+
+namespace {
+
+// Why two mixes differ, or "" when they agree.
+std::string mix_difference(const regime_mix& a, const regime_mix& b) {
+  if (a.regimes.size() != b.regimes.size()) return "different numbers of regimes";
+  const double ra = a.regimes[a.reference].cache_line_ns;
+  const double rb = b.regimes[b.reference].cache_line_ns;
+  if (std::fabs(rb - ra) > kRegimeFloorTolerance * ra)
+    return "reference regimes more than " + format_p(100 * kRegimeFloorTolerance) + " % apart";
+  for (std::size_t i = 0; i < a.regimes.size(); ++i)
+    if (std::fabs(a.regimes[i].share - b.regimes[i].share) > kRegimeShareTolerance)
+      return "shares more than " + format_p(kRegimeShareTolerance) + " apart";
+  return {};
+}
+
+// "baseline (first of 6 runs): 125 ns 47 %, 545 ns 53 %"
+std::string mix_text(const char* name, const report& r, const regime_mix& mix) {
+  std::string text = name;
+  if (r.origin().runs > 1) text += " (first of " + std::to_string(r.origin().runs) + " runs)";
+  text += ":";
+  for (std::size_t i = 0; i < mix.regimes.size(); ++i) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s %.0f ns %.0f %%", i == 0 ? "" : ",",
+                  mix.regimes[i].cache_line_ns, 100 * mix.regimes[i].share);
+    text += buf;
+  }
+  return text;
+}
+
+}  // namespace
+
+std::optional<regime_comparison> compare_regimes(const report& a, const report& b,
+                                                 const char* name_a, const char* name_b) {
+  auto mix_a = regimes_of(a), mix_b = regimes_of(b);
+  if (!mix_a || !mix_b) return std::nullopt;
+  regime_comparison out{std::move(*mix_a), std::move(*mix_b), {}};
+  const std::string why = mix_difference(out.a, out.b);
+  if (why.empty()) return out;
+  const normalisation n = a.origin().normalised;
+  out.warning = "the runs met the host's regimes in different mixes (" + why +
+                "): " + mix_text(name_a, a, out.a) + "; " + mix_text(name_b, b, out.b) +
+                " (each regime's cache-line round trip and share of the repetitions); ";
+  out.warning +=
+      n == normalisation::none
+          ? "raw latencies are not comparable across them: --normalise wake or line "
+            "compares multiples of the floors measured beside each repetition"
+          : "the latencies here are normalised (--normalise " + std::string(to_string(n)) + ")";
+  return out;
+}
+
 std::vector<std::string> condition_warnings(const report& baseline, const report& contender) {
   struct field {
     const char* label;
@@ -689,6 +760,8 @@ comparison compare_reports(const report& baseline, const report& contender,
 
   auto warnings = machine_warnings(baseline, contender);
   for (auto& w : condition_warnings(baseline, contender)) warnings.push_back(std::move(w));
+  out.regimes = compare_regimes(baseline, contender, "baseline", "contender");
+  if (out.regimes && !out.regimes->warning.empty()) warnings.push_back(out.regimes->warning);
   for (auto& w : out.warnings) warnings.push_back(std::move(w));
   out.warnings = std::move(warnings);
   for (const auto& [sizes, g] : untestable) {

@@ -168,6 +168,20 @@ ordered_json normalisation_json(normalisation n, std::size_t without_a, std::siz
           {"without_floor", {{side_a, without_a}, {side_b, without_b}}}};
 }
 
+// Both sides' regime mixes for machines, the sides named `side_a` and `side_b`.
+ordered_json regimes_json(const regime_comparison& c, const char* side_a, const char* side_b) {
+  const auto mix = [](const regime_mix& m) {
+    ordered_json regimes = ordered_json::array();
+    for (const auto& g : m.regimes)
+      regimes.push_back({{"cache_line_rtt_p50_ns", g.cache_line_ns}, {"share", g.share}});
+    return ordered_json{{"reference", m.reference}, {"regimes", std::move(regimes)}};
+  };
+  return {{side_a, mix(c.a)},
+          {side_b, mix(c.b)},
+          {"differ", !c.warning.empty()},
+          {"warning", c.warning.empty() ? ordered_json(nullptr) : ordered_json(c.warning)}};
+}
+
 void markdown_table(std::string& out, const std::vector<const metric_result*>& rows) {
   out += "|";
   for (const auto& h : kHeader) out += " " + h + " |";
@@ -229,6 +243,7 @@ ordered_json to_json(const comparison& result) {
     doc["normalisation"] =
         normalisation_json(result.normalised, result.baseline_without_floor,
                            result.contender_without_floor, "baseline", "contender");
+  if (result.regimes) doc["regimes"] = regimes_json(*result.regimes, "baseline", "contender");
   doc["paired"] = result.paired;
   doc["family"] = {{"rule", result.family_rule}, {"size", result.family_size}};
   {
@@ -302,6 +317,8 @@ std::string render_table(const comparison& result, bool colour) {
   std::string out;
   if (const std::string note = normalisation_note(result); !note.empty())
     out += "Note: " + note + "\n\n";
+  if (result.regimes && !result.regimes->warning.empty())
+    out += "Note: " + result.regimes->warning + "\n\n";
   for (std::size_t k = 0; k < rows.size(); ++k) {
     const auto& row = rows[k];
     std::string line;
@@ -512,6 +529,7 @@ std::string render_same_answer(const same_answer_figures& f) {
           normalisation_note(f.normalised, f.without_floor_a, f.without_floor_b, "A", "B");
       !note.empty())
     out += note + "\n";
+  if (f.regimes && !f.regimes->warning.empty()) out += "Note: " + f.regimes->warning + "\n";
   out += delta_line("latency p50", f.latency);
   out += delta_line("throughput", f.throughput);
   struct wanted {
@@ -553,6 +571,7 @@ ordered_json same_answer_json(const same_answer_figures& f) {
   if (f.normalised != normalisation::none)
     doc["normalisation"] =
         normalisation_json(f.normalised, f.without_floor_a, f.without_floor_b, "a", "b");
+  if (f.regimes) doc["regimes"] = regimes_json(*f.regimes, "a", "b");
   doc["latency"] = delta_json(f.latency);
   doc["throughput"] = delta_json(f.throughput);
   ordered_json rankings = ordered_json::array();

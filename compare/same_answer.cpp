@@ -127,6 +127,7 @@ same_answer_figures same_answer(const report& a, const report& b) {
   f.normalised = a.origin().normalised;
   f.without_floor_a = repetitions_without_floor(a);
   f.without_floor_b = repetitions_without_floor(b);
+  f.regimes = compare_regimes(a, b, "A", "B");
   std::vector<double> latency, throughput;
   for (const benchmark_samples& x : a.benchmarks()) {
     const benchmark_samples* y = b.find(x.name);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "compare/gate.hpp"
 #include "compare/report.hpp"
 
 namespace ipcbench::compare {
@@ -48,7 +49,8 @@ struct same_answer_figures {
   // the floor.
   normalisation normalised = normalisation::none;
   std::size_t without_floor_a = 0, without_floor_b = 0;
-  std::size_t common = 0;  // benchmark names in both reports
+  std::optional<regime_comparison> regimes;  // when both reports have regimes
+  std::size_t common = 0;                    // benchmark names in both reports
   delta_summary latency, throughput;
   // Latency at 64 B and throughput at 1 MiB, one entry per placement present (cross first);
   // calibration runs are left out. Empty for a metric when no mechanism is in both at that size.

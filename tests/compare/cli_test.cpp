@@ -609,6 +609,89 @@ TEST_F(Normalise, SameAnswerComparesTheMultiples) {
       << text.out;
 }
 
+TEST(RegimeMix, DifferentMixesAreOneWarningAndANoteInEveryFormat) {
+  // A spent 20 of 23 repetitions in the fast regime, B 4 of 18.
+  const std::string a = fixture("regimes_a.json"), b = fixture("regimes_b.json");
+  const std::string warning =
+      "the runs met the host's regimes in different mixes (shares more than 0.2 apart): "
+      "baseline: 125 ns 87 %, 500 ns 13 %; contender: 125 ns 22 %, 500 ns 78 % (each regime's "
+      "cache-line round trip and share of the repetitions); raw latencies are not comparable "
+      "across them: --normalise wake or line compares multiples of the floors measured beside "
+      "each repetition";
+  const std::vector<std::string> args{a, b, "--metrics", "rtt_p50_ns"};
+  const run_result table = run_compare_per_metric(args);
+  EXPECT_EQ(table.status, 1);  // pipe's 4x raw p50
+  EXPECT_EQ(table.err, "ipcbench-compare: warning: " + warning + "\n");
+  EXPECT_EQ(table.out.rfind("Note: " + warning + "\n\n", 0), 0u) << table.out;
+
+  auto md = args;
+  md.push_back("--format=markdown");
+  EXPECT_NE(run_compare_per_metric(md).out.find("> **Warning:** the runs met the host's regimes"),
+            std::string::npos);
+
+  auto as_json = args;
+  as_json.push_back("--format=json");
+  const json doc = json::parse(run_compare_per_metric(as_json).out);
+  EXPECT_EQ(doc["warnings"], json::array({warning}));
+  EXPECT_EQ(doc["regimes"]["baseline"],
+            json({{"reference", 0},
+                  {"regimes",
+                   {{{"cache_line_rtt_p50_ns", 125.0}, {"share", 0.8696}},
+                    {{"cache_line_rtt_p50_ns", 500.0}, {"share", 0.1304}}}}}));
+  EXPECT_EQ(doc["regimes"]["contender"]["regimes"][1]["share"], 0.7778);
+  EXPECT_EQ(doc["regimes"]["differ"], true);
+
+  // Normalised, the warning says so instead of suggesting it.
+  auto normalised = args;
+  normalised.insert(normalised.end(), {"--normalise", "wake"});
+  const run_result n = run_compare_per_metric(normalised);
+  EXPECT_NE(n.err.find("the latencies here are normalised (--normalise wake)\n"), std::string::npos)
+      << n.err;
+
+  // --same-answer warns the same way, with its A and B.
+  const run_result same = run_compare({"--same-answer", a, b});
+  EXPECT_EQ(same.status, 0);
+  EXPECT_NE(same.err.find("warning: the runs met the host's regimes in different mixes (shares "
+                          "more than 0.2 apart): A: 125 ns 87 %, 500 ns 13 %; B: 125 ns 22 %"),
+            std::string::npos)
+      << same.err;
+  EXPECT_NE(same.out.find("\nNote: the runs met the host's regimes"), std::string::npos);
+}
+
+TEST(RegimeMix, NothingWhenTheMixesAgreeOrASideHasNone) {
+  scratch_dir dir;
+  const std::string a = fixture("regimes_a.json");
+  json b = json::parse(std::ifstream(fixture("regimes_b.json")));
+  // Shares 0.8 and 0.2 against A's 0.87 and 0.13, reference 130 ns against 125: the same mix.
+  auto& regimes = b["context"]["ipcbench"]["regimes"]["regimes"];
+  regimes[0]["share"] = 0.8;
+  regimes[1]["share"] = 0.2;
+  regimes[0]["cache_line_rtt_p50_ns"]["median"] = 130.0;
+  const std::vector<std::string> tail{"--metrics", "rtt_p50_ns", "--format", "json"};
+  auto args = std::vector<std::string>{a, dir.write("same_mix.json", b.dump())};
+  args.insert(args.end(), tail.begin(), tail.end());
+  run_result r = run_compare_per_metric(args);
+  EXPECT_EQ(r.err, "");
+  json doc = json::parse(r.out);
+  EXPECT_EQ(doc["regimes"]["differ"], false);
+  EXPECT_TRUE(doc["regimes"]["warning"].is_null());
+  EXPECT_TRUE(doc["warnings"].empty());
+
+  // B without regimes (null, as a run without cache-line floors has), or an older report.
+  b["context"]["ipcbench"]["regimes"] = nullptr;
+  args[1] = dir.write("no_regimes.json", b.dump());
+  r = run_compare_per_metric(args);
+  EXPECT_EQ(r.err, "");
+  EXPECT_FALSE(json::parse(r.out).contains("regimes"));
+  b["context"]["ipcbench"].erase("regimes");
+  args[1] = dir.write("older.json", b.dump());
+  args[0] = args[1];
+  args[1] = a;
+  r = run_compare_per_metric(args);
+  EXPECT_EQ(r.err, "");
+  EXPECT_FALSE(json::parse(r.out).contains("regimes"));
+}
+
 TEST_F(Normalise, BadValueIsOneLineAndExitTwo) {
   const std::string a = fixture("regimes_a.json"), b = fixture("regimes_b.json");
   expect_bad_input(run_compare({a, b, "--normalise", "copy"}),
