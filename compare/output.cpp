@@ -490,18 +490,38 @@ std::string ranking_head(const std::string& metric, std::uint64_t size, const ch
   return head;
 }
 
+std::string share_text(std::size_t part, std::size_t whole) {
+  return printf_string("%.2f", 100.0 * static_cast<double>(part) / static_cast<double>(whole)) +
+         " %";
+}
+
+// Which values the figures compare, where a report has estimates; "" where none has.
+std::string values_line(const same_answer_figures& f) {
+  if (f.estimates)
+    return "values compared: each report's estimate (estimates.value), not the median over its "
+           "repetitions\n";
+  if (!f.estimates_a && !f.estimates_b) return {};
+  const char* why = !f.estimates_a   ? "A has no estimates"
+                    : !f.estimates_b ? "B has no estimates"
+                                     : "the estimates are in ns, not normalised";
+  return std::string("values compared: the median over each report's repetitions (") + why + ")\n";
+}
+
 std::string spread_line(const char* side, const spread_summary& s) {
   std::string line = "repetitions spread over " + printf_string("%g", kSpreadLimit) +
                      "x (max/min of the main metric) in " + side + ": " + std::to_string(s.over) +
                      " of " + std::to_string(s.benchmarks) +
                      (s.benchmarks == 1 ? " benchmark" : " benchmarks");
   if (s.benchmarks > 0) {
-    line += " (" +
-            printf_string("%.2f",
-                          100.0 * static_cast<double>(s.over) / static_cast<double>(s.benchmarks)) +
-            " %)";
+    line += " (" + share_text(s.over, s.benchmarks) + ")";
   } else {
     line += " (none has 2 repetitions)";
+  }
+  if (s.explained && s.over > 0) {
+    line += "; the report explains " + std::to_string(*s.explained) + " of them (" +
+            share_text(*s.explained, s.over) + ": modes, or more than one regime), " +
+            std::to_string(s.over - *s.explained) + " unexplained (" +
+            share_text(s.over - *s.explained, s.over) + ")";
   }
   return line + "\n";
 }
@@ -513,18 +533,29 @@ ordered_json delta_json(const delta_summary& d) {
           {"p90_abs_delta_pct", optional_json(d.p90_pct)}};
 }
 
+// {"benchmarks": part, "share": part / whole}, the share null when whole is 0.
+ordered_json counted(std::size_t part, std::size_t whole) {
+  return {
+      {"benchmarks", part},
+      {"share", whole == 0 ? ordered_json(nullptr)
+                           : ordered_json(static_cast<double>(part) / static_cast<double>(whole))}};
+}
+
 ordered_json spread_json(const spread_summary& s) {
-  return {{"benchmarks", s.benchmarks},
-          {"over", s.over},
-          {"share", s.benchmarks == 0 ? ordered_json(nullptr)
-                                      : ordered_json(static_cast<double>(s.over) /
-                                                     static_cast<double>(s.benchmarks))}};
+  ordered_json doc = {{"benchmarks", s.benchmarks},
+                      {"over", s.over},
+                      {"share", counted(s.over, s.benchmarks)["share"]}};
+  if (s.explained) {
+    doc["explained"] = counted(*s.explained, s.over);
+    doc["unexplained"] = counted(s.over - *s.explained, s.over);
+  }
+  return doc;
 }
 
 }  // namespace
 
 std::string render_same_answer(const same_answer_figures& f) {
-  std::string out = "A: " + f.path_a + "\nB: " + f.path_b + "\n";
+  std::string out = "A: " + f.path_a + "\nB: " + f.path_b + "\n" + values_line(f);
   if (const std::string note =
           normalisation_note(f.normalised, f.without_floor_a, f.without_floor_b, "A", "B");
       !note.empty())
@@ -568,6 +599,7 @@ ordered_json same_answer_json(const same_answer_figures& f) {
   doc["a"] = f.path_a;
   doc["b"] = f.path_b;
   doc["common"] = f.common;
+  doc["values"] = f.estimates ? "estimates" : "medians";
   if (f.normalised != normalisation::none)
     doc["normalisation"] =
         normalisation_json(f.normalised, f.without_floor_a, f.without_floor_b, "a", "b");

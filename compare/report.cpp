@@ -188,6 +188,22 @@ double time_unit_factor(const json& entry, const std::string& path, std::size_t 
                "benchmarks[" + std::to_string(index) + "] has unknown time_unit '" + *unit + "'");
 }
 
+stated_estimate parse_estimate(const json& e, const std::string& path, const std::string& name) {
+  const std::string where = "estimates['" + name + "']";
+  if (!e.is_object()) not_a_report(path, where + " is not an object");
+  stated_estimate s;
+  s.metric = string_field(e, "metric").value_or("");
+  if (const auto value = e.find("value"); value != e.end() && !value->is_null()) {
+    if (!value->is_number()) not_a_report(path, where + ".value is not a number");
+    s.value = value->get<double>();
+  }
+  const auto modes = e.find("modes");
+  s.multimodal = modes != e.end() && modes->is_array() && !modes->empty();
+  if (const auto by_regime = e.find("by_regime"); by_regime != e.end() && by_regime->is_array())
+    s.regimes = by_regime->size();
+  return s;
+}
+
 struct entry_status {
   run_status status = run_status::ok;
   std::string reason;
@@ -376,7 +392,15 @@ report parse_report(const nlohmann::json& doc, const std::string& path, normalis
     }
     not_a_report(path, "'benchmarks' is empty");
   }
-  return report(path, std::move(context), std::move(benchmarks), {.normalised = normalise});
+  report_origin origin{.normalised = normalise};
+  if (const auto it = doc.find("estimates"); it != doc.end() && !it->is_null()) {
+    if (!it->is_object()) not_a_report(path, "'estimates' is not an object");
+    origin.estimates = true;
+    for (benchmark_samples& b : benchmarks)
+      if (const auto e = it->find(b.name); e != it->end())
+        b.estimate = parse_estimate(*e, path, b.name);
+  }
+  return report(path, std::move(context), std::move(benchmarks), origin);
 }
 
 std::size_t repetitions_without_floor(const report& r) {

@@ -62,6 +62,14 @@ struct benchmark_info {
 // when the name has another shape.
 std::optional<benchmark_info> parse_name(std::string_view name);
 
+// A report's own answer for one benchmark (top-level `estimates`, newer reports only).
+struct stated_estimate {
+  std::string metric;           // rtt_p50_ns or bytes_per_second
+  std::optional<double> value;  // null when no repetition was ok
+  bool multimodal = false;      // it lists `modes`
+  std::size_t regimes = 0;      // `by_regime` entries: the regimes its repetitions span
+};
+
 // All repetitions of one benchmark in one report.
 struct benchmark_samples {
   std::string name;  // run_name, or name where there is no run_name
@@ -82,6 +90,7 @@ struct benchmark_samples {
   // Normalised reports: per latency metric, the ok repetitions left out of it because they had
   // no floor to divide by (over all runs of a merged side).
   std::map<std::string, std::size_t, std::less<>> without_floor;
+  std::optional<stated_estimate> estimate;  // its entry in the report's `estimates`
 };
 
 // A tail percentile is reported, and gated, only when enough round trips back it
@@ -93,6 +102,7 @@ std::optional<std::uint64_t> tail_minimum(std::string_view metric);
 struct report_origin {
   std::size_t runs = 1;  // reports merged into it (merge_runs)
   normalisation normalised = normalisation::none;
+  bool estimates = false;  // it has top-level `estimates` (a single report)
 };
 
 class report {
@@ -130,7 +140,8 @@ std::size_t repetitions_without_floor(const report& r);
 // run's; a benchmark is not ok when it is not ok in any run, and counts the runs it failed in
 // (`failures` of `attempts`). `by_run` keeps each run's median at the run's index (NaN where
 // the benchmark was absent, failed or lacked the metric), so that the runs of two sides can be
-// paired by index (the rounds of a same-job A/B job).
+// paired by index (the rounds of a same-job A/B job). Estimates belong to one report: a merged
+// side has none.
 report merge_runs(const std::vector<report>& runs);
 
 // Reads and parses a file: input_error("cannot read 'x': <strerror>"), ("'x' is not valid JSON:

@@ -587,14 +587,15 @@ TEST_F(Normalise, TheOutputSaysSoOnce) {
 
 TEST_F(Normalise, SameAnswerComparesTheMultiples) {
   const std::string a = fixture("regimes_a.json"), b = fixture("regimes_b.json");
-  // Raw: pipe +300 %, unix_stream 24000 / 6150 - 1 = +290.24 %, tcp 22400 / 22050 - 1 = +1.59 %.
+  // Raw, by the reports' estimates: pipe and unix_stream +300 %, tcp 22400 / 9000 - 1.
   const json raw = json::parse(run_compare({"--same-answer", a, b, "--format", "json"}).out);
-  EXPECT_NEAR(raw["latency"]["median_abs_delta_pct"].get<double>(), 290.2439, 1e-4);
+  EXPECT_EQ(raw["latency"]["median_abs_delta_pct"], 300.0);
   // Normalised: pipe and unix_stream 0 %; tcp has no floors in B and drops out.
   const run_result r =
       run_compare({"--same-answer", a, b, "--normalise", "wake", "--format", "json"});
   ASSERT_EQ(r.status, 0) << r.err;
   const json doc = json::parse(r.out);
+  EXPECT_EQ(doc["values"], "medians");  // the estimates are in ns
   EXPECT_EQ(doc["latency"]["benchmarks"], 2);
   EXPECT_EQ(doc["latency"]["median_abs_delta_pct"], 0.0);
   EXPECT_EQ(doc["latency"]["p90_abs_delta_pct"], 0.0);
@@ -602,7 +603,10 @@ TEST_F(Normalise, SameAnswerComparesTheMultiples) {
   EXPECT_EQ(doc["normalisation"]["without_floor"], json({{"a", 1}, {"b", 6}}));
   EXPECT_EQ(doc["rankings"][0]["tau_b"], 1.0);  // unix_stream 1.2x before pipe 2.0x in both
   const run_result text = run_compare({"--same-answer", a, b, "--normalise", "wake"});
-  EXPECT_NE(text.out.find("\nlatency normalised (--normalise wake): "), std::string::npos)
+  EXPECT_NE(text.out.find("\nvalues compared: the median over each report's repetitions (the "
+                          "estimates are in ns, not normalised)\nlatency normalised (--normalise "
+                          "wake): "),
+            std::string::npos)
       << text.out;
   EXPECT_NE(text.out.find("left out for want of that floor: 1 A and 6 B repetitions\n"),
             std::string::npos)
@@ -887,6 +891,77 @@ TEST_F(SameAnswer, AppliesNoGate) {
       run_compare({"--same-answer", fixture("baseline.json"), fixture("contender.json")});
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.find("regression"), std::string::npos) << r.out;
+}
+
+// --same-answer on fixtures/regimes_a.json and regimes_b.json, which state estimates.
+TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
+  const std::string a = fixture("regimes_a.json"), b = fixture("regimes_b.json");
+  const run_result r = run_compare({"--same-answer", a, b});
+  EXPECT_EQ(r.status, 0) << r.err;
+  // Estimates: A pipe 10000, unix_stream 6000, tcp 9000; B 40000, 24000, 22400. |delta| 300 %,
+  // 300 %, 148.89 %; ranks A (unix_stream, tcp, pipe), B (tcp, unix_stream, pipe): one pair of
+  // three discordant, tau-b 1/3. Throughput 1.0e9 in both.
+  const std::string expected_head =
+      "A: " + a + "\nB: " + b +
+      "\nvalues compared: each report's estimate (estimates.value), not the median over its "
+      "repetitions\n";
+  EXPECT_EQ(r.out.rfind(expected_head, 0), 0u) << r.out;
+  for (const char* line :
+       {"latency p50 |delta| between A and B: 3 benchmarks, median 300.00 %, 90th percentile "
+        "300.00 %\n",
+        "throughput |delta| between A and B: 1 benchmark, median 0.00 %, 90th percentile 0.00 %\n",
+        "latency p50 ranking at 64 B (cross): Kendall tau-b 0.333 over 3 mechanisms\n",
+        "latency p50 winner at 64 B (cross): A unix_stream, B tcp: differ\n",
+        // Over 1.5x in A: unix_stream (30000 / 5700, one regime, unexplained) and tcp (37200 /
+        // 8700, two regimes); in B: tcp (two modes) and the throughput (two regimes).
+        "repetitions spread over 1.5x (max/min of the main metric) in A: 2 of 4 benchmarks "
+        "(50.00 %); the report explains 1 of them (50.00 %: modes, or more than one regime), 1 "
+        "unexplained (50.00 %)\n",
+        "repetitions spread over 1.5x (max/min of the main metric) in B: 2 of 4 benchmarks "
+        "(50.00 %); the report explains 2 of them (100.00 %: modes, or more than one regime), 0 "
+        "unexplained (0.00 %)\n"})
+    EXPECT_NE(r.out.find(line), std::string::npos) << "no \"" << line << "\" in:\n" << r.out;
+
+  const json doc = json::parse(run_compare({"--same-answer", a, b, "--format=json"}).out);
+  EXPECT_EQ(doc["values"], "estimates");
+  EXPECT_EQ(doc["latency"]["median_abs_delta_pct"], 300.0);
+  EXPECT_EQ(doc["latency"]["p90_abs_delta_pct"], 300.0);
+  EXPECT_EQ(doc["throughput"]["median_abs_delta_pct"], 0.0);
+  EXPECT_NEAR(doc["rankings"][0]["tau_b"].get<double>(), 1.0 / 3.0, 1e-12);
+  EXPECT_EQ(doc["spread"]["a"], json({{"benchmarks", 4},
+                                      {"over", 2},
+                                      {"share", 0.5},
+                                      {"explained", {{"benchmarks", 1}, {"share", 0.5}}},
+                                      {"unexplained", {{"benchmarks", 1}, {"share", 0.5}}}}));
+  EXPECT_EQ(doc["spread"]["b"]["explained"], json({{"benchmarks", 2}, {"share", 1.0}}));
+  EXPECT_EQ(doc["spread"]["b"]["unexplained"], json({{"benchmarks", 0}, {"share", 0.0}}));
+}
+
+TEST(SameAnswerEstimates, MediansWhenOneReportHasNone) {
+  scratch_dir dir;
+  json b = json::parse(std::ifstream(fixture("regimes_b.json")));
+  b.erase("estimates");
+  const std::string a = fixture("regimes_a.json"), bare = dir.write("b.json", b.dump());
+  const run_result r = run_compare({"--same-answer", a, bare});
+  EXPECT_EQ(r.status, 0) << r.err;
+  // Medians: pipe 40000 / 10000, unix_stream 24000 / 6150 (+290.24 %), tcp 22400 / 22050
+  // (+1.59 %); ranks A (unix_stream, pipe, tcp), B (tcp, unix_stream, pipe): tau-b -1/3.
+  for (const char* line :
+       {"\nvalues compared: the median over each report's repetitions (B has no estimates)\n",
+        "latency p50 |delta| between A and B: 3 benchmarks, median 290.24 %, 90th percentile "
+        "300.00 %\n",
+        "throughput |delta| between A and B: 1 benchmark, median 1.00 %, 90th percentile 1.00 %\n",
+        "latency p50 ranking at 64 B (cross): Kendall tau-b -0.333 over 3 mechanisms\n",
+        // A still explains its spread; B, without estimates, says nothing of it.
+        "in A: 2 of 4 benchmarks (50.00 %); the report explains 1 of them",
+        "in B: 2 of 4 benchmarks (50.00 %)\n"})
+    EXPECT_NE(r.out.find(line), std::string::npos) << "no \"" << line << "\" in:\n" << r.out;
+  const json doc = json::parse(run_compare({"--same-answer", bare, a, "--format=json"}).out);
+  EXPECT_EQ(doc["values"], "medians");
+  EXPECT_FALSE(doc["spread"]["a"].contains("explained"));
+  EXPECT_TRUE(doc["spread"]["b"].contains("explained"));
+  EXPECT_NE(run_compare({"--same-answer", bare, a}).out.find("(A has no estimates)"),
+            std::string::npos);
 }
 
 TEST_F(SameAnswer, BadInputIsOneLineAndExitTwo) {

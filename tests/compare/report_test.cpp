@@ -246,6 +246,38 @@ TEST(ParseReport, NormaliseDividesLatencyByTheFloorBesideEachRepetition) {
   EXPECT_EQ(merged.find("pipe/latency/64/cross")->without_floor.at("rtt_p50_ns"), 3u);
 }
 
+TEST(LoadReport, EstimatesAreReadWhereTheReportHasThem) {
+  const report r = load_report(fixture("regimes_b.json"));
+  EXPECT_TRUE(r.origin().estimates);
+  const auto& tcp = r.find("tcp/latency/64/cross")->estimate;
+  ASSERT_TRUE(tcp);
+  EXPECT_EQ(tcp->metric, "rtt_p50_ns");
+  EXPECT_EQ(tcp->value, 22400.0);
+  EXPECT_TRUE(tcp->multimodal);
+  EXPECT_EQ(tcp->regimes, 0u);
+  const auto& put = r.find("pipe/throughput/1048576/cross")->estimate;
+  ASSERT_TRUE(put);
+  EXPECT_FALSE(put->multimodal);
+  EXPECT_EQ(put->regimes, 2u);
+  // Older reports have none; a merged side has none either.
+  const report old = load_report(fixture("baseline.json"));
+  EXPECT_FALSE(old.origin().estimates);
+  EXPECT_FALSE(old.find("pipe/latency/64/cross")->estimate);
+  const report merged = merge_runs({r, r});
+  EXPECT_FALSE(merged.origin().estimates);
+  EXPECT_FALSE(merged.find("tcp/latency/64/cross")->estimate);
+
+  const json entry = {{"name", "x"}, {"real_time", 1.0}};
+  EXPECT_EQ(error_of_json({{"benchmarks", {entry}}, {"estimates", json::array()}}),
+            "'r.json' is not a benchmark report: 'estimates' is not an object");
+  EXPECT_EQ(error_of_json({{"benchmarks", {entry}}, {"estimates", {{"x", {{"value", "5"}}}}}}),
+            "'r.json' is not a benchmark report: estimates['x'].value is not a number");
+  const report null_value = parse_report(
+      {{"benchmarks", {entry}}, {"estimates", {{"x", {{"value", nullptr}}}}}}, "r.json");
+  ASSERT_TRUE(null_value.find("x")->estimate);
+  EXPECT_FALSE(null_value.find("x")->estimate->value);
+}
+
 TEST(Normalisation, WordsAndFloors) {
   EXPECT_EQ(parse_normalisation("wake"), normalisation::wake);
   EXPECT_EQ(parse_normalisation("line"), normalisation::line);
