@@ -304,23 +304,21 @@ std::vector<std::string> machine_warnings(const report& baseline, const report& 
 }
 
 std::optional<regime_mix> regimes_of(const report& r) {
-  const json::json_pointer ptr("/ipcbench/regimes");
-  if (!r.context().contains(ptr)) return std::nullopt;
-  const json& doc = r.context().at(ptr);
-  const auto list = doc.is_object() ? doc.find("regimes") : doc.end();
-  if (!doc.is_object() || list == doc.end() || !list->is_array() || list->empty())
+  const json& context = r.context();
+  const json::json_pointer list("/ipcbench/regimes/regimes"), ref("/ipcbench/regimes/reference");
+  const json::json_pointer median("/cache_line_rtt_p50_ns/median"), share("/share");
+  if (!context.contains(list) || !context.at(list).is_array() || context.at(list).empty())
     return std::nullopt;
   regime_mix mix;
-  for (const json& g : *list) {
-    const auto share = g.is_object() ? g.find("share") : g.end();
-    if (!g.is_object() || share == g.end() || !share->is_number()) return std::nullopt;
-    const json::json_pointer median("/cache_line_rtt_p50_ns/median");
-    if (!g.contains(median) || !g.at(median).is_number()) return std::nullopt;
-    mix.regimes.push_back({g.at(median).get<double>(), share->get<double>()});
+  for (const json& g : context.at(list)) {
+    if (!g.contains(median) || !g.at(median).is_number() || !g.contains(share) ||
+        !g.at(share).is_number())
+      return std::nullopt;
+    mix.regimes.push_back({g.at(median).get<double>(), g.at(share).get<double>()});
   }
-  if (const auto ref = doc.find("reference");
-      ref != doc.end() && ref->is_number_unsigned() && ref->get<std::size_t>() < mix.regimes.size())
-    mix.reference = ref->get<std::size_t>();
+  if (context.contains(ref) && context.at(ref).is_number_unsigned() &&
+      context.at(ref).get<std::size_t>() < mix.regimes.size())
+    mix.reference = context.at(ref).get<std::size_t>();
   return mix;
 }
 
