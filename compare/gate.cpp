@@ -187,6 +187,17 @@ std::string failure_phrase(const benchmark_samples& s, const char* side) {
   return text;
 }
 
+// "2 baseline repetitions without floors.wakeup_rtt_p50_ns" when a normalisation left some of
+// this metric out, else "".
+std::string without_floor_phrase(const benchmark_samples& s, const std::string& metric,
+                                 const char* side, normalisation n) {
+  const auto it = s.without_floor.find(metric);
+  if (it == s.without_floor.end() || it->second == 0) return {};
+  return std::to_string(it->second) + " " + side +
+         (it->second == 1 ? " repetition" : " repetitions") + " without floors." +
+         std::string(floor_key(n));
+}
+
 void mark_untested(judgement& j, std::string reason) {
   j.method = gate_method::untested;
   j.outcome = verdict::untested;
@@ -292,6 +303,75 @@ std::vector<std::string> machine_warnings(const report& baseline, const report& 
   return warnings;
 }
 
+std::optional<regime_mix> regimes_of(const report& r) {
+  const json& context = r.context();
+  const json::json_pointer list("/ipcbench/regimes/regimes"), ref("/ipcbench/regimes/reference");
+  const json::json_pointer median("/cache_line_rtt_p50_ns/median"), share("/share");
+  if (!context.contains(list) || !context.at(list).is_array() || context.at(list).empty())
+    return std::nullopt;
+  regime_mix mix;
+  for (const json& g : context.at(list)) {
+    if (!g.contains(median) || !g.at(median).is_number() || !g.contains(share) ||
+        !g.at(share).is_number())
+      return std::nullopt;
+    mix.regimes.push_back({g.at(median).get<double>(), g.at(share).get<double>()});
+  }
+  if (context.contains(ref) && context.at(ref).is_number_unsigned() &&
+      context.at(ref).get<std::size_t>() < mix.regimes.size())
+    mix.reference = context.at(ref).get<std::size_t>();
+  return mix;
+}
+
+namespace {
+
+// Why two mixes differ, or "" when they agree.
+std::string mix_difference(const regime_mix& a, const regime_mix& b) {
+  if (a.regimes.size() != b.regimes.size()) return "different numbers of regimes";
+  const double ra = a.regimes[a.reference].cache_line_ns;
+  const double rb = b.regimes[b.reference].cache_line_ns;
+  if (std::fabs(rb - ra) > kRegimeFloorTolerance * ra)
+    return "reference regimes more than " + format_p(100 * kRegimeFloorTolerance) + " % apart";
+  for (std::size_t i = 0; i < a.regimes.size(); ++i)
+    if (std::fabs(a.regimes[i].share - b.regimes[i].share) > kRegimeShareTolerance)
+      return "shares more than " + format_p(kRegimeShareTolerance) + " apart";
+  return {};
+}
+
+// "baseline (first of 6 runs): 125 ns 47 %, 545 ns 53 %"
+std::string mix_text(const char* name, const report& r, const regime_mix& mix) {
+  std::string text = name;
+  if (r.origin().runs > 1) text += " (first of " + std::to_string(r.origin().runs) + " runs)";
+  text += ":";
+  for (std::size_t i = 0; i < mix.regimes.size(); ++i) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s %.0f ns %.0f %%", i == 0 ? "" : ",",
+                  mix.regimes[i].cache_line_ns, 100 * mix.regimes[i].share);
+    text += buf;
+  }
+  return text;
+}
+
+}  // namespace
+
+std::optional<regime_comparison> compare_regimes(const report& a, const report& b,
+                                                 const char* name_a, const char* name_b) {
+  auto mix_a = regimes_of(a), mix_b = regimes_of(b);
+  if (!mix_a || !mix_b) return std::nullopt;
+  regime_comparison out{std::move(*mix_a), std::move(*mix_b), {}};
+  const std::string why = mix_difference(out.a, out.b);
+  if (why.empty()) return out;
+  const normalisation n = a.origin().normalised;
+  out.warning = "the runs met the host's regimes in different mixes (" + why +
+                "): " + mix_text(name_a, a, out.a) + "; " + mix_text(name_b, b, out.b) +
+                " (each regime's cache-line round trip and share of the repetitions); ";
+  out.warning +=
+      n == normalisation::none
+          ? "raw latencies are not comparable across them: --normalise wake or line "
+            "compares multiples of the floors measured beside each repetition"
+          : "the latencies here are normalised (--normalise " + std::string(to_string(n)) + ")";
+  return out;
+}
+
 std::vector<std::string> condition_warnings(const report& baseline, const report& contender) {
   struct field {
     const char* label;
@@ -372,6 +452,11 @@ comparison compare_reports(const report& baseline, const report& contender,
   out.alpha = options.alpha;
   out.paired = options.paired;
   out.family_rule = options.gate_all ? "all" : "default";
+  out.baseline_runs = baseline.origin().runs;
+  out.contender_runs = contender.origin().runs;
+  out.normalised = baseline.origin().normalised;
+  out.baseline_without_floor = repetitions_without_floor(baseline);
+  out.contender_without_floor = repetitions_without_floor(contender);
 
   std::size_t common = 0;
   for (const benchmark_samples& b : baseline.benchmarks()) {
@@ -440,8 +525,23 @@ comparison compare_reports(const report& baseline, const report& contender,
       r.contender_n = in_c ? cm->second.size() : 0;
       r.threshold = threshold_for(spec, options);
       r.gated = gated;
-      if (bu != b.unsupported.end() || cu != c->unsupported.end()) {
-        // A tail percentile without enough round trips behind it: shown, never judged.
+      r.normalised = out.normalised != normalisation::none && latency_metric(name);
+      const std::string b_without = without_floor_phrase(b, name, "baseline", out.normalised);
+      const std::string c_without = without_floor_phrase(*c, name, "contender", out.normalised);
+      r.without_floor = b_without.empty() || c_without.empty() ? b_without + c_without
+                                                               : b_without + " and " + c_without;
+      // Why the metric cannot be judged at all: a tail percentile without enough round trips
+      // behind it, or a side whose every repetition lacked the floor to normalise by.
+      std::string unusable;
+      if (bu != b.unsupported.end()) {
+        unusable = bu->second + " (baseline)";
+      } else if (cu != c->unsupported.end()) {
+        unusable = cu->second + " (contender)";
+      } else if ((!in_b && !b_without.empty()) || (!in_c && !c_without.empty())) {
+        unusable = r.without_floor + ": nothing to normalise by";
+      }
+      if (!unusable.empty()) {
+        // Shown, never judged.
         if (in_b && in_c) {
           r.result = describe(bm->second, cm->second, options);
         } else {  // nothing to show on one side: no median, no ratio
@@ -449,8 +549,7 @@ comparison compare_reports(const report& baseline, const report& contender,
               std::numeric_limits<double>::quiet_NaN();
         }
         r.result.p_value.reset();
-        mark_untested(r.result, (bu != b.unsupported.end() ? bu->second + " (baseline)"
-                                                           : cu->second + " (contender)"));
+        mark_untested(r.result, std::move(unusable));
         out.results.push_back(std::move(r));
         log_ratios.emplace_back();
         compared_any = true;
@@ -553,7 +652,9 @@ comparison compare_reports(const report& baseline, const report& contender,
   std::map<std::pair<std::size_t, std::size_t>, untestable_group> untestable;
   const auto set_aside = [&](metric_result& r, double l, std::size_t m) {
     r.result.p_value.reset();
-    mark_untested(r.result, untested_because(r.baseline_n, r.contender_n, l, m));
+    std::string why = untested_because(r.baseline_n, r.contender_n, l, m);
+    if (!r.without_floor.empty()) why += "; " + r.without_floor + " left out";
+    mark_untested(r.result, std::move(why));
     auto& g = untestable[{r.baseline_n, r.contender_n}];
     if (g.count++ == 0) g = {1, l, m};
   };
@@ -657,6 +758,8 @@ comparison compare_reports(const report& baseline, const report& contender,
 
   auto warnings = machine_warnings(baseline, contender);
   for (auto& w : condition_warnings(baseline, contender)) warnings.push_back(std::move(w));
+  out.regimes = compare_regimes(baseline, contender, "baseline", "contender");
+  if (out.regimes && !out.regimes->warning.empty()) warnings.push_back(out.regimes->warning);
   for (auto& w : out.warnings) warnings.push_back(std::move(w));
   out.warnings = std::move(warnings);
   for (const auto& [sizes, g] : untestable) {

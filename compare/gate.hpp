@@ -116,7 +116,11 @@ struct metric_result {
   std::size_t contender_n = 0;
   std::size_t pairs = 0;  // rounds with a value on both sides (paired sides only)
   double threshold = 0.0;
-  bool gated = true;  // in the gate's family
+  bool gated = true;        // in the gate's family
+  bool normalised = false;  // a latency metric of normalised reports: multiples of the floor
+  // Normalised reports: the repetitions left out of it for want of the floor, in words ("2
+  // baseline repetitions without floors.wakeup_rtt_p50_ns"); empty when none were.
+  std::string without_floor;
   judgement result;
 };
 
@@ -139,6 +143,38 @@ struct summary_counts {
   std::size_t not_comparable = 0;
 };
 
+// The host regimes a run met (context.ipcbench.regimes, newer reports): each one's cache-line
+// round trip (median) and share of the repetitions, lowest round trip first, and the reference
+// regime the report's estimates are taken in.
+struct regime_mix {
+  struct regime {
+    double cache_line_ns = 0.0;
+    double share = 0.0;
+  };
+  std::vector<regime> regimes;
+  std::size_t reference = 0;
+};
+
+// nullopt when the report has no regimes (an older report, or null: no cache-line floors).
+std::optional<regime_mix> regimes_of(const report& r);
+
+// Two mixes differ when they have different numbers of regimes, reference regimes whose
+// cache-line round trips differ by more than this fraction, or a regime whose shares differ by
+// more than kRegimeShareTolerance.
+inline constexpr double kRegimeFloorTolerance = 0.25;
+inline constexpr double kRegimeShareTolerance = 0.2;
+
+// Both sides' mixes, when both reports have them, and the warning when they differ.
+struct regime_comparison {
+  regime_mix a, b;
+  std::string warning;  // one line naming both mixes; empty when they agree
+};
+
+// `names` label the two sides ("baseline" and "contender", or "A" and "B"). A merged side's
+// context is its first run's (merge_runs), and the warning says so.
+std::optional<regime_comparison> compare_regimes(const report& a, const report& b,
+                                                 const char* name_a, const char* name_b);
+
 struct comparison {
   std::string baseline_path;
   std::string contender_path;
@@ -147,6 +183,11 @@ struct comparison {
   correction family = correction::holm;
   std::size_t family_size = 0;  // metrics tested (not untested), over which the error is controlled
   std::size_t baseline_runs = 1, contender_runs = 1;  // reports per side
+  // The normalisation of the latency metrics (--normalise), and the ok repetitions each side
+  // left out for want of the floor.
+  normalisation normalised = normalisation::none;
+  std::size_t baseline_without_floor = 0, contender_without_floor = 0;
+  std::optional<regime_comparison> regimes;  // its warning is in `warnings` too
   std::vector<std::string> warnings;
   std::vector<metric_result> results;
   std::vector<std::string> only_in_baseline;

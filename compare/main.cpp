@@ -43,6 +43,7 @@ struct cli_options {
   bool same_answer = false;  // --same-answer A B: agreement figures, no gate
   std::string gate_only;     // the first option given that only the gate uses
   output_format format = output_format::table;
+  normalisation normalise = normalisation::none;  // --normalise wake|line
   gate_options gate;
   bool help = false;
 };
@@ -52,7 +53,8 @@ std::string help_text() {
       "Usage: ipcbench-compare BASELINE.json CONTENDER.json [options]\n"
       "       ipcbench-compare --baseline A.json [B.json|DIR ...] --contender C.json [...] "
       "[options]\n"
-      "       ipcbench-compare --same-answer A.json B.json [--format table|json]\n"
+      "       ipcbench-compare --same-answer A.json B.json [--format table|json] "
+      "[--normalise wake|line]\n"
       "\n"
       "Compares ipcbench reports (or plain Google Benchmark JSON files) benchmark by benchmark\n"
       "and gates regressions. A change counts only when it is significant AND larger than the\n"
@@ -67,12 +69,16 @@ std::string help_text() {
       "the number each side needs. A benchmark that was ok in the baseline and failed, was\n"
       "skipped or is missing in the contender (in any run) fails the gate. Reports whose runs\n"
       "differ in idle-state mode, placement, process model, target time, sweep or cpuidle\n"
-      "driver are refused.\n"
+      "driver are refused. A report compressed with xz or gzip (a DIR's *.json.xz, *.json.gz)\n"
+      "is read through xz -dc or gzip -dc.\n"
       "\n"
       "--same-answer compares two runs of one suite for reproducibility, without a gate: the\n"
       "median and 90th percentile of |delta| % of p50 latency and of throughput, Kendall's\n"
       "tau-b and the winners of the rankings by 64 B latency and 1 MiB throughput, and the\n"
-      "share of benchmarks whose repetitions spread over 1.5x. It exits 0, or 2 on bad input.\n"
+      "share of benchmarks whose repetitions spread over 1.5x (and, for a report with\n"
+      "estimates, how many of those it explains by modes or regimes). The values are the\n"
+      "reports' estimates where both have them, else the medians of the repetitions. It exits\n"
+      "0, or 2 on bad input.\n"
       "\n"
       "Options:\n"
       "  --baseline F... / --contender F...  several reports (or folders) per side\n"
@@ -93,6 +99,12 @@ std::string help_text() {
       "  --allow-untested              compare even when gated metrics cannot reach significance\n"
       "                                (their ratios shown as untested) instead of refusing\n"
       "  --format table|markdown|json  output format (default: table)\n"
+      "  --normalise wake|line         compare latency metrics (rtt_*, one_way_*) as multiples\n"
+      "                                of the floor measured beside each repetition: the\n"
+      "                                wake-up round trip (floors.wakeup_rtt_p50_ns) or the\n"
+      "                                cache-line round trip (floors.cache_line_rtt_p50_ns);\n"
+      "                                repetitions without it are left out; throughput and\n"
+      "                                CPU metrics are not normalised (gate and --same-answer)\n"
       "  --metrics M1,M2,...           metrics to compare (default: rtt_p50_ns,rtt_p99_ns,\n"
       "                                bytes_per_second; real_time,bytes_per_second for plain\n"
       "                                Google Benchmark entries)\n"
@@ -219,17 +231,10 @@ cli_options parse_args(int argc, char** argv) {
       name = arg.substr(0, eq);
       value = arg.substr(eq + 1);
     }
-    static const std::string_view kValued[] = {"--format",
-                                               "--metrics",
-                                               "--test",
-                                               "--alpha",
-                                               "--threshold",
-                                               "--threshold-all",
-                                               "--resamples",
-                                               "--seed",
-                                               "--correction",
-                                               "--repetitions-for",
-                                               "--repetitions-for-list"};
+    static const std::string_view kValued[] = {
+        "--format", "--normalise",  "--metrics",         "--test",
+        "--alpha",  "--threshold",  "--threshold-all",   "--resamples",
+        "--seed",   "--correction", "--repetitions-for", "--repetitions-for-list"};
     if (std::find(std::begin(kValued), std::end(kValued), name) == std::end(kValued)) {
       throw usage_error("unknown option '" + name + "' (try --help)");
     }
@@ -238,7 +243,8 @@ cli_options parse_args(int argc, char** argv) {
       value = argv[++i];
     }
     const std::string& v = *value;
-    if (name != "--format" && opts.gate_only.empty()) opts.gate_only = name;
+    if (name != "--format" && name != "--normalise" && opts.gate_only.empty())
+      opts.gate_only = name;
     if (name == "--format") {
       if (v == "table") {
         opts.format = output_format::table;
@@ -249,6 +255,10 @@ cli_options parse_args(int argc, char** argv) {
       } else {
         throw usage_error("bad --format '" + v + "' (table, markdown or json)");
       }
+    } else if (name == "--normalise") {
+      const auto n = parse_normalisation(v);
+      if (!n) throw usage_error("bad --normalise '" + v + "' (wake or line)");
+      opts.normalise = *n;
     } else if (name == "--metrics") {
       opts.gate.metrics.clear();
       std::string_view rest = v;
@@ -339,20 +349,25 @@ cli_options parse_args(int argc, char** argv) {
   return opts;
 }
 
-// The reports of one side: files as given, folders as their *.json files in name order.
-std::vector<report> load_side(const std::vector<std::string>& items) {
+// The reports of one side: files as given, folders as their *.json (and *.json.xz, *.json.gz)
+// files in name order.
+std::vector<report> load_side(const std::vector<std::string>& items, normalisation normalise) {
   std::vector<report> runs;
   for (const std::string& item : items) {
     std::error_code ec;
     if (std::filesystem::is_directory(item, ec)) {
       std::vector<std::string> files;
-      for (const auto& e : std::filesystem::directory_iterator(item, ec))
-        if (e.path().extension() == ".json") files.push_back(e.path().string());
-      if (files.empty()) throw input_error("no *.json report in folder '" + item + "'");
+      for (const auto& e : std::filesystem::directory_iterator(item, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.ends_with(".json") || name.ends_with(".json.xz") || name.ends_with(".json.gz"))
+          files.push_back(e.path().string());
+      }
+      if (files.empty())
+        throw input_error("no *.json (or .json.xz, .json.gz) report in folder '" + item + "'");
       std::sort(files.begin(), files.end());
-      for (const auto& f : files) runs.push_back(load_report(f));
+      for (const auto& f : files) runs.push_back(load_report(f, normalise));
     } else {
-      runs.push_back(load_report(item));
+      runs.push_back(load_report(item, normalise));
     }
   }
   return runs;
@@ -362,7 +377,7 @@ std::vector<report> load_side(const std::vector<std::string>& items) {
 std::size_t default_metric_count(const benchmark_info& info) {
   std::size_t n = 0;
   for (auto m : kDefaultMetrics) {
-    const bool latency_only = m == "rtt_p50_ns" || m == "rtt_p99_ns";
+    const bool latency_only = latency_metric(m);
     const bool stream_only = m == "bytes_per_second";
     if (latency_only && info.pattern != "latency") continue;
     if (stream_only && info.pattern != "throughput") continue;
@@ -397,13 +412,15 @@ std::size_t family_of_list(const std::string& path, const gate_options& gate) {
 
 // --same-answer: the agreement figures of two reports of one suite, never a verdict.
 int run_same_answer(const cli_options& opts) {
-  const report a = load_report(opts.files[0]);
-  const report b = load_report(opts.files[1]);
+  const report a = load_report(opts.files[0], opts.normalise);
+  const report b = load_report(opts.files[1], opts.normalise);
   const auto mismatches = condition_warnings(a, b);
   if (!mismatches.empty() && !opts.allow_mismatch)
     throw input_error(mismatches.front() + " (--allow-mismatch compares them anyway)");
   const same_answer_figures figures = same_answer(a, b);
   for (const auto& w : mismatches) std::cerr << kProgram << ": warning: " << w << '\n';
+  if (figures.regimes && !figures.regimes->warning.empty())
+    std::cerr << kProgram << ": warning: " << figures.regimes->warning << '\n';
   if (opts.format == output_format::json) {
     std::cout << same_answer_json(figures).dump(2) << '\n';
   } else {
@@ -431,8 +448,8 @@ int run(int argc, char** argv) {
               << '\n';
     return 0;
   }
-  const std::vector<report> baseline_runs = load_side(opts.baselines);
-  const std::vector<report> contender_runs = load_side(opts.contenders);
+  const std::vector<report> baseline_runs = load_side(opts.baselines, opts.normalise);
+  const std::vector<report> contender_runs = load_side(opts.contenders, opts.normalise);
   if (opts.gate.paired && baseline_runs.size() != contender_runs.size())
     throw input_error(
         "--paired needs as many runs a side: " + std::to_string(baseline_runs.size()) +
@@ -445,8 +462,6 @@ int run(int argc, char** argv) {
       throw input_error(mismatches.front() + " (--allow-mismatch compares them anyway)");
   }
   comparison result = compare_reports(baseline, contender, opts.gate);
-  result.baseline_runs = baseline_runs.size();
-  result.contender_runs = contender_runs.size();
   if (result.undecided.count > 0 && !opts.gate.allow_untested) {
     const std::string why = undecided_message(result, baseline_runs.size() > 1);
     // A lost benchmark or a regression found among the metrics that could be tested is a

@@ -46,7 +46,9 @@ std::string format_value(double value, std::string_view unit) {
   static const char* const kTime[] = {"ns", "us", "ms", "s"};
   static const char* const kBytes[] = {"B/s", "KiB/s", "MiB/s", "GiB/s", "TiB/s"};
   static const char* const kRate[] = {"/s", "k/s", "M/s", "G/s"};
+  static const char* const kMultiple[] = {"x"};  // a normalised latency: multiples of its floor
   if (unit == "ns") return scaled(value, kTime, 1000.0, 4);
+  if (unit == "x") return scaled(value, kMultiple, 1000.0, 1);
   if (unit == "B/s") return scaled(value, kBytes, 1024.0, 5);
   return scaled(value, kRate, 1000.0, 4);
 }
@@ -79,7 +81,7 @@ std::string verdict_text(const metric_result& r) {
 
 std::vector<std::string> row_cells(const metric_result& r) {
   const metric_spec* spec = find_metric(r.metric);
-  const std::string_view unit = spec ? spec->unit : "ns";
+  const std::string_view unit = r.normalised ? "x" : spec ? spec->unit : "ns";
   const bool parsed = r.info.id && r.info.pattern;
   return {parsed ? *r.info.id : r.name,
           r.info.pattern.value_or("-"),
@@ -131,6 +133,53 @@ void append_item(std::string& out, const not_comparable_entry& n) {
   out += ": ";
   out += escape_markdown(n.reason);
   out += '\n';
+}
+
+// What a normalisation did, in one sentence for people; "" without one. `side_a` and `side_b`
+// name the two sides ("baseline", "A").
+std::string normalisation_note(normalisation n, std::size_t without_a, std::size_t without_b,
+                               const char* side_a, const char* side_b) {
+  if (n == normalisation::none) return {};
+  const char* floor = n == normalisation::wake ? "wake-up" : "cache-line";
+  return "latency normalised (--normalise " + std::string(to_string(n)) +
+         "): each repetition's rtt_* and one_way_* metrics divided by the " + floor +
+         " round trip measured beside it (floors." + std::string(floor_key(n)) +
+         "), so shown as multiples of it; throughput and CPU metrics are not normalised; left "
+         "out for want of that floor: " +
+         std::to_string(without_a) + " " + side_a + " and " + std::to_string(without_b) + " " +
+         side_b + (without_b == 1 ? " repetition" : " repetitions");
+}
+
+// The note of a comparison's normalisation; "" without one.
+std::string normalisation_note(const comparison& r) {
+  return normalisation_note(r.normalised, r.baseline_without_floor, r.contender_without_floor,
+                            "baseline", "contender");
+}
+
+// The same for machines.
+ordered_json normalisation_json(normalisation n, std::size_t without_a, std::size_t without_b,
+                                const char* side_a, const char* side_b) {
+  ordered_json metrics = ordered_json::array();
+  for (const metric_spec& m : known_metrics())
+    if (latency_metric(m.name)) metrics.push_back(m.name);
+  return {{"by", std::string(to_string(n))},
+          {"floor", std::string(floor_key(n))},
+          {"metrics", std::move(metrics)},
+          {"without_floor", {{side_a, without_a}, {side_b, without_b}}}};
+}
+
+// Both sides' regime mixes for machines, the sides named `side_a` and `side_b`.
+ordered_json regimes_json(const regime_comparison& c, const char* side_a, const char* side_b) {
+  const auto mix = [](const regime_mix& m) {
+    ordered_json regimes = ordered_json::array();
+    for (const auto& g : m.regimes)
+      regimes.push_back({{"cache_line_rtt_p50_ns", g.cache_line_ns}, {"share", g.share}});
+    return ordered_json{{"reference", m.reference}, {"regimes", std::move(regimes)}};
+  };
+  return {{side_a, mix(c.a)},
+          {side_b, mix(c.b)},
+          {"differ", !c.warning.empty()},
+          {"warning", c.warning.empty() ? ordered_json(nullptr) : ordered_json(c.warning)}};
 }
 
 void markdown_table(std::string& out, const std::vector<const metric_result*>& rows) {
@@ -190,6 +239,11 @@ ordered_json to_json(const comparison& result) {
   doc["correction"] = std::string(to_string(result.family));
   doc["family_size"] = result.family_size;
   doc["runs"] = {{"baseline", result.baseline_runs}, {"contender", result.contender_runs}};
+  if (result.normalised != normalisation::none)
+    doc["normalisation"] =
+        normalisation_json(result.normalised, result.baseline_without_floor,
+                           result.contender_without_floor, "baseline", "contender");
+  if (result.regimes) doc["regimes"] = regimes_json(*result.regimes, "baseline", "contender");
   doc["paired"] = result.paired;
   doc["family"] = {{"rule", result.family_rule}, {"size", result.family_size}};
   {
@@ -261,6 +315,10 @@ std::string render_table(const comparison& result, bool colour) {
   }
 
   std::string out;
+  if (const std::string note = normalisation_note(result); !note.empty())
+    out += "Note: " + note + "\n\n";
+  if (result.regimes && !result.regimes->warning.empty())
+    out += "Note: " + result.regimes->warning + "\n\n";
   for (std::size_t k = 0; k < rows.size(); ++k) {
     const auto& row = rows[k];
     std::string line;
@@ -316,6 +374,8 @@ std::string render_markdown(const comparison& result) {
          std::string(to_string(result.family)) + " over " + std::to_string(result.family_size) +
          " tested metrics).\n\n";
   for (const auto& w : result.warnings) out += "> **Warning:** " + escape_markdown(w) + "\n\n";
+  if (const std::string note = normalisation_note(result); !note.empty())
+    out += "> **Note:** " + escape_markdown(note) + "\n\n";
 
   std::vector<const metric_result*> regressions;
   std::vector<const metric_result*> improvements;
@@ -430,18 +490,38 @@ std::string ranking_head(const std::string& metric, std::uint64_t size, const ch
   return head;
 }
 
+std::string share_text(std::size_t part, std::size_t whole) {
+  return printf_string("%.2f", 100.0 * static_cast<double>(part) / static_cast<double>(whole)) +
+         " %";
+}
+
+// Which values the figures compare, where a report has estimates; "" where none has.
+std::string values_line(const same_answer_figures& f) {
+  if (f.estimates)
+    return "values compared: each report's estimate (estimates.value), not the median over its "
+           "repetitions\n";
+  if (!f.estimates_a && !f.estimates_b) return {};
+  const char* why = !f.estimates_a   ? "A has no estimates"
+                    : !f.estimates_b ? "B has no estimates"
+                                     : "the estimates are in ns, not normalised";
+  return std::string("values compared: the median over each report's repetitions (") + why + ")\n";
+}
+
 std::string spread_line(const char* side, const spread_summary& s) {
   std::string line = "repetitions spread over " + printf_string("%g", kSpreadLimit) +
                      "x (max/min of the main metric) in " + side + ": " + std::to_string(s.over) +
                      " of " + std::to_string(s.benchmarks) +
                      (s.benchmarks == 1 ? " benchmark" : " benchmarks");
   if (s.benchmarks > 0) {
-    line += " (" +
-            printf_string("%.2f",
-                          100.0 * static_cast<double>(s.over) / static_cast<double>(s.benchmarks)) +
-            " %)";
+    line += " (" + share_text(s.over, s.benchmarks) + ")";
   } else {
     line += " (none has 2 repetitions)";
+  }
+  if (s.explained && s.over > 0) {
+    line += "; the report explains " + std::to_string(*s.explained) + " of them (" +
+            share_text(*s.explained, s.over) + ": modes, or more than one regime), " +
+            std::to_string(s.over - *s.explained) + " unexplained (" +
+            share_text(s.over - *s.explained, s.over) + ")";
   }
   return line + "\n";
 }
@@ -453,18 +533,34 @@ ordered_json delta_json(const delta_summary& d) {
           {"p90_abs_delta_pct", optional_json(d.p90_pct)}};
 }
 
+// {"benchmarks": part, "share": part / whole}, the share null when whole is 0.
+ordered_json counted(std::size_t part, std::size_t whole) {
+  return {
+      {"benchmarks", part},
+      {"share", whole == 0 ? ordered_json(nullptr)
+                           : ordered_json(static_cast<double>(part) / static_cast<double>(whole))}};
+}
+
 ordered_json spread_json(const spread_summary& s) {
-  return {{"benchmarks", s.benchmarks},
-          {"over", s.over},
-          {"share", s.benchmarks == 0 ? ordered_json(nullptr)
-                                      : ordered_json(static_cast<double>(s.over) /
-                                                     static_cast<double>(s.benchmarks))}};
+  ordered_json doc = {{"benchmarks", s.benchmarks},
+                      {"over", s.over},
+                      {"share", counted(s.over, s.benchmarks)["share"]}};
+  if (s.explained) {
+    doc["explained"] = counted(*s.explained, s.over);
+    doc["unexplained"] = counted(s.over - *s.explained, s.over);
+  }
+  return doc;
 }
 
 }  // namespace
 
 std::string render_same_answer(const same_answer_figures& f) {
-  std::string out = "A: " + f.path_a + "\nB: " + f.path_b + "\n";
+  std::string out = "A: " + f.path_a + "\nB: " + f.path_b + "\n" + values_line(f);
+  if (const std::string note =
+          normalisation_note(f.normalised, f.without_floor_a, f.without_floor_b, "A", "B");
+      !note.empty())
+    out += note + "\n";
+  if (f.regimes && !f.regimes->warning.empty()) out += "Note: " + f.regimes->warning + "\n";
   out += delta_line("latency p50", f.latency);
   out += delta_line("throughput", f.throughput);
   struct wanted {
@@ -503,6 +599,11 @@ ordered_json same_answer_json(const same_answer_figures& f) {
   doc["a"] = f.path_a;
   doc["b"] = f.path_b;
   doc["common"] = f.common;
+  doc["values"] = f.estimates ? "estimates" : "medians";
+  if (f.normalised != normalisation::none)
+    doc["normalisation"] =
+        normalisation_json(f.normalised, f.without_floor_a, f.without_floor_b, "a", "b");
+  if (f.regimes) doc["regimes"] = regimes_json(*f.regimes, "a", "b");
   doc["latency"] = delta_json(f.latency);
   doc["throughput"] = delta_json(f.throughput);
   ordered_json rankings = ordered_json::array();

@@ -2,15 +2,23 @@
 #include "compare/stats.hpp"
 
 #include <fcntl.h>
+#include <spawn.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <limits>
+#include <system_error>
 #include <utility>
+
+#include "sys/retry.hpp"
+#include "sys/unique_fd.hpp"
 
 namespace ipcbench::compare {
 
@@ -19,6 +27,40 @@ std::optional<std::uint64_t> tail_minimum(std::string_view metric) {
   if (metric == schema::counter::kRttP99Ns) return schema::min_samples_for_percentile(99);
   if (metric == schema::counter::kRttP999Ns) return schema::min_samples_for_percentile(99.9);
   return std::nullopt;
+}
+
+std::optional<normalisation> parse_normalisation(std::string_view word) {
+  if (word == "wake") return normalisation::wake;
+  if (word == "line") return normalisation::line;
+  return std::nullopt;
+}
+
+std::string_view to_string(normalisation n) {
+  switch (n) {
+    case normalisation::wake:
+      return "wake";
+    case normalisation::line:
+      return "line";
+    case normalisation::none:
+      break;
+  }
+  return "none";
+}
+
+std::string_view floor_key(normalisation n) {
+  switch (n) {
+    case normalisation::wake:
+      return "wakeup_rtt_p50_ns";
+    case normalisation::line:
+      return "cache_line_rtt_p50_ns";
+    case normalisation::none:
+      break;
+  }
+  return "";
+}
+
+bool latency_metric(std::string_view metric) {
+  return metric.starts_with("rtt_") || metric.starts_with("one_way_");
 }
 namespace {
 
@@ -35,34 +77,28 @@ std::string one_line(std::string text) {
   return text;
 }
 
+// Everything `fd` has until end of file; the error number of a failed read, 0 on success.
+int read_all(int fd, std::string& data) {
+  std::array<char, 65536> buf{};
+  for (;;) {
+    const ssize_t n = retry_on_eintr([&] { return ::read(fd, buf.data(), buf.size()); });
+    if (n < 0) return errno;
+    if (n == 0) return 0;
+    data.append(buf.data(), static_cast<std::size_t>(n));
+  }
+}
+
 std::string read_file(const std::string& path) {
   auto fail = [&](int err) -> void {
     throw input_error("cannot read '" + path + "': " + std::strerror(err));
   };
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(errno);
+  const unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) fail(errno);
   std::string data;
   struct stat st {};
-  int err = 0;
-  if (::fstat(fd, &st) != 0) {
-    err = errno;
-  } else if (S_ISDIR(st.st_mode)) {
-    err = EISDIR;
-  } else {
-    std::array<char, 65536> buf{};
-    for (;;) {
-      const ssize_t n = ::read(fd, buf.data(), buf.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        err = errno;
-        break;
-      }
-      if (n == 0) break;
-      data.append(buf.data(), static_cast<std::size_t>(n));
-    }
-  }
-  ::close(fd);  // read-only descriptor: nothing to lose if close fails, and never retried
-  if (err != 0) fail(err);
+  if (::fstat(fd.get(), &st) != 0) fail(errno);
+  if (S_ISDIR(st.st_mode)) fail(EISDIR);
+  if (const int err = read_all(fd.get(), data); err != 0) fail(err);
   return data;
 }
 
@@ -71,6 +107,48 @@ const char* compressed_by(std::string_view text) {
   if (text.starts_with("\xFD\x37\x7A\x58\x5A")) return "xz";  // FD '7zXZ'
   if (text.starts_with("\x1F\x8B")) return "gzip";
   return nullptr;
+}
+
+// The output of `tool -dc -- path`. Its standard error goes to an anonymous file, read back only
+// when it fails: a pipe for it would need both pipes polled at once.
+std::string decompress(const std::string& path, const char* tool) {
+  const std::string what = "'" + path + "' is " + tool + "-compressed and ";
+  fd_pair out = make_pipe();
+  const unique_fd err(::memfd_create("ipcbench-compare-stderr", MFD_CLOEXEC));
+  if (!err) throw std::system_error(errno, std::system_category(), "memfd_create");
+  posix_spawn_file_actions_t actions;
+  if (const int rc = ::posix_spawn_file_actions_init(&actions); rc != 0)
+    throw std::system_error(rc, std::system_category(), "posix_spawn_file_actions_init");
+  int rc = ::posix_spawn_file_actions_adddup2(&actions, out.write_end.get(), STDOUT_FILENO);
+  if (rc == 0) rc = ::posix_spawn_file_actions_adddup2(&actions, err.get(), STDERR_FILENO);
+  pid_t pid = -1;
+  if (rc == 0) {
+    // posix_spawnp's argv is char* const[]; the strings are not written to.
+    char* const argv[] = {const_cast<char*>(tool), const_cast<char*>("-dc"),
+                          const_cast<char*>("--"), const_cast<char*>(path.c_str()), nullptr};
+    rc = ::posix_spawnp(&pid, tool, &actions, nullptr, argv, environ);
+  }
+  ::posix_spawn_file_actions_destroy(&actions);
+  if (rc == ENOENT)
+    throw input_error(what + "there is no " + tool + " program to decompress it (install " + tool +
+                      ", or decompress the report first)");
+  if (rc != 0) throw std::system_error(rc, std::system_category(), std::string("spawn ") + tool);
+  out.write_end.reset();  // so that the read below ends when the tool exits
+  std::string data;
+  const int read_error = read_all(out.read_end.get(), data);
+  int status = 0;
+  if (retry_on_eintr([&] { return ::waitpid(pid, &status, 0); }) < 0)
+    throw std::system_error(errno, std::system_category(), "waitpid");
+  if (read_error != 0)
+    throw input_error("cannot read '" + path + "': " + std::strerror(read_error));
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return data;
+  std::string message;
+  if (::lseek(err.get(), 0, SEEK_SET) == 0) (void)read_all(err.get(), message);
+  message.erase(std::min(message.find_first_of("\r\n"), message.size()));
+  if (message.empty())
+    message = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                                : "killed by signal " + std::to_string(WTERMSIG(status));
+  throw input_error(what + tool + " -dc could not read it: " + message);
 }
 
 bool true_field(const json& entry, const char* key) {
@@ -82,6 +160,16 @@ std::optional<std::string> string_field(const json& entry, const char* key) {
   const auto it = entry.find(key);
   if (it == entry.end() || !it->is_string()) return std::nullopt;
   return it->get<std::string>();
+}
+
+// The floor beside this repetition that `n` divides by, when the entry has a positive one.
+std::optional<double> floor_of(const json& entry, normalisation n) {
+  const auto floors = entry.find(schema::field::kFloors);
+  if (floors == entry.end() || !floors->is_object()) return std::nullopt;
+  const auto value = floors->find(floor_key(n));
+  if (value == floors->end() || !value->is_number()) return std::nullopt;
+  const double v = value->get<double>();
+  return v > 0 && std::isfinite(v) ? std::optional(v) : std::nullopt;
 }
 
 void split_id(benchmark_info& info) {
@@ -98,6 +186,22 @@ double time_unit_factor(const json& entry, const std::string& path, std::size_t 
   if (*unit == "s") return 1e9;
   not_a_report(path,
                "benchmarks[" + std::to_string(index) + "] has unknown time_unit '" + *unit + "'");
+}
+
+stated_estimate parse_estimate(const json& e, const std::string& path, const std::string& name) {
+  const std::string where = "estimates['" + name + "']";
+  if (!e.is_object()) not_a_report(path, where + " is not an object");
+  stated_estimate s;
+  s.metric = string_field(e, "metric").value_or("");
+  if (const auto value = e.find("value"); value != e.end() && !value->is_null()) {
+    if (!value->is_number()) not_a_report(path, where + ".value is not a number");
+    s.value = value->get<double>();
+  }
+  const auto modes = e.find("modes");
+  s.multimodal = modes != e.end() && modes->is_array() && !modes->empty();
+  if (const auto by_regime = e.find("by_regime"); by_regime != e.end() && by_regime->is_array())
+    s.regimes = by_regime->size();
+  return s;
 }
 
 struct entry_status {
@@ -174,8 +278,12 @@ std::optional<benchmark_info> parse_name(std::string_view name) {
   return info;
 }
 
-report::report(std::string path, nlohmann::json context, std::vector<benchmark_samples> benchmarks)
-    : path_(std::move(path)), context_(std::move(context)), benchmarks_(std::move(benchmarks)) {
+report::report(std::string path, nlohmann::json context, std::vector<benchmark_samples> benchmarks,
+               report_origin origin)
+    : path_(std::move(path)),
+      origin_(origin),
+      context_(std::move(context)),
+      benchmarks_(std::move(benchmarks)) {
   for (std::size_t i = 0; i < benchmarks_.size(); ++i) index_.emplace(benchmarks_[i].name, i);
 }
 
@@ -184,7 +292,7 @@ const benchmark_samples* report::find(std::string_view name) const {
   return it == index_.end() ? nullptr : &benchmarks_[it->second];
 }
 
-report parse_report(const nlohmann::json& doc, const std::string& path) {
+report parse_report(const nlohmann::json& doc, const std::string& path, normalisation normalise) {
   if (!doc.is_object()) not_a_report(path, "the top level is not an object");
   const auto list = doc.find("benchmarks");
   if (list == doc.end() || !list->is_array()) not_a_report(path, "no 'benchmarks' array");
@@ -241,6 +349,8 @@ report parse_report(const nlohmann::json& doc, const std::string& path) {
       continue;
     }
     const double unit = time_unit_factor(entry, path, i);
+    const std::optional<double> floor =
+        normalise == normalisation::none ? std::nullopt : floor_of(entry, normalise);
     for (const metric_spec& m : known_metrics()) {
       const auto value = entry.find(m.name);
       if (value != entry.end() && value->is_null()) {
@@ -264,6 +374,13 @@ report parse_report(const nlohmann::json& doc, const std::string& path) {
       double v = value->get<double>();
       if (v < 0.0) not_a_report(path, field + " is negative");
       if (m.name == "real_time" || m.name == "cpu_time") v *= unit;
+      if (normalise != normalisation::none && latency_metric(m.name)) {
+        if (!floor) {
+          ++bench.without_floor[std::string(m.name)];
+          continue;
+        }
+        v /= *floor;
+      }
       bench.metrics[std::string(m.name)].push_back(v);
     }
   }
@@ -275,17 +392,32 @@ report parse_report(const nlohmann::json& doc, const std::string& path) {
     }
     not_a_report(path, "'benchmarks' is empty");
   }
-  return report(path, std::move(context), std::move(benchmarks));
+  report_origin origin{.normalised = normalise};
+  if (const auto it = doc.find("estimates"); it != doc.end() && !it->is_null()) {
+    if (!it->is_object()) not_a_report(path, "'estimates' is not an object");
+    origin.estimates = true;
+    for (benchmark_samples& b : benchmarks)
+      if (const auto e = it->find(b.name); e != it->end())
+        b.estimate = parse_estimate(*e, path, b.name);
+  }
+  return report(path, std::move(context), std::move(benchmarks), origin);
 }
 
-report load_report(const std::string& path) {
-  const std::string text = read_file(path);
-  if (const char* tool = compressed_by(text)) {
-    // A stored report is often compressed (docs/run/report.json.xz): say so rather than show
-    // the parser's complaint about a binary byte.
-    throw input_error("'" + path + "' is " + tool + "-compressed: decompress it first (" + tool +
-                      " -dk)");
+std::size_t repetitions_without_floor(const report& r) {
+  std::size_t n = 0;
+  // A repetition without the floor leaves every latency metric it has: count it once.
+  for (const benchmark_samples& b : r.benchmarks()) {
+    std::size_t most = 0;
+    for (const auto& [metric, count] : b.without_floor) most = std::max(most, count);
+    n += most;
   }
+  return n;
+}
+
+report load_report(const std::string& path, normalisation normalise) {
+  std::string text = read_file(path);
+  // A stored report is often compressed (docs/run/report.json.xz).
+  if (const char* tool = compressed_by(text)) text = decompress(path, tool);
   json doc;
   try {
     doc = json::parse(text);
@@ -298,7 +430,7 @@ report load_report(const std::string& path) {
     }
     throw input_error("'" + path + "' is not valid JSON: " + one_line(what));
   }
-  return parse_report(doc, path);
+  return parse_report(doc, path, normalise);
 }
 
 report merge_runs(const std::vector<report>& runs) {
@@ -337,6 +469,7 @@ report merge_runs(const std::vector<report>& runs) {
         slots[run_index] = value;
       }
       for (const auto& [metric, why] : b.unsupported) m.unsupported.emplace(metric, why);
+      for (const auto& [metric, count] : b.without_floor) m.without_floor[metric] += count;
     }
   }
   // A benchmark absent from some runs was not measured there: each such run counts as one that
@@ -352,7 +485,8 @@ report merge_runs(const std::vector<report>& runs) {
     }
   }
   std::string path = runs.front().path() + " and " + std::to_string(runs.size() - 1) + " more";
-  return report(std::move(path), runs.front().context(), std::move(merged));
+  return report(std::move(path), runs.front().context(), std::move(merged),
+                {.runs = runs.size(), .normalised = runs.front().origin().normalised});
 }
 
 }  // namespace ipcbench::compare

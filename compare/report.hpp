@@ -32,6 +32,19 @@ using schema::known_metrics;
 using schema::metric_spec;
 using run_status = schema::status;
 
+// --normalise: each repetition's latency metrics divided by a floor measured beside it (its
+// `floors`), so that runs taken in different host regimes compare as multiples of their floors.
+// `wake` divides by floors.wakeup_rtt_p50_ns, `line` by floors.cache_line_rtt_p50_ns, the words
+// of the plots' fleet view. Throughput and CPU metrics are never normalised.
+enum class normalisation { none, wake, line };
+std::optional<normalisation> parse_normalisation(std::string_view word);  // "wake", "line"
+std::string_view to_string(normalisation n);                              // "none", "wake", "line"
+// The key of the floor in a repetition's `floors` ("" for none).
+std::string_view floor_key(normalisation n);
+// The round-trip and one-way times among the known metrics (rtt_*, one_way_*): what a
+// normalisation divides.
+bool latency_metric(std::string_view metric);
+
 // What a benchmark measures; empty where neither the entry nor its name says.
 struct benchmark_info {
   std::optional<std::string> id;
@@ -48,6 +61,14 @@ struct benchmark_info {
 // schema::parse_name as a benchmark_info, with the id split into mechanism and variant. nullopt
 // when the name has another shape.
 std::optional<benchmark_info> parse_name(std::string_view name);
+
+// A report's own answer for one benchmark (top-level `estimates`, newer reports only).
+struct stated_estimate {
+  std::string metric;           // rtt_p50_ns or bytes_per_second
+  std::optional<double> value;  // null when no repetition was ok
+  bool multimodal = false;      // it lists `modes`
+  std::size_t regimes = 0;      // `by_regime` entries: the regimes its repetitions span
+};
 
 // All repetitions of one benchmark in one report.
 struct benchmark_samples {
@@ -66,6 +87,10 @@ struct benchmark_samples {
   std::map<std::string, std::vector<double>, std::less<>> by_run;
   // Metrics an ok repetition had as null because too few samples back them, with the reason.
   std::map<std::string, std::string, std::less<>> unsupported;
+  // Normalised reports: per latency metric, the ok repetitions left out of it because they had
+  // no floor to divide by (over all runs of a merged side).
+  std::map<std::string, std::size_t, std::less<>> without_floor;
+  std::optional<stated_estimate> estimate;  // its entry in the report's `estimates`
 };
 
 // A tail percentile is reported, and gated, only when enough round trips back it
@@ -73,24 +98,41 @@ struct benchmark_samples {
 // below that. The minimum for `metric`, or nullopt when it is not a tail percentile.
 std::optional<std::uint64_t> tail_minimum(std::string_view metric);
 
+// How a report's samples came about.
+struct report_origin {
+  std::size_t runs = 1;  // reports merged into it (merge_runs)
+  normalisation normalised = normalisation::none;
+  bool estimates = false;  // it has top-level `estimates` (a single report)
+};
+
 class report {
  public:
-  report(std::string path, nlohmann::json context, std::vector<benchmark_samples> benchmarks);
+  report(std::string path, nlohmann::json context, std::vector<benchmark_samples> benchmarks,
+         report_origin origin = {});
 
   const std::string& path() const { return path_; }
+  const report_origin& origin() const { return origin_; }
   const nlohmann::json& context() const { return context_; }  // an object, maybe empty
   const std::vector<benchmark_samples>& benchmarks() const { return benchmarks_; }
   const benchmark_samples* find(std::string_view name) const;
 
  private:
   std::string path_;
+  report_origin origin_;
   nlohmann::json context_;
   std::vector<benchmark_samples> benchmarks_;  // in order of first appearance
   std::unordered_map<std::string, std::size_t> index_;
 };
 
-// Builds a report from parsed JSON; `path` only names the source in messages.
-report parse_report(const nlohmann::json& doc, const std::string& path);
+// Builds a report from parsed JSON; `path` only names the source in messages. With a
+// normalisation, an ok repetition's latency metrics are divided by its floor, or left out (and
+// counted in without_floor) where it has none.
+report parse_report(const nlohmann::json& doc, const std::string& path,
+                    normalisation normalise = normalisation::none);
+
+// The ok repetitions of a normalised report left out for want of the floor, over all its
+// benchmarks.
+std::size_t repetitions_without_floor(const report& r);
 
 // Several runs of one side (separate runs on one machine, or the rounds of an A/B job) as one
 // report whose samples are each run's median per metric: a change is then judged against the
@@ -98,11 +140,12 @@ report parse_report(const nlohmann::json& doc, const std::string& path);
 // run's; a benchmark is not ok when it is not ok in any run, and counts the runs it failed in
 // (`failures` of `attempts`). `by_run` keeps each run's median at the run's index (NaN where
 // the benchmark was absent, failed or lacked the metric), so that the runs of two sides can be
-// paired by index (the rounds of a same-job A/B job).
+// paired by index (the rounds of a same-job A/B job). Estimates belong to one report: a merged
+// side has none.
 report merge_runs(const std::vector<report>& runs);
 
 // Reads and parses a file: input_error("cannot read 'x': <strerror>"), ("'x' is not valid JSON:
 // ..."), ("'x' is not a benchmark report: ...").
-report load_report(const std::string& path);
+report load_report(const std::string& path, normalisation normalise = normalisation::none);
 
 }  // namespace ipcbench::compare

@@ -23,10 +23,14 @@ const char* main_metric(const benchmark_samples& b) {
   return nullptr;
 }
 
-// The median over the ok repetitions of `metric`, or nullopt where the benchmark is not ok or
-// lacks it.
-std::optional<double> median_of(const benchmark_samples& b, const char* metric) {
+// The report's value of `metric`: its estimate, or the median over the ok repetitions; nullopt
+// where the benchmark is not ok or lacks it.
+std::optional<double> value_of(const benchmark_samples& b, const char* metric, bool estimates) {
   if (b.status != run_status::ok) return std::nullopt;
+  if (estimates) {
+    if (!b.estimate || b.estimate->metric != metric) return std::nullopt;
+    return b.estimate->value;
+  }
   const auto it = b.metrics.find(metric);
   if (it == b.metrics.end() || it->second.empty()) return std::nullopt;
   return median(it->second);
@@ -47,6 +51,7 @@ delta_summary summarise_deltas(std::string metric, std::vector<double> deltas) {
 
 spread_summary spread_of(const report& r) {
   spread_summary s;
+  if (r.origin().estimates) s.explained = 0;
   for (const benchmark_samples& b : r.benchmarks()) {
     const char* metric = main_metric(b);
     if (!metric || b.status != run_status::ok) continue;
@@ -54,7 +59,10 @@ spread_summary spread_of(const report& r) {
     if (it == b.metrics.end() || it->second.size() < 2) continue;
     const auto [low, high] = std::minmax_element(it->second.begin(), it->second.end());
     ++s.benchmarks;
-    if (safe_ratio(*high, *low) > kSpreadLimit) ++s.over;
+    if (!(safe_ratio(*high, *low) > kSpreadLimit)) continue;
+    ++s.over;
+    if (s.explained && b.estimate && (b.estimate->multimodal || b.estimate->regimes > 1))
+      ++*s.explained;
   }
   return s;
 }
@@ -80,16 +88,17 @@ std::string winner(const std::vector<ranked>& items, double ranked::*side, bool 
   return best ? best->id : std::string();
 }
 
-void add_rankings(const report& a, const report& b, const char* pattern, const char* metric,
-                  std::uint64_t size, bool lower_is_better, std::vector<ranking_agreement>& out) {
+void add_rankings(const report& a, const report& b, bool estimates, const char* pattern,
+                  const char* metric, std::uint64_t size, bool lower_is_better,
+                  std::vector<ranking_agreement>& out) {
   std::map<std::string, std::vector<ranked>> by_placement;
   for (const benchmark_samples& x : a.benchmarks()) {
     if (x.info.topology || x.info.family == "calibration") continue;
     if (x.info.pattern != pattern || x.info.message_size != size) continue;
     const benchmark_samples* y = b.find(x.name);
     if (!y) continue;
-    const auto va = median_of(x, metric);
-    const auto vb = median_of(*y, metric);
+    const auto va = value_of(x, metric, estimates);
+    const auto vb = value_of(*y, metric, estimates);
     if (!va || !vb) continue;
     by_placement[x.info.placement.value_or("unknown")].push_back(
         {x.info.id.value_or(x.name), *va, *vb});
@@ -124,6 +133,13 @@ same_answer_figures same_answer(const report& a, const report& b) {
   same_answer_figures f;
   f.path_a = a.path();
   f.path_b = b.path();
+  f.normalised = a.origin().normalised;
+  f.without_floor_a = repetitions_without_floor(a);
+  f.without_floor_b = repetitions_without_floor(b);
+  f.regimes = compare_regimes(a, b, "A", "B");
+  f.estimates_a = a.origin().estimates;
+  f.estimates_b = b.origin().estimates;
+  f.estimates = f.estimates_a && f.estimates_b && f.normalised == normalisation::none;
   std::vector<double> latency, throughput;
   for (const benchmark_samples& x : a.benchmarks()) {
     const benchmark_samples* y = b.find(x.name);
@@ -131,8 +147,8 @@ same_answer_figures same_answer(const report& a, const report& b) {
     ++f.common;
     const char* metric = main_metric(x);
     if (!metric) continue;
-    const auto va = median_of(x, metric);
-    const auto vb = median_of(*y, metric);
+    const auto va = value_of(x, metric, f.estimates);
+    const auto vb = value_of(*y, metric, f.estimates);
     if (!va || !vb) continue;
     const double delta = std::fabs(safe_ratio(*vb, *va) - 1.0) * 100.0;
     (x.info.pattern == "latency" ? latency : throughput).push_back(delta);
@@ -142,8 +158,9 @@ same_answer_figures same_answer(const report& a, const report& b) {
   }
   f.latency = summarise_deltas(kLatencyMetric, std::move(latency));
   f.throughput = summarise_deltas(kThroughputMetric, std::move(throughput));
-  add_rankings(a, b, "latency", kLatencyMetric, kRankingLatencySize, true, f.rankings);
-  add_rankings(a, b, "throughput", kThroughputMetric, kRankingThroughputSize, false, f.rankings);
+  add_rankings(a, b, f.estimates, "latency", kLatencyMetric, kRankingLatencySize, true, f.rankings);
+  add_rankings(a, b, f.estimates, "throughput", kThroughputMetric, kRankingThroughputSize, false,
+               f.rankings);
   f.spread_a = spread_of(a);
   f.spread_b = spread_of(b);
   return f;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "compare/gate.hpp"
 #include "compare/report.hpp"
 
 namespace ipcbench::compare {
@@ -17,8 +18,9 @@ namespace ipcbench::compare {
 // A spread of repetitions above this (max / min of the main metric) counts as unstable.
 inline constexpr double kSpreadLimit = 1.5;
 
-// |median(B) / median(A) - 1| in percent over the one-pair benchmarks ok in both reports that
-// have the metric: how many, their median and their 90th percentile (nearest rank).
+// |B / A - 1| in percent over the one-pair benchmarks ok in both reports that have the metric
+// (each report's value: its estimate, or the median over its repetitions; see `estimates` below):
+// how many, their median and their 90th percentile (nearest rank).
 struct delta_summary {
   std::string metric;  // rtt_p50_ns or bytes_per_second
   std::size_t count = 0;
@@ -31,20 +33,33 @@ struct ranking_agreement {
   std::uint64_t message_size = 0;
   std::string placement;
   std::size_t n = 0;   // mechanisms in both reports, ok in both
-  double tau_b = 0.0;  // Kendall's tau-b between the two reports' medians; NaN when undefined
+  double tau_b = 0.0;  // Kendall's tau-b between the two reports' values; NaN when undefined
   std::string winner_a, winner_b;  // the best id in each report (ties: the first by name)
 };
 
 // Within one report: the one-pair ok benchmarks with at least two repetitions of their main
 // metric (latency: rtt_p50_ns, throughput: bytes_per_second), and how many spread over the limit.
+// A report with estimates also says which of those it explains: the estimate lists modes, or its
+// repetitions span more than one regime (`by_regime`).
 struct spread_summary {
   std::size_t benchmarks = 0;
   std::size_t over = 0;
+  std::optional<std::size_t> explained;  // of `over`; only for a report with estimates
 };
 
 struct same_answer_figures {
   std::string path_a, path_b;
-  std::size_t common = 0;  // benchmark names in both reports
+  // The reports' normalisation (--normalise), and the ok repetitions each left out for want of
+  // the floor.
+  normalisation normalised = normalisation::none;
+  std::size_t without_floor_a = 0, without_floor_b = 0;
+  std::optional<regime_comparison> regimes;  // when both reports have regimes
+  // The values compared: each report's stated answer (its `estimates`' value) when both reports
+  // have estimates and the latencies are not normalised (the estimates are in ns); otherwise the
+  // median over each report's repetitions.
+  bool estimates = false;
+  bool estimates_a = false, estimates_b = false;  // whether each report has them
+  std::size_t common = 0;                         // benchmark names in both reports
   delta_summary latency, throughput;
   // Latency at 64 B and throughput at 1 MiB, one entry per placement present (cross first);
   // calibration runs are left out. Empty for a metric when no mechanism is in both at that size.

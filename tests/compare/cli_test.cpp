@@ -455,6 +455,259 @@ TEST(Cli, RunsUnderDifferentConditionsAreRefusedUnlessAllowed) {
   EXPECT_NE(r.err.find("warning: the runs differ in idle-state mode"), std::string::npos) << r.err;
 }
 
+// --normalise on fixtures/regimes_a.json (mostly the fast host regime: wake-up floor 5000 ns,
+// cache-line 125 ns) against regimes_b.json (mostly the slow one: 20000 ns, 500 ns); values in
+// fixtures/README.md. Each metric judged on its own at 0.01: 6 vs 6 repetitions reach 0.0022.
+class Normalise : public ::testing::Test {
+ protected:
+  static json gate(const std::vector<std::string>& extra, int expected_status) {
+    std::vector<std::string> args{fixture("regimes_a.json"), fixture("regimes_b.json"), "--metrics",
+                                  "rtt_p50_ns,bytes_per_second", "--format=json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const run_result r = run_compare_per_metric(args);
+    EXPECT_EQ(r.status, expected_status) << r.err;
+    return json::parse(r.out);
+  }
+
+  static json result_of(const json& doc, const std::string& name) {
+    for (const json& item : doc["results"])
+      if (item["name"] == name) return item;
+    return nullptr;
+  }
+};
+
+TEST_F(Normalise, FourTimesTheRawLatencyIsTheSameMultipleOfTheFloor) {
+  const std::string pipe = "pipe/latency/64/cross";
+  const json raw = gate({}, 1);
+  EXPECT_FALSE(raw.contains("normalisation"));
+  EXPECT_EQ(result_of(raw, pipe)["baseline"]["median"], 10000.0);
+  EXPECT_EQ(result_of(raw, pipe)["contender"]["median"], 40000.0);
+  EXPECT_EQ(result_of(raw, pipe)["verdict"], "regression");
+
+  // p50 / wake-up floor: {2.0, 2.1, 1.9, 2.0, 2.2, 1.8} on both sides.
+  const json wake = gate({"--normalise", "wake"}, 0);
+  const json pw = result_of(wake, pipe);
+  EXPECT_EQ(pw["baseline"], json({{"median", 2.0}, {"n", 6}}));
+  EXPECT_EQ(pw["contender"], json({{"median", 2.0}, {"n", 6}}));
+  EXPECT_EQ(pw["ratio"], 1.0);
+  EXPECT_EQ(pw["verdict"], "no change");
+  EXPECT_EQ(wake["normalisation"], json({{"by", "wake"},
+                                         {"floor", "wakeup_rtt_p50_ns"},
+                                         {"metrics",
+                                          {"rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns",
+                                           "rtt_mean_ns", "one_way_p50_ns"}},
+                                         {"without_floor", {{"baseline", 1}, {"contender", 6}}}}));
+  // p50 / cache-line floor: 10000 / 125 = 40000 / 500 = 80.
+  const json line = gate({"--normalise=line"}, 0);
+  EXPECT_EQ(result_of(line, pipe)["baseline"]["median"], 80.0);
+  EXPECT_EQ(result_of(line, pipe)["contender"]["median"], 80.0);
+  EXPECT_EQ(line["normalisation"]["floor"], "cache_line_rtt_p50_ns");
+  // Throughput is not normalised: the same bytes/s either way (median 1.00e9 and 0.99e9).
+  for (const json* doc : {&raw, &wake, &line}) {
+    const json t = result_of(*doc, "pipe/throughput/1048576/cross");
+    EXPECT_EQ(t["baseline"]["median"], 1.0e9);
+    EXPECT_EQ(t["contender"]["median"], 0.99e9);
+  }
+}
+
+TEST_F(Normalise, ARepetitionWithoutTheFloorDropsOut) {
+  // unix_stream: the baseline's sixth repetition (30000 ns) has no floors; left out, the
+  // baseline is {1.2, 1.26, 1.14, 1.2, 1.32} (median 1.2) against the contender's six.
+  const json doc = gate({"--normalise", "wake"}, 0);
+  const json uds = result_of(doc, "unix_stream/latency/64/cross");
+  EXPECT_EQ(uds["baseline"], json({{"median", 1.2}, {"n", 5}}));
+  EXPECT_EQ(uds["contender"], json({{"median", 1.2}, {"n", 6}}));
+  EXPECT_EQ(uds["verdict"], "no change");
+  // tcp: no contender repetition has floors, so it cannot be judged, and says why.
+  const json tcp = result_of(doc, "tcp/latency/64/cross");
+  EXPECT_EQ(tcp["verdict"], "untested");
+  EXPECT_EQ(tcp["untested_reason"],
+            "6 contender repetitions without floors.wakeup_rtt_p50_ns: nothing to normalise by");
+  EXPECT_TRUE(tcp["ratio"].is_null());
+  EXPECT_EQ(doc["summary"]["untested"], 1);
+  EXPECT_EQ(doc["summary"]["unchanged"], 3);
+  EXPECT_EQ(gate({}, 1)["summary"]["untested"], 0);  // raw, tcp is judged
+}
+
+TEST_F(Normalise, ARepetitionLeftOutIsNamedWhenTooFewRemain) {
+  // Four of the baseline's six pipe repetitions without floors: 2 vs 6 cannot reach 0.01.
+  scratch_dir dir;
+  json a = json::parse(std::ifstream(fixture("regimes_a.json")));
+  int stripped = 0;
+  for (json& e : a["benchmarks"])
+    if (e["name"] == "pipe/latency/64/cross" && stripped++ < 4) e.erase("floors");
+  const run_result r = run_compare_per_metric(
+      {dir.write("a.json", a.dump()), fixture("regimes_b.json"), "--normalise", "wake", "--metrics",
+       "rtt_p50_ns", "--format", "json", "--allow-untested"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  const json doc = json::parse(r.out);
+  const json pipe = result_of(doc, "pipe/latency/64/cross");
+  EXPECT_EQ(pipe["baseline"]["n"], 2);
+  EXPECT_EQ(pipe["verdict"], "untested");
+  const std::string why = pipe["untested_reason"];
+  EXPECT_EQ(why.rfind("2 vs 6 repetitions cannot reach 0.01", 0), 0u) << why;
+  EXPECT_NE(why.find("; 4 baseline repetitions without floors.wakeup_rtt_p50_ns left out"),
+            std::string::npos)
+      << why;
+}
+
+TEST_F(Normalise, TheOutputSaysSoOnce) {
+  const std::vector<std::string> args{fixture("regimes_a.json"),
+                                      fixture("regimes_b.json"),
+                                      "--metrics",
+                                      "rtt_p50_ns,bytes_per_second",
+                                      "--normalise",
+                                      "wake"};
+  const std::string note =
+      "latency normalised (--normalise wake): each repetition's rtt_* and one_way_* metrics "
+      "divided by the wake-up round trip measured beside it (floors.wakeup_rtt_p50_ns), so shown "
+      "as multiples of it; throughput and CPU metrics are not normalised; left out for want of "
+      "that floor: 1 baseline and 6 contender repetitions";
+  const run_result table = run_compare_per_metric(args);
+  EXPECT_EQ(table.status, 0) << table.err;
+  EXPECT_EQ(table.out.rfind("Note: " + note + "\n\n", 0), 0u) << table.out;
+  EXPECT_EQ(table.out.find("not normalised"), table.out.rfind("not normalised"));
+  EXPECT_NE(table.out.find("rtt_p50_ns           2.00 x     2.00 x  1.000"), std::string::npos)
+      << table.out;
+  EXPECT_NE(table.out.find("954 MiB/s  944 MiB/s"), std::string::npos) << table.out;
+
+  auto markdown = args;
+  markdown.push_back("--format=markdown");
+  const run_result md = run_compare_per_metric(markdown);
+  EXPECT_NE(md.out.find("> **Note:** latency normalised (--normalise wake): each repetition's "
+                        "rtt\\_\\* and one\\_way\\_\\* metrics"),
+            std::string::npos)
+      << md.out;
+  EXPECT_EQ(md.out.find("not normalised"), md.out.rfind("not normalised"));
+  // Without --normalise the output is as it was: no note.
+  EXPECT_EQ(run_compare_per_metric({fixture("regimes_a.json"), fixture("regimes_b.json")})
+                .out.find("normalised"),
+            std::string::npos);
+}
+
+TEST_F(Normalise, SameAnswerComparesTheMultiples) {
+  const std::string a = fixture("regimes_a.json"), b = fixture("regimes_b.json");
+  // Raw, by the reports' estimates: pipe and unix_stream +300 %, tcp 22400 / 9000 - 1.
+  const json raw = json::parse(run_compare({"--same-answer", a, b, "--format", "json"}).out);
+  EXPECT_EQ(raw["latency"]["median_abs_delta_pct"], 300.0);
+  // Normalised: pipe and unix_stream 0 %; tcp has no floors in B and drops out.
+  const run_result r =
+      run_compare({"--same-answer", a, b, "--normalise", "wake", "--format", "json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const json doc = json::parse(r.out);
+  EXPECT_EQ(doc["values"], "medians");  // the estimates are in ns
+  EXPECT_EQ(doc["latency"]["benchmarks"], 2);
+  EXPECT_EQ(doc["latency"]["median_abs_delta_pct"], 0.0);
+  EXPECT_EQ(doc["latency"]["p90_abs_delta_pct"], 0.0);
+  EXPECT_NEAR(doc["throughput"]["median_abs_delta_pct"].get<double>(), 1.0, 1e-9);  // as raw
+  EXPECT_EQ(doc["normalisation"]["without_floor"], json({{"a", 1}, {"b", 6}}));
+  EXPECT_EQ(doc["rankings"][0]["tau_b"], 1.0);  // unix_stream 1.2x before pipe 2.0x in both
+  const run_result text = run_compare({"--same-answer", a, b, "--normalise", "wake"});
+  EXPECT_NE(text.out.find("\nvalues compared: the median over each report's repetitions (the "
+                          "estimates are in ns, not normalised)\nlatency normalised (--normalise "
+                          "wake): "),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("left out for want of that floor: 1 A and 6 B repetitions\n"),
+            std::string::npos)
+      << text.out;
+}
+
+TEST(RegimeMix, DifferentMixesAreOneWarningAndANoteInEveryFormat) {
+  // A spent 20 of 23 repetitions in the fast regime, B 4 of 18.
+  const std::string a = fixture("regimes_a.json"), b = fixture("regimes_b.json");
+  const std::string warning =
+      "the runs met the host's regimes in different mixes (shares more than 0.2 apart): "
+      "baseline: 125 ns 87 %, 500 ns 13 %; contender: 125 ns 22 %, 500 ns 78 % (each regime's "
+      "cache-line round trip and share of the repetitions); raw latencies are not comparable "
+      "across them: --normalise wake or line compares multiples of the floors measured beside "
+      "each repetition";
+  const std::vector<std::string> args{a, b, "--metrics", "rtt_p50_ns"};
+  const run_result table = run_compare_per_metric(args);
+  EXPECT_EQ(table.status, 1);  // pipe's 4x raw p50
+  EXPECT_EQ(table.err, "ipcbench-compare: warning: " + warning + "\n");
+  EXPECT_EQ(table.out.rfind("Note: " + warning + "\n\n", 0), 0u) << table.out;
+
+  auto md = args;
+  md.push_back("--format=markdown");
+  EXPECT_NE(run_compare_per_metric(md).out.find("> **Warning:** the runs met the host's regimes"),
+            std::string::npos);
+
+  auto as_json = args;
+  as_json.push_back("--format=json");
+  const json doc = json::parse(run_compare_per_metric(as_json).out);
+  EXPECT_EQ(doc["warnings"], json::array({warning}));
+  EXPECT_EQ(doc["regimes"]["baseline"],
+            json({{"reference", 0},
+                  {"regimes",
+                   {{{"cache_line_rtt_p50_ns", 125.0}, {"share", 0.8696}},
+                    {{"cache_line_rtt_p50_ns", 500.0}, {"share", 0.1304}}}}}));
+  EXPECT_EQ(doc["regimes"]["contender"]["regimes"][1]["share"], 0.7778);
+  EXPECT_EQ(doc["regimes"]["differ"], true);
+
+  // Normalised, the warning says so instead of suggesting it.
+  auto normalised = args;
+  normalised.insert(normalised.end(), {"--normalise", "wake"});
+  const run_result n = run_compare_per_metric(normalised);
+  EXPECT_NE(n.err.find("the latencies here are normalised (--normalise wake)\n"), std::string::npos)
+      << n.err;
+
+  // --same-answer warns the same way, with its A and B.
+  const run_result same = run_compare({"--same-answer", a, b});
+  EXPECT_EQ(same.status, 0);
+  EXPECT_NE(same.err.find("warning: the runs met the host's regimes in different mixes (shares "
+                          "more than 0.2 apart): A: 125 ns 87 %, 500 ns 13 %; B: 125 ns 22 %"),
+            std::string::npos)
+      << same.err;
+  EXPECT_NE(same.out.find("\nNote: the runs met the host's regimes"), std::string::npos);
+}
+
+TEST(RegimeMix, NothingWhenTheMixesAgreeOrASideHasNone) {
+  scratch_dir dir;
+  const std::string a = fixture("regimes_a.json");
+  json b = json::parse(std::ifstream(fixture("regimes_b.json")));
+  // Shares 0.8 and 0.2 against A's 0.87 and 0.13, reference 130 ns against 125: the same mix.
+  auto& regimes = b["context"]["ipcbench"]["regimes"]["regimes"];
+  regimes[0]["share"] = 0.8;
+  regimes[1]["share"] = 0.2;
+  regimes[0]["cache_line_rtt_p50_ns"]["median"] = 130.0;
+  const std::vector<std::string> tail{"--metrics", "rtt_p50_ns", "--format", "json"};
+  auto args = std::vector<std::string>{a, dir.write("same_mix.json", b.dump())};
+  args.insert(args.end(), tail.begin(), tail.end());
+  run_result r = run_compare_per_metric(args);
+  EXPECT_EQ(r.err, "");
+  json doc = json::parse(r.out);
+  EXPECT_EQ(doc["regimes"]["differ"], false);
+  EXPECT_TRUE(doc["regimes"]["warning"].is_null());
+  EXPECT_TRUE(doc["warnings"].empty());
+
+  // B without regimes (null, as a run without cache-line floors has), or an older report.
+  b["context"]["ipcbench"]["regimes"] = nullptr;
+  args[1] = dir.write("no_regimes.json", b.dump());
+  r = run_compare_per_metric(args);
+  EXPECT_EQ(r.err, "");
+  EXPECT_FALSE(json::parse(r.out).contains("regimes"));
+  b["context"]["ipcbench"].erase("regimes");
+  args[1] = dir.write("older.json", b.dump());
+  args[0] = args[1];
+  args[1] = a;
+  r = run_compare_per_metric(args);
+  EXPECT_EQ(r.err, "");
+  EXPECT_FALSE(json::parse(r.out).contains("regimes"));
+}
+
+TEST_F(Normalise, BadValueIsOneLineAndExitTwo) {
+  const std::string a = fixture("regimes_a.json"), b = fixture("regimes_b.json");
+  expect_bad_input(run_compare({a, b, "--normalise", "copy"}),
+                   "ipcbench-compare: bad --normalise 'copy' (wake or line)");
+  expect_bad_input(run_compare({a, b, "--normalise="}),
+                   "ipcbench-compare: bad --normalise '' (wake or line)");
+  expect_bad_input(run_compare({a, b, "--normalise"}),
+                   "ipcbench-compare: option --normalise needs a value");
+  expect_bad_input(run_compare({"--same-answer", a, b, "--normalise", "Wake"}),
+                   "ipcbench-compare: bad --normalise 'Wake' (wake or line)");
+}
+
 // --same-answer: two small reports built here whose figures are worked out by hand.
 class SameAnswer : public ::testing::Test {
  protected:
@@ -640,6 +893,77 @@ TEST_F(SameAnswer, AppliesNoGate) {
   EXPECT_EQ(r.out.find("regression"), std::string::npos) << r.out;
 }
 
+// --same-answer on fixtures/regimes_a.json and regimes_b.json, which state estimates.
+TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
+  const std::string a = fixture("regimes_a.json"), b = fixture("regimes_b.json");
+  const run_result r = run_compare({"--same-answer", a, b});
+  EXPECT_EQ(r.status, 0) << r.err;
+  // Estimates: A pipe 10000, unix_stream 6000, tcp 9000; B 40000, 24000, 22400. |delta| 300 %,
+  // 300 %, 148.89 %; ranks A (unix_stream, tcp, pipe), B (tcp, unix_stream, pipe): one pair of
+  // three discordant, tau-b 1/3. Throughput 1.0e9 in both.
+  const std::string expected_head =
+      "A: " + a + "\nB: " + b +
+      "\nvalues compared: each report's estimate (estimates.value), not the median over its "
+      "repetitions\n";
+  EXPECT_EQ(r.out.rfind(expected_head, 0), 0u) << r.out;
+  for (const char* line :
+       {"latency p50 |delta| between A and B: 3 benchmarks, median 300.00 %, 90th percentile "
+        "300.00 %\n",
+        "throughput |delta| between A and B: 1 benchmark, median 0.00 %, 90th percentile 0.00 %\n",
+        "latency p50 ranking at 64 B (cross): Kendall tau-b 0.333 over 3 mechanisms\n",
+        "latency p50 winner at 64 B (cross): A unix_stream, B tcp: differ\n",
+        // Over 1.5x in A: unix_stream (30000 / 5700, one regime, unexplained) and tcp (37200 /
+        // 8700, two regimes); in B: tcp (two modes) and the throughput (two regimes).
+        "repetitions spread over 1.5x (max/min of the main metric) in A: 2 of 4 benchmarks "
+        "(50.00 %); the report explains 1 of them (50.00 %: modes, or more than one regime), 1 "
+        "unexplained (50.00 %)\n",
+        "repetitions spread over 1.5x (max/min of the main metric) in B: 2 of 4 benchmarks "
+        "(50.00 %); the report explains 2 of them (100.00 %: modes, or more than one regime), 0 "
+        "unexplained (0.00 %)\n"})
+    EXPECT_NE(r.out.find(line), std::string::npos) << "no \"" << line << "\" in:\n" << r.out;
+
+  const json doc = json::parse(run_compare({"--same-answer", a, b, "--format=json"}).out);
+  EXPECT_EQ(doc["values"], "estimates");
+  EXPECT_EQ(doc["latency"]["median_abs_delta_pct"], 300.0);
+  EXPECT_EQ(doc["latency"]["p90_abs_delta_pct"], 300.0);
+  EXPECT_EQ(doc["throughput"]["median_abs_delta_pct"], 0.0);
+  EXPECT_NEAR(doc["rankings"][0]["tau_b"].get<double>(), 1.0 / 3.0, 1e-12);
+  EXPECT_EQ(doc["spread"]["a"], json({{"benchmarks", 4},
+                                      {"over", 2},
+                                      {"share", 0.5},
+                                      {"explained", {{"benchmarks", 1}, {"share", 0.5}}},
+                                      {"unexplained", {{"benchmarks", 1}, {"share", 0.5}}}}));
+  EXPECT_EQ(doc["spread"]["b"]["explained"], json({{"benchmarks", 2}, {"share", 1.0}}));
+  EXPECT_EQ(doc["spread"]["b"]["unexplained"], json({{"benchmarks", 0}, {"share", 0.0}}));
+}
+
+TEST(SameAnswerEstimates, MediansWhenOneReportHasNone) {
+  scratch_dir dir;
+  json b = json::parse(std::ifstream(fixture("regimes_b.json")));
+  b.erase("estimates");
+  const std::string a = fixture("regimes_a.json"), bare = dir.write("b.json", b.dump());
+  const run_result r = run_compare({"--same-answer", a, bare});
+  EXPECT_EQ(r.status, 0) << r.err;
+  // Medians: pipe 40000 / 10000, unix_stream 24000 / 6150 (+290.24 %), tcp 22400 / 22050
+  // (+1.59 %); ranks A (unix_stream, pipe, tcp), B (tcp, unix_stream, pipe): tau-b -1/3.
+  for (const char* line :
+       {"\nvalues compared: the median over each report's repetitions (B has no estimates)\n",
+        "latency p50 |delta| between A and B: 3 benchmarks, median 290.24 %, 90th percentile "
+        "300.00 %\n",
+        "throughput |delta| between A and B: 1 benchmark, median 1.00 %, 90th percentile 1.00 %\n",
+        "latency p50 ranking at 64 B (cross): Kendall tau-b -0.333 over 3 mechanisms\n",
+        // A still explains its spread; B, without estimates, says nothing of it.
+        "in A: 2 of 4 benchmarks (50.00 %); the report explains 1 of them",
+        "in B: 2 of 4 benchmarks (50.00 %)\n"})
+    EXPECT_NE(r.out.find(line), std::string::npos) << "no \"" << line << "\" in:\n" << r.out;
+  const json doc = json::parse(run_compare({"--same-answer", bare, a, "--format=json"}).out);
+  EXPECT_EQ(doc["values"], "medians");
+  EXPECT_FALSE(doc["spread"]["a"].contains("explained"));
+  EXPECT_TRUE(doc["spread"]["b"].contains("explained"));
+  EXPECT_NE(run_compare({"--same-answer", bare, a}).out.find("(A has no estimates)"),
+            std::string::npos);
+}
+
 TEST_F(SameAnswer, BadInputIsOneLineAndExitTwo) {
   const std::string a = write("a.json", make_report(side_a()));
   const std::string missing = dir_.file("nope.json");
@@ -653,19 +977,53 @@ TEST_F(SameAnswer, BadInputIsOneLineAndExitTwo) {
   expect_bad_input(
       run_compare({"--same-answer", fixture("baseline.json"), fixture("unrelated.json")}),
       "ipcbench-compare: no common benchmarks between");
-  // A compressed report (docs/run/report.json.xz) is named as such, not shown as binary bytes.
+  // A compressed report that does not decompress is named as such, with the tool's complaint.
   const std::string xz = dir_.write("r.json.xz", std::string("\xFD\x37\x7A\x58\x5A\0\0\x04", 8));
   const std::string gz = dir_.write("r.json.gz", std::string("\x1F\x8B\x08\0", 4));
   expect_bad_input(run_compare({"--same-answer", xz, a}),
-                   "ipcbench-compare: " + quoted(xz) + " is xz-compressed: decompress it first");
-  expect_bad_input(run_compare({gz, a}),
-                   "ipcbench-compare: " + quoted(gz) + " is gzip-compressed: decompress it first");
+                   "ipcbench-compare: " + quoted(xz) +
+                       " is xz-compressed and xz -dc could not "
+                       "read it: xz: ");
+  expect_bad_input(
+      run_compare({gz, a}),
+      "ipcbench-compare: " + quoted(gz) + " is gzip-compressed and gzip -dc could not read it: ");
   expect_bad_input(run_compare({"--same-answer", a}),
                    "ipcbench-compare: --same-answer takes two reports");
   expect_bad_input(run_compare({"--same-answer", a, a, "--paired"}),
                    "ipcbench-compare: --same-answer applies no gate and does not take --paired");
   expect_bad_input(run_compare({"--same-answer", a, a, "--format", "markdown"}),
                    "ipcbench-compare: --same-answer prints text or JSON");
+}
+
+TEST_F(SameAnswer, ReadsXzAndGzipReports) {
+  for (const char* tool : {"xz", "gzip"})
+    if (std::system((std::string("command -v ") + tool + " >/dev/null").c_str()) != 0)
+      GTEST_SKIP() << "no " << tool;
+  const std::string a = write("a.json", make_report(side_a()));
+  const std::string b = write("b.json", make_report(side_b()));
+  const std::string xz = dir_.file("a.json.xz"), gz = dir_.file("b.json.gz");
+  ASSERT_EQ(std::system(("xz -c " + quote(a) + " >" + quote(xz)).c_str()), 0);
+  ASSERT_EQ(std::system(("gzip -c " + quote(b) + " >" + quote(gz)).c_str()), 0);
+  const run_result plain = run_compare({"--same-answer", a, b, "--format", "json"});
+  const run_result packed = run_compare({"--same-answer", xz, gz, "--format", "json"});
+  ASSERT_EQ(packed.status, 0) << packed.err;
+  json expected = json::parse(plain.out), got = json::parse(packed.out);
+  EXPECT_EQ(got["a"], xz);
+  EXPECT_EQ(got["b"], gz);
+  expected.erase("a"), expected.erase("b"), got.erase("a"), got.erase("b");
+  EXPECT_EQ(got, expected);
+  // The gate reads them too, in folders as well.
+  const std::string side = dir_.file("runs");
+  std::filesystem::create_directory(side);
+  std::filesystem::copy_file(xz, side + "/r.json.xz");
+  EXPECT_EQ(run_compare({"--baseline", side, "--contender", a, "--allow-untested"}).status, 0);
+  // Without the tool: one line that names it.
+  const std::string empty = dir_.file("empty");
+  std::filesystem::create_directory(empty);
+  expect_bad_input(
+      run_command({"env", "PATH=" + empty, IPCBENCH_COMPARE_BIN, "--same-answer", xz, a}),
+      "ipcbench-compare: " + quoted(xz) +
+          " is xz-compressed and there is no xz program to decompress it");
 }
 
 }  // namespace ipcbench::compare

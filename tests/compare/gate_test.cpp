@@ -441,6 +441,73 @@ TEST(CompareReports, MachineWarnings) {
   EXPECT_TRUE(machine_warnings(a, a).empty());
 }
 
+// A report whose context.ipcbench.regimes holds these (cache-line median, share) pairs.
+report with_regimes(const std::vector<std::pair<double, double>>& regimes,
+                    const std::string& path = "r.json") {
+  json list = json::array();
+  for (const auto& [line, share] : regimes)
+    list.push_back(
+        {{"index", list.size()}, {"share", share}, {"cache_line_rtt_p50_ns", {{"median", line}}}});
+  const json regime_doc = {{"floor", "cache_line_rtt_p50_ns"}, {"reference", 0}, {"regimes", list}};
+  return parse_report({{"context", {{"ipcbench", {{"regimes", regime_doc}}}}},
+                       {"benchmarks", {{{"name", "x"}, {"real_time", 1.0}}}}},
+                      path);
+}
+
+TEST(Regimes, MixesThatDifferAreNamed) {
+  const report a = with_regimes({{125, 0.47}, {545, 0.53}});
+  const auto warning = [&](const report& b) {
+    const auto c = compare_regimes(a, b, "baseline", "contender");
+    return c ? c->warning : std::string("(no regimes)");
+  };
+  // The same mix within the tolerances: 25 % on the reference round trip, 0.2 on a share.
+  EXPECT_EQ(warning(with_regimes({{156, 0.66}, {545, 0.34}})), "");
+  EXPECT_EQ(warning(with_regimes({{130, 0.30}, {540, 0.70}})), "");
+  // Shares 0.47 against 0.90: more than 0.2 apart.
+  EXPECT_EQ(warning(with_regimes({{130, 0.90}, {540, 0.10}})),
+            "the runs met the host's regimes in different mixes (shares more than 0.2 apart): "
+            "baseline: 125 ns 47 %, 545 ns 53 %; contender: 130 ns 90 %, 540 ns 10 % (each "
+            "regime's cache-line round trip and share of the repetitions); raw latencies are not "
+            "comparable across them: --normalise wake or line compares multiples of the floors "
+            "measured beside each repetition");
+  EXPECT_NE(warning(with_regimes({{157, 0.47}, {545, 0.53}}))
+                .find("(reference regimes more than 25 % apart): "),
+            std::string::npos);
+  EXPECT_NE(warning(with_regimes({{125, 1.0}})).find("(different numbers of regimes): "),
+            std::string::npos);
+  // Nothing when either side has none: an older report, or regimes null.
+  const report old = parse_report({{"benchmarks", {{{"name", "x"}, {"real_time", 1.0}}}}}, "o");
+  const report none = parse_report(
+      {{"context", {{"ipcbench", {{"regimes", nullptr}}}}}, {"benchmarks", {{{"name", "x"}}}}},
+      "n");
+  EXPECT_FALSE(compare_regimes(a, old, "baseline", "contender"));
+  EXPECT_FALSE(compare_regimes(none, a, "baseline", "contender"));
+  EXPECT_FALSE(regimes_of(old));
+  // The comparison carries the mixes, and the warning among its warnings.
+  const comparison c =
+      compare_reports(a, with_regimes({{130, 0.90}, {540, 0.10}}, "c.json"), per_metric());
+  ASSERT_TRUE(c.regimes);
+  EXPECT_EQ(c.regimes->b.regimes.size(), 2u);
+  EXPECT_EQ(c.regimes->b.regimes[0].share, 0.90);
+  EXPECT_EQ(std::count(c.warnings.begin(), c.warnings.end(), c.regimes->warning), 1);
+  EXPECT_NE(render_table(c, false).find("Note: " + c.regimes->warning + "\n"), std::string::npos);
+  const comparison same = compare_reports(a, a, per_metric());
+  EXPECT_TRUE(same.regimes && same.regimes->warning.empty());
+  EXPECT_EQ(render_table(same, false).find("Note: "), std::string::npos);
+}
+
+TEST(Regimes, AMergedSideIsJudgedByItsFirstRunAndSaysSo) {
+  const report merged = merge_runs({with_regimes({{125, 0.47}, {545, 0.53}}, "r1"),
+                                    with_regimes({{125, 0.90}, {545, 0.10}}, "r2")});
+  const auto c =
+      compare_regimes(merged, with_regimes({{130, 0.90}, {540, 0.10}}), "baseline", "contender");
+  ASSERT_TRUE(c);
+  EXPECT_NE(c->warning.find("baseline (first of 2 runs): 125 ns 47 %, 545 ns 53 %; contender: "
+                            "130 ns 90 %"),
+            std::string::npos)
+      << c->warning;
+}
+
 TEST(CompareReports, NothingInCommonIsBadInput) {
   const report b = load_report(fixture("baseline.json"));
   const report u = load_report(fixture("unrelated.json"));

@@ -200,6 +200,101 @@ TEST(ParseReport, RejectsWhatIsNotAReport) {
             std::string::npos);
 }
 
+TEST(ParseReport, NormaliseDividesLatencyByTheFloorBesideEachRepetition) {
+  // Three repetitions: floors 5000 / 125, floors 20000 / 500, and none.
+  const json floors[] = {{{"wakeup_rtt_p50_ns", 5000.0}, {"cache_line_rtt_p50_ns", 125.0}},
+                         {{"wakeup_rtt_p50_ns", 20000.0}, {"cache_line_rtt_p50_ns", 500.0}},
+                         json::object()};
+  const double rtt[] = {10000, 40000, 99999};
+  json doc = {{"benchmarks", json::array()}};
+  for (int i = 0; i < 3; ++i) {
+    doc["benchmarks"].push_back({{"name", "pipe/latency/64/cross"},
+                                 {"rtt_p50_ns", rtt[i]},
+                                 {"one_way_p50_ns", rtt[i] / 2},
+                                 {"cpu_ns_per_message", 3000.0},
+                                 {"floors", floors[i]}});
+  }
+  doc["benchmarks"].push_back({{"name", "pipe/throughput/1048576/cross"},
+                               {"bytes_per_second", 1e9},
+                               {"floors", {{"copy_floor_bytes_per_second", 5e9}}}});
+  const report raw = parse_report(doc, "r.json");
+  EXPECT_EQ(raw.origin().normalised, normalisation::none);
+  EXPECT_EQ(raw.find("pipe/latency/64/cross")->metrics.at("rtt_p50_ns"),
+            (std::vector<double>{10000, 40000, 99999}));
+  EXPECT_EQ(repetitions_without_floor(raw), 0u);
+
+  const report wake = parse_report(doc, "r.json", normalisation::wake);
+  EXPECT_EQ(wake.origin().normalised, normalisation::wake);
+  const benchmark_samples& lat = *wake.find("pipe/latency/64/cross");
+  EXPECT_EQ(lat.metrics.at("rtt_p50_ns"), (std::vector<double>{2.0, 2.0}));
+  EXPECT_EQ(lat.metrics.at("one_way_p50_ns"), (std::vector<double>{1.0, 1.0}));
+  EXPECT_EQ(lat.metrics.at("cpu_ns_per_message"), (std::vector<double>{3000, 3000, 3000}));
+  EXPECT_EQ(lat.without_floor.at("rtt_p50_ns"), 1u);
+  EXPECT_EQ(lat.without_floor.at("one_way_p50_ns"), 1u);
+  EXPECT_EQ(wake.find("pipe/throughput/1048576/cross")->metrics.at("bytes_per_second"),
+            (std::vector<double>{1e9}));
+  EXPECT_EQ(repetitions_without_floor(wake), 1u);  // one repetition, however many metrics
+
+  const report line = parse_report(doc, "r.json", normalisation::line);
+  EXPECT_EQ(line.find("pipe/latency/64/cross")->metrics.at("rtt_p50_ns"),
+            (std::vector<double>{80.0, 80.0}));
+
+  // A merged side adds up what its runs left out.
+  const report merged = merge_runs({wake, wake, wake});
+  EXPECT_EQ(merged.origin().runs, 3u);
+  EXPECT_EQ(merged.origin().normalised, normalisation::wake);
+  EXPECT_EQ(merged.find("pipe/latency/64/cross")->without_floor.at("rtt_p50_ns"), 3u);
+}
+
+TEST(LoadReport, EstimatesAreReadWhereTheReportHasThem) {
+  const report r = load_report(fixture("regimes_b.json"));
+  EXPECT_TRUE(r.origin().estimates);
+  const auto& tcp = r.find("tcp/latency/64/cross")->estimate;
+  ASSERT_TRUE(tcp);
+  EXPECT_EQ(tcp->metric, "rtt_p50_ns");
+  EXPECT_EQ(tcp->value, 22400.0);
+  EXPECT_TRUE(tcp->multimodal);
+  EXPECT_EQ(tcp->regimes, 0u);
+  const auto& put = r.find("pipe/throughput/1048576/cross")->estimate;
+  ASSERT_TRUE(put);
+  EXPECT_FALSE(put->multimodal);
+  EXPECT_EQ(put->regimes, 2u);
+  // Older reports have none; a merged side has none either.
+  const report old = load_report(fixture("baseline.json"));
+  EXPECT_FALSE(old.origin().estimates);
+  EXPECT_FALSE(old.find("pipe/latency/64/cross")->estimate);
+  const report merged = merge_runs({r, r});
+  EXPECT_FALSE(merged.origin().estimates);
+  EXPECT_FALSE(merged.find("tcp/latency/64/cross")->estimate);
+
+  const json entry = {{"name", "x"}, {"real_time", 1.0}};
+  EXPECT_EQ(error_of_json({{"benchmarks", {entry}}, {"estimates", json::array()}}),
+            "'r.json' is not a benchmark report: 'estimates' is not an object");
+  EXPECT_EQ(error_of_json({{"benchmarks", {entry}}, {"estimates", {{"x", {{"value", "5"}}}}}}),
+            "'r.json' is not a benchmark report: estimates['x'].value is not a number");
+  const report null_value = parse_report(
+      {{"benchmarks", {entry}}, {"estimates", {{"x", {{"value", nullptr}}}}}}, "r.json");
+  ASSERT_TRUE(null_value.find("x")->estimate);
+  EXPECT_FALSE(null_value.find("x")->estimate->value);
+}
+
+TEST(Normalisation, WordsAndFloors) {
+  EXPECT_EQ(parse_normalisation("wake"), normalisation::wake);
+  EXPECT_EQ(parse_normalisation("line"), normalisation::line);
+  EXPECT_EQ(parse_normalisation("copy"), std::nullopt);
+  EXPECT_EQ(parse_normalisation(""), std::nullopt);
+  EXPECT_EQ(floor_key(normalisation::wake), "wakeup_rtt_p50_ns");
+  EXPECT_EQ(floor_key(normalisation::line), "cache_line_rtt_p50_ns");
+  for (const metric_spec& m : known_metrics()) {
+    const bool latency = m.name.starts_with("rtt_") || m.name.starts_with("one_way_");
+    EXPECT_EQ(latency_metric(m.name), latency) << m.name;
+  }
+  EXPECT_TRUE(latency_metric("rtt_p999_ns"));
+  EXPECT_FALSE(latency_metric("bytes_per_second"));
+  EXPECT_FALSE(latency_metric("cpu_ns_per_message"));
+  EXPECT_FALSE(latency_metric("real_time"));
+}
+
 TEST(LoadReport, UnreadableAndMalformedFiles) {
   scratch_dir dir;
   const std::string missing = dir.file("missing.json");
