@@ -1,11 +1,9 @@
 """Reading reports and compare JSON, and the number formats (no matplotlib)."""
 
 import copy
-import json
 import math
 import statistics
 import sys
-import tempfile
 import unittest
 from pathlib import Path
 
@@ -17,6 +15,7 @@ from ipcbench_plots.cli import default_out_dir  # noqa: E402
 from ipcbench_plots.compare import load_compare  # noqa: E402
 from ipcbench_plots.report import ReportError, load_report, read_json  # noqa: E402
 from ipcbench_plots.units import format_ns, format_rate, format_size, size_ticks  # noqa: E402
+from tests.helpers import load_data, without_estimates  # noqa: E402
 
 FIXTURES = PLOTS_DIR / "tests" / "fixtures"
 
@@ -77,24 +76,6 @@ class ReportTest(unittest.TestCase):
     def test_limits_come_from_the_context(self):
         self.assertEqual(self.a.limit("pipe_buf"), 4096)
         self.assertEqual(self.a.limit("unix_dgram_max_dgram_qlen", 7), 7)
-
-
-def without_estimates(data: dict) -> dict:
-    """An older report: the same benchmarks without regimes, stop rule and estimates."""
-    data = copy.deepcopy(data)
-    del data["estimates"]
-    for name in ("regimes", "stop_rule"):
-        del data["context"]["ipcbench"][name]
-    for entry in data["benchmarks"]:
-        entry.pop("regime", None)
-    return data
-
-
-def load_data(data: dict):
-    with tempfile.TemporaryDirectory(prefix="ipcbench-plots-") as tmp:
-        path = Path(tmp) / "report.json"
-        path.write_text(json.dumps(data), encoding="utf-8")
-        return load_report(path, "test")
 
 
 class EstimatesTest(unittest.TestCase):
