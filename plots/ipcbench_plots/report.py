@@ -154,20 +154,23 @@ class Estimate:
             return False
         return self.interval[0] <= other.interval[1] and other.interval[0] <= self.interval[1]
 
-    def modes_text(self, fmt) -> str:
-        """"2 modes: 4.9 µs (60 %) and 7.2 µs (40 %)", with the cause when known; "" when
-        unimodal. A median of two modes is never shown without this (DESIGN rule 15)."""
+    def modes_text(self, fmt, cause: bool = True) -> str:
+        """"2 modes: 4.9 µs (60 %) and 7.2 µs (40 %)", with the cause when known and asked for;
+        "" when unimodal. A median of two modes is never shown without this (DESIGN rule 15)."""
         if not self.multimodal:
             return ""
         each = [f"{fmt(m.value)} ({m.share * 100:.0f} %)" for m in self.modes]
         listed = ", ".join(each[:-1]) + " and " + each[-1]
-        cause = f" — {self.mode_cause}" if self.mode_cause else ""
-        return f"{len(self.modes)} modes: {listed}{cause}"
+        why = f" — {self.mode_cause}" if cause and self.mode_cause else ""
+        return f"{len(self.modes)} modes: {listed}{why}"
+
+    def interval_text(self, fmt) -> str:
+        """"CI 4.89 µs–5.23 µs", or "" without an interval."""
+        return f"CI {fmt(self.interval[0])}–{fmt(self.interval[1])}" if self.interval else ""
 
     def note(self, fmt) -> str:
         """What a value of this estimate is quoted with: " [CI lo–hi; the modes]", or ""."""
-        parts = [f"CI {fmt(self.interval[0])}–{fmt(self.interval[1])}"] if self.interval else []
-        parts += [self.modes_text(fmt)] if self.multimodal else []
+        parts = [p for p in (self.interval_text(fmt), self.modes_text(fmt)) if p]
         return f" [{'; '.join(parts)}]" if parts else ""
 
 
