@@ -52,7 +52,7 @@ def findings(report: Report) -> list[Finding]:
     run."""
     out = [_run(report)]
     if report.estimates:
-        out.append(_reproducibility(report))
+        out.append(reproducibility(report))
     out += _fastest(report)
     out += [_wakeup(report), _spinning(report), _probes(report)]
     return out
@@ -86,7 +86,7 @@ def _run(report: Report) -> Finding:
     return Finding("Run", sentence)
 
 
-def _reproducibility(report: Report) -> Finding:
+def reproducibility(report: Report) -> Finding:
     """The stop rule, how the benchmarks stopped, the width reached, the multimodal ones and
     which repetitions the values come from."""
     estimates = report.estimates

@@ -104,8 +104,9 @@ class SingleReportTest(unittest.TestCase):
             self.assertIn(text, self.html)
 
     def test_no_estimate_marks_without_estimates(self):
-        for text in ("Whiskers", "regime", "CI ", "multimodal"):
-            self.assertNotIn(text, self.html)
+        body = self.html.split("</style>")[1]
+        for text in ("Whiskers", "regime", "CI ", "multimodal", "estimate"):
+            self.assertNotIn(text, body)
         svg = (self.out / "ranking-latency-64B.svg").read_text(encoding="utf-8")
         self.assertIn("median of 3 repetition(s)", svg)
         self.assertNotIn("[CI", svg)
@@ -156,6 +157,36 @@ class EstimatesRenderTest(unittest.TestCase):
         self.assertIn("Whiskers: the confidence interval of each median; overlapping whiskers "
                       "are a tie.", self.html)
         self.assertIn("Values in regime 0 (cache line ~125 ns, 65 % of the run)", self.html)
+
+    def test_regimes_and_stop_rule_section(self):
+        section = self.html[self.html.index('<h2 id="regimes">'):self.html.index('id="probes"')]
+        self.assertIn('<a href="#regimes">', self.html)
+        self.assertLess(self.html.index('id="ranking-latency-64B"'),
+                        self.html.index('<h2 id="regimes">'))
+        for row in (
+            ["0 (reference)", "125 ns", "106 ns to 128 ns", "4.99 µs", "65 % (125)"],
+            ["1", "549 ns", "541 ns to 556 ns", "7.49 µs", "35 % (67)"],
+            ["whole run", "128 ns", "106 ns to 556 ns", "5.09 µs", "100 % (192)"],
+        ):
+            self.assertIn(f"<td>{row[0]}</td>" + "".join(
+                f'<td class="num">{c}</td>' for c in row[1:]), section)
+        self.assertIn("Stop rule: repetitions until the 85 % confidence interval", section)
+        self.assertIn("28 converged, 6 hit the cap, 1 ran out of the time budget", section)
+
+    def test_table_marks_multimodal_cells_and_gives_each_estimate(self):
+        marked = re.findall(r'<tr class="row-ok multimodal">(.*?)</tr>', self.html)
+        self.assertEqual(len(marked), 1)
+        self.assertIn("<td>posix_shm.spin</td><td>shared memory &amp; mmap</td>"
+                      "<td>throughput</td>", marked[0])
+        self.assertIn('<td class="status multimodal">multimodal, 2 modes: 8.91 GB/s (50 %) and '
+                      "10.5 GB/s (50 %) — producer CPU per message 1.2x higher in the slow mode; "
+                      "CI 8.82 GB/s–10.6 GB/s; cap, 4 of 6 repetitions (basis: regime 0)</td>",
+                      marked[0])
+        self.assertIn("CI 406 ns–422 ns; converged, 4 of 6 repetitions (basis: regime 0)",
+                      self.html)
+        self.assertIn("CI 11 µs–16.9 µs; cap, 6 of 6 repetitions (basis: all)", self.html)
+        self.assertIn("ran out", self.html)
+        self.assertIn('<td class="status">failed</td></tr>', self.html)
 
     def test_multimodal_bar_is_hollow_with_its_modes_and_interval(self):
         from matplotlib.figure import Figure
