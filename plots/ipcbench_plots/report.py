@@ -134,7 +134,6 @@ class Estimate:
     metric: str
     value: float | None
     interval: tuple[float, float] | None
-    confidence: float | None
     relative_width: float | None
     basis: str  # "regime" (only the repetitions of `regime`) or "all"
     regime: int | None
@@ -589,7 +588,6 @@ def _estimate(raw: dict) -> Estimate:
         metric=text(raw.get("metric")),
         value=_optional(raw.get("value")),
         interval=(float(interval[0]), float(interval[1])) if interval else None,
-        confidence=_optional(raw.get("confidence")),
         relative_width=_optional(raw.get("relative_width")),
         basis=text(raw.get("basis")) or "all",
         regime=_index(raw.get("regime")),
