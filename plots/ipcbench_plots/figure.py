@@ -187,14 +187,18 @@ class ChartWriter:
         return LINE_STYLES[report_index % len(LINE_STYLES)][1]
 
     def subtitle(self, roles: tuple[str, ...]) -> list[str]:
-        """The machine of each report, introduced by its role in the chart (its line style...)."""
+        """The machine of each report, introduced by its role in the chart (its line style...);
+        for a report with estimates, a line saying which repetitions its values come from."""
         if not self.overlay:
             report = self.reports[0]
-            return [f"{report.machine_line()} · median of {report.repetitions()} repetition(s)"]
-        return [
-            f"{roles[i % len(roles)]}: {r.label} — {r.machine_line()}"
-            for i, r in enumerate(self.reports)
-        ]
+            if not report.estimates:
+                return [f"{report.machine_line()} · {report.basis()}"]
+            return [report.machine_line(), report.basis()]
+        lines = []
+        for i, r in enumerate(self.reports):
+            lines.append(f"{roles[i % len(roles)]}: {r.label} — {r.machine_line()}")
+            lines += [f"{r.label}: {r.basis()}"] if r.estimates else []
+        return lines
 
     def report_handles(self) -> list[Line2D]:
         if not self.overlay:

@@ -1,17 +1,21 @@
 """Headline findings: the report's answers as sentences with numbers, for the top of the page.
 
 Every sentence is computed from one report's medians (report.py) and its context; where the data
-a sentence needs is missing, skipped or failed, the sentence says so instead of a number. The same
-findings render as HTML (html.py) and as markdown (docs.py).
+a sentence needs is missing, skipped or failed, the sentence says so instead of a number. With
+estimates (DESIGN rules 13-16) a value is quoted with its interval and, when multimodal, its
+modes, and a best whose interval overlaps another's is a tie. The same findings render as HTML
+(html.py) and as markdown (docs.py).
 """
 
 from __future__ import annotations
 
 import math
 import re
+import statistics
+from collections import Counter
 from dataclasses import dataclass
 
-from .report import CALIBRATION_FAMILY, Report, text
+from .report import CALIBRATION_FAMILY, Regimes, Report, text
 from .units import KIB, format_ns, format_rate, format_size
 
 # Size classes the findings speak of: the textbooks' two boundaries (PIPE_BUF 4 KiB is inside
@@ -25,6 +29,15 @@ SIZE_CLASSES = (
 SPINNING = re.compile(r"^\s*(busy|spin)", re.IGNORECASE)
 SPIN_SIZE = 64  # the latency size the spinning finding prefers
 DETAIL_CHARS = 260
+# An estimate's `stopped`, in the words of the reproducibility finding.
+STOPPED = (
+    ("converged", "converged"),
+    ("cap", "hit the cap"),
+    ("budget", "ran out of the time budget"),
+    ("failed", "failed"),
+    ("skipped", "were skipped"),
+)
+MULTIMODAL_NAMED = 3
 
 
 @dataclass(frozen=True)
@@ -35,8 +48,11 @@ class Finding:
 
 def findings(report: Report) -> list[Finding]:
     """The headline, in reading order: the run, the fastest per size class (latency, then
-    throughput), the wake-up, spinning, the probes."""
+    throughput), the wake-up, spinning, the probes; with estimates, reproducibility after the
+    run."""
     out = [_run(report)]
+    if report.estimates:
+        out.append(reproducibility(report))
     out += _fastest(report)
     out += [_wakeup(report), _spinning(report), _probes(report)]
     return out
@@ -50,7 +66,8 @@ def _run(report: Report) -> Finding:
     reps = report.repetitions()
     sentence = (
         f"Measured on {report.machine_line()}; {text(ib.get('sweep')) or 'unrecorded'} sweep, "
-        f"{reps} repetition{'s' if reps != 1 else ''} per benchmark, placement "
+        f"{'up to ' if report.estimates else ''}{reps} repetition{'s' if reps != 1 else ''} "
+        "per benchmark, placement "
         f"{text(ib.get('placement')) or 'unrecorded'}. "
         f"{counts.get('ok', 0)} benchmarks ok, {counts.get('skipped', 0)} skipped, "
         f"{counts.get('failed', 0)} failed"
@@ -67,6 +84,43 @@ def _run(report: Report) -> Finding:
             "between mechanisms are within the noise."
         )
     return Finding("Run", sentence)
+
+
+def reproducibility(report: Report) -> Finding:
+    """The stop rule, how the benchmarks stopped, the width reached, the multimodal ones and
+    which repetitions the values come from."""
+    estimates = report.estimates
+    rule = report.section("stop_rule")
+    sentence = ""
+    if rule:
+        sentence = (
+            f"Stop rule: repetitions until the {_percent(rule.get('confidence'))} confidence "
+            f"interval of the median is within {_percent(rule.get('relative_width'))} of it "
+            f"({text(rule.get('metrics')) or 'metrics unrecorded'}; basis: "
+            f"{text(rule.get('basis')) or 'unrecorded'}), {text(rule.get('min_repetitions'))} to "
+            f"{text(rule.get('max_repetitions'))} repetitions, a budget of "
+            f"{text(rule.get('budget_s'))} s. ")
+    counts = Counter(e.stopped for e in estimates.values())
+    stopped = [f"{counts.pop(k)} {words}" for k, words in STOPPED if k in counts]
+    stopped += [f"{n} stopped “{k or 'unrecorded'}”" for k, n in counts.items()]
+    sentence += f"Of {len(estimates)} benchmarks, " + ", ".join(stopped)
+    widths = [e.relative_width for e in estimates.values() if e.relative_width is not None]
+    if widths:
+        sentence += (f"; the median relative width of the intervals reached is "
+                     f"{_percent(statistics.median(widths))}")
+    multimodal = [name for name, e in estimates.items() if e.multimodal]
+    sentence += f". {len(multimodal)} {'is' if len(multimodal) == 1 else 'are'} multimodal"
+    if multimodal:
+        sentence += (": " + ", ".join(multimodal[:MULTIMODAL_NAMED])
+                     + (f" and {len(multimodal) - MULTIMODAL_NAMED} more"
+                        if len(multimodal) > MULTIMODAL_NAMED else "")
+                     + " (the table of all numbers gives the modes)")
+    return Finding("Reproducibility", f"{sentence}. {_cap(report.basis())}.")
+
+
+def _percent(value) -> str:
+    finite = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return f"{value * 100:.3g} %" if finite else "?"
 
 
 def _candidates(report: Report, pattern: str) -> list[str]:
@@ -108,12 +162,13 @@ def _fastest(report: Report) -> list[Finding]:
 
 def _class_sentence(report: Report, pattern: str, sizes: list[int]) -> str:
     if pattern == "latency":
-        key, better, fmt, what = "rtt_p50_ns", min, format_ns, "the lowest p50 round trip (RTT)"
+        key, fmt, what = "rtt_p50_ns", format_ns, "the lowest p50 round trip (RTT)"
     else:
-        key, better, fmt, what = "bytes_per_second", max, format_rate, "the highest throughput"
+        key, fmt, what = "bytes_per_second", format_rate, "the highest throughput"
     candidates = _candidates(report, pattern)
-    wins: dict[str, list[int]] = {}
-    sleeper_wins: dict[str, list[int]] = {}
+    # Keyed by the best and those tied with it.
+    wins: dict[tuple[str, ...], list[int]] = {}
+    sleeper_wins: dict[tuple[str, ...], list[int]] = {}
     decided = []
     for size in sizes:
         values = {s: report.value(s, pattern, size, key) for s in candidates}
@@ -121,28 +176,30 @@ def _class_sentence(report: Report, pattern: str, sizes: list[int]) -> str:
         if not values:
             continue
         decided.append(size)
-        wins.setdefault(better(values, key=values.get), []).append(size)
+        _tally(wins, _leaders(report, pattern, key, size, values), size)
         sleeping = {s: v for s, v in values.items() if not _spins(report, s)}
         if sleeping:
-            sleeper_wins.setdefault(better(sleeping, key=sleeping.get), []).append(size)
+            _tally(sleeper_wins, _leaders(report, pattern, key, size, sleeping), size)
     head = _cap(pattern)
     if not decided:
         return (f"{head}: no mechanism has a value at {_sizes(sizes)} (every benchmark there "
                 "was skipped or failed).")
     winner = _most(wins)
-    where = _range(report, winner, pattern, key, fmt, wins[winner])
+    where = _where(report, winner, pattern, key, fmt, wins[winner])
+    has = f"{_names(winner)} tie for" if len(winner) > 1 else f"{winner[0]} has"
     if len(decided) == 1:
-        sentence = f"{head}: {winner} has {what}, {where}"
+        sentence = f"{head}: {has} {what}, {where}"
     else:
-        sentence = (f"{head}: {winner} has {what} at {len(wins[winner])} of {len(decided)} "
+        sentence = (f"{head}: {has} {what} at {len(wins[winner])} of {len(decided)} "
                     f"sizes ({where})")
-    others = [f"{s} at {_sizes(v)}" for s, v in wins.items() if s != winner]
+    others = [f"{_names(s, tie=True)} at {_sizes(v)}" for s, v in wins.items() if s != winner]
     if others:
         sentence += "; " + ", ".join(others)
-    if _spins(report, winner) and sleeper_wins:
+    if all(_spins(report, s) for s in winner) and sleeper_wins:
         sleeper = _most(sleeper_wins)
-        sentence += (f"; of the mechanisms that sleep while they wait, {sleeper} "
-                     f"({_range(report, sleeper, pattern, key, fmt, sleeper_wins[sleeper])})")
+        sentence += (f"; of the mechanisms that sleep while they wait, "
+                     f"{_names(sleeper, tie=True)} "
+                     f"({_where(report, sleeper, pattern, key, fmt, sleeper_wins[sleeper])})")
     sentence += "."
     if len(decided) < len(sizes):
         missing = [s for s in sizes if s not in decided]
@@ -154,19 +211,60 @@ def _cap(label: str) -> str:
     return label[:1].upper() + label[1:]
 
 
-def _most(wins: dict[str, list[int]]) -> str:
+def _leaders(report: Report, pattern: str, key: str, size: int,
+             values: dict[str, float]) -> tuple[str, ...]:
+    """The best series at one size, then every other whose interval overlaps the best's, best
+    first: a tie (DESIGN rule 16). The best alone without an interval."""
+    ranked = sorted(values, key=values.get, reverse=pattern != "latency")
+    best = report.estimate(ranked[0], pattern, size, key)
+    return (ranked[0],) + tuple(s for s in ranked[1:] if best is not None
+                                and best.overlaps(report.estimate(s, pattern, size, key)))
+
+
+def _tally(wins: dict[tuple[str, ...], list[int]], group: tuple[str, ...], size: int) -> None:
+    """Counts a size for a group; the same ids in another order (a tie whose best changed) are
+    the same group, named in the order first seen."""
+    key = next((k for k in wins if set(k) == set(group)), group)
+    wins.setdefault(key, []).append(size)
+
+
+def _most(wins: dict[tuple[str, ...], list[int]]) -> tuple[str, ...]:
     # Most sizes won; a tie goes to the one that won the largest size.
     return max(wins, key=lambda s: (len(wins[s]), max(wins[s])))
+
+
+def _names(group: tuple[str, ...], tie: bool = False) -> str:
+    """"a", "a and b", "a, b and c"; with tie, a group says "(tie)"."""
+    if len(group) == 1:
+        return group[0]
+    return ", ".join(group[:-1]) + f" and {group[-1]}" + (" (tie)" if tie else "")
 
 
 def _sizes(sizes: list[int]) -> str:
     return ", ".join(format_size(s) for s in sizes)
 
 
+def _quote(report: Report, series: str, pattern: str, key: str, fmt, size: int) -> str:
+    """A value with its interval and, for a median of modes, the modes (DESIGN rules 15, 16)."""
+    estimate = report.estimate(series, pattern, size, key)
+    return fmt(report.value(series, pattern, size, key)) + (estimate.note(fmt) if estimate else "")
+
+
+def _where(report: Report, group: tuple[str, ...], pattern: str, key: str, fmt,
+           sizes: list[int]) -> str:
+    """One id's values over the sizes it won (_range), or a tie's intervals at the first."""
+    if len(group) == 1:
+        return _range(report, group[0], pattern, key, fmt, sizes)
+    at = format_size(min(sizes))
+    quotes = ", ".join(f"{s} {_quote(report, s, pattern, key, fmt, min(sizes))}" for s in group)
+    return (f"intervals overlap at {at}: {quotes}" if len(sizes) == 1
+            else f"intervals overlap at each; at {at}: {quotes}")
+
+
 def _range(report: Report, series: str, pattern: str, key: str, fmt, sizes: list[int]) -> str:
     """"6.1 µs at 1 B to 6.4 µs at 512 B", from the sizes given."""
     first, last = min(sizes), max(sizes)
-    low, high = (fmt(report.value(series, pattern, s, key)) for s in (first, last))
+    low, high = (_quote(report, series, pattern, key, fmt, s) for s in (first, last))
     if first == last:
         return f"{low} at {format_size(first)}"
     if low == high:
@@ -191,12 +289,33 @@ def _wakeup(report: Report) -> Finding:
         mode_text += (f", cpuidle driver {text(cpuidle.get('driver')) or 'unknown'}, governor "
                       f"{text(cpuidle.get('governor')) or 'unknown'}")
     wake = calibration.get("wakeup_rtt_ns")
-    if not isinstance(wake, dict) or not _number(wake.get("p50")):
+    regimes = report.regimes
+    if isinstance(wake, dict) and _number(wake.get("p50")):
+        sentence = _calibration_floors(calibration, wake, mode_text)
+        floor, floor_name = wake["p50"], "that floor"
+    elif regimes is not None:
+        sentence = f"The start-of-run calibration has no wake-up floor; {mode_text}."
+        floor, floor_name = math.nan, ""
+    else:
         placement = text(report.ipcbench.get("placement")) or "unrecorded"
         return Finding("Wake-up", (
             "The report has no wake-up floor (context.ipcbench.calibration.wakeup_rtt_ns is "
             "absent: an older report, or a placement other than cross; this run's placement: "
             f"{placement}); {mode_text}."))
+    if regimes is not None:
+        sentence += _run_floors(regimes)
+        # The values are taken in the reference regime: its floor is the one beside them.
+        reference = regimes.regime(regimes.reference)
+        if reference is not None and reference.wakeup is not None:
+            floor = reference.wakeup.median
+            floor_name = f"the wake-up floor of regime {reference.index}"
+    if math.isfinite(floor):
+        sentence += _blocking_example(report, floor, floor_name)
+    return Finding("Wake-up", sentence)
+
+
+def _calibration_floors(calibration: dict, wake: dict, mode_text: str) -> str:
+    """The wake-up and cache-line floors of the start-of-run calibration."""
     p50 = wake["p50"]
     one_way = wake.get("one_way_p50") if _number(wake.get("one_way_p50")) else p50 / 2
     cpus = wake.get("cpus")
@@ -214,17 +333,34 @@ def _wakeup(report: Report) -> Finding:
         sentence += (f" A bare cache line bounces between the same CPUs in "
                      f"{format_ns(line['p50'])} (p50 round trip), so a mechanism that sleeps "
                      f"pays about {p50 / line['p50']:.0f}× what one that spins can reach.")
-    sentence += _blocking_example(report, p50)
-    return Finding("Wake-up", sentence)
+    return sentence
 
 
-def _blocking_example(report: Report, wake_p50: float) -> str:
-    """The pipe's smallest-payload round trip against the floor, when the report has it."""
+def _run_floors(regimes: Regimes) -> str:
+    """The floors measured beside the repetitions: over the run, then each regime's."""
+    over = [f"{name} {spread.text(format_ns)}"
+            for name, spread in (("cache-line round trip", regimes.cache_line),
+                                 ("wake-up round trip", regimes.wakeup)) if spread]
+    each = []
+    for r in regimes.regimes:
+        reference = " (the reference)" if r.index == regimes.reference else ""
+        floors = ([f"cache line {r.cache_line.text(format_ns)}"] if r.cache_line else []) + (
+            [f"wake-up {format_ns(r.wakeup.median)}"] if r.wakeup else [])
+        each.append(f"regime {r.index}{reference}, {r.share * 100:.0f} % of the run: "
+                    + ", ".join(floors))
+    n = len(each)
+    return (f" Measured beside the repetitions ({regimes.repetitions} with a floor), the "
+            "floors' medians over the run (and ranges): " + ", ".join(over)
+            + f"; in {n} regime{'s' if n != 1 else ''}: " + "; ".join(each) + ".")
+
+
+def _blocking_example(report: Report, wake_p50: float, floor_name: str) -> str:
+    """The pipe's smallest-payload round trip against a wake-up floor, when the report has it."""
     for size in report.sizes("latency"):
         value = report.value("pipe", "latency", size, "rtt_p50_ns")
         if math.isfinite(value):
             sentence = (f" A pipe's round trip at {format_size(size)} is {format_ns(value)}, "
-                        f"{value / wake_p50:.2f}× that floor")
+                        f"{value / wake_p50:.2f}× {floor_name}")
             if value < wake_p50:
                 sentence += (": below it, because in a back-to-back ping-pong the partner has "
                              "not fallen asleep yet, while each round of the floor waits 20 µs "

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .figure import Chart
 from .compare import CompareResults
-from .headline import findings
+from .headline import findings, reproducibility
 from .layer import (
     LAYER_BASES,
     LAYER_METRICS,
@@ -20,7 +20,7 @@ from .layer import (
 )
 from .layer_chart import LAYER_SECTION
 from .probe_text import probe_value
-from .report import PATTERNS, Report, text
+from .report import PATTERNS, Estimate, Report, text
 from .units import format_ns, format_rate, format_size
 
 CSS = """
@@ -71,6 +71,8 @@ details > summary { cursor: pointer; color: #0b57d0; }
 table.probe-value { margin: .3rem 0 0; font-size: .8rem; }
 table.probe-value th, table.probe-value td { padding: .1rem .4rem; }
 td.claim .detail { display: block; color: #555; font-size: .8rem; margin-top: .2rem; }
+tr.multimodal td { background: #fff8e6; }
+td.multimodal { color: #8a4b00; font-weight: 600; }
 """
 
 LIMIT_BYTES = {
@@ -103,10 +105,11 @@ def write_index(
     # The answer first: findings, the verdicts of a comparison, the charts ("which should I use"
     # leads them); then the probes, the machine and mechanism details, and every number.
     parts = [_header(reports, charts, compare, list(extra)), _headline(reports),
-             _nav(charts, compare, list(extra))]
+             _nav(reports, charts, compare, list(extra))]
     if compare is not None:
         parts.append(_compare(compare, reports))
-    parts += [_charts(charts, extra), _probes(reports), _machine(reports), _numbers(reports)]
+    parts += [_charts(charts, extra), _regimes(reports), _probes(reports), _machine(reports),
+              _numbers(reports)]
     labels = " vs ".join(r.label for r in reports)
     page = (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -148,15 +151,23 @@ def _header(
     files = ", ".join(f"<code>{escape(str(r.path))}</code>" for r in reports)
     return (
         f'<h1>{title}</h1>\n<p class="lead">Rendered from {files}. Latency is the round trip '
-        f"(RTT), not RTT/2. Every number is the median over repetitions.</p>\n"
+        f"(RTT), not RTT/2. Every number is the median over repetitions.{_bases(reports)}</p>\n"
     )
 
 
-def _nav(charts: list[Chart], compare: CompareResults | None, extra: list[str]) -> str:
+def _bases(reports: list[Report]) -> str:
+    """Which repetitions the values of each report with estimates come from."""
+    return "".join(f" {escape(r.label)}: {escape(r.basis())}." for r in reports if r.estimates)
+
+
+def _nav(reports: list[Report], charts: list[Chart], compare: CompareResults | None,
+         extra: list[str]) -> str:
     links = [("headline", "Headline")]
     if compare is not None:
         links.append(("verdicts", "Compare verdicts"))
     links += [(_anchor(s), s) for s in _sections(charts, extra)]
+    if any(r.estimates for r in reports):
+        links.append(("regimes", "Regimes and stop rule"))
     links += [("probes", "Probes"), ("machine", "Machine"), ("numbers", "All numbers")]
     nav = "".join(f'<a href="#{a}">{escape(t)}</a>' for a, t in links)
     return f"<nav>{nav}</nav>\n"
@@ -333,6 +344,50 @@ def _mechanisms(reports: list[Report]) -> str:
     return "<h3>Mechanisms</h3>\n" + _table(
         ["id", "family", "kind", "wait", "max message", "description", "available"], rows
     )
+
+
+def _regimes(reports: list[Report]) -> str:
+    """Per report with estimates: its regimes (context.ipcbench.regimes) and its stop rule."""
+    with_estimates = [r for r in reports if r.estimates]
+    if not with_estimates:
+        return ""
+    html = (
+        '<h2 id="regimes">Regimes and stop rule</h2>\n<p>The cache-line and wake-up round '
+        "trips are measured beside every repetition; the regimes are clusters of the cache-line "
+        "floor over the run, and a benchmark's values are the median over its repetitions in "
+        "the reference regime (or over all of them where it has too few there).</p>\n"
+    )
+    for report in with_estimates:
+        if len(reports) > 1:
+            html += f"<h3>{escape(report.label)}</h3>\n"
+        regimes = report.regimes
+        if regimes is None:
+            html += '<p class="muted">No regimes: no repetition had a cache-line floor.</p>\n'
+        else:
+            rows = [
+                [escape(f"{r.index}{' (reference)' if r.index == regimes.reference else ''}")]
+                + _floor_cells(r.cache_line, r.wakeup)
+                + [_num(f"{r.share * 100:.0f} % ({r.repetitions})")]
+                for r in regimes.regimes
+            ]
+            rows.append(["whole run"] + _floor_cells(regimes.cache_line, regimes.wakeup)
+                        + [_num(f"100 % ({regimes.repetitions})")])
+            html += _table(["regime", "cache-line round trip, median", "range",
+                            "wake-up round trip, median", "share (repetitions)"], rows)
+            if regimes.method:
+                html += f'<p class="muted">Detector: {escape(regimes.method)}</p>\n'
+        html += f"<p>{escape(reproducibility(report).text)}</p>\n"
+    return html
+
+
+def _floor_cells(cache_line, wakeup) -> list[str]:
+    """Median and range of the cache-line floor, median of the wake-up floor; — where null."""
+    return [
+        _num(format_ns(cache_line.median) if cache_line else "—"),
+        _num(f"{format_ns(cache_line.low)} to {format_ns(cache_line.high)}"
+             if cache_line else "—"),
+        _num(format_ns(wakeup.median) if wakeup else "—"),
+    ]
 
 
 def _probes(reports: list[Report]) -> str:
@@ -539,6 +594,8 @@ NUMBER_COLUMNS = [
     "reps",
     "status",
 ]
+ESTIMATE_COLUMN = "estimate: interval, modes, stop"
+ESTIMATE_FORMATS = {"rtt_p50_ns": format_ns, "bytes_per_second": format_rate}
 RTT_KEYS = ("rtt_p50_ns", "rtt_p90_ns", "rtt_p99_ns", "rtt_p999_ns", "rtt_max_ns")
 
 
@@ -546,8 +603,16 @@ def _numbers(reports: list[Report]) -> str:
     html = (
         '<h2 id="numbers">All numbers</h2>\n<p>Median over repetitions. RTT: round-trip time '
         "of the ping-pong pattern; throughput: payload bytes per second of the stream pattern; "
-        "CPU: user+sys of both peers per message (per round trip in ping-pong).</p>\n"
+        f"CPU: user+sys of both peers per message (per round trip in ping-pong).{_bases(reports)}"
+        "</p>\n"
     )
+    if any(r.estimates for r in reports):
+        html += (
+            f"<p>The “{ESTIMATE_COLUMN}” column: the confidence interval of the median of "
+            "p50 RTT (latency) or throughput, the modes of a multimodal benchmark (its row is "
+            "marked: its median is not a number any repetition had), why its repetitions "
+            "stopped (converged, cap, budget) and how many of them the values stand on.</p>\n"
+        )
     for report in reports:
         if len(reports) > 1:
             html += f"<h3>{escape(report.label)}</h3>\n"
@@ -562,13 +627,14 @@ def _number_table(report: Report) -> str:
             for size in report.all_sizes(pattern):
                 cell = report.cell(series, pattern, size)
                 if cell is not None:
-                    rows.append(_number_row(series, cell))
-    head = "".join(f"<th>{c}</th>" for c in NUMBER_COLUMNS)
+                    rows.append(_number_row(series, cell, bool(report.estimates)))
+    columns = NUMBER_COLUMNS + ([ESTIMATE_COLUMN] if report.estimates else [])
+    head = "".join(f"<th>{c}</th>" for c in columns)
     body = "".join(rows)
     return f'<table class="numbers"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>\n'
 
 
-def _number_row(series: str, cell) -> str:
+def _number_row(series: str, cell, estimates: bool) -> str:
     def value(key: str, fmt) -> str:
         v = cell.values.get(key, math.nan)
         return _num(fmt(v) if math.isfinite(v) else "—")
@@ -587,4 +653,23 @@ def _number_row(series: str, cell) -> str:
         _num(str(cell.repetitions)),
         f'<td class="status {_anchor(cell.status)}">{escape(status)}</td>',
     ]
-    return f"<tr class=\"row-{_anchor(cell.status)}\">{''.join(cells)}</tr>"
+    multimodal = cell.estimate is not None and cell.estimate.multimodal
+    if estimates:
+        cells.append(_estimate_cell(cell.estimate) if cell.estimate else _num("—"))
+    row_class = f"row-{_anchor(cell.status)}" + (" multimodal" if multimodal else "")
+    return f"<tr class=\"{row_class}\">{''.join(cells)}</tr>"
+
+
+def _estimate_cell(estimate: Estimate) -> str:
+    """"CI lo–hi; converged, 4 of 6 repetitions (basis: regime 0)", led by the modes when
+    multimodal; only why it stopped without a value."""
+    if estimate.value is None:
+        return f'<td class="status">{escape(estimate.stopped)}</td>'
+    fmt = ESTIMATE_FORMATS.get(estimate.metric, "{:.4g}".format)
+    basis = f"regime {estimate.regime}" if estimate.basis == "regime" else estimate.basis
+    parts = [estimate.interval_text(fmt), f"{estimate.stopped}, {estimate.used} of "
+             f"{estimate.repetitions} repetitions (basis: {basis})"]
+    if estimate.multimodal:
+        parts.insert(0, f"multimodal, {estimate.modes_text(fmt)}")
+    css = "status multimodal" if estimate.multimodal else "status"
+    return f'<td class="{css}">{escape("; ".join(p for p in parts if p))}</td>'

@@ -2,7 +2,9 @@
 
 A report is Google Benchmark JSON plus ipcbench fields. With --benchmark_repetitions it holds one
 `iteration` entry per repetition and `aggregate` rows; a cell takes the median of the iteration
-entries and falls back to the `median` (then `mean`) aggregate when only aggregates exist.
+entries and falls back to the `median` (then `mean`) aggregate when only aggregates exist. A report
+with top-level `estimates` (regimes and the stop rule, DESIGN rules 13-16) takes each cell's median
+over its estimate's basis only: the repetitions in the run's reference regime, or every one.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import math
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from .units import format_ns
 
 CALIBRATION_FAMILY = "calibration"
 PATTERNS = ("latency", "throughput")
@@ -68,6 +72,105 @@ class Run:
     reason: str
     counters: dict[str, float]
     percentiles: dict[float, float]
+    regime: int | None = None  # index into context.ipcbench.regimes.regimes
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A floor over a set of repetitions: its median and range."""
+
+    median: float
+    low: float
+    high: float
+
+    def text(self, fmt) -> str:
+        return f"{fmt(self.median)} ({fmt(self.low)} to {fmt(self.high)})"
+
+
+@dataclass(frozen=True)
+class Regime:
+    """One cluster of the cache-line floor over the run (context.ipcbench.regimes.regimes)."""
+
+    index: int
+    share: float  # of the run's repetitions with a cache-line floor
+    repetitions: int
+    cache_line: Spread | None
+    wakeup: Spread | None
+
+    def describe(self) -> str:
+        """"regime 0 (cache line ~125 ns, 47 % of the run)"."""
+        line = f"cache line ~{format_ns(self.cache_line.median)}, " if self.cache_line else ""
+        return f"regime {self.index} ({line}{self.share * 100:.0f} % of the run)"
+
+
+@dataclass(frozen=True)
+class Regimes:
+    """context.ipcbench.regimes: the regimes, lowest cache-line round trip first, and the floors
+    over the whole run; `reference` is the regime the estimates are taken in."""
+
+    method: str
+    repetitions: int
+    reference: int | None
+    regimes: list[Regime]
+    cache_line: Spread | None
+    wakeup: Spread | None
+
+    def regime(self, index: int | None) -> Regime | None:
+        return next((r for r in self.regimes if r.index == index), None)
+
+
+@dataclass(frozen=True)
+class Mode:
+    value: float
+    share: float  # of the estimate's basis
+    repetitions: int
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One benchmark's entry in the top-level `estimates`: the median of `metric` over the
+    repetitions of its basis, with a confidence interval and, when multimodal, the modes."""
+
+    metric: str
+    value: float | None
+    interval: tuple[float, float] | None
+    relative_width: float | None
+    basis: str  # "regime" (only the repetitions of `regime`) or "all"
+    regime: int | None
+    repetitions: int  # ok repetitions run
+    used: int  # those in the basis
+    stopped: str  # converged, cap, budget, failed, skipped
+    modes: tuple[Mode, ...]  # empty when unimodal
+    mode_cause: str
+
+    @property
+    def multimodal(self) -> bool:
+        return len(self.modes) > 1
+
+    def overlaps(self, other: Estimate | None) -> bool:
+        """Whether both intervals are known and overlap: a tie (DESIGN rule 16)."""
+        if self.interval is None or other is None or other.interval is None:
+            return False
+        return self.interval[0] <= other.interval[1] and other.interval[0] <= self.interval[1]
+
+    def modes_text(self, fmt, cause: bool = True) -> str:
+        """"2 modes: 4.9 µs (60 %) and 7.2 µs (40 %)", with the cause when known and asked for;
+        "" when unimodal. A median of two modes is never shown without this (DESIGN rule 15)."""
+        if not self.multimodal:
+            return ""
+        each = [f"{fmt(m.value)} ({m.share * 100:.0f} %)" for m in self.modes]
+        listed = ", ".join(each[:-1]) + " and " + each[-1]
+        why = f" — {self.mode_cause}" if cause and self.mode_cause else ""
+        return f"{len(self.modes)} modes: {listed}{why}"
+
+    def interval_text(self, fmt) -> str:
+        """"CI 4.89 µs–5.23 µs", or "" without an interval."""
+        return f"CI {fmt(self.interval[0])}–{fmt(self.interval[1])}" if self.interval else ""
+
+    def note(self, fmt) -> str:
+        """What a value of this estimate is quoted with: " [CI lo–hi; the modes]", or ""."""
+        parts = [p for p in (self.interval_text(fmt), self.modes_text(fmt)) if p]
+        return f" [{'; '.join(parts)}]" if parts else ""
 
 
 @dataclass
@@ -85,6 +188,7 @@ class Cell:
     repetitions: int
     values: dict[str, float] = field(default_factory=dict)
     percentiles: dict[float, float] = field(default_factory=dict)
+    estimate: Estimate | None = None
 
     @property
     def ok(self) -> bool:
@@ -116,6 +220,8 @@ class Report:
     families: list[str]
     probes: list[dict]
     topology: list[TopologyPoint] = field(default_factory=list)
+    estimates: dict[str, Estimate] = field(default_factory=dict)  # by benchmark name
+    regimes: Regimes | None = None
 
     @property
     def ipcbench(self) -> dict:
@@ -146,6 +252,25 @@ class Report:
         if cell is None or not cell.ok:
             return math.nan
         return cell.values.get(key, math.nan)
+
+    def estimate(self, series: str, pattern: str, size: int, key: str) -> Estimate | None:
+        """The estimate of an ok cell when it is of the counter `key`, else None."""
+        cell = self.cell(series, pattern, size)
+        if cell is None or not cell.ok or cell.estimate is None:
+            return None
+        return cell.estimate if cell.estimate.metric == key else None
+
+    def basis(self) -> str:
+        """Which repetitions every value is the median of, for chart subtitles and the page."""
+        if not self.estimates:
+            return f"median of {self.repetitions()} repetition(s)"
+        reference = self.regimes.regime(self.regimes.reference) if self.regimes else None
+        if reference is None:
+            return "median of every ok repetition (the run recorded no regimes)"
+        others = sum(e.basis != "regime" and e.value is not None for e in self.estimates.values())
+        return f"values in {reference.describe()}" + (
+            f"; {others} benchmark(s) over all their repetitions (too few in that regime)"
+            if others else "")
 
     def mechanism(self, bench_id: str) -> dict:
         """The context's entry for an id (context.ipcbench.mechanisms), or {} when it has none."""
@@ -227,6 +352,7 @@ def _parse_report(data: object, path: Path, label: str) -> Report:
     context = data.get("context", {})
     if not isinstance(context, dict):
         raise _Invalid("'context' is not an object")
+    estimates = _estimates(data.get("estimates"))
     groups: dict[tuple, dict] = {}
     families: dict[str, str] = {}
     topology: dict[tuple, list[TopologyPoint]] = {}
@@ -238,15 +364,15 @@ def _parse_report(data: object, path: Path, label: str) -> Report:
             key = (point.id, point.topology, point.n, point.pattern, point.size)
             topology.setdefault(key, []).append(point)
             continue
-        key, family, run_type, aggregate = _entry_key(entry)
-        group = groups.setdefault(key, {"iteration": [], "aggregate": {}})
+        key, family, run_type, aggregate, name = _entry_key(entry)
+        group = groups.setdefault(key, {"iteration": [], "aggregate": {}, "name": name})
         families.setdefault(key[0], family)
         run = _parse_run(entry, key)
         if run_type == "aggregate":
             group["aggregate"][aggregate] = run
         else:
             group["iteration"].append(run)
-    cells = _cells(groups, families)
+    cells = _cells(groups, families, estimates)
     if not cells and not topology:
         raise _Invalid("no ipcbench benchmarks in 'benchmarks'")
     probes = data.get("probes", [])
@@ -256,7 +382,8 @@ def _parse_report(data: object, path: Path, label: str) -> Report:
     family_order = list(dict.fromkeys(series_family.values()))
     return Report(
         path, label, context, cells, series_family, family_order, probes,
-        [_merge_repetitions(points) for points in topology.values()],
+        [_merge_repetitions(points) for points in topology.values()], estimates,
+        _regimes(context),
     )
 
 
@@ -313,8 +440,9 @@ def _topology_point(entry: object) -> TopologyPoint | None:
     )
 
 
-def _entry_key(entry: object) -> tuple[tuple[str, str, int, str], str, str, str]:
-    """((id, pattern, size, placement), family, run_type, aggregate_name) of one entry."""
+def _entry_key(entry: object) -> tuple[tuple[str, str, int, str], str, str, str, str]:
+    """((id, pattern, size, placement), family, run_type, aggregate_name, run name) of one
+    entry; the run name keys the benchmark's estimate."""
     if not isinstance(entry, dict):
         raise _Invalid("a 'benchmarks' entry is not an object")
     name = entry.get("run_name") or entry.get("name")
@@ -341,7 +469,8 @@ def _entry_key(entry: object) -> tuple[tuple[str, str, int, str], str, str, str]
     placement = str(field_of("placement", "none"))
     family = str(entry.get("family") or "other")
     run_type = str(entry.get("run_type", "iteration"))
-    return (bench_id, pattern, size, placement), family, run_type, str(entry.get("aggregate_name"))
+    aggregate = str(entry.get("aggregate_name"))
+    return (bench_id, pattern, size, placement), family, run_type, aggregate, str(name)
 
 
 def _parse_run(entry: dict, key: tuple) -> Run:
@@ -363,10 +492,12 @@ def _parse_run(entry: dict, key: tuple) -> Run:
             ) from None
         if _is_number(v):
             percentiles[percentile] = float(v)
-    return Run(str(status), str(reason), counters, percentiles)
+    return Run(str(status), str(reason), counters, percentiles, _index(entry.get("regime")))
 
 
-def _cells(groups: dict[tuple, dict], families: dict[str, str]) -> dict[tuple[str, str, int], Cell]:
+def _cells(
+    groups: dict[tuple, dict], families: dict[str, str], estimates: dict[str, Estimate]
+) -> dict[tuple[str, str, int], Cell]:
     placements: dict[str, set[str]] = {}
     for bench_id, _, _, placement in groups:
         placements.setdefault(bench_id, set()).add(placement)
@@ -379,7 +510,8 @@ def _cells(groups: dict[tuple, dict], families: dict[str, str]) -> dict[tuple[st
         # An id run with several placements becomes one series per placement.
         series = bench_id if len(placements[bench_id]) == 1 else f"{bench_id} ({placement})"
         name = f"{bench_id}/{pattern}/{size}/{placement}"
-        cells[(series, pattern, size)] = _reduce(name, key, families[bench_id], runs)
+        estimate = estimates.get(group["name"])
+        cells[(series, pattern, size)] = _reduce(name, key, families[bench_id], runs, estimate)
     return cells
 
 
@@ -390,9 +522,12 @@ def _aggregate_runs(aggregates: dict[str, Run]) -> list[Run]:
     return []
 
 
-def _reduce(name: str, key: tuple, family: str, runs: list[Run]) -> Cell:
+def _reduce(
+    name: str, key: tuple, family: str, runs: list[Run], estimate: Estimate | None
+) -> Cell:
     bench_id, pattern, size, placement = key
-    cell = Cell(name, bench_id, family, pattern, size, placement, "ok", "", len(runs))
+    cell = Cell(name, bench_id, family, pattern, size, placement, "ok", "", len(runs),
+                estimate=estimate)
     bad = [r for r in runs if r.status != "ok"]
     if bad:
         cell.status = bad[0].status
@@ -400,14 +535,96 @@ def _reduce(name: str, key: tuple, family: str, runs: list[Run]) -> Cell:
         if len(bad) < len(runs):
             cell.reason = f"{len(bad)} of {len(runs)} repetitions {bad[0].status}: {bad[0].reason}"
         return cell
-    cell.values = _median_by_key([r.counters for r in runs])
-    cell.percentiles = _median_by_key([r.percentiles for r in runs])
+    basis = _basis(runs, estimate)
+    cell.values = _median_by_key([r.counters for r in basis])
+    cell.percentiles = _median_by_key([r.percentiles for r in basis])
     return cell
+
+
+def _basis(runs: list[Run], estimate: Estimate | None) -> list[Run]:
+    """The repetitions an estimate stands on: with basis "regime" those of its regime; every one
+    otherwise, and where none carries that regime (only aggregate rows)."""
+    if estimate is None or estimate.basis != "regime":
+        return runs
+    return [r for r in runs if r.regime == estimate.regime] or runs
 
 
 def _median_by_key(maps: list[dict]) -> dict:
     keys = sorted({k for m in maps for k in m})
     return {k: statistics.median(m[k] for m in maps if k in m) for k in keys}
+
+
+def _optional(value) -> float | None:
+    return float(value) if _is_number(value) else None
+
+
+def _index(value) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _spread(value) -> Spread | None:
+    """{"median", "min", "max"} as a Spread; None where a number is missing (a null floor)."""
+    keys = ("median", "min", "max")
+    if not isinstance(value, dict) or not all(_is_number(value.get(k)) for k in keys):
+        return None
+    return Spread(float(value["median"]), float(value["min"]), float(value["max"]))
+
+
+def _estimates(raw: object) -> dict[str, Estimate]:
+    """The top-level `estimates` by benchmark name; {} for a report without them."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(isinstance(e, dict) for e in raw.values()):
+        raise _Invalid("'estimates' is not an object of objects")
+    return {name: _estimate(e) for name, e in raw.items()}
+
+
+def _estimate(raw: dict) -> Estimate:
+    interval = raw.get("interval")
+    if not (isinstance(interval, list) and len(interval) == 2 and all(map(_is_number, interval))):
+        interval = None
+    modes = raw.get("modes") if isinstance(raw.get("modes"), list) else []
+    return Estimate(
+        metric=text(raw.get("metric")),
+        value=_optional(raw.get("value")),
+        interval=(float(interval[0]), float(interval[1])) if interval else None,
+        relative_width=_optional(raw.get("relative_width")),
+        basis=text(raw.get("basis")) or "all",
+        regime=_index(raw.get("regime")),
+        repetitions=_index(raw.get("repetitions")) or 0,
+        used=_index(raw.get("used")) or 0,
+        stopped=text(raw.get("stopped")),
+        modes=tuple(
+            Mode(float(m["value"]), _optional(m.get("share")) or 0.0,
+                 _index(m.get("repetitions")) or 0)
+            for m in modes
+            if isinstance(m, dict) and _is_number(m.get("value"))
+        ),
+        mode_cause=text(raw.get("mode_cause")),
+    )
+
+
+def _regimes(context: dict) -> Regimes | None:
+    """context.ipcbench.regimes, or None (an older report, or no repetition had a floor)."""
+    ipcbench = context.get("ipcbench")
+    raw = ipcbench.get("regimes") if isinstance(ipcbench, dict) else None
+    if not isinstance(raw, dict):
+        return None
+    regimes = [
+        Regime(r["index"], _optional(r.get("share")) or 0.0, _index(r.get("repetitions")) or 0,
+               _spread(r.get("cache_line_rtt_p50_ns")), _spread(r.get("wakeup_rtt_p50_ns")))
+        for r in raw.get("regimes") or []
+        if isinstance(r, dict) and _index(r.get("index")) is not None
+    ]
+    floors = raw.get("floors") if isinstance(raw.get("floors"), dict) else {}
+    return Regimes(
+        text(raw.get("method")),
+        _index(raw.get("repetitions")) or 0,
+        _index(raw.get("reference")),
+        regimes,
+        _spread(floors.get("cache_line_rtt_p50_ns")),
+        _spread(floors.get("wakeup_rtt_p50_ns")),
+    )
 
 
 def _series_order(cells: dict[tuple[str, str, int], Cell], context: dict) -> dict[str, str]:

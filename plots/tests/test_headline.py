@@ -4,7 +4,6 @@ is missing, skipped or failed (no matplotlib needed)."""
 import copy
 import json
 import sys
-import tempfile
 import unittest
 from pathlib import Path
 
@@ -14,19 +13,13 @@ if str(PLOTS_DIR) not in sys.path:
 
 from ipcbench_plots import headline  # noqa: E402
 from ipcbench_plots.report import load_report  # noqa: E402
+from tests.helpers import load_data, without_estimates  # noqa: E402
 
 FIXTURES = PLOTS_DIR / "tests" / "fixtures"
 
 
 def raw(name: str) -> dict:
     return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
-
-
-def load_data(data: dict):
-    with tempfile.TemporaryDirectory(prefix="ipcbench-plots-") as tmp:
-        path = Path(tmp) / "report.json"
-        path.write_text(json.dumps(data), encoding="utf-8")
-        return load_report(path, "test")
 
 
 def by_topic(report) -> dict[str, str]:
@@ -167,6 +160,97 @@ class FixtureHeadlineTest(unittest.TestCase):
         lines = headline.markdown(report).splitlines()
         self.assertEqual(len(lines), len(headline.findings(report)))
         self.assertTrue(all(line.startswith("- **") for line in lines))
+
+
+class EstimatesHeadlineTest(unittest.TestCase):
+    """report-estimates.json: intervals, ties, modes, regimes and the stop rule."""
+
+    def setUp(self):
+        self.data = raw("report-estimates")
+        self.found = by_topic(load_report(FIXTURES / "report-estimates.json", "e"))
+
+    def test_overlapping_intervals_are_a_tie(self):
+        self.assertIn("Latency: posix_shm.spin and posix_shm.adaptive tie for the lowest p50 "
+                      "round trip (RTT) at 2 of 2 sizes (intervals overlap at each; at 1 B: "
+                      "posix_shm.spin 400 ns [CI 392 ns–408 ns], posix_shm.adaptive 405 ns "
+                      "[CI 397 ns–413 ns]); of the mechanisms that sleep while they wait, "
+                      "posix_shm.futex (3 µs [CI 2.94 µs–3.06 µs] at 1 B",
+                      self.found["Small messages, 1 B to 512 B"])
+
+    def test_separate_intervals_name_one_winner(self):
+        medium = self.found["Medium messages, 513 B to 64 KiB"]
+        self.assertIn("Latency: posix_shm.spin has the lowest p50 round trip (RTT), 1.31 µs "
+                      "[CI 1.28 µs–1.34 µs] at 4 KiB;", medium)
+        self.assertNotIn("tie", medium)
+
+    def test_a_tie_at_one_size_only(self):
+        data = copy.deepcopy(self.data)
+        data["estimates"]["posix_shm.adaptive/latency/64/cross"]["interval"] = [423.0, 440.0]
+        small = by_topic(load_data(data))["Small messages, 1 B to 512 B"]
+        self.assertIn("Latency: posix_shm.spin has the lowest p50 round trip (RTT) at 1 of 2 "
+                      "sizes (414 ns [CI 406 ns–422 ns] at 64 B); posix_shm.spin and "
+                      "posix_shm.adaptive (tie) at 1 B;", small)
+
+    def test_multimodal_winner_is_quoted_with_its_modes(self):
+        self.assertIn("Throughput: posix_shm.spin has the highest throughput, 9.67 GB/s "
+                      "[CI 8.82 GB/s–10.6 GB/s; 2 modes: 8.91 GB/s (50 %) and 10.5 GB/s (50 %) "
+                      "— producer CPU per message 1.2x higher in the slow mode] at 1 MiB",
+                      self.found["Large messages, above 64 KiB"])
+
+    def test_wakeup_quotes_the_floors_of_the_run_and_each_regime(self):
+        wake = self.found["Wake-up"]
+        self.assertIn("futex ping-pong between CPUs 0 and 1 (5 µs; p10 4.8 µs", wake)
+        self.assertIn("Measured beside the repetitions (192 with a floor), the floors' medians "
+                      "over the run (and ranges): cache-line round trip 128 ns (106 ns to "
+                      "556 ns), wake-up round trip 5.09 µs (4.89 µs to 7.59 µs); in 2 regimes: "
+                      "regime 0 (the reference), 65 % of the run: cache line 125 ns (106 ns to "
+                      "128 ns), wake-up 4.99 µs; regime 1, 35 % of the run: cache line 549 ns "
+                      "(541 ns to 556 ns), wake-up 7.49 µs.", wake)
+        self.assertIn("A pipe's round trip at 1 B is 9 µs, 1.80× the wake-up floor of "
+                      "regime 0.", wake)
+
+    def test_regimes_without_a_calibration_floor(self):
+        data = copy.deepcopy(self.data)
+        del data["context"]["ipcbench"]["calibration"]["wakeup_rtt_ns"]
+        wake = by_topic(load_data(data))["Wake-up"]
+        self.assertTrue(wake.startswith("The start-of-run calibration has no wake-up floor; "
+                                        "idle states held"))
+        self.assertIn("in 2 regimes", wake)
+
+    def test_reproducibility(self):
+        self.assertIn("up to 6 repetitions per benchmark", self.found["Run"])
+        self.assertEqual(
+            self.found["Reproducibility"],
+            "Stop rule: repetitions until the 85 % confidence interval of the median is within "
+            "5 % of it (latency: rtt_p50_ns, throughput: bytes_per_second; basis: reference "
+            "regime), 4 to 6 repetitions, a budget of 600 s. Of 36 benchmarks, 28 converged, "
+            "6 hit the cap, 1 ran out of the time budget, 1 failed; the median relative width "
+            "of the intervals reached is 4 %. 1 is multimodal: "
+            "posix_shm.spin/throughput/1048576/cross (the table of all numbers gives the "
+            "modes). Values in regime 0 (cache line ~125 ns, 65 % of the run); 5 benchmark(s) "
+            "over all their repetitions (too few in that regime).")
+
+    def test_findings_order(self):
+        self.assertEqual(list(self.found)[:3], ["Run", "Reproducibility",
+                                                 "Small messages, 1 B to 512 B"])
+
+
+class OldFormatTest(unittest.TestCase):
+    """Reports without estimates read exactly as before."""
+
+    def test_fixture_headlines_are_unchanged(self):
+        for name in ("report-a", "report-b"):
+            expected = (FIXTURES / f"{name}.headline.md").read_text(encoding="utf-8")
+            self.assertEqual(headline.markdown(load_report(FIXTURES / f"{name}.json", name)),
+                             expected, name)
+
+    def test_no_interval_tie_or_reproducibility_without_estimates(self):
+        found = by_topic(load_data(without_estimates(raw("report-estimates"))))
+        self.assertNotIn("Reproducibility", found)
+        text = " ".join(found.values())
+        for word in ("CI ", " tie", "modes", "regime", "up to"):
+            self.assertNotIn(word, text)
+        self.assertIn("6 repetitions per benchmark", found["Run"])
 
 
 if __name__ == "__main__":

@@ -103,6 +103,14 @@ class SingleReportTest(unittest.TestCase):
         ):
             self.assertIn(text, self.html)
 
+    def test_no_estimate_marks_without_estimates(self):
+        body = self.html.split("</style>")[1]
+        for text in ("Whiskers", "regime", "CI ", "multimodal", "estimate"):
+            self.assertNotIn(text, body)
+        svg = (self.out / "ranking-latency-64B.svg").read_text(encoding="utf-8")
+        self.assertIn("median of 3 repetition(s)", svg)
+        self.assertNotIn("[CI", svg)
+
     def test_table_says_skipped_and_failed(self):
         self.assertIn("skipped: message size 65536 exceeds max_message 8192", self.html)
         self.assertIn("failed: integrity: 3 messages lost", self.html)
@@ -113,6 +121,90 @@ class SingleReportTest(unittest.TestCase):
         # SVG text is drawn as paths; the title and axis labels survive as comments.
         for text in ("round trip (RTT)", "Xeon", "Linux 6.1.0-18-amd64", "2024-05-02", "PIPE_BUF"):
             self.assertIn(text, svg)
+
+
+class EstimatesRenderTest(unittest.TestCase):
+    """report-estimates.json: intervals, a tie, a multimodal bar, the regime of the values."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="ipcbench-plots-")
+        cls.out = Path(cls.tmp.name) / "estimates"
+        cls.index = render(load("report-estimates"), None, cls.out)
+        cls.html = cls.index.read_text(encoding="utf-8")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def svg(self, stem: str) -> str:
+        return (self.out / f"{stem}.svg").read_text(encoding="utf-8")
+
+    def test_ranking_labels_carry_intervals_ties_and_modes(self):
+        latency = self.svg("ranking-latency-64B")
+        self.assertIn("414 ns [CI 406 ns–422 ns]  (p99 663 ns)", latency)
+        self.assertIn("421 ns [CI 413 ns–429 ns], tie with posix_shm.spin  (p99 674 ns)", latency)
+        self.assertIn("3.02 µs [CI 2.96 µs–3.08 µs]  (p99", latency)  # no tie: apart
+        throughput = self.svg("ranking-throughput-1MiB")
+        self.assertIn("9.67 GB/s [CI 8.82 GB/s–10.6 GB/s]", throughput)
+        self.assertIn("2 modes: 8.91 GB/s (50 %) and 10.5 GB/s (50 %)", throughput)
+        self.assertIn("multimodal: median of its modes", throughput)
+
+    def test_charts_and_captions_say_which_regime(self):
+        regime = "values in regime 0 (cache line ~125 ns, 65 % of the run)"
+        for stem in ("ranking-latency-64B", "latency-overview"):
+            self.assertIn(regime, self.svg(stem))
+        self.assertIn("Whiskers: the confidence interval of each median; overlapping whiskers "
+                      "are a tie.", self.html)
+        self.assertIn("Values in regime 0 (cache line ~125 ns, 65 % of the run)", self.html)
+
+    def test_regimes_and_stop_rule_section(self):
+        section = self.html[self.html.index('<h2 id="regimes">'):self.html.index('id="probes"')]
+        self.assertIn('<a href="#regimes">', self.html)
+        self.assertLess(self.html.index('id="ranking-latency-64B"'),
+                        self.html.index('<h2 id="regimes">'))
+        for row in (
+            ["0 (reference)", "125 ns", "106 ns to 128 ns", "4.99 µs", "65 % (125)"],
+            ["1", "549 ns", "541 ns to 556 ns", "7.49 µs", "35 % (67)"],
+            ["whole run", "128 ns", "106 ns to 556 ns", "5.09 µs", "100 % (192)"],
+        ):
+            self.assertIn(f"<td>{row[0]}</td>" + "".join(
+                f'<td class="num">{c}</td>' for c in row[1:]), section)
+        self.assertIn("Stop rule: repetitions until the 85 % confidence interval", section)
+        self.assertIn("28 converged, 6 hit the cap, 1 ran out of the time budget", section)
+
+    def test_table_marks_multimodal_cells_and_gives_each_estimate(self):
+        marked = re.findall(r'<tr class="row-ok multimodal">(.*?)</tr>', self.html)
+        self.assertEqual(len(marked), 1)
+        self.assertIn("<td>posix_shm.spin</td><td>shared memory &amp; mmap</td>"
+                      "<td>throughput</td>", marked[0])
+        self.assertIn('<td class="status multimodal">multimodal, 2 modes: 8.91 GB/s (50 %) and '
+                      "10.5 GB/s (50 %) — producer CPU per message 1.2x higher in the slow mode; "
+                      "CI 8.82 GB/s–10.6 GB/s; cap, 4 of 6 repetitions (basis: regime 0)</td>",
+                      marked[0])
+        self.assertIn("CI 406 ns–422 ns; converged, 4 of 6 repetitions (basis: regime 0)",
+                      self.html)
+        self.assertIn("CI 11 µs–16.9 µs; cap, 6 of 6 repetitions (basis: all)", self.html)
+        self.assertIn("ran out", self.html)
+        self.assertIn('<td class="status">failed</td></tr>', self.html)
+
+    def test_multimodal_bar_is_hollow_with_its_modes_and_interval(self):
+        from matplotlib.figure import Figure
+
+        from ipcbench_plots import ranking
+
+        writer = figure.ChartWriter(load("report-estimates"), Path("/nonexistent"))
+        ax = Figure().subplots()
+        bars = ranking._Bars(ax, figure.THROUGHPUT, 1048576, 1e9, 1)
+        for row, name in enumerate(("posix_shm.spin", "posix_shm.futex")):
+            ranking._bar(writer, bars, 0, name, row, "posix_shm.spin")
+        hollow, solid = ax.patches
+        self.assertEqual(tuple(hollow.get_facecolor()), (1.0, 1.0, 1.0, 1.0))
+        self.assertNotEqual(tuple(solid.get_facecolor()), (1.0, 1.0, 1.0, 1.0))
+        modes = [line for line in ax.get_lines() if line.get_marker() == "D"]
+        self.assertEqual([list(line.get_xdata()) for line in modes],
+                         [[8906668269.45, 10460545867.8]])
+        self.assertEqual(len(ax.collections), 2)  # one interval whisker per bar
 
 
 class NothingToDrawTest(unittest.TestCase):

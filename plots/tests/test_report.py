@@ -1,5 +1,6 @@
 """Reading reports and compare JSON, and the number formats (no matplotlib)."""
 
+import copy
 import math
 import statistics
 import sys
@@ -14,6 +15,7 @@ from ipcbench_plots.cli import default_out_dir  # noqa: E402
 from ipcbench_plots.compare import load_compare  # noqa: E402
 from ipcbench_plots.report import ReportError, load_report, read_json  # noqa: E402
 from ipcbench_plots.units import format_ns, format_rate, format_size, size_ticks  # noqa: E402
+from tests.helpers import load_data, without_estimates  # noqa: E402
 
 FIXTURES = PLOTS_DIR / "tests" / "fixtures"
 
@@ -74,6 +76,83 @@ class ReportTest(unittest.TestCase):
     def test_limits_come_from_the_context(self):
         self.assertEqual(self.a.limit("pipe_buf"), 4096)
         self.assertEqual(self.a.limit("unix_dgram_max_dgram_qlen", 7), 7)
+
+
+class EstimatesTest(unittest.TestCase):
+    """report-estimates.json: six repetitions per benchmark, four in regime 0 (the reference)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.data = read_json(FIXTURES / "report-estimates.json")
+        cls.report = load_report(FIXTURES / "report-estimates.json", "estimates")
+
+    def repetitions(self, name: str, regime=None) -> list[dict]:
+        return [e for e in self.data["benchmarks"] if e["name"] == name
+                and (regime is None or e["regime"] == regime)]
+
+    def test_cell_is_the_median_of_the_basis_repetitions_only(self):
+        basis = self.repetitions("posix_shm.spin/latency/64/cross", regime=0)
+        every = self.repetitions("posix_shm.spin/latency/64/cross")
+        self.assertEqual((len(basis), len(every)), (4, 6))
+        cell = self.report.cell("posix_shm.spin", "latency", 64)
+        for key in ("rtt_p50_ns", "rtt_p99_ns", "cpu_ns_per_message"):
+            self.assertEqual(cell.values[key], statistics.median(e[key] for e in basis))
+        self.assertEqual(cell.percentiles[99.0], statistics.median(
+            e["latency_percentiles_ns"]["99"] for e in basis))
+        self.assertNotEqual(cell.values["rtt_p50_ns"],
+                            statistics.median(e["rtt_p50_ns"] for e in every))
+        self.assertEqual(cell.values["rtt_p50_ns"], cell.estimate.value)
+        self.assertEqual(cell.repetitions, 6)
+
+    def test_basis_all_takes_every_repetition(self):
+        cell = self.report.cell("pipe", "latency", 4096)
+        self.assertEqual(cell.estimate.basis, "all")
+        self.assertIsNone(cell.estimate.regime)
+        self.assertEqual(cell.values["rtt_p50_ns"], statistics.median(
+            e["rtt_p50_ns"] for e in self.repetitions("pipe/latency/4096/cross")))
+
+    def test_cell_carries_its_estimate(self):
+        estimate = self.report.cell("posix_shm.spin", "latency", 64).estimate
+        self.assertEqual((estimate.basis, estimate.regime, estimate.stopped), ("regime", 0,
+                                                                               "converged"))
+        self.assertEqual((estimate.used, estimate.repetitions), (4, 6))
+        self.assertEqual(estimate.interval, (405.9, 422.5))
+        self.assertFalse(estimate.multimodal)
+        self.assertIsNone(self.report.estimate("posix_shm.spin", "latency", 64, "rtt_p99_ns"))
+        self.assertIsNone(self.report.estimate("pipe", "latency", 1048576, "rtt_p50_ns"))
+
+    def test_multimodal_estimate_has_its_modes(self):
+        estimate = self.report.cell("posix_shm.spin", "throughput", 1048576).estimate
+        self.assertTrue(estimate.multimodal)
+        self.assertEqual([m.share for m in estimate.modes], [0.5, 0.5])
+        self.assertEqual(estimate.modes_text(format_rate), "2 modes: 8.91 GB/s (50 %) and "
+                         "10.5 GB/s (50 %) — producer CPU per message 1.2x higher in the slow mode")
+
+    def test_regimes_are_exposed(self):
+        regimes = self.report.regimes
+        self.assertEqual(regimes.reference, 0)
+        self.assertEqual([r.index for r in regimes.regimes], [0, 1])
+        self.assertEqual(regimes.regimes[0].cache_line.median, 125.0)
+        self.assertEqual(regimes.regimes[0].describe(),
+                         "regime 0 (cache line ~125 ns, 65 % of the run)")
+        self.assertEqual(regimes.cache_line.high, 555.9)
+        self.assertTrue(self.report.basis().startswith("values in regime 0 (cache line ~125 ns"))
+
+    def test_older_report_is_read_as_before(self):
+        report = load_data(without_estimates(self.data))
+        cell = report.cell("posix_shm.spin", "latency", 64)
+        self.assertIsNone(cell.estimate)
+        self.assertIsNone(report.regimes)
+        self.assertEqual(report.estimates, {})
+        self.assertEqual(cell.values["rtt_p50_ns"], statistics.median(
+            e["rtt_p50_ns"] for e in self.repetitions("posix_shm.spin/latency/64/cross")))
+        self.assertEqual(report.basis(), "median of 6 repetition(s)")
+
+    def test_estimates_that_are_not_objects_are_bad_input(self):
+        data = copy.deepcopy(self.data)
+        data["estimates"] = ["pipe/latency/64/cross"]
+        with self.assertRaisesRegex(ReportError, "'estimates' is not an object"):
+            load_data(data)
 
 
 class BadInputTest(unittest.TestCase):
