@@ -17,14 +17,15 @@ and renders charts to plots/<report>/index.html.
 
 Options:
   --quick              CI-sized sweep: sizes 1 64 4095 4096 4097 65535 65536 65537 1048576,
-                       0.02 s per timed batch, 3 to 5 repetitions within a 45 s budget
+                       0.02 s per timed batch, each benchmark once and again (up to 5 times)
+                       while a 45 s budget lasts
   --filter REGEX       run only benchmarks whose name matches (names: <mechanism>/<pattern>/<size>/<placement>,
                        e.g. 'pipe|fifo' or '/latency/')
   --repetitions N      run every benchmark exactly N times instead of the stop rule (by default
                        each benchmark repeats, in shuffled rounds, until the 90 % interval of
                        its median is within 10 % (5 to 12 repetitions; quick 3 to 5) or the
                        budget ends the rounds; see docs/methodology.md)
-  --budget S           seconds of rounds after which no new round starts (default 480; quick
+  --budget S           seconds of rounds after which no new round starts (default 540; quick
                        45; 0: none); every benchmark runs once whatever the budget
   --twice              run the sweep twice, back to back, and print how far the two reports
                        agree (ipcbench-compare --same-answer): the reproducibility check
@@ -49,7 +50,7 @@ Options:
   --idle-states M      held (default): keep the CPUs out of deep idle states for the whole run
                        (PM QoS, /dev/cpu_dma_latency = 0; needs root, otherwise the run goes
                        on with them allowed and the report says why); allowed: leave them be
-  --target-time S      seconds per timed batch (default 0.05; quick 0.02)
+  --target-time S      seconds per timed batch (default 0.03; quick 0.02)
   --baseline FILE      gate this tree against the build that wrote the report FILE: a stored
                        report's repetitions and a new run's are not exchangeable (the host
                        moves between runs), so both sides are run again, as --ab with the

@@ -40,11 +40,11 @@ basis basis_of(const benchmark_history& h, const run_regimes& r) {
     if (h.samples[i].ok && (regime[i] = r.of(h.samples[i].order))) ++count[*regime[i]];
   if (!count.empty()) {
     int pick = r.found.reference;
-    if (count[pick] < kMinBasis)
+    if (!count.contains(pick))
       pick = std::max_element(count.begin(), count.end(), [](auto& x, auto& y) {
                return x.second < y.second;
              })->first;
-    if (count[pick] >= kMinBasis || count.size() == 1) b.regime = pick;
+    b.regime = pick;
   }
   for (std::size_t i = 0; i < h.samples.size(); ++i)
     if (h.samples[i].ok && (!b.regime || regime[i] == b.regime)) {

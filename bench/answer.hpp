@@ -44,10 +44,9 @@ struct run_regimes {
 };
 run_regimes find_regimes(const std::vector<benchmark_history>& all);
 
-// What a benchmark is judged on: its ok repetitions in the reference regime when it has at least
-// kMinBasis of them, otherwise in the regime it met most (said so in its estimate), and all of
-// them when the run has no regimes.
-inline constexpr std::size_t kMinBasis = 3;
+// What a benchmark is judged on: its ok repetitions in the reference regime when it has any,
+// otherwise in the regime it met most (said so in its estimate), and all of them when the run has
+// no regimes; never a mix of regimes.
 struct basis {
   std::vector<std::size_t> samples;  // indices into the history's samples
   std::vector<double> values;

@@ -93,12 +93,12 @@ adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p, std::
                                         bool bounds) {
   adjacent_floors f;
   const int a = cpus.producer, b = cpus.consumer;
-  if (const auto l = cache_line_round_trip(a, b, 10'000)) f.line_rtt_p50_ns = l->p50;
+  if (const auto l = cache_line_round_trip(a, b, 5'000)) f.line_rtt_p50_ns = l->p50;
   if (!bounds) return f;
   if (p == pattern::latency) {
-    if (const auto w = wakeup_round_trip(a, b, 300)) f.wake_rtt_p50_ns = w->p50;
+    if (const auto w = wakeup_round_trip(a, b, 150)) f.wake_rtt_p50_ns = w->p50;
   } else if (message_size > 0) {
-    f.copy_bytes_per_second = cross_core_copy_bytes_per_second(a, b, message_size, 0.015);
+    f.copy_bytes_per_second = cross_core_copy_bytes_per_second(a, b, message_size, 0.009);
   }
   return f;
 }
@@ -113,9 +113,9 @@ void measure_floors_after(adjacent_floors& f, const cpu_choice& cpus, pattern p,
                           std::size_t message_size) {
   if (!f.line_rtt_p50_ns) return;
   const int a = cpus.producer, b = cpus.consumer;
-  if (const auto l = cache_line_round_trip(a, b, 10'000)) f.line_after_rtt_p50_ns = l->p50;
+  if (const auto l = cache_line_round_trip(a, b, 5'000)) f.line_after_rtt_p50_ns = l->p50;
   if (f.copy_bytes_per_second && p == pattern::throughput)
-    if (const auto c = cross_core_copy_bytes_per_second(a, b, message_size, 0.015))
+    if (const auto c = cross_core_copy_bytes_per_second(a, b, message_size, 0.009))
       f.copy_bytes_per_second = std::max(*f.copy_bytes_per_second, *c);
 }
 

@@ -141,7 +141,7 @@ int reference_regime(const std::vector<regime>& list, std::size_t series) {
 
 std::vector<mode> detect_modes(std::span<const double> values) {
   const std::size_t n = values.size();
-  const std::size_t min_members = std::max<std::size_t>(2, (n + 4) / 5);
+  const std::size_t min_members = std::max<std::size_t>(3, (n + 4) / 5);
   const grouping g = group_by_gaps(values, min_members, 1.2, 3);
   std::vector<mode> modes(std::max<std::size_t>(g.groups, n == 0 ? 0 : 1));
   std::vector<std::vector<double>> vals(modes.size());

@@ -69,8 +69,8 @@ regimes detect_regimes(std::span<const double> line_floors);
 // run saw often enough for every benchmark to meet it.
 int reference_regime(const std::vector<regime>& list, std::size_t series);
 
-// The modes of one benchmark's repetitions: groups of at least two repetitions and a fifth of
-// them, 1.2x apart at least (a single outlier is no mode). One mode when unimodal.
+// The modes of one benchmark's repetitions: groups of at least three repetitions and a fifth
+// of them, 1.2x apart at least (an outlier or two is no mode). One mode when unimodal.
 struct mode {
   double value = 0;  // the median of its members
   std::vector<std::size_t> members;

@@ -287,7 +287,8 @@ Options:
   --sizes LIST          comma-separated message sizes in bytes (default: the full sweep,
                         1,64,512,4095,4096,4097,16384,65535,65536,65537,262144,1048576,4194304)
   --quick               CI-sized sweep: 1,64,4095,4096,4097,65535,65536,65537,1048576 and
-                        a 0.02 s timed batch per benchmark (topologies: 64,4096,4097)
+                        a 0.02 s timed batch per benchmark (topologies: 64,4096,4097); the
+                        stop rule from 3 to 5 repetitions, within a 45 s budget
   --fan LIST            the N of the topology benchmarks, comma-separated, 1..64, or none
                         (default 1,2,4,8, each only where its processes fit the allowed CPUs;
                         name N here to oversubscribe): pairs/N runs N independent pairs of
@@ -321,7 +322,7 @@ Options:
                         (a PM QoS request of 0 us through /dev/cpu_dma_latency; where it cannot
                         be made the run goes on and the report says why); allowed: leave the
                         machine as it is. The report records the mode in force.
-  --target-time S       length of each timed batch in seconds (default 0.05; quick 0.02)
+  --target-time S       length of each timed batch in seconds (default 0.03; quick 0.02)
   --min-repetitions N   repetitions every benchmark runs before the stop rule may end it
                         (default 5; quick 3)
   --max-repetitions N   repetitions after which a benchmark stops in any case (default 12;
@@ -331,7 +332,7 @@ Options:
                         reference regime is narrower than F times the median (default 0.10)
   --budget S            seconds after which no new round of repetitions starts; a round that
                         would overrun it runs the benchmarks furthest from an answer that fit
-                        (default 480; quick 45; 0: none). Every benchmark runs once whatever
+                        (default 540; quick 45; 0: none). Every benchmark runs once whatever
                         the budget
   --seed N              the seed of each round's shuffled order (default: random; the report
                         records it)

@@ -31,7 +31,7 @@ struct bench_options {
   std::optional<cpu_pair> cpus;
   process_model process = process_model::fork;
   idle_mode idle = idle_mode::held;  // --idle-states
-  double target_time_s = 0.05;
+  double target_time_s = 0.03;
   int timeout_s = 30;
   bool progress = false;
   bool list = false;
@@ -45,7 +45,7 @@ struct bench_options {
   // --ci-width, --budget, --seed; --benchmark_repetitions=N runs every benchmark N times.
   int min_repetitions = 5, max_repetitions = 12;
   double ci_width = 0.10;
-  double budget_s = 480;
+  double budget_s = 540;
   std::optional<std::uint64_t> seed;
 };
 

@@ -49,12 +49,6 @@ void skip_run(benchmark::State& state, const std::string& message) {
   }
 }
 
-std::string report_extras::repetition_blocked(const std::string& name) const {
-  const schema::repetition_fields* first = repetition(name, 0);
-  if (first == nullptr || first->state != schema::status::failed) return {};
-  return "repetition 1 failed (" + first->reason + "); the other repetitions were not run";
-}
-
 namespace {
 
 using nlohmann::json;

@@ -30,9 +30,8 @@ std::string report_name(std::string gb_name);
 // Reports a skipped or failed repetition. It runs the one iteration and skips inside it: Google
 // Benchmark 1.7 checks that every repetition of a benchmark has the same iteration count before it
 // leaves errored ones out of the aggregates, and aborts the whole program when a repetition that
-// returned before its loop (0 iterations) sits beside one that ran. It also crashes computing the
-// aggregates when the first repetition errored and two or more later ones ran (the errored run
-// has no statistics); report_extras::repetition_blocked() keeps that from happening.
+// returned before its loop (0 iterations) sits beside one that ran. (The bench program hands it
+// one repetition at a time, one per round, and a benchmark that failed runs no further round.)
 void skip_run(benchmark::State& state, const std::string& message);
 
 // What one repetition of `c` adds to the report, from its run: our fields (everything but when
@@ -67,9 +66,6 @@ class report_extras {
   // nullptr when nothing was recorded.
   const schema::benchmark_fields* fields(const std::string& name) const;
   const schema::repetition_fields* repetition(const std::string& name, std::int64_t index) const;
-  // Why the next repetition of `name` must not run: its first repetition failed (see skip_run).
-  // Empty when it may run.
-  std::string repetition_blocked(const std::string& name) const;
   std::size_t failed() const noexcept { return failed_; }
   void count_failure() noexcept { ++failed_; }
   std::size_t lossy_runs() const noexcept { return lossy_; }

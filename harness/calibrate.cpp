@@ -203,15 +203,16 @@ std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std
   // A 256 KiB ring of slots of min(size, 64 KiB) rounded up to 128 bytes, so that no two slots
   // share a cache line or the line the prefetcher pairs with it: the writer filling one slot never
   // takes a line the reader is copying out of. A message passes in ceil(size / 64 KiB) pieces.
-  // The writer publishes its position once per 4 KiB of slots (and at the end of a run), the
-  // reader its own once per batch it copied out: a bound no ring that publishes each message can
-  // beat, and one that does not fall into the lock step of a reader waking for every message.
+  // The writer publishes its position once per 64 KiB of slots (as the shared-memory rings publish
+  // theirs once per 64 KiB chunk) and at the end of a run, the reader its own once per batch it
+  // copied out: a bound no ring that publishes as often or more can beat, and one that does not
+  // fall into the lock step of a reader waking for every message.
   constexpr std::size_t kLine = 128;
   const std::size_t piece = std::min<std::size_t>(size, 64 * 1024);
   const std::size_t slot = (piece + kLine - 1) / kLine * kLine;
   const std::size_t slots = std::clamp<std::size_t>((256 * 1024) / slot, 4, 4096);
   const std::size_t pieces = (size + piece - 1) / piece;
-  const std::size_t publish_every = std::clamp<std::size_t>(16384 / slot, 1, slots / 4);
+  const std::size_t publish_every = std::clamp<std::size_t>(65536 / slot, 1, slots / 4);
   struct alignas(128) position {
     std::atomic<std::uint64_t> v{0};
   };
@@ -283,7 +284,7 @@ std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std
       do {
         run(n);
         done += n;
-      } while (now_ns() - t0 < 5'000'000);
+      } while (now_ns() - t0 < 3'000'000);
       const double per = static_cast<double>(now_ns() - t0) / static_cast<double>(done);
       n = static_cast<std::uint64_t>(std::clamp(seconds / 3 * 1e9 / per, 16.0, 1e8));
       double best = 0;

@@ -47,10 +47,10 @@ std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int round
 // into its own message buffer (spin handoff on two positions, no system call, no length prefix,
 // no check), so the two copies overlap as in the best ring. A slot holds min(size, 64 KiB),
 // rounded up to 128 bytes so that writer and reader never share a cache line; larger messages
-// pass in 64 KiB pieces, as through the shared-memory rings. The positions are published once per
-// 4 KiB of slots, so the floor is a bound that no ring publishing every message beats. Bytes per
-// second, the best of three runs of a third of `seconds` after a warm-up; nullopt if it could not
-// run.
+// pass in 64 KiB pieces, as through the shared-memory rings. The writer's position is published
+// once per 64 KiB of slots, as the rings publish theirs, so no ring beats the floor by publishing
+// less often. Bytes per second, the best of three runs of a third of `seconds` after a 3 ms
+// warm-up; nullopt if it could not run.
 std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std::size_t size,
                                                        double seconds = 0.05);
 

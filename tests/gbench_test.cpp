@@ -32,46 +32,6 @@ schema::repetition_fields repetition(schema::status state, std::string reason = 
   return r;
 }
 
-TEST(GoogleBenchmark, FirstRepetitionFailedBlocksTheOthersSoNothingCrashes) {
-  // Google Benchmark 1.7 crashes computing aggregates when the first repetition errored and two
-  // or more later ones ran; run_case asks repetition_blocked() and skips the rest instead.
-  report_extras extras;
-  int call = 0;
-  benchmark::RegisterBenchmark(
-      "first_fails",
-      [&](benchmark::State& state) {
-        const int rep = call++;
-        if (std::string why = extras.repetition_blocked("first_fails"); !why.empty()) {
-          extras.add_repetition("first_fails", repetition(schema::status::skipped, why));
-          skip_run(state, "skipped: " + why);
-          return;
-        }
-        if (rep == 0) {
-          extras.add_repetition("first_fails", repetition(schema::status::failed, "on purpose"));
-          skip_run(state, "failed: on purpose");
-          return;
-        }
-        extras.add_repetition("first_fails", repetition(schema::status::ok));
-        for (auto _ : state) state.SetIterationTime(1e-6);
-        state.counters["rtt_p50_ns"] = 2;
-      })
-      ->Iterations(1)
-      ->UseManualTime()
-      ->Repetitions(4);
-  collecting_reporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter, "^first_fails");
-  int errors = 0;
-  for (const auto& r : reporter.runs) {
-    EXPECT_NE(r.run_type, benchmark::BenchmarkReporter::Run::RT_Aggregate);
-    if (r.error_occurred) ++errors;
-  }
-  EXPECT_EQ(errors, 4);
-  EXPECT_EQ(call, 4);
-  EXPECT_NE(extras.repetition_blocked("first_fails").find("repetition 1 failed (on purpose)"),
-            std::string::npos);
-  benchmark::ClearRegisteredBenchmarks();
-}
-
 TEST(GoogleBenchmark, FailedRepetitionBesideGoodOnesIsReportedNotFatal) {
   int call = 0;
   benchmark::RegisterBenchmark(
