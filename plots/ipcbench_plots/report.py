@@ -267,9 +267,10 @@ class Report:
         reference = self.regimes.regime(self.regimes.reference) if self.regimes else None
         if reference is None:
             return "median of every ok repetition (the run recorded no regimes)"
-        others = sum(e.basis != "regime" and e.value is not None for e in self.estimates.values())
+        others = sum(e.value is not None and (e.basis != "regime" or e.regime != reference.index)
+                     for e in self.estimates.values())
         return f"values in {reference.describe()}" + (
-            f"; {others} benchmark(s) over all their repetitions (too few in that regime)"
+            f"; {others} benchmark(s) in another regime (none of their repetitions in that one)"
             if others else "")
 
     def mechanism(self, bench_id: str) -> dict:

@@ -228,7 +228,7 @@ class EstimatesHeadlineTest(unittest.TestCase):
             "of the intervals reached is 4 %. 1 is multimodal: "
             "posix_shm.spin/throughput/1048576/cross (the table of all numbers gives the "
             "modes). Values in regime 0 (cache line ~125 ns, 65 % of the run); 5 benchmark(s) "
-            "over all their repetitions (too few in that regime).")
+            "in another regime (none of their repetitions in that one).")
 
     def test_findings_order(self):
         self.assertEqual(list(self.found)[:3], ["Run", "Reproducibility",
