@@ -82,32 +82,55 @@ void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition
   progress_.finish();
 }
 
+bool bench_session::host_in_reference() const {
+  const auto& list = regimes_.found.list;
+  if (!last_line_ns_ || list.size() < 2) return true;
+  std::size_t nearest = 0;
+  for (std::size_t k = 1; k < list.size(); ++k)
+    if (std::abs(std::log(*last_line_ns_ / list[k].median)) <
+        std::abs(std::log(*last_line_ns_ / list[nearest].median)))
+      nearest = k;
+  return static_cast<int>(nearest) == regimes_.found.reference;
+}
+
 std::vector<std::size_t> bench_session::plan_round(int round, double elapsed_s) {
   std::vector<std::size_t> active;
   for (std::size_t i = 0; i < histories_.size(); ++i)
     if (histories_[i].stopped.empty()) active.push_back(i);
-  // Every benchmark runs once at least, whatever the budget.
+  // Every benchmark runs once at least, whatever the budget; a fixed count runs in whole rounds.
   if (round == 0 || plan_.budget_s <= 0 || active.empty()) return active;
-  // Furthest from an answer first: fewest repetitions, then the widest interval.
+  // After the first round, batches of a few seconds, furthest from an answer first. While the
+  // host is in the reference regime that is the benchmark with the fewest repetitions there (the
+  // ones its estimate is taken from), otherwise the one with the fewest repetitions; then the
+  // widest interval.
+  const bool in_reference = host_in_reference();
   struct need {
     std::size_t reps;
     double width;
   };
   std::vector<need> needs(histories_.size());
   for (std::size_t i : active) {
-    const basis b = basis_of(histories_[i], regimes_);
+    const benchmark_history& h = histories_[i];
+    const basis b = basis_of(h, regimes_);
     const auto ci = estimate::median_interval(b.values, plan_.rule.confidence);
     const double mid = estimate::median(b.values);
-    needs[i] = {histories_[i].samples.size(),
-                ci && mid != 0 ? (ci->hi - ci->lo) / std::abs(mid) : HUGE_VAL};
+    std::size_t reps = h.samples.size();
+    if (in_reference)
+      reps =
+          static_cast<std::size_t>(std::count_if(h.samples.begin(), h.samples.end(), [&](auto& x) {
+            return regimes_.of(x.order) == regimes_.found.reference;
+          }));
+    needs[i] = {reps, ci && mid != 0 ? (ci->hi - ci->lo) / std::abs(mid) : HUGE_VAL};
   }
   std::stable_sort(active.begin(), active.end(), [&](std::size_t a, std::size_t b) {
     return needs[a].reps != needs[b].reps ? needs[a].reps < needs[b].reps
                                           : needs[a].width > needs[b].width;
   });
+  constexpr std::size_t kBatch = 32;
   std::vector<std::size_t> chosen;
   double left = plan_.budget_s - elapsed_s;
   for (std::size_t i : active) {
+    if (chosen.size() == kBatch) break;
     const double cost = seconds_[i] / static_cast<double>(histories_[i].samples.size());
     if (cost > left) continue;
     chosen.push_back(i);
@@ -139,6 +162,7 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
   sample.ok = r.status == run_status::ok;
   // A repetition during which the host moved belongs to no regime.
   if (!adjacent.moved()) sample.line_ns = adjacent.line_rtt_p50_ns;
+  if (adjacent.line_after_rtt_p50_ns) last_line_ns_ = adjacent.line_after_rtt_p50_ns;
   sample.wake_ns = adjacent.wake_rtt_p50_ns;
   if (const auto v = rep.counters.find(h.metric); v != rep.counters.end()) sample.value = v->second;
   if (const auto v = rep.counters.find(schema::counter::kCpuNsPerMessage); v != rep.counters.end())

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -23,11 +24,12 @@
 
 namespace ipcbench {
 
-// How many repetitions each benchmark gets. Every benchmark runs once per round, in an order
-// shuffled each round, so that each one meets every regime of the host; after `rule`'s minimum a
-// benchmark leaves the rounds when the stop rule says so, and once the run has spent `budget_s`
-// (0: no budget) no further round starts. A round that would overrun the budget runs only the
-// benchmarks furthest from an answer that fit in it (fewest repetitions, then widest interval).
+// How many repetitions each benchmark gets. Every benchmark runs once in a first round; then, with
+// a budget (`budget_s` > 0), in shuffled batches of up to 32 of the benchmarks furthest from an
+// answer that fit in what is left of it: while the host is in the reference regime those with the
+// fewest repetitions there, otherwise those with the fewest repetitions, then the widest interval.
+// Without a budget every benchmark runs once per round. After `rule`'s minimum a benchmark leaves
+// when the stop rule says so, at its cap in any case.
 struct repetition_plan {
   estimate::stop_rule rule;
   double budget_s = 0;
@@ -68,6 +70,8 @@ class bench_session {
   void record(const bench_case& c, const repetition_report& rep);
   // The benchmarks of the next round, or none when the run is over.
   std::vector<std::size_t> plan_round(int round, double elapsed_s);
+  // Whether the cache-line round trip measured last is nearest the reference regime's.
+  bool host_in_reference() const;
 
   cpu_choice cpus_;
   bool adjacent_floors_ = false;  // cpus_ are two different CPUs
@@ -81,6 +85,7 @@ class bench_session {
   std::vector<benchmark_history> histories_;  // one per case
   std::vector<double> seconds_;               // time each case has taken so far
   run_regimes regimes_;
+  std::optional<double> last_line_ns_;  // the cache-line round trip measured last
 };
 
 }  // namespace ipcbench

@@ -176,37 +176,6 @@ TEST(Cli, ReportCarriesOurFields) {
   EXPECT_GT(aggregates, 0);
 }
 
-// The copy floor is a floor: the fastest shared-memory rings, in the same run, never move data
-// faster than the floor measured beside them, and the report says which repetitions it checked
-// (not iceoryx.zerocopy's: its consumer copies nothing out, and two copies do not bound it).
-// Its estimates and regimes are there, one per benchmark.
-TEST(Cli, NoRingBeatsTheCopyFloorBesideIt) {
-  if (allowed_cpus().size() < 2) GTEST_SKIP() << "the copy floor is measured between two CPUs";
-  const auto path = test::scratch_dir() / "report-floor.json";
-  const auto o = run_bench(
-      {"--sizes", "64,4095,4096,65536,1048576", "--target-time", "0.01",
-       "--benchmark_repetitions=2", "--benchmark_out=" + path.string(), "--progress",
-       "--benchmark_filter=^(posix_shm\\.(spin|adaptive|futex)|iceoryx\\.zerocopy)/throughput/"});
-  ASSERT_EQ(o.exit_code(), 0) << o.err;
-  std::ifstream in(path);
-  const auto report = nlohmann::json::parse(in);
-  std::filesystem::remove(path);
-  const auto& check = report.at("context").at("ipcbench").at("floor_check");
-  EXPECT_GE(check.at("repetitions_checked").get<int>(), 2 * 3 * 5);
-  for (const auto& b : check.at("copy_floor_beaten"))
-    EXPECT_EQ(b.at("name").get<std::string>().find("zerocopy"), std::string::npos);
-  EXPECT_TRUE(check.at("copy_floor_beaten").empty()) << check.dump(1);
-  EXPECT_TRUE(report.at("context").at("ipcbench").at("regimes").is_object());
-  const auto& estimates = report.at("estimates");
-  for (const auto& b : report.at("benchmarks")) {
-    if (b.at("run_type") != "iteration") continue;
-    const auto& e = estimates.at(b.at("run_name").get<std::string>());
-    EXPECT_EQ(e.at("metric"), "bytes_per_second");
-    EXPECT_EQ(e.at("repetitions"), 2);
-    EXPECT_EQ(e.at("stopped"), "cap");
-  }
-}
-
 TEST(Cli, GivenCpusAreUsedAndRecorded) {
   const auto allowed = allowed_cpus();
   if (allowed.size() < 2) GTEST_SKIP() << "needs two CPUs";

@@ -21,6 +21,7 @@
 #include "probe/probe.hpp"
 #include "probe/report_probes.hpp"
 #include "sys/child.hpp"
+#include "sys/system.hpp"
 #include "sys/unique_fd.hpp"
 #include "test_env.hpp"
 
@@ -516,6 +517,40 @@ TEST(ProbeCli, BenchRejectsABadProbesFile) {
     EXPECT_EQ(o.err.rfind("ipcbench: --probes: ", 0), 0u) << o.err;
   }
   std::filesystem::remove(bad);
+}
+
+// The copy floor is a floor: the fastest shared-memory rings, in the same run, never move data
+// faster than the floor measured beside them, and the report says which repetitions it checked
+// (not iceoryx.zerocopy's: its consumer copies nothing out, and two copies do not bound it).
+// Its estimates and regimes are there, one per benchmark. It runs alone, with these tests: a test
+// loading a CPU while a floor is measured and not while the ring runs would lower the floor.
+TEST(CopyFloor, NoRingBeatsTheCopyFloorBesideIt) {
+  if (ipcbench::allowed_cpus().size() < 2)
+    GTEST_SKIP() << "the copy floor is measured between two CPUs";
+  const auto path = test::scratch_dir() / "report-floor.json";
+  const auto o = run_program(
+      IPCBENCH_BIN,
+      {"--sizes", "64,4095,4096,65536,1048576", "--target-time", "0.01",
+       "--benchmark_repetitions=2", "--benchmark_out=" + path.string(), "--progress",
+       "--benchmark_filter=^(posix_shm\\.(spin|adaptive|futex)|iceoryx\\.zerocopy)/throughput/"});
+  ASSERT_EQ(o.exit_code(), 0) << o.err;
+  std::ifstream in(path);
+  const auto report = nlohmann::json::parse(in);
+  std::filesystem::remove(path);
+  const auto& check = report.at("context").at("ipcbench").at("floor_check");
+  EXPECT_GE(check.at("repetitions_checked").get<int>(), 2 * 3 * 5);
+  for (const auto& b : check.at("copy_floor_beaten"))
+    EXPECT_EQ(b.at("name").get<std::string>().find("zerocopy"), std::string::npos);
+  EXPECT_TRUE(check.at("copy_floor_beaten").empty()) << check.dump(1);
+  EXPECT_TRUE(report.at("context").at("ipcbench").at("regimes").is_object());
+  const auto& estimates = report.at("estimates");
+  for (const auto& b : report.at("benchmarks")) {
+    if (b.at("run_type") != "iteration") continue;
+    const auto& e = estimates.at(b.at("run_name").get<std::string>());
+    EXPECT_EQ(e.at("metric"), "bytes_per_second");
+    EXPECT_EQ(e.at("repetitions"), 2);
+    EXPECT_EQ(e.at("stopped"), "cap");
+  }
 }
 
 }  // namespace
