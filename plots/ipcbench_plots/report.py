@@ -168,8 +168,11 @@ class Estimate:
         return f"CI {fmt(self.interval[0])}–{fmt(self.interval[1])}" if self.interval else ""
 
     def note(self, fmt) -> str:
-        """What a value of this estimate is quoted with: " [CI lo–hi; the modes]", or ""."""
-        parts = [p for p in (self.interval_text(fmt), self.modes_text(fmt)) if p]
+        """What a value of this estimate is quoted with: " [CI lo–hi; the modes]", or, without an
+        interval, how few repetitions it rests on (no claim is made without saying so)."""
+        interval = self.interval_text(fmt) or (
+            f"no interval: {self.used} repetition(s)" if self.value is not None else "")
+        parts = [p for p in (interval, self.modes_text(fmt)) if p]
         return f" [{'; '.join(parts)}]" if parts else ""
 
 

@@ -1,6 +1,7 @@
 """Reading reports and compare JSON, and the number formats (no matplotlib)."""
 
 import copy
+import dataclasses
 import math
 import statistics
 import sys
@@ -89,6 +90,12 @@ class EstimatesTest(unittest.TestCase):
     def repetitions(self, name: str, regime=None) -> list[dict]:
         return [e for e in self.data["benchmarks"] if e["name"] == name
                 and (regime is None or e["regime"] == regime)]
+
+    def test_a_value_without_an_interval_says_how_few_repetitions_it_rests_on(self):
+        cell = self.report.cell("posix_shm.spin", "latency", 64)
+        bare = dataclasses.replace(cell.estimate, interval=None, used=2)
+        self.assertEqual(bare.note(format_ns), " [no interval: 2 repetition(s)]")
+        self.assertTrue(cell.estimate.note(format_ns).startswith(" [CI "))
 
     def test_cell_is_the_median_of_the_basis_repetitions_only(self):
         basis = self.repetitions("posix_shm.spin/latency/64/cross", regime=0)
