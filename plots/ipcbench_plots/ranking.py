@@ -224,6 +224,8 @@ def _bar(w: ChartWriter, bars: _Bars, report_index: int, name: str, row: int,
         if leader not in (None, name) and estimate.overlaps(
                 report.estimate(leader, metric.pattern, size, metric.key)):
             label += f", tie with {leader}"
+    elif estimate is not None and estimate.value is not None:
+        label += f" [no interval: {estimate.used} rep.]"
     if multimodal:
         modes = [m.value for m in estimate.modes]
         ax.plot(modes, [y] * len(modes), marker="D", mfc="white", mec="black", ms=ms * 0.6,
