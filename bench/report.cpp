@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "bench/estimate.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -243,9 +244,7 @@ void add_aggregates(json& out, const std::vector<const json*>& reps,
       double ss = 0;
       for (double x : v) ss += (x - mean) * (x - mean);
       const double sd = std::sqrt(ss / static_cast<double>(v.size() - 1));
-      std::sort(v.begin(), v.end());
-      const std::size_t n = v.size();
-      const double med = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+      const double med = estimate::median(v);
       const std::string st = stat;
       row[k] = number(st == "mean" ? mean : st == "median" ? med : st == "stddev" ? sd : sd / mean);
     }

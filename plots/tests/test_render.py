@@ -28,18 +28,24 @@ def chart_stems(index: Path) -> list[str]:
     return re.findall(r'<img src="([^"]+)\.svg"', index.read_text(encoding="utf-8"))
 
 
-class SingleReportTest(unittest.TestCase):
+class RenderedReport(unittest.TestCase):
+    """A fixture report rendered once into a temporary folder (`fixture`, `stem`)."""
+
+    fixture, stem = "report-a", "a"
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory(prefix="ipcbench-plots-")
-        cls.out = Path(cls.tmp.name) / "a"
-        cls.index = render(load("report-a"), None, cls.out)
+        cls.out = Path(cls.tmp.name) / cls.stem
+        cls.index = render(load(cls.fixture), None, cls.out)
         cls.html = cls.index.read_text(encoding="utf-8")
 
     @classmethod
     def tearDownClass(cls):
         cls.tmp.cleanup()
 
+
+class SingleReportTest(RenderedReport):
     def test_every_chart_has_svg_and_png(self):
         stems = chart_stems(self.index)
         expected = {
@@ -123,19 +129,10 @@ class SingleReportTest(unittest.TestCase):
             self.assertIn(text, svg)
 
 
-class EstimatesRenderTest(unittest.TestCase):
+class EstimatesRenderTest(RenderedReport):
     """report-estimates.json: intervals, a tie, a multimodal bar, the regime of the values."""
 
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory(prefix="ipcbench-plots-")
-        cls.out = Path(cls.tmp.name) / "estimates"
-        cls.index = render(load("report-estimates"), None, cls.out)
-        cls.html = cls.index.read_text(encoding="utf-8")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
+    fixture, stem = "report-estimates", "estimates"
 
     def svg(self, stem: str) -> str:
         return (self.out / f"{stem}.svg").read_text(encoding="utf-8")
