@@ -184,6 +184,26 @@ TEST(ChildProcess, DescribesSignals) {
   EXPECT_EQ(describe_wait_status(*st), "killed by SIGKILL");
 }
 
+TEST(ChildProcess, WaitForReturnsTheStatusOnceTheChildExitsAndNothingOnTimeout) {
+  auto exits = child_process::fork([] {
+    ::usleep(50'000);
+    return 3;
+  });
+  auto sleeps = child_process::fork([] {
+    ::pause();
+    return 0;
+  });
+  EXPECT_FALSE(sleeps.wait_for(std::chrono::milliseconds(100)));
+  EXPECT_TRUE(sleeps.running());
+  const auto st = exits.wait_for(std::chrono::seconds(30));
+  ASSERT_TRUE(st);
+  EXPECT_EQ(describe_wait_status(*st), "exited with 3");
+  EXPECT_FALSE(exits.running());
+  // Reaped: asking again gives the same status at once.
+  EXPECT_EQ(exits.wait_for(std::chrono::milliseconds(0)), st);
+  EXPECT_EQ(describe_wait_status(sleeps.kill_and_reap()), "killed by SIGKILL");
+}
+
 TEST(Cleanup, RunAllRemovesRegisteredObjects) {
   const auto dir = test::scratch_dir() / "cleanup-dir";
   std::filesystem::create_directory(dir);
