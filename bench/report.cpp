@@ -31,10 +31,13 @@ const schema::benchmark_fields* report_extras::fields(const std::string& name) c
   return it == static_.end() ? nullptr : &it->second;
 }
 
-const schema::repetition_fields* report_extras::repetition(const std::string& name,
-                                                           std::int64_t index) const {
+std::optional<schema::repetition_fields> report_extras::take_repetition(const std::string& name,
+                                                                        std::int64_t index) {
   const auto it = runs_.find({name, index});
-  return it == runs_.end() ? nullptr : &it->second;
+  if (it == runs_.end()) return std::nullopt;
+  std::optional<schema::repetition_fields> out(std::move(it->second));
+  runs_.erase(it);
+  return out;
 }
 
 std::string report_name(std::string gb_name) {
@@ -182,7 +185,7 @@ json gbench_run_json(const Run& run) {
   return j;
 }
 
-report_builder::report_builder(const report_extras& extras)
+report_builder::report_builder(report_extras& extras)
     : extras_(extras), document_({{"context", json::object()}, {"benchmarks", json::array()}}) {}
 
 bool report_builder::ReportContext(const Context& context) {
@@ -204,10 +207,20 @@ void report_builder::ReportRuns(const std::vector<Run>& report) {
       const int index = seen_[name]++;
       for (const auto& [counter, value] : run.counters) counters_[name].insert(counter);
       entry["repetition_index"] = index;
-      if (const auto* rep = extras_.repetition(name, index)) entry.update(json(*rep));
+      if (const auto rep = extras_.take_repetition(name, index)) entry.update(json(*rep));
     }
-    document_["benchmarks"].push_back(std::move(entry));
+    packed_.push_back(json::to_msgpack(entry));
   }
+}
+
+const json& report_builder::document() {
+  json& benchmarks = document_["benchmarks"];
+  for (auto& bytes : packed_) {
+    benchmarks.push_back(json::from_msgpack(bytes));
+    std::vector<std::uint8_t>().swap(bytes);
+  }
+  packed_.clear();
+  return document_;
 }
 
 namespace {
@@ -257,6 +270,7 @@ void add_aggregates(json& out, const std::vector<const json*>& reps,
 }  // namespace
 
 void report_builder::finish() {
+  document();  // every entry unpacked
   json& benchmarks = document_["benchmarks"];
   std::map<std::string, std::vector<const json*>> ran;
   std::vector<std::string> order;

@@ -55,6 +55,7 @@ class bench_session {
   const cpu_choice& cpus() const noexcept { return cpus_; }
   const calibration& floors() const noexcept { return floors_; }
   const report_extras& extras() const noexcept { return extras_; }
+  report_extras& extras() noexcept { return extras_; }
   // Every repetition so far, in the order they ran.
   const std::vector<probes::run_record>& records() const noexcept { return records_; }
   // After run(): the regimes over the run, and each benchmark's history.
