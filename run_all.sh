@@ -25,7 +25,7 @@ Options:
                        each benchmark repeats, in shuffled rounds, until the 90 % interval of
                        its median is within 10 % (5 to 12 repetitions; quick 3 to 5) or the
                        budget ends the rounds; see docs/methodology.md)
-  --budget S           seconds after which no new repetition starts (default 540; quick 45;
+  --budget S           seconds after which no new repetition starts (default 600; quick 45;
                        0: none); every benchmark runs once whatever the budget
   --twice              run the sweep twice, back to back, and print how far the two reports
                        agree (ipcbench-compare --same-answer): the reproducibility check

@@ -64,19 +64,22 @@ struct adjacent_floors {
   std::optional<double> line_rtt_p50_ns, wake_rtt_p50_ns, copy_bytes_per_second;
   // The cache-line round trip measured again right after the repetition.
   std::optional<double> line_after_rtt_p50_ns;
+  // Whether the copy floor is measured again right after the repetition (throughput, where the
+  // floors bound the benchmark).
+  bool copy_after = false;
   // Whether the host moved during the repetition: the cache-line round trips before and after it
   // stand 1.5x apart or more. Such a repetition belongs to no regime.
   bool moved() const;
 };
-// The cache-line round trip between `cpus` (the machine's state, which the regimes are found
-// in); where the floors bound the benchmark (`bounds`), also the wake-up round trip for latency
-// and the copy floor at `message_size` for throughput (none at 0). Shorter runs than
-// measure_calibration's.
+// Right before a repetition: the cache-line round trip between `cpus` (the machine's state,
+// which the regimes are found in) and, where the floors bound the benchmark (`bounds`), the
+// wake-up round trip for latency or the copy floor at `message_size` for throughput (none at 0).
+// Shorter runs than measure_calibration's: a few milliseconds beside a repetition of about 30 ms.
 adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p, std::size_t message_size,
                                         bool bounds);
-// Right after the repetition: the cache-line round trip again, and for throughput the copy floor
-// again, of which `f` keeps the higher (a floor is what the machine can do, and a moment of
-// interference while it was measured must not make a mechanism beat it).
+// Right after the repetition: the cache-line round trip again and, for throughput, the copy floor
+// again, of which `f` keeps the higher (a floor is what the machine can do: one short measurement
+// alone sometimes comes out low, and a mechanism would beat it).
 void measure_floors_after(adjacent_floors& f, const cpu_choice& cpus, pattern p,
                           std::size_t message_size);
 // A repetition's `floors` object ({} when none was measured).

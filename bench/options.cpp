@@ -330,7 +330,7 @@ Options:
   --ci-width F          the stop rule: a benchmark stops once the 90 % confidence interval of
                         its median (p50 round trip, or bytes/s) over its repetitions in the
                         reference regime is narrower than F times the median (default 0.10)
-  --budget S            seconds after which no new repetition starts (default 540; quick 45;
+  --budget S            seconds after which no new repetition starts (default 600; quick 45;
                         0: none, and every benchmark runs once per round). Every benchmark
                         runs once whatever the budget; after that first round the benchmarks
                         furthest from an answer run first, in batches chosen by the host's

@@ -45,7 +45,7 @@ struct bench_options {
   // --ci-width, --budget, --seed; --benchmark_repetitions=N runs every benchmark N times.
   int min_repetitions = 5, max_repetitions = 12;
   double ci_width = 0.10;
-  double budget_s = 540;
+  double budget_s = 600;
   std::optional<std::uint64_t> seed;
 };
 

@@ -1,5 +1,6 @@
 #include "calibrate.hpp"
 
+#include <sched.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -113,6 +114,9 @@ std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b, std::u
     shared_page<shared> sh;  // unmapped after the children below are reaped
     auto echo = child_process::fork([&] {
       pin_to_cpu(cpu_b);
+      // Until the first ping, yield rather than spin: the coordinator may share this CPU, and it
+      // has the timer still to fork (a spinning echo held it off for a whole time slice).
+      while (sh->ping.value.load(std::memory_order_acquire) == 0) sched_yield();
       for (std::uint64_t i = 1; i <= kRounds; ++i) {
         while (sh->ping.value.load(std::memory_order_acquire) != i) {
         }
@@ -240,6 +244,11 @@ std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std
       std::vector<std::byte> dst_space(size + 8192);
       std::byte* const dst = half_page_off(dst_space.data());
       std::uint64_t tail = 0;
+      // Yield until the writer has started (the coordinator may share this CPU, and it has the
+      // writer still to fork).
+      while (ctl->head.v.load(std::memory_order_acquire) == 0 &&
+             ctl->stop.v.load(std::memory_order_acquire) == 0)
+        sched_yield();
       for (;;) {
         std::uint64_t head = ctl->head.v.load(std::memory_order_acquire);
         while (head == tail) {
