@@ -128,14 +128,11 @@ regimes detect_regimes(std::span<const double> line_floors) {
     r.list.push_back({median(m), *std::min_element(m.begin(), m.end()),
                       *std::max_element(m.begin(), m.end()), m.size()});
   r.of = g.of;
-  r.reference = reference_regime(r.list, n);
+  r.reference = reference_regime(r.list);
   return r;
 }
 
-int reference_regime(const std::vector<regime>& list, std::size_t series) {
-  // At most four regimes: one of them holds a quarter of the series.
-  for (std::size_t i = 0; i < list.size(); ++i)
-    if (5 * list[i].count >= series) return static_cast<int>(i);
+int reference_regime(const std::vector<regime>& list) {
   return list.empty() ? -1 : 0;
 }
 

@@ -64,10 +64,12 @@ struct regimes {
   int reference = -1;        // see reference_regime; -1 for an empty series
 };
 regimes detect_regimes(std::span<const double> line_floors);
-// The regime the estimates are taken in: the lowest cache-line round trip among the regimes that
-// hold at least a fifth of the series, so the answer is the machine at its best yet a state the
-// run saw often enough for every benchmark to meet it.
-int reference_regime(const std::vector<regime>& list, std::size_t series);
+// The regime the estimates are taken in: the one with the lowest cache-line round trip, the
+// machine at its best, whatever its share of the run (each regime holds at least 5 % of it). So
+// two runs take their estimates in the same state whenever both met it: a rule that also asked
+// for a share (a fifth) took one run's estimates in the fast state (62 % of it) and the next
+// one's in the slow state (the fast one held 16 %), and the two disagreed by 43 % in the median.
+int reference_regime(const std::vector<regime>& list);
 
 // The modes of one benchmark's repetitions: groups of at least three repetitions and a fifth
 // of them, 1.2x apart at least (an outlier or two is no mode). One mode when unimodal.

@@ -107,14 +107,16 @@ TEST(Regimes, ADriftIsNoRegime) {
   EXPECT_EQ(detect_regimes(drift).list.size(), 1u);
 }
 
-TEST(Regimes, TheReferenceHoldsAFifthOfTheRun) {
-  // The fast state for 10 % of the run only: the estimates are taken in the slow one.
+TEST(Regimes, TheReferenceIsTheFastestRegimeHoweverShort) {
+  // The fast state for 10 % of the run only: the estimates are still taken in it, so that a run
+  // that met it seldom answers for the same state as one that met it often.
   std::vector<double> series = around(125, 10, 0.05, 1);
   const auto slow = around(540, 90, 0.04, 2);
   series.insert(series.end(), slow.begin(), slow.end());
   const auto r = detect_regimes(series);
   ASSERT_EQ(r.list.size(), 2u);
-  EXPECT_EQ(r.reference, 1);
+  EXPECT_EQ(r.reference, 0);
+  EXPECT_EQ(r.list[0].count, 10u);
 }
 
 TEST(Modes, Unimodal) {
