@@ -14,9 +14,7 @@
 #include "sys/system.hpp"
 #include "sys/unique_fd.hpp"
 
-#ifndef IPCBENCH_GIT_COMMIT
-#define IPCBENCH_GIT_COMMIT "unknown"
-#endif
+#include "git_commit.hpp"  // generated at build time: IPCBENCH_GIT_COMMIT, IPCBENCH_GIT_TREE_MODIFIED
 #ifndef IPCBENCH_VERSION
 #define IPCBENCH_VERSION "unknown"
 #endif
@@ -203,6 +201,9 @@ nlohmann::json build_context(const bench_options& o, const calibration& floors,
   nlohmann::json c;
   c["version"] = IPCBENCH_VERSION;
   c["git_commit"] = IPCBENCH_GIT_COMMIT;
+  c["git_tree_modified"] = IPCBENCH_GIT_TREE_MODIFIED < 0
+                               ? nlohmann::json()
+                               : nlohmann::json(IPCBENCH_GIT_TREE_MODIFIED == 1);
 #if defined(__clang__)
   c["compiler"] = std::string("clang ") + __clang_version__;
 #elif defined(__GNUC__)

@@ -112,9 +112,12 @@ TEST(Cli, ReportCarriesOurFields) {
   const auto report = nlohmann::json::parse(in);
   std::filesystem::remove(path);
   const auto& ctx = report.at("context").at("ipcbench");
-  for (const char* k :
-       {"kernel", "cpu_model", "limits", "calibration", "mechanisms", "placement", "git_commit"})
+  for (const char* k : {"kernel", "cpu_model", "limits", "calibration", "mechanisms", "placement",
+                        "git_commit", "git_tree_modified"})
     EXPECT_TRUE(ctx.contains(k)) << k;
+  // The commit the program was built from, not one CMake configured at long before.
+  const std::string commit = ctx.at("git_commit");
+  EXPECT_TRUE(commit == "unknown" || commit.size() == 12) << commit;
   EXPECT_EQ(ctx.at("limits").at("pipe_buf"), 4096);
   // The CPUs the peers ran on, and why.
   const auto& place = ctx.at("cpu_placement");
