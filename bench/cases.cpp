@@ -110,8 +110,12 @@ std::vector<bench_case> select_matching(std::vector<bench_case> cases, std::stri
   } catch (const std::regex_error& e) {
     throw usage_error("--benchmark_filter '" + filter + "' is not a valid regular expression");
   }
+  // The report's name (pipe/latency/64/cross) or Google Benchmark's, with its suffix: a filter
+  // anchored at the end of either selects.
   std::erase_if(cases, [&](const bench_case& c) {
-    return std::regex_search(c.name + kGoogleSuffix, re) == negate;
+    const bool match =
+        std::regex_search(c.name, re) || std::regex_search(c.name + kGoogleSuffix, re);
+    return match == negate;
   });
   return cases;
 }

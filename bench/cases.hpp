@@ -38,7 +38,9 @@ bool floors_apply(const bench_case& c);
 std::vector<bench_case> make_cases(const bench_options& o);
 
 // The cases Google Benchmark's filter selects, as it would (POSIX extended regex search; a
-// leading '-' negates). Throws usage_error on a bad regular expression.
+// leading '-' negates), searched in the report's name and in Google Benchmark's (with
+// kGoogleSuffix), so "pipe/latency/64/cross$" selects. Throws usage_error on a bad regular
+// expression.
 std::vector<bench_case> select_matching(std::vector<bench_case> cases, std::string filter);
 
 }  // namespace ipcbench

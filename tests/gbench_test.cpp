@@ -11,7 +11,10 @@
 #include <utility>
 #include <vector>
 
+#include "bench/cases.hpp"
+#include "bench/options.hpp"
 #include "bench/report.hpp"
+#include "cli/cli.hpp"
 
 namespace ipcbench {
 namespace {
@@ -211,6 +214,25 @@ TEST(ReportBuilder, RealRunWritesNullForANonFiniteAggregate) {
   EXPECT_EQ(display.runs.size(), doc.at("benchmarks").size());
   // The document survives a round trip through text: no NaN or Infinity words.
   EXPECT_EQ(nlohmann::json::parse(doc.dump()), doc);
+}
+
+TEST(Filter, SelectsByTheReportNameOrGoogleBenchmarksAndNegates) {
+  std::vector<bench_case> cases(3);
+  cases[0].name = "pipe/latency/64/cross";
+  cases[1].name = "pipe/latency/640/cross";
+  cases[2].name = "fifo/latency/64/cross";
+  auto names = [&](const std::string& filter) {
+    std::vector<std::string> out;
+    for (const auto& c : select_matching(cases, filter)) out.push_back(c.name);
+    return out;
+  };
+  EXPECT_EQ(names("^pipe/latency/64/cross$"), std::vector<std::string>{"pipe/latency/64/cross"});
+  EXPECT_EQ(names("/64/cross/iterations:1/manual_time$"),
+            (std::vector<std::string>{"pipe/latency/64/cross", "fifo/latency/64/cross"}));
+  EXPECT_EQ(names("-^pipe/"), std::vector<std::string>{"fifo/latency/64/cross"});
+  EXPECT_EQ(names("all").size(), 3u);
+  EXPECT_TRUE(names("^udp").empty());
+  EXPECT_THROW(names("(("), usage_error);
 }
 
 }  // namespace
