@@ -290,6 +290,15 @@ def _wakeup(report: Report) -> Finding:
                       f"{text(cpuidle.get('governor')) or 'unknown'}")
     wake = calibration.get("wakeup_rtt_ns")
     regimes = report.regimes
+    reference = regimes.regime(regimes.reference) if regimes is not None else None
+    if reference is not None and reference.wakeup is not None and reference.cache_line is not None:
+        # The values are taken in the reference regime: its floors lead, not the start's.
+        sentence = _reference_floors(reference, mode_text)
+        if isinstance(wake, dict) and _number(wake.get("p50")):
+            sentence += " " + _start_floors(calibration, wake)
+        sentence += _run_floors(regimes)
+        return Finding("Wake-up", sentence + _blocking_example(
+            report, reference.wakeup.median, f"the wake-up floor of regime {reference.index}"))
     if isinstance(wake, dict) and _number(wake.get("p50")):
         sentence = _calibration_floors(calibration, wake, mode_text)
         floor, floor_name = wake["p50"], "that floor"
@@ -305,7 +314,6 @@ def _wakeup(report: Report) -> Finding:
     if regimes is not None:
         sentence += _run_floors(regimes)
         # The values are taken in the reference regime: its floor is the one beside them.
-        reference = regimes.regime(regimes.reference)
         if reference is not None and reference.wakeup is not None:
             floor = reference.wakeup.median
             floor_name = f"the wake-up floor of regime {reference.index}"
@@ -334,6 +342,34 @@ def _calibration_floors(calibration: dict, wake: dict, mode_text: str) -> str:
                      f"{format_ns(line['p50'])} (p50 round trip), so a mechanism that sleeps "
                      f"pays about {p50 / line['p50']:.0f}× what one that spins can reach.")
     return sentence
+
+
+def _reference_floors(reference, mode_text: str) -> str:
+    """The wake-up and cache-line floors measured beside the repetitions of the reference
+    regime, the one the values are taken in."""
+    wake, line = reference.wakeup.median, reference.cache_line.median
+    return (f"One cross-CPU wake-up costs about {format_ns(wake / 2)} on this machine in the "
+            f"state the values are taken in, {reference.describe()}: half the median p50 round "
+            f"trip of a futex ping-pong measured beside its repetitions ({format_ns(wake)}), "
+            f"with {mode_text}. A bare cache line bounces between the same CPUs in "
+            f"{format_ns(line)} there (p50 round trip), so a mechanism that sleeps pays about "
+            f"{wake / line:.0f}× what one that spins can reach.")
+
+
+def _start_floors(calibration: dict, wake: dict) -> str:
+    """The start-of-run calibration, one moment of the run."""
+    cpus = wake.get("cpus")
+    between = (f" between CPUs {cpus[0]} and {cpus[1]}"
+               if isinstance(cpus, list) and len(cpus) == 2 else "")
+    sentence = f"The start-of-run calibration, one moment of it: a futex ping-pong{between} " \
+               f"({format_ns(wake['p50'])}"
+    if _number(wake.get("p10")) and _number(wake.get("p90")):
+        sentence += f"; p10 {format_ns(wake['p10'])}, p90 {format_ns(wake['p90'])}"
+    sentence += ")"
+    line = calibration.get("cache_line_rtt_ns")
+    if isinstance(line, dict) and _number(line.get("p50")):
+        sentence += f", a cache line {format_ns(line['p50'])}"
+    return sentence + "."
 
 
 def _run_floors(regimes: Regimes) -> str:

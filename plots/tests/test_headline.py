@@ -199,7 +199,14 @@ class EstimatesHeadlineTest(unittest.TestCase):
 
     def test_wakeup_quotes_the_floors_of_the_run_and_each_regime(self):
         wake = self.found["Wake-up"]
-        self.assertIn("futex ping-pong between CPUs 0 and 1 (5 µs; p10 4.8 µs", wake)
+        # The reference regime's floors lead: the values are taken there, not at the start.
+        self.assertTrue(wake.startswith(
+            "One cross-CPU wake-up costs about 2.5 µs on this machine in the state the values "
+            "are taken in, regime 0 (cache line ~125 ns, 65 % of the run): half the median p50 "
+            "round trip of a futex ping-pong measured beside its repetitions (4.99 µs)"), wake)
+        self.assertIn("A bare cache line bounces between the same CPUs in 125 ns there", wake)
+        self.assertIn("The start-of-run calibration, one moment of it: a futex ping-pong between "
+                      "CPUs 0 and 1 (5 µs; p10 4.8 µs", wake)
         self.assertIn("Measured beside the repetitions (192 with a floor), the floors' medians "
                       "over the run (and ranges): cache-line round trip 128 ns (106 ns to "
                       "556 ns), wake-up round trip 5.09 µs (4.89 µs to 7.59 µs); in 2 regimes: "
@@ -213,8 +220,18 @@ class EstimatesHeadlineTest(unittest.TestCase):
         data = copy.deepcopy(self.data)
         del data["context"]["ipcbench"]["calibration"]["wakeup_rtt_ns"]
         wake = by_topic(load_data(data))["Wake-up"]
+        self.assertTrue(wake.startswith("One cross-CPU wake-up costs about 2.5 µs"), wake)
+        self.assertNotIn("start-of-run", wake)
+        self.assertIn("in 2 regimes", wake)
+
+    def test_regimes_without_a_floor_of_the_reference(self):
+        data = copy.deepcopy(self.data)
+        del data["context"]["ipcbench"]["calibration"]["wakeup_rtt_ns"]
+        for r in data["context"]["ipcbench"]["regimes"]["regimes"]:
+            r["wakeup_rtt_p50_ns"] = None
+        wake = by_topic(load_data(data))["Wake-up"]
         self.assertTrue(wake.startswith("The start-of-run calibration has no wake-up floor; "
-                                        "idle states held"))
+                                        "idle states held"), wake)
         self.assertIn("in 2 regimes", wake)
 
     def test_reproducibility(self):
