@@ -208,15 +208,7 @@ TEST(Cli, GivenCpusAreUsedAndRecorded) {
 
 // pids of processes running IPCBENCH_BIN with `marker` among their arguments.
 std::vector<int> processes_with(const std::string& marker) {
-  std::vector<int> pids;
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string cmd = test::read_proc_file(e.path() / "cmdline");
-    if (cmd.find(marker) != std::string::npos && cmd.find("ipcbench") != std::string::npos)
-      pids.push_back(std::stoi(name));
-  }
-  return pids;
+  return test::processes_with_argument(marker, "ipcbench");
 }
 
 TEST(Cli, SigintCleansUpAndSaysSo) {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "harness/runner.hpp"
 #include "mechanisms/pipes/pipe.hpp"
 #include "registry/registry.hpp"
+#include "sys/child.hpp"
 #include "test_env.hpp"
 #include "wrapped_pipe.hpp"
 
@@ -231,15 +233,21 @@ INSTANTIATE_TEST_SUITE_P(Registry, PeerFaults, ::testing::ValuesIn(mechanism_ids
 
 // Launched peers of this process still alive: they carry our pid on their command line.
 std::vector<int> launched_peers() {
-  const std::string marker = "--coordinator-pid=" + std::to_string(::getpid());
-  std::vector<int> pids;
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = e.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    const std::string cmd = test::read_proc_file(e.path() / "cmdline");
-    if (cmd.find(marker) != std::string::npos) pids.push_back(std::stoi(name));
-  }
-  return pids;
+  return test::processes_with_argument("--coordinator-pid=" + std::to_string(::getpid()));
+}
+
+TEST(TestEnv, ProcessesWithArgumentMatchesWholeArgumentsOnly) {
+  // CI once saw a peer of coordinator 12345 taken for one of coordinator 1234's.
+  const std::string arg = "--ipcbench-test-marker=" + std::to_string(::getpid());
+  auto c = child_process::spawn("/bin/sh", {"-c", "kill -STOP $$", arg + "5"}, -1);
+  for (int i = 0; i < 100 && test::processes_with_argument(arg + "5").empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(test::processes_with_argument(arg + "5"), std::vector<int>{c.pid()});
+  EXPECT_EQ(test::processes_with_argument(arg + "5", "/bin/sh"), std::vector<int>{c.pid()});
+  EXPECT_TRUE(test::processes_with_argument(arg + "5", "no-such-program").empty());
+  EXPECT_TRUE(test::processes_with_argument(arg).empty());
+  c.kill_and_reap();
+  EXPECT_TRUE(test::processes_with_argument(arg + "5").empty());
 }
 
 // The same faults with both peers launched as separate programs (spawn process model).

@@ -36,6 +36,12 @@ bool kernel_objects_back_to(std::size_t before,
 // while it is read: libstdc++ then throws from the stream buffer, ESRCH).
 std::string read_proc_file(const std::filesystem::path& path);
 
+// pids of the processes that have `argument` as one whole argument on their command line (not as
+// part of one: "--coordinator-pid=123" must not match a peer of coordinator 1234, started by a
+// test running beside this one) and, when `program` is given, name it in their command line.
+std::vector<int> processes_with_argument(const std::string& argument,
+                                         const std::string& program = {});
+
 // What an iceoryx run could leave machine-wide (RouDi's fixed names, /dev/shm/iceoryx_mgmt and
 // /dev/shm/<user>, /tmp/roudi, /tmp/roudi.lock, /tmp/iox-unique-roudi.lock, and the runtimes'
 // /tmp/ipcbench-<this scope>-...-iox-* files) that is there now, checked while holding the

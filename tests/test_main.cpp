@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
@@ -18,6 +19,7 @@
 #include <fstream>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -88,6 +90,27 @@ std::string read_proc_file(const std::filesystem::path& path) {
   } catch (const std::exception&) {
     return {};
   }
+}
+
+std::vector<int> processes_with_argument(const std::string& argument, const std::string& program) {
+  std::vector<int> pids;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    // The arguments are NUL-terminated, each one.
+    const std::string cmd = read_proc_file(e.path() / "cmdline");
+    if (!program.empty() && cmd.find(program) == std::string::npos) continue;
+    for (std::size_t at = 0; at < cmd.size();) {
+      const std::size_t end = std::min(cmd.find('\0', at), cmd.size());
+      if (std::string_view(cmd).substr(at, end - at) == argument) {
+        pids.push_back(std::stoi(name));
+        break;
+      }
+      at = end + 1;
+    }
+  }
+  return pids;
 }
 
 std::vector<std::string> iceoryx_leftovers(const std::function<void()>& first) {
