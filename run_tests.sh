@@ -23,7 +23,9 @@ jobs="$(nproc)"
 
 run_suite() {  # build dir, extra cmake args...
   local dir="$1"; shift
-  cmake -S "$here" -B "$dir" -DIPCBENCH_WERROR=ON "$@" >/dev/null
+  # Tests on, whatever the cache says: run_all.sh --build-dir DIR configures DIR without them,
+  # and ctest would then run the test programs an earlier build left there.
+  cmake -S "$here" -B "$dir" -DIPCBENCH_WERROR=ON -DIPCBENCH_BUILD_TESTS=ON "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
   TMPDIR="$test_tmp" ctest --test-dir "$dir" -j "$jobs" --output-on-failure --timeout 600
 }
