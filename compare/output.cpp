@@ -478,6 +478,18 @@ std::string delta_line(const char* label, const delta_summary& d) {
          percent_text(d.p90_pct) + "\n";
 }
 
+// The same deltas within one regime (same_regime_deltas), and how many benchmarks had none.
+std::string same_regime_line(const char* label, const delta_summary& d, std::size_t left_out) {
+  std::string line = std::string(label) + " |delta| in one regime (the one both runs measured " +
+                     std::to_string(kSameRegimeRepetitions) +
+                     "+ times, most repetitions first): " + std::to_string(d.count) +
+                     (d.count == 1 ? " benchmark" : " benchmarks");
+  if (d.count > 0)
+    line +=
+        ", median " + percent_text(d.median_pct) + ", 90th percentile " + percent_text(d.p90_pct);
+  return line + "; " + std::to_string(left_out) + " without such a regime\n";
+}
+
 std::string ranking_label(const std::string& metric) {
   return metric == "rtt_p50_ns" ? "latency p50" : "throughput";
 }
@@ -563,6 +575,11 @@ std::string render_same_answer(const same_answer_figures& f) {
   if (f.regimes && !f.regimes->warning.empty()) out += "Note: " + f.regimes->warning + "\n";
   out += delta_line("latency p50", f.latency);
   out += delta_line("throughput", f.throughput);
+  if (f.same_regime) {
+    out += same_regime_line("latency p50", f.same_regime->latency, f.same_regime->latency_left_out);
+    out += same_regime_line("throughput", f.same_regime->throughput,
+                            f.same_regime->throughput_left_out);
+  }
   struct wanted {
     const char* metric;
     std::uint64_t size;
@@ -606,6 +623,15 @@ ordered_json same_answer_json(const same_answer_figures& f) {
   if (f.regimes) doc["regimes"] = regimes_json(*f.regimes, "a", "b");
   doc["latency"] = delta_json(f.latency);
   doc["throughput"] = delta_json(f.throughput);
+  if (f.same_regime) {
+    ordered_json latency = delta_json(f.same_regime->latency);
+    latency["without_common_regime"] = f.same_regime->latency_left_out;
+    ordered_json throughput = delta_json(f.same_regime->throughput);
+    throughput["without_common_regime"] = f.same_regime->throughput_left_out;
+    doc["same_regime"] = {{"min_repetitions", kSameRegimeRepetitions},
+                          {"latency", std::move(latency)},
+                          {"throughput", std::move(throughput)}};
+  }
   ordered_json rankings = ordered_json::array();
   for (const ranking_agreement& r : f.rankings) {
     rankings.push_back({{"metric", r.metric},

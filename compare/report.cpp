@@ -199,8 +199,18 @@ stated_estimate parse_estimate(const json& e, const std::string& path, const std
   }
   const auto modes = e.find("modes");
   s.multimodal = modes != e.end() && modes->is_array() && !modes->empty();
-  if (const auto by_regime = e.find("by_regime"); by_regime != e.end() && by_regime->is_array())
+  if (const auto by_regime = e.find("by_regime"); by_regime != e.end() && by_regime->is_array()) {
     s.regimes = by_regime->size();
+    for (const json& r : *by_regime) {
+      const auto regime = r.find("regime"), reps = r.find("repetitions"), value = r.find("value");
+      if (!r.is_object() || regime == r.end() || !regime->is_number_unsigned() || reps == r.end() ||
+          !reps->is_number_unsigned())
+        not_a_report(path, where + ".by_regime has an entry without regime and repetitions");
+      if (value == r.end() || !value->is_number()) continue;
+      s.by_regime.push_back(
+          {regime->get<std::size_t>(), reps->get<std::size_t>(), value->get<double>()});
+    }
+  }
   return s;
 }
 

@@ -68,6 +68,15 @@ struct stated_estimate {
   std::optional<double> value;  // null when no repetition was ok
   bool multimodal = false;      // it lists `modes`
   std::size_t regimes = 0;      // `by_regime` entries: the regimes its repetitions span
+  // Its value in each regime it met (`by_regime`): the regime's index in the report's
+  // context.ipcbench.regimes, the repetitions there and their median. Entries without a value
+  // are left out.
+  struct regime_value {
+    std::size_t regime = 0;
+    std::size_t repetitions = 0;
+    double value = 0.0;
+  };
+  std::vector<regime_value> by_regime;
 };
 
 // All repetitions of one benchmark in one report.

@@ -127,6 +127,50 @@ void add_rankings(const report& a, const report& b, bool estimates, const char* 
   }
 }
 
+// |vb / va - 1| in percent in the regime both estimates have kSameRegimeRepetitions or more
+// repetitions in (most on the poorer side first, then the lower cache-line round trip); nullopt
+// when there is none.
+std::optional<double> same_regime_delta(const stated_estimate& x, const regime_mix& mx,
+                                        const stated_estimate& y, const regime_mix& my) {
+  std::optional<double> delta;
+  std::size_t best = 0;
+  double best_floor = 0.0;
+  for (const auto& rx : x.by_regime) {
+    if (rx.regime >= mx.regimes.size() || rx.repetitions < kSameRegimeRepetitions) continue;
+    const double floor_x = mx.regimes[rx.regime].cache_line_ns;
+    for (const auto& ry : y.by_regime) {
+      if (ry.regime >= my.regimes.size() || ry.repetitions < kSameRegimeRepetitions) continue;
+      const double floor_y = my.regimes[ry.regime].cache_line_ns;
+      if (std::fabs(floor_y - floor_x) > kRegimeFloorTolerance * floor_x) continue;
+      const std::size_t n = std::min(rx.repetitions, ry.repetitions);
+      if (delta && (n < best || (n == best && floor_x >= best_floor))) continue;
+      delta = std::fabs(safe_ratio(ry.value, rx.value) - 1.0) * 100.0;
+      best = n;
+      best_floor = floor_x;
+    }
+  }
+  return delta;
+}
+
+same_regime_deltas same_regime_of(const report& a, const report& b, const regime_comparison& mix) {
+  same_regime_deltas s;
+  std::vector<double> latency, throughput;
+  for (const benchmark_samples& x : a.benchmarks()) {
+    const benchmark_samples* y = b.find(x.name);
+    const char* metric = main_metric(x);
+    if (!y || !metric || !value_of(x, metric, true) || !value_of(*y, metric, true)) continue;
+    const bool is_latency = x.info.pattern == "latency";
+    if (const auto d = same_regime_delta(*x.estimate, mix.a, *y->estimate, mix.b)) {
+      (is_latency ? latency : throughput).push_back(*d);
+    } else {
+      ++(is_latency ? s.latency_left_out : s.throughput_left_out);
+    }
+  }
+  s.latency = summarise_deltas(kLatencyMetric, std::move(latency));
+  s.throughput = summarise_deltas(kThroughputMetric, std::move(throughput));
+  return s;
+}
+
 }  // namespace
 
 same_answer_figures same_answer(const report& a, const report& b) {
@@ -158,6 +202,7 @@ same_answer_figures same_answer(const report& a, const report& b) {
   }
   f.latency = summarise_deltas(kLatencyMetric, std::move(latency));
   f.throughput = summarise_deltas(kThroughputMetric, std::move(throughput));
+  if (f.estimates && f.regimes) f.same_regime = same_regime_of(a, b, *f.regimes);
   add_rankings(a, b, f.estimates, "latency", kLatencyMetric, kRankingLatencySize, true, f.rankings);
   add_rankings(a, b, f.estimates, "throughput", kThroughputMetric, kRankingThroughputSize, false,
                f.rankings);

@@ -47,6 +47,19 @@ struct spread_summary {
   std::optional<std::size_t> explained;  // of `over`; only for a report with estimates
 };
 
+// The same deltas, each benchmark in one regime both reports measured it in, with at least
+// kSameRegimeRepetitions repetitions each (the regimes matched by their cache-line round trips,
+// within kRegimeFloorTolerance; of several, the one with the most repetitions on the poorer
+// side). Two runs that met the host's states in different mixes take their estimates from
+// different numbers of repetitions, or from different states; this says how far the runs agree
+// where they measured the same state.
+inline constexpr std::size_t kSameRegimeRepetitions = 3;
+struct same_regime_deltas {
+  delta_summary latency, throughput;
+  // Benchmarks with a value in both reports but no such regime, by pattern.
+  std::size_t latency_left_out = 0, throughput_left_out = 0;
+};
+
 struct same_answer_figures {
   std::string path_a, path_b;
   // The reports' normalisation (--normalise), and the ok repetitions each left out for want of
@@ -61,6 +74,8 @@ struct same_answer_figures {
   bool estimates_a = false, estimates_b = false;  // whether each report has them
   std::size_t common = 0;                         // benchmark names in both reports
   delta_summary latency, throughput;
+  // When both reports have regimes and estimates, and the latencies are not normalised.
+  std::optional<same_regime_deltas> same_regime;
   // Latency at 64 B and throughput at 1 MiB, one entry per placement present (cross first);
   // calibration runs are left out. Empty for a metric when no mechanism is in both at that size.
   std::vector<ranking_agreement> rankings;
