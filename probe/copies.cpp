@@ -68,6 +68,10 @@ finding copies_finding(const std::vector<run_record>& records) {
   f.claim =
       "Shared memory (the futex ring, posix_shm.futex) moves 1 MiB messages faster than a "
       "pipe";
+  f.source =
+      "tutorial 000, section '共享内存' (shared memory: the fastest IPC on one machine); tutorial "
+      "001, section 2.1; tutorial 002, section '共享内存的特点' (shared memory's traits); "
+      "tutorial 004, section 3.1";
   f.method =
       "from this report's sweep: bytes_per_second (payload bytes per second, from the producer's "
       "start to the consumer's last checked byte) of each ok repetition of "

@@ -87,13 +87,18 @@ outcome rdonly_nonblock(const deadline&) {
 std::vector<probe> fifo_probes() {
   return {
       {"fifo_open_read_blocks", "Opening a FIFO for reading blocks until a writer opens it",
+       "tutorial 000, section '阻塞问题' (blocking); tutorial 004, section 2.2 '命名管道' (named "
+       "pipes); man 7 fifo",
        "a forked child opens a fresh FIFO with O_RDONLY; after 200 ms it must still be there and "
        "asleep; then the parent opens the write end",
        rdonly_blocks},
       {"fifo_open_write_nonblock_enxio",
        "Opening a FIFO with O_WRONLY|O_NONBLOCK while no reader has it open fails with ENXIO",
+       "tutorial 000, section '阻塞问题' (blocking: the open returns -1); man 7 fifo; man 2 open "
+       "(ENXIO)",
        "open(2) a fresh FIFO with O_WRONLY|O_NONBLOCK", wronly_nonblock_enxio},
       {"fifo_open_read_nonblock", "Opening a FIFO with O_RDONLY|O_NONBLOCK succeeds at once",
+       "tutorial 000, section '阻塞问题' (blocking); man 7 fifo",
        "open(2) a fresh FIFO with O_RDONLY|O_NONBLOCK, timed", rdonly_nonblock},
   };
 }

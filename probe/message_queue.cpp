@@ -205,15 +205,20 @@ std::vector<probe> message_queue_probes() {
       {"sysv_msg_limits",
        "A System V message carries at most msgmax bytes (8192 by default); msgsnd of msgmax + 1 "
        "fails with EINVAL",
+       "man 2 msgop (EINVAL above msgmax); man 5 proc (msgmax, msgmnb); tutorial 000, "
+       "section '消息队列' (message queues: a message below the system's limit)",
        "read msgmax and msgmnb from /proc/sys/kernel; msgsnd(IPC_NOWAIT) a message of msgmax "
        "bytes and one of msgmax + 1 to a private queue",
        sysv_limits},
       {"sysv_msg_by_type",
        "msgrcv(2) selects messages by type, so they can leave a System V queue out of order",
+       "tutorial 000, section '消息队列' (message queues: received by type, not in queue order); "
+       "man 2 msgop",
        "send types 1, 2, 3, 1 (a, b, c, d); receive with msgtyp 3, 0, -2, 0", sysv_by_type},
       {"posix_mq",
        "POSIX message queues work (mq_open) and hold at most msg_max messages (10 by default) of "
        "at most msgsize_max bytes (8192)",
+       "man 7 mq_overview; tutorial 003, section '消息队列' (message queues: POSIX and System V)",
        "read /proc/sys/fs/mqueue; mq_open a queue at those limits, send msgsize_max-byte messages "
        "(O_NONBLOCK) until it is full; mq_open another asking msgsize_max + 1",
        posix_mq},

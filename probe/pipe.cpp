@@ -52,6 +52,11 @@ outcome capacity(const deadline& d) {
   o.detail = "a fresh pipe took " + std::to_string(filled) +
              " bytes before EAGAIN; F_GETPIPE_SZ says " + std::to_string(size) +
              (agree ? " (they agree)" : " (they differ)");
+  if (filled > 4096)
+    o.detail +=
+        ". Tutorial 002 calls 4 KB the kernel's pipe size (\"4KB是内核管道的大小\"): 4096 bytes "
+        "is PIPE_BUF, the most one write carries atomically (ulimit -p shows it as 8 blocks of "
+        "512 bytes), not what a pipe holds";
   return o;
 }
 
@@ -232,31 +237,42 @@ outcome write_full_blocks(const deadline& d) {
 std::vector<probe> pipe_probes() {
   return {
       {"pipe_capacity", "A pipe holds 65536 bytes by default (16 pages)",
+       "man 7 pipe (pipe capacity); tutorial 001, section 1.6 '管道的容量' (pipe capacity); "
+       "tutorial 002, section '管道的大小' (pipe size: 4 KB is the kernel's pipe size)",
        "fill a fresh pipe with non-blocking writes (4096 bytes, then 1 byte) until EAGAIN; compare "
        "with fcntl(F_GETPIPE_SZ)",
        capacity},
       {"pipe_max_size",
        "F_SETPIPE_SZ accepts up to /proc/sys/fs/pipe-max-size (1 MiB by default; more only with "
        "CAP_SYS_RESOURCE) and the pipe then holds that much",
+       "man 7 pipe (/proc/sys/fs/pipe-max-size); man 2 fcntl (F_SETPIPE_SZ)",
        "fcntl(F_SETPIPE_SZ, pipe-max-size) on a fresh pipe, fill it until EAGAIN; then ask one "
        "page "
        "more on another pipe",
        max_size},
       {"pipe_read_empty_blocks", "read(2) on an empty pipe blocks while a writer is open",
+       "tutorial 002, section '管道读写的四种特殊情况' (the four special cases), case 2; tutorial "
+       "001, section 1.4; man 7 pipe",
        "a forked reader calls read(2) on an empty pipe whose write end the parent holds; after "
        "200 ms it must still be there and asleep; then the parent writes one byte",
        read_empty_blocks},
       {"pipe_read_eof",
        "Once every writer has closed, read(2) drains the data, then returns 0 (EOF)",
+       "tutorial 002, section '管道读写的四种特殊情况' (the four special cases), case 3; tutorial "
+       "001, section 1.4; man 7 pipe",
        "write 3 bytes, close every write end (the parent's and a forked child's), read until 0",
        eof_after_writers_close},
       {"pipe_write_sigpipe",
        "write(2) with every reader closed raises SIGPIPE, and fails with EPIPE when it is ignored",
+       "tutorial 002, section '管道读写的四种特殊情况' (the four special cases), case 4; tutorial "
+       "001, section 1.4; man 7 pipe",
        "close the read end; a forked child writes with SIGPIPE at its default (must die of it), "
        "another with SIGPIPE ignored (must get EPIPE)",
        write_no_reader},
       {"pipe_write_full_blocks",
        "write(2) to a full pipe blocks (fails with EAGAIN under O_NONBLOCK)",
+       "tutorial 002, section '管道读写的四种特殊情况' (the four special cases), case 1; tutorial "
+       "001, section 1.4; man 7 pipe",
        "fill a pipe with O_NONBLOCK writes until EAGAIN, clear O_NONBLOCK; a forked child writes "
        "one byte and must still be asleep after 200 ms; then the parent reads 4096 bytes",
        write_full_blocks},

@@ -43,9 +43,13 @@ std::optional<verdict> parse_verdict(std::string_view text) noexcept {
 }
 
 nlohmann::json to_json(const finding& f) {
-  return {{"id", f.id},         {"claim", f.claim},
-          {"value", f.value},   {"verdict", std::string(to_string(f.result))},
-          {"method", f.method}, {"detail", f.detail}};
+  return {{"id", f.id},
+          {"claim", f.claim},
+          {"source", f.source},
+          {"value", f.value},
+          {"verdict", std::string(to_string(f.result))},
+          {"method", f.method},
+          {"detail", f.detail}};
 }
 
 finding finding_from_json(const nlohmann::json& j) {
@@ -60,6 +64,7 @@ finding finding_from_json(const nlohmann::json& j) {
   f.claim = text("claim");
   f.method = text("method");
   f.detail = text("detail");
+  if (j.contains("source")) f.source = text("source");  // absent in older reports
   const std::string v = text("verdict");
   const auto parsed = parse_verdict(v);
   if (!parsed)
@@ -91,6 +96,7 @@ finding run_probe(const probe& p, std::chrono::milliseconds budget) {
   finding f;
   f.id = p.id;
   f.claim = p.claim;
+  f.source = p.source;
   f.method = p.method;
   try {
     const deadline d(budget);

@@ -34,13 +34,17 @@ std::optional<verdict> parse_verdict(std::string_view text) noexcept;
 struct finding {
   std::string id;
   std::string claim;
+  // Where the claim comes from: "tutorial 001, section 1.6 '管道的容量' (pipe capacity)",
+  // "man 7 pipe". Empty in reports written before findings named their source.
+  std::string source;
   nlohmann::json value;  // free-form; null when nothing was measured
   verdict result = verdict::not_applicable;
   std::string method;
   std::string detail;
 };
 nlohmann::json to_json(const finding& f);
-// Throws std::invalid_argument naming the missing or malformed field.
+// Throws std::invalid_argument naming the missing or malformed field. "source" is optional (older
+// reports have none); when present it must be a string.
 finding finding_from_json(const nlohmann::json& j);
 
 // What a probe's body measured; the claim, id and method come from the probe.
@@ -73,12 +77,14 @@ class deadline {
 struct probe {
   std::string id;
   std::string claim;
+  std::string source;  // the textbook or man page the claim is taken from (finding::source)
   std::string method;
   std::function<outcome(const deadline&)> run;
 };
 
-// Runs one probe under a deadline. Never throws: an exception becomes `not applicable` with
-// "could not run: <what>" in detail, a missed deadline "timed out: <what>".
+// Runs one probe under a deadline; the finding carries the probe's id, claim, source and method.
+// Never throws: an exception becomes `not applicable` with "could not run: <what>" in detail, a
+// missed deadline "timed out: <what>".
 finding run_probe(const probe& p, std::chrono::milliseconds budget);
 
 // Every probe that runs on its own, in the order of the report's table; one family per file.

@@ -89,6 +89,8 @@ outcome undo(const deadline& d) {
 std::vector<probe> semaphore_probes() {
   return {
       {"sysv_sem_undo", "SEM_UNDO releases a System V semaphore held by a process that dies",
+       "tutorial 003, section '5、信号量机制' (semaphores: sem_flg = SEM_UNDO); man 2 semop "
+       "(SEM_UNDO)",
        "semget a 1-semaphore set at 1; a forked child does semop(-1, SEM_UNDO) and is killed with "
        "SIGKILL; read GETVAL; repeat without SEM_UNDO",
        undo},

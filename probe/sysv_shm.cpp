@@ -89,7 +89,13 @@ outcome whole_pages(const deadline&) {
       segsz == kRequested && mapped == pages * page ? verdict::holds : verdict::does_not_hold;
   o.detail = "shmget(4097) reports shm_segsz " + std::to_string(segsz) + " but maps " +
              std::to_string(mapped) + " bytes (" + std::to_string(mapped / page) + " pages of " +
-             std::to_string(page) + "); the last mapped byte reads 0 and can be written";
+             std::to_string(page) + ")";
+  if (mapped > kRequested && tail_usable)
+    o.detail +=
+        "; the last mapped byte reads 0 and can be written. Tutorial 002 says of 4097 bytes that "
+        "only 4 KB can be used (\"我们只能用4KB\") and tutorial 001 only the size asked for: all "
+        "4097 bytes are usable, and so is the rest of the second page (though only shm_segsz "
+        "bytes are promised)";
   return o;
 }
 
@@ -162,13 +168,16 @@ std::vector<probe> sysv_shm_probes() {
   return {
       {"sysv_shm_whole_pages",
        "A System V shared memory segment is backed by whole pages: 4097 bytes take two",
+       "tutorial 002, section 'shmget函数创建共享内存' (shmget: 4097 bytes get 8 KB, only 4 KB "
+       "usable); tutorial 001, section 2.3 (only the size asked for is usable); man 2 shmget",
        "shmget(4097 bytes), shmat; compare shm_segsz (IPC_STAT) with the mapping's length "
-       "in "
-       "/proc/self/maps and the page size; touch the last mapped byte",
+       "in /proc/self/maps and the page size; touch the last mapped byte",
        whole_pages},
       {"sysv_shm_kernel_persistence",
        "A System V segment outlives the process that created it, until IPC_RMID (its lifetime "
        "follows the kernel, not the process)",
+       "tutorial 001, section 2.2 (共享内存的生命周期随内核: lifetime follows the kernel); "
+       "tutorial 002, section 'shmctl函数释放共享内存'; tutorial 004, section 3.1; man 2 shmctl",
        "a forked child creates a segment, fills it, sends its id and exits without IPC_RMID; the "
        "parent stats and reads it, then removes it and stats again",
        outlives_creator},

@@ -11,6 +11,7 @@
 #include <boost/process.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -149,8 +150,10 @@ TEST(Probes, WholeRunHoldsHereAndLeavesNothingBehind) {
   std::vector<finding> findings;
   for (const auto& p : all_probes()) findings.push_back(run_probe(p, 20s));
   EXPECT_GE(findings.size(), 20u);
+  const std::regex cited("(tutorial 00[0-4], section |man [1-8] )");
   for (const auto& f : findings) {
     EXPECT_FALSE(f.id.empty() || f.claim.empty() || f.method.empty() || f.detail.empty()) << f.id;
+    EXPECT_TRUE(std::regex_search(f.source, cited)) << f.id << ": '" << f.source << "'";
     // The only claim a clean run may leave undecided is a "may interleave".
     if (f.id == "pipe_large_writes_interleave" && f.result == verdict::not_applicable)
       EXPECT_NE(f.detail.find("no interleaving observed in"), std::string::npos) << f.detail;
@@ -163,13 +166,15 @@ TEST(Probes, WholeRunHoldsHereAndLeavesNothingBehind) {
 }
 
 TEST(Probes, CannotRunIsNotApplicableWithTheReason) {
-  const probe p{"injected", "a claim", "a method", [](const deadline&) -> outcome {
+  const probe p{"injected", "a claim", "man 7 mq_overview", "a method",
+                [](const deadline&) -> outcome {
                   throw std::system_error(ENOSYS, std::system_category(), "mq_open(/x)");
                 }};
   const auto f = run_probe(p, 1s);
   EXPECT_EQ(f.result, verdict::not_applicable);
   EXPECT_EQ(f.id, "injected");
   EXPECT_EQ(f.claim, "a claim");
+  EXPECT_EQ(f.source, "man 7 mq_overview");
   EXPECT_NE(f.detail.find("could not run: mq_open(/x)"), std::string::npos) << f.detail;
   EXPECT_NE(f.detail.find("Function not implemented"), std::string::npos) << f.detail;
   EXPECT_TRUE(f.value.contains("could not run"));
@@ -205,7 +210,7 @@ TEST(Probes, MissedDeadlineIsNotApplicableAndKillsTheChild) {
   EXPECT_EQ(f.result, verdict::not_applicable);
   EXPECT_EQ(f.detail.rfind("timed out: ", 0), 0u) << f.detail;
   EXPECT_TRUE(test::no_children());
-  const probe slow{"slow", "c", "m", [](const deadline& d) -> outcome {
+  const probe slow{"slow", "c", "s", "m", [](const deadline& d) -> outcome {
                      for (;;) {
                        d.check("spinning");
                        std::this_thread::sleep_for(5ms);
@@ -217,14 +222,19 @@ TEST(Probes, MissedDeadlineIsNotApplicableAndKillsTheChild) {
 }
 
 TEST(Probes, FindingJsonRoundTripAndRejects) {
-  finding f{"id1", "claim", {{"a", 1}}, verdict::does_not_hold, "method", "detail"};
+  finding f{"id1", "claim", "man 7 pipe", {{"a", 1}}, verdict::does_not_hold, "method", "detail"};
   const auto j = to_json(f);
   EXPECT_EQ(j.at("verdict"), "does not hold");
+  EXPECT_EQ(j.at("source"), "man 7 pipe");
   const auto back = finding_from_json(j);
   EXPECT_EQ(back.id, "id1");
+  EXPECT_EQ(back.source, "man 7 pipe");
   EXPECT_EQ(back.value, f.value);
   EXPECT_EQ(back.result, verdict::does_not_hold);
   auto bad = j;
+  bad["source"] = 7;
+  EXPECT_THROW(finding_from_json(bad), std::invalid_argument);
+  bad = j;
   bad["verdict"] = "maybe";
   EXPECT_THROW(finding_from_json(bad), std::invalid_argument);
   bad = j;
@@ -233,11 +243,46 @@ TEST(Probes, FindingJsonRoundTripAndRejects) {
   EXPECT_THROW(finding_from_json(nlohmann::json::array()), std::invalid_argument);
 }
 
+TEST(Probes, FindingWithoutSourceFromAnOlderReportIsRead) {
+  const nlohmann::json old = {{"id", "pipe_buf"},
+                              {"claim", "PIPE_BUF is 4096"},
+                              {"value", {{"PIPE_BUF", 4096}}},
+                              {"verdict", "holds"},
+                              {"method", "m"},
+                              {"detail", "d"}};
+  const auto f = finding_from_json(old);
+  EXPECT_EQ(f.id, "pipe_buf");
+  EXPECT_TRUE(f.source.empty());
+  EXPECT_EQ(f.result, verdict::holds);
+  // Written again, it says so with an empty source.
+  EXPECT_EQ(to_json(f).at("source"), "");
+  // A whole probe file of that age, as `ipcbench --probes` reads it.
+  const auto path = test::scratch_dir() / "old-probes.json";
+  std::ofstream(path) << nlohmann::json{{"probes", {old}}}.dump();
+  const auto read = read_probe_file(path.string());
+  std::filesystem::remove(path);
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_TRUE(read[0].source.empty());
+  // The report's array carries every finding's source, the computed claim's too.
+  const auto arr = report_probes({run("pipe_capacity"), f}, {});
+  ASSERT_EQ(arr.size(), 3u);
+  EXPECT_NE(arr[0].at("source").get<std::string>().find("tutorial 002"), std::string::npos);
+  EXPECT_EQ(arr[1].at("source"), "");
+  EXPECT_NE(arr[2].at("source").get<std::string>().find("tutorial 000"), std::string::npos);
+}
+
 TEST(Probes, TableShowsClaimValueAndVerdict) {
   const std::vector<finding> fs = {
-      {"a", "A pipe holds 65536 bytes", {{"F_GETPIPE_SZ", 65536}}, verdict::holds, "m", "d"},
+      {"a",
+       "A pipe holds 65536 bytes",
+       "man 7 pipe",
+       {{"F_GETPIPE_SZ", 65536}},
+       verdict::holds,
+       "m",
+       "d"},
       {"b",
        "Something else entirely that is long enough to wrap around the claim column once",
+       "man 7 mq_overview",
        {{"could not run", "mq_open(/x): Function not implemented"}},
        verdict::not_applicable,
        "m",
@@ -384,8 +429,8 @@ TEST(Copies, UntestedWithoutBothSides) {
 TEST(Probes, NewVerdictsRoundTripAndAreCounted) {
   for (verdict v : {verdict::inconclusive, verdict::untested})
     EXPECT_EQ(parse_verdict(to_string(v)), v);
-  const std::vector<finding> fs = {{"a", "A", nullptr, verdict::inconclusive, "m", "d"},
-                                   {"b", "B", nullptr, verdict::untested, "m", "d"}};
+  const std::vector<finding> fs = {{"a", "A", "s", nullptr, verdict::inconclusive, "m", "d"},
+                                   {"b", "B", "s", nullptr, verdict::untested, "m", "d"}};
   const std::string t = format_table(fs, 100);
   EXPECT_NE(t.find("2 claims: 0 hold, 0 do not hold, 0 not applicable, 1 inconclusive, 1 untested"),
             std::string::npos)
@@ -460,6 +505,7 @@ TEST(ProbeCli, PrintsTheTableAndEmbedsItInTheReport) {
   EXPECT_NE(o.out.find("5 claims: 5 hold"), std::string::npos) << o.out;
   const auto written = read_probe_file(probes_path.string());
   ASSERT_EQ(written.size(), 5u);
+  for (const auto& f : written) EXPECT_FALSE(f.source.empty()) << f.id;
 
   const auto report_path = test::scratch_dir() / "report.json";
   const auto b =
@@ -474,7 +520,7 @@ TEST(ProbeCli, PrintsTheTableAndEmbedsItInTheReport) {
   const auto& arr = report.at("probes");
   ASSERT_EQ(arr.size(), 6u);
   for (const auto& p : arr) {
-    for (const char* k : {"id", "claim", "value", "verdict", "method", "detail"})
+    for (const char* k : {"id", "claim", "source", "value", "verdict", "method", "detail"})
       EXPECT_TRUE(p.contains(k)) << k;
     EXPECT_TRUE(parse_verdict(p.at("verdict").get<std::string>())) << p.dump();
   }
