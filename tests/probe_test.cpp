@@ -138,11 +138,24 @@ TEST(FifoProbes, OpenRulesHoldHere) {
   const auto enxio = run("fifo_open_write_nonblock_enxio");
   EXPECT_EQ(enxio.result, verdict::holds) << enxio.detail;
   EXPECT_EQ(enxio.value.at("open(O_WRONLY|O_NONBLOCK)"), "ENXIO");
-  for (const char* id : {"fifo_open_read_blocks", "fifo_open_read_nonblock"}) {
+  for (const char* id :
+       {"fifo_open_read_blocks", "fifo_open_write_blocks", "fifo_open_read_nonblock"}) {
     const auto f = run(id);
     EXPECT_EQ(f.result, verdict::holds) << id << ": " << f.detail;
   }
+  EXPECT_EQ(run("fifo_open_write_blocks").value.at("returned once a reader opened"), true);
   EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(FifoProbes, ReadWriteOpenSucceedsAtOnceOnLinux) {
+  const auto f = run("fifo_open_rdwr");
+  EXPECT_EQ(f.result, verdict::holds) << f.detail;
+  EXPECT_EQ(f.value.at("open(O_RDWR)"), "succeeded at once");
+  EXPECT_EQ(f.value.at("reads back its own write"), "yes");
+  EXPECT_NE(f.detail.find("Tutorial 000"), std::string::npos) << f.detail;
+  EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
 }
 
 TEST(Probes, WholeRunHoldsHereAndLeavesNothingBehind) {
@@ -502,9 +515,9 @@ TEST(ProbeCli, PrintsTheTableAndEmbedsItInTheReport) {
                                                   "--out", probes_path.string()});
   ASSERT_EQ(o.exit_code(), 0) << o.err;
   EXPECT_NE(o.out.find("PIPE_BUF is 4096"), std::string::npos) << o.out;
-  EXPECT_NE(o.out.find("5 claims: 5 hold"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("7 claims: 7 hold"), std::string::npos) << o.out;
   const auto written = read_probe_file(probes_path.string());
-  ASSERT_EQ(written.size(), 5u);
+  ASSERT_EQ(written.size(), 7u);
   for (const auto& f : written) EXPECT_FALSE(f.source.empty()) << f.id;
 
   const auto report_path = test::scratch_dir() / "report.json";
@@ -518,7 +531,7 @@ TEST(ProbeCli, PrintsTheTableAndEmbedsItInTheReport) {
   const auto report = nlohmann::json::parse(in);
   ASSERT_TRUE(report.at("probes").is_array());
   const auto& arr = report.at("probes");
-  ASSERT_EQ(arr.size(), 6u);
+  ASSERT_EQ(arr.size(), 8u);
   for (const auto& p : arr) {
     for (const char* k : {"id", "claim", "source", "value", "verdict", "method", "detail"})
       EXPECT_TRUE(p.contains(k)) << k;
@@ -526,9 +539,9 @@ TEST(ProbeCli, PrintsTheTableAndEmbedsItInTheReport) {
   }
   EXPECT_EQ(arr[0].at("id"), "pipe_buf");
   EXPECT_EQ(arr[0].at("value").at("PIPE_BUF"), 4096);
-  EXPECT_EQ(arr[5].at("id"), "shm_futex_faster_than_pipe");
-  EXPECT_EQ(arr[5].at("verdict"), "untested");  // the filter ran no shared memory
-  EXPECT_EQ(arr[5].at("value").at("pipe at 1 MiB"), "ran");
+  EXPECT_EQ(arr[7].at("id"), "shm_futex_faster_than_pipe");
+  EXPECT_EQ(arr[7].at("verdict"), "untested");  // the filter ran no shared memory
+  EXPECT_EQ(arr[7].at("value").at("pipe at 1 MiB"), "ran");
   std::filesystem::remove(probes_path);
   std::filesystem::remove(report_path);
   EXPECT_TRUE(test::leftovers().empty());
