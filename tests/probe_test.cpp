@@ -134,6 +134,23 @@ TEST(PipeProbes, FourReadWriteCasesHoldHere) {
   EXPECT_TRUE(test::no_children());
 }
 
+TEST(PipeProbes, ThirteenByteWritesStopAtWholePages) {
+  const auto f = run("pipe_13_byte_writes");
+  const auto& v = f.value;
+  // Whatever the page size, 13-byte writes never straddle a page of the pipe's buffer.
+  const std::size_t page = v.at("page size"), size = v.at("F_GETPIPE_SZ");
+  EXPECT_EQ(v.at("bytes until EAGAIN"), size / page * (page / 13 * 13)) << f.detail;
+  EXPECT_EQ(v.at("bytes until EAGAIN").get<std::size_t>(),
+            13 * v.at("13-byte writes").get<std::size_t>());
+  EXPECT_EQ(v.at("bytes packed without page bounds"), size / 13 * 13);
+  if (page == 4096 && size == 65536) {
+    EXPECT_EQ(v.at("bytes until EAGAIN"), 65520);
+    EXPECT_EQ(f.result, verdict::holds) << f.detail;
+    EXPECT_NE(f.detail.find("315 writes"), std::string::npos) << f.detail;
+  }
+  EXPECT_TRUE(test::no_children());
+}
+
 TEST(FifoProbes, OpenRulesHoldHere) {
   const auto enxio = run("fifo_open_write_nonblock_enxio");
   EXPECT_EQ(enxio.result, verdict::holds) << enxio.detail;
