@@ -5,7 +5,6 @@
 // It needs the sweep's repetitions (the bench program's run records) rather than a run of its own.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <fstream>
 #include <map>
 #include <stdexcept>
@@ -21,31 +20,6 @@ constexpr char kPipeId[] = "pipe";
 // The chance a verdict may be wrong when the two are alike: a complete separation of n and m
 // repetitions happens by chance with probability 1 / C(n + m, n) (3 and 3: 1/20).
 constexpr double kAlpha = 0.05;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-// 1 / C(n + m, n): the probability that every one of n exchangeable samples lands above every
-// one of m others (the one-sided exact Mann-Whitney p-value of a complete separation).
-double separation_chance(std::size_t n, std::size_t m) {
-  double c = 1;
-  for (std::size_t i = 1; i <= n; ++i) c = c * static_cast<double>(m + i) / static_cast<double>(i);
-  return 1 / c;
-}
-
-std::string rounded(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
-double round_to(double v, int digits) {
-  const double f = std::pow(10.0, digits);
-  return std::round(v * f) / f;
-}
 
 nlohmann::json rounded_all(const std::vector<double>& v) {
   nlohmann::json a = nlohmann::json::array();

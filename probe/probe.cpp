@@ -6,8 +6,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <system_error>
 
@@ -307,10 +310,56 @@ temp_fifo::~temp_fifo() {
   ::unlink(path_.c_str());
 }
 
+left_by_child create_in_child(const std::function<int()>& create,
+                              const std::function<int(int)>& then, const deadline& d) {
+  auto id_pipe = make_pipe();
+  left_by_child made;
+  made.creator = child_process::fork([&] {
+    id_pipe.read_end.reset();
+    const int id = create();
+    // The id goes first: from here on the parent owns the object's removal.
+    if (write_all(id_pipe.write_end.get(), std::as_bytes(std::span(&id, 1))) != io_status::ok)
+      return 1;
+    return then(id);
+  });
+  id_pipe.write_end.reset();
+  if (!wait_readable(id_pipe.read_end.get(), d.left()))
+    throw probe_timeout("waiting for the creator's id");
+  if (read_exact(id_pipe.read_end.get(), std::as_writable_bytes(std::span(&made.id, 1))) !=
+      io_status::ok)
+    throw std::runtime_error("the creator " +
+                             describe_wait_status(wait_exit(made.creator, d, "creator")) +
+                             " before it sent the id");
+  return made;
+}
+
 int wait_exit(child_process& child, const deadline& d, std::string_view what) {
   if (auto st = child.wait_for(d.left())) return *st;
   throw probe_timeout(std::string(what) + ": deadline of " + std::to_string(d.budget().count()) +
                       " ms passed");
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double separation_chance(std::size_t n, std::size_t m) {
+  double c = 1;
+  for (std::size_t i = 1; i <= n; ++i) c = c * static_cast<double>(m + i) / static_cast<double>(i);
+  return 1 / c;
+}
+
+std::string rounded(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+double round_to(double v, int digits) {
+  const double f = std::pow(10.0, digits);
+  return std::round(v * f) / f;
 }
 
 std::string errno_name(int err) {

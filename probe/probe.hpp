@@ -127,6 +127,18 @@ std::optional<int> wait_unblocked(child_process& child, std::chrono::millisecond
 // probe_timeout("<what>: ...") (the child_process then kills and reaps it).
 int wait_exit(child_process& child, const deadline& d, std::string_view what);
 
+// A System V object made by a forked child that exits without removing it (the kernel-persistence
+// probes). The child runs `create`, which makes the object and returns its id, sends the id, then
+// exits with `then(id)`. Returns once the id has come; the caller owns the object's removal from
+// then on and registers it with cleanup::guard at once. Throws probe_timeout when no id comes
+// within the deadline, std::runtime_error naming the creator's end when it exits without one.
+struct left_by_child {
+  int id = -1;
+  child_process creator;  // may still be running
+};
+left_by_child create_in_child(const std::function<int()>& create,
+                              const std::function<int(int id)>& then, const deadline& d);
+
 // Writes to a non-blocking pipe until EAGAIN (whole pages, then single bytes); returns the bytes
 // written. Throws std::system_error on any other error.
 std::size_t fill_until_eagain(int fd, const deadline& d);
@@ -146,6 +158,15 @@ class temp_fifo {
   std::string path_;
   cleanup::guard guard_;
 };
+
+// For claims decided on repeated measurements (copies.cpp, semaphore.cpp): the median of a
+// non-empty sample; 1 / C(n + m, n), the probability that every one of n exchangeable samples
+// lands above every one of m others (the one-sided exact Mann-Whitney p-value of a complete
+// separation); `v` rounded to `digits` decimals, as text ("%.*f") and as a number.
+double median(std::vector<double> v);
+double separation_chance(std::size_t n, std::size_t m);
+std::string rounded(double v, int digits);
+double round_to(double v, int digits);
 
 // errno as its symbolic name: "EINVAL", "EAGAIN"; "errno 123" when unknown.
 std::string errno_name(int err);

@@ -100,29 +100,21 @@ outcome whole_pages(const deadline&) {
 }
 
 outcome outlives_creator(const deadline& d) {
-  auto id_pipe = make_pipe();
   constexpr std::size_t kSize = 4096;
-  child_process creator = child_process::fork([&] {
-    id_pipe.read_end.reset();
-    key_t key = 0;
-    const int id = names::create_with_unique_key(
-        [](key_t k) { return ::shmget(k, kSize, IPC_CREAT | IPC_EXCL | 0600); }, "shmget", key);
-    // Send the id first: from here on the parent owns the segment's removal.
-    if (write_all(id_pipe.write_end.get(), std::as_bytes(std::span(&id, 1))) != io_status::ok)
-      return 1;
-    attachment a(id);
-    std::memset(a.data(), 0x5A, kSize);
-    return 0;  // exits without IPC_RMID
-  });
-  id_pipe.write_end.reset();
-  if (!wait_readable(id_pipe.read_end.get(), d.left()))
-    throw probe_timeout("waiting for the creator's segment id");
-  int id = -1;
-  if (read_exact(id_pipe.read_end.get(), std::as_writable_bytes(std::span(&id, 1))) !=
-      io_status::ok)
-    throw std::runtime_error("the creator " +
-                             describe_wait_status(wait_exit(creator, d, "creator")) +
-                             " before it sent the segment id");
+  auto made = create_in_child(
+      [] {
+        key_t key = 0;
+        return names::create_with_unique_key(
+            [](key_t k) { return ::shmget(k, kSize, IPC_CREAT | IPC_EXCL | 0600); }, "shmget", key);
+      },
+      [](int id) {
+        attachment a(id);
+        std::memset(a.data(), 0x5A, kSize);
+        return 0;  // exits without IPC_RMID
+      },
+      d);
+  const int id = made.id;
+  child_process& creator = made.creator;
   cleanup::guard g(cleanup::kind::sysv_shm, id);
   struct remover {
     int id;
