@@ -175,6 +175,35 @@ TEST(FifoProbes, ReadWriteOpenSucceedsAtOnceOnLinux) {
   EXPECT_TRUE(test::no_children());
 }
 
+TEST(MessageQueueProbes, QueueOutlivesItsCreatorAndFullQueueBlocks) {
+  const std::size_t objects = test::kernel_objects();
+  const auto kept = run("sysv_msg_kernel_persistence");
+  EXPECT_EQ(kept.result, verdict::holds) << kept.detail;
+  EXPECT_EQ(kept.value.at("queue after creator exit"), "exists");
+  EXPECT_EQ(kept.value.at("messages queued"), 1);
+  EXPECT_EQ(kept.value.at("last sender was the creator"), true);
+  EXPECT_EQ(kept.value.at("after IPC_RMID"), "gone");
+  const auto full = run("sysv_msg_full_blocks");
+  EXPECT_EQ(full.result, verdict::holds) << full.detail;
+  EXPECT_EQ(full.value.at("IPC_NOWAIT on the full queue"), "EAGAIN");
+  EXPECT_EQ(full.value.at("bytes queued until EAGAIN"), full.value.at("msg_qbytes"));
+  EXPECT_EQ(full.value.at("sent once a message was received"), true);
+  EXPECT_EQ(test::kernel_objects(), objects);
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(FtokProbes, LowBitsOfProjIdAndTheInodeMakeTheKey) {
+  const auto bits = run("ftok_low_8_bits");
+  EXPECT_EQ(bits.result, verdict::holds) << bits.detail;
+  EXPECT_EQ(bits.value.at("ftok(path, 1)"), bits.value.at("ftok(path, 257)"));
+  EXPECT_NE(bits.value.at("ftok(path, 1)"), bits.value.at("ftok(path, 2)"));
+  const auto inode = run("ftok_new_inode_new_key");
+  EXPECT_EQ(inode.result, verdict::holds) << inode.detail;
+  EXPECT_NE(inode.value.at("inode before"), inode.value.at("inode after"));
+  EXPECT_NE(inode.value.at("key before"), inode.value.at("key after"));
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
 TEST(SysvShmProbes, RemovedSegmentStaysUsableAndAttachableOnLinux) {
   const std::size_t objects = test::kernel_objects();
   const auto f = run("sysv_shm_rmid_attached");
