@@ -94,6 +94,7 @@ std::vector<probe> pipe_probes();            // pipe.cpp
 std::vector<probe> fifo_probes();            // fifo.cpp
 std::vector<probe> message_queue_probes();   // message_queue.cpp
 std::vector<probe> sysv_shm_probes();        // sysv_shm.cpp
+std::vector<probe> mmap_probes();            // mmap.cpp
 std::vector<probe> datagram_probes();        // datagram.cpp
 std::vector<probe> semaphore_probes();       // semaphore.cpp
 

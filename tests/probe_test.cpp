@@ -231,6 +231,17 @@ TEST(SysvShmProbes, ShmLockSynchronisesNothing) {
   EXPECT_TRUE(test::no_children());
 }
 
+TEST(MmapProbes, SharedWritesReachTheOtherProcessAndTheFilePrivateOnesNeither) {
+  const auto f = run("mmap_shared_private");
+  EXPECT_EQ(f.result, verdict::holds) << f.detail;
+  EXPECT_EQ(f.value.at("MAP_SHARED: the parent sees the child's write"), true);
+  EXPECT_EQ(f.value.at("MAP_SHARED: the file holds it (pread)"), true);
+  EXPECT_EQ(f.value.at("MAP_PRIVATE: the parent sees the child's write"), false);
+  EXPECT_EQ(f.value.at("MAP_PRIVATE: the file holds it (pread)"), false);
+  EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+}
+
 TEST(Probes, WholeRunHoldsHereAndLeavesNothingBehind) {
   const std::size_t objects = test::kernel_objects();
   std::vector<finding> findings;
