@@ -97,6 +97,7 @@ std::vector<probe> sysv_shm_probes();        // sysv_shm.cpp
 std::vector<probe> mmap_probes();            // mmap.cpp
 std::vector<probe> datagram_probes();        // datagram.cpp
 std::vector<probe> semaphore_probes();       // semaphore.cpp
+std::vector<probe> signal_probes();          // signal.cpp
 
 // The table printed by ipcbench-probe: claim | value | verdict, wrapped to `width` columns.
 std::string format_table(const std::vector<finding>& findings, std::size_t width = 120);

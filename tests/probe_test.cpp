@@ -277,6 +277,17 @@ TEST(SemaphoreProbes, UndoCostIsMeasuredNotAssumed) {
   EXPECT_EQ(test::kernel_objects(), objects);
 }
 
+TEST(SignalProbes, KillAndStopCannotBeCaughtOrIgnored) {
+  const auto f = run("signal_kill_stop_fixed");
+  EXPECT_EQ(f.result, verdict::holds) << f.detail;
+  EXPECT_EQ(f.value.at("sigaction(SIGKILL, SIG_IGN)"), "EINVAL");
+  EXPECT_EQ(f.value.at("sigaction(SIGSTOP, handler)"), "EINVAL");
+  EXPECT_EQ(f.value.at("signal(SIGKILL, SIG_IGN)"), "SIG_ERR, EINVAL");
+  EXPECT_EQ(f.value.at("then sent SIGSTOP"), "stopped (T)");
+  EXPECT_EQ(f.value.at("then sent SIGKILL"), "killed by SIGKILL");
+  EXPECT_TRUE(test::no_children());
+}
+
 TEST(Probes, WholeRunHoldsHereAndLeavesNothingBehind) {
   const std::size_t objects = test::kernel_objects();
   std::vector<finding> findings;
