@@ -265,14 +265,18 @@ outcome large_writes(const deadline& d) {
 std::vector<probe> pipe_atomicity_probes() {
   return {
       {"pipe_buf", "PIPE_BUF is 4096 bytes on Linux (POSIX: at least 512)",
+       "man 7 pipe (PIPE_BUF); tutorial 004, section 2.3 '总结' (summary: PIPE_BUF, 4096 bytes)",
        "PIPE_BUF from <limits.h>, fpathconf(_PC_PIPE_BUF) on a pipe, pathconf(_PC_PIPE_BUF) on a "
        "FIFO",
        pipe_buf_value},
       {"pipe_atomic_writes",
        "Writes of at most PIPE_BUF bytes to a pipe or FIFO never interleave with other writers'",
+       "man 7 pipe (PIPE_BUF); tutorial 000, section '命名管道的安全问题' (FIFO safety); tutorial "
+       "004, section 2.3 '总结' (summary)",
        std::string(kMethod) + "; sizes 512 and PIPE_BUF", small_writes},
       {"pipe_large_writes_interleave",
        "Writes larger than PIPE_BUF may interleave with other writers' data",
+       "man 7 pipe (PIPE_BUF); tutorial 000, section '命名管道的安全问题' (FIFO safety)",
        std::string(kMethod) + "; sizes PIPE_BUF+1, 16384 and 65536", large_writes},
   };
 }

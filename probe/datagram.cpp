@@ -107,12 +107,14 @@ std::vector<probe> datagram_probes() {
       {"udp_max_datagram",
        "The largest UDP datagram over IPv4 loopback is 65507 bytes (65535 minus IP and UDP "
        "headers)",
+       "man 7 udp; man 7 ip (the 65535-byte IPv4 packet)",
        "binary search: a UDP socket bound to 127.0.0.1 sends datagrams to itself (MSG_DONTWAIT) "
        "and "
        "receives each whole (MSG_TRUNC shows its real length)",
        udp_largest},
       {"unix_dgram_max_datagram",
        "The largest Unix-domain datagram is set by the send buffer (SO_SNDBUF), not by 64 KiB",
+       "man 7 unix (SO_SNDBUF); man 7 socket",
        "binary search over a socketpair(AF_UNIX, SOCK_DGRAM): send (MSG_DONTWAIT), receive whole; "
        "compare with SO_SNDBUF",
        unix_largest},

@@ -1,5 +1,7 @@
 // Claim 4: the open rules of fifo(7) and open(2): opening for reading blocks until a writer
-// opens; O_WRONLY|O_NONBLOCK without a reader fails with ENXIO; O_RDONLY|O_NONBLOCK succeeds.
+// opens, and for writing until a reader opens; O_WRONLY|O_NONBLOCK without a reader fails with
+// ENXIO; O_RDONLY|O_NONBLOCK succeeds; O_RDWR, which POSIX leaves undefined, succeeds at once on
+// Linux (fifo(7)), the opener counting as its own reader and writer.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -50,6 +52,84 @@ outcome rdonly_blocks(const deadline& d) {
   return o;
 }
 
+outcome wronly_blocks(const deadline& d) {
+  const temp_fifo fifo;
+  const std::string& path = fifo.path();
+  auto w = watch_blocking(
+      [&](int ready) {
+        announce(ready);
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+        return fd >= 0 ? 0 : 1;
+      },
+      kWindow, d);
+  outcome o;
+  if (!w.blocked) {
+    o.value = {{"after 200 ms", w.state}};
+    o.result = verdict::does_not_hold;
+    o.detail = "open(O_WRONLY) of a FIFO without a reader did not block: the opener " + w.state;
+    return o;
+  }
+  // A non-blocking reader opens at once and counts as a reader, which releases the writer.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  const std::string reader = fd >= 0 ? "opened" : errno_name(errno);
+  unique_fd keep(fd);
+  const auto st = wait_unblocked(w.child, std::chrono::seconds(2), d);
+  const bool opened = st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0;
+  o.value = {{"after 200 ms", w.state}, {"returned once a reader opened", opened}};
+  o.result = opened ? verdict::holds : verdict::does_not_hold;
+  o.detail = "the writer's open(2) was " + w.state + " after 200 ms; the reader's open: " + reader +
+             (opened ? "; then the writer's open returned" : "; the writer's open did not return");
+  return o;
+}
+
+// Exit codes of the O_RDWR opener.
+enum rdwr_step { kRdwrOk = 0, kRdwrOpenFailed, kRdwrWriteFailed, kRdwrReadFailed };
+
+outcome rdwr(const deadline& d) {
+  const temp_fifo fifo;
+  const std::string& path = fifo.path();
+  // In a child: should the open block after all, the watch reports it and kills the opener.
+  auto w = watch_blocking(
+      [&](int ready) -> int {
+        announce(ready);
+        const int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+        if (fd < 0) return kRdwrOpenFailed;
+        // The opener is the FIFO's only reader and writer: it reads back what it wrote.
+        const char out = 'r';
+        char in = 0;
+        if (::write(fd, &out, 1) != 1) return kRdwrWriteFailed;
+        if (::read(fd, &in, 1) != 1 || in != out) return kRdwrReadFailed;
+        return kRdwrOk;
+      },
+      kWindow, d);
+  outcome o;
+  if (w.blocked) {
+    o.value = {{"open(O_RDWR) after 200 ms", w.state}};
+    o.result = verdict::does_not_hold;
+    o.detail = "open(O_RDWR) of a FIFO without another process blocked: the opener was " + w.state +
+               " after 200 ms";
+    return o;
+  }
+  const int st = w.early_status.value_or(-1);
+  const int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  std::string open_result = "succeeded at once", read_back = "yes";
+  if (code == kRdwrOpenFailed) open_result = "failed";
+  if (code != kRdwrOk) read_back = code == kRdwrOpenFailed ? "not tried" : "no";
+  if (code < 0 || code > kRdwrReadFailed) open_result = read_back = "opener " + w.state;
+  o.value = {{"open(O_RDWR)", open_result}, {"reads back its own write", read_back}};
+  o.result = code == kRdwrOk ? verdict::holds : verdict::does_not_hold;
+  o.detail =
+      code == kRdwrOk
+          ? "open(O_RDWR) of a FIFO no other process had open returned within the 200 ms window "
+            "without blocking, and the opener read back the byte it wrote itself. Tutorial 000 "
+            "says a program cannot open a FIFO O_RDWR (\"不能以O_RDWR\") and that its behaviour is "
+            "undefined: POSIX leaves it undefined, but Linux defines it (fifo(7)), and the text's "
+            "warning that the opener reads back its own output is what happens"
+          : "the O_RDWR opener " + w.state + " (open " + open_result + ", read back " + read_back +
+                ")";
+  return o;
+}
+
 outcome wronly_nonblock_enxio(const deadline&) {
   const temp_fifo fifo;
   const std::string& path = fifo.path();
@@ -87,14 +167,32 @@ outcome rdonly_nonblock(const deadline&) {
 std::vector<probe> fifo_probes() {
   return {
       {"fifo_open_read_blocks", "Opening a FIFO for reading blocks until a writer opens it",
+       "tutorial 000, section '阻塞问题' (blocking); tutorial 004, section 2.2 '命名管道' (named "
+       "pipes); man 7 fifo",
        "a forked child opens a fresh FIFO with O_RDONLY; after 200 ms it must still be there and "
        "asleep; then the parent opens the write end",
        rdonly_blocks},
+      {"fifo_open_write_blocks", "Opening a FIFO for writing blocks until a reader opens it",
+       "tutorial 000, section '阻塞问题' (blocking); tutorial 004, section 2.2 '命名管道' (named "
+       "pipes); man 7 fifo",
+       "a forked child opens a fresh FIFO with O_WRONLY; after 200 ms it must still be there and "
+       "asleep; then the parent opens the read end with O_RDONLY|O_NONBLOCK",
+       wronly_blocks},
       {"fifo_open_write_nonblock_enxio",
        "Opening a FIFO with O_WRONLY|O_NONBLOCK while no reader has it open fails with ENXIO",
+       "tutorial 000, section '阻塞问题' (blocking: the open returns -1); man 7 fifo; man 2 open "
+       "(ENXIO)",
        "open(2) a fresh FIFO with O_WRONLY|O_NONBLOCK", wronly_nonblock_enxio},
       {"fifo_open_read_nonblock", "Opening a FIFO with O_RDONLY|O_NONBLOCK succeeds at once",
+       "tutorial 000, section '阻塞问题' (blocking); man 7 fifo",
        "open(2) a fresh FIFO with O_RDONLY|O_NONBLOCK, timed", rdonly_nonblock},
+      {"fifo_open_rdwr",
+       "On Linux, opening a FIFO with O_RDWR succeeds at once, without another reader or writer "
+       "(POSIX leaves it undefined), and the opener reads back its own writes",
+       "tutorial 000, section '打开命名管道' (opening a named pipe: not with O_RDWR); man 7 fifo",
+       "a forked child opens a fresh FIFO with O_RDWR (no O_NONBLOCK), writes one byte and reads "
+       "it back; it must have finished within 200 ms",
+       rdwr},
   };
 }
 

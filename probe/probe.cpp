@@ -6,8 +6,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <system_error>
 
@@ -43,9 +46,13 @@ std::optional<verdict> parse_verdict(std::string_view text) noexcept {
 }
 
 nlohmann::json to_json(const finding& f) {
-  return {{"id", f.id},         {"claim", f.claim},
-          {"value", f.value},   {"verdict", std::string(to_string(f.result))},
-          {"method", f.method}, {"detail", f.detail}};
+  return {{"id", f.id},
+          {"claim", f.claim},
+          {"source", f.source},
+          {"value", f.value},
+          {"verdict", std::string(to_string(f.result))},
+          {"method", f.method},
+          {"detail", f.detail}};
 }
 
 finding finding_from_json(const nlohmann::json& j) {
@@ -60,6 +67,7 @@ finding finding_from_json(const nlohmann::json& j) {
   f.claim = text("claim");
   f.method = text("method");
   f.detail = text("detail");
+  if (j.contains("source")) f.source = text("source");  // absent in older reports
   const std::string v = text("verdict");
   const auto parsed = parse_verdict(v);
   if (!parsed)
@@ -91,6 +99,7 @@ finding run_probe(const probe& p, std::chrono::milliseconds budget) {
   finding f;
   f.id = p.id;
   f.claim = p.claim;
+  f.source = p.source;
   f.method = p.method;
   try {
     const deadline d(budget);
@@ -112,8 +121,9 @@ finding run_probe(const probe& p, std::chrono::milliseconds budget) {
 
 std::vector<probe> all_probes() {
   std::vector<probe> all;
-  for (auto family : {pipe_atomicity_probes, pipe_probes, fifo_probes, message_queue_probes,
-                      sysv_shm_probes, datagram_probes, semaphore_probes}) {
+  for (auto family :
+       {pipe_atomicity_probes, pipe_probes, fifo_probes, message_queue_probes, sysv_shm_probes,
+        mmap_probes, datagram_probes, semaphore_probes, signal_probes}) {
     auto some = family();
     all.insert(all.end(), std::make_move_iterator(some.begin()),
                std::make_move_iterator(some.end()));
@@ -301,10 +311,56 @@ temp_fifo::~temp_fifo() {
   ::unlink(path_.c_str());
 }
 
+left_by_child create_in_child(const std::function<int()>& create,
+                              const std::function<int(int)>& then, const deadline& d) {
+  auto id_pipe = make_pipe();
+  left_by_child made;
+  made.creator = child_process::fork([&] {
+    id_pipe.read_end.reset();
+    const int id = create();
+    // The id goes first: from here on the parent owns the object's removal.
+    if (write_all(id_pipe.write_end.get(), std::as_bytes(std::span(&id, 1))) != io_status::ok)
+      return 1;
+    return then(id);
+  });
+  id_pipe.write_end.reset();
+  if (!wait_readable(id_pipe.read_end.get(), d.left()))
+    throw probe_timeout("waiting for the creator's id");
+  if (read_exact(id_pipe.read_end.get(), std::as_writable_bytes(std::span(&made.id, 1))) !=
+      io_status::ok)
+    throw std::runtime_error("the creator " +
+                             describe_wait_status(wait_exit(made.creator, d, "creator")) +
+                             " before it sent the id");
+  return made;
+}
+
 int wait_exit(child_process& child, const deadline& d, std::string_view what) {
   if (auto st = child.wait_for(d.left())) return *st;
   throw probe_timeout(std::string(what) + ": deadline of " + std::to_string(d.budget().count()) +
                       " ms passed");
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+double separation_chance(std::size_t n, std::size_t m) {
+  double c = 1;
+  for (std::size_t i = 1; i <= n; ++i) c = c * static_cast<double>(m + i) / static_cast<double>(i);
+  return 1 / c;
+}
+
+std::string rounded(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+double round_to(double v, int digits) {
+  const double f = std::pow(10.0, digits);
+  return std::round(v * f) / f;
 }
 
 std::string errno_name(int err) {

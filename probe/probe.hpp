@@ -34,13 +34,17 @@ std::optional<verdict> parse_verdict(std::string_view text) noexcept;
 struct finding {
   std::string id;
   std::string claim;
+  // Where the claim comes from: "tutorial 001, section 1.6 '管道的容量' (pipe capacity)",
+  // "man 7 pipe". Empty in reports written before findings named their source.
+  std::string source;
   nlohmann::json value;  // free-form; null when nothing was measured
   verdict result = verdict::not_applicable;
   std::string method;
   std::string detail;
 };
 nlohmann::json to_json(const finding& f);
-// Throws std::invalid_argument naming the missing or malformed field.
+// Throws std::invalid_argument naming the missing or malformed field. "source" is optional (older
+// reports have none); when present it must be a string.
 finding finding_from_json(const nlohmann::json& j);
 
 // What a probe's body measured; the claim, id and method come from the probe.
@@ -73,12 +77,14 @@ class deadline {
 struct probe {
   std::string id;
   std::string claim;
+  std::string source;  // the textbook or man page the claim is taken from (finding::source)
   std::string method;
   std::function<outcome(const deadline&)> run;
 };
 
-// Runs one probe under a deadline. Never throws: an exception becomes `not applicable` with
-// "could not run: <what>" in detail, a missed deadline "timed out: <what>".
+// Runs one probe under a deadline; the finding carries the probe's id, claim, source and method.
+// Never throws: an exception becomes `not applicable` with "could not run: <what>" in detail, a
+// missed deadline "timed out: <what>".
 finding run_probe(const probe& p, std::chrono::milliseconds budget);
 
 // Every probe that runs on its own, in the order of the report's table; one family per file.
@@ -88,8 +94,10 @@ std::vector<probe> pipe_probes();            // pipe.cpp
 std::vector<probe> fifo_probes();            // fifo.cpp
 std::vector<probe> message_queue_probes();   // message_queue.cpp
 std::vector<probe> sysv_shm_probes();        // sysv_shm.cpp
+std::vector<probe> mmap_probes();            // mmap.cpp
 std::vector<probe> datagram_probes();        // datagram.cpp
 std::vector<probe> semaphore_probes();       // semaphore.cpp
+std::vector<probe> signal_probes();          // signal.cpp
 
 // The table printed by ipcbench-probe: claim | value | verdict, wrapped to `width` columns.
 std::string format_table(const std::vector<finding>& findings, std::size_t width = 120);
@@ -121,6 +129,18 @@ std::optional<int> wait_unblocked(child_process& child, std::chrono::millisecond
 // probe_timeout("<what>: ...") (the child_process then kills and reaps it).
 int wait_exit(child_process& child, const deadline& d, std::string_view what);
 
+// A System V object made by a forked child that exits without removing it (the kernel-persistence
+// probes). The child runs `create`, which makes the object and returns its id, sends the id, then
+// exits with `then(id)`. Returns once the id has come; the caller owns the object's removal from
+// then on and registers it with cleanup::guard at once. Throws probe_timeout when no id comes
+// within the deadline, std::runtime_error naming the creator's end when it exits without one.
+struct left_by_child {
+  int id = -1;
+  child_process creator;  // may still be running
+};
+left_by_child create_in_child(const std::function<int()>& create,
+                              const std::function<int(int id)>& then, const deadline& d);
+
 // Writes to a non-blocking pipe until EAGAIN (whole pages, then single bytes); returns the bytes
 // written. Throws std::system_error on any other error.
 std::size_t fill_until_eagain(int fd, const deadline& d);
@@ -140,6 +160,15 @@ class temp_fifo {
   std::string path_;
   cleanup::guard guard_;
 };
+
+// For claims decided on repeated measurements (copies.cpp, semaphore.cpp): the median of a
+// non-empty sample; 1 / C(n + m, n), the probability that every one of n exchangeable samples
+// lands above every one of m others (the one-sided exact Mann-Whitney p-value of a complete
+// separation); `v` rounded to `digits` decimals, as text ("%.*f") and as a number.
+double median(std::vector<double> v);
+double separation_chance(std::size_t n, std::size_t m);
+std::string rounded(double v, int digits);
+double round_to(double v, int digits);
 
 // errno as its symbolic name: "EINVAL", "EAGAIN"; "errno 123" when unknown.
 std::string errno_name(int err);

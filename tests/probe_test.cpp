@@ -11,6 +11,7 @@
 #include <boost/process.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -133,15 +134,159 @@ TEST(PipeProbes, FourReadWriteCasesHoldHere) {
   EXPECT_TRUE(test::no_children());
 }
 
+TEST(PipeProbes, ThirteenByteWritesStopAtWholePages) {
+  const auto f = run("pipe_13_byte_writes");
+  const auto& v = f.value;
+  // Whatever the page size, 13-byte writes never straddle a page of the pipe's buffer.
+  const std::size_t page = v.at("page size"), size = v.at("F_GETPIPE_SZ");
+  EXPECT_EQ(v.at("bytes until EAGAIN"), size / page * (page / 13 * 13)) << f.detail;
+  EXPECT_EQ(v.at("bytes until EAGAIN").get<std::size_t>(),
+            13 * v.at("13-byte writes").get<std::size_t>());
+  EXPECT_EQ(v.at("bytes packed without page bounds"), size / 13 * 13);
+  if (page == 4096 && size == 65536) {
+    EXPECT_EQ(v.at("bytes until EAGAIN"), 65520);
+    EXPECT_EQ(f.result, verdict::holds) << f.detail;
+    EXPECT_NE(f.detail.find("315 writes"), std::string::npos) << f.detail;
+  }
+  EXPECT_TRUE(test::no_children());
+}
+
 TEST(FifoProbes, OpenRulesHoldHere) {
   const auto enxio = run("fifo_open_write_nonblock_enxio");
   EXPECT_EQ(enxio.result, verdict::holds) << enxio.detail;
   EXPECT_EQ(enxio.value.at("open(O_WRONLY|O_NONBLOCK)"), "ENXIO");
-  for (const char* id : {"fifo_open_read_blocks", "fifo_open_read_nonblock"}) {
+  for (const char* id :
+       {"fifo_open_read_blocks", "fifo_open_write_blocks", "fifo_open_read_nonblock"}) {
     const auto f = run(id);
     EXPECT_EQ(f.result, verdict::holds) << id << ": " << f.detail;
   }
+  EXPECT_EQ(run("fifo_open_write_blocks").value.at("returned once a reader opened"), true);
   EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(FifoProbes, ReadWriteOpenSucceedsAtOnceOnLinux) {
+  const auto f = run("fifo_open_rdwr");
+  EXPECT_EQ(f.result, verdict::holds) << f.detail;
+  EXPECT_EQ(f.value.at("open(O_RDWR)"), "succeeded at once");
+  EXPECT_EQ(f.value.at("reads back its own write"), "yes");
+  EXPECT_NE(f.detail.find("Tutorial 000"), std::string::npos) << f.detail;
+  EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(MessageQueueProbes, QueueOutlivesItsCreatorAndFullQueueBlocks) {
+  const std::size_t objects = test::kernel_objects();
+  const auto kept = run("sysv_msg_kernel_persistence");
+  EXPECT_EQ(kept.result, verdict::holds) << kept.detail;
+  EXPECT_EQ(kept.value.at("queue after creator exit"), "exists");
+  EXPECT_EQ(kept.value.at("messages queued"), 1);
+  EXPECT_EQ(kept.value.at("last sender was the creator"), true);
+  EXPECT_EQ(kept.value.at("after IPC_RMID"), "gone");
+  const auto full = run("sysv_msg_full_blocks");
+  EXPECT_EQ(full.result, verdict::holds) << full.detail;
+  EXPECT_EQ(full.value.at("IPC_NOWAIT on the full queue"), "EAGAIN");
+  EXPECT_EQ(full.value.at("bytes queued until EAGAIN"), full.value.at("msg_qbytes"));
+  EXPECT_EQ(full.value.at("sent once a message was received"), true);
+  EXPECT_EQ(test::kernel_objects(), objects);
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(FtokProbes, LowBitsOfProjIdAndTheInodeMakeTheKey) {
+  const auto bits = run("ftok_low_8_bits");
+  EXPECT_EQ(bits.result, verdict::holds) << bits.detail;
+  EXPECT_EQ(bits.value.at("ftok(path, 1)"), bits.value.at("ftok(path, 257)"));
+  EXPECT_NE(bits.value.at("ftok(path, 1)"), bits.value.at("ftok(path, 2)"));
+  const auto inode = run("ftok_new_inode_new_key");
+  EXPECT_EQ(inode.result, verdict::holds) << inode.detail;
+  EXPECT_NE(inode.value.at("inode before"), inode.value.at("inode after"));
+  EXPECT_NE(inode.value.at("key before"), inode.value.at("key after"));
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+TEST(SysvShmProbes, RemovedSegmentStaysUsableAndAttachableOnLinux) {
+  const std::size_t objects = test::kernel_objects();
+  const auto f = run("sysv_shm_rmid_attached");
+  EXPECT_EQ(f.result, verdict::holds) << f.detail;
+  EXPECT_EQ(f.value.at("marked for removal (SHM_DEST)"), true);
+  EXPECT_EQ(f.value.at("attached segment usable after IPC_RMID"), true);
+  EXPECT_EQ(f.value.at("new shmat by id in another process"), "attached");
+  EXPECT_NE(f.detail.find("Tutorial 004"), std::string::npos) << f.detail;
+  EXPECT_EQ(test::kernel_objects(), objects);
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(SysvShmProbes, ShmLockSynchronisesNothing) {
+  const std::size_t objects = test::kernel_objects();
+  const auto f = run("sysv_shm_lock_not_sync");
+  // SHM_LOCK needs CAP_IPC_LOCK or room under RLIMIT_MEMLOCK; refused, the claim cannot be tried.
+  if (f.result == verdict::not_applicable) {
+    EXPECT_EQ(f.detail.rfind("shmctl(SHM_LOCK) failed with ", 0), 0u) << f.detail;
+  } else {
+    EXPECT_EQ(f.result, verdict::holds) << f.detail;
+    EXPECT_EQ(f.value.at("SHM_LOCKED after SHM_LOCK"), true);
+    EXPECT_EQ(f.value.at("other process read and wrote while locked"), true);
+    EXPECT_NE(f.detail.find("Tutorial 003"), std::string::npos) << f.detail;
+  }
+  EXPECT_EQ(test::kernel_objects(), objects);
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(MmapProbes, SharedWritesReachTheOtherProcessAndTheFilePrivateOnesNeither) {
+  const auto f = run("mmap_shared_private");
+  EXPECT_EQ(f.result, verdict::holds) << f.detail;
+  EXPECT_EQ(f.value.at("MAP_SHARED: the parent sees the child's write"), true);
+  EXPECT_EQ(f.value.at("MAP_SHARED: the file holds it (pread)"), true);
+  EXPECT_EQ(f.value.at("MAP_PRIVATE: the parent sees the child's write"), false);
+  EXPECT_EQ(f.value.at("MAP_PRIVATE: the file holds it (pread)"), false);
+  EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(SemaphoreProbes, NowaitRemovalAndWaitForZeroHoldHere) {
+  const std::size_t objects = test::kernel_objects();
+  const auto nowait = run("sysv_sem_nowait_eagain");
+  EXPECT_EQ(nowait.result, verdict::holds) << nowait.detail;
+  EXPECT_EQ(nowait.value.at("value 0: semop(-1, IPC_NOWAIT)"), "EAGAIN");
+  const auto removed = run("sysv_sem_rmid_wakes_eidrm");
+  EXPECT_EQ(removed.result, verdict::holds) << removed.detail;
+  EXPECT_EQ(removed.value.at("GETNCNT"), 1);
+  EXPECT_EQ(removed.value.at("semop after IPC_RMID"), "EIDRM");
+  const auto zero = run("sysv_sem_wait_for_zero");
+  EXPECT_EQ(zero.result, verdict::holds) << zero.detail;
+  EXPECT_EQ(zero.value.at("GETZCNT"), 1);
+  const auto kept = run("sysv_sem_kernel_persistence");
+  EXPECT_EQ(kept.result, verdict::holds) << kept.detail;
+  EXPECT_EQ(kept.value.at("value"), 5);
+  EXPECT_EQ(kept.value.at("last semop by the creator"), true);
+  EXPECT_EQ(test::kernel_objects(), objects);
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(SemaphoreProbes, UndoCostIsMeasuredNotAssumed) {
+  // No timing threshold: only that it measured and decided within the allowed verdicts.
+  const std::size_t objects = test::kernel_objects();
+  const auto f = run("sysv_sem_undo_cost");
+  EXPECT_TRUE(f.result == verdict::holds || f.result == verdict::inconclusive) << f.detail;
+  EXPECT_GT(f.value.at("median without").get<double>(), 0);
+  EXPECT_GT(f.value.at("median with").get<double>(), 0);
+  EXPECT_EQ(f.value.at("ns per semop with SEM_UNDO").size(), 7u);
+  EXPECT_EQ(f.value.at("ns per semop without SEM_UNDO").size(), 7u);
+  if (f.result == verdict::holds) {
+    EXPECT_EQ(f.value.at("every run with slower than every run without"), true);
+  }
+  EXPECT_EQ(test::kernel_objects(), objects);
+}
+
+TEST(SignalProbes, KillAndStopCannotBeCaughtOrIgnored) {
+  const auto f = run("signal_kill_stop_fixed");
+  EXPECT_EQ(f.result, verdict::holds) << f.detail;
+  EXPECT_EQ(f.value.at("sigaction(SIGKILL, SIG_IGN)"), "EINVAL");
+  EXPECT_EQ(f.value.at("sigaction(SIGSTOP, handler)"), "EINVAL");
+  EXPECT_EQ(f.value.at("signal(SIGKILL, SIG_IGN)"), "SIG_ERR, EINVAL");
+  EXPECT_EQ(f.value.at("then sent SIGSTOP"), "stopped (T)");
+  EXPECT_EQ(f.value.at("then sent SIGKILL"), "killed by SIGKILL");
+  EXPECT_TRUE(test::no_children());
 }
 
 TEST(Probes, WholeRunHoldsHereAndLeavesNothingBehind) {
@@ -149,11 +294,18 @@ TEST(Probes, WholeRunHoldsHereAndLeavesNothingBehind) {
   std::vector<finding> findings;
   for (const auto& p : all_probes()) findings.push_back(run_probe(p, 20s));
   EXPECT_GE(findings.size(), 20u);
+  const std::regex cited("(tutorial 00[0-4], section |man [1-8] )");
   for (const auto& f : findings) {
     EXPECT_FALSE(f.id.empty() || f.claim.empty() || f.method.empty() || f.detail.empty()) << f.id;
-    // The only claim a clean run may leave undecided is a "may interleave".
+    EXPECT_TRUE(std::regex_search(f.source, cited)) << f.id << ": '" << f.source << "'";
+    // The claims a clean run may leave undecided: a "may interleave", and a cost the machine's
+    // noise can hide.
     if (f.id == "pipe_large_writes_interleave" && f.result == verdict::not_applicable)
       EXPECT_NE(f.detail.find("no interleaving observed in"), std::string::npos) << f.detail;
+    else if (f.id == "sysv_sem_undo_cost" && f.result == verdict::inconclusive)
+      EXPECT_NE(f.detail.find("SEM_UNDO"), std::string::npos) << f.detail;
+    else if (f.id == "sysv_shm_lock_not_sync" && f.result == verdict::not_applicable)
+      EXPECT_EQ(f.detail.rfind("shmctl(SHM_LOCK) failed with ", 0), 0u) << f.detail;
     else
       EXPECT_EQ(f.result, verdict::holds) << f.id << ": " << f.detail;
   }
@@ -163,13 +315,15 @@ TEST(Probes, WholeRunHoldsHereAndLeavesNothingBehind) {
 }
 
 TEST(Probes, CannotRunIsNotApplicableWithTheReason) {
-  const probe p{"injected", "a claim", "a method", [](const deadline&) -> outcome {
+  const probe p{"injected", "a claim", "man 7 mq_overview", "a method",
+                [](const deadline&) -> outcome {
                   throw std::system_error(ENOSYS, std::system_category(), "mq_open(/x)");
                 }};
   const auto f = run_probe(p, 1s);
   EXPECT_EQ(f.result, verdict::not_applicable);
   EXPECT_EQ(f.id, "injected");
   EXPECT_EQ(f.claim, "a claim");
+  EXPECT_EQ(f.source, "man 7 mq_overview");
   EXPECT_NE(f.detail.find("could not run: mq_open(/x)"), std::string::npos) << f.detail;
   EXPECT_NE(f.detail.find("Function not implemented"), std::string::npos) << f.detail;
   EXPECT_TRUE(f.value.contains("could not run"));
@@ -205,7 +359,7 @@ TEST(Probes, MissedDeadlineIsNotApplicableAndKillsTheChild) {
   EXPECT_EQ(f.result, verdict::not_applicable);
   EXPECT_EQ(f.detail.rfind("timed out: ", 0), 0u) << f.detail;
   EXPECT_TRUE(test::no_children());
-  const probe slow{"slow", "c", "m", [](const deadline& d) -> outcome {
+  const probe slow{"slow", "c", "s", "m", [](const deadline& d) -> outcome {
                      for (;;) {
                        d.check("spinning");
                        std::this_thread::sleep_for(5ms);
@@ -217,14 +371,19 @@ TEST(Probes, MissedDeadlineIsNotApplicableAndKillsTheChild) {
 }
 
 TEST(Probes, FindingJsonRoundTripAndRejects) {
-  finding f{"id1", "claim", {{"a", 1}}, verdict::does_not_hold, "method", "detail"};
+  finding f{"id1", "claim", "man 7 pipe", {{"a", 1}}, verdict::does_not_hold, "method", "detail"};
   const auto j = to_json(f);
   EXPECT_EQ(j.at("verdict"), "does not hold");
+  EXPECT_EQ(j.at("source"), "man 7 pipe");
   const auto back = finding_from_json(j);
   EXPECT_EQ(back.id, "id1");
+  EXPECT_EQ(back.source, "man 7 pipe");
   EXPECT_EQ(back.value, f.value);
   EXPECT_EQ(back.result, verdict::does_not_hold);
   auto bad = j;
+  bad["source"] = 7;
+  EXPECT_THROW(finding_from_json(bad), std::invalid_argument);
+  bad = j;
   bad["verdict"] = "maybe";
   EXPECT_THROW(finding_from_json(bad), std::invalid_argument);
   bad = j;
@@ -233,11 +392,46 @@ TEST(Probes, FindingJsonRoundTripAndRejects) {
   EXPECT_THROW(finding_from_json(nlohmann::json::array()), std::invalid_argument);
 }
 
+TEST(Probes, FindingWithoutSourceFromAnOlderReportIsRead) {
+  const nlohmann::json old = {{"id", "pipe_buf"},
+                              {"claim", "PIPE_BUF is 4096"},
+                              {"value", {{"PIPE_BUF", 4096}}},
+                              {"verdict", "holds"},
+                              {"method", "m"},
+                              {"detail", "d"}};
+  const auto f = finding_from_json(old);
+  EXPECT_EQ(f.id, "pipe_buf");
+  EXPECT_TRUE(f.source.empty());
+  EXPECT_EQ(f.result, verdict::holds);
+  // Written again, it says so with an empty source.
+  EXPECT_EQ(to_json(f).at("source"), "");
+  // A whole probe file of that age, as `ipcbench --probes` reads it.
+  const auto path = test::scratch_dir() / "old-probes.json";
+  std::ofstream(path) << nlohmann::json{{"probes", {old}}}.dump();
+  const auto read = read_probe_file(path.string());
+  std::filesystem::remove(path);
+  ASSERT_EQ(read.size(), 1u);
+  EXPECT_TRUE(read[0].source.empty());
+  // The report's array carries every finding's source, the computed claim's too.
+  const auto arr = report_probes({run("pipe_capacity"), f}, {});
+  ASSERT_EQ(arr.size(), 3u);
+  EXPECT_NE(arr[0].at("source").get<std::string>().find("tutorial 002"), std::string::npos);
+  EXPECT_EQ(arr[1].at("source"), "");
+  EXPECT_NE(arr[2].at("source").get<std::string>().find("tutorial 000"), std::string::npos);
+}
+
 TEST(Probes, TableShowsClaimValueAndVerdict) {
   const std::vector<finding> fs = {
-      {"a", "A pipe holds 65536 bytes", {{"F_GETPIPE_SZ", 65536}}, verdict::holds, "m", "d"},
+      {"a",
+       "A pipe holds 65536 bytes",
+       "man 7 pipe",
+       {{"F_GETPIPE_SZ", 65536}},
+       verdict::holds,
+       "m",
+       "d"},
       {"b",
        "Something else entirely that is long enough to wrap around the claim column once",
+       "man 7 mq_overview",
        {{"could not run", "mq_open(/x): Function not implemented"}},
        verdict::not_applicable,
        "m",
@@ -384,8 +578,8 @@ TEST(Copies, UntestedWithoutBothSides) {
 TEST(Probes, NewVerdictsRoundTripAndAreCounted) {
   for (verdict v : {verdict::inconclusive, verdict::untested})
     EXPECT_EQ(parse_verdict(to_string(v)), v);
-  const std::vector<finding> fs = {{"a", "A", nullptr, verdict::inconclusive, "m", "d"},
-                                   {"b", "B", nullptr, verdict::untested, "m", "d"}};
+  const std::vector<finding> fs = {{"a", "A", "s", nullptr, verdict::inconclusive, "m", "d"},
+                                   {"b", "B", "s", nullptr, verdict::untested, "m", "d"}};
   const std::string t = format_table(fs, 100);
   EXPECT_NE(t.find("2 claims: 0 hold, 0 do not hold, 0 not applicable, 1 inconclusive, 1 untested"),
             std::string::npos)
@@ -457,9 +651,10 @@ TEST(ProbeCli, PrintsTheTableAndEmbedsItInTheReport) {
                                                   "--out", probes_path.string()});
   ASSERT_EQ(o.exit_code(), 0) << o.err;
   EXPECT_NE(o.out.find("PIPE_BUF is 4096"), std::string::npos) << o.out;
-  EXPECT_NE(o.out.find("5 claims: 5 hold"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("7 claims: 7 hold"), std::string::npos) << o.out;
   const auto written = read_probe_file(probes_path.string());
-  ASSERT_EQ(written.size(), 5u);
+  ASSERT_EQ(written.size(), 7u);
+  for (const auto& f : written) EXPECT_FALSE(f.source.empty()) << f.id;
 
   const auto report_path = test::scratch_dir() / "report.json";
   const auto b =
@@ -472,17 +667,17 @@ TEST(ProbeCli, PrintsTheTableAndEmbedsItInTheReport) {
   const auto report = nlohmann::json::parse(in);
   ASSERT_TRUE(report.at("probes").is_array());
   const auto& arr = report.at("probes");
-  ASSERT_EQ(arr.size(), 6u);
+  ASSERT_EQ(arr.size(), 8u);
   for (const auto& p : arr) {
-    for (const char* k : {"id", "claim", "value", "verdict", "method", "detail"})
+    for (const char* k : {"id", "claim", "source", "value", "verdict", "method", "detail"})
       EXPECT_TRUE(p.contains(k)) << k;
     EXPECT_TRUE(parse_verdict(p.at("verdict").get<std::string>())) << p.dump();
   }
   EXPECT_EQ(arr[0].at("id"), "pipe_buf");
   EXPECT_EQ(arr[0].at("value").at("PIPE_BUF"), 4096);
-  EXPECT_EQ(arr[5].at("id"), "shm_futex_faster_than_pipe");
-  EXPECT_EQ(arr[5].at("verdict"), "untested");  // the filter ran no shared memory
-  EXPECT_EQ(arr[5].at("value").at("pipe at 1 MiB"), "ran");
+  EXPECT_EQ(arr[7].at("id"), "shm_futex_faster_than_pipe");
+  EXPECT_EQ(arr[7].at("verdict"), "untested");  // the filter ran no shared memory
+  EXPECT_EQ(arr[7].at("value").at("pipe at 1 MiB"), "ran");
   std::filesystem::remove(probes_path);
   std::filesystem::remove(report_path);
   EXPECT_TRUE(test::leftovers().empty());
