@@ -22,13 +22,19 @@ namespace {
 
 constexpr auto kWindow = std::chrono::milliseconds(200);
 
-outcome rdonly_blocks(const deadline& d) {
+// open(2) of a FIFO for one side blocks until the other side opens: a watched child opens for
+// `side` (reading or writing), and once it is asleep the parent opens the other side without
+// blocking (O_WRONLY|O_NONBLOCK succeeds once a reader is waiting; O_RDONLY|O_NONBLOCK always),
+// which must release it.
+outcome open_blocks_until_the_other_side(bool reader, const deadline& d) {
   const temp_fifo fifo;
   const std::string& path = fifo.path();
+  const char* self = reader ? "reader" : "writer";
+  const char* other = reader ? "writer" : "reader";
   auto w = watch_blocking(
       [&](int ready) {
         announce(ready);
-        const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        const int fd = ::open(path.c_str(), (reader ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
         return fd >= 0 ? 0 : 1;
       },
       kWindow, d);
@@ -36,50 +42,29 @@ outcome rdonly_blocks(const deadline& d) {
   if (!w.blocked) {
     o.value = {{"after 200 ms", w.state}};
     o.result = verdict::does_not_hold;
-    o.detail = "open(O_RDONLY) of a FIFO without a writer did not block: the opener " + w.state;
+    o.detail = std::string("open(") + (reader ? "O_RDONLY" : "O_WRONLY") +
+               ") of a FIFO without a " + other + " did not block: the opener " + w.state;
     return o;
   }
-  // The blocked reader already counts as a reader, so this open succeeds and releases it.
-  const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-  const std::string writer = fd >= 0 ? "opened" : errno_name(errno);
+  const int fd = ::open(path.c_str(), (reader ? O_WRONLY : O_RDONLY) | O_NONBLOCK | O_CLOEXEC);
+  const std::string other_open = fd >= 0 ? "opened" : errno_name(errno);
   unique_fd keep(fd);
   const auto st = wait_unblocked(w.child, std::chrono::seconds(2), d);
   const bool opened = st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0;
-  o.value = {{"after 200 ms", w.state}, {"returned once a writer opened", opened}};
+  o.value = {{"after 200 ms", w.state},
+             {std::string("returned once a ") + other + " opened", opened}};
   o.result = opened ? verdict::holds : verdict::does_not_hold;
-  o.detail = "the reader's open(2) was " + w.state + " after 200 ms; the writer's open: " + writer +
-             (opened ? "; then the reader's open returned" : "; the reader's open did not return");
+  o.detail = std::string("the ") + self + "'s open(2) was " + w.state + " after 200 ms; the " +
+             other + "'s open: " + other_open + "; " + (opened ? "then the " : "the ") + self +
+             "'s open " + (opened ? "returned" : "did not return");
   return o;
 }
 
+outcome rdonly_blocks(const deadline& d) {
+  return open_blocks_until_the_other_side(true, d);
+}
 outcome wronly_blocks(const deadline& d) {
-  const temp_fifo fifo;
-  const std::string& path = fifo.path();
-  auto w = watch_blocking(
-      [&](int ready) {
-        announce(ready);
-        const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-        return fd >= 0 ? 0 : 1;
-      },
-      kWindow, d);
-  outcome o;
-  if (!w.blocked) {
-    o.value = {{"after 200 ms", w.state}};
-    o.result = verdict::does_not_hold;
-    o.detail = "open(O_WRONLY) of a FIFO without a reader did not block: the opener " + w.state;
-    return o;
-  }
-  // A non-blocking reader opens at once and counts as a reader, which releases the writer.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  const std::string reader = fd >= 0 ? "opened" : errno_name(errno);
-  unique_fd keep(fd);
-  const auto st = wait_unblocked(w.child, std::chrono::seconds(2), d);
-  const bool opened = st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0;
-  o.value = {{"after 200 ms", w.state}, {"returned once a reader opened", opened}};
-  o.result = opened ? verdict::holds : verdict::does_not_hold;
-  o.detail = "the writer's open(2) was " + w.state + " after 200 ms; the reader's open: " + reader +
-             (opened ? "; then the writer's open returned" : "; the writer's open did not return");
-  return o;
+  return open_blocks_until_the_other_side(false, d);
 }
 
 // Exit codes of the O_RDWR opener.
