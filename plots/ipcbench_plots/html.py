@@ -401,10 +401,12 @@ def _probes(reports: list[Report]) -> str:
         for probe in report.probes:
             verdict = text(probe.get("verdict"))
             detail = text(probe.get("detail"))
+            source = text(probe.get("source"))  # absent in reports before probes named it
             rows.append(
                 [
                     f'<td class="claim">{escape(text(probe.get("claim")) or text(probe.get("id")))}'
                     + (f'<span class="detail">{escape(detail)}</span>' if detail else "")
+                    + (f'<span class="detail">Source: {escape(source)}</span>' if source else "")
                     + "</td>",
                     f'<td class="verdict {_anchor(verdict)}">{escape(verdict)}</td>',
                     probe_value(probe.get("value")).html(),

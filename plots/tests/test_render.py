@@ -106,8 +106,11 @@ class SingleReportTest(RenderedReport):
             "18.5 ns",
             "does not hold",
             "writes of at most PIPE_BUF bytes",
+            # Where the claim comes from, for a probe that names it; none for those that do not.
+            "Source: man 7 pipe (pipe capacity)",
         ):
             self.assertIn(text, self.html)
+        self.assertEqual(probes.count("Source: "), 1)
 
     def test_no_estimate_marks_without_estimates(self):
         body = self.html.split("</style>")[1]
