@@ -10,6 +10,7 @@
 
 #include <boost/process.hpp>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
@@ -714,29 +715,62 @@ TEST(ProbeCli, BenchRejectsABadProbesFile) {
   std::filesystem::remove(bad);
 }
 
+// A report of the throughput benchmarks `filter` selects at `sizes`, two repetitions each.
+nlohmann::json floor_report(const std::string& sizes, const std::string& filter) {
+  const auto path = test::scratch_dir() / "report-floor.json";
+  const auto o =
+      run_program(IPCBENCH_BIN, {"--sizes", sizes, "--target-time", "0.01",
+                                 "--benchmark_repetitions=2", "--benchmark_out=" + path.string(),
+                                 "--progress", "--benchmark_filter=" + filter});
+  EXPECT_EQ(o.exit_code(), 0) << o.err;
+  std::ifstream in(path);
+  auto report = nlohmann::json::parse(in);
+  std::filesystem::remove(path);
+  return report;
+}
+
 // The copy floor is a floor: the fastest shared-memory rings, in the same run, never move data
 // faster than the floor measured beside them, and the report says which repetitions it checked
 // (not iceoryx.zerocopy's: its consumer copies nothing out, and two copies do not bound it).
 // Its estimates and regimes are there, one per benchmark. It runs alone, with these tests: a test
 // loading a CPU while a floor is measured and not while the ring runs would lower the floor.
+// A floor that is wrong is beaten every time (4 KiB aliasing halved it at 4095 B, publishing
+// more often than the rings let posix_shm.spin beat it at 16 KiB); the host can also slow one
+// floor measurement of a few ms and not the ring beside it (a CI run here saw
+// posix_shm.adaptive at 1 MiB beat it by 2.8 % once, on a host whose copies had slowed tenfold).
+// So a benchmark that beats its floor is run again, twice, and fails only if it beats the floor
+// in every attempt.
 TEST(CopyFloor, NoRingBeatsTheCopyFloorBesideIt) {
   if (ipcbench::allowed_cpus().size() < 2)
     GTEST_SKIP() << "the copy floor is measured between two CPUs";
-  const auto path = test::scratch_dir() / "report-floor.json";
-  const auto o = run_program(
-      IPCBENCH_BIN,
-      {"--sizes", "64,4095,4096,65536,1048576", "--target-time", "0.01",
-       "--benchmark_repetitions=2", "--benchmark_out=" + path.string(), "--progress",
-       "--benchmark_filter=^(posix_shm\\.(spin|adaptive|futex)|iceoryx\\.zerocopy)/throughput/"});
-  ASSERT_EQ(o.exit_code(), 0) << o.err;
-  std::ifstream in(path);
-  const auto report = nlohmann::json::parse(in);
-  std::filesystem::remove(path);
+  const auto report =
+      floor_report("64,4095,4096,65536,1048576",
+                   "^(posix_shm\\.(spin|adaptive|futex)|iceoryx\\.zerocopy)/throughput/");
   const auto& check = report.at("context").at("ipcbench").at("floor_check");
   EXPECT_GE(check.at("repetitions_checked").get<int>(), 2 * 3 * 5);
-  for (const auto& b : check.at("copy_floor_beaten"))
+  std::map<std::string, std::vector<double>> beaten;  // name: the ratio in each attempt
+  for (const auto& b : check.at("copy_floor_beaten")) {
     EXPECT_EQ(b.at("name").get<std::string>().find("zerocopy"), std::string::npos);
-  EXPECT_TRUE(check.at("copy_floor_beaten").empty()) << check.dump(1);
+    beaten[b.at("name").get<std::string>()].push_back(b.at("ratio").get<double>());
+  }
+  for (auto& [name, ratios] : beaten) {
+    const std::string size = name.substr(name.find("/throughput/") + 12,
+                                         name.rfind('/') - name.find("/throughput/") - 12);
+    std::string exact;  // the report name as a regular expression
+    for (char c : name) (c == '.' ? exact += "\\." : exact += c);
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const auto again = floor_report(size, "^" + exact + "$");
+      const auto& c = again.at("context").at("ipcbench").at("floor_check");
+      EXPECT_EQ(c.at("repetitions_checked"), 2) << name;
+      if (c.at("copy_floor_beaten").empty()) {
+        ratios.clear();
+        break;
+      }
+      ratios.push_back(c.at("copy_floor_beaten").at(0).at("ratio").get<double>());
+    }
+    EXPECT_TRUE(ratios.empty()) << name << " beat the copy floor beside it in every attempt, "
+                                << "by " << testing::PrintToString(ratios);
+  }
   EXPECT_TRUE(report.at("context").at("ipcbench").at("regimes").is_object());
   const auto& estimates = report.at("estimates");
   for (const auto& b : report.at("benchmarks")) {
