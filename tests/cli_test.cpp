@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <boost/process.hpp>
 #include <chrono>
 #include <cstring>
@@ -219,11 +220,19 @@ TEST(Cli, SigintCleansUpAndSaysSo) {
                 bp::args({std::string("--benchmark_filter=^") + mech + "/latency/", "--sizes", "64",
                           "--target-time", "20", marker, "--progress"}),
                 bp::std_out > bp::null, bp::std_err > err, bp::std_in < bp::null);
-    // Wait until the peers exist, then interrupt the coordinator (30 s: a sanitizer build
-    // beside other tests starts slowly).
-    for (int i = 0; i < 600 && processes_with(marker).size() < 3; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    EXPECT_EQ(processes_with(marker).size(), 3u) << "coordinator and two peers";
+    // Wait until the repetition's two peers run, then interrupt the coordinator (30 s: a
+    // sanitizer build beside other tests starts slowly). The floors before a repetition fork
+    // short-lived pairs one after another, and one scan of /proc can see a pair that is ending
+    // and the next one: the peers are the set of three that stays the same across scans.
+    std::vector<int> seen, now;
+    for (int i = 0; i < 150; ++i) {
+      now = processes_with(marker);
+      std::sort(now.begin(), now.end());
+      if (now.size() == 3 && now == seen) break;
+      seen = now;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    EXPECT_EQ(now.size(), 3u) << "coordinator and two peers, the same for 200 ms";
     ::kill(c.id(), SIGINT);
     const std::string text = slurp(err);
     c.wait();
