@@ -101,6 +101,9 @@ struct mechanism_traits {
   // where it lies, nothing copied). A separate pass costs the receiver calibration's
   // check_ns_by_size more per message than the other two.
   std::string verification;
+  // Why the two peers cannot be threads of one process (--peers threads), or empty when they
+  // can: the same channel, opened by two threads of one process.
+  std::string no_thread_peers;
 };
 
 // receive() results other than a length.
@@ -115,6 +118,10 @@ struct channel_config {
   // are not pinned (placement none), so they may share one. A waiter that spins yields its CPU
   // only then; on two CPUs of their own a yield would only add latency.
   bool peers_share_cpu = true;
+  // The two peers are threads of one process (--peers threads), both opening their ends on this
+  // one object: open(role) then takes its own ends and leaves the partner's alone (a process
+  // peer closes them in its forked copy; a thread would close them under its partner).
+  bool peers_are_threads = false;
 };
 
 template <class E>
