@@ -30,6 +30,14 @@ mechanism_entry make_entry(const char* id) {
     e.unavailable = std::string("unavailable on this machine: ") + ex.what();
   }
   e.traits.verification = verification_of<decltype(std::declval<C&>().open(role::producer))>();
+  // Adapters declare that two threads of one process may open their two ends (kThreadPeers), or
+  // why not (kNoThreadPeers).
+  if constexpr (requires { C::kNoThreadPeers; })
+    e.traits.no_thread_peers = C::kNoThreadPeers;
+  else if constexpr (!requires { C::kThreadPeers; })
+    e.traits.no_thread_peers =
+        "its adapter opens its ends for forked or launched processes only, not for two threads "
+        "of one process";
   e.run = [traits = e.traits, unavailable = e.unavailable](const run_request& req) {
     if (!unavailable.empty()) return skipped_run(unavailable);
     return run_channel<C>(traits, req);

@@ -47,6 +47,8 @@ class boost_mq_endpoint {
 
 class boost_mq_channel {
  public:
+  // open(role) attaches by name and closes nothing: two threads of one process may both.
+  static constexpr bool kThreadPeers = true;
   static constexpr std::size_t kQueueBytes = 8u << 20;  // slots' bytes per queue
   static constexpr std::size_t kMaxMessages = 64;
 

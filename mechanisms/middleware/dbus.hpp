@@ -54,6 +54,8 @@ void describe_dbus_limits(mechanism_traits& t);
 
 class dbus_bus_channel {
  public:
+  // open(role) attaches by name and closes nothing: two threads of one process may both.
+  static constexpr bool kThreadPeers = true;
   // Throws (the mechanism is unavailable) when dbus-daemon is not in $PATH.
   static mechanism_traits describe();
   // Coordinator: writes the daemon's configuration into the private directory and starts the

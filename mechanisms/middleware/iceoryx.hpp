@@ -172,6 +172,8 @@ class iceoryx_broker {
 template <class Endpoint, bool ZeroCopy>
 class iceoryx_channel {
  public:
+  static constexpr const char* kNoThreadPeers =
+      "iceoryx registers one runtime per process with RouDi, and each peer needs its own";
   using endpoint_type = Endpoint;
   // Why pairs/N runs only at N = 1 (registry/make_entry.hpp).
   static constexpr const char* kOnePerMachine =

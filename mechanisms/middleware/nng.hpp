@@ -53,6 +53,8 @@ class nng_endpoint {
 
 class nng_ipc_channel {
  public:
+  // open(role) attaches by name and closes nothing: two threads of one process may both.
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   // Coordinator: chooses the path in the private directory (the consumer's listener creates the
   // socket file) and owns it as a named_object. Throws std::invalid_argument without a private

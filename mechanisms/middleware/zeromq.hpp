@@ -67,6 +67,8 @@ void add_zeromq_notes(mechanism_traits& t);
 
 class zeromq_ipc_channel {
  public:
+  // open(role) attaches by name and closes nothing: two threads of one process may both.
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   // Coordinator: chooses the path in the private directory (the consumer's bind creates the
   // socket file) and owns it as a named_object. Throws std::invalid_argument without a private

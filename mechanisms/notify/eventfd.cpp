@@ -1,5 +1,6 @@
 #include "mechanisms/notify/eventfd.hpp"
 
+#include <fcntl.h>
 #include <sys/eventfd.h>
 
 #include "mechanisms/notify/notification_traits.hpp"
@@ -31,8 +32,8 @@ mechanism_traits eventfd_channel::describe() {
   return t;
 }
 
-eventfd_channel::eventfd_channel(const channel_config&)
-    : forward_(make_eventfd()), back_(make_eventfd()) {}
+eventfd_channel::eventfd_channel(const channel_config& cfg)
+    : forward_(make_eventfd()), back_(make_eventfd()), threads_(cfg.peers_are_threads) {}
 
 void eventfd_channel::opened() noexcept {
   forward_.reset();
@@ -40,6 +41,14 @@ void eventfd_channel::opened() noexcept {
 }
 
 eventfd_endpoint eventfd_channel::open(role r) {
+  if (threads_) {
+    // Both ends use both eventfds: each thread takes duplicates and the channel keeps its own.
+    auto copy = [](const unique_fd& fd) {
+      return unique_fd(check(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0), "fcntl(F_DUPFD_CLOEXEC)"));
+    };
+    if (r == role::producer) return eventfd_endpoint(copy(back_), copy(forward_));
+    return eventfd_endpoint(copy(forward_), copy(back_));
+  }
   if (r == role::producer) return eventfd_endpoint(std::move(back_), std::move(forward_));
   return eventfd_endpoint(std::move(forward_), std::move(back_));
 }

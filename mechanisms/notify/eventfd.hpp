@@ -48,6 +48,7 @@ class eventfd_endpoint {
 // copies are closed once both peers have opened.
 class eventfd_channel {
  public:
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   explicit eventfd_channel(const channel_config& cfg);
   void opened() noexcept;
@@ -55,6 +56,7 @@ class eventfd_channel {
 
  private:
   unique_fd forward_, back_;
+  bool threads_;  // the peers are threads: each end takes copies (dup), the originals stay
 };
 
 }  // namespace ipcbench

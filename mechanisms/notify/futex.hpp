@@ -37,6 +37,8 @@ class futex_endpoint {
 // its destructor; the peers use their inherited mapping).
 class futex_channel {
  public:
+  // open(role) opens by name or id and closes nothing: two threads of one process may both.
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   explicit futex_channel(const channel_config& cfg);
   futex_channel(const futex_channel&) = delete;

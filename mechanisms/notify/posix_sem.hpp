@@ -51,6 +51,8 @@ class posix_sem_endpoint {
 // std::system_error.
 class posix_sem_channel {
  public:
+  // open(role) opens by name or id and closes nothing: two threads of one process may both.
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   explicit posix_sem_channel(const channel_config& cfg);
   posix_sem_channel(const posix_sem_channel&) = delete;

@@ -42,6 +42,8 @@ class rt_signal_endpoint {
 
 class rt_signal_channel {
  public:
+  static constexpr const char* kNoThreadPeers =
+      "a signal is sent to a process, and both peers would be one process";
   static mechanism_traits describe();
   explicit rt_signal_channel(const channel_config& cfg);
   void opened() noexcept {}
@@ -68,6 +70,8 @@ class handler_signal_endpoint {
 
 class handler_signal_channel {
  public:
+  static constexpr const char* kNoThreadPeers =
+      "a signal is sent to a process, and both peers would be one process";
   static mechanism_traits describe();
   explicit handler_signal_channel(const channel_config& cfg);
   void opened() noexcept {}

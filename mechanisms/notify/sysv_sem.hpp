@@ -33,6 +33,8 @@ class sysv_sem_endpoint {
 // at once (EIDRM), so the destructor removes the set after the run.
 class sysv_sem_channel {
  public:
+  // open(role) opens by name or id and closes nothing: two threads of one process may both.
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   explicit sysv_sem_channel(const channel_config& cfg);
   ~sysv_sem_channel();

@@ -12,6 +12,8 @@ namespace ipcbench {
 
 class fifo_channel {
  public:
+  // open(role) opens by name or id and closes nothing: two threads of one process may both.
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   explicit fifo_channel(const channel_config& cfg);
   void opened() noexcept;

@@ -25,7 +25,8 @@ mechanism_traits pipe_channel::describe() {
   return t;
 }
 
-pipe_channel::pipe_channel(const channel_config&) : forward_(make_pipe()), back_(make_pipe()) {}
+pipe_channel::pipe_channel(const channel_config& cfg)
+    : forward_(make_pipe()), back_(make_pipe()), threads_(cfg.peers_are_threads) {}
 
 int pipe_channel::set_capacity(int bytes) {
   int got = 0;
@@ -42,13 +43,19 @@ void pipe_channel::opened() noexcept {
 }
 
 stream_endpoint pipe_channel::open(role r) {
+  // A forked peer closes its copies of the partner's ends, so a dead partner reads as EOF; a
+  // thread would close them under its partner (threads_: they close with the process).
   if (r == role::producer) {
-    forward_.read_end.reset();
-    back_.write_end.reset();
+    if (!threads_) {
+      forward_.read_end.reset();
+      back_.write_end.reset();
+    }
     return stream_endpoint(std::move(back_.read_end), std::move(forward_.write_end));
   }
-  forward_.write_end.reset();
-  back_.read_end.reset();
+  if (!threads_) {
+    forward_.write_end.reset();
+    back_.read_end.reset();
+  }
   return stream_endpoint(std::move(forward_.read_end), std::move(back_.write_end));
 }
 

@@ -10,6 +10,7 @@ namespace ipcbench {
 
 class pipe_channel {
  public:
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   explicit pipe_channel(const channel_config& cfg);
   void opened() noexcept;
@@ -22,6 +23,7 @@ class pipe_channel {
  private:
   fd_pair forward_;  // producer -> consumer
   fd_pair back_;     // consumer -> producer
+  bool threads_;     // the peers are threads: open() leaves the partner's ends alone
 };
 
 }  // namespace ipcbench

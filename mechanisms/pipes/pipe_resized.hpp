@@ -20,6 +20,7 @@ namespace ipcbench {
 
 class pipe_resized_channel {
  public:
+  static constexpr bool kThreadPeers = true;
   // Throws std::system_error naming fcntl(F_SETPIPE_SZ <bytes>) when the kernel refuses.
   static mechanism_traits describe();
   // Coordinator, before fork: both pipes, resized. Throws std::system_error.

@@ -75,8 +75,8 @@ mechanism_traits pipe_vmsplice_channel::describe() {
   return t;
 }
 
-pipe_vmsplice_channel::pipe_vmsplice_channel(const channel_config&)
-    : forward_(make_pipe()), back_(make_pipe()) {}
+pipe_vmsplice_channel::pipe_vmsplice_channel(const channel_config& cfg)
+    : forward_(make_pipe()), back_(make_pipe()), threads_(cfg.peers_are_threads) {}
 
 void pipe_vmsplice_channel::opened() noexcept {
   // The coordinator's copies would keep each pipe alive after a peer dies, hiding the EOF.
@@ -86,12 +86,16 @@ void pipe_vmsplice_channel::opened() noexcept {
 
 vmsplice_endpoint pipe_vmsplice_channel::open(role r) {
   if (r == role::producer) {
-    forward_.read_end.reset();
-    back_.write_end.reset();
+    if (!threads_) {
+      forward_.read_end.reset();
+      back_.write_end.reset();
+    }
     return vmsplice_endpoint(std::move(back_.read_end), std::move(forward_.write_end));
   }
-  forward_.write_end.reset();
-  back_.read_end.reset();
+  if (!threads_) {
+    forward_.write_end.reset();
+    back_.read_end.reset();
+  }
   return vmsplice_endpoint(std::move(forward_.read_end), std::move(back_.write_end));
 }
 

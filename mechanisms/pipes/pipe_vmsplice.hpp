@@ -41,6 +41,7 @@ class vmsplice_endpoint {
 
 class pipe_vmsplice_channel {
  public:
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   // Coordinator, before fork. Throws std::system_error.
   explicit pipe_vmsplice_channel(const channel_config& cfg);
@@ -51,6 +52,7 @@ class pipe_vmsplice_channel {
  private:
   fd_pair forward_;  // producer -> consumer
   fd_pair back_;     // consumer -> producer
+  bool threads_;     // the peers are threads: open() leaves the partner's ends alone
 };
 
 }  // namespace ipcbench

@@ -69,6 +69,8 @@ class posix_mq_endpoint {
 // soon as both peers have opened them. Throws std::system_error.
 class posix_mq_channel {
  public:
+  // open(role) opens by name or id and closes nothing: two threads of one process may both.
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   explicit posix_mq_channel(const channel_config& cfg);
   posix_mq_channel(const posix_mq_channel&) = delete;

@@ -47,6 +47,8 @@ class sysv_mq_endpoint {
 // An unrelated peer attaches by the queue id from rendezvous().
 class sysv_mq_channel {
  public:
+  // open(role) opens by name or id and closes nothing: two threads of one process may both.
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   explicit sysv_mq_channel(const channel_config& cfg);
   ~sysv_mq_channel();

@@ -15,6 +15,9 @@ namespace ipcbench {
 // Throws std::system_error.
 class mmap_anon_channel {
  public:
+  static constexpr const char* kNoThreadPeers =
+      "its one anonymous mapping reaches each peer in the peer's forked copy of the channel, and "
+      "one process has one copy";
   using endpoint = shm_endpoint<futex_sync>;
   static mechanism_traits describe();
   explicit mmap_anon_channel(const channel_config& cfg);

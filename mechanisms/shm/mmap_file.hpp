@@ -18,6 +18,8 @@ namespace ipcbench {
 // map it; opened() and the destructor unlink it. Throws std::system_error.
 class mmap_file_channel {
  public:
+  // open(role) opens by name or id and closes nothing: two threads of one process may both.
+  static constexpr bool kThreadPeers = true;
   using endpoint = shm_endpoint<futex_sync>;
   static mechanism_traits describe();
   explicit mmap_file_channel(const channel_config& cfg);

@@ -23,6 +23,8 @@ namespace ipcbench {
 template <class Sync>
 class posix_shm_channel {
  public:
+  // open(role) opens by name or id and closes nothing: two threads of one process may both.
+  static constexpr bool kThreadPeers = true;
   using endpoint = shm_endpoint<Sync>;
   static mechanism_traits describe();
   explicit posix_shm_channel(const channel_config& cfg);

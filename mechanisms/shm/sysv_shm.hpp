@@ -17,6 +17,8 @@ namespace ipcbench {
 // opened() removes the segment's id, the destructor whatever is left. Throws std::system_error.
 class sysv_shm_channel {
  public:
+  // open(role) opens by name or id and closes nothing: two threads of one process may both.
+  static constexpr bool kThreadPeers = true;
   using endpoint = shm_endpoint<sysv_sem_sync>;
   static mechanism_traits describe();
   explicit sysv_shm_channel(const channel_config& cfg);

@@ -54,7 +54,7 @@ mechanism_traits tcp_channel::describe() {
   return t;
 }
 
-tcp_channel::tcp_channel(const channel_config&) {
+tcp_channel::tcp_channel(const channel_config& cfg) : threads_(cfg.peers_are_threads) {
   address_.sin_family = AF_INET;
   address_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address_.sin_port = 0;
@@ -71,7 +71,7 @@ void tcp_channel::opened() noexcept {
 }
 
 stream_endpoint tcp_channel::open(role r) {
-  reservation_.reset();  // this peer's inherited copy
+  if (!threads_) reservation_.reset();  // this peer's inherited copy
   return attach(rendezvous(), r);
 }
 

@@ -15,6 +15,7 @@ namespace ipcbench {
 
 class tcp_channel {
  public:
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   // Coordinator: reserves an ephemeral port on 127.0.0.1. Throws std::system_error.
   explicit tcp_channel(const channel_config& cfg);
@@ -31,6 +32,7 @@ class tcp_channel {
  private:
   sockaddr_in address_{};
   unique_fd reservation_;  // bound, not listening: no connection can land on it
+  bool threads_;           // the peers are threads: open() leaves the reservation alone
 };
 
 }  // namespace ipcbench

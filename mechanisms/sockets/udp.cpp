@@ -133,7 +133,7 @@ mechanism_traits udp_channel::describe() {
   return t;
 }
 
-udp_channel::udp_channel(const channel_config&) {
+udp_channel::udp_channel(const channel_config& cfg) : threads_(cfg.peers_are_threads) {
   producer_ = bound_socket(0, producer_port_);
   consumer_ = bound_socket(0, consumer_port_);
   connect_and_time_out(producer_.get(), consumer_port_);
@@ -147,10 +147,10 @@ void udp_channel::opened() noexcept {
 
 datagram_endpoint udp_channel::open(role r) {
   if (r == role::producer) {
-    consumer_.reset();
+    if (!threads_) consumer_.reset();
     return datagram_endpoint(std::move(producer_), true);
   }
-  producer_.reset();
+  if (!threads_) producer_.reset();
   return datagram_endpoint(std::move(consumer_), true);
 }
 

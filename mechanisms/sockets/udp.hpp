@@ -31,6 +31,7 @@ inline constexpr std::chrono::milliseconds kUdpReceiveTimeout{200};
 // EADDRINUSE). Throws std::system_error naming the call and the address.
 class udp_channel {
  public:
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   explicit udp_channel(const channel_config& cfg);
   void opened() noexcept;
@@ -41,6 +42,7 @@ class udp_channel {
  private:
   std::uint16_t producer_port_ = 0, consumer_port_ = 0;
   mutable unique_fd producer_, consumer_;
+  bool threads_;  // the peers are threads: open() leaves the partner's socket alone
 };
 
 }  // namespace ipcbench

@@ -37,7 +37,7 @@ mechanism_traits unix_dgram_channel::describe() {
   return t;
 }
 
-unix_dgram_channel::unix_dgram_channel(const channel_config& cfg) {
+unix_dgram_channel::unix_dgram_channel(const channel_config& cfg) : threads_(cfg.peers_are_threads) {
   if (cfg.dir == nullptr) throw std::invalid_argument("unix_dgram needs a private directory");
   const auto bound = [&cfg](const char* file, named_object& path) {
     const auto p = cfg.dir->path() / file;
@@ -63,7 +63,7 @@ void unix_dgram_channel::opened() noexcept {
 datagram_endpoint unix_dgram_channel::open(role r) {
   const bool producer = r == role::producer;
   unique_fd mine = std::move(producer ? producer_ : consumer_);
-  (producer ? consumer_ : producer_).reset();
+  if (!threads_) (producer ? consumer_ : producer_).reset();
   const std::string& to = (producer ? consumer_path_ : producer_path_).name();
   const sockaddr_un a = unix_address(to);
   connect_to(mine.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, to);

@@ -16,6 +16,7 @@ namespace ipcbench {
 // are connected. Throws std::system_error naming the call and the path.
 class unix_dgram_channel {
  public:
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   explicit unix_dgram_channel(const channel_config& cfg);
   unix_dgram_channel(const unix_dgram_channel&) = delete;
@@ -27,6 +28,7 @@ class unix_dgram_channel {
  private:
   named_object producer_path_, consumer_path_;
   unique_fd producer_, consumer_;
+  bool threads_ = false;  // the peers are threads: open() leaves the partner's socket alone
 };
 
 }  // namespace ipcbench

@@ -34,7 +34,8 @@ mechanism_traits unix_seqpacket_channel::describe() {
   return t;
 }
 
-unix_seqpacket_channel::unix_seqpacket_channel(const channel_config& cfg) {
+unix_seqpacket_channel::unix_seqpacket_channel(const channel_config& cfg)
+    : threads_(cfg.peers_are_threads) {
   if (cfg.dir == nullptr) throw std::invalid_argument("unix_seqpacket needs a private directory");
   const auto p = cfg.dir->path() / "seqpacket.sock";
   const sockaddr_un a = unix_address(p);
@@ -56,7 +57,7 @@ datagram_endpoint unix_seqpacket_channel::open(role r) {
     listener_.reset();
     return datagram_endpoint(std::move(conn));
   }
-  listener_.reset();
+  if (!threads_) listener_.reset();
   const sockaddr_un a = unix_address(path_.name());
   unique_fd s = make_socket(AF_UNIX, SOCK_SEQPACKET);
   connect_to(s.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, path_.name());

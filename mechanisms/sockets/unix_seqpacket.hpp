@@ -15,6 +15,7 @@ namespace ipcbench {
 // Owns the listening socket and its path (coordinator, before fork). Throws std::system_error.
 class unix_seqpacket_channel {
  public:
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   explicit unix_seqpacket_channel(const channel_config& cfg);
   unix_seqpacket_channel(const unix_seqpacket_channel&) = delete;
@@ -26,6 +27,7 @@ class unix_seqpacket_channel {
  private:
   named_object path_;
   unique_fd listener_;
+  bool threads_ = false;  // the peers are threads: the producer leaves the listener alone
 };
 
 }  // namespace ipcbench

@@ -12,6 +12,8 @@ namespace ipcbench {
 
 class unix_stream_channel {
  public:
+  // open(role) opens by name or id and closes nothing: two threads of one process may both.
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   // Coordinator: chooses the path (the consumer creates the socket file) and owns it as a
   // named_object. Throws std::invalid_argument without a private directory.
