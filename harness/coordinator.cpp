@@ -7,6 +7,8 @@
 
 #include <poll.h>
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -16,6 +18,7 @@
 #include "harness/spawn.hpp"
 #include "sys/child.hpp"
 #include "sys/error.hpp"
+#include "sys/mapping.hpp"
 #include "sys/retry.hpp"
 #include "sys/system.hpp"
 #include "sys/unique_fd.hpp"
@@ -26,12 +29,31 @@ namespace {
 using clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
+// The thread ids of thread peers (run_request::thread_peers), written by each thread before it
+// opens its end: its own /proc/<tid>/stat says what it is doing and the CPU it used.
+struct thread_ids {
+  std::array<std::atomic<pid_t>, 2> tid{};
+};
+
 struct member_peer {
   group_member who;
   bool in_group = false;  // named with its index ("producer 2"); one pair's are not
+  // The member's process; for thread peers, the first member's holds the one process both
+  // threads run in, and `host` points to it from the other.
   child_process proc;
+  child_process* host = nullptr;
+  const std::atomic<pid_t>* tid = nullptr;  // a thread peer's thread id, 0 until it has started
   control_link link;
   nlohmann::json reply;  // last message received in the current phase
+
+  child_process& process() noexcept { return host != nullptr ? *host : proc; }
+  const child_process& process() const noexcept { return host != nullptr ? *host : proc; }
+  bool is_thread() const noexcept { return tid != nullptr; }
+  // Whose /proc/<id>/stat describes this member: its thread, once known, else its process.
+  pid_t stat_id() const noexcept {
+    const pid_t t = tid != nullptr ? tid->load(std::memory_order_acquire) : 0;
+    return t > 0 ? t : process().pid();
+  }
 };
 
 struct phase_failure : std::runtime_error {
@@ -42,7 +64,7 @@ struct phase_failure : std::runtime_error {
 enum class member_state { gone, running, blocked, stopped, exited, other };
 
 member_state state_of(const member_peer& p) {
-  const auto stat = read_proc_stat(p.proc.pid());
+  const auto stat = read_proc_stat(p.stat_id());
   if (!stat) return member_state::gone;
   switch (stat->state) {
     case 'R':
@@ -62,14 +84,16 @@ member_state state_of(const member_peer& p) {
 
 // CPU time (user + system, in clock ticks) a member has used; 0 when it is gone.
 long long cpu_ticks_of(const member_peer& p) {
-  const auto stat = read_proc_stat(p.proc.pid());
+  const auto stat = read_proc_stat(p.stat_id());
   return stat ? static_cast<long long>(stat->utime + stat->stime) : 0;
 }
 
 std::string name_of(const member_peer& p) {
   std::string name = to_string(p.who.r);
   if (p.in_group) name.append(" ").append(std::to_string(p.who.index));
-  name.append(" (pid ").append(std::to_string(p.proc.pid())).append(")");
+  name.append(" (pid ").append(std::to_string(p.process().pid()));
+  if (p.is_thread()) name.append(", a thread");
+  name.append(")");
   return name;
 }
 
@@ -194,7 +218,7 @@ void await_all(std::vector<member_peer>& peers, const char* type, milliseconds d
       try {
         p.reply = p.link.receive();
       } catch (const peer_gone&) {
-        auto st = p.proc.wait_for(milliseconds(2000));
+        auto st = p.process().wait_for(milliseconds(2000));
         throw phase_failure(name_of(p) + " " +
                             (st ? describe_wait_status(*st) : "closed its control channel") +
                             " before '" + type + "'");
@@ -216,7 +240,7 @@ std::string root_cause(std::vector<member_peer>& peers) {
   std::string cause;
   std::vector<bool> named(peers.size(), false);
   for (std::size_t i = 0; i < peers.size(); ++i) {
-    if (peers[i].proc.pid() > 0 && state_of(peers[i]) == member_state::stopped) {
+    if (peers[i].process().pid() > 0 && state_of(peers[i]) == member_state::stopped) {
       cause += name_of(peers[i]) + " is stopped; ";
       named[i] = true;
     }
@@ -225,7 +249,8 @@ std::string root_cause(std::vector<member_peer>& peers) {
   bool found = !cause.empty();
   for (;;) {
     for (std::size_t i = 0; i < peers.size(); ++i) {
-      if (named[i] || peers[i].proc.pid() <= 0) continue;
+      // Thread peers share one process: it is named once, by its first member.
+      if (named[i] || peers[i].host != nullptr || peers[i].proc.pid() <= 0) continue;
       auto st = peers[i].proc.try_wait();
       if (st && WIFSIGNALED(*st)) {
         cause += name_of(peers[i]) + " " + describe_wait_status(*st) + "; ";
@@ -238,17 +263,72 @@ std::string root_cause(std::vector<member_peer>& peers) {
   }
 }
 
+// Thread peers: one forked process runs every member's body in a thread of its own, each pinned
+// to its member's CPU and holding its own control end, so the coordinator talks to each as to a
+// process peer. The process exits with the first non-zero status of its threads. A thread whose
+// body throws reports the error on its control channel, as a forked member does.
+void launch_threads(const group_program& program, const group_placement& where,
+                    std::vector<member_peer>& peers, std::vector<unique_fd>& coord_ends,
+                    std::vector<unique_fd>& child_ends, thread_ids& ids) {
+  const std::size_t n = program.members.size();
+  if (n > ids.tid.size()) throw std::logic_error("thread peers: one pair only");
+  for (std::size_t k = 0; k < n; ++k) {
+    peers[k].who = program.members[k];
+    peers[k].in_group = program.topo.has_value();
+    peers[k].tid = &ids.tid[k];
+    if (k > 0) peers[k].host = &peers[0].proc;
+  }
+  peers[0].proc = child_process::fork([&]() -> int {
+    for (auto& fd : coord_ends) fd.reset();
+    for (auto& p : peers) p.link = control_link();
+    std::vector<int> status(n, 0);
+    std::vector<std::thread> threads;
+    for (std::size_t k = 0; k < n; ++k) {
+      threads.emplace_back([&, k] {
+        ids.tid[k].store(static_cast<pid_t>(::gettid()), std::memory_order_release);
+        control_link link(std::move(child_ends[k]));
+        use_thread_clocks();
+        try {
+          if (where.cpus[k] >= 0) pin_to_cpu(where.cpus[k]);
+          status[k] = program.body(k, link);
+        } catch (const std::exception& e) {
+          try {
+            send_message(link, peer_error{e.what()});
+          } catch (...) {
+          }
+          status[k] = 1;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (int st : status)
+      if (st != 0) return st;
+    return 0;
+  });
+  for (std::size_t k = 0; k < n; ++k) {
+    child_ends[k].reset();
+    peers[k].link = control_link(std::move(coord_ends[k]));
+  }
+}
+
 // Forks (or launches) every member, each pinned to its CPU and holding only its own control
 // end (the others are closed in the child, so a dead coordinator or sibling reads as EOF), then
 // holds the start barrier: every member has opened its end of the channel, and
 // program.opened() has run.
 void launch(const run_request& req, const group_program& program, const group_placement& where,
-            std::vector<member_peer>& peers, const helper_watch& helpers) {
+            std::vector<member_peer>& peers, const helper_watch& helpers,
+            const shared_page<thread_ids>* tids) {
   std::vector<unique_fd> coord_ends, child_ends;
   for (std::size_t k = 0; k < program.members.size(); ++k) {
     auto [c, ch] = make_socketpair(SOCK_STREAM);
     coord_ends.push_back(std::move(c));
     child_ends.push_back(std::move(ch));
+  }
+  if (tids != nullptr) {
+    launch_threads(program, where, peers, coord_ends, child_ends, **tids);
+    await_all(peers, opened_notice::kType, req.timeout, req.timeout, helpers);
+    if (program.opened) program.opened();
+    return;
   }
   for (std::size_t k = 0; k < program.members.size(); ++k) {
     peers[k].who = program.members[k];
@@ -338,8 +418,8 @@ group_reports drive(const run_request& req, const group_program& program,
   if (req.on_go) {
     pid_t producer = -1, consumer = -1;
     for (const auto& p : peers) {
-      if (p.who.r == role::producer && producer < 0) producer = p.proc.pid();
-      if (p.who.r == role::consumer && consumer < 0) consumer = p.proc.pid();
+      if (p.who.r == role::producer && producer < 0) producer = p.process().pid();
+      if (p.who.r == role::consumer && consumer < 0) consumer = p.process().pid();
     }
     req.on_go(producer, consumer);
   }
@@ -363,6 +443,7 @@ group_reports drive(const run_request& req, const group_program& program,
   for (auto& p : peers) send_message(p.link, exit_order{});
   for (auto& p : peers) b.reports.push_back(p.reply.get<peer_report>());
   for (auto& p : peers) {
+    if (p.host != nullptr) continue;  // a thread of the first member's process
     if (auto st = p.proc.wait_for(req.timeout); st && !(WIFEXITED(*st) && WEXITSTATUS(*st) == 0))
       throw phase_failure(name_of(p) + " " + describe_wait_status(*st) + " after reporting");
   }
@@ -448,10 +529,17 @@ run_result coordinate(const run_request& req, const group_program& program,
     res.reason = where.impossible;
     return res;
   }
+  // Thread peers' ids: read by the failure path too, so it outlives the try block.
+  std::optional<shared_page<thread_ids>> tids;
   std::vector<member_peer> peers(program.members.size());
   try {
     const helper_watch helpers(program);
-    launch(req, program, where, peers, helpers);
+    if (req.thread_peers) {
+      if (program.spawned || program.members.size() != 2)
+        throw std::logic_error("thread peers: one pair in the fork process model only");
+      tids.emplace();
+    }
+    launch(req, program, where, peers, helpers, tids ? &*tids : nullptr);
     res = assemble(req, program, drive(req, program, where, peers, helpers));
   } catch (const std::exception& e) {
     std::string cause = root_cause(peers);

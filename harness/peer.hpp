@@ -35,6 +35,8 @@
 
 namespace ipcbench {
 
+// The CPU time of this peer: its process, or, after use_thread_clocks() (harness/session.hpp),
+// its thread alone.
 peer_cpu cpu_now() noexcept;
 
 struct peer_channel_closed : std::runtime_error {

@@ -10,12 +10,17 @@ std::string cannot_run(const mechanism_traits& traits, const run_request& req) {
            traits.mechanism + " carries here (" + std::to_string(*traits.max_message) + " bytes, " +
            traits.max_message_source + ")";
   }
+  if (req.thread_peers && !traits.no_thread_peers.empty())
+    return "peers as threads: " + traits.no_thread_peers;
+  if (req.thread_peers && req.process != process_model::fork)
+    return "peers as threads need the fork process model";
   return {};
 }
 
 std::string cannot_run_group(const run_request& req, std::size_t n) {
   if (req.process != process_model::fork)
     return "a group of peers runs in the fork process model only";
+  if (req.thread_peers) return "a group's peers are processes only";
   if (n == 0 || n > kMaxGroupSize)
     return "group size " + std::to_string(n) + " outside 1.." + std::to_string(kMaxGroupSize);
   return {};

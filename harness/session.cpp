@@ -95,15 +95,23 @@ std::optional<process_model> parse_process_model(const std::string& s) noexcept 
   return std::nullopt;
 }
 
+namespace {
+thread_local bool t_thread_clocks = false;
+}  // namespace
+
+void use_thread_clocks() noexcept {
+  t_thread_clocks = true;
+}
+
 peer_cpu cpu_now() noexcept {
   rusage ru{};
-  ::getrusage(RUSAGE_SELF, &ru);
+  ::getrusage(t_thread_clocks ? RUSAGE_THREAD : RUSAGE_SELF, &ru);
   auto ns = [](const timeval& tv) {
     return static_cast<std::int64_t>(tv.tv_sec) * 1'000'000'000 +
            static_cast<std::int64_t>(tv.tv_usec) * 1000;
   };
   timespec ts{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  ::clock_gettime(t_thread_clocks ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID, &ts);
   return {ns(ru.ru_utime), ns(ru.ru_stime),
           static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec};
 }

@@ -42,6 +42,10 @@ struct run_request {
   std::uint64_t fixed_messages = 0;   // >0: exactly this many, no adaptation
   std::uint64_t warmup_messages = 0;  // 0: chosen from the size
   process_model process = process_model::fork;
+  // The two peers of one pair are threads of one forked process (--peers threads), each pinned
+  // as a process peer would be, with its own control channel: the same channel and the same
+  // checks, without process isolation. Fork model, one pair only.
+  bool thread_peers = false;
   // spawn: the program launched in peer mode; the bench binary runs itself, a test names it.
   std::string peer_program = "/proc/self/exe";
   bool lossy = false;  // the mechanism may drop or reorder (traits.lossy): peers count loss
@@ -65,6 +69,10 @@ struct run_request {
   // Called once the timed batch has been released, with the peers' pids (fault tests).
   std::function<void(pid_t producer, pid_t consumer)> on_go;
 };
+
+// From now on cpu_now() (harness/peer.hpp) reads this thread's CPU time, not its process's: a
+// thread peer (run_request::thread_peers) shares its process with its partner.
+void use_thread_clocks() noexcept;
 
 // A peer's CPU time. total_ns is exact (CLOCK_PROCESS_CPUTIME_ID); the user/system split comes
 // from getrusage, which the kernel apportions from tick samples, so it is approximate.
