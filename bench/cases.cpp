@@ -35,7 +35,8 @@ std::vector<bench_case> make_cases(const bench_options& o) {
   std::vector<bench_case> cases;
   auto add = [&](const mechanism_traits& t, pattern p, std::size_t size, placement place,
                  std::function<run_result(const run_request&)> run,
-                 std::optional<topology> topo = std::nullopt, std::size_t fan = 0) {
+                 std::optional<topology> topo = std::nullopt, std::size_t fan = 0,
+                 bool threads = false) {
     bench_case c;
     c.traits = t;
     c.topo = topo;
@@ -47,6 +48,7 @@ std::vector<bench_case> make_cases(const bench_options& o) {
     c.req.target_time_s = o.target_time_s;
     c.req.timeout = std::chrono::seconds(o.timeout_s);
     c.req.process = o.process;
+    c.req.thread_peers = threads;
     // Launched peers get their own names, so compare never matches them with forked ones. The
     // null calibration runs in one process under either model.
     c.name = schema::format_name({.id = t.id,
@@ -55,7 +57,8 @@ std::vector<bench_case> make_cases(const bench_options& o) {
                                   .pattern = to_string(p),
                                   .message_size = size,
                                   .placement = to_string(place),
-                                  .spawned = o.process == process_model::spawn && !in_process(t)});
+                                  .spawned = o.process == process_model::spawn && !in_process(t),
+                                  .threads = threads});
     c.run = std::move(run);
     cases.push_back(std::move(c));
   };
@@ -68,12 +71,16 @@ std::vector<bench_case> make_cases(const bench_options& o) {
     for (pattern p : {pattern::latency, pattern::throughput}) {
       if (p == pattern::throughput && !e.traits.supports_throughput) continue;
       if (p == pattern::latency && e.traits.paced) continue;  // a paced stream: throughput only
-      for (std::size_t size : sizes) add(e.traits, p, size, o.place, e.run);
+      // With --peers processes,threads each benchmark's thread form follows its process form.
+      for (std::size_t size : sizes) {
+        if (o.peers_processes) add(e.traits, p, size, o.place, e.run);
+        if (o.peers_threads) add(e.traits, p, size, o.place, e.run, std::nullopt, 0, true);
+      }
     }
   }
   // The topology benchmarks, after every one-pair benchmark: a group forks its members, so the
   // fork process model only.
-  if (o.process != process_model::fork) return cases;
+  if (o.process != process_model::fork || !o.peers_processes) return cases;
   const std::size_t cpus = allowed_cpus().size();
   for (const auto& e : registry()) {
     for (topology t : e.topologies())

@@ -233,6 +233,9 @@ nlohmann::json build_context(const bench_options& o, const calibration& floors,
   c["placement"] = to_string(o.place);
   c[schema::placement_field::kCpuPlacement] = cpu_placement_json(o.place, cpus);
   c["process_model"] = to_string(o.process);
+  c["peers"] = o.peers_processes && o.peers_threads ? "processes,threads"
+               : o.peers_threads                    ? "threads"
+                                                    : "processes";
   c["sweep"] = o.sweep;
   c["sizes"] = o.sizes;
   c["target_time_s"] = o.target_time_s;

@@ -97,6 +97,25 @@ std::vector<std::size_t> parse_fan(const std::string& text) {
   return fan;
 }
 
+// --peers: processes, threads, or both (in either order), each once.
+void parse_peers(const std::string& text, bench_options& o) {
+  o.peers_processes = o.peers_threads = false;
+  std::string_view rest = text;
+  const auto fail = [&text] {
+    throw usage_error("--peers must be processes, threads or processes,threads, not '" + text +
+                      "'");
+  };
+  if (rest.empty()) fail();
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    bool& flag = item == "processes" ? o.peers_processes : o.peers_threads;
+    if ((item != "processes" && item != "threads") || flag) fail();
+    flag = true;
+  }
+}
+
 std::vector<std::size_t> parse_sizes(const std::string& text) {
   std::vector<std::size_t> sizes;
   std::string_view rest = text;
@@ -170,6 +189,8 @@ bench_options parse_options(int& argc, char** argv) {
       auto m = parse_process_model(v);
       if (!m) throw usage_error("--process must be fork or spawn, not '" + v + "'");
       o.process = *m;
+    } else if (take_flag(i, argc, argv, "--peers", v)) {
+      parse_peers(v, o);
     } else if (take_flag(i, argc, argv, "--idle-states", v)) {
       auto m = parse_idle_mode(v);
       if (!m) throw usage_error("--idle-states must be held or allowed, not '" + v + "'");
@@ -270,6 +291,9 @@ bench_options parse_options(int& argc, char** argv) {
     o.min_repetitions = o.max_repetitions = *fixed;
     if (!budget_given) o.budget_s = 0;
   }
+  if (o.peers_threads && o.process != process_model::fork)
+    throw usage_error("--peers threads runs two threads of one forked process: not with --process " +
+                      std::string(to_string(o.process)));
   if (o.min_repetitions > o.max_repetitions)
     throw usage_error("--min-repetitions " + std::to_string(o.min_repetitions) +
                       " is more than --max-repetitions " + std::to_string(o.max_repetitions));
@@ -318,6 +342,13 @@ Options:
                         unrelated-processes case; names end in .spawn, e.g.
                         fifo/latency/64/cross.spawn; mechanisms that need inherited
                         descriptors are skipped)
+  --peers P             processes (default), threads (the two peers are threads of one
+                        forked process, each pinned as a process peer would be: the same
+                        channel and checks without process isolation; names end in .threads,
+                        e.g. pipe/latency/64/cross.threads; mechanisms whose adapter cannot
+                        open both ends in one process are skipped with the reason), or
+                        processes,threads (both, interleaved: the report's process_tax
+                        compares them). Topology benchmarks run with processes only
   --idle-states M       held (default): keep the CPUs out of deep idle states for the whole run
                         (a PM QoS request of 0 us through /dev/cpu_dma_latency; where it cannot
                         be made the run goes on and the report says why); allowed: leave the

@@ -30,6 +30,10 @@ struct bench_options {
   // --cpus A,B: the producer on CPU A, the consumer on B (A == B: placement same).
   std::optional<cpu_pair> cpus;
   process_model process = process_model::fork;
+  // --peers: the one-pair benchmarks run with process peers, thread peers (two threads of one
+  // process), or both, each benchmark beside its other form in the run's interleaved order.
+  bool peers_processes = true;
+  bool peers_threads = false;
   idle_mode idle = idle_mode::held;  // --idle-states
   double target_time_s = 0.03;
   int timeout_s = 30;
@@ -77,6 +81,8 @@ bool fan_fits(topology t, std::size_t n, std::size_t cpus);
 
 // Parses and removes our flags from argv; leaves Google Benchmark's in place. Throws usage_error.
 bench_options parse_options(int& argc, char** argv);
+// --peers LIST: sets o.peers_processes and o.peers_threads. Throws usage_error.
+void parse_peers(const std::string& text, bench_options& o);
 // "1,64,4096" -> sizes; throws usage_error on 0, garbage, or more than kMaxMessageSize.
 std::vector<std::size_t> parse_sizes(const std::string& text);
 

@@ -9,7 +9,9 @@
 namespace ipcbench {
 
 void bench_session::add(const bench_case& c) {
-  const char* process = in_process(c.traits) ? "none" : to_string(c.req.process);
+  const char* process = in_process(c.traits) ? "none"
+                        : c.req.thread_peers  ? "threads"
+                                              : to_string(c.req.process);
   extras_.set_static(c.name, {.mechanism = c.traits.mechanism,
                               .variant = c.traits.variant,
                               .id = c.traits.id,

@@ -118,6 +118,7 @@ std::string format_name(const benchmark_name& name) {
   if (!name.topology.empty()) text += name.topology + "/" + std::to_string(name.fan) + "/";
   text += name.pattern + "/" + std::to_string(name.message_size) + "/" + name.placement;
   if (name.spawned) text += kSpawnSuffix;
+  if (name.threads) text += kThreadsSuffix;
   return text;
 }
 
@@ -144,6 +145,8 @@ std::optional<benchmark_name> parse_name(std::string_view name) {
   std::string_view place = parts[3];
   const bool spawned = place.ends_with(kSpawnSuffix);
   if (spawned) place.remove_suffix(kSpawnSuffix.size());
+  const bool threads = !spawned && place.ends_with(kThreadsSuffix);
+  if (threads) place.remove_suffix(kThreadsSuffix.size());
   if (!one_of(parts[1], kPatterns) || !one_of(place, kPlacements)) return std::nullopt;
   if (parts[2].size() > 19) return std::nullopt;  // would not fit in 64 bits
 
@@ -152,6 +155,7 @@ std::optional<benchmark_name> parse_name(std::string_view name) {
   parsed.message_size = std::stoull(std::string(parts[2]));
   parsed.placement = std::string(place);
   parsed.spawned = spawned;
+  parsed.threads = threads;
   return parsed;
 }
 

@@ -174,10 +174,13 @@ inline constexpr std::string_view kTopologies[] = {"pairs", "fan_in", "fan_out"}
 // Appended to the placement of a benchmark whose peers were launched as separate programs
 // (`--process spawn`), so compare never matches it with a forked one.
 inline constexpr std::string_view kSpawnSuffix = ".spawn";
+// Appended to the placement of a benchmark whose two peers were threads of one process
+// (`--peers threads`), so compare never matches it with one of process peers.
+inline constexpr std::string_view kThreadsSuffix = ".threads";
 // The variant of an id without a dot.
 inline constexpr std::string_view kDefaultVariant = "default";
 
-// `<id>/<pattern>/<size>/<placement>[.spawn]`, `<id>` = `<mechanism>[.<variant>]`; a topology
+// `<id>/<pattern>/<size>/<placement>[.spawn|.threads]`, `<id>` = `<mechanism>[.<variant>]`; a topology
 // benchmark inserts `<topology>/<N>` after the id: `pipe/fan_in/4/throughput/4097/cross`.
 struct benchmark_name {
   std::string id;
@@ -187,6 +190,7 @@ struct benchmark_name {
   std::uint64_t message_size = 0;
   std::string placement;
   bool spawned = false;  // the `.spawn` suffix
+  bool threads = false;  // the `.threads` suffix
 };
 
 std::string mechanism_of(std::string_view id);  // the id up to its first dot
@@ -227,7 +231,7 @@ struct benchmark_fields {
   std::string pattern;
   std::uint64_t message_size = 0;
   std::string placement;      // cross, same, none (without `.spawn`)
-  std::string process;        // fork, spawn, or none for the in-process calibration
+  std::string process;  // fork, spawn, threads (peers as threads), or none (the calibration)
   std::string topology = {};  // empty: one pair (the fields are left out)
   std::uint64_t fan = 0;
 };
