@@ -70,12 +70,14 @@ void expect_contract(const mechanism_entry& m, const run_request& req, const run
   }
 }
 
-// One contract run, forked or launched: the outcome, then nothing left behind.
-void run_contract(const contract_param& param, process_model process) {
+// One contract run, forked, launched or as two threads of one process: the outcome, then
+// nothing left behind.
+void run_contract(const contract_param& param, process_model process, bool threads = false) {
   const mechanism_entry* m = find_mechanism(param.id);
   ASSERT_NE(m, nullptr);
   run_request req = small_request(param.pat, param.size);
   req.process = process;
+  req.thread_peers = threads;
   req.peer_program = IPCBENCH_BIN;
   const std::size_t objects_before = test::kernel_objects();
   const run_result r = m->run(req);
@@ -146,6 +148,72 @@ std::vector<contract_param> spawn_params() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, SpawnContract, ::testing::ValuesIn(spawn_params()), param_name);
+
+class ThreadContract : public ::testing::TestWithParam<contract_param> {};
+
+// The same run with the two peers as threads of one forked process (--peers threads).
+TEST_P(ThreadContract, DataArrivesIntactBetweenThreadPeersAndNothingLeaks) {
+  run_contract(GetParam(), process_model::fork, true);
+}
+
+std::vector<contract_param> thread_params() {
+  std::vector<contract_param> v;
+  for (const auto& e : registry()) {
+    if (!e.traits.no_thread_peers.empty()) continue;
+    for (pattern p : {pattern::latency, pattern::throughput}) {
+      if (p == pattern::throughput && !e.traits.supports_throughput) continue;
+      if (p == pattern::latency && e.traits.paced) continue;  // throughput only
+      if (!e.traits.sizes.empty()) {
+        for (std::size_t s : e.traits.sizes) v.push_back({e.traits.id, p, s});
+        continue;
+      }
+      for (std::size_t s : {1, 4095, 4096, 4097, 65536, 65537, 1 << 20})
+        v.push_back({e.traits.id, p, s});
+    }
+  }
+  return v;
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, ThreadContract, ::testing::ValuesIn(thread_params()),
+                         param_name);
+
+TEST(Registry, MechanismsThatCannotHaveThreadPeersAreSkippedWithTheReason) {
+  std::size_t with = 0, without = 0;
+  for (const auto& e : registry()) {
+    if (!e.unavailable.empty()) continue;
+    if (e.traits.no_thread_peers.empty()) {
+      ++with;
+      continue;
+    }
+    ++without;
+    const std::size_t size = e.traits.sizes.empty()
+                                 ? std::min<std::size_t>(64, e.traits.max_message.value_or(64))
+                                 : e.traits.sizes.front();
+    run_request req = small_request(e.traits.paced ? pattern::throughput : pattern::latency, size);
+    req.thread_peers = true;
+    const run_result r = e.run(req);
+    EXPECT_EQ(r.status, run_status::skipped) << e.traits.id;
+    EXPECT_EQ(r.reason, "peers as threads: " + e.traits.no_thread_peers) << e.traits.id;
+  }
+  // The classic mechanisms run as threads; signals cannot (they go to a process).
+  EXPECT_GE(with, 15u);
+  EXPECT_GE(without, 2u);
+  ASSERT_NE(find_mechanism("pipe"), nullptr);
+  EXPECT_TRUE(find_mechanism("pipe")->traits.no_thread_peers.empty());
+  ASSERT_NE(find_mechanism("signal"), nullptr);
+  EXPECT_NE(find_mechanism("signal")->traits.no_thread_peers.find("process"), std::string::npos);
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(Registry, GroupsRunWithProcessPeersOnly) {
+  const mechanism_entry* m = find_mechanism("pipe");
+  ASSERT_NE(m, nullptr);
+  run_request req = small_request(pattern::throughput, 64);
+  req.thread_peers = true;
+  const run_result r = m->run_group(req, topology::pairs, 1);
+  EXPECT_EQ(r.status, run_status::skipped);
+  EXPECT_EQ(r.reason, "a group's peers are processes only");
+}
 // No named channel registered (yet) must not fail the suite.
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(SpawnContract);
 

@@ -150,11 +150,12 @@ TEST(Faults, DroppedMessageFailsTheRun) {
 // Runs `id` long enough to be interrupted and sends `sig` to a peer once the timed batch runs.
 run_result run_and_signal(const std::string& id, int sig, bool consumer,
                           std::chrono::milliseconds timeout,
-                          process_model process = process_model::fork) {
+                          process_model process = process_model::fork, bool threads = false) {
   const mechanism_entry* m = find_mechanism(id);
   EXPECT_NE(m, nullptr);
   run_request req;
   req.process = process;
+  req.thread_peers = threads;
   req.peer_program = IPCBENCH_BIN;
   // A paced stream is throughput only: the fault hits its first (unpaced) trial batch.
   req.pat = m->traits.paced ? pattern::throughput : pattern::latency;
@@ -230,6 +231,37 @@ std::string id_name(const ::testing::TestParamInfo<std::string>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, PeerFaults, ::testing::ValuesIn(mechanism_ids()), id_name);
+
+// Thread peers share one process: a signal to it ends both, and the run fails at once, naming
+// the process; a stopped one fires the watchdog. Nothing is left behind.
+class ThreadPeerFaults : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ThreadPeerFaults, KilledProcessEndsTheRunAtOnce) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const run_result r =
+      run_and_signal(GetParam(), SIGKILL, true, std::chrono::seconds(20), process_model::fork, true);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_NE(r.reason.find("a thread)"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("killed by SIGKILL"), std::string::npos) << r.reason;
+  EXPECT_TRUE(test::no_children());
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+TEST_P(ThreadPeerFaults, StoppedProcessFiresTheWatchdog) {
+  const run_result r =
+      run_and_signal(GetParam(), SIGSTOP, true, std::chrono::seconds(1), process_model::fork, true);
+  EXPECT_EQ(r.status, run_status::failed);
+  EXPECT_NE(r.reason.find("watchdog"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("stopped"), std::string::npos) << r.reason;
+  EXPECT_TRUE(test::no_children());
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, ThreadPeerFaults,
+                         ::testing::Values("pipe", "unix_stream", "posix_mq", "posix_shm.futex",
+                                           "posix_shm.spin", "eventfd"),
+                         id_name);
 
 // Launched peers of this process still alive: they carry our pid on their command line.
 std::vector<int> launched_peers() {
