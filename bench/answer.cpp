@@ -4,7 +4,11 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <limits>
 #include <set>
+#include <string_view>
+
+#include "report/schema.hpp"
 
 namespace ipcbench {
 
@@ -187,6 +191,69 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
     j["mode_cause"] = mode_cause(h, b, modes);
   }
   return j;
+}
+
+json process_tax_json(const json& estimates, double confidence) {
+  constexpr std::string_view kThreads = ".threads";
+  // The fewest repetitions whose median has an interval at `confidence`.
+  std::size_t needed = 1;
+  while (needed < 1000 &&
+         !estimate::median_interval(std::vector<double>(needed, 1.0), confidence))
+    ++needed;
+  json rows = json::array();
+  for (const auto& [name, threads] : estimates.items()) {
+    if (!name.ends_with(kThreads)) continue;
+    const std::string base = name.substr(0, name.size() - kThreads.size());
+    const auto it = estimates.find(base);
+    if (it == estimates.end()) continue;
+    const json& processes = *it;
+    const auto parsed = schema::parse_name(base);
+    // A form that never ran (skipped: signals have no thread peers) or always failed has no tax.
+    if (!parsed || processes.value("repetitions", 0) == 0 || threads.value("repetitions", 0) == 0)
+      continue;
+    const bool latency = parsed->pattern == "latency";
+    json row = {{"id", parsed->id},
+                {"pattern", parsed->pattern},
+                {"message_size", parsed->message_size},
+                {"placement", parsed->placement},
+                {"processes", processes.value("value", json(nullptr))},
+                {"threads", threads.value("value", json(nullptr))},
+                {"ratio", nullptr},
+                {"interval", nullptr},
+                {"verdict", "untested"},
+                {"same_regime", processes.value("regime", json(nullptr)) ==
+                                    threads.value("regime", json(nullptr))},
+                {"repetitions",
+                 {{"processes", processes.value("used", 0)}, {"threads", threads.value("used", 0)}}}};
+    row["why"] = "untested: the medians' intervals need " + std::to_string(needed) +
+                 " repetitions in one regime each; processes had " +
+                 std::to_string(processes.value("used", 0)) + ", threads " +
+                 std::to_string(threads.value("used", 0));
+    const json& p = row["processes"];
+    const json& t = row["threads"];
+    if (!p.is_number() || !t.is_number() || p.get<double>() <= 0 || t.get<double>() <= 0) {
+      rows.push_back(std::move(row));
+      continue;
+    }
+    // Worse with processes: a longer round trip, a lower throughput.
+    const double num = latency ? p.get<double>() : t.get<double>();
+    const double den = latency ? t.get<double>() : p.get<double>();
+    row["ratio"] = num / den;
+    const json& pi = processes.value("interval", json(nullptr));
+    const json& ti = threads.value("interval", json(nullptr));
+    if (pi.is_array() && ti.is_array() && pi.size() == 2 && ti.size() == 2) {
+      const json& ni = latency ? pi : ti;
+      const json& di = latency ? ti : pi;
+      const double lo = ni[0].get<double>() / di[1].get<double>();
+      const double hi = di[0].get<double>() > 0 ? ni[1].get<double>() / di[0].get<double>()
+                                                 : std::numeric_limits<double>::infinity();
+      row["interval"] = {lo, std::isfinite(hi) ? json(hi) : json(nullptr)};
+      row["verdict"] = lo > 1 ? "processes slower" : hi < 1 ? "processes faster" : "tie";
+      row.erase("why");
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 json floor_check_json(const json& benchmarks, const json& mechanisms) {

@@ -93,7 +93,10 @@ nlohmann::json traits_to_json(const mechanism_traits& t) {
           {"supports_throughput", t.supports_throughput},
           {"paced", t.paced},
           {"lossy", t.lossy},
-          {"verification", t.verification}};
+          {"verification", t.verification},
+          // Why the peers cannot be two threads of one process (--peers threads); null: they can.
+          {"no_thread_peers", t.no_thread_peers.empty() ? nlohmann::json(nullptr)
+                                                        : nlohmann::json(t.no_thread_peers)}};
 }
 
 namespace {

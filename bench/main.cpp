@@ -4,6 +4,8 @@
 #include <benchmark/benchmark.h>
 
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -86,6 +88,33 @@ void print_answer_summary(const bench_session& session) {
   std::cerr << "ipcbench: stop rule:";
   for (const auto& [why, n] : stopped) std::cerr << " " << n << " " << why;
   std::cerr << "\n";
+}
+
+// The process tax rows (--peers processes,threads), one line each, on stderr.
+void print_process_tax(const nlohmann::json& rows) {
+  if (rows.empty()) return;
+  if (rows.size() > 60) {
+    std::map<std::string, int> verdicts;
+    for (const auto& r : rows) ++verdicts[r["verdict"].get<std::string>()];
+    std::cerr << "ipcbench: process tax of " << rows.size() << " benchmarks (report: process_tax):";
+    for (const auto& [v, n] : verdicts) std::cerr << " " << n << " " << v << ";";
+    std::cerr << "\n";
+    return;
+  }
+  std::cerr << "ipcbench: process tax (how many times worse with process peers than with thread "
+               "peers; 90 % interval; report: process_tax):\n";
+  for (const auto& r : rows) {
+    char line[256];
+    const auto num = [](const nlohmann::json& v) { return v.is_number() ? v.get<double>() : NAN; };
+    const nlohmann::json& iv = r["interval"];
+    std::snprintf(line, sizeof line, "  %-28s %-10s %8llu B  %6.2fx  [%.2f, %.2f]  %s%s\n",
+                  r["id"].get<std::string>().c_str(), r["pattern"].get<std::string>().c_str(),
+                  static_cast<unsigned long long>(r["message_size"].get<std::uint64_t>()),
+                  num(r["ratio"]), iv.is_array() ? num(iv[0]) : NAN,
+                  iv.is_array() ? num(iv[1]) : NAN, r["verdict"].get<std::string>().c_str(),
+                  r["same_regime"].get<bool>() ? "" : " (estimates from different regimes)");
+    std::cerr << line;
+  }
 }
 
 nlohmann::json list_mechanisms() {
@@ -172,6 +201,8 @@ int real_main(int argc, char** argv) {
         if (const auto g = session.regimes().of(entry["order"].get<std::uint64_t>()))
           entry["regime"] = *g;
     doc["estimates"] = session.estimates_json();
+    doc["process_tax"] = process_tax_json(doc["estimates"], plan.rule.confidence);
+    print_process_tax(doc["process_tax"]);
     ctx["floor_check"] = floor_check_json(doc["benchmarks"], ctx["mechanisms"]);
     if (const auto& beaten = ctx["floor_check"]["copy_floor_beaten"]; !beaten.empty())
       std::cerr << "ipcbench: " << beaten.size()

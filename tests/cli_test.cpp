@@ -85,6 +85,11 @@ INSTANTIATE_TEST_SUITE_P(
                       bad_input{{"--benchmark_filter=("}, "not a valid regular expression"},
                       bad_input{{"--process", "thread"}, "--process must be fork or spawn"},
                       bad_input{{"--peer=fifo"}, "peer mode needs"},
+                      bad_input{{"--peers", "fibers"}, "--peers must be processes, threads"},
+                      bad_input{{"--peers", "threads,threads"}, "--peers must be"},
+                      bad_input{{"--peers", ""}, "--peers must be"},
+                      bad_input{{"--peers", "threads", "--process", "spawn"},
+                                "--peers threads runs two threads of one forked process"},
                       bad_input{{"--cpus", "1"}, "--cpus needs exactly two CPU numbers"},
                       bad_input{{"--cpus", "0,x"}, "'x' in '0,x' is not a CPU number"},
                       bad_input{{"--cpus", "0,1,2"}, "--cpus needs exactly two CPU numbers"},
@@ -97,7 +102,8 @@ TEST(Cli, HelpListsEveryOption) {
   const auto o = run_bench({"--help"});
   EXPECT_EQ(o.exit_code(), 0);
   for (const char* opt :
-       {"--sizes", "--quick", "--placement", "--cpus", "--process", "--target-time", "--timeout",
+       {"--sizes", "--quick", "--placement", "--cpus", "--process", "--peers", "--target-time",
+        "--timeout",
         "--progress", "--list", "--benchmark_filter", "--benchmark_repetitions", "--benchmark_out"})
     EXPECT_NE(o.out.find(opt), std::string::npos) << opt;
 }
@@ -243,6 +249,42 @@ TEST(Cli, SigintCleansUpAndSaysSo) {
     EXPECT_TRUE(processes_with(marker).empty()) << mech;
     EXPECT_TRUE(test::leftovers().empty()) << mech << ": " << test::leftovers().front();
   }
+}
+
+TEST(Cli, PeersProcessesAndThreadsRunBothAndReportTheProcessTax) {
+  const auto path = test::scratch_dir() / "threads.json";
+  const auto o = run_bench({"--peers", "processes,threads", "--sizes", "64", "--target-time",
+                            "0.01", "--benchmark_repetitions=1", "--fan", "none",
+                            "--benchmark_filter=^(pipe|signal)/latency/",
+                            "--benchmark_out=" + path.string(), "--progress"});
+  ASSERT_EQ(o.exit_code(), 0) << o.err;
+  std::ifstream in(path);
+  const auto report = nlohmann::json::parse(in);
+  std::filesystem::remove(path);
+  EXPECT_EQ(report.at("context").at("ipcbench").at("peers"), "processes,threads");
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& b : report.at("benchmarks"))
+    if (b.at("run_type") == "iteration") by_name[b.at("name")] = b;
+  ASSERT_TRUE(by_name.count("pipe/latency/64/cross.threads")) << report.dump(1);
+  const auto& pipe = by_name["pipe/latency/64/cross.threads"];
+  EXPECT_EQ(pipe.at("status"), "ok") << pipe.dump(1);
+  EXPECT_EQ(pipe.at("process"), "threads");
+  EXPECT_EQ(by_name.at("pipe/latency/64/cross").at("process"), "fork");
+  const auto& signal = by_name.at("signal/latency/0/cross.threads");
+  EXPECT_EQ(signal.at("status"), "skipped");
+  EXPECT_NE(signal.at("reason").get<std::string>().find("peers as threads: a signal is sent"),
+            std::string::npos)
+      << signal.dump(1);
+  // One repetition each: the pipe's tax has a ratio and no verdict, and says why.
+  const auto& tax = report.at("process_tax");
+  ASSERT_EQ(tax.size(), 1u) << tax.dump(1);
+  EXPECT_EQ(tax[0].at("id"), "pipe");
+  EXPECT_TRUE(tax[0].at("ratio").is_number());
+  EXPECT_EQ(tax[0].at("verdict"), "untested");
+  EXPECT_NE(tax[0].at("why").get<std::string>().find("processes had 1, threads 1"),
+            std::string::npos);
+  EXPECT_NE(o.err.find("process tax"), std::string::npos) << o.err;
+  EXPECT_TRUE(test::leftovers().empty());
 }
 
 TEST(Cli, SpawnRunsNamedChannelsBetweenLaunchedPeers) {

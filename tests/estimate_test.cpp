@@ -3,7 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "bench/answer.hpp"
 #include "bench/estimate.hpp"
@@ -215,6 +221,74 @@ TEST(Answer, AMultimodalEstimateNamesItsModesAndTheirCause) {
   ASSERT_EQ(j["modes"].size(), 2u);
   EXPECT_DOUBLE_EQ(j["modes"][0]["share"].get<double>(), 6.0 / 9);
   EXPECT_NE(j["mode_cause"].get<std::string>().find("4.0x"), std::string::npos);
+}
+
+// An estimates entry as estimate_json() writes it, with the fields process_tax_json reads.
+nlohmann::json estimate_of(double value, std::optional<std::pair<double, double>> interval,
+                           int used, int regime = 0) {
+  return {{"value", value},
+          {"interval", interval ? nlohmann::json{interval->first, interval->second}
+                                : nlohmann::json(nullptr)},
+          {"used", used},
+          {"repetitions", used},
+          {"regime", regime}};
+}
+
+TEST(Answer, ProcessTaxHasAWinnerATieAndAnUntestedCase) {
+  const nlohmann::json estimates = {
+      // Latency: processes 20 us [19, 21], threads 10 us [9, 11]: 2x, interval [19/11, 21/9].
+      {"pipe/latency/64/cross", estimate_of(20e3, std::pair{19e3, 21e3}, 6)},
+      {"pipe/latency/64/cross.threads", estimate_of(10e3, std::pair{9e3, 11e3}, 6)},
+      // Throughput, overlapping: a tie (threads over processes, interval holds 1).
+      {"pipe/throughput/65536/cross", estimate_of(1e9, std::pair{0.9e9, 1.1e9}, 6)},
+      {"pipe/throughput/65536/cross.threads", estimate_of(1.05e9, std::pair{0.95e9, 1.2e9}, 6)},
+      // Throughput where threads are slower: processes faster.
+      {"unix_stream/throughput/64/cross", estimate_of(2e8, std::pair{1.9e8, 2.1e8}, 6)},
+      {"unix_stream/throughput/64/cross.threads", estimate_of(1e8, std::pair{0.9e8, 1.1e8}, 6, 1)},
+      // Too few repetitions for an interval: untested, and why.
+      {"fifo/latency/64/cross", estimate_of(30e3, std::nullopt, 3)},
+      {"fifo/latency/64/cross.threads", estimate_of(20e3, std::pair{19e3, 21e3}, 6)},
+      // Processes only: no row.
+      {"tcp/latency/64/cross", estimate_of(50e3, std::pair{49e3, 51e3}, 6)}};
+  const auto rows = process_tax_json(estimates, 0.9);
+  ASSERT_EQ(rows.size(), 4u);
+  std::map<std::string, nlohmann::json> by;
+  for (const auto& r : rows)
+    by[r["id"].get<std::string>() + "/" + r["pattern"].get<std::string>()] = r;
+  const auto& lat = by.at("pipe/latency");
+  EXPECT_DOUBLE_EQ(lat["ratio"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(lat["interval"][0].get<double>(), 19e3 / 11e3);
+  EXPECT_DOUBLE_EQ(lat["interval"][1].get<double>(), 21e3 / 9e3);
+  EXPECT_EQ(lat["verdict"], "processes slower");
+  EXPECT_TRUE(lat["same_regime"].get<bool>());
+  EXPECT_FALSE(lat.contains("why"));
+  const auto& thr = by.at("pipe/throughput");
+  EXPECT_DOUBLE_EQ(thr["ratio"].get<double>(), 1.05);
+  EXPECT_EQ(thr["verdict"], "tie");
+  const auto& faster = by.at("unix_stream/throughput");
+  EXPECT_EQ(faster["verdict"], "processes faster");
+  EXPECT_FALSE(faster["same_regime"].get<bool>());
+  const auto& untested = by.at("fifo/latency");
+  EXPECT_EQ(untested["verdict"], "untested");
+  EXPECT_TRUE(untested["interval"].is_null());
+  EXPECT_DOUBLE_EQ(untested["ratio"].get<double>(), 1.5);
+  // A median's 90 % interval needs 5 repetitions (1 - 2/32 >= 0.9; 1 - 2/16 < 0.9).
+  EXPECT_NE(untested["why"].get<std::string>().find("need 5 repetitions"), std::string::npos)
+      << untested["why"];
+  EXPECT_NE(untested["why"].get<std::string>().find("processes had 3, threads 6"),
+            std::string::npos)
+      << untested["why"];
+  EXPECT_TRUE(process_tax_json({{"tcp/latency/64/cross", estimate_of(1, std::nullopt, 1)}}, 0.9)
+                  .empty());
+  // Thread peers skipped (no repetition ran): no row.
+  EXPECT_TRUE(process_tax_json({{"signal/latency/0/cross", estimate_of(1, std::nullopt, 1)},
+                                {"signal/latency/0/cross.threads", {{"value", nullptr},
+                                                                    {"interval", nullptr},
+                                                                    {"used", 0},
+                                                                    {"repetitions", 0},
+                                                                    {"regime", nullptr}}}},
+                               0.9)
+                  .empty());
 }
 
 }  // namespace

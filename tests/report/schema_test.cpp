@@ -27,8 +27,13 @@ TEST(SchemaName, FormatsAndParsesBack) {
   spawned.placement = "cross";
   spawned.spawned = true;
   EXPECT_EQ(format_name(spawned), "fifo/latency/4096/cross.spawn");
+  benchmark_name threads = forked;
+  threads.id = "pipe";
+  threads.placement = "cross";
+  threads.threads = true;
+  EXPECT_EQ(format_name(threads), "pipe/latency/4096/cross.threads");
 
-  for (const benchmark_name& n : {forked, spawned}) {
+  for (const benchmark_name& n : {forked, spawned, threads}) {
     const auto back = parse_name(format_name(n));
     ASSERT_TRUE(back) << format_name(n);
     EXPECT_EQ(back->id, n.id);
@@ -36,6 +41,7 @@ TEST(SchemaName, FormatsAndParsesBack) {
     EXPECT_EQ(back->message_size, n.message_size);
     EXPECT_EQ(back->placement, n.placement);
     EXPECT_EQ(back->spawned, n.spawned);
+    EXPECT_EQ(back->threads, n.threads);
   }
 }
 
@@ -46,6 +52,8 @@ TEST(SchemaName, GoogleBenchmarkSuffixesAndOtherShapes) {
   EXPECT_EQ(gb->pattern, "throughput");
   EXPECT_FALSE(parse_name("fifo/latency/64/cross.spawned"));
   EXPECT_FALSE(parse_name("fifo/latency/64/.spawn"));
+  EXPECT_FALSE(parse_name("fifo/latency/64/cross.thread"));
+  EXPECT_FALSE(parse_name("fifo/latency/64/.threads"));
   EXPECT_FALSE(parse_name("BM_memcpy/4096"));
 }
 
