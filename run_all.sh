@@ -40,6 +40,9 @@ Options:
                        as separate programs that open the channel by name; names end in .spawn,
                        e.g. fifo/latency/64/cross.spawn; pipes and other inherited-descriptor
                        mechanisms are skipped)
+  --peers P            processes (default), threads (the two peers as threads of one process;
+                       names end in .threads) or processes,threads (both, interleaved; the
+                       report's process_tax says what process isolation costs per channel)
   --sizes LIST         comma-separated message sizes in bytes, replacing the sweep's
   --fan LIST           the N of the topology benchmarks (pairs/N: N pairs at once; fan_in/N: N
                        producers into one consumer; fan_out/N: one producer to N consumers),
@@ -80,7 +83,7 @@ die() { echo "run_all.sh: $*" >&2; exit 2; }
 
 twice=0 budget="" quick=0 filter="" repetitions="" out="" placement="cross" placement_given=0 cpus="" sizes="" target_time="" baseline="" plots=1
 fan=""
-process="fork" idle_states="held"
+process="fork" idle_states="held" peers="processes"
 probes=1 probes_json="" ab_ref="" ab_binary="" build=1
 build_dir="$here/build"
 while [ $# -gt 0 ]; do
@@ -92,6 +95,7 @@ while [ $# -gt 0 ]; do
     --placement) [ -n "${2:-}" ] || die "--placement needs a value"; placement="$2"; placement_given=1; shift ;;
     --cpus) [ -n "${2:-}" ] || die "--cpus needs a value"; cpus="$2"; shift ;;
     --process) [ -n "${2:-}" ] || die "--process needs a value"; process="$2"; shift ;;
+    --peers) [ -n "${2:-}" ] || die "--peers needs a value"; peers="$2"; shift ;;
     --idle-states) [ -n "${2:-}" ] || die "--idle-states needs a value"; idle_states="$2"; shift ;;
     --sizes) [ -n "${2:-}" ] || die "--sizes needs a value"; sizes="$2"; shift ;;
     --fan) [ -n "${2:-}" ] || die "--fan needs a value"; fan="$2"; shift ;;
@@ -159,6 +163,10 @@ if [ -n "$cpus" ]; then
   placement="$implied"
 fi
 case "$process" in fork|spawn) ;; *) die "--process must be fork or spawn, not '$process'" ;; esac
+case "$peers" in processes|threads|processes,threads|threads,processes) ;;
+  *) die "--peers must be processes, threads or processes,threads, not '$peers'" ;; esac
+[ "$peers" = processes ] || [ "$process" = fork ] ||
+  die "--peers $peers runs threads of one forked process: not with --process $process"
 case "$idle_states" in held|allowed) ;; *) die "--idle-states must be held or allowed, not '$idle_states'" ;; esac
 if [ -n "$filter" ]; then
   # POSIX extended syntax, as the bench program reads it; status 2 means it does not compile.
@@ -266,7 +274,7 @@ fi
 
 # What only the built programs can judge, still before the probes: does the filter match a
 # benchmark (with these sizes and this process model), and is the baseline a report compare reads.
-filter_check=(--benchmark_list_tests=true "--process=$process")
+filter_check=(--benchmark_list_tests=true "--process=$process" "--peers=$peers")
 [ -n "$filter" ] && filter_check+=("--benchmark_filter=$filter")
 [ -n "$sizes" ] && filter_check+=("--sizes=$sizes")
 [ "$quick" -eq 1 ] && filter_check+=(--quick)
@@ -313,7 +321,7 @@ if [ -n "$ab_ref$ab_binary" ]; then
   fi
   [ -n "$out" ] || out="$here/results/$(hostname -s 2>/dev/null || hostname)-$(date +%Y%m%d-%H%M%S).json"
   ab_dir="${out%.json}-ab"
-  ab_args=("--placement=$placement" "--process=$process" "--idle-states=$idle_states")
+  ab_args=("--placement=$placement" "--process=$process" "--peers=$peers" "--idle-states=$idle_states")
   [ -n "$cpus" ] && ab_args+=("--cpus=$cpus")
   [ "$quick" -eq 1 ] && ab_args+=(--quick)
   [ -n "$filter" ] && ab_args+=("--benchmark_filter=$filter")
@@ -333,7 +341,7 @@ if [ -z "$out" ]; then
   out="$here/results/$(hostname -s 2>/dev/null || hostname)-$(date +%Y%m%d-%H%M%S).json"
 fi
 
-args=(--progress "--placement=$placement" "--process=$process" "--idle-states=$idle_states")
+args=(--progress "--placement=$placement" "--process=$process" "--peers=$peers" "--idle-states=$idle_states")
 [ -n "$repetitions" ] && args+=("--benchmark_repetitions=$repetitions")
 [ -n "$budget" ] && args+=("--budget=$budget")
 [ "$quick" -eq 1 ] && args+=(--quick)

@@ -25,9 +25,11 @@ PATTERNS = ("latency", "throughput")
 # The names below are results/README.md's (report/schema.hpp defines them for the C++ tools);
 # plots/tests/test_schema.py checks that the page documents every name this module reads.
 
-# A benchmark's name is `<id>/<pattern>/<size>/<placement>[.spawn]`; its fields say the same.
+# A benchmark's name is `<id>/<pattern>/<size>/<placement>[.spawn|.threads]`; its fields say the
+# same.
 NAME_FIELDS = ("id", "pattern", "message_size", "placement")
 SPAWN_SUFFIX = ".spawn"
+THREADS_SUFFIX = ".threads"
 # Topology benchmarks (`<id>/<topology>/<N>/<pattern>/<size>/<placement>`) are kept apart from
 # the one-pair cells: `Report.topology` holds one TopologyPoint per benchmark.
 TOPOLOGIES = ("pairs", "fan_in", "fan_out")
@@ -471,6 +473,9 @@ def _entry_key(entry: object) -> tuple[tuple[str, str, int, str], str, str, str,
     if size < 0:
         raise _Invalid(f"{where} has a 'message_size' that is negative")
     placement = str(field_of("placement", "none"))
+    # Thread peers (--peers threads) are another series of the same id: "pipe (cross.threads)".
+    if entry.get("process") == "threads" and not placement.endswith(THREADS_SUFFIX):
+        placement += THREADS_SUFFIX
     family = str(entry.get("family") or "other")
     run_type = str(entry.get("run_type", "iteration"))
     aggregate = str(entry.get("aggregate_name"))

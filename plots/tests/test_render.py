@@ -223,6 +223,34 @@ class NothingToDrawTest(unittest.TestCase):
             self.assertIn("skipped: no such size", index.read_text(encoding="utf-8"))
 
 
+class ThreadPeersTest(unittest.TestCase):
+    """A report of --peers processes,threads: thread peers are a series of their own."""
+
+    def test_thread_entries_do_not_merge_with_process_entries(self):
+        import copy
+
+        from tests.helpers import load_data
+
+        data = json.loads((FIXTURES / "report-a.json").read_text(encoding="utf-8"))
+        ours = [
+            e for e in data["benchmarks"]
+            if e.get("id") == "pipe" and e.get("run_type") == "iteration"
+        ]
+        self.assertTrue(ours)
+        for entry in ours:
+            twin = copy.deepcopy(entry)
+            twin["process"] = "threads"
+            for field in ("name", "run_name"):
+                if field in twin:
+                    twin[field] = twin[field].replace("/cross", "/cross.threads", 1)
+            data["benchmarks"].append(twin)
+        data.pop("estimates", None)
+        report = load_data(data)
+        series = {key[0] for key in report.cells}
+        self.assertIn("pipe (cross)", series)
+        self.assertIn("pipe (cross.threads)", series)
+
+
 class NotificationTest(unittest.TestCase):
     """Notification mechanisms run at size 0: off the size axes, ranked on their own."""
 
