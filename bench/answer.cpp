@@ -193,63 +193,86 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
   return j;
 }
 
-json process_tax_json(const json& estimates, double confidence) {
+json process_tax_json(const std::vector<benchmark_history>& all, const run_regimes& r,
+                      double confidence) {
   constexpr std::string_view kThreads = ".threads";
   // The fewest repetitions whose median has an interval at `confidence`.
   std::size_t needed = 1;
   while (needed < 1000 &&
          !estimate::median_interval(std::vector<double>(needed, 1.0), confidence))
     ++needed;
+  std::map<std::string, const benchmark_history*> by_name;
+  for (const auto& h : all) by_name[h.name] = &h;
+  // The ok values of a history by regime (-1: the run has no regimes).
+  const auto by_regime = [&r](const benchmark_history& h) {
+    std::map<int, std::vector<double>> v;
+    for (const auto& s : h.samples) {
+      if (!s.ok) continue;
+      if (r.found.of.empty())
+        v[-1].push_back(s.value);
+      else if (const auto g = r.of(s.order))
+        v[*g].push_back(s.value);
+    }
+    return v;
+  };
   json rows = json::array();
-  for (const auto& [name, threads] : estimates.items()) {
+  for (const auto& [name, threads_h] : by_name) {
     if (!name.ends_with(kThreads)) continue;
     const std::string base = name.substr(0, name.size() - kThreads.size());
-    const auto it = estimates.find(base);
-    if (it == estimates.end()) continue;
-    const json& processes = *it;
+    const auto it = by_name.find(base);
     const auto parsed = schema::parse_name(base);
-    // A form that never ran (skipped: signals have no thread peers) or always failed has no tax.
-    if (!parsed || processes.value("repetitions", 0) == 0 || threads.value("repetitions", 0) == 0)
-      continue;
+    if (it == by_name.end() || !parsed) continue;
+    const auto p = by_regime(*it->second), t = by_regime(*threads_h);
+    // A form that never ran (skipped: signals have no thread peers) or always failed: no row.
+    if (p.empty() || t.empty()) continue;
+    // The regime both forms met most (the smaller count highest; the lower regime on a tie).
+    std::optional<int> regime;
+    std::size_t common = 0;
+    for (const auto& [g, pv] : p)
+      if (const auto tv = t.find(g); tv != t.end() && std::min(pv.size(), tv->second.size()) > common) {
+        common = std::min(pv.size(), tv->second.size());
+        regime = g;
+      }
     const bool latency = parsed->pattern == "latency";
     json row = {{"id", parsed->id},
                 {"pattern", parsed->pattern},
                 {"message_size", parsed->message_size},
                 {"placement", parsed->placement},
-                {"processes", processes.value("value", json(nullptr))},
-                {"threads", threads.value("value", json(nullptr))},
+                {"regime", regime && *regime >= 0 ? json(*regime) : json(nullptr)},
+                {"processes", nullptr},
+                {"threads", nullptr},
+                {"repetitions", {{"processes", 0}, {"threads", 0}}},
                 {"ratio", nullptr},
                 {"interval", nullptr},
-                {"verdict", "untested"},
-                {"same_regime", processes.value("regime", json(nullptr)) ==
-                                    threads.value("regime", json(nullptr))},
-                {"repetitions",
-                 {{"processes", processes.value("used", 0)}, {"threads", threads.value("used", 0)}}}};
-    row["why"] = "untested: the medians' intervals need " + std::to_string(needed) +
-                 " repetitions in one regime each; processes had " +
-                 std::to_string(processes.value("used", 0)) + ", threads " +
-                 std::to_string(threads.value("used", 0));
-    const json& p = row["processes"];
-    const json& t = row["threads"];
-    if (!p.is_number() || !t.is_number() || p.get<double>() <= 0 || t.get<double>() <= 0) {
+                {"verdict", "untested"}};
+    if (!regime) {
+      row["why"] = "untested: no regime of the host in which both forms ran";
       rows.push_back(std::move(row));
       continue;
     }
+    const std::vector<double>& pv = p.at(*regime);
+    const std::vector<double>& tv = t.at(*regime);
+    const double pm = estimate::median(pv), tm = estimate::median(tv);
+    row["processes"] = pm;
+    row["threads"] = tm;
+    row["repetitions"] = {{"processes", pv.size()}, {"threads", tv.size()}};
     // Worse with processes: a longer round trip, a lower throughput.
-    const double num = latency ? p.get<double>() : t.get<double>();
-    const double den = latency ? t.get<double>() : p.get<double>();
-    row["ratio"] = num / den;
-    const json& pi = processes.value("interval", json(nullptr));
-    const json& ti = threads.value("interval", json(nullptr));
-    if (pi.is_array() && ti.is_array() && pi.size() == 2 && ti.size() == 2) {
-      const json& ni = latency ? pi : ti;
-      const json& di = latency ? ti : pi;
-      const double lo = ni[0].get<double>() / di[1].get<double>();
-      const double hi = di[0].get<double>() > 0 ? ni[1].get<double>() / di[0].get<double>()
-                                                 : std::numeric_limits<double>::infinity();
+    const double num = latency ? pm : tm, den = latency ? tm : pm;
+    if (num > 0 && den > 0) row["ratio"] = num / den;
+    const auto pi = estimate::median_interval(pv, confidence);
+    const auto ti = estimate::median_interval(tv, confidence);
+    if (pi && ti && num > 0 && den > 0) {
+      const estimate::interval& ni = latency ? *pi : *ti;
+      const estimate::interval& di = latency ? *ti : *pi;
+      const double lo = ni.lo / di.hi;
+      const double hi = di.lo > 0 ? ni.hi / di.lo : std::numeric_limits<double>::infinity();
       row["interval"] = {lo, std::isfinite(hi) ? json(hi) : json(nullptr)};
       row["verdict"] = lo > 1 ? "processes slower" : hi < 1 ? "processes faster" : "tie";
-      row.erase("why");
+    } else {
+      row["why"] = "untested: the medians' intervals need " + std::to_string(needed) +
+                   " repetitions of each form in one regime; the regime both met most had " +
+                   std::to_string(pv.size()) + " of processes and " + std::to_string(tv.size()) +
+                   " of threads";
     }
     rows.push_back(std::move(row));
   }

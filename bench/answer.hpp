@@ -68,17 +68,16 @@ nlohmann::json estimate_json(const benchmark_history& h, const run_regimes& r,
 nlohmann::json floor_check_json(const nlohmann::json& benchmarks, const nlohmann::json& mechanisms);
 
 // The report's `process_tax` (--peers processes,threads): for every benchmark run with both
-// process and thread peers, what process isolation costs on that channel, from the two
-// `estimates` entries (`estimates`: the report's object, name -> estimate_json()). The ratio
-// is "how many times worse with processes": the process round trip over the thread round trip
-// for latency, the thread throughput over the process throughput for throughput. Its interval
-// is the widest the two estimates' intervals allow (each end taken at the other's opposite
-// end), and the verdict says "processes slower" or "processes faster" only when that interval
-// excludes 1, "tie" when it holds 1, and "untested" without both intervals (then `why` says
-// how many repetitions each side used and how many a `confidence` interval of a median needs).
-// Two estimates taken in different regimes of the host are flagged (same_regime false). Empty
-// array when no benchmark ran both ways (a form that was skipped or failed every time has no
-// row).
-nlohmann::json process_tax_json(const nlohmann::json& estimates, double confidence);
+// process and thread peers, what process isolation costs on that channel. The two forms are
+// compared in one regime of the host: the one both met most. The ratio is "how many times worse
+// with processes": the process round trip over the thread round trip for latency, the thread
+// throughput over the process throughput for throughput, of their medians in that regime. Its
+// interval is the widest the two medians' `confidence` intervals allow (each end taken at the
+// other's opposite end); the verdict says "processes slower" or "processes faster" only when
+// that interval excludes 1, "tie" when it holds 1, and "untested" without both intervals (then
+// `why` says how many repetitions each form had there and how many an interval needs). A form
+// that was skipped or failed every time has no row; empty array when nothing ran both ways.
+nlohmann::json process_tax_json(const std::vector<benchmark_history>& all, const run_regimes& r,
+                                double confidence);
 
 }  // namespace ipcbench

@@ -104,15 +104,15 @@ void print_process_tax(const nlohmann::json& rows) {
   std::cerr << "ipcbench: process tax (how many times worse with process peers than with thread "
                "peers; 90 % interval; report: process_tax):\n";
   for (const auto& r : rows) {
-    char line[256];
+    char line[512];
     const auto num = [](const nlohmann::json& v) { return v.is_number() ? v.get<double>() : NAN; };
     const nlohmann::json& iv = r["interval"];
-    std::snprintf(line, sizeof line, "  %-28s %-10s %8llu B  %6.2fx  [%.2f, %.2f]  %s%s\n",
+    std::snprintf(line, sizeof line, "  %-22s %-10s %8llu B  %6.2fx  [%.2f, %.2f]  %s%s\n",
                   r["id"].get<std::string>().c_str(), r["pattern"].get<std::string>().c_str(),
                   static_cast<unsigned long long>(r["message_size"].get<std::uint64_t>()),
                   num(r["ratio"]), iv.is_array() ? num(iv[0]) : NAN,
                   iv.is_array() ? num(iv[1]) : NAN, r["verdict"].get<std::string>().c_str(),
-                  r["same_regime"].get<bool>() ? "" : " (estimates from different regimes)");
+                  r.contains("why") ? r["why"].get<std::string>().substr(8).c_str() : "");
     std::cerr << line;
   }
 }
@@ -201,7 +201,8 @@ int real_main(int argc, char** argv) {
         if (const auto g = session.regimes().of(entry["order"].get<std::uint64_t>()))
           entry["regime"] = *g;
     doc["estimates"] = session.estimates_json();
-    doc["process_tax"] = process_tax_json(doc["estimates"], plan.rule.confidence);
+    doc["process_tax"] =
+        process_tax_json(session.histories(), session.regimes(), plan.rule.confidence);
     print_process_tax(doc["process_tax"]);
     ctx["floor_check"] = floor_check_json(doc["benchmarks"], ctx["mechanisms"]);
     if (const auto& beaten = ctx["floor_check"]["copy_floor_beaten"]; !beaten.empty())

@@ -223,35 +223,41 @@ TEST(Answer, AMultimodalEstimateNamesItsModesAndTheirCause) {
   EXPECT_NE(j["mode_cause"].get<std::string>().find("4.0x"), std::string::npos);
 }
 
-// An estimates entry as estimate_json() writes it, with the fields process_tax_json reads.
-nlohmann::json estimate_of(double value, std::optional<std::pair<double, double>> interval,
-                           int used, int regime = 0) {
-  return {{"value", value},
-          {"interval", interval ? nlohmann::json{interval->first, interval->second}
-                                : nlohmann::json(nullptr)},
-          {"used", used},
-          {"repetitions", used},
-          {"regime", regime}};
+// A history with `values` as its ok repetitions, numbered from `order`.
+benchmark_history history_of(const std::string& name, const std::vector<double>& values,
+                             std::uint64_t order = 0) {
+  benchmark_history h{.name = name, .metric = "rtt_p50_ns", .samples = {}, .stopped = "cap"};
+  for (double v : values) {
+    repetition_sample s;
+    s.order = order++;
+    s.ok = true;
+    s.value = v;
+    h.samples.push_back(s);
+  }
+  return h;
 }
 
 TEST(Answer, ProcessTaxHasAWinnerATieAndAnUntestedCase) {
-  const nlohmann::json estimates = {
-      // Latency: processes 20 us [19, 21], threads 10 us [9, 11]: 2x, interval [19/11, 21/9].
-      {"pipe/latency/64/cross", estimate_of(20e3, std::pair{19e3, 21e3}, 6)},
-      {"pipe/latency/64/cross.threads", estimate_of(10e3, std::pair{9e3, 11e3}, 6)},
-      // Throughput, overlapping: a tie (threads over processes, interval holds 1).
-      {"pipe/throughput/65536/cross", estimate_of(1e9, std::pair{0.9e9, 1.1e9}, 6)},
-      {"pipe/throughput/65536/cross.threads", estimate_of(1.05e9, std::pair{0.95e9, 1.2e9}, 6)},
-      // Throughput where threads are slower: processes faster.
-      {"unix_stream/throughput/64/cross", estimate_of(2e8, std::pair{1.9e8, 2.1e8}, 6)},
-      {"unix_stream/throughput/64/cross.threads", estimate_of(1e8, std::pair{0.9e8, 1.1e8}, 6, 1)},
+  const std::vector<benchmark_history> all = {
+      // Latency: processes about 20 us, threads about 10 us: 2x, each interval [min, max] of 5.
+      history_of("pipe/latency/64/cross", {19e3, 20e3, 20e3, 21e3, 20e3}),
+      history_of("pipe/latency/64/cross.threads", {9e3, 10e3, 11e3, 10e3, 10e3}),
+      // Throughput, overlapping: a tie.
+      history_of("pipe/throughput/65536/cross", {0.9e9, 1e9, 1.1e9, 1e9, 1e9}),
+      history_of("pipe/throughput/65536/cross.threads", {0.95e9, 1.05e9, 1.2e9, 1.05e9, 1.05e9}),
+      // Throughput where thread peers are slower: processes faster.
+      history_of("unix_stream/throughput/64/cross", {1.9e8, 2e8, 2.1e8, 2e8, 2e8}),
+      history_of("unix_stream/throughput/64/cross.threads", {0.9e8, 1e8, 1.1e8, 1e8, 1e8}),
       // Too few repetitions for an interval: untested, and why.
-      {"fifo/latency/64/cross", estimate_of(30e3, std::nullopt, 3)},
-      {"fifo/latency/64/cross.threads", estimate_of(20e3, std::pair{19e3, 21e3}, 6)},
+      history_of("fifo/latency/64/cross", {30e3, 30e3, 30e3}),
+      history_of("fifo/latency/64/cross.threads", {20e3, 20e3, 20e3, 20e3, 20e3}),
       // Processes only: no row.
-      {"tcp/latency/64/cross", estimate_of(50e3, std::pair{49e3, 51e3}, 6)}};
-  const auto rows = process_tax_json(estimates, 0.9);
-  ASSERT_EQ(rows.size(), 4u);
+      history_of("tcp/latency/64/cross", {50e3, 50e3, 50e3, 50e3, 50e3}),
+      // Thread peers skipped (no ok repetition): no row.
+      history_of("signal/latency/0/cross", {60e3, 60e3, 60e3, 60e3, 60e3}),
+      history_of("signal/latency/0/cross.threads", {})};
+  const auto rows = process_tax_json(all, find_regimes(all), 0.9);
+  ASSERT_EQ(rows.size(), 4u) << rows.dump(1);
   std::map<std::string, nlohmann::json> by;
   for (const auto& r : rows)
     by[r["id"].get<std::string>() + "/" + r["pattern"].get<std::string>()] = r;
@@ -260,35 +266,49 @@ TEST(Answer, ProcessTaxHasAWinnerATieAndAnUntestedCase) {
   EXPECT_DOUBLE_EQ(lat["interval"][0].get<double>(), 19e3 / 11e3);
   EXPECT_DOUBLE_EQ(lat["interval"][1].get<double>(), 21e3 / 9e3);
   EXPECT_EQ(lat["verdict"], "processes slower");
-  EXPECT_TRUE(lat["same_regime"].get<bool>());
+  EXPECT_TRUE(lat["regime"].is_null());  // no floors: no regimes
   EXPECT_FALSE(lat.contains("why"));
   const auto& thr = by.at("pipe/throughput");
   EXPECT_DOUBLE_EQ(thr["ratio"].get<double>(), 1.05);
   EXPECT_EQ(thr["verdict"], "tie");
-  const auto& faster = by.at("unix_stream/throughput");
-  EXPECT_EQ(faster["verdict"], "processes faster");
-  EXPECT_FALSE(faster["same_regime"].get<bool>());
+  EXPECT_EQ(by.at("unix_stream/throughput")["verdict"], "processes faster");
   const auto& untested = by.at("fifo/latency");
   EXPECT_EQ(untested["verdict"], "untested");
   EXPECT_TRUE(untested["interval"].is_null());
   EXPECT_DOUBLE_EQ(untested["ratio"].get<double>(), 1.5);
   // A median's 90 % interval needs 5 repetitions (1 - 2/32 >= 0.9; 1 - 2/16 < 0.9).
-  EXPECT_NE(untested["why"].get<std::string>().find("need 5 repetitions"), std::string::npos)
-      << untested["why"];
-  EXPECT_NE(untested["why"].get<std::string>().find("processes had 3, threads 6"),
-            std::string::npos)
-      << untested["why"];
-  EXPECT_TRUE(process_tax_json({{"tcp/latency/64/cross", estimate_of(1, std::nullopt, 1)}}, 0.9)
-                  .empty());
-  // Thread peers skipped (no repetition ran): no row.
-  EXPECT_TRUE(process_tax_json({{"signal/latency/0/cross", estimate_of(1, std::nullopt, 1)},
-                                {"signal/latency/0/cross.threads", {{"value", nullptr},
-                                                                    {"interval", nullptr},
-                                                                    {"used", 0},
-                                                                    {"repetitions", 0},
-                                                                    {"regime", nullptr}}}},
-                               0.9)
-                  .empty());
+  const std::string why = untested["why"].get<std::string>();
+  EXPECT_NE(why.find("need 5 repetitions"), std::string::npos) << why;
+  EXPECT_NE(why.find("had 3 of processes and 5 of threads"), std::string::npos) << why;
+}
+
+TEST(Answer, ProcessTaxComparesBothFormsInTheRegimeBothMetMost) {
+  // The host's regimes from the floors: repetitions 0-9 at ~130 ns, 10-19 at ~530 ns.
+  auto with_floors = [](benchmark_history h) {
+    for (auto& s : h.samples) s.line_ns = s.order < 10 ? 130.0 : 530.0;
+    return h;
+  };
+  // Processes ran 3 times in regime 0 and 6 times in regime 1; threads 6 and 6. In regime 1
+  // both are at 20 us; regime 0 alone (processes 10 us there) would have made it look 2x.
+  std::vector<benchmark_history> all = {
+      with_floors(history_of("pipe/latency/64/cross", {10e3, 10e3, 10e3})),
+      with_floors(history_of("pipe/latency/64/cross.threads",
+                             {10e3, 10e3, 10e3, 10e3, 10e3, 10e3}, 3))};
+  auto late = history_of("pipe/latency/64/cross", {20e3, 20e3, 20e3, 20e3, 20e3, 20e3}, 10);
+  auto late_t = history_of("pipe/latency/64/cross.threads", {20e3, 20e3, 20e3, 20e3, 20e3, 20e3},
+                           14);
+  for (auto& s : late.samples) all[0].samples.push_back(s);
+  for (auto& s : late_t.samples) all[1].samples.push_back(s);
+  all[0] = with_floors(all[0]);
+  all[1] = with_floors(all[1]);
+  const auto r = find_regimes(all);
+  ASSERT_EQ(r.found.list.size(), 2u);
+  const auto rows = process_tax_json(all, r, 0.9);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["regime"], 1);
+  EXPECT_DOUBLE_EQ(rows[0]["ratio"].get<double>(), 1.0);
+  EXPECT_EQ(rows[0]["repetitions"]["processes"], 6);
+  EXPECT_EQ(rows[0]["verdict"], "tie");
 }
 
 }  // namespace
