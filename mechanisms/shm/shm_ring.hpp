@@ -125,7 +125,9 @@ class shm_endpoint {
 
  private:
   enum bell_kind { kData = 0, kSpace = 1 };
-  static int bell(int ring, bell_kind k) noexcept { return ring * 2 + k; }
+  static int bell(int ring, bell_kind k) noexcept {
+    return k == kData ? shm::data_bell(ring) : shm::space_bell(ring);
+  }
   static std::atomic_ref<std::uint32_t> word(std::uint32_t& w) noexcept {
     return std::atomic_ref<std::uint32_t>(w);
   }
