@@ -12,6 +12,7 @@
 #include "mechanisms/adapter.hpp"
 #include "mechanisms/shm/adaptive_sync.hpp"
 #include "mechanisms/shm/futex_sync.hpp"
+#include "mechanisms/shm/mutex_cond_sync.hpp"
 #include "mechanisms/shm/posix_sem_sync.hpp"
 #include "mechanisms/shm/shm_ring.hpp"
 #include "mechanisms/shm/spin_sync.hpp"
@@ -46,5 +47,6 @@ extern template class posix_shm_channel<posix_sem_sync>;
 extern template class posix_shm_channel<futex_sync>;
 extern template class posix_shm_channel<adaptive_sync>;
 extern template class posix_shm_channel<spin_sync>;
+extern template class posix_shm_channel<mutex_cond_sync>;
 
 }  // namespace ipcbench
