@@ -16,6 +16,7 @@
 #include "mechanisms/shm/posix_sem_sync.hpp"
 #include "mechanisms/shm/shm_ring.hpp"
 #include "mechanisms/shm/spin_sync.hpp"
+#include "mechanisms/shm/spinlock_sync.hpp"
 #include "sys/named.hpp"
 
 namespace ipcbench {
@@ -48,5 +49,6 @@ extern template class posix_shm_channel<futex_sync>;
 extern template class posix_shm_channel<adaptive_sync>;
 extern template class posix_shm_channel<spin_sync>;
 extern template class posix_shm_channel<mutex_cond_sync>;
+extern template class posix_shm_channel<spinlock_sync>;
 
 }  // namespace ipcbench
