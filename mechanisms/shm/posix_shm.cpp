@@ -129,6 +129,7 @@ template class posix_shm_channel<adaptive_sync>;
 template class posix_shm_channel<spin_sync>;
 template class posix_shm_channel<mutex_cond_sync>;
 template class posix_shm_channel<spinlock_sync>;
+template class posix_shm_channel<rwlock_sync>;
 
 static_assert(named_channel<posix_shm_channel<posix_sem_sync>>);
 static_assert(named_channel<posix_shm_channel<futex_sync>>);
@@ -136,5 +137,6 @@ static_assert(named_channel<posix_shm_channel<adaptive_sync>>);
 static_assert(named_channel<posix_shm_channel<spin_sync>>);
 static_assert(named_channel<posix_shm_channel<mutex_cond_sync>>);
 static_assert(named_channel<posix_shm_channel<spinlock_sync>>);
+static_assert(named_channel<posix_shm_channel<rwlock_sync>>);
 
 }  // namespace ipcbench

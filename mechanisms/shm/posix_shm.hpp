@@ -14,6 +14,7 @@
 #include "mechanisms/shm/futex_sync.hpp"
 #include "mechanisms/shm/mutex_cond_sync.hpp"
 #include "mechanisms/shm/posix_sem_sync.hpp"
+#include "mechanisms/shm/rwlock_sync.hpp"
 #include "mechanisms/shm/shm_ring.hpp"
 #include "mechanisms/shm/spin_sync.hpp"
 #include "mechanisms/shm/spinlock_sync.hpp"
@@ -50,5 +51,6 @@ extern template class posix_shm_channel<adaptive_sync>;
 extern template class posix_shm_channel<spin_sync>;
 extern template class posix_shm_channel<mutex_cond_sync>;
 extern template class posix_shm_channel<spinlock_sync>;
+extern template class posix_shm_channel<rwlock_sync>;
 
 }  // namespace ipcbench
