@@ -130,6 +130,7 @@ template class posix_shm_channel<spin_sync>;
 template class posix_shm_channel<mutex_cond_sync>;
 template class posix_shm_channel<spinlock_sync>;
 template class posix_shm_channel<rwlock_sync>;
+template class posix_shm_channel<unnamed_sem_sync>;
 
 static_assert(named_channel<posix_shm_channel<posix_sem_sync>>);
 static_assert(named_channel<posix_shm_channel<futex_sync>>);
@@ -138,5 +139,6 @@ static_assert(named_channel<posix_shm_channel<spin_sync>>);
 static_assert(named_channel<posix_shm_channel<mutex_cond_sync>>);
 static_assert(named_channel<posix_shm_channel<spinlock_sync>>);
 static_assert(named_channel<posix_shm_channel<rwlock_sync>>);
+static_assert(named_channel<posix_shm_channel<unnamed_sem_sync>>);
 
 }  // namespace ipcbench

@@ -18,6 +18,7 @@
 #include "mechanisms/shm/shm_ring.hpp"
 #include "mechanisms/shm/spin_sync.hpp"
 #include "mechanisms/shm/spinlock_sync.hpp"
+#include "mechanisms/shm/unnamed_sem_sync.hpp"
 #include "sys/named.hpp"
 
 namespace ipcbench {
@@ -52,5 +53,6 @@ extern template class posix_shm_channel<spin_sync>;
 extern template class posix_shm_channel<mutex_cond_sync>;
 extern template class posix_shm_channel<spinlock_sync>;
 extern template class posix_shm_channel<rwlock_sync>;
+extern template class posix_shm_channel<unnamed_sem_sync>;
 
 }  // namespace ipcbench
