@@ -84,6 +84,10 @@ const std::vector<mechanism_entry>& registry() {
         with_fan_out_broadcast<posix_shm_broadcast_channel<futex_sync>>(
             with_fan_in<posix_shm_shared_channel<futex_sync>>(
                 make_entry<posix_shm_channel<futex_sync>>("posix_shm.futex"))),
+        make_entry<posix_shm_channel<mutex_cond_sync>>("posix_shm.mutex_cond"),
+        make_entry<posix_shm_channel<spinlock_sync>>("posix_shm.spinlock"),
+        make_entry<posix_shm_channel<rwlock_sync>>("posix_shm.rwlock"),
+        make_entry<posix_shm_channel<unnamed_sem_sync>>("posix_shm.unnamed_sem"),
         make_entry<posix_shm_channel<adaptive_sync>>("posix_shm.adaptive"),
         with_fan_out_broadcast<posix_shm_broadcast_channel<spin_sync>>(
             with_fan_in<posix_shm_shared_channel<spin_sync>>(

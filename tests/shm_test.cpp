@@ -58,7 +58,9 @@ class ShmChannel : public ::testing::Test {};
 using all_channels =
     ::testing::Types<sysv_shm_channel, posix_shm_channel<posix_sem_sync>,
                      posix_shm_channel<futex_sync>, posix_shm_channel<adaptive_sync>,
-                     posix_shm_channel<spin_sync>, mmap_file_channel, mmap_anon_channel>;
+                     posix_shm_channel<spin_sync>, posix_shm_channel<mutex_cond_sync>,
+                     posix_shm_channel<spinlock_sync>, posix_shm_channel<rwlock_sync>,
+                     posix_shm_channel<unnamed_sem_sync>, mmap_file_channel, mmap_anon_channel>;
 TYPED_TEST_SUITE(ShmChannel, all_channels);
 
 // A consumer in a forked child echoes `count` messages of `size` bytes; the parent produces.
@@ -390,7 +392,9 @@ class ShmNamed : public ::testing::Test {};
 using named_channels =
     ::testing::Types<sysv_shm_channel, posix_shm_channel<posix_sem_sync>,
                      posix_shm_channel<futex_sync>, posix_shm_channel<adaptive_sync>,
-                     posix_shm_channel<spin_sync>, mmap_file_channel>;
+                     posix_shm_channel<spin_sync>, posix_shm_channel<mutex_cond_sync>,
+                     posix_shm_channel<spinlock_sync>, posix_shm_channel<rwlock_sync>,
+                     posix_shm_channel<unnamed_sem_sync>, mmap_file_channel>;
 TYPED_TEST_SUITE(ShmNamed, named_channels);
 
 TYPED_TEST(ShmNamed, AttachByRendezvousAndNamesGoneAfterOpened) {
@@ -425,6 +429,10 @@ TYPED_TEST(ShmNamed, AttachByRendezvousAndNamesGoneAfterOpened) {
       EXPECT_EQ(::shm_open(name.c_str(), O_RDWR, 0), -1) << name << " still there";
       for (const auto& sem : names.at("sync").value("semaphores", nlohmann::json::array()))
         EXPECT_EQ(::sem_open(sem.get<std::string>().c_str(), 0), SEM_FAILED) << sem;
+      if (names.at("sync").contains("object")) {
+        const auto object = names.at("sync").at("object").get<std::string>();
+        EXPECT_EQ(::shm_open(object.c_str(), O_RDWR, 0), -1) << object << " still there";
+      }
     }
     EXPECT_TRUE(test::leftovers().size() == 1 && std::filesystem::is_empty(dir.path()))
         << "file left after opened()";
@@ -496,7 +504,8 @@ TEST(ShmSemaphores, PosixCountsDoNotDrift) {
 TEST(ShmPlacement, SameCpuFinishesForEveryVariant) {
   for (const char* id :
        {"sysv_shm.sysv_sem", "posix_shm.posix_sem", "posix_shm.futex", "posix_shm.adaptive",
-        "posix_shm.spin", "mmap_file.futex", "mmap_anon.futex"}) {
+        "posix_shm.spin", "posix_shm.mutex_cond", "posix_shm.spinlock", "posix_shm.rwlock",
+        "posix_shm.unnamed_sem", "mmap_file.futex", "mmap_anon.futex"}) {
     const mechanism_entry* m = find_mechanism(id);
     ASSERT_NE(m, nullptr) << id;
     for (pattern p : {pattern::latency, pattern::throughput}) {

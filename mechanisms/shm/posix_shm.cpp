@@ -30,6 +30,24 @@ R make_resources(const channel_config& cfg) {
     return R();
 }
 
+// The policy's end for role r: a policy whose waking side holds something from the start
+// (rwlock_sync) takes the role.
+template <class R>
+auto open_sync(const R& res, role r) {
+  if constexpr (requires { res.open(r); })
+    return res.open(r);
+  else
+    return res.open();
+}
+
+template <class R>
+auto attach_sync(const nlohmann::json& j, role r) {
+  if constexpr (requires { R::attach(j, r); })
+    return R::attach(j, r);
+  else
+    return R::attach(j);
+}
+
 mapping map_shm(const std::string& name) {
   unique_fd fd = open_shm(name, O_RDWR, 0);
   return shm::map_segment(fd.get(), name);  // the mapping outlives the descriptor
@@ -56,6 +74,7 @@ mechanism_traits posix_shm_channel<Sync>::describe() {
     t.notes["cpu"] =
         "a waiting peer spins and burns its CPU; when the peers may share a CPU (placement same "
         "or none) it yields after 1024 spins, on CPUs of their own never";
+  if constexpr (requires { Sync::add_notes(t); }) Sync::add_notes(t);
   if constexpr (Sync::kSpinNs > 0) {
     t.notes["spin_bound_ns"] = std::to_string(Sync::kSpinNs);
     t.notes["cpu"] =
@@ -89,7 +108,7 @@ void posix_shm_channel<Sync>::opened() noexcept {
 
 template <class Sync>
 typename posix_shm_channel<Sync>::endpoint posix_shm_channel<Sync>::open(role r) {
-  return endpoint(map_shm(name_.name()), sync_.open(), r);
+  return endpoint(map_shm(name_.name()), open_sync(sync_, r), r);
 }
 
 template <class Sync>
@@ -100,18 +119,26 @@ nlohmann::json posix_shm_channel<Sync>::rendezvous() const {
 template <class Sync>
 typename posix_shm_channel<Sync>::endpoint posix_shm_channel<Sync>::attach(const nlohmann::json& j,
                                                                            role r) {
-  return endpoint(map_shm(j.at("name").get<std::string>()), Sync::resources::attach(j.at("sync")),
-                  r);
+  return endpoint(map_shm(j.at("name").get<std::string>()),
+                  attach_sync<typename Sync::resources>(j.at("sync"), r), r);
 }
 
 template class posix_shm_channel<posix_sem_sync>;
 template class posix_shm_channel<futex_sync>;
 template class posix_shm_channel<adaptive_sync>;
 template class posix_shm_channel<spin_sync>;
+template class posix_shm_channel<mutex_cond_sync>;
+template class posix_shm_channel<spinlock_sync>;
+template class posix_shm_channel<rwlock_sync>;
+template class posix_shm_channel<unnamed_sem_sync>;
 
 static_assert(named_channel<posix_shm_channel<posix_sem_sync>>);
 static_assert(named_channel<posix_shm_channel<futex_sync>>);
 static_assert(named_channel<posix_shm_channel<adaptive_sync>>);
 static_assert(named_channel<posix_shm_channel<spin_sync>>);
+static_assert(named_channel<posix_shm_channel<mutex_cond_sync>>);
+static_assert(named_channel<posix_shm_channel<spinlock_sync>>);
+static_assert(named_channel<posix_shm_channel<rwlock_sync>>);
+static_assert(named_channel<posix_shm_channel<unnamed_sem_sync>>);
 
 }  // namespace ipcbench

@@ -1,7 +1,8 @@
 // The endpoint of every shared-memory mechanism: one byte ring per direction in a segment (layout
 // in shm_segment.hpp), shared by all of them, with the synchronisation as a template parameter
-// (sysv_sem_sync, posix_sem_sync, futex_sync, adaptive_sync, spin_sync), so the variants differ
-// only in how a peer waits and no call in the timed loop is virtual.
+// (sysv_sem_sync, posix_sem_sync, futex_sync, adaptive_sync, spin_sync, and the pthread and
+// unnamed-semaphore policies mutex_cond_sync, spinlock_sync, rwlock_sync, unnamed_sem_sync), so
+// the variants differ only in how a peer waits and no call in the timed loop is virtual.
 //
 // A message is a 64-byte line holding its length (8 bytes, then padding) followed by its bytes,
 // streamed through the ring; the next message starts at the next 64-byte boundary
@@ -125,7 +126,9 @@ class shm_endpoint {
 
  private:
   enum bell_kind { kData = 0, kSpace = 1 };
-  static int bell(int ring, bell_kind k) noexcept { return ring * 2 + k; }
+  static int bell(int ring, bell_kind k) noexcept {
+    return k == kData ? shm::data_bell(ring) : shm::space_bell(ring);
+  }
   static std::atomic_ref<std::uint32_t> word(std::uint32_t& w) noexcept {
     return std::atomic_ref<std::uint32_t>(w);
   }

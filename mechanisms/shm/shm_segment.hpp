@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -67,6 +68,23 @@ struct segment_header {
   alignas(kLineBytes) std::uint32_t producer_lock;
 };
 static_assert(sizeof(segment_header) <= kHeaderBytes);
+
+// A synchronisation policy's bells: one per ring and direction of waiting, ring * 2 for data
+// (its receiver waits) and ring * 2 + 1 for space (its sender waits). Ring 0 carries producer ->
+// consumer, ring 1 the reply.
+inline constexpr int kBells = 4;
+constexpr int data_bell(int ring) noexcept {
+  return ring * 2;
+}
+constexpr int space_bell(int ring) noexcept {
+  return ring * 2 + 1;
+}
+// The two bells the peer in role `r` rings (wakes the partner on): data on the ring it sends
+// on, space on the ring it receives from.
+constexpr std::array<int, 2> bells_rung_by(role r) noexcept {
+  return r == role::producer ? std::array<int, 2>{data_bell(0), space_bell(1)}
+                             : std::array<int, 2>{data_bell(1), space_bell(0)};
+}
 
 // What a synchronisation policy's (untimed) sleep reports.
 enum class sleep_result {
