@@ -193,6 +193,38 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
   return j;
 }
 
+paired_values in_common_regime(const benchmark_history& a, const benchmark_history& b,
+                               const run_regimes& r, bool cpu) {
+  // The ok values of a history by regime (-1: the run has no regimes).
+  const auto by_regime = [&](const benchmark_history& h) {
+    std::map<int, std::vector<double>> v;
+    for (const auto& s : h.samples) {
+      if (!s.ok) continue;
+      const std::optional<double> x =
+          cpu ? s.cpu_ns_per_message : std::optional<double>(s.value);
+      if (!x) continue;
+      if (r.found.of.empty())
+        v[-1].push_back(*x);
+      else if (const auto g = r.of(s.order))
+        v[*g].push_back(*x);
+    }
+    return v;
+  };
+  const auto va = by_regime(a), vb = by_regime(b);
+  paired_values out;
+  std::size_t common = 0;
+  for (const auto& [g, xs] : va)
+    if (const auto it = vb.find(g);
+        it != vb.end() && std::min(xs.size(), it->second.size()) > common) {
+      common = std::min(xs.size(), it->second.size());
+      out.found = true;
+      out.regime = g >= 0 ? std::optional<int>(g) : std::nullopt;
+      out.a = xs;
+      out.b = it->second;
+    }
+  return out;
+}
+
 json process_tax_json(const std::vector<benchmark_history>& all, const run_regimes& r,
                       double confidence) {
   constexpr std::string_view kThreads = ".threads";
@@ -203,18 +235,6 @@ json process_tax_json(const std::vector<benchmark_history>& all, const run_regim
     ++needed;
   std::map<std::string, const benchmark_history*> by_name;
   for (const auto& h : all) by_name[h.name] = &h;
-  // The ok values of a history by regime (-1: the run has no regimes).
-  const auto by_regime = [&r](const benchmark_history& h) {
-    std::map<int, std::vector<double>> v;
-    for (const auto& s : h.samples) {
-      if (!s.ok) continue;
-      if (r.found.of.empty())
-        v[-1].push_back(s.value);
-      else if (const auto g = r.of(s.order))
-        v[*g].push_back(s.value);
-    }
-    return v;
-  };
   json rows = json::array();
   for (const auto& [name, threads_h] : by_name) {
     if (!name.ends_with(kThreads)) continue;
@@ -222,36 +242,31 @@ json process_tax_json(const std::vector<benchmark_history>& all, const run_regim
     const auto it = by_name.find(base);
     const auto parsed = schema::parse_name(base);
     if (it == by_name.end() || !parsed) continue;
-    const auto p = by_regime(*it->second), t = by_regime(*threads_h);
     // A form that never ran (skipped: signals have no thread peers) or always failed: no row.
-    if (p.empty() || t.empty()) continue;
-    // The regime both forms met most (the smaller count highest; the lower regime on a tie).
-    std::optional<int> regime;
-    std::size_t common = 0;
-    for (const auto& [g, pv] : p)
-      if (const auto tv = t.find(g); tv != t.end() && std::min(pv.size(), tv->second.size()) > common) {
-        common = std::min(pv.size(), tv->second.size());
-        regime = g;
-      }
+    const auto ran = [](const benchmark_history& h) {
+      return std::any_of(h.samples.begin(), h.samples.end(), [](const auto& s) { return s.ok; });
+    };
+    if (!ran(*it->second) || !ran(*threads_h)) continue;
+    const paired_values pair = in_common_regime(*it->second, *threads_h, r);
     const bool latency = parsed->pattern == "latency";
     json row = {{"id", parsed->id},
                 {"pattern", parsed->pattern},
                 {"message_size", parsed->message_size},
                 {"placement", parsed->placement},
-                {"regime", regime && *regime >= 0 ? json(*regime) : json(nullptr)},
+                {"regime", pair.regime ? json(*pair.regime) : json(nullptr)},
                 {"processes", nullptr},
                 {"threads", nullptr},
                 {"repetitions", {{"processes", 0}, {"threads", 0}}},
                 {"ratio", nullptr},
                 {"interval", nullptr},
                 {"verdict", "untested"}};
-    if (!regime) {
+    if (!pair.found) {
       row["why"] = "untested: no regime of the host in which both forms ran";
       rows.push_back(std::move(row));
       continue;
     }
-    const std::vector<double>& pv = p.at(*regime);
-    const std::vector<double>& tv = t.at(*regime);
+    const std::vector<double>& pv = pair.a;
+    const std::vector<double>& tv = pair.b;
     const double pm = estimate::median(pv), tm = estimate::median(tv);
     row["processes"] = pm;
     row["threads"] = tm;

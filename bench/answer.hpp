@@ -67,6 +67,19 @@ nlohmann::json estimate_json(const benchmark_history& h, const run_regimes& r,
 // nothing out, are not bounded by a floor of two copies).
 nlohmann::json floor_check_json(const nlohmann::json& benchmarks, const nlohmann::json& mechanisms);
 
+// Two benchmarks' ok repetitions in the one regime of the host both met most (the smaller
+// count highest; the lower regime on a tie), so that they are compared under the same host;
+// every ok repetition of each when the run has no regimes (regime nullopt, found true). With
+// `cpu`, their CPU time per message instead of their metric. found false when no regime has
+// repetitions of both.
+struct paired_values {
+  bool found = false;
+  std::optional<int> regime;
+  std::vector<double> a, b;
+};
+paired_values in_common_regime(const benchmark_history& a, const benchmark_history& b,
+                               const run_regimes& r, bool cpu = false);
+
 // The report's `process_tax` (--peers processes,threads): for every benchmark run with both
 // process and thread peers, what process isolation costs on that channel. The two forms are
 // compared in one regime of the host: the one both met most. The ratio is "how many times worse

@@ -15,6 +15,7 @@
 #include <random>
 
 #include "bench/calibration.hpp"
+#include "bench/claims.hpp"
 #include "bench/cases.hpp"
 #include "bench/context.hpp"
 #include "bench/options.hpp"
@@ -88,6 +89,25 @@ void print_answer_summary(const bench_session& session) {
   std::cerr << "ipcbench: stop rule:";
   for (const auto& [why, n] : stopped) std::cerr << " " << n << " " << why;
   std::cerr << "\n";
+}
+
+// The one-pair benchmarks of the run as the computed claims see them.
+std::vector<claim_benchmark> claim_benchmarks(const bench_session& session) {
+  std::vector<claim_benchmark> out;
+  const auto& cases = session.cases();
+  const auto& histories = session.histories();
+  for (std::size_t i = 0; i < cases.size() && i < histories.size(); ++i) {
+    const bench_case& c = cases[i];
+    if (c.topo) continue;
+    out.push_back({.id = c.traits.id,
+                   .family = c.traits.family,
+                   .pattern = to_string(c.req.pat),
+                   .size = c.req.message_size,
+                   .threads = c.req.thread_peers,
+                   .paced = c.traits.paced,
+                   .history = &histories[i]});
+  }
+  return out;
 }
 
 // The process tax rows (--peers processes,threads), one line each, on stderr.
@@ -204,6 +224,14 @@ int real_main(int argc, char** argv) {
     doc["process_tax"] =
         process_tax_json(session.histories(), session.regimes(), plan.rule.confidence);
     print_process_tax(doc["process_tax"]);
+    doc["claims"] = claims_json(claim_benchmarks(session), session.regimes(),
+                                plan.rule.confidence, doc["process_tax"]);
+    for (const auto& c : doc["claims"]) {
+      std::string summary = c["summary"].get<std::string>();
+      if (summary.size() > 160) summary = summary.substr(0, 157) + "...";
+      std::cerr << "ipcbench: claim '" << c["claim"].get<std::string>()
+                << "': " << c["verdict"].get<std::string>() << " (" << summary << ")\n";
+    }
     ctx["floor_check"] = floor_check_json(doc["benchmarks"], ctx["mechanisms"]);
     if (const auto& beaten = ctx["floor_check"]["copy_floor_beaten"]; !beaten.empty())
       std::cerr << "ipcbench: " << beaten.size()

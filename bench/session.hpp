@@ -61,6 +61,8 @@ class bench_session {
   // After run(): the regimes over the run, and each benchmark's history.
   const run_regimes& regimes() const noexcept { return regimes_; }
   const std::vector<benchmark_history>& histories() const noexcept { return histories_; }
+  // The benchmarks, in the order add() took them (histories() is parallel to it).
+  const std::vector<bench_case>& cases() const noexcept { return cases_; }
   // context.ipcbench.stop_rule, and the top-level `estimates`.
   nlohmann::json stop_rule_json() const;
   nlohmann::json estimates_json() const;

@@ -1,0 +1,357 @@
+#include "claims.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "bench/estimate.hpp"
+
+namespace ipcbench {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kShm = "shared memory & mmap";
+constexpr const char* kPipes = "pipes & FIFOs";
+constexpr const char* kSockets = "sockets";
+constexpr const char* kQueues = "message queues";
+
+// A benchmark's median and its interval over its estimate's basis: the metric, or its CPU time
+// per message.
+struct stat {
+  double value = 0;
+  std::optional<estimate::interval> ci;
+};
+
+std::optional<stat> stat_of(const benchmark_history& h, const run_regimes& r, double confidence,
+                            bool cpu) {
+  const basis b = basis_of(h, r);
+  std::vector<double> v;
+  for (std::size_t i : b.samples) {
+    if (!cpu)
+      v.push_back(h.samples[i].value);
+    else if (const auto c = h.samples[i].cpu_ns_per_message)
+      v.push_back(*c);
+  }
+  if (v.empty()) return std::nullopt;
+  const double m = estimate::median(v);
+  if (!(m > 0)) return std::nullopt;
+  return stat{m, estimate::median_interval(v, confidence)};
+}
+
+comparison compare_stats(const stat& a, const stat& b, bool lower_is_better) {
+  comparison c;
+  // How many times better a is: the other's value over a's when lower is better.
+  const stat& num = lower_is_better ? b : a;
+  const stat& den = lower_is_better ? a : b;
+  c.ratio = num.value / den.value;
+  if (num.ci && den.ci) {
+    c.lo = num.ci->lo / den.ci->hi;
+    c.hi = den.ci->lo > 0 ? num.ci->hi / den.ci->lo : std::numeric_limits<double>::infinity();
+    c.verdict = *c.lo > 1 ? "better" : *c.hi < 1 ? "worse" : "tie";
+  }
+  return c;
+}
+
+json number_or_null(std::optional<double> v) {
+  return v && std::isfinite(*v) ? json(*v) : json(nullptr);
+}
+
+json comparison_json(const comparison& c) {
+  return {{"ratio", c.ratio},
+          {"interval", c.lo ? json{number_or_null(c.lo), number_or_null(c.hi)} : json(nullptr)},
+          {"verdict", c.verdict},
+          {"regime", c.regime ? json(*c.regime) : json(nullptr)},
+          {"repetitions", {c.repetitions.first, c.repetitions.second}}};
+}
+
+std::string label(const std::string& pattern, std::size_t size) {
+  return pattern + " " + std::to_string(size) + " B";
+}
+
+// A claim's summary from its rows' verdicts (holds, tie, refuted, untested).
+json finish(json claim, const std::string& untested_why) {
+  std::map<std::string, std::vector<std::string>> where;
+  for (const auto& row : claim["rows"])
+    where[row["verdict"].get<std::string>()].push_back(row["where"].get<std::string>());
+  const auto n = [&](const char* v) { return where.contains(v) ? where[v].size() : 0; };
+  const std::size_t tested = n("holds") + n("tie") + n("refuted");
+  std::string verdict;
+  if (tested == 0)
+    verdict = "untested";
+  else if (n("holds") == tested)
+    verdict = "holds";
+  else if (n("refuted") == tested)
+    verdict = "refuted";
+  else if (n("tie") == tested)
+    verdict = "tie";
+  else
+    verdict = "split";
+  std::string summary;
+  for (const char* v : {"holds", "tie", "refuted", "untested"}) {
+    if (!where.contains(v)) continue;
+    if (!summary.empty()) summary += "; ";
+    summary += std::string(v) + " at ";
+    for (std::size_t i = 0; i < where[v].size(); ++i) summary += (i ? ", " : "") + where[v][i];
+  }
+  if (claim["rows"].empty()) summary = untested_why;
+  claim["verdict"] = verdict;
+  claim["summary"] = summary;
+  return claim;
+}
+
+// The benchmarks of one pattern and size, process peers, not paced, with their stats.
+struct cell {
+  const claim_benchmark* b;
+  stat s;
+};
+
+}  // namespace
+
+comparison compare_benchmarks(const benchmark_history& a, const benchmark_history& b,
+                              bool lower_is_better, const run_regimes& r, double confidence,
+                              bool cpu) {
+  const paired_values v = in_common_regime(a, b, r, cpu);
+  if (!v.found) return {};
+  const stat sa{estimate::median(v.a), estimate::median_interval(v.a, confidence)};
+  const stat sb{estimate::median(v.b), estimate::median_interval(v.b, confidence)};
+  if (!(sa.value > 0) || !(sb.value > 0)) return {};
+  comparison c = compare_stats(sa, sb, lower_is_better);
+  c.regime = v.regime;
+  c.repetitions = {v.a.size(), v.b.size()};
+  return c;
+}
+
+json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, double confidence,
+                 const json& process_tax) {
+  // Process peers, not paced, with an estimate, by (pattern, size).
+  std::map<std::pair<std::string, std::size_t>, std::vector<cell>> cells;
+  for (const auto& b : all) {
+    if (b.threads || b.paced || b.history == nullptr) continue;
+    if (const auto s = stat_of(*b.history, r, confidence, false))
+      cells[{b.pattern, b.size}].push_back({&b, *s});
+  }
+  // The best of each family at a cell by median; lower is better for a latency.
+  const auto best_of = [](const std::vector<cell>& v, const std::string& family, bool lower,
+                          bool cpu_stat, const run_regimes& rr, double conf) -> std::optional<cell> {
+    std::optional<cell> best;
+    for (const auto& c : v) {
+      if (c.b->family != family) continue;
+      stat s = c.s;
+      if (cpu_stat) {
+        const auto cs = stat_of(*c.b->history, rr, conf, true);
+        if (!cs) continue;
+        s = *cs;
+      }
+      if (!best || (lower ? s.value < best->s.value : s.value > best->s.value)) best = cell{c.b, s};
+    }
+    return best;
+  };
+
+  json claims = json::array();
+
+  // Shared memory is the fastest.
+  {
+    json claim = {
+        {"id", "shm_fastest"},
+        {"claim", "shared memory is the fastest way between processes on one machine"},
+        {"source",
+         "tutorial 000, section '共享内存' (shared memory) and section '进程间通信各种方式效率比较' "
+         "(efficiency compared); tutorial 001, section 2.2; tutorial 002, section "
+         "'共享内存的特点' (shared memory's traits); tutorial 003, section on shared memory"},
+        {"method",
+         "per pattern and size: the fastest variant of the shared-memory family (median over its "
+         "estimate's basis) against the fastest of pipes & FIFOs, sockets and message queues; "
+         "holds where it is better than each with intervals apart, tie where an interval "
+         "overlaps, refuted where another family is better. Middleware is left out (libraries "
+         "over these mechanisms). sysv: the System V segment against the best other family"},
+        {"rows", json::array()}};
+    for (const auto& [key, v] : cells) {
+      const bool lower = key.first == "latency";
+      const auto shm = best_of(v, kShm, lower, false, r, confidence);
+      if (!shm) continue;
+      json against = json::array();
+      std::string verdict = "holds";
+      bool untested = false, tie = false;
+      std::optional<cell> best_other;
+      for (const char* f : {kPipes, kSockets, kQueues}) {
+        const auto o = best_of(v, f, lower, false, r, confidence);
+        if (!o) continue;
+        if (!best_other || (lower ? o->s.value < best_other->s.value
+                                  : o->s.value > best_other->s.value))
+          best_other = o;
+        const comparison c =
+            compare_benchmarks(*shm->b->history, *o->b->history, lower, r, confidence);
+        json row = comparison_json(c);
+        row["family"] = f;
+        row["id"] = o->b->id;
+        row["value"] = o->s.value;
+        against.push_back(std::move(row));
+        if (c.verdict == "worse") verdict = "refuted";
+        untested = untested || c.verdict == "untested";
+        tie = tie || c.verdict == "tie";
+      }
+      if (against.empty()) continue;
+      if (verdict != "refuted") verdict = untested ? "untested" : tie ? "tie" : "holds";
+      const cell* winner = &*shm;
+      for (const auto& c : v)
+        if (lower ? c.s.value < winner->s.value : c.s.value > winner->s.value) winner = &c;
+      json row = {{"where", label(key.first, key.second)},
+                  {"pattern", key.first},
+                  {"message_size", key.second},
+                  {"shared_memory", {{"id", shm->b->id}, {"value", shm->s.value}}},
+                  {"against", std::move(against)},
+                  {"fastest", {{"id", winner->b->id}, {"family", winner->b->family}}},
+                  {"verdict", verdict}};
+      for (const auto& c : v)
+        if (c.b->id == "sysv_shm.sysv_sem" && best_other) {
+          json s = comparison_json(
+              compare_benchmarks(*c.b->history, *best_other->b->history, lower, r, confidence));
+          s["id"] = c.b->id;
+          s["against"] = best_other->b->id;
+          row["sysv"] = std::move(s);
+        }
+      claim["rows"].push_back(std::move(row));
+    }
+    claims.push_back(finish(std::move(claim), "no size at which shared memory and another family "
+                                              "both ran"));
+  }
+
+  // Message queues are slower than pipes and shared memory, and cost more CPU per message.
+  {
+    json claim = {
+        {"id", "queues_slower"},
+        {"claim",
+         "message queues are slower than pipes and shared memory, and cost more CPU per "
+         "message (the message is copied)"},
+        {"source",
+         "tutorial 000, section '进程间通信各种方式效率比较' (efficiency compared: copying a "
+         "message costs CPU time); tutorial 002, section '共享内存的特点' (pipes and queues copy "
+         "the data four times)"},
+        {"method",
+         "per pattern and size a queue carries: the fastest queue against the fastest pipe or "
+         "FIFO and the fastest shared-memory variant (speed), and the queue that uses least CPU "
+         "per message against the pipe and shared-memory variants that use least (CPU: both "
+         "peers' user and system time per message). Holds where the queue is slower and costs "
+         "more than both, with intervals apart"},
+        {"rows", json::array()}};
+    for (const auto& [key, v] : cells) {
+      const bool lower = key.first == "latency";
+      const auto q = best_of(v, kQueues, lower, false, r, confidence);
+      const auto q_cpu = best_of(v, kQueues, true, true, r, confidence);
+      if (!q) continue;
+      json speed = json::array(), cpu = json::array();
+      std::vector<std::string> verdicts;
+      for (const char* f : {kPipes, kShm}) {
+        if (const auto o = best_of(v, f, lower, false, r, confidence)) {
+          // The claim is that the queue is worse: "holds" where compare says worse.
+          const comparison c =
+              compare_benchmarks(*q->b->history, *o->b->history, lower, r, confidence);
+          json row = comparison_json(c);
+          row["family"] = f;
+          row["id"] = o->b->id;
+          speed.push_back(std::move(row));
+          verdicts.push_back(c.verdict);
+        }
+        if (const auto o = best_of(v, f, true, true, r, confidence); o && q_cpu) {
+          const comparison c =
+              compare_benchmarks(*q_cpu->b->history, *o->b->history, true, r, confidence, true);
+          json row = comparison_json(c);
+          row["family"] = f;
+          row["id"] = o->b->id;
+          row["cpu_ns_per_message"] = o->s.value;
+          cpu.push_back(std::move(row));
+          verdicts.push_back(c.verdict);
+        }
+      }
+      if (verdicts.empty()) continue;
+      const auto has = [&](const char* x) {
+        return std::find(verdicts.begin(), verdicts.end(), x) != verdicts.end();
+      };
+      const std::string verdict = has("better")     ? "refuted"
+                                  : has("untested") ? "untested"
+                                  : has("tie")      ? "tie"
+                                                    : "holds";
+      claim["rows"].push_back(
+          {{"where", label(key.first, key.second)},
+           {"pattern", key.first},
+           {"message_size", key.second},
+           {"queue", {{"id", q->b->id}, {"value", q->s.value}}},
+           {"queue_cpu", q_cpu ? json{{"id", q_cpu->b->id}, {"cpu_ns_per_message", q_cpu->s.value}}
+                               : json(nullptr)},
+           {"speed", std::move(speed)},
+           {"cpu", std::move(cpu)},
+           {"verdict", verdict}});
+    }
+    claims.push_back(finish(std::move(claim), "no message queue ran"));
+  }
+
+  // A FIFO performs as a pipe.
+  {
+    json claim = {{"id", "fifo_as_pipe"},
+                  {"claim", "a FIFO, once open, performs as an anonymous pipe"},
+                  {"source",
+                   "tutorial 003, section 2 '有名管道' (a FIFO's I/O is basically a pipe's); "
+                   "tutorial 000, section '进程间通信各种方式效率比较' (pipe and FIFO alike slow)"},
+                  {"method",
+                   "per pattern and size: fifo against pipe; holds where their intervals "
+                   "overlap (no difference this run can show), refuted where they are apart "
+                   "(ratio: how many times better the FIFO)"},
+                  {"rows", json::array()}};
+    for (const auto& [key, v] : cells) {
+      const cell *fifo = nullptr, *pipe = nullptr;
+      for (const auto& c : v) {
+        if (c.b->id == "fifo") fifo = &c;
+        if (c.b->id == "pipe") pipe = &c;
+      }
+      if (fifo == nullptr || pipe == nullptr) continue;
+      const comparison c = compare_benchmarks(*fifo->b->history, *pipe->b->history,
+                                              key.first == "latency", r, confidence);
+      json row = comparison_json(c);
+      row["where"] = label(key.first, key.second);
+      row["pattern"] = key.first;
+      row["message_size"] = key.second;
+      row["fifo"] = fifo->s.value;
+      row["pipe"] = pipe->s.value;
+      row["verdict"] = c.verdict == "tie" ? "holds" : c.verdict == "untested" ? "untested" : "refuted";
+      claim["rows"].push_back(std::move(row));
+    }
+    claims.push_back(finish(std::move(claim), "fifo and pipe did not both run"));
+  }
+
+  // Threads communicate faster than processes.
+  {
+    json claim = {{"id", "threads_faster"},
+                  {"claim", "threads communicate faster than processes"},
+                  {"source",
+                   "tutorial 000, section '进程间通信各种方式效率比较' (threads communicate "
+                   "within one address space, with no switch, so faster)"},
+                  {"method",
+                   "from process_tax: the same channel with thread peers and with process "
+                   "peers; holds where process peers are slower with intervals apart, refuted "
+                   "where they are faster"},
+                  {"rows", json::array()}};
+    for (const auto& t : process_tax) {
+      const std::string v = t.value("verdict", "untested");
+      json row = t;
+      row["where"] = t.value("id", "") + " " + label(t.value("pattern", ""),
+                                                     t.value("message_size", std::size_t{0}));
+      row["verdict"] = v == "processes slower"   ? "holds"
+                       : v == "processes faster" ? "refuted"
+                       : v == "tie"              ? "tie"
+                                                 : "untested";
+      claim["rows"].push_back(std::move(row));
+    }
+    claims.push_back(finish(std::move(claim),
+                            "no benchmark ran with both process and thread peers (run with "
+                            "--peers processes,threads)"));
+  }
+  return claims;
+}
+
+}  // namespace ipcbench

@@ -1,0 +1,129 @@
+// The textbooks' efficiency claims computed from a run (bench/claims): on known repetitions, a
+// claim that holds, a tie, a split by size and an untested one.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bench/claims.hpp"
+
+namespace ipcbench {
+namespace {
+
+// Five ok repetitions around `v` (v, v, v*(1-s), v*(1+s), v): the median is v and its 90 %
+// interval [v*(1-s), v*(1+s)].
+benchmark_history around(const std::string& name, double v, double s = 0.05,
+                         double cpu_ns = 1000) {
+  benchmark_history h{.name = name, .metric = "rtt_p50_ns", .samples = {}, .stopped = "cap"};
+  std::uint64_t order = 0;
+  for (double x : {v, v, v * (1 - s), v * (1 + s), v}) {
+    repetition_sample r;
+    r.order = order++;
+    r.ok = true;
+    r.value = x;
+    r.cpu_ns_per_message = cpu_ns;
+    h.samples.push_back(r);
+  }
+  return h;
+}
+
+struct fixture {
+  std::vector<benchmark_history> histories;
+  std::vector<claim_benchmark> benchmarks;
+  void add(const std::string& id, const std::string& family, const std::string& pattern,
+           std::size_t size, double v, double cpu_ns = 1000) {
+    histories.push_back(
+        around(id + "/" + pattern + "/" + std::to_string(size) + "/cross", v, 0.05, cpu_ns));
+    benchmarks.push_back({.id = id, .family = family, .pattern = pattern, .size = size});
+  }
+  nlohmann::json claims(const nlohmann::json& tax = nlohmann::json::array()) {
+    for (std::size_t i = 0; i < benchmarks.size(); ++i) benchmarks[i].history = &histories[i];
+    const nlohmann::json all = claims_json(benchmarks, find_regimes(histories), 0.9, tax);
+    std::map<std::string, nlohmann::json> by;
+    for (const auto& c : all) by[c["id"].get<std::string>()] = c;
+    EXPECT_EQ(by.size(), 4u);
+    return by;
+  }
+};
+
+constexpr const char* kShm = "shared memory & mmap";
+constexpr const char* kPipes = "pipes & FIFOs";
+constexpr const char* kQueues = "message queues";
+
+TEST(Claims, SharedMemoryFastestSplitBySize) {
+  fixture f;
+  // 64 B: shared memory 2 us, pipe 10 us: holds. 1 MiB: shared memory 400 us, pipe 390 us,
+  // intervals overlapping: a tie. 4 MiB: the pipe twice as fast: refuted.
+  f.histories.reserve(16);
+  f.add("posix_shm.futex", kShm, "latency", 64, 2e3);
+  f.add("pipe", kPipes, "latency", 64, 10e3);
+  f.add("posix_shm.futex", kShm, "latency", 1 << 20, 400e3);
+  f.add("pipe", kPipes, "latency", 1 << 20, 390e3);
+  f.add("posix_shm.futex", kShm, "latency", 4 << 20, 2000e3);
+  f.add("pipe", kPipes, "latency", 4 << 20, 1000e3);
+  const auto by = f.claims();
+  const auto& c = by.at("shm_fastest");
+  EXPECT_EQ(c["verdict"], "split");
+  EXPECT_EQ(c["summary"],
+            "holds at latency 64 B; tie at latency 1048576 B; refuted at latency 4194304 B");
+  ASSERT_EQ(c["rows"].size(), 3u);
+  const auto& first = c["rows"][0];
+  EXPECT_EQ(first["fastest"]["id"], "posix_shm.futex");
+  EXPECT_DOUBLE_EQ(first["against"][0]["ratio"].get<double>(), 5.0);
+  EXPECT_EQ(c["rows"][2]["fastest"]["id"], "pipe");
+  EXPECT_FALSE(c["source"].get<std::string>().empty());
+}
+
+TEST(Claims, QueuesSlowerAndCostlierOnlyWhereBothShow) {
+  fixture f;
+  f.histories.reserve(16);
+  // 64 B: the queue is slower than both and uses more CPU than both: holds.
+  f.add("posix_mq", kQueues, "throughput", 64, 1e6, 5000);
+  f.add("pipe", kPipes, "throughput", 64, 3e6, 2000);
+  f.add("posix_shm.futex", kShm, "throughput", 64, 9e6, 1000);
+  // 4096 B: the queue faster than the pipe: refuted.
+  f.add("posix_mq", kQueues, "throughput", 4096, 4e8, 5000);
+  f.add("pipe", kPipes, "throughput", 4096, 2e8, 2000);
+  f.add("posix_shm.futex", kShm, "throughput", 4096, 9e8, 1000);
+  const auto by = f.claims();
+  const auto& c = by.at("queues_slower");
+  EXPECT_EQ(c["verdict"], "split");
+  EXPECT_EQ(c["summary"], "holds at throughput 64 B; refuted at throughput 4096 B");
+  EXPECT_EQ(c["rows"][0]["cpu"].size(), 2u);
+  EXPECT_EQ(c["rows"][0]["cpu"][0]["verdict"], "worse");  // the queue's CPU against the pipe's
+}
+
+TEST(Claims, FifoAsPipeHoldsOnOverlapAndThreadsUntestedWithoutThreadPeers) {
+  fixture f;
+  f.histories.reserve(16);
+  f.add("fifo", kPipes, "latency", 64, 10.2e3);
+  f.add("pipe", kPipes, "latency", 64, 10e3);
+  const auto by = f.claims();
+  EXPECT_EQ(by.at("fifo_as_pipe")["verdict"], "holds");
+  EXPECT_EQ(by.at("threads_faster")["verdict"], "untested");
+  EXPECT_NE(by.at("threads_faster")["summary"].get<std::string>().find(
+                "--peers processes,threads"),
+            std::string::npos);
+  // Only one family ran: shared memory has nothing to be compared with.
+  EXPECT_EQ(by.at("shm_fastest")["verdict"], "untested");
+}
+
+TEST(Claims, ThreadsFasterFromTheProcessTax) {
+  fixture f;
+  const nlohmann::json tax = {
+      {{"id", "pipe"}, {"pattern", "latency"}, {"message_size", 64}, {"verdict", "tie"}},
+      {{"id", "pipe"},
+       {"pattern", "latency"},
+       {"message_size", 4096},
+       {"verdict", "processes slower"}}};
+  const auto by = f.claims(tax);
+  const auto& c = by.at("threads_faster");
+  EXPECT_EQ(c["verdict"], "split");
+  EXPECT_EQ(c["summary"], "holds at pipe latency 4096 B; tie at pipe latency 64 B");
+}
+
+}  // namespace
+}  // namespace ipcbench
