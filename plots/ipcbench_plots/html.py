@@ -108,8 +108,8 @@ def write_index(
              _nav(reports, charts, compare, list(extra))]
     if compare is not None:
         parts.append(_compare(compare, reports))
-    parts += [_charts(charts, extra), _regimes(reports), _probes(reports), _machine(reports),
-              _numbers(reports)]
+    parts += [_charts(charts, extra), _regimes(reports), _claims(reports), _probes(reports),
+              _machine(reports), _numbers(reports)]
     labels = " vs ".join(r.label for r in reports)
     page = (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -168,6 +168,8 @@ def _nav(reports: list[Report], charts: list[Chart], compare: CompareResults | N
     links += [(_anchor(s), s) for s in _sections(charts, extra)]
     if any(r.estimates for r in reports):
         links.append(("regimes", "Regimes and stop rule"))
+    if any(r.claims for r in reports):
+        links.append(("claims", "Claims"))
     links += [("probes", "Probes"), ("machine", "Machine"), ("numbers", "All numbers")]
     nav = "".join(f'<a href="#{a}">{escape(t)}</a>' for a, t in links)
     return f"<nav>{nav}</nav>\n"
@@ -388,6 +390,58 @@ def _floor_cells(cache_line, wakeup) -> list[str]:
              if cache_line else "—"),
         _num(format_ns(wakeup.median) if wakeup else "—"),
     ]
+
+
+def _ratio(row: dict) -> str:
+    ratio, interval = row.get("ratio"), row.get("interval")
+    if not isinstance(ratio, (int, float)):
+        return "–"
+    out = f"{ratio:.2f}x"
+    if isinstance(interval, list) and len(interval) == 2:
+        lo, hi = (f"{v:.2f}" if isinstance(v, (int, float)) else "∞" for v in interval)
+        out += f" [{lo}, {hi}]"
+    return out
+
+
+def _claims(reports: list[Report]) -> str:
+    """The textbooks' comparison as verdicts of this run, and the process tax when it ran."""
+    if not any(r.claims or r.process_tax for r in reports):
+        return ""
+    html = '<h2 id="claims">Claims: the textbooks\u2019 comparison, judged by this run</h2>\n'
+    for report in reports:
+        if len(reports) > 1:
+            html += f"<h3>{escape(report.label)}</h3>\n"
+        rows = [
+            [
+                f'<td class="claim">{escape(text(c.get("claim")))}'
+                f'<span class="detail">Source: {escape(text(c.get("source")))}</span></td>',
+                f'<td class="verdict {_anchor(text(c.get("verdict")))}">'
+                f'{escape(text(c.get("verdict")))}</td>',
+                escape(text(c.get("summary"))),
+                escape(text(c.get("method"))),
+            ]
+            for c in report.claims
+        ]
+        if rows:
+            html += _table(["claim", "verdict", "where", "method"], rows)
+        tax = [
+            [
+                escape(text(t.get("id"))),
+                escape(text(t.get("pattern"))),
+                escape(str(t.get("message_size"))),
+                escape(_ratio(t)),
+                f'<td class="verdict {_anchor(text(t.get("verdict")))}">'
+                f'{escape(text(t.get("verdict")))}</td>',
+            ]
+            for t in report.process_tax
+        ]
+        if tax:
+            html += (
+                "<p>Process tax: how many times worse the same channel is with process peers "
+                "than with two threads of one process (90 % interval).</p>\n"
+                + _table(["mechanism", "pattern", "bytes", "process / thread", "verdict"], tax)
+            )
+    return html
 
 
 def _probes(reports: list[Report]) -> str:

@@ -251,6 +251,42 @@ class ThreadPeersTest(unittest.TestCase):
         self.assertIn("pipe (cross.threads)", series)
 
 
+class ClaimsTest(unittest.TestCase):
+    """The report's computed claims and process tax get a section of the page, as text."""
+
+    def test_claims_and_process_tax_are_on_the_page(self):
+        from tests.helpers import load_data
+
+        data = json.loads((FIXTURES / "report-a.json").read_text(encoding="utf-8"))
+        data["claims"] = [
+            {"id": "fifo_as_pipe", "claim": "a FIFO, once open, performs as an anonymous pipe",
+             "source": "tutorial 003, section 2", "method": "fifo against pipe",
+             "verdict": "split", "summary": "holds at latency 64 B; refuted at throughput 64 B",
+             "rows": []}
+        ]
+        data["process_tax"] = [
+            {"id": "pipe", "pattern": "latency", "message_size": 64, "ratio": 1.25,
+             "interval": [1.1, 1.4], "verdict": "processes slower"}
+        ]
+        report = load_data(data)
+        self.assertEqual(len(report.claims), 1)
+        with tempfile.TemporaryDirectory(prefix="ipcbench-plots-") as tmp:
+            page = render([report], None, Path(tmp) / "claims").read_text(encoding="utf-8")
+        self.assertIn('id="claims"', page)
+        self.assertIn("holds at latency 64 B; refuted at throughput 64 B", page)
+        self.assertIn("1.25x [1.10, 1.40]", page)
+        self.assertIn("processes slower", page)
+
+    def test_claims_must_be_an_array_of_objects(self):
+        from ipcbench_plots.report import ReportError
+        from tests.helpers import load_data
+
+        data = json.loads((FIXTURES / "report-a.json").read_text(encoding="utf-8"))
+        data["claims"] = "holds"
+        with self.assertRaisesRegex(ReportError, "'claims' is not an array of objects"):
+            load_data(data)
+
+
 class NotificationTest(unittest.TestCase):
     """Notification mechanisms run at size 0: off the size axes, ranked on their own."""
 
