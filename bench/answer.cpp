@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <map>
 #include <limits>
+#include <map>
 #include <set>
 #include <string_view>
 
@@ -200,8 +200,7 @@ paired_values in_common_regime(const benchmark_history& a, const benchmark_histo
     std::map<int, std::vector<double>> v;
     for (const auto& s : h.samples) {
       if (!s.ok) continue;
-      const std::optional<double> x =
-          cpu ? s.cpu_ns_per_message : std::optional<double>(s.value);
+      const std::optional<double> x = cpu ? s.cpu_ns_per_message : std::optional<double>(s.value);
       if (!x) continue;
       if (r.found.of.empty())
         v[-1].push_back(*x);
@@ -230,8 +229,7 @@ json process_tax_json(const std::vector<benchmark_history>& all, const run_regim
   constexpr std::string_view kThreads = ".threads";
   // The fewest repetitions whose median has an interval at `confidence`.
   std::size_t needed = 1;
-  while (needed < 1000 &&
-         !estimate::median_interval(std::vector<double>(needed, 1.0), confidence))
+  while (needed < 1000 && !estimate::median_interval(std::vector<double>(needed, 1.0), confidence))
     ++needed;
   std::map<std::string, const benchmark_history*> by_name;
   for (const auto& h : all) by_name[h.name] = &h;

@@ -138,7 +138,8 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
   }
   // The best of each family at a cell by median; lower is better for a latency.
   const auto best_of = [](const std::vector<cell>& v, const std::string& family, bool lower,
-                          bool cpu_stat, const run_regimes& rr, double conf) -> std::optional<cell> {
+                          bool cpu_stat, const run_regimes& rr,
+                          double conf) -> std::optional<cell> {
     std::optional<cell> best;
     for (const auto& c : v) {
       if (c.b->family != family) continue;
@@ -161,7 +162,8 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
         {"id", "shm_fastest"},
         {"claim", "shared memory is the fastest way between processes on one machine"},
         {"source",
-         "tutorial 000, section '共享内存' (shared memory) and section '进程间通信各种方式效率比较' "
+         "tutorial 000, section '共享内存' (shared memory) and section "
+         "'进程间通信各种方式效率比较' "
          "(efficiency compared); tutorial 001, section 2.2; tutorial 002, section "
          "'共享内存的特点' (shared memory's traits); tutorial 003, section on shared memory"},
         {"method",
@@ -182,8 +184,8 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
       for (const char* f : {kPipes, kSockets, kQueues}) {
         const auto o = best_of(v, f, lower, false, r, confidence);
         if (!o) continue;
-        if (!best_other || (lower ? o->s.value < best_other->s.value
-                                  : o->s.value > best_other->s.value))
+        if (!best_other ||
+            (lower ? o->s.value < best_other->s.value : o->s.value > best_other->s.value))
           best_other = o;
         const comparison c =
             compare_benchmarks(*shm->b->history, *o->b->history, lower, r, confidence);
@@ -218,8 +220,9 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
         }
       claim["rows"].push_back(std::move(row));
     }
-    claims.push_back(finish(std::move(claim), "no size at which shared memory and another family "
-                                              "both ran"));
+    claims.push_back(finish(std::move(claim),
+                            "no size at which shared memory and another family "
+                            "both ran"));
   }
 
   // Message queues are slower than pipes and shared memory, and cost more CPU per message.
@@ -318,7 +321,9 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
       row["message_size"] = key.second;
       row["fifo"] = fifo->s.value;
       row["pipe"] = pipe->s.value;
-      row["verdict"] = c.verdict == "tie" ? "holds" : c.verdict == "untested" ? "untested" : "refuted";
+      row["verdict"] = c.verdict == "tie"        ? "holds"
+                       : c.verdict == "untested" ? "untested"
+                                                 : "refuted";
       claim["rows"].push_back(std::move(row));
     }
     claims.push_back(finish(std::move(claim), "fifo and pipe did not both run"));
@@ -339,8 +344,8 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
     for (const auto& t : process_tax) {
       const std::string v = t.value("verdict", "untested");
       json row = t;
-      row["where"] = t.value("id", "") + " " + label(t.value("pattern", ""),
-                                                     t.value("message_size", std::size_t{0}));
+      row["where"] = t.value("id", "") + " " +
+                     label(t.value("pattern", ""), t.value("message_size", std::size_t{0}));
       row["verdict"] = v == "processes slower"   ? "holds"
                        : v == "processes faster" ? "refuted"
                        : v == "tie"              ? "tie"

@@ -15,8 +15,8 @@
 #include <random>
 
 #include "bench/calibration.hpp"
-#include "bench/claims.hpp"
 #include "bench/cases.hpp"
+#include "bench/claims.hpp"
 #include "bench/context.hpp"
 #include "bench/options.hpp"
 #include "bench/report.hpp"
@@ -224,8 +224,8 @@ int real_main(int argc, char** argv) {
     doc["process_tax"] =
         process_tax_json(session.histories(), session.regimes(), plan.rule.confidence);
     print_process_tax(doc["process_tax"]);
-    doc["claims"] = claims_json(claim_benchmarks(session), session.regimes(),
-                                plan.rule.confidence, doc["process_tax"]);
+    doc["claims"] = claims_json(claim_benchmarks(session), session.regimes(), plan.rule.confidence,
+                                doc["process_tax"]);
     for (const auto& c : doc["claims"]) {
       std::string summary = c["summary"].get<std::string>();
       if (summary.size() > 160) summary = summary.substr(0, 157) + "...";

@@ -292,8 +292,9 @@ bench_options parse_options(int& argc, char** argv) {
     if (!budget_given) o.budget_s = 0;
   }
   if (o.peers_threads && o.process != process_model::fork)
-    throw usage_error("--peers threads runs two threads of one forked process: not with --process " +
-                      std::string(to_string(o.process)));
+    throw usage_error(
+        "--peers threads runs two threads of one forked process: not with --process " +
+        std::string(to_string(o.process)));
   if (o.min_repetitions > o.max_repetitions)
     throw usage_error("--min-repetitions " + std::to_string(o.min_repetitions) +
                       " is more than --max-repetitions " + std::to_string(o.max_repetitions));

@@ -10,8 +10,8 @@ namespace ipcbench {
 
 void bench_session::add(const bench_case& c) {
   const char* process = in_process(c.traits) ? "none"
-                        : c.req.thread_peers  ? "threads"
-                                              : to_string(c.req.process);
+                        : c.req.thread_peers ? "threads"
+                                             : to_string(c.req.process);
   extras_.set_static(c.name, {.mechanism = c.traits.mechanism,
                               .variant = c.traits.variant,
                               .id = c.traits.id,

@@ -111,8 +111,8 @@ run_result run_with(const mechanism_traits& traits, const run_request& req, cons
     std::vector<std::unique_ptr<C>> chs;
     for (std::size_t i = 0; i < shape.channels; ++i) {
       dirs.push_back(std::make_unique<private_dir>());
-      chs.push_back(
-          make(channel_config{req.message_size, req.pat, dirs.back().get(), share, req.thread_peers}));
+      chs.push_back(make(
+          channel_config{req.message_size, req.pat, dirs.back().get(), share, req.thread_peers}));
     }
     const run_request rq = request_for(traits, req);
     group_program program;

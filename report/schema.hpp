@@ -180,8 +180,8 @@ inline constexpr std::string_view kThreadsSuffix = ".threads";
 // The variant of an id without a dot.
 inline constexpr std::string_view kDefaultVariant = "default";
 
-// `<id>/<pattern>/<size>/<placement>[.spawn|.threads]`, `<id>` = `<mechanism>[.<variant>]`; a topology
-// benchmark inserts `<topology>/<N>` after the id: `pipe/fan_in/4/throughput/4097/cross`.
+// `<id>/<pattern>/<size>/<placement>[.spawn|.threads]`, `<id>` = `<mechanism>[.<variant>]`; a
+// topology benchmark inserts `<topology>/<N>` after the id: `pipe/fan_in/4/throughput/4097/cross`.
 struct benchmark_name {
   std::string id;
   std::string topology = {};  // empty: one pair; otherwise one of kTopologies
@@ -231,7 +231,7 @@ struct benchmark_fields {
   std::string pattern;
   std::uint64_t message_size = 0;
   std::string placement;      // cross, same, none (without `.spawn`)
-  std::string process;  // fork, spawn, threads (peers as threads), or none (the calibration)
+  std::string process;        // fork, spawn, threads (peers as threads), or none (the calibration)
   std::string topology = {};  // empty: one pair (the fields are left out)
   std::uint64_t fan = 0;
 };

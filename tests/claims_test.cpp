@@ -15,8 +15,7 @@ namespace {
 
 // Five ok repetitions around `v` (v, v, v*(1-s), v*(1+s), v): the median is v and its 90 %
 // interval [v*(1-s), v*(1+s)].
-benchmark_history around(const std::string& name, double v, double s = 0.05,
-                         double cpu_ns = 1000) {
+benchmark_history around(const std::string& name, double v, double s = 0.05, double cpu_ns = 1000) {
   benchmark_history h{.name = name, .metric = "rtt_p50_ns", .samples = {}, .stopped = "cap"};
   std::uint64_t order = 0;
   for (double x : {v, v, v * (1 - s), v * (1 + s), v}) {
@@ -104,8 +103,7 @@ TEST(Claims, FifoAsPipeHoldsOnOverlapAndThreadsUntestedWithoutThreadPeers) {
   const auto by = f.claims();
   EXPECT_EQ(by.at("fifo_as_pipe")["verdict"], "holds");
   EXPECT_EQ(by.at("threads_faster")["verdict"], "untested");
-  EXPECT_NE(by.at("threads_faster")["summary"].get<std::string>().find(
-                "--peers processes,threads"),
+  EXPECT_NE(by.at("threads_faster")["summary"].get<std::string>().find("--peers processes,threads"),
             std::string::npos);
   // Only one family ran: shared memory has nothing to be compared with.
   EXPECT_EQ(by.at("shm_fastest")["verdict"], "untested");

@@ -4,6 +4,8 @@
 // spawn process model); the others are skipped there with the reason.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <initializer_list>
 #include <ostream>
 #include <string>
 
@@ -96,21 +98,29 @@ TEST_P(Contract, DataArrivesIntactAndNothingLeaks) {
   run_contract(GetParam(), process_model::fork);
 }
 
-std::vector<contract_param> all_params() {
+// Every registered mechanism that `keep` keeps, in both patterns where it runs them, at its own
+// sizes (notifications: 0 only; the real-time signal: 0 and 8) or else at `sizes`.
+std::vector<contract_param> params_of(const std::function<bool(const mechanism_entry&)>& keep,
+                                      std::initializer_list<std::size_t> sizes) {
   std::vector<contract_param> v;
   for (const auto& e : registry()) {
+    if (!keep(e)) continue;
     for (pattern p : {pattern::latency, pattern::throughput}) {
       if (p == pattern::throughput && !e.traits.supports_throughput) continue;
       if (p == pattern::latency && e.traits.paced) continue;  // throughput only
-      if (!e.traits.sizes.empty()) {  // notifications: 0 only; the real-time signal: 0 and 8
+      if (!e.traits.sizes.empty()) {
         for (std::size_t s : e.traits.sizes) v.push_back({e.traits.id, p, s});
         continue;
       }
-      for (std::size_t s : {1, 4095, 4096, 4097, 65535, 65536, 65537, 1 << 20})
-        v.push_back({e.traits.id, p, s});
+      for (std::size_t s : sizes) v.push_back({e.traits.id, p, s});
     }
   }
   return v;
+}
+
+std::vector<contract_param> all_params() {
+  return params_of([](const mechanism_entry&) { return true; },
+                   {1, 4095, 4096, 4097, 65535, 65536, 65537, 1 << 20});
 }
 
 std::string param_name(const ::testing::TestParamInfo<contract_param>& info) {
@@ -131,20 +141,7 @@ TEST_P(SpawnContract, DataArrivesIntactBetweenLaunchedPeersAndNothingLeaks) {
 }
 
 std::vector<contract_param> spawn_params() {
-  std::vector<contract_param> v;
-  for (const auto& e : registry()) {
-    if (!e.can_spawn) continue;
-    for (pattern p : {pattern::latency, pattern::throughput}) {
-      if (p == pattern::throughput && !e.traits.supports_throughput) continue;
-      if (p == pattern::latency && e.traits.paced) continue;  // throughput only
-      if (!e.traits.sizes.empty()) {
-        for (std::size_t s : e.traits.sizes) v.push_back({e.traits.id, p, s});
-        continue;
-      }
-      for (std::size_t s : {1, 4096, 65537, 1 << 20}) v.push_back({e.traits.id, p, s});
-    }
-  }
-  return v;
+  return params_of([](const mechanism_entry& e) { return e.can_spawn; }, {1, 4096, 65537, 1 << 20});
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, SpawnContract, ::testing::ValuesIn(spawn_params()), param_name);
@@ -157,21 +154,8 @@ TEST_P(ThreadContract, DataArrivesIntactBetweenThreadPeersAndNothingLeaks) {
 }
 
 std::vector<contract_param> thread_params() {
-  std::vector<contract_param> v;
-  for (const auto& e : registry()) {
-    if (!e.traits.no_thread_peers.empty()) continue;
-    for (pattern p : {pattern::latency, pattern::throughput}) {
-      if (p == pattern::throughput && !e.traits.supports_throughput) continue;
-      if (p == pattern::latency && e.traits.paced) continue;  // throughput only
-      if (!e.traits.sizes.empty()) {
-        for (std::size_t s : e.traits.sizes) v.push_back({e.traits.id, p, s});
-        continue;
-      }
-      for (std::size_t s : {1, 4095, 4096, 4097, 65536, 65537, 1 << 20})
-        v.push_back({e.traits.id, p, s});
-    }
-  }
-  return v;
+  return params_of([](const mechanism_entry& e) { return e.traits.no_thread_peers.empty(); },
+                   {1, 4095, 4096, 4097, 65536, 65537, 1 << 20});
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, ThreadContract, ::testing::ValuesIn(thread_params()),

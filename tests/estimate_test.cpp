@@ -292,11 +292,11 @@ TEST(Answer, ProcessTaxComparesBothFormsInTheRegimeBothMetMost) {
   // both are at 20 us; regime 0 alone (processes 10 us there) would have made it look 2x.
   std::vector<benchmark_history> all = {
       with_floors(history_of("pipe/latency/64/cross", {10e3, 10e3, 10e3})),
-      with_floors(history_of("pipe/latency/64/cross.threads",
-                             {10e3, 10e3, 10e3, 10e3, 10e3, 10e3}, 3))};
+      with_floors(
+          history_of("pipe/latency/64/cross.threads", {10e3, 10e3, 10e3, 10e3, 10e3, 10e3}, 3))};
   auto late = history_of("pipe/latency/64/cross", {20e3, 20e3, 20e3, 20e3, 20e3, 20e3}, 10);
-  auto late_t = history_of("pipe/latency/64/cross.threads", {20e3, 20e3, 20e3, 20e3, 20e3, 20e3},
-                           14);
+  auto late_t =
+      history_of("pipe/latency/64/cross.threads", {20e3, 20e3, 20e3, 20e3, 20e3, 20e3}, 14);
   for (auto& s : late.samples) all[0].samples.push_back(s);
   for (auto& s : late_t.samples) all[1].samples.push_back(s);
   all[0] = with_floors(all[0]);

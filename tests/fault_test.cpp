@@ -238,8 +238,8 @@ class ThreadPeerFaults : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ThreadPeerFaults, KilledProcessEndsTheRunAtOnce) {
   const auto t0 = std::chrono::steady_clock::now();
-  const run_result r =
-      run_and_signal(GetParam(), SIGKILL, true, std::chrono::seconds(20), process_model::fork, true);
+  const run_result r = run_and_signal(GetParam(), SIGKILL, true, std::chrono::seconds(20),
+                                      process_model::fork, true);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
   EXPECT_EQ(r.status, run_status::failed);
   EXPECT_NE(r.reason.find("a thread)"), std::string::npos) << r.reason;

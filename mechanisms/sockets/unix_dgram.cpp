@@ -37,7 +37,8 @@ mechanism_traits unix_dgram_channel::describe() {
   return t;
 }
 
-unix_dgram_channel::unix_dgram_channel(const channel_config& cfg) : threads_(cfg.peers_are_threads) {
+unix_dgram_channel::unix_dgram_channel(const channel_config& cfg)
+    : threads_(cfg.peers_are_threads) {
   if (cfg.dir == nullptr) throw std::invalid_argument("unix_dgram needs a private directory");
   const auto bound = [&cfg](const char* file, named_object& path) {
     const auto p = cfg.dir->path() / file;
