@@ -326,9 +326,11 @@ TEST(Cli, LaunchedPeersDieWithTheCoordinator) {
                 bp::args({"--process", "spawn", "--benchmark_filter=^fifo/latency/", "--sizes",
                           "64", "--target-time", "20", "--progress"}),
                 bp::std_out > bp::null, bp::std_err > bp::null, bp::std_in < bp::null);
-    for (int i = 0; i < 100 && launched_by(c.id()).size() < 2; ++i)
+    // Up to 30 s: the calibration and the floors come first, and a sanitizer build beside other
+    // tests starts slowly (5 s was once too short under load).
+    for (int i = 0; i < 600 && launched_by(c.id()).size() < 2; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ASSERT_EQ(launched_by(c.id()).size(), 2u) << "producer and consumer";
+    ASSERT_EQ(launched_by(c.id()).size(), 2u) << "producer and consumer; " << strsignal(sig);
     const int coordinator = c.id();
     ::kill(coordinator, sig);
     c.wait();
