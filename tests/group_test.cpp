@@ -19,7 +19,10 @@
 #include "harness/pairs.hpp"
 #include "harness/placement.hpp"
 #include "harness/protocol.hpp"
+#include "harness/runner.hpp"
 #include "mechanisms/sockets/stream_server.hpp"
+#include "mechanisms/sockets/tcp.hpp"
+#include "mechanisms/sockets/unix_stream.hpp"
 #include "registry/registry.hpp"
 #include "report/schema.hpp"
 #include "test_env.hpp"
@@ -190,6 +193,39 @@ TEST(FanIn, SharedMemoryRingCarriesWholeRecordsFromEveryProducer) {
       EXPECT_FALSE(r.group->torn_records);  // whole messages: nothing to tear
     }
   EXPECT_TRUE(test::no_children());
+}
+
+// fan_in/2 over the socket server C whose producer 1 dies before it connects: the consumer
+// waits in accept(2) for a connection that never comes, and the coordinator, seeing the dead
+// member, ends the run at once (long before the watchdog's deadline) with the reason.
+template <class C>
+void producer_dead_before_connecting(const char* id) {
+  const mechanism_entry* m = find_mechanism(id);
+  ASSERT_NE(m, nullptr);
+  const std::size_t before = test::kernel_objects();
+  constexpr std::size_t n = 2;
+  const run_request req = small_request(pattern::throughput, 64);
+  const auto t0 = std::chrono::steady_clock::now();
+  const run_result r = run_with<C>(
+      m->traits, req, run_shape{topology::fan_in, n, 1, assemble_fan_in},
+      [](const channel_config& cfg) { return std::make_unique<C>(cfg, std::size_t{n}); },
+      [](auto& chs, const group_member& who, control_link& link, const run_request& rq) -> int {
+        if (who.r == role::producer && who.index == 1) ::raise(SIGKILL);
+        const fan_in_setup setup{n, who.index, std::nullopt};
+        return run_fan_in_peer(chs[0]->open(who.r), who.r, link, rq, setup);
+      });
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10)) << id;
+  EXPECT_EQ(r.status, run_status::failed) << id;
+  EXPECT_NE(r.reason.find("producer 1"), std::string::npos) << id << ": " << r.reason;
+  EXPECT_NE(r.reason.find("killed by SIGKILL"), std::string::npos) << id << ": " << r.reason;
+  EXPECT_TRUE(test::kernel_objects_back_to(before));
+  EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(FanIn, SocketServerProducerDeadBeforeConnectingEndsTheRun) {
+  producer_dead_before_connecting<unix_stream_server_channel>("unix_stream");
+  producer_dead_before_connecting<tcp_server_channel>("tcp");
 }
 
 // The consumer's end of a socket server reads a record whole from one connection while another
