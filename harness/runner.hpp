@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <concepts>
 #include <cstdio>
 #include <exception>
 #include <memory>
@@ -203,11 +204,22 @@ run_result run_pairs(const mechanism_traits& traits, const run_request& req, std
                      pair_body);
 }
 
-// fan_in/N: one channel of type C, created before fork; N producers each open the producer's
-// end of it (their forked copies of one descriptor, or the name opened N times) and one
-// consumer the consumer's end. Throughput only, records of at least kFanInMinSize bytes (the
-// producer's number rides in the sequence field).
-template <channel C>
+// A fan-in channel: a channel, or a channel type made for its N producers, C(cfg, n) (a stream
+// server that accepts N connections).
+template <class C>
+concept fan_in_channel =
+    channel<C> || (std::constructible_from<C, const channel_config&, std::size_t> &&
+                   requires(C& c, role r) {
+                     {c.opened()};
+                     { c.open(r) } -> endpoint;
+                   });
+
+// fan_in/N: one channel of type C, created before fork (C(cfg, n) where C takes the number of
+// producers); N producers each open the producer's end of it (their forked copies of one
+// descriptor, the name opened N times, or a connection each) and one consumer the consumer's
+// end. Throughput only, records of at least kFanInMinSize bytes (the producer's number rides in
+// the sequence field).
+template <fan_in_channel C>
 run_result run_fan_in(const mechanism_traits& traits, const run_request& req, std::size_t n) {
   run_result skip = skipped_run(cannot_run(traits, req));
   if (skip.reason.empty()) skip.reason = cannot_run_group(req, n);
@@ -217,8 +229,14 @@ run_result run_fan_in(const mechanism_traits& traits, const run_request& req, st
     skip.reason = "fan-in records carry the producer's number in " + std::to_string(kFanInMinSize) +
                   " bytes; " + std::to_string(req.message_size) + " is too small";
   if (!skip.reason.empty()) return skip;
+  auto make = [n](const channel_config& cfg) {
+    if constexpr (std::constructible_from<C, const channel_config&, std::size_t>)
+      return std::make_unique<C>(cfg, n);
+    else
+      return std::make_unique<C>(cfg);
+  };
   return run_with<C>(
-      traits, req, run_shape{topology::fan_in, n, 1, assemble_fan_in}, make_channel<C>,
+      traits, req, run_shape{topology::fan_in, n, 1, assemble_fan_in}, make,
       [&](auto& chs, const group_member& m, control_link& link, const run_request& rq) -> int {
         const fan_in_setup setup{n, m.index, traits.atomic_write_max};
         return run_fan_in_peer(open_end(rq, [&] { return chs[0]->open(m.r); }), m.r, link, rq,

@@ -60,11 +60,14 @@ mechanism_entry make_entry(const char* id) {
 }
 
 // Adds fan_in/N over one channel of type C (the entry's own type, or for shared memory the
-// same segment with a ring the producers share, mechanisms/shm/shm_shared.hpp): N producers open
-// its producer's end, for mechanisms where many writers on one channel make sense (a FIFO
-// server, a job queue).
-template <channel C>
+// same segment with a ring the producers share, mechanisms/shm/shm_shared.hpp, or for stream
+// sockets a server that accepts a connection per producer, mechanisms/sockets/stream_server.hpp):
+// N producers open its producer's end, for mechanisms where many writers on one channel make
+// sense (a FIFO server, a job queue, a socket server). A channel type that declares kFanInNote
+// (how its fan-in differs from its one pair) has it in the entry's notes as "fan_in".
+template <fan_in_channel C>
 mechanism_entry with_fan_in(mechanism_entry e) {
+  if constexpr (requires { C::kFanInNote; }) e.traits.notes["fan_in"] = C::kFanInNote;
   e.groups[topology::fan_in] = [traits = e.traits, unavailable = e.unavailable](
                                    const run_request& req, std::size_t n) {
     if (!unavailable.empty()) return unavailable_group(unavailable);

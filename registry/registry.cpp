@@ -75,8 +75,9 @@ const std::vector<mechanism_entry>& registry() {
             with_fan_in<pipe_channel>(make_entry<pipe_channel>("pipe"))),
 #endif
         with_fan_in<fifo_channel>(make_entry<fifo_channel>("fifo")),
-        with_fan_out_channels<unix_stream_channel>(make_entry<unix_stream_channel>("unix_stream")),
-        make_entry<tcp_channel>("tcp"),
+        with_fan_in<unix_stream_server_channel>(with_fan_out_channels<unix_stream_channel>(
+            make_entry<unix_stream_channel>("unix_stream"))),
+        with_fan_in<tcp_server_channel>(make_entry<tcp_channel>("tcp")),
         make_entry<pipe_resized_channel>("pipe.resized"),
         make_entry<pipe_vmsplice_channel>("pipe.vmsplice"),
         make_entry<sysv_shm_channel>("sysv_shm.sysv_sem"),

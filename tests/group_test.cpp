@@ -4,6 +4,7 @@
 // oversubscription, and the name, option and spread helpers say what they should.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +19,10 @@
 #include "harness/pairs.hpp"
 #include "harness/placement.hpp"
 #include "harness/protocol.hpp"
+#include "harness/runner.hpp"
+#include "mechanisms/sockets/stream_server.hpp"
+#include "mechanisms/sockets/tcp.hpp"
+#include "mechanisms/sockets/unix_stream.hpp"
 #include "registry/registry.hpp"
 #include "report/schema.hpp"
 #include "test_env.hpp"
@@ -130,7 +135,46 @@ TEST_P(FanInAtEight, RunsAndLeaksNothing) {
 
 INSTANTIATE_TEST_SUITE_P(Mechanisms, FanInAtEight,
                          ::testing::Values("pipe", "fifo", "posix_mq", "sysv_mq", "unix_dgram",
-                                           "posix_shm.futex", "posix_shm.spin"));
+                                           "posix_shm.futex", "posix_shm.spin", "unix_stream",
+                                           "tcp"));
+
+// A stream socket's fan-in is a server and its clients (mechanisms/sockets/stream_server.hpp):
+// each record is read whole from one connection, so records of every size arrive whole, none
+// torn, from 1, 2 and 4 producers; fan_in/1 also has the paced run's delay. Nothing stays.
+TEST(FanIn, SocketServersCarryWholeRecordsFromEveryClient) {
+  const std::size_t before = test::kernel_objects();
+  for (const char* id : {"unix_stream", "tcp"}) {
+    const mechanism_entry* m = find_mechanism(id);
+    ASSERT_NE(m, nullptr);
+    ASSERT_EQ(m->groups.count(topology::fan_in), 1u) << id;
+    EXPECT_NE(m->traits.notes.at("fan_in").find("epoll_wait"), std::string::npos) << id;
+    for (std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{4}})
+      for (std::size_t size :
+           {std::size_t{64}, std::size_t{4096}, std::size_t{4097}, std::size_t{65536}}) {
+        run_request req = small_request(pattern::throughput, size);
+        req.fixed_messages = 50;
+        req.warmup_messages = 5;
+        const run_result r = m->run_group(req, topology::fan_in, n);
+        ASSERT_EQ(r.status, run_status::ok) << id << " " << n << " " << size << ": " << r.reason;
+        ASSERT_TRUE(r.group);
+        EXPECT_EQ(r.group->members.size(), n + 1);
+        EXPECT_EQ(r.messages, n * 50u);
+        EXPECT_EQ(r.integrity_errors, 0u);
+        EXPECT_FALSE(r.group->torn_records);  // whole records: nothing to tear
+        for (const auto& o : r.group->members)
+          EXPECT_EQ(o.delay.count(), o.r == role::producer ? 50u : n * 50u)
+              << id << " " << to_string(o.r) << " " << o.index;
+        if (n == 1) {
+          ASSERT_TRUE(r.group->paced) << id << " " << size;
+          EXPECT_TRUE(r.group->paced->failure.empty()) << r.group->paced->failure;
+          EXPECT_GT(r.group->paced->delay.count(), 0u);
+        }
+      }
+  }
+  EXPECT_TRUE(test::kernel_objects_back_to(before));
+  EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+}
 
 // The shared ring serialises its producers for the whole of a message, also one larger than
 // the ring (256 KiB), which streams through it while the other producers wait for the lock.
@@ -149,6 +193,79 @@ TEST(FanIn, SharedMemoryRingCarriesWholeRecordsFromEveryProducer) {
       EXPECT_FALSE(r.group->torn_records);  // whole messages: nothing to tear
     }
   EXPECT_TRUE(test::no_children());
+}
+
+// fan_in/2 over the socket server C whose producer 1 dies before it connects: the consumer
+// waits in accept(2) for a connection that never comes, and the coordinator, seeing the dead
+// member, ends the run at once (long before the watchdog's deadline) with the reason.
+template <class C>
+void producer_dead_before_connecting(const char* id) {
+  const mechanism_entry* m = find_mechanism(id);
+  ASSERT_NE(m, nullptr);
+  const std::size_t before = test::kernel_objects();
+  constexpr std::size_t n = 2;
+  const run_request req = small_request(pattern::throughput, 64);
+  const auto t0 = std::chrono::steady_clock::now();
+  const run_result r = run_with<C>(
+      m->traits, req, run_shape{topology::fan_in, n, 1, assemble_fan_in},
+      [](const channel_config& cfg) { return std::make_unique<C>(cfg, std::size_t{n}); },
+      [](auto& chs, const group_member& who, control_link& link, const run_request& rq) -> int {
+        if (who.r == role::producer && who.index == 1) ::raise(SIGKILL);
+        const fan_in_setup setup{n, who.index, std::nullopt};
+        return run_fan_in_peer(chs[0]->open(who.r), who.r, link, rq, setup);
+      });
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10)) << id;
+  EXPECT_EQ(r.status, run_status::failed) << id;
+  EXPECT_NE(r.reason.find("producer 1"), std::string::npos) << id << ": " << r.reason;
+  EXPECT_NE(r.reason.find("killed by SIGKILL"), std::string::npos) << id << ": " << r.reason;
+  EXPECT_TRUE(test::kernel_objects_back_to(before));
+  EXPECT_TRUE(test::leftovers().empty());
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(FanIn, SocketServerProducerDeadBeforeConnectingEndsTheRun) {
+  producer_dead_before_connecting<unix_stream_server_channel>("unix_stream");
+  producer_dead_before_connecting<tcp_server_channel>("tcp");
+}
+
+// The consumer's end of a socket server reads a record whole from one connection while another
+// connection has a record waiting, goes on over the others when one closes (its producer gone,
+// mid-record here), and says kPeerGone once all have.
+TEST(StreamServerEndpoint, ReadsEachRecordWholeFromOneConnection) {
+  int a[2], b[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, a), 0);
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, b), 0);
+  unique_fd a_client(a[1]), b_client(b[1]);
+  std::vector<unique_fd> conns;
+  conns.emplace_back(a[0]);
+  conns.emplace_back(b[0]);
+  stream_server_endpoint ep(std::move(conns));
+  const std::vector<std::byte> ra(8, std::byte{'a'}), rb(8, std::byte{'b'});
+  auto put = [](const unique_fd& fd, const std::byte* p, std::size_t n) {
+    ASSERT_EQ(::write(fd.get(), p, n), static_cast<ssize_t>(n));
+  };
+  put(a_client, ra.data(), 3);  // a's record begins
+  put(b_client, rb.data(), 8);  // b's is whole
+  std::thread rest([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    put(a_client, ra.data() + 3, 5);
+  });
+  std::vector<std::byte> got(8);
+  std::vector<std::byte> seen;
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(ep.receive(got), 8);
+    EXPECT_TRUE(got == ra || got == rb) << i;  // never a mix of the two
+    seen.push_back(got[0]);
+  }
+  rest.join();
+  EXPECT_NE(seen[0], seen[1]);
+  put(a_client, ra.data(), 3);  // a dies mid-record
+  a_client.reset();
+  put(b_client, rb.data(), 8);
+  ASSERT_EQ(ep.receive(got), 8);
+  EXPECT_EQ(got, rb);
+  b_client.reset();
+  EXPECT_EQ(ep.receive(got), kPeerGone);
 }
 
 // fan_out/8: a channel per consumer delivers every message to each consumer, intact and in
@@ -406,7 +523,8 @@ TEST_P(FanInKilledProducer, FailsTheRunWithTheReasonAndTheNextRunGoesOn) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Mechanisms, FanInKilledProducer,
-                         ::testing::Values("fifo", "posix_mq", "posix_shm.futex"));
+                         ::testing::Values("fifo", "posix_mq", "posix_shm.futex", "unix_stream",
+                                           "tcp"));
 
 TEST(FanIn, SkipsWhatItCannotRun) {
   const mechanism_entry* m = find_mechanism("pipe");
@@ -415,10 +533,11 @@ TEST(FanIn, SkipsWhatItCannotRun) {
             run_status::skipped);
   EXPECT_EQ(m->run_group(small_request(pattern::throughput, 4), topology::fan_in, 2).status,
             run_status::skipped);
-  const mechanism_entry* tcp = find_mechanism("tcp");
-  ASSERT_NE(tcp, nullptr);
-  EXPECT_EQ(tcp->run_group(small_request(pattern::throughput, 64), topology::fan_in, 2).status,
-            run_status::skipped);
+  const mechanism_entry* seqpacket = find_mechanism("unix_seqpacket");
+  ASSERT_NE(seqpacket, nullptr);
+  EXPECT_EQ(
+      seqpacket->run_group(small_request(pattern::throughput, 64), topology::fan_in, 2).status,
+      run_status::skipped);
 }
 
 std::vector<cpu_info> cpus(std::initializer_list<int> ids) {

@@ -33,6 +33,29 @@ unique_fd make_shared_port_socket() {
   return s;
 }
 
+void set_nodelay(int fd) {
+  set_int_option(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+}
+
+// A fan-in's listening socket on 127.0.0.1, an ephemeral port the kernel picks (written to
+// `a`), listening before fork with room in its backlog for every producer.
+unique_fd listen_on_loopback(sockaddr_in& a, std::size_t producers) {
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  unique_fd s = make_socket(AF_INET, SOCK_STREAM);
+  bind_to(s.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, "127.0.0.1:0");
+  socklen_t len = sizeof a;
+  check(::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len), "getsockname");
+  check(::listen(s.get(), static_cast<int>(producers)), "listen(" + where_of(a) + ")");
+  return s;
+}
+
+stream_server loopback_server(sockaddr_in& a, std::size_t producers) {
+  unique_fd s = listen_on_loopback(a, producers);
+  return stream_server(std::move(s), producers, where_of(a));
+}
+
 }  // namespace
 
 mechanism_traits tcp_channel::describe() {
@@ -97,8 +120,24 @@ stream_endpoint tcp_channel::attach(const nlohmann::json& where, role r) {
   } else {
     s = connect_when_listening(AF_INET, sa, sizeof a, what);
   }
-  set_int_option(s.get(), IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+  set_nodelay(s.get());
   return stream_endpoint(std::move(s));
+}
+
+tcp_server_channel::tcp_server_channel(const channel_config&, std::size_t producers)
+    : server_(loopback_server(address_, producers)) {}
+
+void tcp_server_channel::opened() noexcept {
+  server_.close();
+}
+
+stream_server_endpoint tcp_server_channel::open(role r) {
+  if (r == role::consumer) return server_.accept_all(set_nodelay);
+  server_.leave();
+  unique_fd s = connect_when_listening(AF_INET, reinterpret_cast<const sockaddr*>(&address_),
+                                       sizeof address_, server_.where());
+  set_nodelay(s.get());
+  return stream_server_endpoint(std::move(s));
 }
 
 }  // namespace ipcbench

@@ -8,7 +8,10 @@
 
 #include <netinet/in.h>
 
+#include <cstddef>
+
 #include "mechanisms/adapter.hpp"
+#include "mechanisms/sockets/stream_server.hpp"
 #include "mechanisms/stream_endpoint.hpp"
 
 namespace ipcbench {
@@ -33,6 +36,31 @@ class tcp_channel {
   sockaddr_in address_{};
   unique_fd reservation_;  // bound, not listening: no connection can land on it
   bool threads_;           // the peers are threads: open() leaves the reservation alone
+};
+
+// fan_in/N over TCP, a server and its clients (mechanisms/sockets/stream_server.hpp): the
+// coordinator listens on 127.0.0.1 at an ephemeral port (backlog N) before fork, so there is no
+// port to reserve; each producer connects a client of its own; the consumer accepts the N
+// connections and waits in epoll_wait(2) over them, reading each record whole from one
+// connection. TCP_NODELAY on every connection, both ends, as the one-pair adapter sets it.
+// Fan-in only (registry with_fan_in).
+class tcp_server_channel {
+ public:
+  static constexpr const char* kFanInNote =
+      "one listening socket on 127.0.0.1 (ephemeral port) made before fork, a connection per "
+      "producer, TCP_NODELAY on both ends of each; the consumer accepts the N connections and "
+      "waits in epoll_wait(2) (level-triggered) over them, then reads one whole record from one "
+      "ready connection (looping over partial reads) before serving the next ready one";
+  // Coordinator: binds 127.0.0.1:0 and listens. Throws std::system_error naming the call.
+  tcp_server_channel(const channel_config& cfg, std::size_t producers);
+  // Coordinator: closes its copy of the listener.
+  void opened() noexcept;
+  // In a forked member: a producer connects, the consumer accepts all N (blocking).
+  stream_server_endpoint open(role r);
+
+ private:
+  sockaddr_in address_{};
+  stream_server server_;
 };
 
 }  // namespace ipcbench

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <stdexcept>
+#include <utility>
 
 #include "sys/error.hpp"
 #include "sys/socket.hpp"
@@ -61,6 +62,45 @@ stream_endpoint unix_stream_channel::attach(const nlohmann::json& where, role r)
     return stream_endpoint(accept_one(listener.get(), path));
   }
   return stream_endpoint(connect_when_listening(AF_UNIX, sa, sizeof a, path));
+}
+
+namespace {
+
+// The listening socket of a fan-in on `path`, made before fork so the producers can connect
+// whenever they start; the backlog holds every producer's connection until the consumer
+// accepts it.
+unique_fd listen_on(const sockaddr_un& a, const std::string& path, named_object& name,
+                    std::size_t producers) {
+  unique_fd listener = make_socket(AF_UNIX, SOCK_STREAM);
+  bind_to(listener.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, path);
+  name.created();
+  check(::listen(listener.get(), static_cast<int>(producers)), "listen(" + path + ")");
+  return listener;
+}
+
+std::string server_path(const channel_config& cfg) {
+  if (cfg.dir == nullptr) throw std::invalid_argument("unix_stream needs a private directory");
+  return (cfg.dir->path() / "fanin.sock").string();
+}
+
+}  // namespace
+
+unix_stream_server_channel::unix_stream_server_channel(const channel_config& cfg,
+                                                       std::size_t producers)
+    : path_(named_object::kind::path, server_path(cfg)),
+      address_(unix_address(path_.name())),
+      server_(listen_on(address_, path_.name(), path_, producers), producers, path_.name()) {}
+
+void unix_stream_server_channel::opened() noexcept {
+  path_.unlink();
+  server_.close();
+}
+
+stream_server_endpoint unix_stream_server_channel::open(role r) {
+  if (r == role::consumer) return server_.accept_all([](int) {});
+  server_.leave();
+  return stream_server_endpoint(connect_when_listening(
+      AF_UNIX, reinterpret_cast<const sockaddr*>(&address_), sizeof address_, path_.name()));
 }
 
 }  // namespace ipcbench
