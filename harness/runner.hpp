@@ -207,12 +207,11 @@ run_result run_pairs(const mechanism_traits& traits, const run_request& req, std
 // A fan-in channel: a channel, or a channel type made for its N producers, C(cfg, n) (a stream
 // server that accepts N connections).
 template <class C>
-concept fan_in_channel =
-    channel<C> || (std::constructible_from<C, const channel_config&, std::size_t> &&
-                   requires(C& c, role r) {
-                     {c.opened()};
-                     { c.open(r) } -> endpoint;
-                   });
+concept fan_in_channel = channel<C> ||
+    (std::constructible_from<C, const channel_config&, std::size_t>&& requires(C& c, role r) {
+      {c.opened()};
+      { c.open(r) } -> endpoint;
+    });
 
 // fan_in/N: one channel of type C, created before fork (C(cfg, n) where C takes the number of
 // producers); N producers each open the producer's end of it (their forked copies of one

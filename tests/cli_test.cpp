@@ -256,8 +256,7 @@ TEST(Cli, PeersProcessesAndThreadsRunBothAndReportTheProcessTax) {
   // repetitions (cross placement could put their one repetition each in two regimes).
   const auto o = run_bench({"--peers", "processes,threads", "--sizes", "64", "--target-time",
                             "0.01", "--benchmark_repetitions=1", "--fan", "none", "--placement",
-                            "none",
-                            "--benchmark_filter=^(pipe|signal)/latency/",
+                            "none", "--benchmark_filter=^(pipe|signal)/latency/",
                             "--benchmark_out=" + path.string(), "--progress"});
   ASSERT_EQ(o.exit_code(), 0) << o.err;
   std::ifstream in(path);
