@@ -14,6 +14,7 @@
 #include "mechanisms/shm/mmap_anon.hpp"
 #include "mechanisms/shm/mmap_file.hpp"
 #include "mechanisms/shm/posix_shm.hpp"
+#include "mechanisms/shm/posix_shm_inplace.hpp"
 #include "mechanisms/shm/shm_broadcast.hpp"
 #include "mechanisms/shm/shm_shared.hpp"
 #include "mechanisms/shm/sysv_shm.hpp"
@@ -93,6 +94,8 @@ const std::vector<mechanism_entry>& registry() {
         with_fan_out_broadcast<posix_shm_broadcast_channel<spin_sync>>(
             with_fan_in<posix_shm_shared_channel<spin_sync>>(
                 make_entry<posix_shm_channel<spin_sync>>("posix_shm.spin"))),
+        make_entry<posix_shm_inplace_channel<futex_sync>>("posix_shm.futex.inplace"),
+        make_entry<posix_shm_inplace_channel<spin_sync>>("posix_shm.spin.inplace"),
         make_entry<mmap_file_channel>("mmap_file.futex"),
         make_entry<mmap_anon_channel>("mmap_anon.futex"),
         with_work_queue<sysv_mq_channel>(

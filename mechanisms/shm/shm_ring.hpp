@@ -124,7 +124,8 @@ class shm_endpoint {
     return static_cast<std::ptrdiff_t>(len);
   }
 
- private:
+ protected:
+  // For the in-place layout over the same segment and waits (shm_inplace_ring.hpp).
   enum bell_kind { kData = 0, kSpace = 1 };
   static int bell(int ring, bell_kind k) noexcept {
     return k == kData ? shm::data_bell(ring) : shm::space_bell(ring);

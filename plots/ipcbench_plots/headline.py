@@ -414,8 +414,10 @@ def _spinning(report: Report) -> Finding:
                                    "posix_shm.adaptive), so what spinning buys is not measured.")
     sentences = []
     for spinner in spinners:
-        mechanism = spinner.split(".")[0]
-        sleeper = f"{mechanism}.futex"
+        # The futex variant of the same mechanism and layout: posix_shm.spin.inplace against
+        # posix_shm.futex.inplace, posix_shm.spin against posix_shm.futex.
+        parts = spinner.split(".")
+        sleeper = ".".join([parts[0], "futex", *parts[2:]])
         if sleeper not in report.series_family:
             sentences.append(f"{spinner} has no sleeping counterpart ({sleeper}) in the report.")
             continue
