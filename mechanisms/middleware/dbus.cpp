@@ -331,7 +331,8 @@ mechanism_traits dbus_p2p_channel::describe() {
   return t;
 }
 
-dbus_p2p_channel::dbus_p2p_channel(const channel_config& cfg) : pat_(cfg.pat) {
+dbus_p2p_channel::dbus_p2p_channel(const channel_config& cfg)
+    : pat_(cfg.pat), threads_(cfg.peers_are_threads) {
   auto [a, b] = make_socketpair(SOCK_STREAM);
   producer_end_ = std::move(a);
   consumer_end_ = std::move(b);
@@ -344,8 +345,10 @@ void dbus_p2p_channel::opened() noexcept {
 
 dbus_endpoint dbus_p2p_channel::open(role r) {
   unique_fd mine = std::move(r == role::producer ? producer_end_ : consumer_end_);
-  producer_end_.reset();
-  consumer_end_.reset();
+  if (!threads_) {  // this peer's inherited copy of the partner's end
+    producer_end_.reset();
+    consumer_end_.reset();
+  }
   auto s = new_state(r, pat_);
   const int fd = mine.get();
   check_sd(sd_bus_set_fd(s->bus, fd, fd), "sd_bus_set_fd");

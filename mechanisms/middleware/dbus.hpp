@@ -84,6 +84,9 @@ class dbus_bus_channel {
 
 class dbus_p2p_channel {
  public:
+  // open(role) takes its own end and, between threads, leaves the partner's alone: two threads
+  // of one process may both open their ends.
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   // Coordinator: the socketpair. Throws std::system_error.
   explicit dbus_p2p_channel(const channel_config& cfg);
@@ -93,6 +96,7 @@ class dbus_p2p_channel {
  private:
   pattern pat_;
   unique_fd producer_end_, consumer_end_;
+  bool threads_;  // the peers are threads: open() leaves the partner's end alone
 };
 
 }  // namespace ipcbench

@@ -70,6 +70,9 @@ class grpc_uds_base {
 
 class grpc_uds_channel : public grpc_uds_base {
  public:
+  // open(role) attaches by name and closes nothing: two threads of one process may both (gRPC
+  // is used in one process only, the thread host, never across its fork).
+  static constexpr bool kThreadPeers = true;
   using grpc_uds_base::grpc_uds_base;
   static mechanism_traits describe();
   grpc_endpoint open(role r) { return attach(rendezvous(), r); }
@@ -78,6 +81,9 @@ class grpc_uds_channel : public grpc_uds_base {
 
 class grpc_uds_stream_channel : public grpc_uds_base {
  public:
+  // open(role) attaches by name and closes nothing: two threads of one process may both (gRPC
+  // is used in one process only, the thread host, never across its fork).
+  static constexpr bool kThreadPeers = true;
   using grpc_uds_base::grpc_uds_base;
   static mechanism_traits describe();
   grpc_endpoint open(role r) { return attach(rendezvous(), r); }

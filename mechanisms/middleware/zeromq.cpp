@@ -299,7 +299,7 @@ mechanism_traits zeromq_tcp_channel::describe() {
 }
 
 zeromq_tcp_channel::zeromq_tcp_channel(const channel_config& cfg)
-    : pat_(cfg.pat), size_(cfg.message_size) {
+    : pat_(cfg.pat), size_(cfg.message_size), threads_(cfg.peers_are_threads) {
   reservation_ = make_shared_port_socket();
   sockaddr_in a = loopback(0);
   bind_to(reservation_.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, "127.0.0.1:0");
@@ -313,7 +313,7 @@ void zeromq_tcp_channel::opened() noexcept {
 }
 
 zeromq_endpoint zeromq_tcp_channel::open(role r) {
-  reservation_.reset();  // this peer's inherited copy
+  if (!threads_) reservation_.reset();  // this peer's inherited copy
   return attach(rendezvous(), r);
 }
 

@@ -87,6 +87,9 @@ class zeromq_ipc_channel {
 
 class zeromq_tcp_channel {
  public:
+  // open(role) leaves the port's reservation to opened() between threads: two threads of one
+  // process may both open their ends.
+  static constexpr bool kThreadPeers = true;
   static mechanism_traits describe();
   // Coordinator: reserves an ephemeral port on 127.0.0.1 as tcp does (bound, never listening,
   // SO_REUSEPORT); the consumer binds the same port with a listening socket of its own and hands
@@ -102,6 +105,7 @@ class zeromq_tcp_channel {
   unique_fd reservation_;
   pattern pat_;
   std::size_t size_;
+  bool threads_;  // the peers are threads: open() leaves the reservation alone
 };
 
 }  // namespace ipcbench
