@@ -48,13 +48,16 @@ class Finding:
 
 def findings(report: Report) -> list[Finding]:
     """The headline, in reading order: the run, the fastest per size class (latency, then
-    throughput), the wake-up, spinning, the probes; with estimates, reproducibility after the
-    run."""
+    throughput), the wake-up, spinning, the textbooks' comparison as computed claims (when the
+    report has them), the probes; with estimates, reproducibility after the run."""
     out = [_run(report)]
     if report.estimates:
         out.append(reproducibility(report))
     out += _fastest(report)
-    out += [_wakeup(report), _spinning(report), _probes(report)]
+    out += [_wakeup(report), _spinning(report)]
+    if report.claims:
+        out.append(_comparison(report))
+    out.append(_probes(report))
     return out
 
 
@@ -494,6 +497,20 @@ def _spin_throughput(report: Report, spinner: str, sleeper: str) -> str:
 def _times(high: float, low: float) -> str:
     ratio = high / low
     return f"{ratio:.1f}×" if ratio < 10 else f"{ratio:.0f}×"
+
+
+def _comparison(report: Report) -> Finding:
+    """The report's computed claims (results/README.md#claims), each with its verdict and where
+    it holds, as the report states them."""
+    sentences = []
+    for claim in report.claims:
+        verdict = text(claim.get("verdict")) or "no verdict"
+        summary = text(claim.get("summary"))
+        sentence = f"“{text(claim.get('claim')) or claim.get('id')}”: {verdict}"
+        if summary and summary != verdict:
+            sentence += f" ({summary})"
+        sentences.append(sentence + ".")
+    return Finding("The textbooks' comparison", " ".join(sentences))
 
 
 def _probes(report: Report) -> Finding:

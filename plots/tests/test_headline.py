@@ -88,6 +88,27 @@ class FixtureHeadlineTest(unittest.TestCase):
                       "size.", claims)
         self.assertNotIn("Large messages", found["Small messages, 1 B to 512 B"])
 
+    def test_computed_claims_as_the_report_states_them(self):
+        data = raw("report-b")
+        self.assertNotIn("The textbooks' comparison", by_topic(load_data(data)))
+        data = copy.deepcopy(data)
+        data["claims"] = [
+            {"id": "shm_fastest", "claim": "shared memory is the fastest", "verdict": "holds",
+             "summary": "holds at latency 64 B"},
+            {"id": "fifo_as_pipe", "claim": "a FIFO performs as a pipe", "verdict": "split",
+             "summary": "holds at latency 64 B; refuted at throughput 64 B"},
+            {"id": "threads_faster", "claim": "threads are faster", "verdict": "untested",
+             "summary": "no benchmark ran with both process and thread peers"},
+        ]
+        found = by_topic(load_data(data))
+        self.assertEqual(
+            found["The textbooks' comparison"],
+            "“shared memory is the fastest”: holds (holds at latency 64 B). “a FIFO performs as "
+            "a pipe”: split (holds at latency 64 B; refuted at throughput 64 B). “threads are "
+            "faster”: untested (no benchmark ran with both process and thread peers).")
+        topics = list(found)
+        self.assertLess(topics.index("The textbooks' comparison"), topics.index("Textbook claims"))
+
     def test_no_probes(self):
         found = by_topic(load_report(FIXTURES / "report-b.json", "b"))
         self.assertIn("The report has no probes", found["Textbook claims"])
