@@ -67,7 +67,8 @@ json comparison_json(const comparison& c) {
           {"interval", c.lo ? json{number_or_null(c.lo), number_or_null(c.hi)} : json(nullptr)},
           {"verdict", c.verdict},
           {"regime", c.regime ? json(*c.regime) : json(nullptr)},
-          {"repetitions", {c.repetitions.first, c.repetitions.second}}};
+          {"repetitions", {c.repetitions.first, c.repetitions.second}},
+          {"values", c.values ? json{c.values->first, c.values->second} : json(nullptr)}};
 }
 
 std::string label(const std::string& pattern, std::size_t size) {
@@ -124,6 +125,7 @@ comparison compare_benchmarks(const benchmark_history& a, const benchmark_histor
   comparison c = compare_stats(sa, sb, lower_is_better);
   c.regime = v.regime;
   c.repetitions = {v.a.size(), v.b.size()};
+  c.values = std::pair{sa.value, sb.value};
   return c;
 }
 
@@ -319,8 +321,10 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
       row["where"] = label(key.first, key.second);
       row["pattern"] = key.first;
       row["message_size"] = key.second;
-      row["fifo"] = fifo->s.value;
-      row["pipe"] = pipe->s.value;
+      // The two medians the ratio compares, in its regime; each one's estimate when the two
+      // never ran in one regime (untested).
+      row["fifo"] = c.values ? c.values->first : fifo->s.value;
+      row["pipe"] = c.values ? c.values->second : pipe->s.value;
       row["verdict"] = c.verdict == "tie"        ? "holds"
                        : c.verdict == "untested" ? "untested"
                                                  : "refuted";

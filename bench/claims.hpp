@@ -44,6 +44,7 @@ struct comparison {
   std::string verdict = "untested";
   std::optional<int> regime;
   std::pair<std::size_t, std::size_t> repetitions{0, 0};  // a's and b's in that regime
+  std::optional<std::pair<double, double>> values;        // a's and b's medians there
 };
 comparison compare_benchmarks(const benchmark_history& a, const benchmark_history& b,
                               bool lower_is_better, const run_regimes& r, double confidence,
