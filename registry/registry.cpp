@@ -19,10 +19,12 @@
 #include "mechanisms/shm/shm_shared.hpp"
 #include "mechanisms/shm/sysv_shm.hpp"
 #include "mechanisms/sockets/tcp.hpp"
+#include "mechanisms/sockets/tcp_zerocopy.hpp"
 #include "mechanisms/sockets/udp.hpp"
 #include "mechanisms/sockets/unix_dgram.hpp"
 #include "mechanisms/sockets/unix_seqpacket.hpp"
 #include "mechanisms/sockets/unix_stream.hpp"
+#include "mechanisms/sockets/vsock.hpp"
 #include "registry/make_entry.hpp"
 #include "registry/middleware_daemons.hpp"
 #include "registry/middleware_messaging.hpp"
@@ -79,6 +81,8 @@ const std::vector<mechanism_entry>& registry() {
         with_fan_in<unix_stream_server_channel>(with_fan_out_channels<unix_stream_channel>(
             make_entry<unix_stream_channel>("unix_stream"))),
         with_fan_in<tcp_server_channel>(make_entry<tcp_channel>("tcp")),
+        make_entry<tcp_zerocopy_channel>("tcp.zerocopy"),
+        make_entry<vsock_channel>("vsock"),
         make_entry<pipe_resized_channel>("pipe.resized"),
         make_entry<pipe_vmsplice_channel>("pipe.vmsplice"),
         make_entry<sysv_shm_channel>("sysv_shm.sysv_sem"),

@@ -94,8 +94,12 @@ void tcp_channel::opened() noexcept {
 }
 
 stream_endpoint tcp_channel::open(role r) {
+  return stream_endpoint(open_socket(r));
+}
+
+unique_fd tcp_channel::open_socket(role r) {
   if (!threads_) reservation_.reset();  // this peer's inherited copy
-  return attach(rendezvous(), r);
+  return attach_socket(rendezvous(), r);
 }
 
 nlohmann::json tcp_channel::rendezvous() const {
@@ -103,6 +107,10 @@ nlohmann::json tcp_channel::rendezvous() const {
 }
 
 stream_endpoint tcp_channel::attach(const nlohmann::json& where, role r) {
+  return stream_endpoint(attach_socket(where, r));
+}
+
+unique_fd tcp_channel::attach_socket(const nlohmann::json& where, role r) {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(where.at("port").get<std::uint16_t>());
@@ -121,7 +129,7 @@ stream_endpoint tcp_channel::attach(const nlohmann::json& where, role r) {
     s = connect_when_listening(AF_INET, sa, sizeof a, what);
   }
   set_nodelay(s.get());
-  return stream_endpoint(std::move(s));
+  return s;
 }
 
 tcp_server_channel::tcp_server_channel(const channel_config&, std::size_t producers)

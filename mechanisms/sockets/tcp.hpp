@@ -26,11 +26,15 @@ class tcp_channel {
   void opened() noexcept;
   // In a forked peer.
   stream_endpoint open(role r);
+  // The same, giving the connected socket itself: tcp.zerocopy's endpoint.
+  unique_fd open_socket(role r);
   // Coordinator: {"address": "127.0.0.1", "port": N}.
   nlohmann::json rendezvous() const;
   // In any peer: the consumer binds the port and accepts one connection, the producer
   // connects. Throws std::system_error naming the call and the address.
   static stream_endpoint attach(const nlohmann::json& where, role r);
+  // The same, giving the connected socket (TCP_NODELAY set) itself: tcp.zerocopy's endpoint.
+  static unique_fd attach_socket(const nlohmann::json& where, role r);
 
  private:
   sockaddr_in address_{};
