@@ -19,6 +19,7 @@
 #include "mechanisms/shm/shm_shared.hpp"
 #include "mechanisms/shm/sysv_shm.hpp"
 #include "mechanisms/sockets/tcp.hpp"
+#include "mechanisms/sockets/tcp_netns.hpp"
 #include "mechanisms/sockets/tcp_zerocopy.hpp"
 #include "mechanisms/sockets/udp.hpp"
 #include "mechanisms/sockets/unix_dgram.hpp"
@@ -82,6 +83,7 @@ const std::vector<mechanism_entry>& registry() {
             make_entry<unix_stream_channel>("unix_stream"))),
         with_fan_in<tcp_server_channel>(make_entry<tcp_channel>("tcp")),
         make_entry<tcp_zerocopy_channel>("tcp.zerocopy"),
+        make_entry<tcp_netns_channel>("tcp.netns"),
         make_entry<vsock_channel>("vsock"),
         make_entry<pipe_resized_channel>("pipe.resized"),
         make_entry<pipe_vmsplice_channel>("pipe.vmsplice"),

@@ -1,14 +1,19 @@
-// The socket variants beyond the contract suite. vsock: unavailable with the reason where the
-// loopback transport is absent, otherwise a ping-pong across sizes. tcp.zerocopy: the notification
-// ranges fold in any order and across the 32-bit wrap of the kernel's ids; a ping-pong of every
-// size across PIPE_BUF and 64 KiB arrives intact with every send's notification come before the
-// next send returns; the traits say what the kernel did on loopback.
+// The socket variants beyond the contract suite. tcp.netns: the namespaces are made without
+// moving the caller, their two peers talk across the veth pair at every size, and the
+// mechanism is unavailable with the errno where namespaces cannot be made. vsock: unavailable with
+// the reason where the loopback transport is absent, otherwise a ping-pong across sizes.
+// tcp.zerocopy: the notification ranges fold in any order and across the 32-bit wrap of the
+// kernel's ids; a ping-pong of every size across PIPE_BUF and 64 KiB arrives intact with every
+// send's notification come before the next send returns; the traits say what the kernel did on
+// loopback.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstring>
 #include <thread>
 #include <vector>
 
+#include "mechanisms/sockets/tcp_netns.hpp"
 #include "mechanisms/sockets/tcp_zerocopy.hpp"
 #include "mechanisms/sockets/vsock.hpp"
 #include "registry/registry.hpp"
@@ -131,6 +136,51 @@ TEST(Vsock, UnavailableSaysWhyOrCarriesEverySize) {
     ch.opened();
     EXPECT_EQ(got, sent) << size;
   }
+}
+
+ino_t own_netns_inode() {
+  struct stat st {};
+  EXPECT_EQ(::stat("/proc/thread-self/ns/net", &st), 0);
+  return st.st_ino;
+}
+
+TEST(TcpNetns, TwoNamespacesAcrossAVethPairCarryEverySize) {
+  const mechanism_entry* e = find_mechanism("tcp.netns");
+  ASSERT_NE(e, nullptr);
+  if (!e->unavailable.empty()) {
+    EXPECT_NE(e->unavailable.find("CLONE_NEWNET"), std::string::npos) << e->unavailable;
+    GTEST_SKIP() << e->unavailable;
+  }
+  const ino_t before = own_netns_inode();
+  for (std::size_t size : {1u, 4096u, 4097u, 65537u, 1048576u}) {
+    channel_config cfg;
+    cfg.message_size = size;
+    cfg.peers_are_threads = true;
+    tcp_netns_channel ch(cfg);
+    EXPECT_EQ(own_netns_inode(), before) << "making the namespaces moved the caller";
+    std::vector<std::byte> got(size);
+    ino_t consumer_ns = 0;
+    std::thread consumer([&] {
+      stream_endpoint end = ch.open(role::consumer);
+      consumer_ns = own_netns_inode();
+      if (end.receive(got) != static_cast<std::ptrdiff_t>(size)) got.clear();
+    });
+    ino_t producer_ns = 0;
+    std::thread producer([&] {
+      stream_endpoint end = ch.open(role::producer);
+      producer_ns = own_netns_inode();
+      EXPECT_EQ(end.send(bytes(size, 3)), io_status::ok);
+    });
+    producer.join();
+    consumer.join();
+    ch.opened();
+    EXPECT_EQ(got, bytes(size, 3)) << size;
+    // Each peer in a namespace of its own, neither the caller's.
+    EXPECT_NE(consumer_ns, producer_ns);
+    EXPECT_NE(consumer_ns, before);
+    EXPECT_NE(producer_ns, before);
+  }
+  EXPECT_EQ(own_netns_inode(), before);
 }
 
 }  // namespace
