@@ -31,24 +31,6 @@ namespace {
 constexpr const char* kIds[] = {"pipe.io_uring", "pipe.io_uring.sqpoll", "unix_stream.io_uring",
                                 "unix_stream.io_uring.sqpoll", "io_uring.msg_ring"};
 
-// The descriptors this process holds, and how many of them are io_uring instances.
-struct fd_census {
-  std::size_t fds = 0;
-  std::size_t rings = 0;
-  bool operator==(const fd_census&) const = default;
-};
-
-fd_census census() {
-  fd_census c;
-  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
-    ++c.fds;
-    std::error_code ec;
-    const auto target = std::filesystem::read_symlink(e.path(), ec);
-    if (!ec && target.string().find("io_uring") != std::string::npos) ++c.rings;
-  }
-  return c;
-}
-
 TEST(Uring, WithoutLiburingTheIdsAreListedUnavailableWithTheReason) {
   const std::string why = "liburing not found at build time (Debian: liburing-dev)";
   const auto entries = uring_unavailable_entries(why);
@@ -85,6 +67,24 @@ TEST(Uring, TheRegistryListsTheFamilyAvailableOrWithTheReason) {
 }
 
 #ifdef IPCBENCH_HAVE_URING
+
+// The descriptors this process holds, and how many of them are io_uring instances.
+struct fd_census {
+  std::size_t fds = 0;
+  std::size_t rings = 0;
+  bool operator==(const fd_census&) const = default;
+};
+
+fd_census census() {
+  fd_census c;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++c.fds;
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(e.path(), ec);
+    if (!ec && target.string().find("io_uring") != std::string::npos) ++c.rings;
+  }
+  return c;
+}
 
 std::vector<std::byte> pattern_bytes(std::size_t n, unsigned seed) {
   std::vector<std::byte> v(n);
