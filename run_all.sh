@@ -261,6 +261,7 @@ packages=("${IPCBENCH_BUILD_PACKAGES[@]}")
 ensure_packages "${packages[@]}"
 ensure_optional_packages "${IPCBENCH_OPTIONAL_MESSAGING_PACKAGES[@]}"
 ensure_optional_packages "${IPCBENCH_OPTIONAL_DAEMON_MIDDLEWARE_PACKAGES[@]}"
+ensure_optional_packages "${IPCBENCH_OPTIONAL_KERNEL_PACKAGES[@]}"
 
 if [ "$build" -eq 1 ]; then
   echo "run_all.sh: building in $build_dir" >&2

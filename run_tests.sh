@@ -19,6 +19,7 @@ ensure_packages "${IPCBENCH_BUILD_PACKAGES[@]}" "${IPCBENCH_PLOT_PACKAGES[@]}" "
 ensure_optional_packages "${IPCBENCH_OPTIONAL_TEST_PACKAGES[@]}"
 ensure_optional_packages "${IPCBENCH_OPTIONAL_MESSAGING_PACKAGES[@]}"
 ensure_optional_packages "${IPCBENCH_OPTIONAL_DAEMON_MIDDLEWARE_PACKAGES[@]}"
+ensure_optional_packages "${IPCBENCH_OPTIONAL_KERNEL_PACKAGES[@]}"
 jobs="$(nproc)"
 
 run_suite() {  # build dir, extra cmake args...

@@ -29,6 +29,7 @@
 #include "registry/make_entry.hpp"
 #include "registry/middleware_daemons.hpp"
 #include "registry/middleware_messaging.hpp"
+#include "registry/uring.hpp"
 #ifdef IPCBENCH_PLANT_DELAY
 #include "registry/planted_delay.hpp"
 #endif
@@ -121,6 +122,8 @@ const std::vector<mechanism_entry>& registry() {
     });
     // Middleware that needs a daemon (D-Bus): middleware_daemons.cpp.
     append_daemon_middleware(v);
+    // The io_uring family (liburing, optional): uring.cpp.
+    v = with_uring(std::move(v));
     return v;
   }();
   return all;

@@ -60,3 +60,8 @@ IPCBENCH_OPTIONAL_MESSAGING_PACKAGES=(libzmq3-dev libnng-dev libgrpc++-dev libpr
 # package and iox-roudi for iceoryx.copy and iceoryx.zerocopy.
 IPCBENCH_OPTIONAL_DAEMON_MIDDLEWARE_PACKAGES=(libsystemd-dev dbus-daemon libiceoryx-posh-dev
                                               libiceoryx-hoofs-dev iceoryx)
+
+# Kernel interfaces reached through a library, optional (a missing one makes its mechanisms
+# unavailable, with the reason): liburing for the io_uring family (pipe.io_uring,
+# unix_stream.io_uring, their .sqpoll variants, io_uring.msg_ring).
+IPCBENCH_OPTIONAL_KERNEL_PACKAGES=(liburing-dev)
