@@ -1,6 +1,7 @@
 #include "mechanisms/single_copy/memfd.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 
 #include "mechanisms/shm/shm_segment.hpp"
 #include "sys/error.hpp"
@@ -223,6 +225,28 @@ io_status memfd_message_endpoint::send(std::span<const std::byte> msg) {
   ++sent_;
   ++unacked_;
   return io_status::ok;  // fd closes here: the partner holds its own
+}
+
+memfd_message_endpoint::~memfd_message_endpoint() {
+  if (!sock_) return;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (unacked_ > 0) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return;
+    pollfd p{sock_.get(), POLLIN, 0};
+    const int rc = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0) return;
+    try {
+      record r;
+      unique_fd fd;  // a message the partner sent is closed unread
+      if (single_copy::receive_record(sock_.get(), r, &fd) != io_status::ok) return;
+      if (r.kind == record_kind::ack) --unacked_;
+    } catch (...) {
+      return;  // a destructor never throws; the socket closes all the same
+    }
+  }
 }
 
 io_status memfd_message_endpoint::next_message(record& r, unique_fd& fd) {

@@ -110,6 +110,13 @@ class memfd_message_endpoint {
  public:
   memfd_message_endpoint(unique_fd sock, std::uint64_t window) noexcept
       : sock_(std::move(sock)), window_(window) {}
+  memfd_message_endpoint(memfd_message_endpoint&&) noexcept = default;
+  memfd_message_endpoint& operator=(memfd_message_endpoint&&) noexcept = delete;
+  // Waits (up to 5 s, less when the partner is gone) for the acks of the messages still
+  // unacked before it closes the socket: an AF_UNIX socket closed with records unread in its
+  // receive queue resets its partner's end (ECONNRESET), and the partner would lose the
+  // messages still queued for it.
+  ~memfd_message_endpoint();
   // Creates a memfd, writes `msg` into it, seals it and sends it; first waits for acks while
   // `window` messages are unacked. closed when the partner is gone.
   io_status send(std::span<const std::byte> msg);
