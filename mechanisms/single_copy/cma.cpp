@@ -50,8 +50,10 @@ std::string yama_ptrace_scope() {
 }
 
 std::string probe_process_vm_readv() {
-  auto go = make_pipe();
-  const int go_fd = go.read_end.get();
+  // A socketpair, not a pipe: the go is sent with MSG_NOSIGNAL, so a child that died first is a
+  // value here, never a SIGPIPE that kills the coordinator.
+  auto [go_out, go_in] = make_socketpair(SOCK_STREAM);
+  const int go_fd = go_in.get();
   char* const marker = probe_marker;
   child_process child = child_process::fork([go_fd, marker] {
     char b;
@@ -65,7 +67,7 @@ std::string probe_process_vm_readv() {
                ? 0
                : kWrongBytes;
   });
-  go.read_end.reset();
+  go_in.reset();
   // Through a volatile pointer: the store must reach memory before the child reads it, though
   // nothing in this process reads it again.
   volatile char* m = probe_marker;
@@ -77,7 +79,7 @@ std::string probe_process_vm_readv() {
     why = e.what();
   }
   const char b = 'g';
-  (void)write_all(go.write_end.get(), std::as_bytes(std::span(&b, 1)));
+  (void)send_all(go_out.get(), std::as_bytes(std::span(&b, 1)));
   const auto status = child.wait_for(std::chrono::seconds(10));
   allow_ptracer(0);  // nobody may read the coordinator any more
   if (!why.empty()) return why + "; /proc/sys/kernel/yama/ptrace_scope: " + yama_ptrace_scope();
