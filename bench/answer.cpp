@@ -293,15 +293,17 @@ json process_tax_json(const std::vector<benchmark_history>& all, const run_regim
 }
 
 json floor_check_json(const json& benchmarks, const json& mechanisms) {
-  std::set<std::string> in_place;
+  // Mechanisms that copy the message fewer than twice: read in place, or one copy.
+  std::set<std::string> fewer_copies;
   for (const auto& m : mechanisms)
-    if (m.value("verification", "") == "in place") in_place.insert(m.value("id", ""));
+    if (m.value("verification", "") == "in place" || m.value("single_copy", false))
+      fewer_copies.insert(m.value("id", ""));
   std::size_t checked = 0;
   json beaten = json::array();
   for (const auto& e : benchmarks) {
     // The calibration copies within one process: no cross-CPU floor bounds it.
     if (e.value("run_type", "") != "iteration" || e.value("family", "") == "calibration" ||
-        in_place.contains(e.value("id", "")))
+        fewer_copies.contains(e.value("id", "")))
       continue;
     const auto it = e.find("bytes_per_second_per_copy_floor");
     if (it == e.end() || !it->is_number()) continue;

@@ -64,7 +64,7 @@ nlohmann::json estimate_json(const benchmark_history& h, const run_regimes& r,
 // channel that carry a ratio to the copy floor measured beside them, and those that beat it (a
 // ratio above 1: the floor is wrong, not the mechanism fast), from the report's benchmark
 // entries and its `mechanisms` (those whose receiver reads the message in place, copying
-// nothing out, are not bounded by a floor of two copies).
+// nothing out, and those that declare `single_copy` are not bounded by a floor of two copies).
 nlohmann::json floor_check_json(const nlohmann::json& benchmarks, const nlohmann::json& mechanisms);
 
 // Two benchmarks' ok repetitions in the one regime of the host both met most (the smaller

@@ -101,6 +101,12 @@ struct mechanism_traits {
   // where it lies, nothing copied). A separate pass costs the receiver calibration's
   // check_ns_by_size more per message than the other two.
   std::string verification;
+  // The message goes from the sender's buffer to the receiver's with one copy, not the two of a
+  // pipe, a socket or a copying shared-memory ring: cma's process_vm_readv(2), or a copy into
+  // a memfd that the receiver reads where it lies. The cross-core copy floor (two copies) does
+  // not bound such a mechanism, so the report's floor check leaves it out, as it leaves out the
+  // "in place" receivers.
+  bool single_copy = false;
   // Why the two peers cannot be threads of one process (--peers threads), or empty when they
   // can: the same channel, opened by two threads of one process.
   std::string no_thread_peers;

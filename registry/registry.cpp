@@ -18,6 +18,8 @@
 #include "mechanisms/shm/shm_broadcast.hpp"
 #include "mechanisms/shm/shm_shared.hpp"
 #include "mechanisms/shm/sysv_shm.hpp"
+#include "mechanisms/single_copy/cma.hpp"
+#include "mechanisms/single_copy/memfd.hpp"
 #include "mechanisms/sockets/tcp.hpp"
 #include "mechanisms/sockets/tcp_netns.hpp"
 #include "mechanisms/sockets/tcp_zerocopy.hpp"
@@ -67,6 +69,21 @@ mechanism_entry make_paced_entry(const char* id) {
   return e;
 }
 
+// The entry of a mechanism the kernel may refuse at run time (cma under Yama or seccomp, memfd
+// without sealing): when describe() throws, the entry is unavailable with the reason and keeps
+// its mechanism, variant and family, so it is listed and charted with its family.
+template <channel C>
+mechanism_entry placed_entry(const char* id, const char* mechanism, const char* variant,
+                             const char* family) {
+  mechanism_entry e = make_entry<C>(id);
+  if (!e.unavailable.empty()) {
+    e.traits.mechanism = mechanism;
+    e.traits.variant = variant;
+    e.traits.family = family;
+  }
+  return e;
+}
+
 }  // namespace
 
 const std::vector<mechanism_entry>& registry() {
@@ -105,6 +122,11 @@ const std::vector<mechanism_entry>& registry() {
         make_entry<posix_shm_inplace_channel<spin_sync>>("posix_shm.spin.inplace"),
         make_entry<mmap_file_channel>("mmap_file.futex"),
         make_entry<mmap_anon_channel>("mmap_anon.futex"),
+        placed_entry<cma_channel>("cma", "cma", "default", "cross memory attach"),
+        placed_entry<memfd_per_connection_channel>("memfd.per_connection", "memfd",
+                                                   "per_connection", "memfd & fd passing"),
+        placed_entry<memfd_per_message_channel>("memfd.per_message", "memfd", "per_message",
+                                                "memfd & fd passing"),
         with_work_queue<sysv_mq_channel>(
             with_fan_in<sysv_mq_channel>(make_entry<sysv_mq_channel>("sysv_mq"))),
         with_work_queue<posix_mq_channel>(

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/answer.hpp"
 #include "probe/atomicity.hpp"
 #include "probe/probe.hpp"
 #include "probe/report_probes.hpp"
@@ -733,6 +734,34 @@ TEST(ProbeCli, BenchRejectsABadProbesFile) {
     EXPECT_EQ(o.err.rfind("ipcbench: --probes: ", 0), 0u) << o.err;
   }
   std::filesystem::remove(bad);
+}
+
+// The floor check leaves out the mechanisms that copy the message fewer than twice: those whose
+// receiver reads it in place, and those that declare a single copy (cma, memfd.*), whose ratio
+// to a floor of two copies may well exceed 1; a copying mechanism above its floor is named.
+TEST(CopyFloor, CheckLeavesOutSingleCopyAndInPlaceMechanisms) {
+  const nlohmann::json mechanisms = {
+      {{"id", "pipe"}, {"verification", "separate"}, {"single_copy", false}},
+      {{"id", "posix_shm.futex.inplace"}, {"verification", "in place"}, {"single_copy", false}},
+      {{"id", "cma"}, {"verification", "separate"}, {"single_copy", true}},
+      {{"id", "memfd.per_message"}, {"verification", "in place"}, {"single_copy", true}},
+      // A report from before the field: not single-copy.
+      {{"id", "tcp"}, {"verification", "separate"}}};
+  nlohmann::json benchmarks = nlohmann::json::array();
+  for (const auto& m : mechanisms) {
+    const std::string id = m.at("id");
+    benchmarks.push_back({{"run_type", "iteration"},
+                          {"family", "x"},
+                          {"id", id},
+                          {"run_name", id + "/throughput/1048576/cross"},
+                          {"repetition_index", 0},
+                          {"bytes_per_second_per_copy_floor", 1.5}});
+  }
+  const auto check = ipcbench::floor_check_json(benchmarks, mechanisms);
+  EXPECT_EQ(check.at("repetitions_checked"), 2);
+  ASSERT_EQ(check.at("copy_floor_beaten").size(), 2u);
+  EXPECT_EQ(check.at("copy_floor_beaten").at(0).at("name"), "pipe/throughput/1048576/cross");
+  EXPECT_EQ(check.at("copy_floor_beaten").at(1).at("name"), "tcp/throughput/1048576/cross");
 }
 
 // A report of the throughput benchmarks `filter` selects at `sizes`, two repetitions each.
