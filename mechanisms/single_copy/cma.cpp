@@ -177,22 +177,14 @@ mechanism_traits cma_channel::describe() {
   return t;
 }
 
-cma_channel::cma_channel(const channel_config& cfg) : threads_(cfg.peers_are_threads) {
-  auto [p, c] = make_socketpair(SOCK_SEQPACKET);
-  ends_[0] = std::move(p);
-  ends_[1] = std::move(c);
-}
+cma_channel::cma_channel(const channel_config& cfg) : sockets_(cfg.peers_are_threads) {}
 
 void cma_channel::opened() noexcept {
-  // The coordinator's copies would keep the socket open after a peer dies, hiding the EOF.
-  ends_[0].reset();
-  ends_[1].reset();
+  sockets_.release();
 }
 
 cma_endpoint cma_channel::open(role r) {
-  const int me = r == role::producer ? 0 : 1;
-  if (!threads_) ends_[1 - me].reset();
-  unique_fd sock = std::move(ends_[me]);
+  unique_fd sock = sockets_.take(r);
   record hello;
   hello.kind = record_kind::hello;
   hello.pid = ::getpid();

@@ -22,6 +22,7 @@
 #include <utility>
 
 #include "mechanisms/adapter.hpp"
+#include "mechanisms/single_copy/notify_socket.hpp"
 #include "sys/io.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -64,8 +65,7 @@ class cma_channel {
   cma_endpoint open(role r);
 
  private:
-  unique_fd ends_[2];  // [producer, consumer]
-  bool threads_;       // the peers are threads: open() leaves the partner's end alone
+  single_copy::notify_pair sockets_;
 };
 
 // Whether process_vm_readv(2) works here as the peers use it: a forked child reads a buffer of

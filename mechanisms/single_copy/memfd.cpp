@@ -20,6 +20,26 @@ namespace ipcbench {
 using single_copy::record;
 using single_copy::record_kind;
 
+namespace {
+
+// receive() of both memfd endpoints: the message copied out of where it lies into `buf`.
+template <class Endpoint>
+std::ptrdiff_t receive_copied(Endpoint& e, std::span<std::byte> buf, const char* id) {
+  bool fits = true;
+  auto copy_out = [&](std::span<const std::byte> got) {
+    fits = got.size() <= buf.size();
+    if (fits && !got.empty()) std::memcpy(buf.data(), got.data(), got.size());
+  };
+  const std::ptrdiff_t n = e.receive_in_place(copy_out);
+  if (!fits)
+    throw std::runtime_error(std::string(id) + ": a message of " + std::to_string(n) +
+                             " bytes does not fit the receive buffer of " +
+                             std::to_string(buf.size()));
+  return n;
+}
+
+}  // namespace
+
 namespace memfd {
 
 const unsigned kMessageSeals = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
@@ -99,17 +119,7 @@ io_status memfd_slot_endpoint::send(std::span<const std::byte> msg) {
 }
 
 std::ptrdiff_t memfd_slot_endpoint::receive(std::span<std::byte> buf) {
-  bool fits = true;
-  auto copy_out = [&](std::span<const std::byte> got) {
-    fits = got.size() <= buf.size();
-    if (fits && !got.empty()) std::memcpy(buf.data(), got.data(), got.size());
-  };
-  const std::ptrdiff_t n = receive_in_place(copy_out);
-  if (!fits)
-    throw std::runtime_error("memfd.per_connection: a message of " + std::to_string(n) +
-                             " bytes does not fit the receive buffer of " +
-                             std::to_string(buf.size()));
-  return n;
+  return receive_copied(*this, buf, "memfd.per_connection");
 }
 
 std::ptrdiff_t memfd_slot_endpoint::ack(const record& r) {
@@ -151,22 +161,14 @@ mechanism_traits memfd_per_connection_channel::describe() {
 }
 
 memfd_per_connection_channel::memfd_per_connection_channel(const channel_config& cfg)
-    : threads_(cfg.peers_are_threads) {
-  auto [p, c] = make_socketpair(SOCK_SEQPACKET);
-  ends_[0] = std::move(p);
-  ends_[1] = std::move(c);
-}
+    : sockets_(cfg.peers_are_threads) {}
 
 void memfd_per_connection_channel::opened() noexcept {
-  // The coordinator's copies would keep the socket open after a peer dies, hiding the EOF.
-  ends_[0].reset();
-  ends_[1].reset();
+  sockets_.release();
 }
 
 memfd_slot_endpoint memfd_per_connection_channel::open(role r) {
-  const int me = r == role::producer ? 0 : 1;
-  if (!threads_) ends_[1 - me].reset();
-  unique_fd sock = std::move(ends_[me]);
+  unique_fd sock = sockets_.take(r);
   constexpr std::size_t size = 2 * memfd::kSlotBytes;
   record hello;
   mapping map;
@@ -296,17 +298,7 @@ std::ptrdiff_t memfd_message_endpoint::ack(const record& r) {
 }
 
 std::ptrdiff_t memfd_message_endpoint::receive(std::span<std::byte> buf) {
-  bool fits = true;
-  auto copy_out = [&](std::span<const std::byte> got) {
-    fits = got.size() <= buf.size();
-    if (fits && !got.empty()) std::memcpy(buf.data(), got.data(), got.size());
-  };
-  const std::ptrdiff_t n = receive_in_place(copy_out);
-  if (!fits)
-    throw std::runtime_error("memfd.per_message: a message of " + std::to_string(n) +
-                             " bytes does not fit the receive buffer of " +
-                             std::to_string(buf.size()));
-  return n;
+  return receive_copied(*this, buf, "memfd.per_message");
 }
 
 mechanism_traits memfd_per_message_channel::describe() {
@@ -336,11 +328,7 @@ mechanism_traits memfd_per_message_channel::describe() {
 }
 
 memfd_per_message_channel::memfd_per_message_channel(const channel_config& cfg)
-    : threads_(cfg.peers_are_threads), window_(window_for(cfg.message_size)) {
-  auto [p, c] = make_socketpair(SOCK_SEQPACKET);
-  ends_[0] = std::move(p);
-  ends_[1] = std::move(c);
-}
+    : sockets_(cfg.peers_are_threads), window_(window_for(cfg.message_size)) {}
 
 std::uint64_t memfd_per_message_channel::window_for(std::size_t message_size) noexcept {
   constexpr std::size_t kInFlightBytes = std::size_t{32} << 20;
@@ -348,14 +336,11 @@ std::uint64_t memfd_per_message_channel::window_for(std::size_t message_size) no
 }
 
 void memfd_per_message_channel::opened() noexcept {
-  ends_[0].reset();
-  ends_[1].reset();
+  sockets_.release();
 }
 
 memfd_message_endpoint memfd_per_message_channel::open(role r) {
-  const int me = r == role::producer ? 0 : 1;
-  if (!threads_) ends_[1 - me].reset();
-  return memfd_message_endpoint(std::move(ends_[me]), window_);
+  return memfd_message_endpoint(sockets_.take(r), window_);
 }
 
 }  // namespace ipcbench

@@ -101,8 +101,7 @@ class memfd_per_connection_channel {
   memfd_slot_endpoint open(role r);
 
  private:
-  unique_fd ends_[2];  // [producer, consumer]
-  bool threads_;
+  single_copy::notify_pair sockets_;
 };
 
 // memfd.per_message: one peer's end; owns its socket.
@@ -169,8 +168,7 @@ class memfd_per_message_channel {
   static std::uint64_t window_for(std::size_t message_size) noexcept;
 
  private:
-  unique_fd ends_[2];  // [producer, consumer]
-  bool threads_;
+  single_copy::notify_pair sockets_;
   std::uint64_t window_;
 };
 

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 #include "sys/error.hpp"
 #include "sys/retry.hpp"
@@ -100,6 +101,23 @@ std::string describe(const record& r) {
       return "ack " + std::to_string(r.seq);
   }
   return "a record of unknown kind " + std::to_string(static_cast<std::uint32_t>(r.kind));
+}
+
+notify_pair::notify_pair(bool peers_are_threads) : threads_(peers_are_threads) {
+  auto [p, c] = make_socketpair(SOCK_SEQPACKET);
+  ends_[0] = std::move(p);
+  ends_[1] = std::move(c);
+}
+
+void notify_pair::release() noexcept {
+  ends_[0].reset();
+  ends_[1].reset();
+}
+
+unique_fd notify_pair::take(role r) {
+  const int me = r == role::producer ? 0 : 1;
+  if (!threads_) ends_[1 - me].reset();
+  return std::move(ends_[me]);
 }
 
 }  // namespace ipcbench::single_copy

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "mechanisms/adapter.hpp"
 #include "sys/io.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -45,5 +46,22 @@ io_status expect_record(int sock, record_kind want, std::uint64_t seq, record& r
 
 // "ack 3", "message 7 (4096 bytes)", for errors.
 std::string describe(const record& r);
+
+// The SOCK_SEQPACKET socketpair a channel makes before fork, one end per peer.
+class notify_pair {
+ public:
+  // Coordinator, before fork. Throws std::system_error.
+  explicit notify_pair(bool peers_are_threads);
+  // Coordinator, once the peers have their ends: its copies would keep the socket open after a
+  // peer dies, hiding the EOF from the other.
+  void release() noexcept;
+  // In a peer: its end. A forked peer closes its copy of the partner's end; thread peers share
+  // the descriptors and leave it to the partner.
+  unique_fd take(role r);
+
+ private:
+  unique_fd ends_[2];  // [producer, consumer]
+  bool threads_;
+};
 
 }  // namespace ipcbench::single_copy
