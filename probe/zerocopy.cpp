@@ -119,13 +119,7 @@ class sender {
 
 outcome loopback(const deadline& d) {
   sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  unique_fd listener = make_socket(AF_INET, SOCK_STREAM);
-  bind_to(listener.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, "127.0.0.1:0");
-  socklen_t len = sizeof a;
-  check(::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&a), &len), "getsockname");
-  check(::listen(listener.get(), 1), "listen(127.0.0.1)");
+  unique_fd listener = listen_on_loopback(a, 1);
   child_process child = child_process::fork([fd = listener.get()] { return reader(fd); });
   unique_fd s = make_socket(AF_INET, SOCK_STREAM);
   check(::connect(s.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a), "connect");

@@ -1,5 +1,6 @@
 #include "socket.hpp"
 
+#include <arpa/inet.h>
 #include <poll.h>
 
 #include <algorithm>
@@ -77,6 +78,18 @@ int get_int_option(int fd, int level, int name, const char* what) {
   socklen_t len = sizeof v;
   check(::getsockopt(fd, level, name, &v, &len), std::string("getsockopt(") + what + ")");
   return v;
+}
+
+unique_fd listen_on_loopback(sockaddr_in& a, int backlog) {
+  a = sockaddr_in{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  unique_fd s = make_socket(AF_INET, SOCK_STREAM);
+  bind_to(s.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, "127.0.0.1:0");
+  socklen_t len = sizeof a;
+  check(::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len), "getsockname(127.0.0.1)");
+  check(::listen(s.get(), backlog), "listen(127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + ")");
+  return s;
 }
 
 sockaddr_un unix_address(const std::filesystem::path& p) {

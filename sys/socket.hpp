@@ -2,6 +2,7 @@
 // retry EINTR and throw std::system_error naming the call and the address. Both sides of a fork.
 #pragma once
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -25,6 +26,10 @@ unique_fd connect_when_listening(int domain, const sockaddr* addr, socklen_t len
                                  const std::string& what);
 void set_int_option(int fd, int level, int name, int value, const char* what);
 int get_int_option(int fd, int level, int name, const char* what);
+
+// A TCP socket listening on 127.0.0.1 at a port the kernel picks, written to `a`, with room in
+// its backlog for `backlog` connections. Throws std::system_error naming the call.
+unique_fd listen_on_loopback(sockaddr_in& a, int backlog);
 
 // The AF_UNIX address of a path; throws std::length_error when it does not fit sun_path.
 sockaddr_un unix_address(const std::filesystem::path& p);

@@ -37,22 +37,9 @@ void set_nodelay(int fd) {
   set_int_option(fd, IPPROTO_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
 }
 
-// A fan-in's listening socket on 127.0.0.1, an ephemeral port the kernel picks (written to
-// `a`), listening before fork with room in its backlog for every producer.
-unique_fd listen_on_loopback(sockaddr_in& a, std::size_t producers) {
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  unique_fd s = make_socket(AF_INET, SOCK_STREAM);
-  bind_to(s.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, "127.0.0.1:0");
-  socklen_t len = sizeof a;
-  check(::getsockname(s.get(), reinterpret_cast<sockaddr*>(&a), &len), "getsockname");
-  check(::listen(s.get(), static_cast<int>(producers)), "listen(" + where_of(a) + ")");
-  return s;
-}
-
 stream_server loopback_server(sockaddr_in& a, std::size_t producers) {
-  unique_fd s = listen_on_loopback(a, producers);
+  // Listening before fork, with room in its backlog for every producer.
+  unique_fd s = listen_on_loopback(a, static_cast<int>(producers));
   return stream_server(std::move(s), producers, where_of(a));
 }
 

@@ -28,13 +28,7 @@ void enable_zerocopy(int fd) {
 // std::system_error when SO_ZEROCOPY or the send is refused.
 std::string loopback_outcome() {
   sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  unique_fd listener = make_socket(AF_INET, SOCK_STREAM);
-  bind_to(listener.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, "127.0.0.1:0");
-  socklen_t len = sizeof a;
-  check(::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&a), &len), "getsockname");
-  check(::listen(listener.get(), 1), "listen(127.0.0.1)");
+  unique_fd listener = listen_on_loopback(a, 1);
   unique_fd client = make_socket(AF_INET, SOCK_STREAM);
   check(::connect(client.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a), "connect");
   unique_fd server(check(::accept(listener.get(), nullptr, nullptr), "accept"));
