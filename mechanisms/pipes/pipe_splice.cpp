@@ -103,6 +103,10 @@ mechanism_traits pipe_splice_channel::describe() {
       "has read the whole message: one message in flight per direction (streams are "
       "stop-and-wait), up to four wake-ups per round trip instead of two; pipe.vmsplice is the "
       "same transfer without the wait (latency only)";
+  t.notes["fan_out"] =
+      "one staging pipe: each 32 KiB chunk vmspliced into it once, tee(2)d into every "
+      "consumer's pipe, dropped by splice(2) to /dev/null, then acked by every consumer before "
+      "the next (pipe_splice_tee.hpp)";
   return t;
 }
 
