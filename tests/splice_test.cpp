@@ -4,6 +4,8 @@
 // the reader still reads the bytes sent (and without the drain wait, as pipe.vmsplice sends, the
 // same rewrite is what the reader reads: the check can see a missing wait); a partner that is
 // gone is EOF or closed, also while a sender waits for its ack; no descriptor is left open.
+// Its fan_out/N (tee(2) from one staging pipe) delivers every message to every consumer, and a
+// buffer rewritten after send() is not what any consumer reads.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -19,6 +21,7 @@
 #include "harness/placement.hpp"
 #include "harness/runner.hpp"
 #include "mechanisms/pipes/pipe_splice.hpp"
+#include "mechanisms/pipes/pipe_splice_tee.hpp"
 #include "mechanisms/pipes/pipe_vmsplice.hpp"
 #include "registry/registry.hpp"
 #include "test_env.hpp"
@@ -234,6 +237,94 @@ TEST(PipeSplice, DataArrivesIntactThroughTheHarnessAtEverySize) {
         EXPECT_EQ(r.messages, req.fixed_messages);
         EXPECT_TRUE(test::no_children());
       }
+    }
+  }
+}
+
+// The fan-out's two ends built by hand, the producer's over `n` consumers, in this process.
+struct tee_ends {
+  std::optional<tee_endpoint> producer;
+  std::vector<std::optional<tee_endpoint>> consumers;
+};
+
+tee_ends make_tee_ends(std::size_t n) {
+  tee_ends e;
+  std::vector<unique_fd> out, acks;
+  for (std::size_t i = 0; i < n; ++i) {
+    auto data = make_pipe();
+    auto ack = make_pipe();
+    out.push_back(std::move(data.write_end));
+    acks.push_back(std::move(ack.read_end));
+    e.consumers.emplace_back(tee_endpoint(std::move(data.read_end), std::move(ack.write_end)));
+  }
+  e.producer.emplace(std::move(out), std::move(acks));
+  return e;
+}
+
+// Every consumer reads the bytes sent, though the producer rewrites its buffer as soon as send()
+// returns and the consumers come 50 ms late; chunks across the 32 KiB chunk size and messages
+// larger than a pipe included.
+TEST(PipeSpliceTee, EveryConsumerReadsTheBytesSentThoughTheBufferIsRewrittenAfter) {
+  const std::size_t before = open_fds();
+  {
+    tee_ends e = make_tee_ends(3);
+    for (std::size_t n : {std::size_t{1}, std::size_t{4096}, kTeeChunk, kTeeChunk + 1,
+                          std::size_t{65537}, std::size_t{1u << 20}}) {
+      const auto original = pattern_bytes(n, 11);
+      std::vector<std::byte> buf = original;
+      std::vector<std::future<std::vector<std::byte>>> readers;
+      for (auto& c : e.consumers)
+        readers.push_back(std::async(std::launch::async, [&c, n] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          std::vector<std::byte> in(n);
+          EXPECT_EQ(c->receive(in), static_cast<std::ptrdiff_t>(n));
+          return in;
+        }));
+      ASSERT_EQ(e.producer->send(buf), io_status::ok) << n;
+      std::memset(buf.data(), 0x5a, buf.size());
+      for (auto& r : readers)
+        EXPECT_TRUE(r.get() == original)
+            << n << " bytes: a consumer read bytes written after send()";
+    }
+  }
+  EXPECT_EQ(open_fds(), before);
+}
+
+// A consumer gone while the producer waits for its ack: closed; the other consumers got the
+// message. A consumer whose producer is gone reads EOF.
+TEST(PipeSpliceTee, AGoneConsumerIsClosedAndAGoneProducerIsEof) {
+  tee_ends e = make_tee_ends(2);
+  const auto msg = pattern_bytes(100, 5);
+  auto waiting = std::async(std::launch::async, [&] { return e.producer->send(msg); });
+  std::vector<std::byte> in(100);
+  ASSERT_EQ(e.consumers[0]->receive(in), 100);
+  EXPECT_TRUE(in == msg);
+  EXPECT_EQ(waiting.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  e.consumers[1].reset();
+  EXPECT_EQ(waiting.get(), io_status::closed);
+  e.producer.reset();
+  EXPECT_EQ(e.consumers[0]->receive(in), kPeerGone);
+}
+
+// fan_out/N through the harness, forked members: every consumer gets every message intact.
+TEST(PipeSpliceTee, FanOutThroughTheHarnessDeliversEveryMessageToEveryConsumer) {
+  const mechanism_entry* m = find_mechanism("pipe.splice");
+  ASSERT_NE(m, nullptr);
+  ASSERT_EQ(m->groups.count(topology::fan_out), 1u);
+  for (std::size_t n : {std::size_t{1}, std::size_t{3}}) {
+    for (std::size_t size : {std::size_t{64}, std::size_t{4097}, kTeeChunk + 1, std::size_t{65537},
+                             std::size_t{1u << 20}}) {
+      run_request req = request(pattern::throughput, size);
+      req.place = placement::none;  // N + 1 members on what CPUs there are
+      const run_result r = m->run_group(req, topology::fan_out, n);
+      ASSERT_EQ(r.status, run_status::ok) << "fan_out/" << n << " " << size << ": " << r.reason;
+      EXPECT_EQ(r.integrity_errors, 0u);
+      ASSERT_TRUE(r.group);
+      EXPECT_EQ(r.group->members.size(), n + 1);
+      for (const auto& o : r.group->members)
+        EXPECT_EQ(o.messages, req.fixed_messages)
+            << to_string(o.r) << " " << o.index << ", " << size;
+      EXPECT_TRUE(test::no_children());
     }
   }
 }
