@@ -8,6 +8,8 @@
 #include "mechanisms/pipes/fifo.hpp"
 #include "mechanisms/pipes/pipe.hpp"
 #include "mechanisms/pipes/pipe_resized.hpp"
+#include "mechanisms/pipes/pipe_splice.hpp"
+#include "mechanisms/pipes/pipe_splice_tee.hpp"
 #include "mechanisms/pipes/pipe_vmsplice.hpp"
 #include "mechanisms/queues/posix_mq.hpp"
 #include "mechanisms/queues/sysv_mq.hpp"
@@ -105,6 +107,8 @@ const std::vector<mechanism_entry>& registry() {
         make_entry<vsock_channel>("vsock"),
         make_entry<pipe_resized_channel>("pipe.resized"),
         make_entry<pipe_vmsplice_channel>("pipe.vmsplice"),
+        with_fan_out_broadcast<pipe_splice_tee_channel>(
+            make_entry<pipe_splice_channel>("pipe.splice")),
         make_entry<sysv_shm_channel>("sysv_shm.sysv_sem"),
         make_entry<posix_shm_channel<posix_sem_sync>>("posix_shm.posix_sem"),
         with_fan_out_broadcast<posix_shm_broadcast_channel<futex_sync>>(
