@@ -102,8 +102,9 @@ struct mechanism_traits {
   // check_ns_by_size more per message than the other two.
   std::string verification;
   // The message goes from the sender's buffer to the receiver's with one copy, not the two of a
-  // pipe, a socket or a copying shared-memory ring: cma's process_vm_readv(2), or a copy into
-  // a memfd that the receiver reads where it lies. The cross-core copy floor (two copies) does
+  // pipe, a socket or a copying shared-memory ring: cma's process_vm_readv(2), a copy into a
+  // memfd that the receiver reads where it lies, or the sender's pages vmspliced into a pipe
+  // (pipe.splice, pipe.vmsplice) and read(2) out. The cross-core copy floor (two copies) does
   // not bound such a mechanism, so the report's floor check leaves it out, as it leaves out the
   // "in place" receivers.
   bool single_copy = false;

@@ -56,6 +56,7 @@ mechanism_traits pipe_vmsplice_channel::describe() {
   t.related_only = true;
   t.wait = "blocking read(2)";
   t.supports_throughput = false;
+  t.single_copy = true;  // vmsplice references the pages; the read(2) is the one copy
   t.description =
       "zero-copy on the sending side: vmsplice(2) hands the sender's pages to an anonymous pipe "
       "per direction, the receiver copies them out with read(2); latency only";
