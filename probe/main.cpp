@@ -36,8 +36,8 @@ const char* const kUsage = R"(usage: ipcbench-probe [options]
 Checks the textbook claims about Linux IPC on this machine (PIPE_BUF and write atomicity, pipe
 capacity, the pipe read/write and FIFO open rules, message-queue limits and blocking, ftok keys,
 System V shared memory pages, lifetime, IPC_RMID and SHM_LOCK, MAP_SHARED against MAP_PRIVATE,
-the largest datagrams, System V semaphores, SIGKILL and SIGSTOP) and prints a table: claim |
-value | verdict. A probe that cannot run here is reported "not applicable" with the reason.
+the largest datagrams, System V semaphores, MSG_ZEROCOPY on loopback, io_uring wake-ups, SIGKILL
+and SIGSTOP) and prints a table: claim | value | verdict. A probe that cannot run here is reported "not applicable" with the reason.
 
 Options:
   --out FILE       also write the findings as JSON ({"probes": [...]}) for `ipcbench --probes FILE`

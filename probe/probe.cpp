@@ -121,9 +121,9 @@ finding run_probe(const probe& p, std::chrono::milliseconds budget) {
 
 std::vector<probe> all_probes() {
   std::vector<probe> all;
-  for (auto family :
-       {pipe_atomicity_probes, pipe_probes, fifo_probes, message_queue_probes, sysv_shm_probes,
-        mmap_probes, datagram_probes, semaphore_probes, signal_probes, zerocopy_probes}) {
+  for (auto family : {pipe_atomicity_probes, pipe_probes, fifo_probes, message_queue_probes,
+                      sysv_shm_probes, mmap_probes, datagram_probes, semaphore_probes,
+                      signal_probes, zerocopy_probes, uring_wakeup_probes}) {
     auto some = family();
     all.insert(all.end(), std::make_move_iterator(some.begin()),
                std::make_move_iterator(some.end()));

@@ -99,6 +99,7 @@ std::vector<probe> datagram_probes();        // datagram.cpp
 std::vector<probe> semaphore_probes();       // semaphore.cpp
 std::vector<probe> signal_probes();          // signal.cpp
 std::vector<probe> zerocopy_probes();        // zerocopy.cpp
+std::vector<probe> uring_wakeup_probes();    // uring_wakeup.cpp
 
 // The table printed by ipcbench-probe: claim | value | verdict, wrapped to `width` columns.
 std::string format_table(const std::vector<finding>& findings, std::size_t width = 120);

@@ -2,7 +2,7 @@
 # io_uring.msg_ring, through liburing (Debian: liburing-dev), found by pkg-config. Included from
 # mechanisms/CMakeLists.txt. Optional: IPCBENCH_WITH_URING=OFF, or liburing missing at configure
 # time, registers the five ids `unavailable` with the reason (registry/uring.cpp), never a failed
-# build. The adapters are a static library of their own (nothing else links liburing); the
+# build. The adapters are a static library of their own (and the probes' io_uring wake-ups); the
 # interface target ipcbench_uring_family carries it, or the reason, to the registry. Whether the
 # kernel lets a ring be set up is probed at run time, once, when the registry is built.
 option(IPCBENCH_WITH_URING "Build the io_uring mechanisms when liburing is found" ON)
@@ -14,7 +14,7 @@ if(NOT IPCBENCH_WITH_URING)
 else()
   find_package(PkgConfig QUIET)
   if(PkgConfig_FOUND)
-    pkg_check_modules(IPCBENCH_LIBURING QUIET IMPORTED_TARGET liburing)
+    pkg_check_modules(IPCBENCH_LIBURING QUIET IMPORTED_TARGET GLOBAL liburing)
   endif()
   if(NOT IPCBENCH_LIBURING_FOUND)
     set(IPCBENCH_URING_UNAVAILABLE "liburing not found at build time (Debian: liburing-dev)")

@@ -15,11 +15,13 @@ uring_ring::uring_ring(const uring_options& o) {
     p.flags |= IORING_SETUP_SQPOLL;
     p.sq_thread_idle = o.sq_idle_ms;
   }
+  if (o.defer_taskrun) p.flags |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
   // liburing returns -errno rather than setting errno.
   const int rc = io_uring_queue_init_params(o.entries, &ring_, &p);
   if (rc < 0)
     throw_errno(std::string("io_uring_queue_init_params(") + std::to_string(o.entries) +
-                    (o.sqpoll ? " entries, IORING_SETUP_SQPOLL)" : " entries)"),
+                    (o.sqpoll ? " entries, IORING_SETUP_SQPOLL" : " entries") +
+                    (o.defer_taskrun ? ", IORING_SETUP_DEFER_TASKRUN)" : ")"),
                 -rc);
 }
 

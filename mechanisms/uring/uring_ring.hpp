@@ -16,6 +16,9 @@ struct uring_options {
   // IORING_SETUP_SQPOLL: a kernel thread polls the submission queue, idle after sq_idle_ms.
   bool sqpoll = false;
   unsigned sq_idle_ms = 50;
+  // IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN: only the creating thread submits,
+  // and completions' task work runs when it waits for them (kernel 6.1).
+  bool defer_taskrun = false;
 };
 
 class uring_ring {
