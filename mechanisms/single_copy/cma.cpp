@@ -144,13 +144,8 @@ std::ptrdiff_t cma_endpoint::receive(std::span<std::byte> buf) {
                                " bytes left");
     done += static_cast<std::size_t>(n);
   }
-  record a;
-  a.kind = record_kind::ack;
-  a.seq = r.seq;
   ++received_;
-  // The message is here and whole; a partner gone before our ack shows at the next call.
-  (void)single_copy::send_record(sock_.get(), a);
-  return static_cast<std::ptrdiff_t>(r.len);
+  return single_copy::acknowledge(sock_.get(), r);
 }
 
 mechanism_traits cma_channel::describe() {

@@ -123,13 +123,8 @@ std::ptrdiff_t memfd_slot_endpoint::receive(std::span<std::byte> buf) {
 }
 
 std::ptrdiff_t memfd_slot_endpoint::ack(const record& r) {
-  record a;
-  a.kind = record_kind::ack;
-  a.seq = r.seq;
   ++received_;
-  // The message was read whole; a partner gone before our ack shows at the next call.
-  (void)single_copy::send_record(sock_.get(), a);
-  return static_cast<std::ptrdiff_t>(r.len);
+  return single_copy::acknowledge(sock_.get(), r);
 }
 
 mechanism_traits memfd_per_connection_channel::describe() {
@@ -289,12 +284,8 @@ void memfd_message_endpoint::take_ack(const record& a) {
 }
 
 std::ptrdiff_t memfd_message_endpoint::ack(const record& r) {
-  record a;
-  a.kind = record_kind::ack;
-  a.seq = r.seq;
   ++received_;
-  (void)single_copy::send_record(sock_.get(), a);
-  return static_cast<std::ptrdiff_t>(r.len);
+  return single_copy::acknowledge(sock_.get(), r);
 }
 
 std::ptrdiff_t memfd_message_endpoint::receive(std::span<std::byte> buf) {

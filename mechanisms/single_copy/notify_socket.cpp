@@ -37,6 +37,14 @@ io_status send_record(int sock, const record& r, int pass_fd) {
   return io_status::ok;
 }
 
+std::ptrdiff_t acknowledge(int sock, const record& r) {
+  record a;
+  a.kind = record_kind::ack;
+  a.seq = r.seq;
+  (void)send_record(sock, a);
+  return static_cast<std::ptrdiff_t>(r.len);
+}
+
 io_status receive_record(int sock, record& r, unique_fd* got) {
   iovec iov{&r, sizeof r};
   msghdr m{};

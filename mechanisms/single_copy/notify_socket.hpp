@@ -33,6 +33,10 @@ struct record {
 // ECONNRESET; MSG_NOSIGNAL, no SIGPIPE); throws std::system_error naming the call otherwise.
 io_status send_record(int sock, const record& r, int pass_fd = -1);
 
+// Acknowledges message `r`, received whole: sends the ack of its sequence number and returns its
+// length, what the receive returns. A partner gone before the ack shows at the next call.
+std::ptrdiff_t acknowledge(int sock, const record& r);
+
 // Receives one record; a descriptor that came with it is put in `*got` (closed when `got` is
 // null: none leaks). closed on EOF or ECONNRESET. Throws std::system_error when recvmsg fails,
 // std::runtime_error on a packet that is not one whole record or on a truncated control message
