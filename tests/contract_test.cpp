@@ -14,6 +14,7 @@
 #include "harness/runner.hpp"
 #include "registry/registry.hpp"
 #include "test_env.hpp"
+#include "test_request.hpp"
 
 namespace ipcbench {
 namespace {
@@ -30,16 +31,7 @@ void PrintTo(const contract_param& p, std::ostream* os) {
 
 class Contract : public ::testing::TestWithParam<contract_param> {};
 
-run_request small_request(pattern p, std::size_t size) {
-  run_request req;
-  req.pat = p;
-  req.message_size = size;
-  req.place = choose_cpus(placement::cross).impossible.empty() ? placement::cross : placement::none;
-  req.fixed_messages = size >= (1u << 20) ? 8 : 40;
-  req.warmup_messages = 3;
-  req.timeout = std::chrono::seconds(20);
-  return req;
-}
+using test::small_request;
 
 // What every run of a registered mechanism must end with, forked or launched: skipped with the
 // limit in the reason, or every message intact (for UDP: loss counted and named, nothing else).

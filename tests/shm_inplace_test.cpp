@@ -30,11 +30,7 @@ namespace {
 constexpr std::uint32_t kMask = shm::kRingBytes - 1;
 constexpr std::uint32_t kStart = 0u - 64u * 5000u;  // near 2^32, on a line
 
-std::vector<std::byte> pattern_bytes(std::size_t n, unsigned seed) {
-  std::vector<std::byte> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>((i * 131 + seed) >> 3);
-  return v;
-}
+using test::pattern_bytes;
 
 // The segment, mapped a second time to look into the ring (before opened() unlinks the name).
 template <class C>

@@ -32,11 +32,7 @@ constexpr int kStreamed = 300;
 constexpr std::size_t kStreamBytes = 100 * 1024;  // more than a chunk: the sender waits for space
 constexpr std::size_t kSizes[] = {1, 64, 4095, 4097, 65537};
 
-std::vector<std::byte> pattern_bytes(std::size_t n, unsigned seed) {
-  std::vector<std::byte> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>((i * 131 + seed) >> 3);
-  return v;
-}
+using test::pattern_bytes;
 
 // Ping-pong of every size in turn, then a stream the consumer acknowledges at the end. 0: all
 // intact; otherwise which step failed.

@@ -46,11 +46,7 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-std::vector<std::byte> pattern_bytes(std::size_t n, unsigned seed) {
-  std::vector<std::byte> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>((i * 131 + seed) >> 3);
-  return v;
-}
+using test::pattern_bytes;
 
 template <class C>
 class ShmChannel : public ::testing::Test {};

@@ -36,32 +36,16 @@
 #include "registry/registry.hpp"
 #include "sys/child.hpp"
 #include "test_env.hpp"
+#include "test_request.hpp"
 
 namespace ipcbench {
 namespace {
 
-std::size_t open_fds() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
-}
+using test::open_fds;
 
-std::vector<std::byte> pattern_bytes(std::size_t n, unsigned seed) {
-  std::vector<std::byte> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>((i * 131 + seed) >> 3);
-  return v;
-}
+using test::pattern_bytes;
 
-run_request request(pattern p, std::size_t size) {
-  run_request req;
-  req.pat = p;
-  req.message_size = size;
-  req.place = choose_cpus(placement::cross).impossible.empty() ? placement::cross : placement::none;
-  req.fixed_messages = size >= (1u << 20) ? 8 : 40;
-  req.warmup_messages = 3;
-  req.timeout = std::chrono::seconds(20);
-  return req;
-}
+using test::small_request;
 
 const char* const kIds[] = {"cma", "memfd.per_connection", "memfd.per_message"};
 
@@ -135,7 +119,7 @@ TEST(SingleCopy, DataArrivesIntactThroughTheHarnessAtEverySize) {
     for (pattern p : {pattern::latency, pattern::throughput}) {
       for (std::size_t size : kSizes) {
         const std::size_t objects = test::kernel_objects();
-        const run_result r = m->run(request(p, size));
+        const run_result r = m->run(small_request(p, size));
         ASSERT_EQ(r.status, run_status::ok)
             << id << " " << to_string(p) << " " << size << ": " << r.reason;
         EXPECT_EQ(r.integrity_errors, 0u);
@@ -150,7 +134,7 @@ TEST(SingleCopy, PerConnectionSkipsWhatItsSlotCannotHoldWithTheLimit) {
   const mechanism_entry* m = find_mechanism("memfd.per_connection");
   ASSERT_NE(m, nullptr);
   ASSERT_EQ(m->traits.max_message, memfd::kSlotBytes);
-  const run_result r = m->run(request(pattern::latency, memfd::kSlotBytes + 1));
+  const run_result r = m->run(small_request(pattern::latency, memfd::kSlotBytes + 1));
   EXPECT_EQ(r.status, run_status::skipped);
   EXPECT_NE(r.reason.find(std::to_string(memfd::kSlotBytes)), std::string::npos) << r.reason;
 }
@@ -266,7 +250,7 @@ TEST(SingleCopy, CmaProbeAndUnavailableReasonAgree) {
     EXPECT_EQ(m->traits.notes.at("yama_ptrace_scope"), scope);
   } else {
     EXPECT_NE(m->unavailable.find("ptrace_scope"), std::string::npos) << m->unavailable;
-    const run_result r = m->run(request(pattern::latency, 64));
+    const run_result r = m->run(small_request(pattern::latency, 64));
     EXPECT_EQ(r.status, run_status::skipped);
     EXPECT_NE(r.reason.find(why), std::string::npos) << r.reason;
   }

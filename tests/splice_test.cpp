@@ -25,21 +25,14 @@
 #include "mechanisms/pipes/pipe_vmsplice.hpp"
 #include "registry/registry.hpp"
 #include "test_env.hpp"
+#include "test_request.hpp"
 
 namespace ipcbench {
 namespace {
 
-std::size_t open_fds() {
-  std::size_t n = 0;
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
-  return n;
-}
+using test::open_fds;
 
-std::vector<std::byte> pattern_bytes(std::size_t n, unsigned seed) {
-  std::vector<std::byte> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>((i * 131 + seed) >> 3);
-  return v;
-}
+using test::pattern_bytes;
 
 channel_config thread_peers() {
   channel_config cfg;
@@ -202,16 +195,7 @@ TEST(PipeSplice, AByteOtherThanTheAckIsRefused) {
   }
 }
 
-run_request request(pattern p, std::size_t size) {
-  run_request req;
-  req.pat = p;
-  req.message_size = size;
-  req.place = choose_cpus(placement::cross).impossible.empty() ? placement::cross : placement::none;
-  req.fixed_messages = size >= (1u << 20) ? 8 : 40;
-  req.warmup_messages = 3;
-  req.timeout = std::chrono::seconds(20);
-  return req;
-}
+using test::small_request;
 
 // Through the harness, forked peers and thread peers, both patterns, 1 B to 4 MiB: every message
 // intact, nothing left behind; the report counts it single-copy.
@@ -228,7 +212,7 @@ TEST(PipeSplice, DataArrivesIntactThroughTheHarnessAtEverySize) {
     for (pattern p : {pattern::latency, pattern::throughput}) {
       for (std::size_t size : {std::size_t{1}, std::size_t{4096}, std::size_t{65536},
                                std::size_t{65537}, std::size_t{4u << 20}}) {
-        run_request req = request(p, size);
+        run_request req = small_request(p, size);
         req.thread_peers = threads;
         const run_result r = m->run(req);
         ASSERT_EQ(r.status, run_status::ok) << (threads ? "threads " : "processes ") << to_string(p)
@@ -314,7 +298,7 @@ TEST(PipeSpliceTee, FanOutThroughTheHarnessDeliversEveryMessageToEveryConsumer) 
   for (std::size_t n : {std::size_t{1}, std::size_t{3}}) {
     for (std::size_t size : {std::size_t{64}, std::size_t{4097}, kTeeChunk + 1, std::size_t{65537},
                              std::size_t{1u << 20}}) {
-      run_request req = request(pattern::throughput, size);
+      run_request req = small_request(pattern::throughput, size);
       req.place = placement::none;  // N + 1 members on what CPUs there are
       const run_result r = m->run_group(req, topology::fan_out, n);
       ASSERT_EQ(r.status, run_status::ok) << "fan_out/" << n << " " << size << ": " << r.reason;

@@ -32,6 +32,12 @@ std::size_t kernel_objects();
 bool kernel_objects_back_to(std::size_t before,
                             std::chrono::milliseconds patience = std::chrono::seconds(5));
 
+// n bytes of a test pattern that differs with `seed`: ((i * 131 + seed) >> 3) at byte i.
+std::vector<std::byte> pattern_bytes(std::size_t n, unsigned seed);
+
+// How many descriptors this process has open (/proc/self/fd), to see that none leaked.
+std::size_t open_fds();
+
 // The whole text of a file under /proc/<pid>/, or "" when it cannot be read (the process may end
 // while it is read: libstdc++ then throws from the stream buffer, ESRCH).
 std::string read_proc_file(const std::filesystem::path& path);

@@ -29,6 +29,18 @@
 
 namespace ipcbench::test {
 
+std::vector<std::byte> pattern_bytes(std::size_t n, unsigned seed) {
+  std::vector<std::byte> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>((i * 131 + seed) >> 3);
+  return v;
+}
+
+std::size_t open_fds() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
 const std::filesystem::path& scratch_dir() {
   static const std::filesystem::path dir = [] {
     // "ipcbench-<pid>-": a run's sweep removes it once this process is gone.

@@ -20,6 +20,7 @@
 
 #include "registry/registry.hpp"
 #include "registry/uring.hpp"
+#include "test_env.hpp"
 #ifdef IPCBENCH_HAVE_URING
 #include "mechanisms/uring/msg_ring.hpp"
 #include "mechanisms/uring/uring_stream.hpp"
@@ -86,11 +87,7 @@ fd_census census() {
   return c;
 }
 
-std::vector<std::byte> pattern_bytes(std::size_t n, unsigned seed) {
-  std::vector<std::byte> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<std::byte>((i * 131 + seed) >> 3);
-  return v;
-}
+using test::pattern_bytes;
 
 template <class C>
 class UringStream : public ::testing::Test {};
