@@ -9,11 +9,14 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <exception>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -131,6 +134,23 @@ void configure(const char* ifname, const char* address) {
   link_up(s.get(), index_of("lo"), "lo");
 }
 
+// Waits until `ifname` of this thread's namespace is running (IFF_RUNNING: its carrier is on and
+// the kernel's link watch has set it operationally up). Until then its queue discipline drops
+// what is sent, and a TCP SYN lost so is sent again only after a second. Throws after 5 s.
+void await_running(const char* ifname) {
+  unique_fd s(check(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), "socket(AF_INET)"));
+  ifreq q{};
+  std::strncpy(q.ifr_name, ifname, IFNAMSIZ - 1);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  for (;;) {
+    check(::ioctl(s.get(), SIOCGIFFLAGS, &q), std::string("ioctl(SIOCGIFFLAGS, ") + ifname + ")");
+    if ((q.ifr_flags & IFF_RUNNING) != 0) return;
+    if (std::chrono::steady_clock::now() > give_up)
+      throw std::runtime_error(std::string(ifname) + " is up but not running after 5 s");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 veth_namespaces make_in_this_thread() {
   veth_namespaces ns;
   check(::unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)");
@@ -163,6 +183,9 @@ veth_namespaces make_in_this_thread() {
   configure(veth_namespaces::kIfA, veth_namespaces::kAddrA);
   enter_netns(ns.b.get());
   configure(veth_namespaces::kIfB, veth_namespaces::kAddrB);
+  await_running(veth_namespaces::kIfB);
+  enter_netns(ns.a.get());
+  await_running(veth_namespaces::kIfA);
   return ns;
 }
 

@@ -21,7 +21,8 @@ struct veth_namespaces {
   static constexpr const char* kAddrB = "10.250.0.2";
 };
 
-// Makes the pair. The calling thread's own namespace is not changed. Throws std::system_error
+// Makes the pair and returns once both ends are running (until then a packet sent is dropped).
+// The calling thread's own namespace is not changed. Throws std::system_error
 // naming the call (EPERM without the capabilities).
 veth_namespaces make_veth_namespaces();
 
