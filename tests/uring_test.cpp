@@ -2,8 +2,8 @@
 // PIPE_BUF and 64 KiB into MiBs intact in both directions, registers each buffer once, sees a
 // closed partner as EOF, and leaves no descriptor or ring behind; io_uring.msg_ring round-trips
 // notifications between two threads and between forked processes, and a partner that exits is
-// seen on the waiting ring; without liburing the five ids are listed, unavailable with the
-// reason.
+// seen on the waiting ring; io_uring.eventfd round-trips the same way through each peer's ring;
+// without liburing the six ids are listed, unavailable with the reason.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,14 +23,16 @@
 #include "test_env.hpp"
 #ifdef IPCBENCH_HAVE_URING
 #include "mechanisms/uring/msg_ring.hpp"
+#include "mechanisms/uring/uring_eventfd.hpp"
 #include "mechanisms/uring/uring_stream.hpp"
 #endif
 
 namespace ipcbench {
 namespace {
 
-constexpr const char* kIds[] = {"pipe.io_uring", "pipe.io_uring.sqpoll", "unix_stream.io_uring",
-                                "unix_stream.io_uring.sqpoll", "io_uring.msg_ring"};
+constexpr const char* kIds[] = {"pipe.io_uring",        "pipe.io_uring.sqpoll",
+                                "unix_stream.io_uring", "unix_stream.io_uring.sqpoll",
+                                "io_uring.msg_ring",    "io_uring.eventfd"};
 
 TEST(Uring, WithoutLiburingTheIdsAreListedUnavailableWithTheReason) {
   const std::string why = "liburing not found at build time (Debian: liburing-dev)";
@@ -267,6 +269,66 @@ TEST(UringMsgRing, RoundTripsBetweenProcessesAndSeesThePartnerExit) {
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_EQ(census(), before) << "descriptors or rings left behind";
+}
+
+// io_uring.eventfd between two threads of one process, then between forked processes: every
+// notification's READ completes on the waiting peer's ring, 1000 round trips each way.
+TEST(UringEventfd, RoundTripsBetweenThreadsAndProcesses) {
+  if (auto why = unavailable_here<uring_eventfd_channel>()) GTEST_SKIP() << *why;
+  const fd_census before = census();
+  constexpr int kRounds = 1000;
+  {
+    channel_config cfg;
+    cfg.peers_are_threads = true;
+    uring_eventfd_channel ch(cfg);
+    std::optional<uring_eventfd_endpoint> consumer;
+    std::thread t([&] {
+      consumer.emplace(ch.open(role::consumer));
+      for (int i = 0; i < kRounds; ++i) {
+        if (consumer->receive({}) != 0) return;
+        consumer->send({});
+      }
+    });
+    auto producer = ch.open(role::producer);
+    int done = 0;
+    for (; done < kRounds; ++done) {
+      ASSERT_EQ(producer.send({}), io_status::ok);
+      ASSERT_EQ(producer.receive({}), 0);
+    }
+    t.join();
+    ch.opened();
+    EXPECT_EQ(done, kRounds);
+  }
+  EXPECT_EQ(census(), before) << "descriptors or rings left behind (threads)";
+  pid_t child = -1;
+  {
+    uring_eventfd_channel ch(channel_config{});
+    child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      int rc = 0;
+      try {
+        auto consumer = ch.open(role::consumer);
+        for (int i = 0; i < kRounds && rc == 0; ++i) {
+          if (consumer.receive({}) != 0) rc = 2;
+          consumer.send({});
+        }
+      } catch (...) {
+        rc = 3;
+      }
+      ::_exit(rc);
+    }
+    auto producer = ch.open(role::producer);
+    ch.opened();
+    for (int i = 0; i < kRounds; ++i) {
+      ASSERT_EQ(producer.send({}), io_status::ok);
+      ASSERT_EQ(producer.receive({}), 0) << "round " << i;
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(census(), before) << "descriptors or rings left behind (processes)";
 }
 
 #endif  // IPCBENCH_HAVE_URING

@@ -30,6 +30,8 @@ class eventfd_endpoint {
       throw_write_failed();
     return io_status::ok;
   }
+  // The counter this end waits on, for a receiver that waits elsewhere (io_uring.eventfd).
+  int in_fd() const noexcept { return in_.get(); }
   std::ptrdiff_t receive(std::span<std::byte>) {
     std::uint64_t count;
     if (retry_on_eintr([&] { return ::read(in_.get(), &count, sizeof count); }) < 0)

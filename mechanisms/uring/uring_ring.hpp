@@ -1,7 +1,8 @@
 // One io_uring instance (liburing's struct io_uring) with its descriptor and mappings, owned by
 // the peer that made it: rings are created after fork, in the process (or thread's endpoint)
 // that submits to them and waits on them, and never shared across fork. Private to the io_uring
-// family's .cpp files (the only place that includes liburing.h). Throws std::system_error
+// family's .cpp files and the probes' io_uring wake-ups (the only places that include
+// liburing.h). Throws std::system_error
 // naming the liburing call.
 #pragma once
 
