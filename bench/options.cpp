@@ -369,7 +369,8 @@ Options:
                         regime (docs/methodology.md)
   --seed N              the seed of each round's shuffled order (default: random; the report
                         records it)
-  --timeout S           deadline in seconds for every wait on a peer (default 30)
+  --timeout S           deadline in seconds for every wait on a peer (default 30; the wait for
+                        the peers to open a channel is at least 10)
   --progress            one progress line instead of Google Benchmark's table
   --probes FILE         put the findings of `ipcbench-probe --out FILE` into the report's
                         top-level `probes` array (with the shared memory vs pipe claim,

@@ -151,6 +151,11 @@ std::string silent_members(const std::vector<member_peer>& peers, const std::vec
 // wakes the others); members that use no CPU over a quarter of a second are hung, and fail the
 // phase at once. The watchdog's message names the prediction and how many silent members were
 // running or blocked.
+// The least the coordinator waits for the members to open the channel, whatever the timeout: a
+// spawned program under a sanitizer, a gRPC server or a RouDi connecting ports take seconds,
+// and a short timeout is meant for the batches (a stopped peer found in one second).
+constexpr milliseconds kOpenPatience{10'000};
+
 void await_all(std::vector<member_peer>& peers, const char* type, milliseconds deadline_in,
                milliseconds check_every, const helper_watch& helpers,
                prediction expected = std::nullopt) {
@@ -326,7 +331,8 @@ void launch(const run_request& req, const group_program& program, const group_pl
   }
   if (tids != nullptr) {
     launch_threads(program, where, peers, coord_ends, child_ends, **tids);
-    await_all(peers, opened_notice::kType, req.timeout, req.timeout, helpers);
+    await_all(peers, opened_notice::kType, std::max(req.timeout, kOpenPatience), req.timeout,
+              helpers);
     if (program.opened) program.opened();
     return;
   }
@@ -363,7 +369,8 @@ void launch(const run_request& req, const group_program& program, const group_pl
     child_ends[k].reset();
     peers[k].link = control_link(std::move(coord_ends[k]));
   }
-  await_all(peers, opened_notice::kType, req.timeout, req.timeout, helpers);
+  await_all(peers, opened_notice::kType, std::max(req.timeout, kOpenPatience), req.timeout,
+            helpers);
   if (program.opened) program.opened();
 }
 

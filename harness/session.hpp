@@ -34,9 +34,11 @@ struct run_request {
   pattern pat = pattern::latency;
   std::size_t message_size = 1;
   placement place = placement::cross;
-  std::optional<cpu_pair> cpus;               // explicit CPUs instead of the topology's choice
-  double target_time_s = 0.2;                 // timed batch length aimed at
-  std::chrono::milliseconds timeout{30'000};  // deadline of every wait on a peer
+  std::optional<cpu_pair> cpus;  // explicit CPUs instead of the topology's choice
+  double target_time_s = 0.2;    // timed batch length aimed at
+  // Deadline of every wait on a peer; the wait for the peers to open their channel is at least
+  // kOpenPatience (coordinator.cpp): starting a broker or a spawned program is not what it times.
+  std::chrono::milliseconds timeout{30'000};
   std::uint64_t min_messages = 16;
   std::uint64_t max_messages = 2'000'000;
   std::uint64_t fixed_messages = 0;   // >0: exactly this many, no adaptation
