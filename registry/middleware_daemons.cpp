@@ -22,11 +22,14 @@ void append_daemon_middleware(std::vector<mechanism_entry>& entries) {
 #ifdef IPCBENCH_HAVE_ICEORYX
   entries.push_back(make_entry<iceoryx_copy_channel>("iceoryx.copy"));
   entries.push_back(make_entry<iceoryx_zerocopy_channel>("iceoryx.zerocopy"));
+  entries.push_back(make_entry<iceoryx_zerocopy_busy_channel>("iceoryx.zerocopy.busy"));
 #else
   entries.push_back(unavailable_entry("iceoryx.copy", "iceoryx", "copy", "middleware",
                                       IPCBENCH_ICEORYX_UNAVAILABLE));
   entries.push_back(unavailable_entry("iceoryx.zerocopy", "iceoryx", "zerocopy", "middleware",
                                       IPCBENCH_ICEORYX_UNAVAILABLE));
+  entries.push_back(unavailable_entry("iceoryx.zerocopy.busy", "iceoryx", "zerocopy.busy",
+                                      "middleware", IPCBENCH_ICEORYX_UNAVAILABLE));
 #endif
 }
 

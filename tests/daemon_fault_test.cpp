@@ -92,7 +92,7 @@ TEST(DaemonFaults, KilledDbusDaemonFailsTheRunWithTheReason) {
 
 // RouDi's shared memory outlives it: the coordinator's pidfd watch, not the peers, ends the run.
 TEST(DaemonFaults, KilledRoudiFailsTheRunWithTheReasonAndLeavesNothing) {
-  for (const char* id : {"iceoryx.copy", "iceoryx.zerocopy"}) {
+  for (const char* id : {"iceoryx.copy", "iceoryx.zerocopy", "iceoryx.zerocopy.busy"}) {
     const mechanism_entry* m = available(id);
     if (m == nullptr) GTEST_SKIP() << id << " unavailable in this build or on this machine";
     for (pattern p : {pattern::latency, pattern::throughput}) {

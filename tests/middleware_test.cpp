@@ -21,8 +21,9 @@ namespace {
 
 const std::vector<std::string>& messaging_ids() {
   static const std::vector<std::string> ids = {
-      "zeromq.ipc",      "zeromq.tcp",          "nng.ipc",      "grpc.uds",
-      "grpc.uds.stream", "boost.message_queue", "iceoryx.copy", "iceoryx.zerocopy"};
+      "zeromq.ipc",   "zeromq.tcp",       "nng.ipc",
+      "grpc.uds",     "grpc.uds.stream",  "boost.message_queue",
+      "iceoryx.copy", "iceoryx.zerocopy", "iceoryx.zerocopy.busy"};
   return ids;
 }
 

@@ -104,7 +104,8 @@ std::size_t chunk_size_for(std::size_t size) {
 struct iceoryx_endpoint::state {
   std::optional<iox::popo::UntypedPublisher> pub;
   std::optional<iox::popo::UntypedSubscriber> sub;
-  std::optional<iox::popo::WaitSet<1>> waitset;
+  std::optional<iox::popo::WaitSet<1>> waitset;  // none when busy-polling
+  bool yield = false;                            // busy-polling peers that share a CPU
 };
 
 iceoryx_endpoint::iceoryx_endpoint(std::unique_ptr<state> s) noexcept : s_(std::move(s)) {}
@@ -139,7 +140,10 @@ const std::byte* iceoryx_endpoint::take(std::size_t& n) {
     if (r.get_error() != iox::popo::ChunkReceiveResult::NO_CHUNK_AVAILABLE)
       throw std::runtime_error(std::string("iceoryx take(): ") +
                                iox::popo::asStringLiteral(r.get_error()));
-    s.waitset->wait();  // returns at once while the subscriber has data (a state, not an event)
+    if (s.waitset)
+      s.waitset->wait();  // returns at once while the subscriber has data (a state, not an event)
+    else if (s.yield)
+      std::this_thread::yield();  // busy-polling: let the partner on this CPU run
   }
 }
 
@@ -158,6 +162,7 @@ std::unique_ptr<iceoryx_endpoint::state> attach_ports(const nlohmann::json& wher
   const std::string instance = where.at("instance").get<std::string>();
   const auto queue = where.at("queue").get<std::uint64_t>();
   const bool ping_pong = where.at("latency").get<bool>();
+  const bool busy_poll = where.at("busy_poll").get<bool>();
   const std::string name =
       where.at("runtime").at(r == role::producer ? "producer" : "consumer").get<std::string>();
   // This build's runtime logs at debug level: warnings and errors only, on the peer's stderr.
@@ -177,9 +182,13 @@ std::unique_ptr<iceoryx_endpoint::state> attach_ports(const nlohmann::json& wher
   if (producer || ping_pong) s->pub.emplace(service(instance, producer ? kRequest : kReply), po);
   if (!producer || ping_pong) {
     s->sub.emplace(service(instance, producer ? kReply : kRequest), so);
-    s->waitset.emplace();
-    if (s->waitset->attachState(*s->sub, iox::popo::SubscriberState::HAS_DATA).has_error())
-      throw std::runtime_error("iceoryx: WaitSet::attachState(HAS_DATA) failed");
+    if (busy_poll) {
+      s->yield = where.at("yield").get<bool>();
+    } else {
+      s->waitset.emplace();
+      if (s->waitset->attachState(*s->sub, iox::popo::SubscriberState::HAS_DATA).has_error())
+        throw std::runtime_error("iceoryx: WaitSet::attachState(HAS_DATA) failed");
+    }
   }
   // RouDi connects the ports in its discovery loop: a message published before the partner's
   // queue is attached would be lost (no history), so each side waits until its ports are.
@@ -216,11 +225,13 @@ std::size_t iceoryx_broker::queue_for(std::size_t size) noexcept {
                                  kMaxQueue);
 }
 
-mechanism_traits iceoryx_describe(bool zero_copy) {
+mechanism_traits iceoryx_describe(bool zero_copy, iceoryx_wait wait) {
+  const bool busy = wait == iceoryx_wait::busy_poll;
   mechanism_traits t;
-  t.id = zero_copy ? "iceoryx.zerocopy" : "iceoryx.copy";
   t.mechanism = "iceoryx";
   t.variant = zero_copy ? "zerocopy" : "copy";
+  if (busy) t.variant += ".busy";
+  t.id = t.mechanism + "." + t.variant;
   t.family = "middleware";
   t.kind = channel_kind::shared_memory;
   t.related_only = false;
@@ -229,7 +240,9 @@ mechanism_traits iceoryx_describe(bool zero_copy) {
   // A chunk's size is a uint32_t, header included.
   t.max_message = std::size_t{1} << 31;
   t.max_message_source = "iceoryx 2.0: a chunk's size is 32 bits";
-  t.wait = "iox::popo::WaitSet::wait (a semaphore in the shared memory), state HAS_DATA";
+  t.wait = busy ? "busy-polling iox::popo::Subscriber::take() (no WaitSet), as iceperf does; "
+                  "sched_yield between polls when the peers share a CPU"
+                : "iox::popo::WaitSet::wait (a semaphore in the shared memory), state HAS_DATA";
   t.description =
       zero_copy
           ? "iceoryx publish/subscribe through RouDi's shared memory, zero-copy: the producer "
@@ -251,14 +264,21 @@ mechanism_traits iceoryx_describe(bool zero_copy) {
   t.notes["daemon_cpu"] =
       "iox-roudi's utime+stime over the timed batch (/proc/<pid>/stat, clock ticks) is in "
       "helper_cpu_ns_per_message and in cpu_ns_per_message";
+  if (busy)
+    t.notes["busy_poll"] =
+        "each waiting peer spins on take(): it never sleeps, so no wake-up is measured, and it "
+        "holds its CPU for the whole wait (iceperf's way; the WaitSet is how applications wait)";
   t.notes["payload"] = zero_copy ? "written into the loaned chunk; checked in place, every byte"
                                  : "memcpy into the loaned chunk; copied out and checked in one "
                                    "pass";
   return t;
 }
 
-iceoryx_broker::iceoryx_broker(const channel_config& cfg)
-    : pat_(cfg.pat), queue_(queue_for(cfg.message_size)) {
+iceoryx_broker::iceoryx_broker(const channel_config& cfg, bool busy_poll)
+    : pat_(cfg.pat),
+      busy_poll_(busy_poll),
+      yield_(cfg.peers_share_cpu),
+      queue_(queue_for(cfg.message_size)) {
   if (cfg.dir == nullptr) throw std::invalid_argument("iceoryx needs a private directory");
   const auto roudi = find_in_path("iox-roudi");
   if (!roudi) throw std::runtime_error("iox-roudi not found in PATH");
@@ -331,6 +351,8 @@ nlohmann::json iceoryx_broker::rendezvous() const {
   return {{"instance", instance_},
           {"queue", queue_},
           {"latency", pat_ == pattern::latency},
+          {"busy_poll", busy_poll_},
+          {"yield", yield_},
           {"runtime", {{"producer", runtime_[0]}, {"consumer", runtime_[1]}}}};
 }
 

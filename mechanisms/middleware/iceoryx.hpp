@@ -13,6 +13,9 @@
 //   iceoryx.zerocopy: the producer loans a chunk and writes the message straight into it (its
 //     pattern computed in place); the consumer checks every byte where it lies and releases the
 //     chunk. No copy at all; the check still reads every byte.
+//   iceoryx.zerocopy.busy: the same, but a receiver busy-polls Subscriber::take() instead of
+//     sleeping in a WaitSet, as iceoryx's own benchmark (iceperf) does: no wake-up, one CPU
+//     spent per waiting peer (sched_yield between polls when the peers share a CPU).
 //
 // RouDi's names are fixed machine-wide (/dev/shm/iceoryx_mgmt, /dev/shm/<user>, /tmp/roudi,
 // /tmp/roudi.lock, /tmp/iox-unique-roudi.lock): one RouDi per machine. The channel therefore
@@ -60,8 +63,9 @@ class iceoryx_endpoint {
   // std::runtime_error naming iceoryx's AllocationError.
   std::byte* loan(std::size_t n);
   void publish(std::byte* chunk) noexcept;
-  // The next chunk of the subscriber's queue, waiting in the WaitSet while there is none; its
-  // user-payload size in `n`. Throws std::runtime_error naming iceoryx's ChunkReceiveResult.
+  // The next chunk of the subscriber's queue, waiting in the WaitSet while there is none (or
+  // polling take() again, for a busy-polling endpoint); its user-payload size in `n`. Throws
+  // std::runtime_error naming iceoryx's ChunkReceiveResult.
   const std::byte* take(std::size_t& n);
   void release(const std::byte* chunk) noexcept;
 
@@ -143,13 +147,16 @@ class iceoryx_broker {
 
   // Throws std::runtime_error (iox-roudi missing, the lock not had in time, RouDi exiting before
   // it was ready, with its last words) and std::system_error.
-  explicit iceoryx_broker(const channel_config& cfg);
+  // `busy_poll`: the receivers busy-poll take() (iceoryx.zerocopy.busy); rendezvous() says so,
+  // and whether they yield between polls (the peers share a CPU).
+  iceoryx_broker(const channel_config& cfg, bool busy_poll);
   // Stops RouDi (SIGTERM: it removes its names), then removes whatever of them is left.
   ~iceoryx_broker();
   iceoryx_broker(const iceoryx_broker&) = delete;
   iceoryx_broker& operator=(const iceoryx_broker&) = delete;
 
-  // {"instance": "...", "queue": Q, "runtime": {"producer": "...", "consumer": "..."}}
+  // {"instance": "...", "queue": Q, "latency": bool, "busy_poll": bool, "yield": bool,
+  //  "runtime": {"producer": "...", "consumer": "..."}}
   nlohmann::json rendezvous() const;
   std::vector<pid_t> helper_pids() const { return {roudi_.pid()}; }
   std::string helper_failure(std::chrono::milliseconds patience) {
@@ -158,6 +165,7 @@ class iceoryx_broker {
 
  private:
   pattern pat_;
+  bool busy_poll_, yield_;
   std::size_t queue_;
   std::string instance_;
   std::string runtime_[2];  // producer, consumer
@@ -169,7 +177,10 @@ class iceoryx_broker {
   helper_daemon roudi_;
 };
 
-template <class Endpoint, bool ZeroCopy>
+// How a receiver waits for a chunk.
+enum class iceoryx_wait { waitset, busy_poll };
+
+template <class Endpoint, bool ZeroCopy, iceoryx_wait Wait = iceoryx_wait::waitset>
 class iceoryx_channel {
  public:
   static constexpr const char* kNoThreadPeers =
@@ -181,7 +192,8 @@ class iceoryx_channel {
       "at once would need one RouDi shared by N services, which this adapter does not do";
   // Throws (the mechanism is unavailable) when iox-roudi is not in $PATH.
   static mechanism_traits describe();
-  explicit iceoryx_channel(const channel_config& cfg) : broker_(cfg) {}
+  explicit iceoryx_channel(const channel_config& cfg)
+      : broker_(cfg, Wait == iceoryx_wait::busy_poll) {}
   void opened() noexcept {}
   Endpoint open(role r) { return attach(broker_.rendezvous(), r); }
   nlohmann::json rendezvous() const { return broker_.rendezvous(); }
@@ -198,19 +210,21 @@ class iceoryx_channel {
 
 using iceoryx_copy_channel = iceoryx_channel<iceoryx_copy_endpoint, false>;
 using iceoryx_zerocopy_channel = iceoryx_channel<iceoryx_zerocopy_endpoint, true>;
+using iceoryx_zerocopy_busy_channel =
+    iceoryx_channel<iceoryx_zerocopy_endpoint, true, iceoryx_wait::busy_poll>;
 
 // The peer side of attach(): the runtime and the ports.
 iceoryx_copy_endpoint iceoryx_attach_copy(const nlohmann::json& where, role r);
 iceoryx_zerocopy_endpoint iceoryx_attach_zerocopy(const nlohmann::json& where, role r);
-mechanism_traits iceoryx_describe(bool zero_copy);
+mechanism_traits iceoryx_describe(bool zero_copy, iceoryx_wait wait);
 
-template <class Endpoint, bool ZeroCopy>
-mechanism_traits iceoryx_channel<Endpoint, ZeroCopy>::describe() {
-  return iceoryx_describe(ZeroCopy);
+template <class Endpoint, bool ZeroCopy, iceoryx_wait Wait>
+mechanism_traits iceoryx_channel<Endpoint, ZeroCopy, Wait>::describe() {
+  return iceoryx_describe(ZeroCopy, Wait);
 }
 
-template <class Endpoint, bool ZeroCopy>
-Endpoint iceoryx_channel<Endpoint, ZeroCopy>::attach(const nlohmann::json& where, role r) {
+template <class Endpoint, bool ZeroCopy, iceoryx_wait Wait>
+Endpoint iceoryx_channel<Endpoint, ZeroCopy, Wait>::attach(const nlohmann::json& where, role r) {
   if constexpr (ZeroCopy)
     return iceoryx_attach_zerocopy(where, r);
   else
