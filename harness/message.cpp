@@ -183,19 +183,31 @@ void message_codec::write(std::span<std::byte> dst, std::uint64_t seq) const noe
   const std::uint64_t last = pattern_word(words, parity);
   for (std::size_t i = 8 * words; i < size_; ++i)
     b[i] = static_cast<std::byte>(last >> (8 * (i % 8)));
+  write_header(dst, seq);
+}
+
+void message_codec::write_header(std::span<std::byte> dst, std::uint64_t seq) const noexcept {
+  std::byte* b = dst.data();
   put_le(b + std::min(size_, kSeqEnd), size_, std::min(size_, kLenEnd) - std::min(size_, kSeqEnd));
   put_le(b, seq, std::min(size_, kSeqEnd));
   if (size_ >= kTrailerMin) put_le(b + size_ - 8, seq, 8);
 }
 
-integrity_error message_codec::check(std::span<const std::byte> got,
-                                     std::uint64_t seq) const noexcept {
+integrity_error message_codec::check_header(std::span<const std::byte> got,
+                                            std::uint64_t seq) const noexcept {
   if (got.size() != size_) return integrity_error::truncated;
   const std::byte* p = got.data();
   if (!equal_le(p, seq, std::min(size_, kSeqEnd))) return integrity_error::sequence;
   if (size_ > kSeqEnd && !equal_le(p + kSeqEnd, size_, std::min(size_, kLenEnd) - kSeqEnd))
     return integrity_error::length;
   if (size_ >= kTrailerMin && !equal_le(p + size_ - 8, seq, 8)) return integrity_error::sequence;
+  return integrity_error::none;
+}
+
+integrity_error message_codec::check(std::span<const std::byte> got,
+                                     std::uint64_t seq) const noexcept {
+  if (const integrity_error e = check_header(got, seq); e != integrity_error::none) return e;
+  const std::byte* p = got.data();
   const std::size_t end = body_end(size_);
   if (end > kLenEnd && !body_matches(p, kLenEnd, end, static_cast<int>(seq & 1), salt_))
     return integrity_error::corrupted;
@@ -204,12 +216,7 @@ integrity_error message_codec::check(std::span<const std::byte> got,
 
 integrity_error message_codec::check(std::span<const std::byte> got, std::uint64_t seq,
                                      const copy_check& copier) const noexcept {
-  if (got.size() != size_) return integrity_error::truncated;
-  const std::byte* p = got.data();
-  if (!equal_le(p, seq, std::min(size_, kSeqEnd))) return integrity_error::sequence;
-  if (size_ > kSeqEnd && !equal_le(p + kSeqEnd, size_, std::min(size_, kLenEnd) - kSeqEnd))
-    return integrity_error::length;
-  if (size_ >= kTrailerMin && !equal_le(p + size_ - 8, seq, 8)) return integrity_error::sequence;
+  if (const integrity_error e = check_header(got, seq); e != integrity_error::none) return e;
   const std::size_t end = body_end(size_);
   const std::size_t body = end > kLenEnd ? end - kLenEnd : 0;
   if (!copier.body_ok() || copier.body_bytes_seen() != body) return integrity_error::corrupted;

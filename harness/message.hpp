@@ -63,6 +63,12 @@ class message_codec {
   void write(std::span<std::byte> dst, std::uint64_t seq) const noexcept;
   // Checks `got` (the bytes received for one message) against message `seq`.
   integrity_error check(std::span<const std::byte> got, std::uint64_t seq) const noexcept;
+  // Header only, for endpoints that leave the payload alone (the "header only" payload mode,
+  // never a measure of moving data): write_header() writes the sequence number, the length and
+  // the trailing sequence number of message `seq` into `dst` (size() bytes; at most 24 written),
+  // and check_header() checks those and the length of `got`, not a byte of the body.
+  void write_header(std::span<std::byte> dst, std::uint64_t seq) const noexcept;
+  integrity_error check_header(std::span<const std::byte> got, std::uint64_t seq) const noexcept;
   // The same, for a message whose body `copier` already checked while copying it out.
   integrity_error check(std::span<const std::byte> got, std::uint64_t seq,
                         const class copy_check& copier) const noexcept;
@@ -116,6 +122,8 @@ struct message_writer {
   const message_codec* codec;
   std::uint64_t seq;
   void operator()(std::span<std::byte> dst) const noexcept { codec->write(dst, seq); }
+  // The header alone (a header-only endpoint: message_codec::write_header).
+  void header(std::span<std::byte> dst) const noexcept { codec->write_header(dst, seq); }
 };
 
 // What an endpoint that lets the receiver read a message where it lies (in shared memory, before
@@ -126,6 +134,8 @@ struct in_place_check {
   std::uint64_t seq;
   integrity_error result = integrity_error::truncated;  // until called
   void operator()(std::span<const std::byte> got) noexcept { result = codec->check(got, seq); }
+  // The header alone (a header-only endpoint: message_codec::check_header).
+  void header(std::span<const std::byte> got) noexcept { result = codec->check_header(got, seq); }
 };
 
 // Counts errors by kind and keeps the first one's description.

@@ -52,6 +52,25 @@ TEST_P(MessageCheck, EchoedRequestIsNotAReply) {
   }
 }
 
+// The "header only" payload mode: the header alone is written, and checked; the body is left as
+// it was, which the full check then refuses.
+TEST_P(MessageCheck, HeaderOnlyWritesAndChecksTheHeaderAlone) {
+  const std::size_t n = GetParam();
+  message_codec tx(n), rx(n);
+  std::vector<std::byte> buf(n, std::byte{0});
+  tx.write_header(buf, 5);
+  EXPECT_EQ(rx.check_header(buf, 5), integrity_error::none);
+  EXPECT_EQ(rx.check_header(buf, 6), integrity_error::sequence);
+  EXPECT_EQ(rx.check_header(std::span(buf).first(n - 1), 5), integrity_error::truncated);
+  if (n >= 32) {
+    EXPECT_TRUE(std::all_of(buf.begin() + 16, buf.end() - 8,
+                            [](std::byte b) { return b == std::byte{0}; }));
+    EXPECT_EQ(rx.check(buf, 5), integrity_error::corrupted);
+  }
+  // A whole message passes the header check too.
+  EXPECT_EQ(rx.check_header(tx.stamp(7), 7), integrity_error::none);
+}
+
 TEST_P(MessageCheck, TruncationIsDetected) {
   const std::size_t n = GetParam();
   message_codec tx(n), rx(n);
