@@ -65,6 +65,7 @@ std::vector<bench_case> make_cases(const bench_options& o) {
   for (pattern p : {pattern::latency, pattern::throughput})
     for (std::size_t size : o.sizes) add(null_traits(), p, size, placement::none, run_null);
   for (const auto& e : registry()) {
+    if (e.traits.header_only && !o.header_only) continue;  // moves no data: only when asked for
     // A mechanism with sizes of its own runs at those: notifications carry no payload (size 0
     // only), the real-time signal at 0 and 8 bytes (its sigval).
     const std::vector<std::size_t>& sizes = e.traits.sizes.empty() ? o.sizes : e.traits.sizes;
@@ -83,6 +84,7 @@ std::vector<bench_case> make_cases(const bench_options& o) {
   if (o.process != process_model::fork || !o.peers_processes) return cases;
   const std::size_t cpus = allowed_cpus().size();
   for (const auto& e : registry()) {
+    if (e.traits.header_only && !o.header_only) continue;
     for (topology t : e.topologies())
       for (std::size_t n : o.fan) {
         if (!o.fan_given && !fan_fits(t, n, cpus)) continue;

@@ -172,9 +172,12 @@ int real_main(int argc, char** argv) {
 
   const std::vector<bench_case> cases =
       select_matching(make_cases(o), benchmark::GetBenchmarkFilter());
-  if (cases.empty())
-    throw usage_error("--benchmark_filter '" + benchmark::GetBenchmarkFilter() +
-                      "' matches no benchmark (names look like pipe/latency/64/cross; see --list)");
+  if (cases.empty()) {
+    std::string why = "--benchmark_filter '" + benchmark::GetBenchmarkFilter() +
+                      "' matches no benchmark (names look like pipe/latency/64/cross; see --list";
+    if (!o.header_only) why += "; the header-only ids run only with --header-only";
+    throw usage_error(why + ")");
+  }
   if (o.list_tests) {
     for (const auto& c : cases) std::cout << c.name << kGoogleSuffix << "\n";
     return 0;

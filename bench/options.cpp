@@ -232,6 +232,8 @@ bench_options parse_options(int& argc, char** argv) {
       o.seed = parse_number<std::uint64_t>(v, "--seed");
     } else if (std::strcmp(argv[i], "--progress") == 0) {
       o.progress = true;
+    } else if (std::strcmp(argv[i], "--header-only") == 0) {
+      o.header_only = true;
     } else if (std::strcmp(argv[i], "--list") == 0) {
       o.list = true;
     } else if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
@@ -375,6 +377,9 @@ Options:
   --probes FILE         put the findings of `ipcbench-probe --out FILE` into the report's
                         top-level `probes` array (with the shared memory vs pipe claim,
                         which the report always carries)
+  --header-only         also run the "header only" ids (iceoryx.zerocopy.busy.header_only):
+                        only the message's 24-byte header written and checked, as iceperf
+                        measures; not a measure of moving data, so left out unless asked for
   --list                list the mechanisms and their traits, then exit
   --help                this text
 

@@ -38,6 +38,9 @@ struct bench_options {
   double target_time_s = 0.03;
   int timeout_s = 30;
   bool progress = false;
+  // --header-only: the "header only" ids (mechanism_traits::header_only) run too; left out
+  // otherwise, as they move no data.
+  bool header_only = false;
   bool list = false;
   bool help = false;
   // --probes FILE: the findings of ipcbench-probe --out, for the report's `probes` array.

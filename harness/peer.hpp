@@ -89,10 +89,19 @@ concept in_place_receiver = requires(E& e, in_place_check& c) {
   { e.receive_in_place(c) } -> std::same_as<std::ptrdiff_t>;
 };
 
+// Endpoints that write and check the header alone (E::kHeaderOnly): the "header only" payload
+// mode, as some middleware's own benchmarks measure; never a measure of moving data.
+template <class E>
+concept header_only_endpoint = requires {
+  requires E::kHeaderOnly;
+};
+
 // How endpoint type E's receiver checks a message (mechanism_traits::verification).
 template <endpoint E>
 constexpr const char* verification_of() noexcept {
-  if constexpr (in_place_receiver<E>)
+  if constexpr (header_only_endpoint<E>)
+    return "header only";
+  else if constexpr (in_place_receiver<E>)
     return "in place";
   else if constexpr (fused_receiver<E>)
     return "fused";

@@ -97,10 +97,15 @@ struct mechanism_traits {
   bool library_threads = false;
   // How the receiver's integrity check reads a message (set by the registry from the endpoint
   // type): "separate" (a second pass over the received message, after the channel copied it
-  // in), "fused" (in the copy out of the channel: one pass) or "in place" (the message read
-  // where it lies, nothing copied). A separate pass costs the receiver calibration's
-  // check_ns_by_size more per message than the other two.
+  // in), "fused" (in the copy out of the channel: one pass), "in place" (the message read
+  // where it lies, nothing copied) or "header only" (only the 24 bytes of sequence number and
+  // length written and checked, the payload never touched: as some middleware's own benchmarks
+  // measure, never a measure of moving data). A separate pass costs the receiver calibration's
+  // check_ns_by_size more per message than the others.
   std::string verification;
+  // An id whose endpoint writes and checks the header alone ("header only" above): left out of
+  // a run unless asked for (--header-only), so that nobody reads it as moving data.
+  bool header_only = false;
   // The message goes from the sender's buffer to the receiver's with one copy, not the two of a
   // pipe, a socket or a copying shared-memory ring: cma's process_vm_readv(2), a copy into a
   // memfd that the receiver reads where it lies, or the sender's pages vmspliced into a pipe

@@ -23,6 +23,7 @@ void append_daemon_middleware(std::vector<mechanism_entry>& entries) {
   entries.push_back(make_entry<iceoryx_copy_channel>("iceoryx.copy"));
   entries.push_back(make_entry<iceoryx_zerocopy_channel>("iceoryx.zerocopy"));
   entries.push_back(make_entry<iceoryx_zerocopy_busy_channel>("iceoryx.zerocopy.busy"));
+  entries.push_back(make_entry<iceoryx_header_only_channel>("iceoryx.zerocopy.busy.header_only"));
 #else
   entries.push_back(unavailable_entry("iceoryx.copy", "iceoryx", "copy", "middleware",
                                       IPCBENCH_ICEORYX_UNAVAILABLE));
@@ -30,6 +31,14 @@ void append_daemon_middleware(std::vector<mechanism_entry>& entries) {
                                       IPCBENCH_ICEORYX_UNAVAILABLE));
   entries.push_back(unavailable_entry("iceoryx.zerocopy.busy", "iceoryx", "zerocopy.busy",
                                       "middleware", IPCBENCH_ICEORYX_UNAVAILABLE));
+  {
+    auto e =
+        unavailable_entry("iceoryx.zerocopy.busy.header_only", "iceoryx",
+                          "zerocopy.busy.header_only", "middleware", IPCBENCH_ICEORYX_UNAVAILABLE);
+    e.traits.header_only = true;  // out of a run unless asked for, available or not
+    e.traits.supports_throughput = false;
+    entries.push_back(std::move(e));
+  }
 #endif
 }
 

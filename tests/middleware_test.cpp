@@ -6,12 +6,15 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/cases.hpp"
+#include "bench/options.hpp"
 #include "harness/runner.hpp"
 #include "registry/registry.hpp"
 #include "test_env.hpp"
@@ -148,6 +151,58 @@ TEST_P(Middleware, KilledPeerFailsTheRunAndLeavesNothingBehind) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, Middleware, ::testing::ValuesIn(messaging_ids()), id_name);
+
+// iceoryx.zerocopy.busy.header_only moves no data (iceperf's measurement): latency only, its
+// verification "header only", and out of a run unless --header-only asks for it.
+TEST(HeaderOnly, LeftOutOfARunUnlessAskedForAndLatencyOnly) {
+  constexpr const char* kId = "iceoryx.zerocopy.busy.header_only";
+  const mechanism_entry* m = find_mechanism(kId);
+  ASSERT_NE(m, nullptr);
+  EXPECT_TRUE(m->traits.header_only);
+  EXPECT_FALSE(m->traits.supports_throughput);
+  if (m->unavailable.empty()) {
+    EXPECT_EQ(m->traits.verification, "header only");
+    EXPECT_NE(m->traits.description.find("HEADER ONLY"), std::string::npos);
+  }
+  auto named = [&](const std::vector<bench_case>& cases) {
+    return std::count_if(cases.begin(), cases.end(), [&](const bench_case& c) {
+      return c.name.starts_with(std::string(kId) + "/");
+    });
+  };
+  bench_options o;
+  o.sizes = {64, 1u << 20};
+  o.fan = {};  // the one-pair benchmarks only
+  EXPECT_EQ(named(make_cases(o)), 0);
+  o.header_only = true;
+  const auto cases = make_cases(o);
+  EXPECT_EQ(named(cases), 2);  // latency at each size, no throughput
+  for (const auto& c : cases) {
+    if (c.name.starts_with(std::string(kId) + "/")) {
+      EXPECT_NE(c.name.find("/latency/"), std::string::npos) << c.name;
+    }
+  }
+}
+
+// Where iceoryx runs, the header-only round trip completes with every header intact, at 1 MiB
+// as at 64 B.
+TEST(HeaderOnly, RunsWithEveryHeaderChecked) {
+  const mechanism_entry* m = find_mechanism("iceoryx.zerocopy.busy.header_only");
+  ASSERT_NE(m, nullptr);
+  if (!m->unavailable.empty()) GTEST_SKIP() << m->unavailable;
+  for (std::size_t size : {std::size_t{64}, std::size_t{1} << 20}) {
+    run_request req;
+    req.pat = pattern::latency;
+    req.message_size = size;
+    req.place = placement::none;
+    req.fixed_messages = 200;
+    req.warmup_messages = 10;
+    req.timeout = std::chrono::seconds(20);
+    const run_result r = m->run(req);
+    EXPECT_EQ(r.status, run_status::ok) << size << ": " << r.reason;
+  }
+  EXPECT_TRUE(test::no_children());
+  EXPECT_EQ(test::iceoryx_leftovers(), std::vector<std::string>{});
+}
 
 }  // namespace
 }  // namespace ipcbench

@@ -218,6 +218,10 @@ iceoryx_zerocopy_endpoint iceoryx_attach_zerocopy(const nlohmann::json& where, r
   return iceoryx_zerocopy_endpoint(attach_ports(where, r));
 }
 
+iceoryx_header_endpoint iceoryx_attach_header_only(const nlohmann::json& where, role r) {
+  return iceoryx_header_endpoint(attach_ports(where, r));
+}
+
 // ---- the coordinator side ----
 
 std::size_t iceoryx_broker::queue_for(std::size_t size) noexcept {
@@ -225,12 +229,13 @@ std::size_t iceoryx_broker::queue_for(std::size_t size) noexcept {
                                  kMaxQueue);
 }
 
-mechanism_traits iceoryx_describe(bool zero_copy, iceoryx_wait wait) {
+mechanism_traits iceoryx_describe(bool zero_copy, iceoryx_wait wait, bool header_only) {
   const bool busy = wait == iceoryx_wait::busy_poll;
   mechanism_traits t;
   t.mechanism = "iceoryx";
   t.variant = zero_copy ? "zerocopy" : "copy";
   if (busy) t.variant += ".busy";
+  if (header_only) t.variant += ".header_only";
   t.id = t.mechanism + "." + t.variant;
   t.family = "middleware";
   t.kind = channel_kind::shared_memory;
@@ -271,6 +276,20 @@ mechanism_traits iceoryx_describe(bool zero_copy, iceoryx_wait wait) {
   t.notes["payload"] = zero_copy ? "written into the loaned chunk; checked in place, every byte"
                                  : "memcpy into the loaned chunk; copied out and checked in one "
                                    "pass";
+  if (header_only) {
+    // A round trip of a chunk's pointer: a throughput in bytes per second would count bytes
+    // nobody wrote or read.
+    t.supports_throughput = false;
+    t.header_only = true;
+    t.description =
+        "HEADER ONLY, not a measure of moving data: iceoryx as its own benchmark (iceperf) "
+        "measures it, busy-polling take() and writing and checking only the message's 24-byte "
+        "header in the loaned chunk; the payload is never touched";
+    t.notes["payload"] =
+        "header only: sequence number and length (and the sequence again at the end) written "
+        "into the loaned chunk and checked; the rest of the chunk never written nor read";
+    t.notes["opt_in"] = "left out of a run unless asked for with --header-only";
+  }
   return t;
 }
 

@@ -16,6 +16,11 @@
 //   iceoryx.zerocopy.busy: the same, but a receiver busy-polls Subscriber::take() instead of
 //     sleeping in a WaitSet, as iceoryx's own benchmark (iceperf) does: no wake-up, one CPU
 //     spent per waiting peer (sched_yield between polls when the peers share a CPU).
+//   iceoryx.zerocopy.busy.header_only: iceperf's measurement, as it is: busy-polling, and only
+//     the message's header (sequence number and length, 24 bytes) written into the loaned chunk
+//     and checked; the payload is never touched. Latency only, and left out of a run unless
+//     asked for (--header-only): its round trip is a chunk's pointer passed back and forth,
+//     whatever the size, never a measure of moving data.
 //
 // RouDi's names are fixed machine-wide (/dev/shm/iceoryx_mgmt, /dev/shm/<user>, /tmp/roudi,
 // /tmp/roudi.lock, /tmp/iox-unique-roudi.lock): one RouDi per machine. The channel therefore
@@ -37,6 +42,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -133,7 +139,31 @@ class iceoryx_zerocopy_endpoint : public iceoryx_copy_endpoint {
   }
 };
 
-// What both variants share on the coordinator's side: the machine-wide lock, RouDi's generated
+// iceoryx.zerocopy.busy.header_only's endpoint: the loaned chunk gets the header alone, and the
+// receiver checks the header alone (the writer's and the check's header(), harness/message.hpp);
+// harness/peer.hpp reports its verification as "header only".
+class iceoryx_header_endpoint : public iceoryx_copy_endpoint {
+ public:
+  static constexpr bool kHeaderOnly = true;
+  using iceoryx_copy_endpoint::iceoryx_copy_endpoint;
+  template <class Writer>
+  io_status send_loaned(std::size_t n, const Writer& write) {
+    std::byte* chunk = loan(n);
+    write.header({chunk, n});
+    publish(chunk);
+    return io_status::ok;
+  }
+  template <class Check>
+  std::ptrdiff_t receive_in_place(Check& check) {
+    std::size_t n = 0;
+    const std::byte* chunk = take(n);
+    check.header({chunk, n});
+    release(chunk);
+    return static_cast<std::ptrdiff_t>(n);
+  }
+};
+
+// What the variants share on the coordinator's side: the machine-wide lock, RouDi's generated
 // configuration, RouDi itself and every name it and the peers' runtimes create.
 class iceoryx_broker {
  public:
@@ -212,20 +242,26 @@ using iceoryx_copy_channel = iceoryx_channel<iceoryx_copy_endpoint, false>;
 using iceoryx_zerocopy_channel = iceoryx_channel<iceoryx_zerocopy_endpoint, true>;
 using iceoryx_zerocopy_busy_channel =
     iceoryx_channel<iceoryx_zerocopy_endpoint, true, iceoryx_wait::busy_poll>;
+using iceoryx_header_only_channel =
+    iceoryx_channel<iceoryx_header_endpoint, true, iceoryx_wait::busy_poll>;
 
 // The peer side of attach(): the runtime and the ports.
 iceoryx_copy_endpoint iceoryx_attach_copy(const nlohmann::json& where, role r);
 iceoryx_zerocopy_endpoint iceoryx_attach_zerocopy(const nlohmann::json& where, role r);
-mechanism_traits iceoryx_describe(bool zero_copy, iceoryx_wait wait);
+iceoryx_header_endpoint iceoryx_attach_header_only(const nlohmann::json& where, role r);
+// `header_only`: iceoryx.zerocopy.busy.header_only (with zero_copy and busy_poll).
+mechanism_traits iceoryx_describe(bool zero_copy, iceoryx_wait wait, bool header_only = false);
 
 template <class Endpoint, bool ZeroCopy, iceoryx_wait Wait>
 mechanism_traits iceoryx_channel<Endpoint, ZeroCopy, Wait>::describe() {
-  return iceoryx_describe(ZeroCopy, Wait);
+  return iceoryx_describe(ZeroCopy, Wait, std::is_same_v<Endpoint, iceoryx_header_endpoint>);
 }
 
 template <class Endpoint, bool ZeroCopy, iceoryx_wait Wait>
 Endpoint iceoryx_channel<Endpoint, ZeroCopy, Wait>::attach(const nlohmann::json& where, role r) {
-  if constexpr (ZeroCopy)
+  if constexpr (std::is_same_v<Endpoint, iceoryx_header_endpoint>)
+    return iceoryx_attach_header_only(where, r);
+  else if constexpr (ZeroCopy)
     return iceoryx_attach_zerocopy(where, r);
   else
     return iceoryx_attach_copy(where, r);
