@@ -224,13 +224,84 @@ paired_values in_common_regime(const benchmark_history& a, const benchmark_histo
   return out;
 }
 
-json process_tax_json(const std::vector<benchmark_history>& all, const run_regimes& r,
-                      double confidence) {
-  constexpr std::string_view kThreads = ".threads";
-  // The fewest repetitions whose median has an interval at `confidence`.
+namespace {
+
+// What a tax row calls its two sides and its verdicts: `subject` is the form whose cost is asked
+// (process peers, the veth between namespaces), `base` the one it is measured against.
+struct tax_sides {
+  const char* subject;  // "processes"
+  const char* base;     // "threads"
+  const char* slower;   // "processes slower"
+  const char* faster;   // "processes faster"
+};
+
+// The fewest repetitions whose median has an interval at `confidence`.
+std::size_t repetitions_for_interval(double confidence) {
   std::size_t needed = 1;
   while (needed < 1000 && !estimate::median_interval(std::vector<double>(needed, 1.0), confidence))
     ++needed;
+  return needed;
+}
+
+bool ran_ok(const benchmark_history& h) {
+  return std::any_of(h.samples.begin(), h.samples.end(), [](const auto& s) { return s.ok; });
+}
+
+// One row of a tax: `subject` against `base` (one benchmark's two forms) in the regime both met
+// most; how many times worse `subject` is, its interval and verdict (see process_tax_json).
+json tax_row(const benchmark_history& subject, const benchmark_history& base,
+             const schema::benchmark_name& parsed, const run_regimes& r, double confidence,
+             std::size_t needed, const tax_sides& sides) {
+  const paired_values pair = in_common_regime(subject, base, r);
+  const bool latency = parsed.pattern == "latency";
+  json row = {{"id", parsed.id},
+              {"pattern", parsed.pattern},
+              {"message_size", parsed.message_size},
+              {"placement", parsed.placement},
+              {"regime", pair.regime ? json(*pair.regime) : json(nullptr)},
+              {sides.subject, nullptr},
+              {sides.base, nullptr},
+              {"repetitions", {{sides.subject, 0}, {sides.base, 0}}},
+              {"ratio", nullptr},
+              {"interval", nullptr},
+              {"verdict", "untested"}};
+  if (!pair.found) {
+    row["why"] = "untested: no regime of the host in which both forms ran";
+    return row;
+  }
+  const std::vector<double>& sv = pair.a;
+  const std::vector<double>& bv = pair.b;
+  const double sm = estimate::median(sv), bm = estimate::median(bv);
+  row[sides.subject] = sm;
+  row[sides.base] = bm;
+  row["repetitions"] = {{sides.subject, sv.size()}, {sides.base, bv.size()}};
+  // Worse for the subject: a longer round trip, a lower throughput.
+  const double num = latency ? sm : bm, den = latency ? bm : sm;
+  if (num > 0 && den > 0) row["ratio"] = num / den;
+  const auto si = estimate::median_interval(sv, confidence);
+  const auto bi = estimate::median_interval(bv, confidence);
+  if (si && bi && num > 0 && den > 0) {
+    const estimate::interval& ni = latency ? *si : *bi;
+    const estimate::interval& di = latency ? *bi : *si;
+    const double lo = ni.lo / di.hi;
+    const double hi = di.lo > 0 ? ni.hi / di.lo : std::numeric_limits<double>::infinity();
+    row["interval"] = {lo, std::isfinite(hi) ? json(hi) : json(nullptr)};
+    row["verdict"] = lo > 1 ? sides.slower : hi < 1 ? sides.faster : "tie";
+  } else {
+    row["why"] = "untested: the medians' intervals need " + std::to_string(needed) +
+                 " repetitions of each form in one regime; the regime both met most had " +
+                 std::to_string(sv.size()) + " of " + sides.subject + " and " +
+                 std::to_string(bv.size()) + " of " + sides.base;
+  }
+  return row;
+}
+
+}  // namespace
+
+json process_tax_json(const std::vector<benchmark_history>& all, const run_regimes& r,
+                      double confidence) {
+  constexpr std::string_view kThreads = ".threads";
+  const std::size_t needed = repetitions_for_interval(confidence);
   std::map<std::string, const benchmark_history*> by_name;
   for (const auto& h : all) by_name[h.name] = &h;
   json rows = json::array();
@@ -241,52 +312,32 @@ json process_tax_json(const std::vector<benchmark_history>& all, const run_regim
     const auto parsed = schema::parse_name(base);
     if (it == by_name.end() || !parsed) continue;
     // A form that never ran (skipped: signals have no thread peers) or always failed: no row.
-    const auto ran = [](const benchmark_history& h) {
-      return std::any_of(h.samples.begin(), h.samples.end(), [](const auto& s) { return s.ok; });
-    };
-    if (!ran(*it->second) || !ran(*threads_h)) continue;
-    const paired_values pair = in_common_regime(*it->second, *threads_h, r);
-    const bool latency = parsed->pattern == "latency";
-    json row = {{"id", parsed->id},
-                {"pattern", parsed->pattern},
-                {"message_size", parsed->message_size},
-                {"placement", parsed->placement},
-                {"regime", pair.regime ? json(*pair.regime) : json(nullptr)},
-                {"processes", nullptr},
-                {"threads", nullptr},
-                {"repetitions", {{"processes", 0}, {"threads", 0}}},
-                {"ratio", nullptr},
-                {"interval", nullptr},
-                {"verdict", "untested"}};
-    if (!pair.found) {
-      row["why"] = "untested: no regime of the host in which both forms ran";
-      rows.push_back(std::move(row));
+    if (!ran_ok(*it->second) || !ran_ok(*threads_h)) continue;
+    rows.push_back(tax_row(*it->second, *threads_h, *parsed, r, confidence, needed,
+                           {"processes", "threads", "processes slower", "processes faster"}));
+  }
+  return rows;
+}
+
+json namespace_tax_json(const std::vector<benchmark_history>& all, const run_regimes& r,
+                        double confidence) {
+  constexpr std::string_view kNetns = "tcp.netns/";
+  const std::size_t needed = repetitions_for_interval(confidence);
+  std::map<std::string, const benchmark_history*> by_name;
+  for (const auto& h : all) by_name[h.name] = &h;
+  json rows = json::array();
+  for (const auto& [name, netns_h] : by_name) {
+    if (!name.starts_with(kNetns)) continue;
+    const auto parsed = schema::parse_name(name);
+    // One pair, process peers: tcp.netns/<pattern>/<size>/<placement> and tcp/<the same>.
+    if (!parsed || parsed->id != "tcp.netns" || !parsed->topology.empty() || parsed->threads ||
+        parsed->spawned)
       continue;
-    }
-    const std::vector<double>& pv = pair.a;
-    const std::vector<double>& tv = pair.b;
-    const double pm = estimate::median(pv), tm = estimate::median(tv);
-    row["processes"] = pm;
-    row["threads"] = tm;
-    row["repetitions"] = {{"processes", pv.size()}, {"threads", tv.size()}};
-    // Worse with processes: a longer round trip, a lower throughput.
-    const double num = latency ? pm : tm, den = latency ? tm : pm;
-    if (num > 0 && den > 0) row["ratio"] = num / den;
-    const auto pi = estimate::median_interval(pv, confidence);
-    const auto ti = estimate::median_interval(tv, confidence);
-    if (pi && ti && num > 0 && den > 0) {
-      const estimate::interval& ni = latency ? *pi : *ti;
-      const estimate::interval& di = latency ? *ti : *pi;
-      const double lo = ni.lo / di.hi;
-      const double hi = di.lo > 0 ? ni.hi / di.lo : std::numeric_limits<double>::infinity();
-      row["interval"] = {lo, std::isfinite(hi) ? json(hi) : json(nullptr)};
-      row["verdict"] = lo > 1 ? "processes slower" : hi < 1 ? "processes faster" : "tie";
-    } else {
-      row["why"] = "untested: the medians' intervals need " + std::to_string(needed) +
-                   " repetitions of each form in one regime; the regime both met most had " +
-                   std::to_string(pv.size()) + " of processes and " + std::to_string(tv.size()) +
-                   " of threads";
-    }
+    const auto it = by_name.find("tcp/" + name.substr(kNetns.size()));
+    if (it == by_name.end() || !ran_ok(*it->second) || !ran_ok(*netns_h)) continue;
+    json row = tax_row(*netns_h, *it->second, *parsed, r, confidence, needed,
+                       {"netns", "loopback", "namespaces slower", "namespaces faster"});
+    row["id"] = "tcp";
     rows.push_back(std::move(row));
   }
   return rows;
@@ -296,7 +347,8 @@ json floor_check_json(const json& benchmarks, const json& mechanisms) {
   // Mechanisms that copy the message fewer than twice: read in place, or one copy.
   std::set<std::string> fewer_copies;
   for (const auto& m : mechanisms)
-    if (m.value("verification", "") == "in place" || m.value("single_copy", false))
+    if (m.value("verification", "") == "in place" || m.value("verification", "") == "header only" ||
+        m.value("single_copy", false))
       fewer_copies.insert(m.value("id", ""));
   std::size_t checked = 0;
   json beaten = json::array();

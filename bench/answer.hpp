@@ -93,4 +93,13 @@ paired_values in_common_regime(const benchmark_history& a, const benchmark_histo
 nlohmann::json process_tax_json(const std::vector<benchmark_history>& all, const run_regimes& r,
                                 double confidence);
 
+// The report's `namespace_tax`: what two network namespaces joined by a veth pair (two
+// containers on one host) cost a TCP connection, against loopback in one namespace: for every
+// tcp.netns benchmark with its tcp twin (same pattern, size and placement, process peers), the
+// same comparison as process_tax with "netns" as the subject and "loopback" as the base; the
+// verdicts are "namespaces slower", "namespaces faster", "tie" and "untested". Empty array when
+// the run had no such pair.
+nlohmann::json namespace_tax_json(const std::vector<benchmark_history>& all, const run_regimes& r,
+                                  double confidence);
+
 }  // namespace ipcbench

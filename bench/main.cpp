@@ -110,19 +110,20 @@ std::vector<claim_benchmark> claim_benchmarks(const bench_session& session) {
   return out;
 }
 
-// The process tax rows (--peers processes,threads), one line each, on stderr.
-void print_process_tax(const nlohmann::json& rows) {
+// A tax's rows (process_tax, namespace_tax), one line each, on stderr; a count per verdict
+// when there are many. `name` ("process tax") and `what` (what the ratio says) head them.
+void print_tax(const nlohmann::json& rows, const char* name, const char* key, const char* what) {
   if (rows.empty()) return;
   if (rows.size() > 60) {
     std::map<std::string, int> verdicts;
     for (const auto& r : rows) ++verdicts[r["verdict"].get<std::string>()];
-    std::cerr << "ipcbench: process tax of " << rows.size() << " benchmarks (report: process_tax):";
+    std::cerr << "ipcbench: " << name << " of " << rows.size() << " benchmarks (report: " << key
+              << "):";
     for (const auto& [v, n] : verdicts) std::cerr << " " << n << " " << v << ";";
     std::cerr << "\n";
     return;
   }
-  std::cerr << "ipcbench: process tax (how many times worse with process peers than with thread "
-               "peers; 90 % interval; report: process_tax):\n";
+  std::cerr << "ipcbench: " << name << " (" << what << "; 90 % interval; report: " << key << "):\n";
   for (const auto& r : rows) {
     char line[512];
     const auto num = [](const nlohmann::json& v) { return v.is_number() ? v.get<double>() : NAN; };
@@ -226,7 +227,13 @@ int real_main(int argc, char** argv) {
     doc["estimates"] = session.estimates_json();
     doc["process_tax"] =
         process_tax_json(session.histories(), session.regimes(), plan.rule.confidence);
-    print_process_tax(doc["process_tax"]);
+    print_tax(doc["process_tax"], "process tax", "process_tax",
+              "how many times worse with process peers than with thread peers");
+    doc["namespace_tax"] =
+        namespace_tax_json(session.histories(), session.regimes(), plan.rule.confidence);
+    print_tax(doc["namespace_tax"], "namespace tax", "namespace_tax",
+              "how many times worse TCP is between two network namespaces over a veth pair than "
+              "over loopback");
     doc["claims"] = claims_json(claim_benchmarks(session), session.regimes(), plan.rule.confidence,
                                 doc["process_tax"]);
     for (const auto& c : doc["claims"]) {

@@ -282,6 +282,35 @@ TEST(Answer, ProcessTaxHasAWinnerATieAndAnUntestedCase) {
   EXPECT_NE(why.find("had 3 of processes and 5 of threads"), std::string::npos) << why;
 }
 
+TEST(Answer, NamespaceTaxComparesTcpAcrossAVethWithLoopback) {
+  const std::vector<benchmark_history> all = {
+      // Latency: 30 us across the veth, 20 us over loopback: 1.5x, intervals apart.
+      history_of("tcp.netns/latency/64/cross", {29e3, 30e3, 30e3, 31e3, 30e3}),
+      history_of("tcp/latency/64/cross", {19e3, 20e3, 20e3, 21e3, 20e3}),
+      // Throughput, overlapping: a tie.
+      history_of("tcp.netns/throughput/65536/cross", {0.9e9, 1e9, 1.1e9, 1e9, 1e9}),
+      history_of("tcp/throughput/65536/cross", {0.95e9, 1.05e9, 1.2e9, 1.05e9, 1.05e9}),
+      // No loopback twin, or thread peers: no row.
+      history_of("tcp.netns/latency/4096/cross", {30e3, 30e3, 30e3, 30e3, 30e3}),
+      history_of("tcp.netns/latency/64/cross.threads", {30e3, 30e3, 30e3, 30e3, 30e3}),
+      history_of("tcp/latency/64/cross.threads", {20e3, 20e3, 20e3, 20e3, 20e3})};
+  const auto rows = namespace_tax_json(all, find_regimes(all), 0.9);
+  ASSERT_EQ(rows.size(), 2u) << rows.dump(1);
+  const auto& lat = rows[0]["pattern"] == "latency" ? rows[0] : rows[1];
+  const auto& thr = rows[0]["pattern"] == "latency" ? rows[1] : rows[0];
+  EXPECT_EQ(lat["id"], "tcp");
+  EXPECT_DOUBLE_EQ(lat["ratio"].get<double>(), 1.5);
+  EXPECT_DOUBLE_EQ(lat["netns"].get<double>(), 30e3);
+  EXPECT_DOUBLE_EQ(lat["loopback"].get<double>(), 20e3);
+  EXPECT_EQ(lat["repetitions"]["netns"], 5);
+  EXPECT_EQ(lat["verdict"], "namespaces slower");
+  EXPECT_EQ(thr["verdict"], "tie");
+  // The process tax pairs each id with its own thread form only: tcp and tcp.netns at 64 B.
+  const auto tax = process_tax_json(all, find_regimes(all), 0.9);
+  ASSERT_EQ(tax.size(), 2u) << tax.dump(1);
+  EXPECT_NE(tax[0]["id"], tax[1]["id"]);
+}
+
 TEST(Answer, ProcessTaxComparesBothFormsInTheRegimeBothMetMost) {
   // The host's regimes from the floors: repetitions 0-9 at ~130 ns, 10-19 at ~530 ns.
   auto with_floors = [](benchmark_history h) {

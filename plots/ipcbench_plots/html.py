@@ -404,8 +404,9 @@ def _ratio(row: dict) -> str:
 
 
 def _claims(reports: list[Report]) -> str:
-    """The textbooks' comparison as verdicts of this run, and the process tax when it ran."""
-    if not any(r.claims or r.process_tax for r in reports):
+    """The textbooks' comparison as verdicts of this run, and the process and namespace taxes
+    when they ran."""
+    if not any(r.claims or r.process_tax or r.namespace_tax for r in reports):
         return ""
     html = '<h2 id="claims">Claims: the textbooks\u2019 comparison, judged by this run</h2>\n'
     for report in reports:
@@ -440,6 +441,23 @@ def _claims(reports: list[Report]) -> str:
                 "<p>Process tax: how many times worse the same channel is with process peers "
                 "than with two threads of one process (90 % interval).</p>\n"
                 + _table(["mechanism", "pattern", "bytes", "process / thread", "verdict"], tax)
+            )
+        netns = [
+            [
+                escape(text(t.get("pattern"))),
+                escape(str(t.get("message_size"))),
+                escape(_ratio(t)),
+                f'<td class="verdict {_anchor(text(t.get("verdict")))}">'
+                f'{escape(text(t.get("verdict")))}</td>',
+            ]
+            for t in report.namespace_tax
+        ]
+        if netns:
+            html += (
+                "<p>Namespace tax: how many times worse TCP is between two network namespaces "
+                "joined by a veth pair (two containers on one host) than over loopback "
+                "(tcp.netns against tcp, 90 % interval).</p>\n"
+                + _table(["pattern", "bytes", "veth / loopback", "verdict"], netns)
             )
     return html
 

@@ -227,10 +227,12 @@ class Report:
     topology: list[TopologyPoint] = field(default_factory=list)
     estimates: dict[str, Estimate] = field(default_factory=dict)  # by benchmark name
     regimes: Regimes | None = None
-    # The textbooks' efficiency comparison as computed verdicts, and the process tax
-    # (results/README.md#claims, #process_tax); empty in reports before them.
+    # The textbooks' efficiency comparison as computed verdicts, the process tax and the
+    # namespace tax (results/README.md#claims, #process_tax, #namespace_tax); empty in reports
+    # before them.
     claims: list[dict] = field(default_factory=list)
     process_tax: list[dict] = field(default_factory=list)
+    namespace_tax: list[dict] = field(default_factory=list)
 
     @property
     def ipcbench(self) -> dict:
@@ -389,7 +391,7 @@ def _parse_report(data: object, path: Path, label: str) -> Report:
     if not isinstance(probes, list) or not all(isinstance(p, dict) for p in probes):
         raise _Invalid("'probes' is not an array of objects")
     lists = {}
-    for key in ("claims", "process_tax"):
+    for key in ("claims", "process_tax", "namespace_tax"):
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise _Invalid(f"'{key}' is not an array of objects")
@@ -399,7 +401,7 @@ def _parse_report(data: object, path: Path, label: str) -> Report:
     return Report(
         path, label, context, cells, series_family, family_order, probes,
         [_merge_repetitions(points) for points in topology.values()], estimates,
-        _regimes(context), lists["claims"], lists["process_tax"],
+        _regimes(context), lists["claims"], lists["process_tax"], lists["namespace_tax"],
     )
 
 

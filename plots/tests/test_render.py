@@ -277,6 +277,22 @@ class ClaimsTest(unittest.TestCase):
         self.assertIn("1.25x [1.10, 1.40]", page)
         self.assertIn("processes slower", page)
 
+    def test_namespace_tax_alone_gets_the_section(self):
+        from tests.helpers import load_data
+
+        data = json.loads((FIXTURES / "report-a.json").read_text(encoding="utf-8"))
+        data["namespace_tax"] = [
+            {"id": "tcp", "pattern": "latency", "message_size": 1048576, "ratio": 1.44,
+             "interval": [1.3, 1.6], "verdict": "namespaces slower"}
+        ]
+        report = load_data(data)
+        self.assertEqual(len(report.namespace_tax), 1)
+        with tempfile.TemporaryDirectory(prefix="ipcbench-plots-") as tmp:
+            page = render([report], None, Path(tmp) / "netns").read_text(encoding="utf-8")
+        self.assertIn("Namespace tax", page)
+        self.assertIn("1.44x [1.30, 1.60]", page)
+        self.assertIn("namespaces slower", page)
+
     def test_claims_must_be_an_array_of_objects(self):
         from ipcbench_plots.report import ReportError
         from tests.helpers import load_data
