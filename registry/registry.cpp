@@ -7,6 +7,7 @@
 #include "mechanisms/notify/sysv_sem.hpp"
 #include "mechanisms/pipes/fifo.hpp"
 #include "mechanisms/pipes/pipe.hpp"
+#include "mechanisms/pipes/pipe_relay.hpp"
 #include "mechanisms/pipes/pipe_resized.hpp"
 #include "mechanisms/pipes/pipe_splice.hpp"
 #include "mechanisms/pipes/pipe_splice_tee.hpp"
@@ -109,6 +110,8 @@ const std::vector<mechanism_entry>& registry() {
         make_entry<pipe_vmsplice_channel>("pipe.vmsplice"),
         with_fan_out_broadcast<pipe_splice_tee_channel>(
             make_entry<pipe_splice_channel>("pipe.splice")),
+        make_entry<pipe_relay_rw_channel>("pipe.relay"),
+        make_entry<pipe_relay_splice_channel>("pipe.relay.splice"),
         make_entry<sysv_shm_channel>("sysv_shm.sysv_sem"),
         make_entry<posix_shm_channel<posix_sem_sync>>("posix_shm.posix_sem"),
         with_fan_out_broadcast<posix_shm_broadcast_channel<futex_sync>>(

@@ -90,6 +90,17 @@ TEST(DaemonFaults, KilledDbusDaemonFailsTheRunWithTheReason) {
     expect_killed_daemon_fails_the_run(*m, p, "dbus-daemon");
 }
 
+// The relay of pipe.relay and pipe.relay.splice is the channel's helper as a daemon is: killed,
+// it fails the run with the reason, and the peers and it are reaped.
+TEST(DaemonFaults, KilledRelayFailsTheRunWithTheReason) {
+  for (const char* id : {"pipe.relay", "pipe.relay.splice"}) {
+    const mechanism_entry* m = available(id);
+    ASSERT_NE(m, nullptr) << id;
+    for (pattern p : {pattern::latency, pattern::throughput})
+      expect_killed_daemon_fails_the_run(*m, p, "ipcbench-relay");
+  }
+}
+
 // RouDi's shared memory outlives it: the coordinator's pidfd watch, not the peers, ends the run.
 TEST(DaemonFaults, KilledRoudiFailsTheRunWithTheReasonAndLeavesNothing) {
   for (const char* id : {"iceoryx.copy", "iceoryx.zerocopy", "iceoryx.zerocopy.busy"}) {
