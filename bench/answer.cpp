@@ -319,27 +319,49 @@ json process_tax_json(const std::vector<benchmark_history>& all, const run_regim
   return rows;
 }
 
-json namespace_tax_json(const std::vector<benchmark_history>& all, const run_regimes& r,
-                        double confidence) {
-  constexpr std::string_view kNetns = "tcp.netns/";
+namespace {
+
+// Rows of tax_row for every one-pair benchmark of `subject_id` (process peers) beside its twin of
+// `base_id` with the same pattern, size and placement; each row's id is `row_id`, or the
+// subject's when empty.
+json twin_tax_rows(const std::vector<benchmark_history>& all, const run_regimes& r,
+                   double confidence, const std::string& subject_id, const std::string& base_id,
+                   const std::string& row_id, const tax_sides& sides) {
   const std::size_t needed = repetitions_for_interval(confidence);
   std::map<std::string, const benchmark_history*> by_name;
   for (const auto& h : all) by_name[h.name] = &h;
+  const std::string prefix = subject_id + "/";
   json rows = json::array();
-  for (const auto& [name, netns_h] : by_name) {
-    if (!name.starts_with(kNetns)) continue;
+  for (const auto& [name, subject_h] : by_name) {
+    if (!name.starts_with(prefix)) continue;
     const auto parsed = schema::parse_name(name);
-    // One pair, process peers: tcp.netns/<pattern>/<size>/<placement> and tcp/<the same>.
-    if (!parsed || parsed->id != "tcp.netns" || !parsed->topology.empty() || parsed->threads ||
+    if (!parsed || parsed->id != subject_id || !parsed->topology.empty() || parsed->threads ||
         parsed->spawned)
       continue;
-    const auto it = by_name.find("tcp/" + name.substr(kNetns.size()));
-    if (it == by_name.end() || !ran_ok(*it->second) || !ran_ok(*netns_h)) continue;
-    json row = tax_row(*netns_h, *it->second, *parsed, r, confidence, needed,
-                       {"netns", "loopback", "namespaces slower", "namespaces faster"});
-    row["id"] = "tcp";
+    const auto it = by_name.find(base_id + "/" + name.substr(prefix.size()));
+    if (it == by_name.end() || !ran_ok(*it->second) || !ran_ok(*subject_h)) continue;
+    json row = tax_row(*subject_h, *it->second, *parsed, r, confidence, needed, sides);
+    if (!row_id.empty()) row["id"] = row_id;
     rows.push_back(std::move(row));
   }
+  return rows;
+}
+
+}  // namespace
+
+json namespace_tax_json(const std::vector<benchmark_history>& all, const run_regimes& r,
+                        double confidence) {
+  return twin_tax_rows(all, r, confidence, "tcp.netns", "tcp", "tcp",
+                       {"netns", "loopback", "namespaces slower", "namespaces faster"});
+}
+
+json relay_tax_json(const std::vector<benchmark_history>& all, const run_regimes& r,
+                    double confidence) {
+  json rows = json::array();
+  for (const char* id : {"pipe.relay", "pipe.relay.splice"})
+    for (auto& row : twin_tax_rows(all, r, confidence, id, "pipe", "",
+                                   {"relayed", "direct", "relay slower", "relay faster"}))
+      rows.push_back(std::move(row));
   return rows;
 }
 

@@ -102,4 +102,11 @@ nlohmann::json process_tax_json(const std::vector<benchmark_history>& all, const
 nlohmann::json namespace_tax_json(const std::vector<benchmark_history>& all, const run_regimes& r,
                                   double confidence);
 
+// The report's `relay_tax`: what one extra hop costs, a relay process between the peers
+// (pipe.relay: read and write; pipe.relay.splice: splice), against the direct pipe: the same
+// comparison, "relayed" against "direct", verdicts "relay slower", "relay faster", "tie" and
+// "untested"; each row's id is the relay's. Empty array when the run had no such pair.
+nlohmann::json relay_tax_json(const std::vector<benchmark_history>& all, const run_regimes& r,
+                              double confidence);
+
 }  // namespace ipcbench

@@ -110,8 +110,8 @@ std::vector<claim_benchmark> claim_benchmarks(const bench_session& session) {
   return out;
 }
 
-// A tax's rows (process_tax, namespace_tax), one line each, on stderr; a count per verdict
-// when there are many. `name` ("process tax") and `what` (what the ratio says) head them.
+// A tax's rows (process_tax, namespace_tax, relay_tax), one line each, on stderr; a count per
+// verdict when there are many. `name` ("process tax") and `what` (what the ratio says) head them.
 void print_tax(const nlohmann::json& rows, const char* name, const char* key, const char* what) {
   if (rows.empty()) return;
   if (rows.size() > 60) {
@@ -234,6 +234,9 @@ int real_main(int argc, char** argv) {
     print_tax(doc["namespace_tax"], "namespace tax", "namespace_tax",
               "how many times worse TCP is between two network namespaces over a veth pair than "
               "over loopback");
+    doc["relay_tax"] = relay_tax_json(session.histories(), session.regimes(), plan.rule.confidence);
+    print_tax(doc["relay_tax"], "relay tax", "relay_tax",
+              "how many times worse a pipe is through a relay process than direct");
     doc["claims"] = claims_json(claim_benchmarks(session), session.regimes(), plan.rule.confidence,
                                 doc["process_tax"]);
     for (const auto& c : doc["claims"]) {

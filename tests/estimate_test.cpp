@@ -311,6 +311,25 @@ TEST(Answer, NamespaceTaxComparesTcpAcrossAVethWithLoopback) {
   EXPECT_NE(tax[0]["id"], tax[1]["id"]);
 }
 
+TEST(Answer, RelayTaxComparesEachRelayWithTheDirectPipe) {
+  const std::vector<benchmark_history> all = {
+      history_of("pipe/latency/64/cross", {9e3, 10e3, 10e3, 11e3, 10e3}),
+      history_of("pipe.relay/latency/64/cross", {19e3, 20e3, 20e3, 21e3, 20e3}),
+      history_of("pipe.relay.splice/latency/64/cross", {17e3, 18e3, 18e3, 19e3, 18e3}),
+      // No direct twin at this size: no row.
+      history_of("pipe.relay/latency/4096/cross", {20e3, 20e3, 20e3, 20e3, 20e3})};
+  const auto rows = relay_tax_json(all, find_regimes(all), 0.9);
+  ASSERT_EQ(rows.size(), 2u) << rows.dump(1);
+  EXPECT_EQ(rows[0]["id"], "pipe.relay");
+  EXPECT_DOUBLE_EQ(rows[0]["ratio"].get<double>(), 2.0);
+  EXPECT_DOUBLE_EQ(rows[0]["relayed"].get<double>(), 20e3);
+  EXPECT_DOUBLE_EQ(rows[0]["direct"].get<double>(), 10e3);
+  EXPECT_EQ(rows[0]["verdict"], "relay slower");
+  EXPECT_EQ(rows[1]["id"], "pipe.relay.splice");
+  EXPECT_DOUBLE_EQ(rows[1]["ratio"].get<double>(), 1.8);
+  EXPECT_TRUE(namespace_tax_json(all, find_regimes(all), 0.9).empty());
+}
+
 TEST(Answer, ProcessTaxComparesBothFormsInTheRegimeBothMetMost) {
   // The host's regimes from the floors: repetitions 0-9 at ~130 ns, 10-19 at ~530 ns.
   auto with_floors = [](benchmark_history h) {

@@ -404,9 +404,9 @@ def _ratio(row: dict) -> str:
 
 
 def _claims(reports: list[Report]) -> str:
-    """The textbooks' comparison as verdicts of this run, and the process and namespace taxes
-    when they ran."""
-    if not any(r.claims or r.process_tax or r.namespace_tax for r in reports):
+    """The textbooks' comparison as verdicts of this run, and the process, namespace and relay
+    taxes when they ran."""
+    if not any(r.claims or r.process_tax or r.namespace_tax or r.relay_tax for r in reports):
         return ""
     html = '<h2 id="claims">Claims: the textbooks\u2019 comparison, judged by this run</h2>\n'
     for report in reports:
@@ -442,23 +442,30 @@ def _claims(reports: list[Report]) -> str:
                 "than with two threads of one process (90 % interval).</p>\n"
                 + _table(["mechanism", "pattern", "bytes", "process / thread", "verdict"], tax)
             )
-        netns = [
-            [
-                escape(text(t.get("pattern"))),
-                escape(str(t.get("message_size"))),
-                escape(_ratio(t)),
-                f'<td class="verdict {_anchor(text(t.get("verdict")))}">'
-                f'{escape(text(t.get("verdict")))}</td>',
+        for rows_of, intro, ratio_name in (
+            (report.namespace_tax,
+             "Namespace tax: how many times worse TCP is between two network namespaces joined "
+             "by a veth pair (two containers on one host) than over loopback (tcp.netns against "
+             "tcp, 90 % interval).", "veth / loopback"),
+            (report.relay_tax,
+             "Relay tax: how many times worse a pipe is through a relay process (one extra hop) "
+             "than direct (90 % interval).", "relayed / direct"),
+        ):
+            taxed = [
+                [
+                    escape(text(t.get("id"))),
+                    escape(text(t.get("pattern"))),
+                    escape(str(t.get("message_size"))),
+                    escape(_ratio(t)),
+                    f'<td class="verdict {_anchor(text(t.get("verdict")))}">'
+                    f'{escape(text(t.get("verdict")))}</td>',
+                ]
+                for t in rows_of
             ]
-            for t in report.namespace_tax
-        ]
-        if netns:
-            html += (
-                "<p>Namespace tax: how many times worse TCP is between two network namespaces "
-                "joined by a veth pair (two containers on one host) than over loopback "
-                "(tcp.netns against tcp, 90 % interval).</p>\n"
-                + _table(["pattern", "bytes", "veth / loopback", "verdict"], netns)
-            )
+            if taxed:
+                html += f"<p>{escape(intro)}</p>\n" + _table(
+                    ["mechanism", "pattern", "bytes", ratio_name, "verdict"], taxed
+                )
     return html
 
 

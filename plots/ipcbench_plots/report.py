@@ -227,12 +227,13 @@ class Report:
     topology: list[TopologyPoint] = field(default_factory=list)
     estimates: dict[str, Estimate] = field(default_factory=dict)  # by benchmark name
     regimes: Regimes | None = None
-    # The textbooks' efficiency comparison as computed verdicts, the process tax and the
-    # namespace tax (results/README.md#claims, #process_tax, #namespace_tax); empty in reports
-    # before them.
+    # The textbooks' efficiency comparison as computed verdicts, the process, namespace and
+    # relay taxes (results/README.md#claims, #process_tax, #namespace_tax, #relay_tax); empty in
+    # reports before them.
     claims: list[dict] = field(default_factory=list)
     process_tax: list[dict] = field(default_factory=list)
     namespace_tax: list[dict] = field(default_factory=list)
+    relay_tax: list[dict] = field(default_factory=list)
 
     @property
     def ipcbench(self) -> dict:
@@ -391,7 +392,7 @@ def _parse_report(data: object, path: Path, label: str) -> Report:
     if not isinstance(probes, list) or not all(isinstance(p, dict) for p in probes):
         raise _Invalid("'probes' is not an array of objects")
     lists = {}
-    for key in ("claims", "process_tax", "namespace_tax"):
+    for key in ("claims", "process_tax", "namespace_tax", "relay_tax"):
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
             raise _Invalid(f"'{key}' is not an array of objects")
@@ -402,6 +403,7 @@ def _parse_report(data: object, path: Path, label: str) -> Report:
         path, label, context, cells, series_family, family_order, probes,
         [_merge_repetitions(points) for points in topology.values()], estimates,
         _regimes(context), lists["claims"], lists["process_tax"], lists["namespace_tax"],
+        lists["relay_tax"],
     )
 
 

@@ -277,7 +277,7 @@ class ClaimsTest(unittest.TestCase):
         self.assertIn("1.25x [1.10, 1.40]", page)
         self.assertIn("processes slower", page)
 
-    def test_namespace_tax_alone_gets_the_section(self):
+    def test_namespace_and_relay_taxes_alone_get_the_section(self):
         from tests.helpers import load_data
 
         data = json.loads((FIXTURES / "report-a.json").read_text(encoding="utf-8"))
@@ -285,13 +285,21 @@ class ClaimsTest(unittest.TestCase):
             {"id": "tcp", "pattern": "latency", "message_size": 1048576, "ratio": 1.44,
              "interval": [1.3, 1.6], "verdict": "namespaces slower"}
         ]
+        data["relay_tax"] = [
+            {"id": "pipe.relay.splice", "pattern": "throughput", "message_size": 65536,
+             "ratio": 1.7, "interval": [1.5, 1.9], "verdict": "relay slower"}
+        ]
         report = load_data(data)
         self.assertEqual(len(report.namespace_tax), 1)
+        self.assertEqual(len(report.relay_tax), 1)
         with tempfile.TemporaryDirectory(prefix="ipcbench-plots-") as tmp:
             page = render([report], None, Path(tmp) / "netns").read_text(encoding="utf-8")
         self.assertIn("Namespace tax", page)
         self.assertIn("1.44x [1.30, 1.60]", page)
         self.assertIn("namespaces slower", page)
+        self.assertIn("Relay tax", page)
+        self.assertIn("pipe.relay.splice", page)
+        self.assertIn("1.70x [1.50, 1.90]", page)
 
     def test_claims_must_be_an_array_of_objects(self):
         from ipcbench_plots.report import ReportError
