@@ -425,24 +425,10 @@ def _claims(reports: list[Report]) -> str:
         ]
         if rows:
             html += _table(["claim", "verdict", "where", "method"], rows)
-        tax = [
-            [
-                escape(text(t.get("id"))),
-                escape(text(t.get("pattern"))),
-                escape(str(t.get("message_size"))),
-                escape(_ratio(t)),
-                f'<td class="verdict {_anchor(text(t.get("verdict")))}">'
-                f'{escape(text(t.get("verdict")))}</td>',
-            ]
-            for t in report.process_tax
-        ]
-        if tax:
-            html += (
-                "<p>Process tax: how many times worse the same channel is with process peers "
-                "than with two threads of one process (90 % interval).</p>\n"
-                + _table(["mechanism", "pattern", "bytes", "process / thread", "verdict"], tax)
-            )
         for rows_of, intro, ratio_name in (
+            (report.process_tax,
+             "Process tax: how many times worse the same channel is with process peers than "
+             "with two threads of one process (90 % interval).", "process / thread"),
             (report.namespace_tax,
              "Namespace tax: how many times worse TCP is between two network namespaces joined "
              "by a veth pair (two containers on one host) than over loopback (tcp.netns against "
