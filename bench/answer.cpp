@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string_view>
+#include <tuple>
 
 #include "report/schema.hpp"
 
@@ -56,6 +57,22 @@ basis basis_of(const benchmark_history& h, const run_regimes& r) {
       b.values.push_back(h.samples[i].value);
     }
   return b;
+}
+
+std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool in_reference,
+                                       int min_repetitions) {
+  const auto min = static_cast<std::size_t>(std::max(min_repetitions, 0));
+  const auto key = [&](const benchmark_need& n) {
+    const bool first = in_reference && n.headline && n.reference_repetitions < min;
+    return std::tuple(!first, in_reference ? n.reference_repetitions : n.repetitions, -n.width,
+                      n.index);
+  };
+  std::sort(needs.begin(), needs.end(),
+            [&](const benchmark_need& a, const benchmark_need& b) { return key(a) < key(b); });
+  std::vector<std::size_t> order;
+  order.reserve(needs.size());
+  for (const auto& n : needs) order.push_back(n.index);
+  return order;
 }
 
 namespace {

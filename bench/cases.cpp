@@ -1,5 +1,7 @@
 #include "cases.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <regex>
 
 #include "bench/report.hpp"
@@ -29,6 +31,13 @@ bool in_process(const mechanism_traits& t) {
 
 bool floors_apply(const bench_case& c) {
   return !c.topo || *c.topo == topology::pairs;
+}
+
+bool in_headline(const bench_case& c) {
+  // A notification carries no payload: its own sizes (traits.sizes) are the wake-up finding's.
+  return !c.topo && !c.req.thread_peers && c.traits.kind != channel_kind::calibration &&
+         (!c.traits.sizes.empty() ||
+          std::ranges::find(kHeadlineSizes, c.req.message_size) != std::end(kHeadlineSizes));
 }
 
 std::vector<bench_case> make_cases(const bench_options& o) {

@@ -33,6 +33,14 @@ bool in_process(const mechanism_traits& t);
 // aggregate of N producers or N consumers sharing a channel.
 bool floors_apply(const bench_case& c);
 
+// The sizes the headline answers at: the 64 B latency ranking, the 1 MiB throughput ranking and
+// PIPE_BUF, where the textbooks' claims are read (plots: headline.py, ranking.py).
+inline constexpr std::size_t kHeadlineSizes[] = {64, 4096, 1048576};
+// Whether the answer rests on this benchmark: a mechanism's one pair, process peers, at a headline
+// size (a notification at its own sizes), either pattern; the stop rule's batches give these
+// their minimum first (repetition_plan).
+bool in_headline(const bench_case& c);
+
 // The calibration benchmarks, then every registered mechanism's one-pair benchmarks, then (fork
 // process model only) the topology benchmarks. The cases hold references into registry().
 std::vector<bench_case> make_cases(const bench_options& o);

@@ -29,6 +29,7 @@ void bench_session::add(const bench_case& c) {
                         .samples = {},
                         .stopped = {}});
   seconds_.push_back(0);
+  headline_.push_back(in_headline(c));
 }
 
 void bench_session::calibrate(cpu_choice cpus, const std::vector<std::size_t>& sizes) {
@@ -101,33 +102,31 @@ std::vector<std::size_t> bench_session::plan_round(int round, double elapsed_s) 
     if (histories_[i].stopped.empty()) active.push_back(i);
   // Every benchmark runs once at least, whatever the budget; a fixed count runs in whole rounds.
   if (round == 0 || plan_.budget_s <= 0 || active.empty()) return active;
-  // After the first round, batches of a few seconds, furthest from an answer first. While the
-  // host is in the reference regime that is the benchmark with the fewest repetitions there (the
-  // ones its estimate is taken from), otherwise the one with the fewest repetitions; then the
-  // widest interval.
+  // After the first round, batches of a few seconds, furthest from an answer first
+  // (order_by_need): while the host is in the reference regime, the headline's benchmarks short of
+  // the minimum there, then the fewest repetitions there; otherwise the fewest repetitions.
   const bool in_reference = host_in_reference();
-  struct need {
-    std::size_t reps;
-    double width;
-  };
-  std::vector<need> needs(histories_.size());
+  std::vector<benchmark_need> needs;
+  needs.reserve(active.size());
   for (std::size_t i : active) {
     const benchmark_history& h = histories_[i];
     const basis b = basis_of(h, regimes_);
     const auto ci = estimate::median_interval(b.values, plan_.rule.confidence);
     const double mid = estimate::median(b.values);
-    std::size_t reps = h.samples.size();
-    if (in_reference)
-      reps =
-          static_cast<std::size_t>(std::count_if(h.samples.begin(), h.samples.end(), [&](auto& x) {
-            return regimes_.of(x.order) == regimes_.found.reference;
-          }));
-    needs[i] = {reps, ci && mid != 0 ? (ci->hi - ci->lo) / std::abs(mid) : HUGE_VAL};
+    // Without regimes (no floors: placement none) every repetition counts as the reference's.
+    const auto there =
+        regimes_.found.list.empty()
+            ? h.samples.size()
+            : static_cast<std::size_t>(std::ranges::count_if(h.samples, [&](auto& x) {
+                return regimes_.of(x.order) == regimes_.found.reference;
+              }));
+    needs.push_back({.index = i,
+                     .headline = headline_[i],
+                     .repetitions = h.samples.size(),
+                     .reference_repetitions = there,
+                     .width = ci && mid != 0 ? (ci->hi - ci->lo) / std::abs(mid) : HUGE_VAL});
   }
-  std::stable_sort(active.begin(), active.end(), [&](std::size_t a, std::size_t b) {
-    return needs[a].reps != needs[b].reps ? needs[a].reps < needs[b].reps
-                                          : needs[a].width > needs[b].width;
-  });
+  active = order_by_need(std::move(needs), in_reference, plan_.rule.min_repetitions);
   constexpr std::size_t kBatch = 32;
   std::vector<std::size_t> chosen;
   double left = plan_.budget_s - elapsed_s;
@@ -215,6 +214,11 @@ nlohmann::json bench_session::stop_rule_json() const {
           {"max_repetitions", r.max_repetitions},
           {"budget_s", plan_.budget_s},
           {"basis", "reference regime"},
+          {"headline_first",
+           {{"sizes", kHeadlineSizes},
+            {"rule",
+             "while the host is in the reference regime, a mechanism's one-pair benchmarks with "
+             "process peers at these sizes run first until each has min_repetitions there"}}},
           {"seed", plan_.seed},
           {"metrics",
            {{"latency", schema::counter::kRttP50Ns},

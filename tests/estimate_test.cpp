@@ -361,3 +361,22 @@ TEST(Answer, ProcessTaxComparesBothFormsInTheRegimeBothMetMost) {
 
 }  // namespace
 }  // namespace ipcbench
+
+TEST(Answer, HeadlineBenchmarksShortOfTheMinimumGoFirstInTheReferenceRegime) {
+  using ipcbench::benchmark_need;
+  const std::vector<benchmark_need> needs = {
+      {.index = 0, .headline = false, .repetitions = 2, .reference_repetitions = 1, .width = 0.5},
+      {.index = 1, .headline = true, .repetitions = 9, .reference_repetitions = 4, .width = 0.2},
+      {.index = 2, .headline = true, .repetitions = 9, .reference_repetitions = 5, .width = 0.3},
+      {.index = 3, .headline = false, .repetitions = 2, .reference_repetitions = 1, .width = 0.9},
+      {.index = 4, .headline = true, .repetitions = 3, .reference_repetitions = 2, .width = 0.1},
+  };
+  // In the reference regime: headline ones short of 5 there (4, fewest there first, then 1), then
+  // the rest by repetitions there (3 and 0 tie on 1, the wider first), the headline one at its
+  // minimum among them.
+  EXPECT_EQ(ipcbench::order_by_need(needs, true, 5), (std::vector<std::size_t>{4, 1, 3, 0, 2}));
+  // Elsewhere the headline gets no precedence: the fewest repetitions overall, then the widest.
+  EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{3, 0, 4, 2, 1}));
+  // A minimum of 0 (or one already met) leaves the order to the repetitions there alone.
+  EXPECT_EQ(ipcbench::order_by_need(needs, true, 0), (std::vector<std::size_t>{3, 0, 4, 1, 2}));
+}

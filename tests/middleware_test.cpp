@@ -204,5 +204,23 @@ TEST(HeaderOnly, RunsWithEveryHeaderChecked) {
   EXPECT_EQ(test::iceoryx_leftovers(), std::vector<std::string>{});
 }
 
+// The headline's benchmarks, which the stop rule's batches serve first in the reference regime:
+// a mechanism's one pair with process peers at 64 B, 4 KiB and 1 MiB (a notification at its own
+// sizes); not the calibration, not the topologies, not thread peers, not the other sizes.
+TEST(Cases, HeadlineIsOnePairWithProcessPeersAtItsSizes) {
+  bench_options o;
+  o.sizes = {64, 4095, 4096, 1u << 20};
+  o.fan = {2};
+  o.peers_threads = true;
+  int headline = 0;
+  for (const auto& c : make_cases(o)) {
+    const bool expected = !c.topo && !c.req.thread_peers && !c.name.starts_with("null/") &&
+                          (c.req.message_size != 4095 || !c.traits.sizes.empty());
+    EXPECT_EQ(in_headline(c), expected) << c.name;
+    headline += in_headline(c) && c.name.starts_with("pipe/") ? 1 : 0;
+  }
+  EXPECT_EQ(headline, 6);  // pipe: latency and throughput at 64 B, 4 KiB and 1 MiB
+}
+
 }  // namespace
 }  // namespace ipcbench
