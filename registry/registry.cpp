@@ -1,5 +1,8 @@
 #include "registry/registry.hpp"
 
+#include <algorithm>
+#include <stdexcept>
+
 #include "mechanisms/notify/eventfd.hpp"
 #include "mechanisms/notify/futex.hpp"
 #include "mechanisms/notify/posix_sem.hpp"
@@ -89,6 +92,20 @@ mechanism_entry placed_entry(const char* id, const char* mechanism, const char* 
 
 }  // namespace
 
+namespace {
+
+// Entries added before the registry is built (add_mechanism), and whether it is.
+std::vector<mechanism_entry>& external_entries() {
+  static std::vector<mechanism_entry> v;
+  return v;
+}
+bool& registry_built() {
+  static bool built = false;
+  return built;
+}
+
+}  // namespace
+
 const std::vector<mechanism_entry>& registry() {
   // The kernel mechanisms, then the middleware family (registry/middleware_*.cpp).
   static const std::vector<mechanism_entry> all = [] {
@@ -153,9 +170,35 @@ const std::vector<mechanism_entry>& registry() {
     append_daemon_middleware(v);
     // The io_uring family (liburing, optional): uring.cpp.
     v = with_uring(std::move(v));
+    // Out-of-tree adapters (add_mechanism: ipcbench::main<C>, a --plugin), after the built-in ones.
+    // An id that is a built-in one's is refused (std::invalid_argument, before any run).
+    for (auto& e : external_entries()) {
+      const std::string& id = e.traits.id;
+      if (std::any_of(v.begin(), v.end(), [&](const auto& b) { return b.traits.id == id; }))
+        throw std::invalid_argument("out-of-tree mechanism id '" + id + "' is a built-in one's");
+      v.push_back(std::move(e));
+    }
+    external_entries().clear();
     return v;
   }();
+  registry_built() = true;
   return all;
+}
+
+void add_mechanism(mechanism_entry e) {
+  const std::string& id = e.traits.id;
+  if (registry_built())
+    throw std::logic_error("add_mechanism(" + id + "): the registry is already in use");
+  if (id.empty() || id.find_first_of("/ \t\n,") != std::string::npos)
+    throw std::invalid_argument("out-of-tree mechanism id '" + id +
+                                "' is empty or has a '/', a ',' or white space");
+  const auto same = [&](const mechanism_entry& other) { return other.traits.id == id; };
+  if (std::any_of(external_entries().begin(), external_entries().end(), same))
+    throw std::invalid_argument("out-of-tree mechanism id '" + id + "' is added twice");
+  if (e.traits.family.empty()) e.traits.family = "out of tree";
+  if (e.traits.mechanism.empty()) e.traits.mechanism = id;
+  if (e.traits.variant.empty()) e.traits.variant = "default";
+  external_entries().push_back(std::move(e));
 }
 
 std::vector<topology> mechanism_entry::topologies() const {

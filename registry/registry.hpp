@@ -37,4 +37,22 @@ struct mechanism_entry {
 const std::vector<mechanism_entry>& registry();
 const mechanism_entry* find_mechanism(const std::string& id);
 
+// Adds an out-of-tree mechanism (include/ipcbench/ipcbench.hpp: ipcbench::main<C>, a --plugin),
+// listed after the built-in ones and run, reported and compared as they are. Only before the
+// registry is first used (std::logic_error after); an empty id, one with '/', ',' or white
+// space, or one added twice is refused with std::invalid_argument, and an id that is a built-in
+// one's when registry() is first built. An empty family becomes "out of tree".
+void add_mechanism(mechanism_entry e);
+
+// What a plug-in (a shared object loaded with --plugin, bench/plugin.hpp) exports as
+//   extern "C" const ipcbench::plugin_info* ipcbench_plugin_entry();
+// (include/ipcbench/ipcbench.hpp: IPCBENCH_PLUGIN). The first two members stay first in every
+// version, so that a program can read them from a plug-in of any version and refuse a mismatch.
+struct plugin_info {
+  int adapter_api;               // IPCBENCH_ADAPTER_API of the headers it was built with
+  const char* ipcbench_version;  // IPCBENCH_VERSION_STRING of the same
+  void (*add_mechanisms)();      // calls add_mechanism for each of its channel types
+};
+inline constexpr const char* kPluginEntry = "ipcbench_plugin_entry";
+
 }  // namespace ipcbench
