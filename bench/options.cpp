@@ -381,6 +381,8 @@ Options:
   --header-only         also run the "header only" ids (iceoryx.zerocopy.busy.header_only):
                         only the message's 24-byte header written and checked, as iceperf
                         measures; not a measure of moving data, so left out unless asked for
+  --plugin PATH         load an out-of-tree mechanism from a shared object built against this
+                        ipcbench (IPCBENCH_PLUGIN; docs/packaging.md); may be given again
   --list                list the mechanisms and their traits, then exit
   --help                this text
 

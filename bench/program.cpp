@@ -1,6 +1,8 @@
 // ipcbench: the Google Benchmark program. Registers mechanism x pattern x size (bench/cases),
 // runs each through the harness in one bench_session (bench/session), and writes the report
 // (Google Benchmark's JSON format with our fields) that report_builder assembles from the runs.
+#include "bench/program.hpp"
+
 #include <benchmark/benchmark.h>
 
 #include <cerrno>
@@ -19,6 +21,7 @@
 #include "bench/claims.hpp"
 #include "bench/context.hpp"
 #include "bench/options.hpp"
+#include "bench/plugin.hpp"
 #include "bench/report.hpp"
 #include "bench/session.hpp"
 #include "harness/runner.hpp"
@@ -269,13 +272,20 @@ int real_main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace ipcbench
 
-int main(int argc, char** argv) {
-  if (ipcbench::is_peer_invocation(argc, argv)) return ipcbench::peer_main(argc, argv);
+int program_main(int argc, char** argv) {
   try {
-    return ipcbench::real_main(argc, argv);
-  } catch (const ipcbench::usage_error& e) {
+    // Plug-ins first (--plugin, and IPCBENCH_PLUGINS for a spawned peer): their mechanisms are
+    // in the registry before anything reads it.
+    load_plugins(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "ipcbench: " << e.what() << "\n";
+    return 2;
+  }
+  if (is_peer_invocation(argc, argv)) return peer_main(argc, argv);
+  try {
+    return real_main(argc, argv);
+  } catch (const usage_error& e) {
     std::cerr << "ipcbench: " << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
@@ -283,3 +293,5 @@ int main(int argc, char** argv) {
     return 2;
   }
 }
+
+}  // namespace ipcbench
