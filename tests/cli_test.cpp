@@ -82,6 +82,9 @@ INSTANTIATE_TEST_SUITE_P(
                       bad_input{{"--benchmark_out=/nonexistent/dir/r.json"},
                                 "cannot write '/nonexistent/dir/r.json'"},
                       bad_input{{"--frobnicate"}, "unknown option '--frobnicate'"},
+                      bad_input{{"--plugin"}, "--plugin needs the path of a shared object"},
+                      bad_input{{"--plugin", "/nonexistent/p.so"},
+                                "--plugin '/nonexistent/p.so': no such file"},
                       bad_input{{"--benchmark_filter=("}, "not a valid regular expression"},
                       bad_input{{"--process", "thread"}, "--process must be fork or spawn"},
                       bad_input{{"--peer=fifo"}, "peer mode needs"},
@@ -287,6 +290,59 @@ TEST(Cli, PeersProcessesAndThreadsRunBothAndReportTheProcessTax) {
   EXPECT_NE(o.err.find("process tax"), std::string::npos) << o.err;
   EXPECT_TRUE(test::leftovers().empty());
 }
+
+#ifdef IPCBENCH_TEST_PLUGIN
+// A plug-in's mechanism is listed, run and reported as a built-in one, marked out of tree.
+TEST(Plugins, MechanismRunsAndIsReportedAsABuiltInOne) {
+  const auto list = run_bench({"--plugin", IPCBENCH_TEST_PLUGIN, "--list"});
+  ASSERT_EQ(list.exit_code(), 0) << list.err;
+  EXPECT_NE(list.out.find("\"test.plugin_pipe\""), std::string::npos) << list.out;
+
+  const auto path = test::scratch_dir() / "plugin.json";
+  const auto o = run_bench({"--plugin=" IPCBENCH_TEST_PLUGIN, "--sizes", "64,4097", "--target-time",
+                            "0.01", "--benchmark_repetitions=1",
+                            "--benchmark_filter=^test.plugin_pipe/(latency|throughput)/",
+                            "--benchmark_out=" + path.string(), "--progress"});
+  ASSERT_EQ(o.exit_code(), 0) << o.err;
+  std::ifstream in(path);
+  const auto report = nlohmann::json::parse(in);
+  std::filesystem::remove(path);
+  std::size_t ok = 0;
+  for (const auto& b : report.at("benchmarks"))
+    if (b.at("name").get<std::string>().starts_with("test.plugin_pipe/")) {
+      EXPECT_EQ(b.at("status"), "ok") << b.dump(1);
+      ++ok;
+    }
+  EXPECT_EQ(ok, 4u) << report.dump(1);  // two sizes, two patterns
+  bool described = false;
+  for (const auto& m : report.at("context").at("ipcbench").at("mechanisms"))
+    if (m.at("id") == "test.plugin_pipe") {
+      described = true;
+      EXPECT_EQ(m.at("variant"), "plugin");
+      EXPECT_NE(m.dump().find("out of tree, ipcbench adapter API "), std::string::npos) << m.dump();
+    }
+  EXPECT_TRUE(described);
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
+TEST(Plugins, AnotherVersionIsRefusedNamingBoth) {
+  const auto o = run_bench({"--plugin", IPCBENCH_TEST_PLUGIN_MISMATCH, "--list"});
+  EXPECT_EQ(o.exit_code(), 2) << o.err;
+  EXPECT_EQ(lines(o.err), 1u) << o.err;
+  EXPECT_NE(o.err.find("was built for ipcbench 9.9.9 (adapter API 999); this is ipcbench "),
+            std::string::npos)
+      << o.err;
+}
+
+TEST(Plugins, ASharedObjectWithoutTheEntryPointIsRefused) {
+  const auto o = run_bench({"--plugin", IPCBENCH_SHARED_LIBRARY, "--list"});
+  EXPECT_EQ(o.exit_code(), 2) << o.err;
+  EXPECT_EQ(lines(o.err), 1u) << o.err;
+  EXPECT_NE(o.err.find("is not an ipcbench plug-in: it exports no ipcbench_plugin_entry"),
+            std::string::npos)
+      << o.err;
+}
+#endif
 
 TEST(Cli, SpawnRunsNamedChannelsBetweenLaunchedPeers) {
   const auto path = test::scratch_dir() / "spawn.json";
