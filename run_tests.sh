@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds ipcbench with its tests and runs the whole suite: a Release build with warnings as
-# errors, then the same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+# errors, the installed package with the example adapter (scripts/check_package.sh), then the
+# same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 # Installs missing Debian packages first. Usage: ./run_tests.sh [--no-sanitizers]
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -45,6 +46,8 @@ if ! unshare --ipc --mount true 2>/dev/null; then
 fi
 
 run_suite "$here/build-tests" -DCMAKE_BUILD_TYPE=Release
+# The installed package: the example adapter built against it, conformance, a report, the .deb.
+TMPDIR="$test_tmp" "$here/scripts/check_package.sh" "$here/build-tests"
 if [ "$sanitizers" -eq 1 ]; then
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite "$here/build-asan" -DCMAKE_BUILD_TYPE=Debug -DIPCBENCH_SANITIZE=ON
