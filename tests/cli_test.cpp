@@ -325,6 +325,28 @@ TEST(Plugins, MechanismRunsAndIsReportedAsABuiltInOne) {
   EXPECT_TRUE(test::leftovers().empty());
 }
 
+// A launched peer (--process spawn) is this program run again: it loads the same plug-ins.
+TEST(Plugins, LaunchedPeersLoadThePlugInToo) {
+  const auto path = test::scratch_dir() / "plugin-spawn.json";
+  const auto o = run_bench({"--plugin", IPCBENCH_TEST_PLUGIN, "--process", "spawn", "--sizes",
+                            "64", "--target-time", "0.01", "--benchmark_repetitions=1",
+                            "--benchmark_filter=^test.plugin_fifo/latency/",
+                            "--benchmark_out=" + path.string(), "--progress"});
+  ASSERT_EQ(o.exit_code(), 0) << o.err;
+  std::ifstream in(path);
+  const auto report = nlohmann::json::parse(in);
+  std::filesystem::remove(path);
+  bool seen = false;
+  for (const auto& b : report.at("benchmarks"))
+    if (b.at("name") == "test.plugin_fifo/latency/64/cross.spawn") {
+      seen = true;
+      EXPECT_EQ(b.at("status"), "ok") << b.dump(1);
+      EXPECT_EQ(b.at("process"), "spawn");
+    }
+  EXPECT_TRUE(seen) << report.dump(1);
+  EXPECT_TRUE(test::leftovers().empty());
+}
+
 TEST(Plugins, AnotherVersionIsRefusedNamingBoth) {
   const auto o = run_bench({"--plugin", IPCBENCH_TEST_PLUGIN_MISMATCH, "--list"});
   EXPECT_EQ(o.exit_code(), 2) << o.err;
