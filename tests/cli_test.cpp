@@ -328,8 +328,8 @@ TEST(Plugins, MechanismRunsAndIsReportedAsABuiltInOne) {
 // A launched peer (--process spawn) is this program run again: it loads the same plug-ins.
 TEST(Plugins, LaunchedPeersLoadThePlugInToo) {
   const auto path = test::scratch_dir() / "plugin-spawn.json";
-  const auto o = run_bench({"--plugin", IPCBENCH_TEST_PLUGIN, "--process", "spawn", "--sizes",
-                            "64", "--target-time", "0.01", "--benchmark_repetitions=1",
+  const auto o = run_bench({"--plugin", IPCBENCH_TEST_PLUGIN, "--process", "spawn", "--sizes", "64",
+                            "--target-time", "0.01", "--benchmark_repetitions=1",
                             "--benchmark_filter=^test.plugin_fifo/latency/",
                             "--benchmark_out=" + path.string(), "--progress"});
   ASSERT_EQ(o.exit_code(), 0) << o.err;
