@@ -597,10 +597,16 @@ std::string render_same_answer(const same_answer_figures& f) {
           out += "Kendall tau-b " +
                  (std::isnan(r.tau_b) ? std::string("undefined (fewer than 2 or all tied)")
                                       : printf_string("%.3f", r.tau_b)) +
-                 " over " + std::to_string(r.n) + (r.n == 1 ? " mechanism\n" : " mechanisms\n");
+                 " over " + std::to_string(r.n) + (r.n == 1 ? " mechanism" : " mechanisms");
+          if (!std::isnan(r.tau_declared))
+            out += "; " + printf_string("%.3f", r.tau_declared) +
+                   " as the reports declare them (intervals that overlap: tied)";
+          out += "\n";
         } else {
           out += "A " + r.winner_a + ", B " + r.winner_b +
-                 (r.winner_a == r.winner_b ? ": agree\n" : ": differ\n");
+                 (r.winner_a == r.winner_b ? ": agree\n"
+                  : r.winners_tied         ? ": differ, tied within their intervals in both\n"
+                                           : ": differ\n");
         }
       }
       if (!any) out += ranking_head(w.metric, w.size, what, "") + ": no mechanism ok in both\n";
@@ -639,9 +645,11 @@ ordered_json same_answer_json(const same_answer_figures& f) {
                         {"placement", r.placement},
                         {"n", r.n},
                         {"tau_b", number_or_null(r.tau_b)},
+                        {"tau_declared", number_or_null(r.tau_declared)},
                         {"winner_a", r.winner_a},
                         {"winner_b", r.winner_b},
-                        {"winners_agree", r.winner_a == r.winner_b}});
+                        {"winners_agree", r.winner_a == r.winner_b},
+                        {"winners_tied", r.winners_tied}});
   }
   doc["rankings"] = std::move(rankings);
   doc["spread"] = {

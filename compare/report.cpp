@@ -197,6 +197,9 @@ stated_estimate parse_estimate(const json& e, const std::string& path, const std
     if (!value->is_number()) not_a_report(path, where + ".value is not a number");
     s.value = value->get<double>();
   }
+  if (const auto in = e.find("interval"); in != e.end() && in->is_array() && in->size() == 2 &&
+                                          (*in)[0].is_number() && (*in)[1].is_number())
+    s.interval = std::pair((*in)[0].get<double>(), (*in)[1].get<double>());
   const auto modes = e.find("modes");
   s.multimodal = modes != e.end() && modes->is_array() && !modes->empty();
   if (const auto by_regime = e.find("by_regime"); by_regime != e.end() && by_regime->is_array()) {

@@ -66,8 +66,10 @@ std::optional<benchmark_info> parse_name(std::string_view name);
 struct stated_estimate {
   std::string metric;           // rtt_p50_ns or bytes_per_second
   std::optional<double> value;  // null when no repetition was ok
-  bool multimodal = false;      // it lists `modes`
-  std::size_t regimes = 0;      // `by_regime` entries: the regimes its repetitions span
+  // The interval of the value at the report's confidence (`interval`), when it states one.
+  std::optional<std::pair<double, double>> interval;
+  bool multimodal = false;  // it lists `modes`
+  std::size_t regimes = 0;  // `by_regime` entries: the regimes its repetitions span
   // Its value in each regime it met (`by_regime`): the regime's index in the report's
   // context.ipcbench.regimes, the repetitions there and their median. Entries without a value
   // are left out.

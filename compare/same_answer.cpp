@@ -70,7 +70,20 @@ spread_summary spread_of(const report& r) {
 struct ranked {
   std::string id;
   double a = 0.0, b = 0.0;
+  interval_value in_a, in_b;  // the estimates' intervals, or the values as points
 };
+
+// The interval an estimate states around `value`, or the value as a point.
+interval_value interval_of(const benchmark_samples& x, double value, bool estimates) {
+  if (estimates && x.estimate && x.estimate->interval)
+    return {std::min(x.estimate->interval->first, value),
+            std::max(x.estimate->interval->second, value)};
+  return {value, value};
+}
+
+bool overlap(const interval_value& a, const interval_value& b) {
+  return !(a.lo > b.hi || a.hi < b.lo);
+}
 
 // The winner of one side: the lowest (or highest) value, ties to the first id by name.
 std::string winner(const std::vector<ranked>& items, double ranked::*side, bool lower_is_better) {
@@ -101,7 +114,8 @@ void add_rankings(const report& a, const report& b, bool estimates, const char* 
     const auto vb = value_of(*y, metric, estimates);
     if (!va || !vb) continue;
     by_placement[x.info.placement.value_or("unknown")].push_back(
-        {x.info.id.value_or(x.name), *va, *vb});
+        {x.info.id.value_or(x.name), *va, *vb, interval_of(x, *va, estimates),
+         interval_of(*y, *vb, estimates)});
   }
   std::vector<std::string> placements;
   for (const auto& [placement, items] : by_placement) placements.push_back(placement);
@@ -123,6 +137,19 @@ void add_rankings(const report& a, const report& b, bool estimates, const char* 
     g.tau_b = kendall_tau_b(xs, ys);
     g.winner_a = winner(items, &ranked::a, lower_is_better);
     g.winner_b = winner(items, &ranked::b, lower_is_better);
+    if (estimates) {
+      std::vector<interval_value> ia, ib;
+      const ranked *wa = nullptr, *wb = nullptr;
+      for (const ranked& r : items) {
+        ia.push_back(r.in_a);
+        ib.push_back(r.in_b);
+        if (r.id == g.winner_a) wa = &r;
+        if (r.id == g.winner_b) wb = &r;
+      }
+      g.tau_declared = kendall_tau_declared(ia, ib);
+      g.winners_tied =
+          wa && wb && wa != wb && overlap(wa->in_a, wb->in_a) && overlap(wa->in_b, wb->in_b);
+    }
     out.push_back(std::move(g));
   }
 }

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,7 +35,13 @@ struct ranking_agreement {
   std::string placement;
   std::size_t n = 0;   // mechanisms in both reports, ok in both
   double tau_b = 0.0;  // Kendall's tau-b between the two reports' values; NaN when undefined
+  // Reports with estimates: tau-b of the rankings as the reports declare them, a pair whose
+  // intervals overlap counting as tied (stats.hpp, kendall_tau_declared); NaN otherwise.
+  double tau_declared = std::numeric_limits<double>::quiet_NaN();
   std::string winner_a, winner_b;  // the best id in each report (ties: the first by name)
+  // Reports with estimates: the two winners differ, but each report's intervals of the two
+  // overlap, so both reports declare them tied.
+  bool winners_tied = false;
 };
 
 // Within one report: the one-pair ok benchmarks with at least two repetitions of their main

@@ -135,6 +135,34 @@ double kendall_tau_b(std::span<const double> x, std::span<const double> y) {
   return static_cast<double>(concordant - discordant) / std::sqrt(untied_x * untied_y);
 }
 
+namespace {
+
+// +1 when a lies above b, -1 below, 0 when their intervals overlap.
+int declared_order(const interval_value& a, const interval_value& b) {
+  if (a.lo > b.hi) return 1;
+  if (a.hi < b.lo) return -1;
+  return 0;
+}
+
+}  // namespace
+
+double kendall_tau_declared(std::span<const interval_value> x, std::span<const interval_value> y) {
+  if (x.size() != y.size()) throw std::invalid_argument("kendall_tau_declared: sizes differ");
+  std::int64_t sum = 0, ordered_x = 0, ordered_y = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    for (std::size_t j = i + 1; j < x.size(); ++j) {
+      const int sx = declared_order(x[i], x[j]);
+      const int sy = declared_order(y[i], y[j]);
+      sum += sx * sy;
+      ordered_x += sx != 0;
+      ordered_y += sy != 0;
+    }
+  }
+  if (ordered_x == 0 || ordered_y == 0) return std::numeric_limits<double>::quiet_NaN();
+  return static_cast<double>(sum) /
+         std::sqrt(static_cast<double>(ordered_x) * static_cast<double>(ordered_y));
+}
+
 double safe_ratio(double a, double b) {
   if (b == 0.0) {
     if (a == 0.0) return 1.0;

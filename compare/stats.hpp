@@ -79,6 +79,18 @@ bootstrap_result bootstrap_median_ratio(std::span<const double> x, std::span<con
 // std::invalid_argument when the sizes differ.
 double kendall_tau_b(std::span<const double> x, std::span<const double> y);
 
+// A value with its interval (lo <= hi; a point: lo == hi).
+struct interval_value {
+  double lo = 0.0, hi = 0.0;
+};
+// Kendall's tau-b between two reports' rankings as they declare them: a pair is ordered in a
+// report only when the two intervals do not overlap (i above j: lo_i > hi_j), and tied when they
+// do, so two mechanisms neither report can tell apart do not count as a disagreement, and a pair
+// one report orders and the other ties lowers it less than a reversal. With points it is
+// kendall_tau_b. NaN when undefined (fewer than 2 values, or every pair tied in x or in y).
+// Throws std::invalid_argument when the sizes differ.
+double kendall_tau_declared(std::span<const interval_value> x, std::span<const interval_value> y);
+
 // a / b with 0 / 0 = 1 and x / 0 = +inf for x > 0, so a collapse to zero still has a direction.
 double safe_ratio(double a, double b);
 

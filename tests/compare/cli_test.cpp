@@ -910,7 +910,13 @@ TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
        {"latency p50 |delta| between A and B: 3 benchmarks, median 300.00 %, 90th percentile "
         "300.00 %\n",
         "throughput |delta| between A and B: 1 benchmark, median 0.00 %, 90th percentile 0.00 %\n",
-        "latency p50 ranking at 64 B (cross): Kendall tau-b 0.333 over 3 mechanisms\n",
+        // As declared (intervals A: unix_stream [5700, 6600], tcp 9000 (no interval: a point),
+        // pipe [9000, 11000]; B: [22800, 26400], [14800, 30400], [36000, 44000]): A orders
+        // (pipe, unix_stream) and (unix_stream, tcp), ties (pipe, tcp); B orders (pipe,
+        // unix_stream) and (pipe, tcp), ties (unix_stream, tcp): one concordant pair over
+        // sqrt(2 * 2), 0.5.
+        "latency p50 ranking at 64 B (cross): Kendall tau-b 0.333 over 3 mechanisms; 0.500 as "
+        "the reports declare them (intervals that overlap: tied)\n",
         "latency p50 winner at 64 B (cross): A unix_stream, B tcp: differ\n",
         // Over 1.5x in A: unix_stream (30000 / 5700, one regime, unexplained) and tcp (37200 /
         // 8700, two regimes); in B: tcp (two modes) and the throughput (two regimes).
@@ -928,6 +934,10 @@ TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
   EXPECT_EQ(doc["latency"]["p90_abs_delta_pct"], 300.0);
   EXPECT_EQ(doc["throughput"]["median_abs_delta_pct"], 0.0);
   EXPECT_NEAR(doc["rankings"][0]["tau_b"].get<double>(), 1.0 / 3.0, 1e-12);
+  EXPECT_NEAR(doc["rankings"][0]["tau_declared"].get<double>(), 0.5, 1e-12);
+  // A's intervals of unix_stream and tcp do not overlap: the winners are not tied.
+  EXPECT_EQ(doc["rankings"][0]["winners_tied"], false);
+  EXPECT_TRUE(doc["rankings"][1]["tau_declared"].is_null());  // one mechanism
   EXPECT_EQ(doc["spread"]["a"], json({{"benchmarks", 4},
                                       {"over", 2},
                                       {"share", 0.5},

@@ -297,5 +297,33 @@ TEST(KendallTauB, UndefinedIsNaN) {
                std::invalid_argument);
 }
 
+// Ranking agreement as two reports declare it: a pair whose intervals overlap is tied.
+TEST(KendallTauDeclared, PointsGiveTauBAndOverlapsAreTies) {
+  const auto points = [](std::vector<double> v) {
+    std::vector<interval_value> out;
+    for (double x : v) out.push_back({x, x});
+    return out;
+  };
+  EXPECT_DOUBLE_EQ(kendall_tau_declared(points({1, 2, 3, 4, 5}), points({3, 4, 1, 2, 5})), 0.2);
+  // Two mechanisms that swap inside overlapping intervals, a third clearly apart: the swap is a
+  // tie in both reports, the rest agrees.
+  const std::vector<interval_value> a{{100, 110}, {105, 115}, {200, 210}};
+  const std::vector<interval_value> b{{106, 116}, {101, 111}, {190, 220}};
+  EXPECT_DOUBLE_EQ(kendall_tau_declared(a, b), 1.0);
+  // A reversal of two pairs both reports order: -1.
+  EXPECT_DOUBLE_EQ(kendall_tau_declared(std::vector<interval_value>{{1, 2}, {5, 6}},
+                                        std::vector<interval_value>{{5, 6}, {1, 2}}),
+                   -1.0);
+  // Ordered in one report, tied in the other: counted in one denominator only.
+  EXPECT_DOUBLE_EQ(kendall_tau_declared(std::vector<interval_value>{{1, 2}, {5, 6}, {9, 10}},
+                                        std::vector<interval_value>{{1, 5}, {4, 6}, {9, 10}}),
+                   2.0 / std::sqrt(3.0 * 2.0));
+  // Every pair tied in one report, or fewer than two: undefined.
+  EXPECT_TRUE(std::isnan(kendall_tau_declared(std::vector<interval_value>{{1, 5}, {2, 6}},
+                                              std::vector<interval_value>{{1, 1}, {2, 2}})));
+  EXPECT_TRUE(std::isnan(kendall_tau_declared({}, {})));
+  EXPECT_THROW(kendall_tau_declared(points({1, 2}), points({1})), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace ipcbench::compare
