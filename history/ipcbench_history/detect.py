@@ -1,0 +1,248 @@
+"""Change points in one series: E-divisive means with a t-test, as Apache Otava (formerly
+Hunter, MongoDB's signal processing) finds them, on the logarithm of the values, with what only
+this suite knows applied around it:
+
+- host regimes: each run's value carries the cache-line round trip of the host regime it was
+  taken in; the runs are split by regime (groups 1.5x apart, as the report groups them) and each
+  part is analysed alone, so like is compared with like. Where the host settles in another regime
+  the step is reported as the host's ("regime"), never as a regression.
+- floors: within a regime the series is analysed on the basis that moves least from run to run:
+  the values, or the values in multiples of a floor measured beside them (the wake-up or
+  cache-line round trip for latency, the copy floor or cache-line round trip for throughput),
+  which takes out what that floor explains. On the raw basis, a step that a floor made
+  (the floor stepped the same way, significantly and beyond its own noise) is the host's too.
+- A/A noise: a step no larger than NOISE_FACTOR x the series' own run-to-run noise (the mean
+  |log ratio| of consecutive runs that no change point separates) is never reported.
+
+Otava's defaults: p-value at most 0.001, a window of 50 runs (25 each side of a split).
+Segments hold at least 3 runs.
+"""
+
+import math
+import statistics
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+MAX_PVALUE = 0.001
+WINDOW = 50
+MIN_SEGMENT = 3
+REGIME_RATIO = 1.5
+NOISE_FACTOR = 2.0
+
+
+@dataclass
+class Change:
+    index: int            # the first run after the step
+    ratio: float          # median after / median before (the metric's own units)
+    pvalue: float
+    noise: float          # the series' A/A noise, as a ratio - 1
+    regression: bool
+    explained_by: str | None = None  # the floor that explains it (the host moved), or None
+    floor_ratio: float | None = None
+    before: float = 0.0   # medians of the neighbouring segments
+    after: float = 0.0
+    basis: str = "raw"    # found on the values ("raw") or in multiples of this floor
+    basis_ratio: float = 1.0  # the step on that basis
+
+
+@dataclass
+class Options:
+    max_pvalue: float = MAX_PVALUE
+    window: int = WINDOW
+    min_segment: int = MIN_SEGMENT
+    noise_factor: float = NOISE_FACTOR
+
+
+def _best_split(x: np.ndarray, min_segment: int):
+    """(index, statistic) of the E-divisive means split of x (alpha = 1), or None."""
+    n = len(x)
+    if n < 2 * min_segment:
+        return None
+    d = np.abs(x[:, None] - x[None, :])
+    s = np.zeros((n + 1, n + 1))
+    s[1:, 1:] = d.cumsum(0).cumsum(1)
+    best = None
+    for tau in range(min_segment, n - min_segment + 1):
+        m, k = tau, n - tau
+        between = s[tau, n] - s[tau, tau]
+        left = s[tau, tau]
+        right = s[n, n] - 2 * s[tau, n] + s[tau, tau]
+        q = m * k / n * (2 * between / (m * k) - left / (m * (m - 1)) - right / (k * (k - 1)))
+        if best is None or q > best[1]:
+            best = (tau, q)
+    return best
+
+
+def _pvalue(a: np.ndarray, b: np.ndarray) -> float:
+    if np.ptp(a) == 0 and np.ptp(b) == 0:
+        return 0.0 if a[0] != b[0] else 1.0
+    with warnings.catch_warnings():  # nearly identical values: the p-value is still right
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(stats.ttest_ind(a, b).pvalue)
+
+
+def _segment(x: np.ndarray, start: int, end: int, opt: Options, out: list):
+    found = _best_split(x[start:end], opt.min_segment)
+    if found is None:
+        return
+    tau = start + found[0]
+    a = x[max(start, tau - opt.window // 2):tau]
+    b = x[tau:min(end, tau + opt.window // 2)]
+    if _pvalue(a, b) > opt.max_pvalue:
+        return
+    out.append(tau)
+    _segment(x, start, tau, opt, out)
+    _segment(x, tau, end, opt, out)
+
+
+def change_points(log_values, opt: Options = Options()) -> list[int]:
+    """The indices where a new segment starts, E-divisive means with the t-test's stop."""
+    x = np.asarray(log_values, dtype=float)
+    out: list[int] = []
+    _segment(x, 0, len(x), opt, out)
+    return sorted(out)
+
+
+def aa_noise(log_values, cuts) -> float:
+    """The A/A noise: the mean |log ratio| of consecutive runs that no change point separates,
+    what two runs of one build differ by, on average, one after the other."""
+    steps = [abs(log_values[i] - log_values[i - 1]) for i in range(1, len(log_values))
+             if i not in cuts]
+    return float(np.mean(steps)) if steps else 0.0
+
+
+def _neighbours(n: int, cuts: list[int], k: int, window: int):
+    bounds = [0] + cuts + [n]
+    lo = max(bounds[k], bounds[k + 1] - window // 2)
+    hi = min(bounds[k + 2], bounds[k + 1] + window // 2)
+    return lo, bounds[k + 1], hi
+
+
+# Which floors can explain a step, and how the value moves with each: +1 the value scales with
+# the floor (divide by it), -1 it scales inversely (multiply by it).
+_FLOORS = {
+    "rtt_p50_ns": (("wake", 1), ("line", 1)),
+    "bytes_per_second": (("copy", 1), ("line", -1)),
+}
+_FLOOR_NAMES = {"wake": "wake-up round trip", "line": "cache-line round trip",
+                "copy": "cross-core copy floor",
+                "regime": "host regime (its cache-line round trip)"}
+
+
+def floor_name(key: str) -> str:
+    return _FLOOR_NAMES[key]
+
+
+def host_classes(points, ratio: float = REGIME_RATIO) -> list[int]:
+    """Each point's host regime class: the cache-line round trip of the regime its value was
+    taken in, grouped where the values stand `ratio` apart, as the report groups its regimes
+    (0 the fastest; -1 where the report gave none)."""
+    known = sorted({p.host for p in points if p.host and p.host > 0})
+    bounds, cls = [], {}
+    for v in known:
+        if bounds and v / bounds[-1] < ratio:
+            bounds[-1] = v
+        else:
+            bounds.append(v)
+        cls[v] = len(bounds) - 1
+    return [cls[p.host] if p.host and p.host > 0 else -1 for p in points]
+
+
+def analyse(points, metric: str, lower_is_better: bool, opt: Options = Options()) -> list[Change]:
+    """The change points of one series of store.Point. The runs are split by host regime
+    (host_classes) and each part analysed on its own (_analyse_within), so only like is compared
+    with like; where the host settled in another regime for at least min_segment runs, the step
+    is the host's (explained_by "regime"), never a regression."""
+    classes = host_classes(points)
+    changes = []
+    for c in sorted(set(classes)):
+        where = [i for i, k in enumerate(classes) if k == c]
+        if len(where) < 2 * opt.min_segment:
+            continue
+        for change in _analyse_within([points[i] for i in where], metric, lower_is_better, opt):
+            change.index = where[change.index]
+            changes.append(change)
+    m = opt.min_segment
+    for i in range(m, len(points) - m + 1):
+        before, after = set(classes[i - m:i]), set(classes[i:i + m])
+        if len(before) == 1 and len(after) == 1 and before != after and -1 not in before | after:
+            a = np.log([p.value for p in points[i - m:i]])
+            b = np.log([p.value for p in points[i:i + m]])
+            step = float(np.median(b) - np.median(a))
+            host_a = statistics.median(p.host for p in points[i - m:i])
+            host_b = statistics.median(p.host for p in points[i:i + m])
+            changes.append(Change(index=i, ratio=math.exp(step), pvalue=_pvalue(a, b),
+                                  noise=0.0, regression=(step > 0) == lower_is_better,
+                                  explained_by="regime", floor_ratio=host_b / host_a,
+                                  before=math.exp(float(np.median(a))),
+                                  after=math.exp(float(np.median(b)))))
+    return sorted(changes, key=lambda c: c.index)
+
+
+def _bases(points, metric: str) -> dict:
+    """The series' logarithms as they are ("raw") and in multiples of each floor measured beside
+    every run (the key of _FLOORS), where every run has that floor."""
+    raw = np.log([p.value for p in points])
+    out = {"raw": raw}
+    for key, sign in _FLOORS.get(metric, ()):
+        floors = [getattr(p, key) for p in points]
+        if all(f is not None and f > 0 for f in floors):
+            out[key] = raw - sign * np.log(floors)
+    return out
+
+
+def _analyse_within(points, metric: str, lower_is_better: bool, opt: Options) -> list[Change]:
+    """The change points of runs in one host regime. They are found on the basis that moves
+    least from run to run (_bases): the values, or the values in multiples of a floor, which
+    takes out what that floor explains. A step within the A/A noise is dropped; on the raw basis,
+    a step that a floor explains carries `explained_by`."""
+    bases = _bases(points, metric)
+    name = min(bases, key=lambda k: aa_noise(bases[k], []))
+    values, raw = bases[name], bases["raw"]
+    cuts = change_points(values, opt)
+    noise = aa_noise(values, cuts)
+    kept = []
+    for k, cut in enumerate(cuts):
+        lo, mid, hi = _neighbours(len(values), cuts, k, opt.window)
+        step = float(np.median(values[mid:hi]) - np.median(values[lo:mid]))
+        if abs(step) <= opt.noise_factor * noise:
+            continue
+        # On a floor's basis, the values themselves must move the same way, by at least half
+        # as much: a step that is the floor's alone is no change of the mechanism.
+        raw_step = float(np.median(raw[mid:hi]) - np.median(raw[lo:mid]))
+        if name != "raw" and (raw_step * step <= 0 or abs(raw_step) < abs(step) / 2):
+            continue
+        kept.append(cut)
+    changes = []
+    for k, cut in enumerate(kept):
+        lo, mid, hi = _neighbours(len(values), kept, k, opt.window)
+        a, b = values[lo:mid], values[mid:hi]
+        step = float(np.median(b) - np.median(a))
+        change = Change(index=cut, ratio=math.exp(float(np.median(raw[mid:hi]) -
+                                                        np.median(raw[lo:mid]))),
+                        pvalue=_pvalue(a, b), noise=math.exp(noise) - 1,
+                        regression=(step > 0) == lower_is_better,
+                        before=math.exp(float(np.median(raw[lo:mid]))),
+                        after=math.exp(float(np.median(raw[mid:hi]))),
+                        basis=name, basis_ratio=math.exp(step))
+        for key, sign in _FLOORS.get(metric, ()) if name == "raw" else ():
+            floors = [getattr(p, key) for p in points]
+            if any(f is None or f <= 0 for f in floors[lo:hi]):
+                continue
+            f = np.log(floors[lo:hi])
+            fa, fb = f[:mid - lo], f[mid - lo:]
+            floor_step = float(np.median(fb) - np.median(fa))
+            floor_noise = aa_noise(list(f), [mid - lo])
+            # The floor moved the way that makes the value move as it did, beyond the floor's
+            # own run-to-run noise and significantly: the host moved under the run.
+            if (floor_step * sign > 0) == (step > 0) and \
+                    abs(floor_step) > opt.noise_factor * floor_noise and \
+                    _pvalue(fa, fb) <= opt.max_pvalue:
+                change.explained_by = key
+                change.floor_ratio = math.exp(floor_step)
+                break
+        changes.append(change)
+    return changes

@@ -1,0 +1,270 @@
+"""The history: one SQLite file of runs (one per report) and their estimates.
+
+A run is keyed by the SHA-256 of its report's JSON text (after decompression), so adding the same
+report twice changes nothing. A series is one benchmark's main metric on one machine in one mode
+(idle states, process model, peers): runs in another mode are another series, never a step.
+"""
+
+import gzip
+import hashlib
+import json
+import lzma
+import sqlite3
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY,
+  digest TEXT NOT NULL UNIQUE,      -- SHA-256 of the report's JSON text
+  date TEXT NOT NULL,               -- context.date (ISO 8601), the run's start
+  machine TEXT NOT NULL,            -- fingerprint: host, CPU model, CPU count
+  host TEXT NOT NULL,
+  cpu_model TEXT,
+  cpu_count INTEGER,
+  kernel TEXT,
+  mode TEXT NOT NULL,               -- idle states / process model / peers
+  git_commit TEXT,
+  tree_modified INTEGER,
+  version TEXT,
+  conditions TEXT NOT NULL,         -- JSON: cpuidle, placement, sweep, regimes, run conditions
+  source TEXT NOT NULL,             -- the path the report was added from
+  added TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))
+);
+CREATE TABLE IF NOT EXISTS results (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  benchmark TEXT NOT NULL,
+  metric TEXT NOT NULL,             -- rtt_p50_ns (lower is better) or bytes_per_second
+  value REAL NOT NULL,              -- the report's estimate (or the median of its repetitions)
+  lo REAL, hi REAL,                 -- the estimate's interval, when the report gives one
+  repetitions INTEGER NOT NULL,     -- repetitions behind the value
+  regime INTEGER,                   -- the host regime the value was taken in
+  line_floor_ns REAL,               -- medians over those repetitions of the floors beside them
+  wake_floor_ns REAL,
+  copy_floor_bps REAL,
+  regime_line_ns REAL,              -- the cache-line round trip of that regime (the report's)
+  stopped TEXT,
+  PRIMARY KEY (run_id, benchmark, metric)
+);
+CREATE INDEX IF NOT EXISTS results_by_benchmark ON results (benchmark, metric);
+"""
+
+
+class HistoryError(Exception):
+    """Bad input: the message is the one line the user sees (exit 2)."""
+
+
+def lower_is_better(metric: str) -> bool:
+    return metric != "bytes_per_second"
+
+
+def open_db(path: Path, create: bool = True) -> sqlite3.Connection:
+    path = Path(path)
+    if not create and not path.is_file():
+        raise HistoryError(f"no history at '{path}' (ipcbench-history add makes one)")
+    if create and path.parent and not path.parent.exists():
+        raise HistoryError(f"cannot create '{path}': no folder '{path.parent}'")
+    try:
+        db = sqlite3.connect(path)
+        db.execute("PRAGMA foreign_keys = ON")
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if version not in (0, SCHEMA_VERSION):
+            raise HistoryError(f"'{path}' is a history of schema {version}; this is schema "
+                               f"{SCHEMA_VERSION}")
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if version == 0 and tables:
+            raise HistoryError(f"'{path}' is an SQLite file but not an ipcbench history")
+        db.executescript(_SCHEMA)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.commit()
+        return db
+    except sqlite3.DatabaseError as error:
+        raise HistoryError(f"cannot open '{path}': {error}") from None
+
+
+def read_report_text(path: Path) -> str:
+    path = Path(path)
+    opener = {".xz": lzma.open, ".gz": gzip.open}.get(path.suffix, open)
+    try:
+        with opener(path, "rt", encoding="utf-8") as stream:
+            return stream.read()
+    except FileNotFoundError:
+        raise HistoryError(f"no such report: '{path}'") from None
+    except (lzma.LZMAError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as error:
+        raise HistoryError(f"cannot read '{path}': not valid compressed data: {error}") from None
+    except OSError as error:
+        raise HistoryError(f"cannot read '{path}': {error.strerror or error}") from None
+
+
+@dataclass
+class AddResult:
+    run_id: int
+    added: bool  # False: the same report was already there
+    results: int
+
+
+def _median(values):
+    values = [v for v in values if isinstance(v, (int, float)) and v > 0]
+    return statistics.median(values) if values else None
+
+
+def _floors(reps, key):
+    return _median([(r.get("floors") or {}).get(key) for r in reps])
+
+
+def parse_report(text: str, path: Path):
+    """(run fields, result rows) of one report; HistoryError when it is not an ipcbench report."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise HistoryError(f"cannot read '{path}': malformed JSON: {error}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
+        raise HistoryError(f"cannot read '{path}': not an ipcbench report (no benchmarks list)")
+    context = data.get("context") if isinstance(data.get("context"), dict) else {}
+    ib = context.get("ipcbench") if isinstance(context.get("ipcbench"), dict) else None
+    if ib is None or not isinstance(context.get("date"), str):
+        raise HistoryError(f"cannot read '{path}': not an ipcbench report (no context.ipcbench "
+                           "or context.date)")
+    host = str(context.get("host_name") or "unknown")
+    cpu_model = ib.get("cpu_model")
+    cpu_count = ib.get("cpu_count") or context.get("num_cpus")
+    machine = f"{host} ({cpu_model or 'unknown CPU'}, {cpu_count or '?'} CPUs)"
+    idle = (ib.get("idle_states") or {}).get("in_force") or "unknown"
+    mode = f"idle {idle}, {ib.get('process_model') or 'fork'}, {ib.get('peers') or 'processes'}"
+    regimes = ib.get("regimes") if isinstance(ib.get("regimes"), dict) else {}
+    conditions = {
+        "cpuidle": ib.get("cpuidle"),
+        "placement": ib.get("placement"),
+        "sweep": ib.get("sweep"),
+        "regimes": [{"line_ns": (r.get("cache_line_rtt_p50_ns") or {}).get("median"),
+                     "share": r.get("share")} for r in regimes.get("regimes") or []
+                    if isinstance(r, dict)],
+        "run_conditions": ib.get("run_conditions"),
+    }
+    run = {
+        "date": context["date"], "machine": machine, "host": host, "cpu_model": cpu_model,
+        "cpu_count": cpu_count, "kernel": ib.get("kernel"), "mode": mode,
+        "git_commit": ib.get("git_commit"), "tree_modified": ib.get("git_tree_modified"),
+        "version": ib.get("version"), "conditions": json.dumps(conditions, sort_keys=True),
+    }
+    regime_line = {r.get("index", k): (r.get("cache_line_rtt_p50_ns") or {}).get("median")
+                   for k, r in enumerate(regimes.get("regimes") or []) if isinstance(r, dict)}
+    reps: dict[str, list] = {}
+    for b in data["benchmarks"]:
+        if isinstance(b, dict) and b.get("run_type") == "iteration" and b.get("status") == "ok" \
+                and isinstance(b.get("name"), str):
+            reps.setdefault(b["name"], []).append(b)
+    estimates = data.get("estimates") if isinstance(data.get("estimates"), dict) else {}
+    rows = []
+    for name, items in sorted(reps.items()):
+        metric = "bytes_per_second" if items[0].get("pattern") == "throughput" else "rtt_p50_ns"
+        est = estimates.get(name) if isinstance(estimates.get(name), dict) else None
+        regime = None
+        lo = hi = None
+        if est and isinstance(est.get("value"), (int, float)) and est.get("metric", metric) == metric:
+            value = float(est["value"])
+            regime = est.get("regime")
+            used = [r for r in items if regime is None or r.get("regime") == regime]
+            interval = est.get("interval")
+            if isinstance(interval, list) and len(interval) == 2 and \
+                    all(isinstance(v, (int, float)) for v in interval):
+                lo, hi = float(interval[0]), float(interval[1])
+            count = int(est.get("used") or len(used))
+            stopped = est.get("stopped")
+        else:
+            used = items
+            value = _median([r.get(metric) for r in items])
+            count, stopped = len(items), None
+        if value is None or value <= 0:
+            continue
+        rows.append({
+            "benchmark": name, "metric": metric, "value": value, "lo": lo, "hi": hi,
+            "repetitions": count, "regime": regime,
+            "line_floor_ns": _floors(used, "cache_line_rtt_p50_ns"),
+            "wake_floor_ns": _floors(used, "wakeup_rtt_p50_ns"),
+            "copy_floor_bps": _floors(used, "copy_floor_bytes_per_second"),
+            "regime_line_ns": regime_line.get(regime) if regime is not None else
+            (regime_line.get(0) if len(regime_line) == 1 else None),
+            "stopped": stopped,
+        })
+    return run, rows
+
+
+def read_report(path: Path):
+    """(digest, run fields, result rows) of the report at `path`; HistoryError when it cannot."""
+    text = read_report_text(path)
+    return (hashlib.sha256(text.encode("utf-8")).hexdigest(), *parse_report(text, path))
+
+
+def add_report(db: sqlite3.Connection, path: Path, parsed=None) -> AddResult:
+    digest, run, rows = parsed or read_report(path)
+    existing = db.execute("SELECT id FROM runs WHERE digest = ?", (digest,)).fetchone()
+    if existing:
+        return AddResult(existing[0], False, 0)
+    with db:
+        cursor = db.execute(
+            "INSERT INTO runs (digest, date, machine, host, cpu_model, cpu_count, kernel, mode, "
+            "git_commit, tree_modified, version, conditions, source) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (digest, run["date"], run["machine"], run["host"], run["cpu_model"],
+             run["cpu_count"], run["kernel"], run["mode"], run["git_commit"],
+             None if run["tree_modified"] is None else int(bool(run["tree_modified"])),
+             run["version"], run["conditions"], str(Path(path).resolve())))
+        run_id = cursor.lastrowid
+        db.executemany(
+            "INSERT INTO results (run_id, benchmark, metric, value, lo, hi, repetitions, regime, "
+            "line_floor_ns, wake_floor_ns, copy_floor_bps, regime_line_ns, stopped) VALUES "
+            "(:run_id, :benchmark, :metric, :value, :lo, :hi, :repetitions, :regime, "
+            ":line_floor_ns, :wake_floor_ns, :copy_floor_bps, :regime_line_ns, :stopped)",
+            [dict(r, run_id=run_id) for r in rows])
+    return AddResult(run_id, True, len(rows))
+
+
+@dataclass
+class Point:
+    run_id: int
+    date: str
+    commit: str | None
+    kernel: str | None
+    value: float
+    line: float | None
+    wake: float | None
+    copy: float | None
+    host: float | None  # the cache-line round trip of the host regime the value was taken in
+
+
+@dataclass
+class Series:
+    machine: str
+    mode: str
+    benchmark: str
+    metric: str
+    points: list  # of Point, oldest first
+
+
+def series(db: sqlite3.Connection, machine: str | None = None, benchmark: str | None = None):
+    """Every series in the history, oldest run first; filtered by machine (exact, or a host
+    name) and by a benchmark regular expression."""
+    import re
+    pattern = re.compile(benchmark) if benchmark else None
+    query = ("SELECT r.machine, r.mode, s.benchmark, s.metric, r.id, r.date, r.git_commit, "
+             "r.kernel, s.value, s.line_floor_ns, s.wake_floor_ns, s.copy_floor_bps, s.regime_line_ns "
+             "FROM results s JOIN runs r ON r.id = s.run_id")
+    args: tuple = ()
+    if machine:
+        query += " WHERE r.machine = ? OR r.host = ?"
+        args = (machine, machine)
+    query += " ORDER BY r.machine, r.mode, s.benchmark, s.metric, r.date, r.id"
+    out: dict[tuple, Series] = {}
+    for row in db.execute(query, args):
+        key = row[:4]
+        if pattern and not pattern.search(key[2]):
+            continue
+        s = out.get(key)
+        if s is None:
+            s = out[key] = Series(*key, points=[])
+        s.points.append(Point(*row[4:]))
+    return list(out.values())

@@ -1,0 +1,173 @@
+#!/usr/bin/python3
+"""How well `ipcbench-history changes` finds steps in this machine's own noise: a benchmark of
+the detector, not a test. See history/README.md, "How well it finds steps".
+
+usage: /usr/bin/python3 history/replay_noise.py REPORT.json REPORT.json [MORE...]
+                        [--series N] [--runs 30] [--step 0.10] [--seed S] [--json FILE]
+
+The reports are runs of one build on one machine (A/A). For each benchmark and each host regime
+the runs met, the replay keeps every repetition (its value and the floors beside it) relative to
+its run's median in that regime (the within-run noise), and each run's median relative to the
+mean over the runs (the run-to-run noise). A synthetic run draws as many repetitions as the
+benchmark used in a report, takes their median and floors' medians, and multiplies by one drawn
+run-to-run factor. Three kinds of series of --runs runs:
+- null: one regime throughout, no step: any regression found is a false alarm;
+- step: a step of --step in the slower direction at a run drawn between a third and two thirds
+  of the way; found when a regression (not explained by the floors) starts within one run of
+  it, checking after each new run, at most 5 runs after the step;
+- regime: the host moves from the fast regime to the slow one half-way, the build unchanged: a
+  regression found is an alarm the floors should have prevented.
+"""
+
+import argparse
+import json
+import math
+import random
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ipcbench_history import detect, store  # noqa: E402
+
+
+HOST: dict = {}  # regime -> the median over the reports of its cache-line round trip
+
+
+def load_pools(paths):
+    """{(benchmark, metric): {regime: {"reps": [...], "runs": [...], "used": [...]}}}"""
+    pools: dict = {}
+    lines: dict = {}
+    for path in paths:
+        data = json.loads(store.read_report_text(Path(path)))
+        for r in data["context"]["ipcbench"]["regimes"]["regimes"]:
+            lines.setdefault(r["index"], []).append(r["cache_line_rtt_p50_ns"]["median"])
+        estimates = data.get("estimates") or {}
+        by_name: dict = {}
+        for b in data["benchmarks"]:
+            if b.get("run_type") == "iteration" and b.get("status") == "ok" and \
+                    b.get("regime") is not None:
+                by_name.setdefault(b["name"], []).append(b)
+        for name, reps in by_name.items():
+            metric = "bytes_per_second" if reps[0]["pattern"] == "throughput" else "rtt_p50_ns"
+            used = (estimates.get(name) or {}).get("used") or 3
+            for g in {r["regime"] for r in reps}:
+                mine = [r for r in reps if r["regime"] == g and (r.get(metric) or 0) > 0]
+                if len(mine) < 2:
+                    continue
+                slot = pools.setdefault((name, metric), {}).setdefault(g, {"runs": []})
+                slot["runs"].append({"used": int(used), "reps": [
+                    (r[metric], (r.get("floors") or {}).get("cache_line_rtt_p50_ns"),
+                     (r.get("floors") or {}).get("wakeup_rtt_p50_ns"),
+                     (r.get("floors") or {}).get("copy_floor_bytes_per_second")) for r in mine]})
+    HOST.update({g: statistics.median(v) for g, v in lines.items()})
+    return pools
+
+
+def _med(values):
+    values = [v for v in values if v]
+    return statistics.median(values) if values else None
+
+
+class Replay:
+    """Synthetic runs of one benchmark in one regime: each is one of the real runs, re-sampled
+    (as many of its repetitions as the report used, drawn with replacement; their medians)."""
+
+    def __init__(self, slot, rng, host):
+        self.runs, self.rng, self.host = slot["runs"], rng, host
+
+    def run(self, factor=1.0):
+        run = self.rng.choice(self.runs)
+        reps = [self.rng.choice(run["reps"]) for _ in range(run["used"])]
+        return store.Point(0, "", None, None, _med([r[0] for r in reps]) * factor,
+                           _med([r[1] for r in reps]), _med([r[2] for r in reps]),
+                           _med([r[3] for r in reps]), self.host)
+
+
+def regressions(points, metric, opt, near=None):
+    changes = detect.analyse(points, metric, store.lower_is_better(metric), opt)
+    return [c for c in changes if c.regression and not c.explained_by and
+            (near is None or abs(c.index - near) <= 1)]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("reports", nargs="+")
+    ap.add_argument("--series", type=int, default=3000, help="series of each kind (at most)")
+    ap.add_argument("--runs", type=int, default=30)
+    ap.add_argument("--step", type=float, default=0.10)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    if len(args.reports) < 2:
+        ap.error("at least two reports of one build")
+    rng = random.Random(args.seed)
+    opt = detect.Options()
+    pools = load_pools(args.reports)
+    # A benchmark's noise is replayable in a regime that at least two runs met.
+    single = [(k, g) for k, regimes in pools.items() for g, s in regimes.items()
+              if len(s["runs"]) >= 2]
+    both = [k for k, regimes in pools.items()
+            if all(g in regimes and len(regimes[g]["runs"]) >= 2 for g in (0, 1))]
+    rng.shuffle(single)
+    n = args.runs
+    out = {"reports": args.reports, "runs": n, "step": args.step, "replayable": len(single),
+           "max_pvalue": opt.max_pvalue}
+
+    false_alarms = 0
+    nulls = [single[i % len(single)] for i in range(min(args.series, 3 * len(single)))]
+    for (key, g) in nulls:
+        r = Replay(pools[key][g], rng, HOST[g])
+        false_alarms += bool(regressions([r.run() for _ in range(n)], key[1], opt))
+    out["null"] = {"series": len(nulls), "false_alarms": false_alarms,
+                   "per_100": 100 * false_alarms / max(len(nulls), 1)}
+
+    found, delays, steps = 0, [], 0
+    noise_of = []
+    for (key, g) in nulls:
+        r = Replay(pools[key][g], rng, HOST[g])
+        at = rng.randint(n // 3, 2 * n // 3)
+        factor = (1 + args.step) if store.lower_is_better(key[1]) else 1 / (1 + args.step)
+        points = [r.run() for _ in range(at)] + [r.run(factor) for _ in range(5)]
+        steps += 1
+        hit = None
+        for extra in range(1, 6):
+            if regressions(points[:at + extra], key[1], opt, near=at):
+                hit = extra
+                break
+        bases = detect._bases(points[:at], key[1])  # the basis the detector would pick
+        noise_of.append((min(detect.aa_noise(v, []) for v in bases.values()), hit is not None))
+        if hit:
+            found += 1
+            delays.append(hit)
+    buckets = []
+    for lo, hi in ((0, .01), (.01, .02), (.02, .03), (.03, .05), (.05, .10), (.10, math.inf)):
+        sel = [hit for noise, hit in noise_of if lo <= noise < hi]
+        buckets.append({"aa_noise": [lo, hi if hi < math.inf else None], "series": len(sel),
+                        "found": sum(sel), "share": sum(sel) / max(len(sel), 1)})
+    out["step"] = {
+        "series": steps, "found_within_5": found, "share": found / max(steps, 1),
+        "median_runs_after": statistics.median(delays) if delays else None,
+        "by_aa_noise": buckets,
+    }
+
+    alarms = at_switch = 0
+    regime_series = [both[i % len(both)] for i in range(min(args.series, 3 * len(both)))] \
+        if both else []
+    for key in regime_series:
+        fast, slow = Replay(pools[key][0], rng, HOST[0]), Replay(pools[key][1], rng, HOST[1])
+        points = [fast.run() for _ in range(n // 2)] + [slow.run() for _ in range(n - n // 2)]
+        found_here = regressions(points, key[1], opt)
+        alarms += bool(found_here)
+        at_switch += any(abs(c.index - n // 2) <= 1 for c in found_here)
+    out["regime"] = {"series": len(regime_series), "alarms": alarms,
+                     "alarms_at_the_switch": at_switch}
+    print(json.dumps(out, indent=1))
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

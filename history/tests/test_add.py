@@ -1,0 +1,109 @@
+"""ipcbench-history add: what a run stores, the same report twice, and bad input."""
+
+import gzip
+import sqlite3
+import unittest
+
+from .helpers import Folder, day, report, run, run_program, write
+
+LAT = "pipe/latency/64/cross"
+TP = "pipe/throughput/1048576/cross"
+
+
+class Add(unittest.TestCase):
+    def test_stores_the_run_with_its_machine_commit_conditions_and_floors(self):
+        with Folder() as tmp:
+            path = write(tmp, "a.json", report(day(0), {LAT: 6000.0, TP: 3e9}, line=120.0,
+                                                wake=4800.0, copy=45e9, commit="abc123"))
+            status, out, err = run("--db", tmp / "h.sqlite", "add", path)
+            self.assertEqual((status, err), (0, ""))
+            self.assertIn("added as run 1 (2 results)", out)
+            db = sqlite3.connect(tmp / "h.sqlite")
+            machine, commit, mode, conditions = db.execute(
+                "SELECT machine, git_commit, mode, conditions FROM runs").fetchone()
+            self.assertEqual(machine, "box (Test CPU, 2 CPUs)")
+            self.assertEqual(commit, "abc123")
+            self.assertEqual(mode, "idle held, fork, processes")
+            self.assertIn('"placement": "cross"', conditions)
+            rows = dict((r[0], r[1:]) for r in db.execute(
+                "SELECT benchmark, value, line_floor_ns, wake_floor_ns, copy_floor_bps, "
+                "regime_line_ns, lo, hi FROM results"))
+            self.assertEqual(rows[LAT][:5], (6000.0, 120.0, 4800.0, None, 120.0))
+            self.assertEqual(rows[TP][:5], (3e9, 120.0, None, 45e9, 120.0))
+            db.close()
+
+    def test_the_same_report_twice_is_a_no_op_even_compressed(self):
+        with Folder() as tmp:
+            data = report(day(0), {LAT: 6000.0})
+            path = write(tmp, "a.json", data)
+            gz = tmp / "a.json.gz"
+            gz.write_bytes(gzip.compress(path.read_bytes()))
+            self.assertEqual(run("--db", tmp / "h.sqlite", "add", path)[0], 0)
+            status, out, _ = run("--db", tmp / "h.sqlite", "add", path, gz)
+            self.assertEqual(status, 0)
+            self.assertEqual(out.count("already in the history as run 1"), 2)
+            db = sqlite3.connect(tmp / "h.sqlite")
+            self.assertEqual(db.execute("SELECT COUNT(*) FROM runs").fetchone()[0], 1)
+            self.assertEqual(db.execute("SELECT COUNT(*) FROM results").fetchone()[0], 1)
+            db.close()
+
+    def test_a_report_without_estimates_stores_the_median_of_its_repetitions(self):
+        with Folder() as tmp:
+            path = write(tmp, "a.json", report(day(0), {LAT: 6000.0}, estimates=False,
+                                                noise=0.1))
+            self.assertEqual(run("--db", tmp / "h.sqlite", "add", path)[0], 0)
+            db = sqlite3.connect(tmp / "h.sqlite")
+            value, lo = db.execute("SELECT value, lo FROM results").fetchone()
+            db.close()
+            self.assertGreater(value, 4000.0)
+            self.assertLess(value, 9000.0)
+            self.assertIsNone(lo)
+
+    def test_bad_input_is_one_line_and_exit_2_and_adds_nothing(self):
+        with Folder() as tmp:
+            good = write(tmp, "good.json", report(day(0), {LAT: 6000.0}))
+            (tmp / "bad.json").write_text("{not json", encoding="utf-8")
+            (tmp / "list.json").write_text("[1, 2]", encoding="utf-8")
+            (tmp / "other.sqlite").write_text("hello", encoding="utf-8")
+            foreign = sqlite3.connect(tmp / "foreign.sqlite")
+            foreign.execute("CREATE TABLE t (x)")
+            foreign.commit()
+            foreign.close()
+            cases = [
+                (["add", good, tmp / "bad.json"], "malformed JSON"),
+                (["add", good, tmp / "list.json"], "not an ipcbench report"),
+                (["add", tmp / "missing.json"], "no such report"),
+                (["--db", tmp / "other.sqlite", "add", good], "cannot open"),
+                (["--db", tmp / "foreign.sqlite", "add", good], "not an ipcbench history"),
+                (["--db", tmp / "nofolder" / "h.sqlite", "add", good], "no folder"),
+                (["add"], "REPORT"),
+                (["frobnicate"], "invalid choice"),
+            ]
+            for args, words in cases:
+                if args[0] != "--db":
+                    args = ["--db", tmp / "h.sqlite", *args]
+                with self.subTest(args=args[2:]):
+                    status, out, err = run(*args)
+                    self.assertEqual(status, 2)
+                    self.assertEqual(out, "")
+                    self.assertEqual(err.count("\n"), 1, err)
+                    self.assertTrue(err.startswith("ipcbench-history: "), err)
+                    self.assertIn(words, err)
+            self.assertFalse((tmp / "h.sqlite").exists(), "nothing may be stored")
+
+    def test_the_program_runs_as_users_run_it(self):
+        with Folder() as tmp:
+            path = write(tmp, "a.json", report(day(0), {LAT: 6000.0}))
+            done = run_program("--db", tmp / "h.sqlite", "add", path)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            done = run_program("--db", tmp / "h.sqlite", "--help")
+            self.assertEqual(done.returncode, 0)
+            self.assertIn("changes", done.stdout)
+            done = run_program("--db", tmp / "h.sqlite", "changes", "--since", "tomorrow")
+            self.assertEqual(done.returncode, 2)
+            self.assertEqual(done.stderr.count("\n"), 1)
+            self.assertNotIn("Traceback", done.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,144 @@
+"""ipcbench-history changes: steps found, noise and the host's moves left out, exit status."""
+
+import json
+import random
+import re
+import unittest
+
+from .helpers import Folder, day, report, run, write
+
+LAT = "pipe/latency/64/cross"
+TP = "pipe/throughput/1048576/cross"
+QUIET = "posix_shm.spin/latency/64/cross"
+
+
+def history(tmp, runs=30, step_at=None, factor=1.0, noise=0.01, **changes_after):
+    """A history of `runs` runs of LAT, TP and QUIET with seeded noise; from run `step_at` on,
+    LAT and TP are `factor` worse and the report arguments `changes_after` apply."""
+    rng = random.Random(7)
+    paths = []
+    for k in range(runs):
+        after = step_at is not None and k >= step_at
+        f = factor if after else 1.0
+        values = {LAT: 6000.0 * f * rng.lognormvariate(0, noise),
+                  TP: 3e9 / f * rng.lognormvariate(0, noise),
+                  QUIET: 300.0 * rng.lognormvariate(0, noise)}
+        extra = dict(changes_after) if after else {}
+        extra.setdefault("commit", f"commit{k:02d}")
+        extra.setdefault("wake", 5000.0 * rng.lognormvariate(0, noise))
+        extra.setdefault("line", 115.0 * rng.lognormvariate(0, noise))
+        paths.append(write(tmp, f"r{k:02d}.json", report(day(k), values, **extra)))
+    db = tmp / "h.sqlite"
+    status, _, err = run("--db", db, "add", *paths)
+    assert status == 0, err
+    return db
+
+
+class Changes(unittest.TestCase):
+    def test_a_planted_regression_is_found_with_its_commits_and_exit_1(self):
+        with Folder() as tmp:
+            db = history(tmp, step_at=20, factor=1.2)
+            status, out, err = run("--db", db, "changes", "--since", "all")
+            self.assertEqual((status, err), (1, ""))
+            lines = [x for x in out.splitlines() if x.startswith("regression")]
+            self.assertEqual(len(lines), 2, out)
+            self.assertTrue(any(LAT in x and "+20" in x for x in lines), out)
+            self.assertTrue(any(TP in x and re.search(r": -1[5-8]\.\d %", x) for x in lines), out)
+            self.assertTrue(all("commit commit19 -> commit20" in x for x in lines), out)
+            self.assertTrue(all("(run 21 of 30)" in x for x in lines), out)
+            self.assertNotIn(QUIET, out)
+            self.assertIn("2 regressions, 0 improvements", out)
+
+    def test_an_improvement_is_reported_and_exits_0(self):
+        with Folder() as tmp:
+            db = history(tmp, step_at=15, factor=0.8)
+            status, out, _ = run("--db", db, "changes", "--since", "all")
+            self.assertEqual(status, 0, out)
+            self.assertIn("0 regressions, 2 improvements", out)
+
+    def test_no_step_no_change(self):
+        with Folder() as tmp:
+            db = history(tmp)
+            status, out, _ = run("--db", db, "changes", "--since", "all")
+            self.assertEqual(status, 0, out)
+            self.assertIn("0 regressions, 0 improvements, 0 steps", out)
+
+    def test_a_step_within_the_noise_is_not_reported(self):
+        with Folder() as tmp:
+            db = history(tmp, step_at=15, factor=1.03, noise=0.05)
+            status, out, _ = run("--db", db, "changes", "--since", "all")
+            self.assertEqual(status, 0, out)
+            self.assertIn("0 regressions", out)
+
+    def test_the_host_moving_to_another_regime_is_no_regression(self):
+        with Folder() as tmp:
+            # The cache line bounces 4.5x slower from run 15 on, and everything is slower.
+            db = history(tmp, step_at=15, factor=1.5, line=520.0)
+            status, out, _ = run("--db", db, "changes", "--since", "all")
+            self.assertEqual(status, 0, out)
+            self.assertIn("0 regressions, 0 improvements", out)
+            self.assertIn("host moved", out)
+            self.assertIn("host regime", out)
+
+    def test_a_step_the_wake_up_floor_explains_is_no_regression(self):
+        with Folder() as tmp:
+            # Same regime (the cache line does not move), but wake-ups got 1.4x slower and the
+            # latency with them: in multiples of the wake-up floor nothing changed.
+            rng = random.Random(3)
+            paths = []
+            for k in range(30):
+                slow = 1.4 if k >= 15 else 1.0
+                jitter = rng.lognormvariate(0, 0.01)
+                paths.append(write(tmp, f"r{k:02d}.json", report(
+                    day(k), {LAT: 6000.0 * slow * jitter}, wake=5000.0 * slow * jitter,
+                    line=115.0 * rng.lognormvariate(0, 0.01))))
+            run("--db", tmp / "h.sqlite", "add", *paths)
+            status, out, _ = run("--db", tmp / "h.sqlite", "changes", "--since", "all")
+            self.assertEqual(status, 0, out)
+            self.assertIn("0 regressions", out)
+
+    def test_since_limits_the_window_and_machine_and_filter_the_series(self):
+        with Folder() as tmp:
+            db = history(tmp, step_at=20, factor=1.2)
+            # The step came on day 20 (2026-01-21): a window from day 25 holds no change.
+            status, out, _ = run("--db", db, "changes", "--since", "2026-01-26")
+            self.assertEqual(status, 0, out)
+            self.assertIn("0 regressions", out)
+            status, out, _ = run("--db", db, "changes", "--since", "all", "--filter", "/throughput/")
+            self.assertEqual(status, 1)
+            self.assertIn("1 regressions", out)
+            status, out, _ = run("--db", db, "changes", "--since", "all", "--machine", "nobox")
+            self.assertEqual(status, 0)
+            status, out, _ = run("--db", db, "changes", "--since", "all", "--machine", "box")
+            self.assertEqual(status, 1)
+
+    def test_json_output(self):
+        with Folder() as tmp:
+            db = history(tmp, step_at=20, factor=1.2)
+            status, out, _ = run("--db", db, "changes", "--since", "all", "--json")
+            self.assertEqual(status, 1)
+            doc = json.loads(out)
+            kinds = sorted(c["kind"] for c in doc["changes"])
+            self.assertEqual(kinds, ["regression", "regression"])
+            lat = next(c for c in doc["changes"] if c["benchmark"] == LAT)
+            self.assertAlmostEqual(lat["ratio"], 1.2, delta=0.03)
+            self.assertEqual((lat["commit_before"], lat["commit_after"]),
+                             ("commit19", "commit20"))
+
+    def test_bad_input(self):
+        with Folder() as tmp:
+            for args, words in ((["changes"], "no history"),
+                                (["changes", "--since", "yesterday"], "--since"),
+                                (["changes", "--since", "0d"], "--since"),
+                                (["changes", "--filter", "("], "--filter"),
+                                (["changes", "--max-pvalue", "2"], "--max-pvalue")):
+                with self.subTest(args=args):
+                    status, out, err = run("--db", tmp / "none.sqlite", *args)
+                    self.assertEqual(status, 2)
+                    self.assertEqual(err.count("\n"), 1, err)
+                    self.assertIn(words, err)
+            self.assertFalse((tmp / "none.sqlite").exists())
+
+
+if __name__ == "__main__":
+    unittest.main()
