@@ -164,7 +164,8 @@ def parse_report(text: str, path: Path):
         est = estimates.get(name) if isinstance(estimates.get(name), dict) else None
         regime = None
         lo = hi = None
-        if est and isinstance(est.get("value"), (int, float)) and est.get("metric", metric) == metric:
+        if est and isinstance(est.get("value"), (int, float)) and \
+                est.get("metric", metric) == metric:
             value = float(est["value"])
             regime = est.get("regime")
             used = [r for r in items if regime is None or r.get("regime") == regime]
@@ -251,7 +252,8 @@ def series(db: sqlite3.Connection, machine: str | None = None, benchmark: str | 
     import re
     pattern = re.compile(benchmark) if benchmark else None
     query = ("SELECT r.machine, r.mode, s.benchmark, s.metric, r.id, r.date, r.git_commit, "
-             "r.kernel, s.value, s.line_floor_ns, s.wake_floor_ns, s.copy_floor_bps, s.regime_line_ns "
+             "r.kernel, s.value, s.line_floor_ns, s.wake_floor_ns, s.copy_floor_bps, "
+             "s.regime_line_ns "
              "FROM results s JOIN runs r ON r.id = s.run_id")
     args: tuple = ()
     if machine:

@@ -18,8 +18,8 @@ from ipcbench_history import cli  # noqa: E402
 
 def report(date: str, values: dict, *, host="box", commit="c0ffee", line=115.0, wake=5000.0,
            copy=40e9, kernel="Linux 6.1", reps=5, noise=0.0, rng=None, estimates=True) -> dict:
-    """A report of one run: values maps a benchmark name (…/latency/… or …/throughput/…) to its
-    main metric; every repetition carries the floors given, `noise` is a relative spread."""
+    """A report of one run: values maps a benchmark name (…/latency/… or …/throughput/…) to
+    its main metric; every repetition carries the floors given, `noise` is a relative spread."""
     rng = rng or random.Random(0)
     benchmarks, est = [], {}
     for name, value in values.items():

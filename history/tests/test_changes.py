@@ -104,7 +104,8 @@ class Changes(unittest.TestCase):
             status, out, _ = run("--db", db, "changes", "--since", "2026-01-26")
             self.assertEqual(status, 0, out)
             self.assertIn("0 regressions", out)
-            status, out, _ = run("--db", db, "changes", "--since", "all", "--filter", "/throughput/")
+            status, out, _ = run("--db", db, "changes", "--since", "all",
+                                 "--filter", "/throughput/")
             self.assertEqual(status, 1)
             self.assertIn("1 regressions", out)
             status, out, _ = run("--db", db, "changes", "--since", "all", "--machine", "nobox")

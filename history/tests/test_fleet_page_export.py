@@ -60,7 +60,8 @@ class Fleet(unittest.TestCase):
             status, out, _ = run("--db", tmp / "h.sqlite", "fleet", out_dir)
             self.assertEqual(status, 1)
             self.assertIn("the hosts ran different commits: aaa on a, c; bbb on b", out)
-            self.assertIn("the hosts ran different binaries (SHA-256): 1111 on a, b; 2222 on c", out)
+            self.assertIn("the hosts ran different binaries (SHA-256): 1111 on a, b; 2222 on c",
+                          out)
             self.assertIn("3 of 3 hosts added", out)
 
     def test_bad_input(self):
