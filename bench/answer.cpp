@@ -65,7 +65,7 @@ std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool i
   const auto key = [&](const benchmark_need& n) {
     const bool first = in_reference && n.headline && n.reference_repetitions < min;
     return std::tuple(!first, in_reference ? n.reference_repetitions : n.repetitions, -n.width,
-                      n.index);
+                      n.rank, n.index);
   };
   std::sort(needs.begin(), needs.end(),
             [&](const benchmark_need& a, const benchmark_need& b) { return key(a) < key(b); });

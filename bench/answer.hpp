@@ -55,17 +55,18 @@ struct basis {
 basis basis_of(const benchmark_history& h, const run_regimes& r);
 
 // The order in which the benchmarks still going run next, furthest from an answer first
-// (bench_session's batches after the first round). While the host is in the reference regime: the
+// (bench_session's batches). While the host is in the reference regime: the
 // headline's benchmarks (`headline`: those the answer's rankings and claims rest on) that have
 // fewer than `min_repetitions` there, then every benchmark by its repetitions there; otherwise by
 // its repetitions overall; ties go to the widest interval (relative, infinite without one), then
-// to the earlier index.
+// to the lower rank, then to the earlier index.
 struct benchmark_need {
   std::size_t index = 0;
   bool headline = false;
   std::size_t repetitions = 0;            // ok or not, every regime
   std::size_t reference_repetitions = 0;  // those in the reference regime
   double width = 0;
+  std::size_t rank = 0;  // the last tie-break (bench_session: a random permutation)
 };
 std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool in_reference,
                                        int min_repetitions);

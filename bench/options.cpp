@@ -366,10 +366,10 @@ Options:
                         reference regime is narrower than F times the median (default 0.10)
   --budget S            seconds after which no new repetition starts (default 600; quick 45;
                         0: none, and every benchmark runs once per round). Every benchmark
-                        runs once whatever the budget; after that first round the benchmarks
-                        furthest from an answer run first, in batches chosen by the host's
-                        regime, the headline's (one pair at 64 B, 4 KiB and 1 MiB) first in
-                        the reference regime (docs/methodology.md)
+                        runs once whatever the budget; the benchmarks furthest from an answer
+                        run first, in batches chosen by the host's regime, the headline's (one
+                        pair at 64 B, 4 KiB and 1 MiB) first in the reference regime
+                        (docs/methodology.md)
   --seed N              the seed of each round's shuffled order (default: random; the report
                         records it)
   --timeout S           deadline in seconds for every wait on a peer (default 30; the wait for

@@ -24,12 +24,12 @@
 
 namespace ipcbench {
 
-// How many repetitions each benchmark gets. Every benchmark runs once in a first round; then, with
-// a budget (`budget_s` > 0), in shuffled batches of up to 32 of the benchmarks furthest from an
-// answer that fit in what is left of it: while the host is in the reference regime the headline's
-// benchmarks (in_headline) short of the stop rule's minimum there, then those with the fewest
-// repetitions there; otherwise those with the fewest repetitions; then the widest interval
-// (order_by_need).
+// How many repetitions each benchmark gets. With a budget (`budget_s` > 0), shuffled batches of up
+// to 32 of the benchmarks furthest from an answer that fit in what is left of it (a benchmark's
+// first repetition runs whatever the budget): while the host is in the reference regime the
+// headline's benchmarks (in_headline) short of the stop rule's minimum there, then those with the
+// fewest repetitions there; otherwise those with the fewest repetitions; then the widest interval;
+// then a random rank (order_by_need).
 // Without a budget every benchmark runs once per round. After `rule`'s minimum a benchmark leaves
 // when the stop rule says so, at its cap in any case.
 struct repetition_plan {
@@ -89,6 +89,7 @@ class bench_session {
   std::vector<bench_case> cases_;
   std::vector<benchmark_history> histories_;  // one per case
   std::vector<bool> headline_;                // one per case: in_headline
+  std::vector<std::size_t> rank_;             // one per case: order_by_need's tie-break
   std::vector<double> seconds_;               // time each case has taken so far
   run_regimes regimes_;
   std::optional<double> last_line_ns_;  // the cache-line round trip measured last

@@ -380,3 +380,24 @@ TEST(Answer, HeadlineBenchmarksShortOfTheMinimumGoFirstInTheReferenceRegime) {
   // A minimum of 0 (or one already met) leaves the order to the repetitions there alone.
   EXPECT_EQ(ipcbench::order_by_need(needs, true, 0), (std::vector<std::size_t>{3, 0, 4, 1, 2}));
 }
+
+TEST(Answer, FirstRepetitionsTakeTheSlowRegimeAndTiesGoToTheRank) {
+  using ipcbench::benchmark_need;
+  constexpr double kNone = HUGE_VAL;  // no interval yet
+  const std::vector<benchmark_need> needs = {
+      {.index = 0, .headline = false, .repetitions = 0, .width = kNone, .rank = 3},
+      {.index = 1,
+       .headline = true,
+       .repetitions = 2,
+       .reference_repetitions = 2,
+       .width = 0.4,
+       .rank = 0},
+      {.index = 2, .headline = false, .repetitions = 0, .width = kNone, .rank = 1},
+      {.index = 3, .headline = true, .repetitions = 0, .width = kNone, .rank = 2},
+  };
+  // In the reference regime the headline's go first, the one with a repetition there after the
+  // one without; then the rest without one, by rank.
+  EXPECT_EQ(ipcbench::order_by_need(needs, true, 5), (std::vector<std::size_t>{3, 1, 2, 0}));
+  // Elsewhere those never run go first, by rank (the headline gets no precedence).
+  EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{2, 3, 0, 1}));
+}
