@@ -59,6 +59,25 @@ basis basis_of(const benchmark_history& h, const run_regimes& r) {
   return b;
 }
 
+bool in_reference_regime(const run_regimes& r, std::optional<double> last_line_ns,
+                         bool all_started) {
+  const auto& list = r.found.list;
+  if (list.size() < 2) return all_started;
+  if (!last_line_ns) return true;
+  std::size_t nearest = 0;
+  for (std::size_t k = 1; k < list.size(); ++k)
+    if (std::abs(std::log(*last_line_ns / list[k].median)) <
+        std::abs(std::log(*last_line_ns / list[nearest].median)))
+      nearest = k;
+  return static_cast<int>(nearest) == r.found.reference;
+}
+
+bool converged_outside_reference(const benchmark_history& h, const run_regimes& r) {
+  return r.found.list.size() >= 2 &&
+         h.stopped == estimate::to_string(estimate::decision::converged) &&
+         basis_of(h, r).regime != r.found.reference;
+}
+
 std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool in_reference,
                                        int min_repetitions) {
   const auto min = static_cast<std::size_t>(std::max(min_repetitions, 0));

@@ -54,6 +54,18 @@ struct basis {
 };
 basis basis_of(const benchmark_history& h, const run_regimes& r);
 
+// Whether the host is in the reference regime now (bench_session's batches): the cache-line round
+// trip measured last (`last_line_ns`) is nearest the reference's. With one regime so far, it is
+// the reference once every benchmark has run once (`all_started`: a stationary host); before that
+// not, so a run that starts in a slow regime spends it on first repetitions, not on the headline.
+bool in_reference_regime(const run_regimes& r, std::optional<double> last_line_ns,
+                         bool all_started);
+
+// Whether a benchmark that converged should go on: it converged in a regime that is not the
+// reference (a faster regime appeared since), and has no repetition in the reference yet. While the
+// host is there it is then first in line (order_by_need); its cap still stops it.
+bool converged_outside_reference(const benchmark_history& h, const run_regimes& r);
+
 // The order in which the benchmarks still going run next, furthest from an answer first
 // (bench_session's batches). While the host is in the reference regime: the
 // headline's benchmarks (`headline`: those the answer's rankings and claims rest on) that have

@@ -554,8 +554,9 @@ std::string clock_text(std::int64_t ns) {
 }
 }  // namespace
 
-void progress_line::start(std::size_t total) {
+void progress_line::start(std::size_t total, double budget_s) {
   total_ = total;
+  budget_ns_ = static_cast<std::int64_t>(budget_s * 1e9);
   done_ = 0;
   t0_ = now_ns();
   last_print_ = 0;
@@ -572,8 +573,9 @@ void progress_line::step(const std::string& name) {
   const std::int64_t elapsed = now - t0_;
   std::string left = "?";
   if (done_ > 1 && total_ >= done_)
-    left = clock_text(elapsed / static_cast<std::int64_t>(done_ - 1) *
-                      static_cast<std::int64_t>(total_ - done_ + 1));
+    left = clock_text(std::max(elapsed / static_cast<std::int64_t>(done_ - 1) *
+                                   static_cast<std::int64_t>(total_ - done_ + 1),
+                               budget_ns_ - elapsed));
   char head[48];
   std::snprintf(head, sizeof head, "[%4zu/%zu] ", done_, total_);
   std::string line = head + name + "  " + clock_text(elapsed) + " elapsed, ~" + left + " left";

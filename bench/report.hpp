@@ -5,6 +5,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -143,17 +144,19 @@ class quiet_reporter : public benchmark::BenchmarkReporter {
 
 // One line per benchmark repetition: "[ 12/104] pipe/latency/4096/cross  0:32 elapsed, ~1:10 left".
 // Rewrites one line on a terminal; elsewhere prints at most one line every 10 s.
+// With a budget the time left is at least what is left of the budget, and the total at least one
+// repetition of every benchmark.
 class progress_line {
  public:
-  void start(std::size_t total);
-  // `more` repetitions planned on top (the next round of an adaptive run).
-  void extend(std::size_t more) { total_ += more; }
+  void start(std::size_t total, double budget_s = 0);
+  // The next `more` repetitions are planned: the total grows where it no longer covers them.
+  void extend(std::size_t more) { total_ = std::max(total_, done_ + more); }
   void step(const std::string& name);
   void finish();
 
  private:
   std::size_t total_ = 0, done_ = 0;
-  std::int64_t t0_ = 0, last_print_ = 0;
+  std::int64_t t0_ = 0, last_print_ = 0, budget_ns_ = 0;
   bool tty_ = false, active_ = false;
 };
 

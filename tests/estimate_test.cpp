@@ -359,6 +359,61 @@ TEST(Answer, ProcessTaxComparesBothFormsInTheRegimeBothMetMost) {
   EXPECT_EQ(rows[0]["verdict"], "tie");
 }
 
+TEST(Answer, TheHostIsInTheReferenceRegimeNearestItsLastCacheLine) {
+  benchmark_history h{.name = "x", .metric = "rtt_p50_ns", .samples = {}, .stopped = ""};
+  std::uint64_t order = 0;
+  auto add = [&](double line) {
+    repetition_sample s;
+    s.order = order++;
+    s.ok = true;
+    s.value = 1000;
+    s.line_ns = line;
+    h.samples.push_back(s);
+  };
+  for (int i = 0; i < 10; ++i) add(530);
+  const run_regimes slow_only = find_regimes({h});
+  ASSERT_EQ(slow_only.found.list.size(), 1u);
+  // One regime so far: not the reference while first repetitions are still due, then it is.
+  EXPECT_FALSE(in_reference_regime(slow_only, 530.0, false));
+  EXPECT_TRUE(in_reference_regime(slow_only, 530.0, true));
+  for (int i = 0; i < 10; ++i) add(120);
+  const run_regimes two = find_regimes({h});
+  ASSERT_EQ(two.found.list.size(), 2u);
+  EXPECT_TRUE(in_reference_regime(two, 125.0, false));
+  EXPECT_FALSE(in_reference_regime(two, 500.0, true));
+  EXPECT_TRUE(in_reference_regime(two, std::nullopt, false));
+}
+
+TEST(Answer, AConvergedBenchmarkGoesOnWhenAFasterRegimeBecomesTheReference) {
+  benchmark_history slow{.name = "pipe/latency/64/cross",
+                         .metric = "rtt_p50_ns",
+                         .samples = {},
+                         .stopped = "converged"};
+  benchmark_history other{.name = "other", .metric = "rtt_p50_ns", .samples = {}, .stopped = ""};
+  std::uint64_t order = 0;
+  auto add = [&](benchmark_history& h, double line) {
+    repetition_sample s;
+    s.order = order++;
+    s.ok = true;
+    s.value = 6000;
+    s.line_ns = line;
+    h.samples.push_back(s);
+  };
+  for (int i = 0; i < 5; ++i) add(slow, 530);  // converged while the host was slow
+  for (int i = 0; i < 5; ++i) add(other, 530);
+  // Alone in its regime, it stays stopped.
+  EXPECT_FALSE(converged_outside_reference(slow, find_regimes({slow, other})));
+  for (int i = 0; i < 5; ++i) add(other, 120);  // the host found a faster state
+  const run_regimes r = find_regimes({slow, other});
+  ASSERT_EQ(r.found.list.size(), 2u);
+  EXPECT_TRUE(converged_outside_reference(slow, r));
+  // Stopped for another reason, or converged in the reference: it stays stopped.
+  slow.stopped = "cap";
+  EXPECT_FALSE(converged_outside_reference(slow, r));
+  other.stopped = "converged";
+  EXPECT_FALSE(converged_outside_reference(other, r));
+}
+
 }  // namespace
 }  // namespace ipcbench
 
