@@ -48,9 +48,10 @@ IPCBENCH_BUILD_PACKAGES=(g++ make cmake libbenchmark-dev nlohmann-json3-dev libb
 IPCBENCH_PLOT_PACKAGES=(python3 python3-matplotlib)
 # What the tests need on top (dpkg-dev and file: cpack makes the .deb, scripts/check_package.sh;
 # python3-scipy: ipcbench-history's change points); Chromium loads the HTML report in the browser
-# test.
+# test; ansible-core (ansible.builtin is all the playbook uses) runs the fleet playbook against
+# localhost (tests/scripts/fleet_ansible_test.sh).
 IPCBENCH_TEST_PACKAGES=(libgtest-dev dpkg-dev file python3-scipy)
-IPCBENCH_OPTIONAL_TEST_PACKAGES=(chromium)
+IPCBENCH_OPTIONAL_TEST_PACKAGES=(chromium ansible-core)
 # The middleware family's messaging libraries (ZeroMQ, nng, gRPC with protobuf and its code
 # generators); each missing one makes its mechanisms `unavailable`, with the reason, not a failed
 # build. Boost.Interprocess comes with libboost-dev above.

@@ -8,7 +8,7 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${1:?usage: fleet_ansible_test.sh BUILD_DIR}"
 if ! command -v ansible-playbook >/dev/null 2>&1; then
-  echo "skipped: ansible-playbook is not installed (apt-get install ansible)"
+  echo "skipped: ansible-playbook is not installed (apt-get install ansible-core)"
   exit 77
 fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/ipcbench-$$-ansible-XXXXXX")"
