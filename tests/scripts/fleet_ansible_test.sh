@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # fleet/ansible/nightly.yml run for real with `ansible-playbook -c local` against localhost, on a
-# tiny sweep with the programs already built in $1: the report and the run record are fetched,
-# the history holds the run, the history page is rendered. Then again with an unreachable host
-# beside localhost: localhost's report is still added, the other host is named, and the play
-# fails at the end. Exit 77 (skipped) without ansible-playbook.
+# sweep of one benchmark with the programs already built in $1: the report and the run record are
+# fetched, the history holds the run, the history page is rendered. Then again with an
+# unreachable host beside localhost and that host's record of an earlier night left in the
+# folder, the build folder reached from outside the checkout: localhost's report is still added,
+# the other host is named as never reporting, and the play fails at the end (exit 2). Exit 77
+# (skipped) without ansible-playbook.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-build="${1:?usage: fleet_ansible_test.sh BUILD_DIR}"
+build="$(cd "${1:?usage: fleet_ansible_test.sh BUILD_DIR}" && pwd)" || exit 1
 if ! command -v ansible-playbook >/dev/null 2>&1; then
   echo "skipped: ansible-playbook is not installed (apt-get install ansible-core)"
   exit 77
@@ -20,11 +22,11 @@ export ANSIBLE_SSH_CONTROL_PATH_DIR="$work/ansible-cp"
 failures=0 passed=0
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
 
-play() {  # name, inventory text: runs the playbook into $work/name
+play() {  # name, inventory text, build folder: runs the playbook into $work/name
   local name="$1"
   mkdir -p "$work/$name"
   printf '%s\n' "$2" >"$work/$name/inventory.ini"
-  /usr/bin/python3 - "$work/$name/vars.json" "$here" "$build" "$work/$name" <<'PY'
+  /usr/bin/python3 - "$work/$name/vars.json" "$here" "$3" "$work/$name" <<'PY'
 import json, sys
 path, repo, build, out = sys.argv[1:]
 json.dump({"ipcbench_dir": repo, "ipcbench_build_dir": build, "ipcbench_no_build": True,
@@ -45,7 +47,7 @@ runs_in() {
 
 local_host='localhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3'
 play good "[fleet]
-$local_host"
+$local_host" "$build"
 rc=$?
 out="$work/good/fleet"
 if [ "$rc" -ne 0 ]; then fail "one host: ansible-playbook exit $rc"; cat "$work/good/play.log"
@@ -62,12 +64,18 @@ elif [ "$(runs_in "$work/good/history.sqlite")" != 1 ]; then fail "one host: the
 elif [ ! -s "$out/history/index.html" ]; then fail "one host: no history page"
 else passed=$((passed + 1)); fi
 
+# The ghost's good record of an earlier night must not count for tonight.
+mkdir -p "$work/ghost/fleet"
+echo '{"host": "ghost", "commit": null, "binary_sha256": null, "exit": 0, "timed_out": false,
+       "seconds": 1}' >"$work/ghost/fleet/ghost.run.json"
+ln -s "$build" "$work/build-elsewhere"
 play ghost "[fleet]
 $local_host
-ghost ansible_host=192.0.2.1 ansible_connection=ssh ansible_ssh_common_args='-o ConnectTimeout=3'"
+ghost ansible_host=192.0.2.1 ansible_connection=ssh ansible_ssh_common_args='-o ConnectTimeout=3'" \
+  "$work/build-elsewhere"
 rc=$?
 out="$work/ghost/fleet"
-if [ "$rc" -eq 0 ]; then fail "unreachable host: the play passed"; cat "$work/ghost/play.log"
+if [ "$rc" -ne 2 ]; then fail "unreachable host: ansible-playbook exit $rc, not 2"; cat "$work/ghost/play.log"
 elif [ ! -s "$out/localhost.json" ]; then fail "unreachable host: localhost's report was lost"
 elif [ "$(runs_in "$work/ghost/history.sqlite")" != 1 ]; then fail "unreachable host: localhost not added"
 elif ! grep -q "ghost: no run record" "$work/ghost/play.log"; then

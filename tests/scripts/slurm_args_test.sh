@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # fleet/slurm/ipcbench.sbatch without Slurm: --help, every bad argument (exit 2, one line naming
-# it, nothing started), no allocation without --local, and, given a built tree ($1), the whole
-# flow once with --local on a tiny sweep: the report, the run record, the history and its page.
+# it, nothing started), no allocation without --local (ctest SlurmScriptArguments); given a
+# build folder ($1), also the whole flow once with --local on a sweep of one benchmark: the
+# report, the run record, the history and its page (ctest SlurmScriptLocal).
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 script="$here/fleet/slurm/ipcbench.sbatch"
-build="${1:-}"
+build="${1:+$(cd "$1" && pwd)}"
 work="$(mktemp -d "${TMPDIR:-/tmp}/ipcbench-$$-slurm-XXXXXX")"
 trap 'rm -rf "$work"' EXIT
-failures=0 passed=0
+failures=0 passed=0 job_id=""
 fail() { echo "FAIL $*"; failures=$((failures + 1)); }
 
 expect_bad() {  # expected words, then the arguments
   local want="$1"; shift
   local err rc
-  err="$(env -u SLURM_JOB_ID PATH="/usr/bin:/bin" bash "$script" "$@" 2>&1 >/dev/null </dev/null)"
+  err="$(env -u SLURM_JOB_ID ${job_id:+SLURM_JOB_ID="$job_id"} PATH="/usr/bin:/bin" \
+         bash "$script" "$@" 2>&1 >/dev/null </dev/null)"
   rc=$?
   if [ "$rc" -ne 2 ]; then fail "$*: exit $rc, not 2 ($err)"
   elif [ "$(printf '%s\n' "$err" | wc -l)" -ne 1 ]; then fail "$*: not one line: $err"
@@ -36,6 +38,10 @@ expect_bad "--repo is required" --local
 expect_bad "is not an ipcbench checkout" --repo "$work/not-a-repo" --local
 expect_bad "is not an ipcbench checkout" --repo "$work/missing" --local
 expect_bad "no Slurm allocation" --repo "$here" --out "$work/out"
+# A job id without srun (a copy of the script run outside the job) is no allocation either.
+if ! PATH="/usr/bin:/bin" command -v srun >/dev/null 2>&1; then
+  job_id=1 expect_bad "no Slurm allocation" --repo "$here" --out "$work/out"
+fi
 
 if help="$(bash "$script" --help)" && [[ "$help" == usage:* ]]; then passed=$((passed + 1))
 else fail "--help: not exit 0 with the usage"; fi
@@ -46,7 +52,7 @@ if [ -n "$build" ]; then
     --build-dir "$build" -- --no-build --no-probes --repetitions 1 --sizes 64 \
     --filter '^pipe/latency/64/cross$' >"$work/local.log" 2>&1
   rc=$?
-  host="$(hostname -s 2>/dev/null || hostname)"
+  host="${SLURMD_NODENAME:-$(hostname -s 2>/dev/null || hostname)}"
   if [ "$rc" -ne 0 ]; then fail "--local: exit $rc"; sed 's/^/  /' "$work/local.log" "$out/$host.log"
   elif [ ! -s "$out/$host.json" ]; then fail "--local: no report $out/$host.json"
   elif ! /usr/bin/python3 - "$out/$host.run.json" <<'PY'
