@@ -267,6 +267,8 @@ def main(argv=None) -> int:
     p = sub.add_parser("fleet", help="add a fleet run's reports, naming hosts that failed")
     p.add_argument("folder", metavar="DIR")
     p.add_argument("--expect", help="comma-separated hosts that should have reported")
+    for sub_parser in sub.choices.values():  # --db after the command works too
+        sub_parser.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     try:
         args = parser.parse_args(argv)
         if getattr(args, "filter", None):

@@ -32,6 +32,15 @@ class Add(unittest.TestCase):
             self.assertEqual(rows[TP][:5], (3e9, 120.0, None, 45e9, 120.0))
             db.close()
 
+    def test_db_may_come_after_the_command(self):
+        with Folder() as tmp:
+            path = write(tmp, "a.json", report(day(0), {LAT: 6000.0}))
+            status, out, _ = run("add", "--db", tmp / "h.sqlite", path)
+            self.assertEqual(status, 0)
+            self.assertTrue((tmp / "h.sqlite").is_file())
+            status, out, _ = run("export", "--db", tmp / "h.sqlite")
+            self.assertEqual((status, len(out.splitlines())), (0, 2))
+
     def test_the_same_report_twice_is_a_no_op_even_compressed(self):
         with Folder() as tmp:
             data = report(day(0), {LAT: 6000.0})
