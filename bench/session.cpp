@@ -57,10 +57,10 @@ void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition
   std::shuffle(rank_.begin(), rank_.end(), rng);
   const auto t0 = std::chrono::steady_clock::now();
   if (progress) progress_.start(plan.budget_s > 0 ? cases_.size() : 0, plan.budget_s);
-  for (int round = 0;; ++round) {
+  for (;;) {
     const double elapsed =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    std::vector<std::size_t> chosen = plan_round(round, elapsed);
+    std::vector<std::size_t> chosen = plan_round(elapsed);
     if (chosen.empty()) break;
     std::shuffle(chosen.begin(), chosen.end(), rng);
     benchmark::ClearRegisteredBenchmarks();
@@ -99,7 +99,7 @@ bool bench_session::host_in_reference() const {
   return in_reference_regime(regimes_, last_line_ns_, all_started);
 }
 
-std::vector<std::size_t> bench_session::plan_round(int round, double elapsed_s) {
+std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
   std::vector<std::size_t> active;
   for (std::size_t i = 0; i < histories_.size(); ++i)
     if (histories_[i].stopped.empty()) active.push_back(i);
@@ -111,7 +111,6 @@ std::vector<std::size_t> bench_session::plan_round(int round, double elapsed_s) 
   // the rest of the sweep take the time the host spends in its slow regime, not the headline's
   // time in the fast one (a first round of every benchmark at once gave them 60 % of it). Every
   // benchmark still runs once at least, whatever the budget.
-  (void)round;
   const bool in_reference = host_in_reference();
   std::vector<benchmark_need> needs;
   needs.reserve(active.size());

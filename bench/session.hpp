@@ -74,7 +74,7 @@ class bench_session {
   void run_repetition(benchmark::State& state, std::size_t index);
   void record(const bench_case& c, const repetition_report& rep);
   // The benchmarks of the next round, or none when the run is over.
-  std::vector<std::size_t> plan_round(int round, double elapsed_s);
+  std::vector<std::size_t> plan_round(double elapsed_s);
   // Whether the cache-line round trip measured last is nearest the reference regime's.
   bool host_in_reference() const;
 

@@ -81,10 +81,6 @@ interval_value interval_of(const benchmark_samples& x, double value, bool estima
   return {value, value};
 }
 
-bool overlap(const interval_value& a, const interval_value& b) {
-  return !(a.lo > b.hi || a.hi < b.lo);
-}
-
 // The winner of one side: the lowest (or highest) value, ties to the first id by name.
 std::string winner(const std::vector<ranked>& items, double ranked::*side, bool lower_is_better) {
   const ranked* best = nullptr;

@@ -139,12 +139,15 @@ namespace {
 
 // +1 when a lies above b, -1 below, 0 when their intervals overlap.
 int declared_order(const interval_value& a, const interval_value& b) {
-  if (a.lo > b.hi) return 1;
-  if (a.hi < b.lo) return -1;
-  return 0;
+  if (overlap(a, b)) return 0;
+  return a.lo > b.hi ? 1 : -1;
 }
 
 }  // namespace
+
+bool overlap(const interval_value& a, const interval_value& b) {
+  return !(a.lo > b.hi || a.hi < b.lo);
+}
 
 double kendall_tau_declared(std::span<const interval_value> x, std::span<const interval_value> y) {
   if (x.size() != y.size()) throw std::invalid_argument("kendall_tau_declared: sizes differ");

@@ -83,6 +83,8 @@ double kendall_tau_b(std::span<const double> x, std::span<const double> y);
 struct interval_value {
   double lo = 0.0, hi = 0.0;
 };
+// Whether two intervals share a value (a declared tie).
+bool overlap(const interval_value& a, const interval_value& b);
 // Kendall's tau-b between two reports' rankings as they declare them: a pair is ordered in a
 // report only when the two intervals do not overlap (i above j: lo_i > hi_j), and tied when they
 // do, so two mechanisms neither report can tell apart do not count as a disagreement, and a pair

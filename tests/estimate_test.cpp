@@ -148,6 +148,17 @@ TEST(Modes, ASingleOutlierIsNoMode) {
 }
 
 // A benchmark whose repetitions ran in both regimes: judged on those in the reference regime.
+// Adds an ok repetition of `value` with the cache-line round trip `line` beside it, numbered
+// `order` (which then counts on).
+void add_sample(benchmark_history& h, std::uint64_t& order, double value, double line) {
+  repetition_sample s;
+  s.order = order++;
+  s.ok = true;
+  s.value = value;
+  s.line_ns = line;
+  h.samples.push_back(s);
+}
+
 TEST(Answer, TheEstimateIsTakenInTheReferenceRegime) {
   benchmark_history bench{.name = "pipe/latency/64/cross",
                           .metric = "rtt_p50_ns",
@@ -157,12 +168,7 @@ TEST(Answer, TheEstimateIsTakenInTheReferenceRegime) {
       .name = "other", .metric = "rtt_p50_ns", .samples = {}, .stopped = "converged"};
   std::uint64_t order = 0;
   auto add = [&](benchmark_history& h, double value, double line) {
-    repetition_sample s;
-    s.order = order++;
-    s.ok = true;
-    s.value = value;
-    s.line_ns = line;
-    h.samples.push_back(s);
+    add_sample(h, order, value, line);
   };
   for (int i = 0; i < 4; ++i) add(bench, 6000 + 100 * i, 125 + i);  // fast: 6000..6300
   for (int i = 0; i < 3; ++i) add(bench, 9000 + 100 * i, 540 + i);  // slow
@@ -362,14 +368,7 @@ TEST(Answer, ProcessTaxComparesBothFormsInTheRegimeBothMetMost) {
 TEST(Answer, TheHostIsInTheReferenceRegimeNearestItsLastCacheLine) {
   benchmark_history h{.name = "x", .metric = "rtt_p50_ns", .samples = {}, .stopped = ""};
   std::uint64_t order = 0;
-  auto add = [&](double line) {
-    repetition_sample s;
-    s.order = order++;
-    s.ok = true;
-    s.value = 1000;
-    s.line_ns = line;
-    h.samples.push_back(s);
-  };
+  auto add = [&](double line) { add_sample(h, order, 1000, line); };
   for (int i = 0; i < 10; ++i) add(530);
   const run_regimes slow_only = find_regimes({h});
   ASSERT_EQ(slow_only.found.list.size(), 1u);
@@ -391,14 +390,7 @@ TEST(Answer, AConvergedBenchmarkGoesOnWhenAFasterRegimeBecomesTheReference) {
                          .stopped = "converged"};
   benchmark_history other{.name = "other", .metric = "rtt_p50_ns", .samples = {}, .stopped = ""};
   std::uint64_t order = 0;
-  auto add = [&](benchmark_history& h, double line) {
-    repetition_sample s;
-    s.order = order++;
-    s.ok = true;
-    s.value = 6000;
-    s.line_ns = line;
-    h.samples.push_back(s);
-  };
+  auto add = [&](benchmark_history& h, double line) { add_sample(h, order, 6000, line); };
   for (int i = 0; i < 5; ++i) add(slow, 530);  // converged while the host was slow
   for (int i = 0; i < 5; ++i) add(other, 530);
   // Alone in its regime, it stays stopped.
