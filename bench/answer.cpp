@@ -59,17 +59,22 @@ basis basis_of(const benchmark_history& h, const run_regimes& r) {
   return b;
 }
 
-bool in_reference_regime(const run_regimes& r, std::optional<double> last_line_ns,
-                         bool all_started) {
+std::optional<int> regime_now(const run_regimes& r, std::optional<double> last_line_ns) {
   const auto& list = r.found.list;
-  if (list.size() < 2) return all_started;
-  if (!last_line_ns) return true;
+  if (list.size() < 2 || !last_line_ns) return std::nullopt;
   std::size_t nearest = 0;
   for (std::size_t k = 1; k < list.size(); ++k)
     if (std::abs(std::log(*last_line_ns / list[k].median)) <
         std::abs(std::log(*last_line_ns / list[nearest].median)))
       nearest = k;
-  return static_cast<int>(nearest) == r.found.reference;
+  return static_cast<int>(nearest);
+}
+
+bool in_reference_regime(const run_regimes& r, std::optional<double> last_line_ns,
+                         bool all_started) {
+  if (r.found.list.size() < 2) return all_started;
+  const auto now = regime_now(r, last_line_ns);
+  return !now || *now == r.found.reference;
 }
 
 bool converged_outside_reference(const benchmark_history& h, const run_regimes& r) {
@@ -82,9 +87,8 @@ std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool i
                                        int min_repetitions) {
   const auto min = static_cast<std::size_t>(std::max(min_repetitions, 0));
   const auto key = [&](const benchmark_need& n) {
-    const bool first = in_reference && n.headline && n.reference_repetitions < min;
-    return std::tuple(!first, in_reference ? n.reference_repetitions : n.repetitions, -n.width,
-                      n.rank, n.index);
+    const bool first = in_reference && n.headline && n.here < min;
+    return std::tuple(!first, n.here, -n.width, n.rank, n.index);
   };
   std::sort(needs.begin(), needs.end(),
             [&](const benchmark_need& a, const benchmark_need& b) { return key(a) < key(b); });

@@ -61,22 +61,27 @@ basis basis_of(const benchmark_history& h, const run_regimes& r);
 bool in_reference_regime(const run_regimes& r, std::optional<double> last_line_ns,
                          bool all_started);
 
+// The regime whose cache-line round trip is nearest `last_line_ns` (on a log scale); nullopt with
+// fewer than two regimes so far or no floor measured yet.
+std::optional<int> regime_now(const run_regimes& r, std::optional<double> last_line_ns);
+
 // Whether a benchmark that converged should go on: it converged in a regime that is not the
 // reference (a faster regime appeared since), and has no repetition in the reference yet. While the
 // host is there it is then first in line (order_by_need); its cap still stops it.
 bool converged_outside_reference(const benchmark_history& h, const run_regimes& r);
 
 // The order in which the benchmarks still going run next, furthest from an answer first
-// (bench_session's batches). While the host is in the reference regime: the
-// headline's benchmarks (`headline`: those the answer's rankings and claims rest on) that have
-// fewer than `min_repetitions` there, then every benchmark by its repetitions there; otherwise by
-// its repetitions overall; ties go to the widest interval (relative, infinite without one), then
-// to the lower rank, then to the earlier index.
+// (bench_session's batches). While the host is in the reference regime: the headline's benchmarks
+// (`headline`: those the answer's rankings and claims rest on) that have fewer than
+// `min_repetitions` there, then every benchmark by its repetitions there. Elsewhere every benchmark
+// by its repetitions in the regime the host is in now, so each one samples every regime the host
+// shows and two runs with different mixes still share a regime to compare it in (by its
+// repetitions overall while the regime is not known). Ties go to the widest interval (relative,
+// infinite without one), then to the lower rank, then to the earlier index.
 struct benchmark_need {
   std::size_t index = 0;
   bool headline = false;
-  std::size_t repetitions = 0;            // ok or not, every regime
-  std::size_t reference_repetitions = 0;  // those in the reference regime
+  std::size_t here = 0;  // repetitions (ok or not) in the regime the host is in now, or overall
   double width = 0;
   std::size_t rank = 0;  // the last tie-break (bench_session: a random permutation)
 };

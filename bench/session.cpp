@@ -107,11 +107,18 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
   if (plan_.budget_s <= 0 || active.empty()) return active;
   // Otherwise batches of a few seconds, furthest from an answer first (order_by_need): while the
   // host is in the reference regime, the headline's benchmarks short of the minimum there, then
-  // the fewest repetitions there; otherwise the fewest repetitions. So the first repetitions of
-  // the rest of the sweep take the time the host spends in its slow regime, not the headline's
-  // time in the fast one (a first round of every benchmark at once gave them 60 % of it). Every
-  // benchmark still runs once at least, whatever the budget.
+  // the fewest repetitions there; in another regime, the fewest repetitions in that one. So the
+  // first repetitions of the rest of the sweep take the time the host spends in its slow regime,
+  // not the headline's time in the fast one (a first round of every benchmark at once gave them
+  // 60 % of it), and every benchmark samples each regime the host shows: two runs that met the
+  // regimes in different mixes can still be compared in one they share. Every benchmark still
+  // runs once at least, whatever the budget.
   const bool in_reference = host_in_reference();
+  // Without regimes (no floors: placement none) every repetition counts as the reference's.
+  // -1: not known (count every repetition).
+  const int now = regimes_.found.list.empty() ? -1
+                  : in_reference              ? regimes_.found.reference
+                                              : regime_now(regimes_, last_line_ns_).value_or(-1);
   std::vector<benchmark_need> needs;
   needs.reserve(active.size());
   for (std::size_t i : active) {
@@ -119,17 +126,13 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
     const basis b = basis_of(h, regimes_);
     const auto ci = estimate::median_interval(b.values, plan_.rule.confidence);
     const double mid = estimate::median(b.values);
-    // Without regimes (no floors: placement none) every repetition counts as the reference's.
-    const auto there =
-        regimes_.found.list.empty()
-            ? h.samples.size()
-            : static_cast<std::size_t>(std::ranges::count_if(h.samples, [&](auto& x) {
-                return regimes_.of(x.order) == regimes_.found.reference;
-              }));
+    const auto here =
+        now < 0 ? h.samples.size()
+                : static_cast<std::size_t>(std::ranges::count_if(
+                      h.samples, [&](auto& x) { return regimes_.of(x.order).value_or(-1) == now; }));
     needs.push_back({.index = i,
                      .headline = headline_[i],
-                     .repetitions = h.samples.size(),
-                     .reference_repetitions = there,
+                     .here = here,
                      .width = ci && mid != 0 ? (ci->hi - ci->lo) / std::abs(mid) : HUGE_VAL,
                      .rank = rank_[i]});
   }

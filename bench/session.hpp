@@ -28,8 +28,8 @@ namespace ipcbench {
 // to 32 of the benchmarks furthest from an answer that fit in what is left of it (a benchmark's
 // first repetition runs whatever the budget): while the host is in the reference regime the
 // headline's benchmarks (in_headline) short of the stop rule's minimum there, then those with the
-// fewest repetitions there; otherwise those with the fewest repetitions; then the widest interval;
-// then a random rank (order_by_need).
+// fewest repetitions there; otherwise those with the fewest repetitions in the regime the host is
+// in now; then the widest interval; then a random rank (order_by_need).
 // Without a budget every benchmark runs once per round. After `rule`'s minimum a benchmark leaves
 // when the stop rule says so, at its cap in any case.
 struct repetition_plan {

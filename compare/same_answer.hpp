@@ -60,7 +60,7 @@ struct spread_summary {
 // side). Two runs that met the host's states in different mixes take their estimates from
 // different numbers of repetitions, or from different states; this says how far the runs agree
 // where they measured the same state.
-inline constexpr std::size_t kSameRegimeRepetitions = 3;
+inline constexpr std::size_t kSameRegimeRepetitions = 2;
 struct same_regime_deltas {
   delta_summary latency, throughput;
   // Benchmarks with a value in both reports but no such regime, by pattern.

@@ -381,6 +381,12 @@ TEST(Answer, TheHostIsInTheReferenceRegimeNearestItsLastCacheLine) {
   EXPECT_TRUE(in_reference_regime(two, 125.0, false));
   EXPECT_FALSE(in_reference_regime(two, 500.0, true));
   EXPECT_TRUE(in_reference_regime(two, std::nullopt, false));
+  // Which regime the host is in: the nearest on a log scale; unknown with one regime or no floor.
+  EXPECT_EQ(regime_now(two, 500.0), std::optional(1));
+  EXPECT_EQ(regime_now(two, 200.0), std::optional(0));
+  EXPECT_EQ(regime_now(two, 300.0), std::optional(1));
+  EXPECT_EQ(regime_now(two, std::nullopt), std::nullopt);
+  EXPECT_EQ(regime_now(slow_only, 530.0), std::nullopt);
 }
 
 TEST(Answer, AConvergedBenchmarkGoesOnWhenAFasterRegimeBecomesTheReference) {
@@ -411,19 +417,21 @@ TEST(Answer, AConvergedBenchmarkGoesOnWhenAFasterRegimeBecomesTheReference) {
 
 TEST(Answer, HeadlineBenchmarksShortOfTheMinimumGoFirstInTheReferenceRegime) {
   using ipcbench::benchmark_need;
+  // `here`: repetitions in the regime the host is in now.
   const std::vector<benchmark_need> needs = {
-      {.index = 0, .headline = false, .repetitions = 2, .reference_repetitions = 1, .width = 0.5},
-      {.index = 1, .headline = true, .repetitions = 9, .reference_repetitions = 4, .width = 0.2},
-      {.index = 2, .headline = true, .repetitions = 9, .reference_repetitions = 5, .width = 0.3},
-      {.index = 3, .headline = false, .repetitions = 2, .reference_repetitions = 1, .width = 0.9},
-      {.index = 4, .headline = true, .repetitions = 3, .reference_repetitions = 2, .width = 0.1},
+      {.index = 0, .headline = false, .here = 1, .width = 0.5},
+      {.index = 1, .headline = true, .here = 4, .width = 0.2},
+      {.index = 2, .headline = true, .here = 5, .width = 0.3},
+      {.index = 3, .headline = false, .here = 1, .width = 0.9},
+      {.index = 4, .headline = true, .here = 2, .width = 0.1},
   };
   // In the reference regime: headline ones short of 5 there (4, fewest there first, then 1), then
   // the rest by repetitions there (3 and 0 tie on 1, the wider first), the headline one at its
   // minimum among them.
   EXPECT_EQ(ipcbench::order_by_need(needs, true, 5), (std::vector<std::size_t>{4, 1, 3, 0, 2}));
-  // Elsewhere the headline gets no precedence: the fewest repetitions overall, then the widest.
-  EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{3, 0, 4, 2, 1}));
+  // Elsewhere the headline gets no precedence: the fewest repetitions in that regime, then the
+  // widest.
+  EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{3, 0, 4, 1, 2}));
   // A minimum of 0 (or one already met) leaves the order to the repetitions there alone.
   EXPECT_EQ(ipcbench::order_by_need(needs, true, 0), (std::vector<std::size_t>{3, 0, 4, 1, 2}));
 }
@@ -431,20 +439,27 @@ TEST(Answer, HeadlineBenchmarksShortOfTheMinimumGoFirstInTheReferenceRegime) {
 TEST(Answer, FirstRepetitionsTakeTheSlowRegimeAndTiesGoToTheRank) {
   using ipcbench::benchmark_need;
   constexpr double kNone = HUGE_VAL;  // no interval yet
+  // Before the host's regimes are known, `here` counts every repetition.
   const std::vector<benchmark_need> needs = {
-      {.index = 0, .headline = false, .repetitions = 0, .width = kNone, .rank = 3},
-      {.index = 1,
-       .headline = true,
-       .repetitions = 2,
-       .reference_repetitions = 2,
-       .width = 0.4,
-       .rank = 0},
-      {.index = 2, .headline = false, .repetitions = 0, .width = kNone, .rank = 1},
-      {.index = 3, .headline = true, .repetitions = 0, .width = kNone, .rank = 2},
+      {.index = 0, .headline = false, .here = 0, .width = kNone, .rank = 3},
+      {.index = 1, .headline = true, .here = 2, .width = 0.4, .rank = 0},
+      {.index = 2, .headline = false, .here = 0, .width = kNone, .rank = 1},
+      {.index = 3, .headline = true, .here = 0, .width = kNone, .rank = 2},
   };
   // In the reference regime the headline's go first, the one with a repetition there after the
   // one without; then the rest without one, by rank.
   EXPECT_EQ(ipcbench::order_by_need(needs, true, 5), (std::vector<std::size_t>{3, 1, 2, 0}));
   // Elsewhere those never run go first, by rank (the headline gets no precedence).
   EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{2, 3, 0, 1}));
+}
+
+TEST(Answer, OutsideTheReferenceEachBenchmarkSamplesTheRegimeTheHostIsIn) {
+  using ipcbench::benchmark_need;
+  // The host is slow now. 0 has five fast repetitions and none slow; 1 has two slow ones, 2 one.
+  const std::vector<benchmark_need> needs = {
+      {.index = 0, .headline = true, .here = 0, .width = 0.01, .rank = 0},
+      {.index = 1, .headline = false, .here = 2, .width = 0.5, .rank = 1},
+      {.index = 2, .headline = false, .here = 1, .width = 0.5, .rank = 2},
+  };
+  EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{0, 2, 1}));
 }
