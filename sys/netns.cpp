@@ -161,8 +161,13 @@ veth_namespaces make_in_this_thread() {
     // The veth pair in A, its peer end created straight in B.
     unique_fd s = route_socket();
     nl_request r(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+    // Interface indices of their own: each fresh namespace numbers its links from 1, so both
+    // ends would get 2. A veth end whose index equals its peer's (its iflink) is not an urgent
+    // link event for the kernel's link watch, which then runs at most once a second: bringing the
+    // pair up waited about 1 s in two runs out of three in a sweep.
     ifinfomsg i{};
     i.ifi_family = AF_UNSPEC;
+    i.ifi_index = veth_namespaces::kIndexA;
     r.put(&i, sizeof i);
     r.attr(IFLA_IFNAME, std::string(veth_namespaces::kIfA));
     rtattr* info = r.begin(IFLA_LINKINFO);
@@ -171,6 +176,7 @@ veth_namespaces make_in_this_thread() {
     rtattr* peer = r.begin(VETH_INFO_PEER);
     ifinfomsg p{};
     p.ifi_family = AF_UNSPEC;
+    p.ifi_index = veth_namespaces::kIndexB;
     r.put(&p, sizeof p);
     r.attr(IFLA_IFNAME, std::string(veth_namespaces::kIfB));
     const std::uint32_t fd = static_cast<std::uint32_t>(ns.b.get());

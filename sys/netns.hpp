@@ -19,6 +19,9 @@ struct veth_namespaces {
   static constexpr const char* kIfB = "ipcb1";
   static constexpr const char* kAddrA = "10.250.0.1";
   static constexpr const char* kAddrB = "10.250.0.2";
+  // Their interface indices, different from each other (see make_veth_namespaces).
+  static constexpr int kIndexA = 10;
+  static constexpr int kIndexB = 11;
 };
 
 // Makes the pair and returns once both ends are running (until then a packet sent is dropped).
