@@ -88,7 +88,7 @@ std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool i
   const auto min = static_cast<std::size_t>(std::max(min_repetitions, 0));
   const auto key = [&](const benchmark_need& n) {
     const bool first = in_reference && n.headline && n.here < min;
-    return std::tuple(!first, n.here, -n.width, n.rank, n.index);
+    return std::tuple(!first, n.started, n.here, -n.width, n.rank, n.index);
   };
   std::sort(needs.begin(), needs.end(),
             [&](const benchmark_need& a, const benchmark_need& b) { return key(a) < key(b); });

@@ -73,14 +73,16 @@ bool converged_outside_reference(const benchmark_history& h, const run_regimes& 
 // The order in which the benchmarks still going run next, furthest from an answer first
 // (bench_session's batches). While the host is in the reference regime: the headline's benchmarks
 // (`headline`: those the answer's rankings and claims rest on) that have fewer than
-// `min_repetitions` there, then every benchmark by its repetitions there. Elsewhere every benchmark
-// by its repetitions in the regime the host is in now, so each one samples every regime the host
-// shows and two runs with different mixes still share a regime to compare it in (by its
+// `min_repetitions` there; then, in any regime, those that have not run yet (every benchmark runs
+// once, whatever the budget: its first repetition goes before anyone's second), then every
+// benchmark by its repetitions in the regime the host is in now, so each one samples every regime
+// the host shows and two runs with different mixes still share a regime to compare it in (by its
 // repetitions overall while the regime is not known). Ties go to the widest interval (relative,
 // infinite without one), then to the lower rank, then to the earlier index.
 struct benchmark_need {
   std::size_t index = 0;
   bool headline = false;
+  bool started = false;  // it has run at least once
   std::size_t here = 0;  // repetitions (ok or not) in the regime the host is in now, or overall
   double width = 0;
   std::size_t rank = 0;  // the last tie-break (bench_session: a random permutation)

@@ -132,6 +132,7 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
                       h.samples, [&](auto& x) { return regimes_.of(x.order).value_or(-1) == now; }));
     needs.push_back({.index = i,
                      .headline = headline_[i],
+                     .started = !h.samples.empty(),
                      .here = here,
                      .width = ci && mid != 0 ? (ci->hi - ci->lo) / std::abs(mid) : HUGE_VAL,
                      .rank = rank_[i]});

@@ -419,11 +419,11 @@ TEST(Answer, HeadlineBenchmarksShortOfTheMinimumGoFirstInTheReferenceRegime) {
   using ipcbench::benchmark_need;
   // `here`: repetitions in the regime the host is in now.
   const std::vector<benchmark_need> needs = {
-      {.index = 0, .headline = false, .here = 1, .width = 0.5},
-      {.index = 1, .headline = true, .here = 4, .width = 0.2},
-      {.index = 2, .headline = true, .here = 5, .width = 0.3},
-      {.index = 3, .headline = false, .here = 1, .width = 0.9},
-      {.index = 4, .headline = true, .here = 2, .width = 0.1},
+      {.index = 0, .headline = false, .started = true, .here = 1, .width = 0.5},
+      {.index = 1, .headline = true, .started = true, .here = 4, .width = 0.2},
+      {.index = 2, .headline = true, .started = true, .here = 5, .width = 0.3},
+      {.index = 3, .headline = false, .started = true, .here = 1, .width = 0.9},
+      {.index = 4, .headline = true, .started = true, .here = 2, .width = 0.1},
   };
   // In the reference regime: headline ones short of 5 there (4, fewest there first, then 1), then
   // the rest by repetitions there (3 and 0 tie on 1, the wider first), the headline one at its
@@ -442,7 +442,7 @@ TEST(Answer, FirstRepetitionsTakeTheSlowRegimeAndTiesGoToTheRank) {
   // Before the host's regimes are known, `here` counts every repetition.
   const std::vector<benchmark_need> needs = {
       {.index = 0, .headline = false, .here = 0, .width = kNone, .rank = 3},
-      {.index = 1, .headline = true, .here = 2, .width = 0.4, .rank = 0},
+      {.index = 1, .headline = true, .started = true, .here = 2, .width = 0.4, .rank = 0},
       {.index = 2, .headline = false, .here = 0, .width = kNone, .rank = 1},
       {.index = 3, .headline = true, .here = 0, .width = kNone, .rank = 2},
   };
@@ -455,11 +455,13 @@ TEST(Answer, FirstRepetitionsTakeTheSlowRegimeAndTiesGoToTheRank) {
 
 TEST(Answer, OutsideTheReferenceEachBenchmarkSamplesTheRegimeTheHostIsIn) {
   using ipcbench::benchmark_need;
-  // The host is slow now. 0 has five fast repetitions and none slow; 1 has two slow ones, 2 one.
+  // The host is slow now. 0 has five fast repetitions and none slow; 1 has two slow ones, 2 one;
+  // 3 has not run yet: its first repetition goes first.
   const std::vector<benchmark_need> needs = {
-      {.index = 0, .headline = true, .here = 0, .width = 0.01, .rank = 0},
-      {.index = 1, .headline = false, .here = 2, .width = 0.5, .rank = 1},
-      {.index = 2, .headline = false, .here = 1, .width = 0.5, .rank = 2},
+      {.index = 0, .headline = true, .started = true, .here = 0, .width = 0.01, .rank = 0},
+      {.index = 1, .headline = false, .started = true, .here = 2, .width = 0.5, .rank = 1},
+      {.index = 2, .headline = false, .started = true, .here = 1, .width = 0.5, .rank = 2},
+      {.index = 3, .headline = false, .started = false, .here = 0, .width = HUGE_VAL, .rank = 3},
   };
-  EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{0, 2, 1}));
+  EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{3, 0, 2, 1}));
 }
