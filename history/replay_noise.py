@@ -4,6 +4,7 @@ the detector, not a test. See history/README.md, "How well it finds steps".
 
 usage: /usr/bin/python3 history/replay_noise.py REPORT.json REPORT.json [MORE...]
                         [--series N] [--runs 30] [--step 0.10] [--seed S] [--json FILE]
+                        [--noise-factor F]
 
 The reports are runs of one build on one machine (A/A). For each benchmark and each host regime
 the runs met, the replay keeps every repetition (its value and the floors beside it) relative to
@@ -17,6 +18,8 @@ run-to-run factor. Three kinds of series of --runs runs:
   it, checking after each new run, at most 5 runs after the step;
 - regime: the host moves from the fast regime to the slow one half-way, the build unchanged: a
   regression found is an alarm the floors should have prevented.
+The step series are also split by what `changes` says each can see (detect.sensitivity, from the
+runs before the step): how many of those that can see a step of --step found it.
 """
 
 import argparse
@@ -99,11 +102,13 @@ def main():
     ap.add_argument("--step", type=float, default=0.10)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json")
+    ap.add_argument("--noise-factor", type=float, default=detect.NOISE_FACTOR,
+                    help="the detector's A/A noise filter (default: the detector's own)")
     args = ap.parse_args()
     if len(args.reports) < 2:
         ap.error("at least two reports of one build")
     rng = random.Random(args.seed)
-    opt = detect.Options()
+    opt = detect.Options(noise_factor=args.noise_factor)
     pools = load_pools(args.reports)
     # A benchmark's noise is replayable in a regime that at least two runs met.
     single = [(k, g) for k, regimes in pools.items() for g, s in regimes.items()
@@ -113,7 +118,7 @@ def main():
     rng.shuffle(single)
     n = args.runs
     out = {"reports": args.reports, "runs": n, "step": args.step, "replayable": len(single),
-           "max_pvalue": opt.max_pvalue}
+           "max_pvalue": opt.max_pvalue, "noise_factor": opt.noise_factor}
 
     false_alarms = 0
     nulls = [single[i % len(single)] for i in range(min(args.series, 3 * len(single)))]
@@ -124,7 +129,7 @@ def main():
                    "per_100": 100 * false_alarms / max(len(nulls), 1)}
 
     found, delays, steps = 0, [], 0
-    noise_of = []
+    noise_of, sees = [], []
     for (key, g) in nulls:
         r = Replay(pools[key][g], rng, HOST[g])
         at = rng.randint(n // 3, 2 * n // 3)
@@ -138,6 +143,8 @@ def main():
                 break
         bases = detect._bases(points[:at], key[1])  # the basis the detector would pick
         noise_of.append((min(detect.aa_noise(v, []) for v in bases.values()), hit is not None))
+        # What `changes` says the series can see, from the runs before the step alone.
+        sees.append((detect.sensitivity(points[:at], key[1], opt), hit is not None))
         if hit:
             found += 1
             delays.append(hit)
@@ -146,10 +153,17 @@ def main():
         sel = [hit for noise, hit in noise_of if lo <= noise < hi]
         buckets.append({"aa_noise": [lo, hi if hi < math.inf else None], "series": len(sel),
                         "found": sum(sel), "share": sum(sel) / max(len(sel), 1)})
+    seen = [hit for step, hit in sees if step is not None and step <= args.step]
+    blind = [hit for step, hit in sees if step is None or step > args.step]
+    sensitivity = {
+        "series_that_see_the_step": len(seen), "found_there": sum(seen),
+        "share_found_there": sum(seen) / max(len(seen), 1),
+        "series_too_noisy": len(blind), "found_there_anyway": sum(blind)}
     out["step"] = {
         "series": steps, "found_within_5": found, "share": found / max(steps, 1),
         "median_runs_after": statistics.median(delays) if delays else None,
         "by_aa_noise": buckets,
+        "by_sensitivity": sensitivity,
     }
 
     alarms = at_switch = 0

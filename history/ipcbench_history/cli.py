@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import json
 import re
+import statistics
 import sys
 from pathlib import Path
 
@@ -27,6 +28,8 @@ def _need_scipy():
                                  "sudo apt-get install python3-scipy")
 
 DEFAULT_DB = Path(__file__).resolve().parents[2] / "results" / "history.sqlite"
+# The step `changes` reports, per series, whether it would show within 5 runs (sensitivity).
+VISIBLE_STEP = 0.10
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,6 +83,35 @@ def find_changes(db, machine=None, benchmark=None, options=None):
         for c in detect.analyse(s.points, s.metric, store.lower_is_better(s.metric), options):
             found.append((s, c))
     return found
+
+
+def find_blind(db, machine=None, benchmark=None, options=None, step=VISIBLE_STEP):
+    """(series with enough runs, [(series, smallest visible step)] of those that would not show
+    a step of `step` within 5 runs: too noisy for it)."""
+    options = options or detect.Options()
+    checked, blind = 0, []
+    for s in store.series(db, machine, benchmark):
+        smallest = detect.sensitivity(s.points, s.metric, options)
+        if smallest is None:
+            continue
+        checked += 1
+        if smallest > step:
+            blind.append((s, smallest))
+    return checked, blind
+
+
+def _blind_line(checked: int, blind: list) -> str:
+    if not checked:
+        return (f"sensitivity: no series has {2 * detect.MIN_SEGMENT} runs in its host's regime "
+                "yet")
+    text = (f"sensitivity: {checked - len(blind)} of {checked} series would show a "
+            f"{VISIBLE_STEP * 100:.0f} % step within 5 runs")
+    if blind:
+        worst = sorted(x for _, x in blind)
+        text += (f"; {len(blind)} are too noisy for it (the smallest step they would show: "
+                 f"median {statistics.median(worst) * 100:.0f} %, up to {worst[-1] * 100:.0f} %; "
+                 "--json lists them)")
+    return text
 
 
 def describe(s, c) -> dict:
@@ -137,8 +169,15 @@ def cmd_changes(args) -> int:
     found = [d for d in found if since is None or _date(d["date"]) >= since]
     found.sort(key=lambda d: (d["date"], d["machine"], d["benchmark"]))
     regressions = [d for d in found if d["kind"] == "regression"]
+    checked, blind = find_blind(db, args.machine, args.filter, options)
     if args.json:
-        json.dump({"since": args.since, "changes": found}, sys.stdout, indent=1)
+        json.dump({"since": args.since, "changes": found,
+                   "sensitivity": {
+                       "step": VISIBLE_STEP, "runs_after": 5, "series": checked,
+                       "too_noisy": [{"machine": s.machine, "mode": s.mode,
+                                      "benchmark": s.benchmark, "metric": s.metric,
+                                      "smallest_visible_step": x} for s, x in blind]}},
+                  sys.stdout, indent=1)
         print()
     else:
         for d in found:
@@ -148,6 +187,7 @@ def cmd_changes(args) -> int:
         print(f"{count['regression']} regressions, {count['improvement']} improvements, "
               f"{count['host moved']} steps the host explains (its regime or floors), "
               f"since {args.since}")
+        print(_blind_line(checked, blind))
     return 1 if regressions else 0
 
 

@@ -246,3 +246,32 @@ def _analyse_within(points, metric: str, lower_is_better: bool, opt: Options) ->
                 break
         changes.append(change)
     return changes
+
+
+def sensitivity(points, metric: str, opt: Options = Options(), after: int = 5) -> float | None:
+    """The smallest step (a ratio - 1) that the newest runs' part of the series (its host regime
+    now) would show within `after` runs: the larger of the A/A noise filter (noise_factor x the
+    mean |log ratio| of consecutive runs) and the step whose t statistic, with the runs' own
+    spread, reaches the p-value threshold against the newest segment (at most window / 2 runs).
+    A step of this size is found about half the time; twice the spread above it nearly always.
+    None with fewer than 2 x min_segment runs in that regime."""
+    classes = host_classes(points)
+    where = [i for i, k in enumerate(classes) if k == classes[-1]]
+    if len(where) < 2 * opt.min_segment:
+        return None
+    part = [points[i] for i in where]
+    bases = _bases(part, metric)
+    values = bases[min(bases, key=lambda k: aa_noise(bases[k], []))]
+    cuts = change_points(values, opt)
+    diffs = [values[i] - values[i - 1] for i in range(1, len(values)) if i not in cuts]
+    if not diffs:
+        return None
+    sigma = math.sqrt(float(np.mean(np.square(diffs))) / 2)  # two runs' difference: sigma x sqrt 2
+    before = min(len(values) - (cuts[-1] if cuts else 0), opt.window // 2)
+    if before < 2:
+        return None
+    t = float(stats.t.ppf(1 - opt.max_pvalue / 2, before + after - 2))
+    step = max(opt.noise_factor * aa_noise(values, cuts),
+               t * sigma * math.sqrt(1 / before + 1 / after))
+    return math.exp(step) - 1
+

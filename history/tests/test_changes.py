@@ -97,6 +97,27 @@ class Changes(unittest.TestCase):
             self.assertEqual(status, 0, out)
             self.assertIn("0 regressions", out)
 
+    def test_it_says_which_series_are_too_noisy_to_show_a_10_percent_step(self):
+        with Folder() as tmp:
+            status, out, _ = run("--db", history(tmp), "changes", "--since", "all")
+            self.assertEqual(status, 0, out)
+            self.assertIn("sensitivity: 3 of 3 series would show a 10 % step within 5 runs\n",
+                          out)
+        with Folder() as tmp:
+            # 8 % run-to-run: a 10 % step would drown (the t-test needs about 15 %, and the
+            # noise filter twice the mean run-to-run change, about 18 %).
+            db = history(tmp, noise=0.08)
+            status, out, _ = run("--db", db, "changes", "--since", "all")
+            self.assertIn("sensitivity: 0 of 3 series would show a 10 % step within 5 runs; "
+                          "3 are too noisy for it", out)
+            status, out, _ = run("--db", db, "changes", "--since", "all", "--json")
+            doc = json.loads(out)["sensitivity"]
+            self.assertEqual((doc["step"], doc["runs_after"], doc["series"]), (0.1, 5, 3))
+            self.assertEqual(sorted(x["benchmark"] for x in doc["too_noisy"]),
+                             sorted([LAT, TP, QUIET]))
+            self.assertTrue(all(0.1 < x["smallest_visible_step"] < 0.3 for x in doc["too_noisy"]),
+                            doc)
+
     def test_since_limits_the_window_and_machine_and_filter_the_series(self):
         with Folder() as tmp:
             db = history(tmp, step_at=20, factor=1.2)
