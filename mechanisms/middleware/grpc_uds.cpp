@@ -27,6 +27,16 @@ constexpr int kMaxReconnectBackoffMs = 100;
 // How long a closing server lets a call still in flight finish before cancelling it.
 constexpr auto kShutdownGrace = std::chrono::seconds(1);
 
+// gRPC 1.51 shuts itself down when its last object goes (grpc_shutdown, from the completion
+// queue's destructor), and that shutdown joins an executor thread that may sit in epoll_wait with
+// a 10 s timeout that nothing cuts short: about one peer in 25 took 10 s to close. A peer is a
+// process that ends right after closing, so it holds one reference of its own for its whole life
+// and leaves the rest to the process's exit.
+void hold_grpc_for_this_process() {
+  static const bool held = (grpc_init(), true);
+  (void)held;
+}
+
 std::string target_of(const nlohmann::json& where) {
   return "unix:" + where.at("path").get<std::string>();
 }
@@ -271,6 +281,7 @@ mechanism_traits grpc_uds_channel::describe() {
 }
 
 grpc_endpoint grpc_uds_channel::attach(const nlohmann::json& where, role r) {
+  hold_grpc_for_this_process();
   const std::string target = target_of(where);
   if (r == role::consumer) return grpc_endpoint(std::make_unique<unary_server>(target));
   return grpc_endpoint(std::make_unique<unary_client>(target));
@@ -289,6 +300,7 @@ mechanism_traits grpc_uds_stream_channel::describe() {
 }
 
 grpc_endpoint grpc_uds_stream_channel::attach(const nlohmann::json& where, role r) {
+  hold_grpc_for_this_process();
   const std::string target = target_of(where);
   if (r == role::consumer) return grpc_endpoint(std::make_unique<stream_server>(target));
   return grpc_endpoint(std::make_unique<stream_client>(target));
