@@ -126,10 +126,11 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
     const basis b = basis_of(h, regimes_);
     const auto ci = estimate::median_interval(b.values, plan_.rule.confidence);
     const double mid = estimate::median(b.values);
-    const auto here =
-        now < 0 ? h.samples.size()
-                : static_cast<std::size_t>(std::ranges::count_if(
-                      h.samples, [&](auto& x) { return regimes_.of(x.order).value_or(-1) == now; }));
+    const auto here = now < 0
+                          ? h.samples.size()
+                          : static_cast<std::size_t>(std::ranges::count_if(h.samples, [&](auto& x) {
+                              return regimes_.of(x.order).value_or(-1) == now;
+                            }));
     needs.push_back({.index = i,
                      .headline = headline_[i],
                      .started = !h.samples.empty(),
