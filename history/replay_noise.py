@@ -141,8 +141,8 @@ def main():
             if regressions(points[:at + extra], key[1], opt, near=at):
                 hit = extra
                 break
-        bases = detect._bases(points[:at], key[1])  # the basis the detector would pick
-        noise_of.append((min(detect.aa_noise(v, []) for v in bases.values()), hit is not None))
+        _, quietest, _ = detect._quietest_basis(points[:at], key[1])  # as the detector picks it
+        noise_of.append((detect.aa_noise(quietest, []), hit is not None))
         # What `changes` says the series can see, from the runs before the step alone.
         sees.append((detect.sensitivity(points[:at], key[1], opt), hit is not None))
         if hit:

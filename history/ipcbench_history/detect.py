@@ -194,14 +194,20 @@ def _bases(points, metric: str) -> dict:
     return out
 
 
+def _quietest_basis(points, metric: str):
+    """(name, log values, raw log values): the basis of _bases that moves least from run to run
+    (its A/A noise over the whole series), and the values themselves."""
+    bases = _bases(points, metric)
+    name = min(bases, key=lambda k: aa_noise(bases[k], []))
+    return name, bases[name], bases["raw"]
+
+
 def _analyse_within(points, metric: str, lower_is_better: bool, opt: Options) -> list[Change]:
     """The change points of runs in one host regime. They are found on the basis that moves
     least from run to run (_bases): the values, or the values in multiples of a floor, which
     takes out what that floor explains. A step within the A/A noise is dropped; on the raw basis,
     a step that a floor explains carries `explained_by`."""
-    bases = _bases(points, metric)
-    name = min(bases, key=lambda k: aa_noise(bases[k], []))
-    values, raw = bases[name], bases["raw"]
+    name, values, raw = _quietest_basis(points, metric)
     cuts = change_points(values, opt)
     noise = aa_noise(values, cuts)
     kept = []
@@ -259,9 +265,7 @@ def sensitivity(points, metric: str, opt: Options = Options(), after: int = 5) -
     where = [i for i, k in enumerate(classes) if k == classes[-1]]
     if len(where) < 2 * opt.min_segment:
         return None
-    part = [points[i] for i in where]
-    bases = _bases(part, metric)
-    values = bases[min(bases, key=lambda k: aa_noise(bases[k], []))]
+    _, values, _ = _quietest_basis([points[i] for i in where], metric)
     cuts = change_points(values, opt)
     diffs = [values[i] - values[i - 1] for i in range(1, len(values)) if i not in cuts]
     if not diffs:
