@@ -175,7 +175,7 @@ json regimes_json(const run_regimes& r) {
           {"method",
            "the cache-line round trip measured beside every repetition, grouped where its values "
            "stand 1.5x apart (groups of at least 5 % of the run); the reference regime is the "
-           "lowest one"},
+           "slowest one that holds a quarter of the run (without one, the one that holds most)"},
           {"repetitions", n},
           {"reference", r.found.reference},
           {"regimes", std::move(list)},

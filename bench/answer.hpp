@@ -57,7 +57,7 @@ basis basis_of(const benchmark_history& h, const run_regimes& r);
 // Whether the host is in the reference regime now (bench_session's batches): the cache-line round
 // trip measured last (`last_line_ns`) is nearest the reference's. With one regime so far, it is
 // the reference once every benchmark has run once (`all_started`: a stationary host); before that
-// not, so a run that starts in a slow regime spends it on first repetitions, not on the headline.
+// not, so a run spends the host's first state on first repetitions, not on the headline.
 bool in_reference_regime(const run_regimes& r, std::optional<double> last_line_ns,
                          bool all_started);
 
@@ -66,7 +66,7 @@ bool in_reference_regime(const run_regimes& r, std::optional<double> last_line_n
 std::optional<int> regime_now(const run_regimes& r, std::optional<double> last_line_ns);
 
 // Whether a benchmark that converged should go on: it converged in a regime that is not the
-// reference (a faster regime appeared since), and has no repetition in the reference yet. While the
+// reference (another regime became the reference since), and has no repetition in it yet. While the
 // host is there it is then first in line (order_by_need); its cap still stops it.
 bool converged_outside_reference(const benchmark_history& h, const run_regimes& r);
 

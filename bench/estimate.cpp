@@ -133,7 +133,17 @@ regimes detect_regimes(std::span<const double> line_floors) {
 }
 
 int reference_regime(const std::vector<regime>& list) {
-  return list.empty() ? -1 : 0;
+  if (list.empty()) return -1;
+  std::size_t total = 0;
+  for (const auto& g : list) total += g.count;
+  // The slowest regime that holds a quarter of the run (the list is lowest first).
+  for (std::size_t k = list.size(); k-- > 0;)
+    if (4 * list[k].count >= total) return static_cast<int>(k);
+  // None does (four regimes or more): the one the host spent most of the run in.
+  std::size_t most = 0;
+  for (std::size_t k = 1; k < list.size(); ++k)
+    if (list[k].count > list[most].count) most = k;
+  return static_cast<int>(most);
 }
 
 std::vector<mode> detect_modes(std::span<const double> values) {

@@ -64,11 +64,17 @@ struct regimes {
   int reference = -1;        // see reference_regime; -1 for an empty series
 };
 regimes detect_regimes(std::span<const double> line_floors);
-// The regime the estimates are taken in: the one with the lowest cache-line round trip, the
-// machine at its best, whatever its share of the run (each regime holds at least 5 % of it). So
-// two runs take their estimates in the same state whenever both met it: a rule that also asked
-// for a share (a fifth) took one run's estimates in the fast state (62 % of it) and the next
-// one's in the slow state (the fast one held 16 %), and the two disagreed by 43 % in the median.
+// The regime the estimates are taken in: the slowest (highest cache-line round trip) that holds
+// at least a quarter of the run's floors; when none does, the one that holds the most. A state
+// the host spends a good part of every run in, so that every benchmark gets its repetitions
+// there and two runs report each benchmark from the same state. The fastest regime, which a
+// 2-vCPU VM held for 10 % to 57 % of a 10-minute run, could not give 1,450 benchmarks a
+// repetition each when it was short: two runs then reported a benchmark from different states
+// (median differences of 6-21 %, 90th percentiles of 46-216 %), against 0.8 % and 5.8 % (latency)
+// and 1.8 % and 11.7 % (throughput) for the same two runs read in the slow one, which held 79 %
+// and 89 % of them (43 % at the least over ten runs). A quarter keeps the choice away from the
+// shares such a host shows; a rule on the fast regime's share (a fifth) took one run's estimates
+// in the fast state and the next one's in the slow state, 43 % apart in the median.
 int reference_regime(const std::vector<regime>& list);
 
 // The modes of one benchmark's repetitions: groups of at least three repetitions and a fifth

@@ -82,7 +82,7 @@ void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition
           estimate::decide(plan_.rule, basis_of(h, regimes_).values, static_cast<int>(ok));
       if (d != estimate::decision::go_on) h.stopped = estimate::to_string(d);
     }
-    // A benchmark converged in a regime that a faster one has since replaced as the reference
+    // A benchmark converged in a regime that another one has since replaced as the reference
     // goes on, so its estimate can come from the reference after all.
     for (auto& h : histories_)
       if (converged_outside_reference(h, regimes_)) h.stopped.clear();
@@ -108,8 +108,8 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
   // Otherwise batches of a few seconds, furthest from an answer first (order_by_need): while the
   // host is in the reference regime, the headline's benchmarks short of the minimum there, then
   // the fewest repetitions there; in another regime, the fewest repetitions in that one. So the
-  // first repetitions of the rest of the sweep take the time the host spends in its slow regime,
-  // not the headline's time in the fast one (a first round of every benchmark at once gave them
+  // first repetitions of the rest of the sweep take the time the host spends outside the
+  // reference, not the headline's time in it (a first round of every benchmark at once gave them
   // 60 % of it), and every benchmark samples each regime the host shows: two runs that met the
   // regimes in different mixes can still be compared in one they share. Every benchmark still
   // runs once at least, whatever the budget.

@@ -104,7 +104,8 @@ TEST(Regimes, TwoRegimesAndWhichRepetitionRanInWhich) {
   EXPECT_EQ(r.of[0], 0);
   EXPECT_EQ(r.of[100], 1);
   EXPECT_EQ(r.of[179], 0);
-  EXPECT_EQ(r.reference, 0);
+  // The slow regime holds 44 % of the run: the estimates are taken there.
+  EXPECT_EQ(r.reference, 1);
 }
 
 TEST(Regimes, ADriftIsNoRegime) {
@@ -113,16 +114,45 @@ TEST(Regimes, ADriftIsNoRegime) {
   EXPECT_EQ(detect_regimes(drift).list.size(), 1u);
 }
 
-TEST(Regimes, TheReferenceIsTheFastestRegimeHoweverShort) {
-  // The fast state for 10 % of the run only: the estimates are still taken in it, so that a run
-  // that met it seldom answers for the same state as one that met it often.
+TEST(Regimes, TheReferenceIsTheSlowestRegimeThatHoldsAQuarterOfTheRun) {
+  // The fast state for 10 % of the run, the slow one for 90 %: the estimates are taken in the
+  // slow one, where every benchmark gets its repetitions.
   std::vector<double> series = around(125, 10, 0.05, 1);
-  const auto slow = around(540, 90, 0.04, 2);
+  auto slow = around(540, 90, 0.04, 2);
   series.insert(series.end(), slow.begin(), slow.end());
-  const auto r = detect_regimes(series);
+  auto r = detect_regimes(series);
+  ASSERT_EQ(r.list.size(), 2u);
+  EXPECT_EQ(r.list[0].count, 10u);
+  EXPECT_EQ(r.reference, 1);
+  // The slow state for a quarter exactly: still the slow one.
+  series = around(125, 75, 0.05, 1);
+  slow = around(540, 25, 0.04, 2);
+  series.insert(series.end(), slow.begin(), slow.end());
+  r = detect_regimes(series);
+  ASSERT_EQ(r.list.size(), 2u);
+  EXPECT_EQ(r.reference, 1);
+  // For a fifth only: the fast one.
+  series = around(125, 80, 0.05, 1);
+  slow = around(540, 20, 0.04, 2);
+  series.insert(series.end(), slow.begin(), slow.end());
+  r = detect_regimes(series);
   ASSERT_EQ(r.list.size(), 2u);
   EXPECT_EQ(r.reference, 0);
-  EXPECT_EQ(r.list[0].count, 10u);
+}
+
+TEST(Regimes, WithoutARegimeOfAQuarterTheReferenceIsTheLongestHeld) {
+  // Five regimes of 24, 22, 20, 18 and 16 %: none holds a quarter.
+  std::vector<estimate::regime> list;
+  for (int k = 0; k < 5; ++k) {
+    estimate::regime g;
+    g.median = g.min = g.max = 100.0 * (1 << k);
+    g.count = static_cast<std::size_t>(24 - 2 * k);
+    list.push_back(g);
+  }
+  EXPECT_EQ(estimate::reference_regime(list), 0);
+  std::swap(list[0].count, list[3].count);  // 18, 22, 20, 24, 16
+  EXPECT_EQ(estimate::reference_regime(list), 3);
+  EXPECT_EQ(estimate::reference_regime({}), -1);
 }
 
 TEST(Modes, Unimodal) {
@@ -175,22 +205,23 @@ TEST(Answer, TheEstimateIsTakenInTheReferenceRegime) {
   for (int i = 0; i < 10; ++i) add(other, 1000, i < 5 ? 120 : 530);
   const run_regimes r = find_regimes({bench, other});
   ASSERT_EQ(r.found.list.size(), 2u);
+  // The slow regime holds 8 of the 17 floors, more than a quarter: it is the reference.
   const basis b = basis_of(bench, r);
-  EXPECT_EQ(b.regime, 0);
-  EXPECT_EQ(b.values.size(), 4u);
+  EXPECT_EQ(b.regime, 1);
+  EXPECT_EQ(b.values.size(), 3u);
   const auto j = estimate_json(bench, r, {});
   EXPECT_EQ(j["basis"], "regime");
-  EXPECT_EQ(j["regime"], 0);
-  EXPECT_DOUBLE_EQ(j["value"].get<double>(), 6150);
-  EXPECT_EQ(j["used"], 4);
+  EXPECT_EQ(j["regime"], 1);
+  EXPECT_DOUBLE_EQ(j["value"].get<double>(), 9100);
+  EXPECT_EQ(j["used"], 3);
   EXPECT_EQ(j["repetitions"], 7);
   ASSERT_EQ(j["by_regime"].size(), 2u);
-  EXPECT_DOUBLE_EQ(j["by_regime"][1]["value"].get<double>(), 9100);
+  EXPECT_DOUBLE_EQ(j["by_regime"][0]["value"].get<double>(), 6150);
   EXPECT_TRUE(j["modes"].is_null());
-  EXPECT_TRUE(j["interval"].is_null());  // 4 values cover 87.5 % at most
+  EXPECT_TRUE(j["interval"].is_null());  // 3 values cover 75 % at most
   const auto regimes = regimes_json(r);
   EXPECT_EQ(regimes["regimes"].size(), 2u);
-  EXPECT_EQ(regimes["reference"], 0);
+  EXPECT_EQ(regimes["reference"], 1);
   EXPECT_DOUBLE_EQ(regimes["regimes"][0]["share"].get<double>(), 9.0 / 17);
 }
 
@@ -378,8 +409,9 @@ TEST(Answer, TheHostIsInTheReferenceRegimeNearestItsLastCacheLine) {
   for (int i = 0; i < 10; ++i) add(120);
   const run_regimes two = find_regimes({h});
   ASSERT_EQ(two.found.list.size(), 2u);
-  EXPECT_TRUE(in_reference_regime(two, 125.0, false));
-  EXPECT_FALSE(in_reference_regime(two, 500.0, true));
+  // Half of the floors slow: the slow regime is the reference.
+  EXPECT_TRUE(in_reference_regime(two, 500.0, false));
+  EXPECT_FALSE(in_reference_regime(two, 125.0, true));
   EXPECT_TRUE(in_reference_regime(two, std::nullopt, false));
   // Which regime the host is in: the nearest on a log scale; unknown with one regime or no floor.
   EXPECT_EQ(regime_now(two, 500.0), std::optional(1));
@@ -389,25 +421,27 @@ TEST(Answer, TheHostIsInTheReferenceRegimeNearestItsLastCacheLine) {
   EXPECT_EQ(regime_now(slow_only, 530.0), std::nullopt);
 }
 
-TEST(Answer, AConvergedBenchmarkGoesOnWhenAFasterRegimeBecomesTheReference) {
-  benchmark_history slow{.name = "pipe/latency/64/cross",
+TEST(Answer, AConvergedBenchmarkGoesOnWhenAnotherRegimeBecomesTheReference) {
+  benchmark_history fast{.name = "pipe/latency/64/cross",
                          .metric = "rtt_p50_ns",
                          .samples = {},
                          .stopped = "converged"};
   benchmark_history other{.name = "other", .metric = "rtt_p50_ns", .samples = {}, .stopped = ""};
   std::uint64_t order = 0;
   auto add = [&](benchmark_history& h, double line) { add_sample(h, order, 6000, line); };
-  for (int i = 0; i < 5; ++i) add(slow, 530);  // converged while the host was slow
-  for (int i = 0; i < 5; ++i) add(other, 530);
+  for (int i = 0; i < 5; ++i) add(fast, 120);  // converged while the host was fast
+  for (int i = 0; i < 5; ++i) add(other, 120);
   // Alone in its regime, it stays stopped.
-  EXPECT_FALSE(converged_outside_reference(slow, find_regimes({slow, other})));
-  for (int i = 0; i < 5; ++i) add(other, 120);  // the host found a faster state
-  const run_regimes r = find_regimes({slow, other});
+  EXPECT_FALSE(converged_outside_reference(fast, find_regimes({fast, other})));
+  // The host went slow for a third of the run: that becomes the reference.
+  for (int i = 0; i < 5; ++i) add(other, 530);
+  const run_regimes r = find_regimes({fast, other});
   ASSERT_EQ(r.found.list.size(), 2u);
-  EXPECT_TRUE(converged_outside_reference(slow, r));
+  EXPECT_EQ(r.found.reference, 1);
+  EXPECT_TRUE(converged_outside_reference(fast, r));
   // Stopped for another reason, or converged in the reference: it stays stopped.
-  slow.stopped = "cap";
-  EXPECT_FALSE(converged_outside_reference(slow, r));
+  fast.stopped = "cap";
+  EXPECT_FALSE(converged_outside_reference(fast, r));
   other.stopped = "converged";
   EXPECT_FALSE(converged_outside_reference(other, r));
 }
