@@ -102,9 +102,11 @@ std::uint64_t warmup_count(const run_request& req);
 // A group's stream fills its shared ring or queue before it settles to its steady rate, so its
 // sizing run carries about 16 MiB (at most kGroupSizingMax messages), not warmup_count()'s
 // 1,000: 1,000 records of 64 bytes fit in a 256 KiB ring, and fan_out/8 at 64 bytes was
-// predicted 35 times too fast (a 0.2 s batch ran 7 s). Round trips, and one pair, keep
-// warmup_count().
-inline constexpr std::uint64_t kGroupSizingMax = 65536;
+// predicted 35 times too fast (a 0.2 s batch ran 7 s). 16,384 records fill such a ring four
+// times over; 65,536 took 1-2.3 s per repetition at 64 bytes for the slower streams (nng.ipc,
+// pipe.splice fan_out/1, pipe.io_uring.sqpoll pairs/1) against a timed batch of about 30 ms.
+// Round trips, and one pair, keep warmup_count().
+inline constexpr std::uint64_t kGroupSizingMax = 16384;
 std::uint64_t group_sizing_count(const run_request& req);
 // Timed batch length from the measured sizing-run time per message.
 std::uint64_t timed_count(const run_request& req, double warm_ns_per_message);
