@@ -68,13 +68,15 @@ regimes detect_regimes(std::span<const double> line_floors);
 // at least a quarter of the run's floors; when none does, the one that holds the most. A state
 // the host spends a good part of every run in, so that every benchmark gets its repetitions
 // there and two runs report each benchmark from the same state. The fastest regime, which a
-// 2-vCPU VM held for 10 % to 57 % of a 10-minute run, could not give 1,450 benchmarks a
+// 2-vCPU VM held for 10 % to 68 % of a 10-minute run, could not give 1,450 benchmarks a
 // repetition each when it was short: two runs then reported a benchmark from different states
 // (median differences of 6-21 %, 90th percentiles of 46-216 %), against 0.8 % and 5.8 % (latency)
 // and 1.8 % and 11.7 % (throughput) for the same two runs read in the slow one, which held 79 %
-// and 89 % of them (43 % at the least over ten runs). A quarter keeps the choice away from the
-// shares such a host shows; a rule on the fast regime's share (a fifth) took one run's estimates
-// in the fast state and the next one's in the slow state, 43 % apart in the median.
+// and 89 % of them (at least 43 % in thirteen of fourteen runs, 32 % in the other). A quarter
+// keeps the choice away from the shares such a host shows; a rule on the fast regime's share (a
+// fifth) took one run's estimates in the fast state and the next one's in the slow state, 43 %
+// apart in the median. A run whose reference is short still reports the benchmarks it could not
+// reach there from another regime (basis_of).
 int reference_regime(const std::vector<regime>& list);
 
 // The modes of one benchmark's repetitions: groups of at least three repetitions and a fifth

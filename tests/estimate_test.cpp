@@ -114,28 +114,27 @@ TEST(Regimes, ADriftIsNoRegime) {
   EXPECT_EQ(detect_regimes(drift).list.size(), 1u);
 }
 
+// `fast` floors near 125 ns, then `slow` near 540 ns.
+estimate::regimes fast_then_slow(int fast, int slow) {
+  std::vector<double> series = around(125, fast, 0.05, 1);
+  const auto later = around(540, slow, 0.04, 2);
+  series.insert(series.end(), later.begin(), later.end());
+  return detect_regimes(series);
+}
+
 TEST(Regimes, TheReferenceIsTheSlowestRegimeThatHoldsAQuarterOfTheRun) {
   // The fast state for 10 % of the run, the slow one for 90 %: the estimates are taken in the
   // slow one, where every benchmark gets its repetitions.
-  std::vector<double> series = around(125, 10, 0.05, 1);
-  auto slow = around(540, 90, 0.04, 2);
-  series.insert(series.end(), slow.begin(), slow.end());
-  auto r = detect_regimes(series);
+  auto r = fast_then_slow(10, 90);
   ASSERT_EQ(r.list.size(), 2u);
   EXPECT_EQ(r.list[0].count, 10u);
   EXPECT_EQ(r.reference, 1);
   // The slow state for a quarter exactly: still the slow one.
-  series = around(125, 75, 0.05, 1);
-  slow = around(540, 25, 0.04, 2);
-  series.insert(series.end(), slow.begin(), slow.end());
-  r = detect_regimes(series);
+  r = fast_then_slow(75, 25);
   ASSERT_EQ(r.list.size(), 2u);
   EXPECT_EQ(r.reference, 1);
   // For a fifth only: the fast one.
-  series = around(125, 80, 0.05, 1);
-  slow = around(540, 20, 0.04, 2);
-  series.insert(series.end(), slow.begin(), slow.end());
-  r = detect_regimes(series);
+  r = fast_then_slow(80, 20);
   ASSERT_EQ(r.list.size(), 2u);
   EXPECT_EQ(r.reference, 0);
 }
