@@ -73,11 +73,11 @@ def _short(commit):
     return (commit or "?")[:12]
 
 
-def find_changes(db, machine=None, benchmark=None, options=None):
-    """[(series, change)] over the whole history, oldest first."""
+def find_changes(series, options=None):
+    """[(series, change)] over the whole history (`series`: store.series), oldest first."""
     options = options or detect.Options()
     found = []
-    for s in store.series(db, machine, benchmark):
+    for s in series:
         if len(s.points) < 2 * options.min_segment:
             continue
         for c in detect.analyse(s.points, s.metric, store.lower_is_better(s.metric), options):
@@ -85,12 +85,12 @@ def find_changes(db, machine=None, benchmark=None, options=None):
     return found
 
 
-def find_blind(db, machine=None, benchmark=None, options=None, step=VISIBLE_STEP):
+def find_blind(series, options=None, step=VISIBLE_STEP):
     """(series with enough runs, [(series, smallest visible step)] of those that would not show
     a step of `step` within 5 runs: too noisy for it)."""
     options = options or detect.Options()
     checked, blind = 0, []
-    for s in store.series(db, machine, benchmark):
+    for s in series:
         smallest = detect.sensitivity(s.points, s.metric, options)
         if smallest is None:
             continue
@@ -165,11 +165,12 @@ def cmd_changes(args) -> int:
     _need_scipy()
     db = store.open_db(args.db, create=False)
     options = detect.Options(max_pvalue=args.max_pvalue)
-    found = [describe(s, c) for s, c in find_changes(db, args.machine, args.filter, options)]
+    series = list(store.series(db, args.machine, args.filter))  # read once, for both passes
+    found = [describe(s, c) for s, c in find_changes(series, options)]
     found = [d for d in found if since is None or _date(d["date"]) >= since]
     found.sort(key=lambda d: (d["date"], d["machine"], d["benchmark"]))
     regressions = [d for d in found if d["kind"] == "regression"]
-    checked, blind = find_blind(db, args.machine, args.filter, options)
+    checked, blind = find_blind(series, options)
     if args.json:
         json.dump({"since": args.since, "changes": found,
                    "sensitivity": {
