@@ -149,6 +149,66 @@ json mode_cause(const benchmark_history& h, const basis& b,
   return nullptr;
 }
 
+// Why one benchmark's repetitions in its basis spread more than kSpreadCauseLimit with no modes
+// (an outlier or a scatter, not two levels), where the slowest and the fastest of them show it:
+// how busy the peers kept the CPUs (CPU time per unit of wall time, so that a peer that spins
+// for the whole of a slower repetition is not taken for a cause), then the wake-up and
+// cache-line floors beside them. nullptr when none differs enough to name.
+json spread_cause(const benchmark_history& h, const basis& b) {
+  if (b.samples.size() < 2) return nullptr;
+  const bool throughput = h.metric == "bytes_per_second";
+  // Wall time per message, up to a constant factor: the round trip, or the inverse of the rate.
+  const auto time_of = [&](const repetition_sample& s) {
+    return throughput ? 1 / s.value : s.value;
+  };
+  const repetition_sample* slow = nullptr;
+  const repetition_sample* fast = nullptr;
+  for (std::size_t i : b.samples) {
+    const repetition_sample& s = h.samples[i];
+    if (!(s.value > 0)) return nullptr;
+    if (!slow || time_of(s) > time_of(*slow)) slow = &s;
+    if (!fast || time_of(s) < time_of(*fast)) fast = &s;
+  }
+  const double slower = time_of(*slow) / time_of(*fast);
+  if (!(slower > kSpreadCauseLimit)) return nullptr;
+  char text[240];
+  if (slow->cpu_ns_per_message && fast->cpu_ns_per_message && *fast->cpu_ns_per_message > 0) {
+    const double busy = *slow->cpu_ns_per_message / *fast->cpu_ns_per_message / slower;
+    if (busy >= 1.3) {
+      std::snprintf(text, sizeof text,
+                    "the slowest repetition (%.1fx the fastest) kept its peers %.1fx as busy on "
+                    "the CPUs: a peer spun or retried",
+                    slower, busy);
+      return text;
+    }
+    if (busy <= 1 / 1.3) {
+      std::snprintf(text, sizeof text,
+                    "the slowest repetition (%.1fx the fastest) kept its peers on the CPUs %.0f %% "
+                    "as much of the time: they waited (for a wake-up, or for the host)",
+                    slower, 100 * busy);
+      return text;
+    }
+  }
+  const auto floor_ratio = [](std::optional<double> x, std::optional<double> y) {
+    return x && y && *y > 0 ? *x / *y : 0.0;
+  };
+  if (const double wake = floor_ratio(slow->wake_ns, fast->wake_ns); wake >= 1.3) {
+    std::snprintf(text, sizeof text,
+                  "the wake-up floor beside the slowest repetition (%.1fx the fastest) is %.1fx "
+                  "the fastest's",
+                  slower, wake);
+    return text;
+  }
+  if (const double line = floor_ratio(slow->line_ns, fast->line_ns); line >= 1.3) {
+    std::snprintf(text, sizeof text,
+                  "the cache-line floor beside the slowest repetition (%.1fx the fastest) is %.1fx "
+                  "the fastest's",
+                  slower, line);
+    return text;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 json regimes_json(const run_regimes& r) {
@@ -174,7 +234,7 @@ json regimes_json(const run_regimes& r) {
   return {{"floor", "cache_line_rtt_p50_ns"},
           {"method",
            "the cache-line round trip measured beside every repetition, grouped where its values "
-           "stand 1.5x apart (groups of at least 5 % of the run); the reference regime is the "
+           "stand 1.5x apart (groups of at least 1 % of the run); the reference regime is the "
            "slowest one that holds a quarter of the run (without one, the one that holds most)"},
           {"repetitions", n},
           {"reference", r.found.reference},
@@ -200,7 +260,9 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
             {"used", b.values.size()},
             {"stopped", h.stopped},
             {"modes", nullptr},
-            {"mode_cause", nullptr}};
+            {"mode_cause", nullptr},
+            {"spread", nullptr},
+            {"spread_cause", nullptr}};
   if (!b.regime) j["basis"] = "all";
   // The median per regime over all ok repetitions.
   std::map<int, std::vector<double>> by;
@@ -219,7 +281,10 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
     j["confidence"] = ci->confidence;
     if (value != 0) j["relative_width"] = (ci->hi - ci->lo) / std::abs(value);
   }
+  const auto [low, high] = std::minmax_element(b.values.begin(), b.values.end());
+  if (*low > 0) j["spread"] = *high / *low;
   const auto modes = estimate::detect_modes(b.values);
+  if (modes.size() <= 1) j["spread_cause"] = spread_cause(h, b);
   if (modes.size() > 1) {
     json m = json::array();
     for (const auto& mode : modes)

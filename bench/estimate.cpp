@@ -119,7 +119,7 @@ regimes detect_regimes(std::span<const double> line_floors) {
   regimes r;
   const std::size_t n = line_floors.size();
   if (n == 0) return r;
-  const std::size_t min_members = std::max<std::size_t>(3, (n + 19) / 20);
+  const std::size_t min_members = std::max<std::size_t>(3, (n + 99) / 100);
   const grouping g =
       n < 8 ? grouping{1, std::vector<int>(n, 0)} : group_by_gaps(line_floors, min_members, 1.5, 4);
   std::vector<std::vector<double>> members(g.groups);

@@ -534,6 +534,9 @@ std::string spread_line(const char* side, const spread_summary& s) {
             share_text(*s.explained, s.over) + ": modes, or more than one regime), " +
             std::to_string(s.over - *s.explained) + " unexplained (" +
             share_text(s.over - *s.explained, s.over) + ")";
+    if (s.cause_named && *s.cause_named > 0)
+      line += ", of which it names a cause for " + std::to_string(*s.cause_named) +
+              " (the CPU or a floor beside the slowest repetition)";
   }
   return line + "\n";
 }
@@ -560,6 +563,7 @@ ordered_json spread_json(const spread_summary& s) {
   if (s.explained) {
     doc["explained"] = counted(*s.explained, s.over);
     doc["unexplained"] = counted(s.over - *s.explained, s.over);
+    doc["unexplained_with_a_cause_named"] = counted(s.cause_named.value_or(0), s.over);
   }
   return doc;
 }

@@ -51,7 +51,7 @@ delta_summary summarise_deltas(std::string metric, std::vector<double> deltas) {
 
 spread_summary spread_of(const report& r) {
   spread_summary s;
-  if (r.origin().estimates) s.explained = 0;
+  if (r.origin().estimates) s.explained = s.cause_named = 0;
   for (const benchmark_samples& b : r.benchmarks()) {
     const char* metric = main_metric(b);
     if (!metric || b.status != run_status::ok) continue;
@@ -61,8 +61,11 @@ spread_summary spread_of(const report& r) {
     ++s.benchmarks;
     if (!(safe_ratio(*high, *low) > kSpreadLimit)) continue;
     ++s.over;
-    if (s.explained && b.estimate && (b.estimate->multimodal || b.estimate->regimes > 1))
+    if (!s.explained || !b.estimate) continue;
+    if (b.estimate->multimodal || b.estimate->regimes > 1)
       ++*s.explained;
+    else if (b.estimate->spread_cause)
+      ++*s.cause_named;
   }
   return s;
 }

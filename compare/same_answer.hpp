@@ -47,11 +47,14 @@ struct ranking_agreement {
 // Within one report: the one-pair ok benchmarks with at least two repetitions of their main
 // metric (latency: rtt_p50_ns, throughput: bytes_per_second), and how many spread over the limit.
 // A report with estimates also says which of those it explains: the estimate lists modes, or its
-// repetitions span more than one regime (`by_regime`).
+// repetitions span more than one regime (`by_regime`). Of the rest, it counts those whose
+// estimate names a cause (`spread_cause`: the CPU or a floor beside the slowest repetition),
+// kept apart: a cause named for an outlier is no mode and no regime.
 struct spread_summary {
   std::size_t benchmarks = 0;
   std::size_t over = 0;
-  std::optional<std::size_t> explained;  // of `over`; only for a report with estimates
+  std::optional<std::size_t> explained;    // of `over`; only for a report with estimates
+  std::optional<std::size_t> cause_named;  // of `over - explained`; the same
 };
 
 // The same deltas, each benchmark in one regime both reports measured it in, with at least

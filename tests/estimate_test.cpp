@@ -108,6 +108,24 @@ TEST(Regimes, TwoRegimesAndWhichRepetitionRanInWhich) {
   EXPECT_EQ(r.reference, 1);
 }
 
+TEST(Regimes, AShortStateAtTheEndIsARegimeOfItsOwn) {
+  // A run slow throughout but for its last 3.6 % (185 of 5,101 floors, 4x faster): those
+  // repetitions are a regime, not outliers within the slow one.
+  std::vector<double> series = around(492, 4916, 0.1, 1);
+  const auto tail = around(119, 185, 0.05, 2);
+  series.insert(series.end(), tail.begin(), tail.end());
+  const auto r = detect_regimes(series);
+  ASSERT_EQ(r.list.size(), 2u);
+  EXPECT_EQ(r.list[0].count, 185u);
+  EXPECT_EQ(r.of.back(), 0);
+  EXPECT_EQ(r.of.front(), 1);
+  EXPECT_EQ(r.reference, 1);
+  // Two stray floors (fewer than 3, and under 1 % of the run) are no regime.
+  std::vector<double> stray = around(492, 400, 0.1, 3);
+  stray[100] = stray[300] = 120;
+  EXPECT_EQ(detect_regimes(stray).list.size(), 1u);
+}
+
 TEST(Regimes, ADriftIsNoRegime) {
   std::vector<double> drift;
   for (int i = 0; i < 150; ++i) drift.push_back(130 + 400.0 * i / 149);
@@ -271,6 +289,42 @@ benchmark_history history_of(const std::string& name, const std::vector<double>&
     h.samples.push_back(s);
   }
   return h;
+}
+
+// Five latency repetitions, the last `slower` times the others, with the CPU per message and
+// the wake-up floor given for the usual ones and the slow one.
+benchmark_history outlier(double slower, double cpu, double slow_cpu, double wake,
+                          double slow_wake) {
+  benchmark_history h = history_of("x/latency/64/cross", {1e4, 1e4, 1.02e4, 0.98e4, 1e4 * slower});
+  for (std::size_t i = 0; i < h.samples.size(); ++i) {
+    const bool slow = i + 1 == h.samples.size();
+    h.samples[i].cpu_ns_per_message = slow ? slow_cpu : cpu;
+    h.samples[i].wake_ns = slow ? slow_wake : wake;
+  }
+  return h;
+}
+
+TEST(Answer, ASpreadWithoutModesNamesWhatTheSlowestRepetitionShows) {
+  // The slow one took 2.5x as long and 5x the CPU: its peers were twice as busy.
+  auto j = estimate_json(outlier(2.5, 1e4, 5e4, 7e3, 7e3), find_regimes({}), {});
+  EXPECT_TRUE(j["modes"].is_null());
+  EXPECT_NEAR(j["spread"].get<double>(), 2.5 / 0.98, 1e-9);
+  EXPECT_NE(j["spread_cause"].get<std::string>().find("2.0x as busy"), std::string::npos)
+      << j["spread_cause"];
+  // Its peers spun for the whole of it (CPU in step with the time): no cause in that.
+  j = estimate_json(outlier(2.5, 1e4, 2.5e4, 7e3, 7e3), find_regimes({}), {});
+  EXPECT_TRUE(j["spread_cause"].is_null()) << j["spread_cause"];
+  // The same, beside a wake-up floor 3x the others': the floor.
+  j = estimate_json(outlier(2.5, 1e4, 2.5e4, 7e3, 21e3), find_regimes({}), {});
+  EXPECT_NE(j["spread_cause"].get<std::string>().find("wake-up floor"), std::string::npos)
+      << j["spread_cause"];
+  // A blocking peer waited: the same CPU over 2.5x the time.
+  j = estimate_json(outlier(2.5, 1e4, 1e4, 7e3, 7e3), find_regimes({}), {});
+  EXPECT_NE(j["spread_cause"].get<std::string>().find("39 % as much"), std::string::npos)
+      << j["spread_cause"];
+  // Within 1.5x: nothing to explain.
+  j = estimate_json(outlier(1.3, 1e4, 5e4, 7e3, 21e3), find_regimes({}), {});
+  EXPECT_TRUE(j["spread_cause"].is_null());
 }
 
 TEST(Answer, ProcessTaxHasAWinnerATieAndAnUntestedCase) {

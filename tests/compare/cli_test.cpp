@@ -938,13 +938,35 @@ TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
   // A's intervals of unix_stream and tcp do not overlap: the winners are not tied.
   EXPECT_EQ(doc["rankings"][0]["winners_tied"], false);
   EXPECT_TRUE(doc["rankings"][1]["tau_declared"].is_null());  // one mechanism
-  EXPECT_EQ(doc["spread"]["a"], json({{"benchmarks", 4},
-                                      {"over", 2},
-                                      {"share", 0.5},
-                                      {"explained", {{"benchmarks", 1}, {"share", 0.5}}},
-                                      {"unexplained", {{"benchmarks", 1}, {"share", 0.5}}}}));
+  EXPECT_EQ(doc["spread"]["a"],
+            json({{"benchmarks", 4},
+                  {"over", 2},
+                  {"share", 0.5},
+                  {"explained", {{"benchmarks", 1}, {"share", 0.5}}},
+                  {"unexplained", {{"benchmarks", 1}, {"share", 0.5}}},
+                  {"unexplained_with_a_cause_named", {{"benchmarks", 0}, {"share", 0.0}}}}));
   EXPECT_EQ(doc["spread"]["b"]["explained"], json({{"benchmarks", 2}, {"share", 1.0}}));
   EXPECT_EQ(doc["spread"]["b"]["unexplained"], json({{"benchmarks", 0}, {"share", 0.0}}));
+}
+
+TEST_F(SameAnswer, ASpreadWhoseCauseTheReportNamesIsCountedApart) {
+  // A's unexplained spread (unix_stream), its estimate now naming a cause: still unexplained
+  // (no mode, no regime), and counted apart as one with a cause named.
+  json a = json::parse(slurp(fixture("regimes_a.json")));
+  a["estimates"]["unix_stream/latency/64/cross"]["spread_cause"] =
+      "the wake-up floor beside the slowest repetition (5.3x the fastest) is 4.0x the fastest's";
+  const std::string path_a = write("a.json", a);
+  const run_result r = run_compare({"--same-answer", path_a, fixture("regimes_b.json")});
+  EXPECT_EQ(r.status, 0) << r.err;
+  expect_in(r.out,
+            "in A: 2 of 4 benchmarks (50.00 %); the report explains 1 of them (50.00 %: modes, or "
+            "more than one regime), 1 unexplained (50.00 %), of which it names a cause for 1 (the "
+            "CPU or a floor beside the slowest repetition)\n");
+  const json doc = json::parse(
+      run_compare({"--same-answer", path_a, fixture("regimes_b.json"), "--format=json"}).out);
+  EXPECT_EQ(doc["spread"]["a"]["unexplained"], json({{"benchmarks", 1}, {"share", 0.5}}));
+  EXPECT_EQ(doc["spread"]["a"]["unexplained_with_a_cause_named"],
+            json({{"benchmarks", 1}, {"share", 0.5}}));
 }
 
 TEST(SameAnswerEstimates, EachBenchmarkIsAlsoComparedInARegimeBothRunsMeasured) {
