@@ -77,10 +77,14 @@ bool in_reference_regime(const run_regimes& r, std::optional<double> last_line_n
   return !now || *now == r.found.reference;
 }
 
-bool converged_outside_reference(const benchmark_history& h, const run_regimes& r) {
-  return r.found.list.size() >= 2 &&
-         h.stopped == estimate::to_string(estimate::decision::converged) &&
-         basis_of(h, r).regime != r.found.reference;
+estimate::decision recheck_converged(const benchmark_history& h, const run_regimes& r,
+                                     const estimate::stop_rule& rule) {
+  if (r.found.list.size() < 2) return estimate::decision::converged;
+  const auto ok = static_cast<int>(std::ranges::count_if(h.samples, [](auto& s) { return s.ok; }));
+  const basis b = basis_of(h, r);
+  if (b.regime != r.found.reference)  // no repetition in the reference yet
+    return ok >= rule.max_repetitions ? estimate::decision::cap : estimate::decision::go_on;
+  return estimate::decide(rule, b.values, ok);
 }
 
 std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool in_reference,

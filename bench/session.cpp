@@ -82,10 +82,14 @@ void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition
           estimate::decide(plan_.rule, basis_of(h, regimes_).values, static_cast<int>(ok));
       if (d != estimate::decision::go_on) h.stopped = estimate::to_string(d);
     }
-    // A benchmark converged in a regime that another one has since replaced as the reference
-    // goes on, so its estimate can come from the reference after all.
+    // A benchmark that converged goes on where the reference has changed under it and it has
+    // not converged there, so its estimate can come from the reference after all.
+    const char* converged = estimate::to_string(estimate::decision::converged);
     for (auto& h : histories_)
-      if (converged_outside_reference(h, regimes_)) h.stopped.clear();
+      if (h.stopped == converged)
+        if (const auto d = recheck_converged(h, regimes_, plan_.rule);
+            d != estimate::decision::converged)
+          h.stopped = d == estimate::decision::go_on ? "" : estimate::to_string(d);
   }
   for (auto& h : histories_)
     if (h.stopped.empty()) h.stopped = "budget";
