@@ -605,6 +605,15 @@ std::string render_same_answer(const same_answer_figures& f) {
           if (!std::isnan(r.tau_declared))
             out += "; " + printf_string("%.3f", r.tau_declared) +
                    " as the reports declare them (intervals that overlap: tied)";
+          if (r.pairs) {
+            const declared_pairs& p = *r.pairs;
+            out += "; of " +
+                   std::to_string(p.same_order + p.opposite_order + p.one_tied + p.both_tied) +
+                   " pairs, both reports order " + std::to_string(p.same_order) +
+                   " the same way and " + std::to_string(p.opposite_order) +
+                   " the opposite ways, one ties " + std::to_string(p.one_tied) +
+                   " the other orders, both tie " + std::to_string(p.both_tied);
+          }
           out += "\n";
         } else {
           out += "A " + r.winner_a + ", B " + r.winner_b +
@@ -644,16 +653,22 @@ ordered_json same_answer_json(const same_answer_figures& f) {
   }
   ordered_json rankings = ordered_json::array();
   for (const ranking_agreement& r : f.rankings) {
-    rankings.push_back({{"metric", r.metric},
-                        {"message_size", r.message_size},
-                        {"placement", r.placement},
-                        {"n", r.n},
-                        {"tau_b", number_or_null(r.tau_b)},
-                        {"tau_declared", number_or_null(r.tau_declared)},
-                        {"winner_a", r.winner_a},
-                        {"winner_b", r.winner_b},
-                        {"winners_agree", r.winner_a == r.winner_b},
-                        {"winners_tied", r.winners_tied}});
+    rankings.push_back(
+        {{"metric", r.metric},
+         {"message_size", r.message_size},
+         {"placement", r.placement},
+         {"n", r.n},
+         {"tau_b", number_or_null(r.tau_b)},
+         {"tau_declared", number_or_null(r.tau_declared)},
+         {"declared_pairs", r.pairs ? ordered_json{{"same_order", r.pairs->same_order},
+                                                   {"opposite_order", r.pairs->opposite_order},
+                                                   {"one_tied", r.pairs->one_tied},
+                                                   {"both_tied", r.pairs->both_tied}}
+                                    : ordered_json(nullptr)},
+         {"winner_a", r.winner_a},
+         {"winner_b", r.winner_b},
+         {"winners_agree", r.winner_a == r.winner_b},
+         {"winners_tied", r.winners_tied}});
   }
   doc["rankings"] = std::move(rankings);
   doc["spread"] = {

@@ -146,6 +146,7 @@ void add_rankings(const report& a, const report& b, bool estimates, const char* 
         if (r.id == g.winner_b) wb = &r;
       }
       g.tau_declared = kendall_tau_declared(ia, ib);
+      g.pairs = count_declared_pairs(ia, ib);
       g.winners_tied =
           wa && wb && wa != wb && overlap(wa->in_a, wb->in_a) && overlap(wa->in_b, wb->in_b);
     }

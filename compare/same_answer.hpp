@@ -38,6 +38,8 @@ struct ranking_agreement {
   // Reports with estimates: tau-b of the rankings as the reports declare them, a pair whose
   // intervals overlap counting as tied (stats.hpp, kendall_tau_declared); NaN otherwise.
   double tau_declared = std::numeric_limits<double>::quiet_NaN();
+  // Reports with estimates: the pairs as both declare them (stats.hpp, count_declared_pairs).
+  std::optional<declared_pairs> pairs;
   std::string winner_a, winner_b;  // the best id in each report (ties: the first by name)
   // Reports with estimates: the two winners differ, but each report's intervals of the two
   // overlap, so both reports declare them tied.

@@ -166,6 +166,26 @@ double kendall_tau_declared(std::span<const interval_value> x, std::span<const i
          std::sqrt(static_cast<double>(ordered_x) * static_cast<double>(ordered_y));
 }
 
+declared_pairs count_declared_pairs(std::span<const interval_value> x,
+                                    std::span<const interval_value> y) {
+  if (x.size() != y.size()) throw std::invalid_argument("count_declared_pairs: sizes differ");
+  declared_pairs out;
+  for (std::size_t i = 0; i < x.size(); ++i)
+    for (std::size_t j = i + 1; j < x.size(); ++j) {
+      const int sx = declared_order(x[i], x[j]);
+      const int sy = declared_order(y[i], y[j]);
+      if (sx == 0 && sy == 0)
+        ++out.both_tied;
+      else if (sx == 0 || sy == 0)
+        ++out.one_tied;
+      else if (sx == sy)
+        ++out.same_order;
+      else
+        ++out.opposite_order;
+    }
+  return out;
+}
+
 double safe_ratio(double a, double b) {
   if (b == 0.0) {
     if (a == 0.0) return 1.0;

@@ -92,6 +92,16 @@ bool overlap(const interval_value& a, const interval_value& b);
 // kendall_tau_b. NaN when undefined (fewer than 2 values, or every pair tied in x or in y).
 // Throws std::invalid_argument when the sizes differ.
 double kendall_tau_declared(std::span<const interval_value> x, std::span<const interval_value> y);
+// The pairs of the same two rankings as the reports declare them, counted by what the two
+// reports say of each: both order it the same way, the opposite ways (a contradiction: one
+// report's answer refuted by the other's), one orders it and the other ties it, or both tie it.
+// Tau-b counts a pair one report orders and the other ties against agreement; this tells that
+// apart from a reversal. Throws std::invalid_argument when the sizes differ.
+struct declared_pairs {
+  std::size_t same_order = 0, opposite_order = 0, one_tied = 0, both_tied = 0;
+};
+declared_pairs count_declared_pairs(std::span<const interval_value> x,
+                                    std::span<const interval_value> y);
 
 // a / b with 0 / 0 = 1 and x / 0 = +inf for x > 0, so a collapse to zero still has a direction.
 double safe_ratio(double a, double b);

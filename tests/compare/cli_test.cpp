@@ -916,7 +916,8 @@ TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
         // unix_stream) and (pipe, tcp), ties (unix_stream, tcp): one concordant pair over
         // sqrt(2 * 2), 0.5.
         "latency p50 ranking at 64 B (cross): Kendall tau-b 0.333 over 3 mechanisms; 0.500 as "
-        "the reports declare them (intervals that overlap: tied)\n",
+        "the reports declare them (intervals that overlap: tied); of 3 pairs, both reports order "
+        "1 the same way and 0 the opposite ways, one ties 2 the other orders, both tie 0\n",
         "latency p50 winner at 64 B (cross): A unix_stream, B tcp: differ\n",
         // Over 1.5x in A: unix_stream (30000 / 5700, one regime, unexplained) and tcp (37200 /
         // 8700, two regimes); in B: tcp (two modes) and the throughput (two regimes).
@@ -935,6 +936,8 @@ TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
   EXPECT_EQ(doc["throughput"]["median_abs_delta_pct"], 0.0);
   EXPECT_NEAR(doc["rankings"][0]["tau_b"].get<double>(), 1.0 / 3.0, 1e-12);
   EXPECT_NEAR(doc["rankings"][0]["tau_declared"].get<double>(), 0.5, 1e-12);
+  EXPECT_EQ(doc["rankings"][0]["declared_pairs"],
+            json({{"same_order", 1}, {"opposite_order", 0}, {"one_tied", 2}, {"both_tied", 0}}));
   // A's intervals of unix_stream and tcp do not overlap: the winners are not tied.
   EXPECT_EQ(doc["rankings"][0]["winners_tied"], false);
   EXPECT_TRUE(doc["rankings"][1]["tau_declared"].is_null());  // one mechanism
