@@ -729,7 +729,8 @@ def _number_row(series: str, cell, estimates: bool) -> str:
 
 def _estimate_cell(estimate: Estimate) -> str:
     """"CI lo–hi; converged, 4 of 6 repetitions (basis: regime 0)", led by the modes when
-    multimodal; only why it stopped without a value."""
+    multimodal, followed by the spread's cause where the report names one; only why it stopped
+    without a value."""
     if estimate.value is None:
         return f'<td class="status">{escape(estimate.stopped)}</td>'
     fmt = ESTIMATE_FORMATS.get(estimate.metric, "{:.4g}".format)
@@ -738,5 +739,8 @@ def _estimate_cell(estimate: Estimate) -> str:
              f"{estimate.repetitions} repetitions (basis: {basis})"]
     if estimate.multimodal:
         parts.insert(0, f"multimodal, {estimate.modes_text(fmt)}")
+    elif estimate.spread_cause:
+        spread = f"spread {estimate.spread:.1f}x: " if estimate.spread else ""
+        parts.append(f"{spread}{estimate.spread_cause}")
     css = "status multimodal" if estimate.multimodal else "status"
     return f'<td class="{css}">{escape("; ".join(p for p in parts if p))}</td>'

@@ -144,6 +144,8 @@ class Estimate:
     stopped: str  # converged, cap, budget, failed, skipped
     modes: tuple[Mode, ...]  # empty when unimodal
     mode_cause: str
+    spread: float | None = None  # max / min of the basis repetitions
+    spread_cause: str = ""  # why a spread over 1.5x without modes, where the report names it
 
     @property
     def multimodal(self) -> bool:
@@ -624,6 +626,8 @@ def _estimate(raw: dict) -> Estimate:
             if isinstance(m, dict) and _is_number(m.get("value"))
         ),
         mode_cause=text(raw.get("mode_cause")),
+        spread=_optional(raw.get("spread")),
+        spread_cause=text(raw.get("spread_cause")),
     )
 
 

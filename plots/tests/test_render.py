@@ -188,6 +188,20 @@ class EstimatesRenderTest(RenderedReport):
         self.assertIn("ran out", self.html)
         self.assertIn('<td class="status">failed</td></tr>', self.html)
 
+    def test_estimate_cell_names_the_cause_of_a_spread_without_modes(self):
+        import dataclasses
+
+        from ipcbench_plots import html
+
+        estimate = load("report-estimates")[0].cell("posix_shm.spin", "latency", 64).estimate
+        self.assertNotIn("spread", html._estimate_cell(estimate))
+        cause = "the wake-up floor beside the slowest repetition (2.0x the fastest) is 3.0x " \
+                "the fastest's"
+        cell = html._estimate_cell(dataclasses.replace(estimate, spread=2.04,
+                                                       spread_cause=cause))
+        self.assertIn("(basis: regime 0); spread 2.0x: the wake-up floor beside the slowest "
+                      "repetition (2.0x the fastest) is 3.0x the fastest&#x27;s</td>", cell)
+
     def test_multimodal_bar_is_hollow_with_its_modes_and_interval(self):
         from matplotlib.figure import Figure
 
