@@ -8,6 +8,7 @@
 #include <set>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 #include "report/schema.hpp"
 
@@ -193,21 +194,16 @@ json spread_cause(const benchmark_history& h, const basis& b) {
       return text;
     }
   }
-  const auto floor_ratio = [](std::optional<double> x, std::optional<double> y) {
-    return x && y && *y > 0 ? *x / *y : 0.0;
-  };
-  if (const double wake = floor_ratio(slow->wake_ns, fast->wake_ns); wake >= 1.3) {
+  // Then the floors beside the two, in the order they bound a repetition.
+  const std::pair<const char*, std::optional<double> repetition_sample::*> floors[] = {
+      {"wake-up", &repetition_sample::wake_ns}, {"cache-line", &repetition_sample::line_ns}};
+  for (const auto& [name, floor] : floors) {
+    const std::optional<double> at_slow = slow->*floor, at_fast = fast->*floor;
+    if (!at_slow || !at_fast || !(*at_fast > 0) || *at_slow / *at_fast < 1.3) continue;
     std::snprintf(text, sizeof text,
-                  "the wake-up floor beside the slowest repetition (%.1fx the fastest) is %.1fx "
-                  "the fastest's",
-                  slower, wake);
-    return text;
-  }
-  if (const double line = floor_ratio(slow->line_ns, fast->line_ns); line >= 1.3) {
-    std::snprintf(text, sizeof text,
-                  "the cache-line floor beside the slowest repetition (%.1fx the fastest) is %.1fx "
-                  "the fastest's",
-                  slower, line);
+                  "the %s floor beside the slowest repetition (%.1fx the fastest) is %.1fx the "
+                  "fastest's",
+                  name, slower, *at_slow / *at_fast);
     return text;
   }
   return nullptr;
