@@ -68,9 +68,9 @@ struct stated_estimate {
   std::optional<double> value;  // null when no repetition was ok
   // The interval of the value at the report's confidence (`interval`), when it states one.
   std::optional<std::pair<double, double>> interval;
-  bool multimodal = false;  // it lists `modes`
+  bool multimodal = false;    // it lists `modes`
   bool spread_cause = false;  // it names why its repetitions spread (`spread_cause`)
-  std::size_t regimes = 0;  // `by_regime` entries: the regimes its repetitions span
+  std::size_t regimes = 0;    // `by_regime` entries: the regimes its repetitions span
   // Its value in each regime it met (`by_regime`): the regime's index in the report's
   // context.ipcbench.regimes, the repetitions there and their median. Entries without a value
   // are left out.
