@@ -154,7 +154,7 @@ json mode_cause(const benchmark_history& h, const basis& b,
   return nullptr;
 }
 
-// Why one benchmark's repetitions in its basis spread more than kSpreadCauseLimit with no modes
+// Why one benchmark's repetitions in its basis spread more than schema::kSpreadLimit with no modes
 // (an outlier or a scatter, not two levels), where the slowest and the fastest of them show it:
 // how busy the peers kept the CPUs (CPU time per unit of wall time, so that a peer that spins
 // for the whole of a slower repetition is not taken for a cause), then the wake-up and
@@ -175,7 +175,7 @@ json spread_cause(const benchmark_history& h, const basis& b) {
     if (!fast || time_of(s) < time_of(*fast)) fast = &s;
   }
   const double slower = time_of(*slow) / time_of(*fast);
-  if (!(slower > kSpreadCauseLimit)) return nullptr;
+  if (!(slower > schema::kSpreadLimit)) return nullptr;
   char text[240];
   if (slow->cpu_ns_per_message && fast->cpu_ns_per_message && *fast->cpu_ns_per_message > 0) {
     const double busy = *slow->cpu_ns_per_message / *fast->cpu_ns_per_message / slower;

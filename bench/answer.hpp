@@ -94,11 +94,6 @@ struct benchmark_need {
 std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool in_reference,
                                        int min_repetitions);
 
-// The spread (max / min of the basis) over which an estimate without modes names a cause where
-// its repetitions show one (`spread_cause`): the limit ipcbench-compare --same-answer counts
-// spreads over.
-inline constexpr double kSpreadCauseLimit = 1.5;
-
 // The report's context.ipcbench.regimes (null without a floor) and one benchmark's entry of the
 // top-level `estimates`.
 nlohmann::json regimes_json(const run_regimes& r);

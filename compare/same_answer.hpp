@@ -17,7 +17,7 @@
 namespace ipcbench::compare {
 
 // A spread of repetitions above this (max / min of the main metric) counts as unstable.
-inline constexpr double kSpreadLimit = 1.5;
+using schema::kSpreadLimit;
 
 // |B / A - 1| in percent over the one-pair benchmarks ok in both reports that have the metric
 // (each report's value: its estimate, or the median over its repetitions; see `estimates` below):

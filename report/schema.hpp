@@ -22,6 +22,11 @@ namespace ipcbench::schema {
 // The top-level `context` object carries ours under this key.
 inline constexpr char kContextKey[] = "ipcbench";
 
+// A spread of a benchmark's repetitions above this (max / min of the main metric) counts as
+// unstable: the bench program names its cause in the estimate (`spread_cause`), and
+// ipcbench-compare --same-answer counts the benchmarks over it.
+inline constexpr double kSpreadLimit = 1.5;
+
 // Fields of a benchmark entry beyond Google Benchmark's (results/README.md, `benchmarks`).
 namespace field {
 inline constexpr char kMechanism[] = "mechanism";
