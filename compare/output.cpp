@@ -608,10 +608,10 @@ std::string render_same_answer(const same_answer_figures& f) {
           if (r.pairs) {
             const declared_pairs& p = *r.pairs;
             out += "; of " +
-                   std::to_string(p.same_order + p.opposite_order + p.one_tied + p.both_tied) +
+                   std::to_string(p.same_order + p.opposite_order + p.one_tied() + p.both_tied) +
                    " pairs, both reports order " + std::to_string(p.same_order) +
                    " the same way and " + std::to_string(p.opposite_order) +
-                   " the opposite ways, one ties " + std::to_string(p.one_tied) +
+                   " the opposite ways, one ties " + std::to_string(p.one_tied()) +
                    " the other orders, both tie " + std::to_string(p.both_tied);
           }
           out += "\n";
@@ -662,7 +662,7 @@ ordered_json same_answer_json(const same_answer_figures& f) {
          {"tau_declared", number_or_null(r.tau_declared)},
          {"declared_pairs", r.pairs ? ordered_json{{"same_order", r.pairs->same_order},
                                                    {"opposite_order", r.pairs->opposite_order},
-                                                   {"one_tied", r.pairs->one_tied},
+                                                   {"one_tied", r.pairs->one_tied()},
                                                    {"both_tied", r.pairs->both_tied}}
                                     : ordered_json(nullptr)},
          {"winner_a", r.winner_a},

@@ -145,8 +145,8 @@ void add_rankings(const report& a, const report& b, bool estimates, const char* 
         if (r.id == g.winner_a) wa = &r;
         if (r.id == g.winner_b) wb = &r;
       }
-      g.tau_declared = kendall_tau_declared(ia, ib);
       g.pairs = count_declared_pairs(ia, ib);
+      g.tau_declared = kendall_tau_declared(*g.pairs);
       g.winners_tied =
           wa && wb && wa != wb && overlap(wa->in_a, wb->in_a) && overlap(wa->in_b, wb->in_b);
     }

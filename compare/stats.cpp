@@ -149,26 +149,9 @@ bool overlap(const interval_value& a, const interval_value& b) {
   return !(a.lo > b.hi || a.hi < b.lo);
 }
 
-double kendall_tau_declared(std::span<const interval_value> x, std::span<const interval_value> y) {
-  if (x.size() != y.size()) throw std::invalid_argument("kendall_tau_declared: sizes differ");
-  std::int64_t sum = 0, ordered_x = 0, ordered_y = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    for (std::size_t j = i + 1; j < x.size(); ++j) {
-      const int sx = declared_order(x[i], x[j]);
-      const int sy = declared_order(y[i], y[j]);
-      sum += sx * sy;
-      ordered_x += sx != 0;
-      ordered_y += sy != 0;
-    }
-  }
-  if (ordered_x == 0 || ordered_y == 0) return std::numeric_limits<double>::quiet_NaN();
-  return static_cast<double>(sum) /
-         std::sqrt(static_cast<double>(ordered_x) * static_cast<double>(ordered_y));
-}
-
 declared_pairs count_declared_pairs(std::span<const interval_value> x,
                                     std::span<const interval_value> y) {
-  if (x.size() != y.size()) throw std::invalid_argument("count_declared_pairs: sizes differ");
+  if (x.size() != y.size()) throw std::invalid_argument("declared rankings: sizes differ");
   declared_pairs out;
   for (std::size_t i = 0; i < x.size(); ++i)
     for (std::size_t j = i + 1; j < x.size(); ++j) {
@@ -176,14 +159,28 @@ declared_pairs count_declared_pairs(std::span<const interval_value> x,
       const int sy = declared_order(y[i], y[j]);
       if (sx == 0 && sy == 0)
         ++out.both_tied;
-      else if (sx == 0 || sy == 0)
-        ++out.one_tied;
+      else if (sy == 0)
+        ++out.only_x_orders;
+      else if (sx == 0)
+        ++out.only_y_orders;
       else if (sx == sy)
         ++out.same_order;
       else
         ++out.opposite_order;
     }
   return out;
+}
+
+double kendall_tau_declared(const declared_pairs& p) {
+  const std::size_t ordered_x = p.same_order + p.opposite_order + p.only_x_orders;
+  const std::size_t ordered_y = p.same_order + p.opposite_order + p.only_y_orders;
+  if (ordered_x == 0 || ordered_y == 0) return std::numeric_limits<double>::quiet_NaN();
+  return (static_cast<double>(p.same_order) - static_cast<double>(p.opposite_order)) /
+         std::sqrt(static_cast<double>(ordered_x) * static_cast<double>(ordered_y));
+}
+
+double kendall_tau_declared(std::span<const interval_value> x, std::span<const interval_value> y) {
+  return kendall_tau_declared(count_declared_pairs(x, y));
 }
 
 double safe_ratio(double a, double b) {

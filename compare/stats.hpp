@@ -94,14 +94,18 @@ bool overlap(const interval_value& a, const interval_value& b);
 double kendall_tau_declared(std::span<const interval_value> x, std::span<const interval_value> y);
 // The pairs of the same two rankings as the reports declare them, counted by what the two
 // reports say of each: both order it the same way, the opposite ways (a contradiction: one
-// report's answer refuted by the other's), one orders it and the other ties it, or both tie it.
-// Tau-b counts a pair one report orders and the other ties against agreement; this tells that
-// apart from a reversal. Throws std::invalid_argument when the sizes differ.
+// report's answer refuted by the other's), only one orders it (the other ties it), or both tie
+// it. Tau-b counts a pair one report orders and the other ties against agreement; this tells
+// that apart from a reversal. Throws std::invalid_argument when the sizes differ.
 struct declared_pairs {
-  std::size_t same_order = 0, opposite_order = 0, one_tied = 0, both_tied = 0;
+  std::size_t same_order = 0, opposite_order = 0, only_x_orders = 0, only_y_orders = 0,
+              both_tied = 0;
+  std::size_t one_tied() const { return only_x_orders + only_y_orders; }
 };
 declared_pairs count_declared_pairs(std::span<const interval_value> x,
                                     std::span<const interval_value> y);
+// kendall_tau_declared from the pairs already counted.
+double kendall_tau_declared(const declared_pairs& p);
 
 // a / b with 0 / 0 = 1 and x / 0 = +inf for x > 0, so a collapse to zero still has a direction.
 double safe_ratio(double a, double b);

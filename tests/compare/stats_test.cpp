@@ -333,10 +333,10 @@ TEST(DeclaredPairs, EachPairCountedByWhatBothReportsSayOfIt) {
   const declared_pairs p = count_declared_pairs(a, b);
   EXPECT_EQ(p.opposite_order, 1u);  // (0, 1)
   EXPECT_EQ(p.same_order, 6u);      // (0, 3), (0, 4), (1, 2), (1, 3), (1, 4), (2, 4)
-  EXPECT_EQ(p.one_tied, 2u);        // (0, 2): B ties; (2, 3): A ties
+  EXPECT_EQ(p.one_tied(), 2u);      // (0, 2): B ties; (2, 3): A ties
   EXPECT_EQ(p.both_tied, 1u);       // (3, 4)
   const declared_pairs none = count_declared_pairs({}, {});
-  EXPECT_EQ(none.same_order + none.opposite_order + none.one_tied + none.both_tied, 0u);
+  EXPECT_EQ(none.same_order + none.opposite_order + none.one_tied() + none.both_tied, 0u);
   EXPECT_THROW(count_declared_pairs(std::vector<interval_value>{{1, 1}, {2, 2}},
                                     std::vector<interval_value>{{1, 1}}),
                std::invalid_argument);
