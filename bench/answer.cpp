@@ -78,12 +78,11 @@ bool in_reference_regime(const run_regimes& r, std::optional<double> last_line_n
   return !now || *now == r.found.reference;
 }
 
-estimate::decision recheck_converged(const benchmark_history& h, const run_regimes& r,
-                                     const estimate::stop_rule& rule) {
-  if (r.found.list.size() < 2) return estimate::decision::converged;
+estimate::decision judge_stop(const benchmark_history& h, const run_regimes& r,
+                              const estimate::stop_rule& rule) {
   const auto ok = static_cast<int>(std::ranges::count_if(h.samples, [](auto& s) { return s.ok; }));
   const basis b = basis_of(h, r);
-  if (b.regime != r.found.reference)  // no repetition in the reference yet
+  if (r.found.list.size() >= 2 && b.regime != r.found.reference)  // none in the reference yet
     return ok >= rule.max_repetitions ? estimate::decision::cap : estimate::decision::go_on;
   return estimate::decide(rule, b.values, ok);
 }

@@ -65,14 +65,15 @@ bool in_reference_regime(const run_regimes& r, std::optional<double> last_line_n
 // fewer than two regimes so far or no floor measured yet.
 std::optional<int> regime_now(const run_regimes& r, std::optional<double> last_line_ns);
 
-// A benchmark that converged, judged again on the run's regimes as they stand (after every
-// batch), since the reference can change under it: `converged` while its basis is still in the
-// reference regime and converged there; otherwise `go_on` (it runs again), or `cap` once it has run
-// `max_repetitions`. A benchmark that converged in the fast state and then ran once in the slow
-// one stayed stopped when the slow one became the reference, its estimate resting on that one
-// repetition (26 benchmarks of a 10-minute run, 8 of them in the 1 MiB ranking).
-estimate::decision recheck_converged(const benchmark_history& h, const run_regimes& r,
-                                     const estimate::stop_rule& rule);
+// The stop rule (estimate::decide) for one benchmark on the run's regimes as they stand, judged
+// after every batch, also for a benchmark that converged before, since the reference can change
+// under it: with two regimes or more, a benchmark with no repetition in the reference goes on
+// (`go_on`, or `cap` once it has run `max_repetitions`), whatever its other regimes show. A
+// benchmark that converged in the fast state and then ran once in the slow one stayed stopped
+// when the slow one became the reference, its estimate resting on that one repetition (26
+// benchmarks of a 10-minute run, 4 of them in the 1 MiB ranking).
+estimate::decision judge_stop(const benchmark_history& h, const run_regimes& r,
+                              const estimate::stop_rule& rule);
 
 // The order in which the benchmarks still going run next, furthest from an answer first
 // (bench_session's batches). While the host is in the reference regime: the headline's benchmarks

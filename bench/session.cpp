@@ -73,23 +73,17 @@ void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition
     progress_.extend(chosen.size());
     benchmark::RunSpecifiedBenchmarks(&reporter, ".");
     regimes_ = find_regimes(histories_);
-    for (std::size_t i : chosen) {
-      benchmark_history& h = histories_[i];
-      if (!h.stopped.empty()) continue;  // failed or skipped
-      const auto ok =
-          std::count_if(h.samples.begin(), h.samples.end(), [](const auto& s) { return s.ok; });
-      const auto d =
-          estimate::decide(plan_.rule, basis_of(h, regimes_).values, static_cast<int>(ok));
-      if (d != estimate::decision::go_on) h.stopped = estimate::to_string(d);
-    }
-    // A benchmark that converged goes on where the reference has changed under it and it has
-    // not converged there, so its estimate can come from the reference after all.
+    // The stop rule, on the regimes as they stand now: for what ran in this batch and is still
+    // going, and for what had converged, since the reference can change under it (judge_stop).
+    std::vector<bool> ran(histories_.size(), false);
+    for (std::size_t i : chosen) ran[i] = true;
     const char* converged = estimate::to_string(estimate::decision::converged);
-    for (auto& h : histories_)
-      if (h.stopped == converged)
-        if (const auto d = recheck_converged(h, regimes_, plan_.rule);
-            d != estimate::decision::converged)
-          h.stopped = d == estimate::decision::go_on ? "" : estimate::to_string(d);
+    for (std::size_t i = 0; i < histories_.size(); ++i) {
+      benchmark_history& h = histories_[i];
+      if (!(ran[i] && h.stopped.empty()) && h.stopped != converged) continue;  // failed, skipped
+      const auto d = judge_stop(h, regimes_, plan_.rule);
+      h.stopped = d == estimate::decision::go_on ? "" : estimate::to_string(d);
+    }
   }
   for (auto& h : histories_)
     if (h.stopped.empty()) h.stopped = "budget";

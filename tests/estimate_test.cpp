@@ -486,28 +486,28 @@ TEST(Answer, AConvergedBenchmarkGoesOnWhenAnotherRegimeBecomesTheReference) {
   for (int i = 0; i < 5; ++i) add(other, 120);
   const estimate::stop_rule rule;  // 5 to 12 repetitions, 10 % at 90 %
   // Alone in its regime, it stays stopped.
-  EXPECT_EQ(recheck_converged(fast, find_regimes({fast, other}), rule), decision::converged);
+  EXPECT_EQ(judge_stop(fast, find_regimes({fast, other}), rule), decision::converged);
   // The host went slow for a third of the run: that becomes the reference.
   for (int i = 0; i < 5; ++i) add(other, 530);
   run_regimes r = find_regimes({fast, other});
   ASSERT_EQ(r.found.list.size(), 2u);
   EXPECT_EQ(r.found.reference, 1);
-  EXPECT_EQ(recheck_converged(fast, r, rule), decision::go_on);
+  EXPECT_EQ(judge_stop(fast, r, rule), decision::go_on);
   // One repetition there is not enough: it goes on until it converges there too.
   add(fast, 530);
   r = find_regimes({fast, other});
   ASSERT_EQ(r.found.reference, 1);
-  EXPECT_EQ(recheck_converged(fast, r, rule), decision::go_on);
+  EXPECT_EQ(judge_stop(fast, r, rule), decision::go_on);
   for (int i = 0; i < 4; ++i) add(fast, 530);
-  EXPECT_EQ(recheck_converged(fast, find_regimes({fast, other}), rule), decision::converged);
+  EXPECT_EQ(judge_stop(fast, find_regimes({fast, other}), rule), decision::converged);
   // Converged in the reference: it stays stopped.
-  EXPECT_EQ(recheck_converged(other, r, rule), decision::converged);
+  EXPECT_EQ(judge_stop(other, r, rule), decision::converged);
   // At its cap with no repetition in the reference: it stops there.
   benchmark_history capped{
       .name = "capped", .metric = "rtt_p50_ns", .samples = {}, .stopped = "converged"};
   for (int i = 0; i < 12; ++i) add(capped, 120);
   for (int i = 0; i < 12; ++i) add(other, 530);
-  EXPECT_EQ(recheck_converged(capped, find_regimes({capped, other}), rule), decision::cap);
+  EXPECT_EQ(judge_stop(capped, find_regimes({capped, other}), rule), decision::cap);
 }
 
 }  // namespace
