@@ -150,6 +150,11 @@ int helper_daemon::stop(std::chrono::milliseconds grace) noexcept {
   return proc_.kill_and_reap();
 }
 
+int helper_daemon::kill() noexcept {
+  if (proc_.pid() <= 0) return -1;
+  return proc_.kill_and_reap();
+}
+
 std::optional<std::string> find_in_path(const std::string& name) {
   if (name.find('/') != std::string::npos)
     return ::access(name.c_str(), X_OK) == 0 ? std::optional(name) : std::nullopt;

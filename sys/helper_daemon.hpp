@@ -52,6 +52,9 @@ class helper_daemon {
   // Asks the daemon to end (SIGTERM), waits up to `grace` for it, then kills it (SIGKILL); always
   // reaps it. For daemons that remove their own objects on SIGTERM. Returns the wait status.
   int stop(std::chrono::milliseconds grace) noexcept;
+  // Kills the daemon (SIGKILL) and reaps it, for daemons whose objects the caller removes itself.
+  // Returns the wait status.
+  int kill() noexcept;
 
  private:
   std::string name_;

@@ -361,9 +361,11 @@ iceoryx_broker::iceoryx_broker(const channel_config& cfg, bool busy_poll)
 }
 
 iceoryx_broker::~iceoryx_broker() {
-  // SIGTERM: RouDi removes its shared memory, socket and lock files. The peers are gone by now.
-  roudi_.stop(std::chrono::seconds(5));
-  // Then the members: whatever a killed RouDi or a killed peer left is unlinked, the lock last.
+  // SIGKILL, not SIGTERM: the peers are gone by now, and on SIGTERM RouDi 2.0 waits for its
+  // discovery loop's next turn (up to 100 ms), signals the runtimes it still has registered (dead
+  // peers, whose pids could be someone else's by then) and aborts. Its shared memory, socket and
+  // lock files are ours (registered once it was ready): the members unlink them, the lock last.
+  roudi_.kill();
 }
 
 nlohmann::json iceoryx_broker::rendezvous() const {

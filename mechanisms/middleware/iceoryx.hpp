@@ -180,7 +180,7 @@ class iceoryx_broker {
   // `busy_poll`: the receivers busy-poll take() (iceoryx.zerocopy.busy); rendezvous() says so,
   // and whether they yield between polls (the peers share a CPU).
   iceoryx_broker(const channel_config& cfg, bool busy_poll);
-  // Stops RouDi (SIGTERM: it removes its names), then removes whatever of them is left.
+  // Kills RouDi (SIGKILL: the peers are gone), then removes its names.
   ~iceoryx_broker();
   iceoryx_broker(const iceoryx_broker&) = delete;
   iceoryx_broker& operator=(const iceoryx_broker&) = delete;
