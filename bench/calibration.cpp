@@ -101,10 +101,13 @@ constexpr double kAdjacentCopySeconds = 0.006;
 }  // namespace
 
 adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p, std::size_t message_size,
-                                        bool bounds) {
+                                        bool bounds, std::optional<double> just_measured) {
   adjacent_floors f;
   const int a = cpus.producer, b = cpus.consumer;
-  if (const auto l = cache_line_round_trip(a, b, kAdjacentLineRounds)) f.line_rtt_p50_ns = l->p50;
+  if (just_measured)
+    f.line_rtt_p50_ns = just_measured;
+  else if (const auto l = cache_line_round_trip(a, b, kAdjacentLineRounds))
+    f.line_rtt_p50_ns = l->p50;
   if (!bounds) return f;
   if (p == pattern::latency) {
     if (const auto w = wakeup_round_trip(a, b, kAdjacentWakeRounds)) f.wake_rtt_p50_ns = w->p50;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -75,8 +76,13 @@ struct adjacent_floors {
 // which the regimes are found in) and, where the floors bound the benchmark (`bounds`), the
 // wake-up round trip for latency or the copy floor at `message_size` for throughput (none at 0).
 // Shorter runs than measure_calibration's: a few milliseconds beside a repetition of about 30 ms.
+// `just_measured`: the cache-line round trip measured right after the repetition that ran just
+// before this one (bench_session passes it when that was under kLineReuse ago), taken as this
+// one's instead of measuring it again a few milliseconds later.
+inline constexpr std::chrono::milliseconds kLineReuse{10};
 adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p, std::size_t message_size,
-                                        bool bounds);
+                                        bool bounds,
+                                        std::optional<double> just_measured = std::nullopt);
 // Right after the repetition: the cache-line round trip again and, for throughput, the copy floor
 // again, of which `f` keeps the higher (a floor is what the machine can do: one short measurement
 // alone sometimes comes out low, and a mechanism would beat it).

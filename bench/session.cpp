@@ -6,6 +6,8 @@
 #include <random>
 #include <utility>
 
+#include "harness/coordinator.hpp"
+
 namespace ipcbench {
 
 void bench_session::add(const bench_case& c) {
@@ -29,6 +31,7 @@ void bench_session::add(const bench_case& c) {
                         .samples = {},
                         .stopped = {}});
   seconds_.push_back(0);
+  ns_per_message_.push_back(0);
   headline_.push_back(in_headline(c));
 }
 
@@ -44,7 +47,10 @@ adjacent_floors bench_session::measure_adjacent(const bench_case& c) const {
   // floors bound a pair: not the in-process calibration, nor the aggregate of N producers or N
   // consumers sharing a channel.
   const bool bounds = c.traits.kind != channel_kind::calibration && floors_apply(c);
-  return measure_adjacent_floors(cpus_, c.req.pat, c.req.message_size, bounds);
+  std::optional<double> just_measured;
+  if (last_line_ns_ && std::chrono::steady_clock::now() - last_line_at_ < kLineReuse)
+    just_measured = last_line_ns_;
+  return measure_adjacent_floors(cpus_, c.req.pat, c.req.message_size, bounds, just_measured);
 }
 
 void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition_plan& plan,
@@ -164,8 +170,16 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
   run_request req = c.req;
   req.timer_ns = floors_.timer_ns;
   req.tsc_ns_per_tick = floors_.tsc_ns_per_tick();
+  // One pair that has run before sizes its batches with a shorter sizing run (a group's sizing run
+  // fills its shared ring, and a paced or lossy stream's trials size their own).
+  const bool hinted = !c.topo && !c.traits.lossy && !c.traits.paced && !in_process(c.traits);
+  if (hinted && ns_per_message_[index] > 0)
+    req.warmup_messages = hinted_sizing_count(req, ns_per_message_[index]);
   const run_result r = c.run(req);
+  if (r.status == run_status::ok && r.messages > 0 && r.elapsed_ns > 0)
+    ns_per_message_[index] = static_cast<double>(r.elapsed_ns) / static_cast<double>(r.messages);
   measure_floors_after(adjacent, cpus_, c.req.pat, c.req.message_size);
+  const auto after_at = std::chrono::steady_clock::now();
   repetition_report rep = assemble_repetition(c, r, floors_, adjacent);
   rep.fields.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(started).count();
   rep.fields.order = order;
@@ -177,7 +191,10 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
   sample.ok = r.status == run_status::ok;
   // A repetition during which the host moved belongs to no regime.
   if (!adjacent.moved()) sample.line_ns = adjacent.line_rtt_p50_ns;
-  if (adjacent.line_after_rtt_p50_ns) last_line_ns_ = adjacent.line_after_rtt_p50_ns;
+  if (adjacent.line_after_rtt_p50_ns) {
+    last_line_ns_ = adjacent.line_after_rtt_p50_ns;
+    last_line_at_ = after_at;
+  }
   sample.wake_ns = adjacent.wake_rtt_p50_ns;
   if (const auto v = rep.counters.find(h.metric); v != rep.counters.end()) sample.value = v->second;
   if (const auto v = rep.counters.find(schema::counter::kCpuNsPerMessage); v != rep.counters.end())

@@ -7,6 +7,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -91,8 +92,10 @@ class bench_session {
   std::vector<bool> headline_;                // one per case: in_headline
   std::vector<std::size_t> rank_;             // one per case: order_by_need's tie-break
   std::vector<double> seconds_;               // time each case has taken so far
+  std::vector<double> ns_per_message_;        // one per case: its last timed batch's; 0: none yet
   run_regimes regimes_;
-  std::optional<double> last_line_ns_;  // the cache-line round trip measured last
+  std::optional<double> last_line_ns_;                  // the cache-line round trip measured last
+  std::chrono::steady_clock::time_point last_line_at_;  // when
 };
 
 }  // namespace ipcbench

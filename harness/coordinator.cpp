@@ -498,6 +498,14 @@ std::uint64_t warmup_count(const run_request& req) {
                                    1000);
 }
 
+std::uint64_t hinted_sizing_count(const run_request& req, double ns_per_message) {
+  const std::uint64_t full = warmup_count(req);
+  if (!(ns_per_message > 0)) return full;
+  const double want = std::ceil(kHintedSizingSeconds * 1e9 / ns_per_message);
+  return std::clamp<std::uint64_t>(
+      static_cast<std::uint64_t>(std::min(want, static_cast<double>(full))), 4, full);
+}
+
 std::uint64_t group_sizing_count(const run_request& req) {
   if (req.warmup_messages || req.pat == pattern::latency) return warmup_count(req);
   return std::clamp<std::uint64_t>((16u << 20) / std::max<std::size_t>(req.message_size, 1), 4,

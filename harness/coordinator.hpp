@@ -108,6 +108,13 @@ std::uint64_t warmup_count(const run_request& req);
 // Round trips, and one pair, keep warmup_count().
 inline constexpr std::uint64_t kGroupSizingMax = 16384;
 std::uint64_t group_sizing_count(const run_request& req);
+// The sizing run of one pair that has run before, at `ns_per_message` (its last timed batch's):
+// about kHintedSizingSeconds of messages, at least 4 and never more than warmup_count(). The
+// flowing warm-up and the timed batch are still sized from this sizing run, in the host's state of
+// the moment; a round trip of 6-27 us took warmup_count()'s 1,000 round trips 6-27 ms, against a
+// 30 ms timed batch.
+inline constexpr double kHintedSizingSeconds = 0.004;
+std::uint64_t hinted_sizing_count(const run_request& req, double ns_per_message);
 // Timed batch length from the measured sizing-run time per message.
 std::uint64_t timed_count(const run_request& req, double warm_ns_per_message);
 

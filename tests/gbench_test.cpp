@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/calibration.hpp"
 #include "bench/cases.hpp"
 #include "bench/options.hpp"
 #include "bench/report.hpp"
@@ -33,6 +34,19 @@ schema::repetition_fields repetition(schema::status state, std::string reason = 
   r.state = state;
   r.reason = std::move(reason);
   return r;
+}
+
+// A repetition right after another takes that one's "after" cache-line round trip as its own
+// "before": nothing is measured again, and the regime and moved() read the value given.
+TEST(AdjacentFloors, ARoundTripJustMeasuredIsTakenInsteadOfMeasuringItAgain) {
+  cpu_choice cpus;
+  cpus.producer = 0;
+  cpus.consumer = 0;
+  const adjacent_floors f = measure_adjacent_floors(cpus, pattern::latency, 64, false, 123.0);
+  ASSERT_TRUE(f.line_rtt_p50_ns.has_value());
+  EXPECT_EQ(*f.line_rtt_p50_ns, 123.0);
+  EXPECT_FALSE(f.wake_rtt_p50_ns.has_value());  // no bounds asked for
+  EXPECT_FALSE(f.line_after_rtt_p50_ns.has_value());
 }
 
 TEST(GoogleBenchmark, FailedRepetitionBesideGoodOnesIsReportedNotFatal) {

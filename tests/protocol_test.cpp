@@ -135,6 +135,20 @@ TEST(Sizing, TheFlowingWarmUpLastsAFifthOfTheTarget) {
   EXPECT_EQ(flowing_warmup_count(req, 1e9), 4u);        // at least a few messages
 }
 
+TEST(Sizing, AHintedSizingRunLastsAboutFourMillisecondsAndNeverMoreThanTheFullOne) {
+  run_request req;
+  req.pat = pattern::latency;
+  req.message_size = 64;
+  ASSERT_EQ(warmup_count(req), 1000u);
+  EXPECT_EQ(hinted_sizing_count(req, 8'000), 500u);  // 8 us round trips: 4 ms
+  EXPECT_EQ(hinted_sizing_count(req, 7'000), 572u);  // rounded up
+  EXPECT_EQ(hinted_sizing_count(req, 100), 1000u);   // 0.1 ms for the full sizing run: kept
+  EXPECT_EQ(hinted_sizing_count(req, 1e9), 4u);      // at least a few messages
+  EXPECT_EQ(hinted_sizing_count(req, 0), 1000u);     // no hint
+  req.message_size = 1 << 20;                        // 16 messages of 1 MiB in full
+  EXPECT_EQ(hinted_sizing_count(req, 500'000), 8u);  // 0.5 ms each
+}
+
 // A member that died between two orders: the coordinator's next order finds its control channel
 // closed (peer_gone), with SIGPIPE at its default disposition, which would kill the sender.
 TEST(Protocol, AnOrderToAMemberThatIsGoneIsPeerGoneNotSigpipe) {
