@@ -32,6 +32,15 @@ void bench_session::add(const bench_case& c) {
                         .stopped = {}});
   seconds_.push_back(0);
   ns_per_message_.push_back(0);
+  if (!c.topo) {
+    const std::string key = c.traits.id + "/" + to_string(c.req.pat) + "/" +
+                            to_string(c.req.place) + (c.req.thread_peers ? ".threads" : "") +
+                            (c.req.process == process_model::spawn ? ".spawn" : "");
+    siblings_[key].push_back(cases_.size() - 1);
+    sibling_key_.push_back(key);
+  } else {
+    sibling_key_.emplace_back();
+  }
   headline_.push_back(in_headline(c));
 }
 
@@ -160,6 +169,26 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
   return chosen;
 }
 
+double bench_session::sizing_hint(std::size_t index) const {
+  if (ns_per_message_[index] > 0) return ns_per_message_[index];
+  // Not run yet: the same mechanism's, pattern's and peers' largest smaller size that has run. A
+  // smaller message seldom takes longer, so the hinted sizing run lasts about its 4 ms or more
+  // (or is the full one); its own duration sizes the rest.
+  const std::size_t size = cases_[index].req.message_size;
+  double hint = 0;
+  std::size_t best = 0;
+  const auto it = siblings_.find(sibling_key_[index]);
+  if (it == siblings_.end()) return 0;
+  for (std::size_t k : it->second) {
+    const std::size_t s = cases_[k].req.message_size;
+    if (s < size && s >= best && ns_per_message_[k] > 0) {
+      best = s;
+      hint = ns_per_message_[k];
+    }
+  }
+  return hint;
+}
+
 void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
   const bench_case& c = cases_[index];
   const auto t0 = std::chrono::steady_clock::now();
@@ -173,8 +202,8 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
   // One pair that has run before sizes its batches with a shorter sizing run (a group's sizing run
   // fills its shared ring, and a paced or lossy stream's trials size their own).
   const bool hinted = !c.topo && !c.traits.lossy && !c.traits.paced && !in_process(c.traits);
-  if (hinted && ns_per_message_[index] > 0)
-    req.warmup_messages = hinted_sizing_count(req, ns_per_message_[index]);
+  if (const double hint = hinted ? sizing_hint(index) : 0; hint > 0)
+    req.warmup_messages = hinted_sizing_count(req, hint);
   const run_result r = c.run(req);
   if (r.status == run_status::ok && r.messages > 0 && r.elapsed_ns > 0)
     ns_per_message_[index] = static_cast<double>(r.elapsed_ns) / static_cast<double>(r.messages);

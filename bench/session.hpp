@@ -10,7 +10,9 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -72,6 +74,10 @@ class bench_session {
 
  private:
   adjacent_floors measure_adjacent(const bench_case& c) const;
+  // The time per message a pair's sizing run is sized from (harness/coordinator.hpp
+  // hinted_sizing_count): its own last timed batch's, else that of the largest smaller size of
+  // the same mechanism, pattern and peers that has run; 0: none (the full sizing run).
+  double sizing_hint(std::size_t index) const;
   void run_repetition(benchmark::State& state, std::size_t index);
   void record(const bench_case& c, const repetition_report& rep);
   // The benchmarks of the next round, or none when the run is over.
@@ -93,6 +99,10 @@ class bench_session {
   std::vector<std::size_t> rank_;             // one per case: order_by_need's tie-break
   std::vector<double> seconds_;               // time each case has taken so far
   std::vector<double> ns_per_message_;        // one per case: its last timed batch's; 0: none yet
+  // One pair's mechanism, pattern, placement and peers, without the size (empty for a topology),
+  // and the cases of each.
+  std::vector<std::string> sibling_key_;
+  std::map<std::string, std::vector<std::size_t>> siblings_;
   run_regimes regimes_;
   std::optional<double> last_line_ns_;                  // the cache-line round trip measured last
   std::chrono::steady_clock::time_point last_line_at_;  // when
