@@ -169,24 +169,26 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
   return chosen;
 }
 
-double bench_session::sizing_hint(std::size_t index) const {
-  if (ns_per_message_[index] > 0) return ns_per_message_[index];
-  // Not run yet: the same mechanism's, pattern's and peers' largest smaller size that has run. A
-  // smaller message seldom takes longer, so the hinted sizing run lasts about its 4 ms or more
-  // (or is the full one); its own duration sizes the rest.
-  const std::size_t size = cases_[index].req.message_size;
+double hint_from_smaller(const std::vector<std::pair<std::size_t, double>>& sizes,
+                         std::size_t size) {
   double hint = 0;
   std::size_t best = 0;
+  for (const auto& [s, ns] : sizes)
+    if (s < size && s >= best && ns > 0) {
+      best = s;
+      hint = ns;
+    }
+  return hint;
+}
+
+double bench_session::sizing_hint(std::size_t index) const {
+  if (ns_per_message_[index] > 0) return ns_per_message_[index];
   const auto it = siblings_.find(sibling_key_[index]);
   if (it == siblings_.end()) return 0;
-  for (std::size_t k : it->second) {
-    const std::size_t s = cases_[k].req.message_size;
-    if (s < size && s >= best && ns_per_message_[k] > 0) {
-      best = s;
-      hint = ns_per_message_[k];
-    }
-  }
-  return hint;
+  std::vector<std::pair<std::size_t, double>> sizes;
+  for (std::size_t k : it->second)
+    sizes.emplace_back(cases_[k].req.message_size, ns_per_message_[k]);
+  return hint_from_smaller(sizes, cases_[index].req.message_size);
 }
 
 void bench_session::run_repetition(benchmark::State& state, std::size_t index) {

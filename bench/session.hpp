@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -40,6 +41,14 @@ struct repetition_plan {
   double budget_s = 0;
   std::uint64_t seed = 0;
 };
+
+// A pair that has not run yet sizes its sizing run from the same mechanism's, pattern's and
+// peers' largest smaller size that has run: `sizes` holds each size and its last timed batch's time
+// per message (0: not run). A smaller message seldom takes longer, so the hinted sizing run
+// (harness/coordinator.hpp hinted_sizing_count) lasts about its 4 ms or more, or is the full one;
+// its own duration sizes the rest. 0 when no smaller size has run.
+double hint_from_smaller(const std::vector<std::pair<std::size_t, double>>& sizes,
+                         std::size_t size);
 
 class bench_session {
  public:
@@ -75,8 +84,8 @@ class bench_session {
  private:
   adjacent_floors measure_adjacent(const bench_case& c) const;
   // The time per message a pair's sizing run is sized from (harness/coordinator.hpp
-  // hinted_sizing_count): its own last timed batch's, else that of the largest smaller size of
-  // the same mechanism, pattern and peers that has run; 0: none (the full sizing run).
+  // hinted_sizing_count): its own last timed batch's, else hint_from_smaller over its siblings;
+  // 0: none (the full sizing run).
   double sizing_hint(std::size_t index) const;
   void run_repetition(benchmark::State& state, std::size_t index);
   void record(const bench_case& c, const repetition_report& rep);

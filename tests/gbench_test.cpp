@@ -15,6 +15,7 @@
 #include "bench/cases.hpp"
 #include "bench/options.hpp"
 #include "bench/report.hpp"
+#include "bench/session.hpp"
 #include "cli/cli.hpp"
 
 namespace ipcbench {
@@ -47,6 +48,18 @@ TEST(AdjacentFloors, ARoundTripJustMeasuredIsTakenInsteadOfMeasuringItAgain) {
   EXPECT_EQ(*f.line_rtt_p50_ns, 123.0);
   EXPECT_FALSE(f.wake_rtt_p50_ns.has_value());  // no bounds asked for
   EXPECT_FALSE(f.line_after_rtt_p50_ns.has_value());
+}
+
+TEST(SizingHint, AFirstRepetitionTakesTheLargestSmallerSizeThatHasRun) {
+  // 64 B and 4 KiB have run, 64 KiB has not, 1 MiB has.
+  const std::vector<std::pair<std::size_t, double>> sizes = {
+      {64, 8'000}, {4096, 9'000}, {65536, 0}, {1 << 20, 500'000}};
+  EXPECT_EQ(hint_from_smaller(sizes, 65536), 9'000);  // 4 KiB's, not 1 MiB's
+  EXPECT_EQ(hint_from_smaller(sizes, 4097), 9'000);
+  EXPECT_EQ(hint_from_smaller(sizes, 4096), 8'000);  // never its own size's
+  EXPECT_EQ(hint_from_smaller(sizes, 64), 0);        // nothing smaller has run
+  EXPECT_EQ(hint_from_smaller(sizes, 4 << 20), 500'000);
+  EXPECT_EQ(hint_from_smaller({}, 64), 0);
 }
 
 TEST(GoogleBenchmark, FailedRepetitionBesideGoodOnesIsReportedNotFatal) {
