@@ -107,28 +107,32 @@ def render(reports: list[Report], compare: CompareResults | None, out_dir: Path)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     writer = ChartWriter(reports, out_dir)
-    # "Which should I use" leads; each metric's family charts come before its overview.
-    drawn = [
-        ranking.ranking_chart(writer, LATENCY, 64),
-        ranking.ranking_chart(writer, LATENCY, 0),
-        ranking.ranking_chart(writer, THROUGHPUT, MIB),
-    ]
-    notes: dict[str, list[str]] = {}
-    for spec in lines.SIZE_CHARTS:
-        for family in writer.families() + [None]:
-            chart = lines.size_chart(writer, spec, family)
-            drawn.append(chart)
-            note = lines.missing_note(writer, spec, family) if chart is None and family else ""
-            if note:
-                notes.setdefault(spec.section, []).append(note)
-    drawn += [lines.spectrum_chart(writer, size) for size in (64, 4 * KIB)]
-    drawn += [layer_chart.layer_chart(writer, pattern) for pattern in ("latency", "throughput")]
-    drawn += topology.topology_charts(writer)
-    for contender in range(1, len(reports)):
-        drawn += [
-            heatmap.heatmap_chart(writer, metric, contender, compare)
-            for metric in heatmap.HEATMAP_METRICS
+    try:
+        # "Which should I use" leads; each metric's family charts come before its overview.
+        drawn = [
+            ranking.ranking_chart(writer, LATENCY, 64),
+            ranking.ranking_chart(writer, LATENCY, 0),
+            ranking.ranking_chart(writer, THROUGHPUT, MIB),
         ]
+        notes: dict[str, list[str]] = {}
+        for spec in lines.SIZE_CHARTS:
+            for family in writer.families() + [None]:
+                chart = lines.size_chart(writer, spec, family)
+                drawn.append(chart)
+                note = lines.missing_note(writer, spec, family) if chart is None and family else ""
+                if note:
+                    notes.setdefault(spec.section, []).append(note)
+        drawn += [lines.spectrum_chart(writer, size) for size in (64, 4 * KIB)]
+        drawn += [layer_chart.layer_chart(writer, pattern) for pattern in ("latency", "throughput")]
+        drawn += topology.topology_charts(writer)
+        for contender in range(1, len(reports)):
+            drawn += [
+                heatmap.heatmap_chart(writer, metric, contender, compare)
+                for metric in heatmap.HEATMAP_METRICS
+            ]
+        writer.finish()
+    finally:
+        writer.wait()
     return write_index(out_dir, reports, [c for c in drawn if c is not None], compare, notes)
 
 

@@ -12,7 +12,9 @@ share a pair, and neighbours (a family's series are consecutive) differ in colou
 from __future__ import annotations
 
 import math
+import os
 import re
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -155,13 +157,22 @@ class Palette:
 
 
 class ChartWriter:
-    """Shared state of one render: the reports, their palette, the output folder."""
+    """Shared state of one render: the reports, their palette, the output folder.
 
-    def __init__(self, reports: list[Report], out_dir: Path):
+    Writing a chart's two files is most of a render's time, so save() hands it to a forked
+    process, up to `jobs` at once (default: the CPUs this process may run on), while the next
+    chart is drawn; finish() waits for them all and raises OSError naming the first file that
+    could not be written. jobs=1 writes in this process.
+    """
+
+    def __init__(self, reports: list[Report], out_dir: Path, jobs: int | None = None):
         self.reports = reports
         self.out_dir = out_dir
         self.palette = Palette(reports)
         self._stems: set[str] = set()
+        self._jobs = jobs if jobs is not None else len(os.sched_getaffinity(0))
+        self._writing: dict[int, str] = {}  # pid -> stem
+        self._failed: list[str] = []
 
     @property
     def overlay(self) -> bool:
@@ -230,9 +241,48 @@ class ChartWriter:
 
     def save(self, fig: Figure, stem: str, section: str, title: str, caption: str) -> Chart:
         stem = self._unique(stem)
-        fig.savefig(self.out_dir / f"{stem}.svg", metadata={"Date": None})
-        fig.savefig(self.out_dir / f"{stem}.png", dpi=SAVE_DPI)
+        if self._jobs <= 1:
+            self._write(fig, stem)
+            return Chart(stem, section, title, caption)
+        while len(self._writing) >= self._jobs:
+            self._reap(block=True)
+        pid = os.fork()
+        if pid == 0:  # the child writes the files and leaves without running the parent's exits
+            code = 1
+            try:
+                self._write(fig, stem)
+                code = 0
+            except BaseException:  # noqa: BLE001 - told to the parent by the exit status
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        self._writing[pid] = stem
         return Chart(stem, section, title, caption)
+
+    def finish(self) -> None:
+        """Waits for every chart still being written; OSError naming the first that failed."""
+        self.wait()
+        if self._failed:
+            failed, self._failed = self._failed[0], []
+            raise OSError(0, "the process writing it failed", str(self.out_dir / f"{failed}.svg"))
+
+    def wait(self) -> None:
+        """Waits for every chart still being written (on every exit path of a render)."""
+        while self._writing:
+            self._reap(block=True)
+
+    def _reap(self, block: bool) -> None:
+        pid, status = os.waitpid(-1, 0 if block else os.WNOHANG)
+        stem = self._writing.pop(pid, None)
+        if stem is not None and os.waitstatus_to_exitcode(status) != 0:
+            self._failed.append(stem)
+
+    def _write(self, fig: Figure, stem: str) -> None:
+        fig.savefig(self.out_dir / f"{stem}.svg", metadata={"Date": None})
+        # The constrained layout placed everything while the SVG was drawn; the PNG keeps it
+        # rather than solving it again.
+        fig.set_layout_engine("none")
+        fig.savefig(self.out_dir / f"{stem}.png", dpi=SAVE_DPI)
 
     def _unique(self, stem: str) -> str:
         candidate, n = stem, 2

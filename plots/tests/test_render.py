@@ -221,6 +221,42 @@ class EstimatesRenderTest(RenderedReport):
         self.assertEqual(len(ax.collections), 2)  # one interval whisker per bar
 
 
+class ChartWriterTest(unittest.TestCase):
+    """Charts are written by forked processes: every file is there once finish() returns, and a
+    chart that could not be written is an OSError naming its file, not a missing picture."""
+
+    def _figure(self):
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(2, 2), layout="constrained")
+        fig.subplots().plot([1, 2], [1, 2])
+        return fig
+
+    def test_every_chart_is_written_once_finish_returns(self):
+        with tempfile.TemporaryDirectory(prefix="ipcbench-plots-") as tmp:
+            writer = figure.ChartWriter(load("report-estimates"), Path(tmp), jobs=2)
+            stems = [writer.save(self._figure(), "c", "s", "t", "").stem for _ in range(5)]
+            writer.finish()
+            self.assertEqual(stems, ["c", "c-2", "c-3", "c-4", "c-5"])
+            for stem in stems:
+                for ext in ("svg", "png"):
+                    self.assertGreater((Path(tmp) / f"{stem}.{ext}").stat().st_size, 0)
+
+    def test_a_chart_that_cannot_be_written_fails_the_render_naming_it(self):
+        with tempfile.TemporaryDirectory(prefix="ipcbench-plots-") as tmp:
+            missing = Path(tmp) / "gone"
+            writer = figure.ChartWriter(load("report-estimates"), missing, jobs=2)
+            import contextlib
+            import io
+
+            with contextlib.redirect_stderr(io.StringIO()):
+                writer.save(self._figure(), "lost", "s", "t", "")
+                with self.assertRaises(OSError) as raised:
+                    writer.finish()
+            self.assertEqual(raised.exception.filename, str(missing / "lost.svg"))
+            writer.finish()  # told once: nothing left to wait for
+
+
 class NothingToDrawTest(unittest.TestCase):
     def test_all_skipped_report_still_gets_its_page(self):
         (report,) = load("report-a")
