@@ -102,6 +102,18 @@ std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool i
   return order;
 }
 
+double owed_to_first_repetitions(const std::vector<benchmark_history>& all,
+                                 const std::vector<double>& seconds) {
+  std::size_t unstarted = 0, done = 0;
+  double spent = 0;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    spent += seconds[i];
+    done += all[i].samples.size();
+    if (all[i].stopped.empty() && all[i].samples.empty()) ++unstarted;
+  }
+  return done == 0 ? 0 : static_cast<double>(unstarted) * spent / static_cast<double>(done);
+}
+
 namespace {
 
 json spread_json(std::vector<double> v) {

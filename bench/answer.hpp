@@ -95,6 +95,12 @@ struct benchmark_need {
 std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool in_reference,
                                        int min_repetitions);
 
+// The seconds a budget sets aside for the first repetitions still owed (benchmarks that go on and
+// have not run), at the mean cost of a repetition so far (`seconds`: each benchmark's time); 0
+// before any has run. The budget's other repetitions fill only what is left after them.
+double owed_to_first_repetitions(const std::vector<benchmark_history>& all,
+                                 const std::vector<double>& seconds);
+
 // The report's context.ipcbench.regimes (null without a floor) and one benchmark's entry of the
 // top-level `estimates`.
 nlohmann::json regimes_json(const run_regimes& r);

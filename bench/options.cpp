@@ -277,7 +277,7 @@ bench_options parse_options(int& argc, char** argv) {
   o.sizes_given = sizes_given;
   if (quick) {
     if (!sizes_given) o.sizes = quick_sizes();
-    if (!target_given) o.target_time_s = 0.02;
+    if (!target_given) o.target_time_s = 0.01;
     if (!min_given) o.min_repetitions = 3;
     if (!max_given) o.max_repetitions = 5;
     if (!budget_given) o.budget_s = 45;
@@ -314,7 +314,7 @@ Options:
   --sizes LIST          comma-separated message sizes in bytes (default: the full sweep,
                         1,64,512,4095,4096,4097,16384,65535,65536,65537,262144,1048576,4194304)
   --quick               CI-sized sweep: 1,64,4095,4096,4097,65535,65536,65537,1048576 and
-                        a 0.02 s timed batch per benchmark (topologies: 64,4096,4097); the
+                        a 0.01 s timed batch per benchmark (topologies: 64,4096,4097); the
                         stop rule from 3 to 5 repetitions, within a 45 s budget
   --fan LIST            the N of the topology benchmarks, comma-separated, 1..64, or none
                         (default 1,2,4,8, each only where its processes fit the allowed CPUs;
@@ -356,7 +356,7 @@ Options:
                         (a PM QoS request of 0 us through /dev/cpu_dma_latency; where it cannot
                         be made the run goes on and the report says why); allowed: leave the
                         machine as it is. The report records the mode in force.
-  --target-time S       length of each timed batch in seconds (default 0.03; quick 0.02)
+  --target-time S       length of each timed batch in seconds (default 0.03; quick 0.01)
   --min-repetitions N   repetitions every benchmark runs before the stop rule may end it
                         (default 5; quick 3)
   --max-repetitions N   repetitions after which a benchmark stops in any case (default 12;

@@ -154,7 +154,12 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
   active = order_by_need(std::move(needs), in_reference, plan_.rule.min_repetitions);
   constexpr std::size_t kBatch = 32;
   std::vector<std::size_t> chosen;
-  double left = plan_.budget_s - elapsed_s;
+  // The first repetitions still to run are owed whatever the budget: their time is set aside, at
+  // the mean cost of a repetition so far, and the others fill what is left. A budget shorter than
+  // one repetition of each (quick) then ends with the last first repetition instead of running
+  // the headline's further ones before them and the first ones past it.
+  const double owed = owed_to_first_repetitions(histories_, seconds_);
+  double left = plan_.budget_s - elapsed_s - owed;
   for (std::size_t i : active) {
     if (chosen.size() == kBatch) break;
     if (histories_[i].samples.empty()) {  // its first repetition: runs whatever the budget

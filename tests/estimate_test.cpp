@@ -260,6 +260,22 @@ TEST(Answer, NoFloorsNoRegimes) {
   EXPECT_EQ(j["interval"][0], 1e9);
 }
 
+TEST(Answer, TheBudgetSetsAsideTheFirstRepetitionsStillOwed) {
+  auto with = [](std::size_t reps, const char* stopped) {
+    benchmark_history h{.name = "x", .metric = "rtt_p50_ns", .samples = {}, .stopped = stopped};
+    h.samples.resize(reps);
+    return h;
+  };
+  // 3 repetitions in 0.3 s so far: 0.1 s each; two benchmarks have not run, one of them skipped.
+  const std::vector<benchmark_history> all = {with(2, ""), with(1, "converged"), with(0, ""),
+                                              with(0, "skipped")};
+  EXPECT_DOUBLE_EQ(owed_to_first_repetitions(all, {0.2, 0.1, 0, 0}), 0.1);
+  // Nothing has run yet: nothing to price them at.
+  EXPECT_EQ(owed_to_first_repetitions({with(0, ""), with(0, "")}, {0, 0}), 0);
+  // Every benchmark has run: nothing owed.
+  EXPECT_EQ(owed_to_first_repetitions({with(1, ""), with(3, "")}, {0.1, 0.3}), 0);
+}
+
 TEST(Answer, AMultimodalEstimateNamesItsModesAndTheirCause) {
   benchmark_history h{.name = "x", .metric = "bytes_per_second", .samples = {}, .stopped = "cap"};
   for (int i = 0; i < 9; ++i) {
