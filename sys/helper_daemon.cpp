@@ -1,7 +1,6 @@
 #include "helper_daemon.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -136,18 +135,6 @@ std::string helper_daemon::failure(std::chrono::milliseconds patience) {
   const std::string last = log_path_.empty() ? "" : last_log_line(log_path_);
   return name_ + " (pid " + std::to_string(proc_.pid()) + ") " + describe_wait_status(*st) +
          (last.empty() ? "" : " (its last words: \"" + last + "\")");
-}
-
-int helper_daemon::stop(std::chrono::milliseconds grace) noexcept {
-  if (proc_.pid() <= 0) return -1;
-  try {
-    if (proc_.running()) {
-      ::kill(proc_.pid(), SIGTERM);
-      if (auto st = proc_.wait_for(grace)) return *st;
-    }
-  } catch (...) {
-  }
-  return proc_.kill_and_reap();
 }
 
 int helper_daemon::kill() noexcept {

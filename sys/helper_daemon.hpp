@@ -49,9 +49,6 @@ class helper_daemon {
   // Waits up to `patience` for it to end: a killed daemon's sockets close (its peers fail) a
   // moment before it can be reaped. Failure path only.
   std::string failure(std::chrono::milliseconds patience = std::chrono::milliseconds(0));
-  // Asks the daemon to end (SIGTERM), waits up to `grace` for it, then kills it (SIGKILL); always
-  // reaps it. For daemons that remove their own objects on SIGTERM. Returns the wait status.
-  int stop(std::chrono::milliseconds grace) noexcept;
   // Kills the daemon (SIGKILL) and reaps it, for daemons whose objects the caller removes itself.
   // Returns the wait status.
   int kill() noexcept;
