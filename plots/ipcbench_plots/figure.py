@@ -245,7 +245,7 @@ class ChartWriter:
             self._write(fig, stem)
             return Chart(stem, section, title, caption)
         while len(self._writing) >= self._jobs:
-            self._reap(block=True)
+            self._reap_oldest()
         pid = os.fork()
         if pid == 0:  # the child writes the files and leaves without running the parent's exits
             code = 1
@@ -269,12 +269,14 @@ class ChartWriter:
     def wait(self) -> None:
         """Waits for every chart still being written (on every exit path of a render)."""
         while self._writing:
-            self._reap(block=True)
+            self._reap_oldest()
 
-    def _reap(self, block: bool) -> None:
-        pid, status = os.waitpid(-1, 0 if block else os.WNOHANG)
-        stem = self._writing.pop(pid, None)
-        if stem is not None and os.waitstatus_to_exitcode(status) != 0:
+    def _reap_oldest(self) -> None:
+        # Its own pid, not any child's: a render never reaps a process it did not fork.
+        pid = next(iter(self._writing))
+        _, status = os.waitpid(pid, 0)
+        stem = self._writing.pop(pid)
+        if os.waitstatus_to_exitcode(status) != 0:
             self._failed.append(stem)
 
     def _write(self, fig: Figure, stem: str) -> None:
