@@ -87,12 +87,24 @@ estimate::decision judge_stop(const benchmark_history& h, const run_regimes& r,
   return estimate::decide(rule, b.values, ok);
 }
 
+bool owes_regime(const benchmark_history& h, const run_regimes& r, int now) {
+  if (r.found.list.size() < 2 || now < 0 || now == r.found.reference) return false;
+  if (h.stopped != estimate::to_string(estimate::decision::converged) &&
+      h.stopped != estimate::to_string(estimate::decision::cap))
+    return false;
+  return std::ranges::none_of(h.samples,
+                              [&](const repetition_sample& s) { return r.of(s.order) == now; });
+}
+
 std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool in_reference,
                                        int min_repetitions) {
   const auto min = static_cast<std::size_t>(std::max(min_repetitions, 0));
   const auto key = [&](const benchmark_need& n) {
     const bool first = in_reference && n.headline && n.here < min;
-    return std::tuple(!first, n.started, n.here, -n.width, n.rank, n.index);
+    // Among started benchmarks with as many repetitions here, the headline's first: outside the
+    // reference, the answer's own benchmarks then sample the regime before the rest of the sweep.
+    const bool headline_here = n.started && n.headline;
+    return std::tuple(!first, n.started, n.here, !headline_here, -n.width, n.rank, n.index);
   };
   std::sort(needs.begin(), needs.end(),
             [&](const benchmark_need& a, const benchmark_need& b) { return key(a) < key(b); });
@@ -281,8 +293,18 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
     if (s.ok)
       if (const auto g = r.of(s.order)) by[*g].push_back(s.value);
   json by_regime = json::array();
-  for (const auto& [g, v] : by)
-    by_regime.push_back({{"regime", g}, {"value", estimate::median(v)}, {"repetitions", v.size()}});
+  for (const auto& [g, v] : by) {
+    json e = {{"regime", g},
+              {"value", estimate::median(v)},
+              {"repetitions", v.size()},
+              {"interval", nullptr},
+              {"confidence", nullptr}};
+    if (const auto ci = estimate::median_interval(v, rule.confidence)) {
+      e["interval"] = {ci->lo, ci->hi};
+      e["confidence"] = ci->confidence;
+    }
+    by_regime.push_back(std::move(e));
+  }
   j["by_regime"] = std::move(by_regime);
   if (b.values.empty()) return j;
   const double value = estimate::median(b.values);

@@ -75,6 +75,15 @@ std::optional<int> regime_now(const run_regimes& r, std::optional<double> last_l
 estimate::decision judge_stop(const benchmark_history& h, const run_regimes& r,
                               const estimate::stop_rule& rule);
 
+// Whether a benchmark that has stopped (converged or at its cap) is to run once more because the
+// host is in a regime (`now`) other than the reference with two regimes or more, and it has no
+// repetition there yet. Its estimate stays on the reference; the repetition gives its value in
+// the regime the host is in (the estimate's `by_regime`), so that two runs whose mixes differ
+// can still compare it in a regime both met. A run that met the fast state for 85 % of its time
+// stopped its headline benchmarks there, and not one of the 1 MiB throughput benchmarks ran in
+// the slow state that held the other 15 %.
+bool owes_regime(const benchmark_history& h, const run_regimes& r, int now);
+
 // The order in which the benchmarks still going run next, furthest from an answer first
 // (bench_session's batches). While the host is in the reference regime: the headline's benchmarks
 // (`headline`: those the answer's rankings and claims rest on) that have fewer than
@@ -82,8 +91,9 @@ estimate::decision judge_stop(const benchmark_history& h, const run_regimes& r,
 // once, whatever the budget: its first repetition goes before anyone's second), then every
 // benchmark by its repetitions in the regime the host is in now, so each one samples every regime
 // the host shows and two runs with different mixes still share a regime to compare it in (by its
-// repetitions overall while the regime is not known). Ties go to the widest interval (relative,
-// infinite without one), then to the lower rank, then to the earlier index.
+// repetitions overall while the regime is not known). Ties go to the headline's benchmarks that
+// have started, then to the widest interval (relative, infinite without one), then to the lower
+// rank, then to the earlier index.
 struct benchmark_need {
   std::size_t index = 0;
   bool headline = false;

@@ -117,7 +117,7 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
   for (std::size_t i = 0; i < histories_.size(); ++i)
     if (histories_[i].stopped.empty()) active.push_back(i);
   // A fixed count runs in whole rounds.
-  if (plan_.budget_s <= 0 || active.empty()) return active;
+  if (plan_.budget_s <= 0) return active;
   // Otherwise batches of a few seconds, furthest from an answer first (order_by_need): while the
   // host is in the reference regime, the headline's benchmarks short of the minimum there, then
   // the fewest repetitions there; in another regime, the fewest repetitions in that one. So the
@@ -132,6 +132,10 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
   const int now = regimes_.found.list.empty() ? -1
                   : in_reference              ? regimes_.found.reference
                                               : regime_now(regimes_, last_line_ns_).value_or(-1);
+  // Outside the reference, what stopped there runs once in the regime the host is in (owes_regime).
+  for (std::size_t i = 0; i < histories_.size(); ++i)
+    if (owes_regime(histories_[i], regimes_, now)) active.push_back(i);
+  if (active.empty()) return active;
   std::vector<benchmark_need> needs;
   needs.reserve(active.size());
   for (std::size_t i : active) {

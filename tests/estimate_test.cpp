@@ -242,6 +242,78 @@ TEST(Answer, TheEstimateIsTakenInTheReferenceRegime) {
   EXPECT_DOUBLE_EQ(regimes["regimes"][0]["share"].get<double>(), 9.0 / 17);
 }
 
+TEST(Answer, EachRegimeStatesItsOwnInterval) {
+  benchmark_history bench{
+      .name = "pipe/latency/64/cross", .metric = "rtt_p50_ns", .samples = {}, .stopped = ""};
+  benchmark_history other{.name = "other", .metric = "rtt_p50_ns", .samples = {}, .stopped = ""};
+  std::uint64_t order = 0;
+  for (int i = 0; i < 5; ++i) add_sample(bench, order, 6000 + 100 * i, 120);  // fast: 6000..6400
+  for (int i = 0; i < 3; ++i) add_sample(bench, order, 9000 + 100 * i, 530);  // slow
+  for (int i = 0; i < 10; ++i) add_sample(other, order, 1000, 530);
+  const run_regimes r = find_regimes({bench, other});
+  ASSERT_EQ(r.found.list.size(), 2u);
+  ASSERT_EQ(r.found.reference, 1);
+  const auto j = estimate_json(bench, r, {});
+  ASSERT_EQ(j["by_regime"].size(), 2u);
+  // Five values in the fast regime: their median's interval at 90 % is their range (93.75 %).
+  EXPECT_DOUBLE_EQ(j["by_regime"][0]["value"].get<double>(), 6200);
+  EXPECT_EQ(j["by_regime"][0]["interval"], nlohmann::json({6000.0, 6400.0}));
+  EXPECT_DOUBLE_EQ(j["by_regime"][0]["confidence"].get<double>(), 0.9375);
+  // Three in the slow one, the reference: no interval there, nor for the estimate taken there.
+  EXPECT_EQ(j["by_regime"][1]["repetitions"], 3);
+  EXPECT_TRUE(j["by_regime"][1]["interval"].is_null());
+  EXPECT_TRUE(j["by_regime"][1]["confidence"].is_null());
+  EXPECT_TRUE(j["interval"].is_null());
+}
+
+TEST(Answer, WhatStoppedRunsOnceInEachRegimeOutsideTheReference) {
+  benchmark_history done{.name = "pipe/throughput/1048576/cross",
+                         .metric = "bytes_per_second",
+                         .samples = {},
+                         .stopped = "converged"};
+  benchmark_history other{.name = "other", .metric = "rtt_p50_ns", .samples = {}, .stopped = ""};
+  std::uint64_t order = 0;
+  for (int i = 0; i < 5; ++i) add_sample(done, order, 1e9, 120);  // converged while fast
+  for (int i = 0; i < 20; ++i) add_sample(other, order, 1000, 120);
+  // One regime: nothing owed.
+  EXPECT_FALSE(owes_regime(done, find_regimes({done, other}), 0));
+  for (int i = 0; i < 6; ++i) add_sample(other, order, 1000, 530);
+  run_regimes r = find_regimes({done, other});
+  ASSERT_EQ(r.found.list.size(), 2u);
+  ASSERT_EQ(r.found.reference, 0);  // the slow regime holds less than a quarter
+  // In the slow regime it has no repetition: it owes one; in the reference, or unknown, none.
+  EXPECT_TRUE(owes_regime(done, r, 1));
+  EXPECT_FALSE(owes_regime(done, r, 0));
+  EXPECT_FALSE(owes_regime(done, r, -1));
+  // At its cap too; not while it goes on (the batches take it anyway), nor skipped or failed.
+  for (const char* stopped : {"cap", "", "skipped", "failed", "budget"}) {
+    benchmark_history h = done;
+    h.stopped = stopped;
+    EXPECT_EQ(owes_regime(h, r, 1), std::string(stopped) == "cap") << stopped;
+  }
+  // One repetition there pays it.
+  add_sample(done, order, 0.8e9, 530);
+  r = find_regimes({done, other});
+  ASSERT_EQ(r.found.reference, 0);
+  EXPECT_FALSE(owes_regime(done, r, 1));
+}
+
+TEST(Answer, OutsideTheReferenceTheHeadlineSamplesTheRegimeFirst) {
+  using ipcbench::benchmark_need;
+  // The host is slow, not the reference. Nothing has run there; 1 and 3 are the headline's (3
+  // narrow: it converged in the reference); 4 is the headline's too but has not started.
+  const std::vector<benchmark_need> needs = {
+      {.index = 0, .headline = false, .started = true, .here = 0, .width = 0.5, .rank = 0},
+      {.index = 1, .headline = true, .started = true, .here = 0, .width = 0.2, .rank = 1},
+      {.index = 2, .headline = false, .started = true, .here = 1, .width = 0.9, .rank = 2},
+      {.index = 3, .headline = true, .started = true, .here = 0, .width = 0.01, .rank = 3},
+      {.index = 4, .headline = true, .started = false, .here = 0, .width = HUGE_VAL, .rank = 4},
+  };
+  // First repetitions first, then the headline's with none there (the wider first), then the rest
+  // with none there, then those with one.
+  EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{4, 1, 3, 0, 2}));
+}
+
 TEST(Answer, NoFloorsNoRegimes) {
   benchmark_history h{.name = "x", .metric = "bytes_per_second", .samples = {}, .stopped = "cap"};
   for (int i = 0; i < 5; ++i) {
