@@ -480,14 +480,14 @@ std::string delta_line(const char* label, const delta_summary& d) {
 
 // The same deltas within one regime (same_regime_deltas), and how many benchmarks had none.
 std::string same_regime_line(const char* label, const delta_summary& d, std::size_t left_out) {
-  std::string line = std::string(label) + " |delta| in one regime (the one both runs measured " +
-                     std::to_string(kSameRegimeRepetitions) +
-                     "+ times, most repetitions first): " + std::to_string(d.count) +
-                     (d.count == 1 ? " benchmark" : " benchmarks");
+  std::string line = std::string(label) +
+                     " |delta| state by state (each benchmark in one host state both runs "
+                     "measured it in, the one with most repetitions first): " +
+                     std::to_string(d.count) + (d.count == 1 ? " benchmark" : " benchmarks");
   if (d.count > 0)
     line +=
         ", median " + percent_text(d.median_pct) + ", 90th percentile " + percent_text(d.p90_pct);
-  return line + "; " + std::to_string(left_out) + " without such a regime\n";
+  return line + "; " + std::to_string(left_out) + " without such a state\n";
 }
 
 std::string ranking_label(const std::string& metric) {
@@ -500,6 +500,55 @@ std::string ranking_head(const std::string& metric, std::uint64_t size, const ch
   std::string head = ranking_label(metric) + " " + what + " at " + format_size(size);
   if (!placement.empty()) head += " (" + placement + ")";
   return head;
+}
+
+// "Kendall tau-b 0.987 over 47 mechanisms; 0.978 as the reports declare them ...; of 1081
+// pairs, ..." (no newline); `of`: the mechanisms of the whole ranking, where only some are in it.
+std::string tau_text(const ranking_agreement& r, std::optional<std::size_t> of = std::nullopt) {
+  std::string out = "Kendall tau-b " +
+                    (std::isnan(r.tau_b) ? std::string("undefined (fewer than 2 or all tied)")
+                                         : printf_string("%.3f", r.tau_b)) +
+                    " over " + std::to_string(r.n) +
+                    (of ? " of " + std::to_string(*of) : std::string()) +
+                    (r.n == 1 && !of ? " mechanism" : " mechanisms");
+  if (!std::isnan(r.tau_declared))
+    out += "; " + printf_string("%.3f", r.tau_declared) +
+           " as the reports declare them (intervals that overlap: tied)";
+  if (r.pairs) {
+    const declared_pairs& p = *r.pairs;
+    out += "; of " + std::to_string(p.same_order + p.opposite_order + p.one_tied() + p.both_tied) +
+           " pairs, both reports order " + std::to_string(p.same_order) + " the same way and " +
+           std::to_string(p.opposite_order) + " the opposite ways, one ties " +
+           std::to_string(p.one_tied()) + " the other orders, both tie " +
+           std::to_string(p.both_tied);
+  }
+  return out;
+}
+
+// "A x, B y: agree" (no newline).
+std::string winner_text(const ranking_agreement& r) {
+  return "A " + r.winner_a + ", B " + r.winner_b +
+         (r.winner_a == r.winner_b ? ": agree"
+          : r.winners_tied         ? ": differ, tied within their intervals in both"
+                                   : ": differ");
+}
+
+ordered_json ranking_json(const ranking_agreement& r) {
+  return {{"metric", r.metric},
+          {"message_size", r.message_size},
+          {"placement", r.placement},
+          {"n", r.n},
+          {"tau_b", number_or_null(r.tau_b)},
+          {"tau_declared", number_or_null(r.tau_declared)},
+          {"declared_pairs", r.pairs ? ordered_json{{"same_order", r.pairs->same_order},
+                                                    {"opposite_order", r.pairs->opposite_order},
+                                                    {"one_tied", r.pairs->one_tied()},
+                                                    {"both_tied", r.pairs->both_tied}}
+                                     : ordered_json(nullptr)},
+          {"winner_a", r.winner_a},
+          {"winner_b", r.winner_b},
+          {"winners_agree", r.winner_a == r.winner_b},
+          {"winners_tied", r.winners_tied}};
 }
 
 std::string share_text(std::size_t part, std::size_t whole) {
@@ -596,35 +645,22 @@ std::string render_same_answer(const same_answer_figures& f) {
       for (const ranking_agreement& r : f.rankings) {
         if (r.metric != w.metric || r.message_size != w.size) continue;
         any = true;
-        out += ranking_head(r.metric, r.message_size, what, r.placement) + ": ";
-        if (std::string_view(what) == "ranking") {
-          out += "Kendall tau-b " +
-                 (std::isnan(r.tau_b) ? std::string("undefined (fewer than 2 or all tied)")
-                                      : printf_string("%.3f", r.tau_b)) +
-                 " over " + std::to_string(r.n) + (r.n == 1 ? " mechanism" : " mechanisms");
-          if (!std::isnan(r.tau_declared))
-            out += "; " + printf_string("%.3f", r.tau_declared) +
-                   " as the reports declare them (intervals that overlap: tied)";
-          if (r.pairs) {
-            const declared_pairs& p = *r.pairs;
-            out += "; of " +
-                   std::to_string(p.same_order + p.opposite_order + p.one_tied() + p.both_tied) +
-                   " pairs, both reports order " + std::to_string(p.same_order) +
-                   " the same way and " + std::to_string(p.opposite_order) +
-                   " the opposite ways, one ties " + std::to_string(p.one_tied()) +
-                   " the other orders, both tie " + std::to_string(p.both_tied);
-          }
-          out += "\n";
-        } else {
-          out += "A " + r.winner_a + ", B " + r.winner_b +
-                 (r.winner_a == r.winner_b ? ": agree\n"
-                  : r.winners_tied         ? ": differ, tied within their intervals in both\n"
-                                           : ": differ\n");
-        }
+        out += ranking_head(r.metric, r.message_size, what, r.placement) + ": " +
+               (std::string_view(what) == "ranking" ? tau_text(r) : winner_text(r)) + "\n";
       }
       if (!any) out += ranking_head(w.metric, w.size, what, "") + ": no mechanism ok in both\n";
     }
   }
+  if (f.same_regime)
+    for (const state_ranking& s : f.same_regime->rankings) {
+      const ranking_agreement& r = s.agreement;
+      out += ranking_head(r.metric, r.message_size, "ranking", r.placement) +
+             ", state by state: in the host state both runs valued most of them in (cache line " +
+             "A " + printf_string("%.0f", s.cache_line_ns_a) + " ns, B " +
+             printf_string("%.0f", s.cache_line_ns_b) + " ns" + "; " +
+             std::to_string(s.with_interval) + " with an interval in both): " + tau_text(r, s.of) +
+             "; winner " + winner_text(r) + "\n";
+    }
   out += spread_line("A", f.spread_a);
   out += spread_line("B", f.spread_b);
   return out;
@@ -647,29 +683,22 @@ ordered_json same_answer_json(const same_answer_figures& f) {
     latency["without_common_regime"] = f.same_regime->latency_left_out;
     ordered_json throughput = delta_json(f.same_regime->throughput);
     throughput["without_common_regime"] = f.same_regime->throughput_left_out;
+    ordered_json states = ordered_json::array();
+    for (const state_ranking& s : f.same_regime->rankings) {
+      ordered_json r = ranking_json(s.agreement);
+      r["of"] = s.of;
+      r["with_interval"] = s.with_interval;
+      r["regime"] = {{"a", s.regime_a}, {"b", s.regime_b}};
+      r["cache_line_rtt_p50_ns"] = {{"a", s.cache_line_ns_a}, {"b", s.cache_line_ns_b}};
+      states.push_back(std::move(r));
+    }
     doc["same_regime"] = {{"min_repetitions", kSameRegimeRepetitions},
                           {"latency", std::move(latency)},
-                          {"throughput", std::move(throughput)}};
+                          {"throughput", std::move(throughput)},
+                          {"rankings", std::move(states)}};
   }
   ordered_json rankings = ordered_json::array();
-  for (const ranking_agreement& r : f.rankings) {
-    rankings.push_back(
-        {{"metric", r.metric},
-         {"message_size", r.message_size},
-         {"placement", r.placement},
-         {"n", r.n},
-         {"tau_b", number_or_null(r.tau_b)},
-         {"tau_declared", number_or_null(r.tau_declared)},
-         {"declared_pairs", r.pairs ? ordered_json{{"same_order", r.pairs->same_order},
-                                                   {"opposite_order", r.pairs->opposite_order},
-                                                   {"one_tied", r.pairs->one_tied()},
-                                                   {"both_tied", r.pairs->both_tied}}
-                                    : ordered_json(nullptr)},
-         {"winner_a", r.winner_a},
-         {"winner_b", r.winner_b},
-         {"winners_agree", r.winner_a == r.winner_b},
-         {"winners_tied", r.winners_tied}});
-  }
+  for (const ranking_agreement& r : f.rankings) rankings.push_back(ranking_json(r));
   doc["rankings"] = std::move(rankings);
   doc["spread"] = {
       {"limit", kSpreadLimit}, {"a", spread_json(f.spread_a)}, {"b", spread_json(f.spread_b)}};

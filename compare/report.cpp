@@ -188,6 +188,16 @@ double time_unit_factor(const json& entry, const std::string& path, std::size_t 
                "benchmarks[" + std::to_string(index) + "] has unknown time_unit '" + *unit + "'");
 }
 
+// An object's `interval`, [lo, hi] of two numbers; nullopt when it has none (null, or another
+// shape).
+std::optional<std::pair<double, double>> interval_field(const json& o) {
+  const auto in = o.find("interval");
+  if (in == o.end() || !in->is_array() || in->size() != 2 || !(*in)[0].is_number() ||
+      !(*in)[1].is_number())
+    return std::nullopt;
+  return std::pair((*in)[0].get<double>(), (*in)[1].get<double>());
+}
+
 stated_estimate parse_estimate(const json& e, const std::string& path, const std::string& name) {
   const std::string where = "estimates['" + name + "']";
   if (!e.is_object()) not_a_report(path, where + " is not an object");
@@ -197,9 +207,7 @@ stated_estimate parse_estimate(const json& e, const std::string& path, const std
     if (!value->is_number()) not_a_report(path, where + ".value is not a number");
     s.value = value->get<double>();
   }
-  if (const auto in = e.find("interval"); in != e.end() && in->is_array() && in->size() == 2 &&
-                                          (*in)[0].is_number() && (*in)[1].is_number())
-    s.interval = std::pair((*in)[0].get<double>(), (*in)[1].get<double>());
+  s.interval = interval_field(e);
   const auto modes = e.find("modes");
   s.multimodal = modes != e.end() && modes->is_array() && !modes->empty();
   const auto cause = e.find("spread_cause");
@@ -212,8 +220,8 @@ stated_estimate parse_estimate(const json& e, const std::string& path, const std
           !reps->is_number_unsigned())
         not_a_report(path, where + ".by_regime has an entry without regime and repetitions");
       if (value == r.end() || !value->is_number()) continue;
-      s.by_regime.push_back(
-          {regime->get<std::size_t>(), reps->get<std::size_t>(), value->get<double>()});
+      s.by_regime.push_back({regime->get<std::size_t>(), reps->get<std::size_t>(),
+                             value->get<double>(), interval_field(r)});
     }
   }
   return s;

@@ -72,12 +72,14 @@ struct stated_estimate {
   bool spread_cause = false;  // it names why its repetitions spread (`spread_cause`)
   std::size_t regimes = 0;    // `by_regime` entries: the regimes its repetitions span
   // Its value in each regime it met (`by_regime`): the regime's index in the report's
-  // context.ipcbench.regimes, the repetitions there and their median. Entries without a value
-  // are left out.
+  // context.ipcbench.regimes, the repetitions there, their median and, where the report states
+  // one (newer reports, enough repetitions there), that median's interval. Entries without a
+  // value are left out.
   struct regime_value {
     std::size_t regime = 0;
     std::size_t repetitions = 0;
     double value = 0.0;
+    std::optional<std::pair<double, double>> interval;
   };
   std::vector<regime_value> by_regime;
 };

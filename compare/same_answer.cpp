@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <span>
+#include <tuple>
 #include <utility>
 
 #include "compare/stats.hpp"
@@ -100,57 +101,134 @@ std::string winner(const std::vector<ranked>& items, double ranked::*side, bool 
   return best ? best->id : std::string();
 }
 
-void add_rankings(const report& a, const report& b, bool estimates, const char* pattern,
-                  const char* metric, std::uint64_t size, bool lower_is_better,
-                  std::vector<ranking_agreement>& out) {
-  std::map<std::string, std::vector<ranked>> by_placement;
+// The benchmarks of one ranking in both reports (one pair, the pattern at the size, the
+// calibration left out), by placement, the default run's (`cross`) first.
+using member_pairs = std::vector<std::pair<const benchmark_samples*, const benchmark_samples*>>;
+std::vector<std::pair<std::string, member_pairs>> ranking_members(const report& a, const report& b,
+                                                                  const char* pattern,
+                                                                  std::uint64_t size) {
+  std::map<std::string, member_pairs> by_placement;
   for (const benchmark_samples& x : a.benchmarks()) {
     if (x.info.topology || x.info.family == "calibration") continue;
     if (x.info.pattern != pattern || x.info.message_size != size) continue;
-    const benchmark_samples* y = b.find(x.name);
-    if (!y) continue;
-    const auto va = value_of(x, metric, estimates);
-    const auto vb = value_of(*y, metric, estimates);
-    if (!va || !vb) continue;
-    by_placement[x.info.placement.value_or("unknown")].push_back(
-        {x.info.id.value_or(x.name), *va, *vb, interval_of(x, *va, estimates),
-         interval_of(*y, *vb, estimates)});
+    if (const benchmark_samples* y = b.find(x.name))
+      by_placement[x.info.placement.value_or("unknown")].emplace_back(&x, y);
   }
-  std::vector<std::string> placements;
-  for (const auto& [placement, items] : by_placement) placements.push_back(placement);
-  // The default run's placement first.
-  std::stable_partition(placements.begin(), placements.end(),
-                        [](const std::string& p) { return p == "cross"; });
-  for (const std::string& placement : placements) {
-    const std::vector<ranked>& items = by_placement[placement];
-    std::vector<double> xs, ys;
+  std::vector<std::pair<std::string, member_pairs>> out(by_placement.begin(), by_placement.end());
+  std::stable_partition(out.begin(), out.end(), [](const auto& p) { return p.first == "cross"; });
+  return out;
+}
+
+// How far two reports' orders of `items` agree; `declared`: with the intervals too.
+ranking_agreement agreement_of(const std::vector<ranked>& items, const char* metric,
+                               std::uint64_t size, const std::string& placement,
+                               bool lower_is_better, bool declared) {
+  std::vector<double> xs, ys;
+  for (const ranked& r : items) {
+    xs.push_back(r.a);
+    ys.push_back(r.b);
+  }
+  ranking_agreement g;
+  g.metric = metric;
+  g.message_size = size;
+  g.placement = placement;
+  g.n = items.size();
+  g.tau_b = kendall_tau_b(xs, ys);
+  g.winner_a = winner(items, &ranked::a, lower_is_better);
+  g.winner_b = winner(items, &ranked::b, lower_is_better);
+  if (declared) {
+    std::vector<interval_value> ia, ib;
+    const ranked *wa = nullptr, *wb = nullptr;
     for (const ranked& r : items) {
-      xs.push_back(r.a);
-      ys.push_back(r.b);
+      ia.push_back(r.in_a);
+      ib.push_back(r.in_b);
+      if (r.id == g.winner_a) wa = &r;
+      if (r.id == g.winner_b) wb = &r;
     }
-    ranking_agreement g;
-    g.metric = metric;
-    g.message_size = size;
-    g.placement = placement;
-    g.n = items.size();
-    g.tau_b = kendall_tau_b(xs, ys);
-    g.winner_a = winner(items, &ranked::a, lower_is_better);
-    g.winner_b = winner(items, &ranked::b, lower_is_better);
-    if (estimates) {
-      std::vector<interval_value> ia, ib;
-      const ranked *wa = nullptr, *wb = nullptr;
-      for (const ranked& r : items) {
-        ia.push_back(r.in_a);
-        ib.push_back(r.in_b);
-        if (r.id == g.winner_a) wa = &r;
-        if (r.id == g.winner_b) wb = &r;
+    g.pairs = count_declared_pairs(ia, ib);
+    g.tau_declared = kendall_tau_declared(*g.pairs);
+    g.winners_tied =
+        wa && wb && wa != wb && overlap(wa->in_a, wb->in_a) && overlap(wa->in_b, wb->in_b);
+  }
+  return g;
+}
+
+void add_rankings(const report& a, const report& b, bool estimates, const char* pattern,
+                  const char* metric, std::uint64_t size, bool lower_is_better,
+                  std::vector<ranking_agreement>& out) {
+  for (const auto& [placement, members] : ranking_members(a, b, pattern, size)) {
+    std::vector<ranked> items;
+    for (const auto& [x, y] : members) {
+      const auto va = value_of(*x, metric, estimates);
+      const auto vb = value_of(*y, metric, estimates);
+      if (!va || !vb) continue;
+      items.push_back({x->info.id.value_or(x->name), *va, *vb, interval_of(*x, *va, estimates),
+                       interval_of(*y, *vb, estimates)});
+    }
+    if (items.empty()) continue;
+    out.push_back(agreement_of(items, metric, size, placement, lower_is_better, estimates));
+  }
+}
+
+// A value in one regime with the interval its report states there, or the value as a point.
+interval_value interval_of(const stated_estimate::regime_value& v) {
+  if (v.interval)
+    return {std::min(v.interval->first, v.value), std::max(v.interval->second, v.value)};
+  return {v.value, v.value};
+}
+
+const stated_estimate::regime_value* in_regime(const stated_estimate& e, std::size_t regime) {
+  for (const auto& v : e.by_regime)
+    if (v.regime == regime) return &v;
+  return nullptr;
+}
+
+// The rankings state by state (same_regime_deltas): for each placement, the matched state in
+// which both reports valued the most of the ranking's mechanisms, then the most with an interval
+// in both, then the lower cache-line round trip.
+void add_state_rankings(const report& a, const report& b, const regime_comparison& mix,
+                        const char* pattern, const char* metric, std::uint64_t size,
+                        bool lower_is_better, std::vector<state_ranking>& out) {
+  for (const auto& [placement, members] : ranking_members(a, b, pattern, size)) {
+    member_pairs valued;
+    for (const auto& [x, y] : members)
+      if (value_of(*x, metric, true) && value_of(*y, metric, true)) valued.emplace_back(x, y);
+    std::optional<state_ranking> best;
+    std::vector<ranked> best_items;
+    for (std::size_t ia = 0; ia < mix.a.regimes.size(); ++ia) {
+      const double floor_a = mix.a.regimes[ia].cache_line_ns;
+      for (std::size_t ib = 0; ib < mix.b.regimes.size(); ++ib) {
+        const double floor_b = mix.b.regimes[ib].cache_line_ns;
+        if (std::fabs(floor_b - floor_a) > kRegimeFloorTolerance * floor_a) continue;
+        std::vector<ranked> items;
+        std::size_t with_interval = 0;
+        for (const auto& [x, y] : valued) {
+          const auto* va = in_regime(*x->estimate, ia);
+          const auto* vb = in_regime(*y->estimate, ib);
+          if (!va || !vb || va->repetitions < kSameRegimeRepetitions ||
+              vb->repetitions < kSameRegimeRepetitions)
+            continue;
+          with_interval += va->interval && vb->interval;
+          items.push_back({x->info.id.value_or(x->name), va->value, vb->value, interval_of(*va),
+                           interval_of(*vb)});
+        }
+        if (best && std::tuple(items.size(), with_interval, -floor_a) <=
+                        std::tuple(best->agreement.n, best->with_interval, -best->cache_line_ns_a))
+          continue;
+        best = state_ranking{.agreement = {},
+                             .of = valued.size(),
+                             .regime_a = ia,
+                             .regime_b = ib,
+                             .cache_line_ns_a = floor_a,
+                             .cache_line_ns_b = floor_b,
+                             .with_interval = with_interval};
+        best->agreement.n = items.size();
+        best_items = std::move(items);
       }
-      g.pairs = count_declared_pairs(ia, ib);
-      g.tau_declared = kendall_tau_declared(*g.pairs);
-      g.winners_tied =
-          wa && wb && wa != wb && overlap(wa->in_a, wb->in_a) && overlap(wa->in_b, wb->in_b);
     }
-    out.push_back(std::move(g));
+    if (!best || best_items.size() < 2) continue;
+    best->agreement = agreement_of(best_items, metric, size, placement, lower_is_better, true);
+    out.push_back(std::move(*best));
   }
 }
 
@@ -195,6 +273,9 @@ same_regime_deltas same_regime_of(const report& a, const report& b, const regime
   }
   s.latency = summarise_deltas(kLatencyMetric, std::move(latency));
   s.throughput = summarise_deltas(kThroughputMetric, std::move(throughput));
+  add_state_rankings(a, b, mix, "latency", kLatencyMetric, kRankingLatencySize, true, s.rankings);
+  add_state_rankings(a, b, mix, "throughput", kThroughputMetric, kRankingThroughputSize, false,
+                     s.rankings);
   return s;
 }
 

@@ -59,17 +59,31 @@ struct spread_summary {
   std::optional<std::size_t> cause_named;  // of `over - explained`; the same
 };
 
-// The same deltas, each benchmark in one regime both reports measured it in, with at least
-// kSameRegimeRepetitions repetitions each (the regimes matched by their cache-line round trips,
-// within kRegimeFloorTolerance; of several, the one with the most repetitions on the poorer
-// side). Two runs that met the host's states in different mixes take their estimates from
-// different numbers of repetitions, or from different states; this says how far the runs agree
-// where they measured the same state.
-inline constexpr std::size_t kSameRegimeRepetitions = 2;
+// The answer state by state. A host that moves under a run (a VM whose vCPUs share a cache in one
+// state and not in another) gives each benchmark one value per state, and each report takes its
+// estimates in its own reference state (the slowest that holds a quarter of the run), so two
+// runs whose mixes differ state their answers from different states, and compare as the host's
+// two states, not as two runs. Here each benchmark is compared in one host state both reports
+// measured it in, with kSameRegimeRepetitions repetitions or more each (`by_regime`; regimes
+// matched by their cache-line round trips, within kRegimeFloorTolerance; of several, the one
+// with the most repetitions on the poorer side, then the lower cache-line round trip); and each
+// ranking in the one state in which both reports valued the most of its mechanisms (then the
+// most with an interval in both, then the lower round trip), with the intervals each report
+// states in that state (`by_regime[].interval`; a point without one).
+inline constexpr std::size_t kSameRegimeRepetitions = 1;
+struct state_ranking {
+  ranking_agreement agreement;  // over the mechanisms valued in that state in both reports
+  std::size_t of = 0;           // the mechanisms of the ranking over all states (`rankings`' n)
+  std::size_t regime_a = 0, regime_b = 0;  // the state: its index in each report's regimes
+  double cache_line_ns_a = 0.0, cache_line_ns_b = 0.0;
+  std::size_t with_interval = 0;  // mechanisms with an interval there in both reports
+};
 struct same_regime_deltas {
   delta_summary latency, throughput;
   // Benchmarks with a value in both reports but no such regime, by pattern.
   std::size_t latency_left_out = 0, throughput_left_out = 0;
+  // One per entry of `rankings` that has a state both reports valued two mechanisms or more in.
+  std::vector<state_ranking> rankings;
 };
 
 struct same_answer_figures {
@@ -86,7 +100,8 @@ struct same_answer_figures {
   bool estimates_a = false, estimates_b = false;  // whether each report has them
   std::size_t common = 0;                         // benchmark names in both reports
   delta_summary latency, throughput;
-  // When both reports have regimes and estimates, and the latencies are not normalised.
+  // State by state: when both reports have regimes and estimates, and the latencies are not
+  // normalised.
   std::optional<same_regime_deltas> same_regime;
   // Latency at 64 B and throughput at 1 MiB, one entry per placement present (cross first);
   // calibration runs are left out. Empty for a metric when no mechanism is in both at that size.

@@ -974,21 +974,23 @@ TEST_F(SameAnswer, ASpreadWhoseCauseTheReportNamesIsCountedApart) {
 
 TEST(SameAnswerEstimates, EachBenchmarkIsAlsoComparedInARegimeBothRunsMeasured) {
   const std::string a = fixture("regimes_a.json");
-  // As the fixtures are, no latency benchmark has a regime both measured twice: A measured
-  // pipe and unix_stream in regime 0 (125 ns), B in regime 1 (500 ns), and B's tcp in none.
+  // As the fixtures are, no latency benchmark has a regime both measured: A measured pipe and
+  // unix_stream in regime 0 (125 ns), B in regime 1 (500 ns), and B's tcp in none.
   // Throughput: regime 0 in both (6 and 4 repetitions), 1.0e9 in both.
   const run_result r = run_compare({"--same-answer", a, fixture("regimes_b.json")});
   EXPECT_EQ(r.status, 0) << r.err;
-  for (const char* line : {"latency p50 |delta| in one regime (the one both runs measured 2+ "
-                           "times, most repetitions first): 0 benchmarks; 3 without such a "
-                           "regime\n",
-                           "throughput |delta| in one regime (the one both runs measured 2+ "
-                           "times, most repetitions first): 1 benchmark, median 0.00 %, 90th "
-                           "percentile 0.00 %; 0 without such a regime\n"})
+  for (const char* line :
+       {"latency p50 |delta| state by state (each benchmark in one host state both runs measured "
+        "it in, the one with most repetitions first): 0 benchmarks; 3 without such a state\n",
+        "throughput |delta| state by state (each benchmark in one host state both runs measured "
+        "it in, the one with most repetitions first): 1 benchmark, median 0.00 %, 90th "
+        "percentile 0.00 %; 0 without such a state\n"})
     EXPECT_NE(r.out.find(line), std::string::npos) << "no \"" << line << "\" in:\n" << r.out;
+  // No ranking has two mechanisms valued in one state by both.
+  EXPECT_EQ(r.out.find("state by state: in the host state"), std::string::npos) << r.out;
 
   // B's tcp measured in regime 0 three times (9900 against A's 9000: +10 %) and in regime 1
-  // once: regime 1 has too few, so regime 0 is compared.
+  // once: regime 1 has fewer on the poorer side (1 against 3), so regime 0 is compared.
   scratch_dir dir;
   json b = json::parse(std::ifstream(fixture("regimes_b.json")));
   json& tcp = b["estimates"]["tcp/latency/64/cross"]["by_regime"];
@@ -996,7 +998,7 @@ TEST(SameAnswerEstimates, EachBenchmarkIsAlsoComparedInARegimeBothRunsMeasured) 
                      {{"regime", 1}, {"value", 30000.0}, {"repetitions", 1}}});
   json doc = json::parse(
       run_compare({"--same-answer", a, dir.write("b.json", b.dump()), "--format=json"}).out);
-  EXPECT_EQ(doc["same_regime"]["min_repetitions"], 2);
+  EXPECT_EQ(doc["same_regime"]["min_repetitions"], 1);
   EXPECT_EQ(doc["same_regime"]["latency"]["benchmarks"], 1);
   EXPECT_NEAR(doc["same_regime"]["latency"]["median_abs_delta_pct"].get<double>(), 10.0, 1e-9);
   EXPECT_EQ(doc["same_regime"]["latency"]["without_common_regime"], 2);
@@ -1026,6 +1028,84 @@ TEST(SameAnswerEstimates, EachBenchmarkIsAlsoComparedInARegimeBothRunsMeasured) 
                                  "--format=json"})
                         .out);
   EXPECT_FALSE(doc.contains("same_regime"));
+}
+
+TEST(SameAnswerEstimates, EachRankingIsAlsoComparedInTheStateBothRunsValuedMostOf) {
+  scratch_dir dir;
+  // A: regime 0 (125 ns) holds pipe 10000 [9000, 11000], unix_stream 6000 [5700, 6600] and tcp
+  // 9000 (a point); regime 1 (500 ns) tcp 36000.
+  json a = json::parse(std::ifstream(fixture("regimes_a.json")));
+  a["estimates"]["pipe/latency/64/cross"]["by_regime"][0]["interval"] = {9000.0, 11000.0};
+  a["estimates"]["unix_stream/latency/64/cross"]["by_regime"][0]["interval"] = {5700.0, 6600.0};
+  // B: regime 0 pipe 10500 [10000, 11000], unix_stream 9950 and tcp 9900 (points); regime 1
+  // pipe, unix_stream and tcp, but A has only tcp there.
+  json b = json::parse(std::ifstream(fixture("regimes_b.json")));
+  json& e = b["estimates"];
+  e["pipe/latency/64/cross"]["by_regime"].push_back(
+      {{"regime", 0}, {"value", 10500.0}, {"repetitions", 5}, {"interval", {10000.0, 11000.0}}});
+  e["unix_stream/latency/64/cross"]["by_regime"].push_back(
+      {{"regime", 0}, {"value", 9950.0}, {"repetitions", 1}, {"interval", nullptr}});
+  e["tcp/latency/64/cross"]["by_regime"] =
+      json::array({{{"regime", 0}, {"value", 9900.0}, {"repetitions", 3}},
+                   {{"regime", 1}, {"value", 30000.0}, {"repetitions", 1}}});
+  const std::string pa = dir.write("a.json", a.dump()), pb = dir.write("b.json", b.dump());
+  const run_result r = run_compare({"--same-answer", pa, pb});
+  EXPECT_EQ(r.status, 0) << r.err;
+  // Regime 0 holds all three in both (regime 1 only tcp). Values: A unix < tcp < pipe, B tcp <
+  // unix < pipe: one pair of three reversed. As declared: unix before pipe in both; pipe and tcp
+  // tied in A (9000 is in pipe's interval), ordered in B; unix and tcp ordered opposite ways.
+  const std::string line =
+      "latency p50 ranking at 64 B (cross), state by state: in the host state both runs valued "
+      "most of them in (cache line A 125 ns, B 125 ns; 1 with an interval in both): Kendall "
+      "tau-b 0.333 over 3 of 3 mechanisms; 0.000 as the reports declare them (intervals that "
+      "overlap: tied); of 3 pairs, both reports order 1 the same way and 1 the opposite ways, "
+      "one ties 1 the other orders, both tie 0; winner A unix_stream, B tcp: differ\n";
+  EXPECT_NE(r.out.find(line), std::string::npos) << r.out;
+  // The reports' own answers (regime 0 in A, regime 1 in B) are still what the first ranking
+  // line compares: A 6000, 9000, 10000 against B 24000, 22400, 40000.
+  EXPECT_NE(r.out.find("latency p50 ranking at 64 B (cross): Kendall tau-b 0.333 over 3 "
+                       "mechanisms"),
+            std::string::npos)
+      << r.out;
+  // Each benchmark's delta is in the state with most repetitions on its poorer side: all three
+  // in regime 0 (pipe +5 %, unix_stream +65.83 %, tcp +10 %).
+  json doc = json::parse(run_compare({"--same-answer", pa, pb, "--format=json"}).out);
+  EXPECT_EQ(doc["same_regime"]["latency"]["benchmarks"], 3);
+  EXPECT_EQ(doc["same_regime"]["latency"]["without_common_regime"], 0);
+  EXPECT_NEAR(doc["same_regime"]["latency"]["median_abs_delta_pct"].get<double>(), 10.0, 1e-9);
+  ASSERT_EQ(doc["same_regime"]["rankings"].size(), 1u);
+  const json& s = doc["same_regime"]["rankings"][0];
+  EXPECT_EQ(s["metric"], "rtt_p50_ns");
+  EXPECT_EQ(s["message_size"], 64);
+  EXPECT_EQ(s["n"], 3);
+  EXPECT_EQ(s["of"], 3);
+  EXPECT_EQ(s["with_interval"], 1);
+  EXPECT_EQ(s["regime"], json({{"a", 0}, {"b", 0}}));
+  EXPECT_EQ(s["cache_line_rtt_p50_ns"], json({{"a", 125.0}, {"b", 125.0}}));
+  EXPECT_NEAR(s["tau_b"].get<double>(), 1.0 / 3, 1e-9);
+  EXPECT_NEAR(s["tau_declared"].get<double>(), 0.0, 1e-9);
+  EXPECT_EQ(s["declared_pairs"],
+            json({{"same_order", 1}, {"opposite_order", 1}, {"one_tied", 1}, {"both_tied", 0}}));
+  EXPECT_EQ(s["winner_a"], "unix_stream");
+  EXPECT_EQ(s["winner_b"], "tcp");
+  EXPECT_EQ(s["winners_agree"], false);
+
+  // With A's tcp, pipe and unix_stream also in regime 1, and B's there, regime 1 holds as many
+  // (3) and more with an interval in both (B's pipe and unix_stream have theirs there): it is the
+  // one compared.
+  a["estimates"]["pipe/latency/64/cross"]["by_regime"].push_back(
+      {{"regime", 1}, {"value", 41000.0}, {"repetitions", 5}, {"interval", {39000.0, 43000.0}}});
+  a["estimates"]["unix_stream/latency/64/cross"]["by_regime"].push_back(
+      {{"regime", 1}, {"value", 25000.0}, {"repetitions", 5}, {"interval", {24000.0, 26000.0}}});
+  e["pipe/latency/64/cross"]["by_regime"][0]["interval"] = {38000.0, 42000.0};
+  e["unix_stream/latency/64/cross"]["by_regime"][0]["interval"] = {22800.0, 26400.0};
+  doc = json::parse(run_compare({"--same-answer", dir.write("a2.json", a.dump()),
+                                 dir.write("b2.json", b.dump()), "--format=json"})
+                        .out);
+  ASSERT_EQ(doc["same_regime"]["rankings"].size(), 1u);
+  EXPECT_EQ(doc["same_regime"]["rankings"][0]["regime"], json({{"a", 1}, {"b", 1}}));
+  EXPECT_EQ(doc["same_regime"]["rankings"][0]["with_interval"], 2);
+  EXPECT_EQ(doc["same_regime"]["rankings"][0]["winner_a"], "unix_stream");
 }
 
 TEST(SameAnswerEstimates, MediansWhenOneReportHasNone) {
