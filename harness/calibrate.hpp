@@ -43,14 +43,16 @@ struct wake_round_trip {
 std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int rounds = 2000);
 
 // The copy floor under every cross-CPU throughput: a process pinned to `cpu_a` copies messages
-// of `size` bytes into a shared 256 KiB ring of slots, and one pinned to `cpu_b` copies them out
+// of `size` bytes into a shared 4 MiB ring of slots, and one pinned to `cpu_b` copies them out
 // into its own message buffer (spin handoff on two positions, no system call, no length prefix,
 // no check), so the two copies overlap as in the best ring. A slot holds min(size, 64 KiB),
 // rounded up to 128 bytes so that writer and reader never share a cache line; larger messages
 // pass in 64 KiB pieces, as through the shared-memory rings. The writer's position is published
 // once per 64 KiB of slots, as the rings publish theirs, so no ring beats the floor by publishing
-// less often. Bytes per second, the best of three runs of a third of `seconds` after a 3 ms
-// warm-up; nullopt if it could not run.
+// less often. The ring is larger than a core's cache, and the writer copies in with memcpy and
+// with non-temporal stores (x86-64) in turn, since which is faster depends on whether the two
+// CPUs share a cache. Bytes per second, the best of three runs of each way (together `seconds`)
+// after a 3 ms warm-up; nullopt if it could not run.
 std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std::size_t size,
                                                        double seconds = 0.05);
 

@@ -840,8 +840,11 @@ nlohmann::json floor_report(const std::string& sizes, const std::string& filter)
   return report;
 }
 
-// The copy floor is a floor: the fastest shared-memory rings, in the same run, never move data
-// faster than the floor measured beside them, and the report says which repetitions it checked
+// The copy floor is a floor: the fastest shared-memory rings and a kernel socket, in the same run,
+// never move data faster than the floor measured beside them (with the vCPUs of the development
+// VM apart, unix_stream moved 5.7 GB/s at 1 MiB through the kernel's fresh pages, where a floor
+// whose 256 KiB ring kept every line moving between the two cores' caches moved 2.3), and the
+// report says which repetitions it checked
 // (not iceoryx.zerocopy's: its consumer copies nothing out, and two copies do not bound it).
 // Its estimates and regimes are there, one per benchmark. It runs alone, with these tests: a test
 // loading a CPU while a floor is measured and not while the ring runs would lower the floor.
@@ -854,11 +857,11 @@ nlohmann::json floor_report(const std::string& sizes, const std::string& filter)
 TEST(CopyFloor, NoRingBeatsTheCopyFloorBesideIt) {
   if (ipcbench::allowed_cpus().size() < 2)
     GTEST_SKIP() << "the copy floor is measured between two CPUs";
-  const auto report =
-      floor_report("64,4095,4096,65536,1048576",
-                   "^(posix_shm\\.(spin|adaptive|futex)|iceoryx\\.zerocopy)/throughput/");
+  const auto report = floor_report(
+      "64,4095,4096,65536,1048576",
+      "^(posix_shm\\.(spin|adaptive|futex)|iceoryx\\.zerocopy|unix_stream)/throughput/");
   const auto& check = report.at("context").at("ipcbench").at("floor_check");
-  EXPECT_GE(check.at("repetitions_checked").get<int>(), 2 * 3 * 5);
+  EXPECT_GE(check.at("repetitions_checked").get<int>(), 2 * 4 * 5);
   std::map<std::string, std::vector<double>> beaten;  // name: the ratio in each attempt
   for (const auto& b : check.at("copy_floor_beaten")) {
     EXPECT_EQ(b.at("name").get<std::string>().find("zerocopy"), std::string::npos);
