@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .report import CALIBRATION_FAMILY, Regimes, Report, text
-from .units import KIB, format_ns, format_rate, format_size
+from .units import KIB, MIB, format_ns, format_rate, format_size
 
 # Size classes the findings speak of: the textbooks' two boundaries (PIPE_BUF 4 KiB is inside
 # "medium"; the default pipe capacity, 64 KiB, is its upper end).
@@ -38,6 +38,13 @@ STOPPED = (
     ("skipped", "were skipped"),
 )
 MULTIMODAL_NAMED = 3
+# A host state (regime) other than the reference that held at least this share of the run gets
+# its own answer in the host-states finding, at the sizes of the two rankings.
+STATE_SHARE = 0.1
+STATE_RANKINGS = (
+    ("latency", 64, "rtt_p50_ns", format_ns, "the lowest p50 round trip"),
+    ("throughput", MIB, "bytes_per_second", format_rate, "the highest throughput"),
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,9 @@ def findings(report: Report) -> list[Finding]:
     if report.estimates:
         out.append(reproducibility(report))
     out += _fastest(report)
+    states = host_states(report)
+    if states:
+        out.append(states)
     out += [_wakeup(report), _spinning(report)]
     if report.claims:
         out.append(_comparison(report))
@@ -119,6 +129,81 @@ def reproducibility(report: Report) -> Finding:
                         if len(multimodal) > MULTIMODAL_NAMED else "")
                      + " (the table of all numbers gives the modes)")
     return Finding("Reproducibility", f"{sentence}. {_cap(report.basis())}.")
+
+
+def host_states(report: Report) -> Finding | None:
+    """The answer in each other state the host held for a good part of the run (STATE_SHARE):
+    how many benchmarks ran there, and who leads the two rankings there against the reference
+    state's leaders. None without estimates or without two regimes."""
+    regimes = report.regimes
+    if not report.estimates or regimes is None or len(regimes.regimes) < 2:
+        return None
+    reference = regimes.regime(regimes.reference)
+    if reference is None:
+        return None
+    sentences = [
+        f"The host moved the vCPUs under this run. The values on this page are taken in "
+        f"{reference.describe()}, the reference state."
+    ]
+    measured = [e for e in report.estimates.values() if e.by_regime]
+    for state in regimes.regimes:
+        if state.index == reference.index:
+            continue
+        if state.share < STATE_SHARE:
+            sentences.append(f"{_cap(state.describe())} is too short for an answer of its own.")
+            continue
+        ran = sum(state.index in e.by_regime for e in measured)
+        parts = []
+        for pattern, size, key, fmt, what in STATE_RANKINGS:
+            here, n, of = _state_leaders(report, pattern, size, key, state.index)
+            there, _, _ = _state_leaders(report, pattern, size, key, reference.index)
+            if not here:
+                continue
+            value = report.estimate(here[0], pattern, size, key).by_regime[state.index]
+            quote = (f"{_names(here, tie=True)} ({fmt(value.value)}"
+                     f"{'' if len(here) > 1 else _state_note(value, fmt)})")
+            same = set(here) == set(there)
+            parts.append(f"{what} at {format_size(size)}, of the {n} of {of} mechanisms measured "
+                         f"there: {quote}, "
+                         + ("as in the reference state" if same else
+                            f"where the reference state has {_names(there, tie=True)}"
+                            if there else "with no leader in the reference state"))
+        sentence = (f"In {state.describe()}, {ran} of {len(measured)} benchmarks ran at least "
+                    "once")
+        sentences.append(sentence + ("; " + "; ".join(parts) if parts else "") + ".")
+    sentences.append("Each benchmark's value in each state is in the report "
+                     "(estimates.*.by_regime); ipcbench-compare --same-answer compares two runs "
+                     "state by state.")
+    return Finding("Host states", " ".join(sentences))
+
+
+def _state_leaders(report: Report, pattern: str, size: int, key: str,
+                   regime: int) -> tuple[tuple[str, ...], int, int]:
+    """The best series in one regime at one size, then those whose interval there overlaps the
+    best's (a tie; the best alone without an interval); how many series have a value there, and
+    how many have an estimate at all."""
+    values, states, of = {}, {}, 0
+    for series in _candidates(report, pattern):
+        estimate = report.estimate(series, pattern, size, key)
+        if estimate is None or estimate.value is None:
+            continue
+        of += 1
+        state = estimate.by_regime.get(regime)
+        if state is not None and math.isfinite(state.value) and state.value > 0:
+            values[series], states[series] = state.value, state
+    if not values:
+        return (), 0, of
+    ranked = sorted(values, key=values.get, reverse=pattern != "latency")
+    best = states[ranked[0]].interval
+    tied = tuple(s for s in ranked[1:] if best is not None and states[s].interval is not None
+                 and best[0] <= states[s].interval[1] and states[s].interval[0] <= best[1])
+    return (ranked[0],) + tied, len(values), of
+
+
+def _state_note(value, fmt) -> str:
+    if value.interval:
+        return f", CI {fmt(value.interval[0])}–{fmt(value.interval[1])}"
+    return f", no interval: {value.repetitions} repetition(s)"
 
 
 def _percent(value) -> str:

@@ -129,6 +129,16 @@ class Mode:
 
 
 @dataclass(frozen=True)
+class StateValue:
+    """An estimate's value in one host regime (`by_regime`): the median of its ok repetitions
+    there, how many, and that median's interval where the report states one."""
+
+    value: float
+    repetitions: int
+    interval: tuple[float, float] | None
+
+
+@dataclass(frozen=True)
 class Estimate:
     """One benchmark's entry in the top-level `estimates`: the median of `metric` over the
     repetitions of its basis, with a confidence interval and, when multimodal, the modes."""
@@ -146,6 +156,7 @@ class Estimate:
     mode_cause: str
     spread: float | None = None  # max / min of the basis repetitions
     spread_cause: str = ""  # why a spread over 1.5x without modes, where the report names it
+    by_regime: dict[int, StateValue] = field(default_factory=dict)  # by regime index
 
     @property
     def multimodal(self) -> bool:
@@ -604,15 +615,34 @@ def _estimates(raw: object) -> dict[str, Estimate]:
     return {name: _estimate(e) for name, e in raw.items()}
 
 
-def _estimate(raw: dict) -> Estimate:
+def _interval(raw: dict) -> tuple[float, float] | None:
     interval = raw.get("interval")
     if not (isinstance(interval, list) and len(interval) == 2 and all(map(_is_number, interval))):
-        interval = None
+        return None
+    return float(interval[0]), float(interval[1])
+
+
+def _by_regime(raw: object) -> dict[int, StateValue]:
+    """`by_regime` by regime index; entries without a number for a value are left out."""
+    out = {}
+    for entry in raw if isinstance(raw, list) else []:
+        if not isinstance(entry, dict) or _index(entry.get("regime")) is None:
+            continue
+        if not _is_number(entry.get("value")):
+            continue
+        out[entry["regime"]] = StateValue(float(entry["value"]),
+                                          _index(entry.get("repetitions")) or 0,
+                                          _interval(entry))
+    return out
+
+
+def _estimate(raw: dict) -> Estimate:
+    interval = _interval(raw)
     modes = raw.get("modes") if isinstance(raw.get("modes"), list) else []
     return Estimate(
         metric=text(raw.get("metric")),
         value=_optional(raw.get("value")),
-        interval=(float(interval[0]), float(interval[1])) if interval else None,
+        interval=interval,
         relative_width=_optional(raw.get("relative_width")),
         basis=text(raw.get("basis")) or "all",
         regime=_index(raw.get("regime")),
@@ -628,6 +658,7 @@ def _estimate(raw: dict) -> Estimate:
         mode_cause=text(raw.get("mode_cause")),
         spread=_optional(raw.get("spread")),
         spread_cause=text(raw.get("spread_cause")),
+        by_regime=_by_regime(raw.get("by_regime")),
     )
 
 

@@ -271,6 +271,52 @@ class EstimatesHeadlineTest(unittest.TestCase):
     def test_findings_order(self):
         self.assertEqual(list(self.found)[:3], ["Run", "Reproducibility",
                                                  "Small messages, 1 B to 512 B"])
+        self.assertEqual(list(self.found).index("Host states"),
+                         list(self.found).index("Large messages, above 64 KiB") + 1)
+
+    def test_host_states_give_the_answer_in_the_other_state(self):
+        self.assertEqual(
+            self.found["Host states"],
+            "The host moved the vCPUs under this run. The values on this page are taken in "
+            "regime 0 (cache line ~125 ns, 65 % of the run), the reference state. In regime 1 "
+            "(cache line ~549 ns, 35 % of the run), 31 of 31 benchmarks ran at least once; the "
+            "lowest p50 round trip at 64 B, of the 4 of 4 mechanisms measured there: "
+            "posix_shm.spin (625 ns, no interval: 2 repetition(s)), as in the reference state; "
+            "the highest throughput at 1 MiB, of the 4 of 4 mechanisms measured there: "
+            "posix_shm.spin (5.96 GB/s, no interval: 2 repetition(s)), as in the reference "
+            "state. Each benchmark's value in each state is in the report "
+            "(estimates.*.by_regime); ipcbench-compare --same-answer compares two runs state by "
+            "state.")
+
+    def test_host_states_name_another_leader_and_a_tie_there(self):
+        data = copy.deepcopy(self.data)
+        est = data["estimates"]
+        # In regime 1, posix_shm.adaptive leads at 64 B, its interval overlapping spin's.
+        est["posix_shm.adaptive/latency/64/cross"]["by_regime"][1].update(
+            value=600.0, interval=[590.0, 630.0])
+        est["posix_shm.spin/latency/64/cross"]["by_regime"][1]["interval"] = [620.0, 640.0]
+        # At 1 MiB, pipe leads there alone, with an interval; futex has no value there.
+        est["pipe/throughput/1048576/cross"]["by_regime"][1].update(
+            value=7e9, interval=[6.8e9, 7.2e9])
+        del est["posix_shm.futex/throughput/1048576/cross"]["by_regime"][1]
+        text = by_topic(load_data(data))["Host states"]
+        self.assertIn("the lowest p50 round trip at 64 B, of the 4 of 4 mechanisms measured "
+                      "there: posix_shm.adaptive and posix_shm.spin (tie) (600 ns), where the "
+                      "reference state has posix_shm.spin;", text)
+        self.assertIn("the highest throughput at 1 MiB, of the 3 of 4 mechanisms measured "
+                      "there: pipe (7 GB/s, CI 6.8 GB/s–7.2 GB/s), where the reference state "
+                      "has posix_shm.spin.", text)
+        self.assertIn("30 of 31 benchmarks ran at least once", text)
+
+    def test_a_short_state_gets_no_answer_and_one_regime_no_finding(self):
+        data = copy.deepcopy(self.data)
+        data["context"]["ipcbench"]["regimes"]["regimes"][1]["share"] = 0.05
+        text = by_topic(load_data(data))["Host states"]
+        self.assertIn("Regime 1 (cache line ~549 ns, 5 % of the run) is too short for an answer "
+                      "of its own.", text)
+        self.assertNotIn("ran at least once", text)
+        data["context"]["ipcbench"]["regimes"]["regimes"].pop()
+        self.assertNotIn("Host states", by_topic(load_data(data)))
 
 
 class OldFormatTest(unittest.TestCase):
