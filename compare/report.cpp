@@ -212,6 +212,8 @@ stated_estimate parse_estimate(const json& e, const std::string& path, const std
   s.multimodal = modes != e.end() && modes->is_array() && !modes->empty();
   const auto cause = e.find("spread_cause");
   s.spread_cause = cause != e.end() && cause->is_string() && !cause->get<std::string>().empty();
+  if (const auto spread = e.find("spread"); spread != e.end() && spread->is_number())
+    s.spread = spread->get<double>();
   if (const auto by_regime = e.find("by_regime"); by_regime != e.end() && by_regime->is_array()) {
     s.regimes = by_regime->size();
     for (const json& r : *by_regime) {

@@ -70,7 +70,9 @@ struct stated_estimate {
   std::optional<std::pair<double, double>> interval;
   bool multimodal = false;    // it lists `modes`
   bool spread_cause = false;  // it names why its repetitions spread (`spread_cause`)
-  std::size_t regimes = 0;    // `by_regime` entries: the regimes its repetitions span
+  // Max / min over the repetitions it is judged on (`spread`), when the report states it.
+  std::optional<double> spread;
+  std::size_t regimes = 0;  // `by_regime` entries: the regimes its repetitions span
   // Its value in each regime it met (`by_regime`): the regime's index in the report's
   // context.ipcbench.regimes, the repetitions there, their median and, where the report states
   // one (newer reports, enough repetitions there), that median's interval. Entries without a

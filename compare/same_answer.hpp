@@ -49,7 +49,9 @@ struct ranking_agreement {
 // Within one report: the one-pair ok benchmarks with at least two repetitions of their main
 // metric (latency: rtt_p50_ns, throughput: bytes_per_second), and how many spread over the limit.
 // A report with estimates also says which of those it explains: the estimate lists modes, or its
-// repetitions span more than one regime (`by_regime`). Of the rest, it counts those whose
+// repetitions span more than one regime (`by_regime`) and those it is judged on, in one regime,
+// spread no more than the limit (`spread`): a spread within one regime is not the regimes'
+// doing, even in a benchmark that also ran in another. Of the rest, it counts those whose
 // estimate names a cause (`spread_cause`: the CPU or a floor beside the slowest repetition),
 // kept apart: a cause named for an outlier is no mode and no regime.
 struct spread_summary {
