@@ -298,22 +298,6 @@ TEST(Answer, WhatStoppedRunsOnceInEachRegimeOutsideTheReference) {
   EXPECT_FALSE(owes_regime(done, r, 1));
 }
 
-TEST(Answer, OutsideTheReferenceTheHeadlineSamplesTheRegimeFirst) {
-  using ipcbench::benchmark_need;
-  // The host is slow, not the reference. Nothing has run there; 1 and 3 are the headline's (3
-  // narrow: it converged in the reference); 4 is the headline's too but has not started.
-  const std::vector<benchmark_need> needs = {
-      {.index = 0, .headline = false, .started = true, .here = 0, .width = 0.5, .rank = 0},
-      {.index = 1, .headline = true, .started = true, .here = 0, .width = 0.2, .rank = 1},
-      {.index = 2, .headline = false, .started = true, .here = 1, .width = 0.9, .rank = 2},
-      {.index = 3, .headline = true, .started = true, .here = 0, .width = 0.01, .rank = 3},
-      {.index = 4, .headline = true, .started = false, .here = 0, .width = HUGE_VAL, .rank = 4},
-  };
-  // First repetitions first, then the headline's with none there (the wider first), then the rest
-  // with none there, then those with one.
-  EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{4, 1, 3, 0, 2}));
-}
-
 TEST(Answer, NoFloorsNoRegimes) {
   benchmark_history h{.name = "x", .metric = "bytes_per_second", .samples = {}, .stopped = "cap"};
   for (int i = 0; i < 5; ++i) {
@@ -615,8 +599,8 @@ TEST(Answer, HeadlineBenchmarksShortOfTheMinimumGoFirstInTheReferenceRegime) {
   // the rest by repetitions there (3 and 0 tie on 1, the wider first), the headline one at its
   // minimum among them.
   EXPECT_EQ(ipcbench::order_by_need(needs, true, 5), (std::vector<std::size_t>{4, 1, 3, 0, 2}));
-  // Elsewhere the headline gets no precedence: the fewest repetitions in that regime, then the
-  // widest.
+  // Elsewhere the fewest repetitions in that regime first, headline or not (the headline only
+  // breaks a tie there), then the widest.
   EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{3, 0, 4, 1, 2}));
   // A minimum of 0 (or one already met) leaves the order to the repetitions there alone.
   EXPECT_EQ(ipcbench::order_by_need(needs, true, 0), (std::vector<std::size_t>{3, 0, 4, 1, 2}));
@@ -650,4 +634,15 @@ TEST(Answer, OutsideTheReferenceEachBenchmarkSamplesTheRegimeTheHostIsIn) {
       {.index = 3, .headline = false, .started = false, .here = 0, .width = HUGE_VAL, .rank = 3},
   };
   EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{3, 0, 2, 1}));
+  // Among those with as few repetitions there, the headline's that have started go first, the
+  // wider first: 1 and 3 (3 narrow: it converged in the reference) before 0; 4, the headline's
+  // too, first since it has not run at all.
+  const std::vector<benchmark_need> tied = {
+      {.index = 0, .headline = false, .started = true, .here = 0, .width = 0.5, .rank = 0},
+      {.index = 1, .headline = true, .started = true, .here = 0, .width = 0.2, .rank = 1},
+      {.index = 2, .headline = false, .started = true, .here = 1, .width = 0.9, .rank = 2},
+      {.index = 3, .headline = true, .started = true, .here = 0, .width = 0.01, .rank = 3},
+      {.index = 4, .headline = true, .started = false, .here = 0, .width = HUGE_VAL, .rank = 4},
+  };
+  EXPECT_EQ(ipcbench::order_by_need(tied, false, 5), (std::vector<std::size_t>{4, 1, 3, 0, 2}));
 }
