@@ -229,6 +229,17 @@ json spread_cause(const benchmark_history& h, const basis& b) {
                   name, slower, *at_slow / *at_fast);
     return text;
   }
+  // Nothing measured shows it; a mechanism whose own threads share the peers' CPUs says so (its
+  // threads' time is not in the peers' CPU time, and where the scheduler runs them changes from
+  // one repetition to the next).
+  if (h.shared_cpus > 0) {
+    std::snprintf(text, sizeof text,
+                  "the slowest repetition is %.1fx the fastest, and nothing measured beside them "
+                  "shows why; the mechanism runs threads of its own beside the peers "
+                  "(library_threads), on the same %zu CPUs",
+                  slower, h.shared_cpus);
+    return text;
+  }
   return nullptr;
 }
 

@@ -31,6 +31,9 @@ struct benchmark_history {
   std::string metric;  // schema::counter::kRttP50Ns or kBytesPerSecond
   std::vector<repetition_sample> samples;
   std::string stopped;  // converged, cap, budget, failed, skipped; empty while it goes on
+  // A mechanism that runs threads of its own beside the peers (traits.library_threads) on no
+  // more CPUs than the peers take: how many CPUs they share; 0 otherwise.
+  std::size_t shared_cpus = 0;
 };
 
 // The host's regimes over every repetition that had a cache-line floor, in the order they ran.

@@ -30,6 +30,7 @@ void bench_session::add(const bench_case& c) {
                                                                 : schema::counter::kBytesPerSecond,
                         .samples = {},
                         .stopped = {}});
+  if (c.traits.library_threads && cpus_allowed_ <= 2) histories_.back().shared_cpus = cpus_allowed_;
   seconds_.push_back(0);
   ns_per_message_.push_back(0);
   if (!c.topo) {

@@ -25,6 +25,7 @@
 #include "bench/report.hpp"
 #include "harness/placement.hpp"
 #include "probe/report_probes.hpp"
+#include "sys/system.hpp"
 
 namespace ipcbench {
 
@@ -115,6 +116,8 @@ class bench_session {
   run_regimes regimes_;
   std::optional<double> last_line_ns_;                  // the cache-line round trip measured last
   std::chrono::steady_clock::time_point last_line_at_;  // when
+  // The CPUs this process may run on (a mechanism's own threads are confined to them).
+  std::size_t cpus_allowed_ = allowed_cpus().size();
 };
 
 }  // namespace ipcbench

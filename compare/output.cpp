@@ -585,7 +585,8 @@ std::string spread_line(const char* side, const spread_summary& s) {
             share_text(s.over - *s.explained, s.over) + ")";
     if (s.cause_named && *s.cause_named > 0)
       line += ", of which it names a cause for " + std::to_string(*s.cause_named) +
-              " (the CPU or a floor beside the slowest repetition)";
+              " (the CPU, a floor beside the slowest repetition, or the mechanism's own threads "
+              "on the peers' CPUs)";
   }
   return line + "\n";
 }

@@ -966,7 +966,8 @@ TEST_F(SameAnswer, ASpreadWhoseCauseTheReportNamesIsCountedApart) {
   expect_in(r.out,
             "in A: 2 of 4 benchmarks (50.00 %); the report explains 1 of them (50.00 %: modes, or "
             "regimes each within the limit), 1 unexplained (50.00 %), of which it names a cause "
-            "for 1 (the CPU or a floor beside the slowest repetition)\n");
+            "for 1 (the CPU, a floor beside the slowest repetition, or the mechanism's own "
+            "threads on the peers' CPUs)\n");
   const json doc = json::parse(
       run_compare({"--same-answer", path_a, fixture("regimes_b.json"), "--format=json"}).out);
   EXPECT_EQ(doc["spread"]["a"]["unexplained"], json({{"benchmarks", 1}, {"share", 0.5}}));
