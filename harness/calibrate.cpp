@@ -325,10 +325,15 @@ std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std
       const std::uint64_t look_every = pieces * publish_every;  // publish_every is 1 if pieces > 1
       auto run = [&](std::uint64_t messages, bool streaming, std::int64_t until = 0) {
         std::uint64_t n = messages * pieces;
+        std::uint64_t to_look =
+            1;  // pieces until the deadline is looked at (no division per piece)
         for (std::uint64_t i = 0; i < n; ++i) {
-          if (until != 0 && i % look_every == 0 && now_ns() >= until) {
-            n = i;
-            break;
+          if (until != 0 && --to_look == 0) {
+            to_look = look_every;
+            if (now_ns() >= until) {
+              n = i;
+              break;
+            }
           }
           while (head - tail_seen == slots) {
             publish(streaming);
