@@ -175,6 +175,14 @@ void add_rankings(const report& a, const report& b, bool estimates, const char* 
   }
 }
 
+// Whether regime `ia` of one report and `ib` of the other are one host state: both exist and their
+// cache-line round trips are within kRegimeFloorTolerance.
+bool same_state(const regime_mix& ma, std::size_t ia, const regime_mix& mb, std::size_t ib) {
+  if (ia >= ma.regimes.size() || ib >= mb.regimes.size()) return false;
+  const double floor_a = ma.regimes[ia].cache_line_ns;
+  return !(std::fabs(mb.regimes[ib].cache_line_ns - floor_a) > kRegimeFloorTolerance * floor_a);
+}
+
 // A value in one regime with the interval its report states there, or the value as a point.
 interval_value interval_of(const stated_estimate::regime_value& v) {
   if (v.interval)
@@ -203,8 +211,8 @@ void add_state_rankings(const report& a, const report& b, const regime_compariso
     for (std::size_t ia = 0; ia < mix.a.regimes.size(); ++ia) {
       const double floor_a = mix.a.regimes[ia].cache_line_ns;
       for (std::size_t ib = 0; ib < mix.b.regimes.size(); ++ib) {
+        if (!same_state(mix.a, ia, mix.b, ib)) continue;
         const double floor_b = mix.b.regimes[ib].cache_line_ns;
-        if (std::fabs(floor_b - floor_a) > kRegimeFloorTolerance * floor_a) continue;
         std::vector<ranked> items;
         std::size_t with_interval = 0;
         for (const auto& [x, y] : valued) {
@@ -246,12 +254,11 @@ std::optional<double> same_regime_delta(const stated_estimate& x, const regime_m
   std::size_t best = 0;
   double best_floor = 0.0;
   for (const auto& rx : x.by_regime) {
-    if (rx.regime >= mx.regimes.size() || rx.repetitions < kSameRegimeRepetitions) continue;
-    const double floor_x = mx.regimes[rx.regime].cache_line_ns;
+    if (rx.repetitions < kSameRegimeRepetitions) continue;
     for (const auto& ry : y.by_regime) {
-      if (ry.regime >= my.regimes.size() || ry.repetitions < kSameRegimeRepetitions) continue;
-      const double floor_y = my.regimes[ry.regime].cache_line_ns;
-      if (std::fabs(floor_y - floor_x) > kRegimeFloorTolerance * floor_x) continue;
+      if (ry.repetitions < kSameRegimeRepetitions || !same_state(mx, rx.regime, my, ry.regime))
+        continue;
+      const double floor_x = mx.regimes[rx.regime].cache_line_ns;
       const std::size_t n = std::min(rx.repetitions, ry.repetitions);
       if (delta && (n < best || (n == best && floor_x >= best_floor))) continue;
       delta = std::fabs(safe_ratio(ry.value, rx.value) - 1.0) * 100.0;
