@@ -15,7 +15,7 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
-from .report import CALIBRATION_FAMILY, Regimes, Report, text
+from .report import CALIBRATION_FAMILY, Regimes, Report, intervals_overlap, text
 from .units import KIB, MIB, format_ns, format_rate, format_size
 
 # Size classes the findings speak of: the textbooks' two boundaries (PIPE_BUF 4 KiB is inside
@@ -195,8 +195,7 @@ def _state_leaders(report: Report, pattern: str, size: int, key: str,
         return (), 0, of
     ranked = sorted(values, key=values.get, reverse=pattern != "latency")
     best = states[ranked[0]].interval
-    tied = tuple(s for s in ranked[1:] if best is not None and states[s].interval is not None
-                 and best[0] <= states[s].interval[1] and states[s].interval[0] <= best[1])
+    tied = tuple(s for s in ranked[1:] if intervals_overlap(best, states[s].interval))
     return (ranked[0],) + tied, len(values), of
 
 

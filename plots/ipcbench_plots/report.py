@@ -128,6 +128,11 @@ class Mode:
     repetitions: int
 
 
+def intervals_overlap(a: tuple[float, float] | None, b: tuple[float, float] | None) -> bool:
+    """Whether both intervals are known and overlap: a tie (DESIGN rule 16)."""
+    return a is not None and b is not None and a[0] <= b[1] and b[0] <= a[1]
+
+
 @dataclass(frozen=True)
 class StateValue:
     """An estimate's value in one host regime (`by_regime`): the median of its ok repetitions
@@ -164,9 +169,7 @@ class Estimate:
 
     def overlaps(self, other: Estimate | None) -> bool:
         """Whether both intervals are known and overlap: a tie (DESIGN rule 16)."""
-        if self.interval is None or other is None or other.interval is None:
-            return False
-        return self.interval[0] <= other.interval[1] and other.interval[0] <= self.interval[1]
+        return other is not None and intervals_overlap(self.interval, other.interval)
 
     def modes_text(self, fmt, cause: bool = True) -> str:
         """"2 modes: 4.9 µs (60 %) and 7.2 µs (40 %)", with the cause when known and asked for;
