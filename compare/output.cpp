@@ -490,6 +490,22 @@ std::string same_regime_line(const char* label, const delta_summary& d, std::siz
   return line + "; " + std::to_string(left_out) + " without such a state\n";
 }
 
+// Every latency benchmark, state by state where it can be, else in multiples of its floor
+// (same_regime_deltas::latency_state_or_floor).
+std::string state_or_floor_line(const same_regime_deltas::state_or_floor& m) {
+  const delta_summary& d = m.deltas;
+  std::string line =
+      "latency p50 |delta| state by state, else in multiples of the floor the mechanism waits on "
+      "(the cache-line round trip for a receiver that spins, the wake-up round trip for one that "
+      "sleeps; each measured beside its repetition): " +
+      std::to_string(d.count) + (d.count == 1 ? " benchmark" : " benchmarks");
+  if (d.count > 0)
+    line +=
+        ", median " + percent_text(d.median_pct) + ", 90th percentile " + percent_text(d.p90_pct);
+  return line + " (" + std::to_string(m.by_state) + " in one state, " + std::to_string(m.by_floor) +
+         " by the floors); " + std::to_string(m.left_out) + " without either\n";
+}
+
 std::string ranking_label(const std::string& metric) {
   return metric == "rtt_p50_ns" ? "latency p50" : "throughput";
 }
@@ -633,6 +649,7 @@ std::string render_same_answer(const same_answer_figures& f) {
     out += same_regime_line("latency p50", f.same_regime->latency, f.same_regime->latency_left_out);
     out += same_regime_line("throughput", f.same_regime->throughput,
                             f.same_regime->throughput_left_out);
+    out += state_or_floor_line(f.same_regime->latency_state_or_floor);
   }
   struct wanted {
     const char* metric;
@@ -693,8 +710,14 @@ ordered_json same_answer_json(const same_answer_figures& f) {
       r["cache_line_rtt_p50_ns"] = {{"a", s.cache_line_ns_a}, {"b", s.cache_line_ns_b}};
       states.push_back(std::move(r));
     }
+    const auto& mixed = f.same_regime->latency_state_or_floor;
+    ordered_json either = delta_json(mixed.deltas);
+    either["in_one_state"] = mixed.by_state;
+    either["by_floor"] = mixed.by_floor;
+    either["without_either"] = mixed.left_out;
     doc["same_regime"] = {{"min_repetitions", kSameRegimeRepetitions},
                           {"latency", std::move(latency)},
+                          {"latency_state_or_floor", std::move(either)},
                           {"throughput", std::move(throughput)},
                           {"rankings", std::move(states)}};
   }

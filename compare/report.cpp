@@ -376,6 +376,15 @@ report parse_report(const nlohmann::json& doc, const std::string& path, normalis
     const double unit = time_unit_factor(entry, path, i);
     const std::optional<double> floor =
         normalise == normalisation::none ? std::nullopt : floor_of(entry, normalise);
+    if (normalise == normalisation::none) {
+      const auto p50 = entry.find(schema::counter::kRttP50Ns);
+      if (p50 != entry.end() && p50->is_number() && p50->get<double>() >= 0.0) {
+        if (const auto wake = floor_of(entry, normalisation::wake))
+          bench.p50_per_wake.push_back(p50->get<double>() / *wake);
+        if (const auto line = floor_of(entry, normalisation::line))
+          bench.p50_per_line.push_back(p50->get<double>() / *line);
+      }
+    }
     for (const metric_spec& m : known_metrics()) {
       const auto value = entry.find(m.name);
       if (value != entry.end() && value->is_null()) {

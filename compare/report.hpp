@@ -107,6 +107,10 @@ struct benchmark_samples {
   // no floor to divide by (over all runs of a merged side).
   std::map<std::string, std::size_t, std::less<>> without_floor;
   std::optional<stated_estimate> estimate;  // its entry in the report's `estimates`
+  // A single report's latency benchmarks: per ok repetition with that floor beside it
+  // (`floors`), rtt_p50_ns over the wake-up round trip and over the cache-line round trip, in
+  // repetition order. Empty in a merged side and in a normalised report.
+  std::vector<double> p50_per_wake, p50_per_line;
 };
 
 // A tail percentile is reported, and gated, only when enough round trips back it

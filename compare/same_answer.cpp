@@ -269,9 +269,45 @@ std::optional<double> same_regime_delta(const stated_estimate& x, const regime_m
   return delta;
 }
 
+// Whether each id's receiver spins, as the report's context.ipcbench.mechanisms[].spins says;
+// ids it does not say it for (older reports) are absent.
+std::map<std::string, bool, std::less<>> spinning_ids(const report& r) {
+  std::map<std::string, bool, std::less<>> out;
+  const auto ipcbench = r.context().find("ipcbench");
+  if (ipcbench == r.context().end() || !ipcbench->is_object()) return out;
+  const auto list = ipcbench->find("mechanisms");
+  if (list == ipcbench->end() || !list->is_array()) return out;
+  for (const auto& m : *list) {
+    if (!m.is_object()) continue;
+    const auto id = m.find("id");
+    const auto spins = m.find("spins");
+    if (id != m.end() && id->is_string() && spins != m.end() && spins->is_boolean())
+      out.emplace(id->get<std::string>(), spins->get<bool>());
+  }
+  return out;
+}
+
+// |B / A - 1| in percent of the median multiples of the floor the benchmark's mechanism waits on
+// (same_regime_deltas::latency_state_or_floor); nullopt when either report lacks them.
+std::optional<double> floor_delta(const benchmark_samples& x, const benchmark_samples& y,
+                                  const std::map<std::string, bool, std::less<>>& spins_a,
+                                  const std::map<std::string, bool, std::less<>>& spins_b) {
+  if (!x.info.id) return std::nullopt;
+  const auto sa = spins_a.find(*x.info.id);
+  const auto sb = spins_b.find(*x.info.id);
+  if (sa == spins_a.end() || sb == spins_b.end() || sa->second != sb->second) return std::nullopt;
+  const auto& va = sa->second ? x.p50_per_line : x.p50_per_wake;
+  const auto& vb = sa->second ? y.p50_per_line : y.p50_per_wake;
+  if (va.empty() || vb.empty()) return std::nullopt;
+  return std::fabs(safe_ratio(median(vb), median(va)) - 1.0) * 100.0;
+}
+
 same_regime_deltas same_regime_of(const report& a, const report& b, const regime_comparison& mix) {
   same_regime_deltas s;
-  std::vector<double> latency, throughput;
+  const auto spins_a = spinning_ids(a);
+  const auto spins_b = spinning_ids(b);
+  auto& mixed = s.latency_state_or_floor;
+  std::vector<double> latency, throughput, either;
   for (const benchmark_samples& x : a.benchmarks()) {
     const benchmark_samples* y = b.find(x.name);
     const char* metric = main_metric(x);
@@ -279,10 +315,22 @@ same_regime_deltas same_regime_of(const report& a, const report& b, const regime
     const bool is_latency = x.info.pattern == "latency";
     if (const auto d = same_regime_delta(*x.estimate, mix.a, *y->estimate, mix.b)) {
       (is_latency ? latency : throughput).push_back(*d);
+      if (is_latency) {
+        either.push_back(*d);
+        ++mixed.by_state;
+      }
+      continue;
+    }
+    ++(is_latency ? s.latency_left_out : s.throughput_left_out);
+    if (!is_latency) continue;
+    if (const auto d = floor_delta(x, *y, spins_a, spins_b)) {
+      either.push_back(*d);
+      ++mixed.by_floor;
     } else {
-      ++(is_latency ? s.latency_left_out : s.throughput_left_out);
+      ++mixed.left_out;
     }
   }
+  mixed.deltas = summarise_deltas(kLatencyMetric, std::move(either));
   s.latency = summarise_deltas(kLatencyMetric, std::move(latency));
   s.throughput = summarise_deltas(kThroughputMetric, std::move(throughput));
   add_state_rankings(a, b, mix, "latency", kLatencyMetric, kRankingLatencySize, true, s.rankings);

@@ -86,6 +86,17 @@ struct same_regime_deltas {
   std::size_t latency_left_out = 0, throughput_left_out = 0;
   // One per entry of `rankings` that has a state both reports valued two mechanisms or more in.
   std::vector<state_ranking> rankings;
+  // Every latency benchmark with a value in both: in a common state as `latency` where it has
+  // one; else as multiples of the floor its mechanism waits on, measured beside each repetition
+  // (the median over each report's repetitions of rtt_p50_ns / floor): the cache-line round
+  // trip for a receiver that spins (context.ipcbench.mechanisms[].spins), the wake-up round
+  // trip for one that sleeps. Left out: no common state and no such floor in both (a report
+  // without `spins`, or repetitions without floors). Two runs whose host mixes differ state
+  // about half their benchmarks in different states; this compares all of them.
+  struct state_or_floor {
+    delta_summary deltas;
+    std::size_t by_state = 0, by_floor = 0, left_out = 0;
+  } latency_state_or_floor;
 };
 
 struct same_answer_figures {

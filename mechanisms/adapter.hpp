@@ -113,6 +113,11 @@ struct mechanism_traits {
   // not bound such a mechanism, so the report's floor check leaves it out, as it leaves out the
   // "in place" receivers.
   bool single_copy = false;
+  // The receiver waits by polling memory (a busy-wait, or one that spins before it sleeps), so
+  // with the peers on CPUs of their own its round trip is made of cache-line transfers: the
+  // cache-line round trip bounds it, where a receiver that sleeps is bounded by the wake-up
+  // round trip. Compare uses it to pick the floor a latency is stated in multiples of.
+  bool spins = false;
   // Why the two peers cannot be threads of one process (--peers threads), or empty when they
   // can: the same channel, opened by two threads of one process.
   std::string no_thread_peers;

@@ -380,6 +380,17 @@ TEST(ShmSpin, PoliciesKnowWhetherThePeersShareACpu) {
   }
 }
 
+// Compare states a latency in multiples of the floor its receiver waits on: the cache line for
+// the policies that poll memory, the wake-up for those that sleep at once.
+TEST(ShmSpin, TraitsSayWhichReceiversSpin) {
+  EXPECT_TRUE(posix_shm_channel<spin_sync>::describe().spins);
+  EXPECT_TRUE(posix_shm_channel<spinlock_sync>::describe().spins);
+  EXPECT_TRUE(posix_shm_channel<adaptive_sync>::describe().spins);
+  EXPECT_FALSE(posix_shm_channel<futex_sync>::describe().spins);
+  EXPECT_FALSE(posix_shm_channel<posix_sem_sync>::describe().spins);
+  EXPECT_FALSE(sysv_shm_channel::describe().spins);
+}
+
 // Named mechanisms: a peer that has nothing but rendezvous() opens its end with attach(). The
 // peer here is forked, but it uses only the description, as a separately launched one would.
 template <class C>

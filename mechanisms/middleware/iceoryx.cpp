@@ -245,6 +245,7 @@ mechanism_traits iceoryx_describe(bool zero_copy, iceoryx_wait wait, bool header
   // A chunk's size is a uint32_t, header included.
   t.max_message = std::size_t{1} << 31;
   t.max_message_source = "iceoryx 2.0: a chunk's size is 32 bits";
+  t.spins = busy;
   t.wait = busy ? "busy-polling iox::popo::Subscriber::take() (no WaitSet), as iceperf does; "
                   "sched_yield between polls when the peers share a CPU"
                 : "iox::popo::WaitSet::wait (a semaphore in the shared memory), state HAS_DATA";

@@ -64,6 +64,9 @@ mechanism_traits posix_shm_channel<Sync>::describe() {
   shm::describe_ring(t);
   t.related_only = false;
   t.wait = Sync::kWait;
+  t.spins = Sync::kSpins || Sync::kSpinNs > 0 || requires {
+    Sync::kPolls;
+  };
   t.description =
       std::string("POSIX shared memory (shm_open + mmap), a byte ring per direction, ") +
       "synchronised by " + Sync::kSynchronised + "; names unlinked once both peers opened them";

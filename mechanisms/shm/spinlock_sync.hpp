@@ -32,6 +32,7 @@ class spinlock_sync {
       "polling the ring positions under a pthread spinlock per waiting direction "
       "(process-shared)";
   static constexpr bool kSpins = false;  // the ring's waiting flags, polled in sleep()
+  static constexpr bool kPolls = true;   // but it busy-waits all the same (traits' `spins`)
   static constexpr bool kCounted = false;
   static constexpr std::int64_t kSpinNs = 0;
   static constexpr const char* kWait =
