@@ -470,39 +470,38 @@ std::string percent_text(const std::optional<double>& pct) {
   return pct ? printf_string("%.2f", *pct) + " %" : std::string("-");
 }
 
+// "<head>: N benchmarks, median M %, 90th percentile P %" (no figures for none).
+std::string counted_deltas(std::string head, const delta_summary& d) {
+  head += ": " + std::to_string(d.count) + (d.count == 1 ? " benchmark" : " benchmarks");
+  if (d.count > 0)
+    head +=
+        ", median " + percent_text(d.median_pct) + ", 90th percentile " + percent_text(d.p90_pct);
+  return head;
+}
+
 std::string delta_line(const char* label, const delta_summary& d) {
-  std::string line = std::string(label) + " |delta| between A and B: " + std::to_string(d.count) +
-                     (d.count == 1 ? " benchmark" : " benchmarks");
-  if (d.count == 0) return line + " ok in both\n";
-  return line + ", median " + percent_text(d.median_pct) + ", 90th percentile " +
-         percent_text(d.p90_pct) + "\n";
+  return counted_deltas(std::string(label) + " |delta| between A and B", d) +
+         (d.count == 0 ? " ok in both\n" : "\n");
 }
 
 // The same deltas within one regime (same_regime_deltas), and how many benchmarks had none.
 std::string same_regime_line(const char* label, const delta_summary& d, std::size_t left_out) {
-  std::string line = std::string(label) +
-                     " |delta| state by state (each benchmark in one host state both runs "
-                     "measured it in, the one with most repetitions first): " +
-                     std::to_string(d.count) + (d.count == 1 ? " benchmark" : " benchmarks");
-  if (d.count > 0)
-    line +=
-        ", median " + percent_text(d.median_pct) + ", 90th percentile " + percent_text(d.p90_pct);
-  return line + "; " + std::to_string(left_out) + " without such a state\n";
+  return counted_deltas(std::string(label) +
+                            " |delta| state by state (each benchmark in one host state both runs "
+                            "measured it in, the one with most repetitions first)",
+                        d) +
+         "; " + std::to_string(left_out) + " without such a state\n";
 }
 
 // Every latency benchmark, state by state where it can be, else in multiples of its floor
 // (same_regime_deltas::latency_state_or_floor).
 std::string state_or_floor_line(const same_regime_deltas::state_or_floor& m) {
-  const delta_summary& d = m.deltas;
-  std::string line =
-      "latency p50 |delta| state by state, else in multiples of the floor the mechanism waits on "
-      "(the cache-line round trip for a receiver that spins, the wake-up round trip for one that "
-      "sleeps; each measured beside its repetition): " +
-      std::to_string(d.count) + (d.count == 1 ? " benchmark" : " benchmarks");
-  if (d.count > 0)
-    line +=
-        ", median " + percent_text(d.median_pct) + ", 90th percentile " + percent_text(d.p90_pct);
-  return line + " (" + std::to_string(m.by_state) + " in one state, " + std::to_string(m.by_floor) +
+  return counted_deltas(
+             "latency p50 |delta| state by state, else in multiples of the floor the mechanism "
+             "waits on (the cache-line round trip for a receiver that spins, the wake-up round "
+             "trip for one that sleeps; each measured beside its repetition)",
+             m.deltas) +
+         " (" + std::to_string(m.by_state) + " in one state, " + std::to_string(m.by_floor) +
          " by the floors); " + std::to_string(m.left_out) + " without either\n";
 }
 

@@ -1052,23 +1052,29 @@ TEST(SameAnswerEstimates, EachBenchmarkIsAlsoComparedInARegimeBothRunsMeasured) 
 
 TEST(SameAnswerEstimates, ABenchmarkWithNoCommonStateIsComparedInMultiplesOfTheFloorItWaitsOn) {
   scratch_dir dir;
-  const std::string a_path = fixture("regimes_a.json");
+  // --same-answer's same_regime.latency_state_or_floor for two reports.
+  int written = 0;
+  const auto state_or_floor = [&](const json& ra, const json& rb) {
+    const std::string n = std::to_string(++written);
+    const run_result r = run_compare({"--same-answer", dir.write("a" + n + ".json", ra.dump()),
+                                      dir.write("b" + n + ".json", rb.dump()), "--format=json"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    return json::parse(r.out)["same_regime"]["latency_state_or_floor"];
+  };
+  json a = json::parse(std::ifstream(fixture("regimes_a.json")));
+  json b = json::parse(std::ifstream(fixture("regimes_b.json")));
   // As the fixtures are, no latency benchmark has a state both measured, and neither report says
   // which receivers spin: none is compared by the floors.
-  json doc = json::parse(
-      run_compare({"--same-answer", a_path, fixture("regimes_b.json"), "--format=json"}).out);
-  const json* m = &doc["same_regime"]["latency_state_or_floor"];
-  EXPECT_EQ((*m)["benchmarks"], 0);
-  EXPECT_EQ((*m)["in_one_state"], 0);
-  EXPECT_EQ((*m)["by_floor"], 0);
-  EXPECT_EQ((*m)["without_either"], 3);
+  json m = state_or_floor(a, b);
+  EXPECT_EQ(m["benchmarks"], 0);
+  EXPECT_EQ(m["in_one_state"], 0);
+  EXPECT_EQ(m["by_floor"], 0);
+  EXPECT_EQ(m["without_either"], 3);
 
   // Both reports say that no receiver spins: each is compared in multiples of the wake-up round
   // trip beside its repetitions. pipe: A 9000-11000 over 5000, B 36000-44000 over 20000, both a
   // median of 2.0: 0 %. unix_stream: A 6000 over 5000 (its repetition without floors left out),
   // 1.2; B 24000 over a wake-up of 16000 here, 1.5: +25 %. tcp: B has no floors, left out.
-  json a = json::parse(std::ifstream(a_path));
-  json b = json::parse(std::ifstream(fixture("regimes_b.json")));
   const auto describe = [](json& r, bool unix_stream_spins) {
     r["context"]["ipcbench"]["mechanisms"] =
         json::array({{{"id", "pipe"}, {"spins", false}},
@@ -1094,34 +1100,25 @@ TEST(SameAnswerEstimates, ABenchmarkWithNoCommonStateIsComparedInMultiplesOfTheF
   // over 500, 48: 0 %.
   describe(a, true);
   describe(b, true);
-  doc = json::parse(run_compare({"--same-answer", dir.write("a2.json", a.dump()),
-                                 dir.write("b2.json", b.dump()), "--format=json"})
-                        .out);
-  m = &doc["same_regime"]["latency_state_or_floor"];
-  EXPECT_EQ((*m)["by_floor"], 2);
-  EXPECT_NEAR((*m)["p90_abs_delta_pct"].get<double>(), 0.0, 1e-9);
+  m = state_or_floor(a, b);
+  EXPECT_EQ(m["by_floor"], 2);
+  EXPECT_NEAR(m["p90_abs_delta_pct"].get<double>(), 0.0, 1e-9);
 
   // Reports that disagree on whether it spins have no floor in common for it.
   describe(b, false);
-  doc = json::parse(run_compare({"--same-answer", dir.write("a3.json", a.dump()),
-                                 dir.write("b3.json", b.dump()), "--format=json"})
-                        .out);
-  m = &doc["same_regime"]["latency_state_or_floor"];
-  EXPECT_EQ((*m)["by_floor"], 1);
-  EXPECT_EQ((*m)["without_either"], 2);
+  m = state_or_floor(a, b);
+  EXPECT_EQ(m["by_floor"], 1);
+  EXPECT_EQ(m["without_either"], 2);
 
   // A benchmark compared in a common state is counted there, not by the floors: B's pipe also
   // measured in regime 0, at 10500 against A's 10000 (+5 %).
   b["estimates"]["pipe/latency/64/cross"]["by_regime"] =
       json::array({{{"regime", 0}, {"value", 10500.0}, {"repetitions", 1}},
                    {{"regime", 1}, {"value", 40000.0}, {"repetitions", 6}}});
-  doc = json::parse(run_compare({"--same-answer", dir.write("a4.json", a.dump()),
-                                 dir.write("b4.json", b.dump()), "--format=json"})
-                        .out);
-  m = &doc["same_regime"]["latency_state_or_floor"];
-  EXPECT_EQ((*m)["in_one_state"], 1);
-  EXPECT_EQ((*m)["by_floor"], 0);
-  EXPECT_NEAR((*m)["median_abs_delta_pct"].get<double>(), 5.0, 1e-9);
+  m = state_or_floor(a, b);
+  EXPECT_EQ(m["in_one_state"], 1);
+  EXPECT_EQ(m["by_floor"], 0);
+  EXPECT_NEAR(m["median_abs_delta_pct"].get<double>(), 5.0, 1e-9);
 }
 
 TEST(SameAnswerEstimates, EachRankingIsAlsoComparedInTheStateBothRunsValuedMostOf) {
