@@ -251,7 +251,7 @@ std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std
   // cache (cache line ~120 ns) and 2.3 GB/s without (~490 ns), where the kernel's sockets, which
   // copy through fresh pages, moved 5.7 GB/s; the 4 MiB ring moved 15-40 GB/s with memcpy in the
   // first state and 20-26 GB/s with non-temporal stores in the second.
-  // A message larger than a piece also passes whole, in a ring of kWholeSlots message-sized
+  // A message larger than a piece also passes whole, in a ring of two or three message-sized
   // slots, published once per message: a pool of a few chunks handed round, as iceoryx's. There
   // the writer fills one chunk while the reader empties another, never a line the other is
   // using, and the chunks stay in the shared cache: at 1 MiB, 42-47 GB/s with the vCPUs sharing
@@ -259,7 +259,6 @@ std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std
   constexpr std::size_t kLine = 128;
   constexpr std::size_t kRing = 4 * 1024 * 1024;
   constexpr std::size_t kPiece = 64 * 1024;
-  constexpr std::size_t kWholeSlots = 3;
   struct layout {
     std::size_t piece, slot, slots, pieces, publish_every;
   };
@@ -269,7 +268,9 @@ std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std
   const layout pieces_layout{
       ring_piece, slot_of(ring_piece), ring_slots, (size + ring_piece - 1) / ring_piece,
       std::clamp<std::size_t>(65536 / slot_of(ring_piece), 1, ring_slots / 4)};
-  const layout whole_layout{size, slot_of(size), kWholeSlots, 1, 1};
+  // Three chunks where they fit the 4 MiB of the ring, else two: at 4 MiB, three moved 22-32
+  // GB/s with a shared cache and two 35-38 (iceoryx.copy 27-31).
+  const layout whole_layout{size, slot_of(size), 3 * size <= kRing ? 3u : 2u, 1, 1};
   const bool whole = size > kPiece;
 #if defined(__x86_64__)
   constexpr int kPieceWays = 2;  // memcpy, then non-temporal stores

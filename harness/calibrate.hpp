@@ -51,10 +51,11 @@ std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int round
 // once per 64 KiB of slots, as the rings publish theirs, so no ring beats the floor by publishing
 // less often. The ring is larger than a core's cache, and the writer copies in with memcpy and
 // with non-temporal stores (x86-64) in turn, since which is faster depends on whether the two
-// CPUs share a cache. A message larger than a piece also passes whole through a ring of four
-// message-sized slots, published once per message, as a pool of chunks hands them round (faster
-// where the two CPUs share a cache). Bytes per second, the best of three runs of each way
-// (together `seconds`) after a 3 ms warm-up; nullopt if it could not run.
+// CPUs share a cache. A message larger than a piece also passes whole through a ring of three
+// message-sized slots (two where three would not fit in 4 MiB), published once per message, as a
+// pool of chunks hands them round (faster where the two CPUs share a cache). Bytes per second, the
+// best of three runs of each way (together `seconds`) after a 3 ms warm-up; nullopt if it could not
+// run.
 std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std::size_t size,
                                                        double seconds = 0.05);
 
