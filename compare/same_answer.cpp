@@ -273,17 +273,13 @@ std::optional<double> same_regime_delta(const stated_estimate& x, const regime_m
 // ids it does not say it for (older reports) are absent.
 std::map<std::string, bool, std::less<>> spinning_ids(const report& r) {
   std::map<std::string, bool, std::less<>> out;
-  const auto ipcbench = r.context().find("ipcbench");
-  if (ipcbench == r.context().end() || !ipcbench->is_object()) return out;
-  const auto list = ipcbench->find("mechanisms");
-  if (list == ipcbench->end() || !list->is_array()) return out;
-  for (const auto& m : *list) {
-    if (!m.is_object()) continue;
-    const auto id = m.find("id");
-    const auto spins = m.find("spins");
-    if (id != m.end() && id->is_string() && spins != m.end() && spins->is_boolean())
-      out.emplace(id->get<std::string>(), spins->get<bool>());
-  }
+  const nlohmann::json& context = r.context();
+  const nlohmann::json::json_pointer list("/ipcbench/mechanisms");
+  if (!context.contains(list) || !context.at(list).is_array()) return out;
+  for (const nlohmann::json& m : context.at(list))
+    if (m.is_object() && m.contains("id") && m["id"].is_string() && m.contains("spins") &&
+        m["spins"].is_boolean())
+      out.emplace(m["id"].get<std::string>(), m["spins"].get<bool>());
   return out;
 }
 

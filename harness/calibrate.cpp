@@ -350,12 +350,11 @@ std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std
                      std::int64_t until = 0) {
         ctl->whole.store(&l == &whole_layout ? 1 : 0, std::memory_order_relaxed);
         const std::size_t pieces = l.pieces, piece = l.piece, slots = l.slots, slot = l.slot;
-        const std::size_t publish_every = l.publish_every;
-        // publish_every is 1 if pieces > 1
+        const std::size_t publish_every = l.publish_every;  // 1 if pieces > 1
         const std::uint64_t look_every = pieces * publish_every;
         std::uint64_t n = messages * pieces;
-        std::uint64_t to_look =
-            1;  // pieces until the deadline is looked at (no division per piece)
+        // Pieces until the deadline is looked at: a countdown, no division per piece.
+        std::uint64_t to_look = 1;
         for (std::uint64_t i = 0; i < n; ++i) {
           if (until != 0 && --to_look == 0) {
             to_look = look_every;
