@@ -4,14 +4,19 @@ the detector, not a test. See history/README.md, "How well it finds steps".
 
 usage: /usr/bin/python3 history/replay_noise.py REPORT.json REPORT.json [MORE...]
                         [--series N] [--runs 30] [--step 0.10] [--seed S] [--json FILE]
-                        [--noise-factor F]
+                        [--noise-factor F] [--resample runs|repetitions]
 
 The reports are runs of one build on one machine (A/A). For each benchmark and each host regime
-the runs met, the replay keeps every repetition (its value and the floors beside it) relative to
-its run's median in that regime (the within-run noise), and each run's median relative to the
-mean over the runs (the run-to-run noise). A synthetic run draws as many repetitions as the
-benchmark used in a report, takes their median and floors' medians, and multiplies by one drawn
-run-to-run factor. Three kinds of series of --runs runs:
+the runs met, the replay keeps each run's value there, as `ipcbench-history add` stores it (the
+median of the run's repetitions in that regime), and the medians of the floors beside them. A
+synthetic run draws one of those real runs (its residual around the k runs' mean) and adds a
+normal jitter of 1 / k of the runs' variance in logarithms (a smoothed bootstrap: k residuals
+carry (k - 1) / k of it, and two draws of one run must still differ). Its floors are the drawn
+run's. This replays the run-to-run noise itself; the JSON's "noise_check" compares it with the
+real runs' own. (--resample repetitions: the replay before 2026-11-26, which drew as many
+repetitions as the report used from one real run, with replacement, and took their median; that
+adds the draw's noise to the runs' and overstates the noise, about 1.3x in the median.)
+Three kinds of series of --runs runs:
 - null: one regime throughout, no step: any regression found is a false alarm;
 - step: a step of --step in the slower direction at a run drawn between a third and two thirds
   of the way; found when a regression (not explained by the floors) starts within one run of
@@ -35,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ipcbench_history import detect, store  # noqa: E402
 
 
+MIN_RUNS = {"runs": 3, "repetitions": 2}  # real runs of a benchmark in a regime to replay it
 HOST: dict = {}  # regime -> the median over the reports of its cache-line round trip
 
 
@@ -74,18 +80,55 @@ def _med(values):
 
 
 class Replay:
-    """Synthetic runs of one benchmark in one regime: each is one of the real runs, re-sampled
-    (as many of its repetitions as the report used, drawn with replacement; their medians)."""
+    """Synthetic runs of one benchmark in one regime, drawn from its real runs' values there (the
+    median of each run's repetitions in the regime, as `add` stores it): one real run's residual
+    around the runs' mean (see the module's docstring), with that run's floors. With
+    resample="repetitions", the older replay: as many of one real run's repetitions as the report
+    used, drawn with replacement, and their medians."""
 
-    def __init__(self, slot, rng, host):
-        self.runs, self.rng, self.host = slot["runs"], rng, host
+    def __init__(self, slot, rng, host, resample="runs"):
+        self.runs, self.rng, self.host, self.resample = slot["runs"], rng, host, resample
+        self.values = [(math.log(_med([r[0] for r in run["reps"]])),
+                        *(_med([r[k] for r in run["reps"]]) for k in (1, 2, 3)))
+                       for run in self.runs]
+        k = len(self.values)
+        # k residuals carry (k - 1) / k of the runs' variance; a normal jitter of the other 1 / k
+        # makes it whole (a smoothed bootstrap), and two draws of one run still differ.
+        self.jitter = statistics.stdev(v[0] for v in self.values) / math.sqrt(k) if k > 1 else 0.0
 
     def run(self, factor=1.0):
-        run = self.rng.choice(self.runs)
-        reps = [self.rng.choice(run["reps"]) for _ in range(run["used"])]
-        return store.Point(0, "", None, None, _med([r[0] for r in reps]) * factor,
-                           _med([r[1] for r in reps]), _med([r[2] for r in reps]),
-                           _med([r[3] for r in reps]), self.host)
+        if self.resample == "repetitions":
+            run = self.rng.choice(self.runs)
+            reps = [self.rng.choice(run["reps"]) for _ in range(run["used"])]
+            return store.Point(0, "", None, None, _med([r[0] for r in reps]) * factor,
+                               _med([r[1] for r in reps]), _med([r[2] for r in reps]),
+                               _med([r[3] for r in reps]), self.host)
+        log_value, line, wake, copy = self.rng.choice(self.values)
+        value = math.exp(log_value + self.rng.gauss(0.0, self.jitter)) * factor
+        return store.Point(0, "", None, None, value, line, wake, copy, self.host)
+
+
+def noise_check(pools, rng, resample, draws=100):
+    """The real runs' run-to-run noise against the replay's, over the benchmarks and regimes that
+    at least 3 runs met: the mean |log ratio| of two real runs (every pair of them), and of two
+    consecutive synthetic runs; their medians, and the share of 0.05 or more (as by_aa_noise)."""
+    real, replayed = [], []
+    for regimes in pools.values():
+        for g, slot in regimes.items():
+            if len(slot["runs"]) < MIN_RUNS["runs"]:
+                continue
+            r = Replay(slot, rng, HOST[g], resample)
+            logs = [v[0] for v in r.values]
+            real.append(statistics.fmean(abs(a - b) for i, a in enumerate(logs)
+                                         for b in logs[i + 1:]))
+            xs = [math.log(r.run().value) for _ in range(draws)]
+            replayed.append(statistics.fmean(abs(xs[i] - xs[i - 1]) for i in range(1, draws)))
+
+    def summary(values):
+        return {"median": statistics.median(values) if values else None,
+                "share_0.05_or_more": sum(v >= 0.05 for v in values) /
+                max(len(values), 1)}
+    return {"pools": len(real), "real_runs": summary(real), "replay": summary(replayed)}
 
 
 def regressions(points, metric, opt, near=None):
@@ -104,26 +147,40 @@ def main():
     ap.add_argument("--json")
     ap.add_argument("--noise-factor", type=float, default=detect.NOISE_FACTOR,
                     help="the detector's A/A noise filter (default: the detector's own)")
+    ap.add_argument("--resample", choices=("runs", "repetitions"), default="runs",
+                    help="replay the runs' values (default) or, as before, their repetitions")
     args = ap.parse_args()
-    if len(args.reports) < 2:
-        ap.error("at least two reports of one build")
+    # The runs' own noise needs at least three runs of a benchmark in a regime to be replayed
+    # (two give one difference: pools whose noise happens to be low are found, the others not,
+    # and the share found comes out high); the repetitions' replay needs two.
+    least = MIN_RUNS[args.resample]
+    if len(args.reports) < least:
+        ap.error(f"at least {least} reports of one build (--resample {args.resample})")
     rng = random.Random(args.seed)
     opt = detect.Options(noise_factor=args.noise_factor)
-    pools = load_pools(args.reports)
-    # A benchmark's noise is replayable in a regime that at least two runs met.
+    try:
+        pools = load_pools(args.reports)
+    except store.HistoryError as error:
+        ap.error(str(error))
+    except (ValueError, KeyError, TypeError) as error:
+        ap.error(f"not an ipcbench report with host regimes: {error!r}")
+    # A benchmark's noise is replayable in a regime that at least `least` runs met.
     single = [(k, g) for k, regimes in pools.items() for g, s in regimes.items()
-              if len(s["runs"]) >= 2]
+              if len(s["runs"]) >= least]
     both = [k for k, regimes in pools.items()
-            if all(g in regimes and len(regimes[g]["runs"]) >= 2 for g in (0, 1))]
+            if all(g in regimes and len(regimes[g]["runs"]) >= least for g in (0, 1))]
+    if not single:
+        ap.error(f"no benchmark met one host regime in {least} of these reports: nothing to replay")
     rng.shuffle(single)
     n = args.runs
     out = {"reports": args.reports, "runs": n, "step": args.step, "replayable": len(single),
-           "max_pvalue": opt.max_pvalue, "noise_factor": opt.noise_factor}
+           "max_pvalue": opt.max_pvalue, "noise_factor": opt.noise_factor,
+           "resample": args.resample}
 
     false_alarms = 0
     nulls = [single[i % len(single)] for i in range(min(args.series, 3 * len(single)))]
     for (key, g) in nulls:
-        r = Replay(pools[key][g], rng, HOST[g])
+        r = Replay(pools[key][g], rng, HOST[g], args.resample)
         false_alarms += bool(regressions([r.run() for _ in range(n)], key[1], opt))
     out["null"] = {"series": len(nulls), "false_alarms": false_alarms,
                    "per_100": 100 * false_alarms / max(len(nulls), 1)}
@@ -131,7 +188,7 @@ def main():
     found, delays, steps = 0, [], 0
     noise_of, sees = [], []
     for (key, g) in nulls:
-        r = Replay(pools[key][g], rng, HOST[g])
+        r = Replay(pools[key][g], rng, HOST[g], args.resample)
         at = rng.randint(n // 3, 2 * n // 3)
         factor = (1 + args.step) if store.lower_is_better(key[1]) else 1 / (1 + args.step)
         points = [r.run() for _ in range(at)] + [r.run(factor) for _ in range(5)]
@@ -170,13 +227,15 @@ def main():
     regime_series = [both[i % len(both)] for i in range(min(args.series, 3 * len(both)))] \
         if both else []
     for key in regime_series:
-        fast, slow = Replay(pools[key][0], rng, HOST[0]), Replay(pools[key][1], rng, HOST[1])
+        fast = Replay(pools[key][0], rng, HOST[0], args.resample)
+        slow = Replay(pools[key][1], rng, HOST[1], args.resample)
         points = [fast.run() for _ in range(n // 2)] + [slow.run() for _ in range(n - n // 2)]
         found_here = regressions(points, key[1], opt)
         alarms += bool(found_here)
         at_switch += any(abs(c.index - n // 2) <= 1 for c in found_here)
     out["regime"] = {"series": len(regime_series), "alarms": alarms,
                      "alarms_at_the_switch": at_switch}
+    out["noise_check"] = noise_check(pools, random.Random(args.seed + 1), args.resample)
     print(json.dumps(out, indent=1))
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
