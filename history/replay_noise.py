@@ -8,11 +8,11 @@ usage: /usr/bin/python3 history/replay_noise.py REPORT.json REPORT.json [MORE...
 
 The reports are runs of one build on one machine (A/A). For each benchmark and each host regime
 the runs met, the replay keeps each run's value there, as `ipcbench-history add` stores it (the
-median of the run's repetitions in that regime), and the medians of the floors beside them. A
-synthetic run draws one of those real runs (its residual around the k runs' mean) and adds a
-normal jitter of 1 / k of the runs' variance in logarithms (a smoothed bootstrap: k residuals
-carry (k - 1) / k of it, and two draws of one run must still differ). Its floors are the drawn
-run's. This replays the run-to-run noise itself; the JSON's "noise_check" compares it with the
+median of the run's repetitions in that regime), their best, and the medians of the floors
+beside them. A synthetic run draws one of those real runs (its residual around the k runs' mean)
+and adds a normal jitter of 1 / k of the runs' variance in logarithms, to the value and the best
+alike (a smoothed bootstrap: k residuals carry (k - 1) / k of it, and two draws of one run must
+still differ). Its floors are the drawn run's. This replays the run-to-run noise itself; the JSON's "noise_check" compares it with the
 real runs' own. (--resample repetitions: the replay before 2026-11-26, which drew as many
 repetitions as the report used from one real run, with replacement, and took their median; that
 adds the draw's noise to the runs' and overstates the noise, about 1.3x in the median.)
@@ -66,7 +66,7 @@ def load_pools(paths):
                 if len(mine) < 2:
                     continue
                 slot = pools.setdefault((name, metric), {}).setdefault(g, {"runs": []})
-                slot["runs"].append({"used": int(used), "reps": [
+                slot["runs"].append({"used": int(used), "metric": metric, "reps": [
                     (r[metric], (r.get("floors") or {}).get("cache_line_rtt_p50_ns"),
                      (r.get("floors") or {}).get("wakeup_rtt_p50_ns"),
                      (r.get("floors") or {}).get("copy_floor_bytes_per_second")) for r in mine]})
@@ -79,6 +79,12 @@ def _med(values):
     return statistics.median(values) if values else None
 
 
+def _best(run, reps):
+    """The best of these repetitions (the lowest latency, the highest throughput)."""
+    values = [r[0] for r in reps if r[0]]
+    return max(values) if run["metric"] == "bytes_per_second" else min(values)
+
+
 class Replay:
     """Synthetic runs of one benchmark in one regime, drawn from its real runs' values there (the
     median of each run's repetitions in the regime, as `add` stores it): one real run's residual
@@ -89,12 +95,14 @@ class Replay:
     def __init__(self, slot, rng, host, resample="runs"):
         self.runs, self.rng, self.host, self.resample = slot["runs"], rng, host, resample
         self.values = [(math.log(_med([r[0] for r in run["reps"]])),
-                        *(_med([r[k] for r in run["reps"]]) for k in (1, 2, 3)))
+                        *(_med([r[k] for r in run["reps"]]) for k in (1, 2, 3)),
+                        math.log(_best(run, run["reps"])))
                        for run in self.runs]
         k = len(self.values)
         # k residuals carry (k - 1) / k of the runs' variance; a normal jitter of the other 1 / k
         # makes it whole (a smoothed bootstrap), and two draws of one run still differ.
-        self.jitter = statistics.stdev(v[0] for v in self.values) / math.sqrt(k) if k > 1 else 0.0
+        self.jitter = [statistics.stdev(v[i] for v in self.values) / math.sqrt(k) if k > 1 else 0.0
+                       for i in (0, 4)]
 
     def run(self, factor=1.0):
         if self.resample == "repetitions":
@@ -102,33 +110,39 @@ class Replay:
             reps = [self.rng.choice(run["reps"]) for _ in range(run["used"])]
             return store.Point(0, "", None, None, _med([r[0] for r in reps]) * factor,
                                _med([r[1] for r in reps]), _med([r[2] for r in reps]),
-                               _med([r[3] for r in reps]), self.host)
-        log_value, line, wake, copy = self.rng.choice(self.values)
-        value = math.exp(log_value + self.rng.gauss(0.0, self.jitter)) * factor
-        return store.Point(0, "", None, None, value, line, wake, copy, self.host)
+                               _med([r[3] for r in reps]), self.host, _best(run, reps) * factor)
+        log_value, line, wake, copy, log_best = self.rng.choice(self.values)
+        z = self.rng.gauss(0.0, 1.0)  # the run's value and its best move together
+        return store.Point(0, "", None, None, math.exp(log_value + z * self.jitter[0]) * factor,
+                           line, wake, copy, self.host,
+                           math.exp(log_best + z * self.jitter[1]) * factor)
 
 
 def noise_check(pools, rng, resample, draws=100):
     """The real runs' run-to-run noise against the replay's, over the benchmarks and regimes that
     at least 3 runs met: the mean |log ratio| of two real runs (every pair of them), and of two
-    consecutive synthetic runs; their medians, and the share of 0.05 or more (as by_aa_noise)."""
-    real, replayed = [], []
+    consecutive synthetic runs; their medians, and the share of 0.05 or more (as by_aa_noise).
+    The same for each run's best repetition under "best"."""
+    real, replayed, real_best, replayed_best = [], [], [], []
     for regimes in pools.values():
         for g, slot in regimes.items():
             if len(slot["runs"]) < MIN_RUNS["runs"]:
                 continue
             r = Replay(slot, rng, HOST[g], resample)
-            logs = [v[0] for v in r.values]
-            real.append(statistics.fmean(abs(a - b) for i, a in enumerate(logs)
-                                         for b in logs[i + 1:]))
-            xs = [math.log(r.run().value) for _ in range(draws)]
-            replayed.append(statistics.fmean(abs(xs[i] - xs[i - 1]) for i in range(1, draws)))
+            points = [r.run() for _ in range(draws)]
+            for k, mine, theirs in ((0, real, replayed), (4, real_best, replayed_best)):
+                logs = [v[k] for v in r.values]
+                mine.append(statistics.fmean(abs(a - b) for i, a in enumerate(logs)
+                                             for b in logs[i + 1:]))
+                xs = [math.log(p.value if k == 0 else p.best) for p in points]
+                theirs.append(statistics.fmean(abs(xs[i] - xs[i - 1]) for i in range(1, draws)))
 
     def summary(values):
         return {"median": statistics.median(values) if values else None,
                 "share_0.05_or_more": sum(v >= 0.05 for v in values) /
                 max(len(values), 1)}
-    return {"pools": len(real), "real_runs": summary(real), "replay": summary(replayed)}
+    return {"pools": len(real), "real_runs": summary(real), "replay": summary(replayed),
+            "best": {"real_runs": summary(real_best), "replay": summary(replayed_best)}}
 
 
 def regressions(points, metric, opt, near=None):

@@ -136,7 +136,9 @@ def _line(d: dict) -> str:
             f"commit {_short(d['commit_before'])} -> {_short(d['commit_after'])}")
     if d["kernel_changed"]:
         text += ", kernel changed"
-    if d["basis"] != "raw":
+    if d["basis"] == "best":
+        text += f"; each run's best repetition: {(d['basis_ratio'] - 1) * 100:+.1f} %"
+    elif d["basis"] != "raw":
         text += (f"; in multiples of the {detect.floor_name(d['basis'])} beside each run: "
                  f"{(d['basis_ratio'] - 1) * 100:+.1f} %")
     if d["explained_by"] == "regime":
@@ -198,12 +200,12 @@ def cmd_export(args) -> int:
     try:
         w = csv.writer(out)
         cols = ["date", "machine", "mode", "host", "kernel", "git_commit", "benchmark", "metric",
-                "value", "lo", "hi", "repetitions", "regime", "line_floor_ns", "wake_floor_ns",
-                "copy_floor_bps"]
+                "value", "lo", "hi", "repetitions", "best", "regime", "line_floor_ns",
+                "wake_floor_ns", "copy_floor_bps"]
         w.writerow(cols)
         for row in db.execute(
                 "SELECT r.date, r.machine, r.mode, r.host, r.kernel, r.git_commit, s.benchmark, "
-                "s.metric, s.value, s.lo, s.hi, s.repetitions, s.regime, s.line_floor_ns, "
+                "s.metric, s.value, s.lo, s.hi, s.repetitions, s.best, s.regime, s.line_floor_ns, "
                 "s.wake_floor_ns, s.copy_floor_bps FROM results s JOIN runs r ON r.id = s.run_id "
                 "ORDER BY r.date, r.id, s.benchmark, s.metric"):
             w.writerow(row)

@@ -7,10 +7,11 @@ this suite knows applied around it:
   part is analysed alone, so like is compared with like. Where the host settles in another regime
   the step is reported as the host's ("regime"), never as a regression.
 - floors: within a regime the series is analysed on the basis that moves least from run to run:
-  the values, or the values in multiples of a floor measured beside them (the wake-up or
-  cache-line round trip for latency, the copy floor or cache-line round trip for throughput),
-  which takes out what that floor explains. On the raw basis, a step that a floor made
-  (the floor stepped the same way, significantly and beyond its own noise) is the host's too.
+  the values, each run's best repetition, or the values in multiples of a floor measured beside
+  them (the wake-up or cache-line round trip for latency, the copy floor or cache-line round
+  trip for throughput), which takes out what that floor explains. On the values' or the best
+  repetitions' basis, a step that a floor made (the floor stepped the same way, significantly
+  and beyond its own noise) is the host's too.
 - A/A noise: a step no larger than NOISE_FACTOR x the series' own run-to-run noise (the mean
   |log ratio| of consecutive runs that no change point separates) is never reported.
 
@@ -128,6 +129,7 @@ _FLOORS = {
     "bytes_per_second": (("copy", 1), ("line", -1)),
 }
 _FLOOR_NAMES = {"wake": "wake-up round trip", "line": "cache-line round trip",
+                "best": "best repetition",
                 "copy": "cross-core copy floor",
                 "regime": "host regime (its cache-line round trip)"}
 
@@ -183,10 +185,13 @@ def analyse(points, metric: str, lower_is_better: bool, opt: Options = Options()
 
 
 def _bases(points, metric: str) -> dict:
-    """The series' logarithms as they are ("raw") and in multiples of each floor measured beside
-    every run (the key of _FLOORS), where every run has that floor."""
+    """The series' logarithms as they are ("raw"), of each run's best repetition ("best"), and
+    in multiples of each floor measured beside every run (the key of _FLOORS), where every run
+    has that best or floor."""
     raw = np.log([p.value for p in points])
     out = {"raw": raw}
+    if all(p.best is not None and p.best > 0 for p in points):
+        out["best"] = np.log([p.best for p in points])
     for key, sign in _FLOORS.get(metric, ()):
         floors = [getattr(p, key) for p in points]
         if all(f is not None and f > 0 for f in floors):
@@ -204,9 +209,10 @@ def _quietest_basis(points, metric: str):
 
 def _analyse_within(points, metric: str, lower_is_better: bool, opt: Options) -> list[Change]:
     """The change points of runs in one host regime. They are found on the basis that moves
-    least from run to run (_bases): the values, or the values in multiples of a floor, which
-    takes out what that floor explains. A step within the A/A noise is dropped; on the raw basis,
-    a step that a floor explains carries `explained_by`."""
+    least from run to run (_bases): the values, each run's best repetition, or the values in
+    multiples of a floor, which takes out what that floor explains. A step within the A/A noise
+    is dropped; on the values' or the best repetitions' basis, a step that a floor explains
+    carries `explained_by`."""
     name, values, raw = _quietest_basis(points, metric)
     cuts = change_points(values, opt)
     noise = aa_noise(values, cuts)
@@ -217,7 +223,9 @@ def _analyse_within(points, metric: str, lower_is_better: bool, opt: Options) ->
         if abs(step) <= opt.noise_factor * noise:
             continue
         # On a floor's basis, the values themselves must move the same way, by at least half
-        # as much: a step that is the floor's alone is no change of the mechanism.
+        # as much: a step that is the floor's alone is no change of the mechanism. So on the
+        # best repetitions' basis: a step of the best alone is no change of what the report
+        # states.
         raw_step = float(np.median(raw[mid:hi]) - np.median(raw[lo:mid]))
         if name != "raw" and (raw_step * step <= 0 or abs(raw_step) < abs(step) / 2):
             continue
@@ -234,7 +242,7 @@ def _analyse_within(points, metric: str, lower_is_better: bool, opt: Options) ->
                         before=math.exp(float(np.median(raw[lo:mid]))),
                         after=math.exp(float(np.median(raw[mid:hi]))),
                         basis=name, basis_ratio=math.exp(step))
-        for key, sign in _FLOORS.get(metric, ()) if name == "raw" else ():
+        for key, sign in _FLOORS.get(metric, ()) if name in ("raw", "best") else ():
             floors = [getattr(p, key) for p in points]
             if any(f is None or f <= 0 for f in floors[lo:hi]):
                 continue

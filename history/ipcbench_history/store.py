@@ -14,7 +14,7 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2 adds results.best; a schema 1 history gains the column, empty
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS results (
   value REAL NOT NULL,              -- the report's estimate (or the median of its repetitions)
   lo REAL, hi REAL,                 -- the estimate's interval, when the report gives one
   repetitions INTEGER NOT NULL,     -- repetitions behind the value
+  best REAL,                        -- the best of them: the lowest latency, highest throughput
   regime INTEGER,                   -- the host regime the value was taken in
   line_floor_ns REAL,               -- medians over those repetitions of the floors beside them
   wake_floor_ns REAL,
@@ -71,13 +72,15 @@ def open_db(path: Path, create: bool = True) -> sqlite3.Connection:
         db = sqlite3.connect(path)
         db.execute("PRAGMA foreign_keys = ON")
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, SCHEMA_VERSION):
+        if version not in (0, 1, SCHEMA_VERSION):
             raise HistoryError(f"'{path}' is a history of schema {version}; this is schema "
                                f"{SCHEMA_VERSION}")
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if version == 0 and tables:
             raise HistoryError(f"'{path}' is an SQLite file but not an ipcbench history")
         db.executescript(_SCHEMA)
+        if version == 1:  # schema 1 had no results.best: its runs keep none
+            db.execute("ALTER TABLE results ADD COLUMN best REAL")
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.commit()
         return db
@@ -109,6 +112,13 @@ class AddResult:
 def _median(values):
     values = [v for v in values if isinstance(v, (int, float)) and v > 0]
     return statistics.median(values) if values else None
+
+
+def _best(values, metric):
+    values = [v for v in values if isinstance(v, (int, float)) and v > 0]
+    if not values:
+        return None
+    return max(values) if metric == "bytes_per_second" else min(values)
 
 
 def _floors(reps, key):
@@ -184,6 +194,7 @@ def parse_report(text: str, path: Path):
         rows.append({
             "benchmark": name, "metric": metric, "value": value, "lo": lo, "hi": hi,
             "repetitions": count, "regime": regime,
+            "best": _best([r.get(metric) for r in used], metric),
             "line_floor_ns": _floors(used, "cache_line_rtt_p50_ns"),
             "wake_floor_ns": _floors(used, "wakeup_rtt_p50_ns"),
             "copy_floor_bps": _floors(used, "copy_floor_bytes_per_second"),
@@ -216,10 +227,10 @@ def add_report(db: sqlite3.Connection, path: Path, parsed=None) -> AddResult:
              run["version"], run["conditions"], str(Path(path).resolve())))
         run_id = cursor.lastrowid
         db.executemany(
-            "INSERT INTO results (run_id, benchmark, metric, value, lo, hi, repetitions, regime, "
-            "line_floor_ns, wake_floor_ns, copy_floor_bps, regime_line_ns, stopped) VALUES "
-            "(:run_id, :benchmark, :metric, :value, :lo, :hi, :repetitions, :regime, "
-            ":line_floor_ns, :wake_floor_ns, :copy_floor_bps, :regime_line_ns, :stopped)",
+            "INSERT INTO results (run_id, benchmark, metric, value, lo, hi, repetitions, best, "
+            "regime, line_floor_ns, wake_floor_ns, copy_floor_bps, regime_line_ns, stopped) "
+            "VALUES (:run_id, :benchmark, :metric, :value, :lo, :hi, :repetitions, :best, "
+            ":regime, :line_floor_ns, :wake_floor_ns, :copy_floor_bps, :regime_line_ns, :stopped)",
             [dict(r, run_id=run_id) for r in rows])
     return AddResult(run_id, True, len(rows))
 
@@ -235,6 +246,7 @@ class Point:
     wake: float | None
     copy: float | None
     host: float | None  # the cache-line round trip of the host regime the value was taken in
+    best: float | None = None  # the best repetition behind the value (None: not stored)
 
 
 @dataclass
@@ -253,7 +265,7 @@ def series(db: sqlite3.Connection, machine: str | None = None, benchmark: str | 
     pattern = re.compile(benchmark) if benchmark else None
     query = ("SELECT r.machine, r.mode, s.benchmark, s.metric, r.id, r.date, r.git_commit, "
              "r.kernel, s.value, s.line_floor_ns, s.wake_floor_ns, s.copy_floor_bps, "
-             "s.regime_line_ns "
+             "s.regime_line_ns, s.best "
              "FROM results s JOIN runs r ON r.id = s.run_id")
     args: tuple = ()
     if machine:

@@ -17,9 +17,11 @@ from ipcbench_history import cli  # noqa: E402
 
 
 def report(date: str, values: dict, *, host="box", commit="c0ffee", line=115.0, wake=5000.0,
-           copy=40e9, kernel="Linux 6.1", reps=5, noise=0.0, rng=None, estimates=True) -> dict:
+           copy=40e9, kernel="Linux 6.1", reps=5, noise=0.0, rng=None, estimates=True,
+           factors=None) -> dict:
     """A report of one run: values maps a benchmark name (…/latency/… or …/throughput/…) to
-    its main metric; every repetition carries the floors given, `noise` is a relative spread."""
+    its main metric; every repetition carries the floors given, `noise` is a relative spread;
+    `factors` (one per repetition) multiply each repetition's value."""
     rng = rng or random.Random(0)
     benchmarks, est = [], {}
     for name, value in values.items():
@@ -28,6 +30,7 @@ def report(date: str, values: dict, *, host="box", commit="c0ffee", line=115.0, 
         run_values = []
         for k in range(reps):
             v = value * math.exp(rng.gauss(0, noise)) if noise else value
+            v *= factors[k] if factors else 1.0
             run_values.append(v)
             floors = {"cache_line_rtt_p50_ns": line}
             if pattern == "latency":

@@ -32,6 +32,40 @@ class Add(unittest.TestCase):
             self.assertEqual(rows[TP][:5], (3e9, 120.0, None, 45e9, 120.0))
             db.close()
 
+    def test_stores_the_best_repetition_lowest_latency_highest_throughput(self):
+        with Folder() as tmp:
+            path = write(tmp, "a.json", report(day(0), {LAT: 6000.0, TP: 3e9},
+                                               factors=[1.0, 1.2, 0.9, 1.1, 1.3]))
+            self.assertEqual(run("--db", tmp / "h.sqlite", "add", path)[0], 0)
+            db = sqlite3.connect(tmp / "h.sqlite")
+            rows = dict(db.execute("SELECT benchmark, best FROM results"))
+            db.close()
+            self.assertAlmostEqual(rows[LAT], 6000.0 * 0.9)
+            self.assertAlmostEqual(rows[TP], 3e9 * 1.3)
+
+    def test_a_schema_1_history_gains_the_best_column_and_keeps_its_runs(self):
+        with Folder() as tmp:
+            db_path = tmp / "h.sqlite"
+            run("--db", db_path, "add", write(tmp, "a.json", report(day(0), {LAT: 6000.0})))
+            db = sqlite3.connect(db_path)  # as schema 1 left it: no best column
+            db.execute("ALTER TABLE results DROP COLUMN best")
+            db.execute("PRAGMA user_version = 1")
+            db.commit()
+            db.close()
+            status, out, err = run("--db", db_path, "add",
+                                   write(tmp, "b.json", report(day(1), {LAT: 6100.0})))
+            self.assertEqual((status, err), (0, ""), out)
+            db = sqlite3.connect(db_path)
+            self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 2)
+            self.assertEqual(db.execute("SELECT value, best FROM results ORDER BY run_id")
+                             .fetchall(), [(6000.0, None), (6100.0, 6100.0)])
+            db.execute("PRAGMA user_version = 3")
+            db.commit()
+            db.close()
+            status, out, err = run("--db", db_path, "changes")
+            self.assertEqual((status, out), (2, ""))
+            self.assertIn("is a history of schema 3; this is schema 2", err)
+
     def test_db_may_come_after_the_command(self):
         with Folder() as tmp:
             path = write(tmp, "a.json", report(day(0), {LAT: 6000.0}))

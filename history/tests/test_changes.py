@@ -97,6 +97,38 @@ class Changes(unittest.TestCase):
             self.assertEqual(status, 0, out)
             self.assertIn("0 regressions", out)
 
+    def test_runs_whose_median_jumps_between_two_levels_are_read_by_their_best_repetition(self):
+        # Each run's 5 repetitions sit at two levels, 1x and 1.8x; the slow level holds 2 of
+        # them in two runs of three and 3 in the others, so the medians jump by 80 % from run to
+        # run while the best repetition stays. A 10 % step in every repetition from run 21 on is
+        # found on the best repetitions (the medians alone are far too noisy to show it; most
+        # of them still move with it), and with no step nothing is found.
+        for step_at in (None, 20):
+            with self.subTest(step_at=step_at), Folder() as tmp:
+                rng = random.Random(11)
+                paths = []
+                for k in range(30):
+                    f = 1.1 if step_at is not None and k >= step_at else 1.0
+                    slow = rng.choice((2, 2, 3))
+                    factors = [x * rng.lognormvariate(0, 0.01)
+                               for x in [1.0] * (5 - slow) + [1.8] * slow]
+                    paths.append(write(tmp, f"r{k:02d}.json", report(
+                        day(k), {LAT: 6000.0 * f}, factors=factors,
+                        wake=5000.0 * rng.lognormvariate(0, 0.01),
+                        line=115.0 * rng.lognormvariate(0, 0.01))))
+                run("--db", tmp / "h.sqlite", "add", *paths)
+                status, out, _ = run("--db", tmp / "h.sqlite", "changes", "--since", "all",
+                                     "--json")
+                found = [c for c in json.loads(out)["changes"] if c["kind"] == "regression"]
+                if step_at is None:
+                    self.assertEqual((status, found), (0, []))
+                    continue
+                self.assertEqual((status, len(found)), (1, 1), found)
+                self.assertEqual((found[0]["run"], found[0]["basis"]), (21, "best"))
+                self.assertAlmostEqual(found[0]["basis_ratio"], 1.1, delta=0.02)
+                status, out, _ = run("--db", tmp / "h.sqlite", "changes", "--since", "all")
+                self.assertIn("each run's best repetition: +10.", out)
+
     def test_it_says_which_series_are_too_noisy_to_show_a_10_percent_step(self):
         with Folder() as tmp:
             status, out, _ = run("--db", history(tmp), "changes", "--since", "all")

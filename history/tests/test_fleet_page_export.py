@@ -108,6 +108,7 @@ class PageAndExport(unittest.TestCase):
             self.assertEqual([float(r["value"]) for r in rows], [6000.0, 6001.0, 6002.0])
             self.assertEqual(rows[0]["benchmark"], LAT)
             self.assertEqual(rows[0]["wake_floor_ns"], "5000.0")
+            self.assertEqual(rows[0]["best"], "6000.0")
             status, _, _ = run("--db", tmp / "h.sqlite", "export", "--out", tmp / "x.csv")
             self.assertEqual(status, 0)
             self.assertEqual(len((tmp / "x.csv").read_text().splitlines()), 4)
