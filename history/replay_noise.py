@@ -12,10 +12,11 @@ median of the run's repetitions in that regime), their best, and the medians of 
 beside them. A synthetic run draws one of those real runs (its residual around the k runs' mean)
 and adds a normal jitter of 1 / k of the runs' variance in logarithms, to the value and the best
 alike (a smoothed bootstrap: k residuals carry (k - 1) / k of it, and two draws of one run must
-still differ). Its floors are the drawn run's. This replays the run-to-run noise itself; the JSON's "noise_check" compares it with the
-real runs' own. (--resample repetitions: the replay before 2026-11-26, which drew as many
-repetitions as the report used from one real run, with replacement, and took their median; that
-adds the draw's noise to the runs' and overstates the noise, about 1.3x in the median.)
+still differ). Its floors are the drawn run's. This replays the run-to-run noise itself; the
+JSON's "noise_check" compares it with the real runs' own. (--resample repetitions: the replay
+before 2026-11-26, which drew as many repetitions as the report used from one real run, with
+replacement, and took their median; that adds the draw's noise to the runs' and overstates the
+noise, about 1.3x in the median.)
 Three kinds of series of --runs runs:
 - null: one regime throughout, no step: any regression found is a false alarm;
 - step: a step of --step in the slower direction at a run drawn between a third and two thirds
@@ -79,12 +80,6 @@ def _med(values):
     return statistics.median(values) if values else None
 
 
-def _best(run, reps):
-    """The best of these repetitions (the lowest latency, the highest throughput)."""
-    values = [r[0] for r in reps if r[0]]
-    return max(values) if run["metric"] == "bytes_per_second" else min(values)
-
-
 class Replay:
     """Synthetic runs of one benchmark in one regime, drawn from its real runs' values there (the
     median of each run's repetitions in the regime, as `add` stores it): one real run's residual
@@ -96,7 +91,7 @@ class Replay:
         self.runs, self.rng, self.host, self.resample = slot["runs"], rng, host, resample
         self.values = [(math.log(_med([r[0] for r in run["reps"]])),
                         *(_med([r[k] for r in run["reps"]]) for k in (1, 2, 3)),
-                        math.log(_best(run, run["reps"])))
+                        math.log(store.best_of([r[0] for r in run["reps"]], run["metric"])))
                        for run in self.runs]
         k = len(self.values)
         # k residuals carry (k - 1) / k of the runs' variance; a normal jitter of the other 1 / k
@@ -110,7 +105,8 @@ class Replay:
             reps = [self.rng.choice(run["reps"]) for _ in range(run["used"])]
             return store.Point(0, "", None, None, _med([r[0] for r in reps]) * factor,
                                _med([r[1] for r in reps]), _med([r[2] for r in reps]),
-                               _med([r[3] for r in reps]), self.host, _best(run, reps) * factor)
+                               _med([r[3] for r in reps]), self.host,
+                               store.best_of([r[0] for r in reps], run["metric"]) * factor)
         log_value, line, wake, copy, log_best = self.rng.choice(self.values)
         z = self.rng.gauss(0.0, 1.0)  # the run's value and its best move together
         return store.Point(0, "", None, None, math.exp(log_value + z * self.jitter[0]) * factor,

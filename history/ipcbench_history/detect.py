@@ -129,7 +129,6 @@ _FLOORS = {
     "bytes_per_second": (("copy", 1), ("line", -1)),
 }
 _FLOOR_NAMES = {"wake": "wake-up round trip", "line": "cache-line round trip",
-                "best": "best repetition",
                 "copy": "cross-core copy floor",
                 "regime": "host regime (its cache-line round trip)"}
 

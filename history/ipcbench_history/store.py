@@ -114,7 +114,9 @@ def _median(values):
     return statistics.median(values) if values else None
 
 
-def _best(values, metric):
+def best_of(values, metric: str):
+    """The best of a benchmark's values: the highest throughput, the lowest latency (None when
+    none is positive)."""
     values = [v for v in values if isinstance(v, (int, float)) and v > 0]
     if not values:
         return None
@@ -194,7 +196,7 @@ def parse_report(text: str, path: Path):
         rows.append({
             "benchmark": name, "metric": metric, "value": value, "lo": lo, "hi": hi,
             "repetitions": count, "regime": regime,
-            "best": _best([r.get(metric) for r in used], metric),
+            "best": best_of([r.get(metric) for r in used], metric),
             "line_floor_ns": _floors(used, "cache_line_rtt_p50_ns"),
             "wake_floor_ns": _floors(used, "wakeup_rtt_p50_ns"),
             "copy_floor_bps": _floors(used, "copy_floor_bytes_per_second"),
