@@ -5,15 +5,19 @@ the detector, not a test. See history/README.md, "How well it finds steps".
 usage: /usr/bin/python3 history/replay_noise.py REPORT.json REPORT.json [MORE...]
                         [--series N] [--runs 30] [--step 0.10] [--seed S] [--json FILE]
                         [--noise-factor F] [--resample runs|repetitions]
+                        [--pool stored|regimes]
 
-The reports are runs of one build on one machine (A/A). For each benchmark and each host regime
-the runs met, the replay keeps each run's value there, as `ipcbench-history add` stores it (the
-median of the run's repetitions in that regime), their best, and the medians of the floors
-beside them. A synthetic run draws one of those real runs (its residual around the k runs' mean)
-and adds a normal jitter of 1 / k of the runs' variance in logarithms, to the value and the best
-alike (a smoothed bootstrap: k residuals carry (k - 1) / k of it, and two draws of one run must
-still differ). Its floors are the drawn run's. This replays the run-to-run noise itself; the
-JSON's "noise_check" compares it with the real runs' own. (--resample repetitions: the replay
+The reports are runs of one build on one machine (A/A). For each benchmark, the replay keeps
+each run's value as `ipcbench-history add` stores it: the median of the run's repetitions in the
+regime its estimate took its value from (the reference regime), however few they are, their
+best, and the medians of the floors beside them. A synthetic run draws one of those real runs
+(its residual around the k runs' mean) and adds a normal jitter of 1 / k of the runs' variance
+in logarithms, to the value and the best alike (a smoothed bootstrap: k residuals carry
+(k - 1) / k of it, and two draws of one run must still differ). Its floors are the drawn run's.
+This replays the run-to-run noise of what the history holds; the JSON's "noise_check" compares
+it with the real runs' own. (--pool regimes: the replay before 2026-11-27, which replayed every
+regime a run met with two repetitions or more: regimes whose values the history never stores,
+and none of the values `add` stores from a single repetition. --resample repetitions: the replay
 before 2026-11-26, which drew as many repetitions as the report used from one real run, with
 replacement, and took their median; that adds the draw's noise to the runs' and overstates the
 noise, about 1.3x in the median.)
@@ -23,7 +27,9 @@ Three kinds of series of --runs runs:
   of the way; found when a regression (not explained by the floors) starts within one run of
   it, checking after each new run, at most 5 runs after the step;
 - regime: the host moves from the fast regime to the slow one half-way, the build unchanged: a
-  regression found is an alarm the floors should have prevented.
+  regression found is an alarm the floors should have prevented. These draw on every regime a
+  run met with two repetitions or more: a history holds a fast regime's values only from runs
+  whose reference regime it was.
 The step series are also split by what `changes` says each can see (detect.sensitivity, from the
 runs before the step): how many of those that can see a step of --step found it.
 """
@@ -46,9 +52,23 @@ HOST: dict = {}  # regime -> the median over the reports of its cache-line round
 
 
 def load_pools(paths):
-    """{(benchmark, metric): {regime: {"reps": [...], "runs": [...], "used": [...]}}}"""
-    pools: dict = {}
+    """Two pools, {(benchmark, metric): {regime: {"runs": [...]}}} each:
+    - "stored": what `ipcbench-history add` stores, one value per benchmark and run: the
+      repetitions of the regime its estimate took its value from (the reference regime; all of
+      them where the estimate names none), however few;
+    - "regimes": every regime in which the run had two repetitions or more (the replay before
+      2026-11-27, which also replayed regimes the history never stores a value of). The regime
+      series draw on it: they need both regimes' values."""
+    stored: dict = {}
+    regimes: dict = {}
     lines: dict = {}
+
+    def entry(reps, metric, used):
+        return {"used": int(used), "metric": metric, "reps": [
+            (r[metric], (r.get("floors") or {}).get("cache_line_rtt_p50_ns"),
+             (r.get("floors") or {}).get("wakeup_rtt_p50_ns"),
+             (r.get("floors") or {}).get("copy_floor_bytes_per_second")) for r in reps]}
+
     for path in paths:
         data = json.loads(store.read_report_text(Path(path)))
         for r in data["context"]["ipcbench"]["regimes"]["regimes"]:
@@ -56,23 +76,26 @@ def load_pools(paths):
         estimates = data.get("estimates") or {}
         by_name: dict = {}
         for b in data["benchmarks"]:
-            if b.get("run_type") == "iteration" and b.get("status") == "ok" and \
-                    b.get("regime") is not None:
+            if b.get("run_type") == "iteration" and b.get("status") == "ok":
                 by_name.setdefault(b["name"], []).append(b)
         for name, reps in by_name.items():
             metric = "bytes_per_second" if reps[0]["pattern"] == "throughput" else "rtt_p50_ns"
-            used = (estimates.get(name) or {}).get("used") or 3
-            for g in {r["regime"] for r in reps}:
-                mine = [r for r in reps if r["regime"] == g and (r.get(metric) or 0) > 0]
-                if len(mine) < 2:
-                    continue
-                slot = pools.setdefault((name, metric), {}).setdefault(g, {"runs": []})
-                slot["runs"].append({"used": int(used), "metric": metric, "reps": [
-                    (r[metric], (r.get("floors") or {}).get("cache_line_rtt_p50_ns"),
-                     (r.get("floors") or {}).get("wakeup_rtt_p50_ns"),
-                     (r.get("floors") or {}).get("copy_floor_bytes_per_second")) for r in mine]})
+            reps = [r for r in reps if (r.get(metric) or 0) > 0]
+            est = estimates.get(name) or {}
+            used = est.get("used") or 3
+            # As `add`: the estimate's regime, or every repetition where it names none.
+            g = est.get("regime") if isinstance(est.get("value"), (int, float)) else None
+            mine = [r for r in reps if g is None or r.get("regime") == g]
+            if mine:
+                stored.setdefault((name, metric), {}).setdefault(g, {"runs": []})["runs"].append(
+                    entry(mine, metric, len(mine)))
+            for h in {r.get("regime") for r in reps} - {None}:
+                mine = [r for r in reps if r.get("regime") == h]
+                if len(mine) >= 2:
+                    regimes.setdefault((name, metric), {}).setdefault(h, {"runs": []})[
+                        "runs"].append(entry(mine, metric, used))
     HOST.update({g: statistics.median(v) for g, v in lines.items()})
-    return pools
+    return {"stored": stored, "regimes": regimes}
 
 
 def _med(values):
@@ -124,7 +147,7 @@ def noise_check(pools, rng, resample, draws=100):
         for g, slot in regimes.items():
             if len(slot["runs"]) < MIN_RUNS["runs"]:
                 continue
-            r = Replay(slot, rng, HOST[g], resample)
+            r = Replay(slot, rng, HOST.get(g), resample)
             points = [r.run() for _ in range(draws)]
             for k, mine, theirs in ((0, real, replayed), (4, real_best, replayed_best)):
                 logs = [v[k] for v in r.values]
@@ -159,6 +182,10 @@ def main():
                     help="the detector's A/A noise filter (default: the detector's own)")
     ap.add_argument("--resample", choices=("runs", "repetitions"), default="runs",
                     help="replay the runs' values (default) or, as before, their repetitions")
+    ap.add_argument("--pool", choices=("stored", "regimes"), default="stored",
+                    help="the null and step series replay what `add` stores (default: the "
+                         "estimate's regime, one repetition or more) or, as before 2026-11-27, "
+                         "every regime a run met with two repetitions or more")
     args = ap.parse_args()
     # The runs' own noise needs at least three runs of a benchmark in a regime to be replayed
     # (two give one difference: pools whose noise happens to be low are found, the others not,
@@ -169,15 +196,16 @@ def main():
     rng = random.Random(args.seed)
     opt = detect.Options(noise_factor=args.noise_factor)
     try:
-        pools = load_pools(args.reports)
+        loaded = load_pools(args.reports)
     except store.HistoryError as error:
         ap.error(str(error))
     except (ValueError, KeyError, TypeError) as error:
         ap.error(f"not an ipcbench report with host regimes: {error!r}")
+    pools, by_regime = loaded[args.pool], loaded["regimes"]
     # A benchmark's noise is replayable in a regime that at least `least` runs met.
     single = [(k, g) for k, regimes in pools.items() for g, s in regimes.items()
               if len(s["runs"]) >= least]
-    both = [k for k, regimes in pools.items()
+    both = [k for k, regimes in by_regime.items()
             if all(g in regimes and len(regimes[g]["runs"]) >= least for g in (0, 1))]
     if not single:
         ap.error(f"no benchmark met one host regime in {least} of these reports: nothing to replay")
@@ -185,12 +213,12 @@ def main():
     n = args.runs
     out = {"reports": args.reports, "runs": n, "step": args.step, "replayable": len(single),
            "max_pvalue": opt.max_pvalue, "noise_factor": opt.noise_factor,
-           "resample": args.resample}
+           "resample": args.resample, "pool": args.pool}
 
     false_alarms = 0
     nulls = [single[i % len(single)] for i in range(min(args.series, 3 * len(single)))]
     for (key, g) in nulls:
-        r = Replay(pools[key][g], rng, HOST[g], args.resample)
+        r = Replay(pools[key][g], rng, HOST.get(g), args.resample)
         false_alarms += bool(regressions([r.run() for _ in range(n)], key[1], opt))
     out["null"] = {"series": len(nulls), "false_alarms": false_alarms,
                    "per_100": 100 * false_alarms / max(len(nulls), 1)}
@@ -198,7 +226,7 @@ def main():
     found, delays, steps = 0, [], 0
     noise_of, sees = [], []
     for (key, g) in nulls:
-        r = Replay(pools[key][g], rng, HOST[g], args.resample)
+        r = Replay(pools[key][g], rng, HOST.get(g), args.resample)
         at = rng.randint(n // 3, 2 * n // 3)
         factor = (1 + args.step) if store.lower_is_better(key[1]) else 1 / (1 + args.step)
         points = [r.run() for _ in range(at)] + [r.run(factor) for _ in range(5)]
@@ -237,8 +265,8 @@ def main():
     regime_series = [both[i % len(both)] for i in range(min(args.series, 3 * len(both)))] \
         if both else []
     for key in regime_series:
-        fast = Replay(pools[key][0], rng, HOST[0], args.resample)
-        slow = Replay(pools[key][1], rng, HOST[1], args.resample)
+        fast = Replay(by_regime[key][0], rng, HOST[0], args.resample)
+        slow = Replay(by_regime[key][1], rng, HOST[1], args.resample)
         points = [fast.run() for _ in range(n // 2)] + [slow.run() for _ in range(n - n // 2)]
         found_here = regressions(points, key[1], opt)
         alarms += bool(found_here)
