@@ -15,12 +15,13 @@ best, and the medians of the floors beside them. A synthetic run draws one of th
 in logarithms, to the value and the best alike (a smoothed bootstrap: k residuals carry
 (k - 1) / k of it, and two draws of one run must still differ). Its floors are the drawn run's.
 This replays the run-to-run noise of what the history holds; the JSON's "noise_check" compares
-it with the real runs' own. (--pool regimes: the replay before 2026-11-27, which replayed every
-regime a run met with two repetitions or more: regimes whose values the history never stores,
-and none of the values `add` stores from a single repetition. --resample repetitions: the replay
-before 2026-11-26, which drew as many repetitions as the report used from one real run, with
-replacement, and took their median; that adds the draw's noise to the runs' and overstates the
-noise, about 1.3x in the median.)
+it with the real runs' own. Each synthetic run carries the drawn run's repetitions, by which
+`changes` weighs it. (--pool regimes: the replay until the second half of 2026-11-26, which
+replayed every regime a run met with two repetitions or more: regimes whose values the history
+never stores, and none of the values `add` stores from a single repetition. --resample
+repetitions: the replay before 2026-11-26, which drew as many repetitions as the report used
+from one real run, with replacement, and took their median; that adds the draw's noise to the
+runs' and overstates the noise, about 1.3x in the median.)
 Three kinds of series of --runs runs:
 - null: one regime throughout, no step: any regression found is a false alarm;
 - step: a step of --step in the slower direction at a run drawn between a third and two thirds
@@ -56,9 +57,9 @@ def load_pools(paths):
     - "stored": what `ipcbench-history add` stores, one value per benchmark and run: the
       repetitions of the regime its estimate took its value from (the reference regime; all of
       them where the estimate names none), however few;
-    - "regimes": every regime in which the run had two repetitions or more (the replay before
-      2026-11-27, which also replayed regimes the history never stores a value of). The regime
-      series draw on it: they need both regimes' values."""
+    - "regimes": every regime in which the run had two repetitions or more (the replay until
+      the second half of 2026-11-26, which also replayed regimes the history never stores a
+      value of). The regime series draw on it: they need both regimes' values."""
     stored: dict = {}
     regimes: dict = {}
     lines: dict = {}
@@ -129,12 +130,15 @@ class Replay:
             return store.Point(0, "", None, None, _med([r[0] for r in reps]) * factor,
                                _med([r[1] for r in reps]), _med([r[2] for r in reps]),
                                _med([r[3] for r in reps]), self.host,
-                               store.best_of([r[0] for r in reps], run["metric"]) * factor)
-        log_value, line, wake, copy, log_best = self.rng.choice(self.values)
+                               store.best_of([r[0] for r in reps], run["metric"]) * factor,
+                               run["used"])
+        k = self.rng.randrange(len(self.values))
+        log_value, line, wake, copy, log_best = self.values[k]
         z = self.rng.gauss(0.0, 1.0)  # the run's value and its best move together
         return store.Point(0, "", None, None, math.exp(log_value + z * self.jitter[0]) * factor,
                            line, wake, copy, self.host,
-                           math.exp(log_best + z * self.jitter[1]) * factor)
+                           math.exp(log_best + z * self.jitter[1]) * factor,
+                           len(self.runs[k]["reps"]))
 
 
 def noise_check(pools, rng, resample, draws=100):
@@ -184,7 +188,7 @@ def main():
                     help="replay the runs' values (default) or, as before, their repetitions")
     ap.add_argument("--pool", choices=("stored", "regimes"), default="stored",
                     help="the null and step series replay what `add` stores (default: the "
-                         "estimate's regime, one repetition or more) or, as before 2026-11-27, "
+                         "estimate's regime, one repetition or more) or, as until 2026-11-26, "
                          "every regime a run met with two repetitions or more")
     args = ap.parse_args()
     # The runs' own noise needs at least three runs of a benchmark in a regime to be replayed

@@ -249,6 +249,7 @@ class Point:
     copy: float | None
     host: float | None  # the cache-line round trip of the host regime the value was taken in
     best: float | None = None  # the best repetition behind the value (None: not stored)
+    repetitions: int | None = None  # how many repetitions stand behind the value
 
 
 @dataclass
@@ -267,7 +268,7 @@ def series(db: sqlite3.Connection, machine: str | None = None, benchmark: str | 
     pattern = re.compile(benchmark) if benchmark else None
     query = ("SELECT r.machine, r.mode, s.benchmark, s.metric, r.id, r.date, r.git_commit, "
              "r.kernel, s.value, s.line_floor_ns, s.wake_floor_ns, s.copy_floor_bps, "
-             "s.regime_line_ns, s.best "
+             "s.regime_line_ns, s.best, s.repetitions "
              "FROM results s JOIN runs r ON r.id = s.run_id")
     args: tuple = ()
     if machine:

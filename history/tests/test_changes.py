@@ -1,9 +1,13 @@
 """ipcbench-history changes: steps found, noise and the host's moves left out, exit status."""
 
 import json
+import math
 import random
 import re
 import unittest
+from unittest import mock
+
+from ipcbench_history import detect
 
 from .helpers import Folder, day, report, run, write
 
@@ -128,6 +132,42 @@ class Changes(unittest.TestCase):
                 self.assertAlmostEqual(found[0]["basis_ratio"], 1.1, delta=0.02)
                 status, out, _ = run("--db", tmp / "h.sqlite", "changes", "--since", "all")
                 self.assertIn("each run's best repetition: +10.", out)
+
+    def test_a_value_from_one_repetition_weighs_less_than_one_from_five(self):
+        # Quiet runs of five repetitions, and in three runs a single repetition that lands 35 %
+        # off. A 15 % step 5 runs before the end is found when the t-test weighs each run by
+        # its repetitions; weighed alike (MAX_WEIGHT 1, Student's t-test), the three runs hide
+        # it. Without a step nothing is found.
+        def regressions(step_at, max_weight):
+            with Folder() as tmp, mock.patch.object(detect, "MAX_WEIGHT", max_weight):
+                rng = random.Random(3)
+                paths = []
+                for k in range(30):
+                    f = 1.15 if step_at is not None and k >= step_at else 1.0
+                    single = k % 10 == 4
+                    v = 6000.0 * f * (math.exp(0.3 if k // 10 == 1 else -0.3) if single else 1.0)
+                    paths.append(write(tmp, f"r{k:02d}.json", report(
+                        day(k), {LAT: v}, reps=1 if single else 5, noise=0.01, rng=rng,
+                        wake=5000.0 * rng.lognormvariate(0, 0.01),
+                        line=115.0 * rng.lognormvariate(0, 0.01))))
+                run("--db", tmp / "h.sqlite", "add", *paths)
+                status, out, _ = run("--db", tmp / "h.sqlite", "changes", "--since", "all",
+                                     "--json")
+                return status, [(c["run"], round(c["ratio"], 2)) for c in
+                                json.loads(out)["changes"] if c["kind"] == "regression"]
+        self.assertEqual(regressions(25, detect.MAX_WEIGHT), (1, [(26, 1.15)]))
+        self.assertEqual(regressions(25, 1), (0, []))
+        self.assertEqual(regressions(None, detect.MAX_WEIGHT), (0, []))
+
+    def test_equal_weights_give_students_t_test(self):
+        rng = random.Random(1)
+        a = [rng.gauss(0, 1) for _ in range(12)]
+        b = [rng.gauss(1, 1) for _ in range(5)]
+        np = detect.np
+        for w in (1.0, 5.0):
+            self.assertAlmostEqual(
+                detect._pvalue(np.array(a), np.array(b), np.full(12, w), np.full(5, w)),
+                detect._pvalue(np.array(a), np.array(b)), places=12)
 
     def test_it_says_which_series_are_too_noisy_to_show_a_10_percent_step(self):
         with Folder() as tmp:
