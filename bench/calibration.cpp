@@ -101,20 +101,22 @@ constexpr double kAdjacentCopySeconds = 0.006;
 }  // namespace
 
 adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p, std::size_t message_size,
-                                        bool bounds, std::optional<double> just_measured) {
+                                        bool bounds, std::optional<double> just_measured,
+                                        floor_station* station) {
   adjacent_floors f;
   const int a = cpus.producer, b = cpus.consumer;
   if (just_measured)
     f.line_rtt_p50_ns = just_measured;
-  else if (const auto l = cache_line_round_trip(a, b, kAdjacentLineRounds))
+  else if (const auto l = cache_line_round_trip(a, b, kAdjacentLineRounds, station))
     f.line_rtt_p50_ns = l->p50;
   if (!bounds) return f;
   if (p == pattern::latency) {
-    if (const auto w = wakeup_round_trip(a, b, kAdjacentWakeRounds)) f.wake_rtt_p50_ns = w->p50;
+    if (const auto w = wakeup_round_trip(a, b, kAdjacentWakeRounds, station))
+      f.wake_rtt_p50_ns = w->p50;
   } else if (message_size > 0) {
     f.copy_after = true;
     f.copy_bytes_per_second =
-        cross_core_copy_bytes_per_second(a, b, message_size, kAdjacentCopySeconds);
+        cross_core_copy_bytes_per_second(a, b, message_size, kAdjacentCopySeconds, station);
   }
   return f;
 }
@@ -126,13 +128,14 @@ bool adjacent_floors::moved() const {
 }
 
 void measure_floors_after(adjacent_floors& f, const cpu_choice& cpus, pattern p,
-                          std::size_t message_size) {
+                          std::size_t message_size, floor_station* station) {
   if (!f.line_rtt_p50_ns) return;
   const int a = cpus.producer, b = cpus.consumer;
-  if (const auto l = cache_line_round_trip(a, b, kAdjacentLineRounds))
+  if (const auto l = cache_line_round_trip(a, b, kAdjacentLineRounds, station))
     f.line_after_rtt_p50_ns = l->p50;
   if (f.copy_after && p == pattern::throughput)
-    if (const auto c = cross_core_copy_bytes_per_second(a, b, message_size, kAdjacentCopySeconds))
+    if (const auto c =
+            cross_core_copy_bytes_per_second(a, b, message_size, kAdjacentCopySeconds, station))
       f.copy_bytes_per_second = std::max(f.copy_bytes_per_second.value_or(0), *c);
 }
 

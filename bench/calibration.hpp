@@ -80,14 +80,16 @@ struct adjacent_floors {
 // before this one (bench_session passes it when that was under kLineReuse ago), taken as this
 // one's instead of measuring it again a few milliseconds later.
 inline constexpr std::chrono::milliseconds kLineReuse{10};
+// `station`: where the floors run (harness/floor_station.hpp); without one they fork.
 adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p, std::size_t message_size,
                                         bool bounds,
-                                        std::optional<double> just_measured = std::nullopt);
+                                        std::optional<double> just_measured = std::nullopt,
+                                        floor_station* station = nullptr);
 // Right after the repetition: the cache-line round trip again and, for throughput, the copy floor
 // again, of which `f` keeps the higher (a floor is what the machine can do: one short measurement
 // alone sometimes comes out low, and a mechanism would beat it).
 void measure_floors_after(adjacent_floors& f, const cpu_choice& cpus, pattern p,
-                          std::size_t message_size);
+                          std::size_t message_size, floor_station* station = nullptr);
 // A repetition's `floors` object ({} when none was measured).
 nlohmann::json adjacent_floors_json(const adjacent_floors& f);
 

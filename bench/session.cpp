@@ -10,6 +10,11 @@
 
 namespace ipcbench {
 
+namespace {
+// The largest message whose copy floor the station's region holds (8 MiB of ring for 4 MiB).
+constexpr std::size_t kStationLargest = std::size_t{4} << 20;
+}  // namespace
+
 void bench_session::add(const bench_case& c) {
   const char* process = in_process(c.traits) ? "none"
                         : c.req.thread_peers ? "threads"
@@ -49,6 +54,17 @@ void bench_session::calibrate(cpu_choice cpus, const std::vector<std::size_t>& s
   cpus_ = std::move(cpus);
   adjacent_floors_ = two_cpus(cpus_);
   floors_ = measure_calibration(cpus_, sizes);
+  if (adjacent_floors_) {
+    // Its region holds the copy floor of the largest size up to 4 MiB; a larger one forks.
+    std::size_t largest = 1;
+    for (std::size_t size : sizes) largest = std::max(largest, std::min(size, kStationLargest));
+    try {
+      station_ = std::make_unique<floor_station>(cpus_.producer, cpus_.consumer,
+                                                 copy_floor_bytes(largest));
+    } catch (const std::exception&) {
+      station_.reset();
+    }
+  }
 }
 
 adjacent_floors bench_session::measure_adjacent(const bench_case& c) const {
@@ -60,7 +76,8 @@ adjacent_floors bench_session::measure_adjacent(const bench_case& c) const {
   std::optional<double> just_measured;
   if (last_line_ns_ && std::chrono::steady_clock::now() - last_line_at_ < kLineReuse)
     just_measured = last_line_ns_;
-  return measure_adjacent_floors(cpus_, c.req.pat, c.req.message_size, bounds, just_measured);
+  return measure_adjacent_floors(cpus_, c.req.pat, c.req.message_size, bounds, just_measured,
+                                 station_.get());
 }
 
 void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition_plan& plan,
@@ -219,7 +236,7 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
   const run_result r = c.run(req);
   if (r.status == run_status::ok && r.messages > 0 && r.elapsed_ns > 0)
     ns_per_message_[index] = static_cast<double>(r.elapsed_ns) / static_cast<double>(r.messages);
-  measure_floors_after(adjacent, cpus_, c.req.pat, c.req.message_size);
+  measure_floors_after(adjacent, cpus_, c.req.pat, c.req.message_size, station_.get());
   const auto after_at = std::chrono::steady_clock::now();
   repetition_report rep = assemble_repetition(c, r, floors_, adjacent);
   rep.fields.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(started).count();

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -23,6 +24,7 @@
 #include "bench/cases.hpp"
 #include "bench/estimate.hpp"
 #include "bench/report.hpp"
+#include "harness/floor_station.hpp"
 #include "harness/placement.hpp"
 #include "probe/report_probes.hpp"
 #include "sys/system.hpp"
@@ -97,6 +99,9 @@ class bench_session {
 
   cpu_choice cpus_;
   bool adjacent_floors_ = false;  // cpus_ are two different CPUs
+  // Where the floors beside every repetition run: two helpers started with the calibration
+  // (none where they could not be started: the floors fork, as the calibration's do).
+  std::unique_ptr<floor_station> station_;
   calibration floors_;
   report_extras extras_;
   progress_line progress_;

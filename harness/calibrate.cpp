@@ -14,6 +14,8 @@
 #endif
 
 #include "harness/coordinator.hpp"
+#include "harness/floor_station.hpp"
+#include "harness/histogram.hpp"
 #include "harness/peer.hpp"
 #include "sys/child.hpp"
 #include "sys/mapping.hpp"
@@ -101,59 +103,70 @@ double memcpy_bytes_per_second() {
   return best;
 }
 
-std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b, std::uint64_t rounds) {
-  // One page: the two counters on their own cache lines, and the result.
+namespace {
+
+// The cache-line floor's state: the two counters on their own cache lines, the rounds asked for
+// and the result.
+struct line_floor {
   struct alignas(64) line {
     std::atomic<std::uint64_t> value{0};
   };
-  struct shared {
-    line ping, pong;
-    cache_line_rtt result;
-    std::atomic<int> done{0};
-  };
-  const std::uint64_t kRounds = rounds;
-  constexpr std::int64_t kPerSample = 20;
+  line ping, pong;
+  std::uint64_t rounds = 0;
+  cache_line_rtt result;
+  std::atomic<int> done{0};
+};
+constexpr std::int64_t kLinePerSample = 20;
+
+int line_echo(void* arg) {
+  auto* sh = static_cast<line_floor*>(arg);
+  // Until the first ping, yield rather than spin: the coordinator may share this CPU, and it has
+  // the timer still to start (a spinning echo held it off for a whole time slice).
+  while (sh->ping.value.load(std::memory_order_acquire) == 0) sched_yield();
+  for (std::uint64_t i = 1; i <= sh->rounds; ++i) {
+    while (sh->ping.value.load(std::memory_order_acquire) != i) {
+    }
+    sh->pong.value.store(i, std::memory_order_release);
+  }
+  return 0;
+}
+
+int line_timer(void* arg) {
+  auto* sh = static_cast<line_floor*>(arg);
+  // One pair of clock reads per kLinePerSample round trips, so the clock's cost (tens of ns, as
+  // much as the round trip itself) stays out of the floor: each sample is their mean.
+  histogram h;
+  const std::uint64_t rounds = sh->rounds;
+  for (std::uint64_t i = 1; i + kLinePerSample <= rounds + 1; i += kLinePerSample) {
+    const std::int64_t t0 = now_ns();
+    for (std::uint64_t r = i; r < i + kLinePerSample; ++r) {
+      sh->ping.value.store(r, std::memory_order_release);
+      while (sh->pong.value.load(std::memory_order_acquire) != r) {
+      }
+    }
+    h.record((now_ns() - t0 + kLinePerSample / 2) / kLinePerSample);
+  }
+  sh->result = {static_cast<double>(h.percentile(10)), static_cast<double>(h.percentile(50)),
+                static_cast<double>(h.percentile(90))};
+  sh->done.store(1, std::memory_order_release);
+  return 0;
+}
+
+}  // namespace
+
+std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b, std::uint64_t rounds,
+                                                    floor_station* station) {
   std::optional<cache_line_rtt> out;
   try {
-    shared_page<shared> sh;  // unmapped after the children below are reaped
-    auto echo = child_process::fork([&] {
-      pin_to_cpu(cpu_b);
-      // Until the first ping, yield rather than spin: the coordinator may share this CPU, and it
-      // has the timer still to fork (a spinning echo held it off for a whole time slice).
-      while (sh->ping.value.load(std::memory_order_acquire) == 0) sched_yield();
-      for (std::uint64_t i = 1; i <= kRounds; ++i) {
-        while (sh->ping.value.load(std::memory_order_acquire) != i) {
-        }
-        sh->pong.value.store(i, std::memory_order_release);
-      }
-      return 0;
-    });
-    auto timer = child_process::fork([&] {
-      pin_to_cpu(cpu_a);
-      // One pair of clock reads per kPerSample round trips, so the clock's cost (tens of ns, as
-      // much as the round trip itself) stays out of the floor: each sample is their mean.
-      histogram h;
-      for (std::uint64_t i = 1; i + kPerSample <= kRounds + 1; i += kPerSample) {
-        const std::int64_t t0 = now_ns();
-        for (std::uint64_t r = i; r < i + kPerSample; ++r) {
-          sh->ping.value.store(r, std::memory_order_release);
-          while (sh->pong.value.load(std::memory_order_acquire) != r) {
-          }
-        }
-        h.record((now_ns() - t0 + kPerSample / 2) / kPerSample);
-      }
-      sh->result = {static_cast<double>(h.percentile(10)), static_cast<double>(h.percentile(50)),
-                    static_cast<double>(h.percentile(90))};
-      sh->done.store(1, std::memory_order_release);
-      return 0;
-    });
-    const auto st = timer.wait_for(std::chrono::seconds(10));
-    if (st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0 && sh->done.load(std::memory_order_acquire))
+    floor_memory mem(station, cpu_a, cpu_b, sizeof(line_floor), "cache-line floor");
+    auto* sh = ::new (mem.data()) line_floor;
+    sh->rounds = rounds;
+    if (mem.run(&line_timer, &line_echo, sh, std::chrono::seconds(10)) &&
+        sh->done.load(std::memory_order_acquire))
       out = sh->result;
   } catch (const std::exception&) {
     out.reset();
   }
-  // child_process destructors kill and reap whatever still runs (a spinner whose partner died).
   return out;
 }
 
@@ -234,8 +247,183 @@ void publish_fence(bool streaming) {
 
 }  // namespace
 
+namespace {
+
+// The copy floor's state, followed in its memory by the ring (at kCopyRingOffset): the writer's
+// and the reader's positions, the layouts, the request and the result.
+constexpr std::size_t kCopyLine = 128;
+constexpr std::size_t kCopyRing = 4 * 1024 * 1024;
+constexpr std::size_t kCopyPiece = 64 * 1024;
+#if defined(__x86_64__)
+constexpr int kCopyPieceWays = 2;  // memcpy, then non-temporal stores
+#else
+constexpr int kCopyPieceWays = 1;
+#endif
+
+struct copy_layout {
+  std::size_t piece, slot, slots, pieces, publish_every;
+};
+
+struct copy_floor {
+  struct alignas(128) position {
+    std::atomic<std::uint64_t> v{0};
+  };
+  position head, tail, stop;
+  // Whether the positions count whole messages (whole_layout) or pieces: changed by the writer
+  // only when the reader has copied out all it published, and published with the head.
+  std::atomic<int> whole{0};
+  std::atomic<double> result{0};
+  std::atomic<int> done{0};
+  std::size_t size = 0;
+  double seconds = 0;
+  copy_layout pieces_layout{}, whole_layout{};
+  bool whole_too = false;  // size > kCopyPiece: the whole messages' way as well
+};
+constexpr std::size_t kCopyRingOffset = (sizeof(copy_floor) + 4095) / 4096 * 4096;
+
+std::byte* copy_ring(copy_floor* sh) {
+  return reinterpret_cast<std::byte*>(sh) + kCopyRingOffset;
+}
+
+void copy_pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// A buffer of at least `bytes`, kept for the process's next floor (a helper's stays faulted in).
+std::byte* copy_buffer(std::vector<std::byte>& v, std::size_t bytes) {
+  if (v.size() < bytes) v.assign(bytes, std::byte{0x5A});
+  return v.data();
+}
+
+int copy_reader(void* arg) {
+  auto* ctl = static_cast<copy_floor*>(arg);
+  const std::size_t size = ctl->size;
+  std::byte* const base = copy_ring(ctl);
+  // The message buffers start half a page off the page the ring's slots start on: a buffer at
+  // the same offset in its page as the slot it is copied from or to would make the copy meet
+  // 4 KiB aliasing between its loads and stores, and the floor drop by half at sizes like 4095
+  // depending on where malloc put the buffer.
+  static std::vector<std::byte> dst_space;
+  std::byte* const dst = half_page_off(copy_buffer(dst_space, size + 8192));
+  std::uint64_t tail = 0;
+  // Yield until the writer has started (the coordinator may share this CPU, and it has the
+  // writer still to start).
+  while (ctl->head.v.load(std::memory_order_acquire) == 0 &&
+         ctl->stop.v.load(std::memory_order_acquire) == 0)
+    sched_yield();
+  for (;;) {
+    std::uint64_t head = ctl->head.v.load(std::memory_order_acquire);
+    while (head == tail) {
+      if (ctl->stop.v.load(std::memory_order_acquire) != 0) return 0;
+      copy_pause();
+      head = ctl->head.v.load(std::memory_order_acquire);
+    }
+    const copy_layout& l =
+        ctl->whole.load(std::memory_order_relaxed) ? ctl->whole_layout : ctl->pieces_layout;
+    for (; tail != head; ++tail) {
+      const std::size_t at = (tail % l.pieces) * l.piece;
+      std::memcpy(dst + at, base + (tail % l.slots) * l.slot, std::min(l.piece, size - at));
+      asm volatile("" : : "r"(dst) : "memory");
+    }
+    ctl->tail.v.store(tail, std::memory_order_release);
+  }
+}
+
+int copy_writer(void* arg) {
+  auto* ctl = static_cast<copy_floor*>(arg);
+  const std::size_t size = ctl->size;
+  std::byte* const base = copy_ring(ctl);
+  const copy_layout& pieces_layout = ctl->pieces_layout;
+  const copy_layout& whole_layout = ctl->whole_layout;
+  const bool whole = ctl->whole_too;
+  const int ways = kCopyPieceWays + (whole ? 1 : 0);
+  static std::vector<std::byte> src_space;
+  const std::byte* const src = half_page_off(copy_buffer(src_space, size + 8192));
+  std::uint64_t head = 0, tail_seen = 0;
+  const auto publish = [&](bool streaming) {
+    publish_fence(streaming);
+    ctl->head.v.store(head, std::memory_order_release);
+  };
+  // Copies `messages` in, or fewer when `until` (a now_ns() deadline, looked at once per 64 KiB
+  // of slots, at a message's start) passes first; then waits until all are copied out. Returns
+  // how many. The reader is idle between two runs, so a run may change the layout.
+  auto run = [&](std::uint64_t messages, bool streaming, const copy_layout& l,
+                 std::int64_t until = 0) {
+    ctl->whole.store(&l == &whole_layout ? 1 : 0, std::memory_order_relaxed);
+    const std::size_t pieces = l.pieces, piece = l.piece, slots = l.slots, slot = l.slot;
+    const std::size_t publish_every = l.publish_every;  // 1 if pieces > 1
+    const std::uint64_t look_every = pieces * publish_every;
+    std::uint64_t n = messages * pieces;
+    // Pieces until the deadline is looked at: a countdown, no division per piece.
+    std::uint64_t to_look = 1;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      if (until != 0 && --to_look == 0) {
+        to_look = look_every;
+        if (now_ns() >= until) {
+          n = i;
+          break;
+        }
+      }
+      while (head - tail_seen == slots) {
+        publish(streaming);
+        tail_seen = ctl->tail.v.load(std::memory_order_acquire);
+        if (head - tail_seen != slots) break;
+        copy_pause();
+      }
+      const std::size_t at = (head % pieces) * piece;
+      copy_into_slot(base + (head % slots) * slot, src + at, std::min(piece, size - at), streaming);
+      if (++head % publish_every == 0) publish(streaming);
+    }
+    publish(streaming);
+    while (ctl->tail.v.load(std::memory_order_acquire) != head) copy_pause();  // all copied out
+    tail_seen = head;
+    return n / pieces;
+  };
+  // A warm-up that faults in and fills the ring, sized by time; then three timed runs of each
+  // way of copying in, alternating, each until its share of `seconds` has passed (one way can
+  // be far slower than the other at some sizes); the best of them (a floor is what the machine
+  // can do).
+  const std::uint64_t lap =
+      std::max<std::uint64_t>(2 * pieces_layout.slots / pieces_layout.pieces, 2);
+  std::int64_t t0 = now_ns();
+  do run(lap, false, pieces_layout);
+  while (now_ns() - t0 < 3'000'000);
+  if (whole) run(whole_layout.slots, false, whole_layout);  // faults its slots in
+  const auto share_ns = static_cast<std::int64_t>(ctl->seconds / (3 * ways) * 1e9);
+  double best = 0;
+  for (int trial = 0; trial < 3 * ways; ++trial) {
+    const int way = trial % ways;
+    const copy_layout& l = way < kCopyPieceWays ? pieces_layout : whole_layout;
+    t0 = now_ns();
+    const std::uint64_t messages =
+        run(UINT64_MAX / l.pieces, way == 1 && kCopyPieceWays == 2, l, t0 + share_ns);
+    const std::int64_t t1 = now_ns();
+    best = std::max(best, static_cast<double>(size) * static_cast<double>(messages) * 1e9 /
+                              static_cast<double>(t1 - t0));
+  }
+  ctl->result.store(best);
+  ctl->stop.v.store(1, std::memory_order_release);
+  ctl->done.store(1, std::memory_order_release);
+  return 0;
+}
+
+}  // namespace
+
+std::size_t copy_floor_bytes(std::size_t size) {
+  const auto slot_of = [](std::size_t piece) {
+    return (piece + kCopyLine - 1) / kCopyLine * kCopyLine;
+  };
+  const std::size_t piece = std::min(size, kCopyPiece);
+  const std::size_t slots = std::clamp<std::size_t>(kCopyRing / slot_of(piece), 4, 65536);
+  const std::size_t whole =
+      size > kCopyPiece ? (3 * size <= kCopyRing ? 3u : 2u) * slot_of(size) : 0;
+  return kCopyRingOffset + std::max(slots * slot_of(piece), whole);
+}
+
 std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std::size_t size,
-                                                       double seconds) {
+                                                       double seconds, floor_station* station) {
   if (size == 0) return std::nullopt;
   // A 4 MiB ring of slots of min(size, 64 KiB) rounded up to 128 bytes, so that no two slots
   // share a cache line or the line the prefetcher pairs with it: the writer filling one slot never
@@ -256,163 +444,30 @@ std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std
   // the writer fills one chunk while the reader empties another, never a line the other is
   // using, and the chunks stay in the shared cache: at 1 MiB, 42-47 GB/s with the vCPUs sharing
   // a cache, where the 64 KiB pieces of the 4 MiB ring moved 33-40 and iceoryx.copy 37-42.
-  constexpr std::size_t kLine = 128;
-  constexpr std::size_t kRing = 4 * 1024 * 1024;
-  constexpr std::size_t kPiece = 64 * 1024;
-  struct layout {
-    std::size_t piece, slot, slots, pieces, publish_every;
+  const auto slot_of = [](std::size_t piece) {
+    return (piece + kCopyLine - 1) / kCopyLine * kCopyLine;
   };
-  const auto slot_of = [](std::size_t piece) { return (piece + kLine - 1) / kLine * kLine; };
-  const std::size_t ring_piece = std::min(size, kPiece);
-  const std::size_t ring_slots = std::clamp<std::size_t>(kRing / slot_of(ring_piece), 4, 65536);
-  const layout pieces_layout{
-      ring_piece, slot_of(ring_piece), ring_slots, (size + ring_piece - 1) / ring_piece,
-      std::clamp<std::size_t>(65536 / slot_of(ring_piece), 1, ring_slots / 4)};
-  // Three chunks where they fit the 4 MiB of the ring, else two: at 4 MiB, three moved 22-32
-  // GB/s with a shared cache and two 35-38 (iceoryx.copy 27-31).
-  const layout whole_layout{size, slot_of(size), 3 * size <= kRing ? 3u : 2u, 1, 1};
-  const bool whole = size > kPiece;
-#if defined(__x86_64__)
-  constexpr int kPieceWays = 2;  // memcpy, then non-temporal stores
-#else
-  constexpr int kPieceWays = 1;
-#endif
-  // The ways of a trial, in turn: the pieces' (memcpy, non-temporal), then the whole messages'.
-  const int ways = kPieceWays + (whole ? 1 : 0);
-  struct alignas(128) position {
-    std::atomic<std::uint64_t> v{0};
-  };
-  struct control {
-    position head, tail, stop;
-    // Whether the positions count whole messages (whole_layout) or pieces: changed by the writer
-    // only when the reader has copied out all it published, and published with the head.
-    std::atomic<int> whole{0};
-    std::atomic<double> result{0};
-    std::atomic<int> done{0};
-  };
-  auto pause = [] {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  };
+  const std::size_t ring_piece = std::min(size, kCopyPiece);
+  const std::size_t ring_slots = std::clamp<std::size_t>(kCopyRing / slot_of(ring_piece), 4, 65536);
   std::optional<double> out;
   try {
-    shared_page<control> ctl;
-    mapping ring =
-        map_shared_anonymous(std::max(pieces_layout.slots * pieces_layout.slot,
-                                      whole ? whole_layout.slots * whole_layout.slot : 0),
-                             "copy floor ring");
-    std::byte* base = ring.data();
-    auto reader = child_process::fork([&] {
-      pin_to_cpu(cpu_b);
-      // The message buffers start half a page off the page the ring's slots start on: a buffer
-      // at the same offset in its page as the slot it is copied from or to would make the copy
-      // meet 4 KiB aliasing between its loads and stores, and the floor drop by half at sizes
-      // like 4095 depending on where malloc put the buffer.
-      std::vector<std::byte> dst_space(size + 8192);
-      std::byte* const dst = half_page_off(dst_space.data());
-      std::uint64_t tail = 0;
-      // Yield until the writer has started (the coordinator may share this CPU, and it has the
-      // writer still to fork).
-      while (ctl->head.v.load(std::memory_order_acquire) == 0 &&
-             ctl->stop.v.load(std::memory_order_acquire) == 0)
-        sched_yield();
-      for (;;) {
-        std::uint64_t head = ctl->head.v.load(std::memory_order_acquire);
-        while (head == tail) {
-          if (ctl->stop.v.load(std::memory_order_acquire) != 0) return 0;
-          pause();
-          head = ctl->head.v.load(std::memory_order_acquire);
-        }
-        const layout& l = ctl->whole.load(std::memory_order_relaxed) ? whole_layout : pieces_layout;
-        for (; tail != head; ++tail) {
-          const std::size_t at = (tail % l.pieces) * l.piece;
-          std::memcpy(dst + at, base + (tail % l.slots) * l.slot, std::min(l.piece, size - at));
-          asm volatile("" : : "r"(dst) : "memory");
-        }
-        ctl->tail.v.store(tail, std::memory_order_release);
-      }
-    });
-    auto writer = child_process::fork([&] {
-      pin_to_cpu(cpu_a);
-      std::vector<std::byte> src_space(size + 8192, std::byte{0x5A});
-      const std::byte* const src = half_page_off(src_space.data());
-      std::uint64_t head = 0, tail_seen = 0;
-      const auto publish = [&](bool streaming) {
-        publish_fence(streaming);
-        ctl->head.v.store(head, std::memory_order_release);
-      };
-      // Copies `messages` in, or fewer when `until` (a now_ns() deadline, looked at once per
-      // 64 KiB of slots, at a message's start) passes first; then waits until all are copied
-      // out. Returns how many. The reader is idle between two runs, so a run may change the
-      // layout.
-      auto run = [&](std::uint64_t messages, bool streaming, const layout& l,
-                     std::int64_t until = 0) {
-        ctl->whole.store(&l == &whole_layout ? 1 : 0, std::memory_order_relaxed);
-        const std::size_t pieces = l.pieces, piece = l.piece, slots = l.slots, slot = l.slot;
-        const std::size_t publish_every = l.publish_every;  // 1 if pieces > 1
-        const std::uint64_t look_every = pieces * publish_every;
-        std::uint64_t n = messages * pieces;
-        // Pieces until the deadline is looked at: a countdown, no division per piece.
-        std::uint64_t to_look = 1;
-        for (std::uint64_t i = 0; i < n; ++i) {
-          if (until != 0 && --to_look == 0) {
-            to_look = look_every;
-            if (now_ns() >= until) {
-              n = i;
-              break;
-            }
-          }
-          while (head - tail_seen == slots) {
-            publish(streaming);
-            tail_seen = ctl->tail.v.load(std::memory_order_acquire);
-            if (head - tail_seen != slots) break;
-            pause();
-          }
-          const std::size_t at = (head % pieces) * piece;
-          copy_into_slot(base + (head % slots) * slot, src + at, std::min(piece, size - at),
-                         streaming);
-          if (++head % publish_every == 0) publish(streaming);
-        }
-        publish(streaming);
-        while (ctl->tail.v.load(std::memory_order_acquire) != head) pause();  // all copied out
-        tail_seen = head;
-        return n / pieces;
-      };
-      // A warm-up that faults in and fills the ring, sized by time; then three timed runs of each
-      // way of copying in, alternating, each until its share of `seconds` has passed (one way
-      // can be far slower than the other at some sizes); the best of them (a floor is what the
-      // machine can do).
-      const std::uint64_t lap =
-          std::max<std::uint64_t>(2 * pieces_layout.slots / pieces_layout.pieces, 2);
-      std::int64_t t0 = now_ns();
-      do run(lap, false, pieces_layout);
-      while (now_ns() - t0 < 3'000'000);
-      if (whole) run(whole_layout.slots, false, whole_layout);  // faults its slots in
-      const auto share_ns = static_cast<std::int64_t>(seconds / (3 * ways) * 1e9);
-      double best = 0;
-      for (int trial = 0; trial < 3 * ways; ++trial) {
-        const int way = trial % ways;
-        const layout& l = way < kPieceWays ? pieces_layout : whole_layout;
-        t0 = now_ns();
-        const std::uint64_t messages =
-            run(UINT64_MAX / l.pieces, way == 1 && kPieceWays == 2, l, t0 + share_ns);
-        const std::int64_t t1 = now_ns();
-        best = std::max(best, static_cast<double>(size) * static_cast<double>(messages) * 1e9 /
-                                  static_cast<double>(t1 - t0));
-      }
-      ctl->result.store(best);
-      ctl->stop.v.store(1, std::memory_order_release);
-      ctl->done.store(1, std::memory_order_release);
-      return 0;
-    });
-    const auto st = writer.wait_for(std::chrono::seconds(10));
-    if (st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0 && ctl->done.load(std::memory_order_acquire))
+    floor_memory mem(station, cpu_a, cpu_b, copy_floor_bytes(size), "copy floor ring");
+    auto* ctl = ::new (mem.data()) copy_floor;
+    ctl->size = size;
+    ctl->seconds = seconds;
+    ctl->pieces_layout = {ring_piece, slot_of(ring_piece), ring_slots,
+                          (size + ring_piece - 1) / ring_piece,
+                          std::clamp<std::size_t>(65536 / slot_of(ring_piece), 1, ring_slots / 4)};
+    // Three chunks where they fit the 4 MiB of the ring, else two: at 4 MiB, three moved 22-32
+    // GB/s with a shared cache and two 35-38 (iceoryx.copy 27-31).
+    ctl->whole_layout = {size, slot_of(size), 3 * size <= kCopyRing ? 3u : 2u, 1, 1};
+    ctl->whole_too = size > kCopyPiece;
+    if (mem.run(&copy_writer, &copy_reader, ctl, std::chrono::seconds(10)) &&
+        ctl->done.load(std::memory_order_acquire))
       out = ctl->result.load();
   } catch (const std::exception&) {
     out.reset();
   }
-  // child_process destructors kill and reap whatever still runs.
   return out;
 }
 

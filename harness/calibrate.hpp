@@ -10,6 +10,8 @@
 
 namespace ipcbench {
 
+class floor_station;  // harness/floor_station.hpp
+
 // Mean cost of one clock_gettime(CLOCK_MONOTONIC), nanoseconds.
 double timer_cost_ns();
 // Mean cost of one read_tsc() (sys/system.hpp), nanoseconds.
@@ -25,12 +27,14 @@ double memcpy_bytes_per_second();
 // floor under every cross-CPU round trip (on a VM it moves as the host places the virtual CPUs,
 // so each report measures its own). Each sample is the mean of 20 back-to-back round trips
 // timed by one pair of clock reads, so the clock's cost stays out. p10/p50/p90 of those means
-// in nanoseconds; nullopt if it could not run.
+// in nanoseconds; nullopt if it could not run. With a `station` for these two CPUs its helpers
+// run the two sides instead of two forked processes (as in the floors that follow).
 struct cache_line_rtt {
   double p10 = 0, p50 = 0, p90 = 0;
 };
 std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b,
-                                                    std::uint64_t rounds = 200'000);
+                                                    std::uint64_t rounds = 200'000,
+                                                    floor_station* station = nullptr);
 
 // The wake-up floor (harness/wakeup.cpp): two forked processes pinned to `cpu_a` and `cpu_b`
 // ping-pong through two futex words, each sleeping until the other wakes it, so a round trip is
@@ -40,7 +44,8 @@ struct wake_round_trip {
   double p10 = 0, p50 = 0, p90 = 0;
   int rounds = 0;
 };
-std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int rounds = 2000);
+std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int rounds = 2000,
+                                                 floor_station* station = nullptr);
 
 // The copy floor under every cross-CPU throughput: a process pinned to `cpu_a` copies messages
 // of `size` bytes into a shared 4 MiB ring of slots, and one pinned to `cpu_b` copies them out
@@ -57,7 +62,11 @@ std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int round
 // best of three runs of each way (together `seconds`) after a 3 ms warm-up; nullopt if it could not
 // run.
 std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std::size_t size,
-                                                       double seconds = 0.05);
+                                                       double seconds = 0.05,
+                                                       floor_station* station = nullptr);
+// The memory the copy floor of `size` bytes uses (its state and ring): a station's region of
+// this size serves every size up to `size`.
+std::size_t copy_floor_bytes(std::size_t size);
 
 // Both peers' loops in one process, the channel replaced by a local copy: the harness's own
 // cost at this size. Latency: timer, stamping, verification, a copy each way. Throughput:

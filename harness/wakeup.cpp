@@ -15,6 +15,7 @@
 #include <cstdint>
 
 #include "harness/calibrate.hpp"
+#include "harness/floor_station.hpp"
 #include "harness/histogram.hpp"
 #include "sys/child.hpp"
 #include "sys/mapping.hpp"
@@ -29,12 +30,6 @@ constexpr std::int64_t kSettleNs = 20'000;
 
 struct alignas(64) futex_word {
   std::atomic<std::uint32_t> value{0};
-};
-
-struct wake_page {
-  futex_word ping, pong;
-  wake_round_trip result;
-  std::atomic<int> done{0};
 };
 
 void wait_for(futex_word& w, std::uint32_t want) {
@@ -53,47 +48,57 @@ void store_and_wake(futex_word& w, std::uint32_t v) {
             0);
 }
 
+// The wake-up floor's state: the two futex words, the rounds asked for and the result.
+struct wake_floor {
+  futex_word ping, pong;
+  std::uint32_t rounds = 0;
+  wake_round_trip result;
+  std::atomic<int> done{0};
+};
+
+int wake_echo(void* arg) {
+  auto* sh = static_cast<wake_floor*>(arg);
+  for (std::uint32_t i = 1; i <= sh->rounds; ++i) {
+    wait_for(sh->ping, i);
+    store_and_wake(sh->pong, i);
+  }
+  return 0;
+}
+
+int wake_timer(void* arg) {
+  auto* sh = static_cast<wake_floor*>(arg);
+  histogram h;
+  for (std::uint32_t i = 1; i <= sh->rounds; ++i) {
+    // A pause before each round, outside the timing, so the partner is asleep in FUTEX_WAIT
+    // again: without it the two can fall into a rhythm where each finds the other's word
+    // already stored and neither sleeps, and the "wake-up" is a system call.
+    const std::int64_t settle = now_ns() + kSettleNs;
+    while (now_ns() < settle) {
+    }
+    const std::int64_t t0 = now_ns();
+    store_and_wake(sh->ping, i);
+    wait_for(sh->pong, i);
+    h.record(now_ns() - t0);
+  }
+  sh->result = {static_cast<double>(h.percentile(10)), static_cast<double>(h.percentile(50)),
+                static_cast<double>(h.percentile(90)), static_cast<int>(sh->rounds)};
+  sh->done.store(1, std::memory_order_release);
+  return 0;
+}
+
 }  // namespace
 
-std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int rounds) {
+std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int rounds,
+                                                 floor_station* station) {
   static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t));
   std::optional<wake_round_trip> out;
   try {
-    shared_page<wake_page> page;  // unmapped after the children below are reaped
-    wake_page* sh = page.get();
-    const auto n = static_cast<std::uint32_t>(rounds);
-    auto echo = child_process::fork([&] {
-      pin_to_cpu(cpu_b);
-      for (std::uint32_t i = 1; i <= n; ++i) {
-        wait_for(sh->ping, i);
-        store_and_wake(sh->pong, i);
-      }
-      return 0;
-    });
-    auto timer = child_process::fork([&] {
-      pin_to_cpu(cpu_a);
-      histogram h;
-      for (std::uint32_t i = 1; i <= n; ++i) {
-        // A pause before each round, outside the timing, so the partner is asleep in
-        // FUTEX_WAIT again: without it the two can fall into a rhythm where each finds the
-        // other's word already stored and neither sleeps, and the "wake-up" is a system call.
-        const std::int64_t settle = now_ns() + kSettleNs;
-        while (now_ns() < settle) {
-        }
-        const std::int64_t t0 = now_ns();
-        store_and_wake(sh->ping, i);
-        wait_for(sh->pong, i);
-        h.record(now_ns() - t0);
-      }
-      sh->result = {static_cast<double>(h.percentile(10)), static_cast<double>(h.percentile(50)),
-                    static_cast<double>(h.percentile(90)), rounds};
-      sh->done.store(1, std::memory_order_release);
-      return 0;
-    });
-    const auto st = timer.wait_for(std::chrono::seconds(20));
-    if (st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0 && sh->done.load(std::memory_order_acquire))
+    floor_memory mem(station, cpu_a, cpu_b, sizeof(wake_floor), "wake-up floor");
+    auto* sh = ::new (mem.data()) wake_floor;
+    sh->rounds = static_cast<std::uint32_t>(rounds);
+    if (mem.run(&wake_timer, &wake_echo, sh, std::chrono::seconds(20)) &&
+        sh->done.load(std::memory_order_acquire))
       out = sh->result;
-    // child_process destructors kill and reap whatever still sleeps (a partner that died).
   } catch (const std::exception&) {
     out.reset();
   }

@@ -4,6 +4,10 @@
 // spawn process model); the others are skipped there with the reason.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <initializer_list>
 #include <ostream>
@@ -11,6 +15,7 @@
 
 #include "harness/calibrate.hpp"
 #include "harness/coordinator.hpp"
+#include "harness/floor_station.hpp"
 #include "harness/runner.hpp"
 #include "registry/registry.hpp"
 #include "test_env.hpp"
@@ -222,6 +227,90 @@ TEST(Calibration, CacheLineRoundTripBetweenTwoCpus) {
   EXPECT_GT(rtt->p10, 0);
   EXPECT_LE(rtt->p10, rtt->p50);
   EXPECT_LE(rtt->p50, rtt->p90);
+  EXPECT_TRUE(test::no_children());
+}
+
+// The floors beside every repetition run on a floor_station's two helpers: the same floors as
+// forked ones, no process left behind, and a side that fails or hangs breaks the station (the
+// floors fork again) within its timeout instead of hanging the run.
+int station_fails(void*) {
+  return 3;
+}
+int station_returns(void*) {
+  return 0;
+}
+int station_hangs(void*) {
+  for (;;) pause();
+}
+int station_pid(void* arg) {
+  static_cast<std::atomic<int>*>(arg)->store(static_cast<int>(::getpid()));
+  return 0;
+}
+
+TEST(FloorStation, RunsTheFloorsOnItsHelpersAndLeavesNoProcess) {
+  const auto cpus = choose_cpus(placement::cross);
+  if (!cpus.impossible.empty()) GTEST_SKIP() << cpus.impossible;
+  {
+    floor_station station(cpus.producer, cpus.consumer, copy_floor_bytes(1 << 20));
+    // The floors run in the helpers, not in processes of their own: the same helper each time.
+    auto* pid = ::new (station.region()) std::atomic<int>(0);
+    ASSERT_TRUE(station.run(&station_pid, &station_returns, pid, std::chrono::seconds(5)));
+    const int helper = pid->load();
+    EXPECT_NE(helper, ::getpid());
+    for (int k = 0; k < 2; ++k) {
+      const auto line = cache_line_round_trip(cpus.producer, cpus.consumer, 2000, &station);
+      ASSERT_TRUE(line.has_value());
+      EXPECT_GT(line->p10, 0);
+      EXPECT_LE(line->p50, line->p90);
+      const auto wake = wakeup_round_trip(cpus.producer, cpus.consumer, 50, &station);
+      ASSERT_TRUE(wake.has_value());
+      EXPECT_GT(wake->p50, 0);
+      EXPECT_EQ(wake->rounds, 50);
+      // Sizes across 64 KiB: pieces, and whole messages as well.
+      for (std::size_t size : {64u, 4095u, 65537u, 1u << 20}) {
+        const auto copy =
+            cross_core_copy_bytes_per_second(cpus.producer, cpus.consumer, size, 0.003, &station);
+        ASSERT_TRUE(copy.has_value()) << size;
+        EXPECT_GT(*copy, 0) << size;
+      }
+    }
+    ASSERT_FALSE(station.broken());
+    EXPECT_EQ(station.runs(), 1u + 2 * (1 + 1 + 4));
+    pid->store(0);
+    ASSERT_TRUE(station.run(&station_pid, &station_returns, pid, std::chrono::seconds(5)));
+    EXPECT_EQ(pid->load(), helper);
+    // A copy floor larger than the region forks, and the station stays.
+    EXPECT_TRUE(
+        cross_core_copy_bytes_per_second(cpus.producer, cpus.consumer, 4u << 20, 0.003, &station)
+            .has_value());
+    EXPECT_FALSE(station.broken());
+    EXPECT_EQ(station.runs(), 1u + 2 * (1 + 1 + 4) + 1);
+  }
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(FloorStation, AFailedOrHungSideBreaksItAndTheFloorsForkAgain) {
+  const auto cpus = choose_cpus(placement::cross);
+  if (!cpus.impossible.empty()) GTEST_SKIP() << cpus.impossible;
+  {
+    floor_station station(cpus.producer, cpus.consumer, 4096);
+    EXPECT_FALSE(station.run(&station_returns, &station_fails, nullptr, std::chrono::seconds(5)));
+    EXPECT_TRUE(station.broken());
+    EXPECT_FALSE(station.run(&station_returns, &station_returns, nullptr, std::chrono::seconds(5)));
+    // Broken, the floors fork their sides again and still measure.
+    const auto line = cache_line_round_trip(cpus.producer, cpus.consumer, 2000, &station);
+    ASSERT_TRUE(line.has_value());
+    EXPECT_GT(line->p50, 0);
+  }
+  EXPECT_TRUE(test::no_children());
+  {
+    floor_station station(cpus.producer, cpus.consumer, 4096);
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_FALSE(
+        station.run(&station_hangs, &station_returns, nullptr, std::chrono::milliseconds(200)));
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(3));
+    EXPECT_TRUE(station.broken());
+  }
   EXPECT_TRUE(test::no_children());
 }
 
