@@ -243,20 +243,34 @@ def _analyse_within(points, metric: str, lower_is_better: bool, opt: Options) ->
     w = weights(points)
     cuts = change_points(values, opt, w)
     noise = aa_noise(values, cuts)
-    kept = []
-    for k, cut in enumerate(cuts):
-        lo, mid, hi = _neighbours(len(values), cuts, k, opt.window)
+
+    def weakness(kept: list[int], k: int) -> float:
+        """0 when the k-th of `kept` is a step between its neighbours in `kept`: beyond the
+        noise filter, significant, and on a floor's or the best repetitions' basis one the
+        values themselves make (the same way, at least half as large: a step that is the
+        floor's alone, or the best's alone, is no change of what the report states). Else its
+        p-value there (2 when it fails before the t-test), the larger the weaker."""
+        lo, mid, hi = _neighbours(len(values), kept, k, opt.window)
         step = float(np.median(values[mid:hi]) - np.median(values[lo:mid]))
         if abs(step) <= opt.noise_factor * noise:
-            continue
-        # On a floor's basis, the values themselves must move the same way, by at least half
-        # as much: a step that is the floor's alone is no change of the mechanism. So on the
-        # best repetitions' basis: a step of the best alone is no change of what the report
-        # states.
+            return 2.0
         raw_step = float(np.median(raw[mid:hi]) - np.median(raw[lo:mid]))
         if name != "raw" and (raw_step * step <= 0 or abs(raw_step) < abs(step) / 2):
-            continue
-        kept.append(cut)
+            return 2.0
+        weights_here = (w[lo:mid], w[mid:hi]) if w is not None else ()
+        p = _pvalue(values[lo:mid], values[mid:hi], *weights_here)
+        return 0.0 if p <= opt.max_pvalue else p
+
+    # The weakest step that does not hold goes, its segment joins its neighbours', and the rest
+    # are judged again between the neighbours left, until every step left holds (as Otava
+    # merges its weakest change points): no step is reported between segments it does not
+    # separate.
+    kept = list(cuts)
+    while kept:
+        weak = [weakness(kept, k) for k in range(len(kept))]
+        if max(weak) == 0:
+            break
+        del kept[weak.index(max(weak))]
     changes = []
     for k, cut in enumerate(kept):
         lo, mid, hi = _neighbours(len(values), kept, k, opt.window)
