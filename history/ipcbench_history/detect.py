@@ -14,6 +14,9 @@ this suite knows applied around it:
   and beyond its own noise) is the host's too.
 - A/A noise: a step no larger than NOISE_FACTOR x the series' own run-to-run noise (the mean
   |log ratio| of consecutive runs that no change point separates) is never reported.
+- every step holds where it is reported: the splits are judged again between the splits kept
+  beside them, and the weakest that does not hold goes until all left do (as Otava merges its
+  weakest change points).
 - repetitions: the t-test weighs each run by the repetitions behind its value, at most
   MAX_WEIGHT, where every run says how many (a weighted t-test; equal weights give Student's).
   On the development VM a value that stands on one repetition lies about twice as far from its
