@@ -249,8 +249,6 @@ void publish_fence(bool streaming) {
 
 namespace {
 
-// The copy floor's state, followed in its memory by the ring (at kCopyRingOffset): the writer's
-// and the reader's positions, the layouts, the request and the result.
 constexpr std::size_t kCopyLine = 128;
 constexpr std::size_t kCopyRing = 4 * 1024 * 1024;
 constexpr std::size_t kCopyPiece = 64 * 1024;
@@ -264,20 +262,43 @@ struct copy_layout {
   std::size_t piece, slot, slots, pieces, publish_every;
 };
 
+// The copy floor's two layouts for messages of `size` bytes (size > 0). Pieces: a 4 MiB ring of
+// slots of min(size, 64 KiB), each rounded up to 128 bytes, published once per 64 KiB of slots.
+// Whole messages (above 64 KiB): three message-sized slots where they fit the 4 MiB of the ring,
+// else two (at 4 MiB, three moved 22-32 GB/s with a shared cache and two 35-38; iceoryx.copy
+// 27-31), published once per message.
+struct copy_layouts {
+  copy_layout pieces, whole;
+  bool whole_too;  // size > kCopyPiece: the whole messages' way as well
+};
+
+copy_layouts copy_layouts_of(std::size_t size) {
+  const auto slot_of = [](std::size_t piece) {
+    return (piece + kCopyLine - 1) / kCopyLine * kCopyLine;
+  };
+  const std::size_t piece = std::min(size, kCopyPiece);
+  const std::size_t slots = std::clamp<std::size_t>(kCopyRing / slot_of(piece), 4, 65536);
+  return {{piece, slot_of(piece), slots, (size + piece - 1) / piece,
+           std::clamp<std::size_t>(65536 / slot_of(piece), 1, slots / 4)},
+          {size, slot_of(size), 3 * size <= kCopyRing ? 3u : 2u, 1, 1},
+          size > kCopyPiece};
+}
+
+// The copy floor's state, followed in its memory by the ring (at kCopyRingOffset): the writer's
+// and the reader's positions, the layouts, the request and the result.
 struct copy_floor {
   struct alignas(128) position {
     std::atomic<std::uint64_t> v{0};
   };
   position head, tail, stop;
-  // Whether the positions count whole messages (whole_layout) or pieces: changed by the writer
+  // Whether the positions count whole messages (layouts.whole) or pieces: changed by the writer
   // only when the reader has copied out all it published, and published with the head.
   std::atomic<int> whole{0};
   std::atomic<double> result{0};
   std::atomic<int> done{0};
   std::size_t size = 0;
   double seconds = 0;
-  copy_layout pieces_layout{}, whole_layout{};
-  bool whole_too = false;  // size > kCopyPiece: the whole messages' way as well
+  copy_layouts layouts{};
 };
 constexpr std::size_t kCopyRingOffset = (sizeof(copy_floor) + 4095) / 4096 * 4096;
 
@@ -320,8 +341,9 @@ int copy_reader(void* arg) {
       copy_pause();
       head = ctl->head.v.load(std::memory_order_acquire);
     }
-    const copy_layout& l =
-        ctl->whole.load(std::memory_order_relaxed) ? ctl->whole_layout : ctl->pieces_layout;
+    // The layout in locals, read once per batch: the copy loop reads no shared line.
+    const copy_layout l =
+        ctl->whole.load(std::memory_order_relaxed) ? ctl->layouts.whole : ctl->layouts.pieces;
     for (; tail != head; ++tail) {
       const std::size_t at = (tail % l.pieces) * l.piece;
       std::memcpy(dst + at, base + (tail % l.slots) * l.slot, std::min(l.piece, size - at));
@@ -335,9 +357,9 @@ int copy_writer(void* arg) {
   auto* ctl = static_cast<copy_floor*>(arg);
   const std::size_t size = ctl->size;
   std::byte* const base = copy_ring(ctl);
-  const copy_layout& pieces_layout = ctl->pieces_layout;
-  const copy_layout& whole_layout = ctl->whole_layout;
-  const bool whole = ctl->whole_too;
+  const copy_layout& pieces_layout = ctl->layouts.pieces;
+  const copy_layout& whole_layout = ctl->layouts.whole;
+  const bool whole = ctl->layouts.whole_too;
   const int ways = kCopyPieceWays + (whole ? 1 : 0);
   static std::vector<std::byte> src_space;
   const std::byte* const src = half_page_off(copy_buffer(src_space, size + 8192));
@@ -412,14 +434,9 @@ int copy_writer(void* arg) {
 }  // namespace
 
 std::size_t copy_floor_bytes(std::size_t size) {
-  const auto slot_of = [](std::size_t piece) {
-    return (piece + kCopyLine - 1) / kCopyLine * kCopyLine;
-  };
-  const std::size_t piece = std::min(size, kCopyPiece);
-  const std::size_t slots = std::clamp<std::size_t>(kCopyRing / slot_of(piece), 4, 65536);
-  const std::size_t whole =
-      size > kCopyPiece ? (3 * size <= kCopyRing ? 3u : 2u) * slot_of(size) : 0;
-  return kCopyRingOffset + std::max(slots * slot_of(piece), whole);
+  const copy_layouts l = copy_layouts_of(size);
+  return kCopyRingOffset +
+         std::max(l.pieces.slots * l.pieces.slot, l.whole_too ? l.whole.slots * l.whole.slot : 0);
 }
 
 std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std::size_t size,
@@ -444,24 +461,13 @@ std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std
   // the writer fills one chunk while the reader empties another, never a line the other is
   // using, and the chunks stay in the shared cache: at 1 MiB, 42-47 GB/s with the vCPUs sharing
   // a cache, where the 64 KiB pieces of the 4 MiB ring moved 33-40 and iceoryx.copy 37-42.
-  const auto slot_of = [](std::size_t piece) {
-    return (piece + kCopyLine - 1) / kCopyLine * kCopyLine;
-  };
-  const std::size_t ring_piece = std::min(size, kCopyPiece);
-  const std::size_t ring_slots = std::clamp<std::size_t>(kCopyRing / slot_of(ring_piece), 4, 65536);
   std::optional<double> out;
   try {
     floor_memory mem(station, cpu_a, cpu_b, copy_floor_bytes(size), "copy floor ring");
     auto* ctl = ::new (mem.data()) copy_floor;
     ctl->size = size;
     ctl->seconds = seconds;
-    ctl->pieces_layout = {ring_piece, slot_of(ring_piece), ring_slots,
-                          (size + ring_piece - 1) / ring_piece,
-                          std::clamp<std::size_t>(65536 / slot_of(ring_piece), 1, ring_slots / 4)};
-    // Three chunks where they fit the 4 MiB of the ring, else two: at 4 MiB, three moved 22-32
-    // GB/s with a shared cache and two 35-38 (iceoryx.copy 27-31).
-    ctl->whole_layout = {size, slot_of(size), 3 * size <= kCopyRing ? 3u : 2u, 1, 1};
-    ctl->whole_too = size > kCopyPiece;
+    ctl->layouts = copy_layouts_of(size);
     if (mem.run(&copy_writer, &copy_reader, ctl, std::chrono::seconds(10)) &&
         ctl->done.load(std::memory_order_acquire))
       out = ctl->result.load();

@@ -4,10 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <cstring>
-#include <stdexcept>
-#include <string>
+#include <span>
 
 #include "sys/io.hpp"
 #include "sys/system.hpp"
@@ -105,15 +102,17 @@ bool floor_station::run(floor_side a, floor_side b, void* arg, std::chrono::mill
   } catch (const std::exception&) {
     ok = false;
   }
-  if (ok) ++runs_;
-  if (!ok) {
-    broken_ = true;
-    helper_a_.kill_and_reap();
-    helper_b_.kill_and_reap();
-    link_a_.reset();
-    link_b_.reset();
+  if (ok) {
+    ++runs_;
+    return true;
   }
-  return ok;
+  // A side that failed or hangs: no waiting for it, the helpers are killed.
+  broken_ = true;
+  helper_a_.kill_and_reap();
+  helper_b_.kill_and_reap();
+  link_a_.reset();
+  link_b_.reset();
+  return false;
 }
 
 floor_memory::floor_memory(floor_station* station, int cpu_a, int cpu_b, std::size_t bytes,
