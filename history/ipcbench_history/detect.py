@@ -104,6 +104,13 @@ def _pvalue(a: np.ndarray, b: np.ndarray, wa=None, wb=None) -> float:
     return float(2 * stats.t.sf(abs(t), dof))
 
 
+def _split_pvalue(x: np.ndarray, w, lo: int, mid: int, hi: int) -> float:
+    """The p-value of x[lo:mid] against x[mid:hi], weighted by w where it is given."""
+    if w is None:
+        return _pvalue(x[lo:mid], x[mid:hi])
+    return _pvalue(x[lo:mid], x[mid:hi], w[lo:mid], w[mid:hi])
+
+
 def weights(points) -> np.ndarray | None:
     """Each run's weight in the t-test: the repetitions behind its value, at most MAX_WEIGHT;
     None (all alike) where a run does not say or all weigh the same."""
@@ -120,8 +127,7 @@ def _segment(x: np.ndarray, w, start: int, end: int, opt: Options, out: list):
         return
     tau = start + found[0]
     lo, hi = max(start, tau - opt.window // 2), min(end, tau + opt.window // 2)
-    if _pvalue(x[lo:tau], x[tau:hi], *((w[lo:tau], w[tau:hi]) if w is not None else ())) > \
-            opt.max_pvalue:
+    if _split_pvalue(x, w, lo, tau, hi) > opt.max_pvalue:
         return
     out.append(tau)
     _segment(x, w, start, tau, opt, out)
@@ -260,8 +266,7 @@ def _analyse_within(points, metric: str, lower_is_better: bool, opt: Options) ->
         raw_step = float(np.median(raw[mid:hi]) - np.median(raw[lo:mid]))
         if name != "raw" and (raw_step * step <= 0 or abs(raw_step) < abs(step) / 2):
             return 2.0
-        weights_here = (w[lo:mid], w[mid:hi]) if w is not None else ()
-        p = _pvalue(values[lo:mid], values[mid:hi], *weights_here)
+        p = _split_pvalue(values, w, lo, mid, hi)
         return 0.0 if p <= opt.max_pvalue else p
 
     # The weakest step that does not hold goes, its segment joins its neighbours', and the rest
@@ -281,7 +286,7 @@ def _analyse_within(points, metric: str, lower_is_better: bool, opt: Options) ->
         step = float(np.median(b) - np.median(a))
         change = Change(index=cut, ratio=math.exp(float(np.median(raw[mid:hi]) -
                                                         np.median(raw[lo:mid]))),
-                        pvalue=_pvalue(a, b, *((w[lo:mid], w[mid:hi]) if w is not None else ())),
+                        pvalue=_split_pvalue(values, w, lo, mid, hi),
                         noise=math.exp(noise) - 1,
                         regression=(step > 0) == lower_is_better,
                         before=math.exp(float(np.median(raw[lo:mid]))),
@@ -318,8 +323,9 @@ def sensitivity(points, metric: str, opt: Options = Options(), after: int = 5) -
     where = [i for i, k in enumerate(classes) if k == classes[-1]]
     if len(where) < 2 * opt.min_segment:
         return None
-    _, values, _ = _quietest_basis([points[i] for i in where], metric)
-    cuts = change_points(values, opt)
+    mine = [points[i] for i in where]
+    _, values, _ = _quietest_basis(mine, metric)
+    cuts = change_points(values, opt, weights(mine))  # the splits `changes` would find
     diffs = [values[i] - values[i - 1] for i in range(1, len(values)) if i not in cuts]
     if not diffs:
         return None
