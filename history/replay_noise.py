@@ -54,47 +54,46 @@ HOST: dict = {}  # regime -> the median over the reports of its cache-line round
 
 def load_pools(paths):
     """Two pools, {(benchmark, metric): {regime: {"runs": [...]}}} each:
-    - "stored": what `ipcbench-history add` stores, one value per benchmark and run: the
-      repetitions of the regime its estimate took its value from (the reference regime; all of
-      them where the estimate names none), however few;
+    - "stored": what `ipcbench-history add` stores (its own parser, store.parse_data), one
+      value per benchmark and run: the median of its repetitions in the regime its estimate
+      took its value from (the reference regime; all of them where the estimate names none),
+      however few, their best and the floors' medians;
     - "regimes": every regime in which the run had two repetitions or more (the replay until
       the second half of 2026-11-26, which also replayed regimes the history never stores a
       value of). The regime series draw on it: they need both regimes' values."""
     stored: dict = {}
     regimes: dict = {}
     lines: dict = {}
-
-    def entry(reps, metric, used):
-        return {"used": int(used), "metric": metric, "reps": [
-            (r[metric], (r.get("floors") or {}).get("cache_line_rtt_p50_ns"),
-             (r.get("floors") or {}).get("wakeup_rtt_p50_ns"),
-             (r.get("floors") or {}).get("copy_floor_bytes_per_second")) for r in reps]}
-
     for path in paths:
         data = json.loads(store.read_report_text(Path(path)))
         for r in data["context"]["ipcbench"]["regimes"]["regimes"]:
             lines.setdefault(r["index"], []).append(r["cache_line_rtt_p50_ns"]["median"])
+        # What `add` stores, by add's own parser.
+        for row in store.parse_data(data, Path(path))[1]:
+            stored.setdefault((row["benchmark"], row["metric"]), {}).setdefault(
+                row["regime"], {"runs": []})["runs"].append({
+                    "used": row["repetitions"], "metric": row["metric"],
+                    "stored": (math.log(row["value"]), row["line_floor_ns"], row["wake_floor_ns"],
+                               row["copy_floor_bps"], math.log(row["best"]))})
         estimates = data.get("estimates") or {}
         by_name: dict = {}
         for b in data["benchmarks"]:
-            if b.get("run_type") == "iteration" and b.get("status") == "ok":
+            if b.get("run_type") == "iteration" and b.get("status") == "ok" and \
+                    b.get("regime") is not None:
                 by_name.setdefault(b["name"], []).append(b)
         for name, reps in by_name.items():
             metric = "bytes_per_second" if reps[0]["pattern"] == "throughput" else "rtt_p50_ns"
-            reps = [r for r in reps if (r.get(metric) or 0) > 0]
-            est = estimates.get(name) or {}
-            used = est.get("used") or 3
-            # As `add`: the estimate's regime, or every repetition where it names none.
-            g = est.get("regime") if isinstance(est.get("value"), (int, float)) else None
-            mine = [r for r in reps if g is None or r.get("regime") == g]
-            if mine:
-                stored.setdefault((name, metric), {}).setdefault(g, {"runs": []})["runs"].append(
-                    entry(mine, metric, len(mine)))
-            for h in {r.get("regime") for r in reps} - {None}:
-                mine = [r for r in reps if r.get("regime") == h]
-                if len(mine) >= 2:
-                    regimes.setdefault((name, metric), {}).setdefault(h, {"runs": []})[
-                        "runs"].append(entry(mine, metric, used))
+            used = (estimates.get(name) or {}).get("used") or 3
+            for g in {r["regime"] for r in reps}:
+                mine = [r for r in reps if r["regime"] == g and (r.get(metric) or 0) > 0]
+                if len(mine) < 2:
+                    continue
+                regimes.setdefault((name, metric), {}).setdefault(g, {"runs": []})[
+                    "runs"].append({"used": int(used), "metric": metric, "reps": [
+                        (r[metric], (r.get("floors") or {}).get("cache_line_rtt_p50_ns"),
+                         (r.get("floors") or {}).get("wakeup_rtt_p50_ns"),
+                         (r.get("floors") or {}).get("copy_floor_bytes_per_second"))
+                        for r in mine]})
     HOST.update({g: statistics.median(v) for g, v in lines.items()})
     return {"stored": stored, "regimes": regimes}
 
@@ -113,7 +112,10 @@ class Replay:
 
     def __init__(self, slot, rng, host, resample="runs"):
         self.runs, self.rng, self.host, self.resample = slot["runs"], rng, host, resample
-        self.values = [(math.log(_med([r[0] for r in run["reps"]])),
+        # (log value, line, wake and copy floors, log best) of each run: as `add` stored it, or
+        # from the run's repetitions in the regime.
+        self.values = [run.get("stored") or
+                       (math.log(_med([r[0] for r in run["reps"]])),
                         *(_med([r[k] for r in run["reps"]]) for k in (1, 2, 3)),
                         math.log(store.best_of([r[0] for r in run["reps"]], run["metric"])))
                        for run in self.runs]
@@ -138,7 +140,7 @@ class Replay:
         return store.Point(0, "", None, None, math.exp(log_value + z * self.jitter[0]) * factor,
                            line, wake, copy, self.host,
                            math.exp(log_best + z * self.jitter[1]) * factor,
-                           len(self.runs[k]["reps"]))
+                           self.runs[k]["used"])
 
 
 def noise_check(pools, rng, resample, draws=100):
@@ -194,6 +196,9 @@ def main():
     # The runs' own noise needs at least three runs of a benchmark in a regime to be replayed
     # (two give one difference: pools whose noise happens to be low are found, the others not,
     # and the share found comes out high); the repetitions' replay needs two.
+    if args.pool == "stored" and args.resample == "repetitions":
+        ap.error("--resample repetitions needs --pool regimes: what add stores keeps no "
+                 "repetitions")
     least = MIN_RUNS[args.resample]
     if len(args.reports) < least:
         ap.error(f"at least {least} reports of one build (--resample {args.resample})")

@@ -133,6 +133,11 @@ def parse_report(text: str, path: Path):
         data = json.loads(text)
     except (ValueError, RecursionError) as error:
         raise HistoryError(f"cannot read '{path}': malformed JSON: {error}") from None
+    return parse_data(data, path)
+
+
+def parse_data(data, path: Path):
+    """parse_report of a report already parsed from JSON (`path` names it in errors)."""
     if not isinstance(data, dict) or not isinstance(data.get("benchmarks"), list):
         raise HistoryError(f"cannot read '{path}': not an ipcbench report (no benchmarks list)")
     context = data.get("context") if isinstance(data.get("context"), dict) else {}
