@@ -98,6 +98,14 @@ constexpr int kAdjacentWakeRounds = 100;
 // warm-up; the higher kept. One measurement alone came out low about one time in ten at 1 MiB
 // and 4 MiB, and mechanisms "beat" it.
 constexpr double kAdjacentCopySeconds = 0.006;
+// A copy floor that the repetition beat or came within 10 % of is measured once more, for 50 ms,
+// before the ratio is taken: the short runs' best still came out 6 % under a 30 ms run's at 1 MiB
+// with the vCPUs sharing a cache (44 against 47 GB/s, 40 at worst), each of its runs losing the
+// message that fills the slots and the one that drains them, and iceoryx.copy moves up to 41 GB/s
+// there (31-41 in four default runs). Rare (4-6 repetitions of a default run, most of them
+// mechanisms that copy once or read in place), so it costs nothing that matters.
+constexpr double kCloseToCopyFloor = 0.9;
+constexpr double kChallengedCopySeconds = 0.05;
 }  // namespace
 
 adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p, std::size_t message_size,
@@ -128,7 +136,8 @@ bool adjacent_floors::moved() const {
 }
 
 void measure_floors_after(adjacent_floors& f, const cpu_choice& cpus, pattern p,
-                          std::size_t message_size, floor_station* station) {
+                          std::size_t message_size, floor_station* station,
+                          std::optional<double> achieved_bytes_per_second) {
   if (!f.line_rtt_p50_ns) return;
   const int a = cpus.producer, b = cpus.consumer;
   if (const auto l = cache_line_round_trip(a, b, kAdjacentLineRounds, station))
@@ -137,6 +146,14 @@ void measure_floors_after(adjacent_floors& f, const cpu_choice& cpus, pattern p,
     if (const auto c =
             cross_core_copy_bytes_per_second(a, b, message_size, kAdjacentCopySeconds, station))
       f.copy_bytes_per_second = std::max(f.copy_bytes_per_second.value_or(0), *c);
+  if (f.copy_after && p == pattern::throughput && f.copy_bytes_per_second &&
+      achieved_bytes_per_second &&
+      *achieved_bytes_per_second >= kCloseToCopyFloor * *f.copy_bytes_per_second)
+    if (const auto c =
+            cross_core_copy_bytes_per_second(a, b, message_size, kChallengedCopySeconds, station)) {
+      f.copy_bytes_per_second = std::max(*f.copy_bytes_per_second, *c);
+      f.copy_remeasured = true;
+    }
 }
 
 nlohmann::json adjacent_floors_json(const adjacent_floors& f) {
@@ -145,6 +162,7 @@ nlohmann::json adjacent_floors_json(const adjacent_floors& f) {
   if (f.line_after_rtt_p50_ns) j["cache_line_rtt_p50_ns_after"] = *f.line_after_rtt_p50_ns;
   if (f.wake_rtt_p50_ns) j["wakeup_rtt_p50_ns"] = *f.wake_rtt_p50_ns;
   if (f.copy_bytes_per_second) j["copy_floor_bytes_per_second"] = *f.copy_bytes_per_second;
+  if (f.copy_remeasured) j["copy_floor_remeasured_s"] = kChallengedCopySeconds;
   return j;
 }
 

@@ -68,6 +68,8 @@ struct adjacent_floors {
   // Whether the copy floor is measured again right after the repetition (throughput, where the
   // floors bound the benchmark).
   bool copy_after = false;
+  // Whether the repetition came so close to the copy floor that it was measured once more, longer.
+  bool copy_remeasured = false;
   // Whether the host moved during the repetition: the cache-line round trips before and after it
   // stand 1.5x apart or more. Such a repetition belongs to no regime.
   bool moved() const;
@@ -87,9 +89,13 @@ adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p, std::
                                         floor_station* station = nullptr);
 // Right after the repetition: the cache-line round trip again and, for throughput, the copy floor
 // again, of which `f` keeps the higher (a floor is what the machine can do: one short measurement
-// alone sometimes comes out low, and a mechanism would beat it).
+// alone sometimes comes out low, and a mechanism would beat it). Where the repetition moved
+// `achieved_bytes_per_second`, 90 % of that floor or more, the copy floor is measured once more,
+// for 50 ms, and the highest kept (`copy_remeasured`, and the report's
+// `floors.copy_floor_remeasured_s`).
 void measure_floors_after(adjacent_floors& f, const cpu_choice& cpus, pattern p,
-                          std::size_t message_size, floor_station* station = nullptr);
+                          std::size_t message_size, floor_station* station = nullptr,
+                          std::optional<double> achieved_bytes_per_second = std::nullopt);
 // A repetition's `floors` object ({} when none was measured).
 nlohmann::json adjacent_floors_json(const adjacent_floors& f);
 

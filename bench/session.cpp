@@ -236,7 +236,10 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
   const run_result r = c.run(req);
   if (r.status == run_status::ok && r.messages > 0 && r.elapsed_ns > 0)
     ns_per_message_[index] = static_cast<double>(r.elapsed_ns) / static_cast<double>(r.messages);
-  measure_floors_after(adjacent, cpus_, c.req.pat, c.req.message_size, station_.get());
+  std::optional<double> achieved;
+  if (r.status == run_status::ok && r.messages > 0 && r.elapsed_ns > 0)
+    achieved = r.bytes_per_second(c.req.message_size);
+  measure_floors_after(adjacent, cpus_, c.req.pat, c.req.message_size, station_.get(), achieved);
   const auto after_at = std::chrono::steady_clock::now();
   repetition_report rep = assemble_repetition(c, r, floors_, adjacent);
   rep.fields.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(started).count();

@@ -17,6 +17,7 @@
 #include "bench/report.hpp"
 #include "bench/session.hpp"
 #include "cli/cli.hpp"
+#include "sys/system.hpp"
 
 namespace ipcbench {
 namespace {
@@ -48,6 +49,30 @@ TEST(AdjacentFloors, ARoundTripJustMeasuredIsTakenInsteadOfMeasuringItAgain) {
   EXPECT_EQ(*f.line_rtt_p50_ns, 123.0);
   EXPECT_FALSE(f.wake_rtt_p50_ns.has_value());  // no bounds asked for
   EXPECT_FALSE(f.line_after_rtt_p50_ns.has_value());
+}
+
+// A throughput repetition that beat its copy floor, or came within 10 % of it, has the floor
+// measured once more, longer, and the highest kept; one far below it does not.
+TEST(AdjacentFloors, ACopyFloorTheRepetitionCameCloseToIsMeasuredAgainLonger) {
+  const std::vector<int> allowed = allowed_cpus();
+  cpu_choice cpus;
+  cpus.producer = allowed.front();
+  cpus.consumer = allowed.back();
+  for (const bool close : {false, true}) {
+    adjacent_floors f = measure_adjacent_floors(cpus, pattern::throughput, 65536, true);
+    ASSERT_TRUE(f.copy_bytes_per_second.has_value());
+    const double before = *f.copy_bytes_per_second;
+    // 1 B/s is far below any floor; 1 PB/s beats every one.
+    measure_floors_after(f, cpus, pattern::throughput, 65536, nullptr, close ? 1e15 : 1.0);
+    ASSERT_TRUE(f.copy_bytes_per_second.has_value());
+    EXPECT_GE(*f.copy_bytes_per_second, before);
+    EXPECT_EQ(f.copy_remeasured, close);
+    EXPECT_EQ(adjacent_floors_json(f).contains("copy_floor_remeasured_s"), close);
+  }
+  // Latency has no copy floor to measure again.
+  adjacent_floors l = measure_adjacent_floors(cpus, pattern::latency, 64, true);
+  measure_floors_after(l, cpus, pattern::latency, 64, nullptr, 1e15);
+  EXPECT_FALSE(l.copy_remeasured);
 }
 
 TEST(SizingHint, AFirstRepetitionTakesTheLargestSmallerSizeThatHasRun) {
