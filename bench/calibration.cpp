@@ -94,16 +94,16 @@ namespace {
 // 20 round trips each (under 1.5 ms even in the slow regime), a wake-up floor's over 100.
 constexpr std::uint64_t kAdjacentLineRounds = 2'000;
 constexpr int kAdjacentWakeRounds = 100;
-// The copy floor: before and after the repetition, each the best of three 2 ms runs after a
-// warm-up; the higher kept. One measurement alone came out low about one time in ten at 1 MiB
-// and 4 MiB, and mechanisms "beat" it.
+// The copy floor: before and after the repetition, each the best of short runs of each way of
+// copying (6 ms in all, after a warm-up); the higher kept. One measurement alone came out low about
+// one time in ten at 1 MiB and 4 MiB, and mechanisms "beat" it.
 constexpr double kAdjacentCopySeconds = 0.006;
 // A copy floor that the repetition beat or came within 10 % of is measured once more, for 50 ms,
 // before the ratio is taken: the short runs' best still came out 6 % under a 30 ms run's at 1 MiB
 // with the vCPUs sharing a cache (44 against 47 GB/s, 40 at worst), each of its runs losing the
 // message that fills the slots and the one that drains them, and iceoryx.copy moves up to 41 GB/s
-// there (31-41 in four default runs). Rare (4-6 repetitions of a default run, most of them
-// mechanisms that copy once or read in place), so it costs nothing that matters.
+// there (26-41 in the default runs of 2026-11-26). Rare: 3-8 repetitions of a default run, all
+// iceoryx at 1-4 MiB, with no change in the repetitions a run makes.
 constexpr double kCloseToCopyFloor = 0.9;
 constexpr double kChallengedCopySeconds = 0.05;
 }  // namespace

@@ -234,11 +234,11 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
   if (const double hint = hinted ? sizing_hint(index) : 0; hint > 0)
     req.warmup_messages = hinted_sizing_count(req, hint);
   const run_result r = c.run(req);
-  if (r.status == run_status::ok && r.messages > 0 && r.elapsed_ns > 0)
+  std::optional<double> achieved;  // what the repetition moved: the copy floor's second look
+  if (r.status == run_status::ok && r.messages > 0 && r.elapsed_ns > 0) {
     ns_per_message_[index] = static_cast<double>(r.elapsed_ns) / static_cast<double>(r.messages);
-  std::optional<double> achieved;
-  if (r.status == run_status::ok && r.messages > 0 && r.elapsed_ns > 0)
     achieved = r.bytes_per_second(c.req.message_size);
+  }
   measure_floors_after(adjacent, cpus_, c.req.pat, c.req.message_size, station_.get(), achieved);
   const auto after_at = std::chrono::steady_clock::now();
   repetition_report rep = assemble_repetition(c, r, floors_, adjacent);
