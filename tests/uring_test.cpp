@@ -10,16 +10,20 @@
 #include <csignal>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "harness/runner.hpp"
 #include "registry/registry.hpp"
 #include "registry/uring.hpp"
+#include "sys/system.hpp"
 #include "test_env.hpp"
 #ifdef IPCBENCH_HAVE_URING
 #include "mechanisms/uring/msg_ring.hpp"
@@ -190,6 +194,61 @@ TYPED_TEST(UringStream, AClosedPartnerReadsAsEofAndWritesAsClosed) {
     EXPECT_EQ(st, io_status::closed);
   }
   EXPECT_EQ(census(), before);
+}
+
+// The SQPOLL threads of this process (comm iou-sqp-*) and their Cpus_allowed_list.
+std::vector<std::pair<pid_t, std::string>> sqpoll_threads() {
+  std::vector<std::pair<pid_t, std::string>> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(e.path() / "comm");
+    std::string name;
+    if (!std::getline(comm, name) || name.rfind("iou-sqp", 0) != 0) continue;
+    std::ifstream status(e.path() / "status");
+    std::string line, mask;
+    while (std::getline(status, line))
+      if (line.rfind("Cpus_allowed_list:", 0) == 0)
+        mask = line.substr(line.find_first_not_of(" \t", 18));
+    out.emplace_back(std::stoi(e.path().filename().string()), mask);
+  }
+  return out;
+}
+
+// A peer pinned to one CPU (placement cross or same), opened as the harness opens it, has its
+// SQPOLL thread pinned beside it (IORING_SETUP_SQ_AFF). Left to the scheduler, the two threads
+// of a pair ran each on the other peer's CPU in some repetitions, and the round trip moved 3-4x.
+template <class C>
+void expect_the_sqpoll_thread_beside_its_peer() {
+  if (auto why = unavailable_here<C>()) GTEST_SKIP() << *why;
+  const std::vector<int> cpus = allowed_cpus();
+  if (cpus.size() < 2) GTEST_SKIP() << "one CPU: every thread runs on it";
+  const int cpu = cpus.back();
+  std::vector<pid_t> before;
+  for (const auto& [tid, mask] : sqpoll_threads()) before.push_back(tid);
+  const run_request rq = request_for(C::describe(), run_request{});
+  channel_config cfg;
+  cfg.peers_are_threads = true;
+  C ch(cfg);
+  std::vector<std::string> masks;
+  std::thread([&] {
+    pin_to_cpu(cpu);
+    auto producer = open_end(rq, [&] { return ch.open(role::producer); });
+    // The thread names itself iou-sqp-PID once it first runs: wait for that, up to 5 s.
+    for (int tries = 0; masks.empty() && tries < 500; ++tries) {
+      for (const auto& [tid, mask] : sqpoll_threads())
+        if (std::find(before.begin(), before.end(), tid) == before.end()) masks.push_back(mask);
+      if (masks.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }).join();
+  ASSERT_EQ(masks.size(), 1u);
+  EXPECT_EQ(masks[0], std::to_string(cpu));
+}
+
+TEST(UringSqpoll, ThePipesPollerRunsOnTheCpuOfAPeerPinnedToOne) {
+  expect_the_sqpoll_thread_beside_its_peer<pipe_uring_sqpoll_channel>();
+}
+
+TEST(UringSqpoll, TheSocketsPollerRunsOnTheCpuOfAPeerPinnedToOne) {
+  expect_the_sqpoll_thread_beside_its_peer<unix_stream_uring_sqpoll_channel>();
 }
 
 std::optional<std::string> msg_ring_unavailable() {

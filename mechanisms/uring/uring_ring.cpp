@@ -14,15 +14,22 @@ uring_ring::uring_ring(const uring_options& o) {
   if (o.sqpoll) {
     p.flags |= IORING_SETUP_SQPOLL;
     p.sq_thread_idle = o.sq_idle_ms;
+    if (o.sq_cpu >= 0) {
+      p.flags |= IORING_SETUP_SQ_AFF;
+      p.sq_thread_cpu = static_cast<unsigned>(o.sq_cpu);
+    }
   }
   if (o.defer_taskrun) p.flags |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
   // liburing returns -errno rather than setting errno.
   const int rc = io_uring_queue_init_params(o.entries, &ring_, &p);
-  if (rc < 0)
-    throw_errno(std::string("io_uring_queue_init_params(") + std::to_string(o.entries) +
-                    (o.sqpoll ? " entries, IORING_SETUP_SQPOLL" : " entries") +
-                    (o.defer_taskrun ? ", IORING_SETUP_DEFER_TASKRUN)" : ")"),
-                -rc);
+  if (rc < 0) {
+    std::string call = "io_uring_queue_init_params(" + std::to_string(o.entries) + " entries";
+    if (o.sqpoll) call += ", IORING_SETUP_SQPOLL";
+    if (o.sqpoll && o.sq_cpu >= 0)
+      call += ", IORING_SETUP_SQ_AFF on CPU " + std::to_string(o.sq_cpu);
+    if (o.defer_taskrun) call += ", IORING_SETUP_DEFER_TASKRUN";
+    throw_errno(call + ")", -rc);
+  }
 }
 
 uring_ring::~uring_ring() {

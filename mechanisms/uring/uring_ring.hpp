@@ -17,6 +17,8 @@ struct uring_options {
   // IORING_SETUP_SQPOLL: a kernel thread polls the submission queue, idle after sq_idle_ms.
   bool sqpoll = false;
   unsigned sq_idle_ms = 50;
+  // IORING_SETUP_SQ_AFF: the SQPOLL thread pinned to this CPU; -1 leaves it to the scheduler.
+  int sq_cpu = -1;
   // IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN: only the creating thread submits,
   // and completions' task work runs when it waits for them (kernel 6.1).
   bool defer_taskrun = false;

@@ -14,6 +14,7 @@
 #include "mechanisms/uring/uring_ring.hpp"
 #include "sys/error.hpp"
 #include "sys/socket.hpp"
+#include "sys/system.hpp"
 
 namespace ipcbench {
 namespace {
@@ -22,6 +23,13 @@ uring_options options_for(uring_submit how) {
   uring_options o;
   o.sqpoll = how == uring_submit::sqpoll;
   o.sq_idle_ms = 50;
+  // A peer pinned to one CPU (placement cross or same) pins its SQPOLL thread beside it. Left
+  // to the scheduler, the two threads of a pair landed each on the other peer's CPU in some
+  // repetitions and on its own in others, and the round trip moved 3-4x between the two.
+  if (o.sqpoll) {
+    const std::vector<int> cpus = allowed_cpus();
+    if (cpus.size() == 1) o.sq_cpu = cpus.front();
+  }
   return o;
 }
 
@@ -179,10 +187,10 @@ mechanism_traits uring_stream_traits(const char* id, const char* mechanism, cons
   if (sqpoll) {
     t.notes["sqpoll"] =
         "IORING_SETUP_SQPOLL, sq_thread_idle 50 ms: a kernel thread per ring (two per pair) "
-        "polls the submission queue and spins for 50 ms after the last submission; it is a "
-        "thread of the peer, not pinned with it, and competes with the peers for CPUs";
-    // The SQPOLL thread starts when the ring is set up: in open(), on the run's CPUs.
-    t.library_threads = true;
+        "polls the submission queue and spins for 50 ms after the last submission; pinned to "
+        "its peer's CPU (IORING_SETUP_SQ_AFF) where the peer is pinned to one (placement cross "
+        "or same): the peer sleeps in GETEVENTS while its poller works; placement none leaves "
+        "it to the scheduler";
   }
   rlimit lim{};
   ::getrlimit(RLIMIT_MEMLOCK, &lim);
