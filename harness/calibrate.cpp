@@ -252,6 +252,8 @@ namespace {
 constexpr std::size_t kCopyLine = 128;
 constexpr std::size_t kCopyRing = 4 * 1024 * 1024;
 constexpr std::size_t kCopyPiece = 64 * 1024;
+// The small ring of the copy floor's second look: as large as the shared-memory rings'.
+constexpr std::size_t kCopySmallRing = 256 * 1024;
 #if defined(__x86_64__)
 constexpr int kCopyPieceWays = 2;  // memcpy, then non-temporal stores
 #else
@@ -266,22 +268,30 @@ struct copy_layout {
 // slots of min(size, 64 KiB), each rounded up to 128 bytes, published once per 64 KiB of slots.
 // Whole messages (above 64 KiB): three message-sized slots where they fit the 4 MiB of the ring,
 // else two (at 4 MiB, three moved 22-32 GB/s with a shared cache and two 35-38; iceoryx.copy
-// 27-31), published once per message.
+// 27-31), published once per message. Small (the second look only, `small_too`): the pieces in
+// a ring of 256 KiB, which stays in a cache the two CPUs share where they share one below the
+// last level (two hyperthreads of one core).
 struct copy_layouts {
-  copy_layout pieces, whole;
+  copy_layout pieces, whole, small;
   bool whole_too;  // size > kCopyPiece: the whole messages' way as well
+  bool small_too;  // the small ring's way as well
 };
 
-copy_layouts copy_layouts_of(std::size_t size) {
+copy_layouts copy_layouts_of(std::size_t size, bool small_too) {
   const auto slot_of = [](std::size_t piece) {
     return (piece + kCopyLine - 1) / kCopyLine * kCopyLine;
   };
   const std::size_t piece = std::min(size, kCopyPiece);
-  const std::size_t slots = std::clamp<std::size_t>(kCopyRing / slot_of(piece), 4, 65536);
-  return {{piece, slot_of(piece), slots, (size + piece - 1) / piece,
-           std::clamp<std::size_t>(65536 / slot_of(piece), 1, slots / 4)},
+  const auto ring_of = [&](std::size_t ring_bytes) {
+    const std::size_t slots = std::clamp<std::size_t>(ring_bytes / slot_of(piece), 4, 65536);
+    return copy_layout{piece, slot_of(piece), slots, (size + piece - 1) / piece,
+                       std::clamp<std::size_t>(65536 / slot_of(piece), 1, slots / 4)};
+  };
+  return {ring_of(kCopyRing),
           {size, slot_of(size), 3 * size <= kCopyRing ? 3u : 2u, 1, 1},
-          size > kCopyPiece};
+          ring_of(kCopySmallRing),
+          size > kCopyPiece,
+          small_too};
 }
 
 // The copy floor's state, followed in its memory by the ring (at kCopyRingOffset): the writer's
@@ -291,9 +301,10 @@ struct copy_floor {
     std::atomic<std::uint64_t> v{0};
   };
   position head, tail, stop;
-  // Whether the positions count whole messages (layouts.whole) or pieces: changed by the writer
-  // only when the reader has copied out all it published, and published with the head.
-  std::atomic<int> whole{0};
+  // The layout the positions count in (0 pieces, 1 whole messages, 2 the small ring's pieces):
+  // changed by the writer only when the reader has copied out all it published, and published
+  // with the head.
+  std::atomic<int> layout{0};
   std::atomic<double> result{0};
   std::atomic<int> done{0};
   std::size_t size = 0;
@@ -342,8 +353,10 @@ int copy_reader(void* arg) {
       head = ctl->head.v.load(std::memory_order_acquire);
     }
     // The layout in locals, read once per batch: the copy loop reads no shared line.
-    const copy_layout l =
-        ctl->whole.load(std::memory_order_relaxed) ? ctl->layouts.whole : ctl->layouts.pieces;
+    const int which = ctl->layout.load(std::memory_order_relaxed);
+    const copy_layout l = which == 1   ? ctl->layouts.whole
+                          : which == 2 ? ctl->layouts.small
+                                       : ctl->layouts.pieces;
     for (; tail != head; ++tail) {
       const std::size_t at = (tail % l.pieces) * l.piece;
       std::memcpy(dst + at, base + (tail % l.slots) * l.slot, std::min(l.piece, size - at));
@@ -359,8 +372,13 @@ int copy_writer(void* arg) {
   std::byte* const base = copy_ring(ctl);
   const copy_layout& pieces_layout = ctl->layouts.pieces;
   const copy_layout& whole_layout = ctl->layouts.whole;
-  const bool whole = ctl->layouts.whole_too;
-  const int ways = kCopyPieceWays + (whole ? 1 : 0);
+  const copy_layout& small_layout = ctl->layouts.small;
+  const bool whole = ctl->layouts.whole_too, small = ctl->layouts.small_too;
+  // The ways in turn: the 4 MiB ring with each way of copying in, then whole messages, then the
+  // small ring (with memcpy: non-temporal stores would take its lines out of the cache).
+  std::vector<const copy_layout*> ways(kCopyPieceWays, &pieces_layout);
+  if (whole) ways.push_back(&whole_layout);
+  if (small) ways.push_back(&small_layout);
   static std::vector<std::byte> src_space;
   const std::byte* const src = half_page_off(copy_buffer(src_space, size + 8192));
   std::uint64_t head = 0, tail_seen = 0;
@@ -373,7 +391,10 @@ int copy_writer(void* arg) {
   // how many. The reader is idle between two runs, so a run may change the layout.
   auto run = [&](std::uint64_t messages, bool streaming, const copy_layout& l,
                  std::int64_t until = 0) {
-    ctl->whole.store(&l == &whole_layout ? 1 : 0, std::memory_order_relaxed);
+    ctl->layout.store(&l == &whole_layout   ? 1
+                      : &l == &small_layout ? 2
+                                            : 0,
+                      std::memory_order_relaxed);
     const std::size_t pieces = l.pieces, piece = l.piece, slots = l.slots, slot = l.slot;
     const std::size_t publish_every = l.publish_every;  // 1 if pieces > 1
     const std::uint64_t look_every = pieces * publish_every;
@@ -413,11 +434,14 @@ int copy_writer(void* arg) {
   do run(lap, false, pieces_layout);
   while (now_ns() - t0 < 3'000'000);
   if (whole) run(whole_layout.slots, false, whole_layout);  // faults its slots in
-  const auto share_ns = static_cast<std::int64_t>(ctl->seconds / (3 * ways) * 1e9);
+  if (small) run(2 * small_layout.slots / small_layout.pieces + 2, false, small_layout);
+  const std::size_t n_ways = ways.size();
+  const auto share_ns =
+      static_cast<std::int64_t>(ctl->seconds / static_cast<double>(3 * n_ways) * 1e9);
   double best = 0;
-  for (int trial = 0; trial < 3 * ways; ++trial) {
-    const int way = trial % ways;
-    const copy_layout& l = way < kCopyPieceWays ? pieces_layout : whole_layout;
+  for (std::size_t trial = 0; trial < 3 * n_ways; ++trial) {
+    const std::size_t way = trial % n_ways;
+    const copy_layout& l = *ways[way];
     t0 = now_ns();
     const std::uint64_t messages =
         run(UINT64_MAX / l.pieces, way == 1 && kCopyPieceWays == 2, l, t0 + share_ns);
@@ -434,13 +458,14 @@ int copy_writer(void* arg) {
 }  // namespace
 
 std::size_t copy_floor_bytes(std::size_t size) {
-  const copy_layouts l = copy_layouts_of(size);
+  const copy_layouts l = copy_layouts_of(size, false);
   return kCopyRingOffset +
          std::max(l.pieces.slots * l.pieces.slot, l.whole_too ? l.whole.slots * l.whole.slot : 0);
 }
 
 std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std::size_t size,
-                                                       double seconds, floor_station* station) {
+                                                       double seconds, floor_station* station,
+                                                       bool small_ring) {
   if (size == 0) return std::nullopt;
   // A 4 MiB ring of slots of min(size, 64 KiB) rounded up to 128 bytes, so that no two slots
   // share a cache line or the line the prefetcher pairs with it: the writer filling one slot never
@@ -467,7 +492,7 @@ std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std
     auto* ctl = ::new (mem.data()) copy_floor;
     ctl->size = size;
     ctl->seconds = seconds;
-    ctl->layouts = copy_layouts_of(size);
+    ctl->layouts = copy_layouts_of(size, small_ring);
     if (mem.run(&copy_writer, &copy_reader, ctl, std::chrono::seconds(10)) &&
         ctl->done.load(std::memory_order_acquire))
       out = ctl->result.load();

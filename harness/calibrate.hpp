@@ -60,10 +60,12 @@ std::optional<wake_round_trip> wakeup_round_trip(int cpu_a, int cpu_b, int round
 // message-sized slots (two where three would not fit in 4 MiB), published once per message, as a
 // pool of chunks hands them round (faster where the two CPUs share a cache). Bytes per second, the
 // best of three runs of each way (together `seconds`) after a 3 ms warm-up; nullopt if it could not
-// run.
+// run. `small_ring`: one more way, the pieces through a 256 KiB ring (memcpy), which stays in a
+// cache below the last level where the two CPUs share one (two hyperthreads of one core).
 std::optional<double> cross_core_copy_bytes_per_second(int cpu_a, int cpu_b, std::size_t size,
                                                        double seconds = 0.05,
-                                                       floor_station* station = nullptr);
+                                                       floor_station* station = nullptr,
+                                                       bool small_ring = false);
 // The memory the copy floor of `size` bytes uses (its state and ring): a station's region of
 // this size serves every size up to `size`.
 std::size_t copy_floor_bytes(std::size_t size);
