@@ -35,6 +35,38 @@ run_regimes find_regimes(const std::vector<benchmark_history>& all) {
     r.wake_ns.push_back(s->wake_ns);
   }
   r.found = estimate::detect_regimes(r.line_ns);
+  if (r.found.list.empty()) return r;
+  // The floor fits: each latency benchmark's repetitions in the reference regime that have the
+  // floor they wait on, in logarithms about the benchmark's own medians, pooled per floor.
+  struct sums {
+    double xx = 0, xy = 0;
+    std::vector<double> floors;
+  } by[2];  // [0]: receivers that sleep, [1]: that spin
+  for (const auto& h : all) {
+    if (h.metric != schema::counter::kRttP50Ns) continue;
+    std::vector<double> lv, lf;
+    for (const auto& s : h.samples) {
+      const std::optional<double> f = h.spins ? s.line_ns : s.wake_ns;
+      if (!s.ok || !f || !(*f > 0) || !(s.value > 0) || r.of(s.order) != r.found.reference)
+        continue;
+      lv.push_back(std::log(s.value));
+      lf.push_back(std::log(*f));
+      by[h.spins].floors.push_back(*f);
+    }
+    if (lv.size() < 2) continue;
+    const double mv = estimate::median(lv), mf = estimate::median(lf);
+    for (std::size_t i = 0; i < lv.size(); ++i) {
+      by[h.spins].xx += (lf[i] - mf) * (lf[i] - mf);
+      by[h.spins].xy += (lf[i] - mf) * (lv[i] - mv);
+    }
+  }
+  for (int k = 0; k < 2; ++k) {
+    floor_fit& fit = k == 0 ? r.sleeps : r.spins;
+    fit.repetitions = by[k].floors.size();
+    if (fit.repetitions < floor_fit::kMinFloorFit || !(by[k].xx > 0)) continue;
+    fit.slope = std::clamp(by[k].xy / by[k].xx, 0.0, 1.0);
+    fit.to_ns = estimate::median(by[k].floors);
+  }
   return r;
 }
 
@@ -55,8 +87,25 @@ basis basis_of(const benchmark_history& h, const run_regimes& r) {
   for (std::size_t i = 0; i < h.samples.size(); ++i)
     if (h.samples[i].ok && (!b.regime || regime[i] == b.regime)) {
       b.samples.push_back(i);
-      b.values.push_back(h.samples[i].value);
+      b.raw.push_back(h.samples[i].value);
     }
+  b.values = b.raw;
+  // Taken to the run's median floor: a latency benchmark in the reference regime, every
+  // repetition with its floor.
+  const floor_fit& fit = h.spins ? r.spins : r.sleeps;
+  if (h.metric != schema::counter::kRttP50Ns || !b.regime || *b.regime != r.found.reference ||
+      !(fit.slope > 0) || b.samples.empty())
+    return b;
+  for (std::size_t k = 0; k < b.samples.size(); ++k) {
+    const repetition_sample& s = h.samples[b.samples[k]];
+    const std::optional<double> f = h.spins ? s.line_ns : s.wake_ns;
+    if (!f || !(*f > 0)) {
+      b.values = b.raw;
+      return b;
+    }
+    b.values[k] = b.raw[k] * std::pow(fit.to_ns / *f, fit.slope);
+  }
+  b.adjusted = &fit;
   return b;
 }
 
@@ -243,6 +292,13 @@ json spread_cause(const benchmark_history& h, const basis& b) {
   return nullptr;
 }
 
+json floor_fit_json(const floor_fit& f, const char* floor) {
+  return {{"floor", floor},
+          {"slope", f.slope},
+          {"to_ns", f.slope > 0 ? json(f.to_ns) : json(nullptr)},
+          {"repetitions", f.repetitions}};
+}
+
 }  // namespace
 
 json regimes_json(const run_regimes& r) {
@@ -275,7 +331,15 @@ json regimes_json(const run_regimes& r) {
           {"regimes", std::move(list)},
           {"floors",
            {{"cache_line_rtt_p50_ns", series_json(r.line_ns)},
-            {"wakeup_rtt_p50_ns", series_json(all_wake)}}}};
+            {"wakeup_rtt_p50_ns", series_json(all_wake)}}},
+          {"latency_to_floor",
+           {{"method",
+             "latency values in the reference regime taken to the run's median floor the receiver "
+             "waits on: value x (to_ns / floor beside the repetition)^slope, the slope fitted over "
+             "the run's latency repetitions in the reference regime (log round trip on log floor, "
+             "each benchmark about its own medians, held to [0, 1]; 0 under 100 repetitions)"},
+            {"sleeps", floor_fit_json(r.sleeps, "wakeup_rtt_p50_ns")},
+            {"spins", floor_fit_json(r.spins, "cache_line_rtt_p50_ns")}}}};
 }
 
 json estimate_json(const benchmark_history& h, const run_regimes& r,
@@ -296,7 +360,8 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
             {"modes", nullptr},
             {"mode_cause", nullptr},
             {"spread", nullptr},
-            {"spread_cause", nullptr}};
+            {"spread_cause", nullptr},
+            {"adjusted", nullptr}};
   if (!b.regime) j["basis"] = "all";
   // The median per regime over all ok repetitions.
   std::map<int, std::vector<double>> by;
@@ -325,9 +390,15 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
     j["confidence"] = ci->confidence;
     if (value != 0) j["relative_width"] = (ci->hi - ci->lo) / std::abs(value);
   }
-  const auto [low, high] = std::minmax_element(b.values.begin(), b.values.end());
+  if (b.adjusted)
+    j["adjusted"] = {{"floor", h.spins ? "cache_line_rtt_p50_ns" : "wakeup_rtt_p50_ns"},
+                     {"slope", b.adjusted->slope},
+                     {"to_ns", b.adjusted->to_ns},
+                     {"raw_value", estimate::median(b.raw)}};
+  // The spread and the modes are the repetitions' own.
+  const auto [low, high] = std::minmax_element(b.raw.begin(), b.raw.end());
   if (*low > 0) j["spread"] = *high / *low;
-  const auto modes = estimate::detect_modes(b.values);
+  const auto modes = estimate::detect_modes(b.raw);
   if (modes.size() <= 1) j["spread_cause"] = spread_cause(h, b);
   if (modes.size() > 1) {
     json m = json::array();

@@ -34,6 +34,22 @@ struct benchmark_history {
   // A mechanism that runs threads of its own beside the peers (traits.library_threads) on no
   // more CPUs than the peers take: how many CPUs they share; 0 otherwise.
   std::size_t shared_cpus = 0;
+  // The receiver waits by polling memory (traits.spins): a latency repetition is then bound by
+  // the cache-line round trip beside it, else by the wake-up round trip.
+  bool spins = false;
+};
+
+// How the latency repetitions of the reference regime move with the floor they wait on (the
+// wake-up round trip for a receiver that sleeps, the cache-line round trip for one that spins),
+// fitted over the run: the slope of log(round trip) on log(floor), each benchmark's repetitions
+// about their own medians, pooled, held to [0, 1]. A slope of 1 would be a round trip in
+// proportion to the floor; measurement noise in the floor pulls the fit towards 0, so a floor
+// that only scatters takes little out. 0 with fewer than kMinFloorFit repetitions.
+struct floor_fit {
+  double slope = 0;
+  double to_ns = 0;  // the floor's median over those repetitions: every value is taken to it
+  std::size_t repetitions = 0;
+  static constexpr std::size_t kMinFloorFit = 100;
 };
 
 // The host's regimes over every repetition that had a cache-line floor, in the order they ran.
@@ -42,6 +58,8 @@ struct run_regimes {
   std::vector<std::uint64_t> orders;  // the repetition of each floor in `found.of`
   std::vector<double> line_ns;        // the floors
   std::vector<std::optional<double>> wake_ns;
+  // Latency repetitions in the reference regime, per floor they wait on (find_regimes).
+  floor_fit sleeps, spins;
   // The regime of the repetition at `order`; nullopt without a floor.
   std::optional<int> of(std::uint64_t order) const;
 };
@@ -49,11 +67,16 @@ run_regimes find_regimes(const std::vector<benchmark_history>& all);
 
 // What a benchmark is judged on: its ok repetitions in the reference regime when it has any,
 // otherwise in the regime it met most (said so in its estimate), and all of them when the run has
-// no regimes; never a mix of regimes.
+// no regimes; never a mix of regimes. A latency benchmark judged in the reference regime, whose
+// repetitions all have the floor they wait on, is judged on values taken to the run's median
+// floor (r.sleeps or r.spins, where its slope is above 0): value x (to_ns / floor)^slope. `raw`
+// keeps the repetitions' own values, for their spread and modes.
 struct basis {
   std::vector<std::size_t> samples;  // indices into the history's samples
   std::vector<double> values;
+  std::vector<double> raw;
   std::optional<int> regime;
+  const floor_fit* adjusted = nullptr;  // the fit the values were taken to the floor by
 };
 basis basis_of(const benchmark_history& h, const run_regimes& r);
 

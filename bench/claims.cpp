@@ -32,12 +32,11 @@ std::optional<stat> stat_of(const benchmark_history& h, const run_regimes& r, do
                             bool cpu) {
   const basis b = basis_of(h, r);
   std::vector<double> v;
-  for (std::size_t i : b.samples) {
-    if (!cpu)
-      v.push_back(h.samples[i].value);
-    else if (const auto c = h.samples[i].cpu_ns_per_message)
-      v.push_back(*c);
-  }
+  if (!cpu)
+    v = b.values;  // taken to the run's floor where the basis is (basis_of)
+  else
+    for (std::size_t i : b.samples)
+      if (const auto c = h.samples[i].cpu_ns_per_message) v.push_back(*c);
   if (v.empty()) return std::nullopt;
   const double m = estimate::median(v);
   if (!(m > 0)) return std::nullopt;

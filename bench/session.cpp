@@ -36,6 +36,7 @@ void bench_session::add(const bench_case& c) {
                         .samples = {},
                         .stopped = {}});
   if (c.traits.library_threads && cpus_allowed_ <= 2) histories_.back().shared_cpus = cpus_allowed_;
+  histories_.back().spins = c.traits.spins;
   seconds_.push_back(0);
   ns_per_message_.push_back(0);
   if (!c.topo) {

@@ -242,6 +242,86 @@ TEST(Answer, TheEstimateIsTakenInTheReferenceRegime) {
   EXPECT_DOUBLE_EQ(regimes["regimes"][0]["share"].get<double>(), 9.0 / 17);
 }
 
+// A run of latency benchmarks whose round trips follow the wake-up floor beside them: `n`
+// benchmarks of five repetitions, base 10 us x (100 + benchmark), the floors 7-11 us in turn
+// (benchmark 0's 9-11 us), the cache line 500 ns throughout (one regime).
+std::vector<benchmark_history> floor_bound_run(int n, double follows) {
+  std::vector<benchmark_history> all;
+  std::uint64_t order = 0;
+  for (int b = 0; b < n; ++b) {
+    std::string name = "m";  // (one += at a time: GCC 12's -Wrestrict misreads a + chain)
+    name += std::to_string(b);
+    name += "/latency/64/cross";
+    benchmark_history h{.name = name, .metric = "rtt_p50_ns", .samples = {}, .stopped = "cap"};
+    const double base = 10'000.0 * (100 + b) / 100;
+    for (int k = 0; k < 5; ++k) {
+      const double wake = b == 0 ? 9'000 + 1'000 * (k % 3) : 7'000 + 1'000 * ((k + b) % 5);
+      add_sample(h, order, base * std::pow(wake / 9'000, follows), 500);
+      h.samples.back().wake_ns = wake;
+    }
+    all.push_back(std::move(h));
+  }
+  return all;
+}
+
+TEST(Answer, LatencyIsTakenToTheRunsMedianFloorItWaitsOn) {
+  std::vector<benchmark_history> all = floor_bound_run(30, 1.0);
+  // A throughput benchmark and a receiver that spins, with no cache-line floor that moves.
+  benchmark_history tput{.name = "t/throughput/64/cross",
+                         .metric = "bytes_per_second",
+                         .samples = {},
+                         .stopped = "cap"};
+  std::uint64_t order = 1000;
+  for (int k = 0; k < 5; ++k) add_sample(tput, order, 1e9 * (1 + 0.1 * k), 500);
+  all.push_back(tput);
+  benchmark_history spin = all[1];
+  spin.name = "spin/latency/64/cross";
+  spin.spins = true;
+  all.push_back(spin);
+  const run_regimes r = find_regimes(all);
+  ASSERT_EQ(r.found.list.size(), 1u);
+  // Each round trip in proportion to its floor: a slope of 1, to the median floor of 9 us.
+  EXPECT_NEAR(r.sleeps.slope, 1.0, 1e-9);
+  EXPECT_DOUBLE_EQ(r.sleeps.to_ns, 9'000);
+  EXPECT_EQ(r.sleeps.repetitions, 150u);
+  EXPECT_EQ(r.spins.slope, 0);  // 5 repetitions, and no floor that moves
+  // Benchmark 0 met floors of 9-11 us: its repetitions' median is 10/9 of its value at 9 us.
+  const auto j = estimate_json(all[0], r, {});
+  EXPECT_NEAR(j["value"].get<double>(), 10'000, 1e-6);
+  ASSERT_TRUE(j["adjusted"].is_object()) << j;
+  EXPECT_EQ(j["adjusted"]["floor"], "wakeup_rtt_p50_ns");
+  EXPECT_NEAR(j["adjusted"]["raw_value"].get<double>(), 10'000.0 * 10 / 9, 1e-6);
+  // The spread and the modes stay the repetitions' own.
+  EXPECT_NEAR(j["spread"].get<double>(), 11.0 / 9, 1e-9);
+  // Another benchmark: every value at 9 us is its base.
+  EXPECT_NEAR(estimate_json(all[7], r, {})["value"].get<double>(), 10'700, 1e-6);
+  EXPECT_TRUE(estimate_json(all[30], r, {})["adjusted"].is_null());  // throughput
+  EXPECT_TRUE(estimate_json(all[31], r, {})["adjusted"].is_null());  // spins, no fit
+  const auto fit = regimes_json(r)["latency_to_floor"];
+  EXPECT_NEAR(fit["sleeps"]["slope"].get<double>(), 1.0, 1e-9);
+  EXPECT_TRUE(fit["spins"]["to_ns"].is_null());
+  // A repetition without its floor leaves the benchmark's values as they are.
+  all[0].samples[2].wake_ns.reset();
+  EXPECT_TRUE(estimate_json(all[0], find_regimes(all), {})["adjusted"].is_null());
+}
+
+TEST(Answer, AFloorThatDoesNotMoveTheRoundTripTakesNothingOut) {
+  // Round trips that ignore the floor: the slope is 0 and the values stay as measured.
+  const std::vector<benchmark_history> flat = floor_bound_run(30, 0.0);
+  const run_regimes r = find_regimes(flat);
+  EXPECT_EQ(r.sleeps.slope, 0);
+  EXPECT_TRUE(estimate_json(flat[0], r, {})["adjusted"].is_null());
+  EXPECT_DOUBLE_EQ(estimate_json(flat[0], r, {})["value"].get<double>(), 10'000);
+  // Half-way: the slope is what the repetitions show.
+  EXPECT_NEAR(find_regimes(floor_bound_run(30, 0.5)).sleeps.slope, 0.5, 1e-9);
+  // Under 100 repetitions: no fit.
+  const std::vector<benchmark_history> few = floor_bound_run(19, 1.0);
+  const run_regimes rf = find_regimes(few);
+  EXPECT_EQ(rf.sleeps.repetitions, 95u);
+  EXPECT_EQ(rf.sleeps.slope, 0);
+  EXPECT_TRUE(estimate_json(few[0], rf, {})["adjusted"].is_null());
+}
+
 TEST(Answer, EachRegimeStatesItsOwnInterval) {
   benchmark_history bench{
       .name = "pipe/latency/64/cross", .metric = "rtt_p50_ns", .samples = {}, .stopped = ""};
