@@ -162,6 +162,9 @@ class Estimate:
     spread: float | None = None  # max / min of the basis repetitions
     spread_cause: str = ""  # why a spread over 1.5x without modes, where the report names it
     by_regime: dict[int, StateValue] = field(default_factory=dict)  # by regime index
+    # The repetitions' own median, where `value` was taken to the run's median floor (latency in
+    # the reference regime: the estimate's `adjusted`); None where it was not.
+    raw_value: float | None = None
 
     @property
     def multimodal(self) -> bool:
@@ -297,9 +300,12 @@ class Report:
             return "median of every ok repetition (the run recorded no regimes)"
         others = sum(e.value is not None and (e.basis != "regime" or e.regime != reference.index)
                      for e in self.estimates.values())
+        adjusted = any(e.raw_value is not None for e in self.estimates.values())
         return f"values in {reference.describe()}" + (
             f"; {others} benchmark(s) in another regime (none of their repetitions in that one)"
-            if others else "")
+            if others else "") + (
+            "; latency taken to the run's median floor (regimes.latency_to_floor)"
+            if adjusted else "")
 
     def mechanism(self, bench_id: str) -> dict:
         """The context's entry for an id (context.ipcbench.mechanisms), or {} when it has none."""
@@ -576,6 +582,10 @@ def _reduce(
         return cell
     basis = _basis(runs, estimate)
     cell.values = _median_by_key([r.counters for r in basis])
+    # The estimate's value where it has one: the median of the same repetitions, or, for latency
+    # the report took to the run's floor, that value (its interval is around it).
+    if estimate is not None and estimate.value is not None and estimate.metric:
+        cell.values[estimate.metric] = estimate.value
     cell.percentiles = _median_by_key([r.percentiles for r in basis])
     return cell
 
@@ -662,6 +672,8 @@ def _estimate(raw: dict) -> Estimate:
         spread=_optional(raw.get("spread")),
         spread_cause=text(raw.get("spread_cause")),
         by_regime=_by_regime(raw.get("by_regime")),
+        raw_value=_optional(raw["adjusted"].get("raw_value"))
+        if isinstance(raw.get("adjusted"), dict) else None,
     )
 
 

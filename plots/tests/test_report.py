@@ -2,9 +2,11 @@
 
 import copy
 import dataclasses
+import json
 import math
 import statistics
 import sys
+import tempfile
 import unittest
 from pathlib import Path
 
@@ -110,6 +112,26 @@ class EstimatesTest(unittest.TestCase):
                             statistics.median(e["rtt_p50_ns"] for e in every))
         self.assertEqual(cell.values["rtt_p50_ns"], cell.estimate.value)
         self.assertEqual(cell.repetitions, 6)
+
+    def test_latency_taken_to_the_floor_shows_the_estimates_value(self):
+        data = copy.deepcopy(self.data)
+        estimate = data["estimates"]["posix_shm.spin/latency/64/cross"]
+        raw = estimate["value"]
+        estimate["value"] = raw * 0.9
+        estimate["interval"] = [raw * 0.85, raw * 0.95]
+        estimate["adjusted"] = {"floor": "cache_line_rtt_p50_ns", "slope": 0.7, "to_ns": 480.0,
+                                "raw_value": raw}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "adjusted.json"
+            path.write_text(json.dumps(data))
+            report = load_report(path, "adjusted")
+        cell = report.cell("posix_shm.spin", "latency", 64)
+        # The bar and its interval are the estimate's, the repetitions' own median beside it.
+        self.assertEqual(cell.values["rtt_p50_ns"], raw * 0.9)
+        self.assertEqual(cell.estimate.raw_value, raw)
+        self.assertIn("latency taken to the run's median floor", report.basis())
+        self.assertNotIn("median floor", self.report.basis())
+        self.assertIsNone(self.report.cell("posix_shm.spin", "latency", 64).estimate.raw_value)
 
     def test_basis_all_takes_every_repetition(self):
         cell = self.report.cell("pipe", "latency", 4096)
