@@ -413,9 +413,11 @@ TEST(Cli, LaunchedPeersDieWithTheCoordinator) {
     // Up to 30 s: the calibration and the floors come first, and a sanitizer build beside other
     // tests starts slowly (5 s was once too short under load). Exactly two: between repetitions
     // one scan can see the pair that is ending beside the pair that starts (CI saw 3 once).
-    for (int i = 0; i < 600 && launched_by(c.id()).size() != 2; ++i)
+    // The count the wait ended on is the one checked: a second scan could meet the next pair.
+    std::size_t launched = 0;
+    for (int i = 0; i < 600 && (launched = launched_by(c.id()).size()) != 2; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ASSERT_EQ(launched_by(c.id()).size(), 2u) << "producer and consumer; " << strsignal(sig);
+    ASSERT_EQ(launched, 2u) << "producer and consumer; " << strsignal(sig);
     const int coordinator = c.id();
     ::kill(coordinator, sig);
     c.wait();
