@@ -46,7 +46,7 @@ run_regimes find_regimes(const std::vector<benchmark_history>& all) {
     if (h.metric != schema::counter::kRttP50Ns) continue;
     std::vector<double> lv, lf;
     for (const auto& s : h.samples) {
-      const std::optional<double> f = h.spins ? s.line_ns : s.wake_ns;
+      const std::optional<double> f = h.floor_waited_on(s);
       if (!s.ok || !f || !(*f > 0) || !(s.value > 0) || r.of(s.order) != r.found.reference)
         continue;
       lv.push_back(std::log(s.value));
@@ -98,7 +98,7 @@ basis basis_of(const benchmark_history& h, const run_regimes& r) {
     return b;
   for (std::size_t k = 0; k < b.samples.size(); ++k) {
     const repetition_sample& s = h.samples[b.samples[k]];
-    const std::optional<double> f = h.spins ? s.line_ns : s.wake_ns;
+    const std::optional<double> f = h.floor_waited_on(s);
     if (!f || !(*f > 0)) {
       b.values = b.raw;
       return b;
@@ -292,8 +292,8 @@ json spread_cause(const benchmark_history& h, const basis& b) {
   return nullptr;
 }
 
-json floor_fit_json(const floor_fit& f, const char* floor) {
-  return {{"floor", floor},
+json floor_fit_json(const floor_fit& f) {
+  return {{"floor", f.floor},
           {"slope", f.slope},
           {"to_ns", f.slope > 0 ? json(f.to_ns) : json(nullptr)},
           {"repetitions", f.repetitions}};
@@ -338,8 +338,8 @@ json regimes_json(const run_regimes& r) {
              "waits on: value x (to_ns / floor beside the repetition)^slope, the slope fitted over "
              "the run's latency repetitions in the reference regime (log round trip on log floor, "
              "each benchmark about its own medians, held to [0, 1]; 0 under 100 repetitions)"},
-            {"sleeps", floor_fit_json(r.sleeps, "wakeup_rtt_p50_ns")},
-            {"spins", floor_fit_json(r.spins, "cache_line_rtt_p50_ns")}}}};
+            {"sleeps", floor_fit_json(r.sleeps)},
+            {"spins", floor_fit_json(r.spins)}}}};
 }
 
 json estimate_json(const benchmark_history& h, const run_regimes& r,
@@ -391,7 +391,7 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
     if (value != 0) j["relative_width"] = (ci->hi - ci->lo) / std::abs(value);
   }
   if (b.adjusted)
-    j["adjusted"] = {{"floor", h.spins ? "cache_line_rtt_p50_ns" : "wakeup_rtt_p50_ns"},
+    j["adjusted"] = {{"floor", b.adjusted->floor},
                      {"slope", b.adjusted->slope},
                      {"to_ns", b.adjusted->to_ns},
                      {"raw_value", estimate::median(b.raw)}};

@@ -37,6 +37,10 @@ struct benchmark_history {
   // The receiver waits by polling memory (traits.spins): a latency repetition is then bound by
   // the cache-line round trip beside it, else by the wake-up round trip.
   bool spins = false;
+  // The floor a latency repetition of this benchmark waits on (as `spins` says).
+  std::optional<double> floor_waited_on(const repetition_sample& s) const {
+    return spins ? s.line_ns : s.wake_ns;
+  }
 };
 
 // How the latency repetitions of the reference regime move with the floor they wait on (the
@@ -46,6 +50,7 @@ struct benchmark_history {
 // proportion to the floor; measurement noise in the floor pulls the fit towards 0, so a floor
 // that only scatters takes little out. 0 with fewer than kMinFloorFit repetitions.
 struct floor_fit {
+  const char* floor = "";  // the floor's name in the report
   double slope = 0;
   double to_ns = 0;  // the floor's median over those repetitions: every value is taken to it
   std::size_t repetitions = 0;
@@ -59,7 +64,7 @@ struct run_regimes {
   std::vector<double> line_ns;        // the floors
   std::vector<std::optional<double>> wake_ns;
   // Latency repetitions in the reference regime, per floor they wait on (find_regimes).
-  floor_fit sleeps, spins;
+  floor_fit sleeps{.floor = "wakeup_rtt_p50_ns"}, spins{.floor = "cache_line_rtt_p50_ns"};
   // The regime of the repetition at `order`; nullopt without a floor.
   std::optional<int> of(std::uint64_t order) const;
 };
