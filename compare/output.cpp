@@ -505,6 +505,24 @@ std::string state_or_floor_line(const same_regime_deltas::state_or_floor& m) {
          " by the floors); " + std::to_string(m.left_out) + " without either\n";
 }
 
+// Latency with each run's drift of its floors taken out (common_floor_deltas).
+std::string common_floor_line(const common_floor_deltas& c) {
+  std::string floors;
+  for (const auto& f : c.floors) {
+    if (!floors.empty()) floors += "; ";
+    floors += (f.floor == "cache_line_rtt_p50_ns" ? "cache line A " : "wake-up A ") +
+              printf_string("%.0f", f.to_ns_a) + " ns, B " + printf_string("%.0f", f.to_ns_b) +
+              " ns, common " + printf_string("%.0f", f.common_ns) + " ns";
+  }
+  return counted_deltas(
+             "latency p50 |delta| at a common floor (each run's adjusted estimates taken "
+             "from its own median floor to the two runs' geometric mean, with its own "
+             "fitted slope)",
+             c.latency) +
+         " (" + std::to_string(c.taken) + " taken to it, " + std::to_string(c.as_stated) +
+         " as stated; " + floors + ")\n";
+}
+
 std::string ranking_label(const std::string& metric) {
   return metric == "rtt_p50_ns" ? "latency p50" : "throughput";
 }
@@ -650,6 +668,7 @@ std::string render_same_answer(const same_answer_figures& f) {
                             f.same_regime->throughput_left_out);
     out += state_or_floor_line(f.same_regime->latency_state_or_floor);
   }
+  if (f.common_floor) out += common_floor_line(*f.common_floor);
   struct wanted {
     const char* metric;
     std::uint64_t size;
@@ -719,6 +738,19 @@ ordered_json same_answer_json(const same_answer_figures& f) {
                           {"latency_state_or_floor", std::move(either)},
                           {"throughput", std::move(throughput)},
                           {"rankings", std::move(states)}};
+  }
+  if (f.common_floor) {
+    ordered_json common = delta_json(f.common_floor->latency);
+    common["taken"] = f.common_floor->taken;
+    common["as_stated"] = f.common_floor->as_stated;
+    ordered_json floors = ordered_json::array();
+    for (const auto& fl : f.common_floor->floors)
+      floors.push_back({{"floor", fl.floor},
+                        {"a_ns", fl.to_ns_a},
+                        {"b_ns", fl.to_ns_b},
+                        {"common_ns", fl.common_ns}});
+    common["floors"] = std::move(floors);
+    doc["latency_at_common_floor"] = std::move(common);
   }
   ordered_json rankings = ordered_json::array();
   for (const ranking_agreement& r : f.rankings) rankings.push_back(ranking_json(r));

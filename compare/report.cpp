@@ -226,6 +226,15 @@ stated_estimate parse_estimate(const json& e, const std::string& path, const std
                              value->get<double>(), interval_field(r)});
     }
   }
+  if (const auto adj = e.find("adjusted"); adj != e.end() && adj->is_object()) {
+    const auto floor = adj->find("floor"), slope = adj->find("slope"), to = adj->find("to_ns");
+    if (floor == adj->end() || !floor->is_string() || slope == adj->end() || !slope->is_number() ||
+        to == adj->end() || !to->is_number() || !(to->get<double>() > 0) ||
+        !(slope->get<double>() >= 0))
+      not_a_report(path, where + ".adjusted lacks its floor, a slope >= 0 or a to_ns > 0");
+    s.adjusted = stated_estimate::adjustment{floor->get<std::string>(), slope->get<double>(),
+                                             to->get<double>()};
+  }
   return s;
 }
 

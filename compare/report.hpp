@@ -84,6 +84,15 @@ struct stated_estimate {
     std::optional<std::pair<double, double>> interval;
   };
   std::vector<regime_value> by_regime;
+  // A latency value the report took to its run's median floor (`adjusted`): value = raw value x
+  // (to_ns / floor beside each repetition)^slope, `floor` naming the floor (wakeup_rtt_p50_ns or
+  // cache_line_rtt_p50_ns), the slope fitted over the run.
+  struct adjustment {
+    std::string floor;
+    double slope = 0.0;
+    double to_ns = 0.0;
+  };
+  std::optional<adjustment> adjusted;
 };
 
 // All repetitions of one benchmark in one report.

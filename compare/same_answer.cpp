@@ -335,6 +335,52 @@ same_regime_deltas same_regime_of(const report& a, const report& b, const regime
   return s;
 }
 
+// The run-wide to_ns of each floor a report's estimates were adjusted to (one per floor in a
+// report: the run's median of that floor over the repetitions of the fit).
+std::map<std::string, double, std::less<>> adjusted_floors(const report& r) {
+  std::map<std::string, double, std::less<>> out;
+  for (const benchmark_samples& b : r.benchmarks())
+    if (b.estimate && b.estimate->adjusted)
+      out.emplace(b.estimate->adjusted->floor, b.estimate->adjusted->to_ns);
+  return out;
+}
+
+std::optional<common_floor_deltas> common_floor_of(const report& a, const report& b) {
+  const auto floors_a = adjusted_floors(a);
+  const auto floors_b = adjusted_floors(b);
+  common_floor_deltas c;
+  std::map<std::string, double, std::less<>> common;
+  for (const auto& [floor, to_a] : floors_a)
+    if (const auto it = floors_b.find(floor); it != floors_b.end()) {
+      const double to = std::sqrt(to_a * it->second);
+      common.emplace(floor, to);
+      c.floors.push_back({floor, to_a, it->second, to});
+    }
+  if (common.empty()) return std::nullopt;
+  std::vector<double> deltas;
+  for (const benchmark_samples& x : a.benchmarks()) {
+    const benchmark_samples* y = b.find(x.name);
+    if (!y || !main_metric(x) || x.info.pattern != "latency") continue;
+    auto va = value_of(x, kLatencyMetric, true);
+    auto vb = value_of(*y, kLatencyMetric, true);
+    if (!va || !vb) continue;
+    const auto& ja = x.estimate->adjusted;
+    const auto& jb = y->estimate->adjusted;
+    const auto to = ja && jb && ja->floor == jb->floor ? common.find(ja->floor) : common.end();
+    if (to != common.end()) {
+      *va *= std::pow(to->second / ja->to_ns, ja->slope);
+      *vb *= std::pow(to->second / jb->to_ns, jb->slope);
+      ++c.taken;
+    } else {
+      ++c.as_stated;
+    }
+    deltas.push_back(std::fabs(safe_ratio(*vb, *va) - 1.0) * 100.0);
+  }
+  if (c.taken == 0) return std::nullopt;
+  c.latency = summarise_deltas(kLatencyMetric, std::move(deltas));
+  return c;
+}
+
 }  // namespace
 
 same_answer_figures same_answer(const report& a, const report& b) {
@@ -367,6 +413,7 @@ same_answer_figures same_answer(const report& a, const report& b) {
   f.latency = summarise_deltas(kLatencyMetric, std::move(latency));
   f.throughput = summarise_deltas(kThroughputMetric, std::move(throughput));
   if (f.estimates && f.regimes) f.same_regime = same_regime_of(a, b, *f.regimes);
+  if (f.estimates) f.common_floor = common_floor_of(a, b);
   add_rankings(a, b, f.estimates, "latency", kLatencyMetric, kRankingLatencySize, true, f.rankings);
   add_rankings(a, b, f.estimates, "throughput", kThroughputMetric, kRankingThroughputSize, false,
                f.rankings);

@@ -99,6 +99,25 @@ struct same_regime_deltas {
   } latency_state_or_floor;
 };
 
+// Latency at a common floor. A report takes each latency estimate in its reference regime to
+// its own run's median floor (`adjusted`: value = raw x (to_ns / floor beside it)^slope), so two
+// runs on one host whose floors drifted apart (a wake-up round trip 5 % slower through the whole
+// of one run) keep that drift between them. Here each benchmark adjusted to the same floor in
+// both reports is taken on to one floor for both, the geometric mean of the two runs' to_ns for
+// that floor, each with its own run's slope: value x (common / to_ns)^slope. The others (not
+// adjusted in one report or the other) are compared as stated. nullopt when no benchmark is
+// adjusted in both.
+struct common_floor_deltas {
+  delta_summary latency;
+  std::size_t taken = 0;      // benchmarks taken to the common floor
+  std::size_t as_stated = 0;  // the other latency benchmarks with a value in both
+  struct floor_pair {
+    std::string floor;  // wakeup_rtt_p50_ns or cache_line_rtt_p50_ns
+    double to_ns_a = 0.0, to_ns_b = 0.0, common_ns = 0.0;
+  };
+  std::vector<floor_pair> floors;  // each floor some benchmark was taken to
+};
+
 struct same_answer_figures {
   std::string path_a, path_b;
   // The reports' normalisation (--normalise), and the ok repetitions each left out for want of
@@ -116,6 +135,8 @@ struct same_answer_figures {
   // State by state: when both reports have regimes and estimates, and the latencies are not
   // normalised.
   std::optional<same_regime_deltas> same_regime;
+  // When both reports have estimates, not normalised, and some adjusted to the same floor.
+  std::optional<common_floor_deltas> common_floor;
   // Latency at 64 B and throughput at 1 MiB, one entry per placement present (cross first);
   // calibration runs are left out. Empty for a metric when no mechanism is in both at that size.
   std::vector<ranking_agreement> rankings;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -1119,6 +1120,70 @@ TEST(SameAnswerEstimates, ABenchmarkWithNoCommonStateIsComparedInMultiplesOfTheF
   EXPECT_EQ(m["in_one_state"], 1);
   EXPECT_EQ(m["by_floor"], 0);
   EXPECT_NEAR(m["median_abs_delta_pct"].get<double>(), 5.0, 1e-9);
+}
+
+TEST(SameAnswerEstimates, LatencyIsAlsoComparedAtOneFloorForBoth) {
+  scratch_dir dir;
+  json a = json::parse(std::ifstream(fixture("regimes_a.json")));
+  json b = json::parse(std::ifstream(fixture("regimes_b.json")));
+  const auto compare = [&](const json& ra, const json& rb) {
+    static int written = 0;
+    const std::string n = std::to_string(++written);
+    const run_result r = run_compare({"--same-answer", dir.write("a" + n + ".json", ra.dump()),
+                                      dir.write("b" + n + ".json", rb.dump()), "--format=json"});
+    EXPECT_EQ(r.status, 0) << r.err;
+    return json::parse(r.out);
+  };
+  // Neither report adjusted a latency to its floor: no such figures.
+  EXPECT_FALSE(compare(a, b).contains("latency_at_common_floor"));
+
+  // A took pipe and unix_stream to its median wake-up floor of 8000 ns with slope 0.5, B to
+  // 12500 ns with slope 1: both go on to sqrt(8000 x 12500) = 10000 ns. pipe: A 10000 x
+  // (10000 / 8000)^0.5, B 40000 x 10000 / 12500 = 32000; unix_stream: A 6000 x 1.25^0.5, B
+  // 24000 x 0.8. Both 3.2 / 1.25^0.5 - 1 = +186.22 %. tcp, adjusted in neither, as stated:
+  // 22400 / 9000 - 1 = +148.89 %.
+  for (const char* id : {"pipe/latency/64/cross", "unix_stream/latency/64/cross"}) {
+    a["estimates"][id]["adjusted"] = {
+        {"floor", "wakeup_rtt_p50_ns"}, {"slope", 0.5}, {"to_ns", 8000.0}, {"raw_value", 1.0}};
+    b["estimates"][id]["adjusted"] = {
+        {"floor", "wakeup_rtt_p50_ns"}, {"slope", 1.0}, {"to_ns", 12500.0}, {"raw_value", 1.0}};
+  }
+  const double taken = 100.0 * (3.2 / std::sqrt(1.25) - 1.0);
+  json c = compare(a, b)["latency_at_common_floor"];
+  EXPECT_EQ(c["benchmarks"], 3);
+  EXPECT_EQ(c["taken"], 2);
+  EXPECT_EQ(c["as_stated"], 1);
+  EXPECT_NEAR(c["median_abs_delta_pct"].get<double>(), taken, 1e-9);
+  EXPECT_NEAR(c["p90_abs_delta_pct"].get<double>(), taken, 1e-9);
+  EXPECT_EQ(c["floors"], json::array({{{"floor", "wakeup_rtt_p50_ns"},
+                                       {"a_ns", 8000.0},
+                                       {"b_ns", 12500.0},
+                                       {"common_ns", 10000.0}}}));
+  // The reports' own values are still what the first figures compare.
+  EXPECT_NEAR(compare(a, b)["latency"]["p90_abs_delta_pct"].get<double>(), 300.0, 1e-9);
+  const run_result text =
+      run_compare({"--same-answer", dir.write("a.json", a.dump()), dir.write("b.json", b.dump())});
+  const std::string line =
+      "latency p50 |delta| at a common floor (each run's adjusted estimates taken from its "
+      "own median floor to the two runs' geometric mean, with its own fitted slope): 3 "
+      "benchmarks, median 186.22 %, 90th percentile 186.22 % (2 taken to it, 1 as stated; "
+      "wake-up A 8000 ns, B 12500 ns, common 10000 ns)\n";
+  EXPECT_NE(text.out.find(line), std::string::npos) << "no \"" << line << "\" in:\n" << text.out;
+
+  // A benchmark the two runs took to different floors is compared as stated: unix_stream 300 %.
+  b["estimates"]["unix_stream/latency/64/cross"]["adjusted"]["floor"] = "cache_line_rtt_p50_ns";
+  c = compare(a, b)["latency_at_common_floor"];
+  EXPECT_EQ(c["taken"], 1);
+  EXPECT_EQ(c["as_stated"], 2);
+  EXPECT_NEAR(c["p90_abs_delta_pct"].get<double>(), 300.0, 1e-9);
+
+  // An adjustment without its floor is no report of ours: one line, exit 2.
+  b["estimates"]["pipe/latency/64/cross"]["adjusted"].erase("to_ns");
+  const std::string bad = dir.write("bad.json", b.dump());
+  expect_bad_input(run_compare({"--same-answer", fixture("regimes_a.json"), bad}),
+                   "ipcbench-compare: '" + bad + "' is not a benchmark report: " +
+                       "estimates['pipe/latency/64/cross'].adjusted lacks its floor, a slope >= 0 "
+                       "or a to_ns > 0");
 }
 
 TEST(SameAnswerEstimates, EachRankingIsAlsoComparedInTheStateBothRunsValuedMostOf) {
