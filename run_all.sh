@@ -53,7 +53,7 @@ Options:
   --idle-states M      held (default): keep the CPUs out of deep idle states for the whole run
                        (PM QoS, /dev/cpu_dma_latency = 0; needs root, otherwise the run goes
                        on with them allowed and the report says why); allowed: leave them be
-  --target-time S      seconds per timed batch (default 0.03; quick 0.01; --ab: 0.03, quick 0.02,
+  --target-time S      seconds per timed batch (default 0.015; quick 0.01; --ab: 0.03, quick 0.02,
                        on both sides whatever either build's default)
   --baseline FILE      gate this tree against the build that wrote the report FILE: a stored
                        report's repetitions and a new run's are not exchangeable (the host

@@ -356,7 +356,7 @@ Options:
                         (a PM QoS request of 0 us through /dev/cpu_dma_latency; where it cannot
                         be made the run goes on and the report says why); allowed: leave the
                         machine as it is. The report records the mode in force.
-  --target-time S       length of each timed batch in seconds (default 0.03; quick 0.01)
+  --target-time S       length of each timed batch in seconds (default 0.015; quick 0.01)
   --min-repetitions N   repetitions every benchmark runs before the stop rule may end it
                         (default 5; quick 3)
   --max-repetitions N   repetitions after which a benchmark stops in any case (default 12;
