@@ -77,9 +77,9 @@ struct adjacent_floors {
 // Right before a repetition: the cache-line round trip between `cpus` (the machine's state,
 // which the regimes are found in) and, where the floors bound the benchmark (`bounds`), the
 // wake-up round trip for latency or the copy floor at `message_size` for throughput (none at 0).
-// Shorter runs than measure_calibration's: a few milliseconds beside a timed batch of 15 ms (the default).
-// `just_measured`: the cache-line round trip measured right after the repetition that ran just
-// before this one (bench_session passes it when that was under kLineReuse ago), taken as this
+// Shorter runs than measure_calibration's: a few milliseconds beside a timed batch of 15 ms (the
+// default). `just_measured`: the cache-line round trip measured right after the repetition that ran
+// just before this one (bench_session passes it when that was under kLineReuse ago), taken as this
 // one's instead of measuring it again a few milliseconds later.
 inline constexpr std::chrono::milliseconds kLineReuse{10};
 // `station`: where the floors run (harness/floor_station.hpp); without one they fork.
