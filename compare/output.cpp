@@ -510,7 +510,7 @@ std::string common_floor_line(const common_floor_deltas& c) {
   std::string floors;
   for (const auto& f : c.floors) {
     if (!floors.empty()) floors += "; ";
-    floors += (f.floor == "cache_line_rtt_p50_ns" ? "cache line A " : "wake-up A ") +
+    floors += (f.floor == floor_key(normalisation::line) ? "cache line A " : "wake-up A ") +
               printf_string("%.0f", f.to_ns_a) + " ns, B " + printf_string("%.0f", f.to_ns_b) +
               " ns, common " + printf_string("%.0f", f.common_ns) + " ns";
   }
