@@ -148,12 +148,16 @@ bool owes_regime(const benchmark_history& h, const run_regimes& r, int now) {
 std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool in_reference,
                                        int min_repetitions) {
   const auto min = static_cast<std::size_t>(std::max(min_repetitions, 0));
+  const std::size_t ranking_min = min > 0 ? std::max(min, kRankingMinimum) : 0;
   const auto key = [&](const benchmark_need& n) {
-    const bool first = in_reference && n.headline && n.here < min;
+    const bool first = in_reference && n.headline && n.here < (n.ranking ? ranking_min : min);
     // Among started benchmarks with as many repetitions here, the headline's first: outside the
     // reference, the answer's own benchmarks then sample the regime before the rest of the sweep.
     const bool headline_here = n.started && n.headline;
-    return std::tuple(!first, n.started, n.here, !headline_here, -n.width, n.rank, n.index);
+    // Repetitions there, in units of 1 / kRankingPace of one: a ranking's count kRankingPace
+    // times slower in the reference regime.
+    const std::size_t level = in_reference && n.ranking ? n.here : n.here * kRankingPace;
+    return std::tuple(!first, n.started, level, !headline_here, -n.width, n.rank, n.index);
   };
   std::sort(needs.begin(), needs.end(),
             [&](const benchmark_need& a, const benchmark_need& b) { return key(a) < key(b); });

@@ -122,12 +122,22 @@ bool owes_regime(const benchmark_history& h, const run_regimes& r, int now);
 // once, whatever the budget: its first repetition goes before anyone's second), then every
 // benchmark by its repetitions in the regime the host is in now, so each one samples every regime
 // the host shows and two runs with different mixes still share a regime to compare it in (by its
-// repetitions overall while the regime is not known). Ties go to the headline's benchmarks that
-// have started, then to the widest interval (relative, infinite without one), then to the lower
-// rank, then to the earlier index.
+// repetitions overall while the regime is not known). A ranking's benchmark (`ranking`:
+// in_ranking) goes first in the reference regime until it has kRankingMinimum there (or
+// `min_repetitions`, if more), and after that counts its repetitions there at 1 / kRankingPace,
+// so it runs kRankingPace times as often as the rest: a default run ends with 4-5 repetitions of
+// most benchmarks in the reference regime, and below 8 the 90 % interval of a median is its
+// repetitions' [min, max]. The rankings' ties were the extremes' to decide: with the pace alone,
+// one run ended with 9 repetitions of most 1 MiB throughput benchmarks and the next with 7, and
+// the second tied 187 pairs of that ranking that the first ordered (the first 3 the second
+// ordered). Ties go to the headline's benchmarks that have started, then to the widest interval
+// (relative, infinite without one), then to the lower rank, then to the earlier index.
+inline constexpr std::size_t kRankingMinimum = 8;
+inline constexpr std::size_t kRankingPace = 2;
 struct benchmark_need {
   std::size_t index = 0;
   bool headline = false;
+  bool ranking = false;  // a headline ranking rests on it (in_ranking); implies headline
   bool started = false;  // it has run at least once
   std::size_t here = 0;  // repetitions (ok or not) in the regime the host is in now, or overall
   double width = 0;

@@ -40,6 +40,12 @@ bool in_headline(const bench_case& c) {
           std::ranges::find(kHeadlineSizes, c.req.message_size) != std::end(kHeadlineSizes));
 }
 
+bool in_ranking(const bench_case& c) {
+  return in_headline(c) && c.traits.sizes.empty() &&
+         c.req.message_size ==
+             (c.req.pat == pattern::latency ? kRankingLatencySize : kRankingThroughputSize);
+}
+
 std::vector<bench_case> make_cases(const bench_options& o) {
   std::vector<bench_case> cases;
   auto add = [&](const mechanism_traits& t, pattern p, std::size_t size, placement place,

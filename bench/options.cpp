@@ -368,8 +368,9 @@ Options:
                         0: none, and every benchmark runs once per round). Every benchmark
                         runs once whatever the budget; the benchmarks furthest from an answer
                         run first, in batches chosen by the host's regime, the headline's (one
-                        pair at 64 B, 4 KiB and 1 MiB) first in the reference regime
-                        (docs/methodology.md)
+                        pair at 64 B, 4 KiB and 1 MiB) first in the reference regime, the
+                        rankings' (64 B latency, 1 MiB throughput) until they have 8 there and
+                        then twice as often as the rest (docs/methodology.md)
   --seed N              the seed of each round's shuffled order (default: random; the report
                         records it)
   --timeout S           deadline in seconds for every wait on a peer (default 30; the wait for

@@ -49,6 +49,7 @@ void bench_session::add(const bench_case& c) {
     sibling_key_.emplace_back();
   }
   headline_.push_back(in_headline(c));
+  ranking_.push_back(in_ranking(c));
 }
 
 void bench_session::calibrate(cpu_choice cpus, const std::vector<std::size_t>& sizes) {
@@ -169,6 +170,7 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
                             }));
     needs.push_back({.index = i,
                      .headline = headline_[i],
+                     .ranking = ranking_[i],
                      .started = !h.samples.empty(),
                      .here = here,
                      .width = ci && mid != 0 ? (ci->hi - ci->lo) / std::abs(mid) : HUGE_VAL,
@@ -312,6 +314,17 @@ nlohmann::json bench_session::stop_rule_json() const {
             {"rule",
              "while the host is in the reference regime, a mechanism's one-pair benchmarks with "
              "process peers at these sizes run first until each has min_repetitions there"}}},
+          {"ranking_pace",
+           {{"latency_size", kRankingLatencySize},
+            {"throughput_size", kRankingThroughputSize},
+            {"min_repetitions", std::max<std::size_t>(kRankingMinimum, r.min_repetitions)},
+            {"pace", kRankingPace},
+            {"rule",
+             "while the host is in the reference regime, the headline's benchmarks at their "
+             "ranking's size (latency at latency_size, throughput at throughput_size) run first "
+             "until each has min_repetitions there, then pace times as often as the others, so "
+             "that their medians' 90 % intervals are not their repetitions' [min, max] (below "
+             "8 they are)"}}},
           {"seed", plan_.seed},
           {"metrics",
            {{"latency", schema::counter::kRttP50Ns},

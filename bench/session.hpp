@@ -111,6 +111,7 @@ class bench_session {
   std::vector<bench_case> cases_;
   std::vector<benchmark_history> histories_;  // one per case
   std::vector<bool> headline_;                // one per case: in_headline
+  std::vector<bool> ranking_;                 // one per case: in_ranking
   std::vector<std::size_t> rank_;             // one per case: order_by_need's tie-break
   std::vector<double> seconds_;               // time each case has taken so far
   std::vector<double> ns_per_message_;        // one per case: its last timed batch's; 0: none yet

@@ -742,3 +742,24 @@ TEST(Answer, OutsideTheReferenceEachBenchmarkSamplesTheRegimeTheHostIsIn) {
   };
   EXPECT_EQ(ipcbench::order_by_need(tied, false, 5), (std::vector<std::size_t>{4, 1, 3, 0, 2}));
 }
+
+TEST(Answer, RankingBenchmarksGetEightThenRunAtTwiceThePaceInTheReferenceRegime) {
+  using ipcbench::benchmark_need;
+  static_assert(ipcbench::kRankingMinimum == 8 && ipcbench::kRankingPace == 2);
+  // 0 and 1 rank (64 B latency, 1 MiB throughput), 2 is the headline's elsewhere, 3 and 4 are not
+  // the headline's.
+  const std::vector<benchmark_need> needs = {
+      {.index = 0, .headline = true, .ranking = true, .started = true, .here = 10, .width = 0.2},
+      {.index = 1, .headline = true, .ranking = true, .started = true, .here = 7, .width = 0.1},
+      {.index = 2, .headline = true, .started = true, .here = 5, .width = 0.3},
+      {.index = 3, .headline = false, .started = true, .here = 4, .width = 0.4},
+      {.index = 4, .headline = false, .started = true, .here = 6, .width = 0.5},
+  };
+  // In the reference regime 1 is short of 8 there and goes first; then 0's ten count as five: 3's
+  // four, then 0 and 2 on five each (the wider first), then 4's six.
+  EXPECT_EQ(ipcbench::order_by_need(needs, true, 5), (std::vector<std::size_t>{1, 3, 2, 0, 4}));
+  // A minimum above 8 is the rankings' too: 0 and 2 are short of it and go first.
+  EXPECT_EQ(ipcbench::order_by_need(needs, true, 11), (std::vector<std::size_t>{1, 2, 0, 3, 4}));
+  // Elsewhere a repetition is a repetition, fewest there first, and no one goes first.
+  EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{3, 2, 4, 1, 0}));
+}

@@ -222,5 +222,24 @@ TEST(Cases, HeadlineIsOnePairWithProcessPeersAtItsSizes) {
   EXPECT_EQ(headline, 6);  // pipe: latency and throughput at 64 B, 4 KiB and 1 MiB
 }
 
+// The rankings' benchmarks, which the stop rule's batches repeat faster in the reference regime:
+// the headline's at 64 B for latency and at 1 MiB for throughput, nothing else.
+TEST(Cases, RankingIsTheHeadlineAt64BytesLatencyAnd1MiBThroughput) {
+  bench_options o;
+  o.sizes = {64, 4096, 1u << 20};
+  o.fan = {2};
+  o.peers_threads = true;
+  std::vector<std::string> pipe;
+  for (const auto& c : make_cases(o)) {
+    const bool latency = c.req.pat == pattern::latency;
+    const bool expected = in_headline(c) && c.traits.sizes.empty() &&
+                          c.req.message_size == (latency ? 64u : 1u << 20);
+    EXPECT_EQ(in_ranking(c), expected) << c.name;
+    if (in_ranking(c) && c.name.starts_with("pipe/")) pipe.push_back(c.name);
+  }
+  EXPECT_EQ(pipe,
+            (std::vector<std::string>{"pipe/latency/64/cross", "pipe/throughput/1048576/cross"}));
+}
+
 }  // namespace
 }  // namespace ipcbench
