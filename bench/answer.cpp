@@ -148,7 +148,7 @@ bool owes_regime(const benchmark_history& h, const run_regimes& r, int now) {
 std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool in_reference,
                                        int min_repetitions) {
   const auto min = static_cast<std::size_t>(std::max(min_repetitions, 0));
-  const std::size_t ranking_min = min > 0 ? std::max(min, kRankingMinimum) : 0;
+  const std::size_t ranking_min = ranking_minimum(min_repetitions);
   const auto key = [&](const benchmark_need& n) {
     const bool first = in_reference && n.headline && n.here < (n.ranking ? ranking_min : min);
     // Among started benchmarks with as many repetitions here, the headline's first: outside the

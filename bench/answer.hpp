@@ -4,6 +4,7 @@
 // (results/README.md). Plain values in, JSON out; coordinator side.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
@@ -134,6 +135,12 @@ bool owes_regime(const benchmark_history& h, const run_regimes& r, int now);
 // (relative, infinite without one), then to the lower rank, then to the earlier index.
 inline constexpr std::size_t kRankingMinimum = 8;
 inline constexpr std::size_t kRankingPace = 2;
+// The repetitions a ranking's benchmark gets first in the reference regime: kRankingMinimum, or
+// `min_repetitions` if more; 0 (none first) where `min_repetitions` is 0.
+inline std::size_t ranking_minimum(int min_repetitions) {
+  const auto min = static_cast<std::size_t>(std::max(min_repetitions, 0));
+  return min > 0 ? std::max(min, kRankingMinimum) : 0;
+}
 struct benchmark_need {
   std::size_t index = 0;
   bool headline = false;

@@ -42,8 +42,8 @@ bool in_headline(const bench_case& c) {
 
 bool in_ranking(const bench_case& c) {
   return in_headline(c) && c.traits.sizes.empty() &&
-         c.req.message_size ==
-             (c.req.pat == pattern::latency ? kRankingLatencySize : kRankingThroughputSize);
+         c.req.message_size == (c.req.pat == pattern::latency ? schema::kRankingLatencySize
+                                                              : schema::kRankingThroughputSize);
 }
 
 std::vector<bench_case> make_cases(const bench_options& o) {

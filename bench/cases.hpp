@@ -41,9 +41,8 @@ inline constexpr std::size_t kHeadlineSizes[] = {64, 4096, 1048576};
 // their minimum first (repetition_plan).
 bool in_headline(const bench_case& c);
 
-// The sizes of the headline's two rankings: latency at 64 B, throughput at 1 MiB.
-inline constexpr std::size_t kRankingLatencySize = 64, kRankingThroughputSize = 1048576;
-// Whether a headline ranking rests on this benchmark: in_headline, at its pattern's ranking size.
+// Whether a headline ranking rests on this benchmark: in_headline, at its pattern's ranking size
+// (schema::kRankingLatencySize, schema::kRankingThroughputSize).
 // In the reference regime the stop rule's batches give these kRankingMinimum repetitions first,
 // then repeat them at kRankingPace times the others' pace (order_by_need), so that their
 // medians' intervals are not [min, max].

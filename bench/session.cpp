@@ -315,9 +315,9 @@ nlohmann::json bench_session::stop_rule_json() const {
              "while the host is in the reference regime, a mechanism's one-pair benchmarks with "
              "process peers at these sizes run first until each has min_repetitions there"}}},
           {"ranking_pace",
-           {{"latency_size", kRankingLatencySize},
-            {"throughput_size", kRankingThroughputSize},
-            {"min_repetitions", std::max<std::size_t>(kRankingMinimum, r.min_repetitions)},
+           {{"latency_size", schema::kRankingLatencySize},
+            {"throughput_size", schema::kRankingThroughputSize},
+            {"min_repetitions", ranking_minimum(r.min_repetitions)},
             {"pace", kRankingPace},
             {"rule",
              "while the host is in the reference regime, the headline's benchmarks at their "

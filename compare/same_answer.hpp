@@ -143,9 +143,9 @@ struct same_answer_figures {
   spread_summary spread_a, spread_b;
 };
 
-// Message sizes of the two rankings.
-inline constexpr std::uint64_t kRankingLatencySize = 64;
-inline constexpr std::uint64_t kRankingThroughputSize = 1048576;
+// Message sizes of the two rankings (the report schema's).
+using schema::kRankingLatencySize;
+using schema::kRankingThroughputSize;
 
 same_answer_figures same_answer(const report& a, const report& b);
 

@@ -27,6 +27,12 @@ inline constexpr char kContextKey[] = "ipcbench";
 // ipcbench-compare --same-answer counts the benchmarks over it.
 inline constexpr double kSpreadLimit = 1.5;
 
+// The message sizes of the answer's two rankings: latency at 64 B, throughput at 1 MiB. The
+// bench program gives their benchmarks more repetitions (bench/cases.hpp, in_ranking), and
+// ipcbench-compare --same-answer compares two reports' rankings at them.
+inline constexpr std::uint64_t kRankingLatencySize = 64;
+inline constexpr std::uint64_t kRankingThroughputSize = 1048576;
+
 // Fields of a benchmark entry beyond Google Benchmark's (results/README.md, `benchmarks`).
 namespace field {
 inline constexpr char kMechanism[] = "mechanism";
