@@ -234,7 +234,9 @@ json mode_cause(const benchmark_history& h, const basis& b,
 // (an outlier or a scatter, not two levels), where the slowest and the fastest of them show it:
 // how busy the peers kept the CPUs (CPU time per unit of wall time, so that a peer that spins
 // for the whole of a slower repetition is not taken for a cause), then the wake-up and
-// cache-line floors beside them. nullptr when none differs enough to name.
+// cache-line floors beside them, then for throughput the copy floor beside them (the copy of a
+// message of that size from one CPU to the other, which a host that is slower for a while
+// lowers as it lowers the channel's rate). nullptr when none differs enough to name.
 json spread_cause(const benchmark_history& h, const basis& b) {
   if (b.samples.size() < 2) return nullptr;
   const bool throughput = h.metric == "bytes_per_second";
@@ -280,6 +282,14 @@ json spread_cause(const benchmark_history& h, const basis& b) {
                   "the %s floor beside the slowest repetition (%.1fx the fastest) is %.1fx the "
                   "fastest's",
                   name, slower, *at_slow / *at_fast);
+    return text;
+  }
+  if (throughput && slow->copy_bps && fast->copy_bps && *slow->copy_bps > 0 &&
+      *fast->copy_bps / *slow->copy_bps >= 1.3) {
+    std::snprintf(text, sizeof text,
+                  "the copy floor beside the slowest repetition (%.1fx the fastest) is %.1fx "
+                  "lower than the fastest's",
+                  slower, *fast->copy_bps / *slow->copy_bps);
     return text;
   }
   // Nothing measured shows it; a mechanism whose own threads share the peers' CPUs says so (its

@@ -23,6 +23,7 @@ struct repetition_sample {
   bool ok = false;
   double value = std::numeric_limits<double>::quiet_NaN();  // the benchmark's metric
   std::optional<double> line_ns, wake_ns;                   // floors measured beside it
+  std::optional<double> copy_bps;  // the copy floor beside it, bytes/s (throughput repetitions)
   std::optional<double> cpu_ns_per_message;
 };
 

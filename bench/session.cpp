@@ -260,6 +260,7 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
     last_line_at_ = after_at;
   }
   sample.wake_ns = adjacent.wake_rtt_p50_ns;
+  sample.copy_bps = adjacent.copy_bytes_per_second;
   if (const auto v = rep.counters.find(h.metric); v != rep.counters.end()) sample.value = v->second;
   if (const auto v = rep.counters.find(schema::counter::kCpuNsPerMessage); v != rep.counters.end())
     sample.cpu_ns_per_message = v->second;

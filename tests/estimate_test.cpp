@@ -495,6 +495,36 @@ TEST(Answer, ASpreadWithoutModesNamesWhatTheSlowestRepetitionShows) {
   EXPECT_TRUE(estimate_json(shared, find_regimes({}), {})["spread_cause"].is_null());
 }
 
+TEST(Answer, AThroughputSpreadNamesALowerCopyFloorBesideTheSlowestRepetition) {
+  // Five throughput repetitions, the last at 0.6x the others' rate, its peers as busy per unit
+  // of time as in the others (the CPU in step with the time: no cause), with the copy floor
+  // beside it `lower` times below the others'.
+  auto throughput = [](double lower) {
+    benchmark_history h = history_of("x/throughput/65536/cross", {5e9, 5e9, 5.1e9, 4.9e9, 3e9});
+    h.metric = "bytes_per_second";
+    for (std::size_t i = 0; i < h.samples.size(); ++i) {
+      const bool slow = i + 1 == h.samples.size();
+      h.samples[i].cpu_ns_per_message = 65536 / h.samples[i].value * 2e9;
+      h.samples[i].copy_bps = slow ? 18e9 / lower : 18e9;
+    }
+    return h;
+  };
+  auto j = estimate_json(throughput(1.4), find_regimes({}), {});
+  ASSERT_TRUE(j["spread_cause"].is_string()) << j;
+  EXPECT_EQ(j["spread_cause"],
+            "the copy floor beside the slowest repetition (1.7x the fastest) is 1.4x lower than "
+            "the fastest's");  // 5.1 / 3
+  // Within 1.3x of the others' it is no cause.
+  EXPECT_TRUE(estimate_json(throughput(1.2), find_regimes({}), {})["spread_cause"].is_null());
+  // A copy floor higher beside the slowest names nothing either.
+  EXPECT_TRUE(estimate_json(throughput(0.5), find_regimes({}), {})["spread_cause"].is_null());
+  // Latency is bound by the wake-up or cache-line round trip: a copy floor beside it is no cause.
+  benchmark_history latency = outlier(2.5, 1e4, 2.5e4, 7e3, 7e3);
+  latency.samples.back().copy_bps = 1e9;
+  for (std::size_t i = 0; i + 1 < latency.samples.size(); ++i) latency.samples[i].copy_bps = 18e9;
+  EXPECT_TRUE(estimate_json(latency, find_regimes({}), {})["spread_cause"].is_null());
+}
+
 TEST(Answer, ProcessTaxHasAWinnerATieAndAnUntestedCase) {
   const std::vector<benchmark_history> all = {
       // Latency: processes about 20 us, threads about 10 us: 2x, each interval [min, max] of 5.
