@@ -199,9 +199,10 @@ class shm_endpoint {
   // the cache-line floor beside it (1 B: 1.28-1.30x to 1.18-1.20x); in the fast state it
   // changed nothing, nor did it change a stream's throughput. The size is not known before the
   // tag, so the previous message's decides: after one longer than a line, no prefetch, since a
-  // large payload is written for longer and the spinning prefetches took its first lines back
-  // from the writer (a 64 KiB round trip 2-3 % slower). A prefetch never faults and changes no
-  // data: the payload is read only after the tag, with acquire.
+  // large payload is written for longer and the spinning prefetches take its first lines back
+  // from the writer (a 64 KiB round trip 2.3-2.7 % slower in two A/B sets, a small effect:
+  // two runs of one build differed by up to 1.8 % there). A prefetch never faults and changes
+  // no data: the payload is read only after the tag, with acquire.
   bool await_tag(std::uint64_t& len) {
     const std::uint32_t line_pos = tail_ + static_cast<std::uint32_t>(pad(tail_));
     std::byte* line = in_data_ + (line_pos & (shm::kRingBytes - 1));
