@@ -80,6 +80,13 @@ std::uint64_t words_diff(const std::byte* p, std::size_t j, std::size_t words,
   return scan_words<false>(nullptr, p, j, words, key);
 }
 
+// words_diff for any count: a body of fewer than eight words (a message of a line or two) is
+// compared inline by scan_words' scalar loop, cheaper than the call to the dispatched clone.
+inline std::uint64_t body_diff(const std::byte* p, std::size_t j, std::size_t words,
+                               std::uint64_t key) noexcept {
+  return words < 8 ? scan_words<false>(nullptr, p, j, words, key) : words_diff(p, j, words, key);
+}
+
 // Writes `words` pattern words, the first being word j of the message, to dst.
 IPCBENCH_VECTOR_CLONES
 void fill_words(std::byte* dst, std::size_t j, std::size_t words, std::uint64_t key) noexcept {
@@ -116,14 +123,9 @@ bool body_matches(const std::byte* p, std::size_t from, std::size_t to, int pari
   std::size_t j = from / 8;
   const std::size_t words_end = to / 8;
   constexpr std::size_t kBlock = 512;
-  if (words_end - j < 8) {  // a few words (a message of a line or two): cheaper than the call
-    std::uint64_t diff = 0;
-    for (; j < words_end; ++j) diff |= load_le(p + 8 * j) ^ ((j + 1) * kPatternStep) ^ key;
-    if (diff != 0) return false;
-  }
   while (j < words_end) {
     const std::size_t n = std::min(kBlock, words_end - j);
-    if (words_diff(p + 8 * j, j, n, key) != 0) return false;
+    if (body_diff(p + 8 * j, j, n, key) != 0) return false;
     j += n;
   }
   // A part word at the end: its bytes are the low bytes of its pattern word.
@@ -251,13 +253,7 @@ void copy_check::operator()(std::byte* dst, const std::byte* src, std::size_t n,
     if (lo == hi) return;
     seen_ += hi - lo;
     const std::size_t words = (hi - lo) / 8;
-    // A few words (a message of a line or two) are compared here: cheaper than the call.
-    std::uint64_t diff = 0;
-    if (words < 8)
-      for (std::size_t k = 0; k < words; ++k)
-        diff |= load_le(dst + (lo - at) + 8 * k) ^ pattern_word(lo / 8 + k, parity_);
-    else
-      diff = words_diff(dst + (lo - at), lo / 8, words, kPatternKey[parity_]);
+    std::uint64_t diff = body_diff(dst + (lo - at), lo / 8, words, kPatternKey[parity_]);
     for (std::size_t i = lo + 8 * words; i < hi; ++i)
       diff |= static_cast<std::uint64_t>(
           dst[i - at] ^ static_cast<std::byte>(pattern_word(i / 8, parity_) >> (8 * (i % 8))));
