@@ -27,6 +27,9 @@ Options:
                        budget ends the rounds; see docs/methodology.md)
   --budget S           seconds after which no new repetition starts (default 600; quick 45;
                        0: none); every benchmark runs once whatever the budget
+  --max-repetitions N  the stop rule's cap: a benchmark stops after N repetitions whatever its
+                       interval (default 12; quick 5; at least the minimum, 5; quick 3), so a
+                       longer budget can go on narrowing it
   --twice              run the sweep twice, back to back, and print how far the two reports
                        agree (ipcbench-compare --same-answer): the reproducibility check
   --out FILE           write the report to FILE instead of results/<host>-<time>.json
@@ -82,7 +85,7 @@ TXT
 
 die() { echo "run_all.sh: $*" >&2; exit 2; }
 
-twice=0 budget="" quick=0 filter="" repetitions="" out="" placement="cross" placement_given=0 cpus="" sizes="" target_time="" baseline="" plots=1
+twice=0 budget="" max_repetitions="" quick=0 filter="" repetitions="" out="" placement="cross" placement_given=0 cpus="" sizes="" target_time="" baseline="" plots=1
 fan=""
 process="fork" idle_states="held" peers="processes"
 probes=1 probes_json="" ab_ref="" ab_binary="" build=1
@@ -106,6 +109,7 @@ while [ $# -gt 0 ]; do
     --ab-binary) [ -n "${2:-}" ] || die "--ab-binary needs a value"; ab_binary="$2"; shift ;;
     --no-probes) probes=0 ;;
     --budget) [ -n "${2:-}" ] || die "--budget needs a value"; budget="$2"; shift ;;
+    --max-repetitions) [ -n "${2:-}" ] || die "--max-repetitions needs a value"; max_repetitions="$2"; shift ;;
     --twice) twice=1 ;;
     --no-plots) plots=0 ;;
     --build-dir) [ -n "${2:-}" ] || die "--build-dir needs a value"; build_dir="$2"; shift ;;
@@ -127,6 +131,16 @@ if [ -n "$repetitions" ]; then
 fi
 if [ -n "$budget" ] && { ! [[ "$budget" =~ ^[0-9]{1,5}$ ]] || [ "$budget" -gt 86400 ]; }; then
   die "--budget must be a whole number of seconds, 0 to 86400, not '$budget'"
+fi
+if [ -n "$max_repetitions" ]; then
+  if ! [[ "$max_repetitions" =~ ^[0-9]{1,4}$ ]] || [ "$max_repetitions" -lt 1 ] || [ "$max_repetitions" -gt 1000 ]; then
+    die "--max-repetitions must be a whole number from 1 to 1000, not '$max_repetitions'"
+  fi
+  least=5; [ "$quick" -eq 1 ] && least=3
+  [ "$max_repetitions" -ge "$least" ] ||
+    die "--max-repetitions $max_repetitions is below the stop rule's minimum of $least repetitions"
+  [ -n "$repetitions" ] && die "--max-repetitions caps the stop rule; --repetitions replaces it: give one of them"
+  [ -n "$ab_ref$ab_binary$baseline" ] && die "--max-repetitions caps the stop rule of a sweep; an A/B runs a fixed number of rounds (--repetitions)"
 fi
 if [ "$twice" -eq 1 ] && [ -n "$ab_ref$ab_binary$baseline" ]; then
   die "--twice runs the sweep twice; it does not take --ab, --ab-binary or --baseline"
@@ -280,6 +294,7 @@ filter_check=(--benchmark_list_tests=true "--process=$process" "--peers=$peers")
 [ -n "$filter" ] && filter_check+=("--benchmark_filter=$filter")
 [ -n "$sizes" ] && filter_check+=("--sizes=$sizes")
 [ "$quick" -eq 1 ] && filter_check+=(--quick)
+[ -n "$max_repetitions" ] && filter_check+=("--max-repetitions=$max_repetitions")
 "$build_dir/bench/ipcbench" "${filter_check[@]}" >/dev/null || exit 2
 if [ -n "$baseline" ]; then
   "$build_dir/compare/ipcbench-compare" "$baseline" "$baseline" --allow-untested >/dev/null || exit 2
@@ -351,6 +366,7 @@ fi
 args=(--progress "--placement=$placement" "--process=$process" "--peers=$peers" "--idle-states=$idle_states")
 [ -n "$repetitions" ] && args+=("--benchmark_repetitions=$repetitions")
 [ -n "$budget" ] && args+=("--budget=$budget")
+[ -n "$max_repetitions" ] && args+=("--max-repetitions=$max_repetitions")
 [ "$quick" -eq 1 ] && args+=(--quick)
 [ -n "$filter" ] && args+=("--benchmark_filter=$filter")
 [ -n "$sizes" ] && args+=("--sizes=$sizes")

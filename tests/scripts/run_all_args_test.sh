@@ -44,6 +44,13 @@ expect_bad "not a valid regular expression" --filter '(pipe'
 expect_bad "--repetitions" --repetitions 0
 expect_bad "--repetitions" --repetitions abc
 expect_bad "--repetitions" --repetitions 1001
+expect_bad "--max-repetitions must be a whole number from 1 to 1000, not '0'" --max-repetitions 0
+expect_bad "--max-repetitions must be a whole number" --max-repetitions many
+expect_bad "--max-repetitions needs a value" --max-repetitions
+expect_bad "--max-repetitions 4 is below the stop rule's minimum of 5 repetitions" --max-repetitions 4
+expect_bad "--max-repetitions 2 is below the stop rule's minimum of 3 repetitions" --quick --max-repetitions 2
+expect_bad "--repetitions replaces it" --max-repetitions 20 --repetitions 3
+expect_bad "an A/B runs a fixed number of rounds" --max-repetitions 20 --ab HEAD
 expect_bad "--placement must be" --placement diagonal
 expect_bad "--process must be" --process thread
 expect_bad "--fan needs a value" --fan
