@@ -5,7 +5,7 @@ the detector, not a test. See history/README.md, "How well it finds steps".
 usage: /usr/bin/python3 history/replay_noise.py REPORT.json REPORT.json [MORE...]
                         [--series N] [--runs 30] [--step 0.10] [--seed S] [--json FILE]
                         [--noise-factor F] [--resample runs|repetitions]
-                        [--pool stored|regimes]
+                        [--pool stored|regimes] [--no-pool]
 
 The reports are runs of one build on one machine (A/A). For each benchmark, the replay keeps
 each run's value as `ipcbench-history add` stores it: the median of the run's repetitions in the
@@ -15,7 +15,9 @@ best, and the medians of the floors beside them. A synthetic run draws one of th
 in logarithms, to the value and the best alike (a smoothed bootstrap: k residuals carry
 (k - 1) / k of it, and two draws of one run must still differ). Its floors are the drawn run's.
 This replays the run-to-run noise of what the history holds; the JSON's "noise_check" compares
-it with the real runs' own. Each synthetic run carries the drawn run's repetitions, by which
+it with the real runs' own. The drawn run also brings its other host regime as `add` stores it
+(the median and best of its repetitions there, with their own jitter, and their number), which
+`changes` pools in; --no-pool leaves it out, as the detector before 2026-11-27 had none. Each synthetic run carries the drawn run's repetitions, by which
 `changes` weighs it. (--pool regimes: the replay until the second half of 2026-11-26, which
 replayed every regime a run met with two repetitions or more: regimes whose values the history
 never stores, and none of the values `add` stores from a single repetition. --resample
@@ -74,7 +76,10 @@ def load_pools(paths):
                 row["regime"], {"runs": []})["runs"].append({
                     "used": row["repetitions"], "metric": row["metric"],
                     "stored": (math.log(row["value"]), row["line_floor_ns"], row["wake_floor_ns"],
-                               row["copy_floor_bps"], math.log(row["best"]))})
+                               row["copy_floor_bps"], math.log(row["best"])),
+                    "other": (math.log(row["other_value"]), math.log(row["other_best"]),
+                              row["other_repetitions"], row["other_regime_line_ns"])
+                    if row["other_value"] and row["other_best"] else None})
         estimates = data.get("estimates") or {}
         by_name: dict = {}
         for b in data["benchmarks"]:
@@ -110,7 +115,7 @@ class Replay:
     resample="repetitions", the older replay: as many of one real run's repetitions as the report
     used, drawn with replacement, and their medians."""
 
-    def __init__(self, slot, rng, host, resample="runs"):
+    def __init__(self, slot, rng, host, resample="runs", pool=True):
         self.runs, self.rng, self.host, self.resample = slot["runs"], rng, host, resample
         # (log value, line, wake and copy floors, log best) of each run: as `add` stored it, or
         # from the run's repetitions in the regime.
@@ -124,6 +129,12 @@ class Replay:
         # makes it whole (a smoothed bootstrap), and two draws of one run still differ.
         self.jitter = [statistics.stdev(v[i] for v in self.values) / math.sqrt(k) if k > 1 else 0.0
                        for i in (0, 4)]
+        # The runs' other host regime, as `add` stores it (where pooled): the same jitter, of
+        # the runs that have one.
+        self.others = [run.get("other") for run in self.runs] if pool else [None] * k
+        have = [o for o in self.others if o]
+        self.other_jitter = [statistics.stdev(o[i] for o in have) / math.sqrt(len(have))
+                             if len(have) > 1 else 0.0 for i in (0, 1)]
 
     def run(self, factor=1.0):
         if self.resample == "repetitions":
@@ -137,10 +148,17 @@ class Replay:
         k = self.rng.randrange(len(self.values))
         log_value, line, wake, copy, log_best = self.values[k]
         z = self.rng.gauss(0.0, 1.0)  # the run's value and its best move together
+        other = self.others[k]
+        zo = self.rng.gauss(0.0, 1.0)  # and so do its other regime's
         return store.Point(0, "", None, None, math.exp(log_value + z * self.jitter[0]) * factor,
                            line, wake, copy, self.host,
                            math.exp(log_best + z * self.jitter[1]) * factor,
-                           self.runs[k]["used"])
+                           self.runs[k]["used"],
+                           math.exp(other[0] + zo * self.other_jitter[0]) * factor
+                           if other else None,
+                           math.exp(other[1] + zo * self.other_jitter[1]) * factor
+                           if other else None,
+                           other[2] if other else None, other[3] if other else None)
 
 
 def noise_check(pools, rng, resample, draws=100):
@@ -192,6 +210,9 @@ def main():
                     help="the null and step series replay what `add` stores (default: the "
                          "estimate's regime, one repetition or more) or, as until 2026-11-26, "
                          "every regime a run met with two repetitions or more")
+    ap.add_argument("--no-pool", action="store_true",
+                    help="replay the runs without their other host regime (the detector before "
+                         "2026-11-27, which did not pool it in)")
     args = ap.parse_args()
     # The runs' own noise needs at least three runs of a benchmark in a regime to be replayed
     # (two give one difference: pools whose noise happens to be low are found, the others not,
@@ -222,12 +243,13 @@ def main():
     n = args.runs
     out = {"reports": args.reports, "runs": n, "step": args.step, "replayable": len(single),
            "max_pvalue": opt.max_pvalue, "noise_factor": opt.noise_factor,
-           "resample": args.resample, "pool": args.pool}
+           "resample": args.resample, "pool": args.pool,
+           "other_regime_pooled": not args.no_pool}
 
     false_alarms = 0
     nulls = [single[i % len(single)] for i in range(min(args.series, 3 * len(single)))]
     for (key, g) in nulls:
-        r = Replay(pools[key][g], rng, HOST.get(g), args.resample)
+        r = Replay(pools[key][g], rng, HOST.get(g), args.resample, not args.no_pool)
         false_alarms += bool(regressions([r.run() for _ in range(n)], key[1], opt))
     out["null"] = {"series": len(nulls), "false_alarms": false_alarms,
                    "per_100": 100 * false_alarms / max(len(nulls), 1)}
@@ -235,7 +257,7 @@ def main():
     found, delays, steps = 0, [], 0
     noise_of, sees = [], []
     for (key, g) in nulls:
-        r = Replay(pools[key][g], rng, HOST.get(g), args.resample)
+        r = Replay(pools[key][g], rng, HOST.get(g), args.resample, not args.no_pool)
         at = rng.randint(n // 3, 2 * n // 3)
         factor = (1 + args.step) if store.lower_is_better(key[1]) else 1 / (1 + args.step)
         points = [r.run() for _ in range(at)] + [r.run(factor) for _ in range(5)]

@@ -129,6 +129,13 @@ def describe(s, c) -> dict:
     }
 
 
+_BASES = {
+    "best": "each run's best repetition",
+    "pooled": "with each run's other host regime pooled in",
+    "pooled_best": "each run's best repetition, its other host regime's pooled in",
+}
+
+
 def _line(d: dict) -> str:
     text = (f"{d['kind']:<11} {d['benchmark']} on {d['machine']} [{d['mode']}]: "
             f"{(d['ratio'] - 1) * 100:+.1f} % ({fmt(d['metric'], d['before'])} -> "
@@ -136,8 +143,8 @@ def _line(d: dict) -> str:
             f"commit {_short(d['commit_before'])} -> {_short(d['commit_after'])}")
     if d["kernel_changed"]:
         text += ", kernel changed"
-    if d["basis"] == "best":
-        text += f"; each run's best repetition: {(d['basis_ratio'] - 1) * 100:+.1f} %"
+    if d["basis"] in _BASES:
+        text += f"; {_BASES[d['basis']]}: {(d['basis_ratio'] - 1) * 100:+.1f} %"
     elif d["basis"] != "raw":
         text += (f"; in multiples of the {detect.floor_name(d['basis'])} beside each run: "
                  f"{(d['basis_ratio'] - 1) * 100:+.1f} %")

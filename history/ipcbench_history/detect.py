@@ -12,6 +12,10 @@ this suite knows applied around it:
   trip for throughput), which takes out what that floor explains. On the values' or the best
   repetitions' basis, a step that a floor made (the floor stepped the same way, significantly
   and beyond its own noise) is the host's too.
+- the other host regime: a run's values and best repetition are also offered with the run's
+  repetitions in its other regime pooled in, taken to the value's regime by the series' median
+  offset between the two ("pooled", "pooled_best"): more repetitions behind each run, where
+  the host split the run between its regimes.
 - A/A noise: a step no larger than NOISE_FACTOR x the series' own run-to-run noise (the mean
   |log ratio| of consecutive runs that no change point separates) is never reported.
 - every step holds where it is reported: the splits are judged again between the splits kept
@@ -173,11 +177,12 @@ def floor_name(key: str) -> str:
     return _FLOOR_NAMES[key]
 
 
-def host_classes(points, ratio: float = REGIME_RATIO) -> list[int]:
+def host_classes(points, ratio: float = REGIME_RATIO, field: str = "host") -> list[int]:
     """Each point's host regime class: the cache-line round trip of the regime its value was
-    taken in, grouped where the values stand `ratio` apart, as the report groups its regimes
-    (0 the fastest; -1 where the report gave none)."""
-    known = sorted({p.host for p in points if p.host and p.host > 0})
+    taken in (`field`), grouped where the values stand `ratio` apart, as the report groups its
+    regimes (0 the fastest; -1 where the report gave none)."""
+    hosts = [getattr(p, field, None) for p in points]
+    known = sorted({h for h in hosts if h and h > 0})
     bounds, cls = [], {}
     for v in known:
         if bounds and v / bounds[-1] < ratio:
@@ -185,7 +190,7 @@ def host_classes(points, ratio: float = REGIME_RATIO) -> list[int]:
         else:
             bounds.append(v)
         cls[v] = len(bounds) - 1
-    return [cls[p.host] if p.host and p.host > 0 else -1 for p in points]
+    return [cls[h] if h and h > 0 else -1 for h in hosts]
 
 
 def analyse(points, metric: str, lower_is_better: bool, opt: Options = Options()) -> list[Change]:
@@ -219,14 +224,49 @@ def analyse(points, metric: str, lower_is_better: bool, opt: Options = Options()
     return sorted(changes, key=lambda c: c.index)
 
 
+def _pooled(own: np.ndarray, points, field: str):
+    """`own` (a run's logarithms in the host regime its value was taken in) with each run's
+    repetitions in its other host regime pooled in: the other regime's median (`field` "other")
+    or best ("other_best"), taken to this regime by the series' median offset between the two
+    (over the runs that have both), and averaged with the run's own, each weighing as many
+    repetitions as stand behind it, at most MAX_WEIGHT. Runs without the other regime, or whose
+    other regime is not the one most runs met, keep their own. None where fewer than MIN_SEGMENT
+    runs have both (no offset to go by)."""
+    other = [getattr(p, field, None) for p in points]
+    counts = [getattr(p, "other_repetitions", None) for p in points]
+    have = [i for i, (o, n) in enumerate(zip(other, counts))
+            if o is not None and o > 0 and isinstance(n, int) and n >= 1]
+    # One other regime: the one most of those runs met (by its cache-line round trip, grouped
+    # as host_classes groups them), where the report names it.
+    classes = host_classes(points, field="other_host")
+    named = [classes[i] for i in have if classes[i] >= 0]
+    if named:
+        common = max(set(named), key=named.count)
+        have = [i for i in have if classes[i] in (common, -1)]
+    if len(have) < MIN_SEGMENT:
+        return None
+    offset = float(np.median([math.log(other[i]) - own[i] for i in have]))
+    out = own.copy()
+    for i in have:
+        mine = min(points[i].repetitions or 1, MAX_WEIGHT)
+        theirs = min(counts[i], MAX_WEIGHT)
+        out[i] = (mine * own[i] + theirs * (math.log(other[i]) - offset)) / (mine + theirs)
+    return out
+
+
 def _bases(points, metric: str) -> dict:
     """The series' logarithms as they are ("raw"), of each run's best repetition ("best"), and
     in multiples of each floor measured beside every run (the key of _FLOORS), where every run
-    has that best or floor."""
+    has that best or floor; and the values and the best with each run's other host regime
+    pooled in ("pooled", "pooled_best": _pooled), where enough runs have one."""
     raw = np.log([p.value for p in points])
     out = {"raw": raw}
+    if (pooled := _pooled(raw, points, "other")) is not None:
+        out["pooled"] = pooled
     if all(p.best is not None and p.best > 0 for p in points):
         out["best"] = np.log([p.best for p in points])
+        if (pooled := _pooled(out["best"], points, "other_best")) is not None:
+            out["pooled_best"] = pooled
     for key, sign in _FLOORS.get(metric, ()):
         floors = [getattr(p, key) for p in points]
         if all(f is not None and f > 0 for f in floors):
@@ -292,7 +332,8 @@ def _analyse_within(points, metric: str, lower_is_better: bool, opt: Options) ->
                         before=math.exp(float(np.median(raw[lo:mid]))),
                         after=math.exp(float(np.median(raw[mid:hi]))),
                         basis=name, basis_ratio=math.exp(step))
-        for key, sign in _FLOORS.get(metric, ()) if name in ("raw", "best") else ():
+        floor_basis = name in {key for key, _ in _FLOORS.get(metric, ())}
+        for key, sign in _FLOORS.get(metric, ()) if not floor_basis else ():
             floors = [getattr(p, key) for p in points]
             if any(f is None or f <= 0 for f in floors[lo:hi]):
                 continue

@@ -14,7 +14,8 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA_VERSION = 2  # 2 adds results.best; a schema 1 history gains the column, empty
+SCHEMA_VERSION = 3  # 2 adds results.best, 3 the other host regime (results.other_*); an older
+# history gains the columns, empty
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -48,10 +49,18 @@ CREATE TABLE IF NOT EXISTS results (
   copy_floor_bps REAL,
   regime_line_ns REAL,              -- the cache-line round trip of that regime (the report's)
   stopped TEXT,
+  other_value REAL,                 -- the run's other host regime (the one with most repetitions
+  other_best REAL,                  -- beside the value's): the median and best of its
+  other_repetitions INTEGER,        -- repetitions there, and their number
+  other_regime_line_ns REAL,
   PRIMARY KEY (run_id, benchmark, metric)
 );
 CREATE INDEX IF NOT EXISTS results_by_benchmark ON results (benchmark, metric);
 """
+
+
+_ADDED_COLUMNS = ("best REAL", "other_value REAL", "other_best REAL",  # since schema 1
+                  "other_repetitions INTEGER", "other_regime_line_ns REAL")
 
 
 class HistoryError(Exception):
@@ -72,15 +81,18 @@ def open_db(path: Path, create: bool = True) -> sqlite3.Connection:
         db = sqlite3.connect(path)
         db.execute("PRAGMA foreign_keys = ON")
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, 1, SCHEMA_VERSION):
+        if version not in (0, 1, 2, SCHEMA_VERSION):
             raise HistoryError(f"'{path}' is a history of schema {version}; this is schema "
                                f"{SCHEMA_VERSION}")
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if version == 0 and tables:
             raise HistoryError(f"'{path}' is an SQLite file but not an ipcbench history")
         db.executescript(_SCHEMA)
-        if version == 1:  # schema 1 had no results.best: its runs keep none
-            db.execute("ALTER TABLE results ADD COLUMN best REAL")
+        # Schema 1 had no results.best, schema 2 no other regime: their runs keep none.
+        have = {r[1] for r in db.execute("PRAGMA table_info(results)")}
+        for column in _ADDED_COLUMNS:
+            if column.split()[0] not in have:
+                db.execute(f"ALTER TABLE results ADD COLUMN {column}")
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.commit()
         return db
@@ -198,6 +210,7 @@ def parse_data(data, path: Path):
             count, stopped = len(items), None
         if value is None or value <= 0:
             continue
+        other = _other_regime(est, regime, items, metric)
         rows.append({
             "benchmark": name, "metric": metric, "value": value, "lo": lo, "hi": hi,
             "repetitions": count, "regime": regime,
@@ -208,8 +221,32 @@ def parse_data(data, path: Path):
             "regime_line_ns": regime_line.get(regime) if regime is not None else
             (regime_line.get(0) if len(regime_line) == 1 else None),
             "stopped": stopped,
+            "other_value": other[0], "other_best": other[1], "other_repetitions": other[2],
+            "other_regime_line_ns": regime_line.get(other[3]) if other[3] is not None else None,
         })
     return run, rows
+
+
+def _other_regime(est, regime, items, metric):
+    """(median, best, repetitions, regime) of the run's other host regime: of the regimes its
+    estimate lists beside the one the value was taken in, the one with most repetitions (all
+    None where there is none)."""
+    none = (None, None, None, None)
+    if not est or regime is None or not isinstance(est.get("by_regime"), list):
+        return none
+    other = None
+    for g in est["by_regime"]:
+        if not isinstance(g, dict) or g.get("regime") == regime or \
+                not isinstance(g.get("value"), (int, float)) or g["value"] <= 0 or \
+                not isinstance(g.get("repetitions"), int) or g["repetitions"] < 1:
+            continue
+        if other is None or g["repetitions"] > other["repetitions"]:
+            other = g
+    if other is None:
+        return none
+    best = best_of([r.get(metric) for r in items if r.get("regime") == other.get("regime")],
+                   metric)
+    return float(other["value"]), best, other["repetitions"], other.get("regime")
 
 
 def read_report(path: Path):
@@ -235,9 +272,11 @@ def add_report(db: sqlite3.Connection, path: Path, parsed=None) -> AddResult:
         run_id = cursor.lastrowid
         db.executemany(
             "INSERT INTO results (run_id, benchmark, metric, value, lo, hi, repetitions, best, "
-            "regime, line_floor_ns, wake_floor_ns, copy_floor_bps, regime_line_ns, stopped) "
+            "regime, line_floor_ns, wake_floor_ns, copy_floor_bps, regime_line_ns, stopped, "
+            "other_value, other_best, other_repetitions, other_regime_line_ns) "
             "VALUES (:run_id, :benchmark, :metric, :value, :lo, :hi, :repetitions, :best, "
-            ":regime, :line_floor_ns, :wake_floor_ns, :copy_floor_bps, :regime_line_ns, :stopped)",
+            ":regime, :line_floor_ns, :wake_floor_ns, :copy_floor_bps, :regime_line_ns, :stopped, "
+            ":other_value, :other_best, :other_repetitions, :other_regime_line_ns)",
             [dict(r, run_id=run_id) for r in rows])
     return AddResult(run_id, True, len(rows))
 
@@ -255,6 +294,10 @@ class Point:
     host: float | None  # the cache-line round trip of the host regime the value was taken in
     best: float | None = None  # the best repetition behind the value (None: not stored)
     repetitions: int | None = None  # how many repetitions stand behind the value
+    other: float | None = None  # the run's other host regime: the median of its repetitions
+    other_best: float | None = None  # there, their best and their number (None: none stored)
+    other_repetitions: int | None = None
+    other_host: float | None = None  # the cache-line round trip of that regime
 
 
 @dataclass
@@ -273,7 +316,8 @@ def series(db: sqlite3.Connection, machine: str | None = None, benchmark: str | 
     pattern = re.compile(benchmark) if benchmark else None
     query = ("SELECT r.machine, r.mode, s.benchmark, s.metric, r.id, r.date, r.git_commit, "
              "r.kernel, s.value, s.line_floor_ns, s.wake_floor_ns, s.copy_floor_bps, "
-             "s.regime_line_ns, s.best, s.repetitions "
+             "s.regime_line_ns, s.best, s.repetitions, s.other_value, s.other_best, "
+             "s.other_repetitions, s.other_regime_line_ns "
              "FROM results s JOIN runs r ON r.id = s.run_id")
     args: tuple = ()
     if machine:

@@ -4,6 +4,7 @@ import io
 import json
 import math
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -18,10 +19,13 @@ from ipcbench_history import cli  # noqa: E402
 
 def report(date: str, values: dict, *, host="box", commit="c0ffee", line=115.0, wake=5000.0,
            copy=40e9, kernel="Linux 6.1", reps=5, noise=0.0, rng=None, estimates=True,
-           factors=None) -> dict:
+           factors=None, other=None) -> dict:
     """A report of one run: values maps a benchmark name (…/latency/… or …/throughput/…) to
     its main metric; every repetition carries the floors given, `noise` is a relative spread;
-    `factors` (one per repetition) multiply each repetition's value."""
+    `factors` (one per repetition) multiply each repetition's value. `other` (factor,
+    repetitions, cache-line round trip) adds a second host regime (index 1) beside the value's,
+    in which each benchmark has that many repetitions of its value x factor (x the repetition's
+    own factor and noise, as in the first)."""
     rng = rng or random.Random(0)
     benchmarks, est = [], {}
     for name, value in values.items():
@@ -40,11 +44,25 @@ def report(date: str, values: dict, *, host="box", commit="c0ffee", line=115.0, 
             benchmarks.append({"name": name, "run_type": "iteration", "status": "ok",
                                "pattern": pattern, metric: v, "regime": 0, "order": k,
                                "floors": floors})
+        other_values = []
+        for k in range(other[1] if other else 0):
+            v = value * other[0] * (math.exp(rng.gauss(0, noise)) if noise else 1.0)
+            v *= factors[k % len(factors)] if factors else 1.0
+            other_values.append(v)
+            benchmarks.append({"name": name, "run_type": "iteration", "status": "ok",
+                               "pattern": pattern, metric: v, "regime": 1, "order": reps + k,
+                               "floors": {"cache_line_rtt_p50_ns": other[2]}})
         run_values.sort()
+        other_values.sort()
         if estimates:
             est[name] = {"metric": metric, "value": run_values[len(run_values) // 2],
                          "interval": [run_values[0], run_values[-1]], "regime": 0,
-                         "used": reps, "stopped": "converged"}
+                         "used": reps, "stopped": "converged",
+                         "by_regime": [{"regime": 0, "value": run_values[len(run_values) // 2],
+                                        "repetitions": reps}]}
+            if other_values:
+                est[name]["by_regime"].append({"regime": 1, "repetitions": len(other_values),
+                                               "value": statistics.median(other_values)})
     ctx = {"date": date, "host_name": host, "num_cpus": 2, "ipcbench": {
         "cpu_model": "Test CPU", "cpu_count": 2, "kernel": kernel, "git_commit": commit,
         "git_tree_modified": False, "version": "0.1.0", "placement": "cross",
@@ -52,6 +70,9 @@ def report(date: str, values: dict, *, host="box", commit="c0ffee", line=115.0, 
         "idle_states": {"in_force": "held"},
         "regimes": {"regimes": [{"index": 0, "cache_line_rtt_p50_ns": {"median": line},
                                  "share": 1.0}]}}}
+    if other:
+        ctx["ipcbench"]["regimes"]["regimes"].append(
+            {"index": 1, "cache_line_rtt_p50_ns": {"median": other[2]}, "share": 0.0})
     out = {"context": ctx, "benchmarks": benchmarks}
     if estimates:
         out["estimates"] = est

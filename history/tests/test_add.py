@@ -43,12 +43,35 @@ class Add(unittest.TestCase):
             self.assertAlmostEqual(rows[LAT], 6000.0 * 0.9)
             self.assertAlmostEqual(rows[TP], 3e9 * 1.3)
 
+    def test_stores_the_other_host_regime_beside_the_value(self):
+        with Folder() as tmp:
+            path = write(tmp, "a.json", report(day(0), {LAT: 6000.0, TP: 3e9},
+                                               factors=[1.0, 1.2, 0.9, 1.1, 1.3],
+                                               other=(0.25, 3, 480.0)))
+            alone = write(tmp, "b.json", report(day(1), {LAT: 6000.0}))
+            self.assertEqual(run("--db", tmp / "h.sqlite", "add", path, alone)[0], 0)
+            db = sqlite3.connect(tmp / "h.sqlite")
+            rows = {(r[0], r[1]): r[2:] for r in db.execute(
+                "SELECT run_id, benchmark, value, regime_line_ns, other_value, other_best, "
+                "other_repetitions, other_regime_line_ns FROM results")}
+            db.close()
+            # The other regime's three repetitions: x 0.25, x the first three factors.
+            self.assertEqual(rows[(1, LAT)][:2], (6000.0 * 1.1, 115.0))
+            self.assertAlmostEqual(rows[(1, LAT)][2], 6000.0 * 0.25 * 1.0)
+            self.assertAlmostEqual(rows[(1, LAT)][3], 6000.0 * 0.25 * 0.9)
+            self.assertEqual(rows[(1, LAT)][4:], (3, 480.0))
+            self.assertAlmostEqual(rows[(1, TP)][2], 3e9 * 0.25 * 1.0)
+            self.assertAlmostEqual(rows[(1, TP)][3], 3e9 * 0.25 * 1.2)
+            self.assertEqual(rows[(2, LAT)][2:], (None, None, None, None))
+
     def test_a_schema_1_history_gains_the_best_column_and_keeps_its_runs(self):
         with Folder() as tmp:
             db_path = tmp / "h.sqlite"
             run("--db", db_path, "add", write(tmp, "a.json", report(day(0), {LAT: 6000.0})))
-            db = sqlite3.connect(db_path)  # as schema 1 left it: no best column
-            db.execute("ALTER TABLE results DROP COLUMN best")
+            db = sqlite3.connect(db_path)  # as schema 1 left it: no best column, no other regime
+            for column in ("best", "other_value", "other_best", "other_repetitions",
+                           "other_regime_line_ns"):
+                db.execute(f"ALTER TABLE results DROP COLUMN {column}")
             db.execute("PRAGMA user_version = 1")
             db.commit()
             db.close()
@@ -56,15 +79,15 @@ class Add(unittest.TestCase):
                                    write(tmp, "b.json", report(day(1), {LAT: 6100.0})))
             self.assertEqual((status, err), (0, ""), out)
             db = sqlite3.connect(db_path)
-            self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 2)
+            self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 3)
             self.assertEqual(db.execute("SELECT value, best FROM results ORDER BY run_id")
                              .fetchall(), [(6000.0, None), (6100.0, 6100.0)])
-            db.execute("PRAGMA user_version = 3")
+            db.execute("PRAGMA user_version = 4")
             db.commit()
             db.close()
             status, out, err = run("--db", db_path, "changes")
             self.assertEqual((status, out), (2, ""))
-            self.assertIn("is a history of schema 3; this is schema 2", err)
+            self.assertIn("is a history of schema 4; this is schema 3", err)
 
     def test_db_may_come_after_the_command(self):
         with Folder() as tmp:

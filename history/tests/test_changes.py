@@ -159,6 +159,36 @@ class Changes(unittest.TestCase):
         self.assertEqual(regressions(25, 1), (0, []))
         self.assertEqual(regressions(None, detect.MAX_WEIGHT), (0, []))
 
+    def test_a_runs_other_host_regime_is_pooled_in_where_its_own_is_too_noisy(self):
+        # Each run's value stands on one repetition in its reference regime, 10 % above or
+        # below the build's level by turns, and on five steady ones in its other regime, which
+        # runs 0.3x as fast. A 10 % step in both from run 21 on is within the values' own noise
+        # (their noise filter is 30 %); with the other regime pooled in (its offset learnt over
+        # the runs) it is found, on the pooled basis. Not pooled, it is not; with no step,
+        # nothing is found either way.
+        def regressions(step_at, pool):
+            with Folder() as tmp:
+                paths = []
+                for k in range(30):
+                    f = 1.1 if step_at is not None and k >= step_at else 1.0
+                    own = math.exp(0.1 if k % 2 else -0.1)
+                    paths.append(write(tmp, f"r{k:02d}.json", report(
+                        day(k), {LAT: 6000.0 * f * own}, reps=1,
+                        other=(0.3 / own, 5, 480.0) if pool else None)))
+                run("--db", tmp / "h.sqlite", "add", *paths)
+                status, out, _ = run("--db", tmp / "h.sqlite", "changes", "--since", "all",
+                                     "--json")
+                found = [(c["run"], c["basis"], round(c["basis_ratio"], 2)) for c in
+                         json.loads(out)["changes"] if c["kind"] == "regression"]
+                if found:
+                    _, text, _ = run("--db", tmp / "h.sqlite", "changes", "--since", "all")
+                    self.assertIn("with each run's other host regime pooled in: +10.", text)
+                return status, found
+        self.assertEqual(regressions(20, True), (1, [(21, "pooled", 1.1)]))
+        self.assertEqual(regressions(20, False), (0, []))
+        self.assertEqual(regressions(None, True), (0, []))
+        self.assertEqual(regressions(None, False), (0, []))
+
     def test_a_step_is_reported_only_between_segments_it_separates(self):
         # dbus.bus/pairs/1/throughput/64 in twelve default runs of the development VM (MB/s,
         # best repetition, repetitions, copy floor GB/s, cache line ns): the copy floor's basis
