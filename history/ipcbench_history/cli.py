@@ -208,12 +208,15 @@ def cmd_export(args) -> int:
         w = csv.writer(out)
         cols = ["date", "machine", "mode", "host", "kernel", "git_commit", "benchmark", "metric",
                 "value", "lo", "hi", "repetitions", "best", "regime", "line_floor_ns",
-                "wake_floor_ns", "copy_floor_bps"]
+                "wake_floor_ns", "copy_floor_bps", "other_value", "other_best",
+                "other_repetitions", "other_regime_line_ns"]
         w.writerow(cols)
         for row in db.execute(
                 "SELECT r.date, r.machine, r.mode, r.host, r.kernel, r.git_commit, s.benchmark, "
                 "s.metric, s.value, s.lo, s.hi, s.repetitions, s.best, s.regime, s.line_floor_ns, "
-                "s.wake_floor_ns, s.copy_floor_bps FROM results s JOIN runs r ON r.id = s.run_id "
+                "s.wake_floor_ns, s.copy_floor_bps, s.other_value, s.other_best, "
+                "s.other_repetitions, s.other_regime_line_ns "
+                "FROM results s JOIN runs r ON r.id = s.run_id "
                 "ORDER BY r.date, r.id, s.benchmark, s.metric"):
             w.writerow(row)
     finally:

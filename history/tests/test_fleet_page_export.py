@@ -99,7 +99,8 @@ class PageAndExport(unittest.TestCase):
 
     def test_export_gives_every_result_as_csv(self):
         with Folder() as tmp:
-            paths = [write(tmp, f"r{k}.json", report(day(k), {LAT: 6000.0 + k}))
+            paths = [write(tmp, f"r{k}.json", report(day(k), {LAT: 6000.0 + k},
+                                                    other=(0.5, 2, 480.0) if k else None))
                      for k in range(3)]
             run("--db", tmp / "h.sqlite", "add", *paths)
             status, out, _ = run("--db", tmp / "h.sqlite", "export")
@@ -109,6 +110,9 @@ class PageAndExport(unittest.TestCase):
             self.assertEqual(rows[0]["benchmark"], LAT)
             self.assertEqual(rows[0]["wake_floor_ns"], "5000.0")
             self.assertEqual(rows[0]["best"], "6000.0")
+            self.assertEqual([r["other_value"] for r in rows], ["", "3000.5", "3001.0"])
+            self.assertEqual([r["other_repetitions"] for r in rows], ["", "2", "2"])
+            self.assertEqual(rows[2]["other_regime_line_ns"], "480.0")
             status, _, _ = run("--db", tmp / "h.sqlite", "export", "--out", tmp / "x.csv")
             self.assertEqual(status, 0)
             self.assertEqual(len((tmp / "x.csv").read_text().splitlines()), 4)
