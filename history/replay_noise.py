@@ -17,8 +17,8 @@ in logarithms, to the value and the best alike (a smoothed bootstrap: k residual
 This replays the run-to-run noise of what the history holds; the JSON's "noise_check" compares
 it with the real runs' own. The drawn run also brings its other host regime as `add` stores it
 (the median and best of its repetitions there, with their own jitter, and their number), which
-`changes` pools in; --no-pool leaves it out, as the detector before 2026-11-27 had none. Each synthetic run carries the drawn run's repetitions, by which
-`changes` weighs it. (--pool regimes: the replay until the second half of 2026-11-26, which
+`changes` pools in; --no-pool leaves it out, as the detector before 2026-11-27 had none. Each
+synthetic run carries the drawn run's repetitions, by which `changes` weighs it. (--pool regimes: the replay until the second half of 2026-11-26, which
 replayed every regime a run met with two repetitions or more: regimes whose values the history
 never stores, and none of the values `add` stores from a single repetition. --resample
 repetitions: the replay before 2026-11-26, which drew as many repetitions as the report used
