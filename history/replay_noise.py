@@ -14,16 +14,16 @@ best, and the medians of the floors beside them. A synthetic run draws one of th
 (its residual around the k runs' mean) and adds a normal jitter of 1 / k of the runs' variance
 in logarithms, to the value and the best alike (a smoothed bootstrap: k residuals carry
 (k - 1) / k of it, and two draws of one run must still differ). Its floors are the drawn run's.
-This replays the run-to-run noise of what the history holds; the JSON's "noise_check" compares
-it with the real runs' own. The drawn run also brings its other host regime as `add` stores it
-(the median and best of its repetitions there, with their own jitter, and their number), which
-`changes` pools in; --no-pool leaves it out, as the detector before 2026-11-27 had none. Each
-synthetic run carries the drawn run's repetitions, by which `changes` weighs it. (--pool regimes: the replay until the second half of 2026-11-26, which
-replayed every regime a run met with two repetitions or more: regimes whose values the history
-never stores, and none of the values `add` stores from a single repetition. --resample
-repetitions: the replay before 2026-11-26, which drew as many repetitions as the report used
-from one real run, with replacement, and took their median; that adds the draw's noise to the
-runs' and overstates the noise, about 1.3x in the median.)
+This replays the run-to-run noise of what the history holds; the JSON's "noise_check" compares it
+with the real runs' own. The drawn run also brings its other host regime as `add` stores it (the
+median and best of its repetitions there, with their own jitter, and their number), which `changes`
+pools in; --no-pool leaves it out, as the detector before 2026-11-27 had none. Each synthetic run
+carries the drawn run's repetitions, by which `changes` weighs it. (--pool regimes: the replay until
+the second half of 2026-11-26, which replayed every regime a run met with two repetitions or more:
+regimes whose values the history never stores, and none of the values `add` stores from a single
+repetition. --resample repetitions: the replay before 2026-11-26, which drew as many repetitions as
+the report used from one real run, with replacement, and took their median; that adds the draw's
+noise to the runs' and overstates the noise, about 1.3x in the median.)
 Three kinds of series of --runs runs:
 - null: one regime throughout, no step: any regression found is a false alarm;
 - step: a step of --step in the slower direction at a run drawn between a third and two thirds
