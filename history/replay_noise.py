@@ -52,6 +52,7 @@ from ipcbench_history import detect, store  # noqa: E402
 
 MIN_RUNS = {"runs": 3, "repetitions": 2}  # real runs of a benchmark in a regime to replay it
 HOST: dict = {}  # regime -> the median over the reports of its cache-line round trip
+SWITCH: list = []  # the regime series' fast and slow regimes
 
 
 def load_pools(paths):
@@ -66,14 +67,30 @@ def load_pools(paths):
     stored: dict = {}
     regimes: dict = {}
     lines: dict = {}
+    # A regime is a class of cache-line round trips, grouped 1.5x apart over all the reports (as
+    # `changes` groups them): a report's regime index says nothing of another report's (a run
+    # that met a third regime numbers its others differently).
+    found = {}
     for path in paths:
         data = json.loads(store.read_report_text(Path(path)))
-        for r in data["context"]["ipcbench"]["regimes"]["regimes"]:
-            lines.setdefault(r["index"], []).append(r["cache_line_rtt_p50_ns"]["median"])
+        found[path] = {r["index"]: r["cache_line_rtt_p50_ns"]["median"]
+                       for r in data["context"]["ipcbench"]["regimes"]["regimes"]}
+    bounds = []
+    for v in sorted({v for f in found.values() for v in f.values()}):
+        if bounds and v / bounds[-1][-1] < detect.REGIME_RATIO:
+            bounds[-1].append(v)
+        else:
+            bounds.append([v])
+    class_of = {v: k for k, group in enumerate(bounds) for v in group}
+    for path in paths:
+        data = json.loads(store.read_report_text(Path(path)))
+        klass = {i: class_of[v] for i, v in found[path].items()}
+        for i, v in found[path].items():
+            lines.setdefault(klass[i], []).append(v)
         # What `add` stores, by add's own parser.
         for row in store.parse_data(data, Path(path))[1]:
             stored.setdefault((row["benchmark"], row["metric"]), {}).setdefault(
-                row["regime"], {"runs": []})["runs"].append({
+                klass.get(row["regime"]), {"runs": []})["runs"].append({
                     "used": row["repetitions"], "metric": row["metric"],
                     "stored": (math.log(row["value"]), row["line_floor_ns"], row["wake_floor_ns"],
                                row["copy_floor_bps"], math.log(row["best"])),
@@ -93,13 +110,16 @@ def load_pools(paths):
                 mine = [r for r in reps if r["regime"] == g and (r.get(metric) or 0) > 0]
                 if len(mine) < 2:
                     continue
-                regimes.setdefault((name, metric), {}).setdefault(g, {"runs": []})[
+                regimes.setdefault((name, metric), {}).setdefault(klass[g], {"runs": []})[
                     "runs"].append({"used": int(used), "metric": metric, "reps": [
                         (r[metric], (r.get("floors") or {}).get("cache_line_rtt_p50_ns"),
                          (r.get("floors") or {}).get("wakeup_rtt_p50_ns"),
                          (r.get("floors") or {}).get("copy_floor_bytes_per_second"))
                         for r in mine]})
     HOST.update({g: statistics.median(v) for g, v in lines.items()})
+    # The regime series switch between the two regimes most reports met, the faster first.
+    met = sorted(lines, key=lambda g: -len(lines[g]))[:2]
+    SWITCH[:] = sorted(met, key=lambda g: HOST[g])
     return {"stored": stored, "regimes": regimes}
 
 
@@ -236,7 +256,7 @@ def main():
     single = [(k, g) for k, regimes in pools.items() for g, s in regimes.items()
               if len(s["runs"]) >= least]
     both = [k for k, regimes in by_regime.items()
-            if all(g in regimes and len(regimes[g]["runs"]) >= least for g in (0, 1))]
+            if all(g in regimes and len(regimes[g]["runs"]) >= least for g in SWITCH)] if len(SWITCH) == 2 else []
     if not single:
         ap.error(f"no benchmark met one host regime in {least} of these reports: nothing to replay")
     rng.shuffle(single)
@@ -296,8 +316,8 @@ def main():
     regime_series = [both[i % len(both)] for i in range(min(args.series, 3 * len(both)))] \
         if both else []
     for key in regime_series:
-        fast = Replay(by_regime[key][0], rng, HOST[0], args.resample)
-        slow = Replay(by_regime[key][1], rng, HOST[1], args.resample)
+        fast = Replay(by_regime[key][SWITCH[0]], rng, HOST[SWITCH[0]], args.resample)
+        slow = Replay(by_regime[key][SWITCH[1]], rng, HOST[SWITCH[1]], args.resample)
         points = [fast.run() for _ in range(n // 2)] + [slow.run() for _ in range(n - n // 2)]
         found_here = regressions(points, key[1], opt)
         alarms += bool(found_here)
