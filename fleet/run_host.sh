@@ -11,22 +11,15 @@
 # status is run_all.sh's, or 3 when it timed out.
 #
 # A night's run gets --budget 1200 (twice run_all.sh's 600 s) unless RUN_ALL_ARGS name --budget,
-# --quick or --repetitions, and --max-repetitions 24 (twice the stop rule's cap, so that the
-# benchmarks still short of an answer go on using the budget) unless they name
-# --max-repetitions, --quick or --repetitions: its values move less from night to night, so the
-# history finds more steps (history/README.md#how-well-it-finds-steps).
+# --quick or --repetitions: its values move less from night to night, so the history finds more
+# steps (history/README.md#how-well-it-finds-steps).
 set -u
 [ $# -ge 4 ] || { echo "usage: fleet/run_host.sh HOST OUT BUILD_DIR TIMEOUT_S [RUN_ALL_ARGS...]" >&2; exit 2; }
 host="$1" out="$2" build="$3" timeout_s="$4"
 shift 4
 night_budget=(--budget 1200)
-night_cap=(--max-repetitions 24)
 for a in "$@"; do
-  case "$a" in
-    --budget) night_budget=() ;;
-    --max-repetitions) night_cap=() ;;
-    --quick|--repetitions) night_budget=() night_cap=() ;;
-  esac
+  case "$a" in --budget|--quick|--repetitions) night_budget=() ;; esac
 done
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 case "$build" in /*) ;; *) build="$repo/$build" ;; esac
@@ -34,7 +27,7 @@ mkdir -p "$out" || exit 3
 rm -f "$out/$host.json" "$out/$host.run.json"
 start=$(date +%s)
 (cd "$repo" && timeout --kill-after=60 "$timeout_s" ./run_all.sh --no-plots --build-dir "$build" \
-   --out "$out/$host.json" "${night_budget[@]}" "${night_cap[@]}" "$@") >"$out/$host.log" 2>&1
+   --out "$out/$host.json" "${night_budget[@]}" "$@") >"$out/$host.log" 2>&1
 rc=$?
 taken=$(( $(date +%s) - start ))
 timed_out=false
