@@ -44,6 +44,7 @@ import random
 import statistics
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -67,36 +68,21 @@ def load_pools(paths):
     stored: dict = {}
     regimes: dict = {}
     lines: dict = {}
-    # A regime is a class of cache-line round trips, grouped 1.5x apart over all the reports (as
-    # `changes` groups them): a report's regime index says nothing of another report's (a run
-    # that met a third regime numbers its others differently).
-    found = {}
+    found: dict = {}  # each report's regimes: index -> cache-line round trip
+    stored_at, regimes_at = [], []  # (pool key, report, regime index, run) until the classes
     for path in paths:
         data = json.loads(store.read_report_text(Path(path)))
         found[path] = {r["index"]: r["cache_line_rtt_p50_ns"]["median"]
                        for r in data["context"]["ipcbench"]["regimes"]["regimes"]}
-    bounds = []
-    for v in sorted({v for f in found.values() for v in f.values()}):
-        if bounds and v / bounds[-1][-1] < detect.REGIME_RATIO:
-            bounds[-1].append(v)
-        else:
-            bounds.append([v])
-    class_of = {v: k for k, group in enumerate(bounds) for v in group}
-    for path in paths:
-        data = json.loads(store.read_report_text(Path(path)))
-        klass = {i: class_of[v] for i, v in found[path].items()}
-        for i, v in found[path].items():
-            lines.setdefault(klass[i], []).append(v)
         # What `add` stores, by add's own parser.
         for row in store.parse_data(data, Path(path))[1]:
-            stored.setdefault((row["benchmark"], row["metric"]), {}).setdefault(
-                klass.get(row["regime"]), {"runs": []})["runs"].append({
-                    "used": row["repetitions"], "metric": row["metric"],
-                    "stored": (math.log(row["value"]), row["line_floor_ns"], row["wake_floor_ns"],
-                               row["copy_floor_bps"], math.log(row["best"])),
-                    "other": (math.log(row["other_value"]), math.log(row["other_best"]),
-                              row["other_repetitions"], row["other_regime_line_ns"])
-                    if row["other_value"] and row["other_best"] else None})
+            stored_at.append(((row["benchmark"], row["metric"]), path, row["regime"], {
+                "used": row["repetitions"], "metric": row["metric"],
+                "stored": (math.log(row["value"]), row["line_floor_ns"], row["wake_floor_ns"],
+                           row["copy_floor_bps"], math.log(row["best"])),
+                "other": (math.log(row["other_value"]), math.log(row["other_best"]),
+                          row["other_repetitions"], row["other_regime_line_ns"])
+                if row["other_value"] and row["other_best"] else None}))
         estimates = data.get("estimates") or {}
         by_name: dict = {}
         for b in data["benchmarks"]:
@@ -110,12 +96,24 @@ def load_pools(paths):
                 mine = [r for r in reps if r["regime"] == g and (r.get(metric) or 0) > 0]
                 if len(mine) < 2:
                     continue
-                regimes.setdefault((name, metric), {}).setdefault(klass[g], {"runs": []})[
-                    "runs"].append({"used": int(used), "metric": metric, "reps": [
+                regimes_at.append(((name, metric), path, g, {
+                    "used": int(used), "metric": metric, "reps": [
                         (r[metric], (r.get("floors") or {}).get("cache_line_rtt_p50_ns"),
                          (r.get("floors") or {}).get("wakeup_rtt_p50_ns"),
                          (r.get("floors") or {}).get("copy_floor_bytes_per_second"))
-                        for r in mine]})
+                        for r in mine]}))
+    # A regime is a class of cache-line round trips over all the reports, grouped as `changes`
+    # groups them (detect.host_classes): a report's regime index says nothing of another
+    # report's (a run that met a third regime numbers its others differently).
+    keys = [(path, i) for path, regimes_of in found.items() for i in regimes_of]
+    klass = dict(zip(keys, detect.host_classes(
+        [SimpleNamespace(host=found[path][i]) for path, i in keys])))
+    for path, i in keys:
+        lines.setdefault(klass[(path, i)], []).append(found[path][i])
+    for pool, at in ((stored, stored_at), (regimes, regimes_at)):
+        for key, path, g, run in at:
+            pool.setdefault(key, {}).setdefault(klass.get((path, g)), {"runs": []})[
+                "runs"].append(run)
     HOST.update({g: statistics.median(v) for g, v in lines.items()})
     # The regime series switch between the two regimes most reports met, the faster first.
     met = sorted(lines, key=lambda g: -len(lines[g]))[:2]
@@ -255,8 +253,8 @@ def main():
     # A benchmark's noise is replayable in a regime that at least `least` runs met.
     single = [(k, g) for k, regimes in pools.items() for g, s in regimes.items()
               if len(s["runs"]) >= least]
-    both = [k for k, regimes in by_regime.items()
-            if all(g in regimes and len(regimes[g]["runs"]) >= least for g in SWITCH)] if len(SWITCH) == 2 else []
+    both = [k for k, regimes in by_regime.items() if len(SWITCH) == 2 and
+            all(g in regimes and len(regimes[g]["runs"]) >= least for g in SWITCH)]
     if not single:
         ap.error(f"no benchmark met one host regime in {least} of these reports: nothing to replay")
     rng.shuffle(single)
