@@ -133,6 +133,9 @@ _BASES = {
     "best": "each run's best repetition",
     "pooled": "with each run's other host regime pooled in",
     "pooled_best": "each run's best repetition, its other host regime's pooled in",
+    "mid": "the geometric mean of each run's value and best repetition",
+    "pooled_mid": "the geometric mean of each run's value and best repetition, its other host "
+                  "regime's pooled in",
 }
 
 

@@ -9,13 +9,18 @@ this suite knows applied around it:
 - floors: within a regime the series is analysed on the basis that moves least from run to run:
   the values, each run's best repetition, or the values in multiples of a floor measured beside
   them (the wake-up or cache-line round trip for latency, the copy floor or cache-line round
-  trip for throughput), which takes out what that floor explains. On the values' or the best
-  repetitions' basis, a step that a floor made (the floor stepped the same way, significantly
-  and beyond its own noise) is the host's too.
+  trip for throughput), which takes out what that floor explains, or the geometric mean of each
+  run's value and best ("mid"). On any basis but a floor's, a step that a floor made (the floor
+  stepped the same way, significantly and beyond its own noise) is the host's too.
 - the other host regime: a run's values and best repetition are also offered with the run's
   repetitions in its other regime pooled in, taken to the value's regime by the series' median
   offset between the two ("pooled", "pooled_best"): more repetitions behind each run, where
-  the host split the run between its regimes.
+  the host split the run between its regimes ("pooled_mid": their geometric mean).
+- the values confirm: a step found on a floor's basis counts only where the values move the
+  same way by at least half as much (a floor's step alone is no change of what the report
+  states); one found on the run's own repetitions (the best, pooled or mid bases) only where the
+  values do not contradict it: their step falls short of half of it by less than CONFIRM_SE
+  standard errors of their own step (from their run-to-run spread around it).
 - A/A noise: a step no larger than NOISE_FACTOR x the series' own run-to-run noise (the mean
   |log ratio| of consecutive runs that no change point separates) is never reported.
 - every step holds where it is reported: the splits are judged again between the splits kept
@@ -44,6 +49,9 @@ MIN_SEGMENT = 3
 REGIME_RATIO = 1.5
 NOISE_FACTOR = 1.5
 MAX_WEIGHT = 5
+CONFIRM_SE = 2.0
+# A median's standard error over a mean's, for normal values (sqrt(pi / 2)).
+MEDIAN_EFFICIENCY = 1.2533
 
 
 @dataclass
@@ -257,16 +265,21 @@ def _pooled(own: np.ndarray, points, field: str):
 def _bases(points, metric: str) -> dict:
     """The series' logarithms as they are ("raw"), of each run's best repetition ("best"), and
     in multiples of each floor measured beside every run (the key of _FLOORS), where every run
-    has that best or floor; and the values and the best with each run's other host regime
-    pooled in ("pooled", "pooled_best": _pooled), where enough runs have one."""
+    has that best or floor; the values and the best with each run's other host regime pooled in
+    ("pooled", "pooled_best": _pooled), where enough runs have one; and the mean of the value's
+    and the best's logarithms ("mid", "pooled_mid": the geometric mean of the two, steadier than
+    either where their run-to-run moves are not the same)."""
     raw = np.log([p.value for p in points])
     out = {"raw": raw}
     if (pooled := _pooled(raw, points, "other")) is not None:
         out["pooled"] = pooled
     if all(p.best is not None and p.best > 0 for p in points):
         out["best"] = np.log([p.best for p in points])
+        out["mid"] = (raw + out["best"]) / 2
         if (pooled := _pooled(out["best"], points, "other_best")) is not None:
             out["pooled_best"] = pooled
+            if "pooled" in out:
+                out["pooled_mid"] = (out["pooled"] + pooled) / 2
     for key, sign in _FLOORS.get(metric, ()):
         floors = [getattr(p, key) for p in points]
         if all(f is not None and f > 0 for f in floors):
@@ -282,6 +295,24 @@ def _quietest_basis(points, metric: str):
     return name, bases[name], bases["raw"]
 
 
+def _values_confirm(raw: np.ndarray, step: float, lo: int, mid: int, hi: int,
+                    floor_basis: bool) -> bool:
+    """Whether the values themselves bear out a step of `step` (in logarithms) found on another
+    basis between raw[lo:mid] and raw[mid:hi]. On a floor's basis they must move the same way by
+    at least half as much: a step that is the floor's alone is no change of what the report
+    states. On the run's own repetitions' bases (best, pooled, mid) they must not contradict
+    it: their step may fall short of half of it by less than CONFIRM_SE standard errors of
+    their own step (the medians' error, from their run-to-run spread on either side). A step
+    that the quiet basis shows and the noisy values can neither show nor rule out stands."""
+    raw_step = float(np.median(raw[mid:hi]) - np.median(raw[lo:mid]))
+    if floor_basis:
+        return raw_step * step > 0 and abs(raw_step) >= abs(step) / 2
+    diffs = [raw[i] - raw[i - 1] for i in range(lo + 1, hi) if i != mid]
+    sd = math.sqrt(float(np.mean(np.square(diffs))) / 2) if diffs else 0.0
+    se = MEDIAN_EFFICIENCY * sd * math.sqrt(1 / (mid - lo) + 1 / (hi - mid))
+    return raw_step * math.copysign(1.0, step) >= abs(step) / 2 - CONFIRM_SE * se
+
+
 def _analyse_within(points, metric: str, lower_is_better: bool, opt: Options) -> list[Change]:
     """The change points of runs in one host regime. They are found on the basis that moves
     least from run to run (_bases): the values, each run's best repetition, or the values in
@@ -292,19 +323,18 @@ def _analyse_within(points, metric: str, lower_is_better: bool, opt: Options) ->
     w = weights(points)
     cuts = change_points(values, opt, w)
     noise = aa_noise(values, cuts)
+    floor_basis = name in {key for key, _ in _FLOORS.get(metric, ())}
 
     def weakness(kept: list[int], k: int) -> float:
         """0 when the k-th of `kept` is a step between its neighbours in `kept`: beyond the
-        noise filter, significant, and on a floor's or the best repetitions' basis one the
-        values themselves make (the same way, at least half as large: a step that is the
-        floor's alone, or the best's alone, is no change of what the report states). Else its
-        p-value there (2 when it fails before the t-test), the larger the weaker."""
+        noise filter, significant, and on any other basis than the values one the values bear
+        out (_values_confirm). Else its p-value there (2 when it fails before the t-test), the
+        larger the weaker."""
         lo, mid, hi = _neighbours(len(values), kept, k, opt.window)
         step = float(np.median(values[mid:hi]) - np.median(values[lo:mid]))
         if abs(step) <= opt.noise_factor * noise:
             return 2.0
-        raw_step = float(np.median(raw[mid:hi]) - np.median(raw[lo:mid]))
-        if name != "raw" and (raw_step * step <= 0 or abs(raw_step) < abs(step) / 2):
+        if name != "raw" and not _values_confirm(raw, step, lo, mid, hi, floor_basis):
             return 2.0
         p = _split_pvalue(values, w, lo, mid, hi)
         return 0.0 if p <= opt.max_pvalue else p
@@ -332,7 +362,6 @@ def _analyse_within(points, metric: str, lower_is_better: bool, opt: Options) ->
                         before=math.exp(float(np.median(raw[lo:mid]))),
                         after=math.exp(float(np.median(raw[mid:hi]))),
                         basis=name, basis_ratio=math.exp(step))
-        floor_basis = name in {key for key, _ in _FLOORS.get(metric, ())}
         for key, sign in _FLOORS.get(metric, ()) if not floor_basis else ():
             floors = [getattr(p, key) for p in points]
             if any(f is None or f <= 0 for f in floors[lo:hi]):

@@ -133,6 +133,74 @@ class Changes(unittest.TestCase):
                 status, out, _ = run("--db", tmp / "h.sqlite", "changes", "--since", "all")
                 self.assertIn("each run's best repetition: +10.", out)
 
+    def _two_levels(self, tmp, medians, bests):
+        """changes --json on runs of LAT whose value (median of 5) and best repetition stand at
+        exp(medians[k]) and exp(bests[k]) times 6000 ns: (exit status, regressions found as
+        (run, basis, basis ratio, ratio))."""
+        paths = []
+        for k, (m, b) in enumerate(zip(medians, bests)):
+            factors = [math.exp(b)] + [math.exp(m)] * 4
+            paths.append(write(tmp, f"r{k:02d}.json", report(
+                day(k), {LAT: 6000.0}, factors=factors, wake=5000.0, line=115.0)))
+        run("--db", tmp / "h.sqlite", "add", *paths)
+        status, out, _ = run("--db", tmp / "h.sqlite", "changes", "--since", "all", "--json")
+        return status, [(c["run"], c["basis"], round(c["basis_ratio"], 2), round(c["ratio"], 2))
+                        for c in json.loads(out)["changes"] if c["kind"] == "regression"]
+
+    def test_a_step_the_noisy_values_cannot_rule_out_stands_on_the_best_repetitions(self):
+        # The best repetition is steady (1 % apart) and 10 % slower from run 21 on. The medians
+        # jump 15 % either side of their level from run to run and, in the ten runs after the
+        # step, stand only 2 % higher: less than half the step, but well within two standard
+        # errors of their own step (about 7 %), so they neither show it nor rule it out. The
+        # step is found on the best repetitions, with the values' own 2 % beside it.
+        rng = random.Random(5)
+        medians = [(0.15 if k % 2 else -0.15) + (0.02 if k >= 20 else 0.0) +
+                   rng.gauss(0, 0.005) for k in range(30)]
+        for step_at in (20, None):
+            with self.subTest(step_at=step_at), Folder() as tmp:
+                bests = [math.log(0.7) + rng.gauss(0, 0.005) +
+                         (math.log(1.1) if step_at is not None and k >= step_at else 0.0)
+                         for k in range(30)]
+                status, found = self._two_levels(tmp, medians, bests)
+                if step_at is None:
+                    self.assertEqual((status, found), (0, []))
+                else:
+                    self.assertEqual(status, 1)
+                    self.assertEqual([f[:3] for f in found], [(21, "best", 1.1)], found)
+                    self.assertAlmostEqual(found[0][3], 1.02, delta=0.015)
+
+    def test_a_step_of_the_best_repetitions_that_the_steady_values_contradict_is_not_one(self):
+        # The same step in the best repetitions, but the medians are steady (0.5 % apart) and do
+        # not move: the values rule it out, so no regression is reported.
+        rng = random.Random(6)
+        with Folder() as tmp:
+            status, found = self._two_levels(
+                tmp, [rng.gauss(0, 0.005) for _ in range(30)],
+                [math.log(0.7) + rng.gauss(0, 0.005) + (math.log(1.1) if k >= 20 else 0.0)
+                 for k in range(30)])
+            self.assertEqual((status, found), (0, []))
+
+    def test_values_and_best_repetitions_that_move_apart_are_read_by_their_geometric_mean(self):
+        # From run to run the median moves 8 % one way and the best repetition 8 % the other, so
+        # either alone has a noise filter of about 24 %, which hides a 10 % step from run 21 on.
+        # Their geometric mean ("mid") is steady and shows it; with no step nothing is found.
+        rng = random.Random(7)
+        swing = [(0.08 if k % 2 else -0.08) + rng.gauss(0, 0.003) for k in range(30)]
+        for step_at in (20, None):
+            with self.subTest(step_at=step_at), Folder() as tmp:
+                step = [math.log(1.1) if step_at is not None and k >= step_at else 0.0
+                        for k in range(30)]
+                status, found = self._two_levels(
+                    tmp, [s + x for s, x in zip(swing, step)],
+                    [math.log(0.7) - s + x for s, x in zip(swing, step)])
+                if step_at is None:
+                    self.assertEqual((status, found), (0, []))
+                else:
+                    self.assertEqual((status, [f[:3] for f in found]), (1, [(21, "mid", 1.1)]))
+                    _, text, _ = run("--db", tmp / "h.sqlite", "changes", "--since", "all")
+                    self.assertIn("the geometric mean of each run's value and best "
+                                  "repetition: +10.", text)
+
     def test_a_value_from_one_repetition_weighs_less_than_one_from_five(self):
         # Quiet runs of five repetitions, and in three runs a single repetition that lands 35 %
         # off. A 15 % step 5 runs before the end is found when the t-test weighs each run by
