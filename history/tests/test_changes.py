@@ -151,7 +151,7 @@ class Changes(unittest.TestCase):
         # The best repetition is steady (1 % apart) and 10 % slower from run 21 on. The medians
         # jump 15 % either side of their level from run to run and, in the ten runs after the
         # step, stand only 2 % higher: less than half the step, but well within two standard
-        # errors of their own step (about 7 %), so they neither show it nor rule it out. The
+        # errors of their own step (about 10 % each), so they neither show it nor rule it out. The
         # step is found on the best repetitions, with the values' own 2 % beside it.
         rng = random.Random(5)
         medians = [(0.15 if k % 2 else -0.15) + (0.02 if k >= 20 else 0.0) +
