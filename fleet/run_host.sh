@@ -10,16 +10,21 @@
 # in the C locale's order: equal wherever the hosts built; null without the program. The exit
 # status is run_all.sh's, or 3 when it timed out.
 #
-# A night's run gets --budget 1200 (twice run_all.sh's 600 s) unless RUN_ALL_ARGS name --budget,
-# --quick or --repetitions: its values move less from night to night, so the history finds more
-# steps (history/README.md#how-well-it-finds-steps).
+# A night's run gets --budget 2400 --max-repetitions 24 (four times run_all.sh's 600 s, and twice
+# its cap of 12 repetitions) unless RUN_ALL_ARGS name --budget, --quick or --repetitions, which
+# then decide alone; the cap is left out where they name --max-repetitions, --ab, --ab-binary or
+# --baseline. Its values move less from night to night, so the history finds more steps
+# (history/README.md#how-well-it-finds-steps).
 set -u
 [ $# -ge 4 ] || { echo "usage: fleet/run_host.sh HOST OUT BUILD_DIR TIMEOUT_S [RUN_ALL_ARGS...]" >&2; exit 2; }
 host="$1" out="$2" build="$3" timeout_s="$4"
 shift 4
-night_budget=(--budget 1200)
+night_budget=(--budget 2400) night_cap=(--max-repetitions 24)
 for a in "$@"; do
-  case "$a" in --budget|--quick|--repetitions) night_budget=() ;; esac
+  case "$a" in
+    --budget|--quick|--repetitions) night_budget=() night_cap=() ;;
+    --max-repetitions|--ab|--ab-binary|--baseline) night_cap=() ;;
+  esac
 done
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 case "$build" in /*) ;; *) build="$repo/$build" ;; esac
@@ -27,7 +32,7 @@ mkdir -p "$out" || exit 3
 rm -f "$out/$host.json" "$out/$host.run.json"
 start=$(date +%s)
 (cd "$repo" && timeout --kill-after=60 "$timeout_s" ./run_all.sh --no-plots --build-dir "$build" \
-   --out "$out/$host.json" "${night_budget[@]}" "$@") >"$out/$host.log" 2>&1
+   --out "$out/$host.json" "${night_budget[@]}" "${night_cap[@]}" "$@") >"$out/$host.log" 2>&1
 rc=$?
 taken=$(( $(date +%s) - start ))
 timed_out=false

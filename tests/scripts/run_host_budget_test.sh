@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# fleet/run_host.sh gives a night's run --budget 1200 unless its run_all.sh options name
-# --budget, --quick or --repetitions, which then decide alone. Run over a stub build folder: the
+# fleet/run_host.sh gives a night's run --budget 2400 --max-repetitions 24 unless its run_all.sh
+# options name --budget, --quick or --repetitions, which then decide alone; the cap is left out
+# where they name --max-repetitions (theirs is kept). Run over a stub build folder: the
 # stub bench program records the options run_all.sh hands it and writes an empty report.
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -23,30 +24,36 @@ printf '#!/bin/sh\nexit 0\n' >"$build/compare/ipcbench-compare"
 chmod +x "$build/bench/ipcbench" "$build/compare/ipcbench-compare"
 failures=0 passed=0
 
-# expect WANT ARGS...: the budget run_all.sh passed (none: no --budget at all).
+# expect BUDGET CAP ARGS...: the budget and the repetitions' cap run_all.sh passed to the bench
+# program (empty: none at all).
 expect() {
-  local want="$1"; shift
+  local want_budget="$1" want_cap="$2"; shift 2
   rm -f "$work/args"
   local rc=0
   "$here/fleet/run_host.sh" h1 "$work/out" "$build" 60 --no-build --no-probes --no-plots "$@" \
     || rc=$?
-  local got
-  got="$(grep -- '^--budget=' "$work/args" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
+  local got want
+  got="$(grep -- '^--budget=\|^--max-repetitions=' "$work/args" 2>/dev/null | tr '\n' ' ' |
+         sed 's/ $//')"
   [ -f "$work/args" ] || got="(the sweep never ran: exit $rc; $(tail -n 1 "$work/out/h1.log"))"
-  if [ "$got" = "${want:+--budget=$want}" ] && [ "$rc" -eq 0 ]; then
+  want="${want_budget:+--budget=$want_budget}${want_budget:+${want_cap:+ }}"
+  want="$want${want_cap:+--max-repetitions=$want_cap}"
+  if [ "$got" = "$want" ] && [ "$rc" -eq 0 ]; then
     passed=$((passed + 1))
   else
-    echo "FAIL run_host.sh $*: budget '${got}', exit $rc; want '${want:+--budget=$want}', exit 0"
+    echo "FAIL run_host.sh $*: '${got}', exit $rc; want '${want}', exit 0"
     failures=$((failures + 1))
   fi
 }
 
-expect 1200
-expect 1200 --sizes 64
-expect 30 --budget 30
-expect 0 --budget 0
-expect "" --quick
-expect "" --repetitions 2
+expect 2400 24
+expect 2400 24 --sizes 64
+expect 2400 8 --max-repetitions 8
+expect 30 "" --budget 30
+expect 0 "" --budget 0
+expect 30 8 --budget 30 --max-repetitions 8
+expect "" "" --quick
+expect "" "" --repetitions 2
 
 echo "run_host.sh budget: $passed passed, $failures failed"
 [ "$failures" -eq 0 ]
