@@ -13,28 +13,27 @@ count beside it (as `ipcbench-history add` reads them). Given one report, it rec
 the same way, to replay single runs on the same footing.
 """
 
+import copy
 import json
 import statistics
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ipcbench_history import detect, store  # noqa: E402
+from ipcbench_history import store  # noqa: E402
+from replay_noise import regime_classes  # noqa: E402
 
 
 def merge(datas: list) -> dict:
-    keys, lines = [], []
-    for k, data in enumerate(datas):
-        for r in data["context"]["ipcbench"]["regimes"]["regimes"]:
-            keys.append((k, r["index"]))
-            lines.append(r["cache_line_rtt_p50_ns"]["median"])
-    klass = dict(zip(keys, detect.host_classes([SimpleNamespace(host=h) for h in lines])))
+    found = {k: {r["index"]: r["cache_line_rtt_p50_ns"]["median"]
+                 for r in data["context"]["ipcbench"]["regimes"]["regimes"]}
+             for k, data in enumerate(datas)}
+    klass = regime_classes(found)
     members: dict = {}
-    for key, line in zip(keys, lines):
-        members.setdefault(klass[key], []).append(line)
-    context = json.loads(json.dumps(datas[0]["context"]))
+    for (k, i), c in klass.items():
+        members.setdefault(c, []).append(found[k][i])
+    context = copy.deepcopy(datas[0]["context"])
     context["ipcbench"]["regimes"]["regimes"] = [
         {"index": c, "cache_line_rtt_p50_ns": {"median": statistics.median(v)}, "share": None}
         for c, v in sorted(members.items())]

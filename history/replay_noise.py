@@ -56,6 +56,16 @@ HOST: dict = {}  # regime -> the median over the reports of its cache-line round
 SWITCH: list = []  # the regime series' fast and slow regimes
 
 
+def regime_classes(found: dict) -> dict:
+    """{(report, regime index): class} for found = {report: {regime index: its cache-line round
+    trip}}. A regime is a class of cache-line round trips over all the reports, grouped as
+    `changes` groups them (detect.host_classes): a report's regime index says nothing of another
+    report's (a run that met a third regime numbers its others differently)."""
+    keys = [(report, i) for report, regimes_of in found.items() for i in regimes_of]
+    return dict(zip(keys, detect.host_classes(
+        [SimpleNamespace(host=found[report][i]) for report, i in keys])))
+
+
 def load_pools(paths):
     """Two pools, {(benchmark, metric): {regime: {"runs": [...]}}} each:
     - "stored": what `ipcbench-history add` stores (its own parser, store.parse_data), one
@@ -102,14 +112,9 @@ def load_pools(paths):
                          (r.get("floors") or {}).get("wakeup_rtt_p50_ns"),
                          (r.get("floors") or {}).get("copy_floor_bytes_per_second"))
                         for r in mine]}))
-    # A regime is a class of cache-line round trips over all the reports, grouped as `changes`
-    # groups them (detect.host_classes): a report's regime index says nothing of another
-    # report's (a run that met a third regime numbers its others differently).
-    keys = [(path, i) for path, regimes_of in found.items() for i in regimes_of]
-    klass = dict(zip(keys, detect.host_classes(
-        [SimpleNamespace(host=found[path][i]) for path, i in keys])))
-    for path, i in keys:
-        lines.setdefault(klass[(path, i)], []).append(found[path][i])
+    klass = regime_classes(found)
+    for (path, i), c in klass.items():
+        lines.setdefault(c, []).append(found[path][i])
     for pool, at in ((stored, stored_at), (regimes, regimes_at)):
         for key, path, g, run in at:
             pool.setdefault(key, {}).setdefault(klass.get((path, g)), {"runs": []})[
