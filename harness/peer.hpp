@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -146,7 +147,7 @@ inline std::size_t receive_checked(E& ep, peer_state& s, std::uint64_t seq,
 }
 
 // Consumer side of one round trip / one streamed message: receive, check, (reply). With
-// `turnaround`, the time from the request's arrival to the reply's hand-over (check, stamp, send)
+// `turnaround`, the time from the request's arrival to the reply's hand-over (check, send)
 // of every `stride`-th message is recorded: the service time inside the round trip. Only some
 // are timed, so the clock reads (two per sample) add less than 1/stride of their cost to the
 // round trip seen by the producer.
@@ -157,6 +158,12 @@ inline void consume_one(E& ep, peer_state& s, bool reply, histogram* turnaround 
   // A countdown, not seq % stride: a division per message would cost more than some round trips.
   const bool timed = turnaround != nullptr && stride != 0 && --s.turnaround_countdown == 0;
   if (timed) s.turnaround_countdown = stride;
+  // The reply does not depend on the request's bytes, so it is stamped before the request is
+  // awaited: the round trip holds the consumer's check and send, not its stamping (as the
+  // producer's samples hold no stamping either). A loaning sender writes it when it sends.
+  std::span<const std::byte> answer;
+  if constexpr (!loaning_sender<E>)
+    if (reply) answer = s.codec.stamp(reply_sequence(seq));
   std::int64_t t0 = 0;
   if constexpr (in_place_receiver<E>) {
     // The check reads the message in place, inside receive_in_place(): as for a fused receiver.
@@ -178,8 +185,14 @@ inline void consume_one(E& ep, peer_state& s, bool reply, histogram* turnaround 
     if (timed) t0 = now_ns();
     s.tally.add(s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, seq), seq);
   }
-  if (reply && send_seq(ep, s, reply_sequence(seq)) != io_status::ok)
-    throw_channel_closed("send", seq);
+  if (reply) {
+    io_status st;
+    if constexpr (loaning_sender<E>)
+      st = send_seq(ep, s, reply_sequence(seq));
+    else
+      st = ep.send(answer);
+    if (st != io_status::ok) throw_channel_closed("send", seq);
+  }
   if (timed) turnaround->record(now_ns() - t0);
 }
 
@@ -191,20 +204,35 @@ inline void consume_one(E& ep, peer_state& s, bool reply, histogram* turnaround 
 // included, from one pair of clock reads; `count` is then a multiple of `per_sample`.
 // With `tsc_ns_per_tick` > 0 such short round trips are timed one by one instead: one read of
 // the time-stamp counter after each (the previous read starts it), so every sample is one round
-// trip, that read and stamping and checking included, and the tails are those of round trips.
+// trip, that read and checking included, and the tails are those of round trips. The samples
+// tile the time between reads, so what the loop does besides the round trip (recording the last
+// sample, stamping the next message) is done right after the send, while the message travels:
+// it adds to a round trip only if it outlasts the answer.
 template <endpoint E>
 inline void ping_pong(E& ep, peer_state& s, std::uint64_t count, histogram* h,
                       std::uint64_t per_sample = 1, double tsc_ns_per_tick = 0) {
   if (h != nullptr && per_sample > 1 && tsc_ns_per_tick > 0) {
     std::uint64_t prev = read_tsc();
+    std::uint64_t ticks = 0;  // the last round trip's, recorded after the next send
+    std::span<const std::byte> msg;
+    if constexpr (!loaning_sender<E>) msg = s.codec.stamp(s.next_seq);
     for (std::uint64_t i = 0; i < count; ++i) {
       const std::uint64_t seq = s.next_seq++;
-      if (send_seq(ep, s, seq) != io_status::ok) throw_channel_closed("send", seq);
+      io_status st;
+      if constexpr (loaning_sender<E>)
+        st = send_seq(ep, s, seq);
+      else
+        st = ep.send(msg);
+      if (st != io_status::ok) throw_channel_closed("send", seq);
+      if (i != 0) h->record(std::llround(static_cast<double>(ticks) * tsc_ns_per_tick));
+      // The other parity's buffer: `msg` stays valid, and the endpoint is done with it.
+      if constexpr (!loaning_sender<E>) msg = s.codec.stamp(s.next_seq);
       receive_checked(ep, s, reply_sequence(seq), seq);
       const std::uint64_t now = read_tsc();
-      h->record(std::llround(static_cast<double>(now - prev) * tsc_ns_per_tick));
+      ticks = now - prev;
       prev = now;
     }
+    if (count != 0) h->record(std::llround(static_cast<double>(ticks) * tsc_ns_per_tick));
     return;
   }
   if (h != nullptr && per_sample > 1) {

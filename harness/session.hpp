@@ -207,7 +207,7 @@ struct run_result {
 // How a latency sample was timed: clock_gettime: two clock reads around each round trip, or one
 // pair around a batch of rtt_batch of them (the sample is then their mean); tsc: one read of
 // the time-stamp counter after each round trip (the previous read starts it), so each sample is
-// one round trip, that read included.
+// one round trip, that read included (ping_pong in harness/peer.hpp).
 const char* to_string(rtt_clock c) noexcept;
 
 const char* to_string(placement p) noexcept;

@@ -23,12 +23,16 @@ inline std::int64_t now_ns() noexcept {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-// The CPU's time-stamp counter, read after every earlier instruction has executed (rdtscp); 0
-// where there is none (not x86). Ticks at tsc_ns_per_tick() where invariant_tsc().
+// The CPU's time-stamp counter (rdtsc); 0 where there is none (not x86). Ticks at
+// tsc_ns_per_tick() where invariant_tsc(). Not ordered (rdtscp, or lfence first, cost twice as
+// much on the development VM, 19 ns against 10, and ping_pong() had one on the path of every
+// round trip): a read that runs ahead of the last loads before it ends one sample early and
+// starts the next as early, since the samples tile the time between reads. Their sum is exact,
+// and the per-round-trip p50 of posix_shm.spin at 1 B and 64 B was within 4 ns of the median
+// of batches of 11-12 round trips timed with clock_gettime, whose reads are ordered.
 inline std::uint64_t read_tsc() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
-  unsigned aux;
-  return __builtin_ia32_rdtscp(&aux);
+  return __builtin_ia32_rdtsc();
 #else
   return 0;
 #endif
