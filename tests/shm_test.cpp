@@ -226,6 +226,43 @@ TEST(ShmRing, EveryPayloadStartsOnACacheLineOfTheRing) {
   }
 }
 
+// The spinning policy puts a message of up to 48 bytes in its tag line (length, tag, then the
+// bytes at offset 16): one cache line per message. A longer one takes its tag line and the lines
+// after it. Every size arrives intact, whatever came before it, and every message still starts
+// on a line of the ring.
+TEST(ShmSpin, ShortMessagesLieInTheirTagLine) {
+  private_dir dir;
+  posix_shm_channel<spin_sync> ch(channel_config{0, pattern::latency, &dir, false});
+  auto view = map_view(ch);
+  auto* hdr = reinterpret_cast<shm::segment_header*>(view.data());
+  hdr->ring[0].head = hdr->ring[0].tail = 12345;            // off any line
+  const std::byte* ring = view.data() + shm::kHeaderBytes;  // ring 0: producer -> consumer
+  auto producer = ch.open(role::producer);
+  auto consumer = ch.open(role::consumer);
+  ch.opened();
+  std::vector<std::byte> back(70'000);
+  unsigned seed = 0;
+  for (std::size_t size : {0, 1, 47, 48, 49, 1, 63, 64, 65, 48, 4097, 70'000, 3, 48, 100}) {
+    const auto msg = pattern_bytes(size, ++seed);
+    const std::uint32_t before = load(hdr->ring[0].head);
+    ASSERT_EQ(producer.send(msg), io_status::ok);
+    const std::uint32_t line = (before + shm::kPayloadAlign - 1) & ~(shm::kPayloadAlign - 1);
+    const std::byte* at = ring + (line & (shm::kRingBytes - 1));
+    std::uint64_t len = 0;
+    std::memcpy(&len, at, sizeof len);
+    EXPECT_EQ(len, size);
+    const std::uint32_t head = load(hdr->ring[0].head);
+    if (size <= 48) {
+      EXPECT_EQ(head, line + shm::kPayloadAlign) << size;  // the tag line alone
+      EXPECT_TRUE(std::equal(msg.begin(), msg.end(), at + 16)) << size;
+    } else {
+      EXPECT_EQ(head, line + shm::kPayloadAlign + size) << size;  // the payload after it
+    }
+    ASSERT_EQ(consumer.receive(back), static_cast<std::ptrdiff_t>(size));
+    EXPECT_TRUE(std::equal(msg.begin(), msg.end(), back.begin())) << size;
+  }
+}
+
 // Hysteresis: a sender that finds the ring full waits for a chunk of space (or what it still has
 // to write, if less), not for the first byte the receiver frees.
 TEST(ShmRing, BlockedSenderWaitsForAChunkOfSpace) {

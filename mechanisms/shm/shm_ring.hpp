@@ -7,8 +7,10 @@
 // A message is a 64-byte line holding its length (8 bytes, then padding) followed by its bytes,
 // streamed through the ring; the next message starts at the next 64-byte boundary
 // (shm::kPayloadAlign), so every length line and every payload starts on a cache line of the
-// ring. The sender copies into free space and publishes its head (release), the receiver copies
-// every byte out into its buffer and publishes its tail; padding is skipped, never copied. Both
+// ring (the spinning policy puts a message of up to 48 bytes in its length line instead, after
+// a tag: send_tagged()). The sender copies into free space and publishes its head (release), the
+// receiver copies every byte out into its buffer and publishes its tail; padding is skipped,
+// never copied. Both
 // copies move at most shm::kChunkBytes before publishing, so a message larger than the ring is
 // drained while it is being written.
 //
@@ -109,6 +111,14 @@ class shm_endpoint {
     std::uint64_t len = 0;
     if constexpr (Sync::kSpins) {
       if (!await_tag(len)) return kPeerGone;
+      if (len <= kInlineBytes) {
+        if (len > buf.size()) throw_too_long(len, buf.size());
+        const std::uint32_t line_pos = tail_ - shm::kPayloadAlign;
+        copy(buf.data(), in_data_ + (line_pos & (shm::kRingBytes - 1)) + kInlineAt,
+             static_cast<std::size_t>(len), 0);
+        publish_tail();
+        return static_cast<std::ptrdiff_t>(len);
+      }
     } else {
       alignas(8) std::byte line[shm::kPayloadAlign];
       auto plain = [](std::byte* dst, const std::byte* src, std::size_t n, std::size_t) {
@@ -152,6 +162,12 @@ class shm_endpoint {
   // tag of the line where the next message starts: one cache line to wait on instead of the head
   // and then the length line, and for such a message the payload is known to be there. A longer
   // message's tag is stored before its payload, which then streams under the head as usual.
+  // A message of at most kInlineBytes lies in its length line itself, after the tag (at
+  // kInlineAt), and the next message starts at the next line: one cache line moves per message
+  // instead of two. On the development VM that took posix_shm.spin's 1 B round trip from 190 to
+  // 160 ns with the host fast and from 1.22x to 1.09x the cache-line floor with it slow.
+  static constexpr std::size_t kInlineAt = 16;
+  static constexpr std::size_t kInlineBytes = shm::kPayloadAlign - kInlineAt;
   static std::uint64_t tag_of(std::uint32_t line_pos) noexcept {
     return std::uint64_t{line_pos} + (std::uint64_t{1} << 32);
   }
@@ -165,7 +181,7 @@ class shm_endpoint {
     const std::uint32_t line_pos = head_;
     const bool whole = len <= shm::kChunkBytes;
     // Space for the length line, and for a short message its payload too, before anything.
-    const std::size_t need = shm::kPayloadAlign + (whole ? len : 0);
+    const std::size_t need = shm::kPayloadAlign + (whole && len > kInlineBytes ? len : 0);
     while (shm::kRingBytes - (head_ - tail_seen_) < need) {
       tail_seen_ = word(out_ctl_->tail).load(std::memory_order_acquire);
       if (shm::kRingBytes - (head_ - tail_seen_) >= need) break;
@@ -173,6 +189,14 @@ class shm_endpoint {
       if (!spin_until_change(out_ctl_->tail, tail_seen_)) return io_status::closed;
     }
     std::byte* line = out_data_ + (line_pos & (shm::kRingBytes - 1));  // a line never wraps
+    if (len <= kInlineBytes) {
+      std::memcpy(line + kInlineAt, msg.data(), len);
+      std::memcpy(line, &len, sizeof len);
+      tag_word(line).store(tag_of(line_pos), std::memory_order_release);
+      head_ = line_pos + shm::kPayloadAlign;
+      publish_head();
+      return io_status::ok;
+    }
     if (whole) {
       const std::uint32_t at = (line_pos + shm::kPayloadAlign) & (shm::kRingBytes - 1);
       const std::size_t first = std::min<std::size_t>(len, shm::kRingBytes - at);
@@ -190,25 +214,26 @@ class shm_endpoint {
   // Receiver side of send_tagged(): waits for the next message's tag, reads its length, and
   // takes the line (and, for a whole message, the knowledge that its payload is there).
   //
-  // While it waits for a small message it also prefetches the line after the tag's, where the
-  // payload lies. The sender writes both lines, so each arrives by its own cache miss; read one
-  // after the other, the payload's miss only starts once the tag's has ended. Prefetched on
-  // every spin, the payload line is fetched again as soon as the sender's write takes it,
-  // beside the tag line, so the two misses overlap. On the development VM, with the host in
-  // its slow state, it took posix_shm.spin's 64 B round trip from 1.46-1.50x to 1.27-1.29x
-  // the cache-line floor beside it (1 B: 1.28-1.30x to 1.18-1.20x); in the fast state it
+  // While it waits for a small message (longer than kInlineBytes, at most a line) it also
+  // prefetches the line after the tag's, where the payload lies. The sender writes both lines,
+  // so each arrives by its own cache miss; read one after the other, the payload's miss only
+  // starts once the tag's has ended. Prefetched on every spin, the payload line is fetched again
+  // as soon as the sender's write takes it, beside the tag line, so the two misses overlap. On
+  // the development VM, with the host in its slow state, it took posix_shm.spin's 64 B round
+  // trip from 1.46-1.50x to 1.27-1.29x the cache-line floor beside it; in the fast state it
   // changed nothing, nor did it change a stream's throughput. The size is not known before the
-  // tag, so the previous message's decides: after one longer than a line, no prefetch, since a
-  // large payload is written for longer and the spinning prefetches take its first lines back
-  // from the writer (a 64 KiB round trip 2.3-2.7 % slower in two A/B sets, a small effect:
-  // two runs of one build differed by up to 1.8 % there). A prefetch never faults and changes
-  // no data: the payload is read only after the tag, with acquire.
+  // tag, so the previous message's decides. After one that lay in its tag line there is no
+  // payload line to fetch. After one longer than a line there is no prefetch either: a large
+  // payload is written for longer, and the spinning prefetches take its first lines back from
+  // the writer (a 64 KiB round trip 2.3-2.7 % slower in two A/B sets, a small effect: two runs
+  // of one build differed by up to 1.8 % there). A prefetch never faults and changes no data:
+  // the payload is read only after the tag, with acquire.
   bool await_tag(std::uint64_t& len) {
     const std::uint32_t line_pos = tail_ + static_cast<std::uint32_t>(pad(tail_));
     std::byte* line = in_data_ + (line_pos & (shm::kRingBytes - 1));
     const std::byte* payload = in_data_ + ((line_pos + shm::kPayloadAlign) & (shm::kRingBytes - 1));
     const std::uint64_t want = tag_of(line_pos);
-    const bool prefetch = last_len_ <= shm::kPayloadAlign;
+    const bool prefetch = last_len_ > kInlineBytes && last_len_ <= shm::kPayloadAlign;
     auto arrived = [&] {
       if (prefetch) __builtin_prefetch(payload);
       return tag_word(line).load(std::memory_order_acquire) == want;
@@ -219,7 +244,7 @@ class shm_endpoint {
     }
     std::memcpy(&len, line, sizeof len);
     tail_ = line_pos + shm::kPayloadAlign;
-    const std::uint32_t end = tail_ + static_cast<std::uint32_t>(len);
+    const std::uint32_t end = tail_ + (len <= kInlineBytes ? 0 : static_cast<std::uint32_t>(len));
     if (len <= shm::kChunkBytes && !reached(head_seen_, end)) head_seen_ = end;
     last_len_ = len;
     if (!reached(head_seen_, tail_)) head_seen_ = tail_;
