@@ -114,8 +114,9 @@ class shm_endpoint {
       if (len <= kInlineBytes) {
         if (len > buf.size()) throw_too_long(len, buf.size());
         const std::uint32_t line_pos = tail_ - shm::kPayloadAlign;
-        copy(buf.data(), in_data_ + (line_pos & (shm::kRingBytes - 1)) + kInlineAt,
-             static_cast<std::size_t>(len), 0);
+        if (len != 0)
+          copy(buf.data(), in_data_ + (line_pos & (shm::kRingBytes - 1)) + kInlineAt,
+               static_cast<std::size_t>(len), 0);
         publish_tail();
         return static_cast<std::ptrdiff_t>(len);
       }
@@ -190,7 +191,7 @@ class shm_endpoint {
     }
     std::byte* line = out_data_ + (line_pos & (shm::kRingBytes - 1));  // a line never wraps
     if (len <= kInlineBytes) {
-      std::memcpy(line + kInlineAt, msg.data(), len);
+      if (len != 0) std::memcpy(line + kInlineAt, msg.data(), len);  // data() may be null
       std::memcpy(line, &len, sizeof len);
       tag_word(line).store(tag_of(line_pos), std::memory_order_release);
       head_ = line_pos + shm::kPayloadAlign;
