@@ -29,7 +29,8 @@ inline std::int64_t now_ns() noexcept {
 // round trip): a read that runs ahead of the last loads before it ends one sample early and
 // starts the next as early, since the samples tile the time between reads. Their sum is exact,
 // and the per-round-trip p50 of posix_shm.spin at 1 B and 64 B was within 4 ns of the median
-// of batches of 11-12 round trips timed with clock_gettime, whose reads are ordered.
+// of batches of 11-12 round trips timed with clock_gettime, whose reads are ordered (host fast;
+// docs/methodology.md).
 inline std::uint64_t read_tsc() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
   return __builtin_ia32_rdtsc();

@@ -166,7 +166,8 @@ class shm_endpoint {
   // A message of at most kInlineBytes lies in its length line itself, after the tag (at
   // kInlineAt), and the next message starts at the next line: one cache line moves per message
   // instead of two. On the development VM that took posix_shm.spin's 1 B round trip from 190 to
-  // 160 ns with the host fast and from 1.22x to 1.09x the cache-line floor with it slow.
+  // 150-160 ns with the host fast, and from 1.17-1.22x to 1.08-1.12x the cache-line floor with it
+  // slow.
   static constexpr std::size_t kInlineAt = 16;
   static constexpr std::size_t kInlineBytes = shm::kPayloadAlign - kInlineAt;
   static std::uint64_t tag_of(std::uint32_t line_pos) noexcept {
