@@ -192,36 +192,55 @@ std::uint64_t load64(std::uint64_t& w) {
   return std::atomic_ref<std::uint64_t>(w).load(std::memory_order_acquire);
 }
 
+// A POSIX shm channel with both ends open in this process, its segment mapped a second time to
+// look into ring 0 (producer -> consumer), the positions started off any line (12345).
+template <class Sync>
+struct open_ring {
+  explicit open_ring(bool share_cpu)
+      : ch(channel_config{0, pattern::latency, &dir, share_cpu}),
+        view(map_view(ch)),
+        hdr(start_off_a_line(view)),
+        ring(view.data() + shm::kHeaderBytes),
+        producer(ch.open(role::producer)),
+        consumer(ch.open(role::consumer)) {
+    ch.opened();
+  }
+  static shm::segment_header* start_off_a_line(mapping& m) {
+    auto* h = reinterpret_cast<shm::segment_header*>(m.data());
+    h->ring[0].head = h->ring[0].tail = 12345;
+    return h;
+  }
+  private_dir dir;
+  posix_shm_channel<Sync> ch;
+  mapping view;
+  shm::segment_header* hdr;
+  const std::byte* ring;
+  decltype(ch.open(role::producer)) producer;
+  decltype(ch.open(role::consumer)) consumer;
+};
+
 // Every message starts on a 64-byte boundary of the ring (its length line), and so does its
 // payload, whatever the sizes before it and wherever the positions started.
 TEST(ShmRing, EveryPayloadStartsOnACacheLineOfTheRing) {
-  private_dir dir;
-  posix_shm_channel<futex_sync> ch(channel_config{0, pattern::latency, &dir});
-  auto view = map_view(ch);
-  auto* hdr = reinterpret_cast<shm::segment_header*>(view.data());
-  hdr->ring[0].head = hdr->ring[0].tail = 12345;            // off any line
-  const std::byte* ring = view.data() + shm::kHeaderBytes;  // ring 0: producer -> consumer
-  auto producer = ch.open(role::producer);
-  auto consumer = ch.open(role::consumer);
-  ch.opened();
+  open_ring<futex_sync> r(true);
   std::vector<std::byte> back(70'000);
   unsigned seed = 0;
   for (std::size_t size : {0, 1, 7, 8, 9, 63, 64, 65, 100, 4095, 4097, 70'000, 3}) {
     const auto msg = pattern_bytes(size, ++seed);
-    ASSERT_EQ(producer.send(msg), io_status::ok);
-    const std::uint32_t end = load(hdr->ring[0].head);  // the payload ends at the head
+    ASSERT_EQ(r.producer.send(msg), io_status::ok);
+    const std::uint32_t end = load(r.hdr->ring[0].head);  // the payload ends at the head
     const std::uint32_t start = end - static_cast<std::uint32_t>(size);
     EXPECT_EQ(start % shm::kPayloadAlign, 0u) << size;
     const std::uint32_t at = start & (shm::kRingBytes - 1);
-    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(ring + at) % shm::kPayloadAlign, 0u) << size;
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(r.ring + at) % shm::kPayloadAlign, 0u) << size;
     // The length sits at the start of the line before the payload.
     std::uint64_t len = 0;
-    std::memcpy(&len, ring + ((start - shm::kPayloadAlign) & (shm::kRingBytes - 1)), sizeof len);
+    std::memcpy(&len, r.ring + ((start - shm::kPayloadAlign) & (shm::kRingBytes - 1)), sizeof len);
     EXPECT_EQ(len, size);
     if (at + size <= shm::kRingBytes) {
-      EXPECT_TRUE(std::equal(msg.begin(), msg.end(), ring + at)) << size;
+      EXPECT_TRUE(std::equal(msg.begin(), msg.end(), r.ring + at)) << size;
     }
-    ASSERT_EQ(consumer.receive(back), static_cast<std::ptrdiff_t>(size));
+    ASSERT_EQ(r.consumer.receive(back), static_cast<std::ptrdiff_t>(size));
     EXPECT_TRUE(std::equal(msg.begin(), msg.end(), back.begin())) << size;
   }
 }
@@ -231,34 +250,26 @@ TEST(ShmRing, EveryPayloadStartsOnACacheLineOfTheRing) {
 // after it. Every size arrives intact, whatever came before it, and every message still starts
 // on a line of the ring.
 TEST(ShmSpin, ShortMessagesLieInTheirTagLine) {
-  private_dir dir;
-  posix_shm_channel<spin_sync> ch(channel_config{0, pattern::latency, &dir, false});
-  auto view = map_view(ch);
-  auto* hdr = reinterpret_cast<shm::segment_header*>(view.data());
-  hdr->ring[0].head = hdr->ring[0].tail = 12345;            // off any line
-  const std::byte* ring = view.data() + shm::kHeaderBytes;  // ring 0: producer -> consumer
-  auto producer = ch.open(role::producer);
-  auto consumer = ch.open(role::consumer);
-  ch.opened();
+  open_ring<spin_sync> r(false);
   std::vector<std::byte> back(70'000);
   unsigned seed = 0;
   for (std::size_t size : {0, 1, 47, 48, 49, 1, 63, 64, 65, 48, 4097, 70'000, 3, 48, 100}) {
     const auto msg = pattern_bytes(size, ++seed);
-    const std::uint32_t before = load(hdr->ring[0].head);
-    ASSERT_EQ(producer.send(msg), io_status::ok);
+    const std::uint32_t before = load(r.hdr->ring[0].head);
+    ASSERT_EQ(r.producer.send(msg), io_status::ok);
     const std::uint32_t line = (before + shm::kPayloadAlign - 1) & ~(shm::kPayloadAlign - 1);
-    const std::byte* at = ring + (line & (shm::kRingBytes - 1));
+    const std::byte* at = r.ring + (line & (shm::kRingBytes - 1));
     std::uint64_t len = 0;
     std::memcpy(&len, at, sizeof len);
     EXPECT_EQ(len, size);
-    const std::uint32_t head = load(hdr->ring[0].head);
+    const std::uint32_t head = load(r.hdr->ring[0].head);
     if (size <= 48) {
       EXPECT_EQ(head, line + shm::kPayloadAlign) << size;  // the tag line alone
       EXPECT_TRUE(std::equal(msg.begin(), msg.end(), at + 16)) << size;
     } else {
       EXPECT_EQ(head, line + shm::kPayloadAlign + size) << size;  // the payload after it
     }
-    ASSERT_EQ(consumer.receive(back), static_cast<std::ptrdiff_t>(size));
+    ASSERT_EQ(r.consumer.receive(back), static_cast<std::ptrdiff_t>(size));
     EXPECT_TRUE(std::equal(msg.begin(), msg.end(), back.begin())) << size;
   }
 }

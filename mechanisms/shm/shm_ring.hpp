@@ -10,9 +10,8 @@
 // ring (the spinning policy puts a message of up to 48 bytes in its length line instead, after
 // a tag: send_tagged()). The sender copies into free space and publishes its head (release), the
 // receiver copies every byte out into its buffer and publishes its tail; padding is skipped,
-// never copied. Both
-// copies move at most shm::kChunkBytes before publishing, so a message larger than the ring is
-// drained while it is being written.
+// never copied. Both copies move at most shm::kChunkBytes before publishing, so a message larger
+// than the ring is drained while it is being written.
 //
 // Waiting (blocking policies): a waiter sets its wait word (a flag and the target position in
 // one word, shm_segment.hpp), re-reads the position and sleeps only if it has not reached the
