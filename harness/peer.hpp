@@ -120,6 +120,27 @@ inline io_status send_seq(E& ep, peer_state& s, std::uint64_t seq) {
     return ep.send(s.codec.stamp(seq));
 }
 
+// Message `seq` made before it is due, so that making it stays out of a round trip: stamped now
+// in one of the codec's two buffers (valid until the next stamp() of the same parity), or
+// nothing where the endpoint lends memory, since the message is then written there as it is
+// sent. send_made() sends it.
+template <endpoint E>
+inline std::span<const std::byte> make_ahead(peer_state& s, std::uint64_t seq) noexcept {
+  if constexpr (loaning_sender<E>)
+    return {};
+  else
+    return s.codec.stamp(seq);
+}
+
+template <endpoint E>
+inline io_status send_made(E& ep, peer_state& s, std::uint64_t seq,
+                           std::span<const std::byte> made) {
+  if constexpr (loaning_sender<E>)
+    return send_seq(ep, s, seq);
+  else
+    return ep.send(made);
+}
+
 // Receives message `seq` (as its sender numbered it) and checks it, in one pass where the
 // endpoint allows. Returns the length; throws when the channel failed.
 template <endpoint E>
@@ -161,9 +182,7 @@ inline void consume_one(E& ep, peer_state& s, bool reply, histogram* turnaround 
   // The reply does not depend on the request's bytes, so it is stamped before the request is
   // awaited: the round trip holds the consumer's check and send, not its stamping (as the
   // producer's samples hold no stamping either). A loaning sender writes it when it sends.
-  std::span<const std::byte> answer;
-  if constexpr (!loaning_sender<E>)
-    if (reply) answer = s.codec.stamp(reply_sequence(seq));
+  const auto answer = reply ? make_ahead<E>(s, reply_sequence(seq)) : std::span<const std::byte>{};
   std::int64_t t0 = 0;
   if constexpr (in_place_receiver<E>) {
     // The check reads the message in place, inside receive_in_place(): as for a fused receiver.
@@ -185,14 +204,8 @@ inline void consume_one(E& ep, peer_state& s, bool reply, histogram* turnaround 
     if (timed) t0 = now_ns();
     s.tally.add(s.codec.check({s.rbuf.data(), static_cast<std::size_t>(n)}, seq), seq);
   }
-  if (reply) {
-    io_status st;
-    if constexpr (loaning_sender<E>)
-      st = send_seq(ep, s, reply_sequence(seq));
-    else
-      st = ep.send(answer);
-    if (st != io_status::ok) throw_channel_closed("send", seq);
-  }
+  if (reply && send_made(ep, s, reply_sequence(seq), answer) != io_status::ok)
+    throw_channel_closed("send", seq);
   if (timed) turnaround->record(now_ns() - t0);
 }
 
@@ -212,21 +225,15 @@ template <endpoint E>
 inline void ping_pong(E& ep, peer_state& s, std::uint64_t count, histogram* h,
                       std::uint64_t per_sample = 1, double tsc_ns_per_tick = 0) {
   if (h != nullptr && per_sample > 1 && tsc_ns_per_tick > 0) {
+    auto msg = make_ahead<E>(s, s.next_seq);
     std::uint64_t prev = read_tsc();
     std::uint64_t ticks = 0;  // the last round trip's, recorded after the next send
-    std::span<const std::byte> msg;
-    if constexpr (!loaning_sender<E>) msg = s.codec.stamp(s.next_seq);
     for (std::uint64_t i = 0; i < count; ++i) {
       const std::uint64_t seq = s.next_seq++;
-      io_status st;
-      if constexpr (loaning_sender<E>)
-        st = send_seq(ep, s, seq);
-      else
-        st = ep.send(msg);
-      if (st != io_status::ok) throw_channel_closed("send", seq);
+      if (send_made(ep, s, seq, msg) != io_status::ok) throw_channel_closed("send", seq);
       if (i != 0) h->record(std::llround(static_cast<double>(ticks) * tsc_ns_per_tick));
-      // The other parity's buffer: `msg` stays valid, and the endpoint is done with it.
-      if constexpr (!loaning_sender<E>) msg = s.codec.stamp(s.next_seq);
+      // Into the other parity's buffer, sent a round trip ago and answered since.
+      msg = make_ahead<E>(s, s.next_seq);
       receive_checked(ep, s, reply_sequence(seq), seq);
       const std::uint64_t now = read_tsc();
       ticks = now - prev;

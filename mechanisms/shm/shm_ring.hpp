@@ -110,15 +110,6 @@ class shm_endpoint {
     std::uint64_t len = 0;
     if constexpr (Sync::kSpins) {
       if (!await_tag(len)) return kPeerGone;
-      if (len <= kInlineBytes) {
-        if (len > buf.size()) throw_too_long(len, buf.size());
-        const std::uint32_t line_pos = tail_ - shm::kPayloadAlign;
-        if (len != 0)
-          copy(buf.data(), in_data_ + (line_pos & (shm::kRingBytes - 1)) + kInlineAt,
-               static_cast<std::size_t>(len), 0);
-        publish_tail();
-        return static_cast<std::ptrdiff_t>(len);
-      }
     } else {
       alignas(8) std::byte line[shm::kPayloadAlign];
       auto plain = [](std::byte* dst, const std::byte* src, std::size_t n, std::size_t) {
@@ -129,7 +120,14 @@ class shm_endpoint {
       std::memcpy(&len, line, sizeof len);
     }
     if (len > buf.size()) throw_too_long(len, buf.size());
-    if (!read_bytes(buf.data(), static_cast<std::size_t>(len), copy)) return kPeerGone;
+    if (Sync::kSpins && len <= kInlineBytes) {  // in its tag line, just taken (await_tag)
+      const std::uint32_t line_pos = tail_ - shm::kPayloadAlign;
+      if (len != 0)
+        copy(buf.data(), in_data_ + (line_pos & (shm::kRingBytes - 1)) + kInlineAt,
+             static_cast<std::size_t>(len), 0);
+    } else if (!read_bytes(buf.data(), static_cast<std::size_t>(len), copy)) {
+      return kPeerGone;
+    }
     publish_tail();
     return static_cast<std::ptrdiff_t>(len);
   }
@@ -180,9 +178,12 @@ class shm_endpoint {
     const std::uint64_t len = msg.size();
     if (!write_bytes(nullptr, pad(head_))) return io_status::closed;
     const std::uint32_t line_pos = head_;
+    const bool in_line = len <= kInlineBytes;
     const bool whole = len <= shm::kChunkBytes;
+    // The payload of a short message that does not lie in the tag line follows it.
+    const std::uint32_t after = whole && !in_line ? static_cast<std::uint32_t>(len) : 0;
     // Space for the length line, and for a short message its payload too, before anything.
-    const std::size_t need = shm::kPayloadAlign + (whole && len > kInlineBytes ? len : 0);
+    const std::size_t need = shm::kPayloadAlign + after;
     while (shm::kRingBytes - (head_ - tail_seen_) < need) {
       tail_seen_ = word(out_ctl_->tail).load(std::memory_order_acquire);
       if (shm::kRingBytes - (head_ - tail_seen_) >= need) break;
@@ -190,15 +191,9 @@ class shm_endpoint {
       if (!spin_until_change(out_ctl_->tail, tail_seen_)) return io_status::closed;
     }
     std::byte* line = out_data_ + (line_pos & (shm::kRingBytes - 1));  // a line never wraps
-    if (len <= kInlineBytes) {
+    if (in_line) {
       if (len != 0) std::memcpy(line + kInlineAt, msg.data(), len);  // data() may be null
-      std::memcpy(line, &len, sizeof len);
-      tag_word(line).store(tag_of(line_pos), std::memory_order_release);
-      head_ = line_pos + shm::kPayloadAlign;
-      publish_head();
-      return io_status::ok;
-    }
-    if (whole) {
+    } else if (whole) {
       const std::uint32_t at = (line_pos + shm::kPayloadAlign) & (shm::kRingBytes - 1);
       const std::size_t first = std::min<std::size_t>(len, shm::kRingBytes - at);
       std::memcpy(out_data_ + at, msg.data(), first);
@@ -206,7 +201,7 @@ class shm_endpoint {
     }
     std::memcpy(line, &len, sizeof len);
     tag_word(line).store(tag_of(line_pos), std::memory_order_release);
-    head_ = line_pos + shm::kPayloadAlign + (whole ? static_cast<std::uint32_t>(len) : 0);
+    head_ = line_pos + shm::kPayloadAlign + after;
     if (!whole && !write_bytes(msg.data(), msg.size())) return io_status::closed;
     publish_head();
     return io_status::ok;
