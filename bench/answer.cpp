@@ -34,7 +34,7 @@ run_regimes find_regimes(const std::vector<benchmark_history>& all) {
     r.line_ns.push_back(*s->line_ns);
     r.wake_ns.push_back(s->wake_ns);
   }
-  r.found = estimate::detect_regimes(r.line_ns);
+  r.found = estimate::detect_regimes(r.line_ns, r.wake_ns);
   if (r.found.list.empty()) return r;
   // The floor fits: each latency benchmark's repetitions in the reference regime that have the
   // floor they wait on, in logarithms about the benchmark's own medians, pooled per floor.
@@ -109,21 +109,35 @@ basis basis_of(const benchmark_history& h, const run_regimes& r) {
   return b;
 }
 
-std::optional<int> regime_now(const run_regimes& r, std::optional<double> last_line_ns) {
+std::optional<int> regime_now(const run_regimes& r, std::optional<double> last_line_ns,
+                              std::optional<double> last_wake_ns) {
   const auto& list = r.found.list;
   if (list.size() < 2 || !last_line_ns) return std::nullopt;
+  const auto apart = [](double x, double y) { return std::abs(std::log(x / y)); };
+  // The cache-line state nearest the last cache-line round trip, then its wake-up state nearest
+  // the last wake-up round trip; without one, the state's longest held.
   std::size_t nearest = 0;
   for (std::size_t k = 1; k < list.size(); ++k)
-    if (std::abs(std::log(*last_line_ns / list[k].median)) <
-        std::abs(std::log(*last_line_ns / list[nearest].median)))
+    if (apart(*last_line_ns, list[k].median) < apart(*last_line_ns, list[nearest].median))
       nearest = k;
+  const int state = list[nearest].line_state;
+  for (std::size_t k = 0; k < list.size(); ++k) {
+    if (list[k].line_state != state || k == nearest) continue;
+    const auto& a = list[k];
+    const auto& b = list[nearest];
+    const bool closer =
+        last_wake_ns && a.wake_median && b.wake_median
+            ? apart(*last_wake_ns, *a.wake_median) < apart(*last_wake_ns, *b.wake_median)
+            : a.count > b.count;
+    if (closer) nearest = k;
+  }
   return static_cast<int>(nearest);
 }
 
-bool in_reference_regime(const run_regimes& r, std::optional<double> last_line_ns,
-                         bool all_started) {
+bool in_reference_regime(const run_regimes& r, std::optional<double> last_line_ns, bool all_started,
+                         std::optional<double> last_wake_ns) {
   if (r.found.list.size() < 2) return all_started;
-  const auto now = regime_now(r, last_line_ns);
+  const auto now = regime_now(r, last_line_ns, last_wake_ns);
   return !now || *now == r.found.reference;
 }
 
@@ -331,6 +345,7 @@ json regimes_json(const run_regimes& r) {
     list.push_back(
         {{"index", k},
          {"share", static_cast<double>(g.count) / static_cast<double>(n)},
+         {"cache_line_state", g.line_state},
          {"repetitions", g.count},
          {"cache_line_rtt_p50_ns", {{"median", g.median}, {"min", g.min}, {"max", g.max}}},
          {"wakeup_rtt_p50_ns", spread_json(wake)}});
@@ -338,8 +353,14 @@ json regimes_json(const run_regimes& r) {
   return {{"floor", "cache_line_rtt_p50_ns"},
           {"method",
            "the cache-line round trip measured beside every repetition, grouped where its values "
-           "stand 1.5x apart (groups of at least 1 % of the run); the reference regime is the "
-           "slowest one that holds a quarter of the run (without one, the one that holds most)"},
+           "stand 1.5x apart (groups of at least 1 % of the run): the cache-line states; within "
+           "each, the wake-up round trip measured beside its latency repetitions (each the median "
+           "of it and two measured neighbours either side), grouped the same way, a repetition "
+           "without one taking the state of the nearest that has one: the wake-up states; a "
+           "regime is one wake-up state of one cache-line state; the reference regime is in the "
+           "slowest cache-line state that holds a quarter of the run (without one, the one that "
+           "holds most), its fastest wake-up state that holds a quarter of that state (without "
+           "one, the one that holds most)"},
           {"repetitions", n},
           {"reference", r.found.reference},
           {"regimes", std::move(list)},

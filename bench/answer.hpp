@@ -87,16 +87,19 @@ struct basis {
 };
 basis basis_of(const benchmark_history& h, const run_regimes& r);
 
-// Whether the host is in the reference regime now (bench_session's batches): the cache-line round
-// trip measured last (`last_line_ns`) is nearest the reference's. With one regime so far, it is
-// the reference once every benchmark has run once (`all_started`: a stationary host); before that
-// not, so a run spends the host's first state on first repetitions, not on the headline.
-bool in_reference_regime(const run_regimes& r, std::optional<double> last_line_ns,
-                         bool all_started);
+// Whether the host is in the reference regime now (bench_session's batches): regime_now is the
+// reference. With one regime so far, it is the reference once every benchmark has run once
+// (`all_started`: a stationary host); before that not, so a run spends the host's first state on
+// first repetitions, not on the headline.
+bool in_reference_regime(const run_regimes& r, std::optional<double> last_line_ns, bool all_started,
+                         std::optional<double> last_wake_ns = std::nullopt);
 
-// The regime whose cache-line round trip is nearest `last_line_ns` (on a log scale); nullopt with
-// fewer than two regimes so far or no floor measured yet.
-std::optional<int> regime_now(const run_regimes& r, std::optional<double> last_line_ns);
+// The regime the host is in now: the cache-line state nearest `last_line_ns` (on a log scale),
+// and within it the wake-up state nearest `last_wake_ns` (the recent wake-up round trips' median),
+// or without one the state's longest held; nullopt with fewer than two regimes so far or no floor
+// measured yet.
+std::optional<int> regime_now(const run_regimes& r, std::optional<double> last_line_ns,
+                              std::optional<double> last_wake_ns = std::nullopt);
 
 // The stop rule (estimate::decide) for one benchmark on the run's regimes as they stand, judged
 // after every batch, also for a benchmark that converged before, since the reference can change

@@ -115,33 +115,113 @@ grouping group_by_gaps(std::span<const double> values, std::size_t min_members, 
   return g;
 }
 
-regimes detect_regimes(std::span<const double> line_floors) {
+namespace {
+
+// The wake-up states within one cache-line state: `members` are its floors' positions in the
+// series, in order (detect_regimes). Returns each member's state, fastest first, and their count.
+grouping wake_states(const std::vector<std::size_t>& members,
+                     std::span<const std::optional<double>> wake_floors, std::size_t min_members) {
+  std::vector<std::size_t> measured;  // positions in `members` that have a wake-up round trip
+  for (std::size_t k = 0; k < members.size(); ++k)
+    if (members[k] < wake_floors.size() && wake_floors[members[k]] && *wake_floors[members[k]] > 0)
+      measured.push_back(k);
+  grouping g{1, std::vector<int>(members.size(), 0)};
+  if (measured.size() < 8) return g;
+  // Each measured floor as the median of it and its two measured neighbours either side.
+  constexpr std::size_t kSide = 2;
+  std::vector<double> smoothed(measured.size());
+  for (std::size_t k = 0; k < measured.size(); ++k) {
+    std::vector<double> window;
+    for (std::size_t j = k >= kSide ? k - kSide : 0; j < std::min(measured.size(), k + kSide + 1);
+         ++j)
+      window.push_back(*wake_floors[members[measured[j]]]);
+    smoothed[k] = median(std::move(window));
+  }
+  const grouping w = group_by_gaps(smoothed, min_members, 1.5, 3);
+  g.groups = w.groups;
+  // The rest take the state of the nearest measured floor (the earlier on a tie).
+  std::size_t next = 0;  // the first measured position at or after k
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    while (next < measured.size() && measured[next] < k) ++next;
+    std::size_t pick = next;
+    if (next == measured.size() || (next > 0 && k - measured[next - 1] <= measured[next] - k))
+      pick = next - 1;
+    g.of[k] = w.of[pick];
+  }
+  return g;
+}
+
+}  // namespace
+
+regimes detect_regimes(std::span<const double> line_floors,
+                       std::span<const std::optional<double>> wake_floors) {
   regimes r;
   const std::size_t n = line_floors.size();
   if (n == 0) return r;
   const std::size_t min_members = std::max<std::size_t>(3, (n + 99) / 100);
-  const grouping g =
+  const grouping lines =
       n < 8 ? grouping{1, std::vector<int>(n, 0)} : group_by_gaps(line_floors, min_members, 1.5, 4);
-  std::vector<std::vector<double>> members(g.groups);
-  for (std::size_t i = 0; i < n; ++i) members[g.of[i]].push_back(line_floors[i]);
-  for (auto& m : members)
-    r.list.push_back({median(m), *std::min_element(m.begin(), m.end()),
-                      *std::max_element(m.begin(), m.end()), m.size()});
-  r.of = g.of;
+  r.of.assign(n, 0);
+  for (std::size_t state = 0; state < lines.groups; ++state) {
+    std::vector<std::size_t> members;
+    for (std::size_t i = 0; i < n; ++i)
+      if (lines.of[i] == static_cast<int>(state)) members.push_back(i);
+    const grouping wake = wake_states(members, wake_floors, min_members);
+    const auto first = static_cast<int>(r.list.size());
+    for (std::size_t w = 0; w < wake.groups; ++w) {
+      std::vector<double> line, wakes;
+      for (std::size_t k = 0; k < members.size(); ++k) {
+        if (wake.of[k] != static_cast<int>(w)) continue;
+        line.push_back(line_floors[members[k]]);
+        if (members[k] < wake_floors.size() && wake_floors[members[k]])
+          wakes.push_back(*wake_floors[members[k]]);
+      }
+      if (line.empty()) continue;  // cannot happen: every group has its members
+      regime g;
+      g.median = median(line);
+      g.min = *std::min_element(line.begin(), line.end());
+      g.max = *std::max_element(line.begin(), line.end());
+      g.count = line.size();
+      g.line_state = static_cast<int>(state);
+      if (!wakes.empty()) g.wake_median = median(std::move(wakes));
+      r.list.push_back(g);
+    }
+    for (std::size_t k = 0; k < members.size(); ++k) r.of[members[k]] = first + wake.of[k];
+  }
   r.reference = reference_regime(r.list);
   return r;
 }
 
 int reference_regime(const std::vector<regime>& list) {
   if (list.empty()) return -1;
+  // The cache-line states, in the list's order (lowest first), with their regimes.
+  std::vector<std::vector<std::size_t>> states;
+  std::vector<std::size_t> held;
+  for (std::size_t k = 0; k < list.size(); ++k) {
+    if (k == 0 || list[k].line_state != list[k - 1].line_state) {
+      states.emplace_back();
+      held.push_back(0);
+    }
+    states.back().push_back(k);
+    held.back() += list[k].count;
+  }
   std::size_t total = 0;
-  for (const auto& g : list) total += g.count;
-  // The slowest regime that holds a quarter of the run (the list is lowest first).
-  for (std::size_t k = list.size(); k-- > 0;)
-    if (4 * list[k].count >= total) return static_cast<int>(k);
-  // None does (four regimes or more): the one the host spent most of the run in.
-  std::size_t most = 0;
-  for (std::size_t k = 1; k < list.size(); ++k)
+  for (std::size_t h : held) total += h;
+  // The slowest cache-line state that holds a quarter of the run, else the one held most.
+  std::size_t pick = states.size();
+  for (std::size_t s = states.size(); s-- > 0;)
+    if (4 * held[s] >= total) {
+      pick = s;
+      break;
+    }
+  if (pick == states.size())
+    pick = static_cast<std::size_t>(std::max_element(held.begin(), held.end()) - held.begin());
+  // Within it, the fastest wake-up state that holds a quarter of it, else the one held most.
+  const auto& within = states[pick];
+  for (std::size_t k : within)
+    if (4 * list[k].count >= held[pick]) return static_cast<int>(k);
+  std::size_t most = within.front();
+  for (std::size_t k : within)
     if (list[k].count > list[most].count) most = k;
   return static_cast<int>(most);
 }

@@ -51,35 +51,54 @@ struct grouping {
 grouping group_by_gaps(std::span<const double> values, std::size_t min_members, double min_ratio,
                        std::size_t max_groups);
 
-// The host's regimes from the cache-line floors measured beside the repetitions, in the order
-// they ran: groups of at least 1 % of the series (3 floors at least) whose values are at least
-// 1.5x apart; one regime on a quiet machine, or when the series is too short (fewer than 8).
-// A percent, not a twentieth: a 10-minute run that ended with 20 s of the fast state (185 of
-// 5,101 floors, 4x faster) otherwise counted those repetitions in the slow regime, where 118
-// benchmarks took one of them into their estimate and spread over 1.5x without a cause named.
+// The host's regimes from the floors measured beside the repetitions, in the order they ran.
+// First its cache-line states: groups of the cache-line round trips of at least 1 % of the series
+// (3 floors at least) whose values are at least 1.5x apart; one on a quiet machine, or when the
+// series is too short (fewer than 8). A percent, not a twentieth: a 10-minute run that ended with
+// 20 s of the fast state (185 of 5,101 floors, 4x faster) otherwise counted those repetitions in
+// the slow regime, where 118 benchmarks took one of them into their estimate and spread over 1.5x
+// without a cause named.
+// Then, within each cache-line state, its wake-up states: the wake-up round trips measured beside
+// its repetitions (`wake_floors`, parallel to `line_floors`; latency repetitions have one), each
+// taken as the median of it and its two measured neighbours either side in the series (the host's
+// state lasts seconds; one 100-round measurement scatters), grouped the same way. A floor without
+// a wake-up round trip takes the state of the nearest one that has it in the same cache-line state
+// (the earlier on a tie). On 2026-11-27 the host held the wake-up round trip at 15-30 us for six
+// minutes of a 10-minute run, against 5-10 us before and after, in both cache-line states: within
+// the slow one a benchmark's repetitions read 2-3x apart, and nothing said why.
+// Each regime is one wake-up state of one cache-line state.
 struct regime {
-  double median = 0, min = 0, max = 0;
+  double median = 0, min = 0, max = 0;  // the cache-line round trips
   std::size_t count = 0;
+  // Its cache-line state (regimes that differ in the wake-up round trip alone share it), and the
+  // median of the wake-up round trips measured beside its repetitions (nullopt: none was).
+  int line_state = 0;
+  std::optional<double> wake_median;
 };
 struct regimes {
-  std::vector<regime> list;  // lowest cache-line round trip first
-  std::vector<int> of;       // per floor of the series
-  int reference = -1;        // see reference_regime; -1 for an empty series
+  // By cache-line state, lowest cache-line round trip first, then by wake-up state, fastest first.
+  std::vector<regime> list;
+  std::vector<int> of;  // per floor of the series
+  int reference = -1;   // see reference_regime; -1 for an empty series
 };
-regimes detect_regimes(std::span<const double> line_floors);
-// The regime the estimates are taken in: the slowest (highest cache-line round trip) that holds
-// at least a quarter of the run's floors; when none does, the one that holds the most. A state
-// the host spends a good part of every run in, so that every benchmark gets its repetitions
-// there and two runs report each benchmark from the same state. The fastest regime, which a
-// 2-vCPU VM held for 10 % to 68 % of a 10-minute run, could not give 1,450 benchmarks a
-// repetition each when it was short: two runs then reported a benchmark from different states
-// (median differences of 6-21 %, 90th percentiles of 46-216 %), against 0.8 % and 5.8 % (latency)
-// and 1.8 % and 11.7 % (throughput) for the same two runs read in the slow one, which held 79 %
-// and 89 % of them (at least 43 % in thirteen of fourteen runs, 32 % in the other). A quarter
-// keeps the choice away from the shares such a host shows; a rule on the fast regime's share (a
-// fifth) took one run's estimates in the fast state and the next one's in the slow state, 43 %
-// apart in the median. A run whose reference is short still reports the benchmarks it could not
-// reach there from another regime (basis_of).
+regimes detect_regimes(std::span<const double> line_floors,
+                       std::span<const std::optional<double>> wake_floors = {});
+// The regime the estimates are taken in. Its cache-line state: the slowest (highest cache-line
+// round trip) that holds at least a quarter of the run's floors; when none does, the one that
+// holds the most. A state the host spends a good part of every run in, so that every benchmark
+// gets its repetitions there and two runs report each benchmark from the same state. The fastest
+// state, which a 2-vCPU VM held for 10 % to 68 % of a 10-minute run, could not give 1,450
+// benchmarks a repetition each when it was short: two runs then reported a benchmark from
+// different states (median differences of 6-21 %, 90th percentiles of 46-216 %), against 0.8 % and
+// 5.8 % (latency) and 1.8 % and 11.7 % (throughput) for the same two runs read in the slow one,
+// which held 79 % and 89 % of them (at least 43 % in thirteen of fourteen runs, 32 % in the
+// other). A quarter keeps the choice away from the shares such a host shows; a rule on the fast
+// state's share (a fifth) took one run's estimates in the fast state and the next one's in the
+// slow state, 43 % apart in the median. Within it, the fastest wake-up state that holds a quarter
+// of that cache-line state's floors, else the one that holds the most: the slow wake-up state is
+// the host's disturbance (one run of two met it), the fast one is in every run. A run whose
+// reference is short still reports the benchmarks it could not reach there from another regime
+// (basis_of).
 int reference_regime(const std::vector<regime>& list);
 
 // The modes of one benchmark's repetitions: groups of at least three repetitions and a fifth

@@ -129,7 +129,12 @@ void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition
 bool bench_session::host_in_reference() const {
   const bool all_started = std::ranges::none_of(
       histories_, [](auto& h) { return h.stopped.empty() && h.samples.empty(); });
-  return in_reference_regime(regimes_, last_line_ns_, all_started);
+  return in_reference_regime(regimes_, last_line_ns_, all_started, recent_wake_ns());
+}
+
+std::optional<double> bench_session::recent_wake_ns() const {
+  if (last_wake_ns_.empty()) return std::nullopt;
+  return estimate::median(last_wake_ns_);
 }
 
 std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
@@ -150,8 +155,9 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
   // Without regimes (no floors: placement none) every repetition counts as the reference's.
   // -1: not known (count every repetition).
   const int now = regimes_.found.list.empty() ? -1
-                  : in_reference              ? regimes_.found.reference
-                                              : regime_now(regimes_, last_line_ns_).value_or(-1);
+                  : in_reference
+                      ? regimes_.found.reference
+                      : regime_now(regimes_, last_line_ns_, recent_wake_ns()).value_or(-1);
   // Outside the reference, what stopped there runs once in the regime the host is in (owes_regime).
   for (std::size_t i = 0; i < histories_.size(); ++i)
     if (owes_regime(histories_[i], regimes_, now)) active.push_back(i);
@@ -260,6 +266,12 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
     last_line_at_ = after_at;
   }
   sample.wake_ns = adjacent.wake_rtt_p50_ns;
+  if (sample.wake_ns) {
+    // As many as the regimes' wake-up states take each floor's median over (detect_regimes).
+    constexpr std::size_t kRecentWake = 5;
+    if (last_wake_ns_.size() == kRecentWake) last_wake_ns_.erase(last_wake_ns_.begin());
+    last_wake_ns_.push_back(*sample.wake_ns);
+  }
   sample.copy_bps = adjacent.copy_bytes_per_second;
   if (const auto v = rep.counters.find(h.metric); v != rep.counters.end()) sample.value = v->second;
   if (const auto v = rep.counters.find(schema::counter::kCpuNsPerMessage); v != rep.counters.end())

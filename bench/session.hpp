@@ -122,6 +122,10 @@ class bench_session {
   run_regimes regimes_;
   std::optional<double> last_line_ns_;                  // the cache-line round trip measured last
   std::chrono::steady_clock::time_point last_line_at_;  // when
+  // The last few wake-up round trips measured (latency repetitions), oldest first: their median
+  // says which wake-up state the host is in now (regime_now).
+  std::vector<double> last_wake_ns_;
+  std::optional<double> recent_wake_ns() const;
   // The CPUs this process may run on (a mechanism's own threads are confined to them).
   std::size_t cpus_allowed_ = allowed_cpus().size();
 };

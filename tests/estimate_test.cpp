@@ -164,12 +164,97 @@ TEST(Regimes, WithoutARegimeOfAQuarterTheReferenceIsTheLongestHeld) {
     estimate::regime g;
     g.median = g.min = g.max = 100.0 * (1 << k);
     g.count = static_cast<std::size_t>(24 - 2 * k);
+    g.line_state = k;
     list.push_back(g);
   }
   EXPECT_EQ(estimate::reference_regime(list), 0);
   std::swap(list[0].count, list[3].count);  // 18, 22, 20, 24, 16
   EXPECT_EQ(estimate::reference_regime(list), 3);
   EXPECT_EQ(estimate::reference_regime({}), -1);
+}
+
+// A cache-line series near 490 ns with a wake-up round trip beside every other floor (the latency
+// repetitions): `wake(i)` for floor i.
+template <typename Wake>
+estimate::regimes slow_line_with_wake(int n, Wake wake) {
+  const std::vector<double> line = around(490, n, 0.04, 5);
+  std::vector<std::optional<double>> w(line.size());
+  for (int i = 0; i < n; i += 2) w[static_cast<std::size_t>(i)] = wake(i);
+  return detect_regimes(line, w);
+}
+
+TEST(Regimes, WakeUpStatesWithinOneCacheLineState) {
+  // 100 floors at a wake-up round trip near 8.5 us, 80 near 22 us, 100 near 8.5 again; one in
+  // ten of each stretch scattered 1.6x off its level, as single measurements are.
+  const auto r = slow_line_with_wake(280, [](int i) {
+    const double level = i >= 100 && i < 180 ? 22000 : 8500;
+    const double off = i % 20 == 10 ? (level > 10000 ? 1 / 1.6 : 1.6) : 1.0;
+    return level * off * (1 + 0.05 * std::sin(1.3 * i));
+  });
+  ASSERT_EQ(r.list.size(), 2u);
+  EXPECT_EQ(r.list[0].line_state, 0);
+  EXPECT_EQ(r.list[1].line_state, 0);
+  ASSERT_TRUE(r.list[0].wake_median && r.list[1].wake_median);
+  EXPECT_NEAR(*r.list[0].wake_median, 8500, 500);
+  EXPECT_NEAR(*r.list[1].wake_median, 22000, 1500);
+  EXPECT_EQ(r.list[0].count, 200u);
+  EXPECT_EQ(r.list[1].count, 80u);
+  // The scattered single measurements keep their stretch's state.
+  EXPECT_EQ(r.of[100], 1);
+  EXPECT_EQ(r.of[120], 1);
+  EXPECT_EQ(r.of[180], 0);
+  // A floor without a wake-up round trip takes its nearest measured neighbour's state.
+  EXPECT_EQ(r.of[99], 0);
+  EXPECT_EQ(r.of[101], 1);
+  EXPECT_EQ(r.of[179], 1);
+  EXPECT_EQ(r.of[181], 0);
+  // The fastest wake-up state that holds a quarter of the cache-line state is the reference.
+  EXPECT_EQ(r.reference, 0);
+}
+
+TEST(Regimes, AWakeUpDriftOrScatterIsNoState) {
+  // A drift from 8 to 20 us over the run leaves no gap.
+  EXPECT_EQ(slow_line_with_wake(300, [](int i) { return 8000 + 12000.0 * i / 299; }).list.size(),
+            1u);
+  // One measurement in fifteen 2-4x slower, as a busy host gives them: outliers, no state.
+  const auto r = slow_line_with_wake(300, [](int i) {
+    return i % 30 == 0 ? 8500 * (2 + std::fmod(0.37 * i, 2.0)) : 8500 * (1 + 0.1 * std::sin(i));
+  });
+  ASSERT_EQ(r.list.size(), 1u);
+  ASSERT_TRUE(r.list[0].wake_median);
+  EXPECT_NEAR(*r.list[0].wake_median, 8500, 900);
+  // No wake-up round trip at all (a throughput-only run): the cache-line states alone.
+  const auto plain = detect_regimes(around(490, 100, 0.04, 5), {});
+  ASSERT_EQ(plain.list.size(), 1u);
+  EXPECT_FALSE(plain.list[0].wake_median);
+}
+
+TEST(Regimes, TheReferenceIsTheSlowCacheLineStatesFastestWakeUpStateHeldAQuarter) {
+  // 60 floors in the fast cache-line state (wake-up 6 us), then 240 in the slow one: its wake-up
+  // round trip 9 us for `fast_wake` of them, then 24 us.
+  const auto run = [](int fast_wake) {
+    std::vector<double> line = around(115, 60, 0.05, 1);
+    const auto slow = around(490, 240, 0.04, 2);
+    line.insert(line.end(), slow.begin(), slow.end());
+    std::vector<std::optional<double>> wake(line.size());
+    for (std::size_t i = 0; i < line.size(); i += 2)
+      wake[i] = i < 60 ? 6000.0 : static_cast<int>(i) < 60 + fast_wake ? 9000.0 : 24000.0;
+    return detect_regimes(line, wake);
+  };
+  auto r = run(80);  // a third of the slow state at 9 us
+  ASSERT_EQ(r.list.size(), 3u);
+  EXPECT_EQ(r.list[0].line_state, 0);
+  EXPECT_EQ(r.list[1].line_state, 1);
+  EXPECT_EQ(r.list[2].line_state, 1);
+  EXPECT_EQ(r.list[1].count, 80u);
+  EXPECT_EQ(r.list[2].count, 160u);
+  EXPECT_EQ(r.reference, 1);
+  // The cache-line state is chosen on its whole share: the slow one, though neither of its
+  // wake-up states alone would hold a quarter of the run at 40 of 300.
+  r = run(40);
+  ASSERT_EQ(r.list.size(), 3u);
+  EXPECT_EQ(r.list[1].count, 40u);
+  EXPECT_EQ(r.reference, 2);  // 40 is a sixth of the slow state: its longest held, 24 us
 }
 
 TEST(Modes, Unimodal) {
@@ -645,6 +730,31 @@ TEST(Answer, ProcessTaxComparesBothFormsInTheRegimeBothMetMost) {
   EXPECT_DOUBLE_EQ(rows[0]["ratio"].get<double>(), 1.0);
   EXPECT_EQ(rows[0]["repetitions"]["processes"], 6);
   EXPECT_EQ(rows[0]["verdict"], "tie");
+}
+
+TEST(Answer, TheHostIsInTheWakeUpStateNearestItsRecentWakeUps) {
+  benchmark_history h{.name = "x", .metric = "rtt_p50_ns", .samples = {}, .stopped = ""};
+  std::uint64_t order = 0;
+  const auto add = [&](double wake) {
+    add_sample(h, order, 1000, 490);
+    h.samples.back().wake_ns = wake;
+  };
+  for (int i = 0; i < 30; ++i) add(8500);
+  for (int i = 0; i < 20; ++i) add(22000);
+  const run_regimes r = find_regimes({h});
+  ASSERT_EQ(r.found.list.size(), 2u);
+  EXPECT_EQ(r.found.reference, 0);
+  EXPECT_EQ(regime_now(r, 490.0, 9000.0), std::optional(0));
+  EXPECT_EQ(regime_now(r, 490.0, 20000.0), std::optional(1));
+  // No wake-up round trip measured yet: the cache-line state's longest held.
+  EXPECT_EQ(regime_now(r, 490.0), std::optional(0));
+  EXPECT_TRUE(in_reference_regime(r, 490.0, true, 8000.0));
+  EXPECT_FALSE(in_reference_regime(r, 490.0, true, 25000.0));
+  // The estimate is taken in the fast wake-up state alone.
+  const basis b = basis_of(h, r);
+  ASSERT_TRUE(b.regime);
+  EXPECT_EQ(*b.regime, 0);
+  EXPECT_EQ(b.samples.size(), 30u);
 }
 
 TEST(Answer, TheHostIsInTheReferenceRegimeNearestItsLastCacheLine) {
