@@ -307,6 +307,7 @@ std::optional<regime_mix> regimes_of(const report& r) {
   const json& context = r.context();
   const json::json_pointer list("/ipcbench/regimes/regimes"), ref("/ipcbench/regimes/reference");
   const json::json_pointer median("/cache_line_rtt_p50_ns/median"), share("/share");
+  const json::json_pointer wake("/wakeup_rtt_p50_ns/median"), state("/cache_line_state");
   if (!context.contains(list) || !context.at(list).is_array() || context.at(list).empty())
     return std::nullopt;
   regime_mix mix;
@@ -314,7 +315,10 @@ std::optional<regime_mix> regimes_of(const report& r) {
     if (!g.contains(median) || !g.at(median).is_number() || !g.contains(share) ||
         !g.at(share).is_number())
       return std::nullopt;
-    mix.regimes.push_back({g.at(median).get<double>(), g.at(share).get<double>()});
+    regime_mix::regime e{g.at(median).get<double>(), g.at(share).get<double>(), {}, {}};
+    if (g.contains(state) && g.at(state).is_number_integer()) e.line_state = g.at(state).get<int>();
+    if (g.contains(wake) && g.at(wake).is_number()) e.wake_ns = g.at(wake).get<double>();
+    mix.regimes.push_back(e);
   }
   if (context.contains(ref) && context.at(ref).is_number_unsigned() &&
       context.at(ref).get<std::size_t>() < mix.regimes.size())
@@ -322,14 +326,29 @@ std::optional<regime_mix> regimes_of(const report& r) {
   return mix;
 }
 
+bool regime_mix::split_by_wake(std::size_t i) const {
+  if (i >= regimes.size() || !regimes[i].line_state) return false;
+  for (std::size_t k = 0; k < regimes.size(); ++k)
+    if (k != i && regimes[k].line_state == regimes[i].line_state) return true;
+  return false;
+}
+
+bool same_state(const regime_mix& ma, std::size_t ia, const regime_mix& mb, std::size_t ib) {
+  if (ia >= ma.regimes.size() || ib >= mb.regimes.size()) return false;
+  const auto& a = ma.regimes[ia];
+  const auto& b = mb.regimes[ib];
+  if (std::fabs(b.cache_line_ns - a.cache_line_ns) > kRegimeFloorTolerance * a.cache_line_ns)
+    return false;
+  if (!(ma.split_by_wake(ia) || mb.split_by_wake(ib)) || !a.wake_ns || !b.wake_ns) return true;
+  return !(std::fabs(*b.wake_ns - *a.wake_ns) > kRegimeFloorTolerance * *a.wake_ns);
+}
+
 namespace {
 
 // Why two mixes differ, or "" when they agree.
 std::string mix_difference(const regime_mix& a, const regime_mix& b) {
   if (a.regimes.size() != b.regimes.size()) return "different numbers of regimes";
-  const double ra = a.regimes[a.reference].cache_line_ns;
-  const double rb = b.regimes[b.reference].cache_line_ns;
-  if (std::fabs(rb - ra) > kRegimeFloorTolerance * ra)
+  if (!same_state(a, a.reference, b, b.reference))
     return "reference regimes more than " + format_p(100 * kRegimeFloorTolerance) + " % apart";
   for (std::size_t i = 0; i < a.regimes.size(); ++i)
     if (std::fabs(a.regimes[i].share - b.regimes[i].share) > kRegimeShareTolerance)
@@ -343,9 +362,14 @@ std::string mix_text(const char* name, const report& r, const regime_mix& mix) {
   if (r.origin().runs > 1) text += " (first of " + std::to_string(r.origin().runs) + " runs)";
   text += ":";
   for (std::size_t i = 0; i < mix.regimes.size(); ++i) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%s %.0f ns %.0f %%", i == 0 ? "" : ",",
-                  mix.regimes[i].cache_line_ns, 100 * mix.regimes[i].share);
+    char buf[96];
+    const auto& g = mix.regimes[i];
+    if (mix.split_by_wake(i) && g.wake_ns)  // "488 ns (wake-up 8.7 us) 33 %"
+      std::snprintf(buf, sizeof buf, "%s %.0f ns (wake-up %.1f us) %.0f %%", i == 0 ? "" : ",",
+                    g.cache_line_ns, *g.wake_ns / 1000, 100 * g.share);
+    else
+      std::snprintf(buf, sizeof buf, "%s %.0f ns %.0f %%", i == 0 ? "" : ",", g.cache_line_ns,
+                    100 * g.share);
     text += buf;
   }
   return text;
@@ -362,8 +386,16 @@ std::optional<regime_comparison> compare_regimes(const report& a, const report& 
   if (why.empty()) return out;
   const normalisation n = a.origin().normalised;
   out.warning = "the runs met the host's regimes in different mixes (" + why +
-                "): " + mix_text(name_a, a, out.a) + "; " + mix_text(name_b, b, out.b) +
-                " (each regime's cache-line round trip and share of the repetitions); ";
+                "): " + mix_text(name_a, a, out.a) + "; " + mix_text(name_b, b, out.b);
+  const auto split = [](const regime_mix& m) {
+    for (std::size_t i = 0; i < m.regimes.size(); ++i)
+      if (m.split_by_wake(i)) return true;
+    return false;
+  };
+  out.warning += split(out.a) || split(out.b)
+                     ? " (each regime's cache-line round trip, the wake-up round trip where a "
+                       "cache-line state holds several, and share of the repetitions); "
+                     : " (each regime's cache-line round trip and share of the repetitions); ";
   out.warning +=
       n == normalisation::none
           ? "raw latencies are not comparable across them: --normalise wake or line "

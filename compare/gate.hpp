@@ -145,15 +145,26 @@ struct summary_counts {
 
 // The host regimes a run met (context.ipcbench.regimes, newer reports): each one's cache-line
 // round trip (median) and share of the repetitions, lowest round trip first, and the reference
-// regime the report's estimates are taken in.
+// regime the report's estimates are taken in. Reports that tell the host's wake-up states apart
+// give each regime its cache-line state and the median wake-up round trip beside it: regimes of
+// one cache-line state differ in their wake-up round trip alone.
 struct regime_mix {
   struct regime {
     double cache_line_ns = 0.0;
     double share = 0.0;
+    std::optional<int> line_state;  // `cache_line_state`
+    std::optional<double> wake_ns;  // `wakeup_rtt_p50_ns.median`
   };
   std::vector<regime> regimes;
   std::size_t reference = 0;
+  // Whether regime `i` shares its cache-line state with another regime of the run.
+  bool split_by_wake(std::size_t i) const;
 };
+
+// Whether regime `ia` of one mix and `ib` of the other are one host state: their cache-line round
+// trips within kRegimeFloorTolerance and, where either run told wake-up states apart in that
+// cache-line state, their wake-up round trips within it too.
+bool same_state(const regime_mix& ma, std::size_t ia, const regime_mix& mb, std::size_t ib);
 
 // nullopt when the report has no regimes (an older report, or null: no cache-line floors).
 std::optional<regime_mix> regimes_of(const report& r);

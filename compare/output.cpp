@@ -172,8 +172,13 @@ ordered_json normalisation_json(normalisation n, std::size_t without_a, std::siz
 ordered_json regimes_json(const regime_comparison& c, const char* side_a, const char* side_b) {
   const auto mix = [](const regime_mix& m) {
     ordered_json regimes = ordered_json::array();
-    for (const auto& g : m.regimes)
-      regimes.push_back({{"cache_line_rtt_p50_ns", g.cache_line_ns}, {"share", g.share}});
+    for (std::size_t i = 0; i < m.regimes.size(); ++i) {
+      const auto& g = m.regimes[i];
+      ordered_json e = {{"cache_line_rtt_p50_ns", g.cache_line_ns}, {"share", g.share}};
+      // Where the run told wake-up states apart in this cache-line state.
+      if (m.split_by_wake(i) && g.wake_ns) e["wakeup_rtt_p50_ns"] = *g.wake_ns;
+      regimes.push_back(std::move(e));
+    }
     return ordered_json{{"reference", m.reference}, {"regimes", std::move(regimes)}};
   };
   return {{side_a, mix(c.a)},

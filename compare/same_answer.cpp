@@ -175,14 +175,6 @@ void add_rankings(const report& a, const report& b, bool estimates, const char* 
   }
 }
 
-// Whether regime `ia` of one report and `ib` of the other are one host state: both exist and their
-// cache-line round trips are within kRegimeFloorTolerance.
-bool same_state(const regime_mix& ma, std::size_t ia, const regime_mix& mb, std::size_t ib) {
-  if (ia >= ma.regimes.size() || ib >= mb.regimes.size()) return false;
-  const double floor_a = ma.regimes[ia].cache_line_ns;
-  return !(std::fabs(mb.regimes[ib].cache_line_ns - floor_a) > kRegimeFloorTolerance * floor_a);
-}
-
 // A value in one regime with the interval its report states there, or the value as a point.
 interval_value interval_of(const stated_estimate::regime_value& v) {
   if (v.interval)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "compare/output.hpp"
@@ -494,6 +495,47 @@ TEST(Regimes, MixesThatDifferAreNamed) {
   const comparison same = compare_reports(a, a, per_metric());
   EXPECT_TRUE(same.regimes && same.regimes->warning.empty());
   EXPECT_EQ(render_table(same, false).find("Note: "), std::string::npos);
+}
+
+// A report whose regimes are (cache-line median, cache-line state, wake-up median, share).
+report with_wake_states(const std::vector<std::tuple<double, int, double, double>>& regimes,
+                        const std::string& path = "w.json") {
+  json list = json::array();
+  for (const auto& [line, state, wake, share] : regimes)
+    list.push_back({{"index", list.size()},
+                    {"share", share},
+                    {"cache_line_state", state},
+                    {"cache_line_rtt_p50_ns", {{"median", line}}},
+                    {"wakeup_rtt_p50_ns", {{"median", wake}}}});
+  const json regime_doc = {{"floor", "cache_line_rtt_p50_ns"}, {"reference", 0}, {"regimes", list}};
+  return parse_report({{"context", {{"ipcbench", {{"regimes", regime_doc}}}}},
+                       {"benchmarks", {{{"name", "x"}, {"real_time", 1.0}}}}},
+                      path);
+}
+
+TEST(Regimes, WakeUpStatesOfOneCacheLineStateAreDifferentStates) {
+  // A: the slow cache-line state at a wake-up round trip of 8.7 us, then 22.7 us; B: 8.4 us only.
+  const auto a = regimes_of(with_wake_states({{488, 1, 8700, 0.65}, {488, 1, 22700, 0.35}}));
+  const auto b = regimes_of(with_wake_states({{500, 0, 8400, 1.0}}));
+  ASSERT_TRUE(a && b);
+  EXPECT_TRUE(a->split_by_wake(0));
+  EXPECT_FALSE(b->split_by_wake(0));
+  EXPECT_TRUE(same_state(*a, 0, *b, 0));
+  EXPECT_FALSE(same_state(*a, 1, *b, 0));
+  EXPECT_FALSE(same_state(*b, 0, *a, 1));
+  // Reports that do not tell wake-up states apart match on the cache-line round trip alone, as
+  // before, whatever their wake-up medians.
+  const auto c = regimes_of(with_wake_states({{490, 0, 15000, 1.0}}));
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(same_state(*b, 0, *c, 0));
+  // The mix names each split regime's wake-up round trip.
+  const auto cmp = compare_regimes(with_wake_states({{488, 1, 8700, 0.65}, {488, 1, 22700, 0.35}}),
+                                   with_wake_states({{500, 0, 8400, 1.0}}), "A", "B");
+  ASSERT_TRUE(cmp);
+  EXPECT_NE(cmp->warning.find("A: 488 ns (wake-up 8.7 us) 65 %, 488 ns (wake-up 22.7 us) 35 %; "
+                              "B: 500 ns 100 %"),
+            std::string::npos)
+      << cmp->warning;
 }
 
 TEST(Regimes, AMergedSideIsJudgedByItsFirstRunAndSaysSo) {
