@@ -98,10 +98,17 @@ class Regime:
     repetitions: int
     cache_line: Spread | None
     wakeup: Spread | None
+    # Set where the run told several wake-up states apart in this regime's cache-line state: the
+    # regimes of one cache-line state then differ in their wake-up round trip alone.
+    split_by_wake: bool = False
 
     def describe(self) -> str:
-        """"regime 0 (cache line ~125 ns, 47 % of the run)"."""
+        """"regime 0 (cache line ~125 ns, 47 % of the run)", or with the wake-up round trip
+        where it alone tells the regime apart: "regime 1 (cache line ~488 ns, wake-up ~8.7 µs,
+        33 % of the run)"."""
         line = f"cache line ~{format_ns(self.cache_line.median)}, " if self.cache_line else ""
+        if self.split_by_wake and self.wakeup:
+            line += f"wake-up ~{format_ns(self.wakeup.median)}, "
         return f"regime {self.index} ({line}{self.share * 100:.0f} % of the run)"
 
 
@@ -683,11 +690,14 @@ def _regimes(context: dict) -> Regimes | None:
     raw = ipcbench.get("regimes") if isinstance(ipcbench, dict) else None
     if not isinstance(raw, dict):
         return None
+    listed = [r for r in raw.get("regimes") or []
+              if isinstance(r, dict) and _index(r.get("index")) is not None]
+    states = [_index(r.get("cache_line_state")) for r in listed]
     regimes = [
         Regime(r["index"], _optional(r.get("share")) or 0.0, _index(r.get("repetitions")) or 0,
-               _spread(r.get("cache_line_rtt_p50_ns")), _spread(r.get("wakeup_rtt_p50_ns")))
-        for r in raw.get("regimes") or []
-        if isinstance(r, dict) and _index(r.get("index")) is not None
+               _spread(r.get("cache_line_rtt_p50_ns")), _spread(r.get("wakeup_rtt_p50_ns")),
+               states[k] is not None and states.count(states[k]) > 1)
+        for k, r in enumerate(listed)
     ]
     floors = raw.get("floors") if isinstance(raw.get("floors"), dict) else {}
     return Regimes(

@@ -167,6 +167,22 @@ class EstimatesTest(unittest.TestCase):
         self.assertEqual(regimes.cache_line.high, 555.9)
         self.assertTrue(self.report.basis().startswith("values in regime 0 (cache line ~125 ns"))
 
+    def test_a_wake_up_state_is_named_where_it_alone_tells_regimes_apart(self):
+        data = copy.deepcopy(self.data)
+        listed = data["context"]["ipcbench"]["regimes"]["regimes"]
+        second = copy.deepcopy(listed[0])
+        second["index"] = len(listed)
+        second["wakeup_rtt_p50_ns"] = {"median": 22700.0, "min": 19200.0, "max": 37000.0}
+        for r in listed:
+            r["cache_line_state"] = r["index"]
+        second["cache_line_state"] = 0
+        listed.append(second)
+        regimes = load_data(data).regimes
+        self.assertEqual(regimes.regimes[-1].describe(),
+                         "regime 2 (cache line ~125 ns, wake-up ~22.7 µs, 65 % of the run)")
+        # Regime 1 has a cache-line state of its own: described as before.
+        self.assertNotIn("wake-up", regimes.regimes[1].describe())
+
     def test_older_report_is_read_as_before(self):
         report = load_data(without_estimates(self.data))
         cell = report.cell("posix_shm.spin", "latency", 64)
