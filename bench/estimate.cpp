@@ -119,12 +119,17 @@ namespace {
 
 // The wake-up states within one cache-line state: `members` are its floors' positions in the
 // series, in order (detect_regimes). Returns each member's state, fastest first, and their count.
+// The wake-up round trip beside floor `i` of the series, where one was measured.
+std::optional<double> wake_at(std::span<const std::optional<double>> wake_floors, std::size_t i) {
+  if (i < wake_floors.size() && wake_floors[i] && *wake_floors[i] > 0) return wake_floors[i];
+  return std::nullopt;
+}
+
 grouping wake_states(const std::vector<std::size_t>& members,
                      std::span<const std::optional<double>> wake_floors, std::size_t min_members) {
   std::vector<std::size_t> measured;  // positions in `members` that have a wake-up round trip
   for (std::size_t k = 0; k < members.size(); ++k)
-    if (members[k] < wake_floors.size() && wake_floors[members[k]] && *wake_floors[members[k]] > 0)
-      measured.push_back(k);
+    if (wake_at(wake_floors, members[k])) measured.push_back(k);
   grouping g{1, std::vector<int>(members.size(), 0)};
   if (measured.size() < 8) return g;
   // Each measured floor as the median of it and its two measured neighbours either side.
@@ -173,10 +178,9 @@ regimes detect_regimes(std::span<const double> line_floors,
       for (std::size_t k = 0; k < members.size(); ++k) {
         if (wake.of[k] != static_cast<int>(w)) continue;
         line.push_back(line_floors[members[k]]);
-        if (members[k] < wake_floors.size() && wake_floors[members[k]])
-          wakes.push_back(*wake_floors[members[k]]);
+        if (const auto at = wake_at(wake_floors, members[k])) wakes.push_back(*at);
       }
-      if (line.empty()) continue;  // cannot happen: every group has its members
+      // Never empty: every wake-up state holds measured members of this cache-line state.
       regime g;
       g.median = median(line);
       g.min = *std::min_element(line.begin(), line.end());

@@ -333,6 +333,12 @@ bool regime_mix::split_by_wake(std::size_t i) const {
   return false;
 }
 
+bool regime_mix::split_by_wake() const {
+  for (std::size_t i = 0; i < regimes.size(); ++i)
+    if (split_by_wake(i)) return true;
+  return false;
+}
+
 bool same_state(const regime_mix& ma, std::size_t ia, const regime_mix& mb, std::size_t ib) {
   if (ia >= ma.regimes.size() || ib >= mb.regimes.size()) return false;
   const auto& a = ma.regimes[ia];
@@ -387,12 +393,7 @@ std::optional<regime_comparison> compare_regimes(const report& a, const report& 
   const normalisation n = a.origin().normalised;
   out.warning = "the runs met the host's regimes in different mixes (" + why +
                 "): " + mix_text(name_a, a, out.a) + "; " + mix_text(name_b, b, out.b);
-  const auto split = [](const regime_mix& m) {
-    for (std::size_t i = 0; i < m.regimes.size(); ++i)
-      if (m.split_by_wake(i)) return true;
-    return false;
-  };
-  out.warning += split(out.a) || split(out.b)
+  out.warning += out.a.split_by_wake() || out.b.split_by_wake()
                      ? " (each regime's cache-line round trip, the wake-up round trip where a "
                        "cache-line state holds several, and share of the repetitions); "
                      : " (each regime's cache-line round trip and share of the repetitions); ";

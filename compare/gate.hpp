@@ -157,8 +157,10 @@ struct regime_mix {
   };
   std::vector<regime> regimes;
   std::size_t reference = 0;
-  // Whether regime `i` shares its cache-line state with another regime of the run.
+  // Whether regime `i` shares its cache-line state with another regime of the run; whether any
+  // regime does.
   bool split_by_wake(std::size_t i) const;
+  bool split_by_wake() const;
 };
 
 // Whether regime `ia` of one mix and `ib` of the other are one host state: their cache-line round
