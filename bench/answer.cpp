@@ -306,6 +306,15 @@ json spread_cause(const benchmark_history& h, const basis& b) {
                   slower, *fast->copy_bps / *slow->copy_bps);
     return text;
   }
+  // Where the library's threads ran, where that was measured beside both and differs.
+  if (slow->library_placement && fast->library_placement &&
+      *slow->library_placement != *fast->library_placement) {
+    std::snprintf(text, sizeof text,
+                  "the slowest repetition (%.1fx the fastest) had the library's threads at %s "
+                  "(the producer's/consumer's: own CPU, other, mixed or idle), the fastest at %s",
+                  slower, slow->library_placement->c_str(), fast->library_placement->c_str());
+    return text;
+  }
   // Nothing measured shows it; a mechanism whose own threads share the peers' CPUs says so (its
   // threads' time is not in the peers' CPU time, and where the scheduler runs them changes from
   // one repetition to the next).
@@ -318,6 +327,83 @@ json spread_cause(const benchmark_history& h, const basis& b) {
     return text;
   }
   return nullptr;
+}
+
+// Modes by where the library's threads ran (repetition_sample::library_placement): where one
+// benchmark's repetitions in its basis spread over schema::kSpreadLimit, each has a placement,
+// and grouped by it (placements whose medians lie within kPlacementGap of each other taken as
+// one) every group holds kPlacementMembers repetitions at least and spreads within the limit,
+// the groups are its modes, lowest value first, with their placements. Empty where the
+// placements do not account for the spread. Three at least, as for modes of the values
+// (estimate::detect_modes): two peers' threads fall in up to sixteen placements, and among
+// them one slow repetition alone, or two, would nearly always find a placement of its own.
+struct placement_mode {
+  estimate::mode mode;
+  std::string placement;  // "own/other", or several joined by ", "
+};
+constexpr double kPlacementGap = 1.2;
+constexpr std::size_t kPlacementMembers = 3;
+std::vector<placement_mode> placement_modes(const benchmark_history& h, const basis& b) {
+  if (b.raw.size() < 2) return {};
+  const auto [low, high] = std::minmax_element(b.raw.begin(), b.raw.end());
+  if (!(*low > 0) || !(*high / *low > schema::kSpreadLimit)) return {};
+  std::map<std::string, std::vector<std::size_t>> by;
+  for (std::size_t k = 0; k < b.samples.size(); ++k) {
+    const auto& where = h.samples[b.samples[k]].library_placement;
+    if (!where) return {};
+    by[*where].push_back(k);
+  }
+  if (by.size() < 2) return {};
+  const auto median_of = [&](const std::vector<std::size_t>& members) {
+    std::vector<double> v;
+    for (std::size_t k : members) v.push_back(b.raw[k]);
+    return estimate::median(v);
+  };
+  std::vector<placement_mode> out;
+  for (auto& [where, members] : by) out.push_back({{median_of(members), members}, where});
+  std::sort(out.begin(), out.end(),
+            [](const auto& x, const auto& y) { return x.mode.value < y.mode.value; });
+  // Placements that make no difference are one mode.
+  std::vector<placement_mode> merged;
+  for (auto& g : out) {
+    if (!merged.empty() && g.mode.value <= merged.back().mode.value * kPlacementGap) {
+      auto& m = merged.back();
+      m.mode.members.insert(m.mode.members.end(), g.mode.members.begin(), g.mode.members.end());
+      std::sort(m.mode.members.begin(), m.mode.members.end());
+      m.mode.value = median_of(m.mode.members);
+      m.placement += ", " + g.placement;
+    } else {
+      merged.push_back(std::move(g));
+    }
+  }
+  if (merged.size() < 2) return {};
+  for (const auto& g : merged) {
+    if (g.mode.members.size() < kPlacementMembers) return {};
+    double lo = INFINITY, hi = 0;
+    for (std::size_t k : g.mode.members) {
+      lo = std::min(lo, b.raw[k]);
+      hi = std::max(hi, b.raw[k]);
+    }
+    if (hi / lo > schema::kSpreadLimit) return {};
+  }
+  return merged;
+}
+
+json placement_cause(const benchmark_history& h, const std::vector<placement_mode>& modes) {
+  const bool throughput = h.metric == "bytes_per_second";
+  std::string text =
+      "where the scheduler put the library's threads (on the producer's/consumer's own CPU, "
+      "another, or mixed): ";
+  for (std::size_t k = 0; k < modes.size(); ++k) {
+    // Slowest first: the highest round trip, the lowest rate.
+    const auto& m = modes[throughput ? k : modes.size() - 1 - k];
+    if (k != 0) text += "; ";
+    text += m.placement + " in " + std::to_string(m.mode.members.size());
+  }
+  char tail[120];
+  std::snprintf(tail, sizeof tail, " repetitions, the slowest mode %.1fx the fastest",
+                modes.back().mode.value / modes.front().mode.value);
+  return text + tail;
 }
 
 json floor_fit_json(const floor_fit& f) {
@@ -434,7 +520,21 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
   const auto [low, high] = std::minmax_element(b.raw.begin(), b.raw.end());
   if (*low > 0) j["spread"] = *high / *low;
   const auto modes = estimate::detect_modes(b.raw);
-  if (modes.size() <= 1) j["spread_cause"] = spread_cause(h, b);
+  if (modes.size() <= 1) {
+    if (const auto placed = placement_modes(h, b); !placed.empty()) {
+      json m = json::array();
+      for (const auto& p : placed)
+        m.push_back({{"value", p.mode.value},
+                     {"share", static_cast<double>(p.mode.members.size()) /
+                                   static_cast<double>(b.values.size())},
+                     {"repetitions", p.mode.members.size()},
+                     {"library_placement", p.placement}});
+      j["modes"] = std::move(m);
+      j["mode_cause"] = placement_cause(h, placed);
+      return j;
+    }
+    j["spread_cause"] = spread_cause(h, b);
+  }
   if (modes.size() > 1) {
     json m = json::array();
     for (const auto& mode : modes)

@@ -25,6 +25,8 @@ struct repetition_sample {
   std::optional<double> line_ns, wake_ns;                   // floors measured beside it
   std::optional<double> copy_bps;  // the copy floor beside it, bytes/s (throughput repetitions)
   std::optional<double> cpu_ns_per_message;
+  // Where the library's threads ran (library_placement in bench/report.hpp), where measured.
+  std::optional<std::string> library_placement;
 };
 
 // One benchmark's repetitions so far.

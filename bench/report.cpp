@@ -462,6 +462,11 @@ bool only_loss(const bench_case& c, const run_result& r) {
   return c.traits.lossy && r.integrity_errors == counted && counted != 0;
 }
 
+std::optional<std::string> library_placement(const run_result& r) {
+  if (!r.producer_library || !r.consumer_library) return std::nullopt;
+  return std::string(placement_of(*r.producer_library)) + "/" + placement_of(*r.consumer_library);
+}
+
 repetition_report assemble_repetition(const bench_case& c, const run_result& r,
                                       const calibration& floors, const adjacent_floors& adjacent) {
   namespace counter = schema::counter;
@@ -516,6 +521,16 @@ repetition_report assemble_repetition(const bench_case& c, const run_result& r,
                                  r.consumer_cpu.user_ns,  r.consumer_cpu.sys_ns,
                                  r.producer_cpu.total_ns, r.consumer_cpu.total_ns};
   if (r.cpu_states) f.cpu_states = cpu_states_json(*r.cpu_states);
+  if (const auto where = library_placement(r)) {
+    const auto peer = [](const library_time& t) {
+      return json{{"own_cpu_ns", t.own_cpu_ns}, {"other_cpu_ns", t.other_cpu_ns},
+                  {"moved_ns", t.moved_ns},     {"threads", t.threads},
+                  {"window_ns", t.window_ns},   {"placement", placement_of(t)}};
+    };
+    f.library_threads = json{{"producer", peer(*r.producer_library)},
+                             {"consumer", peer(*r.consumer_library)},
+                             {"placement", *where}};
+  }
   if (json j = adjacent_floors_json(adjacent); !j.empty()) f.floors = std::move(j);
   return out;
 }

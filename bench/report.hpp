@@ -49,6 +49,11 @@ struct repetition_report {
 repetition_report assemble_repetition(const bench_case& c, const run_result& r,
                                       const calibration& floors, const adjacent_floors& adjacent);
 
+// Where the library's threads of both peers ran in a repetition, as "<producer's>/<consumer's>"
+// (placement_of: own, other, mixed or idle), or nullopt where it was not measured (a mechanism
+// without library threads, thread peers, peers not pinned to one CPU each).
+std::optional<std::string> library_placement(const run_result& r);
+
 // Whether a failed run of a lossy mechanism failed only because round trips were lost,
 // duplicated or reordered: what the mechanism is, no fault of the suite or the machine.
 bool only_loss(const bench_case& c, const run_result& r);

@@ -276,6 +276,7 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
   if (const auto v = rep.counters.find(h.metric); v != rep.counters.end()) sample.value = v->second;
   if (const auto v = rep.counters.find(schema::counter::kCpuNsPerMessage); v != rep.counters.end())
     sample.cpu_ns_per_message = v->second;
+  sample.library_placement = library_placement(r);
   sample.ok = sample.ok && std::isfinite(sample.value);
   h.samples.push_back(sample);
   if (r.status != run_status::ok)

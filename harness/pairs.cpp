@@ -18,6 +18,8 @@ run_result assemble(const run_request& req, const batch_reports& b) {
   res.consumer_cpu = cr.cpu;
   res.cpu_states = pr.cpu_states;
   res.helper_cpu_ns = pr.helper_cpu_ns;
+  res.producer_library = pr.library;
+  res.consumer_library = cr.library;
   res.rtt_batch = b.rtt_batch;
   if (b.rtt_batch > 1 && req.tsc_ns_per_tick > 0 && !req.lossy) {
     // The producer timed every round trip by the time-stamp counter (ping_pong).

@@ -26,6 +26,7 @@
 
 #include "harness/control.hpp"
 #include "harness/histogram.hpp"
+#include "harness/library_threads.hpp"
 #include "harness/message.hpp"
 #include "harness/pacer.hpp"
 #include "harness/protocol.hpp"
@@ -527,12 +528,25 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   const bool read_states = r == role::producer && !go.stat_cpus.empty();
   std::map<int, cpu_state_times> states0;
   std::int64_t states_t0 = 0;
+  // Where the library's threads run (harness/library_threads.hpp) is read at the same point by
+  // both peers, each pinned to one CPU, and again after the timed batch: a read of each thread's
+  // two files, tens of microseconds per thread, inside the warm-up.
+  const int library_cpu =
+      !req.library_cpus.empty() && !req.thread_peers ? pinned_cpu() : -1;
+  std::optional<task_snapshot> library0;
+  std::int64_t library_t0 = 0;
   // One schedule over the warm-up and the timed batch: they flow into each other.
   s.pace.restart();
-  if (read_states) {
+  if (read_states || library_cpu >= 0) {
     batch(go.warm / 2, {});
-    states_t0 = now_ns();
-    states0 = read_cpu_states(go.stat_cpus);
+    if (read_states) {
+      states_t0 = now_ns();
+      states0 = read_cpu_states(go.stat_cpus);
+    }
+    if (library_cpu >= 0) {
+      library_t0 = now_ns();
+      library0 = snapshot_other_threads();
+    }
     batch(go.warm - go.warm / 2, {});
   } else {
     batch(go.warm, {});
@@ -566,6 +580,12 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   if (read_helpers) {
     const auto helpers1 = helper_cpu_now(go.helper_pids);
     if (helpers0 && helpers1) report.helper_cpu_ns = *helpers1 - *helpers0;
+  }
+  if (library0) {
+    if (const auto library1 = snapshot_other_threads()) {
+      report.library = library_time_between(*library0, *library1, library_cpu);
+      report.library->window_ns = now_ns() - library_t0;
+    }
   }
 
   if (read_states) {

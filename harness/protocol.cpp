@@ -100,6 +100,12 @@ void to_json(nlohmann::json& j, const peer_report& m) {
     j["cpu_states"] = {{"window_ns", m.cpu_states->window_ns}, {"cpus", std::move(cpus)}};
   }
   if (m.helper_cpu_ns) j["helper_cpu_ns"] = *m.helper_cpu_ns;
+  if (m.library)
+    j["library"] = {{"own_cpu_ns", m.library->own_cpu_ns},
+                    {"other_cpu_ns", m.library->other_cpu_ns},
+                    {"moved_ns", m.library->moved_ns},
+                    {"threads", m.library->threads},
+                    {"window_ns", m.library->window_ns}};
   if (m.loss) {
     j["lost"] = m.loss->lost;
     j["duplicated"] = m.loss->duplicated;
@@ -135,6 +141,15 @@ void from_json(const nlohmann::json& j, peer_report& m) {
   }
   m.helper_cpu_ns.reset();
   if (j.contains("helper_cpu_ns")) m.helper_cpu_ns = j.at("helper_cpu_ns").get<std::int64_t>();
+  m.library.reset();
+  if (j.contains("library")) {
+    const auto& l = j.at("library");
+    m.library = library_time{l.at("own_cpu_ns").get<std::int64_t>(),
+                             l.at("other_cpu_ns").get<std::int64_t>(),
+                             l.at("moved_ns").get<std::int64_t>(),
+                             l.at("threads").get<std::uint32_t>(),
+                             l.at("window_ns").get<std::int64_t>()};
+  }
   m.loss.reset();
   if (j.contains("lost"))
     m.loss =

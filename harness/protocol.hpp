@@ -27,6 +27,7 @@
 
 #include "harness/control.hpp"
 #include "harness/histogram.hpp"
+#include "harness/library_threads.hpp"
 #include "harness/session.hpp"
 
 namespace ipcbench {
@@ -99,6 +100,9 @@ struct peer_report {
   std::optional<histogram> turnaround;        // the consumer of a latency run: sampled turnarounds
   std::optional<cpu_window> cpu_states;       // the producer: stat_cpus over the timed batch
   std::optional<std::int64_t> helper_cpu_ns;  // the producer: helper_pids over the timed batch
+  // Where this peer's library threads ran (a mechanism with library_cpus, process peers):
+  // harness/library_threads.hpp.
+  std::optional<library_time> library;
   std::optional<loss_counts> loss;            // lossy mechanisms only, of the timed batch alone
   // The consumer of a fan-in run over a stream (harness/fan_in.hpp): records of the whole run
   // (sizing, warm-up and timed batch) that arrived in more than one piece.

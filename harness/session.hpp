@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "harness/histogram.hpp"
+#include "harness/library_threads.hpp"
 #include "mechanisms/adapter.hpp"
 
 namespace ipcbench {
@@ -195,6 +196,9 @@ struct run_result {
   // threads' /proc/<pid>/task/<tid>/schedstat in nanoseconds (process_cpu_ns); nullopt without
   // helpers.
   std::optional<std::int64_t> helper_cpu_ns;
+  // Where each peer's library threads ran (harness/library_threads.hpp); nullopt for a mechanism
+  // without them, thread peers, or a peer not pinned to one CPU.
+  std::optional<library_time> producer_library, consumer_library;
   std::optional<group_outcome> group;  // group runs only (harness/coordinator.hpp)
 
   // Both peers' CPU time, plus the helpers' (helper_cpu_ns) when there are any, per message.

@@ -208,6 +208,7 @@ void to_json(nlohmann::json& j, const repetition_fields& r) {
                       {"consumer_ns", r.cpu->consumer_ns},
                       {"split", "approximate (getrusage); producer_ns and consumer_ns are exact"}};
   if (r.cpu_states) j[field::kCpuStates] = *r.cpu_states;
+  if (r.library_threads) j[field::kLibraryThreads] = *r.library_threads;
   if (r.floors) j[field::kFloors] = *r.floors;
   if (r.turnaround_percentiles_ns) j[field::kTurnaroundPercentiles] = *r.turnaround_percentiles_ns;
   if (r.latency_percentiles_ns) j[field::kLatencyPercentiles] = *r.latency_percentiles_ns;

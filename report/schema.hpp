@@ -57,6 +57,7 @@ inline constexpr char kLatencyPercentiles[] = "latency_percentiles_ns";
 inline constexpr char kStartUnixNs[] = "start_unix_ns";
 inline constexpr char kOrder[] = "order";
 inline constexpr char kCpuStates[] = "cpu_states";
+inline constexpr char kLibraryThreads[] = "library_threads";
 inline constexpr char kTurnaroundPercentiles[] = "turnaround_percentiles_ns";
 inline constexpr char kRttClock[] = "rtt_clock";
 inline constexpr char kRttTails[] = "rtt_tails";
@@ -274,6 +275,11 @@ struct repetition_fields {
   // Per-CPU /proc/stat deltas of the pinned CPUs around the timed batch: {"window_ns": ...,
   // "cpus": {"<cpu>": {"user_ns", "system_ns", "softirq_ns", ...}}}.
   std::optional<nlohmann::json> cpu_states;
+  // A mechanism whose library runs threads of its own in each peer (process peers pinned to one
+  // CPU each): where those threads ran, per peer, from halfway through the warm-up to the end of
+  // the timed batch: {"producer": {"own_cpu_ns", "other_cpu_ns", "moved_ns", "threads",
+  // "window_ns", "placement"}, "consumer": {...}, "placement": "<producer's>/<consumer's>"}.
+  std::optional<nlohmann::json> library_threads;
   // The floors measured on the same CPUs right before this repetition (placement cross):
   // {"cache_line_rtt_p50_ns", "wakeup_rtt_p50_ns"} for latency, {"copy_floor_bytes_per_second"}
   // for throughput; the *_per_*_floor counters divide by these.

@@ -580,6 +580,92 @@ TEST(Answer, ASpreadWithoutModesNamesWhatTheSlowestRepetitionShows) {
   EXPECT_TRUE(estimate_json(shared, find_regimes({}), {})["spread_cause"].is_null());
 }
 
+// Latency repetitions with where the library's threads ran beside each (the producer's/the
+// consumer's): the spread's modes by placement, where the placements account for it.
+benchmark_history placed(const std::vector<std::pair<double, const char*>>& reps) {
+  std::vector<double> values;
+  for (const auto& [v, where] : reps) values.push_back(v);
+  benchmark_history h = history_of("zeromq.tcp/latency/64/cross", values);
+  h.shared_cpus = 2;
+  for (std::size_t i = 0; i < reps.size(); ++i) {
+    h.samples[i].cpu_ns_per_message = h.samples[i].value;  // the CPU in step with the time
+    if (reps[i].second) h.samples[i].library_placement = reps[i].second;
+  }
+  return h;
+}
+
+TEST(Answer, ASpreadThatTheLibraryThreadsPlacementsAccountForHasTheirModes) {
+  // Overlapping levels (no gap of 1.2x between sorted values, so no modes of the values), each
+  // placement's repetitions within 1.5x: 38-50 us with the threads on their peers' CPUs, 48-60
+  // us with them on the other CPU.
+  const std::vector<std::pair<double, const char*>> reps = {
+      {38e3, "own/own"},     {48e3, "other/other"}, {40e3, "own/own"}, {55e3, "other/other"},
+      {42e3, "own/own"},     {58e3, "other/other"}, {50e3, "own/own"}, {60e3, "other/other"}};
+  auto j = estimate_json(placed(reps), find_regimes({}), {});
+  ASSERT_TRUE(j["modes"].is_array()) << j;
+  ASSERT_EQ(j["modes"].size(), 2u);
+  EXPECT_EQ(j["modes"][0]["library_placement"], "own/own");
+  EXPECT_DOUBLE_EQ(j["modes"][0]["value"].get<double>(), 41e3);
+  EXPECT_EQ(j["modes"][0]["repetitions"], 4);
+  EXPECT_EQ(j["modes"][1]["library_placement"], "other/other");
+  EXPECT_DOUBLE_EQ(j["modes"][1]["value"].get<double>(), 56.5e3);
+  EXPECT_DOUBLE_EQ(j["modes"][1]["share"].get<double>(), 0.5);
+  EXPECT_EQ(j["mode_cause"],
+            "where the scheduler put the library's threads (on the producer's/consumer's own CPU, "
+            "another, or mixed): other/other in 4; own/own in 4 repetitions, the slowest mode "
+            "1.4x the fastest");
+  EXPECT_TRUE(j["spread_cause"].is_null());
+  // The estimate is still the median of them all.
+  EXPECT_DOUBLE_EQ(j["value"].get<double>(), 49e3);
+
+  // Placements that make no difference (medians within 1.2x) are one mode.
+  auto three = reps;
+  three[0].second = three[2].second = "own/mixed";
+  j = estimate_json(placed(three), find_regimes({}), {});
+  ASSERT_EQ(j["modes"].size(), 2u) << j;
+  EXPECT_EQ(j["modes"][0]["library_placement"], "own/mixed, own/own");
+
+  // A repetition without a placement: they cannot account for the spread.
+  auto unmeasured = reps;
+  unmeasured[7].second = nullptr;
+  j = estimate_json(placed(unmeasured), find_regimes({}), {});
+  EXPECT_TRUE(j["modes"].is_null()) << j;
+
+  // One placement's repetitions spread over 1.5x themselves: no modes.
+  auto wide = reps;
+  wide[6].first = 65e3;  // own/own 38-65 us
+  j = estimate_json(placed(wide), find_regimes({}), {});
+  EXPECT_TRUE(j["modes"].is_null()) << j;
+}
+
+TEST(Answer, AnOutlierWithAPlacementOfItsOwnIsNoModeButItsPlacementIsNamed) {
+  // One slow repetition of six, its threads on the other CPU: a placement of two repetitions
+  // or fewer is no mode (among sixteen placements one outlier nearly always has its own).
+  auto j = estimate_json(placed({{40e3, "own/own"},
+                                 {41e3, "own/own"},
+                                 {39e3, "own/own"},
+                                 {40e3, "own/own"},
+                                 {42e3, "own/own"},
+                                 {80e3, "other/own"}}),
+                         find_regimes({}), {});
+  EXPECT_TRUE(j["modes"].is_null()) << j;
+  EXPECT_EQ(j["spread_cause"],
+            "the slowest repetition (2.1x the fastest) had the library's threads at other/own "
+            "(the producer's/consumer's: own CPU, other, mixed or idle), the fastest at own/own");
+  // Placed alike, the placement names nothing.
+  j = estimate_json(placed({{40e3, "own/own"},
+                            {41e3, "own/own"},
+                            {39e3, "own/own"},
+                            {40e3, "own/own"},
+                            {42e3, "own/own"},
+                            {80e3, "own/own"}}),
+                    find_regimes({}), {});
+  EXPECT_TRUE(j["modes"].is_null()) << j;
+  EXPECT_NE(j["spread_cause"].get<std::string>().find("nothing measured beside them"),
+            std::string::npos)
+      << j["spread_cause"];
+}
+
 TEST(Answer, AThroughputSpreadNamesALowerCopyFloorBesideTheSlowestRepetition) {
   // Five throughput repetitions, the last at 0.6x the others' rate, its peers as busy per unit
   // of time as in the others (the CPU in step with the time: no cause), with the copy floor

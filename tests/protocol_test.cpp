@@ -7,7 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "harness/coordinator.hpp"
+#include "harness/library_threads.hpp"
 #include "harness/message.hpp"
 #include "harness/pairs.hpp"
 #include "sys/unique_fd.hpp"
@@ -89,6 +94,68 @@ TEST(Protocol, TurnaroundAndCpuStatesReadBack) {
   ASSERT_EQ(back.cpu_states->cpus.count(3), 1u);
   EXPECT_EQ(back.cpu_states->cpus.at(3).softirq_ns, 7);
   EXPECT_EQ(back.cpu_states->cpus.at(3).steal_ns, 8);
+}
+
+TEST(Protocol, LibraryThreadsReadBack) {
+  peer_report r = report_of(10, 0, 1);
+  EXPECT_FALSE(nlohmann::json(r).contains("library"));
+  r.library = library_time{11, 22, 33, 2, 400};
+  const auto back = nlohmann::json(r).get<peer_report>();
+  ASSERT_TRUE(back.library);
+  EXPECT_EQ(back.library->own_cpu_ns, 11);
+  EXPECT_EQ(back.library->other_cpu_ns, 22);
+  EXPECT_EQ(back.library->moved_ns, 33);
+  EXPECT_EQ(back.library->threads, 2u);
+  EXPECT_EQ(back.library->window_ns, 400);
+}
+
+// Where a peer's other threads ran, from two snapshots: by the CPU at both ends, a thread that
+// changed CPU as moved, one that did not run or was not there at both left out.
+TEST(LibraryThreads, TimeBetweenSnapshotsByWhereEachThreadRan) {
+  const task_snapshot before = {
+      {101, {1000, 0}}, {102, {1000, 1}}, {103, {1000, 1}}, {104, {1000, 0}}, {105, {500, 0}}};
+  const task_snapshot after = {{101, {4000, 0}},  // own CPU (0): 3000
+                               {102, {3000, 1}},  // other: 2000
+                               {103, {1500, 0}},  // moved: 500
+                               {104, {1000, 0}},  // did not run
+                               {106, {9000, 0}}};  // started in between; 105 ended
+  const library_time t = library_time_between(before, after, 0);
+  EXPECT_EQ(t.own_cpu_ns, 3000);
+  EXPECT_EQ(t.other_cpu_ns, 2000);
+  EXPECT_EQ(t.moved_ns, 500);
+  EXPECT_EQ(t.threads, 3u);
+  EXPECT_EQ(t.total_ns(), 5500);
+}
+
+TEST(LibraryThreads, PlacementIsOwnOtherMixedOrIdle) {
+  EXPECT_STREQ(placement_of(library_time{900, 100, 0, 1, 10'000}), "own");
+  EXPECT_STREQ(placement_of(library_time{100, 900, 0, 1, 10'000}), "other");
+  EXPECT_STREQ(placement_of(library_time{500, 500, 0, 2, 10'000}), "mixed");
+  EXPECT_STREQ(placement_of(library_time{0, 0, 1000, 1, 10'000}), "mixed");
+  // Under 1 % of the window: where they sat cannot matter.
+  EXPECT_STREQ(placement_of(library_time{0, 99, 0, 1, 10'000}), "idle");
+  EXPECT_STREQ(placement_of(library_time{}), "idle");
+}
+
+// (Other threads of the test program, a library's started at load among them, may come and go.)
+TEST(LibraryThreads, ThisProcessSeesItsOtherThreadsOnly) {
+  std::atomic<bool> stop{false};
+  std::atomic<pid_t> spinner_tid{0};
+  std::thread spinner([&] {
+    spinner_tid = static_cast<pid_t>(::gettid());
+    while (!stop.load()) {
+    }
+  });
+  while (spinner_tid.load() == 0) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  const auto with = snapshot_other_threads();
+  stop = true;
+  spinner.join();
+  ASSERT_TRUE(with);
+  ASSERT_EQ(with->count(spinner_tid.load()), 1u);
+  EXPECT_GT(with->at(spinner_tid.load()).run_ns, 0);
+  EXPECT_GE(with->at(spinner_tid.load()).cpu, 0);
+  EXPECT_EQ(with->count(static_cast<pid_t>(::gettid())), 0u);
 }
 
 TEST(CpuStates, ParsesOneCpuOfProcStat) {
