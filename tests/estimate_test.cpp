@@ -639,27 +639,24 @@ TEST(Answer, ASpreadThatTheLibraryThreadsPlacementsAccountForHasTheirModes) {
 }
 
 TEST(Answer, AnOutlierWithAPlacementOfItsOwnIsNoModeButItsPlacementIsNamed) {
-  // One slow repetition of six, its threads on the other CPU: a placement of two repetitions
-  // or fewer is no mode (among sixteen placements one outlier nearly always has its own).
-  auto j = estimate_json(placed({{40e3, "own/own"},
-                                 {41e3, "own/own"},
-                                 {39e3, "own/own"},
-                                 {40e3, "own/own"},
-                                 {42e3, "own/own"},
-                                 {80e3, "other/own"}}),
-                         find_regimes({}), {});
+  // Six repetitions, the last one 2x slower with its threads where `slow_where` says: a
+  // placement of two repetitions or fewer is no mode (among sixteen placements one outlier
+  // nearly always has its own).
+  const auto one_slow = [](const char* slow_where) {
+    return placed({{40e3, "own/own"},
+                   {41e3, "own/own"},
+                   {39e3, "own/own"},
+                   {40e3, "own/own"},
+                   {42e3, "own/own"},
+                   {80e3, slow_where}});
+  };
+  auto j = estimate_json(one_slow("other/own"), find_regimes({}), {});
   EXPECT_TRUE(j["modes"].is_null()) << j;
   EXPECT_EQ(j["spread_cause"],
             "the slowest repetition (2.1x the fastest) had the library's threads at other/own "
             "(the producer's/consumer's: own CPU, other, mixed or idle), the fastest at own/own");
   // Placed alike, the placement names nothing.
-  j = estimate_json(placed({{40e3, "own/own"},
-                            {41e3, "own/own"},
-                            {39e3, "own/own"},
-                            {40e3, "own/own"},
-                            {42e3, "own/own"},
-                            {80e3, "own/own"}}),
-                    find_regimes({}), {});
+  j = estimate_json(one_slow("own/own"), find_regimes({}), {});
   EXPECT_TRUE(j["modes"].is_null()) << j;
   EXPECT_NE(j["spread_cause"].get<std::string>().find("nothing measured beside them"),
             std::string::npos)
