@@ -34,7 +34,7 @@ struct library_time {
   std::int64_t own_cpu_ns = 0;
   std::int64_t other_cpu_ns = 0;
   std::int64_t moved_ns = 0;
-  std::uint32_t threads = 0;  // the threads that ran between the snapshots
+  std::uint32_t threads = 0;   // the threads that ran between the snapshots
   std::int64_t window_ns = 0;  // the time between the snapshots (set by the caller)
   std::int64_t total_ns() const noexcept { return own_cpu_ns + other_cpu_ns + moved_ns; }
 };

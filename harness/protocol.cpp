@@ -144,11 +144,10 @@ void from_json(const nlohmann::json& j, peer_report& m) {
   m.library.reset();
   if (j.contains("library")) {
     const auto& l = j.at("library");
-    m.library = library_time{l.at("own_cpu_ns").get<std::int64_t>(),
-                             l.at("other_cpu_ns").get<std::int64_t>(),
-                             l.at("moved_ns").get<std::int64_t>(),
-                             l.at("threads").get<std::uint32_t>(),
-                             l.at("window_ns").get<std::int64_t>()};
+    m.library =
+        library_time{l.at("own_cpu_ns").get<std::int64_t>(),
+                     l.at("other_cpu_ns").get<std::int64_t>(), l.at("moved_ns").get<std::int64_t>(),
+                     l.at("threads").get<std::uint32_t>(), l.at("window_ns").get<std::int64_t>()};
   }
   m.loss.reset();
   if (j.contains("lost"))

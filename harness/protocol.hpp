@@ -103,7 +103,7 @@ struct peer_report {
   // Where this peer's library threads ran (a mechanism with library_cpus, process peers):
   // harness/library_threads.hpp.
   std::optional<library_time> library;
-  std::optional<loss_counts> loss;            // lossy mechanisms only, of the timed batch alone
+  std::optional<loss_counts> loss;  // lossy mechanisms only, of the timed batch alone
   // The consumer of a fan-in run over a stream (harness/fan_in.hpp): records of the whole run
   // (sizing, warm-up and timed batch) that arrived in more than one piece.
   std::optional<std::uint64_t> torn;

@@ -599,8 +599,8 @@ TEST(Answer, ASpreadThatTheLibraryThreadsPlacementsAccountForHasTheirModes) {
   // placement's repetitions within 1.5x: 38-50 us with the threads on their peers' CPUs, 48-60
   // us with them on the other CPU.
   const std::vector<std::pair<double, const char*>> reps = {
-      {38e3, "own/own"},     {48e3, "other/other"}, {40e3, "own/own"}, {55e3, "other/other"},
-      {42e3, "own/own"},     {58e3, "other/other"}, {50e3, "own/own"}, {60e3, "other/other"}};
+      {38e3, "own/own"}, {48e3, "other/other"}, {40e3, "own/own"}, {55e3, "other/other"},
+      {42e3, "own/own"}, {58e3, "other/other"}, {50e3, "own/own"}, {60e3, "other/other"}};
   auto j = estimate_json(placed(reps), find_regimes({}), {});
   ASSERT_TRUE(j["modes"].is_array()) << j;
   ASSERT_EQ(j["modes"].size(), 2u);

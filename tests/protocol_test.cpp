@@ -114,10 +114,10 @@ TEST(Protocol, LibraryThreadsReadBack) {
 TEST(LibraryThreads, TimeBetweenSnapshotsByWhereEachThreadRan) {
   const task_snapshot before = {
       {101, {1000, 0}}, {102, {1000, 1}}, {103, {1000, 1}}, {104, {1000, 0}}, {105, {500, 0}}};
-  const task_snapshot after = {{101, {4000, 0}},  // own CPU (0): 3000
-                               {102, {3000, 1}},  // other: 2000
-                               {103, {1500, 0}},  // moved: 500
-                               {104, {1000, 0}},  // did not run
+  const task_snapshot after = {{101, {4000, 0}},   // own CPU (0): 3000
+                               {102, {3000, 1}},   // other: 2000
+                               {103, {1500, 0}},   // moved: 500
+                               {104, {1000, 0}},   // did not run
                                {106, {9000, 0}}};  // started in between; 105 ended
   const library_time t = library_time_between(before, after, 0);
   EXPECT_EQ(t.own_cpu_ns, 3000);
