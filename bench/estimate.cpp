@@ -117,14 +117,14 @@ grouping group_by_gaps(std::span<const double> values, std::size_t min_members, 
 
 namespace {
 
-// The wake-up states within one cache-line state: `members` are its floors' positions in the
-// series, in order (detect_regimes). Returns each member's state, fastest first, and their count.
 // The wake-up round trip beside floor `i` of the series, where one was measured.
 std::optional<double> wake_at(std::span<const std::optional<double>> wake_floors, std::size_t i) {
   if (i < wake_floors.size() && wake_floors[i] && *wake_floors[i] > 0) return wake_floors[i];
   return std::nullopt;
 }
 
+// The wake-up states within one cache-line state: `members` are its floors' positions in the
+// series, in order (detect_regimes). Returns each member's state, fastest first, and their count.
 grouping wake_states(const std::vector<std::size_t>& members,
                      std::span<const std::optional<double>> wake_floors, std::size_t min_members) {
   std::vector<std::size_t> measured;  // positions in `members` that have a wake-up round trip

@@ -4,48 +4,11 @@
 #include <sched.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
-#include <string>
+
+#include "sys/system.hpp"
 
 namespace ipcbench {
-
-namespace {
-
-// The CPU time (the first field of schedstat) and the last CPU (field 39 of stat) of one thread.
-std::optional<task_point> read_task(const std::string& dir) {
-  task_point p;
-  long long run = 0;
-  {
-    FILE* f = std::fopen((dir + "/schedstat").c_str(), "re");
-    if (!f) return std::nullopt;
-    const int got = std::fscanf(f, "%lld", &run);
-    std::fclose(f);
-    if (got != 1) return std::nullopt;
-  }
-  p.run_ns = run;
-  FILE* f = std::fopen((dir + "/stat").c_str(), "re");
-  if (!f) return std::nullopt;
-  char buf[1024];
-  const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
-  buf[n] = '\0';
-  // The name (field 2) may hold spaces and parentheses: count fields after its last ')'.
-  const std::string s(buf, n);
-  const std::size_t close = s.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  int field = 2;
-  std::size_t i = close + 1;
-  while (i < s.size() && field < 39) {
-    if (s[i] == ' ') ++field;
-    ++i;
-  }
-  if (field != 39 || i >= s.size()) return std::nullopt;
-  p.cpu = std::atoi(s.c_str() + i);
-  return p;
-}
-
-}  // namespace
 
 std::optional<task_snapshot> snapshot_other_threads() {
   DIR* d = ::opendir("/proc/self/task");
@@ -57,7 +20,9 @@ std::optional<task_snapshot> snapshot_other_threads() {
     const pid_t tid = static_cast<pid_t>(std::atoi(e->d_name));
     if (tid <= 0 || tid == self) continue;
     // A thread that ended while being read is left out, as one that ends between snapshots.
-    if (const auto p = read_task(std::string("/proc/self/task/") + e->d_name)) out[tid] = *p;
+    const auto run_ns = read_schedstat_run_ns(tid);
+    const auto stat = read_proc_stat(tid);
+    if (run_ns && stat && stat->processor >= 0) out[tid] = {*run_ns, stat->processor};
   }
   ::closedir(d);
   return out;

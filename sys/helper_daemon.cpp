@@ -167,10 +167,10 @@ std::optional<std::int64_t> schedstat_cpu_ns(pid_t pid) {
   std::int64_t sum = 0;
   bool any = false;
   for (const auto& task : tasks) {
-    std::ifstream in(task.path() / "schedstat");
-    long long run_ns = 0;
-    if (!(in >> run_ns)) continue;  // a thread that ended meanwhile
-    sum += run_ns;
+    const auto run_ns =
+        read_schedstat_run_ns(static_cast<pid_t>(std::atoi(task.path().filename().c_str())));
+    if (!run_ns) continue;  // a thread that ended meanwhile
+    sum += *run_ns;
     any = true;
   }
   if (!any) return std::nullopt;

@@ -93,12 +93,16 @@ std::optional<proc_stat> read_proc_stat(pid_t pid) noexcept {
   proc_stat st;
   st.state = close[2];
   const char* p = close + 3;
-  for (int field = 4; field <= 22; ++field) {
+  for (int field = 4; field <= 39; ++field) {
     while (*p == ' ') ++p;
-    if (*p == '\0') return std::nullopt;
+    if (*p == '\0') {
+      if (field <= 22) return std::nullopt;
+      break;  // a line without the later fields: processor stays -1
+    }
     char* end = nullptr;
     const unsigned long long v = std::strtoull(p, &end, 10);
-    if (end == p) {  // not a number: skip it as text
+    const bool number = end != p;
+    if (!number) {  // not a number: skip it as text
       while (*p != ' ' && *p != '\0') ++p;
     } else {
       p = end;
@@ -106,8 +110,21 @@ std::optional<proc_stat> read_proc_stat(pid_t pid) noexcept {
     if (field == 14) st.utime = v;
     if (field == 15) st.stime = v;
     if (field == 22) st.start_time = v;
+    if (field == 39 && number) st.processor = static_cast<int>(v);
   }
   return st;
+}
+
+std::optional<std::int64_t> read_schedstat_run_ns(pid_t tid) noexcept {
+  char path[48];
+  std::snprintf(path, sizeof path, "/proc/%d/schedstat", static_cast<int>(tid));
+  FILE* f = std::fopen(path, "re");
+  if (f == nullptr) return std::nullopt;
+  long long run_ns = 0;
+  const int got = std::fscanf(f, "%lld", &run_ns);
+  std::fclose(f);
+  if (got != 1) return std::nullopt;
+  return run_ns;
 }
 
 std::optional<std::string> read_first_line(const std::filesystem::path& p) {

@@ -60,11 +60,16 @@ struct proc_stat {
   char state = '?';  // field 3: R running, S or D blocked, T or t stopped, Z exited, ...
   unsigned long long utime = 0, stime = 0;  // fields 14 and 15: CPU time in clock ticks
   unsigned long long start_time = 0;        // field 22: start, in clock ticks since boot
+  int processor = -1;  // field 39: the CPU it last ran on (-1 where the line ends before it)
 };
 // /proc/<pid>/stat of a process, or nullopt when it is gone (a process that ends while it is read
 // included: ESRCH) or the file cannot be parsed. The one reader of that file; read(2) only, never
 // throws. Either side of a fork.
 std::optional<proc_stat> read_proc_stat(pid_t pid) noexcept;
+
+// The time thread (or process) `tid` has run, ns: the first field of /proc/<tid>/schedstat; nullopt
+// when it is gone or the kernel has no schedstat (CONFIG_SCHED_INFO). The one reader of that file.
+std::optional<std::int64_t> read_schedstat_run_ns(pid_t tid) noexcept;
 
 // The first line of a text file without the newline, or nullopt when it cannot be read.
 std::optional<std::string> read_first_line(const std::filesystem::path& p);

@@ -97,6 +97,12 @@ TEST(ProcStat, ReadsStateAndTimesAndNothingForAGoneProcess) {
   ASSERT_TRUE(self.has_value());
   EXPECT_EQ(self->state, 'R');
   EXPECT_GT(self->start_time, 0u);
+  // Field 39: the CPU it runs on, here the one it is pinned to.
+  const std::vector<int> mine = allowed_cpus();
+  set_cpus({mine.back()});
+  EXPECT_EQ(read_proc_stat(::getpid())->processor, mine.back());
+  set_cpus(mine);
+  EXPECT_GT(read_schedstat_run_ns(::getpid()).value_or(0), 0);
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
   auto child = child_process::fork([&] {
