@@ -64,6 +64,7 @@ std::vector<bench_case> make_cases(const bench_options& o) {
     c.req.timeout = std::chrono::seconds(o.timeout_s);
     c.req.process = o.process;
     c.req.thread_peers = threads;
+    c.req.library_threads = o.library_threads;
     // Launched peers get their own names, so compare never matches them with forked ones. The
     // null calibration runs in one process under either model.
     c.name = schema::format_name({.id = t.id,

@@ -191,6 +191,10 @@ bench_options parse_options(int& argc, char** argv) {
       o.process = *m;
     } else if (take_flag(i, argc, argv, "--peers", v)) {
       parse_peers(v, o);
+    } else if (take_flag(i, argc, argv, "--library-threads", v)) {
+      auto m = parse_library_threads_mode(v);
+      if (!m) throw usage_error("--library-threads must be pinned or free, not '" + v + "'");
+      o.library_threads = *m;
     } else if (take_flag(i, argc, argv, "--idle-states", v)) {
       auto m = parse_idle_mode(v);
       if (!m) throw usage_error("--idle-states must be held or allowed, not '" + v + "'");
@@ -352,6 +356,12 @@ Options:
                         open both ends in one process are skipped with the reason), or
                         processes,threads (both, interleaved: the report's process_tax
                         compares them). Topology benchmarks run with processes only
+  --library-threads M   pinned (default): the threads a library starts in a peer (ZeroMQ's I/O
+                        thread, nng's pollers, gRPC's) stay on that peer's CPU, as under
+                        `taskset -c CPU`; free: they may run on every CPU the run may use, only
+                        the peer's own thread pinned (how the libraries' own perf tools run
+                        without taskset). Each repetition records where they ran
+                        (library_threads), the report the mode
   --idle-states M       held (default): keep the CPUs out of deep idle states for the whole run
                         (a PM QoS request of 0 us through /dev/cpu_dma_latency; where it cannot
                         be made the run goes on and the report says why); allowed: leave the

@@ -34,7 +34,8 @@ struct bench_options {
   // process), or both, each benchmark beside its other form in the run's interleaved order.
   bool peers_processes = true;
   bool peers_threads = false;
-  idle_mode idle = idle_mode::held;  // --idle-states
+  idle_mode idle = idle_mode::held;                                     // --idle-states
+  library_threads_mode library_threads = library_threads_mode::pinned;  // --library-threads
   // 15 ms: a third more repetitions fit the default budget than with 30 ms (about 9,000 against
   // 6,750 in 600 s on the 2-vCPU VM), each no noisier (docs/methodology.md, "Batches").
   double target_time_s = 0.015;

@@ -414,6 +414,7 @@ std::vector<std::string> condition_warnings(const report& baseline, const report
       {"idle-state mode", "/ipcbench/idle_states/in_force"},
       {"placement", "/ipcbench/placement"},
       {"process model", "/ipcbench/process_model"},
+      {"library threads", "/ipcbench/library_threads"},
       {"target time", "/ipcbench/target_time_s"},
       {"sweep", "/ipcbench/sweep"},
       {"cpuidle driver", "/ipcbench/cpuidle/driver"},

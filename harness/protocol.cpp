@@ -181,7 +181,10 @@ void to_json(nlohmann::json& j, const run_request& req) {
   j = {{"pattern", to_string(req.pat)},     {"message_size", req.message_size},
        {"timeout_ms", req.timeout.count()}, {"lossy", req.lossy},
        {"send_rate", req.send_rate},        {"timer_ns", req.timer_ns}};
-  if (!req.library_cpus.empty()) j["library_cpus"] = req.library_cpus;
+  if (!req.library_cpus.empty()) {
+    j["library_cpus"] = req.library_cpus;
+    j["library_threads"] = to_string(req.library_threads);
+  }
   if (req.tsc_ns_per_tick > 0) j["tsc_ns_per_tick"] = req.tsc_ns_per_tick;
 }
 
@@ -196,6 +199,10 @@ void from_json(const nlohmann::json& j, run_request& req) {
   req.send_rate = j.value("send_rate", 0.0);
   req.timer_ns = j.value("timer_ns", 0.0);
   req.library_cpus = j.value("library_cpus", std::vector<int>{});
+  const auto threads = j.value("library_threads", std::string("pinned"));
+  const auto mode = parse_library_threads_mode(threads);
+  if (!mode) throw std::invalid_argument("unknown library_threads '" + threads + "'");
+  req.library_threads = *mode;
   req.tsc_ns_per_tick = j.value("tsc_ns_per_tick", 0.0);
 }
 

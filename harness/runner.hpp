@@ -52,12 +52,13 @@ inline run_result setup_failure(const std::exception& e) {
   return r;
 }
 
-// Opens an end by `open()`. Where the library starts threads of its own (req.library_cpus),
-// they start while the calling thread may run on those CPUs, and the calling thread alone is
-// pinned back after (traits.library_threads). Peer side.
+// Opens an end by `open()`. Where the library starts threads of its own (req.library_cpus) and
+// they are to run free, they start while the calling thread may run on those CPUs, and the
+// calling thread alone is pinned back after (traits.library_threads). Pinned (the default), they
+// start from the pinned calling thread and inherit its CPU, as under `taskset`. Peer side.
 template <class Open>
 auto open_end(const run_request& req, Open&& open) {
-  if (req.library_cpus.empty()) return open();
+  if (req.library_cpus.empty() || req.library_threads != library_threads_mode::free) return open();
   const std::vector<int> mine = allowed_cpus();
   set_cpus(req.library_cpus);
   try {

@@ -95,6 +95,16 @@ std::optional<process_model> parse_process_model(const std::string& s) noexcept 
   return std::nullopt;
 }
 
+const char* to_string(library_threads_mode m) noexcept {
+  return m == library_threads_mode::pinned ? "pinned" : "free";
+}
+
+std::optional<library_threads_mode> parse_library_threads_mode(const std::string& s) noexcept {
+  if (s == "pinned") return library_threads_mode::pinned;
+  if (s == "free") return library_threads_mode::free;
+  return std::nullopt;
+}
+
 namespace {
 thread_local bool t_thread_clocks = false;
 }  // namespace

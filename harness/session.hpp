@@ -30,6 +30,11 @@ enum class topology { pairs, fan_in, fan_out };
 // How the peers come to be: forked from the coordinator (related, they may inherit descriptors),
 // or launched as separate programs that rendezvous by name (named channels only).
 enum class process_model { fork, spawn };
+// Where the threads a library starts in a peer (ZeroMQ's I/O thread, nng's pollers, gRPC's) may
+// run (--library-threads): pinned to the peer's own CPU with the peer's thread, as `taskset -c
+// CPU` pins a whole process (default), or free on every CPU the run may use while the peer's own
+// thread alone is pinned.
+enum class library_threads_mode { pinned, free };
 
 struct run_request {
   pattern pat = pattern::latency;
@@ -58,10 +63,12 @@ struct run_request {
   // Mean cost of one clock read (calibration), ns; 0: unknown. A latency run whose round trip is
   // too short for one clock read per sample to be negligible times batches of round trips.
   double timer_ns = 0;
-  // A library that starts threads of its own in each peer (traits.library_threads): the CPUs
-  // those threads may run on, the run's allowed CPUs (the peer's own thread is pinned as usual).
-  // Empty: no such library.
+  // A library that starts threads of its own in each peer (traits.library_threads): the run's
+  // allowed CPUs (the peer's own thread is pinned as usual). Empty: no such library. With
+  // library_threads free those threads start while the peer may run on all of them; pinned, they
+  // start on the peer's own CPU and stay there.
   std::vector<int> library_cpus;
+  library_threads_mode library_threads = library_threads_mode::pinned;
   // Nanoseconds per tick of an invariant time-stamp counter (calibration); 0: none. Round trips
   // too short for two clock reads each are then timed one by one with one TSC read each, so
   // their tails are measured; without it, a sample is the mean of rtt_batch round trips.
@@ -221,5 +228,7 @@ const char* to_string(topology t) noexcept;  // "pairs", "fan_in", "fan_out"
 std::optional<topology> parse_topology(const std::string& s) noexcept;
 const char* to_string(process_model m) noexcept;
 std::optional<process_model> parse_process_model(const std::string& s) noexcept;
+const char* to_string(library_threads_mode m) noexcept;
+std::optional<library_threads_mode> parse_library_threads_mode(const std::string& s) noexcept;
 
 }  // namespace ipcbench

@@ -66,6 +66,14 @@ enum class role { producer, consumer };
 enum class pattern { latency, throughput };
 enum class channel_kind { stream, message, shared_memory, notification, calibration };
 
+// The `library threads` note of a mechanism with mechanism_traits::library_threads.
+inline constexpr const char* kLibraryThreadsNote =
+    "pinned by default to the peer's CPU, where they start from the peer's pinned thread (as "
+    "`taskset -c CPU` pins a whole process); with --library-threads free they start while the "
+    "peer's thread may run on every CPU the run may use, and only the peer's own thread is "
+    "pinned after (as the library's own perf tools run without taskset); the repetition's "
+    "library_threads says where they ran";
+
 struct mechanism_traits {
   std::string id;         // stable report name: "pipe", "sysv_shm.futex"
   std::string mechanism;  // "pipe"
@@ -90,10 +98,12 @@ struct mechanism_traits {
   // The message sizes this mechanism runs at instead of the sweep's; empty: the sweep's.
   // Notification mechanisms: {0}; the real-time signal: {0, 8}.
   std::vector<std::size_t> sizes;
-  // The library starts threads of its own in each peer (I/O, polling, completion queues). They
-  // are started while the peer's thread may run on every CPU the run may use, and only the
-  // peer's own thread is pinned after, as the library's own perf tools leave them unpinned:
-  // pinned with it, they would compete for the one CPU with the thread they serve.
+  // The library starts threads of its own in each peer (I/O, polling, completion queues). By
+  // default (--library-threads pinned) they start from the peer's pinned thread and stay on its
+  // CPU, as under `taskset -c CPU`; with --library-threads free they start while the peer's
+  // thread may run on every CPU the run may use, and only the peer's own thread is pinned after,
+  // as the libraries' own perf tools run without taskset. Where they run sets the result
+  // (docs/mechanisms.md, "Middleware"), so each repetition records it (library_threads).
   bool library_threads = false;
   // How the receiver's integrity check reads a message (set by the registry from the endpoint
   // type): "separate" (a second pass over the received message, after the channel copied it

@@ -87,6 +87,8 @@ INSTANTIATE_TEST_SUITE_P(
                                 "--plugin '/nonexistent/p.so': no such file"},
                       bad_input{{"--benchmark_filter=("}, "not a valid regular expression"},
                       bad_input{{"--process", "thread"}, "--process must be fork or spawn"},
+                      bad_input{{"--library-threads", "loose"},
+                                "--library-threads must be pinned or free, not 'loose'"},
                       bad_input{{"--peer=fifo"}, "peer mode needs"},
                       bad_input{{"--peers", "fibers"}, "--peers must be processes, threads"},
                       bad_input{{"--peers", "threads,threads"}, "--peers must be"},
@@ -105,7 +107,7 @@ TEST(Cli, HelpListsEveryOption) {
   const auto o = run_bench({"--help"});
   EXPECT_EQ(o.exit_code(), 0);
   for (const char* opt : {"--sizes", "--quick", "--placement", "--cpus", "--process", "--peers",
-                          "--target-time", "--timeout", "--progress", "--list",
+                          "--library-threads", "--target-time", "--timeout", "--progress", "--list",
                           "--benchmark_filter", "--benchmark_repetitions", "--benchmark_out"})
     EXPECT_NE(o.out.find(opt), std::string::npos) << opt;
 }

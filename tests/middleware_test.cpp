@@ -154,31 +154,42 @@ TEST_P(Middleware, KilledPeerFailsTheRunAndLeavesNothingBehind) {
 }
 
 // A library that runs threads of its own (ZeroMQ, nng, gRPC): each peer, pinned to one CPU,
-// says where they ran over the timed batch; one without such threads says nothing.
+// says where they ran over the timed batch; one without such threads says nothing. Pinned (the
+// default), every one of those threads ran on its peer's CPU and nowhere else; free, they may
+// have run anywhere.
 TEST_P(Middleware, PinnedPeersSayWhereTheLibrarysThreadsRan) {
   run_request req = test::small_request(pattern::latency, 64);
   if (req.place != placement::cross) GTEST_SKIP() << "fewer than two CPUs to pin the peers to";
   req.fixed_messages = 400;
   req.warmup_messages = 100;
-  const run_result r = m_->run(req);
-  ASSERT_EQ(r.status, run_status::ok) << r.reason;
-  if (!m_->traits.library_threads) {
-    EXPECT_FALSE(r.producer_library);
-    EXPECT_FALSE(r.consumer_library);
-    EXPECT_FALSE(library_placement(r));
-    return;
+  for (const auto mode : {library_threads_mode::pinned, library_threads_mode::free}) {
+    SCOPED_TRACE(to_string(mode));
+    req.library_threads = mode;
+    const run_result r = m_->run(req);
+    ASSERT_EQ(r.status, run_status::ok) << r.reason;
+    if (!m_->traits.library_threads) {
+      EXPECT_FALSE(r.producer_library);
+      EXPECT_FALSE(r.consumer_library);
+      EXPECT_FALSE(library_placement(r));
+      continue;
+    }
+    ASSERT_TRUE(r.producer_library);
+    ASSERT_TRUE(r.consumer_library);
+    for (const library_time* t : {&*r.producer_library, &*r.consumer_library}) {
+      EXPECT_GT(t->window_ns, 0);
+      // No thread runs longer than the window.
+      EXPECT_LE(t->total_ns(), static_cast<std::int64_t>(t->threads) * t->window_ns);
+      if (mode == library_threads_mode::pinned) {
+        EXPECT_EQ(t->other_cpu_ns, 0);
+        EXPECT_EQ(t->moved_ns, 0);
+      }
+    }
+    const auto where = library_placement(r);
+    ASSERT_TRUE(where);
+    const std::string word =
+        mode == library_threads_mode::pinned ? "(own|idle)" : "(own|other|mixed|idle)";
+    EXPECT_TRUE(std::regex_match(*where, std::regex(word + "/" + word))) << *where;
   }
-  ASSERT_TRUE(r.producer_library);
-  ASSERT_TRUE(r.consumer_library);
-  for (const library_time* t : {&*r.producer_library, &*r.consumer_library}) {
-    EXPECT_GT(t->window_ns, 0);
-    // No thread runs longer than the window.
-    EXPECT_LE(t->total_ns(), static_cast<std::int64_t>(t->threads) * t->window_ns);
-  }
-  const auto where = library_placement(r);
-  ASSERT_TRUE(where);
-  const std::string word = "(own|other|mixed|idle)";
-  EXPECT_TRUE(std::regex_match(*where, std::regex(word + "/" + word))) << *where;
 }
 
 INSTANTIATE_TEST_SUITE_P(Registry, Middleware, ::testing::ValuesIn(messaging_ids()), id_name);

@@ -275,10 +275,31 @@ TEST(Protocol, RequestCarriesWhatAPeerReads) {
   EXPECT_EQ(back.timeout, std::chrono::milliseconds(1234));
   EXPECT_TRUE(back.lossy);
   EXPECT_EQ(back.fixed_messages, 0u);
+  EXPECT_TRUE(back.library_cpus.empty());
+  EXPECT_EQ(back.library_threads, library_threads_mode::pinned);
 
   nlohmann::json bad = req;
   bad["pattern"] = "sideways";
   EXPECT_THROW(bad.get<run_request>(), std::invalid_argument);
+}
+
+// A launched peer of a library with threads of its own learns where they may run and whether
+// they stay on its CPU (--library-threads).
+TEST(Protocol, RequestCarriesTheLibraryThreadsMode) {
+  run_request req;
+  req.library_cpus = {0, 1};
+  for (const auto mode : {library_threads_mode::pinned, library_threads_mode::free}) {
+    req.library_threads = mode;
+    const auto back = nlohmann::json(req).get<run_request>();
+    EXPECT_EQ(back.library_cpus, (std::vector<int>{0, 1}));
+    EXPECT_EQ(back.library_threads, mode) << to_string(mode);
+  }
+  nlohmann::json bad = req;
+  bad["library_threads"] = "loose";
+  EXPECT_THROW(bad.get<run_request>(), std::invalid_argument);
+  EXPECT_EQ(parse_library_threads_mode("pinned"), library_threads_mode::pinned);
+  EXPECT_EQ(parse_library_threads_mode("free"), library_threads_mode::free);
+  EXPECT_FALSE(parse_library_threads_mode("").has_value());
 }
 
 TEST(Assemble, LatencyTakesTheProducersRoundTrips) {

@@ -244,9 +244,7 @@ void add_grpc_notes(mechanism_traits& t) {
       "asynchronous service on one completion queue polled by the consumer's thread, made after "
       "fork";
   t.library_threads = true;
-  t.notes["library threads"] =
-      "not pinned: started while the peer's thread may run on every CPU the run may use; only "
-      "the peer's own thread is pinned after (as the library's own perf tools run them)";
+  t.notes["library threads"] = kLibraryThreadsNote;
 }
 
 }  // namespace

@@ -149,9 +149,7 @@ mechanism_traits nng_ipc_channel::describe() {
   // which forks the peers afterwards.
   t.notes["NNG_OPT_SENDBUF/RECVBUF"] = "nng's defaults (not set)";
   t.library_threads = true;
-  t.notes["library threads"] =
-      "not pinned: started while the peer's thread may run on every CPU the run may use; only "
-      "the peer's own thread is pinned after (as the library's own perf tools run them)";
+  t.notes["library threads"] = kLibraryThreadsNote;
   return t;
 }
 

@@ -223,9 +223,7 @@ void add_zeromq_notes(mechanism_traits& t) {
   t.notes["ZMQ_MAXMSGSIZE"] = "-1 (default: no limit)";
   t.notes["send/receive"] = "zmq_send(3) copies the message in, zmq_recv(3) copies it out";
   t.library_threads = true;
-  t.notes["library threads"] =
-      "not pinned: started while the peer's thread may run on every CPU the run may use; only "
-      "the peer's own thread is pinned after (as the library's own perf tools run them)";
+  t.notes["library threads"] = kLibraryThreadsNote;
 }
 
 mechanism_traits zeromq_ipc_channel::describe() {

@@ -82,6 +82,7 @@ MACHINE_ROWS = (
     ("placement", lambda r: (r.ipcbench.get("cpu_placement") or {}).get("reason")
      if isinstance(r.ipcbench.get("cpu_placement"), dict) else r.ipcbench.get("placement")),
     ("process model", lambda r: r.ipcbench.get("process_model")),
+    ("library threads", lambda r: r.ipcbench.get("library_threads")),
     ("sweep", lambda r: f"{text(r.ipcbench.get('sweep'))}: {text(r.ipcbench.get('sizes'))} bytes"),
     ("repetitions", lambda r: r.repetitions()),
     ("target time per batch", lambda r: r.ipcbench.get("target_time_s")),

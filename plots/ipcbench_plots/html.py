@@ -208,6 +208,7 @@ MACHINE_ROWS = (
     ("Placement", lambda r: r.ipcbench.get("placement")),
     ("CPUs", lambda r: _cpu_placement(r.ipcbench.get("cpu_placement"))),
     ("Process model", lambda r: r.ipcbench.get("process_model")),
+    ("Library threads", lambda r: r.ipcbench.get("library_threads")),
     ("Sweep", lambda r: _sweep(r.ipcbench)),
     ("Target time per batch", lambda r: _seconds(r.ipcbench.get("target_time_s"))),
     ("Repetitions", lambda r: r.repetitions()),
