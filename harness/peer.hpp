@@ -529,9 +529,11 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   std::map<int, cpu_state_times> states0;
   std::int64_t states_t0 = 0;
   // Where the library's threads run (harness/library_threads.hpp) is read at the same point by
-  // both peers, each pinned to one CPU, and again after the timed batch: a read of each thread's
-  // two files, about 16 us per thread on the development VM, inside the warm-up.
-  const int library_cpu = !req.library_cpus.empty() && !req.thread_peers ? pinned_cpu() : -1;
+  // both peers of one pair (a topology's report keeps none), each pinned to one CPU, and again
+  // after the timed batch: a read of each thread's two files, about 16 us per thread on the
+  // development VM, inside the warm-up.
+  const int library_cpu =
+      !req.library_cpus.empty() && !req.thread_peers && !req.group_member ? pinned_cpu() : -1;
   std::optional<task_snapshot> library0;
   std::int64_t library_t0 = 0;
   // One schedule over the warm-up and the timed batch: they flow into each other.

@@ -116,7 +116,9 @@ run_result run_with(const mechanism_traits& traits, const run_request& req, cons
       chs.push_back(make(
           channel_config{req.message_size, req.pat, dirs.back().get(), share, req.thread_peers}));
     }
-    const run_request rq = request_for(traits, req);
+    run_request rq = request_for(traits, req);
+    // A topology's report keeps no member's library threads (library_threads is one pair's).
+    rq.group_member = shape.topo.has_value();
     group_program program;
     program.members = members;
     program.topo = shape.topo;

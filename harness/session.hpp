@@ -69,6 +69,9 @@ struct run_request {
   // start on the peer's own CPU and stay there.
   std::vector<int> library_cpus;
   library_threads_mode library_threads = library_threads_mode::pinned;
+  // A member of a topology (pairs/N, fan_in, ...), set by the runner: its report's library
+  // threads are not kept, so the peer does not read them. Forked members only, never sent.
+  bool group_member = false;
   // Nanoseconds per tick of an invariant time-stamp counter (calibration); 0: none. Round trips
   // too short for two clock reads each are then timed one by one with one TSC read each, so
   // their tails are measured; without it, a sample is the mean of rtt_batch round trips.
