@@ -53,6 +53,9 @@ Options:
                        processes fit the CPUs: name N here to oversubscribe); each runs only at the
                        sizes that answer its question (fan_in over pipes and FIFOs across
                        PIPE_BUF: 64,4095,4096,4097,65536; see build/bench/ipcbench --help)
+  --library-threads M  pinned (default): a library's own threads (ZeroMQ's I/O thread, nng's
+                       pollers, gRPC's) stay on their peer's CPU, as under taskset; free: they
+                       may run on every CPU, only the peer's own thread pinned
   --idle-states M      held (default): keep the CPUs out of deep idle states for the whole run
                        (PM QoS, /dev/cpu_dma_latency = 0; needs root, otherwise the run goes
                        on with them allowed and the report says why); allowed: leave them be
@@ -87,7 +90,7 @@ die() { echo "run_all.sh: $*" >&2; exit 2; }
 
 twice=0 budget="" max_repetitions="" quick=0 filter="" repetitions="" out="" placement="cross" placement_given=0 cpus="" sizes="" target_time="" baseline="" plots=1
 fan=""
-process="fork" idle_states="held" peers="processes"
+process="fork" idle_states="held" peers="processes" library_threads=""
 probes=1 probes_json="" ab_ref="" ab_binary="" build=1
 build_dir="$here/build"
 while [ $# -gt 0 ]; do
@@ -101,6 +104,7 @@ while [ $# -gt 0 ]; do
     --process) [ -n "${2:-}" ] || die "--process needs a value"; process="$2"; shift ;;
     --peers) [ -n "${2:-}" ] || die "--peers needs a value"; peers="$2"; shift ;;
     --idle-states) [ -n "${2:-}" ] || die "--idle-states needs a value"; idle_states="$2"; shift ;;
+    --library-threads) [ -n "${2:-}" ] || die "--library-threads needs a value"; library_threads="$2"; shift ;;
     --sizes) [ -n "${2:-}" ] || die "--sizes needs a value"; sizes="$2"; shift ;;
     --fan) [ -n "${2:-}" ] || die "--fan needs a value"; fan="$2"; shift ;;
     --target-time) [ -n "${2:-}" ] || die "--target-time needs a value"; target_time="$2"; shift ;;
@@ -183,6 +187,8 @@ case "$peers" in processes|threads|processes,threads|threads,processes) ;;
 [ "$peers" = processes ] || [ "$process" = fork ] ||
   die "--peers $peers runs threads of one forked process: not with --process $process"
 case "$idle_states" in held|allowed) ;; *) die "--idle-states must be held or allowed, not '$idle_states'" ;; esac
+case "$library_threads" in ""|pinned|free) ;;
+  *) die "--library-threads must be pinned or free, not '$library_threads'" ;; esac
 if [ -n "$filter" ]; then
   # POSIX extended syntax, as the bench program reads it; status 2 means it does not compile.
   re_status=0
@@ -340,6 +346,7 @@ if [ -n "$ab_ref$ab_binary" ]; then
   ab_dir="${out%.json}-ab"
   ab_args=("--placement=$placement" "--process=$process" "--peers=$peers" "--idle-states=$idle_states")
   [ -n "$cpus" ] && ab_args+=("--cpus=$cpus")
+  [ -n "$library_threads" ] && ab_args+=("--library-threads=$library_threads")
   [ "$quick" -eq 1 ] && ab_args+=(--quick)
   [ -n "$filter" ] && ab_args+=("--benchmark_filter=$filter")
   [ -n "$sizes" ] && ab_args+=("--sizes=$sizes")
@@ -373,6 +380,7 @@ args=(--progress "--placement=$placement" "--process=$process" "--peers=$peers" 
 [ -n "$fan" ] && args+=("--fan=$fan")
 [ -n "$target_time" ] && args+=("--target-time=$target_time")
 [ -n "$cpus" ] && args+=("--cpus=$cpus")
+[ -n "$library_threads" ] && args+=("--library-threads=$library_threads")
 
 if [ "$probes" -eq 1 ]; then
   # "ipcbench-<pid>-": if this script is killed, the next run's sweep removes the file.

@@ -725,6 +725,25 @@ TEST(CompareReports, ConditionsThatDifferAreNamed) {
   EXPECT_NE(condition_warnings(a, c)[0].find("placement"), std::string::npos);
 }
 
+// A report from before --library-threads ran the libraries' threads free and records no mode: a
+// pinned run against it, or a free one against a pinned one, is named; two pinned are not.
+TEST(CompareReports, LibraryThreadsThatDifferAreNamed) {
+  auto with = [](const char* mode) {
+    json ctx = {{"ipcbench", {{"placement", "cross"}}}};
+    if (mode != nullptr) ctx["ipcbench"]["library_threads"] = mode;
+    return parse_report({{"context", ctx}, {"benchmarks", {{{"name", "x"}, {"real_time", 1.0}}}}},
+                        mode != nullptr ? mode : "old");
+  };
+  const report old = with(nullptr), pinned = with("pinned"), unpinned = with("free");
+  EXPECT_TRUE(condition_warnings(pinned, pinned).empty());
+  ASSERT_EQ(condition_warnings(old, pinned).size(), 1u);
+  EXPECT_EQ(condition_warnings(old, pinned)[0],
+            "the runs differ in library threads: unrecorded (baseline) vs 'pinned' (contender); "
+            "their numbers are not comparable");
+  ASSERT_EQ(condition_warnings(pinned, unpinned).size(), 1u);
+  EXPECT_NE(condition_warnings(pinned, unpinned)[0].find("'free' (contender)"), std::string::npos);
+}
+
 TEST(MergeRuns, EachRunContributesItsMedian) {
   auto run = [](std::vector<double> values, const char* path) {
     json entries = json::array();

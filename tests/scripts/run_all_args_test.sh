@@ -68,6 +68,8 @@ expect_bad "--cpus 0,0 means placement same, not --placement cross" --cpus 0,0 -
 expect_bad "--cpus needs a value" --cpus
 expect_bad "--idle-states must be held or allowed" --idle-states off
 expect_bad "--idle-states needs a value" --idle-states
+expect_bad "--library-threads must be pinned or free" --library-threads loose
+expect_bad "--library-threads needs a value" --library-threads
 expect_bad "message size 0 is invalid" --sizes 0
 expect_bad "message size 0 is invalid" --sizes 64,000
 expect_bad "empty item" --sizes 1,,64
