@@ -238,7 +238,9 @@ nlohmann::json build_context(const bench_options& o, const calibration& floors,
   c["placement"] = to_string(o.place);
   c[schema::placement_field::kCpuPlacement] = cpu_placement_json(o.place, cpus);
   c["process_model"] = to_string(o.process);
-  c["library_threads"] = to_string(o.library_threads);
+  // Unpinned peers (placement none) pin nothing, their libraries' threads included.
+  c["library_threads"] =
+      to_string(o.place == placement::none ? library_threads_mode::free : o.library_threads);
   c["peers"] = o.peers_processes && o.peers_threads ? "processes,threads"
                : o.peers_threads                    ? "threads"
                                                     : "processes";

@@ -372,6 +372,32 @@ TEST(Plugins, ASharedObjectWithoutTheEntryPointIsRefused) {
 }
 #endif
 
+// The context says where the libraries' threads were to run: pinned by default, free when asked,
+// and free with placement none, which pins nothing.
+TEST(Cli, TheContextRecordsTheLibraryThreadsMode) {
+  const auto path = test::scratch_dir() / "library_threads.json";
+  for (const auto& [args, want] :
+       {std::pair{std::vector<std::string>{}, "pinned"},
+        std::pair{std::vector<std::string>{"--library-threads", "free"}, "free"},
+        std::pair{std::vector<std::string>{"--placement", "none"}, "free"}}) {
+    std::vector<std::string> argv = {"--sizes",
+                                     "64",
+                                     "--target-time",
+                                     "0.01",
+                                     "--benchmark_repetitions=1",
+                                     "--benchmark_filter=^null/latency/",
+                                     "--benchmark_out=" + path.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto o = run_bench(argv);
+    ASSERT_EQ(o.exit_code(), 0) << o.err;
+    std::ifstream in(path);
+    const auto report = nlohmann::json::parse(in);
+    EXPECT_EQ(report.at("context").at("ipcbench").at("library_threads"), want)
+        << testing::PrintToString(args);
+  }
+  std::filesystem::remove(path);
+}
+
 TEST(Cli, SpawnRunsNamedChannelsBetweenLaunchedPeers) {
   const auto path = test::scratch_dir() / "spawn.json";
   const auto o =
