@@ -316,8 +316,8 @@ json spread_cause(const benchmark_history& h, const basis& b) {
     return text;
   }
   // Nothing measured shows it; a mechanism whose own threads share the peers' CPUs says so (its
-  // threads' time is not in the peers' CPU time, and where the scheduler runs them changes from
-  // one repetition to the next).
+  // threads' time is not in the peers' CPU time, and, with --library-threads free, where the
+  // scheduler runs them changes from one repetition to the next).
   if (h.shared_cpus > 0) {
     std::snprintf(text, sizeof text,
                   "the slowest repetition is %.1fx the fastest, and nothing measured beside them "
