@@ -414,7 +414,6 @@ std::vector<std::string> condition_warnings(const report& baseline, const report
       {"idle-state mode", "/ipcbench/idle_states/in_force"},
       {"placement", "/ipcbench/placement"},
       {"process model", "/ipcbench/process_model"},
-      {"library threads", "/ipcbench/library_threads"},
       {"target time", "/ipcbench/target_time_s"},
       {"sweep", "/ipcbench/sweep"},
       {"cpuidle driver", "/ipcbench/cpuidle/driver"},
@@ -435,6 +434,26 @@ std::vector<std::string> condition_warnings(const report& baseline, const report
     }
   }
   return warnings;
+}
+
+std::vector<std::string> condition_notes(const report& baseline, const report& contender) {
+  // A report from before --library-threads records no mode: its libraries' threads ran free.
+  auto mode = [](const report& r) -> std::string {
+    const json::json_pointer ptr("/ipcbench/library_threads");
+    const json& c = r.context();
+    if (c.contains(ptr) && c.at(ptr).is_string()) return c.at(ptr).get<std::string>();
+    return "";
+  };
+  const std::string b = mode(baseline), c = mode(contender);
+  if (b == c || (b.empty() ? "free" : b) == (c.empty() ? "free" : c)) return {};
+  auto text = [](const std::string& m, const char* side) {
+    return m.empty()
+               ? std::string("'free' (") + side + ", unrecorded: from before --library-threads)"
+               : "'" + m + "' (" + side + ")";
+  };
+  return {"the runs differ in library threads: " + text(b, "baseline") + " vs " +
+          text(c, "contender") +
+          "; ZeroMQ's, nng's and gRPC's numbers moved with it, the other mechanisms' did not"};
 }
 
 bool in_default_family(const benchmark_info& info, std::optional<std::size_t> cpus) {
@@ -792,6 +811,7 @@ comparison compare_reports(const report& baseline, const report& contender,
 
   auto warnings = machine_warnings(baseline, contender);
   for (auto& w : condition_warnings(baseline, contender)) warnings.push_back(std::move(w));
+  for (auto& w : condition_notes(baseline, contender)) warnings.push_back(std::move(w));
   out.regimes = compare_regimes(baseline, contender, "baseline", "contender");
   if (out.regimes && !out.regimes->warning.empty()) warnings.push_back(out.regimes->warning);
   for (auto& w : out.warnings) warnings.push_back(std::move(w));

@@ -237,6 +237,10 @@ std::vector<std::string> machine_warnings(const report& baseline, const report& 
 // idle-state mode in force, placement, process model, target time, sweep and cpuidle driver
 // (context.ipcbench). One line each; ipcbench-compare refuses them unless --allow-mismatch.
 std::vector<std::string> condition_warnings(const report& baseline, const report& contender);
+// Differences in the conditions that move only some mechanisms' numbers, warned and never
+// refused: where a library's threads ran (context.ipcbench.library_threads, --library-threads;
+// a report without it, from before the option, ran them free). One line each.
+std::vector<std::string> condition_notes(const report& baseline, const report& contender);
 
 comparison compare_reports(const report& baseline, const report& contender,
                            const gate_options& options);

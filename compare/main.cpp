@@ -420,6 +420,7 @@ int run_same_answer(const cli_options& opts) {
     throw input_error(mismatches.front() + " (--allow-mismatch compares them anyway)");
   const same_answer_figures figures = same_answer(a, b);
   for (const auto& w : mismatches) std::cerr << kProgram << ": warning: " << w << '\n';
+  for (const auto& w : condition_notes(a, b)) std::cerr << kProgram << ": warning: " << w << '\n';
   if (figures.regimes && !figures.regimes->warning.empty())
     std::cerr << kProgram << ": warning: " << figures.regimes->warning << '\n';
   if (opts.format == output_format::json) {
