@@ -405,55 +405,64 @@ std::optional<regime_comparison> compare_regimes(const report& a, const report& 
   return out;
 }
 
-std::vector<std::string> condition_warnings(const report& baseline, const report& contender) {
-  struct field {
-    const char* label;
-    const char* pointer;  // JSON pointer into the context
-  };
-  constexpr field kFields[] = {
-      {"idle-state mode", "/ipcbench/idle_states/in_force"},
-      {"placement", "/ipcbench/placement"},
-      {"process model", "/ipcbench/process_model"},
-      {"target time", "/ipcbench/target_time_s"},
-      {"sweep", "/ipcbench/sweep"},
-      {"cpuidle driver", "/ipcbench/cpuidle/driver"},
-  };
-  std::vector<std::string> warnings;
-  for (const field& f : kFields) {
+namespace {
+
+// The conditions of a run that compare checks (context.ipcbench), in one table: those that move
+// every number are refused; those that move a few mechanisms' only are warned. A report from
+// before a condition was recorded may have run under a known one (`unrecorded_as`, and why).
+struct condition_field {
+  const char* label;
+  const char* pointer;  // JSON pointer into the context
+  bool refused;
+  const char* unrecorded_as = nullptr;
+  const char* unrecorded_why = nullptr;
+  const char* consequence = "their numbers are not comparable";
+};
+constexpr condition_field kConditions[] = {
+    {"idle-state mode", "/ipcbench/idle_states/in_force", true},
+    {"placement", "/ipcbench/placement", true},
+    {"process model", "/ipcbench/process_model", true},
+    {"target time", "/ipcbench/target_time_s", true},
+    {"sweep", "/ipcbench/sweep", true},
+    {"cpuidle driver", "/ipcbench/cpuidle/driver", true},
+    {"library threads", "/ipcbench/library_threads", false, "free", "from before --library-threads",
+     "ZeroMQ's, nng's and gRPC's numbers moved with it, the other mechanisms' did not"},
+};
+
+// One line per condition of the table (refused or warned ones) in which the runs differ.
+std::vector<std::string> condition_differences(const report& baseline, const report& contender,
+                                               bool refused) {
+  std::vector<std::string> out;
+  for (const condition_field& f : kConditions) {
+    if (f.refused != refused) continue;
     const json::json_pointer ptr(f.pointer);
-    const json& bc = baseline.context();
-    const json& cc = contender.context();
-    const json b = bc.contains(ptr) ? bc.at(ptr) : json();
-    const json c = cc.contains(ptr) ? cc.at(ptr) : json();
-    if (b.is_null() && c.is_null()) continue;
-    if (b != c) {
-      warnings.push_back("the runs differ in " + std::string(f.label) + ": " +
-                         (b.is_null() ? "unrecorded" : show(b)) + " (baseline) vs " +
-                         (c.is_null() ? "unrecorded" : show(c)) +
-                         " (contender); their numbers are not comparable");
-    }
+    // The value as recorded, else as run where that is known, else null; and how to show it.
+    auto read = [&](const report& r, const char* side) -> std::pair<json, std::string> {
+      const json& ctx = r.context();
+      if (ctx.contains(ptr) && !ctx.at(ptr).is_null())
+        return {ctx.at(ptr), show(ctx.at(ptr)) + " (" + side + ")"};
+      if (f.unrecorded_as != nullptr)
+        return {json(f.unrecorded_as), show(json(f.unrecorded_as)) + " (" + side +
+                                           ", unrecorded: " + f.unrecorded_why + ")"};
+      return {json(), std::string("unrecorded (") + side + ")"};
+    };
+    const auto [b, b_text] = read(baseline, "baseline");
+    const auto [c, c_text] = read(contender, "contender");
+    if (b == c) continue;
+    out.push_back("the runs differ in " + std::string(f.label) + ": " + b_text + " vs " + c_text +
+                  "; " + f.consequence);
   }
-  return warnings;
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> condition_warnings(const report& baseline, const report& contender) {
+  return condition_differences(baseline, contender, true);
 }
 
 std::vector<std::string> condition_notes(const report& baseline, const report& contender) {
-  // A report from before --library-threads records no mode: its libraries' threads ran free.
-  auto mode = [](const report& r) -> std::string {
-    const json::json_pointer ptr("/ipcbench/library_threads");
-    const json& c = r.context();
-    if (c.contains(ptr) && c.at(ptr).is_string()) return c.at(ptr).get<std::string>();
-    return "";
-  };
-  const std::string b = mode(baseline), c = mode(contender);
-  if (b == c || (b.empty() ? "free" : b) == (c.empty() ? "free" : c)) return {};
-  auto text = [](const std::string& m, const char* side) {
-    return m.empty()
-               ? std::string("'free' (") + side + ", unrecorded: from before --library-threads)"
-               : "'" + m + "' (" + side + ")";
-  };
-  return {"the runs differ in library threads: " + text(b, "baseline") + " vs " +
-          text(c, "contender") +
-          "; ZeroMQ's, nng's and gRPC's numbers moved with it, the other mechanisms' did not"};
+  return condition_differences(baseline, contender, false);
 }
 
 bool in_default_family(const benchmark_info& info, std::optional<std::size_t> cpus) {

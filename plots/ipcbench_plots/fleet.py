@@ -194,7 +194,8 @@ def conditions(fleet: Fleet) -> list[str]:
         ("idle-state mode", lambda r: text(r.section("idle_states").get("in_force"))),
         ("placement", lambda r: text(r.ipcbench.get("placement"))),
         ("process model", lambda r: text(r.ipcbench.get("process_model"))),
-        ("library threads", lambda r: text(r.ipcbench.get("library_threads"))),
+        # A report from before --library-threads records no mode: its libraries' threads ran free.
+        ("library threads", lambda r: text(r.ipcbench.get("library_threads")) or "free"),
         ("sweep", lambda r: text(r.ipcbench.get("sweep"))),
     ):
         seen = {get(r) or "unrecorded" for r in fleet.reports}

@@ -94,6 +94,26 @@ class FleetTest(unittest.TestCase):
         self.assertEqual(view.judged(0), 0)
         self.assertIn("not judged", fleet.summary(view)[0])
 
+    def test_library_threads_unrecorded_counts_as_free(self):
+        # A report from before --library-threads ran its libraries' threads free.
+        def with_mode(mode):
+            tmp = Path(self.tmp.name)
+            data = json.loads(self.paths[0].read_text(encoding="utf-8"))
+            data["context"]["ipcbench"].pop("library_threads", None)
+            if mode is not None:
+                data["context"]["ipcbench"]["library_threads"] = mode
+            path = tmp / f"mode-{mode}.json"
+            path.write_text(json.dumps(data), encoding="utf-8")
+            return load_report(path, path.stem)
+
+        old, free, pinned = with_mode(None), with_mode("free"), with_mode("pinned")
+        self.assertFalse([w for w in fleet.conditions(fleet.line_up([old, free]))
+                          if "library threads" in w])
+        warned = [w for w in fleet.conditions(fleet.line_up([old, pinned]))
+                  if "library threads" in w]
+        self.assertEqual(len(warned), 1)
+        self.assertIn("(free, pinned)", warned[0])
+
     def test_the_page(self):
         out = Path(self.tmp.name) / "page"
         result = run("--fleet", *self.paths, "--out", out)
