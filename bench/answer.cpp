@@ -159,19 +159,34 @@ bool owes_regime(const benchmark_history& h, const run_regimes& r, int now) {
                               [&](const repetition_sample& s) { return r.of(s.order) == now; });
 }
 
+estimate::stop_rule ranking_rule(const estimate::stop_rule& rule) {
+  estimate::stop_rule r = rule;
+  r.min_repetitions = static_cast<int>(ranking_minimum(rule.min_repetitions, rule.max_repetitions));
+  r.max_repetitions =
+      std::max(rule.max_repetitions * static_cast<int>(kRankingPace), r.min_repetitions);
+  return r;
+}
+
+std::size_t ranking_quota(double elapsed_s, double budget_s, std::size_t minimum) {
+  if (minimum == 0) return 0;
+  if (!(budget_s > 0)) return minimum;
+  const double share = std::clamp(elapsed_s / (kRankingSpread * budget_s), 0.0, 1.0);
+  const auto owed = static_cast<std::size_t>(std::ceil(share * static_cast<double>(minimum)));
+  return std::clamp<std::size_t>(owed, 1, minimum);
+}
+
 std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool in_reference,
                                        int min_repetitions) {
   const auto min = static_cast<std::size_t>(std::max(min_repetitions, 0));
-  const std::size_t ranking_min = ranking_minimum(min_repetitions);
   const auto key = [&](const benchmark_need& n) {
-    const bool first = in_reference && n.headline && n.here < (n.ranking ? ranking_min : min);
+    // A ranking's benchmark in the reference regime: owed a repetition there now, or waiting.
+    const bool paced = in_reference && n.ranking && n.quota > 0;
+    const bool first = in_reference && n.headline && n.here < (paced ? n.quota : min);
+    const bool waits = paced && !first;
     // Among started benchmarks with as many repetitions here, the headline's first: outside the
     // reference, the answer's own benchmarks then sample the regime before the rest of the sweep.
     const bool headline_here = n.started && n.headline;
-    // Repetitions there, in units of 1 / kRankingPace of one: a ranking's count kRankingPace
-    // times slower in the reference regime.
-    const std::size_t level = in_reference && n.ranking ? n.here : n.here * kRankingPace;
-    return std::tuple(!first, n.started, level, !headline_here, -n.width, n.rank, n.index);
+    return std::tuple(waits, !first, n.started, n.here, !headline_here, -n.width, n.rank, n.index);
   };
   std::sort(needs.begin(), needs.end(),
             [&](const benchmark_need& a, const benchmark_need& b) { return key(a) < key(b); });

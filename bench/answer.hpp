@@ -130,23 +130,41 @@ bool owes_regime(const benchmark_history& h, const run_regimes& r, int now);
 // benchmark by its repetitions in the regime the host is in now, so each one samples every regime
 // the host shows and two runs with different mixes still share a regime to compare it in (by its
 // repetitions overall while the regime is not known). A ranking's benchmark (`ranking`:
-// in_ranking) goes first in the reference regime until it has kRankingMinimum there (or
-// `min_repetitions`, if more), and after that counts its repetitions there at 1 / kRankingPace,
-// so it runs kRankingPace times as often as the rest: a default run ends with 4-5 repetitions of
-// most benchmarks in the reference regime, and below 8 the 90 % interval of a median is its
-// repetitions' [min, max]. The rankings' ties were the extremes' to decide: with the pace alone,
-// one run ended with 9 repetitions of most 1 MiB throughput benchmarks and the next with 7, and
-// the second tied 187 pairs of that ranking that the first ordered (the first 3 the second
-// ordered). Ties go to the headline's benchmarks that have started, then to the widest interval
-// (relative, infinite without one), then to the lower rank, then to the earlier index.
-inline constexpr std::size_t kRankingMinimum = 8;
+// in_ranking) is paced over the whole run instead (`quota`, from ranking_quota): in the reference
+// regime it goes first while it has fewer repetitions there than it is owed by now, and once it
+// has them it waits behind every other benchmark. Elsewhere a repetition is a repetition. Ties go
+// to the headline's benchmarks that have started, then to the widest interval (relative, infinite
+// without one), then to the lower rank, then to the earlier index.
+//
+// Why the pace. The rankings' mechanisms lie close together (at 1 MiB, 18-21 of 37 within
+// 1.9-2.5 GB/s on the 2-vCPU VM), so their order rests on differences of a few per cent, and the
+// host moves a repetition's level by that much over tens of seconds within one regime. When the
+// rankings' benchmarks ran first (until 8 each in the reference regime) and then stopped on the
+// stop rule, their repetitions all fell in the first three minutes of a ten-minute run, and the
+// mean of the 1 MiB repetitions about their own medians moved by 5-9 % from one 20 s window to
+// another (three runs): each mechanism's estimate carried the host of its own minutes, which the
+// other run did not share, and the two runs tied and ordered the same pairs by turns. Paced,
+// every benchmark of a ranking samples the host over the whole run, at about the same times as
+// the others of its ranking.
+inline constexpr std::size_t kRankingMinimum = 16;
 inline constexpr std::size_t kRankingPace = 2;
-// The repetitions a ranking's benchmark gets first in the reference regime: kRankingMinimum, or
-// `min_repetitions` if more; 0 (none first) where `min_repetitions` is 0.
-inline std::size_t ranking_minimum(int min_repetitions) {
+// The share of the budget a ranking's repetitions are spread over: its last one is owed before
+// the budget's end, so that the end does not cut it off.
+inline constexpr double kRankingSpread = 0.9;
+// The repetitions a ranking's benchmark is owed in the reference regime: kRankingMinimum, or
+// `min_repetitions` if more, at most its cap; 0 (no pace) where `min_repetitions` is 0.
+inline std::size_t ranking_minimum(int min_repetitions, int max_repetitions) {
   const auto min = static_cast<std::size_t>(std::max(min_repetitions, 0));
-  return min > 0 ? std::max(min, kRankingMinimum) : 0;
+  const auto cap = static_cast<std::size_t>(std::max(max_repetitions, 0)) * kRankingPace;
+  return min > 0 ? std::min(std::max(min, kRankingMinimum), std::max(cap, min)) : 0;
 }
+// The stop rule of a ranking's benchmark: at least ranking_minimum repetitions in the reference
+// regime before it may converge, and kRankingPace times the cap.
+estimate::stop_rule ranking_rule(const estimate::stop_rule& rule);
+// How many repetitions in the reference regime a ranking's benchmark is owed `elapsed_s` into a
+// run of `budget_s`: `minimum` spread evenly over kRankingSpread of the budget, at least one;
+// `minimum` itself without a budget. 0 where `minimum` is 0.
+std::size_t ranking_quota(double elapsed_s, double budget_s, std::size_t minimum);
 struct benchmark_need {
   std::size_t index = 0;
   bool headline = false;
@@ -155,6 +173,9 @@ struct benchmark_need {
   std::size_t here = 0;  // repetitions (ok or not) in the regime the host is in now, or overall
   double width = 0;
   std::size_t rank = 0;  // the last tie-break (bench_session: a random permutation)
+  // A ranking's benchmark: the repetitions it is owed in the reference regime by now
+  // (ranking_quota); 0: not paced.
+  std::size_t quota = 0;
 };
 std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool in_reference,
                                        int min_repetitions);

@@ -85,6 +85,9 @@ adjacent_floors bench_session::measure_adjacent(const bench_case& c) const {
 void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition_plan& plan,
                         bool progress) {
   plan_ = plan;
+  // The rankings' pace needs a budget to spread over; without one (whole rounds, or a fixed
+  // count) every benchmark has the same rule.
+  ranking_rule_ = plan.budget_s > 0 ? ranking_rule(plan.rule) : plan.rule;
   std::mt19937_64 rng(plan.seed);
   // Ties in order_by_need go to a random rank, so no mechanism always runs before another.
   rank_.resize(cases_.size());
@@ -116,7 +119,7 @@ void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition
     for (std::size_t i = 0; i < histories_.size(); ++i) {
       benchmark_history& h = histories_[i];
       if (!(ran[i] && h.stopped.empty()) && h.stopped != converged) continue;  // failed, skipped
-      const auto d = judge_stop(h, regimes_, plan_.rule);
+      const auto d = judge_stop(h, regimes_, ranking_[i] ? ranking_rule_ : plan_.rule);
       h.stopped = d == estimate::decision::go_on ? "" : estimate::to_string(d);
     }
   }
@@ -162,6 +165,9 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
   for (std::size_t i = 0; i < histories_.size(); ++i)
     if (owes_regime(histories_[i], regimes_, now)) active.push_back(i);
   if (active.empty()) return active;
+  // What a ranking's benchmark is owed in the reference regime by now (order_by_need).
+  const std::size_t quota = ranking_quota(elapsed_s, plan_.budget_s,
+                                          static_cast<std::size_t>(ranking_rule_.min_repetitions));
   std::vector<benchmark_need> needs;
   needs.reserve(active.size());
   for (std::size_t i : active) {
@@ -180,7 +186,8 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
                      .started = !h.samples.empty(),
                      .here = here,
                      .width = ci && mid != 0 ? (ci->hi - ci->lo) / std::abs(mid) : HUGE_VAL,
-                     .rank = rank_[i]});
+                     .rank = rank_[i],
+                     .quota = ranking_[i] ? quota : 0});
   }
   active = order_by_need(std::move(needs), in_reference, plan_.rule.min_repetitions);
   constexpr std::size_t kBatch = 32;
@@ -317,6 +324,14 @@ void bench_session::record(const bench_case& c, const repetition_report& rep) {
 
 nlohmann::json bench_session::stop_rule_json() const {
   const auto& r = plan_.rule;
+  const bool paced = plan_.budget_s > 0;
+  static constexpr const char* kPacedRule =
+      "the headline's benchmarks at their ranking's size (latency at latency_size, throughput at "
+      "throughput_size) are paced over the run: while the host is in the reference regime, each "
+      "runs first while it has fewer repetitions there than min_repetitions times the share of "
+      "spread x budget_s elapsed, and waits behind the others once it has them; it converges no "
+      "sooner than min_repetitions there, and stops at max_repetitions, so that every mechanism "
+      "of a ranking samples the host over the whole run";
   return {{"confidence", r.confidence},
           {"relative_width", r.relative_width},
           {"min_repetitions", r.min_repetitions},
@@ -331,14 +346,11 @@ nlohmann::json bench_session::stop_rule_json() const {
           {"ranking_pace",
            {{"latency_size", schema::kRankingLatencySize},
             {"throughput_size", schema::kRankingThroughputSize},
-            {"min_repetitions", ranking_minimum(r.min_repetitions)},
-            {"pace", kRankingPace},
-            {"rule",
-             "while the host is in the reference regime, the headline's benchmarks at their "
-             "ranking's size (latency at latency_size, throughput at throughput_size) run first "
-             "until each has min_repetitions there, then pace times as often as the others, so "
-             "that their medians' 90 % intervals are not their repetitions' [min, max] (below "
-             "8 they are)"}}},
+            {"min_repetitions", ranking_rule_.min_repetitions},
+            {"max_repetitions", ranking_rule_.max_repetitions},
+            {"spread", paced ? nlohmann::json(kRankingSpread) : nlohmann::json(nullptr)},
+            {"rule", paced ? kPacedRule
+                           : "no budget to pace over: the same rule as every other benchmark"}}},
           {"seed", plan_.seed},
           {"metrics",
            {{"latency", schema::counter::kRttP50Ns},

@@ -106,7 +106,8 @@ class bench_session {
   report_extras extras_;
   progress_line progress_;
   repetition_plan plan_;
-  std::uint64_t next_order_ = 0;  // each repetition's place in the run
+  estimate::stop_rule ranking_rule_;  // a ranking's benchmarks' (ranking_rule of plan_.rule)
+  std::uint64_t next_order_ = 0;      // each repetition's place in the run
   std::vector<probes::run_record> records_;
   std::vector<bench_case> cases_;
   std::vector<benchmark_history> histories_;  // one per case

@@ -966,23 +966,74 @@ TEST(Answer, OutsideTheReferenceEachBenchmarkSamplesTheRegimeTheHostIsIn) {
   EXPECT_EQ(ipcbench::order_by_need(tied, false, 5), (std::vector<std::size_t>{4, 1, 3, 0, 2}));
 }
 
-TEST(Answer, RankingBenchmarksGetEightThenRunAtTwiceThePaceInTheReferenceRegime) {
+TEST(Answer, RankingBenchmarksArePacedOverTheRunInTheReferenceRegime) {
   using ipcbench::benchmark_need;
-  static_assert(ipcbench::kRankingMinimum == 8 && ipcbench::kRankingPace == 2);
-  // 0 and 1 rank (64 B latency, 1 MiB throughput), 2 is the headline's elsewhere, 3 and 4 are not
-  // the headline's.
+  // 0 and 1 rank (64 B latency, 1 MiB throughput) and are owed 6 repetitions there by now, 2 is
+  // the headline's elsewhere, 3 and 4 are not the headline's.
   const std::vector<benchmark_need> needs = {
-      {.index = 0, .headline = true, .ranking = true, .started = true, .here = 10, .width = 0.2},
-      {.index = 1, .headline = true, .ranking = true, .started = true, .here = 7, .width = 0.1},
+      {.index = 0,
+       .headline = true,
+       .ranking = true,
+       .started = true,
+       .here = 6,
+       .width = 0.2,
+       .quota = 6},
+      {.index = 1,
+       .headline = true,
+       .ranking = true,
+       .started = true,
+       .here = 5,
+       .width = 0.1,
+       .quota = 6},
       {.index = 2, .headline = true, .started = true, .here = 5, .width = 0.3},
       {.index = 3, .headline = false, .started = true, .here = 4, .width = 0.4},
       {.index = 4, .headline = false, .started = true, .here = 6, .width = 0.5},
   };
-  // In the reference regime 1 is short of 8 there and goes first; then 0's ten count as five: 3's
-  // four, then 0 and 2 on five each (the wider first), then 4's six.
-  EXPECT_EQ(ipcbench::order_by_need(needs, true, 5), (std::vector<std::size_t>{1, 3, 2, 0, 4}));
-  // A minimum above 8 is the rankings' too: 0 and 2 are short of it and go first.
-  EXPECT_EQ(ipcbench::order_by_need(needs, true, 11), (std::vector<std::size_t>{1, 2, 0, 3, 4}));
-  // Elsewhere a repetition is a repetition, fewest there first, and no one goes first.
-  EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{3, 2, 4, 1, 0}));
+  // In the reference regime 1 is short of its quota there and goes first; 0 has its quota and
+  // waits behind every other benchmark, even 4 with as many repetitions; between them, fewest
+  // first.
+  EXPECT_EQ(ipcbench::order_by_need(needs, true, 5), (std::vector<std::size_t>{1, 3, 2, 4, 0}));
+  // A minimum above the quota is the headline's, not the rankings': 2 is short of it and goes
+  // first, then 1, still short of its quota.
+  EXPECT_EQ(ipcbench::order_by_need(needs, true, 11), (std::vector<std::size_t>{2, 1, 3, 4, 0}));
+  // Elsewhere a repetition is a repetition, fewest there first (the wider first among the
+  // headline's with as many: 2 before 1), and no one goes first or waits.
+  EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{3, 2, 1, 0, 4}));
+  // Without a quota (no pace: --min-repetitions 0) a ranking's benchmark never waits.
+  auto unpaced = needs;
+  for (auto& n : unpaced) n.quota = 0;
+  EXPECT_EQ(ipcbench::order_by_need(unpaced, true, 0), (std::vector<std::size_t>{3, 2, 1, 0, 4}));
+}
+
+TEST(Answer, TheRankingsQuotaGrowsEvenlyOverNineTenthsOfTheBudget) {
+  using ipcbench::ranking_quota;
+  static_assert(ipcbench::kRankingSpread == 0.9);
+  // 16 over 0.9 x 600 s: one at the start, then one more every 33.75 s, all 16 from 540 s.
+  EXPECT_EQ(ranking_quota(0, 600, 16), 1u);
+  EXPECT_EQ(ranking_quota(33.75, 600, 16), 1u);
+  EXPECT_EQ(ranking_quota(34, 600, 16), 2u);
+  EXPECT_EQ(ranking_quota(270, 600, 16), 8u);
+  EXPECT_EQ(ranking_quota(539, 600, 16), 16u);
+  EXPECT_EQ(ranking_quota(700, 600, 16), 16u);  // the budget overrun: never more than owed
+  // Without a budget all are owed at once; without a minimum, none (no pace).
+  EXPECT_EQ(ranking_quota(10, 0, 16), 16u);
+  EXPECT_EQ(ranking_quota(10, 600, 0), 0u);
+}
+
+TEST(Answer, ARankingsRuleAsksSixteenWithinTwiceTheCap) {
+  using ipcbench::ranking_rule;
+  static_assert(ipcbench::kRankingMinimum == 16 && ipcbench::kRankingPace == 2);
+  const ipcbench::estimate::stop_rule base{};  // 5 to 12
+  const auto r = ranking_rule(base);
+  EXPECT_EQ(r.min_repetitions, 16);
+  EXPECT_EQ(r.max_repetitions, 24);
+  EXPECT_EQ(r.relative_width, base.relative_width);
+  EXPECT_EQ(r.confidence, base.confidence);
+  // Quick (3 to 5): the cap bounds the minimum.
+  const auto q = ranking_rule({.min_repetitions = 3, .max_repetitions = 5});
+  EXPECT_EQ(q.min_repetitions, 10);
+  EXPECT_EQ(q.max_repetitions, 10);
+  // A minimum above 16 is the ranking's too; 0 asks none.
+  EXPECT_EQ(ranking_rule({.min_repetitions = 20, .max_repetitions = 30}).min_repetitions, 20);
+  EXPECT_EQ(ranking_rule({.min_repetitions = 0, .max_repetitions = 12}).min_repetitions, 0);
 }
