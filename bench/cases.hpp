@@ -43,9 +43,10 @@ bool in_headline(const bench_case& c);
 
 // Whether a headline ranking rests on this benchmark: in_headline, at its pattern's ranking size
 // (schema::kRankingLatencySize, schema::kRankingThroughputSize).
-// In the reference regime the stop rule's batches give these kRankingMinimum repetitions first,
-// then repeat them at kRankingPace times the others' pace (order_by_need), so that their
-// medians' intervals are not [min, max].
+// The stop rule's batches pace these over the whole run (order_by_need, ranking_quota) and let
+// them converge no sooner than kRankingMinimum repetitions in the reference regime
+// (ranking_rule), so that their medians' intervals are not [min, max] and every mechanism of a
+// ranking samples the host at about the same times.
 bool in_ranking(const bench_case& c);
 
 // The calibration benchmarks, then every registered mechanism's one-pair benchmarks, then (fork
