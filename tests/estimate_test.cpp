@@ -1005,15 +1005,15 @@ TEST(Answer, RankingBenchmarksArePacedOverTheRunInTheReferenceRegime) {
   EXPECT_EQ(ipcbench::order_by_need(unpaced, true, 0), (std::vector<std::size_t>{3, 2, 1, 0, 4}));
 }
 
-TEST(Answer, TheRankingsQuotaGrowsEvenlyOverNineTenthsOfTheBudget) {
+TEST(Answer, TheRankingsQuotaGrowsEvenlyOverThreeQuartersOfTheBudget) {
   using ipcbench::ranking_quota;
-  static_assert(ipcbench::kRankingSpread == 0.9);
-  // 16 over 0.9 x 600 s: one at the start, then one more every 33.75 s, all 16 from 540 s.
+  static_assert(ipcbench::kRankingSpread == 0.75);
+  // 16 over 0.75 x 600 s: one at the start, then one more every 28.125 s, all 16 from 450 s.
   EXPECT_EQ(ranking_quota(0, 600, 16), 1u);
-  EXPECT_EQ(ranking_quota(33.75, 600, 16), 1u);
-  EXPECT_EQ(ranking_quota(34, 600, 16), 2u);
-  EXPECT_EQ(ranking_quota(270, 600, 16), 8u);
-  EXPECT_EQ(ranking_quota(539, 600, 16), 16u);
+  EXPECT_EQ(ranking_quota(28.125, 600, 16), 1u);
+  EXPECT_EQ(ranking_quota(28.2, 600, 16), 2u);
+  EXPECT_EQ(ranking_quota(225, 600, 16), 8u);
+  EXPECT_EQ(ranking_quota(449, 600, 16), 16u);
   EXPECT_EQ(ranking_quota(700, 600, 16), 16u);  // the budget overrun: never more than owed
   // Without a budget all are owed at once; without a minimum, none (no pace).
   EXPECT_EQ(ranking_quota(10, 0, 16), 16u);
