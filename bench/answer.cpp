@@ -162,8 +162,7 @@ bool owes_regime(const benchmark_history& h, const run_regimes& r, int now) {
 estimate::stop_rule ranking_rule(const estimate::stop_rule& rule) {
   estimate::stop_rule r = rule;
   r.min_repetitions = static_cast<int>(ranking_minimum(rule.min_repetitions, rule.max_repetitions));
-  r.max_repetitions =
-      std::max(rule.max_repetitions * static_cast<int>(kRankingPace), r.min_repetitions);
+  r.max_repetitions = r.min_repetitions + rule.max_repetitions;
   return r;
 }
 

@@ -156,14 +156,19 @@ inline constexpr std::size_t kRankingPace = 2;
 // wide against 5.6 % in the other run: the two runs tied and ordered 96 pairs by turns.
 inline constexpr double kRankingSpread = 0.75;
 // The repetitions a ranking's benchmark is owed in the reference regime: kRankingMinimum, or
-// `min_repetitions` if more, at most its cap; 0 (no pace) where `min_repetitions` is 0.
+// `min_repetitions` if more, at most kRankingPace times the others' cap (quick's 5: 10); 0 (no
+// pace) where `min_repetitions` is 0.
 inline std::size_t ranking_minimum(int min_repetitions, int max_repetitions) {
   const auto min = static_cast<std::size_t>(std::max(min_repetitions, 0));
   const auto cap = static_cast<std::size_t>(std::max(max_repetitions, 0)) * kRankingPace;
   return min > 0 ? std::min(std::max(min, kRankingMinimum), std::max(cap, min)) : 0;
 }
 // The stop rule of a ranking's benchmark: at least ranking_minimum repetitions in the reference
-// regime before it may converge, and kRankingPace times the cap.
+// regime before it may converge, and a cap of that minimum plus the others' cap, so that the
+// repetitions it runs outside the reference regime, or in a regime that was the reference before
+// another took its place, do not end it short of its minimum there (a cap of twice the others',
+// 24, ended every 1 MiB benchmark of one run with 13-16 in the reference regime, where the fast
+// state was the reference for the run's first minutes).
 estimate::stop_rule ranking_rule(const estimate::stop_rule& rule);
 // How many repetitions in the reference regime a ranking's benchmark is owed `elapsed_s` into a
 // run of `budget_s`: `minimum` spread evenly over kRankingSpread of the budget, at least one;

@@ -368,9 +368,11 @@ Options:
                         machine as it is. The report records the mode in force.
   --target-time S       length of each timed batch in seconds (default 0.015; quick 0.01)
   --min-repetitions N   repetitions every benchmark runs before the stop rule may end it
-                        (default 5; quick 3)
+                        (default 5; quick 3; with a budget, the rankings' benchmarks at least
+                        16 in the reference regime, at most twice --max-repetitions)
   --max-repetitions N   repetitions after which a benchmark stops in any case (default 12;
-                        quick 5)
+                        quick 5); with a budget, the rankings' benchmarks N more than their
+                        minimum
   --ci-width F          the stop rule: a benchmark stops once the 90 % confidence interval of
                         its median (p50 round trip, or bytes/s) over its repetitions in the
                         reference regime is narrower than F times the median (default 0.10)
@@ -379,8 +381,9 @@ Options:
                         runs once whatever the budget; the benchmarks furthest from an answer
                         run first, in batches chosen by the host's regime, the headline's (one
                         pair at 64 B, 4 KiB and 1 MiB) first in the reference regime, the
-                        rankings' (64 B latency, 1 MiB throughput) until they have 8 there and
-                        then twice as often as the rest (docs/methodology.md)
+                        rankings' (64 B latency, 1 MiB throughput) paced over the run
+                        instead, each owed 16 there by three quarters of the budget
+                        (docs/methodology.md)
   --seed N              the seed of each round's shuffled order (default: random; the report
                         records it)
   --timeout S           deadline in seconds for every wait on a peer (default 30; the wait for

@@ -1020,19 +1020,19 @@ TEST(Answer, TheRankingsQuotaGrowsEvenlyOverThreeQuartersOfTheBudget) {
   EXPECT_EQ(ranking_quota(10, 600, 0), 0u);
 }
 
-TEST(Answer, ARankingsRuleAsksSixteenWithinTwiceTheCap) {
+TEST(Answer, ARankingsRuleAsksSixteenAndRoomForTheOthersCapBeside) {
   using ipcbench::ranking_rule;
   static_assert(ipcbench::kRankingMinimum == 16 && ipcbench::kRankingPace == 2);
   const ipcbench::estimate::stop_rule base{};  // 5 to 12
   const auto r = ranking_rule(base);
   EXPECT_EQ(r.min_repetitions, 16);
-  EXPECT_EQ(r.max_repetitions, 24);
+  EXPECT_EQ(r.max_repetitions, 28);
   EXPECT_EQ(r.relative_width, base.relative_width);
   EXPECT_EQ(r.confidence, base.confidence);
-  // Quick (3 to 5): the cap bounds the minimum.
+  // Quick (3 to 5): twice the cap bounds the minimum.
   const auto q = ranking_rule({.min_repetitions = 3, .max_repetitions = 5});
   EXPECT_EQ(q.min_repetitions, 10);
-  EXPECT_EQ(q.max_repetitions, 10);
+  EXPECT_EQ(q.max_repetitions, 15);
   // A minimum above 16 is the ranking's too; 0 asks none.
   EXPECT_EQ(ranking_rule({.min_repetitions = 20, .max_repetitions = 30}).min_repetitions, 20);
   EXPECT_EQ(ranking_rule({.min_repetitions = 0, .max_repetitions = 12}).min_repetitions, 0);
