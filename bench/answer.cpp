@@ -161,7 +161,10 @@ bool owes_regime(const benchmark_history& h, const run_regimes& r, int now) {
 
 estimate::stop_rule ranking_rule(const estimate::stop_rule& rule) {
   estimate::stop_rule r = rule;
-  r.min_repetitions = static_cast<int>(ranking_minimum(rule.min_repetitions, rule.max_repetitions));
+  const int min = std::max(rule.min_repetitions, 0);
+  const int most = std::max(kRankingMinimumPerCap * rule.max_repetitions, min);
+  r.min_repetitions =
+      min > 0 ? std::min(std::max(min, static_cast<int>(kRankingMinimum)), most) : 0;
   r.max_repetitions = r.min_repetitions + rule.max_repetitions;
   return r;
 }

@@ -147,7 +147,8 @@ bool owes_regime(const benchmark_history& h, const run_regimes& r, int now);
 // every benchmark of a ranking samples the host over the whole run, at about the same times as
 // the others of its ranking.
 inline constexpr std::size_t kRankingMinimum = 16;
-inline constexpr std::size_t kRankingPace = 2;
+// A ranking's minimum is at most this many times the others' cap (quick's 5: 10).
+inline constexpr int kRankingMinimumPerCap = 2;
 // The share of the budget a ranking's repetitions are spread over: the last is owed a quarter of
 // the budget before its end, so that a host outside the reference regime at the end does not cut
 // it off. Spread over nine tenths, one run whose host left the slow state for its last two minutes
@@ -155,16 +156,10 @@ inline constexpr std::size_t kRankingPace = 2;
 // is [4th, 12th] of them, against [5th, 12th] at 16, and its intervals were a median of 9.0 %
 // wide against 5.6 % in the other run: the two runs tied and ordered 96 pairs by turns.
 inline constexpr double kRankingSpread = 0.75;
-// The repetitions a ranking's benchmark is owed in the reference regime: kRankingMinimum, or
-// `min_repetitions` if more, at most kRankingPace times the others' cap (quick's 5: 10); 0 (no
-// pace) where `min_repetitions` is 0.
-inline std::size_t ranking_minimum(int min_repetitions, int max_repetitions) {
-  const auto min = static_cast<std::size_t>(std::max(min_repetitions, 0));
-  const auto cap = static_cast<std::size_t>(std::max(max_repetitions, 0)) * kRankingPace;
-  return min > 0 ? std::min(std::max(min, kRankingMinimum), std::max(cap, min)) : 0;
-}
-// The stop rule of a ranking's benchmark: at least ranking_minimum repetitions in the reference
-// regime before it may converge, and a cap of that minimum plus the others' cap, so that the
+// The stop rule of a ranking's benchmark: the repetitions it is owed in the reference regime
+// (kRankingMinimum, or the others' minimum if more, at most kRankingMinimumPerCap times the
+// others' cap; 0, no pace, where the others' minimum is 0) before it may converge there, and a
+// cap of that minimum plus the others' cap, so that the
 // repetitions it runs outside the reference regime, or in a regime that was the reference before
 // another took its place, do not end it short of its minimum there (a cap of twice the others',
 // 24, ended every 1 MiB benchmark of one run with 13-16 in the reference regime, where the fast

@@ -999,7 +999,7 @@ TEST(Answer, RankingBenchmarksArePacedOverTheRunInTheReferenceRegime) {
   // Elsewhere a repetition is a repetition, fewest there first (the wider first among the
   // headline's with as many: 2 before 1), and no one goes first or waits.
   EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{3, 2, 1, 0, 4}));
-  // Without a quota (ranking_minimum 0: no pace) a ranking's benchmark never waits.
+  // Without a quota (a ranking rule's minimum 0: no pace) a ranking's benchmark never waits.
   auto unpaced = needs;
   for (auto& n : unpaced) n.quota = 0;
   EXPECT_EQ(ipcbench::order_by_need(unpaced, true, 0), (std::vector<std::size_t>{3, 2, 1, 0, 4}));
@@ -1022,7 +1022,7 @@ TEST(Answer, TheRankingsQuotaGrowsEvenlyOverThreeQuartersOfTheBudget) {
 
 TEST(Answer, ARankingsRuleAsksSixteenAndRoomForTheOthersCapBeside) {
   using ipcbench::ranking_rule;
-  static_assert(ipcbench::kRankingMinimum == 16 && ipcbench::kRankingPace == 2);
+  static_assert(ipcbench::kRankingMinimum == 16 && ipcbench::kRankingMinimumPerCap == 2);
   const ipcbench::estimate::stop_rule base{};  // 5 to 12
   const auto r = ranking_rule(base);
   EXPECT_EQ(r.min_repetitions, 16);
