@@ -668,6 +668,19 @@ json tax_row(const benchmark_history& subject, const benchmark_history& base,
   return row;
 }
 
+// A tax's rows in the order a reader scans them: by id, pattern, message size (as a number: 64
+// before 4096 before 1048576), then placement.
+void sort_tax_rows(json& rows) {
+  std::stable_sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
+    const auto key = [](const json& r) {
+      return std::make_tuple(r.value("id", std::string{}), r.value("pattern", std::string{}),
+                             r.value("message_size", std::uint64_t{0}),
+                             r.value("placement", std::string{}));
+    };
+    return key(a) < key(b);
+  });
+}
+
 }  // namespace
 
 json process_tax_json(const std::vector<benchmark_history>& all, const run_regimes& r,
@@ -688,6 +701,7 @@ json process_tax_json(const std::vector<benchmark_history>& all, const run_regim
     rows.push_back(tax_row(*it->second, *threads_h, *parsed, r, confidence, needed,
                            {"processes", "threads", "processes slower", "processes faster"}));
   }
+  sort_tax_rows(rows);
   return rows;
 }
 
@@ -716,6 +730,7 @@ json twin_tax_rows(const std::vector<benchmark_history>& all, const run_regimes&
     if (!row_id.empty()) row["id"] = row_id;
     rows.push_back(std::move(row));
   }
+  sort_tax_rows(rows);
   return rows;
 }
 
@@ -760,6 +775,32 @@ json floor_check_json(const json& benchmarks, const json& mechanisms) {
                         {"ratio", *it}});
   }
   return {{"repetitions_checked", checked}, {"copy_floor_beaten", std::move(beaten)}};
+}
+
+std::string tax_line(const json& row) {
+  const auto number = [](const json& v, const char* format) {
+    if (!v.is_number()) return std::string(v.is_null() ? "-" : "?");
+    char out[32];
+    std::snprintf(out, sizeof out, format, v.get<double>());
+    return std::string(out);
+  };
+  const json& iv = row.value("interval", json(nullptr));
+  // An interval's open upper end (a zero lower end of the denominator's) is null in the report.
+  const std::string interval = iv.is_array() && iv.size() == 2
+                                   ? "[" + number(iv[0], "%.2f") + ", " +
+                                         (iv[1].is_null() ? "inf" : number(iv[1], "%.2f")) + "]"
+                                   : "-";
+  // `why` (an untested row's) starts with the verdict and says what was missing.
+  const std::string verdict =
+      row.contains("why") ? row["why"].get<std::string>() : row.value("verdict", std::string{});
+  char line[160];
+  std::snprintf(
+      line, sizeof line, "%-22s %-10s %8llu B  %7s  %-14s  ",
+      row.value("id", std::string{}).c_str(), row.value("pattern", std::string{}).c_str(),
+      static_cast<unsigned long long>(row.value("message_size", std::uint64_t{0})),
+      (row["ratio"].is_number() ? number(row["ratio"], "%.2f") + "x" : std::string("-")).c_str(),
+      interval.c_str());
+  return line + verdict;
 }
 
 }  // namespace ipcbench

@@ -245,4 +245,10 @@ nlohmann::json namespace_tax_json(const std::vector<benchmark_history>& all, con
 nlohmann::json relay_tax_json(const std::vector<benchmark_history>& all, const run_regimes& r,
                               double confidence);
 
+// One tax row (process_tax_json and its twins) as the line the run prints: id, pattern, size,
+// the ratio and its interval ("-" for what the row lacks, "inf" for an open upper end), then the
+// verdict, or `why` when the row says why it is untested. The rows come sorted by id, pattern,
+// message size (as a number) and placement.
+std::string tax_line(const nlohmann::json& row);
+
 }  // namespace ipcbench

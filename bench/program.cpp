@@ -127,18 +127,7 @@ void print_tax(const nlohmann::json& rows, const char* name, const char* key, co
     return;
   }
   std::cerr << "ipcbench: " << name << " (" << what << "; 90 % interval; report: " << key << "):\n";
-  for (const auto& r : rows) {
-    char line[512];
-    const auto num = [](const nlohmann::json& v) { return v.is_number() ? v.get<double>() : NAN; };
-    const nlohmann::json& iv = r["interval"];
-    std::snprintf(line, sizeof line, "  %-22s %-10s %8llu B  %6.2fx  [%.2f, %.2f]  %s%s\n",
-                  r["id"].get<std::string>().c_str(), r["pattern"].get<std::string>().c_str(),
-                  static_cast<unsigned long long>(r["message_size"].get<std::uint64_t>()),
-                  num(r["ratio"]), iv.is_array() ? num(iv[0]) : NAN,
-                  iv.is_array() ? num(iv[1]) : NAN, r["verdict"].get<std::string>().c_str(),
-                  r.contains("why") ? r["why"].get<std::string>().substr(8).c_str() : "");
-    std::cerr << line;
-  }
+  for (const auto& r : rows) std::cerr << "  " << tax_line(r) << "\n";
 }
 
 nlohmann::json list_mechanisms() {

@@ -786,6 +786,42 @@ TEST(Answer, RelayTaxComparesEachRelayWithTheDirectPipe) {
   EXPECT_TRUE(namespace_tax_json(all, find_regimes(all), 0.9).empty());
 }
 
+TEST(Answer, TaxRowsComeBySizeAsANumberAndPrintADashForWhatTheyLack) {
+  const std::vector<benchmark_history> all = {
+      history_of("pipe/latency/64/cross", {9e3, 10e3, 10e3, 11e3, 10e3}),
+      history_of("pipe.relay/latency/64/cross", {19e3, 20e3, 20e3, 21e3, 20e3}),
+      history_of("pipe/latency/4096/cross", {10e3, 10e3, 10e3}),
+      history_of("pipe.relay/latency/4096/cross", {20e3, 20e3, 20e3}),
+      history_of("pipe/latency/1048576/cross", {500e3, 500e3, 500e3, 500e3, 500e3}),
+      history_of("pipe.relay/latency/1048576/cross", {700e3, 700e3, 700e3, 700e3, 700e3})};
+  const auto rows = relay_tax_json(all, find_regimes(all), 0.9);
+  ASSERT_EQ(rows.size(), 3u) << rows.dump(1);
+  // By size as a number, not as text (which puts 1048576 before 4096 before 64).
+  EXPECT_EQ(rows[0]["message_size"], 64);
+  EXPECT_EQ(rows[1]["message_size"], 4096);
+  EXPECT_EQ(rows[2]["message_size"], 1048576);
+
+  const std::string tested = tax_line(rows[0]);
+  EXPECT_NE(tested.find("2.00x"), std::string::npos) << tested;
+  EXPECT_NE(tested.find("[1.73, 2.33]"), std::string::npos) << tested;
+  EXPECT_NE(tested.find("relay slower"), std::string::npos) << tested;
+  // Three repetitions: a ratio, no interval, and why.
+  const std::string short_of = tax_line(rows[1]);
+  EXPECT_NE(short_of.find("2.00x  -"), std::string::npos) << short_of;
+  EXPECT_NE(short_of.find("untested: the medians' intervals need 5 repetitions"), std::string::npos)
+      << short_of;
+  // A row with neither ratio nor interval (no regime both forms ran in), and an open upper end.
+  nlohmann::json none = rows[1];
+  none["ratio"] = nullptr;
+  none["why"] = "untested: no regime of the host in which both forms ran";
+  const std::string bare = tax_line(none);
+  EXPECT_EQ(bare.find("nan"), std::string::npos) << bare;
+  EXPECT_NE(bare.find(" -  "), std::string::npos) << bare;
+  nlohmann::json open = rows[0];
+  open["interval"] = {1.5, nullptr};
+  EXPECT_NE(tax_line(open).find("[1.50, inf]"), std::string::npos) << tax_line(open);
+}
+
 TEST(Answer, ProcessTaxComparesBothFormsInTheRegimeBothMetMost) {
   // The host's regimes from the floors: repetitions 0-9 at ~130 ns, 10-19 at ~530 ns.
   auto with_floors = [](benchmark_history h) {
