@@ -89,8 +89,20 @@ void print_answer_summary(const bench_session& session) {
   }
   std::map<std::string, int> stopped;
   for (const auto& h : session.histories()) ++stopped[h.stopped];
-  std::cerr << "ipcbench: stop rule:";
-  for (const auto& [why, n] : stopped) std::cerr << " " << n << " " << why;
+  // What stopped each benchmark (`stopped` in the report's estimates), in words.
+  const std::map<std::string, std::string> words = {
+      {"converged", "converged (interval within the width)"},
+      {"cap", "at the repetition cap"},
+      {"budget", "at the end of the budget"},
+      {"skipped", "skipped"},
+      {"failed", "failed"}};
+  std::cerr << "ipcbench: stop rule, of " << session.histories().size() << " benchmarks:";
+  const char* sep = " ";
+  for (const auto& [why, n] : stopped) {
+    const auto it = words.find(why);
+    std::cerr << sep << n << " " << (it == words.end() ? why : it->second);
+    sep = ", ";
+  }
   std::cerr << "\n";
 }
 
