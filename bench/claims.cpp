@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include "bench/estimate.hpp"
@@ -74,6 +75,9 @@ std::string label(const std::string& pattern, std::size_t size) {
   return pattern + " " + std::to_string(size) + " B";
 }
 
+// How many untested places a claim's summary names before "and N more".
+constexpr std::size_t kUntestedListed = 3;
+
 // A claim's summary from its rows' verdicts (holds, tie, refuted, untested).
 json finish(json claim, const std::string& untested_why) {
   std::map<std::string, std::vector<std::string>> where;
@@ -97,7 +101,16 @@ json finish(json claim, const std::string& untested_why) {
     if (!where.contains(v)) continue;
     if (!summary.empty()) summary += "; ";
     summary += std::string(v) + " at ";
-    for (std::size_t i = 0; i < where[v].size(); ++i) summary += (i ? ", " : "") + where[v][i];
+    // Where it was tested, in full; where untested, the first few and how many more (a default
+    // run leaves most sizes short of the repetitions an interval needs, and the list would bury
+    // the verdicts).
+    const std::vector<std::string>& at = where[v];
+    const bool shorten = std::string_view(v) == "untested" && at.size() > kUntestedListed + 1;
+    const std::size_t listed = shorten ? kUntestedListed : at.size();
+    for (std::size_t i = 0; i < listed; ++i) summary += (i ? ", " : "") + at[i];
+    if (shorten)
+      summary += " and " + std::to_string(at.size() - listed) +
+                 " more (each of the claim's rows says why)";
   }
   if (claim["rows"].empty()) summary = untested_why;
   claim["verdict"] = verdict;

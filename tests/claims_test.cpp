@@ -52,6 +52,32 @@ constexpr const char* kShm = "shared memory & mmap";
 constexpr const char* kPipes = "pipes & FIFOs";
 constexpr const char* kQueues = "message queues";
 
+TEST(Claims, ASummaryNamesTheFirstUntestedPlacesAndCountsTheRest) {
+  fixture f;
+  f.histories.reserve(16);
+  f.add("posix_shm.futex", kShm, "latency", 64, 2e3);
+  f.add("pipe", kPipes, "latency", 64, 10e3);
+  for (std::size_t size : {1, 512, 4095, 4097, 16384, 65535}) {
+    f.add("posix_shm.futex", kShm, "latency", size, 2e3);
+    f.add("pipe", kPipes, "latency", size, 10e3);
+  }
+  // Two repetitions each but at 64 B: no interval, so untested there.
+  for (std::size_t i = 2; i < f.histories.size(); ++i) f.histories[i].samples.resize(2);
+  const auto by = f.claims();
+  const auto& c = by.at("shm_fastest");
+  EXPECT_EQ(c["verdict"], "holds");
+  EXPECT_EQ(c["summary"],
+            "holds at latency 64 B; untested at latency 1 B, latency 512 B, latency 4095 B and 3 "
+            "more (each of the claim's rows says why)");
+  EXPECT_EQ(c["rows"].size(), 7u);
+  // Four untested places are named in full ("and 1 more" would save nothing).
+  f.histories.resize(10);
+  f.benchmarks.resize(10);
+  EXPECT_EQ(f.claims().at("shm_fastest")["summary"],
+            "holds at latency 64 B; untested at latency 1 B, latency 512 B, latency 4095 B, "
+            "latency 4097 B");
+}
+
 TEST(Claims, SharedMemoryFastestSplitBySize) {
   fixture f;
   // 64 B: shared memory 2 us, pipe 10 us: holds. 1 MiB: shared memory 400 us, pipe 390 us,
