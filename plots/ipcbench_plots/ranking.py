@@ -148,7 +148,8 @@ def ranking_chart(w: ChartWriter, metric: Metric, target_size: int) -> Chart | N
     caption = (
         f"Median {what} at {format_size(size)} per mechanism, best at the top (log scale). "
         + (
-            "Black tick: p99 RTT; dashed line: the harness floor (null channel). "
+            "Black tick: p99 RTT (none where the repetitions had fewer than 1,000 round trips to "
+            "back one); dashed line: the harness floor (null channel). "
             if latency
             else ""
         )
