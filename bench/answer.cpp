@@ -565,23 +565,40 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
   return j;
 }
 
+namespace {
+
+// The ok values of a history by regime (-1: the run has no regimes); `cpu`: its CPU time per
+// message instead of its value.
+std::map<int, std::vector<double>> values_by_regime(const benchmark_history& h,
+                                                    const run_regimes& r, bool cpu) {
+  std::map<int, std::vector<double>> v;
+  for (const auto& s : h.samples) {
+    if (!s.ok) continue;
+    const std::optional<double> x = cpu ? s.cpu_ns_per_message : std::optional<double>(s.value);
+    if (!x) continue;
+    if (r.found.of.empty())
+      v[-1].push_back(*x);
+    else if (const auto g = r.of(s.order))
+      v[*g].push_back(*x);
+  }
+  return v;
+}
+
+}  // namespace
+
+std::vector<estimate::rank_stratum> regime_strata(const benchmark_history& a,
+                                                  const benchmark_history& b, const run_regimes& r,
+                                                  bool cpu) {
+  const auto va = values_by_regime(a, r, cpu), vb = values_by_regime(b, r, cpu);
+  std::vector<estimate::rank_stratum> out;
+  for (const auto& [g, xs] : va)
+    if (const auto it = vb.find(g); it != vb.end()) out.push_back({xs, it->second});
+  return out;
+}
+
 paired_values in_common_regime(const benchmark_history& a, const benchmark_history& b,
                                const run_regimes& r, bool cpu) {
-  // The ok values of a history by regime (-1: the run has no regimes).
-  const auto by_regime = [&](const benchmark_history& h) {
-    std::map<int, std::vector<double>> v;
-    for (const auto& s : h.samples) {
-      if (!s.ok) continue;
-      const std::optional<double> x = cpu ? s.cpu_ns_per_message : std::optional<double>(s.value);
-      if (!x) continue;
-      if (r.found.of.empty())
-        v[-1].push_back(*x);
-      else if (const auto g = r.of(s.order))
-        v[*g].push_back(*x);
-    }
-    return v;
-  };
-  const auto va = by_regime(a), vb = by_regime(b);
+  const auto va = values_by_regime(a, r, cpu), vb = values_by_regime(b, r, cpu);
   paired_values out;
   std::size_t common = 0;
   for (const auto& [g, xs] : va)
@@ -606,14 +623,6 @@ struct tax_sides {
   const char* slower;   // "processes slower"
   const char* faster;   // "processes faster"
 };
-
-// The fewest repetitions whose median has an interval at `confidence`.
-std::size_t repetitions_for_interval(double confidence) {
-  std::size_t needed = 1;
-  while (needed < 1000 && !estimate::median_interval(std::vector<double>(needed, 1.0), confidence))
-    ++needed;
-  return needed;
-}
 
 bool ran_ok(const benchmark_history& h) {
   return std::any_of(h.samples.begin(), h.samples.end(), [](const auto& s) { return s.ok; });
@@ -686,7 +695,7 @@ void sort_tax_rows(json& rows) {
 json process_tax_json(const std::vector<benchmark_history>& all, const run_regimes& r,
                       double confidence) {
   constexpr std::string_view kThreads = ".threads";
-  const std::size_t needed = repetitions_for_interval(confidence);
+  const std::size_t needed = estimate::repetitions_for_interval(confidence);
   std::map<std::string, const benchmark_history*> by_name;
   for (const auto& h : all) by_name[h.name] = &h;
   json rows = json::array();
@@ -713,7 +722,7 @@ namespace {
 json twin_tax_rows(const std::vector<benchmark_history>& all, const run_regimes& r,
                    double confidence, const std::string& subject_id, const std::string& base_id,
                    const std::string& row_id, const tax_sides& sides) {
-  const std::size_t needed = repetitions_for_interval(confidence);
+  const std::size_t needed = estimate::repetitions_for_interval(confidence);
   std::map<std::string, const benchmark_history*> by_name;
   for (const auto& h : all) by_name[h.name] = &h;
   const std::string prefix = subject_id + "/";

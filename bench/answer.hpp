@@ -215,6 +215,11 @@ struct paired_values {
 };
 paired_values in_common_regime(const benchmark_history& a, const benchmark_history& b,
                                const run_regimes& r, bool cpu = false);
+// Both histories' ok values (their CPU time per message with `cpu`) in every regime both ran
+// in, one stratum per regime, for estimate::stratified_rank_test.
+std::vector<estimate::rank_stratum> regime_strata(const benchmark_history& a,
+                                                  const benchmark_history& b, const run_regimes& r,
+                                                  bool cpu = false);
 
 // The report's `process_tax` (--peers processes,threads): for every benchmark run with both
 // process and thread peers, what process isolation costs on that channel. The two forms are

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <map>
 #include <optional>
@@ -63,12 +64,25 @@ json number_or_null(std::optional<double> v) {
 }
 
 json comparison_json(const comparison& c) {
-  return {{"ratio", c.ratio},
-          {"interval", c.lo ? json{number_or_null(c.lo), number_or_null(c.hi)} : json(nullptr)},
-          {"verdict", c.verdict},
-          {"regime", c.regime ? json(*c.regime) : json(nullptr)},
-          {"repetitions", {c.repetitions.first, c.repetitions.second}},
-          {"values", c.values ? json{c.values->first, c.values->second} : json(nullptr)}};
+  json j = {{"ratio", c.ratio},
+            {"interval", c.lo ? json{number_or_null(c.lo), number_or_null(c.hi)} : json(nullptr)},
+            {"verdict", c.verdict},
+            {"regime", c.regime ? json(*c.regime) : json(nullptr)},
+            {"repetitions", {c.repetitions.first, c.repetitions.second}},
+            {"values", c.values ? json{c.values->first, c.values->second} : json(nullptr)},
+            {"rank_test", nullptr}};
+  if (c.rank)
+    j["rank_test"] = {{"p", c.rank->p},
+                      {"strata", c.rank->strata},
+                      {"repetitions", {c.rank->a_count, c.rank->b_count}}};
+  if (!c.why.empty()) j["why"] = c.why;
+  return j;
+}
+
+std::string format_p(double p) {
+  char out[16];
+  std::snprintf(out, sizeof out, "%.3g", p);
+  return out;
 }
 
 std::string label(const std::string& pattern, std::size_t size) {
@@ -128,7 +142,7 @@ struct cell {
 
 comparison compare_benchmarks(const benchmark_history& a, const benchmark_history& b,
                               bool lower_is_better, const run_regimes& r, double confidence,
-                              bool cpu) {
+                              bool cpu, bool by_rank) {
   const paired_values v = in_common_regime(a, b, r, cpu);
   if (!v.found) return {};
   const stat sa{estimate::median(v.a), estimate::median_interval(v.a, confidence)};
@@ -138,6 +152,25 @@ comparison compare_benchmarks(const benchmark_history& a, const benchmark_histor
   c.regime = v.regime;
   c.repetitions = {v.a.size(), v.b.size()};
   c.values = std::pair{sa.value, sb.value};
+  if (c.verdict != "untested") return c;
+  c.why = "the medians' intervals need " +
+          std::to_string(estimate::repetitions_for_interval(confidence)) +
+          " repetitions of each in one regime; the regime both met most had " +
+          std::to_string(v.a.size()) + " and " + std::to_string(v.b.size());
+  if (!by_rank) return c;
+  c.rank = estimate::stratified_rank_test(regime_strata(a, b, r, cpu));
+  if (!c.rank) return c;
+  // 1 - confidence, not quite 0.1 in floating point: three repetitions each apart give 0.1.
+  const double alpha = (1 - confidence) * (1 + 1e-9);
+  if (c.rank->p <= alpha) {
+    c.verdict = (c.rank->a_lower > 0.5) == lower_is_better ? "better" : "worse";
+    c.why.clear();
+  } else {
+    c.why += "; a rank test over the " + std::to_string(c.rank->strata) +
+             " regime(s) both ran in (" + std::to_string(c.rank->a_count) + " and " +
+             std::to_string(c.rank->b_count) + " repetitions) gives p = " + format_p(c.rank->p) +
+             ", above " + format_p(1 - confidence);
+  }
   return c;
 }
 
@@ -184,8 +217,11 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
          "per pattern and size: the fastest variant of the shared-memory family (median over its "
          "estimate's basis) against the fastest of pipes & FIFOs, sockets and message queues; "
          "holds where it is better than each with intervals apart, tie where an interval "
-         "overlaps, refuted where another family is better. Middleware is left out (libraries "
-         "over these mechanisms). sysv: the System V segment against the best other family"},
+         "overlaps, refuted where another family is better. Where too few repetitions give no "
+         "interval, an exact rank test over the regimes both ran in decides better or worse at "
+         "the same confidence (never a tie; each comparison's rank_test and why). Middleware is "
+         "left out (libraries over these mechanisms). sysv: the System V segment against the "
+         "best other family"},
         {"rows", json::array()}};
     for (const auto& [key, v] : cells) {
       const bool lower = key.first == "latency";
@@ -202,7 +238,7 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
             (lower ? o->s.value < best_other->s.value : o->s.value > best_other->s.value))
           best_other = o;
         const comparison c =
-            compare_benchmarks(*shm->b->history, *o->b->history, lower, r, confidence);
+            compare_benchmarks(*shm->b->history, *o->b->history, lower, r, confidence, false, true);
         json row = comparison_json(c);
         row["family"] = f;
         row["id"] = o->b->id;
@@ -226,8 +262,8 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
                   {"verdict", verdict}};
       for (const auto& c : v)
         if (c.b->id == "sysv_shm.sysv_sem" && best_other) {
-          json s = comparison_json(
-              compare_benchmarks(*c.b->history, *best_other->b->history, lower, r, confidence));
+          json s = comparison_json(compare_benchmarks(*c.b->history, *best_other->b->history, lower,
+                                                      r, confidence, false, true));
           s["id"] = c.b->id;
           s["against"] = best_other->b->id;
           row["sysv"] = std::move(s);
@@ -255,7 +291,8 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
          "FIFO and the fastest shared-memory variant (speed), and the queue that uses least CPU "
          "per message against the pipe and shared-memory variants that use least (CPU: both "
          "peers' user and system time per message). Holds where the queue is slower and costs "
-         "more than both, with intervals apart"},
+         "more than both, with intervals apart (where too few repetitions give no interval, an "
+         "exact rank test over the regimes both ran in, at the same confidence)"},
         {"rows", json::array()}};
     for (const auto& [key, v] : cells) {
       const bool lower = key.first == "latency";
@@ -268,7 +305,7 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
         if (const auto o = best_of(v, f, lower, false, r, confidence)) {
           // The claim is that the queue is worse: "holds" where compare says worse.
           const comparison c =
-              compare_benchmarks(*q->b->history, *o->b->history, lower, r, confidence);
+              compare_benchmarks(*q->b->history, *o->b->history, lower, r, confidence, false, true);
           json row = comparison_json(c);
           row["family"] = f;
           row["id"] = o->b->id;
@@ -276,8 +313,8 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
           verdicts.push_back(c.verdict);
         }
         if (const auto o = best_of(v, f, true, true, r, confidence); o && q_cpu) {
-          const comparison c =
-              compare_benchmarks(*q_cpu->b->history, *o->b->history, true, r, confidence, true);
+          const comparison c = compare_benchmarks(*q_cpu->b->history, *o->b->history, true, r,
+                                                  confidence, true, true);
           json row = comparison_json(c);
           row["family"] = f;
           row["id"] = o->b->id;

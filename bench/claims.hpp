@@ -38,6 +38,10 @@ struct claim_benchmark {
 // better, a / b otherwise) of their medians there, `lo` and `hi` the widest ratio their
 // medians' intervals allow, and `verdict` "better", "worse", "tie" (the interval holds 1) or
 // "untested" (an interval missing: too few repetitions in that regime).
+// With `by_rank`, where an interval is missing, an exact rank test over every regime both ran in
+// (estimate::stratified_rank_test, `rank`) decides "better" or "worse" when its p is at most
+// 1 - confidence; it never says "tie" (a test of so few repetitions that finds no difference has
+// not shown that there is none). What stays untested says why (`why`).
 struct comparison {
   double ratio = 0;
   std::optional<double> lo, hi;
@@ -45,10 +49,12 @@ struct comparison {
   std::optional<int> regime;
   std::pair<std::size_t, std::size_t> repetitions{0, 0};  // a's and b's in that regime
   std::optional<std::pair<double, double>> values;        // a's and b's medians there
+  std::optional<estimate::rank_test> rank;
+  std::string why;  // untested only
 };
 comparison compare_benchmarks(const benchmark_history& a, const benchmark_history& b,
                               bool lower_is_better, const run_regimes& r, double confidence,
-                              bool cpu = false);
+                              bool cpu = false, bool by_rank = false);
 
 // The report's `claims`: the four claims above from the run's one-pair benchmarks and its
 // process_tax rows (process_tax_json).

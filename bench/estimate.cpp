@@ -34,6 +34,65 @@ std::optional<interval> median_interval(std::span<const double> values, double c
   return best;
 }
 
+namespace {
+
+// The exact null distribution of U for m and n values (no ties): the coefficients of the
+// Gaussian binomial [m+n choose m] in q, over C(m+n, m). Built as the product over i = 1..m of
+// (1 - q^(n+i)) / (1 - q^i), each step exact in integers (held in long double).
+std::vector<long double> mann_whitney_null(std::size_t m, std::size_t n) {
+  std::vector<long double> c(m * n + 1, 0.0L);
+  c[0] = 1;
+  for (std::size_t i = 1; i <= m; ++i) {
+    for (std::size_t k = c.size(); k-- > n + i;) c[k] -= c[k - (n + i)];  // times (1 - q^(n+i))
+    for (std::size_t k = i; k < c.size(); ++k) c[k] += c[k - i];          // over (1 - q^i)
+  }
+  long double total = 0;
+  for (long double x : c) total += x;
+  for (long double& x : c) x /= total;
+  return c;
+}
+
+}  // namespace
+
+std::optional<rank_test> stratified_rank_test(std::span<const rank_stratum> strata) {
+  rank_test t;
+  std::vector<long double> null{1.0L};  // of the sum of U over the strata so far
+  double u = 0, pairs = 0;
+  for (const rank_stratum& s : strata) {
+    if (s.a.empty() || s.b.empty()) continue;
+    ++t.strata;
+    t.a_count += s.a.size();
+    t.b_count += s.b.size();
+    for (double x : s.a)
+      for (double y : s.b) u += x < y ? 1.0 : x == y ? 0.5 : 0.0;
+    pairs += static_cast<double>(s.a.size() * s.b.size());
+    const std::vector<long double> one = mann_whitney_null(s.a.size(), s.b.size());
+    std::vector<long double> sum(null.size() + one.size() - 1, 0.0L);
+    for (std::size_t i = 0; i < null.size(); ++i)
+      for (std::size_t j = 0; j < one.size(); ++j) sum[i + j] += null[i] * one[j];
+    null = std::move(sum);
+  }
+  if (t.strata == 0) return std::nullopt;
+  t.a_lower = u / pairs;
+  // A tie's half is rounded against significance: the lower tail from the count above the
+  // observed one, the upper from the count below it.
+  const auto upper_from = static_cast<std::size_t>(std::floor(u));
+  const auto lower_to = static_cast<std::size_t>(std::ceil(u));
+  long double lower = 0, upper = 0;
+  for (std::size_t k = 0; k < null.size(); ++k) {
+    if (k <= lower_to) lower += null[k];
+    if (k >= upper_from) upper += null[k];
+  }
+  t.p = std::min(1.0, static_cast<double>(2 * std::min(lower, upper)));
+  return t;
+}
+
+std::size_t repetitions_for_interval(double confidence) {
+  std::size_t needed = 1;
+  while (needed < 1000 && !median_interval(std::vector<double>(needed, 1.0), confidence)) ++needed;
+  return needed;
+}
+
 const char* to_string(decision d) {
   switch (d) {
     case decision::go_on:

@@ -24,6 +24,28 @@ struct interval {
   double confidence = 0;  // the interval's actual coverage
 };
 std::optional<interval> median_interval(std::span<const double> values, double confidence);
+// The fewest repetitions whose median has an interval at `confidence` (5 at 90 %; 1000 at most).
+std::size_t repetitions_for_interval(double confidence);
+
+// Whether two benchmarks' values differ, from few repetitions: an exact stratified rank test.
+// Each stratum holds both benchmarks' values in one regime of the host (values of different
+// regimes are never ranked against each other). The statistic is the sum over strata of the
+// Mann-Whitney count U (pairs with a's value below b's; a tie counts a half); its null
+// distribution, every split of each stratum's values between a and b equally likely, is exact
+// (the convolution of each stratum's). `p` is two-sided: twice the smaller tail, at most 1. It
+// needs no interval of a median, so it can order two benchmarks from as few as three repetitions
+// each in one regime (p = 0.1) or two each in two regimes (p = 0.056), though only when their
+// values do not overlap. nullopt when no stratum has values on both sides.
+struct rank_test {
+  double p = 1;
+  double a_lower = 0.5;  // U over the pairs ranked: above 1/2, a's values tend to be lower
+  std::size_t strata = 0;
+  std::size_t a_count = 0, b_count = 0;
+};
+struct rank_stratum {
+  std::vector<double> a, b;
+};
+std::optional<rank_test> stratified_rank_test(std::span<const rank_stratum> strata);
 
 // When to stop repeating one benchmark: once `min_repetitions` have run, as soon as the interval
 // of the median of the values it is judged on (its repetitions in the reference regime) is

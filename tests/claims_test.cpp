@@ -78,6 +78,63 @@ TEST(Claims, ASummaryNamesTheFirstUntestedPlacesAndCountsTheRest) {
             "latency 4097 B");
 }
 
+TEST(Claims, WithoutIntervalsARankTestOverTheRegimesOrdersWhatIsApart) {
+  fixture f;
+  f.histories.reserve(16);
+  // Three repetitions each, apart: no interval (5 needed), the rank test's p = 0.1: holds.
+  f.add("posix_shm.futex", kShm, "latency", 64, 2e3);
+  f.add("pipe", kPipes, "latency", 64, 10e3);
+  // Two each: p = 1/3, untested, and why.
+  f.add("posix_shm.futex", kShm, "latency", 4096, 2e3);
+  f.add("pipe", kPipes, "latency", 4096, 10e3);
+  for (std::size_t i = 0; i < 2; ++i) f.histories[i].samples.resize(3);
+  for (std::size_t i = 2; i < 4; ++i) f.histories[i].samples.resize(2);
+  const auto by = f.claims();
+  const auto& c = by.at("shm_fastest");
+  ASSERT_EQ(c["rows"].size(), 2u) << c.dump(1);
+  const auto& held = c["rows"][0]["against"][0];
+  EXPECT_EQ(c["rows"][0]["verdict"], "holds") << held.dump(1);
+  EXPECT_TRUE(held["interval"].is_null());
+  EXPECT_NEAR(held["rank_test"]["p"].get<double>(), 0.1, 1e-12);
+  EXPECT_EQ(held["rank_test"]["strata"], 1);
+  EXPECT_FALSE(held.contains("why"));
+  const auto& open = c["rows"][1]["against"][0];
+  EXPECT_EQ(c["rows"][1]["verdict"], "untested");
+  const std::string why = open["why"].get<std::string>();
+  EXPECT_NE(why.find("need 5 repetitions of each in one regime"), std::string::npos) << why;
+  EXPECT_NE(why.find("gives p = 0.333, above 0.1"), std::string::npos) << why;
+  // The FIFO claim (holds where no difference shows) takes no verdict from the rank test.
+  fixture g;
+  g.histories.reserve(4);
+  g.add("fifo", kPipes, "latency", 64, 2e3);
+  g.add("pipe", kPipes, "latency", 64, 10e3);
+  for (auto& h : g.histories) h.samples.resize(3);
+  EXPECT_EQ(g.claims().at("fifo_as_pipe")["rows"][0]["verdict"], "untested");
+}
+
+TEST(Claims, TheRankTestRanksWithinEachRegimeOfTheHost) {
+  fixture f;
+  f.histories.reserve(4);
+  f.add("posix_shm.futex", kShm, "throughput", 64, 2e9);
+  f.add("pipe", kPipes, "throughput", 64, 1e9);
+  // Four repetitions each, two in a fast state of the host (cache line 130 ns) and two in a
+  // slow one (530 ns), where both are three times slower; no interval in either.
+  std::uint64_t order = 0;
+  for (auto& h : f.histories) {
+    h.samples.resize(4);
+    for (std::size_t i = 0; i < 4; ++i) {
+      h.samples[i].order = order++;
+      h.samples[i].line_ns = i < 2 ? 130.0 : 530.0;
+      if (i >= 2) h.samples[i].value /= 3;
+    }
+  }
+  const auto by = f.claims();
+  const auto& row = by.at("shm_fastest")["rows"][0];
+  EXPECT_EQ(row["verdict"], "holds") << row.dump(1);
+  EXPECT_NEAR(row["against"][0]["rank_test"]["p"].get<double>(), 2.0 / 36, 1e-12);
+  EXPECT_EQ(row["against"][0]["rank_test"]["strata"], 2);
+}
+
 TEST(Claims, SharedMemoryFastestSplitBySize) {
   fixture f;
   // 64 B: shared memory 2 us, pipe 10 us: holds. 1 MiB: shared memory 400 us, pipe 390 us,

@@ -42,6 +42,48 @@ TEST(MedianInterval, OrderStatisticsAndTheirCoverage) {
   EXPECT_FALSE(median_interval({}, 0.9));
 }
 
+TEST(RankTest, ExactPValuesOfSmallSamples) {
+  using estimate::rank_stratum;
+  const auto test = [](std::vector<rank_stratum> strata) {
+    return estimate::stratified_rank_test(strata);
+  };
+  // Three each, apart: 2 of the C(6,3) = 20 splits are as extreme, p = 0.1.
+  const auto apart = test({{{1, 2, 3}, {4, 5, 6}}});
+  ASSERT_TRUE(apart);
+  EXPECT_NEAR(apart->p, 0.1, 1e-12);
+  EXPECT_DOUBLE_EQ(apart->a_lower, 1.0);
+  EXPECT_EQ(apart->strata, 1u);
+  EXPECT_EQ(apart->a_count, 3u);
+  // Reversed: the same p, a's values higher.
+  const auto reversed = test({{{4, 5, 6}, {1, 2, 3}}});
+  EXPECT_NEAR(reversed->p, 0.1, 1e-12);
+  EXPECT_DOUBLE_EQ(reversed->a_lower, 0.0);
+  // Two each, apart: 2 of 6, p = 1/3; in two regimes both apart: 2 of 36.
+  EXPECT_NEAR(test({{{1, 2}, {3, 4}}})->p, 1.0 / 3, 1e-12);
+  const auto two = test({{{1, 2}, {3, 4}}, {{10, 20}, {30, 40}}});
+  EXPECT_NEAR(two->p, 2.0 / 36, 1e-12);
+  EXPECT_EQ(two->strata, 2u);
+  EXPECT_EQ(two->b_count, 4u);
+  // Regimes are never ranked against each other: a's values of one regime above b's of the
+  // other change nothing.
+  EXPECT_NEAR(test({{{1, 2}, {3, 4}}, {{100, 200}, {300, 400}}})->p, 2.0 / 36, 1e-12);
+  // Interleaved (U = 6 of 9): P(U >= 6) = 7/20 for three each, p = 0.7.
+  EXPECT_NEAR(test({{{1, 3, 5}, {2, 4, 6}}})->p, 0.7, 1e-12);
+  // Ten each, apart: 2 / C(20, 10).
+  std::vector<double> low, high;
+  for (int i = 0; i < 10; ++i) {
+    low.push_back(i);
+    high.push_back(100 + i);
+  }
+  EXPECT_NEAR(test({{low, high}})->p, 2.0 / 184756, 1e-15);
+  // All tied: no evidence either way.
+  EXPECT_DOUBLE_EQ(test({{{1, 1, 1}, {1, 1, 1}}})->p, 1.0);
+  // A stratum with one side empty counts for nothing; none with both sides: no test.
+  EXPECT_NEAR(test({{{1, 2, 3}, {4, 5, 6}}, {{1}, {}}})->p, 0.1, 1e-12);
+  EXPECT_FALSE(test({{{1, 2}, {}}}));
+  EXPECT_FALSE(test({}));
+}
+
 TEST(StopRule, StopsWhenTheIntervalIsNarrow) {
   const estimate::stop_rule rule{
       .confidence = 0.9, .relative_width = 0.1, .min_repetitions = 5, .max_repetitions = 12};
