@@ -309,6 +309,12 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
   extras_.add_repetition(c.name, std::move(rep.fields));
 }
 
+std::vector<probes::run_record> bench_session::records() const {
+  std::vector<probes::run_record> out = records_;
+  for (auto& r : out) r.regime = regimes_.of(r.order);
+  return out;
+}
+
 void bench_session::record(const bench_case& c, const repetition_report& rep) {
   // As the report has it: a counter that is not a finite number is null there.
   const auto bps = rep.counters.find(schema::counter::kBytesPerSecond);
@@ -319,7 +325,9 @@ void bench_session::record(const bench_case& c, const repetition_report& rep) {
                       .placement = to_string(c.req.place),
                       .topology = c.topo ? to_string(*c.topo) : "",
                       .ok = rep.fields.state == schema::status::ok,
-                      .bytes_per_second = has_bps ? std::optional(bps->second) : std::nullopt});
+                      .bytes_per_second = has_bps ? std::optional(bps->second) : std::nullopt,
+                      .order = rep.fields.order.value_or(0),
+                      .regime = std::nullopt});
 }
 
 nlohmann::json bench_session::stop_rule_json() const {

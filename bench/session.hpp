@@ -74,7 +74,8 @@ class bench_session {
   const report_extras& extras() const noexcept { return extras_; }
   report_extras& extras() noexcept { return extras_; }
   // Every repetition so far, in the order they ran.
-  const std::vector<probes::run_record>& records() const noexcept { return records_; }
+  // The run records, each with the regime of the host it ran in (as the run's regimes stand).
+  std::vector<probes::run_record> records() const;
   // After run(): the regimes over the run, and each benchmark's history.
   const run_regimes& regimes() const noexcept { return regimes_; }
   const std::vector<benchmark_history>& histories() const noexcept { return histories_; }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <stdexcept>
 
@@ -50,25 +51,33 @@ finding copies_finding(const std::vector<run_record>& records) {
       "from this report's sweep: bytes_per_second (payload bytes per second, from the producer's "
       "start to the consumer's last checked byte) of each ok repetition of "
       "posix_shm.futex/throughput/1048576/<placement> and pipe/throughput/1048576/<placement>, "
-      "in the first placement both ran in. The ratio shm/pipe lies between its lower bound, the "
-      "slowest shm repetition over the fastest pipe repetition, and its upper bound, the fastest "
-      "shm over the slowest pipe. Holds when the lower bound is above 1, does not hold when the "
-      "upper bound is below 1, each only when such a complete separation of n and m repetitions "
-      "would happen by chance with probability 1/C(n+m, n) <= 0.05 if the two were alike (3 "
-      "repetitions a side at least); inconclusive otherwise; untested when the report lacks "
-      "either";
+      "in the first placement both ran in, compared within each regime of the host both ran in "
+      "(the report's `regime`; repetitions of different regimes are never compared, as a host "
+      "that moves between states moves both). In each regime the ratio shm/pipe lies between "
+      "the slowest shm repetition over the fastest pipe repetition and the fastest shm over the "
+      "slowest pipe; the lower bound is the least of the regimes', the upper the greatest. Holds "
+      "when the lower bound is above 1 (in every regime every ring repetition beat every pipe "
+      "repetition), does not hold when the upper bound is below 1, each only when such complete "
+      "separations would happen by chance with probability (the product over the regimes of "
+      "1/C(n+m, n)) <= 0.05 if the two were alike; inconclusive otherwise; untested when the "
+      "report lacks either";
   f.value = nullptr;
   f.result = verdict::untested;
 
-  // id -> placement -> bytes_per_second of each ok repetition at 1 MiB.
-  std::map<std::string, std::map<std::string, std::vector<double>>> runs;
+  // id -> placement -> regime (-1: none) -> bytes_per_second of each ok repetition at 1 MiB.
+  using by_regime = std::map<int, std::vector<double>>;
+  std::map<std::string, std::map<std::string, by_regime>> runs;
+  // Repetitions without a regime are left out of a run that has regimes (they cannot be placed).
+  const bool regimes = std::any_of(records.begin(), records.end(),
+                                   [](const run_record& r) { return r.regime.has_value(); });
   for (const run_record& r : records) {
     // One pair, as the method says: a topology's aggregate (N producers into one pipe, N pairs
     // at once) is another benchmark under the same id.
     if (!r.ok || r.pattern != "throughput" || r.message_size != kSize || !r.bytes_per_second ||
-        !r.topology.empty())
+        !r.topology.empty() || (regimes && !r.regime))
       continue;
-    if (r.id == kShmId || r.id == kPipeId) runs[r.id][r.placement].push_back(*r.bytes_per_second);
+    if (r.id == kShmId || r.id == kPipeId)
+      runs[r.id][r.placement][r.regime.value_or(-1)].push_back(*r.bytes_per_second);
   }
   const auto pipe = runs.find(kPipeId);
   const auto shm = runs.find(kShmId);
@@ -84,16 +93,41 @@ finding copies_finding(const std::vector<run_record>& records) {
     return f;
   }
   // Compare within one placement: the first the pipe ran in that the ring also ran in.
-  for (const auto& [placement, p] : pipe->second) {
+  for (const auto& [placement, p_by] : pipe->second) {
     const auto it = shm->second.find(placement);
     if (it == shm->second.end()) continue;
-    const std::vector<double>& s = it->second;
-    const double lower =
-        *std::min_element(s.begin(), s.end()) / *std::max_element(p.begin(), p.end());
-    const double upper =
-        *std::max_element(s.begin(), s.end()) / *std::min_element(p.begin(), p.end());
+    const by_regime& s_by = it->second;
+    std::vector<double> s, p;  // every repetition, for the medians
+    double lower = std::numeric_limits<double>::infinity(), upper = 0, chance = 1;
+    nlohmann::json strata = nlohmann::json::array();
+    for (const auto& [g, pv] : p_by) {
+      p.insert(p.end(), pv.begin(), pv.end());
+      const auto sg = s_by.find(g);
+      if (sg == s_by.end()) continue;
+      const std::vector<double>& sv = sg->second;
+      const double lo =
+          *std::min_element(sv.begin(), sv.end()) / *std::max_element(pv.begin(), pv.end());
+      const double hi =
+          *std::max_element(sv.begin(), sv.end()) / *std::min_element(pv.begin(), pv.end());
+      lower = std::min(lower, lo);
+      upper = std::max(upper, hi);
+      chance *= separation_chance(sv.size(), pv.size());
+      strata.push_back({{"regime", g >= 0 ? nlohmann::json(g) : nlohmann::json(nullptr)},
+                        {"pipe bytes/s", rounded_all(pv)},
+                        {"shm bytes/s", rounded_all(sv)},
+                        {"ratio lower bound", round_to(lo, 3)},
+                        {"ratio upper bound", round_to(hi, 3)}});
+    }
+    for (const auto& [g, sv] : s_by) s.insert(s.end(), sv.begin(), sv.end());
+    if (strata.empty()) {
+      f.result = verdict::inconclusive;
+      f.value = {{"placement", placement}, {"by regime", std::move(strata)}};
+      f.detail = std::string(kShmId) + " and pipe ran at 1 MiB (placement " + placement +
+                 ") but never in one regime of the host, so no repetition of one can be set "
+                 "beside one of the other.";
+      return f;
+    }
     const double mid = median(s) / median(p);
-    const double chance = separation_chance(s.size(), p.size());
     f.value = {{"placement", placement},
                {"pipe bytes/s", rounded_all(p)},
                {"shm bytes/s", rounded_all(s)},
@@ -102,20 +136,28 @@ finding copies_finding(const std::vector<run_record>& records) {
                {"ratio upper bound", round_to(upper, 3)},
                {"repetitions", {{"shm", s.size()}, {"pipe", p.size()}}},
                {"chance of a complete separation if alike", round_to(chance, 4)}};
-    const std::string range = rounded(lower, 2) + " to " + rounded(upper, 2) + "x the pipe's (" +
-                              "medians " + rounded(median(s) / 1e9, 2) + " vs " +
+    if (regimes) f.value["by regime"] = std::move(strata);
+    const std::string within = regimes ? ", within each of the " +
+                                             std::to_string(f.value["by regime"].size()) +
+                                             " regime(s) of the host both ran in"
+                                       : "";
+    const std::string range = rounded(lower, 2) + " to " + rounded(upper, 2) + "x the pipe's" +
+                              within + " (medians " + rounded(median(s) / 1e9, 2) + " vs " +
                               rounded(median(p) / 1e9, 2) + " GB/s; " + std::to_string(s.size()) +
                               " and " + std::to_string(p.size()) + " repetitions, placement " +
                               placement + ")";
+    const std::string every = regimes ? " in the same regime" : "";
     const bool enough = chance <= kAlpha;
     if (enough && lower > 1) {
       f.result = verdict::holds;
       f.detail = std::string(kShmId) + " moved 1 MiB messages at " + range +
-                 ": every repetition of the ring was faster than every repetition of the pipe.";
+                 ": every repetition of the ring was faster than every repetition of the pipe" +
+                 every + ".";
     } else if (enough && upper < 1) {
       f.result = verdict::does_not_hold;
       f.detail = std::string(kShmId) + " moved 1 MiB messages at " + range +
-                 ": every repetition of the ring was slower than every repetition of the pipe.";
+                 ": every repetition of the ring was slower than every repetition of the pipe" +
+                 every + ".";
     } else {
       f.result = verdict::inconclusive;
       f.detail = std::string(kShmId) + " moved 1 MiB messages at " + range + ": ";
@@ -125,7 +167,8 @@ finding copies_finding(const std::vector<run_record>& records) {
             "happen by chance with probability " +
             rounded(chance, 3) + " if the two were alike; run 3 or more a side).";
       else
-        f.detail += "the repetitions overlap, so neither is faster in every repetition.";
+        f.detail +=
+            "the repetitions overlap" + every + ", so neither is faster in every repetition.";
     }
     f.detail += kCopies;
     return f;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,10 @@ struct run_record {
   std::string topology;                    // pairs, fan_in, fan_out; empty for one pair
   bool ok = false;                         // ran and passed its checks (status ok)
   std::optional<double> bytes_per_second;  // throughput that ran; nullopt otherwise
+  std::uint64_t order = 0;                 // the repetition's place in the run
+  // The regime of the host it ran in (the report's `regime`), set once the run's regimes are
+  // known; nullopt without a floor beside it, or a run without regimes.
+  std::optional<int> regime;
 };
 
 // Reads a file written by `ipcbench-probe --out` (an object with a `probes` array; a bare array
@@ -32,8 +37,8 @@ struct run_record {
 std::vector<finding> read_probe_file(const std::string& path);
 
 // Claim 9 from the sweep's repetitions: posix_shm.futex against pipe, bytes_per_second at 1 MiB
-// repetition by repetition (see copies.cpp for the rule); holds, does not hold or inconclusive,
-// and untested, with the reason, when the sweep lacks either.
+// repetition by repetition within each regime of the host (see copies.cpp for the rule); holds,
+// does not hold or inconclusive, and untested, with the reason, when the sweep lacks either.
 finding copies_finding(const std::vector<run_record>& runs);
 
 // The report's top-level `probes` array: `from_file` in order, then copies_finding(runs)

@@ -541,7 +541,9 @@ std::vector<run_record> records_with(
                  .placement = placement,
                  .topology = "",
                  .ok = status == "ok",
-                 .bytes_per_second = bps});
+                 .bytes_per_second = bps,
+                 .order = r.size(),
+                 .regime = std::nullopt});
   return r;
 }
 
@@ -628,6 +630,55 @@ TEST(Copies, InconclusiveWhenRepetitionsOverlapOrAreTooFew) {
   for (int i = 0; i < 5; ++i) e.push_back({"pipe", "cross", 1e9 + i, "ok"});
   for (int i = 0; i < 2; ++i) e.push_back({"posix_shm.futex", "cross", 8e9 + i, "ok"});
   EXPECT_EQ(copies_finding(records_with(e)).result, verdict::holds);
+}
+
+TEST(Copies, ComparesRepetitionsWithinEachRegimeOfTheHost) {
+  // A host in two states: the fast one (regime 0) lifts both, so pooled, the pipe's fast
+  // repetitions (5-6 GB/s) overlap the ring's slow ones (3-4 GB/s); within each regime every
+  // ring repetition beats every pipe repetition: 1/C(4,2) x 1/C(6,3) = 1/120 by chance.
+  auto r = records_with({{"pipe", "cross", 5e9, "ok"},
+                         {"pipe", "cross", 6e9, "ok"},
+                         {"posix_shm.futex", "cross", 9e9, "ok"},
+                         {"posix_shm.futex", "cross", 10e9, "ok"},
+                         {"pipe", "cross", 1e9, "ok"},
+                         {"pipe", "cross", 1.5e9, "ok"},
+                         {"pipe", "cross", 2e9, "ok"},
+                         {"posix_shm.futex", "cross", 3e9, "ok"},
+                         {"posix_shm.futex", "cross", 3.5e9, "ok"},
+                         {"posix_shm.futex", "cross", 4e9, "ok"}});
+  for (std::size_t i = 0; i < r.size(); ++i) r[i].regime = i < 4 ? 0 : 1;
+  const auto f = copies_finding(r);
+  EXPECT_EQ(f.result, verdict::holds) << f.detail;
+  EXPECT_DOUBLE_EQ(f.value.at("ratio lower bound").get<double>(), 1.5);  // 9 / 6 and 3 / 2
+  EXPECT_DOUBLE_EQ(f.value.at("chance of a complete separation if alike").get<double>(),
+                   round_to(1.0 / 120, 4));
+  ASSERT_EQ(f.value.at("by regime").size(), 2u);
+  EXPECT_EQ(f.value.at("by regime")[1].at("regime"), 1);
+  EXPECT_NE(f.detail.find("in the same regime"), std::string::npos) << f.detail;
+  EXPECT_NE(f.detail.find("within each of the 2 regime(s)"), std::string::npos) << f.detail;
+  // Pooled, the same repetitions overlap: inconclusive.
+  for (auto& x : r) x.regime = std::nullopt;
+  EXPECT_EQ(copies_finding(r).result, verdict::inconclusive);
+  // A regime where they overlap makes it inconclusive, however apart the other is.
+  for (std::size_t i = 0; i < r.size(); ++i) r[i].regime = i < 4 ? 0 : 1;
+  r[4].bytes_per_second = 3.2e9;
+  EXPECT_EQ(copies_finding(r).result, verdict::inconclusive);
+  // A repetition without a regime in a run that has them is left out, not pooled.
+  r[4].regime = std::nullopt;
+  const auto g = copies_finding(r);
+  EXPECT_EQ(g.result, verdict::holds) << g.detail;
+  EXPECT_EQ(g.value.at("repetitions").at("pipe"), 4);
+  // Both ran, but never in one regime.
+  auto apart = records_with({{"pipe", "cross", 1e9, "ok"},
+                             {"pipe", "cross", 1e9, "ok"},
+                             {"pipe", "cross", 1e9, "ok"},
+                             {"posix_shm.futex", "cross", 2e9, "ok"},
+                             {"posix_shm.futex", "cross", 2e9, "ok"},
+                             {"posix_shm.futex", "cross", 2e9, "ok"}});
+  for (std::size_t i = 0; i < apart.size(); ++i) apart[i].regime = i < 3 ? 0 : 1;
+  const auto h = copies_finding(apart);
+  EXPECT_EQ(h.result, verdict::inconclusive);
+  EXPECT_NE(h.detail.find("never in one regime"), std::string::npos) << h.detail;
 }
 
 TEST(Copies, UntestedWithoutBothSides) {
