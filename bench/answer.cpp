@@ -592,7 +592,7 @@ std::vector<estimate::rank_stratum> regime_strata(const benchmark_history& a,
   const auto va = values_by_regime(a, r, cpu), vb = values_by_regime(b, r, cpu);
   std::vector<estimate::rank_stratum> out;
   for (const auto& [g, xs] : va)
-    if (const auto it = vb.find(g); it != vb.end()) out.push_back({xs, it->second});
+    if (const auto it = vb.find(g); it != vb.end()) out.push_back({xs, it->second, g});
   return out;
 }
 

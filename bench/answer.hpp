@@ -216,7 +216,8 @@ struct paired_values {
 paired_values in_common_regime(const benchmark_history& a, const benchmark_history& b,
                                const run_regimes& r, bool cpu = false);
 // Both histories' ok values (their CPU time per message with `cpu`) in every regime both ran
-// in, one stratum per regime, for estimate::stratified_rank_test.
+// in, one stratum per regime (its label: the regime; -1 in a run without regimes), for
+// estimate::stratified_rank_test.
 std::vector<estimate::rank_stratum> regime_strata(const benchmark_history& a,
                                                   const benchmark_history& b, const run_regimes& r,
                                                   bool cpu = false);

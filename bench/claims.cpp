@@ -144,7 +144,11 @@ comparison compare_benchmarks(const benchmark_history& a, const benchmark_histor
                               bool lower_is_better, const run_regimes& r, double confidence,
                               bool cpu, bool by_rank) {
   const paired_values v = in_common_regime(a, b, r, cpu);
-  if (!v.found) return {};
+  if (!v.found) {
+    comparison none;
+    none.why = "the two never ran in one regime of the host";
+    return none;
+  }
   const stat sa{estimate::median(v.a), estimate::median_interval(v.a, confidence)};
   const stat sb{estimate::median(v.b), estimate::median_interval(v.b, confidence)};
   if (!(sa.value > 0) || !(sb.value > 0)) return {};
@@ -158,7 +162,8 @@ comparison compare_benchmarks(const benchmark_history& a, const benchmark_histor
           " repetitions of each in one regime; the regime both met most had " +
           std::to_string(v.a.size()) + " and " + std::to_string(v.b.size());
   if (!by_rank) return c;
-  c.rank = estimate::stratified_rank_test(regime_strata(a, b, r, cpu));
+  const std::vector<estimate::rank_stratum> strata = regime_strata(a, b, r, cpu);
+  c.rank = estimate::stratified_rank_test(strata);
   if (!c.rank) return c;
   // 1 - confidence, not quite 0.1 in floating point: three repetitions each apart give 0.1.
   const double alpha = (1 - confidence) * (1 + 1e-9);
@@ -170,6 +175,25 @@ comparison compare_benchmarks(const benchmark_history& a, const benchmark_histor
              " regime(s) both ran in (" + std::to_string(c.rank->a_count) + " and " +
              std::to_string(c.rank->b_count) + " repetitions) gives p = " + format_p(c.rank->p) +
              ", above " + format_p(1 - confidence);
+    // The host's states may order the two opposite ways, each completely: then the state, not
+    // the mechanisms, decides, and pooling the regimes would hide it.
+    std::vector<int> ahead, behind;  // regimes where every repetition of a beat every one of b
+    for (std::size_t i = 0; i < strata.size(); ++i) {
+      const double share = c.rank->a_lower_by_stratum[i];
+      if (share == (lower_is_better ? 1.0 : 0.0)) ahead.push_back(strata[i].label);
+      if (share == (lower_is_better ? 0.0 : 1.0)) behind.push_back(strata[i].label);
+    }
+    const auto list = [](const std::vector<int>& regimes) {
+      std::string out;
+      for (std::size_t i = 0; i < regimes.size(); ++i)
+        out += (i ? ", " : "") + std::to_string(regimes[i]);
+      return out;
+    };
+    if (!ahead.empty() && !behind.empty())
+      c.why +=
+          "; the host's state decides the order: every repetition of the subject was better "
+          "in regime " +
+          list(ahead) + " and worse in regime " + list(behind);
   }
   return c;
 }

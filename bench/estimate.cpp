@@ -59,13 +59,20 @@ std::optional<rank_test> stratified_rank_test(std::span<const rank_stratum> stra
   std::vector<long double> null{1.0L};  // of the sum of U over the strata so far
   double u = 0, pairs = 0;
   for (const rank_stratum& s : strata) {
-    if (s.a.empty() || s.b.empty()) continue;
+    if (s.a.empty() || s.b.empty()) {
+      t.a_lower_by_stratum.push_back(std::numeric_limits<double>::quiet_NaN());
+      continue;
+    }
     ++t.strata;
     t.a_count += s.a.size();
     t.b_count += s.b.size();
+    double own = 0;
     for (double x : s.a)
-      for (double y : s.b) u += x < y ? 1.0 : x == y ? 0.5 : 0.0;
-    pairs += static_cast<double>(s.a.size() * s.b.size());
+      for (double y : s.b) own += x < y ? 1.0 : x == y ? 0.5 : 0.0;
+    u += own;
+    const auto own_pairs = static_cast<double>(s.a.size() * s.b.size());
+    t.a_lower_by_stratum.push_back(own / own_pairs);
+    pairs += own_pairs;
     const std::vector<long double> one = mann_whitney_null(s.a.size(), s.b.size());
     std::vector<long double> sum(null.size() + one.size() - 1, 0.0L);
     for (std::size_t i = 0; i < null.size(); ++i)

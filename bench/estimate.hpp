@@ -41,9 +41,13 @@ struct rank_test {
   double a_lower = 0.5;  // U over the pairs ranked: above 1/2, a's values tend to be lower
   std::size_t strata = 0;
   std::size_t a_count = 0, b_count = 0;
+  // Each stratum's own share (U over its pairs), in the order given; a stratum with a side empty
+  // has NaN. A host whose states order the two opposite ways shows 1 in one and 0 in another.
+  std::vector<double> a_lower_by_stratum;
 };
 struct rank_stratum {
   std::vector<double> a, b;
+  int label = -1;  // the caller's name for it (the regime), untouched here
 };
 std::optional<rank_test> stratified_rank_test(std::span<const rank_stratum> strata);
 

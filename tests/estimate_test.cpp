@@ -67,6 +67,14 @@ TEST(RankTest, ExactPValuesOfSmallSamples) {
   // Regimes are never ranked against each other: a's values of one regime above b's of the
   // other change nothing.
   EXPECT_NEAR(test({{{1, 2}, {3, 4}}, {{100, 200}, {300, 400}}})->p, 2.0 / 36, 1e-12);
+  // Two regimes ordering the two opposite ways, each completely: they cancel (p = 1), and each
+  // stratum's own share shows it.
+  const auto opposite = test({{{1, 2}, {3, 4}}, {{30, 40}, {10, 20}}, {{5}, {}}});
+  EXPECT_DOUBLE_EQ(opposite->p, 1.0);
+  ASSERT_EQ(opposite->a_lower_by_stratum.size(), 3u);
+  EXPECT_DOUBLE_EQ(opposite->a_lower_by_stratum[0], 1.0);
+  EXPECT_DOUBLE_EQ(opposite->a_lower_by_stratum[1], 0.0);
+  EXPECT_TRUE(std::isnan(opposite->a_lower_by_stratum[2]));
   // Interleaved (U = 6 of 9): P(U >= 6) = 7/20 for three each, p = 0.7.
   EXPECT_NEAR(test({{{1, 3, 5}, {2, 4, 6}}})->p, 0.7, 1e-12);
   // Ten each, apart: 2 / C(20, 10).
