@@ -76,6 +76,7 @@ json comparison_json(const comparison& c) {
                       {"strata", c.rank->strata},
                       {"repetitions", {c.rank->a_count, c.rank->b_count}}};
   if (!c.why.empty()) j["why"] = c.why;
+  if (c.state_decides) j["host_state_decides"] = true;
   return j;
 }
 
@@ -126,6 +127,20 @@ json finish(json claim, const std::string& untested_why) {
       summary += " and " + std::to_string(at.size() - listed) +
                  " more (each of the claim's rows says why)";
   }
+  // Untested rows where the host's states order a comparison opposite ways: no lack of
+  // repetitions, an answer that depends on the host.
+  std::size_t state_decides = 0;
+  for (const auto& row : claim["rows"]) {
+    if (row["verdict"] != "untested") continue;
+    bool any = row.value("host_state_decides", false);
+    for (const char* key : {"against", "speed", "cpu"})
+      if (const auto it = row.find(key); it != row.end())
+        for (const auto& c : *it) any = any || c.value("host_state_decides", false);
+    if (any) ++state_decides;
+  }
+  if (state_decides != 0)
+    summary += "; the host's state decides the order at " + std::to_string(state_decides) +
+               " of the untested (better in every repetition in one regime, worse in another)";
   if (claim["rows"].empty()) summary = untested_why;
   claim["verdict"] = verdict;
   claim["summary"] = summary;
@@ -189,7 +204,8 @@ comparison compare_benchmarks(const benchmark_history& a, const benchmark_histor
         out += (i ? ", " : "") + std::to_string(regimes[i]);
       return out;
     };
-    if (!ahead.empty() && !behind.empty())
+    c.state_decides = !ahead.empty() && !behind.empty();
+    if (c.state_decides)
       c.why +=
           "; the host's state decides the order: every repetition of the subject was better "
           "in regime " +

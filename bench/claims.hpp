@@ -51,6 +51,9 @@ struct comparison {
   std::optional<std::pair<double, double>> values;        // a's and b's medians there
   std::optional<estimate::rank_test> rank;
   std::string why;  // untested only
+  // Untested because the host's states order the two opposite ways: in one regime every
+  // repetition of a beat every one of b, in another every one of b beat every one of a.
+  bool state_decides = false;
 };
 comparison compare_benchmarks(const benchmark_history& a, const benchmark_history& b,
                               bool lower_is_better, const run_regimes& r, double confidence,

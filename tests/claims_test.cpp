@@ -146,6 +146,11 @@ TEST(Claims, TheRankTestRanksWithinEachRegimeOfTheHost) {
                      "better in regime 0 and worse in regime 1"),
             std::string::npos)
       << why;
+  EXPECT_EQ(split["against"][0]["host_state_decides"], true);
+  const std::string summary = f.claims().at("shm_fastest")["summary"].get<std::string>();
+  EXPECT_NE(summary.find("the host's state decides the order at 1 of the untested"),
+            std::string::npos)
+      << summary;
 }
 
 TEST(Claims, SharedMemoryFastestSplitBySize) {
