@@ -1,6 +1,7 @@
 // Claim 9: "shared memory moves 1 MiB messages faster than a pipe". What is compared is what the
 // sweep measured: the futex ring (posix_shm.futex, whose receiver sleeps in the kernel as a
-// pipe's does in read(2)) against the pipe, bytes_per_second at 1 MiB, repetition by repetition.
+// pipe's does in read(2)) against the pipe, bytes_per_second at 1 MiB, repetition by repetition
+// within each regime of the host (a host that moves between states moves both).
 // Both make two copies per message (docs/mechanisms.md), so the claim is about speed, not copies.
 // It needs the sweep's repetitions (the bench program's run records) rather than a run of its own.
 #include <algorithm>

@@ -84,6 +84,20 @@ TEST(RankTest, ExactPValuesOfSmallSamples) {
     high.push_back(100 + i);
   }
   EXPECT_NEAR(test({{low, high}})->p, 2.0 / 184756, 1e-15);
+  // Forty each, past what long double holds exactly (C(80, 40) ~ 1.1e23): apart, 2 / C(80, 40);
+  // alternating, no evidence (p near 1).
+  std::vector<double> low40, high40, even, odd;
+  for (int i = 0; i < 40; ++i) {
+    low40.push_back(i);
+    high40.push_back(100 + i);
+    even.push_back(2 * i);
+    odd.push_back(2 * i + 1);
+  }
+  const double c80 = std::exp(std::lgamma(81.0) - 2 * std::lgamma(41.0));
+  EXPECT_NEAR(test({{low40, high40}})->p * c80 / 2, 1.0, 1e-9);
+  const auto alternating = test({{even, odd}});
+  EXPECT_GT(alternating->p, 0.8);
+  EXPECT_LE(alternating->p, 1.0);
   // All tied: no evidence either way.
   EXPECT_DOUBLE_EQ(test({{{1, 1, 1}, {1, 1, 1}}})->p, 1.0);
   // A stratum with one side empty counts for nothing; none with both sides: no test.
