@@ -598,17 +598,15 @@ std::vector<estimate::rank_stratum> regime_strata(const benchmark_history& a,
 
 paired_values in_common_regime(const benchmark_history& a, const benchmark_history& b,
                                const run_regimes& r, bool cpu) {
-  const auto va = values_by_regime(a, r, cpu), vb = values_by_regime(b, r, cpu);
   paired_values out;
   std::size_t common = 0;
-  for (const auto& [g, xs] : va)
-    if (const auto it = vb.find(g);
-        it != vb.end() && std::min(xs.size(), it->second.size()) > common) {
-      common = std::min(xs.size(), it->second.size());
+  for (auto& s : regime_strata(a, b, r, cpu))
+    if (std::min(s.a.size(), s.b.size()) > common) {
+      common = std::min(s.a.size(), s.b.size());
       out.found = true;
-      out.regime = g >= 0 ? std::optional<int>(g) : std::nullopt;
-      out.a = xs;
-      out.b = it->second;
+      out.regime = s.label >= 0 ? std::optional<int>(s.label) : std::nullopt;
+      out.a = std::move(s.a);
+      out.b = std::move(s.b);
     }
   return out;
 }
