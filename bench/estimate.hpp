@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "stats/rank.hpp"
+
 namespace ipcbench::estimate {
 
 // The median of `values` (the mean of the two middle ones for an even count); NaN when empty.
@@ -27,29 +29,11 @@ std::optional<interval> median_interval(std::span<const double> values, double c
 // The fewest repetitions whose median has an interval at `confidence` (5 at 90 %; 1000 at most).
 std::size_t repetitions_for_interval(double confidence);
 
-// Whether two benchmarks' values differ, from few repetitions: an exact stratified rank test.
-// Each stratum holds both benchmarks' values in one regime of the host (values of different
-// regimes are never ranked against each other). The statistic is the sum over strata of the
-// Mann-Whitney count U (pairs with a's value below b's; a tie counts a half); its null
-// distribution, every split of each stratum's values between a and b equally likely, is exact
-// (the convolution of each stratum's). `p` is two-sided: twice the smaller tail, at most 1. It
-// needs no interval of a median, so it can order two benchmarks from as few as three repetitions
-// each in one regime (p = 0.1) or two each in two regimes (p = 0.056), though only when their
-// values do not overlap. nullopt when no stratum has values on both sides.
-struct rank_test {
-  double p = 1;
-  double a_lower = 0.5;  // U over the pairs ranked: above 1/2, a's values tend to be lower
-  std::size_t strata = 0;
-  std::size_t a_count = 0, b_count = 0;
-  // Each stratum's own share (U over its pairs), in the order given; a stratum with a side empty
-  // has NaN. A host whose states order the two opposite ways shows 1 in one and 0 in another.
-  std::vector<double> a_lower_by_stratum;
-};
-struct rank_stratum {
-  std::vector<double> a, b;
-  int label = -1;  // the caller's name for it (the regime), untouched here
-};
-std::optional<rank_test> stratified_rank_test(std::span<const rank_stratum> strata);
+// Whether two benchmarks' values differ, from few repetitions: the exact stratified rank test
+// (stats/rank.hpp), shared with the probes and compare.
+using rank_stats::rank_stratum;
+using rank_stats::rank_test;
+using rank_stats::stratified_rank_test;
 
 // When to stop repeating one benchmark: once `min_repetitions` have run, as soon as the interval
 // of the median of the values it is judged on (its repetitions in the reference regime) is

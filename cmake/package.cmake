@@ -14,7 +14,7 @@ endif()
 # libipcbench.so: the static layers linked whole (a plug-in may use any of their functions),
 # then again as ordinary libraries for their own dependencies (ZeroMQ, nng, gRPC, liburing...).
 set(ipcbench_layers ipcbench_bench_lib ipcbench_registry ipcbench_harness ipcbench_mechanisms
-                    ipcbench_adapter ipcbench_sys ipcbench_report ipcbench_probes)
+                    ipcbench_adapter ipcbench_sys ipcbench_report ipcbench_stats ipcbench_probes)
 set(ipcbench_whole "")
 foreach(layer IN LISTS ipcbench_layers)
   list(APPEND ipcbench_whole "$<TARGET_FILE:${layer}>")

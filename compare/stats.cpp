@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "stats/rank.hpp"
+
 namespace ipcbench::compare {
 namespace {
 
@@ -18,29 +20,6 @@ void require_samples(std::span<const double> x, std::span<const double> y) {
   if (std::any_of(x.begin(), x.end(), is_nan) || std::any_of(y.begin(), y.end(), is_nan)) {
     throw std::invalid_argument("NaN in sample");
   }
-}
-
-// Number of orderings of n1 x's and n2 y's for each value of U = #(x > y), u = 0 .. n1 * n2.
-// Recurrence on the largest element: an x there beats all n2 y's, a y there beats nothing, so
-// f(m, n, u) = f(m - 1, n, u - n) + f(m, n - 1, u). Only additions, so doubles stay accurate.
-std::vector<double> exact_u_counts(std::size_t n1, std::size_t n2) {
-  const std::size_t max_u = n1 * n2;
-  // prev[n] holds f(m - 1, n, .), cur[n] holds f(m, n, .).
-  std::vector<std::vector<double>> prev(n2 + 1, std::vector<double>(max_u + 1, 0.0));
-  for (auto& row : prev) row[0] = 1.0;  // m = 0: one ordering, U = 0
-  for (std::size_t m = 1; m <= n1; ++m) {
-    std::vector<std::vector<double>> cur(n2 + 1, std::vector<double>(max_u + 1, 0.0));
-    cur[0][0] = 1.0;  // n = 0: one ordering, U = 0
-    for (std::size_t n = 1; n <= n2; ++n) {
-      for (std::size_t u = 0; u <= m * n; ++u) {
-        double count = cur[n - 1][u];
-        if (u >= n) count += prev[n][u - n];
-        cur[n][u] = count;
-      }
-    }
-    prev = std::move(cur);
-  }
-  return prev[n2];
 }
 
 // Exact two-sided p-value of the rank-sum statistic with ties: the distribution of the sum of
@@ -246,16 +225,13 @@ mwu_result mann_whitney_u(std::span<const double> x, std::span<const double> y, 
     return result;
   }
   if (method == mwu_method::exact) {
-    const std::vector<double> counts = exact_u_counts(n1, n2);
-    double total = 0.0;
-    double tail = 0.0;  // P(U >= u_big) * total
+    // U's null distribution is symmetric, so that of the count of x below y serves for U.
+    const std::vector<double> null = rank_stats::mann_whitney_null(n1, n2);
+    double tail = 0.0;  // P(U >= u_big)
     const auto first = static_cast<std::size_t>(std::llround(u_big));
-    for (std::size_t u = 0; u < counts.size(); ++u) {
-      total += counts[u];
-      if (u >= first) tail += counts[u];
-    }
+    for (std::size_t u = first; u < null.size(); ++u) tail += null[u];
     result.exact = true;
-    result.p_value = std::min(1.0, 2.0 * tail / total);
+    result.p_value = std::min(1.0, 2.0 * tail);
     return result;
   }
 
