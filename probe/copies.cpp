@@ -1,17 +1,20 @@
 // Claim 9: "shared memory moves 1 MiB messages faster than a pipe". What is compared is what the
 // sweep measured: the futex ring (posix_shm.futex, whose receiver sleeps in the kernel as a
 // pipe's does in read(2)) against the pipe, bytes_per_second at 1 MiB, repetition by repetition
-// within each regime of the host (a host that moves between states moves both).
+// within each regime of the host (a host that moves between states moves both), by the exact
+// stratified rank test the report's claims use (stats/rank.hpp).
 // Both make two copies per message (docs/mechanisms.md), so the claim is about speed, not copies.
 // It needs the sweep's repetitions (the bench program's run records) rather than a run of its own.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <limits>
 #include <map>
 #include <stdexcept>
 
 #include "probe/report_probes.hpp"
+#include "stats/rank.hpp"
 
 namespace ipcbench::probes {
 namespace {
@@ -19,9 +22,18 @@ namespace {
 constexpr std::size_t kSize = 1048576;
 constexpr char kShmId[] = "posix_shm.futex";
 constexpr char kPipeId[] = "pipe";
-// The chance a verdict may be wrong when the two are alike: a complete separation of n and m
-// repetitions happens by chance with probability 1 / C(n + m, n) (3 and 3: 1/20).
-constexpr double kAlpha = 0.05;
+// The level of the rank test's two-sided p for a verdict, as the report's claims take it (1 - their
+// confidence of 0.9): if the two were alike, a verdict either way would come by chance with
+// probability at most 0.1, and one in a given direction 0.05. Three repetitions a side in one
+// regime, every ring repetition above every pipe repetition, reach it (2 / C(6, 3)).
+constexpr double kLevel = 0.1;
+
+// A p value as text: two significant digits (a p of 1e-7 is not "0.000").
+std::string p_text(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2g", p);
+  return buf;
+}
 
 nlohmann::json rounded_all(const std::vector<double>& v) {
   nlohmann::json a = nlohmann::json::array();
@@ -54,14 +66,17 @@ finding copies_finding(const std::vector<run_record>& records) {
       "posix_shm.futex/throughput/1048576/<placement> and pipe/throughput/1048576/<placement>, "
       "in the first placement both ran in, compared within each regime of the host both ran in "
       "(the report's `regime`; repetitions of different regimes are never compared, as a host "
-      "that moves between states moves both). In each regime the ratio shm/pipe lies between "
-      "the slowest shm repetition over the fastest pipe repetition and the fastest shm over the "
-      "slowest pipe; the lower bound is the least of the regimes', the upper the greatest. Holds "
-      "when the lower bound is above 1 (in every regime every ring repetition beat every pipe "
-      "repetition), does not hold when the upper bound is below 1, each only when such complete "
-      "separations would happen by chance with probability (the product over the regimes of "
-      "1/C(n+m, n)) <= 0.05 if the two were alike; inconclusive otherwise; untested when the "
-      "report lacks either";
+      "that moves between states moves both). The verdict is an exact stratified rank test, one "
+      "stratum per regime: every ring repetition is set beside every pipe repetition of its "
+      "regime, and the share of those pairs in which the ring was faster is tested against "
+      "every split of each regime's repetitions between the two being equally likely. Holds "
+      "when the ring was faster in more than half of the pairs with a two-sided p <= 0.1, does "
+      "not hold when it was slower in more than half with p <= 0.1; inconclusive otherwise "
+      "(too few repetitions for p to reach 0.1 even if one side won every pair, or the "
+      "repetitions overlap too much); untested when the report lacks either. Beside it, the "
+      "ratio shm/pipe of the medians, and its bounds within the regimes: the slowest shm "
+      "repetition over the fastest pipe repetition (the least over the regimes) and the fastest "
+      "shm over the slowest pipe (the greatest)";
   f.value = nullptr;
   f.result = verdict::untested;
 
@@ -99,8 +114,9 @@ finding copies_finding(const std::vector<run_record>& records) {
     if (it == shm->second.end()) continue;
     const by_regime& s_by = it->second;
     std::vector<double> s, p;  // every repetition, for the medians
-    double lower = std::numeric_limits<double>::infinity(), upper = 0, chance = 1;
-    nlohmann::json strata = nlohmann::json::array();
+    double lower = std::numeric_limits<double>::infinity(), upper = 0;
+    std::vector<rank_stats::rank_stratum> strata;  // a: the ring, b: the pipe
+    nlohmann::json by_regime_json = nlohmann::json::array();
     for (const auto& [g, pv] : p_by) {
       p.insert(p.end(), pv.begin(), pv.end());
       const auto sg = s_by.find(g);
@@ -112,22 +128,29 @@ finding copies_finding(const std::vector<run_record>& records) {
           *std::max_element(sv.begin(), sv.end()) / *std::min_element(pv.begin(), pv.end());
       lower = std::min(lower, lo);
       upper = std::max(upper, hi);
-      chance *= separation_chance(sv.size(), pv.size());
-      strata.push_back({{"regime", g >= 0 ? nlohmann::json(g) : nlohmann::json(nullptr)},
-                        {"pipe bytes/s", rounded_all(pv)},
-                        {"shm bytes/s", rounded_all(sv)},
-                        {"ratio lower bound", round_to(lo, 3)},
-                        {"ratio upper bound", round_to(hi, 3)}});
+      strata.push_back({.a = sv, .b = pv, .label = g});
+      by_regime_json.push_back({{"regime", g >= 0 ? nlohmann::json(g) : nlohmann::json(nullptr)},
+                                {"pipe bytes/s", rounded_all(pv)},
+                                {"shm bytes/s", rounded_all(sv)},
+                                {"ratio lower bound", round_to(lo, 3)},
+                                {"ratio upper bound", round_to(hi, 3)}});
     }
     for (const auto& [g, sv] : s_by) s.insert(s.end(), sv.begin(), sv.end());
-    if (strata.empty()) {
+    const auto test = rank_stats::stratified_rank_test(strata);
+    if (!test) {
       f.result = verdict::inconclusive;
-      f.value = {{"placement", placement}, {"by regime", std::move(strata)}};
+      f.value = {{"placement", placement}, {"by regime", std::move(by_regime_json)}};
       f.detail = std::string(kShmId) + " and pipe ran at 1 MiB (placement " + placement +
                  ") but never in one regime of the host, so no repetition of one can be set "
                  "beside one of the other.";
       return f;
     }
+    // The share of the pairs set beside each other in which the ring was faster (a tie: half).
+    const double faster = 1 - test->a_lower;
+    const double least = rank_stats::least_rank_p(strata);
+    for (std::size_t k = 0; k < by_regime_json.size(); ++k)
+      by_regime_json[k]["shm faster in share of pairs"] =
+          round_to(1 - test->a_lower_by_stratum[k], 3);
     const double mid = median(s) / median(p);
     f.value = {{"placement", placement},
                {"pipe bytes/s", rounded_all(p)},
@@ -136,8 +159,10 @@ finding copies_finding(const std::vector<run_record>& records) {
                {"ratio lower bound", round_to(lower, 3)},
                {"ratio upper bound", round_to(upper, 3)},
                {"repetitions", {{"shm", s.size()}, {"pipe", p.size()}}},
-               {"chance of a complete separation if alike", round_to(chance, 4)}};
-    if (regimes) f.value["by regime"] = std::move(strata);
+               {"shm faster in share of pairs", round_to(faster, 3)},
+               {"rank test p", test->p},
+               {"least p these repetitions allow", least}};
+    if (regimes) f.value["by regime"] = std::move(by_regime_json);
     const std::string within = regimes ? ", within each of the " +
                                              std::to_string(f.value["by regime"].size()) +
                                              " regime(s) of the host both ran in"
@@ -147,29 +172,36 @@ finding copies_finding(const std::vector<run_record>& records) {
                               rounded(median(p) / 1e9, 2) + " GB/s; " + std::to_string(s.size()) +
                               " and " + std::to_string(p.size()) + " repetitions, placement " +
                               placement + ")";
-    const std::string every = regimes ? " in the same regime" : "";
-    const bool enough = chance <= kAlpha;
-    if (enough && lower > 1) {
+    const std::string pairs = std::string("of the pairs of repetitions set beside each other") +
+                              (regimes ? " in the same regime" : "") +
+                              " (exact rank test, p = " + p_text(test->p) + ")";
+    f.detail = std::string(kShmId) + " moved 1 MiB messages at " + range + ": ";
+    if (test->p <= kLevel * (1 + 1e-9) && faster > 0.5) {
       f.result = verdict::holds;
-      f.detail = std::string(kShmId) + " moved 1 MiB messages at " + range +
-                 ": every repetition of the ring was faster than every repetition of the pipe" +
-                 every + ".";
-    } else if (enough && upper < 1) {
+      f.detail += "the ring was faster in " + rounded(100 * faster, 0) + " % " + pairs + ".";
+    } else if (test->p <= kLevel * (1 + 1e-9) && faster < 0.5) {
       f.result = verdict::does_not_hold;
-      f.detail = std::string(kShmId) + " moved 1 MiB messages at " + range +
-                 ": every repetition of the ring was slower than every repetition of the pipe" +
-                 every + ".";
+      f.detail += "the ring was slower in " + rounded(100 * (1 - faster), 0) + " % " + pairs + ".";
+    } else if (least > kLevel * (1 + 1e-9)) {
+      f.result = verdict::inconclusive;
+      f.detail +=
+          "too few repetitions for a verdict: even if one side had won every pair, the rank "
+          "test's p would be " +
+          p_text(least) + " (at most " + rounded(kLevel, 2) +
+          " needed; 3 or more a side in one regime reach it).";
     } else {
       f.result = verdict::inconclusive;
-      f.detail = std::string(kShmId) + " moved 1 MiB messages at " + range + ": ";
-      if (!enough)
+      f.detail += "the repetitions overlap too much to tell them apart: the ring was faster in " +
+                  rounded(100 * faster, 0) + " % " + pairs + ", above " + rounded(kLevel, 2) + ".";
+      // A host whose states order the two opposite ways, each completely: said, not averaged.
+      const auto& shares = test->a_lower_by_stratum;
+      const bool both =
+          std::any_of(shares.begin(), shares.end(), [](double x) { return x == 0; }) &&
+          std::any_of(shares.begin(), shares.end(), [](double x) { return x == 1; });
+      if (both)
         f.detail +=
-            "too few repetitions for a verdict (a complete separation of these would "
-            "happen by chance with probability " +
-            rounded(chance, 3) + " if the two were alike; run 3 or more a side).";
-      else
-        f.detail +=
-            "the repetitions overlap" + every + ", so neither is faster in every repetition.";
+            " The host's state decides: in one regime every ring repetition beat every pipe "
+            "repetition, in another every one lost (see `by regime`).";
     }
     f.detail += kCopies;
     return f;

@@ -42,6 +42,26 @@ TEST(MedianInterval, OrderStatisticsAndTheirCoverage) {
   EXPECT_FALSE(median_interval({}, 0.9));
 }
 
+TEST(RankTest, TheLeastPIsThatOfACompleteSeparation) {
+  using rank_stats::rank_stratum;
+  const auto least = [](std::vector<rank_stratum> strata) {
+    return rank_stats::least_rank_p(strata);
+  };
+  EXPECT_NEAR(least({{{1, 2, 3}, {4, 5, 6}}}), 0.1, 1e-12);                   // 2 / 20
+  EXPECT_NEAR(least({{{1, 2}, {3, 4}}, {{1, 2}, {3, 4}}}), 2.0 / 36, 1e-12);  // 2 / 6 / 6
+  EXPECT_NEAR(least({{{1, 2}, {3, 4, 5, 6, 7}}}), 2.0 / 21, 1e-12);           // C(7, 2)
+  EXPECT_DOUBLE_EQ(least({{{1}, {2}}}), 1.0);                                 // 2 / 2
+  EXPECT_DOUBLE_EQ(least({{{1, 2}, {}}}), 1.0);                               // nothing
+  // What the test itself gives for values that far apart, at ten a side.
+  std::vector<double> a, b;
+  for (int i = 0; i < 10; ++i) {
+    a.push_back(i);
+    b.push_back(100 + i);
+  }
+  const std::vector<rank_stratum> ten = {{a, b}};
+  EXPECT_NEAR(rank_stats::least_rank_p(ten), rank_stats::stratified_rank_test(ten)->p, 1e-15);
+}
+
 TEST(RankTest, ExactPValuesOfSmallSamples) {
   using estimate::rank_stratum;
   const auto test = [](std::vector<rank_stratum> strata) {

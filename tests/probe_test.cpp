@@ -567,7 +567,11 @@ TEST(Copies, HoldsWhenEveryRingRepetitionBeatsEveryPipeRepetition) {
   EXPECT_DOUBLE_EQ(f.value.at("ratio lower bound").get<double>(), 1.333);  // 4 / 3
   EXPECT_DOUBLE_EQ(f.value.at("ratio upper bound").get<double>(), 9.0);    // 9 / 1
   EXPECT_DOUBLE_EQ(f.value.at("ratio shm/pipe of the medians").get<double>(), 3.0);
-  EXPECT_DOUBLE_EQ(f.value.at("chance of a complete separation if alike").get<double>(), 0.05);
+  // Apart, 3 and 3: the exact rank test's least two-sided p, 2 / C(6, 3) = 0.1, the level.
+  EXPECT_DOUBLE_EQ(f.value.at("rank test p").get<double>(), 0.1);
+  EXPECT_DOUBLE_EQ(f.value.at("least p these repetitions allow").get<double>(), 0.1);
+  EXPECT_DOUBLE_EQ(f.value.at("shm faster in share of pairs").get<double>(), 1.0);
+  EXPECT_NE(f.detail.find("faster in 100 % of the pairs"), std::string::npos) << f.detail;
   EXPECT_NE(f.claim.find("1 MiB"), std::string::npos);
   EXPECT_EQ(f.claim.find("fewer copies"), std::string::npos);
   EXPECT_NE(f.detail.find("two copies per message"), std::string::npos) << f.detail;
@@ -625,17 +629,39 @@ TEST(Copies, InconclusiveWhenRepetitionsOverlapOrAreTooFew) {
     EXPECT_EQ(few.result, verdict::inconclusive) << n << ": " << few.detail;
     EXPECT_NE(few.detail.find("too few repetitions"), std::string::npos) << few.detail;
   }
-  // 2 against 5 is enough (1/21 <= 0.05).
+  // 2 against 5 is enough (2/21 <= 0.1).
   std::vector<std::tuple<std::string, std::string, double, std::string>> e;
   for (int i = 0; i < 5; ++i) e.push_back({"pipe", "cross", 1e9 + i, "ok"});
   for (int i = 0; i < 2; ++i) e.push_back({"posix_shm.futex", "cross", 8e9 + i, "ok"});
   EXPECT_EQ(copies_finding(records_with(e)).result, verdict::holds);
 }
 
+TEST(Copies, TheRankTestDecidesWhereOnlyTheExtremesOverlap) {
+  // 5 and 5, the ring faster in 24 of the 25 pairs: its slowest repetition (4.5) below the
+  // pipe's fastest (5). Not every repetition beat every one, but by chance this happens with
+  // two-sided p = 2 x 2/252 if the two were alike.
+  std::vector<std::tuple<std::string, std::string, double, std::string>> e;
+  for (double v : {1e9, 2e9, 3e9, 4e9, 5e9}) e.push_back({"pipe", "cross", v, "ok"});
+  for (double v : {4.5e9, 6e9, 7e9, 8e9, 9e9}) e.push_back({"posix_shm.futex", "cross", v, "ok"});
+  const auto f = copies_finding(records_with(e));
+  EXPECT_EQ(f.result, verdict::holds) << f.detail;
+  EXPECT_NEAR(f.value.at("rank test p").get<double>(), 4.0 / 252, 1e-12);
+  EXPECT_DOUBLE_EQ(f.value.at("shm faster in share of pairs").get<double>(), 0.96);
+  EXPECT_LT(f.value.at("ratio lower bound").get<double>(), 1.0);
+  EXPECT_NE(f.detail.find("faster in 96 % of the pairs"), std::string::npos) << f.detail;
+  // The same, mirrored: the ring slower in 24 of 25 pairs.
+  std::vector<std::tuple<std::string, std::string, double, std::string>> m;
+  for (double v : {1e9, 2e9, 3e9, 4e9, 5e9}) m.push_back({"posix_shm.futex", "cross", v, "ok"});
+  for (double v : {4.5e9, 6e9, 7e9, 8e9, 9e9}) m.push_back({"pipe", "cross", v, "ok"});
+  const auto g = copies_finding(records_with(m));
+  EXPECT_EQ(g.result, verdict::does_not_hold) << g.detail;
+  EXPECT_NE(g.detail.find("slower in 96 % of the pairs"), std::string::npos) << g.detail;
+}
+
 TEST(Copies, ComparesRepetitionsWithinEachRegimeOfTheHost) {
   // A host in two states: the fast one (regime 0) lifts both, so pooled, the pipe's fast
   // repetitions (5-6 GB/s) overlap the ring's slow ones (3-4 GB/s); within each regime every
-  // ring repetition beats every pipe repetition: 1/C(4,2) x 1/C(6,3) = 1/120 by chance.
+  // ring repetition beats every pipe repetition: 2 x 1/C(4,2) x 1/C(6,3) = 1/60 by chance.
   auto r = records_with({{"pipe", "cross", 5e9, "ok"},
                          {"pipe", "cross", 6e9, "ok"},
                          {"posix_shm.futex", "cross", 9e9, "ok"},
@@ -650,8 +676,7 @@ TEST(Copies, ComparesRepetitionsWithinEachRegimeOfTheHost) {
   const auto f = copies_finding(r);
   EXPECT_EQ(f.result, verdict::holds) << f.detail;
   EXPECT_DOUBLE_EQ(f.value.at("ratio lower bound").get<double>(), 1.5);  // 9 / 6 and 3 / 2
-  EXPECT_DOUBLE_EQ(f.value.at("chance of a complete separation if alike").get<double>(),
-                   round_to(1.0 / 120, 4));
+  EXPECT_NEAR(f.value.at("rank test p").get<double>(), 1.0 / 60, 1e-12);
   ASSERT_EQ(f.value.at("by regime").size(), 2u);
   EXPECT_EQ(f.value.at("by regime")[1].at("regime"), 1);
   EXPECT_NE(f.detail.find("in the same regime"), std::string::npos) << f.detail;
@@ -659,10 +684,20 @@ TEST(Copies, ComparesRepetitionsWithinEachRegimeOfTheHost) {
   // Pooled, the same repetitions overlap: inconclusive.
   for (auto& x : r) x.regime = std::nullopt;
   EXPECT_EQ(copies_finding(r).result, verdict::inconclusive);
-  // A regime where they overlap makes it inconclusive, however apart the other is.
+  // One pair of a regime out of order still holds (p = 2 x 3/120)...
   for (std::size_t i = 0; i < r.size(); ++i) r[i].regime = i < 4 ? 0 : 1;
   r[4].bytes_per_second = 3.2e9;
-  EXPECT_EQ(copies_finding(r).result, verdict::inconclusive);
+  const auto one_out = copies_finding(r);
+  EXPECT_EQ(one_out.result, verdict::holds) << one_out.detail;
+  EXPECT_NEAR(one_out.value.at("rank test p").get<double>(), 0.05, 1e-12);
+  EXPECT_NEAR(one_out.value.at("by regime")[1].at("shm faster in share of pairs").get<double>(),
+              0.889, 1e-12);  // 8 of 9
+  // ...three do not (p = 2 x 16/120), however apart the other regime is.
+  r[5].bytes_per_second = 3.7e9;
+  const auto three_out = copies_finding(r);
+  EXPECT_EQ(three_out.result, verdict::inconclusive) << three_out.detail;
+  EXPECT_NE(three_out.detail.find("overlap too much"), std::string::npos) << three_out.detail;
+  r[5].bytes_per_second = 1.5e9;
   // A repetition without a regime in a run that has them is left out, not pooled.
   r[4].regime = std::nullopt;
   const auto g = copies_finding(r);
@@ -679,6 +714,24 @@ TEST(Copies, ComparesRepetitionsWithinEachRegimeOfTheHost) {
   const auto h = copies_finding(apart);
   EXPECT_EQ(h.result, verdict::inconclusive);
   EXPECT_NE(h.detail.find("never in one regime"), std::string::npos) << h.detail;
+  // The host's states order the two opposite ways, each completely: said, not a verdict.
+  auto opposite = records_with({{"pipe", "cross", 1e9, "ok"},
+                                {"pipe", "cross", 1.1e9, "ok"},
+                                {"pipe", "cross", 1.2e9, "ok"},
+                                {"posix_shm.futex", "cross", 2e9, "ok"},
+                                {"posix_shm.futex", "cross", 2.1e9, "ok"},
+                                {"posix_shm.futex", "cross", 2.2e9, "ok"},
+                                {"pipe", "cross", 5e9, "ok"},
+                                {"pipe", "cross", 5.1e9, "ok"},
+                                {"pipe", "cross", 5.2e9, "ok"},
+                                {"posix_shm.futex", "cross", 4e9, "ok"},
+                                {"posix_shm.futex", "cross", 4.1e9, "ok"},
+                                {"posix_shm.futex", "cross", 4.2e9, "ok"}});
+  for (std::size_t i = 0; i < opposite.size(); ++i) opposite[i].regime = i < 6 ? 0 : 1;
+  const auto o = copies_finding(opposite);
+  EXPECT_EQ(o.result, verdict::inconclusive) << o.detail;
+  EXPECT_DOUBLE_EQ(o.value.at("shm faster in share of pairs").get<double>(), 0.5);
+  EXPECT_NE(o.detail.find("The host's state decides"), std::string::npos) << o.detail;
 }
 
 TEST(Copies, UntestedWithoutBothSides) {
