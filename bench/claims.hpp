@@ -3,7 +3,8 @@
 //   shm_fastest          shared memory is the fastest way between processes, per size;
 //   queues_slower        message queues are slower than pipes and shared memory, and cost more
 //                        CPU per message;
-//   fifo_as_pipe         a FIFO performs as a pipe once it is open;
+//   fifo_as_pipe         a FIFO performs as a pipe once it is open (within 10 %, shown by the
+//                        interval of the ratio);
 //   threads_faster       threads communicate faster than processes (from the process tax).
 // Each claim has one row per pattern and size it could be judged at, and a summary: where it
 // holds, where it is a tie, where it is refuted, where it is untested. The report's `claims`.

@@ -103,13 +103,70 @@ TEST(Claims, WithoutIntervalsARankTestOverTheRegimesOrdersWhatIsApart) {
   const std::string why = open["why"].get<std::string>();
   EXPECT_NE(why.find("need 5 repetitions of each in one regime"), std::string::npos) << why;
   EXPECT_NE(why.find("gives p = 0.333, above 0.1"), std::string::npos) << why;
-  // The FIFO claim (holds where no difference shows) takes no verdict from the rank test.
-  fixture g;
-  g.histories.reserve(4);
-  g.add("fifo", kPipes, "latency", 64, 2e3);
-  g.add("pipe", kPipes, "latency", 64, 10e3);
-  for (auto& h : g.histories) h.samples.resize(3);
-  EXPECT_EQ(g.claims().at("fifo_as_pipe")["rows"][0]["verdict"], "untested");
+}
+
+TEST(Claims, AFifoPerformsAsAPipeOnlyWhereTheRatioIsShownWithinTheMargin) {
+  fixture f;
+  f.histories.reserve(16);
+  // 64 B: 2 % apart, 5 repetitions each spread by 5 %: the ratio's interval, [d(5), d(21)] of
+  // the 25 differences (coverage 1 - 2 x 12/252), lies within 10 % of 1: holds.
+  f.add("fifo", kPipes, "latency", 64, 10.2e3);
+  f.add("pipe", kPipes, "latency", 64, 10e3);
+  // 4096 B: 5 times slower, three repetitions each (no median's interval): refuted, from the
+  // interval of the ratio alone ([min, max] of the 9 differences, coverage 0.9).
+  f.add("fifo", kPipes, "latency", 4096, 50e3);
+  f.add("pipe", kPipes, "latency", 4096, 10e3);
+  // 512 B: 8 % apart, spread by 5 %: the interval reaches across 1/1.1 and stays below 1:
+  // untested, and why.
+  f.add("fifo", kPipes, "latency", 512, 10.8e3);
+  f.add("pipe", kPipes, "latency", 512, 10e3);
+  // 65536 B: alike but spread by 20 %: the interval holds 1 and reaches past both margins: a
+  // tie, said as such.
+  f.histories.push_back(around("fifo/latency/65536/cross", 10e3, 0.2));
+  f.benchmarks.push_back({.id = "fifo", .family = kPipes, .pattern = "latency", .size = 65536});
+  f.histories.push_back(around("pipe/latency/65536/cross", 10e3, 0.2));
+  f.benchmarks.push_back({.id = "pipe", .family = kPipes, .pattern = "latency", .size = 65536});
+  // 1 B: two each: too few for an interval of the ratio.
+  f.add("fifo", kPipes, "latency", 1, 10e3);
+  f.add("pipe", kPipes, "latency", 1, 10e3);
+  for (std::size_t i : {2, 3}) f.histories[i].samples.resize(3);
+  for (std::size_t i : {8, 9}) f.histories[i].samples.resize(2);
+  const auto by = f.claims();
+  const auto& c = by.at("fifo_as_pipe");
+  std::map<std::string, nlohmann::json> row;
+  for (const auto& r : c["rows"]) row[r["where"].get<std::string>()] = r;
+  ASSERT_EQ(row.size(), 5u) << c.dump(1);
+  const auto& same = row.at("latency 64 B");
+  EXPECT_EQ(same["verdict"], "holds") << same.dump(1);
+  EXPECT_NEAR(same["interval_confidence"].get<double>(), 1 - 24.0 / 252, 1e-12);
+  EXPECT_NEAR(same["ratio"].get<double>(), 10e3 / 10.2e3, 1e-9) << same.dump(1);
+  EXPECT_GE(same["interval"][0].get<double>(), 1 / 1.1);
+  EXPECT_LE(same["interval"][1].get<double>(), 1.1);
+  EXPECT_DOUBLE_EQ(same["margin"].get<double>(), 0.1);
+  EXPECT_EQ(same["repetitions"], (nlohmann::json{5, 5}));
+  const auto& far = row.at("latency 4096 B");
+  EXPECT_EQ(far["verdict"], "refuted") << far.dump(1);
+  EXPECT_NEAR(far["interval_confidence"].get<double>(), 0.9, 1e-12);
+  EXPECT_LT(far["interval"][1].get<double>(), 1 / 1.1);  // the FIFO 5 times worse
+  const auto& open = row.at("latency 512 B");
+  EXPECT_EQ(open["verdict"], "untested") << open.dump(1);
+  EXPECT_NE(open["why"].get<std::string>().find("shows a difference but reaches across the 10 % "
+                                                "margin"),
+            std::string::npos)
+      << open["why"];
+  const auto& tie = row.at("latency 65536 B");
+  EXPECT_EQ(tie["verdict"], "tie") << tie.dump(1);
+  EXPECT_LT(tie["interval"][0].get<double>(), 1 / 1.1);
+  EXPECT_GT(tie["interval"][1].get<double>(), 1.1);
+  EXPECT_NE(tie["why"].get<std::string>().find("holds 1"), std::string::npos) << tie["why"];
+  const auto& few = row.at("latency 1 B");
+  EXPECT_EQ(few["verdict"], "untested") << few.dump(1);
+  EXPECT_NE(few["why"].get<std::string>().find("too few repetitions"), std::string::npos)
+      << few["why"];
+  EXPECT_EQ(c["verdict"], "split");
+  EXPECT_EQ(c["summary"],
+            "holds at latency 64 B; tie at latency 65536 B; refuted at latency 4096 B; untested "
+            "at latency 1 B, latency 512 B");
 }
 
 TEST(Claims, TheRankTestRanksWithinEachRegimeOfTheHost) {

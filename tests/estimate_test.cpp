@@ -62,6 +62,39 @@ TEST(RankTest, TheLeastPIsThatOfACompleteSeparation) {
   EXPECT_NEAR(rank_stats::least_rank_p(ten), rank_stats::stratified_rank_test(ten)->p, 1e-15);
 }
 
+TEST(RankTest, TheShiftIntervalInvertsTheTest) {
+  using rank_stats::rank_stratum;
+  const auto shift = [](std::vector<rank_stratum> strata, double confidence = 0.9) {
+    return rank_stats::stratified_shift_interval(strata, confidence);
+  };
+  // Three each: the 9 differences 7..13 (a - b); P(U = 0) = 1/20, so at 90 % [min, max].
+  const auto three = shift({{{11, 12, 13}, {0, 1, 2}}});
+  ASSERT_TRUE(three);
+  EXPECT_DOUBLE_EQ(three->lo, 9);
+  EXPECT_DOUBLE_EQ(three->hi, 13);
+  EXPECT_DOUBLE_EQ(three->estimate, 11);  // the median difference
+  EXPECT_NEAR(three->confidence, 0.9, 1e-12);
+  EXPECT_EQ(three->strata, 1u);
+  // At 95 % three each are too few (even [min, max] covers 0.9); two each at 90 % too.
+  EXPECT_FALSE(shift({{{11, 12, 13}, {0, 1, 2}}}, 0.95));
+  EXPECT_FALSE(shift({{{11, 12}, {0, 1}}}));
+  // Two each in two regimes, each shifted by about 10 in its own level: the differences are
+  // within a regime only (1000 apart pooled), [min, max] covers 1 - 2/36.
+  const auto two = shift({{{10, 11}, {0, 1}}, {{1010, 1012}, {1000, 1001}}});
+  ASSERT_TRUE(two);
+  EXPECT_DOUBLE_EQ(two->lo, 9);
+  EXPECT_DOUBLE_EQ(two->hi, 12);
+  EXPECT_NEAR(two->confidence, 1 - 2.0 / 36, 1e-12);
+  EXPECT_EQ(two->a_count, 4u);
+  // Five each: k = 5, [d(5), d(21)] of the 25, coverage 1 - 2 x 12/252.
+  const auto five = shift({{{10, 20, 30, 40, 50}, {0, 0, 0, 0, 0}}});
+  ASSERT_TRUE(five);
+  EXPECT_DOUBLE_EQ(five->lo, 10);
+  EXPECT_DOUBLE_EQ(five->hi, 50);
+  EXPECT_NEAR(five->confidence, 1 - 24.0 / 252, 1e-12);
+  EXPECT_FALSE(shift({{{1, 2}, {}}}));
+}
+
 TEST(RankTest, ExactPValuesOfSmallSamples) {
   using estimate::rank_stratum;
   const auto test = [](std::vector<rank_stratum> strata) {
