@@ -254,8 +254,8 @@ json same_as_row(const benchmark_history& a, const benchmark_history& b, bool lo
     row["repetitions"] = {na, nb};
     row["why"] = "too few repetitions for an interval of the ratio: " + std::to_string(na) +
                  " and " + std::to_string(nb) +
-                 " over the regimes both ran in (3 each in one "
-                 "regime are the fewest that give one)";
+                 " over the regimes both ran in (3 each in one regime are the fewest that give "
+                 "one)";
     return row;
   }
   // The shift is log(a) - log(b); better is lower for a latency.
