@@ -90,8 +90,8 @@ std::string label(const std::string& pattern, std::size_t size) {
   return pattern + " " + std::to_string(size) + " B";
 }
 
-// How many untested places a claim's summary names before "and N more".
-constexpr std::size_t kUntestedListed = 3;
+// How many places a claim's summary names, where it ties or is untested, before "and N more".
+constexpr std::size_t kOpenListed = 3;
 
 // A claim's summary from its rows' verdicts (holds, tie, refuted, untested).
 json finish(json claim, const std::string& untested_why) {
@@ -116,16 +116,19 @@ json finish(json claim, const std::string& untested_why) {
     if (!where.contains(v)) continue;
     if (!summary.empty()) summary += "; ";
     summary += std::string(v) + " at ";
-    // Where it was tested, in full; where untested, the first few and how many more (a default
-    // run leaves most sizes short of the repetitions an interval needs, and the list would bury
-    // the verdicts).
+    // Where it holds or is refuted, in full; where a tie or untested, the first few and how many
+    // more (a default run leaves most sizes short of the repetitions an interval needs, or with
+    // an interval too wide to show a FIFO within 10 % of a pipe, and the list would bury the
+    // verdicts).
     const std::vector<std::string>& at = where[v];
-    const bool shorten = std::string_view(v) == "untested" && at.size() > kUntestedListed + 1;
-    const std::size_t listed = shorten ? kUntestedListed : at.size();
+    const bool open = std::string_view(v) == "untested" || std::string_view(v) == "tie";
+    const bool shorten = open && at.size() > kOpenListed + 1;
+    const std::size_t listed = shorten ? kOpenListed : at.size();
     for (std::size_t i = 0; i < listed; ++i) summary += (i ? ", " : "") + at[i];
     if (shorten)
       summary += " and " + std::to_string(at.size() - listed) +
-                 " more (each of the claim's rows says why)";
+                 (std::string_view(v) == "tie" ? " more (each of the claim's rows has its interval)"
+                                               : " more (each of the claim's rows says why)");
   }
   // Untested rows where the host's states order a comparison opposite ways: no lack of
   // repetitions, an answer that depends on the host.

@@ -78,6 +78,24 @@ TEST(Claims, ASummaryNamesTheFirstUntestedPlacesAndCountsTheRest) {
             "latency 4097 B");
 }
 
+TEST(Claims, ASummaryNamesTheFirstTiesAndCountsTheRest) {
+  // A FIFO and a pipe alike at six sizes, spread by 20 %: every interval of the ratio holds 1 and
+  // reaches past the 10 % margin, so six ties, the first three named.
+  fixture f;
+  f.histories.reserve(16);
+  for (std::size_t size : {1, 64, 512, 4095, 4096, 4097})
+    for (const char* id : {"fifo", "pipe"}) {
+      f.histories.push_back(
+          around(std::string(id) + "/latency/" + std::to_string(size) + "/cross", 10e3, 0.2));
+      f.benchmarks.push_back({.id = id, .family = kPipes, .pattern = "latency", .size = size});
+    }
+  const auto by = f.claims();
+  EXPECT_EQ(by.at("fifo_as_pipe")["verdict"], "tie");
+  EXPECT_EQ(by.at("fifo_as_pipe")["summary"],
+            "tie at latency 1 B, latency 64 B, latency 512 B and 3 more (each of the claim's rows "
+            "has its interval)");
+}
+
 TEST(Claims, WithoutIntervalsARankTestOverTheRegimesOrdersWhatIsApart) {
   fixture f;
   f.histories.reserve(16);
