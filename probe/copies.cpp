@@ -187,12 +187,12 @@ finding copies_finding(const std::vector<run_record>& records) {
       f.detail +=
           "too few repetitions for a verdict: even if one side had won every pair, the rank "
           "test's p would be " +
-          p_text(least) + " (at most " + rounded(kLevel, 2) +
+          p_text(least) + " (at most " + p_text(kLevel) +
           " needed; 3 or more a side in one regime reach it).";
     } else {
       f.result = verdict::inconclusive;
       f.detail += "the repetitions overlap too much to tell them apart: the ring was faster in " +
-                  rounded(100 * faster, 0) + " % " + pairs + ", above " + rounded(kLevel, 2) + ".";
+                  rounded(100 * faster, 0) + " % " + pairs + ", above " + p_text(kLevel) + ".";
       // A host whose states order the two opposite ways, each completely: said, not averaged.
       const auto& shares = test->a_lower_by_stratum;
       const bool both =
