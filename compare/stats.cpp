@@ -249,13 +249,7 @@ mwu_result mann_whitney_u(std::span<const double> x, std::span<const double> y, 
 
 double mwu_min_p_value(std::size_t n1, std::size_t n2) {
   if (n1 == 0 || n2 == 0) return 1.0;
-  // C(n1 + n2, k) built up multiplicatively; exact in doubles for the sizes that matter here.
-  const std::size_t k = std::min(n1, n2);
-  double combinations = 1.0;
-  for (std::size_t i = 1; i <= k; ++i) {
-    combinations = combinations * static_cast<double>(n1 + n2 - k + i) / static_cast<double>(i);
-  }
-  return std::min(1.0, 2.0 / combinations);
+  return std::min(1.0, 2.0 * rank_stats::separation_chance(n1, n2));
 }
 
 double signed_rank_min_p_value(std::size_t n) {

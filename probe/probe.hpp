@@ -164,11 +164,9 @@ class temp_fifo {
 };
 
 // For claims decided on repeated measurements (copies.cpp, semaphore.cpp): the median of a
-// non-empty sample; 1 / C(n + m, n), the probability that every one of n exchangeable samples
-// lands above every one of m others (the one-sided exact Mann-Whitney p-value of a complete
-// separation); `v` rounded to `digits` decimals, as text ("%.*f") and as a number.
+// non-empty sample (the chance of a complete separation is stats/rank.hpp's separation_chance);
+// `v` rounded to `digits` decimals, as text ("%.*f") and as a number.
 double median(std::vector<double> v);
-double separation_chance(std::size_t n, std::size_t m);
 std::string rounded(double v, int digits);
 double round_to(double v, int digits);
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "probe/probe.hpp"
+#include "stats/rank.hpp"
 #include "sys/cleanup.hpp"
 #include "sys/error.hpp"
 #include "sys/io.hpp"
@@ -245,7 +246,7 @@ outcome undo_cost(const deadline& d) {
   const double mp = median(plain), mu = median(undo);
   const bool separated =
       *std::min_element(undo.begin(), undo.end()) > *std::max_element(plain.begin(), plain.end());
-  const double chance = separation_chance(undo.size(), plain.size());
+  const double chance = rank_stats::separation_chance(undo.size(), plain.size());
   auto rounded_all = [](const std::vector<double>& v) {
     nlohmann::json a = nlohmann::json::array();
     for (double x : v) a.push_back(round_to(x, 1));

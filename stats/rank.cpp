@@ -109,17 +109,22 @@ std::optional<shift_interval> stratified_shift_interval(std::span<const rank_str
   return out;
 }
 
+double separation_chance(std::size_t m, std::size_t n) {
+  // Built up as a product of ratios below 1, over the smaller side.
+  const std::size_t k = std::min(m, n);
+  double c = 1;
+  for (std::size_t i = 1; i <= k; ++i)
+    c *= static_cast<double>(i) / static_cast<double>(m + n - k + i);
+  return c;
+}
+
 double least_rank_p(std::span<const rank_stratum> strata) {
   double p = 2;
   bool any = false;
   for (const rank_stratum& s : strata) {
     if (s.a.empty() || s.b.empty()) continue;
     any = true;
-    // 1 / C(m + n, m), built up as a product of ratios below 1.
-    const std::size_t k = std::min(s.a.size(), s.b.size());
-    const std::size_t total = s.a.size() + s.b.size();
-    for (std::size_t i = 1; i <= k; ++i)
-      p *= static_cast<double>(i) / static_cast<double>(total - k + i);
+    p *= separation_chance(s.a.size(), s.b.size());
   }
   return any ? std::min(1.0, p) : 1.0;
 }

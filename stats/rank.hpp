@@ -39,6 +39,10 @@ struct rank_stratum {
 };
 std::optional<rank_test> stratified_rank_test(std::span<const rank_stratum> strata);
 
+// 1 / C(m + n, m): the chance that every one of m exchangeable values lands above every one of
+// n others (the one-sided exact p of a complete separation). 1 when either side is empty.
+double separation_chance(std::size_t m, std::size_t n);
+
 // The least two-sided p that stratified_rank_test can give for these strata's sizes (every a
 // apart from every b in each stratum, all on one side): 2 times the product over the strata of
 // 1 / C(m + n, m), at most 1. A test that cannot reach a level cannot decide at it.

@@ -52,6 +52,11 @@ TEST(RankTest, TheLeastPIsThatOfACompleteSeparation) {
   EXPECT_NEAR(least({{{1, 2}, {3, 4, 5, 6, 7}}}), 2.0 / 21, 1e-12);           // C(7, 2)
   EXPECT_DOUBLE_EQ(least({{{1}, {2}}}), 1.0);                                 // 2 / 2
   EXPECT_DOUBLE_EQ(least({{{1, 2}, {}}}), 1.0);                               // nothing
+  // The one-sided chance of a complete separation, which compare and the probes share.
+  EXPECT_NEAR(rank_stats::separation_chance(3, 3), 1.0 / 20, 1e-15);
+  EXPECT_NEAR(rank_stats::separation_chance(7, 7), 1.0 / 3432, 1e-15);
+  EXPECT_NEAR(rank_stats::separation_chance(2, 5), 1.0 / 21, 1e-15);
+  EXPECT_DOUBLE_EQ(rank_stats::separation_chance(0, 4), 1.0);
   // What the test itself gives for values that far apart, at ten a side.
   std::vector<double> a, b;
   for (int i = 0; i < 10; ++i) {
