@@ -629,6 +629,25 @@ std::string spread_line(const char* side, const spread_summary& s) {
   return line + "\n";
 }
 
+// "latency p50 |delta| where both reports state an interval: ...; where either states none: ..."
+std::string interval_split_line(const char* label, const interval_split& s) {
+  const std::size_t n = s.with_interval.count;
+  std::string line = counted_deltas(std::string(label) +
+                                        " |delta| where both reports state an interval of the "
+                                        "value (estimates.interval)",
+                                    s.with_interval);
+  if (n > 0)
+    line += ", the intervals a median " + percent_text(s.median_width_pct) +
+            " of their values wide; the two intervals overlap at " + std::to_string(s.overlapping) +
+            " of " + std::to_string(n) + " (" + share_text(s.overlapping, n) +
+            "), and a value lies inside the other report's "
+            "interval at " +
+            std::to_string(s.inside) + " of " + std::to_string(2 * n) + " (" +
+            share_text(s.inside, 2 * n) + "; two runs the host did not move between: about " +
+            "98 % and 75 %)";
+  return counted_deltas(line + "; where either states none", s.without) + "\n";
+}
+
 ordered_json delta_json(const delta_summary& d) {
   return {{"metric", d.metric},
           {"benchmarks", d.count},
@@ -642,6 +661,16 @@ ordered_json counted(std::size_t part, std::size_t whole) {
       {"benchmarks", part},
       {"share", whole == 0 ? ordered_json(nullptr)
                            : ordered_json(static_cast<double>(part) / static_cast<double>(whole))}};
+}
+
+ordered_json interval_split_json(const interval_split& s) {
+  const std::size_t n = s.with_interval.count;
+  return {{"with_interval", delta_json(s.with_interval)},
+          {"median_interval_width_pct", optional_json(s.median_width_pct)},
+          {"overlapping", counted(s.overlapping, n)},
+          {"inside_the_other",
+           {{"values", s.inside}, {"of", 2 * n}, {"share", counted(s.inside, 2 * n)["share"]}}},
+          {"without", delta_json(s.without)}};
 }
 
 ordered_json spread_json(const spread_summary& s) {
@@ -667,6 +696,8 @@ std::string render_same_answer(const same_answer_figures& f) {
   if (f.regimes && !f.regimes->warning.empty()) out += "Note: " + f.regimes->warning + "\n";
   out += delta_line("latency p50", f.latency);
   out += delta_line("throughput", f.throughput);
+  if (f.latency_by_interval) out += interval_split_line("latency p50", *f.latency_by_interval);
+  if (f.throughput_by_interval) out += interval_split_line("throughput", *f.throughput_by_interval);
   if (f.same_regime) {
     out += same_regime_line("latency p50", f.same_regime->latency, f.same_regime->latency_left_out);
     out += same_regime_line("throughput", f.same_regime->throughput,
@@ -719,6 +750,9 @@ ordered_json same_answer_json(const same_answer_figures& f) {
   if (f.regimes) doc["regimes"] = regimes_json(*f.regimes, "a", "b");
   doc["latency"] = delta_json(f.latency);
   doc["throughput"] = delta_json(f.throughput);
+  if (f.latency_by_interval && f.throughput_by_interval)
+    doc["by_interval"] = {{"latency", interval_split_json(*f.latency_by_interval)},
+                          {"throughput", interval_split_json(*f.throughput_by_interval)}};
   if (f.same_regime) {
     ordered_json latency = delta_json(f.same_regime->latency);
     latency["without_common_regime"] = f.same_regime->latency_left_out;

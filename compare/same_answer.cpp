@@ -50,6 +50,35 @@ delta_summary summarise_deltas(std::string metric, std::vector<double> deltas) {
   return s;
 }
 
+// The benchmarks of one pattern split by whether both reports state an interval (interval_split).
+struct interval_tally {
+  std::vector<double> with_interval, without, widths;
+  std::size_t overlapping = 0, inside = 0;
+
+  void add(const stated_estimate& x, const stated_estimate& y, double delta) {
+    if (!x.interval || !y.interval || !x.value || !y.value) {
+      without.push_back(delta);
+      return;
+    }
+    with_interval.push_back(delta);
+    const interval_value in_x{x.interval->first, x.interval->second};
+    const interval_value in_y{y.interval->first, y.interval->second};
+    overlapping += overlap(in_x, in_y);
+    inside += in_x.lo <= *y.value && *y.value <= in_x.hi;
+    inside += in_y.lo <= *x.value && *x.value <= in_y.hi;
+    widths.push_back(safe_ratio(in_x.hi - in_x.lo, *x.value) * 100.0);
+    widths.push_back(safe_ratio(in_y.hi - in_y.lo, *y.value) * 100.0);
+  }
+
+  interval_split split(const char* metric) && {
+    return {.with_interval = summarise_deltas(metric, std::move(with_interval)),
+            .overlapping = overlapping,
+            .inside = inside,
+            .median_width_pct = widths.empty() ? std::nullopt : std::optional(median(widths)),
+            .without = summarise_deltas(metric, std::move(without))};
+  }
+};
+
 spread_summary spread_of(const report& r) {
   spread_summary s;
   if (r.origin().estimates) s.explained = s.cause_named = 0;
@@ -387,6 +416,7 @@ same_answer_figures same_answer(const report& a, const report& b) {
   f.estimates_b = b.origin().estimates;
   f.estimates = f.estimates_a && f.estimates_b && f.normalised == normalisation::none;
   std::vector<double> latency, throughput;
+  interval_tally latency_intervals, throughput_intervals;
   for (const benchmark_samples& x : a.benchmarks()) {
     const benchmark_samples* y = b.find(x.name);
     if (!y) continue;
@@ -397,13 +427,20 @@ same_answer_figures same_answer(const report& a, const report& b) {
     const auto vb = value_of(*y, metric, f.estimates);
     if (!va || !vb) continue;
     const double delta = std::fabs(safe_ratio(*vb, *va) - 1.0) * 100.0;
-    (x.info.pattern == "latency" ? latency : throughput).push_back(delta);
+    const bool is_latency = x.info.pattern == "latency";
+    (is_latency ? latency : throughput).push_back(delta);
+    if (f.estimates)
+      (is_latency ? latency_intervals : throughput_intervals).add(*x.estimate, *y->estimate, delta);
   }
   if (f.common == 0) {
     throw input_error("no common benchmarks between '" + a.path() + "' and '" + b.path() + "'");
   }
   f.latency = summarise_deltas(kLatencyMetric, std::move(latency));
   f.throughput = summarise_deltas(kThroughputMetric, std::move(throughput));
+  if (f.estimates) {
+    f.latency_by_interval = std::move(latency_intervals).split(kLatencyMetric);
+    f.throughput_by_interval = std::move(throughput_intervals).split(kThroughputMetric);
+  }
   if (f.estimates && f.regimes) f.same_regime = same_regime_of(a, b, *f.regimes);
   if (f.estimates) f.common_floor = common_floor_of(a, b);
   add_rankings(a, b, f.estimates, "latency", kLatencyMetric, kRankingLatencySize, true, f.rankings);

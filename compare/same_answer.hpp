@@ -118,6 +118,25 @@ struct common_floor_deltas {
   std::vector<floor_pair> floors;  // each floor some benchmark was taken to
 };
 
+// The answer where each report says how sure it is. A report states an interval (`interval`, at
+// its confidence, 90 % by default) only for a benchmark with enough repetitions in the regime its
+// value is taken in: on a VM whose host moves, a default run gives one to about a quarter of its
+// benchmarks (the rankings' and the headline's among them). Here the benchmarks valued in both
+// reports are split into those with an interval in both, with how often the two intervals
+// overlap and how often one report's value lies inside the other's interval, and the rest. Two
+// intervals that each hold their confidence, of runs the host did not move between, overlap
+// about 98 % of the time, and about 75 % of values lie inside the other's (normal errors, equal
+// widths); fewer say that something moved between the runs that neither run's interval saw.
+struct interval_split {
+  delta_summary with_interval;  // an interval in both reports
+  std::size_t overlapping = 0;  // of with_interval.count: the two intervals overlap
+  std::size_t inside = 0;       // of 2 x with_interval.count: a value inside the other's interval
+  // The median width of those 2 x with_interval.count intervals, in percent of their values;
+  // nullopt when there is none.
+  std::optional<double> median_width_pct;
+  delta_summary without;  // the rest valued in both: one report or neither states one
+};
+
 struct same_answer_figures {
   std::string path_a, path_b;
   // The reports' normalisation (--normalise), and the ok repetitions each left out for want of
@@ -132,6 +151,9 @@ struct same_answer_figures {
   bool estimates_a = false, estimates_b = false;  // whether each report has them
   std::size_t common = 0;                         // benchmark names in both reports
   delta_summary latency, throughput;
+  // The same benchmarks split by whether both reports state an interval: when both reports
+  // have estimates and the latencies are not normalised.
+  std::optional<interval_split> latency_by_interval, throughput_by_interval;
   // State by state: when both reports have regimes and estimates, and the latencies are not
   // normalised.
   std::optional<same_regime_deltas> same_regime;

@@ -1264,6 +1264,60 @@ TEST(SameAnswerEstimates, EachRankingIsAlsoComparedInTheStateBothRunsValuedMostO
   EXPECT_EQ(doc["same_regime"]["rankings"][0]["winner_a"], "unix_stream");
 }
 
+TEST(SameAnswerEstimates, BenchmarksWithAnIntervalInBothAreComparedApart) {
+  scratch_dir dir;
+  const auto compare = [&](const json& rb, const char* format) {
+    static int written = 0;
+    const std::string n = std::to_string(++written);
+    const run_result r = run_compare({"--same-answer", fixture("regimes_a.json"),
+                                      dir.write("b" + n + ".json", rb.dump()), format});
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.out;
+  };
+  json b = json::parse(std::ifstream(fixture("regimes_b.json")));
+  // As the fixtures stand: pipe (A 10000 [9000, 11000], B 40000 [36000, 44000]) and unix_stream
+  // (A 6000 [5700, 6600], B 24000 [22800, 26400]) have an interval in both, 300 % apart, apart;
+  // widths 20, 20, 15 and 15 %. tcp (no interval in A, +148.89 %) and the throughput (none in B,
+  // 0 %) are the rest.
+  json doc = json::parse(compare(b, "--format=json"))["by_interval"];
+  EXPECT_EQ(doc["latency"]["with_interval"]["benchmarks"], 2);
+  EXPECT_EQ(doc["latency"]["with_interval"]["median_abs_delta_pct"], 300.0);
+  EXPECT_EQ(doc["latency"]["median_interval_width_pct"], 17.5);
+  EXPECT_EQ(doc["latency"]["overlapping"], json({{"benchmarks", 0}, {"share", 0.0}}));
+  EXPECT_EQ(doc["latency"]["inside_the_other"], json({{"values", 0}, {"of", 4}, {"share", 0.0}}));
+  EXPECT_EQ(doc["latency"]["without"]["benchmarks"], 1);
+  EXPECT_NEAR(doc["latency"]["without"]["median_abs_delta_pct"].get<double>(), 148.888888888889,
+              1e-9);
+  EXPECT_EQ(doc["throughput"]["with_interval"]["benchmarks"], 0);
+  EXPECT_TRUE(doc["throughput"]["median_interval_width_pct"].is_null());
+  EXPECT_TRUE(doc["throughput"]["overlapping"]["share"].is_null());
+  EXPECT_EQ(doc["throughput"]["without"]["median_abs_delta_pct"], 0.0);
+
+  // B's pipe 10500 [9800, 11500]: 5 % off, the intervals overlap, and each value lies inside
+  // the other's interval. B's unix_stream 6800 [6650, 7000]: 13.33 % off, apart, neither inside.
+  // Widths 20, 16.19, 15 and 5.15 %: median 15.60 %.
+  b["estimates"]["pipe/latency/64/cross"]["value"] = 10500.0;
+  b["estimates"]["pipe/latency/64/cross"]["interval"] = {9800.0, 11500.0};
+  b["estimates"]["unix_stream/latency/64/cross"]["value"] = 6800.0;
+  b["estimates"]["unix_stream/latency/64/cross"]["interval"] = {6650.0, 7000.0};
+  doc = json::parse(compare(b, "--format=json"))["by_interval"]["latency"];
+  EXPECT_EQ(doc["overlapping"], json({{"benchmarks", 1}, {"share", 0.5}}));
+  EXPECT_EQ(doc["inside_the_other"], json({{"values", 2}, {"of", 4}, {"share", 0.5}}));
+  EXPECT_NEAR(doc["median_interval_width_pct"].get<double>(), (15.0 + 1700.0 / 105.0) / 2.0, 1e-9);
+  const std::string text = compare(b, "--format=table");
+  for (const char* line :
+       {"latency p50 |delta| where both reports state an interval of the value "
+        "(estimates.interval): 2 benchmarks, median 9.17 %, 90th percentile 13.33 %, the "
+        "intervals a median 15.60 % of their values wide; the two intervals overlap at 1 of 2 "
+        "(50.00 %), and a value lies inside the other report's interval at 2 of 4 (50.00 %; two "
+        "runs the host did not move between: about 98 % and 75 %); where either states none: 1 "
+        "benchmark, median 148.89 %, 90th percentile 148.89 %\n",
+        "throughput |delta| where both reports state an interval of the value "
+        "(estimates.interval): 0 benchmarks; where either states none: 1 benchmark, median "
+        "0.00 %, 90th percentile 0.00 %\n"})
+    EXPECT_NE(text.find(line), std::string::npos) << "no \"" << line << "\" in:\n" << text;
+}
+
 TEST(SameAnswerEstimates, MediansWhenOneReportHasNone) {
   scratch_dir dir;
   json b = json::parse(std::ifstream(fixture("regimes_b.json")));
@@ -1285,6 +1339,7 @@ TEST(SameAnswerEstimates, MediansWhenOneReportHasNone) {
     EXPECT_NE(r.out.find(line), std::string::npos) << "no \"" << line << "\" in:\n" << r.out;
   const json doc = json::parse(run_compare({"--same-answer", bare, a, "--format=json"}).out);
   EXPECT_EQ(doc["values"], "medians");
+  EXPECT_FALSE(doc.contains("by_interval"));
   EXPECT_FALSE(doc["spread"]["a"].contains("explained"));
   EXPECT_TRUE(doc["spread"]["b"].contains("explained"));
   EXPECT_NE(run_compare({"--same-answer", bare, a}).out.find("(A has no estimates)"),
