@@ -29,6 +29,8 @@ SIZE_CLASSES = (
 SPINNING = re.compile(r"^\s*(busy|spin)", re.IGNORECASE)
 SPIN_SIZE = 64  # the latency size the spinning finding prefers
 DETAIL_CHARS = 260
+# A group of more names than this (a tie) is named by its first NAMES_LISTED - 1 and a count.
+NAMES_LISTED = 4
 # An estimate's `stopped`, in the words of the reproducibility finding.
 STOPPED = (
     ("converged", "converged"),
@@ -321,10 +323,16 @@ def _most(wins: dict[tuple[str, ...], list[int]]) -> tuple[str, ...]:
 
 
 def _names(group: tuple[str, ...], tie: bool = False) -> str:
-    """"a", "a and b", "a, b and c"; with tie, a group says "(tie)"."""
+    """"a", "a and b", "a, b and c"; past NAMES_LISTED, the first NAMES_LISTED - 1 and "and N
+    more" (a tie of 22 mechanisms at 4 KiB is no sentence); with tie, a group says "(tie)"."""
     if len(group) == 1:
         return group[0]
-    return ", ".join(group[:-1]) + f" and {group[-1]}" + (" (tie)" if tie else "")
+    if len(group) > NAMES_LISTED:
+        shown = NAMES_LISTED - 1
+        names = ", ".join(group[:shown]) + f" and {len(group) - shown} more"
+    else:
+        names = ", ".join(group[:-1]) + f" and {group[-1]}"
+    return names + (" (tie)" if tie else "")
 
 
 def _sizes(sizes: list[int]) -> str:
@@ -343,7 +351,10 @@ def _where(report: Report, group: tuple[str, ...], pattern: str, key: str, fmt,
     if len(group) == 1:
         return _range(report, group[0], pattern, key, fmt, sizes)
     at = format_size(min(sizes))
-    quotes = ", ".join(f"{s} {_quote(report, s, pattern, key, fmt, min(sizes))}" for s in group)
+    shown = group if len(group) <= NAMES_LISTED else group[:NAMES_LISTED - 1]
+    quotes = ", ".join(f"{s} {_quote(report, s, pattern, key, fmt, min(sizes))}" for s in shown)
+    if len(shown) < len(group):
+        quotes += f" and {len(group) - len(shown)} more"
     return (f"intervals overlap at {at}: {quotes}" if len(sizes) == 1
             else f"intervals overlap at each; at {at}: {quotes}")
 
@@ -607,7 +618,8 @@ def _probes(report: Report) -> Finding:
         verdicts.setdefault(text(probe.get("verdict")) or "no verdict", []).append(probe)
     holding = len(verdicts.get("holds", []))
     sentence = f"{holding} of {len(probes)} textbook claims checked on this machine hold"
-    rest = [f"{len(v)} {k}" for k, v in verdicts.items() if k != "holds"]
+    rest = [f"{len(v)} {'do not hold' if k == 'does not hold' and len(v) > 1 else k}"
+            for k, v in verdicts.items() if k != "holds"]
     sentence += (" (" + ", ".join(rest) + ")." if rest else ".")
     for verdict in ("does not hold", "inconclusive", "untested", "not applicable",
                     "no verdict"):

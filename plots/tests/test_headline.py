@@ -88,6 +88,21 @@ class FixtureHeadlineTest(unittest.TestCase):
                       "size.", claims)
         self.assertNotIn("Large messages", found["Small messages, 1 B to 512 B"])
 
+    def test_two_claims_that_do_not_hold_are_counted_in_the_plural(self):
+        data = raw("report-a")
+        failing = [p for p in data["probes"] if p.get("verdict") == "does not hold"]
+        self.assertEqual(len(failing), 1)
+        data["probes"].append(dict(failing[0], id="another", claim="another claim"))
+        claims = by_topic(load_data(data))["Textbook claims"]
+        self.assertIn("2 of 5 textbook claims checked on this machine hold (2 do not hold, "
+                      "1 not applicable)", claims)
+
+    def test_a_tie_of_many_names_its_first_and_counts_the_rest(self):
+        four = ("a", "b", "c", "d")
+        self.assertEqual(headline._names(four, tie=True), "a, b, c and d (tie)")
+        self.assertEqual(headline._names(four + ("e", "f"), tie=True), "a, b, c and 3 more (tie)")
+        self.assertEqual(headline._names(four + ("e",)), "a, b, c and 2 more")
+
     def test_computed_claims_as_the_report_states_them(self):
         data = raw("report-b")
         self.assertNotIn("The textbooks' comparison", by_topic(load_data(data)))
