@@ -636,15 +636,17 @@ std::string interval_split_line(const char* label, const interval_split& s) {
                                         " |delta| where both reports state an interval of the "
                                         "value (estimates.interval)",
                                     s.with_interval);
-  if (n > 0)
-    line += ", the intervals a median " + percent_text(s.median_width_pct) +
-            " of their values wide; the two intervals overlap at " + std::to_string(s.overlapping) +
-            " of " + std::to_string(n) + " (" + share_text(s.overlapping, n) +
-            "), and a value lies inside the other report's "
-            "interval at " +
-            std::to_string(s.inside) + " of " + std::to_string(2 * n) + " (" +
-            share_text(s.inside, 2 * n) + "; two runs the host did not move between: about " +
-            "98 % and 75 %)";
+  if (n > 0) {
+    line +=
+        ", the intervals a median " + percent_text(s.median_width_pct) + " of their values wide";
+    line += "; the two intervals overlap at " + std::to_string(s.overlapping) + " of " +
+            std::to_string(n) + " (" + share_text(s.overlapping, n) + ")";
+    line += ", and a value lies inside the other report's interval at " + std::to_string(s.inside) +
+            " of " + std::to_string(2 * n) + " (" + share_text(s.inside, 2 * n) +
+            "; two runs the host did not move between: about " +
+            std::to_string(kUnmovedOverlapPct) + " % and " + std::to_string(kUnmovedInsidePct) +
+            " %)";
+  }
   return counted_deltas(line + "; where either states none", s.without) + "\n";
 }
 

@@ -127,6 +127,10 @@ struct common_floor_deltas {
 // intervals that each hold their confidence, of runs the host did not move between, overlap
 // about 98 % of the time, and about 75 % of values lie inside the other's (normal errors, equal
 // widths); fewer say that something moved between the runs that neither run's interval saw.
+// Those two shares for two 90 % intervals of equal width, normal errors, nothing moved between:
+// P(|Z| < 2 x 1.645 / sqrt 2) and P(|Z| < 1.645 / sqrt 2), rounded.
+inline constexpr int kUnmovedOverlapPct = 98;
+inline constexpr int kUnmovedInsidePct = 75;
 struct interval_split {
   delta_summary with_interval;  // an interval in both reports
   std::size_t overlapping = 0;  // of with_interval.count: the two intervals overlap
