@@ -252,7 +252,8 @@ int real_main(int argc, char** argv) {
     ctx["floor_check"] = floor_check_json(doc["benchmarks"], ctx["mechanisms"]);
     if (const auto& beaten = ctx["floor_check"]["copy_floor_beaten"]; !beaten.empty())
       std::cerr << "ipcbench: " << beaten.size()
-                << " repetition(s) moved data faster than the copy floor measured beside them "
+                << (beaten.size() == 1 ? " repetition" : " repetitions")
+                << " moved data faster than the copy floor measured beside them "
                    "(context.ipcbench.floor_check): the floor is wrong there, not the mechanism "
                    "fast\n";
     write_report(*o.out, std::move(doc), ctx,

@@ -603,8 +603,8 @@ void progress_line::step(const std::string& name) {
 void progress_line::finish() {
   if (!active_) return;
   if (tty_) std::cerr << "\r\033[K";
-  std::cerr << "ran " << done_ << " benchmark repetition(s) in " << clock_text(now_ns() - t0_)
-            << "\n";
+  std::cerr << "ran " << done_ << " benchmark repetition" << (done_ == 1 ? "" : "s") << " in "
+            << clock_text(now_ns() - t0_) << "\n";
   active_ = false;
 }
 

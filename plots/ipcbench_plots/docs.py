@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .headline import markdown
 from .report import Report, text
+from .units import n_repetitions
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS_DIR = REPO / "docs" / "run"
@@ -65,7 +66,7 @@ def write_docs(report: Report, out_dir: Path = DOCS_DIR) -> Path:
 def _source(report: Report) -> str:
     ib = report.ipcbench
     return (f"a copy of `{report.path.name}`, {text(ib.get('sweep')) or 'unrecorded'} sweep, "
-            f"{report.repetitions()} repetition(s), ipcbench {text(ib.get('version')) or '?'} "
+            f"{n_repetitions(report.repetitions())}, ipcbench {text(ib.get('version')) or '?'} "
             f"at commit {text(ib.get('git_commit')) or '?'}")
 
 

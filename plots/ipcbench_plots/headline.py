@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .report import CALIBRATION_FAMILY, Regimes, Report, intervals_overlap, text
-from .units import KIB, MIB, format_ns, format_rate, format_size
+from .units import KIB, MIB, format_ns, format_rate, format_size, n_repetitions
 
 # Size classes the findings speak of: the textbooks' two boundaries (PIPE_BUF 4 KiB is inside
 # "medium"; the default pipe capacity, 64 KiB, is its upper end).
@@ -204,7 +204,7 @@ def _state_leaders(report: Report, pattern: str, size: int, key: str,
 def _state_note(value, fmt) -> str:
     if value.interval:
         return f", CI {fmt(value.interval[0])}–{fmt(value.interval[1])}"
-    return f", no interval: {value.repetitions} repetition(s)"
+    return f", no interval: {n_repetitions(value.repetitions)}"
 
 
 def _percent(value) -> str:

@@ -17,7 +17,7 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .units import format_ns
+from .units import format_ns, n_repetitions
 
 CALIBRATION_FAMILY = "calibration"
 PATTERNS = ("latency", "throughput")
@@ -199,7 +199,7 @@ class Estimate:
         """What a value of this estimate is quoted with: " [CI lo–hi; the modes]", or, without an
         interval, how few repetitions it rests on (no claim is made without saying so)."""
         interval = self.interval_text(fmt) or (
-            f"no interval: {self.used} repetition(s)" if self.value is not None else "")
+            f"no interval: {n_repetitions(self.used)}" if self.value is not None else "")
         parts = [p for p in (interval, self.modes_text(fmt)) if p]
         return f" [{'; '.join(parts)}]" if parts else ""
 
@@ -301,7 +301,7 @@ class Report:
     def basis(self) -> str:
         """Which repetitions every value is the median of, for chart subtitles and the page."""
         if not self.estimates:
-            return f"median of {self.repetitions()} repetition(s)"
+            return f"median of {n_repetitions(self.repetitions())}"
         reference = self.regimes.regime(self.regimes.reference) if self.regimes else None
         if reference is None:
             return "median of every ok repetition (the run recorded no regimes)"

@@ -8,6 +8,11 @@ KIB = 1024
 MIB = 1024 * 1024
 
 
+def n_repetitions(count: int) -> str:
+    """"1 repetition", "3 repetitions"."""
+    return f"{count} repetition{'' if count == 1 else 's'}"
+
+
 def format_size(size: float) -> str:
     """1 B, 4095 B, 4 KiB, 64 KiB, 1 MiB: binary units only where the size is an exact multiple."""
     size = int(size)

@@ -296,9 +296,9 @@ class EstimatesHeadlineTest(unittest.TestCase):
             "regime 0 (cache line ~125 ns, 65 % of the run), the reference state. In regime 1 "
             "(cache line ~549 ns, 35 % of the run), 31 of 31 benchmarks ran at least once; the "
             "lowest p50 round trip at 64 B, of the 4 of 4 mechanisms measured there: "
-            "posix_shm.spin (625 ns, no interval: 2 repetition(s)), as in the reference state; "
+            "posix_shm.spin (625 ns, no interval: 2 repetitions), as in the reference state; "
             "the highest throughput at 1 MiB, of the 4 of 4 mechanisms measured there: "
-            "posix_shm.spin (5.96 GB/s, no interval: 2 repetition(s)), as in the reference "
+            "posix_shm.spin (5.96 GB/s, no interval: 2 repetitions), as in the reference "
             "state. Each benchmark's value in each state is in the report "
             "(estimates.*.by_regime); ipcbench-compare --same-answer compares two runs state by "
             "state.")

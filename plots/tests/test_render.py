@@ -117,7 +117,7 @@ class SingleReportTest(RenderedReport):
         for text in ("Whiskers", "regime", "CI ", "multimodal", "estimate"):
             self.assertNotIn(text, body)
         svg = (self.out / "ranking-latency-64B.svg").read_text(encoding="utf-8")
-        self.assertIn("median of 3 repetition(s)", svg)
+        self.assertIn("median of 3 repetitions", svg)
         self.assertNotIn("[CI", svg)
 
     def test_table_says_skipped_and_failed(self):

@@ -96,7 +96,9 @@ class EstimatesTest(unittest.TestCase):
     def test_a_value_without_an_interval_says_how_few_repetitions_it_rests_on(self):
         cell = self.report.cell("posix_shm.spin", "latency", 64)
         bare = dataclasses.replace(cell.estimate, interval=None, used=2)
-        self.assertEqual(bare.note(format_ns), " [no interval: 2 repetition(s)]")
+        self.assertEqual(bare.note(format_ns), " [no interval: 2 repetitions]")
+        one = dataclasses.replace(cell.estimate, interval=None, used=1)
+        self.assertEqual(one.note(format_ns), " [no interval: 1 repetition]")
         self.assertTrue(cell.estimate.note(format_ns).startswith(" [CI "))
 
     def test_cell_is_the_median_of_the_basis_repetitions_only(self):
@@ -191,7 +193,7 @@ class EstimatesTest(unittest.TestCase):
         self.assertEqual(report.estimates, {})
         self.assertEqual(cell.values["rtt_p50_ns"], statistics.median(
             e["rtt_p50_ns"] for e in self.repetitions("posix_shm.spin/latency/64/cross")))
-        self.assertEqual(report.basis(), "median of 6 repetition(s)")
+        self.assertEqual(report.basis(), "median of 6 repetitions")
 
     def test_estimates_that_are_not_objects_are_bad_input(self):
         data = copy.deepcopy(self.data)
