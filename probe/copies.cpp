@@ -28,13 +28,6 @@ constexpr char kPipeId[] = "pipe";
 // regime, every ring repetition above every pipe repetition, reach it (2 / C(6, 3)).
 constexpr double kLevel = 0.1;
 
-// A p value as text: two significant digits (a p of 1e-7 is not "0.000").
-std::string p_text(double p) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2g", p);
-  return buf;
-}
-
 nlohmann::json rounded_all(const std::vector<double>& v) {
   nlohmann::json a = nlohmann::json::array();
   for (double x : v) a.push_back(std::round(x));

@@ -357,6 +357,12 @@ double round_to(double v, int digits) {
   return std::round(v * f) / f;
 }
 
+std::string p_text(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2g", p);
+  return buf;
+}
+
 std::string errno_name(int err) {
   if (const char* name = ::strerrorname_np(err)) return name;
   return "errno " + std::to_string(err);

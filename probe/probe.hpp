@@ -169,6 +169,8 @@ class temp_fifo {
 double median(std::vector<double> v);
 std::string rounded(double v, int digits);
 double round_to(double v, int digits);
+// A p value as text: two significant digits (a p of 1e-7 is not "0.000").
+std::string p_text(double p);
 
 // errno as its symbolic name: "EINVAL", "EAGAIN"; "errno 123" when unknown.
 std::string errno_name(int err);

@@ -23,6 +23,7 @@
 #include "probe/atomicity.hpp"
 #include "probe/probe.hpp"
 #include "probe/report_probes.hpp"
+#include "probe/zerocopy.hpp"
 #ifdef IPCBENCH_HAVE_URING
 #include "mechanisms/uring/uring_ring.hpp"
 #endif
@@ -291,14 +292,85 @@ TEST(ZerocopyProbes, LoopbackIsMeasuredAtEverySizeAndLeavesNothing) {
     const auto& row = f.value.at(size);
     EXPECT_GT(row.at("send GB/s, median").get<double>(), 0) << size;
     EXPECT_GT(row.at("MSG_ZEROCOPY GB/s, median").get<double>(), 0) << size;
+    EXPECT_LE(row.at("rank test p").get<double>(), 1.0) << size;
     if (f.result == verdict::does_not_hold) continue;
-    EXPECT_FALSE(row.at("every zerocopy run faster").get<bool>()) << size << ": " << f.detail;
+    EXPECT_NE(row.at("shown"), "faster") << size << ": " << f.detail;
   }
   if (f.result == verdict::holds) {
-    EXPECT_TRUE(f.value.at("4096 B").at("every zerocopy run slower").get<bool>()) << f.detail;
+    EXPECT_EQ(f.value.at("4096 B").at("shown"), "slower") << f.detail;
   }
+  EXPECT_EQ(f.value.at("runs a side"), 7);
   EXPECT_NE(f.detail.find("MSG_ZEROCOPY"), std::string::npos) << f.detail;
   EXPECT_TRUE(test::no_children());
+}
+
+// decide_zerocopy on made-up runs (bytes per second, in units of 100 MB/s).
+std::vector<double> runs_of(std::initializer_list<double> v) {
+  std::vector<double> out;
+  for (double x : v) out.push_back(x * 1e8);
+  return out;
+}
+// Sizes above 10 KB whose runs interleave: no difference shown (p 0.90).
+std::vector<zerocopy_runs> with_large_alike(zerocopy_runs small) {
+  std::vector<zerocopy_runs> out = {std::move(small)};
+  for (std::size_t size : {16384u, 65536u, 262144u})
+    out.push_back({size, runs_of({1, 2, 4, 7, 10, 13, 14}), runs_of({3, 5, 6, 8, 9, 11, 12})});
+  return out;
+}
+
+TEST(ZerocopyDecision, HoldsWhereTheRankTestShowsTheSmallLossThoughTheExtremesOverlap) {
+  // At 4 KiB zerocopy's fastest run (9) beats two send runs (7, 8): no complete separation, but
+  // it lost 47 of the 49 pairs, p = 0.0023.
+  const auto f = decide_zerocopy(with_large_alike(
+      {4096, runs_of({7, 8, 10, 11, 12, 13, 14}), runs_of({1, 2, 3, 4, 5, 6, 9})}));
+  EXPECT_EQ(f.result, verdict::holds) << f.detail;
+  EXPECT_EQ(f.value.at("4096 B").at("shown"), "slower");
+  EXPECT_NEAR(f.value.at("4096 B").at("rank test p").get<double>(), 2.0 * 4 / 3432, 1e-12);
+  EXPECT_NEAR(f.value.at("4096 B").at("zerocopy faster in share of pairs").get<double>(), 0.041,
+              1e-12);
+  EXPECT_EQ(f.value.at("65536 B").at("shown"), "no difference");
+  EXPECT_EQ(f.value.at("rank test level"), nlohmann::json({{"slower", 0.1}, {"faster", 0.025}}));
+  EXPECT_NE(f.detail.find("4096 B 0.36x (slower in 96 % of the pairs of runs, p = 0.0023)"),
+            std::string::npos)
+      << f.detail;
+  EXPECT_NE(f.detail.find("16384 B 1.14x (no difference shown: faster in 53 % of the pairs of "
+                          "runs, p = 0.9)"),
+            std::string::npos)
+      << f.detail;
+}
+
+TEST(ZerocopyDecision, AGainAtAnySizeRefutesButOnlyBelowItsStricterLevel) {
+  const zerocopy_runs slower = {4096, runs_of({8, 9, 10, 11, 12, 13, 14}),
+                                runs_of({1, 2, 3, 4, 5, 6, 7})};
+  // Zerocopy faster at 64 KiB in 80 % of the pairs, p = 0.073: below 0.1 but not below 0.1 over
+  // the four sizes, so no gain is shown and the claim still holds.
+  auto sizes = with_large_alike(slower);
+  sizes[2].send = runs_of({1, 2, 3, 4, 6, 9, 13});
+  sizes[2].zerocopy = runs_of({5, 7, 8, 10, 11, 12, 14});
+  auto f = decide_zerocopy(sizes);
+  EXPECT_EQ(f.result, verdict::holds) << f.detail;
+  EXPECT_EQ(f.value.at("65536 B").at("shown"), "no difference");
+  EXPECT_NEAR(f.value.at("65536 B").at("rank test p").get<double>(), 250.0 / 3432, 1e-12);
+
+  // Faster in every pair (p = 0.00058): a gain, the claim does not hold.
+  sizes[2].zerocopy = runs_of({20, 21, 22, 23, 24, 25, 26});
+  f = decide_zerocopy(sizes);
+  EXPECT_EQ(f.result, verdict::does_not_hold) << f.detail;
+  EXPECT_EQ(f.value.at("65536 B").at("shown"), "faster");
+  EXPECT_NE(f.detail.find("65536 B"), std::string::npos);
+  EXPECT_NE(f.detail.find("(faster in 100 % of the pairs of runs, p = 0.00058)"), std::string::npos)
+      << f.detail;
+}
+
+TEST(ZerocopyDecision, InconclusiveWhereTheSmallLossIsNotShown) {
+  // At 4 KiB the runs interleave (p 0.90): no gain, no loss shown.
+  const auto f = decide_zerocopy(with_large_alike(
+      {4096, runs_of({1, 2, 4, 7, 10, 13, 14}), runs_of({3, 5, 6, 8, 9, 11, 12})}));
+  EXPECT_EQ(f.result, verdict::inconclusive) << f.detail;
+  EXPECT_NE(f.detail.find("below 10 KB the loss is not shown"), std::string::npos) << f.detail;
+  // A side without runs shows nothing either.
+  EXPECT_EQ(decide_zerocopy(with_large_alike({4096, runs_of({1, 2, 3}), {}})).result,
+            verdict::inconclusive);
 }
 
 TEST(UringProbes, WakeUpsAreMeasuredEachWayOrSayWhyNot) {
