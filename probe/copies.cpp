@@ -22,11 +22,6 @@ namespace {
 constexpr std::size_t kSize = 1048576;
 constexpr char kShmId[] = "posix_shm.futex";
 constexpr char kPipeId[] = "pipe";
-// The level of the rank test's two-sided p for a verdict, as the report's claims take it (1 - their
-// confidence of 0.9): if the two were alike, a verdict either way would come by chance with
-// probability at most 0.1, and one in a given direction 0.05. Three repetitions a side in one
-// regime, every ring repetition above every pipe repetition, reach it (2 / C(6, 3)).
-constexpr double kLevel = 0.1;
 
 nlohmann::json rounded_all(const std::vector<double>& v) {
   nlohmann::json a = nlohmann::json::array();
@@ -169,23 +164,23 @@ finding copies_finding(const std::vector<run_record>& records) {
                               (regimes ? " in the same regime" : "") +
                               " (exact rank test, p = " + p_text(test->p) + ")";
     f.detail = std::string(kShmId) + " moved 1 MiB messages at " + range + ": ";
-    if (test->p <= kLevel * (1 + 1e-9) && faster > 0.5) {
+    if (within_rank_level(test->p) && faster > 0.5) {
       f.result = verdict::holds;
       f.detail += "the ring was faster in " + rounded(100 * faster, 0) + " % " + pairs + ".";
-    } else if (test->p <= kLevel * (1 + 1e-9) && faster < 0.5) {
+    } else if (within_rank_level(test->p) && faster < 0.5) {
       f.result = verdict::does_not_hold;
       f.detail += "the ring was slower in " + rounded(100 * (1 - faster), 0) + " % " + pairs + ".";
-    } else if (least > kLevel * (1 + 1e-9)) {
+    } else if (!within_rank_level(least)) {
       f.result = verdict::inconclusive;
       f.detail +=
           "too few repetitions for a verdict: even if one side had won every pair, the rank "
           "test's p would be " +
-          p_text(least) + " (at most " + p_text(kLevel) +
+          p_text(least) + " (at most " + p_text(kRankLevel) +
           " needed; 3 or more a side in one regime reach it).";
     } else {
       f.result = verdict::inconclusive;
       f.detail += "the repetitions overlap too much to tell them apart: the ring was faster in " +
-                  rounded(100 * faster, 0) + " % " + pairs + ", above " + p_text(kLevel) + ".";
+                  rounded(100 * faster, 0) + " % " + pairs + ", above " + p_text(kRankLevel) + ".";
       // A host whose states order the two opposite ways, each completely: said, not averaged.
       const auto& shares = test->a_lower_by_stratum;
       const bool both =

@@ -172,6 +172,16 @@ double round_to(double v, int digits);
 // A p value as text: two significant digits (a p of 1e-7 is not "0.000").
 std::string p_text(double p);
 
+// The level of the exact rank test's two-sided p (stats/rank.hpp) at which a timed probe takes a
+// verdict, as the report's claims take theirs (1 - their confidence of 0.9): if the two sides
+// were alike, a verdict either way would come by chance with probability at most 0.1, and one in
+// a given direction 0.05. Compared with a relative tolerance (kRankLevel * (1 + 1e-9)), since
+// the exact p of a complete separation of 3 and 3 is 2 / C(6, 3) = 0.1 itself.
+inline constexpr double kRankLevel = 0.1;
+inline bool within_rank_level(double p, double level = kRankLevel) {
+  return p <= level * (1 + 1e-9);
+}
+
 // errno as its symbolic name: "EINVAL", "EAGAIN"; "errno 123" when unknown.
 std::string errno_name(int err);
 // True when this process has CAP_SYS_RESOURCE in its effective set (it may exceed pipe-max-size

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "probe/probe.hpp"
+#include "probe/semaphore.hpp"
 #include "stats/rank.hpp"
 #include "sys/cleanup.hpp"
 #include "sys/error.hpp"
@@ -227,9 +228,8 @@ double ns_per_op(int id, short flags) {
 }
 
 // SEM_UNDO makes every semop find the process's undo record for the set and adjust it. Runs with
-// and without alternate, so a drift of the machine's speed falls on both. 7 runs a side: a
-// complete separation of 7 and 7 happens by chance with probability 1/C(14, 7) = 1/3432 if the
-// two were alike.
+// and without alternate, so a drift of the machine's speed falls on both. 7 runs a side: the
+// rank test's least two-sided p is 2 / C(14, 7) = 0.00058.
 outcome undo_cost(const deadline& d) {
   constexpr int kRuns = 7;
   sem_set s;
@@ -243,38 +243,7 @@ outcome undo_cost(const deadline& d) {
     plain.push_back(ns_per_op(s.id(), 0));
     undo.push_back(ns_per_op(s.id(), SEM_UNDO));
   }
-  const double mp = median(plain), mu = median(undo);
-  const bool separated =
-      *std::min_element(undo.begin(), undo.end()) > *std::max_element(plain.begin(), plain.end());
-  const double chance = rank_stats::separation_chance(undo.size(), plain.size());
-  auto rounded_all = [](const std::vector<double>& v) {
-    nlohmann::json a = nlohmann::json::array();
-    for (double x : v) a.push_back(round_to(x, 1));
-    return a;
-  };
-  outcome o;
-  o.value = {{"ns per semop without SEM_UNDO", rounded_all(plain)},
-             {"ns per semop with SEM_UNDO", rounded_all(undo)},
-             {"median without", round_to(mp, 1)},
-             {"median with", round_to(mu, 1)},
-             {"ratio of the medians", round_to(mu / mp, 3)},
-             {"every run with slower than every run without", separated},
-             {"chance of that separation if alike", round_to(chance, 5)},
-             {"semops per run", 2 * kChunks * kChunkPairs},
-             {"runs a side", kRuns}};
-  o.result = mu > mp && separated ? verdict::holds : verdict::inconclusive;
-  o.detail = "median " + rounded(mu, 1) + " ns per semop with SEM_UNDO against " + rounded(mp, 1) +
-             " ns without (ratio " + rounded(mu / mp, 3) + ", " + rounded(mu - mp, 1) +
-             " ns a semop), " + std::to_string(kRuns) + " runs a side of " +
-             std::to_string(2 * kChunks * kChunkPairs) + " semops: ";
-  if (o.result == verdict::holds)
-    o.detail += "every run with SEM_UNDO was slower than every run without (a chance of 1 in " +
-                rounded(1 / chance, 0) + " if they cost the same)";
-  else if (mu > mp)
-    o.detail += "the runs overlap, so this machine cannot tell the cost from its noise";
-  else
-    o.detail += "SEM_UNDO was not slower here, so this measurement does not support the claim";
-  return o;
+  return decide_undo_cost(plain, undo, 2 * kChunks * kChunkPairs);
 }
 
 outcome outlives_creator(const deadline& d) {
@@ -331,6 +300,57 @@ outcome outlives_creator(const deadline& d) {
 
 }  // namespace
 
+outcome decide_undo_cost(const std::vector<double>& plain, const std::vector<double>& undo,
+                         int semops_per_run) {
+  auto rounded_all = [](const std::vector<double>& v) {
+    nlohmann::json a = nlohmann::json::array();
+    for (double x : v) a.push_back(round_to(x, 1));
+    return a;
+  };
+  outcome o;
+  o.value = {{"ns per semop without SEM_UNDO", rounded_all(plain)},
+             {"ns per semop with SEM_UNDO", rounded_all(undo)},
+             {"semops per run", semops_per_run},
+             {"runs a side", {{"without", plain.size()}, {"with", undo.size()}}}};
+  const std::vector<rank_stats::rank_stratum> one = {{.a = undo, .b = plain}};
+  const auto test = rank_stats::stratified_rank_test(one);
+  if (!test) {
+    o.result = verdict::inconclusive;
+    o.detail = "SEM_UNDO: no runs to compare (" + std::to_string(plain.size()) + " without, " +
+               std::to_string(undo.size()) + " with)";
+    return o;
+  }
+  const double mp = median(plain), mu = median(undo);
+  // The share of the pairs of runs in which the one with SEM_UNDO took longer (a tie: half).
+  const double slower = 1 - test->a_lower;
+  o.value["median without"] = round_to(mp, 1);
+  o.value["median with"] = round_to(mu, 1);
+  o.value["ratio of the medians"] = round_to(mu / mp, 3);
+  o.value["with slower in share of pairs"] = round_to(slower, 3);
+  o.value["rank test p"] = test->p;
+  const bool shown = within_rank_level(test->p);
+  o.result = shown && slower > 0.5   ? verdict::holds
+             : shown && slower < 0.5 ? verdict::does_not_hold
+                                     : verdict::inconclusive;
+  o.detail = "median " + rounded(mu, 1) + " ns per semop with SEM_UNDO against " + rounded(mp, 1) +
+             " ns without (ratio " + rounded(mu / mp, 3) + ", " + rounded(mu - mp, 1) +
+             " ns a semop), " + std::to_string(undo.size()) + " and " +
+             std::to_string(plain.size()) + " runs of " + std::to_string(semops_per_run) +
+             " semops: ";
+  const std::string test_text = " % of the pairs of runs (exact rank test, p = " + p_text(test->p);
+  if (o.result == verdict::holds)
+    o.detail += "the run with SEM_UNDO was slower in " + rounded(100 * slower, 0) + test_text + ")";
+  else if (o.result == verdict::does_not_hold)
+    o.detail += "the run with SEM_UNDO was faster in " + rounded(100 * (1 - slower), 0) +
+                test_text + "), so this measurement refutes the claim here";
+  else
+    o.detail +=
+        "the runs overlap too much to tell the cost from the machine's noise: the run with "
+        "SEM_UNDO was slower in " +
+        rounded(100 * slower, 0) + test_text + ", above " + p_text(kRankLevel) + ")";
+  return o;
+}
+
 std::vector<probe> semaphore_probes() {
   return {
       {"sysv_sem_undo", "SEM_UNDO releases a System V semaphore held by a process that dies",
@@ -344,9 +364,9 @@ std::vector<probe> semaphore_probes() {
        "(SEM_UNDO)",
        "one process times semop(-1), semop(+1) pairs on one semaphore without and with SEM_UNDO, "
        "7 runs each, alternating, after a warm-up; a run is the median of 9 chunks of 1,000 "
-       "pairs, in ns per semop. Holds when the median run with SEM_UNDO is above the median "
-       "without and every run with is slower than every run without (a chance of 1/3432 if the "
-       "two were alike); inconclusive otherwise",
+       "pairs, in ns per semop. Decided by the exact rank test between the two sets of runs: "
+       "holds where the runs with SEM_UNDO were slower at two-sided p <= 0.1, does not hold "
+       "where they were faster at p <= 0.1; inconclusive otherwise",
        undo_cost},
       {"sysv_sem_nowait_eagain",
        "semop(2) that cannot proceed fails with EAGAIN under IPC_NOWAIT, changing nothing",

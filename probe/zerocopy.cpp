@@ -33,8 +33,6 @@ constexpr std::array<std::size_t, 4> kSizes = {4096, 16384, 65536, 262144};
 // A side, per size: 7 against 7 reach a two-sided p of 2 / C(14, 7) = 0.00058, below the
 // 0.1 / 4 a gain needs.
 constexpr int kRuns = 7;
-// The level of the rank test's two-sided p, as the claims and shm_futex_faster_than_pipe take it.
-constexpr double kLevel = 0.1;
 constexpr std::size_t kRunBytes = std::size_t{16} << 20;
 constexpr std::size_t kPool = 16;  // buffers in flight, zerocopy
 
@@ -166,7 +164,8 @@ outcome loopback(const deadline& d) {
 outcome decide_zerocopy(const std::vector<zerocopy_runs>& sizes) {
   outcome o;
   o.value = nlohmann::json::object();
-  const double gain_level = kLevel / static_cast<double>(std::max<std::size_t>(sizes.size(), 1));
+  const double gain_level =
+      kRankLevel / static_cast<double>(std::max<std::size_t>(sizes.size(), 1));
   bool any_gain = false, any_small = false, all_small_lose = true;
   std::size_t runs_a_side = 0;
   std::string where;
@@ -182,8 +181,8 @@ outcome decide_zerocopy(const std::vector<zerocopy_runs>& sizes) {
     }
     // The share of the pairs of runs in which zerocopy moved more (a tie: half).
     const double faster = 1 - test->a_lower;
-    const bool gain = test->p <= gain_level * (1 + 1e-9) && faster > 0.5;
-    const bool loss = test->p <= kLevel * (1 + 1e-9) && faster < 0.5;
+    const bool gain = within_rank_level(test->p, gain_level) && faster > 0.5;
+    const bool loss = within_rank_level(test->p) && faster < 0.5;
     any_gain = any_gain || gain;
     if (small) all_small_lose = all_small_lose && loss;
     const double ratio = median(r.zerocopy) / median(r.send);
@@ -205,7 +204,7 @@ outcome decide_zerocopy(const std::vector<zerocopy_runs>& sizes) {
                " % of the pairs of runs, p = " + p_text(test->p) + ")";
   }
   o.value["runs a side"] = runs_a_side;
-  o.value["rank test level"] = {{"slower", kLevel}, {"faster", gain_level}};
+  o.value["rank test level"] = {{"slower", kRankLevel}, {"faster", gain_level}};
   o.result = any_gain                      ? verdict::does_not_hold
              : any_small && all_small_lose ? verdict::holds
                                            : verdict::inconclusive;
@@ -215,7 +214,7 @@ outcome decide_zerocopy(const std::vector<zerocopy_runs>& sizes) {
     o.detail +=
         "; no size gained, but below 10 KB the loss is not shown (exact rank test, p at "
         "most " +
-        p_text(kLevel) + " needed)";
+        p_text(kRankLevel) + " needed)";
   return o;
 }
 
