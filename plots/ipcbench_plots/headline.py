@@ -81,7 +81,7 @@ def _run(report: Report) -> Finding:
     reps = report.repetitions()
     sentence = (
         f"Measured on {report.machine_line()}; {text(ib.get('sweep')) or 'unrecorded'} sweep, "
-        f"{'up to ' if report.estimates else ''}{reps} repetition{'s' if reps != 1 else ''} "
+        f"{'up to ' if report.estimates else ''}{n_repetitions(reps)} "
         "per benchmark, placement "
         f"{text(ib.get('placement')) or 'unrecorded'}. "
         f"{counts.get('ok', 0)} benchmarks ok, {counts.get('skipped', 0)} skipped, "
@@ -95,7 +95,7 @@ def _run(report: Report) -> Finding:
     sentence += " (the table of all numbers gives every reason)."
     if reps < 3:
         sentence += (
-            f" With {reps} repetition{'s' if reps != 1 else ''}, differences of a few percent "
+            f" With {n_repetitions(reps)}, differences of a few percent "
             "between mechanisms are within the noise."
         )
     return Finding("Run", sentence)
