@@ -597,10 +597,15 @@ std::vector<estimate::rank_stratum> regime_strata(const benchmark_history& a,
 }
 
 paired_values in_common_regime(const benchmark_history& a, const benchmark_history& b,
-                               const run_regimes& r, bool cpu) {
+                               const run_regimes& r, bool cpu, std::size_t enough) {
   paired_values out;
   std::size_t common = 0;
-  for (auto& s : regime_strata(a, b, r, cpu))
+  std::vector<estimate::rank_stratum> strata = regime_strata(a, b, r, cpu);
+  for (auto& s : strata)
+    if (enough > 0 && s.label >= 0 && s.label == r.found.reference &&
+        std::min(s.a.size(), s.b.size()) >= enough)
+      return {.found = true, .regime = s.label, .a = std::move(s.a), .b = std::move(s.b)};
+  for (auto& s : strata)
     if (std::min(s.a.size(), s.b.size()) > common) {
       common = std::min(s.a.size(), s.b.size());
       out.found = true;
@@ -626,12 +631,13 @@ bool ran_ok(const benchmark_history& h) {
   return std::any_of(h.samples.begin(), h.samples.end(), [](const auto& s) { return s.ok; });
 }
 
-// One row of a tax: `subject` against `base` (one benchmark's two forms) in the regime both met
-// most; how many times worse `subject` is, its interval and verdict (see process_tax_json).
+// One row of a tax: `subject` against `base` (one benchmark's two forms) in one regime
+// (in_common_regime: the reference where both have `needed` there); how many times worse `subject`
+// is, its interval and verdict (see process_tax_json).
 json tax_row(const benchmark_history& subject, const benchmark_history& base,
              const schema::benchmark_name& parsed, const run_regimes& r, double confidence,
              std::size_t needed, const tax_sides& sides) {
-  const paired_values pair = in_common_regime(subject, base, r);
+  const paired_values pair = in_common_regime(subject, base, r, false, needed);
   const bool latency = parsed.pattern == "latency";
   json row = {{"id", parsed.id},
               {"pattern", parsed.pattern},

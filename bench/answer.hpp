@@ -203,18 +203,22 @@ nlohmann::json estimate_json(const benchmark_history& h, const run_regimes& r,
 // nothing out, and those that declare `single_copy` are not bounded by a floor of two copies).
 nlohmann::json floor_check_json(const nlohmann::json& benchmarks, const nlohmann::json& mechanisms);
 
-// Two benchmarks' ok repetitions in the one regime of the host both met most (the smaller
-// count highest; the lower regime on a tie), so that they are compared under the same host;
-// every ok repetition of each when the run has no regimes (regime nullopt, found true). With
-// `cpu`, their CPU time per message instead of their metric. found false when no regime has
-// repetitions of both.
+// Two benchmarks' ok repetitions in one regime of the host, so that they are compared under the
+// same host: the reference regime, where the estimates are taken (reference_regime), when both
+// have `enough` repetitions there (at least 1); otherwise the regime both met most (the smaller
+// count highest; the lower regime on a tie). Every ok repetition of each when the run has no
+// regimes (regime nullopt, found true). With `cpu`, their CPU time per message instead of their
+// metric. found false when no regime has repetitions of both. The reference first keeps a
+// comparison in the state two runs both report their estimates from: a run that met the host's
+// fast state most had compared spinning shared memory with a pipe there (faster at 16 KiB to
+// 4 MiB), the next run, which met only the slow state, there (slower).
 struct paired_values {
   bool found = false;
   std::optional<int> regime;
   std::vector<double> a, b;
 };
 paired_values in_common_regime(const benchmark_history& a, const benchmark_history& b,
-                               const run_regimes& r, bool cpu = false);
+                               const run_regimes& r, bool cpu = false, std::size_t enough = 0);
 // Both histories' ok values (their CPU time per message with `cpu`) in every regime both ran
 // in, one stratum per regime (its label: the regime; -1 in a run without regimes), for
 // estimate::stratified_rank_test.

@@ -63,6 +63,17 @@ json number_or_null(std::optional<double> v) {
   return v && std::isfinite(*v) ? json(*v) : json(nullptr);
 }
 
+json by_regime_json(const std::vector<regime_verdict>& list) {
+  json out = json::array();
+  for (const regime_verdict& v : list)
+    out.push_back({{"regime", v.regime},
+                   {"repetitions", {v.repetitions.first, v.repetitions.second}},
+                   {"ratio", v.ratio},
+                   {"interval", {number_or_null(v.lo), number_or_null(v.hi)}},
+                   {"verdict", v.verdict}});
+  return out;
+}
+
 json comparison_json(const comparison& c) {
   json j = {{"ratio", c.ratio},
             {"interval", c.lo ? json{number_or_null(c.lo), number_or_null(c.hi)} : json(nullptr)},
@@ -76,6 +87,7 @@ json comparison_json(const comparison& c) {
                       {"strata", c.rank->strata},
                       {"repetitions", {c.rank->a_count, c.rank->b_count}}};
   if (!c.why.empty()) j["why"] = c.why;
+  j["by_regime"] = by_regime_json(c.by_regime);
   if (c.state_decides) j["host_state_decides"] = true;
   return j;
 }
@@ -93,8 +105,35 @@ std::string label(const std::string& pattern, std::size_t size) {
 // How many places a claim's summary names, where it ties or is untested, before "and N more".
 constexpr std::size_t kOpenListed = 3;
 
-// A claim's summary from its rows' verdicts (holds, tie, refuted, untested).
-json finish(json claim, const std::string& untested_why) {
+// The first few places and how many more: "latency 1 B, latency 64 B, latency 512 B and 2 more".
+std::string listed(const std::vector<std::string>& at) {
+  const bool shorten = at.size() > kOpenListed + 1;
+  const std::size_t n = shorten ? kOpenListed : at.size();
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += (i ? ", " : "") + at[i];
+  if (shorten) out += " and " + std::to_string(at.size() - n) + " more";
+  return out;
+}
+
+// A regime as a reader can place it: "regime 0 (cache line 105 ns, wake-up 5.1 us)".
+std::string regime_text(const run_regimes& r, int regime) {
+  std::string out = "regime " + std::to_string(regime);
+  if (regime < 0 || static_cast<std::size_t>(regime) >= r.found.list.size()) return out;
+  const estimate::regime& g = r.found.list[static_cast<std::size_t>(regime)];
+  char text[96];
+  std::snprintf(text, sizeof text, " (cache line %.0f ns", g.median);
+  out += text;
+  if (g.wake_median) {
+    std::snprintf(text, sizeof text, ", wake-up %.1f us", *g.wake_median / 1e3);
+    out += text;
+  }
+  return out + ")";
+}
+
+// A claim's summary from its rows' verdicts (holds, tie, refuted, untested), and the rows that
+// depend on the host's state: ordered the other way in another regime, or decided outside the
+// reference regime of the estimates (a row's `outside_reference`: that regime).
+json finish(json claim, const std::string& untested_why, const run_regimes& r) {
   std::map<std::string, std::vector<std::string>> where;
   for (const auto& row : claim["rows"])
     where[row["verdict"].get<std::string>()].push_back(row["where"].get<std::string>());
@@ -130,20 +169,33 @@ json finish(json claim, const std::string& untested_why) {
                  (std::string_view(v) == "tie" ? " more (each of the claim's rows has its interval)"
                                                : " more (each of the claim's rows says why)");
   }
-  // Untested rows where the host's states order a comparison opposite ways: no lack of
-  // repetitions, an answer that depends on the host.
+  // Rows where the host's states order a comparison opposite ways: untested, every repetition
+  // better in one regime and worse in another (no lack of repetitions, an answer that depends
+  // on the host); decided, two regimes' intervals apart the opposite ways.
   std::size_t state_decides = 0;
+  std::vector<std::string> decided_by_state;
+  std::map<int, std::vector<std::string>> outside;  // by the regime they were decided in
   for (const auto& row : claim["rows"]) {
-    if (row["verdict"] != "untested") continue;
     bool any = row.value("host_state_decides", false);
     for (const char* key : {"against", "speed", "cpu"})
       if (const auto it = row.find(key); it != row.end())
         for (const auto& c : *it) any = any || c.value("host_state_decides", false);
-    if (any) ++state_decides;
+    const std::string place = row["where"].get<std::string>();
+    if (any && row["verdict"] == "untested") ++state_decides;
+    if (any && row["verdict"] != "untested") decided_by_state.push_back(place);
+    if (const auto it = row.find("outside_reference"); it != row.end() && it->is_number())
+      outside[it->get<int>()].push_back(place);
   }
   if (state_decides != 0)
     summary += "; the host's state decides the order at " + std::to_string(state_decides) +
                " of the untested (better in every repetition in one regime, worse in another)";
+  if (!decided_by_state.empty())
+    summary += "; at " + listed(decided_by_state) +
+               " another state of the host orders a comparison the other way (its by_regime)";
+  for (const auto& [regime, at] : outside)
+    summary += "; " + listed(at) + (at.size() == 1 ? " is" : " are") + " decided in " +
+               regime_text(r, regime) + ", not in the estimates' " +
+               regime_text(r, r.found.reference) + ", where both had too few repetitions";
   if (claim["rows"].empty()) summary = untested_why;
   claim["verdict"] = verdict;
   claim["summary"] = summary;
@@ -161,7 +213,8 @@ struct cell {
 comparison compare_benchmarks(const benchmark_history& a, const benchmark_history& b,
                               bool lower_is_better, const run_regimes& r, double confidence,
                               bool cpu, bool by_rank) {
-  const paired_values v = in_common_regime(a, b, r, cpu);
+  const std::size_t needed = estimate::repetitions_for_interval(confidence);
+  const paired_values v = in_common_regime(a, b, r, cpu, needed);
   if (!v.found) {
     comparison none;
     none.why = "the two never ran in one regime of the host";
@@ -174,13 +227,32 @@ comparison compare_benchmarks(const benchmark_history& a, const benchmark_histor
   c.regime = v.regime;
   c.repetitions = {v.a.size(), v.b.size()};
   c.values = std::pair{sa.value, sb.value};
+  // The order in each regime that has the repetitions for an interval: where two of them order
+  // the pair opposite ways, the host's state decides it, whichever regime gave the verdict.
+  const std::vector<estimate::rank_stratum> strata = regime_strata(a, b, r, cpu);
+  for (const auto& s : strata) {
+    if (s.label < 0 || std::min(s.a.size(), s.b.size()) < needed) continue;
+    const comparison in = compare_stats(
+        {estimate::median(s.a), estimate::median_interval(s.a, confidence)},
+        {estimate::median(s.b), estimate::median_interval(s.b, confidence)}, lower_is_better);
+    if (!in.lo || in.verdict == "untested") continue;
+    c.by_regime.push_back({.regime = s.label,
+                           .repetitions = {s.a.size(), s.b.size()},
+                           .ratio = in.ratio,
+                           .lo = *in.lo,
+                           .hi = *in.hi,
+                           .verdict = in.verdict});
+  }
+  const auto ordered = [&](const char* order) {
+    return std::ranges::any_of(c.by_regime, [&](const auto& x) { return x.verdict == order; });
+  };
+  c.state_decides = ordered("better") && ordered("worse");
   if (c.verdict != "untested") return c;
   c.why = "the medians' intervals need " +
           std::to_string(estimate::repetitions_for_interval(confidence)) +
           " repetitions of each in one regime; the regime both met most had " +
           std::to_string(v.a.size()) + " and " + std::to_string(v.b.size());
   if (!by_rank) return c;
-  const std::vector<estimate::rank_stratum> strata = regime_strata(a, b, r, cpu);
   c.rank = estimate::stratified_rank_test(strata);
   if (!c.rank) return c;
   // 1 - confidence, not quite 0.1 in floating point: three repetitions each apart give 0.1.
@@ -207,17 +279,26 @@ comparison compare_benchmarks(const benchmark_history& a, const benchmark_histor
         out += (i ? ", " : "") + std::to_string(regimes[i]);
       return out;
     };
-    c.state_decides = !ahead.empty() && !behind.empty();
-    if (c.state_decides)
+    if (!ahead.empty() && !behind.empty()) {
+      c.state_decides = true;
       c.why +=
           "; the host's state decides the order: every repetition of the subject was better "
           "in regime " +
           list(ahead) + " and worse in regime " + list(behind);
+    }
   }
   return c;
 }
 
 namespace {
+
+// The regime a comparison's interval verdict comes from, where that is not the reference one of
+// the estimates (in_common_regime: too few repetitions of both there).
+std::optional<int> outside_reference(const comparison& c, const run_regimes& r) {
+  if (r.found.list.size() > 1 && c.lo && c.regime && *c.regime != r.found.reference)
+    return c.regime;
+  return std::nullopt;
+}
 
 // How close two benchmarks must be for "performs as": the stop rule's relative width of a
 // median's interval (options.hpp, --ci-width's default), below which the suite does not resolve
@@ -352,6 +433,7 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
       json against = json::array();
       std::string verdict = "holds";
       bool untested = false, tie = false;
+      std::optional<int> outside;
       std::optional<cell> best_other;
       for (const char* f : {kPipes, kSockets, kQueues}) {
         const auto o = best_of(v, f, lower, false, r, confidence);
@@ -366,6 +448,7 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
         row["id"] = o->b->id;
         row["value"] = o->s.value;
         against.push_back(std::move(row));
+        if (!outside) outside = outside_reference(c, r);
         if (c.verdict == "worse") verdict = "refuted";
         untested = untested || c.verdict == "untested";
         tie = tie || c.verdict == "tie";
@@ -382,6 +465,7 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
                   {"against", std::move(against)},
                   {"fastest", {{"id", winner->b->id}, {"family", winner->b->family}}},
                   {"verdict", verdict}};
+      if (outside) row["outside_reference"] = *outside;
       for (const auto& c : v)
         if (c.b->id == "sysv_shm.sysv_sem" && best_other) {
           json s = comparison_json(compare_benchmarks(*c.b->history, *best_other->b->history, lower,
@@ -394,7 +478,8 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
     }
     claims.push_back(finish(std::move(claim),
                             "no size at which shared memory and another family "
-                            "both ran"));
+                            "both ran",
+                            r));
   }
 
   // Message queues are slower than pipes and shared memory, and cost more CPU per message.
@@ -423,6 +508,7 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
       if (!q) continue;
       json speed = json::array(), cpu = json::array();
       std::vector<std::string> verdicts;
+      std::optional<int> outside;
       for (const char* f : {kPipes, kShm}) {
         if (const auto o = best_of(v, f, lower, false, r, confidence)) {
           // The claim is that the queue is worse: "holds" where compare says worse.
@@ -433,6 +519,7 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
           row["id"] = o->b->id;
           speed.push_back(std::move(row));
           verdicts.push_back(c.verdict);
+          if (!outside) outside = outside_reference(c, r);
         }
         if (const auto o = best_of(v, f, true, true, r, confidence); o && q_cpu) {
           const comparison c = compare_benchmarks(*q_cpu->b->history, *o->b->history, true, r,
@@ -443,6 +530,7 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
           row["cpu_ns_per_message"] = o->s.value;
           cpu.push_back(std::move(row));
           verdicts.push_back(c.verdict);
+          if (!outside) outside = outside_reference(c, r);
         }
       }
       if (verdicts.empty()) continue;
@@ -453,18 +541,20 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
                                   : has("untested") ? "untested"
                                   : has("tie")      ? "tie"
                                                     : "holds";
-      claim["rows"].push_back(
-          {{"where", label(key.first, key.second)},
-           {"pattern", key.first},
-           {"message_size", key.second},
-           {"queue", {{"id", q->b->id}, {"value", q->s.value}}},
-           {"queue_cpu", q_cpu ? json{{"id", q_cpu->b->id}, {"cpu_ns_per_message", q_cpu->s.value}}
-                               : json(nullptr)},
-           {"speed", std::move(speed)},
-           {"cpu", std::move(cpu)},
-           {"verdict", verdict}});
+      json row = {
+          {"where", label(key.first, key.second)},
+          {"pattern", key.first},
+          {"message_size", key.second},
+          {"queue", {{"id", q->b->id}, {"value", q->s.value}}},
+          {"queue_cpu", q_cpu ? json{{"id", q_cpu->b->id}, {"cpu_ns_per_message", q_cpu->s.value}}
+                              : json(nullptr)},
+          {"speed", std::move(speed)},
+          {"cpu", std::move(cpu)},
+          {"verdict", verdict}};
+      if (outside) row["outside_reference"] = *outside;
+      claim["rows"].push_back(std::move(row));
     }
-    claims.push_back(finish(std::move(claim), "no message queue ran"));
+    claims.push_back(finish(std::move(claim), "no message queue ran", r));
   }
 
   // A FIFO performs as a pipe: a claim of no difference, so it holds only where the ratio is
@@ -503,16 +593,18 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
       row["where"] = label(key.first, key.second);
       row["pattern"] = key.first;
       row["message_size"] = key.second;
-      // The two medians in the regime both met most; each one's estimate when the two never ran
-      // in one regime (untested).
-      const paired_values common = in_common_regime(*fifo->b->history, *pipe->b->history, r);
+      // The two medians in one regime (in_common_regime: the reference where both have the
+      // repetitions for an interval there); each one's estimate when the two never ran in one
+      // regime (untested).
+      const paired_values common = in_common_regime(*fifo->b->history, *pipe->b->history, r, false,
+                                                    estimate::repetitions_for_interval(confidence));
       row["fifo"] = common.found ? estimate::median(common.a) : fifo->s.value;
       row["pipe"] = common.found ? estimate::median(common.b) : pipe->s.value;
       row["values"] = common.found ? json{row["fifo"], row["pipe"]} : json(nullptr);
       row["regime"] = common.regime ? json(*common.regime) : json(nullptr);
       claim["rows"].push_back(std::move(row));
     }
-    claims.push_back(finish(std::move(claim), "fifo and pipe did not both run"));
+    claims.push_back(finish(std::move(claim), "fifo and pipe did not both run", r));
   }
 
   // Threads communicate faster than processes.
@@ -540,7 +632,8 @@ json claims_json(const std::vector<claim_benchmark>& all, const run_regimes& r, 
     }
     claims.push_back(finish(std::move(claim),
                             "no benchmark ran with both process and thread peers (run with "
-                            "--peers processes,threads)"));
+                            "--peers processes,threads)",
+                            r));
   }
   return claims;
 }

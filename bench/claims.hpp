@@ -34,15 +34,25 @@ struct claim_benchmark {
 };
 
 // How two benchmarks compare on their metric (or, with `cpu`, their CPU time per message, lower
-// is better), from their repetitions in the regime of the host both met most
-// (in_common_regime): `ratio` is how many times better `a` is than `b` (b / a when lower is
-// better, a / b otherwise) of their medians there, `lo` and `hi` the widest ratio their
+// is better), from their repetitions in one regime of the host (in_common_regime: the
+// reference regime of the estimates where both have the repetitions an interval needs there,
+// else the regime both met most): `ratio` is how many times better `a` is than `b` (b / a when
+// lower is better, a / b otherwise) of their medians there, `lo` and `hi` the widest ratio their
 // medians' intervals allow, and `verdict` "better", "worse", "tie" (the interval holds 1) or
 // "untested" (an interval missing: too few repetitions in that regime).
 // With `by_rank`, where an interval is missing, an exact rank test over every regime both ran in
 // (estimate::stratified_rank_test, `rank`) decides "better" or "worse" when its p is at most
 // 1 - confidence; it never says "tie" (a test of so few repetitions that finds no difference has
 // not shown that there is none). What stays untested says why (`why`).
+// `by_regime`: the same interval comparison in each regime where both have the repetitions for
+// one, so that a reader sees the order in each state of the host the run could judge.
+struct regime_verdict {
+  int regime = 0;
+  std::pair<std::size_t, std::size_t> repetitions{0, 0};
+  double ratio = 0;
+  double lo = 0, hi = 0;
+  std::string verdict;  // better, worse or tie
+};
 struct comparison {
   double ratio = 0;
   std::optional<double> lo, hi;
@@ -52,8 +62,10 @@ struct comparison {
   std::optional<std::pair<double, double>> values;        // a's and b's medians there
   std::optional<estimate::rank_test> rank;
   std::string why;  // untested only
-  // Untested because the host's states order the two opposite ways: in one regime every
-  // repetition of a beat every one of b, in another every one of b beat every one of a.
+  std::vector<regime_verdict> by_regime;
+  // The host's states order the two opposite ways: two regimes of by_regime, one "better" and
+  // one "worse"; or, untested, in one regime every repetition of a beat every one of b, in
+  // another every one of b beat every one of a.
   bool state_decides = false;
 };
 comparison compare_benchmarks(const benchmark_history& a, const benchmark_history& b,

@@ -228,6 +228,83 @@ TEST(Claims, TheRankTestRanksWithinEachRegimeOfTheHost) {
       << summary;
 }
 
+// Repetitions in two states of the host: `fast` of them at a cache line of 130 ns, then `slow`
+// at 530 ns, each state's five values around its own median (v, v, 0.95 v, 1.05 v, v, ...).
+void in_states(benchmark_history& h, std::uint64_t& order, double fast_value, std::size_t fast,
+               double slow_value, std::size_t slow) {
+  h.samples.clear();
+  const double shape[] = {1.0, 1.0, 0.95, 1.05, 1.0};
+  for (std::size_t i = 0; i < fast + slow; ++i) {
+    repetition_sample r;
+    r.order = order++;
+    r.ok = true;
+    r.line_ns = i < fast ? 130.0 : 530.0;
+    r.value = (i < fast ? fast_value : slow_value) * shape[(i < fast ? i : i - fast) % 5];
+    r.cpu_ns_per_message = 1000;
+    h.samples.push_back(r);
+  }
+}
+
+TEST(Claims, AComparisonIsDecidedInTheEstimatesRegimeWhereBothHaveEnoughThere) {
+  // Shared memory is five times faster than the pipe in the host's fast state (eight repetitions
+  // each) and twice as slow in its slow state (five each), which holds 10 of the run's 26 floors
+  // and is the reference regime of the estimates. The comparison is decided there, not in the
+  // state both met most, and says that the other state orders it the other way.
+  fixture f;
+  f.histories.reserve(2);
+  f.add("posix_shm.spin", kShm, "latency", 65536, 1);
+  f.add("pipe", kPipes, "latency", 65536, 1);
+  std::uint64_t order = 0;
+  in_states(f.histories[0], order, 2e3, 8, 20e3, 5);
+  in_states(f.histories[1], order, 10e3, 8, 10e3, 5);
+  const auto by = f.claims();
+  const auto& c = by.at("shm_fastest");
+  const auto& row = c["rows"].at(0);
+  const auto& against = row["against"].at(0);
+  EXPECT_EQ(row["verdict"], "refuted") << row.dump(1);
+  EXPECT_EQ(against["regime"], 1);
+  EXPECT_EQ(against["repetitions"], (nlohmann::json{5, 5}));
+  EXPECT_EQ(against["values"], (nlohmann::json{20e3, 10e3}));
+  EXPECT_FALSE(row.contains("outside_reference"));
+  ASSERT_EQ(against["by_regime"].size(), 2u) << against.dump(1);
+  EXPECT_EQ(against["by_regime"][0]["regime"], 0);
+  EXPECT_EQ(against["by_regime"][0]["verdict"], "better");
+  EXPECT_EQ(against["by_regime"][0]["repetitions"], (nlohmann::json{8, 8}));
+  EXPECT_NEAR(against["by_regime"][0]["ratio"].get<double>(), 5.0, 1e-9);
+  EXPECT_EQ(against["by_regime"][1]["verdict"], "worse");
+  EXPECT_EQ(against["host_state_decides"], true);
+  EXPECT_EQ(c["summary"],
+            "refuted at latency 65536 B; at latency 65536 B another state of the host orders a "
+            "comparison the other way (its by_regime)");
+}
+
+TEST(Claims, AComparisonDecidedOutsideTheEstimatesRegimeSaysSo) {
+  // As above, but the two ran twice each in the slow state, too few for an interval there; a
+  // third benchmark holds the slow state's share of the run (the reference regime). The
+  // comparison is decided in the fast state, and the row and the summary say so.
+  fixture f;
+  f.histories.reserve(3);
+  f.add("posix_shm.spin", kShm, "latency", 65536, 1);
+  f.add("pipe", kPipes, "latency", 65536, 1);
+  f.add("null", "calibration", "latency", 1, 1);
+  std::uint64_t order = 0;
+  in_states(f.histories[0], order, 2e3, 8, 20e3, 2);
+  in_states(f.histories[1], order, 10e3, 8, 10e3, 2);
+  in_states(f.histories[2], order, 200, 0, 200, 10);
+  const auto by = f.claims();
+  const auto& c = by.at("shm_fastest");
+  const auto& row = c["rows"].at(0);
+  EXPECT_EQ(row["verdict"], "holds") << row.dump(1);
+  EXPECT_EQ(row["against"][0]["regime"], 0);
+  EXPECT_EQ(row["outside_reference"], 0);
+  EXPECT_EQ(row["against"][0]["by_regime"].size(), 1u);
+  EXPECT_FALSE(row["against"][0].contains("host_state_decides"));
+  EXPECT_EQ(c["summary"],
+            "holds at latency 65536 B; latency 65536 B is decided in regime 0 (cache line 130 "
+            "ns), not in the estimates' regime 1 (cache line 530 ns), where both had too few "
+            "repetitions");
+}
+
 TEST(Claims, SharedMemoryFastestSplitBySize) {
   fixture f;
   // 64 B: shared memory 2 us, pipe 10 us: holds. 1 MiB: shared memory 400 us, pipe 390 us,

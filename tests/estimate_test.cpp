@@ -973,6 +973,34 @@ TEST(Answer, ProcessTaxComparesBothFormsInTheRegimeBothMetMost) {
   EXPECT_EQ(rows[0]["verdict"], "tie");
 }
 
+TEST(Answer, ProcessTaxPrefersTheEstimatesRegimeWhereBothFormsHaveAnIntervalThere) {
+  // Repetitions 0-15 at ~130 ns, 16-25 at ~530 ns: the slow state holds 10 of 26 floors, the
+  // reference regime of the estimates. Both forms ran 8 times in the fast state (processes twice
+  // as slow there) and 5 times in the slow one (alike): the tax is judged in the reference.
+  auto with_floors = [](benchmark_history h) {
+    for (auto& s : h.samples) s.line_ns = s.order < 16 ? 130.0 : 530.0;
+    return h;
+  };
+  std::vector<benchmark_history> all = {
+      history_of("pipe/latency/64/cross", std::vector<double>(8, 20e3)),
+      history_of("pipe/latency/64/cross.threads", std::vector<double>(8, 10e3), 8)};
+  for (auto& s : history_of("x", {20e3, 20e3, 19e3, 21e3, 20e3}, 16).samples)
+    all[0].samples.push_back(s);
+  for (auto& s : history_of("x", {20e3, 20e3, 19e3, 21e3, 20e3}, 21).samples)
+    all[1].samples.push_back(s);
+  all[0] = with_floors(all[0]);
+  all[1] = with_floors(all[1]);
+  const auto r = find_regimes(all);
+  ASSERT_EQ(r.found.list.size(), 2u);
+  ASSERT_EQ(r.found.reference, 1);
+  const auto rows = process_tax_json(all, r, 0.9);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0]["regime"], 1) << rows[0].dump(1);
+  EXPECT_DOUBLE_EQ(rows[0]["ratio"].get<double>(), 1.0);
+  EXPECT_EQ(rows[0]["repetitions"]["processes"], 5);
+  EXPECT_EQ(rows[0]["verdict"], "tie");
+}
+
 TEST(Answer, TheHostIsInTheWakeUpStateNearestItsRecentWakeUps) {
   benchmark_history h{.name = "x", .metric = "rtt_p50_ns", .samples = {}, .stopped = ""};
   std::uint64_t order = 0;
