@@ -737,6 +737,16 @@ std::string render_same_answer(const same_answer_figures& f) {
     }
   out += spread_line("A", f.spread_a);
   out += spread_line("B", f.spread_b);
+  for (const claim_agreement& c : f.claims) {
+    out += "claim " + c.id + " (the reports' claims): " + std::to_string(c.rows) +
+           (c.rows == 1 ? " place" : " places") + " judged in both, the same verdict at " +
+           std::to_string(c.same) + ", opposite (holds in one, refuted in the other) at " +
+           std::to_string(c.opposite);
+    if (c.opposite > 0)
+      out += " (" + std::to_string(c.opposite_in_other_states) +
+             " of them decided in different states of the host)";
+    out += ", a tie or untested in one at " + std::to_string(c.rows - c.same - c.opposite) + "\n";
+  }
   return out;
 }
 
@@ -798,6 +808,15 @@ ordered_json same_answer_json(const same_answer_figures& f) {
   doc["rankings"] = std::move(rankings);
   doc["spread"] = {
       {"limit", kSpreadLimit}, {"a", spread_json(f.spread_a)}, {"b", spread_json(f.spread_b)}};
+  ordered_json claims = ordered_json::array();
+  for (const claim_agreement& c : f.claims)
+    claims.push_back({{"id", c.id},
+                      {"places", c.rows},
+                      {"same", c.same},
+                      {"opposite", c.opposite},
+                      {"opposite_in_different_states", c.opposite_in_other_states},
+                      {"otherwise", c.rows - c.same - c.opposite}});
+  doc["claims"] = std::move(claims);
   return doc;
 }
 

@@ -313,11 +313,12 @@ std::optional<benchmark_info> parse_name(std::string_view name) {
 }
 
 report::report(std::string path, nlohmann::json context, std::vector<benchmark_samples> benchmarks,
-               report_origin origin)
+               report_origin origin, std::vector<claim_row> claims)
     : path_(std::move(path)),
       origin_(origin),
       context_(std::move(context)),
-      benchmarks_(std::move(benchmarks)) {
+      benchmarks_(std::move(benchmarks)),
+      claims_(std::move(claims)) {
   for (std::size_t i = 0; i < benchmarks_.size(); ++i) index_.emplace(benchmarks_[i].name, i);
 }
 
@@ -325,6 +326,55 @@ const benchmark_samples* report::find(std::string_view name) const {
   const auto it = index_.find(std::string(name));
   return it == index_.end() ? nullptr : &benchmarks_[it->second];
 }
+
+namespace {
+
+// The report's `claims` rows (claim_row); none where it has no `claims`. A `claims` that is not an
+// array of objects is no report of ours; a row without the fields is left out.
+std::vector<claim_row> parse_claims(const json& doc, const std::string& path) {
+  std::vector<claim_row> rows;
+  const auto list = doc.find("claims");
+  if (list == doc.end() || list->is_null()) return rows;
+  if (!list->is_array()) not_a_report(path, "'claims' is not an array");
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const json& claim = (*list)[i];
+    if (!claim.is_object())
+      not_a_report(path, "claims[" + std::to_string(i) + "] is not an object");
+    const auto id = claim.find("id");
+    const auto claim_rows = claim.find("rows");
+    if (id == claim.end() || !id->is_string() || claim_rows == claim.end() ||
+        !claim_rows->is_array())
+      continue;
+    for (const json& row : *claim_rows) {
+      if (!row.is_object()) continue;
+      const auto where = row.find("where");
+      const auto verdict = row.find("verdict");
+      if (where == row.end() || !where->is_string() || verdict == row.end() ||
+          !verdict->is_string())
+        continue;
+      claim_row r{.claim = id->get<std::string>(),
+                  .where = where->get<std::string>(),
+                  .verdict = verdict->get<std::string>(),
+                  .regime = std::nullopt};
+      for (const char* key : {"against", "speed", "cpu"}) {
+        const auto comparisons = row.find(key);
+        if (comparisons == row.end() || !comparisons->is_array()) continue;
+        for (const json& c : *comparisons) {
+          if (r.regime || !c.is_object()) continue;
+          const auto interval = c.find("interval");
+          const auto regime = c.find("regime");
+          if (interval != c.end() && interval->is_array() && regime != c.end() &&
+              regime->is_number_unsigned())
+            r.regime = regime->get<std::size_t>();
+        }
+      }
+      rows.push_back(std::move(r));
+    }
+  }
+  return rows;
+}
+
+}  // namespace
 
 report parse_report(const nlohmann::json& doc, const std::string& path, normalisation normalise) {
   if (!doc.is_object()) not_a_report(path, "the top level is not an object");
@@ -443,7 +493,7 @@ report parse_report(const nlohmann::json& doc, const std::string& path, normalis
       if (const auto e = it->find(b.name); e != it->end())
         b.estimate = parse_estimate(*e, path, b.name);
   }
-  return report(path, std::move(context), std::move(benchmarks), origin);
+  return report(path, std::move(context), std::move(benchmarks), origin, parse_claims(doc, path));
 }
 
 std::size_t repetitions_without_floor(const report& r) {

@@ -95,6 +95,18 @@ struct stated_estimate {
   std::optional<adjustment> adjusted;
 };
 
+// A row of a report's `claims` (the textbooks' comparison judged by the run, newer reports only;
+// results/README.md#claims): the claim's id, the place (`where`: "latency 64 B"), the verdict,
+// and the regime of the host its verdict was taken in: that of its first comparison decided with
+// an interval (`against`, `speed`, `cpu`; nullopt where none was: a rank test over the regimes,
+// untested, or a `fifo_as_pipe` row, judged over every regime).
+struct claim_row {
+  std::string claim;    // shm_fastest
+  std::string where;    // latency 64 B
+  std::string verdict;  // holds, tie, refuted, untested
+  std::optional<std::size_t> regime;
+};
+
 // All repetitions of one benchmark in one report.
 struct benchmark_samples {
   std::string name;  // run_name, or name where there is no run_name
@@ -137,12 +149,14 @@ struct report_origin {
 class report {
  public:
   report(std::string path, nlohmann::json context, std::vector<benchmark_samples> benchmarks,
-         report_origin origin = {});
+         report_origin origin = {}, std::vector<claim_row> claims = {});
 
   const std::string& path() const { return path_; }
   const report_origin& origin() const { return origin_; }
   const nlohmann::json& context() const { return context_; }  // an object, maybe empty
   const std::vector<benchmark_samples>& benchmarks() const { return benchmarks_; }
+  // A single report's claims rows, in its order; empty for a merged side and an older report.
+  const std::vector<claim_row>& claims() const { return claims_; }
   const benchmark_samples* find(std::string_view name) const;
 
  private:
@@ -150,6 +164,7 @@ class report {
   report_origin origin_;
   nlohmann::json context_;
   std::vector<benchmark_samples> benchmarks_;  // in order of first appearance
+  std::vector<claim_row> claims_;
   std::unordered_map<std::string, std::size_t> index_;
 };
 

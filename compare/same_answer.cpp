@@ -404,6 +404,40 @@ std::optional<common_floor_deltas> common_floor_of(const report& a, const report
 
 }  // namespace
 
+namespace {
+
+std::vector<claim_agreement> claims_of(const report& a, const report& b,
+                                       const std::optional<regime_comparison>& mixes) {
+  std::map<std::pair<std::string, std::string>, const claim_row*> in_b;
+  for (const claim_row& r : b.claims()) in_b.emplace(std::pair{r.claim, r.where}, &r);
+  std::vector<claim_agreement> out;
+  std::map<std::string, std::size_t> index;
+  for (const claim_row& ra : a.claims()) {
+    const auto it = in_b.find({ra.claim, ra.where});
+    if (it == in_b.end()) continue;
+    const claim_row& rb = *it->second;
+    const auto [at, fresh] = index.emplace(ra.claim, out.size());
+    if (fresh) out.push_back({.id = ra.claim});
+    claim_agreement& c = out[at->second];
+    ++c.rows;
+    if (ra.verdict == rb.verdict) {
+      ++c.same;
+      continue;
+    }
+    const bool opposite = (ra.verdict == "holds" && rb.verdict == "refuted") ||
+                          (ra.verdict == "refuted" && rb.verdict == "holds");
+    if (!opposite) continue;
+    ++c.opposite;
+    if (mixes && ra.regime && rb.regime && *ra.regime < mixes->a.regimes.size() &&
+        *rb.regime < mixes->b.regimes.size() &&
+        !same_state(mixes->a, *ra.regime, mixes->b, *rb.regime))
+      ++c.opposite_in_other_states;
+  }
+  return out;
+}
+
+}  // namespace
+
 same_answer_figures same_answer(const report& a, const report& b) {
   same_answer_figures f;
   f.path_a = a.path();
@@ -448,6 +482,7 @@ same_answer_figures same_answer(const report& a, const report& b) {
                f.rankings);
   f.spread_a = spread_of(a);
   f.spread_b = spread_of(b);
+  f.claims = claims_of(a, b, f.regimes);
   return f;
 }
 

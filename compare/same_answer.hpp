@@ -141,6 +141,18 @@ struct interval_split {
   delta_summary without;  // the rest valued in both: one report or neither states one
 };
 
+// The textbooks' comparison (each report's `claims`), claim by claim: the places both reports
+// judged it at (`rows`), how many got the same verdict, how many opposite ones (`holds` in one
+// report, `refuted` in the other), and how many of those the two reports decided in different
+// states of the host (the regimes of their interval verdicts, claim_row::regime, not one state
+// as same_state matches them): a host that moves gives two runs that met it in different states
+// opposite verdicts that each state supports. The rest differ softly (a tie or untested in one).
+struct claim_agreement {
+  std::string id;  // shm_fastest
+  std::size_t rows = 0, same = 0, opposite = 0;
+  std::size_t opposite_in_other_states = 0;  // of `opposite`
+};
+
 struct same_answer_figures {
   std::string path_a, path_b;
   // The reports' normalisation (--normalise), and the ok repetitions each left out for want of
@@ -167,6 +179,9 @@ struct same_answer_figures {
   // calibration runs are left out. Empty for a metric when no mechanism is in both at that size.
   std::vector<ranking_agreement> rankings;
   spread_summary spread_a, spread_b;
+  // One per claim both reports judged at one place or more, in A's order; empty when either
+  // report has no claims (an older report).
+  std::vector<claim_agreement> claims;
 };
 
 // Message sizes of the two rankings (the report schema's).

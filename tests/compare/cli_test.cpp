@@ -1318,6 +1318,72 @@ TEST(SameAnswerEstimates, BenchmarksWithAnIntervalInBothAreComparedApart) {
     EXPECT_NE(text.find(line), std::string::npos) << "no \"" << line << "\" in:\n" << text;
 }
 
+TEST(SameAnswerEstimates, TheReportsClaimsAreComparedPlaceByPlace) {
+  scratch_dir dir;
+  // One comparison decided with an interval in `regime`; none (a rank test) without one.
+  const auto row = [](const char* where, const char* verdict, std::optional<int> regime) {
+    json against = json::array();
+    if (regime)
+      against.push_back({{"interval", {1.1, 1.3}}, {"regime", *regime}});
+    else
+      against.push_back({{"interval", nullptr}, {"regime", 0}});
+    return json{{"where", where}, {"verdict", verdict}, {"against", against}};
+  };
+  json a = json::parse(std::ifstream(fixture("regimes_a.json")));
+  json b = json::parse(std::ifstream(fixture("regimes_b.json")));
+  // Both fixtures' regimes: 0 at a cache line of 125 ns, 1 at 500 ns.
+  a["claims"] = {
+      {{"id", "shm_fastest"},
+       {"rows",
+        {row("latency 64 B", "holds", 0), row("latency 4096 B", "holds", 0),
+         row("latency 65536 B", "refuted", 1), row("throughput 64 B", "tie", 0)}}},
+      {{"id", "fifo_as_pipe"}, {"rows", {{{"where", "latency 64 B"}, {"verdict", "holds"}}}}}};
+  b["claims"] = {
+      {{"id", "shm_fastest"},
+       {"rows",
+        {row("latency 1 B", "holds", 0), row("latency 64 B", "holds", 1),
+         row("latency 4096 B", "refuted", 1), row("latency 65536 B", "holds", 1),
+         row("throughput 64 B", "untested", std::nullopt)}}},
+      {{"id", "fifo_as_pipe"}, {"rows", {{{"where", "latency 64 B"}, {"verdict", "refuted"}}}}}};
+  const std::string pa = dir.write("a.json", a.dump()), pb = dir.write("b.json", b.dump());
+  // shm_fastest: 4 places in both (latency 1 B only in B); the same at 64 B; opposite at 4096 B
+  // (A decided in the fast state, B in the slow one) and at 65536 B (both in the slow state); a
+  // tie against untested at throughput 64 B. fifo_as_pipe: opposite, in no one state.
+  const run_result r = run_compare({"--same-answer", pa, pb});
+  EXPECT_EQ(r.status, 0) << r.err;
+  for (const char* line :
+       {"\nclaim shm_fastest (the reports' claims): 4 places judged in both, the same verdict at "
+        "1, opposite (holds in one, refuted in the other) at 2 (1 of them decided in different "
+        "states of the host), a tie or untested in one at 1\n",
+        "\nclaim fifo_as_pipe (the reports' claims): 1 place judged in both, the same verdict at "
+        "0, opposite (holds in one, refuted in the other) at 1 (0 of them decided in different "
+        "states of the host), a tie or untested in one at 0\n"})
+    EXPECT_NE(r.out.find(line), std::string::npos) << "no \"" << line << "\" in:\n" << r.out;
+  const json doc = json::parse(run_compare({"--same-answer", pa, pb, "--format=json"}).out);
+  EXPECT_EQ(doc["claims"][0], json({{"id", "shm_fastest"},
+                                    {"places", 4},
+                                    {"same", 1},
+                                    {"opposite", 2},
+                                    {"opposite_in_different_states", 1},
+                                    {"otherwise", 1}}));
+  EXPECT_EQ(doc["claims"].size(), 2u);
+  // A report without claims (an older one): no claim lines, an empty list.
+  const run_result none = run_compare({"--same-answer", fixture("regimes_a.json"), pb});
+  EXPECT_EQ(none.out.find("claim "), std::string::npos) << none.out;
+  EXPECT_EQ(
+      json::parse(run_compare({"--same-answer", fixture("regimes_a.json"), pb, "--format=json"})
+                      .out)["claims"],
+      json::array());
+  // Claims that are not a list: bad input, one line, exit 2.
+  a["claims"] = "holds";
+  const std::string bad = dir.write("bad.json", a.dump());
+  const run_result broken = run_compare({"--same-answer", bad, pb});
+  EXPECT_EQ(broken.status, 2);
+  EXPECT_NE(broken.err.find("is not a benchmark report: 'claims' is not an array"),
+            std::string::npos)
+      << broken.err;
+}
+
 TEST(SameAnswerEstimates, MediansWhenOneReportHasNone) {
   scratch_dir dir;
   json b = json::parse(std::ifstream(fixture("regimes_b.json")));
