@@ -28,7 +28,9 @@
 #include <thread>
 #include <vector>
 
+#include "harness/calibrate.hpp"
 #include "harness/idle_state.hpp"
+#include "probe/host_state.hpp"
 #include "probe/probe.hpp"
 #include "sys/child.hpp"
 #include "sys/error.hpp"
@@ -90,7 +92,16 @@ struct samples {
   int done = 0;  // 1 once every round trip is in
   char error[512] = {};
   std::array<std::array<std::array<std::uint32_t, kTrips>, kRounds>, kMethodsMax> ns{};
+  // The cache-line round trip between the two CPUs right before each round (0 where it could
+  // not run, or the threads share a CPU): the host's state the round ran in.
+  std::array<double, kRounds> line_ns{};
 };
+
+// Cache-line round trips a round's floor takes: about 10 ms on the development VM.
+constexpr std::uint64_t kLineRounds = 20'000;
+// Two rounds' cache-line round trips this far apart or more are two states of the host (the
+// suite's regimes split cache-line states at the same ratio).
+constexpr double kStateGap = 1.5;
 
 // Two CPUs this process may run on: the first two of its affinity mask, or one twice.
 std::array<int, 2> two_cpus() {
@@ -259,11 +270,15 @@ void one_round(wake how, std::array<int, 2> cpus, std::span<std::uint32_t> out, 
 
 int measure(const std::vector<wake>& methods, std::array<int, 2> cpus, samples& s) {
   try {
-    for (int r = 0; r < kRounds; ++r)
+    for (int r = 0; r < kRounds; ++r) {
+      if (cpus[0] != cpus[1])
+        if (const auto line = cache_line_round_trip(cpus[0], cpus[1], kLineRounds))
+          s.line_ns[static_cast<std::size_t>(r)] = line->p50;
       for (std::size_t k = 0; k < methods.size(); ++k) {
         const std::size_t m = (k + static_cast<std::size_t>(r)) % methods.size();
         one_round(methods[m], cpus, s.ns[m][static_cast<std::size_t>(r)], s);
       }
+    }
   } catch (const std::exception& e) {
     fail(s, e.what());
   }
@@ -297,6 +312,52 @@ struct placement {
   verdict result;
   std::string summary;  // "MSG_RING 37.1 us against ... : 0.84x, per round 0.79x to 0.98x"
 };
+
+// The host's states over the rounds (states_of_rounds), into `value` ("cache line per round ns",
+// "host states") and as a clause for the summary: the rounds' cache-line round trips in one
+// state, or each state's round trip, rounds, ratios and rounds above the threshold, and where
+// every round of one state is above and every round of the other below, that the host's state
+// decides. Empty where no round has a cache-line round trip (the threads on one CPU).
+std::string host_states(const std::array<double, kRounds>& line_ns,
+                        const std::vector<double>& ratios, double middle, nlohmann::json& value) {
+  const std::vector<host_state> states = states_of_rounds(line_ns);
+  if (states.empty()) return {};
+  value["cache line per round ns"] = nlohmann::json::array();
+  for (double ns : line_ns) value["cache line per round ns"].push_back(round_to(ns, 0));
+  if (states.size() == 1) {
+    std::vector<double> measured;
+    for (double ns : line_ns)
+      if (ns > 0) measured.push_back(ns);
+    const auto [low, high] = std::ranges::minmax(measured);
+    return "; a cache line crossed in " + rounded(low, 0) + " to " + rounded(high, 0) +
+           " ns before the rounds (one state of the host)";
+  }
+  std::string out = "; the host in two states over the rounds (cache line before each):";
+  value["host states"] = nlohmann::json::array();
+  std::vector<std::size_t> above_in;
+  for (std::size_t k = 0; k < states.size(); ++k) {
+    const host_state& st = states[k];
+    std::vector<double> in;
+    for (std::size_t r : st.rounds) in.push_back(ratios[r]);
+    const auto [low, high] = std::ranges::minmax(in);
+    const auto above =
+        static_cast<std::size_t>(std::ranges::count_if(in, [&](double x) { return x > middle; }));
+    above_in.push_back(above);
+    value["host states"].push_back({{"cache line ns", round_to(st.line_ns, 0)},
+                                    {"rounds", st.rounds.size()},
+                                    {"ratio per round, lowest", round_to(low, 2)},
+                                    {"ratio per round, highest", round_to(high, 2)},
+                                    {"rounds above the threshold", above}});
+    out += std::string(k ? "," : "") + " " + rounded(st.line_ns, 0) + " ns in " +
+           std::to_string(st.rounds.size()) + (st.rounds.size() == 1 ? " round" : " rounds") +
+           " (" + rounded(low, 2) + "x to " + rounded(high, 2) + "x, " + std::to_string(above) +
+           " above)";
+  }
+  const bool all_a = above_in[0] == states[0].rounds.size() && above_in[1] == 0;
+  const bool all_b = above_in[1] == states[1].rounds.size() && above_in[0] == 0;
+  if (all_a || all_b) out += ": the host's state decides the ratio's side of the threshold";
+  return out;
+}
 
 placement measure_placement(const std::vector<wake>& methods, const claim_ratio& c,
                             std::array<int, 2> cpus, const deadline& d) {
@@ -349,6 +410,7 @@ placement measure_placement(const std::vector<wake>& methods, const claim_ratio&
               rounded(hi, 2) + "x, " + std::to_string(above) + " of " + std::to_string(kRounds) +
               " rounds above " + rounded(middle, 2) + "x (" + std::string(to_string(p.result)) +
               ")";
+  p.summary += host_states(s->line_ns, ratios, middle, p.value);
   return p;
 }
 

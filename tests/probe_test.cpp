@@ -21,6 +21,7 @@
 
 #include "bench/answer.hpp"
 #include "probe/atomicity.hpp"
+#include "probe/host_state.hpp"
 #include "probe/probe.hpp"
 #include "probe/report_probes.hpp"
 #include "probe/semaphore.hpp"
@@ -332,6 +333,28 @@ TEST(ZerocopyProbes, LoopbackIsMeasuredAtEverySizeAndLeavesNothing) {
   EXPECT_EQ(f.value.at("runs a side"), 7);
   EXPECT_NE(f.detail.find("MSG_ZEROCOPY"), std::string::npos) << f.detail;
   EXPECT_TRUE(test::no_children());
+}
+
+// The io_uring wake-up probes' rounds by the host's state, from the cache-line round trip before
+// each round (0: none measured).
+TEST(HostStates, RoundsSplitWhereTheirCacheLinesLieApart) {
+  // Two states, 1.5x apart or more: the fast one first, each with its rounds and median.
+  const double two[] = {105, 480, 110, 470, 104, 500, 490, 112, 108};
+  const std::vector<host_state> split = states_of_rounds(two);
+  ASSERT_EQ(split.size(), 2u);
+  EXPECT_EQ(split[0].rounds, (std::vector<std::size_t>{0, 2, 4, 7, 8}));
+  EXPECT_DOUBLE_EQ(split[0].line_ns, 108);
+  EXPECT_EQ(split[1].rounds, (std::vector<std::size_t>{1, 3, 5, 6}));
+  EXPECT_DOUBLE_EQ(split[1].line_ns, 485);
+  // Closer than 1.5x (140 / 120): one state; a round without a floor is left out.
+  const double one[] = {100, 140, 0, 120};
+  const std::vector<host_state> whole = states_of_rounds(one);
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_EQ(whole[0].rounds, (std::vector<std::size_t>{0, 1, 3}));
+  EXPECT_DOUBLE_EQ(whole[0].line_ns, 120);
+  // No floor at all (the threads on one CPU): no state.
+  const double none[] = {0, 0};
+  EXPECT_TRUE(states_of_rounds(none).empty());
 }
 
 // decide_zerocopy on made-up runs (bytes per second, in units of 100 MB/s).
