@@ -1,6 +1,7 @@
 #include "answer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -16,11 +17,63 @@ namespace ipcbench {
 
 using nlohmann::json;
 
+bool run_regimes::in_disturbance(std::uint64_t order) const {
+  return std::ranges::any_of(
+      disturbed, [&](const disturbance& d) { return d.first <= order && order <= d.last; });
+}
+
 std::optional<int> run_regimes::of(std::uint64_t order) const {
   const auto it = std::lower_bound(orders.begin(), orders.end(), order);
   if (it == orders.end() || *it != order) return std::nullopt;
   return found.of[static_cast<std::size_t>(it - orders.begin())];
 }
+
+namespace {
+
+// The run's disturbances (disturbance, above), from the regimes as found so far.
+std::vector<disturbance> find_disturbances(const std::vector<benchmark_history>& all,
+                                           const run_regimes& r) {
+  // Per stretch, each pattern's repetitions as log(speed / median speed): [0] throughput,
+  // [1] latency.
+  std::map<std::uint64_t, std::array<std::vector<double>, 2>> stretches;
+  for (const auto& h : all) {
+    const bool latency = h.metric == schema::counter::kRttP50Ns;
+    std::map<int, std::vector<const repetition_sample*>> by;
+    for (const auto& s : h.samples)
+      if (s.ok && s.value > 0)
+        if (const auto g = r.of(s.order)) by[*g].push_back(&s);
+    for (const auto& [g, list] : by) {
+      if (list.size() < 3) continue;
+      std::vector<double> logs;
+      for (const auto* s : list) logs.push_back(std::log(s->value));
+      const double m = estimate::median(logs);
+      for (const auto* s : list)
+        stretches[s->order / kDisturbanceWindow][latency].push_back((latency ? -1.0 : 1.0) *
+                                                                    (std::log(s->value) - m));
+    }
+  }
+  std::vector<disturbance> out;
+  for (const auto& [k, sides] : stretches) {
+    // A stretch the run has only begun (its last, say) says too little.
+    if (sides[0].size() + sides[1].size() < kDisturbanceWindow / 2) continue;
+    disturbance d{.first = k * kDisturbanceWindow,
+                  .last = (k + 1) * kDisturbanceWindow - 1,
+                  .repetitions = sides[0].size() + sides[1].size(),
+                  .latency = std::nullopt,
+                  .throughput = std::nullopt};
+    bool off = false;
+    for (std::size_t latency = 0; latency < 2; ++latency) {
+      if (sides[latency].size() < kDisturbanceMinimum) continue;
+      const double change = std::exp(estimate::median(sides[latency])) - 1.0;
+      (latency ? d.latency : d.throughput) = change;
+      off = off || std::abs(change) >= kDisturbanceChange;
+    }
+    if (off) out.push_back(d);
+  }
+  return out;
+}
+
+}  // namespace
 
 run_regimes find_regimes(const std::vector<benchmark_history>& all) {
   std::vector<const repetition_sample*> series;
@@ -36,6 +89,7 @@ run_regimes find_regimes(const std::vector<benchmark_history>& all) {
   }
   r.found = estimate::detect_regimes(r.line_ns, r.wake_ns);
   if (r.found.list.empty()) return r;
+  r.disturbed = find_disturbances(all, r);
   // The floor fits: each latency benchmark's repetitions in the reference regime that have the
   // floor they wait on, in logarithms about the benchmark's own medians, pooled per floor.
   struct sums {
@@ -84,11 +138,21 @@ basis basis_of(const benchmark_history& h, const run_regimes& r) {
              })->first;
     b.regime = pick;
   }
+  // The repetitions in the run's disturbances are left out where the regime keeps others.
+  const auto in_basis = [&](std::size_t i, bool undisturbed) {
+    return h.samples[i].ok && (!b.regime || regime[i] == b.regime) &&
+           !(undisturbed && r.in_disturbance(h.samples[i].order));
+  };
+  bool undisturbed = false;
+  for (std::size_t i = 0; i < h.samples.size() && !undisturbed; ++i)
+    undisturbed = in_basis(i, true);
   for (std::size_t i = 0; i < h.samples.size(); ++i)
-    if (h.samples[i].ok && (!b.regime || regime[i] == b.regime)) {
+    if (in_basis(i, undisturbed)) {
       b.samples.push_back(i);
       b.raw.push_back(h.samples[i].value);
     }
+  for (std::size_t i = 0; i < h.samples.size(); ++i)
+    b.disturbed += undisturbed && in_basis(i, false) && !in_basis(i, true);
   b.values = b.raw;
   // Taken to the run's median floor: a latency benchmark in the reference regime, every
   // repetition with its floor.
@@ -432,6 +496,31 @@ json floor_fit_json(const floor_fit& f) {
 
 }  // namespace
 
+namespace {
+
+json disturbed_json(const run_regimes& r) {
+  json list = json::array();
+  for (const disturbance& d : r.disturbed)
+    list.push_back({{"first_order", d.first},
+                    {"last_order", d.last},
+                    {"repetitions", d.repetitions},
+                    {"latency_change", d.latency ? json(*d.latency) : json(nullptr)},
+                    {"throughput_change", d.throughput ? json(*d.throughput) : json(nullptr)}});
+  char method[640];
+  std::snprintf(method, sizeof method,
+                "the run's repetitions in stretches of %llu by their order; in each, every "
+                "benchmark's latency and throughput repetitions as speed over the benchmark's "
+                "median in the same regime (3 repetitions there or more), and their median per "
+                "pattern over %zu or more (%llu or more over both): a stretch whose median is "
+                "%.0f %% off either way is a disturbance, and the estimates leave its "
+                "repetitions out where their regime has others",
+                static_cast<unsigned long long>(kDisturbanceWindow), kDisturbanceMinimum,
+                static_cast<unsigned long long>(kDisturbanceWindow / 2), 100 * kDisturbanceChange);
+  return {{"method", method}, {"stretches", std::move(list)}};
+}
+
+}  // namespace
+
 json regimes_json(const run_regimes& r) {
   const std::size_t n = r.found.of.size();
   if (n == 0) return nullptr;
@@ -470,6 +559,7 @@ json regimes_json(const run_regimes& r) {
           {"floors",
            {{"cache_line_rtt_p50_ns", series_json(r.line_ns)},
             {"wakeup_rtt_p50_ns", series_json(all_wake)}}},
+          {"disturbed", disturbed_json(r)},
           {"latency_to_floor",
            {{"method",
              "latency values in the reference regime taken to the run's median floor the receiver "
@@ -494,6 +584,7 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
             {"regime", b.regime ? json(*b.regime) : json(nullptr)},
             {"repetitions", ok},
             {"used", b.values.size()},
+            {"disturbed", b.disturbed},
             {"stopped", h.stopped},
             {"modes", nullptr},
             {"mode_cause", nullptr},

@@ -61,6 +61,29 @@ struct floor_fit {
   static constexpr std::size_t kMinFloorFit = 100;
 };
 
+// A stretch of the run in which the repetitions of every benchmark, taken together, ran well off
+// their own medians: the host disturbed the run there beyond what its floors saw (find_regimes).
+// On the 2-vCPU development VM one stretch of 256 repetitions ran 46 % slower in throughput and
+// 25 % in latency, every benchmark at once, with the floors beside it in their usual states.
+struct disturbance {
+  std::uint64_t first = 0, last = 0;  // its repetitions' orders, inclusive
+  std::size_t repetitions = 0;        // the ok repetitions measured against their medians
+  // The common change of latency and throughput repetitions there, as a fraction of their
+  // medians' speed (-0.25: 25 % slower); nullopt with too few of them.
+  std::optional<double> latency, throughput;
+};
+// Repetitions in a stretch of kDisturbanceWindow orders, each as its benchmark's speed over its
+// median in the same regime (benchmarks with 3 or more repetitions there), give a common change
+// per pattern: the median of those ratios, over kDisturbanceMinimum or more of them (and half a
+// stretch or more over both patterns, which leaves out one the run has only begun). A stretch
+// where either pattern's common change reaches kDisturbanceChange either way is a disturbance.
+// One benchmark cannot move it (its repetitions are a few of the stretch's hundreds), and a
+// benchmark that repeats near its median adds a ratio of 1, which pulls the common change toward
+// none: a stretch is marked only where most benchmarks moved together.
+inline constexpr std::uint64_t kDisturbanceWindow = 256;
+inline constexpr std::size_t kDisturbanceMinimum = 20;
+inline constexpr double kDisturbanceChange = 0.10;  // the stop rule's interval width (--ci-width)
+
 // The host's regimes over every repetition that had a cache-line floor, in the order they ran.
 struct run_regimes {
   estimate::regimes found;
@@ -69,14 +92,19 @@ struct run_regimes {
   std::vector<std::optional<double>> wake_ns;
   // Latency repetitions in the reference regime, per floor they wait on (find_regimes).
   floor_fit sleeps{.floor = "wakeup_rtt_p50_ns"}, spins{.floor = "cache_line_rtt_p50_ns"};
+  // The run's disturbances, in order. A benchmark's estimate leaves their repetitions out
+  // (basis_of); they keep their regime, and are marked `disturbed` in the report.
+  std::vector<disturbance> disturbed;
   // The regime of the repetition at `order`; nullopt without a floor.
   std::optional<int> of(std::uint64_t order) const;
+  bool in_disturbance(std::uint64_t order) const;
 };
 run_regimes find_regimes(const std::vector<benchmark_history>& all);
 
 // What a benchmark is judged on: its ok repetitions in the reference regime when it has any,
 // otherwise in the regime it met most (said so in its estimate), and all of them when the run has
-// no regimes; never a mix of regimes. A latency benchmark judged in the reference regime, whose
+// no regimes; never a mix of regimes. Without its repetitions in the run's disturbances, where
+// that regime has others. A latency benchmark judged in the reference regime, whose
 // repetitions all have the floor they wait on, is judged on values taken to the run's median
 // floor (r.sleeps or r.spins, where its slope is above 0): value x (to_ns / floor)^slope. `raw`
 // keeps the repetitions' own values, for their spread and modes.
@@ -86,6 +114,9 @@ struct basis {
   std::vector<double> raw;
   std::optional<int> regime;
   const floor_fit* adjusted = nullptr;  // the fit the values were taken to the floor by
+  // Repetitions of the regime left out for lying in a disturbance of the run (run_regimes);
+  // none where they were all it had there.
+  std::size_t disturbed = 0;
 };
 basis basis_of(const benchmark_history& h, const run_regimes& r);
 

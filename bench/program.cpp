@@ -225,9 +225,11 @@ int real_main(int argc, char** argv) {
   if (o.out) {
     nlohmann::json doc = builder.document();
     for (auto& entry : doc["benchmarks"])
-      if (entry.contains("order"))
-        if (const auto g = session.regimes().of(entry["order"].get<std::uint64_t>()))
-          entry["regime"] = *g;
+      if (entry.contains("order")) {
+        const auto order = entry["order"].get<std::uint64_t>();
+        if (const auto g = session.regimes().of(order)) entry["regime"] = *g;
+        if (session.regimes().in_disturbance(order)) entry["disturbed"] = true;
+      }
     doc["estimates"] = session.estimates_json();
     doc["process_tax"] =
         process_tax_json(session.histories(), session.regimes(), plan.rule.confidence);

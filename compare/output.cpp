@@ -618,7 +618,8 @@ std::string spread_line(const char* side, const spread_summary& s) {
   }
   if (s.explained && s.over > 0) {
     line += "; the report explains " + std::to_string(*s.explained) + " of them (" +
-            share_text(*s.explained, s.over) + ": modes, or regimes each within the limit), " +
+            share_text(*s.explained, s.over) +
+            ": modes, or regimes or a disturbance of the run, each within the limit), " +
             std::to_string(s.over - *s.explained) + " unexplained (" +
             share_text(s.over - *s.explained, s.over) + ")";
     if (s.cause_named && *s.cause_named > 0)

@@ -73,6 +73,9 @@ struct stated_estimate {
   // Max / min over the repetitions it is judged on (`spread`), when the report states it.
   std::optional<double> spread;
   std::size_t regimes = 0;  // `by_regime` entries: the regimes its repetitions span
+  // Repetitions its value leaves out for lying in a disturbance of the run (`disturbed`, newer
+  // reports): the host moved every benchmark together there.
+  std::size_t disturbed = 0;
   // Its value in each regime it met (`by_regime`): the regime's index in the report's
   // context.ipcbench.regimes, the repetitions there, their median and, where the report states
   // one (newer reports, enough repetitions there), that median's interval. Entries without a

@@ -92,11 +92,11 @@ spread_summary spread_of(const report& r) {
     if (!(safe_ratio(*high, *low) > kSpreadLimit)) continue;
     ++s.over;
     if (!s.explained || !b.estimate) continue;
-    // Regimes explain the spread only where the repetitions the estimate is judged on (one
-    // regime) do not spread over the limit themselves (a report too old to state `spread`: as
-    // long as they span regimes).
-    const bool regimes_explain =
-        b.estimate->regimes > 1 && !(b.estimate->spread.value_or(1.0) > kSpreadLimit);
+    // Regimes, or a disturbance of the run, explain the spread only where the repetitions the
+    // estimate is judged on (one regime, without those in a disturbance) do not spread over the
+    // limit themselves (a report too old to state `spread`: as long as they span regimes).
+    const bool regimes_explain = (b.estimate->regimes > 1 || b.estimate->disturbed > 0) &&
+                                 !(b.estimate->spread.value_or(1.0) > kSpreadLimit);
     if (b.estimate->multimodal || regimes_explain)
       ++*s.explained;
     else if (b.estimate->spread_cause)

@@ -973,6 +973,89 @@ TEST(Answer, ProcessTaxComparesBothFormsInTheRegimeBothMetMost) {
   EXPECT_EQ(rows[0]["verdict"], "tie");
 }
 
+// 40 latency benchmarks of 16 repetitions each, interleaved as a run interleaves them (the k-th
+// repetition of benchmark j at order 40 k + j), every one at 1000 ns with a cache line of 130 ns,
+// except where `slow(j, order)` says 1300 ns.
+template <class Slow>
+std::vector<benchmark_history> interleaved(Slow slow) {
+  std::vector<benchmark_history> all(40);
+  for (std::size_t j = 0; j < all.size(); ++j) {
+    std::string name = "m";  // built in steps: GCC 12's -Wrestrict on "m" + to_string
+    name += std::to_string(j);
+    name += "/latency/64/cross";
+    all[j] = {.name = name, .metric = "rtt_p50_ns", .samples = {}, .stopped = ""};
+  }
+  for (std::uint64_t k = 0; k < 16; ++k)
+    for (std::size_t j = 0; j < all.size(); ++j) {
+      std::uint64_t order = 40 * k + j;
+      add_sample(all[j], order, slow(j, 40 * k + j) ? 1300.0 : 1000.0, 130);
+    }
+  return all;
+}
+
+TEST(Answer, AStretchWhereEveryBenchmarkRanSlowerIsADisturbanceTheEstimatesLeaveOut) {
+  // Every benchmark 30 % slower in the repetitions of orders 256 to 511 (six or seven of each
+  // one's sixteen), with the floor unmoved: one disturbance, 23 % less speed.
+  const auto all = interleaved([](std::size_t, std::uint64_t o) { return o >= 256 && o < 512; });
+  const run_regimes r = find_regimes(all);
+  ASSERT_EQ(r.found.list.size(), 1u);
+  ASSERT_EQ(r.disturbed.size(), 1u);
+  EXPECT_EQ(r.disturbed[0].first, 256u);
+  EXPECT_EQ(r.disturbed[0].last, 511u);
+  EXPECT_EQ(r.disturbed[0].repetitions, 256u);
+  ASSERT_TRUE(r.disturbed[0].latency);
+  EXPECT_NEAR(*r.disturbed[0].latency, 1000.0 / 1300.0 - 1.0, 1e-12);
+  EXPECT_FALSE(r.disturbed[0].throughput);
+  EXPECT_TRUE(r.in_disturbance(300));
+  EXPECT_FALSE(r.in_disturbance(512));
+  EXPECT_EQ(r.of(300), std::optional(0));  // it keeps its regime
+  // Benchmark 0 ran at orders 280, 320, ..., 480 in it: six repetitions left out, ten kept.
+  const basis b = basis_of(all[0], r);
+  EXPECT_EQ(b.disturbed, 6u);
+  EXPECT_EQ(b.raw, std::vector<double>(10, 1000.0));
+  const auto j = estimate_json(all[0], r, estimate::stop_rule{});
+  EXPECT_EQ(j["disturbed"], 6);
+  EXPECT_EQ(j["used"], 10);
+  const auto doc = regimes_json(r)["disturbed"];
+  EXPECT_EQ(doc["stretches"].size(), 1u);
+  EXPECT_EQ(doc["stretches"][0]["first_order"], 256);
+  EXPECT_TRUE(doc["stretches"][0]["throughput_change"].is_null());
+}
+
+TEST(Answer, NoDisturbanceWhereOneBenchmarkOrASmallChangeMoved) {
+  // One benchmark of forty slower there: the stretch's median does not move.
+  EXPECT_TRUE(find_regimes(interleaved([](std::size_t j, std::uint64_t o) {
+                return j == 0 && o >= 256 && o < 512;
+              })).disturbed.empty());
+  // Every benchmark slower in the run's last 88 repetitions (orders 512 to 599, where it
+  // ends): too few to judge a stretch by.
+  auto ending = interleaved([](std::size_t, std::uint64_t o) { return o >= 512; });
+  for (auto& h : ending)
+    std::erase_if(h.samples, [](const repetition_sample& s) { return s.order >= 600; });
+  EXPECT_TRUE(find_regimes(ending).disturbed.empty());
+  // Every benchmark 5 % slower there: under the 10 % a disturbance needs.
+  auto small = interleaved([](std::size_t, std::uint64_t o) { return o >= 256 && o < 512; });
+  for (auto& h : small)
+    for (auto& s : h.samples)
+      if (s.value == 1300.0) s.value = 1050.0;
+  EXPECT_TRUE(find_regimes(small).disturbed.empty());
+}
+
+TEST(Answer, ABenchmarkWhoseRegimeHasOnlyDisturbedRepetitionsKeepsThem) {
+  auto all = interleaved([](std::size_t, std::uint64_t o) { return o >= 256 && o < 512; });
+  // Benchmark 0 ran only three times, all in the disturbance (orders 280, 320 and 360): its
+  // estimate keeps them, the only answer it has in its regime.
+  std::erase_if(all[0].samples, [](const repetition_sample& s) {
+    return s.order != 280 && s.order != 320 && s.order != 360;
+  });
+  ASSERT_EQ(all[0].samples.size(), 3u);
+  const run_regimes r = find_regimes(all);
+  ASSERT_EQ(r.disturbed.size(), 1u);
+  const basis b = basis_of(all[0], r);
+  EXPECT_EQ(b.disturbed, 0u);
+  EXPECT_EQ(b.raw, std::vector<double>(3, 1300.0));
+}
+
 TEST(Answer, ProcessTaxPrefersTheEstimatesRegimeWhereBothFormsHaveAnIntervalThere) {
   // Repetitions 0-15 at ~130 ns, 16-25 at ~530 ns: the slow state holds 10 of 26 floors, the
   // reference regime of the estimates. Both forms ran 8 times in the fast state (processes twice

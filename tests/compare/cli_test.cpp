@@ -923,13 +923,11 @@ TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
         // Over 1.5x in A: unix_stream (30000 / 5700, one regime, unexplained) and tcp (37200 /
         // 8700, two regimes); in B: tcp (two modes) and the throughput (two regimes).
         "repetitions spread over 1.5x (max/min of the main metric) in A: 2 of 4 benchmarks "
-        "(50.00 %); the report explains 1 of them (50.00 %: modes, or regimes each within the "
-        "limit), 1 "
-        "unexplained (50.00 %)\n",
+        "(50.00 %); the report explains 1 of them (50.00 %: modes, or regimes or a disturbance of "
+        "the run, each within the limit), 1 unexplained (50.00 %)\n",
         "repetitions spread over 1.5x (max/min of the main metric) in B: 2 of 4 benchmarks "
-        "(50.00 %); the report explains 2 of them (100.00 %: modes, or regimes each within the "
-        "limit), 0 "
-        "unexplained (0.00 %)\n"})
+        "(50.00 %); the report explains 2 of them (100.00 %: modes, or regimes or a disturbance "
+        "of the run, each within the limit), 0 unexplained (0.00 %)\n"})
     EXPECT_NE(r.out.find(line), std::string::npos) << "no \"" << line << "\" in:\n" << r.out;
 
   const json doc = json::parse(run_compare({"--same-answer", a, b, "--format=json"}).out);
@@ -966,7 +964,8 @@ TEST_F(SameAnswer, ASpreadWhoseCauseTheReportNamesIsCountedApart) {
   EXPECT_EQ(r.status, 0) << r.err;
   expect_in(r.out,
             "in A: 2 of 4 benchmarks (50.00 %); the report explains 1 of them (50.00 %: modes, or "
-            "regimes each within the limit), 1 unexplained (50.00 %), of which it names a cause "
+            "regimes or a disturbance of the run, each within the limit), 1 unexplained (50.00 %), "
+            "of which it names a cause "
             "for 1 (the CPU, a floor beside the slowest repetition, or the mechanism's own "
             "threads on the peers' CPUs)\n");
   const json doc = json::parse(
@@ -991,6 +990,23 @@ TEST_F(SameAnswer, RegimesDoNotExplainASpreadWithinTheRegimeJudgedOn) {
                         .out);
   EXPECT_EQ(doc["spread"]["a"]["explained"], json({{"benchmarks", 0}, {"share", 0.0}}));
   EXPECT_EQ(doc["spread"]["a"]["unexplained"], json({{"benchmarks", 2}, {"share", 1.0}}));
+}
+
+TEST_F(SameAnswer, ADisturbanceTheEstimateLeftOutExplainsASpread) {
+  // A's unix_stream: 5700-6600 in one regime and a 30000 without floors (5.3x). Its estimate
+  // saying it left one repetition out as lying in a disturbance of the run, and that the rest
+  // spread 1.16x: explained; with no such repetition: not.
+  json a = json::parse(slurp(fixture("regimes_a.json")));
+  a["estimates"]["unix_stream/latency/64/cross"]["spread"] = 6600.0 / 5700.0;
+  json doc = json::parse(
+      run_compare({"--same-answer", write("a.json", a), fixture("regimes_b.json"), "--format=json"})
+          .out);
+  EXPECT_EQ(doc["spread"]["a"]["explained"], json({{"benchmarks", 1}, {"share", 0.5}}));
+  a["estimates"]["unix_stream/latency/64/cross"]["disturbed"] = 1;
+  doc = json::parse(run_compare({"--same-answer", write("a2.json", a), fixture("regimes_b.json"),
+                                 "--format=json"})
+                        .out);
+  EXPECT_EQ(doc["spread"]["a"]["explained"], json({{"benchmarks", 2}, {"share", 1.0}}));
 }
 
 TEST(SameAnswerEstimates, EachBenchmarkIsAlsoComparedInARegimeBothRunsMeasured) {
