@@ -494,10 +494,6 @@ json floor_fit_json(const floor_fit& f) {
           {"repetitions", f.repetitions}};
 }
 
-}  // namespace
-
-namespace {
-
 json disturbed_json(const run_regimes& r) {
   json list = json::array();
   for (const disturbance& d : r.disturbed)

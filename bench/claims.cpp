@@ -105,13 +105,16 @@ std::string label(const std::string& pattern, std::size_t size) {
 // How many places a claim's summary names, where it ties or is untested, before "and N more".
 constexpr std::size_t kOpenListed = 3;
 
-// The first few places and how many more: "latency 1 B, latency 64 B, latency 512 B and 2 more".
-std::string listed(const std::vector<std::string>& at) {
-  const bool shorten = at.size() > kOpenListed + 1;
-  const std::size_t n = shorten ? kOpenListed : at.size();
+// Places joined, or with `shorten`, past kOpenListed + 1 of them, the first few and how many
+// more: "latency 1 B, latency 64 B, latency 512 B and 2 more".
+bool shortened(const std::vector<std::string>& at) {
+  return at.size() > kOpenListed + 1;
+}
+std::string listed(const std::vector<std::string>& at, bool shorten = true) {
+  const std::size_t n = shorten && shortened(at) ? kOpenListed : at.size();
   std::string out;
   for (std::size_t i = 0; i < n; ++i) out += (i ? ", " : "") + at[i];
-  if (shorten) out += " and " + std::to_string(at.size() - n) + " more";
+  if (n < at.size()) out += " and " + std::to_string(at.size() - n) + " more";
   return out;
 }
 
@@ -161,13 +164,10 @@ json finish(json claim, const std::string& untested_why, const run_regimes& r) {
     // verdicts).
     const std::vector<std::string>& at = where[v];
     const bool open = std::string_view(v) == "untested" || std::string_view(v) == "tie";
-    const bool shorten = open && at.size() > kOpenListed + 1;
-    const std::size_t listed = shorten ? kOpenListed : at.size();
-    for (std::size_t i = 0; i < listed; ++i) summary += (i ? ", " : "") + at[i];
-    if (shorten)
-      summary += " and " + std::to_string(at.size() - listed) +
-                 (std::string_view(v) == "tie" ? " more (each of the claim's rows has its interval)"
-                                               : " more (each of the claim's rows says why)");
+    summary += listed(at, open);
+    if (open && shortened(at))
+      summary += std::string_view(v) == "tie" ? " (each of the claim's rows has its interval)"
+                                              : " (each of the claim's rows says why)";
   }
   // Rows where the host's states order a comparison opposite ways: untested, every repetition
   // better in one regime and worse in another (no lack of repetitions, an answer that depends
@@ -248,8 +248,7 @@ comparison compare_benchmarks(const benchmark_history& a, const benchmark_histor
   };
   c.state_decides = ordered("better") && ordered("worse");
   if (c.verdict != "untested") return c;
-  c.why = "the medians' intervals need " +
-          std::to_string(estimate::repetitions_for_interval(confidence)) +
+  c.why = "the medians' intervals need " + std::to_string(needed) +
           " repetitions of each in one regime; the regime both met most had " +
           std::to_string(v.a.size()) + " and " + std::to_string(v.b.size());
   if (!by_rank) return c;

@@ -744,7 +744,7 @@ std::string render_same_answer(const same_answer_figures& f) {
            std::to_string(c.same) + ", opposite (holds in one, refuted in the other) at " +
            std::to_string(c.opposite);
     if (c.opposite > 0)
-      out += " (" + std::to_string(c.opposite_in_other_states) +
+      out += " (" + std::to_string(c.opposite_in_different_states) +
              " of them decided in different states of the host)";
     out += ", a tie or untested in one at " + std::to_string(c.rows - c.same - c.opposite) + "\n";
   }
@@ -815,7 +815,7 @@ ordered_json same_answer_json(const same_answer_figures& f) {
                       {"places", c.rows},
                       {"same", c.same},
                       {"opposite", c.opposite},
-                      {"opposite_in_different_states", c.opposite_in_other_states},
+                      {"opposite_in_different_states", c.opposite_in_different_states},
                       {"otherwise", c.rows - c.same - c.opposite}});
   doc["claims"] = std::move(claims);
   return doc;

@@ -402,10 +402,6 @@ std::optional<common_floor_deltas> common_floor_of(const report& a, const report
   return c;
 }
 
-}  // namespace
-
-namespace {
-
 std::vector<claim_agreement> claims_of(const report& a, const report& b,
                                        const std::optional<regime_comparison>& mixes) {
   std::map<std::pair<std::string, std::string>, const claim_row*> in_b;
@@ -431,7 +427,7 @@ std::vector<claim_agreement> claims_of(const report& a, const report& b,
     if (mixes && ra.regime && rb.regime && *ra.regime < mixes->a.regimes.size() &&
         *rb.regime < mixes->b.regimes.size() &&
         !same_state(mixes->a, *ra.regime, mixes->b, *rb.regime))
-      ++c.opposite_in_other_states;
+      ++c.opposite_in_different_states;
   }
   return out;
 }

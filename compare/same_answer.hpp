@@ -150,7 +150,7 @@ struct interval_split {
 struct claim_agreement {
   std::string id;  // shm_fastest
   std::size_t rows = 0, same = 0, opposite = 0;
-  std::size_t opposite_in_other_states = 0;  // of `opposite`
+  std::size_t opposite_in_different_states = 0;  // of `opposite`
 };
 
 struct same_answer_figures {

@@ -99,9 +99,6 @@ struct samples {
 
 // Cache-line round trips a round's floor takes: about 10 ms on the development VM.
 constexpr std::uint64_t kLineRounds = 20'000;
-// Two rounds' cache-line round trips this far apart or more are two states of the host (the
-// suite's regimes split cache-line states at the same ratio).
-constexpr double kStateGap = 1.5;
 
 // Two CPUs this process may run on: the first two of its affinity mask, or one twice.
 std::array<int, 2> two_cpus() {
@@ -350,8 +347,9 @@ std::string host_states(const std::array<double, kRounds>& line_ns,
                                     {"rounds above the threshold", above}});
     out += std::string(k ? "," : "") + " " + rounded(st.line_ns, 0) + " ns in " +
            std::to_string(st.rounds.size()) + (st.rounds.size() == 1 ? " round" : " rounds") +
-           " (" + rounded(low, 2) + "x to " + rounded(high, 2) + "x, " + std::to_string(above) +
-           " above)";
+           " (" + rounded(low, 2) + "x" +
+           (st.rounds.size() == 1 ? std::string() : " to " + rounded(high, 2) + "x") + ", " +
+           std::to_string(above) + " above)";
   }
   const bool all_a = above_in[0] == states[0].rounds.size() && above_in[1] == 0;
   const bool all_b = above_in[1] == states[1].rounds.size() && above_in[0] == 0;
