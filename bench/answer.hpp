@@ -62,9 +62,11 @@ struct floor_fit {
 };
 
 // A stretch of the run in which the repetitions of every benchmark, taken together, ran well off
-// their own medians: the host disturbed the run there beyond what its floors saw (find_regimes).
-// On the 2-vCPU development VM one stretch of 256 repetitions ran 46 % slower in throughput and
-// 25 % in latency, every benchmark at once, with the floors beside it in their usual states.
+// their own medians: the host disturbed the run there beyond what its regimes tell apart
+// (find_regimes). On the 2-vCPU development VM one stretch of 256 repetitions ran 46 % slower in
+// throughput and 25 % in latency, every benchmark at once. The cache-line round trips beside it
+// stayed in their states; the wake-up round trips rose 2.5-2.9x, but over too few repetitions
+// (under 1 % of the run in each cache-line state) to make a wake-up state of their own.
 struct disturbance {
   std::uint64_t first = 0, last = 0;  // its repetitions' orders, inclusive
   std::size_t repetitions = 0;        // the ok repetitions measured against their medians
