@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "probe/probe.hpp"
+
 namespace ipcbench::probes {
 
 std::vector<host_state> states_of_rounds(std::span<const double> line_ns) {
@@ -21,11 +23,9 @@ std::vector<host_state> states_of_rounds(std::span<const double> line_ns) {
     host_state s;
     s.rounds.assign(order.begin() + static_cast<std::ptrdiff_t>(from),
                     order.begin() + static_cast<std::ptrdiff_t>(to));
-    // `order` is sorted by round trip: the median is in the middle (the mean of the two middle
-    // ones for an even count).
-    const std::size_t n = to - from, mid = from + n / 2;
-    s.line_ns =
-        n % 2 == 1 ? line_ns[order[mid]] : (line_ns[order[mid - 1]] + line_ns[order[mid]]) / 2;
+    std::vector<double> in;
+    for (std::size_t r : s.rounds) in.push_back(line_ns[r]);
+    s.line_ns = median(std::move(in));
     std::ranges::sort(s.rounds);
     return s;
   };

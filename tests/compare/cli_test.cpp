@@ -754,6 +754,15 @@ class SameAnswer : public ::testing::Test {
     return dir_.write(file, doc.dump());
   }
 
+  // A's spread figures (`spread.a` of --same-answer --format=json) for report `a`, written to
+  // `file`, against the regimes_b fixture.
+  json spread_a_against_regimes_b(const std::string& file, const json& a) const {
+    const std::string path = write(file, a);
+    return json::parse(
+        run_compare({"--same-answer", path, fixture("regimes_b.json"), "--format=json"})
+            .out)["spread"]["a"];
+  }
+
   static void expect_in(const std::string& out, const std::string& part) {
     EXPECT_NE(out.find(part), std::string::npos) << "no \"" << part << "\" in:\n" << out;
   }
@@ -980,16 +989,12 @@ TEST_F(SameAnswer, RegimesDoNotExplainASpreadWithinTheRegimeJudgedOn) {
   // repetitions it is judged on spread 1.07x, not once its estimate says they spread 1.6x.
   json a = json::parse(slurp(fixture("regimes_a.json")));
   a["estimates"]["tcp/latency/64/cross"]["spread"] = 9300.0 / 8700.0;
-  json doc = json::parse(
-      run_compare({"--same-answer", write("a.json", a), fixture("regimes_b.json"), "--format=json"})
-          .out);
-  EXPECT_EQ(doc["spread"]["a"]["explained"], json({{"benchmarks", 1}, {"share", 0.5}}));
+  EXPECT_EQ(spread_a_against_regimes_b("a.json", a)["explained"],
+            json({{"benchmarks", 1}, {"share", 0.5}}));
   a["estimates"]["tcp/latency/64/cross"]["spread"] = 1.6;
-  doc = json::parse(run_compare({"--same-answer", write("a2.json", a), fixture("regimes_b.json"),
-                                 "--format=json"})
-                        .out);
-  EXPECT_EQ(doc["spread"]["a"]["explained"], json({{"benchmarks", 0}, {"share", 0.0}}));
-  EXPECT_EQ(doc["spread"]["a"]["unexplained"], json({{"benchmarks", 2}, {"share", 1.0}}));
+  const json spread = spread_a_against_regimes_b("a2.json", a);
+  EXPECT_EQ(spread["explained"], json({{"benchmarks", 0}, {"share", 0.0}}));
+  EXPECT_EQ(spread["unexplained"], json({{"benchmarks", 2}, {"share", 1.0}}));
 }
 
 TEST_F(SameAnswer, ADisturbanceTheEstimateLeftOutExplainsASpread) {
@@ -998,15 +1003,11 @@ TEST_F(SameAnswer, ADisturbanceTheEstimateLeftOutExplainsASpread) {
   // spread 1.16x: explained; with no such repetition: not.
   json a = json::parse(slurp(fixture("regimes_a.json")));
   a["estimates"]["unix_stream/latency/64/cross"]["spread"] = 6600.0 / 5700.0;
-  json doc = json::parse(
-      run_compare({"--same-answer", write("a.json", a), fixture("regimes_b.json"), "--format=json"})
-          .out);
-  EXPECT_EQ(doc["spread"]["a"]["explained"], json({{"benchmarks", 1}, {"share", 0.5}}));
+  EXPECT_EQ(spread_a_against_regimes_b("a.json", a)["explained"],
+            json({{"benchmarks", 1}, {"share", 0.5}}));
   a["estimates"]["unix_stream/latency/64/cross"]["disturbed"] = 1;
-  doc = json::parse(run_compare({"--same-answer", write("a2.json", a), fixture("regimes_b.json"),
-                                 "--format=json"})
-                        .out);
-  EXPECT_EQ(doc["spread"]["a"]["explained"], json({{"benchmarks", 2}, {"share", 1.0}}));
+  EXPECT_EQ(spread_a_against_regimes_b("a2.json", a)["explained"],
+            json({{"benchmarks", 2}, {"share", 1.0}}));
 }
 
 TEST(SameAnswerEstimates, EachBenchmarkIsAlsoComparedInARegimeBothRunsMeasured) {
