@@ -415,6 +415,38 @@ TEST(ZerocopyDecision, AGainAtAnySizeRefutesButOnlyBelowItsStricterLevel) {
       << f.detail;
 }
 
+TEST(ZerocopyDecision, AGainWithinTheMarginRefutesNothing) {
+  // Zerocopy faster in every pair of runs at 256 KiB (p = 0.00058), by 1 to 13 %: the ratio's
+  // interval at the gain's level reaches below 1.1, so the gain is not shown beyond the margin.
+  auto sizes =
+      with_large_alike({4096, runs_of({8, 9, 10, 11, 12, 13, 14}), runs_of({1, 2, 3, 4, 5, 6, 7})});
+  sizes[3].send = runs_of({100, 101, 102, 103, 104, 105, 106});
+  sizes[3].zerocopy = runs_of({107, 108, 109, 110, 111, 112, 113});
+  auto f = decide_zerocopy(sizes);
+  EXPECT_EQ(f.result, verdict::holds) << f.detail;
+  const auto& at = f.value.at("262144 B");
+  EXPECT_EQ(at.at("shown"), "faster, not beyond the margin");
+  EXPECT_NEAR(at.at("rank test p").get<double>(), 2.0 / 3432, 1e-12);
+  const double lo = at.at("ratio interval")[0].get<double>();
+  const double hi = at.at("ratio interval")[1].get<double>();
+  EXPECT_GT(lo, 1.0);
+  EXPECT_LE(lo, 1.1);
+  EXPECT_GT(hi, lo);
+  EXPECT_EQ(f.value.at("gain margin").get<double>(), 0.1);
+  EXPECT_NE(f.detail.find("262144 B 1.07x (faster in 100 % of the pairs of runs, p = 0.00058, "
+                          "but the ratio's interval, 1.04 to 1.10, is not wholly beyond the 10 % "
+                          "margin)"),
+            std::string::npos)
+      << f.detail;
+
+  // The same separation 20 % up: the interval lies beyond the margin, the claim does not hold.
+  sizes[3].zerocopy = runs_of({127, 128, 129, 130, 131, 132, 133});
+  f = decide_zerocopy(sizes);
+  EXPECT_EQ(f.result, verdict::does_not_hold) << f.detail;
+  EXPECT_EQ(f.value.at("262144 B").at("shown"), "faster");
+  EXPECT_GT(f.value.at("262144 B").at("ratio interval")[0].get<double>(), 1.1);
+}
+
 TEST(ZerocopyDecision, InconclusiveWhereTheSmallLossIsNotShown) {
   // At 4 KiB the runs interleave (p 0.90): no gain, no loss shown.
   const auto f = decide_zerocopy(with_large_alike(
