@@ -28,30 +28,29 @@ std::optional<int> run_regimes::of(std::uint64_t order) const {
   return found.of[static_cast<std::size_t>(it - orders.begin())];
 }
 
+std::optional<double> run_regimes::pace_beside(std::uint64_t order, const std::string& name) const {
+  const auto at = std::lower_bound(pace.begin(), pace.end(), order,
+                                   [](const paced& p, std::uint64_t o) { return p.order < o; });
+  std::vector<double> near;
+  const auto other = [&](const paced& p) { return p.order != order && names[p.benchmark] != name; };
+  for (auto it = at; it != pace.begin() && near.size() < kPaceNeighbours;)
+    if (--it; other(*it)) near.push_back(it->log_speed);
+  const std::size_t before = near.size();
+  for (auto it = at; it != pace.end() && near.size() < before + kPaceNeighbours; ++it)
+    if (other(*it)) near.push_back(it->log_speed);
+  if (near.size() < kPaceNeighbours) return std::nullopt;
+  return std::exp(estimate::median(near));
+}
+
 namespace {
 
-// The run's disturbances (disturbance, above), from the regimes as found so far.
-std::vector<disturbance> find_disturbances(const std::vector<benchmark_history>& all,
-                                           const run_regimes& r) {
+// The run's disturbances (disturbance, above), from the repetitions' speeds (run_regimes::pace).
+std::vector<disturbance> find_disturbances(const run_regimes& r) {
   // Per stretch, each pattern's repetitions as log(speed / median speed): [0] throughput,
   // [1] latency.
   std::map<std::uint64_t, std::array<std::vector<double>, 2>> stretches;
-  for (const auto& h : all) {
-    const bool latency = h.metric == schema::counter::kRttP50Ns;
-    std::map<int, std::vector<const repetition_sample*>> by;
-    for (const auto& s : h.samples)
-      if (s.ok && s.value > 0)
-        if (const auto g = r.of(s.order)) by[*g].push_back(&s);
-    for (const auto& [g, list] : by) {
-      if (list.size() < 3) continue;
-      std::vector<double> logs;
-      for (const auto* s : list) logs.push_back(std::log(s->value));
-      const double m = estimate::median(logs);
-      for (const auto* s : list)
-        stretches[s->order / kDisturbanceWindow][latency].push_back((latency ? -1.0 : 1.0) *
-                                                                    (std::log(s->value) - m));
-    }
-  }
+  for (const auto& p : r.pace)
+    stretches[p.order / kDisturbanceWindow][p.latency].push_back(p.log_speed);
   std::vector<disturbance> out;
   for (const auto& [k, sides] : stretches) {
     // A stretch the run has only begun (its last, say) says too little.
@@ -89,7 +88,30 @@ run_regimes find_regimes(const std::vector<benchmark_history>& all) {
   }
   r.found = estimate::detect_regimes(r.line_ns, r.wake_ns);
   if (r.found.list.empty()) return r;
-  r.disturbed = find_disturbances(all, r);
+  // Every repetition's speed against its benchmark's median in its regime.
+  for (std::size_t k = 0; k < all.size(); ++k) {
+    const auto& h = all[k];
+    const bool latency = h.metric == schema::counter::kRttP50Ns;
+    r.names.push_back(h.name);
+    std::map<int, std::vector<const repetition_sample*>> by;
+    for (const auto& s : h.samples)
+      if (s.ok && s.value > 0)
+        if (const auto g = r.of(s.order)) by[*g].push_back(&s);
+    for (const auto& [g, list] : by) {
+      if (list.size() < 3) continue;
+      std::vector<double> logs;
+      for (const auto* s : list) logs.push_back(std::log(s->value));
+      const double m = estimate::median(logs);
+      for (const auto* s : list)
+        r.pace.push_back({.order = s->order,
+                          .benchmark = k,
+                          .latency = latency,
+                          .log_speed = (latency ? -1.0 : 1.0) * (std::log(s->value) - m)});
+    }
+  }
+  std::sort(r.pace.begin(), r.pace.end(),
+            [](const auto& x, const auto& y) { return x.order < y.order; });
+  r.disturbed = find_disturbances(r);
   // The floor fits: each latency benchmark's repetitions in the reference regime that have the
   // floor they wait on, in logarithms about the benchmark's own medians, pooled per floor.
   struct sums {
@@ -325,6 +347,41 @@ json mode_cause(const benchmark_history& h, const basis& b,
   return nullptr;
 }
 
+// The spread of a benchmark's repetitions in its basis taken to the run's pace beside each
+// (run_regimes::pace_beside): each one's time per message (the round trip, or the inverse of the
+// rate) times that pace, the largest over the smallest. Only where they spread over
+// schema::kSpreadLimit, every one has a pace, and the pace beside the fastest is kPaceChange or
+// more above the pace beside the slowest: the run itself was slower beside the slowest.
+struct paced_spread {
+  double spread = 0;
+  double slowest_pace = 0, fastest_pace = 0;  // beside the slowest and the fastest repetition
+  double raw = 0;                             // the spread without the pace
+};
+std::optional<paced_spread> spread_at_run_pace(const benchmark_history& h, const basis& b,
+                                               const run_regimes& r) {
+  if (b.samples.size() < 2) return std::nullopt;
+  const bool throughput = h.metric == schema::counter::kBytesPerSecond;
+  std::vector<double> times, paced;
+  std::size_t slow = 0, fast = 0;
+  for (std::size_t k = 0; k < b.samples.size(); ++k) {
+    const repetition_sample& s = h.samples[b.samples[k]];
+    const auto pace = r.pace_beside(s.order, h.name);
+    if (!(s.value > 0) || !pace) return std::nullopt;
+    times.push_back(throughput ? 1 / s.value : s.value);
+    paced.push_back(times.back() * *pace);
+    if (times[k] > times[slow]) slow = k;
+    if (times[k] < times[fast]) fast = k;
+  }
+  const auto pace_at = [&](std::size_t k) { return paced[k] / times[k]; };
+  paced_spread out{.spread = *std::ranges::max_element(paced) / *std::ranges::min_element(paced),
+                   .slowest_pace = pace_at(slow),
+                   .fastest_pace = pace_at(fast),
+                   .raw = times[slow] / times[fast]};
+  if (!(out.raw > schema::kSpreadLimit) || out.fastest_pace < out.slowest_pace * (1 + kPaceChange))
+    return std::nullopt;
+  return out;
+}
+
 // Why one benchmark's repetitions in its basis spread more than schema::kSpreadLimit with no modes
 // (an outlier or a scatter, not two levels), where the slowest and the fastest of them show it:
 // how busy the peers kept the CPUs (CPU time per unit of wall time, so that a peer that spins
@@ -332,8 +389,20 @@ json mode_cause(const benchmark_history& h, const basis& b,
 // cache-line floors beside them, then for throughput the copy floor beside them (the copy of a
 // message of that size from one CPU to the other, which a host that is slower for a while
 // lowers as it lowers the channel's rate). nullptr when none differs enough to name.
-json spread_cause(const benchmark_history& h, const basis& b) {
+json spread_cause(const benchmark_history& h, const basis& b,
+                  const std::optional<paced_spread>& at_pace) {
   if (b.samples.size() < 2) return nullptr;
+  char text[240];
+  // The run's pace beside them first: a measured account of the whole spread.
+  if (at_pace && !(at_pace->spread > schema::kSpreadLimit)) {
+    std::snprintf(text, sizeof text,
+                  "the run beside the slowest repetition (%.1fx the fastest) ran at %.0f %% of its "
+                  "usual pace, beside the fastest at %.0f %% (the other benchmarks' repetitions "
+                  "next to them); at the run's pace they spread %.2fx",
+                  at_pace->raw, 100 * at_pace->slowest_pace, 100 * at_pace->fastest_pace,
+                  at_pace->spread);
+    return text;
+  }
   const bool throughput = h.metric == "bytes_per_second";
   // Wall time per message, up to a constant factor: the round trip, or the inverse of the rate.
   const auto time_of = [&](const repetition_sample& s) {
@@ -349,7 +418,6 @@ json spread_cause(const benchmark_history& h, const basis& b) {
   }
   const double slower = time_of(*slow) / time_of(*fast);
   if (!(slower > schema::kSpreadLimit)) return nullptr;
-  char text[240];
   if (slow->cpu_ns_per_message && fast->cpu_ns_per_message && *fast->cpu_ns_per_message > 0) {
     const double busy = *slow->cpu_ns_per_message / *fast->cpu_ns_per_message / slower;
     if (busy >= 1.3) {
@@ -586,6 +654,7 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
             {"mode_cause", nullptr},
             {"spread", nullptr},
             {"spread_cause", nullptr},
+            {"spread_at_run_pace", nullptr},
             {"adjusted", nullptr}};
   if (!b.regime) j["basis"] = "all";
   // The median per regime over all ok repetitions.
@@ -623,6 +692,8 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
   // The spread and the modes are the repetitions' own.
   const auto [low, high] = std::minmax_element(b.raw.begin(), b.raw.end());
   if (*low > 0) j["spread"] = *high / *low;
+  const auto at_pace = spread_at_run_pace(h, b, r);
+  if (at_pace) j["spread_at_run_pace"] = at_pace->spread;
   const auto modes = estimate::detect_modes(b.raw);
   if (modes.size() <= 1) {
     if (const auto placed = placement_modes(h, b); !placed.empty()) {
@@ -637,7 +708,7 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
       j["mode_cause"] = placement_cause(h, placed);
       return j;
     }
-    j["spread_cause"] = spread_cause(h, b);
+    j["spread_cause"] = spread_cause(h, b, at_pace);
   }
   if (modes.size() > 1) {
     json m = json::array();

@@ -86,6 +86,21 @@ inline constexpr std::uint64_t kDisturbanceWindow = 256;
 inline constexpr std::size_t kDisturbanceMinimum = 20;
 inline constexpr double kDisturbanceChange = 0.10;  // the stop rule's interval width (--ci-width)
 
+// The run's pace beside one repetition: how fast the repetitions of the other benchmarks just
+// before and after it ran against their own medians in the same regime (benchmarks with 3 or more
+// repetitions there), the median of their speed ratios over the kPaceNeighbours nearest either
+// side (1: as usual; 0.85: 15 % slower). A repetition ran some tens of milliseconds; one that
+// ran while the host was slower for a second or a minute shares that with its neighbours, which a
+// disturbance (a stretch of kDisturbanceWindow, 20 s or so, moved by 10 % at the median) does not
+// mark when the spell is shorter or smaller. On the 2-vCPU VM one run's throughput ran 5-25 %
+// slower for two minutes at the median, in spells: three quarters of the repetitions 1.4x or more
+// off their own medians had neighbours 5 % slower or more, against a fifth of all repetitions.
+inline constexpr std::size_t kPaceNeighbours = 8;
+// A spread is put down to the pace (estimate_json's spread_at_run_pace) only where the pace
+// beside the fastest repetition is this much above the pace beside the slowest: a median of 16
+// neighbours' ratios moves by a per cent or two by chance.
+inline constexpr double kPaceChange = 0.05;
+
 // The host's regimes over every repetition that had a cache-line floor, in the order they ran.
 struct run_regimes {
   estimate::regimes found;
@@ -97,9 +112,22 @@ struct run_regimes {
   // The run's disturbances, in order. A benchmark's estimate leaves their repetitions out
   // (basis_of); they keep their regime, and are marked `disturbed` in the report.
   std::vector<disturbance> disturbed;
+  // Every ok repetition of a benchmark with 3 or more in its regime, in the order they ran: the
+  // logarithm of its speed over its benchmark's median there, and its benchmark (in `names`).
+  struct paced {
+    std::uint64_t order = 0;
+    std::size_t benchmark = 0;
+    bool latency = false;  // a round trip (else a rate)
+    double log_speed = 0;
+  };
+  std::vector<paced> pace;
+  std::vector<std::string> names;
   // The regime of the repetition at `order`; nullopt without a floor.
   std::optional<int> of(std::uint64_t order) const;
   bool in_disturbance(std::uint64_t order) const;
+  // The run's pace beside the repetition at `order` of the benchmark `name` (kPaceNeighbours),
+  // from other benchmarks' repetitions only; nullopt with fewer than kPaceNeighbours of them.
+  std::optional<double> pace_beside(std::uint64_t order, const std::string& name) const;
 };
 run_regimes find_regimes(const std::vector<benchmark_history>& all);
 

@@ -619,7 +619,8 @@ std::string spread_line(const char* side, const spread_summary& s) {
   if (s.explained && s.over > 0) {
     line += "; the report explains " + std::to_string(*s.explained) + " of them (" +
             share_text(*s.explained, s.over) +
-            ": modes, or regimes or a disturbance of the run, each within the limit), " +
+            ": modes, or regimes or a disturbance of the run, or the run's pace beside them (" +
+            std::to_string(s.by_pace.value_or(0)) + "), each within the limit), " +
             std::to_string(s.over - *s.explained) + " unexplained (" +
             share_text(s.over - *s.explained, s.over) + ")";
     if (s.cause_named && *s.cause_named > 0)
@@ -682,6 +683,7 @@ ordered_json spread_json(const spread_summary& s) {
                       {"share", counted(s.over, s.benchmarks)["share"]}};
   if (s.explained) {
     doc["explained"] = counted(*s.explained, s.over);
+    doc["explained_by_run_pace"] = counted(s.by_pace.value_or(0), s.over);
     doc["unexplained"] = counted(s.over - *s.explained, s.over);
     doc["unexplained_with_a_cause_named"] = counted(s.cause_named.value_or(0), s.over);
   }

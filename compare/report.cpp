@@ -214,6 +214,8 @@ stated_estimate parse_estimate(const json& e, const std::string& path, const std
   s.spread_cause = cause != e.end() && cause->is_string() && !cause->get<std::string>().empty();
   if (const auto spread = e.find("spread"); spread != e.end() && spread->is_number())
     s.spread = spread->get<double>();
+  if (const auto paced = e.find("spread_at_run_pace"); paced != e.end() && paced->is_number())
+    s.spread_at_run_pace = paced->get<double>();
   if (const auto disturbed = e.find("disturbed");
       disturbed != e.end() && disturbed->is_number_unsigned())
     s.disturbed = disturbed->get<std::size_t>();

@@ -72,6 +72,9 @@ struct stated_estimate {
   bool spread_cause = false;  // it names why its repetitions spread (`spread_cause`)
   // Max / min over the repetitions it is judged on (`spread`), when the report states it.
   std::optional<double> spread;
+  // The same taken to the run's pace beside each repetition (`spread_at_run_pace`, newer
+  // reports), where the run beside the slowest ran slower.
+  std::optional<double> spread_at_run_pace;
   std::size_t regimes = 0;  // `by_regime` entries: the regimes its repetitions span
   // Repetitions its value leaves out for lying in a disturbance of the run (`disturbed`, newer
   // reports): the host moved every benchmark together there.

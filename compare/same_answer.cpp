@@ -81,7 +81,7 @@ struct interval_tally {
 
 spread_summary spread_of(const report& r) {
   spread_summary s;
-  if (r.origin().estimates) s.explained = s.cause_named = 0;
+  if (r.origin().estimates) s.explained = s.by_pace = s.cause_named = 0;
   for (const benchmark_samples& b : r.benchmarks()) {
     const char* metric = main_metric(b);
     if (!metric || b.status != run_status::ok) continue;
@@ -97,9 +97,15 @@ spread_summary spread_of(const report& r) {
     // limit themselves (a report too old to state `spread`: as long as they span regimes).
     const bool regimes_explain = (b.estimate->regimes > 1 || b.estimate->disturbed > 0) &&
                                  !(b.estimate->spread.value_or(1.0) > kSpreadLimit);
-    if (b.estimate->multimodal || regimes_explain)
+    // The run's pace beside the repetitions it is judged on accounts for their spread.
+    const bool pace_explains =
+        b.estimate->spread_at_run_pace && !(*b.estimate->spread_at_run_pace > kSpreadLimit);
+    if (b.estimate->multimodal || regimes_explain) {
       ++*s.explained;
-    else if (b.estimate->spread_cause)
+    } else if (pace_explains) {
+      ++*s.explained;
+      ++*s.by_pace;
+    } else if (b.estimate->spread_cause)
       ++*s.cause_named;
   }
   return s;

@@ -51,13 +51,16 @@ struct ranking_agreement {
 // A report with estimates also says which of those it explains: the estimate lists modes, or its
 // repetitions span more than one regime (`by_regime`) and those it is judged on, in one regime,
 // spread no more than the limit (`spread`): a spread within one regime is not the regimes'
-// doing, even in a benchmark that also ran in another. Of the rest, it counts those whose
-// estimate names a cause (`spread_cause`: the CPU or a floor beside the slowest repetition),
-// kept apart: a cause named for an outlier is no mode and no regime.
+// doing, even in a benchmark that also ran in another. So does the run's pace beside them
+// (`spread_at_run_pace`, newer reports): taken to the pace the other benchmarks kept next to each
+// repetition, those it is judged on spread no more than the limit; counted apart as well. Of the
+// rest, it counts those whose estimate names a cause (`spread_cause`: the CPU or a floor beside
+// the slowest repetition), kept apart: a cause named for an outlier is no mode and no regime.
 struct spread_summary {
   std::size_t benchmarks = 0;
   std::size_t over = 0;
   std::optional<std::size_t> explained;    // of `over`; only for a report with estimates
+  std::optional<std::size_t> by_pace;      // of `explained`: by the run's pace alone; the same
   std::optional<std::size_t> cause_named;  // of `over - explained`; the same
 };
 

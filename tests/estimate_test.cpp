@@ -1056,6 +1056,55 @@ TEST(Answer, ABenchmarkWhoseRegimeHasOnlyDisturbedRepetitionsKeepsThem) {
   EXPECT_EQ(b.raw, std::vector<double>(3, 1300.0));
 }
 
+// The interleaved run with the repetitions at the orders `spell` picks `slower` times slower.
+std::vector<benchmark_history> with_spell(double slower, auto spell) {
+  auto all = interleaved([](std::size_t, std::uint64_t) { return false; });
+  for (auto& h : all)
+    for (auto& s : h.samples)
+      if (spell(s.order)) s.value *= slower;
+  return all;
+}
+
+TEST(Answer, ASpreadTheRunsPaceBesideItAccountsForIsPutDownToIt) {
+  // Every benchmark 1.6x slower in one round of the forty (orders 200 to 239): too short for a
+  // disturbance, and each benchmark's repetition there 1.6x its fifteen others.
+  const auto all = with_spell(1.6, [](std::uint64_t o) { return o >= 200 && o < 240; });
+  const run_regimes r = find_regimes(all);
+  EXPECT_TRUE(r.disturbed.empty());
+  // Benchmark 20 ran at order 220, its eight neighbours either side in the spell too.
+  const auto& h = all[20];
+  ASSERT_TRUE(r.pace_beside(220, h.name));
+  EXPECT_NEAR(*r.pace_beside(220, h.name), 1 / 1.6, 1e-12);
+  EXPECT_NEAR(*r.pace_beside(60, h.name), 1.0, 1e-12);
+  auto j = estimate_json(h, r, estimate::stop_rule{});
+  EXPECT_NEAR(j["spread"].get<double>(), 1.6, 1e-12);
+  ASSERT_TRUE(j["spread_at_run_pace"].is_number()) << j.dump();
+  EXPECT_NEAR(j["spread_at_run_pace"].get<double>(), 1.0, 1e-12);
+  EXPECT_EQ(j["spread_cause"],
+            "the run beside the slowest repetition (1.6x the fastest) ran at 62 % of its usual "
+            "pace, beside the fastest at 100 % (the other benchmarks' repetitions next to them); "
+            "at the run's pace they spread 1.00x");
+
+  // The same repetition slow alone: its neighbours kept their pace, nothing is put down to it.
+  auto alone = with_spell(1.0, [](std::uint64_t) { return false; });
+  alone[20].samples[5].value *= 1.6;
+  ASSERT_EQ(alone[20].samples[5].order, 220u);
+  const run_regimes quiet = find_regimes(alone);
+  EXPECT_NEAR(*quiet.pace_beside(220, alone[20].name), 1.0, 1e-12);
+  j = estimate_json(alone[20], quiet, estimate::stop_rule{});
+  EXPECT_NEAR(j["spread"].get<double>(), 1.6, 1e-12);
+  EXPECT_TRUE(j["spread_at_run_pace"].is_null());
+  EXPECT_TRUE(j["spread_cause"].is_null()) << j["spread_cause"];  // nothing else measured shows why
+
+  // Its neighbours 3 % slower: under the 5 % the pace must differ by, by chance alone.
+  auto little = with_spell(1.03, [](std::uint64_t o) { return o >= 200 && o < 240; });
+  little[20].samples[5].value *= 1.6 / 1.03;
+  const run_regimes near = find_regimes(little);
+  EXPECT_NEAR(*near.pace_beside(220, little[20].name), 1 / 1.03, 1e-12);
+  EXPECT_TRUE(
+      estimate_json(little[20], near, estimate::stop_rule{})["spread_at_run_pace"].is_null());
+}
+
 TEST(Answer, ProcessTaxPrefersTheEstimatesRegimeWhereBothFormsHaveAnIntervalThere) {
   // Repetitions 0-15 at ~130 ns, 16-25 at ~530 ns: the slow state holds 10 of 26 floors, the
   // reference regime of the estimates. Both forms ran 8 times in the fast state (processes twice

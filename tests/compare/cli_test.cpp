@@ -933,10 +933,12 @@ TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
         // 8700, two regimes); in B: tcp (two modes) and the throughput (two regimes).
         "repetitions spread over 1.5x (max/min of the main metric) in A: 2 of 4 benchmarks "
         "(50.00 %); the report explains 1 of them (50.00 %: modes, or regimes or a disturbance of "
-        "the run, each within the limit), 1 unexplained (50.00 %)\n",
+        "the run, or the run's pace beside them (0), each within the limit), 1 unexplained "
+        "(50.00 %)\n",
         "repetitions spread over 1.5x (max/min of the main metric) in B: 2 of 4 benchmarks "
         "(50.00 %); the report explains 2 of them (100.00 %: modes, or regimes or a disturbance "
-        "of the run, each within the limit), 0 unexplained (0.00 %)\n"})
+        "of the run, or the run's pace beside them (0), each within the limit), 0 unexplained "
+        "(0.00 %)\n"})
     EXPECT_NE(r.out.find(line), std::string::npos) << "no \"" << line << "\" in:\n" << r.out;
 
   const json doc = json::parse(run_compare({"--same-answer", a, b, "--format=json"}).out);
@@ -956,6 +958,7 @@ TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
                   {"over", 2},
                   {"share", 0.5},
                   {"explained", {{"benchmarks", 1}, {"share", 0.5}}},
+                  {"explained_by_run_pace", {{"benchmarks", 0}, {"share", 0.0}}},
                   {"unexplained", {{"benchmarks", 1}, {"share", 0.5}}},
                   {"unexplained_with_a_cause_named", {{"benchmarks", 0}, {"share", 0.0}}}}));
   EXPECT_EQ(doc["spread"]["b"]["explained"], json({{"benchmarks", 2}, {"share", 1.0}}));
@@ -973,7 +976,8 @@ TEST_F(SameAnswer, ASpreadWhoseCauseTheReportNamesIsCountedApart) {
   EXPECT_EQ(r.status, 0) << r.err;
   expect_in(r.out,
             "in A: 2 of 4 benchmarks (50.00 %); the report explains 1 of them (50.00 %: modes, or "
-            "regimes or a disturbance of the run, each within the limit), 1 unexplained (50.00 %), "
+            "regimes or a disturbance of the run, or the run's pace beside them (0), each within "
+            "the limit), 1 unexplained (50.00 %), "
             "of which it names a cause "
             "for 1 (the CPU, a floor beside the slowest repetition, or the mechanism's own "
             "threads on the peers' CPUs)\n");
@@ -1008,6 +1012,21 @@ TEST_F(SameAnswer, ADisturbanceTheEstimateLeftOutExplainsASpread) {
   a["estimates"]["unix_stream/latency/64/cross"]["disturbed"] = 1;
   EXPECT_EQ(spread_a_against_regimes_b("a2.json", a)["explained"],
             json({{"benchmarks", 2}, {"share", 1.0}}));
+}
+
+TEST_F(SameAnswer, TheRunsPaceBesideTheRepetitionsExplainsASpreadItBringsWithinTheLimit) {
+  // A's unix_stream (5.3x, one regime, no mode): its estimate saying that, taken to the run's
+  // pace beside each repetition, they spread 1.4x: explained, and counted as the pace's; 1.6x:
+  // not.
+  json a = json::parse(slurp(fixture("regimes_a.json")));
+  a["estimates"]["unix_stream/latency/64/cross"]["spread_at_run_pace"] = 1.4;
+  json spread = spread_a_against_regimes_b("a.json", a);
+  EXPECT_EQ(spread["explained"], json({{"benchmarks", 2}, {"share", 1.0}}));
+  EXPECT_EQ(spread["explained_by_run_pace"], json({{"benchmarks", 1}, {"share", 0.5}}));
+  a["estimates"]["unix_stream/latency/64/cross"]["spread_at_run_pace"] = 1.6;
+  spread = spread_a_against_regimes_b("a2.json", a);
+  EXPECT_EQ(spread["explained"], json({{"benchmarks", 1}, {"share", 0.5}}));
+  EXPECT_EQ(spread["explained_by_run_pace"], json({{"benchmarks", 0}, {"share", 0.0}}));
 }
 
 TEST(SameAnswerEstimates, EachBenchmarkIsAlsoComparedInARegimeBothRunsMeasured) {
