@@ -28,11 +28,15 @@ std::optional<int> run_regimes::of(std::uint64_t order) const {
   return found.of[static_cast<std::size_t>(it - orders.begin())];
 }
 
-std::optional<double> run_regimes::pace_beside(std::uint64_t order, const std::string& name) const {
+std::optional<double> run_regimes::pace_beside(std::uint64_t order,
+                                               const benchmark_history& h) const {
   const auto at = std::lower_bound(pace.begin(), pace.end(), order,
                                    [](const paced& p, std::uint64_t o) { return p.order < o; });
+  const bool latency = h.metric == schema::counter::kRttP50Ns;
   std::vector<double> near;
-  const auto other = [&](const paced& p) { return p.order != order && names[p.benchmark] != name; };
+  const auto other = [&](const paced& p) {
+    return p.latency == latency && p.order != order && names[p.benchmark] != h.name;
+  };
   for (auto it = at; it != pace.begin() && near.size() < kPaceNeighbours;)
     if (--it; other(*it)) near.push_back(it->log_speed);
   const std::size_t before = near.size();
@@ -176,6 +180,18 @@ basis basis_of(const benchmark_history& h, const run_regimes& r) {
   for (std::size_t i = 0; i < h.samples.size(); ++i)
     b.disturbed += undisturbed && in_basis(i, false) && !in_basis(i, true);
   b.values = b.raw;
+  // Throughput taken to the run's pace beside each repetition, every one with a pace.
+  if (h.metric == schema::counter::kBytesPerSecond) {
+    std::vector<double> paced;
+    for (std::size_t k = 0; k < b.samples.size(); ++k) {
+      const std::optional<double> pace = r.pace_beside(h.samples[b.samples[k]].order, h);
+      if (!pace || !(*pace > 0)) return b;
+      paced.push_back(b.raw[k] / *pace);
+    }
+    b.paced = !paced.empty();
+    b.values = std::move(paced);
+    return b;
+  }
   // Taken to the run's median floor: a latency benchmark in the reference regime, every
   // repetition with its floor.
   const floor_fit& fit = h.spins ? r.spins : r.sleeps;
@@ -365,7 +381,7 @@ std::optional<paced_spread> spread_at_run_pace(const benchmark_history& h, const
   std::size_t slow = 0, fast = 0;
   for (std::size_t k = 0; k < b.samples.size(); ++k) {
     const repetition_sample& s = h.samples[b.samples[k]];
-    const auto pace = r.pace_beside(s.order, h.name);
+    const auto pace = r.pace_beside(s.order, h);
     if (!(s.value > 0) || !pace) return std::nullopt;
     times.push_back(throughput ? 1 / s.value : s.value);
     paced.push_back(times.back() * *pace);
@@ -655,7 +671,8 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
             {"spread", nullptr},
             {"spread_cause", nullptr},
             {"spread_at_run_pace", nullptr},
-            {"adjusted", nullptr}};
+            {"adjusted", nullptr},
+            {"paced", nullptr}};
   if (!b.regime) j["basis"] = "all";
   // The median per regime over all ok repetitions.
   std::map<int, std::vector<double>> by;
@@ -689,6 +706,7 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
                      {"slope", b.adjusted->slope},
                      {"to_ns", b.adjusted->to_ns},
                      {"raw_value", estimate::median(b.raw)}};
+  if (b.paced) j["paced"] = {{"raw_value", estimate::median(b.raw)}};
   // The spread and the modes are the repetitions' own.
   const auto [low, high] = std::minmax_element(b.raw.begin(), b.raw.end());
   if (*low > 0) j["spread"] = *high / *low;

@@ -86,19 +86,21 @@ inline constexpr std::uint64_t kDisturbanceWindow = 256;
 inline constexpr std::size_t kDisturbanceMinimum = 20;
 inline constexpr double kDisturbanceChange = 0.10;  // the stop rule's interval width (--ci-width)
 
-// The run's pace beside one repetition: how fast the repetitions of the other benchmarks just
-// before and after it ran against their own medians in the same regime (benchmarks with 3 or more
-// repetitions there), the median of their speed ratios over the kPaceNeighbours nearest either
-// side (1: as usual; 0.85: 15 % slower). A repetition ran some tens of milliseconds; one that
-// ran while the host was slower for a second or a minute shares that with its neighbours, which a
-// disturbance (a stretch of kDisturbanceWindow, 20 s or so, moved by 10 % at the median) does not
-// mark when the spell is shorter or smaller. On the 2-vCPU VM one run's throughput ran 5-25 %
-// slower for two minutes at the median, in spells: three quarters of the repetitions 1.4x or more
-// off their own medians had neighbours 5 % slower or more, against a fifth of all repetitions.
+// The run's pace beside one repetition: how fast the repetitions of the other benchmarks of its
+// pattern (latency, or throughput) just before and after it ran against their own medians in the
+// same regime (benchmarks with 3 or more repetitions there), the median of their speed ratios
+// over the kPaceNeighbours nearest either side (1: as usual; 0.85: 15 % slower). A repetition ran
+// some tens of milliseconds; one that ran while the host was slower for a second or a minute
+// shares that with its neighbours, which a disturbance (a stretch of kDisturbanceWindow, 20 s or
+// so, moved by 10 % at the median) does not mark when the spell is shorter or smaller. On the
+// 2-vCPU VM one run's throughput ran 5-25 % slower for two minutes at the median, in spells:
+// three quarters of the repetitions 1.4x or more off their own medians had neighbours 5 % slower
+// or more, against a fifth of all repetitions. A throughput estimate is taken at the run's pace
+// (basis_of); a spread the pace accounts for is said so (estimate_json's spread_at_run_pace).
 inline constexpr std::size_t kPaceNeighbours = 8;
-// A spread is put down to the pace (estimate_json's spread_at_run_pace) only where the pace
-// beside the fastest repetition is this much above the pace beside the slowest: a median of 16
-// neighbours' ratios moves by a per cent or two by chance.
+// A spread is put down to the pace only where the pace beside the fastest repetition is this
+// much above the pace beside the slowest: a median of 16 neighbours' ratios moves by a per cent
+// or two by chance.
 inline constexpr double kPaceChange = 0.05;
 
 // The host's regimes over every repetition that had a cache-line floor, in the order they ran.
@@ -125,9 +127,9 @@ struct run_regimes {
   // The regime of the repetition at `order`; nullopt without a floor.
   std::optional<int> of(std::uint64_t order) const;
   bool in_disturbance(std::uint64_t order) const;
-  // The run's pace beside the repetition at `order` of the benchmark `name` (kPaceNeighbours),
-  // from other benchmarks' repetitions only; nullopt with fewer than kPaceNeighbours of them.
-  std::optional<double> pace_beside(std::uint64_t order, const std::string& name) const;
+  // The run's pace beside the repetition at `order` of `h` (kPaceNeighbours), from the other
+  // benchmarks of its pattern only; nullopt with fewer than kPaceNeighbours of them.
+  std::optional<double> pace_beside(std::uint64_t order, const benchmark_history& h) const;
 };
 run_regimes find_regimes(const std::vector<benchmark_history>& all);
 
@@ -136,14 +138,17 @@ run_regimes find_regimes(const std::vector<benchmark_history>& all);
 // no regimes; never a mix of regimes. Without its repetitions in the run's disturbances, where
 // that regime has others. A latency benchmark judged in the reference regime, whose
 // repetitions all have the floor they wait on, is judged on values taken to the run's median
-// floor (r.sleeps or r.spins, where its slope is above 0): value x (to_ns / floor)^slope. `raw`
-// keeps the repetitions' own values, for their spread and modes.
+// floor (r.sleeps or r.spins, where its slope is above 0): value x (to_ns / floor)^slope. A
+// throughput benchmark whose repetitions all have the run's pace beside them (pace_beside) is
+// judged on rates taken to it: value / pace. `raw` keeps the repetitions' own values, for their
+// spread and modes.
 struct basis {
   std::vector<std::size_t> samples;  // indices into the history's samples
   std::vector<double> values;
   std::vector<double> raw;
   std::optional<int> regime;
   const floor_fit* adjusted = nullptr;  // the fit the values were taken to the floor by
+  bool paced = false;                   // the values were taken to the run's pace
   // Repetitions of the regime left out for lying in a disturbance of the run (run_regimes);
   // none where they were all it had there.
   std::size_t disturbed = 0;

@@ -1073,9 +1073,9 @@ TEST(Answer, ASpreadTheRunsPaceBesideItAccountsForIsPutDownToIt) {
   EXPECT_TRUE(r.disturbed.empty());
   // Benchmark 20 ran at order 220, its eight neighbours either side in the spell too.
   const auto& h = all[20];
-  ASSERT_TRUE(r.pace_beside(220, h.name));
-  EXPECT_NEAR(*r.pace_beside(220, h.name), 1 / 1.6, 1e-12);
-  EXPECT_NEAR(*r.pace_beside(60, h.name), 1.0, 1e-12);
+  ASSERT_TRUE(r.pace_beside(220, h));
+  EXPECT_NEAR(*r.pace_beside(220, h), 1 / 1.6, 1e-12);
+  EXPECT_NEAR(*r.pace_beside(60, h), 1.0, 1e-12);
   auto j = estimate_json(h, r, estimate::stop_rule{});
   EXPECT_NEAR(j["spread"].get<double>(), 1.6, 1e-12);
   ASSERT_TRUE(j["spread_at_run_pace"].is_number()) << j.dump();
@@ -1090,7 +1090,7 @@ TEST(Answer, ASpreadTheRunsPaceBesideItAccountsForIsPutDownToIt) {
   alone[20].samples[5].value *= 1.6;
   ASSERT_EQ(alone[20].samples[5].order, 220u);
   const run_regimes quiet = find_regimes(alone);
-  EXPECT_NEAR(*quiet.pace_beside(220, alone[20].name), 1.0, 1e-12);
+  EXPECT_NEAR(*quiet.pace_beside(220, alone[20]), 1.0, 1e-12);
   j = estimate_json(alone[20], quiet, estimate::stop_rule{});
   EXPECT_NEAR(j["spread"].get<double>(), 1.6, 1e-12);
   EXPECT_TRUE(j["spread_at_run_pace"].is_null());
@@ -1100,9 +1100,47 @@ TEST(Answer, ASpreadTheRunsPaceBesideItAccountsForIsPutDownToIt) {
   auto little = with_spell(1.03, [](std::uint64_t o) { return o >= 200 && o < 240; });
   little[20].samples[5].value *= 1.6 / 1.03;
   const run_regimes near = find_regimes(little);
-  EXPECT_NEAR(*near.pace_beside(220, little[20].name), 1 / 1.03, 1e-12);
+  EXPECT_NEAR(*near.pace_beside(220, little[20]), 1 / 1.03, 1e-12);
   EXPECT_TRUE(
       estimate_json(little[20], near, estimate::stop_rule{})["spread_at_run_pace"].is_null());
+}
+
+TEST(Answer, AThroughputEstimateIsTakenAtTheRunsPace) {
+  // Forty throughput benchmarks, 1000 a repetition, each at 800 in the spell of orders 150 to
+  // 329 (four or five of its sixteen repetitions), with the floor unmoved. Benchmark 0 keeps only
+  // rounds 0 to 7 (orders 0 to 280): half of what it has lies in the spell, and its median falls
+  // to 900.
+  auto all = with_spell(1.0, [](std::uint64_t) { return false; });
+  for (auto& h : all) {
+    h.metric = "bytes_per_second";
+    for (auto& s : h.samples)
+      if (s.order >= 150 && s.order < 330) s.value = 800.0;
+  }
+  std::erase_if(all[0].samples, [](const repetition_sample& s) { return s.order >= 320; });
+  ASSERT_EQ(all[0].samples.size(), 8u);
+  const run_regimes r = find_regimes(all);
+  // Its neighbours ran at 80 % of their own medians in the spell, at 100 % outside it.
+  EXPECT_NEAR(*r.pace_beside(160, all[0]), 0.8, 1e-12);
+  EXPECT_NEAR(*r.pace_beside(120, all[0]), 1.0, 1e-12);
+  const basis b = basis_of(all[0], r);
+  EXPECT_TRUE(b.paced);
+  EXPECT_EQ(b.values, std::vector<double>(8, 1000.0));
+  auto j = estimate_json(all[0], r, estimate::stop_rule{});
+  EXPECT_NEAR(j["value"].get<double>(), 1000.0, 1e-9);
+  EXPECT_NEAR(j["paced"]["raw_value"].get<double>(), 900.0, 1e-9);
+  // A latency benchmark is not paced (its floors take it to the run's state instead), and a
+  // throughput benchmark with a repetition that has too few neighbours of its pattern keeps its
+  // rates.
+  EXPECT_TRUE(estimate_json(with_spell(1.0, [](std::uint64_t) { return false; })[0],
+                            find_regimes(with_spell(1.0, [](std::uint64_t) { return false; })),
+                            estimate::stop_rule{})["paced"]
+                  .is_null());
+  std::vector<benchmark_history> few = {all[0], all[1]};
+  few[1].samples.resize(3);  // 3 repetitions of another benchmark: 3 neighbours at most
+  const run_regimes sparse = find_regimes(few);
+  EXPECT_FALSE(sparse.pace_beside(160, few[0]));
+  EXPECT_FALSE(basis_of(few[0], sparse).paced);
+  EXPECT_TRUE(estimate_json(few[0], sparse, estimate::stop_rule{})["paced"].is_null());
 }
 
 TEST(Answer, ProcessTaxPrefersTheEstimatesRegimeWhereBothFormsHaveAnIntervalThere) {

@@ -170,8 +170,10 @@ class Estimate:
     spread_cause: str = ""  # why a spread over 1.5x without modes, where the report names it
     by_regime: dict[int, StateValue] = field(default_factory=dict)  # by regime index
     # The repetitions' own median, where `value` was taken to the run's median floor (latency in
-    # the reference regime: the estimate's `adjusted`); None where it was not.
+    # the reference regime: the estimate's `adjusted`) or to the run's pace (throughput: `paced`);
+    # None where it was not.
     raw_value: float | None = None
+    paced: bool = False  # `value` was taken to the run's pace beside each repetition
 
     @property
     def multimodal(self) -> bool:
@@ -307,12 +309,15 @@ class Report:
             return "median of every ok repetition (the run recorded no regimes)"
         others = sum(e.value is not None and (e.basis != "regime" or e.regime != reference.index)
                      for e in self.estimates.values())
-        adjusted = any(e.raw_value is not None for e in self.estimates.values())
+        adjusted = any(e.raw_value is not None and not e.paced for e in self.estimates.values())
+        paced = any(e.paced for e in self.estimates.values())
         return f"values in {reference.describe()}" + (
             f"; {others} benchmark(s) in another regime (none of their repetitions in that one)"
             if others else "") + (
             "; latency taken to the run's median floor (regimes.latency_to_floor)"
-            if adjusted else "")
+            if adjusted else "") + (
+            "; throughput taken to the run's pace beside each repetition (estimates' paced)"
+            if paced else "")
 
     def mechanism(self, bench_id: str) -> dict:
         """The context's entry for an id (context.ipcbench.mechanisms), or {} when it has none."""
@@ -680,7 +685,10 @@ def _estimate(raw: dict) -> Estimate:
         spread_cause=text(raw.get("spread_cause")),
         by_regime=_by_regime(raw.get("by_regime")),
         raw_value=_optional(raw["adjusted"].get("raw_value"))
-        if isinstance(raw.get("adjusted"), dict) else None,
+        if isinstance(raw.get("adjusted"), dict)
+        else _optional(raw["paced"].get("raw_value"))
+        if isinstance(raw.get("paced"), dict) else None,
+        paced=isinstance(raw.get("paced"), dict),
     )
 
 

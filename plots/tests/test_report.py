@@ -135,6 +135,27 @@ class EstimatesTest(unittest.TestCase):
         self.assertNotIn("median floor", self.report.basis())
         self.assertIsNone(self.report.cell("posix_shm.spin", "latency", 64).estimate.raw_value)
 
+    def test_throughput_taken_to_the_pace_shows_the_estimates_value(self):
+        data = copy.deepcopy(self.data)
+        key = next(k for k, e in data["estimates"].items()
+                   if e.get("metric") == "bytes_per_second" and e.get("value"))
+        estimate = data["estimates"][key]
+        raw = estimate["value"]
+        estimate["value"] = raw * 1.1
+        estimate["paced"] = {"raw_value": raw}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "paced.json"
+            path.write_text(json.dumps(data))
+            report = load_report(path, "paced")
+        mechanism, pattern, size = key.split("/")[:3]
+        cell = report.cell(mechanism, pattern, int(size))
+        self.assertEqual(cell.values["bytes_per_second"], raw * 1.1)
+        self.assertEqual(cell.estimate.raw_value, raw)
+        self.assertTrue(cell.estimate.paced)
+        self.assertIn("throughput taken to the run's pace", report.basis())
+        self.assertNotIn("median floor", report.basis())
+        self.assertNotIn("run's pace", self.report.basis())
+
     def test_basis_all_takes_every_repetition(self):
         cell = self.report.cell("pipe", "latency", 4096)
         self.assertEqual(cell.estimate.basis, "all")
