@@ -30,11 +30,12 @@ std::optional<int> run_regimes::of(std::uint64_t order) const {
 
 std::optional<double> run_regimes::pace_beside(std::uint64_t order,
                                                const benchmark_history& h) const {
-  const auto at = std::lower_bound(pace.begin(), pace.end(), order,
-                                   [](const paced& p, std::uint64_t o) { return p.order < o; });
+  const auto at =
+      std::lower_bound(pace.begin(), pace.end(), order,
+                       [](const speed_point& p, std::uint64_t o) { return p.order < o; });
   const bool latency = h.metric == schema::counter::kRttP50Ns;
   std::vector<double> near;
-  const auto other = [&](const paced& p) {
+  const auto other = [&](const speed_point& p) {
     return p.latency == latency && p.order != order && names[p.benchmark] != h.name;
   };
   for (auto it = at; it != pace.begin() && near.size() < kPaceNeighbours;)
@@ -188,7 +189,7 @@ basis basis_of(const benchmark_history& h, const run_regimes& r) {
       if (!pace || !(*pace > 0)) return b;
       paced.push_back(b.raw[k] / *pace);
     }
-    b.paced = !paced.empty();
+    b.at_pace = !paced.empty();
     b.values = std::move(paced);
     return b;
   }
@@ -672,7 +673,7 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
             {"spread_cause", nullptr},
             {"spread_at_run_pace", nullptr},
             {"adjusted", nullptr},
-            {"paced", nullptr}};
+            {"at_run_pace", nullptr}};
   if (!b.regime) j["basis"] = "all";
   // The median per regime over all ok repetitions.
   std::map<int, std::vector<double>> by;
@@ -706,7 +707,7 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
                      {"slope", b.adjusted->slope},
                      {"to_ns", b.adjusted->to_ns},
                      {"raw_value", estimate::median(b.raw)}};
-  if (b.paced) j["paced"] = {{"raw_value", estimate::median(b.raw)}};
+  if (b.at_pace) j["at_run_pace"] = {{"raw_value", estimate::median(b.raw)}};
   // The spread and the modes are the repetitions' own.
   const auto [low, high] = std::minmax_element(b.raw.begin(), b.raw.end());
   if (*low > 0) j["spread"] = *high / *low;

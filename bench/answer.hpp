@@ -116,13 +116,13 @@ struct run_regimes {
   std::vector<disturbance> disturbed;
   // Every ok repetition of a benchmark with 3 or more in its regime, in the order they ran: the
   // logarithm of its speed over its benchmark's median there, and its benchmark (in `names`).
-  struct paced {
+  struct speed_point {
     std::uint64_t order = 0;
     std::size_t benchmark = 0;
     bool latency = false;  // a round trip (else a rate)
     double log_speed = 0;
   };
-  std::vector<paced> pace;
+  std::vector<speed_point> pace;
   std::vector<std::string> names;
   // The regime of the repetition at `order`; nullopt without a floor.
   std::optional<int> of(std::uint64_t order) const;
@@ -148,7 +148,7 @@ struct basis {
   std::vector<double> raw;
   std::optional<int> regime;
   const floor_fit* adjusted = nullptr;  // the fit the values were taken to the floor by
-  bool paced = false;                   // the values were taken to the run's pace
+  bool at_pace = false;                 // the values were taken to the run's pace
   // Repetitions of the regime left out for lying in a disturbance of the run (run_regimes);
   // none where they were all it had there.
   std::size_t disturbed = 0;

@@ -1123,24 +1123,24 @@ TEST(Answer, AThroughputEstimateIsTakenAtTheRunsPace) {
   EXPECT_NEAR(*r.pace_beside(160, all[0]), 0.8, 1e-12);
   EXPECT_NEAR(*r.pace_beside(120, all[0]), 1.0, 1e-12);
   const basis b = basis_of(all[0], r);
-  EXPECT_TRUE(b.paced);
+  EXPECT_TRUE(b.at_pace);
   EXPECT_EQ(b.values, std::vector<double>(8, 1000.0));
   auto j = estimate_json(all[0], r, estimate::stop_rule{});
   EXPECT_NEAR(j["value"].get<double>(), 1000.0, 1e-9);
-  EXPECT_NEAR(j["paced"]["raw_value"].get<double>(), 900.0, 1e-9);
+  EXPECT_NEAR(j["at_run_pace"]["raw_value"].get<double>(), 900.0, 1e-9);
   // A latency benchmark is not paced (its floors take it to the run's state instead), and a
   // throughput benchmark with a repetition that has too few neighbours of its pattern keeps its
   // rates.
   EXPECT_TRUE(estimate_json(with_spell(1.0, [](std::uint64_t) { return false; })[0],
                             find_regimes(with_spell(1.0, [](std::uint64_t) { return false; })),
-                            estimate::stop_rule{})["paced"]
+                            estimate::stop_rule{})["at_run_pace"]
                   .is_null());
   std::vector<benchmark_history> few = {all[0], all[1]};
   few[1].samples.resize(3);  // 3 repetitions of another benchmark: 3 neighbours at most
   const run_regimes sparse = find_regimes(few);
   EXPECT_FALSE(sparse.pace_beside(160, few[0]));
-  EXPECT_FALSE(basis_of(few[0], sparse).paced);
-  EXPECT_TRUE(estimate_json(few[0], sparse, estimate::stop_rule{})["paced"].is_null());
+  EXPECT_FALSE(basis_of(few[0], sparse).at_pace);
+  EXPECT_TRUE(estimate_json(few[0], sparse, estimate::stop_rule{})["at_run_pace"].is_null());
 }
 
 TEST(Answer, ProcessTaxPrefersTheEstimatesRegimeWhereBothFormsHaveAnIntervalThere) {

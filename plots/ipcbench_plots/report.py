@@ -173,7 +173,7 @@ class Estimate:
     # the reference regime: the estimate's `adjusted`) or to the run's pace (throughput: `paced`);
     # None where it was not.
     raw_value: float | None = None
-    paced: bool = False  # `value` was taken to the run's pace beside each repetition
+    at_run_pace: bool = False  # `value` was taken to the run's pace beside each repetition
 
     @property
     def multimodal(self) -> bool:
@@ -309,14 +309,15 @@ class Report:
             return "median of every ok repetition (the run recorded no regimes)"
         others = sum(e.value is not None and (e.basis != "regime" or e.regime != reference.index)
                      for e in self.estimates.values())
-        adjusted = any(e.raw_value is not None and not e.paced for e in self.estimates.values())
-        paced = any(e.paced for e in self.estimates.values())
+        adjusted = any(e.raw_value is not None and not e.at_run_pace
+                       for e in self.estimates.values())
+        paced = any(e.at_run_pace for e in self.estimates.values())
         return f"values in {reference.describe()}" + (
             f"; {others} benchmark(s) in another regime (none of their repetitions in that one)"
             if others else "") + (
             "; latency taken to the run's median floor (regimes.latency_to_floor)"
             if adjusted else "") + (
-            "; throughput taken to the run's pace beside each repetition (estimates' paced)"
+            "; throughput taken to the run's pace beside each repetition (estimates' at_run_pace)"
             if paced else "")
 
     def mechanism(self, bench_id: str) -> dict:
@@ -686,9 +687,9 @@ def _estimate(raw: dict) -> Estimate:
         by_regime=_by_regime(raw.get("by_regime")),
         raw_value=_optional(raw["adjusted"].get("raw_value"))
         if isinstance(raw.get("adjusted"), dict)
-        else _optional(raw["paced"].get("raw_value"))
-        if isinstance(raw.get("paced"), dict) else None,
-        paced=isinstance(raw.get("paced"), dict),
+        else _optional(raw["at_run_pace"].get("raw_value"))
+        if isinstance(raw.get("at_run_pace"), dict) else None,
+        at_run_pace=isinstance(raw.get("at_run_pace"), dict),
     )
 
 

@@ -142,7 +142,7 @@ class EstimatesTest(unittest.TestCase):
         estimate = data["estimates"][key]
         raw = estimate["value"]
         estimate["value"] = raw * 1.1
-        estimate["paced"] = {"raw_value": raw}
+        estimate["at_run_pace"] = {"raw_value": raw}
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "paced.json"
             path.write_text(json.dumps(data))
@@ -151,7 +151,7 @@ class EstimatesTest(unittest.TestCase):
         cell = report.cell(mechanism, pattern, int(size))
         self.assertEqual(cell.values["bytes_per_second"], raw * 1.1)
         self.assertEqual(cell.estimate.raw_value, raw)
-        self.assertTrue(cell.estimate.paced)
+        self.assertTrue(cell.estimate.at_run_pace)
         self.assertIn("throughput taken to the run's pace", report.basis())
         self.assertNotIn("median floor", report.basis())
         self.assertNotIn("run's pace", self.report.basis())
