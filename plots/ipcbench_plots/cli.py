@@ -46,8 +46,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--docs",
         action="store_true",
         help="one report: write two or three chart PNGs, the headline findings "
-        "(headline.md), the machine (README.md) and a compressed copy of the report into docs/run/ "
-        "(or --out), and update the README's pictures",
+        "(headline.md), the machine (README.md) and a compressed copy of the report (each "
+        "repetition cut to what these read) into docs/run/ (or --out), and update the README's "
+        "pictures",
     )
     parser.add_argument(
         "--normalise",

@@ -1,26 +1,31 @@
 """docs/run/: the README's pictures and headline from one report, and the report they came from.
 
-`render.py --docs REPORT.json` renders the report into a temporary folder, copies DOC_CHARTS'
-PNGs, writes the headline (headline.md), the machine (README.md) and a copy of the report
-compressed with xz (report.json.xz: a full sweep's 17 MB of JSON takes about 1.3 MB, so a
-regeneration does not add megabytes to the history) into docs/run/, and replaces the part of the
-top-level README between DOCS_BEGIN and DOCS_END with the pictures and the headline.
+`render.py --docs REPORT.json` writes a copy of the report into docs/run/ (report.json.xz:
+each repetition cut to what the pictures and the headline read, compressed with xz, so that a
+regeneration does not add megabytes to the history), renders that copy into a temporary folder,
+copies DOC_CHARTS' PNGs, writes the headline (headline.md) and the machine (README.md), and
+replaces the part of the top-level README between DOCS_BEGIN and DOCS_END with the pictures and
+the headline. Everything shown comes from the copy, so the copy regenerates it as it is.
 """
 
 from __future__ import annotations
 
+import json
 import lzma
 import shutil
 import tempfile
 from pathlib import Path
 
 from .headline import markdown
-from .report import Report, text
+from .report import COUNTERS, NAME_FIELDS, TOPOLOGIES, Report, load_report, read_json, text
 from .units import n_repetitions
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS_DIR = REPO / "docs" / "run"
 REPORT_COPY = "report.json.xz"
+# The copy's top-level field naming the report it was cut from (so that a copy regenerates the
+# same pages as the report did).
+COPY_OF = "docs_copy_of"
 README = REPO / "README.md"
 DOCS_BEGIN = "<!-- docs:begin (written by plots/render.py --docs; edit plots/ipcbench_plots/docs.py) -->"
 DOCS_END = "<!-- docs:end -->"
@@ -37,11 +42,54 @@ DOC_CHARTS = (
 )
 
 
+# What report.py reads of a repetition's entry: its name and fields, status and reason, regime,
+# counters and latency percentiles. The copy keeps these of each entry and drops the rest (the
+# CPU time split, the CPU states, the floors beside it, Google Benchmark's own timings), which
+# only the HTML's details and the C++ tools read. A topology benchmark's counters are all its
+# flat numbers, and its group says whether it was oversubscribed: those stay too.
+KEPT_FIELDS = frozenset((
+    "name", "run_name", *NAME_FIELDS, "process", "family", "run_type", "aggregate_name",
+    "status", "error_occurred", "reason", "error_message", "latency_percentiles_ns", "regime",
+    "topology", "fan", *COUNTERS,
+))
+
+
+def slim_report(data: dict) -> dict:
+    """The report with each `benchmarks` entry cut to KEPT_FIELDS (report.py reads nothing else
+    of it); everything outside `benchmarks` is kept whole. Cutting a cut copy changes nothing."""
+    out = dict(data)
+    out["benchmarks"] = [_slim_entry(e) if isinstance(e, dict) else e
+                         for e in data.get("benchmarks") or []]
+    return out
+
+
+def _slim_entry(entry: dict) -> dict:
+    name = entry.get("run_name") or entry.get("name")
+    parts = name.split("/") if isinstance(name, str) else []
+    topology = "topology" in entry or (len(parts) >= 6 and parts[1] in TOPOLOGIES)
+    kept = {k: v for k, v in entry.items()
+            if k in KEPT_FIELDS
+            or (topology and isinstance(v, (int, float)) and not isinstance(v, bool))}
+    group = entry.get("group")
+    if topology and isinstance(group, dict) and "oversubscribed" in group:
+        kept["group"] = {"oversubscribed": group["oversubscribed"]}
+    return kept
+
+
 def write_docs(report: Report, out_dir: Path = DOCS_DIR) -> Path:
-    """Writes the pictures, headline.md, README.md and report.json.xz; returns README.md's path."""
+    """Writes report.json.xz (the report cut by slim_report), then from that copy the pictures,
+    headline.md and README.md; returns README.md's path."""
     from .cli import render
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    data = read_json(report.path)
+    copy = slim_report(data)
+    original = data.get(COPY_OF)
+    copy[COPY_OF] = original if isinstance(original, str) and original else report.path.name
+    with lzma.open(out_dir / REPORT_COPY, "wb", preset=9) as dst:
+        dst.write(json.dumps(copy, separators=(",", ":")).encode("utf-8"))
+    source = _source(report, copy[COPY_OF])
+    report = load_report(out_dir / REPORT_COPY, report.label)
     with tempfile.TemporaryDirectory(prefix="ipcbench-docs-") as tmp:
         render([report], None, Path(tmp))
         pictures = []
@@ -50,22 +98,20 @@ def write_docs(report: Report, out_dir: Path = DOCS_DIR) -> Path:
             if stem:
                 shutil.copyfile(Path(tmp) / f"{stem}.png", out_dir / f"{stem}.png")
                 pictures.append((stem, caption))
-    with open(report.path, "rb") as src, lzma.open(out_dir / REPORT_COPY, "wb", preset=9) as dst:
-        shutil.copyfileobj(src, dst)
     headline = markdown(report)
     (out_dir / "headline.md").write_text(
         f"# Headline findings\n\nComputed by `plots/render.py` from [{REPORT_COPY}]({REPORT_COPY}) "
-        f"({_source(report)}); the machine is described in [README.md](README.md).\n\n"
+        f"({source}); the machine is described in [README.md](README.md).\n\n"
         + headline, encoding="utf-8")
-    (out_dir / "README.md").write_text(_machine_page(report, pictures), encoding="utf-8")
+    (out_dir / "README.md").write_text(_machine_page(report, pictures, source), encoding="utf-8")
     if out_dir.resolve() == DOCS_DIR.resolve() and README.is_file():
         _update_readme(README, pictures, headline, out_dir)
     return out_dir / "README.md"
 
 
-def _source(report: Report) -> str:
+def _source(report: Report, name: str) -> str:
     ib = report.ipcbench
-    return (f"a copy of `{report.path.name}`, {text(ib.get('sweep')) or 'unrecorded'} sweep, "
+    return (f"a copy of `{name}`, {text(ib.get('sweep')) or 'unrecorded'} sweep, "
             f"{n_repetitions(report.repetitions())}, ipcbench {text(ib.get('version')) or '?'} "
             f"at commit {text(ib.get('git_commit')) or '?'}")
 
@@ -94,22 +140,26 @@ MACHINE_ROWS = (
 )
 
 
-def _machine_page(report: Report, pictures: list[tuple[str, str]]) -> str:
+def _machine_page(report: Report, pictures: list[tuple[str, str]], source: str) -> str:
     rows = "".join(
         f"| {name} | {_cell(text(get(report)) or 'not recorded')} |\n" for name, get in MACHINE_ROWS
     )
     files = "".join(f"- [{stem}.png]({stem}.png): {caption}\n" for stem, caption in pictures)
     return (
         "# The run behind the README's pictures\n\n"
-        f"Everything here comes from [{REPORT_COPY}]({REPORT_COPY}) ({_source(report)}; "
-        "`xz -d` gives the JSON, and `plots/render.py` reads it as it is). "
+        f"Everything here comes from [{REPORT_COPY}]({REPORT_COPY}) ({source}; "
+        "`xz -d` gives the JSON, and `plots/render.py` reads it as it is). The copy keeps of "
+        "each repetition what the pictures and the headline read (its name, status, regime, "
+        "counters and latency percentiles); the CPU time split, the CPU states and the floors "
+        "beside each repetition stay in the full report, under `results/` on the machine that "
+        "ran it. "
         "Regenerate it all, and the part of the top-level README that shows it, with one "
         f"command:\n\n    {COMMAND}\n\n"
         "## The machine\n\n| | |\n|---|---|\n" + rows + "\n"
         "## Files\n\n"
         "- [headline.md](headline.md): the headline findings, as on the top of the HTML report\n"
-        f"- [{REPORT_COPY}]({REPORT_COPY}): the report itself, xz-compressed "
-        "([results/README.md](../../results/README.md) describes it)\n"
+        f"- [{REPORT_COPY}]({REPORT_COPY}): the report, each repetition cut to what is shown "
+        "here, xz-compressed ([results/README.md](../../results/README.md) describes it)\n"
         + files
     )
 

@@ -158,17 +158,35 @@ class DocsTest(unittest.TestCase):
             pngs = sorted(p.name for p in out.glob("*.png"))
             self.assertEqual(pngs, ["latency-shared-memory-mmap.png", "ranking-latency-64B.png",
                                     "throughput-overview.png"])
+            # The copy: each repetition cut to what report.py reads, named after its source.
             with lzma.open(out / "report.json.xz") as copy:
-                self.assertEqual(copy.read(), (FIXTURES / "report-b.json").read_bytes())
-            # The compressed copy reads back as a report.
-            self.assertEqual(load_report(out / "report.json.xz", "copy").path.name,
-                             "report.json.xz")
+                data = json.load(copy)
+            self.assertEqual(data[docs.COPY_OF], "report-b.json")
+            original = json.loads((FIXTURES / "report-b.json").read_text(encoding="utf-8"))
+            self.assertEqual(len(data["benchmarks"]), len(original["benchmarks"]))
+            self.assertTrue(any(set(e) - docs.KEPT_FIELDS for e in original["benchmarks"]))
+            for entry in data["benchmarks"]:
+                self.assertLessEqual(set(entry), docs.KEPT_FIELDS)
+            self.assertEqual(data.get("estimates"), original.get("estimates"))
+            self.assertEqual(data["context"], original["context"])
+            # It reads back as the same report: what the pages show comes out the same.
+            copied = load_report(out / "report.json.xz", "copy")
+            self.assertEqual(copied.path.name, "report.json.xz")
+            self.assertEqual(copied.cells, report.cells)
+            self.assertEqual(copied.estimates, report.estimates)
+            self.assertEqual(copied.regimes, report.regimes)
+            # Regenerated from the copy, the pages and the copy are the same, byte for byte.
+            again = Path(tmp) / "again"
+            docs.write_docs(copied, again)
+            for name in ("headline.md", "README.md", "report.json.xz", "throughput-overview.png"):
+                self.assertEqual((again / name).read_bytes(), (out / name).read_bytes(), name)
             headline = (out / "headline.md").read_text(encoding="utf-8")
             self.assertIn("- **Spinning.** At 64 B, shm.spin's p50 round trip is 414 ns", headline)
             machine = page.read_text(encoding="utf-8")
             self.assertIn("| kernel | Linux 6.8.0-31-generic #31-Ubuntu SMP PREEMPT_DYNAMIC |",
                           machine)
             self.assertIn(docs.COMMAND, machine)
+            self.assertIn("a copy of `report-b.json`", machine)
             readme = Path(tmp) / "README.md"
             readme.write_text(f"# x\n\n    two commands\n\n{docs.DOCS_BEGIN}\nold\n{docs.DOCS_END}"
                               "\n\nrest\n", encoding="utf-8")
@@ -180,6 +198,21 @@ class DocsTest(unittest.TestCase):
             self.assertNotIn("old", text)
             self.assertTrue(text.startswith("# x\n\n    two commands\n"))
             self.assertTrue(text.endswith(f"{docs.DOCS_END}\n\nrest\n"))
+
+
+    def test_the_docs_copy_keeps_a_topology_benchmarks_counters(self):
+        name = "pipe/fan_in/2/throughput/64/cross"
+        entry = {"name": name, "run_name": name,
+                 "topology": "fan_in", "fan": 2, "status": "ok", "bytes_per_second": 1e9,
+                 "torn_records": 0, "real_time": 12.5, "cpu": {"producer_ns": 5},
+                 "group": {"oversubscribed": False, "members": [1, 2]}, "time_unit": "ns"}
+        slim = docs.slim_report({"context": {}, "benchmarks": [entry]})["benchmarks"][0]
+        self.assertEqual(slim, {"name": entry["name"], "run_name": entry["run_name"],
+                                "topology": "fan_in", "fan": 2, "status": "ok",
+                                "bytes_per_second": 1e9, "torn_records": 0, "real_time": 12.5,
+                                "group": {"oversubscribed": False}})
+        # Cutting a cut copy changes nothing.
+        self.assertEqual(docs.slim_report({"benchmarks": [slim]})["benchmarks"], [slim])
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ PLOTS_DIR = Path(__file__).resolve().parents[1]
 if str(PLOTS_DIR) not in sys.path:
     sys.path.insert(0, str(PLOTS_DIR))
 
-from ipcbench_plots import report  # noqa: E402
+from ipcbench_plots import docs, report  # noqa: E402
 
 README = PLOTS_DIR.parent / "results" / "README.md"
 
@@ -55,6 +55,13 @@ class SchemaTest(unittest.TestCase):
     def test_every_counter_and_name_part_is_documented(self):
         names = set(report.COUNTERS) | set(report.NAME_FIELDS) | {report.SPAWN_SUFFIX}
         self.assertEqual(sorted(names - documented_names()), [])
+
+    def test_the_docs_copy_keeps_every_entry_field_read(self):
+        # docs/run's report.json.xz keeps docs.KEPT_FIELDS of each entry, and a topology
+        # benchmark's group; "repetitions" and "value" are read from the estimates' by_regime
+        # entries, which the copy keeps whole.
+        self.assertEqual(sorted(entry_fields_read() - docs.KEPT_FIELDS),
+                         ["group", "repetitions", "value"])
 
 
 if __name__ == "__main__":
