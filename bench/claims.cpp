@@ -311,15 +311,8 @@ constexpr double kSameMargin = 0.10;
 // the margin, else `untested`; the last two with why.
 json same_as_row(const benchmark_history& a, const benchmark_history& b, bool lower_is_better,
                  const run_regimes& r, double confidence) {
-  std::vector<estimate::rank_stratum> strata = regime_strata(a, b, r, false);
-  // On the logarithms, so that the shift is a ratio; a value that is not positive has none.
-  for (auto& s : strata)
-    for (auto* side : {&s.a, &s.b}) {
-      const auto bad = std::ranges::remove_if(*side, [](double x) { return !(x > 0); });
-      side->erase(bad.begin(), bad.end());
-      for (double& x : *side) x = std::log(x);
-    }
-  const auto shift = rank_stats::stratified_shift_interval(strata, confidence);
+  const std::vector<estimate::rank_stratum> strata = regime_strata(a, b, r, false);
+  const auto shift = rank_stats::stratified_ratio_interval(strata, confidence);
   const double hi_margin = 1 + kSameMargin, lo_margin = 1 / (1 + kSameMargin);
   json row = {{"ratio", nullptr},      {"interval", nullptr},  {"interval_confidence", nullptr},
               {"margin", kSameMargin}, {"strata", 0},          {"repetitions", {0, 0}},
@@ -329,10 +322,14 @@ json same_as_row(const benchmark_history& a, const benchmark_history& b, bool lo
     return row;
   }
   if (!shift) {
+    // The values that have a logarithm, as the interval takes them.
+    const auto positive = [](const std::vector<double>& v) {
+      return static_cast<std::size_t>(std::ranges::count_if(v, [](double x) { return x > 0; }));
+    };
     std::size_t na = 0, nb = 0;
     for (const auto& s : strata) {
-      na += s.a.size();
-      nb += s.b.size();
+      na += positive(s.a);
+      nb += positive(s.b);
     }
     row["repetitions"] = {na, nb};
     row["why"] = "too few repetitions for an interval of the ratio: " + std::to_string(na) +
@@ -341,11 +338,10 @@ json same_as_row(const benchmark_history& a, const benchmark_history& b, bool lo
                  "one)";
     return row;
   }
-  // The shift is log(a) - log(b); better is lower for a latency.
-  const double sign = lower_is_better ? -1 : 1;
-  const double ratio = std::exp(sign * shift->estimate);
-  const double lo = std::exp(lower_is_better ? -shift->hi : shift->lo);
-  const double hi = std::exp(lower_is_better ? -shift->lo : shift->hi);
+  // The ratio is a's over b's; better is lower for a latency.
+  const double ratio = lower_is_better ? 1 / shift->estimate : shift->estimate;
+  const double lo = lower_is_better ? 1 / shift->hi : shift->lo;
+  const double hi = lower_is_better ? 1 / shift->lo : shift->hi;
   row["ratio"] = ratio;
   row["interval"] = {lo, hi};
   row["interval_confidence"] = shift->confidence;

@@ -183,13 +183,9 @@ outcome decide_zerocopy(const std::vector<zerocopy_runs>& sizes) {
     // The share of the pairs of runs in which zerocopy moved more (a tie: half).
     const double faster = 1 - test->a_lower;
     // The ratio zerocopy/send with its interval at the gain's level (the Hodges-Lehmann shift of
-    // the logarithms; a run's rate is bytes over a positive time): a gain refutes "nothing" only
-    // where it lies wholly beyond the margin.
-    std::vector<rank_stats::rank_stratum> logs = one;
-    for (auto* side : {&logs[0].a, &logs[0].b})
-      for (double& x : *side) x = std::log(x);
-    const auto shift = rank_stats::stratified_shift_interval(logs, 1 - gain_level);
-    const double lo = shift ? std::exp(shift->lo) : 0, hi = shift ? std::exp(shift->hi) : 0;
+    // the logarithms): a gain refutes "nothing" only where it lies wholly beyond the margin.
+    const auto shift = rank_stats::stratified_ratio_interval(one, 1 - gain_level);
+    const double lo = shift ? shift->lo : 0, hi = shift ? shift->hi : 0;
     const bool faster_shown = within_rank_level(test->p, gain_level) && faster > 0.5;
     const bool gain = faster_shown && shift && lo > 1 + kZerocopyMargin;
     const bool loss = within_rank_level(test->p) && faster < 0.5;

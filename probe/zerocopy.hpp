@@ -29,7 +29,7 @@ inline constexpr double kZerocopyMargin = 0.10;
 // zerocopy lost more than half of the pairs of runs, faster where p <= 0.1 / (number of sizes)
 // and it won more than half (a gain at any size refutes the claim, so each size's chance of a
 // false gain is divided by the sizes' count) and the ratio zerocopy/send, as the Hodges-Lehmann
-// interval of the logarithms at that level (stratified_shift_interval), lies wholly above
+// interval of the logarithms at that level (stratified_ratio_interval), lies wholly above
 // 1 + kZerocopyMargin. A rank-test gain whose interval reaches down to the margin is reported
 // ("faster, not beyond the margin") and refutes nothing. Holds when no size is faster and every
 // size below kZerocopySmall is slower; does not hold when a size is faster; otherwise inconclusive.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace ipcbench::rank_stats {
 
@@ -106,6 +107,26 @@ std::optional<shift_interval> stratified_shift_interval(std::span<const rank_str
   out.hi = d[n - k];
   out.estimate = n % 2 ? d[n / 2] : (d[n / 2 - 1] + d[n / 2]) / 2;
   out.confidence = 1 - 2 * below;
+  return out;
+}
+
+std::optional<shift_interval> stratified_ratio_interval(std::span<const rank_stratum> strata,
+                                                        double confidence) {
+  std::vector<rank_stratum> logs;
+  logs.reserve(strata.size());
+  for (const rank_stratum& s : strata) {
+    rank_stratum& l = logs.emplace_back();
+    l.label = s.label;
+    for (const auto& [from, to] : {std::pair{&s.a, &l.a}, std::pair{&s.b, &l.b}})
+      for (double x : *from)
+        if (x > 0) to->push_back(std::log(x));
+  }
+  auto out = stratified_shift_interval(logs, confidence);
+  if (out) {
+    out->estimate = std::exp(out->estimate);
+    out->lo = std::exp(out->lo);
+    out->hi = std::exp(out->hi);
+  }
   return out;
 }
 

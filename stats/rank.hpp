@@ -66,4 +66,10 @@ struct shift_interval {
 std::optional<shift_interval> stratified_shift_interval(std::span<const rank_stratum> strata,
                                                         double confidence);
 
+// The same on the logarithms, taken back: the ratio of a's values to b's common to the strata
+// (estimate, lo and hi are exp of the shift's), from their positive values only (a value that is
+// not positive has no logarithm; a_count and b_count count the positive ones).
+std::optional<shift_interval> stratified_ratio_interval(std::span<const rank_stratum> strata,
+                                                        double confidence);
+
 }  // namespace ipcbench::rank_stats

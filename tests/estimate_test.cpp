@@ -100,6 +100,28 @@ TEST(RankTest, TheShiftIntervalInvertsTheTest) {
   EXPECT_FALSE(shift({{{1, 2}, {}}}));
 }
 
+TEST(RankTest, TheRatioIntervalIsTheShiftOfTheLogarithmsTakenBack) {
+  using rank_stats::rank_stratum;
+  // The 9 ratios a / b of {2, 4, 8} and {1, 2, 4}: 0.5, 1, 1, 2, 2, 2, 4, 4, 8; at 90 % [min, max].
+  const std::vector<rank_stratum> strata = {{{2, 4, 8}, {1, 2, 4}}};
+  const auto ratio = rank_stats::stratified_ratio_interval(strata, 0.9);
+  ASSERT_TRUE(ratio);
+  EXPECT_DOUBLE_EQ(ratio->estimate, 2);
+  EXPECT_DOUBLE_EQ(ratio->lo, 0.5);
+  EXPECT_DOUBLE_EQ(ratio->hi, 8);
+  EXPECT_NEAR(ratio->confidence, 0.9, 1e-12);
+  // A value that is not positive has no logarithm: left out, and not counted.
+  const std::vector<rank_stratum> with_zero = {{{2, 4, 8, 0, -1}, {1, 2, 4}}};
+  const auto same = rank_stats::stratified_ratio_interval(with_zero, 0.9);
+  ASSERT_TRUE(same);
+  EXPECT_DOUBLE_EQ(same->estimate, 2);
+  EXPECT_DOUBLE_EQ(same->lo, 0.5);
+  EXPECT_EQ(same->a_count, 3u);
+  // Too few positive values for an interval.
+  const std::vector<rank_stratum> too_few = {{{2, 4, 0}, {1, 2, 4}}};
+  EXPECT_FALSE(rank_stats::stratified_ratio_interval(too_few, 0.9));
+}
+
 TEST(RankTest, ExactPValuesOfSmallSamples) {
   using estimate::rank_stratum;
   const auto test = [](std::vector<rank_stratum> strata) {
