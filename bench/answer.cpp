@@ -334,8 +334,8 @@ json series_json(std::vector<double> v) {
   return j;
 }
 
-// Why the modes differ, where the repetitions show it: the CPU spent per message, or the
-// wake-up floor beside them.
+// Why the modes differ, where the repetitions show it: the CPU both peers spent per message,
+// the wake-up floor beside them, or one peer's own CPU per message.
 json mode_cause(const benchmark_history& h, const basis& b,
                 const std::vector<estimate::mode>& modes) {
   auto median_of = [&](const estimate::mode& m, auto field) {
@@ -359,6 +359,24 @@ json mode_cause(const benchmark_history& h, const basis& b,
   if (wake >= 1.3) {
     std::snprintf(text, sizeof text,
                   "the wake-up floor beside the slow mode is %.1fx the fast mode's", wake);
+    return text;
+  }
+  // One peer working harder per message where both together moved less than 1.5x: named when
+  // its own rises 1.5x and by a fifth or more of what both spent in the fast mode (so that a
+  // peer that barely runs is not named for a few microseconds).
+  const double fast_cpu = median_of(fast, &repetition_sample::cpu_ns_per_message);
+  const auto peer = [&](auto field) {
+    const double f = median_of(fast, field), s = median_of(slow, field);
+    return s - f >= 0.2 * fast_cpu ? s / f : std::numeric_limits<double>::quiet_NaN();
+  };
+  const double producer = peer(&repetition_sample::producer_cpu_ns_per_message);
+  const double consumer = peer(&repetition_sample::consumer_cpu_ns_per_message);
+  const bool by_producer = std::isnan(consumer) || producer >= consumer;
+  if (const double rise = by_producer ? producer : consumer; rise >= 1.5) {
+    std::snprintf(text, sizeof text,
+                  "the %s's own CPU per message is %.1fx higher in the slow mode (both peers' "
+                  "%.1fx)",
+                  by_producer ? "producer" : "consumer", rise, cpu);
     return text;
   }
   return nullptr;

@@ -25,6 +25,8 @@ struct repetition_sample {
   std::optional<double> line_ns, wake_ns;                   // floors measured beside it
   std::optional<double> copy_bps;  // the copy floor beside it, bytes/s (throughput repetitions)
   std::optional<double> cpu_ns_per_message;
+  // Each peer's own share of it: its process's CPU time over the timed batch, per message.
+  std::optional<double> producer_cpu_ns_per_message, consumer_cpu_ns_per_message;
   // Where the library's threads ran (library_placement in bench/report.hpp), where measured.
   std::optional<std::string> library_placement;
 };

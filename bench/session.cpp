@@ -283,6 +283,13 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
   if (const auto v = rep.counters.find(h.metric); v != rep.counters.end()) sample.value = v->second;
   if (const auto v = rep.counters.find(schema::counter::kCpuNsPerMessage); v != rep.counters.end())
     sample.cpu_ns_per_message = v->second;
+  if (sample.ok && r.messages > 0) {
+    const auto per_message = [&](std::int64_t ns) {
+      return static_cast<double>(ns) / static_cast<double>(r.messages);
+    };
+    sample.producer_cpu_ns_per_message = per_message(r.producer_cpu.total_ns);
+    sample.consumer_cpu_ns_per_message = per_message(r.consumer_cpu.total_ns);
+  }
   sample.library_placement = library_placement(r);
   sample.ok = sample.ok && std::isfinite(sample.value);
   h.samples.push_back(sample);

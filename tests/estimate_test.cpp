@@ -658,6 +658,48 @@ TEST(Answer, AMultimodalEstimateNamesItsModesAndTheirCause) {
   EXPECT_NE(j["mode_cause"].get<std::string>().find("4.0x"), std::string::npos);
 }
 
+TEST(Answer, AModeWhereOnePeerWorksHarderPerMessageNamesThatPeer) {
+  // tcp at 1 MiB on the development VM: two rates in one state of the host, the producer
+  // spending 1.7x the CPU per message in the slow one, both peers together 1.4x.
+  const auto bimodal = [](double producer_fast, double producer_slow, double consumer_fast,
+                          double consumer_slow) {
+    benchmark_history h{.name = "tcp/throughput/1048576/cross",
+                        .metric = "bytes_per_second",
+                        .samples = {},
+                        .stopped = "cap"};
+    for (int i = 0; i < 9; ++i) {
+      repetition_sample s;
+      s.order = static_cast<std::uint64_t>(i);
+      s.ok = true;
+      const bool fast = i % 3 == 0;
+      s.value = fast ? 3.31e9 : 1.96e9;
+      s.producer_cpu_ns_per_message = fast ? producer_fast : producer_slow;
+      s.consumer_cpu_ns_per_message = fast ? consumer_fast : consumer_slow;
+      s.cpu_ns_per_message = *s.producer_cpu_ns_per_message + *s.consumer_cpu_ns_per_message;
+      s.wake_ns = 8e3;
+      h.samples.push_back(s);
+    }
+    return estimate_json(h, find_regimes({h}), {});
+  };
+  auto j = bimodal(300e3, 510e3, 200e3, 190e3);
+  ASSERT_EQ(j["modes"].size(), 2u);
+  EXPECT_EQ(j["mode_cause"],
+            "the producer's own CPU per message is 1.7x higher in the slow mode (both peers' "
+            "1.4x)");
+  // The consumer's, the same way round.
+  j = bimodal(200e3, 190e3, 300e3, 510e3);
+  EXPECT_EQ(j["mode_cause"],
+            "the consumer's own CPU per message is 1.7x higher in the slow mode (both peers' "
+            "1.4x)");
+  // A peer that barely runs doubles its few microseconds: not named, and nothing else is.
+  j = bimodal(495e3, 500e3, 5e3, 10e3);
+  ASSERT_EQ(j["modes"].size(), 2u);
+  EXPECT_TRUE(j["mode_cause"].is_null()) << j["mode_cause"];
+  // Neither peer 1.5x: no cause.
+  j = bimodal(300e3, 390e3, 200e3, 230e3);
+  EXPECT_TRUE(j["mode_cause"].is_null()) << j["mode_cause"];
+}
+
 // A history with `values` as its ok repetitions, numbered from `order`.
 benchmark_history history_of(const std::string& name, const std::vector<double>& values,
                              std::uint64_t order = 0) {
