@@ -58,7 +58,8 @@ Options:
                        may run on every CPU, only the peer's own thread pinned
   --idle-states M      held (default): keep the CPUs out of deep idle states for the whole run
                        (PM QoS, /dev/cpu_dma_latency = 0; needs root, otherwise the run goes
-                       on with them allowed and the report says why); allowed: leave them be
+                       on with them allowed and the report says why; a kernel without a
+                       cpuidle driver ignores it, and the report says that); allowed: leave them be
   --target-time S      seconds per timed batch (default 0.015; quick 0.01; --ab: 0.03, quick 0.02,
                        on both sides whatever either build's default)
   --baseline FILE      gate this tree against the build that wrote the report FILE: a stored

@@ -195,6 +195,9 @@ int real_main(int argc, char** argv) {
   if (o.idle == idle_mode::held && idle.in_force() != idle_mode::held)
     std::cerr << "ipcbench: idle states stay allowed (" << idle.reason()
               << "); the report says so\n";
+  else if (o.idle == idle_mode::held && !idle.takes_effect())
+    std::cerr << "ipcbench: idle states held to no effect (" << idle.no_effect()
+              << "); the report says so\n";
   const run_conditions conditions;
   session.calibrate(choose_cpus(o.place, o.cpus), o.sizes);
   nlohmann::json ctx = build_context(o, session.floors(), session.cpus());

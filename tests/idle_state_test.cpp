@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <memory>
 #include <thread>
 
 #include "harness/idle_state.hpp"
@@ -91,6 +93,47 @@ TEST(IdleStates, ADeviceThatCannotBeWrittenIsARecordedReason) {
   EXPECT_EQ(j.at("requested"), "held");
   EXPECT_EQ(j.at("in_force"), "allowed");
   EXPECT_EQ(j.at("reason"), req.reason());
+}
+
+TEST(IdleStates, AHeldRequestWithoutACpuidleDriverIsRecordedAsTakingNoEffect) {
+  fake_device dev;
+  const std::string driver = (dev.dir.path() / "current_driver").string();
+  const auto with_driver = [&](const char* name) {
+    std::ofstream(driver) << name << "\n";
+    return std::make_unique<idle_state_request>(idle_mode::held, dev.path.string(), driver);
+  };
+  // No driver: the request is made (and released as ever), and recorded as reaching nothing.
+  auto none = with_driver("none");
+  EXPECT_EQ(none->in_force(), idle_mode::held);
+  EXPECT_FALSE(none->takes_effect());
+  EXPECT_EQ(none->no_effect(),
+            "no cpuidle driver (" + driver +
+                ": none): idle CPUs take the architecture's default idle (HLT; on a VM a halt to "
+                "the host), which a PM QoS request does not reach");
+  auto j = none->to_json();
+  EXPECT_EQ(j.at("in_force"), "held");
+  EXPECT_EQ(j.at("takes_effect"), false);
+  EXPECT_EQ(j.at("effect"), "none: " + none->no_effect());
+  EXPECT_EQ(dev.read_value(), 0);
+  none.reset();
+  EXPECT_EQ(dev.read_value(), -1);
+  // A driver: its governor honours the request.
+  auto haltpoll = with_driver("haltpoll");
+  EXPECT_TRUE(haltpoll->takes_effect());
+  EXPECT_TRUE(haltpoll->no_effect().empty());
+  j = haltpoll->to_json();
+  EXPECT_EQ(j.at("takes_effect"), true);
+  EXPECT_EQ(j.at("effect"), "idle CPUs poll (cpuidle driver haltpoll)");
+  haltpoll.reset();
+  // No cpuidle in sysfs at all.
+  const std::string missing = (dev.dir.path() / "no-cpuidle" / "current_driver").string();
+  const idle_state_request bare(idle_mode::held, dev.path.string(), missing);
+  EXPECT_FALSE(bare.takes_effect());
+  EXPECT_EQ(bare.no_effect().rfind("this kernel has no cpuidle (no " + missing + "): ", 0), 0u)
+      << bare.no_effect();
+  // Allowed asks nothing, and says nothing of an effect.
+  const idle_state_request allowed(idle_mode::allowed, dev.path.string(), driver);
+  EXPECT_FALSE(allowed.to_json().contains("takes_effect"));
 }
 
 TEST(IdleStates, ParsesTheTwoModes) {

@@ -149,6 +149,19 @@ class FixtureHeadlineTest(unittest.TestCase):
         self.assertIn("held was requested but: open(/dev/cpu_dma_latency): Permission denied",
                       wake)
 
+    def test_idle_states_held_without_a_cpuidle_driver_say_they_reach_nothing(self):
+        data = with_calibration(raw("report-a"))
+        why = ("no cpuidle driver (/sys/devices/system/cpu/cpuidle/current_driver: none): idle "
+               "CPUs take the architecture's default idle (HLT; on a VM a halt to the host), "
+               "which a PM QoS request does not reach")
+        data["context"]["ipcbench"]["idle_states"].update(takes_effect=False, effect="none: " + why)
+        data["context"]["ipcbench"]["cpuidle"] = {"driver": "none", "governor": "menu"}
+        wake = by_topic(load_data(data))["Wake-up"]
+        self.assertIn("idle states held (PM QoS: /dev/cpu_dma_latency = 0 µs) to no effect, "
+                      + why, wake)
+        self.assertNotIn("idle CPUs poll", wake)
+        self.assertIn("cpuidle driver none, governor menu", wake)
+
     def test_skipped_spinner_is_named_not_invented(self):
         data = set_status(raw("report-b"), "shm.spin", "latency", "skipped", "no spinning here")
         spin = by_topic(load_data(data))["Spinning"]
