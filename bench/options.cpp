@@ -324,15 +324,13 @@ Options:
                         (default 1,2,4,8, each only where its processes fit the allowed CPUs;
                         name N here to oversubscribe): pairs/N runs N independent pairs of
                         every pair mechanism at once, fan_in/N N producers into one consumer
-                        over one
-                        channel, fan_out/N one producer to N consumers (a channel each, a
-                        shared-memory ring all read, or a work queue); fork process model
-                        only. fan_in over pipes and FIFOs runs at 64,4095,4096,4097,65536
+                        over one channel, fan_out/N one producer to N consumers (a channel
+                        each, a shared-memory ring all read, or a work queue); fork process
+                        model only. fan_in over pipes and FIFOs runs at 64,4095,4096,4097,65536
                         bytes, the rest of fan_in and fan_out at 64,4096,65536, pairs/N
                         throughput at 64,65536 and latency at 64 (--sizes when given: all at
-                        those). Names are
-                        <mechanism>/<topology>/<N>/<pattern>/<size>/<placement>, e.g.
-                        pipe/fan_in/4/throughput/4097/cross. More peers than allowed CPUs is
+                        those). Names are <mechanism>/<topology>/<N>/<pattern>/<size>/<placement>,
+                        e.g. pipe/fan_in/4/throughput/4097/cross. More peers than allowed CPUs is
                         flagged oversubscribed in the report
   --placement P         cross (producer and consumer on two different CPUs, default),
                         same (both on one CPU) or none (not pinned). The CPUs come from the
