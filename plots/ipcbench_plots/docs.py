@@ -1,7 +1,8 @@
 """docs/run/: the README's pictures and headline from one report, and the report they came from.
 
 `render.py --docs REPORT.json` writes a copy of the report into docs/run/ (report.json.xz:
-each repetition cut to what the pictures and the headline read, compressed with xz, so that a
+each repetition cut to what the pictures and the headline read, the aggregate rows they do not
+read left out, compressed with xz: a default run's 30 MB of JSON takes 0.7 MB, so that a
 regeneration does not add megabytes to the history), renders that copy into a temporary folder,
 copies DOC_CHARTS' PNGs, writes the headline (headline.md) and the machine (README.md), and
 replaces the part of the top-level README between DOCS_BEGIN and DOCS_END with the pictures and
@@ -56,17 +57,33 @@ KEPT_FIELDS = frozenset((
 
 def slim_report(data: dict) -> dict:
     """The report with each `benchmarks` entry cut to KEPT_FIELDS (report.py reads nothing else
-    of it); everything outside `benchmarks` is kept whole. Cutting a cut copy changes nothing."""
+    of it), and without the aggregate rows of a benchmark that has its repetitions (report.py
+    reads a benchmark's aggregates only where it has none, and a topology benchmark's never);
+    everything outside `benchmarks` is kept whole. Cutting a cut copy changes nothing."""
+    entries = [e for e in data.get("benchmarks") or [] if isinstance(e, dict)]
+    repeated = {_name(e) for e in entries if e.get("run_type", "iteration") == "iteration"}
     out = dict(data)
-    out["benchmarks"] = [_slim_entry(e) if isinstance(e, dict) else e
-                         for e in data.get("benchmarks") or []]
+    out["benchmarks"] = [
+        _slim_entry(e) if isinstance(e, dict) else e
+        for e in data.get("benchmarks") or []
+        if not (isinstance(e, dict) and e.get("run_type", "iteration") != "iteration"
+                and (_name(e) in repeated or _topology(e)))
+    ]
     return out
 
 
-def _slim_entry(entry: dict) -> dict:
-    name = entry.get("run_name") or entry.get("name")
+def _name(entry: dict):
+    return entry.get("run_name") or entry.get("name")
+
+
+def _topology(entry: dict) -> bool:
+    name = _name(entry)
     parts = name.split("/") if isinstance(name, str) else []
-    topology = "topology" in entry or (len(parts) >= 6 and parts[1] in TOPOLOGIES)
+    return "topology" in entry or (len(parts) >= 6 and parts[1] in TOPOLOGIES)
+
+
+def _slim_entry(entry: dict) -> dict:
+    topology = _topology(entry)
     kept = {k: v for k, v in entry.items()
             if k in KEPT_FIELDS
             or (topology and isinstance(v, (int, float)) and not isinstance(v, bool))}
@@ -112,7 +129,7 @@ def write_docs(report: Report, out_dir: Path = DOCS_DIR) -> Path:
 def _source(report: Report, name: str) -> str:
     ib = report.ipcbench
     return (f"a copy of `{name}`, {text(ib.get('sweep')) or 'unrecorded'} sweep, "
-            f"{n_repetitions(report.repetitions())}, ipcbench {text(ib.get('version')) or '?'} "
+            f"up to {n_repetitions(report.repetitions())} per benchmark, ipcbench {text(ib.get('version')) or '?'} "
             f"at commit {text(ib.get('git_commit')) or '?'}")
 
 
