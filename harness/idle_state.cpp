@@ -29,12 +29,15 @@ idle_state_request::idle_state_request(idle_mode requested, std::string device,
   if (requested_ != idle_mode::held) return;
   // Whether the request can reach the idle loop, read before it is made.
   if (std::ifstream in(cpuidle_driver); !in) {
+    no_effect_brief_ = "no cpuidle in this kernel";
     no_effect_ = "this kernel has no cpuidle (no " + cpuidle_driver + ")";
   } else {
     std::getline(in, driver_);
-    if (driver_.empty() || driver_ == "none")
+    if (driver_.empty() || driver_ == "none") {
+      no_effect_brief_ = "no cpuidle driver";
       no_effect_ = "no cpuidle driver (" + cpuidle_driver + ": " +
                    (driver_.empty() ? std::string("empty") : driver_) + ")";
+    }
   }
   if (!no_effect_.empty())
     no_effect_ +=

@@ -43,6 +43,8 @@ class idle_state_request {
   bool takes_effect() const noexcept { return fd_ && no_effect_.empty(); }
   // Why a held request takes no effect (no cpuidle driver); empty otherwise.
   const std::string& no_effect() const noexcept { return no_effect_; }
+  // The same in a few words ("no cpuidle driver"), for a table cell.
+  const std::string& no_effect_brief() const noexcept { return no_effect_brief_; }
   int fd() const noexcept { return fd_.get(); }
   // Drops the request now (as the destructor does).
   void release() noexcept { fd_.reset(); }
@@ -55,7 +57,7 @@ class idle_state_request {
   std::string device_;
   std::string reason_;
   std::string driver_;  // the cpuidle driver, where one is named
-  std::string no_effect_;
+  std::string no_effect_, no_effect_brief_;
   unique_fd fd_;
 };
 

@@ -431,8 +431,9 @@ outcome decide([[maybe_unused]] const std::vector<wake>& methods,
   outcome o;
   o.value = nlohmann::json::object();
   o.value["idle states"] = idle.in_force() != idle_mode::held ? "allowed (" + idle.reason() + ")"
-                           : idle.takes_effect()              ? std::string("held")
-                                                 : "held, to no effect (" + idle.no_effect() + ")";
+                           : idle.takes_effect()
+                               ? std::string("held")
+                               : "held, to no effect (" + idle.no_effect_brief() + ")";
   o.value["ratio"] = std::string(label(c.slow)) + " / " + label(c.fast) + ", round trip";
   o.value["claimed ratio"] = round_to(c.factor, 2);
   o.value["threshold (sqrt of claimed)"] = round_to(std::sqrt(c.factor), 2);

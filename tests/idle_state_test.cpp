@@ -110,6 +110,7 @@ TEST(IdleStates, AHeldRequestWithoutACpuidleDriverIsRecordedAsTakingNoEffect) {
             "no cpuidle driver (" + driver +
                 ": none): idle CPUs take the architecture's default idle (HLT; on a VM a halt to "
                 "the host), which a PM QoS request does not reach");
+  EXPECT_EQ(none->no_effect_brief(), "no cpuidle driver");
   auto j = none->to_json();
   EXPECT_EQ(j.at("in_force"), "held");
   EXPECT_EQ(j.at("takes_effect"), false);
@@ -121,6 +122,7 @@ TEST(IdleStates, AHeldRequestWithoutACpuidleDriverIsRecordedAsTakingNoEffect) {
   auto haltpoll = with_driver("haltpoll");
   EXPECT_TRUE(haltpoll->takes_effect());
   EXPECT_TRUE(haltpoll->no_effect().empty());
+  EXPECT_TRUE(haltpoll->no_effect_brief().empty());
   j = haltpoll->to_json();
   EXPECT_EQ(j.at("takes_effect"), true);
   EXPECT_EQ(j.at("effect"), "idle CPUs poll (cpuidle driver haltpoll)");
@@ -131,6 +133,7 @@ TEST(IdleStates, AHeldRequestWithoutACpuidleDriverIsRecordedAsTakingNoEffect) {
   EXPECT_FALSE(bare.takes_effect());
   EXPECT_EQ(bare.no_effect().rfind("this kernel has no cpuidle (no " + missing + "): ", 0), 0u)
       << bare.no_effect();
+  EXPECT_EQ(bare.no_effect_brief(), "no cpuidle in this kernel");
   // Allowed asks nothing, and says nothing of an effect.
   const idle_state_request allowed(idle_mode::allowed, dev.path.string(), driver);
   EXPECT_FALSE(allowed.to_json().contains("takes_effect"));
