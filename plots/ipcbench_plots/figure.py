@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import textwrap
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -294,12 +295,27 @@ class ChartWriter:
         return candidate
 
 
+# The widest a subtitle character runs, as a share of the font size (DejaVu Sans, mixed text).
+SUBTITLE_CHAR_EM = 0.6
+
+
+def subtitle_lines(lines: list[str], width_in: float) -> list[str]:
+    """The lines wrapped at words to what a figure `width_in` inches wide holds at SUBTITLE_PT."""
+    chars = max(20, int(width_in * 72 * 0.96 / (SUBTITLE_PT * SUBTITLE_CHAR_EM)))
+    out = []
+    for line in lines:
+        out += textwrap.wrap(line, chars, break_long_words=False, break_on_hyphens=False) or [""]
+    return out
+
+
 def titles(fig: Figure, title: str, subtitle: list[str]) -> None:
     """A bold title with the machine line(s) under it.
 
     Constrained layout only reserves room for the suptitle, so the suptitle carries blank lines
     as tall as the subtitle, which is anchored to the suptitle's top wherever layout puts it.
+    A subtitle line wider than the figure is wrapped at words (subtitle_lines).
     """
+    subtitle = subtitle_lines(subtitle, fig.get_figwidth())
     blank_lines = math.ceil(len(subtitle) * SUBTITLE_PT / TITLE_PT)
     # A blank last line would not count towards the text's height; a space does.
     heading = fig.suptitle(title + "\n " * blank_lines, fontsize=TITLE_PT, fontweight="bold")

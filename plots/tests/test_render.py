@@ -257,6 +257,34 @@ class ChartWriterTest(unittest.TestCase):
             writer.finish()  # told once: nothing left to wait for
 
 
+class SubtitleTest(unittest.TestCase):
+    """A subtitle line wider than its figure is wrapped at words, and stays inside the figure."""
+
+    def test_a_long_subtitle_line_is_wrapped_inside_the_figure(self):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        from matplotlib.text import Annotation
+
+        basis = ("Values in regime 0 (cache line ~384 ns, 100 % of the run); latency taken to "
+                 "the run's median floor (regimes.latency_to_floor); throughput taken to the "
+                 "run's pace beside each repetition (estimates' at_run_pace)")
+        for width in (5.0, 11.0):
+            fig = Figure(figsize=(width, 4), layout="constrained")
+            FigureCanvasAgg(fig)
+            figure.titles(fig, "A title", ["vm · CPU ×2 · Linux 6.18 · 2026-11-28", basis])
+            fig.subplots().plot([1, 2], [1, 2])
+            fig.canvas.draw()
+            note = next(a for a in fig.artists if isinstance(a, Annotation))
+            shown = note.get_text().split("\n")
+            self.assertGreater(len(shown), 2, shown)  # the long line took two or more
+            self.assertEqual(" ".join(shown[1:]), basis)  # every word, in order
+            box = note.get_window_extent()
+            self.assertGreaterEqual(box.x0, 0, (width, shown))
+            self.assertLessEqual(box.x1, fig.bbox.width, (width, shown))
+        # A line that fits is left alone.
+        self.assertEqual(figure.subtitle_lines(["vm · CPU ×2"], 11.0), ["vm · CPU ×2"])
+
+
 class NothingToDrawTest(unittest.TestCase):
     def test_all_skipped_report_still_gets_its_page(self):
         (report,) = load("report-a")
