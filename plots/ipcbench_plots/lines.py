@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 
 from matplotlib.lines import Line2D
@@ -30,6 +31,7 @@ from .units import format_ns, format_rate, format_size
 
 GAPS = "Gaps: the benchmark was skipped or failed there (the table below says why), never zero."
 NOT_DRAWN_CHARS = 90
+NOT_DRAWN_WIDTH = 36  # characters a line of such an entry in the legend
 MARKS = "Dotted verticals: PIPE_BUF and the default pipe capacity read from the machine."
 
 
@@ -104,6 +106,8 @@ def undrawn_handles(missing: dict[str, str]) -> list[Line2D]:
         label = f"{name}: not drawn, {why}"
         if len(label) > NOT_DRAWN_CHARS:
             label = label[: NOT_DRAWN_CHARS - 1] + "…"
+        # In lines as wide as a series' name and its marker, so the legend stays narrow.
+        label = "\n".join(textwrap.wrap(label, NOT_DRAWN_WIDTH, break_on_hyphens=False))
         handles.append(Line2D([], [], ls="none", label=label))
     return handles
 
@@ -188,6 +192,10 @@ def size_chart(w: ChartWriter, spec: SizeChart, family: str | None) -> Chart | N
     scope = family or "all mechanisms"
     title = f"{spec.title} — {scope}"
     width = 11 if family is None else 10
+    # A legend in two columns (figure.legend: over 26 entries) takes about 4 inches more, which
+    # would otherwise come out of the axes.
+    if len(series) + len(spec.metrics) > 26:
+        width += 4
     fig, axes = w.figure(title, width + 4 * (len(spec.metrics) - 1), 6.2, ncols=len(spec.metrics))
     drawn = []
     ends: list[dict] = []

@@ -145,9 +145,11 @@ class LayerPageTest(unittest.TestCase):
         # The mechanisms table says which ids cannot run here, and why.
         self.assertIn("no: sd-bus not found at configure time", self.html)
         self.assertIn("no: iceoryx not found at configure time", self.html)
-        # The middleware family charts name the skipped id in their legend.
+        # The middleware family charts name the skipped id in their legend, the reason in
+        # lines of a series' name's width (lines.NOT_DRAWN_WIDTH).
         svg = (self.out / "latency-middleware.svg").read_text(encoding="utf-8")
-        self.assertIn("iceoryx.copy: not drawn, skipped: iceoryx not found", svg)
+        self.assertIn("<!-- iceoryx.copy: not drawn, skipped: -->", svg)
+        self.assertIn("<!-- iceoryx not found at configure time -->", svg)
 
     def test_missing_base_page(self):
         html = self.nobase.read_text(encoding="utf-8")
