@@ -6,7 +6,7 @@ read left out, compressed with xz: a default run's 30 MB of JSON takes 0.7 MB, s
 regeneration does not add megabytes to the history), renders that copy into a temporary folder,
 copies DOC_CHARTS' PNGs, writes the headline (headline.md) and the machine (README.md), and
 replaces the part of the top-level README between DOCS_BEGIN and DOCS_END with the pictures and
-the headline. Everything shown comes from the copy, so the copy regenerates it as it is.
+README_TOPICS' findings (the others named, with a link to headline.md). Everything shown comes from the copy, so the copy regenerates it as it is.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .headline import markdown
+from .headline import findings, markdown
 from .report import COUNTERS, NAME_FIELDS, TOPOLOGIES, Report, load_report, read_json, text
 from .units import n_repetitions
 
@@ -31,6 +31,11 @@ README = REPO / "README.md"
 DOCS_BEGIN = "<!-- docs:begin (written by plots/render.py --docs; edit plots/ipcbench_plots/docs.py) -->"
 DOCS_END = "<!-- docs:end -->"
 COMMAND = "/usr/bin/python3 plots/render.py --docs results/<host>-<time>.json"
+
+# The findings the top-level README quotes (the rest are named, with a link to headline.md): it
+# stays short (tests/docs/check_links.py holds it under 10 KiB), and a run's findings on sizes,
+# ties and claims run to several kilobytes.
+README_TOPICS = ("Run", "Reproducibility", "Wake-up")
 
 # Each picture: the charts to try in order (the first one the report has), and its caption.
 DOC_CHARTS = (
@@ -122,7 +127,8 @@ def write_docs(report: Report, out_dir: Path = DOCS_DIR) -> Path:
         + headline, encoding="utf-8")
     (out_dir / "README.md").write_text(_machine_page(report, pictures, source), encoding="utf-8")
     if out_dir.resolve() == DOCS_DIR.resolve() and README.is_file():
-        _update_readme(README, pictures, headline, out_dir)
+        rel = out_dir.resolve().relative_to(REPO.resolve()).as_posix()
+        _update_readme(README, pictures, _readme_findings(report, f"{rel}/headline.md"), out_dir)
     return out_dir / "README.md"
 
 
@@ -183,6 +189,18 @@ def _machine_page(report: Report, pictures: list[tuple[str, str]], source: str) 
 
 def _cell(value: str) -> str:
     return value.replace("|", "\\|").replace("\n", " ")
+
+
+def _readme_findings(report: Report, link: str) -> str:
+    """README_TOPICS' findings as a markdown list, and one more item naming the others, which
+    `link` (headline.md) gives."""
+    found = findings(report)
+    quoted = "".join(f"- **{f.topic}.** {f.text}\n" for f in found if f.topic in README_TOPICS)
+    others = [f.topic for f in found if f.topic not in README_TOPICS]
+    if others:
+        quoted += (f"- **More,** in [{link}]({link}): "
+                   f"{'; '.join(t[0].lower() + t[1:] for t in others)}.\n")
+    return quoted
 
 
 def _update_readme(readme: Path, pictures, headline: str, out_dir: Path) -> None:

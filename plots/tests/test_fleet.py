@@ -193,6 +193,14 @@ class DocsTest(unittest.TestCase):
                           machine)
             self.assertIn(docs.COMMAND, machine)
             self.assertIn("a copy of `report-b.json`", machine)
+            # The top-level README quotes three findings and names the rest, with the link.
+            quoted = docs._readme_findings(report, "docs/run/headline.md")
+            self.assertTrue(quoted.startswith("- **Run.** "), quoted)
+            self.assertIn("\n- **Wake-up.** ", quoted)
+            self.assertNotIn("- **Spinning.**", quoted)
+            self.assertIn("- **More,** in [docs/run/headline.md](docs/run/headline.md): ", quoted)
+            self.assertIn("; spinning", quoted)
+            self.assertIn("- **Spinning.**", headline)  # headline.md keeps them all
             readme = Path(tmp) / "README.md"
             readme.write_text(f"# x\n\n    two commands\n\n{docs.DOCS_BEGIN}\nold\n{docs.DOCS_END}"
                               "\n\nrest\n", encoding="utf-8")
