@@ -6,7 +6,8 @@ read left out, compressed with xz: a default run's 30 MB of JSON takes 0.7 MB, s
 regeneration does not add megabytes to the history), renders that copy into a temporary folder,
 copies DOC_CHARTS' PNGs, writes the headline (headline.md) and the machine (README.md), and
 replaces the part of the top-level README between DOCS_BEGIN and DOCS_END with the pictures and
-README_TOPICS' findings (the others named, with a link to headline.md). Everything shown comes from the copy, so the copy regenerates it as it is.
+README_TOPICS' findings (the others named, with a link to headline.md). Everything shown comes
+from the copy, so the copy regenerates it as it is.
 """
 
 from __future__ import annotations
@@ -135,7 +136,8 @@ def write_docs(report: Report, out_dir: Path = DOCS_DIR) -> Path:
 def _source(report: Report, name: str) -> str:
     ib = report.ipcbench
     return (f"a copy of `{name}`, {text(ib.get('sweep')) or 'unrecorded'} sweep, "
-            f"up to {n_repetitions(report.repetitions())} per benchmark, ipcbench {text(ib.get('version')) or '?'} "
+            f"up to {n_repetitions(report.repetitions())} per benchmark, "
+            f"ipcbench {text(ib.get('version')) or '?'} "
             f"at commit {text(ib.get('git_commit')) or '?'}")
 
 
