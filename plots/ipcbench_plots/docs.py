@@ -19,7 +19,8 @@ import tempfile
 from pathlib import Path
 
 from .headline import findings, markdown
-from .report import COUNTERS, NAME_FIELDS, TOPOLOGIES, Report, load_report, read_json, text
+from .report import (COUNTERS, NAME_FIELDS, Report, entry_topology, load_report, read_json,
+                     text)
 from .units import n_repetitions
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,9 +84,7 @@ def _name(entry: dict):
 
 
 def _topology(entry: dict) -> bool:
-    name = _name(entry)
-    parts = name.split("/") if isinstance(name, str) else []
-    return "topology" in entry or (len(parts) >= 6 and parts[1] in TOPOLOGIES)
+    return entry_topology(entry) is not None
 
 
 def _slim_entry(entry: dict) -> dict:

@@ -461,17 +461,26 @@ def _merge_repetitions(points: list[TopologyPoint]) -> TopologyPoint:
     )
 
 
-def _topology_point(entry: object) -> TopologyPoint | None:
-    """The topology benchmark an entry belongs to, or None for a one-pair benchmark."""
-    if not isinstance(entry, dict):
-        return None
+def entry_topology(entry: dict):
+    """The topology of an entry's benchmark (its `topology` field, else its name's second part
+    when the name has a topology's six parts), or None for a one-pair benchmark."""
     name = entry.get("run_name") or entry.get("name")
     parts = name.split("/") if isinstance(name, str) else []
     topo = entry.get("topology")
     if topo is None and len(parts) >= 6 and parts[1] in TOPOLOGIES:
         topo = parts[1]
+    return topo
+
+
+def _topology_point(entry: object) -> TopologyPoint | None:
+    """The topology benchmark an entry belongs to, or None for a one-pair benchmark."""
+    if not isinstance(entry, dict):
+        return None
+    topo = entry_topology(entry)
     if topo is None:
         return None
+    name = entry.get("run_name") or entry.get("name")
+    parts = name.split("/") if isinstance(name, str) else []
     if entry.get("run_type", "iteration") != "iteration":
         return _AGGREGATE
     try:
