@@ -375,14 +375,13 @@ def _wakeup(report: Report) -> Finding:
     idle = report.section("idle_states")
     mode = text(idle.get("in_force"))
     mode_text = f"idle states {mode}" if mode else "the idle-state mode is not recorded"
-    if mode == "held" and idle.get("takes_effect") is False:
-        # The request was made, and nothing honours it (no cpuidle driver): said so.
-        mode_text += f" (PM QoS: {text(idle.get('device')) or 'cpu_dma_latency'} = " \
-                     f"{text(idle.get('latency_us')) or '0'} µs) to no effect, " \
-                     f"{text(idle.get('effect')).removeprefix('none: ')}"
-    elif mode == "held":
-        mode_text += f" (PM QoS: {text(idle.get('device')) or 'cpu_dma_latency'} = " \
-                     f"{text(idle.get('latency_us')) or '0'} µs, idle CPUs poll)"
+    if mode == "held":
+        request = (f"PM QoS: {text(idle.get('device')) or 'cpu_dma_latency'} = "
+                   f"{text(idle.get('latency_us')) or '0'} µs")
+        # Made, and nothing honours it (no cpuidle driver): said so.
+        mode_text += (f" ({request}) to no effect, "
+                      f"{text(idle.get('effect')).removeprefix('none: ')}"
+                      if idle.get("takes_effect") is False else f" ({request}, idle CPUs poll)")
     elif mode == "allowed":
         mode_text += " (idle CPUs may enter deep idle states)"
     if idle.get("reason"):
