@@ -453,6 +453,17 @@ json spread_cause(const benchmark_history& h, const basis& b,
   }
   const double slower = time_of(*slow) / time_of(*fast);
   if (!(slower > schema::kSpreadLimit)) return nullptr;
+  // The host ran something else on the peers' CPUs during the slowest batch, and not during the
+  // fastest: in two default runs of 2026-11-28 (AMD VM), 2 % of all repetitions had steal time,
+  // and the slowest repetition of 30 of 224 unexplained spreads, the fastest of none.
+  if (slow->steal_ns && fast->steal_ns && *slow->steal_ns > 0 && *fast->steal_ns == 0) {
+    std::snprintf(text, sizeof text,
+                  "the host took %.0f ms of the peers' CPUs during the slowest repetition's batch "
+                  "(%.1fx the fastest; steal time, in /proc/stat's 10 ms ticks), none during the "
+                  "fastest's",
+                  static_cast<double>(*slow->steal_ns) / 1e6, slower);
+    return text;
+  }
   if (slow->cpu_ns_per_message && fast->cpu_ns_per_message && *fast->cpu_ns_per_message > 0) {
     const double busy = *slow->cpu_ns_per_message / *fast->cpu_ns_per_message / slower;
     if (busy >= 1.3) {

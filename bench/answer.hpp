@@ -27,6 +27,9 @@ struct repetition_sample {
   std::optional<double> cpu_ns_per_message;
   // Each peer's own share of it: its process's CPU time over the timed batch, per message.
   std::optional<double> producer_cpu_ns_per_message, consumer_cpu_ns_per_message;
+  // The steal time of the peers' CPUs over the timed batch (/proc/stat, in its 10 ms ticks): the
+  // host ran something else on them. nullopt where not read.
+  std::optional<std::int64_t> steal_ns;
   // Where the library's threads ran (library_placement in bench/report.hpp), where measured.
   std::optional<std::string> library_placement;
 };

@@ -291,6 +291,11 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
     sample.consumer_cpu_ns_per_message = per_message(r.consumer_cpu.total_ns);
   }
   sample.library_placement = library_placement(r);
+  if (r.cpu_states) {
+    std::int64_t steal = 0;
+    for (const auto& [cpu, t] : r.cpu_states->cpus) steal += t.steal_ns;
+    sample.steal_ns = steal;
+  }
   sample.ok = sample.ok && std::isfinite(sample.value);
   h.samples.push_back(sample);
   if (r.status != run_status::ok)
