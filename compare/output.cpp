@@ -627,6 +627,10 @@ std::string spread_line(const char* side, const spread_summary& s) {
       line += ", of which it names a cause for " + std::to_string(*s.cause_named) +
               " (the CPU, a floor beside the slowest repetition, or the mechanism's own threads "
               "on the peers' CPUs)";
+    if (s.one_alone && *s.one_alone > 0)
+      line += "; one repetition alone makes " + std::to_string(*s.one_alone) + " of them (" +
+              share_text(*s.one_alone, s.over - *s.explained) +
+              " of the unexplained), the others lying within the limit";
   }
   return line + "\n";
 }
@@ -686,6 +690,7 @@ ordered_json spread_json(const spread_summary& s) {
     doc["explained_by_run_pace"] = counted(s.by_pace.value_or(0), s.over);
     doc["unexplained"] = counted(s.over - *s.explained, s.over);
     doc["unexplained_with_a_cause_named"] = counted(s.cause_named.value_or(0), s.over);
+    doc["unexplained_by_one_repetition_alone"] = counted(s.one_alone.value_or(0), s.over);
   }
   return doc;
 }

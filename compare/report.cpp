@@ -212,6 +212,8 @@ stated_estimate parse_estimate(const json& e, const std::string& path, const std
   s.multimodal = modes != e.end() && modes->is_array() && !modes->empty();
   const auto cause = e.find("spread_cause");
   s.spread_cause = cause != e.end() && cause->is_string() && !cause->get<std::string>().empty();
+  const auto outlier = e.find("spread_outlier");
+  s.spread_outlier = outlier != e.end() && outlier->is_object();
   if (const auto spread = e.find("spread"); spread != e.end() && spread->is_number())
     s.spread = spread->get<double>();
   if (const auto paced = e.find("spread_at_run_pace"); paced != e.end() && paced->is_number())

@@ -70,6 +70,9 @@ struct stated_estimate {
   std::optional<std::pair<double, double>> interval;
   bool multimodal = false;    // it lists `modes`
   bool spread_cause = false;  // it names why its repetitions spread (`spread_cause`)
+  // One repetition alone spreads them over the limit, the others lying within it
+  // (`spread_outlier`, newer reports).
+  bool spread_outlier = false;
   // Max / min over the repetitions it is judged on (`spread`), when the report states it.
   std::optional<double> spread;
   // The same taken to the run's pace beside each repetition (`spread_at_run_pace`, newer

@@ -81,7 +81,7 @@ struct interval_tally {
 
 spread_summary spread_of(const report& r) {
   spread_summary s;
-  if (r.origin().estimates) s.explained = s.by_pace = s.cause_named = 0;
+  if (r.origin().estimates) s.explained = s.by_pace = s.cause_named = s.one_alone = 0;
   for (const benchmark_samples& b : r.benchmarks()) {
     const char* metric = main_metric(b);
     if (!metric || b.status != run_status::ok) continue;
@@ -105,8 +105,10 @@ spread_summary spread_of(const report& r) {
     } else if (pace_explains) {
       ++*s.explained;
       ++*s.by_pace;
-    } else if (b.estimate->spread_cause)
-      ++*s.cause_named;
+    } else {
+      if (b.estimate->spread_cause) ++*s.cause_named;
+      if (b.estimate->spread_outlier) ++*s.one_alone;
+    }
   }
   return s;
 }

@@ -55,13 +55,16 @@ struct ranking_agreement {
 // (`spread_at_run_pace`, newer reports): taken to the pace the other benchmarks kept next to each
 // repetition, those it is judged on spread no more than the limit; counted apart as well. Of the
 // rest, it counts those whose estimate names a cause (`spread_cause`: the CPU or a floor beside
-// the slowest repetition), kept apart: a cause named for an outlier is no mode and no regime.
+// the slowest repetition), kept apart: a cause named for an outlier is no mode and no regime; and
+// apart from that, those one repetition alone spreads (`spread_outlier`: the others within the
+// limit), which leave the median standing but are no more explained for it.
 struct spread_summary {
   std::size_t benchmarks = 0;
   std::size_t over = 0;
   std::optional<std::size_t> explained;    // of `over`; only for a report with estimates
   std::optional<std::size_t> by_pace;      // of `explained`: by the run's pace alone; the same
   std::optional<std::size_t> cause_named;  // of `over - explained`; the same
+  std::optional<std::size_t> one_alone;    // of `over - explained`; the same
 };
 
 // The answer state by state. A host that moves under a run (a VM whose vCPUs share a cache in one

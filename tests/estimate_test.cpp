@@ -783,6 +783,40 @@ TEST(Answer, ASpreadWithoutModesNamesWhatTheSlowestRepetitionShows) {
   EXPECT_TRUE(estimate_json(shared, find_regimes({}), {})["spread_cause"].is_null());
 }
 
+TEST(Answer, ASpreadThatOneRepetitionMakesAloneIsNamedAsThatRepetition) {
+  // Four within 1.04x and the last 2.5x their median: that one, by its order.
+  auto j = estimate_json(history_of("x/latency/64/cross", {1e4, 1.02e4, 0.98e4, 1e4, 2.5e4}, 40),
+                         find_regimes({}), {});
+  ASSERT_TRUE(j["spread_outlier"].is_object()) << j;
+  EXPECT_EQ(j["spread_outlier"]["order"], 44);
+  EXPECT_EQ(j["spread_outlier"]["value"], 2.5e4);
+  EXPECT_NEAR(j["spread_outlier"]["ratio"].get<double>(), 2.5, 1e-9);
+  EXPECT_EQ(j["spread_outlier"]["rest"], 4);
+  EXPECT_NEAR(j["spread_outlier"]["rest_spread"].get<double>(), 1.02 / 0.98, 1e-9);
+  EXPECT_TRUE(j["modes"].is_null());
+  // A fast one on its own is the same: 0.4x.
+  j = estimate_json(history_of("x/latency/64/cross", {1e4, 1.02e4, 0.4e4, 1e4, 0.98e4}),
+                    find_regimes({}), {});
+  ASSERT_TRUE(j["spread_outlier"].is_object()) << j;
+  EXPECT_EQ(j["spread_outlier"]["order"], 2);
+  EXPECT_NEAR(j["spread_outlier"]["ratio"].get<double>(), 0.4, 1e-9);
+  // Two apart (1:3 with two members a side is modes, or a scatter): not one repetition's doing.
+  j = estimate_json(history_of("x/latency/64/cross", {1e4, 1.02e4, 0.98e4, 2.5e4, 2.6e4}),
+                    find_regimes({}), {});
+  EXPECT_TRUE(j["spread_outlier"].is_null()) << j;
+  // A scatter that stays over 1.5x without either end.
+  j = estimate_json(history_of("x/latency/64/cross", {1e4, 1.3e4, 1.7e4, 2.2e4, 2.9e4}),
+                    find_regimes({}), {});
+  EXPECT_TRUE(j["spread_outlier"].is_null()) << j;
+  // Too few to say the others agree: three, one of them 2.5x.
+  j = estimate_json(history_of("x/latency/64/cross", {1e4, 1e4, 2.5e4}), find_regimes({}), {});
+  EXPECT_TRUE(j["spread_outlier"].is_null()) << j;
+  // Within the limit: nothing to name.
+  j = estimate_json(history_of("x/latency/64/cross", {1e4, 1e4, 1e4, 1e4, 1.4e4}), find_regimes({}),
+                    {});
+  EXPECT_TRUE(j["spread_outlier"].is_null()) << j;
+}
+
 // Latency repetitions with where the library's threads ran beside each (the producer's/the
 // consumer's): the spread's modes by placement, where the placements account for it.
 benchmark_history placed(const std::vector<std::pair<double, const char*>>& reps) {

@@ -740,8 +740,13 @@ def _estimate_cell(estimate: Estimate) -> str:
              f"{estimate.repetitions} repetitions (basis: {basis})"]
     if estimate.multimodal:
         parts.insert(0, f"multimodal, {estimate.modes_text(fmt)}")
-    elif estimate.spread_cause:
+    else:
         spread = f"spread {estimate.spread:.1f}x: " if estimate.spread else ""
-        parts.append(f"{spread}{estimate.spread_cause}")
+        if estimate.outlier_ratio and estimate.outlier_rest_spread:
+            parts.append(f"{spread}one repetition alone, at {estimate.outlier_ratio:.2f}x the "
+                         f"others' median (they lie within {estimate.outlier_rest_spread:.2f}x)")
+            spread = ""
+        if estimate.spread_cause:
+            parts.append(f"{spread}{estimate.spread_cause}")
     css = "status multimodal" if estimate.multimodal else "status"
     return f'<td class="{css}">{escape("; ".join(p for p in parts if p))}</td>'

@@ -168,6 +168,10 @@ class Estimate:
     mode_cause: str
     spread: float | None = None  # max / min of the basis repetitions
     spread_cause: str = ""  # why a spread over 1.5x without modes, where the report names it
+    # One repetition that makes the spread over 1.5x alone (`spread_outlier`): its value over the
+    # others' median, and the others' own spread; None where none does.
+    outlier_ratio: float | None = None
+    outlier_rest_spread: float | None = None
     by_regime: dict[int, StateValue] = field(default_factory=dict)  # by regime index
     # The repetitions' own median, where `value` was taken to the run's median floor (latency in
     # the reference regime: the estimate's `adjusted`) or to the run's pace (throughput: `paced`);
@@ -693,6 +697,10 @@ def _estimate(raw: dict) -> Estimate:
         mode_cause=text(raw.get("mode_cause")),
         spread=_optional(raw.get("spread")),
         spread_cause=text(raw.get("spread_cause")),
+        outlier_ratio=_optional(raw["spread_outlier"].get("ratio"))
+        if isinstance(raw.get("spread_outlier"), dict) else None,
+        outlier_rest_spread=_optional(raw["spread_outlier"].get("rest_spread"))
+        if isinstance(raw.get("spread_outlier"), dict) else None,
         by_regime=_by_regime(raw.get("by_regime")),
         raw_value=_optional(raw["adjusted"].get("raw_value"))
         if isinstance(raw.get("adjusted"), dict)

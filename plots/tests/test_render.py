@@ -202,6 +202,21 @@ class EstimatesRenderTest(RenderedReport):
         self.assertIn("(basis: regime 0); spread 2.0x: the wake-up floor beside the slowest "
                       "repetition (2.0x the fastest) is 3.0x the fastest&#x27;s</td>", cell)
 
+    def test_estimate_cell_names_a_spread_that_one_repetition_makes_alone(self):
+        import dataclasses
+
+        from ipcbench_plots import html
+
+        estimate = load("report-estimates")[0].cell("posix_shm.spin", "latency", 64).estimate
+        lone = dataclasses.replace(estimate, spread=2.04, outlier_ratio=2.0,
+                                   outlier_rest_spread=1.08)
+        self.assertIn("(basis: regime 0); spread 2.0x: one repetition alone, at 2.00x the "
+                      "others&#x27; median (they lie within 1.08x)</td>", html._estimate_cell(lone))
+        cause = "the wake-up floor beside the slowest repetition is 3.0x the fastest's"
+        cell = html._estimate_cell(dataclasses.replace(lone, spread_cause=cause))
+        self.assertIn("(they lie within 1.08x); the wake-up floor beside the slowest repetition "
+                      "is 3.0x the fastest&#x27;s</td>", cell)
+
     def test_multimodal_bar_is_hollow_with_its_modes_and_interval(self):
         from matplotlib.figure import Figure
 

@@ -173,6 +173,16 @@ class EstimatesTest(unittest.TestCase):
         self.assertIsNone(self.report.estimate("posix_shm.spin", "latency", 64, "rtt_p99_ns"))
         self.assertIsNone(self.report.estimate("pipe", "latency", 1048576, "rtt_p50_ns"))
 
+    def test_an_estimate_reads_the_repetition_that_spreads_it_alone(self):
+        from ipcbench_plots.report import _estimate
+
+        raw = copy.deepcopy(self.data["estimates"]["posix_shm.spin/latency/64/cross"])
+        self.assertIsNone(_estimate(raw).outlier_ratio)
+        raw["spread_outlier"] = {"order": 7, "value": 900.0, "ratio": 2.2, "rest": 4,
+                                 "rest_spread": 1.1}
+        self.assertEqual((_estimate(raw).outlier_ratio, _estimate(raw).outlier_rest_spread),
+                         (2.2, 1.1))
+
     def test_multimodal_estimate_has_its_modes(self):
         estimate = self.report.cell("posix_shm.spin", "throughput", 1048576).estimate
         self.assertTrue(estimate.multimodal)

@@ -960,7 +960,8 @@ TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
                   {"explained", {{"benchmarks", 1}, {"share", 0.5}}},
                   {"explained_by_run_pace", {{"benchmarks", 0}, {"share", 0.0}}},
                   {"unexplained", {{"benchmarks", 1}, {"share", 0.5}}},
-                  {"unexplained_with_a_cause_named", {{"benchmarks", 0}, {"share", 0.0}}}}));
+                  {"unexplained_with_a_cause_named", {{"benchmarks", 0}, {"share", 0.0}}},
+                  {"unexplained_by_one_repetition_alone", {{"benchmarks", 0}, {"share", 0.0}}}}));
   EXPECT_EQ(doc["spread"]["b"]["explained"], json({{"benchmarks", 2}, {"share", 1.0}}));
   EXPECT_EQ(doc["spread"]["b"]["unexplained"], json({{"benchmarks", 0}, {"share", 0.0}}));
 }
@@ -985,6 +986,30 @@ TEST_F(SameAnswer, ASpreadWhoseCauseTheReportNamesIsCountedApart) {
       run_compare({"--same-answer", path_a, fixture("regimes_b.json"), "--format=json"}).out);
   EXPECT_EQ(doc["spread"]["a"]["unexplained"], json({{"benchmarks", 1}, {"share", 0.5}}));
   EXPECT_EQ(doc["spread"]["a"]["unexplained_with_a_cause_named"],
+            json({{"benchmarks", 1}, {"share", 0.5}}));
+}
+
+TEST_F(SameAnswer, ASpreadThatOneRepetitionMakesAloneIsCountedApartAndStaysUnexplained) {
+  // A's unexplained spread (unix_stream), its estimate naming one repetition that makes it alone:
+  // still unexplained, and counted apart; a spread the report explains is not counted again.
+  json a = json::parse(slurp(fixture("regimes_a.json")));
+  const json lone = {
+      {"order", 3}, {"value", 30000.0}, {"ratio", 5.0}, {"rest", 4}, {"rest_spread", 1.16}};
+  a["estimates"]["unix_stream/latency/64/cross"]["spread_outlier"] = lone;
+  a["estimates"]["tcp/latency/64/cross"]["spread_outlier"] = lone;  // two regimes: explained
+  const std::string path_a = write("a.json", a);
+  const run_result r = run_compare({"--same-answer", path_a, fixture("regimes_b.json")});
+  EXPECT_EQ(r.status, 0) << r.err;
+  expect_in(
+      r.out,
+      "in A: 2 of 4 benchmarks (50.00 %); the report explains 1 of them (50.00 %: modes, or "
+      "regimes or a disturbance of the run, or the run's pace beside them (0), each within "
+      "the limit), 1 unexplained (50.00 %); one repetition alone makes 1 of them (100.00 % of "
+      "the unexplained), the others lying within the limit\n");
+  const json doc = json::parse(
+      run_compare({"--same-answer", path_a, fixture("regimes_b.json"), "--format=json"}).out);
+  EXPECT_EQ(doc["spread"]["a"]["unexplained"], json({{"benchmarks", 1}, {"share", 0.5}}));
+  EXPECT_EQ(doc["spread"]["a"]["unexplained_by_one_repetition_alone"],
             json({{"benchmarks", 1}, {"share", 0.5}}));
 }
 
