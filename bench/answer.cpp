@@ -165,21 +165,25 @@ basis basis_of(const benchmark_history& h, const run_regimes& r) {
              })->first;
     b.regime = pick;
   }
-  // The repetitions in the run's disturbances are left out where the regime keeps others.
-  const auto in_basis = [&](std::size_t i, bool undisturbed) {
-    return h.samples[i].ok && (!b.regime || regime[i] == b.regime) &&
-           !(undisturbed && r.in_disturbance(h.samples[i].order));
+  // The repetitions in the run's disturbances, and those during whose timed batch the host took
+  // the peers' CPUs (steal time), are left out where the regime keeps others.
+  const auto stolen = [&](std::size_t i) {
+    return h.samples[i].steal_ns && *h.samples[i].steal_ns > 0;
   };
-  bool undisturbed = false;
-  for (std::size_t i = 0; i < h.samples.size() && !undisturbed; ++i)
-    undisturbed = in_basis(i, true);
+  const auto in_basis = [&](std::size_t i, bool clean) {
+    return h.samples[i].ok && (!b.regime || regime[i] == b.regime) &&
+           !(clean && (r.in_disturbance(h.samples[i].order) || stolen(i)));
+  };
+  bool clean = false;
+  for (std::size_t i = 0; i < h.samples.size() && !clean; ++i) clean = in_basis(i, true);
   for (std::size_t i = 0; i < h.samples.size(); ++i)
-    if (in_basis(i, undisturbed)) {
+    if (in_basis(i, clean)) {
       b.samples.push_back(i);
       b.raw.push_back(h.samples[i].value);
     }
   for (std::size_t i = 0; i < h.samples.size(); ++i)
-    b.disturbed += undisturbed && in_basis(i, false) && !in_basis(i, true);
+    if (clean && in_basis(i, false) && !in_basis(i, true))
+      ++(r.in_disturbance(h.samples[i].order) ? b.disturbed : b.stolen);
   b.values = b.raw;
   // Throughput taken to the run's pace beside each repetition, every one with a pace.
   if (h.metric == schema::counter::kBytesPerSecond) {
@@ -488,17 +492,6 @@ json spread_cause(const benchmark_history& h, const basis& b,
   }
   const double slower = time_of(*slow) / time_of(*fast);
   if (!(slower > schema::kSpreadLimit)) return nullptr;
-  // The host ran something else on the peers' CPUs during the slowest batch, and not during the
-  // fastest: in two default runs of 2026-11-28 (AMD VM), 2 % of all repetitions had steal time,
-  // and the slowest repetition of 30 of 224 unexplained spreads, the fastest of none.
-  if (slow->steal_ns && fast->steal_ns && *slow->steal_ns > 0 && *fast->steal_ns == 0) {
-    std::snprintf(text, sizeof text,
-                  "the host took %.0f ms of the peers' CPUs during the slowest repetition's batch "
-                  "(%.1fx the fastest; steal time, in /proc/stat's 10 ms ticks), none during the "
-                  "fastest's",
-                  static_cast<double>(*slow->steal_ns) / 1e6, slower);
-    return text;
-  }
   if (slow->cpu_ns_per_message && fast->cpu_ns_per_message && *fast->cpu_ns_per_message > 0) {
     const double busy = *slow->cpu_ns_per_message / *fast->cpu_ns_per_message / slower;
     if (busy >= 1.3) {
@@ -730,6 +723,7 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
             {"repetitions", ok},
             {"used", b.values.size()},
             {"disturbed", b.disturbed},
+            {"stolen", b.stolen},
             {"stopped", h.stopped},
             {"modes", nullptr},
             {"mode_cause", nullptr},

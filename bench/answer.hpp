@@ -140,8 +140,9 @@ run_regimes find_regimes(const std::vector<benchmark_history>& all);
 
 // What a benchmark is judged on: its ok repetitions in the reference regime when it has any,
 // otherwise in the regime it met most (said so in its estimate), and all of them when the run has
-// no regimes; never a mix of regimes. Without its repetitions in the run's disturbances, where
-// that regime has others. A latency benchmark judged in the reference regime, whose
+// no regimes; never a mix of regimes. Without its repetitions in the run's disturbances, or
+// during whose timed batch the host took the peers' CPUs (steal time), where that regime has
+// others. A latency benchmark judged in the reference regime, whose
 // repetitions all have the floor they wait on, is judged on values taken to the run's median
 // floor (r.sleeps or r.spins, where its slope is above 0): value x (to_ns / floor)^slope. A
 // throughput benchmark whose repetitions all have the run's pace beside them (pace_beside) is
@@ -157,6 +158,9 @@ struct basis {
   // Repetitions of the regime left out for lying in a disturbance of the run (run_regimes);
   // none where they were all it had there.
   std::size_t disturbed = 0;
+  // Repetitions of the regime, in no disturbance, left out for the steal time the host took of
+  // the peers' CPUs during their timed batch (repetition_sample::steal_ns); the same.
+  std::size_t stolen = 0;
 };
 basis basis_of(const benchmark_history& h, const run_regimes& r);
 

@@ -619,7 +619,8 @@ std::string spread_line(const char* side, const spread_summary& s) {
   if (s.explained && s.over > 0) {
     line += "; the report explains " + std::to_string(*s.explained) + " of them (" +
             share_text(*s.explained, s.over) +
-            ": modes, or regimes or a disturbance of the run, or the run's pace beside them (" +
+            ": modes, or regimes, a disturbance of the run or the host's steal time, or the run's "
+            "pace beside them (" +
             std::to_string(s.by_pace.value_or(0)) + "), each within the limit), " +
             std::to_string(s.over - *s.explained) + " unexplained (" +
             share_text(s.over - *s.explained, s.over) + ")";

@@ -221,6 +221,8 @@ stated_estimate parse_estimate(const json& e, const std::string& path, const std
   if (const auto disturbed = e.find("disturbed");
       disturbed != e.end() && disturbed->is_number_unsigned())
     s.disturbed = disturbed->get<std::size_t>();
+  if (const auto stolen = e.find("stolen"); stolen != e.end() && stolen->is_number_unsigned())
+    s.stolen = stolen->get<std::size_t>();
   if (const auto by_regime = e.find("by_regime"); by_regime != e.end() && by_regime->is_array()) {
     s.regimes = by_regime->size();
     for (const json& r : *by_regime) {

@@ -82,6 +82,9 @@ struct stated_estimate {
   // Repetitions its value leaves out for lying in a disturbance of the run (`disturbed`, newer
   // reports): the host moved every benchmark together there.
   std::size_t disturbed = 0;
+  // Repetitions it leaves out for the steal time the host took of the peers' CPUs during their
+  // batch (`stolen`, newer reports).
+  std::size_t stolen = 0;
   // Its value in each regime it met (`by_regime`): the regime's index in the report's
   // context.ipcbench.regimes, the repetitions there, their median and, where the report states
   // one (newer reports, enough repetitions there), that median's interval. Entries without a

@@ -932,12 +932,14 @@ TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
         // Over 1.5x in A: unix_stream (30000 / 5700, one regime, unexplained) and tcp (37200 /
         // 8700, two regimes); in B: tcp (two modes) and the throughput (two regimes).
         "repetitions spread over 1.5x (max/min of the main metric) in A: 2 of 4 benchmarks "
-        "(50.00 %); the report explains 1 of them (50.00 %: modes, or regimes or a disturbance of "
-        "the run, or the run's pace beside them (0), each within the limit), 1 unexplained "
+        "(50.00 %); the report explains 1 of them (50.00 %: modes, or regimes, a disturbance of "
+        "the run or the host's steal time, or the run's pace beside them (0), each within the "
+        "limit), 1 unexplained "
         "(50.00 %)\n",
         "repetitions spread over 1.5x (max/min of the main metric) in B: 2 of 4 benchmarks "
-        "(50.00 %); the report explains 2 of them (100.00 %: modes, or regimes or a disturbance "
-        "of the run, or the run's pace beside them (0), each within the limit), 0 unexplained "
+        "(50.00 %); the report explains 2 of them (100.00 %: modes, or regimes, a disturbance "
+        "of the run or the host's steal time, or the run's pace beside them (0), each within the "
+        "limit), 0 unexplained "
         "(0.00 %)\n"})
     EXPECT_NE(r.out.find(line), std::string::npos) << "no \"" << line << "\" in:\n" << r.out;
 
@@ -977,8 +979,8 @@ TEST_F(SameAnswer, ASpreadWhoseCauseTheReportNamesIsCountedApart) {
   EXPECT_EQ(r.status, 0) << r.err;
   expect_in(r.out,
             "in A: 2 of 4 benchmarks (50.00 %); the report explains 1 of them (50.00 %: modes, or "
-            "regimes or a disturbance of the run, or the run's pace beside them (0), each within "
-            "the limit), 1 unexplained (50.00 %), "
+            "regimes, a disturbance of the run or the host's steal time, or the run's pace beside "
+            "them (0), each within the limit), 1 unexplained (50.00 %), "
             "of which it names a cause "
             "for 1 (the CPU, a floor beside the slowest repetition, or the mechanism's own "
             "threads on the peers' CPUs)\n");
@@ -1000,12 +1002,12 @@ TEST_F(SameAnswer, ASpreadThatOneRepetitionMakesAloneIsCountedApartAndStaysUnexp
   const std::string path_a = write("a.json", a);
   const run_result r = run_compare({"--same-answer", path_a, fixture("regimes_b.json")});
   EXPECT_EQ(r.status, 0) << r.err;
-  expect_in(
-      r.out,
-      "in A: 2 of 4 benchmarks (50.00 %); the report explains 1 of them (50.00 %: modes, or "
-      "regimes or a disturbance of the run, or the run's pace beside them (0), each within "
-      "the limit), 1 unexplained (50.00 %); one repetition alone makes 1 of them (100.00 % of "
-      "the unexplained), the others lying within the limit\n");
+  expect_in(r.out,
+            "in A: 2 of 4 benchmarks (50.00 %); the report explains 1 of them (50.00 %: modes, or "
+            "regimes, a disturbance of the run or the host's steal time, or the run's pace beside "
+            "them (0), each within the limit), 1 unexplained (50.00 %); one repetition alone makes "
+            "1 of them (100.00 % of "
+            "the unexplained), the others lying within the limit\n");
   const json doc = json::parse(
       run_compare({"--same-answer", path_a, fixture("regimes_b.json"), "--format=json"}).out);
   EXPECT_EQ(doc["spread"]["a"]["unexplained"], json({{"benchmarks", 1}, {"share", 0.5}}));
@@ -1037,6 +1039,19 @@ TEST_F(SameAnswer, ADisturbanceTheEstimateLeftOutExplainsASpread) {
   a["estimates"]["unix_stream/latency/64/cross"]["disturbed"] = 1;
   EXPECT_EQ(spread_a_against_regimes_b("a2.json", a)["explained"],
             json({{"benchmarks", 2}, {"share", 1.0}}));
+}
+
+TEST_F(SameAnswer, RepetitionsLeftOutForStealTimeExplainASpreadTheRestKeepWithinTheLimit) {
+  // A's unix_stream as above, its estimate saying it left one repetition out for the host's
+  // steal time during its batch, and that the rest spread 1.16x: explained; the rest 1.6x: not.
+  json a = json::parse(slurp(fixture("regimes_a.json")));
+  a["estimates"]["unix_stream/latency/64/cross"]["spread"] = 6600.0 / 5700.0;
+  a["estimates"]["unix_stream/latency/64/cross"]["stolen"] = 1;
+  EXPECT_EQ(spread_a_against_regimes_b("a.json", a)["explained"],
+            json({{"benchmarks", 2}, {"share", 1.0}}));
+  a["estimates"]["unix_stream/latency/64/cross"]["spread"] = 1.6;
+  EXPECT_EQ(spread_a_against_regimes_b("a2.json", a)["explained"],
+            json({{"benchmarks", 1}, {"share", 0.5}}));
 }
 
 TEST_F(SameAnswer, TheRunsPaceBesideTheRepetitionsExplainsASpreadItBringsWithinTheLimit) {
