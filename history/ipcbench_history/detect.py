@@ -22,7 +22,11 @@ this suite knows applied around it:
   values do not contradict it: their step falls short of half of it by less than CONFIRM_SE
   standard errors of their own step (from their run-to-run spread around it).
 - A/A noise: a step no larger than NOISE_FACTOR x the series' own run-to-run noise (the mean
-  |log ratio| of consecutive runs that no change point separates) is never reported.
+  |log ratio| of consecutive runs that no change point separates) is never reported, nor one of
+  MIN_STEP or less (a log ratio): a series that is constant but for the arithmetic's rounding
+  (the "mid" basis of runs whose value and best repetition move apart by the same factor) has
+  an A/A noise near 1e-16, and a step of 2e-15 there came out "significant" on one CPU and not
+  on another, whose exp and log round differently.
 - every step holds where it is reported: the splits are judged again between the splits kept
   beside them, and the weakest that does not hold goes until all left do (as Otava merges its
   weakest change points).
@@ -52,6 +56,8 @@ MAX_WEIGHT = 5
 CONFIRM_SE = 2.0
 # A median's standard error over a mean's, for normal values (sqrt(pi / 2)).
 MEDIAN_EFFICIENCY = 1.2533
+# The smallest step (a log ratio) that can be a change: below it, the values' own rounding.
+MIN_STEP = 1e-9
 
 
 @dataclass
@@ -332,7 +338,7 @@ def _analyse_within(points, metric: str, lower_is_better: bool, opt: Options) ->
         larger the weaker."""
         lo, mid, hi = _neighbours(len(values), kept, k, opt.window)
         step = float(np.median(values[mid:hi]) - np.median(values[lo:mid]))
-        if abs(step) <= opt.noise_factor * noise:
+        if abs(step) <= max(opt.noise_factor * noise, MIN_STEP):
             return 2.0
         if name != "raw" and not _values_confirm(raw, step, lo, mid, hi, floor_basis):
             return 2.0
