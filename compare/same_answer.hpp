@@ -49,9 +49,10 @@ struct ranking_agreement {
 // Within one report: the one-pair ok benchmarks with at least two repetitions of their main
 // metric (latency: rtt_p50_ns, throughput: bytes_per_second), and how many spread over the limit.
 // A report with estimates also says which of those it explains: the estimate lists modes, or its
-// repetitions span more than one regime (`by_regime`) and those it is judged on, in one regime,
-// spread no more than the limit (`spread`): a spread within one regime is not the regimes'
-// doing, even in a benchmark that also ran in another. So does the run's pace beside them
+// repetitions span more than one regime (`by_regime`), or it left some out for lying in a
+// disturbance of the run (`disturbed`) or for the host's steal time during their batch
+// (`stolen`), and those it is judged on spread no more than the limit (`spread`): a spread
+// within one regime is not the regimes' doing, even in a benchmark that also ran in another. So does the run's pace beside them
 // (`spread_at_run_pace`, newer reports): taken to the pace the other benchmarks kept next to each
 // repetition, those it is judged on spread no more than the limit; counted apart as well. Of the
 // rest, it counts those whose estimate names a cause (`spread_cause`: the CPU or a floor beside
