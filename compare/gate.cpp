@@ -455,6 +455,30 @@ std::vector<std::string> condition_differences(const report& baseline, const rep
   return out;
 }
 
+// The host's steal time over each run (run_conditions.steal_fraction: the share of the CPUs' time
+// the hypervisor ran something else on them), where one is kStealNoteShare or more and at least
+// twice the other: on 2026-11-28 one VM's host stole 0.6 % of a pair's time and 5.0 % and 1.2 %
+// of the next pair's, whose latency |delta| went from 4.1 to 7.7 % at the median.
+constexpr double kStealNoteShare = 0.01;
+std::optional<std::string> steal_difference(const report& baseline, const report& contender) {
+  static const json::json_pointer ptr("/ipcbench/run_conditions/steal_fraction");
+  const auto read = [](const report& r) -> std::optional<double> {
+    const json& ctx = r.context();
+    if (!ctx.contains(ptr) || !ctx.at(ptr).is_number()) return std::nullopt;
+    return ctx.at(ptr).get<double>();
+  };
+  const auto b = read(baseline), c = read(contender);
+  if (!b || !c || std::max(*b, *c) < kStealNoteShare || std::max(*b, *c) < 2 * std::min(*b, *c))
+    return std::nullopt;
+  char text[320];
+  std::snprintf(text, sizeof text,
+                "the host stole %.1f %% of the CPUs' time during the baseline and %.1f %% during "
+                "the contender (run_conditions.steal_fraction): the estimates leave out the "
+                "repetitions it stole from, but a busier host moves the others too",
+                100 * *b, 100 * *c);
+  return text;
+}
+
 }  // namespace
 
 std::vector<std::string> condition_warnings(const report& baseline, const report& contender) {
@@ -462,7 +486,9 @@ std::vector<std::string> condition_warnings(const report& baseline, const report
 }
 
 std::vector<std::string> condition_notes(const report& baseline, const report& contender) {
-  return condition_differences(baseline, contender, false);
+  std::vector<std::string> out = condition_differences(baseline, contender, false);
+  if (auto steal = steal_difference(baseline, contender)) out.push_back(std::move(*steal));
+  return out;
 }
 
 bool in_default_family(const benchmark_info& info, std::optional<std::size_t> cpus) {

@@ -754,6 +754,28 @@ TEST(CompareReports, LibraryThreadsThatDifferAreNamedNotRefused) {
             cmp.warnings.end());
 }
 
+// Runs whose hosts stole very different shares of the CPUs' time are named, never refused:
+// 1 % or more in one, and at least twice the other's.
+TEST(CompareReports, StealTimesThatDifferAreNamed) {
+  auto with = [](std::optional<double> steal) {
+    json ctx = {{"ipcbench", {{"placement", "cross"}, {"run_conditions", json::object()}}}};
+    if (steal) ctx["ipcbench"]["run_conditions"]["steal_fraction"] = *steal;
+    return parse_report({{"context", ctx}, {"benchmarks", {{{"name", "x"}, {"real_time", 1.0}}}}},
+                        "r");
+  };
+  const report quiet = with(0.006), busy = with(0.050), busier = with(0.011), none = with({});
+  EXPECT_TRUE(condition_warnings(quiet, busy).empty());
+  ASSERT_EQ(condition_notes(quiet, busy).size(), 1u);
+  EXPECT_EQ(condition_notes(quiet, busy)[0],
+            "the host stole 0.6 % of the CPUs' time during the baseline and 5.0 % during the "
+            "contender (run_conditions.steal_fraction): the estimates leave out the repetitions it "
+            "stole from, but a busier host moves the others too");
+  EXPECT_EQ(condition_notes(busy, quiet).size(), 1u);
+  EXPECT_TRUE(condition_notes(quiet, busier).empty());             // 1.1 % is under twice 0.6 %
+  EXPECT_TRUE(condition_notes(with(0.001), with(0.009)).empty());  // both under 1 %
+  EXPECT_TRUE(condition_notes(none, busy).empty());                // not recorded on one side
+}
+
 TEST(MergeRuns, EachRunContributesItsMedian) {
   auto run = [](std::vector<double> values, const char* path) {
     json entries = json::array();
