@@ -763,6 +763,14 @@ class SameAnswer : public ::testing::Test {
             .out)["spread"]["a"];
   }
 
+  // The text of --same-answer for report `a`, written to `file`, against the regimes_b fixture;
+  // it must exit 0.
+  std::string same_answer_against_regimes_b(const std::string& file, const json& a) const {
+    const run_result r = run_compare({"--same-answer", write(file, a), fixture("regimes_b.json")});
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.out;
+  }
+
   static void expect_in(const std::string& out, const std::string& part) {
     EXPECT_NE(out.find(part), std::string::npos) << "no \"" << part << "\" in:\n" << out;
   }
@@ -974,21 +982,16 @@ TEST_F(SameAnswer, ASpreadWhoseCauseTheReportNamesIsCountedApart) {
   json a = json::parse(slurp(fixture("regimes_a.json")));
   a["estimates"]["unix_stream/latency/64/cross"]["spread_cause"] =
       "the wake-up floor beside the slowest repetition (5.3x the fastest) is 4.0x the fastest's";
-  const std::string path_a = write("a.json", a);
-  const run_result r = run_compare({"--same-answer", path_a, fixture("regimes_b.json")});
-  EXPECT_EQ(r.status, 0) << r.err;
-  expect_in(r.out,
+  expect_in(same_answer_against_regimes_b("a.json", a),
             "in A: 2 of 4 benchmarks (50.00 %); the report explains 1 of them (50.00 %: modes, or "
             "regimes, a disturbance of the run or the host's steal time, or the run's pace beside "
             "them (0), each within the limit), 1 unexplained (50.00 %), "
             "of which it names a cause "
             "for 1 (the CPU, a floor beside the slowest repetition, or the mechanism's own "
             "threads on the peers' CPUs)\n");
-  const json doc = json::parse(
-      run_compare({"--same-answer", path_a, fixture("regimes_b.json"), "--format=json"}).out);
-  EXPECT_EQ(doc["spread"]["a"]["unexplained"], json({{"benchmarks", 1}, {"share", 0.5}}));
-  EXPECT_EQ(doc["spread"]["a"]["unexplained_with_a_cause_named"],
-            json({{"benchmarks", 1}, {"share", 0.5}}));
+  const json spread = spread_a_against_regimes_b("a.json", a);
+  EXPECT_EQ(spread["unexplained"], json({{"benchmarks", 1}, {"share", 0.5}}));
+  EXPECT_EQ(spread["unexplained_with_a_cause_named"], json({{"benchmarks", 1}, {"share", 0.5}}));
 }
 
 TEST_F(SameAnswer, ASpreadThatOneRepetitionMakesAloneIsCountedApartAndStaysUnexplained) {
@@ -999,19 +1002,15 @@ TEST_F(SameAnswer, ASpreadThatOneRepetitionMakesAloneIsCountedApartAndStaysUnexp
       {"order", 3}, {"value", 30000.0}, {"ratio", 5.0}, {"rest", 4}, {"rest_spread", 1.16}};
   a["estimates"]["unix_stream/latency/64/cross"]["spread_outlier"] = lone;
   a["estimates"]["tcp/latency/64/cross"]["spread_outlier"] = lone;  // two regimes: explained
-  const std::string path_a = write("a.json", a);
-  const run_result r = run_compare({"--same-answer", path_a, fixture("regimes_b.json")});
-  EXPECT_EQ(r.status, 0) << r.err;
-  expect_in(r.out,
+  expect_in(same_answer_against_regimes_b("a.json", a),
             "in A: 2 of 4 benchmarks (50.00 %); the report explains 1 of them (50.00 %: modes, or "
             "regimes, a disturbance of the run or the host's steal time, or the run's pace beside "
             "them (0), each within the limit), 1 unexplained (50.00 %); one repetition alone makes "
             "1 of them (100.00 % of "
             "the unexplained), the others lying within the limit\n");
-  const json doc = json::parse(
-      run_compare({"--same-answer", path_a, fixture("regimes_b.json"), "--format=json"}).out);
-  EXPECT_EQ(doc["spread"]["a"]["unexplained"], json({{"benchmarks", 1}, {"share", 0.5}}));
-  EXPECT_EQ(doc["spread"]["a"]["unexplained_by_one_repetition_alone"],
+  const json spread = spread_a_against_regimes_b("a.json", a);
+  EXPECT_EQ(spread["unexplained"], json({{"benchmarks", 1}, {"share", 0.5}}));
+  EXPECT_EQ(spread["unexplained_by_one_repetition_alone"],
             json({{"benchmarks", 1}, {"share", 0.5}}));
 }
 

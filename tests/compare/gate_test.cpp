@@ -725,6 +725,12 @@ TEST(CompareReports, ConditionsThatDifferAreNamed) {
   EXPECT_NE(condition_warnings(a, c)[0].find("placement"), std::string::npos);
 }
 
+// A report of one plain benchmark run under `ctx`, named `path`.
+report one_benchmark_under(const json& ctx, const std::string& path) {
+  return parse_report({{"context", ctx}, {"benchmarks", {{{"name", "x"}, {"real_time", 1.0}}}}},
+                      path);
+}
+
 // Where a library's threads ran moves only ZeroMQ's, nng's and gRPC's numbers: a difference is
 // warned, never refused. A report from before --library-threads ran them free and records no
 // mode: against a free run it is no difference, against a pinned one it is.
@@ -732,8 +738,7 @@ TEST(CompareReports, LibraryThreadsThatDifferAreNamedNotRefused) {
   auto with = [](const char* mode) {
     json ctx = {{"ipcbench", {{"placement", "cross"}}}};
     if (mode != nullptr) ctx["ipcbench"]["library_threads"] = mode;
-    return parse_report({{"context", ctx}, {"benchmarks", {{{"name", "x"}, {"real_time", 1.0}}}}},
-                        mode != nullptr ? mode : "old");
+    return one_benchmark_under(ctx, mode != nullptr ? mode : "old");
   };
   const report old = with(nullptr), pinned = with("pinned"), unpinned = with("free");
   for (const report* b : {&old, &pinned, &unpinned})
@@ -760,8 +765,7 @@ TEST(CompareReports, StealTimesThatDifferAreNamed) {
   auto with = [](std::optional<double> steal) {
     json ctx = {{"ipcbench", {{"placement", "cross"}, {"run_conditions", json::object()}}}};
     if (steal) ctx["ipcbench"]["run_conditions"]["steal_fraction"] = *steal;
-    return parse_report({{"context", ctx}, {"benchmarks", {{{"name", "x"}, {"real_time", 1.0}}}}},
-                        "r");
+    return one_benchmark_under(ctx, "r");
   };
   const report quiet = with(0.006), busy = with(0.050), busier = with(0.011), none = with({});
   EXPECT_TRUE(condition_warnings(quiet, busy).empty());
