@@ -52,13 +52,14 @@ struct ranking_agreement {
 // repetitions span more than one regime (`by_regime`), or it left some out for lying in a
 // disturbance of the run (`disturbed`) or for the host's steal time during their batch
 // (`stolen`), and those it is judged on spread no more than the limit (`spread`): a spread
-// within one regime is not the regimes' doing, even in a benchmark that also ran in another. So does the run's pace beside them
-// (`spread_at_run_pace`, newer reports): taken to the pace the other benchmarks kept next to each
-// repetition, those it is judged on spread no more than the limit; counted apart as well. Of the
-// rest, it counts those whose estimate names a cause (`spread_cause`: the CPU or a floor beside
-// the slowest repetition), kept apart: a cause named for an outlier is no mode and no regime; and
-// apart from that, those one repetition alone spreads (`spread_outlier`: the others within the
-// limit), which leave the median standing but are no more explained for it.
+// within one regime is not the regimes' doing, even in a benchmark that also ran in another. So
+// does the run's pace beside them (`spread_at_run_pace`, newer reports): taken to the pace the
+// other benchmarks kept next to each repetition, those it is judged on spread no more than the
+// limit; counted apart as well. Of the rest, it counts those whose estimate names a cause
+// (`spread_cause`: the CPU or a floor beside the slowest repetition), kept apart: a cause named
+// for an outlier is no mode and no regime; and apart from that, those one repetition alone
+// spreads (`spread_outlier`: the others within the limit), which leave the median standing but
+// are no more explained for it.
 struct spread_summary {
   std::size_t benchmarks = 0;
   std::size_t over = 0;
