@@ -254,11 +254,15 @@ int real_main(int argc, char** argv) {
       std::cerr << "ipcbench: claim '" << c["claim"].get<std::string>()
                 << "': " << c["verdict"].get<std::string>() << " (" << summary << ")\n";
     }
+    const nlohmann::json& calibrated = ctx["calibration"]["copy_floor_bytes_per_second"];
+    ctx["copy_floors"] = apply_run_copy_floors(
+        doc["benchmarks"],
+        calibrated.is_object() ? calibrated.value("by_size", nlohmann::json()) : nlohmann::json());
     ctx["floor_check"] = floor_check_json(doc["benchmarks"], ctx["mechanisms"]);
     if (const auto& beaten = ctx["floor_check"]["copy_floor_beaten"]; !beaten.empty())
       std::cerr << "ipcbench: " << beaten.size()
                 << (beaten.size() == 1 ? " repetition" : " repetitions")
-                << " moved data faster than the copy floor measured beside them "
+                << " moved data faster than the best copy floor the run measured at their size "
                    "(context.ipcbench.floor_check): the floor is wrong there, not the mechanism "
                    "fast\n";
     write_report(*o.out, std::move(doc), ctx,
