@@ -94,15 +94,12 @@ namespace {
 // 20 round trips each (under 1.5 ms even in the slow regime), a wake-up floor's over 100.
 constexpr std::uint64_t kAdjacentLineRounds = 2'000;
 constexpr int kAdjacentWakeRounds = 100;
-// The copy floor: right after the repetition, the best of short runs of each way of copying
-// (6 ms in all, after a warm-up). It was measured before the repetition too, the higher kept, while
-// it was the bound of the repetition beside it; the run's best floor at the size is that bound now
-// (apply_run_copy_floors: the host's copy rate flips faster than floors beside a batch follow), and
-// one look beside the repetition saves about 9.5 ms of a throughput repetition's 52 ms here.
+// The copy floor: before and after the repetition, each the best of short runs of each way of
+// copying (6 ms in all, after a warm-up); the higher kept. One measurement alone came out low about
+// one time in ten at 1 MiB and 4 MiB, and mechanisms "beat" it.
 constexpr double kAdjacentCopySeconds = 0.006;
-// A repetition that beat the run's best copy floor at its size so far, or came within 10 % of it,
-// has the copy floor measured once more, for 50 ms, so that the run's floor keeps above every
-// repetition: the short runs' best still came out 6 % under a 30 ms run's at 1 MiB
+// A copy floor that the repetition beat or came within 10 % of is measured once more, for 50 ms,
+// before the ratio is taken: the short runs' best still came out 6 % under a 30 ms run's at 1 MiB
 // with the vCPUs sharing a cache (44 against 47 GB/s, 40 at worst), each of its runs losing the
 // message that fills the slots and the one that drains them, and iceoryx.copy moves up to 41 GB/s
 // there (26-41 in the default runs of 2026-11-26). Rare: 3-8 repetitions of a default run, all
@@ -129,7 +126,9 @@ adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p, std::
     if (const auto w = wakeup_round_trip(a, b, kAdjacentWakeRounds, station))
       f.wake_rtt_p50_ns = w->p50;
   } else if (message_size > 0) {
-    f.copy_after = true;  // measured after the repetition only
+    f.copy_after = true;
+    f.copy_bytes_per_second =
+        cross_core_copy_bytes_per_second(a, b, message_size, kAdjacentCopySeconds, station);
   }
   return f;
 }
@@ -142,8 +141,7 @@ bool adjacent_floors::moved() const {
 
 void measure_floors_after(adjacent_floors& f, const cpu_choice& cpus, pattern p,
                           std::size_t message_size, floor_station* station,
-                          std::optional<double> achieved_bytes_per_second,
-                          std::optional<double> run_best_copy) {
+                          std::optional<double> achieved_bytes_per_second) {
   if (!f.line_rtt_p50_ns) return;
   const int a = cpus.producer, b = cpus.consumer;
   if (const auto l = cache_line_round_trip(a, b, kAdjacentLineRounds, station))
@@ -152,9 +150,9 @@ void measure_floors_after(adjacent_floors& f, const cpu_choice& cpus, pattern p,
     if (const auto c =
             cross_core_copy_bytes_per_second(a, b, message_size, kAdjacentCopySeconds, station))
       f.copy_bytes_per_second = std::max(f.copy_bytes_per_second.value_or(0), *c);
-  const double bound = std::max(f.copy_bytes_per_second.value_or(0), run_best_copy.value_or(0));
-  if (f.copy_after && p == pattern::throughput && bound > 0 && achieved_bytes_per_second &&
-      *achieved_bytes_per_second >= kCloseToCopyFloor * bound)
+  if (f.copy_after && p == pattern::throughput && f.copy_bytes_per_second &&
+      achieved_bytes_per_second &&
+      *achieved_bytes_per_second >= kCloseToCopyFloor * *f.copy_bytes_per_second)
     if (const auto c =
             cross_core_copy_bytes_per_second(a, b, message_size, kChallengedCopySeconds, station,
                                              /*small_ring=*/true)) {

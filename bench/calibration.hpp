@@ -65,11 +65,10 @@ struct adjacent_floors {
   std::optional<double> line_rtt_p50_ns, wake_rtt_p50_ns, copy_bytes_per_second;
   // The cache-line round trip measured again right after the repetition.
   std::optional<double> line_after_rtt_p50_ns;
-  // Whether the copy floor is measured right after the repetition (throughput, where the floors
-  // bound the benchmark).
+  // Whether the copy floor is measured again right after the repetition (throughput, where the
+  // floors bound the benchmark).
   bool copy_after = false;
-  // Whether the repetition came so close to the copy floor (beside it, or the run's best so far)
-  // that it was measured once more, longer.
+  // Whether the repetition came so close to the copy floor that it was measured once more, longer.
   bool copy_remeasured = false;
   // Whether the host moved during the repetition: the cache-line round trips before and after it
   // stand 1.5x apart or more. Such a repetition belongs to no regime.
@@ -77,8 +76,7 @@ struct adjacent_floors {
 };
 // Right before a repetition: the cache-line round trip between `cpus` (the machine's state,
 // which the regimes are found in) and, where the floors bound the benchmark (`bounds`), the
-// wake-up round trip for latency; for throughput (at a size above 0) it only marks the copy floor
-// to be measured after the repetition (`copy_after`).
+// wake-up round trip for latency or the copy floor at `message_size` for throughput (none at 0).
 // Shorter runs than measure_calibration's: a few milliseconds beside a timed batch of 15 ms (the
 // default). `just_measured`: the cache-line round trip measured right after the repetition that ran
 // just before this one (bench_session passes it when that was under kLineReuse ago), taken as this
@@ -90,15 +88,14 @@ adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p, std::
                                         std::optional<double> just_measured = std::nullopt,
                                         floor_station* station = nullptr);
 // Right after the repetition: the cache-line round trip again and, for throughput, the copy floor
-// (`copy_bytes_per_second`). Where the repetition moved `achieved_bytes_per_second`, 90 % or more
-// of that floor or of `run_best_copy` (the best copy floor at this size the run has measured so
-// far), the copy floor is measured once more, for 50 ms, and the higher kept (`copy_remeasured`,
-// and the report's `floors.copy_floor_remeasured_s`): the run's best floor at the size bounds its
-// repetitions (apply_run_copy_floors), and so stays above every one.
+// again, of which `f` keeps the higher (a floor is what the machine can do: one short measurement
+// alone sometimes comes out low, and a mechanism would beat it). Where the repetition moved
+// `achieved_bytes_per_second`, 90 % of that floor or more, the copy floor is measured once more,
+// for 50 ms, and the highest kept (`copy_remeasured`, and the report's
+// `floors.copy_floor_remeasured_s`).
 void measure_floors_after(adjacent_floors& f, const cpu_choice& cpus, pattern p,
                           std::size_t message_size, floor_station* station = nullptr,
-                          std::optional<double> achieved_bytes_per_second = std::nullopt,
-                          std::optional<double> run_best_copy = std::nullopt);
+                          std::optional<double> achieved_bytes_per_second = std::nullopt);
 // A repetition's `floors` object ({} when none was measured).
 nlohmann::json adjacent_floors_json(const adjacent_floors& f);
 

@@ -56,9 +56,6 @@ void bench_session::calibrate(cpu_choice cpus, const std::vector<std::size_t>& s
   cpus_ = std::move(cpus);
   adjacent_floors_ = two_cpus(cpus_);
   floors_ = measure_calibration(cpus_, sizes);
-  if (floors_.copy_by_size)
-    for (const auto& [size, v] : *floors_.copy_by_size)
-      if (v) copy_best_[size] = *v;
   if (adjacent_floors_) {
     // Its region holds the copy floor of the largest size up to 4 MiB; a larger one forks.
     std::size_t largest = 1;
@@ -258,13 +255,7 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
     ns_per_message_[index] = static_cast<double>(r.elapsed_ns) / static_cast<double>(r.messages);
     achieved = r.bytes_per_second(c.req.message_size);
   }
-  const auto best = copy_best_.find(c.req.message_size);
-  measure_floors_after(adjacent, cpus_, c.req.pat, c.req.message_size, station_.get(), achieved,
-                       best == copy_best_.end() ? std::nullopt : std::optional(best->second));
-  if (adjacent.copy_bytes_per_second) {
-    double& b = copy_best_[c.req.message_size];
-    b = std::max(b, *adjacent.copy_bytes_per_second);
-  }
+  measure_floors_after(adjacent, cpus_, c.req.pat, c.req.message_size, station_.get(), achieved);
   const auto after_at = std::chrono::steady_clock::now();
   repetition_report rep = assemble_repetition(c, r, floors_, adjacent);
   rep.fields.start_unix_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(started).count();

@@ -104,9 +104,6 @@ class bench_session {
   // (none where they could not be started: the floors fork, as the calibration's do).
   std::unique_ptr<floor_station> station_;
   calibration floors_;
-  // The best copy floor measured so far at each message size (the calibration's, then those
-  // beside the repetitions): a repetition that comes close to it has the floor measured once more.
-  std::map<std::size_t, double> copy_best_;
   report_extras extras_;
   progress_line progress_;
   repetition_plan plan_;
