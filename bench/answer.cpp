@@ -1020,20 +1020,19 @@ json apply_run_copy_floors(json& benchmarks, const json& copy_by_size) {
     if (c != f->end() && c->is_number() && c->get<double>() > 0)
       measured[e.value("message_size", std::uint64_t{0})].push_back(c->get<double>());
   }
+  // Summarised as the regimes' floors are (series_json); the bound is the series' max.
   json out = json::object();
-  for (auto& [size, v] : measured) {
-    std::sort(v.begin(), v.end());
-    out[std::to_string(size)] = {{"best", v.back()},
-                                 {"median", estimate::median(v)},
-                                 {"lowest", v.front()},
-                                 {"measurements", v.size()}};
+  std::map<std::uint64_t, double> best;
+  for (const auto& [size, v] : measured) {
+    out[std::to_string(size)] = series_json(v);
+    best[size] = *std::max_element(v.begin(), v.end());
   }
   for (auto& e : benchmarks) {
     const auto r = e.find("bytes_per_second_per_copy_floor");
     const auto bps = e.find("bytes_per_second");
     if (r == e.end() || !r->is_number() || bps == e.end() || !bps->is_number()) continue;
-    const auto m = measured.find(e.value("message_size", std::uint64_t{0}));
-    if (m != measured.end()) *r = bps->get<double>() / m->second.back();
+    const auto b = best.find(e.value("message_size", std::uint64_t{0}));
+    if (b != best.end()) *r = bps->get<double>() / b->second;
   }
   return out;
 }

@@ -278,7 +278,8 @@ nlohmann::json estimate_json(const benchmark_history& h, const run_regimes& r,
 // state, so a floor measured 10 ms before or after a 15 ms batch does not bound it; the best the
 // run saw does. Rewrites each benchmark entry's numeric bytes_per_second_per_copy_floor to its
 // ratio to that floor (null ones stay null: fan-in and fan-out, or no floor) and returns
-// context.ipcbench.copy_floors: {"<size>": {best, median, lowest, measurements}}.
+// context.ipcbench.copy_floors: {"<size>": {median, min, max, p10, p90, samples}}, as the
+// regimes' floors are summarised, the bound being `max`.
 nlohmann::json apply_run_copy_floors(nlohmann::json& benchmarks,
                                      const nlohmann::json& copy_by_size);
 

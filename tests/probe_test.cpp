@@ -1115,11 +1115,14 @@ TEST(CopyFloor, TheRunsBestFloorAtEachSizeBoundsItsRepetitions) {
                                entry(65536, 26e9, 25e9, 1), entry(65536, 5e9, nullptr, 2)};
   const auto floors =
       ipcbench::apply_run_copy_floors(benchmarks, {{"4096", 25e9}, {"65536", nullptr}});
-  EXPECT_EQ(
-      floors.at("4096"),
-      nlohmann::json({{"best", 30e9}, {"median", 18.5e9}, {"lowest", 10e9}, {"measurements", 4}}));
-  EXPECT_EQ(floors.at("65536").at("best"), 25e9);
-  EXPECT_EQ(floors.at("65536").at("measurements"), 2);
+  EXPECT_EQ(floors.at("4096"), nlohmann::json({{"median", 18.5e9},
+                                               {"min", 10e9},
+                                               {"max", 30e9},
+                                               {"p10", 10e9},
+                                               {"p90", 30e9},
+                                               {"samples", 4}}));
+  EXPECT_EQ(floors.at("65536").at("max"), 25e9);
+  EXPECT_EQ(floors.at("65536").at("samples"), 2);
   EXPECT_DOUBLE_EQ(benchmarks[0].at("bytes_per_second_per_copy_floor").get<double>(), 17.0 / 30);
   EXPECT_DOUBLE_EQ(benchmarks[2].at("bytes_per_second_per_copy_floor").get<double>(), 11.0 / 30);
   EXPECT_DOUBLE_EQ(benchmarks[4].at("bytes_per_second_per_copy_floor").get<double>(), 26.0 / 25);
