@@ -20,8 +20,6 @@
 namespace ipcbench::probes {
 namespace {
 
-constexpr auto kWindow = std::chrono::milliseconds(200);
-
 // open(2) of a FIFO for one side blocks until the other side opens: a watched child opens for
 // `side` (reading or writing), and once it is asleep the parent opens the other side without
 // blocking (O_WRONLY|O_NONBLOCK succeeds once a reader is waiting; O_RDONLY|O_NONBLOCK always),
@@ -37,7 +35,7 @@ outcome open_blocks_until_the_other_side(bool reader, const deadline& d) {
         const int fd = ::open(path.c_str(), (reader ? O_RDONLY : O_WRONLY) | O_CLOEXEC);
         return fd >= 0 ? 0 : 1;
       },
-      kWindow, d);
+      kBlockingWindow, d);
   outcome o;
   if (!w.blocked) {
     o.value = {{"after 200 ms", w.state}};
@@ -86,7 +84,7 @@ outcome rdwr(const deadline& d) {
         if (::read(fd, &in, 1) != 1 || in != out) return kRdwrReadFailed;
         return kRdwrOk;
       },
-      kWindow, d);
+      kBlockingWindow, d);
   outcome o;
   if (w.blocked) {
     o.value = {{"open(O_RDWR) after 200 ms", w.state}};

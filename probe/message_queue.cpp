@@ -29,7 +29,6 @@ namespace ipcbench::probes {
 namespace {
 
 constexpr long long kLargestTried = 16 << 20;
-constexpr auto kWindow = std::chrono::milliseconds(200);
 
 // A System V queue, removed with IPC_RMID when it goes out of scope.
 class sysv_queue {
@@ -219,7 +218,7 @@ outcome sysv_full_blocks(const deadline& d) {
         announce(ready);
         return ::msgsnd(q.id(), m.data(), 1, 0) == 0 ? 0 : 1;
       },
-      kWindow, d);
+      kBlockingWindow, d);
   outcome o;
   if (!w.blocked) {
     o.value = {{"msg_qbytes", qbytes},

@@ -42,8 +42,6 @@ std::size_t fill_until_eagain(int fd, const deadline& d) {
 
 namespace {
 
-constexpr auto kWindow = std::chrono::milliseconds(200);
-
 outcome capacity(const deadline& d) {
   auto p = make_pipe(O_NONBLOCK);
   const int size = check(::fcntl(p.write_end.get(), F_GETPIPE_SZ), "fcntl(F_GETPIPE_SZ)");
@@ -167,7 +165,7 @@ outcome read_empty_blocks(const deadline& d) {
         const ssize_t n = ::read(p.read_end.get(), &b, 1);
         return n == 1 ? 0 : 1;
       },
-      kWindow, d);
+      kBlockingWindow, d);
   outcome o;
   if (!w.blocked) {
     o.value = {{"after 200 ms", w.state}};
@@ -267,7 +265,7 @@ outcome write_full_blocks(const deadline& d) {
         const char b = 'x';
         return ::write(p.write_end.get(), &b, 1) == 1 ? 0 : 1;
       },
-      kWindow, d);
+      kBlockingWindow, d);
   outcome o;
   if (!w.blocked) {
     o.value = {{"EAGAIN after bytes", filled}, {"after 200 ms", w.state}};

@@ -121,6 +121,8 @@ struct blocking_watch {
 // and returns the child's exit code.
 blocking_watch watch_blocking(const std::function<int(int announce_fd)>& body,
                               std::chrono::milliseconds window, const deadline& d);
+// The window the probes give a child to reach its blocking call and fall asleep in it.
+inline constexpr auto kBlockingWindow = std::chrono::milliseconds(200);
 void announce(int fd) noexcept;
 // Waits, within the deadline, for a watched child to finish after it was unblocked; returns its
 // wait status or nullopt when it is still blocked.

@@ -67,8 +67,6 @@ class sem_set {
   bool removed_ = false;
 };
 
-constexpr auto kWindow = std::chrono::milliseconds(200);
-
 // semop on semaphore 0 with IPC_NOWAIT: "ok" or the errno name.
 std::string try_op(int id, short op) {
   sembuf b{0, op, IPC_NOWAIT};
@@ -142,7 +140,7 @@ outcome removal_wakes(const deadline& d) {
         sembuf down{0, -1, 0};
         return ::semop(s.id(), &down, 1) == 0 ? 0 : errno;  // the exit code says why it returned
       },
-      kWindow, d);
+      kBlockingWindow, d);
   outcome o;
   if (!w.blocked) {
     o.value = {{"after 200 ms", w.state}};
@@ -179,7 +177,7 @@ outcome wait_for_zero(const deadline& d) {
         sembuf zero{0, 0, 0};
         return ::semop(s.id(), &zero, 1) == 0 ? 0 : 1;
       },
-      kWindow, d);
+      kBlockingWindow, d);
   outcome o;
   if (!w.blocked) {
     o.value = {{"value 0: semop(0, IPC_NOWAIT)", at_zero},
@@ -246,7 +244,7 @@ outcome undo_cost(const deadline& d) {
   return decide_undo_cost(plain, undo, 2 * kChunks * kChunkPairs);
 }
 
-outcome outlives_creator(const deadline& d) {
+outcome semaphore_outlives_creator(const deadline& d) {
   constexpr short kValue = 5;
   auto made = create_in_child(
       [] {
@@ -394,7 +392,7 @@ std::vector<probe> semaphore_probes() {
        "a forked child creates a set, raises its semaphore to 5 (no SEM_UNDO), sends the id and "
        "exits without IPC_RMID; the parent stats the set, reads GETVAL and GETPID, removes it and "
        "stats again",
-       outlives_creator},
+       semaphore_outlives_creator},
   };
 }
 

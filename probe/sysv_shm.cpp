@@ -105,7 +105,7 @@ outcome whole_pages(const deadline&) {
   return o;
 }
 
-outcome outlives_creator(const deadline& d) {
+outcome segment_outlives_creator(const deadline& d) {
   constexpr std::size_t kSize = 4096;
   auto made = create_in_child(
       [] {
@@ -346,7 +346,7 @@ std::vector<probe> sysv_shm_probes() {
        "tutorial 002, section 'shmctl函数释放共享内存'; tutorial 004, section 3.1; man 2 shmctl",
        "a forked child creates a segment, fills it, sends its id and exits without IPC_RMID; the "
        "parent stats and reads it, then removes it and stats again",
-       outlives_creator},
+       segment_outlives_creator},
       {"sysv_shm_rmid_attached",
        "After IPC_RMID a segment still attached stays usable, and on Linux a new shmat by its id "
        "still works (until the last detach)",

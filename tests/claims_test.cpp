@@ -15,7 +15,8 @@ namespace {
 
 // Five ok repetitions around `v` (v, v, v*(1-s), v*(1+s), v): the median is v and its 90 %
 // interval [v*(1-s), v*(1+s)].
-benchmark_history around(const std::string& name, double v, double s = 0.05, double cpu_ns = 1000) {
+benchmark_history steady_history(const std::string& name, double v, double s = 0.05,
+                                 double cpu_ns = 1000) {
   benchmark_history h{.name = name, .metric = "rtt_p50_ns", .samples = {}, .stopped = "cap"};
   std::uint64_t order = 0;
   for (double x : {v, v, v * (1 - s), v * (1 + s), v}) {
@@ -34,8 +35,8 @@ struct fixture {
   std::vector<claim_benchmark> benchmarks;
   void add(const std::string& id, const std::string& family, const std::string& pattern,
            std::size_t size, double v, double cpu_ns = 1000) {
-    histories.push_back(
-        around(id + "/" + pattern + "/" + std::to_string(size) + "/cross", v, 0.05, cpu_ns));
+    histories.push_back(steady_history(id + "/" + pattern + "/" + std::to_string(size) + "/cross",
+                                       v, 0.05, cpu_ns));
     benchmarks.push_back({.id = id, .family = family, .pattern = pattern, .size = size});
   }
   nlohmann::json claims(const nlohmann::json& tax = nlohmann::json::array()) {
@@ -85,8 +86,8 @@ TEST(Claims, ASummaryNamesTheFirstTiesAndCountsTheRest) {
   f.histories.reserve(16);
   for (std::size_t size : {1, 64, 512, 4095, 4096, 4097})
     for (const char* id : {"fifo", "pipe"}) {
-      f.histories.push_back(
-          around(std::string(id) + "/latency/" + std::to_string(size) + "/cross", 10e3, 0.2));
+      f.histories.push_back(steady_history(
+          std::string(id) + "/latency/" + std::to_string(size) + "/cross", 10e3, 0.2));
       f.benchmarks.push_back({.id = id, .family = kPipes, .pattern = "latency", .size = size});
     }
   const auto by = f.claims();
@@ -140,9 +141,9 @@ TEST(Claims, AFifoPerformsAsAPipeOnlyWhereTheRatioIsShownWithinTheMargin) {
   f.add("pipe", kPipes, "latency", 512, 10e3);
   // 65536 B: alike but spread by 20 %: the interval holds 1 and reaches past both margins: a
   // tie, said as such.
-  f.histories.push_back(around("fifo/latency/65536/cross", 10e3, 0.2));
+  f.histories.push_back(steady_history("fifo/latency/65536/cross", 10e3, 0.2));
   f.benchmarks.push_back({.id = "fifo", .family = kPipes, .pattern = "latency", .size = 65536});
-  f.histories.push_back(around("pipe/latency/65536/cross", 10e3, 0.2));
+  f.histories.push_back(steady_history("pipe/latency/65536/cross", 10e3, 0.2));
   f.benchmarks.push_back({.id = "pipe", .family = kPipes, .pattern = "latency", .size = 65536});
   // 1 B: two each: too few for an interval of the ratio.
   f.add("fifo", kPipes, "latency", 1, 10e3);

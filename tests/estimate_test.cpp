@@ -1098,7 +1098,7 @@ TEST(Answer, ProcessTaxComparesBothFormsInTheRegimeBothMetMost) {
 // repetition of benchmark j at order 40 k + j), every one at 1000 ns with a cache line of 130 ns,
 // except where `slow(j, order)` says 1300 ns.
 template <class Slow>
-std::vector<benchmark_history> interleaved(Slow slow) {
+std::vector<benchmark_history> interleaved_histories(Slow slow) {
   std::vector<benchmark_history> all(40);
   for (std::size_t j = 0; j < all.size(); ++j) {
     std::string name = "m";  // built in steps: GCC 12's -Wrestrict on "m" + to_string
@@ -1117,7 +1117,8 @@ std::vector<benchmark_history> interleaved(Slow slow) {
 TEST(Answer, AStretchWhereEveryBenchmarkRanSlowerIsADisturbanceTheEstimatesLeaveOut) {
   // Every benchmark 30 % slower in the repetitions of orders 256 to 511 (six or seven of each
   // one's sixteen), with the floor unmoved: one disturbance, 23 % less speed.
-  const auto all = interleaved([](std::size_t, std::uint64_t o) { return o >= 256 && o < 512; });
+  const auto all =
+      interleaved_histories([](std::size_t, std::uint64_t o) { return o >= 256 && o < 512; });
   const run_regimes r = find_regimes(all);
   ASSERT_EQ(r.found.list.size(), 1u);
   ASSERT_EQ(r.disturbed.size(), 1u);
@@ -1145,17 +1146,18 @@ TEST(Answer, AStretchWhereEveryBenchmarkRanSlowerIsADisturbanceTheEstimatesLeave
 
 TEST(Answer, NoDisturbanceWhereOneBenchmarkOrASmallChangeMoved) {
   // One benchmark of forty slower there: the stretch's median does not move.
-  EXPECT_TRUE(find_regimes(interleaved([](std::size_t j, std::uint64_t o) {
+  EXPECT_TRUE(find_regimes(interleaved_histories([](std::size_t j, std::uint64_t o) {
                 return j == 0 && o >= 256 && o < 512;
               })).disturbed.empty());
   // Every benchmark slower in the run's last 88 repetitions (orders 512 to 599, where it
   // ends): too few to judge a stretch by.
-  auto ending = interleaved([](std::size_t, std::uint64_t o) { return o >= 512; });
+  auto ending = interleaved_histories([](std::size_t, std::uint64_t o) { return o >= 512; });
   for (auto& h : ending)
     std::erase_if(h.samples, [](const repetition_sample& s) { return s.order >= 600; });
   EXPECT_TRUE(find_regimes(ending).disturbed.empty());
   // Every benchmark 5 % slower there: under the 10 % a disturbance needs.
-  auto small = interleaved([](std::size_t, std::uint64_t o) { return o >= 256 && o < 512; });
+  auto small =
+      interleaved_histories([](std::size_t, std::uint64_t o) { return o >= 256 && o < 512; });
   for (auto& h : small)
     for (auto& s : h.samples)
       if (s.value == 1300.0) s.value = 1050.0;
@@ -1163,7 +1165,8 @@ TEST(Answer, NoDisturbanceWhereOneBenchmarkOrASmallChangeMoved) {
 }
 
 TEST(Answer, ABenchmarkWhoseRegimeHasOnlyDisturbedRepetitionsKeepsThem) {
-  auto all = interleaved([](std::size_t, std::uint64_t o) { return o >= 256 && o < 512; });
+  auto all =
+      interleaved_histories([](std::size_t, std::uint64_t o) { return o >= 256 && o < 512; });
   // Benchmark 0 ran only three times, all in the disturbance (orders 280, 320 and 360): its
   // estimate keeps them, the only answer it has in its regime.
   std::erase_if(all[0].samples, [](const repetition_sample& s) {
@@ -1179,7 +1182,7 @@ TEST(Answer, ABenchmarkWhoseRegimeHasOnlyDisturbedRepetitionsKeepsThem) {
 
 // The interleaved run with the repetitions at the orders `spell` picks `slower` times slower.
 std::vector<benchmark_history> with_spell(double slower, auto spell) {
-  auto all = interleaved([](std::size_t, std::uint64_t) { return false; });
+  auto all = interleaved_histories([](std::size_t, std::uint64_t) { return false; });
   for (auto& h : all)
     for (auto& s : h.samples)
       if (spell(s.order)) s.value *= slower;

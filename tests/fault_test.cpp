@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "harness/runner.hpp"
+#include "id_name.hpp"
 #include "mechanisms/pipes/pipe.hpp"
 #include "registry/registry.hpp"
 #include "sys/child.hpp"
@@ -87,7 +88,7 @@ class echoing_endpoint {
 
 using echoing_pipe = wrapped_pipe<echoing_endpoint>;
 
-run_request request(pattern p, std::size_t size) {
+run_request fault_request(pattern p, std::size_t size) {
   run_request req;
   req.pat = p;
   req.message_size = size;
@@ -103,7 +104,7 @@ run_request request(pattern p, std::size_t size) {
 template <damage D>
 run_result run_damaged(pattern p, std::size_t size,
                        std::chrono::seconds timeout = std::chrono::seconds(5)) {
-  auto req = request(p, size);
+  auto req = fault_request(p, size);
   req.timeout = timeout;
   return run_channel<damaging_pipe<D>>(damaging_pipe<D>::describe(), req);
 }
@@ -121,7 +122,7 @@ TEST(Faults, CorruptedMessageFailsTheRunWithTheCount) {
 TEST(Faults, OwnRequestHandedBackFailsEveryRoundTrip) {
   for (std::size_t size : {1, 64, 4096}) {
     const run_result r =
-        run_channel<echoing_pipe>(echoing_pipe::describe(), request(pattern::latency, size));
+        run_channel<echoing_pipe>(echoing_pipe::describe(), fault_request(pattern::latency, size));
     EXPECT_EQ(r.status, run_status::failed) << size;
     EXPECT_NE(r.reason.find("data check"), std::string::npos) << r.reason;
   }
@@ -223,12 +224,7 @@ std::vector<std::string> mechanism_ids() {
 }
 
 // Test names allow letters, digits and '_' only; ids may hold '.' ("pipe.resized").
-std::string id_name(const ::testing::TestParamInfo<std::string>& info) {
-  std::string n = info.param;
-  for (auto& ch : n)
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  return n;
-}
+using test::id_name;
 
 INSTANTIATE_TEST_SUITE_P(Registry, PeerFaults, ::testing::ValuesIn(mechanism_ids()), id_name);
 
@@ -337,7 +333,7 @@ INSTANTIATE_TEST_SUITE_P(Registry, SpawnedPeerFaults, ::testing::ValuesIn(spawna
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(SpawnedPeerFaults);
 
 TEST(SpawnFaults, ProgramThatCannotStartFailsTheRunWithTheReason) {
-  run_request req = request(pattern::latency, 64);
+  run_request req = fault_request(pattern::latency, 64);
   req.process = process_model::spawn;
   req.peer_program = (test::scratch_dir() / "no-such-program").string();
   const run_result r = find_mechanism("fifo")->run(req);

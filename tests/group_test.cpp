@@ -30,7 +30,7 @@
 namespace ipcbench {
 namespace {
 
-run_request small_request(pattern p, std::size_t size) {
+run_request group_request(pattern p, std::size_t size) {
   run_request req;
   req.pat = p;
   req.message_size = size;
@@ -50,7 +50,7 @@ TEST_P(PairsAtEight, RunsAndLeaksNothing) {
   const std::size_t before = test::kernel_objects();
   const pattern p = m->traits.supports_throughput ? pattern::throughput : pattern::latency;
   const std::size_t size = m->traits.sizes.empty() ? 64 : m->traits.sizes.front();
-  const run_result r = m->run_group(small_request(p, size), topology::pairs, 8);
+  const run_result r = m->run_group(group_request(p, size), topology::pairs, 8);
   ASSERT_EQ(r.status, run_status::ok) << r.reason;
   ASSERT_TRUE(r.group);
   EXPECT_EQ(r.group->n, 8u);
@@ -78,7 +78,7 @@ TEST(Pairs, KilledProducerFailsTheRunWithTheReasonAndNothingStays) {
   const mechanism_entry* m = find_mechanism("fifo");
   ASSERT_NE(m, nullptr);
   const std::size_t before = test::kernel_objects();
-  run_request req = small_request(pattern::throughput, 64);
+  run_request req = group_request(pattern::throughput, 64);
   req.fixed_messages = 100'000'000;  // far longer than the test waits
   std::thread killer;
   req.on_go = [&](pid_t producer, pid_t) {
@@ -99,7 +99,7 @@ TEST(Pairs, KilledProducerFailsTheRunWithTheReasonAndNothingStays) {
   EXPECT_TRUE(test::leftovers().empty());
   EXPECT_TRUE(test::no_children());
   // The sweep goes on: the next run of the same mechanism is fine.
-  const run_result next = m->run_group(small_request(pattern::throughput, 64), topology::pairs, 2);
+  const run_result next = m->run_group(group_request(pattern::throughput, 64), topology::pairs, 2);
   EXPECT_EQ(next.status, run_status::ok) << next.reason;
 }
 
@@ -111,7 +111,7 @@ TEST_P(FanInAtEight, RunsAndLeaksNothing) {
   ASSERT_NE(m, nullptr);
   ASSERT_EQ(m->groups.count(topology::fan_in), 1u);
   const std::size_t before = test::kernel_objects();
-  const run_result r = m->run_group(small_request(pattern::throughput, 64), topology::fan_in, 8);
+  const run_result r = m->run_group(group_request(pattern::throughput, 64), topology::fan_in, 8);
   ASSERT_EQ(r.status, run_status::ok) << r.reason;
   ASSERT_TRUE(r.group);
   EXPECT_EQ(r.group->members.size(), 9u);
@@ -151,7 +151,7 @@ TEST(FanIn, SocketServersCarryWholeRecordsFromEveryClient) {
     for (std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{4}})
       for (std::size_t size :
            {std::size_t{64}, std::size_t{4096}, std::size_t{4097}, std::size_t{65536}}) {
-        run_request req = small_request(pattern::throughput, size);
+        run_request req = group_request(pattern::throughput, size);
         req.fixed_messages = 50;
         req.warmup_messages = 5;
         const run_result r = m->run_group(req, topology::fan_in, n);
@@ -183,7 +183,7 @@ TEST(FanIn, SharedMemoryRingCarriesWholeRecordsFromEveryProducer) {
     for (std::size_t size : {std::size_t{4097}, std::size_t{300'000}}) {
       const mechanism_entry* m = find_mechanism(id);
       ASSERT_NE(m, nullptr);
-      run_request req = small_request(pattern::throughput, size);
+      run_request req = group_request(pattern::throughput, size);
       req.fixed_messages = 20;
       req.warmup_messages = 4;
       const run_result r = m->run_group(req, topology::fan_in, 4);
@@ -204,7 +204,7 @@ void producer_dead_before_connecting(const char* id) {
   ASSERT_NE(m, nullptr);
   const std::size_t before = test::kernel_objects();
   constexpr std::size_t n = 2;
-  const run_request req = small_request(pattern::throughput, 64);
+  const run_request req = group_request(pattern::throughput, 64);
   const auto t0 = std::chrono::steady_clock::now();
   const run_result r = run_with<C>(
       m->traits, req, run_shape{topology::fan_in, n, 1, assemble_fan_in},
@@ -280,7 +280,7 @@ TEST_P(FanOutAtEight, DeliversEveryMessageAndLeaksNothing) {
   for (std::size_t size : {std::size_t{64}, std::size_t{4097}}) {
     const std::size_t before = test::kernel_objects();
     const run_result r =
-        m->run_group(small_request(pattern::throughput, size), topology::fan_out, 8);
+        m->run_group(group_request(pattern::throughput, size), topology::fan_out, 8);
     ASSERT_EQ(r.status, run_status::ok) << size << ": " << r.reason;
     ASSERT_TRUE(r.group);
     ASSERT_EQ(r.group->members.size(), 9u);
@@ -322,7 +322,7 @@ TEST(FanOut, BroadcastRingCarriesMessagesLargerThanTheRingToEveryConsumer) {
   for (const char* id : {"posix_shm.futex", "posix_shm.spin"}) {
     const mechanism_entry* m = find_mechanism(id);
     ASSERT_NE(m, nullptr);
-    run_request req = small_request(pattern::throughput, 300'000);
+    run_request req = group_request(pattern::throughput, 300'000);
     req.fixed_messages = 20;
     req.warmup_messages = 4;
     const run_result r = m->run_group(req, topology::fan_out, 3);
@@ -365,7 +365,7 @@ TEST(FanOut, WorkQueueLossOrDuplicateAcrossReadersIsAnError) {
 TEST(FanOut, KilledConsumerFailsTheRunWithTheReasonAndTheNextRunGoesOn) {
   const mechanism_entry* m = find_mechanism("pipe");
   ASSERT_NE(m, nullptr);
-  run_request req = small_request(pattern::throughput, 64);
+  run_request req = group_request(pattern::throughput, 64);
   req.fixed_messages = 50'000'000;
   req.timeout = std::chrono::seconds(10);
   req.on_go = [](pid_t, pid_t consumer) { ::kill(consumer, SIGKILL); };
@@ -373,7 +373,7 @@ TEST(FanOut, KilledConsumerFailsTheRunWithTheReasonAndTheNextRunGoesOn) {
   EXPECT_EQ(r.status, run_status::failed);
   EXPECT_NE(r.reason.find("SIGKILL"), std::string::npos) << r.reason;
   const run_result next =
-      m->run_group(small_request(pattern::throughput, 64), topology::fan_out, 2);
+      m->run_group(group_request(pattern::throughput, 64), topology::fan_out, 2);
   EXPECT_EQ(next.status, run_status::ok) << next.reason;
   EXPECT_TRUE(test::no_children());
 }
@@ -383,7 +383,7 @@ TEST(FanOut, KilledConsumerFailsTheRunWithTheReasonAndTheNextRunGoesOn) {
 // far slower mode than its sizing run, given up to 10 times the deadline (here 1 s) before it
 // fails.
 run_result group_that_never_reports(bool spin, bool one_pair = false) {
-  run_request req = small_request(pattern::throughput, 64);
+  run_request req = group_request(pattern::throughput, 64);
   req.timeout = std::chrono::seconds(1);
   group_program program;
   program.members = members_of(topology::pairs, 1);
@@ -407,7 +407,7 @@ TEST(FanDelay, APacedRunAtHalfTheRateGivesItsOwnDelay) {
   for (topology t : {topology::fan_in, topology::fan_out}) {
     const auto* m = find_mechanism("pipe");
     ASSERT_NE(m, nullptr);
-    const run_result r = m->run_group(small_request(pattern::throughput, 64), t, 1);
+    const run_result r = m->run_group(group_request(pattern::throughput, 64), t, 1);
     ASSERT_EQ(r.status, run_status::ok) << r.reason;
     ASSERT_TRUE(r.group && r.group->paced) << to_string(t);
     const paced_delay& p = *r.group->paced;
@@ -455,7 +455,7 @@ TEST(GroupWatchdog, OnePairHasTheSameWatchdog) {
 TEST(FanIn, WritesAbovePipeBufFromTwoProducersArriveChecked) {
   const mechanism_entry* m = find_mechanism("pipe");
   ASSERT_NE(m, nullptr);
-  const run_result r = m->run_group(small_request(pattern::throughput, 4097), topology::fan_in, 2);
+  const run_result r = m->run_group(group_request(pattern::throughput, 4097), topology::fan_in, 2);
   ASSERT_EQ(r.status, run_status::ok) << r.reason;
   ASSERT_TRUE(r.group && r.group->torn_records);  // counted (how many is the kernel's business)
   EXPECT_EQ(r.integrity_errors, 0u);
@@ -501,7 +501,7 @@ TEST_P(FanInKilledProducer, FailsTheRunWithTheReasonAndTheNextRunGoesOn) {
   const mechanism_entry* m = find_mechanism(GetParam());
   ASSERT_NE(m, nullptr);
   const std::size_t before = test::kernel_objects();
-  run_request req = small_request(pattern::throughput, 64);
+  run_request req = group_request(pattern::throughput, 64);
   req.fixed_messages = 100'000'000;
   std::thread killer;
   req.on_go = [&](pid_t producer, pid_t) {
@@ -518,7 +518,7 @@ TEST_P(FanInKilledProducer, FailsTheRunWithTheReasonAndTheNextRunGoesOn) {
   EXPECT_TRUE(test::kernel_objects_back_to(before));
   EXPECT_TRUE(test::leftovers().empty());
   EXPECT_TRUE(test::no_children());
-  const run_result next = m->run_group(small_request(pattern::throughput, 64), topology::fan_in, 2);
+  const run_result next = m->run_group(group_request(pattern::throughput, 64), topology::fan_in, 2);
   EXPECT_EQ(next.status, run_status::ok) << next.reason;
 }
 
@@ -529,14 +529,14 @@ INSTANTIATE_TEST_SUITE_P(Mechanisms, FanInKilledProducer,
 TEST(FanIn, SkipsWhatItCannotRun) {
   const mechanism_entry* m = find_mechanism("pipe");
   ASSERT_NE(m, nullptr);
-  EXPECT_EQ(m->run_group(small_request(pattern::latency, 64), topology::fan_in, 2).status,
+  EXPECT_EQ(m->run_group(group_request(pattern::latency, 64), topology::fan_in, 2).status,
             run_status::skipped);
-  EXPECT_EQ(m->run_group(small_request(pattern::throughput, 4), topology::fan_in, 2).status,
+  EXPECT_EQ(m->run_group(group_request(pattern::throughput, 4), topology::fan_in, 2).status,
             run_status::skipped);
   const mechanism_entry* seqpacket = find_mechanism("unix_seqpacket");
   ASSERT_NE(seqpacket, nullptr);
   EXPECT_EQ(
-      seqpacket->run_group(small_request(pattern::throughput, 64), topology::fan_in, 2).status,
+      seqpacket->run_group(group_request(pattern::throughput, 64), topology::fan_in, 2).status,
       run_status::skipped);
 }
 

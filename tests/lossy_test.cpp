@@ -96,7 +96,7 @@ class lossy_pipe {
   test::two_pipes<endpoint> pipes_;
 };
 
-run_request request(pattern p, std::size_t size = 64, std::uint64_t messages = 50) {
+run_request lossy_request(pattern p, std::size_t size = 64, std::uint64_t messages = 50) {
   run_request req;
   req.pat = p;
   req.message_size = size;
@@ -111,7 +111,7 @@ run_request request(pattern p, std::size_t size = 64, std::uint64_t messages = 5
 template <const script& S, bool CountDrops = false>
 run_result run_scripted(pattern p, std::size_t size = 64, std::uint64_t messages = 50) {
   using channel = lossy_pipe<S, CountDrops>;
-  return run_channel<channel>(channel::describe(), request(p, size, messages));
+  return run_channel<channel>(channel::describe(), lossy_request(p, size, messages));
 }
 
 const script kClean{};

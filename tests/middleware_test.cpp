@@ -18,6 +18,7 @@
 #include "bench/options.hpp"
 #include "bench/report.hpp"
 #include "harness/runner.hpp"
+#include "id_name.hpp"
 #include "registry/registry.hpp"
 #include "test_env.hpp"
 #include "test_request.hpp"
@@ -33,12 +34,7 @@ const std::vector<std::string>& messaging_ids() {
   return ids;
 }
 
-std::string id_name(const ::testing::TestParamInfo<std::string>& info) {
-  std::string n = info.param;
-  for (auto& ch : n)
-    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
-  return n;
-}
+using test::id_name;
 
 // The entry of the test's id; skips the test, with the reason, when this build lacks it.
 class Middleware : public ::testing::TestWithParam<std::string> {

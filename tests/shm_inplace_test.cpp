@@ -20,6 +20,7 @@
 #include "harness/message.hpp"
 #include "mechanisms/shm/posix_shm_inplace.hpp"
 #include "registry/registry.hpp"
+#include "shm_view.hpp"
 #include "sys/child.hpp"
 #include "sys/unique_fd.hpp"
 #include "test_env.hpp"
@@ -32,18 +33,8 @@ constexpr std::uint32_t kStart = 0u - 64u * 5000u;  // near 2^32, on a line
 
 using test::pattern_bytes;
 
-// The segment, mapped a second time to look into the ring (before opened() unlinks the name).
-template <class C>
-mapping map_view(const C& ch) {
-  const auto name = ch.rendezvous().at("name").template get<std::string>();
-  unique_fd fd(::shm_open(name.c_str(), O_RDWR, 0));
-  if (!fd) throw std::runtime_error("shm_open(" + name + ")");
-  return shm::map_segment(fd.get(), name);
-}
-
-std::uint32_t load(std::uint32_t& w) {
-  return std::atomic_ref<std::uint32_t>(w).load(std::memory_order_acquire);
-}
+using test::load;
+using test::map_view;
 
 template <class C>
 class ShmInplace : public ::testing::Test {};
@@ -170,7 +161,7 @@ TEST(ShmInplaceRegistry, IdsDeclareTheRingLimitAndCheckInPlace) {
 // and last 8 bytes carry the sequence number (sequence), the body the pattern (corrupted). The
 // damaged message is one written at the ring's start after a wrap line.
 class ShmInplaceCorruption : public ::testing::TestWithParam<int> {};
-enum where { kFirst, kMiddle, kLast };
+enum inplace_spot { kFirstRecord, kMiddleRecord, kLastRecord };
 
 TEST_P(ShmInplaceCorruption, CheckInPlaceCatchesAByteChangedInTheRing) {
   private_dir dir;
@@ -199,13 +190,13 @@ TEST_P(ShmInplaceCorruption, CheckInPlaceCatchesAByteChangedInTheRing) {
     std::size_t k = 0;
     integrity_error expected = integrity_error::corrupted;
     switch (GetParam()) {
-      case kFirst:
+      case kFirstRecord:
         expected = integrity_error::sequence;
         break;
-      case kMiddle:
+      case kMiddleRecord:
         k = kSize / 2;
         break;
-      case kLast:
+      case kLastRecord:
         k = kSize - 1;
         expected = integrity_error::sequence;
         break;
@@ -223,13 +214,14 @@ TEST_P(ShmInplaceCorruption, CheckInPlaceCatchesAByteChangedInTheRing) {
   FAIL() << "no message was written after a wrap line";
 }
 
-std::string where_name(const ::testing::TestParamInfo<int>& info) {
+std::string inplace_spot_name(const ::testing::TestParamInfo<int>& info) {
   static const char* const kNames[] = {"First", "Middle", "Last"};
   return kNames[info.param];
 }
 
-INSTANTIATE_TEST_SUITE_P(Ring, ShmInplaceCorruption, ::testing::Values(kFirst, kMiddle, kLast),
-                         where_name);
+INSTANTIATE_TEST_SUITE_P(Ring, ShmInplaceCorruption,
+                         ::testing::Values(kFirstRecord, kMiddleRecord, kLastRecord),
+                         inplace_spot_name);
 
 // A length line that claims more than the ring holds after it is refused before anything is read.
 TEST(ShmInplaceDamage, LengthBeyondTheRingIsAnError) {

@@ -30,7 +30,7 @@ namespace {
 constexpr int kRoundTrips = 4000;
 constexpr int kStreamed = 300;
 constexpr std::size_t kStreamBytes = 100 * 1024;  // more than a chunk: the sender waits for space
-constexpr std::size_t kSizes[] = {1, 64, 4095, 4097, 65537};
+constexpr std::size_t kPthreadSizes[] = {1, 64, 4095, 4097, 65537};
 
 using test::pattern_bytes;
 
@@ -40,7 +40,7 @@ template <class Endpoint>
 int producer_side(Endpoint& ep) {
   std::vector<std::byte> back(kStreamBytes);
   for (int i = 0; i < kRoundTrips; ++i) {
-    const std::size_t n = kSizes[i % std::size(kSizes)];
+    const std::size_t n = kPthreadSizes[i % std::size(kPthreadSizes)];
     const auto msg = pattern_bytes(n, static_cast<unsigned>(i));
     if (ep.send(msg) != io_status::ok) return 10;
     if (ep.receive(back) != static_cast<std::ptrdiff_t>(n)) return 11;

@@ -36,6 +36,7 @@
 #include "mechanisms/shm/posix_shm.hpp"
 #include "mechanisms/shm/sysv_shm.hpp"
 #include "registry/registry.hpp"
+#include "shm_view.hpp"
 #include "sys/child.hpp"
 #include "sys/system.hpp"
 #include "sys/unique_fd.hpp"
@@ -175,22 +176,9 @@ TEST(ShmRing, PositionsWrapAroundTwoToThe32) {
   EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << describe_wait_status(*st);
 }
 
-// The segment of a POSIX shm channel, mapped a second time to look into the ring (before
-// opened(), which unlinks the name).
-template <class C>
-mapping map_view(const C& ch) {
-  const auto name = ch.rendezvous().at("name").template get<std::string>();
-  unique_fd fd(::shm_open(name.c_str(), O_RDWR, 0));
-  if (!fd) throw std::runtime_error("shm_open(" + name + ")");
-  return shm::map_segment(fd.get(), name);
-}
-
-std::uint32_t load(std::uint32_t& w) {
-  return std::atomic_ref<std::uint32_t>(w).load(std::memory_order_acquire);
-}
-std::uint64_t load64(std::uint64_t& w) {
-  return std::atomic_ref<std::uint64_t>(w).load(std::memory_order_acquire);
-}
+using test::load;
+using test::load64;
+using test::map_view;
 
 // A POSIX shm channel with both ends open in this process, its segment mapped a second time to
 // look into ring 0 (producer -> consumer), the positions started off any line (12345).
@@ -345,7 +333,7 @@ TEST(ShmRing, ReceiverInTheMiddleOfAMessageWaitsForAChunk) {
 // message that wraps round the ring's end. message_codec documents what it reports: the first
 // and last 8 bytes carry the sequence number (sequence), the body the pattern (corrupted).
 class ShmCorruption : public ::testing::TestWithParam<int> {};
-enum where { kAtTheWrap, kFirst, kMiddle, kLast };
+enum ring_spot { kAtTheWrap, kFirst, kMiddle, kLast };
 
 TEST_P(ShmCorruption, CheckCatchesAByteChangedInTheRing) {
   private_dir dir;
@@ -408,13 +396,13 @@ TEST_P(ShmCorruption, CheckCatchesAByteChangedInTheRing) {
   FAIL() << "no message wrapped round the ring";
 }
 
-std::string where_name(const ::testing::TestParamInfo<int>& info) {
+std::string ring_spot_name(const ::testing::TestParamInfo<int>& info) {
   static const char* const kNames[] = {"AtTheWrap", "First", "Middle", "Last"};
   return kNames[info.param];
 }
 
 INSTANTIATE_TEST_SUITE_P(Ring, ShmCorruption, ::testing::Values(kAtTheWrap, kFirst, kMiddle, kLast),
-                         where_name);
+                         ring_spot_name);
 
 // What the coordinator knows of the placement reaches the spinning policies, also through the
 // rendezvous a launched peer attaches by.

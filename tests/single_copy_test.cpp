@@ -47,7 +47,7 @@ using test::pattern_bytes;
 
 using test::small_request;
 
-const char* const kIds[] = {"cma", "memfd.per_connection", "memfd.per_message"};
+const char* const kSingleCopyIds[] = {"cma", "memfd.per_connection", "memfd.per_message"};
 
 // Both ends of a channel in this process, opened by two threads (their opens wait for each
 // other), as --peers threads does.
@@ -91,24 +91,24 @@ void round_trips(const std::vector<std::size_t>& sizes) {
   EXPECT_EQ(open_fds(), before);
 }
 
-const std::vector<std::size_t> kSizes = {1, 4096, 4097, 65536, 65537, 1u << 20, 4u << 20};
+const std::vector<std::size_t> kSingleCopySizes = {1, 4096, 4097, 65536, 65537, 1u << 20, 4u << 20};
 
 TEST(SingleCopy, CmaMovesEveryByteAndClosesItsSocket) {
   if (const std::string why = probe_process_vm_readv(); !why.empty()) GTEST_SKIP() << why;
-  round_trips<cma_channel>(kSizes);
+  round_trips<cma_channel>(kSingleCopySizes);
 }
 
 TEST(SingleCopy, MemfdPerConnectionMovesEveryByteAndClosesEveryDescriptor) {
-  round_trips<memfd_per_connection_channel>(kSizes);
+  round_trips<memfd_per_connection_channel>(kSingleCopySizes);
 }
 
 TEST(SingleCopy, MemfdPerMessageMovesEveryByteAndClosesEveryDescriptor) {
-  round_trips<memfd_per_message_channel>(kSizes);
+  round_trips<memfd_per_message_channel>(kSingleCopySizes);
 }
 
 // Through the harness, forked peers, both patterns: every message intact, nothing left behind.
 TEST(SingleCopy, DataArrivesIntactThroughTheHarnessAtEverySize) {
-  for (const char* id : kIds) {
+  for (const char* id : kSingleCopyIds) {
     const mechanism_entry* m = find_mechanism(id);
     ASSERT_NE(m, nullptr) << id;
     if (!m->unavailable.empty()) {
@@ -117,7 +117,7 @@ TEST(SingleCopy, DataArrivesIntactThroughTheHarnessAtEverySize) {
     }
     EXPECT_TRUE(m->traits.single_copy) << id;
     for (pattern p : {pattern::latency, pattern::throughput}) {
-      for (std::size_t size : kSizes) {
+      for (std::size_t size : kSingleCopySizes) {
         const std::size_t objects = test::kernel_objects();
         const run_result r = m->run(small_request(p, size));
         ASSERT_EQ(r.status, run_status::ok)

@@ -51,10 +51,10 @@ struct ignore_sigpipe {
   ~ignore_sigpipe() { ::sigaction(SIGPIPE, &old, nullptr); }
 };
 
-const std::vector<std::size_t> kSizes = {1,     4095,  4096,     4097,    65535,
-                                         65536, 65537, 1u << 20, 4u << 20};
+const std::vector<std::size_t> kSpliceSizes = {1,     4095,  4096,     4097,    65535,
+                                               65536, 65537, 1u << 20, 4u << 20};
 
-// Messages of kSizes each way between two threads: the receiver gets exactly the bytes sent,
+// Messages of kSpliceSizes each way between two threads: the receiver gets exactly the bytes sent,
 // messages larger than the pipe included (vmsplice takes them in parts).
 TEST(PipeSplice, MovesEveryByteBothWaysAtEverySizeAndClosesItsDescriptors) {
   const std::size_t before = open_fds();
@@ -64,7 +64,7 @@ TEST(PipeSplice, MovesEveryByteBothWaysAtEverySizeAndClosesItsDescriptors) {
     auto consumer = ch.open(role::consumer);
     ch.opened();
     unsigned seed = 1;
-    for (std::size_t n : kSizes) {
+    for (std::size_t n : kSpliceSizes) {
       const auto out = pattern_bytes(n, seed++);
       const auto back = pattern_bytes(n, seed++);
       auto reply = std::async(std::launch::async, [&] {

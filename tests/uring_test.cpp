@@ -34,17 +34,17 @@
 namespace ipcbench {
 namespace {
 
-constexpr const char* kIds[] = {"pipe.io_uring",        "pipe.io_uring.sqpoll",
-                                "unix_stream.io_uring", "unix_stream.io_uring.sqpoll",
-                                "io_uring.msg_ring",    "io_uring.eventfd"};
+constexpr const char* kUringIds[] = {"pipe.io_uring",        "pipe.io_uring.sqpoll",
+                                     "unix_stream.io_uring", "unix_stream.io_uring.sqpoll",
+                                     "io_uring.msg_ring",    "io_uring.eventfd"};
 
 TEST(Uring, WithoutLiburingTheIdsAreListedUnavailableWithTheReason) {
   const std::string why = "liburing not found at build time (Debian: liburing-dev)";
   const auto entries = uring_unavailable_entries(why);
-  ASSERT_EQ(entries.size(), std::size(kIds));
+  ASSERT_EQ(entries.size(), std::size(kUringIds));
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto& e = entries[i];
-    EXPECT_EQ(e.traits.id, kIds[i]);
+    EXPECT_EQ(e.traits.id, kUringIds[i]);
     EXPECT_EQ(e.traits.family, "io_uring");
     EXPECT_NE(e.unavailable.find(why), std::string::npos) << e.unavailable;
     const run_result r = e.run(run_request{});
@@ -57,7 +57,7 @@ TEST(Uring, WithoutLiburingTheIdsAreListedUnavailableWithTheReason) {
 }
 
 TEST(Uring, TheRegistryListsTheFamilyAvailableOrWithTheReason) {
-  for (const char* id : kIds) {
+  for (const char* id : kUringIds) {
     const mechanism_entry* e = find_mechanism(id);
     ASSERT_NE(e, nullptr) << id;
     if (!e->unavailable.empty()) {
