@@ -27,7 +27,11 @@ run_suite() {  # build dir, extra cmake args...
   local dir="$1"; shift
   # Tests on, whatever the cache says: run_all.sh --build-dir DIR configures DIR without them,
   # and ctest would then run the test programs an earlier build left there.
-  cmake -S "$here" -B "$dir" -DIPCBENCH_WERROR=ON -DIPCBENCH_BUILD_TESTS=ON "$@" >/dev/null
+  # A unity build: each target's sources compiled a batch at a time, so the headers every file
+  # includes (gtest, nlohmann/json, Boost) are parsed once a batch. On 2 CPUs the Release build
+  # took 6 minutes instead of 13 and the sanitizer build 6 instead of about 25.
+  cmake -S "$here" -B "$dir" -DIPCBENCH_WERROR=ON -DIPCBENCH_BUILD_TESTS=ON -DCMAKE_UNITY_BUILD=ON \
+    "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
   TMPDIR="$test_tmp" ctest --test-dir "$dir" -j "$jobs" --output-on-failure --timeout 600
 }
