@@ -244,7 +244,7 @@ mechanism_traits dbus_bus_channel::describe() {
   if (!daemon) throw std::runtime_error("dbus-daemon not found in PATH (Debian: dbus-daemon)");
   t.related_only = false;
   t.description =
-      "D-Bus method calls through a private dbus-daemon started for the benchmark (two socket "
+      "D-Bus method calls through a private dbus-daemon started for each repetition (two socket "
       "hops and the daemon's routing per message), sd-bus on both ends";
   t.notes["daemon"] = *daemon +
                       " --nofork, generated config: unix socket in the private "

@@ -256,9 +256,10 @@ mechanism_traits iceoryx_describe(bool zero_copy, iceoryx_wait wait, bool header
           : "iceoryx publish/subscribe through RouDi's shared memory, the message copied into a "
             "loaned chunk and out of the taken one";
   t.notes["iceoryx_version"] = ICEORYX_LATEST_RELEASE_VERSION;
-  t.notes["daemon"] = *roudi +
-                      " -c <generated config> -l warning -k 1, started per benchmark (one RouDi "
-                      "per machine: a machine-wide lock serialises ipcbench's)";
+  t.notes["daemon"] =
+      *roudi +
+      " -c <generated config> -l warning -k 1, started for each repetition (one RouDi "
+      "per machine: a machine-wide lock serialises ipcbench's)";
   t.notes["mempool"] =
       "one mempool: chunks of the message's required chunk size (header included), count "
       "queue + 4 (stream) or 8 (ping-pong)";
