@@ -29,7 +29,7 @@ run_suite() {  # build dir, extra cmake args...
   # and ctest would then run the test programs an earlier build left there.
   # A unity build: each target's sources compiled a batch at a time, so the headers every file
   # includes (gtest, nlohmann/json, Boost) are parsed once a batch. On 2 CPUs the Release build
-  # took 6 minutes instead of 13 and the sanitizer build 6 instead of about 25.
+  # took 6 minutes instead of 12-14 and the sanitizer build 6 instead of about 25.
   cmake -S "$here" -B "$dir" -DIPCBENCH_WERROR=ON -DIPCBENCH_BUILD_TESTS=ON -DCMAKE_UNITY_BUILD=ON \
     "$@" >/dev/null
   cmake --build "$dir" -j "$jobs"
