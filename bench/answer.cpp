@@ -1022,17 +1022,13 @@ json apply_run_copy_floors(json& benchmarks, const json& copy_by_size) {
   }
   // Summarised as the regimes' floors are (series_json); the bound is the series' max.
   json out = json::object();
-  std::map<std::uint64_t, double> best;
-  for (const auto& [size, v] : measured) {
-    out[std::to_string(size)] = series_json(v);
-    best[size] = *std::max_element(v.begin(), v.end());
-  }
+  for (const auto& [size, v] : measured) out[std::to_string(size)] = series_json(v);
   for (auto& e : benchmarks) {
     const auto r = e.find("bytes_per_second_per_copy_floor");
     const auto bps = e.find("bytes_per_second");
     if (r == e.end() || !r->is_number() || bps == e.end() || !bps->is_number()) continue;
-    const auto b = best.find(e.value("message_size", std::uint64_t{0}));
-    if (b != best.end()) *r = bps->get<double>() / b->second;
+    const auto s = out.find(std::to_string(e.value("message_size", std::uint64_t{0})));
+    if (s != out.end()) *r = bps->get<double>() / s->at("max").get<double>();
   }
   return out;
 }
