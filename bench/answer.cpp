@@ -184,6 +184,8 @@ basis basis_of(const benchmark_history& h, const run_regimes& r) {
   for (std::size_t i = 0; i < h.samples.size(); ++i)
     if (clean && in_basis(i, false) && !in_basis(i, true))
       ++(r.in_disturbance(h.samples[i].order) ? b.disturbed : b.stolen);
+  if (b.regime)
+    for (const repetition_sample& s : h.samples) b.moved += s.ok && s.moved;
   b.values = b.raw;
   // Throughput taken to the run's pace beside each repetition, every one with a pace.
   if (h.metric == schema::counter::kBytesPerSecond) {
@@ -629,6 +631,49 @@ json placement_cause(const benchmark_history& h, const std::vector<placement_mod
   return text + tail;
 }
 
+// Modes of the parts of the basis repetitions' timed batches (estimate::detect_part_modes):
+// only where the repetitions spread over schema::kSpreadLimit and every one of them was split.
+std::vector<estimate::part_mode> part_modes(const benchmark_history& h, const basis& b) {
+  if (b.raw.size() < 2) return {};
+  const auto [low, high] = std::minmax_element(b.raw.begin(), b.raw.end());
+  if (!(*low > 0) || !(*high / *low > schema::kSpreadLimit)) return {};
+  std::vector<std::vector<double>> parts;
+  for (const std::size_t i : b.samples) {
+    if (h.samples[i].sub_values.empty()) return {};
+    parts.push_back(h.samples[i].sub_values);
+  }
+  return estimate::detect_part_modes(parts, schema::kSpreadLimit);
+}
+
+json part_cause(const benchmark_history& h, const basis& b,
+                const std::vector<estimate::part_mode>& modes) {
+  std::map<std::size_t, std::size_t> held;  // repetition -> modes it has parts in
+  for (const auto& m : modes)
+    for (const std::size_t r : m.repetitions) ++held[r];
+  const auto both = static_cast<std::size_t>(
+      std::ranges::count_if(held, [](const auto& e) { return e.second > 1; }));
+  const std::size_t per = h.samples[b.samples.front()].sub_values.size();
+  char text[320];
+  const int n = std::snprintf(
+      text, sizeof text,
+      "the parts of the timed batches (%zu per repetition) stand in %zu modes, the %s %.1fx the "
+      "%s; ",
+      per, modes.size(), h.metric == schema::counter::kBytesPerSecond ? "fastest" : "slowest",
+      modes.back().value / modes.front().value,
+      h.metric == schema::counter::kBytesPerSecond ? "slowest" : "fastest");
+  if (both > 0)
+    std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n),
+                  "%zu of %zu repetitions have parts in more than one: the host's speed changed "
+                  "within a repetition",
+                  both, b.samples.size());
+  else
+    std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n),
+                  "each of the %zu repetitions keeps to one: the speed changed between "
+                  "repetitions and held through each",
+                  b.samples.size());
+  return text;
+}
+
 json floor_fit_json(const floor_fit& f) {
   return {{"floor", f.floor},
           {"slope", f.slope},
@@ -724,6 +769,7 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
             {"used", b.values.size()},
             {"disturbed", b.disturbed},
             {"stolen", b.stolen},
+            {"moved", b.moved},
             {"stopped", h.stopped},
             {"modes", nullptr},
             {"mode_cause", nullptr},
@@ -790,6 +836,19 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
                      {"library_placement", p.placement}});
       j["modes"] = std::move(m);
       j["mode_cause"] = placement_cause(h, placed);
+      return j;
+    }
+    if (const auto parted = part_modes(h, b); !parted.empty()) {
+      std::size_t parts = 0;
+      for (const auto& m : parted) parts += m.parts;
+      json m = json::array();
+      for (const auto& p : parted)
+        m.push_back({{"value", p.value},
+                     {"share", static_cast<double>(p.parts) / static_cast<double>(parts)},
+                     {"repetitions", p.repetitions.size()},
+                     {"sub_batches", p.parts}});
+      j["modes"] = std::move(m);
+      j["mode_cause"] = part_cause(h, b, parted);
       return j;
     }
     j["spread_cause"] = spread_cause(h, b, at_pace);

@@ -23,6 +23,9 @@ struct repetition_sample {
   bool ok = false;
   double value = std::numeric_limits<double>::quiet_NaN();  // the benchmark's metric
   std::optional<double> line_ns, wake_ns;                   // floors measured beside it
+  // The cache-line floors right before and right after it differ (adjacent_floors::moved): the
+  // host moved during it, so it has no line_ns and belongs to no regime.
+  bool moved = false;
   std::optional<double> copy_bps;  // the copy floor beside it, bytes/s (throughput repetitions)
   std::optional<double> cpu_ns_per_message;
   // Each peer's own share of it: its process's CPU time over the timed batch, per message.
@@ -32,6 +35,9 @@ struct repetition_sample {
   std::optional<std::int64_t> steal_ns;
   // Where the library's threads ran (library_placement in bench/report.hpp), where measured.
   std::optional<std::string> library_placement;
+  // Its timed batch's parts in order (run_result::sub_values): each part's value of the metric.
+  // Empty where the batch was not split.
+  std::vector<double> sub_values;
 };
 
 // One benchmark's repetitions so far.
@@ -161,6 +167,9 @@ struct basis {
   // Repetitions of the regime, in no disturbance, left out for the steal time the host took of
   // the peers' CPUs during their timed batch (repetition_sample::steal_ns); the same.
   std::size_t stolen = 0;
+  // Ok repetitions left out for belonging to no regime: the host moved during them (the
+  // cache-line floors right before and right after them differ). 0 where the run has no regimes.
+  std::size_t moved = 0;
 };
 basis basis_of(const benchmark_history& h, const run_regimes& r);
 

@@ -250,4 +250,33 @@ std::vector<mode> detect_modes(std::span<const double> values) {
   return modes;
 }
 
+std::vector<part_mode> detect_part_modes(const std::vector<std::vector<double>>& parts,
+                                         double spread_limit) {
+  std::vector<double> pooled;
+  std::vector<std::size_t> from;  // the repetition of each pooled part
+  for (std::size_t r = 0; r < parts.size(); ++r)
+    for (const double v : parts[r]) {
+      if (!(v > 0)) return {};
+      pooled.push_back(v);
+      from.push_back(r);
+    }
+  const std::vector<mode> groups = detect_modes(pooled);
+  if (groups.size() < 2) return {};
+  std::vector<part_mode> out;
+  for (const mode& g : groups) {
+    part_mode m{.value = g.value, .parts = g.members.size(), .repetitions = {}};
+    double lo = std::numeric_limits<double>::infinity(), hi = 0;
+    for (const std::size_t i : g.members) {
+      lo = std::min(lo, pooled[i]);
+      hi = std::max(hi, pooled[i]);
+      if (std::find(m.repetitions.begin(), m.repetitions.end(), from[i]) == m.repetitions.end())
+        m.repetitions.push_back(from[i]);
+    }
+    if (m.repetitions.size() < 2 || hi / lo > spread_limit) return {};
+    std::sort(m.repetitions.begin(), m.repetitions.end());
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 }  // namespace ipcbench::estimate

@@ -119,4 +119,17 @@ struct mode {
 };
 std::vector<mode> detect_modes(std::span<const double> values);
 
+// The modes of a benchmark's timed batches split in parts (go_order::sub_batches): `parts[r]` is
+// repetition r's parts in order. All parts pooled and grouped as detect_modes groups repetitions;
+// kept only where there are two groups or more, each takes parts of two repetitions at least (the
+// parts of one repetition alone are one stretch of time, however many: a repetition apart, not a
+// mode) and spreads within `spread_limit` (max / min). Empty otherwise.
+struct part_mode {
+  double value = 0;                      // the median of its parts
+  std::size_t parts = 0;                 // how many parts it holds
+  std::vector<std::size_t> repetitions;  // the repetitions (indices into `parts`) with parts in it
+};
+std::vector<part_mode> detect_part_modes(const std::vector<std::vector<double>>& parts,
+                                         double spread_limit);
+
 }  // namespace ipcbench::estimate

@@ -489,6 +489,7 @@ repetition_report assemble_repetition(const bench_case& c, const run_result& r,
   auto& n = out.counters;
   n[counter::kMessages] = static_cast<double>(r.messages);
   n[counter::kCpuNsPerMessage] = r.cpu_ns_per_message();
+  if (!r.sub_values.empty()) f.sub_batches = r.sub_values;
   if (c.traits.verification == "separate")
     if (const auto check = floors.check_ns(c.req.message_size))
       n[counter::kSeparateCheckNsPerMessage] = *check;

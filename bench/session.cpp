@@ -267,7 +267,8 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
   sample.order = order;
   sample.ok = r.status == run_status::ok;
   // A repetition during which the host moved belongs to no regime.
-  if (!adjacent.moved()) sample.line_ns = adjacent.line_rtt_p50_ns;
+  sample.moved = adjacent.moved();
+  if (!sample.moved) sample.line_ns = adjacent.line_rtt_p50_ns;
   if (adjacent.line_after_rtt_p50_ns) {
     last_line_ns_ = adjacent.line_after_rtt_p50_ns;
     last_line_at_ = after_at;
@@ -291,6 +292,7 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
     sample.consumer_cpu_ns_per_message = per_message(r.consumer_cpu.total_ns);
   }
   sample.library_placement = library_placement(r);
+  if (sample.ok) sample.sub_values = r.sub_values;
   if (r.cpu_states) {
     std::int64_t steal = 0;
     for (const auto& [cpu, t] : r.cpu_states->cpus) steal += t.steal_ns;

@@ -618,9 +618,10 @@ std::string spread_line(const char* side, const spread_summary& s) {
   }
   if (s.explained && s.over > 0) {
     line += "; the report explains " + std::to_string(*s.explained) + " of them (" +
-            share_text(*s.explained, s.over) +
-            ": modes, or regimes, a disturbance of the run or the host's steal time, or the run's "
-            "pace beside them (" +
+            share_text(*s.explained, s.over) + ": modes (" +
+            std::to_string(s.by_parts.value_or(0)) +
+            " of the timed batches' parts), or regimes, a disturbance of the run, the host's steal "
+            "time or the host moving during a repetition, or the run's pace beside them (" +
             std::to_string(s.by_pace.value_or(0)) + "), each within the limit), " +
             std::to_string(s.over - *s.explained) + " unexplained (" +
             share_text(s.over - *s.explained, s.over) + ")";
@@ -689,6 +690,7 @@ ordered_json spread_json(const spread_summary& s) {
   if (s.explained) {
     doc["explained"] = counted(*s.explained, s.over);
     doc["explained_by_run_pace"] = counted(s.by_pace.value_or(0), s.over);
+    doc["explained_by_part_modes"] = counted(s.by_parts.value_or(0), s.over);
     doc["unexplained"] = counted(s.over - *s.explained, s.over);
     doc["unexplained_with_a_cause_named"] = counted(s.cause_named.value_or(0), s.over);
     doc["unexplained_by_one_repetition_alone"] = counted(s.one_alone.value_or(0), s.over);

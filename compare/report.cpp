@@ -210,6 +210,8 @@ stated_estimate parse_estimate(const json& e, const std::string& path, const std
   s.interval = interval_field(e);
   const auto modes = e.find("modes");
   s.multimodal = modes != e.end() && modes->is_array() && !modes->empty();
+  s.part_modes =
+      s.multimodal && modes->front().is_object() && modes->front().contains("sub_batches");
   const auto cause = e.find("spread_cause");
   s.spread_cause = cause != e.end() && cause->is_string() && !cause->get<std::string>().empty();
   const auto outlier = e.find("spread_outlier");
@@ -223,6 +225,8 @@ stated_estimate parse_estimate(const json& e, const std::string& path, const std
     s.disturbed = disturbed->get<std::size_t>();
   if (const auto stolen = e.find("stolen"); stolen != e.end() && stolen->is_number_unsigned())
     s.stolen = stolen->get<std::size_t>();
+  if (const auto moved = e.find("moved"); moved != e.end() && moved->is_number_unsigned())
+    s.moved = moved->get<std::size_t>();
   if (const auto by_regime = e.find("by_regime"); by_regime != e.end() && by_regime->is_array()) {
     s.regimes = by_regime->size();
     for (const json& r : *by_regime) {

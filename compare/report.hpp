@@ -73,6 +73,9 @@ struct stated_estimate {
   // One repetition alone spreads them over the limit, the others lying within it
   // (`spread_outlier`, newer reports).
   bool spread_outlier = false;
+  // Its modes are those of the parts of its repetitions' timed batches (each mode states
+  // `sub_batches`, newer reports), not of the repetitions.
+  bool part_modes = false;
   // Max / min over the repetitions it is judged on (`spread`), when the report states it.
   std::optional<double> spread;
   // The same taken to the run's pace beside each repetition (`spread_at_run_pace`, newer
@@ -85,6 +88,9 @@ struct stated_estimate {
   // Repetitions it leaves out for the steal time the host took of the peers' CPUs during their
   // batch (`stolen`, newer reports).
   std::size_t stolen = 0;
+  // Repetitions it leaves out for belonging to no regime: the host moved during them (`moved`,
+  // newer reports).
+  std::size_t moved = 0;
   // Its value in each regime it met (`by_regime`): the regime's index in the report's
   // context.ipcbench.regimes, the repetitions there, their median and, where the report states
   // one (newer reports, enough repetitions there), that median's interval. Entries without a

@@ -81,7 +81,7 @@ struct interval_tally {
 
 spread_summary spread_of(const report& r) {
   spread_summary s;
-  if (r.origin().estimates) s.explained = s.by_pace = s.cause_named = s.one_alone = 0;
+  if (r.origin().estimates) s.explained = s.by_pace = s.by_parts = s.cause_named = s.one_alone = 0;
   for (const benchmark_samples& b : r.benchmarks()) {
     const char* metric = main_metric(b);
     if (!metric || b.status != run_status::ok) continue;
@@ -92,18 +92,19 @@ spread_summary spread_of(const report& r) {
     if (!(safe_ratio(*high, *low) > kSpreadLimit)) continue;
     ++s.over;
     if (!s.explained || !b.estimate) continue;
-    // Regimes, a disturbance of the run or the host's steal time explain the spread only where
-    // the repetitions the estimate is judged on (one regime, without those in a disturbance or
-    // with steal time) do not spread over the limit themselves (a report too old to state `spread`:
-    // as long as they span regimes).
-    const bool regimes_explain =
-        (b.estimate->regimes > 1 || b.estimate->disturbed > 0 || b.estimate->stolen > 0) &&
-        !(b.estimate->spread.value_or(1.0) > kSpreadLimit);
+    // Regimes, a disturbance of the run, the host's steal time or the host moving during a
+    // repetition explain the spread only where the repetitions the estimate is judged on (one
+    // regime, without those in a disturbance, with steal time or in no regime) do not spread over
+    // the limit themselves (a report too old to state `spread`: as long as they span regimes).
+    const bool regimes_explain = (b.estimate->regimes > 1 || b.estimate->disturbed > 0 ||
+                                  b.estimate->stolen > 0 || b.estimate->moved > 0) &&
+                                 !(b.estimate->spread.value_or(1.0) > kSpreadLimit);
     // The run's pace beside the repetitions it is judged on accounts for their spread.
     const bool pace_explains =
         b.estimate->spread_at_run_pace && !(*b.estimate->spread_at_run_pace > kSpreadLimit);
     if (b.estimate->multimodal || regimes_explain) {
       ++*s.explained;
+      if (b.estimate->part_modes) ++*s.by_parts;
     } else if (pace_explains) {
       ++*s.explained;
       ++*s.by_pace;

@@ -48,10 +48,12 @@ struct ranking_agreement {
 
 // Within one report: the one-pair ok benchmarks with at least two repetitions of their main
 // metric (latency: rtt_p50_ns, throughput: bytes_per_second), and how many spread over the limit.
-// A report with estimates also says which of those it explains: the estimate lists modes, or its
+// A report with estimates also says which of those it explains: the estimate lists modes (of its
+// repetitions, or of the parts of their timed batches: counted apart as well), or its
 // repetitions span more than one regime (`by_regime`), or it left some out for lying in a
-// disturbance of the run (`disturbed`) or for the host's steal time during their batch
-// (`stolen`), and those it is judged on spread no more than the limit (`spread`): a spread
+// disturbance of the run (`disturbed`), for the host's steal time during their batch (`stolen`)
+// or for belonging to no regime, the host having moved during them (`moved`), and those it is
+// judged on spread no more than the limit (`spread`): a spread
 // within one regime is not the regimes' doing, even in a benchmark that also ran in another. So
 // does the run's pace beside them (`spread_at_run_pace`, newer reports): taken to the pace the
 // other benchmarks kept next to each repetition, those it is judged on spread no more than the
@@ -65,6 +67,7 @@ struct spread_summary {
   std::size_t over = 0;
   std::optional<std::size_t> explained;    // of `over`; only for a report with estimates
   std::optional<std::size_t> by_pace;      // of `explained`: by the run's pace alone; the same
+  std::optional<std::size_t> by_parts;     // of `explained`: by modes of batch parts; the same
   std::optional<std::size_t> cause_named;  // of `over - explained`; the same
   std::optional<std::size_t> one_alone;    // of `over - explained`; the same
 };

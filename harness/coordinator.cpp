@@ -393,6 +393,7 @@ group_reports drive(const run_request& req, const group_program& program,
   go.count = timed_count(req, per_message);
   go.count = (go.count + go.rtt_batch - 1) / go.rtt_batch * go.rtt_batch;
   go.warm = flowing_warmup_count(req, per_message);
+  go.sub_batches = sub_batches_for(req, program.topo.has_value(), go.count, go.rtt_batch);
   if (req.pat == pattern::latency && !req.lossy)
     go.turnaround_stride = kTurnaroundStride * go.rtt_batch;
   const auto warm_deadline = req.timeout + batch_allowance(go.warm, per_message);
@@ -525,6 +526,14 @@ std::uint64_t rtt_batch_for(const run_request& req, double rtt_ns) {
   // Two clock reads per sample cost 2 * timer_ns; batch until that is at most 2 % of a sample.
   const double k = std::ceil(2 * req.timer_ns / (kTimerShare * rtt_ns));
   return static_cast<std::uint64_t>(std::clamp(k, 1.0, 1024.0));
+}
+
+std::uint64_t sub_batches_for(const run_request& req, bool topology, std::uint64_t count,
+                              std::uint64_t rtt_batch) {
+  if (topology || req.lossy || req.send_rate > 0) return 0;
+  const std::uint64_t units =
+      req.pat == pattern::latency ? count / std::max<std::uint64_t>(rtt_batch, 1) : count;
+  return units >= kSubBatches * kSubBatchMinimum ? kSubBatches : 0;
 }
 
 std::uint64_t timed_count(const run_request& req, double warm_ns_per_message) {

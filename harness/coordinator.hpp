@@ -132,4 +132,14 @@ std::uint64_t rtt_batch_for(const run_request& req, double rtt_ns);
 // trip, so its clock reads touch at most one sample in kTurnaroundStride.
 inline constexpr std::uint64_t kTurnaroundStride = 64;
 
+// One pair's timed batch in kSubBatches parts (go_order::sub_batches), so that a change of the
+// host's speed inside a repetition shows in it (a copy rate that flips every 20 ms to 1 s, a
+// batch of 15-30 ms): each part's rate or median round trip (run_result::sub_values). Only
+// where every part holds kSubBatchMinimum messages (a stream) or samples (ping-pong) at least;
+// not for a lossy or paced channel, nor a topology.
+inline constexpr std::uint64_t kSubBatches = 4;
+inline constexpr std::uint64_t kSubBatchMinimum = 16;
+std::uint64_t sub_batches_for(const run_request& req, bool topology, std::uint64_t count,
+                              std::uint64_t rtt_batch);
+
 }  // namespace ipcbench

@@ -8,6 +8,33 @@
 
 namespace ipcbench {
 
+namespace {
+
+// run_result::sub_values from the peers' reports; empty where either side's parts are missing.
+std::vector<double> sub_values_of(const run_request& req, const batch_reports& b) {
+  std::vector<double> out;
+  if (req.pat == pattern::latency) {
+    for (const std::int64_t p50 : b.producer.sub_p50_ns) out.push_back(static_cast<double>(p50));
+    return out;
+  }
+  const std::vector<std::int64_t>& ends = b.consumer.sub_ends_ns;
+  const std::uint64_t parts = ends.size();
+  std::int64_t from = b.producer.t0;
+  std::uint64_t done = 0;
+  for (std::uint64_t k = 1; k <= parts; ++k) {
+    const std::uint64_t end = sub_batch_end(b.count, parts, 1, k);
+    const std::int64_t ns = ends[k - 1] - from;
+    if (ns <= 0 || end <= done) return {};
+    out.push_back(static_cast<double>(end - done) * static_cast<double>(req.message_size) * 1e9 /
+                  static_cast<double>(ns));
+    from = ends[k - 1];
+    done = end;
+  }
+  return out;
+}
+
+}  // namespace
+
 run_result assemble(const run_request& req, const batch_reports& b) {
   run_result res;
   const peer_report& pr = b.producer;
@@ -37,6 +64,7 @@ run_result assemble(const run_request& req, const batch_reports& b) {
   } else {
     res.elapsed_ns = cr.t1 - pr.t0;
   }
+  res.sub_values = sub_values_of(req, b);
   const std::uint64_t content_errors = res.integrity_errors;
   const bool latency = req.pat == pattern::latency;
   std::uint64_t loss_of = 0;

@@ -518,6 +518,16 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   }
 
   const auto go = expect_message<go_order>(ctl, req.timeout * 2);
+  // The parts of the timed batch (go_order::sub_batches): a stream's consumer reads the clock at
+  // the end of each; ping-pong's producer records each part's round trips in a histogram of its
+  // own, merged into the batch's after the clock stops. Made before the warm-up, so that their
+  // memory is neither allocated nor first touched between the warm-up and the timed batch.
+  const bool split = go.sub_batches > 1 && !req.lossy;
+  const bool split_stream = split && r == role::consumer && req.pat == pattern::throughput;
+  const bool split_rtt = split && r == role::producer && req.pat == pattern::latency;
+  std::vector<histogram> parts(split_rtt ? go.sub_batches : 0);
+  std::vector<std::int64_t> part_ends;
+  if (split_stream) part_ends.reserve(go.sub_batches);
   if (req.lossy) s.seqs.extend_to(s.next_seq + go.warm + go.count);
   // The warm-up, sized to a time, flows straight into a round-trip batch: no pause in which a
   // CPU could go idle, so the first timed message finds both peers as warm as the last (a
@@ -575,9 +585,25 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   if (read_helpers) helpers0 = helper_cpu_now(go.helper_pids);
   const peer_cpu c0 = cpu_now();
   const std::int64_t t0 = now_ns();
-  batch(go.count, timing);
+  if (split_stream || split_rtt) {
+    std::uint64_t done = 0;
+    for (std::uint64_t k = 1; k <= go.sub_batches; ++k) {
+      const std::uint64_t end = sub_batch_end(go.count, go.sub_batches, go.rtt_batch, k);
+      if (split_rtt) timing.rtt = &parts[k - 1];
+      batch(end - done, timing);
+      done = end;
+      if (split_stream) part_ends.push_back(now_ns());
+    }
+  } else {
+    batch(go.count, timing);
+  }
   const std::int64_t t1 = now_ns();
   const peer_cpu c1 = cpu_now();
+  for (const histogram& part : parts) {
+    report.sub_p50_ns.push_back(part.percentile(50));
+    rtt.merge(part);
+  }
+  report.sub_ends_ns = std::move(part_ends);
   if (read_helpers) {
     const auto helpers1 = helper_cpu_now(go.helper_pids);
     if (helpers0 && helpers1) report.helper_cpu_ns = *helpers1 - *helpers0;

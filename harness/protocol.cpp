@@ -42,6 +42,7 @@ void to_json(nlohmann::json& j, const go_order& m) {
   j["stat_cpus"] = m.stat_cpus;
   if (!m.helper_pids.empty()) j["helper_pids"] = m.helper_pids;
   if (m.barrier) j["barrier_ms"] = m.barrier_ms;
+  if (m.sub_batches != 0) j["sub_batches"] = m.sub_batches;
 }
 void from_json(const nlohmann::json& j, go_order& m) {
   m.warm = j.at("warm").get<std::uint64_t>();
@@ -52,6 +53,7 @@ void from_json(const nlohmann::json& j, go_order& m) {
   m.helper_pids = j.value("helper_pids", std::vector<int>{});
   m.barrier = j.contains("barrier_ms");
   m.barrier_ms = j.value("barrier_ms", std::int64_t{0});
+  m.sub_batches = j.value("sub_batches", std::uint64_t{0});
 }
 
 void to_json(nlohmann::json& j, const warmed_notice&) {
@@ -117,6 +119,8 @@ void to_json(nlohmann::json& j, const peer_report& m) {
   if (m.torn) j["torn"] = *m.torn;
   if (m.work_hash) j["work_hash"] = *m.work_hash;
   if (!m.delay_ns.empty()) j["delay_ns"] = m.delay_ns;
+  if (!m.sub_ends_ns.empty()) j["sub_ends_ns"] = m.sub_ends_ns;
+  if (!m.sub_p50_ns.empty()) j["sub_p50_ns"] = m.sub_p50_ns;
 }
 
 void from_json(const nlohmann::json& j, peer_report& m) {
@@ -162,6 +166,8 @@ void from_json(const nlohmann::json& j, peer_report& m) {
   m.delay_ns.clear();
   if (j.contains("delay_ns"))
     m.delay_ns = j.at("delay_ns").get<std::vector<std::vector<std::int64_t>>>();
+  m.sub_ends_ns = j.value("sub_ends_ns", std::vector<std::int64_t>{});
+  m.sub_p50_ns = j.value("sub_p50_ns", std::vector<std::int64_t>{});
 }
 
 void to_json(nlohmann::json& j, const exit_order&) {

@@ -64,7 +64,20 @@ struct go_order {
   // producer's clock starts would drain inside the timed window (a deep queue reads slow).
   bool barrier = false;
   std::int64_t barrier_ms = 0;
+  // One pair, not lossy: the timed batch in this many parts (sub_batch_end), back to back with
+  // nothing between them but, at each part's end, one clock read (the consumer of a stream) or a
+  // switch to the next histogram (the producer of ping-pong). 0: one part.
+  std::uint64_t sub_batches = 0;
 };
+
+// The messages (round trips) of a timed batch of `count` through the end of part `part` (1 to
+// `parts`) of go_order::sub_batches, whole multiples of `unit` (go_order::rtt_batch) but the
+// last, which ends at `count`. Both peers and the coordinator split a batch by it.
+constexpr std::uint64_t sub_batch_end(std::uint64_t count, std::uint64_t parts, std::uint64_t unit,
+                                      std::uint64_t part) {
+  if (part >= parts) return count;
+  return count / unit * part / parts * unit;
+}
 
 // Peer (a stream, go_order::barrier): its warm-up is done, every warm-up message sent (a
 // producer) or received and checked (a consumer).
@@ -113,6 +126,10 @@ struct peer_report {
   // fan_in/N and fan_out/N (harness/delay.hpp): the notes of the sampled timed records, one list
   // per stream this member sends or takes (a fan-in consumer: one per producer), -1 where none.
   std::vector<std::vector<std::int64_t>> delay_ns;
+  // go_order::sub_batches: the consumer of a stream, now_ns() at the end of each part; the
+  // producer of ping-pong, each part's median round trip (or sample, go_order::rtt_batch).
+  std::vector<std::int64_t> sub_ends_ns;
+  std::vector<std::int64_t> sub_p50_ns;
 };
 
 // Coordinator: both reports are in; the peer may free its buffers and exit.

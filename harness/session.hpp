@@ -210,6 +210,11 @@ struct run_result {
   // without them, thread peers, or a peer not pinned to one CPU.
   std::optional<library_time> producer_library, consumer_library;
   std::optional<group_outcome> group;  // group runs only (harness/coordinator.hpp)
+  // The timed batch's parts in order (go_order::sub_batches), one pair only: each part's median
+  // round trip in ns (latency) or its rate in bytes per second (throughput: the first part from
+  // the producer's start, each later one from the consumer's end of the part before). Empty
+  // where the batch was not split.
+  std::vector<double> sub_values;
 
   // Both peers' CPU time, plus the helpers' (helper_cpu_ns) when there are any, per message.
   double cpu_ns_per_message() const noexcept;

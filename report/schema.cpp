@@ -214,6 +214,7 @@ void to_json(nlohmann::json& j, const repetition_fields& r) {
   if (r.latency_percentiles_ns) j[field::kLatencyPercentiles] = *r.latency_percentiles_ns;
   if (r.rtt_clock) j[field::kRttClock] = *r.rtt_clock;
   if (r.rtt_tails) j[field::kRttTails] = *r.rtt_tails;
+  if (r.sub_batches) j[field::kSubBatches] = *r.sub_batches;
   if (r.start_unix_ns) j[field::kStartUnixNs] = *r.start_unix_ns;
   if (r.order) j[field::kOrder] = *r.order;
   if (r.group) j[field::kGroup] = *r.group;

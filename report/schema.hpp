@@ -61,6 +61,7 @@ inline constexpr char kLibraryThreads[] = "library_threads";
 inline constexpr char kTurnaroundPercentiles[] = "turnaround_percentiles_ns";
 inline constexpr char kRttClock[] = "rtt_clock";
 inline constexpr char kRttTails[] = "rtt_tails";
+inline constexpr char kSubBatches[] = "sub_batches";
 // Topology benchmarks only (absent on a one-pair benchmark): "pairs", "fan_in" or "fan_out",
 // and its N.
 inline constexpr char kTopology[] = "topology";
@@ -292,6 +293,9 @@ struct repetition_fields {
   // mean of rtt_batch round trips, why the percentiles above p50 and the max are null.
   std::optional<std::string> rtt_clock;
   std::optional<std::string> rtt_tails;
+  // The timed batch's parts in order (run_result::sub_values), where it was split: each part's
+  // median round trip in ns (latency) or its rate in bytes per second (throughput).
+  std::optional<std::vector<double>> sub_batches;
   // When the repetition started (Unix time, ns) and its place in the run's order (0, 1, ...):
   // with interleaved repetitions, what ran when.
   std::optional<std::int64_t> start_unix_ns;

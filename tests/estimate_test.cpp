@@ -423,6 +423,46 @@ TEST(Modes, ASingleOutlierIsNoMode) {
   EXPECT_EQ(detect_modes(v).size(), 1u);
 }
 
+TEST(PartModes, PartsThatAgreeAreNoModes) {
+  EXPECT_TRUE(
+      estimate::detect_part_modes({{10, 10.2, 9.9, 10.1}, {10.3, 10, 10.1, 9.8}}, 1.5).empty());
+}
+
+TEST(PartModes, TwoLevelsEachHeldByTwoRepetitionsAreModes) {
+  const auto m = estimate::detect_part_modes(
+      {{10, 10.1, 9.9, 10}, {20, 20.5, 19.5, 20}, {10.2, 9.8, 10, 10.1}, {21, 20, 19.8, 20.2}},
+      1.5);
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].parts, 8u);
+  EXPECT_EQ(m[0].repetitions, (std::vector<std::size_t>{0, 2}));
+  EXPECT_EQ(m[1].repetitions, (std::vector<std::size_t>{1, 3}));
+  EXPECT_DOUBLE_EQ(m[1].value, 20);  // 19.5 19.8 20 20 | 20 20.2 20.5 21
+}
+
+TEST(PartModes, ARepetitionApartIsNoModeHoweverManyItsParts) {
+  // Three repetitions at 10, one at 20 throughout: its four parts are one stretch of time.
+  EXPECT_TRUE(
+      estimate::detect_part_modes(
+          {{10, 10.1, 9.9, 10}, {10.2, 9.8, 10, 10.1}, {10, 10, 10.1, 9.9}, {20, 20, 20, 20}}, 1.5)
+          .empty());
+}
+
+TEST(PartModes, ALevelThatChangesWithinARepetitionIsNamedInBoth) {
+  const auto m = estimate::detect_part_modes(
+      {{10, 10, 20, 20.2}, {10.1, 9.9, 10, 10.2}, {20, 19.8, 20.1, 10}}, 1.5);
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_EQ(m[0].repetitions, (std::vector<std::size_t>{0, 1, 2}));
+  EXPECT_EQ(m[1].repetitions, (std::vector<std::size_t>{0, 2}));
+}
+
+TEST(PartModes, AGroupThatSpreadsOverTheLimitLeavesNoModes) {
+  // 10 to 16 (1.6x) against 100: two groups, but the first spreads over 1.5x itself.
+  EXPECT_TRUE(
+      estimate::detect_part_modes(
+          {{10, 11, 12, 13}, {14, 15, 16, 16}, {100, 100, 100, 100}, {100, 101, 99, 100}}, 1.5)
+          .empty());
+}
+
 // A benchmark whose repetitions ran in both regimes: judged on those in the reference regime.
 // Adds an ok repetition of `value` with the cache-line round trip `line` beside it, numbered
 // `order` (which then counts on).
@@ -658,6 +698,39 @@ TEST(Answer, AMultimodalEstimateNamesItsModesAndTheirCause) {
   EXPECT_NE(j["mode_cause"].get<std::string>().find("4.0x"), std::string::npos);
 }
 
+TEST(Answer, RepetitionsThatSpreadWithoutModesGetTheModesOfTheirBatchesParts) {
+  // Four repetitions, 10 and 20 GB/s two each (too few a side for modes of the repetitions),
+  // each one's four parts at its level but the last, which changes within its batch.
+  benchmark_history h{.name = "x", .metric = "bytes_per_second", .samples = {}, .stopped = "cap"};
+  const std::vector<std::vector<double>> parts = {{10e9, 10e9, 10.1e9, 9.9e9},
+                                                  {20e9, 20e9, 20.2e9, 19.8e9},
+                                                  {10e9, 9.8e9, 10.2e9, 10e9},
+                                                  {20e9, 20.1e9, 10e9, 10.1e9}};
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    repetition_sample s;
+    s.order = i;
+    s.ok = true;
+    s.value = i % 2 == 0 ? 10e9 : 18e9;
+    s.sub_values = parts[i];
+    h.samples.push_back(s);
+  }
+  auto j = estimate_json(h, find_regimes({h}), {});
+  ASSERT_EQ(j["modes"].size(), 2u) << j.dump();
+  EXPECT_EQ(j["modes"][0]["sub_batches"], 10);
+  EXPECT_EQ(j["modes"][0]["repetitions"], 3);
+  EXPECT_DOUBLE_EQ(j["modes"][0]["share"].get<double>(), 10.0 / 16);
+  EXPECT_EQ(j["modes"][1]["sub_batches"], 6);
+  EXPECT_NE(j["mode_cause"].get<std::string>().find("1 of 4 repetitions have parts in more than "
+                                                    "one"),
+            std::string::npos)
+      << j["mode_cause"];
+  EXPECT_TRUE(j["spread_cause"].is_null());
+  // A repetition whose batch was not split: no modes of parts.
+  h.samples[3].sub_values.clear();
+  j = estimate_json(h, find_regimes({h}), {});
+  EXPECT_TRUE(j["modes"].is_null());
+}
+
 TEST(Answer, AModeWhereOnePeerWorksHarderPerMessageNamesThatPeer) {
   // tcp at 1 MiB on the development VM: two rates in one state of the host, the producer
   // spending 1.7x the CPU per message in the slow one, both peers together 1.4x.
@@ -820,6 +893,24 @@ TEST(Answer, RepetitionsDuringWhoseBatchTheHostStoleThePeersCpusAreLeftOutWhereO
   for (auto& s : h.samples) s.steal_ns = 10'000'000;
   j = estimate_json(h, find_regimes({}), {});
   EXPECT_EQ(j["stolen"], 0);
+  EXPECT_EQ(j["used"], 5);
+}
+
+TEST(Answer, RepetitionsDuringWhichTheHostMovedAreLeftOutAndCounted) {
+  // Four with a cache-line floor beside them; the slow one's floors before and after differed
+  // (moved), so it has none: it belongs to no regime, and the estimate says it left it out.
+  benchmark_history h = history_of("x/latency/64/cross", {1e4, 1.02e4, 0.98e4, 1e4, 2.5e4});
+  for (auto& s : h.samples) s.line_ns = 130;
+  h.samples.back().line_ns.reset();
+  h.samples.back().moved = true;
+  auto j = estimate_json(h, find_regimes({h}), {});
+  EXPECT_EQ(j["moved"], 1);
+  EXPECT_EQ(j["used"], 4);
+  EXPECT_NEAR(j["spread"].get<double>(), 1.02 / 0.98, 1e-9);
+  // Without floors at all there are no regimes, and nothing is left out for moving.
+  for (auto& s : h.samples) s.line_ns.reset();
+  j = estimate_json(h, find_regimes({h}), {});
+  EXPECT_EQ(j["moved"], 0);
   EXPECT_EQ(j["used"], 5);
 }
 

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "harness/calibrate.hpp"
@@ -183,6 +184,85 @@ TEST(RoundTripTails, NullChannelTimesOneByOneWithTheTsc) {
   ASSERT_EQ(r.status, run_status::ok) << r.reason;
   EXPECT_EQ(r.clock, rtt_clock::tsc);
   EXPECT_EQ(r.rtt.count(), r.messages);
+}
+
+// The parts of a timed batch (go_order::sub_batches). A pipe whose consumer takes 100 us over
+// each message of the third quarter of a stream's timed batch of 1,000: that part alone reads
+// slow, and the parts together take the batch's window.
+constexpr std::uint64_t kPartsTimed = 1000;
+std::uint64_t parts_first_timed = 0;  // the first timed message's place in the run
+
+class slow_third_quarter_endpoint {
+ public:
+  static constexpr const char* kId = "slow_part_pipe";
+  slow_third_quarter_endpoint(stream_endpoint inner, bool producer)
+      : inner_(std::move(inner)), producer_(producer) {}
+  io_status send(std::span<const std::byte> msg) { return inner_.send(msg); }
+  std::ptrdiff_t receive(std::span<std::byte> buf) {
+    const std::uint64_t k = n_++;
+    if (!producer_ && k >= parts_first_timed + kPartsTimed / 2 &&
+        k < parts_first_timed + 3 * kPartsTimed / 4) {
+      const timespec wait{0, 100'000};
+      ::nanosleep(&wait, nullptr);
+    }
+    return inner_.receive(buf);
+  }
+
+ private:
+  stream_endpoint inner_;
+  bool producer_;
+  std::uint64_t n_ = 0;
+};
+
+using slow_part_pipe = test::wrapped_pipe<slow_third_quarter_endpoint>;
+
+TEST(BatchParts, AStreamsSlowQuarterShowsInItsPartAlone) {
+  run_request req = slow_stream();
+  req.fixed_messages = kPartsTimed;
+  parts_first_timed = kSizing + warmup_count(req);
+  const run_result r = run_channel<slow_part_pipe>(slow_part_pipe::describe(), req);
+  ASSERT_EQ(r.status, run_status::ok) << r.reason;
+  ASSERT_EQ(r.sub_values.size(), kSubBatches);
+  // 250 messages of 100 us at least: 160 KB/s at most, where a pipe moves megabytes.
+  EXPECT_LT(r.sub_values[2], 64 * 250 / 0.025);
+  for (const std::size_t k : {0, 1, 3}) EXPECT_GT(r.sub_values[k], 5 * r.sub_values[2]) << k;
+  // Each part's time (its bytes over its rate) adds up to the batch's window, less the clock
+  // reads between the consumer's last part and its end.
+  double ns = 0;
+  for (const double rate : r.sub_values) ns += 64.0 * (kPartsTimed / kSubBatches) * 1e9 / rate;
+  EXPECT_LE(ns, static_cast<double>(r.elapsed_ns));
+  EXPECT_GT(ns, 0.99 * static_cast<double>(r.elapsed_ns));
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(BatchParts, ARoundTripBatchsPartsHoldItsMedian) {
+  run_request req = short_round_trips(0);
+  req.timer_ns = 0;  // every round trip a sample: 500 a part
+  const run_result r = run_channel<stalling_pipe>(stalling_pipe::describe(), req);
+  ASSERT_EQ(r.status, run_status::ok) << r.reason;
+  ASSERT_EQ(r.sub_values.size(), kSubBatches);
+  // The median of all the samples lies between the smallest and the largest part's median.
+  const auto [lo, hi] = std::minmax_element(r.sub_values.begin(), r.sub_values.end());
+  EXPECT_GT(*lo, 0);
+  const auto p50 = static_cast<double>(r.rtt.percentile(50));
+  EXPECT_LE(*lo, p50 * 1.01);
+  EXPECT_GE(*hi, p50 * 0.99);
+  EXPECT_EQ(r.rtt.count() * r.rtt_batch, r.messages);  // every part merged into the whole
+  EXPECT_TRUE(test::no_children());
+}
+
+TEST(BatchParts, AFewMessagesAreNotSplit) {
+  // 50 timed messages: fewer than kSubBatches x kSubBatchMinimum.
+  const mapping m = map_shared_anonymous(sizeof(stream_log), "stream log");
+  current_log = reinterpret_cast<stream_log*>(m.data());
+  const run_result r = run_channel<noting_pipe>(noting_pipe::describe(), slow_stream());
+  ASSERT_EQ(r.status, run_status::ok) << r.reason;
+  EXPECT_TRUE(r.sub_values.empty());
+  EXPECT_EQ(sub_batches_for(slow_stream(), false, 64, 1), kSubBatches);
+  EXPECT_EQ(sub_batches_for(slow_stream(), true, 64, 1), 0u);  // a topology
+  run_request lossy = slow_stream();
+  lossy.lossy = true;
+  EXPECT_EQ(sub_batches_for(lossy, false, 1000, 1), 0u);
 }
 
 }  // namespace

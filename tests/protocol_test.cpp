@@ -331,6 +331,40 @@ TEST(Assemble, ThroughputRunsFromProducerStartToConsumerEnd) {
   EXPECT_EQ(r.elapsed_ns, 8000);
 }
 
+TEST(Protocol, BatchPartsReadBack) {
+  go_order go;
+  go.sub_batches = 4;
+  EXPECT_EQ(nlohmann::json(go).get<go_order>().sub_batches, 4u);
+  EXPECT_FALSE(nlohmann::json(go_order{}).contains("sub_batches"));
+  peer_report r = report_of(10, 0, 1);
+  r.sub_ends_ns = {5, 9};
+  r.sub_p50_ns = {700, 800};
+  const auto back = nlohmann::json(r).get<peer_report>();
+  EXPECT_EQ(back.sub_ends_ns, (std::vector<std::int64_t>{5, 9}));
+  EXPECT_EQ(back.sub_p50_ns, (std::vector<std::int64_t>{700, 800}));
+  EXPECT_FALSE(nlohmann::json(report_of(10, 0, 1)).contains("sub_ends_ns"));
+}
+
+TEST(Assemble, AStreamsPartsRunFromTheProducersStartAndEachPartsEnd) {
+  // 8 messages of 100 bytes in 4 parts of 2: the first from the producer's start (1000), each
+  // later one from the consumer's end of the part before.
+  run_request req;
+  req.pat = pattern::throughput;
+  req.message_size = 100;
+  peer_report consumer = report_of(8, 1100, 9000);
+  consumer.sub_ends_ns = {2000, 4000, 5000, 9000};
+  const run_result r = assemble(req, batch_reports{8, report_of(8, 1000, 2000), consumer});
+  ASSERT_EQ(r.sub_values.size(), 4u);
+  EXPECT_DOUBLE_EQ(r.sub_values[0], 200 * 1e9 / 1000);
+  EXPECT_DOUBLE_EQ(r.sub_values[1], 200 * 1e9 / 2000);
+  EXPECT_DOUBLE_EQ(r.sub_values[2], 200 * 1e9 / 1000);
+  EXPECT_DOUBLE_EQ(r.sub_values[3], 200 * 1e9 / 4000);
+  EXPECT_EQ(sub_batch_end(8, 4, 1, 1), 2u);
+  EXPECT_EQ(sub_batch_end(10, 4, 2, 1), 2u);  // whole multiples of rtt_batch, the last to 10
+  EXPECT_EQ(sub_batch_end(10, 4, 2, 3), 6u);
+  EXPECT_EQ(sub_batch_end(10, 4, 2, 4), 10u);
+}
+
 TEST(Assemble, ContentErrorsFailWithBothSummaries) {
   run_request req;
   req.pat = pattern::throughput;

@@ -940,14 +940,16 @@ TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
         // Over 1.5x in A: unix_stream (30000 / 5700, one regime, unexplained) and tcp (37200 /
         // 8700, two regimes); in B: tcp (two modes) and the throughput (two regimes).
         "repetitions spread over 1.5x (max/min of the main metric) in A: 2 of 4 benchmarks "
-        "(50.00 %); the report explains 1 of them (50.00 %: modes, or regimes, a disturbance of "
-        "the run or the host's steal time, or the run's pace beside them (0), each within the "
-        "limit), 1 unexplained "
+        "(50.00 %); the report explains 1 of them (50.00 %: modes (0 of the timed batches' parts), "
+        "or regimes, a "
+        "disturbance of the run, the host's steal time or the host moving during a repetition, "
+        "or the run's pace beside them (0), each within the limit), 1 unexplained "
         "(50.00 %)\n",
         "repetitions spread over 1.5x (max/min of the main metric) in B: 2 of 4 benchmarks "
-        "(50.00 %); the report explains 2 of them (100.00 %: modes, or regimes, a disturbance "
-        "of the run or the host's steal time, or the run's pace beside them (0), each within the "
-        "limit), 0 unexplained "
+        "(50.00 %); the report explains 2 of them (100.00 %: modes (0 of the timed batches' "
+        "parts), or regimes, a "
+        "disturbance of the run, the host's steal time or the host moving during a repetition, "
+        "or the run's pace beside them (0), each within the limit), 0 unexplained "
         "(0.00 %)\n"})
     EXPECT_NE(r.out.find(line), std::string::npos) << "no \"" << line << "\" in:\n" << r.out;
 
@@ -969,6 +971,7 @@ TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
                   {"share", 0.5},
                   {"explained", {{"benchmarks", 1}, {"share", 0.5}}},
                   {"explained_by_run_pace", {{"benchmarks", 0}, {"share", 0.0}}},
+                  {"explained_by_part_modes", {{"benchmarks", 0}, {"share", 0.0}}},
                   {"unexplained", {{"benchmarks", 1}, {"share", 0.5}}},
                   {"unexplained_with_a_cause_named", {{"benchmarks", 0}, {"share", 0.0}}},
                   {"unexplained_by_one_repetition_alone", {{"benchmarks", 0}, {"share", 0.0}}}}));
@@ -982,13 +985,15 @@ TEST_F(SameAnswer, ASpreadWhoseCauseTheReportNamesIsCountedApart) {
   json a = json::parse(slurp(fixture("regimes_a.json")));
   a["estimates"]["unix_stream/latency/64/cross"]["spread_cause"] =
       "the wake-up floor beside the slowest repetition (5.3x the fastest) is 4.0x the fastest's";
-  expect_in(same_answer_against_regimes_b("a.json", a),
-            "in A: 2 of 4 benchmarks (50.00 %); the report explains 1 of them (50.00 %: modes, or "
-            "regimes, a disturbance of the run or the host's steal time, or the run's pace beside "
-            "them (0), each within the limit), 1 unexplained (50.00 %), "
-            "of which it names a cause "
-            "for 1 (the CPU, a floor beside the slowest repetition, or the mechanism's own "
-            "threads on the peers' CPUs)\n");
+  expect_in(
+      same_answer_against_regimes_b("a.json", a),
+      "in A: 2 of 4 benchmarks (50.00 %); the report explains 1 of them (50.00 %: modes (0 of the "
+      "timed batches' parts), or regimes, a disturbance of the run, the host's steal time or "
+      "the host moving during a repetition, or the run's pace beside them (0), each within "
+      "the limit), 1 unexplained (50.00 %), "
+      "of which it names a cause "
+      "for 1 (the CPU, a floor beside the slowest repetition, or the mechanism's own "
+      "threads on the peers' CPUs)\n");
   const json spread = spread_a_against_regimes_b("a.json", a);
   EXPECT_EQ(spread["unexplained"], json({{"benchmarks", 1}, {"share", 0.5}}));
   EXPECT_EQ(spread["unexplained_with_a_cause_named"], json({{"benchmarks", 1}, {"share", 0.5}}));
@@ -1002,12 +1007,14 @@ TEST_F(SameAnswer, ASpreadThatOneRepetitionMakesAloneIsCountedApartAndStaysUnexp
       {"order", 3}, {"value", 30000.0}, {"ratio", 5.0}, {"rest", 4}, {"rest_spread", 1.16}};
   a["estimates"]["unix_stream/latency/64/cross"]["spread_outlier"] = lone;
   a["estimates"]["tcp/latency/64/cross"]["spread_outlier"] = lone;  // two regimes: explained
-  expect_in(same_answer_against_regimes_b("a.json", a),
-            "in A: 2 of 4 benchmarks (50.00 %); the report explains 1 of them (50.00 %: modes, or "
-            "regimes, a disturbance of the run or the host's steal time, or the run's pace beside "
-            "them (0), each within the limit), 1 unexplained (50.00 %); one repetition alone makes "
-            "1 of them (100.00 % of "
-            "the unexplained), the others lying within the limit\n");
+  expect_in(
+      same_answer_against_regimes_b("a.json", a),
+      "in A: 2 of 4 benchmarks (50.00 %); the report explains 1 of them (50.00 %: modes (0 of the "
+      "timed batches' parts), or regimes, a disturbance of the run, the host's steal time or "
+      "the host moving during a repetition, or the run's pace beside them (0), each within "
+      "the limit), 1 unexplained (50.00 %); one repetition alone makes "
+      "1 of them (100.00 % of "
+      "the unexplained), the others lying within the limit\n");
   const json spread = spread_a_against_regimes_b("a.json", a);
   EXPECT_EQ(spread["unexplained"], json({{"benchmarks", 1}, {"share", 0.5}}));
   EXPECT_EQ(spread["unexplained_by_one_repetition_alone"],
@@ -1051,6 +1058,34 @@ TEST_F(SameAnswer, RepetitionsLeftOutForStealTimeExplainASpreadTheRestKeepWithin
   a["estimates"]["unix_stream/latency/64/cross"]["spread"] = 1.6;
   EXPECT_EQ(spread_a_against_regimes_b("a2.json", a)["explained"],
             json({{"benchmarks", 1}, {"share", 0.5}}));
+}
+
+TEST_F(SameAnswer, RepetitionsLeftOutForTheHostMovingExplainASpreadTheRestKeepWithinTheLimit) {
+  // A's unix_stream as above, its estimate saying it left one repetition out for belonging to no
+  // regime (the host moved during it), and that the rest spread 1.16x: explained; 1.6x: not.
+  json a = json::parse(slurp(fixture("regimes_a.json")));
+  a["estimates"]["unix_stream/latency/64/cross"]["spread"] = 6600.0 / 5700.0;
+  a["estimates"]["unix_stream/latency/64/cross"]["moved"] = 1;
+  EXPECT_EQ(spread_a_against_regimes_b("a.json", a)["explained"],
+            json({{"benchmarks", 2}, {"share", 1.0}}));
+  a["estimates"]["unix_stream/latency/64/cross"]["spread"] = 1.6;
+  EXPECT_EQ(spread_a_against_regimes_b("a2.json", a)["explained"],
+            json({{"benchmarks", 1}, {"share", 0.5}}));
+}
+
+TEST_F(SameAnswer, ModesOfTheBatchesPartsExplainASpreadAndAreCountedApart) {
+  // A's unix_stream (5.3x, one regime): its estimate listing modes of its batches' parts
+  // (`sub_batches` in each): explained, and counted as theirs; tcp's two regimes are not.
+  json a = json::parse(slurp(fixture("regimes_a.json")));
+  a["estimates"]["unix_stream/latency/64/cross"]["modes"] =
+      json::array({{{"value", 6000.0}, {"share", 0.75}, {"repetitions", 4}, {"sub_batches", 12}},
+                   {{"value", 30000.0}, {"share", 0.25}, {"repetitions", 2}, {"sub_batches", 4}}});
+  expect_in(same_answer_against_regimes_b("a.json", a),
+            "in A: 2 of 4 benchmarks (50.00 %); the report explains 2 of them (100.00 %: modes (1 "
+            "of the timed batches' parts), or regimes");
+  const json spread = spread_a_against_regimes_b("a.json", a);
+  EXPECT_EQ(spread["explained"], json({{"benchmarks", 2}, {"share", 1.0}}));
+  EXPECT_EQ(spread["explained_by_part_modes"], json({{"benchmarks", 1}, {"share", 0.5}}));
 }
 
 TEST_F(SameAnswer, TheRunsPaceBesideTheRepetitionsExplainsASpreadItBringsWithinTheLimit) {

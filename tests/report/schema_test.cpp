@@ -153,6 +153,7 @@ TEST(SchemaDocs, ResultsReadmeDocumentsEveryName) {
                                                field::kCpus,
                                                field::kCpu,
                                                field::kLatencyPercentiles,
+                                               field::kSubBatches,
                                                std::string_view(kContextKey),
                                                kSpawnSuffix})
     EXPECT_NE(doc.find(quoted(name)), std::string::npos) << name;
