@@ -67,22 +67,28 @@ decision decide(const stop_rule& rule, std::span<const double> basis, int repeti
 namespace {
 
 // The width of the sorted values [lo, hi), a twentieth trimmed at each end (an outlier or two
-// between two regimes must not hide the gap).
-double spread_of(const std::vector<double>& logs, std::size_t lo, std::size_t hi) {
+// between two regimes must not hide the gap). With `core`, no more than twice the width of their
+// middle half: a third state on the far side of one group, apart from it but by less than the
+// gap asked for, must not hide the gap either. A drift's middle half is half its width, so a
+// drift is as wide by either measure.
+double spread_of(const std::vector<double>& logs, std::size_t lo, std::size_t hi, bool core) {
   const std::size_t trim = (hi - lo) / 20;
-  return logs[hi - 1 - trim] - logs[lo + trim];
+  const double trimmed = logs[hi - 1 - trim] - logs[lo + trim];
+  if (!core) return trimmed;
+  const std::size_t quarter = (hi - lo) / 4;
+  return std::min(trimmed, 2 * (logs[hi - 1 - quarter] - logs[lo + quarter]));
 }
 
 // Splits the sorted log values in [lo, hi) at the widest admissible gap; appends the cut
 // positions (indices where a new group starts) to `cuts`.
 void split(const std::vector<double>& logs, std::size_t lo, std::size_t hi, std::size_t min_members,
-           double min_gap, std::size_t max_cuts, std::vector<std::size_t>& cuts) {
+           double min_gap, std::size_t max_cuts, bool core, std::vector<std::size_t>& cuts) {
   if (cuts.size() >= max_cuts || hi - lo < 2 * min_members) return;
   std::size_t best = 0;
   double best_gap = 0;
   for (std::size_t i = lo + min_members; i + min_members <= hi; ++i) {
     const double gap = logs[i] - logs[i - 1];
-    const double spread = std::max(spread_of(logs, lo, i), spread_of(logs, i, hi));
+    const double spread = std::max(spread_of(logs, lo, i, core), spread_of(logs, i, hi, core));
     if (gap >= min_gap && gap >= spread && gap > best_gap) {
       best = i;
       best_gap = gap;
@@ -90,14 +96,14 @@ void split(const std::vector<double>& logs, std::size_t lo, std::size_t hi, std:
   }
   if (best == 0) return;
   cuts.push_back(best);
-  split(logs, lo, best, min_members, min_gap, max_cuts, cuts);
-  split(logs, best, hi, min_members, min_gap, max_cuts, cuts);
+  split(logs, lo, best, min_members, min_gap, max_cuts, core, cuts);
+  split(logs, best, hi, min_members, min_gap, max_cuts, core, cuts);
 }
 
 }  // namespace
 
 grouping group_by_gaps(std::span<const double> values, std::size_t min_members, double min_ratio,
-                       std::size_t max_groups) {
+                       std::size_t max_groups, bool core_spread) {
   grouping g;
   const std::size_t n = values.size();
   g.of.assign(n, 0);
@@ -110,7 +116,7 @@ grouping group_by_gaps(std::span<const double> values, std::size_t min_members, 
   for (std::size_t i = 0; i < n; ++i) logs[i] = std::log(std::max(values[order[i]], 1e-300));
   std::vector<std::size_t> cuts;
   split(logs, 0, n, std::max<std::size_t>(min_members, 1), std::log(min_ratio),
-        max_groups > 0 ? max_groups - 1 : 0, cuts);
+        max_groups > 0 ? max_groups - 1 : 0, core_spread, cuts);
   std::sort(cuts.begin(), cuts.end());
   g.groups = cuts.size() + 1;
   std::size_t group = 0;
@@ -148,7 +154,7 @@ grouping wake_states(const std::vector<std::size_t>& members,
       window.push_back(*wake_floors[members[measured[j]]]);
     smoothed[k] = median(std::move(window));
   }
-  const grouping w = group_by_gaps(smoothed, min_members, 1.5, 3);
+  const grouping w = group_by_gaps(smoothed, min_members, 1.5, 3, true);
   g.groups = w.groups;
   // The rest take the state of the nearest measured floor (the earlier on a tie).
   std::size_t next = 0;  // the first measured position at or after k
@@ -170,8 +176,8 @@ regimes detect_regimes(std::span<const double> line_floors,
   const std::size_t n = line_floors.size();
   if (n == 0) return r;
   const std::size_t min_members = std::max<std::size_t>(3, (n + 99) / 100);
-  const grouping lines =
-      n < 8 ? grouping{1, std::vector<int>(n, 0)} : group_by_gaps(line_floors, min_members, 1.5, 4);
+  const grouping lines = n < 8 ? grouping{1, std::vector<int>(n, 0)}
+                               : group_by_gaps(line_floors, min_members, 1.5, 4, true);
   r.of.assign(n, 0);
   for (std::size_t state = 0; state < lines.groups; ++state) {
     std::vector<std::size_t> members;

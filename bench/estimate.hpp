@@ -53,13 +53,15 @@ decision decide(const stop_rule& rule, std::span<const double> basis, int repeti
 // leaves at least `min_members` on both sides, is at least `min_ratio` (as a ratio of the values
 // either side of it) and at least as wide as the spread of either side (so a drift, which leaves
 // no such gap, stays one group); each side split again the same way, up to `max_groups`.
+// A side's spread: its range, a twentieth trimmed at each end; with `core_spread`, no more than
+// twice the range of its middle half (detect_regimes).
 // `of[i]` is the group of values[i], groups numbered by their values, lowest first.
 struct grouping {
   std::size_t groups = 0;
   std::vector<int> of;
 };
 grouping group_by_gaps(std::span<const double> values, std::size_t min_members, double min_ratio,
-                       std::size_t max_groups);
+                       std::size_t max_groups, bool core_spread = false);
 
 // The host's regimes from the floors measured beside the repetitions, in the order they ran.
 // First its cache-line states: groups of the cache-line round trips of at least 1 % of the series
@@ -67,7 +69,12 @@ grouping group_by_gaps(std::span<const double> values, std::size_t min_members, 
 // series is too short (fewer than 8). A percent, not a twentieth: a 10-minute run that ended with
 // 20 s of the fast state (185 of 5,101 floors, 4x faster) otherwise counted those repetitions in
 // the slow regime, where 118 benchmarks took one of them into their estimate and spread over 1.5x
-// without a cause named.
+// without a cause named. A side's spread, against which a gap is weighed, is at most twice the
+// range of its middle half (group_by_gaps' core_spread): on 2026-11-29 the host held three states,
+// about 60 ns (9 % of the floors), 110-210 ns (71 %) and 410-780 ns (20 %); the gap from 209 to
+// 410 ns had the two lower states on one side, 1.4x apart (78 to 111 ns), too close to be split
+// and together as wide (2.7x) as the gap was not, so the run had one regime, and 423 benchmarks
+// spread over 1.5x with nothing to say why.
 // Then, within each cache-line state, its wake-up states: the wake-up round trips measured beside
 // its repetitions (`wake_floors`, parallel to `line_floors`; latency repetitions have one), each
 // taken as the median of it and its two measured neighbours either side in the series (the host's

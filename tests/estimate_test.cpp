@@ -284,6 +284,26 @@ estimate::regimes fast_then_slow(int fast, int slow) {
   return detect_regimes(series);
 }
 
+TEST(Regimes, AThirdStateBesideOneSideDoesNotHideTheGap) {
+  // As the host held on 2026-11-29: about 60 ns (9 %), 108-209 ns (71 %), 410-650 ns (20 %). The
+  // two lower states are 1.4x apart at their nearest, too close to split; the gap from 209 to
+  // 410 ns is 1.96x, and their range together 3.6x.
+  std::vector<double> v;
+  for (int i = 0; i < 540; ++i) v.push_back(58 + i % 7);
+  for (int i = 0; i < 10; ++i) v.push_back(74 + i % 5);
+  for (int i = 0; i < 4100; ++i) v.push_back(108 * std::pow(170.0 / 108, i / 4099.0));
+  for (int i = 0; i < 20; ++i) v.push_back(176 + i * 33 / 19.0);
+  for (int i = 0; i < 1100; ++i) v.push_back(410 * std::pow(650.0 / 410, i / 1099.0));
+  // Weighed against the whole of the lower side (a twentieth trimmed), the gap is no gap.
+  EXPECT_EQ(estimate::group_by_gaps(v, v.size() / 100, 1.5, 4).groups, 1u);
+  const auto r = detect_regimes(v);
+  ASSERT_EQ(r.list.size(), 2u);
+  EXPECT_EQ(r.list[0].count, 4670u);
+  EXPECT_EQ(r.list[1].count, 1100u);
+  EXPECT_EQ(r.list[1].min, 410);
+  EXPECT_EQ(r.reference, 0);  // the slow state holds under a quarter
+}
+
 TEST(Regimes, TheReferenceIsTheSlowestRegimeThatHoldsAQuarterOfTheRun) {
   // The fast state for 10 % of the run, the slow one for 90 %: the estimates are taken in the
   // slow one, where every benchmark gets its repetitions.
