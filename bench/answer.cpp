@@ -297,7 +297,8 @@ std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool i
     // Among started benchmarks with as many repetitions here, the headline's first: outside the
     // reference, the answer's own benchmarks then sample the regime before the rest of the sweep.
     const bool headline_here = n.started && n.headline;
-    return std::tuple(waits, !first, n.started, n.here, !headline_here, -n.width, n.rank, n.index);
+    return std::tuple(waits, !(first || n.alone), n.started, n.here, !headline_here, -n.width,
+                      n.rank, n.index);
   };
   std::sort(needs.begin(), needs.end(),
             [&](const benchmark_need& a, const benchmark_need& b) { return key(a) < key(b); });

@@ -216,9 +216,14 @@ bool owes_regime(const benchmark_history& h, const run_regimes& r, int now);
 // repetitions overall while the regime is not known). A ranking's benchmark (`ranking`:
 // in_ranking) is paced over the whole run instead (`quota`, from ranking_quota): in the reference
 // regime it goes first while it has fewer repetitions there than it is owed by now, and once it
-// has them it waits behind every other benchmark. Elsewhere a repetition is a repetition. Ties go
-// to the headline's benchmarks that have started, then to the widest interval (relative, infinite
-// without one), then to the lower rank, then to the earlier index.
+// has them it waits behind every other benchmark. Elsewhere a repetition is a repetition. Once
+// every benchmark has run, one that has run once only (`alone`) goes with the headline's short of
+// their minimum, before anyone else's further repetitions: a run whose host held three regimes
+// (2026-11-29) gave the headline's benchmarks their minimum in the reference regime, and their
+// samples of the other two, at the price of 347 others left with a single repetition each, no
+// spread and no interval. Ties go to the headline's benchmarks that have started, then to the
+// widest interval (relative, infinite without one), then to the lower rank, then to the earlier
+// index.
 //
 // Why the pace. The rankings' mechanisms lie close together (at 1 MiB, 18-21 of 37 within
 // 1.9-2.5 GB/s on the 2-vCPU VM), so their order rests on differences of a few per cent, and the
@@ -264,6 +269,7 @@ struct benchmark_need {
   // A ranking's benchmark: the repetitions it is owed in the reference regime by now
   // (ranking_quota); 0: not paced.
   std::size_t quota = 0;
+  bool alone = false;  // every benchmark has run, and this one once only
 };
 std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool in_reference,
                                        int min_repetitions);

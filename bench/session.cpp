@@ -168,6 +168,8 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
   // What a ranking's benchmark is owed in the reference regime by now (order_by_need).
   const std::size_t quota = ranking_quota(elapsed_s, plan_.budget_s,
                                           static_cast<std::size_t>(ranking_rule_.min_repetitions));
+  const bool all_started = std::ranges::none_of(
+      histories_, [](auto& h) { return h.stopped.empty() && h.samples.empty(); });
   std::vector<benchmark_need> needs;
   needs.reserve(active.size());
   for (std::size_t i : active) {
@@ -187,7 +189,8 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
                      .here = here,
                      .width = ci && mid != 0 ? (ci->hi - ci->lo) / std::abs(mid) : HUGE_VAL,
                      .rank = rank_[i],
-                     .quota = ranking_[i] ? quota : 0});
+                     .quota = ranking_[i] ? quota : 0,
+                     .alone = all_started && h.samples.size() == 1});
   }
   active = order_by_need(std::move(needs), in_reference, plan_.rule.min_repetitions);
   constexpr std::size_t kBatch = 32;

@@ -1557,6 +1557,32 @@ TEST(Answer, OutsideTheReferenceEachBenchmarkSamplesTheRegimeTheHostIsIn) {
   EXPECT_EQ(ipcbench::order_by_need(tied, false, 5), (std::vector<std::size_t>{4, 1, 3, 0, 2}));
 }
 
+TEST(Answer, OnceEveryBenchmarkHasRunOneThatRanOnceGoesWithTheHeadlinesShortOfTheirMinimum) {
+  using ipcbench::benchmark_need;
+  // 0 ran once (here, in the reference), 1 is the headline's with 3 there, 2 ran 4 times, 3 is a
+  // ranking's benchmark owed 6 with 2.
+  std::vector<benchmark_need> needs = {
+      {.index = 0, .headline = false, .started = true, .here = 1, .width = HUGE_VAL},
+      {.index = 1, .headline = true, .started = true, .here = 3, .width = 0.2},
+      {.index = 2, .headline = false, .started = true, .here = 4, .width = 0.3},
+      {.index = 3,
+       .headline = true,
+       .ranking = true,
+       .started = true,
+       .here = 2,
+       .width = 0.1,
+       .quota = 6},
+  };
+  // Before every benchmark has run, the headline's first, then the rest by repetitions there.
+  EXPECT_EQ(ipcbench::order_by_need(needs, true, 5), (std::vector<std::size_t>{3, 1, 0, 2}));
+  // Once they all have, 0 goes among them, by its repetitions there: first.
+  needs[0].alone = true;
+  EXPECT_EQ(ipcbench::order_by_need(needs, true, 5), (std::vector<std::size_t>{0, 3, 1, 2}));
+  // Elsewhere, too, before the rest with as many repetitions there.
+  needs[0].here = needs[2].here = 0;
+  EXPECT_EQ(ipcbench::order_by_need(needs, false, 5), (std::vector<std::size_t>{0, 2, 3, 1}));
+}
+
 TEST(Answer, RankingBenchmarksArePacedOverTheRunInTheReferenceRegime) {
   using ipcbench::benchmark_need;
   // 0 and 1 rank (64 B latency, 1 MiB throughput) and are owed 6 repetitions there by now, 2 is
