@@ -654,25 +654,24 @@ json part_cause(const benchmark_history& h, const basis& b,
   const auto both = static_cast<std::size_t>(
       std::ranges::count_if(held, [](const auto& e) { return e.second > 1; }));
   const std::size_t per = h.samples[b.samples.front()].sub_values.size();
-  char text[320];
-  const int n = std::snprintf(
-      text, sizeof text,
-      "the parts of the timed batches (%zu per repetition) stand in %zu modes, the %s %.1fx the "
-      "%s; ",
-      per, modes.size(), h.metric == schema::counter::kBytesPerSecond ? "fastest" : "slowest",
-      modes.back().value / modes.front().value,
-      h.metric == schema::counter::kBytesPerSecond ? "slowest" : "fastest");
+  const bool throughput = h.metric == schema::counter::kBytesPerSecond;
+  char head[160], tail[160];
+  std::snprintf(head, sizeof head,
+                "the parts of the timed batches (%zu per repetition) stand in %zu modes, the %s "
+                "%.1fx the %s; ",
+                per, modes.size(), throughput ? "fastest" : "slowest",
+                modes.back().value / modes.front().value, throughput ? "slowest" : "fastest");
   if (both > 0)
-    std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n),
+    std::snprintf(tail, sizeof tail,
                   "%zu of %zu repetitions have parts in more than one: the host's speed changed "
                   "within a repetition",
                   both, b.samples.size());
   else
-    std::snprintf(text + n, sizeof text - static_cast<std::size_t>(n),
+    std::snprintf(tail, sizeof tail,
                   "each of the %zu repetitions keeps to one: the speed changed between "
                   "repetitions and held through each",
                   b.samples.size());
-  return text;
+  return std::string(head) + tail;
 }
 
 json floor_fit_json(const floor_fit& f) {
