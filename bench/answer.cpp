@@ -567,12 +567,18 @@ struct placement_mode {
   estimate::mode mode;
   std::string placement;  // "own/other", or several joined by ", "
 };
+// Whether two repetitions or more spread over schema::kSpreadLimit (max / min, all above 0): the
+// only case in which their modes by placement or of their batches' parts are looked for.
+bool spreads_over_limit(const std::vector<double>& raw) {
+  if (raw.size() < 2) return false;
+  const auto [low, high] = std::minmax_element(raw.begin(), raw.end());
+  return *low > 0 && *high / *low > schema::kSpreadLimit;
+}
+
 constexpr double kPlacementGap = 1.2;
 constexpr std::size_t kPlacementMembers = 3;
 std::vector<placement_mode> placement_modes(const benchmark_history& h, const basis& b) {
-  if (b.raw.size() < 2) return {};
-  const auto [low, high] = std::minmax_element(b.raw.begin(), b.raw.end());
-  if (!(*low > 0) || !(*high / *low > schema::kSpreadLimit)) return {};
+  if (!spreads_over_limit(b.raw)) return {};
   std::map<std::string, std::vector<std::size_t>> by;
   for (std::size_t k = 0; k < b.samples.size(); ++k) {
     const auto& where = h.samples[b.samples[k]].library_placement;
@@ -635,9 +641,7 @@ json placement_cause(const benchmark_history& h, const std::vector<placement_mod
 // Modes of the parts of the basis repetitions' timed batches (estimate::detect_part_modes):
 // only where the repetitions spread over schema::kSpreadLimit and every one of them was split.
 std::vector<estimate::part_mode> part_modes(const benchmark_history& h, const basis& b) {
-  if (b.raw.size() < 2) return {};
-  const auto [low, high] = std::minmax_element(b.raw.begin(), b.raw.end());
-  if (!(*low > 0) || !(*high / *low > schema::kSpreadLimit)) return {};
+  if (!spreads_over_limit(b.raw)) return {};
   std::vector<std::vector<double>> parts;
   for (const std::size_t i : b.samples) {
     if (h.samples[i].sub_values.empty()) return {};

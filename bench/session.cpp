@@ -129,10 +129,13 @@ void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition
   progress_.finish();
 }
 
+bool bench_session::all_started() const {
+  return std::ranges::none_of(histories_,
+                              [](auto& h) { return h.stopped.empty() && h.samples.empty(); });
+}
+
 bool bench_session::host_in_reference() const {
-  const bool all_started = std::ranges::none_of(
-      histories_, [](auto& h) { return h.stopped.empty() && h.samples.empty(); });
-  return in_reference_regime(regimes_, last_line_ns_, all_started, recent_wake_ns());
+  return in_reference_regime(regimes_, last_line_ns_, all_started(), recent_wake_ns());
 }
 
 std::optional<double> bench_session::recent_wake_ns() const {
@@ -168,8 +171,7 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
   // What a ranking's benchmark is owed in the reference regime by now (order_by_need).
   const std::size_t quota = ranking_quota(elapsed_s, plan_.budget_s,
                                           static_cast<std::size_t>(ranking_rule_.min_repetitions));
-  const bool all_started = std::ranges::none_of(
-      histories_, [](auto& h) { return h.stopped.empty() && h.samples.empty(); });
+  const bool everyone_ran = all_started();
   std::vector<benchmark_need> needs;
   needs.reserve(active.size());
   for (std::size_t i : active) {
@@ -190,7 +192,7 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
                      .width = ci && mid != 0 ? (ci->hi - ci->lo) / std::abs(mid) : HUGE_VAL,
                      .rank = rank_[i],
                      .quota = ranking_[i] ? quota : 0,
-                     .alone = all_started && h.samples.size() == 1});
+                     .alone = everyone_ran && h.samples.size() == 1});
   }
   active = order_by_need(std::move(needs), in_reference, plan_.rule.min_repetitions);
   constexpr std::size_t kBatch = 32;

@@ -97,6 +97,8 @@ class bench_session {
   std::vector<std::size_t> plan_round(double elapsed_s);
   // Whether the cache-line round trip measured last is nearest the reference regime's.
   bool host_in_reference() const;
+  // Every benchmark still going has run at least once.
+  bool all_started() const;
 
   cpu_choice cpus_;
   bool adjacent_floors_ = false;  // cpus_ are two different CPUs
