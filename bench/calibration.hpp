@@ -65,8 +65,8 @@ struct adjacent_floors {
   std::optional<double> line_rtt_p50_ns, wake_rtt_p50_ns, copy_bytes_per_second;
   // The cache-line round trip measured again right after the repetition.
   std::optional<double> line_after_rtt_p50_ns;
-  // Whether the copy floor is measured again right after the repetition (throughput, where the
-  // floors bound the benchmark).
+  // Whether the copy floor is measured right after the repetition (throughput, where the floors
+  // bound the benchmark).
   bool copy_after = false;
   // Whether the repetition came so close to the copy floor that it was measured once more, longer.
   bool copy_remeasured = false;
@@ -76,7 +76,8 @@ struct adjacent_floors {
 };
 // Right before a repetition: the cache-line round trip between `cpus` (the machine's state,
 // which the regimes are found in) and, where the floors bound the benchmark (`bounds`), the
-// wake-up round trip for latency or the copy floor at `message_size` for throughput (none at 0).
+// wake-up round trip for latency; for throughput it only marks the copy floor at `message_size`
+// (none at 0) to be measured after the repetition (`copy_after`).
 // Shorter runs than measure_calibration's: a few milliseconds beside a timed batch of 15 ms (the
 // default). `just_measured`: the cache-line round trip measured right after the repetition that ran
 // just before this one (bench_session passes it when that was under kLineReuse ago), taken as this
@@ -87,12 +88,11 @@ adjacent_floors measure_adjacent_floors(const cpu_choice& cpus, pattern p, std::
                                         bool bounds,
                                         std::optional<double> just_measured = std::nullopt,
                                         floor_station* station = nullptr);
-// Right after the repetition: the cache-line round trip again and, for throughput, the copy floor
-// again, of which `f` keeps the higher (a floor is what the machine can do: one short measurement
-// alone sometimes comes out low, and a mechanism would beat it). Where the repetition moved
-// `achieved_bytes_per_second`, 90 % of that floor or more, the copy floor is measured once more,
-// for 50 ms, and the highest kept (`copy_remeasured`, and the report's
-// `floors.copy_floor_remeasured_s`).
+// Right after the repetition: the cache-line round trip again (where one was measured before it)
+// and, for throughput, the copy floor. One short measurement sometimes comes out low, and a
+// mechanism would beat it, so where the repetition moved `achieved_bytes_per_second`, 90 % of
+// that floor or more, the copy floor is measured once more, for 50 ms, and the higher kept
+// (`copy_remeasured`, and the report's `floors.copy_floor_remeasured_s`).
 void measure_floors_after(adjacent_floors& f, const cpu_choice& cpus, pattern p,
                           std::size_t message_size, floor_station* station = nullptr,
                           std::optional<double> achieved_bytes_per_second = std::nullopt);
