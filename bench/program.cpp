@@ -14,6 +14,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 
 #include "bench/calibration.hpp"
@@ -24,12 +25,14 @@
 #include "bench/plugin.hpp"
 #include "bench/report.hpp"
 #include "bench/session.hpp"
+#include "harness/idle_state.hpp"
 #include "harness/runner.hpp"
 #include "harness/spawn.hpp"
 #include "probe/report_probes.hpp"
 #include "registry/registry.hpp"
 #include "report/schema.hpp"
 #include "sys/cleanup.hpp"
+#include "sys/system.hpp"
 
 namespace ipcbench {
 namespace {
@@ -190,19 +193,31 @@ int real_main(int argc, char** argv) {
   bench_session session;
   for (const auto& c : cases) session.add(c);
 
-  // The idle-state request is made before the calibration and held until the report is written.
+  // The idle-state request is made before the calibration and held until the report is written;
+  // where it reaches nothing or cannot be made, idle pollers hold the CPUs instead
+  // (harness/idle_state.hpp).
   idle_state_request idle(o.idle);
-  if (o.idle == idle_mode::held && idle.in_force() != idle_mode::held)
-    std::cerr << "ipcbench: idle states stay allowed (" << idle.reason()
-              << "); the report says so\n";
-  else if (o.idle == idle_mode::held && !idle.takes_effect())
-    std::cerr << "ipcbench: idle states held to no effect (" << idle.no_effect()
-              << "); the report says so\n";
+  std::optional<idle_poller> poller;
+  if (o.idle == idle_mode::held && !idle.takes_effect()) {
+    const std::string why = idle.in_force() != idle_mode::held
+                                ? "the PM QoS request could not be made: " + idle.reason()
+                                : "the PM QoS request takes no effect: " + idle.no_effect();
+    try {
+      poller.emplace(allowed_cpus());
+      std::cerr << "ipcbench: idle states held by pollers (" << poller->effect() << "), since "
+                << why << "; the report says so\n";
+    } catch (const std::exception& e) {
+      poller.reset();
+      std::cerr << "ipcbench: idle states "
+                << (idle.in_force() == idle_mode::held ? "held to no effect" : "stay allowed")
+                << " (" << why << "; and no idle poller: " << e.what() << "); the report says so\n";
+    }
+  }
   const run_conditions conditions;
   session.calibrate(choose_cpus(o.place, o.cpus), o.sizes);
   nlohmann::json ctx = build_context(o, session.floors(), session.cpus());
   ctx["mechanisms"].insert(ctx["mechanisms"].begin(), traits_to_json(null_traits()));
-  ctx["idle_states"] = idle.to_json();
+  ctx["idle_states"] = idle.to_json(poller ? &*poller : nullptr);
 
   std::unique_ptr<benchmark::BenchmarkReporter> display;
   if (o.progress)

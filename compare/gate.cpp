@@ -420,6 +420,8 @@ struct condition_field {
 };
 constexpr condition_field kConditions[] = {
     {"idle-state mode", "/ipcbench/idle_states/in_force", true},
+    {"idle states held by", "/ipcbench/idle_states/held_by", true, "pm_qos",
+     "from before the idle pollers (2026-11-29), when held meant the PM QoS request alone"},
     {"placement", "/ipcbench/placement", true},
     {"process model", "/ipcbench/process_model", true},
     {"target time", "/ipcbench/target_time_s", true},

@@ -1,13 +1,18 @@
 #include "harness/idle_state.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
+#include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "sys/retry.hpp"
 
@@ -58,11 +63,22 @@ idle_state_request::idle_state_request(idle_mode requested, std::string device,
   fd_ = std::move(fd);
 }
 
-nlohmann::json idle_state_request::to_json() const {
+nlohmann::json idle_state_request::to_json(const idle_poller* poller) const {
   nlohmann::json j = {{"requested", to_string(requested_)},
-                      {"in_force", to_string(in_force())},
+                      {"in_force", to_string(poller ? idle_mode::held : in_force())},
                       {"device", device_}};
+  if (poller) {
+    j["held_by"] = "poller";
+    j["takes_effect"] = true;
+    j["effect"] = poller->effect();
+    j["poller"] = {{"cpus", poller->cpus()}, {"policy", "SCHED_IDLE"}, {"nice", kPollerNice}};
+    j["pm_qos"] = in_force() == idle_mode::held ? "made, to no effect: " + no_effect_
+                                                : "not made: " + reason_;
+    if (in_force() == idle_mode::held) j["latency_us"] = 0;
+    return j;
+  }
   if (in_force() == idle_mode::held) {
+    j["held_by"] = "pm_qos";
     j["latency_us"] = 0;
     j["takes_effect"] = takes_effect();
     j["effect"] =
@@ -70,6 +86,79 @@ nlohmann::json idle_state_request::to_json() const {
   }
   if (!reason_.empty()) j["reason"] = reason_;
   return j;
+}
+
+namespace {
+
+[[noreturn]] void poll_for_ever() {
+  for (;;) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+  }
+}
+
+// The loop's body in the child: pinned, idle priority, nothing of the coordinator's kept open.
+int idle_loop(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (::sched_setaffinity(0, sizeof set, &set) != 0) return 3;
+  if (::setpriority(PRIO_PROCESS, 0, kPollerNice) != 0) return 4;
+  const sched_param param{};
+  if (::sched_setscheduler(0, SCHED_IDLE, &param) != 0) return 5;
+  for (int fd = 0; fd < 3; ++fd) {  // nothing to read or write, and no pipe kept open
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null >= 0 && null != fd) {
+      ::dup2(null, fd);
+      ::close(null);
+    }
+  }
+  ::close_range(3, ~0U, 0);
+  poll_for_ever();
+}
+
+}  // namespace
+
+idle_poller::idle_poller(std::vector<int> cpus) : cpus_(std::move(cpus)) {
+  using namespace std::chrono_literals;
+  for (int cpu : cpus_) {
+    loops_.push_back(child_process::fork([cpu] { return idle_loop(cpu); }));
+    // Running once its policy is set; a loop that exits could not set it.
+    const pid_t pid = loops_.back().pid();
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    for (;;) {
+      if (::sched_getscheduler(pid) == SCHED_IDLE) break;
+      if (const auto st = loops_.back().try_wait())
+        throw std::runtime_error("the idle poller for CPU " + std::to_string(cpu) + " " +
+                                 describe_wait_status(*st) +
+                                 " before it ran (3: sched_setaffinity, 4: setpriority, 5: "
+                                 "sched_setscheduler(SCHED_IDLE) failed)");
+      if (std::chrono::steady_clock::now() > deadline)
+        throw std::runtime_error("the idle poller for CPU " + std::to_string(cpu) +
+                                 " did not start within 5 s");
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+}
+
+std::vector<pid_t> idle_poller::pids() const {
+  std::vector<pid_t> out;
+  for (const auto& l : loops_) out.push_back(l.pid());
+  return out;
+}
+
+std::string idle_poller::effect() const {
+  std::string list;
+  for (int cpu : cpus_) {
+    if (!list.empty()) list += ',';
+    list += std::to_string(cpu);
+  }
+  return "idle CPUs never halt: a busy loop at idle priority (SCHED_IDLE, nice " +
+         std::to_string(kPollerNice) + ") on each of CPUs " + list +
+         " runs whenever nothing else there can";
 }
 
 }  // namespace ipcbench

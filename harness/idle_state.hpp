@@ -10,13 +10,29 @@
 // a held request is then recorded as made and as taking no effect, with why.
 // Coordinator side; forked peers inherit the descriptor, which keeps the request no longer than
 // they live.
+//
+// Where the request reaches nothing (no cpuidle driver) or cannot be made, `held` keeps the CPUs
+// from idling another way: an idle_poller, one busy loop per CPU the run may use, pinned there at
+// idle priority (SCHED_IDLE), which runs only when nothing else on that CPU can. A CPU then never
+// reaches the idle loop, and on a VM a virtual CPU never halts to the host. On the 2-vCPU VM of
+// 2026-11-29 (no cpuidle driver) the host moved halted vCPUs between cores with a cache-line
+// round trip of about 135 ns and cores with one of about 885 ns every 0.06-0.34 s, 30 % of a
+// default run's repetitions had the host move during them, and a pipe's 64 B round trip read
+// 13.5 us in one repetition and 277 us in the next; with the pollers the cache-line round trip
+// held one value for whole minutes and that round trip 27-28 us in every repetition, and two
+// quick runs' latency |delta p50| fell from a median of 24 % to 10 %. A wake-up is then an
+// interrupt to a running CPU, which preempts the poller at once, not the wake of a halted one.
 #pragma once
+
+#include <sys/types.h>
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "sys/child.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace ipcbench {
@@ -27,6 +43,8 @@ std::optional<idle_mode> parse_idle_mode(const std::string& s) noexcept;
 
 inline constexpr const char* kCpuDmaLatency = "/dev/cpu_dma_latency";
 inline constexpr const char* kCpuidleDriver = "/sys/devices/system/cpu/cpuidle/current_driver";
+
+class idle_poller;
 
 class idle_state_request {
  public:
@@ -49,8 +67,11 @@ class idle_state_request {
   // Drops the request now (as the destructor does).
   void release() noexcept { fd_.reset(); }
   // {"requested", "in_force", "device", "latency_us" (held), "takes_effect" and "effect"
-  // (held), "reason" (when not in force)}.
-  nlohmann::json to_json() const;
+  // (held), "reason" (when not in force)}. With `poller` (held by one): "in_force" held,
+  // "held_by" "poller", "takes_effect" true, "effect" the pollers', "poller" {"cpus", "policy",
+  // "nice"}, and "pm_qos" what became of the request (its no-effect reason, or why it was not
+  // made). Otherwise "held_by" is "pm_qos" where the request is in force.
+  nlohmann::json to_json(const idle_poller* poller = nullptr) const;
 
  private:
   idle_mode requested_;
@@ -59,6 +80,28 @@ class idle_state_request {
   std::string driver_;  // the cpuidle driver, where one is named
   std::string no_effect_, no_effect_brief_;
   unique_fd fd_;
+};
+
+// One busy loop per CPU in `cpus`, each pinned to its CPU at idle priority (SCHED_IDLE, and nice
+// kPollerNice so that /proc/stat counts its time as nice, apart from the peers' user time), with
+// no descriptor of the coordinator's open; they die with the coordinator (PR_SET_PDEATHSIG) and
+// are killed and reaped when the poller is destroyed. The constructor returns once every loop
+// runs under that policy; it throws std::runtime_error (naming the CPU) when one cannot be started
+// or exits, and std::system_error when fork() fails.
+inline constexpr int kPollerNice = 19;
+class idle_poller {
+ public:
+  explicit idle_poller(std::vector<int> cpus);
+  idle_poller(const idle_poller&) = delete;
+  idle_poller& operator=(const idle_poller&) = delete;
+  const std::vector<int>& cpus() const noexcept { return cpus_; }
+  std::vector<pid_t> pids() const;
+  // "idle CPUs never halt: ..." for the report and stderr.
+  std::string effect() const;
+
+ private:
+  std::vector<int> cpus_;
+  std::vector<child_process> loops_;
 };
 
 }  // namespace ipcbench

@@ -4,7 +4,9 @@
 // /dev/cpu_dma_latency: what the request writes arrives, and its closing is an EOF.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +16,7 @@
 #include <fstream>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "harness/idle_state.hpp"
 #include "sys/child.hpp"
@@ -143,6 +146,101 @@ TEST(IdleStates, ParsesTheTwoModes) {
   EXPECT_EQ(parse_idle_mode("held"), idle_mode::held);
   EXPECT_EQ(parse_idle_mode("allowed"), idle_mode::allowed);
   EXPECT_FALSE(parse_idle_mode("off").has_value());
+}
+
+// Whether process `pid` is gone: reaped, or dead and waiting to be (a zombie, as one whose
+// parent died stays until whoever adopts it reaps it).
+bool gone(pid_t pid) {
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return true;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  const auto paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
+}
+
+// Open descriptors of `pid` above 2.
+int open_above_stdio(pid_t pid) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd"))
+    if (std::stoi(e.path().filename().string()) > 2) ++n;
+  return n;
+}
+
+// Held with nothing to honour the request: a busy loop per CPU, pinned there, at idle priority
+// (and nice 19, which /proc/stat counts apart), holding none of the coordinator's descriptors;
+// gone once the poller is.
+TEST(IdlePoller, RunsPinnedAtIdlePriorityAndGoesWithThePoller) {
+  const std::vector<int> cpus = allowed_cpus();
+  std::vector<pid_t> pids;
+  {
+    const idle_poller poller(cpus);
+    EXPECT_EQ(poller.cpus(), cpus);
+    pids = poller.pids();
+    ASSERT_EQ(pids.size(), cpus.size());
+    for (std::size_t i = 0; i < pids.size(); ++i) {
+      EXPECT_EQ(::sched_getscheduler(pids[i]), SCHED_IDLE);
+      errno = 0;
+      EXPECT_EQ(::getpriority(PRIO_PROCESS, static_cast<id_t>(pids[i])), kPollerNice);
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      ASSERT_EQ(::sched_getaffinity(pids[i], sizeof set, &set), 0);
+      EXPECT_EQ(CPU_COUNT(&set), 1);
+      EXPECT_TRUE(CPU_ISSET(cpus[i], &set));
+      EXPECT_EQ(open_above_stdio(pids[i]), 0);
+    }
+    EXPECT_NE(poller.effect().find("SCHED_IDLE, nice 19"), std::string::npos) << poller.effect();
+  }
+  for (pid_t pid : pids) EXPECT_TRUE(gone(pid)) << pid;
+}
+
+// A coordinator killed with SIGKILL takes its pollers with it.
+TEST(IdlePoller, DiesWithAKilledHolder) {
+  int link[2];
+  ASSERT_EQ(::pipe2(link, O_CLOEXEC), 0);
+  unique_fd rd(link[0]), wr(link[1]);
+  const int wfd = wr.get();
+  auto holder = child_process::fork([wfd]() -> int {
+    const idle_poller poller({allowed_cpus().front()});
+    const pid_t pid = poller.pids().front();
+    if (::write(wfd, &pid, sizeof pid) != sizeof pid) return 2;
+    for (;;) ::pause();
+  });
+  wr.reset();
+  pid_t loop = -1;
+  ASSERT_EQ(::read(rd.get(), &loop, sizeof loop), static_cast<ssize_t>(sizeof loop));
+  EXPECT_FALSE(gone(loop));
+  ::kill(holder.pid(), SIGKILL);
+  ASSERT_TRUE(holder.wait_for(5s).has_value());
+  // PR_SET_PDEATHSIG: killed at once; init reaps it.
+  for (int i = 0; i < 500 && !gone(loop); ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(gone(loop));
+}
+
+// The report says what held the CPUs, and what became of the PM QoS request.
+TEST(IdlePoller, TheReportSaysThePollersHeldTheCpusAndWhy) {
+  fake_device dev;
+  const std::string driver = (dev.dir.path() / "current_driver").string();
+  std::ofstream(driver) << "none\n";
+  const idle_poller poller({allowed_cpus().front()});
+  const idle_state_request no_effect(idle_mode::held, dev.path.string(), driver);
+  auto j = no_effect.to_json(&poller);
+  EXPECT_EQ(j.at("in_force"), "held");
+  EXPECT_EQ(j.at("held_by"), "poller");
+  EXPECT_EQ(j.at("takes_effect"), true);
+  EXPECT_EQ(j.at("effect"), poller.effect());
+  EXPECT_EQ(j.at("poller").at("cpus"), nlohmann::json(poller.cpus()));
+  EXPECT_EQ(j.at("poller").at("policy"), "SCHED_IDLE");
+  EXPECT_EQ(j.at("pm_qos"), "made, to no effect: " + no_effect.no_effect());
+  EXPECT_EQ(no_effect.to_json().at("held_by"), "pm_qos");  // without the pollers
+  // A request that could not be made: held all the same, by the pollers, and said why.
+  const auto missing = test::scratch_dir() / "no-such-dir" / "cpu_dma_latency";
+  const idle_state_request not_made(idle_mode::held, missing.string(), driver);
+  j = not_made.to_json(&poller);
+  EXPECT_EQ(j.at("in_force"), "held");
+  EXPECT_EQ(j.at("pm_qos"), "not made: " + not_made.reason());
+  EXPECT_FALSE(j.contains("reason"));
+  EXPECT_FALSE(j.contains("latency_us"));
 }
 
 }  // namespace

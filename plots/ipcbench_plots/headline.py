@@ -375,7 +375,11 @@ def _wakeup(report: Report) -> Finding:
     idle = report.section("idle_states")
     mode = text(idle.get("in_force"))
     mode_text = f"idle states {mode}" if mode else "the idle-state mode is not recorded"
-    if mode == "held":
+    if mode == "held" and idle.get("held_by") == "poller":
+        # The PM QoS request reached nothing here (or was not made): pollers held the CPUs.
+        mode_text += (f" ({text(idle.get('effect')).removeprefix('idle CPUs never halt: ')}; "
+                      f"the PM QoS request {text(idle.get('pm_qos'))})")
+    elif mode == "held":
         request = (f"PM QoS: {text(idle.get('device')) or 'cpu_dma_latency'} = "
                    f"{text(idle.get('latency_us')) or '0'} µs")
         # Made, and nothing honours it (no cpuidle driver): said so.

@@ -162,6 +162,20 @@ class FixtureHeadlineTest(unittest.TestCase):
         self.assertNotIn("idle CPUs poll", wake)
         self.assertIn("cpuidle driver none, governor menu", wake)
 
+    def test_idle_states_held_by_pollers_say_how(self):
+        data = with_calibration(raw("report-a"))
+        why = "no cpuidle driver (/sys/devices/system/cpu/cpuidle/current_driver: none)"
+        data["context"]["ipcbench"]["idle_states"].update(
+            held_by="poller", takes_effect=True,
+            effect="idle CPUs never halt: a busy loop at idle priority (SCHED_IDLE, nice 19) on "
+                   "each of CPUs 0,1 runs whenever nothing else there can",
+            pm_qos="made, to no effect: " + why)
+        wake = by_topic(load_data(data))["Wake-up"]
+        self.assertIn("idle states held (a busy loop at idle priority (SCHED_IDLE, nice 19) on "
+                      "each of CPUs 0,1 runs whenever nothing else there can; the PM QoS request "
+                      "made, to no effect: " + why + ")", wake)
+        self.assertNotIn("idle CPUs poll", wake)
+
     def test_skipped_spinner_is_named_not_invented(self):
         data = set_status(raw("report-b"), "shm.spin", "latency", "skipped", "no spinning here")
         spin = by_topic(load_data(data))["Spinning"]
