@@ -96,19 +96,15 @@ namespace {
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
+#else
+    __asm__ __volatile__("" ::: "memory");  // a loop with a side effect, as the others
 #endif
   }
 }
 
-// The loop's body in the child: pinned, idle priority, nothing of the coordinator's kept open.
+// The loop's body in the child: nothing of the coordinator's kept open, pinned, idle priority
+// last (the parent waits for that policy, so by then the rest is done).
 int idle_loop(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  if (::sched_setaffinity(0, sizeof set, &set) != 0) return 3;
-  if (::setpriority(PRIO_PROCESS, 0, kPollerNice) != 0) return 4;
-  const sched_param param{};
-  if (::sched_setscheduler(0, SCHED_IDLE, &param) != 0) return 5;
   for (int fd = 0; fd < 3; ++fd) {  // nothing to read or write, and no pipe kept open
     const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null >= 0 && null != fd) {
@@ -117,6 +113,13 @@ int idle_loop(int cpu) {
     }
   }
   ::close_range(3, ~0U, 0);
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (::sched_setaffinity(0, sizeof set, &set) != 0) return 3;
+  if (::setpriority(PRIO_PROCESS, 0, kPollerNice) != 0) return 4;
+  const sched_param param{};
+  if (::sched_setscheduler(0, SCHED_IDLE, &param) != 0) return 5;
   poll_for_ever();
 }
 
