@@ -13,14 +13,14 @@
 //
 // Where the request reaches nothing (no cpuidle driver) or cannot be made, `held` keeps the CPUs
 // from idling another way: an idle_poller, one busy loop per CPU the run may use, pinned there at
-// idle priority (SCHED_IDLE), which runs only when nothing else on that CPU can. A CPU then never
+// idle priority (SCHED_IDLE), which runs when nothing else on that CPU wants to. A CPU then never
 // reaches the idle loop, and on a VM a virtual CPU never halts to the host. On the 2-vCPU VM of
 // 2026-11-29 (no cpuidle driver) the host moved halted vCPUs between cores with a cache-line
 // round trip of about 135 ns and cores with one of about 885 ns every 0.06-0.34 s, 30 % of a
 // default run's repetitions had the host move during them, and a pipe's 64 B round trip read
 // 13.5 us in one repetition and 277 us in the next; with the pollers the cache-line round trip
-// held one value for whole minutes and that round trip 27-28 us in every repetition, and two
-// quick runs' latency |delta p50| fell from a median of 24 % to 10 %. A wake-up is then an
+// held one value for whole minutes and that round trip 22-28 us in every repetition, and two
+// default runs' latency |delta p50| fell from a median of 16 % to 5.6 %. A wake-up is then an
 // interrupt to a running CPU, which preempts the poller at once, not the wake of a halted one.
 #pragma once
 
