@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "sys/retry.hpp"
+#include "sys/system.hpp"
 
 namespace ipcbench {
 
@@ -102,9 +103,11 @@ namespace {
   }
 }
 
-// The loop's body in the child: nothing of the coordinator's kept open, pinned, idle priority
-// last (the parent waits for that policy, so by then the rest is done).
+// The loop's body in the child: pinned (a failure said on stderr, exit 70), nothing of the
+// coordinator's kept open, idle priority last (the parent waits for that policy, so by then the
+// rest is done).
 int idle_loop(int cpu) {
+  pin_to_cpu(cpu);
   for (int fd = 0; fd < 3; ++fd) {  // nothing to read or write, and no pipe kept open
     const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null >= 0 && null != fd) {
@@ -113,10 +116,6 @@ int idle_loop(int cpu) {
     }
   }
   ::close_range(3, ~0U, 0);
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  if (::sched_setaffinity(0, sizeof set, &set) != 0) return 3;
   if (::setpriority(PRIO_PROCESS, 0, kPollerNice) != 0) return 4;
   const sched_param param{};
   if (::sched_setscheduler(0, SCHED_IDLE, &param) != 0) return 5;
@@ -137,8 +136,8 @@ idle_poller::idle_poller(std::vector<int> cpus) : cpus_(std::move(cpus)) {
       if (const auto st = loops_.back().try_wait())
         throw std::runtime_error("the idle poller for CPU " + std::to_string(cpu) + " " +
                                  describe_wait_status(*st) +
-                                 " before it ran (3: sched_setaffinity, 4: setpriority, 5: "
-                                 "sched_setscheduler(SCHED_IDLE) failed)");
+                                 " before it ran (70: pinning it failed, said on stderr; 4: "
+                                 "setpriority, 5: sched_setscheduler(SCHED_IDLE) failed)");
       if (std::chrono::steady_clock::now() > deadline)
         throw std::runtime_error("the idle poller for CPU " + std::to_string(cpu) +
                                  " did not start within 5 s");
