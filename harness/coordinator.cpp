@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <cmath>
+#include <csignal>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -241,8 +242,12 @@ void await_all(std::vector<member_peer>& peers, const char* type, milliseconds d
 // When a member died of a signal or is stopped, its partners usually report only "channel
 // closed" or a timeout: name the cause first. A member killed a moment ago may not be reapable
 // yet, so this looks for up to 200 ms in all (the failure path only: it costs nothing measured).
+// A SIGPIPE death is most often the echo of a partner gone (a pipe's reader killed while its
+// partner writes): a killed process closes its descriptors before it becomes reapable, so the
+// echo can be seen first. It is named after any other cause, and does not end the search alone.
 std::string root_cause(std::vector<member_peer>& peers) {
   std::string cause;
+  std::string echoes;
   std::vector<bool> named(peers.size(), false);
   for (std::size_t i = 0; i < peers.size(); ++i) {
     if (peers[i].process().pid() > 0 && state_of(peers[i]) == member_state::stopped) {
@@ -251,19 +256,18 @@ std::string root_cause(std::vector<member_peer>& peers) {
     }
   }
   const auto until = clock::now() + milliseconds(200);
-  bool found = !cause.empty();
   for (;;) {
     for (std::size_t i = 0; i < peers.size(); ++i) {
       // Thread peers share one process: it is named once, by its first member.
       if (named[i] || peers[i].host != nullptr || peers[i].proc.pid() <= 0) continue;
       auto st = peers[i].proc.try_wait();
       if (st && WIFSIGNALED(*st)) {
-        cause += name_of(peers[i]) + " " + describe_wait_status(*st) + "; ";
+        (WTERMSIG(*st) == SIGPIPE ? echoes : cause) +=
+            name_of(peers[i]) + " " + describe_wait_status(*st) + "; ";
         named[i] = true;
-        found = true;
       }
     }
-    if (found || clock::now() >= until) return cause;
+    if (!cause.empty() || clock::now() >= until) return cause + echoes;
     std::this_thread::sleep_for(milliseconds(5));
   }
 }
