@@ -305,6 +305,9 @@ nlohmann::json apply_run_copy_floors(nlohmann::json& benchmarks,
 // place, copying nothing out, and those that declare `single_copy` are not bounded by a floor of
 // two copies); and how many of those checked moved more than the floor measured beside them
 // (`beat_the_floor_beside`), which the host's copy rate moving between the two does not make a bug.
+// Likewise the latency repetitions with a cache-line floor beside them (`round_trips_checked`),
+// and those whose p50 round trip came in under the lower of the floors before and after them
+// (`line_floor_beaten`, the ratio below 1): the floor overstates what a line's trip costs there.
 nlohmann::json floor_check_json(const nlohmann::json& benchmarks, const nlohmann::json& mechanisms);
 
 // Two benchmarks' ok repetitions in one regime of the host, so that they are compared under the

@@ -66,6 +66,8 @@ nlohmann::json calibration_json(const calibration& c) {
   j["cache_line_rtt_ns"] = c.line_rtt ? json{{"p10", c.line_rtt->p10},
                                              {"p50", c.line_rtt->p50},
                                              {"p90", c.line_rtt->p90},
+                                             {"pages", c.line_rtt->pages},
+                                             {"p50_costliest_page", c.line_rtt->p50_costliest_page},
                                              {"cpus", cpus}}
                                       : json(nullptr);
   j["wakeup_rtt_ns"] = c.wake_rtt ? json{{"p10", c.wake_rtt->p10},

@@ -280,6 +280,12 @@ int real_main(int argc, char** argv) {
                 << " moved data faster than the best copy floor the run measured at their size "
                    "(context.ipcbench.floor_check): the floor is wrong there, not the mechanism "
                    "fast\n";
+    if (const auto& beaten = ctx["floor_check"]["line_floor_beaten"]; !beaten.empty())
+      std::cerr << "ipcbench: " << beaten.size()
+                << (beaten.size() == 1 ? " round trip" : " round trips")
+                << " came in under the cache-line floor measured beside them "
+                   "(context.ipcbench.floor_check): the floor is wrong there, not the mechanism "
+                   "fast\n";
     write_report(*o.out, std::move(doc), ctx,
                  probes::report_probes(probe_findings, session.records()));
     std::cerr << "ipcbench: wrote " << *o.out << "\n";

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #if defined(__x86_64__)
@@ -105,28 +107,55 @@ double memcpy_bytes_per_second() {
 
 namespace {
 
-// The cache-line floor's state: the two counters on their own cache lines, the rounds asked for
-// and the result.
+// The cache-line floor's state: the rounds asked for and the result. The two counters (ping
+// and pong, each on a cache line of its own) lie in kLinePages pages after it, one pair per page,
+// and the floor bounces each pair in turn.
+//
+// Why several pages: with the two vCPUs of the development VM (AMD EPYC) on two CCXs, a line's
+// round trip depends on the line's address, as it would where the line's home agent (the memory
+// controller or socket it belongs to) sets the cost of a transfer. Pairs in 32 fresh pages came
+// out near 460 ns or near 535 ns, about half each, and one in 32 near 880 ns; in the fast states
+// (59 and 146 ns) every page measured the same. The floor had one pair, at a fixed address for
+// the whole run, and so read 529 ns for one run and 881 ns for the next on the same host, and
+// posix_shm.spin's round trip (its ring's lines elsewhere) came in at 0.78x that "floor". The
+// floor is now the cheapest of the pages' medians: the least a round trip between these CPUs
+// costs, which a mechanism's lines may or may not get. With eight pages the cheapest is one of
+// the 460 ns kind but one time in 256.
+constexpr int kLinePages = 8;
+constexpr std::size_t kLinePageBytes = 4096;
+constexpr std::size_t kLinePongOffset = 64;
 struct line_floor {
-  struct alignas(64) line {
-    std::atomic<std::uint64_t> value{0};
-  };
-  line ping, pong;
-  std::uint64_t rounds = 0;
+  std::uint64_t rounds_per_page = 0;
   cache_line_rtt result;
   std::atomic<int> done{0};
 };
+constexpr std::size_t kLineFloorBytes = kLinePageBytes * (1 + kLinePages);
 constexpr std::int64_t kLinePerSample = 20;
+
+std::atomic<std::uint64_t>& line_ping(void* state, int page) {
+  return *reinterpret_cast<std::atomic<std::uint64_t>*>(static_cast<std::byte*>(state) +
+                                                        kLinePageBytes * (1 + page));
+}
+std::atomic<std::uint64_t>& line_pong(void* state, int page) {
+  return *reinterpret_cast<std::atomic<std::uint64_t>*>(
+      static_cast<std::byte*>(state) + kLinePageBytes * (1 + page) + kLinePongOffset);
+}
 
 int line_echo(void* arg) {
   auto* sh = static_cast<line_floor*>(arg);
-  // Until the first ping, yield rather than spin: the coordinator may share this CPU, and it has
-  // the timer still to start (a spinning echo held it off for a whole time slice).
-  while (sh->ping.value.load(std::memory_order_acquire) == 0) sched_yield();
-  for (std::uint64_t i = 1; i <= sh->rounds; ++i) {
-    while (sh->ping.value.load(std::memory_order_acquire) != i) {
+  const std::uint64_t rounds = sh->rounds_per_page;
+  for (int page = 0; page < kLinePages; ++page) {
+    auto& ping = line_ping(arg, page);
+    auto& pong = line_pong(arg, page);
+    // Until the first ping, yield rather than spin: the coordinator may share this CPU, and it
+    // has the timer still to start (a spinning echo held it off for a whole time slice).
+    if (page == 0)
+      while (ping.load(std::memory_order_acquire) == 0) sched_yield();
+    for (std::uint64_t i = 1; i <= rounds; ++i) {
+      while (ping.load(std::memory_order_acquire) != i) {
+      }
+      pong.store(i, std::memory_order_release);
     }
-    sh->pong.value.store(i, std::memory_order_release);
   }
   return 0;
 }
@@ -135,19 +164,30 @@ int line_timer(void* arg) {
   auto* sh = static_cast<line_floor*>(arg);
   // One pair of clock reads per kLinePerSample round trips, so the clock's cost (tens of ns, as
   // much as the round trip itself) stays out of the floor: each sample is their mean.
-  histogram h;
-  const std::uint64_t rounds = sh->rounds;
-  for (std::uint64_t i = 1; i + kLinePerSample <= rounds + 1; i += kLinePerSample) {
-    const std::int64_t t0 = now_ns();
-    for (std::uint64_t r = i; r < i + kLinePerSample; ++r) {
-      sh->ping.value.store(r, std::memory_order_release);
-      while (sh->pong.value.load(std::memory_order_acquire) != r) {
+  const std::uint64_t rounds = sh->rounds_per_page;
+  std::optional<cache_line_rtt> cheapest;
+  double costliest = 0;
+  for (int page = 0; page < kLinePages; ++page) {
+    auto& ping = line_ping(arg, page);
+    auto& pong = line_pong(arg, page);
+    histogram h;
+    for (std::uint64_t i = 1; i + kLinePerSample <= rounds + 1; i += kLinePerSample) {
+      const std::int64_t t0 = now_ns();
+      for (std::uint64_t r = i; r < i + kLinePerSample; ++r) {
+        ping.store(r, std::memory_order_release);
+        while (pong.load(std::memory_order_acquire) != r) {
+        }
       }
+      h.record((now_ns() - t0 + kLinePerSample / 2) / kLinePerSample);
     }
-    h.record((now_ns() - t0 + kLinePerSample / 2) / kLinePerSample);
+    const cache_line_rtt here{static_cast<double>(h.percentile(10)),
+                              static_cast<double>(h.percentile(50)),
+                              static_cast<double>(h.percentile(90)), kLinePages, 0};
+    costliest = std::max(costliest, here.p50);
+    if (!cheapest || here.p50 < cheapest->p50) cheapest = here;
   }
-  sh->result = {static_cast<double>(h.percentile(10)), static_cast<double>(h.percentile(50)),
-                static_cast<double>(h.percentile(90))};
+  sh->result = *cheapest;
+  sh->result.p50_costliest_page = costliest;
   sh->done.store(1, std::memory_order_release);
   return 0;
 }
@@ -158,9 +198,15 @@ std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b, std::u
                                                     floor_station* station) {
   std::optional<cache_line_rtt> out;
   try {
-    floor_memory mem(station, cpu_a, cpu_b, sizeof(line_floor), "cache-line floor");
+    floor_memory mem(station, cpu_a, cpu_b, kLineFloorBytes, "cache-line floor");
     auto* sh = ::new (mem.data()) line_floor;
-    sh->rounds = rounds;
+    // Whole samples, at least one per page: the echo answers every round the timer sends.
+    sh->rounds_per_page =
+        std::max<std::uint64_t>(rounds / kLinePages / kLinePerSample, 1) * kLinePerSample;
+    for (int page = 0; page < kLinePages; ++page) {
+      ::new (&line_ping(sh, page)) std::atomic<std::uint64_t>(0);
+      ::new (&line_pong(sh, page)) std::atomic<std::uint64_t>(0);
+    }
     if (mem.run(&line_timer, &line_echo, sh, std::chrono::seconds(10)) &&
         sh->done.load(std::memory_order_acquire))
       out = sh->result;

@@ -26,11 +26,16 @@ double memcpy_bytes_per_second();
 // `cpu_b` bounce a counter through shared memory with release stores and acquire loads. The
 // floor under every cross-CPU round trip (on a VM it moves as the host places the virtual CPUs,
 // so each report measures its own). Each sample is the mean of 20 back-to-back round trips
-// timed by one pair of clock reads, so the clock's cost stays out. p10/p50/p90 of those means
-// in nanoseconds; nullopt if it could not run. With a `station` for these two CPUs its helpers
-// run the two sides instead of two forked processes (as in the floors that follow).
+// timed by one pair of clock reads, so the clock's cost stays out. Where the two CPUs sit apart
+// the round trip depends on the line's address (harness/calibrate.cpp), so the rounds are split
+// over `pages` pairs of lines, one pair per page: p10/p50/p90 in nanoseconds are the cheapest
+// pair's, and `p50_costliest_page` the costliest pair's median. nullopt if it could not run.
+// With a `station` for these two CPUs its helpers run the two sides instead of two forked
+// processes (as in the floors that follow).
 struct cache_line_rtt {
   double p10 = 0, p50 = 0, p90 = 0;
+  int pages = 1;
+  double p50_costliest_page = 0;
 };
 std::optional<cache_line_rtt> cache_line_round_trip(int cpu_a, int cpu_b,
                                                     std::uint64_t rounds = 200'000,

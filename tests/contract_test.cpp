@@ -227,6 +227,9 @@ TEST(Calibration, CacheLineRoundTripBetweenTwoCpus) {
   EXPECT_GT(rtt->p10, 0);
   EXPECT_LE(rtt->p10, rtt->p50);
   EXPECT_LE(rtt->p50, rtt->p90);
+  // Lines in several pages, the cheapest pair's figures kept.
+  EXPECT_EQ(rtt->pages, 8);
+  EXPECT_GE(rtt->p50_costliest_page, rtt->p50);
   EXPECT_TRUE(test::no_children());
 }
 

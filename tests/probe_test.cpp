@@ -1136,6 +1136,42 @@ TEST(CopyFloor, TheRunsBestFloorAtEachSizeBoundsItsRepetitions) {
   EXPECT_EQ(check.at("copy_floor_beaten").at(0).at("repetition_index"), 1);
 }
 
+// A round trip under the cache-line floor beside it is named: every cross-CPU round trip moves a
+// line each way. The bound is the lower of the floors before and after the repetition, so a host
+// that moved between them beats nothing; the null channel (calibration) crosses no CPU, and a
+// failed repetition or one without a floor is not checked.
+TEST(LineFloor, ARoundTripUnderTheFloorBesideItIsNamed) {
+  const auto entry = [](const std::string& id, const std::string& family, double rtt,
+                        nlohmann::json before, nlohmann::json after, int index,
+                        const std::string& status = "ok") {
+    nlohmann::json e = {
+        {"run_type", "iteration"},   {"family", family}, {"id", id},
+        {"pattern", "latency"},      {"status", status}, {"run_name", id + "/latency/64/cross"},
+        {"repetition_index", index}, {"rtt_p50_ns", rtt}};
+    e["floors"] = nlohmann::json::object();
+    if (!before.is_null()) e["floors"]["cache_line_rtt_p50_ns"] = before;
+    if (!after.is_null()) e["floors"]["cache_line_rtt_p50_ns_after"] = after;
+    return e;
+  };
+  const nlohmann::json benchmarks = {
+      entry("posix_shm.spin", "shm", 700, 885, 881, 0),      // under both: named
+      entry("posix_shm.spin", "shm", 700, 885, 529, 1),      // the host moved: not under 529
+      entry("posix_shm.spin", "shm", 600, nullptr, 650, 2),  // only the floor after: named
+      entry("pipe", "pipes", 13000, 530, 530, 0),
+      entry("null", "calibration", 90, 530, 530, 0),
+      entry("pipe", "pipes", 100, 530, 530, 1, "failed"),
+      entry("pipe", "pipes", 100, nullptr, nullptr, 2)};
+  const auto check = ipcbench::floor_check_json(benchmarks, nlohmann::json::array());
+  EXPECT_EQ(check.at("round_trips_checked"), 4);
+  ASSERT_EQ(check.at("line_floor_beaten").size(), 2u);
+  EXPECT_EQ(check.at("line_floor_beaten").at(0).at("repetition_index"), 0);
+  EXPECT_DOUBLE_EQ(check.at("line_floor_beaten").at(0).at("ratio").get<double>(), 700.0 / 881);
+  EXPECT_EQ(check.at("line_floor_beaten").at(1).at("repetition_index"), 2);
+  EXPECT_EQ(check.at("line_floor_beaten").at(1).at("name"), "posix_shm.spin/latency/64/cross");
+  // The copy half sees no throughput repetition here.
+  EXPECT_EQ(check.at("repetitions_checked"), 0);
+}
+
 // A report of the throughput benchmarks `filter` selects at `sizes`, two repetitions each.
 nlohmann::json floor_report(const std::string& sizes, const std::string& filter) {
   const auto path = test::scratch_dir() / "report-floor.json";
