@@ -101,7 +101,9 @@ constexpr int kAdjacentWakeRounds = 100;
 // 2026-11-29 it was measured before the repetition too and the higher kept, since one short
 // measurement alone came out low about one time in ten at 1 MiB and 4 MiB and mechanisms "beat"
 // it. The second look below catches those now, and the measurement before cost a throughput
-// repetition of a classic mechanism 10.5 of its 49 ms on the 2-vCPU VM.
+// repetition of a classic mechanism 10.5 of its 49 ms on the 2-vCPU VM. Without idle pollers that
+// floor also kept the vCPUs from halting before the batch: an A/B found the mechanisms at 0.92x
+// without it; with the pollers, at 1.01x (docs/methodology.md).
 constexpr double kAdjacentCopySeconds = 0.006;
 // A copy floor that the repetition beat or came within 10 % of is measured once more, for 50 ms,
 // before the ratio is taken: the short runs' best still came out 6 % under a 30 ms run's at 1 MiB
