@@ -111,16 +111,16 @@ namespace {
 // and pong, each on a cache line of its own) lie in kLinePages pages after it, one pair per page,
 // and the floor bounces each pair in turn.
 //
-// Why several pages: with the two vCPUs of the development VM (AMD EPYC) on two CCXs, a line's
-// round trip depends on the line's address, as it would where the line's home agent (the memory
-// controller or socket it belongs to) sets the cost of a transfer. Pairs in 32 fresh pages came
-// out near 460 ns or near 535 ns, about half each, and one in 32 near 880 ns; in the fast states
-// (59 and 146 ns) every page measured the same. The floor had one pair, at a fixed address for
-// the whole run, and so read 529 ns for one run and 881 ns for the next on the same host, and
-// posix_shm.spin's round trip (its ring's lines elsewhere) came in at 0.78x that "floor". The
-// floor is now the cheapest of the pages' medians: the least a round trip between these CPUs
-// costs, which a mechanism's lines may or may not get. With eight pages the cheapest is one of
-// the 460 ns kind but one time in 256.
+// Why several pages: in the slow states of the development VM (AMD EPYC, the two vCPUs some way
+// apart), a line's round trip depends on the line's address, as it would where the line's home
+// (the memory controller or socket it belongs to) sets the cost of a transfer. Pairs in 32 fresh
+// pages came out near 460 ns or near 535 ns, about half each, and one in 32 near 880 ns; in the
+// fast states (59 and 146 ns) every page measured the same. The floor had one pair, at a fixed
+// address for the whole run: that fits its reading 529 ns for one run and 881 ns for the next on
+// the same host, and posix_shm.spin's round trip (its ring's lines elsewhere) coming in at 0.78x
+// the 881. The floor is now the cheapest of the pages' medians: the least a round trip between
+// these CPUs costs, which a mechanism's lines may or may not get. With eight pages the cheapest is
+// one of the 460 ns kind but one time in 256.
 constexpr int kLinePages = 8;
 constexpr std::size_t kLinePageBytes = 4096;
 constexpr std::size_t kLinePongOffset = 64;
