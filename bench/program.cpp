@@ -274,18 +274,18 @@ int real_main(int argc, char** argv) {
         doc["benchmarks"],
         calibrated.is_object() ? calibrated.value("by_size", nlohmann::json()) : nlohmann::json());
     ctx["floor_check"] = floor_check_json(doc["benchmarks"], ctx["mechanisms"]);
-    if (const auto& beaten = ctx["floor_check"]["copy_floor_beaten"]; !beaten.empty())
-      std::cerr << "ipcbench: " << beaten.size()
-                << (beaten.size() == 1 ? " repetition" : " repetitions")
-                << " moved data faster than the best copy floor the run measured at their size "
-                   "(context.ipcbench.floor_check): the floor is wrong there, not the mechanism "
-                   "fast\n";
-    if (const auto& beaten = ctx["floor_check"]["line_floor_beaten"]; !beaten.empty())
-      std::cerr << "ipcbench: " << beaten.size()
-                << (beaten.size() == 1 ? " round trip" : " round trips")
-                << " came in under the cache-line floor measured beside them "
-                   "(context.ipcbench.floor_check): the floor is wrong there, not the mechanism "
-                   "fast\n";
+    // A floor that a repetition beat is wrong there, not the mechanism fast: said on stderr.
+    const auto say_beaten = [&](const char* key, const char* one, const char* many,
+                                const char* what) {
+      if (const auto& beaten = ctx["floor_check"][key]; !beaten.empty())
+        std::cerr << "ipcbench: " << beaten.size() << (beaten.size() == 1 ? one : many) << what
+                  << " (context.ipcbench.floor_check): the floor is wrong there, not the "
+                     "mechanism fast\n";
+    };
+    say_beaten("copy_floor_beaten", " repetition", " repetitions",
+               " moved data faster than the best copy floor the run measured at their size");
+    say_beaten("line_floor_beaten", " round trip", " round trips",
+               " came in under the cache-line floor measured beside them");
     write_report(*o.out, std::move(doc), ctx,
                  probes::report_probes(probe_findings, session.records()));
     std::cerr << "ipcbench: wrote " << *o.out << "\n";
