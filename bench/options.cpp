@@ -363,8 +363,8 @@ Options:
   --idle-states M       held (default): keep the CPUs out of deep idle states for the whole run
                         (a PM QoS request of 0 us through /dev/cpu_dma_latency; where it cannot
                         be made, or no cpuidle driver honours it, a busy loop at idle priority
-                        (SCHED_IDLE) on each CPU the run may use, which runs only when nothing
-                        else can, so that no CPU idles); allowed: leave the machine as it is.
+                        (SCHED_IDLE) on each CPU the run may use, which runs when nothing else
+                        there wants to, so that no CPU idles); allowed: leave the machine as it is.
                         The report records the mode in force and what held it.
   --target-time S       length of each timed batch in seconds (default 0.015; quick 0.01)
   --min-repetitions N   repetitions every benchmark runs before the stop rule may end it

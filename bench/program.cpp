@@ -199,9 +199,7 @@ int real_main(int argc, char** argv) {
   idle_state_request idle(o.idle);
   std::optional<idle_poller> poller;
   if (o.idle == idle_mode::held && !idle.takes_effect()) {
-    const std::string why = idle.in_force() != idle_mode::held
-                                ? "the PM QoS request could not be made: " + idle.reason()
-                                : "the PM QoS request takes no effect: " + idle.no_effect();
+    const std::string why = "the PM QoS request was " + idle.outcome();
     try {
       poller.emplace(allowed_cpus());
       std::cerr << "ipcbench: idle states held by pollers (" << poller->effect() << "), since "

@@ -363,12 +363,6 @@ std::byte* copy_ring(copy_floor* sh) {
   return reinterpret_cast<std::byte*>(sh) + kCopyRingOffset;
 }
 
-void copy_pause() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
 // A buffer of at least `bytes`, kept for the process's next floor (a helper's stays faulted in).
 std::byte* copy_buffer(std::vector<std::byte>& v, std::size_t bytes) {
   if (v.size() < bytes) v.assign(bytes, std::byte{0x5A});
@@ -395,7 +389,7 @@ int copy_reader(void* arg) {
     std::uint64_t head = ctl->head.v.load(std::memory_order_acquire);
     while (head == tail) {
       if (ctl->stop.v.load(std::memory_order_acquire) != 0) return 0;
-      copy_pause();
+      cpu_pause();
       head = ctl->head.v.load(std::memory_order_acquire);
     }
     // The layout in locals, read once per batch: the copy loop reads no shared line.
@@ -459,14 +453,14 @@ int copy_writer(void* arg) {
         publish(streaming);
         tail_seen = ctl->tail.v.load(std::memory_order_acquire);
         if (head - tail_seen != slots) break;
-        copy_pause();
+        cpu_pause();
       }
       const std::size_t at = (head % pieces) * piece;
       copy_into_slot(base + (head % slots) * slot, src + at, std::min(piece, size - at), streaming);
       if (++head % publish_every == 0) publish(streaming);
     }
     publish(streaming);
-    while (ctl->tail.v.load(std::memory_order_acquire) != head) copy_pause();  // all copied out
+    while (ctl->tail.v.load(std::memory_order_acquire) != head) cpu_pause();  // all copied out
     tail_seen = head;
     return n / pieces;
   };

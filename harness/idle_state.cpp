@@ -64,6 +64,13 @@ idle_state_request::idle_state_request(idle_mode requested, std::string device,
   fd_ = std::move(fd);
 }
 
+std::string idle_state_request::outcome(bool brief) const {
+  if (requested_ != idle_mode::held || takes_effect()) return {};
+  if (in_force() == idle_mode::held)
+    return "made, to no effect: " + (brief ? no_effect_brief_ : no_effect_);
+  return "not made: " + reason_;
+}
+
 nlohmann::json idle_state_request::to_json(const idle_poller* poller) const {
   nlohmann::json j = {{"requested", to_string(requested_)},
                       {"in_force", to_string(poller ? idle_mode::held : in_force())},
@@ -73,8 +80,7 @@ nlohmann::json idle_state_request::to_json(const idle_poller* poller) const {
     j["takes_effect"] = true;
     j["effect"] = poller->effect();
     j["poller"] = {{"cpus", poller->cpus()}, {"policy", "SCHED_IDLE"}, {"nice", kPollerNice}};
-    j["pm_qos"] = in_force() == idle_mode::held ? "made, to no effect: " + no_effect_
-                                                : "not made: " + reason_;
+    j["pm_qos"] = outcome();
     if (in_force() == idle_mode::held) j["latency_us"] = 0;
     return j;
   }
@@ -90,18 +96,6 @@ nlohmann::json idle_state_request::to_json(const idle_poller* poller) const {
 }
 
 namespace {
-
-[[noreturn]] void poll_for_ever() {
-  for (;;) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#else
-    __asm__ __volatile__("" ::: "memory");  // a loop with a side effect, as the others
-#endif
-  }
-}
 
 // The loop's body in the child: pinned (a failure said on stderr, exit 70), nothing of the
 // coordinator's kept open, idle priority last (the parent waits for that policy, so by then the
@@ -119,7 +113,7 @@ int idle_loop(int cpu) {
   if (::setpriority(PRIO_PROCESS, 0, kPollerNice) != 0) return 4;
   const sched_param param{};
   if (::sched_setscheduler(0, SCHED_IDLE, &param) != 0) return 5;
-  poll_for_ever();
+  for (;;) cpu_pause();
 }
 
 }  // namespace
@@ -160,7 +154,7 @@ std::string idle_poller::effect() const {
   }
   return "idle CPUs never halt: a busy loop at idle priority (SCHED_IDLE, nice " +
          std::to_string(kPollerNice) + ") on each of CPUs " + list +
-         " runs whenever nothing else there can";
+         " runs whenever nothing else there wants to";
 }
 
 }  // namespace ipcbench

@@ -15,8 +15,9 @@
 // from idling another way: an idle_poller, one busy loop per CPU the run may use, pinned there at
 // idle priority (SCHED_IDLE), which runs when nothing else on that CPU wants to. A CPU then never
 // reaches the idle loop, and on a VM a virtual CPU never halts to the host. On the 2-vCPU VM of
-// 2026-11-29 (no cpuidle driver) the host moved halted vCPUs between cores with a cache-line
-// round trip of about 135 ns and cores with one of about 885 ns every 0.06-0.34 s, 30 % of a
+// 2026-11-29 (no cpuidle driver) the host moved halted vCPUs between a state with a cache-line
+// round trip of about 135 ns and a slow one (529-885 ns as the floor's one pair of lines then read
+// it; see harness/calibrate.cpp) every 0.06-0.34 s, 30 % of a
 // default run's repetitions had the host move during them, and a pipe's 64 B round trip read
 // 13.5 us in one repetition and 277 us in the next; with the pollers the cache-line round trip
 // held one value for whole minutes and that round trip 22-28 us in every repetition, and two
@@ -63,6 +64,10 @@ class idle_state_request {
   const std::string& no_effect() const noexcept { return no_effect_; }
   // The same in a few words ("no cpuidle driver"), for a table cell.
   const std::string& no_effect_brief() const noexcept { return no_effect_brief_; }
+  // What became of a held request that takes no effect, where idle pollers take over: "made,
+  // to no effect: " and no_effect() (or no_effect_brief() when `brief`), or "not made: " and
+  // reason(). Empty where it takes effect or held was not asked for.
+  std::string outcome(bool brief = false) const;
   int fd() const noexcept { return fd_.get(); }
   // Drops the request now (as the destructor does).
   void release() noexcept { fd_.reset(); }

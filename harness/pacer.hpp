@@ -36,25 +36,15 @@ class pacer {
   void wait_turn() noexcept {
     if (!paced()) return;
     const std::int64_t at = due(next_++);
-    while (now_ns() < at) {
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
-#elif defined(__aarch64__)
-      __asm__ __volatile__("yield");
-#endif
-    }
+    while (now_ns() < at) cpu_pause();
   }
 
   // When the message wait_turn() last let go was due: its scheduled send time, from which a
   // paced stream's delay is measured (a late send then counts its lateness: no coordinated
   // omission). Paced only.
-  std::int64_t last_due() const noexcept {
-    return due(next_ - 1);
-  }
+  std::int64_t last_due() const noexcept { return due(next_ - 1); }
 
-  std::uint64_t sent() const noexcept {
-    return next_;
-  }  // since restart()
+  std::uint64_t sent() const noexcept { return next_; }  // since restart()
 
  private:
   double ns_per_message_ = 0;

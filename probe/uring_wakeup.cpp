@@ -437,9 +437,7 @@ outcome decide([[maybe_unused]] const std::vector<wake>& methods,
     } catch (const std::exception& e) {
       no_poller = e.what();
     }
-  const std::string qos = idle.in_force() != idle_mode::held
-                              ? "the PM QoS request not made: " + idle.reason()
-                              : "the PM QoS request to no effect: " + idle.no_effect_brief();
+  const std::string qos = "the PM QoS request " + idle.outcome(/*brief=*/true);
   outcome o;
   o.value = nlohmann::json::object();
   o.value["idle states"] =

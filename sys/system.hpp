@@ -38,6 +38,19 @@ inline std::uint64_t read_tsc() noexcept {
   return 0;
 #endif
 }
+// One step of a busy-wait: the CPU's spin-loop hint (x86 pause, aarch64 yield), which lets a
+// sibling hyperthread run and eases the memory-order flush when the awaited store arrives; a
+// compiler barrier elsewhere, so that a loop of it has a side effect and is not assumed to end.
+inline void cpu_pause() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield" ::: "memory");
+#else
+  __asm__ __volatile__("" ::: "memory");
+#endif
+}
+
 // Whether the time-stamp counter runs at one rate on every CPU whatever their power state
 // (/proc/cpuinfo flags constant_tsc and nonstop_tsc, x86 only), so that tick differences are
 // time.

@@ -54,7 +54,7 @@ class adaptive_sync {
     if (yields_)
       ::sched_yield();
     else
-      shm::cpu_pause();
+      cpu_pause();
   }
   static shm::sleep_result sleep(int bell, std::uint32_t* word, std::uint32_t seen) {
     return futex_sync::sleep(bell, word, seen);

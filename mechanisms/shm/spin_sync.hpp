@@ -13,20 +13,9 @@
 #include <cstdint>
 
 #include "mechanisms/shm/shm_segment.hpp"
+#include "sys/system.hpp"
 
 namespace ipcbench {
-
-namespace shm {
-
-inline void cpu_pause() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ __volatile__("yield");
-#endif
-}
-
-}  // namespace shm
 
 class spin_sync {
  public:
@@ -58,7 +47,7 @@ class spin_sync {
   // Spin iteration `i` of one wait.
   void relax(std::uint32_t i) const noexcept {
     if (i < kPauses || !yields_)
-      shm::cpu_pause();
+      cpu_pause();
     else
       ::sched_yield();
   }

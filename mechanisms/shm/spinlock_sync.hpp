@@ -80,7 +80,7 @@ class spinlock_sync {
       check_rc(::pthread_spin_unlock(lock), "pthread_spin_unlock");
       if (v != seen) return shm::sleep_result::posted;
       if (i < spin_sync::kPauses || !yields_)
-        shm::cpu_pause();
+        cpu_pause();
       else
         ::sched_yield();
     }

@@ -168,11 +168,11 @@ class FixtureHeadlineTest(unittest.TestCase):
         data["context"]["ipcbench"]["idle_states"].update(
             held_by="poller", takes_effect=True,
             effect="idle CPUs never halt: a busy loop at idle priority (SCHED_IDLE, nice 19) on "
-                   "each of CPUs 0,1 runs whenever nothing else there can",
+                   "each of CPUs 0,1 runs whenever nothing else there wants to",
             pm_qos="made, to no effect: " + why)
         wake = by_topic(load_data(data))["Wake-up"]
         self.assertIn("idle states held (a busy loop at idle priority (SCHED_IDLE, nice 19) on "
-                      "each of CPUs 0,1 runs whenever nothing else there can; the PM QoS request "
+                      "each of CPUs 0,1 runs whenever nothing else there wants to; the PM QoS request "
                       "made, to no effect: " + why + ")", wake)
         self.assertNotIn("idle CPUs poll", wake)
 
