@@ -229,6 +229,12 @@ double hint_from_smaller(const std::vector<std::pair<std::size_t, double>>& size
   return hint;
 }
 
+double sizing_basis(double hint, pattern p, std::optional<double> wake_rtt_ns) {
+  if (hint > 0) return hint;
+  if (p == pattern::latency && wake_rtt_ns && *wake_rtt_ns > 0) return *wake_rtt_ns;
+  return 0;
+}
+
 double bench_session::sizing_hint(std::size_t index) const {
   if (ns_per_message_[index] > 0) return ns_per_message_[index];
   const auto it = siblings_.find(sibling_key_[index]);
@@ -249,15 +255,23 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
   run_request req = c.req;
   req.timer_ns = floors_.timer_ns;
   req.tsc_ns_per_tick = floors_.tsc_ns_per_tick();
-  // One pair that has run before sizes its batches with a shorter sizing run (a group's sizing run
-  // fills its shared ring, and a paced or lossy stream's trials size their own).
-  const bool hinted = !c.topo && !c.traits.lossy && !c.traits.paced && !in_process(c.traits);
-  if (const double hint = hinted ? sizing_hint(index) : 0; hint > 0)
+  // One pair, or pairs/N, that has run before, or a round trip with the wake-up floor just
+  // measured, sizes its batches with a shorter sizing run (sizing_basis; a fan's sizing run fills
+  // its shared ring, and a paced or lossy stream's trials size their own).
+  const bool hinted = (!c.topo || *c.topo == topology::pairs) && !c.traits.lossy &&
+                      !c.traits.paced && !in_process(c.traits);
+  if (const double hint =
+          hinted ? sizing_basis(sizing_hint(index), c.req.pat, adjacent.wake_rtt_p50_ns) : 0;
+      hint > 0)
     req.warmup_messages = hinted_sizing_count(req, hint);
   const run_result r = c.run(req);
   std::optional<double> achieved;  // what the repetition moved: the copy floor's second look
   if (r.status == run_status::ok && r.messages > 0 && r.elapsed_ns > 0) {
-    ns_per_message_[index] = static_cast<double>(r.elapsed_ns) / static_cast<double>(r.messages);
+    // One pair's time per message: pairs/N count every pair's messages over their common window.
+    const double pairs =
+        c.topo == topology::pairs ? static_cast<double>(std::max<std::size_t>(c.fan, 1)) : 1.0;
+    ns_per_message_[index] =
+        pairs * static_cast<double>(r.elapsed_ns) / static_cast<double>(r.messages);
     achieved = r.bytes_per_second(c.req.message_size);
   }
   measure_floors_after(adjacent, cpus_, c.req.pat, c.req.message_size, station_.get(), achieved);

@@ -53,6 +53,15 @@ struct repetition_plan {
 double hint_from_smaller(const std::vector<std::pair<std::size_t, double>>& sizes,
                          std::size_t size);
 
+// What a pair's sizing run is sized from: `hint` (its own or a smaller sibling's last timed batch's
+// time per message) where there is one; else, for a round trip, the wake-up floor's round trip
+// measured just before it (`wake_rtt_ns`), so that a benchmark's first repetition sizes about
+// 4 ms too, not the full 1,000 round trips. A mechanism that sleeps to wait takes at least that
+// floor; one that spins takes less and makes a sizing run shorter than 4 ms, and one slower than
+// it (gRPC's 150 us) a longer one, never more than the full one. On the 2-vCPU VM the full sizing
+// runs of first repetitions took 9 of the 26 s a quick run spent in round trips. 0: none.
+double sizing_basis(double hint, pattern p, std::optional<double> wake_rtt_ns);
+
 class bench_session {
  public:
   bench_session() = default;
@@ -89,7 +98,7 @@ class bench_session {
   adjacent_floors measure_adjacent(const bench_case& c) const;
   // The time per message a pair's sizing run is sized from (harness/coordinator.hpp
   // hinted_sizing_count): its own last timed batch's, else hint_from_smaller over its siblings;
-  // 0: none (the full sizing run).
+  // 0: none (sizing_basis may still give one).
   double sizing_hint(std::size_t index) const;
   void run_repetition(benchmark::State& state, std::size_t index);
   void record(const bench_case& c, const repetition_report& rep);
@@ -118,7 +127,7 @@ class bench_session {
   std::vector<bool> ranking_;                 // one per case: in_ranking
   std::vector<std::size_t> rank_;             // one per case: order_by_need's tie-break
   std::vector<double> seconds_;               // time each case has taken so far
-  std::vector<double> ns_per_message_;        // one per case: its last timed batch's; 0: none yet
+  std::vector<double> ns_per_message_;  // one per case: one pair's in its last timed batch; 0: none
   // One pair's mechanism, pattern, placement and peers, without the size (empty for a topology),
   // and the cases of each.
   std::vector<std::string> sibling_key_;

@@ -384,7 +384,8 @@ void launch(const run_request& req, const group_program& program, const group_pl
 group_reports drive(const run_request& req, const group_program& program,
                     const group_placement& where, std::vector<member_peer>& peers,
                     const helper_watch& helpers) {
-  const std::uint64_t sizing = program.topo ? group_sizing_count(req) : warmup_count(req);
+  const std::uint64_t sizing =
+      program.topo ? group_sizing_count(req, *program.topo) : warmup_count(req);
   for (auto& p : peers) send_message(p.link, warmup_order{sizing});
   await_all(peers, warm_notice::kType, req.timeout, req.timeout, helpers);
   std::int64_t slowest = 0;
@@ -503,18 +504,24 @@ std::uint64_t warmup_count(const run_request& req) {
                                    1000);
 }
 
+std::uint64_t stream_sizing_max(const run_request& req) {
+  return std::clamp<std::uint64_t>((16u << 20) / std::max<std::size_t>(req.message_size, 1), 4,
+                                   kGroupSizingMax);
+}
+
 std::uint64_t hinted_sizing_count(const run_request& req, double ns_per_message) {
   const std::uint64_t full = warmup_count(req);
   if (!(ns_per_message > 0)) return full;
+  const std::uint64_t most = req.pat == pattern::throughput ? stream_sizing_max(req) : full;
   const double want = std::ceil(kHintedSizingSeconds * 1e9 / ns_per_message);
   return std::clamp<std::uint64_t>(
-      static_cast<std::uint64_t>(std::min(want, static_cast<double>(full))), 4, full);
+      static_cast<std::uint64_t>(std::min(want, static_cast<double>(most))), 4, most);
 }
 
-std::uint64_t group_sizing_count(const run_request& req) {
-  if (req.warmup_messages || req.pat == pattern::latency) return warmup_count(req);
-  return std::clamp<std::uint64_t>((16u << 20) / std::max<std::size_t>(req.message_size, 1), 4,
-                                   kGroupSizingMax);
+std::uint64_t group_sizing_count(const run_request& req, topology t) {
+  if (req.warmup_messages || req.pat == pattern::latency || t == topology::pairs)
+    return warmup_count(req);
+  return stream_sizing_max(req);
 }
 
 std::uint64_t flowing_warmup_count(const run_request& req, double ns_per_message) {

@@ -99,20 +99,29 @@ bool stream_barrier(const run_request& req);
 
 // The sizing run's length for a message size: enough to fault in buffers and settle caches.
 std::uint64_t warmup_count(const run_request& req);
-// A group's stream fills its shared ring or queue before it settles to its steady rate, so its
-// sizing run carries about 16 MiB (at most kGroupSizingMax messages), not warmup_count()'s
-// 1,000: 1,000 records of 64 bytes fit in a 256 KiB ring, and fan_out/8 at 64 bytes was
-// predicted 35 times too fast (a 0.2 s batch ran 7 s). 16,384 records fill such a ring four
-// times over; 65,536 took 1-2.3 s per repetition at 64 bytes for the slower streams (nng.ipc,
-// pipe.splice fan_out/1, pipe.io_uring.sqpoll pairs/1) against a timed batch of about 30 ms.
-// Round trips, and one pair, keep warmup_count().
+// A fan-in or fan-out stream fills its shared ring or queue before it settles to its steady
+// rate, so its sizing run carries about 16 MiB (at most kGroupSizingMax messages), not
+// warmup_count()'s 1,000: 1,000 records of 64 bytes fit in a 256 KiB ring, and fan_out/8 at 64
+// bytes was predicted 35 times too fast (a 0.2 s batch ran 7 s). 16,384 records fill such a ring
+// four times over; 65,536 took 1-2.3 s per repetition at 64 bytes for the slower streams (nng.ipc,
+// pipe.splice fan_out/1) against a timed batch of about 30 ms. Round trips keep warmup_count(),
+// and so does pairs/N: each of its pairs has a channel of its own, as one pair does, and 16,384
+// messages of 64 bytes took the slower ones (memfd, pipe.splice, cma) 0.5-0.6 s of sizing for a
+// 10 ms batch.
 inline constexpr std::uint64_t kGroupSizingMax = 16384;
-std::uint64_t group_sizing_count(const run_request& req);
+std::uint64_t group_sizing_count(const run_request& req, topology t);
+// About 16 MiB of messages, from 4 to kGroupSizingMax: a fan's sizing run, and the most a hinted
+// one of a stream may carry.
+std::uint64_t stream_sizing_max(const run_request& req);
 // The sizing run of one pair that has run before, at `ns_per_message` (its last timed batch's):
-// about kHintedSizingSeconds of messages, at least 4 and never more than warmup_count(). The
-// flowing warm-up and the timed batch are still sized from this sizing run, in the host's state of
-// the moment; a round trip of 6-27 us took warmup_count()'s 1,000 round trips 6-27 ms, against a
-// 30 ms timed batch.
+// about kHintedSizingSeconds of messages, at least 4 and never more than warmup_count() for round
+// trips, stream_sizing_max() for a stream. The flowing warm-up and the timed batch are still sized
+// from this sizing run, in the host's state of the moment; a round trip of 6-27 us took
+// warmup_count()'s 1,000 round trips 6-27 ms, against a 30 ms timed batch. A stream may carry
+// more than warmup_count(): 1,000 messages of 1-64 bytes fit in a shared-memory ring, so a stream
+// whose sizing run stopped there was sized before it met a full ring, and on the 2-vCPU VM the
+// blocking rings' timed batches at 1 and 64 bytes ran a median 2-7 times their 15 ms (up to
+// 230 ms); their 200-500 ns per message make 4 ms about 8,000-20,000 messages.
 inline constexpr double kHintedSizingSeconds = 0.004;
 std::uint64_t hinted_sizing_count(const run_request& req, double ns_per_message);
 // Timed batch length from the measured sizing-run time per message.

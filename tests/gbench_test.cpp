@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -87,6 +88,15 @@ TEST(SizingHint, AFirstRepetitionTakesTheLargestSmallerSizeThatHasRun) {
   EXPECT_EQ(hint_from_smaller(sizes, 64), 0);        // nothing smaller has run
   EXPECT_EQ(hint_from_smaller(sizes, 4 << 20), 500'000);
   EXPECT_EQ(hint_from_smaller({}, 64), 0);
+}
+
+TEST(SizingHint, ARoundTripWithoutOneIsSizedFromTheWakeUpFloorBesideIt) {
+  EXPECT_EQ(sizing_basis(9'000, pattern::latency, 25'000.0), 9'000);  // its own hint first
+  EXPECT_EQ(sizing_basis(0, pattern::latency, 25'000.0), 25'000);     // else the floor
+  EXPECT_EQ(sizing_basis(0, pattern::latency, std::nullopt), 0);      // no floor: the full run
+  EXPECT_EQ(sizing_basis(0, pattern::latency, 0.0), 0);
+  EXPECT_EQ(sizing_basis(0, pattern::throughput, 25'000.0), 0);  // a stream: no such floor
+  EXPECT_EQ(sizing_basis(7'000, pattern::throughput, std::nullopt), 7'000);
 }
 
 TEST(GoogleBenchmark, FailedRepetitionBesideGoodOnesIsReportedNotFatal) {

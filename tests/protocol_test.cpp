@@ -202,6 +202,21 @@ TEST(Sizing, TheFlowingWarmUpLastsAFifthOfTheTarget) {
   EXPECT_EQ(flowing_warmup_count(req, 1e9), 4u);        // at least a few messages
 }
 
+TEST(Sizing, AFanStreamSizesOnSixteenMebibytesAndPairsAsOnePair) {
+  run_request req;
+  req.pat = pattern::throughput;
+  req.message_size = 64;
+  ASSERT_EQ(warmup_count(req), 1000u);
+  EXPECT_EQ(group_sizing_count(req, topology::fan_out), kGroupSizingMax);  // 16 MiB: capped
+  EXPECT_EQ(group_sizing_count(req, topology::fan_in), kGroupSizingMax);
+  EXPECT_EQ(group_sizing_count(req, topology::pairs), 1000u);  // a channel per pair
+  req.message_size = 1 << 20;
+  EXPECT_EQ(group_sizing_count(req, topology::fan_out), 16u);
+  req.message_size = 64;
+  req.pat = pattern::latency;  // round trips: the pair's count everywhere
+  EXPECT_EQ(group_sizing_count(req, topology::fan_in), 1000u);
+}
+
 TEST(Sizing, AHintedSizingRunLastsAboutFourMillisecondsAndNeverMoreThanTheFullOne) {
   run_request req;
   req.pat = pattern::latency;
@@ -214,6 +229,19 @@ TEST(Sizing, AHintedSizingRunLastsAboutFourMillisecondsAndNeverMoreThanTheFullOn
   EXPECT_EQ(hinted_sizing_count(req, 0), 1000u);     // no hint
   req.message_size = 1 << 20;                        // 16 messages of 1 MiB in full
   EXPECT_EQ(hinted_sizing_count(req, 500'000), 8u);  // 0.5 ms each
+}
+
+TEST(Sizing, AHintedStreamMayCarryMoreThanTheFullSizingRunToMeetAFullRing) {
+  run_request req;
+  req.pat = pattern::throughput;
+  req.message_size = 64;
+  ASSERT_EQ(warmup_count(req), 1000u);
+  EXPECT_EQ(hinted_sizing_count(req, 250), 16'000u);          // 4 ms of 250 ns messages
+  EXPECT_EQ(hinted_sizing_count(req, 100), kGroupSizingMax);  // at most 16 MiB or 16,384
+  EXPECT_EQ(hinted_sizing_count(req, 20'000), 200u);          // a slow stream: 4 ms
+  EXPECT_EQ(hinted_sizing_count(req, 0), 1000u);              // no hint: the full one
+  req.message_size = 1 << 20;
+  EXPECT_EQ(hinted_sizing_count(req, 1'000), 16u);  // 16 MiB of 1 MiB messages at most
 }
 
 // A member that died between two orders: the coordinator's next order finds its control channel
