@@ -196,26 +196,22 @@ int real_main(int argc, char** argv) {
   // The idle-state request is made before the calibration and held until the report is written;
   // where it reaches nothing or cannot be made, idle pollers hold the CPUs instead
   // (harness/idle_state.hpp).
-  idle_state_request idle(o.idle);
-  std::optional<idle_poller> poller;
-  if (o.idle == idle_mode::held && !idle.takes_effect()) {
-    const std::string why = "the PM QoS request was " + idle.outcome();
-    try {
-      poller.emplace(allowed_cpus());
-      std::cerr << "ipcbench: idle states held by pollers (" << poller->effect() << "), since "
-                << why << "; the report says so\n";
-    } catch (const std::exception& e) {
-      poller.reset();
-      std::cerr << "ipcbench: idle states "
-                << (idle.in_force() == idle_mode::held ? "held to no effect" : "stay allowed")
-                << " (" << why << "; and no idle poller: " << e.what() << "); the report says so\n";
-    }
-  }
+  const idle_hold idle(o.idle, allowed_cpus());
+  const std::string why = "the PM QoS request was " + idle.request().outcome();
+  if (idle.poller())
+    std::cerr << "ipcbench: idle states held by pollers (" << idle.poller()->effect() << "), since "
+              << why << "; the report says so\n";
+  else if (!idle.no_poller().empty())
+    std::cerr << "ipcbench: idle states "
+              << (idle.request().in_force() == idle_mode::held ? "held to no effect"
+                                                               : "stay allowed")
+              << " (" << why << "; and no idle poller: " << idle.no_poller()
+              << "); the report says so\n";
   const run_conditions conditions;
   session.calibrate(choose_cpus(o.place, o.cpus), o.sizes);
   nlohmann::json ctx = build_context(o, session.floors(), session.cpus());
   ctx["mechanisms"].insert(ctx["mechanisms"].begin(), traits_to_json(null_traits()));
-  ctx["idle_states"] = idle.to_json(poller ? &*poller : nullptr);
+  ctx["idle_states"] = idle.to_json();
 
   std::unique_ptr<benchmark::BenchmarkReporter> display;
   if (o.progress)

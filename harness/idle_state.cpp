@@ -140,6 +140,18 @@ idle_poller::idle_poller(std::vector<int> cpus) : cpus_(std::move(cpus)) {
   }
 }
 
+idle_hold::idle_hold(idle_mode requested, std::vector<int> cpus, std::string device,
+                     const std::string& cpuidle_driver)
+    : request_(requested, std::move(device), cpuidle_driver) {
+  if (requested != idle_mode::held || request_.takes_effect()) return;
+  try {
+    poller_.emplace(std::move(cpus));
+  } catch (const std::exception& e) {
+    poller_.reset();
+    no_poller_ = e.what();
+  }
+}
+
 std::vector<pid_t> idle_poller::pids() const {
   std::vector<pid_t> out;
   for (const auto& l : loops_) out.push_back(l.pid());

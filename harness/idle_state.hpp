@@ -109,4 +109,26 @@ class idle_poller {
   std::vector<child_process> loops_;
 };
 
+// The idle states as the bench program and the probes hold them: the request for `requested`
+// (through `device`, honoured by `cpuidle_driver`), and, where held was asked for and the request
+// does not take effect, idle pollers on `cpus`. Never throws for pollers that cannot start:
+// no_poller() says why, and the request stands alone.
+class idle_hold {
+ public:
+  idle_hold(idle_mode requested, std::vector<int> cpus, std::string device = kCpuDmaLatency,
+            const std::string& cpuidle_driver = kCpuidleDriver);
+  const idle_state_request& request() const noexcept { return request_; }
+  // The pollers holding the idle states; null where the request does or none could start.
+  const idle_poller* poller() const noexcept { return poller_ ? &*poller_ : nullptr; }
+  // Why no poller runs where one was wanted; empty otherwise.
+  const std::string& no_poller() const noexcept { return no_poller_; }
+  // The report's "idle_states" (idle_state_request::to_json).
+  nlohmann::json to_json() const { return request_.to_json(poller()); }
+
+ private:
+  idle_state_request request_;
+  std::optional<idle_poller> poller_;
+  std::string no_poller_;
+};
+
 }  // namespace ipcbench

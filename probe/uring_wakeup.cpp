@@ -429,24 +429,18 @@ outcome decide([[maybe_unused]] const std::vector<wake>& methods,
   // A sleeping CPU's wake-up is most of a cross-CPU round trip: hold the idle states, as the
   // bench does by default, and say so.
   // Where the request reaches nothing or cannot be made, idle pollers hold them, as in the bench.
-  const idle_state_request idle(idle_mode::held);
-  std::optional<idle_poller> poller;
-  std::string no_poller;
-  if (!idle.takes_effect()) try {
-      poller.emplace(allowed_cpus());
-    } catch (const std::exception& e) {
-      no_poller = e.what();
-    }
+  const idle_hold hold(idle_mode::held, allowed_cpus());
+  const idle_state_request& idle = hold.request();
   const std::string qos = "the PM QoS request " + idle.outcome(/*brief=*/true);
   outcome o;
   o.value = nlohmann::json::object();
   o.value["idle states"] =
       idle.takes_effect() ? std::string("held")
-      : poller            ? "held by idle pollers (" + qos + ")"
+      : hold.poller()     ? "held by idle pollers (" + qos + ")"
       : idle.in_force() != idle_mode::held
-          ? "allowed (" + idle.reason() + "; no idle poller: " + no_poller + ")"
-          : "held, to no effect (" + idle.no_effect_brief() + "; no idle poller: " + no_poller +
-                ")";
+          ? "allowed (" + idle.reason() + "; no idle poller: " + hold.no_poller() + ")"
+          : "held, to no effect (" + idle.no_effect_brief() +
+                "; no idle poller: " + hold.no_poller() + ")";
   o.value["ratio"] = std::string(label(c.slow)) + " / " + label(c.fast) + ", round trip";
   o.value["claimed ratio"] = round_to(c.factor, 2);
   o.value["threshold (sqrt of claimed)"] = round_to(std::sqrt(c.factor), 2);

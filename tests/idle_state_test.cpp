@@ -217,6 +217,43 @@ TEST(IdlePoller, DiesWithAKilledHolder) {
   EXPECT_TRUE(gone(loop));
 }
 
+// The bench program's and the probes' hold: pollers only where a held request takes no effect,
+// and a poller that cannot start said, not thrown.
+TEST(IdleHold, PollersOnlyWhereTheHeldRequestTakesNoEffect) {
+  fake_device dev;
+  const std::string driver = (dev.dir.path() / "current_driver").string();
+  const std::vector<int> one = {allowed_cpus().front()};
+  std::ofstream(driver) << "none\n";
+  {
+    const idle_hold held(idle_mode::held, one, dev.path.string(), driver);
+    ASSERT_NE(held.poller(), nullptr);
+    EXPECT_EQ(held.poller()->cpus(), one);
+    EXPECT_TRUE(held.no_poller().empty());
+    EXPECT_EQ(held.to_json().at("held_by"), "poller");
+    EXPECT_EQ(held.to_json().at("pm_qos"), "made, to no effect: " + held.request().no_effect());
+  }
+  {
+    const idle_hold allowed(idle_mode::allowed, one, dev.path.string(), driver);
+    EXPECT_EQ(allowed.poller(), nullptr);
+    EXPECT_TRUE(allowed.no_poller().empty());
+    EXPECT_EQ(allowed.to_json().at("in_force"), "allowed");
+  }
+  {
+    // A CPU this process may not run on: the loop cannot be pinned, and the hold says why.
+    const idle_hold unpinned(idle_mode::held, {CPU_SETSIZE - 1}, dev.path.string(), driver);
+    EXPECT_EQ(unpinned.poller(), nullptr);
+    EXPECT_NE(unpinned.no_poller().find("CPU " + std::to_string(CPU_SETSIZE - 1)),
+              std::string::npos)
+        << unpinned.no_poller();
+    EXPECT_EQ(unpinned.to_json().at("held_by"), "pm_qos");
+  }
+  std::ofstream(driver) << "haltpoll\n";
+  const idle_hold honoured(idle_mode::held, one, dev.path.string(), driver);
+  EXPECT_TRUE(honoured.request().takes_effect());
+  EXPECT_EQ(honoured.poller(), nullptr);
+  EXPECT_TRUE(honoured.no_poller().empty());
+}
+
 // The report says what held the CPUs, and what became of the PM QoS request.
 TEST(IdlePoller, TheReportSaysThePollersHeldTheCpusAndWhy) {
   fake_device dev;
