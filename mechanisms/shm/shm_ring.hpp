@@ -164,7 +164,8 @@ class shm_endpoint {
   // kInlineAt), and the next message starts at the next line: one cache line moves per message
   // instead of two. On the development VM that took posix_shm.spin's 1 B round trip from 190 to
   // 150-160 ns with the host fast, and from 1.17-1.22x to 1.08-1.12x the cache-line floor with it
-  // slow.
+  // slow (the floor of the time, one pair of lines at a fixed address; against the cheapest of
+  // eight pages no ring comes within 1.2x in that state: docs/methodology.md).
   static constexpr std::size_t kInlineAt = 16;
   static constexpr std::size_t kInlineBytes = shm::kPayloadAlign - kInlineAt;
   static std::uint64_t tag_of(std::uint32_t line_pos) noexcept {
@@ -216,7 +217,8 @@ class shm_endpoint {
   // starts once the tag's has ended. Prefetched on every spin, the payload line is fetched again
   // as soon as the sender's write takes it, beside the tag line, so the two misses overlap. On
   // the development VM, with the host in its slow state, it took posix_shm.spin's 64 B round
-  // trip from 1.46-1.50x to 1.27-1.29x the cache-line floor beside it; in the fast state it
+  // trip from 1.46-1.50x to 1.27-1.29x the cache-line floor beside it (the floor of the time; 1.39-
+  // 1.49x the cheapest of eight pages since 2026-11-29); in the fast state it
   // changed nothing, nor did it change a stream's throughput. The size is not known before the
   // tag, so the previous message's decides. After one that lay in its tag line there is no
   // payload line to fetch. After one longer than a line there is no prefetch either: a large
