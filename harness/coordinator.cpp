@@ -497,16 +497,15 @@ bool stream_barrier(const run_request& req) {
   return req.pat == pattern::throughput && !req.lossy;
 }
 
-std::uint64_t warmup_count(const run_request& req) {
-  if (req.warmup_messages) return req.warmup_messages;
-  // About 16 MiB of traffic, between 4 and 1000 messages.
-  return std::clamp<std::uint64_t>((16u << 20) / std::max<std::size_t>(req.message_size, 1), 4,
-                                   1000);
-}
-
 std::uint64_t stream_sizing_max(const run_request& req) {
   return std::clamp<std::uint64_t>((16u << 20) / std::max<std::size_t>(req.message_size, 1), 4,
                                    kGroupSizingMax);
+}
+
+std::uint64_t warmup_count(const run_request& req) {
+  if (req.warmup_messages) return req.warmup_messages;
+  // About 16 MiB of traffic, between 4 and 1000 messages.
+  return std::min<std::uint64_t>(stream_sizing_max(req), 1000);
 }
 
 std::uint64_t hinted_sizing_count(const run_request& req, double ns_per_message) {
