@@ -144,9 +144,10 @@ run_regimes find_regimes(const std::vector<benchmark_history>& all) {
   for (int k = 0; k < 2; ++k) {
     floor_fit& fit = k == 0 ? r.sleeps : r.spins;
     fit.repetitions = by[k].floors.size();
-    if (fit.repetitions < floor_fit::kMinFloorFit || !(by[k].xx > 0)) continue;
-    fit.slope = std::clamp(by[k].xy / by[k].xx, 0.0, 1.0);
+    if (by[k].floors.empty()) continue;
     fit.to_ns = estimate::median(by[k].floors);
+    fit.fitted = fit.repetitions >= floor_fit::kMinFloorFit && by[k].xx > 0;
+    fit.slope = fit.fitted ? std::clamp(by[k].xy / by[k].xx, 0.0, 1.0) : 1.0;
   }
   return r;
 }
@@ -199,11 +200,10 @@ basis basis_of(const benchmark_history& h, const run_regimes& r) {
     b.values = std::move(paced);
     return b;
   }
-  // Taken to the run's median floor: a latency benchmark in the reference regime, every
-  // repetition with its floor.
+  // Taken to the reference regime's median floor: a latency benchmark in a regime, every
+  // repetition with its floor (one judged in another regime is taken from its floors there).
   const floor_fit& fit = h.spins ? r.spins : r.sleeps;
-  if (h.metric != schema::counter::kRttP50Ns || !b.regime || *b.regime != r.found.reference ||
-      !(fit.slope > 0) || b.samples.empty())
+  if (h.metric != schema::counter::kRttP50Ns || !b.regime || !(fit.slope > 0) || b.samples.empty())
     return b;
   for (std::size_t k = 0; k < b.samples.size(); ++k) {
     const repetition_sample& s = h.samples[b.samples[k]];
@@ -682,7 +682,8 @@ json floor_fit_json(const floor_fit& f) {
   return {{"floor", f.floor},
           {"slope", f.slope},
           {"to_ns", f.slope > 0 ? json(f.to_ns) : json(nullptr)},
-          {"repetitions", f.repetitions}};
+          {"repetitions", f.repetitions},
+          {"fitted", f.fitted}};
 }
 
 json disturbed_json(const run_regimes& r) {
@@ -749,10 +750,13 @@ json regimes_json(const run_regimes& r) {
           {"disturbed", disturbed_json(r)},
           {"latency_to_floor",
            {{"method",
-             "latency values in the reference regime taken to the run's median floor the receiver "
-             "waits on: value x (to_ns / floor beside the repetition)^slope, the slope fitted over "
-             "the run's latency repetitions in the reference regime (log round trip on log floor, "
-             "each benchmark about its own medians, held to [0, 1]; 0 under 100 repetitions)"},
+             "latency values taken to the reference regime's median floor the receiver waits on "
+             "(from whichever regime they were measured in): value x (to_ns / floor beside the "
+             "repetition)^slope, the slope fitted over the run's latency repetitions in the "
+             "reference regime (log round trip on log floor, each benchmark about its own medians, "
+             "held to [0, 1]; fitted: true), or 1 where the run cannot fit it (under 100 "
+             "repetitions, or no benchmark repeated beside a floor that moved: fitted: false), the "
+             "values then compared in multiples of their floors"},
             {"sleeps", floor_fit_json(r.sleeps)},
             {"spins", floor_fit_json(r.spins)}}}};
 }
@@ -815,6 +819,7 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
     j["adjusted"] = {{"floor", b.adjusted->floor},
                      {"slope", b.adjusted->slope},
                      {"to_ns", b.adjusted->to_ns},
+                     {"fitted", b.adjusted->fitted},
                      {"raw_value", estimate::median(b.raw)}};
   if (b.at_pace) j["at_run_pace"] = {{"raw_value", estimate::median(b.raw)}};
   // The spread and the modes are the repetitions' own.

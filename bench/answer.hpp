@@ -63,12 +63,18 @@ struct benchmark_history {
 // fitted over the run: the slope of log(round trip) on log(floor), each benchmark's repetitions
 // about their own medians, pooled, held to [0, 1]. A slope of 1 would be a round trip in
 // proportion to the floor; measurement noise in the floor pulls the fit towards 0, so a floor
-// that only scatters takes little out. 0 with fewer than kMinFloorFit repetitions.
+// that only scatters takes little out. A run with fewer than kMinFloorFit such repetitions, or
+// none that repeats a benchmark beside a floor that moved (a --quick run: one repetition each),
+// cannot fit it: its slope is then 1, assumed (`fitted` false), so that values measured beside
+// different floors (the host's regimes among them) are compared in multiples of those floors.
+// Across the regimes of the 2-vCPU development VM, the default runs of 2026-11-29 fitted 0.74-1.12
+// for receivers that sleep (by size, 1 B to 4 MiB) and 0.83-1.01 for those that spin.
 struct floor_fit {
   const char* floor = "";  // the floor's name in the report
   double slope = 0;
   double to_ns = 0;  // the floor's median over those repetitions: every value is taken to it
   std::size_t repetitions = 0;
+  bool fitted = false;  // the slope was fitted; false: assumed 1, or no floor at all (slope 0)
   static constexpr std::size_t kMinFloorFit = 100;
 };
 
@@ -148,9 +154,9 @@ run_regimes find_regimes(const std::vector<benchmark_history>& all);
 // otherwise in the regime it met most (said so in its estimate), and all of them when the run has
 // no regimes; never a mix of regimes. Without its repetitions in the run's disturbances, or
 // during whose timed batch the host took the peers' CPUs (steal time), where that regime has
-// others. A latency benchmark judged in the reference regime, whose
-// repetitions all have the floor they wait on, is judged on values taken to the run's median
-// floor (r.sleeps or r.spins, where its slope is above 0): value x (to_ns / floor)^slope. A
+// others. A latency benchmark whose repetitions all have the floor they wait on is judged on
+// values taken to the reference regime's median floor (r.sleeps or r.spins, where its slope is
+// above 0), whichever regime they were measured in: value x (to_ns / floor)^slope. A
 // throughput benchmark whose repetitions all have the run's pace beside them (pace_beside) is
 // judged on rates taken to it: value / pace. `raw` keeps the repetitions' own values, for their
 // spread and modes.

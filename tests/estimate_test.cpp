@@ -573,7 +573,10 @@ TEST(Answer, LatencyIsTakenToTheRunsMedianFloorItWaitsOn) {
   EXPECT_NEAR(r.sleeps.slope, 1.0, 1e-9);
   EXPECT_DOUBLE_EQ(r.sleeps.to_ns, 9'000);
   EXPECT_EQ(r.sleeps.repetitions, 150u);
-  EXPECT_EQ(r.spins.slope, 0);  // 5 repetitions, and no floor that moves
+  EXPECT_TRUE(r.sleeps.fitted);
+  // 5 repetitions, too few to fit: in proportion to a floor that does not move.
+  EXPECT_EQ(r.spins.slope, 1);
+  EXPECT_FALSE(r.spins.fitted);
   // Benchmark 0 met floors of 9-11 us: its repetitions' median is 10/9 of its value at 9 us.
   const auto j = estimate_json(all[0], r, {});
   EXPECT_NEAR(j["value"].get<double>(), 10'000, 1e-6);
@@ -585,10 +588,16 @@ TEST(Answer, LatencyIsTakenToTheRunsMedianFloorItWaitsOn) {
   // Another benchmark: every value at 9 us is its base.
   EXPECT_NEAR(estimate_json(all[7], r, {})["value"].get<double>(), 10'700, 1e-6);
   EXPECT_TRUE(estimate_json(all[30], r, {})["adjusted"].is_null());  // throughput
-  EXPECT_TRUE(estimate_json(all[31], r, {})["adjusted"].is_null());  // spins, no fit
+  // The spinning one, taken in proportion to its cache-line floor of 500 ns throughout: as it is.
+  const auto spin_j = estimate_json(all[31], r, {});
+  ASSERT_TRUE(spin_j["adjusted"].is_object()) << spin_j;
+  EXPECT_EQ(spin_j["adjusted"]["fitted"], false);
+  EXPECT_DOUBLE_EQ(spin_j["value"].get<double>(), spin_j["adjusted"]["raw_value"].get<double>());
   const auto fit = regimes_json(r)["latency_to_floor"];
   EXPECT_NEAR(fit["sleeps"]["slope"].get<double>(), 1.0, 1e-9);
-  EXPECT_TRUE(fit["spins"]["to_ns"].is_null());
+  EXPECT_EQ(fit["sleeps"]["fitted"], true);
+  EXPECT_EQ(fit["spins"]["fitted"], false);
+  EXPECT_DOUBLE_EQ(fit["spins"]["to_ns"].get<double>(), 500);
   // A repetition without its floor leaves the benchmark's values as they are.
   all[0].samples[2].wake_ns.reset();
   EXPECT_TRUE(estimate_json(all[0], find_regimes(all), {})["adjusted"].is_null());
@@ -603,12 +612,53 @@ TEST(Answer, AFloorThatDoesNotMoveTheRoundTripTakesNothingOut) {
   EXPECT_DOUBLE_EQ(estimate_json(flat[0], r, {})["value"].get<double>(), 10'000);
   // Half-way: the slope is what the repetitions show.
   EXPECT_NEAR(find_regimes(floor_bound_run(30, 0.5)).sleeps.slope, 0.5, 1e-9);
-  // Under 100 repetitions: no fit.
+  // Under 100 repetitions: no fit; the values are taken to the floor in proportion.
   const std::vector<benchmark_history> few = floor_bound_run(19, 1.0);
   const run_regimes rf = find_regimes(few);
   EXPECT_EQ(rf.sleeps.repetitions, 95u);
-  EXPECT_EQ(rf.sleeps.slope, 0);
-  EXPECT_TRUE(estimate_json(few[0], rf, {})["adjusted"].is_null());
+  EXPECT_FALSE(rf.sleeps.fitted);
+  EXPECT_EQ(rf.sleeps.slope, 1);
+  const auto j = estimate_json(few[0], rf, {});
+  ASSERT_TRUE(j["adjusted"].is_object()) << j;
+  EXPECT_NEAR(j["value"].get<double>(), 10'000 * rf.sleeps.to_ns / 9'000, 1e-6);
+}
+
+TEST(Answer, ARunThatRepeatsNothingComparesLatencyInMultiplesOfTheFloorAcrossRegimes) {
+  // A --quick run: one repetition per benchmark. 80 met the host slow (cache line 500 ns,
+  // wake-up 18-22 us), 40 fast (120 ns, 11-13 us); each round trip is 2x its wake-up floor.
+  std::vector<benchmark_history> all;
+  std::uint64_t order = 0;
+  for (int b = 0; b < 120; ++b) {
+    const bool slow = b < 80;
+    const double wake = slow ? 18'000 + 1'000 * (b % 5) : 11'000 + 1'000 * (b % 3);
+    std::string name = "m";  // (one += at a time, as in floor_bound_run)
+    name += std::to_string(b);
+    name += "/latency/64/cross";
+    benchmark_history h{.name = name, .metric = "rtt_p50_ns", .samples = {}, .stopped = "budget"};
+    add_sample(h, order, 2 * wake, slow ? 500 : 120);
+    h.samples.back().wake_ns = wake;
+    all.push_back(std::move(h));
+  }
+  const run_regimes r = find_regimes(all);
+  ASSERT_EQ(r.found.list.size(), 2u);
+  const int slow = r.found.reference;
+  EXPECT_DOUBLE_EQ(r.found.list[static_cast<std::size_t>(slow)].median, 500);
+  // Nothing repeated: no slope to fit, so 1, to the slow regime's median floor of 20 us.
+  EXPECT_FALSE(r.sleeps.fitted);
+  EXPECT_EQ(r.sleeps.slope, 1);
+  EXPECT_DOUBLE_EQ(r.sleeps.to_ns, 20'000);
+  // Measured fast beside 12 us (24 us) and slow beside 22 us (44 us): both 40 us at 20 us.
+  for (int b : {4, 82}) {
+    const auto j = estimate_json(all[static_cast<std::size_t>(b)], r, {});
+    ASSERT_TRUE(j["adjusted"].is_object()) << b << j;
+    EXPECT_NEAR(j["value"].get<double>(), 40'000, 1e-6) << b;
+    EXPECT_EQ(j["adjusted"]["fitted"], false);
+    EXPECT_EQ(j["regime"], b < 80 ? slow : 1 - slow);
+  }
+  EXPECT_NEAR(estimate_json(all[82], r, {})["adjusted"]["raw_value"].get<double>(), 24'000, 1e-6);
+  // No receiver spins: nothing to take them to.
+  EXPECT_EQ(r.spins.slope, 0);
+  EXPECT_TRUE(regimes_json(r)["latency_to_floor"]["spins"]["to_ns"].is_null());
 }
 
 TEST(Answer, EachRegimeStatesItsOwnInterval) {
