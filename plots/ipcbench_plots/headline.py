@@ -259,9 +259,13 @@ def _class_sentence(report: Report, pattern: str, sizes: list[int]) -> str:
     wins: dict[tuple[str, ...], list[int]] = {}
     sleeper_wins: dict[tuple[str, ...], list[int]] = {}
     decided = []
+    apart: dict[str, list[int]] = {}  # measured only in another host state, by series
     for size in sizes:
         values = {s: report.value(s, pattern, size, key) for s in candidates}
         values = {s: v for s, v in values.items() if math.isfinite(v) and v > 0}
+        for series in [s for s in values if _elsewhere(report, s, pattern, size, key)]:
+            apart.setdefault(series, []).append(size)
+            del values[series]
         if not values:
             continue
         decided.append(size)
@@ -293,7 +297,24 @@ def _class_sentence(report: Report, pattern: str, sizes: list[int]) -> str:
     if len(decided) < len(sizes):
         missing = [s for s in sizes if s not in decided]
         sentence += f" No value at {_sizes(missing)}."
+    if apart:
+        sentence += (f" Not compared: {_names(tuple(apart))}, measured only in another host "
+                     "state (estimates.*.regime) and not taken to the reference state's floor.")
     return sentence
+
+
+def _elsewhere(report: Report, series: str, pattern: str, size: int, key: str) -> bool:
+    """Whether the value was measured only in a regime other than the reference and was not
+    taken to the reference's floor (a latency is, where its repetitions have their floors): it
+    is not comparable with the values taken in the reference (DESIGN rule 13: within a regime, or
+    normalised by the floors beside them)."""
+    regimes = report.regimes
+    estimate = report.estimate(series, pattern, size, key)
+    if regimes is None or estimate is None or estimate.basis != "regime":
+        return False
+    if estimate.regime is None or estimate.regime == regimes.reference:
+        return False
+    return estimate.raw_value is None or estimate.at_run_pace
 
 
 def _cap(label: str) -> str:

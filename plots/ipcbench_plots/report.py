@@ -173,9 +173,9 @@ class Estimate:
     outlier_ratio: float | None = None
     outlier_rest_spread: float | None = None
     by_regime: dict[int, StateValue] = field(default_factory=dict)  # by regime index
-    # The repetitions' own median, where `value` was taken to the run's median floor (latency in
-    # the reference regime: the estimate's `adjusted`) or to the run's pace (throughput: `paced`);
-    # None where it was not.
+    # The repetitions' own median, where `value` was taken to the reference regime's median floor
+    # (latency, from whichever regime: the estimate's `adjusted`) or to the run's pace
+    # (throughput: `paced`); None where it was not.
     raw_value: float | None = None
     at_run_pace: bool = False  # `value` was taken to the run's pace beside each repetition
 

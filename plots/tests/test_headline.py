@@ -350,6 +350,23 @@ class EstimatesHeadlineTest(unittest.TestCase):
                       "has posix_shm.spin.", text)
         self.assertIn("30 of 31 benchmarks ran at least once", text)
 
+    def test_a_value_only_from_another_state_is_not_compared(self):
+        data = copy.deepcopy(self.data)
+        est = data["estimates"]
+        # pipe's 1 MiB throughput, measured in regime 1 only, faster than the reference's leader.
+        pipe = est["pipe/throughput/1048576/cross"]
+        pipe.update(regime=1, value=50e9, interval=[49e9, 51e9])
+        large = by_topic(load_data(data))["Large messages, above 64 KiB"]
+        self.assertIn("Throughput: posix_shm.spin has the highest throughput", large)
+        self.assertIn("Not compared: pipe, measured only in another host state", large)
+        # A latency taken to the reference state's floor is compared wherever it was measured.
+        spin = est["posix_shm.spin/latency/64/cross"]
+        spin.update(regime=1, adjusted={"floor": "cache_line_rtt_p50_ns", "slope": 1.0,
+                                        "to_ns": 125.0, "fitted": False, "raw_value": 1000.0})
+        small = by_topic(load_data(data))["Small messages, 1 B to 512 B"]
+        self.assertNotIn("Not compared", small)
+        self.assertIn("posix_shm.spin", small)
+
     def test_a_short_state_gets_no_answer_and_one_regime_no_finding(self):
         data = copy.deepcopy(self.data)
         data["context"]["ipcbench"]["regimes"]["regimes"][1]["share"] = 0.05
