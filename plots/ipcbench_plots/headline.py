@@ -298,8 +298,9 @@ def _class_sentence(report: Report, pattern: str, sizes: list[int]) -> str:
         missing = [s for s in sizes if s not in decided]
         sentence += f" No value at {_sizes(missing)}."
     if apart:
-        sentence += (f" Not compared: {_names(tuple(apart))}, measured only in another host "
-                     "state (estimates.*.regime) and not taken to the reference state's floor.")
+        named = tuple(f"{series} at {_sizes(at)}" for series, at in apart.items())
+        sentence += (f" Not compared: {_names(named)}, measured only in another host state "
+                     "(estimates.*.regime) and not taken to the reference state's floor.")
     return sentence
 
 

@@ -358,7 +358,7 @@ class EstimatesHeadlineTest(unittest.TestCase):
         pipe.update(regime=1, value=50e9, interval=[49e9, 51e9])
         large = by_topic(load_data(data))["Large messages, above 64 KiB"]
         self.assertIn("Throughput: posix_shm.spin has the highest throughput", large)
-        self.assertIn("Not compared: pipe, measured only in another host state", large)
+        self.assertIn("Not compared: pipe at 1 MiB, measured only in another host state", large)
         # A latency taken to the reference state's floor is compared wherever it was measured.
         spin = est["posix_shm.spin/latency/64/cross"]
         spin.update(regime=1, adjusted={"floor": "cache_line_rtt_p50_ns", "slope": 1.0,
