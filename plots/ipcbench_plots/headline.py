@@ -315,7 +315,7 @@ def _elsewhere(report: Report, series: str, pattern: str, size: int, key: str) -
         return False
     if estimate.regime is None or estimate.regime == regimes.reference:
         return False
-    return estimate.raw_value is None or estimate.at_run_pace
+    return not estimate.at_floor
 
 
 def _cap(label: str) -> str:

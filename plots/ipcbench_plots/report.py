@@ -183,6 +183,11 @@ class Estimate:
     def multimodal(self) -> bool:
         return len(self.modes) > 1
 
+    @property
+    def at_floor(self) -> bool:
+        """`value` was taken to the reference regime's median floor (a latency's `adjusted`)."""
+        return self.raw_value is not None and not self.at_run_pace
+
     def overlaps(self, other: Estimate | None) -> bool:
         """Whether both intervals are known and overlap: a tie (DESIGN rule 16)."""
         return other is not None and intervals_overlap(self.interval, other.interval)
@@ -313,8 +318,7 @@ class Report:
             return "median of every ok repetition (the run recorded no regimes)"
         others = sum(e.value is not None and (e.basis != "regime" or e.regime != reference.index)
                      for e in self.estimates.values())
-        adjusted = any(e.raw_value is not None and not e.at_run_pace
-                       for e in self.estimates.values())
+        adjusted = any(e.at_floor for e in self.estimates.values())
         paced = any(e.at_run_pace for e in self.estimates.values())
         return f"values in {reference.describe()}" + (
             f"; {others} benchmark(s) in another regime (none of their repetitions in that one)"
