@@ -250,16 +250,24 @@ TEST(HeaderOnly, RunsWithEveryHeaderChecked) {
   EXPECT_EQ(test::iceoryx_leftovers(), std::vector<std::string>{});
 }
 
-// A run's RouDi gets a mempool per chunk size asked for; a smaller mempool has at least as many
-// chunks as a larger one asked for, since a loan is served from the smallest that fits.
+// A run's RouDi gets a mempool per chunk size asked for, with counts that never grow with the
+// chunk size: a loan is served from the smallest mempool that fits, which may be one added for a
+// smaller message (4,095 bytes' for 4,097 bytes: their chunks differ by 8 bytes), so every
+// mempool has at least as many chunks as any larger one asks for.
 TEST(IceoryxMempools, EverySizeAskedForWithEnoughChunksInEverySmallerOne) {
   std::map<std::size_t, std::size_t> pools;
   iceoryx_roudi::add_mempool(pools, 4136, 260);
-  iceoryx_roudi::add_mempool(pools, 104, 8);
-  EXPECT_EQ(pools, (std::map<std::size_t, std::size_t>{{104, 8}, {4136, 260}}));
   iceoryx_roudi::add_mempool(pools, 1048616, 36);
+  EXPECT_EQ(pools, (std::map<std::size_t, std::size_t>{{4136, 260}, {1048616, 36}}));
   iceoryx_roudi::add_mempool(pools, 4136, 8);  // fewer than it has: kept
-  EXPECT_EQ(pools, (std::map<std::size_t, std::size_t>{{104, 36}, {4136, 260}, {1048616, 36}}));
+  iceoryx_roudi::add_mempool(pools, 4194344, 12);
+  EXPECT_EQ(pools, (std::map<std::size_t, std::size_t>{{4136, 260}, {1048616, 36}, {4194344, 12}}));
+  // A smaller one added later, asking for fewer: as many as the larger ones it may serve.
+  iceoryx_roudi::add_mempool(pools, 4128, 8);
+  EXPECT_EQ(pools.at(4128), 260u);
+  // A larger one asking for more: every smaller one raised to it.
+  iceoryx_roudi::add_mempool(pools, 8388648, 300);
+  for (const auto& [chunk, count] : pools) EXPECT_EQ(count, 300u) << chunk;
 }
 
 // The next RouDi of a run has every mempool so far, unless they would not fit: more than half of
@@ -351,6 +359,25 @@ TEST(IceoryxRunScope, OneRouDiServesTheRunsRepetitionsAndGoesWithTheScope) {
     ASSERT_EQ(r.status, run_status::ok) << r.reason;
     EXPECT_EQ(roudi_children(), (std::vector<std::pair<pid_t, char>>{{second, 'T'}}));
 
+    // A stream of 4,097 bytes, then a round trip of 4,095 (a new, smaller mempool, whose chunks
+    // also fit 4,097 bytes), then streams of both back to back, each able to use all but 4 of
+    // the chunks: the same RouDi serves the streams from the smaller mempool, which has as many
+    // chunks as they need, and what the earlier peers held went back before the next loaned.
+    r = stream(*copy, 4097);
+    ASSERT_EQ(r.status, run_status::ok) << r.reason;
+    run_request ping4095 = ping;
+    ping4095.message_size = 4095;
+    r = copy->run(ping4095);
+    ASSERT_EQ(r.status, run_status::ok) << r.reason;
+    roudi = roudi_children();
+    ASSERT_EQ(roudi.size(), 1u);
+    const pid_t third = roudi[0].first;
+    for (int i = 0; i < 6; ++i) {
+      r = stream(i % 2 ? *zero : *copy, i % 2 ? 4095 : 4097);
+      ASSERT_EQ(r.status, run_status::ok) << i << ": " << r.reason;
+    }
+    EXPECT_EQ(roudi_children(), (std::vector<std::pair<pid_t, char>>{{third, 'T'}}));
+
     // A repetition whose peer was killed: its RouDi is not kept, and the next one starts anew.
     run_request doomed = stream_request(64, 100'000'000);
     doomed.scope = &scope;
@@ -369,7 +396,7 @@ TEST(IceoryxRunScope, OneRouDiServesTheRunsRepetitionsAndGoesWithTheScope) {
     ASSERT_EQ(r.status, run_status::ok) << r.reason;
     roudi = roudi_children();
     ASSERT_EQ(roudi.size(), 1u);
-    EXPECT_NE(roudi[0].first, second);
+    EXPECT_NE(roudi[0].first, third);
 
     // A RouDi killed between repetitions (by someone else): the next repetition starts one.
     ASSERT_EQ(::kill(roudi[0].first, SIGKILL), 0);

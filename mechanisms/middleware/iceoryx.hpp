@@ -212,15 +212,18 @@ class iceoryx_roudi : public run_scope::member {
   // How many times RouDi was started.
   std::size_t starts() const noexcept { return starts_; }
 
-  // `pools` with a mempool of `chunk`-byte chunks, `count` of them at least; every smaller
-  // mempool then has `count` at least too, so whichever mempool a loan is served from (the
-  // smallest that fits) has as many chunks as the repetition needs.
+  // `pools` with a mempool of `chunk`-byte chunks, `count` of them at least. The counts stay
+  // non-increasing with the chunk size (a new mempool gets at least the count of every larger
+  // one, and every smaller one at least its count), so whichever mempool a loan is served from
+  // (the smallest that fits, which may be smaller than the one added for its size) has as many
+  // chunks as the repetition needs.
   static void add_mempool(std::map<std::size_t, std::size_t>& pools, std::size_t chunk,
                           std::size_t count) {
-    auto& n = pools[chunk];
-    n = std::max(n, count);
-    for (auto it = pools.begin(); it != pools.end() && it->first < chunk; ++it)
+    for (auto it = pools.upper_bound(chunk); it != pools.end(); ++it)
+      count = std::max(count, it->second);
+    for (auto it = pools.begin(); it != pools.end() && it->first <= chunk; ++it)
       it->second = std::max(it->second, count);
+    pools.try_emplace(chunk, count);
   }
   // Bytes a set of mempools takes: each chunk with its header (at most 64 bytes more).
   static std::size_t mempool_bytes(const std::map<std::size_t, std::size_t>& pools) {
