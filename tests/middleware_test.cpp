@@ -359,6 +359,20 @@ TEST(IceoryxRunScope, OneRouDiServesTheRunsRepetitionsAndGoesWithTheScope) {
     ASSERT_EQ(r.status, run_status::ok) << r.reason;
     EXPECT_EQ(roudi_children(), (std::vector<std::pair<pid_t, char>>{{second, 'T'}}));
 
+    // A round trip at a new size restarts it with as many chunks as a stream of that size
+    // needs, so the stream that follows reuses it.
+    run_request ping16k = ping;
+    ping16k.message_size = 16384;
+    r = zero->run(ping16k);
+    ASSERT_EQ(r.status, run_status::ok) << r.reason;
+    roudi = roudi_children();
+    ASSERT_EQ(roudi.size(), 1u);
+    EXPECT_NE(roudi[0].first, second);
+    const pid_t with16k = roudi[0].first;
+    r = stream(*copy, 16384);
+    ASSERT_EQ(r.status, run_status::ok) << r.reason;
+    EXPECT_EQ(roudi_children(), (std::vector<std::pair<pid_t, char>>{{with16k, 'T'}}));
+
     // A stream of 4,097 bytes, then a round trip of 4,095 (a new, smaller mempool, whose chunks
     // also fit 4,097 bytes), then streams of both back to back, each able to use all but 4 of
     // the chunks: the same RouDi serves the streams from the smaller mempool, which has as many

@@ -267,10 +267,10 @@ mechanism_traits iceoryx_describe(bool zero_copy, iceoryx_wait wait, bool header
       "ipcbench's)";
   t.notes["mempool"] =
       "a mempool per message size of the run so far: chunks of the message's required chunk "
-      "size (header included), count queue + 4 (stream) or 8 (ping-pong), at least as many in "
-      "every smaller mempool (a loan is served from the smallest that fits); only the "
-      "repetition's own mempool where all of them would take more than 1 GiB or half of "
-      "/dev/shm's free space";
+      "size (header included), count queue + 4 (what a stream needs; a round trip needs 8), at "
+      "least as many in every smaller mempool (a loan is served from the smallest that fits); "
+      "only the repetition's own mempool (queue + 4 or 8) where all of them would take more "
+      "than 1 GiB or half of /dev/shm's free space, or outside a bench run";
   t.notes["queue"] = "subscriber queueCapacity " + std::to_string(iceoryx_broker::kQueueBytes) +
                      " / message size, from " + std::to_string(iceoryx_broker::kMinQueue) + " to " +
                      std::to_string(iceoryx_broker::kMaxQueue) +
@@ -338,7 +338,7 @@ std::optional<std::size_t> shm_free_bytes() {
 
 }  // namespace
 
-void iceoryx_roudi::lease(std::size_t chunk, std::size_t count) {
+void iceoryx_roudi::lease(std::size_t chunk, std::size_t count, std::size_t run_count) {
   if (!lock_) lock_ = take_machine_lock(iceoryx_broker::kLockPatience);
   // A RouDi that has ended by itself since (killed by someone) is started again.
   if (running_ && !running_->daemon.failure().empty()) running_.reset();
@@ -354,7 +354,8 @@ void iceoryx_roudi::lease(std::size_t chunk, std::size_t count) {
   auto running = run_wide_ ? std::move(pools_) : std::map<std::size_t, std::size_t>{};
   pools_.clear();
   running_.reset();  // the old RouDi killed and its names removed before the new one starts
-  auto want = next_mempools(std::move(running), chunk, count, shm_free_bytes());
+  auto want = next_mempools(std::move(running), chunk,
+                            run_wide_ ? std::max(count, run_count) : count, shm_free_bytes());
   start(want);
   pools_ = std::move(want);
 }
@@ -463,7 +464,9 @@ iceoryx_broker::iceoryx_broker(const channel_config& cfg, bool busy_poll)
     own_ = std::make_unique<iceoryx_roudi>(false);
     roudi_ = own_.get();
   }
-  roudi_->lease(chunk, count);
+  // A stream's count or a round trip's, whichever is more: a RouDi kept for the run gets that
+  // many for this size, so the other pattern's repetitions reuse it.
+  roudi_->lease(chunk, count, std::max<std::size_t>(queue_ + 4, 8));
 }
 
 iceoryx_broker::~iceoryx_broker() {

@@ -195,10 +195,12 @@ class iceoryx_roudi : public run_scope::member {
   iceoryx_roudi& operator=(const iceoryx_roudi&) = delete;
 
   // Makes RouDi run (SIGCONT where it was stopped) with a mempool of `chunk`-byte chunks, at
-  // least `count` of them, starting or restarting it where it has none such. Throws
+  // least `count` of them, starting or restarting it where it has none such. A RouDi kept for
+  // the run then gets `run_count` of them (at least `count`): as many as any repetition of that
+  // size will need, so that the other pattern's does not restart it. Throws
   // std::runtime_error (iox-roudi missing, the lock not had in time, another RouDi running,
   // RouDi exiting before it was ready, with its last words) and std::system_error.
-  void lease(std::size_t chunk, std::size_t count);
+  void lease(std::size_t chunk, std::size_t count, std::size_t run_count);
   // The repetition is over and its peers are gone; `clean`: it succeeded (every chunk was taken
   // back). A RouDi kept for a run is stopped (SIGSTOP) after a clean one and killed after any
   // other; one per channel is killed.
