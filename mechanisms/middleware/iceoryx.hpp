@@ -173,12 +173,13 @@ class iceoryx_header_endpoint : public iceoryx_copy_endpoint {
 // every name it creates. Per channel (no run_scope): started for one repetition with the one
 // mempool it needs and stopped after it, as a user's RouDi never is but nothing outlives the
 // channel. Per run (the channel's run_scope, as the bench program has): started by the first
-// iceoryx repetition and kept, so a repetition costs about 50 ms instead of 190 ms; restarted
-// with every mempool asked for so far when a repetition needs one it lacks (each distinct
-// chunk size once in a run), or after a repetition that failed (a dead peer's chunks and ports
-// stay with RouDi until its keep-alive check, about 1.5 s); between repetitions stopped with
-// SIGSTOP, so it takes no CPU (its discovery loop wakes every 100 ms) while other mechanisms are
-// timed. The machine-wide lock is held as long as RouDi is.
+// iceoryx repetition and kept, so a repetition takes about 70 ms instead of 208 ms (start to
+// start, floors included, on the 2-vCPU VM); restarted with every mempool asked for so far when
+// a repetition needs one it lacks (each distinct chunk size once in a run), or after a
+// repetition that failed (a dead peer's chunks and ports stay with RouDi until its keep-alive
+// check, about 1.5 s); between repetitions stopped with SIGSTOP, so it takes no CPU (its
+// discovery loop wakes every 100 ms) while other mechanisms are timed. The machine-wide lock is
+// held as long as RouDi is.
 class iceoryx_roudi : public run_scope::member {
  public:
   // The most the mempools of a RouDi kept for a run may take, all together, and the share of
