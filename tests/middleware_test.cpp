@@ -333,64 +333,57 @@ TEST(IceoryxRunScope, OneRouDiServesTheRunsRepetitionsAndGoesWithTheScope) {
       req.scope = &scope;
       return m.run(req);
     };
-    run_result r = stream(*copy, 64);
-    ASSERT_EQ(r.status, run_status::ok) << r.reason;
-    auto roudi = roudi_children();
-    ASSERT_EQ(roudi.size(), 1u);
-    EXPECT_EQ(roudi[0].second, 'T') << "RouDi runs between repetitions";
-    const pid_t first = roudi[0].first;
+    auto round_trip = [&](const mechanism_entry& m, std::size_t size) {
+      run_request req = stream_request(size, 500);
+      req.pat = pattern::latency;
+      req.scope = &scope;
+      return m.run(req);
+    };
+    auto ok = [](const run_result& r) {
+      return r.status == run_status::ok ? ::testing::AssertionSuccess()
+                                        : ::testing::AssertionFailure() << r.reason;
+    };
+    // The one RouDi there is, stopped between repetitions: its pid (0 where there is none).
+    auto the_roudi = [] {
+      const auto now = roudi_children();
+      EXPECT_EQ(now.size(), 1u);
+      if (now.size() != 1) return pid_t{0};
+      EXPECT_EQ(now[0].second, 'T') << "RouDi runs between repetitions";
+      return now[0].first;
+    };
+    ASSERT_TRUE(ok(stream(*copy, 64)));
+    const pid_t first = the_roudi();
+    ASSERT_NE(first, 0);
 
     // Another variant, a round trip, the same size: the same RouDi, stopped again after it.
-    run_request ping = stream_request(64, 500);
-    ping.pat = pattern::latency;
-    ping.scope = &scope;
-    r = zero->run(ping);
-    ASSERT_EQ(r.status, run_status::ok) << r.reason;
-    EXPECT_EQ(roudi_children(), (std::vector<std::pair<pid_t, char>>{{first, 'T'}}));
+    ASSERT_TRUE(ok(round_trip(*zero, 64)));
+    EXPECT_EQ(the_roudi(), first);
 
     // A size it has no mempool for: restarted, with both.
-    r = stream(*zero, std::size_t{1} << 20);
-    ASSERT_EQ(r.status, run_status::ok) << r.reason;
-    roudi = roudi_children();
-    ASSERT_EQ(roudi.size(), 1u);
-    EXPECT_NE(roudi[0].first, first);
-    const pid_t second = roudi[0].first;
-    r = stream(*copy, 64);
-    ASSERT_EQ(r.status, run_status::ok) << r.reason;
-    EXPECT_EQ(roudi_children(), (std::vector<std::pair<pid_t, char>>{{second, 'T'}}));
+    ASSERT_TRUE(ok(stream(*zero, std::size_t{1} << 20)));
+    const pid_t second = the_roudi();
+    EXPECT_NE(second, first);
+    ASSERT_TRUE(ok(stream(*copy, 64)));
+    EXPECT_EQ(the_roudi(), second);
 
     // A round trip at a new size restarts it with as many chunks as a stream of that size
     // needs, so the stream that follows reuses it.
-    run_request ping16k = ping;
-    ping16k.message_size = 16384;
-    r = zero->run(ping16k);
-    ASSERT_EQ(r.status, run_status::ok) << r.reason;
-    roudi = roudi_children();
-    ASSERT_EQ(roudi.size(), 1u);
-    EXPECT_NE(roudi[0].first, second);
-    const pid_t with16k = roudi[0].first;
-    r = stream(*copy, 16384);
-    ASSERT_EQ(r.status, run_status::ok) << r.reason;
-    EXPECT_EQ(roudi_children(), (std::vector<std::pair<pid_t, char>>{{with16k, 'T'}}));
+    ASSERT_TRUE(ok(round_trip(*zero, 16384)));
+    const pid_t with16k = the_roudi();
+    EXPECT_NE(with16k, second);
+    ASSERT_TRUE(ok(stream(*copy, 16384)));
+    EXPECT_EQ(the_roudi(), with16k);
 
     // A stream of 4,097 bytes, then a round trip of 4,095 (a new, smaller mempool, whose chunks
     // also fit 4,097 bytes), then streams of both back to back, each able to use all but 4 of
     // the chunks: the same RouDi serves the streams from the smaller mempool, which has as many
     // chunks as they need, and what the earlier peers held went back before the next loaned.
-    r = stream(*copy, 4097);
-    ASSERT_EQ(r.status, run_status::ok) << r.reason;
-    run_request ping4095 = ping;
-    ping4095.message_size = 4095;
-    r = copy->run(ping4095);
-    ASSERT_EQ(r.status, run_status::ok) << r.reason;
-    roudi = roudi_children();
-    ASSERT_EQ(roudi.size(), 1u);
-    const pid_t third = roudi[0].first;
-    for (int i = 0; i < 6; ++i) {
-      r = stream(i % 2 ? *zero : *copy, i % 2 ? 4095 : 4097);
-      ASSERT_EQ(r.status, run_status::ok) << i << ": " << r.reason;
-    }
-    EXPECT_EQ(roudi_children(), (std::vector<std::pair<pid_t, char>>{{third, 'T'}}));
+    ASSERT_TRUE(ok(stream(*copy, 4097)));
+    ASSERT_TRUE(ok(round_trip(*copy, 4095)));
+    const pid_t third = the_roudi();
+    for (int i = 0; i < 6; ++i)
+      ASSERT_TRUE(ok(stream(i % 2 ? *zero : *copy, i % 2 ? 4095 : 4097))) << i;
+    EXPECT_EQ(the_roudi(), third);
 
     // A repetition whose peer was killed: its RouDi is not kept, and the next one starts anew.
     run_request doomed = stream_request(64, 100'000'000);
@@ -402,23 +395,20 @@ TEST(IceoryxRunScope, OneRouDiServesTheRunsRepetitionsAndGoesWithTheScope) {
         ::kill(consumer, SIGKILL);
       });
     };
-    r = copy->run(doomed);
+    const run_result r = copy->run(doomed);
     if (killer.joinable()) killer.join();
     EXPECT_EQ(r.status, run_status::failed);
     EXPECT_TRUE(roudi_children().empty());
-    r = stream(*copy, 64);
-    ASSERT_EQ(r.status, run_status::ok) << r.reason;
-    roudi = roudi_children();
-    ASSERT_EQ(roudi.size(), 1u);
-    EXPECT_NE(roudi[0].first, third);
+    ASSERT_TRUE(ok(stream(*copy, 64)));
+    const pid_t fourth = the_roudi();
+    EXPECT_NE(fourth, third);
 
     // A RouDi killed between repetitions (by someone else): the next repetition starts one.
-    ASSERT_EQ(::kill(roudi[0].first, SIGKILL), 0);
+    ASSERT_EQ(::kill(fourth, SIGKILL), 0);
     siginfo_t ended{};  // until every thread of it has gone, leaving it for its owner to reap
-    ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(roudi[0].first), &ended, WEXITED | WNOWAIT), 0);
-    r = stream(*zero, 64);
-    ASSERT_EQ(r.status, run_status::ok) << r.reason;
-    EXPECT_EQ(roudi_children().size(), 1u);
+    ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(fourth), &ended, WEXITED | WNOWAIT), 0);
+    ASSERT_TRUE(ok(stream(*zero, 64)));
+    EXPECT_NE(the_roudi(), fourth);
   }
   EXPECT_TRUE(roudi_children().empty());
   EXPECT_TRUE(test::no_children());

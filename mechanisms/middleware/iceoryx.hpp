@@ -1,6 +1,7 @@
 // iceoryx 2.0 (Eclipse iceoryx, the Debian packages): publish/subscribe through shared memory
 // managed by the RouDi daemon (iox-roudi): the bench run's, kept between repetitions, or one the
-// channel starts and stops (iceoryx_roudi below). Each peer creates its runtime after fork, registers with RouDi, and makes an
+// channel starts and stops (iceoryx_roudi below). Each peer creates its runtime after fork,
+// registers with RouDi, and makes an
 // untyped publisher and subscriber for service ("ipcbench", <instance>, "request" | "reply"):
 // the producer publishes requests (and subscribes to replies in ping-pong), the consumer the
 // reverse. A subscriber's queue is QueueFullPolicy::BLOCK_PRODUCER and a publisher's
