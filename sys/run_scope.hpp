@@ -1,9 +1,9 @@
 // run_scope holds what the channels of one run may share: a helper that costs more to start than
 // a repetition takes to run (iceoryx's RouDi: about 125 ms to start, against about 70 ms from
 // one typical repetition's start to the next's on the 2-vCPU VM). The first channel that needs
-// one makes it; later channels of the run use the same one, and it goes when the scope does. The bench program holds one for its whole
-// run (bench/session.cpp); without one (a test, a probe, one channel on its own) each channel
-// starts its own. Coordinator side, one thread.
+// one makes it; later channels of the run use the same one, and it goes when the scope does. The
+// bench program holds one for its whole run (bench/session.cpp); without one (a test, a probe,
+// one channel on its own) each channel starts its own. Coordinator side, one thread.
 #pragma once
 
 #include <memory>

@@ -329,6 +329,13 @@ iceoryx_roudi::~iceoryx_roudi() = default;
 
 namespace {
 
+// A name registered as ours: removed when the object goes, on a signal, or by the next run's sweep.
+named_object ours(named_object::kind k, std::string name) {
+  named_object n(k, std::move(name));
+  n.created();
+  return n;
+}
+
 // Free bytes in /dev/shm, where RouDi's segments go; nullopt when it cannot be read.
 std::optional<std::size_t> shm_free_bytes() {
   struct statvfs st {};
@@ -374,10 +381,8 @@ void iceoryx_roudi::start(const std::map<std::size_t, std::size_t>& pools) {
   auto in = std::make_unique<instance>();
   const auto config = dir_->path() / "roudi.toml";
   const auto log = dir_->path() / "roudi.log";
-  in->config = named_object(named_object::kind::path, config.string());
-  in->log = named_object(named_object::kind::path, log.string());
-  in->config.created();
-  in->log.created();
+  in->config = ours(named_object::kind::path, config.string());
+  in->log = ours(named_object::kind::path, log.string());
   {
     std::ofstream out(config, std::ios::trunc);
     out << "[general]\nversion = 1\n\n[[segment]]\n";
@@ -390,17 +395,11 @@ void iceoryx_roudi::start(const std::map<std::size_t, std::size_t>& pools) {
   in->daemon = helper_daemon::launch_logged(
       "iox-roudi", *roudi, {"-c", config.string(), "-l", "warning", "-k", "1"}, log.string(),
       "RouDi is ready for clients", std::chrono::seconds(20));
-  ++starts_;
   stopped_ = false;
   // RouDi's names are ours once it is ready (it refuses to start beside another RouDi, whose
   // names are then left alone): registered now, so a signal or the next run's sweep removes
   // them; a signal before this point kills RouDi, and the next RouDi removes what it left.
   const cleanup::deferred_signals hold;
-  auto ours = [](named_object::kind k, std::string name) {
-    named_object n(k, std::move(name));
-    n.created();
-    return n;
-  };
   for (const char* p : kRoudiPaths) in->names.push_back(ours(named_object::kind::path, p));
   in->names.push_back(ours(named_object::kind::posix_shm, kManagementShm));
   in->names.push_back(ours(named_object::kind::posix_shm, "/" + user));
@@ -441,7 +440,6 @@ iceoryx_broker::iceoryx_broker(const channel_config& cfg, bool busy_poll)
       busy_poll_(busy_poll),
       yield_(cfg.peers_share_cpu),
       queue_(queue_for(cfg.message_size)) {
-  if (!find_in_path("iox-roudi")) throw std::runtime_error("iox-roudi not found in PATH");
   const std::string unique = names::unique_posix_name("iox");  // "/ipcbench-<scope>-...-iox"
   instance_ = unique.substr(1);
   runtime_[0] = instance_ + "-p";
@@ -452,11 +450,8 @@ iceoryx_broker::iceoryx_broker(const channel_config& cfg, bool busy_poll)
   // The peers' runtimes will create a socket and a lock file each, and _exit() without removing
   // them.
   for (const auto& rt : runtime_) {
-    for (std::string path : {"/tmp/" + rt, "/tmp/" + rt + ".lock"}) {
-      named_object n(named_object::kind::path, std::move(path));
-      n.created();
-      runtime_files_.push_back(std::move(n));
-    }
+    runtime_files_.push_back(ours(named_object::kind::path, "/tmp/" + rt));
+    runtime_files_.push_back(ours(named_object::kind::path, "/tmp/" + rt + ".lock"));
   }
   if (cfg.scope != nullptr) {
     roudi_ = &cfg.scope->get<iceoryx_roudi>([] { return std::make_unique<iceoryx_roudi>(true); });

@@ -210,11 +210,6 @@ class iceoryx_roudi : public run_scope::member {
 
   pid_t pid() const noexcept;
   std::string failure(std::chrono::milliseconds patience);
-  // The mempools the running RouDi has: chunk size (its payload, as the configuration states
-  // it) to count. Empty when none runs.
-  const std::map<std::size_t, std::size_t>& mempools() const noexcept { return pools_; }
-  // How many times RouDi was started.
-  std::size_t starts() const noexcept { return starts_; }
 
   // `pools` with a mempool of `chunk`-byte chunks, `count` of them at least. The counts stay
   // non-increasing with the chunk size (a new mempool gets at least the count of every larger
@@ -256,7 +251,6 @@ class iceoryx_roudi : public run_scope::member {
 
   bool run_wide_;
   bool stopped_ = false;
-  std::size_t starts_ = 0;
   std::map<std::size_t, std::size_t> pools_;
   unique_fd lock_;  // the abstract socket bound as the machine-wide lock
   std::unique_ptr<private_dir> dir_;
