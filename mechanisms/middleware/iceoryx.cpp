@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/statvfs.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,6 +30,7 @@
 #include "sys/cleanup.hpp"
 #include "sys/error.hpp"
 #include "sys/names.hpp"
+#include "sys/retry.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -422,7 +424,15 @@ void iceoryx_roudi::release(bool clean) noexcept {
   }
   // Between repetitions it takes no CPU; a stopped process's pidfd stays unreadable (the
   // coordinator watches for an end, not a stop) and SIGKILL still ends it on every exit path.
-  if (::kill(running_->daemon.pid(), SIGSTOP) == 0) stopped_ = true;
+  const pid_t pid = running_->daemon.pid();
+  if (::kill(pid, SIGSTOP) != 0) return;
+  // kill() only queues the stop, which RouDi takes when it next runs: on a busy machine, after
+  // the next benchmark has started. Wait until it has stopped (or ended); WNOWAIT leaves its
+  // end for its owner to reap, and nothing here waits for stops, so the report is not taken.
+  siginfo_t info{};
+  retry_on_eintr(
+      [&] { return ::waitid(P_PID, static_cast<id_t>(pid), &info, WSTOPPED | WEXITED | WNOWAIT); });
+  stopped_ = true;
 }
 
 pid_t iceoryx_roudi::pid() const noexcept {
