@@ -577,9 +577,9 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   timing.tsc_ns_per_tick = req.tsc_ns_per_tick;
   if (timed_turnaround) timing.turnaround = &turnaround;
   timing.turnaround_stride = go.turnaround_stride;
-  // The helpers' CPU time is read straight around the timed batch (a read of each thread's
-  // schedstat takes microseconds, only for mechanisms that have helpers); a helper whose files
-  // cannot be read makes the field absent rather than a guess.
+  // The helpers' CPU time is read straight around the timed batch (a read of a process's CPU
+  // clock takes microseconds, only for mechanisms that have helpers); a helper whose time cannot
+  // be read makes the field absent rather than a guess.
   const bool read_helpers = r == role::producer && !go.helper_pids.empty();
   std::optional<std::int64_t> helpers0;
   if (read_helpers) helpers0 = helper_cpu_now(go.helper_pids);

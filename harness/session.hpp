@@ -206,8 +206,7 @@ struct run_result {
   std::uint64_t turnaround_stride = 0;   // every how many round trips it was sampled; 0: none
   std::optional<cpu_window> cpu_states;  // the pinned CPUs over the timed batch (/proc/stat)
   // The helper processes' (run_request::helper_pids) CPU time over the timed batch, from their
-  // threads' /proc/<pid>/task/<tid>/schedstat in nanoseconds (process_cpu_ns); nullopt without
-  // helpers.
+  // CPU clocks in nanoseconds (process_cpu_ns); nullopt without helpers.
   std::optional<std::int64_t> helper_cpu_ns;
   // Where each peer's library threads ran (harness/library_threads.hpp); nullopt for a mechanism
   // without them, thread peers, or a peer not pinned to one CPU.

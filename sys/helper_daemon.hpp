@@ -67,11 +67,12 @@ std::string last_log_line(const std::string& path);
 // `name` looked up in $PATH (as execvp would), or nullopt when no executable file is found.
 std::optional<std::string> find_in_path(const std::string& name);
 
-// The CPU time of any process, nanoseconds: the time its live threads have run, from
-// /proc/<pid>/task/<tid>/schedstat, counted in nanoseconds (a helper's share of a 0.2 s batch is
-// a few milliseconds); where schedstat cannot be read, user plus system time from fields 14 and
-// 15 of /proc/<pid>/stat, counted in clock ticks (sysconf(_SC_CLK_TCK), usually 10 ms each).
-// nullopt when the process is gone. Never throws; works on both sides of a fork.
+// The CPU time of any process, nanoseconds: the time all its threads have run, those that have
+// ended included, from its CPU clock (clock_getcpuclockid), counted in nanoseconds (a helper's
+// share of a 0.2 s batch is a few milliseconds); where that clock cannot be read, user plus
+// system time from fields 14 and 15 of /proc/<pid>/stat, counted in clock ticks
+// (sysconf(_SC_CLK_TCK), usually 10 ms each). nullopt when the process is gone. Never throws;
+// works on both sides of a fork.
 std::optional<std::int64_t> process_cpu_ns(pid_t pid);
 
 }  // namespace ipcbench

@@ -131,7 +131,7 @@ TEST(ProcStat, ReadsStateAndTimesAndNothingForAGoneProcess) {
   EXPECT_FALSE(read_proc_stat(gone).has_value());
 }
 
-// A helper's CPU time is counted in nanoseconds (schedstat), not in 10 ms ticks: 3 ms of CPU
+// A helper's CPU time is counted in nanoseconds (its CPU clock), not in 10 ms ticks: 3 ms of CPU
 // shows as 3 ms, not as 0 or 10. A process that is gone reads as nullopt, not as an exception.
 TEST(ProcessCpu, CountsNanosecondsAndNothingForAGoneProcess) {
   auto thread_cpu_ns = [] {
@@ -157,6 +157,33 @@ TEST(ProcessCpu, CountsNanosecondsAndNothingForAGoneProcess) {
     ASSERT_TRUE(child.wait_for(std::chrono::seconds(5)).has_value());
   }
   EXPECT_FALSE(process_cpu_ns(gone).has_value());
+}
+
+// A thread's time stays counted after it ends: a sum over the live threads lost it, and a helper
+// whose thread ended during a batch read as having run less after it than before.
+TEST(ProcessCpu, KeepsTheTimeOfAThreadThatHasEnded) {
+  std::atomic<bool> spun{false};
+  std::atomic<bool> end{false};
+  std::thread t([&] {
+    timespec ts;
+    std::int64_t start = -1;
+    for (;;) {
+      ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+      const std::int64_t now = static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+      if (start < 0) start = now;
+      if (now - start >= 5'000'000) break;
+    }
+    spun = true;
+    while (!end) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  });
+  while (!spun) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto with_it = process_cpu_ns(::getpid());
+  end = true;
+  t.join();
+  const auto after_it = process_cpu_ns(::getpid());
+  ASSERT_TRUE(with_it.has_value());
+  ASSERT_TRUE(after_it.has_value());
+  EXPECT_GE(*after_it, *with_it);
 }
 
 TEST(ChildProcess, DestructorKillsAndReapsARunningChild) {
