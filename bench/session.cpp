@@ -85,8 +85,6 @@ adjacent_floors bench_session::measure_adjacent(const bench_case& c) const {
 void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition_plan& plan,
                         bool progress) {
   plan_ = plan;
-  // Helpers the run's channels share (iceoryx's RouDi), stopped when the rounds end.
-  scope_ = std::make_unique<run_scope>();
   // The rankings' pace needs a budget to spread over; without one (whole rounds, or a fixed
   // count) every benchmark has the same rule.
   ranking_rule_ = plan.budget_s > 0 ? ranking_rule(plan.rule) : plan.rule;
@@ -128,7 +126,6 @@ void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition
   for (auto& h : histories_)
     if (h.stopped.empty()) h.stopped = "budget";
   benchmark::ClearRegisteredBenchmarks();
-  scope_.reset();
   progress_.finish();
 }
 
@@ -256,7 +253,6 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
   const std::uint64_t order = next_order_++;
   adjacent_floors adjacent = measure_adjacent(c);
   run_request req = c.req;
-  req.scope = scope_.get();
   req.timer_ns = floors_.timer_ns;
   req.tsc_ns_per_tick = floors_.tsc_ns_per_tick();
   // One pair, or pairs/N, that has run before, or a round trip with the wake-up floor just

@@ -27,7 +27,6 @@
 #include "harness/floor_station.hpp"
 #include "harness/placement.hpp"
 #include "probe/report_probes.hpp"
-#include "sys/run_scope.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -119,7 +118,6 @@ class bench_session {
   report_extras extras_;
   progress_line progress_;
   repetition_plan plan_;
-  std::unique_ptr<run_scope> scope_;  // the helpers the run's channels share, while run() runs
   estimate::stop_rule ranking_rule_;  // a ranking's benchmarks' (ranking_rule of plan_.rule)
   std::uint64_t next_order_ = 0;      // each repetition's place in the run
   std::vector<probes::run_record> records_;

@@ -113,8 +113,8 @@ run_result run_with(const mechanism_traits& traits, const run_request& req, cons
     std::vector<std::unique_ptr<C>> chs;
     for (std::size_t i = 0; i < shape.channels; ++i) {
       dirs.push_back(std::make_unique<private_dir>());
-      chs.push_back(make(channel_config{req.message_size, req.pat, dirs.back().get(), share,
-                                        req.thread_peers, req.scope}));
+      chs.push_back(make(
+          channel_config{req.message_size, req.pat, dirs.back().get(), share, req.thread_peers}));
     }
     run_request rq = request_for(traits, req);
     // A topology's report keeps no member's library threads (library_threads is one pair's).
@@ -153,9 +153,6 @@ run_result run_with(const mechanism_traits& traits, const run_request& req, cons
         }
         break;
       }
-    }
-    if constexpr (requires { chs[0]->finished(true); }) {
-      for (auto& ch : chs) ch->finished(res.status == run_status::ok);
     }
     // A lost round trip fails a pair's latency run (assemble): name the mechanism that lost it.
     if (res.status == run_status::failed && !res.group && rq.pat == pattern::latency &&

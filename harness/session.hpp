@@ -79,9 +79,6 @@ struct run_request {
   // Helper processes the mechanism runs beside the peers (a bus daemon, a broker): the producer
   // reads their CPU time (/proc/<pid>/stat) over the timed batch. Empty for most mechanisms.
   std::vector<pid_t> helper_pids;
-  // Where the channels of the run keep helpers they share (channel_config::scope); nullptr: none.
-  // Coordinator side only, never sent.
-  run_scope* scope = nullptr;
   // Called once the timed batch has been released, with the peers' pids (fault tests).
   std::function<void(pid_t producer, pid_t consumer)> on_go;
 };

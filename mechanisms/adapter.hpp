@@ -29,9 +29,6 @@
 //                                            // coordinator: "<daemon> (pid N) killed by
 //                                            // SIGKILL" once a helper has ended (waiting up to
 //                                            // `patience` for it to be reaped), else empty
-//   void finished(bool ok) noexcept;         // coordinator, after the peers have gone: whether
-//                                            // the run succeeded (a helper kept for the run,
-//                                            // run_scope, is reused only after one that did)
 // and optionally, zero-copy endpoints (shared-memory middleware that lends its memory):
 //   io_status send_loaned(std::size_t n, const message_writer& w);  // loans n bytes of the
 //                                            // channel, has w write the message there, sends it
@@ -64,7 +61,6 @@
 namespace ipcbench {
 
 class private_dir;
-class run_scope;
 
 enum class role { producer, consumer };
 enum class pattern { latency, throughput };
@@ -153,9 +149,6 @@ struct channel_config {
   // one object: open(role) then takes its own ends and leaves the partner's alone (a process
   // peer closes them in its forked copy; a thread would close them under its partner).
   bool peers_are_threads = false;
-  // What the channels of this run share (sys/run_scope.hpp): a helper costly to start (iceoryx's
-  // RouDi) is kept there between repetitions. nullptr: none (each channel starts its own).
-  run_scope* scope = nullptr;
 };
 
 template <class E>

@@ -5,17 +5,11 @@
 // the reason and leaves no socket path, /dev/shm name, RouDi name or process behind.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <map>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,9 +19,7 @@
 #include "bench/report.hpp"
 #include "harness/runner.hpp"
 #include "id_name.hpp"
-#include "mechanisms/middleware/iceoryx.hpp"
 #include "registry/registry.hpp"
-#include "sys/run_scope.hpp"
 #include "test_env.hpp"
 #include "test_request.hpp"
 
@@ -247,172 +239,6 @@ TEST(HeaderOnly, RunsWithEveryHeaderChecked) {
     EXPECT_EQ(r.status, run_status::ok) << size << ": " << r.reason;
   }
   EXPECT_TRUE(test::no_children());
-  EXPECT_EQ(test::iceoryx_leftovers(), std::vector<std::string>{});
-}
-
-// A run's RouDi gets a mempool per chunk size asked for, with counts that never grow with the
-// chunk size: a loan is served from the smallest mempool that fits, which may be one added for a
-// smaller message (4,095 bytes' for 4,097 bytes: their chunks differ by 8 bytes), so every
-// mempool has at least as many chunks as any larger one asks for.
-TEST(IceoryxMempools, EverySizeAskedForWithEnoughChunksInEverySmallerOne) {
-  std::map<std::size_t, std::size_t> pools;
-  iceoryx_roudi::add_mempool(pools, 4136, 260);
-  iceoryx_roudi::add_mempool(pools, 1048616, 36);
-  EXPECT_EQ(pools, (std::map<std::size_t, std::size_t>{{4136, 260}, {1048616, 36}}));
-  iceoryx_roudi::add_mempool(pools, 4136, 8);  // fewer than it has: kept
-  iceoryx_roudi::add_mempool(pools, 4194344, 12);
-  EXPECT_EQ(pools, (std::map<std::size_t, std::size_t>{{4136, 260}, {1048616, 36}, {4194344, 12}}));
-  // A smaller one added later, asking for fewer: as many as the larger ones it may serve.
-  iceoryx_roudi::add_mempool(pools, 4128, 8);
-  EXPECT_EQ(pools.at(4128), 260u);
-  // A larger one asking for more: every smaller one raised to it.
-  iceoryx_roudi::add_mempool(pools, 8388648, 300);
-  for (const auto& [chunk, count] : pools) EXPECT_EQ(count, 300u) << chunk;
-}
-
-// The next RouDi of a run has every mempool so far, unless they would not fit: more than half of
-// /dev/shm's free space, more than 1 GiB, or more than iceoryx's 32 mempools; then only the one
-// the repetition needs, as a channel's own RouDi has.
-TEST(IceoryxMempools, AllSoFarUnlessTheyWouldNotFit) {
-  const std::map<std::size_t, std::size_t> running = {{104, 260}, {1048616, 36}};
-  const auto all = iceoryx_roudi::next_mempools(running, 4194344, 12, std::size_t{1} << 34);
-  EXPECT_EQ(all.size(), 3u);
-  EXPECT_EQ(all.at(104), 260u);
-  EXPECT_EQ(all.at(4194344), 12u);
-  // 38 MiB + 48 MiB: more than half of 128 MiB free.
-  EXPECT_EQ(iceoryx_roudi::next_mempools(running, 4194344, 12, std::size_t{128} << 20),
-            (std::map<std::size_t, std::size_t>{{4194344, 12}}));
-  EXPECT_EQ(iceoryx_roudi::next_mempools(running, 4194344, 12, std::nullopt).size(), 3u);
-  EXPECT_EQ(iceoryx_roudi::next_mempools(running, std::size_t{1} << 30, 2, std::nullopt),
-            (std::map<std::size_t, std::size_t>{{std::size_t{1} << 30, 2}}));
-  std::map<std::size_t, std::size_t> many;
-  for (std::size_t k = 1; k <= iceoryx_roudi::kMaxMempools; ++k) many[k * 64] = 8;
-  EXPECT_EQ(iceoryx_roudi::next_mempools(many, 1024, 8, std::nullopt).size(),
-            iceoryx_roudi::kMaxMempools);  // 1024 is one of them already
-  EXPECT_EQ(iceoryx_roudi::next_mempools(many, 100'000, 8, std::nullopt),
-            (std::map<std::size_t, std::size_t>{{100'000, 8}}));
-}
-
-// This process's iox-roudi children: pid and state (R, S, T for stopped, ...).
-std::vector<std::pair<pid_t, char>> roudi_children() {
-  std::vector<std::pair<pid_t, char>> found;
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = e.path().filename();
-    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
-    std::ifstream in(e.path() / "stat");
-    std::string line;
-    if (!std::getline(in, line)) continue;
-    const auto open = line.find('('), close = line.rfind(')');
-    if (open == std::string::npos || close == std::string::npos || close + 4 > line.size())
-      continue;
-    if (line.substr(open + 1, close - open - 1) != "iox-roudi") continue;
-    std::istringstream rest(line.substr(close + 2));
-    char state = 0;
-    pid_t ppid = 0;
-    rest >> state >> ppid;
-    if (ppid == ::getpid()) found.emplace_back(std::stoi(name), state);
-  }
-  return found;
-}
-
-// With a run_scope (as the bench program has for its run), the iceoryx channels share one RouDi:
-// started by the first repetition, stopped (SIGSTOP) between repetitions, reused while it has
-// the mempool a repetition needs, restarted with one more when it has not and after a
-// repetition that failed, and gone with the scope, leaving nothing of RouDi's behind.
-TEST(IceoryxRunScope, OneRouDiServesTheRunsRepetitionsAndGoesWithTheScope) {
-  const mechanism_entry* copy = find_mechanism("iceoryx.copy");
-  const mechanism_entry* zero = find_mechanism("iceoryx.zerocopy");
-  ASSERT_NE(copy, nullptr);
-  ASSERT_NE(zero, nullptr);
-  if (!copy->unavailable.empty()) GTEST_SKIP() << copy->unavailable;
-  ASSERT_TRUE(roudi_children().empty());
-  {
-    run_scope scope;
-    auto stream = [&](const mechanism_entry& m, std::size_t size) {
-      run_request req = stream_request(size, 2000);
-      req.scope = &scope;
-      return m.run(req);
-    };
-    auto round_trip = [&](const mechanism_entry& m, std::size_t size) {
-      run_request req = stream_request(size, 500);
-      req.pat = pattern::latency;
-      req.scope = &scope;
-      return m.run(req);
-    };
-    auto ok = [](const run_result& r) {
-      return r.status == run_status::ok ? ::testing::AssertionSuccess()
-                                        : ::testing::AssertionFailure() << r.reason;
-    };
-    // The one RouDi there is, stopped between repetitions: its pid (0 where there is none).
-    auto the_roudi = [] {
-      const auto now = roudi_children();
-      EXPECT_EQ(now.size(), 1u);
-      if (now.size() != 1) return pid_t{0};
-      EXPECT_EQ(now[0].second, 'T') << "RouDi runs between repetitions";
-      return now[0].first;
-    };
-    ASSERT_TRUE(ok(stream(*copy, 64)));
-    const pid_t first = the_roudi();
-    ASSERT_NE(first, 0);
-
-    // Another variant, a round trip, the same size: the same RouDi, stopped again after it.
-    ASSERT_TRUE(ok(round_trip(*zero, 64)));
-    EXPECT_EQ(the_roudi(), first);
-
-    // A size it has no mempool for: restarted, with both.
-    ASSERT_TRUE(ok(stream(*zero, std::size_t{1} << 20)));
-    const pid_t second = the_roudi();
-    EXPECT_NE(second, first);
-    ASSERT_TRUE(ok(stream(*copy, 64)));
-    EXPECT_EQ(the_roudi(), second);
-
-    // A round trip at a new size restarts it with as many chunks as a stream of that size
-    // needs, so the stream that follows reuses it.
-    ASSERT_TRUE(ok(round_trip(*zero, 16384)));
-    const pid_t with16k = the_roudi();
-    EXPECT_NE(with16k, second);
-    ASSERT_TRUE(ok(stream(*copy, 16384)));
-    EXPECT_EQ(the_roudi(), with16k);
-
-    // A stream of 4,097 bytes, then a round trip of 4,095 (a new, smaller mempool, whose chunks
-    // also fit 4,097 bytes), then streams of both back to back, each able to use all but 4 of
-    // the chunks: the same RouDi serves the streams from the smaller mempool, which has as many
-    // chunks as they need, and what the earlier peers held went back before the next loaned.
-    ASSERT_TRUE(ok(stream(*copy, 4097)));
-    ASSERT_TRUE(ok(round_trip(*copy, 4095)));
-    const pid_t third = the_roudi();
-    for (int i = 0; i < 6; ++i)
-      ASSERT_TRUE(ok(stream(i % 2 ? *zero : *copy, i % 2 ? 4095 : 4097))) << i;
-    EXPECT_EQ(the_roudi(), third);
-
-    // A repetition whose peer was killed: its RouDi is not kept, and the next one starts anew.
-    run_request doomed = stream_request(64, 100'000'000);
-    doomed.scope = &scope;
-    std::thread killer;
-    doomed.on_go = [&](pid_t, pid_t consumer) {
-      killer = std::thread([consumer] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        ::kill(consumer, SIGKILL);
-      });
-    };
-    const run_result r = copy->run(doomed);
-    if (killer.joinable()) killer.join();
-    EXPECT_EQ(r.status, run_status::failed);
-    EXPECT_TRUE(roudi_children().empty());
-    ASSERT_TRUE(ok(stream(*copy, 64)));
-    const pid_t fourth = the_roudi();
-    EXPECT_NE(fourth, third);
-
-    // A RouDi killed between repetitions (by someone else): the next repetition starts one.
-    ASSERT_EQ(::kill(fourth, SIGKILL), 0);
-    siginfo_t ended{};  // until every thread of it has gone, leaving it for its owner to reap
-    ASSERT_EQ(::waitid(P_PID, static_cast<id_t>(fourth), &ended, WEXITED | WNOWAIT), 0);
-    ASSERT_TRUE(ok(stream(*zero, 64)));
-    EXPECT_NE(the_roudi(), fourth);
-  }
-  EXPECT_TRUE(roudi_children().empty());
-  EXPECT_TRUE(test::no_children());
-  EXPECT_TRUE(test::leftovers().empty());
   EXPECT_EQ(test::iceoryx_leftovers(), std::vector<std::string>{});
 }
 

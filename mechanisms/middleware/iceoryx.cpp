@@ -1,11 +1,8 @@
 #include "mechanisms/middleware/iceoryx.hpp"
 
 #include <pwd.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/statvfs.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,7 +27,6 @@
 #include "sys/cleanup.hpp"
 #include "sys/error.hpp"
 #include "sys/names.hpp"
-#include "sys/retry.hpp"
 #include "sys/system.hpp"
 
 namespace ipcbench {
@@ -262,17 +258,11 @@ mechanism_traits iceoryx_describe(bool zero_copy, iceoryx_wait wait, bool header
   t.notes["iceoryx_version"] = ICEORYX_LATEST_RELEASE_VERSION;
   t.notes["daemon"] =
       *roudi +
-      " -c <generated config> -l warning -k 1, started once for the bench run and kept between "
-      "repetitions, stopped (SIGSTOP) while other benchmarks run; restarted when a repetition "
-      "needs a mempool it lacks or after one that failed; a channel outside a bench run (a "
-      "test) starts its own (one RouDi per machine: a machine-wide lock serialises "
-      "ipcbench's)";
+      " -c <generated config> -l warning -k 1, started for each repetition (one RouDi "
+      "per machine: a machine-wide lock serialises ipcbench's)";
   t.notes["mempool"] =
-      "a mempool per message size of the run so far: chunks of the message's required chunk "
-      "size (header included), count queue + 4 (what a stream needs; a round trip needs 8), at "
-      "least as many in every smaller mempool (a loan is served from the smallest that fits); "
-      "only the repetition's own mempool (queue + 4 or 8) where all of them would take more "
-      "than 1 GiB or half of /dev/shm's free space, or outside a bench run";
+      "one mempool: chunks of the message's required chunk size (header included), count "
+      "queue + 4 (stream) or 8 (ping-pong)";
   t.notes["queue"] = "subscriber queueCapacity " + std::to_string(iceoryx_broker::kQueueBytes) +
                      " / message size, from " + std::to_string(iceoryx_broker::kMinQueue) + " to " +
                      std::to_string(iceoryx_broker::kMaxQueue) +
@@ -305,151 +295,14 @@ mechanism_traits iceoryx_describe(bool zero_copy, iceoryx_wait wait, bool header
   return t;
 }
 
-// ---- RouDi ----
-
-// A running RouDi: its configuration and log, the names it created (registered once it was
-// ready) and the daemon. Declared so that the daemon goes first: killed, then its names removed.
-struct iceoryx_roudi::instance {
-  named_object config, log;
-  std::vector<named_object> names;
-  cleanup::guard journal;
-  helper_daemon daemon;
-
-  ~instance() {
-    // SIGKILL, not SIGTERM: the peers are gone by now, and on SIGTERM RouDi 2.0 waits for its
-    // discovery loop's next turn (up to 100 ms), signals the runtimes it still has registered
-    // (dead peers, whose pids could be someone else's by then) and aborts. A stopped RouDi
-    // (SIGSTOP) dies of it too. Its shared memory, socket and lock files are ours (registered
-    // once it was ready): the members unlink them, the lock file last.
-    daemon.kill();
-  }
-};
-
-iceoryx_roudi::iceoryx_roudi(bool run_wide) : run_wide_(run_wide) {}
-
-iceoryx_roudi::~iceoryx_roudi() = default;
-
-namespace {
-
-// A name registered as ours: removed when the object goes, on a signal, or by the next run's sweep.
-named_object ours(named_object::kind k, std::string name) {
-  named_object n(k, std::move(name));
-  n.created();
-  return n;
-}
-
-// Free bytes in /dev/shm, where RouDi's segments go; nullopt when it cannot be read.
-std::optional<std::size_t> shm_free_bytes() {
-  struct statvfs st {};
-  if (::statvfs("/dev/shm", &st) != 0) return std::nullopt;
-  return static_cast<std::size_t>(st.f_bavail) * st.f_frsize;
-}
-
-}  // namespace
-
-void iceoryx_roudi::lease(std::size_t chunk, std::size_t count, std::size_t run_count) {
-  if (!lock_) lock_ = take_machine_lock(iceoryx_broker::kLockPatience);
-  // A RouDi that has ended by itself since (killed by someone) is started again.
-  if (running_ && !running_->daemon.failure().empty()) running_.reset();
-  if (running_) {
-    const auto it = pools_.find(chunk);
-    if (it != pools_.end() && it->second >= count) {
-      if (stopped_ && ::kill(running_->daemon.pid(), SIGCONT) != 0 && errno != ESRCH)
-        throw_errno("kill(iox-roudi, SIGCONT)");
-      stopped_ = false;
-      return;
-    }
-  }
-  auto running = run_wide_ ? std::move(pools_) : std::map<std::size_t, std::size_t>{};
-  pools_.clear();
-  running_.reset();  // the old RouDi killed and its names removed before the new one starts
-  auto want = next_mempools(std::move(running), chunk,
-                            run_wide_ ? std::max(count, run_count) : count, shm_free_bytes());
-  start(want);
-  pools_ = std::move(want);
-}
-
-void iceoryx_roudi::start(const std::map<std::size_t, std::size_t>& pools) {
-  const auto roudi = find_in_path("iox-roudi");
-  if (!roudi) throw std::runtime_error("iox-roudi not found in PATH");
-  // Ours are serialised by the lock, so a RouDi that holds its own lock now is someone else's:
-  // iceoryx allows one per machine, and ours would abort at its start.
-  if (const auto holder = flock_holder(kRoudiLockFile))
-    throw std::runtime_error("another iox-roudi (pid " + std::to_string(*holder) +
-                             ") already runs on this machine (it holds " + kRoudiLockFile +
-                             "); iceoryx allows one RouDi per machine: stop it to run the "
-                             "iceoryx benchmarks");
-  if (!dir_) dir_ = std::make_unique<private_dir>();
-  auto in = std::make_unique<instance>();
-  const auto config = dir_->path() / "roudi.toml";
-  const auto log = dir_->path() / "roudi.log";
-  in->config = ours(named_object::kind::path, config.string());
-  in->log = ours(named_object::kind::path, log.string());
-  {
-    std::ofstream out(config, std::ios::trunc);
-    out << "[general]\nversion = 1\n\n[[segment]]\n";
-    // iceoryx takes mempools in increasing chunk size (the map's order).
-    for (const auto& [size, count] : pools)
-      out << "\n[[segment.mempool]]\nsize = " << size << "\ncount = " << count << "\n";
-    if (!out) throw std::runtime_error("cannot write " + config.string());
-  }
-  const std::string user = user_name();
-  in->daemon = helper_daemon::launch_logged(
-      "iox-roudi", *roudi, {"-c", config.string(), "-l", "warning", "-k", "1"}, log.string(),
-      "RouDi is ready for clients", std::chrono::seconds(20));
-  stopped_ = false;
-  // RouDi's names are ours once it is ready (it refuses to start beside another RouDi, whose
-  // names are then left alone): registered now, so a signal or the next run's sweep removes
-  // them; a signal before this point kills RouDi, and the next RouDi removes what it left.
-  const cleanup::deferred_signals hold;
-  for (const char* p : kRoudiPaths) in->names.push_back(ours(named_object::kind::path, p));
-  in->names.push_back(ours(named_object::kind::posix_shm, kManagementShm));
-  in->names.push_back(ours(named_object::kind::posix_shm, "/" + user));
-  // The same names as one entry the next run's sweep can act on: they are outside our scope,
-  // so it removes them only when no RouDi is running, none holding the flock of its lock file
-  // (sys/cleanup.hpp kind::fixed_names).
-  in->journal =
-      cleanup::guard(cleanup::fixed_names{kRoudiLockFile,
-                                          {std::begin(kRoudiPaths), std::end(kRoudiPaths)},
-                                          {kManagementShm, "/" + user}});
-  running_ = std::move(in);
-}
-
-void iceoryx_roudi::release(bool clean) noexcept {
-  if (!running_) return;
-  if (!run_wide_ || !clean) {
-    running_.reset();
-    pools_.clear();
-    return;
-  }
-  // Between repetitions it takes no CPU; a stopped process's pidfd stays unreadable (the
-  // coordinator watches for an end, not a stop) and SIGKILL still ends it on every exit path.
-  const pid_t pid = running_->daemon.pid();
-  if (::kill(pid, SIGSTOP) != 0) return;
-  // kill() only queues the stop, which RouDi takes when it next runs: on a busy machine, after
-  // the next benchmark has started. Wait until it has stopped (or ended); WNOWAIT leaves its
-  // end for its owner to reap, and nothing here waits for stops, so the report is not taken.
-  siginfo_t info{};
-  retry_on_eintr(
-      [&] { return ::waitid(P_PID, static_cast<id_t>(pid), &info, WSTOPPED | WEXITED | WNOWAIT); });
-  stopped_ = true;
-}
-
-pid_t iceoryx_roudi::pid() const noexcept {
-  return running_ ? running_->daemon.pid() : -1;
-}
-
-std::string iceoryx_roudi::failure(std::chrono::milliseconds patience) {
-  return running_ ? running_->daemon.failure(patience) : "iox-roudi is not running";
-}
-
-// ---- the channel's side ----
-
 iceoryx_broker::iceoryx_broker(const channel_config& cfg, bool busy_poll)
     : pat_(cfg.pat),
       busy_poll_(busy_poll),
       yield_(cfg.peers_share_cpu),
       queue_(queue_for(cfg.message_size)) {
+  if (cfg.dir == nullptr) throw std::invalid_argument("iceoryx needs a private directory");
+  const auto roudi = find_in_path("iox-roudi");
+  if (!roudi) throw std::runtime_error("iox-roudi not found in PATH");
   const std::string unique = names::unique_posix_name("iox");  // "/ipcbench-<scope>-...-iox"
   instance_ = unique.substr(1);
   runtime_[0] = instance_ + "-p";
@@ -457,27 +310,64 @@ iceoryx_broker::iceoryx_broker(const channel_config& cfg, bool busy_poll)
   const std::size_t chunk = chunk_size_for(std::max<std::size_t>(cfg.message_size, 1));
   const std::size_t count = cfg.pat == pattern::throughput ? queue_ + 4 : 8;
 
+  lock_ = take_machine_lock(kLockPatience);
+  // Ours are serialised by the lock, so a RouDi that holds its own lock now is someone else's:
+  // iceoryx allows one per machine, and ours would abort at its start.
+  if (const auto holder = flock_holder(kRoudiLockFile))
+    throw std::runtime_error("another iox-roudi (pid " + std::to_string(*holder) +
+                             ") already runs on this machine (it holds " + kRoudiLockFile +
+                             "); iceoryx allows one RouDi per machine: stop it to run the "
+                             "iceoryx benchmarks");
+
+  const auto config = cfg.dir->path() / "roudi.toml";
+  const auto log = cfg.dir->path() / "roudi.log";
+  config_ = named_object(named_object::kind::path, config.string());
+  log_ = named_object(named_object::kind::path, log.string());
+  config_.created();
+  log_.created();
+  {
+    std::ofstream out(config);
+    out << "[general]\nversion = 1\n\n[[segment]]\n\n[[segment.mempool]]\nsize = " << chunk
+        << "\ncount = " << count << "\n";
+    if (!out) throw std::runtime_error("cannot write " + config.string());
+  }
+  const std::string user = user_name();
+  roudi_ = helper_daemon::launch_logged(
+      "iox-roudi", *roudi, {"-c", config.string(), "-l", "warning", "-k", "1"}, log.string(),
+      "RouDi is ready for clients", std::chrono::seconds(20));
+  // RouDi's names are ours once it is ready (it refuses to start beside another RouDi, whose
+  // names are then left alone): registered now, so a signal or the next run's sweep removes
+  // them; a signal before this point kills RouDi, and the next RouDi removes what it left.
+  const cleanup::deferred_signals hold;
+  auto ours = [](named_object::kind k, std::string name) {
+    named_object n(k, std::move(name));
+    n.created();
+    return n;
+  };
+  for (const char* p : kRoudiPaths) roudi_names_.push_back(ours(named_object::kind::path, p));
+  roudi_names_.push_back(ours(named_object::kind::posix_shm, kManagementShm));
+  roudi_names_.push_back(ours(named_object::kind::posix_shm, "/" + user));
+  // The same names as one entry the next run's sweep can act on: they are outside our scope,
+  // so it removes them only when no RouDi is running, none holding the flock of its lock file
+  // (sys/cleanup.hpp kind::fixed_names).
+  roudi_journal_ =
+      cleanup::guard(cleanup::fixed_names{kRoudiLockFile,
+                                          {std::begin(kRoudiPaths), std::end(kRoudiPaths)},
+                                          {kManagementShm, "/" + user}});
   // The peers' runtimes will create a socket and a lock file each, and _exit() without removing
   // them.
   for (const auto& rt : runtime_) {
     runtime_files_.push_back(ours(named_object::kind::path, "/tmp/" + rt));
     runtime_files_.push_back(ours(named_object::kind::path, "/tmp/" + rt + ".lock"));
   }
-  if (cfg.scope != nullptr) {
-    roudi_ = &cfg.scope->get<iceoryx_roudi>([] { return std::make_unique<iceoryx_roudi>(true); });
-  } else {
-    own_ = std::make_unique<iceoryx_roudi>(false);
-    roudi_ = own_.get();
-  }
-  // A stream's count or a round trip's, whichever is more: a RouDi kept for the run gets that
-  // many for this size, so the other pattern's repetitions reuse it.
-  roudi_->lease(chunk, count, std::max<std::size_t>(queue_ + 4, 8));
 }
 
 iceoryx_broker::~iceoryx_broker() {
-  // The peers are gone: RouDi is stopped (kept for the run) or killed, then the runtimes'
-  // files are removed.
-  roudi_->release(clean_);
+  // SIGKILL, not SIGTERM: the peers are gone by now, and on SIGTERM RouDi 2.0 waits for its
+  // discovery loop's next turn (up to 100 ms), signals the runtimes it still has registered (dead
+  // peers, whose pids could be someone else's by then) and aborts. Its shared memory, socket and
+  // lock files are ours (registered once it was ready): the members unlink them, the lock last.
+  roudi_.kill();
 }
 
 nlohmann::json iceoryx_broker::rendezvous() const {

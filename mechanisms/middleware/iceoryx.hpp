@@ -1,7 +1,6 @@
 // iceoryx 2.0 (Eclipse iceoryx, the Debian packages): publish/subscribe through shared memory
-// managed by the RouDi daemon (iox-roudi): the bench run's, kept between repetitions, or one the
-// channel starts and stops (iceoryx_roudi below). Each peer creates its runtime after fork,
-// registers with RouDi, and makes an
+// managed by the RouDi daemon (iox-roudi), which the channel starts for the benchmark and stops
+// when it goes. Each peer creates its runtime after fork, registers with RouDi, and makes an
 // untyped publisher and subscriber for service ("ipcbench", <instance>, "request" | "reply"):
 // the producer publishes requests (and subscribes to replies in ping-pong), the consumer the
 // reverse. A subscriber's queue is QueueFullPolicy::BLOCK_PRODUCER and a publisher's
@@ -26,8 +25,7 @@
 // RouDi's names are fixed machine-wide (/dev/shm/iceoryx_mgmt, /dev/shm/<user>, /tmp/roudi,
 // /tmp/roudi.lock, /tmp/iox-unique-roudi.lock): one RouDi per machine. The channel therefore
 // first takes a machine-wide lock (an abstract Unix socket name, so a killed holder leaves
-// nothing), waiting for another ipcbench process's iceoryx benchmark to end (a bench run's
-// RouDi, and so its lock, lasts the run: iceoryx_roudi); a RouDi that is not
+// nothing), waiting for another ipcbench process's iceoryx benchmark to end; a RouDi that is not
 // ours makes ours refuse to start, and the benchmark fails with RouDi's own words. The names are
 // journalled once RouDi is ready (sys/cleanup.hpp kind::fixed_names), so that a killed
 // coordinator's next run sweeps them when no RouDi is running, and every exit path removes what a
@@ -38,13 +36,10 @@
 
 #include <sys/types.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstring>
-#include <map>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <type_traits>
@@ -56,8 +51,6 @@
 #include "sys/cleanup.hpp"
 #include "sys/helper_daemon.hpp"
 #include "sys/named.hpp"
-#include "sys/run_scope.hpp"
-#include "sys/system.hpp"
 #include "sys/unique_fd.hpp"
 
 namespace ipcbench {
@@ -170,96 +163,8 @@ class iceoryx_header_endpoint : public iceoryx_copy_endpoint {
   }
 };
 
-// RouDi, with what goes with it: the machine-wide lock, its generated configuration and log, and
-// every name it creates. Per channel (no run_scope): started for one repetition with the one
-// mempool it needs and stopped after it, as a user's RouDi never is but nothing outlives the
-// channel. Per run (the channel's run_scope, as the bench program has): started by the first
-// iceoryx repetition and kept, so a repetition takes about 70 ms instead of 208 ms (start to
-// start, floors included, on the 2-vCPU VM); restarted with every mempool asked for so far when
-// a repetition needs one it lacks (each distinct chunk size once in a run), or after a
-// repetition that failed (a dead peer's chunks and ports stay with RouDi until its keep-alive
-// check, about 1.5 s); between repetitions stopped with SIGSTOP, so it takes no CPU (its
-// discovery loop wakes every 100 ms) while other mechanisms are timed. The machine-wide lock is
-// held as long as RouDi is.
-class iceoryx_roudi : public run_scope::member {
- public:
-  // The most the mempools of a RouDi kept for a run may take, all together, and the share of
-  // /dev/shm's free space they may take (beyond either, RouDi gets only the mempool the
-  // repetition needs, as per channel). iceoryx 2.0 allows at most 32 mempools per segment.
-  static constexpr std::size_t kMaxRunBytes = std::size_t{1} << 30;
-  static constexpr double kMaxShmShare = 0.5;
-  static constexpr std::size_t kMaxMempools = 32;
-
-  // Starts nothing yet. `run_wide`: kept for a run (run_scope).
-  explicit iceoryx_roudi(bool run_wide);
-  ~iceoryx_roudi() override;
-  iceoryx_roudi(const iceoryx_roudi&) = delete;
-  iceoryx_roudi& operator=(const iceoryx_roudi&) = delete;
-
-  // Makes RouDi run (SIGCONT where it was stopped) with a mempool of `chunk`-byte chunks, at
-  // least `count` of them, starting or restarting it where it has none such. A RouDi kept for
-  // the run then gets `run_count` of them (at least `count`): as many as any repetition of that
-  // size will need, so that the other pattern's does not restart it. Throws
-  // std::runtime_error (iox-roudi missing, the lock not had in time, another RouDi running,
-  // RouDi exiting before it was ready, with its last words) and std::system_error.
-  void lease(std::size_t chunk, std::size_t count, std::size_t run_count);
-  // The repetition is over and its peers are gone; `clean`: it succeeded (every chunk was taken
-  // back). A RouDi kept for a run is stopped (SIGSTOP) after a clean one and killed after any
-  // other; one per channel is killed.
-  void release(bool clean) noexcept;
-
-  pid_t pid() const noexcept;
-  std::string failure(std::chrono::milliseconds patience);
-
-  // `pools` with a mempool of `chunk`-byte chunks, `count` of them at least. The counts stay
-  // non-increasing with the chunk size (a new mempool gets at least the count of every larger
-  // one, and every smaller one at least its count), so whichever mempool a loan is served from
-  // (the smallest that fits, which may be smaller than the one added for its size) has as many
-  // chunks as the repetition needs.
-  static void add_mempool(std::map<std::size_t, std::size_t>& pools, std::size_t chunk,
-                          std::size_t count) {
-    for (auto it = pools.upper_bound(chunk); it != pools.end(); ++it)
-      count = std::max(count, it->second);
-    for (auto it = pools.begin(); it != pools.end() && it->first <= chunk; ++it)
-      it->second = std::max(it->second, count);
-    pools.try_emplace(chunk, count);
-  }
-  // Bytes a set of mempools takes: each chunk with its header (at most 64 bytes more).
-  static std::size_t mempool_bytes(const std::map<std::size_t, std::size_t>& pools) {
-    std::size_t bytes = 0;
-    for (const auto& [chunk, count] : pools) bytes += (chunk + 64) * count;
-    return bytes;
-  }
-  // The mempools of the next RouDi of a run that had `running` and now needs `chunk` x `count`:
-  // all of them, unless they would be more than kMaxMempools or take more than kMaxRunBytes or
-  // kMaxShmShare of `shm_free` (/dev/shm's free bytes; nullopt: unknown); then the one needed.
-  static std::map<std::size_t, std::size_t> next_mempools(
-      std::map<std::size_t, std::size_t> running, std::size_t chunk, std::size_t count,
-      std::optional<std::size_t> shm_free) {
-    add_mempool(running, chunk, count);
-    const std::size_t bytes = mempool_bytes(running);
-    if (running.size() > 1 &&
-        (running.size() > kMaxMempools || bytes > kMaxRunBytes ||
-         (shm_free && static_cast<double>(bytes) > kMaxShmShare * static_cast<double>(*shm_free))))
-      return {{chunk, count}};
-    return running;
-  }
-
- private:
-  struct instance;
-  void start(const std::map<std::size_t, std::size_t>& pools);
-
-  bool run_wide_;
-  bool stopped_ = false;
-  std::map<std::size_t, std::size_t> pools_;
-  unique_fd lock_;  // the abstract socket bound as the machine-wide lock
-  std::unique_ptr<private_dir> dir_;
-  // Declared after the lock, so destroyed before it: RouDi stopped and its names removed first.
-  std::unique_ptr<instance> running_;
-};
-
-// What the variants share on the coordinator's side: the RouDi the channel uses (its own, or the
-// run's), the instance name of its service and the peers' runtimes' names and files.
+// What the variants share on the coordinator's side: the machine-wide lock, RouDi's generated
+// configuration, RouDi itself and every name it and the peers' runtimes create.
 class iceoryx_broker {
  public:
   // The subscriber queue's capacity for messages of `size` bytes: kQueueBytes / size, within
@@ -267,14 +172,15 @@ class iceoryx_broker {
   static constexpr std::size_t kQueueBytes = 32u << 20;
   static constexpr std::size_t kMinQueue = 2, kMaxQueue = 256;
   static std::size_t queue_for(std::size_t size) noexcept;
-  // How long a channel waits for another process's iceoryx benchmark (or run) to end.
+  // How long a channel waits for another process's iceoryx benchmark to end.
   static constexpr std::chrono::seconds kLockPatience{300};
 
-  // Throws like iceoryx_roudi::lease.
+  // Throws std::runtime_error (iox-roudi missing, the lock not had in time, RouDi exiting before
+  // it was ready, with its last words) and std::system_error.
   // `busy_poll`: the receivers busy-poll take() (iceoryx.zerocopy.busy); rendezvous() says so,
   // and whether they yield between polls (the peers share a CPU).
   iceoryx_broker(const channel_config& cfg, bool busy_poll);
-  // Releases RouDi (iceoryx_roudi::release), then removes the runtimes' files.
+  // Kills RouDi (SIGKILL: the peers are gone), then removes its names.
   ~iceoryx_broker();
   iceoryx_broker(const iceoryx_broker&) = delete;
   iceoryx_broker& operator=(const iceoryx_broker&) = delete;
@@ -282,23 +188,23 @@ class iceoryx_broker {
   // {"instance": "...", "queue": Q, "latency": bool, "busy_poll": bool, "yield": bool,
   //  "runtime": {"producer": "...", "consumer": "..."}}
   nlohmann::json rendezvous() const;
-  std::vector<pid_t> helper_pids() const { return {roudi_->pid()}; }
+  std::vector<pid_t> helper_pids() const { return {roudi_.pid()}; }
   std::string helper_failure(std::chrono::milliseconds patience) {
-    return roudi_->failure(patience);
+    return roudi_.failure(patience);
   }
-  void finished(bool ok) noexcept { clean_ = ok; }
 
  private:
   pattern pat_;
   bool busy_poll_, yield_;
-  bool clean_ = false;  // finished(true): the run succeeded
   std::size_t queue_;
   std::string instance_;
   std::string runtime_[2];  // producer, consumer
-  // Declared first, so destroyed last: the channel's own RouDi (none when the run's is used).
-  std::unique_ptr<iceoryx_roudi> own_;
-  iceoryx_roudi* roudi_ = nullptr;
-  std::vector<named_object> runtime_files_;
+  unique_fd lock_;          // the abstract socket bound as the machine-wide lock
+  // Declared before the daemon, so destroyed after it: removed once RouDi has stopped.
+  named_object config_, log_;
+  std::vector<named_object> roudi_names_, runtime_files_;
+  cleanup::guard roudi_journal_;
+  helper_daemon roudi_;
 };
 
 // How a receiver waits for a chunk.
@@ -312,9 +218,8 @@ class iceoryx_channel {
   using endpoint_type = Endpoint;
   // Why pairs/N runs only at N = 1 (registry/make_entry.hpp).
   static constexpr const char* kOnePerMachine =
-      "there is one RouDi per machine, and this adapter's RouDi serves one repetition's pair at a "
-      "time (its own, or the run's between repetitions): N pairs at once would need one RouDi "
-      "serving N services, which it does not do";
+      "each iceoryx channel starts its own RouDi, and there is one RouDi per machine: N pairs "
+      "at once would need one RouDi shared by N services, which this adapter does not do";
   // Throws (the mechanism is unavailable) when iox-roudi is not in $PATH.
   static mechanism_traits describe();
   explicit iceoryx_channel(const channel_config& cfg)
@@ -328,7 +233,6 @@ class iceoryx_channel {
   std::string helper_failure(std::chrono::milliseconds patience) {
     return broker_.helper_failure(patience);
   }
-  void finished(bool ok) noexcept { broker_.finished(ok); }
 
  private:
   iceoryx_broker broker_;
