@@ -122,8 +122,7 @@ peer_cpu cpu_now() noexcept {
   };
   timespec ts{};
   ::clock_gettime(t_thread_clocks ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return {ns(ru.ru_utime), ns(ru.ru_stime),
-          static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec};
+  return {ns(ru.ru_utime), ns(ru.ru_stime), timespec_ns(ts)};
 }
 
 std::optional<cpu_state_times> parse_cpu_state_times(const std::string& stat_text, int cpu) {

@@ -167,7 +167,7 @@ std::optional<std::int64_t> cpu_clock_ns(pid_t pid) {
   if (::clock_getcpuclockid(pid, &clock) != 0) return std::nullopt;
   timespec ts{};
   if (::clock_gettime(clock, &ts) != 0) return std::nullopt;
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+  return timespec_ns(ts);
 }
 
 // User plus system time from fields 14 and 15 of /proc/<pid>/stat, in clock ticks.

@@ -16,11 +16,16 @@
 
 namespace ipcbench {
 
+// A clock_gettime reading in nanoseconds.
+inline std::int64_t timespec_ns(const timespec& ts) noexcept {
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 // CLOCK_MONOTONIC in nanoseconds: system-wide, so timestamps of two processes compare.
 inline std::int64_t now_ns() noexcept {
   timespec ts;
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+  return timespec_ns(ts);
 }
 
 // The CPU's time-stamp counter (rdtsc); 0 where there is none (not x86). Ticks at

@@ -133,17 +133,22 @@ TEST(ProcStat, ReadsStateAndTimesAndNothingForAGoneProcess) {
 
 // A helper's CPU time is counted in nanoseconds (its CPU clock), not in 10 ms ticks: 3 ms of CPU
 // shows as 3 ms, not as 0 or 10. A process that is gone reads as nullopt, not as an exception.
-TEST(ProcessCpu, CountsNanosecondsAndNothingForAGoneProcess) {
+// Spins until the calling thread has run `ns` more nanoseconds.
+void spin_thread_cpu(std::int64_t ns) {
   auto thread_cpu_ns = [] {
     timespec ts;
     ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+    return timespec_ns(ts);
   };
+  const std::int64_t start = thread_cpu_ns();
+  while (thread_cpu_ns() - start < ns) {
+  }
+}
+
+TEST(ProcessCpu, CountsNanosecondsAndNothingForAGoneProcess) {
   const auto before = process_cpu_ns(::getpid());
   ASSERT_TRUE(before.has_value());
-  const std::int64_t start = thread_cpu_ns();
-  while (thread_cpu_ns() - start < 3'000'000) {
-  }
+  spin_thread_cpu(3'000'000);
   const auto after = process_cpu_ns(::getpid());
   ASSERT_TRUE(after.has_value());
   const std::int64_t used = *after - *before;
@@ -165,14 +170,7 @@ TEST(ProcessCpu, KeepsTheTimeOfAThreadThatHasEnded) {
   std::atomic<bool> spun{false};
   std::atomic<bool> end{false};
   std::thread t([&] {
-    timespec ts;
-    std::int64_t start = -1;
-    for (;;) {
-      ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-      const std::int64_t now = static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-      if (start < 0) start = now;
-      if (now - start >= 5'000'000) break;
-    }
+    spin_thread_cpu(5'000'000);
     spun = true;
     while (!end) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   });
