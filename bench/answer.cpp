@@ -152,6 +152,17 @@ run_regimes find_regimes(const std::vector<benchmark_history>& all) {
   return r;
 }
 
+double typical_wait(const benchmark_history& h) {
+  std::vector<double> shares;
+  for (const repetition_sample& s : h.samples)
+    if (s.ok && s.waited_share) shares.push_back(*s.waited_share);
+  return shares.empty() ? 0.0 : estimate::median(shares);
+}
+
+bool preempted(const repetition_sample& s, double typical) {
+  return s.alone && s.waited_share && *s.waited_share - typical >= kPreemptedShare;
+}
+
 basis basis_of(const benchmark_history& h, const run_regimes& r) {
   basis b;
   std::map<int, std::size_t> count;
@@ -166,14 +177,17 @@ basis basis_of(const benchmark_history& h, const run_regimes& r) {
              })->first;
     b.regime = pick;
   }
-  // The repetitions in the run's disturbances, and those during whose timed batch the host took
-  // the peers' CPUs (steal time), are left out where the regime keeps others.
+  // The repetitions in the run's disturbances, those during whose timed batch the host took
+  // the peers' CPUs (steal time), and those during which another task took one (preempted), are
+  // left out where the regime keeps others.
   const auto stolen = [&](std::size_t i) {
     return h.samples[i].steal_ns && *h.samples[i].steal_ns > 0;
   };
+  const double typical = typical_wait(h);
   const auto in_basis = [&](std::size_t i, bool clean) {
     return h.samples[i].ok && (!b.regime || regime[i] == b.regime) &&
-           !(clean && (r.in_disturbance(h.samples[i].order) || stolen(i)));
+           !(clean && (r.in_disturbance(h.samples[i].order) || stolen(i) ||
+                       preempted(h.samples[i], typical)));
   };
   bool clean = false;
   for (std::size_t i = 0; i < h.samples.size() && !clean; ++i) clean = in_basis(i, true);
@@ -184,7 +198,7 @@ basis basis_of(const benchmark_history& h, const run_regimes& r) {
     }
   for (std::size_t i = 0; i < h.samples.size(); ++i)
     if (clean && in_basis(i, false) && !in_basis(i, true))
-      ++(r.in_disturbance(h.samples[i].order) ? b.disturbed : b.stolen);
+      ++(r.in_disturbance(h.samples[i].order) ? b.disturbed : stolen(i) ? b.stolen : b.preempted);
   if (b.regime)
     for (const repetition_sample& s : h.samples) b.moved += s.ok && s.moved;
   b.values = b.raw;
@@ -495,6 +509,18 @@ json spread_cause(const benchmark_history& h, const basis& b,
   }
   const double slower = time_of(*slow) / time_of(*fast);
   if (!(slower > schema::kSpreadLimit)) return nullptr;
+  // A peer of the slowest that waited for its CPU, runnable, while another thread ran there (a
+  // repetition whose peers had CPUs of their own and waited that long is not in the basis: this
+  // is a mechanism with threads or a helper of its own beside them, or peers that share a CPU).
+  if (slow->waited_share && fast->waited_share &&
+      *slow->waited_share - *fast->waited_share >= kPreemptedShare) {
+    std::snprintf(text, sizeof text,
+                  "a peer of the slowest repetition (%.1fx the fastest) waited for its CPU, "
+                  "runnable, %.0f %% of its timed batch, another thread running there (the "
+                  "fastest's %.0f %%)",
+                  slower, 100 * *slow->waited_share, 100 * *fast->waited_share);
+    return text;
+  }
   if (slow->cpu_ns_per_message && fast->cpu_ns_per_message && *fast->cpu_ns_per_message > 0) {
     const double busy = *slow->cpu_ns_per_message / *fast->cpu_ns_per_message / slower;
     if (busy >= 1.3) {
@@ -777,6 +803,7 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
             {"used", b.values.size()},
             {"disturbed", b.disturbed},
             {"stolen", b.stolen},
+            {"preempted", b.preempted},
             {"moved", b.moved},
             {"stopped", h.stopped},
             {"modes", nullptr},

@@ -33,6 +33,14 @@ struct repetition_sample {
   // The steal time of the peers' CPUs over the timed batch (/proc/stat, in its 10 ms ticks): the
   // host ran something else on them. nullopt where not read.
   std::optional<std::int64_t> steal_ns;
+  // The longer of the two peers' waits for their CPUs over the timed batch (runnable, another
+  // task running there: run_result::producer_waited_ns, consumer_waited_ns), as a share of the
+  // batch's wall time; nullopt where not read.
+  std::optional<double> waited_share;
+  // Each peer had a CPU to itself: placement cross, one pair, and no helper process, no library
+  // threads and no kernel threads (traits.kernel_threads) of the mechanism beside the peers. Only
+  // then is a wait for the CPU the doing of a task that is not part of what is measured.
+  bool alone = false;
   // Where the library's threads ran (library_placement in bench/report.hpp), where measured.
   std::optional<std::string> library_placement;
   // Its timed batch's parts in order (run_result::sub_values): each part's value of the metric.
@@ -173,11 +181,30 @@ struct basis {
   // Repetitions of the regime, in no disturbance, left out for the steal time the host took of
   // the peers' CPUs during their timed batch (repetition_sample::steal_ns); the same.
   std::size_t stolen = 0;
+  // Repetitions of the regime, in no disturbance and without steal time, left out because
+  // another task took a peer's CPU for kPreemptedShare or more of their timed batch (preempted);
+  // the same.
+  std::size_t preempted = 0;
   // Ok repetitions left out for belonging to no regime: the host moved during them (the
   // cache-line floors right before and right after them differ). 0 where the run has no regimes.
   std::size_t moved = 0;
 };
 basis basis_of(const benchmark_history& h, const run_regimes& r);
+
+// A repetition whose peers each had a CPU of their own (repetition_sample::alone) and one of
+// which waited runnable for it this share of the timed batch or more beyond what its benchmark's
+// repetitions wait as a rule (`typical`: the median of their waited_share) was preempted: another
+// task (of the guest: the host's own takes show as steal time instead) ran on that CPU, and the
+// repetition measured that task as well as the mechanism. On the 2-vCPU development VM the
+// peers of a pipe ping-pong waited 0-100 us of a 15 ms batch (under 1 %), and 1-6 ms (7-40 %)
+// in the batches during which a kernel thread ran beside them: kdamond, the kernel's memory
+// access monitor, which takes about 2 ms of one CPU every second there. A mechanism that makes
+// the kernel work beside the peers in every batch (memfd.per_message waited 2-7 % of each in one
+// quick run) waits that much as a rule, and only a wait beyond it is another task's.
+inline constexpr double kPreemptedShare = 0.05;
+// The median waited_share of a benchmark's ok repetitions that have one; 0 with none.
+double typical_wait(const benchmark_history& h);
+bool preempted(const repetition_sample& s, double typical);
 
 // Whether the host is in the reference regime now (bench_session's batches): regime_now is the
 // reference. With one regime so far, it is the reference once every benchmark has run once

@@ -95,6 +95,7 @@ nlohmann::json traits_to_json(const mechanism_traits& t) {
           {"lossy", t.lossy},
           {"verification", t.verification},
           {"single_copy", t.single_copy},
+          {"kernel_threads", t.kernel_threads},
           {"spins", t.spins},
           // Why the peers cannot be two threads of one process (--peers threads); null: they can.
           {"no_thread_peers", t.no_thread_peers.empty() ? nlohmann::json(nullptr)

@@ -520,7 +520,8 @@ repetition_report assemble_repetition(const bench_case& c, const run_result& r,
   if (!r.group) f.cpus = std::array<int, 2>{r.producer_cpu_id, r.consumer_cpu_id};
   f.cpu = schema::peer_cpu_times{r.producer_cpu.user_ns,  r.producer_cpu.sys_ns,
                                  r.consumer_cpu.user_ns,  r.consumer_cpu.sys_ns,
-                                 r.producer_cpu.total_ns, r.consumer_cpu.total_ns};
+                                 r.producer_cpu.total_ns, r.consumer_cpu.total_ns,
+                                 r.producer_waited_ns,    r.consumer_waited_ns};
   if (r.cpu_states) f.cpu_states = cpu_states_json(*r.cpu_states);
   if (const auto where = library_placement(r)) {
     const auto peer = [](const library_time& t) {

@@ -621,14 +621,15 @@ std::string spread_line(const char* side, const spread_summary& s) {
             share_text(*s.explained, s.over) + ": modes (" +
             std::to_string(s.by_parts.value_or(0)) +
             " of the timed batches' parts), or regimes, a disturbance of the run, the host's steal "
-            "time or the host moving during a repetition, or the run's pace beside them (" +
+            "time, another task on a peer's CPU or the host moving during a repetition, or the "
+            "run's pace beside them (" +
             std::to_string(s.by_pace.value_or(0)) + "), each within the limit), " +
             std::to_string(s.over - *s.explained) + " unexplained (" +
             share_text(s.over - *s.explained, s.over) + ")";
     if (s.cause_named && *s.cause_named > 0)
       line += ", of which it names a cause for " + std::to_string(*s.cause_named) +
-              " (the CPU, a floor beside the slowest repetition, or the mechanism's own threads "
-              "on the peers' CPUs)";
+              " (the CPU, a wait for it, a floor beside the slowest repetition, or the "
+              "mechanism's own threads on the peers' CPUs)";
     if (s.one_alone && *s.one_alone > 0)
       line += "; one repetition alone makes " + std::to_string(*s.one_alone) + " of them (" +
               share_text(*s.one_alone, s.over - *s.explained) +

@@ -225,6 +225,8 @@ stated_estimate parse_estimate(const json& e, const std::string& path, const std
     s.disturbed = disturbed->get<std::size_t>();
   if (const auto stolen = e.find("stolen"); stolen != e.end() && stolen->is_number_unsigned())
     s.stolen = stolen->get<std::size_t>();
+  if (const auto p = e.find("preempted"); p != e.end() && p->is_number_unsigned())
+    s.preempted = p->get<std::size_t>();
   if (const auto moved = e.find("moved"); moved != e.end() && moved->is_number_unsigned())
     s.moved = moved->get<std::size_t>();
   if (const auto by_regime = e.find("by_regime"); by_regime != e.end() && by_regime->is_array()) {

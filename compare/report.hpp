@@ -88,6 +88,9 @@ struct stated_estimate {
   // Repetitions it leaves out for the steal time the host took of the peers' CPUs during their
   // batch (`stolen`, newer reports).
   std::size_t stolen = 0;
+  // Of its regime's repetitions, those it left out because another task took a peer's CPU during
+  // their timed batch (`preempted`, newer reports).
+  std::size_t preempted = 0;
   // Repetitions it leaves out for belonging to no regime: the host moved during them (`moved`,
   // newer reports).
   std::size_t moved = 0;

@@ -92,13 +92,15 @@ spread_summary spread_of(const report& r) {
     if (!(safe_ratio(*high, *low) > kSpreadLimit)) continue;
     ++s.over;
     if (!s.explained || !b.estimate) continue;
-    // Regimes, a disturbance of the run, the host's steal time or the host moving during a
-    // repetition explain the spread only where the repetitions the estimate is judged on (one
-    // regime, without those in a disturbance, with steal time or in no regime) do not spread over
-    // the limit themselves (a report too old to state `spread`: as long as they span regimes).
-    const bool regimes_explain = (b.estimate->regimes > 1 || b.estimate->disturbed > 0 ||
-                                  b.estimate->stolen > 0 || b.estimate->moved > 0) &&
-                                 !(b.estimate->spread.value_or(1.0) > kSpreadLimit);
+    // Regimes, a disturbance of the run, the host's steal time, another task on a peer's CPU or
+    // the host moving during a repetition explain the spread only where the repetitions the
+    // estimate is judged on (one regime, without those in a disturbance, with steal time,
+    // preempted or in no regime) do not spread over the limit themselves (a report too old to
+    // state `spread`: as long as they span regimes).
+    const bool regimes_explain =
+        (b.estimate->regimes > 1 || b.estimate->disturbed > 0 || b.estimate->stolen > 0 ||
+         b.estimate->preempted > 0 || b.estimate->moved > 0) &&
+        !(b.estimate->spread.value_or(1.0) > kSpreadLimit);
     // The run's pace beside the repetitions it is judged on accounts for their spread.
     const bool pace_explains =
         b.estimate->spread_at_run_pace && !(*b.estimate->spread_at_run_pace > kSpreadLimit);

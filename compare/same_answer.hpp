@@ -51,13 +51,14 @@ struct ranking_agreement {
 // A report with estimates also says which of those it explains: the estimate lists modes (of its
 // repetitions, or of the parts of their timed batches: counted apart as well), or its
 // repetitions span more than one regime (`by_regime`), or it left some out for lying in a
-// disturbance of the run (`disturbed`), for the host's steal time during their batch (`stolen`)
-// or for belonging to no regime, the host having moved during them (`moved`), and those it is
-// judged on spread no more than the limit (`spread`): a spread
-// within one regime is not the regimes' doing, even in a benchmark that also ran in another. So
-// does the run's pace beside them (`spread_at_run_pace`, newer reports): taken to the pace the
-// other benchmarks kept next to each repetition, those it is judged on spread no more than the
-// limit; counted apart as well. Of the rest, it counts those whose estimate names a cause
+// disturbance of the run (`disturbed`), for the host's steal time during their batch (`stolen`),
+// for another task on a peer's CPU during it (`preempted`) or for belonging to no regime, the host
+// having moved during them (`moved`), and those it is judged on spread no more than the limit
+// (`spread`): a spread within one regime is not the regimes' doing, even in a benchmark that also
+// ran in another. So does the run's pace beside them (`spread_at_run_pace`, newer reports): taken
+// to the pace the other benchmarks kept next to each repetition, those it is judged on spread no
+// more than the limit; counted apart as well. Of the rest, it counts those whose estimate names a
+// cause
 // (`spread_cause`: the CPU or a floor beside the slowest repetition), kept apart: a cause named
 // for an outlier is no mode and no regime; and apart from that, those one repetition alone
 // spreads (`spread_outlier`: the others within the limit), which leave the median standing but

@@ -575,6 +575,9 @@ run_result coordinate(const run_request& req, const group_program& program,
     }
     launch(req, program, where, peers, helpers, tids ? &*tids : nullptr);
     res = assemble(req, program, drive(req, program, where, peers, helpers));
+    if (program.helpers)
+      for (std::size_t k = 0; k < program.members.size() && !res.helpers; ++k)
+        res.helpers = !program.helpers(k).empty();
   } catch (const std::exception& e) {
     std::string cause = root_cause(peers);
     for (auto& p : peers) p.proc.kill_and_reap();

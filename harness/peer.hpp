@@ -581,8 +581,11 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   // clock takes microseconds, only for mechanisms that have helpers); a helper whose time cannot
   // be read makes the field absent rather than a guess.
   const bool read_helpers = r == role::producer && !go.helper_pids.empty();
+  // This peer's wait for its CPU (run_delay_reader): a pread each, straight around the batch.
+  const run_delay_reader run_delay;
   std::optional<std::int64_t> helpers0;
   if (read_helpers) helpers0 = helper_cpu_now(go.helper_pids);
+  const std::optional<std::int64_t> waited0 = run_delay.now();
   const peer_cpu c0 = cpu_now();
   const std::int64_t t0 = now_ns();
   if (split_stream || split_rtt) {
@@ -599,6 +602,8 @@ int run_peer(E endpoint_in, role r, control_link& ctl, const run_request& req) {
   }
   const std::int64_t t1 = now_ns();
   const peer_cpu c1 = cpu_now();
+  const std::optional<std::int64_t> waited1 = run_delay.now();
+  if (waited0 && waited1) report.waited_ns = *waited1 - *waited0;
   for (const histogram& part : parts) {
     report.sub_p50_ns.push_back(part.percentile(50));
     rtt.merge(part);

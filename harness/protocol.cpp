@@ -102,6 +102,7 @@ void to_json(nlohmann::json& j, const peer_report& m) {
     j["cpu_states"] = {{"window_ns", m.cpu_states->window_ns}, {"cpus", std::move(cpus)}};
   }
   if (m.helper_cpu_ns) j["helper_cpu_ns"] = *m.helper_cpu_ns;
+  if (m.waited_ns) j["waited_ns"] = *m.waited_ns;
   if (m.library)
     j["library"] = {{"own_cpu_ns", m.library->own_cpu_ns},
                     {"other_cpu_ns", m.library->other_cpu_ns},
@@ -145,6 +146,8 @@ void from_json(const nlohmann::json& j, peer_report& m) {
   }
   m.helper_cpu_ns.reset();
   if (j.contains("helper_cpu_ns")) m.helper_cpu_ns = j.at("helper_cpu_ns").get<std::int64_t>();
+  m.waited_ns.reset();
+  if (j.contains("waited_ns")) m.waited_ns = j.at("waited_ns").get<std::int64_t>();
   m.library.reset();
   if (j.contains("library")) {
     const auto& l = j.at("library");

@@ -113,6 +113,9 @@ struct peer_report {
   std::optional<histogram> turnaround;        // the consumer of a latency run: sampled turnarounds
   std::optional<cpu_window> cpu_states;       // the producer: stat_cpus over the timed batch
   std::optional<std::int64_t> helper_cpu_ns;  // the producer: helper_pids over the timed batch
+  // How long this peer's thread waited runnable for its CPU over the timed batch, another task
+  // running there (run_delay_reader); nullopt where it could not be read.
+  std::optional<std::int64_t> waited_ns;
   // Where this peer's library threads ran (a mechanism with library_cpus, process peers):
   // harness/library_threads.hpp.
   std::optional<library_time> library;

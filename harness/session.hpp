@@ -205,6 +205,10 @@ struct run_result {
   // The helper processes' (run_request::helper_pids) CPU time over the timed batch, from their
   // CPU clocks in nanoseconds (process_cpu_ns); nullopt without helpers.
   std::optional<std::int64_t> helper_cpu_ns;
+  // How long each peer's thread waited runnable for its CPU over the timed batch (peer_report::
+  // waited_ns), one pair only; nullopt where not read.
+  std::optional<std::int64_t> producer_waited_ns, consumer_waited_ns;
+  bool helpers = false;  // the mechanism ran helper processes beside the peers (a bus daemon)
   // Where each peer's library threads ran (harness/library_threads.hpp); nullopt for a mechanism
   // without them, thread peers, or a peer not pinned to one CPU.
   std::optional<library_time> producer_library, consumer_library;

@@ -105,6 +105,10 @@ struct mechanism_traits {
   // as the libraries' own perf tools run without taskset. Where they run sets the result
   // (docs/mechanisms.md, "Middleware"), so each repetition records it (library_threads).
   bool library_threads = false;
+  // The kernel runs threads of the mechanism's own beside the peers, on their CPUs: io_uring's
+  // SQPOLL thread, pinned to its peer's CPU. A peer waits for its CPU behind them, which is the
+  // mechanism's doing, not another task's (the estimates' `preempted`).
+  bool kernel_threads = false;
   // How the receiver's integrity check reads a message (set by the registry from the endpoint
   // type): "separate" (a second pass over the received message, after the channel copied it
   // in), "fused" (in the copy out of the channel: one pass), "in place" (the message read

@@ -207,6 +207,10 @@ void to_json(nlohmann::json& j, const repetition_fields& r) {
                       {"producer_ns", r.cpu->producer_ns},
                       {"consumer_ns", r.cpu->consumer_ns},
                       {"split", "approximate (getrusage); producer_ns and consumer_ns are exact"}};
+  if (r.cpu && r.cpu->producer_waited_ns)
+    j[field::kCpu]["producer_waited_ns"] = *r.cpu->producer_waited_ns;
+  if (r.cpu && r.cpu->consumer_waited_ns)
+    j[field::kCpu]["consumer_waited_ns"] = *r.cpu->consumer_waited_ns;
   if (r.cpu_states) j[field::kCpuStates] = *r.cpu_states;
   if (r.library_threads) j[field::kLibraryThreads] = *r.library_threads;
   if (r.floors) j[field::kFloors] = *r.floors;

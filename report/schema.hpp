@@ -262,6 +262,9 @@ struct peer_cpu_times {
   std::int64_t producer_user_ns = 0, producer_sys_ns = 0;
   std::int64_t consumer_user_ns = 0, consumer_sys_ns = 0;
   std::int64_t producer_ns = 0, consumer_ns = 0;
+  // How long each peer's thread waited runnable for its CPU over the timed batch, another task
+  // running there (schedstat run_delay); absent where not read (a group of more than one pair).
+  std::optional<std::int64_t> producer_waited_ns = std::nullopt, consumer_waited_ns = std::nullopt;
 };
 
 // What one repetition (an `iteration` entry) adds. The optional parts are written only when set:

@@ -127,6 +127,28 @@ std::optional<std::int64_t> read_schedstat_run_ns(pid_t tid) noexcept {
   return run_ns;
 }
 
+run_delay_reader::run_delay_reader() noexcept
+    : fd_(::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC)) {}
+
+run_delay_reader::~run_delay_reader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::optional<std::int64_t> run_delay_reader::now() const noexcept {
+  if (fd_ < 0) return std::nullopt;
+  char text[96];
+  const ssize_t got = ::pread(fd_, text, sizeof text - 1, 0);
+  if (got <= 0) return std::nullopt;
+  text[got] = '\0';
+  return parse_schedstat_run_delay(text);
+}
+
+std::optional<std::int64_t> parse_schedstat_run_delay(const char* text) noexcept {
+  long long run_ns = 0, delay_ns = 0;
+  if (std::sscanf(text, "%lld %lld", &run_ns, &delay_ns) != 2 || delay_ns < 0) return std::nullopt;
+  return delay_ns;
+}
+
 std::optional<std::string> read_first_line(const std::filesystem::path& p) {
   std::ifstream in(p);
   std::string line;

@@ -89,6 +89,29 @@ std::optional<proc_stat> read_proc_stat(pid_t pid) noexcept;
 // when it is gone or the kernel has no schedstat (CONFIG_SCHED_INFO). The one reader of that file.
 std::optional<std::int64_t> read_schedstat_run_ns(pid_t tid) noexcept;
 
+// The time the calling thread has waited runnable for a CPU, another task running there: the
+// second field (run_delay) of its /proc/thread-self/schedstat, in ns. Opened once, by the thread
+// whose waits it reads; each now() is one pread(2) of the open file (a microsecond or two), so
+// it can be read right around a timed batch. now() is nullopt where the file could not be opened
+// or read (a kernel without CONFIG_SCHED_INFO). A thread that waits asleep (for a message) does
+// not count that; only the time from its wake-up, or from being preempted, to running again: on
+// the 2-vCPU development VM, a pipe ping-pong's peers on CPUs of their own waited 0-100 us per
+// 15 ms batch, and 1-6 ms in the batches a kernel thread (kdamond, about 2 ms a second) ran
+// beside them.
+class run_delay_reader {
+ public:
+  run_delay_reader() noexcept;
+  run_delay_reader(const run_delay_reader&) = delete;
+  run_delay_reader& operator=(const run_delay_reader&) = delete;
+  ~run_delay_reader();
+  std::optional<std::int64_t> now() const noexcept;
+
+ private:
+  int fd_ = -1;
+};
+// run_delay from the text of a schedstat file ("run_ns run_delay_ns slices"); nullopt if absent.
+std::optional<std::int64_t> parse_schedstat_run_delay(const char* text) noexcept;
+
 // The first line of a text file without the newline, or nullopt when it cannot be read.
 std::optional<std::string> read_first_line(const std::filesystem::path& p);
 // The integer a file starts with (a kernel limit in /proc/sys; the first of several, as in

@@ -155,6 +155,13 @@ TEST(DaemonFaults, DaemonIsStoppedAndItsCpuCountedInACompleteRun) {
   ASSERT_EQ(r.status, run_status::ok) << r.reason;
   ASSERT_TRUE(r.helper_cpu_ns.has_value());
   EXPECT_GE(*r.helper_cpu_ns, 0);
+  // The run says it had a helper (the estimates do not put the peers' waits for their CPUs down
+  // to another task), and each peer's wait was read.
+  EXPECT_TRUE(r.helpers);
+  ASSERT_TRUE(r.producer_waited_ns.has_value());
+  ASSERT_TRUE(r.consumer_waited_ns.has_value());
+  EXPECT_GE(*r.producer_waited_ns, 0);
+  EXPECT_GE(*r.consumer_waited_ns, 0);
   EXPECT_DOUBLE_EQ(
       r.cpu_ns_per_message(),
       static_cast<double>(r.producer_cpu.total_ns + r.consumer_cpu.total_ns + *r.helper_cpu_ns) /

@@ -966,6 +966,64 @@ TEST(Answer, RepetitionsDuringWhoseBatchTheHostStoleThePeersCpusAreLeftOutWhereO
   EXPECT_EQ(j["used"], 5);
 }
 
+TEST(Answer, RepetitionsWhosePeersWaitedForTheirCpusAreLeftOutOnlyWhereTheCpusWereTheirs) {
+  // The slow one's peer waited runnable for its CPU a fifth of its batch (a kernel thread ran
+  // there), the others well under 1 %; each peer had a CPU of its own: left out and counted.
+  benchmark_history h = history_of("x/latency/64/cross", {1e4, 1.02e4, 0.98e4, 1e4, 1.7e4});
+  for (auto& s : h.samples) {
+    s.alone = true;
+    s.waited_share = 0.004;
+  }
+  h.samples.back().waited_share = 0.2;
+  auto j = estimate_json(h, find_regimes({}), {});
+  EXPECT_EQ(j["preempted"], 1);
+  EXPECT_EQ(j["stolen"], 0);
+  EXPECT_EQ(j["used"], 4);
+  EXPECT_NEAR(j["spread"].get<double>(), 1.02 / 0.98, 1e-9);
+  // Just under the share beyond the others' wait: kept; just over it: left out.
+  h.samples.back().waited_share = 0.004 + kPreemptedShare * 0.99;
+  j = estimate_json(h, find_regimes({}), {});
+  EXPECT_EQ(j["preempted"], 0);
+  EXPECT_EQ(j["used"], 5);
+  h.samples.back().waited_share = 0.004 + kPreemptedShare * 1.01;
+  EXPECT_EQ(estimate_json(h, find_regimes({}), {})["preempted"], 1);
+  // Steal time as well: counted once, as steal.
+  h.samples.back().steal_ns = 10'000'000;
+  j = estimate_json(h, find_regimes({}), {});
+  EXPECT_EQ(j["stolen"], 1);
+  EXPECT_EQ(j["preempted"], 0);
+  h.samples.back().steal_ns.reset();
+  // Peers that did not have their CPUs to themselves (a helper, library threads, a shared CPU)
+  // wait for the mechanism's own threads as well: nothing is left out, and the wait is named.
+  for (auto& s : h.samples) s.alone = false;
+  h.samples.back().waited_share = 0.2;
+  j = estimate_json(h, find_regimes({}), {});
+  EXPECT_EQ(j["preempted"], 0);
+  EXPECT_EQ(j["used"], 5);
+  ASSERT_TRUE(j["spread_cause"].is_string()) << j;
+  EXPECT_EQ(j["spread_cause"],
+            "a peer of the slowest repetition (1.7x the fastest) waited for its CPU, runnable, "
+            "20 % of its timed batch, another thread running there (the fastest's 0 %)");
+  // A wait not read (nullopt) is no wait.
+  for (auto& s : h.samples) {
+    s.alone = true;
+    s.waited_share.reset();
+  }
+  EXPECT_EQ(estimate_json(h, find_regimes({}), {})["preempted"], 0);
+  // A mechanism that waits as a rule (the kernel works beside the peers in every batch): only a
+  // wait beyond its usual one counts. Its usual is 0.1, so 0.14 is kept and 0.2 left out.
+  for (auto& s : h.samples) s.waited_share = 0.1;
+  h.samples.back().waited_share = 0.14;
+  EXPECT_EQ(estimate_json(h, find_regimes({}), {})["preempted"], 0);
+  h.samples.back().waited_share = 0.2;
+  EXPECT_EQ(estimate_json(h, find_regimes({}), {})["preempted"], 1);
+  // Every one waited long: none beyond the usual, none left out.
+  for (auto& s : h.samples) s.waited_share = 0.3;
+  j = estimate_json(h, find_regimes({}), {});
+  EXPECT_EQ(j["preempted"], 0);
+  EXPECT_EQ(j["used"], 5);
+}
+
 TEST(Answer, RepetitionsDuringWhichTheHostMovedAreLeftOutAndCounted) {
   // Four with a cache-line floor beside them; the slow one's floors before and after differed
   // (moved), so it has none: it belongs to no regime, and the estimate says it left it out.

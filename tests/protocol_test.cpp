@@ -38,6 +38,7 @@ TEST(Protocol, PeerReportReadsBackUnchanged) {
   for (std::int64_t v : {100, 200, 300, 5000}) h.record(v);
   r.rtt = h;
   r.loss = loss_counts{3, 1, 2, 997, 4, 990};
+  r.waited_ns = 1234;
 
   const nlohmann::json j = r;
   EXPECT_EQ(j.at("type"), "result");
@@ -65,14 +66,17 @@ TEST(Protocol, PeerReportReadsBackUnchanged) {
   EXPECT_EQ(back.loss->expected, 997u);
   EXPECT_EQ(back.loss->stale, 4u);
   EXPECT_EQ(back.loss->delivered, 990u);
+  EXPECT_EQ(back.waited_ns, 1234);
 }
 
 TEST(Protocol, OptionalPartsStayOffTheWire) {
   const nlohmann::json j = report_of(10, 0, 1);
   EXPECT_FALSE(j.contains("rtt"));
   EXPECT_FALSE(j.contains("lost"));
+  EXPECT_FALSE(j.contains("waited_ns"));
   const auto back = j.get<peer_report>();
   EXPECT_FALSE(back.rtt);
+  EXPECT_FALSE(back.waited_ns);
   EXPECT_FALSE(back.loss);
 }
 

@@ -184,6 +184,40 @@ TEST(ProcessCpu, KeepsTheTimeOfAThreadThatHasEnded) {
   EXPECT_GE(*after_it, *with_it);
 }
 
+// A thread's wait for its CPU: the time it was runnable while another thread ran there. Two
+// threads that spin on one CPU wait for each other; the text is the schedstat file's.
+TEST(RunDelay, CountsTheWaitBehindAnotherThreadOnTheSameCpu) {
+  EXPECT_EQ(parse_schedstat_run_delay("123 456 7\n"), 456);
+  EXPECT_FALSE(parse_schedstat_run_delay("123\n").has_value());
+  EXPECT_FALSE(parse_schedstat_run_delay("").has_value());
+
+  cpu_set_t was;
+  ASSERT_EQ(::sched_getaffinity(0, sizeof was, &was), 0);
+  int cpu = 0;
+  while (cpu < CPU_SETSIZE && !CPU_ISSET(cpu, &was)) ++cpu;
+  ASSERT_LT(cpu, CPU_SETSIZE);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  ASSERT_EQ(::sched_setaffinity(0, sizeof one, &one), 0);
+  const run_delay_reader reader;
+  const auto before = reader.now();
+  std::atomic<bool> stop{false};
+  std::thread other([&] {  // inherits the one CPU
+    while (!stop) {
+    }
+  });
+  spin_thread_cpu(20'000'000);
+  const auto after = reader.now();
+  stop = true;
+  other.join();
+  ASSERT_EQ(::sched_setaffinity(0, sizeof was, &was), 0);
+  ASSERT_TRUE(before.has_value());
+  ASSERT_TRUE(after.has_value());
+  // Sharing the CPU evenly, it waited about as long as it ran; a few ms at the least.
+  EXPECT_GE(*after - *before, 2'000'000);
+}
+
 TEST(ChildProcess, DestructorKillsAndReapsARunningChild) {
   pid_t pid;
   {

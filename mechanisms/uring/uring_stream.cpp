@@ -185,6 +185,7 @@ mechanism_traits uring_stream_traits(const char* id, const char* mechanism, cons
       "after fork, one SQE in flight; short transfers resubmitted";
   t.notes["copies"] = "two (user pages into the kernel's buffer and out), as read(2)/write(2)";
   if (sqpoll) {
+    t.kernel_threads = true;
     t.notes["sqpoll"] =
         "IORING_SETUP_SQPOLL, sq_thread_idle 50 ms: a kernel thread per ring (two per pair) "
         "polls the submission queue and spins for 50 ms after the last submission; pinned to "

@@ -109,7 +109,15 @@ TEST(SchemaFields, RepetitionWritesOnlyWhatIsSet) {
   EXPECT_EQ(j.at("delivered"), 10);
   EXPECT_EQ(j.at("cpus"), nlohmann::json::array({0, 1}));
   EXPECT_EQ(j.at("cpu").at("consumer_sys_ns"), 4);
+  // A wait for the CPU that was not read is absent, not 0.
+  EXPECT_FALSE(j.at("cpu").contains("producer_waited_ns"));
+  EXPECT_FALSE(j.at("cpu").contains("consumer_waited_ns"));
   EXPECT_EQ(j.at("latency_percentiles_ns").at("50"), 40);
+  ok.cpu->producer_waited_ns = 7000;
+  ok.cpu->consumer_waited_ns = 0;
+  const nlohmann::json waited = ok;
+  EXPECT_EQ(waited.at("cpu").at("producer_waited_ns"), 7000);
+  EXPECT_EQ(waited.at("cpu").at("consumer_waited_ns"), 0);
   benchmark_fields pipe;
   pipe.mechanism = "pipe";
   pipe.message_size = 64;
