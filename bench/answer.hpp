@@ -37,9 +37,10 @@ struct repetition_sample {
   // task running there: run_result::producer_waited_ns, consumer_waited_ns), as a share of the
   // batch's wall time; nullopt where not read.
   std::optional<double> waited_share;
-  // Each peer had a CPU to itself: placement cross, one pair, and no helper process, no library
-  // threads and no kernel threads (traits.kernel_threads) of the mechanism beside the peers. Only
-  // then is a wait for the CPU the doing of a task that is not part of what is measured.
+  // Each peer had a CPU to itself: placement cross, one producer and one consumer, and no helper
+  // process, no library threads and no kernel threads (traits.kernel_threads) of the mechanism
+  // beside the peers. Only then is a wait for the CPU the doing of a task that is not part of what
+  // is measured.
   bool alone = false;
   // Where the library's threads ran (library_placement in bench/report.hpp), where measured.
   std::optional<std::string> library_placement;

@@ -574,7 +574,16 @@ run_result coordinate(const run_request& req, const group_program& program,
       tids.emplace();
     }
     launch(req, program, where, peers, helpers, tids ? &*tids : nullptr);
-    res = assemble(req, program, drive(req, program, where, peers, helpers));
+    const group_reports reports = drive(req, program, where, peers, helpers);
+    res = assemble(req, program, reports);
+    // One producer and one consumer (a plain pair, or a topology of one: pairs/1, fan_in/1,
+    // fan_out/1): each peer's wait for its CPU, as a pair's.
+    if (program.members.size() == 2 && reports.reports.size() == 2 &&
+        program.members[0].r != program.members[1].r) {
+      const std::size_t p = program.members[0].r == role::producer ? 0 : 1;
+      res.producer_waited_ns = reports.reports[p].waited_ns;
+      res.consumer_waited_ns = reports.reports[1 - p].waited_ns;
+    }
     if (program.helpers)
       for (std::size_t k = 0; k < program.members.size() && !res.helpers; ++k)
         res.helpers = !program.helpers(k).empty();

@@ -206,7 +206,7 @@ struct run_result {
   // CPU clocks in nanoseconds (process_cpu_ns); nullopt without helpers.
   std::optional<std::int64_t> helper_cpu_ns;
   // How long each peer's thread waited runnable for its CPU over the timed batch (peer_report::
-  // waited_ns), one pair only; nullopt where not read.
+  // waited_ns), one producer and one consumer only; nullopt where not read.
   std::optional<std::int64_t> producer_waited_ns, consumer_waited_ns;
   bool helpers = false;  // the mechanism ran helper processes beside the peers (a bus daemon)
   // Where each peer's library threads ran (harness/library_threads.hpp); nullopt for a mechanism

@@ -263,7 +263,8 @@ struct peer_cpu_times {
   std::int64_t consumer_user_ns = 0, consumer_sys_ns = 0;
   std::int64_t producer_ns = 0, consumer_ns = 0;
   // How long each peer's thread waited runnable for its CPU over the timed batch, another task
-  // running there (schedstat run_delay); absent where not read (a group of more than one pair).
+  // running there (schedstat run_delay); absent where not read (a group of more than one producer
+  // or consumer).
   std::optional<std::int64_t> producer_waited_ns = std::nullopt, consumer_waited_ns = std::nullopt;
 };
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include "bench/options.hpp"
@@ -101,6 +102,26 @@ TEST(Pairs, KilledProducerFailsTheRunWithTheReasonAndNothingStays) {
   // The sweep goes on: the next run of the same mechanism is fine.
   const run_result next = m->run_group(group_request(pattern::throughput, 64), topology::pairs, 2);
   EXPECT_EQ(next.status, run_status::ok) << next.reason;
+}
+
+// A topology of one producer and one consumer reads each peer's wait for its CPU, as a plain
+// pair does (the estimates can then tell another task's doing); two pairs read none, for there
+// is no one producer's or consumer's wait to give.
+TEST(Pairs, OnePairReadsEachPeersWaitForItsCpuAndTwoPairsNone) {
+  if (!std::filesystem::exists("/proc/self/schedstat")) GTEST_SKIP() << "no schedstat";
+  const mechanism_entry* m = find_mechanism("pipe");
+  ASSERT_NE(m, nullptr);
+  const run_result one = m->run_group(group_request(pattern::throughput, 64), topology::pairs, 1);
+  ASSERT_EQ(one.status, run_status::ok) << one.reason;
+  ASSERT_TRUE(one.producer_waited_ns.has_value());
+  ASSERT_TRUE(one.consumer_waited_ns.has_value());
+  EXPECT_GE(*one.producer_waited_ns, 0);
+  EXPECT_GE(*one.consumer_waited_ns, 0);
+  const run_result two = m->run_group(group_request(pattern::throughput, 64), topology::pairs, 2);
+  ASSERT_EQ(two.status, run_status::ok) << two.reason;
+  EXPECT_FALSE(two.producer_waited_ns.has_value());
+  EXPECT_FALSE(two.consumer_waited_ns.has_value());
+  EXPECT_TRUE(test::no_children());
 }
 
 // Every fan-in mechanism runs fan_in/8 and leaves nothing behind.
