@@ -45,8 +45,6 @@ run_result assemble(const run_request& req, const batch_reports& b) {
   res.consumer_cpu = cr.cpu;
   res.cpu_states = pr.cpu_states;
   res.helper_cpu_ns = pr.helper_cpu_ns;
-  res.producer_waited_ns = pr.waited_ns;
-  res.consumer_waited_ns = cr.waited_ns;
   res.producer_library = pr.library;
   res.consumer_library = cr.library;
   res.rtt_batch = b.rtt_batch;

@@ -130,14 +130,10 @@ std::optional<std::int64_t> read_schedstat_run_ns(pid_t tid) noexcept {
 run_delay_reader::run_delay_reader() noexcept
     : fd_(::open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC)) {}
 
-run_delay_reader::~run_delay_reader() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 std::optional<std::int64_t> run_delay_reader::now() const noexcept {
-  if (fd_ < 0) return std::nullopt;
+  if (!fd_) return std::nullopt;
   char text[96];
-  const ssize_t got = ::pread(fd_, text, sizeof text - 1, 0);
+  const ssize_t got = ::pread(fd_.get(), text, sizeof text - 1, 0);
   if (got <= 0) return std::nullopt;
   text[got] = '\0';
   return parse_schedstat_run_delay(text);

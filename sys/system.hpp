@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cleanup.hpp"
+#include "unique_fd.hpp"
 
 namespace ipcbench {
 
@@ -101,13 +102,10 @@ std::optional<std::int64_t> read_schedstat_run_ns(pid_t tid) noexcept;
 class run_delay_reader {
  public:
   run_delay_reader() noexcept;
-  run_delay_reader(const run_delay_reader&) = delete;
-  run_delay_reader& operator=(const run_delay_reader&) = delete;
-  ~run_delay_reader();
   std::optional<std::int64_t> now() const noexcept;
 
  private:
-  int fd_ = -1;
+  unique_fd fd_;
 };
 // run_delay from the text of a schedstat file ("run_ns run_delay_ns slices"); nullopt if absent.
 std::optional<std::int64_t> parse_schedstat_run_delay(const char* text) noexcept;
