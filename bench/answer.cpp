@@ -509,9 +509,10 @@ json spread_cause(const benchmark_history& h, const basis& b,
   }
   const double slower = time_of(*slow) / time_of(*fast);
   if (!(slower > schema::kSpreadLimit)) return nullptr;
-  // A peer of the slowest that waited for its CPU, runnable, while another thread ran there (a
-  // repetition whose peers had CPUs of their own and waited that long is not in the basis: this
-  // is a mechanism with threads or a helper of its own beside them, or peers that share a CPU).
+  // A peer of the slowest that waited for its CPU, runnable, while another thread ran there. Where
+  // the peers had CPUs of their own, a wait 5 % of the batch beyond their benchmark's usual has
+  // left the repetition out of the basis already (preempted); what is named here is a mechanism
+  // with threads or a helper of its own beside the peers, or a wait the benchmark has as a rule.
   if (slow->waited_share && fast->waited_share &&
       *slow->waited_share - *fast->waited_share >= kPreemptedShare) {
     std::snprintf(text, sizeof text,
