@@ -1051,30 +1051,21 @@ TEST_F(SameAnswer, ADisturbanceTheEstimateLeftOutExplainsASpread) {
             json({{"benchmarks", 2}, {"share", 1.0}}));
 }
 
-TEST_F(SameAnswer, RepetitionsLeftOutForStealTimeExplainASpreadTheRestKeepWithinTheLimit) {
+TEST_F(SameAnswer, RepetitionsLeftOutForStealOrAnotherTaskExplainASpreadTheRestKeepWithinLimit) {
   // A's unix_stream as above, its estimate saying it left one repetition out for the host's
-  // steal time during its batch, and that the rest spread 1.16x: explained; the rest 1.6x: not.
-  json a = json::parse(slurp(fixture("regimes_a.json")));
-  a["estimates"]["unix_stream/latency/64/cross"]["spread"] = 6600.0 / 5700.0;
-  a["estimates"]["unix_stream/latency/64/cross"]["stolen"] = 1;
-  EXPECT_EQ(spread_a_against_regimes_b("a.json", a)["explained"],
-            json({{"benchmarks", 2}, {"share", 1.0}}));
-  a["estimates"]["unix_stream/latency/64/cross"]["spread"] = 1.6;
-  EXPECT_EQ(spread_a_against_regimes_b("a2.json", a)["explained"],
-            json({{"benchmarks", 1}, {"share", 0.5}}));
-}
-
-TEST_F(SameAnswer, RepetitionsLeftOutForAnotherTaskOnAPeersCpuExplainASpreadTheRestKeepWithin) {
-  // A's unix_stream as above, its estimate saying it left one repetition out because another
-  // task took a peer's CPU during its batch, and that the rest spread 1.16x: explained; 1.6x: not.
-  json a = json::parse(slurp(fixture("regimes_a.json")));
-  a["estimates"]["unix_stream/latency/64/cross"]["spread"] = 6600.0 / 5700.0;
-  a["estimates"]["unix_stream/latency/64/cross"]["preempted"] = 1;
-  EXPECT_EQ(spread_a_against_regimes_b("a.json", a)["explained"],
-            json({{"benchmarks", 2}, {"share", 1.0}}));
-  a["estimates"]["unix_stream/latency/64/cross"]["spread"] = 1.6;
-  EXPECT_EQ(spread_a_against_regimes_b("a2.json", a)["explained"],
-            json({{"benchmarks", 1}, {"share", 0.5}}));
+  // steal time during its batch (stolen), or because another task took a peer's CPU during it
+  // (preempted), and that the rest spread 1.16x: explained; the rest 1.6x: not.
+  for (const char* cause : {"stolen", "preempted"}) {
+    SCOPED_TRACE(cause);
+    json a = json::parse(slurp(fixture("regimes_a.json")));
+    a["estimates"]["unix_stream/latency/64/cross"]["spread"] = 6600.0 / 5700.0;
+    a["estimates"]["unix_stream/latency/64/cross"][cause] = 1;
+    EXPECT_EQ(spread_a_against_regimes_b(std::string(cause) + ".json", a)["explained"],
+              json({{"benchmarks", 2}, {"share", 1.0}}));
+    a["estimates"]["unix_stream/latency/64/cross"]["spread"] = 1.6;
+    EXPECT_EQ(spread_a_against_regimes_b(std::string(cause) + "2.json", a)["explained"],
+              json({{"benchmarks", 1}, {"share", 0.5}}));
+  }
 }
 
 TEST_F(SameAnswer, RepetitionsLeftOutForTheHostMovingExplainASpreadTheRestKeepWithinTheLimit) {
