@@ -115,16 +115,34 @@ std::optional<proc_stat> read_proc_stat(pid_t pid) noexcept {
   return st;
 }
 
+std::optional<schedstat_times> parse_schedstat(const char* text) noexcept {
+  long long run_ns = 0, delay_ns = 0;
+  if (std::sscanf(text, "%lld %lld", &run_ns, &delay_ns) != 2 || run_ns < 0 || delay_ns < 0)
+    return std::nullopt;
+  return schedstat_times{run_ns, delay_ns};
+}
+
+namespace {
+
+// The schedstat file open as `fd`, read from its start and parsed.
+std::optional<schedstat_times> pread_schedstat(int fd) noexcept {
+  char text[96];
+  const ssize_t got = ::pread(fd, text, sizeof text - 1, 0);
+  if (got <= 0) return std::nullopt;
+  text[got] = '\0';
+  return parse_schedstat(text);
+}
+
+}  // namespace
+
 std::optional<std::int64_t> read_schedstat_run_ns(pid_t tid) noexcept {
   char path[48];
   std::snprintf(path, sizeof path, "/proc/%d/schedstat", static_cast<int>(tid));
-  FILE* f = std::fopen(path, "re");
-  if (f == nullptr) return std::nullopt;
-  long long run_ns = 0;
-  const int got = std::fscanf(f, "%lld", &run_ns);
-  std::fclose(f);
-  if (got != 1) return std::nullopt;
-  return run_ns;
+  const unique_fd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  const auto times = pread_schedstat(fd.get());
+  if (!times) return std::nullopt;
+  return times->run_ns;
 }
 
 run_delay_reader::run_delay_reader() noexcept
@@ -132,17 +150,9 @@ run_delay_reader::run_delay_reader() noexcept
 
 std::optional<std::int64_t> run_delay_reader::now() const noexcept {
   if (!fd_) return std::nullopt;
-  char text[96];
-  const ssize_t got = ::pread(fd_.get(), text, sizeof text - 1, 0);
-  if (got <= 0) return std::nullopt;
-  text[got] = '\0';
-  return parse_schedstat_run_delay(text);
-}
-
-std::optional<std::int64_t> parse_schedstat_run_delay(const char* text) noexcept {
-  long long run_ns = 0, delay_ns = 0;
-  if (std::sscanf(text, "%lld %lld", &run_ns, &delay_ns) != 2 || delay_ns < 0) return std::nullopt;
-  return delay_ns;
+  const auto times = pread_schedstat(fd_.get());
+  if (!times) return std::nullopt;
+  return times->run_delay_ns;
 }
 
 std::optional<std::string> read_first_line(const std::filesystem::path& p) {

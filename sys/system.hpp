@@ -86,17 +86,26 @@ struct proc_stat {
 // throws. Either side of a fork.
 std::optional<proc_stat> read_proc_stat(pid_t pid) noexcept;
 
+// The first two fields of a schedstat file ("run_ns run_delay_ns slices"): the time a thread has
+// run, and the time it has waited runnable for a CPU, in ns; nullopt where they are not there.
+// The one parser of that file, for both readers below.
+struct schedstat_times {
+  std::int64_t run_ns = 0;
+  std::int64_t run_delay_ns = 0;
+};
+std::optional<schedstat_times> parse_schedstat(const char* text) noexcept;
+
 // The time thread (or process) `tid` has run, ns: the first field of /proc/<tid>/schedstat; nullopt
-// when it is gone or the kernel has no schedstat (CONFIG_SCHED_INFO). The one reader of that file.
+// when it is gone or the kernel has no schedstat (CONFIG_SCHED_INFO).
 std::optional<std::int64_t> read_schedstat_run_ns(pid_t tid) noexcept;
 
 // The time the calling thread has waited runnable for a CPU, another task running there: the
 // second field (run_delay) of its /proc/thread-self/schedstat, in ns. Opened once, by the thread
 // whose waits it reads; each now() is one pread(2) of the open file (0.75 us on the development
-// VM), so it can be read right around a timed batch. now() is nullopt where the file could not be opened
-// or read (a kernel without CONFIG_SCHED_INFO). A thread that waits asleep (for a message) does
-// not count that; only the time from its wake-up, or from being preempted, to running again: on
-// the 2-vCPU development VM, a pipe ping-pong's peers on CPUs of their own waited 0-100 us per
+// VM), so it can be read right around a timed batch. now() is nullopt where the file could not be
+// opened or read (a kernel without CONFIG_SCHED_INFO). A thread that waits asleep (for a message)
+// does not count that; only the time from its wake-up, or from being preempted, to running again:
+// on the 2-vCPU development VM, a pipe ping-pong's peers on CPUs of their own waited 0-100 us per
 // 15 ms batch, and 1-6 ms in the batches a kernel thread (kdamond, about 2 ms a second) ran
 // beside them.
 class run_delay_reader {
@@ -107,8 +116,6 @@ class run_delay_reader {
  private:
   unique_fd fd_;
 };
-// run_delay from the text of a schedstat file ("run_ns run_delay_ns slices"); nullopt if absent.
-std::optional<std::int64_t> parse_schedstat_run_delay(const char* text) noexcept;
 
 // The first line of a text file without the newline, or nullopt when it cannot be read.
 std::optional<std::string> read_first_line(const std::filesystem::path& p);

@@ -187,9 +187,11 @@ TEST(ProcessCpu, KeepsTheTimeOfAThreadThatHasEnded) {
 // A thread's wait for its CPU: the time it was runnable while another thread ran there. Two
 // threads that spin on one CPU wait for each other; the text is the schedstat file's.
 TEST(RunDelay, CountsTheWaitBehindAnotherThreadOnTheSameCpu) {
-  EXPECT_EQ(parse_schedstat_run_delay("123 456 7\n"), 456);
-  EXPECT_FALSE(parse_schedstat_run_delay("123\n").has_value());
-  EXPECT_FALSE(parse_schedstat_run_delay("").has_value());
+  ASSERT_TRUE(parse_schedstat("123 456 7\n").has_value());
+  EXPECT_EQ(parse_schedstat("123 456 7\n")->run_ns, 123);
+  EXPECT_EQ(parse_schedstat("123 456 7\n")->run_delay_ns, 456);
+  EXPECT_FALSE(parse_schedstat("123\n").has_value());
+  EXPECT_FALSE(parse_schedstat("").has_value());
 
   cpu_set_t was;
   ASSERT_EQ(::sched_getaffinity(0, sizeof was, &was), 0);
