@@ -1762,3 +1762,67 @@ TEST(Answer, ARankingsRuleAsksSixteenAndRoomForTheOthersCapBeside) {
   EXPECT_EQ(ranking_rule({.min_repetitions = 20, .max_repetitions = 30}).min_repetitions, 20);
   EXPECT_EQ(ranking_rule({.min_repetitions = 0, .max_repetitions = 12}).min_repetitions, 0);
 }
+
+TEST(Answer, ARankingsBenchmarkWhoseRepetitionsScatterIsOwedTwiceItsMinimum) {
+  using ipcbench::owes_more;
+  static_assert(ipcbench::kRankingWiden == 2);
+  const ipcbench::estimate::stop_rule ranking =
+      ipcbench::ranking_rule({});  // 16 to 28, 10 % at 90 %
+  const auto more = ipcbench::widened_rule(ranking);
+  EXPECT_EQ(more.min_repetitions, 32);
+  EXPECT_EQ(more.max_repetitions, 44);
+  EXPECT_EQ(more.relative_width, ranking.relative_width);
+  // `n` repetitions evenly `step` apart about 1e4, and their interval's relative width.
+  const auto spaced = [](int n, double step) {
+    std::vector<double> v;
+    for (int k = 0; k < n; ++k) v.push_back(1e4 * (1 + step * (k - (n - 1) / 2.0)));
+    return v;
+  };
+  const auto width = [](const std::vector<double>& v) {
+    const auto ci = ipcbench::estimate::median_interval(v, 0.9);
+    return (ci->hi - ci->lo) / ipcbench::estimate::median(v);
+  };
+  const ipcbench::run_regimes none = ipcbench::find_regimes({});
+  const auto owes = [&](const std::vector<double>& v) {
+    return owes_more(ipcbench::history_of("x/throughput/1048576/cross", v), none, ranking);
+  };
+  // Fewer than half the minimum: not judged, however they scatter.
+  EXPECT_FALSE(owes(spaced(7, 0.2)));
+  // At 8, the width is taken to 16 (times the square root of a half).
+  ASSERT_GT(width(spaced(8, 0.025)), 0.10);
+  ASSERT_LT(width(spaced(8, 0.025)) * std::sqrt(0.5), 0.10);
+  EXPECT_FALSE(owes(spaced(8, 0.025)));
+  ASSERT_GT(width(spaced(8, 0.04)) * std::sqrt(0.5), 0.10);
+  EXPECT_TRUE(owes(spaced(8, 0.04)));
+  // From the minimum on, the width itself: owed more while it stays wider than 10 %.
+  ASSERT_LT(width(spaced(16, 0.012)), 0.10);
+  EXPECT_FALSE(owes(spaced(16, 0.012)));
+  ASSERT_GT(width(spaced(16, 0.02)), 0.10);
+  EXPECT_TRUE(owes(spaced(16, 0.02)));
+  // Narrowed by more repetitions near its median: back to the ranking's own rule.
+  auto narrowed = spaced(16, 0.02);
+  narrowed.insert(narrowed.end(), 14, 1e4);
+  ASSERT_LT(width(narrowed), 0.10);
+  EXPECT_FALSE(owes(narrowed));
+  // The estimate says what a ranking's benchmark was owed; null for the rest.
+  auto owed = ipcbench::history_of("x/throughput/1048576/cross", spaced(16, 0.02));
+  EXPECT_TRUE(ipcbench::estimate_json(owed, none, ranking)["owed"].is_null());
+  owed.owed = more.min_repetitions;
+  EXPECT_EQ(ipcbench::estimate_json(owed, none, ranking)["owed"], 32);
+  // No minimum (no pace): never.
+  EXPECT_FALSE(owes_more(ipcbench::history_of("x", spaced(16, 0.2)), none, {.min_repetitions = 0}));
+  // Only its repetitions in the reference regime count: none there yet, not judged.
+  ipcbench::benchmark_history fast{.name = "x/throughput/1048576/cross",
+                                   .metric = "bytes_per_second",
+                                   .samples = {},
+                                   .stopped = ""};
+  ipcbench::benchmark_history other{
+      .name = "other", .metric = "rtt_p50_ns", .samples = {}, .stopped = ""};
+  std::uint64_t order = 0;
+  for (double v : spaced(16, 0.2)) ipcbench::add_sample(fast, order, v, 120);
+  for (int i = 0; i < 16; ++i) ipcbench::add_sample(other, order, 1e4, 530);
+  const ipcbench::run_regimes two = ipcbench::find_regimes({fast, other});
+  ASSERT_EQ(two.found.list.size(), 2u);
+  ASSERT_EQ(two.found.reference, 1);
+  EXPECT_FALSE(owes_more(fast, two, ranking));
+}
