@@ -300,29 +300,6 @@ std::size_t ranking_quota(double elapsed_s, double budget_s, std::size_t minimum
   return std::clamp<std::size_t>(owed, 1, minimum);
 }
 
-bool owes_more(const benchmark_history& h, const run_regimes& r,
-               const estimate::stop_rule& ranking) {
-  if (ranking.min_repetitions <= 0) return false;
-  const auto minimum = static_cast<std::size_t>(ranking.min_repetitions);
-  const basis b = basis_of(h, r);
-  if (r.found.list.size() >= 2 && b.regime != r.found.reference) return false;
-  if (2 * b.values.size() < minimum) return false;
-  const auto ci = estimate::median_interval(b.values, ranking.confidence);
-  const double mid = estimate::median(b.values);
-  if (!ci || mid == 0) return true;
-  const double at_minimum = std::sqrt(static_cast<double>(std::min(b.values.size(), minimum)) /
-                                      static_cast<double>(minimum));
-  return (ci->hi - ci->lo) / std::abs(mid) * at_minimum > ranking.relative_width;
-}
-
-estimate::stop_rule widened_rule(const estimate::stop_rule& ranking) {
-  estimate::stop_rule r = ranking;
-  const int more = (kRankingWiden - 1) * ranking.min_repetitions;
-  r.min_repetitions += more;
-  r.max_repetitions += more;
-  return r;
-}
-
 std::vector<std::size_t> order_by_need(std::vector<benchmark_need> needs, bool in_reference,
                                        int min_repetitions) {
   const auto min = static_cast<std::size_t>(std::max(min_repetitions, 0));
@@ -830,7 +807,6 @@ json estimate_json(const benchmark_history& h, const run_regimes& r,
             {"preempted", b.preempted},
             {"moved", b.moved},
             {"stopped", h.stopped},
-            {"owed", h.owed > 0 ? json(h.owed) : json(nullptr)},
             {"modes", nullptr},
             {"mode_cause", nullptr},
             {"spread", nullptr},

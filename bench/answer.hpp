@@ -55,9 +55,6 @@ struct benchmark_history {
   std::string metric;  // schema::counter::kRttP50Ns or kBytesPerSecond
   std::vector<repetition_sample> samples;
   std::string stopped;  // converged, cap, budget, failed, skipped; empty while it goes on
-  // A ranking's benchmark paced over a budget: the repetitions it was owed in the reference
-  // regime when last judged (its ranking rule's minimum, widened where it owes_more); 0 otherwise.
-  int owed = 0;
   // A mechanism that runs threads of its own beside the peers (traits.library_threads) on no
   // more CPUs than the peers take: how many CPUs they share; 0 otherwise.
   std::size_t shared_cpus = 0;
@@ -295,27 +292,6 @@ estimate::stop_rule ranking_rule(const estimate::stop_rule& rule);
 // run of `budget_s`: `minimum` spread evenly over kRankingSpread of the budget, at least one;
 // `minimum` itself without a budget. 0 where `minimum` is 0.
 std::size_t ranking_quota(double elapsed_s, double budget_s, std::size_t minimum);
-// A ranking's benchmark whose repetitions in the reference regime scatter widely is owed more of
-// them there (owes_more): kRankingWiden times its minimum, paced over the same share of the
-// budget, with its cap raised by as much (widened_rule), so that time goes where a ranking's
-// answer is uncertain. It is judged once it has half its minimum there: its interval's relative
-// width, taken to the minimum (times the square root of the repetitions over the minimum, up to
-// 1), wider than the stop rule's width. It is judged again after every batch, so one whose
-// interval narrows under the width ends on the ranking's own rule.
-// Why. A ranking declares a tie where two intervals overlap, and a mechanism with a wide interval
-// ties with its neighbours in one run and is ordered against them in the next, where its interval
-// came out narrower. In the 1 MiB throughput ranking of five default pairs on the 2-vCPU VM
-// (2026-11-29/30), 12-33 of the 37 benchmarks of a run ended with intervals wider than 6 % (up to
-// 63 %: TCP, ZeroMQ, io_uring with SQPOLL, the resized pipe), and one of them was in all but 21 of
-// the 346 pairs that one run tied and the other ordered. Resampled from those pairs' repetitions,
-// 32 for the benchmarks this rule picks at 8 (15.6 a run) gave a declared tau-b of 0.919 in the
-// mean against 0.904 with 16 for all, and 32 for all 0.923.
-inline constexpr int kRankingWiden = 2;
-bool owes_more(const benchmark_history& h, const run_regimes& r,
-               const estimate::stop_rule& ranking);
-// The ranking rule of a benchmark owed more (owes_more): the minimum kRankingWiden times the
-// ranking's, the cap raised by as much.
-estimate::stop_rule widened_rule(const estimate::stop_rule& ranking);
 struct benchmark_need {
   std::size_t index = 0;
   bool headline = false;

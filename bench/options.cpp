@@ -369,8 +369,7 @@ Options:
   --target-time S       length of each timed batch in seconds (default 0.015; quick 0.01)
   --min-repetitions N   repetitions every benchmark runs before the stop rule may end it
                         (default 5; quick 3; with a budget, the rankings' benchmarks at least
-                        16 in the reference regime, at most twice --max-repetitions, and twice
-                        that while their interval there stays wider than --ci-width)
+                        16 in the reference regime, at most twice --max-repetitions)
   --max-repetitions N   repetitions after which a benchmark stops in any case (default 12;
                         quick 5); with a budget, the rankings' benchmarks N more than their
                         minimum

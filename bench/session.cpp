@@ -119,7 +119,7 @@ void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition
     for (std::size_t i = 0; i < histories_.size(); ++i) {
       benchmark_history& h = histories_[i];
       if (!(ran[i] && h.stopped.empty()) && h.stopped != converged) continue;  // failed, skipped
-      const auto d = judge_stop(h, regimes_, rule_of(i));
+      const auto d = judge_stop(h, regimes_, ranking_[i] ? ranking_rule_ : plan_.rule);
       h.stopped = d == estimate::decision::go_on ? "" : estimate::to_string(d);
     }
   }
@@ -127,15 +127,6 @@ void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition
     if (h.stopped.empty()) h.stopped = "budget";
   benchmark::ClearRegisteredBenchmarks();
   progress_.finish();
-}
-
-estimate::stop_rule bench_session::rule_of(std::size_t i) {
-  benchmark_history& h = histories_[i];
-  if (!ranking_[i] || plan_.budget_s <= 0) return ranking_[i] ? ranking_rule_ : plan_.rule;
-  const bool more = owes_more(h, regimes_, ranking_rule_);
-  const estimate::stop_rule rule = more ? widened_rule(ranking_rule_) : ranking_rule_;
-  h.owed = rule.min_repetitions;
-  return rule;
 }
 
 bool bench_session::all_started() const {
@@ -177,12 +168,9 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
   for (std::size_t i = 0; i < histories_.size(); ++i)
     if (owes_regime(histories_[i], regimes_, now)) active.push_back(i);
   if (active.empty()) return active;
-  // What a ranking's benchmark is owed in the reference regime by now (order_by_need): its
-  // rule's minimum (more where its repetitions scatter: owes_more) spread over the budget.
-  const auto quota = [&](std::size_t i) {
-    return ranking_quota(elapsed_s, plan_.budget_s,
-                         static_cast<std::size_t>(rule_of(i).min_repetitions));
-  };
+  // What a ranking's benchmark is owed in the reference regime by now (order_by_need).
+  const std::size_t quota = ranking_quota(elapsed_s, plan_.budget_s,
+                                          static_cast<std::size_t>(ranking_rule_.min_repetitions));
   const bool everyone_ran = all_started();
   std::vector<benchmark_need> needs;
   needs.reserve(active.size());
@@ -203,7 +191,7 @@ std::vector<std::size_t> bench_session::plan_round(double elapsed_s) {
                      .here = here,
                      .width = ci && mid != 0 ? (ci->hi - ci->lo) / std::abs(mid) : HUGE_VAL,
                      .rank = rank_[i],
-                     .quota = ranking_[i] ? quota(i) : 0,
+                     .quota = ranking_[i] ? quota : 0,
                      .alone = everyone_ran && h.samples.size() == 1});
   }
   active = order_by_need(std::move(needs), in_reference, plan_.rule.min_repetitions);
@@ -391,16 +379,6 @@ nlohmann::json bench_session::stop_rule_json() const {
       "spread x budget_s elapsed, and waits behind the others once it has them; it converges no "
       "sooner than min_repetitions there, and stops at max_repetitions, so that every mechanism "
       "of a ranking samples the host over the whole run";
-  static constexpr const char* kWidenedRule =
-      "a benchmark of a ranking whose interval in the reference regime, once it has half "
-      "min_repetitions there, is wider than relative_width (taken to min_repetitions: times the "
-      "square root of its repetitions there over min_repetitions, up to 1) is owed these instead, "
-      "at the same pace, until its interval narrows; each estimate's `owed` says what it was owed";
-  const estimate::stop_rule more = widened_rule(ranking_rule_);
-  const nlohmann::json widened = paced ? nlohmann::json{{"min_repetitions", more.min_repetitions},
-                                                        {"max_repetitions", more.max_repetitions},
-                                                        {"rule", kWidenedRule}}
-                                       : nlohmann::json(nullptr);
   return {{"confidence", r.confidence},
           {"relative_width", r.relative_width},
           {"min_repetitions", r.min_repetitions},
@@ -418,7 +396,6 @@ nlohmann::json bench_session::stop_rule_json() const {
             {"min_repetitions", ranking_rule_.min_repetitions},
             {"max_repetitions", ranking_rule_.max_repetitions},
             {"spread", paced ? nlohmann::json(kRankingSpread) : nlohmann::json(nullptr)},
-            {"widened", widened},
             {"rule", paced ? kPacedRule
                            : "no budget to pace over: the same rule as every other benchmark"}}},
           {"seed", plan_.seed},

@@ -106,9 +106,6 @@ class bench_session {
   std::vector<std::size_t> plan_round(double elapsed_s);
   // Whether the cache-line round trip measured last is nearest the reference regime's.
   bool host_in_reference() const;
-  // The stop rule of benchmark `i` now: a ranking's (widened where it owes_more, which it
-  // records in the history's `owed`) or the plan's.
-  estimate::stop_rule rule_of(std::size_t i);
   // Every benchmark still going has run at least once.
   bool all_started() const;
 
