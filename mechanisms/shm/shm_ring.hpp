@@ -200,7 +200,8 @@ class shm_endpoint {
       // holds both: it spins on the tag and prefetches the payload, await_tag). On the development
       // VM (2026-11-30, runs alternated ABBA, 8 sets with the host slow and 17 fast) that made
       // posix_shm.spin's 64 B round trip 1.1 % shorter with the host slow and 2.5 % with it fast,
-      // against the cache-line floor beside it; 1 B unchanged.
+      // against the cache-line floor beside it; 1 B unchanged. Too small to show in default runs:
+      // 1.24-1.28x the floor in six runs with it, 1.25-1.27x in two of the build before.
       if (len <= shm::kPayloadAlign) __builtin_prefetch(line, 1);
       const std::uint32_t at = (line_pos + shm::kPayloadAlign) & (shm::kRingBytes - 1);
       const std::size_t first = std::min<std::size_t>(len, shm::kRingBytes - at);
