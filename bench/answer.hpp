@@ -35,9 +35,10 @@ struct repetition_sample {
   std::optional<std::int64_t> steal_ns;
   // The longer of the two peers' waits for their CPUs over the timed batch (runnable, another
   // task running there: run_result::producer_waited_ns, consumer_waited_ns), as a share of the
-  // batch's wall time; nullopt where not read.
+  // batch's wall time; nullopt where not read (the coordinator reads them for one producer and
+  // one consumer only: a pair, or pairs/1, fan_in/1, fan_out/1).
   std::optional<double> waited_share;
-  // Each peer had a CPU to itself: placement cross, one producer and one consumer, and no helper
+  // Each peer had a CPU to itself, with `waited_share` read: placement cross, and no helper
   // process, no library threads and no kernel threads (traits.kernel_threads) of the mechanism
   // beside the peers. Only then is a wait for the CPU the doing of a task that is not part of what
   // is measured.

@@ -321,8 +321,8 @@ void bench_session::run_repetition(benchmark::State& state, std::size_t index) {
     sample.waited_share =
         static_cast<double>(std::max(*r.producer_waited_ns, *r.consumer_waited_ns)) /
         static_cast<double>(r.elapsed_ns);
-  sample.alone = c.req.place == placement::cross && (!c.topo || c.fan == 1) &&
-                 !c.traits.library_threads && !c.traits.kernel_threads && !r.helpers;
+  sample.alone = c.req.place == placement::cross && !c.traits.library_threads &&
+                 !c.traits.kernel_threads && !r.helpers;
   sample.ok = sample.ok && std::isfinite(sample.value);
   h.samples.push_back(sample);
   if (r.status != run_status::ok)
