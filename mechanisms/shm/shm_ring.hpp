@@ -197,11 +197,12 @@ class shm_endpoint {
     } else if (whole) {
       // A payload of one line: the tag line is taken for writing before the payload is copied,
       // so its ownership is fetched beside the payload line's instead of after it (the receiver
-      // holds both: it spins on the tag and prefetches the payload, await_tag). On the development
-      // VM (2026-11-30, runs alternated ABBA, 8 sets with the host slow and 17 fast) that made
-      // posix_shm.spin's 64 B round trip 1.1 % shorter with the host slow and 2.5 % with it fast,
-      // against the cache-line floor beside it; 1 B unchanged. Too small to show in default runs:
-      // 1.24-1.28x the floor in six runs with it, 1.25-1.27x in two of the build before.
+      // holds both: it spins on the tag and prefetches the payload, await_tag). No speed-up is
+      // shown. On the development VM (2026-11-30, runs alternated ABBA) the 64 B round trip over
+      // the cache-line floor beside it read 2.5 % shorter with the host fast (17 sets) and 1.1 %
+      // with it slow (8), but the same ABBA of one build against itself read 0.3 % (95 % interval
+      // -1.1 to +1.8 %, 21 sets) and 3.0 % (2 sets); default runs read 1.24-1.28x the floor with
+      // it and 1.25-1.27x without.
       if (len <= shm::kPayloadAlign) __builtin_prefetch(line, 1);
       const std::uint32_t at = (line_pos + shm::kPayloadAlign) & (shm::kRingBytes - 1);
       const std::size_t first = std::min<std::size_t>(len, shm::kRingBytes - at);
