@@ -510,6 +510,19 @@ std::string state_or_floor_line(const same_regime_deltas::state_or_floor& m) {
          " by the floors); " + std::to_string(m.left_out) + " without either\n";
 }
 
+// The runs as a whole (run_ratio): B / A over all, the null benchmarks', and the rest about it.
+std::string run_ratio_line(const char* label, const run_ratio& r) {
+  std::string nulls = "no null benchmark in both";
+  if (r.null_ratio)
+    nulls =
+        "the null benchmarks, the harness with no IPC: " + printf_string("%.3f", *r.null_ratio) +
+        " over " + std::to_string(r.nulls);
+  return std::string(label) + " of the runs as a whole: B / A a median " +
+         printf_string("%.3f", r.ratio) + " (" + nulls + "); " +
+         counted_deltas("|delta| about that ratio", r.about) +
+         " (a shift of every benchmark alike moves no ranking)\n";
+}
+
 // Latency with each run's drift of its floors taken out (common_floor_deltas).
 std::string common_floor_line(const common_floor_deltas& c) {
   std::string floors;
@@ -710,6 +723,8 @@ std::string render_same_answer(const same_answer_figures& f) {
   if (f.regimes && !f.regimes->warning.empty()) out += "Note: " + f.regimes->warning + "\n";
   out += delta_line("latency p50", f.latency);
   out += delta_line("throughput", f.throughput);
+  if (f.latency_run) out += run_ratio_line("latency p50", *f.latency_run);
+  if (f.throughput_run) out += run_ratio_line("throughput", *f.throughput_run);
   if (f.latency_by_interval) out += interval_split_line("latency p50", *f.latency_by_interval);
   if (f.throughput_by_interval) out += interval_split_line("throughput", *f.throughput_by_interval);
   if (f.same_regime) {
@@ -774,6 +789,17 @@ ordered_json same_answer_json(const same_answer_figures& f) {
   if (f.regimes) doc["regimes"] = regimes_json(*f.regimes, "a", "b");
   doc["latency"] = delta_json(f.latency);
   doc["throughput"] = delta_json(f.throughput);
+  ordered_json runs;
+  for (const auto& [key, r] :
+       {std::pair{"latency", &f.latency_run}, std::pair{"throughput", &f.throughput_run}})
+    if (*r) {
+      ordered_json j = delta_json((*r)->about);
+      j["ratio"] = (*r)->ratio;
+      j["null_ratio"] = optional_json((*r)->null_ratio);
+      j["null_benchmarks"] = (*r)->nulls;
+      runs[key] = std::move(j);
+    }
+  if (!runs.is_null()) doc["as_a_whole"] = std::move(runs);
   if (f.latency_by_interval && f.throughput_by_interval)
     doc["by_interval"] = {{"latency", interval_split_json(*f.latency_by_interval)},
                           {"throughput", interval_split_json(*f.throughput_by_interval)}};

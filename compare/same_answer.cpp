@@ -415,6 +415,20 @@ std::optional<common_floor_deltas> common_floor_of(const report& a, const report
   return c;
 }
 
+// The run's ratio and the |delta| about it (run_ratio), from each benchmark's B / A.
+std::optional<run_ratio> run_ratio_of(const char* metric, const std::vector<double>& ratios,
+                                      std::vector<double> nulls) {
+  if (ratios.empty()) return std::nullopt;
+  run_ratio r;
+  r.ratio = median(ratios);
+  std::vector<double> about;
+  for (const double x : ratios) about.push_back(std::fabs(safe_ratio(x, r.ratio) - 1.0) * 100.0);
+  r.about = summarise_deltas(metric, std::move(about));
+  r.nulls = nulls.size();
+  if (!nulls.empty()) r.null_ratio = median(nulls);
+  return r;
+}
+
 std::vector<claim_agreement> claims_of(const report& a, const report& b,
                                        const std::optional<regime_comparison>& mixes) {
   std::map<std::pair<std::string, std::string>, const claim_row*> in_b;
@@ -459,6 +473,8 @@ same_answer_figures same_answer(const report& a, const report& b) {
   f.estimates_b = b.origin().estimates;
   f.estimates = f.estimates_a && f.estimates_b && f.normalised == normalisation::none;
   std::vector<double> latency, throughput;
+  // B / A of each benchmark, and of the null benchmarks apart, per pattern ([0]: latency).
+  std::vector<double> ratios[2], null_ratios[2];
   interval_tally latency_intervals, throughput_intervals;
   for (const benchmark_samples& x : a.benchmarks()) {
     const benchmark_samples* y = b.find(x.name);
@@ -469,9 +485,14 @@ same_answer_figures same_answer(const report& a, const report& b) {
     const auto va = value_of(x, metric, f.estimates);
     const auto vb = value_of(*y, metric, f.estimates);
     if (!va || !vb) continue;
-    const double delta = std::fabs(safe_ratio(*vb, *va) - 1.0) * 100.0;
+    const double ratio = safe_ratio(*vb, *va);
+    const double delta = std::fabs(ratio - 1.0) * 100.0;
     const bool is_latency = x.info.pattern == "latency";
     (is_latency ? latency : throughput).push_back(delta);
+    if (std::isfinite(ratio)) {
+      ratios[is_latency ? 0 : 1].push_back(ratio);
+      if (x.info.family == "calibration") null_ratios[is_latency ? 0 : 1].push_back(ratio);
+    }
     if (f.estimates)
       (is_latency ? latency_intervals : throughput_intervals).add(*x.estimate, *y->estimate, delta);
   }
@@ -480,6 +501,8 @@ same_answer_figures same_answer(const report& a, const report& b) {
   }
   f.latency = summarise_deltas(kLatencyMetric, std::move(latency));
   f.throughput = summarise_deltas(kThroughputMetric, std::move(throughput));
+  f.latency_run = run_ratio_of(kLatencyMetric, ratios[0], std::move(null_ratios[0]));
+  f.throughput_run = run_ratio_of(kThroughputMetric, ratios[1], std::move(null_ratios[1]));
   if (f.estimates) {
     f.latency_by_interval = std::move(latency_intervals).split(kLatencyMetric);
     f.throughput_by_interval = std::move(throughput_intervals).split(kThroughputMetric);

@@ -153,6 +153,23 @@ struct interval_split {
   delta_summary without;  // the rest valued in both: one report or neither states one
 };
 
+// The runs as a whole. A host can run the guest slower through the whole of one run, its CPUs
+// and memory and not only the cache line between them that the regimes follow (on the 2-vCPU
+// development VM, 2026-11-30: one run's wake-up floor 6-17 % higher than the next run's, its
+// `null` benchmark 15 % slower at 1 MiB, its cache-line states unchanged). Every benchmark then
+// moves alike, and no ranking moves. Per pattern, over the benchmarks of `latency` or
+// `throughput`: the median of B / A (the run's ratio: 0.94 is B's values 6 % below A's), the
+// |delta| left about it (each benchmark's B / A over the run's ratio), and the median of B / A
+// over the `null` benchmarks alone (family `calibration`: the harness with no IPC, which no
+// mechanism moves; nullopt without any in both). A ratio alone does not say whose doing it is:
+// a build that slows its harness moves the `null` benchmarks too.
+struct run_ratio {
+  delta_summary about;  // its metric, count, and |B / A / ratio - 1| in percent
+  double ratio = 1.0;
+  std::optional<double> null_ratio;
+  std::size_t nulls = 0;  // null benchmarks in both
+};
+
 // The textbooks' comparison (each report's `claims`), claim by claim: the places both reports
 // judged it at (`rows`), how many got the same verdict, how many opposite ones (`holds` in one
 // report, `refuted` in the other), and how many of those the two reports decided in different
@@ -187,6 +204,8 @@ struct same_answer_figures {
   std::optional<same_regime_deltas> same_regime;
   // When both reports have estimates, not normalised, and some adjusted to the same floor.
   std::optional<common_floor_deltas> common_floor;
+  // The runs as a whole, per pattern: nullopt without a benchmark valued in both.
+  std::optional<run_ratio> latency_run, throughput_run;
   // Latency at 64 B and throughput at 1 MiB, one entry per placement present (cross first);
   // calibration runs are left out. Empty for a metric when no mechanism is in both at that size.
   std::vector<ranking_agreement> rankings;

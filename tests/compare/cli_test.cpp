@@ -832,6 +832,15 @@ TEST_F(SameAnswer, PrintsTheFiguresWorkedOutByHand) {
                 "percentile 20.00 %\n"
                 "throughput |delta| between A and B: 4 benchmarks, median 5.00 %, 90th "
                 "percentile 52.50 %\n"
+                // B / A: 1, 1.1, 1, 1.05, 1.2 and the null 1; about their median 1.025:
+                // 2.44 % four times, 7.32 % and 17.07 %. Throughput: 1.1, 0.475, 1, 1.
+                "latency p50 of the runs as a whole: B / A a median 1.025 (the null benchmarks, "
+                "the harness with no IPC: 1.000 over 1); |delta| about that ratio: 6 benchmarks, "
+                "median 2.44 %, 90th percentile 17.07 % (a shift of every benchmark alike moves "
+                "no ranking)\n"
+                "throughput of the runs as a whole: B / A a median 1.000 (no null benchmark in "
+                "both); |delta| about that ratio: 4 benchmarks, median 5.00 %, 90th percentile "
+                "52.50 % (a shift of every benchmark alike moves no ranking)\n"
                 "latency p50 ranking at 64 B (cross): Kendall tau-b 0.667 over 4 mechanisms\n"
                 "throughput ranking at 1 MiB (cross): Kendall tau-b 0.333 over 3 mechanisms\n"
                 "latency p50 winner at 64 B (cross): A shm_spin.spin, B shm_spin.spin: agree\n"
@@ -883,6 +892,17 @@ TEST_F(SameAnswer, JsonHasTheSameFigures) {
   EXPECT_EQ(tput["winner_a"], "shm_spin.spin");
   EXPECT_EQ(tput["winner_b"], "unix_stream");
   EXPECT_EQ(tput["winners_agree"], false);
+  const json& whole = doc["as_a_whole"];
+  EXPECT_EQ(whole["latency"]["benchmarks"], 6);
+  EXPECT_NEAR(whole["latency"]["ratio"].get<double>(), 1.025, 1e-12);
+  EXPECT_NEAR(whole["latency"]["median_abs_delta_pct"].get<double>(), (1.0 - 1.0 / 1.025) * 100,
+              1e-9);
+  EXPECT_NEAR(whole["latency"]["p90_abs_delta_pct"].get<double>(), (1.2 / 1.025 - 1.0) * 100, 1e-9);
+  EXPECT_NEAR(whole["latency"]["null_ratio"].get<double>(), 1.0, 1e-12);
+  EXPECT_EQ(whole["latency"]["null_benchmarks"], 1);
+  EXPECT_NEAR(whole["throughput"]["ratio"].get<double>(), 1.0, 1e-12);
+  EXPECT_TRUE(whole["throughput"]["null_ratio"].is_null());
+  EXPECT_EQ(whole["throughput"]["null_benchmarks"], 0);
   EXPECT_EQ(doc["spread"]["limit"], 1.5);
   EXPECT_EQ(doc["spread"]["a"], json({{"benchmarks", 12}, {"over", 1}, {"share", 1.0 / 12.0}}));
   EXPECT_EQ(doc["spread"]["b"], json({{"benchmarks", 10}, {"over", 1}, {"share", 0.1}}));
@@ -901,6 +921,31 @@ TEST_F(SameAnswer, EachPlacementIsRankedOnItsOwnCrossFirst) {
             "latency p50 ranking at 64 B (cross): Kendall tau-b 0.667 over 4 mechanisms\n"
             "latency p50 ranking at 64 B (same): Kendall tau-b -1.000 over 2 mechanisms\n");
   expect_in(r.out, "latency p50 winner at 64 B (same): A pipe, B fifo: differ\n");
+}
+
+TEST_F(SameAnswer, AShiftOfEveryBenchmarkAlikeLeavesNoDeltaAboutTheRunsRatio) {
+  // B runs every benchmark 6 % slower (the null benchmark too), and pipe another 10 % on top.
+  std::vector<bench> a = {{"shm_spin.spin/latency/64/cross", {500}},
+                          {"pipe/latency/64/cross", {1000}},
+                          {"fifo/latency/64/cross", {1050}},
+                          {"null/latency/64/none", {50}},
+                          {"pipe/throughput/1048576/cross", {1e9}}};
+  std::vector<bench> b = {{"shm_spin.spin/latency/64/cross", {530}},
+                          {"pipe/latency/64/cross", {1166}},
+                          {"fifo/latency/64/cross", {1113}},
+                          {"null/latency/64/none", {53}},
+                          {"pipe/throughput/1048576/cross", {1e9 / 1.06}}};
+  const run_result r = run_compare(
+      {"--same-answer", write("a.json", make_report(a)), write("b.json", make_report(b))});
+  EXPECT_EQ(r.status, 0) << r.err;
+  expect_in(r.out,
+            "latency p50 |delta| between A and B: 4 benchmarks, median 6.00 %, 90th percentile "
+            "16.60 %\n");
+  expect_in(r.out,
+            "latency p50 of the runs as a whole: B / A a median 1.060 (the null benchmarks, the "
+            "harness with no IPC: 1.060 over 1); |delta| about that ratio: 4 benchmarks, median "
+            "0.00 %, 90th percentile 10.00 %");
+  expect_in(r.out, "throughput of the runs as a whole: B / A a median 0.943 (no null benchmark");
 }
 
 TEST_F(SameAnswer, AppliesNoGate) {
