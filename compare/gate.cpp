@@ -76,9 +76,11 @@ std::string status_phrase(const benchmark_samples& s, const char* side) {
   return text;
 }
 
-std::string untested_because(std::size_t n1, std::size_t n2, double level, std::size_t family) {
-  std::string why = std::to_string(n1) + " vs " + std::to_string(n2) +
-                    " repetitions cannot reach " + format_p(level);
+// `unit`: what a side's samples are, "repetitions" or "runs" (each run's median).
+std::string untested_because(std::size_t n1, std::size_t n2, double level, std::size_t family,
+                             const char* unit = "repetitions") {
+  std::string why = std::to_string(n1) + " vs " + std::to_string(n2) + " " + unit +
+                    " cannot reach " + format_p(level);
   if (family > 1) why += " (alpha over a family of " + std::to_string(family) + ")";
   why += ": the smallest possible p is " + format_p(mwu_min_p_value(n1, n2)) + "; needs " +
          std::to_string(repetitions_needed(level)) + " per side";
@@ -740,9 +742,11 @@ comparison compare_reports(const report& baseline, const report& contender,
     std::size_t family = 0;
   };
   std::map<std::pair<std::size_t, std::size_t>, untestable_group> untestable;
+  const char* unit =
+      baseline.origin().run_medians || contender.origin().run_medians ? "runs" : "repetitions";
   const auto set_aside = [&](metric_result& r, double l, std::size_t m) {
     r.result.p_value.reset();
-    std::string why = untested_because(r.baseline_n, r.contender_n, l, m);
+    std::string why = untested_because(r.baseline_n, r.contender_n, l, m, unit);
     if (!r.without_floor.empty()) why += "; " + r.without_floor + " left out";
     mark_untested(r.result, std::move(why));
     auto& g = untestable[{r.baseline_n, r.contender_n}];
@@ -856,12 +860,12 @@ comparison compare_reports(const report& baseline, const report& contender,
   for (const auto& [sizes, g] : untestable) {
     out.warnings.push_back(
         std::to_string(g.count) + (g.count == 1 ? " result" : " results") + " with " +
-        std::to_string(sizes.first) + " vs " + std::to_string(sizes.second) +
-        " repetitions untested: the smallest possible rank-test p-value is " +
+        std::to_string(sizes.first) + " vs " + std::to_string(sizes.second) + " " + unit +
+        " untested: the smallest possible rank-test p-value is " +
         format_p(mwu_min_p_value(sizes.first, sizes.second)) + ", above the " + format_p(g.level) +
         (g.family > 1 ? " that a family of " + std::to_string(g.family) + " needs at its first step"
                       : std::string(" of alpha")) +
-        "; use at least " + std::to_string(repetitions_needed(g.level)) + " repetitions a side");
+        "; use at least " + std::to_string(repetitions_needed(g.level)) + " " + unit + " a side");
   }
   return out;
 }

@@ -40,6 +40,8 @@ struct cli_options {
   std::optional<std::uint64_t> repetitions_for;     // --repetitions-for FAMILY
   std::optional<std::string> repetitions_for_list;  // --repetitions-for-list FILE
   bool allow_mismatch = false;
+  // --repetitions-as-samples: one ipcbench run a side is judged on its repetitions anyway.
+  bool repetitions_as_samples = false;
   bool same_answer = false;  // --same-answer A B: agreement figures, no gate
   std::string gate_only;     // the first option given that only the gate uses
   output_format format = output_format::table;
@@ -60,11 +62,15 @@ std::string help_text() {
       "and gates regressions. A change counts only when it is significant AND larger than the\n"
       "metric's threshold on the ratio of medians. Significance controls the error over the\n"
       "whole family of metrics compared (Holm), so an A/A comparison exits 1 in at most alpha\n"
-      "of runs. With one report a side the samples are its repetitions; with several (separate\n"
-      "runs, or the rounds of an A/B job; a DIR means its *.json files) they are each run's\n"
-      "median, so a change is judged against the spread between runs. The gate family is the\n"
-      "benchmarks at 64 B, 64 KiB and 1 MiB (and notifications) whose processes fit the CPUs;\n"
-      "the others are shown as \"not gated\" (--gate-all gates them). A comparison in which a\n"
+      "of runs whose samples are exchangeable. The samples are each run's median (several\n"
+      "reports a side: separate runs, or the rounds of an A/B job; a DIR means its *.json\n"
+      "files), so a change is judged against the spread between runs. Two separate ipcbench\n"
+      "runs, one a side, are one sample a side and cannot be gated (exit 2: the host moves\n"
+      "between runs, so one run's repetitions are not samples of the other's host); a report\n"
+      "against itself, and plain Google Benchmark JSON, are judged on their repetitions\n"
+      "(--repetitions-as-samples judges two runs' so). The gate family is the benchmarks at\n"
+      "64 B, 64 KiB and 1 MiB (and notifications) whose processes fit the CPUs; the others are\n"
+      "shown as \"not gated\" (--gate-all gates them). A comparison in which a\n"
       "gated metric cannot reach significance for want of repetitions is refused (exit 2) with\n"
       "the number each side needs. A benchmark that was ok in the baseline and failed, was\n"
       "skipped or is missing in the contender (in any run) fails the gate. Reports whose runs\n"
@@ -97,6 +103,10 @@ std::string help_text() {
       "  --allow-missing               a benchmark missing or skipped in the contender does not\n"
       "                                fail the gate (a deliberate removal); a failed one still "
       "does\n"
+      "  --repetitions-as-samples      one ipcbench report a side: judge each report's\n"
+      "                                repetitions as the samples, as if the two runs shared\n"
+      "                                one host (a still machine); an A/A of two default runs on\n"
+      "                                a VM then flags regressions far more often than alpha\n"
       "  --allow-untested              compare even when gated metrics cannot reach significance\n"
       "                                (their ratios shown as untested) instead of refusing\n"
       "  --format table|markdown|json  output format (default: table)\n"
@@ -206,8 +216,13 @@ cli_options parse_args(int argc, char** argv) {
       continue;
     }
     const bool gate_flag = arg == "--fail-on-missing" || arg == "--allow-missing" ||
-                           arg == "--allow-untested" || arg == "--gate-all" || arg == "--paired";
+                           arg == "--allow-untested" || arg == "--gate-all" || arg == "--paired" ||
+                           arg == "--repetitions-as-samples";
     if (gate_flag && opts.gate_only.empty()) opts.gate_only = arg;
+    if (arg == "--repetitions-as-samples") {
+      opts.repetitions_as_samples = true;
+      continue;
+    }
     if (arg == "--fail-on-missing") continue;  // the default
     if (arg == "--allow-missing") {
       opts.gate.allow_missing = true;
@@ -352,6 +367,21 @@ cli_options parse_args(int argc, char** argv) {
 
 // The reports of one side: files as given, folders as their *.json (and *.json.xz, *.json.gz)
 // files in name order.
+// Whether two reports are two separate runs of the ipcbench bench program: both carry
+// context.ipcbench, and they are not one run read twice (the same file, or a copy: the same
+// context, date and load included). Plain Google Benchmark JSON is never: what its host did
+// between its runs is not known here.
+bool separate_runs(const report& a, const report& b) {
+  const auto ipcbench = [](const report& r) {
+    const auto it = r.context().find("ipcbench");
+    return it != r.context().end() && it->is_object();
+  };
+  if (!ipcbench(a) || !ipcbench(b)) return false;
+  std::error_code ec;
+  if (std::filesystem::equivalent(a.path(), b.path(), ec)) return false;
+  return a.context() != b.context();
+}
+
 std::vector<report> load_side(const std::vector<std::string>& items, normalisation normalise) {
   std::vector<report> runs;
   for (const std::string& item : items) {
@@ -456,8 +486,11 @@ int run(int argc, char** argv) {
     throw input_error(
         "--paired needs as many runs a side: " + std::to_string(baseline_runs.size()) +
         " baseline, " + std::to_string(contender_runs.size()) + " contender");
-  const report baseline = merge_runs(baseline_runs);
-  const report contender = merge_runs(contender_runs);
+  const bool one_run_a_side = !opts.repetitions_as_samples && baseline_runs.size() == 1 &&
+                              contender_runs.size() == 1 &&
+                              separate_runs(baseline_runs.front(), contender_runs.front());
+  const report baseline = merge_runs(baseline_runs, one_run_a_side);
+  const report contender = merge_runs(contender_runs, one_run_a_side);
   if (!opts.allow_mismatch) {
     const auto mismatches = condition_warnings(baseline, contender);
     if (!mismatches.empty())
@@ -465,7 +498,16 @@ int run(int argc, char** argv) {
   }
   comparison result = compare_reports(baseline, contender, opts.gate);
   if (result.undecided.count > 0 && !opts.gate.allow_untested) {
-    const std::string why = undecided_message(result, baseline_runs.size() > 1);
+    const std::string why =
+        one_run_a_side
+            ? "cannot decide: one ipcbench run a side is one sample a side (the host moves "
+              "between runs, so one run's repetitions are not samples of the other's host); each "
+              "side needs " +
+                  std::to_string(result.undecided.needed) +
+                  " runs (--baseline DIR --contender DIR), or gate a change in one job with "
+                  "run_all.sh --ab REF (--repetitions-as-samples judges each run's repetitions "
+                  "anyway, --allow-untested shows the ratios)"
+            : undecided_message(result, baseline_runs.size() > 1);
     // A lost benchmark or a regression found among the metrics that could be tested is a
     // verdict all the same; only a comparison that found nothing is refused.
     if (exit_code(result, opts.gate) == 0) throw input_error(why);

@@ -541,9 +541,9 @@ report load_report(const std::string& path, normalisation normalise) {
   return parse_report(doc, path, normalise);
 }
 
-report merge_runs(const std::vector<report>& runs) {
+report merge_runs(const std::vector<report>& runs, bool one_run_as_sample) {
   if (runs.empty()) throw input_error("no reports");
-  if (runs.size() == 1) return runs.front();
+  if (runs.size() == 1 && !one_run_as_sample) return runs.front();
   std::vector<benchmark_samples> merged;
   std::unordered_map<std::string, std::size_t> index;
   const double gap = std::numeric_limits<double>::quiet_NaN();
@@ -592,9 +592,11 @@ report merge_runs(const std::vector<report>& runs) {
       m.reason = "absent from " + std::to_string(absent) + " of the runs";
     }
   }
-  std::string path = runs.front().path() + " and " + std::to_string(runs.size() - 1) + " more";
-  return report(std::move(path), runs.front().context(), std::move(merged),
-                {.runs = runs.size(), .normalised = runs.front().origin().normalised});
+  std::string path = runs.front().path();
+  if (runs.size() > 1) path += " and " + std::to_string(runs.size() - 1) + " more";
+  return report(
+      std::move(path), runs.front().context(), std::move(merged),
+      {.runs = runs.size(), .run_medians = true, .normalised = runs.front().origin().normalised});
 }
 
 }  // namespace ipcbench::compare

@@ -162,7 +162,8 @@ std::optional<std::uint64_t> tail_minimum(std::string_view metric);
 
 // How a report's samples came about.
 struct report_origin {
-  std::size_t runs = 1;  // reports merged into it (merge_runs)
+  std::size_t runs = 1;      // reports merged into it (merge_runs)
+  bool run_medians = false;  // its samples are each run's median (merge_runs), not repetitions
   normalisation normalised = normalisation::none;
   bool estimates = false;  // it has top-level `estimates` (a single report)
 };
@@ -201,13 +202,15 @@ std::size_t repetitions_without_floor(const report& r);
 
 // Several runs of one side (separate runs on one machine, or the rounds of an A/B job) as one
 // report whose samples are each run's median per metric: a change is then judged against the
-// spread between runs, not within one. One run is returned as it is. The context is the first
+// spread between runs, not within one. One run is returned as it is, unless `one_run_as_sample`
+// (one run a side of two separate runs: its repetitions are no samples of the other run's host),
+// which makes it one run of one median per metric like the others. The context is the first
 // run's; a benchmark is not ok when it is not ok in any run, and counts the runs it failed in
 // (`failures` of `attempts`). `by_run` keeps each run's median at the run's index (NaN where
 // the benchmark was absent, failed or lacked the metric), so that the runs of two sides can be
 // paired by index (the rounds of a same-job A/B job). Estimates belong to one report: a merged
 // side has none.
-report merge_runs(const std::vector<report>& runs);
+report merge_runs(const std::vector<report>& runs, bool one_run_as_sample = false);
 
 // Reads and parses a file: input_error("cannot read 'x': <strerror>"), ("'x' is not valid JSON:
 // ..."), ("'x' is not a benchmark report: ...").

@@ -74,10 +74,13 @@ run_result run_command(const std::vector<std::string>& argv) {
 run_result run_compare(std::vector<std::string> args);
 
 // The fixtures have 5 repetitions a side: tests of the verdicts on them judge each metric on its
-// own, at 0.01 (a family of 11 under Holm would leave them untested).
+// own, at 0.01 (a family of 11 under Holm would leave them untested), and on the repetitions of
+// each report (baseline.json and contender.json are two runs, one a side: without the option,
+// one sample a side).
 run_result run_compare_per_metric(std::vector<std::string> args) {
   args.push_back("--correction=none");
   args.push_back("--alpha=0.01");
+  args.push_back("--repetitions-as-samples");
   return run_compare(std::move(args));
 }
 
@@ -380,12 +383,67 @@ TEST(Cli, SamplesThatCannotDecideAreRefusedNeverAQuietPass) {
             "0 regressions, 0 improvements, 0 unchanged, 17 untested, 0 missing, 0 new, 1 not "
             "comparable");
   // A benchmark lost in the contender is a verdict all the same: exit 1, the refusal a warning.
-  const run_result r = run_compare({fixture("baseline.json"), fixture("contender.json")});
+  const run_result r = run_compare(
+      {fixture("baseline.json"), fixture("contender.json"), "--repetitions-as-samples"});
   EXPECT_EQ(r.status, 1) << r.out;
   EXPECT_EQ(last_line(r.out),
             "0 regressions, 0 improvements, 0 unchanged, 11 untested, 2 missing (1 failed), 1 "
             "new, 2 not comparable");
   EXPECT_NE(r.err.find("warning: cannot decide: 11 gated metrics"), std::string::npos) << r.err;
+}
+
+TEST(Cli, TwoSeparateRunsOneASideAreOneSampleASide) {
+  scratch_dir dir;
+  // A second run of baseline.json's suite, 25 % slower on every pipe latency: another start.
+  json later = json::parse(std::ifstream(fixture("baseline.json")));
+  later["context"]["date"] = "2024-11-20T10:12:00+00:00";
+  for (auto& e : later["benchmarks"])
+    if (e["name"] == "pipe/latency/64/cross" && e.contains("rtt_p50_ns"))
+      e["rtt_p50_ns"] = e["rtt_p50_ns"].get<double>() * 1.25;
+  const std::string b = fixture("baseline.json"), c = dir.file("later.json");
+  std::ofstream(c) << later.dump();
+  // Refused, one line, exit 2: what it needs is runs.
+  expect_bad_input(run_compare({b, c}),
+                   "ipcbench-compare: cannot decide: one ipcbench run a side is one sample a side "
+                   "(the host moves between runs, so one run's repetitions are not samples of the "
+                   "other's host); each side needs 6 runs (--baseline DIR --contender DIR)");
+  // --allow-untested shows each run's median, untested as one run against one.
+  const run_result shown = run_compare({b, c, "--allow-untested"});
+  EXPECT_EQ(shown.status, 0) << shown.err;
+  EXPECT_NE(shown.out.find("1.250        -  untested (1 vs 1 runs cannot reach 0.05"),
+            std::string::npos)
+      << shown.out;
+  EXPECT_EQ(last_line(shown.out),
+            "0 regressions, 0 improvements, 0 unchanged, 17 untested, 0 missing, 0 new, 1 not "
+            "comparable");
+  EXPECT_NE(shown.err.find("17 results with 1 vs 1 runs untested"), std::string::npos) << shown.err;
+  // Judged on its repetitions when asked: the 25 % is a regression.
+  const run_result asked = run_compare_per_metric({b, c});
+  EXPECT_EQ(asked.status, 1) << asked.err;
+  EXPECT_EQ(last_line(asked.out),
+            "1 regressions, 0 improvements, 16 unchanged, 0 untested, 0 missing, 0 new, 1 not "
+            "comparable");
+  // One run read twice (a copy of the same file) is one run: its repetitions are the samples.
+  const std::string copy = dir.file("copy.json");
+  std::filesystem::copy_file(b, copy);
+  const run_result same = run_compare_per_metric({b, copy});
+  EXPECT_EQ(same.status, 0) << same.err;
+  EXPECT_EQ(last_line(same.out),
+            "0 regressions, 0 improvements, 17 unchanged, 0 untested, 0 missing, 0 new, 1 not "
+            "comparable");
+  expect_bad_input(run_compare({b, copy}),
+                   "ipcbench-compare: cannot decide: 17 gated metrics have as few as 5 vs 5 "
+                   "repetitions");
+  // A failure is a verdict all the same.
+  const run_result failed = run_compare({b, fixture("contender.json")});
+  EXPECT_EQ(failed.status, 1) << failed.err;
+  EXPECT_NE(failed.out.find("  FAILED tcp/latency/64/cross"), std::string::npos) << failed.out;
+  EXPECT_NE(failed.err.find("warning: cannot decide: one ipcbench run a side"), std::string::npos)
+      << failed.err;
+  // The option is the gate's.
+  expect_bad_input(run_compare({"--same-answer", b, c, "--repetitions-as-samples"}),
+                   "ipcbench-compare: --same-answer applies no gate and does not take "
+                   "--repetitions-as-samples");
 }
 
 TEST(Cli, RepetitionsForTheGateFamilyOfAListOfBenchmarks) {

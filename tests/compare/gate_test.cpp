@@ -796,6 +796,16 @@ TEST(MergeRuns, EachRunContributesItsMedian) {
   ASSERT_NE(x, nullptr);
   EXPECT_EQ(x->metrics.at("real_time"), (std::vector<double>{2, 4, 6}));
   EXPECT_EQ(merged.path(), "a and 2 more");
+  EXPECT_TRUE(merged.origin().run_medians);
+  // One run is itself, its repetitions the samples, unless it stands as one sample.
+  const report alone = merge_runs({run({1, 2, 9}, "a")});
+  EXPECT_EQ(alone.find("x")->metrics.at("real_time"), (std::vector<double>{1, 2, 9}));
+  EXPECT_FALSE(alone.origin().run_medians);
+  const report one = merge_runs({run({1, 2, 9}, "a")}, /*one_run_as_sample=*/true);
+  EXPECT_EQ(one.find("x")->metrics.at("real_time"), (std::vector<double>{2}));
+  EXPECT_EQ(one.path(), "a");
+  EXPECT_EQ(one.origin().runs, 1u);
+  EXPECT_TRUE(one.origin().run_medians);
 }
 
 }  // namespace
