@@ -365,8 +365,6 @@ cli_options parse_args(int argc, char** argv) {
   return opts;
 }
 
-// The reports of one side: files as given, folders as their *.json (and *.json.xz, *.json.gz)
-// files in name order.
 // Whether two reports are two separate runs of the ipcbench bench program: both carry
 // context.ipcbench, and they are not one run read twice (the same file, or a copy: the same
 // context, date and load included). Plain Google Benchmark JSON is never: what its host did
@@ -382,6 +380,8 @@ bool separate_runs(const report& a, const report& b) {
   return a.context() != b.context();
 }
 
+// The reports of one side: files as given, folders as their *.json (and *.json.xz, *.json.gz)
+// files in name order.
 std::vector<report> load_side(const std::vector<std::string>& items, normalisation normalise) {
   std::vector<report> runs;
   for (const std::string& item : items) {
@@ -489,8 +489,10 @@ int run(int argc, char** argv) {
   const bool one_run_a_side = !opts.repetitions_as_samples && baseline_runs.size() == 1 &&
                               contender_runs.size() == 1 &&
                               separate_runs(baseline_runs.front(), contender_runs.front());
-  const report baseline = merge_runs(baseline_runs, one_run_a_side);
-  const report contender = merge_runs(contender_runs, one_run_a_side);
+  // A side of one run beside a side of several is one median too: samples of one kind a side.
+  const bool medians = one_run_a_side || baseline_runs.size() > 1 || contender_runs.size() > 1;
+  const report baseline = merge_runs(baseline_runs, medians);
+  const report contender = merge_runs(contender_runs, medians);
   if (!opts.allow_mismatch) {
     const auto mismatches = condition_warnings(baseline, contender);
     if (!mismatches.empty())

@@ -487,6 +487,12 @@ TEST(Cli, SeveralReportsPerSideAndFolders) {
   expect_bad_input(three,
                    "ipcbench-compare: cannot decide: 17 gated metrics have as few as 3 vs 6");
   EXPECT_NE(three.err.find("each side needs 6 runs"), std::string::npos) << three.err;
+  // One run beside several is one sample too, its median, not its 5 repetitions.
+  const run_result one = run_compare({"--baseline", side_a + "/run0.json", "--contender", side_b,
+                                      "--allow-untested", "--format", "json"});
+  EXPECT_EQ(one.status, 0) << one.err;
+  EXPECT_EQ(json::parse(one.out)["results"][0]["baseline"]["n"], 1);
+  EXPECT_NE(one.err.find("17 results with 1 vs 6 runs untested"), std::string::npos) << one.err;
   expect_bad_input(
       run_compare({"--paired", "--baseline", side_a + "/run0.json", "--contender", side_b}),
       "ipcbench-compare: --paired needs as many runs a side: 1 baseline, 6 contender");
