@@ -79,19 +79,20 @@ std::vector<disturbance> find_disturbances(const run_regimes& r) {
 
 }  // namespace
 
-run_regimes find_regimes(const std::vector<benchmark_history>& all) {
+run_regimes find_regimes(const std::vector<benchmark_history>& all, double reference_share) {
   std::vector<const repetition_sample*> series;
   for (const auto& h : all)
     for (const auto& s : h.samples)
       if (s.line_ns) series.push_back(&s);
   std::sort(series.begin(), series.end(), [](auto a, auto b) { return a->order < b->order; });
   run_regimes r;
+  r.reference_share = reference_share;
   for (const auto* s : series) {
     r.orders.push_back(s->order);
     r.line_ns.push_back(*s->line_ns);
     r.wake_ns.push_back(s->wake_ns);
   }
-  r.found = estimate::detect_regimes(r.line_ns, r.wake_ns);
+  r.found = estimate::detect_regimes(r.line_ns, r.wake_ns, reference_share);
   if (r.found.list.empty()) return r;
   // Every repetition's speed against its benchmark's median in its regime.
   for (std::size_t k = 0; k < all.size(); ++k) {
@@ -765,9 +766,15 @@ json regimes_json(const run_regimes& r) {
            "of it and two measured neighbours either side), grouped the same way, a repetition "
            "without one taking the state of the nearest that has one: the wake-up states; a "
            "regime is one wake-up state of one cache-line state; the reference regime is in the "
-           "slowest cache-line state that holds a quarter of the run (without one, the one that "
-           "holds most), its fastest wake-up state that holds a quarter of that state (without "
-           "one, the one that holds most)"},
+           "slowest cache-line state that holds " +
+               std::string(r.reference_share == estimate::kReferenceShare
+                               ? "a quarter of the run"
+                               : std::to_string(std::lround(r.reference_share * 100)) + " %" +
+                                     " of the run (a quick run: each benchmark runs once, so "
+                                     "the share only has to make two runs choose the same "
+                                     "state)") +
+               " (without one, the one that holds most), its fastest wake-up state that holds a "
+               "quarter of that state (without one, the one that holds most)"},
           {"repetitions", n},
           {"reference", r.found.reference},
           {"regimes", std::move(list)},

@@ -133,8 +133,9 @@ inline constexpr double kPaceChange = 0.05;
 // The host's regimes over every repetition that had a cache-line floor, in the order they ran.
 struct run_regimes {
   estimate::regimes found;
-  std::vector<std::uint64_t> orders;  // the repetition of each floor in `found.of`
-  std::vector<double> line_ns;        // the floors
+  double reference_share = estimate::kReferenceShare;  // what the reference's state must hold
+  std::vector<std::uint64_t> orders;                   // the repetition of each floor in `found.of`
+  std::vector<double> line_ns;                         // the floors
   std::vector<std::optional<double>> wake_ns;
   // Latency repetitions in the reference regime, per floor they wait on (find_regimes).
   floor_fit sleeps{.floor = "wakeup_rtt_p50_ns"}, spins{.floor = "cache_line_rtt_p50_ns"};
@@ -158,7 +159,9 @@ struct run_regimes {
   // benchmarks of its pattern only; nullopt with fewer than kPaceNeighbours of them.
   std::optional<double> pace_beside(std::uint64_t order, const benchmark_history& h) const;
 };
-run_regimes find_regimes(const std::vector<benchmark_history>& all);
+// `reference_share`: estimate::reference_regime's (a quick run's is smaller).
+run_regimes find_regimes(const std::vector<benchmark_history>& all,
+                         double reference_share = estimate::kReferenceShare);
 
 // What a benchmark is judged on: its ok repetitions in the reference regime when it has any,
 // otherwise in the regime it met most (said so in its estimate), and all of them when the run has

@@ -171,7 +171,7 @@ grouping wake_states(const std::vector<std::size_t>& members,
 }  // namespace
 
 regimes detect_regimes(std::span<const double> line_floors,
-                       std::span<const std::optional<double>> wake_floors) {
+                       std::span<const std::optional<double>> wake_floors, double reference_share) {
   regimes r;
   const std::size_t n = line_floors.size();
   if (n == 0) return r;
@@ -204,11 +204,11 @@ regimes detect_regimes(std::span<const double> line_floors,
     }
     for (std::size_t k = 0; k < members.size(); ++k) r.of[members[k]] = first + wake.of[k];
   }
-  r.reference = reference_regime(r.list);
+  r.reference = reference_regime(r.list, reference_share);
   return r;
 }
 
-int reference_regime(const std::vector<regime>& list) {
+int reference_regime(const std::vector<regime>& list, double share) {
   if (list.empty()) return -1;
   // The cache-line states, in the list's order (lowest first), with their regimes.
   std::vector<std::vector<std::size_t>> states;
@@ -223,10 +223,10 @@ int reference_regime(const std::vector<regime>& list) {
   }
   std::size_t total = 0;
   for (std::size_t h : held) total += h;
-  // The slowest cache-line state that holds a quarter of the run, else the one held most.
+  // The slowest cache-line state that holds `share` of the run, else the one held most.
   std::size_t pick = states.size();
   for (std::size_t s = states.size(); s-- > 0;)
-    if (4 * held[s] >= total) {
+    if (static_cast<double>(held[s]) >= share * static_cast<double>(total)) {
       pick = s;
       break;
     }

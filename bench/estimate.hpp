@@ -98,8 +98,13 @@ struct regimes {
   std::vector<int> of;  // per floor of the series
   int reference = -1;   // see reference_regime; -1 for an empty series
 };
+// The share of the run's floors the reference regime's cache-line state must hold
+// (reference_regime): a quarter, and a twentieth in a quick run.
+inline constexpr double kReferenceShare = 0.25;
+inline constexpr double kQuickReferenceShare = 0.05;
 regimes detect_regimes(std::span<const double> line_floors,
-                       std::span<const std::optional<double>> wake_floors = {});
+                       std::span<const std::optional<double>> wake_floors = {},
+                       double reference_share = kReferenceShare);
 // The regime the estimates are taken in. Its cache-line state: the slowest (highest cache-line
 // round trip) that holds at least a quarter of the run's floors; when none does, the one that
 // holds the most. A state the host spends a good part of every run in, so that every benchmark
@@ -116,7 +121,15 @@ regimes detect_regimes(std::span<const double> line_floors,
 // the host's disturbance (one run of two met it), the fast one is in every run. A run whose
 // reference is short still reports the benchmarks it could not reach there from another regime
 // (basis_of).
-int reference_regime(const std::vector<regime>& list);
+// A quick run asks its cache-line state for a twentieth of the run instead (`share`). Each of
+// its benchmarks runs once, so no share gives every benchmark a repetition in the reference:
+// what the share can do is make two runs choose the same state, and in 50 s the host's shares
+// swing further than in ten minutes. The slow state held 8.6-80 % of twelve quick runs on the
+// 2-vCPU VM on 2026-11-30, the fast one 20-91 %; with a quarter, one pair of them took its
+// estimates in the slow state and then in the fast one (latency |delta p50| a median of 36 %),
+// and with a twentieth in the slow one both times (10.5 %, recomputed from the same
+// repetitions; the other four pairs unchanged).
+int reference_regime(const std::vector<regime>& list, double share = kReferenceShare);
 
 // The modes of one benchmark's repetitions: groups of at least three repetitions and a fifth
 // of them, 1.2x apart at least (an outlier or two is no mode). One mode when unimodal.

@@ -224,6 +224,8 @@ int real_main(int argc, char** argv) {
                                       .relative_width = o.ci_width,
                                       .min_repetitions = o.min_repetitions,
                                       .max_repetitions = o.max_repetitions},
+                             .reference_share = o.sweep == "quick" ? estimate::kQuickReferenceShare
+                                                                   : estimate::kReferenceShare,
                              .budget_s = o.budget_s,
                              .seed = o.seed ? *o.seed : std::random_device{}()};
   session.run(tee, plan, o.progress);

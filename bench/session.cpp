@@ -110,7 +110,7 @@ void bench_session::run(benchmark::BenchmarkReporter& reporter, const repetition
           ->Unit(benchmark::kMicrosecond);
     progress_.extend(chosen.size());
     benchmark::RunSpecifiedBenchmarks(&reporter, ".");
-    regimes_ = find_regimes(histories_);
+    regimes_ = find_regimes(histories_, plan.reference_share);
     // The stop rule, on the regimes as they stand now: for what ran in this batch and is still
     // going, and for what had converged, since the reference can change under it (judge_stop).
     std::vector<bool> ran(histories_.size(), false);

@@ -41,6 +41,9 @@ namespace ipcbench {
 // when the stop rule says so, at its cap in any case.
 struct repetition_plan {
   estimate::stop_rule rule;
+  // The share of the run the reference regime's cache-line state must hold
+  // (estimate::reference_regime): a quick run's is smaller.
+  double reference_share = estimate::kReferenceShare;
   double budget_s = 0;
   std::uint64_t seed = 0;
 };

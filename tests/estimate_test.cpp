@@ -321,6 +321,23 @@ TEST(Regimes, TheReferenceIsTheSlowestRegimeThatHoldsAQuarterOfTheRun) {
   EXPECT_EQ(r.reference, 0);
 }
 
+TEST(Regimes, AQuickRunAsksTheSlowStateForATwentiethOfTheRun) {
+  // The slow state for 9 % of a run: a quick run's estimates are taken in it all the same, where
+  // the next quick run, which held it for 45 %, takes them too; a default run's are not.
+  const auto r = fast_then_slow(91, 9);
+  ASSERT_EQ(r.list.size(), 2u);
+  EXPECT_EQ(r.reference, 0);
+  EXPECT_EQ(estimate::reference_regime(r.list, estimate::kQuickReferenceShare), 1);
+  std::vector<double> line;
+  for (int i = 0; i < 91; ++i) line.push_back(120.0 + i % 5);
+  for (int i = 0; i < 9; ++i) line.push_back(490.0 + i % 5);
+  EXPECT_EQ(detect_regimes(line, {}, estimate::kQuickReferenceShare).reference, 1);
+  // Under a twentieth (4 %): the state held most, as with a quarter.
+  const auto short_slow = fast_then_slow(96, 4);
+  ASSERT_EQ(short_slow.list.size(), 2u);
+  EXPECT_EQ(estimate::reference_regime(short_slow.list, estimate::kQuickReferenceShare), 0);
+}
+
 TEST(Regimes, WithoutARegimeOfAQuarterTheReferenceIsTheLongestHeld) {
   // Five regimes of 24, 22, 20, 18 and 16 %: none holds a quarter.
   std::vector<estimate::regime> list;

@@ -51,6 +51,13 @@ TEST(ReportEndToEnd, BenchReportFeedsCompareAndPlots) {
   std::ifstream in(report);
   const auto doc = nlohmann::json::parse(in);
   ASSERT_TRUE(doc.at("context").contains(schema::kContextKey));
+  // A quick run asks its reference state for a twentieth of the run, and says so.
+  const auto& regimes = doc.at("context").at(schema::kContextKey).at("regimes");
+  if (regimes.is_object()) {
+    EXPECT_NE(regimes.at("method").get<std::string>().find("holds 5 % of the run (a quick run"),
+              std::string::npos)
+        << regimes.at("method");
+  }
   int iterations = 0;
   for (const auto& e : doc.at("benchmarks")) {
     const auto name = schema::parse_name(e.at("run_name").get<std::string>());
