@@ -835,6 +835,14 @@ class SameAnswer : public ::testing::Test {
     return r.out;
   }
 
+  // The text of --same-answer for reports of `a` and `b`; it must exit 0.
+  std::string same_answer_of(const std::vector<bench>& a, const std::vector<bench>& b) const {
+    const run_result r = run_compare(
+        {"--same-answer", write("a.json", make_report(a)), write("b.json", make_report(b))});
+    EXPECT_EQ(r.status, 0) << r.err;
+    return r.out;
+  }
+
   static void expect_in(const std::string& out, const std::string& part) {
     EXPECT_NE(out.find(part), std::string::npos) << "no \"" << part << "\" in:\n" << out;
   }
@@ -978,13 +986,11 @@ TEST_F(SameAnswer, EachPlacementIsRankedOnItsOwnCrossFirst) {
   a.push_back({"fifo/latency/64/same", {800, 800, 800}});
   b.push_back({"pipe/latency/64/same", {700, 700, 700}});
   b.push_back({"fifo/latency/64/same", {600, 600, 600}});
-  const run_result r = run_compare(
-      {"--same-answer", write("a.json", make_report(a)), write("b.json", make_report(b))});
-  EXPECT_EQ(r.status, 0) << r.err;
-  expect_in(r.out,
+  const std::string out = same_answer_of(a, b);
+  expect_in(out,
             "latency p50 ranking at 64 B (cross): Kendall tau-b 0.667 over 4 mechanisms\n"
             "latency p50 ranking at 64 B (same): Kendall tau-b -1.000 over 2 mechanisms\n");
-  expect_in(r.out, "latency p50 winner at 64 B (same): A pipe, B fifo: differ\n");
+  expect_in(out, "latency p50 winner at 64 B (same): A pipe, B fifo: differ\n");
 }
 
 TEST_F(SameAnswer, AShiftOfEveryBenchmarkAlikeLeavesNoDeltaAboutTheRunsRatio) {
@@ -999,17 +1005,15 @@ TEST_F(SameAnswer, AShiftOfEveryBenchmarkAlikeLeavesNoDeltaAboutTheRunsRatio) {
                           {"fifo/latency/64/cross", {1113}},
                           {"null/latency/64/none", {53}},
                           {"pipe/throughput/1048576/cross", {1e9 / 1.06}}};
-  const run_result r = run_compare(
-      {"--same-answer", write("a.json", make_report(a)), write("b.json", make_report(b))});
-  EXPECT_EQ(r.status, 0) << r.err;
-  expect_in(r.out,
+  const std::string out = same_answer_of(a, b);
+  expect_in(out,
             "latency p50 |delta| between A and B: 4 benchmarks, median 6.00 %, 90th percentile "
             "16.60 %\n");
-  expect_in(r.out,
+  expect_in(out,
             "latency p50 of the runs as a whole: B / A a median 1.060 (the null benchmarks, the "
             "harness with no IPC: 1.060 over 1); |delta| about that ratio: 4 benchmarks, median "
             "0.00 %, 90th percentile 10.00 %");
-  expect_in(r.out, "throughput of the runs as a whole: B / A a median 0.943 (no null benchmark");
+  expect_in(out, "throughput of the runs as a whole: B / A a median 0.943 (no null benchmark");
 }
 
 TEST_F(SameAnswer, AppliesNoGate) {
