@@ -570,9 +570,23 @@ std::string tau_text(const ranking_agreement& r, std::optional<std::size_t> of =
     out += "; of " + std::to_string(p.same_order + p.opposite_order + p.one_tied() + p.both_tied) +
            " pairs, both reports order " + std::to_string(p.same_order) + " the same way and " +
            std::to_string(p.opposite_order) + " the opposite ways, one ties " +
-           std::to_string(p.one_tied()) + " the other orders, both tie " +
-           std::to_string(p.both_tied);
+           std::to_string(p.one_tied()) + " the other orders";
+    if (p.one_tied() != 0)
+      out += " (A ties " + std::to_string(p.only_y_orders) + " of them, B " +
+             std::to_string(p.only_x_orders) + ")";
+    out += ", both tie " + std::to_string(p.both_tied);
   }
+  // Which report was the less certain: its wider intervals tie what the other orders.
+  auto wide = [](const std::optional<double>& w) { return printf_string("%.2f %%", *w); };
+  if (r.width_a_pct && r.width_b_pct)
+    out += "; the intervals a median " + wide(r.width_a_pct) + " of their values wide in A, " +
+           wide(r.width_b_pct) + " in B";
+  else if (r.width_a_pct)
+    out +=
+        "; the intervals a median " + wide(r.width_a_pct) + " of their values wide in A, none in B";
+  else if (r.width_b_pct)
+    out += "; no interval in A, the intervals a median " + wide(r.width_b_pct) +
+           " of their values wide in B";
   return out;
 }
 
@@ -594,8 +608,13 @@ ordered_json ranking_json(const ranking_agreement& r) {
           {"declared_pairs", r.pairs ? ordered_json{{"same_order", r.pairs->same_order},
                                                     {"opposite_order", r.pairs->opposite_order},
                                                     {"one_tied", r.pairs->one_tied()},
+                                                    {"tied_by_a_only", r.pairs->only_y_orders},
+                                                    {"tied_by_b_only", r.pairs->only_x_orders},
                                                     {"both_tied", r.pairs->both_tied}}
                                      : ordered_json(nullptr)},
+          {"interval_width_pct", r.pairs ? ordered_json{{"a", optional_json(r.width_a_pct)},
+                                                        {"b", optional_json(r.width_b_pct)}}
+                                         : ordered_json(nullptr)},
           {"winner_a", r.winner_a},
           {"winner_b", r.winner_b},
           {"winners_agree", r.winner_a == r.winner_b},

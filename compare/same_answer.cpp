@@ -166,6 +166,19 @@ std::vector<std::pair<std::string, member_pairs>> ranking_members(const report& 
   return out;
 }
 
+// The median width of the intervals that `side` states, in percent of their values; nullopt
+// where it states none (every item a point).
+std::optional<double> median_width_pct(const std::vector<ranked>& items, double ranked::*value,
+                                       interval_value ranked::*in) {
+  std::vector<double> widths;
+  for (const ranked& r : items) {
+    const interval_value& i = r.*in;
+    if (i.hi > i.lo && r.*value > 0.0) widths.push_back(100.0 * (i.hi - i.lo) / (r.*value));
+  }
+  if (widths.empty()) return std::nullopt;
+  return median(widths);
+}
+
 // How far two reports' orders of `items` agree; `declared`: with the intervals too.
 ranking_agreement agreement_of(const std::vector<ranked>& items, const char* metric,
                                std::uint64_t size, const std::string& placement,
@@ -194,6 +207,8 @@ ranking_agreement agreement_of(const std::vector<ranked>& items, const char* met
     }
     g.pairs = count_declared_pairs(ia, ib);
     g.tau_declared = kendall_tau_declared(*g.pairs);
+    g.width_a_pct = median_width_pct(items, &ranked::a, &ranked::in_a);
+    g.width_b_pct = median_width_pct(items, &ranked::b, &ranked::in_b);
     g.winners_tied =
         wa && wb && wa != wb && overlap(wa->in_a, wb->in_a) && overlap(wa->in_b, wb->in_b);
   }

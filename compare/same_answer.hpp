@@ -40,6 +40,11 @@ struct ranking_agreement {
   double tau_declared = std::numeric_limits<double>::quiet_NaN();
   // Reports with estimates: the pairs as both declare them (stats.hpp, count_declared_pairs).
   std::optional<declared_pairs> pairs;
+  // Reports with estimates: each report's intervals of the ranking's mechanisms, the median of
+  // (hi - lo) / value in percent over those that state one (a point states none); nullopt where
+  // none does. A report whose intervals are wider ties pairs the other orders: with the pairs
+  // only one report orders, this says which run was the less certain, not which was wrong.
+  std::optional<double> width_a_pct, width_b_pct;
   std::string winner_a, winner_b;  // the best id in each report (ties: the first by name)
   // Reports with estimates: the two winners differ, but each report's intervals of the two
   // overlap, so both reports declare them tied.

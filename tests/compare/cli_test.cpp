@@ -1045,10 +1045,12 @@ TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
         // pipe [9000, 11000]; B: [22800, 26400], [14800, 30400], [36000, 44000]): A orders
         // (pipe, unix_stream) and (unix_stream, tcp), ties (pipe, tcp); B orders (pipe,
         // unix_stream) and (pipe, tcp), ties (unix_stream, tcp): one concordant pair over
-        // sqrt(2 * 2), 0.5.
+        // sqrt(2 * 2), 0.5. Widths: A 15 % and 20 % (tcp a point), B 15 %, 69.64 % and 20 %.
         "latency p50 ranking at 64 B (cross): Kendall tau-b 0.333 over 3 mechanisms; 0.500 as "
         "the reports declare them (intervals that overlap: tied); of 3 pairs, both reports order "
-        "1 the same way and 0 the opposite ways, one ties 2 the other orders, both tie 0\n",
+        "1 the same way and 0 the opposite ways, one ties 2 the other orders (A ties 1 of them, "
+        "B 1), both tie 0; the intervals a median 17.50 % of their values wide in A, 20.00 % in "
+        "B\n",
         "latency p50 winner at 64 B (cross): A unix_stream, B tcp: differ\n",
         // Over 1.5x in A: unix_stream (30000 / 5700, one regime, unexplained) and tcp (37200 /
         // 8700, two regimes); in B: tcp (two modes) and the throughput (two regimes).
@@ -1075,8 +1077,14 @@ TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
   EXPECT_EQ(doc["throughput"]["median_abs_delta_pct"], 0.0);
   EXPECT_NEAR(doc["rankings"][0]["tau_b"].get<double>(), 1.0 / 3.0, 1e-12);
   EXPECT_NEAR(doc["rankings"][0]["tau_declared"].get<double>(), 0.5, 1e-12);
-  EXPECT_EQ(doc["rankings"][0]["declared_pairs"],
-            json({{"same_order", 1}, {"opposite_order", 0}, {"one_tied", 2}, {"both_tied", 0}}));
+  EXPECT_EQ(doc["rankings"][0]["declared_pairs"], json({{"same_order", 1},
+                                                        {"opposite_order", 0},
+                                                        {"one_tied", 2},
+                                                        {"tied_by_a_only", 1},
+                                                        {"tied_by_b_only", 1},
+                                                        {"both_tied", 0}}));
+  EXPECT_NEAR(doc["rankings"][0]["interval_width_pct"]["a"].get<double>(), 17.5, 1e-9);
+  EXPECT_NEAR(doc["rankings"][0]["interval_width_pct"]["b"].get<double>(), 20.0, 1e-9);
   // A's intervals of unix_stream and tcp do not overlap: the winners are not tied.
   EXPECT_EQ(doc["rankings"][0]["winners_tied"], false);
   EXPECT_TRUE(doc["rankings"][1]["tau_declared"].is_null());  // one mechanism
@@ -1446,7 +1454,8 @@ TEST(SameAnswerEstimates, EachRankingIsAlsoComparedInTheStateBothRunsValuedMostO
       "most of them in (cache line A 125 ns, B 125 ns; 1 with an interval in both): Kendall "
       "tau-b 0.333 over 3 of 3 mechanisms; 0.000 as the reports declare them (intervals that "
       "overlap: tied); of 3 pairs, both reports order 1 the same way and 1 the opposite ways, "
-      "one ties 1 the other orders, both tie 0; winner A unix_stream, B tcp: differ\n";
+      "one ties 1 the other orders (A ties 1 of them, B 0), both tie 0; the intervals a median "
+      "17.50 % of their values wide in A, 9.52 % in B; winner A unix_stream, B tcp: differ\n";
   EXPECT_NE(r.out.find(line), std::string::npos) << r.out;
   // The reports' own answers (regime 0 in A, regime 1 in B) are still what the first ranking
   // line compares: A 6000, 9000, 10000 against B 24000, 22400, 40000.
@@ -1471,8 +1480,14 @@ TEST(SameAnswerEstimates, EachRankingIsAlsoComparedInTheStateBothRunsValuedMostO
   EXPECT_EQ(s["cache_line_rtt_p50_ns"], json({{"a", 125.0}, {"b", 125.0}}));
   EXPECT_NEAR(s["tau_b"].get<double>(), 1.0 / 3, 1e-9);
   EXPECT_NEAR(s["tau_declared"].get<double>(), 0.0, 1e-9);
-  EXPECT_EQ(s["declared_pairs"],
-            json({{"same_order", 1}, {"opposite_order", 1}, {"one_tied", 1}, {"both_tied", 0}}));
+  EXPECT_EQ(s["declared_pairs"], json({{"same_order", 1},
+                                       {"opposite_order", 1},
+                                       {"one_tied", 1},
+                                       {"tied_by_a_only", 1},
+                                       {"tied_by_b_only", 0},
+                                       {"both_tied", 0}}));
+  EXPECT_NEAR(s["interval_width_pct"]["a"].get<double>(), 17.5, 1e-9);
+  EXPECT_NEAR(s["interval_width_pct"]["b"].get<double>(), 100.0 / 10.5, 1e-9);
   EXPECT_EQ(s["winner_a"], "unix_stream");
   EXPECT_EQ(s["winner_b"], "tcp");
   EXPECT_EQ(s["winners_agree"], false);
