@@ -166,7 +166,7 @@ std::vector<std::pair<std::string, member_pairs>> ranking_members(const report& 
   return out;
 }
 
-// The median width of the intervals that `side` states, in percent of their values; nullopt
+// The median width of one report's intervals (`in`) in percent of its values (`value`); nullopt
 // where it states none (every item a point).
 std::optional<double> median_width_pct(const std::vector<ranked>& items, double ranked::*value,
                                        interval_value ranked::*in) {

@@ -1102,6 +1102,24 @@ TEST(SameAnswerEstimates, TheReportsStatedAnswersAreCompared) {
   EXPECT_EQ(doc["spread"]["b"]["unexplained"], json({{"benchmarks", 0}, {"share", 0.0}}));
 }
 
+TEST_F(SameAnswer, ARankingSaysWhichReportTiesAndHowWideEachOnesIntervalsAre) {
+  // A states no interval (every latency estimate a point): A orders all three pairs, B ties
+  // (unix_stream, tcp), whose intervals [22800, 26400] and [14800, 30400] overlap. B's widths:
+  // 15 %, 69.64 % and 20 %, a median of 20 %.
+  json a = json::parse(slurp(fixture("regimes_a.json")));
+  for (auto& [name, e] : a["estimates"].items()) e["interval"] = nullptr;
+  expect_in(same_answer_against_regimes_b("a.json", a),
+            "one ties 1 the other orders (A ties 0 of them, B 1), both tie 0; no interval in A, "
+            "the intervals a median 20.00 % of their values wide in B\n");
+  const json doc = json::parse(
+      run_compare({"--same-answer", write("a.json", a), fixture("regimes_b.json"), "--format=json"})
+          .out);
+  EXPECT_EQ(doc["rankings"][0]["declared_pairs"]["tied_by_a_only"], 0);
+  EXPECT_EQ(doc["rankings"][0]["declared_pairs"]["tied_by_b_only"], 1);
+  EXPECT_TRUE(doc["rankings"][0]["interval_width_pct"]["a"].is_null());
+  EXPECT_NEAR(doc["rankings"][0]["interval_width_pct"]["b"].get<double>(), 20.0, 1e-9);
+}
+
 TEST_F(SameAnswer, ASpreadWhoseCauseTheReportNamesIsCountedApart) {
   // A's unexplained spread (unix_stream), its estimate now naming a cause: still unexplained
   // (no mode, no regime), and counted apart as one with a cause named.
