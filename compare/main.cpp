@@ -509,7 +509,7 @@ int run(int argc, char** argv) {
                   " runs (--baseline DIR --contender DIR), or gate a change in one job with "
                   "run_all.sh --ab REF (--repetitions-as-samples judges each run's repetitions "
                   "anyway, --allow-untested shows the ratios)"
-            : undecided_message(result, baseline_runs.size() > 1);
+            : undecided_message(result, medians);
     // A lost benchmark or a regression found among the metrics that could be tested is a
     // verdict all the same; only a comparison that found nothing is refused.
     if (exit_code(result, opts.gate) == 0) throw input_error(why);

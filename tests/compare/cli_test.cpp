@@ -493,6 +493,12 @@ TEST(Cli, SeveralReportsPerSideAndFolders) {
   EXPECT_EQ(one.status, 0) << one.err;
   EXPECT_EQ(json::parse(one.out)["results"][0]["baseline"]["n"], 1);
   EXPECT_NE(one.err.find("17 results with 1 vs 6 runs untested"), std::string::npos) << one.err;
+  // Refused, it says runs too: its samples are the runs' medians.
+  const run_result one_refused =
+      run_compare({"--baseline", side_a + "/run0.json", "--contender", side_b});
+  expect_bad_input(one_refused,
+                   "ipcbench-compare: cannot decide: 17 gated metrics have as few as 1 vs 6 runs");
+  EXPECT_NE(one_refused.err.find("each side needs 6 runs"), std::string::npos) << one_refused.err;
   expect_bad_input(
       run_compare({"--paired", "--baseline", side_a + "/run0.json", "--contender", side_b}),
       "ipcbench-compare: --paired needs as many runs a side: 1 baseline, 6 contender");
